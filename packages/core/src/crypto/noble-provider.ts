@@ -1,0 +1,45 @@
+/** The portable provider: pure JS (@noble/*) plus ts-mls' default suite. Works in Node and browsers. */
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { sha256, sha512 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "@noble/hashes/utils.js";
+import { getCiphersuiteImpl } from "ts-mls";
+import { type CryptoProvider, DecryptionError } from "./provider.js";
+
+const NONCE = 24;
+
+export const nobleCryptoProvider: CryptoProvider = {
+  name: "noble",
+  randomBytes: (n) => randomBytes(n),
+  sha256: async (d) => sha256(d),
+  sha512: async (d) => sha512(d),
+  async ed25519Generate() {
+    const secretKey = randomBytes(32);
+    return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
+  },
+  ed25519Sign: async (sk, m) => ed25519.sign(m, sk),
+  async ed25519Verify(pk, m, s) {
+    try {
+      return ed25519.verify(s, m, pk);
+    } catch {
+      return false;
+    }
+  },
+  async seal(key, plaintext, aad) {
+    const nonce = randomBytes(NONCE);
+    const ct = xchacha20poly1305(key, nonce, aad).encrypt(plaintext);
+    const out = new Uint8Array(NONCE + ct.length);
+    out.set(nonce);
+    out.set(ct, NONCE);
+    return out;
+  },
+  async open(key, sealed, aad) {
+    if (sealed.length < NONCE + 16) throw new DecryptionError("ciphertext too short");
+    try {
+      return xchacha20poly1305(key, sealed.subarray(0, NONCE), aad).decrypt(sealed.subarray(NONCE));
+    } catch {
+      throw new DecryptionError("decryption failed: wrong key or tampered data");
+    }
+  },
+  mlsCiphersuite: (name) => getCiphersuiteImpl(name),
+};

@@ -1,0 +1,33 @@
+/**
+ * The one crypto seam. Everything in core that needs a primitive asks a CryptoProvider, so that a
+ * faster native implementation (node:crypto, WebCrypto) can replace the portable one without
+ * touching callers. Only well-known primitives live here; no protocol is invented on top of them.
+ */
+import type { CiphersuiteImpl } from "ts-mls";
+
+export interface Ed25519KeyPair {
+  publicKey: Uint8Array; // 32 bytes
+  secretKey: Uint8Array; // 32-byte seed
+}
+
+export interface CryptoProvider {
+  readonly name: string;
+  randomBytes(length: number): Uint8Array;
+  sha256(data: Uint8Array): Promise<Uint8Array>;
+  sha512(data: Uint8Array): Promise<Uint8Array>;
+  ed25519Generate(): Promise<Ed25519KeyPair>;
+  ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array>;
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /** XChaCha20-Poly1305 with a random 24-byte nonce prepended: output is nonce ‖ ciphertext ‖ tag. */
+  seal(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+  open(key: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+  /** The MLS ciphersuite implementation handed to ts-mls. */
+  mlsCiphersuite(name: MlsCiphersuiteName): Promise<CiphersuiteImpl>;
+}
+
+export type MlsCiphersuiteName = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
+export const DEFAULT_MLS_CIPHERSUITE: MlsCiphersuiteName = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
+
+export class DecryptionError extends Error {
+  override name = "DecryptionError";
+}

@@ -1,0 +1,72 @@
+/**
+ * The MLS seam. Everything above this file speaks of groups, members and opaque state; only the
+ * implementation behind it (today ts-mls, see ts-mls-engine.ts) knows the library. Swapping or
+ * optimising the MLS implementation means writing another MlsEngine, nothing else.
+ *
+ * States are immutable values: every operation takes a state and returns the next one. The caller
+ * persists the new state before it acknowledges or sends anything derived from it.
+ */
+import type { DeviceIdentity } from "../identity/device.js";
+
+/** A group state, opaque outside the engine. */
+export interface GroupState {
+  readonly groupId: Uint8Array;
+  readonly epoch: bigint;
+}
+
+export interface KeyPackageBundle {
+  /** Encoded MLSMessage(KeyPackage): safe to hand to others. */
+  publicMessage: Uint8Array;
+  /** Private half (init and leaf HPKE keys): stays on the device, deleted once used. */
+  privateKey: Uint8Array;
+}
+
+/** One member leaf of a group, with the identity its certificate binds it to (already verified). */
+export interface Member {
+  leafIndex: number;
+  identityKey: Uint8Array;
+  deviceKey: Uint8Array;
+}
+
+export type IncomingMessage =
+  | { kind: "application"; state: GroupState; plaintext: Uint8Array; sender: Member }
+  | { kind: "commit"; state: GroupState; sender: Member | undefined; added: Member[]; removed: Member[] }
+  | { kind: "removed"; state: GroupState; sender: Member | undefined };
+
+/** The split form a state is persisted in; see `saveState`. */
+export interface SerializedGroupState {
+  epoch: bigint;
+  /** Changes once per epoch (ratchet tree, group context, …). */
+  epochPart: Uint8Array;
+  /** Changes with every message (secret tree ratchets, …). */
+  ratchetPart: Uint8Array;
+}
+
+export interface MlsEngine {
+  readonly ciphersuite: string;
+  createKeyPackage(device: DeviceIdentity): Promise<KeyPackageBundle>;
+  createGroup(groupId: Uint8Array, device: DeviceIdentity, keyPackage: KeyPackageBundle): Promise<GroupState>;
+  /** Adds members in one commit. The Welcome carries the ratchet tree inside its encrypted GroupInfo. */
+  addMembers(
+    state: GroupState,
+    keyPackages: Uint8Array[],
+  ): Promise<{ state: GroupState; commit: Uint8Array; welcome: Uint8Array; added: Member[] }>;
+  removeMembers(state: GroupState, leafIndexes: number[]): Promise<{ state: GroupState; commit: Uint8Array }>;
+  /** Validates a received KeyPackage (signature, lifetime, credential) and says whose it is. */
+  inspectKeyPackage(keyPackage: Uint8Array): Promise<Member>;
+  joinFromWelcome(welcome: Uint8Array, keyPackage: KeyPackageBundle): Promise<GroupState>;
+  encrypt(state: GroupState, plaintext: Uint8Array): Promise<{ state: GroupState; message: Uint8Array }>;
+  /** Decrypts and verifies; throws MlsProcessingError for anything forged, tampered or out of place. */
+  process(state: GroupState, message: Uint8Array): Promise<IncomingMessage>;
+  members(state: GroupState): Member[];
+  ownLeafIndex(state: GroupState): number;
+  serialize(state: GroupState): SerializedGroupState;
+  deserialize(serialized: SerializedGroupState): GroupState;
+}
+
+export class MlsProcessingError extends Error {
+  override name = "MlsProcessingError";
+}
+
+/** Which MLS wire format an encoded MLSMessage carries, read without decrypting anything. */
+export type WireKind = "welcome" | "private" | "public" | "key_package" | "group_info" | "unknown";

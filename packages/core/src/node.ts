@@ -1,0 +1,2 @@
+/** Node-only additions to the core: native crypto. Browsers import "@parley/core" alone. */
+export {};

@@ -1,0 +1,22 @@
+/**
+ * The local store seam. A device keeps everything (identity, contacts, MLS state, history) in one
+ * ordered key-value store; core builds typed repositories on top. Backends: memory (tests),
+ * SQLite (CLI, packages/cli), IndexedDB (browser, packages/web). A backend that encrypts at rest
+ * wraps another one (see encrypted-store.ts) — the layout above it does not change.
+ *
+ * Keys are strings ordered by plain code-unit comparison, so zero-padded numbers sort correctly.
+ */
+export interface KvWrite {
+  key: string;
+  /** `null` deletes the key. */
+  value: Uint8Array | null;
+}
+
+export interface KeyValueStore {
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** All entries whose key starts with `prefix`, in key order. With `reverse`, newest (largest key) first; `limit` caps the count. */
+  list(prefix: string, options?: { limit?: number; reverse?: boolean }): Promise<[string, Uint8Array][]>;
+  /** Applies all writes atomically: either every one lands or none does. */
+  write(writes: KvWrite[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+/**
+ * Parley's message schema: what travels inside MLS application messages. A contact is not trusted
+ * to send well-formed content, so every decrypted payload is parsed here before anything uses it.
+ */
+import { z } from "zod";
+import { fromUtf8, utf8 } from "../encoding/bytes.js";
+
+export const MAX_TEXT_LENGTH = 64 * 1024;
+export const MAX_NAME_LENGTH = 64;
+
+const DisplayName = z.string().trim().min(1).max(MAX_NAME_LENGTH);
+const SendAddress = z.object({ relay: z.string().url().max(2048), sendId: z.string().min(1).max(64) });
+export type SendAddress = z.infer<typeof SendAddress>;
+
+export const Body = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text"), text: z.string().min(1).max(MAX_TEXT_LENGTH) }),
+  /** First message of a new 1:1 conversation: who I say I am and where to answer me. */
+  z.object({ type: z.literal("intro"), name: DisplayName, replyTo: SendAddress }),
+  /** Tells the peer its messages arrived (the "delivered" tick). */
+  z.object({ type: z.literal("receipt"), ids: z.array(z.string().max(64)).min(1).max(256) }),
+]);
+export type Body = z.infer<typeof Body>;
+
+export const Content = z.object({
+  v: z.literal(1),
+  id: z.string().min(1).max(64),
+  sentAt: z.number().int().nonnegative(),
+  body: Body,
+});
+export type Content = z.infer<typeof Content>;
+
+export class ContentError extends Error {
+  override name = "ContentError";
+}
+
+export const encodeContent = (content: Content): Uint8Array => utf8(JSON.stringify(content));
+
+export function decodeContent(bytes: Uint8Array): Content {
+  let value: unknown;
+  try {
+    value = JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new ContentError("message content is not valid UTF-8 JSON");
+  }
+  const parsed = Content.safeParse(value);
+  if (!parsed.success) throw new ContentError(`message content rejected: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+export { DisplayName, SendAddress as SendAddressSchema };

@@ -1,0 +1,66 @@
+/**
+ * Invite links: `<relay URL>/#/invite/<inviteId>/<key>`. The part after `#` never reaches a server
+ * (browsers do not send fragments), so the relay that stores the sealed invite cannot open it.
+ */
+import { z } from "zod";
+import type { CryptoProvider } from "../crypto/provider.js";
+import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
+import { fromUtf8, utf8 } from "../encoding/bytes.js";
+import { normalizeRelayUrl } from "../relay-client/relay-http.js";
+import { DisplayName } from "./content.js";
+
+export class InviteError extends Error {
+  override name = "InviteError";
+}
+
+export interface InviteLink {
+  relay: string;
+  inviteId: string;
+  key: Uint8Array;
+}
+
+export function formatInviteLink(link: InviteLink): string {
+  return `${link.relay}/#/invite/${link.inviteId}/${toBase64Url(link.key)}`;
+}
+
+export function parseInviteLink(text: string): InviteLink {
+  const match = /^(https?:\/\/[^#\s]+?)\/?#\/invite\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/.exec(
+    text.trim(),
+  );
+  if (!match) throw new InviteError("not a Parley invite link (expected <relay>/#/invite/<id>/<key>)");
+  return { relay: normalizeRelayUrl(match[1]!), inviteId: match[2]!, key: fromBase64Url(match[3]!) };
+}
+
+/** What the inviter seals into the invite: where to reach them, and an MLS KeyPackage to add them with. */
+export const InvitePayload = z.object({
+  v: z.literal(1),
+  name: DisplayName,
+  sendId: z.string().min(1).max(64),
+  keyPackage: z
+    .string()
+    .min(1)
+    .max(32 * 1024),
+});
+export type InvitePayload = z.infer<typeof InvitePayload>;
+
+const AAD = utf8("parley-invite-v1");
+
+export async function sealInvite(crypto: CryptoProvider, key: Uint8Array, payload: InvitePayload) {
+  return crypto.seal(key, utf8(JSON.stringify(payload)), AAD);
+}
+
+export async function openInvite(
+  crypto: CryptoProvider,
+  key: Uint8Array,
+  sealed: Uint8Array,
+): Promise<InvitePayload> {
+  let plain: Uint8Array;
+  try {
+    plain = await crypto.open(key, sealed, AAD);
+  } catch {
+    throw new InviteError("invite could not be opened: the link is wrong or the invite was tampered with");
+  }
+  const parsed = InvitePayload.safeParse(JSON.parse(fromUtf8(plain)));
+  if (!parsed.success) throw new InviteError("invite is malformed");
+  return parsed.data;
+}

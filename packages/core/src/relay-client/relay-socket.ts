@@ -1,0 +1,156 @@
+/**
+ * Live delivery over the relay's WebSocket: subscribes a device's queues, hands each message to the
+ * caller one at a time, acknowledges it only after the caller has stored it, and reconnects by
+ * itself with backoff when the connection drops (a relay restart, a network change).
+ */
+import type { CryptoProvider } from "../crypto/provider.js";
+import { fromBase64Url } from "../encoding/base64url.js";
+import { ServerFrame } from "../protocol/relay.js";
+import { normalizeRelayUrl } from "./relay-http.js";
+import { type QueueCredentials, signRecipientCommand } from "./signing.js";
+
+/** The part of the WebSocket API we use; satisfied by browsers' WebSocket and the `ws` package. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(): void;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+}
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+export type SocketStatus = "connecting" | "open" | "closed";
+
+export interface RelaySocketOptions {
+  webSocket: WebSocketFactory;
+  onMessage: (queue: QueueCredentials, msgId: string, body: Uint8Array) => Promise<void>;
+  onStatus?: (status: SocketStatus, detail?: string) => void;
+  onError?: (error: Error) => void;
+  maxBackoffMs?: number;
+}
+
+const OPEN = 1;
+
+export class RelaySocket {
+  private socket: WebSocketLike | undefined;
+  private readonly queues = new Map<string, QueueCredentials>();
+  private nextId = 1;
+  private closed = false;
+  private backoffMs = 250;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Messages are processed strictly one after another, in arrival order. */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly wsUrl: string;
+
+  constructor(
+    relayUrl: string,
+    private readonly crypto: CryptoProvider,
+    private readonly options: RelaySocketOptions,
+  ) {
+    const base = normalizeRelayUrl(relayUrl);
+    this.wsUrl = `${base.replace(/^http/, "ws")}/v1/ws`;
+  }
+
+  start(queues: QueueCredentials[]): void {
+    for (const q of queues) this.queues.set(q.queueId, q);
+    this.connect();
+  }
+
+  /** Subscribes one more queue, now if connected, else on the next (re)connect. */
+  async addQueue(queue: QueueCredentials): Promise<void> {
+    if (this.queues.has(queue.queueId)) return;
+    this.queues.set(queue.queueId, queue);
+    if (this.socket?.readyState === OPEN) await this.subscribe(this.socket, queue);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.socket?.close();
+    this.options.onStatus?.("closed");
+  }
+
+  /** Resolves when every message received so far has been handled. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    this.options.onStatus?.("connecting");
+    const socket = this.options.webSocket(this.wsUrl);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.backoffMs = 250;
+      this.options.onStatus?.("open");
+      for (const q of this.queues.values()) {
+        this.subscribe(socket, q).catch((e) => this.options.onError?.(e as Error));
+      }
+    };
+    socket.onmessage = (ev) => this.onFrame(socket, ev.data);
+    socket.onerror = () => {
+      // onclose follows; reconnecting happens there.
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket || this.closed) return;
+      this.options.onStatus?.("connecting", `reconnecting in ${this.backoffMs} ms`);
+      this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
+      this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);
+    };
+  }
+
+  private async subscribe(socket: WebSocketLike, queue: QueueCredentials): Promise<void> {
+    const cmd = await signRecipientCommand(
+      this.crypto,
+      fromBase64Url(queue.recipientSecretKey),
+      "sub",
+      queue.queueId,
+    );
+    if (socket.readyState === OPEN) socket.send(JSON.stringify({ ...cmd, id: this.nextId++ }));
+  }
+
+  private onFrame(socket: WebSocketLike, data: unknown): void {
+    const text = typeof data === "string" ? data : new TextDecoder().decode(data as Uint8Array);
+    let frame: ServerFrame;
+    try {
+      frame = ServerFrame.parse(JSON.parse(text));
+    } catch {
+      this.options.onError?.(new Error("relay sent a malformed frame"));
+      return;
+    }
+    if (frame.type === "err") {
+      this.options.onError?.(new Error(`relay: ${frame.code}: ${frame.error}`));
+      return;
+    }
+    if (frame.type !== "msg") return;
+    const queue = this.queues.get(frame.queueId);
+    if (!queue) return;
+    const { msgId } = frame;
+    let body: Uint8Array;
+    try {
+      body = fromBase64Url(frame.body);
+    } catch {
+      this.options.onError?.(new Error("relay sent a message body that is not base64url"));
+      return;
+    }
+    this.chain = this.chain.then(async () => {
+      try {
+        await this.options.onMessage(queue, msgId, body);
+      } catch (e) {
+        // Not acknowledged: the relay delivers it again after the next (re)subscribe.
+        this.options.onError?.(e as Error);
+        return;
+      }
+      const ack = await signRecipientCommand(
+        this.crypto,
+        fromBase64Url(queue.recipientSecretKey),
+        "ack",
+        queue.queueId,
+        msgId,
+      );
+      if (socket.readyState === OPEN) socket.send(JSON.stringify({ ...ack, id: this.nextId++ }));
+    });
+  }
+}

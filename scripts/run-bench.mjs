@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Runs each benchmark in its own process (bench/dist/src/*.js except shared modules), in order.
+// `npm run bench -- one-to-one` runs only the named ones.
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+
+const dir = new URL("../bench/dist/src/", import.meta.url).pathname;
+const shared = new Set(["report.js"]);
+const only = process.argv.slice(2);
+const benches = readdirSync(dir)
+  .filter((f) => f.endsWith(".js") && !shared.has(f))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+let failed = 0;
+for (const file of benches) {
+  console.log(`\n## ${file.replace(/\.js$/, "")}`);
+  const r = spawnSync(process.execPath, ["--expose-gc", join(dir, file)], { stdio: "inherit" });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);

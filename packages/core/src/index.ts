@@ -7,6 +7,7 @@ export * from "./mls/engine.js";
 export * from "./protocol/padding.js";
 export * from "./protocol/relay.js";
 export * from "./storage/key-value-store.js";
+export * from "./storage/encrypted-store.js";
 export * from "./storage/memory-store.js";
 export * from "./messaging/content.js";
 export * from "./messaging/invite-link.js";

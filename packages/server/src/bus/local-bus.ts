@@ -1,0 +1,42 @@
+import { EventEmitter } from "node:events";
+import type { Bus, Unsubscribe } from "./bus.js";
+
+/** The single-process bus: an EventEmitter keyed by queue id. */
+export class LocalBus implements Bus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    // One listener per subscribed socket and queue: many is normal, not a leak.
+    this.emitter.setMaxListeners(0);
+  }
+
+  async publish(queueId: string): Promise<void> {
+    this.emitter.emit(queueId);
+  }
+
+  subscribe(queueId: string, handler: () => void): Unsubscribe {
+    // A throwing handler must not stop the others, nor surface in the publisher.
+    const safe = () => {
+      try {
+        handler();
+      } catch {
+        // Handlers report their own failures.
+      }
+    };
+    this.emitter.on(queueId, safe);
+    return () => {
+      this.emitter.off(queueId, safe);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+
+  /** Number of live subscriptions (for tests and health). */
+  subscriptionCount(): number {
+    let n = 0;
+    for (const name of this.emitter.eventNames()) n += this.emitter.listenerCount(name);
+    return n;
+  }
+}

@@ -1,0 +1,27 @@
+import { INVITE_MAX_BYTES } from "@parley/core";
+import type { FastifyInstance } from "fastify";
+import { asBuffer } from "../../bytes.js";
+import type { RelayContext } from "../../relay/context.js";
+import * as ops from "../../relay/operations.js";
+import { binaryBody, parseId } from "../validate.js";
+
+export function inviteRoutes(app: FastifyInstance, ctx: RelayContext): void {
+  app.post("/v1/invites", { bodyLimit: INVITE_MAX_BYTES }, async (request, reply) => {
+    return reply.code(201).send(await ops.createInvite(ctx, binaryBody(request.body)));
+  });
+
+  // A claim carries no body; a small limit keeps anyone from sending one anyway.
+  app.post<{ Params: { inviteId: string } }>(
+    "/v1/invites/:inviteId/claim",
+    { bodyLimit: 1024 },
+    async (request, reply) => {
+      const inviteId = parseId(request.params.inviteId, "invite id");
+      const blob = await ops.claimInvite(ctx, inviteId);
+      return reply
+        .code(200)
+        .header("cache-control", "no-store")
+        .type("application/octet-stream")
+        .send(asBuffer(blob));
+    },
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * Serves a directory (the browser app) at `/`. Small on purpose: GET/HEAD of files under one root,
+ * `index.html` for directories, nothing outside the root even through symlinks. Invite links keep
+ * their secret in the URL fragment, which browsers never send, so no path here carries one.
+ */
+import { createReadStream } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
+import { extname, join, resolve, sep } from "node:path";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".webmanifest": "application/manifest+json",
+  ".map": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".ico": "image/x-icon",
+  ".wasm": "application/wasm",
+  ".woff": "font/woff",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+const notFound = (reply: FastifyReply) =>
+  reply.code(404).type("application/json").send({ code: "not_found", error: "no such file" });
+
+/** The file a URL path names inside `root`, or undefined if it names nothing servable. */
+async function locate(root: string, urlPath: string): Promise<{ path: string; size: number } | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes("\0")) return undefined;
+  let path = resolve(root, `.${decoded.startsWith("/") ? decoded : `/${decoded}`}`);
+  if (path !== root && !path.startsWith(root + sep)) return undefined;
+  try {
+    let info = await stat(path);
+    if (info.isDirectory()) {
+      path = join(path, "index.html");
+      info = await stat(path);
+    }
+    if (!info.isFile()) return undefined;
+    const real = await realpath(path);
+    if (!real.startsWith(root + sep)) return undefined;
+    return { path: real, size: info.size };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function staticRoutes(app: FastifyInstance, dir: string): Promise<void> {
+  const root = await realpath(resolve(dir));
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const urlPath = request.url.split("?")[0] ?? "/";
+    if (urlPath.startsWith("/v1/")) return notFound(reply);
+    const file = await locate(root, urlPath);
+    if (!file) return notFound(reply);
+    reply
+      .type(TYPES[extname(file.path).toLowerCase()] ?? "application/octet-stream")
+      .header("content-length", file.size)
+      .header("cache-control", "no-cache")
+      .header("x-content-type-options", "nosniff")
+      .header("referrer-policy", "no-referrer");
+    if (request.method === "HEAD") return reply.send();
+    return reply.send(createReadStream(file.path));
+  };
+  app.get("/*", handler);
+}

@@ -1,0 +1,54 @@
+import websocket from "@fastify/websocket";
+import type { FastifyInstance } from "fastify";
+import { badRequest } from "../../problem.js";
+import type { RelayContext } from "../../relay/context.js";
+import { sendProblem } from "../errors.js";
+import { safeError } from "../logging.js";
+import { HARD_MAX_FRAME_BYTES, SocketSession } from "./session.js";
+
+export const WS_ROUTE = "/v1/ws";
+
+/** Registers @fastify/websocket and `GET /v1/ws`. Must be registered before the route exists. */
+export async function wsRoutes(
+  app: FastifyInstance,
+  ctx: RelayContext,
+  sessions: Set<SocketSession>,
+): Promise<void> {
+  await app.register(websocket, {
+    options: { maxPayload: HARD_MAX_FRAME_BYTES },
+    // Socket-level errors (a client vanishing mid-frame, a frame over the hard limit): drop the
+    // connection, log only the kind of error.
+    errorHandler(error, socket) {
+      ctx.log.warn(
+        { route: WS_ROUTE, err: { type: error.name, code: (error as { code?: string }).code } },
+        "websocket dropped",
+      );
+      socket.terminate();
+    },
+  });
+
+  // An upgrade request to any other route would otherwise be logged with its full URL by the
+  // plugin; refuse it before that happens.
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.headers.upgrade !== undefined && request.routeOptions.url !== WS_ROUTE) {
+      return sendProblem(reply, badRequest("WebSocket connections are accepted on /v1/ws only"));
+    }
+  });
+
+  app.route({
+    method: "GET",
+    url: WS_ROUTE,
+    handler: async (_request, reply) =>
+      sendProblem(reply, badRequest("this endpoint needs a WebSocket upgrade")),
+    wsHandler: (socket, request) => {
+      try {
+        const session = new SocketSession(socket, ctx, request.log);
+        sessions.add(session);
+        socket.on("close", () => sessions.delete(session));
+      } catch (e) {
+        ctx.log.error({ route: WS_ROUTE, err: safeError(e) }, "websocket setup failed");
+        socket.terminate();
+      }
+    },
+  });
+}

@@ -1,0 +1,204 @@
+import { ClientFrame, ErrorCodes, type ServerFrame } from "@parley/core";
+import type { FastifyBaseLogger } from "fastify";
+import type { RawData, WebSocket } from "ws";
+import { toB64u } from "../../bytes.js";
+import { badRequest, describeIssues, Problem } from "../../problem.js";
+import type { RelayContext } from "../../relay/context.js";
+import * as ops from "../../relay/operations.js";
+import type { StoredMessage } from "../../store/store.js";
+import { safeError } from "../logging.js";
+import { Subscription } from "./subscription.js";
+
+/** A command frame is a few hundred bytes; anything much larger is refused (but not fatal). */
+export const MAX_FRAME_BYTES = 4 * 1024;
+/** ws itself drops the connection above this; between the two limits a frame gets an `err`. */
+export const HARD_MAX_FRAME_BYTES = 64 * 1024;
+const MAX_SUBSCRIPTIONS = 1000;
+/** Commands waiting to be handled on one socket; more are refused instead of piling up in memory. */
+const MAX_QUEUED_FRAMES = 64;
+const OPEN = 1;
+
+const rawLength = (data: RawData): number =>
+  Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+
+const rawText = (data: RawData): string =>
+  Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as Buffer).toString("utf8");
+
+/** A client frame, or why it is refused (answered with `err` and id null: no id can be trusted). */
+function parseFrame(data: RawData, isBinary: boolean): ClientFrame | Problem {
+  if (isBinary) return badRequest("binary frames are not accepted: send JSON text frames");
+  if (rawLength(data) > MAX_FRAME_BYTES) return badRequest(`frame is larger than ${MAX_FRAME_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(rawText(data));
+  } catch {
+    return badRequest("frame is not valid JSON");
+  }
+  const parsed = ClientFrame.safeParse(json);
+  return parsed.success ? parsed.data : badRequest(describeIssues("frame", parsed.error.issues));
+}
+
+/**
+ * One WebSocket connection. Frames are handled one after another, in order; pushes of subscribed
+ * queues run alongside. Nothing a client sends can end the connection or the relay: every failure
+ * becomes an `err` frame.
+ */
+export class SocketSession {
+  private readonly subscriptions = new Map<string, Subscription>();
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private closed = false;
+  private alive = true;
+  private lastTouch = 0;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly ctx: RelayContext,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.lastTouch = ctx.now();
+    socket.on("message", (data, isBinary) => {
+      try {
+        this.onFrame(data, isBinary);
+      } catch (e) {
+        this.fail(null, e);
+      }
+    });
+    socket.on("pong", () => {
+      this.alive = true;
+    });
+    socket.on("close", () => this.close());
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  /**
+   * Called periodically: drops a connection that did not answer the last ping (a vanished client
+   * or a silently dead NAT mapping), and keeps long-subscribed queues from expiring as idle.
+   */
+  heartbeat(): void {
+    if (this.closed) return;
+    if (!this.alive) {
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+    const now = this.ctx.now();
+    if (now - this.lastTouch >= this.ctx.config.timeGranularityMs) {
+      this.lastTouch = now;
+      const until = this.ctx.retention.queueIdleUntil(now);
+      for (const queueId of this.subscriptions.keys()) {
+        this.ctx.store.touchQueue(queueId, until).catch((e) => this.logError(e));
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const sub of this.subscriptions.values()) sub.stop();
+    this.subscriptions.clear();
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    const frame = parseFrame(data, isBinary);
+    if (frame instanceof Problem) {
+      this.sendErr(null, frame);
+      return;
+    }
+    if (this.queued >= MAX_QUEUED_FRAMES) {
+      this.sendErr(frame.id, badRequest("too many commands in flight on this connection; wait for replies"));
+      return;
+    }
+    this.queued++;
+    this.chain = this.chain
+      .then(() => this.handle(frame))
+      .catch((e) => this.fail(frame.id, e))
+      .finally(() => {
+        this.queued--;
+      });
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    if (this.closed) return;
+    const { queueId } = frame;
+    if (
+      frame.cmd === "sub" &&
+      !this.subscriptions.has(queueId) &&
+      this.subscriptions.size >= MAX_SUBSCRIPTIONS
+    ) {
+      throw badRequest(`at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+    }
+    await ops.authorizeCommand(this.ctx, frame);
+    switch (frame.cmd) {
+      case "sub": {
+        // A repeated sub starts over: everything unacknowledged is pushed again.
+        this.subscriptions.get(queueId)?.stop();
+        const sub = new Subscription(
+          queueId,
+          this.ctx,
+          (q, m) => this.push(q, m),
+          (e) => this.logError(e),
+        );
+        this.subscriptions.set(queueId, sub);
+        this.send({ type: "ok", id: frame.id });
+        if (!this.closed) sub.start();
+        return;
+      }
+      case "fetch": {
+        for (const m of await ops.fetchPending(this.ctx, queueId)) await this.push(queueId, m);
+        this.send({ type: "ok", id: frame.id });
+        return;
+      }
+      case "ack": {
+        await ops.ack(this.ctx, queueId, frame.msgId!);
+        this.subscriptions.get(queueId)?.acknowledged(frame.msgId!);
+        this.send({ type: "ok", id: frame.id });
+        return;
+      }
+      case "del": {
+        await ops.deleteQueue(this.ctx, queueId);
+        this.subscriptions.get(queueId)?.stop();
+        this.subscriptions.delete(queueId);
+        this.send({ type: "ok", id: frame.id });
+        return;
+      }
+    }
+  }
+
+  private push(queueId: string, message: StoredMessage): Promise<void> {
+    const frame: ServerFrame = { type: "msg", queueId, msgId: message.msgId, body: toB64u(message.body) };
+    return new Promise((resolve) => {
+      if (this.closed || this.socket.readyState !== OPEN) return resolve();
+      // The callback fires once ws has written the frame; waiting for it keeps a large backlog
+      // from being buffered in memory all at once. A send error means the socket is closing.
+      this.socket.send(JSON.stringify(frame), () => resolve());
+    });
+  }
+
+  private send(frame: ServerFrame): void {
+    if (this.closed || this.socket.readyState !== OPEN) return;
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  private sendErr(id: number | null, problem: Problem): void {
+    this.send({ type: "err", id, code: problem.code, error: problem.message });
+  }
+
+  private fail(id: number | null, error: unknown): void {
+    if (error instanceof Problem) {
+      this.sendErr(id, error);
+      return;
+    }
+    this.logError(error);
+    this.sendErr(id, new Problem(ErrorCodes.internal, "internal error"));
+  }
+
+  private logError(error: unknown): void {
+    this.log.error({ route: "/v1/ws", err: safeError(error) }, "websocket error");
+  }
+}

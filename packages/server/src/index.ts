@@ -1,0 +1,24 @@
+export type { Bus, Unsubscribe } from "./bus/bus.js";
+export { LocalBus } from "./bus/local-bus.js";
+export { ConfigError, DEFAULT_CONFIG, daysToMs, type RelayConfig, resolveConfig } from "./config.js";
+export { type BuildRelayOptions, buildRelay } from "./http/app.js";
+export {
+  DATABASE_FILE,
+  databasePath,
+  type RunningRelay,
+  type StartRelayOptions,
+  startRelay,
+} from "./start.js";
+export { SchemaError } from "./store/sqlite/migrate.js";
+export { SqliteStore, type SqliteStoreOptions } from "./store/sqlite/sqlite-store.js";
+export type {
+  DisclosedInvite,
+  DisclosedQueue,
+  Disclosure,
+  ExpiryCounts,
+  FetchOptions,
+  NonceRecord,
+  QueueRecord,
+  Store,
+  StoredMessage,
+} from "./store/store.js";

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+/**
+ * parley-server: runs the relay, or shows what it stores. Logs (JSON, pino) go to stderr; stdout
+ * carries only the ready line and command output, so scripts can read it.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { Id, PublicKey } from "@parley/core";
+import { Command, InvalidArgumentError } from "commander";
+import { pino } from "pino";
+import { disclosureJson, formatDisclosure } from "./cli/disclose.js";
+import { DEFAULT_CONFIG, daysToMs } from "./config.js";
+import { DATABASE_FILE, databasePath, startRelay } from "./start.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number");
+  return n;
+}
+
+const program = new Command()
+  .name("parley-server")
+  .description(
+    "The Parley relay: keeps opaque, padded ciphertext in queues until its recipient acknowledges it " +
+      "or it expires. No accounts, no names, no contact graph, no IP addresses in logs.",
+  )
+  .showHelpAfterError()
+  .addHelpText(
+    "after",
+    "\nWith no command, runs the relay: `parley-server --port 8787 --data ./data`.\n" +
+      "See `parley-server serve --help` for its options and `parley-server disclose --help`.",
+  );
+
+program
+  .command("serve", { isDefault: true })
+  .description("run the relay (the default command)")
+  .option("--port <port>", "TCP port, 0 for any free one", integer(0, 65535), 8787)
+  .option("--host <host>", "address to listen on", "127.0.0.1")
+  .option("--data <dir>", `directory for the database (${DATABASE_FILE}), created if missing`, "./data")
+  .option(
+    "--ttl-days <days>",
+    "delete unacknowledged messages and unused queues after this many days",
+    positiveNumber,
+    14,
+  )
+  .option(
+    "--invite-ttl-days <days>",
+    "delete unclaimed invites after this many days",
+    positiveNumber,
+    DEFAULT_CONFIG.inviteTtlMs / daysToMs(1),
+  )
+  .option(
+    "--max-message-bytes <bytes>",
+    "largest message accepted (bodies must also be a padding bucket size)",
+    integer(512, DEFAULT_CONFIG.maxMessageBytes),
+    DEFAULT_CONFIG.maxMessageBytes,
+  )
+  .option("--static <dir>", "also serve the files in this directory at / (the browser app)")
+  .option("--log-level <level>", "fatal, error, warn, info, debug or silent", "info")
+  .action(async (opts) => {
+    const logger = pino({ level: opts.logLevel, base: null }, pino.destination(2));
+    const dataDir = resolve(opts.data);
+    if (opts.static !== undefined && !existsSync(opts.static)) {
+      throw new InvalidArgumentError(`--static: no such directory: ${opts.static}`);
+    }
+    const relay = await startRelay({
+      port: opts.port,
+      host: opts.host,
+      dataDir,
+      logger,
+      config: {
+        ttlMs: daysToMs(opts.ttlDays),
+        inviteTtlMs: daysToMs(opts.inviteTtlDays),
+        maxMessageBytes: opts.maxMessageBytes,
+        staticDir: opts.static,
+      },
+    });
+    process.stdout.write(`Parley relay listening on ${relay.url} (data: ${dataDir})\n`);
+
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "shutting down");
+      relay.close().then(
+        () => process.exit(0),
+        (e) => {
+          logger.error(
+            { err: { type: (e as Error).name, message: (e as Error).message } },
+            "shutdown failed",
+          );
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+
+program
+  .command("disclose")
+  .description(
+    "print everything the relay holds about a queue id, send id, invite id or recipient key " +
+      "(to show how little it is); reads the database without changing it",
+  )
+  .argument("<id-or-key>", "a 22-character id or a 43-character recipient key (base64url)")
+  .option("--data <dir>", "the relay's data directory", "./data")
+  .option("--json", "print JSON, including the (encrypted) message bodies as base64url")
+  .action(async (idOrKey: string, opts: { data: string; json?: boolean }) => {
+    if (!Id.safeParse(idOrKey).success && !PublicKey.safeParse(idOrKey).success) {
+      throw new InvalidArgumentError(
+        "not a queue id, send id, invite id (22 base64url characters) or recipient key (43)",
+      );
+    }
+    const path = databasePath(opts.data);
+    if (!existsSync(path)) throw new InvalidArgumentError(`no relay database at ${path}`);
+    const store = SqliteStore.open(path, { readonly: true });
+    try {
+      const disclosure = await store.disclose(idOrKey);
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify(disclosureJson(idOrKey, disclosure), null, 2)}\n`
+          : formatDisclosure(idOrKey, disclosure),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`parley-server: ${(e as Error).message}\n`);
+  process.exit(e instanceof InvalidArgumentError ? 2 : 1);
+});

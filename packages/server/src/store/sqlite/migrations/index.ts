@@ -1,0 +1,14 @@
+/**
+ * SQLite schema migrations, one numbered module per step (simplexmq-style: each backend has its
+ * own list). Add a step by adding mNNNN_name.ts and appending it here; never edit an applied one.
+ */
+import { m0001Initial } from "./m0001_initial.js";
+
+export interface Migration {
+  /** Equals the position in the list, starting at 1; stored in PRAGMA user_version once applied. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [m0001Initial];

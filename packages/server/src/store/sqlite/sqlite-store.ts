@@ -1,0 +1,287 @@
+import { randomBytes } from "node:crypto";
+import Database from "better-sqlite3";
+import { asBuffer } from "../../bytes.js";
+import { newId } from "../../ids.js";
+import type {
+  DisclosedQueue,
+  Disclosure,
+  ExpiryCounts,
+  FetchOptions,
+  NonceRecord,
+  QueueRecord,
+  Store,
+  StoredMessage,
+} from "../store.js";
+import { checkSchema, migrate } from "./migrate.js";
+
+export interface SqliteStoreOptions {
+  /** Open an existing database for reading only (the `disclose` command); never migrates. */
+  readonly?: boolean;
+}
+
+interface QueueRow {
+  queue_id: string;
+  send_id: string;
+  recipient_key: string;
+  idle_until: number;
+}
+
+interface MessageRow {
+  msg_id: string;
+  body: Buffer;
+  expires_at: number;
+}
+
+const toQueue = (r: QueueRow): QueueRecord => ({
+  queueId: r.queue_id,
+  sendId: r.send_id,
+  recipientKey: r.recipient_key,
+  idleUntil: r.idle_until,
+});
+
+const toMessage = (r: MessageRow): StoredMessage => ({
+  msgId: r.msg_id,
+  body: r.body,
+  expiresAt: r.expires_at,
+});
+
+const toNonce = (r: { scope: string; nonce: string; expires_at: number }): NonceRecord => ({
+  scope: r.scope,
+  nonce: r.nonce,
+  expiresAt: r.expires_at,
+});
+
+/** A random positive 63-bit rowid: see the note in migrations/m0001_initial.ts. */
+const randomRowid = (): bigint => randomBytes(8).readBigUInt64BE() >> 1n;
+
+const isRowidClash = (e: unknown): boolean =>
+  (e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+
+/**
+ * The SQLite backend (better-sqlite3, WAL). Every method runs synchronously inside SQLite, so each
+ * is atomic on its own; multi-statement steps use a transaction.
+ */
+export class SqliteStore implements Store {
+  private closed = false;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating and migrating if needed) the database at `path`; ":memory:" for a throwaway one. */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const readonly = options.readonly === true;
+    const db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
+    try {
+      db.pragma("busy_timeout = 5000");
+      if (readonly) {
+        checkSchema(db);
+      } else {
+        db.pragma("journal_mode = WAL");
+        // A 202 to a sender means the message is on disk, even across a power cut.
+        db.pragma("synchronous = FULL");
+        db.pragma("foreign_keys = ON");
+        // Acknowledged and expired ciphertext is overwritten, not left in free pages.
+        db.pragma("secure_delete = ON");
+        migrate(db);
+      }
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new SqliteStore(db);
+  }
+
+  async createQueue(recipientKey: string, idleUntil: number): Promise<{ queueId: string; sendId: string }> {
+    const queueId = newId();
+    const sendId = newId();
+    this.sql("INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES (?, ?, ?, ?)").run(
+      queueId,
+      sendId,
+      recipientKey,
+      idleUntil,
+    );
+    return { queueId, sendId };
+  }
+
+  async getQueue(queueId: string): Promise<QueueRecord | null> {
+    const row = this.sql("SELECT * FROM queues WHERE queue_id = ?").get(queueId) as QueueRow | undefined;
+    return row ? toQueue(row) : null;
+  }
+
+  async getQueueBySendId(sendId: string): Promise<QueueRecord | null> {
+    const row = this.sql("SELECT * FROM queues WHERE send_id = ?").get(sendId) as QueueRow | undefined;
+    return row ? toQueue(row) : null;
+  }
+
+  async touchQueue(queueId: string, idleUntil: number): Promise<void> {
+    // The condition keeps this a no-op (no disk write) while the rounded time has not moved.
+    this.sql("UPDATE queues SET idle_until = ? WHERE queue_id = ? AND idle_until < ?").run(
+      idleUntil,
+      queueId,
+      idleUntil,
+    );
+  }
+
+  async deleteQueue(queueId: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.sql("DELETE FROM messages WHERE queue_id = ?").run(queueId);
+      this.sql("DELETE FROM nonces WHERE scope = ?").run(queueId);
+      return this.sql("DELETE FROM queues WHERE queue_id = ?").run(queueId).changes === 1;
+    })();
+  }
+
+  async enqueue(
+    sendId: string,
+    body: Uint8Array,
+    expiresAt: number,
+  ): Promise<{ queueId: string; msgId: string } | null> {
+    return this.db.transaction(() => {
+      const queue = this.sql("SELECT queue_id FROM queues WHERE send_id = ?").get(sendId) as
+        | { queue_id: string }
+        | undefined;
+      if (!queue) return null;
+      const { seq } = this.sql(
+        "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM messages WHERE queue_id = ?",
+      ).get(queue.queue_id) as { seq: number };
+      const msgId = newId();
+      const insert = this.sql(
+        "INSERT INTO messages (rowid, queue_id, seq, msg_id, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      this.insertWithRandomRowid((rowid) =>
+        insert.run(rowid, queue.queue_id, seq, msgId, asBuffer(body), expiresAt),
+      );
+      // A queue lives at least as long as the messages in it.
+      this.sql("UPDATE queues SET idle_until = ? WHERE queue_id = ? AND idle_until < ?").run(
+        expiresAt,
+        queue.queue_id,
+        expiresAt,
+      );
+      return { queueId: queue.queue_id, msgId };
+    })();
+  }
+
+  async fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]> {
+    const exclude = options.exclude && options.exclude.size > 0 ? JSON.stringify([...options.exclude]) : "[]";
+    const rows = this.sql(
+      `SELECT msg_id, body, expires_at FROM messages
+         WHERE queue_id = ? AND msg_id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY seq LIMIT ?`,
+    ).iterate(queueId, exclude, Math.max(0, Math.floor(options.limit))) as IterableIterator<MessageRow>;
+    const out: StoredMessage[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      if (options.maxBytes !== undefined && out.length > 0 && bytes + row.body.length > options.maxBytes)
+        break;
+      bytes += row.body.length;
+      out.push(toMessage(row));
+    }
+    return out;
+  }
+
+  async ack(queueId: string, msgId: string): Promise<boolean> {
+    return (
+      this.sql("DELETE FROM messages WHERE queue_id = ? AND msg_id = ?").run(queueId, msgId).changes === 1
+    );
+  }
+
+  async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {
+    const result = this.sql(
+      "INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    ).run(scope, nonce, expiresAt);
+    return result.changes === 1;
+  }
+
+  async createInvite(blob: Uint8Array, expiresAt: number): Promise<string> {
+    const inviteId = newId();
+    const insert = this.sql("INSERT INTO invites (rowid, invite_id, blob, expires_at) VALUES (?, ?, ?, ?)");
+    this.insertWithRandomRowid((rowid) => insert.run(rowid, inviteId, asBuffer(blob), expiresAt));
+    return inviteId;
+  }
+
+  async claimInvite(inviteId: string, now: number): Promise<Uint8Array | null> {
+    // One statement: two concurrent claims cannot both get the blob.
+    const row = this.sql("DELETE FROM invites WHERE invite_id = ? RETURNING blob, expires_at").get(
+      inviteId,
+    ) as { blob: Buffer; expires_at: number } | undefined;
+    if (!row || row.expires_at <= now) return null;
+    return row.blob;
+  }
+
+  async expire(now: number): Promise<ExpiryCounts> {
+    return this.db.transaction(() => {
+      const messages = this.sql("DELETE FROM messages WHERE expires_at <= ?").run(now).changes;
+      const queues = this.sql("DELETE FROM queues WHERE idle_until <= ?").run(now).changes;
+      const invites = this.sql("DELETE FROM invites WHERE expires_at <= ?").run(now).changes;
+      const nonces = this.sql("DELETE FROM nonces WHERE expires_at <= ?").run(now).changes;
+      return { messages, queues, invites, nonces };
+    })();
+  }
+
+  async disclose(idOrKey: string): Promise<Disclosure> {
+    return this.db.transaction(() => {
+      const queueRows = this.sql(
+        "SELECT * FROM queues WHERE queue_id = ? OR send_id = ? OR recipient_key = ? ORDER BY queue_id",
+      ).all(idOrKey, idOrKey, idOrKey) as QueueRow[];
+      const nonceStmt = this.sql(
+        "SELECT scope, nonce, expires_at FROM nonces WHERE scope = ? ORDER BY expires_at, nonce",
+      );
+      const messageStmt = this.sql(
+        "SELECT msg_id, body, expires_at FROM messages WHERE queue_id = ? ORDER BY seq",
+      );
+      const scopesShown = new Set<string>();
+      const queues: DisclosedQueue[] = queueRows.map((row) => {
+        scopesShown.add(row.queue_id);
+        scopesShown.add(row.recipient_key);
+        return {
+          ...toQueue(row),
+          messages: (messageStmt.all(row.queue_id) as MessageRow[]).map(toMessage),
+          nonces: [
+            ...(nonceStmt.all(row.queue_id) as Parameters<typeof toNonce>[0][]),
+            ...(nonceStmt.all(row.recipient_key) as Parameters<typeof toNonce>[0][]),
+          ].map(toNonce),
+        };
+      });
+      const invites = (
+        this.sql("SELECT invite_id, blob, expires_at FROM invites WHERE invite_id = ?").all(idOrKey) as {
+          invite_id: string;
+          blob: Buffer;
+          expires_at: number;
+        }[]
+      ).map((r) => ({ inviteId: r.invite_id, blob: r.blob, expiresAt: r.expires_at }));
+      const nonces = scopesShown.has(idOrKey)
+        ? []
+        : (nonceStmt.all(idOrKey) as Parameters<typeof toNonce>[0][]).map(toNonce);
+      return { queues, invites, nonces };
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Statements are prepared once and reused. */
+  private sql(source: string): Database.Statement {
+    let stmt = this.statements.get(source);
+    if (!stmt) {
+      stmt = this.db.prepare(source);
+      this.statements.set(source, stmt);
+    }
+    return stmt;
+  }
+
+  private insertWithRandomRowid(insert: (rowid: bigint) => unknown): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        insert(randomRowid());
+        return;
+      } catch (e) {
+        if (!isRowidClash(e) || attempt >= 3) throw e;
+      }
+    }
+  }
+}

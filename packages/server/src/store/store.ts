@@ -1,0 +1,111 @@
+/**
+ * Everything the relay keeps, behind one interface so backends can be swapped (SQLite now,
+ * PostgreSQL later). Methods are async for that reason even where SQLite is synchronous.
+ *
+ * The store holds only what delivery needs: recipient keys, random ids, opaque bodies and expiry
+ * times. Times are given by the caller, already rounded (see retention.ts); the store keeps them
+ * as they are and never reads the clock itself, so every backend behaves the same under test.
+ */
+
+export interface QueueRecord {
+  queueId: string;
+  sendId: string;
+  /** base64url Ed25519 public key that signs this queue's recipient commands. */
+  recipientKey: string;
+  /** The queue is deleted once this time passes without it being used. */
+  idleUntil: number;
+}
+
+export interface StoredMessage {
+  msgId: string;
+  body: Uint8Array;
+  expiresAt: number;
+}
+
+export interface FetchOptions {
+  /** At most this many messages. */
+  limit: number;
+  /**
+   * Stop before the bodies add up to more than this; the first message is returned whatever its
+   * size, so a queue can always be drained.
+   */
+  maxBytes?: number;
+  /** Leave these message ids out (already pushed to this subscriber). */
+  exclude?: ReadonlySet<string>;
+}
+
+export interface ExpiryCounts {
+  messages: number;
+  queues: number;
+  invites: number;
+  nonces: number;
+}
+
+export interface NonceRecord {
+  scope: string;
+  nonce: string;
+  expiresAt: number;
+}
+
+export interface DisclosedQueue extends QueueRecord {
+  /** Pending messages, oldest first, with their (encrypted, padded) bodies. */
+  messages: StoredMessage[];
+  /** Replay-protection nonces of recent commands on this queue, and of the command that created it. */
+  nonces: NonceRecord[];
+}
+
+export interface DisclosedInvite {
+  inviteId: string;
+  blob: Uint8Array;
+  expiresAt: number;
+}
+
+/** All the relay holds that a given identifier or key leads to. */
+export interface Disclosure {
+  queues: DisclosedQueue[];
+  invites: DisclosedInvite[];
+  /** Nonces recorded under the identifier itself but not tied to a queue found above. */
+  nonces: NonceRecord[];
+}
+
+export interface Store {
+  /** Creates a queue with fresh, unrelated queue and send ids. */
+  createQueue(recipientKey: string, idleUntil: number): Promise<{ queueId: string; sendId: string }>;
+  getQueue(queueId: string): Promise<QueueRecord | null>;
+  getQueueBySendId(sendId: string): Promise<QueueRecord | null>;
+  /** Extends the queue's life to `idleUntil` (never shortens it). */
+  touchQueue(queueId: string, idleUntil: number): Promise<void>;
+  /** Deletes the queue and everything in it; false if there was no such queue. */
+  deleteQueue(queueId: string): Promise<boolean>;
+
+  /**
+   * Appends a message to the queue that `sendId` addresses and extends the queue's life to at
+   * least `expiresAt`. Returns null if there is no such queue. Messages of one queue are returned
+   * in the order they were enqueued.
+   */
+  enqueue(
+    sendId: string,
+    body: Uint8Array,
+    expiresAt: number,
+  ): Promise<{ queueId: string; msgId: string } | null>;
+  /** Pending messages of a queue, oldest first. */
+  fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]>;
+  /** Deletes one message; false if the queue holds no such message. */
+  ack(queueId: string, msgId: string): Promise<boolean>;
+
+  /**
+   * Records that `nonce` was used under `scope` (a queue id, or a recipient key for queue
+   * creation). Atomic insert-if-absent: false if it was already recorded, i.e. a replay.
+   */
+  rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean>;
+
+  createInvite(blob: Uint8Array, expiresAt: number): Promise<string>;
+  /** Returns the blob and deletes it in one step; null if unknown, already claimed or expired at `now`. */
+  claimInvite(inviteId: string, now: number): Promise<Uint8Array | null>;
+
+  /** Deletes messages, invites and nonces that expired at or before `now`, and queues idle until then. */
+  expire(now: number): Promise<ExpiryCounts>;
+  /** Everything held about a queue id, send id, invite id or recipient key. */
+  disclose(idOrKey: string): Promise<Disclosure>;
+  close(): Promise<void>;
+}

@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
 import { disclosureJson, formatDisclosure } from "./cli/disclose.js";
 import { DEFAULT_CONFIG, daysToMs } from "./config.js";
+import { defaultWebAppDir } from "./http/static-app.js";
 import { DATABASE_FILE, databasePath, startRelay } from "./start.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 
@@ -66,7 +67,10 @@ program
     integer(512, DEFAULT_CONFIG.maxMessageBytes),
     DEFAULT_CONFIG.maxMessageBytes,
   )
-  .option("--static <dir>", "also serve the files in this directory at / (the browser app)")
+  .option(
+    "--static <dir>",
+    "serve the files in this directory at / (default: packages/web/dist, when it has been built)",
+  )
   .option("--log-level <level>", "fatal, error, warn, info, debug or silent", "info")
   .action(async (opts) => {
     const logger = pino({ level: opts.logLevel, base: null }, pino.destination(2));
@@ -83,7 +87,7 @@ program
         ttlMs: daysToMs(opts.ttlDays),
         inviteTtlMs: daysToMs(opts.inviteTtlDays),
         maxMessageBytes: opts.maxMessageBytes,
-        staticDir: opts.static,
+        staticDir: opts.static ?? defaultWebAppDir(),
       },
     });
     process.stdout.write(`Parley relay listening on ${relay.url} (data: ${dataDir})\n`);

@@ -10,7 +10,7 @@ import { healthRoutes } from "./routes/health.js";
 import { inviteRoutes } from "./routes/invites.js";
 import { queueRoutes } from "./routes/queues.js";
 import { sendRoutes } from "./routes/send.js";
-import { staticRoutes } from "./static.js";
+import { webAppRoutes } from "./static-app.js";
 import { wsRoutes } from "./ws/route.js";
 import type { SocketSession } from "./ws/session.js";
 
@@ -63,7 +63,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     queueRoutes(scope, ctx);
     sendRoutes(scope, ctx);
     inviteRoutes(scope, ctx);
-    if (config.staticDir) await staticRoutes(scope, config.staticDir);
+    if (config.staticDir) await webAppRoutes(scope, config.staticDir);
   });
 
   const timers: NodeJS.Timeout[] = [];

@@ -1,0 +1,157 @@
+/**
+ * One unlocked profile in this browser: the IndexedDB backend, the encryption-at-rest layer over
+ * it, and core's ParleyClient over that, used unchanged. Locking drops the key and the client;
+ * nothing readable stays in memory that the UI does not show.
+ */
+import {
+  type ClientEvent,
+  EncryptedKeyValueStore,
+  InProcessLock,
+  nobleCryptoProvider,
+  ParleyClient,
+  type ProfileLock,
+  TsMlsEngine,
+  type WebSocketLike,
+} from "@parley/core";
+import { argon2idKdf } from "./kdf";
+import { DEFAULT_DATABASE, IndexedDbKeyValueStore } from "./storage/indexeddb-store";
+
+const crypto = nobleCryptoProvider;
+
+/** Serialises profile operations across this browser's tabs (Web Locks), not just within one. */
+class WebLocksProfileLock implements ProfileLock {
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return navigator.locks.request("parley-profile", () => fn());
+  }
+}
+
+function profileLock(): ProfileLock {
+  return typeof navigator !== "undefined" && navigator.locks
+    ? new WebLocksProfileLock()
+    : new InProcessLock();
+}
+
+/** The web app keeps its own small records (what was read when) beside core's, under "web/". */
+const READ_KEY = (conversationId: string) => `web/read/${conversationId}`;
+
+export const MIN_PASSPHRASE_LENGTH = 8;
+
+export class Session {
+  private listening: { abort: AbortController; done: Promise<void> } | undefined;
+
+  private constructor(
+    private readonly idb: IndexedDbKeyValueStore,
+    private readonly store: EncryptedKeyValueStore,
+    readonly client: ParleyClient,
+  ) {}
+
+  /** Is there a profile in this browser (so: ask for the passphrase rather than onboard)? */
+  static async exists(database = DEFAULT_DATABASE): Promise<boolean> {
+    const idb = await IndexedDbKeyValueStore.open(database);
+    try {
+      return await EncryptedKeyValueStore.exists(idb);
+    } finally {
+      await idb.close();
+    }
+  }
+
+  static async create(options: {
+    name: string;
+    passphrase: string;
+    relay: string;
+    database?: string;
+  }): Promise<Session> {
+    if (options.passphrase.length < MIN_PASSPHRASE_LENGTH) {
+      throw new Error(`choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters`);
+    }
+    const idb = await IndexedDbKeyValueStore.open(options.database ?? DEFAULT_DATABASE);
+    let store: EncryptedKeyValueStore;
+    try {
+      store = await EncryptedKeyValueStore.create(idb, crypto, argon2idKdf, options.passphrase);
+    } catch (e) {
+      await idb.close();
+      throw e;
+    }
+    const session = new Session(idb, store, makeClient(store));
+    try {
+      await session.client.init(options.name, options.relay);
+    } catch (e) {
+      // Leave nothing half-made behind: the next attempt starts from an empty device.
+      await store.wipe();
+      await idb.close();
+      throw e;
+    }
+    return session;
+  }
+
+  /** Throws EncryptedStoreError with code "wrong_passphrase" when the passphrase does not match. */
+  static async unlock(passphrase: string, database = DEFAULT_DATABASE): Promise<Session> {
+    const idb = await IndexedDbKeyValueStore.open(database);
+    try {
+      const store = await EncryptedKeyValueStore.unlock(idb, crypto, argon2idKdf, passphrase);
+      return new Session(idb, store, makeClient(store));
+    } catch (e) {
+      await idb.close();
+      throw e;
+    }
+  }
+
+  /** Deletes this browser's profile without unlocking it (a forgotten passphrase). */
+  static async wipeDevice(database = DEFAULT_DATABASE): Promise<void> {
+    await IndexedDbKeyValueStore.deleteDatabase(database);
+  }
+
+  /** Runs core's live delivery with the browser's WebSocket until `lock`. */
+  listen(onEvent: (event: ClientEvent) => void): void {
+    if (this.listening) return;
+    const abort = new AbortController();
+    const done = this.client.listen(onEvent, abort.signal).catch((e: Error) => {
+      onEvent({ type: "status", status: "closed", detail: e.message });
+    });
+    this.listening = { abort, done };
+  }
+
+  async lastRead(conversationId: string): Promise<number> {
+    const raw = await this.store.get(READ_KEY(conversationId));
+    return raw === undefined ? 0 : Number(new TextDecoder().decode(raw)) || 0;
+  }
+
+  async markRead(conversationId: string, at: number): Promise<void> {
+    if ((await this.lastRead(conversationId)) >= at) return;
+    await this.store.write([{ key: READ_KEY(conversationId), value: new TextEncoder().encode(String(at)) }]);
+  }
+
+  /** Stops listening, forgets the key, closes the database. The object is useless afterwards. */
+  async lock(): Promise<void> {
+    if (this.listening) {
+      this.listening.abort.abort();
+      // Let a message being stored finish, but never hang the Lock button on a slow network.
+      await Promise.race([this.listening.done, new Promise((r) => setTimeout(r, 2000))]);
+      this.listening = undefined;
+    }
+    this.store.lock();
+    await this.idb.close();
+  }
+
+  /** Deletes every record of this profile from the browser, then the database itself. */
+  async wipe(): Promise<void> {
+    if (this.listening) {
+      this.listening.abort.abort();
+      await Promise.race([this.listening.done, new Promise((r) => setTimeout(r, 2000))]);
+      this.listening = undefined;
+    }
+    await this.store.wipe();
+    await this.idb.close();
+    await IndexedDbKeyValueStore.deleteDatabase(this.idb.name);
+  }
+}
+
+function makeClient(store: EncryptedKeyValueStore): ParleyClient {
+  return new ParleyClient({
+    store,
+    crypto,
+    engine: new TsMlsEngine(crypto),
+    webSocket: (url: string) => new WebSocket(url) as unknown as WebSocketLike,
+    lock: profileLock(),
+  });
+}

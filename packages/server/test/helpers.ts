@@ -1,0 +1,119 @@
+import { generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import {
+  createQueueBytes,
+  type RecipientCommandName,
+  recipientCommandBytes,
+  toBase64Url,
+} from "@parley/core";
+import { pino } from "pino";
+import { type RunningRelay, type StartRelayOptions, startRelay } from "../src/index.js";
+
+export function tempDir(t: { after: (fn: () => void) => void }, prefix = "parley-server-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface TestKey {
+  publicKey: string;
+  privateKey: KeyObject;
+}
+
+export function newKey(): TestKey {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(12);
+  return { publicKey: toBase64Url(raw), privateKey };
+}
+
+export const nonce = (): string => toBase64Url(randomBytes(16));
+
+export function signCreate(key: TestKey, overrides: { ts?: number; nonce?: string } = {}) {
+  const fields = {
+    recipientKey: key.publicKey,
+    ts: overrides.ts ?? Date.now(),
+    nonce: overrides.nonce ?? nonce(),
+  };
+  return { ...fields, sig: toBase64Url(sign(null, createQueueBytes(fields), key.privateKey)) };
+}
+
+export function signCommand(
+  key: TestKey,
+  cmd: RecipientCommandName,
+  queueId: string,
+  options: { msgId?: string; ts?: number; nonce?: string } = {},
+) {
+  const fields = {
+    cmd,
+    queueId,
+    msgId: options.msgId,
+    ts: options.ts ?? Date.now(),
+    nonce: options.nonce ?? nonce(),
+  };
+  const sig = toBase64Url(sign(null, recipientCommandBytes(fields), key.privateKey));
+  const { msgId, ...rest } = fields;
+  return msgId === undefined ? { ...rest, sig } : { ...rest, msgId, sig };
+}
+
+/** A body of exactly `size` bytes with a recognisable pattern (the relay checks only the size). */
+export function envelope(size = 512, fill = 7): Uint8Array {
+  const body = new Uint8Array(size).fill(fill);
+  new DataView(body.buffer).setUint32(0, size - 4);
+  return body;
+}
+
+/** Collects every log line a pino logger writes, for assertions on what is (not) logged. */
+export function captureLogs(level = "info") {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), lines, text: () => lines.join("\n") };
+}
+
+export async function startTestRelay(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  options: StartRelayOptions = {},
+): Promise<RunningRelay> {
+  const relay = await startRelay({ port: 0, ...options });
+  t.after(() => relay.close());
+  return relay;
+}
+
+export interface Reply {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+export async function postJson(url: string, body: unknown): Promise<Reply> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+export async function postBytes(url: string, body: Uint8Array | undefined): Promise<Reply> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: body === undefined ? {} : { "content-type": "application/octet-stream" },
+    body,
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** Creates a queue through the HTTP API and returns its ids with the key that owns it. */
+export async function createQueue(relayUrl: string, key = newKey()) {
+  const res = await postJson(`${relayUrl}/v1/queues`, signCreate(key));
+  if (res.status !== 201) throw new Error(`create queue failed: ${JSON.stringify(res.json)}`);
+  return { key, queueId: res.json["queueId"] as string, sendId: res.json["sendId"] as string };
+}
+
+export const command = (relayUrl: string, body: unknown) => postJson(`${relayUrl}/v1/queues/command`, body);

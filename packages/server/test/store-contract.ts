@@ -1,0 +1,282 @@
+/**
+ * The behaviour every Store backend must have. Each backend's test file calls `storeContract`
+ * with a way to open a fresh, empty store; a new backend (PostgreSQL) adds one call.
+ */
+import assert from "node:assert/strict";
+import { describe, it, type TestContext } from "node:test";
+import type { Store } from "../src/index.js";
+import { newKey } from "./helpers.js";
+
+export type OpenStore = (t: TestContext) => Promise<Store>;
+
+const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+const ID = /^[A-Za-z0-9_-]{22}$/;
+/** Backends may return Buffers or plain Uint8Arrays; only the bytes matter. */
+function plain(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { bytes: Array.from(value) };
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+export function storeContract(backend: string, open: OpenStore): void {
+  describe(`Store contract: ${backend}`, () => {
+    it("creates queues with unrelated random ids and finds them by queue id and by send id", async (t) => {
+      const store = await open(t);
+      const key = newKey().publicKey;
+      const a = await store.createQueue(key, T0 + HOUR);
+      const b = await store.createQueue(newKey().publicKey, T0 + HOUR);
+      assert.match(a.queueId, ID);
+      assert.match(a.sendId, ID);
+      assert.notEqual(a.queueId, a.sendId);
+      assert.notEqual(a.queueId, b.queueId);
+      assert.deepEqual(await store.getQueue(a.queueId), { ...a, recipientKey: key, idleUntil: T0 + HOUR });
+      assert.deepEqual(await store.getQueueBySendId(a.sendId), await store.getQueue(a.queueId));
+      assert.equal(await store.getQueue(a.sendId), null, "a send id is not a queue id");
+      assert.equal(await store.getQueueBySendId(a.queueId), null, "a queue id is not a send id");
+      assert.equal(await store.getQueue("AAAAAAAAAAAAAAAAAAAAAA"), null);
+    });
+
+    it("returns pending messages oldest first, per queue, honouring limit, exclude and maxBytes", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0);
+      const other = await store.createQueue(newKey().publicKey, T0);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await store.enqueue(q.sendId, bytes(512, i + 1), T0 + HOUR);
+        assert.ok(r);
+        assert.equal(r.queueId, q.queueId);
+        assert.match(r.msgId, ID);
+        ids.push(r.msgId);
+      }
+      await store.enqueue(other.sendId, bytes(512, 99), T0 + HOUR);
+      assert.equal(new Set(ids).size, 5);
+
+      const all = await store.fetchPending(q.queueId, { limit: 100 });
+      assert.deepEqual(
+        all.map((m) => m.msgId),
+        ids,
+      );
+      assert.deepEqual(
+        all.map((m) => m.body[0]),
+        [1, 2, 3, 4, 5],
+      );
+      assert.equal(all[0]!.body.length, 512);
+      assert.equal(all[0]!.expiresAt, T0 + HOUR);
+
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 2 })).map((m) => m.msgId),
+        ids.slice(0, 2),
+      );
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 100, exclude: new Set([ids[0]!, ids[2]!]) })).map(
+          (m) => m.msgId,
+        ),
+        [ids[1], ids[3], ids[4]],
+      );
+      // Two 512-byte bodies fit in 1100 bytes, a third does not.
+      assert.equal((await store.fetchPending(q.queueId, { limit: 100, maxBytes: 1100 })).length, 2);
+      // The first message always comes, however small the budget, so a queue can be drained.
+      assert.equal((await store.fetchPending(q.queueId, { limit: 100, maxBytes: 1 })).length, 1);
+      assert.deepEqual(
+        (await store.fetchPending(other.queueId, { limit: 100 })).map((m) => m.body[0]),
+        [99],
+      );
+    });
+
+    it("refuses to enqueue to an unknown send id", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0);
+      assert.equal(await store.enqueue("AAAAAAAAAAAAAAAAAAAAAA", bytes(512, 1), T0), null);
+      assert.equal(
+        await store.enqueue(q.queueId, bytes(512, 1), T0),
+        null,
+        "the queue id is not a send address",
+      );
+    });
+
+    it("ack deletes exactly one message of that queue", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0);
+      const other = await store.createQueue(newKey().publicKey, T0);
+      const m1 = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      const m2 = (await store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR))!;
+      assert.equal(await store.ack(other.queueId, m1.msgId), false, "not through another queue");
+      assert.equal(await store.ack(q.queueId, m1.msgId), true);
+      assert.equal(await store.ack(q.queueId, m1.msgId), false, "already gone");
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
+        [m2.msgId],
+      );
+    });
+
+    it("keeps enqueue order after a queue has been emptied", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0);
+      const first = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      await store.ack(q.queueId, first.msgId);
+      const later = [];
+      for (let i = 0; i < 3; i++)
+        later.push((await store.enqueue(q.sendId, bytes(512, 10 + i), T0 + HOUR))!.msgId);
+      await store.ack(q.queueId, later[0]!);
+      later.push((await store.enqueue(q.sendId, bytes(512, 20), T0 + HOUR))!.msgId);
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
+        later.slice(1),
+      );
+    });
+
+    it("deleteQueue removes the queue and everything in it", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0);
+      await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR);
+      await store.rememberNonce(q.queueId, "n1", T0 + HOUR);
+      assert.equal(await store.deleteQueue(q.queueId), true);
+      assert.equal(await store.getQueue(q.queueId), null);
+      assert.equal(await store.getQueueBySendId(q.sendId), null);
+      assert.deepEqual(await store.fetchPending(q.queueId, { limit: 10 }), []);
+      assert.equal(await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR), null);
+      assert.equal(await store.deleteQueue(q.queueId), false);
+      const d = await store.disclose(q.queueId);
+      assert.deepEqual(d, { queues: [], invites: [], nonces: [] });
+    });
+
+    it("remembers nonces per scope, atomically, until they expire", async (t) => {
+      const store = await open(t);
+      assert.equal(await store.rememberNonce("scopeA", "nonce1", T0 + HOUR), true);
+      assert.equal(await store.rememberNonce("scopeA", "nonce1", T0 + HOUR), false, "replay");
+      assert.equal(await store.rememberNonce("scopeB", "nonce1", T0 + HOUR), true, "another scope");
+      const racing = await Promise.all(
+        [1, 2, 3, 4].map(() => store.rememberNonce("scopeA", "nonce2", T0 + HOUR)),
+      );
+      assert.equal(racing.filter(Boolean).length, 1, "exactly one of concurrent uses wins");
+      await store.expire(T0 + HOUR - 1);
+      assert.equal(await store.rememberNonce("scopeA", "nonce1", T0 + HOUR), false, "kept until it expires");
+      const counts = await store.expire(T0 + HOUR);
+      assert.equal(counts.nonces, 3);
+      assert.equal(
+        await store.rememberNonce("scopeA", "nonce1", T0 + 2 * HOUR),
+        true,
+        "forgotten after expiry",
+      );
+    });
+
+    it("gives an invite to the first claim only, and not after it expires", async (t) => {
+      const store = await open(t);
+      const blob = bytes(1000, 5);
+      const id = await store.createInvite(blob, T0 + HOUR);
+      assert.match(id, ID);
+      assert.deepEqual(plain(await store.claimInvite(id, T0)), plain(blob));
+      assert.equal(await store.claimInvite(id, T0), null, "single use");
+
+      const raced = await store.createInvite(blob, T0 + HOUR);
+      const claims = await Promise.all([1, 2, 3].map(() => store.claimInvite(raced, T0)));
+      assert.equal(claims.filter((c) => c !== null).length, 1, "exactly one concurrent claim wins");
+
+      const stale = await store.createInvite(blob, T0 + HOUR);
+      assert.equal(await store.claimInvite(stale, T0 + HOUR), null, "expired at its expiry time");
+      assert.equal(await store.claimInvite(stale, T0), null, "and gone afterwards");
+      assert.equal(await store.claimInvite("AAAAAAAAAAAAAAAAAAAAAA", T0), null);
+    });
+
+    it("expire deletes what is due and nothing else", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
+      const soon = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      const later = (await store.enqueue(q.sendId, bytes(512, 2), T0 + 3 * HOUR))!;
+      const invSoon = await store.createInvite(bytes(10, 1), T0 + HOUR);
+      const invLater = await store.createInvite(bytes(10, 2), T0 + 3 * HOUR);
+
+      assert.deepEqual(await store.expire(T0), { messages: 0, queues: 0, invites: 0, nonces: 0 });
+      assert.deepEqual(await store.expire(T0 + HOUR), { messages: 1, queues: 0, invites: 1, nonces: 0 });
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
+        [later.msgId],
+      );
+      assert.equal(await store.ack(q.queueId, soon.msgId), false);
+      assert.equal(await store.claimInvite(invSoon, T0), null);
+      assert.deepEqual(plain(await store.claimInvite(invLater, T0)), plain(bytes(10, 2)));
+      assert.ok(await store.getQueue(q.queueId), "the queue is not idle yet");
+    });
+
+    it("deletes queues left idle past their time, with their messages; use extends their life", async (t) => {
+      const store = await open(t);
+      const idle = await store.createQueue(newKey().publicKey, T0 + HOUR);
+      const used = await store.createQueue(newKey().publicKey, T0 + HOUR);
+      const fed = await store.createQueue(newKey().publicKey, T0 + HOUR);
+      await store.touchQueue(used.queueId, T0 + 5 * HOUR);
+      await store.touchQueue(used.queueId, T0 + 2 * HOUR); // never shortens
+      assert.equal((await store.getQueue(used.queueId))!.idleUntil, T0 + 5 * HOUR);
+      // A queue lives at least as long as a message in it.
+      await store.enqueue(fed.sendId, bytes(512, 1), T0 + 4 * HOUR);
+      assert.equal((await store.getQueue(fed.queueId))!.idleUntil, T0 + 4 * HOUR);
+
+      const counts = await store.expire(T0 + HOUR);
+      assert.equal(counts.queues, 1);
+      assert.equal(await store.getQueue(idle.queueId), null);
+      assert.equal(await store.getQueueBySendId(idle.sendId), null);
+      assert.ok(await store.getQueue(used.queueId));
+      assert.ok(await store.getQueue(fed.queueId));
+
+      const end = await store.expire(T0 + 5 * HOUR);
+      assert.equal(end.queues, 2);
+      assert.equal(end.messages, 1);
+      assert.deepEqual(await store.fetchPending(fed.queueId, { limit: 10 }), []);
+    });
+
+    it("discloses everything held about a queue id, send id, recipient key or invite id, and nothing more", async (t) => {
+      const store = await open(t);
+      const key = newKey().publicKey;
+      await store.rememberNonce(key, "createNonce", T0 + HOUR);
+      const q = await store.createQueue(key, T0 + 2 * HOUR);
+      const other = await store.createQueue(newKey().publicKey, T0 + 2 * HOUR);
+      const m = (await store.enqueue(q.sendId, bytes(2048, 3), T0 + HOUR))!;
+      await store.enqueue(other.sendId, bytes(512, 4), T0 + HOUR);
+      await store.rememberNonce(q.queueId, "cmdNonce", T0 + HOUR);
+      await store.rememberNonce(other.queueId, "otherNonce", T0 + HOUR);
+      const invite = await store.createInvite(bytes(100, 6), T0 + HOUR);
+
+      const expected = {
+        queues: [
+          {
+            queueId: q.queueId,
+            sendId: q.sendId,
+            recipientKey: key,
+            idleUntil: T0 + 2 * HOUR,
+            messages: [{ msgId: m.msgId, body: bytes(2048, 3), expiresAt: T0 + HOUR }],
+            nonces: [
+              { scope: q.queueId, nonce: "cmdNonce", expiresAt: T0 + HOUR },
+              { scope: key, nonce: "createNonce", expiresAt: T0 + HOUR },
+            ],
+          },
+        ],
+        invites: [],
+        nonces: [],
+      };
+      for (const id of [q.queueId, q.sendId, key]) {
+        assert.deepEqual(plain(await store.disclose(id)), plain(expected), `disclose(${id})`);
+      }
+      assert.deepEqual(plain(await store.disclose(invite)), {
+        queues: [],
+        invites: [{ inviteId: invite, blob: { bytes: Array.from(bytes(100, 6)) }, expiresAt: T0 + HOUR }],
+        nonces: [],
+      });
+      assert.deepEqual(await store.disclose("AAAAAAAAAAAAAAAAAAAAAA"), {
+        queues: [],
+        invites: [],
+        nonces: [],
+      });
+      assert.deepEqual((await store.disclose("scopeOnly")).nonces, []);
+    });
+
+    it("close can be called twice", async (t) => {
+      const store = await open(t);
+      await store.close();
+      await store.close();
+    });
+  });
+}

@@ -117,3 +117,65 @@ export async function createQueue(relayUrl: string, key = newKey()) {
 }
 
 export const command = (relayUrl: string, body: unknown) => postJson(`${relayUrl}/v1/queues/command`, body);
+
+/** A `ws` client that records every frame and lets a test wait for the next one matching a check. */
+export async function openSocket(relayUrl: string, path = "/v1/ws") {
+  const { WebSocket } = await import("ws");
+  const socket = new WebSocket(relayUrl.replace(/^http/, "ws") + path);
+  const frames: Record<string, unknown>[] = [];
+  const waiters: {
+    check: (f: Record<string, unknown>) => boolean;
+    resolve: (f: Record<string, unknown>) => void;
+  }[] = [];
+  let closed: { code: number } | undefined;
+  socket.on("message", (data) => {
+    const frame = JSON.parse(data.toString()) as Record<string, unknown>;
+    const i = waiters.findIndex((w) => w.check(frame));
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(frame);
+    else frames.push(frame);
+  });
+  const closedPromise = new Promise<{ code: number }>((resolve) =>
+    socket.on("close", (code) => {
+      closed = { code };
+      resolve({ code });
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  return {
+    socket,
+    send: (frame: unknown) => socket.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
+    /** Resolves with the first frame (already received or next) for which `check` holds. */
+    next(check: (f: Record<string, unknown>) => boolean = () => true, timeoutMs = 3000) {
+      const i = frames.findIndex(check);
+      if (i >= 0) return Promise.resolve(frames.splice(i, 1)[0]!);
+      return new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no matching frame within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        waiters.push({
+          check,
+          resolve: (f) => {
+            clearTimeout(timer);
+            resolve(f);
+          },
+        });
+      });
+    },
+    /** Frames received and not yet taken by `next`. */
+    unclaimed: () => [...frames],
+    closed: () => closed,
+    whenClosed: () => closedPromise,
+    close() {
+      socket.close();
+      return closedPromise;
+    },
+  };
+}
+
+export const byId = (id: number | null) => (f: Record<string, unknown>) => f["id"] === id;
+export const isMsg = (f: Record<string, unknown>) => f["type"] === "msg";
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,7 +11,7 @@ import { inviteRoutes } from "./routes/invites.js";
 import { queueRoutes } from "./routes/queues.js";
 import { sendRoutes } from "./routes/send.js";
 import { webAppRoutes } from "./static-app.js";
-import { wsRoutes } from "./ws/route.js";
+import { guardUpgrades, wsRoutes } from "./ws/route.js";
 import type { SocketSession } from "./ws/session.js";
 
 export interface BuildRelayOptions {
@@ -55,6 +55,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     (_request, body, done) => done(null, body),
   );
   installErrorHandling(app);
+  guardUpgrades(app);
 
   const sessions = new Set<SocketSession>();
   app.register(async (scope) => {

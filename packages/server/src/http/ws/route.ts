@@ -8,6 +8,19 @@ import { HARD_MAX_FRAME_BYTES, SocketSession } from "./session.js";
 
 export const WS_ROUTE = "/v1/ws";
 
+/**
+ * Refuses WebSocket upgrades anywhere but /v1/ws, for every route including unknown ones (the
+ * plugin would log such a request's full URL, and an unanswered upgrade socket would stall
+ * shutdown). Installed on the root instance.
+ */
+export function guardUpgrades(app: FastifyInstance): void {
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.headers.upgrade === undefined || request.routeOptions.url === WS_ROUTE) return;
+    reply.raw.once("finish", () => request.raw.socket?.destroy());
+    return sendProblem(reply, badRequest("WebSocket connections are accepted on /v1/ws only"));
+  });
+}
+
 /** Registers @fastify/websocket and `GET /v1/ws`. Must be registered before the route exists. */
 export async function wsRoutes(
   app: FastifyInstance,
@@ -25,14 +38,6 @@ export async function wsRoutes(
       );
       socket.terminate();
     },
-  });
-
-  // An upgrade request to any other route would otherwise be logged with its full URL by the
-  // plugin; refuse it before that happens.
-  app.addHook("onRequest", async (request, reply) => {
-    if (request.headers.upgrade !== undefined && request.routeOptions.url !== WS_ROUTE) {
-      return sendProblem(reply, badRequest("WebSocket connections are accepted on /v1/ws only"));
-    }
   });
 
   app.route({

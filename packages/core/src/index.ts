@@ -18,3 +18,8 @@ export * from "./relay-client/errors.js";
 export * from "./relay-client/relay-http.js";
 export * from "./relay-client/relay-socket.js";
 export * from "./relay-client/signing.js";
+export * from "./messaging/parley-client.js";
+export * from "./identity/credential.js";
+export * from "./identity/identity-key.js";
+export * from "./identity/safety-number.js";
+export * from "./mls/ts-mls-engine.js";

@@ -1,0 +1,241 @@
+/**
+ * 1:1 chat through a real relay on loopback, clients on their SQLite stores as the CLI uses them.
+ * - throughput: messages/second from Alice's send to Bob's decrypted delivery (listen), pipelined;
+ * - latency: one message at a time, send → decrypted at Bob; median and p95;
+ * - relay memory per open WebSocket connection with a subscribed queue (relay in its own process).
+ * Baselines on the same machine in the same run: the relay transport alone (deposit → WebSocket
+ * delivery of the same padded size, no MLS, no client store), and a bare `ws` server's memory.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { FileLock, SqliteKeyValueStore } from "@parley/cli";
+import {
+  type ClientEvent,
+  ParleyClient,
+  pad,
+  RelayHttpClient,
+  signRecipientCommand,
+  TsMlsEngine,
+  unb64,
+  type WebSocketLike,
+} from "@parley/core";
+import { nodeCryptoProvider } from "@parley/core/node";
+import WebSocket from "ws";
+import { median, percentile, round, writeResults } from "./report.js";
+
+const crypto = nodeCryptoProvider;
+const SERVER = fileURLToPath(new URL("../../../packages/server/dist/src/main.js", import.meta.url));
+const THROUGHPUT_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300);
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY ?? 100);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 500);
+
+const temp = (name: string) => mkdtempSync(join(tmpdir(), `parley-bench-${name}-`));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startRelay(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [SERVER, "--port", "0", "--data", temp("relay")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (l) => {
+      const m = /listening on (http:\/\/\S+)/.exec(l);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (c) => reject(new Error(`relay exited ${c}`)));
+  });
+  return { url, child };
+}
+
+const rssBytes = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(m![1]) * 1024;
+};
+
+function client(name: string) {
+  const dir = temp(name);
+  return new ParleyClient({
+    store: new SqliteKeyValueStore(join(dir, "parley.sqlite")),
+    crypto,
+    engine: new TsMlsEngine(crypto),
+    lock: new FileLock(join(dir, "parley.lock")),
+    webSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
+  });
+}
+
+async function chatBench(url: string) {
+  const alice = client("alice");
+  const bob = client("bob");
+  await alice.init("Alice", url);
+  await bob.init("Bob", url);
+  await alice.acceptInvite((await bob.createInvite()).link);
+  await bob.sync();
+
+  const arrivals = new Map<string, (t: number) => void>();
+  const stop = new AbortController();
+  const listening = bob.listen((e: ClientEvent) => {
+    if (e.type === "message") arrivals.get(e.message.text)?.(performance.now());
+  }, stop.signal);
+  await sleep(300);
+  const expect = (text: string) => new Promise<number>((r) => arrivals.set(text, r));
+
+  // Latency: one at a time.
+  const latencies: number[] = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const text = `latency ${i}`;
+    const arrived = expect(text);
+    const t0 = performance.now();
+    await alice.send("Bob", text);
+    latencies.push((await arrived) - t0);
+  }
+  // Throughput: Alice sends back to back, Bob's listener decrypts as they come.
+  const all = Array.from({ length: THROUGHPUT_MESSAGES }, (_, i) => expect(`bulk ${i}`));
+  const t0 = performance.now();
+  for (let i = 0; i < THROUGHPUT_MESSAGES; i++) await alice.send("Bob", `bulk ${i}`);
+  const last = Math.max(...(await Promise.all(all)));
+  const seconds = (last - t0) / 1000;
+  stop.abort();
+  await listening;
+  return { latencies, perSecond: THROUGHPUT_MESSAGES / seconds };
+}
+
+/** The relay alone: deposit a padded blob over HTTP, receive it on a subscribed WebSocket, ack. */
+async function transportBench(url: string) {
+  const relay = new RelayHttpClient(url, crypto);
+  const queue = await relay.createQueue();
+  const ws = new WebSocket(`${url.replace("http", "ws")}/v1/ws`);
+  await new Promise((r) => ws.once("open", r));
+  let waiting: ((t: number) => void) | undefined;
+  let id = 1;
+  ws.on("message", async (data) => {
+    const f = JSON.parse(String(data)) as { type: string; msgId?: string };
+    if (f.type !== "msg") return;
+    waiting?.(performance.now());
+    const ack = await signRecipientCommand(
+      crypto,
+      unb64(queue.recipientSecretKey),
+      "ack",
+      queue.queueId,
+      f.msgId,
+    );
+    ws.send(JSON.stringify({ ...ack, id: id++ }));
+  });
+  ws.send(
+    JSON.stringify({
+      ...(await signRecipientCommand(crypto, unb64(queue.recipientSecretKey), "sub", queue.queueId)),
+      id: id++,
+    }),
+  );
+  await sleep(100);
+  const body = pad(crypto.randomBytes(200));
+  const latencies: number[] = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const arrived = new Promise<number>((r) => (waiting = r));
+    const t0 = performance.now();
+    await relay.send(queue.sendId, body);
+    latencies.push((await arrived) - t0);
+  }
+  let count = 0;
+  const done = new Promise<number>((r) => {
+    waiting = (t) => {
+      if (++count === THROUGHPUT_MESSAGES) r(t);
+    };
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < THROUGHPUT_MESSAGES; i++) await relay.send(queue.sendId, body);
+  const seconds = ((await done) - t0) / 1000;
+  ws.close();
+  return { latencies, perSecond: THROUGHPUT_MESSAGES / seconds };
+}
+
+async function openConnections(url: string, n: number, subscribe: boolean): Promise<WebSocket[]> {
+  const relay = new RelayHttpClient(url, crypto);
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < n; i++) {
+    const ws = new WebSocket(url.startsWith("ws") ? url : `${url.replace("http", "ws")}/v1/ws`);
+    await new Promise((r) => ws.once("open", r));
+    if (subscribe) {
+      const q = await relay.createQueue();
+      const sub = await signRecipientCommand(crypto, unb64(q.recipientSecretKey), "sub", q.queueId);
+      ws.send(JSON.stringify({ ...sub, id: 1 }));
+    }
+    sockets.push(ws);
+  }
+  await sleep(500);
+  return sockets;
+}
+
+async function memoryPerConnection(url: string, pid: number) {
+  await sleep(500);
+  const before = rssBytes(pid);
+  const sockets = await openConnections(url, CONNECTIONS, true);
+  const after = rssBytes(pid);
+  for (const s of sockets) s.close();
+  return (after - before) / CONNECTIONS;
+}
+
+/** Baseline: a bare `ws` server in its own process, same number of idle connections. */
+async function bareWsMemoryPerConnection() {
+  const code = `import { WebSocketServer } from "ws";
+    const s = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    s.on("listening", () => console.log("port " + s.address().port));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    cwd: fileURLToPath(new URL("../../", import.meta.url)),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((r) =>
+    createInterface({ input: child.stdout! }).on("line", (l) => r(Number(l.split(" ")[1]))),
+  );
+  await sleep(300);
+  const before = rssBytes(child.pid!);
+  const sockets = await openConnections(`ws://127.0.0.1:${port}`, CONNECTIONS, false);
+  const after = rssBytes(child.pid!);
+  for (const s of sockets) s.close();
+  child.kill();
+  return (after - before) / CONNECTIONS;
+}
+
+const { url, child } = await startRelay();
+try {
+  const transport = await transportBench(url);
+  const chat = await chatBench(url);
+  const relayPerConn = await memoryPerConnection(url, child.pid!);
+  const bareWsPerConn = await bareWsMemoryPerConnection();
+  const rows = [
+    {
+      measure: "messages/second (send → decrypted delivery)",
+      parley: round(chat.perSecond, 1),
+      baseline: round(transport.perSecond, 1),
+      "parley/baseline": round(chat.perSecond / transport.perSecond, 3),
+    },
+    {
+      measure: "median latency ms",
+      parley: round(median(chat.latencies)),
+      baseline: round(median(transport.latencies)),
+      "parley/baseline": round(median(chat.latencies) / median(transport.latencies), 2),
+    },
+    {
+      measure: "p95 latency ms",
+      parley: round(percentile(chat.latencies, 95)),
+      baseline: round(percentile(transport.latencies, 95)),
+      "parley/baseline": round(percentile(chat.latencies, 95) / percentile(transport.latencies, 95), 2),
+    },
+    {
+      measure: "relay memory per open connection (KiB)",
+      parley: round(relayPerConn / 1024, 1),
+      baseline: round(bareWsPerConn / 1024, 1),
+      "parley/baseline": round(relayPerConn / bareWsPerConn, 2),
+    },
+  ];
+  writeResults("one-to-one", rows, {
+    baseline: "relay transport alone (no MLS, no client store) / a bare ws server",
+    messages: THROUGHPUT_MESSAGES,
+    latencySamples: LATENCY_SAMPLES,
+    connections: CONNECTIONS,
+  });
+} finally {
+  child.kill("SIGTERM");
+}

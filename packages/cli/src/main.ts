@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+import type { ClientEvent, ParleyClient } from "@parley/core";
+/**
+ * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
+ * clear line (or {"error","code"} with --json) and exit non-zero.
+ */
+import { Command, Option } from "commander";
+import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
+import { openProfile, resolveHome } from "./profile.js";
+
+const program = new Command()
+  .name("parley")
+  .description("Parley: end-to-end encrypted chats with no phone number, email or ID.")
+  .addOption(new Option("--home <dir>", "profile folder (default: $PARLEY_HOME, else ~/.parley)"))
+  .option("--json", "print machine-readable JSON", false)
+  .showHelpAfterError();
+
+interface Context {
+  client: ParleyClient;
+  out: Output;
+  opts: Record<string, string | boolean | undefined>;
+}
+type Action = (ctx: Context, ...positional: string[]) => Promise<void>;
+
+/** Wraps a command: opens the profile, prints errors as one clear line (or JSON), always closes. */
+function run(action: Action) {
+  return async (...args: unknown[]) => {
+    // Commander calls actions with (positional…, options, command).
+    const cmd = args[args.length - 1] as Command;
+    const globals = cmd.optsWithGlobals() as { home?: string; json: boolean };
+    const out: Output = { json: globals.json };
+    const profile = openProfile(resolveHome(globals.home));
+    try {
+      await action({ client: profile.client, out, opts: cmd.opts() }, ...(args.slice(0, -2) as string[]));
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (out.json)
+        process.stdout.write(`${JSON.stringify({ error: err.message, code: err.code ?? err.name })}\n`);
+      else process.stderr.write(`parley: ${err.message}\n`);
+      process.exitCode = 1;
+    } finally {
+      await profile.close();
+    }
+  };
+}
+
+const printEvents = (out: Output, events: ClientEvent[]) => {
+  const messages = events.flatMap((e) => (e.type === "message" ? [e.message] : []));
+  if (out.json) {
+    process.stdout.write(`${JSON.stringify(messages)}\n`);
+    for (const e of events)
+      if (e.type !== "message") process.stderr.write(`${JSON.stringify(eventJson(e))}\n`);
+    return;
+  }
+  for (const e of events) {
+    const line = formatEvent(e);
+    if (line) process.stdout.write(`${line}\n`);
+  }
+  if (messages.length === 0) process.stdout.write("no new messages\n");
+};
+
+program
+  .command("init")
+  .description("create this device's identity and profile (no phone number, no email)")
+  .requiredOption("--name <name>", "the name your contacts will see")
+  .requiredOption("--server <url>", "your relay, e.g. http://127.0.0.1:8787")
+  .action(
+    run(async ({ client, out, opts }) => {
+      const p = await client.init(String(opts.name), String(opts.server));
+      print(out, `Profile created for ${p.name} on ${p.relay}`, { name: p.name, server: p.relay });
+    }),
+  );
+
+program
+  .command("invite")
+  .description("print a one-time invite link; whoever opens it first becomes your contact")
+  .action(
+    run(async ({ client, out }) => {
+      const { link } = await client.createInvite();
+      print(out, `${link}\n\nSend this link to one person. It works once.`, { link });
+    }),
+  );
+
+program
+  .command("accept")
+  .description("accept an invite link and become that person's contact")
+  .argument("<link>", "the invite link")
+  .action(
+    run(async ({ client, out }, link) => {
+      const c = await client.acceptInvite(link!);
+      print(out, `${c.name} is now your contact. Compare safety numbers with: parley safety "${c.name}"`, c);
+    }),
+  );
+
+program
+  .command("contacts")
+  .description("list your contacts")
+  .action(
+    run(async ({ client, out }) => {
+      const list = await client.contacts();
+      const human = list.length
+        ? list
+            .map(
+              (c) =>
+                `${c.name}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}`,
+            )
+            .join("\n")
+        : "no contacts yet: create an invite with `parley invite`";
+      print(out, human, list);
+    }),
+  );
+
+program
+  .command("send")
+  .description("send an end-to-end encrypted message")
+  .argument("<contact>", "a contact's name")
+  .argument("<text>", "the message")
+  .action(
+    run(async ({ client, out }, contact, text) => {
+      const m = await client.send(contact!, text!);
+      print(out, formatMessage(m), m);
+    }),
+  );
+
+program
+  .command("sync")
+  .description("fetch, decrypt and print new messages")
+  .action(
+    run(async ({ client, out }) => {
+      printEvents(out, await client.sync());
+    }),
+  );
+
+program
+  .command("messages")
+  .description("show the history with a contact, from this device's store")
+  .argument("<contact>", "a contact's name")
+  .option("--limit <n>", "at most this many, newest last", "100")
+  .action(
+    run(async ({ client, out, opts }, contact) => {
+      const list = await client.messages(contact!, Number.parseInt(String(opts.limit), 10) || 100);
+      print(out, list.length ? list.map(formatMessage).join("\n") : "no messages yet", list);
+    }),
+  );
+
+program
+  .command("safety")
+  .description("show the safety number you share with a contact; compare it in person")
+  .argument("<contact>", "a contact's name")
+  .option("--verify", "mark it as compared and matching")
+  .action(
+    run(async ({ client, out, opts }, contact) => {
+      if (opts.verify) await client.verifyContact(contact!);
+      const s = await client.safetyNumber(contact!);
+      const groups = s.safetyNumber.match(/.{5}/g)!.join(" ");
+      print(out, `Safety number with ${s.contact}${s.verified ? " (verified)" : ""}:\n${groups}`, s);
+    }),
+  );
+
+program
+  .command("listen")
+  .description("stay connected and print messages as they arrive (Ctrl-C to stop)")
+  .action(
+    run(async ({ client, out }) => {
+      await client.profile();
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      process.once("SIGTERM", () => stop.abort());
+      if (!out.json) process.stderr.write("listening… (Ctrl-C to stop)\n");
+      await client.sync().then((events) => events.forEach(emit));
+      await client.listen(emit, stop.signal);
+
+      function emit(e: ClientEvent) {
+        if (out.json) {
+          if (e.type === "message") process.stdout.write(`${JSON.stringify(e.message)}\n`);
+          else process.stderr.write(`${JSON.stringify(eventJson(e))}\n`);
+          return;
+        }
+        const line = formatEvent(e);
+        if (line) process.stdout.write(`${line}\n`);
+        else if (e.type === "status" && e.detail) process.stderr.write(`(${e.status}: ${e.detail})\n`);
+      }
+    }),
+  );
+
+await program.parseAsync(process.argv);

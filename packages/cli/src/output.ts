@@ -1,0 +1,39 @@
+/** Human and --json output, in one place so every command prints the same way. */
+import type { ClientEvent, MessageView } from "@parley/core";
+
+export interface Output {
+  json: boolean;
+}
+
+export function print(out: Output, human: string, value: unknown): void {
+  process.stdout.write(out.json ? `${JSON.stringify(value)}\n` : `${human}\n`);
+}
+
+const time = (iso: string) => new Date(iso).toLocaleString("sv-SE").slice(0, 16);
+
+export function formatMessage(m: MessageView): string {
+  const status = m.fromMe ? ` (${m.status})` : "";
+  return `[${time(m.sentAt)}] ${m.from === "me" ? "me" : m.from}${m.fromMe ? ` → ${m.conversation}` : ""}: ${m.text}${status}`;
+}
+
+export function formatEvent(e: ClientEvent): string | undefined {
+  switch (e.type) {
+    case "message":
+      return formatMessage(e.message);
+    case "contact":
+      return e.change === "added"
+        ? `* ${e.contact.name} is now your contact`
+        : `! ${e.contact.name}: identity changed`;
+    case "delivered":
+      return undefined;
+    case "rejected":
+      return `! rejected a message: ${e.reason}`;
+    case "status":
+      return undefined;
+  }
+}
+
+/** JSON for an event; a message event prints as the message object itself (conversation, from, text, sentAt…). */
+export function eventJson(e: ClientEvent): unknown {
+  return e.type === "message" ? { type: "message", ...e.message } : e;
+}

@@ -33,7 +33,7 @@ export async function wsRoutes(
     // connection, log only the kind of error.
     errorHandler(error, socket) {
       ctx.log.warn(
-        { route: WS_ROUTE, err: { type: error.name, code: (error as { code?: string }).code } },
+        { route: WS_ROUTE, code: (error as { code?: string }).code ?? error.name },
         "websocket dropped",
       );
       socket.terminate();
@@ -49,7 +49,21 @@ export async function wsRoutes(
       try {
         const session = new SocketSession(socket, ctx, request.log);
         sessions.add(session);
-        socket.on("close", () => sessions.delete(session));
+        const opened = performance.now();
+        socket.on("close", (code) => {
+          sessions.delete(session);
+          // Like an HTTP request line: how long, how it ended; nothing about whom or which queues.
+          request.log.info(
+            {
+              method: "GET",
+              route: WS_ROUTE,
+              status: 101,
+              ms: Math.round(performance.now() - opened),
+              closeCode: code,
+            },
+            "websocket closed",
+          );
+        });
       } catch (e) {
         ctx.log.error({ route: WS_ROUTE, err: safeError(e) }, "websocket setup failed");
         socket.terminate();

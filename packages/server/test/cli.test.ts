@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { createQueue, envelope, postBytes, startTestRelay, tempDir } from "./helpers.js";
+
+const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts the built bin and resolves with its URL once it prints the ready line. */
+async function spawnRelay(
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; stdout: () => string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (d) => {
+    err += d;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay did not start: ${err}`)), 15_000);
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /^Parley relay listening on (http:\/\/\S+) \(data: .+\)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`relay exited with ${code}: ${err}`)));
+  });
+  return { child, url, stdout: () => out };
+}
+
+describe("parley-server bin", () => {
+  it("runs on port 0, prints the real address, serves, and exits cleanly on SIGTERM", async (t) => {
+    const dir = tempDir(t);
+    const { child, url, stdout } = await spawnRelay([
+      "--port",
+      "0",
+      "--data",
+      `${dir}/data`,
+      "--ttl-days",
+      "3",
+    ]);
+    t.after(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.notEqual(url, "http://127.0.0.1:0");
+    const health = await fetch(`${url}/v1/health`);
+    assert.equal(health.status, 200);
+    const { sendId } = await createQueue(url);
+    assert.equal((await postBytes(`${url}/v1/send/${sendId}`, envelope(512))).status, 202);
+
+    child.kill("SIGTERM");
+    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+    assert.equal(signal, null, "exited by itself, not killed by the signal");
+    assert.equal(code, 0);
+    assert.equal(stdout().trim().split("\n").length, 1, "stdout is just the ready line");
+  });
+
+  it("refuses bad options with a clear message", () => {
+    const r = run(["--port", "99999"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--port/);
+    const help = run(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /disclose/);
+    const serveHelp = run(["serve", "--help"]);
+    for (const flag of ["--port", "--host", "--data", "--ttl-days", "--max-message-bytes", "--static"]) {
+      assert.match(serveHelp.stdout, new RegExp(flag));
+    }
+  });
+
+  it("disclose prints what the relay holds about one queue, and nothing about others", async (t) => {
+    const dataDir = tempDir(t);
+    const relay = await startTestRelay(t, { dataDir });
+    const mine = await createQueue(relay.url);
+    const other = await createQueue(relay.url);
+    const sent = await postBytes(`${relay.url}/v1/send/${mine.sendId}`, envelope(2048, 3));
+    const otherSent = await postBytes(`${relay.url}/v1/send/${other.sendId}`, envelope(512, 4));
+    const msgId = sent.json["msgId"] as string;
+
+    // While the relay is still running: disclose only reads.
+    for (const id of [mine.queueId, mine.sendId, mine.key.publicKey]) {
+      const r = run(["disclose", id, "--data", dataDir]);
+      assert.equal(r.status, 0, r.stderr);
+      for (const held of [mine.queueId, mine.sendId, mine.key.publicKey, msgId])
+        assert.match(r.stdout, new RegExp(held));
+      assert.match(r.stdout, /2048 bytes of padded ciphertext/);
+      assert.match(r.stdout, /pending messages: 1/);
+      for (const notMine of [
+        other.queueId,
+        other.sendId,
+        other.key.publicKey,
+        otherSent.json["msgId"] as string,
+      ]) {
+        assert.ok(!r.stdout.includes(notMine), `output mentions another queue's ${notMine}`);
+      }
+    }
+
+    const json = run(["disclose", mine.sendId, "--data", dataDir, "--json"]);
+    assert.equal(json.status, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout);
+    assert.equal(parsed.queues.length, 1);
+    assert.equal(parsed.queues[0].queueId, mine.queueId);
+    assert.deepEqual(Object.keys(parsed.queues[0]).sort(), [
+      "keptIfUnusedUntil",
+      "messages",
+      "nonces",
+      "queueId",
+      "recipientKey",
+      "sendId",
+    ]);
+    assert.equal(parsed.queues[0].messages.length, 1);
+    assert.equal(parsed.queues[0].messages[0].bytes, 2048);
+    assert.deepEqual(
+      Buffer.from(parsed.queues[0].messages[0].body, "base64url"),
+      Buffer.from(envelope(2048, 3)),
+    );
+    assert.deepEqual(parsed.invites, []);
+
+    const nothing = run(["disclose", "AAAAAAAAAAAAAAAAAAAAAA", "--data", dataDir]);
+    assert.equal(nothing.status, 0);
+    assert.match(nothing.stdout, /holds nothing/);
+    const bad = run(["disclose", "not-an-id", "--data", dataDir]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /not a queue id/);
+    const noDb = run(["disclose", mine.queueId, "--data", `${dataDir}/missing`]);
+    assert.equal(noDb.status, 2);
+    assert.match(noDb.stderr, /no relay database/);
+  });
+});

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { startTestRelay, tempDir } from "./helpers.js";
+
+/** A raw GET, so that `..` segments reach the server unnormalised (fetch would resolve them). */
+function rawGet(url: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port, path, method: "GET" }, (res) => {
+      let body = "";
+      res.on("data", (d) => {
+        body += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("static files", () => {
+  it("serves a directory at / when configured, and nothing outside it", async (t) => {
+    const dir = tempDir(t);
+    const site = join(dir, "site");
+    mkdirSync(join(site, "assets"), { recursive: true });
+    writeFileSync(join(site, "index.html"), "<!doctype html><title>Parley</title>");
+    writeFileSync(join(site, "assets", "app.js"), "console.log(1)");
+    writeFileSync(join(dir, "secret.txt"), "outside");
+    symlinkSync(join(dir, "secret.txt"), join(site, "link.txt"));
+
+    const relay = await startTestRelay(t, { config: { staticDir: site } });
+    const index = await fetch(`${relay.url}/`);
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get("content-type") ?? "", /text\/html/);
+    assert.equal(index.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(index.headers.get("referrer-policy"), "no-referrer");
+    assert.match(await index.text(), /<title>Parley<\/title>/);
+
+    const js = await fetch(`${relay.url}/assets/app.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get("content-type") ?? "", /javascript/);
+    assert.equal(await js.text(), "console.log(1)");
+
+    assert.equal((await fetch(`${relay.url}/missing.js`)).status, 404);
+    assert.equal((await fetch(`${relay.url}/link.txt`)).status, 404, "symlink out of the root");
+    for (const path of [
+      "/../secret.txt",
+      "/assets/../../secret.txt",
+      "/%2e%2e/secret.txt",
+      "/..%2fsecret.txt",
+    ]) {
+      const res = await rawGet(relay.url, path);
+      assert.equal(res.status, 404, path);
+      assert.ok(!res.body.includes("outside"), path);
+    }
+    // The API is unaffected.
+    const health = await fetch(`${relay.url}/v1/health`);
+    assert.equal(health.status, 200);
+    assert.equal((await fetch(`${relay.url}/v1/queues`)).status, 404);
+  });
+
+  it("serves nothing at / when no directory is configured", async (t) => {
+    const relay = await startTestRelay(t);
+    const res = await fetch(`${relay.url}/`);
+    assert.equal(res.status, 404);
+    assert.deepEqual(Object.keys((await res.json()) as object).sort(), ["code", "error"]);
+  });
+});

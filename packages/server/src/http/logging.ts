@@ -18,17 +18,25 @@ export const safeRequest = (req: { method?: string; routeOptions?: { url?: strin
 
 export const safeResponse = (res: { statusCode?: number }) => ({ status: res.statusCode });
 
-/** An error's kind and message only; relay errors never put client data in messages. */
-export const safeError = (err: unknown) => {
-  if (!(err instanceof Error)) return { type: typeof err };
-  const e = err as Error & { code?: unknown };
-  return {
-    type: e.name,
-    code: typeof e.code === "string" ? e.code : undefined,
-    message: e.message,
-    stack: e.stack,
-  };
-};
+/**
+ * An error's kind, code, message and stack; relay errors never put client data in messages.
+ * Idempotent, because call sites reduce errors themselves and the `err` serializer runs again.
+ */
+export function safeError(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      type: err.name,
+      code: typeof code === "string" ? code : undefined,
+      message: err.message,
+      stack: err.stack,
+    };
+  }
+  if (err !== null && typeof err === "object" && typeof (err as { type?: unknown }).type === "string") {
+    return err as Record<string, unknown>;
+  }
+  return { type: typeof err };
+}
 
 export const SAFE_SERIALIZERS = { req: safeRequest, res: safeResponse, err: safeError };
 

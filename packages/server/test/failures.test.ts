@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { SqliteStore, type Store } from "../src/index.js";
+import {
+  byId,
+  captureLogs,
+  command,
+  createQueue,
+  envelope,
+  openSocket,
+  postBytes,
+  signCommand,
+  startTestRelay,
+} from "./helpers.js";
+
+/** A store whose `ack` and `fetchPending` fail, as a broken disk or database would. */
+function brokenStore(): Store {
+  const real = SqliteStore.open(":memory:");
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop === "ack" || prop === "fetchPending") {
+        return async () => {
+          throw new Error("disk on fire");
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+describe("relay under internal failure", () => {
+  it("answers internal errors without detail, logs them, and keeps serving", async (t) => {
+    const logs = captureLogs();
+    const store = brokenStore();
+    t.after(() => store.close());
+    const relay = await startTestRelay(t, { store, logger: logs.logger });
+    const { key, queueId, sendId } = await createQueue(relay.url);
+    assert.equal((await postBytes(`${relay.url}/v1/send/${sendId}`, envelope(512))).status, 202);
+
+    const res = await command(relay.url, signCommand(key, "fetch", queueId));
+    assert.deepEqual(res, { status: 500, json: { code: "internal", error: "internal error" } });
+
+    const ws = await openSocket(relay.url);
+    t.after(() => ws.close());
+    ws.send({ ...signCommand(key, "ack", queueId, { msgId: "AAAAAAAAAAAAAAAAAAAAAA" }), id: 1 });
+    assert.deepEqual(await ws.next(byId(1)), {
+      type: "err",
+      id: 1,
+      code: "internal",
+      error: "internal error",
+    });
+    ws.send({ ...signCommand(key, "sub", queueId), id: 2 });
+    assert.deepEqual(await ws.next(byId(2)), { type: "ok", id: 2 }, "the socket carries on");
+
+    assert.equal((await fetch(`${relay.url}/v1/health`)).status, 200);
+    assert.match(logs.text(), /disk on fire/, "the failure is logged for the operator");
+  });
+});

@@ -1,2 +1,2 @@
 /** Node-only additions to the core: native crypto. Browsers import "@parley/core" alone. */
-export {};
+export * from "./crypto/node-provider.js";

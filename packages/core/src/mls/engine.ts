@@ -17,7 +17,10 @@ export interface GroupState {
 export interface KeyPackageBundle {
   /** Encoded MLSMessage(KeyPackage): safe to hand to others. */
   publicMessage: Uint8Array;
-  /** Private half (init and leaf HPKE keys): stays on the device, deleted once used. */
+  /**
+   * Private half (init and leaf HPKE keys, plus a copy of the device's signature key, which joining
+   * needs): stays on the device, deleted once used.
+   */
   privateKey: Uint8Array;
 }
 
@@ -51,10 +54,24 @@ export interface MlsEngine {
     state: GroupState,
     keyPackages: Uint8Array[],
   ): Promise<{ state: GroupState; commit: Uint8Array; welcome: Uint8Array; added: Member[] }>;
-  removeMembers(state: GroupState, leafIndexes: number[]): Promise<{ state: GroupState; commit: Uint8Array }>;
-  /** Validates a received KeyPackage (signature, lifetime, credential) and says whose it is. */
+  /**
+   * Removes members. Usually one commit; two when the MLS library leaves the UpdatePath out of a
+   * removal commit (the second, path-only commit takes the group to keys the removed cannot derive).
+   * Send all of `commits`, in order.
+   */
+  removeMembers(
+    state: GroupState,
+    leafIndexes: number[],
+  ): Promise<{ state: GroupState; commits: Uint8Array[] }>;
+  /** Commits a fresh UpdatePath and nothing else: new keys for our leaf and path (post-compromise security). */
+  updateKeys(state: GroupState): Promise<{ state: GroupState; commit: Uint8Array }>;
+  /**
+   * Validates a received KeyPackage (signatures, lifetime, capabilities, credential) and says whose
+   * it is. `leafIndex` is -1: a KeyPackage is in no group yet.
+   */
   inspectKeyPackage(keyPackage: Uint8Array): Promise<Member>;
   joinFromWelcome(welcome: Uint8Array, keyPackage: KeyPackageBundle): Promise<GroupState>;
+  /** Throws MlsProcessingError while a removed member could still derive the epoch's keys. */
   encrypt(state: GroupState, plaintext: Uint8Array): Promise<{ state: GroupState; message: Uint8Array }>;
   /** Decrypts and verifies; throws MlsProcessingError for anything forged, tampered or out of place. */
   process(state: GroupState, message: Uint8Array): Promise<IncomingMessage>;

@@ -1,0 +1,241 @@
+/**
+ * The native provider for Node: Ed25519, SHA-2, HMAC/HKDF and AES-GCM on node:crypto (OpenSSL).
+ * Exported from "@parley/core/node" only — browsers must never import node:crypto.
+ *
+ * Byte-compatible with the portable provider (same keys, same signatures: Ed25519 is deterministic;
+ * same MLS suite outputs — the RFC 9420 test vectors run against both). What stays portable:
+ *  - seal/open: XChaCha20-Poly1305 has no node:crypto implementation, so it is the noble provider's.
+ *  - HPKE (X25519 KEM inside Welcome and UpdatePath encryption): ts-mls' default, which already uses
+ *    WebCrypto, i.e. the same OpenSSL underneath.
+ *
+ * Raw Ed25519 keys go into OpenSSL as PKCS#8 DER (RFC 8410: 302e020100300506032b657004220420 ‖
+ * 32-byte seed) for private keys and as JWK for public keys (see ed25519PublicKey for why not SPKI).
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign as nodeSign,
+  verify as nodeVerify,
+  randomFillSync,
+  timingSafeEqual,
+} from "node:crypto";
+import {
+  type CiphersuiteImpl,
+  CryptoError,
+  getCiphersuiteImpl,
+  type Hash,
+  type Kdf,
+  type Signature,
+} from "ts-mls";
+import { nobleCryptoProvider } from "./noble-provider.js";
+import type { CryptoProvider, Ed25519KeyPair, MlsCiphersuiteName } from "./provider.js";
+
+const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+
+/** A plain Uint8Array copy (Buffers are Uint8Arrays, but may share Node's pool and compare unequal). */
+const plain = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("base64url");
+
+/** A bounded map that forgets the least recently used entry. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, value: V): void {
+    if (this.map.size >= this.max) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+    this.map.set(key, value);
+  }
+}
+
+/** The 32-byte seed of a secret key given as a seed, or as the PKCS#8 DER ts-mls' WebCrypto keygen makes. */
+function ed25519Seed(secretKey: Uint8Array): Uint8Array {
+  if (secretKey.length === 32) return secretKey;
+  if (
+    secretKey.length === 48 &&
+    Buffer.from(secretKey.buffer, secretKey.byteOffset, 16).equals(PKCS8_ED25519_PREFIX)
+  ) {
+    return secretKey.subarray(16);
+  }
+  throw new Error(`Ed25519 secret key must be a 32-byte seed, got ${secretKey.length} bytes`);
+}
+
+/**
+ * Importing a PKCS#8 key costs ~0.5 ms on Node 20 / OpenSSL 3 (its DER decoder framework), ten times
+ * the signature itself. A device signs with the same key all day, so imported private keys are kept,
+ * looked up by SHA-256 of the seed (the seed itself is not kept in JS memory), for the few most
+ * recently used keys.
+ */
+const privateKeys = new Lru<KeyObject>(32);
+
+function ed25519PrivateKey(secretKey: Uint8Array): KeyObject {
+  const seed = ed25519Seed(secretKey);
+  const id = createHash("sha256").update(seed).digest("base64");
+  const cached = privateKeys.get(id);
+  if (cached !== undefined) return cached;
+  const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed]);
+  try {
+    const key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    privateKeys.set(id, key);
+    return key;
+  } finally {
+    der.fill(0);
+  }
+}
+
+/**
+ * Public keys are imported as JWK (x = the raw 32 bytes): measured ~10 µs against ~150 µs for the
+ * equivalent SPKI DER (302a300506032b6570032100 ‖ key), and cached, since group members' keys are
+ * verified again and again.
+ */
+const publicKeys = new Lru<KeyObject>(4096);
+
+function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
+  const x = b64u(publicKey);
+  const cached = publicKeys.get(x);
+  if (cached !== undefined) return cached;
+  const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x }, format: "jwk" });
+  publicKeys.set(x, key);
+  return key;
+}
+
+function ed25519Generate(): Ed25519KeyPair {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const jwk = privateKey.export({ format: "jwk" });
+  if (jwk.d === undefined || jwk.x === undefined) throw new Error("Ed25519 key export failed");
+  const secretKey = plain(Buffer.from(jwk.d, "base64url"));
+  const publicKey = plain(Buffer.from(jwk.x, "base64url"));
+  privateKeys.set(createHash("sha256").update(secretKey).digest("base64"), privateKey);
+  return { secretKey, publicKey };
+}
+
+function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  return plain(nodeSign(null, message, ed25519PrivateKey(secretKey)));
+}
+
+function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  try {
+    return nodeVerify(null, message, ed25519PublicKey(publicKey), signature);
+  } catch {
+    return false; // not a valid curve point, etc.
+  }
+}
+
+/** ts-mls Signature for Ed25519 on OpenSSL. Sign keys are 32-byte seeds (PKCS#8 also accepted). */
+export const nodeEd25519Signature: Signature = {
+  sign: async (signKey, message) => ed25519Sign(signKey, message),
+  verify: async (publicKey, message, signature) => ed25519Verify(publicKey, message, signature),
+  async keygen() {
+    const { secretKey, publicKey } = ed25519Generate();
+    return { signKey: secretKey, publicKey };
+  },
+};
+
+const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array =>
+  plain(createHmac("sha256", key).update(data).digest());
+
+/** SHA-256 and HMAC-SHA256 on OpenSSL. */
+export const nodeSha256Hash: Hash = {
+  digest: async (data) => plain(createHash("sha256").update(data).digest()),
+  mac: async (key, data) => hmacSha256(key, data),
+  async verifyMac(key, mac, data) {
+    const expected = hmacSha256(key, data);
+    return mac.length === expected.length && timingSafeEqual(mac, expected);
+  },
+};
+
+/** HKDF-SHA256 (RFC 5869) from OpenSSL's HMAC; node:crypto has no expand-only HKDF. */
+export const nodeHkdfSha256: Kdf = {
+  size: 32,
+  // An empty salt is HMAC with a zero-length key, which HMAC pads to the same block as HashLen zeros.
+  extract: async (salt, ikm) => hmacSha256(salt, ikm),
+  async expand(prk, info, length) {
+    if (length > 255 * 32) throw new CryptoError("HKDF-Expand: length too large");
+    const out = new Uint8Array(length);
+    let previous = new Uint8Array(0);
+    for (let i = 1, offset = 0; offset < length; i++) {
+      previous = new Uint8Array(
+        createHmac("sha256", prk).update(previous).update(info).update(Uint8Array.of(i)).digest(),
+      );
+      out.set(previous.subarray(0, Math.min(previous.length, length - offset)), offset);
+      offset += previous.length;
+    }
+    previous.fill(0);
+    return out;
+  },
+};
+
+function aes128GcmEncrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, pt: Uint8Array) {
+  const cipher = createCipheriv("aes-128-gcm", key, nonce);
+  if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
+  const head = cipher.update(pt);
+  const tail = cipher.final();
+  return plain(Buffer.concat([head, tail, cipher.getAuthTag()]));
+}
+
+function aes128GcmDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ct: Uint8Array) {
+  if (ct.length < 16) throw new CryptoError("AES-GCM: ciphertext shorter than its tag");
+  try {
+    const decipher = createDecipheriv("aes-128-gcm", key, nonce);
+    decipher.setAuthTag(ct.subarray(ct.length - 16));
+    if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
+    const head = decipher.update(ct.subarray(0, ct.length - 16));
+    return plain(Buffer.concat([head, decipher.final()]));
+  } catch (e) {
+    throw new CryptoError(`AES-GCM: decryption failed (${(e as Error).message})`);
+  }
+}
+
+let suite1: Promise<CiphersuiteImpl> | undefined;
+
+async function makeSuite1(): Promise<CiphersuiteImpl> {
+  const base = await getCiphersuiteImpl("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+  return {
+    ...base,
+    signature: nodeEd25519Signature,
+    hash: nodeSha256Hash,
+    kdf: nodeHkdfSha256,
+    hpke: {
+      ...base.hpke,
+      encryptAead: async (key, nonce, aad, plaintext) => aes128GcmEncrypt(key, nonce, aad, plaintext),
+      decryptAead: async (key, nonce, aad, ciphertext) => aes128GcmDecrypt(key, nonce, aad, ciphertext),
+    },
+    rng: { randomBytes: (n) => randomFillSync(new Uint8Array(n)) },
+  };
+}
+
+export const nodeCryptoProvider: CryptoProvider = {
+  name: "node",
+  randomBytes: (n) => randomFillSync(new Uint8Array(n)),
+  sha256: async (d) => plain(createHash("sha256").update(d).digest()),
+  sha512: async (d) => plain(createHash("sha512").update(d).digest()),
+  ed25519Generate: async () => ed25519Generate(),
+  ed25519Sign: async (sk, m) => ed25519Sign(sk, m),
+  ed25519Verify: async (pk, m, s) => ed25519Verify(pk, m, s),
+  // XChaCha20-Poly1305 is not in node:crypto: the portable implementation, byte for byte.
+  seal: nobleCryptoProvider.seal,
+  open: nobleCryptoProvider.open,
+  mlsCiphersuite(name: MlsCiphersuiteName) {
+    if (name !== "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519") {
+      return Promise.reject(new Error(`node provider: unsupported MLS ciphersuite ${name}`));
+    }
+    suite1 ??= makeSuite1();
+    return suite1;
+  },
+};

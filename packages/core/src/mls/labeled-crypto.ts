@@ -1,0 +1,115 @@
+/**
+ * RFC 9420's labelled crypto helpers (§5.1.2 SignWithLabel, §5.1.3 EncryptWithLabel, §5.2 RefHash,
+ * §8 ExpandWithLabel / DeriveSecret, §9 DeriveTreeSecret), built on the primitives a ts-mls
+ * `CiphersuiteImpl` exports (kdf, hash, signature, hpke). ts-mls has these internally but does not
+ * export them; Parley needs them to decrypt sender data itself and to check KeyPackages and the
+ * official test vectors against any CryptoProvider's suite.
+ */
+import type { Hash, Hpke, Kdf, Signature } from "ts-mls";
+import { utf8 } from "../encoding/bytes.js";
+import { TlsWriter } from "./tls-codec.js";
+
+const MLS_PREFIX = "MLS 1.0 ";
+const EMPTY = new Uint8Array(0);
+
+/** ExpandWithLabel(Secret, Label, Context, Length) = KDF.Expand(Secret, KDFLabel, Length). */
+export function expandWithLabel(
+  kdf: Kdf,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
+  const kdfLabel = new TlsWriter()
+    .u16(length)
+    .vector(utf8(MLS_PREFIX + label))
+    .vector(context)
+    .finish();
+  return kdf.expand(secret, kdfLabel, length);
+}
+
+/** DeriveSecret(Secret, Label) = ExpandWithLabel(Secret, Label, "", KDF.Nh). */
+export function deriveSecret(kdf: Kdf, secret: Uint8Array, label: string): Promise<Uint8Array> {
+  return expandWithLabel(kdf, secret, label, EMPTY, kdf.size);
+}
+
+/** DeriveTreeSecret(Secret, Label, Generation, Length): the context is the generation as a uint32. */
+export function deriveTreeSecret(
+  kdf: Kdf,
+  secret: Uint8Array,
+  label: string,
+  generation: number,
+  length: number,
+): Promise<Uint8Array> {
+  return expandWithLabel(kdf, secret, label, new TlsWriter().u32(generation).finish(), length);
+}
+
+/** RefHash(label, value) = Hash(RefHashInput{label<V>, value<V>}); the label is used as given. */
+export function refHash(hash: Hash, label: string, value: Uint8Array): Promise<Uint8Array> {
+  return hash.digest(new TlsWriter().vector(utf8(label)).vector(value).finish());
+}
+
+function signContent(label: string, content: Uint8Array): Uint8Array {
+  return new TlsWriter()
+    .vector(utf8(MLS_PREFIX + label))
+    .vector(content)
+    .finish();
+}
+
+/** SignWithLabel(SignatureKey, Label, Content) = Signature.Sign(SignatureKey, SignContent). */
+export function signWithLabel(
+  signature: Signature,
+  signKey: Uint8Array,
+  label: string,
+  content: Uint8Array,
+): Promise<Uint8Array> {
+  return signature.sign(signKey, signContent(label, content));
+}
+
+/** VerifyWithLabel; false (never a throw) for a malformed key or signature. */
+export async function verifyWithLabel(
+  signature: Signature,
+  publicKey: Uint8Array,
+  label: string,
+  content: Uint8Array,
+  sig: Uint8Array,
+): Promise<boolean> {
+  try {
+    return await signature.verify(publicKey, signContent(label, content), sig);
+  } catch {
+    return false;
+  }
+}
+
+function encryptContext(label: string, context: Uint8Array): Uint8Array {
+  return new TlsWriter()
+    .vector(utf8(MLS_PREFIX + label))
+    .vector(context)
+    .finish();
+}
+
+/** EncryptWithLabel(PublicKey, Label, Context, Plaintext) = SealBase(PublicKey, EncryptContext, "", Plaintext). */
+export async function encryptWithLabel(
+  hpke: Hpke,
+  publicKey: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  plaintext: Uint8Array,
+): Promise<{ kemOutput: Uint8Array; ciphertext: Uint8Array }> {
+  const pk = await hpke.importPublicKey(publicKey);
+  const { enc, ct } = await hpke.seal(pk, plaintext, encryptContext(label, context), EMPTY);
+  return { kemOutput: enc, ciphertext: ct };
+}
+
+/** DecryptWithLabel(PrivateKey, Label, Context, KEMOutput, Ciphertext) = OpenBase(…, EncryptContext, "", …). */
+export async function decryptWithLabel(
+  hpke: Hpke,
+  privateKey: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  kemOutput: Uint8Array,
+  ciphertext: Uint8Array,
+): Promise<Uint8Array> {
+  const sk = await hpke.importPrivateKey(privateKey);
+  return hpke.open(sk, kemOutput, ciphertext, encryptContext(label, context), EMPTY);
+}

@@ -15,6 +15,18 @@ const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
   minute: "2-digit",
 });
 
+const shortDateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+
+/** A conversation-list time: the time today, else just the date. */
+export function formatListTime(iso: string, now = new Date()): string {
+  const date = new Date(iso);
+  const sameDay =
+    date.getFullYear() === now.getFullYear() &&
+    date.getMonth() === now.getMonth() &&
+    date.getDate() === now.getDate();
+  return sameDay ? timeFormat.format(date) : shortDateFormat.format(date);
+}
+
 /** A message time: just the time today, the date and time before today. */
 export function formatMessageTime(iso: string, now = new Date()): string {
   const date = new Date(iso);

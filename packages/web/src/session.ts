@@ -20,8 +20,12 @@ const crypto = nobleCryptoProvider;
 
 /** Serialises profile operations across this browser's tabs (Web Locks), not just within one. */
 class WebLocksProfileLock implements ProfileLock {
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    return navigator.locks.request("parley-profile", () => fn());
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    let result: { value: T } | undefined;
+    await navigator.locks.request("parley-profile", async () => {
+      result = { value: await fn() };
+    });
+    return result!.value;
   }
 }
 

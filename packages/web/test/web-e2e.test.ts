@@ -67,7 +67,7 @@ if (unavailable && process.env.CI === "true") {
       const dialog = page.getByRole("dialog", { name: "Invite someone" });
       const link = await dialog.getByLabel("Invite link").inputValue();
       assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/#\/invite\/[A-Za-z0-9_-]{22}\/[A-Za-z0-9_-]{43}$/);
-      assert.ok(await dialog.getByRole("img", { name: "QR code of the invite link" }).isVisible());
+      assert.ok(await dialog.getByRole("img", { name: "Invite QR code" }).isVisible());
       await dialog.getByRole("button", { name: "Done" }).click();
       return link;
     }

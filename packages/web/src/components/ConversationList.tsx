@@ -1,4 +1,4 @@
-import { formatMessageTime, initials } from "../format";
+import { formatListTime, initials } from "../format";
 
 /** One row of the list: a 1:1 conversation now; a group (kind "group") once core has them. */
 export interface ConversationSummary {
@@ -41,12 +41,11 @@ export function ConversationList(props: {
                 </span>
                 <span className="conversation-text">
                   <span className="conversation-top">
-                    <span className="conversation-name">
-                      {c.title}
-                      {c.keyChanged && <span className="tag tag-warn">key changed</span>}
-                      {!c.keyChanged && c.verified && <span className="tag tag-ok">verified</span>}
-                    </span>
-                    {c.lastAt && <span className="conversation-time">{formatMessageTime(c.lastAt)}</span>}
+                    <span className="conversation-name">{c.title}</span>
+                    {c.keyChanged && <span className="tag tag-warn">key changed</span>}
+                    {!c.keyChanged && c.verified && <span className="tag tag-ok">verified</span>}
+                    <span className="spacer" />
+                    {c.lastAt && <span className="conversation-time">{formatListTime(c.lastAt)}</span>}
                   </span>
                   <span className="conversation-bottom">
                     <span className="conversation-preview">

@@ -51,7 +51,7 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
       {link && (
         <>
           <div className="qr-frame">
-            <QrCode value={link} label="QR code of the invite link" size={220} />
+            <QrCode value={link} label="Invite QR code" size={220} />
           </div>
           <div className="field">
             <label htmlFor={linkId}>Invite link</label>

@@ -69,8 +69,11 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
 
   const timers: NodeJS.Timeout[] = [];
   app.addHook("onReady", async () => {
-    if (config.sweepIntervalMs > 0)
+    if (config.sweepIntervalMs > 0) {
+      // Once at start, for whatever expired while the relay was down, then periodically.
+      void sweep(ctx);
       timers.push(setInterval(() => void sweep(ctx), config.sweepIntervalMs).unref());
+    }
     timers.push(
       setInterval(() => {
         for (const session of sessions) session.heartbeat();

@@ -40,8 +40,8 @@ function parseFrame(data: RawData, isBinary: boolean): ClientFrame | Problem {
 
 /**
  * One WebSocket connection. Frames are handled one after another, in order; pushes of subscribed
- * queues run alongside. Nothing a client sends can end the connection or the relay: every failure
- * becomes an `err` frame.
+ * queues run alongside. Nothing a client sends can end the relay, and nothing short of a frame over
+ * the hard size limit ends the connection: every other failure becomes an `err` frame.
  */
 export class SocketSession {
   private readonly subscriptions = new Map<string, Subscription>();

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { getCiphersuiteImpl } from "ts-mls";
+import { nobleCryptoProvider } from "../src/crypto/noble-provider.js";
+import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
+import { concatBytes, fromHex, utf8 } from "../src/encoding/bytes.js";
+
+const SUITE = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519" as const;
+
+// RFC 8032 §7.1, TEST 1 and TEST 3.
+const RFC8032 = [
+  {
+    secret: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    public: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    message: "",
+    signature:
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+  },
+  {
+    secret: "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+    public: "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+    message: "af82",
+    signature:
+      "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a",
+  },
+];
+
+describe("nodeCryptoProvider", () => {
+  it("Ed25519 matches RFC 8032 and the noble provider byte for byte", async () => {
+    for (const v of RFC8032) {
+      const sig = await nodeCryptoProvider.ed25519Sign(fromHex(v.secret), fromHex(v.message));
+      assert.deepEqual(sig, fromHex(v.signature));
+      assert.ok(await nodeCryptoProvider.ed25519Verify(fromHex(v.public), fromHex(v.message), sig));
+    }
+    for (let i = 0; i < 5; i++) {
+      const message = nodeCryptoProvider.randomBytes(100 + i);
+      const fromNode = await nodeCryptoProvider.ed25519Generate();
+      const fromNoble = await nobleCryptoProvider.ed25519Generate();
+      for (const kp of [fromNode, fromNoble]) {
+        assert.equal(kp.secretKey.length, 32);
+        const a = await nodeCryptoProvider.ed25519Sign(kp.secretKey, message);
+        const b = await nobleCryptoProvider.ed25519Sign(kp.secretKey, message);
+        assert.deepEqual(a, b);
+        assert.ok(await nobleCryptoProvider.ed25519Verify(kp.publicKey, message, a));
+        assert.ok(await nodeCryptoProvider.ed25519Verify(kp.publicKey, message, b));
+      }
+      // The node key pair's public key is the seed's (as noble derives it).
+      const again = await nobleCryptoProvider.ed25519Sign(fromNode.secretKey, message);
+      assert.ok(await nodeCryptoProvider.ed25519Verify(fromNode.publicKey, message, again));
+    }
+  });
+
+  it("Ed25519 verify says false, never throws, for bad input", async () => {
+    const kp = await nodeCryptoProvider.ed25519Generate();
+    const m = utf8("message");
+    const sig = await nodeCryptoProvider.ed25519Sign(kp.secretKey, m);
+    assert.equal(await nodeCryptoProvider.ed25519Verify(kp.publicKey, utf8("other"), sig), false);
+    const flipped = sig.slice();
+    flipped[10]! ^= 1;
+    assert.equal(await nodeCryptoProvider.ed25519Verify(kp.publicKey, m, flipped), false);
+    assert.equal(await nodeCryptoProvider.ed25519Verify(kp.publicKey.subarray(1), m, sig), false);
+    assert.equal(await nodeCryptoProvider.ed25519Verify(kp.publicKey, m, sig.subarray(1)), false);
+    assert.equal(await nodeCryptoProvider.ed25519Verify(new Uint8Array(32).fill(0xff), m, sig), false);
+    await assert.rejects(nodeCryptoProvider.ed25519Sign(new Uint8Array(31), m));
+  });
+
+  it("hashes, randomness and seal/open agree with the noble provider", async () => {
+    const data = nodeCryptoProvider.randomBytes(1000);
+    assert.equal(data.length, 1000);
+    assert.ok(!(data instanceof Buffer), "plain Uint8Array");
+    assert.deepEqual(await nodeCryptoProvider.sha256(data), await nobleCryptoProvider.sha256(data));
+    assert.deepEqual(await nodeCryptoProvider.sha512(data), await nobleCryptoProvider.sha512(data));
+    const key = nodeCryptoProvider.randomBytes(32);
+    const aad = utf8("aad");
+    const sealed = await nodeCryptoProvider.seal(key, data, aad);
+    assert.deepEqual(await nobleCryptoProvider.open(key, sealed, aad), data);
+    assert.deepEqual(
+      await nodeCryptoProvider.open(key, await nobleCryptoProvider.seal(key, data), undefined),
+      data,
+    );
+  });
+
+  it("the MLS suite's native parts equal ts-mls' default suite", async () => {
+    const native = await nodeCryptoProvider.mlsCiphersuite(SUITE);
+    const reference = await getCiphersuiteImpl(SUITE);
+    assert.equal(native.id, 1);
+    assert.equal(native.kdf.size, reference.kdf.size);
+    for (const n of [0, 1, 55, 64, 1000]) {
+      const data = nodeCryptoProvider.randomBytes(n);
+      const key = nodeCryptoProvider.randomBytes(32);
+      assert.deepEqual(await native.hash.digest(data), await reference.hash.digest(data));
+      const mac = await native.hash.mac(key, data);
+      assert.deepEqual(mac, await reference.hash.mac(key, data));
+      assert.ok(await native.hash.verifyMac(key, mac, data));
+      assert.ok(!(await native.hash.verifyMac(key, mac.subarray(1), data)));
+      assert.deepEqual(await native.kdf.extract(key, data), await reference.kdf.extract(key, data));
+      assert.deepEqual(
+        await native.kdf.extract(new Uint8Array(0), data),
+        await reference.kdf.extract(new Uint8Array(0), data),
+      );
+      for (const length of [1, 16, 32, 33, 100]) {
+        assert.deepEqual(
+          await native.kdf.expand(key, data, length),
+          await reference.kdf.expand(key, data, length),
+        );
+      }
+      const aeadKey = key.subarray(0, 16);
+      const nonce = nodeCryptoProvider.randomBytes(12);
+      for (const aad of [new Uint8Array(0), utf8("context")]) {
+        const ct = await native.hpke.encryptAead(aeadKey, nonce, aad, data);
+        assert.deepEqual(ct, await reference.hpke.encryptAead(aeadKey, nonce, aad, data));
+        assert.deepEqual(await reference.hpke.decryptAead(aeadKey, nonce, aad, ct), data);
+        assert.deepEqual(await native.hpke.decryptAead(aeadKey, nonce, aad, ct), data);
+        const bad = ct.slice();
+        bad[0]! ^= 1;
+        await assert.rejects(native.hpke.decryptAead(aeadKey, nonce, aad, bad));
+        await assert.rejects(native.hpke.decryptAead(aeadKey, nonce, aad, ct.subarray(0, 15)));
+      }
+    }
+    // Signatures: interchangeable with the default suite (WebCrypto), including its PKCS#8 keys.
+    const message = utf8("sign me");
+    const generated = await reference.signature.keygen();
+    assert.equal(generated.signKey.length, 48, "ts-mls' WebCrypto keygen returns PKCS#8");
+    const sig = await native.signature.sign(generated.signKey, message);
+    assert.deepEqual(sig, await reference.signature.sign(generated.signKey, message));
+    assert.ok(await reference.signature.verify(generated.publicKey, message, sig));
+    const own = await native.signature.keygen();
+    assert.equal(own.signKey.length, 32);
+    const sig2 = await native.signature.sign(own.signKey, message);
+    assert.ok(await reference.signature.verify(own.publicKey, message, sig2));
+    assert.deepEqual(sig2, await reference.signature.sign(own.signKey, message));
+    assert.equal(await native.signature.verify(own.publicKey, concatBytes(message, message), sig2), false);
+    assert.equal(nodeCryptoProvider.mlsCiphersuite(SUITE), nodeCryptoProvider.mlsCiphersuite(SUITE));
+  });
+});

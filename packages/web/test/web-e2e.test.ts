@@ -203,6 +203,34 @@ if (unavailable && process.env.CI === "true") {
       await alice.setViewportSize({ width: 1280, height: 800 });
     });
 
+    it("keeps nothing readable in IndexedDB: every value is ciphertext, keys hold no names", async () => {
+      const raw = await alice.evaluate(async () => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open("parley");
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        const store = db.transaction("kv").objectStore("kv");
+        const read = <T>(request: IDBRequest<T>) =>
+          new Promise<T>((resolve) => {
+            request.onsuccess = () => resolve(request.result);
+          });
+        const keys = (await read(store.getAllKeys())) as string[];
+        const values = (await read(store.getAll())) as Uint8Array[];
+        db.close();
+        const latin1 = values.map((v) =>
+          Array.from(new Uint8Array(v), (b) => String.fromCharCode(b)).join(""),
+        );
+        return { keys, text: latin1.join("\n") };
+      });
+      assert.ok(raw.keys.includes("profile") && raw.keys.includes("!encrypted-store"), raw.keys.join(" "));
+      assert.ok(raw.keys.some((k) => k.startsWith("msg/")));
+      for (const secret of ["Alice", "Bob", "library", "see you there", "identitySecretKey", "sendId"]) {
+        assert.ok(!raw.text.includes(secret), `"${secret}" is not stored in the clear`);
+        assert.ok(!raw.keys.some((k) => k.includes(secret)), `"${secret}" is in no key`);
+      }
+    });
+
     it("keeps history across a reload, behind the passphrase; a wrong one is refused", {
       timeout: 60_000,
     }, async () => {

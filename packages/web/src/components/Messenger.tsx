@@ -165,6 +165,15 @@ export function Messenger(props: {
     session.listen((e) => onEventRef.current(e));
   }, [session]);
 
+  // The tab title shows how many messages wait unread, as messengers do.
+  const totalUnread = conversations.reduce((n, c) => n + c.unread, 0);
+  useEffect(() => {
+    document.title = totalUnread > 0 ? `(${totalUnread}) Parley` : "Parley";
+    return () => {
+      document.title = "Parley";
+    };
+  }, [totalUnread]);
+
   // ---- actions ---------------------------------------------------------------------------------
 
   async function send(text: string) {

@@ -206,6 +206,9 @@ for (const crypto of [nobleCryptoProvider, nodeCryptoProvider]) {
       }
       const truncated = sent.message.subarray(0, sent.message.length - 1);
       await assert.rejects(engine.process(bobState, truncated), MlsProcessingError);
+      const extended = new Uint8Array(sent.message.length + 1);
+      extended.set(sent.message);
+      await assert.rejects(engine.process(bobState, extended), /bytes after the MLS message/);
       const after = engine.serialize(bobState);
       assert.deepEqual(after, before);
       const got = await processApplication(engine, bobState, sent.message);

@@ -32,7 +32,6 @@ import {
   createApplicationMessage,
   createCommit,
   createGroup,
-  decode,
   defaultProposalTypes,
   encode,
   generateKeyPackageWithKey,
@@ -245,15 +244,18 @@ export class TsMlsEngine implements MlsEngine {
     }
   }
 
+  /** Strict: the whole input must be exactly one MLSMessage. */
   private decodeMessage(bytes: Uint8Array, what: string): MlsMessage {
-    let message: MlsMessage | undefined;
+    let decoded: [MlsMessage, number] | undefined;
     try {
-      message = decode(mlsMessageDecoder, bytes);
+      decoded = mlsMessageDecoder(bytes, 0);
     } catch (e) {
       fail(`${what}: not an MLS message`, e);
     }
-    if (message === undefined) fail(`${what}: not an MLS message`);
-    return message;
+    if (decoded === undefined) fail(`${what}: not an MLS message`);
+    if (decoded[1] !== bytes.length)
+      fail(`${what}: ${bytes.length - decoded[1]} bytes after the MLS message`);
+    return decoded[0];
   }
 
   private decodeKeyPackage(bytes: Uint8Array): KeyPackage {

@@ -37,9 +37,13 @@ const temp = (name: string) => mkdtempSync(join(tmpdir(), `parley-bench-${name}-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startRelay(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [SERVER, "--port", "0", "--data", temp("relay")], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [SERVER, "--port", "0", "--data", temp("relay"), "--log-level", "warn"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (l) => {
       const m = /listening on (http:\/\/\S+)/.exec(l);
@@ -152,13 +156,13 @@ async function transportBench(url: string) {
 }
 
 async function openConnections(url: string, n: number, subscribe: boolean): Promise<WebSocket[]> {
-  const relay = new RelayHttpClient(url, crypto);
+  const relay = subscribe ? new RelayHttpClient(url, crypto) : undefined;
   const sockets: WebSocket[] = [];
   for (let i = 0; i < n; i++) {
     const ws = new WebSocket(url.startsWith("ws") ? url : `${url.replace("http", "ws")}/v1/ws`);
     await new Promise((r) => ws.once("open", r));
     if (subscribe) {
-      const q = await relay.createQueue();
+      const q = await relay!.createQueue();
       const sub = await signRecipientCommand(crypto, unb64(q.recipientSecretKey), "sub", q.queueId);
       ws.send(JSON.stringify({ ...sub, id: 1 }));
     }

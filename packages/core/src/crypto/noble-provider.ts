@@ -20,7 +20,9 @@ export const nobleCryptoProvider: CryptoProvider = {
   ed25519Sign: async (sk, m) => ed25519.sign(m, sk),
   async ed25519Verify(pk, m, s) {
     try {
-      return ed25519.verify(s, m, pk);
+      // Strict RFC 8032 verification, as OpenSSL and WebCrypto do: a permissive (ZIP-215) verifier
+      // would let a crafted signature be accepted by browser members and refused by Node members.
+      return ed25519.verify(s, m, pk, { zip215: false });
     } catch {
       return false;
     }

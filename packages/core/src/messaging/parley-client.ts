@@ -361,7 +361,7 @@ export class ParleyClient {
         if (batch.length === 0) break;
         for (const m of batch) {
           events.push(...(await this.receive(queue, m.msgId, unb64(m.body))));
-          await relay.ack(queue, m.msgId);
+          await relay.ack(queue, m.msgId).catch(ignoreAlreadyAcknowledged);
         }
         if (batch.length < 100) break;
       }
@@ -676,6 +676,11 @@ function parseName(name: string): string {
   const parsed = DisplayName.safeParse(name);
   if (!parsed.success) throw new ParleyError("bad_name", "a display name has 1 to 64 characters");
   return parsed.data;
+}
+
+/** An ack that raced another (listen and sync at once) finds the message gone: that is success. */
+function ignoreAlreadyAcknowledged(e: unknown): void {
+  if (!(e instanceof RelayError && e.code === "unknown_message")) throw e;
 }
 
 function singleOrUndefined<T>(items: T[]): T | undefined {

@@ -121,6 +121,8 @@ export class RelaySocket {
       return;
     }
     if (frame.type === "err") {
+      // A duplicate ack (the message was acknowledged by another connection first) is harmless.
+      if (frame.code === "unknown_message") return;
       this.options.onError?.(new Error(`relay: ${frame.code}: ${frame.error}`));
       return;
     }

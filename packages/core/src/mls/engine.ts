@@ -33,7 +33,15 @@ export interface Member {
 
 export type IncomingMessage =
   | { kind: "application"; state: GroupState; plaintext: Uint8Array; sender: Member }
-  | { kind: "commit"; state: GroupState; sender: Member | undefined; added: Member[]; removed: Member[] }
+  | {
+      kind: "commit";
+      state: GroupState;
+      sender: Member | undefined;
+      added: Member[];
+      removed: Member[];
+      /** The group's Parley metadata after this commit, when the commit changed it. */
+      metadata?: Uint8Array;
+    }
   | { kind: "removed"; state: GroupState; sender: Member | undefined };
 
 /** The split form a state is persisted in; see `saveState`. */
@@ -45,10 +53,57 @@ export interface SerializedGroupState {
   ratchetPart: Uint8Array;
 }
 
+/** What one commit changes. Any combination; an empty one is a key update. */
+export interface GroupChanges {
+  /** Encoded MLSMessage(KeyPackage)s of the members to add. */
+  add?: Uint8Array[];
+  /** Leaf indexes to remove. */
+  remove?: number[];
+  /** New Parley group metadata (name, roles…), carried in a private GroupContext extension. */
+  metadata?: Uint8Array;
+}
+
+/** A received commit as the group policy sees it, before it is applied. */
+export interface ProposedCommit {
+  before: GroupState;
+  committer: Member | undefined;
+  added: Member[];
+  removed: Member[];
+  /** Present when the commit changes the metadata: the new value. */
+  metadata?: Uint8Array;
+}
+
+/**
+ * Every member's client enforces the group's rules (who may add, remove, rename) on every commit it
+ * receives — the relay cannot, it sees none of it. Returns a reason to reject, or undefined to accept.
+ */
+export type CommitPolicy = (commit: ProposedCommit) => string | undefined;
+
 export interface MlsEngine {
   readonly ciphersuite: string;
   createKeyPackage(device: DeviceIdentity): Promise<KeyPackageBundle>;
-  createGroup(groupId: Uint8Array, device: DeviceIdentity, keyPackage: KeyPackageBundle): Promise<GroupState>;
+  createGroup(
+    groupId: Uint8Array,
+    device: DeviceIdentity,
+    keyPackage: KeyPackageBundle,
+    metadata?: Uint8Array,
+  ): Promise<GroupState>;
+  /**
+   * One commit with any mix of adds, removes and a metadata change (more than one commit only where
+   * `removeMembers` says so). `welcome` is set when members were added.
+   */
+  commit(
+    state: GroupState,
+    changes: GroupChanges,
+  ): Promise<{ state: GroupState; commits: Uint8Array[]; welcome?: Uint8Array; added: Member[] }>;
+  /** The group's current Parley metadata, if any. */
+  metadata(state: GroupState): Uint8Array | undefined;
+  /**
+   * The leaf index that sent a PrivateMessage of this group's current (or a retained) epoch, without
+   * processing it; undefined when it cannot be told. Used to skip our own messages echoed back by
+   * a shared group queue.
+   */
+  senderOf(state: GroupState, message: Uint8Array): Promise<number | undefined>;
   /** Adds members in one commit. The Welcome carries the ratchet tree inside its encrypted GroupInfo. */
   addMembers(
     state: GroupState,
@@ -74,7 +129,7 @@ export interface MlsEngine {
   /** Throws MlsProcessingError while a removed member could still derive the epoch's keys. */
   encrypt(state: GroupState, plaintext: Uint8Array): Promise<{ state: GroupState; message: Uint8Array }>;
   /** Decrypts and verifies; throws MlsProcessingError for anything forged, tampered or out of place. */
-  process(state: GroupState, message: Uint8Array): Promise<IncomingMessage>;
+  process(state: GroupState, message: Uint8Array, policy?: CommitPolicy): Promise<IncomingMessage>;
   members(state: GroupState): Member[];
   ownLeafIndex(state: GroupState): number;
   serialize(state: GroupState): SerializedGroupState;

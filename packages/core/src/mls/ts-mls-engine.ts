@@ -21,19 +21,31 @@
  *    (updateKeys) and returns both commits. An epoch entered by a path-less commit that removed
  *    someone — ours or received — is "exposed" (a removed member can derive its keys): the engine
  *    refuses to encrypt or add members in it until a commit with a path moves the group on.
+ *  - The group's Parley metadata (name, roles…; opaque bytes here) lives in a private-use GroupContext
+ *    extension, PARLEY_METADATA_EXTENSION, which every Parley KeyPackage lists in its capabilities
+ *    and every group requires (required_capabilities), so a client without it cannot be added. It is
+ *    changed by a GroupContextExtensions proposal; a received commit may change nothing else of the
+ *    GroupContext extensions, and may carry only Add, Remove and GroupContextExtensions proposals.
+ *  - Received commits are checked against the caller's CommitPolicy (e.g. only admins add or remove)
+ *    before anything is applied; a rejected commit leaves the state as it was.
  *  - A failed operation spends nothing and changes nothing: the input state stays valid.
  *  - Every ts-mls error becomes an MlsProcessingError whose message says what was being done.
  */
 import {
   type AuthenticationService,
+  type Capabilities,
   type CiphersuiteImpl,
   type ClientState,
   contentTypes,
   createApplicationMessage,
   createCommit,
   createGroup,
+  defaultCapabilities,
+  defaultCredentialTypes,
+  defaultExtensionTypes,
   defaultProposalTypes,
   encode,
+  type GroupContextExtension,
   generateKeyPackageWithKey,
   type IncomingMessageCallback,
   joinGroup,
@@ -41,6 +53,8 @@ import {
   type LeafNode,
   type MlsContext,
   type MlsMessage,
+  type MlsWelcomeMessage,
+  makeCustomExtension,
   mlsMessageDecoder,
   mlsMessageEncoder,
   nodeTypes,
@@ -52,6 +66,7 @@ import {
   processMessage,
   protocolVersions,
   type RatchetTree,
+  type RequiredCapabilities,
   wireformats,
   zeroOutUint8Array,
 } from "ts-mls";
@@ -64,18 +79,148 @@ import {
 } from "../identity/credential.js";
 import type { DeviceIdentity } from "../identity/device.js";
 import {
+  type CommitPolicy,
+  type GroupChanges,
   type GroupState,
   type IncomingMessage,
   type KeyPackageBundle,
   type Member,
   type MlsEngine,
   MlsProcessingError,
+  type ProposedCommit,
   type SerializedGroupState,
   type WireKind,
 } from "./engine.js";
 import { validateKeyPackage } from "./key-package.js";
 import { decryptSenderData } from "./sender-data.js";
 import { decodeGroupState, encodeGroupState } from "./state-codec.js";
+
+/**
+ * The GroupContext extension holding Parley's group metadata: a private-use type (RFC 9420 §17.3
+ * reserves 0xF000–0xFFFF), opaque bytes to the engine.
+ */
+export const PARLEY_METADATA_EXTENSION = 0xf0a1;
+
+/** What every Parley group requires of its members' leaves. */
+const PARLEY_REQUIRED_CAPABILITIES: RequiredCapabilities = {
+  extensionTypes: [PARLEY_METADATA_EXTENSION],
+  proposalTypes: [],
+  credentialTypes: [defaultCredentialTypes.basic],
+};
+
+/** The proposal types a Parley commit may carry. */
+const ALLOWED_PROPOSALS = new Set<number>([
+  defaultProposalTypes.add,
+  defaultProposalTypes.remove,
+  defaultProposalTypes.group_context_extensions,
+]);
+
+/** ts-mls's default capabilities (with its GREASE values) plus Parley's metadata extension. */
+export function parleyCapabilities(): Capabilities {
+  const caps = defaultCapabilities();
+  return { ...caps, extensions: [PARLEY_METADATA_EXTENSION, ...caps.extensions] };
+}
+
+function supportsMetadata(leaf: LeafNode): boolean {
+  return leaf.capabilities.extensions.includes(PARLEY_METADATA_EXTENSION);
+}
+
+function metadataExtension(metadata: Uint8Array): GroupContextExtension {
+  return makeCustomExtension({ extensionType: PARLEY_METADATA_EXTENSION, extensionData: metadata.slice() });
+}
+
+function metadataOf(extensions: GroupContextExtension[]): Uint8Array | undefined {
+  const ext = extensions.find((e) => e.extensionType === PARLEY_METADATA_EXTENSION);
+  return ext === undefined ? undefined : (ext.extensionData as Uint8Array);
+}
+
+function requiredCapabilitiesOf(extensions: GroupContextExtension[]): string | undefined {
+  const ext = extensions.find((e) => e.extensionType === defaultExtensionTypes.required_capabilities);
+  if (ext === undefined) return undefined;
+  const caps = ext.extensionData as RequiredCapabilities;
+  return JSON.stringify([caps.extensionTypes, caps.proposalTypes, caps.credentialTypes]);
+}
+
+/** The GroupContextExtensions proposal that sets the metadata and keeps every other extension. */
+function metadataProposal(client: ClientState, metadata: Uint8Array): Proposal {
+  const others = client.groupContext.extensions.filter((e) => e.extensionType !== PARLEY_METADATA_EXTENSION);
+  return {
+    proposalType: defaultProposalTypes.group_context_extensions,
+    groupContextExtensions: { extensions: [...others, metadataExtension(metadata)] },
+  };
+}
+
+function describeChanges(changes: GroupChanges): string {
+  const what: string[] = [];
+  if (changes.add?.length) what.push("add members");
+  if (changes.remove?.length) what.push("remove members");
+  if (changes.metadata !== undefined) what.push("change the group metadata");
+  return what.length === 0 ? "update keys" : what.join(" and ");
+}
+
+/**
+ * A received commit's proposals (already decrypted and validated by ts-mls) as the policy sees them,
+ * or why Parley refuses the commit whatever the policy says. Added members have leafIndex -1: ts-mls
+ * places them only when it applies the commit (the commit's result reports their leaves).
+ */
+function proposedCommit(
+  before: GroupState,
+  client: ClientState,
+  committerLeaf: number | undefined,
+  proposals: ProposalWithSender[],
+): ProposedCommit | string {
+  const tree = client.ratchetTree;
+  const committer = committerLeaf === undefined ? undefined : memberAt(tree, committerLeaf);
+  if (committer === undefined) return "commit from outside the group";
+  const added: Member[] = [];
+  const addedLeaves: LeafNode[] = [];
+  const removed: Member[] = [];
+  let extensions: GroupContextExtension[] | undefined;
+  for (const { proposal, senderLeafIndex } of proposals) {
+    if (!ALLOWED_PROPOSALS.has(proposal.proposalType))
+      return `proposal type ${proposal.proposalType} is not used in Parley`;
+    if (senderLeafIndex !== committerLeaf) return "proposal by someone other than the committer";
+    if (proposal.proposalType === defaultProposalTypes.add && "add" in proposal) {
+      const leaf = proposal.add.keyPackage.leafNode;
+      const { identityKey } = deviceCredentialOf(leaf.credential);
+      added.push({ leafIndex: -1, identityKey, deviceKey: leaf.signaturePublicKey.slice() });
+      addedLeaves.push(leaf);
+    } else if (proposal.proposalType === defaultProposalTypes.remove && "remove" in proposal) {
+      const m = memberAt(tree, proposal.remove.removed);
+      if (m === undefined) return `removal of empty leaf ${proposal.remove.removed}`;
+      removed.push(m);
+    } else if ("groupContextExtensions" in proposal) {
+      extensions = proposal.groupContextExtensions.extensions;
+    }
+  }
+  const out: ProposedCommit = { before, committer, added, removed };
+  if (extensions === undefined) return out;
+
+  const old = client.groupContext.extensions;
+  for (const e of extensions) {
+    if (
+      e.extensionType !== PARLEY_METADATA_EXTENSION &&
+      e.extensionType !== defaultExtensionTypes.required_capabilities
+    )
+      return `GroupContext extension ${e.extensionType} is not used in Parley`;
+  }
+  if (requiredCapabilitiesOf(extensions) !== requiredCapabilitiesOf(old))
+    return "the commit changes the group's required capabilities";
+  const next = metadataOf(extensions);
+  const previous = metadataOf(old);
+  if (next === undefined) {
+    return previous === undefined ? out : "the commit removes the group metadata";
+  }
+  const gone = new Set(removed.map((m) => m.leafIndex));
+  for (let i = 0; i * 2 < tree.length; i++) {
+    const leaf = leafAt(tree, i);
+    if (leaf !== undefined && !gone.has(i) && !supportsMetadata(leaf))
+      return `the member at leaf ${i} does not support group metadata`;
+  }
+  if (!addedLeaves.every(supportsMetadata)) return "an added member does not support group metadata";
+  if (previous !== undefined && equalBytes(previous, next)) return out;
+  return { ...out, metadata: next.slice() };
+}
 
 const CLIENT_STATE = Symbol("parley.tsMlsClientState");
 
@@ -283,6 +428,7 @@ export class TsMlsEngine implements MlsEngine {
     }
     const { publicPackage, privatePackage } = await generateKeyPackageWithKey({
       credential,
+      capabilities: parleyCapabilities(),
       signatureKeyPair: { signKey: device.deviceSecretKey, publicKey: device.deviceKey },
       cipherSuite: suite,
     });
@@ -311,15 +457,24 @@ export class TsMlsEngine implements MlsEngine {
     groupId: Uint8Array,
     device: DeviceIdentity,
     keyPackage: KeyPackageBundle,
+    metadata?: Uint8Array,
   ): Promise<GroupState> {
     const { keyPackage: kp, privateKeys } = this.openBundle(keyPackage);
     if (!equalBytes(kp.leafNode.signaturePublicKey, device.deviceKey)) {
       fail("the KeyPackage is not this device's");
     }
+    if (!supportsMetadata(kp.leafNode)) fail("the KeyPackage does not support Parley group metadata");
     try {
       const context = await this.context();
+      const extensions: GroupContextExtension[] = [
+        {
+          extensionType: defaultExtensionTypes.required_capabilities,
+          extensionData: PARLEY_REQUIRED_CAPABILITIES,
+        },
+      ];
+      if (metadata !== undefined) extensions.push(metadataExtension(metadata));
       return wrap(
-        await createGroup({ context, groupId, keyPackage: kp, privateKeyPackage: privateKeys }),
+        await createGroup({ context, groupId, keyPackage: kp, privateKeyPackage: privateKeys, extensions }),
         false,
       );
     } catch (e) {
@@ -327,8 +482,12 @@ export class TsMlsEngine implements MlsEngine {
     }
   }
 
+  metadata(state: GroupState): Uint8Array | undefined {
+    return metadataOf(this.client(state, true).groupContext.extensions)?.slice();
+  }
+
   /** createCommit with Parley's options (PrivateMessage, tree in the Welcome), errors mapped. */
-  private async commit(client: ClientState, what: string, extraProposals: Proposal[]) {
+  private async createCommit(client: ClientState, what: string, extraProposals: Proposal[]) {
     try {
       return await createCommit({
         context: await this.context(),
@@ -342,13 +501,8 @@ export class TsMlsEngine implements MlsEngine {
     }
   }
 
-  async addMembers(
-    state: GroupState,
-    keyPackages: Uint8Array[],
-  ): Promise<{ state: GroupState; commit: Uint8Array; welcome: Uint8Array; added: Member[] }> {
-    const inner = this.inner(state);
-    this.refuseIfExposed(inner, "add members");
-    if (keyPackages.length === 0) fail("addMembers needs at least one KeyPackage");
+  /** Decodes and validates KeyPackages to add (signatures, lifetime, capabilities, credential). */
+  private async keyPackagesToAdd(keyPackages: Uint8Array[]): Promise<KeyPackage[]> {
     const suite = await this.suite();
     const kps: KeyPackage[] = [];
     for (const bytes of keyPackages) {
@@ -360,73 +514,139 @@ export class TsMlsEngine implements MlsEngine {
       }
       kps.push(kp);
     }
-    const proposals: Proposal[] = kps.map((kp) => ({
+    return kps;
+  }
+
+  /**
+   * One logical change, as few commits as ts-mls allows:
+   *  - no removal: one commit (adds, metadata; an empty one is a path-only key update);
+   *  - removals: the removal commit (with the metadata, and the adds when it has a path), then — when
+   *    ts-mls left the UpdatePath out (it does for a single Remove) — a path-only commit that takes the
+   *    group to keys the removed cannot derive, then the adds. The adds go after the healing commit so
+   *    that the Welcome's epoch (and the tree inside it) is not derivable by whoever was just removed.
+   *  - in an exposed epoch (entered by someone else's path-less removal), adds and metadata changes are
+   *    preceded by a path-only commit, for the same reason.
+   * The Welcome, when there is one, is for the last epoch: joiners need none of the other commits.
+   */
+  async commit(
+    state: GroupState,
+    changes: GroupChanges,
+  ): Promise<{ state: GroupState; commits: Uint8Array[]; welcome?: Uint8Array; added: Member[] }> {
+    const inner = this.inner(state);
+    const client = inner.client;
+    const own = client.privatePath.leafIndex;
+    const removes = changes.remove ?? [];
+    for (const i of removes) {
+      if (i === own) fail("cannot remove our own leaf with a commit of our own");
+      if (!Number.isInteger(i) || i < 0 || leafAt(client.ratchetTree, i) === undefined)
+        fail(`no member at leaf ${i}`);
+    }
+    if (new Set(removes).size !== removes.length) fail("duplicate leaf index");
+    const kps = await this.keyPackagesToAdd(changes.add ?? []);
+    const metadata = changes.metadata;
+    if (metadata !== undefined) {
+      // RFC 9420 §12.1.7: every member must support every GroupContext extension. ts-mls checks this
+      // for its own extension types only.
+      const removed = new Set(removes);
+      for (let i = 0; i * 2 < client.ratchetTree.length; i++) {
+        const leaf = leafAt(client.ratchetTree, i);
+        if (leaf !== undefined && !removed.has(i) && !supportsMetadata(leaf))
+          fail(`cannot set group metadata: the member at leaf ${i} does not support it`);
+      }
+      for (const kp of kps)
+        if (!supportsMetadata(kp.leafNode))
+          fail("cannot add member: KeyPackage does not support group metadata");
+    }
+
+    const addProposals: Proposal[] = kps.map((kp) => ({
       proposalType: defaultProposalTypes.add,
       add: { keyPackage: kp },
     }));
-    const result = await this.commit(inner.client, "add members", proposals);
-    if (result.welcome === undefined) fail("ts-mls made no Welcome for the added members");
-    const tree = result.newState.ratchetTree;
+    const removeProposals: Proposal[] = removes.map((removed) => ({
+      proposalType: defaultProposalTypes.remove,
+      remove: { removed },
+    }));
+
+    let current = client;
+    let exposed = inner.exposed;
+    let welcome: MlsWelcomeMessage | undefined;
+    const commits: Uint8Array[] = [];
+    const consumed: Uint8Array[] = [];
+    const run = async (proposals: Proposal[], what: string) => {
+      const r = await this.createCommit(current, what, proposals);
+      const withPath = committedWithPath(current.ratchetTree, r.newState.ratchetTree, own);
+      commits.push(encode(mlsMessageEncoder, r.commit));
+      consumed.push(...r.consumed);
+      current = r.newState;
+      welcome = r.welcome;
+      // Without a path the new epoch follows from the old one's keys: exposure carries over.
+      if (withPath) exposed = false;
+      return withPath;
+    };
+    const heal = async (what: string) => {
+      if (!(await run([], what))) fail("ts-mls made no UpdatePath");
+    };
+    const withMetadata = () => (metadata === undefined ? [] : [metadataProposal(current, metadata)]);
+
+    if (exposed && (kps.length > 0 || metadata !== undefined)) await heal("refresh keys before the change");
+    if (removes.length === 0) {
+      const withPath = await run([...addProposals, ...withMetadata()], describeChanges(changes));
+      if (addProposals.length === 0 && metadata === undefined && !withPath) fail("ts-mls made no UpdatePath");
+    } else {
+      // ts-mls 2.0.0-rc.10 puts an UpdatePath only into commits with two or more Removes.
+      const addsLater = removes.length === 1 && kps.length > 0;
+      const firstProposals = [...removeProposals, ...(addsLater ? [] : addProposals), ...withMetadata()];
+      if (!(await run(firstProposals, "remove members"))) {
+        if (!addsLater && kps.length > 0)
+          fail("ts-mls made no UpdatePath for a commit that adds and removes");
+        exposed = true;
+        // The removed members can derive this epoch. Move on at once to one they cannot.
+        await heal("refresh keys after removal");
+      }
+      if (addsLater) await run(addProposals, "add members");
+    }
+    if (kps.length > 0 && welcome === undefined) fail("ts-mls made no Welcome for the added members");
+
+    const tree = current.ratchetTree;
     const added = kps.map((kp) => {
       const m = memberBySignatureKey(tree, kp.leafNode.signaturePublicKey);
       if (m === undefined) fail("added member not found in the new tree");
       return m;
     });
     const out = {
-      state: wrap(result.newState, false),
-      commit: encode(mlsMessageEncoder, result.commit),
-      welcome: encode(mlsMessageEncoder, result.welcome),
+      state: wrap(current, exposed),
+      commits,
+      ...(kps.length > 0 && welcome !== undefined ? { welcome: encode(mlsMessageEncoder, welcome) } : {}),
       added,
     };
-    this.spend(state, result.consumed, result.newState);
+    this.spend(state, consumed, current);
     return out;
+  }
+
+  async addMembers(
+    state: GroupState,
+    keyPackages: Uint8Array[],
+  ): Promise<{ state: GroupState; commit: Uint8Array; welcome: Uint8Array; added: Member[] }> {
+    this.refuseIfExposed(this.inner(state), "add members");
+    if (keyPackages.length === 0) fail("addMembers needs at least one KeyPackage");
+    const r = await this.commit(state, { add: keyPackages });
+    if (r.commits.length !== 1 || r.welcome === undefined) fail("adding members made more than one commit");
+    return { state: r.state, commit: r.commits[0]!, welcome: r.welcome, added: r.added };
   }
 
   async removeMembers(
     state: GroupState,
     leafIndexes: number[],
   ): Promise<{ state: GroupState; commits: Uint8Array[] }> {
-    const client = this.client(state);
     if (leafIndexes.length === 0) fail("removeMembers needs at least one leaf index");
-    const own = client.privatePath.leafIndex;
-    for (const i of leafIndexes) {
-      if (i === own) fail("cannot remove our own leaf with a commit of our own");
-      if (!Number.isInteger(i) || i < 0 || leafAt(client.ratchetTree, i) === undefined)
-        fail(`no member at leaf ${i}`);
-    }
-    if (new Set(leafIndexes).size !== leafIndexes.length) fail("duplicate leaf index");
-    const removals: Proposal[] = leafIndexes.map((removed) => ({
-      proposalType: defaultProposalTypes.remove,
-      remove: { removed },
-    }));
-    const first = await this.commit(client, "remove members", removals);
-    const commits = [encode(mlsMessageEncoder, first.commit)];
-    let next = first.newState;
-    const consumed = [...first.consumed];
-    if (!committedWithPath(client.ratchetTree, next.ratchetTree, own)) {
-      // ts-mls left the UpdatePath out (it does for a single Remove): the removed members can derive
-      // the new epoch. Move on at once to an epoch they cannot: a commit with a fresh path.
-      const second = await this.commit(next, "refresh keys after removal", []);
-      if (!committedWithPath(next.ratchetTree, second.newState.ratchetTree, own))
-        fail("ts-mls made no UpdatePath");
-      commits.push(encode(mlsMessageEncoder, second.commit));
-      consumed.push(...second.consumed);
-      next = second.newState;
-    }
-    const out = { state: wrap(next, false), commits };
-    this.spend(state, consumed, next);
-    return out;
+    const r = await this.commit(state, { remove: leafIndexes });
+    return { state: r.state, commits: r.commits };
   }
 
   async updateKeys(state: GroupState): Promise<{ state: GroupState; commit: Uint8Array }> {
-    const client = this.client(state);
-    const result = await this.commit(client, "update keys", []);
-    if (!committedWithPath(client.ratchetTree, result.newState.ratchetTree, client.privatePath.leafIndex)) {
-      fail("ts-mls made no UpdatePath");
-    }
-    const out = { state: wrap(result.newState, false), commit: encode(mlsMessageEncoder, result.commit) };
-    this.spend(state, result.consumed, result.newState);
-    return out;
+    const r = await this.commit(state, {});
+    if (r.commits.length !== 1) fail("a key update made more than one commit");
+    return { state: r.state, commit: r.commits[0]! };
   }
 
   async joinFromWelcome(welcome: Uint8Array, keyPackage: KeyPackageBundle): Promise<GroupState> {
@@ -466,9 +686,8 @@ export class TsMlsEngine implements MlsEngine {
     return out;
   }
 
-  async process(state: GroupState, message: Uint8Array): Promise<IncomingMessage> {
-    const inner = this.inner(state);
-    const client = inner.client;
+  /** A PrivateMessage of this group (not from the future), decoded, with its epoch's secrets and tree. */
+  private openPrivateMessage(client: ClientState, message: Uint8Array) {
     const decoded = this.decodeMessage(message, "incoming message");
     if (decoded.wireformat !== wireformats.mls_private_message) {
       fail(
@@ -480,23 +699,34 @@ export class TsMlsEngine implements MlsEngine {
     if (!equalBytes(pm.groupId, client.groupContext.groupId)) fail("rejected: message for another group");
     if (pm.epoch > current)
       fail(`rejected: message from future epoch ${pm.epoch} (we are at epoch ${current})`);
+    // The epoch's sender data secret and tree: the current ones, or those kept for a recent epoch.
+    if (pm.epoch === current) {
+      return { decoded, pm, senderDataSecret: client.keySchedule.senderDataSecret, tree: client.ratchetTree };
+    }
+    const old = client.historicalReceiverData.get(pm.epoch);
+    if (old === undefined) fail(`rejected: message from epoch ${pm.epoch}, whose keys are no longer kept`);
+    return { decoded, pm, senderDataSecret: old.senderDataSecret, tree: old.ratchetTree };
+  }
+
+  async senderOf(state: GroupState, message: Uint8Array): Promise<number | undefined> {
+    const client = this.client(state);
+    try {
+      const { pm, senderDataSecret } = this.openPrivateMessage(client, message);
+      return (await decryptSenderData(await this.suite(), senderDataSecret, pm)).leafIndex;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async process(state: GroupState, message: Uint8Array, policy?: CommitPolicy): Promise<IncomingMessage> {
+    const inner = this.inner(state);
+    const client = inner.client;
+    const { decoded, pm, senderDataSecret, tree } = this.openPrivateMessage(client, message);
+    const current = client.groupContext.epoch;
     if (pm.contentType === contentTypes.proposal)
       fail("rejected: standalone proposals are not used in Parley");
     if (pm.contentType === contentTypes.commit && pm.epoch !== current) {
       fail(`rejected: commit for epoch ${pm.epoch}, we are at epoch ${current}`);
-    }
-
-    // The epoch's sender data secret and tree: the current ones, or those kept for a recent epoch.
-    let senderDataSecret: Uint8Array;
-    let tree: RatchetTree;
-    if (pm.epoch === current) {
-      senderDataSecret = client.keySchedule.senderDataSecret;
-      tree = client.ratchetTree;
-    } else {
-      const old = client.historicalReceiverData.get(pm.epoch);
-      if (old === undefined) fail(`rejected: message from epoch ${pm.epoch}, whose keys are no longer kept`);
-      senderDataSecret = old.senderDataSecret;
-      tree = old.ratchetTree;
     }
 
     const suite = await this.suite();
@@ -510,13 +740,32 @@ export class TsMlsEngine implements MlsEngine {
     if (sender === undefined) fail(`rejected: sender data names leaf ${senderLeaf}, which is empty`);
     if (senderLeaf === client.privatePath.leafIndex) fail("rejected: a message from our own leaf");
 
-    let commit: { senderLeafIndex: number | undefined; proposals: ProposalWithSender[] } | undefined;
+    // Called by ts-mls once it has decrypted the commit and validated its proposals, before it applies
+    // anything: Parley's own rules, then the caller's policy. A rejection leaves `state` as it was.
+    let commit: (ProposedCommit & { senderLeafIndex: number | undefined }) | undefined;
+    let rejection: string | undefined;
     const callback: IncomingMessageCallback = (incoming) => {
-      if (incoming.kind === "commit") {
-        commit = { senderLeafIndex: incoming.senderLeafIndex, proposals: incoming.proposals };
-        return "accept";
+      if (incoming.kind !== "commit") {
+        rejection = "rejected: not a commit";
+        return "reject";
       }
-      return "reject";
+      try {
+        const proposed = proposedCommit(state, client, incoming.senderLeafIndex, incoming.proposals);
+        if (typeof proposed === "string") {
+          rejection = `rejected: ${proposed}`;
+          return "reject";
+        }
+        const reason = policy?.(proposed);
+        if (reason !== undefined) {
+          rejection = `commit rejected: ${reason}`;
+          return "reject";
+        }
+        commit = { ...proposed, senderLeafIndex: incoming.senderLeafIndex };
+        return "accept";
+      } catch (e) {
+        rejection = `commit rejected: the policy failed: ${describe(e)}`;
+        return "reject";
+      }
     };
     let result: Awaited<ReturnType<typeof processMessage>>;
     try {
@@ -541,21 +790,17 @@ export class TsMlsEngine implements MlsEngine {
       this.spend(state, result.consumed, result.newState);
       return out;
     }
+    if (rejection !== undefined) fail(rejection);
     if (commit === undefined || result.actionTaken !== "accept") fail("rejected: not a commit");
     if (commit.senderLeafIndex !== senderLeaf) fail("rejected: commit sender does not match its sender data");
 
     const newTree = result.newState.ratchetTree;
     const added: Member[] = [];
-    const removed: Member[] = [];
-    for (const { proposal } of commit.proposals) {
-      if (proposal.proposalType === defaultProposalTypes.add && "add" in proposal) {
-        const m = memberBySignatureKey(newTree, proposal.add.keyPackage.leafNode.signaturePublicKey);
-        if (m !== undefined) added.push(m);
-      } else if (proposal.proposalType === defaultProposalTypes.remove && "remove" in proposal) {
-        const m = memberAt(client.ratchetTree, proposal.remove.removed);
-        if (m !== undefined) removed.push(m);
-      }
+    for (const m of commit.added) {
+      const now = memberBySignatureKey(newTree, m.deviceKey);
+      if (now !== undefined) added.push(now);
     }
+    const removed = commit.removed;
     // Without a path the new epoch's keys follow from the old epoch's alone: whoever was removed, in
     // this commit or in an earlier path-less one, can still derive them.
     const withPath = committedWithPath(client.ratchetTree, newTree, senderLeaf);
@@ -564,7 +809,14 @@ export class TsMlsEngine implements MlsEngine {
     const out: IncomingMessage =
       result.newState.groupActiveState.kind === "removedFromGroup"
         ? { kind: "removed", state: next, sender }
-        : { kind: "commit", state: next, sender, added, removed };
+        : {
+            kind: "commit",
+            state: next,
+            sender,
+            added,
+            removed,
+            ...(commit.metadata !== undefined ? { metadata: commit.metadata } : {}),
+          };
     this.spend(state, result.consumed, result.newState);
     return out;
   }

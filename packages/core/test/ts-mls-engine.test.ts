@@ -30,7 +30,7 @@ import {
   type Member,
   MlsProcessingError,
 } from "../src/mls/engine.js";
-import { TsMlsEngine, wireKindOf } from "../src/mls/ts-mls-engine.js";
+import { parleyCapabilities, TsMlsEngine, wireKindOf } from "../src/mls/ts-mls-engine.js";
 
 const SUITE = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519" as const;
 const text = (s: string) => utf8(s);
@@ -57,6 +57,7 @@ async function rawKeyPackage(
 ) {
   const kp = await generateKeyPackageWithKey({
     credential,
+    capabilities: parleyCapabilities(),
     signatureKeyPair: { signKey: keyPair.secretKey, publicKey: keyPair.publicKey },
     cipherSuite: suite,
   });

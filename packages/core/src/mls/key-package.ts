@@ -23,6 +23,7 @@ import {
   protocolVersions,
 } from "ts-mls";
 import { equalBytes } from "../encoding/bytes.js";
+import { PARLEY_METADATA_EXTENSION } from "./group-extensions.js";
 import { verifyWithLabel } from "./labeled-crypto.js";
 import { varintSize } from "./tls-codec.js";
 
@@ -81,6 +82,9 @@ export async function validateKeyPackage(
   }
   if (!leaf.capabilities.credentials.includes(defaultCredentialTypes.basic)) {
     throw new KeyPackageError("leaf does not support basic credentials");
+  }
+  if (!leaf.capabilities.extensions.includes(PARLEY_METADATA_EXTENSION)) {
+    throw new KeyPackageError("leaf does not support Parley group metadata (extension 0xF0A1)");
   }
   const leafOk = await verifyWithLabel(
     suite.signature,

@@ -91,15 +91,13 @@ import {
   type SerializedGroupState,
   type WireKind,
 } from "./engine.js";
+import { PARLEY_METADATA_EXTENSION } from "./group-extensions.js";
 import { validateKeyPackage } from "./key-package.js";
+
+export { PARLEY_METADATA_EXTENSION };
+
 import { decryptSenderData } from "./sender-data.js";
 import { decodeGroupState, encodeGroupState } from "./state-codec.js";
-
-/**
- * The GroupContext extension holding Parley's group metadata: a private-use type (RFC 9420 §17.3
- * reserves 0xF000–0xFFFF), opaque bytes to the engine.
- */
-export const PARLEY_METADATA_EXTENSION = 0xf0a1;
 
 /** What every Parley group requires of its members' leaves. */
 const PARLEY_REQUIRED_CAPABILITIES: RequiredCapabilities = {
@@ -518,15 +516,21 @@ export class TsMlsEngine implements MlsEngine {
   }
 
   /**
-   * One logical change, as few commits as ts-mls allows:
-   *  - no removal: one commit (adds, metadata; an empty one is a path-only key update);
-   *  - removals: the removal commit (with the metadata, and the adds when it has a path), then — when
-   *    ts-mls left the UpdatePath out (it does for a single Remove) — a path-only commit that takes the
-   *    group to keys the removed cannot derive, then the adds. The adds go after the healing commit so
-   *    that the Welcome's epoch (and the tree inside it) is not derivable by whoever was just removed.
-   *  - in an exposed epoch (entered by someone else's path-less removal), adds and metadata changes are
-   *    preceded by a path-only commit, for the same reason.
-   * The Welcome, when there is one, is for the last epoch: joiners need none of the other commits.
+   * One logical change, in as few commits as ts-mls 2.0.0-rc.10 allows (each is a PrivateMessage;
+   * send them in order):
+   *  - adds and/or a metadata change: one commit (ts-mls gives it no UpdatePath);
+   *  - nothing: one path-only commit (a key update);
+   *  - removals: first a commit with the Removes alone, then — when ts-mls left the UpdatePath out
+   *    (it does for a single Remove) — a path-only commit that takes the group to keys the removed
+   *    cannot derive, then the adds and metadata, if any.
+   *  - in an exposed epoch (entered by someone else's path-less removal), adds and metadata changes
+   *    are preceded by a path-only commit.
+   * Adds and metadata never share a commit with an UpdatePath: ts-mls 2.0.0-rc.10 encrypts the path
+   * secrets of such a commit to keys or a GroupContext the receivers do not use (it computes the
+   * copath resolution on the tree with the new leaves but encrypts to the old tree's nodes, and uses
+   * the GroupContext without the proposed extensions), so other members could not process it. And
+   * putting the adds last means the Welcome is for the final epoch — joiners need none of the other
+   * commits — and never for an epoch a just-removed member can derive.
    */
   async commit(
     state: GroupState,
@@ -589,21 +593,21 @@ export class TsMlsEngine implements MlsEngine {
     const withMetadata = () => (metadata === undefined ? [] : [metadataProposal(current, metadata)]);
 
     if (exposed && (kps.length > 0 || metadata !== undefined)) await heal("refresh keys before the change");
-    if (removes.length === 0) {
-      const withPath = await run([...addProposals, ...withMetadata()], describeChanges(changes));
-      if (addProposals.length === 0 && metadata === undefined && !withPath) fail("ts-mls made no UpdatePath");
-    } else {
+    if (removes.length > 0) {
       // ts-mls 2.0.0-rc.10 puts an UpdatePath only into commits with two or more Removes.
-      const addsLater = removes.length === 1 && kps.length > 0;
-      const firstProposals = [...removeProposals, ...(addsLater ? [] : addProposals), ...withMetadata()];
-      if (!(await run(firstProposals, "remove members"))) {
-        if (!addsLater && kps.length > 0)
-          fail("ts-mls made no UpdatePath for a commit that adds and removes");
+      if (!(await run(removeProposals, "remove members"))) {
         exposed = true;
         // The removed members can derive this epoch. Move on at once to one they cannot.
         await heal("refresh keys after removal");
       }
-      if (addsLater) await run(addProposals, "add members");
+    }
+    if (kps.length > 0 || metadata !== undefined) {
+      if (await run([...addProposals, ...withMetadata()], describeChanges({ ...changes, remove: [] }))) {
+        // See the class comment: ts-mls encrypts such a path so that other members cannot open it.
+        fail("ts-mls made an UpdatePath for a commit with adds or a metadata change");
+      }
+    } else if (removes.length === 0) {
+      if (!(await run([], "update keys"))) fail("ts-mls made no UpdatePath");
     }
     if (kps.length > 0 && welcome === undefined) fail("ts-mls made no Welcome for the added members");
 

@@ -333,6 +333,16 @@ function memberBySignatureKey(tree: RatchetTree, signatureKey: Uint8Array): Memb
   return undefined;
 }
 
+/**
+ * The ts-mls ClientState inside a GroupState of TsMlsEngine, secrets and all. For benchmarks and
+ * tests that compare the engine with ts-mls itself; application code never needs it.
+ */
+export function tsMlsClientStateOf(state: GroupState): ClientState {
+  const inner = (state as { [CLIENT_STATE]?: Inner })[CLIENT_STATE];
+  if (inner === undefined) fail("not a group state of TsMlsEngine");
+  return inner.client;
+}
+
 export class TsMlsEngine implements MlsEngine {
   readonly ciphersuite = DEFAULT_MLS_CIPHERSUITE;
   readonly authService: AuthenticationService;

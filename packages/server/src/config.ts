@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_MESSAGE_BYTES, PADDING_BUCKETS } from "@parley/core";
+import { DEFAULT_MAX_MESSAGE_BYTES, FETCH_MAX_BYTES, PADDING_BUCKETS } from "@parley/core";
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -29,7 +29,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   ttlMs: 14 * DAY,
   inviteTtlMs: 7 * DAY,
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  maxFetchBytes: 16 * 1024 * 1024,
+  maxFetchBytes: FETCH_MAX_BYTES,
   sweepIntervalMs: 60 * 1000,
   timeGranularityMs: HOUR,
   heartbeatMs: 30 * 1000,

@@ -12,6 +12,7 @@ export {
 export { SchemaError } from "./store/sqlite/migrate.js";
 export { SqliteStore, type SqliteStoreOptions } from "./store/sqlite/sqlite-store.js";
 export type {
+  CreateQueueOptions,
   DisclosedInvite,
   DisclosedQueue,
   Disclosure,

@@ -1,20 +1,6 @@
-import { ErrorCodes } from "@parley/core";
+import { type ErrorCode, ErrorCodes, ErrorStatus } from "@parley/core";
 
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
-
-/** HTTP status for each protocol error code (docs/protocol.md, "Errors"). */
-const STATUS: Record<ErrorCode, number> = {
-  bad_request: 400,
-  bad_padding: 400,
-  bad_signature: 401,
-  clock_skew: 401,
-  unknown_queue: 404,
-  unknown_message: 404,
-  invite_gone: 404,
-  replay: 409,
-  too_large: 413,
-  internal: 500,
-};
+export type { ErrorCode };
 
 /**
  * A refusal the client caused and should be told about. Anything else thrown inside the relay is
@@ -29,12 +15,13 @@ export class Problem extends Error {
     super(message);
   }
 
+  /** The HTTP status, from the protocol's ErrorStatus table. */
   get status(): number {
-    return STATUS[this.code];
+    return ErrorStatus[this.code];
   }
 }
 
-export const statusOf = (code: ErrorCode): number => STATUS[code];
+export const statusOf = (code: ErrorCode): number => ErrorStatus[code];
 
 export const badRequest = (message: string) => new Problem(ErrorCodes.badRequest, message);
 

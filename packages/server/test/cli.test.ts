@@ -113,11 +113,13 @@ describe("parley-server bin", () => {
     assert.deepEqual(Object.keys(parsed.queues[0]).sort(), [
       "keptIfUnusedUntil",
       "messages",
+      "mode",
       "nonces",
       "queueId",
       "recipientKey",
       "sendId",
     ]);
+    assert.equal(parsed.queues[0].mode, "unicast");
     assert.equal(parsed.queues[0].messages.length, 1);
     assert.equal(parsed.queues[0].messages[0].bytes, 2048);
     assert.deepEqual(

@@ -31,9 +31,13 @@ export function newKey(): TestKey {
 
 export const nonce = (): string => toBase64Url(randomBytes(16));
 
-export function signCreate(key: TestKey, overrides: { ts?: number; nonce?: string } = {}) {
+export function signCreate(
+  key: TestKey,
+  overrides: { ts?: number; nonce?: string; broadcast?: boolean } = {},
+) {
   const fields = {
     recipientKey: key.publicKey,
+    ...(overrides.broadcast === undefined ? {} : { broadcast: overrides.broadcast }),
     ts: overrides.ts ?? Date.now(),
     nonce: overrides.nonce ?? nonce(),
   };
@@ -110,8 +114,8 @@ export async function postBytes(url: string, body: Uint8Array | undefined): Prom
 }
 
 /** Creates a queue through the HTTP API and returns its ids with the key that owns it. */
-export async function createQueue(relayUrl: string, key = newKey()) {
-  const res = await postJson(`${relayUrl}/v1/queues`, signCreate(key));
+export async function createQueue(relayUrl: string, key = newKey(), options: { broadcast?: boolean } = {}) {
+  const res = await postJson(`${relayUrl}/v1/queues`, signCreate(key, options));
   if (res.status !== 201) throw new Error(`create queue failed: ${JSON.stringify(res.json)}`);
   return { key, queueId: res.json["queueId"] as string, sendId: res.json["sendId"] as string };
 }

@@ -39,6 +39,22 @@ describe("static files", () => {
     assert.equal(index.headers.get("referrer-policy"), "no-referrer");
     assert.match(await index.text(), /<title>Parley<\/title>/);
 
+    const head = await fetch(`${relay.url}/assets/app.js`, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.equal(
+      head.headers.get("content-length"),
+      String("console.log(1)".length),
+      "HEAD: the real length",
+    );
+    assert.match(head.headers.get("content-type") ?? "", /javascript/);
+    assert.equal(await head.text(), "");
+    const headIndex = await fetch(`${relay.url}/`, { method: "HEAD" });
+    assert.equal(
+      headIndex.headers.get("content-length"),
+      String("<!doctype html><title>Parley</title>".length),
+    );
+    assert.ok(headIndex.headers.get("content-security-policy"), "HEAD gets the same headers as GET");
+
     const js = await fetch(`${relay.url}/assets/app.js`);
     assert.equal(js.status, 200);
     assert.match(js.headers.get("content-type") ?? "", /javascript/);

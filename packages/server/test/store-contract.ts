@@ -34,7 +34,12 @@ export function storeContract(backend: string, open: OpenStore): void {
       assert.match(a.sendId, ID);
       assert.notEqual(a.queueId, a.sendId);
       assert.notEqual(a.queueId, b.queueId);
-      assert.deepEqual(await store.getQueue(a.queueId), { ...a, recipientKey: key, idleUntil: T0 + HOUR });
+      assert.deepEqual(await store.getQueue(a.queueId), {
+        ...a,
+        recipientKey: key,
+        idleUntil: T0 + HOUR,
+        broadcast: false,
+      });
       assert.deepEqual(await store.getQueueBySendId(a.sendId), await store.getQueue(a.queueId));
       assert.equal(await store.getQueue(a.sendId), null, "a send id is not a queue id");
       assert.equal(await store.getQueueBySendId(a.queueId), null, "a queue id is not a send id");
@@ -239,6 +244,7 @@ export function storeContract(backend: string, open: OpenStore): void {
       await store.rememberNonce(q.queueId, "cmdNonce", T0 + HOUR);
       await store.rememberNonce(other.queueId, "otherNonce", T0 + HOUR);
       const invite = await store.createInvite(bytes(100, 6), T0 + HOUR);
+      const [held] = await store.fetchPending(q.queueId, { limit: 1 });
 
       const expected = {
         queues: [
@@ -247,7 +253,8 @@ export function storeContract(backend: string, open: OpenStore): void {
             sendId: q.sendId,
             recipientKey: key,
             idleUntil: T0 + 2 * HOUR,
-            messages: [{ msgId: m.msgId, body: bytes(2048, 3), expiresAt: T0 + HOUR }],
+            broadcast: false,
+            messages: [{ msgId: m.msgId, body: bytes(2048, 3), expiresAt: T0 + HOUR, seq: held!.seq }],
             nonces: [
               { scope: q.queueId, nonce: "cmdNonce", expiresAt: T0 + HOUR },
               { scope: key, nonce: "createNonce", expiresAt: T0 + HOUR },
@@ -271,6 +278,164 @@ export function storeContract(backend: string, open: OpenStore): void {
         nonces: [],
       });
       assert.deepEqual((await store.disclose("scopeOnly")).nonces, []);
+    });
+
+    it("creates broadcast queues, shown as such by getQueue and disclose", async (t) => {
+      const store = await open(t);
+      const key = newKey().publicKey;
+      const b = await store.createQueue(key, T0 + HOUR, { broadcast: true });
+      const u = await store.createQueue(newKey().publicKey, T0 + HOUR, { broadcast: false });
+      assert.deepEqual(await store.getQueue(b.queueId), {
+        ...b,
+        recipientKey: key,
+        idleUntil: T0 + HOUR,
+        broadcast: true,
+      });
+      assert.equal((await store.getQueueBySendId(b.sendId))!.broadcast, true);
+      assert.equal((await store.getQueue(u.queueId))!.broadcast, false);
+      assert.equal((await store.disclose(b.sendId)).queues[0]!.broadcast, true);
+    });
+
+    it("orders a broadcast queue and resumes after a cursor's position", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0, { broadcast: true });
+      const other = await store.createQueue(newKey().publicKey, T0, { broadcast: true });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++)
+        ids.push((await store.enqueue(q.sendId, bytes(512, i + 1), T0 + HOUR))!.msgId);
+      const foreign = (await store.enqueue(other.sendId, bytes(512, 9), T0 + HOUR))!.msgId;
+
+      const all = await store.fetchPending(q.queueId, { limit: 100 });
+      assert.deepEqual(
+        all.map((m) => m.msgId),
+        ids,
+      );
+      const positions = all.map((m) => m.seq);
+      assert.ok(
+        positions.every((p, i) => i === 0 || p > positions[i - 1]!),
+        "positions grow in enqueue order",
+      );
+      for (const [i, m] of all.entries()) assert.equal(await store.positionOf(q.queueId, ids[i]!), m.seq);
+      assert.equal(await store.positionOf(q.queueId, foreign), null, "another queue's message");
+      assert.equal(await store.positionOf(q.queueId, "AAAAAAAAAAAAAAAAAAAAAA"), null);
+
+      const after1 = await store.fetchPending(q.queueId, { limit: 100, afterSeq: positions[1]! });
+      assert.deepEqual(
+        after1.map((m) => m.msgId),
+        ids.slice(2),
+        "strictly after the cursor",
+      );
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 2, afterSeq: positions[0]! })).map((m) => m.msgId),
+        ids.slice(1, 3),
+      );
+      assert.deepEqual(await store.fetchPending(q.queueId, { limit: 100, afterSeq: positions[4]! }), []);
+      assert.equal(
+        (await store.fetchPending(q.queueId, { limit: 100, afterSeq: positions[0]!, maxBytes: 1 })).length,
+        1,
+        "the byte cap applies after the cursor too",
+      );
+    });
+
+    it("never deletes a broadcast message on ack, and deletes the queue on deleteQueue", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0, { broadcast: true });
+      const m = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      assert.equal(await store.ack(q.queueId, m.msgId), false);
+      assert.equal(await store.ack(q.queueId, m.msgId), false);
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10 })).map((x) => x.msgId),
+        [m.msgId],
+        "every reader still gets it",
+      );
+      assert.equal(await store.deleteQueue(q.queueId), true);
+      assert.equal(await store.getQueue(q.queueId), null);
+      assert.equal(await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR), null);
+    });
+
+    it("expires broadcast messages by TTL, keeping positions valid even once the queue was empty", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0 + 100 * HOUR, { broadcast: true });
+      const m1 = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      await store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR);
+      const m3 = (await store.enqueue(q.sendId, bytes(512, 3), T0 + 2 * HOUR))!;
+      const p1 = (await store.positionOf(q.queueId, m1.msgId))!;
+      const p3 = (await store.positionOf(q.queueId, m3.msgId))!;
+
+      assert.equal((await store.expire(T0 + HOUR)).messages, 2);
+      assert.equal(await store.positionOf(q.queueId, m1.msgId), null, "an expired cursor is unknown");
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10, afterSeq: p1 })).map((m) => m.msgId),
+        [m3.msgId],
+        "a reader's position stays valid after earlier messages expire",
+      );
+
+      // Everything expires: the queue is empty. A reader still at m3's position (a live
+      // subscription) must get what arrives next.
+      assert.equal((await store.expire(T0 + 2 * HOUR)).messages, 1);
+      assert.deepEqual(await store.fetchPending(q.queueId, { limit: 10 }), []);
+      const m4 = (await store.enqueue(q.sendId, bytes(512, 4), T0 + 3 * HOUR))!;
+      const m5 = (await store.enqueue(q.sendId, bytes(512, 5), T0 + 3 * HOUR))!;
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10, afterSeq: p3 })).map((m) => m.msgId),
+        [m4.msgId, m5.msgId],
+      );
+      assert.ok(await store.getQueue(q.queueId), "the queue itself lives on until idle");
+    });
+
+    it("lets readers at different positions each read every message once, in order (fan-out)", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0, { broadcast: true });
+      const sent: string[] = [];
+      const readers = [
+        { position: undefined as number | undefined, got: [] as string[] },
+        { position: undefined as number | undefined, got: [] as string[] },
+        { position: undefined as number | undefined, got: [] as string[] },
+      ];
+      const read = async (r: (typeof readers)[number], limit: number) => {
+        const batch = await store.fetchPending(q.queueId, {
+          limit,
+          ...(r.position === undefined ? {} : { afterSeq: r.position }),
+        });
+        for (const m of batch) {
+          r.got.push(m.msgId);
+          r.position = m.seq;
+        }
+      };
+      for (let round = 0; round < 6; round++) {
+        for (let i = 0; i <= round % 3; i++)
+          sent.push((await store.enqueue(q.sendId, bytes(512, round), T0 + HOUR))!.msgId);
+        // Readers fall behind and catch up at different paces.
+        await read(readers[0]!, 100);
+        if (round % 2 === 1) await read(readers[1]!, 2);
+        if (round === 2) await read(readers[2]!, 1);
+      }
+      for (const r of readers) {
+        for (let before = -1; r.got.length !== before; ) {
+          before = r.got.length;
+          await read(r, 3);
+        }
+      }
+      for (const r of readers) assert.deepEqual(r.got, sent);
+      assert.equal(
+        (await store.fetchPending(q.queueId, { limit: 100 })).length,
+        sent.length,
+        "one copy each",
+      );
+    });
+
+    it("supports a cursor on a unicast queue too", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0);
+      const a = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      const b = (await store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR))!;
+      const p = (await store.positionOf(q.queueId, a.msgId))!;
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10, afterSeq: p })).map((m) => m.msgId),
+        [b.msgId],
+      );
+      assert.equal(await store.ack(q.queueId, a.msgId), true, "unicast ack still deletes");
+      assert.equal(await store.positionOf(q.queueId, a.msgId), null);
     });
 
     it("close can be called twice", async (t) => {

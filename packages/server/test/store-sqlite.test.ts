@@ -23,7 +23,7 @@ describe("SqliteStore specifics", () => {
 
     const raw = new Database(path, { readonly: true });
     assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(raw.pragma("user_version", { simple: true }), 1);
+    assert.equal(raw.pragma("user_version", { simple: true }), 2);
     raw.close();
 
     const second = SqliteStore.open(path);
@@ -34,7 +34,7 @@ describe("SqliteStore specifics", () => {
     assert.deepEqual(Buffer.from(pending[0]!.body), Buffer.alloc(512, 9));
   });
 
-  it("stores only ids, keys, bodies and expiry times: no other columns", async (t) => {
+  it("stores only ids, keys, bodies, expiry times and the queue mode: no other columns", async (t) => {
     const path = join(tempDir(t), "relay.sqlite");
     (await SqliteStore.open(path)).close();
     const raw = new Database(path, { readonly: true });
@@ -47,7 +47,7 @@ describe("SqliteStore specifics", () => {
       }[]
     ).map((r) => r.name);
     assert.deepEqual(tables, ["invites", "messages", "nonces", "queues"]);
-    assert.deepEqual(columns("queues"), ["queue_id", "send_id", "recipient_key", "idle_until"]);
+    assert.deepEqual(columns("queues"), ["queue_id", "send_id", "recipient_key", "idle_until", "broadcast"]);
     assert.deepEqual(columns("messages"), ["queue_id", "seq", "msg_id", "body", "expires_at"]);
     assert.deepEqual(columns("invites"), ["invite_id", "blob", "expires_at"]);
     assert.deepEqual(columns("nonces"), ["scope", "nonce", "expires_at"]);

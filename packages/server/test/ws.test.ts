@@ -81,7 +81,7 @@ describe("relay WebSocket", () => {
     assert.equal((await c.next(isMsg))["msgId"], msgId, "at-least-once: still there until acked");
   });
 
-  it("answers malformed frames with err id null and keeps the connection usable", async (t) => {
+  it("answers malformed frames with err (echoing a readable id) and keeps the connection usable", async (t) => {
     const relay = await startTestRelay(t);
     const { key, queueId, sendId } = await createQueue(relay.url);
     const ws = await openSocket(relay.url);
@@ -98,9 +98,15 @@ describe("relay WebSocket", () => {
     ws.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     await expectNullErr("binary frame");
     ws.send({ cmd: "sub", queueId, id: 5 });
-    await expectNullErr("schema violation");
+    const unsigned = await ws.next(byId(5));
+    assert.deepEqual([unsigned["type"], unsigned["code"]], ["err", "bad_request"], "schema violation");
+    assert.ok(ServerFrame.safeParse(unsigned).success);
     ws.send({ ...signCommand(key, "sub", queueId), id: -1 });
     await expectNullErr("negative id");
+    ws.send({ ...signCommand(key, "sub", queueId), id: "6" });
+    await expectNullErr("id that is not a number");
+    ws.send({ ...signCommand(key, "sub", queueId), cmd: "nope", id: 1.5 });
+    await expectNullErr("id that is not an integer");
     ws.send(JSON.stringify({ pad: "x".repeat(10_000) }));
     await expectNullErr("oversized frame");
     ws.send("null");

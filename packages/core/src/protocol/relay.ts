@@ -36,6 +36,12 @@ export const SignedFields = z.object({
   sig: Signature,
 });
 
+/**
+ * `msgId` is the message to acknowledge (`ack`, required), or a cursor (`fetch`, `sub`, optional):
+ * deliver only messages strictly after that one in queue order. A cursor the queue no longer holds
+ * (expired, or never there) delivers everything still held, and the reply says `cursorFound: false`.
+ * On a unicast queue `sub` takes no cursor (unacknowledged messages are always delivered again).
+ */
 export const RecipientCommand = SignedFields.extend({
   cmd: RecipientCommandName,
   queueId: Id,
@@ -43,17 +49,46 @@ export const RecipientCommand = SignedFields.extend({
 });
 export type RecipientCommand = z.infer<typeof RecipientCommand>;
 
-/** Creating a queue proves possession of the recipient key by signing with it. */
-export const CreateQueueRequest = SignedFields.extend({ recipientKey: PublicKey });
+/**
+ * Creating a queue proves possession of the recipient key by signing with it.
+ *
+ * `broadcast: true` makes a _broadcast_ queue (a group's one queue, read by every member with the
+ * same, shared recipient key): messages are stored once, never deleted by `ack` (refused), only by
+ * TTL expiry or by deleting the queue; readers keep their place with a cursor. The mode is bound by
+ * the signature (see createQueueBytes). Absent or false: an ordinary unicast queue.
+ */
+export const CreateQueueRequest = SignedFields.extend({
+  recipientKey: PublicKey,
+  broadcast: z.boolean().optional(),
+});
 export type CreateQueueRequest = z.infer<typeof CreateQueueRequest>;
-export const CreateQueueResponse = z.object({ queueId: Id, sendId: Id });
+/** `broadcast: true` is echoed for a broadcast queue, absent for a unicast one. */
+export const CreateQueueResponse = z.object({
+  queueId: Id,
+  sendId: Id,
+  broadcast: z.literal(true).optional(),
+});
 export type CreateQueueResponse = z.infer<typeof CreateQueueResponse>;
 
 export const CreateInviteResponse = z.object({ inviteId: Id });
+export const SendResponse = z.object({ msgId: Id });
 
 export const DeliveredMessage = z.object({ msgId: Id, body: z.string() });
 export type DeliveredMessage = z.infer<typeof DeliveredMessage>;
-export const FetchResponse = z.object({ messages: z.array(DeliveredMessage) });
+/**
+ * A fetch returns at most FETCH_LIMIT messages and about FETCH_MAX_BYTES of bodies (always at least
+ * one message); fetch again for the rest. `cursorFound` is present when the fetch carried a cursor.
+ */
+export const FetchResponse = z.object({
+  messages: z.array(DeliveredMessage),
+  cursorFound: z.boolean().optional(),
+});
+export type FetchResponse = z.infer<typeof FetchResponse>;
+
+/** docs/protocol.md: the most messages one fetch returns. */
+export const FETCH_LIMIT = 100;
+/** The relay's default cap on the bodies of one fetch reply (a relay may be configured otherwise). */
+export const FETCH_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Frames a client sends on the WebSocket (`/v1/ws`). `id` pairs a reply with its request. */
 export const ClientFrame = RecipientCommand.extend({ id: z.number().int().nonnegative() });
@@ -61,7 +96,8 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 
 /** Frames the relay sends on the WebSocket. */
 export const ServerFrame = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("ok"), id: z.number().int() }),
+  /** `cursorFound` answers a `sub` or `fetch` that carried a cursor (see RecipientCommand). */
+  z.object({ type: z.literal("ok"), id: z.number().int(), cursorFound: z.boolean().optional() }),
   z.object({ type: z.literal("err"), id: z.number().int().nullable(), code: z.string(), error: z.string() }),
   z.object({ type: z.literal("msg"), queueId: Id, msgId: Id, body: z.string() }),
 ]);
@@ -80,8 +116,25 @@ export const ErrorCodes = {
   tooLarge: "too_large",
   badPadding: "bad_padding",
   inviteGone: "invite_gone",
+  notFound: "not_found",
   internal: "internal",
 } as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The HTTP status that goes with each error code (WebSocket `err` frames carry the code only). */
+export const ErrorStatus: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  bad_padding: 400,
+  bad_signature: 401,
+  clock_skew: 401,
+  unknown_queue: 404,
+  unknown_message: 404,
+  invite_gone: 404,
+  not_found: 404,
+  replay: 409,
+  too_large: 413,
+  internal: 500,
+};
 
 /**
  * The bytes a recipient signs. The command, queue, message, time and nonce are all bound, so a
@@ -97,6 +150,16 @@ export function recipientCommandBytes(c: {
   return utf8(`${PROTOCOL_VERSION}|${c.cmd}|${c.queueId}|${c.msgId ?? ""}|${c.ts}|${c.nonce}`);
 }
 
-export function createQueueBytes(c: { recipientKey: string; ts: number; nonce: string }): Uint8Array {
-  return utf8(`${PROTOCOL_VERSION}|new|${c.recipientKey}||${c.ts}|${c.nonce}`);
+/**
+ * The bytes that create a queue: `parley-relay-v1|new|<recipientKey>|<mode>|<ts>|<nonce>`, where the
+ * mode is `broadcast` for a broadcast queue and empty for a unicast one.
+ */
+export function createQueueBytes(c: {
+  recipientKey: string;
+  broadcast?: boolean | undefined;
+  ts: number;
+  nonce: string;
+}): Uint8Array {
+  const mode = c.broadcast === true ? "broadcast" : "";
+  return utf8(`${PROTOCOL_VERSION}|new|${c.recipientKey}|${mode}|${c.ts}|${c.nonce}`);
 }

@@ -12,11 +12,15 @@ import {
   ErrorBody,
   FetchResponse,
   type RecipientCommandName,
+  SendResponse,
 } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
 import { type QueueCredentials, signCreateQueue, signRecipientCommand } from "./signing.js";
 
 export type FetchLike = typeof globalThis.fetch;
+
+/** What one fetch returns: the messages, oldest first, plus whether the cursor was still held. */
+export type FetchedMessages = DeliveredMessage[] & { cursorFound: boolean };
 
 export function normalizeRelayUrl(url: string): string {
   let parsed: URL;
@@ -42,29 +46,54 @@ export class RelayHttpClient {
     this.baseUrl = normalizeRelayUrl(baseUrl);
   }
 
-  async createQueue(): Promise<QueueCredentials> {
+  /**
+   * Creates a queue with a fresh recipient key. `broadcast: true` makes a group's broadcast queue
+   * (docs/protocol.md): its credentials are then shared with every member, nobody acknowledges, and
+   * readers keep a cursor. The returned credentials carry `broadcast: true` for such a queue.
+   */
+  async createQueue(options: { broadcast?: boolean } = {}): Promise<QueueCredentials> {
+    const broadcast = options.broadcast === true;
     const keys = await this.crypto.ed25519Generate();
-    const body = await signCreateQueue(this.crypto, keys.publicKey, keys.secretKey);
+    const body = await signCreateQueue(this.crypto, keys.publicKey, keys.secretKey, { broadcast });
     const res = await this.json("/v1/queues", body, CreateQueueResponse);
-    return {
+    if (broadcast !== (res.broadcast === true)) {
+      // A relay that ignored the mode would have refused the signature; this is a broken relay.
+      throw new RelayError("bad_response", "relay created a queue of the wrong mode");
+    }
+    const credentials: QueueCredentials = {
       relay: this.baseUrl,
       queueId: res.queueId,
       sendId: res.sendId,
       recipientKey: toBase64Url(keys.publicKey),
       recipientSecretKey: toBase64Url(keys.secretKey),
     };
+    if (broadcast) credentials.broadcast = true;
+    return credentials;
   }
 
-  /** Deposits a padded envelope. Carries no sender identity (sealed sender). */
-  async send(sendId: string, envelope: Uint8Array): Promise<void> {
-    await this.request(`/v1/send/${encodeURIComponent(sendId)}`, envelope);
+  /** Deposits a padded envelope. Carries no sender identity (sealed sender). Returns the relay's msgId. */
+  async send(sendId: string, envelope: Uint8Array): Promise<string> {
+    const res = await this.request(`/v1/send/${encodeURIComponent(sendId)}`, envelope);
+    return parse(SendResponse, await res.json()).msgId;
   }
 
-  async fetchMessages(queue: QueueCredentials): Promise<DeliveredMessage[]> {
-    const cmd = await this.sign(queue, "fetch");
-    return (await this.json("/v1/queues/command", cmd, FetchResponse)).messages;
+  /**
+   * The oldest pending messages, at most FETCH_LIMIT and about the relay's byte cap per call (at
+   * least one); call again for more. With `after` (a msgId: a broadcast queue's cursor), only the
+   * messages after that one. The array also says whether the relay still held `after`: when
+   * `cursorFound` is false it returned everything it holds, and messages between the cursor and the
+   * oldest of those may have expired unread. Without `after`, `cursorFound` is true.
+   */
+  async fetchMessages(queue: QueueCredentials, options: { after?: string } = {}): Promise<FetchedMessages> {
+    const cmd = await this.sign(queue, "fetch", options.after);
+    const res = await this.json("/v1/queues/command", cmd, FetchResponse);
+    if (options.after !== undefined && res.cursorFound === undefined) {
+      throw new RelayError("bad_response", "relay ignored the fetch cursor");
+    }
+    return Object.assign(res.messages, { cursorFound: res.cursorFound ?? true });
   }
 
+  /** Unicast queues only: a relay refuses `ack` on a broadcast queue (`bad_request`). */
   async ack(queue: QueueCredentials, msgId: string): Promise<void> {
     await this.request("/v1/queues/command", await this.sign(queue, "ack", msgId));
   }

@@ -2,6 +2,9 @@
  * Live delivery over the relay's WebSocket: subscribes a device's queues, hands each message to the
  * caller one at a time, acknowledges it only after the caller has stored it, and reconnects by
  * itself with backoff when the connection drops (a relay restart, a network change).
+ *
+ * Broadcast queues (a group's shared queue) are never acknowledged: every (re)subscription carries
+ * the queue's cursor, the last message the caller processed, so the relay pushes only what follows.
  */
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url } from "../encoding/base64url.js";
@@ -26,6 +29,17 @@ export type SocketStatus = "connecting" | "open" | "closed";
 export interface RelaySocketOptions {
   webSocket: WebSocketFactory;
   onMessage: (queue: QueueCredentials, msgId: string, body: Uint8Array) => Promise<void>;
+  /**
+   * Broadcast queues: the msgId of the last message processed on `queue` (undefined: none yet), asked
+   * on every (re)subscribe once every message received so far has been handled. Without it the
+   * socket uses the last message it handled itself in this process.
+   */
+  cursorFor?: (queue: QueueCredentials) => Promise<string | undefined>;
+  /**
+   * Broadcast queues: the relay no longer holds the cursor of a (re)subscription (it expired), so it
+   * is delivering everything it holds; messages between the cursor and those may have been missed.
+   */
+  onCursorNotFound?: (queue: QueueCredentials) => void;
   onStatus?: (status: SocketStatus, detail?: string) => void;
   onError?: (error: Error) => void;
   maxBackoffMs?: number;
@@ -43,6 +57,10 @@ export class RelaySocket {
   /** Messages are processed strictly one after another, in arrival order. */
   private chain: Promise<void> = Promise.resolve();
   private readonly wsUrl: string;
+  /** Broadcast queues: the last message handled here, the cursor when `cursorFor` is not given. */
+  private readonly lastHandled = new Map<string, string>();
+  /** `sub` frames awaiting their reply: frame id → queue id. */
+  private readonly pendingSubs = new Map<number, string>();
 
   constructor(
     relayUrl: string,
@@ -62,7 +80,9 @@ export class RelaySocket {
   async addQueue(queue: QueueCredentials): Promise<void> {
     if (this.queues.has(queue.queueId)) return;
     this.queues.set(queue.queueId, queue);
-    if (this.socket?.readyState === OPEN) await this.subscribe(this.socket, queue);
+    // Nothing of this queue has been pushed here yet, so there is nothing to wait for before asking
+    // for its cursor (and `addQueue` may well be called from inside `onMessage`).
+    if (this.socket?.readyState === OPEN) await this.subscribe(this.socket, queue, false);
   }
 
   close(): void {
@@ -82,11 +102,12 @@ export class RelaySocket {
     this.options.onStatus?.("connecting");
     const socket = this.options.webSocket(this.wsUrl);
     this.socket = socket;
+    this.pendingSubs.clear();
     socket.onopen = () => {
       this.backoffMs = 250;
       this.options.onStatus?.("open");
       for (const q of this.queues.values()) {
-        this.subscribe(socket, q).catch((e) => this.options.onError?.(e as Error));
+        this.subscribe(socket, q, true).catch((e) => this.options.onError?.(e as Error));
       }
     };
     socket.onmessage = (ev) => this.onFrame(socket, ev.data);
@@ -101,14 +122,38 @@ export class RelaySocket {
     };
   }
 
-  private async subscribe(socket: WebSocketLike, queue: QueueCredentials): Promise<void> {
+  /**
+   * Sends `sub` for one queue; for a broadcast queue with its cursor. `afterHandled`: first wait until
+   * every message received so far (on an earlier connection) has been handled, so the cursor comes
+   * after them and they are not pushed (and handled) twice.
+   */
+  private async subscribe(
+    socket: WebSocketLike,
+    queue: QueueCredentials,
+    afterHandled: boolean,
+  ): Promise<void> {
+    let cursor: string | undefined;
+    if (queue.broadcast === true) {
+      if (afterHandled) await this.chain;
+      cursor = await this.cursorOf(queue);
+    }
     const cmd = await signRecipientCommand(
       this.crypto,
       fromBase64Url(queue.recipientSecretKey),
       "sub",
       queue.queueId,
+      cursor,
     );
-    if (socket.readyState === OPEN) socket.send(JSON.stringify({ ...cmd, id: this.nextId++ }));
+    if (socket.readyState !== OPEN || this.socket !== socket) return;
+    const id = this.nextId++;
+    this.pendingSubs.set(id, queue.queueId);
+    socket.send(JSON.stringify({ ...cmd, id }));
+  }
+
+  /** Where a broadcast subscription resumes: after the last message processed. */
+  private async cursorOf(queue: QueueCredentials): Promise<string | undefined> {
+    if (this.options.cursorFor) return this.options.cursorFor(queue);
+    return this.lastHandled.get(queue.queueId);
   }
 
   private onFrame(socket: WebSocketLike, data: unknown): void {
@@ -120,13 +165,21 @@ export class RelaySocket {
       this.options.onError?.(new Error("relay sent a malformed frame"));
       return;
     }
+    if (frame.type === "ok") {
+      const queueId = this.pendingSubs.get(frame.id);
+      if (queueId === undefined) return;
+      this.pendingSubs.delete(frame.id);
+      const queue = this.queues.get(queueId);
+      if (queue && frame.cursorFound === false) this.options.onCursorNotFound?.(queue);
+      return;
+    }
     if (frame.type === "err") {
+      if (frame.id !== null) this.pendingSubs.delete(frame.id);
       // A duplicate ack (the message was acknowledged by another connection first) is harmless.
       if (frame.code === "unknown_message") return;
       this.options.onError?.(new Error(`relay: ${frame.code}: ${frame.error}`));
       return;
     }
-    if (frame.type !== "msg") return;
     const queue = this.queues.get(frame.queueId);
     if (!queue) return;
     const { msgId } = frame;
@@ -141,8 +194,14 @@ export class RelaySocket {
       try {
         await this.options.onMessage(queue, msgId, body);
       } catch (e) {
-        // Not acknowledged: the relay delivers it again after the next (re)subscribe.
+        // Not acknowledged: the relay delivers it again after the next (re)subscribe (for a
+        // broadcast queue: if the caller's cursor has not moved past it).
         this.options.onError?.(e as Error);
+        return;
+      }
+      if (queue.broadcast === true) {
+        // Every member reads the same stored copy: nothing to acknowledge, only our place to keep.
+        this.lastHandled.set(queue.queueId, msgId);
         return;
       }
       const ack = await signRecipientCommand(

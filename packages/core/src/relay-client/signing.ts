@@ -1,6 +1,7 @@
 import type { CryptoProvider } from "../crypto/provider.js";
 import { toBase64Url } from "../encoding/base64url.js";
 import {
+  type CreateQueueRequest,
   createQueueBytes,
   type RecipientCommand,
   type RecipientCommandName,
@@ -14,6 +15,11 @@ export interface QueueCredentials {
   sendId: string;
   recipientKey: string; // base64url public key
   recipientSecretKey: string; // base64url seed
+  /**
+   * A broadcast queue (a group's one queue; every member holds these same credentials): never
+   * acknowledged, read with a cursor. Absent for a unicast queue.
+   */
+  broadcast?: true;
 }
 
 export async function signRecipientCommand(
@@ -30,9 +36,15 @@ export async function signRecipientCommand(
     : { ...fields, msgId, sig };
 }
 
-export async function signCreateQueue(crypto: CryptoProvider, publicKey: Uint8Array, secretKey: Uint8Array) {
+export async function signCreateQueue(
+  crypto: CryptoProvider,
+  publicKey: Uint8Array,
+  secretKey: Uint8Array,
+  options: { broadcast?: boolean } = {},
+): Promise<CreateQueueRequest> {
   const fields = {
     recipientKey: toBase64Url(publicKey),
+    ...(options.broadcast === true ? { broadcast: true } : {}),
     ts: Date.now(),
     nonce: toBase64Url(crypto.randomBytes(16)),
   };

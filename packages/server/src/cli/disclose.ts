@@ -19,9 +19,11 @@ export function disclosureJson(id: string, d: Disclosure) {
       queueId: q.queueId,
       sendId: q.sendId,
       recipientKey: q.recipientKey,
+      mode: q.broadcast ? "broadcast" : "unicast",
       keptIfUnusedUntil: iso(q.idleUntil),
       messages: q.messages.map((m) => ({
         msgId: m.msgId,
+        seq: m.seq,
         bytes: m.body.length,
         expiresAt: iso(m.expiresAt),
         body: toB64u(m.body),
@@ -46,8 +48,13 @@ export function formatDisclosure(id: string, d: Disclosure): string {
     out.push(`  queue id        ${q.queueId}   (where the recipient reads)`);
     out.push(`  send id         ${q.sendId}   (where senders deposit)`);
     out.push(`  recipient key   ${q.recipientKey}   (Ed25519 public key, fresh per queue)`);
+    out.push(
+      q.broadcast
+        ? "  mode            broadcast   (one queue read by several holders of the key; messages kept until expiry)"
+        : "  mode            unicast   (one reader; messages deleted when acknowledged)",
+    );
     out.push(`  kept until      ${iso(q.idleUntil)}   (if unused until then)`);
-    out.push(`  pending messages: ${q.messages.length}`);
+    out.push(`  ${q.broadcast ? "held" : "pending"} messages: ${q.messages.length}`);
     for (const m of q.messages) {
       out.push(`    ${m.msgId}  ${m.body.length} bytes of padded ciphertext, deleted by ${iso(m.expiresAt)}`);
     }

@@ -51,6 +51,6 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((_request, reply) => {
-    return reply.code(404).type("application/json").send({ code: "not_found", error: "no such endpoint" });
+    return sendProblem(reply, new Problem(ErrorCodes.notFound, "no such endpoint"));
   });
 }

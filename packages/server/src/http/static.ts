@@ -6,6 +6,7 @@
 import { createReadStream } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
+import { ErrorCodes, ErrorStatus } from "@parley/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 const TYPES: Record<string, string> = {
@@ -30,7 +31,10 @@ const TYPES: Record<string, string> = {
 };
 
 const notFound = (reply: FastifyReply) =>
-  reply.code(404).type("application/json").send({ code: "not_found", error: "no such file" });
+  reply
+    .code(ErrorStatus.not_found)
+    .type("application/json")
+    .send({ code: ErrorCodes.notFound, error: "no such file" });
 
 /** The file a URL path names inside `root`, or undefined if it names nothing servable. */
 async function locate(root: string, urlPath: string): Promise<{ path: string; size: number } | undefined> {
@@ -71,8 +75,10 @@ export async function staticRoutes(app: FastifyInstance, dir: string): Promise<v
       .header("cache-control", "no-cache")
       .header("x-content-type-options", "nosniff")
       .header("referrer-policy", "no-referrer");
+    // HEAD: headers only, with the file's real length (Fastify's automatic HEAD route would run
+    // this handler and then report a length of 0, so GET and HEAD are declared together).
     if (request.method === "HEAD") return reply.send();
     return reply.send(createReadStream(file.path));
   };
-  app.get("/*", handler);
+  app.route({ method: ["GET", "HEAD"], url: "/*", handler });
 }

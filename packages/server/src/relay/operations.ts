@@ -5,25 +5,25 @@
 import {
   COMMAND_CLOCK_SKEW_MS,
   type CreateQueueRequest,
+  type CreateQueueResponse,
   createQueueBytes,
   ErrorCodes,
+  FETCH_LIMIT,
   INVITE_MAX_BYTES,
   isBucketSize,
   type RecipientCommand,
   recipientCommandBytes,
 } from "@parley/core";
 import { authorize, checkClock } from "../auth/authorize.js";
-import { Problem } from "../problem.js";
+import { badRequest, Problem } from "../problem.js";
 import type { QueueRecord, StoredMessage } from "../store/store.js";
 import type { RelayContext } from "./context.js";
 
-/** docs/protocol.md: a fetch returns at most this many messages. */
-export const FETCH_LIMIT = 100;
-
-export async function createQueue(
-  ctx: RelayContext,
-  req: CreateQueueRequest,
-): Promise<{ queueId: string; sendId: string }> {
+/**
+ * The signature covers the mode (createQueueBytes), so a request signed for a unicast queue cannot
+ * be turned into a broadcast one or back. Nonces of queue creation are kept per recipient key.
+ */
+export async function createQueue(ctx: RelayContext, req: CreateQueueRequest): Promise<CreateQueueResponse> {
   const now = ctx.now();
   await authorize(
     ctx.store,
@@ -31,7 +31,9 @@ export async function createQueue(
     now,
     ctx.retention.nonceExpiry(req.ts, COMMAND_CLOCK_SKEW_MS),
   );
-  return ctx.store.createQueue(req.recipientKey, ctx.retention.queueIdleUntil(now));
+  const broadcast = req.broadcast === true;
+  const ids = await ctx.store.createQueue(req.recipientKey, ctx.retention.queueIdleUntil(now), { broadcast });
+  return broadcast ? { ...ids, broadcast: true } : ids;
 }
 
 /** Sealed sender: no authentication, only the shape of the body is checked. */
@@ -69,14 +71,49 @@ export async function authorizeCommand(ctx: RelayContext, cmd: RecipientCommand)
     now,
     ctx.retention.nonceExpiry(cmd.ts, COMMAND_CLOCK_SKEW_MS),
   );
+  // Checked once the command is known to come from the key holder: only they learn the mode.
+  if (queue.broadcast && cmd.cmd === "ack") throw badRequest("broadcast queues are not acknowledged");
+  if (!queue.broadcast && cmd.cmd === "sub" && cmd.msgId !== undefined) {
+    throw badRequest("sub takes a cursor on broadcast queues only");
+  }
   await ctx.store.touchQueue(queue.queueId, ctx.retention.queueIdleUntil(now));
   return queue;
 }
 
-export function fetchPending(ctx: RelayContext, queueId: string): Promise<StoredMessage[]> {
-  return ctx.store.fetchPending(queueId, { limit: FETCH_LIMIT, maxBytes: ctx.config.maxFetchBytes });
+/** Where a reader with `cursor` (a msgId) resumes: after that message, or from the start if gone. */
+export interface ResolvedCursor {
+  /** Deliver messages after this position; undefined: everything held. */
+  afterSeq: number | undefined;
+  /** Present when a cursor was given: does the queue still hold it? */
+  cursorFound: boolean | undefined;
 }
 
+export async function resolveCursor(
+  ctx: RelayContext,
+  queueId: string,
+  cursor: string | undefined,
+): Promise<ResolvedCursor> {
+  if (cursor === undefined) return { afterSeq: undefined, cursorFound: undefined };
+  const position = await ctx.store.positionOf(queueId, cursor);
+  return { afterSeq: position ?? undefined, cursorFound: position !== null };
+}
+
+/** One fetch: the oldest pending messages (after `cursor`, if given), within the count and byte caps. */
+export async function fetchPending(
+  ctx: RelayContext,
+  queueId: string,
+  cursor?: string,
+): Promise<{ messages: StoredMessage[]; cursorFound: boolean | undefined }> {
+  const { afterSeq, cursorFound } = await resolveCursor(ctx, queueId, cursor);
+  const messages = await ctx.store.fetchPending(queueId, {
+    limit: FETCH_LIMIT,
+    maxBytes: ctx.config.maxFetchBytes,
+    ...(afterSeq === undefined ? {} : { afterSeq }),
+  });
+  return { messages, cursorFound };
+}
+
+/** Unicast queues only (authorizeCommand refuses an ack on a broadcast queue). */
 export async function ack(ctx: RelayContext, queueId: string, msgId: string): Promise<void> {
   if (!(await ctx.store.ack(queueId, msgId))) {
     throw new Problem(

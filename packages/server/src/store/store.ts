@@ -14,12 +14,27 @@ export interface QueueRecord {
   recipientKey: string;
   /** The queue is deleted once this time passes without it being used. */
   idleUntil: number;
+  /**
+   * A broadcast queue (a group's one queue, read by every member with the same key): `ack` deletes
+   * nothing, messages leave only by expiry, readers keep their place with a cursor.
+   */
+  broadcast: boolean;
+}
+
+export interface CreateQueueOptions {
+  broadcast?: boolean;
 }
 
 export interface StoredMessage {
   msgId: string;
   body: Uint8Array;
   expiresAt: number;
+  /**
+   * The message's position in its queue: later messages have larger values, and a new message is
+   * placed after every message the queue holds and after every message that has expired from it, so
+   * a reader's position stays valid across expiry. Internal to the relay: never sent to clients.
+   */
+  seq: number;
 }
 
 export interface FetchOptions {
@@ -32,6 +47,8 @@ export interface FetchOptions {
   maxBytes?: number;
   /** Leave these message ids out (already pushed to this subscriber). */
   exclude?: ReadonlySet<string>;
+  /** Only messages after this position (a `seq`, from positionOf or a message returned earlier). */
+  afterSeq?: number;
 }
 
 export interface ExpiryCounts {
@@ -69,8 +86,12 @@ export interface Disclosure {
 }
 
 export interface Store {
-  /** Creates a queue with fresh, unrelated queue and send ids. */
-  createQueue(recipientKey: string, idleUntil: number): Promise<{ queueId: string; sendId: string }>;
+  /** Creates a queue (unicast unless `options.broadcast`) with fresh, unrelated queue and send ids. */
+  createQueue(
+    recipientKey: string,
+    idleUntil: number,
+    options?: CreateQueueOptions,
+  ): Promise<{ queueId: string; sendId: string }>;
   getQueue(queueId: string): Promise<QueueRecord | null>;
   getQueueBySendId(sendId: string): Promise<QueueRecord | null>;
   /** Extends the queue's life to `idleUntil` (never shortens it). */
@@ -90,7 +111,12 @@ export interface Store {
   ): Promise<{ queueId: string; msgId: string } | null>;
   /** Pending messages of a queue, oldest first. */
   fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]>;
-  /** Deletes one message; false if the queue holds no such message. */
+  /** The position (`seq`) of a message in a queue; null if the queue does not hold it (any more). */
+  positionOf(queueId: string, msgId: string): Promise<number | null>;
+  /**
+   * Deletes one message of a unicast queue; false if the queue holds no such message, and always
+   * false (deleting nothing) for a broadcast queue.
+   */
   ack(queueId: string, msgId: string): Promise<boolean>;
 
   /**

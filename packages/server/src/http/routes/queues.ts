@@ -1,4 +1,4 @@
-import { CreateQueueRequest, RecipientCommand } from "@parley/core";
+import { CreateQueueRequest, type FetchResponse, RecipientCommand } from "@parley/core";
 import type { FastifyInstance } from "fastify";
 import { toB64u } from "../../bytes.js";
 import { badRequest } from "../../problem.js";
@@ -21,10 +21,12 @@ export function queueRoutes(app: FastifyInstance, ctx: RelayContext): void {
     const queue = await ops.authorizeCommand(ctx, cmd);
     switch (cmd.cmd) {
       case "fetch": {
-        const messages = await ops.fetchPending(ctx, queue.queueId);
-        return reply.send({
+        const { messages, cursorFound } = await ops.fetchPending(ctx, queue.queueId, cmd.msgId);
+        const response: FetchResponse = {
           messages: messages.map((m) => ({ msgId: m.msgId, body: toB64u(m.body) })),
-        });
+        };
+        if (cursorFound !== undefined) response.cursorFound = cursorFound;
+        return reply.send(response);
       }
       case "ack":
         await ops.ack(ctx, queue.queueId, cmd.msgId!);

@@ -24,18 +24,34 @@ const rawLength = (data: RawData): number =>
 const rawText = (data: RawData): string =>
   Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as Buffer).toString("utf8");
 
-/** A client frame, or why it is refused (answered with `err` and id null: no id can be trusted). */
-function parseFrame(data: RawData, isBinary: boolean): ClientFrame | Problem {
-  if (isBinary) return badRequest("binary frames are not accepted: send JSON text frames");
-  if (rawLength(data) > MAX_FRAME_BYTES) return badRequest(`frame is larger than ${MAX_FRAME_BYTES} bytes`);
+/** A refused frame: why, and the frame's `id` if one could be read (else null). */
+interface RefusedFrame {
+  problem: Problem;
+  id: number | null;
+}
+
+/** The `id` of a frame that is JSON but not a valid command, when it is a usable one. */
+function readableId(json: unknown): number | null {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return null;
+  const id = (json as { id?: unknown }).id;
+  return ClientFrame.shape.id.safeParse(id).success ? (id as number) : null;
+}
+
+/** A client frame, or why it is refused (answered with `err`, echoing the id if it can be read). */
+function parseFrame(data: RawData, isBinary: boolean): ClientFrame | RefusedFrame {
+  const refuse = (message: string, id: number | null = null) => ({ problem: badRequest(message), id });
+  if (isBinary) return refuse("binary frames are not accepted: send JSON text frames");
+  if (rawLength(data) > MAX_FRAME_BYTES) return refuse(`frame is larger than ${MAX_FRAME_BYTES} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(rawText(data));
   } catch {
-    return badRequest("frame is not valid JSON");
+    return refuse("frame is not valid JSON");
   }
   const parsed = ClientFrame.safeParse(json);
-  return parsed.success ? parsed.data : badRequest(describeIssues("frame", parsed.error.issues));
+  return parsed.success
+    ? parsed.data
+    : refuse(describeIssues("frame", parsed.error.issues), readableId(json));
 }
 
 /**
@@ -106,8 +122,8 @@ export class SocketSession {
   private onFrame(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     const frame = parseFrame(data, isBinary);
-    if (frame instanceof Problem) {
-      this.sendErr(null, frame);
+    if ("problem" in frame) {
+      this.sendErr(frame.id, frame.problem);
       return;
     }
     if (this.queued >= MAX_QUEUED_FRAMES) {
@@ -133,25 +149,29 @@ export class SocketSession {
     ) {
       throw badRequest(`at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
     }
-    await ops.authorizeCommand(this.ctx, frame);
+    const queue = await ops.authorizeCommand(this.ctx, frame);
     switch (frame.cmd) {
       case "sub": {
-        // A repeated sub starts over: everything unacknowledged is pushed again.
+        // A repeated sub starts over: everything unacknowledged (unicast), or everything after the
+        // new cursor (broadcast), is pushed again.
         this.subscriptions.get(queueId)?.stop();
+        const { afterSeq, cursorFound } = await ops.resolveCursor(this.ctx, queueId, frame.msgId);
         const sub = new Subscription(
           queueId,
           this.ctx,
           (q, m) => this.push(q, m),
           (e) => this.logError(e),
+          { broadcast: queue.broadcast, afterSeq },
         );
         this.subscriptions.set(queueId, sub);
-        this.send({ type: "ok", id: frame.id });
+        this.sendOk(frame.id, cursorFound);
         if (!this.closed) sub.start();
         return;
       }
       case "fetch": {
-        for (const m of await ops.fetchPending(this.ctx, queueId)) await this.push(queueId, m);
-        this.send({ type: "ok", id: frame.id });
+        const { messages, cursorFound } = await ops.fetchPending(this.ctx, queueId, frame.msgId);
+        for (const m of messages) await this.push(queueId, m);
+        this.sendOk(frame.id, cursorFound);
         return;
       }
       case "ack": {
@@ -178,6 +198,10 @@ export class SocketSession {
       // from being buffered in memory all at once. A send error means the socket is closing.
       this.socket.send(JSON.stringify(frame), () => resolve());
     });
+  }
+
+  private sendOk(id: number, cursorFound: boolean | undefined): void {
+    this.send(cursorFound === undefined ? { type: "ok", id } : { type: "ok", id, cursorFound });
   }
 
   private send(frame: ServerFrame): void {

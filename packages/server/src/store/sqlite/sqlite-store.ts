@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { asBuffer } from "../../bytes.js";
 import { newId } from "../../ids.js";
 import type {
+  CreateQueueOptions,
   DisclosedQueue,
   Disclosure,
   ExpiryCounts,
@@ -24,12 +25,14 @@ interface QueueRow {
   send_id: string;
   recipient_key: string;
   idle_until: number;
+  broadcast: number;
 }
 
 interface MessageRow {
   msg_id: string;
   body: Buffer;
   expires_at: number;
+  seq: number;
 }
 
 const toQueue = (r: QueueRow): QueueRecord => ({
@@ -37,12 +40,14 @@ const toQueue = (r: QueueRow): QueueRecord => ({
   sendId: r.send_id,
   recipientKey: r.recipient_key,
   idleUntil: r.idle_until,
+  broadcast: r.broadcast === 1,
 });
 
 const toMessage = (r: MessageRow): StoredMessage => ({
   msgId: r.msg_id,
   body: r.body,
   expiresAt: r.expires_at,
+  seq: r.seq,
 });
 
 const toNonce = (r: { scope: string; nonce: string; expires_at: number }): NonceRecord => ({
@@ -94,15 +99,16 @@ export class SqliteStore implements Store {
     return new SqliteStore(db);
   }
 
-  async createQueue(recipientKey: string, idleUntil: number): Promise<{ queueId: string; sendId: string }> {
+  async createQueue(
+    recipientKey: string,
+    idleUntil: number,
+    options: CreateQueueOptions = {},
+  ): Promise<{ queueId: string; sendId: string }> {
     const queueId = newId();
     const sendId = newId();
-    this.sql("INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES (?, ?, ?, ?)").run(
-      queueId,
-      sendId,
-      recipientKey,
-      idleUntil,
-    );
+    this.sql(
+      "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until, broadcast) VALUES (?, ?, ?, ?, ?)",
+    ).run(queueId, sendId, recipientKey, idleUntil, options.broadcast === true ? 1 : 0);
     return { queueId, sendId };
   }
 
@@ -143,9 +149,15 @@ export class SqliteStore implements Store {
         | { queue_id: string }
         | undefined;
       if (!queue) return null;
+      // After every message held, and at least the message's own (rounded) expiry time. Expiry
+      // times grow with arrival, so once a queue's messages have all expired the floor lies past
+      // every position used before, and a reader's position (a broadcast subscriber's) stays valid.
+      // (A unicast queue emptied by acks may reuse a position within the hour; its readers keep no
+      // positions.) It counts no more than the rows themselves show: within one rounding period it
+      // counts up from the rounded time, which `expires_at` records anyway.
       const { seq } = this.sql(
-        "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM messages WHERE queue_id = ?",
-      ).get(queue.queue_id) as { seq: number };
+        "SELECT MAX(COALESCE(MAX(seq), 0) + 1, ?) AS seq FROM messages WHERE queue_id = ?",
+      ).get(expiresAt, queue.queue_id) as { seq: number };
       const msgId = newId();
       const insert = this.sql(
         "INSERT INTO messages (rowid, queue_id, seq, msg_id, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -166,10 +178,15 @@ export class SqliteStore implements Store {
   async fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]> {
     const exclude = options.exclude && options.exclude.size > 0 ? JSON.stringify([...options.exclude]) : "[]";
     const rows = this.sql(
-      `SELECT msg_id, body, expires_at FROM messages
-         WHERE queue_id = ? AND msg_id NOT IN (SELECT value FROM json_each(?))
+      `SELECT msg_id, body, expires_at, seq FROM messages
+         WHERE queue_id = ? AND seq > ? AND msg_id NOT IN (SELECT value FROM json_each(?))
          ORDER BY seq LIMIT ?`,
-    ).iterate(queueId, exclude, Math.max(0, Math.floor(options.limit))) as IterableIterator<MessageRow>;
+    ).iterate(
+      queueId,
+      options.afterSeq ?? Number.MIN_SAFE_INTEGER,
+      exclude,
+      Math.max(0, Math.floor(options.limit)),
+    ) as IterableIterator<MessageRow>;
     const out: StoredMessage[] = [];
     let bytes = 0;
     for (const row of rows) {
@@ -181,9 +198,20 @@ export class SqliteStore implements Store {
     return out;
   }
 
+  async positionOf(queueId: string, msgId: string): Promise<number | null> {
+    const row = this.sql("SELECT seq FROM messages WHERE queue_id = ? AND msg_id = ?").get(queueId, msgId) as
+      | { seq: number }
+      | undefined;
+    return row ? row.seq : null;
+  }
+
   async ack(queueId: string, msgId: string): Promise<boolean> {
+    // A broadcast queue's messages are read by every member: one member's ack must not delete them.
     return (
-      this.sql("DELETE FROM messages WHERE queue_id = ? AND msg_id = ?").run(queueId, msgId).changes === 1
+      this.sql(
+        `DELETE FROM messages WHERE queue_id = ? AND msg_id = ?
+           AND EXISTS (SELECT 1 FROM queues WHERE queue_id = messages.queue_id AND broadcast = 0)`,
+      ).run(queueId, msgId).changes === 1
     );
   }
 
@@ -229,7 +257,7 @@ export class SqliteStore implements Store {
         "SELECT scope, nonce, expires_at FROM nonces WHERE scope = ? ORDER BY expires_at, nonce",
       );
       const messageStmt = this.sql(
-        "SELECT msg_id, body, expires_at FROM messages WHERE queue_id = ? ORDER BY seq",
+        "SELECT msg_id, body, expires_at, seq FROM messages WHERE queue_id = ? ORDER BY seq",
       );
       const scopesShown = new Set<string>();
       const queues: DisclosedQueue[] = queueRows.map((row) => {

@@ -3,6 +3,7 @@
  * own list). Add a step by adding mNNNN_name.ts and appending it here; never edit an applied one.
  */
 import { m0001Initial } from "./m0001_initial.js";
+import { m0002Broadcast } from "./m0002_broadcast.js";
 
 export interface Migration {
   /** Equals the position in the list, starting at 1; stored in PRAGMA user_version once applied. */
@@ -11,4 +12,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m0001Initial];
+export const migrations: readonly Migration[] = [m0001Initial, m0002Broadcast];

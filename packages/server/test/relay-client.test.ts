@@ -1,0 +1,265 @@
+/**
+ * The core relay client (RelayHttpClient, RelaySocket) against a real relay: broadcast queues,
+ * cursors, and that broadcast queues are never acknowledged.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  RelayError,
+  RelayHttpClient,
+  RelaySocket,
+  type RelaySocketOptions,
+  type WebSocketLike,
+} from "@parley/core";
+import { nodeCryptoProvider as crypto } from "@parley/core/node";
+import { WebSocket } from "ws";
+import { delay, envelope, startTestRelay } from "./helpers.js";
+
+/** A WebSocket factory that records every frame the client sends and can drop the connection. */
+function recordingSockets() {
+  const sent: Record<string, unknown>[] = [];
+  const sockets: WebSocket[] = [];
+  const factory = (url: string): WebSocketLike => {
+    const ws = new WebSocket(url);
+    sockets.push(ws);
+    const send = ws.send.bind(ws);
+    ws.send = ((data: string) => {
+      sent.push(JSON.parse(data) as Record<string, unknown>);
+      send(data);
+    }) as typeof ws.send;
+    return ws as unknown as WebSocketLike;
+  };
+  return { factory, sent, sockets, current: () => sockets.at(-1)! };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+/** A member's socket: handles messages into `got`, keeps the cursor the way a client engine would. */
+function member(url: string, options: Partial<RelaySocketOptions> & { keepCursor?: boolean } = {}) {
+  const got: string[] = [];
+  const errors: Error[] = [];
+  const lost: string[] = [];
+  let cursor: string | undefined;
+  const rec = recordingSockets();
+  const socket = new RelaySocket(url, crypto, {
+    webSocket: rec.factory,
+    onMessage: async (_q, msgId) => {
+      got.push(msgId);
+      cursor = msgId;
+    },
+    onError: (e) => errors.push(e),
+    onCursorNotFound: (q) => lost.push(q.queueId),
+    ...(options.keepCursor === false ? {} : { cursorFor: async () => cursor }),
+    maxBackoffMs: 100,
+    ...options,
+  });
+  return {
+    socket,
+    got,
+    errors,
+    lost,
+    rec,
+    setCursor: (c: string | undefined) => {
+      cursor = c;
+    },
+  };
+}
+
+const subFrames = (sent: Record<string, unknown>[]) => sent.filter((f) => f["cmd"] === "sub");
+const ackFrames = (sent: Record<string, unknown>[]) => sent.filter((f) => f["cmd"] === "ack");
+
+describe("relay client: broadcast queues", () => {
+  it("RelayHttpClient creates broadcast queues, fetches after a cursor, and gets acks refused", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const group = await http.createQueue({ broadcast: true });
+    assert.equal(group.broadcast, true);
+    const direct = await http.createQueue();
+    assert.equal("broadcast" in direct, false, "unicast credentials are unchanged");
+    assert.equal((await relay.store.getQueue(group.queueId))!.broadcast, true);
+    assert.equal((await relay.store.getQueue(direct.queueId))!.broadcast, false);
+
+    const ids = [];
+    for (let i = 1; i <= 4; i++) ids.push(await http.send(group.sendId, envelope(512, i)));
+    const all = await http.fetchMessages(group);
+    assert.deepEqual(
+      all.map((m) => m.msgId),
+      ids,
+    );
+    assert.equal(all.cursorFound, true, "no cursor: nothing to miss");
+    const after = await http.fetchMessages(group, { after: ids[1]! });
+    assert.deepEqual(
+      after.map((m) => m.msgId),
+      ids.slice(2),
+    );
+    assert.equal(after.cursorFound, true);
+    const gone = await http.fetchMessages(group, { after: "AAAAAAAAAAAAAAAAAAAAAA" });
+    assert.equal(gone.cursorFound, false);
+    assert.equal(gone.length, 4);
+
+    await assert.rejects(http.ack(group, ids[0]!), (e: unknown) => {
+      assert.ok(e instanceof RelayError);
+      assert.equal(e.code, "bad_request");
+      assert.equal(e.status, 400);
+      return true;
+    });
+    assert.equal((await http.fetchMessages(group)).length, 4, "still held for every member");
+
+    // Unicast behaves as before: fetch, ack, gone.
+    const one = await http.send(direct.sendId, envelope(512, 9));
+    assert.deepEqual(
+      (await http.fetchMessages(direct)).map((m) => m.msgId),
+      [one],
+    );
+    await http.ack(direct, one);
+    assert.equal((await http.fetchMessages(direct)).length, 0);
+  });
+
+  it("RelaySocket: two members both get each message once, in order, and never acknowledge", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const group = await http.createQueue({ broadcast: true });
+    const alice = member(relay.url);
+    const bob = member(relay.url);
+    t.after(() => {
+      alice.socket.close();
+      bob.socket.close();
+    });
+    alice.socket.start([group]);
+    bob.socket.start([{ ...group }]);
+    await until(() => subFrames(alice.rec.sent).length === 1 && subFrames(bob.rec.sent).length === 1, "subs");
+    await delay(50);
+
+    const sent = [];
+    for (let i = 1; i <= 6; i++) sent.push(await http.send(group.sendId, envelope(512, i)));
+    await until(() => alice.got.length === 6 && bob.got.length === 6, "delivery");
+    await alice.socket.idle();
+    await bob.socket.idle();
+    await delay(50);
+    assert.deepEqual(alice.got, sent);
+    assert.deepEqual(bob.got, sent);
+    assert.deepEqual(ackFrames(alice.rec.sent), [], "no acks on a broadcast queue");
+    assert.deepEqual(ackFrames(bob.rec.sent), []);
+    assert.deepEqual([...alice.errors, ...bob.errors], []);
+    assert.equal((await http.fetchMessages(group)).length, 6, "one stored copy, kept for everyone");
+  });
+
+  it("RelaySocket: on reconnect, resubscribes from the caller's cursor and gets only what it missed", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const group = await http.createQueue({ broadcast: true });
+    const unicast = await http.createQueue();
+    const m = member(relay.url);
+    t.after(() => m.socket.close());
+    m.socket.start([group, unicast]);
+    await until(() => subFrames(m.rec.sent).length === 2, "subs");
+    const first = [
+      await http.send(group.sendId, envelope(512, 1)),
+      await http.send(group.sendId, envelope(512, 2)),
+    ];
+    await until(() => m.got.length === 2, "first messages");
+    const firstSub = subFrames(m.rec.sent).find((f) => f["queueId"] === group.queueId)!;
+    assert.equal(firstSub["msgId"], undefined, "no cursor yet");
+
+    // Drop the connection, and send while it is down.
+    const old = m.rec.current();
+    old.terminate();
+    await until(() => old.readyState === WebSocket.CLOSED, "close");
+    const missed = [
+      await http.send(group.sendId, envelope(512, 3)),
+      await http.send(group.sendId, envelope(512, 4)),
+    ];
+    await until(() => m.got.length === 4, "missed messages after reconnect");
+    await delay(100);
+    assert.deepEqual(m.got, [...first, ...missed], "each message once: only what was missed");
+
+    const subs = subFrames(m.rec.sent);
+    const groupSubs = subs.filter((f) => f["queueId"] === group.queueId);
+    assert.equal(groupSubs.length, 2);
+    assert.equal(groupSubs[1]!["msgId"], first[1], "resubscribed with the cursor");
+    const unicastSubs = subs.filter((f) => f["queueId"] === unicast.queueId);
+    assert.equal(unicastSubs.length, 2);
+    assert.equal(unicastSubs[1]!["msgId"], undefined, "unicast subs carry no cursor");
+    assert.deepEqual(m.lost, []);
+    assert.deepEqual(m.errors, []);
+
+    // Unicast messages on the same socket are still acknowledged (and so deleted).
+    const direct = await http.send(unicast.sendId, envelope(512, 5));
+    await until(() => m.got.includes(direct), "unicast delivery");
+    await until(() => ackFrames(m.rec.sent).length === 1, "unicast ack");
+    assert.equal(ackFrames(m.rec.sent)[0]!["msgId"], direct);
+    for (let i = 0; (await relay.store.fetchPending(unicast.queueId, { limit: 10 })).length > 0; i++) {
+      assert.ok(i < 100, "the acknowledged message is deleted");
+      await delay(20);
+    }
+  });
+
+  it("RelaySocket: reports a cursor the relay no longer holds, and without cursorFor keeps its own place", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const group = await http.createQueue({ broadcast: true });
+    const held = [
+      await http.send(group.sendId, envelope(512, 1)),
+      await http.send(group.sendId, envelope(512, 2)),
+    ];
+
+    const stale = member(relay.url);
+    t.after(() => stale.socket.close());
+    stale.setCursor("AAAAAAAAAAAAAAAAAAAAAA");
+    stale.socket.start([group]);
+    await until(() => stale.lost.length === 1, "onCursorNotFound");
+    assert.deepEqual(stale.lost, [group.queueId]);
+    await until(() => stale.got.length === 2, "everything held");
+    assert.deepEqual(stale.got, held);
+
+    const own = member(relay.url, { keepCursor: false });
+    t.after(() => own.socket.close());
+    own.socket.start([group]);
+    await until(() => own.got.length === 2, "backlog");
+    const old = own.rec.current();
+    old.terminate();
+    await until(() => old.readyState === WebSocket.CLOSED, "close");
+    const next = await http.send(group.sendId, envelope(512, 3));
+    await until(() => own.got.length === 3, "after reconnect");
+    await delay(100);
+    assert.deepEqual(own.got, [...held, next]);
+    assert.equal(subFrames(own.rec.sent).at(-1)!["msgId"], held[1], "its own last handled message");
+    assert.deepEqual(own.lost, []);
+  });
+
+  it("RelaySocket: a broadcast queue added from inside onMessage is subscribed at its cursor", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const direct = await http.createQueue();
+    const group = await http.createQueue({ broadcast: true });
+    const before = await http.send(group.sendId, envelope(512, 1));
+    const joinedAt = await http.send(group.sendId, envelope(512, 2));
+    const got: string[] = [];
+    const rec = recordingSockets();
+    const socket: RelaySocket = new RelaySocket(relay.url, crypto, {
+      webSocket: rec.factory,
+      // Like a client engine that learns of a group (and where its membership starts) in a 1:1 message.
+      cursorFor: async (q) => (q.queueId === group.queueId ? joinedAt : undefined),
+      onMessage: async (q, msgId) => {
+        got.push(msgId);
+        if (q.queueId === direct.queueId) await socket.addQueue(group);
+      },
+    });
+    t.after(() => socket.close());
+    socket.start([direct]);
+    const invite = await http.send(direct.sendId, envelope(512, 3));
+    await until(() => subFrames(rec.sent).length === 2, "group subscription");
+    const after = await http.send(group.sendId, envelope(512, 4));
+    await until(() => got.length === 2, "group message");
+    await socket.idle();
+    assert.deepEqual(got, [invite, after], "only what follows the cursor; not the earlier messages");
+    assert.ok(!got.includes(before));
+    assert.equal(subFrames(rec.sent)[1]!["msgId"], joinedAt);
+  });
+});

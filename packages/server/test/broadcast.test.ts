@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { ServerFrame } from "@parley/core";
 import Database from "better-sqlite3";
 import type { FastifyBaseLogger } from "fastify";
+import { disclosureJson, formatDisclosure } from "../src/cli/disclose.js";
 import { Subscription } from "../src/http/ws/subscription.js";
 import { DATABASE_FILE, LocalBus, resolveConfig, SqliteStore } from "../src/index.js";
 import type { RelayContext } from "../src/relay/context.js";
@@ -226,6 +227,25 @@ describe("broadcast queues", () => {
       db.prepare("SELECT broadcast FROM queues").all(),
       [{ broadcast: 1 }],
       "and one flag; nothing per reader",
+    );
+  });
+
+  it("are shown as broadcast by disclose", async (t) => {
+    const relay = await startTestRelay(t);
+    const group = await createQueue(relay.url, newKey(), { broadcast: true });
+    const msgId = await send(relay.url, group.sendId, 1);
+    const d = await relay.store.disclose(group.queueId);
+    const text = formatDisclosure(group.queueId, d);
+    assert.match(text, /mode\s+broadcast/);
+    assert.match(text, /held messages: 1/);
+    assert.match(text, new RegExp(msgId));
+    const json = disclosureJson(group.queueId, d);
+    assert.equal(json.queues[0]!.mode, "broadcast");
+    assert.equal(typeof json.queues[0]!.messages[0]!.seq, "number");
+    const direct = await createQueue(relay.url);
+    assert.match(
+      formatDisclosure(direct.queueId, await relay.store.disclose(direct.queueId)),
+      /mode\s+unicast/,
     );
   });
 

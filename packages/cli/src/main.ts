@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import type { ClientEvent, ParleyClient } from "@parley/core";
+import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
 /**
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
  * clear line (or {"error","code"} with --json) and exit non-zero.
@@ -112,8 +112,8 @@ program
 
 program
   .command("send")
-  .description("send an end-to-end encrypted message")
-  .argument("<contact>", "a contact's name")
+  .description("send an end-to-end encrypted message to a contact or a group")
+  .argument("<to>", "a contact's or a group's name")
   .argument("<text>", "the message")
   .action(
     run(async ({ client, out }, contact, text) => {
@@ -133,8 +133,8 @@ program
 
 program
   .command("messages")
-  .description("show the history with a contact, from this device's store")
-  .argument("<contact>", "a contact's name")
+  .description("show the history with a contact or a group, from this device's store")
+  .argument("<conversation>", "a contact's or a group's name")
   .option("--limit <n>", "at most this many, newest last", "100")
   .action(
     run(async ({ client, out, opts }, contact) => {
@@ -154,6 +154,101 @@ program
       const s = await client.safetyNumber(contact!);
       const groups = s.safetyNumber.match(/.{5}/g)!.join(" ");
       print(out, `Safety number with ${s.contact}${s.verified ? " (verified)" : ""}:\n${groups}`, s);
+    }),
+  );
+
+const group = program
+  .command("group")
+  .description("group chats: end-to-end encrypted, the relay cannot list members");
+
+const formatMembers = (members: GroupMemberView[]) =>
+  members
+    .map((m) => `${m.isMe ? "me" : m.name} — ${m.role}${m.safety === "me" ? "" : `, ${m.safety}`}`)
+    .join("\n");
+
+group
+  .command("create")
+  .description("create a group; you are its first member and admin")
+  .argument("<name>", "the group's name (kept inside the encrypted group, never on the relay)")
+  .action(
+    run(async ({ client, out }, name) => {
+      const g = await client.createGroup(name!);
+      print(
+        out,
+        `Created group "${g.name}" (id ${g.id}). Add people: parley group add "${g.name}" <contact>…`,
+        g,
+      );
+    }),
+  );
+
+group
+  .command("add")
+  .description("add contacts to a group (admins only); several names make one commit")
+  .argument("<group>", "the group's name or id")
+  .argument("<contacts...>", "contacts to add")
+  .action(
+    run(async ({ client, out }, name, ...contacts) => {
+      const members = await client.addToGroup(name!, contacts.flat());
+      print(out, formatMembers(members), members);
+    }),
+  );
+
+group
+  .command("members")
+  .description("list a group's members, their roles and safety-number status")
+  .argument("<group>", "the group's name or id")
+  .action(
+    run(async ({ client, out }, name) => {
+      const members = await client.groupMembers(name!);
+      print(out, formatMembers(members), members);
+    }),
+  );
+
+group
+  .command("remove")
+  .description("remove people from a group (admins only); they cannot read anything sent afterwards")
+  .argument("<group>", "the group's name or id")
+  .argument("<contacts...>", "contacts to remove")
+  .action(
+    run(async ({ client, out }, name, ...contacts) => {
+      const members = await client.removeFromGroup(name!, contacts.flat());
+      print(out, formatMembers(members), members);
+    }),
+  );
+
+group
+  .command("leave")
+  .description("leave a group and delete its keys from this device")
+  .argument("<group>", "the group's name or id")
+  .action(
+    run(async ({ client, out }, name) => {
+      await client.leaveGroup(name!);
+      print(out, `You left "${name}".`, { left: name });
+    }),
+  );
+
+group
+  .command("admin")
+  .description("make a member an admin (admins only); --revoke takes it back")
+  .argument("<group>", "the group's name or id")
+  .argument("<contact>", "the member (a contact), or `me`")
+  .option("--revoke", "take admin rights away instead")
+  .action(
+    run(async ({ client, out, opts }, name, contact) => {
+      const members = await client.setGroupAdmin(name!, contact!, !opts.revoke);
+      print(out, formatMembers(members), members);
+    }),
+  );
+
+group
+  .command("rename")
+  .description("rename a group (admins only)")
+  .argument("<group>", "the group's current name or id")
+  .argument("<new-name>", "the new name")
+  .action(
+    run(async ({ client, out }, name, newName) => {
+      const g = await client.renameGroup(name!, newName!);
+      print(out, `Renamed to "${g.name}".`, g);
     }),
   );
 

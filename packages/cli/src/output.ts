@@ -13,7 +13,8 @@ const time = (iso: string) => new Date(iso).toLocaleString("sv-SE").slice(0, 16)
 
 export function formatMessage(m: MessageView): string {
   const status = m.fromMe ? ` (${m.status})` : "";
-  return `[${time(m.sentAt)}] ${m.from === "me" ? "me" : m.from}${m.fromMe ? ` → ${m.conversation}` : ""}: ${m.text}${status}`;
+  const where = m.kind === "group" ? ` in ${m.conversation}` : m.fromMe ? ` → ${m.conversation}` : "";
+  return `[${time(m.sentAt)}] ${m.from}${where}: ${m.text}${status}`;
 }
 
 export function formatEvent(e: ClientEvent): string | undefined {

@@ -138,7 +138,7 @@ test("an invite link works once", async () => {
 test("clear errors for unknown contacts and malformed links", async () => {
   const r = await parley(alice, "send", "Nobody", "hi");
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /no contact named "Nobody"/);
+  assert.match(r.stderr, /no contact or group named "Nobody"/);
   const bad = await parley(alice, "accept", "http://127.0.0.1:1/#/invite/nope");
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /not a Parley invite link/);

@@ -1,26 +1,46 @@
 /**
- * The client engine: one device's view of its contacts and conversations. It turns user intents
- * (invite, accept, send) into MLS operations and relay calls, and relay deliveries into history.
+ * The client engine: one device's view of its contacts, groups and conversations. It turns user
+ * intents (invite, accept, send, add to a group) into MLS operations and relay calls, and relay
+ * deliveries into history.
  *
  * Rules it keeps everywhere:
  * - every operation reloads the state it needs from the store under the profile lock, so a CLI
  *   `send` and a running `listen` in another process never fork the MLS ratchets;
  * - state is stored before anything derived from it leaves the device, and a delivery is
- *   acknowledged only after its result is stored (at-least-once, deduplicated by relay msgId);
- * - nothing forged, tampered or malformed reaches history: it is reported as a rejection instead.
+ *   acknowledged (or a group cursor moved) only after its result is stored: at-least-once,
+ *   deduplicated by relay msgId;
+ * - nothing forged, tampered or malformed reaches history: it is reported as a rejection instead;
+ * - group rules (who may add, remove, rename) are checked by this client on every commit it
+ *   receives, because the relay cannot check them.
  */
 import type { CryptoProvider } from "../crypto/provider.js";
 import type { DeviceIdentity } from "../identity/device.js";
 import { createIdentity } from "../identity/identity-key.js";
 import { safetyNumber } from "../identity/safety-number.js";
-import { type GroupState, type MlsEngine, MlsProcessingError } from "../mls/engine.js";
+import { type GroupState, type Member, type MlsEngine, MlsProcessingError } from "../mls/engine.js";
 import { PaddingError, pad, unpad } from "../protocol/padding.js";
 import { RelayError } from "../relay-client/errors.js";
 import { type FetchLike, normalizeRelayUrl, RelayHttpClient } from "../relay-client/relay-http.js";
 import { RelaySocket, type WebSocketFactory } from "../relay-client/relay-socket.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
-import { type Body, ContentError, DisplayName, decodeContent, encodeContent } from "./content.js";
+import {
+  type Body,
+  ContentError,
+  DisplayName,
+  decodeContent,
+  encodeContent,
+  type GroupQueue,
+} from "./content.js";
+import {
+  decodeGroupMetadata,
+  distinctIdentities,
+  encodeGroupMetadata,
+  type GroupMetadata,
+  groupPolicy,
+  isAdmin,
+  MAX_GROUP_NAME_LENGTH,
+} from "./group-metadata.js";
 import { formatInviteLink, InviteError, openInvite, parseInviteLink, sealInvite } from "./invite-link.js";
 import { InProcessLock, type ProfileLock } from "./profile-lock.js";
 import { type Batch, b64, ProfileRepository, unb64 } from "./profile-repository.js";
@@ -38,8 +58,9 @@ export interface ClientEnvironment {
 
 /** A message as a UI or the CLI shows it. */
 export interface MessageView {
-  conversation: string; // the contact's (or group's) display name
+  conversation: string; // the contact's or the group's display name
   conversationId: string;
+  kind: "direct" | "group";
   id: string;
   from: string; // a display name, or "me"
   fromMe: boolean;
@@ -58,9 +79,38 @@ export interface ContactView {
   canSend: boolean;
 }
 
+export interface ConversationView {
+  id: string;
+  kind: "direct" | "group";
+  name: string;
+  canSend: boolean;
+  /** Direct: the contact. */
+  contactId?: string;
+  /** Groups: whether we are an admin, and whether we are still a member. */
+  admin?: boolean;
+  status?: "active" | "left" | "removed";
+}
+
+export interface GroupMemberView {
+  name: string;
+  identityKey: string;
+  role: "admin" | "member";
+  isMe: boolean;
+  /** "verified" / "unverified" for contacts (safety number compared or not), "not a contact" otherwise. */
+  safety: "verified" | "unverified" | "not a contact" | "me";
+  devices: number;
+}
+
 export type ClientEvent =
   | { type: "message"; message: MessageView }
-  | { type: "contact"; contact: ContactView; change: "added" | "renamed" }
+  | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" }
+  | {
+      type: "group";
+      conversationId: string;
+      name: string;
+      change: "joined" | "members" | "renamed" | "roles" | "removed" | "moved";
+      detail?: string;
+    }
   | { type: "delivered"; conversationId: string; ids: string[] }
   | { type: "rejected"; reason: string }
   | { type: "status"; status: "connecting" | "open" | "closed"; detail?: string };
@@ -75,6 +125,22 @@ export class ParleyError extends Error {
   }
 }
 
+/** Work a delivery asks for once it is stored: sent after the profile lock is released. */
+type Followup =
+  | { kind: "receipt"; conversationId: string; ids: string[] }
+  | { kind: "key-packages"; conversationId: string; count: number }
+  | { kind: "group-profile"; conversationId: string }
+  | { kind: "remove-leaver"; conversationId: string; identityKey: string };
+
+interface Processed {
+  events: ClientEvent[];
+  followups: Followup[];
+  saved?: { groupId: string; epoch: bigint } | undefined;
+}
+
+/** How many KeyPackages each side gives the other when they connect (one is used per group add). */
+const KEY_PACKAGE_STOCK = 3;
+
 export class ParleyClient {
   readonly repo: ProfileRepository;
   private readonly crypto: CryptoProvider;
@@ -82,6 +148,7 @@ export class ParleyClient {
   private readonly lock: ProfileLock;
   private readonly now: () => number;
   private readonly relays = new Map<string, RelayHttpClient>();
+  private readonly policy;
 
   constructor(private readonly env: ClientEnvironment) {
     this.repo = new ProfileRepository(env.store);
@@ -89,6 +156,7 @@ export class ParleyClient {
     this.engine = env.engine;
     this.lock = env.lock ?? new InProcessLock();
     this.now = env.now ?? Date.now;
+    this.policy = groupPolicy(env.engine);
   }
 
   // ---- profile -------------------------------------------------------------------------------
@@ -117,11 +185,12 @@ export class ParleyClient {
 
   async profile(): Promise<ProfileRecord> {
     const p = await this.repo.profile();
-    if (!p)
+    if (!p) {
       throw new ParleyError(
         "no_profile",
         "no profile here yet: run `parley init --name <name> --server <url>`",
       );
+    }
     return p;
   }
 
@@ -197,7 +266,7 @@ export class ParleyClient {
     const ownQueue = await this.relay(profile.relay).createQueue();
     const device = this.device(profile);
 
-    return this.lock.run(async () => {
+    const view = await this.lock.run(async () => {
       const groupId = this.crypto.randomBytes(32);
       const self = await this.engine.createKeyPackage(device);
       let state = await this.engine.createGroup(groupId, device, self);
@@ -227,37 +296,34 @@ export class ParleyClient {
       this.repo.putConversation(batch, conversation);
       this.repo.putRoute(batch, ownQueue.queueId, { kind: "conversation", conversationId: conversation.id });
       this.saveState(batch, conversation.groupId, state);
-      await this.repo.commit(batch);
-      this.repo.groupStateSaved(conversation.groupId, state.epoch);
+      await this.commitBatch(batch, conversation.groupId, state);
 
       // Welcome first, then the intro: the relay keeps a queue's order.
       await inviterRelay.send(payload.sendId, pad(added.welcome));
       await inviterRelay.send(payload.sendId, pad(intro.message));
       return this.contactView(contact, conversation);
     });
+    await this.runFollowups([
+      { kind: "key-packages", conversationId: view.conversationId, count: KEY_PACKAGE_STOCK },
+    ]);
+    return view;
   }
 
   // ---- contacts ------------------------------------------------------------------------------
 
   async contacts(): Promise<ContactView[]> {
     await this.profile();
-    const contacts = await this.repo.contacts();
     const views: ContactView[] = [];
-    for (const c of contacts) {
+    for (const c of await this.repo.contacts()) {
       const conv = await this.repo.conversation(c.conversationId);
       if (conv) views.push(this.contactView(c, conv));
     }
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Finds a contact by name (case-insensitive) or id. */
+  /** Finds a contact by name (case-insensitive, or an unambiguous prefix) or id. */
   async findContact(nameOrId: string): Promise<ContactRecord> {
-    const all = await this.repo.contacts();
-    const wanted = nameOrId.trim().toLowerCase();
-    const match =
-      all.find((c) => c.id === nameOrId) ??
-      all.find((c) => c.name.toLowerCase() === wanted) ??
-      singleOrUndefined(all.filter((c) => c.name.toLowerCase().startsWith(wanted)));
+    const match = pickByName(await this.repo.contacts(), nameOrId, (c) => c.name);
     if (!match) throw new ParleyError("unknown_contact", `no contact named "${nameOrId}"`);
     return match;
   }
@@ -285,17 +351,357 @@ export class ParleyClient {
     });
   }
 
+  // ---- conversations -------------------------------------------------------------------------
+
+  /** Every conversation, direct and group, for a conversation list. */
+  async conversations(): Promise<ConversationView[]> {
+    const profile = await this.profile();
+    const contacts = new Map((await this.repo.contacts()).map((c) => [c.id, c]));
+    const views: ConversationView[] = [];
+    for (const c of await this.repo.conversations()) {
+      if (c.kind === "direct") {
+        const contact = contacts.get(c.contactId);
+        if (contact) {
+          views.push({
+            id: c.id,
+            kind: "direct",
+            name: contact.name,
+            canSend: !!c.sendTo,
+            contactId: contact.id,
+          });
+        }
+        continue;
+      }
+      const active = (c.status ?? "active") === "active";
+      const meta = active
+        ? decodeGroupMetadata(this.engine.metadata(await this.loadState(c.groupId)))
+        : undefined;
+      views.push({
+        id: c.id,
+        kind: "group",
+        name: c.name ?? "Group",
+        canSend: active,
+        admin: isAdmin(meta, profile.identityPublicKey),
+        status: c.status ?? "active",
+      });
+    }
+    return views.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A contact's conversation or a group, by name or id. A name both a contact and a group have is ambiguous. */
+  async findConversation(nameOrId: string): Promise<ConversationRecord> {
+    const all = await this.repo.conversations();
+    const byId = all.find((c) => c.id === nameOrId);
+    if (byId) return byId;
+    const contacts = new Map((await this.repo.contacts()).map((c) => [c.id, c]));
+    const named = all.map((c) => ({
+      c,
+      name: c.kind === "group" ? (c.name ?? "") : (contacts.get(c.contactId)?.name ?? ""),
+    }));
+    const wanted = nameOrId.trim().toLowerCase();
+    const exact = named.filter((n) => n.name.toLowerCase() === wanted);
+    const candidates = exact.length ? exact : named.filter((n) => n.name.toLowerCase().startsWith(wanted));
+    if (candidates.length === 1) return candidates[0]!.c;
+    if (candidates.length > 1) {
+      throw new ParleyError("ambiguous", `"${nameOrId}" names more than one conversation: use its id`);
+    }
+    throw new ParleyError("unknown_contact", `no contact or group named "${nameOrId}"`);
+  }
+
+  private async findGroup(nameOrId: string): Promise<ConversationRecord> {
+    const all = (await this.repo.conversations()).filter((c) => c.kind === "group");
+    const match = all.find((c) => c.id === nameOrId) ?? pickByName(all, nameOrId, (c) => c.name ?? "");
+    if (!match) throw new ParleyError("unknown_group", `no group named "${nameOrId}"`);
+    if ((match.status ?? "active") !== "active") {
+      throw new ParleyError("not_member", `you are no longer a member of "${match.name}"`);
+    }
+    return match;
+  }
+
+  // ---- groups --------------------------------------------------------------------------------
+
+  /** Creates a group with us as its only member and admin. Its name lives only in the MLS state. */
+  async createGroup(name: string): Promise<ConversationView> {
+    const groupName = parseGroupName(name);
+    const profile = await this.profile();
+    const queue = (await this.relay(profile.relay).createQueue({ broadcast: true })) as GroupQueue;
+    const device = this.device(profile);
+    return this.lock.run(async () => {
+      const groupId = this.crypto.randomBytes(32);
+      const metadata: GroupMetadata = { v: 1, name: groupName, admins: [profile.identityPublicKey] };
+      const self = await this.engine.createKeyPackage(device);
+      const state = await this.engine.createGroup(groupId, device, self, encodeGroupMetadata(metadata));
+      const conversation: ConversationRecord = {
+        id: b64(this.crypto.randomBytes(16)),
+        kind: "group",
+        groupId: b64(groupId),
+        receive: queue,
+        sendTo: { relay: queue.relay, sendId: queue.sendId },
+        contactId: "",
+        name: groupName,
+        status: "active",
+        createdAt: this.now(),
+      };
+      const batch = this.repo.batch();
+      this.repo.putConversation(batch, conversation);
+      this.repo.putRoute(batch, queue.queueId, { kind: "conversation", conversationId: conversation.id });
+      this.saveState(batch, conversation.groupId, state);
+      await this.commitBatch(batch, conversation.groupId, state);
+      return {
+        id: conversation.id,
+        kind: "group",
+        name: groupName,
+        canSend: true,
+        admin: true,
+        status: "active",
+      };
+    });
+  }
+
+  /**
+   * Adds contacts to a group in one commit, using a KeyPackage each of them gave us earlier.
+   * `unchecked` skips our own admin check — only to prove that the other members enforce it.
+   */
+  async addToGroup(group: string, contactNames: string[], options: { unchecked?: boolean } = {}) {
+    if (contactNames.length === 0) throw new ParleyError("empty", "name at least one contact to add");
+    const profile = await this.profile();
+    return this.lock.run(async () => {
+      const conversation = await this.findGroup(group);
+      const state = await this.loadState(conversation.groupId);
+      this.requireAdmin(state, profile, options.unchecked);
+      const present = new Set(this.engine.members(state).map((m) => b64(m.identityKey)));
+      const picks: { contact: ContactRecord; key: string; keyPackage: string }[] = [];
+      for (const name of contactNames) {
+        const contact = await this.findContact(name);
+        if (present.has(contact.identityKey)) {
+          throw new ParleyError("already_member", `${contact.name} is already in "${conversation.name}"`);
+        }
+        const [stock] = await this.repo.theirKeyPackages(contact.id);
+        if (!stock) {
+          throw new ParleyError(
+            "no_key_package",
+            `no key package from ${contact.name} yet: they need to open Parley (sync) once, then try again`,
+          );
+        }
+        picks.push({ contact, key: stock[0], keyPackage: stock[1].keyPackage });
+      }
+      const result = await this.engine.commit(state, { add: picks.map((p) => unb64(p.keyPackage)) });
+      const batch = this.repo.batch();
+      for (const p of picks) this.repo.deleteKey(batch, p.key); // each KeyPackage is used once
+      this.saveState(batch, conversation.groupId, result.state);
+      await this.commitBatch(batch, conversation.groupId, result.state);
+      const cursor = await this.publishToGroup(conversation, result.commits);
+
+      const welcome = b64(result.welcome!);
+      for (const p of picks) {
+        const ref = await this.keyPackageId(unb64(p.keyPackage));
+        await this.sendContentLocked(p.contact.conversationId, {
+          type: "group-invite",
+          welcome,
+          keyPackageRef: ref,
+          queue: conversation.receive as GroupQueue,
+          ...(cursor ? { cursor } : {}),
+        });
+      }
+      return this.groupMembersOf(conversation, result.state, profile);
+    });
+  }
+
+  /** Removes people (all their devices) from a group, then moves the group to a new queue. */
+  async removeFromGroup(group: string, contactNames: string[]) {
+    const profile = await this.profile();
+    return this.lock.run(async () => {
+      const conversation = await this.findGroup(group);
+      const state = await this.loadState(conversation.groupId);
+      this.requireAdmin(state, profile);
+      const identities = await Promise.all(
+        contactNames.map(async (n) => (await this.findContact(n)).identityKey),
+      );
+      await this.removeIdentitiesLocked(conversation, state, identities);
+      return this.groupMembersOf(
+        await this.requireConversation(conversation.id),
+        await this.loadState(conversation.groupId),
+        profile,
+      );
+    });
+  }
+
+  private async removeIdentitiesLocked(
+    conversation: ConversationRecord,
+    state: GroupState,
+    identities: string[],
+  ) {
+    const leaves = this.engine
+      .members(state)
+      .filter((m) => identities.includes(b64(m.identityKey)))
+      .map((m) => m.leafIndex);
+    if (leaves.length === 0) throw new ParleyError("not_member", `not a member of "${conversation.name}"`);
+    const result = await this.engine.commit(state, { remove: leaves });
+    // The removed can still read the old queue (not decrypt it): the group moves to a new queue,
+    // announced in the new epoch, which the removed cannot decrypt.
+    const oldQueue = conversation.receive;
+    const newQueue = (await this.relay(oldQueue.relay).createQueue({ broadcast: true })) as GroupQueue;
+    const moved = await this.encryptContent(result.state, { type: "group-queue", queue: newQueue });
+    const updated = this.moveGroupQueue(conversation, newQueue);
+    const batch = this.repo.batch();
+    this.repo.putConversation(batch, updated);
+    this.repo.putRoute(batch, newQueue.queueId, { kind: "conversation", conversationId: conversation.id });
+    this.saveState(batch, conversation.groupId, moved.state);
+    await this.commitBatch(batch, conversation.groupId, moved.state);
+    await this.publishToGroup(conversation, [...result.commits, moved.message]);
+  }
+
+  /** Leaves a group: tells the others (an admin's client removes us) and forgets the group's keys. */
+  async leaveGroup(group: string): Promise<void> {
+    const profile = await this.profile();
+    await this.lock.run(async () => {
+      const conversation = await this.findGroup(group);
+      const state = await this.loadState(conversation.groupId);
+      const meta = decodeGroupMetadata(this.engine.metadata(state));
+      const others = distinctIdentities(this.engine.members(state)).filter(
+        (m) => b64(m.identityKey) !== profile.identityPublicKey,
+      );
+      const otherAdmins = others.filter((m) => isAdmin(meta, m.identityKey));
+      if (others.length > 0 && otherAdmins.length === 0) {
+        throw new ParleyError("last_admin", "you are the only admin: make someone else admin first");
+      }
+      if (others.length > 0) {
+        const sealed = await this.encryptContent(state, { type: "group-leave" });
+        await this.publishToGroup(conversation, [sealed.message]);
+      }
+      // Forward secrecy: without the group's keys this device cannot read what follows, or what was.
+      const batch = this.repo.batch();
+      this.repo.putConversation(batch, { ...conversation, status: "left" });
+      this.repo.deleteGroupState(batch, conversation.groupId);
+      await this.repo.commit(batch);
+    });
+  }
+
+  async setGroupAdmin(group: string, contactName: string, admin: boolean) {
+    const profile = await this.profile();
+    return this.lock.run(async () => {
+      const conversation = await this.findGroup(group);
+      const state = await this.loadState(conversation.groupId);
+      const meta = this.requireAdmin(state, profile);
+      const identityKey =
+        contactName.toLowerCase() === "me"
+          ? profile.identityPublicKey
+          : (await this.findContact(contactName)).identityKey;
+      if (!this.engine.members(state).some((m) => b64(m.identityKey) === identityKey)) {
+        throw new ParleyError("not_member", `${contactName} is not in "${conversation.name}"`);
+      }
+      const admins = admin
+        ? [...new Set([...meta.admins, identityKey])]
+        : meta.admins.filter((a) => a !== identityKey);
+      if (admins.length === 0) throw new ParleyError("last_admin", "a group needs at least one admin");
+      await this.commitMetadataLocked(conversation, state, { ...meta, admins });
+      return this.groupMembersOf(conversation, await this.loadState(conversation.groupId), profile);
+    });
+  }
+
+  async renameGroup(group: string, newName: string): Promise<ConversationView> {
+    const name = parseGroupName(newName);
+    const profile = await this.profile();
+    return this.lock.run(async () => {
+      const conversation = await this.findGroup(group);
+      const state = await this.loadState(conversation.groupId);
+      const meta = this.requireAdmin(state, profile);
+      await this.commitMetadataLocked(conversation, state, { ...meta, name });
+      return { id: conversation.id, kind: "group", name, canSend: true, admin: true, status: "active" };
+    });
+  }
+
+  private async commitMetadataLocked(
+    conversation: ConversationRecord,
+    state: GroupState,
+    meta: GroupMetadata,
+  ) {
+    const result = await this.engine.commit(state, { metadata: encodeGroupMetadata(meta) });
+    const batch = this.repo.batch();
+    this.repo.putConversation(batch, { ...conversation, name: meta.name });
+    this.saveState(batch, conversation.groupId, result.state);
+    await this.commitBatch(batch, conversation.groupId, result.state);
+    await this.publishToGroup(conversation, result.commits);
+  }
+
+  async groupMembers(group: string): Promise<GroupMemberView[]> {
+    const profile = await this.profile();
+    const conversation = await this.findGroup(group);
+    return this.groupMembersOf(conversation, await this.loadState(conversation.groupId), profile);
+  }
+
+  private async groupMembersOf(conversation: ConversationRecord, state: GroupState, profile: ProfileRecord) {
+    const meta = decodeGroupMetadata(this.engine.metadata(state));
+    const contacts = new Map((await this.repo.contacts()).map((c) => [c.identityKey, c]));
+    const devices = new Map<string, number>();
+    for (const m of this.engine.members(state)) {
+      const k = b64(m.identityKey);
+      devices.set(k, (devices.get(k) ?? 0) + 1);
+    }
+    const views: GroupMemberView[] = [];
+    for (const [identityKey, count] of devices) {
+      const isMe = identityKey === profile.identityPublicKey;
+      const contact = contacts.get(identityKey);
+      views.push({
+        name: isMe ? profile.name : await this.memberName(conversation.id, identityKey),
+        identityKey,
+        role: isAdmin(meta, identityKey) ? "admin" : "member",
+        isMe,
+        safety: isMe ? "me" : contact ? (contact.verified ? "verified" : "unverified") : "not a contact",
+        devices: count,
+      });
+    }
+    return views;
+  }
+
+  private requireAdmin(state: GroupState, profile: ProfileRecord, unchecked = false): GroupMetadata {
+    const meta = decodeGroupMetadata(this.engine.metadata(state));
+    if (!meta) throw new ParleyError("corrupt", "this group has no readable metadata");
+    if (!unchecked && !isAdmin(meta, profile.identityPublicKey)) {
+      throw new ParleyError("not_admin", `only admins of "${meta.name}" can do that`);
+    }
+    return meta;
+  }
+
+  /** Deposits messages into a group's queue, in order; marks them seen so their echo is skipped. */
+  private async publishToGroup(
+    conversation: ConversationRecord,
+    messages: Uint8Array[],
+  ): Promise<string | undefined> {
+    const relay = this.relay(conversation.receive.relay);
+    let last: string | undefined;
+    for (const m of messages) {
+      last = await relay.send(conversation.receive.sendId, pad(m));
+      await this.repo.commit(this.repo.markSeen(this.repo.batch(), conversation.receive.queueId, last));
+    }
+    return last;
+  }
+
+  private moveGroupQueue(conversation: ConversationRecord, queue: GroupQueue): ConversationRecord {
+    return {
+      ...conversation,
+      receive: queue,
+      sendTo: { relay: queue.relay, sendId: queue.sendId },
+      // Keep reading the last queue for members who sent before they saw the move.
+      previousQueues: [conversation.receive],
+    };
+  }
+
   // ---- sending -------------------------------------------------------------------------------
 
   async send(nameOrId: string, text: string): Promise<MessageView> {
     if (text.length === 0) throw new ParleyError("empty", "nothing to send");
-    const contact = await this.findContact(nameOrId);
+    await this.profile();
+    const target = await this.findConversation(nameOrId);
     const id = b64(this.crypto.randomBytes(16));
     const sentAt = this.now();
     const { record, conversation, envelope } = await this.lock.run(async () => {
-      const conversation = await this.requireConversation(contact.conversationId);
+      const conversation = await this.requireConversation(target.id);
+      if ((conversation.status ?? "active") !== "active") {
+        throw new ParleyError("not_member", `you are no longer a member of "${conversation.name}"`);
+      }
       if (!conversation.sendTo) {
-        throw new ParleyError("not_ready", `${contact.name} has not finished connecting yet: sync first`);
+        throw new ParleyError("not_ready", "this contact has not finished connecting yet: sync first");
       }
       const state = await this.loadState(conversation.groupId);
       const sealed = await this.encryptContent(state, { type: "text", text }, id, sentAt);
@@ -303,7 +709,7 @@ export class ParleyClient {
         id,
         conversationId: conversation.id,
         fromMe: true,
-        senderContactId: null,
+        senderIdentity: null,
         text,
         sentAt,
         receivedAt: null,
@@ -315,20 +721,34 @@ export class ParleyClient {
       const batch = this.repo.batch();
       this.saveState(batch, conversation.groupId, sealed.state);
       this.repo.putMessage(batch, record);
-      await this.repo.commit(batch);
-      this.repo.groupStateSaved(conversation.groupId, sealed.state.epoch);
-      return { record, conversation, envelope: pad(sealed.message) };
+      await this.commitBatch(batch, conversation.groupId, sealed.state);
+      const envelope = pad(sealed.message);
+      if (conversation.kind === "group") {
+        // Held under the lock so that our own echo on the group queue is known as ours.
+        try {
+          await this.publishToGroup(conversation, [sealed.message]);
+          record.status = "sent";
+        } catch (e) {
+          record.status = "failed";
+          await this.repo.commit(this.repo.putMessage(this.repo.batch(), record));
+          throw e;
+        }
+        await this.repo.commit(this.repo.putMessage(this.repo.batch(), record));
+      }
+      return { record, conversation, envelope };
     });
-    try {
-      await this.relay(conversation.sendTo!.relay).send(conversation.sendTo!.sendId, envelope);
-      record.status = "sent";
-    } catch (e) {
-      record.status = "failed";
+    if (conversation.kind === "direct") {
+      try {
+        await this.relay(conversation.sendTo!.relay).send(conversation.sendTo!.sendId, envelope);
+        record.status = "sent";
+      } catch (e) {
+        record.status = "failed";
+        await this.updateMessage(record);
+        throw e;
+      }
       await this.updateMessage(record);
-      throw e;
     }
-    await this.updateMessage(record);
-    return this.messageView(record, contact);
+    return this.messageView(record, conversation);
   }
 
   private async updateMessage(record: MessageRecord): Promise<void> {
@@ -343,9 +763,10 @@ export class ParleyClient {
   // ---- history -------------------------------------------------------------------------------
 
   async messages(nameOrId: string, limit = 1000): Promise<MessageView[]> {
-    const contact = await this.findContact(nameOrId);
-    const records = await this.repo.messages(contact.conversationId, limit);
-    return records.map((r) => this.messageView(r, contact));
+    await this.profile();
+    const conversation = await this.findConversation(nameOrId);
+    const records = await this.repo.messages(conversation.id, limit);
+    return Promise.all(records.map((r) => this.messageView(r, conversation)));
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -354,20 +775,49 @@ export class ParleyClient {
   async sync(): Promise<ClientEvent[]> {
     await this.profile();
     const events: ClientEvent[] = [];
-    for (const queue of await this.receiveQueues()) {
-      const relay = this.relay(queue.relay);
-      for (;;) {
-        const batch = await relay.fetchMessages(queue);
-        if (batch.length === 0) break;
-        for (const m of batch) {
-          events.push(...(await this.receive(queue, m.msgId, unb64(m.body))));
-          await relay.ack(queue, m.msgId).catch(ignoreAlreadyAcknowledged);
-        }
-        if (batch.length < 100) break;
+    const followups: Followup[] = [];
+    // Processing can add queues (a group joined, a group moved): go round until nothing is new.
+    const done = new Set<string>();
+    for (let round = 0; round < 5; round++) {
+      const queues = (await this.receiveQueues()).filter((q) => !done.has(q.queueId));
+      if (queues.length === 0) break;
+      for (const queue of queues) {
+        done.add(queue.queueId);
+        await this.drainQueue(queue, events, followups);
       }
     }
-    await this.sendReceipts(events);
+    await this.runFollowups(followups);
     return events;
+  }
+
+  private async drainQueue(queue: QueueCredentials, events: ClientEvent[], followups: Followup[]) {
+    const relay = this.relay(queue.relay);
+    const broadcast = isBroadcast(queue);
+    for (;;) {
+      const after = broadcast ? await this.repo.cursor(queue.queueId) : undefined;
+      let batch: Awaited<ReturnType<RelayHttpClient["fetchMessages"]>>;
+      try {
+        batch = await relay.fetchMessages(queue, after === undefined ? {} : { after });
+      } catch (e) {
+        // A group queue we moved away from may have expired: nothing more to read there.
+        if (e instanceof RelayError && e.code === "unknown_queue") return;
+        throw e;
+      }
+      if (!batch.cursorFound) {
+        events.push({
+          type: "rejected",
+          reason: "some group messages expired on the relay before this device read them",
+        });
+      }
+      // Loop until the relay has nothing more: a reply is capped by count and by bytes.
+      if (batch.length === 0) return;
+      for (const m of batch) {
+        const r = await this.receiveOne(queue, m.msgId, unb64(m.body));
+        events.push(...r.events);
+        followups.push(...r.followups);
+        if (!broadcast) await relay.ack(queue, m.msgId).catch(ignoreAlreadyAcknowledged);
+      }
+    }
   }
 
   /**
@@ -386,10 +836,14 @@ export class ParleyClient {
         if (!socket) {
           socket = new RelaySocket(queue.relay, this.crypto, {
             webSocket: this.env.webSocket!,
+            cursorFor: (q) => (isBroadcast(q) ? this.repo.cursor(q.queueId) : Promise.resolve(undefined)),
             onMessage: async (q, msgId, body) => {
-              const events = await this.receive(q, msgId, body);
-              for (const e of events) onEvent(e);
-              await this.sendReceipts(events).catch(() => {});
+              const r = await this.receiveOne(q, msgId, body);
+              for (const e of r.events) onEvent(e);
+              await this.runFollowups(r.followups).catch((e) =>
+                onEvent({ type: "rejected", reason: String(e) }),
+              );
+              if (r.followups.length || r.events.some((e) => e.type === "group")) await attach();
             },
             onStatus: (status, detail) =>
               onEvent(detail === undefined ? { type: "status", status } : { type: "status", status, detail }),
@@ -417,40 +871,51 @@ export class ParleyClient {
 
   private async receiveQueues(): Promise<QueueCredentials[]> {
     const queues = (await this.repo.invites()).map((i) => i.queue);
-    for (const c of await this.repo.conversations()) queues.push(c.receive);
+    for (const c of await this.repo.conversations()) {
+      if ((c.status ?? "active") !== "active") continue;
+      queues.push(c.receive, ...(c.previousQueues ?? []));
+    }
     return queues;
   }
 
   /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
   async receive(queue: QueueCredentials, msgId: string, body: Uint8Array): Promise<ClientEvent[]> {
+    const r = await this.receiveOne(queue, msgId, body);
+    await this.runFollowups(r.followups);
+    return r.events;
+  }
+
+  private async receiveOne(queue: QueueCredentials, msgId: string, body: Uint8Array): Promise<Processed> {
     return this.lock.run(async () => {
-      if (await this.repo.seen(queue.queueId, msgId)) return [];
+      const cursorWrite = (b: Batch) =>
+        isBroadcast(queue) ? this.repo.putCursor(b, queue.queueId, msgId) : b;
+      if (await this.repo.seen(queue.queueId, msgId)) {
+        await this.repo.commit(cursorWrite(this.repo.batch()));
+        return { events: [], followups: [] };
+      }
       const work = this.repo.batch();
-      let events: ClientEvent[];
-      let saved: { groupId: string; epoch: bigint } | undefined;
+      let result: Processed;
       try {
         const payload = unpad(body);
         const route = await this.repo.route(queue.queueId);
         if (!route) throw new ParleyError("unknown_queue", "message on a queue this device does not know");
-        if (route.kind === "invite") {
-          ({ events, saved } = await this.acceptWelcome(work, route.queueId, payload));
-        } else {
-          ({ events, saved } = await this.processInConversation(work, route.conversationId, payload));
-        }
+        result =
+          route.kind === "invite"
+            ? await this.acceptWelcome(work, route.queueId, payload)
+            : await this.processInConversation(work, route.conversationId, payload);
       } catch (e) {
         if (!isRejection(e)) throw e; // a local failure: leave unacknowledged, retry later
-        events = [{ type: "rejected", reason: (e as Error).message }];
         // The message is dropped and the MLS state stays as it was: only the "seen" mark is stored.
         work.writes.length = 0;
-        saved = undefined;
+        result = { events: [{ type: "rejected", reason: (e as Error).message }], followups: [] };
       }
-      await this.repo.commit(this.repo.markSeen(work, queue.queueId, msgId));
-      if (saved) this.repo.groupStateSaved(saved.groupId, saved.epoch);
-      return events;
+      await this.repo.commit(cursorWrite(this.repo.markSeen(work, queue.queueId, msgId)));
+      if (result.saved) this.repo.groupStateSaved(result.saved.groupId, result.saved.epoch);
+      return result;
     });
   }
 
-  private async acceptWelcome(batch: Batch, queueId: string, welcome: Uint8Array) {
+  private async acceptWelcome(batch: Batch, queueId: string, welcome: Uint8Array): Promise<Processed> {
     const invite = await this.repo.invite(queueId);
     if (!invite) throw new InviteError("a second answer to an invite that was already used was dropped");
     const state = await this.engine.joinFromWelcome(welcome, {
@@ -479,45 +944,68 @@ export class ParleyClient {
     this.repo.putContact(batch, contact);
     this.repo.putConversation(batch, conversation);
     this.saveState(batch, groupId, state);
-    return { events: [] as ClientEvent[], saved: { groupId, epoch: state.epoch } };
+    return { events: [], followups: [], saved: { groupId, epoch: state.epoch } };
   }
 
   private async processInConversation(batch: Batch, conversationId: string, message: Uint8Array) {
     const conversation = await this.requireConversation(conversationId);
+    if ((conversation.status ?? "active") !== "active") return { events: [], followups: [] };
+    const state = await this.loadState(conversation.groupId);
+    if (conversation.kind === "group") {
+      // Our own message, echoed back by the shared queue: already applied when we sent it.
+      const sender = await this.engine.senderOf(state, message);
+      if (sender !== undefined && sender === this.engine.ownLeafIndex(state))
+        return { events: [], followups: [] };
+    }
+    const result = await this.engine.process(state, message, this.policy);
+    const processed =
+      conversation.kind === "direct"
+        ? await this.afterDirectMessage(batch, conversation, result)
+        : await this.afterGroupMessage(batch, conversation, state, result);
+    if (result.kind === "removed") return processed; // its keys are deleted, not saved
+    this.saveState(batch, conversation.groupId, result.state);
+    return { ...processed, saved: { groupId: conversation.groupId, epoch: result.state.epoch } };
+  }
+
+  private async afterDirectMessage(
+    batch: Batch,
+    conversation: ConversationRecord,
+    result: Awaited<ReturnType<MlsEngine["process"]>>,
+  ): Promise<Processed> {
     const self = (await this.profile()).identityPublicKey;
     const contact = await this.repo.contact(conversation.contactId);
     if (!contact) throw new ParleyError("corrupt", "conversation without a contact");
-    const result = await this.engine.process(await this.loadState(conversation.groupId), message);
-    const events: ClientEvent[] = [];
     if (result.kind === "application") {
       if (b64(result.sender.identityKey) !== contact.identityKey) {
         throw new MlsProcessingError("message from an identity that is not this contact: dropped");
       }
       const content = decodeContent(result.plaintext);
-      events.push(
-        ...(await this.applyContent(batch, conversation, contact, content.id, content.sentAt, content.body)),
-      );
-    } else {
-      // A 1:1 conversation holds exactly the two identities; anyone else is a warning sign.
-      const known = new Set([contact.identityKey, self]);
-      if (this.engine.members(result.state).some((m) => !known.has(b64(m.identityKey)))) {
-        const changed = { ...contact, keyChanged: true, verified: false };
-        this.repo.putContact(batch, changed);
-        events.push({ type: "contact", contact: this.contactView(changed, conversation), change: "renamed" });
-      }
+      return this.applyDirectContent(batch, conversation, contact, content.id, content.sentAt, content.body);
     }
-    this.saveState(batch, conversation.groupId, result.state);
-    return { events, saved: { groupId: conversation.groupId, epoch: result.state.epoch } };
+    // A 1:1 conversation holds exactly the two identities; anyone else is a warning sign.
+    const known = new Set([contact.identityKey, self]);
+    if (this.engine.members(result.state).some((m) => !known.has(b64(m.identityKey)))) {
+      const changed = { ...contact, keyChanged: true, verified: false };
+      this.repo.putContact(batch, changed);
+      return {
+        events: [
+          { type: "contact", contact: this.contactView(changed, conversation), change: "key-changed" },
+        ],
+        followups: [],
+      };
+    }
+    return { events: [], followups: [] };
   }
 
-  private async applyContent(
+  private async applyDirectContent(
     batch: Batch,
     conversation: ConversationRecord,
     contact: ContactRecord,
     id: string,
     sentAt: number,
     body: Body,
-  ): Promise<ClientEvent[]> {
+  ): Promise<Processed> {
+    const none: Processed = { events: [], followups: [] };
     switch (body.type) {
       case "intro": {
         const renamed = {
@@ -528,23 +1016,25 @@ export class ParleyClient {
         const updated = { ...conversation, sendTo: body.replyTo };
         this.repo.putContact(batch, renamed);
         this.repo.putConversation(batch, updated);
-        return [{ type: "contact", contact: this.contactView(renamed, updated), change: "added" }];
+        return {
+          events: [{ type: "contact", contact: this.contactView(renamed, updated), change: "added" }],
+          followups: [{ kind: "key-packages", conversationId: conversation.id, count: KEY_PACKAGE_STOCK }],
+        };
       }
       case "text": {
-        if (await this.repo.message(conversation.id, id)) return []; // the same content twice
-        const record: MessageRecord = {
+        const record = await this.storeReceived(
+          batch,
+          conversation,
           id,
-          conversationId: conversation.id,
-          fromMe: false,
-          senderContactId: contact.id,
-          text: body.text,
           sentAt,
-          receivedAt: this.now(),
-          status: "received",
-          key: this.orderKey(id),
+          body.text,
+          contact.identityKey,
+        );
+        if (!record) return none;
+        return {
+          events: [{ type: "message", message: await this.messageView(record, conversation) }],
+          followups: [{ kind: "receipt", conversationId: conversation.id, ids: [id] }],
         };
-        this.repo.putMessage(batch, record);
-        return [{ type: "message", message: this.messageView(record, contact) }];
       }
       case "receipt": {
         const delivered: string[] = [];
@@ -556,40 +1046,298 @@ export class ParleyClient {
           }
         }
         return delivered.length
-          ? [{ type: "delivered", conversationId: conversation.id, ids: delivered }]
-          : [];
+          ? {
+              events: [{ type: "delivered", conversationId: conversation.id, ids: delivered }],
+              followups: [],
+            }
+          : none;
       }
+      case "key-packages": {
+        // Checked now, so a bad one fails here rather than when someone wants to add them.
+        for (const kp of body.keyPackages) {
+          const member = await this.engine.inspectKeyPackage(unb64(kp)).catch(() => undefined);
+          if (!member || b64(member.identityKey) !== contact.identityKey) {
+            throw new ContentError("a key package that is not this contact's was dropped");
+          }
+          const ref = await this.keyPackageId(unb64(kp));
+          this.repo.putTheirKeyPackage(batch, ref, {
+            contactId: contact.id,
+            keyPackage: kp,
+            receivedAt: this.now(),
+          });
+        }
+        return none;
+      }
+      case "group-invite":
+        return this.joinGroup(batch, conversation, contact, body);
+      default:
+        throw new ContentError(`"${body.type}" does not belong in a 1:1 conversation`);
     }
   }
 
-  /** Tells senders their messages arrived: one receipt per conversation per batch of messages. */
-  private async sendReceipts(events: ClientEvent[]): Promise<void> {
-    const byConversation = new Map<string, string[]>();
-    for (const e of events) {
-      if (e.type !== "message" || e.message.fromMe) continue;
-      const ids = byConversation.get(e.message.conversationId) ?? [];
-      ids.push(e.message.id);
-      byConversation.set(e.message.conversationId, ids);
+  private async joinGroup(
+    batch: Batch,
+    via: ConversationRecord,
+    inviter: ContactRecord,
+    invite: Extract<Body, { type: "group-invite" }>,
+  ): Promise<Processed> {
+    const own = await this.repo.ownKeyPackage(invite.keyPackageRef);
+    if (!own)
+      throw new ContentError("a group invite for a key package this device does not hold was dropped");
+    let state: GroupState;
+    try {
+      state = await this.engine.joinFromWelcome(unb64(invite.welcome), {
+        publicMessage: unb64(own.publicMessage),
+        privateKey: unb64(own.privateKey),
+      });
+    } catch (e) {
+      throw new MlsProcessingError(`group invite rejected: ${(e as Error).message}`);
     }
-    for (const [conversationId, ids] of byConversation) {
-      for (let i = 0; i < ids.length; i += 256) {
-        await this.sendContent(conversationId, { type: "receipt", ids: ids.slice(i, i + 256) });
-      }
+    const meta = decodeGroupMetadata(this.engine.metadata(state));
+    if (!meta) throw new ContentError("a group without readable metadata was not joined");
+    // Whoever adds must be an admin: the other members would reject the commit anyway.
+    if (!isAdmin(meta, inviter.identityKey)) {
+      throw new ContentError(`${inviter.name} is not an admin of "${meta.name}": invite dropped`);
     }
-  }
-
-  private async sendContent(conversationId: string, body: Body): Promise<void> {
-    const sent = await this.lock.run(async () => {
-      const conversation = await this.requireConversation(conversationId);
-      if (!conversation.sendTo) return undefined;
-      const sealed = await this.encryptContent(await this.loadState(conversation.groupId), body);
-      const batch = this.repo.batch();
-      this.saveState(batch, conversation.groupId, sealed.state);
-      await this.repo.commit(batch);
-      this.repo.groupStateSaved(conversation.groupId, sealed.state.epoch);
-      return { to: conversation.sendTo, envelope: pad(sealed.message) };
+    const groupId = b64(state.groupId);
+    const existing = (await this.repo.conversations()).find((c) => c.groupId === groupId);
+    const conversation: ConversationRecord = {
+      id: existing?.id ?? b64(this.crypto.randomBytes(16)),
+      kind: "group",
+      groupId,
+      receive: invite.queue,
+      sendTo: { relay: invite.queue.relay, sendId: invite.queue.sendId },
+      contactId: "",
+      name: meta.name,
+      status: "active",
+      createdAt: this.now(),
+    };
+    this.repo.deleteOwnKeyPackage(batch, invite.keyPackageRef);
+    this.repo.putConversation(batch, conversation);
+    this.repo.putRoute(batch, invite.queue.queueId, {
+      kind: "conversation",
+      conversationId: conversation.id,
     });
-    if (sent) await this.relay(sent.to.relay).send(sent.to.sendId, sent.envelope);
+    // Our membership starts after the commit that added us; older messages are not for us.
+    if (invite.cursor) this.repo.putCursor(batch, invite.queue.queueId, invite.cursor);
+    this.saveState(batch, groupId, state);
+    return {
+      events: [
+        {
+          type: "group",
+          conversationId: conversation.id,
+          name: meta.name,
+          change: "joined",
+          detail: inviter.name,
+        },
+      ],
+      followups: [
+        { kind: "key-packages", conversationId: via.id, count: 1 },
+        { kind: "group-profile", conversationId: conversation.id },
+      ],
+      saved: { groupId, epoch: state.epoch },
+    };
+  }
+
+  private async afterGroupMessage(
+    batch: Batch,
+    conversation: ConversationRecord,
+    before: GroupState,
+    result: Awaited<ReturnType<MlsEngine["process"]>>,
+  ): Promise<Processed> {
+    const name = conversation.name ?? "Group";
+    const none: Processed = { events: [], followups: [] };
+    if (result.kind === "removed") {
+      this.repo.putConversation(batch, { ...conversation, status: "removed" });
+      this.repo.deleteGroupState(batch, conversation.groupId);
+      return {
+        events: [{ type: "group", conversationId: conversation.id, name, change: "removed" }],
+        followups: [],
+      };
+    }
+    if (result.kind === "commit") {
+      const events: ClientEvent[] = [];
+      const meta = decodeGroupMetadata(this.engine.metadata(result.state));
+      if (result.metadata && meta) {
+        const old = decodeGroupMetadata(this.engine.metadata(before));
+        if (old?.name !== meta.name) {
+          events.push({ type: "group", conversationId: conversation.id, name: meta.name, change: "renamed" });
+        }
+        if (old?.admins.join() !== meta.admins.join()) {
+          events.push({ type: "group", conversationId: conversation.id, name: meta.name, change: "roles" });
+        }
+        this.repo.putConversation(batch, { ...conversation, name: meta.name });
+      }
+      if (result.added.length || result.removed.length) {
+        const detail = `${result.added.length} added, ${result.removed.length} removed`;
+        events.push({
+          type: "group",
+          conversationId: conversation.id,
+          name: meta?.name ?? name,
+          change: "members",
+          detail,
+        });
+      }
+      return { events, followups: [] };
+    }
+    const sender = b64(result.sender.identityKey);
+    const content = decodeContent(result.plaintext);
+    const body = content.body;
+    switch (body.type) {
+      case "text": {
+        const record = await this.storeReceived(
+          batch,
+          conversation,
+          content.id,
+          content.sentAt,
+          body.text,
+          sender,
+        );
+        return record
+          ? {
+              events: [{ type: "message", message: await this.messageView(record, conversation) }],
+              followups: [],
+            }
+          : none;
+      }
+      case "profile":
+        this.repo.putMemberName(batch, conversation.id, sender, body.name);
+        return none;
+      case "group-queue": {
+        if (!isAdmin(decodeGroupMetadata(this.engine.metadata(result.state)), sender)) {
+          throw new ContentError("only an admin may move the group to another queue");
+        }
+        this.repo.putConversation(batch, this.moveGroupQueue(conversation, body.queue));
+        this.repo.putRoute(batch, body.queue.queueId, {
+          kind: "conversation",
+          conversationId: conversation.id,
+        });
+        return {
+          events: [{ type: "group", conversationId: conversation.id, name, change: "moved" }],
+          followups: [],
+        };
+      }
+      case "group-leave": {
+        const profile = await this.profile();
+        return this.isDesignatedAdmin(result.state, profile, sender)
+          ? {
+              events: [],
+              followups: [{ kind: "remove-leaver", conversationId: conversation.id, identityKey: sender }],
+            }
+          : none;
+      }
+      default:
+        throw new ContentError(`"${body.type}" does not belong in a group`);
+    }
+  }
+
+  /** One admin acts on a leave, not all of them at once: the online admin with the lowest leaf. */
+  private isDesignatedAdmin(state: GroupState, profile: ProfileRecord, leaver: string): boolean {
+    const meta = decodeGroupMetadata(this.engine.metadata(state));
+    const admins = this.engine
+      .members(state)
+      .filter((m) => isAdmin(meta, m.identityKey) && b64(m.identityKey) !== leaver)
+      .sort((a, b) => a.leafIndex - b.leafIndex);
+    return admins.length > 0 && b64(admins[0]!.identityKey) === profile.identityPublicKey;
+  }
+
+  private async storeReceived(
+    batch: Batch,
+    conversation: ConversationRecord,
+    id: string,
+    sentAt: number,
+    text: string,
+    senderIdentity: string,
+  ): Promise<MessageRecord | undefined> {
+    if (await this.repo.message(conversation.id, id)) return undefined; // the same content twice
+    const record: MessageRecord = {
+      id,
+      conversationId: conversation.id,
+      fromMe: false,
+      senderIdentity,
+      text,
+      sentAt,
+      receivedAt: this.now(),
+      status: "received",
+      key: this.orderKey(id),
+    };
+    this.repo.putMessage(batch, record);
+    return record;
+  }
+
+  // ---- follow-ups: what a delivery asks us to send, once it is stored ---------------------------
+
+  private async runFollowups(followups: Followup[]): Promise<void> {
+    const receipts = new Map<string, string[]>();
+    for (const f of followups) {
+      if (f.kind === "receipt")
+        receipts.set(f.conversationId, [...(receipts.get(f.conversationId) ?? []), ...f.ids]);
+    }
+    for (const [conversationId, ids] of receipts) {
+      for (let i = 0; i < ids.length; i += 256) {
+        await this.lock.run(() =>
+          this.sendContentLocked(conversationId, { type: "receipt", ids: ids.slice(i, i + 256) }),
+        );
+      }
+    }
+    for (const f of followups) {
+      if (f.kind === "key-packages")
+        await this.lock.run(() => this.giveKeyPackagesLocked(f.conversationId, f.count));
+      if (f.kind === "group-profile") {
+        const profile = await this.profile();
+        await this.lock.run(async () => {
+          const c = await this.requireConversation(f.conversationId);
+          const sealed = await this.encryptContent(await this.loadState(c.groupId), {
+            type: "profile",
+            name: profile.name,
+          });
+          const batch = this.repo.batch();
+          this.saveState(batch, c.groupId, sealed.state);
+          await this.commitBatch(batch, c.groupId, sealed.state);
+          await this.publishToGroup(c, [sealed.message]);
+        });
+      }
+      if (f.kind === "remove-leaver") {
+        await this.lock.run(async () => {
+          const c = await this.requireConversation(f.conversationId);
+          const state = await this.loadState(c.groupId);
+          if (this.engine.members(state).some((m) => b64(m.identityKey) === f.identityKey)) {
+            await this.removeIdentitiesLocked(c, state, [f.identityKey]);
+          }
+        });
+      }
+    }
+  }
+
+  /** Gives a contact KeyPackages to add us to groups with; we keep their private halves. */
+  private async giveKeyPackagesLocked(conversationId: string, count: number): Promise<void> {
+    const conversation = await this.requireConversation(conversationId);
+    if (!conversation.sendTo) return;
+    const device = this.device(await this.profile());
+    const batch = this.repo.batch();
+    const keyPackages: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const kp = await this.engine.createKeyPackage(device);
+      const ref = await this.keyPackageId(kp.publicMessage);
+      this.repo.putOwnKeyPackage(batch, ref, {
+        publicMessage: b64(kp.publicMessage),
+        privateKey: b64(kp.privateKey),
+      });
+      keyPackages.push(b64(kp.publicMessage));
+    }
+    await this.repo.commit(batch);
+    await this.sendContentLocked(conversationId, { type: "key-packages", keyPackages });
+  }
+
+  /** Encrypts and sends a control message in a 1:1 conversation. The caller holds the lock. */
+  private async sendContentLocked(conversationId: string, body: Body): Promise<void> {
+    const conversation = await this.requireConversation(conversationId);
+    if (!conversation.sendTo) return;
+    const sealed = await this.encryptContent(await this.loadState(conversation.groupId), body);
+    const batch = this.repo.batch();
+    this.saveState(batch, conversation.groupId, sealed.state);
+    await this.commitBatch(batch, conversation.groupId, sealed.state);
+    await this.relay(conversation.sendTo.relay).send(conversation.sendTo.sendId, pad(sealed.message));
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -604,6 +1352,11 @@ export class ParleyClient {
     return this.engine.encrypt(state, encodeContent(content));
   }
 
+  /** A stable local id for a KeyPackage: SHA-256 of its encoding. */
+  private async keyPackageId(publicMessage: Uint8Array): Promise<string> {
+    return b64(await this.crypto.sha256(publicMessage));
+  }
+
   private async loadState(groupId: string): Promise<GroupState> {
     const serialized = await this.repo.groupState(groupId);
     if (!serialized) throw new ParleyError("corrupt", "the group state of this conversation is missing");
@@ -612,6 +1365,11 @@ export class ParleyClient {
 
   private saveState(batch: Batch, groupId: string, state: GroupState): void {
     this.repo.putGroupState(batch, groupId, this.engine.serialize(state));
+  }
+
+  private async commitBatch(batch: Batch, groupId: string, state: GroupState): Promise<void> {
+    await this.repo.commit(batch);
+    this.repo.groupStateSaved(groupId, state.epoch);
   }
 
   private async requireConversation(id: string): Promise<ConversationRecord> {
@@ -642,6 +1400,14 @@ export class ParleyClient {
     for (let i = 2; ; i++) if (!taken.has(`${wanted} (${i})`.toLowerCase())) return `${wanted} (${i})`;
   }
 
+  /** What we call a group member: our name for them if they are a contact, else the name they gave. */
+  private async memberName(conversationId: string, identityKey: string): Promise<string> {
+    const contact = (await this.repo.contacts()).find((c) => c.identityKey === identityKey);
+    if (contact) return contact.name;
+    const chosen = await this.repo.memberName(conversationId, identityKey);
+    return chosen ? `${chosen} (not a contact)` : `Member ${identityKey.slice(0, 6)}`;
+  }
+
   private orderKey(id: string): string {
     return `${this.now().toString().padStart(15, "0")}-${id}`;
   }
@@ -657,12 +1423,22 @@ export class ParleyClient {
     };
   }
 
-  private messageView(r: MessageRecord, contact: ContactRecord): MessageView {
+  private async messageView(r: MessageRecord, conversation: ConversationRecord): Promise<MessageView> {
+    const contact =
+      conversation.kind === "direct" ? await this.repo.contact(conversation.contactId) : undefined;
+    const conversationName =
+      conversation.kind === "group" ? (conversation.name ?? "Group") : (contact?.name ?? "?");
+    const from = r.fromMe
+      ? "me"
+      : conversation.kind === "direct"
+        ? conversationName
+        : await this.memberName(conversation.id, r.senderIdentity ?? "");
     return {
-      conversation: contact.name,
+      conversation: conversationName,
       conversationId: r.conversationId,
+      kind: conversation.kind,
       id: r.id,
-      from: r.fromMe ? "me" : contact.name,
+      from,
       fromMe: r.fromMe,
       text: r.text,
       sentAt: new Date(r.sentAt).toISOString(),
@@ -672,19 +1448,34 @@ export class ParleyClient {
   }
 }
 
+const isBroadcast = (q: QueueCredentials): boolean => (q as { broadcast?: boolean }).broadcast === true;
+
 function parseName(name: string): string {
   const parsed = DisplayName.safeParse(name);
   if (!parsed.success) throw new ParleyError("bad_name", "a display name has 1 to 64 characters");
   return parsed.data;
 }
 
+function parseGroupName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_GROUP_NAME_LENGTH) {
+    throw new ParleyError("bad_name", `a group name has 1 to ${MAX_GROUP_NAME_LENGTH} characters`);
+  }
+  return trimmed;
+}
+
+/** Exact (case-insensitive) name first, else an unambiguous prefix. */
+function pickByName<T>(items: T[], wanted: string, nameOf: (t: T) => string): T | undefined {
+  const w = wanted.trim().toLowerCase();
+  const exact = items.find((i) => nameOf(i).toLowerCase() === w);
+  if (exact) return exact;
+  const prefixed = items.filter((i) => nameOf(i).toLowerCase().startsWith(w));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
 /** An ack that raced another (listen and sync at once) finds the message gone: that is success. */
 function ignoreAlreadyAcknowledged(e: unknown): void {
   if (!(e instanceof RelayError && e.code === "unknown_message")) throw e;
-}
-
-function singleOrUndefined<T>(items: T[]): T | undefined {
-  return items.length === 1 ? items[0] : undefined;
 }
 
 /** Errors that mean "this message is bad", as opposed to "this device could not store it". */
@@ -697,3 +1488,5 @@ function isRejection(e: unknown): boolean {
     (e instanceof ParleyError && e.code === "unknown_queue")
   );
 }
+
+export type { Member };

@@ -7,6 +7,7 @@ import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import type { SerializedGroupState } from "../mls/engine.js";
 import type { KeyValueStore, KvWrite } from "../storage/key-value-store.js";
 import type {
+  ContactKeyPackage,
   ContactRecord,
   ConversationRecord,
   MessageRecord,
@@ -25,6 +26,14 @@ const K = {
   invite: (queueId: string) => `invite/${queueId}`,
   route: (queueId: string) => `route/${queueId}`,
   seen: (queueId: string, msgId: string) => `seen/${queueId}/${msgId}`,
+  /** KeyPackages contacts gave us, one key each so any can be used once and deleted. */
+  theirKeyPackage: (contactId: string, ref: string) => `kp-theirs/${contactId}/${ref}`,
+  /** Private halves of KeyPackages we gave out, by KeyPackage reference. */
+  ownKeyPackage: (ref: string) => `kp-own/${ref}`,
+  /** Display names members chose for themselves in a group. */
+  memberName: (conversationId: string, identityKey: string) => `gname/${conversationId}/${identityKey}`,
+  /** Broadcast (group) queues: the last message processed, where the next fetch starts. */
+  cursor: (queueId: string) => `cursor/${queueId}`,
   message: (conversationId: string, key: string) => `msg/${conversationId}/${key}`,
   messageIndex: (conversationId: string, id: string) => `msgid/${conversationId}/${id}`,
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
@@ -89,6 +98,27 @@ export class ProfileRepository {
   route = (queueId: string) => this.getJson<QueueRoute>(K.route(queueId));
   putRoute = (b: Batch, queueId: string, r: QueueRoute) => b.put(K.route(queueId), r);
 
+  async theirKeyPackages(contactId: string): Promise<[string, ContactKeyPackage][]> {
+    return (await this.kv.list(`kp-theirs/${contactId}/`)).map(([k, v]) => [k, unjson<ContactKeyPackage>(v)]);
+  }
+  putTheirKeyPackage = (b: Batch, ref: string, k: ContactKeyPackage) =>
+    b.put(K.theirKeyPackage(k.contactId, ref), k);
+  deleteKey = (b: Batch, key: string) => b.delete(key);
+
+  ownKeyPackage = (ref: string) =>
+    this.getJson<{ publicMessage: string; privateKey: string }>(K.ownKeyPackage(ref));
+  putOwnKeyPackage = (b: Batch, ref: string, k: { publicMessage: string; privateKey: string }) =>
+    b.put(K.ownKeyPackage(ref), k);
+  deleteOwnKeyPackage = (b: Batch, ref: string) => b.delete(K.ownKeyPackage(ref));
+
+  memberName = (conversationId: string, identityKey: string) =>
+    this.getJson<string>(K.memberName(conversationId, identityKey));
+  putMemberName = (b: Batch, conversationId: string, identityKey: string, name: string) =>
+    b.put(K.memberName(conversationId, identityKey), name);
+
+  cursor = (queueId: string) => this.getJson<string>(K.cursor(queueId));
+  putCursor = (b: Batch, queueId: string, msgId: string) => b.put(K.cursor(queueId), msgId);
+
   async seen(queueId: string, msgId: string): Promise<boolean> {
     return (await this.kv.get(K.seen(queueId, msgId))) !== undefined;
   }
@@ -130,6 +160,12 @@ export class ProfileRepository {
     }
     return b.putBytes(K.mlsRatchetPart(groupId), s.ratchetPart);
   }
+  /** Forgets a group's keys (left or removed): nothing on this device can decrypt it any more. */
+  deleteGroupState(b: Batch, groupId: string): Batch {
+    this.savedEpochs.delete(groupId);
+    return b.delete(K.mlsEpoch(groupId)).delete(K.mlsEpochPart(groupId)).delete(K.mlsRatchetPart(groupId));
+  }
+
   /** Call after a batch holding putGroupState has committed. */
   groupStateSaved(groupId: string, epoch: bigint): void {
     this.savedEpochs.set(groupId, epoch);

@@ -29,12 +29,28 @@ export interface ContactRecord {
 
 export interface ConversationRecord {
   id: string;
-  kind: "direct";
+  kind: "direct" | "group";
   groupId: string; // base64url MLS group id
   receive: QueueCredentials;
   sendTo: SendAddress | null;
+  /** Direct conversations: the contact. Empty for groups. */
   contactId: string;
+  /** Groups: the name from the group's metadata, cached for lookups. */
+  name?: string;
+  /** Groups: the last message processed on the shared queue (the relay keeps group messages until expiry). */
+  cursor?: string;
+  /** Groups: queues the group moved away from, still read for stragglers until they expire. */
+  previousQueues?: QueueCredentials[];
+  /** Groups: "left" or "removed" once we are no longer a member. */
+  status?: "active" | "left" | "removed";
   createdAt: number;
+}
+
+/** A KeyPackage a contact gave us, to add them to a group. */
+export interface ContactKeyPackage {
+  contactId: string;
+  keyPackage: string; // base64url MLSMessage(KeyPackage)
+  receivedAt: number;
 }
 
 export interface PendingInviteRecord {
@@ -54,7 +70,8 @@ export interface MessageRecord {
   id: string; // content id, chosen by the sender
   conversationId: string;
   fromMe: boolean;
-  senderContactId: string | null;
+  /** Identity key (base64url) of who sent it; null for our own messages. */
+  senderIdentity: string | null;
   text: string;
   sentAt: number;
   receivedAt: number | null;

@@ -186,6 +186,7 @@ export function Messenger(props: {
       {
         conversation: selected.title,
         conversationId,
+        kind: selected.kind,
         id: pendingId,
         from: "me",
         fromMe: true,

@@ -1,0 +1,63 @@
+/**
+ * A group's name and roles. They live inside the MLS group state (a private GroupContext extension),
+ * so only members see them and every change is a commit that every member checks. The relay never
+ * sees any of it.
+ */
+import { z } from "zod";
+import { fromUtf8, utf8 } from "../encoding/bytes.js";
+import type { CommitPolicy, Member, MlsEngine } from "../mls/engine.js";
+import { b64 } from "./profile-repository.js";
+
+export const MAX_GROUP_NAME_LENGTH = 100;
+
+const GroupMetadataSchema = z.object({
+  v: z.literal(1),
+  name: z.string().trim().min(1).max(MAX_GROUP_NAME_LENGTH),
+  /** Identity keys (base64url) of the admins: only they may add, remove, rename or change roles. */
+  admins: z.array(z.string().length(43)).min(1).max(10_000),
+});
+export type GroupMetadata = z.infer<typeof GroupMetadataSchema>;
+
+export const encodeGroupMetadata = (m: GroupMetadata): Uint8Array => utf8(JSON.stringify(m));
+
+export function decodeGroupMetadata(bytes: Uint8Array | undefined): GroupMetadata | undefined {
+  if (!bytes) return undefined;
+  try {
+    const parsed = GroupMetadataSchema.safeParse(JSON.parse(fromUtf8(bytes)));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const isAdmin = (m: GroupMetadata | undefined, identityKey: Uint8Array | string): boolean =>
+  !!m?.admins.includes(typeof identityKey === "string" ? identityKey : b64(identityKey));
+
+/**
+ * The rule every member's client applies to every commit: adding, removing and changing the
+ * metadata are for admins; anyone may refresh their own keys. Because each member enforces it, a
+ * modified client that commits anyway only cuts itself off from the group.
+ */
+export function groupPolicy(engine: MlsEngine): CommitPolicy {
+  return ({ before, committer, added, removed, metadata }) => {
+    const privileged = added.length > 0 || removed.length > 0 || metadata !== undefined;
+    if (!privileged) return undefined;
+    const current = decodeGroupMetadata(engine.metadata(before));
+    if (!committer) return "only members may change the group";
+    if (!isAdmin(current, committer.identityKey))
+      return "only admins may add, remove, rename or change roles";
+    if (metadata !== undefined && !decodeGroupMetadata(metadata)) return "malformed group metadata";
+    return undefined;
+  };
+}
+
+/** People, not devices: one entry per identity key, in leaf order. */
+export function distinctIdentities(members: Member[]): Member[] {
+  const seen = new Set<string>();
+  return members.filter((m) => {
+    const k = b64(m.identityKey);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// A committed shim, so npm can link the `parley` command at install time, before `prepare` builds dist/.
+import "../dist/src/main.js";

@@ -52,11 +52,8 @@ const printEvents = (out: Output, events: ClientEvent[]) => {
       if (e.type !== "message") process.stderr.write(`${JSON.stringify(eventJson(e))}\n`);
     return;
   }
-  for (const e of events) {
-    const line = formatEvent(e);
-    if (line) process.stdout.write(`${line}\n`);
-  }
-  if (messages.length === 0) process.stdout.write("no new messages\n");
+  const lines = events.flatMap((e) => formatEvent(e) ?? []);
+  process.stdout.write(lines.length ? `${lines.join("\n")}\n` : "no new messages\n");
 };
 
 program

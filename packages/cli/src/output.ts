@@ -22,9 +22,21 @@ export function formatEvent(e: ClientEvent): string | undefined {
     case "message":
       return formatMessage(e.message);
     case "contact":
-      return e.change === "added"
-        ? `* ${e.contact.name} is now your contact`
-        : `! ${e.contact.name}: identity changed`;
+      if (e.change === "added") return `* ${e.contact.name} is now your contact`;
+      if (e.change === "key-changed")
+        return `! ${e.contact.name}: IDENTITY CHANGED — compare safety numbers again`;
+      return `* your contact is now called ${e.contact.name}`;
+    case "group": {
+      const lines: Record<typeof e.change, string | undefined> = {
+        joined: `* you were added to "${e.name}"${e.detail ? ` by ${e.detail}` : ""}`,
+        members: `* "${e.name}": members changed (${e.detail ?? ""})`,
+        renamed: `* the group is now called "${e.name}"`,
+        roles: `* "${e.name}": admins changed`,
+        removed: `! you were removed from "${e.name}"`,
+        moved: undefined,
+      };
+      return lines[e.change];
+    }
     case "delivered":
       return undefined;
     case "rejected":

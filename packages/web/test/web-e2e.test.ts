@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import {
   browserSuiteUnavailable,
@@ -38,6 +38,9 @@ if (unavailable && process.env.CI === "true") {
     const contexts: BrowserContext[] = [];
     const cspViolations: string[] = [];
     const pageErrors: string[] = [];
+    /** Every console error and warning, by page, to explain a failure (an engine error the app caught). */
+    const consoleLines: string[] = [];
+    const pages: { name: string; page: Page }[] = [];
     let alice: Page;
     let bob: Page;
 
@@ -46,11 +49,18 @@ if (unavailable && process.env.CI === "true") {
       contexts.push(context);
       const page = await context.newPage();
       page.setDefaultTimeout(20_000);
+      const name = `page ${pages.length + 1}`;
+      pages.push({ name, page });
       page.on("console", (msg) => {
         if (msg.type() === "error" && /Content.Security.Policy/i.test(msg.text()))
           cspViolations.push(msg.text());
+        if (msg.type() === "error" || msg.type() === "warning")
+          consoleLines.push(`${name} console.${msg.type()}: ${msg.text()}`);
       });
-      page.on("pageerror", (e) => pageErrors.push(e.message));
+      page.on("pageerror", (e) => {
+        pageErrors.push(e.message);
+        consoleLines.push(`${name} pageerror: ${e.stack ?? e.message}`);
+      });
       await page.goto(url ?? `${relay.url}/`);
       return page;
     }
@@ -92,6 +102,22 @@ if (unavailable && process.env.CI === "true") {
     before(async () => {
       relay = await startRelay();
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    });
+
+    // A timed-out wait says what did not appear, not why: print what the pages said instead.
+    afterEach(async (context) => {
+      const t = context as { name: string; passed?: boolean };
+      if (t.passed !== false) return;
+      const lines = [...consoleLines];
+      for (const { name, page } of pages) {
+        if (page.isClosed()) continue;
+        const alerts = await page
+          .getByRole("alert")
+          .allInnerTexts()
+          .catch(() => []);
+        for (const a of alerts) lines.push(`${name} shows alert: ${a.replace(/\s+/g, " ")}`);
+      }
+      if (lines.length) console.log(`--- while "${t.name}" failed:\n${lines.join("\n")}`);
     });
 
     after(async () => {

@@ -323,7 +323,8 @@ export class ParleyClient {
 
   /** Finds a contact by name (case-insensitive, or an unambiguous prefix) or id. */
   async findContact(nameOrId: string): Promise<ContactRecord> {
-    const match = pickByName(await this.repo.contacts(), nameOrId, (c) => c.name);
+    const all = await this.repo.contacts();
+    const match = all.find((c) => c.id === nameOrId) ?? pickByName(all, nameOrId, (c) => c.name);
     if (!match) throw new ParleyError("unknown_contact", `no contact named "${nameOrId}"`);
     return match;
   }

@@ -47,7 +47,7 @@ export function Messenger(props: {
 
   const summarize = useCallback(
     async (contact: ContactView): Promise<ConversationSummary> => {
-      const recent = await client.messages(contact.id, UNREAD_SCAN);
+      const recent = await client.messages(contact.conversationId, UNREAD_SCAN);
       const lastRead = await session.lastRead(contact.conversationId);
       const last = recent.at(-1);
       return {
@@ -81,9 +81,7 @@ export function Messenger(props: {
 
   const reloadMessages = useCallback(
     async (conversationId: string) => {
-      const summary = (await client.contacts()).find((c) => c.conversationId === conversationId);
-      if (!summary) return;
-      const history = await client.messages(summary.id, HISTORY_LIMIT);
+      const history = await client.messages(conversationId, HISTORY_LIMIT);
       if (selectedRef.current !== conversationId) return;
       setMessages(history);
       const newest = Math.max(0, ...history.filter((m) => !m.fromMe).map(receivedAtMs));
@@ -197,7 +195,7 @@ export function Messenger(props: {
       },
     ]);
     try {
-      const sent = await client.send(selected.contactId, text);
+      const sent = await client.send(conversationId, text);
       setConversations((all) =>
         all
           .map((c) => (c.id === conversationId ? { ...c, preview: `You: ${text}`, lastAt: sent.sentAt } : c))

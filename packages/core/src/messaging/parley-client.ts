@@ -374,15 +374,14 @@ export class ParleyClient {
         continue;
       }
       const active = (c.status ?? "active") === "active";
-      const meta = active
-        ? decodeGroupMetadata(this.engine.metadata(await this.loadState(c.groupId)))
-        : undefined;
+
       views.push({
         id: c.id,
         kind: "group",
         name: c.name ?? "Group",
         canSend: active,
-        admin: isAdmin(meta, profile.identityPublicKey),
+        // From the record, not the MLS state: a list must not decode every large group's tree.
+        admin: active && !!c.admins?.includes(profile.identityPublicKey),
         status: c.status ?? "active",
       });
     }
@@ -440,6 +439,7 @@ export class ParleyClient {
         sendTo: { relay: queue.relay, sendId: queue.sendId },
         contactId: "",
         name: groupName,
+        admins: metadata.admins,
         status: "active",
         createdAt: this.now(),
       };
@@ -515,9 +515,7 @@ export class ParleyClient {
       const conversation = await this.findGroup(group);
       const state = await this.loadState(conversation.groupId);
       this.requireAdmin(state, profile);
-      const identities = await Promise.all(
-        contactNames.map(async (n) => (await this.findContact(n)).identityKey),
-      );
+      const identities = await Promise.all(contactNames.map((n) => this.memberIdentity(state, n)));
       await this.removeIdentitiesLocked(conversation, state, identities);
       return this.groupMembersOf(
         await this.requireConversation(conversation.id),
@@ -587,7 +585,7 @@ export class ParleyClient {
       const identityKey =
         contactName.toLowerCase() === "me"
           ? profile.identityPublicKey
-          : (await this.findContact(contactName)).identityKey;
+          : await this.memberIdentity(state, contactName);
       if (!this.engine.members(state).some((m) => b64(m.identityKey) === identityKey)) {
         throw new ParleyError("not_member", `${contactName} is not in "${conversation.name}"`);
       }
@@ -619,7 +617,7 @@ export class ParleyClient {
   ) {
     const result = await this.engine.commit(state, { metadata: encodeGroupMetadata(meta) });
     const batch = this.repo.batch();
-    this.repo.putConversation(batch, { ...conversation, name: meta.name });
+    this.repo.putConversation(batch, { ...conversation, name: meta.name, admins: meta.admins });
     this.saveState(batch, conversation.groupId, result.state);
     await this.commitBatch(batch, conversation.groupId, result.state);
     await this.publishToGroup(conversation, result.commits);
@@ -653,6 +651,12 @@ export class ParleyClient {
       });
     }
     return views;
+  }
+
+  /** A member by identity key (as groupMembers gives it: they may not be our contact), else a contact. */
+  private async memberIdentity(state: GroupState, nameOrKey: string): Promise<string> {
+    if (this.engine.members(state).some((m) => b64(m.identityKey) === nameOrKey)) return nameOrKey;
+    return (await this.findContact(nameOrKey)).identityKey;
   }
 
   private requireAdmin(state: GroupState, profile: ProfileRecord, unchecked = false): GroupMetadata {
@@ -1110,6 +1114,7 @@ export class ParleyClient {
       sendTo: { relay: invite.queue.relay, sendId: invite.queue.sendId },
       contactId: "",
       name: meta.name,
+      admins: meta.admins,
       status: "active",
       createdAt: this.now(),
     };
@@ -1167,7 +1172,7 @@ export class ParleyClient {
         if (old?.admins.join() !== meta.admins.join()) {
           events.push({ type: "group", conversationId: conversation.id, name: meta.name, change: "roles" });
         }
-        this.repo.putConversation(batch, { ...conversation, name: meta.name });
+        this.repo.putConversation(batch, { ...conversation, name: meta.name, admins: meta.admins });
       }
       if (result.added.length || result.removed.length) {
         const detail = `${result.added.length} added, ${result.removed.length} removed`;

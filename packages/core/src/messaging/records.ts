@@ -37,6 +37,8 @@ export interface ConversationRecord {
   contactId: string;
   /** Groups: the name from the group's metadata, cached for lookups. */
   name?: string;
+  /** Groups: admins' identity keys, a copy of the metadata kept for cheap listing. */
+  admins?: string[];
   /** Groups: the last message processed on the shared queue (the relay keeps group messages until expiry). */
   cursor?: string;
   /** Groups: queues the group moved away from, still read for stragglers until they expire. */

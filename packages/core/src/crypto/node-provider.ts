@@ -5,8 +5,13 @@
  * Byte-compatible with the portable provider (same keys, same signatures: Ed25519 is deterministic;
  * same MLS suite outputs — the RFC 9420 test vectors run against both). What stays portable:
  *  - seal/open: XChaCha20-Poly1305 has no node:crypto implementation, so it is the noble provider's.
- *  - HPKE (X25519 KEM inside Welcome and UpdatePath encryption): ts-mls' default, which already uses
- *    WebCrypto, i.e. the same OpenSSL underneath.
+ *
+ * HPKE (RFC 9180; mode_base, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM — what MLS suite 1
+ * uses for Welcome secrets and UpdatePath secrets) is ours too, on node:crypto's X25519
+ * (diffieHellman on KeyObjects), HMAC and AES-GCM: ts-mls' default (@hpke/core over WebCrypto)
+ * spends most of a commit of a large group in WebCrypto's per-call overhead (key import, HKDF as
+ * deriveBits jobs). Checked against RFC 9180's own test vector, against @hpke/core in both
+ * directions, and by the RFC 9420 vectors (Welcome, TreeKEM, passive clients).
  *
  * Raw Ed25519 keys go into OpenSSL as PKCS#8 DER (RFC 8410: 302e020100300506032b657004220420 ‖
  * 32-byte seed) for private keys and as JWK for public keys (see ed25519PublicKey for why not SPKI).
@@ -18,6 +23,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  diffieHellman,
   generateKeyPairSync,
   type KeyObject,
   sign as nodeSign,
@@ -30,7 +36,10 @@ import {
   CryptoError,
   getCiphersuiteImpl,
   type Hash,
+  type Hpke,
   type Kdf,
+  type PrivateKey,
+  type PublicKey,
   type Signature,
 } from "ts-mls";
 import { nobleCryptoProvider } from "./noble-provider.js";
@@ -103,7 +112,7 @@ function ed25519PrivateKey(secretKey: Uint8Array): KeyObject {
  * equivalent SPKI DER (302a300506032b6570032100 ‖ key), and cached, since group members' keys are
  * verified again and again.
  */
-const publicKeys = new Lru<KeyObject>(4096);
+const publicKeys = new Lru<KeyObject>(16384);
 
 function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
   const x = b64u(publicKey);
@@ -128,19 +137,35 @@ function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   return plain(nodeSign(null, message, ed25519PrivateKey(secretKey)));
 }
 
-function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== 32 || signature.length !== 64) return false;
+/**
+ * Ed25519 verification on libuv's thread pool (node:crypto's callback form): verifications that are
+ * started together — as the engine does for a whole Welcome tree — run on every core at once.
+ */
+function ed25519VerifyAsync(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  if (publicKey.length !== 32 || signature.length !== 64) return Promise.resolve(false);
+  let key: KeyObject;
   try {
-    return nodeVerify(null, message, ed25519PublicKey(publicKey), signature);
+    key = ed25519PublicKey(publicKey);
   } catch {
-    return false; // not a valid curve point, etc.
+    return Promise.resolve(false);
   }
+  return new Promise((resolve) => {
+    try {
+      nodeVerify(null, message, key, signature, (error, ok) => resolve(error === null && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 /** ts-mls Signature for Ed25519 on OpenSSL. Sign keys are 32-byte seeds (PKCS#8 also accepted). */
 export const nodeEd25519Signature: Signature = {
   sign: async (signKey, message) => ed25519Sign(signKey, message),
-  verify: async (publicKey, message, signature) => ed25519Verify(publicKey, message, signature),
+  verify: ed25519VerifyAsync,
   async keygen() {
     const { secretKey, publicKey } = ed25519Generate();
     return { signKey: secretKey, publicKey };
@@ -202,20 +227,305 @@ function aes128GcmDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | 
   }
 }
 
+// ---- HPKE, RFC 9180: mode_base, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-128-GCM ----
+
+const KEM_ID = 0x0020;
+const KDF_ID = 0x0001;
+const AEAD_ID = 0x0001;
+const NSECRET = 32;
+const NK = 16;
+const NN = 12;
+const HPKE_V1 = Buffer.from("HPKE-v1");
+const KEM_SUITE_ID = Buffer.from([0x4b, 0x45, 0x4d, KEM_ID >> 8, KEM_ID & 0xff]); // "KEM" ‖ kem_id
+const HPKE_SUITE_ID = Buffer.concat([
+  Buffer.from("HPKE"),
+  Buffer.from([KEM_ID >> 8, KEM_ID & 0xff, KDF_ID >> 8, KDF_ID & 0xff, AEAD_ID >> 8, AEAD_ID & 0xff]),
+]);
+const EMPTY = new Uint8Array(0);
+
+/** LabeledExtract(salt, label, ikm) = HKDF-Extract(salt, "HPKE-v1" ‖ suite_id ‖ label ‖ ikm). */
+function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Buffer {
+  return createHmac("sha256", salt).update(HPKE_V1).update(suiteId).update(label).update(ikm).digest();
+}
+
+/** LabeledExpand(prk, label, info, L) = HKDF-Expand(prk, I2OSP(L, 2) ‖ "HPKE-v1" ‖ suite_id ‖ label ‖ info, L). */
+function labeledExpand(
+  suiteId: Uint8Array,
+  prk: Uint8Array,
+  label: string,
+  info: Uint8Array,
+  length: number,
+) {
+  if (length > 255 * 32) throw new CryptoError("HPKE: expand length too large");
+  const labeledInfo = Buffer.concat([
+    Uint8Array.of(length >> 8, length & 0xff),
+    HPKE_V1,
+    suiteId,
+    Buffer.from(label),
+    info,
+  ]);
+  const out = Buffer.alloc(length);
+  let previous: Buffer = Buffer.alloc(0);
+  for (let i = 1, offset = 0; offset < length; i++) {
+    previous = createHmac("sha256", prk)
+      .update(previous)
+      .update(labeledInfo)
+      .update(Uint8Array.of(i))
+      .digest();
+    previous.copy(out, offset, 0, Math.min(previous.length, length - offset));
+    offset += previous.length;
+  }
+  return out;
+}
+
+/** An X25519 key as handed to ts-mls (which only passes it back to this Hpke). */
+interface X25519Key {
+  readonly type: "public" | "private";
+  readonly key: KeyObject;
+  /** The public key's 32 bytes (for a private key too: the KEM context needs pkRm). */
+  readonly publicRaw: Uint8Array;
+  /** The private key's 32 bytes, for private keys. */
+  readonly privateRaw?: Uint8Array;
+}
+
+const asKey = (k: PublicKey | PrivateKey): X25519Key => {
+  const key = k as unknown as X25519Key;
+  if (!(key.key instanceof Object) || key.publicRaw === undefined)
+    throw new CryptoError("HPKE: not a key of the node provider");
+  return key;
+};
+
+const x25519Public = new Lru<X25519Key>(16384);
+
+function importX25519Public(raw: Uint8Array): X25519Key {
+  if (raw.length !== 32) throw new CryptoError(`X25519 public key must be 32 bytes, got ${raw.length}`);
+  const x = b64u(raw);
+  const cached = x25519Public.get(x);
+  if (cached !== undefined) return cached;
+  const key: X25519Key = {
+    type: "public",
+    key: createPublicKey({ key: { kty: "OKP", crv: "X25519", x }, format: "jwk" }),
+    publicRaw: plain(raw),
+  };
+  x25519Public.set(x, key);
+  return key;
+}
+
+/**
+ * A raw X25519 private key into OpenSSL. PKCS#8 import costs ~0.6 ms; JWK import ~60 µs but wants
+ * the public `x` too, which OpenSSL recomputes from `d` (checked once, below, against RFC 7748's
+ * vector) — so any 32 bytes do for `x`, and the real public key is read back from the KeyObject.
+ */
+function importX25519Private(raw: Uint8Array): X25519Key {
+  if (raw.length !== 32) throw new CryptoError(`X25519 private key must be 32 bytes, got ${raw.length}`);
+  const key = createPrivateKey({
+    key: { kty: "OKP", crv: "X25519", d: b64u(raw), x: PLACEHOLDER_X },
+    format: "jwk",
+  });
+  const x = key.export({ format: "jwk" }).x;
+  if (x === undefined) throw new CryptoError("X25519 key export failed");
+  return { type: "private", key, publicRaw: plain(Buffer.from(x, "base64url")), privateRaw: plain(raw) };
+}
+const PLACEHOLDER_X = b64u(new Uint8Array(32));
+
+function generateX25519(): X25519Key {
+  const { privateKey } = generateKeyPairSync("x25519");
+  const jwk = privateKey.export({ format: "jwk" });
+  if (jwk.d === undefined || jwk.x === undefined) throw new CryptoError("X25519 key export failed");
+  return {
+    type: "private",
+    key: privateKey,
+    publicRaw: plain(Buffer.from(jwk.x, "base64url")),
+    privateRaw: plain(Buffer.from(jwk.d, "base64url")),
+  };
+}
+
+/** DeriveKeyPair(ikm), RFC 9180 §7.1.3 (for X25519 the expanded bytes are the private key as is). */
+function deriveX25519(ikm: Uint8Array): X25519Key {
+  const prk = labeledExtract(KEM_SUITE_ID, EMPTY, "dkp_prk", ikm);
+  const sk = labeledExpand(KEM_SUITE_ID, prk, "sk", EMPTY, 32);
+  try {
+    return importX25519Private(sk);
+  } finally {
+    sk.fill(0);
+    prk.fill(0);
+  }
+}
+
+function dh(privateKey: X25519Key, publicKey: X25519Key): Buffer {
+  const shared = diffieHellman({ privateKey: privateKey.key, publicKey: publicKey.key });
+  if (shared.every((b) => b === 0)) throw new CryptoError("X25519: all-zero shared secret");
+  return shared;
+}
+
+/** ExtractAndExpand(dh, kem_context) of DHKEM. */
+function kemSharedSecret(dhValue: Uint8Array, enc: Uint8Array, pkRm: Uint8Array): Buffer {
+  const prk = labeledExtract(KEM_SUITE_ID, EMPTY, "eae_prk", dhValue);
+  try {
+    return labeledExpand(KEM_SUITE_ID, prk, "shared_secret", Buffer.concat([enc, pkRm]), NSECRET);
+  } finally {
+    prk.fill(0);
+  }
+}
+
+/** psk_id_hash for mode_base (empty psk_id): a constant. */
+const PSK_ID_HASH = labeledExtract(HPKE_SUITE_ID, EMPTY, "psk_id_hash", EMPTY);
+
+/** KeySchedule(mode_base, shared_secret, info, "", ""): key, base_nonce and exporter_secret. */
+function keySchedule(sharedSecret: Uint8Array, info: Uint8Array) {
+  const infoHash = labeledExtract(HPKE_SUITE_ID, EMPTY, "info_hash", info);
+  const context = Buffer.concat([Uint8Array.of(0), PSK_ID_HASH, infoHash]);
+  const secret = labeledExtract(HPKE_SUITE_ID, sharedSecret, "secret", EMPTY);
+  try {
+    return {
+      key: labeledExpand(HPKE_SUITE_ID, secret, "key", context, NK),
+      baseNonce: labeledExpand(HPKE_SUITE_ID, secret, "base_nonce", context, NN),
+      exporterSecret: labeledExpand(HPKE_SUITE_ID, secret, "exp", context, 32),
+    };
+  } finally {
+    secret.fill(0);
+  }
+}
+
+function encap(pkR: X25519Key, ephemeral: X25519Key) {
+  const shared = dh(ephemeral, pkR);
+  try {
+    return {
+      enc: ephemeral.publicRaw,
+      sharedSecret: kemSharedSecret(shared, ephemeral.publicRaw, pkR.publicRaw),
+    };
+  } finally {
+    shared.fill(0);
+  }
+}
+
+function decap(skR: X25519Key, enc: Uint8Array) {
+  const shared = dh(skR, importX25519Public(enc));
+  try {
+    return kemSharedSecret(shared, enc, skR.publicRaw);
+  } finally {
+    shared.fill(0);
+  }
+}
+
+/**
+ * SealBase with a given ephemeral key pair (derived from `ephemeralIkm` as RFC 9180's test vectors
+ * do). Only for tests: a real seal draws a fresh ephemeral key.
+ */
+export function x25519HpkeSealWithEphemeral(
+  publicKey: Uint8Array,
+  plaintext: Uint8Array,
+  info: Uint8Array,
+  aad: Uint8Array,
+  ephemeralIkm: Uint8Array,
+): { enc: Uint8Array; ct: Uint8Array } {
+  return seal(importX25519Public(publicKey), plaintext, info, aad, deriveX25519(ephemeralIkm));
+}
+
+function seal(
+  pkR: X25519Key,
+  plaintext: Uint8Array,
+  info: Uint8Array,
+  aad: Uint8Array,
+  ephemeral: X25519Key,
+) {
+  const { enc, sharedSecret } = encap(pkR, ephemeral);
+  const ks = keySchedule(sharedSecret, info);
+  sharedSecret.fill(0);
+  try {
+    // Single-shot: sequence number 0, so the nonce is base_nonce itself.
+    return { enc: plain(enc), ct: aes128GcmEncrypt(ks.key, ks.baseNonce, aad, plaintext) };
+  } finally {
+    ks.key.fill(0);
+    ks.exporterSecret.fill(0);
+  }
+}
+
+/** ts-mls' Hpke for suite 1 on node:crypto. */
+export const nodeX25519Hpke: Hpke = {
+  async seal(publicKey, plaintext, info, aad) {
+    return seal(asKey(publicKey), plaintext, info, aad ?? EMPTY, generateX25519());
+  },
+  async open(privateKey, kemOutput, ciphertext, info, aad) {
+    const sharedSecret = decap(asKey(privateKey), kemOutput);
+    const ks = keySchedule(sharedSecret, info);
+    sharedSecret.fill(0);
+    try {
+      return aes128GcmDecrypt(ks.key, ks.baseNonce, aad ?? EMPTY, ciphertext);
+    } finally {
+      ks.key.fill(0);
+      ks.exporterSecret.fill(0);
+    }
+  },
+  async exportSecret(publicKey, exporterContext, length, info) {
+    const { enc, sharedSecret } = encap(asKey(publicKey), generateX25519());
+    const ks = keySchedule(sharedSecret, info);
+    sharedSecret.fill(0);
+    ks.key.fill(0);
+    const secret = plain(labeledExpand(HPKE_SUITE_ID, ks.exporterSecret, "sec", exporterContext, length));
+    ks.exporterSecret.fill(0);
+    return { enc: plain(enc), secret };
+  },
+  async importSecret(privateKey, exporterContext, kemOutput, length, info) {
+    const sharedSecret = decap(asKey(privateKey), kemOutput);
+    const ks = keySchedule(sharedSecret, info);
+    sharedSecret.fill(0);
+    ks.key.fill(0);
+    const secret = plain(labeledExpand(HPKE_SUITE_ID, ks.exporterSecret, "sec", exporterContext, length));
+    ks.exporterSecret.fill(0);
+    return secret;
+  },
+  importPrivateKey: async (k) => importX25519Private(k) as unknown as PrivateKey,
+  importPublicKey: async (k) => importX25519Public(k) as unknown as PublicKey,
+  exportPublicKey: async (k) => plain(asKey(k).publicRaw),
+  async exportPrivateKey(k) {
+    const raw = asKey(k).privateRaw;
+    if (raw === undefined) throw new CryptoError("HPKE: not a private key");
+    return plain(raw);
+  },
+  encryptAead: async (key, nonce, aad, plaintext) => aes128GcmEncrypt(key, nonce, aad, plaintext),
+  decryptAead: async (key, nonce, aad, ciphertext) => aes128GcmDecrypt(key, nonce, aad, ciphertext),
+  async deriveKeyPair(ikm) {
+    const k = deriveX25519(ikm);
+    return {
+      privateKey: k as unknown as PrivateKey,
+      publicKey: importX25519Public(k.publicRaw) as unknown as PublicKey,
+    };
+  },
+  async generateKeyPair() {
+    const k = generateX25519();
+    return {
+      privateKey: k as unknown as PrivateKey,
+      publicKey: importX25519Public(k.publicRaw) as unknown as PublicKey,
+    };
+  },
+  keyLength: NK,
+  nonceLength: NN,
+};
+
+/** RFC 7748 §6.1: that OpenSSL derives the public key from `d` whatever `x` says (see importX25519Private). */
+function checkX25519Import(): void {
+  const k = importX25519Private(
+    Buffer.from("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "hex"),
+  );
+  if (
+    Buffer.from(k.publicRaw).toString("hex") !==
+    "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
+  )
+    throw new Error("node provider: this OpenSSL does not derive X25519 public keys on JWK import");
+}
+
 let suite1: Promise<CiphersuiteImpl> | undefined;
 
 async function makeSuite1(): Promise<CiphersuiteImpl> {
+  checkX25519Import();
   const base = await getCiphersuiteImpl("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
   return {
     ...base,
     signature: nodeEd25519Signature,
     hash: nodeSha256Hash,
     kdf: nodeHkdfSha256,
-    hpke: {
-      ...base.hpke,
-      encryptAead: async (key, nonce, aad, plaintext) => aes128GcmEncrypt(key, nonce, aad, plaintext),
-      decryptAead: async (key, nonce, aad, ciphertext) => aes128GcmDecrypt(key, nonce, aad, ciphertext),
-    },
+    hpke: nodeX25519Hpke,
     rng: { randomBytes: (n) => randomFillSync(new Uint8Array(n)) },
   };
 }
@@ -227,7 +537,7 @@ export const nodeCryptoProvider: CryptoProvider = {
   sha512: async (d) => plain(createHash("sha512").update(d).digest()),
   ed25519Generate: async () => ed25519Generate(),
   ed25519Sign: async (sk, m) => ed25519Sign(sk, m),
-  ed25519Verify: async (pk, m, s) => ed25519Verify(pk, m, s),
+  ed25519Verify: ed25519VerifyAsync,
   // XChaCha20-Poly1305 is not in node:crypto: the portable implementation, byte for byte.
   seal: nobleCryptoProvider.seal,
   open: nobleCryptoProvider.open,

@@ -99,20 +99,17 @@ export interface EpochFlags {
   exposed: boolean;
 }
 
-export function encodeGroupState(state: ClientState, flags: EpochFlags): SerializedGroupState {
-  if (Object.keys(state.unappliedProposals).length > 0) {
-    throw new StateCodecError("cannot split a state with unapplied proposals (they change within an epoch)");
-  }
-  const epoch = state.groupContext.epoch;
-  const historical = [...state.historicalReceiverData.entries()].sort(([a], [b]) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  );
+function sortedHistory(state: ClientState): [bigint, EpochReceiverData][] {
+  return [...state.historicalReceiverData.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
+/** The epoch part: everything but the secret trees. Byte-identical for every state of one epoch. */
+export function encodeEpochPart(state: ClientState, flags: EpochFlags): Uint8Array {
   const stripped: ClientState = {
     ...state,
     secretTree: emptySecretTree(state.secretTree.leafWidth),
     historicalReceiverData: new Map(
-      historical.map(([e, data]): [bigint, EpochReceiverData] => [
+      sortedHistory(state).map(([e, data]): [bigint, EpochReceiverData] => [
         e,
         { ...data, secretTree: emptySecretTree(data.secretTree.leafWidth) },
       ]),
@@ -123,15 +120,87 @@ export function encodeGroupState(state: ClientState, flags: EpochFlags): Seriali
   epochPart[0] = EPOCH_PART_VERSION;
   epochPart[1] = flags.exposed ? 1 : 0;
   epochPart.set(encoded, 2);
+  return epochPart;
+}
 
-  const w = new TlsWriter().u8(RATCHET_PART_VERSION).u64(epoch);
+/** The ratchet part: the secret trees of the current and the kept earlier epochs. */
+export function encodeRatchetPart(state: ClientState): Uint8Array {
+  const historical = sortedHistory(state);
+  const w = new TlsWriter().u8(RATCHET_PART_VERSION).u64(state.groupContext.epoch);
   writeSecretTree(w, state.secretTree);
   w.u32(historical.length);
   for (const [e, data] of historical) {
     w.u64(e);
     writeSecretTree(w, data.secretTree);
   }
-  return { epoch, epochPart, ratchetPart: w.finish() };
+  return w.finish();
+}
+
+/**
+ * What the epoch part was made of, by identity: ts-mls keeps these objects as they are for as long
+ * as the epoch lasts (an application message replaces only secret trees), so an equal fingerprint
+ * means equal epoch-part bytes.
+ */
+interface EpochFingerprint {
+  parts: unknown[];
+  exposed: boolean;
+  bytes: Uint8Array;
+}
+
+function fingerprint(state: ClientState): unknown[] {
+  const parts: unknown[] = [
+    state.ratchetTree,
+    state.groupContext,
+    state.privatePath,
+    state.signaturePrivateKey,
+    state.unappliedProposals,
+    state.confirmationTag,
+    state.groupActiveState,
+  ];
+  for (const [e, data] of sortedHistory(state)) {
+    parts.push(e, data.ratchetTree, data.groupContext, data.senderDataSecret, data.resumptionPsk);
+  }
+  return parts;
+}
+
+/** Epoch parts already encoded, by the epoch's key schedule object (one per epoch in ts-mls). */
+const epochParts = new WeakMap<object, EpochFingerprint>();
+
+function cachedEpochPart(state: ClientState, flags: EpochFlags): Uint8Array {
+  const parts = fingerprint(state);
+  const cached = epochParts.get(state.keySchedule);
+  if (
+    cached !== undefined &&
+    cached.exposed === flags.exposed &&
+    cached.parts.length === parts.length &&
+    cached.parts.every((p, i) => p === parts[i])
+  ) {
+    return cached.bytes;
+  }
+  const bytes = encodeEpochPart(state, flags);
+  epochParts.set(state.keySchedule, { parts, exposed: flags.exposed, bytes });
+  return bytes;
+}
+
+/**
+ * Both parts. The epoch part — megabytes for a large group — is encoded only when read, and once per
+ * epoch: a caller that writes it only when the epoch moved (ProfileRepository) pays, after an
+ * application message, for the ratchet part alone.
+ */
+export function encodeGroupState(state: ClientState, flags: EpochFlags): SerializedGroupState {
+  if (Object.keys(state.unappliedProposals).length > 0) {
+    throw new StateCodecError("cannot split a state with unapplied proposals (they change within an epoch)");
+  }
+  const ratchetPart = encodeRatchetPart(state);
+  let epochPart: Uint8Array | undefined;
+  return {
+    epoch: state.groupContext.epoch,
+    get epochPart(): Uint8Array {
+      epochPart ??= cachedEpochPart(state, flags);
+      return epochPart;
+    },
+    ratchetPart,
+  };
 }
 
 export function decodeGroupState(serialized: SerializedGroupState): { client: ClientState } & EpochFlags {
@@ -139,7 +208,10 @@ export function decodeGroupState(serialized: SerializedGroupState): { client: Cl
   if (epochPart[0] !== EPOCH_PART_VERSION) throw new StateCodecError("unknown epoch part version");
   const flags = epochPart[1] ?? 0xff;
   if ((flags & ~1) !== 0) throw new StateCodecError("unknown epoch part flags");
-  const decoded = clientStateDecoder(epochPart, 2);
+  // ts-mls' decoders return views into their input, and the engine zeroes spent secrets in place:
+  // decode from a private copy, so that neither the caller's bytes nor a cached epoch part (the
+  // same buffer for every state of an epoch) is ever written to.
+  const decoded = clientStateDecoder(epochPart.slice(), 2);
   if (decoded === undefined) throw new StateCodecError("epoch part does not decode");
   const [base, length] = decoded;
   if (2 + length !== epochPart.length) throw new StateCodecError("trailing bytes after the epoch part");

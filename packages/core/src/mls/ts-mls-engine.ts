@@ -67,6 +67,7 @@ import {
   protocolVersions,
   type RatchetTree,
   type RequiredCapabilities,
+  type Signature,
   wireformats,
   zeroOutUint8Array,
 } from "ts-mls";
@@ -501,7 +502,9 @@ export class TsMlsEngine implements MlsEngine {
         context: await this.context(),
         state: client,
         extraProposals,
-        ratchetTreeExtension: true,
+        // ts-mls builds, signs and encrypts a GroupInfo for every commit, Welcome or not; with the
+        // tree inside that is a whole-tree encoding, so ask for the tree only when someone joins.
+        ratchetTreeExtension: extraProposals.some((p) => p.proposalType === defaultProposalTypes.add),
         wireAsPublicMessage: false,
       });
     } catch (e) {
@@ -669,14 +672,43 @@ export class TsMlsEngine implements MlsEngine {
       fail(`expected a Welcome, got ${WIRE_KINDS[message.wireformat] ?? "unknown"} message`);
     }
     const { keyPackage: kp, privateKeys } = this.openBundle(keyPackage);
+    // Joining checks two signatures per member (the leaf's, and the Parley certificate in its
+    // credential) — thousands for a large group — and ts-mls awaits them one by one. Here every check
+    // is started at once (on all cores, with the node provider) and collected before the state is
+    // returned: ts-mls sees "valid" while it goes on, and if any check fails the join fails as if
+    // ts-mls had stopped at it. joinGroup has no side effects, so nothing escapes meanwhile.
+    const checks: Promise<boolean>[] = [];
+    const defer = (check: Promise<boolean>) => {
+      checks.push(check.catch(() => false));
+      return Promise.resolve(true);
+    };
+    const suite = await this.suite();
+    const signature: Signature = {
+      ...suite.signature,
+      verify: (publicKey, data, sig) => defer(suite.signature.verify(publicKey, data, sig)),
+    };
+    const authService: AuthenticationService = {
+      validateCredential: (credential, key) => defer(this.authService.validateCredential(credential, key)),
+    };
+    let client: ClientState;
     try {
       // No ratchetTree argument: it must come from the GroupInfo's ratchet_tree extension, and ts-mls
       // validates every leaf of it (signatures, parent hashes, tree hash, our authentication service).
-      const context = await this.context();
-      return wrap(await joinGroup({ context, welcome: message.welcome, keyPackage: kp, privateKeys }), false);
+      client = await joinGroup({
+        context: { cipherSuite: { ...suite, signature }, authService },
+        welcome: message.welcome,
+        keyPackage: kp,
+        privateKeys,
+      });
     } catch (e) {
+      await Promise.all(checks);
       fail("cannot join from Welcome", e);
     }
+    const results = await Promise.all(checks);
+    if (results.includes(false)) {
+      fail("cannot join from Welcome: a signature or credential in the group does not verify");
+    }
+    return wrap(client, false);
   }
 
   async encrypt(

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { getCiphersuiteImpl } from "ts-mls";
 import { nobleCryptoProvider } from "../src/crypto/noble-provider.js";
-import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
+import {
+  nodeCryptoProvider,
+  nodeX25519Hpke,
+  x25519HpkeSealWithEphemeral,
+} from "../src/crypto/node-provider.js";
 import { concatBytes, fromHex, utf8 } from "../src/encoding/bytes.js";
 
 const SUITE = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519" as const;
@@ -131,5 +135,103 @@ describe("nodeCryptoProvider", () => {
     assert.deepEqual(sig2, await reference.signature.sign(own.signKey, message));
     assert.equal(await native.signature.verify(own.publicKey, concatBytes(message, message), sig2), false);
     assert.equal(nodeCryptoProvider.mlsCiphersuite(SUITE), nodeCryptoProvider.mlsCiphersuite(SUITE));
+  });
+
+  // RFC 9180 Appendix A.1.1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, mode_base.
+  const A11 = {
+    info: "4f6465206f6e2061204772656369616e2055726e",
+    ikmE: "7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234",
+    ikmR: "6db9df30aa07dd42ee5e8181afdb977e538f5e1fec8a06223f33f7013e525037",
+    pkRm: "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
+    skRm: "4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8",
+    enc: "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
+    pt: "4265617574792069732074727574682c20747275746820626561757479",
+    aad: "436f756e742d30",
+    ct: "f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a",
+  };
+
+  it("HPKE matches RFC 9180's test vector (A.1.1, sequence 0)", async () => {
+    const h = nodeX25519Hpke;
+    const recipient = await h.deriveKeyPair(fromHex(A11.ikmR));
+    assert.deepEqual(await h.exportPublicKey(recipient.publicKey), fromHex(A11.pkRm));
+    assert.deepEqual(await h.exportPrivateKey(recipient.privateKey), fromHex(A11.skRm));
+    const sealed = x25519HpkeSealWithEphemeral(
+      fromHex(A11.pkRm),
+      fromHex(A11.pt),
+      fromHex(A11.info),
+      fromHex(A11.aad),
+      fromHex(A11.ikmE),
+    );
+    assert.deepEqual(sealed.enc, fromHex(A11.enc));
+    assert.deepEqual(sealed.ct, fromHex(A11.ct));
+    const sk = await h.importPrivateKey(fromHex(A11.skRm));
+    assert.deepEqual(
+      await h.open(sk, fromHex(A11.enc), fromHex(A11.ct), fromHex(A11.info), fromHex(A11.aad)),
+      fromHex(A11.pt),
+    );
+    // Tampering anywhere fails, with ts-mls' CryptoError.
+    for (const [enc, ct, aad] of [
+      [fromHex(A11.enc), fromHex(A11.ct).map((b, i) => (i === 3 ? b ^ 1 : b)), fromHex(A11.aad)],
+      [fromHex(A11.enc).map((b, i) => (i === 3 ? b ^ 1 : b)), fromHex(A11.ct), fromHex(A11.aad)],
+      [fromHex(A11.enc), fromHex(A11.ct), utf8("Count-1")],
+    ] as const) {
+      await assert.rejects(h.open(sk, enc, ct, fromHex(A11.info), aad), /CryptoError|AES-GCM|X25519/);
+    }
+    // A low-order point (all zeros) gives an all-zero shared secret: refused.
+    await assert.rejects(h.open(sk, new Uint8Array(32), fromHex(A11.ct), fromHex(A11.info)), /X25519|failed/);
+    await assert.rejects(h.importPublicKey(new Uint8Array(31)), /32 bytes/);
+    await assert.rejects(h.importPrivateKey(new Uint8Array(33)), /32 bytes/);
+  });
+
+  it("HPKE interoperates with ts-mls' default (@hpke/core) in both directions", async () => {
+    const ours = nodeX25519Hpke;
+    const theirs = (await getCiphersuiteImpl(SUITE)).hpke;
+    for (let i = 0; i < 4; i++) {
+      const ikm = nodeCryptoProvider.randomBytes(32);
+      const a = await ours.deriveKeyPair(ikm);
+      const b = await theirs.deriveKeyPair(ikm);
+      const pub = await ours.exportPublicKey(a.publicKey);
+      const priv = await ours.exportPrivateKey(a.privateKey);
+      assert.deepEqual(pub, await theirs.exportPublicKey(b.publicKey), "DeriveKeyPair: same public key");
+      assert.deepEqual(priv, await theirs.exportPrivateKey(b.privateKey), "DeriveKeyPair: same private key");
+      const pt = nodeCryptoProvider.randomBytes(1 + i * 40);
+      const info = utf8(`info ${i}`);
+      const aad = i % 2 ? utf8("aad") : undefined;
+      const toTheirs = await ours.seal(await ours.importPublicKey(pub), pt, info, aad);
+      assert.deepEqual(
+        await theirs.open(await theirs.importPrivateKey(priv), toTheirs.enc, toTheirs.ct, info, aad),
+        pt,
+      );
+      const toOurs = await theirs.seal(await theirs.importPublicKey(pub), pt, info, aad);
+      assert.deepEqual(
+        await ours.open(await ours.importPrivateKey(priv), toOurs.enc, toOurs.ct, info, aad),
+        pt,
+      );
+      // The exporter (external commits' init secret).
+      const ctx = utf8("MLS 1.0 external init secret");
+      const fromOurs = await ours.exportSecret(await ours.importPublicKey(pub), ctx, 32, info);
+      assert.deepEqual(
+        await theirs.importSecret(await theirs.importPrivateKey(priv), ctx, fromOurs.enc, 32, info),
+        fromOurs.secret,
+      );
+      const fromTheirs = await theirs.exportSecret(await theirs.importPublicKey(pub), ctx, 32, info);
+      assert.deepEqual(
+        await ours.importSecret(await ours.importPrivateKey(priv), ctx, fromTheirs.enc, 32, info),
+        fromTheirs.secret,
+      );
+      // Generated keys round-trip through export/import.
+      const g = await ours.generateKeyPair();
+      const gPriv = await ours.exportPrivateKey(g.privateKey);
+      const again = await ours.importPrivateKey(gPriv);
+      assert.deepEqual(await ours.exportPrivateKey(again), gPriv);
+      const sealed = await theirs.seal(
+        await theirs.importPublicKey(await ours.exportPublicKey(g.publicKey)),
+        pt,
+        info,
+      );
+      assert.deepEqual(await ours.open(again, sealed.enc, sealed.ct, info), pt);
+    }
+    assert.equal(ours.keyLength, theirs.keyLength);
+    assert.equal(ours.nonceLength, theirs.nonceLength);
   });
 });

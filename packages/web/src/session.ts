@@ -13,6 +13,7 @@ import {
   TsMlsEngine,
   type WebSocketLike,
 } from "@parley/core";
+import type { MemberSnapshot, SystemLine } from "./groups";
 import { argon2idKdf } from "./kdf";
 import { DEFAULT_DATABASE, IndexedDbKeyValueStore } from "./storage/indexeddb-store";
 
@@ -35,8 +36,18 @@ function profileLock(): ProfileLock {
     : new InProcessLock();
 }
 
-/** The web app keeps its own small records (what was read when) beside core's, under "web/". */
+/**
+ * The web app keeps its own small records beside core's, under "web/", encrypted like the rest:
+ * what was read when, the lines a group chat shows between messages ("Carol was added"), and the
+ * member list those lines were worked out from.
+ */
 const READ_KEY = (conversationId: string) => `web/read/${conversationId}`;
+const LINES_PREFIX = (conversationId: string) => `web/lines/${conversationId}/`;
+const MEMBERS_KEY = (conversationId: string) => `web/members/${conversationId}`;
+const MAX_LINES = 200;
+
+const encodeJson = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
 
 export const MIN_PASSPHRASE_LENGTH = 8;
 
@@ -123,6 +134,37 @@ export class Session {
   async markRead(conversationId: string, at: number): Promise<void> {
     if ((await this.lastRead(conversationId)) >= at) return;
     await this.store.write([{ key: READ_KEY(conversationId), value: new TextEncoder().encode(String(at)) }]);
+  }
+
+  /** A group chat's system lines, oldest first (the newest `limit`). */
+  async systemLines(conversationId: string, limit = MAX_LINES): Promise<SystemLine[]> {
+    const rows = await this.store.list(LINES_PREFIX(conversationId), { reverse: true, limit });
+    return rows.reverse().map(([key, value]) => {
+      const at = Number(key.slice(LINES_PREFIX(conversationId).length).split("-")[0]);
+      return { id: key, at, text: decodeJson<{ text: string }>(value).text };
+    });
+  }
+
+  async addSystemLines(conversationId: string, texts: string[], at = Date.now()): Promise<SystemLine[]> {
+    const lines = texts.map((text, i) => {
+      const random = Array.from(crypto.randomBytes(6), (b) => b.toString(16).padStart(2, "0")).join("");
+      const id = `${LINES_PREFIX(conversationId)}${String(at).padStart(15, "0")}-${i}${random}`;
+      return { id, at, text };
+    });
+    if (lines.length) {
+      await this.store.write(lines.map((l) => ({ key: l.id, value: encodeJson({ text: l.text }) })));
+    }
+    return lines;
+  }
+
+  /** The member list as this app last described it (undefined: never looked). */
+  async memberSnapshot(conversationId: string): Promise<MemberSnapshot[] | undefined> {
+    const raw = await this.store.get(MEMBERS_KEY(conversationId));
+    return raw === undefined ? undefined : decodeJson<MemberSnapshot[]>(raw);
+  }
+
+  async setMemberSnapshot(conversationId: string, members: MemberSnapshot[]): Promise<void> {
+    await this.store.write([{ key: MEMBERS_KEY(conversationId), value: encodeJson(members) }]);
   }
 
   /** Stops listening, forgets the key, closes the database. The object is useless afterwards. */

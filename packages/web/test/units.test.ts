@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { deliveryLabel, groupDigits, initials, inviteFromLocation } from "../src/format.js";
+import {
+  describeMemberChanges,
+  friendlyError,
+  joinNames,
+  type MemberSnapshot,
+  mergeTimeline,
+  renameSnapshot,
+} from "../src/groups.js";
 import { argon2idKdf } from "../src/kdf.js";
 
 describe("web helpers", () => {
@@ -27,6 +35,70 @@ describe("web helpers", () => {
     assert.equal(deliveryLabel("received"), "");
     assert.equal(initials("ada lovelace"), "AL");
     assert.equal(initials("  "), "?");
+  });
+});
+
+describe("group helpers", () => {
+  const key = (c: string) => c.repeat(43);
+  const me: MemberSnapshot = { identityKey: key("a"), name: "You", admin: true };
+  const bob: MemberSnapshot = { identityKey: key("b"), name: "Bob", admin: false };
+  const carol: MemberSnapshot = { identityKey: key("c"), name: "Carol (not a contact)", admin: false };
+  const stranger: MemberSnapshot = { identityKey: key("d"), name: "Member dddddd", admin: false };
+
+  it("says who was added, who left and who became admin, in plain sentences", () => {
+    assert.deepEqual(describeMemberChanges([me], [me, bob, carol]), ["Bob and Carol were added"]);
+    assert.deepEqual(describeMemberChanges([me, bob], [me, bob, stranger]), ["A new member was added"]);
+    assert.deepEqual(describeMemberChanges([me], [me, bob, stranger]), ["Bob and a new member were added"]);
+    assert.deepEqual(describeMemberChanges([me, bob, carol], [me, bob]), ["Carol is no longer in the group"]);
+    assert.deepEqual(describeMemberChanges([me, bob], [me, { ...bob, admin: true }]), [
+      "Bob is now an admin",
+    ]);
+    assert.deepEqual(describeMemberChanges([me, bob], [{ ...me, admin: false }, bob]), [
+      "You are no longer an admin",
+    ]);
+    assert.deepEqual(describeMemberChanges([me, bob], [me, bob]), []);
+    // A name learnt after joining is used when they leave.
+    const renamed = renameSnapshot([me, stranger], [me, { ...stranger, name: "Dana (not a contact)" }]);
+    assert.deepEqual(describeMemberChanges(renamed, [me]), ["Dana is no longer in the group"]);
+    assert.equal(joinNames(["A", "B", "C"]), "A, B and C");
+  });
+
+  it("turns engine errors into sentences a person can act on", () => {
+    const err = (code: string, message: string) => Object.assign(new Error(message), { code });
+    assert.equal(
+      friendlyError(
+        err(
+          "no_key_package",
+          "no key package from Fred yet: they need to open Parley (sync) once, then try again",
+        ),
+      ),
+      "Fred can’t be added yet: their Parley has not been online since you connected. Ask Fred to open Parley once, then try again.",
+    );
+    assert.equal(
+      friendlyError(err("last_admin", "you are the only admin: make someone else admin first")),
+      "You are the only admin. Make someone else an admin before you leave.",
+    );
+    assert.equal(
+      friendlyError(err("not_admin", 'only admins of "X" can do that')),
+      "Only the group’s admins can do that.",
+    );
+    assert.equal(
+      friendlyError(Object.assign(new Error("fetch failed"), { name: "RelayError", code: "network" })),
+      "Parley could not reach the relay. Check your connection and try again.",
+    );
+    assert.equal(friendlyError(new Error("something odd")), "Something odd");
+  });
+
+  it("puts system lines between messages by time", () => {
+    const items = mergeTimeline([{ t: 10 }, { t: 30 }], (m) => m.t, [
+      { id: "x", at: 20, text: "Bob was added" },
+      { id: "y", at: 40, text: "Bob is now an admin" },
+      { id: "w", at: 5, text: "You created the group" },
+    ]);
+    assert.deepEqual(
+      items.map((i) => (i.kind === "message" ? i.message.t : i.line.text)),
+      ["You created the group", 10, "Bob was added", 30, "Bob is now an admin"],
+    );
   });
 });
 

@@ -327,6 +327,278 @@ if (unavailable && process.env.CI === "true") {
       await dialog.getByRole("button", { name: "Close" }).first().click();
     });
 
+    // ---- groups ------------------------------------------------------------------------------------
+
+    let erin: Page;
+    const fredHome = tempDir("cli-fred");
+    const chatRow = (page: Page, name: string | RegExp) =>
+      page
+        .getByRole("navigation", { name: "Conversations" })
+        .getByRole("button", { name: typeof name === "string" ? new RegExp(`^${name}`) : name });
+    const groupInfo = (page: Page) => page.getByRole("dialog", { name: "Group info" });
+    /** The message bubble holding `text`, in the open chat. */
+    const bubble = (page: Page, text: string) => log(page).locator("li.message", { hasText: text });
+
+    async function openGroupInfo(page: Page) {
+      await page.getByRole("button", { name: "Group info" }).click();
+      await groupInfo(page)
+        .getByRole("list", { name: /^Members/ })
+        .waitFor();
+    }
+    async function closeDialog(page: Page) {
+      await page.getByRole("dialog").getByRole("button", { name: "Done" }).click();
+      await page.getByRole("dialog").waitFor({ state: "detached" });
+    }
+
+    it("groups: create, add several at once, everyone talks in real time, a CLI member too", {
+      timeout: 150_000,
+    }, async () => {
+      // Erin, a third browser user, becomes Alice's contact (not Bob's).
+      erin = await newUserPage();
+      await onboard(erin, "Erin", "erin gentle autumn lantern");
+      const link = await createInvite(alice);
+      await erin.getByRole("button", { name: "Add contact" }).click();
+      await erin.getByRole("dialog", { name: "Add contact" }).getByLabel("Invite link").fill(link);
+      await erin
+        .getByRole("dialog", { name: "Add contact" })
+        .getByRole("button", { name: "Add contact" })
+        .click();
+      await erin.getByRole("heading", { level: 2, name: "Alice" }).waitFor();
+      await chatRow(alice, "Erin").waitFor();
+
+      // Fred uses the CLI and invited Alice, but has not run Parley since: Alice has no key package of his.
+      await parleyJson(fredHome, "init", "--name", "Fred", "--server", relay.url);
+      const fredInvite = await parleyJson<{ link: string }>(fredHome, "invite");
+      await alice.getByRole("button", { name: "Add contact" }).click();
+      await alice
+        .getByRole("dialog", { name: "Add contact" })
+        .getByLabel("Invite link")
+        .fill(fredInvite.link);
+      await alice
+        .getByRole("dialog", { name: "Add contact" })
+        .getByRole("button", { name: "Add contact" })
+        .click();
+      await alice.getByRole("heading", { level: 2, name: "Fred" }).waitFor();
+
+      // New group → its (empty) chat.
+      await alice.getByRole("button", { name: "New group" }).click();
+      const create = alice.getByRole("dialog", { name: "New group" });
+      await create.getByLabel("Group name").fill("Book club");
+      await create.getByRole("button", { name: "Create group" }).click();
+      await alice.getByRole("heading", { level: 2, name: "Book club" }).waitFor();
+      await log(alice).getByText("You created the group").waitFor();
+      await log(alice).getByText("Only you are in “Book club” so far.").waitFor();
+
+      // Add people: several at once. Fred cannot be added yet, and the app says why, in plain words.
+      await log(alice).getByRole("button", { name: "Add people" }).click();
+      const add = alice.getByRole("dialog", { name: "Add people" });
+      for (const name of ["Bob", "Erin", "Fred"]) await add.getByRole("checkbox", { name }).check();
+      await add.getByRole("button", { name: "Add 3 people" }).click();
+      await add
+        .getByRole("alert")
+        .getByText("Fred can’t be added yet: their Parley has not been online since you connected.", {
+          exact: false,
+        })
+        .waitFor();
+      mkdirSync(OUTPUT, { recursive: true });
+      await alice.screenshot({ path: join(OUTPUT, "web-group-add-error.png") });
+      await add.getByRole("checkbox", { name: "Fred" }).uncheck();
+      await add.getByRole("button", { name: "Add 2 people" }).click();
+      await groupInfo(alice).getByRole("status").getByText("You added Bob and Erin.").waitFor();
+      assert.equal(await groupInfo(alice).getByRole("listitem").count(), 3);
+      await closeDialog(alice);
+      await log(alice).getByText("You added Bob and Erin").waitFor();
+      await alice.getByText("3 members").waitFor();
+
+      // Bob and Erin see the group appear, with who added them.
+      for (const page of [bob, erin]) {
+        await chatRow(page, "Book club").waitFor();
+        await openConversation(page, "Book club");
+        await log(page).getByText("Alice added you to the group").waitFor();
+        await page.getByText("3 members").waitFor();
+      }
+
+      // Everyone talks, in real time; each message names its sender.
+      await sendWithEnter(alice, "Welcome to the book club!");
+      for (const page of [bob, erin]) {
+        await bubble(page, "Welcome to the book club!").locator(".sender", { hasText: "Alice" }).waitFor();
+      }
+      await sendWithEnter(bob, "Thanks, Alice!");
+      await bubble(alice, "Thanks, Alice!").locator(".sender", { hasText: "Bob" }).waitFor();
+      // Erin and Bob are not contacts: Erin's app says so.
+      await bubble(erin, "Thanks, Alice!").locator(".sender", { hasText: "Bob · not a contact" }).waitFor();
+      await sendWithEnter(erin, "Hello everyone");
+      await bubble(alice, "Hello everyone").locator(".sender", { hasText: "Erin" }).waitFor();
+      await bubble(bob, "Hello everyone").waitFor();
+      // Alice, looking at another chat, gets an unread count on the group.
+      await openConversation(alice, "Bob");
+      await sendWithEnter(bob, "Alice, are you there?");
+      await chatRow(alice, "Book club").getByLabel("1 unread message").waitFor();
+      await openConversation(alice, "Book club");
+      assert.equal(
+        await chatRow(alice, "Book club")
+          .getByLabel(/unread/)
+          .count(),
+        0,
+      );
+
+      // Fred opens Parley once (sync): his key packages reach Alice; then Alice adds him.
+      await parleyJson(fredHome, "sync");
+      await parleyJson(fredHome, "send", "Alice", "I am here now");
+      await chatRow(alice, "Fred").getByText("I am here now").waitFor();
+      await alice.getByRole("button", { name: "Group info" }).click();
+      await groupInfo(alice).getByRole("button", { name: "Add people" }).click();
+      await add.getByRole("checkbox", { name: "Fred" }).check();
+      await add.getByRole("button", { name: "Add to group" }).click();
+      await groupInfo(alice).getByRole("status").getByText("You added Fred.").waitFor();
+      await closeDialog(alice);
+      await bob.getByText("4 members").waitFor();
+      await log(bob).getByText("A new member was added").waitFor(); // his name comes once he has opened Parley
+
+      await parleyJson(fredHome, "sync"); // joins
+      await sendWithEnter(alice, "Fred, welcome");
+      const fredGot = await eventually(
+        async () => {
+          const got = await parleyJson<{ text: string; from: string; conversation: string }[]>(
+            fredHome,
+            "sync",
+          );
+          return got.find((m) => m.text === "Fred, welcome");
+        },
+        20_000,
+        "the CLI member to receive the group message",
+      );
+      assert.equal(fredGot.conversation, "Book club");
+      const fredHistory = await parleyJson<{ text: string }[]>(fredHome, "messages", "Book club");
+      assert.ok(
+        !fredHistory.some((m) => m.text === "Welcome to the book club!"),
+        "a member who joins later cannot read what was said before",
+      );
+      await parleyJson(fredHome, "send", "Book club", "Hi from the terminal");
+      await bubble(alice, "Hi from the terminal").locator(".sender", { hasText: "Fred" }).waitFor();
+      await bubble(bob, "Hi from the terminal").waitFor();
+      await bubble(erin, "Hi from the terminal").waitFor();
+    });
+
+    it("groups: the members panel shows roles and safety; admins make admins, rename, remove", {
+      timeout: 120_000,
+    }, async () => {
+      // Alice (admin) sees everyone with their safety status; she verified Bob earlier.
+      await openGroupInfo(alice);
+      const aliceInfo = groupInfo(alice);
+      const row = (dialog: ReturnType<typeof groupInfo>, name: string) =>
+        dialog.getByRole("listitem").filter({ hasText: name });
+      await row(aliceInfo, "Alice (you)").getByText("admin").waitFor();
+      await row(aliceInfo, "Bob").getByText("Verified contact").waitFor();
+      await row(aliceInfo, "Erin").getByText("Contact, not verified").waitFor();
+      assert.equal(await aliceInfo.getByRole("listitem").count(), 4);
+
+      // Bob is a plain member: no admin controls, and Erin is not his contact.
+      await openGroupInfo(bob);
+      const bobInfo = groupInfo(bob);
+      await row(bobInfo, "Erin").getByText("Not one of your contacts").waitFor();
+      assert.equal(
+        await bobInfo.getByRole("button", { name: /Add people|Remove|Make admin|Rename/ }).count(),
+        0,
+      );
+      await bobInfo.getByRole("button", { name: "Leave group" }).waitFor();
+      await closeDialog(bob);
+
+      // Alice makes Bob an admin: Bob's app says so and gives him the admin controls.
+      await aliceInfo.getByRole("button", { name: "Make admin (Bob)" }).click();
+      await aliceInfo.getByRole("status").getByText("You made Bob an admin.").waitFor();
+      await row(aliceInfo, "Bob").getByText("admin", { exact: true }).waitFor();
+      await log(bob).getByText("You are now an admin").waitFor();
+      await openGroupInfo(bob);
+      await groupInfo(bob).getByRole("button", { name: "Add people" }).waitFor();
+      await closeDialog(bob);
+
+      // Rename (admins only): everyone sees the new name.
+      await aliceInfo.getByRole("button", { name: "Rename" }).click();
+      const rename = alice.getByRole("dialog", { name: "Rename group" });
+      await rename.getByLabel("Group name").fill("Readers");
+      await rename.getByRole("button", { name: "Save name" }).click();
+      await aliceInfo.getByRole("status").getByText("You renamed the group to “Readers”.").waitFor();
+      for (const page of [bob, erin]) {
+        await page.getByRole("heading", { level: 2, name: "Readers" }).waitFor();
+        await log(page).getByText("The group is now called “Readers”").waitFor();
+      }
+
+      // Remove Erin, after a confirmation. She sees that she was removed, and gets nothing more.
+      await aliceInfo.getByRole("button", { name: "Remove (Erin)" }).click();
+      await alice
+        .getByRole("dialog", { name: "Remove from group?" })
+        .getByRole("button", { name: "Remove Erin" })
+        .click();
+      await aliceInfo.getByRole("status").getByText("You removed Erin.").waitFor();
+      assert.equal(await aliceInfo.getByRole("listitem").count(), 3);
+      await closeDialog(alice);
+      await erin
+        .getByRole("status")
+        .getByText("An admin removed you from this group.", { exact: false })
+        .waitFor();
+      await log(erin).getByText("An admin removed you from the group").waitFor();
+      assert.equal(await composer(erin).count(), 0, "no composer once removed");
+      await log(bob).getByText("Erin is no longer in the group").waitFor();
+
+      await sendWithEnter(alice, "Erin cannot read this");
+      await bubble(bob, "Erin cannot read this").waitFor();
+      await eventually(
+        async () =>
+          (await parleyJson<{ text: string }[]>(fredHome, "sync")).find(
+            (m) => m.text === "Erin cannot read this",
+          ),
+        20_000,
+        "the CLI member to receive a message sent after the removal",
+      );
+      await sendWithEnter(bob, "Nor this");
+      await bubble(alice, "Nor this").waitFor();
+      await erin.waitForTimeout(1500); // time enough for a message to arrive, if one could
+      assert.equal(await log(erin).getByText("Erin cannot read this").count(), 0);
+      assert.equal(await log(erin).getByText("Nor this").count(), 0);
+      // After a reload too: the list says what happened.
+      await erin.reload();
+      await erin.getByLabel("Passphrase", { exact: true }).fill("erin gentle autumn lantern");
+      await erin.getByRole("button", { name: "Unlock" }).click();
+      await chatRow(erin, "Readers").getByText("An admin removed you from the group").waitFor();
+    });
+
+    it("saves screenshots of the group chat and its members panel (desktop and 360 px)", async () => {
+      mkdirSync(OUTPUT, { recursive: true });
+      await alice.screenshot({ path: join(OUTPUT, "web-group-desktop.png") });
+      await openGroupInfo(alice);
+      await alice.screenshot({ path: join(OUTPUT, "web-group-info-desktop.png") });
+      await closeDialog(alice);
+      await alice.setViewportSize({ width: 360, height: 740 });
+      await composer(alice).waitFor();
+      await alice.screenshot({ path: join(OUTPUT, "web-group-mobile.png") });
+      await openGroupInfo(alice);
+      await alice.screenshot({ path: join(OUTPUT, "web-group-info-mobile.png") });
+      await closeDialog(alice);
+      await alice.getByRole("button", { name: "Back to conversations" }).click();
+      await alice.screenshot({ path: join(OUTPUT, "web-group-list-mobile.png") });
+      await alice.setViewportSize({ width: 1280, height: 800 });
+      await erin.setViewportSize({ width: 360, height: 740 });
+      await openConversation(erin, "Readers");
+      await erin.screenshot({ path: join(OUTPUT, "web-group-removed-mobile.png") });
+    });
+
+    it("groups: a member leaves; an admin's app takes them out for everyone", {
+      timeout: 60_000,
+    }, async () => {
+      await openConversation(alice, "Readers");
+      await openGroupInfo(bob);
+      await groupInfo(bob).getByRole("button", { name: "Leave group" }).click();
+      await bob
+        .getByRole("dialog", { name: "Leave group?" })
+        .getByRole("button", { name: "Leave group" })
+        .click();
+      await bob.getByRole("status").getByText("You left this group.", { exact: false }).waitFor();
+      await log(bob).getByText("You left the group").waitFor();
+      await log(alice).getByText("Bob is no longer in the group").waitFor();
+      await alice.getByText("2 members").waitFor();
+    });
+
     it("opened at an invite link, offers to accept it after onboarding; Lock and Wipe work", {
       timeout: 90_000,
     }, async () => {

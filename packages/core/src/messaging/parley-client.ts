@@ -791,7 +791,7 @@ export class ParleyClient {
         await this.drainQueue(queue, events, followups);
       }
     }
-    await this.runFollowups(followups);
+    events.push(...(await this.runFollowups(followups)));
     return events;
   }
 
@@ -845,8 +845,11 @@ export class ParleyClient {
             onMessage: async (q, msgId, body) => {
               const r = await this.receiveOne(q, msgId, body);
               for (const e of r.events) onEvent(e);
-              await this.runFollowups(r.followups).catch((e) =>
-                onEvent({ type: "rejected", reason: String(e) }),
+              await this.runFollowups(r.followups).then(
+                (more) => {
+                  for (const e of more) onEvent(e);
+                },
+                (e) => onEvent({ type: "rejected", reason: String(e) }),
               );
               if (r.followups.length || r.events.some((e) => e.type === "group")) await attach();
             },
@@ -886,8 +889,7 @@ export class ParleyClient {
   /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
   async receive(queue: QueueCredentials, msgId: string, body: Uint8Array): Promise<ClientEvent[]> {
     const r = await this.receiveOne(queue, msgId, body);
-    await this.runFollowups(r.followups);
-    return r.events;
+    return [...r.events, ...(await this.runFollowups(r.followups))];
   }
 
   private async receiveOne(queue: QueueCredentials, msgId: string, body: Uint8Array): Promise<Processed> {
@@ -1273,7 +1275,9 @@ export class ParleyClient {
 
   // ---- follow-ups: what a delivery asks us to send, once it is stored ---------------------------
 
-  private async runFollowups(followups: Followup[]): Promise<void> {
+  /** Returns events for changes the follow-ups made themselves (removing a member who left). */
+  private async runFollowups(followups: Followup[]): Promise<ClientEvent[]> {
+    const events: ClientEvent[] = [];
     const receipts = new Map<string, string[]>();
     for (const f of followups) {
       if (f.kind === "receipt")
@@ -1309,10 +1313,20 @@ export class ParleyClient {
           const state = await this.loadState(c.groupId);
           if (this.engine.members(state).some((m) => b64(m.identityKey) === f.identityKey)) {
             await this.removeIdentitiesLocked(c, state, [f.identityKey]);
+            // Our own commit never echoes back as an event: say here that the members changed.
+            const name = c.name ?? "Group";
+            events.push({
+              type: "group",
+              conversationId: c.id,
+              name,
+              change: "members",
+              detail: "0 added, 1 removed",
+            });
           }
         });
       }
     }
+    return events;
   }
 
   /** Gives a contact KeyPackages to add us to groups with; we keep their private halves. */

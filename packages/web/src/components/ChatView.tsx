@@ -1,16 +1,35 @@
-import type { MessageView } from "@parley/core";
+import type { GroupMemberView, MessageView } from "@parley/core";
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { deliveryLabel, formatMessageTime } from "../format";
+import { mergeTimeline, plainName, type SystemLine } from "../groups";
 import type { ConversationSummary } from "./ConversationList";
+
+function messageTime(m: MessageView): number {
+  return Date.parse(m.receivedAt && !m.fromMe ? m.receivedAt : m.sentAt);
+}
+
+function groupSubtitle(c: ConversationSummary, members: GroupMemberView[] | null): string {
+  if (c.status === "removed") return "You were removed from this group";
+  if (c.status === "left") return "You left this group";
+  if (!members) return "Group";
+  if (members.length === 1) return "Only you so far";
+  return `${members.length} members`;
+}
 
 export function ChatView(props: {
   conversation: ConversationSummary;
   messages: MessageView[];
+  /** Groups: the lines between messages ("Carol was added") and the members, when known. */
+  lines: SystemLine[];
+  members: GroupMemberView[] | null;
   onSend: (text: string) => Promise<void>;
   onShowSafety: () => void;
+  onShowGroup: (mode: "info" | "add") => void;
   onBack: () => void;
 }) {
-  const { conversation: c, messages } = props;
+  const { conversation: c, messages, members } = props;
+  const isGroup = c.kind === "group";
+  const active = c.status === "active";
   const [draft, setDraft] = useState("");
   const listRef = useRef<HTMLOListElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
@@ -22,7 +41,7 @@ export function ChatView(props: {
   useLayoutEffect(() => {
     const list = listRef.current;
     if (list) list.scrollTop = list.scrollHeight;
-  }, [messages]);
+  }, [messages, props.lines]);
 
   function submit(e?: FormEvent) {
     e?.preventDefault();
@@ -41,8 +60,12 @@ export function ChatView(props: {
     }
   }
 
+  const timeline = mergeTimeline(messages, messageTime, isGroup ? props.lines : []);
+  const alone = isGroup && active && members?.length === 1;
+  const empty = messages.length === 0;
+
   return (
-    <section className="chat" aria-label={`Conversation with ${c.title}`}>
+    <section className="chat" aria-label={isGroup ? `Group ${c.title}` : `Conversation with ${c.title}`}>
       <header className="chat-head">
         <button
           type="button"
@@ -55,12 +78,26 @@ export function ChatView(props: {
         <div className="chat-title">
           <h2>{c.title}</h2>
           <span className="muted small">
-            {c.keyChanged ? "Safety number changed" : c.verified ? "Verified contact" : "Not verified yet"}
+            {isGroup
+              ? groupSubtitle(c, members)
+              : c.keyChanged
+                ? "Safety number changed"
+                : c.verified
+                  ? "Verified contact"
+                  : "Not verified yet"}
           </span>
         </div>
-        <button type="button" onClick={props.onShowSafety}>
-          Safety number
-        </button>
+        {isGroup ? (
+          active && (
+            <button type="button" onClick={() => props.onShowGroup("info")}>
+              Group info
+            </button>
+          )
+        ) : (
+          <button type="button" onClick={props.onShowSafety}>
+            Safety number
+          </button>
+        )}
       </header>
 
       {c.keyChanged && (
@@ -75,44 +112,94 @@ export function ChatView(props: {
       )}
 
       <ol className="messages" ref={listRef} role="log" aria-label="Messages">
-        {messages.length === 0 && (
+        {empty && !isGroup && (
           <li className="messages-empty muted">
             {c.canSend
               ? `This is the start of your conversation with ${c.title}. Messages are end-to-end encrypted.`
               : `Waiting for ${c.title} to finish connecting…`}
           </li>
         )}
-        {messages.map((m) => (
-          <li key={m.id} className={m.fromMe ? "message mine" : "message theirs"}>
-            <div className="bubble">
-              <span className="sr-only">{m.fromMe ? "You:" : `${c.title}:`} </span>
-              <p className="text">{m.text}</p>
-              <p className="meta">
-                <time dateTime={m.sentAt}>
-                  {formatMessageTime(m.receivedAt && !m.fromMe ? m.receivedAt : m.sentAt)}
-                </time>
-                {m.fromMe && <span className={`status status-${m.status}`}>{deliveryLabel(m.status)}</span>}
-              </p>
-            </div>
+        {empty && isGroup && active && (
+          <li className="messages-empty muted">
+            {alone ? (
+              <>
+                <span>Only you are in “{c.title}” so far.</span>{" "}
+                {c.admin ? (
+                  <>
+                    <span>Add people from your contacts to start talking.</span>
+                    <span className="empty-action">
+                      <button type="button" className="primary" onClick={() => props.onShowGroup("add")}>
+                        Add people
+                      </button>
+                    </span>
+                  </>
+                ) : null}
+              </>
+            ) : (
+              `This is the start of “${c.title}”. Messages are end-to-end encrypted: only the members can read them.`
+            )}
           </li>
-        ))}
+        )}
+        {timeline.map((item, i) => {
+          if (item.kind === "system") {
+            return (
+              <li key={item.line.id} className="system-line">
+                <span>{item.line.text}</span>
+              </li>
+            );
+          }
+          const m = item.message;
+          const prev = timeline[i - 1];
+          // In a group, name the sender above the first of their consecutive messages.
+          const showSender =
+            isGroup &&
+            !m.fromMe &&
+            !(prev?.kind === "message" && !prev.message.fromMe && prev.message.from === m.from);
+          const sender = m.fromMe ? "You" : isGroup ? m.from : c.title;
+          return (
+            <li key={m.id} className={m.fromMe ? "message mine" : "message theirs"}>
+              <div className="bubble">
+                <span className="sr-only">{sender}: </span>
+                {showSender && (
+                  <p className="sender" aria-hidden="true">
+                    {plainName(m.from)}
+                    {m.from !== plainName(m.from) && <span className="sender-note"> · not a contact</span>}
+                  </p>
+                )}
+                <p className="text">{m.text}</p>
+                <p className="meta">
+                  <time dateTime={m.sentAt}>{formatMessageTime(new Date(messageTime(m)).toISOString())}</time>
+                  {m.fromMe && <span className={`status status-${m.status}`}>{deliveryLabel(m.status)}</span>}
+                </p>
+              </div>
+            </li>
+          );
+        })}
       </ol>
 
-      <form className="composer" onSubmit={submit}>
-        <textarea
-          ref={composer}
-          aria-label="Message"
-          placeholder={c.canSend ? `Message ${c.title}` : "Waiting for the contact to connect…"}
-          rows={1}
-          value={draft}
-          disabled={!c.canSend}
-          onChange={(e) => setDraft(e.target.value)}
-          onKeyDown={onKeyDown}
-        />
-        <button type="submit" className="primary" disabled={!c.canSend || draft.trim().length === 0}>
-          Send
-        </button>
-      </form>
+      {active ? (
+        <form className="composer" onSubmit={submit}>
+          <textarea
+            ref={composer}
+            aria-label="Message"
+            placeholder={c.canSend ? `Message ${c.title}` : "Waiting for the contact to connect…"}
+            rows={1}
+            value={draft}
+            disabled={!c.canSend}
+            onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={onKeyDown}
+          />
+          <button type="submit" className="primary" disabled={!c.canSend || draft.trim().length === 0}>
+            Send
+          </button>
+        </form>
+      ) : (
+        <p className="composer-closed" role="status">
+          {c.status === "removed"
+            ? "An admin removed you from this group. You can still read what was said before, but you no longer receive its messages."
+            : "You left this group. You can still read what was said before, but you no longer receive its messages."}
+        </p>
+      )}
     </section>
   );
 }

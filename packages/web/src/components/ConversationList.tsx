@@ -1,17 +1,43 @@
 import { formatListTime, initials } from "../format";
 
-/** One row of the list: a 1:1 conversation now; a group (kind "group") once core has them. */
+/** One row of the list: a 1:1 conversation with a contact, or a group. */
 export interface ConversationSummary {
-  id: string; // conversation id
+  id: string; // conversation id: what the engine's send/messages take
   kind: "direct" | "group";
-  contactId: string;
+  /** Direct: the contact (safety number, verification). Null for groups. */
+  contactId: string | null;
   title: string;
   verified: boolean;
   keyChanged: boolean;
   canSend: boolean;
+  /** Groups: still a member, or left, or removed by an admin. Direct chats are always "active". */
+  status: "active" | "left" | "removed";
+  /** Groups: whether we are an admin. */
+  admin: boolean;
   preview: string | null;
   lastAt: string | null;
   unread: number;
+}
+
+/** Two figures, one behind the other: a group, as opposed to one person's initials. */
+export function GroupIcon() {
+  return (
+    <svg width="24" height="24" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <circle cx="16.2" cy="8.6" r="3" fill="currentColor" opacity="0.5" />
+      <path d="M12.6 19.6c.3-3.1 2.1-5.3 4.6-5.3 2.8 0 4.6 2.3 4.6 5.3z" fill="currentColor" opacity="0.5" />
+      <circle cx="9" cy="8" r="3.6" fill="currentColor" />
+      <path d="M2.4 20c0-3.9 2.9-6.6 6.6-6.6s6.6 2.7 6.6 6.6z" fill="currentColor" />
+    </svg>
+  );
+}
+
+function fallbackPreview(c: ConversationSummary): string {
+  if (c.kind === "group") {
+    if (c.status === "removed") return "You were removed from this group";
+    if (c.status === "left") return "You left this group";
+    return "No messages yet";
+  }
+  return c.canSend ? "No messages yet" : "Connecting…";
 }
 
 export function ConversationList(props: {
@@ -36,21 +62,26 @@ export function ConversationList(props: {
                 aria-current={c.id === props.selectedId ? "true" : undefined}
                 onClick={() => props.onSelect(c.id)}
               >
-                <span className="avatar" aria-hidden="true">
-                  {initials(c.title)}
-                </span>
+                {c.kind === "group" ? (
+                  <span className="avatar avatar-group" aria-hidden="true">
+                    <GroupIcon />
+                  </span>
+                ) : (
+                  <span className="avatar" aria-hidden="true">
+                    {initials(c.title)}
+                  </span>
+                )}
                 <span className="conversation-text">
                   <span className="conversation-top">
                     <span className="conversation-name">{c.title}</span>
+                    {c.kind === "group" && <span className="sr-only">(group)</span>}
                     {c.keyChanged && <span className="tag tag-warn">key changed</span>}
                     {!c.keyChanged && c.verified && <span className="tag tag-ok">verified</span>}
                     <span className="spacer" />
                     {c.lastAt && <span className="conversation-time">{formatListTime(c.lastAt)}</span>}
                   </span>
                   <span className="conversation-bottom">
-                    <span className="conversation-preview">
-                      {c.preview ?? (c.canSend ? "No messages yet" : "Connecting…")}
-                    </span>
+                    <span className="conversation-preview">{c.preview ?? fallbackPreview(c)}</span>
                     {c.unread > 0 && (
                       <span className="unread" role="status" aria-label={unreadLabel} title={unreadLabel}>
                         {c.unread}

@@ -1,16 +1,26 @@
-import type { ClientEvent, ContactView, MessageView } from "@parley/core";
+import type { ClientEvent, ContactView, ConversationView, GroupMemberView, MessageView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
+import {
+  describeMemberChanges,
+  friendlyError,
+  type MemberSnapshot,
+  plainName,
+  renameSnapshot,
+  type SystemLine,
+} from "../groups";
 import type { Session } from "../session";
 import { AddContactDialog } from "./AddContactDialog";
 import { Logo } from "./Brand";
 import { ChatView } from "./ChatView";
 import { ConversationList, type ConversationSummary } from "./ConversationList";
 import { Dialog } from "./Dialog";
+import { GroupInfoDialog } from "./GroupInfoDialog";
 import { InviteDialog } from "./InviteDialog";
+import { NewGroupDialog } from "./NewGroupDialog";
 import { SafetyNumberDialog } from "./SafetyNumberDialog";
 
 type Connection = "connecting" | "open" | "closed";
-type Overlay = "invite" | "add" | "safety" | "wipe" | "accept" | null;
+type Overlay = "invite" | "add" | "safety" | "wipe" | "accept" | "new-group" | "group" | null;
 
 const HISTORY_LIMIT = 500;
 const UNREAD_SCAN = 200;
@@ -18,6 +28,29 @@ const UNREAD_SCAN = 200;
 function receivedAtMs(m: MessageView): number {
   return m.receivedAt ? Date.parse(m.receivedAt) : 0;
 }
+
+/** "You: …" for ours; in a group, "Bob: …" for theirs; in a 1:1 chat just the text. */
+function previewOf(m: MessageView): string {
+  if (m.fromMe) return `You: ${m.text}`;
+  return m.kind === "group" ? `${plainName(m.from)}: ${m.text}` : m.text;
+}
+
+const byRecent = (a: ConversationSummary, b: ConversationSummary) =>
+  (b.lastAt ?? "").localeCompare(a.lastAt ?? "") || a.title.localeCompare(b.title);
+
+/** Adds lines not yet in the list (a reload and a live event may both bring the same line). */
+function withLines(list: SystemLine[], added: SystemLine[]): SystemLine[] {
+  const known = new Set(list.map((l) => l.id));
+  const fresh = added.filter((l) => !known.has(l.id));
+  return fresh.length ? [...list, ...fresh] : list;
+}
+
+const snapshotOf = (members: GroupMemberView[]): MemberSnapshot[] =>
+  members.map((m) => ({
+    identityKey: m.identityKey,
+    name: m.isMe ? "You" : m.name,
+    admin: m.role === "admin",
+  }));
 
 export function Messenger(props: {
   session: Session;
@@ -33,6 +66,11 @@ export function Messenger(props: {
   const [loaded, setLoaded] = useState(false);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [messages, setMessages] = useState<MessageView[]>([]);
+  const [contacts, setContacts] = useState<ContactView[]>([]);
+  /** The selected group's system lines and members (null: not a group, or not a member). */
+  const [lines, setLines] = useState<SystemLine[]>([]);
+  const [members, setMembers] = useState<GroupMemberView[] | null>(null);
+  const [groupMode, setGroupMode] = useState<"info" | "add">("info");
   const [connection, setConnection] = useState<Connection>("connecting");
   const [overlay, setOverlay] = useState<Overlay>(pendingInvite ? "accept" : null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -41,27 +79,43 @@ export function Messenger(props: {
 
   const selectedRef = useRef<string | null>(null);
   selectedRef.current = selectedId;
+  const conversationsRef = useRef<ConversationSummary[]>([]);
+  conversationsRef.current = conversations;
   const selected = conversations.find((c) => c.id === selectedId) ?? null;
+  const selectedKind = selected?.kind;
+  const selectedStatus = selected?.status;
 
   // ---- loading ---------------------------------------------------------------------------------
 
   const summarize = useCallback(
-    async (contact: ContactView): Promise<ConversationSummary> => {
-      const recent = await client.messages(contact.conversationId, UNREAD_SCAN);
-      const lastRead = await session.lastRead(contact.conversationId);
+    async (view: ConversationView, contact: ContactView | undefined): Promise<ConversationSummary> => {
+      const recent = await client.messages(view.id, UNREAD_SCAN);
+      const lastRead = await session.lastRead(view.id);
       const last = recent.at(-1);
+      let preview = last ? previewOf(last) : null;
+      let lastAt = last ? (last.receivedAt ?? last.sentAt) : null;
+      if (view.kind === "group") {
+        // "Alice added you", "You created the group": newer than any message, it is the preview.
+        const [line] = await session.systemLines(view.id, 1);
+        if (line && (!lastAt || line.at > Date.parse(lastAt))) {
+          preview = line.text;
+          lastAt = new Date(line.at).toISOString();
+        }
+      }
       return {
-        id: contact.conversationId,
-        kind: "direct",
-        contactId: contact.id,
-        title: contact.name,
-        verified: contact.verified,
-        keyChanged: contact.keyChanged,
-        canSend: contact.canSend,
-        preview: last ? (last.fromMe ? `You: ${last.text}` : last.text) : null,
-        lastAt: last ? (last.receivedAt ?? last.sentAt) : null,
+        id: view.id,
+        kind: view.kind,
+        contactId: contact?.id ?? null,
+        title: view.name,
+        verified: contact?.verified ?? false,
+        keyChanged: contact?.keyChanged ?? false,
+        canSend: view.canSend,
+        status: view.status ?? "active",
+        admin: view.admin ?? false,
+        preview,
+        lastAt,
         unread:
-          contact.conversationId === selectedRef.current
+          view.id === selectedRef.current
             ? 0
             : recent.filter((m) => !m.fromMe && receivedAtMs(m) > lastRead).length,
       };
@@ -70,20 +124,25 @@ export function Messenger(props: {
   );
 
   const reloadConversations = useCallback(async () => {
-    const contacts = await client.contacts();
-    const summaries = await Promise.all(contacts.map(summarize));
-    summaries.sort(
-      (a, b) => (b.lastAt ?? "").localeCompare(a.lastAt ?? "") || a.title.localeCompare(b.title),
+    const [views, contactList] = await Promise.all([client.conversations(), client.contacts()]);
+    const byId = new Map(contactList.map((c) => [c.id, c]));
+    const summaries = await Promise.all(
+      views.map((v) => summarize(v, v.contactId ? byId.get(v.contactId) : undefined)),
     );
-    setConversations(summaries);
+    setContacts(contactList);
+    setConversations(summaries.sort(byRecent));
     setLoaded(true);
   }, [client, summarize]);
 
   const reloadMessages = useCallback(
     async (conversationId: string) => {
-      const history = await client.messages(conversationId, HISTORY_LIMIT);
+      const [history, systemLines] = await Promise.all([
+        client.messages(conversationId, HISTORY_LIMIT),
+        session.systemLines(conversationId),
+      ]);
       if (selectedRef.current !== conversationId) return;
       setMessages(history);
+      setLines(systemLines);
       const newest = Math.max(0, ...history.filter((m) => !m.fromMe).map(receivedAtMs));
       if (newest > 0) await session.markRead(conversationId, newest);
     },
@@ -101,11 +160,81 @@ export function Messenger(props: {
   useEffect(() => {
     if (!selectedId) {
       setMessages([]);
+      setLines([]);
       return;
     }
     setConversations((all) => all.map((c) => (c.id === selectedId ? { ...c, unread: 0 } : c)));
     reloadMessages(selectedId).catch((e: Error) => setNotice(`Could not load messages: ${e.message}`));
   }, [selectedId, reloadMessages]);
+
+  // Removed from a group while looking at its info: there is nothing left to manage.
+  useEffect(() => {
+    if (overlay === "group" && selectedStatus !== "active") setOverlay(null);
+  }, [overlay, selectedStatus]);
+
+  // ---- group history lines -----------------------------------------------------------------------
+
+  /**
+   * Writes the lines a group chat shows between messages. `own` describes a change this device made;
+   * otherwise the lines are worked out by comparing the members with the list seen last time.
+   * One at a time, so that two events in a row are not both compared with the same old list.
+   */
+  const chronicleQueue = useRef<Promise<void>>(Promise.resolve());
+  const chronicle = useCallback(
+    (conversationId: string, own: string[] | null, extra: string[] = []): Promise<void> => {
+      const work = async () => {
+        const texts = [...extra];
+        const current = await client.groupMembers(conversationId).catch(() => undefined);
+        if (current) {
+          const now = snapshotOf(current);
+          const before = await session.memberSnapshot(conversationId);
+          if (own) texts.push(...own);
+          else if (before) texts.push(...describeMemberChanges(before, now));
+          await session.setMemberSnapshot(conversationId, now);
+          if (selectedRef.current === conversationId) setMembers(current);
+        } else if (own) {
+          texts.push(...own);
+        }
+        const added = await session.addSystemLines(conversationId, texts);
+        if (selectedRef.current === conversationId) setLines((list) => withLines(list, added));
+      };
+      const next = chronicleQueue.current.then(work);
+      chronicleQueue.current = next.catch(() => {});
+      return next;
+    },
+    [client, session],
+  );
+
+  /** Names arrive after people join ("Member 3fA9c1" becomes "Dana"): keep the remembered list current. */
+  const refreshMemberNames = useCallback(
+    (conversationId: string, members: GroupMemberView[]) => {
+      chronicleQueue.current = chronicleQueue.current
+        .then(async () => {
+          const before = await session.memberSnapshot(conversationId);
+          if (before)
+            await session.setMemberSnapshot(conversationId, renameSnapshot(before, snapshotOf(members)));
+        })
+        .catch(() => {});
+    },
+    [session],
+  );
+
+  // The selected group's members, for its header and its info panel.
+  useEffect(() => {
+    setMembers(null);
+    if (!selectedId || selectedKind !== "group" || selectedStatus !== "active") return;
+    let current = true;
+    client
+      .groupMembers(selectedId)
+      .then((list) => {
+        if (current) setMembers(list);
+        refreshMemberNames(selectedId, list);
+      })
+      .catch(() => {});
+    return () => {
+      current = false;
+    };
+  }, [client, selectedId, selectedKind, selectedStatus, refreshMemberNames]);
 
   // ---- live events -----------------------------------------------------------------------------
 
@@ -122,19 +251,51 @@ export function Messenger(props: {
             setMessages((list) => (list.some((x) => x.id === m.id) ? list : [...list, m]));
             if (!m.fromMe) session.markRead(m.conversationId, receivedAtMs(m)).catch(() => {});
           }
-          setConversations((all) => {
-            const next = all.map((c) =>
-              c.id === m.conversationId
-                ? {
-                    ...c,
-                    preview: m.fromMe ? `You: ${m.text}` : m.text,
-                    lastAt: m.receivedAt ?? m.sentAt,
-                    unread: open || m.fromMe ? c.unread : c.unread + 1,
-                  }
-                : c,
-            );
-            return next.sort((a, b) => (b.lastAt ?? "").localeCompare(a.lastAt ?? ""));
-          });
+          if (!conversationsRef.current.some((c) => c.id === m.conversationId)) {
+            // A conversation the list has not caught up with yet (a group just joined).
+            reloadConversations().catch(() => {});
+            return;
+          }
+          setConversations((all) =>
+            all
+              .map((c) =>
+                c.id === m.conversationId
+                  ? {
+                      ...c,
+                      preview: previewOf(m),
+                      lastAt: m.receivedAt ?? m.sentAt,
+                      unread: open || m.fromMe ? c.unread : c.unread + 1,
+                    }
+                  : c,
+              )
+              .sort(byRecent),
+          );
+          return;
+        }
+        case "group": {
+          const { conversationId } = event;
+          let work: Promise<void> | undefined;
+          switch (event.change) {
+            case "joined":
+              work = chronicle(conversationId, [`${event.detail ?? "An admin"} added you to the group`]);
+              break;
+            case "members":
+            case "roles":
+              work = chronicle(conversationId, null);
+              break;
+            case "renamed":
+              work = chronicle(conversationId, null, [`The group is now called “${event.name}”`]);
+              break;
+            case "removed":
+              work = chronicle(conversationId, null, ["An admin removed you from the group"]);
+              break;
+            case "moved":
+              break;
+          }
+          Promise.resolve(work)
+            .catch(() => {})
+            .then(() => reloadConversations())
+            .catch(() => {});
           return;
         }
         case "delivered": {
@@ -154,7 +315,7 @@ export function Messenger(props: {
           return;
       }
     },
-    [session, reloadConversations],
+    [session, reloadConversations, chronicle],
   );
 
   const onEventRef = useRef(onEvent);
@@ -199,10 +360,10 @@ export function Messenger(props: {
       setConversations((all) =>
         all
           .map((c) => (c.id === conversationId ? { ...c, preview: `You: ${text}`, lastAt: sent.sentAt } : c))
-          .sort((a, b) => (b.lastAt ?? "").localeCompare(a.lastAt ?? "")),
+          .sort(byRecent),
       );
     } catch (e) {
-      setNotice(`Your message was not sent: ${(e as Error).message}`);
+      setNotice(`Your message was not sent. ${friendlyError(e)}`);
     }
     // The store is the truth (a receipt may already have marked it delivered).
     if (selectedRef.current === conversationId) await reloadMessages(conversationId).catch(() => {});
@@ -212,6 +373,34 @@ export function Messenger(props: {
     const contact = await client.acceptInvite(link);
     await reloadConversations();
     setSelectedId(contact.conversationId);
+  }
+
+  async function createGroup(name: string): Promise<void> {
+    const view = await client.createGroup(name);
+    await chronicle(view.id, ["You created the group"]);
+    await reloadConversations();
+    setSelectedId(view.id);
+  }
+
+  function showGroup(mode: "info" | "add") {
+    setGroupMode(mode);
+    setOverlay("group");
+    if (selectedId) {
+      client
+        .groupMembers(selectedId)
+        .then(setMembers)
+        .catch(() => {});
+    }
+  }
+
+  async function afterGroupChange(conversationId: string, ownLines: string[]): Promise<void> {
+    await chronicle(conversationId, ownLines);
+    await reloadConversations();
+  }
+
+  async function afterLeaving(conversationId: string): Promise<void> {
+    await chronicle(conversationId, null, ["You left the group"]);
+    await reloadConversations();
   }
 
   async function acceptPending() {
@@ -294,6 +483,12 @@ export function Messenger(props: {
               Add contact
             </button>
           </div>
+          <div className="list-head">
+            <h2 className="list-title">Chats</h2>
+            <button type="button" className="small-button" onClick={() => setOverlay("new-group")}>
+              <span aria-hidden="true">+ </span>New group
+            </button>
+          </div>
           <ConversationList
             conversations={conversations}
             loaded={loaded}
@@ -308,8 +503,11 @@ export function Messenger(props: {
               key={selected.id}
               conversation={selected}
               messages={messages}
+              lines={lines}
+              members={members}
               onSend={send}
               onShowSafety={() => setOverlay("safety")}
+              onShowGroup={showGroup}
               onBack={() => setSelectedId(null)}
             />
           ) : (
@@ -327,7 +525,20 @@ export function Messenger(props: {
 
       {overlay === "invite" && <InviteDialog client={client} onClose={closeOverlay} />}
       {overlay === "add" && <AddContactDialog onAccept={acceptInvite} onClose={closeOverlay} />}
-      {overlay === "safety" && selected && (
+      {overlay === "new-group" && <NewGroupDialog onCreate={createGroup} onClose={closeOverlay} />}
+      {overlay === "group" && selected?.kind === "group" && (
+        <GroupInfoDialog
+          client={client}
+          conversation={selected}
+          members={members}
+          contacts={contacts}
+          initialMode={groupMode}
+          onChanged={(ownLines) => afterGroupChange(selected.id, ownLines)}
+          onLeft={() => afterLeaving(selected.id)}
+          onClose={closeOverlay}
+        />
+      )}
+      {overlay === "safety" && selected?.contactId && (
         <SafetyNumberDialog
           client={client}
           contactId={selected.contactId}

@@ -1,0 +1,401 @@
+import type { ContactView, GroupMemberView, ParleyClient } from "@parley/core";
+import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { initials } from "../format";
+import { friendlyError, joinNames, plainName } from "../groups";
+import type { ConversationSummary } from "./ConversationList";
+import { Dialog } from "./Dialog";
+
+type Mode =
+  | { kind: "info" }
+  | { kind: "add" }
+  | { kind: "rename" }
+  | { kind: "remove"; member: GroupMemberView }
+  | { kind: "leave" };
+
+const SAFETY_LABEL: Record<GroupMemberView["safety"], string> = {
+  me: "",
+  verified: "Verified contact",
+  unverified: "Contact, not verified",
+  "not a contact": "Not one of your contacts",
+};
+
+/** You first, then admins, then everyone else by name. */
+function sortMembers(members: GroupMemberView[]): GroupMemberView[] {
+  const rank = (m: GroupMemberView) => (m.isMe ? 0 : m.role === "admin" ? 1 : 2);
+  return [...members].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+}
+
+/**
+ * A group's members (names, admin badge, safety status) and what can be done with them: admins add
+ * people, remove them, grant or take back admin, rename the group; everyone can leave.
+ */
+export function GroupInfoDialog(props: {
+  client: ParleyClient;
+  conversation: ConversationSummary;
+  members: GroupMemberView[] | null;
+  contacts: ContactView[];
+  initialMode: "info" | "add";
+  /** After a change this device made: `lines` say what it was, for the chat. */
+  onChanged: (lines: string[]) => Promise<void>;
+  onLeft: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const { client, conversation: c, members } = props;
+  const [mode, setMode] = useState<Mode>({ kind: props.initialMode });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [picked, setPicked] = useState<Set<string>>(new Set());
+  const [newName, setNewName] = useState(c.title);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const nameInput = useRef<HTMLInputElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  const pickList = useRef<HTMLFieldSetElement>(null);
+  const nameId = useId();
+  const membersHeadingId = useId();
+
+  const me = members?.find((m) => m.isMe);
+  const amAdmin = me ? me.role === "admin" : c.admin;
+  const memberNames = new Set(members?.map((m) => m.name) ?? []);
+  // Contacts are named in a member list by their contact name; anyone else carries a suffix.
+  const candidates = props.contacts.filter((k) => !memberNames.has(k.name));
+
+  // Each view puts the keyboard where its work starts (a confirmation: on Cancel, the safe choice).
+  useEffect(() => {
+    if (mode.kind === "info") headingRef.current?.focus();
+    else if (mode.kind === "rename") nameInput.current?.select();
+    else if (mode.kind === "add") pickList.current?.querySelector<HTMLInputElement>("input:enabled")?.focus();
+    else cancelButton.current?.focus();
+  }, [mode.kind]);
+
+  async function run(action: () => Promise<string[]>, after: Mode = { kind: "info" }) {
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      const lines = await action();
+      await props.onChanged(lines);
+      setDone(lines.join(". "));
+      setMode(after);
+    } catch (e) {
+      setError(friendlyError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function addPicked(e: FormEvent) {
+    e.preventDefault();
+    const chosen = props.contacts.filter((k) => picked.has(k.id));
+    if (chosen.length === 0) return setError("Choose at least one person to add.");
+    void run(async () => {
+      await client.addToGroup(
+        c.id,
+        chosen.map((k) => k.id),
+      );
+      setPicked(new Set());
+      return [`You added ${joinNames(chosen.map((k) => k.name))}`];
+    });
+  }
+
+  function rename(e: FormEvent) {
+    e.preventDefault();
+    const name = newName.trim();
+    if (name.length === 0) return setError("Give the group a name.");
+    if (name === c.title) return setMode({ kind: "info" });
+    void run(async () => {
+      await client.renameGroup(c.id, name);
+      return [`You renamed the group to “${name}”`];
+    });
+  }
+
+  function toggleAdmin(m: GroupMemberView) {
+    const grant = m.role !== "admin";
+    const who = plainName(m.name);
+    void run(async () => {
+      await client.setGroupAdmin(c.id, m.identityKey, grant);
+      return [grant ? `You made ${who} an admin` : `${who} is no longer an admin`];
+    });
+  }
+
+  function remove(m: GroupMemberView) {
+    void run(async () => {
+      await client.removeFromGroup(c.id, [m.identityKey]);
+      return [`You removed ${plainName(m.name)}`];
+    });
+  }
+
+  async function leave() {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.leaveGroup(c.id);
+      await props.onLeft();
+      props.onClose();
+    } catch (e) {
+      setError(friendlyError(e));
+      setBusy(false);
+    }
+  }
+
+  function cancel() {
+    setError(null);
+    setMode({ kind: "info" });
+  }
+
+  const errorLine = error && (
+    <p className="error" role="alert">
+      {error}
+    </p>
+  );
+
+  let body: ReactNode;
+  switch (mode.kind) {
+    case "add":
+      body = (
+        <form onSubmit={addPicked} noValidate>
+          <fieldset className="pick-list" ref={pickList}>
+            <legend>Choose who to add to “{c.title}”</legend>
+            {candidates.length === 0 && (
+              <p className="muted">
+                {props.contacts.length === 0
+                  ? "You have no contacts yet. Invite someone first: only your contacts can be added."
+                  : "Everyone in your contacts is already in this group."}
+              </p>
+            )}
+            {candidates.map((k) => (
+              <label key={k.id} className={k.canSend ? "pick" : "pick pick-disabled"}>
+                <input
+                  type="checkbox"
+                  checked={picked.has(k.id)}
+                  disabled={!k.canSend}
+                  onChange={(e) => {
+                    const next = new Set(picked);
+                    if (e.target.checked) next.add(k.id);
+                    else next.delete(k.id);
+                    setPicked(next);
+                  }}
+                />
+                <span className="avatar avatar-small" aria-hidden="true">
+                  {initials(k.name)}
+                </span>
+                <span className="pick-name">
+                  {k.name}
+                  {!k.canSend && <span className="muted small"> · still connecting</span>}
+                </span>
+              </label>
+            ))}
+          </fieldset>
+          <p className="hint">
+            Everyone you add can read the group’s messages from now on, not the ones before.
+          </p>
+          {errorLine}
+          <div className="actions">
+            <button type="button" onClick={cancel}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={busy || picked.size === 0}>
+              {busy ? "Adding…" : picked.size > 1 ? `Add ${picked.size} people` : "Add to group"}
+            </button>
+          </div>
+        </form>
+      );
+      break;
+    case "rename":
+      body = (
+        <form onSubmit={rename} noValidate>
+          <div className="field">
+            <label htmlFor={nameId}>Group name</label>
+            <input
+              id={nameId}
+              value={newName}
+              maxLength={100}
+              autoComplete="off"
+              onChange={(e) => setNewName(e.target.value)}
+              ref={nameInput}
+            />
+          </div>
+          {errorLine}
+          <div className="actions">
+            <button type="button" onClick={cancel}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? "Saving…" : "Save name"}
+            </button>
+          </div>
+        </form>
+      );
+      break;
+    case "remove": {
+      const who = plainName(mode.member.name);
+      body = (
+        <>
+          <p>
+            Remove {who} from “{c.title}”? They will keep what they have already read, but will not receive
+            anything sent from now on.
+          </p>
+          {errorLine}
+          <div className="actions">
+            <button type="button" onClick={cancel} ref={cancelButton}>
+              Cancel
+            </button>
+            <button type="button" className="danger" disabled={busy} onClick={() => remove(mode.member)}>
+              {busy ? "Removing…" : `Remove ${who}`}
+            </button>
+          </div>
+        </>
+      );
+      break;
+    }
+    case "leave":
+      body = (
+        <>
+          <p>
+            Leave “{c.title}”? You will stop receiving its messages, and this device forgets the group’s keys.
+            The messages you already have stay here. Only an admin can add you back.
+          </p>
+          {errorLine}
+          <div className="actions">
+            <button type="button" onClick={cancel} ref={cancelButton}>
+              Cancel
+            </button>
+            <button type="button" className="danger" disabled={busy} onClick={leave}>
+              {busy ? "Leaving…" : "Leave group"}
+            </button>
+          </div>
+        </>
+      );
+      break;
+    case "info":
+      body = (
+        <>
+          <div className="group-name-row">
+            <div className="group-name-text">
+              <span className="muted small">Group name</span>
+              <strong>{c.title}</strong>
+            </div>
+            {amAdmin && (
+              <button
+                type="button"
+                onClick={() => {
+                  setNewName(c.title);
+                  setError(null);
+                  setMode({ kind: "rename" });
+                }}
+              >
+                Rename
+              </button>
+            )}
+          </div>
+
+          <div className="members-head">
+            <h3 id={membersHeadingId} ref={headingRef} tabIndex={-1}>
+              Members{members ? ` (${members.length})` : ""}
+            </h3>
+            {amAdmin && (
+              <button
+                type="button"
+                className="primary"
+                onClick={() => {
+                  setError(null);
+                  setDone(null);
+                  setMode({ kind: "add" });
+                }}
+              >
+                Add people
+              </button>
+            )}
+          </div>
+          {done && (
+            <p className="notice" role="status">
+              {done}.
+            </p>
+          )}
+          {errorLine}
+          {!members ? (
+            <p className="muted" aria-busy="true">
+              Loading members…
+            </p>
+          ) : (
+            <ul className="member-list" aria-labelledby={membersHeadingId}>
+              {sortMembers(members).map((m) => {
+                const name = m.isMe ? `${m.name} (you)` : plainName(m.name);
+                return (
+                  <li key={m.identityKey} className="member">
+                    <span className="avatar avatar-small" aria-hidden="true">
+                      {initials(plainName(m.name))}
+                    </span>
+                    <span className="member-text">
+                      <span className="member-name">
+                        <span className="member-name-text">{name}</span>
+                        {m.role === "admin" && <span className="tag tag-admin">admin</span>}
+                      </span>
+                      {!m.isMe && (
+                        <span className={`member-safety safety-${m.safety.replace(/ /g, "-")}`}>
+                          {SAFETY_LABEL[m.safety]}
+                          {m.devices > 1 ? ` · ${m.devices} devices` : ""}
+                        </span>
+                      )}
+                    </span>
+                    {amAdmin && !m.isMe && (
+                      <span className="member-actions">
+                        <button type="button" disabled={busy} onClick={() => toggleAdmin(m)}>
+                          {m.role === "admin" ? "Remove admin" : "Make admin"}
+                          <span className="sr-only"> ({plainName(m.name)})</span>
+                        </button>
+                        <button
+                          type="button"
+                          className="danger-outline"
+                          disabled={busy}
+                          onClick={() => {
+                            setError(null);
+                            setMode({ kind: "remove", member: m });
+                          }}
+                        >
+                          Remove<span className="sr-only"> ({plainName(m.name)})</span>
+                        </button>
+                      </span>
+                    )}
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+          <div className="actions actions-split">
+            <button
+              type="button"
+              className="danger-outline"
+              onClick={() => {
+                setError(null);
+                setDone(null);
+                setMode({ kind: "leave" });
+              }}
+            >
+              Leave group
+            </button>
+            <button type="button" onClick={props.onClose}>
+              Done
+            </button>
+          </div>
+        </>
+      );
+      break;
+  }
+
+  const title =
+    mode.kind === "add"
+      ? "Add people"
+      : mode.kind === "rename"
+        ? "Rename group"
+        : mode.kind === "remove"
+          ? "Remove from group?"
+          : mode.kind === "leave"
+            ? "Leave group?"
+            : "Group info";
+  return (
+    <Dialog title={title} onClose={props.onClose} wide>
+      {body}
+    </Dialog>
+  );
+}

@@ -1,0 +1,63 @@
+import { type FormEvent, useId, useState } from "react";
+import { friendlyError } from "../groups";
+import { Dialog } from "./Dialog";
+
+const MAX_GROUP_NAME = 100;
+
+export function NewGroupDialog(props: { onCreate: (name: string) => Promise<void>; onClose: () => void }) {
+  const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const nameId = useId();
+  const hintId = useId();
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const trimmed = name.trim();
+    if (trimmed.length === 0) return setError("Give the group a name.");
+    setBusy(true);
+    setError(null);
+    try {
+      await props.onCreate(trimmed);
+      props.onClose();
+    } catch (err) {
+      setError(friendlyError(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog title="New group" onClose={props.onClose}>
+      <form onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor={nameId}>Group name</label>
+          <input
+            id={nameId}
+            value={name}
+            maxLength={MAX_GROUP_NAME}
+            autoComplete="off"
+            aria-describedby={hintId}
+            onChange={(e) => setName(e.target.value)}
+            autoFocus
+          />
+          <p id={hintId} className="hint">
+            Only the members see the name: it is encrypted like the messages. You can add people next.
+          </p>
+        </div>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="actions">
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? "Creating…" : "Create group"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

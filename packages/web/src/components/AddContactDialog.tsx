@@ -34,7 +34,7 @@ export function AddContactDialog(props: { onAccept: (link: string) => Promise<vo
             aria-describedby={hintId}
             value={link}
             onChange={(e) => setLink(e.target.value)}
-            autoFocus
+            data-autofocus
           />
           <p id={hintId} className="hint">
             Paste the link someone sent you. It starts with the address of their relay and contains

@@ -2,7 +2,7 @@ import { type ReactNode, useEffect, useId, useRef } from "react";
 
 /**
  * A modal built on the native <dialog>: the browser traps focus, Escape closes it, and the title
- * is its accessible name.
+ * is its accessible name. Mark the control to start on with `data-autofocus`.
  */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -11,7 +11,11 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
 
   useEffect(() => {
     const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+      // showModal focuses the first control (the Close button); a form starts at its field instead.
+      dialog.querySelector<HTMLElement>("[data-autofocus]")?.focus();
+    }
     return () => dialog?.close();
   }, []);
 

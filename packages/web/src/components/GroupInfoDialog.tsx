@@ -140,7 +140,9 @@ export function GroupInfoDialog(props: {
 
   function cancel() {
     setError(null);
-    setMode({ kind: "info" });
+    // Opened straight at "Add people" (from an empty group): Cancel closes, as it opened.
+    if (mode.kind === "add" && props.initialMode === "add") props.onClose();
+    else setMode({ kind: "info" });
   }
 
   const errorLine = error && (
@@ -186,17 +188,21 @@ export function GroupInfoDialog(props: {
               </label>
             ))}
           </fieldset>
-          <p className="hint">
-            Everyone you add can read the group’s messages from now on, not the ones before.
-          </p>
+          {candidates.length > 0 && (
+            <p className="hint">
+              Everyone you add can read the group’s messages from now on, not the ones before.
+            </p>
+          )}
           {errorLine}
           <div className="actions">
             <button type="button" onClick={cancel}>
               Cancel
             </button>
-            <button type="submit" className="primary" disabled={busy || picked.size === 0}>
-              {busy ? "Adding…" : picked.size > 1 ? `Add ${picked.size} people` : "Add to group"}
-            </button>
+            {candidates.length > 0 && (
+              <button type="submit" className="primary" disabled={busy || picked.size === 0}>
+                {busy ? "Adding…" : picked.size > 1 ? `Add ${picked.size} people` : "Add to group"}
+              </button>
+            )}
           </div>
         </form>
       );

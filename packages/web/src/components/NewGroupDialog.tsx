@@ -38,7 +38,7 @@ export function NewGroupDialog(props: { onCreate: (name: string) => Promise<void
             autoComplete="off"
             aria-describedby={hintId}
             onChange={(e) => setName(e.target.value)}
-            autoFocus
+            data-autofocus
           />
           <p id={hintId} className="hint">
             Only the members see the name: it is encrypted like the messages. You can add people next.

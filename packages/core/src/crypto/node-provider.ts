@@ -153,14 +153,29 @@ function ed25519VerifyAsync(
   } catch {
     return Promise.resolve(false);
   }
-  return new Promise((resolve) => {
+  const verifySync = () => {
     try {
-      nodeVerify(null, message, key, signature, (error, ok) => resolve(error === null && ok));
+      return nodeVerify(null, message, key, signature);
     } catch {
+      return false;
+    }
+  };
+  return new Promise((resolve) => {
+    // Belt and braces: should the thread pool ever not call back, check on this thread instead.
+    const fallback = setTimeout(() => resolve(verifySync()), VERIFY_FALLBACK_MS);
+    try {
+      nodeVerify(null, message, key, signature, (error, ok) => {
+        clearTimeout(fallback);
+        resolve(error === null && ok);
+      });
+    } catch {
+      clearTimeout(fallback);
       resolve(false);
     }
   });
 }
+
+const VERIFY_FALLBACK_MS = 10_000;
 
 /** ts-mls Signature for Ed25519 on OpenSSL. Sign keys are 32-byte seeds (PKCS#8 also accepted). */
 export const nodeEd25519Signature: Signature = {
@@ -340,6 +355,14 @@ function generateX25519(): X25519Key {
   };
 }
 
+/** An ephemeral key pair for one encapsulation: the private half never leaves OpenSSL. */
+function ephemeralX25519(): X25519Key {
+  const { privateKey, publicKey } = generateKeyPairSync("x25519");
+  const x = publicKey.export({ format: "jwk" }).x;
+  if (x === undefined) throw new CryptoError("X25519 key export failed");
+  return { type: "private", key: privateKey, publicRaw: plain(Buffer.from(x, "base64url")) };
+}
+
 /** DeriveKeyPair(ikm), RFC 9180 §7.1.3 (for X25519 the expanded bytes are the private key as is). */
 function deriveX25519(ikm: Uint8Array): X25519Key {
   const prk = labeledExtract(KEM_SUITE_ID, EMPTY, "dkp_prk", ikm);
@@ -371,16 +394,33 @@ function kemSharedSecret(dhValue: Uint8Array, enc: Uint8Array, pkRm: Uint8Array)
 /** psk_id_hash for mode_base (empty psk_id): a constant. */
 const PSK_ID_HASH = labeledExtract(HPKE_SUITE_ID, EMPTY, "psk_id_hash", EMPTY);
 
-/** KeySchedule(mode_base, shared_secret, info, "", ""): key, base_nonce and exporter_secret. */
-function keySchedule(sharedSecret: Uint8Array, info: Uint8Array) {
-  const infoHash = labeledExtract(HPKE_SUITE_ID, EMPTY, "info_hash", info);
-  const context = Buffer.concat([Uint8Array.of(0), PSK_ID_HASH, infoHash]);
+/**
+ * info_hash of the last info seen: a commit seals the same info (its EncryptContext: label and
+ * GroupContext) to every member of a copath resolution — thousands of times in a large group.
+ */
+let lastInfo: { info: Uint8Array; hash: Buffer } | undefined;
+
+function infoHash(info: Uint8Array): Buffer {
+  if (
+    lastInfo !== undefined &&
+    Buffer.from(info.buffer, info.byteOffset, info.length).equals(lastInfo.info)
+  ) {
+    return lastInfo.hash;
+  }
+  const hash = labeledExtract(HPKE_SUITE_ID, EMPTY, "info_hash", info);
+  lastInfo = { info: Buffer.from(info), hash };
+  return hash;
+}
+
+/** KeySchedule(mode_base, shared_secret, info, "", ""): key and base_nonce, and exporter_secret if asked. */
+function keySchedule(sharedSecret: Uint8Array, info: Uint8Array, exporter = false) {
+  const context = Buffer.concat([Uint8Array.of(0), PSK_ID_HASH, infoHash(info)]);
   const secret = labeledExtract(HPKE_SUITE_ID, sharedSecret, "secret", EMPTY);
   try {
     return {
       key: labeledExpand(HPKE_SUITE_ID, secret, "key", context, NK),
       baseNonce: labeledExpand(HPKE_SUITE_ID, secret, "base_nonce", context, NN),
-      exporterSecret: labeledExpand(HPKE_SUITE_ID, secret, "exp", context, 32),
+      exporterSecret: exporter ? labeledExpand(HPKE_SUITE_ID, secret, "exp", context, 32) : Buffer.alloc(0),
     };
   } finally {
     secret.fill(0);
@@ -444,7 +484,7 @@ function seal(
 /** ts-mls' Hpke for suite 1 on node:crypto. */
 export const nodeX25519Hpke: Hpke = {
   async seal(publicKey, plaintext, info, aad) {
-    return seal(asKey(publicKey), plaintext, info, aad ?? EMPTY, generateX25519());
+    return seal(asKey(publicKey), plaintext, info, aad ?? EMPTY, ephemeralX25519());
   },
   async open(privateKey, kemOutput, ciphertext, info, aad) {
     const sharedSecret = decap(asKey(privateKey), kemOutput);
@@ -458,8 +498,8 @@ export const nodeX25519Hpke: Hpke = {
     }
   },
   async exportSecret(publicKey, exporterContext, length, info) {
-    const { enc, sharedSecret } = encap(asKey(publicKey), generateX25519());
-    const ks = keySchedule(sharedSecret, info);
+    const { enc, sharedSecret } = encap(asKey(publicKey), ephemeralX25519());
+    const ks = keySchedule(sharedSecret, info, true);
     sharedSecret.fill(0);
     ks.key.fill(0);
     const secret = plain(labeledExpand(HPKE_SUITE_ID, ks.exporterSecret, "sec", exporterContext, length));
@@ -468,7 +508,7 @@ export const nodeX25519Hpke: Hpke = {
   },
   async importSecret(privateKey, exporterContext, kemOutput, length, info) {
     const sharedSecret = decap(asKey(privateKey), kemOutput);
-    const ks = keySchedule(sharedSecret, info);
+    const ks = keySchedule(sharedSecret, info, true);
     sharedSecret.fill(0);
     ks.key.fill(0);
     const secret = plain(labeledExpand(HPKE_SUITE_ID, ks.exporterSecret, "sec", exporterContext, length));

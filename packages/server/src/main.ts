@@ -142,7 +142,19 @@ program
     }
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+/**
+ * Ids and keys are base64url, so one in 32 starts with "-" and would be read as an option. An
+ * argument of exactly an id's or a key's length and alphabet is always an argument.
+ */
+function protectIdArguments(argv: string[]): string[] {
+  const looksLikeId = (a: string) => /^-[A-Za-z0-9_-]+$/.test(a) && (a.length === 22 || a.length === 43);
+  const i = argv.findIndex(looksLikeId);
+  if (i < 0 || argv.includes("--")) return argv;
+  // Moved to the end, behind "--", so options after it (--data, --json) are still options.
+  return [...argv.slice(0, i), ...argv.slice(i + 1), "--", argv[i]!];
+}
+
+program.parseAsync(protectIdArguments(process.argv)).catch((e: unknown) => {
   process.stderr.write(`parley-server: ${(e as Error).message}\n`);
   process.exit(e instanceof InvalidArgumentError ? 2 : 1);
 });

@@ -65,6 +65,16 @@ describe("parley-server bin", () => {
     assert.equal(stdout().trim().split("\n").length, 1, "stdout is just the ready line");
   });
 
+  it("takes an id that starts with '-' as an id, not an option", (t) => {
+    const dataDir = tempDir(t);
+    for (const id of ["-abcdefghijklmnopqrstu", `-${"a".repeat(42)}`]) {
+      const r = run(["disclose", id, "--data", dataDir]);
+      // Read as the id: it gets as far as looking for the (here missing) database.
+      assert.doesNotMatch(r.stderr, /unknown option/);
+      assert.match(r.stderr, /no relay database/);
+    }
+  });
+
   it("refuses bad options with a clear message", () => {
     const r = run(["--port", "99999"]);
     assert.equal(r.status, 1);

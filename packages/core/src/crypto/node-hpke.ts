@@ -271,6 +271,9 @@ export function sealNow(job: SealJob): { enc: Uint8Array; ct: Uint8Array } {
   return seal(importX25519Public(job.publicKey), job.plaintext, job.info, job.aad, ephemeralX25519());
 }
 
+/** How long a batch may stay with the worker (plus 1 ms per seal) before this thread seals it itself. */
+const WORKER_PATIENCE_MS = 2000;
+
 /** Batches smaller than this are sealed on this thread: a worker round trip costs more. */
 const OFFLOAD_MIN = 64;
 
@@ -316,6 +319,9 @@ class SealBatcher {
         worker.ref();
         try {
           worker.postMessage({ id, jobs: remote.map((p) => p.job) });
+          // Should the answer not come (it always has, but a hung commit is the worst outcome),
+          // seal the batch here after a while; a late answer is then ignored.
+          setTimeout(() => this.takeBack(id), WORKER_PATIENCE_MS + remote.length).unref();
         } catch {
           this.inFlight.delete(id);
           local.push(...remote);
@@ -323,6 +329,14 @@ class SealBatcher {
       }
     }
     sealAll(local);
+  }
+
+  private takeBack(id: number): void {
+    const pending = this.inFlight.get(id);
+    if (pending === undefined) return;
+    this.inFlight.delete(id);
+    if (this.inFlight.size === 0) this.worker?.unref();
+    sealAll(pending);
   }
 
   private ensureWorker(): Worker | undefined {

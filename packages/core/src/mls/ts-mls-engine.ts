@@ -21,6 +21,11 @@
  *    (updateKeys) and returns both commits. An epoch entered by a path-less commit that removed
  *    someone — ours or received — is "exposed" (a removed member can derive its keys): the engine
  *    refuses to encrypt or add members in it until a commit with a path moves the group on.
+ *  - ts-mls 2.0.0-rc.10 encrypts the UpdatePath of a commit that also adds members or changes the
+ *    GroupContext extensions so that the receivers cannot open it (copath resolutions computed with
+ *    the new leaves but encrypted to the old tree's nodes; the GroupContext without the proposed
+ *    extensions). So adds and metadata changes always go in a commit of their own, without a path
+ *    (see `commit`).
  *  - The group's Parley metadata (name, roles…; opaque bytes here) lives in a private-use GroupContext
  *    extension, PARLEY_METADATA_EXTENSION, which every Parley KeyPackage lists in its capabilities
  *    and every group requires (required_capabilities), so a client without it cannot be added. It is
@@ -616,7 +621,7 @@ export class TsMlsEngine implements MlsEngine {
     }
     if (kps.length > 0 || metadata !== undefined) {
       if (await run([...addProposals, ...withMetadata()], describeChanges({ ...changes, remove: [] }))) {
-        // See the class comment: ts-mls encrypts such a path so that other members cannot open it.
+        // See above: ts-mls would encrypt such a path so that the other members could not open it.
         fail("ts-mls made an UpdatePath for a commit with adds or a metadata change");
       }
     } else if (removes.length === 0) {

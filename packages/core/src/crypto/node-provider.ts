@@ -19,6 +19,7 @@
 import {
   createHash,
   createHmac,
+  hash as nodeHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -166,7 +167,8 @@ const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array =>
 
 /** SHA-256 and HMAC-SHA256 on OpenSSL. */
 export const nodeSha256Hash: Hash = {
-  digest: async (data) => plain(createHash("sha256").update(data).digest()),
+  // crypto.hash: one-shot, no Hash object — a tree hash is thousands of small digests.
+  digest: async (data) => plain(nodeHash("sha256", data, "buffer")),
   mac: async (key, data) => hmacSha256(key, data),
   async verifyMac(key, mac, data) {
     const expected = hmacSha256(key, data);

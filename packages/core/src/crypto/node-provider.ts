@@ -19,11 +19,11 @@
 import {
   createHash,
   createHmac,
-  hash as nodeHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
+  hash as nodeHash,
   sign as nodeSign,
   verify as nodeVerify,
   randomFillSync,

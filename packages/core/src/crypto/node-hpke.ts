@@ -6,8 +6,7 @@
  * in both directions, and by the RFC 9420 vectors.
  *
  * A commit of a large group seals one path secret per member of each copath resolution — up to one
- * per member. Seals issued together (ts-mls starts them all at once) are batched, and a large batch
- * is shared with a worker thread (node-hpke-worker.ts), so that both cores work on it.
+ * per member; each seal is one X25519 key generation, one DH and one AES-GCM, all native.
  */
 import {
   createHmac,
@@ -17,7 +16,6 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from "node:crypto";
-import { Worker } from "node:worker_threads";
 import { CryptoError, type Hpke, type PrivateKey, type PublicKey } from "ts-mls";
 import { aes128GcmDecrypt, aes128GcmEncrypt, b64u, Lru, plain } from "./node-util.js";
 
@@ -271,122 +269,14 @@ export function sealNow(job: SealJob): { enc: Uint8Array; ct: Uint8Array } {
   return seal(importX25519Public(job.publicKey), job.plaintext, job.info, job.aad, ephemeralX25519());
 }
 
-/** How long a batch may stay with the worker (plus 1 ms per seal) before this thread seals it itself. */
-const WORKER_PATIENCE_MS = 2000;
-
-/** Batches smaller than this are sealed on this thread: a worker round trip costs more. */
-const OFFLOAD_MIN = 64;
-
-interface Pending {
-  job: SealJob;
-  resolve: (r: { enc: Uint8Array; ct: Uint8Array }) => void;
-  reject: (e: unknown) => void;
-}
-
-/**
- * Collects the seals issued in one turn of the event loop and shares a large batch with a worker
- * thread: the second half goes to the worker while this thread seals the first. Any trouble with
- * the worker (it cannot start, it errs, it exits) and this thread seals everything, then and after.
- */
-class SealBatcher {
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private worker: Worker | undefined;
-  private workerBroken = false;
-  private nextId = 0;
-  private readonly inFlight = new Map<number, Pending[]>();
-
-  seal(job: SealJob): Promise<{ enc: Uint8Array; ct: Uint8Array }> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const local = this.queue;
-    this.queue = [];
-    if (local.length >= OFFLOAD_MIN) {
-      const worker = this.ensureWorker();
-      if (worker !== undefined) {
-        const remote = local.splice(Math.floor(local.length / 2));
-        const id = this.nextId++;
-        this.inFlight.set(id, remote);
-        worker.ref();
-        try {
-          worker.postMessage({ id, jobs: remote.map((p) => p.job) });
-          // Should the answer not come (it always has, but a hung commit is the worst outcome),
-          // seal the batch here after a while; a late answer is then ignored.
-          setTimeout(() => this.takeBack(id), WORKER_PATIENCE_MS + remote.length).unref();
-        } catch {
-          this.inFlight.delete(id);
-          local.push(...remote);
-        }
-      }
-    }
-    sealAll(local);
-  }
-
-  private takeBack(id: number): void {
-    const pending = this.inFlight.get(id);
-    if (pending === undefined) return;
-    this.inFlight.delete(id);
-    if (this.inFlight.size === 0) this.worker?.unref();
-    sealAll(pending);
-  }
-
-  private ensureWorker(): Worker | undefined {
-    if (this.workerBroken) return undefined;
-    if (this.worker !== undefined) return this.worker;
-    try {
-      const worker = new Worker(new URL("./node-hpke-worker.js", import.meta.url));
-      worker.unref();
-      worker.on("message", (m: { id: number; results?: { enc: Uint8Array; ct: Uint8Array }[] }) => {
-        const pending = this.inFlight.get(m.id);
-        if (pending === undefined) return;
-        this.inFlight.delete(m.id);
-        if (this.inFlight.size === 0) worker.unref();
-        if (m.results === undefined || m.results.length !== pending.length) sealAll(pending);
-        else for (const [i, p] of pending.entries()) p.resolve(m.results[i]!);
-      });
-      const broken = () => {
-        this.workerBroken = true;
-        this.worker = undefined;
-        const stranded = [...this.inFlight.values()].flat();
-        this.inFlight.clear();
-        sealAll(stranded);
-      };
-      worker.on("error", broken);
-      worker.on("exit", broken);
-      this.worker = worker;
-      return worker;
-    } catch {
-      this.workerBroken = true;
-      return undefined;
-    }
-  }
-}
-
-function sealAll(pending: Pending[]): void {
-  for (const p of pending) {
-    try {
-      p.resolve(sealNow(p.job));
-    } catch (e) {
-      p.reject(e);
-    }
-  }
-}
-
-const batcher = new SealBatcher();
-
 /** ts-mls' Hpke for suite 1 on node:crypto. */
 export const nodeX25519Hpke: Hpke = {
   seal(publicKey, plaintext, info, aad) {
-    return batcher.seal({ publicKey: asKey(publicKey).publicRaw, plaintext, info, aad: aad ?? EMPTY });
+    // On this thread, synchronously. A worker-thread batch (both cores) was tried and dropped: test
+    // runs hung with the CPU idle, and a hung commit is the worst outcome (see the closing note).
+    return Promise.resolve(
+      sealNow({ publicKey: asKey(publicKey).publicRaw, plaintext, info, aad: aad ?? EMPTY }),
+    );
   },
   async open(privateKey, kemOutput, ciphertext, info, aad) {
     const sharedSecret = decap(asKey(privateKey), kemOutput);

@@ -113,49 +113,22 @@ function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 }
 
 /**
- * Ed25519 verification on libuv's thread pool (node:crypto's callback form): verifications that are
- * started together — as the engine does for a whole Welcome tree — run on every core at once.
+ * Ed25519 verification on this thread. (The thread-pool form, crypto.verify with a callback, was
+ * tried for parallel Welcome checks and dropped: test runs hung with the CPU idle.)
  */
-function ed25519VerifyAsync(
-  publicKey: Uint8Array,
-  message: Uint8Array,
-  signature: Uint8Array,
-): Promise<boolean> {
-  if (publicKey.length !== 32 || signature.length !== 64) return Promise.resolve(false);
-  let key: KeyObject;
+function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    key = ed25519PublicKey(publicKey);
+    return nodeVerify(null, message, ed25519PublicKey(publicKey), signature);
   } catch {
-    return Promise.resolve(false);
+    return false;
   }
-  const verifySync = () => {
-    try {
-      return nodeVerify(null, message, key, signature);
-    } catch {
-      return false;
-    }
-  };
-  return new Promise((resolve) => {
-    // Belt and braces: should the thread pool ever not call back, check on this thread instead.
-    const fallback = setTimeout(() => resolve(verifySync()), VERIFY_FALLBACK_MS);
-    try {
-      nodeVerify(null, message, key, signature, (error, ok) => {
-        clearTimeout(fallback);
-        resolve(error === null && ok);
-      });
-    } catch {
-      clearTimeout(fallback);
-      resolve(false);
-    }
-  });
 }
-
-const VERIFY_FALLBACK_MS = 10_000;
 
 /** ts-mls Signature for Ed25519 on OpenSSL. Sign keys are 32-byte seeds (PKCS#8 also accepted). */
 export const nodeEd25519Signature: Signature = {
   sign: async (signKey, message) => ed25519Sign(signKey, message),
-  verify: ed25519VerifyAsync,
+  verify: async (publicKey, message, signature) => ed25519Verify(publicKey, message, signature),
   async keygen() {
     const { secretKey, publicKey } = ed25519Generate();
     return { signKey: secretKey, publicKey };
@@ -219,7 +192,7 @@ export const nodeCryptoProvider: CryptoProvider = {
   sha512: async (d) => plain(createHash("sha512").update(d).digest()),
   ed25519Generate: async () => ed25519Generate(),
   ed25519Sign: async (sk, m) => ed25519Sign(sk, m),
-  ed25519Verify: ed25519VerifyAsync,
+  ed25519Verify: async (pk, m, s) => ed25519Verify(pk, m, s),
   // XChaCha20-Poly1305 is not in node:crypto: the portable implementation, byte for byte.
   seal: nobleCryptoProvider.seal,
   open: nobleCryptoProvider.open,

@@ -1,5 +1,5 @@
 import { type FormEvent, useId, useState } from "react";
-import { Dialog } from "./Dialog";
+import { Dialog, FormFooter } from "./Dialog";
 
 export function AddContactDialog(props: { onAccept: (link: string) => Promise<void>; onClose: () => void }) {
   const [link, setLink] = useState("");
@@ -41,19 +41,13 @@ export function AddContactDialog(props: { onAccept: (link: string) => Promise<vo
             “#/invite/”.
           </p>
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? "Connecting…" : "Add contact"}
-          </button>
-        </div>
+        <FormFooter
+          error={error}
+          busy={busy}
+          submitLabel="Add contact"
+          busyLabel="Connecting…"
+          onCancel={props.onClose}
+        />
       </form>
     </Dialog>
   );

@@ -42,3 +42,30 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     </dialog>
   );
 }
+
+/** The end of a dialog's form: its error, if any, then Cancel and the submit button. */
+export function FormFooter(props: {
+  error: string | null | undefined;
+  busy: boolean;
+  submitLabel: string;
+  busyLabel: string;
+  onCancel: () => void;
+}) {
+  return (
+    <>
+      {props.error && (
+        <p className="error" role="alert">
+          {props.error}
+        </p>
+      )}
+      <div className="actions">
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={props.busy}>
+          {props.busy ? props.busyLabel : props.submitLabel}
+        </button>
+      </div>
+    </>
+  );
+}

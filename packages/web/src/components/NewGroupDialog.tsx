@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useState } from "react";
 import { friendlyError } from "../groups";
-import { Dialog } from "./Dialog";
+import { Dialog, FormFooter } from "./Dialog";
 
 const MAX_GROUP_NAME = 100;
 
@@ -44,19 +44,13 @@ export function NewGroupDialog(props: { onCreate: (name: string) => Promise<void
             Only the members see the name: it is encrypted like the messages. You can add people next.
           </p>
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? "Creating…" : "Create group"}
-          </button>
-        </div>
+        <FormFooter
+          error={error}
+          busy={busy}
+          submitLabel="Create group"
+          busyLabel="Creating…"
+          onCancel={props.onClose}
+        />
       </form>
     </Dialog>
   );

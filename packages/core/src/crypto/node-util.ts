@@ -1,4 +1,4 @@
-/** Small node:crypto helpers shared by the node provider and its HPKE (which also runs in a worker). */
+/** Small node:crypto helpers shared by the node provider and its HPKE. */
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { CryptoError } from "ts-mls";
 

@@ -679,9 +679,10 @@ export class TsMlsEngine implements MlsEngine {
     const { keyPackage: kp, privateKeys } = this.openBundle(keyPackage);
     // Joining checks two signatures per member (the leaf's, and the Parley certificate in its
     // credential) — thousands for a large group — and ts-mls awaits them one by one. Here every check
-    // is started at once (on all cores, with the node provider) and collected before the state is
-    // returned: ts-mls sees "valid" while it goes on, and if any check fails the join fails as if
-    // ts-mls had stopped at it. joinGroup has no side effects, so nothing escapes meanwhile.
+    // is started as ts-mls reaches it and collected before the state is returned (a provider with
+    // asynchronous checks could run them side by side): ts-mls sees "valid" while it goes on, and if
+    // any check fails the join fails as if ts-mls had stopped at it. joinGroup has no side effects,
+    // so nothing escapes meanwhile.
     const checks: Promise<boolean>[] = [];
     const defer = (check: Promise<boolean>) => {
       checks.push(check.catch(() => false));

@@ -934,6 +934,11 @@ export class ParleyClient {
     if (peers.length !== 1) throw new InviteError("an invite answer must be a conversation of two");
     const peer = peers[0]!;
     const groupId = b64(state.groupId);
+    // Whoever answers an invite picks the group id; one that a conversation of ours already uses
+    // would overwrite that conversation's keys.
+    if (await this.conversationOfGroup(groupId)) {
+      throw new InviteError("an invite answer reused the id of an existing conversation: dropped");
+    }
     const conversation: ConversationRecord = {
       id: b64(this.crypto.randomBytes(16)),
       kind: "direct",
@@ -1107,8 +1112,26 @@ export class ParleyClient {
       throw new ContentError(`${inviter.name} is not an admin of "${meta.name}": invite dropped`);
     }
     const groupId = b64(state.groupId);
-    const existing = (await this.repo.conversations()).find((c) => c.groupId === groupId);
+    const existing = await this.conversationOfGroup(groupId);
+    if (existing) {
+      // A group id is no secret: every member, and everyone ever removed, knows it and can build a
+      // new MLS group under it. An invite must never replace a conversation we have: only a group
+      // we are no longer in may be re-joined, and only on the word of one of its admins as we last
+      // knew them (a member who was never an admin cannot "re-create" the group around us).
+      const rejoin =
+        existing.kind === "group" &&
+        (existing.status ?? "active") !== "active" &&
+        (existing.admins ?? []).includes(inviter.identityKey);
+      if (!rejoin) {
+        throw new ContentError(
+          existing.kind === "group" && (existing.status ?? "active") === "active"
+            ? `${inviter.name} sent an invite to a group this device is already in ("${existing.name ?? ""}"): ignored`
+            : `${inviter.name} sent an invite that reuses the id of a conversation this device has: ignored`,
+        );
+      }
+    }
     const conversation: ConversationRecord = {
+      // A group we have not had gets a fresh local id; a re-join keeps its history.
       id: existing?.id ?? b64(this.crypto.randomBytes(16)),
       kind: "group",
       groupId,
@@ -1390,6 +1413,11 @@ export class ParleyClient {
   private async commitBatch(batch: Batch, groupId: string, state: GroupState): Promise<void> {
     await this.repo.commit(batch);
     this.repo.groupStateSaved(groupId, state.epoch);
+  }
+
+  /** The conversation (direct or group, in any status) whose MLS group has this id, if any. */
+  private async conversationOfGroup(groupId: string): Promise<ConversationRecord | undefined> {
+    return (await this.repo.conversations()).find((c) => c.groupId === groupId);
   }
 
   private async requireConversation(id: string): Promise<ConversationRecord> {

@@ -29,8 +29,9 @@ function run(action: Action) {
     const cmd = args[args.length - 1] as Command;
     const globals = cmd.optsWithGlobals() as { home?: string; json: boolean };
     const out: Output = { json: globals.json };
-    const profile = openProfile(resolveHome(globals.home));
+    let profile: ReturnType<typeof openProfile> | undefined;
     try {
+      profile = openProfile(resolveHome(globals.home));
       await action({ client: profile.client, out, opts: cmd.opts() }, ...(args.slice(0, -2) as string[]));
     } catch (e) {
       const err = e as Error & { code?: string };
@@ -39,7 +40,7 @@ function run(action: Action) {
       else process.stderr.write(`parley: ${err.message}\n`);
       process.exitCode = 1;
     } finally {
-      await profile.close();
+      await profile?.close();
     }
   };
 }

@@ -1,8 +1,8 @@
 /** Opens the profile folder: its SQLite store, its lock, and a client engine wired to Node. */
-import { mkdirSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { ParleyClient, TsMlsEngine, type WebSocketLike } from "@parley/core";
+import { ParleyClient, ParleyError, TsMlsEngine, type WebSocketLike } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import WebSocket from "ws";
 import { FileLock } from "./storage/file-lock.js";
@@ -17,9 +17,55 @@ export interface OpenProfile {
   close(): Promise<void>;
 }
 
+/** The profile database: identity and device secret keys, queue keys, messages and MLS state. */
+export const PROFILE_DATABASE = "parley.sqlite";
+
+/**
+ * The folder holds secret keys in the clear (the CLI's store is not passphrase-encrypted): it is
+ * made private to its owner, 0700, whether it is new or was already there, and every file created
+ * in it is 0600 (the umask covers SQLite's -wal and -shm files and the lock file as they appear).
+ */
+function preparePrivateFolder(home: string): void {
+  let stat: ReturnType<typeof lstatSync> | undefined;
+  try {
+    stat = lstatSync(home);
+  } catch {
+    stat = undefined;
+  }
+  if (stat && !stat.isDirectory()) {
+    throw new ParleyError("bad_profile", `the profile path ${home} is not a folder: pass --home <folder>`);
+  }
+  try {
+    if (!stat) mkdirSync(home, { recursive: true, mode: 0o700 });
+    chmodSync(home, 0o700);
+  } catch (e) {
+    throw new ParleyError(
+      "bad_profile",
+      `cannot use ${home} as the profile folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  process.umask(0o077);
+}
+
 export function openProfile(home: string): OpenProfile {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const store = new SqliteKeyValueStore(join(home, "parley.sqlite"));
+  preparePrivateFolder(home);
+  const path = join(home, PROFILE_DATABASE);
+  let store: SqliteKeyValueStore;
+  try {
+    store = new SqliteKeyValueStore(path);
+  } catch (e) {
+    throw new ParleyError(
+      "bad_profile",
+      `cannot open the profile database ${path} (${(e as { code?: string }).code ?? "error"}): it is damaged or not a Parley profile`,
+    );
+  }
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      chmodSync(path + suffix, 0o600); // files made by an earlier version or another umask
+    } catch {
+      // -wal / -shm exist only while the database is open in WAL mode
+    }
+  }
   const crypto = nodeCryptoProvider;
   const client = new ParleyClient({
     store,

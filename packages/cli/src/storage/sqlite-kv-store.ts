@@ -4,16 +4,34 @@ import Database from "better-sqlite3";
 
 export class SqliteKeyValueStore implements KeyValueStore {
   private readonly db: Database.Database;
-  private readonly stmt;
+  private readonly stmt: ReturnType<SqliteKeyValueStore["prepare"]>;
 
   constructor(path: string) {
     this.db = new Database(path);
+    try {
+      this.configure();
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    this.stmt = this.prepare();
+  }
+
+  private configure(): void {
     this.db.pragma("journal_mode = WAL");
     // FULL: a message acknowledged to the relay must survive a power cut.
     this.db.pragma("synchronous = FULL");
     this.db.pragma("busy_timeout = 10000");
+    // Deleted and overwritten rows (a left group's MLS secrets, an old epoch's state, a used
+    // KeyPackage's private key) are zeroed on disk, not left in free pages.
+    this.db.pragma("secure_delete = ON");
+    // Reading the schema fails here, with a clear error, when the file is not a database.
+    this.db.pragma("schema_version");
     this.db.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
-    this.stmt = {
+  }
+
+  private prepare() {
+    return {
       get: this.db.prepare<[string], { value: Buffer }>("SELECT value FROM kv WHERE key = ?"),
       put: this.db.prepare(
         "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -49,7 +67,17 @@ export class SqliteKeyValueStore implements KeyValueStore {
     })();
   }
 
+  /**
+   * Copies the write-ahead log into the database and empties it: the log holds old page images
+   * (earlier MLS states, deleted keys) that secure_delete cannot reach until they are checkpointed.
+   */
   async close(): Promise<void> {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {
+      // another process holds the database (a running `listen`): it checkpoints when it closes
+    }
     this.db.close();
   }
 }

@@ -38,11 +38,22 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // the group is already gone
+  }
+}
+
 /** Runs one file; resolves with its exit code, its pass/fail counts, and whether it hit the deadline. */
 function runFile(file) {
   return new Promise((resolve) => {
+    // Its own process group, so a deadline kills whatever the test file started (relays, CLIs,
+    // Chromium) along with it, and nothing outlives the run.
     const child = spawn(process.execPath, ["--test", "--test-reporter=spec", file], {
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
     });
     let out = "";
     child.stdout.on("data", (d) => {
@@ -53,10 +64,11 @@ function runFile(file) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill("SIGKILL");
+      killGroup(child);
     }, FILE_DEADLINE_MS);
     child.on("close", (code) => {
       clearTimeout(timer);
+      killGroup(child); // anything the file left running
       const count = (label) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(out)?.[1] ?? 0);
       resolve({ code: code ?? 1, passed: count("pass"), failed: count("fail"), timedOut });
     });

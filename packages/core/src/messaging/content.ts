@@ -34,6 +34,8 @@ export const Body = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text"), text: z.string().min(1).max(MAX_TEXT_LENGTH) }),
   /** First message of a new 1:1 conversation: who I say I am and where to answer me. */
   z.object({ type: z.literal("intro"), name: DisplayName, replyTo: SendAddress }),
+  /** 1:1 only: the sender's receive queue was renewed (the old one vanished): answer here from now on. */
+  z.object({ type: z.literal("reply-to"), replyTo: SendAddress }),
   /** Tells the peer its messages arrived (the "delivered" tick). */
   z.object({ type: z.literal("receipt"), ids: z.array(z.string().max(64)).min(1).max(256) }),
   /** 1:1 only: KeyPackages the peer may use to add us to groups (each is used once). */

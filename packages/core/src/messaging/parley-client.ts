@@ -113,6 +113,12 @@ export type ClientEvent =
     }
   | { type: "delivered"; conversationId: string; ids: string[] }
   | { type: "rejected"; reason: string }
+  /**
+   * Something this device could not do on its own, with nothing lost: a receipt or KeyPackages
+   * that could not be sent (`followup_failed`), a conversation re-established after its queue
+   * vanished from the relay (`queue_renewed`).
+   */
+  | { type: "warning"; code: "followup_failed" | "queue_renewed"; conversationId: string; detail: string }
   | { type: "status"; status: "connecting" | "open" | "closed"; detail?: string };
 
 export class ParleyError extends Error {
@@ -804,8 +810,13 @@ export class ParleyClient {
       try {
         batch = await relay.fetchMessages(queue, after === undefined ? {} : { after });
       } catch (e) {
-        // A group queue we moved away from may have expired: nothing more to read there.
-        if (e instanceof RelayError && e.code === "unknown_queue") return;
+        if (e instanceof RelayError && e.code === "unknown_queue") {
+          // A group queue we moved away from may have expired: nothing more to read there. Our
+          // own 1:1 queue expired while we were away: make a new one and tell the contact.
+          const renewed = await this.renewDirectQueue(queue);
+          if (renewed) events.push(renewed);
+          return;
+        }
         throw e;
       }
       if (!batch.cursorFound) {
@@ -813,6 +824,8 @@ export class ParleyClient {
           type: "rejected",
           reason: "some group messages expired on the relay before this device read them",
         });
+        // Said once: the cursor named a message that is gone; reading on starts from what is held.
+        await this.lock.run(() => this.repo.commit(this.repo.deleteCursor(this.repo.batch(), queue.queueId)));
       }
       // Loop until the relay has nothing more: a reply is capped by count and by bytes.
       if (batch.length === 0) return;
@@ -1080,6 +1093,10 @@ export class ParleyClient {
         }
         return none;
       }
+      case "reply-to":
+        // The contact's receive queue was renewed (see renewDirectQueue): answer there from now on.
+        this.repo.putConversation(batch, { ...conversation, sendTo: body.replyTo });
+        return none;
       case "group-invite":
         return this.joinGroup(batch, conversation, contact, body);
       default:
@@ -1301,6 +1318,20 @@ export class ParleyClient {
   /** Returns events for changes the follow-ups made themselves (removing a member who left). */
   private async runFollowups(followups: Followup[]): Promise<ClientEvent[]> {
     const events: ClientEvent[] = [];
+    // What was received is stored already: a follow-up that fails (the contact's queue is gone,
+    // the relay is down) is reported, never allowed to hide the messages that asked for it.
+    const attempt = async (conversationId: string, what: string, work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (e) {
+        events.push({
+          type: "warning",
+          code: "followup_failed",
+          conversationId,
+          detail: `${what} could not be sent: ${(e as Error).message}`,
+        });
+      }
+    };
     const receipts = new Map<string, string[]>();
     for (const f of followups) {
       if (f.kind === "receipt")
@@ -1308,48 +1339,100 @@ export class ParleyClient {
     }
     for (const [conversationId, ids] of receipts) {
       for (let i = 0; i < ids.length; i += 256) {
-        await this.lock.run(() =>
-          this.sendContentLocked(conversationId, { type: "receipt", ids: ids.slice(i, i + 256) }),
+        await attempt(conversationId, "a delivery receipt", () =>
+          this.lock.run(() =>
+            this.sendContentLocked(conversationId, { type: "receipt", ids: ids.slice(i, i + 256) }),
+          ),
         );
       }
     }
     for (const f of followups) {
       if (f.kind === "key-packages")
-        await this.lock.run(() => this.giveKeyPackagesLocked(f.conversationId, f.count));
+        await attempt(f.conversationId, "key packages", () =>
+          this.lock.run(() => this.giveKeyPackagesLocked(f.conversationId, f.count)),
+        );
       if (f.kind === "group-profile") {
         const profile = await this.profile();
-        await this.lock.run(async () => {
-          const c = await this.requireConversation(f.conversationId);
-          const sealed = await this.encryptContent(await this.loadState(c.groupId), {
-            type: "profile",
-            name: profile.name,
-          });
-          const batch = this.repo.batch();
-          this.saveState(batch, c.groupId, sealed.state);
-          await this.commitBatch(batch, c.groupId, sealed.state);
-          await this.publishToGroup(c, [sealed.message]);
-        });
+        await attempt(f.conversationId, "our name in the group", () =>
+          this.lock.run(async () => {
+            const c = await this.requireConversation(f.conversationId);
+            const sealed = await this.encryptContent(await this.loadState(c.groupId), {
+              type: "profile",
+              name: profile.name,
+            });
+            const batch = this.repo.batch();
+            this.saveState(batch, c.groupId, sealed.state);
+            await this.commitBatch(batch, c.groupId, sealed.state);
+            await this.publishToGroup(c, [sealed.message]);
+          }),
+        );
       }
       if (f.kind === "remove-leaver") {
-        await this.lock.run(async () => {
-          const c = await this.requireConversation(f.conversationId);
-          const state = await this.loadState(c.groupId);
-          if (this.engine.members(state).some((m) => b64(m.identityKey) === f.identityKey)) {
-            await this.removeIdentitiesLocked(c, state, [f.identityKey]);
-            // Our own commit never echoes back as an event: say here that the members changed.
-            const name = c.name ?? "Group";
-            events.push({
-              type: "group",
-              conversationId: c.id,
-              name,
-              change: "members",
-              detail: "0 added, 1 removed",
-            });
-          }
-        });
+        await attempt(f.conversationId, "the removal of a member who left", () =>
+          this.lock.run(async () => {
+            const c = await this.requireConversation(f.conversationId);
+            const state = await this.loadState(c.groupId);
+            if (this.engine.members(state).some((m) => b64(m.identityKey) === f.identityKey)) {
+              await this.removeIdentitiesLocked(c, state, [f.identityKey]);
+              // Our own commit never echoes back as an event: say here that the members changed.
+              const name = c.name ?? "Group";
+              events.push({
+                type: "group",
+                conversationId: c.id,
+                name,
+                change: "members",
+                detail: "0 added, 1 removed",
+              });
+            }
+          }),
+        );
       }
     }
     return events;
+  }
+
+  /**
+   * Our receive queue of a 1:1 conversation vanished from the relay (it expired while this device
+   * was away longer than the relay's TTL, or the relay lost it): a new queue, and its address sent
+   * to the contact inside the conversation's encryption, so the conversation carries on. Returns
+   * undefined for queues that are not a direct conversation's current one.
+   */
+  private async renewDirectQueue(queue: QueueCredentials): Promise<ClientEvent | undefined> {
+    const route = await this.repo.route(queue.queueId);
+    if (route?.kind !== "conversation") return undefined;
+    const conversation = await this.repo.conversation(route.conversationId);
+    if (conversation?.kind !== "direct" || conversation.receive.queueId !== queue.queueId) return undefined;
+    const fresh = await this.relay(queue.relay).createQueue();
+    await this.lock.run(async () => {
+      const current = await this.requireConversation(conversation.id);
+      if (current.receive.queueId !== queue.queueId) return; // renewed meanwhile
+      const batch = this.repo.batch();
+      this.repo.putConversation(batch, { ...current, receive: fresh });
+      this.repo.putRoute(batch, fresh.queueId, { kind: "conversation", conversationId: current.id });
+      await this.repo.commit(batch);
+    });
+    const contact = await this.repo.contact(conversation.contactId);
+    try {
+      await this.lock.run(() =>
+        this.sendContentLocked(conversation.id, {
+          type: "reply-to",
+          replyTo: { relay: fresh.relay, sendId: fresh.sendId },
+        }),
+      );
+    } catch (e) {
+      return {
+        type: "warning",
+        code: "followup_failed",
+        conversationId: conversation.id,
+        detail: `the queue for ${contact?.name ?? "a contact"} expired on the relay; a new one was made but its address could not be sent: ${(e as Error).message}`,
+      };
+    }
+    return {
+      type: "warning",
+      code: "queue_renewed",
+      conversationId: conversation.id,
+      detail: `the queue for ${contact?.name ?? "a contact"} had expired on the relay: a new one was made and sent to them`,
+    };
   }
 
   /** Gives a contact KeyPackages to add us to groups with; we keep their private halves. */

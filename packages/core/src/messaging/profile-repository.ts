@@ -118,6 +118,7 @@ export class ProfileRepository {
 
   cursor = (queueId: string) => this.getJson<string>(K.cursor(queueId));
   putCursor = (b: Batch, queueId: string, msgId: string) => b.put(K.cursor(queueId), msgId);
+  deleteCursor = (b: Batch, queueId: string) => b.delete(K.cursor(queueId));
 
   async seen(queueId: string, msgId: string): Promise<boolean> {
     return (await this.kv.get(K.seen(queueId, msgId))) !== undefined;

@@ -73,6 +73,11 @@ export async function authorizeCommand(ctx: RelayContext, cmd: RecipientCommand)
   );
   // Checked once the command is known to come from the key holder: only they learn the mode.
   if (queue.broadcast && cmd.cmd === "ack") throw badRequest("broadcast queues are not acknowledged");
+  // Every member of a group holds its queue's key, and so does everyone removed since: were `del`
+  // allowed, any of them could end the group for everyone. A broadcast queue expires when idle.
+  if (queue.broadcast && cmd.cmd === "del") {
+    throw badRequest("broadcast queues are not deleted: they expire when no one uses them");
+  }
   if (!queue.broadcast && cmd.cmd === "sub" && cmd.msgId !== undefined) {
     throw badRequest("sub takes a cursor on broadcast queues only");
   }

@@ -1,0 +1,92 @@
+/**
+ * Queues that vanish from the relay (the TTL passed while a device was away, or the relay lost
+ * them): a sync never aborts on a follow-up that cannot be sent, so what was received is shown;
+ * a device whose 1:1 queue is gone makes a new one and the conversation carries on; an expired
+ * group cursor is reported once, not on every sync.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { type ClientEvent, MemoryKeyValueStore, ParleyClient, TsMlsEngine } from "@parley/core";
+import { nodeCryptoProvider } from "@parley/core/node";
+import { type RunningRelay, startRelay } from "@parley/server";
+import Database from "better-sqlite3";
+import { tempDir } from "./helpers.js";
+
+const crypto = nodeCryptoProvider;
+let relay: RunningRelay;
+const dataDir = tempDir("lifetime-relay");
+let alice: ParleyClient;
+let bob: ParleyClient;
+
+const newClient = () =>
+  new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new TsMlsEngine(crypto) });
+const texts = (events: ClientEvent[]) =>
+  events.flatMap((e) => (e.type === "message" ? [`${e.message.from}: ${e.message.text}`] : []));
+const warnings = (events: ClientEvent[]) => events.flatMap((e) => (e.type === "warning" ? [e.code] : []));
+
+/** What the relay's expiry does to a device's queue while it is away. */
+async function expireReceiveQueue(client: ParleyClient, contact: string) {
+  const conversation = await client.findConversation(contact);
+  assert.ok(await relay.store.deleteQueue(conversation.receive.queueId));
+}
+
+before(async () => {
+  relay = await startRelay({ port: 0, dataDir });
+  alice = newClient();
+  bob = newClient();
+  await alice.init("Alice", relay.url);
+  await bob.init("Bob", relay.url);
+  const { link } = await alice.createInvite();
+  await bob.acceptInvite(link);
+  await alice.sync();
+  await bob.sync();
+});
+after(async () => {
+  await relay?.close();
+});
+
+test("a receipt that cannot be sent does not abort the sync: the message is shown", async () => {
+  await bob.send("Alice", "are you there?");
+  await expireReceiveQueue(bob, "Alice"); // Alice's receipt has nowhere to go
+  const events = await alice.sync();
+  assert.deepEqual(texts(events), ["Bob: are you there?"]);
+  assert.deepEqual(warnings(events), ["followup_failed"]);
+  assert.deepEqual(texts(await alice.sync()), [], "shown once");
+});
+
+test("a device whose 1:1 queue vanished makes a new one, and the conversation carries on", async () => {
+  // Bob's queue is gone (previous test). Coming back, his sync notices and renews it.
+  const before = await bob.findConversation("Alice");
+  const events = await bob.sync();
+  assert.deepEqual(warnings(events), ["queue_renewed"]);
+  const after = await bob.findConversation("Alice");
+  assert.notEqual(after.receive.queueId, before.receive.queueId);
+  assert.deepEqual(warnings(await bob.sync()), [], "renewed once");
+
+  await alice.sync(); // the new address, inside the encryption
+  await alice.send("Bob", "welcome back");
+  assert.deepEqual(texts(await bob.sync()), ["Alice: welcome back"]);
+  await bob.send("Alice", "thanks");
+  assert.deepEqual(texts(await alice.sync()), ["Bob: thanks"]);
+  await bob.sync(); // Alice's receipt now reaches Bob
+  const history = await bob.messages("Alice");
+  assert.equal(history.find((m) => m.text === "thanks")?.status, "delivered");
+});
+
+test("group messages that expired before a device read them are reported once", async () => {
+  await alice.createGroup("Expiring");
+  await alice.addToGroup("Expiring", ["Bob"]);
+  await bob.sync();
+  await alice.send("Expiring", "one");
+  assert.deepEqual(texts(await bob.sync()), ["Alice: one"]);
+  // The messages expire (a broadcast message leaves only by expiry) while the queue lives on.
+  const db = new Database(join(dataDir, "relay.sqlite"));
+  db.prepare("DELETE FROM messages").run();
+  db.close();
+  const rejected = (events: ClientEvent[]) => events.filter((e) => e.type === "rejected");
+  assert.equal(rejected(await bob.sync()).length, 1, "Bob learns that messages expired");
+  assert.equal(rejected(await bob.sync()).length, 0, "and is not told again on every sync");
+  await alice.send("Expiring", "two");
+  assert.deepEqual(texts(await bob.sync()), ["Alice: two"]);
+});

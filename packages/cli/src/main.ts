@@ -7,6 +7,7 @@ import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
 import { Command, Option } from "commander";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { openProfile, resolveHome } from "./profile.js";
+import { jsonText, terminalText as t } from "./terminal-text.js";
 
 const program = new Command()
   .name("parley")
@@ -35,9 +36,9 @@ function run(action: Action) {
       await action({ client: profile.client, out, opts: cmd.opts() }, ...(args.slice(0, -2) as string[]));
     } catch (e) {
       const err = e as Error & { code?: string };
-      if (out.json)
-        process.stdout.write(`${JSON.stringify({ error: err.message, code: err.code ?? err.name })}\n`);
-      else process.stderr.write(`parley: ${err.message}\n`);
+      // Error messages may quote names chosen by others ("Carol is already in …"): escaped too.
+      if (out.json) process.stdout.write(`${jsonText({ error: err.message, code: err.code ?? err.name })}\n`);
+      else process.stderr.write(`parley: ${t(err.message)}\n`);
       process.exitCode = 1;
     } finally {
       await profile?.close();
@@ -48,9 +49,8 @@ function run(action: Action) {
 const printEvents = (out: Output, events: ClientEvent[]) => {
   const messages = events.flatMap((e) => (e.type === "message" ? [e.message] : []));
   if (out.json) {
-    process.stdout.write(`${JSON.stringify(messages)}\n`);
-    for (const e of events)
-      if (e.type !== "message") process.stderr.write(`${JSON.stringify(eventJson(e))}\n`);
+    process.stdout.write(`${jsonText(messages)}\n`);
+    for (const e of events) if (e.type !== "message") process.stderr.write(`${jsonText(eventJson(e))}\n`);
     return;
   }
   const lines = events.flatMap((e) => formatEvent(e) ?? []);
@@ -65,7 +65,7 @@ program
   .action(
     run(async ({ client, out, opts }) => {
       const p = await client.init(String(opts.name), String(opts.server));
-      print(out, `Profile created for ${p.name} on ${p.relay}`, { name: p.name, server: p.relay });
+      print(out, `Profile created for ${t(p.name)} on ${t(p.relay)}`, { name: p.name, server: p.relay });
     }),
   );
 
@@ -86,7 +86,11 @@ program
   .action(
     run(async ({ client, out }, link) => {
       const c = await client.acceptInvite(link!);
-      print(out, `${c.name} is now your contact. Compare safety numbers with: parley safety "${c.name}"`, c);
+      print(
+        out,
+        `${t(c.name)} is now your contact. Compare safety numbers with: parley safety "${t(c.name)}"`,
+        c,
+      );
     }),
   );
 
@@ -100,7 +104,7 @@ program
         ? list
             .map(
               (c) =>
-                `${c.name}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}`,
+                `${t(c.name)}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}`,
             )
             .join("\n")
         : "no contacts yet: create an invite with `parley invite`";
@@ -151,7 +155,7 @@ program
       if (opts.verify) await client.verifyContact(contact!);
       const s = await client.safetyNumber(contact!);
       const groups = s.safetyNumber.match(/.{5}/g)!.join(" ");
-      print(out, `Safety number with ${s.contact}${s.verified ? " (verified)" : ""}:\n${groups}`, s);
+      print(out, `Safety number with ${t(s.contact)}${s.verified ? " (verified)" : ""}:\n${groups}`, s);
     }),
   );
 
@@ -161,7 +165,7 @@ const group = program
 
 const formatMembers = (members: GroupMemberView[]) =>
   members
-    .map((m) => `${m.isMe ? "me" : m.name} — ${m.role}${m.safety === "me" ? "" : `, ${m.safety}`}`)
+    .map((m) => `${m.isMe ? "me" : t(m.name)} — ${m.role}${m.safety === "me" ? "" : `, ${m.safety}`}`)
     .join("\n");
 
 group
@@ -173,7 +177,7 @@ group
       const g = await client.createGroup(name!);
       print(
         out,
-        `Created group "${g.name}" (id ${g.id}). Add people: parley group add "${g.name}" <contact>…`,
+        `Created group "${t(g.name)}" (id ${g.id}). Add people: parley group add "${t(g.name)}" <contact>…`,
         g,
       );
     }),
@@ -221,7 +225,7 @@ group
   .action(
     run(async ({ client, out }, name) => {
       await client.leaveGroup(name!);
-      print(out, `You left "${name}".`, { left: name });
+      print(out, `You left "${t(name!)}".`, { left: name });
     }),
   );
 
@@ -246,7 +250,7 @@ group
   .action(
     run(async ({ client, out }, name, newName) => {
       const g = await client.renameGroup(name!, newName!);
-      print(out, `Renamed to "${g.name}".`, g);
+      print(out, `Renamed to "${t(g.name)}".`, g);
     }),
   );
 
@@ -265,13 +269,13 @@ program
 
       function emit(e: ClientEvent) {
         if (out.json) {
-          if (e.type === "message") process.stdout.write(`${JSON.stringify(e.message)}\n`);
-          else process.stderr.write(`${JSON.stringify(eventJson(e))}\n`);
+          if (e.type === "message") process.stdout.write(`${jsonText(e.message)}\n`);
+          else process.stderr.write(`${jsonText(eventJson(e))}\n`);
           return;
         }
         const line = formatEvent(e);
         if (line) process.stdout.write(`${line}\n`);
-        else if (e.type === "status" && e.detail) process.stderr.write(`(${e.status}: ${e.detail})\n`);
+        else if (e.type === "status" && e.detail) process.stderr.write(`(${e.status}: ${t(e.detail)})\n`);
       }
     }),
   );

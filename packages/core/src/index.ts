@@ -13,6 +13,7 @@ export * from "./messaging/parley-client.js";
 export * from "./messaging/profile-lock.js";
 export * from "./messaging/profile-repository.js";
 export * from "./messaging/records.js";
+export * from "./messaging/text-safety.js";
 export * from "./mls/engine.js";
 export * from "./mls/ts-mls-engine.js";
 export * from "./protocol/padding.js";

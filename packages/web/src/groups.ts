@@ -108,7 +108,10 @@ export function friendlyError(error: unknown): string {
         ? "You are no longer a member of this group."
         : "That person is not in this group any more.";
     case "bad_name":
-      return /group/.test(message) ? "A group name has 1 to 100 characters." : capitalize(message);
+      if (/group name has/.test(message)) return "A group name has 1 to 100 characters.";
+      return /one line/.test(message)
+        ? `A ${/group/.test(message) ? "group name" : "name"} must be one line, without control or invisible formatting characters.`
+        : capitalize(message);
     case "not_ready":
       return "This contact has not finished connecting yet. Try again in a moment.";
     case "empty":

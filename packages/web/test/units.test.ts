@@ -87,6 +87,19 @@ describe("group helpers", () => {
       "Parley could not reach the relay. Check your connection and try again.",
     );
     assert.equal(friendlyError(new Error("something odd")), "Something odd");
+    assert.equal(
+      friendlyError(err("bad_name", "a group name has 1 to 100 characters")),
+      "A group name has 1 to 100 characters.",
+    );
+    assert.equal(
+      friendlyError(
+        err(
+          "bad_name",
+          "a group name must be one line without control, bidirectional or invisible formatting characters (found U+000A)",
+        ),
+      ),
+      "A group name must be one line, without control or invisible formatting characters.",
+    );
   });
 
   it("puts system lines between messages by time", () => {

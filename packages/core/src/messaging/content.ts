@@ -4,11 +4,13 @@
  */
 import { z } from "zod";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
+import { nameSchema } from "./text-safety.js";
 
 export const MAX_TEXT_LENGTH = 64 * 1024;
 export const MAX_NAME_LENGTH = 64;
 
-const DisplayName = z.string().trim().min(1).max(MAX_NAME_LENGTH);
+/** One line, no control, bidi or invisible formatting characters: see text-safety.ts. */
+const DisplayName = nameSchema("display name", MAX_NAME_LENGTH);
 const SendAddress = z.object({ relay: z.string().url().max(2048), sendId: z.string().min(1).max(64) });
 export type SendAddress = z.infer<typeof SendAddress>;
 

@@ -7,12 +7,21 @@ import { z } from "zod";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import type { CommitPolicy, Member, MlsEngine } from "../mls/engine.js";
 import { b64 } from "./profile-repository.js";
+import { nameSchema } from "./text-safety.js";
 
 export const MAX_GROUP_NAME_LENGTH = 100;
 
+/**
+ * A group's name: one line, no control, bidi or invisible formatting characters (text-safety.ts).
+ * Checked when we choose it and whenever we read the metadata, so a group whose admin (on a
+ * modified client) sets such a name is not joined, and such a rename is refused like any other
+ * malformed metadata.
+ */
+export const GroupName = nameSchema("group name", MAX_GROUP_NAME_LENGTH);
+
 const GroupMetadataSchema = z.object({
   v: z.literal(1),
-  name: z.string().trim().min(1).max(MAX_GROUP_NAME_LENGTH),
+  name: GroupName,
   /** Identity keys (base64url) of the admins: only they may add, remove, rename or change roles. */
   admins: z.array(z.string().length(43)).min(1).max(10_000),
 });

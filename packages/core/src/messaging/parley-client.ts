@@ -37,9 +37,9 @@ import {
   distinctIdentities,
   encodeGroupMetadata,
   type GroupMetadata,
+  GroupName,
   groupPolicy,
   isAdmin,
-  MAX_GROUP_NAME_LENGTH,
 } from "./group-metadata.js";
 import { formatInviteLink, InviteError, openInvite, parseInviteLink, sealInvite } from "./invite-link.js";
 import { InProcessLock, type ProfileLock } from "./profile-lock.js";
@@ -1581,18 +1581,19 @@ export class ParleyClient {
 
 const isBroadcast = (q: QueueCredentials): boolean => (q as { broadcast?: boolean }).broadcast === true;
 
+/** Our own display name: one line, 1 to 64 characters, no control or bidi characters (text-safety.ts). */
 function parseName(name: string): string {
   const parsed = DisplayName.safeParse(name);
-  if (!parsed.success) throw new ParleyError("bad_name", "a display name has 1 to 64 characters");
+  if (!parsed.success)
+    throw new ParleyError("bad_name", parsed.error.issues[0]?.message ?? "bad display name");
   return parsed.data;
 }
 
+/** A group name we choose: the same rules as a display name, up to 100 characters. */
 function parseGroupName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > MAX_GROUP_NAME_LENGTH) {
-    throw new ParleyError("bad_name", `a group name has 1 to ${MAX_GROUP_NAME_LENGTH} characters`);
-  }
-  return trimmed;
+  const parsed = GroupName.safeParse(name);
+  if (!parsed.success) throw new ParleyError("bad_name", parsed.error.issues[0]?.message ?? "bad group name");
+  return parsed.data;
 }
 
 /** Exact (case-insensitive) name first, else an unambiguous prefix. */

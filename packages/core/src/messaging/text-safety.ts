@@ -1,0 +1,72 @@
+/**
+ * What a name chosen by someone else may contain. Display names (ours, a contact's intro, a group
+ * member's profile) and group names are shown on one line next to messages, in lists and in
+ * warnings, so a name that could break that line or reorder it would let its owner forge what the
+ * reader sees: a newline plus `[10:00] Carol: …`, a carriage return, an ANSI escape sequence, a
+ * right-to-left override that turns "Bob" into something else on screen.
+ *
+ * A safe name, after NFC normalisation and trimming, has 1 to `max` characters (UTF-16 code units,
+ * as JavaScript counts them) and none of:
+ * - control characters (General_Category Cc): C0 including \n \r \t and ESC, DEL, C1 (U+0080–U+009F);
+ * - format characters (Cf): bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069),
+ *   bidi marks (U+200E, U+200F, U+061C), zero-width space and no-break (U+200B, U+2060, U+FEFF), soft
+ *   hyphen, invisible operators, tag characters (U+E0000–U+E007F; this also refuses the rare emoji
+ *   tag sequences such as the flag of England);
+ * - line and paragraph separators (U+2028, U+2029) and lone surrogates;
+ * - Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), letters that render as nothing.
+ *
+ * Allowed on purpose: ZERO WIDTH JOINER (U+200D, emoji sequences such as 👩‍💻) and ZERO WIDTH
+ * NON-JOINER (U+200C, needed in Persian and several Indic scripts), but only between two other
+ * characters: never at either end, next to a space or doubled, where they could only disguise a
+ * name. Variation selectors (emoji ❤️) are marks, not format characters, and are allowed. Look-alike
+ * letters from other scripts are not refused here: names are not identities, safety numbers are.
+ *
+ * Message text is not restricted (people send newlines); whoever displays it must escape it.
+ */
+import { z } from "zod";
+
+/** Characters a name must not contain (see above). ZWJ and ZWNJ are checked separately. */
+const UNSAFE_IN_NAME = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u115F\u1160\u3164\uFFA0]|(?![\u200C\u200D])\p{Cf}/u;
+/** A joiner at either end, next to whitespace or next to another joiner. */
+const STRAY_JOINER = /(?:^|[\s\u200C\u200D])[\u200C\u200D]|[\u200C\u200D](?:$|\s)/u;
+
+export type NameKind = "display name" | "group name";
+
+/** NFC, then trimmed: the form in which a name is checked, stored and sent. */
+export const normalizeName = (name: string): string => name.normalize("NFC").trim();
+
+/** U+XXXX for a code point, as error messages show it. */
+const codePointLabel = (c: string): string =>
+  `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+
+/**
+ * Why an (already normalised) name is not acceptable, as a sentence for an error message, or
+ * undefined when it is fine.
+ */
+export function nameProblem(name: string, kind: NameKind, max: number): string | undefined {
+  if (name.length === 0 || name.length > max) return `a ${kind} has 1 to ${max} characters`;
+  const bad = UNSAFE_IN_NAME.exec(name);
+  if (bad) {
+    return `a ${kind} must be one line without control, bidirectional or invisible formatting characters (found ${codePointLabel(bad[0])})`;
+  }
+  if (STRAY_JOINER.test(name)) return `a ${kind} may use a zero-width joiner only between two characters`;
+  return undefined;
+}
+
+/** True when `name`, normalised, is a safe name of at most `max` characters. */
+export const isSafeName = (name: string, kind: NameKind, max: number): boolean =>
+  nameProblem(normalizeName(name), kind, max) === undefined;
+
+/**
+ * A zod schema for a name: normalised (NFC, trimmed) and checked with `nameProblem`. Used for
+ * names we are sent (intro, group profile, invite, group metadata) and for names we choose.
+ */
+export const nameSchema = (kind: NameKind, max: number) =>
+  z
+    .string()
+    .normalize("NFC")
+    .trim()
+    .superRefine((name, ctx) => {
+      const problem = nameProblem(name, kind, max);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });

@@ -53,6 +53,8 @@ export function formatEvent(e: ClientEvent): string | undefined {
       return undefined;
     case "rejected":
       return `! rejected a message: ${t(e.reason)}`;
+    case "warning":
+      return `! ${t(e.detail)}`;
     case "status":
       return undefined;
   }

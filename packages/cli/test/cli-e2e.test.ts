@@ -101,6 +101,7 @@ test("safety numbers are the same on both sides", async () => {
 test("listen prints messages as they arrive", async () => {
   const child = spawn(process.execPath, [CLI, "--home", bob, "--json", "listen"], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   try {
     const lines = createInterface({ input: child.stdout! });

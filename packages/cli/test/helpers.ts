@@ -22,6 +22,7 @@ export interface RelayProcess {
 export async function startRelayProcess(dataDir: string, port = 0): Promise<RelayProcess> {
   const child = spawn(process.execPath, [SERVER, "--port", String(port), "--data", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group: stopChild can end it whatever it started
   });
   let stderr = "";
   child.stderr!.on("data", (d) => {
@@ -42,11 +43,23 @@ export async function startRelayProcess(dataDir: string, port = 0): Promise<Rela
   return { url, port: Number(new URL(url).port), dataDir, stop: () => stopChild(child) };
 }
 
-export function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM to the child's process group, then SIGKILL if it has not exited within `deadlineMs`. */
+export function stopChild(child: ChildProcess, deadlineMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, s);
+    } catch {
+      child.kill(s); // not a group leader (spawned without detached)
+    }
+  };
   return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
+    const timer = setTimeout(() => signal("SIGKILL"), deadlineMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    signal("SIGTERM");
   });
 }
 

@@ -99,6 +99,7 @@ test("--json keeps the exact text and still puts no raw control character on the
 test("listen prints a contact's control characters escaped, never a forged line", async () => {
   const child = spawn(process.execPath, [CLI, "--home", alice, "listen"], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   try {
     let stdout = "";

@@ -49,7 +49,7 @@ export async function startRelay(): Promise<RelayProcess> {
   const child = spawn(
     process.execPath,
     [SERVER, "--port", "0", "--data", tempDir("relay"), "--static", WEB_DIST],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let stderr = "";
   child.stderr!.on("data", (d) => {
@@ -72,11 +72,23 @@ export async function startRelay(): Promise<RelayProcess> {
   return { url, stop: () => stopChild(child) };
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM to the relay's process group, then SIGKILL if it has not exited within the deadline. */
+function stopChild(child: ChildProcess, deadlineMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, s);
+    } catch {
+      child.kill(s);
+    }
+  };
   return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
+    const timer = setTimeout(() => signal("SIGKILL"), deadlineMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    signal("SIGTERM");
   });
 }
 

@@ -29,8 +29,15 @@ export class LogSink {
 
   /** pino calls this with one serialized line at a time. */
   write(line: string): void {
-    if (this.broken || this.stream.destroyed || !this.stream.writable) return this.drop();
-    if (this.stream.writableLength + line.length > this.maxBufferedBytes) return this.drop();
+    if (
+      this.broken ||
+      this.stream.destroyed ||
+      !this.stream.writable ||
+      this.stream.writableLength + line.length > this.maxBufferedBytes
+    ) {
+      this.drop();
+      return;
+    }
     try {
       this.stream.write(line);
     } catch {

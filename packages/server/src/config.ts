@@ -23,6 +23,38 @@ export interface RelayConfig {
   heartbeatMs: number;
   /** Directory served at `/` (the browser app), or undefined for none. */
   staticDir?: string | undefined;
+  /**
+   * Most TCP connections (HTTP and WebSocket together) open at once; more are refused at accept.
+   * Needs no client identity, so it works the same behind a reverse proxy.
+   */
+  maxConnections: number;
+  /** A client must send its request headers within this long of connecting (or of its last request). */
+  headersTimeoutMs: number;
+  /** A client must send its whole request, body included, within this long; else 408 and closed. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic at all for this long is closed (WebSockets: see heartbeatMs). */
+  idleTimeoutMs: number;
+  /** On shutdown, connections still open after this long are cut. */
+  shutdownGraceMs: number;
+  /**
+   * Message bytes in fetch replies and WebSocket pushes being built or written at once, across all
+   * clients. A fetch that finds it used up waits (up to replyWaitMs), then is refused `busy`.
+   */
+  replyBudgetBytes: number;
+  /** How long a fetch waits for room in replyBudgetBytes before it is refused `busy`. */
+  replyWaitMs: number;
+  /**
+   * Web origins besides the relay's own (e.g. "https://app.example") whose pages may open a
+   * WebSocket to the relay. Clients that send no Origin (not browsers) are always accepted.
+   */
+  allowedOrigins: readonly string[];
+  /**
+   * Origins at which browsers reach this relay (e.g. "https://relay.example"), for the web app's
+   * Content-Security-Policy (its wss:// form joins 'self' in connect-src); also accepted as Origin.
+   */
+  publicOrigins: readonly string[];
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -34,6 +66,16 @@ export const DEFAULT_CONFIG: RelayConfig = {
   timeGranularityMs: HOUR,
   heartbeatMs: 30 * 1000,
   staticDir: undefined,
+  maxConnections: 4096,
+  headersTimeoutMs: 10 * 1000,
+  requestTimeoutMs: 120 * 1000,
+  keepAliveTimeoutMs: 5 * 1000,
+  idleTimeoutMs: 60 * 1000,
+  shutdownGraceMs: 10 * 1000,
+  replyBudgetBytes: 64 * 1024 * 1024,
+  replyWaitMs: 10 * 1000,
+  allowedOrigins: [],
+  publicOrigins: [],
 };
 
 export class ConfigError extends Error {
@@ -56,6 +98,22 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
   positive("maxFetchBytes");
   positive("timeGranularityMs");
   positive("heartbeatMs");
+  positive("maxConnections");
+  positive("headersTimeoutMs");
+  positive("requestTimeoutMs");
+  positive("keepAliveTimeoutMs");
+  positive("idleTimeoutMs");
+  positive("shutdownGraceMs");
+  positive("replyBudgetBytes");
+  positive("replyWaitMs");
+  if (!Number.isInteger(config.maxConnections))
+    throw new ConfigError("maxConnections must be a whole number");
+  // Node checks headersTimeout against requestTimeout; a request cannot outlive its own headers.
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError("headersTimeoutMs must not be more than requestTimeoutMs");
+  }
+  config.allowedOrigins = config.allowedOrigins.map((o) => normalizeOrigin(o, "allowedOrigins"));
+  config.publicOrigins = config.publicOrigins.map((o) => normalizeOrigin(o, "publicOrigins"));
   if (!Number.isFinite(config.sweepIntervalMs) || config.sweepIntervalMs < 0) {
     throw new ConfigError("sweepIntervalMs must be 0 (off) or positive");
   }
@@ -73,3 +131,20 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
 }
 
 export const daysToMs = (days: number): number => days * DAY;
+
+/** `scheme://host[:port]` of an http(s) URL, lower-case, default port dropped; else a ConfigError. */
+export function normalizeOrigin(value: string, what = "origin"): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${what}: not a URL: ${value}`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) {
+    throw new ConfigError(`${what}: must be an http:// or https:// origin, got ${value}`);
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    throw new ConfigError(`${what}: an origin has no path, query or fragment: ${value}`);
+  }
+  return url.origin;
+}

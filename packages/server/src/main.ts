@@ -11,6 +11,7 @@ import { pino } from "pino";
 import { disclosureJson, formatDisclosure } from "./cli/disclose.js";
 import { DEFAULT_CONFIG, daysToMs } from "./config.js";
 import { defaultWebAppDir } from "./http/static-app.js";
+import { LogSink } from "./log-sink.js";
 import { DATABASE_FILE, databasePath, startRelay } from "./start.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 
@@ -29,6 +30,14 @@ function positiveNumber(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number");
   return n;
 }
+
+/** Seconds (fractions allowed) as whole milliseconds, at least 1. */
+function seconds(value: string): number {
+  return Math.max(1, Math.round(positiveNumber(value) * 1000));
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const secondsOf = (ms: number) => String(ms / 1000);
 
 const program = new Command()
   .name("parley-server")
@@ -71,9 +80,61 @@ program
     "--static <dir>",
     "serve the files in this directory at / (default: packages/web/dist, when it has been built)",
   )
+  .option(
+    "--max-connections <n>",
+    "most TCP connections (HTTP and WebSocket) open at once; more are refused",
+    integer(1, 1_000_000),
+    DEFAULT_CONFIG.maxConnections,
+  )
+  .option(
+    "--headers-timeout <seconds>",
+    `a client must send its request headers within this long (default: ${secondsOf(DEFAULT_CONFIG.headersTimeoutMs)})`,
+    seconds,
+  )
+  .option(
+    "--request-timeout <seconds>",
+    `a client must send its whole request (body included) within this long (default: ${secondsOf(DEFAULT_CONFIG.requestTimeoutMs)})`,
+    seconds,
+  )
+  .option(
+    "--keep-alive-timeout <seconds>",
+    `an idle keep-alive connection is closed after this long (default: ${secondsOf(DEFAULT_CONFIG.keepAliveTimeoutMs)})`,
+    seconds,
+  )
+  .option(
+    "--idle-timeout <seconds>",
+    `a connection with no traffic at all is closed after this long (WebSockets are pinged instead) (default: ${secondsOf(DEFAULT_CONFIG.idleTimeoutMs)})`,
+    seconds,
+  )
+  .option(
+    "--shutdown-grace <seconds>",
+    `on SIGTERM/SIGINT, connections still busy after this long are cut (default: ${secondsOf(DEFAULT_CONFIG.shutdownGraceMs)})`,
+    seconds,
+  )
+  .option(
+    "--reply-budget-bytes <bytes>",
+    "message bytes of fetch replies and WebSocket pushes in flight at once, all clients together",
+    integer(512, Number.MAX_SAFE_INTEGER),
+    DEFAULT_CONFIG.replyBudgetBytes,
+  )
+  .option(
+    "--allow-origin <origin>",
+    "a web origin (https://app.example) whose pages may open WebSockets here; repeatable",
+    collect,
+    [],
+  )
+  .option(
+    "--public-origin <origin>",
+    "an origin browsers reach this relay at (https://relay.example), for the web app's CSP; repeatable",
+    collect,
+    [],
+  )
   .option("--log-level <level>", "fatal, error, warn, info, debug or silent", "info")
   .action(async (opts) => {
-    const logger = pino({ level: opts.logLevel, base: null }, pino.destination(2));
+    // Logs never block the relay: lines are dropped (and counted) when stderr is not being read.
+    const sink = new LogSink(process.stderr);
+    process.stdout.on("error", () => {});
+    const logger = pino({ level: opts.logLevel, base: null }, sink);
     const dataDir = resolve(opts.data);
     if (opts.static !== undefined && !existsSync(opts.static)) {
       throw new InvalidArgumentError(`--static: no such directory: ${opts.static}`);
@@ -88,23 +149,45 @@ program
         inviteTtlMs: daysToMs(opts.inviteTtlDays),
         maxMessageBytes: opts.maxMessageBytes,
         staticDir: opts.static ?? defaultWebAppDir(),
+        maxConnections: opts.maxConnections,
+        headersTimeoutMs: opts.headersTimeout,
+        requestTimeoutMs: opts.requestTimeout,
+        keepAliveTimeoutMs: opts.keepAliveTimeout,
+        idleTimeoutMs: opts.idleTimeout,
+        shutdownGraceMs: opts.shutdownGrace,
+        replyBudgetBytes: opts.replyBudgetBytes,
+        allowedOrigins: opts.allowOrigin,
+        publicOrigins: opts.publicOrigin,
       },
     });
     process.stdout.write(`Parley relay listening on ${relay.url} (data: ${dataDir})\n`);
 
     let stopping = false;
+    const exit = async (code: number) => {
+      if (sink.dropped > 0) logger.warn({ dropped: sink.dropped }, "log lines dropped in all");
+      await sink.flush(1000);
+      process.exit(code);
+    };
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, "shutting down");
+      // relay.close() cuts busy connections after the grace period; this is the last resort.
+      setTimeout(
+        () => {
+          logger.error("shutdown did not finish in time; exiting anyway");
+          void exit(1);
+        },
+        (opts.shutdownGrace ?? DEFAULT_CONFIG.shutdownGraceMs) + 5000,
+      ).unref();
       relay.close().then(
-        () => process.exit(0),
+        () => exit(0),
         (e) => {
           logger.error(
             { err: { type: (e as Error).name, message: (e as Error).message } },
             "shutdown failed",
           );
-          process.exit(1);
+          return exit(1);
         },
       );
     };

@@ -3,13 +3,28 @@ import { type ErrorCode, ErrorCodes, ErrorStatus } from "@parley/core";
 export type { ErrorCode };
 
 /**
+ * The protocol's codes plus two of the relay's own, which clients treat as generic failures:
+ * `busy` (503: no room for the reply right now, or shutting down; retry after a pause) and
+ * `timeout` (408: the request was not received in time), `forbidden` (403: a WebSocket from a web
+ * page of another origin).
+ */
+export type RelayErrorCode = ErrorCode | "busy" | "timeout" | "forbidden";
+
+const STATUS: Readonly<Record<RelayErrorCode, number>> = {
+  ...ErrorStatus,
+  busy: 503,
+  timeout: 408,
+  forbidden: 403,
+};
+
+/**
  * A refusal the client caused and should be told about. Anything else thrown inside the relay is
  * a bug and is answered with `internal` and no detail.
  */
 export class Problem extends Error {
   override name = "Problem";
   constructor(
-    readonly code: ErrorCode,
+    readonly code: RelayErrorCode,
     message: string,
   ) {
     super(message);
@@ -17,11 +32,11 @@ export class Problem extends Error {
 
   /** The HTTP status, from the protocol's ErrorStatus table. */
   get status(): number {
-    return ErrorStatus[this.code];
+    return STATUS[this.code];
   }
 }
 
-export const statusOf = (code: ErrorCode): number => ErrorStatus[code];
+export const statusOf = (code: RelayErrorCode): number => STATUS[code];
 
 export const badRequest = (message: string) => new Problem(ErrorCodes.badRequest, message);
 

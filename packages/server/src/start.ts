@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
 import type { Bus } from "./bus/bus.js";
 import { LocalBus } from "./bus/local-bus.js";
-import type { RelayConfig } from "./config.js";
+import { type RelayConfig, resolveConfig } from "./config.js";
 import { buildRelay } from "./http/app.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
@@ -29,7 +29,12 @@ export interface RunningRelay {
   url: string;
   port: number;
   store: Store;
-  /** Stops listening, drops WebSockets, then closes the store and bus it opened. */
+  /** Message bytes of replies in flight: `highWater` is the most there ever were at once. */
+  replyBudget: { readonly inUse: number; readonly highWater: number; readonly limit: number };
+  /**
+   * Stops listening, drops WebSockets, lets requests in progress finish for up to
+   * `shutdownGraceMs`, then cuts the connections still open; then closes the store and bus it opened.
+   */
   close(): Promise<void>;
 }
 
@@ -46,10 +51,18 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   }
   const bus = options.bus ?? new LocalBus();
   const ownsBus = options.bus === undefined;
+  let config: RelayConfig;
+  try {
+    config = resolveConfig(options.config);
+  } catch (e) {
+    if (ownsStore) await store.close();
+    if (ownsBus) await bus.close();
+    throw e;
+  }
   const app = buildRelay({
     store,
     bus,
-    config: options.config,
+    config,
     logger: options.logger ?? false,
     now: options.now,
   });
@@ -70,6 +83,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     url: `http://${shownHost}:${port}`,
     port,
     store: opened,
+    replyBudget: app.replyBudget,
     close() {
       closing ??= (async () => {
         await app.close();

@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
+import { ed25519 } from "@noble/curves/ed25519.js";
 
 /** DER header of an Ed25519 SubjectPublicKeyInfo; the 32-byte raw key follows it. */
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
@@ -13,6 +14,21 @@ export function verifyEd25519(publicKey: Uint8Array, data: Uint8Array, signature
   if (signature.length !== 64) return false;
   try {
     return verify(null, data, ed25519PublicKey(publicKey), signature);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether 32 bytes are a public key worth accepting: the canonical encoding (RFC 8032: y below the
+ * field prime, no "negative zero" x) of a point on the curve that is not of small order. A
+ * small-order key has no secret behind it: signatures "by" it can be made for any message by anyone
+ * under verifiers that accept them, so a queue with such a key would have no real owner.
+ */
+export function isUsablePublicKey(raw: Uint8Array): boolean {
+  if (raw.length !== 32) return false;
+  try {
+    return !ed25519.Point.fromBytes(raw, false).isSmallOrder();
   } catch {
     return false;
   }

@@ -1,10 +1,18 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Bus } from "../bus/bus.js";
 import { type RelayConfig, resolveConfig } from "../config.js";
+import { Problem } from "../problem.js";
+import { ByteBudget } from "../relay/byte-budget.js";
 import type { RelayContext } from "../relay/context.js";
 import { Retention } from "../retention.js";
 import type { Store } from "../store/store.js";
-import { installErrorHandling } from "./errors.js";
+import {
+  apiHeaders,
+  clientErrorHandler,
+  frameworkErrors,
+  installErrorHandling,
+  sendProblem,
+} from "./errors.js";
 import { PrivacyLogController, safeError, withSafeSerializers } from "./logging.js";
 import { healthRoutes } from "./routes/health.js";
 import { inviteRoutes } from "./routes/invites.js";
@@ -13,6 +21,13 @@ import { sendRoutes } from "./routes/send.js";
 import { webAppRoutes } from "./static-app.js";
 import { guardUpgrades, wsRoutes } from "./ws/route.js";
 import type { SocketSession } from "./ws/session.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Bounds the message bytes of replies in flight (fetches and WebSocket pushes); see ByteBudget. */
+    replyBudget: ByteBudget;
+  }
+}
 
 export interface BuildRelayOptions {
   store: Store;
@@ -36,8 +51,30 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     // No proxy headers are trusted or read: the relay has no use for client addresses.
     trustProxy: false,
     bodyLimit: 4 * 1024,
-    return503OnClosing: true,
+    // Answered by the onRequest hook below instead, in the relay's {code, error} form.
+    return503OnClosing: false,
+    // Slow clients cannot hold a connection for ever (see docs/threat-model.md, "Denial of service").
+    connectionTimeout: config.idleTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // How often Node looks for requests past their timeouts (its default is 30 s).
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(1000, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4)),
+      ),
+    },
+    clientErrorHandler,
+    frameworkErrors,
   }) as unknown as FastifyInstance;
+  // One global cap, no per-client identity: beyond it new connections are closed at accept.
+  app.server.maxConnections = config.maxConnections;
+  let dropped = 0;
+  app.server.on("drop", () => {
+    dropped++;
+  });
 
   const ctx: RelayContext = {
     store: options.store,
@@ -55,16 +92,35 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     (_request, body, done) => done(null, body),
   );
   installErrorHandling(app);
-  guardUpgrades(app);
-
+  apiHeaders(app);
   const sessions = new Set<SocketSession>();
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+    // Idle connections close at once; busy ones (a slow upload, a long download, a WebSocket that
+    // does not answer the close handshake) get the grace period, then are cut: shutdown always ends.
+    const cut = setTimeout(() => {
+      app.server.closeAllConnections();
+      for (const session of sessions) session.terminate();
+    }, config.shutdownGraceMs).unref();
+    app.server.once("close", () => clearTimeout(cut));
+  });
+  app.addHook("onRequest", async (_request, reply) => {
+    if (!closing) return;
+    reply.header("connection", "close");
+    return sendProblem(reply, new Problem("busy", "the relay is shutting down; try again shortly"));
+  });
+  guardUpgrades(app, config);
+
+  const replies = new ByteBudget(config.replyBudgetBytes);
+  app.decorate("replyBudget", replies);
   app.register(async (scope) => {
-    await wsRoutes(scope, ctx, sessions);
+    await wsRoutes(scope, ctx, sessions, replies);
     healthRoutes(scope);
-    queueRoutes(scope, ctx);
+    queueRoutes(scope, ctx, replies);
     sendRoutes(scope, ctx);
     inviteRoutes(scope, ctx);
-    if (config.staticDir) await webAppRoutes(scope, config.staticDir);
+    if (config.staticDir) await webAppRoutes(scope, config.staticDir, config.publicOrigins);
   });
 
   const timers: NodeJS.Timeout[] = [];
@@ -77,6 +133,10 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     timers.push(
       setInterval(() => {
         for (const session of sessions) session.heartbeat();
+        if (dropped > 0) {
+          app.log.warn({ dropped, maxConnections: config.maxConnections }, "connections refused: at the cap");
+          dropped = 0;
+        }
       }, config.heartbeatMs).unref(),
     );
   });

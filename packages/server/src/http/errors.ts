@@ -1,7 +1,12 @@
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import { ErrorCodes } from "@parley/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { Problem, statusOf } from "../problem.js";
+import { Problem, type RelayErrorCode, statusOf } from "../problem.js";
 import { routeOf, safeError } from "./logging.js";
+
+/** On every API reply: never sniffed as another type, never cached (replies carry ciphertext). */
+export const API_HEADERS = { "x-content-type-options": "nosniff", "cache-control": "no-store" } as const;
 
 /** Fastify's own refusals, in protocol terms. */
 function fromFastify(error: FastifyError): Problem | undefined {
@@ -14,6 +19,10 @@ function fromFastify(error: FastifyError): Problem | undefined {
       return new Problem(ErrorCodes.badRequest, "request body is empty");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return new Problem(ErrorCodes.badRequest, "unsupported content type");
+    case "FST_ERR_BAD_URL":
+      return new Problem(ErrorCodes.badRequest, "the URL is not valid");
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new Problem(ErrorCodes.badRequest, "a path segment is too long");
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return new Problem(ErrorCodes.badRequest, "content length does not match the body");
     default:
@@ -52,5 +61,56 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setNotFoundHandler((_request, reply) => {
     return sendProblem(reply, new Problem(ErrorCodes.notFound, "no such endpoint"));
+  });
+}
+
+/**
+ * Errors Fastify meets before routing (a malformed URL, an over-long path parameter): answered in
+ * the same form. Fastify's own answer would also repeat the path, which may carry an id.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(
+    reply.headers(API_HEADERS),
+    fromFastify(error) ?? new Problem(ErrorCodes.internal, "internal error"),
+  );
+}
+
+/**
+ * Refusals Node's HTTP parser makes before Fastify sees a request (a request or its headers not
+ * received in time, headers too large, a malformed request): written straight to the socket,
+ * still as `{code, error}`, then the connection is closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  let status: number;
+  let code: RelayErrorCode;
+  let message: string;
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    [status, code, message] = [408, "timeout", "the request was not received in time"];
+  } else if (error.code === "HPE_HEADER_OVERFLOW") {
+    [status, code, message] = [431, ErrorCodes.tooLarge, "request headers are too large"];
+  } else {
+    [status, code, message] = [400, ErrorCodes.badRequest, "malformed HTTP request"];
+  }
+  const body = JSON.stringify({ code, error: message });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\n` +
+        `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * nosniff on every reply; `no-store` on every reply that does not set its own caching (the web
+ * app's files do).
+ */
+export function apiHeaders(app: FastifyInstance): void {
+  app.addHook("onSend", async (_request, reply, payload) => {
+    reply.header("x-content-type-options", "nosniff");
+    if (!reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
+    return payload;
   });
 }

@@ -10,18 +10,19 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { staticRoutes } from "./static.js";
 
-/** `host[:port]` as a browser sends it: a DNS name, IPv4 or a bracketed IPv6 literal. */
-const HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
 /**
- * The policy for a page served to a request with this Host header. `connect-src` names the relay's
- * own WebSocket origins explicitly (older engines do not let 'self' cover ws:/wss:); without a
- * usable Host it stays at 'self'. A web user can therefore only talk through the relay that served
- * the app — which the relay's same-origin API requires anyway.
+ * The policy for the web app's pages. `connect-src` is 'self' — which covers this origin's ws: and
+ * wss: too (CSP Level 3; Chromium since 71, Safari since 16, Firefox) — plus the configured public
+ * origins and their WebSocket forms, for a relay reached under a name other than the page's. It is
+ * never built from the request's Host header. A web user can therefore only talk through the relay
+ * that served the app, which the relay's same-origin API requires anyway.
  */
-export function contentSecurityPolicy(host?: string): string {
+export function contentSecurityPolicy(publicOrigins: readonly string[] = []): string {
   const connect = ["'self'"];
-  if (host && HOST.test(host)) connect.push(`ws://${host}`, `wss://${host}`);
+  for (const origin of publicOrigins) {
+    const url = new URL(origin);
+    connect.push(url.origin, `${url.protocol === "https:" ? "wss" : "ws"}://${url.host}`);
+  }
   return [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
@@ -36,9 +37,9 @@ export function contentSecurityPolicy(host?: string): string {
   ].join("; ");
 }
 
-export function securityHeaders(host?: string): Record<string, string> {
+export function securityHeaders(publicOrigins: readonly string[] = []): Record<string, string> {
   return {
-    "content-security-policy": contentSecurityPolicy(host),
+    "content-security-policy": contentSecurityPolicy(publicOrigins),
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
@@ -58,10 +59,15 @@ export function defaultWebAppDir(): string | undefined {
  * Serves `dir` at `/` with the security headers above. Registered in its own encapsulated scope, so
  * the hook touches only the app's responses, not the relay API's.
  */
-export async function webAppRoutes(app: FastifyInstance, dir: string): Promise<void> {
+export async function webAppRoutes(
+  app: FastifyInstance,
+  dir: string,
+  publicOrigins: readonly string[] = [],
+): Promise<void> {
+  const headers = securityHeaders(publicOrigins);
   await app.register(async (scope) => {
-    scope.addHook("onSend", async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-      reply.headers(securityHeaders(request.headers.host));
+    scope.addHook("onSend", async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      reply.headers(headers);
       return payload;
     });
     await staticRoutes(scope, dir);

@@ -16,7 +16,6 @@ const TYPES: Record<string, string> = {
   ".css": "text/css; charset=utf-8",
   ".json": "application/json; charset=utf-8",
   ".webmanifest": "application/manifest+json",
-  ".map": "application/json; charset=utf-8",
   ".svg": "image/svg+xml",
   ".png": "image/png",
   ".jpg": "image/jpeg",
@@ -35,6 +34,17 @@ const notFound = (reply: FastifyReply) =>
     .code(ErrorStatus.not_found)
     .type("application/json")
     .send({ code: ErrorCodes.notFound, error: "no such file" });
+
+/**
+ * Parts of the build that are not the app: the web package compiles its tests into dist/test, and
+ * source maps would hand out the sources. Neither is served, nor are dotfiles.
+ */
+function servable(relative: string): boolean {
+  const segments = relative.split(sep);
+  if (segments[0] === "test") return false;
+  if (segments.some((s) => s.startsWith("."))) return false;
+  return extname(relative).toLowerCase() !== ".map";
+}
 
 /** The file a URL path names inside `root`, or undefined if it names nothing servable. */
 async function locate(root: string, urlPath: string): Promise<{ path: string; size: number } | undefined> {
@@ -55,7 +65,7 @@ async function locate(root: string, urlPath: string): Promise<{ path: string; si
     }
     if (!info.isFile()) return undefined;
     const real = await realpath(path);
-    if (!real.startsWith(root + sep)) return undefined;
+    if (!real.startsWith(root + sep) || !servable(real.slice(root.length + 1))) return undefined;
     return { path: real, size: info.size };
   } catch {
     return undefined;

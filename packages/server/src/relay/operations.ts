@@ -9,12 +9,14 @@ import {
   createQueueBytes,
   ErrorCodes,
   FETCH_LIMIT,
+  fromBase64Url,
   INVITE_MAX_BYTES,
   isBucketSize,
   type RecipientCommand,
   recipientCommandBytes,
 } from "@parley/core";
 import { authorize, checkClock } from "../auth/authorize.js";
+import { isUsablePublicKey } from "../auth/ed25519.js";
 import { badRequest, Problem } from "../problem.js";
 import type { QueueRecord, StoredMessage } from "../store/store.js";
 import type { RelayContext } from "./context.js";
@@ -25,6 +27,7 @@ import type { RelayContext } from "./context.js";
  */
 export async function createQueue(ctx: RelayContext, req: CreateQueueRequest): Promise<CreateQueueResponse> {
   const now = ctx.now();
+  checkRecipientKey(req.recipientKey);
   await authorize(
     ctx.store,
     { scope: req.recipientKey, publicKey: req.recipientKey, signed: createQueueBytes(req), ...pick(req) },
@@ -118,6 +121,13 @@ export async function fetchPending(
   return { messages, cursorFound };
 }
 
+/** The most message bytes one fetch can return: what a fetch leases before it reads the store. */
+export const fetchReserveBytes = (ctx: RelayContext): number =>
+  Math.max(ctx.config.maxFetchBytes, ctx.config.maxMessageBytes);
+
+export const bodyBytes = (messages: readonly StoredMessage[]): number =>
+  messages.reduce((n, m) => n + m.body.length, 0);
+
 /** Unicast queues only (authorizeCommand refuses an ack on a broadcast queue). */
 export async function ack(ctx: RelayContext, queueId: string, msgId: string): Promise<void> {
   if (!(await ctx.store.ack(queueId, msgId))) {
@@ -146,6 +156,21 @@ export async function claimInvite(ctx: RelayContext, inviteId: string): Promise<
   if (!blob)
     throw new Problem(ErrorCodes.inviteGone, "this invite was already used, has expired, or never existed");
   return blob;
+}
+
+/** A queue's key must be a usable Ed25519 key (see isUsablePublicKey), else 400 before anything else. */
+function checkRecipientKey(recipientKey: string): void {
+  let raw: Uint8Array;
+  try {
+    raw = fromBase64Url(recipientKey);
+  } catch {
+    throw badRequest("recipient key is not canonical base64url");
+  }
+  if (!isUsablePublicKey(raw)) {
+    throw badRequest(
+      "recipient key is not a usable Ed25519 public key (not canonically encoded, not on the curve, or of small order)",
+    );
+  }
 }
 
 const unknownQueue = () => new Problem(ErrorCodes.unknownQueue, "no such queue");

@@ -1,15 +1,21 @@
-import { CreateQueueRequest, type FetchResponse, RecipientCommand } from "@parley/core";
+import { CreateQueueRequest, RecipientCommand } from "@parley/core";
 import type { FastifyInstance } from "fastify";
-import { toB64u } from "../../bytes.js";
 import { badRequest } from "../../problem.js";
+import type { ByteBudget } from "../../relay/byte-budget.js";
 import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
+import { fetchReply } from "../encode.js";
 import { parseWith } from "../validate.js";
 
 /** Signed JSON bodies are a few hundred bytes. */
 const JSON_BODY_LIMIT = 4 * 1024;
 
-export function queueRoutes(app: FastifyInstance, ctx: RelayContext): void {
+/**
+ * `replies` bounds the message bytes of fetch replies in flight across all clients: a fetch leases
+ * the most one fetch can return before reading the store, keeps only what it read, and gives that
+ * back when its reply has been written (or the connection dropped).
+ */
+export function queueRoutes(app: FastifyInstance, ctx: RelayContext, replies: ByteBudget): void {
   app.post("/v1/queues", { bodyLimit: JSON_BODY_LIMIT }, async (request, reply) => {
     const req = parseWith(CreateQueueRequest, request.body, "create-queue request");
     return reply.code(201).send(await ops.createQueue(ctx, req));
@@ -21,12 +27,19 @@ export function queueRoutes(app: FastifyInstance, ctx: RelayContext): void {
     const queue = await ops.authorizeCommand(ctx, cmd);
     switch (cmd.cmd) {
       case "fetch": {
-        const { messages, cursorFound } = await ops.fetchPending(ctx, queue.queueId, cmd.msgId);
-        const response: FetchResponse = {
-          messages: messages.map((m) => ({ msgId: m.msgId, body: toB64u(m.body) })),
-        };
-        if (cursorFound !== undefined) response.cursorFound = cursorFound;
-        return reply.send(response);
+        const lease = await replies.acquire(ops.fetchReserveBytes(ctx), { waitMs: ctx.config.replyWaitMs });
+        try {
+          const { messages, cursorFound } = await ops.fetchPending(ctx, queue.queueId, cmd.msgId);
+          lease.shrink(ops.bodyBytes(messages));
+          const { length, stream } = fetchReply(messages, cursorFound);
+          // 'close' comes once the reply is written or the connection is gone, whichever is first.
+          reply.raw.once("close", () => lease.release());
+          if (reply.raw.destroyed) lease.release();
+          return reply.type("application/json").header("content-length", length).send(stream);
+        } catch (e) {
+          lease.release();
+          throw e;
+        }
       }
       case "ack":
         await ops.ack(ctx, queue.queueId, cmd.msgId!);

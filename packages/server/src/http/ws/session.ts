@@ -1,11 +1,12 @@
 import { ClientFrame, ErrorCodes, type ServerFrame } from "@parley/core";
 import type { FastifyBaseLogger } from "fastify";
 import type { RawData, WebSocket } from "ws";
-import { toB64u } from "../../bytes.js";
 import { badRequest, describeIssues, Problem } from "../../problem.js";
+import { ByteBudget, type Lease } from "../../relay/byte-budget.js";
 import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
 import type { StoredMessage } from "../../store/store.js";
+import { msgFrame } from "../encode.js";
 import { safeError } from "../logging.js";
 import { Subscription } from "./subscription.js";
 
@@ -66,12 +67,21 @@ export class SocketSession {
   private closed = false;
   private alive = true;
   private lastTouch = 0;
+  /**
+   * Message bytes this connection's pushes may hold at once (its subscriptions push side by side),
+   * on top of the relay-wide `replies`; leases are taken here first, then there.
+   */
+  private readonly budget: ByteBudget;
+  /** Aborted on close: pushes waiting for budget give up. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly socket: WebSocket,
     private readonly ctx: RelayContext,
     private readonly log: FastifyBaseLogger,
+    private readonly replies: ByteBudget,
   ) {
+    this.budget = new ByteBudget(ops.fetchReserveBytes(ctx));
     this.lastTouch = ctx.now();
     socket.on("message", (data, isBinary) => {
       try {
@@ -112,9 +122,16 @@ export class SocketSession {
     }
   }
 
+  /** Drops the connection without a close handshake (shutdown, after its grace period). */
+  terminate(): void {
+    this.close();
+    this.socket.terminate();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort(new Error("connection closed"));
     for (const sub of this.subscriptions.values()) sub.stop();
     this.subscriptions.clear();
   }
@@ -169,9 +186,23 @@ export class SocketSession {
         return;
       }
       case "fetch": {
-        const { messages, cursorFound } = await ops.fetchPending(this.ctx, queueId, frame.msgId);
-        for (const m of messages) await this.push(queueId, m);
-        this.sendOk(frame.id, cursorFound);
+        // Leased before reading the store (like an HTTP fetch), trimmed to what was read, and given
+        // back as the messages are written.
+        const leases = await this.lease(ops.fetchReserveBytes(this.ctx), this.ctx.config.replyWaitMs);
+        if (!leases) return;
+        try {
+          const { messages, cursorFound } = await ops.fetchPending(this.ctx, queueId, frame.msgId);
+          let left = ops.bodyBytes(messages);
+          for (const l of leases) l.shrink(left);
+          for (const m of messages) {
+            await this.write(queueId, m);
+            left -= m.body.length;
+            for (const l of leases) l.shrink(left);
+          }
+          this.sendOk(frame.id, cursorFound);
+        } finally {
+          for (const l of leases) l.release();
+        }
         return;
       }
       case "ack": {
@@ -190,13 +221,40 @@ export class SocketSession {
     }
   }
 
-  private push(queueId: string, message: StoredMessage): Promise<void> {
-    const frame: ServerFrame = { type: "msg", queueId, msgId: message.msgId, body: toB64u(message.body) };
+  /**
+   * Leases `bytes` from this connection's budget, then the relay's. Undefined if the connection
+   * closed meanwhile; a `busy` Problem if `waitMs` passed first.
+   */
+  private async lease(bytes: number, waitMs?: number): Promise<Lease[] | undefined> {
+    const options = { signal: this.closing.signal, waitMs };
+    let own: Lease | undefined;
+    try {
+      own = await this.budget.acquire(bytes, options);
+      return [own, await this.replies.acquire(bytes, options)];
+    } catch (e) {
+      own?.release();
+      if (this.closing.signal.aborted) return undefined;
+      throw e;
+    }
+  }
+
+  /** A subscription's push: waits (for as long as the connection lasts) for room to write it. */
+  private async push(queueId: string, message: StoredMessage): Promise<void> {
+    const leases = await this.lease(message.body.length);
+    if (!leases) return;
+    try {
+      await this.write(queueId, message);
+    } finally {
+      for (const l of leases) l.release();
+    }
+  }
+
+  private write(queueId: string, message: StoredMessage): Promise<void> {
     return new Promise((resolve) => {
       if (this.closed || this.socket.readyState !== OPEN) return resolve();
       // The callback fires once ws has written the frame; waiting for it keeps a large backlog
       // from being buffered in memory all at once. A send error means the socket is closing.
-      this.socket.send(JSON.stringify(frame), () => resolve());
+      this.socket.send(msgFrame(queueId, message), { binary: false }, () => resolve());
     });
   }
 

@@ -46,6 +46,21 @@ function run(action: Action) {
   };
 }
 
+/**
+ * A positional argument, or standard input when it is omitted or "-". Whatever is on a command
+ * line can be read by every user of the machine (/proc/PID/cmdline, `ps`); standard input cannot.
+ * One trailing newline (from `echo` or the Enter before Ctrl-D) is dropped.
+ */
+async function argumentOrStdin(value: string | undefined, what: string): Promise<string> {
+  if (value !== undefined && value !== "-") return value;
+  if (process.stdin.isTTY) process.stderr.write(`type ${what}, then Ctrl-D:\n`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
 const printEvents = (out: Output, events: ClientEvent[]) => {
   const messages = events.flatMap((e) => (e.type === "message" ? [e.message] : []));
   if (out.json) {
@@ -82,10 +97,13 @@ program
 program
   .command("accept")
   .description("accept an invite link and become that person's contact")
-  .argument("<link>", "the invite link")
+  .argument(
+    "[link]",
+    "the invite link; omitted or '-': read from standard input (keeps its key out of the process list)",
+  )
   .action(
     run(async ({ client, out }, link) => {
-      const c = await client.acceptInvite(link!);
+      const c = await client.acceptInvite(await argumentOrStdin(link, "the invite link"));
       print(
         out,
         `${t(c.name)} is now your contact. Compare safety numbers with: parley safety "${t(c.name)}"`,
@@ -116,10 +134,13 @@ program
   .command("send")
   .description("send an end-to-end encrypted message to a contact or a group")
   .argument("<to>", "a contact's or a group's name")
-  .argument("<text>", "the message")
+  .argument(
+    "[text]",
+    "the message; omitted or '-': read from standard input (keeps it out of the process list)",
+  )
   .action(
     run(async ({ client, out }, contact, text) => {
-      const m = await client.send(contact!, text!);
+      const m = await client.send(contact!, await argumentOrStdin(text, "the message"));
       print(out, formatMessage(m), m);
     }),
   );

@@ -115,3 +115,42 @@ test("delivery receipts mark sent messages delivered", async () => {
   const history = await bob.messages("Alice");
   assert.equal(history.find((m) => m.id === sent.id)?.status, "delivered");
 });
+
+test("a relay that delivers out of order cannot change the order history shows", async () => {
+  const [conv] = await alice.repo.conversations();
+  await bob.send("Alice", "first of two");
+  await new Promise((r) => setTimeout(r, 5));
+  await bob.send("Alice", "second of two");
+  const relayClient = new RelayHttpClient(relay.url, crypto);
+  const pending = await relayClient.fetchMessages(conv!.receive);
+  assert.equal(pending.length, 2);
+  // The relay hands them over the wrong way round.
+  for (const m of [...pending].reverse()) {
+    await alice.receive(conv!.receive, m.msgId, unb64(m.body));
+    await relayClient.ack(conv!.receive, m.msgId);
+  }
+  const history = (await alice.messages("Bob")).map((m) => m.text);
+  assert.deepEqual(history.slice(-2), ["first of two", "second of two"]);
+});
+
+test("a group message delivered before the commit it follows is kept and shown once the commit arrives", async () => {
+  await alice.createGroup("Reading circle");
+  await alice.addToGroup("Reading circle", ["Bob"]);
+  await bob.sync();
+  const group = await bob.findConversation("Reading circle");
+  const cursor = await bob.repo.cursor(group.receive.queueId);
+  await alice.renameGroup("Reading circle", "Readers"); // a commit: the next epoch
+  await alice.send("Readers", "sent in the new epoch");
+  const relayClient = new RelayHttpClient(relay.url, crypto);
+  const pending = await relayClient.fetchMessages(group.receive, cursor ? { after: cursor } : {});
+  assert.equal(pending.length, 2, "the commit, then the message");
+  // The relay hands the message over first, then the commit.
+  const [commit, message] = pending;
+  const early = await bob.receive(group.receive, message!.msgId, unb64(message!.body));
+  assert.deepEqual(rejections(early), [], "held, not rejected");
+  assert.deepEqual(texts(early), []);
+  const later = await bob.receive(group.receive, commit!.msgId, unb64(commit!.body));
+  assert.deepEqual(texts(later), ["sent in the new epoch"]);
+  assert.deepEqual(texts(await bob.sync()), [], "and only once");
+  assert.equal((await bob.messages("Readers")).filter((m) => m.text === "sent in the new epoch").length, 1);
+});

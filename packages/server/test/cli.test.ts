@@ -16,7 +16,7 @@ function run(args: string[]) {
 async function spawnRelay(
   args: string[],
 ): Promise<{ child: ChildProcess; url: string; stdout: () => string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   let out = "";
   let err = "";
   child.stderr!.on("data", (d) => {
@@ -49,7 +49,7 @@ describe("parley-server bin", () => {
       "3",
     ]);
     t.after(() => {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
     });
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.notEqual(url, "http://127.0.0.1:0");
@@ -59,7 +59,10 @@ describe("parley-server bin", () => {
     assert.equal((await postBytes(`${url}/v1/send/${sendId}`, envelope(512))).status, 202);
 
     child.kill("SIGTERM");
-    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+    const [code, signal] = (await once(child, "exit", { signal: AbortSignal.timeout(20_000) })) as [
+      number | null,
+      string | null,
+    ];
     assert.equal(signal, null, "exited by itself, not killed by the signal");
     assert.equal(code, 0);
     assert.equal(stdout().trim().split("\n").length, 1, "stdout is just the ready line");

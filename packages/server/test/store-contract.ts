@@ -188,6 +188,18 @@ export function storeContract(backend: string, open: OpenStore): void {
       assert.equal(await store.claimInvite("AAAAAAAAAAAAAAAAAAAAAA", T0), null);
     });
 
+    it("lets an invite be read (peeked) any number of times until it is claimed or expires", async (t) => {
+      const store = await open(t);
+      const blob = bytes(700, 9);
+      const id = await store.createInvite(blob, T0 + HOUR);
+      assert.deepEqual(plain(await store.peekInvite(id, T0)), plain(blob));
+      assert.deepEqual(plain(await store.peekInvite(id, T0)), plain(blob), "a peek uses nothing up");
+      assert.equal(await store.peekInvite(id, T0 + HOUR), null, "not after expiry");
+      assert.deepEqual(plain(await store.claimInvite(id, T0)), plain(blob));
+      assert.equal(await store.peekInvite(id, T0), null, "gone once claimed");
+      assert.equal(await store.peekInvite("AAAAAAAAAAAAAAAAAAAAAA", T0), null);
+    });
+
     it("expire deletes what is due and nothing else", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);

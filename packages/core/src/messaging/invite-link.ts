@@ -6,11 +6,19 @@ import { z } from "zod";
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
+import { PaddingError, pad, unpad } from "../protocol/padding.js";
 import { normalizeRelayUrl } from "../relay-client/relay-http.js";
 import { DisplayName } from "./content.js";
 
 export class InviteError extends Error {
   override name = "InviteError";
+  constructor(
+    message: string,
+    /** `wrong_key`: the link's key does not open the sealed invite (mistyped, or tampered with). */
+    readonly reason: "wrong_key" | "invalid" = "invalid",
+  ) {
+    super(message);
+  }
 }
 
 export interface InviteLink {
@@ -45,8 +53,23 @@ export type InvitePayload = z.infer<typeof InvitePayload>;
 
 const AAD = utf8("parley-invite-v1");
 
+/**
+ * The payload is padded (protocol/padding.ts) before sealing, so the stored blob's size does not
+ * follow the length of the inviter's name: every invite is one bucket (2 KiB) in practice.
+ */
 export async function sealInvite(crypto: CryptoProvider, key: Uint8Array, payload: InvitePayload) {
-  return crypto.seal(key, utf8(JSON.stringify(payload)), AAD);
+  return crypto.seal(key, pad(utf8(JSON.stringify(payload))), AAD);
+}
+
+/** Invites sealed before padding (a JSON object, so its first byte is `{`) are still read. */
+function unpadInvite(plain: Uint8Array): Uint8Array {
+  if (plain[0] === 0x7b) return plain;
+  try {
+    return unpad(plain);
+  } catch (e) {
+    if (e instanceof PaddingError) throw new InviteError("invite is malformed");
+    throw e;
+  }
 }
 
 export async function openInvite(
@@ -58,9 +81,19 @@ export async function openInvite(
   try {
     plain = await crypto.open(key, sealed, AAD);
   } catch {
-    throw new InviteError("invite could not be opened: the link is wrong or the invite was tampered with");
+    throw new InviteError(
+      "invite could not be opened: the link is wrong or the invite was tampered with",
+      "wrong_key",
+    );
   }
-  const parsed = InvitePayload.safeParse(JSON.parse(fromUtf8(plain)));
+  let value: unknown;
+  try {
+    value = JSON.parse(fromUtf8(unpadInvite(plain)));
+  } catch (e) {
+    if (e instanceof InviteError) throw e;
+    throw new InviteError("invite is malformed");
+  }
+  const parsed = InvitePayload.safeParse(value);
   if (!parsed.success) throw new InviteError("invite is malformed");
   return parsed.data;
 }

@@ -17,7 +17,13 @@ import type { CryptoProvider } from "../crypto/provider.js";
 import type { DeviceIdentity } from "../identity/device.js";
 import { createIdentity } from "../identity/identity-key.js";
 import { safetyNumber } from "../identity/safety-number.js";
-import { type GroupState, type Member, type MlsEngine, MlsProcessingError } from "../mls/engine.js";
+import {
+  type GroupState,
+  type Member,
+  type MlsEngine,
+  MlsFutureEpochError,
+  MlsProcessingError,
+} from "../mls/engine.js";
 import { PaddingError, pad, unpad } from "../protocol/padding.js";
 import { RelayError } from "../relay-client/errors.js";
 import { type FetchLike, normalizeRelayUrl, RelayHttpClient } from "../relay-client/relay-http.js";
@@ -44,7 +50,13 @@ import {
 import { formatInviteLink, InviteError, openInvite, parseInviteLink, sealInvite } from "./invite-link.js";
 import { InProcessLock, type ProfileLock } from "./profile-lock.js";
 import { type Batch, b64, ProfileRepository, unb64 } from "./profile-repository.js";
-import type { ContactRecord, ConversationRecord, MessageRecord, ProfileRecord } from "./records.js";
+import type {
+  ContactRecord,
+  ConversationRecord,
+  MessageRecord,
+  ProfileRecord,
+  QueueRoute,
+} from "./records.js";
 
 export interface ClientEnvironment {
   store: KeyValueStore;
@@ -136,7 +148,8 @@ type Followup =
   | { kind: "receipt"; conversationId: string; ids: string[] }
   | { kind: "key-packages"; conversationId: string; count: number }
   | { kind: "group-profile"; conversationId: string }
-  | { kind: "remove-leaver"; conversationId: string; identityKey: string };
+  | { kind: "remove-leaver"; conversationId: string; identityKey: string }
+  | { kind: "retry-held"; conversationId: string };
 
 interface Processed {
   events: ClientEvent[];
@@ -146,6 +159,9 @@ interface Processed {
 
 /** How many KeyPackages each side gives the other when they connect (one is used per group add). */
 const KEY_PACKAGE_STOCK = 3;
+
+/** Messages of a later epoch kept per conversation until their commit arrives; more are rejected. */
+const MAX_HELD_MESSAGES = 256;
 
 export class ParleyClient {
   readonly repo: ProfileRepository;
@@ -253,15 +269,27 @@ export class ParleyClient {
     const parsed = parseInviteLink(link);
     const profile = await this.profile();
     const inviterRelay = this.relay(parsed.relay);
-    let sealed: Uint8Array;
-    try {
-      sealed = await inviterRelay.claimInvite(parsed.inviteId);
-    } catch (e) {
+    const gone = (e: unknown) => {
       if (e instanceof RelayError && e.code === "invite_gone") {
-        throw new InviteError("this invite was already used or has expired: ask for a new one");
+        return new InviteError("this invite was already used or has expired: ask for a new one");
       }
-      throw e;
-    }
+      return e;
+    };
+    // Opened before it is claimed: a link with a mistyped key fails here and leaves the invite
+    // usable, instead of using it up on the relay and then failing.
+    const peeked = await inviterRelay.peekInvite(parsed.inviteId).catch((e) => {
+      throw gone(e);
+    });
+    await openInvite(this.crypto, parsed.key, peeked).catch((e) => {
+      throw e instanceof InviteError && e.reason === "wrong_key"
+        ? new InviteError(
+            "this link's key does not open the invite: check that the whole link was copied (the invite is still unused)",
+          )
+        : e;
+    });
+    const sealed = await inviterRelay.claimInvite(parsed.inviteId).catch((e) => {
+      throw gone(e);
+    });
     const payload = await openInvite(this.crypto, parsed.key, sealed);
     const inviter = await this.engine.inspectKeyPackage(unb64(payload.keyPackage)).catch((e: Error) => {
       throw new InviteError(`invite rejected: ${e.message}`);
@@ -915,15 +943,25 @@ export class ParleyClient {
       }
       const work = this.repo.batch();
       let result: Processed;
+      let payload: Uint8Array | undefined;
+      let route: QueueRoute | undefined;
       try {
-        const payload = unpad(body);
-        const route = await this.repo.route(queue.queueId);
+        payload = unpad(body);
+        route = await this.repo.route(queue.queueId);
         if (!route) throw new ParleyError("unknown_queue", "message on a queue this device does not know");
         result =
           route.kind === "invite"
             ? await this.acceptWelcome(work, route.queueId, payload)
             : await this.processInConversation(work, route.conversationId, payload);
       } catch (e) {
+        if (e instanceof MlsFutureEpochError && route?.kind === "conversation" && payload) {
+          // Ahead of its commit (delivered out of order, or the commit is still on its way): kept,
+          // and tried again after the next commit this conversation processes.
+          work.writes.length = 0;
+          result = await this.hold(work, route.conversationId, queue.queueId, msgId, payload);
+          await this.repo.commit(cursorWrite(this.repo.markSeen(work, queue.queueId, msgId)));
+          return result;
+        }
         if (!isRejection(e)) throw e; // a local failure: leave unacknowledged, retry later
         // The message is dropped and the MLS state stays as it was: only the "seen" mark is stored.
         work.writes.length = 0;
@@ -987,6 +1025,9 @@ export class ParleyClient {
       conversation.kind === "direct"
         ? await this.afterDirectMessage(batch, conversation, result)
         : await this.afterGroupMessage(batch, conversation, state, result);
+    if (result.kind === "commit" && (await this.repo.held(conversation.id)).length > 0) {
+      processed.followups = [...processed.followups, { kind: "retry-held", conversationId: conversation.id }];
+    }
     if (result.kind === "removed") return processed; // its keys are deleted, not saved
     this.saveState(batch, conversation.groupId, result.state);
     return { ...processed, saved: { groupId: conversation.groupId, epoch: result.state.epoch } };
@@ -1307,7 +1348,7 @@ export class ParleyClient {
       sentAt,
       receivedAt: this.now(),
       status: "received",
-      key: this.orderKey(id),
+      key: this.orderKey(id, shownAt(sentAt, this.now())),
     };
     this.repo.putMessage(batch, record);
     return record;
@@ -1347,6 +1388,7 @@ export class ParleyClient {
       }
     }
     for (const f of followups) {
+      if (f.kind === "retry-held") events.push(...(await this.retryHeld(f.conversationId)));
       if (f.kind === "key-packages")
         await attempt(f.conversationId, "key packages", () =>
           this.lock.run(() => this.giveKeyPackagesLocked(f.conversationId, f.count)),
@@ -1389,6 +1431,60 @@ export class ParleyClient {
       }
     }
     return events;
+  }
+
+  /** Keeps a message of a later epoch (see receiveOne); past the cap it is rejected instead. */
+  private async hold(
+    batch: Batch,
+    conversationId: string,
+    queueId: string,
+    msgId: string,
+    payload: Uint8Array,
+  ): Promise<Processed> {
+    if ((await this.repo.held(conversationId)).length >= MAX_HELD_MESSAGES) {
+      return {
+        events: [{ type: "rejected", reason: "too many messages from later epochs are waiting: dropped" }],
+        followups: [],
+      };
+    }
+    this.repo.putHeld(batch, conversationId, this.orderKey(msgId), {
+      queueId,
+      msgId,
+      payload: b64(payload),
+      heldAt: this.now(),
+    });
+    return { events: [], followups: [] };
+  }
+
+  /** Processes held messages whose epoch has been reached, until a round makes no progress. */
+  private async retryHeld(conversationId: string): Promise<ClientEvent[]> {
+    const events: ClientEvent[] = [];
+    const followups: Followup[] = [];
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      for (const [key, held] of await this.repo.held(conversationId)) {
+        const r = await this.lock.run(async (): Promise<Processed | undefined> => {
+          const work = this.repo.batch();
+          let result: Processed;
+          try {
+            result = await this.processInConversation(work, conversationId, unb64(held.payload));
+          } catch (e) {
+            if (e instanceof MlsFutureEpochError) return undefined; // still ahead: keep it
+            if (!isRejection(e)) throw e;
+            work.writes.length = 0;
+            result = { events: [{ type: "rejected", reason: (e as Error).message }], followups: [] };
+          }
+          await this.repo.commit(this.repo.deleteKey(work, key));
+          if (result.saved) this.repo.groupStateSaved(result.saved.groupId, result.saved.epoch);
+          return result;
+        });
+        if (!r) continue;
+        progressed = true;
+        events.push(...r.events);
+        followups.push(...r.followups.filter((f) => f.kind !== "retry-held"));
+      }
+    }
+    return [...events, ...(await this.runFollowups(followups))];
   }
 
   /**
@@ -1539,8 +1635,9 @@ export class ParleyClient {
     return chosen ? `${chosen} (not a contact)` : `Member ${identityKey.slice(0, 6)}`;
   }
 
-  private orderKey(id: string): string {
-    return `${this.now().toString().padStart(15, "0")}-${id}`;
+  /** History lists by this key: the time a message belongs at, then its id. */
+  private orderKey(id: string, at = this.now()): string {
+    return `${Math.max(0, Math.floor(at)).toString().padStart(15, "0")}-${id}`;
   }
 
   private contactView(c: ContactRecord, conv: ConversationRecord): ContactView {
@@ -1611,6 +1708,17 @@ function ignoreAlreadyAcknowledged(e: unknown): void {
 }
 
 /** Errors that mean "this message is bad", as opposed to "this device could not store it". */
+/**
+ * Where a received message goes in history: at the time its sender stamped inside the encryption,
+ * so a relay that holds messages back or delivers them out of order cannot change the order shown.
+ * The sender's clock is clamped to [received − MAX_DELIVERY_DELAY_MS, received]: a message is never
+ * placed in the future, nor buried further back than a relay can hold a message anyway.
+ */
+export const MAX_DELIVERY_DELAY_MS = 14 * 24 * 3_600_000;
+function shownAt(sentAt: number, receivedAt: number): number {
+  return Math.min(receivedAt, Math.max(receivedAt - MAX_DELIVERY_DELAY_MS, sentAt));
+}
+
 function isRejection(e: unknown): boolean {
   return (
     e instanceof MlsProcessingError ||

@@ -10,6 +10,7 @@ import type {
   ContactKeyPackage,
   ContactRecord,
   ConversationRecord,
+  HeldMessage,
   MessageRecord,
   PendingInviteRecord,
   ProfileRecord,
@@ -36,6 +37,8 @@ const K = {
   cursor: (queueId: string) => `cursor/${queueId}`,
   message: (conversationId: string, key: string) => `msg/${conversationId}/${key}`,
   messageIndex: (conversationId: string, id: string) => `msgid/${conversationId}/${id}`,
+  /** Messages of an epoch not reached yet, kept until the commit that leads there is processed. */
+  held: (conversationId: string, key: string) => `held/${conversationId}/${key}`,
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
   mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
   mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
@@ -119,6 +122,14 @@ export class ProfileRepository {
   cursor = (queueId: string) => this.getJson<string>(K.cursor(queueId));
   putCursor = (b: Batch, queueId: string, msgId: string) => b.put(K.cursor(queueId), msgId);
   deleteCursor = (b: Batch, queueId: string) => b.delete(K.cursor(queueId));
+  /** Held messages of a conversation, oldest first: [store key, record]. */
+  held = async (conversationId: string) =>
+    (await this.kv.list(K.held(conversationId, ""))).map(([key, value]): [string, HeldMessage] => [
+      key,
+      unjson<HeldMessage>(value),
+    ]);
+  putHeld = (b: Batch, conversationId: string, order: string, m: HeldMessage) =>
+    b.put(K.held(conversationId, order), json(m));
 
   async seen(queueId: string, msgId: string): Promise<boolean> {
     return (await this.kv.get(K.seen(queueId, msgId))) !== undefined;

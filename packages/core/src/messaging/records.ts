@@ -81,3 +81,11 @@ export interface MessageRecord {
   /** Local order key, so history lists in the order this device saw it. */
   key: string;
 }
+
+/** A message of an MLS epoch this device has not reached yet, kept to be processed after the commit. */
+export interface HeldMessage {
+  queueId: string;
+  msgId: string;
+  payload: string; // base64url, unpadded MLSMessage
+  heldAt: number;
+}

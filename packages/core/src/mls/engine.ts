@@ -140,5 +140,20 @@ export class MlsProcessingError extends Error {
   override name = "MlsProcessingError";
 }
 
+/**
+ * A message of an epoch this state has not reached yet: the commit that leads there has not been
+ * processed (delivered later, or still on its way). Not a forgery by itself: a client keeps such a
+ * message and tries it again after the next commit.
+ */
+export class MlsFutureEpochError extends MlsProcessingError {
+  override name = "MlsFutureEpochError";
+  constructor(
+    readonly epoch: bigint,
+    readonly current: bigint,
+  ) {
+    super(`message from future epoch ${epoch} (we are at epoch ${current})`);
+  }
+}
+
 /** Which MLS wire format an encoded MLSMessage carries, read without decrypting anything. */
 export type WireKind = "welcome" | "private" | "public" | "key_package" | "group_info" | "unknown";

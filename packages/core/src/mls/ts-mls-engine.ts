@@ -92,6 +92,7 @@ import {
   type KeyPackageBundle,
   type Member,
   type MlsEngine,
+  MlsFutureEpochError,
   MlsProcessingError,
   type ProposedCommit,
   type SerializedGroupState,
@@ -749,8 +750,7 @@ export class TsMlsEngine implements MlsEngine {
     const pm = decoded.privateMessage;
     const current = client.groupContext.epoch;
     if (!equalBytes(pm.groupId, client.groupContext.groupId)) fail("rejected: message for another group");
-    if (pm.epoch > current)
-      fail(`rejected: message from future epoch ${pm.epoch} (we are at epoch ${current})`);
+    if (pm.epoch > current) throw new MlsFutureEpochError(pm.epoch, current);
     // The epoch's sender data secret and tree: the current ones, or those kept for a recent epoch.
     if (pm.epoch === current) {
       return { decoded, pm, senderDataSecret: client.keySchedule.senderDataSecret, tree: client.ratchetTree };

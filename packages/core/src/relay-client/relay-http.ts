@@ -107,6 +107,12 @@ export class RelayHttpClient {
     return parse(CreateInviteResponse, await res.json()).inviteId;
   }
 
+  /** Reads the invite and leaves it on the relay (to check the link's key before claiming). */
+  async peekInvite(inviteId: string): Promise<Uint8Array> {
+    const res = await this.request(`/v1/invites/${encodeURIComponent(inviteId)}/peek`, undefined);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   /** Takes the invite off the relay: the first claim gets it, every later one gets `invite_gone`. */
   async claimInvite(inviteId: string): Promise<Uint8Array> {
     const res = await this.request(`/v1/invites/${encodeURIComponent(inviteId)}/claim`, undefined);

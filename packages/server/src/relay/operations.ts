@@ -151,6 +151,14 @@ export async function createInvite(ctx: RelayContext, blob: Uint8Array): Promise
   return { inviteId };
 }
 
+/** The invite's blob, left in place: a client opens it with the link's key before claiming it. */
+export async function peekInvite(ctx: RelayContext, inviteId: string): Promise<Uint8Array> {
+  const blob = await ctx.store.peekInvite(inviteId, ctx.now());
+  if (!blob)
+    throw new Problem(ErrorCodes.inviteGone, "this invite was already used, has expired, or never existed");
+  return blob;
+}
+
 export async function claimInvite(ctx: RelayContext, inviteId: string): Promise<Uint8Array> {
   const blob = await ctx.store.claimInvite(inviteId, ctx.now());
   if (!blob)

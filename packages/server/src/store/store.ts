@@ -126,6 +126,11 @@ export interface Store {
   rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean>;
 
   createInvite(blob: Uint8Array, expiresAt: number): Promise<string>;
+  /**
+   * Returns the blob without deleting it; null if unknown, already claimed or expired at `now`. Lets
+   * a client check the link's key before the one claim that uses the invite up.
+   */
+  peekInvite(inviteId: string, now: number): Promise<Uint8Array | null>;
   /** Returns the blob and deletes it in one step; null if unknown, already claimed or expired at `now`. */
   claimInvite(inviteId: string, now: number): Promise<Uint8Array | null>;
 

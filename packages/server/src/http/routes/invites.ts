@@ -10,7 +10,22 @@ export function inviteRoutes(app: FastifyInstance, ctx: RelayContext): void {
     return reply.code(201).send(await ops.createInvite(ctx, binaryBody(request.body)));
   });
 
-  // A claim carries no body; a small limit keeps anyone from sending one anyway.
+  // Peek and claim carry no body; a small limit keeps anyone from sending one anyway.
+  // Peek leaves the invite in place, so a mistyped key in a link does not use the invite up.
+  app.post<{ Params: { inviteId: string } }>(
+    "/v1/invites/:inviteId/peek",
+    { bodyLimit: 1024 },
+    async (request, reply) => {
+      const inviteId = parseId(request.params.inviteId, "invite id");
+      const blob = await ops.peekInvite(ctx, inviteId);
+      return reply
+        .code(200)
+        .header("cache-control", "no-store")
+        .type("application/octet-stream")
+        .send(asBuffer(blob));
+    },
+  );
+
   app.post<{ Params: { inviteId: string } }>(
     "/v1/invites/:inviteId/claim",
     { bodyLimit: 1024 },

@@ -229,6 +229,14 @@ export class SqliteStore implements Store {
     return inviteId;
   }
 
+  async peekInvite(inviteId: string, now: number): Promise<Uint8Array | null> {
+    const row = this.sql("SELECT blob, expires_at FROM invites WHERE invite_id = ?").get(inviteId) as
+      | { blob: Buffer; expires_at: number }
+      | undefined;
+    if (!row || row.expires_at <= now) return null;
+    return row.blob;
+  }
+
   async claimInvite(inviteId: string, now: number): Promise<Uint8Array | null> {
     // One statement: two concurrent claims cannot both get the blob.
     const row = this.sql("DELETE FROM invites WHERE invite_id = ? RETURNING blob, expires_at").get(

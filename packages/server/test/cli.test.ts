@@ -125,6 +125,7 @@ describe("parley-server bin", () => {
     assert.equal(parsed.queues[0].queueId, mine.queueId);
     assert.deepEqual(Object.keys(parsed.queues[0]).sort(), [
       "keptIfUnusedUntil",
+      "lastSeq",
       "messages",
       "mode",
       "nonces",
@@ -133,6 +134,7 @@ describe("parley-server bin", () => {
       "sendId",
     ]);
     assert.equal(parsed.queues[0].mode, "unicast");
+    assert.equal(parsed.queues[0].lastSeq, parsed.queues[0].messages[0].seq);
     assert.equal(parsed.queues[0].messages.length, 1);
     assert.equal(parsed.queues[0].messages[0].bytes, 2048);
     assert.deepEqual(

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { SchemaError, SqliteStore } from "../src/index.js";
+import { migrate } from "../src/store/sqlite/migrate.js";
+import { migrations } from "../src/store/sqlite/migrations/index.js";
 import { newKey, tempDir } from "./helpers.js";
 import { storeContract } from "./store-contract.js";
 
@@ -23,7 +25,7 @@ describe("SqliteStore specifics", () => {
 
     const raw = new Database(path, { readonly: true });
     assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(raw.pragma("user_version", { simple: true }), 2);
+    assert.equal(raw.pragma("user_version", { simple: true }), 3);
     raw.close();
 
     const second = SqliteStore.open(path);
@@ -34,7 +36,7 @@ describe("SqliteStore specifics", () => {
     assert.deepEqual(Buffer.from(pending[0]!.body), Buffer.alloc(512, 9));
   });
 
-  it("stores only ids, keys, bodies, expiry times and the queue mode: no other columns", async (t) => {
+  it("stores only ids, keys, bodies, expiry times, the queue mode and positions: no other columns", async (t) => {
     const path = join(tempDir(t), "relay.sqlite");
     (await SqliteStore.open(path)).close();
     const raw = new Database(path, { readonly: true });
@@ -47,10 +49,44 @@ describe("SqliteStore specifics", () => {
       }[]
     ).map((r) => r.name);
     assert.deepEqual(tables, ["invites", "messages", "nonces", "queues"]);
-    assert.deepEqual(columns("queues"), ["queue_id", "send_id", "recipient_key", "idle_until", "broadcast"]);
+    assert.deepEqual(columns("queues"), [
+      "queue_id",
+      "send_id",
+      "recipient_key",
+      "idle_until",
+      "broadcast",
+      "last_seq",
+    ]);
     assert.deepEqual(columns("messages"), ["queue_id", "seq", "msg_id", "body", "expires_at"]);
     assert.deepEqual(columns("invites"), ["invite_id", "blob", "expires_at"]);
     assert.deepEqual(columns("nonces"), ["scope", "nonce", "expires_at"]);
+  });
+
+  it("migrates a version-2 database: each queue's last position is the largest it holds", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    const old = new Database(path);
+    migrate(old, migrations.slice(0, 2));
+    const insertQueue = old.prepare(
+      "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES (?, ?, 'key', ?)",
+    );
+    const far = Date.now() + 1e8;
+    insertQueue.run("held", "heldSend", far);
+    insertQueue.run("empty", "emptySend", far);
+    const insertMessage = old.prepare(
+      "INSERT INTO messages (queue_id, seq, msg_id, body, expires_at) VALUES ('held', ?, ?, x'00', ?)",
+    );
+    insertMessage.run(1000, "m1", 900);
+    insertMessage.run(1001, "m2", 900);
+    old.close();
+
+    const store = SqliteStore.open(path);
+    t.after(() => store.close());
+    assert.equal((await store.disclose("held")).queues[0]!.lastSeq, 1001);
+    assert.equal((await store.disclose("empty")).queues[0]!.lastSeq, 0);
+    assert.equal(await store.ack("held", "m1"), true);
+    assert.equal(await store.ack("held", "m2"), true);
+    const next = (await store.enqueue("heldSend", new Uint8Array(512), 900))!;
+    assert.equal(await store.positionOf("held", next.msgId), 1002, "after the positions held before");
   });
 
   it("opens read-only without creating or migrating anything", async (t) => {

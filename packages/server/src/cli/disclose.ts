@@ -21,6 +21,7 @@ export function disclosureJson(id: string, d: Disclosure) {
       recipientKey: q.recipientKey,
       mode: q.broadcast ? "broadcast" : "unicast",
       keptIfUnusedUntil: iso(q.idleUntil),
+      lastSeq: q.lastSeq,
       messages: q.messages.map((m) => ({
         msgId: m.msgId,
         seq: m.seq,
@@ -54,6 +55,9 @@ export function formatDisclosure(id: string, d: Disclosure): string {
         : "  mode            unicast   (one reader; messages deleted when acknowledged)",
     );
     out.push(`  kept until      ${iso(q.idleUntil)}   (if unused until then)`);
+    out.push(
+      `  last position   ${q.lastSeq}   (orders messages; the rounded time of the last one plus how many came in that period)`,
+    );
     out.push(`  ${q.broadcast ? "held" : "pending"} messages: ${q.messages.length}`);
     for (const m of q.messages) {
       out.push(`    ${m.msgId}  ${m.body.length} bytes of padded ciphertext, deleted by ${iso(m.expiresAt)}`);

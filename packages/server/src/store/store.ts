@@ -31,8 +31,9 @@ export interface StoredMessage {
   expiresAt: number;
   /**
    * The message's position in its queue: later messages have larger values, and a new message is
-   * placed after every message the queue holds and after every message that has expired from it, so
-   * a reader's position stays valid across expiry. Internal to the relay: never sent to clients.
+   * placed after every message the queue has ever held (acknowledged and expired ones included):
+   * positions never go backwards within a queue, so a reader's position stays valid. Internal to
+   * the relay: never sent to clients.
    */
   seq: number;
 }
@@ -45,8 +46,6 @@ export interface FetchOptions {
    * size, so a queue can always be drained.
    */
   maxBytes?: number;
-  /** Leave these message ids out (already pushed to this subscriber). */
-  exclude?: ReadonlySet<string>;
   /** Only messages after this position (a `seq`, from positionOf or a message returned earlier). */
   afterSeq?: number;
 }
@@ -65,6 +64,12 @@ export interface NonceRecord {
 }
 
 export interface DisclosedQueue extends QueueRecord {
+  /**
+   * The largest message position (`seq`) the queue has handed out, kept after its messages are
+   * gone so positions never go backwards. It reveals the count of messages within the rounding
+   * period of the queue's last message, no more.
+   */
+  lastSeq: number;
   /** Pending messages, oldest first, with their (encrypted, padded) bodies. */
   messages: StoredMessage[];
   /** Replay-protection nonces of recent commands on this queue, and of the command that created it. */

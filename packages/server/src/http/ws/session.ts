@@ -169,8 +169,9 @@ export class SocketSession {
     const queue = await ops.authorizeCommand(this.ctx, frame);
     switch (frame.cmd) {
       case "sub": {
-        // A repeated sub starts over: everything unacknowledged (unicast), or everything after the
-        // new cursor (broadcast), is pushed again.
+        // A repeated sub starts over: everything unacknowledged (unicast, from the beginning of
+        // the queue, under a fresh cap), or everything after the new cursor (broadcast), is pushed
+        // again.
         this.subscriptions.get(queueId)?.stop();
         const { afterSeq, cursorFound } = await ops.resolveCursor(this.ctx, queueId, frame.msgId);
         const sub = new Subscription(
@@ -206,8 +207,13 @@ export class SocketSession {
         return;
       }
       case "ack": {
-        await ops.ack(this.ctx, queueId, frame.msgId!);
-        this.subscriptions.get(queueId)?.acknowledged(frame.msgId!);
+        try {
+          await ops.ack(this.ctx, queueId, frame.msgId!);
+        } finally {
+          // Even when the message was already gone (acknowledged elsewhere, or expired): it no
+          // longer waits for an ack, so it must not hold a place under the subscription's cap.
+          this.subscriptions.get(queueId)?.acknowledged(frame.msgId!);
+        }
         this.send({ type: "ok", id: frame.id });
         return;
       }

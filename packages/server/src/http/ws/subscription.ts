@@ -5,6 +5,13 @@ import type { StoredMessage } from "../../store/store.js";
 /** Messages read from the store per round while pushing; small, so acks interleave with a backlog. */
 const BATCH = 16;
 
+/**
+ * Unicast: at most this many messages pushed on one subscription and not yet acknowledged through
+ * it. A client that does not acknowledge gets this many and then nothing more until it does, so it
+ * cannot make the relay push (and hold ids for) a whole backlog.
+ */
+export const MAX_IN_FLIGHT = 128;
+
 export interface SubscriptionOptions {
   /** A broadcast queue: nothing is acknowledged, the subscription keeps its place instead. */
   broadcast: boolean;
@@ -13,22 +20,31 @@ export interface SubscriptionOptions {
 }
 
 /**
- * One socket's subscription to one queue: pushes every pending message once, then each new one
- * as the bus announces it.
+ * One socket's subscription to one queue: pushes every pending message once, in queue order, then
+ * each new one as the bus announces it.
  *
- * Unicast: a message stays in the store until acknowledged, so this socket gets it once and a
- * later subscription (after a reconnect) gets it again: at-least-once delivery. The ids pushed and
- * not yet acknowledged are kept to skip them.
+ * Both modes read by position: the subscription keeps the `seq` of the last message pushed and
+ * each read asks the store for the next few after it, so a read costs the rows it returns, however
+ * large the backlog. Positions never go backwards within a queue (see Store.enqueue), so a message
+ * that arrives later is always found after the position.
  *
- * Broadcast: nobody acknowledges (every member reads the same stored copy), so the subscription
- * keeps only its position: the last message pushed. Every subscriber of the queue is woken by the
- * bus and reads on from its own position, so each gets every message once, in queue order.
+ * Unicast: a message stays in the store until acknowledged, so this subscription pushes it once and
+ * a later subscription (after a reconnect, or a repeated `sub`, which starts from the beginning of
+ * the queue) pushes it again: at-least-once delivery. At most MAX_IN_FLIGHT pushed messages may wait
+ * for their ack: at the cap the drain pauses, and an ack through this subscription (`acknowledged`)
+ * resumes it. The ids in flight are kept only for that count, never more than the cap.
+ *
+ * Broadcast: nobody acknowledges (every member reads the same stored copy), so there is no cap and
+ * the subscription keeps only its position. Every subscriber of the queue is woken by the bus and
+ * reads on from its own position, so each gets every message once, in queue order.
  */
 export class Subscription {
-  /** Unicast: pushed on this subscription and not yet acknowledged through it. */
-  private readonly delivered = new Set<string>();
-  /** Broadcast: the position of the last message pushed (or the cursor it started from). */
+  /** The position of the last message pushed (broadcast: or the cursor it started from). */
   private position: number | undefined;
+  /** Unicast: pushed on this subscription and not yet acknowledged through it (≤ MAX_IN_FLIGHT). */
+  private readonly inFlight = new Set<string>();
+  /** Unicast: the last drain stopped at the cap; the next ack resumes it. */
+  private paused = false;
   private readonly broadcast: boolean;
   private unsubscribe: Unsubscribe | undefined;
   private draining = false;
@@ -57,21 +73,33 @@ export class Subscription {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.inFlight.clear();
   }
 
-  /** Number of ids held for this subscription (always 0 for broadcast): for tests. */
+  /** Number of ids held for this subscription (unicast: in flight; always 0 for broadcast): for tests. */
   get trackedCount(): number {
-    return this.delivered.size;
+    return this.inFlight.size;
   }
 
+  /**
+   * The client acknowledged `msgId` (or tried to: a message already gone no longer waits either).
+   * Frees its place under the cap and resumes a paused drain.
+   */
   acknowledged(msgId: string): void {
-    this.delivered.delete(msgId);
+    if (!this.inFlight.delete(msgId) || !this.paused) return;
+    this.paused = false;
+    this.kick();
   }
 
   private kick(): void {
     this.drain().catch((e) => {
       if (!this.stopped) this.onError(e);
     });
+  }
+
+  /** How many more messages may be pushed now. */
+  private room(): number {
+    return this.broadcast ? BATCH : Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size);
   }
 
   /** One drain at a time; a wake-up during a drain makes it go round once more. */
@@ -86,20 +114,23 @@ export class Subscription {
         this.again = false;
         for (;;) {
           if (this.stopped) return;
+          const limit = this.room();
+          if (limit <= 0) {
+            // At the cap: wait for an ack. Set before the drain ends, with no await in between,
+            // so an ack arriving later always finds it.
+            this.paused = true;
+            return;
+          }
           const batch = await this.ctx.store.fetchPending(this.queueId, {
-            limit: BATCH,
+            limit,
             maxBytes: this.ctx.config.maxFetchBytes,
-            ...(this.broadcast
-              ? this.position === undefined
-                ? {}
-                : { afterSeq: this.position }
-              : { exclude: this.delivered }),
+            ...(this.position === undefined ? {} : { afterSeq: this.position }),
           });
           if (batch.length === 0) break;
           for (const message of batch) {
             if (this.stopped) return;
-            if (this.broadcast) this.position = message.seq;
-            else this.delivered.add(message.msgId);
+            this.position = message.seq;
+            if (!this.broadcast) this.inFlight.add(message.msgId);
             await this.push(this.queueId, message);
           }
         }

@@ -26,6 +26,7 @@ interface QueueRow {
   recipient_key: string;
   idle_until: number;
   broadcast: number;
+  last_seq: number;
 }
 
 interface MessageRow {
@@ -145,19 +146,18 @@ export class SqliteStore implements Store {
     expiresAt: number,
   ): Promise<{ queueId: string; msgId: string } | null> {
     return this.db.transaction(() => {
-      const queue = this.sql("SELECT queue_id FROM queues WHERE send_id = ?").get(sendId) as
-        | { queue_id: string }
+      const queue = this.sql("SELECT queue_id, last_seq FROM queues WHERE send_id = ?").get(sendId) as
+        | { queue_id: string; last_seq: number }
         | undefined;
       if (!queue) return null;
-      // After every message held, and at least the message's own (rounded) expiry time. Expiry
-      // times grow with arrival, so once a queue's messages have all expired the floor lies past
-      // every position used before, and a reader's position (a broadcast subscriber's) stays valid.
-      // (A unicast queue emptied by acks may reuse a position within the hour; its readers keep no
-      // positions.) It counts no more than the rows themselves show: within one rounding period it
-      // counts up from the rounded time, which `expires_at` records anyway.
-      const { seq } = this.sql(
-        "SELECT MAX(COALESCE(MAX(seq), 0) + 1, ?) AS seq FROM messages WHERE queue_id = ?",
-      ).get(expiresAt, queue.queue_id) as { seq: number };
+      // After every position the queue has ever handed out (`last_seq`, raised below in this
+      // transaction), and at least the message's own (rounded) expiry time. So positions never go
+      // backwards, even once acks or expiry have emptied the queue, and a reader going by position
+      // (a subscription, a broadcast cursor) never skips a new message. Expiry times grow with
+      // arrival, so in each rounding period the floor jumps past every earlier position: within one
+      // period `seq` counts up from the rounded time, which `expires_at` records anyway (see
+      // migrations/m0003_queue_last_seq.ts for what `last_seq` reveals).
+      const seq = Math.max(queue.last_seq + 1, expiresAt);
       const msgId = newId();
       const insert = this.sql(
         "INSERT INTO messages (rowid, queue_id, seq, msg_id, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -166,25 +166,25 @@ export class SqliteStore implements Store {
         insert.run(rowid, queue.queue_id, seq, msgId, asBuffer(body), expiresAt),
       );
       // A queue lives at least as long as the messages in it.
-      this.sql("UPDATE queues SET idle_until = ? WHERE queue_id = ? AND idle_until < ?").run(
+      this.sql("UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?) WHERE queue_id = ?").run(
+        seq,
         expiresAt,
         queue.queue_id,
-        expiresAt,
       );
       return { queueId: queue.queue_id, msgId };
     })();
   }
 
   async fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]> {
-    const exclude = options.exclude && options.exclude.size > 0 ? JSON.stringify([...options.exclude]) : "[]";
+    // One range scan of the (queue_id, seq) index: the cost is the rows returned, whatever the
+    // queue holds before the position.
     const rows = this.sql(
       `SELECT msg_id, body, expires_at, seq FROM messages
-         WHERE queue_id = ? AND seq > ? AND msg_id NOT IN (SELECT value FROM json_each(?))
+         WHERE queue_id = ? AND seq > ?
          ORDER BY seq LIMIT ?`,
     ).iterate(
       queueId,
       options.afterSeq ?? Number.MIN_SAFE_INTEGER,
-      exclude,
       Math.max(0, Math.floor(options.limit)),
     ) as IterableIterator<MessageRow>;
     const out: StoredMessage[] = [];
@@ -273,6 +273,7 @@ export class SqliteStore implements Store {
         scopesShown.add(row.recipient_key);
         return {
           ...toQueue(row),
+          lastSeq: row.last_seq,
           messages: (messageStmt.all(row.queue_id) as MessageRow[]).map(toMessage),
           nonces: [
             ...(nonceStmt.all(row.queue_id) as Parameters<typeof toNonce>[0][]),

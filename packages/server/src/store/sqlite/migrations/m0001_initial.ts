@@ -7,6 +7,10 @@ import type { Migration } from "./index.js";
  * Tables with large rows (messages, invites) are rowid tables whose rowid the store picks at
  * random, so their physical order does not record which queue received a message before which.
  * Small tables are WITHOUT ROWID and ordered by their random ids for the same reason.
+ *
+ * The note on `seq` below is out of date (the SQL is left as applied): since m0003 a queue's
+ * positions never restart; `queues.last_seq` keeps the largest one handed out (see that migration
+ * for what it reveals).
  */
 export const m0001Initial: Migration = {
   version: 1,

@@ -128,9 +128,15 @@ export type ClientEvent =
   /**
    * Something this device could not do on its own, with nothing lost: a receipt or KeyPackages
    * that could not be sent (`followup_failed`), a conversation re-established after its queue
-   * vanished from the relay (`queue_renewed`).
+   * vanished from the relay (`queue_renewed`), messages a sender sent that never arrived
+   * (`messages_missing`, from gaps in the sender's MLS generation counter).
    */
-  | { type: "warning"; code: "followup_failed" | "queue_renewed"; conversationId: string; detail: string }
+  | {
+      type: "warning";
+      code: "followup_failed" | "queue_renewed" | "messages_missing";
+      conversationId: string;
+      detail: string;
+    }
   | { type: "status"; status: "connecting" | "open" | "closed"; detail?: string };
 
 export class ParleyError extends Error {
@@ -1025,6 +1031,10 @@ export class ParleyClient {
       conversation.kind === "direct"
         ? await this.afterDirectMessage(batch, conversation, result)
         : await this.afterGroupMessage(batch, conversation, state, result);
+    if (result.kind === "application") {
+      const gap = await this.noteRatchetPosition(batch, conversation, result);
+      if (gap) processed.events = [...processed.events, gap];
+    }
     if (result.kind === "commit" && (await this.repo.held(conversation.id)).length > 0) {
       processed.followups = [...processed.followups, { kind: "retry-held", conversationId: conversation.id }];
     }
@@ -1431,6 +1441,40 @@ export class ParleyClient {
       }
     }
     return events;
+  }
+
+  /**
+   * Gap detection: each sender device's application messages count 0, 1, 2… per epoch inside the
+   * encryption (the MLS generation), so a relay that drops a message leaves a jump that this device
+   * sees when the next one arrives. A message that arrives late (lower generation) fills its gap
+   * silently. The first message seen from a device sets the mark without a warning.
+   */
+  private async noteRatchetPosition(
+    batch: Batch,
+    conversation: ConversationRecord,
+    result: Extract<Awaited<ReturnType<MlsEngine["process"]>>, { kind: "application" }>,
+  ): Promise<ClientEvent | undefined> {
+    const device = b64(result.sender.deviceKey);
+    const seen = await this.repo.ratchetSeen(conversation.id, device);
+    const seenEpoch = seen ? BigInt(seen.epoch) : undefined;
+    let missing = 0;
+    if (seen && seenEpoch === result.epoch) {
+      missing = Math.max(0, result.generation - seen.generation - 1);
+      if (result.generation <= seen.generation) return undefined; // late, or the same: no new mark
+    } else if (seenEpoch !== undefined && result.epoch < seenEpoch) {
+      return undefined; // a late message of an earlier epoch
+    } else if (seenEpoch !== undefined) {
+      missing = result.generation; // a new epoch: its first messages should have come first
+    }
+    this.repo.putRatchetSeen(batch, conversation.id, device, result.epoch, result.generation);
+    if (missing === 0) return undefined;
+    const who = await this.memberName(conversation.id, b64(result.sender.identityKey));
+    return {
+      type: "warning",
+      code: "messages_missing",
+      conversationId: conversation.id,
+      detail: `${missing} message${missing === 1 ? "" : "s"} from ${who} did not arrive (the relay may have dropped ${missing === 1 ? "it" : "them"})`,
+    };
   }
 
   /** Keeps a message of a later epoch (see receiveOne); past the cap it is rejected instead. */

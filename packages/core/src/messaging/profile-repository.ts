@@ -37,6 +37,8 @@ const K = {
   cursor: (queueId: string) => `cursor/${queueId}`,
   message: (conversationId: string, key: string) => `msg/${conversationId}/${key}`,
   messageIndex: (conversationId: string, id: string) => `msgid/${conversationId}/${id}`,
+  /** The furthest point seen in each sender device's application ratchet: {epoch, generation}. */
+  ratchetSeen: (conversationId: string, deviceKey: string) => `gen/${conversationId}/${deviceKey}`,
   /** Messages of an epoch not reached yet, kept until the commit that leads there is processed. */
   held: (conversationId: string, key: string) => `held/${conversationId}/${key}`,
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
@@ -122,6 +124,10 @@ export class ProfileRepository {
   cursor = (queueId: string) => this.getJson<string>(K.cursor(queueId));
   putCursor = (b: Batch, queueId: string, msgId: string) => b.put(K.cursor(queueId), msgId);
   deleteCursor = (b: Batch, queueId: string) => b.delete(K.cursor(queueId));
+  ratchetSeen = (conversationId: string, deviceKey: string) =>
+    this.getJson<{ epoch: string; generation: number }>(K.ratchetSeen(conversationId, deviceKey));
+  putRatchetSeen = (b: Batch, conversationId: string, deviceKey: string, epoch: bigint, generation: number) =>
+    b.put(K.ratchetSeen(conversationId, deviceKey), { epoch: epoch.toString(), generation });
   /** Held messages of a conversation, oldest first: [store key, record]. */
   held = async (conversationId: string) =>
     (await this.kv.list(K.held(conversationId, ""))).map(([key, value]): [string, HeldMessage] => [
@@ -129,7 +135,7 @@ export class ProfileRepository {
       unjson<HeldMessage>(value),
     ]);
   putHeld = (b: Batch, conversationId: string, order: string, m: HeldMessage) =>
-    b.put(K.held(conversationId, order), json(m));
+    b.put(K.held(conversationId, order), m);
 
   async seen(queueId: string, msgId: string): Promise<boolean> {
     return (await this.kv.get(K.seen(queueId, msgId))) !== undefined;

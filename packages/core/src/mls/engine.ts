@@ -32,7 +32,18 @@ export interface Member {
 }
 
 export type IncomingMessage =
-  | { kind: "application"; state: GroupState; plaintext: Uint8Array; sender: Member }
+  | {
+      kind: "application";
+      state: GroupState;
+      plaintext: Uint8Array;
+      sender: Member;
+      /**
+       * Where the message sits in its sender's application ratchet (RFC 9420 §9.1): generations
+       * count 0, 1, 2… per sender and epoch, so a jump means messages in between did not arrive.
+       */
+      epoch: bigint;
+      generation: number;
+    }
   | {
       kind: "commit";
       state: GroupState;

@@ -783,8 +783,9 @@ export class TsMlsEngine implements MlsEngine {
 
     const suite = await this.suite();
     let senderLeaf: number;
+    let generation: number;
     try {
-      senderLeaf = (await decryptSenderData(suite, senderDataSecret, pm)).leafIndex;
+      ({ leafIndex: senderLeaf, generation } = await decryptSenderData(suite, senderDataSecret, pm));
     } catch (e) {
       fail("rejected: sender data", e);
     }
@@ -838,7 +839,14 @@ export class TsMlsEngine implements MlsEngine {
 
     if (result.kind === "applicationMessage") {
       const next = wrap(result.newState, inner.exposed);
-      const out: IncomingMessage = { kind: "application", state: next, plaintext: result.message, sender };
+      const out: IncomingMessage = {
+        kind: "application",
+        state: next,
+        plaintext: result.message,
+        sender,
+        epoch: pm.epoch,
+        generation,
+      };
       this.spend(state, result.consumed, result.newState);
       return out;
     }

@@ -313,6 +313,13 @@ export function Messenger(props: {
           if (event.reason.startsWith("relay")) console.warn("parley:", event.reason);
           else setNotice(`Parley dropped a message it could not verify: ${event.reason}`);
           return;
+        case "warning":
+          // A gap in a sender's messages belongs in that conversation, where it happened; the
+          // others (a receipt not sent, a queue renewed) fix themselves and need no one's attention.
+          if (event.code === "messages_missing") {
+            chronicle(event.conversationId, null, [event.detail]).catch(() => {});
+          } else console.warn("parley:", event.detail);
+          return;
       }
     },
     [session, reloadConversations, chronicle],

@@ -10,7 +10,8 @@
  * and never accepts a tampered ciphertext.
  *
  * A fixed seed by default, so CI is reproducible; run longer locally with
- *   PARLEY_FUZZ_RUNS=20 PARLEY_FUZZ_SEED=$RANDOM node scripts/run-tests.mjs fuzz-decoders
+ *   PARLEY_FUZZ_RUNS=20 PARLEY_FUZZ_SEED=$RANDOM PARLEY_TEST_FILE_DEADLINE_MS=3600000 \
+ *     node scripts/run-tests.mjs fuzz-decoders
  * (PARLEY_FUZZ_RUNS multiplies every property's default number of runs). A failure prints the seed
  * and the counterexample; fast-check's `path` in the report replays it.
  */
@@ -62,9 +63,11 @@ const params = (runs: number): fc.Parameters<unknown> => ({
   seed: SEED,
   numRuns: Math.max(1, Math.round(runs * SCALE)),
   // A property that stops making progress is a hang, not a slow run.
-  interruptAfterTimeLimit: 120_000 * Math.max(1, SCALE),
+  interruptAfterTimeLimit: 100_000 * Math.max(1, SCALE),
   markInterruptAsFailure: true,
 });
+/** Per test; a longer run (PARLEY_FUZZ_RUNS) gets proportionally longer. */
+const TEST_TIMEOUT_MS = 120_000 * Math.max(1, SCALE);
 console.log(`fuzz-decoders: seed ${SEED} (PARLEY_FUZZ_SEED), runs ×${SCALE} (PARLEY_FUZZ_RUNS)`);
 
 /** One call of a synchronous decoder must not take this long (a regex or parser blow-up). */
@@ -308,7 +311,7 @@ const jsonishBytes = (near: fc.Arbitrary<string>, valid: string) =>
   );
 
 describe("fuzz: message content (decodeContent)", () => {
-  it("returns valid Content or throws ContentError", { timeout: 120_000 }, () => {
+  it("returns valid Content or throws ContentError", { timeout: TEST_TIMEOUT_MS }, () => {
     const valid = JSON.stringify(validContent());
     fc.assert(
       fc.property(jsonishBytes(nearContent, valid), (bytes) => {
@@ -327,7 +330,7 @@ describe("fuzz: message content (decodeContent)", () => {
 });
 
 describe("fuzz: group metadata (decodeGroupMetadata)", () => {
-  it("returns valid metadata or undefined, never throws", { timeout: 120_000 }, () => {
+  it("returns valid metadata or undefined, never throws", { timeout: TEST_TIMEOUT_MS }, () => {
     const valid = JSON.stringify({ v: 1, name: "Hikers", admins: ["A".repeat(43)] });
     const near = fc
       .record({
@@ -359,7 +362,7 @@ describe("fuzz: invite links (parseInviteLink, openInvite)", () => {
   const b64of = (length: number) =>
     fc.string({ unit: fc.constantFrom(...b64chars), minLength: length, maxLength: length });
 
-  it("parseInviteLink returns a well-formed link or throws InviteError", { timeout: 120_000 }, () => {
+  it("parseInviteLink returns a well-formed link or throws InviteError", { timeout: TEST_TIMEOUT_MS }, () => {
     const relayPart = fc.oneof(
       fc.webUrl({ withQueryParameters: true, withFragments: false }),
       fc.constantFrom(
@@ -403,7 +406,7 @@ describe("fuzz: invite links (parseInviteLink, openInvite)", () => {
     );
   });
 
-  it("openInvite on random or tampered blobs throws InviteError", { timeout: 120_000 }, async () => {
+  it("openInvite on random or tampered blobs throws InviteError", { timeout: TEST_TIMEOUT_MS }, async () => {
     const key = crypto.randomBytes(32);
     const payload: InvitePayload = { v: 1, name: "Alice", sendId: "s".repeat(22), keyPackage: "AAAA" };
     const sealed = await sealInvite(crypto, key, payload);
@@ -421,7 +424,7 @@ describe("fuzz: invite links (parseInviteLink, openInvite)", () => {
   });
 
   it("openInvite on a correctly sealed but hostile payload throws InviteError", {
-    timeout: 120_000,
+    timeout: TEST_TIMEOUT_MS,
   }, async () => {
     // The key is in the link, so whoever made the link chose the plaintext: it is untrusted input.
     const key = crypto.randomBytes(32);
@@ -451,7 +454,7 @@ describe("fuzz: invite links (parseInviteLink, openInvite)", () => {
 // Padding
 
 describe("fuzz: padded envelopes (unpad)", () => {
-  it("returns the payload or throws PaddingError", { timeout: 120_000 }, () => {
+  it("returns the payload or throws PaddingError", { timeout: TEST_TIMEOUT_MS }, () => {
     const smallBuckets = PADDING_BUCKETS.filter((b) => b <= 32 * 1024);
     /** A bucket-sized envelope with a chosen length field and a few stray bytes. */
     const crafted = fc
@@ -541,7 +544,7 @@ describe("fuzz: relay wire schemas (protocol/relay.ts)", () => {
     { requiredKeys: [] },
   );
   it("safeParse never throws; parse throws only ZodError; accepted values re-validate", {
-    timeout: 120_000,
+    timeout: TEST_TIMEOUT_MS,
   }, () => {
     fc.assert(
       fc.property(
@@ -566,7 +569,7 @@ describe("fuzz: relay wire schemas (protocol/relay.ts)", () => {
   });
 
   it("RelayHttpClient turns any relay reply into a valid value or a RelayError", {
-    timeout: 120_000,
+    timeout: TEST_TIMEOUT_MS,
   }, async () => {
     const crypto = nodeCryptoProvider;
     const keys = await crypto.ed25519Generate();
@@ -717,7 +720,7 @@ describe("fuzz: MLS engine (TsMlsEngine)", () => {
       } as Parameters<typeof mlsMessageEncoder>[0]),
     );
 
-  it("process refuses random bytes and random PrivateMessages", { timeout: 120_000 }, async () => {
+  it("process refuses random bytes and random PrivateMessages", { timeout: TEST_TIMEOUT_MS }, async () => {
     const input = fc.oneof(
       fc.uint8Array({ maxLength: 512 }),
       fc.uint8Array({ maxLength: 256 }).map((b) => Uint8Array.from([0, 1, 0, 2, ...b])), // "private"
@@ -730,7 +733,9 @@ describe("fuzz: MLS engine (TsMlsEngine)", () => {
     );
   });
 
-  it("process refuses every tampered application message and commit", { timeout: 120_000 }, async () => {
+  it("process refuses every tampered application message and commit", {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutated(application), mutated(commit)), (bytes) =>
         mustReject(bytes, "a tampered ciphertext"),
@@ -744,7 +749,7 @@ describe("fuzz: MLS engine (TsMlsEngine)", () => {
     assert.equal(next.kind, "commit");
   });
 
-  it("joinFromWelcome refuses tampered Welcomes", { timeout: 120_000 }, async () => {
+  it("joinFromWelcome refuses tampered Welcomes", { timeout: TEST_TIMEOUT_MS }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutated(welcome), fc.uint8Array({ maxLength: 300 })), async (bytes) => {
         const r = await timedAsync("joinFromWelcome", () => engine.joinFromWelcome(bytes, bobKp));
@@ -759,7 +764,7 @@ describe("fuzz: MLS engine (TsMlsEngine)", () => {
     assert.equal(again.epoch, 1n);
   });
 
-  it("inspectKeyPackage refuses tampered and random KeyPackages", { timeout: 120_000 }, async () => {
+  it("inspectKeyPackage refuses tampered and random KeyPackages", { timeout: TEST_TIMEOUT_MS }, async () => {
     const kp = bobKp.publicMessage;
     await fc.assert(
       fc.asyncProperty(

@@ -15,7 +15,8 @@
  * STRICT_ERROR_BODIES to true (or PARLEY_FUZZ_STRICT=1) once they are all converted.
  *
  * A fixed seed by default; run longer with
- *   PARLEY_FUZZ_RUNS=20 PARLEY_FUZZ_SEED=$RANDOM node scripts/run-tests.mjs fuzz-relay
+ *   PARLEY_FUZZ_RUNS=20 PARLEY_FUZZ_SEED=$RANDOM PARLEY_TEST_FILE_DEADLINE_MS=3600000 \
+ *     node scripts/run-tests.mjs fuzz-relay
  * (PARLEY_FUZZ_RUNS multiplies every property's default number of runs).
  */
 import assert from "node:assert/strict";
@@ -48,9 +49,11 @@ const SCALE = Math.max(Number(process.env["PARLEY_FUZZ_RUNS"] ?? 1) || 1, 0.01);
 const params = (runs: number): fc.Parameters<unknown> => ({
   seed: SEED,
   numRuns: Math.max(1, Math.round(runs * SCALE)),
-  interruptAfterTimeLimit: 120_000 * Math.max(1, SCALE),
+  interruptAfterTimeLimit: 100_000 * Math.max(1, SCALE),
   markInterruptAsFailure: true,
 });
+/** Per test; a longer run (PARLEY_FUZZ_RUNS) gets proportionally longer. */
+const TEST_TIMEOUT_MS = 120_000 * Math.max(1, SCALE);
 console.log(`fuzz-relay: seed ${SEED} (PARLEY_FUZZ_SEED), runs ×${SCALE} (PARLEY_FUZZ_RUNS)`);
 
 /**
@@ -307,7 +310,7 @@ const query = fc.oneof(
 
 describe("fuzz: relay HTTP and WebSocket input", () => {
   it("HTTP: hostile requests to every route get a 4xx {code, error} and the relay stays up", {
-    timeout: 120_000,
+    timeout: TEST_TIMEOUT_MS,
   }, async (t) => {
     const logs = captureLogs("error");
     const relay = await startTestRelay(t, {
@@ -424,7 +427,9 @@ describe("fuzz: relay HTTP and WebSocket input", () => {
     await normalFlow(relay.url);
   });
 
-  it("raw HTTP: malformed requests never get a 5xx, the relay stays up", { timeout: 120_000 }, async (t) => {
+  it("raw HTTP: malformed requests never get a 5xx, the relay stays up", {
+    timeout: TEST_TIMEOUT_MS,
+  }, async (t) => {
     const logs = captureLogs("error");
     const relay = await startTestRelay(t, {
       logger: logs.logger,
@@ -533,7 +538,7 @@ describe("fuzz: relay HTTP and WebSocket input", () => {
   });
 
   it("WebSocket: hostile frames get an err, never end the relay, the connection stays usable", {
-    timeout: 120_000,
+    timeout: TEST_TIMEOUT_MS,
   }, async (t) => {
     const logs = captureLogs("error");
     const relay = await startTestRelay(t, {

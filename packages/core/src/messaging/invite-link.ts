@@ -36,7 +36,13 @@ export function parseInviteLink(text: string): InviteLink {
     text.trim(),
   );
   if (!match) throw new InviteError("not a Parley invite link (expected <relay>/#/invite/<id>/<key>)");
-  return { relay: normalizeRelayUrl(match[1]!), inviteId: match[2]!, key: fromBase64Url(match[3]!) };
+  // Found by fuzzing: a relay part that is no URL (`https:///`, `http://[`) threw RelayError, and a
+  // key with non-canonical trailing bits EncodingError. A link is someone else's text: one error type.
+  try {
+    return { relay: normalizeRelayUrl(match[1]!), inviteId: match[2]!, key: fromBase64Url(match[3]!) };
+  } catch (e) {
+    throw new InviteError(`not a valid Parley invite link: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** What the inviter seals into the invite: where to reach them, and an MLS KeyPackage to add them with. */
@@ -86,6 +92,8 @@ export async function openInvite(
       "wrong_key",
     );
   }
+  // Whoever made the link chose the key, so a sealed payload that opens is still untrusted input:
+  // bytes that are not UTF-8 JSON threw TypeError/SyntaxError here (found by fuzzing).
   let value: unknown;
   try {
     value = JSON.parse(fromUtf8(unpadInvite(plain)));

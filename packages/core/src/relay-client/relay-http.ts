@@ -74,7 +74,7 @@ export class RelayHttpClient {
   /** Deposits a padded envelope. Carries no sender identity (sealed sender). Returns the relay's msgId. */
   async send(sendId: string, envelope: Uint8Array): Promise<string> {
     const res = await this.request(`/v1/send/${encodeURIComponent(sendId)}`, envelope);
-    return parse(SendResponse, await res.json()).msgId;
+    return parse(SendResponse, await readJson(res)).msgId;
   }
 
   /**
@@ -104,7 +104,7 @@ export class RelayHttpClient {
 
   async createInvite(blob: Uint8Array): Promise<string> {
     const res = await this.request("/v1/invites", blob);
-    return parse(CreateInviteResponse, await res.json()).inviteId;
+    return parse(CreateInviteResponse, await readJson(res)).inviteId;
   }
 
   /** Reads the invite and leaves it on the relay (to check the link's key before claiming). */
@@ -131,7 +131,7 @@ export class RelayHttpClient {
 
   private async json<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
     const res = await this.request(path, body);
-    return parse(schema, await res.json());
+    return parse(schema, await readJson(res));
   }
 
   private async request(path: string, body: unknown): Promise<Response> {
@@ -158,6 +158,18 @@ export class RelayHttpClient {
       // A non-Parley error page (a proxy, say): keep the HTTP status as the explanation.
     }
     throw new RelayError(detail.code, `relay refused: ${detail.error}`, res.status);
+  }
+}
+
+/**
+ * A success reply's body as JSON. Found by fuzzing: a 2xx reply whose body is not JSON (an empty
+ * body, a proxy's HTML page) threw the SyntaxError of `res.json()` instead of a RelayError.
+ */
+async function readJson(res: Response): Promise<unknown> {
+  try {
+    return await res.json();
+  } catch {
+    throw new RelayError("bad_response", "relay sent a response that is not JSON");
   }
 }
 

@@ -16,8 +16,9 @@ export class InviteError extends Error {
     message: string,
     /** `wrong_key`: the link's key does not open the sealed invite (mistyped, or tampered with). */
     readonly reason: "wrong_key" | "invalid" = "invalid",
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -41,7 +42,9 @@ export function parseInviteLink(text: string): InviteLink {
   try {
     return { relay: normalizeRelayUrl(match[1]!), inviteId: match[2]!, key: fromBase64Url(match[3]!) };
   } catch (e) {
-    throw new InviteError(`not a valid Parley invite link: ${(e as Error).message}`, { cause: e });
+    throw new InviteError(`not a valid Parley invite link: ${(e as Error).message}`, "invalid", {
+      cause: e,
+    });
   }
 }
 
@@ -50,10 +53,12 @@ export const InvitePayload = z.object({
   v: z.literal(1),
   name: DisplayName,
   sendId: z.string().min(1).max(64),
+  // base64url, checked here: decoding it later must not be the first place it can fail.
   keyPackage: z
     .string()
     .min(1)
-    .max(32 * 1024),
+    .max(32 * 1024)
+    .regex(/^[A-Za-z0-9_-]+$/),
 });
 export type InvitePayload = z.infer<typeof InvitePayload>;
 

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Bus } from "../bus/bus.js";
 import { type RelayConfig, resolveConfig } from "../config.js";
-import { Problem } from "../problem.js";
+import { badRequest, Problem } from "../problem.js";
 import { ByteBudget } from "../relay/byte-budget.js";
 import type { RelayContext } from "../relay/context.js";
 import { Retention } from "../retention.js";
@@ -58,6 +58,8 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     http: {
+      // Node would answer a request without Host itself, in no format of ours: the hook below does.
+      requireHostHeader: false,
       headersTimeout: config.headersTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
       // How often Node looks for requests past their timeouts (its default is 30 s).
@@ -105,7 +107,11 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     }, config.shutdownGraceMs).unref();
     app.server.once("close", () => clearTimeout(cut));
   });
-  app.addHook("onRequest", async (_request, reply) => {
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.headers.host) {
+      reply.header("connection", "close");
+      return sendProblem(reply, badRequest("a Host header is required (HTTP/1.1)"));
+    }
     if (!closing) return;
     reply.header("connection", "close");
     return sendProblem(reply, new Problem("busy", "the relay is shutting down; try again shortly"));

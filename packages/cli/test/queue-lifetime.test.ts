@@ -90,3 +90,36 @@ test("group messages that expired before a device read them are reported once", 
   await alice.send("Expiring", "two");
   assert.deepEqual(texts(await bob.sync()), ["Alice: two"]);
 });
+
+test("a group whose queue vanished meets again on a queue every member derives by itself", async () => {
+  const carol = newClient();
+  await carol.init("Carol", relay.url);
+  const { link } = await alice.createInvite();
+  await carol.acceptInvite(link);
+  await alice.sync();
+  await carol.sync();
+  await alice.createGroup("Hikers");
+  await alice.addToGroup("Hikers", ["Bob", "Carol"]);
+  await bob.sync();
+  await carol.sync();
+  await alice.send("Hikers", "before");
+  await bob.sync();
+  await carol.sync();
+  // Everyone was away for longer than the TTL: the group's queue is gone from the relay.
+  const old = await alice.findConversation("Hikers");
+  assert.ok(await relay.store.deleteQueue(old.receive.queueId));
+
+  // Bob comes back first and writes; nobody could tell him where the group went.
+  await bob.send("Hikers", "anyone still here?");
+  const moved = await bob.findConversation("Hikers");
+  assert.notEqual(moved.receive.queueId, old.receive.queueId);
+  // Alice and Carol come back later and find the same queue by themselves.
+  const aliceEvents = await alice.sync();
+  assert.ok(warnings(aliceEvents).includes("queue_renewed"));
+  assert.deepEqual(texts(aliceEvents), ["Bob: anyone still here?"]);
+  assert.deepEqual(texts(await carol.sync()), ["Bob (not a contact): anyone still here?"]);
+  assert.equal((await carol.findConversation("Hikers")).receive.queueId, moved.receive.queueId);
+  await carol.send("Hikers", "yes");
+  assert.deepEqual(texts(await alice.sync()), ["Carol: yes"]);
+  assert.deepEqual(texts(await bob.sync()), ["Carol (not a contact): yes"]);
+});

@@ -379,3 +379,20 @@ describe("group engine: senderOf", () => {
     assert.equal(await engine.senderOf(a, tampered), undefined);
   });
 });
+
+describe("group engine: exporter", () => {
+  it("gives every member of an epoch the same secret, another one in the next epoch", async () => {
+    const { states } = await group("alice", 3);
+    const context = utf8("group id");
+    const exports = await Promise.all(
+      states.map((s) => engine.exportSecret(s, "parley group rendezvous queue", context, 32)),
+    );
+    assert.equal(exports[0]!.length, 32);
+    for (const e of exports) assert.ok(equalBytes(e, exports[0]!));
+    const other = await engine.exportSecret(states[0]!, "another label", context, 32);
+    assert.ok(!equalBytes(other, exports[0]!));
+    const next = await engine.commit(copy(states[0]!), { metadata: meta("Renamed", []) });
+    const later = await engine.exportSecret(next.state, "parley group rendezvous queue", context, 32);
+    assert.ok(!equalBytes(later, exports[0]!), "a new epoch, a new secret");
+  });
+});

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ServerFrame } from "@parley/core";
+import { rendezvousIds, ServerFrame } from "@parley/core";
 import Database from "better-sqlite3";
 import type { FastifyBaseLogger } from "fastify";
 import { disclosureJson, formatDisclosure } from "../src/cli/disclose.js";
@@ -366,5 +366,33 @@ describe("broadcast queues", () => {
     };
     assert.equal((await subscribe(true)).trackedCount, 0, "broadcast: only a position is kept");
     assert.equal((await subscribe(false)).trackedCount, 40, "unicast: ids until acknowledged");
+  });
+});
+
+describe("rendezvous queues", () => {
+  it("have ids that follow from the key: the first request creates, every later one finds", async (t) => {
+    const relay = await startTestRelay(t);
+    const key = newKey();
+    const first = await postJson(
+      `${relay.url}/v1/queues`,
+      signCreate(key, { broadcast: true, rendezvous: true }),
+    );
+    assert.equal(first.status, 201);
+    assert.deepEqual(
+      { queueId: first.json["queueId"], sendId: first.json["sendId"] },
+      rendezvousIds(key.publicKey),
+    );
+    const again = await postJson(
+      `${relay.url}/v1/queues`,
+      signCreate(key, { broadcast: true, rendezvous: true }),
+    );
+    assert.equal(again.status, 201);
+    assert.equal(again.json["queueId"], first.json["queueId"]);
+    // The flag is signed: it cannot be added to, or stripped from, a request.
+    const plain = signCreate(newKey(), { broadcast: true });
+    const upgraded = await postJson(`${relay.url}/v1/queues`, { ...plain, rendezvous: true });
+    assert.deepEqual([upgraded.status, upgraded.json["code"]], [401, "bad_signature"]);
+    const unicast = await postJson(`${relay.url}/v1/queues`, signCreate(newKey(), { rendezvous: true }));
+    assert.equal(unicast.status, 400);
   });
 });

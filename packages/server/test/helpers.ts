@@ -33,11 +33,12 @@ export const nonce = (): string => toBase64Url(randomBytes(16));
 
 export function signCreate(
   key: TestKey,
-  overrides: { ts?: number; nonce?: string; broadcast?: boolean } = {},
+  overrides: { ts?: number; nonce?: string; broadcast?: boolean; rendezvous?: true } = {},
 ) {
   const fields = {
     recipientKey: key.publicKey,
     ...(overrides.broadcast === undefined ? {} : { broadcast: overrides.broadcast }),
+    ...(overrides.rendezvous === undefined ? {} : { rendezvous: overrides.rendezvous }),
     ts: overrides.ts ?? Date.now(),
     nonce: overrides.nonce ?? nonce(),
   };

@@ -214,6 +214,26 @@ export function storeContract(backend: string, open: OpenStore): void {
       assert.equal(await store.claimInvite("AAAAAAAAAAAAAAAAAAAAAA", T0), null);
     });
 
+    it("creates a rendezvous queue once and finds it after, refusing its ids to another key", async (t) => {
+      const store = await open(t);
+      const ids = { queueId: "RRRRRRRRRRRRRRRRRRRRRQ", sendId: "SSSSSSSSSSSSSSSSSSSSSQ" };
+      assert.equal(await store.createRendezvousQueue("key-one", ids, T0 + HOUR), "created");
+      assert.equal(await store.createRendezvousQueue("key-one", ids, T0 + 2 * HOUR), "exists");
+      const q = await store.getQueue(ids.queueId);
+      assert.equal(q?.broadcast, true);
+      assert.equal(q?.sendId, ids.sendId);
+      assert.equal(q?.idleUntil, T0 + 2 * HOUR, "finding it keeps it alive");
+      assert.equal(await store.createRendezvousQueue("key-two", ids, T0 + HOUR), "conflict");
+      const clash = { queueId: "TTTTTTTTTTTTTTTTTTTTTQ", sendId: ids.sendId };
+      assert.equal(await store.createRendezvousQueue("key-one", clash, T0 + HOUR), "conflict");
+      assert.ok(await store.deleteQueue(ids.queueId));
+      assert.equal(
+        await store.createRendezvousQueue("key-one", ids, T0 + HOUR),
+        "created",
+        "again once gone",
+      );
+    });
+
     it("lets an invite be read (peeked) any number of times until it is claimed or expires", async (t) => {
       const store = await open(t);
       const blob = bytes(700, 9);

@@ -166,6 +166,9 @@ interface Processed {
 /** How many KeyPackages each side gives the other when they connect (one is used per group add). */
 const KEY_PACKAGE_STOCK = 3;
 
+/** The MLS exporter label of a group's rendezvous queue (see meetOnRendezvousLocked). */
+const RENDEZVOUS_LABEL = "parley group rendezvous queue";
+
 /** Messages of a later epoch kept per conversation until their commit arrives; more are rejected. */
 const MAX_HELD_MESSAGES = 256;
 
@@ -712,14 +715,26 @@ export class ParleyClient {
   private async publishToGroup(
     conversation: ConversationRecord,
     messages: Uint8Array[],
+    options: { rescue?: boolean } = {},
   ): Promise<string | undefined> {
-    const relay = this.relay(conversation.receive.relay);
-    let last: string | undefined;
-    for (const m of messages) {
-      last = await relay.send(conversation.receive.sendId, pad(m));
-      await this.repo.commit(this.repo.markSeen(this.repo.batch(), conversation.receive.queueId, last));
+    let target = conversation;
+    for (let attempt = 0; ; attempt++) {
+      const relay = this.relay(target.receive.relay);
+      let last: string | undefined;
+      try {
+        for (const m of messages) {
+          last = await relay.send(target.receive.sendId, pad(m));
+          await this.repo.commit(this.repo.markSeen(this.repo.batch(), target.receive.queueId, last));
+        }
+        return last;
+      } catch (e) {
+        if (!(options.rescue && attempt === 0 && e instanceof RelayError && e.code === "unknown_queue"))
+          throw e;
+        const moved = await this.meetOnRendezvousLocked(target.receive);
+        if (!moved) throw e;
+        target = moved.conversation;
+      }
     }
-    return last;
   }
 
   private moveGroupQueue(conversation: ConversationRecord, queue: GroupQueue): ConversationRecord {
@@ -771,7 +786,9 @@ export class ParleyClient {
       if (conversation.kind === "group") {
         // Held under the lock so that our own echo on the group queue is known as ours.
         try {
-          await this.publishToGroup(conversation, [sealed.message]);
+          // An application message leaves the epoch as it is: if the group's queue vanished, the
+          // members' rendezvous queue (derived from this epoch) is where it belongs.
+          await this.publishToGroup(conversation, [sealed.message], { rescue: true });
           record.status = "sent";
         } catch (e) {
           record.status = "failed";
@@ -847,7 +864,10 @@ export class ParleyClient {
         if (e instanceof RelayError && e.code === "unknown_queue") {
           // A group queue we moved away from may have expired: nothing more to read there. Our
           // own 1:1 queue expired while we were away: make a new one and tell the contact.
-          const renewed = await this.renewDirectQueue(queue);
+          const renewed =
+            (await this.renewDirectQueue(queue)) ??
+            (await this.lock.run(() => this.meetOnRendezvousLocked(queue)))?.event;
+          // sync() goes round again for queues that appeared: the new one is read in this sync.
           if (renewed) events.push(renewed);
           return;
         }
@@ -1474,6 +1494,50 @@ export class ParleyClient {
       code: "messages_missing",
       conversationId: conversation.id,
       detail: `${missing} message${missing === 1 ? "" : "s"} from ${who} did not arrive (the relay may have dropped ${missing === 1 ? "it" : "them"})`,
+    };
+  }
+
+  /**
+   * The group's queue vanished from the relay (nobody used it for the TTL, or the relay lost it). The
+   * members cannot tell each other where to go next — that needs a queue — so each derives the same
+   * one: a rendezvous queue whose key is MLS-Exporter("parley group rendezvous queue", groupId, 32)
+   * of the current epoch, and whose ids the relay computes from that key. Whoever comes back first
+   * creates it; everyone after finds it. Only members of this epoch can derive it: removed members
+   * cannot follow. Call with the profile lock held.
+   */
+  private async meetOnRendezvousLocked(
+    vanished: QueueCredentials,
+  ): Promise<{ conversation: ConversationRecord; event: ClientEvent } | undefined> {
+    const route = await this.repo.route(vanished.queueId);
+    if (route?.kind !== "conversation") return undefined;
+    const conversation = await this.repo.conversation(route.conversationId);
+    if (
+      conversation?.kind !== "group" ||
+      (conversation.status ?? "active") !== "active" ||
+      conversation.receive.queueId !== vanished.queueId
+    )
+      return undefined;
+    const state = await this.loadState(conversation.groupId);
+    const seed = await this.engine.exportSecret(state, RENDEZVOUS_LABEL, unb64(conversation.groupId), 32);
+    const queue = (await this.relay(vanished.relay).createQueue({ rendezvousSeed: seed })) as GroupQueue;
+    seed.fill(0);
+    // The same id: this rendezvous queue itself had vanished and is now there again, empty.
+    const updated =
+      queue.queueId === vanished.queueId ? conversation : this.moveGroupQueue(conversation, queue);
+    const batch = this.repo.batch();
+    this.repo.putConversation(batch, updated);
+    this.repo.putRoute(batch, queue.queueId, { kind: "conversation", conversationId: conversation.id });
+    this.repo.deleteCursor(batch, vanished.queueId);
+    await this.repo.commit(batch);
+    const name = conversation.name ?? "the group";
+    return {
+      conversation: updated,
+      event: {
+        type: "warning",
+        code: "queue_renewed",
+        conversationId: conversation.id,
+        detail: `the queue of "${name}" had expired on the relay: the group carries on in one every member finds by itself`,
+      },
     };
   }
 

@@ -110,6 +110,11 @@ export interface MlsEngine {
   /** The group's current Parley metadata, if any. */
   metadata(state: GroupState): Uint8Array | undefined;
   /**
+   * MLS-Exporter(label, context, length) of the state's epoch (RFC 9420 §8.5): a secret every
+   * member in this epoch derives alike and nobody else can, for keys outside MLS.
+   */
+  exportSecret(state: GroupState, label: string, context: Uint8Array, length: number): Promise<Uint8Array>;
+  /**
    * The leaf index that sent a PrivateMessage of this group's current (or a retained) epoch, without
    * processing it; undefined when it cannot be told. Used to skip our own messages echoed back by
    * a shared group queue.

@@ -60,6 +60,7 @@ import {
   type MlsMessage,
   type MlsWelcomeMessage,
   makeCustomExtension,
+  mlsExporter,
   mlsMessageDecoder,
   mlsMessageEncoder,
   nodeTypes,
@@ -495,6 +496,11 @@ export class TsMlsEngine implements MlsEngine {
     } catch (e) {
       fail("cannot create group", e);
     }
+  }
+
+  async exportSecret(state: GroupState, label: string, context: Uint8Array, length: number) {
+    const client = this.client(state);
+    return mlsExporter(client.keySchedule.exporterSecret, label, context, length, await this.suite());
   }
 
   metadata(state: GroupState): Uint8Array | undefined {

@@ -5,7 +5,9 @@
  * Identifiers are random 16-byte values in base64url (22 chars), chosen by the relay.
  * Keys and signatures are Ed25519, base64url. Message bodies are padded ciphertext (see padding.ts).
  */
+import { sha256 } from "@noble/hashes/sha2.js";
 import { z } from "zod";
+import { toBase64Url } from "../encoding/base64url.js";
 import { utf8 } from "../encoding/bytes.js";
 
 export const PROTOCOL_VERSION = "parley-relay-v1";
@@ -56,10 +58,16 @@ export type RecipientCommand = z.infer<typeof RecipientCommand>;
  * same, shared recipient key): messages are stored once, never deleted by `ack` (refused), only by
  * TTL expiry or by deleting the queue; readers keep their place with a cursor. The mode is bound by
  * the signature (see createQueueBytes). Absent or false: an ordinary unicast queue.
+ *
+ * `rendezvous: true` (with `broadcast: true`) asks for the broadcast queue whose ids follow from
+ * the recipient key alone (rendezvousIds): created on the first request, returned as it is on every
+ * later one. Members who derive the same key from their group's secrets (a group whose queue
+ * vanished) thus meet on one queue without talking to each other first.
  */
 export const CreateQueueRequest = SignedFields.extend({
   recipientKey: PublicKey,
   broadcast: z.boolean().optional(),
+  rendezvous: z.literal(true).optional(),
 });
 export type CreateQueueRequest = z.infer<typeof CreateQueueRequest>;
 /** `broadcast: true` is echoed for a broadcast queue, absent for a unicast one. */
@@ -157,9 +165,22 @@ export function recipientCommandBytes(c: {
 export function createQueueBytes(c: {
   recipientKey: string;
   broadcast?: boolean | undefined;
+  rendezvous?: true | undefined;
   ts: number;
   nonce: string;
 }): Uint8Array {
-  const mode = c.broadcast === true ? "broadcast" : "";
+  const mode = c.broadcast === true ? (c.rendezvous === true ? "rendezvous" : "broadcast") : "";
   return utf8(`${PROTOCOL_VERSION}|new|${c.recipientKey}|${mode}|${c.ts}|${c.nonce}`);
+}
+
+/**
+ * The ids of the rendezvous queue of a recipient key: each the first 16 bytes of
+ * SHA-256("parley-v1|rendezvous-queue|" ‖ key) or SHA-256("parley-v1|rendezvous-send|" ‖ key), in
+ * base64url. Whoever holds the key's secret half can create (or find) the queue; whoever knows only
+ * the ids learns nothing of the key.
+ */
+export function rendezvousIds(recipientKey: string): { queueId: string; sendId: string } {
+  const id = (what: string) =>
+    toBase64Url(sha256(utf8(`parley-v1|rendezvous-${what}|${recipientKey}`)).slice(0, 16));
+  return { queueId: id("queue"), sendId: id("send") };
 }

@@ -2,6 +2,7 @@
  * HTTP side of the relay protocol (docs/protocol.md): queue creation, sealed-sender deposit, signed
  * recipient commands, one-time invites. Uses the platform's fetch (Node 20 and browsers have it).
  */
+import { ed25519 } from "@noble/curves/ed25519.js";
 import type { z } from "zod";
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
@@ -12,6 +13,7 @@ import {
   ErrorBody,
   FetchResponse,
   type RecipientCommandName,
+  rendezvousIds,
   SendResponse,
 } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
@@ -51,14 +53,32 @@ export class RelayHttpClient {
    * (docs/protocol.md): its credentials are then shared with every member, nobody acknowledges, and
    * readers keep a cursor. The returned credentials carry `broadcast: true` for such a queue.
    */
-  async createQueue(options: { broadcast?: boolean } = {}): Promise<QueueCredentials> {
-    const broadcast = options.broadcast === true;
-    const keys = await this.crypto.ed25519Generate();
-    const body = await signCreateQueue(this.crypto, keys.publicKey, keys.secretKey, { broadcast });
+  /**
+   * `rendezvousSeed`: a broadcast queue whose recipient key pair is this 32-byte seed's and whose ids
+   * follow from the key (see rendezvousIds): everyone with the seed gets the same queue.
+   */
+  async createQueue(
+    options: { broadcast?: boolean; rendezvousSeed?: Uint8Array } = {},
+  ): Promise<QueueCredentials> {
+    const rendezvous = options.rendezvousSeed !== undefined;
+    const broadcast = options.broadcast === true || rendezvous;
+    const keys = options.rendezvousSeed
+      ? { secretKey: options.rendezvousSeed, publicKey: ed25519.getPublicKey(options.rendezvousSeed) }
+      : await this.crypto.ed25519Generate();
+    const body = await signCreateQueue(this.crypto, keys.publicKey, keys.secretKey, {
+      broadcast,
+      rendezvous,
+    });
     const res = await this.json("/v1/queues", body, CreateQueueResponse);
     if (broadcast !== (res.broadcast === true)) {
       // A relay that ignored the mode would have refused the signature; this is a broken relay.
       throw new RelayError("bad_response", "relay created a queue of the wrong mode");
+    }
+    if (rendezvous) {
+      const expected = rendezvousIds(toBase64Url(keys.publicKey));
+      if (res.queueId !== expected.queueId || res.sendId !== expected.sendId) {
+        throw new RelayError("bad_response", "relay answered a rendezvous queue with other ids");
+      }
     }
     const credentials: QueueCredentials = {
       relay: this.baseUrl,

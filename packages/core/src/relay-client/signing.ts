@@ -40,11 +40,12 @@ export async function signCreateQueue(
   crypto: CryptoProvider,
   publicKey: Uint8Array,
   secretKey: Uint8Array,
-  options: { broadcast?: boolean } = {},
+  options: { broadcast?: boolean; rendezvous?: boolean } = {},
 ): Promise<CreateQueueRequest> {
   const fields = {
     recipientKey: toBase64Url(publicKey),
     ...(options.broadcast === true ? { broadcast: true } : {}),
+    ...(options.broadcast === true && options.rendezvous === true ? { rendezvous: true as const } : {}),
     ts: Date.now(),
     nonce: toBase64Url(crypto.randomBytes(16)),
   };

@@ -14,6 +14,7 @@ import {
   isBucketSize,
   type RecipientCommand,
   recipientCommandBytes,
+  rendezvousIds,
 } from "@parley/core";
 import { authorize, checkClock } from "../auth/authorize.js";
 import { isUsablePublicKey } from "../auth/ed25519.js";
@@ -35,8 +36,28 @@ export async function createQueue(ctx: RelayContext, req: CreateQueueRequest): P
     ctx.retention.nonceExpiry(req.ts, COMMAND_CLOCK_SKEW_MS),
   );
   const broadcast = req.broadcast === true;
+  if (req.rendezvous === true) return rendezvousQueue(ctx, req.recipientKey, broadcast, now);
   const ids = await ctx.store.createQueue(req.recipientKey, ctx.retention.queueIdleUntil(now), { broadcast });
   return broadcast ? { ...ids, broadcast: true } : ids;
+}
+
+/**
+ * A rendezvous queue: the broadcast queue whose ids the relay derives from the recipient key
+ * (rendezvousIds), created by the first request and found by every later one. Group members who
+ * lost their queue derive the same key from the group's secrets and so meet on the same queue; the
+ * relay learns no more than from any broadcast queue (the key was unknown to it before either way).
+ */
+async function rendezvousQueue(
+  ctx: RelayContext,
+  recipientKey: string,
+  broadcast: boolean,
+  now: number,
+): Promise<CreateQueueResponse> {
+  if (!broadcast) throw badRequest("a rendezvous queue is a broadcast queue: send broadcast: true");
+  const ids = rendezvousIds(recipientKey);
+  const result = await ctx.store.createRendezvousQueue(recipientKey, ids, ctx.retention.queueIdleUntil(now));
+  if (result === "conflict") throw new Problem(ErrorCodes.badRequest, "these queue ids are taken");
+  return { ...ids, broadcast: true };
 }
 
 /** Sealed sender: no authentication, only the shape of the body is checked. */

@@ -97,6 +97,16 @@ export interface Store {
     idleUntil: number,
     options?: CreateQueueOptions,
   ): Promise<{ queueId: string; sendId: string }>;
+  /**
+   * Creates the broadcast queue with these ids (a rendezvous queue: the ids follow from the key) if
+   * it does not exist. "exists": it did already, with this key (only its idle time is extended);
+   * "conflict": the ids are taken by a queue with another key (not seen with derived ids).
+   */
+  createRendezvousQueue(
+    recipientKey: string,
+    ids: { queueId: string; sendId: string },
+    idleUntil: number,
+  ): Promise<"created" | "exists" | "conflict">;
   getQueue(queueId: string): Promise<QueueRecord | null>;
   getQueueBySendId(sendId: string): Promise<QueueRecord | null>;
   /** Extends the queue's life to `idleUntil` (never shortens it). */

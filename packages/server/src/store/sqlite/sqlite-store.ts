@@ -113,6 +113,36 @@ export class SqliteStore implements Store {
     return { queueId, sendId };
   }
 
+  async createRendezvousQueue(
+    recipientKey: string,
+    ids: { queueId: string; sendId: string },
+    idleUntil: number,
+  ): Promise<"created" | "exists" | "conflict"> {
+    return this.db.transaction(() => {
+      const existing = this.sql(
+        "SELECT queue_id, send_id, recipient_key, broadcast FROM queues WHERE queue_id = ? OR send_id = ?",
+      ).all(ids.queueId, ids.sendId) as QueueRow[];
+      if (existing.length > 0) {
+        const same = (r: QueueRow) =>
+          r.queue_id === ids.queueId &&
+          r.send_id === ids.sendId &&
+          r.recipient_key === recipientKey &&
+          r.broadcast === 1;
+        if (!existing.every(same)) return "conflict";
+        this.sql("UPDATE queues SET idle_until = ? WHERE queue_id = ? AND idle_until < ?").run(
+          idleUntil,
+          ids.queueId,
+          idleUntil,
+        );
+        return "exists";
+      }
+      this.sql(
+        "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until, broadcast) VALUES (?, ?, ?, ?, 1)",
+      ).run(ids.queueId, ids.sendId, recipientKey, idleUntil);
+      return "created";
+    })();
+  }
+
   async getQueue(queueId: string): Promise<QueueRecord | null> {
     const row = this.sql("SELECT * FROM queues WHERE queue_id = ?").get(queueId) as QueueRow | undefined;
     return row ? toQueue(row) : null;

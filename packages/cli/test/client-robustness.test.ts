@@ -4,31 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  type ClientEvent,
-  MemoryKeyValueStore,
-  ParleyClient,
-  pad,
-  RelayHttpClient,
-  TsMlsEngine,
-  unb64,
-} from "@parley/core";
-import { nodeCryptoProvider } from "@parley/core/node";
+import { type ParleyClient, pad, RelayHttpClient, TsMlsEngine, unb64 } from "@parley/core";
 import { startRelay } from "@parley/server";
+import { crypto, newMemoryClient, rejections, texts, warnings } from "./engine-helpers.js";
 import { tempDir } from "./helpers.js";
 
-const crypto = nodeCryptoProvider;
 let relay: { url: string; close(): Promise<void> };
 let alice: ParleyClient;
 let bob: ParleyClient;
 
-const newClient = () =>
-  new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new TsMlsEngine(crypto) });
-const texts = (events: ClientEvent[]) =>
-  events.flatMap((e) => (e.type === "message" ? [e.message.text] : []));
-const rejections = (events: ClientEvent[]) =>
-  events.flatMap((e) => (e.type === "rejected" ? [e.reason] : []));
-const warnings = (events: ClientEvent[]) => events.flatMap((e) => (e.type === "warning" ? [e.code] : []));
+const newClient = newMemoryClient;
 
 /** Where Bob's messages to Alice go, read from Bob's own store. */
 async function bobToAlice() {

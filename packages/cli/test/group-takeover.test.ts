@@ -11,40 +11,28 @@ import { after, before, test } from "node:test";
 import {
   type ClientEvent,
   encodeGroupMetadata,
-  MemoryKeyValueStore,
   openInvite,
-  ParleyClient,
+  type ParleyClient,
   pad,
   parseInviteLink,
   RelayHttpClient,
   TsMlsEngine,
   unb64,
 } from "@parley/core";
-import { nodeCryptoProvider } from "@parley/core/node";
 import { startRelay } from "@parley/server";
+import { connectClients, crypto, newMemoryClient, rejections, said } from "./engine-helpers.js";
 import { tempDir } from "./helpers.js";
 
-const crypto = nodeCryptoProvider;
 const engine = new TsMlsEngine(crypto);
 let relay: { url: string; close(): Promise<void> };
 let alice: ParleyClient;
 let bob: ParleyClient;
 let mallory: ParleyClient;
 
-const newClient = () =>
-  new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new TsMlsEngine(crypto) });
-const texts = (events: ClientEvent[]) =>
-  events.flatMap((e) => (e.type === "message" ? [`${e.message.from}: ${e.message.text}`] : []));
-const rejections = (events: ClientEvent[]) =>
-  events.flatMap((e) => (e.type === "rejected" ? [e.reason] : []));
+const newClient = newMemoryClient;
 const joins = (events: ClientEvent[]) => events.filter((e) => e.type === "group" && e.change === "joined");
 
-async function connect(a: ParleyClient, b: ParleyClient) {
-  const { link } = await a.createInvite();
-  await b.acceptInvite(link);
-  await a.sync(); // intro and b's key packages
-  await b.sync(); // a's key packages
-}
+const connect = connectClients;
 
 /** The parts of Mallory's client that a modified client calls directly. */
 interface Modified {
@@ -111,9 +99,9 @@ async function assertGroupIntact(text: string) {
   const admins = members.filter((m) => m.role === "admin").map((m) => m.name);
   assert.deepEqual(admins, ["Alice"], "Alice is still the only admin on Bob's side");
   await alice.send("Book club", text);
-  assert.deepEqual(texts(await bob.sync()), [`Alice: ${text}`], "Alice's messages still reach Bob");
+  assert.deepEqual(said(await bob.sync()), [`Alice: ${text}`], "Alice's messages still reach Bob");
   await bob.send("Book club", `re: ${text}`);
-  assert.ok(texts(await alice.sync()).includes(`Bob: re: ${text}`), "Bob's replies reach Alice");
+  assert.ok(said(await alice.sync()).includes(`Bob: re: ${text}`), "Bob's replies reach Alice");
 }
 
 test("an invite may not reuse the id of a 1:1 conversation", async () => {
@@ -126,7 +114,7 @@ test("an invite may not reuse the id of a 1:1 conversation", async () => {
   assert.equal(rejections(events).length, 1);
   assert.deepEqual(await bob.findConversation("Alice"), direct);
   await alice.send("Bob", "our chat still works");
-  assert.deepEqual(texts(await bob.sync()), ["Alice: our chat still works"]);
+  assert.deepEqual(said(await bob.sync()), ["Alice: our chat still works"]);
 });
 
 test("a member cannot replace another member's group by re-using its id", async () => {

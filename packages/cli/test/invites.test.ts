@@ -4,27 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  InviteError,
-  MemoryKeyValueStore,
-  ParleyClient,
-  parseInviteLink,
-  RelayHttpClient,
-  TsMlsEngine,
-} from "@parley/core";
-import { nodeCryptoProvider } from "@parley/core/node";
+import { InviteError, parseInviteLink, RelayHttpClient } from "@parley/core";
 import { type RunningRelay, startRelay } from "@parley/server";
+import { crypto, newMemoryClient } from "./engine-helpers.js";
 import { tempDir } from "./helpers.js";
 
-const crypto = nodeCryptoProvider;
 let relay: RunningRelay;
 
 const newClient = async (name: string) => {
-  const client = new ParleyClient({
-    store: new MemoryKeyValueStore(),
-    crypto,
-    engine: new TsMlsEngine(crypto),
-  });
+  const client = newMemoryClient();
   await client.init(name, relay.url);
   return client;
 };

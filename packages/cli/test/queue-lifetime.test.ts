@@ -7,23 +7,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type ClientEvent, MemoryKeyValueStore, ParleyClient, TsMlsEngine } from "@parley/core";
-import { nodeCryptoProvider } from "@parley/core/node";
+import type { ClientEvent, ParleyClient } from "@parley/core";
 import { type RunningRelay, startRelay } from "@parley/server";
 import Database from "better-sqlite3";
+import { newMemoryClient, said, warnings } from "./engine-helpers.js";
 import { tempDir } from "./helpers.js";
 
-const crypto = nodeCryptoProvider;
 let relay: RunningRelay;
 const dataDir = tempDir("lifetime-relay");
 let alice: ParleyClient;
 let bob: ParleyClient;
 
-const newClient = () =>
-  new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new TsMlsEngine(crypto) });
-const texts = (events: ClientEvent[]) =>
-  events.flatMap((e) => (e.type === "message" ? [`${e.message.from}: ${e.message.text}`] : []));
-const warnings = (events: ClientEvent[]) => events.flatMap((e) => (e.type === "warning" ? [e.code] : []));
+const newClient = newMemoryClient;
 
 /** What the relay's expiry does to a device's queue while it is away. */
 async function expireReceiveQueue(client: ParleyClient, contact: string) {
@@ -50,9 +45,9 @@ test("a receipt that cannot be sent does not abort the sync: the message is show
   await bob.send("Alice", "are you there?");
   await expireReceiveQueue(bob, "Alice"); // Alice's receipt has nowhere to go
   const events = await alice.sync();
-  assert.deepEqual(texts(events), ["Bob: are you there?"]);
+  assert.deepEqual(said(events), ["Bob: are you there?"]);
   assert.deepEqual(warnings(events), ["followup_failed"]);
-  assert.deepEqual(texts(await alice.sync()), [], "shown once");
+  assert.deepEqual(said(await alice.sync()), [], "shown once");
 });
 
 test("a device whose 1:1 queue vanished makes a new one, and the conversation carries on", async () => {
@@ -66,9 +61,9 @@ test("a device whose 1:1 queue vanished makes a new one, and the conversation ca
 
   await alice.sync(); // the new address, inside the encryption
   await alice.send("Bob", "welcome back");
-  assert.deepEqual(texts(await bob.sync()), ["Alice: welcome back"]);
+  assert.deepEqual(said(await bob.sync()), ["Alice: welcome back"]);
   await bob.send("Alice", "thanks");
-  assert.deepEqual(texts(await alice.sync()), ["Bob: thanks"]);
+  assert.deepEqual(said(await alice.sync()), ["Bob: thanks"]);
   await bob.sync(); // Alice's receipt now reaches Bob
   const history = await bob.messages("Alice");
   assert.equal(history.find((m) => m.text === "thanks")?.status, "delivered");
@@ -79,7 +74,7 @@ test("group messages that expired before a device read them are reported once", 
   await alice.addToGroup("Expiring", ["Bob"]);
   await bob.sync();
   await alice.send("Expiring", "one");
-  assert.deepEqual(texts(await bob.sync()), ["Alice: one"]);
+  assert.deepEqual(said(await bob.sync()), ["Alice: one"]);
   // The messages expire (a broadcast message leaves only by expiry) while the queue lives on.
   const db = new Database(join(dataDir, "relay.sqlite"));
   db.prepare("DELETE FROM messages").run();
@@ -88,7 +83,7 @@ test("group messages that expired before a device read them are reported once", 
   assert.equal(rejected(await bob.sync()).length, 1, "Bob learns that messages expired");
   assert.equal(rejected(await bob.sync()).length, 0, "and is not told again on every sync");
   await alice.send("Expiring", "two");
-  assert.deepEqual(texts(await bob.sync()), ["Alice: two"]);
+  assert.deepEqual(said(await bob.sync()), ["Alice: two"]);
 });
 
 test("a group whose queue vanished meets again on a queue every member derives by itself", async () => {
@@ -116,10 +111,10 @@ test("a group whose queue vanished meets again on a queue every member derives b
   // Alice and Carol come back later and find the same queue by themselves.
   const aliceEvents = await alice.sync();
   assert.ok(warnings(aliceEvents).includes("queue_renewed"));
-  assert.deepEqual(texts(aliceEvents), ["Bob: anyone still here?"]);
-  assert.deepEqual(texts(await carol.sync()), ["Bob (not a contact): anyone still here?"]);
+  assert.deepEqual(said(aliceEvents), ["Bob: anyone still here?"]);
+  assert.deepEqual(said(await carol.sync()), ["Bob (not a contact): anyone still here?"]);
   assert.equal((await carol.findConversation("Hikers")).receive.queueId, moved.receive.queueId);
   await carol.send("Hikers", "yes");
-  assert.deepEqual(texts(await alice.sync()), ["Carol: yes"]);
-  assert.deepEqual(texts(await bob.sync()), ["Carol (not a contact): yes"]);
+  assert.deepEqual(said(await alice.sync()), ["Carol: yes"]);
+  assert.deepEqual(said(await bob.sync()), ["Carol (not a contact): yes"]);
 });

@@ -10,33 +10,21 @@ export function inviteRoutes(app: FastifyInstance, ctx: RelayContext): void {
     return reply.code(201).send(await ops.createInvite(ctx, binaryBody(request.body)));
   });
 
-  // Peek and claim carry no body; a small limit keeps anyone from sending one anyway.
-  // Peek leaves the invite in place, so a mistyped key in a link does not use the invite up.
-  app.post<{ Params: { inviteId: string } }>(
-    "/v1/invites/:inviteId/peek",
-    { bodyLimit: 1024 },
-    async (request, reply) => {
-      const inviteId = parseId(request.params.inviteId, "invite id");
-      const blob = await ops.peekInvite(ctx, inviteId);
-      return reply
-        .code(200)
-        .header("cache-control", "no-store")
-        .type("application/octet-stream")
-        .send(asBuffer(blob));
-    },
-  );
-
-  app.post<{ Params: { inviteId: string } }>(
-    "/v1/invites/:inviteId/claim",
-    { bodyLimit: 1024 },
-    async (request, reply) => {
-      const inviteId = parseId(request.params.inviteId, "invite id");
-      const blob = await ops.claimInvite(ctx, inviteId);
-      return reply
-        .code(200)
-        .header("cache-control", "no-store")
-        .type("application/octet-stream")
-        .send(asBuffer(blob));
-    },
-  );
+  // Peek leaves the invite in place, so a mistyped key in a link does not use the invite up; claim
+  // takes it. Both carry no body: a small limit keeps anyone from sending one anyway.
+  const readers = { peek: ops.peekInvite, claim: ops.claimInvite } as const;
+  for (const [action, read] of Object.entries(readers)) {
+    app.post<{ Params: { inviteId: string } }>(
+      `/v1/invites/:inviteId/${action}`,
+      { bodyLimit: 1024 },
+      async (request, reply) => {
+        const blob = await read(ctx, parseId(request.params.inviteId, "invite id"));
+        return reply
+          .code(200)
+          .header("cache-control", "no-store")
+          .type("application/octet-stream")
+          .send(asBuffer(blob));
+      },
+    );
+  }
 }

@@ -1,0 +1,31 @@
+/**
+ * Test helpers for driving the client engine itself (in memory, node crypto) against a real relay:
+ * what several test files need to make clients, connect them and read the events they report.
+ */
+import { type ClientEvent, MemoryKeyValueStore, ParleyClient, TsMlsEngine } from "@parley/core";
+import { nodeCryptoProvider } from "@parley/core/node";
+
+export const crypto = nodeCryptoProvider;
+
+/** A client with an in-memory store; `init` it before use. */
+export const newMemoryClient = () =>
+  new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new TsMlsEngine(crypto) });
+
+/** a invites b, b accepts, both sync: contacts with each other's KeyPackages. */
+export async function connectClients(a: ParleyClient, b: ParleyClient): Promise<void> {
+  const { link } = await a.createInvite();
+  await b.acceptInvite(link);
+  await a.sync(); // intro and b's key packages
+  await b.sync(); // a's key packages
+}
+
+/** Message texts of the events, in order. */
+export const texts = (events: ClientEvent[]) =>
+  events.flatMap((e) => (e.type === "message" ? [e.message.text] : []));
+/** "Sender: text" of the message events, in order. */
+export const said = (events: ClientEvent[]) =>
+  events.flatMap((e) => (e.type === "message" ? [`${e.message.from}: ${e.message.text}`] : []));
+export const rejections = (events: ClientEvent[]) =>
+  events.flatMap((e) => (e.type === "rejected" ? [e.reason] : []));
+export const warnings = (events: ClientEvent[]) =>
+  events.flatMap((e) => (e.type === "warning" ? [e.code] : []));

@@ -4,10 +4,13 @@ import { asBuffer } from "../../bytes.js";
 import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
 import { binaryBody, parseId } from "../validate.js";
+import { powHeader } from "./queues.js";
 
 export function inviteRoutes(app: FastifyInstance, ctx: RelayContext): void {
   app.post("/v1/invites", { bodyLimit: INVITE_MAX_BYTES }, async (request, reply) => {
-    return reply.code(201).send(await ops.createInvite(ctx, binaryBody(request.body)));
+    return reply
+      .code(201)
+      .send(await ops.createInvite(ctx, binaryBody(request.body), powHeader(request.headers)));
   });
 
   // Peek and claim carry no body; a small limit keeps anyone from sending one anyway.

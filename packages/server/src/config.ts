@@ -112,8 +112,8 @@ export const DEFAULT_CONFIG: RelayConfig = {
   storageCheckIntervalMs: 2000,
   powBits: 0,
   powWindowMs: 2 * 60 * 1000,
-  wsCommandRate: 200,
-  wsCommandBurst: 400,
+  wsCommandRate: 1000,
+  wsCommandBurst: 2000,
 };
 
 /** The most proof-of-work bits a relay may ask for (2^32 hashes is minutes of work already). */

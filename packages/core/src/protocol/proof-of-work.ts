@@ -1,9 +1,10 @@
 /**
  * Proof of work for queue and invite creation (docs/protocol.md, "Proof of work"). A relay run with
  * `--pow-bits N` refuses those requests without a valid stamp (`429 pow_required`, carrying the
- * bits and a fresh challenge). A stamp is a nonce such that
+ * bits and a fresh challenge). A stamp is an 8-byte nonce such that
  *
- *     SHA-256( "parley-relay-v1|pow|<challenge>|" ‖ SHA-256(request bytes) ‖ nonce )
+ *     seed = SHA-256( "parley-relay-v1|pow|<challenge>|" ‖ SHA-256(request bytes) )
+ *     SHA-256( seed ‖ nonce )            (40 bytes: one SHA-256 block per try)
  *
  * starts with N zero bits; it travels in the `Parley-Pow: <challenge>:<nonce base64url>` header.
  * The request bytes are what the request commits to: for a queue its signed creation bytes
@@ -50,9 +51,9 @@ export function parsePowStamp(value: string | undefined): PowStamp | null {
   }
 }
 
-/** The fixed part of the hashed input: everything but the nonce. */
-function powPrefix(challenge: string, requestBytes: Uint8Array): Uint8Array {
-  return concatBytes(utf8(`${PROTOCOL_VERSION}|pow|${challenge}|`), sha256(requestBytes));
+/** What every try hashes before the nonce: commits to the challenge and the request. */
+function powSeed(challenge: string, requestBytes: Uint8Array): Uint8Array {
+  return sha256(concatBytes(utf8(`${PROTOCOL_VERSION}|pow|${challenge}|`), sha256(requestBytes)));
 }
 
 /** How many leading bits of `digest` are zero. */
@@ -70,7 +71,7 @@ export function leadingZeroBits(digest: Uint8Array): number {
 
 /** The stamp's hash; it is valid when it has at least the required number of leading zero bits. */
 export function powDigest(stamp: PowStamp, requestBytes: Uint8Array): Uint8Array {
-  return sha256(concatBytes(powPrefix(stamp.challenge, requestBytes), stamp.nonce));
+  return sha256(concatBytes(powSeed(stamp.challenge, requestBytes), stamp.nonce));
 }
 
 export class PowError extends Error {
@@ -110,16 +111,17 @@ export async function solvePow(
     );
   }
   const start = now();
-  // The prefix is hashed once; each try continues from that state with the 8 nonce bytes.
-  const base = sha256.create().update(powPrefix(challenge, requestBytes));
-  const nonce = new Uint8Array(POW_NONCE_BYTES);
+  // One buffer, seed ‖ nonce, hashed in place: each try is one SHA-256 block and no allocation.
+  const input = new Uint8Array(32 + POW_NONCE_BYTES);
+  input.set(powSeed(challenge, requestBytes));
+  const nonce = input.subarray(32);
   globalThis.crypto.getRandomValues(nonce);
-  const view = new DataView(nonce.buffer);
+  const view = new DataView(input.buffer, 32, POW_NONCE_BYTES);
   const fullBytes = bits >>> 3;
   const mask = (0xff00 >>> (bits & 7)) & 0xff;
   for (;;) {
     for (let i = 0; i < SLICE; i++) {
-      const d = base.clone().update(nonce).digest();
+      const d = sha256(input);
       let ok = true;
       for (let b = 0; b < fullBytes; b++) {
         if (d[b] !== 0) {

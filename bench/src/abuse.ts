@@ -182,13 +182,13 @@ async function attack(url: string, scenario: Scenario, ready: () => void): Promi
     }
     case "invite-flood":
     case "invite-flood-pow16": {
-      const blob = new Uint8Array(INVITE_MAX_BYTES).fill(7);
       start();
+      let n = 0;
       await flood(8, over, async () => {
         try {
-          // A fresh blob each time: the same blob's stamp is accepted once.
-          blob[0] = (blob[0]! + 1) & 255;
-          blob[1] = Math.floor(Math.random() * 256);
+          // A fresh blob each time (a stamp binds its blob, and is accepted once).
+          const blob = new Uint8Array(INVITE_MAX_BYTES).fill(7);
+          new DataView(blob.buffer).setUint32(0, n++);
           await client.createInvite(blob);
           tally.ok(blob.length);
         } catch (e) {

@@ -17,6 +17,7 @@ export * from "./messaging/text-safety.js";
 export * from "./mls/engine.js";
 export * from "./mls/ts-mls-engine.js";
 export * from "./protocol/padding.js";
+export * from "./protocol/proof-of-work.js";
 export * from "./protocol/relay.js";
 export * from "./relay-client/errors.js";
 export * from "./relay-client/relay-http.js";

@@ -55,7 +55,35 @@ export interface RelayConfig {
    * Content-Security-Policy (its wss:// form joins 'self' in connect-src); also accepted as Origin.
    */
   publicOrigins: readonly string[];
+
+  // Quotas (docs/relay-operations.md, "Quotas"): none needs a client identity.
+  /** Most messages one queue holds at once; a send beyond it is refused `507 queue_full`. */
+  maxQueueMessages: number;
+  /** Most message bytes one queue holds at once; a send beyond it is refused `507 queue_full`. */
+  maxQueueBytes: number;
+  /**
+   * New data (sends, queues, invites) is refused `507 storage_full` while the data directory's
+   * filesystem has less free space than the larger of this many bytes and `minFreeDiskFraction` of
+   * its size. Reads, acks and deletes go on. Checked only when the relay stores to a directory.
+   */
+  minFreeDiskBytes: number;
+  /** See minFreeDiskBytes: a fraction of the filesystem's size (0.05 = 5%); 0 for none. */
+  minFreeDiskFraction: number;
+  /** New data is also refused while the database uses more than this many bytes; 0 for no limit. */
+  maxDbBytes: number;
+  /** How long a disk and database size reading is reused (a statfs per request would be wasteful). */
+  storageCheckIntervalMs: number;
+  /** Queue and invite creation need a proof-of-work stamp of this many bits; 0 turns it off. */
+  powBits: number;
+  /** A proof-of-work challenge is issued per window of this length and accepted for two windows. */
+  powWindowMs: number;
+  /** WebSocket commands one connection may send per second, on average (a token bucket)… */
+  wsCommandRate: number;
+  /** …and in one burst; beyond that a command is answered `err` `busy`. */
+  wsCommandBurst: number;
 }
+
+const MIB = 1024 * 1024;
 
 export const DEFAULT_CONFIG: RelayConfig = {
   ttlMs: 14 * DAY,
@@ -76,7 +104,20 @@ export const DEFAULT_CONFIG: RelayConfig = {
   replyWaitMs: 10 * 1000,
   allowedOrigins: [],
   publicOrigins: [],
+  maxQueueMessages: 10_000,
+  maxQueueBytes: 256 * MIB,
+  minFreeDiskBytes: 1024 * MIB,
+  minFreeDiskFraction: 0,
+  maxDbBytes: 0,
+  storageCheckIntervalMs: 2000,
+  powBits: 0,
+  powWindowMs: 2 * 60 * 1000,
+  wsCommandRate: 1000,
+  wsCommandBurst: 2000,
 };
+
+/** The most proof-of-work bits a relay may ask for (2^32 hashes is minutes of work already). */
+export const MAX_POW_BITS = 32;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -108,6 +149,29 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
   positive("replyWaitMs");
   if (!Number.isInteger(config.maxConnections))
     throw new ConfigError("maxConnections must be a whole number");
+  positive("maxQueueMessages");
+  positive("maxQueueBytes");
+  positive("powWindowMs");
+  positive("wsCommandRate");
+  positive("wsCommandBurst");
+  const atLeastZero = (name: keyof RelayConfig) => {
+    const v = config[name];
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+      throw new ConfigError(`${name} must be 0 or more, got ${String(v)}`);
+    }
+  };
+  atLeastZero("minFreeDiskBytes");
+  atLeastZero("maxDbBytes");
+  atLeastZero("storageCheckIntervalMs");
+  if (!(config.minFreeDiskFraction >= 0 && config.minFreeDiskFraction < 1)) {
+    throw new ConfigError(
+      `minFreeDiskFraction must be from 0 up to (not including) 1, got ${config.minFreeDiskFraction}`,
+    );
+  }
+  if (!Number.isInteger(config.powBits) || config.powBits < 0 || config.powBits > MAX_POW_BITS) {
+    throw new ConfigError(`powBits must be a whole number from 0 to ${MAX_POW_BITS}, got ${config.powBits}`);
+  }
+  if (config.wsCommandBurst < 1) throw new ConfigError("wsCommandBurst must be at least 1");
   // Node checks headersTimeout against requestTimeout; a request cannot outlive its own headers.
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ConfigError("headersTimeoutMs must not be more than requestTimeoutMs");
@@ -125,6 +189,12 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
   ) {
     throw new ConfigError(
       `maxMessageBytes must be between ${smallest} and ${DEFAULT_MAX_MESSAGE_BYTES}, got ${config.maxMessageBytes}`,
+    );
+  }
+  // A queue must be able to hold at least one message of every size the relay accepts.
+  if (config.maxQueueBytes < config.maxMessageBytes) {
+    throw new ConfigError(
+      `maxQueueBytes (${config.maxQueueBytes}) must be at least maxMessageBytes (${config.maxMessageBytes})`,
     );
   }
   return config;

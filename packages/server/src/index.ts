@@ -2,6 +2,7 @@ export type { Bus, Unsubscribe } from "./bus/bus.js";
 export { LocalBus } from "./bus/local-bus.js";
 export { ConfigError, DEFAULT_CONFIG, daysToMs, type RelayConfig, resolveConfig } from "./config.js";
 export { type BuildRelayOptions, buildRelay } from "./http/app.js";
+export { type DiskProbe, type DiskSpace, statfsProbe } from "./relay/storage-guard.js";
 export {
   DATABASE_FILE,
   databasePath,
@@ -16,10 +17,13 @@ export type {
   DisclosedInvite,
   DisclosedQueue,
   Disclosure,
+  EnqueueResult,
   ExpiryCounts,
   FetchOptions,
   NonceRecord,
+  QueueLimits,
   QueueRecord,
+  QueueUsage,
   Store,
   StoredMessage,
 } from "./store/store.js";

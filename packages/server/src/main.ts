@@ -9,7 +9,7 @@ import { Id, PublicKey } from "@parley/core";
 import { Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
 import { disclosureJson, formatDisclosure } from "./cli/disclose.js";
-import { DEFAULT_CONFIG, daysToMs } from "./config.js";
+import { DEFAULT_CONFIG, daysToMs, MAX_POW_BITS } from "./config.js";
 import { defaultWebAppDir } from "./http/static-app.js";
 import { LogSink } from "./log-sink.js";
 import { DATABASE_FILE, databasePath, startRelay } from "./start.js";
@@ -34,6 +34,29 @@ function positiveNumber(value: string): number {
 /** Seconds (fractions allowed) as whole milliseconds, at least 1. */
 function seconds(value: string): number {
   return Math.max(1, Math.round(positiveNumber(value) * 1000));
+}
+
+const UNITS: Record<string, number> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** A size in bytes: `1073741824`, `512MiB`, `1GiB`, `2T` (binary units; `B`/`iB` optional). */
+function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(value.trim());
+  const n = m ? Math.round(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new InvalidArgumentError("must be a size in bytes, e.g. 1073741824, 512MiB or 1GiB");
+  }
+  return n;
+}
+
+/** `--min-free-disk`: a size (`1GiB`) or a share of the filesystem (`5%`). */
+function freeDisk(value: string): { bytes: number; fraction: number } {
+  const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(value.trim());
+  if (pct) {
+    const fraction = Number(pct[1]) / 100;
+    if (!(fraction < 1)) throw new InvalidArgumentError("a percentage must be below 100%");
+    return { bytes: 0, fraction };
+  }
+  return { bytes: parseSize(value), fraction: 0 };
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -129,6 +152,46 @@ program
     collect,
     [],
   )
+  .option(
+    "--max-queue-messages <n>",
+    "most messages one queue holds at once; more are refused (507 queue_full)",
+    integer(1, Number.MAX_SAFE_INTEGER),
+    DEFAULT_CONFIG.maxQueueMessages,
+  )
+  .option(
+    "--max-queue-bytes <size>",
+    "most message bytes one queue holds at once, e.g. 256MiB; more are refused (507 queue_full)",
+    parseSize,
+    DEFAULT_CONFIG.maxQueueBytes,
+  )
+  .option(
+    "--min-free-disk <size-or-percent>",
+    "refuse new data (507 storage_full) while the data directory's disk has less free space, e.g. 1GiB or 5% (default: 1GiB)",
+    freeDisk,
+  )
+  .option(
+    "--max-db-bytes <size>",
+    "refuse new data (507 storage_full) while the database holds more than this, e.g. 50GiB (default: no limit)",
+    parseSize,
+  )
+  .option(
+    "--pow-bits <bits>",
+    "proof of work (leading zero bits of SHA-256) needed to create a queue or an invite; 0 for none",
+    integer(0, MAX_POW_BITS),
+    DEFAULT_CONFIG.powBits,
+  )
+  .option(
+    "--ws-command-rate <n>",
+    "WebSocket commands per second one connection may send on average; more get `busy`",
+    positiveNumber,
+    DEFAULT_CONFIG.wsCommandRate,
+  )
+  .option(
+    "--ws-command-burst <n>",
+    "WebSocket commands one connection may send in one burst",
+    integer(1, 1_000_000),
+    DEFAULT_CONFIG.wsCommandBurst,
+  )
   .option("--log-level <level>", "fatal, error, warn, info, debug or silent", "info")
   .action(async (opts) => {
     // Logs never block the relay: lines are dropped (and counted) when stderr is not being read.
@@ -158,6 +221,15 @@ program
         replyBudgetBytes: opts.replyBudgetBytes,
         allowedOrigins: opts.allowOrigin,
         publicOrigins: opts.publicOrigin,
+        maxQueueMessages: opts.maxQueueMessages,
+        maxQueueBytes: opts.maxQueueBytes,
+        ...(opts.minFreeDisk
+          ? { minFreeDiskBytes: opts.minFreeDisk.bytes, minFreeDiskFraction: opts.minFreeDisk.fraction }
+          : {}),
+        maxDbBytes: opts.maxDbBytes,
+        powBits: opts.powBits,
+        wsCommandRate: opts.wsCommandRate,
+        wsCommandBurst: opts.wsCommandBurst,
       },
     });
     process.stdout.write(`Parley relay listening on ${relay.url} (data: ${dataDir})\n`);

@@ -1,21 +1,17 @@
-import { type ErrorCode, ErrorCodes, ErrorStatus } from "@parley/core";
+import { type ErrorCode, ErrorCodes, ErrorStatus, type PowParams } from "@parley/core";
 
 export type { ErrorCode };
 
 /**
- * The protocol's codes plus two of the relay's own, which clients treat as generic failures:
- * `busy` (503: no room for the reply right now, or shutting down; retry after a pause) and
- * `timeout` (408: the request was not received in time), `forbidden` (403: a WebSocket from a web
- * page of another origin).
+ * Every code the relay answers with is the protocol's (`ErrorCodes`, `ErrorStatus` in core),
+ * including `busy`, `timeout` and `forbidden`, which clients treat as generic failures.
  */
-export type RelayErrorCode = ErrorCode | "busy" | "timeout" | "forbidden";
+export type RelayErrorCode = ErrorCode;
 
-const STATUS: Readonly<Record<RelayErrorCode, number>> = {
-  ...ErrorStatus,
-  busy: 503,
-  timeout: 408,
-  forbidden: 403,
-};
+/** Fields an error body may carry besides `code` and `error` (`pow` with `pow_required`). */
+export interface ProblemDetails {
+  pow?: PowParams;
+}
 
 /**
  * A refusal the client caused and should be told about. Anything else thrown inside the relay is
@@ -26,17 +22,18 @@ export class Problem extends Error {
   constructor(
     readonly code: RelayErrorCode,
     message: string,
+    readonly details: ProblemDetails = {},
   ) {
     super(message);
   }
 
   /** The HTTP status, from the protocol's ErrorStatus table. */
   get status(): number {
-    return STATUS[this.code];
+    return ErrorStatus[this.code];
   }
 }
 
-export const statusOf = (code: RelayErrorCode): number => STATUS[code];
+export const statusOf = (code: RelayErrorCode): number => ErrorStatus[code];
 
 export const badRequest = (message: string) => new Problem(ErrorCodes.badRequest, message);
 

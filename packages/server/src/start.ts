@@ -5,6 +5,7 @@ import type { Bus } from "./bus/bus.js";
 import { LocalBus } from "./bus/local-bus.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { buildRelay } from "./http/app.js";
+import { type DiskProbe, statfsProbe } from "./relay/storage-guard.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -22,6 +23,11 @@ export interface StartRelayOptions {
   store?: Store;
   bus?: Bus;
   now?: () => number;
+  /**
+   * Reads the free disk space for the watermark (`minFreeDiskBytes`); by default statfs of
+   * `dataDir` when one is given, else none (an in-memory database).
+   */
+  diskProbe?: DiskProbe;
 }
 
 export interface RunningRelay {
@@ -65,6 +71,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     config,
     logger: options.logger ?? false,
     now: options.now,
+    diskProbe:
+      options.diskProbe ??
+      (options.dataDir !== undefined ? statfsProbe(resolve(options.dataDir)) : undefined),
   });
   try {
     await app.listen({ port: options.port ?? 0, host });

@@ -12,6 +12,8 @@ import { disclosureJson, formatDisclosure } from "../src/cli/disclose.js";
 import { Subscription } from "../src/http/ws/subscription.js";
 import { DATABASE_FILE, LocalBus, resolveConfig, SqliteStore } from "../src/index.js";
 import type { RelayContext } from "../src/relay/context.js";
+import { PowGate } from "../src/relay/pow-gate.js";
+import { StorageGuard } from "../src/relay/storage-guard.js";
 import { Retention } from "../src/retention.js";
 import {
   byId,
@@ -27,6 +29,7 @@ import {
   signCommand,
   signCreate,
   startTestRelay,
+  stored,
   tempDir,
 } from "./helpers.js";
 
@@ -340,6 +343,10 @@ describe("broadcast queues", () => {
       retention: new Retention(config),
       now: Date.now,
       log: { error() {} } as unknown as FastifyBaseLogger,
+      storage: new StorageGuard(config, store, undefined, Date.now, {
+        error() {},
+      } as unknown as FastifyBaseLogger),
+      pow: new PowGate(config, Date.now),
     };
     const subscribe = async (broadcast: boolean) => {
       const q = await store.createQueue(newKey().publicKey, Date.now() + 3_600_000, { broadcast });
@@ -357,7 +364,7 @@ describe("broadcast queues", () => {
       t.after(() => sub.stop());
       const sent: string[] = [];
       for (let i = 0; i < 40; i++) {
-        sent.push((await store.enqueue(q.sendId, envelope(512, i), Date.now() + 3_600_000))!.msgId);
+        sent.push((await stored(store.enqueue(q.sendId, envelope(512, i), Date.now() + 3_600_000))).msgId);
         await bus.publish(q.queueId);
       }
       await delay(50);

@@ -71,6 +71,50 @@ describe("parley-server bin", () => {
     assert.equal(stdout().trim().split("\n").length, 1, "stdout is just the ready line");
   });
 
+  it("takes the quota flags: a queue cap and a disk floor refuse sends, proof of work guards creation", async (t) => {
+    const dir = tempDir(t);
+    const start = (extra: string[]) =>
+      spawnRelay(["--port", "0", "--data", `${dir}/data`, "--max-queue-bytes", "8MiB", ...extra]);
+    const kill = (child: ChildProcess) => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    };
+    const capped = await start([
+      "--max-queue-messages",
+      "1",
+      "--max-db-bytes",
+      "1GiB",
+      "--min-free-disk",
+      "0",
+    ]);
+    t.after(() => kill(capped.child));
+    const { sendId } = await createQueue(capped.url);
+    assert.equal((await postBytes(`${capped.url}/v1/send/${sendId}`, envelope(512))).status, 202);
+    const full = await postBytes(`${capped.url}/v1/send/${sendId}`, envelope(512));
+    assert.deepEqual([full.status, full.json["code"]], [507, "queue_full"]);
+    kill(capped.child);
+
+    // No filesystem has 99.9% free: every write is refused. And creation needs a stamp.
+    const guarded = await start(["--min-free-disk", "99.9%", "--pow-bits", "12", "--ws-command-rate", "5"]);
+    t.after(() => kill(guarded.child));
+    const refused = await postBytes(`${guarded.url}/v1/invites`, new Uint8Array(10));
+    assert.deepEqual([refused.status, refused.json["code"]], [507, "storage_full"]);
+    assert.deepEqual(
+      await (await fetch(`${guarded.url}/v1/pow`)).json().then((j) => (j as { bits: number }).bits),
+      12,
+    );
+
+    const bad = run(["--pow-bits", "33"]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--pow-bits/);
+    assert.match(run(["--max-queue-bytes", "lots"]).stderr, /--max-queue-bytes/);
+  });
+
   it("takes an id that starts with '-' as an id, not an option", (t) => {
     const dataDir = tempDir(t);
     for (const id of ["-abcdefghijklmnopqrstu", `-${"a".repeat(42)}`]) {

@@ -10,7 +10,7 @@ import {
   toBase64Url,
 } from "@parley/core";
 import { pino } from "pino";
-import { type RunningRelay, type StartRelayOptions, startRelay } from "../src/index.js";
+import { type EnqueueResult, type RunningRelay, type StartRelayOptions, startRelay } from "../src/index.js";
 
 export function tempDir(t: { after: (fn: () => void) => void }, prefix = "parley-server-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -184,3 +184,10 @@ export async function openSocket(relayUrl: string, path = "/v1/ws") {
 export const byId = (id: number | null) => (f: Record<string, unknown>) => f["id"] === id;
 export const isMsg = (f: Record<string, unknown>) => f["type"] === "msg";
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The stored message of an enqueue that must succeed (throws on `unknown_queue` or `queue_full`). */
+export async function stored(result: Promise<EnqueueResult>): Promise<{ queueId: string; msgId: string }> {
+  const r = await result;
+  if (r.status !== "stored") throw new Error(`enqueue failed: ${r.status}`);
+  return { queueId: r.queueId, msgId: r.msgId };
+}

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import type { Store } from "../src/index.js";
-import { newKey } from "./helpers.js";
+import { newKey, stored } from "./helpers.js";
 
 export type OpenStore = (t: TestContext) => Promise<Store>;
 
@@ -52,8 +52,7 @@ export function storeContract(backend: string, open: OpenStore): void {
       const other = await store.createQueue(newKey().publicKey, T0);
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const r = await store.enqueue(q.sendId, bytes(512, i + 1), T0 + HOUR);
-        assert.ok(r);
+        const r = await stored(store.enqueue(q.sendId, bytes(512, i + 1), T0 + HOUR));
         assert.equal(r.queueId, q.queueId);
         assert.match(r.msgId, ID);
         ids.push(r.msgId);
@@ -90,10 +89,12 @@ export function storeContract(backend: string, open: OpenStore): void {
     it("refuses to enqueue to an unknown send id", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0);
-      assert.equal(await store.enqueue("AAAAAAAAAAAAAAAAAAAAAA", bytes(512, 1), T0), null);
-      assert.equal(
+      assert.deepEqual(await store.enqueue("AAAAAAAAAAAAAAAAAAAAAA", bytes(512, 1), T0), {
+        status: "unknown_queue",
+      });
+      assert.deepEqual(
         await store.enqueue(q.queueId, bytes(512, 1), T0),
-        null,
+        { status: "unknown_queue" },
         "the queue id is not a send address",
       );
     });
@@ -102,8 +103,8 @@ export function storeContract(backend: string, open: OpenStore): void {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0);
       const other = await store.createQueue(newKey().publicKey, T0);
-      const m1 = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
-      const m2 = (await store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR))!;
+      const m1 = await stored(store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR));
+      const m2 = await stored(store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR));
       assert.equal(await store.ack(other.queueId, m1.msgId), false, "not through another queue");
       assert.equal(await store.ack(q.queueId, m1.msgId), true);
       assert.equal(await store.ack(q.queueId, m1.msgId), false, "already gone");
@@ -116,13 +117,13 @@ export function storeContract(backend: string, open: OpenStore): void {
     it("keeps enqueue order after a queue has been emptied", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0);
-      const first = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      const first = await stored(store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR));
       await store.ack(q.queueId, first.msgId);
       const later = [];
       for (let i = 0; i < 3; i++)
-        later.push((await store.enqueue(q.sendId, bytes(512, 10 + i), T0 + HOUR))!.msgId);
+        later.push((await stored(store.enqueue(q.sendId, bytes(512, 10 + i), T0 + HOUR))).msgId);
       await store.ack(q.queueId, later[0]!);
-      later.push((await store.enqueue(q.sendId, bytes(512, 20), T0 + HOUR))!.msgId);
+      later.push((await stored(store.enqueue(q.sendId, bytes(512, 20), T0 + HOUR))).msgId);
       assert.deepEqual(
         (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
         later.slice(1),
@@ -134,7 +135,7 @@ export function storeContract(backend: string, open: OpenStore): void {
       const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
       const seen: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const m = (await store.enqueue(q.sendId, bytes(512, i), T0 + HOUR))!;
+        const m = await stored(store.enqueue(q.sendId, bytes(512, i), T0 + HOUR));
         seen.push((await store.positionOf(q.queueId, m.msgId))!);
       }
       const held = await store.fetchPending(q.queueId, { limit: 10 });
@@ -143,7 +144,7 @@ export function storeContract(backend: string, open: OpenStore): void {
 
       // Same rounding period (same expiry time): the new message must still come after all of them,
       // or a reader at the last position would never see it.
-      const next = (await store.enqueue(q.sendId, bytes(512, 9), T0 + HOUR))!;
+      const next = await stored(store.enqueue(q.sendId, bytes(512, 9), T0 + HOUR));
       const p = (await store.positionOf(q.queueId, next.msgId))!;
       for (const earlier of seen) assert.ok(p > earlier, `${p} > ${earlier}`);
       assert.deepEqual(
@@ -154,9 +155,9 @@ export function storeContract(backend: string, open: OpenStore): void {
 
       // And the same once expiry has emptied it.
       await store.ack(q.queueId, next.msgId);
-      const later = (await store.enqueue(q.sendId, bytes(512, 10), T0 + HOUR))!;
+      const later = await stored(store.enqueue(q.sendId, bytes(512, 10), T0 + HOUR));
       assert.equal((await store.expire(T0 + HOUR)).messages, 1);
-      const after = (await store.enqueue(q.sendId, bytes(512, 11), T0 + HOUR))!;
+      const after = await stored(store.enqueue(q.sendId, bytes(512, 11), T0 + HOUR));
       assert.ok((await store.positionOf(q.queueId, after.msgId))! > p + 1, "after the expired one too");
       assert.equal(await store.positionOf(q.queueId, later.msgId), null);
     });
@@ -170,7 +171,9 @@ export function storeContract(backend: string, open: OpenStore): void {
       assert.equal(await store.getQueue(q.queueId), null);
       assert.equal(await store.getQueueBySendId(q.sendId), null);
       assert.deepEqual(await store.fetchPending(q.queueId, { limit: 10 }), []);
-      assert.equal(await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR), null);
+      assert.deepEqual(await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR), {
+        status: "unknown_queue",
+      });
       assert.equal(await store.deleteQueue(q.queueId), false);
       const d = await store.disclose(q.queueId);
       assert.deepEqual(d, { queues: [], invites: [], nonces: [] });
@@ -249,8 +252,8 @@ export function storeContract(backend: string, open: OpenStore): void {
     it("expire deletes what is due and nothing else", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
-      const soon = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
-      const later = (await store.enqueue(q.sendId, bytes(512, 2), T0 + 3 * HOUR))!;
+      const soon = await stored(store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR));
+      const later = await stored(store.enqueue(q.sendId, bytes(512, 2), T0 + 3 * HOUR));
       const invSoon = await store.createInvite(bytes(10, 1), T0 + HOUR);
       const invLater = await store.createInvite(bytes(10, 2), T0 + 3 * HOUR);
 
@@ -297,7 +300,7 @@ export function storeContract(backend: string, open: OpenStore): void {
       await store.rememberNonce(key, "createNonce", T0 + HOUR);
       const q = await store.createQueue(key, T0 + 2 * HOUR);
       const other = await store.createQueue(newKey().publicKey, T0 + 2 * HOUR);
-      const m = (await store.enqueue(q.sendId, bytes(2048, 3), T0 + HOUR))!;
+      const m = await stored(store.enqueue(q.sendId, bytes(2048, 3), T0 + HOUR));
       await store.enqueue(other.sendId, bytes(512, 4), T0 + HOUR);
       await store.rememberNonce(q.queueId, "cmdNonce", T0 + HOUR);
       await store.rememberNonce(other.queueId, "otherNonce", T0 + HOUR);
@@ -361,8 +364,8 @@ export function storeContract(backend: string, open: OpenStore): void {
       const other = await store.createQueue(newKey().publicKey, T0, { broadcast: true });
       const ids: string[] = [];
       for (let i = 0; i < 5; i++)
-        ids.push((await store.enqueue(q.sendId, bytes(512, i + 1), T0 + HOUR))!.msgId);
-      const foreign = (await store.enqueue(other.sendId, bytes(512, 9), T0 + HOUR))!.msgId;
+        ids.push((await stored(store.enqueue(q.sendId, bytes(512, i + 1), T0 + HOUR))).msgId);
+      const foreign = (await stored(store.enqueue(other.sendId, bytes(512, 9), T0 + HOUR))).msgId;
 
       const all = await store.fetchPending(q.queueId, { limit: 100 });
       assert.deepEqual(
@@ -399,7 +402,7 @@ export function storeContract(backend: string, open: OpenStore): void {
     it("never deletes a broadcast message on ack, and deletes the queue on deleteQueue", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0, { broadcast: true });
-      const m = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      const m = await stored(store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR));
       assert.equal(await store.ack(q.queueId, m.msgId), false);
       assert.equal(await store.ack(q.queueId, m.msgId), false);
       assert.deepEqual(
@@ -409,15 +412,17 @@ export function storeContract(backend: string, open: OpenStore): void {
       );
       assert.equal(await store.deleteQueue(q.queueId), true);
       assert.equal(await store.getQueue(q.queueId), null);
-      assert.equal(await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR), null);
+      assert.deepEqual(await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR), {
+        status: "unknown_queue",
+      });
     });
 
     it("expires broadcast messages by TTL, keeping positions valid even once the queue was empty", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0 + 100 * HOUR, { broadcast: true });
-      const m1 = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
+      const m1 = await stored(store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR));
       await store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR);
-      const m3 = (await store.enqueue(q.sendId, bytes(512, 3), T0 + 2 * HOUR))!;
+      const m3 = await stored(store.enqueue(q.sendId, bytes(512, 3), T0 + 2 * HOUR));
       const p1 = (await store.positionOf(q.queueId, m1.msgId))!;
       const p3 = (await store.positionOf(q.queueId, m3.msgId))!;
 
@@ -433,8 +438,8 @@ export function storeContract(backend: string, open: OpenStore): void {
       // subscription) must get what arrives next.
       assert.equal((await store.expire(T0 + 2 * HOUR)).messages, 1);
       assert.deepEqual(await store.fetchPending(q.queueId, { limit: 10 }), []);
-      const m4 = (await store.enqueue(q.sendId, bytes(512, 4), T0 + 3 * HOUR))!;
-      const m5 = (await store.enqueue(q.sendId, bytes(512, 5), T0 + 3 * HOUR))!;
+      const m4 = await stored(store.enqueue(q.sendId, bytes(512, 4), T0 + 3 * HOUR));
+      const m5 = await stored(store.enqueue(q.sendId, bytes(512, 5), T0 + 3 * HOUR));
       assert.deepEqual(
         (await store.fetchPending(q.queueId, { limit: 10, afterSeq: p3 })).map((m) => m.msgId),
         [m4.msgId, m5.msgId],
@@ -463,7 +468,7 @@ export function storeContract(backend: string, open: OpenStore): void {
       };
       for (let round = 0; round < 6; round++) {
         for (let i = 0; i <= round % 3; i++)
-          sent.push((await store.enqueue(q.sendId, bytes(512, round), T0 + HOUR))!.msgId);
+          sent.push((await stored(store.enqueue(q.sendId, bytes(512, round), T0 + HOUR))).msgId);
         // Readers fall behind and catch up at different paces.
         await read(readers[0]!, 100);
         if (round % 2 === 1) await read(readers[1]!, 2);
@@ -486,8 +491,8 @@ export function storeContract(backend: string, open: OpenStore): void {
     it("supports a cursor on a unicast queue too", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0);
-      const a = (await store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR))!;
-      const b = (await store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR))!;
+      const a = await stored(store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR));
+      const b = await stored(store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR));
       const p = (await store.positionOf(q.queueId, a.msgId))!;
       assert.deepEqual(
         (await store.fetchPending(q.queueId, { limit: 10, afterSeq: p })).map((m) => m.msgId),
@@ -495,6 +500,106 @@ export function storeContract(backend: string, open: OpenStore): void {
       );
       assert.equal(await store.ack(q.queueId, a.msgId), true, "unicast ack still deletes");
       assert.equal(await store.positionOf(q.queueId, a.msgId), null);
+    });
+
+    it("counts each queue's pending messages and bytes through enqueue, ack, expiry and deletion", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
+      const other = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
+      const group = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR, { broadcast: true });
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 0, bytes: 0 });
+      await stored(store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR));
+      const big = await stored(store.enqueue(q.sendId, bytes(2048, 2), T0 + HOUR));
+      await stored(store.enqueue(q.sendId, bytes(1024, 3), T0 + 3 * HOUR));
+      await stored(store.enqueue(other.sendId, bytes(512, 4), T0 + HOUR));
+      await stored(store.enqueue(other.sendId, bytes(512, 5), T0 + 2 * HOUR));
+      const shared = await stored(store.enqueue(group.sendId, bytes(4096, 6), T0 + HOUR));
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 3, bytes: 3584 });
+      assert.deepEqual(await store.queueUsage(other.queueId), { messages: 2, bytes: 1024 });
+
+      assert.equal(await store.ack(q.queueId, big.msgId), true);
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 2, bytes: 1536 });
+      assert.equal(await store.ack(q.queueId, big.msgId), false, "already gone");
+      assert.equal(await store.ack(other.queueId, big.msgId), false, "another queue's message");
+      assert.equal(await store.ack(group.queueId, shared.msgId), false, "broadcast: not deleted");
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 2, bytes: 1536 });
+      assert.deepEqual(await store.queueUsage(other.queueId), { messages: 2, bytes: 1024 });
+      assert.deepEqual(await store.queueUsage(group.queueId), { messages: 1, bytes: 4096 });
+
+      // One expiry pass takes messages from several queues at once.
+      assert.equal((await store.expire(T0 + HOUR)).messages, 3);
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 1, bytes: 1024 });
+      assert.deepEqual(await store.queueUsage(other.queueId), { messages: 1, bytes: 512 });
+      assert.deepEqual(await store.queueUsage(group.queueId), { messages: 0, bytes: 0 });
+      assert.equal((await store.expire(T0 + 3 * HOUR)).messages, 2);
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 0, bytes: 0 });
+      assert.deepEqual(await store.queueUsage(other.queueId), { messages: 0, bytes: 0 });
+
+      await stored(store.enqueue(q.sendId, bytes(512, 7), T0 + 5 * HOUR));
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 1, bytes: 512 });
+      assert.equal(await store.deleteQueue(q.queueId), true);
+      assert.equal(await store.queueUsage(q.queueId), null);
+      assert.equal(await store.queueUsage("AAAAAAAAAAAAAAAAAAAAAA"), null);
+    });
+
+    it("refuses a message that would take a queue past its message or byte cap, and takes more once it drains", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
+      const limits = { maxMessages: 3, maxBytes: 1 << 20 };
+      const held: string[] = [];
+      for (let i = 0; i < 3; i++)
+        held.push((await stored(store.enqueue(q.sendId, bytes(512, i), T0 + HOUR, limits))).msgId);
+      assert.deepEqual(await store.enqueue(q.sendId, bytes(512, 9), T0 + HOUR, limits), {
+        status: "queue_full",
+        queueId: q.queueId,
+        limit: "messages",
+        usage: { messages: 3, bytes: 1536 },
+      });
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
+        held,
+        "nothing was stored",
+      );
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 3, bytes: 1536 });
+      // Without limits (or with other limits) the same queue takes more: the cap is the caller's.
+      await stored(store.enqueue(q.sendId, bytes(512, 10), T0 + HOUR));
+      assert.equal((await store.enqueue(q.sendId, bytes(512, 11), T0 + HOUR, limits)).status, "queue_full");
+      // Draining makes room again.
+      assert.equal(await store.ack(q.queueId, held[0]!), true);
+      assert.equal(await store.ack(q.queueId, held[1]!), true);
+      assert.equal((await store.enqueue(q.sendId, bytes(512, 12), T0 + HOUR, limits)).status, "stored");
+
+      const b = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
+      const byBytes = { maxMessages: 100, maxBytes: 4096 };
+      await stored(store.enqueue(b.sendId, bytes(2048, 1), T0 + HOUR, byBytes));
+      await stored(store.enqueue(b.sendId, bytes(2048, 2), T0 + HOUR, byBytes));
+      assert.deepEqual(await store.enqueue(b.sendId, bytes(512, 3), T0 + HOUR, byBytes), {
+        status: "queue_full",
+        queueId: b.queueId,
+        limit: "bytes",
+        usage: { messages: 2, bytes: 4096 },
+      });
+      assert.equal((await store.expire(T0 + HOUR)).messages > 0, true);
+      assert.equal((await store.enqueue(b.sendId, bytes(512, 4), T0 + 2 * HOUR, byBytes)).status, "stored");
+      assert.deepEqual(await store.enqueue("AAAAAAAAAAAAAAAAAAAAAA", bytes(512, 1), T0, byBytes), {
+        status: "unknown_queue",
+      });
+    });
+
+    it("compact keeps every row, and reports storage in use", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0);
+      const kept = await stored(store.enqueue(q.sendId, bytes(65536, 1), T0 + 2 * HOUR));
+      for (let i = 0; i < 20; i++) await stored(store.enqueue(q.sendId, bytes(65536, 2), T0 + HOUR));
+      const before = await store.storageBytes();
+      assert.ok(before >= 21 * 65536, `storageBytes ${before} counts the bodies`);
+      await store.expire(T0 + HOUR);
+      assert.ok((await store.compact()) >= 0);
+      assert.ok((await store.storageBytes()) < before - 10 * 65536, "expired data is no longer counted");
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
+        [kept.msgId],
+      );
     });
 
     it("close can be called twice", async (t) => {

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { SchemaError, SqliteStore } from "../src/index.js";
 import { migrate } from "../src/store/sqlite/migrate.js";
 import { migrations } from "../src/store/sqlite/migrations/index.js";
-import { newKey, tempDir } from "./helpers.js";
+import { newKey, stored, tempDir } from "./helpers.js";
 import { storeContract } from "./store-contract.js";
+
+const walSize = (path: string): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
 
 storeContract("SQLite (file)", async (t) => {
   const store = SqliteStore.open(join(tempDir(t), "relay.sqlite"));
@@ -20,23 +22,23 @@ describe("SqliteStore specifics", () => {
     const path = join(tempDir(t), "relay.sqlite");
     const first = SqliteStore.open(path);
     const q = await first.createQueue(newKey().publicKey, Date.now() + 1e6);
-    const m = await first.enqueue(q.sendId, new Uint8Array(512).fill(9), Date.now() + 1e6);
+    const m = await stored(first.enqueue(q.sendId, new Uint8Array(512).fill(9), Date.now() + 1e6));
     await first.close();
 
     const raw = new Database(path, { readonly: true });
     assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(raw.pragma("user_version", { simple: true }), 3);
+    assert.equal(raw.pragma("user_version", { simple: true }), 4);
     raw.close();
 
     const second = SqliteStore.open(path);
     t.after(() => second.close());
     const pending = await second.fetchPending(q.queueId, { limit: 10 });
     assert.equal(pending.length, 1);
-    assert.equal(pending[0]!.msgId, m!.msgId);
+    assert.equal(pending[0]!.msgId, m.msgId);
     assert.deepEqual(Buffer.from(pending[0]!.body), Buffer.alloc(512, 9));
   });
 
-  it("stores only ids, keys, bodies, expiry times, the queue mode and positions: no other columns", async (t) => {
+  it("stores only ids, keys, bodies, expiry times, the queue mode, positions and pending counts: no other columns", async (t) => {
     const path = join(tempDir(t), "relay.sqlite");
     (await SqliteStore.open(path)).close();
     const raw = new Database(path, { readonly: true });
@@ -56,6 +58,8 @@ describe("SqliteStore specifics", () => {
       "idle_until",
       "broadcast",
       "last_seq",
+      "msg_count",
+      "msg_bytes",
     ]);
     assert.deepEqual(columns("messages"), ["queue_id", "seq", "msg_id", "body", "expires_at"]);
     assert.deepEqual(columns("invites"), ["invite_id", "blob", "expires_at"]);
@@ -85,8 +89,76 @@ describe("SqliteStore specifics", () => {
     assert.equal((await store.disclose("empty")).queues[0]!.lastSeq, 0);
     assert.equal(await store.ack("held", "m1"), true);
     assert.equal(await store.ack("held", "m2"), true);
-    const next = (await store.enqueue("heldSend", new Uint8Array(512), 900))!;
+    const next = await stored(store.enqueue("heldSend", new Uint8Array(512), 900));
     assert.equal(await store.positionOf("held", next.msgId), 1002, "after the positions held before");
+  });
+
+  it("migrates a version-3 database: each queue's pending counts are those of the messages it holds", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    const old = new Database(path);
+    migrate(old, migrations.slice(0, 3));
+    const insertQueue = old.prepare(
+      "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES (?, ?, 'key', ?)",
+    );
+    const far = Date.now() + 1e8;
+    insertQueue.run("held", "heldSend", far);
+    insertQueue.run("empty", "emptySend", far);
+    const insertMessage = old.prepare(
+      "INSERT INTO messages (queue_id, seq, msg_id, body, expires_at) VALUES ('held', ?, ?, ?, ?)",
+    );
+    insertMessage.run(1, "m1", Buffer.alloc(512), far);
+    insertMessage.run(2, "m2", Buffer.alloc(2048), far);
+    old.close();
+
+    const store = SqliteStore.open(path);
+    t.after(() => store.close());
+    assert.deepEqual(await store.queueUsage("held"), { messages: 2, bytes: 2560 });
+    assert.deepEqual(await store.queueUsage("empty"), { messages: 0, bytes: 0 });
+    assert.equal(await store.ack("held", "m2"), true);
+    assert.deepEqual(await store.queueUsage("held"), { messages: 1, bytes: 512 });
+  });
+
+  it("gives the space of deleted data back to the filesystem: the file shrinks", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    const store = SqliteStore.open(path);
+    t.after(() => store.close());
+    const q = await store.createQueue(newKey().publicKey, Date.now() + 1e8);
+    const keep = await store.createQueue(newKey().publicKey, Date.now() + 1e8);
+    await stored(store.enqueue(keep.sendId, new Uint8Array(65536).fill(1), Date.now() + 1e8));
+    for (let i = 0; i < 200; i++)
+      await stored(store.enqueue(q.sendId, new Uint8Array(65536).fill(2), Date.now() + 1e8));
+    assert.equal(await store.compact(), 0, "nothing freed yet");
+    const full = statSync(path).size + walSize(path);
+    assert.ok(full > 200 * 65536, `file holds the messages (${full} bytes)`);
+
+    assert.equal(await store.deleteQueue(q.queueId), true);
+    const released = await store.compact();
+    assert.ok(released >= 190 * 65536, `released ${released} bytes`);
+    const after = statSync(path).size + walSize(path);
+    assert.ok(after < full / 10, `the file shrank from ${full} to ${after} bytes`);
+    assert.equal((await store.fetchPending(keep.queueId, { limit: 10 })).length, 1, "the rest is intact");
+  });
+
+  it("converts an existing database to incremental auto-vacuum once, keeping its data", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    const old = new Database(path);
+    old.pragma("journal_mode = WAL");
+    migrate(old, migrations);
+    old
+      .prepare(
+        "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES ('q', 's', 'key', ?)",
+      )
+      .run(Date.now() + 1e8);
+    assert.equal(old.pragma("auto_vacuum", { simple: true }), 0);
+    old.close();
+
+    const store = SqliteStore.open(path);
+    assert.ok(await store.getQueue("q"));
+    await store.close();
+    const raw = new Database(path, { readonly: true });
+    t.after(() => raw.close());
+    assert.equal(raw.pragma("auto_vacuum", { simple: true }), 2, "INCREMENTAL");
+    assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
   });
 
   it("opens read-only without creating or migrating anything", async (t) => {

@@ -7,7 +7,17 @@ import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { MAX_IN_FLIGHT } from "../src/http/ws/subscription.js";
 import { SqliteStore, startRelay } from "../src/index.js";
-import { byId, createQueue, delay, envelope, isMsg, openSocket, postBytes, signCommand } from "./helpers.js";
+import {
+  byId,
+  createQueue,
+  delay,
+  envelope,
+  isMsg,
+  openSocket,
+  postBytes,
+  signCommand,
+  stored,
+} from "./helpers.js";
 
 const HOUR = 3_600_000;
 
@@ -41,7 +51,7 @@ async function fill(store: SqliteStore, sendId: string, count: number): Promise<
   const ids: string[] = [];
   const expiresAt = Date.now() + HOUR;
   for (let i = 0; i < count; i++)
-    ids.push((await store.enqueue(sendId, envelope(512, i % 256), expiresAt))!.msgId);
+    ids.push((await stored(store.enqueue(sendId, envelope(512, i % 256), expiresAt))).msgId);
   return ids;
 }
 

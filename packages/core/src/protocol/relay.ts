@@ -111,7 +111,20 @@ export const ServerFrame = z.discriminatedUnion("type", [
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
-export const ErrorBody = z.object({ code: z.string(), error: z.string() });
+/**
+ * What a `pow_required` refusal carries (and `GET /v1/pow` returns): the leading zero bits a stamp
+ * needs and the relay's current challenge (absent when `bits` is 0: no stamp needed).
+ * See protocol/proof-of-work.ts.
+ */
+export const PowParams = z.object({
+  bits: z.number().int().min(0).max(64),
+  challenge: z.string().min(1).max(128).optional(),
+});
+export type PowParams = z.infer<typeof PowParams>;
+
+/** Every error reply. `pow` comes with `pow_required` only. */
+export const ErrorBody = z.object({ code: z.string(), error: z.string(), pow: PowParams.optional() });
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** Error codes, shared by HTTP bodies and WebSocket `err` frames. */
 export const ErrorCodes = {
@@ -126,6 +139,18 @@ export const ErrorCodes = {
   inviteGone: "invite_gone",
   notFound: "not_found",
   internal: "internal",
+  /** The queue holds as many messages or bytes as the relay allows one queue: the recipient must drain it. */
+  queueFull: "queue_full",
+  /** The relay's disk (or database) is at its limit: it takes no new data until space is freed. */
+  storageFull: "storage_full",
+  /** Queue and invite creation need a proof-of-work stamp for the challenge in the reply. */
+  powRequired: "pow_required",
+  /** No room for the reply right now, too many commands on this connection, or shutting down: retry later. */
+  busy: "busy",
+  /** The request was not received in time. */
+  timeout: "timeout",
+  /** A WebSocket from a web page of another origin. */
+  forbidden: "forbidden",
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -139,9 +164,15 @@ export const ErrorStatus: Readonly<Record<ErrorCode, number>> = {
   unknown_message: 404,
   invite_gone: 404,
   not_found: 404,
+  forbidden: 403,
+  timeout: 408,
   replay: 409,
   too_large: 413,
+  pow_required: 429,
   internal: 500,
+  busy: 503,
+  queue_full: 507,
+  storage_full: 507,
 };
 
 /**

@@ -7,8 +7,16 @@ import type { z } from "zod";
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
 import {
+  formatPowStamp,
+  POW_HEADER,
+  PowError,
+  type SolveOptions,
+  solvePow,
+} from "../protocol/proof-of-work.js";
+import {
   CreateInviteResponse,
   CreateQueueResponse,
+  createQueueBytes,
   type DeliveredMessage,
   ErrorBody,
   FetchResponse,
@@ -37,6 +45,17 @@ export function normalizeRelayUrl(url: string): string {
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, "")}`;
 }
 
+export interface RelayHttpOptions {
+  /**
+   * Limits on solving a relay's proof-of-work challenge (queue and invite creation on a relay run
+   * with `--pow-bits`): by default at most 32 bits and 60 s, then RelayError `pow_failed`.
+   */
+  pow?: Pick<SolveOptions, "timeoutMs" | "maxBits">;
+}
+
+/** Times a request is sent again with a fresh stamp after `pow_required` (a challenge can expire). */
+const POW_ATTEMPTS = 3;
+
 export class RelayHttpClient {
   readonly baseUrl: string;
 
@@ -44,6 +63,7 @@ export class RelayHttpClient {
     baseUrl: string,
     private readonly crypto: CryptoProvider,
     private readonly fetchImpl: FetchLike = globalThis.fetch.bind(globalThis),
+    private readonly options: RelayHttpOptions = {},
   ) {
     this.baseUrl = normalizeRelayUrl(baseUrl);
   }
@@ -69,7 +89,11 @@ export class RelayHttpClient {
       broadcast,
       rendezvous,
     });
-    const res = await this.json("/v1/queues", body, CreateQueueResponse);
+    // On a relay that asks for proof of work, the stamp binds these signed bytes.
+    const res = parse(
+      CreateQueueResponse,
+      await readJson(await this.request("/v1/queues", body, createQueueBytes(body))),
+    );
     if (broadcast !== (res.broadcast === true)) {
       // A relay that ignored the mode would have refused the signature; this is a broken relay.
       throw new RelayError("bad_response", "relay created a queue of the wrong mode");
@@ -123,7 +147,7 @@ export class RelayHttpClient {
   }
 
   async createInvite(blob: Uint8Array): Promise<string> {
-    const res = await this.request("/v1/invites", blob);
+    const res = await this.request("/v1/invites", blob, blob);
     return parse(CreateInviteResponse, await readJson(res)).inviteId;
   }
 
@@ -154,30 +178,54 @@ export class RelayHttpClient {
     return parse(schema, await readJson(res));
   }
 
-  private async request(path: string, body: unknown): Promise<Response> {
+  /**
+   * POSTs `body` (bytes as octet-stream, else JSON). With `powBytes` (what a proof-of-work stamp
+   * binds), a `pow_required` refusal is answered by solving the relay's challenge and sending the
+   * request again with the stamp, transparently.
+   */
+  private async request(path: string, body: unknown, powBytes?: Uint8Array): Promise<Response> {
+    let stamp: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.post(path, body, stamp);
+      if (res.ok) return res;
+      let detail: ErrorBody = { code: `http_${res.status}`, error: res.statusText };
+      try {
+        detail = ErrorBody.parse(await res.json());
+      } catch {
+        // A non-Parley error page (a proxy, say): keep the HTTP status as the explanation.
+      }
+      if (detail.code === "pow_required" && powBytes && detail.pow?.challenge && attempt < POW_ATTEMPTS) {
+        try {
+          stamp = formatPowStamp(
+            await solvePow(detail.pow.challenge, detail.pow.bits, powBytes, this.options.pow),
+          );
+        } catch (e) {
+          if (e instanceof PowError) throw new RelayError("pow_failed", e.message, res.status);
+          throw e;
+        }
+        continue;
+      }
+      throw new RelayError(detail.code, `relay refused: ${detail.error}`, res.status);
+    }
+  }
+
+  private async post(path: string, body: unknown, stamp: string | undefined): Promise<Response> {
     const binary = body instanceof Uint8Array;
-    let res: Response;
+    const headers: Record<string, string> = binary
+      ? { "content-type": "application/octet-stream" }
+      : body === undefined
+        ? {}
+        : { "content-type": "application/json" };
+    if (stamp !== undefined) headers[POW_HEADER] = stamp;
     try {
-      res = await this.fetchImpl(this.baseUrl + path, {
+      return await this.fetchImpl(this.baseUrl + path, {
         method: "POST",
-        headers: binary
-          ? { "content-type": "application/octet-stream" }
-          : body === undefined
-            ? {}
-            : { "content-type": "application/json" },
+        headers,
         body: binary ? (body as Uint8Array<ArrayBuffer>) : body === undefined ? null : JSON.stringify(body),
       });
     } catch (err) {
       throw new RelayError("network", `cannot reach relay ${this.baseUrl}: ${(err as Error).message}`);
     }
-    if (res.ok) return res;
-    let detail = { code: "http_" + res.status, error: res.statusText };
-    try {
-      detail = ErrorBody.parse(await res.json());
-    } catch {
-      // A non-Parley error page (a proxy, say): keep the HTTP status as the explanation.
-    }
-    throw new RelayError(detail.code, `relay refused: ${detail.error}`, res.status);
   }
 }
 

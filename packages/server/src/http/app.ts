@@ -4,6 +4,8 @@ import { type RelayConfig, resolveConfig } from "../config.js";
 import { badRequest, Problem } from "../problem.js";
 import { ByteBudget } from "../relay/byte-budget.js";
 import type { RelayContext } from "../relay/context.js";
+import { PowGate } from "../relay/pow-gate.js";
+import { type DiskProbe, StorageGuard } from "../relay/storage-guard.js";
 import { Retention } from "../retention.js";
 import type { Store } from "../store/store.js";
 import {
@@ -37,6 +39,11 @@ export interface BuildRelayOptions {
   logger?: FastifyBaseLogger | false;
   /** The clock, for tests. */
   now?: () => number;
+  /**
+   * Reads the free space where the data lives (startRelay passes statfs of the data directory);
+   * omitted: no disk watermark (an in-memory store). Tests pass one that reports a full disk.
+   */
+  diskProbe?: DiskProbe;
 }
 
 /**
@@ -78,13 +85,16 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     dropped++;
   });
 
+  const now = options.now ?? Date.now;
   const ctx: RelayContext = {
     store: options.store,
     bus: options.bus,
     config,
     retention: new Retention(config),
-    now: options.now ?? Date.now,
+    now,
     log: app.log,
+    storage: new StorageGuard(config, options.store, options.diskProbe, now, app.log),
+    pow: new PowGate(config, now),
   };
 
   // Bodies of sends and invites stay raw bytes; the per-route bodyLimit applies.
@@ -122,7 +132,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   app.decorate("replyBudget", replies);
   app.register(async (scope) => {
     await wsRoutes(scope, ctx, sessions, replies);
-    healthRoutes(scope);
+    healthRoutes(scope, ctx);
     queueRoutes(scope, ctx, replies);
     sendRoutes(scope, ctx);
     inviteRoutes(scope, ctx);
@@ -153,12 +163,16 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   return app;
 }
 
-/** Deletes what has expired; logs only how much. */
+/**
+ * Deletes what has expired, then gives freed space back to the filesystem (a bounded amount per
+ * sweep: acks and deleted queues free pages between sweeps too); logs only how much.
+ */
 export async function sweep(ctx: RelayContext): Promise<void> {
   try {
     const counts = await ctx.store.expire(ctx.now());
-    if (counts.messages + counts.queues + counts.invites + counts.nonces > 0)
-      ctx.log.info({ expired: counts }, "sweep");
+    const released = await ctx.store.compact();
+    if (counts.messages + counts.queues + counts.invites + counts.nonces > 0 || released > 0)
+      ctx.log.info({ expired: counts, releasedBytes: released }, "sweep");
   } catch (e) {
     ctx.log.error({ err: safeError(e) }, "expiry sweep failed");
   }

@@ -41,7 +41,7 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply
     .code(problem.status)
     .type("application/json")
-    .send({ code: problem.code, error: problem.message });
+    .send({ ...problem.details, code: problem.code, error: problem.message });
 }
 
 /**

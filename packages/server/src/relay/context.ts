@@ -3,6 +3,8 @@ import type { Bus } from "../bus/bus.js";
 import type { RelayConfig } from "../config.js";
 import type { Retention } from "../retention.js";
 import type { Store } from "../store/store.js";
+import type { PowGate } from "./pow-gate.js";
+import type { StorageGuard } from "./storage-guard.js";
 
 /** What every route and WebSocket session works with. */
 export interface RelayContext {
@@ -12,4 +14,8 @@ export interface RelayContext {
   retention: Retention;
   now: () => number;
   log: FastifyBaseLogger;
+  /** The disk and database watermark: refuses new data while storage is full. */
+  storage: StorageGuard;
+  /** Proof of work for queue and invite creation (a no-op when `powBits` is 0). */
+  pow: PowGate;
 }

@@ -25,8 +25,17 @@ import type { RelayContext } from "./context.js";
 /**
  * The signature covers the mode (createQueueBytes), so a request signed for a unicast queue cannot
  * be turned into a broadcast one or back. Nonces of queue creation are kept per recipient key.
+ *
+ * Refused first, before any costly check: while storage is full (`storage_full`), and without a
+ * proof of work over the signed bytes when the relay asks for one (`pow_required`).
  */
-export async function createQueue(ctx: RelayContext, req: CreateQueueRequest): Promise<CreateQueueResponse> {
+export async function createQueue(
+  ctx: RelayContext,
+  req: CreateQueueRequest,
+  powStamp?: string,
+): Promise<CreateQueueResponse> {
+  await ctx.storage.check();
+  ctx.pow.check(powStamp, createQueueBytes(req));
   const now = ctx.now();
   checkRecipientKey(req.recipientKey);
   await authorize(
@@ -60,7 +69,10 @@ async function rendezvousQueue(
   return { ...ids, broadcast: true };
 }
 
-/** Sealed sender: no authentication, only the shape of the body is checked. */
+/**
+ * Sealed sender: no authentication, only the shape of the body is checked, then the quotas: the
+ * relay's storage (`storage_full`) and the queue's caps (`queue_full`).
+ */
 export async function send(ctx: RelayContext, sendId: string, body: Uint8Array): Promise<{ msgId: string }> {
   if (body.length > ctx.config.maxMessageBytes) {
     throw new Problem(
@@ -71,10 +83,25 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
   if (!isBucketSize(body.length)) {
     throw new Problem(ErrorCodes.badPadding, `message length ${body.length} is not a padding bucket size`);
   }
-  const stored = await ctx.store.enqueue(sendId, body, ctx.retention.messageExpiry(ctx.now()));
-  if (!stored) throw unknownQueue();
-  await ctx.bus.publish(stored.queueId);
-  return { msgId: stored.msgId };
+  await ctx.storage.check();
+  const stored = await ctx.store.enqueue(sendId, body, ctx.retention.messageExpiry(ctx.now()), {
+    maxMessages: ctx.config.maxQueueMessages,
+    maxBytes: ctx.config.maxQueueBytes,
+  });
+  switch (stored.status) {
+    case "unknown_queue":
+      throw unknownQueue();
+    case "queue_full":
+      throw new Problem(
+        ErrorCodes.queueFull,
+        stored.limit === "messages"
+          ? `the queue holds ${ctx.config.maxQueueMessages} messages, this relay's limit: its recipient must collect them first`
+          : `the queue holds as many bytes as this relay allows one queue (${ctx.config.maxQueueBytes}): its recipient must collect them first`,
+      );
+    case "stored":
+      await ctx.bus.publish(stored.queueId);
+      return { msgId: stored.msgId };
+  }
 }
 
 /**
@@ -163,11 +190,18 @@ export async function deleteQueue(ctx: RelayContext, queueId: string): Promise<v
   if (!(await ctx.store.deleteQueue(queueId))) throw unknownQueue();
 }
 
-export async function createInvite(ctx: RelayContext, blob: Uint8Array): Promise<{ inviteId: string }> {
+/** Like queue creation: refused while storage is full, and without proof of work when asked. */
+export async function createInvite(
+  ctx: RelayContext,
+  blob: Uint8Array,
+  powStamp?: string,
+): Promise<{ inviteId: string }> {
   if (blob.length === 0) throw new Problem(ErrorCodes.badRequest, "an invite needs a body");
   if (blob.length > INVITE_MAX_BYTES) {
     throw new Problem(ErrorCodes.tooLarge, `an invite is at most ${INVITE_MAX_BYTES} bytes`);
   }
+  await ctx.storage.check();
+  ctx.pow.check(powStamp, blob);
   const inviteId = await ctx.store.createInvite(blob, ctx.retention.inviteExpiry(ctx.now()));
   return { inviteId };
 }

@@ -50,6 +50,24 @@ export interface FetchOptions {
   afterSeq?: number;
 }
 
+/** Caps on what one queue holds at once (pending messages), checked by `enqueue`. */
+export interface QueueLimits {
+  maxMessages: number;
+  maxBytes: number;
+}
+
+/** What a queue holds right now: pending messages and the bytes of their bodies. */
+export interface QueueUsage {
+  messages: number;
+  bytes: number;
+}
+
+export type EnqueueResult =
+  | { status: "stored"; queueId: string; msgId: string }
+  | { status: "unknown_queue" }
+  /** Storing the message would take the queue past `limit`; nothing was stored. */
+  | { status: "queue_full"; queueId: string; limit: "messages" | "bytes"; usage: QueueUsage };
+
 export interface ExpiryCounts {
   messages: number;
   queues: number;
@@ -116,14 +134,16 @@ export interface Store {
 
   /**
    * Appends a message to the queue that `sendId` addresses and extends the queue's life to at
-   * least `expiresAt`. Returns null if there is no such queue. Messages of one queue are returned
-   * in the order they were enqueued.
+   * least `expiresAt`. Messages of one queue are returned in the order they were enqueued. With
+   * `limits`, a message that would take the queue past either cap is not stored (`queue_full`),
+   * checked atomically with the insert.
    */
-  enqueue(
-    sendId: string,
-    body: Uint8Array,
-    expiresAt: number,
-  ): Promise<{ queueId: string; msgId: string } | null>;
+  enqueue(sendId: string, body: Uint8Array, expiresAt: number, limits?: QueueLimits): Promise<EnqueueResult>;
+  /**
+   * What the queue holds right now (kept as counters beside the queue, updated with every enqueue,
+   * ack and expiry); null if there is no such queue.
+   */
+  queueUsage(queueId: string): Promise<QueueUsage | null>;
   /** Pending messages of a queue, oldest first. */
   fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]>;
   /** The position (`seq`) of a message in a queue; null if the queue does not hold it (any more). */
@@ -151,6 +171,13 @@ export interface Store {
 
   /** Deletes messages, invites and nonces that expired at or before `now`, and queues idle until then. */
   expire(now: number): Promise<ExpiryCounts>;
+  /**
+   * Gives space freed by deletions back to the filesystem, a bounded amount per call (the sweep
+   * calls it after expiry). Returns the bytes released (0 if the backend does not shrink).
+   */
+  compact(): Promise<number>;
+  /** Bytes of stored data (for `maxDbBytes`); space freed and not yet given back is not counted. */
+  storageBytes(): Promise<number>;
   /** Everything held about a queue id, send id, invite id or recipient key. */
   disclose(idOrKey: string): Promise<Disclosure>;
   close(): Promise<void>;

@@ -4,10 +4,13 @@ import { asBuffer } from "../../bytes.js";
 import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
 import { binaryBody, parseId } from "../validate.js";
+import { powHeader } from "./queues.js";
 
 export function inviteRoutes(app: FastifyInstance, ctx: RelayContext): void {
   app.post("/v1/invites", { bodyLimit: INVITE_MAX_BYTES }, async (request, reply) => {
-    return reply.code(201).send(await ops.createInvite(ctx, binaryBody(request.body)));
+    return reply
+      .code(201)
+      .send(await ops.createInvite(ctx, binaryBody(request.body), powHeader(request.headers)));
   });
 
   // Peek leaves the invite in place, so a mistyped key in a link does not use the invite up; claim

@@ -1,4 +1,4 @@
-import { CreateQueueRequest, RecipientCommand } from "@parley/core";
+import { CreateQueueRequest, POW_HEADER, RecipientCommand } from "@parley/core";
 import type { FastifyInstance } from "fastify";
 import { badRequest } from "../../problem.js";
 import type { ByteBudget } from "../../relay/byte-budget.js";
@@ -6,6 +6,12 @@ import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
 import { fetchReply } from "../encode.js";
 import { parseWith } from "../validate.js";
+
+/** The Parley-Pow header, if given once. */
+export const powHeader = (headers: Record<string, string | string[] | undefined>): string | undefined => {
+  const value = headers[POW_HEADER];
+  return typeof value === "string" ? value : undefined;
+};
 
 /** Signed JSON bodies are a few hundred bytes. */
 const JSON_BODY_LIMIT = 4 * 1024;
@@ -18,7 +24,7 @@ const JSON_BODY_LIMIT = 4 * 1024;
 export function queueRoutes(app: FastifyInstance, ctx: RelayContext, replies: ByteBudget): void {
   app.post("/v1/queues", { bodyLimit: JSON_BODY_LIMIT }, async (request, reply) => {
     const req = parseWith(CreateQueueRequest, request.body, "create-queue request");
-    return reply.code(201).send(await ops.createQueue(ctx, req));
+    return reply.code(201).send(await ops.createQueue(ctx, req, powHeader(request.headers)));
   });
 
   app.post("/v1/queues/command", { bodyLimit: JSON_BODY_LIMIT }, async (request, reply) => {

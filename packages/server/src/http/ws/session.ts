@@ -74,6 +74,9 @@ export class SocketSession {
   private readonly budget: ByteBudget;
   /** Aborted on close: pushes waiting for budget give up. */
   private readonly closing = new AbortController();
+  /** Token bucket of commands (wsCommandRate per second, up to wsCommandBurst at once). */
+  private tokens: number;
+  private refilledAt: number;
 
   constructor(
     private readonly socket: WebSocket,
@@ -83,6 +86,8 @@ export class SocketSession {
   ) {
     this.budget = new ByteBudget(ops.fetchReserveBytes(ctx));
     this.lastTouch = ctx.now();
+    this.tokens = ctx.config.wsCommandBurst;
+    this.refilledAt = this.lastTouch;
     socket.on("message", (data, isBinary) => {
       try {
         this.onFrame(data, isBinary);
@@ -136,9 +141,30 @@ export class SocketSession {
     this.subscriptions.clear();
   }
 
+  /**
+   * Takes one command's token; false when the connection has used its rate (then the frame is
+   * answered `busy` and not handled). Every frame counts, valid or not. Needs no client identity.
+   */
+  private takeToken(): boolean {
+    const now = this.ctx.now();
+    const { wsCommandRate, wsCommandBurst } = this.ctx.config;
+    if (now > this.refilledAt) {
+      this.tokens = Math.min(wsCommandBurst, this.tokens + ((now - this.refilledAt) / 1000) * wsCommandRate);
+      this.refilledAt = now;
+    }
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
   private onFrame(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
+    const allowed = this.takeToken();
     const frame = parseFrame(data, isBinary);
+    if (!allowed) {
+      this.sendErr(frame.id, new Problem(ErrorCodes.busy, "too many commands on this connection; slow down"));
+      return;
+    }
     if ("problem" in frame) {
       this.sendErr(frame.id, frame.problem);
       return;

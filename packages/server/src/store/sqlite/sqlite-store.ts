@@ -6,14 +6,25 @@ import type {
   CreateQueueOptions,
   DisclosedQueue,
   Disclosure,
+  EnqueueResult,
   ExpiryCounts,
   FetchOptions,
   NonceRecord,
+  QueueLimits,
   QueueRecord,
+  QueueUsage,
   Store,
   StoredMessage,
 } from "../store.js";
-import { checkSchema, migrate } from "./migrate.js";
+import { checkSchema, migrate, schemaVersion } from "./migrate.js";
+
+/** `PRAGMA auto_vacuum` value of INCREMENTAL. */
+const AUTO_VACUUM_INCREMENTAL = 2;
+/**
+ * Free pages given back to the filesystem per `compact` (each sweep): 16,384 pages of 4 KiB is
+ * 64 MiB a minute, 3.75 GiB an hour, in steps short enough not to stall the relay for long.
+ */
+const COMPACT_PAGES = 16_384;
 
 export interface SqliteStoreOptions {
   /** Open an existing database for reading only (the `disclose` command); never migrates. */
@@ -85,7 +96,18 @@ export class SqliteStore implements Store {
       if (readonly) {
         checkSchema(db);
       } else {
+        // Deleted data's pages are given back to the filesystem by `compact` (incremental_vacuum);
+        // without this mode SQLite keeps them in the file for ever. A new database gets the mode
+        // before its first table; an existing one is converted once by VACUUM, which rewrites the
+        // whole file (time and free disk space about the size of the database; see
+        // docs/relay-operations.md).
+        if (db.pragma("auto_vacuum", { simple: true }) !== AUTO_VACUUM_INCREMENTAL) {
+          db.pragma("auto_vacuum = INCREMENTAL");
+          if (schemaVersion(db) > 0) db.exec("VACUUM");
+        }
         db.pragma("journal_mode = WAL");
+        // After a checkpoint the WAL file is cut back to this size instead of keeping its largest.
+        db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
         // A 202 to a sender means the message is on disk, even across a power cut.
         db.pragma("synchronous = FULL");
         db.pragma("foreign_keys = ON");
@@ -174,35 +196,56 @@ export class SqliteStore implements Store {
     sendId: string,
     body: Uint8Array,
     expiresAt: number,
-  ): Promise<{ queueId: string; msgId: string } | null> {
-    return this.db.transaction(() => {
-      const queue = this.sql("SELECT queue_id, last_seq FROM queues WHERE send_id = ?").get(sendId) as
-        | { queue_id: string; last_seq: number }
-        | undefined;
-      if (!queue) return null;
-      // After every position the queue has ever handed out (`last_seq`, raised below in this
-      // transaction), and at least the message's own (rounded) expiry time. So positions never go
-      // backwards, even once acks or expiry have emptied the queue, and a reader going by position
-      // (a subscription, a broadcast cursor) never skips a new message. Expiry times grow with
-      // arrival, so in each rounding period the floor jumps past every earlier position: within one
-      // period `seq` counts up from the rounded time, which `expires_at` records anyway (see
-      // migrations/m0003_queue_last_seq.ts for what `last_seq` reveals).
-      const seq = Math.max(queue.last_seq + 1, expiresAt);
-      const msgId = newId();
-      const insert = this.sql(
-        "INSERT INTO messages (rowid, queue_id, seq, msg_id, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-      );
-      this.insertWithRandomRowid((rowid) =>
-        insert.run(rowid, queue.queue_id, seq, msgId, asBuffer(body), expiresAt),
-      );
-      // A queue lives at least as long as the messages in it.
-      this.sql("UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?) WHERE queue_id = ?").run(
-        seq,
-        expiresAt,
-        queue.queue_id,
-      );
-      return { queueId: queue.queue_id, msgId };
-    })();
+    limits?: QueueLimits,
+  ): Promise<EnqueueResult> {
+    // IMMEDIATE: the cap is checked and the message stored under one write lock.
+    return this.db
+      .transaction((): EnqueueResult => {
+        const queue = this.sql(
+          "SELECT queue_id, last_seq, msg_count, msg_bytes FROM queues WHERE send_id = ?",
+        ).get(sendId) as
+          | { queue_id: string; last_seq: number; msg_count: number; msg_bytes: number }
+          | undefined;
+        if (!queue) return { status: "unknown_queue" };
+        if (limits) {
+          const usage = { messages: queue.msg_count, bytes: queue.msg_bytes };
+          if (queue.msg_count + 1 > limits.maxMessages) {
+            return { status: "queue_full", queueId: queue.queue_id, limit: "messages", usage };
+          }
+          if (queue.msg_bytes + body.length > limits.maxBytes) {
+            return { status: "queue_full", queueId: queue.queue_id, limit: "bytes", usage };
+          }
+        }
+        // After every position the queue has ever handed out (`last_seq`, raised below in this
+        // transaction), and at least the message's own (rounded) expiry time. So positions never go
+        // backwards, even once acks or expiry have emptied the queue, and a reader going by position
+        // (a subscription, a broadcast cursor) never skips a new message. Expiry times grow with
+        // arrival, so in each rounding period the floor jumps past every earlier position: within one
+        // period `seq` counts up from the rounded time, which `expires_at` records anyway (see
+        // migrations/m0003_queue_last_seq.ts for what `last_seq` reveals).
+        const seq = Math.max(queue.last_seq + 1, expiresAt);
+        const msgId = newId();
+        const insert = this.sql(
+          "INSERT INTO messages (rowid, queue_id, seq, msg_id, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        );
+        this.insertWithRandomRowid((rowid) =>
+          insert.run(rowid, queue.queue_id, seq, msgId, asBuffer(body), expiresAt),
+        );
+        // A queue lives at least as long as the messages in it.
+        this.sql(
+          `UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?),
+           msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE queue_id = ?`,
+        ).run(seq, expiresAt, body.length, queue.queue_id);
+        return { status: "stored", queueId: queue.queue_id, msgId };
+      })
+      .immediate();
+  }
+
+  async queueUsage(queueId: string): Promise<QueueUsage | null> {
+    const row = this.sql("SELECT msg_count, msg_bytes FROM queues WHERE queue_id = ?").get(queueId) as
+      | { msg_count: number; msg_bytes: number }
+      | undefined;
+    return row ? { messages: row.msg_count, bytes: row.msg_bytes } : null;
   }
 
   async fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]> {
@@ -237,12 +280,18 @@ export class SqliteStore implements Store {
 
   async ack(queueId: string, msgId: string): Promise<boolean> {
     // A broadcast queue's messages are read by every member: one member's ack must not delete them.
-    return (
-      this.sql(
+    return this.db.transaction(() => {
+      const deleted = this.sql(
         `DELETE FROM messages WHERE queue_id = ? AND msg_id = ?
-           AND EXISTS (SELECT 1 FROM queues WHERE queue_id = messages.queue_id AND broadcast = 0)`,
-      ).run(queueId, msgId).changes === 1
-    );
+           AND EXISTS (SELECT 1 FROM queues WHERE queue_id = messages.queue_id AND broadcast = 0)
+           RETURNING length(body) AS size`,
+      ).get(queueId, msgId) as { size: number } | undefined;
+      if (!deleted) return false;
+      this.sql(
+        "UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
+      ).run(deleted.size, queueId);
+      return true;
+    })();
   }
 
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {
@@ -278,12 +327,36 @@ export class SqliteStore implements Store {
 
   async expire(now: number): Promise<ExpiryCounts> {
     return this.db.transaction(() => {
+      // The counters of every queue losing messages, from one grouped pass over what expires.
+      this.sql(
+        `UPDATE queues SET msg_count = msg_count - gone.n, msg_bytes = msg_bytes - gone.bytes
+           FROM (SELECT queue_id, COUNT(*) AS n, SUM(length(body)) AS bytes
+                   FROM messages WHERE expires_at <= ? GROUP BY queue_id) AS gone
+           WHERE queues.queue_id = gone.queue_id`,
+      ).run(now);
       const messages = this.sql("DELETE FROM messages WHERE expires_at <= ?").run(now).changes;
       const queues = this.sql("DELETE FROM queues WHERE idle_until <= ?").run(now).changes;
       const invites = this.sql("DELETE FROM invites WHERE expires_at <= ?").run(now).changes;
       const nonces = this.sql("DELETE FROM nonces WHERE expires_at <= ?").run(now).changes;
       return { messages, queues, invites, nonces };
     })();
+  }
+
+  async compact(): Promise<number> {
+    const free = this.db.pragma("freelist_count", { simple: true }) as number;
+    if (free === 0) return 0;
+    // exec, not a prepared statement: incremental_vacuum does its work as it is stepped.
+    this.db.exec(`PRAGMA incremental_vacuum(${Math.min(free, COMPACT_PAGES)})`);
+    const released = free - (this.db.pragma("freelist_count", { simple: true }) as number);
+    // The file shrinks once the change is checkpointed; TRUNCATE also empties the WAL file.
+    if (released > 0) this.db.pragma("wal_checkpoint(TRUNCATE)");
+    return released * (this.db.pragma("page_size", { simple: true }) as number);
+  }
+
+  async storageBytes(): Promise<number> {
+    const pages = this.db.pragma("page_count", { simple: true }) as number;
+    const free = this.db.pragma("freelist_count", { simple: true }) as number;
+    return (pages - free) * (this.db.pragma("page_size", { simple: true }) as number);
   }
 
   async disclose(idOrKey: string): Promise<Disclosure> {

@@ -5,6 +5,7 @@
 import { m0001Initial } from "./m0001_initial.js";
 import { m0002Broadcast } from "./m0002_broadcast.js";
 import { m0003QueueLastSeq } from "./m0003_queue_last_seq.js";
+import { m0004QueueUsage } from "./m0004_queue_usage.js";
 
 export interface Migration {
   /** Equals the position in the list, starting at 1; stored in PRAGMA user_version once applied. */
@@ -13,4 +14,9 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m0001Initial, m0002Broadcast, m0003QueueLastSeq];
+export const migrations: readonly Migration[] = [
+  m0001Initial,
+  m0002Broadcast,
+  m0003QueueLastSeq,
+  m0004QueueUsage,
+];

@@ -1,0 +1,451 @@
+/**
+ * The relay under abuse (security finding 8): a real relay process (the bin, loopback only, a
+ * fresh one per scenario with its data in a temporary directory) while one attacker — in a worker
+ * thread of this process — runs the worst abuse of one kind at a time:
+ *   (a) queue creation flood (relay without and with --pow-bits 16),
+ *   (b) filling its own queue with small (512 B) and with large (8 MiB) messages,
+ *   (c) invite flood of 64 KiB invites (without and with --pow-bits 16),
+ *   (d) a 20,000-message backlog (two queues at the 10,000 cap) subscribed without acks, re-subscribed
+ *       every 500 ms,
+ *   (e) 12 concurrent fetches of 8 MiB messages, over and over,
+ *   (f) 500 slow connections trickling request bodies.
+ * Meanwhile a normal client (main thread) does send → push → ack round trips on its own queue,
+ * one at a time. Recorded per scenario: the normal client's round-trip p50/p99/max, the relay's
+ * peak RSS (VmRSS from /proc), and what the attacker achieved before being refused.
+ *
+ * Bounded: each scenario runs BENCH_ABUSE_SECONDS (8) after its setup, every wait has a deadline,
+ * every relay is killed at the end. Attacker and normal client share this process's worker and
+ * main thread, and everything shares the machine's cores: numbers include that contention.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import {
+  INVITE_MAX_BYTES,
+  pad,
+  type QueueCredentials,
+  type RelayError,
+  RelayHttpClient,
+  signRecipientCommand,
+  unb64,
+} from "@parley/core";
+import { nodeCryptoProvider as crypto } from "@parley/core/node";
+import WebSocket from "ws";
+import { median, percentile, round, writeResults } from "./report.js";
+
+const SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? 8);
+const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 600_000);
+const MAIN = fileURLToPath(new URL("../../../packages/server/dist/src/main.js", import.meta.url));
+const MIB = 1024 * 1024;
+
+type Scenario =
+  | "quiet"
+  | "queue-flood"
+  | "queue-flood-pow16"
+  | "fill-small"
+  | "fill-large"
+  | "invite-flood"
+  | "invite-flood-pow16"
+  | "backlog-no-acks"
+  | "big-fetches"
+  | "slow-bodies";
+
+const SCENARIOS: { name: Scenario; args: string[] }[] = [
+  { name: "quiet", args: [] },
+  { name: "queue-flood", args: [] },
+  { name: "queue-flood-pow16", args: ["--pow-bits", "16"] },
+  { name: "fill-small", args: [] },
+  { name: "fill-large", args: [] },
+  { name: "invite-flood", args: [] },
+  { name: "invite-flood-pow16", args: ["--pow-bits", "16"] },
+  { name: "backlog-no-acks", args: [] },
+  { name: "big-fetches", args: [] },
+  { name: "slow-bodies", args: [] },
+];
+
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Counts outcomes by code: "ok" or the relay's refusal code. */
+class Tally {
+  readonly counts: Record<string, number> = {};
+  bytes = 0;
+  firstRefusal: { code: string; after: number; atMs: number } | undefined;
+  private readonly start = performance.now();
+  ok(bytes = 0) {
+    this.counts["ok"] = (this.counts["ok"] ?? 0) + 1;
+    this.bytes += bytes;
+  }
+  refused(code: string) {
+    this.counts[code] = (this.counts[code] ?? 0) + 1;
+    this.firstRefusal ??= {
+      code,
+      after: this.counts["ok"] ?? 0,
+      atMs: round(performance.now() - this.start, 0),
+    };
+  }
+  summary() {
+    return { counts: this.counts, acceptedMiB: round(this.bytes / MIB, 1), firstRefusal: this.firstRefusal };
+  }
+}
+
+async function post(url: string, body: Uint8Array | string, json = false) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": json ? "application/json" : "application/octet-stream" },
+    body: body as Uint8Array<ArrayBuffer> | string,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text };
+}
+
+const codeOf = (text: string): string => {
+  try {
+    return (JSON.parse(text) as { code?: string }).code ?? "?";
+  } catch {
+    return "?";
+  }
+};
+
+/** Runs `worker` `concurrency` times side by side until `until()` says stop. */
+async function flood(concurrency: number, until: () => boolean, worker: () => Promise<void>) {
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (!until()) await worker();
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The attacker (worker thread)
+
+async function attack(url: string, scenario: Scenario, ready: () => void): Promise<unknown> {
+  const client = new RelayHttpClient(url, crypto);
+  const tally = new Tally();
+  let end = Number.POSITIVE_INFINITY;
+  const start = () => {
+    end = performance.now() + SECONDS * 1000;
+    ready();
+  };
+  const over = () => performance.now() > end;
+  switch (scenario) {
+    case "quiet":
+      start();
+      await sleep(SECONDS * 1000);
+      return {};
+    case "queue-flood":
+    case "queue-flood-pow16": {
+      start();
+      await flood(8, over, async () => {
+        try {
+          await client.createQueue();
+          tally.ok();
+        } catch (e) {
+          tally.refused((e as RelayError).code ?? "error");
+        }
+      });
+      return { ...tally.summary(), queuesPerSecond: round((tally.counts["ok"] ?? 0) / SECONDS, 0) };
+    }
+    case "fill-small":
+    case "fill-large": {
+      const size = scenario === "fill-small" ? 512 : 8 * MIB;
+      const q = await client.createQueue();
+      const body = pad(new Uint8Array(size - 64));
+      start();
+      let refusedInARow = 0;
+      await flood(
+        scenario === "fill-small" ? 16 : 4,
+        () => over() || refusedInARow > 50,
+        async () => {
+          const r = await post(`${url}/v1/send/${q.sendId}`, body);
+          if (r.status === 202) {
+            tally.ok(body.length);
+            refusedInARow = 0;
+          } else {
+            tally.refused(codeOf(r.body));
+            refusedInARow++;
+          }
+        },
+      );
+      return tally.summary();
+    }
+    case "invite-flood":
+    case "invite-flood-pow16": {
+      start();
+      let n = 0;
+      await flood(8, over, async () => {
+        try {
+          // A fresh blob each time (a stamp binds its blob, and is accepted once).
+          const blob = new Uint8Array(INVITE_MAX_BYTES).fill(7);
+          new DataView(blob.buffer).setUint32(0, n++);
+          await client.createInvite(blob);
+          tally.ok(blob.length);
+        } catch (e) {
+          tally.refused((e as RelayError).code ?? "error");
+        }
+      });
+      return { ...tally.summary(), MiBPerSecond: round(tally.bytes / MIB / SECONDS, 1) };
+    }
+    case "backlog-no-acks": {
+      const queues = [await client.createQueue(), await client.createQueue()];
+      const body = pad(new Uint8Array(100));
+      for (const q of queues) {
+        let n = 0;
+        await flood(
+          32,
+          () => n >= 10_000,
+          async () => {
+            n++;
+            const r = await post(`${url}/v1/send/${q.sendId}`, body);
+            if (r.status === 202) tally.ok(body.length);
+            else tally.refused(codeOf(r.body));
+          },
+        );
+      }
+      const ws = await openSocket(url);
+      let pushed = 0;
+      ws.on("message", (d) => {
+        if (String(d).startsWith('{"type":"msg"')) pushed++;
+      });
+      start();
+      let id = 1;
+      while (!over()) {
+        for (const q of queues) ws.send(JSON.stringify({ ...(await sign(q, "sub")), id: id++ }));
+        await sleep(500);
+      }
+      ws.close();
+      return { backlog: tally.summary(), pushedToAttacker: pushed, subs: id - 1 };
+    }
+    case "big-fetches": {
+      const q = await client.createQueue();
+      const body = pad(new Uint8Array(8 * MIB - 64));
+      for (let i = 0; i < 24; i++) await client.send(q.sendId, body);
+      start();
+      let fetched = 0;
+      await flood(12, over, async () => {
+        const res = await fetch(`${url}/v1/queues/command`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(await sign(q, "fetch")),
+        });
+        const bytes = (await res.arrayBuffer()).byteLength;
+        if (res.status === 200) {
+          fetched++;
+          tally.ok(bytes);
+        } else tally.refused(`http_${res.status}`);
+      });
+      return {
+        ...tally.summary(),
+        fetches: fetched,
+        replyMiBPerSecond: round(tally.bytes / MIB / SECONDS, 0),
+      };
+    }
+    case "slow-bodies": {
+      const q = await client.createQueue();
+      const { hostname, port } = new URL(url);
+      const sockets: import("node:net").Socket[] = [];
+      let closedByRelay = 0;
+      for (let i = 0; i < 500; i++) {
+        const s = connect(Number(port), hostname);
+        s.on("error", () => {});
+        s.on("close", () => closedByRelay++);
+        s.write(
+          `POST /v1/send/${q.sendId} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/octet-stream\r\n` +
+            "Content-Length: 8388608\r\n\r\n",
+        );
+        sockets.push(s);
+      }
+      start();
+      const trickle = setInterval(() => {
+        for (const s of sockets) if (!s.destroyed) s.write("x");
+      }, 200);
+      await sleep(SECONDS * 1000);
+      clearInterval(trickle);
+      const open = sockets.filter((s) => !s.destroyed).length;
+      for (const s of sockets) s.destroy();
+      return { connections: sockets.length, stillOpenAtEnd: open, closedByRelay };
+    }
+  }
+}
+
+async function sign(q: QueueCredentials, cmd: "sub" | "fetch" | "ack", msgId?: string) {
+  return signRecipientCommand(crypto, unb64(q.recipientSecretKey), cmd, q.queueId, msgId);
+}
+
+async function openSocket(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/ws`);
+  await within(
+    10_000,
+    "websocket open",
+    new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    }),
+  );
+  return ws;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The relay process and the normal client (main thread)
+
+interface Relay {
+  child: ChildProcess;
+  url: string;
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+async function startRelayProcess(args: string[]): Promise<Relay> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-abuse-"));
+  const child = spawn(
+    process.execPath,
+    [MAIN, "--port", "0", "--host", "127.0.0.1", "--data", dir, "--log-level", "warn", ...args],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let out = "";
+  const url = await within(
+    20_000,
+    "relay start",
+    new Promise<string>((resolve, reject) => {
+      child.stdout!.on("data", (d) => {
+        out += d;
+        const m = /listening on (http:\/\/\S+) /.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once("exit", (code) => reject(new Error(`relay exited with ${code}`)));
+    }),
+  );
+  return {
+    child,
+    url,
+    rssMiB() {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        return m ? Number(m[1]) / 1024 : 0;
+      } catch {
+        return 0;
+      }
+    },
+    async stop() {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await within(20_000, "relay exit", exited).catch(() => child.kill("SIGKILL"));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Send → push → ack round trips, one at a time, until `stop()`; returns the latencies in ms. */
+async function normalClient(url: string, stop: () => boolean): Promise<{ ms: number[]; failed: number }> {
+  const client = new RelayHttpClient(url, crypto);
+  const queue = await client.createQueue();
+  const ws = await openSocket(url);
+  const waiting = new Map<string, () => void>();
+  const early = new Set<string>();
+  ws.on("message", (d) => {
+    const f = JSON.parse(String(d)) as { type: string; msgId?: string };
+    if (f.type !== "msg") return;
+    void sign(queue, "ack", f.msgId).then((c) => ws.send(JSON.stringify({ ...c, id: 0 })));
+    const w = waiting.get(f.msgId!);
+    if (w) w();
+    else early.add(f.msgId!);
+  });
+  ws.send(JSON.stringify({ ...(await sign(queue, "sub")), id: 1 }));
+  const body = pad(new Uint8Array(100));
+  const ms: number[] = [];
+  let failed = 0;
+  while (!stop()) {
+    const t0 = performance.now();
+    try {
+      const msgId = await within(10_000, "send", client.send(queue.sendId, body));
+      if (!early.delete(msgId)) {
+        await within(10_000, "push", new Promise<void>((resolve) => waiting.set(msgId, resolve)));
+        waiting.delete(msgId);
+      }
+      ms.push(performance.now() - t0);
+    } catch {
+      failed++;
+    }
+    await sleep(20);
+  }
+  ws.close();
+  return { ms, failed };
+}
+
+async function runScenario(name: Scenario, args: string[]) {
+  const relay = await startRelayProcess(args);
+  try {
+    await sleep(300);
+    const rssBefore = relay.rssMiB();
+    let rssMax = rssBefore;
+    const sampler = setInterval(() => {
+      rssMax = Math.max(rssMax, relay.rssMiB());
+    }, 100);
+    const worker = new Worker(fileURLToPath(import.meta.url), {
+      workerData: { url: relay.url, scenario: name },
+    });
+    let attacking = true;
+    const started = new Promise<void>((resolve) =>
+      worker.on("message", (m: { type: string }) => m.type === "ready" && resolve()),
+    );
+    const result = new Promise<unknown>((resolve, reject) => {
+      worker.on("message", (m: { type: string; result?: unknown }) => m.type === "done" && resolve(m.result));
+      worker.once("error", reject);
+    });
+    await within(DEADLINE_MS, `${name}: setup`, started);
+    const normal = normalClient(relay.url, () => !attacking);
+    const attacker = await within(DEADLINE_MS, `${name}: attack`, result);
+    attacking = false;
+    const { ms, failed } = await within(30_000, `${name}: normal client`, normal);
+    clearInterval(sampler);
+    const rssEnd = relay.rssMiB();
+    await worker.terminate();
+    return {
+      scenario: name,
+      relayArgs: args.join(" ") || "(defaults)",
+      roundTrips: ms.length,
+      failed,
+      p50Ms: ms.length ? round(median(ms), 1) : null,
+      p99Ms: ms.length ? round(percentile(ms, 99), 1) : null,
+      maxMs: ms.length ? round(Math.max(...ms), 1) : null,
+      rssBeforeMiB: round(rssBefore, 0),
+      rssPeakMiB: round(rssMax, 0),
+      rssEndMiB: round(rssEnd, 0),
+      attacker,
+    };
+  } finally {
+    await relay.stop();
+  }
+}
+
+if (!isMainThread) {
+  const { url, scenario } = workerData as { url: string; scenario: Scenario };
+  const result = await attack(url, scenario, () => parentPort!.postMessage({ type: "ready" }));
+  parentPort!.postMessage({ type: "done", result });
+} else {
+  const only = process.env.BENCH_ABUSE_ONLY?.split(",");
+  const rows: Record<string, unknown>[] = [];
+  for (const s of SCENARIOS) {
+    if (only && !only.includes(s.name)) continue;
+    console.log(`scenario ${s.name} …`);
+    rows.push(await runScenario(s.name, s.args));
+  }
+  const table = rows.map((r) => ({ ...r, attacker: JSON.stringify(r["attacker"]) }));
+  writeResults("abuse", table, {
+    seconds: SECONDS,
+    note:
+      "shared 2-core machine; relay = the bin in a child process on loopback, attacker in a worker thread, " +
+      "normal client on the main thread; latency = send → push of one 512 B message, one at a time",
+  });
+}

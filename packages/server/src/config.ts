@@ -61,6 +61,9 @@ export interface RelayConfig {
   maxQueueMessages: number;
   /** Most message bytes one queue holds at once; a send beyond it is refused `507 queue_full`. */
   maxQueueBytes: number;
+  /** The same for a broadcast (group) queue, read by every member and kept until the TTL. */
+  maxGroupQueueMessages: number;
+  maxGroupQueueBytes: number;
   /**
    * New data (sends, queues, invites) is refused `507 storage_full` while the data directory's
    * filesystem has less free space than the larger of this many bytes and `minFreeDiskFraction` of
@@ -106,6 +109,9 @@ export const DEFAULT_CONFIG: RelayConfig = {
   publicOrigins: [],
   maxQueueMessages: 10_000,
   maxQueueBytes: 256 * MIB,
+  // A group of thousands at one message a second holds about 1.2 million within a 14-day TTL.
+  maxGroupQueueMessages: 2_000_000,
+  maxGroupQueueBytes: 8 * 1024 * MIB,
   minFreeDiskBytes: 1024 * MIB,
   minFreeDiskFraction: 0,
   maxDbBytes: 0,
@@ -151,6 +157,8 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
     throw new ConfigError("maxConnections must be a whole number");
   positive("maxQueueMessages");
   positive("maxQueueBytes");
+  positive("maxGroupQueueMessages");
+  positive("maxGroupQueueBytes");
   positive("powWindowMs");
   positive("wsCommandRate");
   positive("wsCommandBurst");

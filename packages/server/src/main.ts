@@ -165,6 +165,18 @@ program
     DEFAULT_CONFIG.maxQueueBytes,
   )
   .option(
+    "--max-group-queue-messages <n>",
+    "the same for a group's (broadcast) queue, which keeps every message until the TTL",
+    integer(1, Number.MAX_SAFE_INTEGER),
+    DEFAULT_CONFIG.maxGroupQueueMessages,
+  )
+  .option(
+    "--max-group-queue-bytes <size>",
+    "the same for a group's (broadcast) queue, e.g. 8GiB",
+    parseSize,
+    DEFAULT_CONFIG.maxGroupQueueBytes,
+  )
+  .option(
     "--min-free-disk <size-or-percent>",
     "refuse new data (507 storage_full) while the data directory's disk has less free space, e.g. 1GiB or 5% (default: 1GiB)",
     freeDisk,
@@ -223,6 +235,8 @@ program
         publicOrigins: opts.publicOrigin,
         maxQueueMessages: opts.maxQueueMessages,
         maxQueueBytes: opts.maxQueueBytes,
+        maxGroupQueueMessages: opts.maxGroupQueueMessages,
+        maxGroupQueueBytes: opts.maxGroupQueueBytes,
         ...(opts.minFreeDisk
           ? { minFreeDiskBytes: opts.minFreeDisk.bytes, minFreeDiskFraction: opts.minFreeDisk.fraction }
           : {}),

@@ -586,6 +586,24 @@ export function storeContract(backend: string, open: OpenStore): void {
       });
     });
 
+    it("holds a group (broadcast) queue to its own, larger caps", async (t) => {
+      const store = await open(t);
+      const limits = { maxMessages: 2, maxBytes: 1 << 20, broadcastMaxMessages: 4 };
+      const group = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR, { broadcast: true });
+      const direct = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
+      for (let i = 0; i < 4; i++) await stored(store.enqueue(group.sendId, bytes(512, i), T0 + HOUR, limits));
+      assert.equal(
+        (await store.enqueue(group.sendId, bytes(512, 5), T0 + HOUR, limits)).status,
+        "queue_full",
+      );
+      for (let i = 0; i < 2; i++)
+        await stored(store.enqueue(direct.sendId, bytes(512, i), T0 + HOUR, limits));
+      assert.equal(
+        (await store.enqueue(direct.sendId, bytes(512, 5), T0 + HOUR, limits)).status,
+        "queue_full",
+      );
+    });
+
     it("compact keeps every row, and reports storage in use", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0);

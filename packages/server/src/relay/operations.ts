@@ -87,6 +87,8 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
   const stored = await ctx.store.enqueue(sendId, body, ctx.retention.messageExpiry(ctx.now()), {
     maxMessages: ctx.config.maxQueueMessages,
     maxBytes: ctx.config.maxQueueBytes,
+    broadcastMaxMessages: ctx.config.maxGroupQueueMessages,
+    broadcastMaxBytes: ctx.config.maxGroupQueueBytes,
   });
   switch (stored.status) {
     case "unknown_queue":
@@ -95,8 +97,8 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
       throw new Problem(
         ErrorCodes.queueFull,
         stored.limit === "messages"
-          ? `the queue holds ${ctx.config.maxQueueMessages} messages, this relay's limit: its recipient must collect them first`
-          : `the queue holds as many bytes as this relay allows one queue (${ctx.config.maxQueueBytes}): its recipient must collect them first`,
+          ? `the queue holds ${stored.usage.messages} messages, this relay's limit: its recipient must collect them first (or they expire)`
+          : `the queue holds as many bytes as this relay allows one queue (${stored.usage.bytes}): its recipient must collect them first (or they expire)`,
       );
     case "stored":
       await ctx.bus.publish(stored.queueId);

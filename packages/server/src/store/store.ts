@@ -54,6 +54,12 @@ export interface FetchOptions {
 export interface QueueLimits {
   maxMessages: number;
   maxBytes: number;
+  /**
+   * Broadcast (group) queues: every member reads the same copy, and nothing is deleted before the
+   * TTL, so a busy group of thousands holds far more than one device's queue. Default: as unicast.
+   */
+  broadcastMaxMessages?: number;
+  broadcastMaxBytes?: number;
 }
 
 /** What a queue holds right now: pending messages and the bytes of their bodies. */

@@ -202,17 +202,20 @@ export class SqliteStore implements Store {
     return this.db
       .transaction((): EnqueueResult => {
         const queue = this.sql(
-          "SELECT queue_id, last_seq, msg_count, msg_bytes FROM queues WHERE send_id = ?",
+          "SELECT queue_id, last_seq, msg_count, msg_bytes, broadcast FROM queues WHERE send_id = ?",
         ).get(sendId) as
-          | { queue_id: string; last_seq: number; msg_count: number; msg_bytes: number }
+          | { queue_id: string; last_seq: number; msg_count: number; msg_bytes: number; broadcast: number }
           | undefined;
         if (!queue) return { status: "unknown_queue" };
         if (limits) {
           const usage = { messages: queue.msg_count, bytes: queue.msg_bytes };
-          if (queue.msg_count + 1 > limits.maxMessages) {
+          const group = queue.broadcast === 1;
+          const maxMessages = (group ? limits.broadcastMaxMessages : undefined) ?? limits.maxMessages;
+          const maxBytes = (group ? limits.broadcastMaxBytes : undefined) ?? limits.maxBytes;
+          if (queue.msg_count + 1 > maxMessages) {
             return { status: "queue_full", queueId: queue.queue_id, limit: "messages", usage };
           }
-          if (queue.msg_bytes + body.length > limits.maxBytes) {
+          if (queue.msg_bytes + body.length > maxBytes) {
             return { status: "queue_full", queueId: queue.queue_id, limit: "bytes", usage };
           }
         }

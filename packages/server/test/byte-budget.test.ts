@@ -76,3 +76,27 @@ describe("ByteBudget", () => {
     assert.equal(budget.waiting, 0);
   });
 });
+
+describe("byte budget: the small-reply reserve", () => {
+  it("lets small replies past large waiters, within the reserve only", async () => {
+    const budget = new ByteBudget(100, 10, 4);
+    const big = budget.tryAcquire(100)!;
+    const waiting = budget.acquire(50); // a large request waits for room
+    const small = budget.tryAcquire(4);
+    assert.ok(small, "a small reply does not queue behind the large waiter");
+    const more = [budget.tryAcquire(4), budget.tryAcquire(4)];
+    assert.deepEqual(
+      more.map((l) => l !== undefined),
+      [true, false],
+      "until the reserve is used up",
+    );
+    assert.equal(budget.tryAcquire(5), undefined, "a request above smallMax never uses the reserve");
+    big.release();
+    small.release();
+    for (const l of more) l?.release();
+    const granted = await waiting;
+    assert.equal(granted.bytes, 50);
+    granted.release();
+    assert.equal(budget.inUse, 0);
+  });
+});

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Bus } from "../bus/bus.js";
 import { type RelayConfig, resolveConfig } from "../config.js";
 import { badRequest, Problem } from "../problem.js";
-import { ByteBudget } from "../relay/byte-budget.js";
+import { ByteBudget, SMALL_REPLY_RESERVE } from "../relay/byte-budget.js";
 import type { RelayContext } from "../relay/context.js";
 import { PowGate } from "../relay/pow-gate.js";
 import { type DiskProbe, StorageGuard } from "../relay/storage-guard.js";
@@ -128,7 +128,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   });
   guardUpgrades(app, config);
 
-  const replies = new ByteBudget(config.replyBudgetBytes);
+  const replies = new ByteBudget(config.replyBudgetBytes, SMALL_REPLY_RESERVE);
   app.decorate("replyBudget", replies);
   app.register(async (scope) => {
     await wsRoutes(scope, ctx, sessions, replies);

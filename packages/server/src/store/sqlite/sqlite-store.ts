@@ -81,6 +81,11 @@ const isRowidClash = (e: unknown): boolean =>
 export class SqliteStore implements Store {
   private closed = false;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly pendingWrites: {
+    work: () => unknown;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -129,10 +134,12 @@ export class SqliteStore implements Store {
   ): Promise<{ queueId: string; sendId: string }> {
     const queueId = newId();
     const sendId = newId();
-    this.sql(
-      "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until, broadcast) VALUES (?, ?, ?, ?, ?)",
-    ).run(queueId, sendId, recipientKey, idleUntil, options.broadcast === true ? 1 : 0);
-    return { queueId, sendId };
+    return this.batchedWrite(() => {
+      this.sql(
+        "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until, broadcast) VALUES (?, ?, ?, ?, ?)",
+      ).run(queueId, sendId, recipientKey, idleUntil, options.broadcast === true ? 1 : 0);
+      return { queueId, sendId };
+    });
   }
 
   async createRendezvousQueue(
@@ -177,10 +184,12 @@ export class SqliteStore implements Store {
 
   async touchQueue(queueId: string, idleUntil: number): Promise<void> {
     // The condition keeps this a no-op (no disk write) while the rounded time has not moved.
-    this.sql("UPDATE queues SET idle_until = ? WHERE queue_id = ? AND idle_until < ?").run(
-      idleUntil,
-      queueId,
-      idleUntil,
+    await this.batchedWrite(() =>
+      this.sql("UPDATE queues SET idle_until = ? WHERE queue_id = ? AND idle_until < ?").run(
+        idleUntil,
+        queueId,
+        idleUntil,
+      ),
     );
   }
 
@@ -198,50 +207,89 @@ export class SqliteStore implements Store {
     expiresAt: number,
     limits?: QueueLimits,
   ): Promise<EnqueueResult> {
-    // IMMEDIATE: the cap is checked and the message stored under one write lock.
-    return this.db
-      .transaction((): EnqueueResult => {
-        const queue = this.sql(
-          "SELECT queue_id, last_seq, msg_count, msg_bytes, broadcast FROM queues WHERE send_id = ?",
-        ).get(sendId) as
-          | { queue_id: string; last_seq: number; msg_count: number; msg_bytes: number; broadcast: number }
-          | undefined;
-        if (!queue) return { status: "unknown_queue" };
-        if (limits) {
-          const usage = { messages: queue.msg_count, bytes: queue.msg_bytes };
-          const group = queue.broadcast === 1;
-          const maxMessages = (group ? limits.broadcastMaxMessages : undefined) ?? limits.maxMessages;
-          const maxBytes = (group ? limits.broadcastMaxBytes : undefined) ?? limits.maxBytes;
-          if (queue.msg_count + 1 > maxMessages) {
-            return { status: "queue_full", queueId: queue.queue_id, limit: "messages", usage };
-          }
-          if (queue.msg_bytes + body.length > maxBytes) {
-            return { status: "queue_full", queueId: queue.queue_id, limit: "bytes", usage };
-          }
+    // Group commit: the cap is checked and the message stored inside the batch's write transaction.
+    return this.batchedWrite((): EnqueueResult => {
+      const queue = this.sql(
+        "SELECT queue_id, last_seq, msg_count, msg_bytes, broadcast FROM queues WHERE send_id = ?",
+      ).get(sendId) as
+        | { queue_id: string; last_seq: number; msg_count: number; msg_bytes: number; broadcast: number }
+        | undefined;
+      if (!queue) return { status: "unknown_queue" };
+      if (limits) {
+        const usage = { messages: queue.msg_count, bytes: queue.msg_bytes };
+        const group = queue.broadcast === 1;
+        const maxMessages = (group ? limits.broadcastMaxMessages : undefined) ?? limits.maxMessages;
+        const maxBytes = (group ? limits.broadcastMaxBytes : undefined) ?? limits.maxBytes;
+        if (queue.msg_count + 1 > maxMessages) {
+          return { status: "queue_full", queueId: queue.queue_id, limit: "messages", usage };
         }
-        // After every position the queue has ever handed out (`last_seq`, raised below in this
-        // transaction), and at least the message's own (rounded) expiry time. So positions never go
-        // backwards, even once acks or expiry have emptied the queue, and a reader going by position
-        // (a subscription, a broadcast cursor) never skips a new message. Expiry times grow with
-        // arrival, so in each rounding period the floor jumps past every earlier position: within one
-        // period `seq` counts up from the rounded time, which `expires_at` records anyway (see
-        // migrations/m0003_queue_last_seq.ts for what `last_seq` reveals).
-        const seq = Math.max(queue.last_seq + 1, expiresAt);
-        const msgId = newId();
-        const insert = this.sql(
-          "INSERT INTO messages (rowid, queue_id, seq, msg_id, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-        );
-        this.insertWithRandomRowid((rowid) =>
-          insert.run(rowid, queue.queue_id, seq, msgId, asBuffer(body), expiresAt),
-        );
-        // A queue lives at least as long as the messages in it.
-        this.sql(
-          `UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?),
+        if (queue.msg_bytes + body.length > maxBytes) {
+          return { status: "queue_full", queueId: queue.queue_id, limit: "bytes", usage };
+        }
+      }
+      // After every position the queue has ever handed out (`last_seq`, raised below in this
+      // transaction), and at least the message's own (rounded) expiry time. So positions never go
+      // backwards, even once acks or expiry have emptied the queue, and a reader going by position
+      // (a subscription, a broadcast cursor) never skips a new message. Expiry times grow with
+      // arrival, so in each rounding period the floor jumps past every earlier position: within one
+      // period `seq` counts up from the rounded time, which `expires_at` records anyway (see
+      // migrations/m0003_queue_last_seq.ts for what `last_seq` reveals).
+      const seq = Math.max(queue.last_seq + 1, expiresAt);
+      const msgId = newId();
+      const insert = this.sql(
+        "INSERT INTO messages (rowid, queue_id, seq, msg_id, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      this.insertWithRandomRowid((rowid) =>
+        insert.run(rowid, queue.queue_id, seq, msgId, asBuffer(body), expiresAt),
+      );
+      // A queue lives at least as long as the messages in it.
+      this.sql(
+        `UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?),
            msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE queue_id = ?`,
-        ).run(seq, expiresAt, body.length, queue.queue_id);
-        return { status: "stored", queueId: queue.queue_id, msgId };
-      })
-      .immediate();
+      ).run(seq, expiresAt, body.length, queue.queue_id);
+      return { status: "stored", queueId: queue.queue_id, msgId };
+    });
+  }
+
+  /**
+   * Writes that arrive together commit together (group commit): with `synchronous = FULL` each
+   * commit waits for the disk, so one commit per message let a single client flooding its own
+   * queue hold everyone else's sends in line behind its fsyncs. Each write still runs alone in its
+   * own savepoint (one failing leaves the others), and every promise resolves only after the commit
+   * that holds its write: a 202 still means the message is on disk.
+   */
+  private batchedWrite<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pendingWrites.length === 1) setImmediate(() => this.flushWrites());
+    });
+  }
+
+  private flushWrites(): void {
+    const batch = this.pendingWrites.splice(0);
+    if (batch.length === 0) return;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const w of batch) {
+            try {
+              outcomes.push({ ok: true, value: this.db.transaction(w.work)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      for (const w of batch) w.reject(error); // the commit failed (disk full, I/O): nothing is stored
+      return;
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) w.resolve(outcome.value);
+      else w.reject(outcome.error);
+    });
   }
 
   async queueUsage(queueId: string): Promise<QueueUsage | null> {
@@ -283,7 +331,7 @@ export class SqliteStore implements Store {
 
   async ack(queueId: string, msgId: string): Promise<boolean> {
     // A broadcast queue's messages are read by every member: one member's ack must not delete them.
-    return this.db.transaction(() => {
+    return this.batchedWrite(() => {
       const deleted = this.sql(
         `DELETE FROM messages WHERE queue_id = ? AND msg_id = ?
            AND EXISTS (SELECT 1 FROM queues WHERE queue_id = messages.queue_id AND broadcast = 0)
@@ -294,21 +342,27 @@ export class SqliteStore implements Store {
         "UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
       ).run(deleted.size, queueId);
       return true;
-    })();
+    });
   }
 
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {
-    const result = this.sql(
-      "INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-    ).run(scope, nonce, expiresAt);
-    return result.changes === 1;
+    return this.batchedWrite(
+      () =>
+        this.sql("INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").run(
+          scope,
+          nonce,
+          expiresAt,
+        ).changes === 1,
+    );
   }
 
   async createInvite(blob: Uint8Array, expiresAt: number): Promise<string> {
     const inviteId = newId();
     const insert = this.sql("INSERT INTO invites (rowid, invite_id, blob, expires_at) VALUES (?, ?, ?, ?)");
-    this.insertWithRandomRowid((rowid) => insert.run(rowid, inviteId, asBuffer(blob), expiresAt));
-    return inviteId;
+    return this.batchedWrite(() => {
+      this.insertWithRandomRowid((rowid) => insert.run(rowid, inviteId, asBuffer(blob), expiresAt));
+      return inviteId;
+    });
   }
 
   async peekInvite(inviteId: string, now: number): Promise<Uint8Array | null> {
@@ -321,11 +375,13 @@ export class SqliteStore implements Store {
 
   async claimInvite(inviteId: string, now: number): Promise<Uint8Array | null> {
     // One statement: two concurrent claims cannot both get the blob.
-    const row = this.sql("DELETE FROM invites WHERE invite_id = ? RETURNING blob, expires_at").get(
-      inviteId,
-    ) as { blob: Buffer; expires_at: number } | undefined;
-    if (!row || row.expires_at <= now) return null;
-    return row.blob;
+    return this.batchedWrite(() => {
+      const row = this.sql("DELETE FROM invites WHERE invite_id = ? RETURNING blob, expires_at").get(
+        inviteId,
+      ) as { blob: Buffer; expires_at: number } | undefined;
+      if (!row || row.expires_at <= now) return null;
+      return row.blob;
+    });
   }
 
   async expire(now: number): Promise<ExpiryCounts> {
@@ -403,6 +459,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flushWrites(); // writes already accepted are committed, not dropped
     this.closed = true;
     this.db.close();
   }

@@ -4,6 +4,11 @@ import type { StoredMessage } from "../../store/store.js";
 
 /** Messages read from the store per round while pushing; small, so acks interleave with a backlog. */
 const BATCH = 16;
+/**
+ * Bytes of bodies read per round (the first message whatever its size): a subscription holds what it
+ * read until it is pushed, outside the reply budget, so it reads little ahead.
+ */
+const READ_AHEAD_BYTES = 1024 * 1024;
 
 /**
  * Unicast: at most this many messages pushed on one subscription and not yet acknowledged through
@@ -123,7 +128,7 @@ export class Subscription {
           }
           const batch = await this.ctx.store.fetchPending(this.queueId, {
             limit,
-            maxBytes: this.ctx.config.maxFetchBytes,
+            maxBytes: Math.min(READ_AHEAD_BYTES, this.ctx.config.maxFetchBytes),
             ...(this.position === undefined ? {} : { afterSeq: this.position }),
           });
           if (batch.length === 0) break;

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "./helpers.js";
+import { newKey, signCreate, tempDir } from "./helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
 
@@ -77,7 +77,19 @@ async function spawnRelay(
  * A client that starts a large upload and sends one byte every 100 ms: never idle, never done.
  * Resolves once connected; `answer` resolves with what the relay wrote before closing.
  */
-async function slowUpload(url: string, t: { after: (fn: () => void) => void }) {
+/** A real queue's send id: an upload to a send id the relay does not know is refused on its headers. */
+async function realSendId(url: string): Promise<string> {
+  // Connection: close, so no idle keep-alive connection is left holding one of the capped slots.
+  const res = await fetch(`${url}/v1/queues`, {
+    method: "POST",
+    headers: { "content-type": "application/json", connection: "close" },
+    body: JSON.stringify(signCreate(newKey())),
+  });
+  const json = (await res.json()) as { sendId: string };
+  return json.sendId;
+}
+
+async function slowUpload(url: string, t: { after: (fn: () => void) => void }, sendId: string) {
   const { hostname, port } = new URL(url);
   const socket: Socket = connect(Number(port), hostname);
   let received = "";
@@ -88,7 +100,7 @@ async function slowUpload(url: string, t: { after: (fn: () => void) => void }) {
   const closed = new Promise<string>((resolve) => socket.on("close", () => resolve(received)));
   await within(5000, "connect", new Promise<void>((resolve) => socket.once("connect", () => resolve())));
   socket.write(
-    "POST /v1/send/AAAAAAAAAAAAAAAAAAAAAA HTTP/1.1\r\nHost: relay\r\n" +
+    `POST /v1/send/${sendId} HTTP/1.1\r\nHost: relay\r\n` +
       "Content-Type: application/octet-stream\r\nContent-Length: 8388608\r\n\r\n",
   );
   const trickle = setInterval(() => {
@@ -120,8 +132,9 @@ describe("relay process under denial of service", () => {
       "--request-timeout",
       "2",
     ]);
+    const sendId = await realSendId(relay.url);
     const slow = [];
-    for (let i = 0; i < CAP; i++) slow.push(await slowUpload(relay.url, t));
+    for (let i = 0; i < CAP; i++) slow.push(await slowUpload(relay.url, t, sendId));
     // Every slot is taken by a client that is still (slowly) sending: a new one is turned away…
     await assert.rejects(health(relay.url), "refused at the cap");
     // …until the request timeout ends the slow ones, each with a 408 in the relay's error form.
@@ -138,8 +151,9 @@ describe("relay process under denial of service", () => {
 
   it("exits within its shutdown grace on SIGTERM while slow clients hold connections open", async (t) => {
     const relay = await spawnRelay(t, ["--request-timeout", "600", "--shutdown-grace", "0.5"]);
+    const sendId = await realSendId(relay.url);
     const slow = [];
-    for (let i = 0; i < 20; i++) slow.push(await slowUpload(relay.url, t));
+    for (let i = 0; i < 20; i++) slow.push(await slowUpload(relay.url, t, sendId));
     assert.equal(await health(relay.url), 200);
     relay.child.kill("SIGTERM");
     // Far below the 600 s request timeout: the grace period cut the slow uploads.

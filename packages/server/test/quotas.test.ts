@@ -3,6 +3,7 @@
  * disk and database watermark, proof of work for creation, and the per-WebSocket command rate.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { describe, it } from "node:test";
 import {
   createQueueBytes,
@@ -83,6 +84,32 @@ describe("per-queue caps", () => {
     const over = await send(relay.url, q.sendId, 512);
     assert.deepEqual([over.status, over.json["code"]], [507, "queue_full"]);
     assert.deepEqual(await relay.store.queueUsage(q.queueId), { messages: 4, bytes: 8192 });
+
+    // A full queue is refused on the headers alone: the relay does not read an 8 KiB body (or an
+    // 8 MiB one) to say no. Only the headers are sent; the answer comes anyway.
+    const url = new URL(relay.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = "";
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no answer before the body was sent: ${text}`));
+      }, 5_000);
+      socket.on("data", (d) => {
+        text += d;
+        if (text.includes("\r\n\r\n")) {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on("error", reject);
+      socket.write(
+        `POST /v1/send/${q.sendId} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+          "Content-Type: application/octet-stream\r\nContent-Length: 8192\r\n\r\n",
+      );
+    });
+    assert.match(answer, /^HTTP\/1\.1 507 /);
   });
 });
 

@@ -107,6 +107,36 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
 }
 
 /**
+ * What a send of `bytes` to `sendId` would be refused for, known before its body is read: no such
+ * queue, a full relay, a full queue. Undefined: read the body and try (send() checks again).
+ */
+export async function refuseSendEarly(
+  ctx: RelayContext,
+  sendId: string,
+  bytes: number,
+): Promise<Problem | undefined> {
+  try {
+    await ctx.storage.check();
+  } catch (e) {
+    if (e instanceof Problem) return e;
+    throw e;
+  }
+  const queue = await ctx.store.getQueueBySendId(sendId);
+  if (!queue) return unknownQueue();
+  const usage = await ctx.store.queueUsage(queue.queueId);
+  if (!usage) return unknownQueue();
+  const maxMessages = queue.broadcast ? ctx.config.maxGroupQueueMessages : ctx.config.maxQueueMessages;
+  const maxBytes = queue.broadcast ? ctx.config.maxGroupQueueBytes : ctx.config.maxQueueBytes;
+  if (usage.messages + 1 > maxMessages || usage.bytes + bytes > maxBytes) {
+    return new Problem(
+      ErrorCodes.queueFull,
+      "the queue holds as much as this relay allows one queue: its recipient must collect it first (or it expires)",
+    );
+  }
+  return undefined;
+}
+
+/**
  * Checks a recipient command: fresh, for an existing queue, signed by that queue's key, not a
  * replay. Then records the use, which keeps the queue alive.
  */

@@ -12,7 +12,7 @@ export function sendRoutes(app: FastifyInstance, ctx: RelayContext): void {
       // Refused on the headers alone when the answer is already known (no such queue, the queue or
       // the disk full): a client filling its own queue with 8 MiB messages must not make the relay
       // read 8 MiB to say no. The check at the store stays the one that counts.
-      onRequest: async (request, reply) => {
+      onRequest: async (request) => {
         const length = Number(request.headers["content-length"]);
         if (!Number.isSafeInteger(length) || length <= 0) return;
         const sendId = parseId(request.params.sendId, "send id");

@@ -1055,7 +1055,7 @@ export class ParleyClient {
       const gap = await this.noteRatchetPosition(batch, conversation, result);
       if (gap) processed.events = [...processed.events, gap];
     }
-    if (result.kind === "commit" && (await this.repo.held(conversation.id)).length > 0) {
+    if (result.kind === "commit" && (await this.repo.held(conversation.id, 1)).length > 0) {
       processed.followups = [...processed.followups, { kind: "retry-held", conversationId: conversation.id }];
     }
     if (result.kind === "removed") return processed; // its keys are deleted, not saved
@@ -1206,13 +1206,12 @@ export class ParleyClient {
       // new MLS group under it. An invite must never replace a conversation we have: only a group
       // we are no longer in may be re-joined, and only on the word of one of its admins as we last
       // knew them (a member who was never an admin cannot "re-create" the group around us).
+      const activeGroup = existing.kind === "group" && (existing.status ?? "active") === "active";
       const rejoin =
-        existing.kind === "group" &&
-        (existing.status ?? "active") !== "active" &&
-        (existing.admins ?? []).includes(inviter.identityKey);
+        existing.kind === "group" && !activeGroup && (existing.admins ?? []).includes(inviter.identityKey);
       if (!rejoin) {
         throw new ContentError(
-          existing.kind === "group" && (existing.status ?? "active") === "active"
+          activeGroup
             ? `${inviter.name} sent an invite to a group this device is already in ("${existing.name ?? ""}"): ignored`
             : `${inviter.name} sent an invite that reuses the id of a conversation this device has: ignored`,
         );
@@ -1508,15 +1507,8 @@ export class ParleyClient {
   private async meetOnRendezvousLocked(
     vanished: QueueCredentials,
   ): Promise<{ conversation: ConversationRecord; event: ClientEvent } | undefined> {
-    const route = await this.repo.route(vanished.queueId);
-    if (route?.kind !== "conversation") return undefined;
-    const conversation = await this.repo.conversation(route.conversationId);
-    if (
-      conversation?.kind !== "group" ||
-      (conversation.status ?? "active") !== "active" ||
-      conversation.receive.queueId !== vanished.queueId
-    )
-      return undefined;
+    const conversation = await this.conversationReceivingOn(vanished.queueId);
+    if (conversation?.kind !== "group" || (conversation.status ?? "active") !== "active") return undefined;
     const state = await this.loadState(conversation.groupId);
     const seed = await this.engine.exportSecret(state, RENDEZVOUS_LABEL, unb64(conversation.groupId), 32);
     const queue = (await this.relay(vanished.relay).createQueue({ rendezvousSeed: seed })) as GroupQueue;
@@ -1549,7 +1541,7 @@ export class ParleyClient {
     msgId: string,
     payload: Uint8Array,
   ): Promise<Processed> {
-    if ((await this.repo.held(conversationId)).length >= MAX_HELD_MESSAGES) {
+    if ((await this.repo.held(conversationId, MAX_HELD_MESSAGES)).length >= MAX_HELD_MESSAGES) {
       return {
         events: [{ type: "rejected", reason: "too many messages from later epochs are waiting: dropped" }],
         followups: [],
@@ -1602,10 +1594,8 @@ export class ParleyClient {
    * undefined for queues that are not a direct conversation's current one.
    */
   private async renewDirectQueue(queue: QueueCredentials): Promise<ClientEvent | undefined> {
-    const route = await this.repo.route(queue.queueId);
-    if (route?.kind !== "conversation") return undefined;
-    const conversation = await this.repo.conversation(route.conversationId);
-    if (conversation?.kind !== "direct" || conversation.receive.queueId !== queue.queueId) return undefined;
+    const conversation = await this.conversationReceivingOn(queue.queueId);
+    if (conversation?.kind !== "direct") return undefined;
     const fresh = await this.relay(queue.relay).createQueue();
     await this.lock.run(async () => {
       const current = await this.requireConversation(conversation.id);
@@ -1700,6 +1690,14 @@ export class ParleyClient {
   private async commitBatch(batch: Batch, groupId: string, state: GroupState): Promise<void> {
     await this.repo.commit(batch);
     this.repo.groupStateSaved(groupId, state.epoch);
+  }
+
+  /** The conversation whose current receive queue this is (not one it moved away from), if any. */
+  private async conversationReceivingOn(queueId: string): Promise<ConversationRecord | undefined> {
+    const route = await this.repo.route(queueId);
+    if (route?.kind !== "conversation") return undefined;
+    const conversation = await this.repo.conversation(route.conversationId);
+    return conversation?.receive.queueId === queueId ? conversation : undefined;
   }
 
   /** The conversation (direct or group, in any status) whose MLS group has this id, if any. */

@@ -128,12 +128,11 @@ export class ProfileRepository {
     this.getJson<{ epoch: string; generation: number }>(K.ratchetSeen(conversationId, deviceKey));
   putRatchetSeen = (b: Batch, conversationId: string, deviceKey: string, epoch: bigint, generation: number) =>
     b.put(K.ratchetSeen(conversationId, deviceKey), { epoch: epoch.toString(), generation });
-  /** Held messages of a conversation, oldest first: [store key, record]. */
-  held = async (conversationId: string) =>
-    (await this.kv.list(K.held(conversationId, ""))).map(([key, value]): [string, HeldMessage] => [
-      key,
-      unjson<HeldMessage>(value),
-    ]);
+  /** Held messages of a conversation, oldest first (at most `limit`): [store key, record]. */
+  held = async (conversationId: string, limit?: number) =>
+    (await this.kv.list(K.held(conversationId, ""), limit === undefined ? {} : { limit })).map(
+      ([key, value]): [string, HeldMessage] => [key, unjson<HeldMessage>(value)],
+    );
   putHeld = (b: Batch, conversationId: string, order: string, m: HeldMessage) =>
     b.put(K.held(conversationId, order), m);
 

@@ -19,7 +19,7 @@ import {
 import { authorize, checkClock } from "../auth/authorize.js";
 import { isUsablePublicKey } from "../auth/ed25519.js";
 import { badRequest, Problem } from "../problem.js";
-import type { QueueRecord, StoredMessage } from "../store/store.js";
+import { capsFor, type QueueLimits, type QueueRecord, type StoredMessage } from "../store/store.js";
 import type { RelayContext } from "./context.js";
 
 /**
@@ -84,12 +84,12 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
     throw new Problem(ErrorCodes.badPadding, `message length ${body.length} is not a padding bucket size`);
   }
   await ctx.storage.check();
-  const stored = await ctx.store.enqueue(sendId, body, ctx.retention.messageExpiry(ctx.now()), {
-    maxMessages: ctx.config.maxQueueMessages,
-    maxBytes: ctx.config.maxQueueBytes,
-    broadcastMaxMessages: ctx.config.maxGroupQueueMessages,
-    broadcastMaxBytes: ctx.config.maxGroupQueueBytes,
-  });
+  const stored = await ctx.store.enqueue(
+    sendId,
+    body,
+    ctx.retention.messageExpiry(ctx.now()),
+    queueLimits(ctx),
+  );
   switch (stored.status) {
     case "unknown_queue":
       throw unknownQueue();
@@ -105,6 +105,14 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
       return { msgId: stored.msgId };
   }
 }
+
+/** The relay's per-queue caps, as the store applies them (capsFor). */
+const queueLimits = (ctx: RelayContext): QueueLimits => ({
+  maxMessages: ctx.config.maxQueueMessages,
+  maxBytes: ctx.config.maxQueueBytes,
+  broadcastMaxMessages: ctx.config.maxGroupQueueMessages,
+  broadcastMaxBytes: ctx.config.maxGroupQueueBytes,
+});
 
 /**
  * What a send of `bytes` to `sendId` would be refused for, known before its body is read: no such
@@ -125,8 +133,7 @@ export async function refuseSendEarly(
   if (!queue) return unknownQueue();
   const usage = await ctx.store.queueUsage(queue.queueId);
   if (!usage) return unknownQueue();
-  const maxMessages = queue.broadcast ? ctx.config.maxGroupQueueMessages : ctx.config.maxQueueMessages;
-  const maxBytes = queue.broadcast ? ctx.config.maxGroupQueueBytes : ctx.config.maxQueueBytes;
+  const { maxMessages, maxBytes } = capsFor(queueLimits(ctx), queue.broadcast);
   if (usage.messages + 1 > maxMessages || usage.bytes + bytes > maxBytes) {
     return new Problem(
       ErrorCodes.queueFull,
@@ -241,15 +248,13 @@ export async function createInvite(
 /** The invite's blob, left in place: a client opens it with the link's key before claiming it. */
 export async function peekInvite(ctx: RelayContext, inviteId: string): Promise<Uint8Array> {
   const blob = await ctx.store.peekInvite(inviteId, ctx.now());
-  if (!blob)
-    throw new Problem(ErrorCodes.inviteGone, "this invite was already used, has expired, or never existed");
+  if (!blob) throw inviteGone();
   return blob;
 }
 
 export async function claimInvite(ctx: RelayContext, inviteId: string): Promise<Uint8Array> {
   const blob = await ctx.store.claimInvite(inviteId, ctx.now());
-  if (!blob)
-    throw new Problem(ErrorCodes.inviteGone, "this invite was already used, has expired, or never existed");
+  if (!blob) throw inviteGone();
   return blob;
 }
 
@@ -269,5 +274,7 @@ function checkRecipientKey(recipientKey: string): void {
 }
 
 const unknownQueue = () => new Problem(ErrorCodes.unknownQueue, "no such queue");
+const inviteGone = () =>
+  new Problem(ErrorCodes.inviteGone, "this invite was already used, has expired, or never existed");
 
 const pick = (r: { ts: number; nonce: string; sig: string }) => ({ ts: r.ts, nonce: r.nonce, sig: r.sig });

@@ -62,6 +62,14 @@ export interface QueueLimits {
   broadcastMaxBytes?: number;
 }
 
+/** The caps that apply to one queue: the broadcast ones for a broadcast queue, where given. */
+export function capsFor(limits: QueueLimits, broadcast: boolean): { maxMessages: number; maxBytes: number } {
+  return {
+    maxMessages: (broadcast ? limits.broadcastMaxMessages : undefined) ?? limits.maxMessages,
+    maxBytes: (broadcast ? limits.broadcastMaxBytes : undefined) ?? limits.maxBytes,
+  };
+}
+
 /** What a queue holds right now: pending messages and the bytes of their bodies. */
 export interface QueueUsage {
   messages: number;

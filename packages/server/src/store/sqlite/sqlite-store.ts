@@ -2,19 +2,20 @@ import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import { asBuffer } from "../../bytes.js";
 import { newId } from "../../ids.js";
-import type {
-  CreateQueueOptions,
-  DisclosedQueue,
-  Disclosure,
-  EnqueueResult,
-  ExpiryCounts,
-  FetchOptions,
-  NonceRecord,
-  QueueLimits,
-  QueueRecord,
-  QueueUsage,
-  Store,
-  StoredMessage,
+import {
+  type CreateQueueOptions,
+  capsFor,
+  type DisclosedQueue,
+  type Disclosure,
+  type EnqueueResult,
+  type ExpiryCounts,
+  type FetchOptions,
+  type NonceRecord,
+  type QueueLimits,
+  type QueueRecord,
+  type QueueUsage,
+  type Store,
+  type StoredMessage,
 } from "../store.js";
 import { checkSchema, migrate, schemaVersion } from "./migrate.js";
 
@@ -217,9 +218,7 @@ export class SqliteStore implements Store {
       if (!queue) return { status: "unknown_queue" };
       if (limits) {
         const usage = { messages: queue.msg_count, bytes: queue.msg_bytes };
-        const group = queue.broadcast === 1;
-        const maxMessages = (group ? limits.broadcastMaxMessages : undefined) ?? limits.maxMessages;
-        const maxBytes = (group ? limits.broadcastMaxBytes : undefined) ?? limits.maxBytes;
+        const { maxMessages, maxBytes } = capsFor(limits, queue.broadcast === 1);
         if (queue.msg_count + 1 > maxMessages) {
           return { status: "queue_full", queueId: queue.queue_id, limit: "messages", usage };
         }

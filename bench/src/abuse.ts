@@ -310,7 +310,21 @@ async function startRelayProcess(args: string[]): Promise<Relay> {
   const dir = mkdtempSync(join(tmpdir(), "parley-abuse-"));
   const child = spawn(
     process.execPath,
-    [MAIN, "--port", "0", "--host", "127.0.0.1", "--data", dir, "--log-level", "warn", ...args],
+    // BENCH_RELAY_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the relay's time goes.
+    [
+      ...(process.env.BENCH_RELAY_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+      MAIN,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data",
+      dir,
+      "--log-level",
+      "warn",
+      ...args,
+      ...(process.env.BENCH_RELAY_ARGS?.split(" ").filter(Boolean) ?? []),
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   let out = "";

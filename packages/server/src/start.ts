@@ -50,10 +50,15 @@ export const databasePath = (dataDir: string): string => join(resolve(dataDir), 
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   const host = options.host ?? "127.0.0.1";
   let store = options.store;
+  const logFor: { log?: FastifyBaseLogger } = {}; // the store opens before the app that logs
   const ownsStore = store === undefined;
   if (!store) {
     if (options.dataDir !== undefined) mkdirSync(resolve(options.dataDir), { recursive: true });
-    store = SqliteStore.open(options.dataDir !== undefined ? databasePath(options.dataDir) : ":memory:");
+    store = SqliteStore.open(options.dataDir !== undefined ? databasePath(options.dataDir) : ":memory:", {
+      // No ids in the log (docs/relay-operations.md, "Logs"): that it happened is what an operator needs.
+      onMissingBody: () =>
+        logFor.log?.error("a message body file is missing (removed outside the relay): skipped"),
+    });
   }
   const bus = options.bus ?? new LocalBus();
   const ownsBus = options.bus === undefined;
@@ -75,6 +80,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
       options.diskProbe ??
       (options.dataDir !== undefined ? statfsProbe(resolve(options.dataDir)) : undefined),
   });
+  logFor.log = app.log;
   try {
     await app.listen({ port: options.port ?? 0, host });
   } catch (e) {

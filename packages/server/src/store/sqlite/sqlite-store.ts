@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { asBuffer } from "../../bytes.js";
 import { newId } from "../../ids.js";
@@ -17,6 +18,7 @@ import {
   type Store,
   type StoredMessage,
 } from "../store.js";
+import { BodyFiles } from "./body-files.js";
 import { checkSchema, migrate, schemaVersion } from "./migrate.js";
 
 /** `PRAGMA auto_vacuum` value of INCREMENTAL. */
@@ -27,9 +29,24 @@ const AUTO_VACUUM_INCREMENTAL = 2;
  */
 const COMPACT_PAGES = 16_384;
 
+/** Bodies above this size are kept in files beside the database (see body-files.ts). */
+export const INLINE_BODY_MAX_BYTES = 64 * 1024;
+
 export interface SqliteStoreOptions {
   /** Open an existing database for reading only (the `disclose` command); never migrates. */
   readonly?: boolean;
+  /**
+   * Where bodies larger than `inlineBodyMaxBytes` are kept. Default: `relay-bodies/` beside the
+   * database file; none for ":memory:" (every body stays in the database, which is in memory).
+   */
+  bodiesDir?: string;
+  /** Default INLINE_BODY_MAX_BYTES; tests set it low to put every body in a file. */
+  inlineBodyMaxBytes?: number;
+  /**
+   * Told when a message's body file is missing though its row is there (the file was removed or
+   * lost outside the relay). The message is then skipped by reads; expiry removes its row.
+   */
+  onMissingBody?: (queueId: string, msgId: string) => void;
 }
 
 interface QueueRow {
@@ -44,9 +61,13 @@ interface QueueRow {
 interface MessageRow {
   msg_id: string;
   body: Buffer;
+  body_file: string | null;
+  size: number;
   expires_at: number;
   seq: number;
 }
+
+const MESSAGE_COLUMNS = "msg_id, body, body_file, size, expires_at, seq";
 
 const toQueue = (r: QueueRow): QueueRecord => ({
   queueId: r.queue_id,
@@ -56,12 +77,45 @@ const toQueue = (r: QueueRow): QueueRecord => ({
   broadcast: r.broadcast === 1,
 });
 
-const toMessage = (r: MessageRow): StoredMessage => ({
+const toMessage = (r: MessageRow, body: Uint8Array): StoredMessage => ({
   msgId: r.msg_id,
-  body: r.body,
+  body,
   expiresAt: r.expires_at,
   seq: r.seq,
 });
+
+const EMPTY = Buffer.alloc(0);
+
+/** A deleted message's body file (null: its body was inline) and size. */
+interface FileRow {
+  name: string | null;
+  size: number;
+}
+
+interface SendQueueRow {
+  queue_id: string;
+  last_seq: number;
+  msg_count: number;
+  msg_bytes: number;
+  broadcast: number;
+}
+
+/** Why a body of `size` bytes cannot go into `queue` now (missing, or past a cap); undefined: it can. */
+function refusalFor(
+  queue: SendQueueRow | undefined,
+  size: number,
+  limits: QueueLimits | undefined,
+): Exclude<EnqueueResult, { status: "stored" }> | undefined {
+  if (!queue) return { status: "unknown_queue" };
+  if (!limits) return undefined;
+  const usage = { messages: queue.msg_count, bytes: queue.msg_bytes };
+  const { maxMessages, maxBytes } = capsFor(limits, queue.broadcast === 1);
+  if (queue.msg_count + 1 > maxMessages)
+    return { status: "queue_full", queueId: queue.queue_id, limit: "messages", usage };
+  if (queue.msg_bytes + size > maxBytes)
+    return { status: "queue_full", queueId: queue.queue_id, limit: "bytes", usage };
+  return undefined;
+}
 
 const toNonce = (r: { scope: string; nonce: string; expires_at: number }): NonceRecord => ({
   scope: r.scope,
@@ -88,8 +142,15 @@ export class SqliteStore implements Store {
     reject: (error: unknown) => void;
   }[] = [];
   private readonly db: Database.Database;
+  /** Bytes of the bodies kept in files (counted at open, then kept up to date): see storageBytes. */
+  private fileBytes = 0;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    private readonly bodies: BodyFiles | null,
+    private readonly inlineMax: number,
+    private readonly onMissingBody: (queueId: string, msgId: string) => void,
+  ) {
     this.db = db;
   }
 
@@ -125,7 +186,33 @@ export class SqliteStore implements Store {
       db.close();
       throw e;
     }
-    return new SqliteStore(db);
+    const bodiesDir =
+      options.bodiesDir ??
+      (path === ":memory:" || path === "" ? undefined : join(dirname(path), "relay-bodies"));
+    let bodies: BodyFiles | null = null;
+    try {
+      bodies = bodiesDir === undefined ? null : new BodyFiles(bodiesDir, !readonly);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    const store = new SqliteStore(
+      db,
+      bodies,
+      options.inlineBodyMaxBytes ?? INLINE_BODY_MAX_BYTES,
+      options.onMissingBody ?? (() => {}),
+    );
+    store.fileBytes = (
+      db.prepare("SELECT COALESCE(SUM(size), 0) AS n FROM messages WHERE body_file IS NOT NULL").get() as {
+        n: number;
+      }
+    ).n;
+    if (bodies && !readonly) {
+      // A crash between writing a body file and committing its row leaves the file alone: remove it.
+      const named = db.prepare("SELECT 1 FROM messages WHERE body_file = ?").pluck();
+      void bodies.remove(bodies.orphans((name) => named.get(name) !== undefined));
+    }
+    return store;
   }
 
   async createQueue(
@@ -195,11 +282,15 @@ export class SqliteStore implements Store {
   }
 
   async deleteQueue(queueId: string): Promise<boolean> {
-    return this.db.transaction(() => {
-      this.sql("DELETE FROM messages WHERE queue_id = ?").run(queueId);
+    const { deleted, files } = this.db.transaction(() => {
+      const files = this.sql("DELETE FROM messages WHERE queue_id = ? RETURNING body_file AS name, size").all(
+        queueId,
+      ) as FileRow[];
       this.sql("DELETE FROM nonces WHERE scope = ?").run(queueId);
-      return this.sql("DELETE FROM queues WHERE queue_id = ?").run(queueId).changes === 1;
+      return { deleted: this.sql("DELETE FROM queues WHERE queue_id = ?").run(queueId).changes === 1, files };
     })();
+    this.dropFiles(files);
+    return deleted;
   }
 
   async enqueue(
@@ -208,46 +299,69 @@ export class SqliteStore implements Store {
     expiresAt: number,
     limits?: QueueLimits,
   ): Promise<EnqueueResult> {
-    // Group commit: the cap is checked and the message stored inside the batch's write transaction.
-    return this.batchedWrite((): EnqueueResult => {
-      const queue = this.sql(
-        "SELECT queue_id, last_seq, msg_count, msg_bytes, broadcast FROM queues WHERE send_id = ?",
-      ).get(sendId) as
-        | { queue_id: string; last_seq: number; msg_count: number; msg_bytes: number; broadcast: number }
-        | undefined;
-      if (!queue) return { status: "unknown_queue" };
-      if (limits) {
-        const usage = { messages: queue.msg_count, bytes: queue.msg_bytes };
-        const { maxMessages, maxBytes } = capsFor(limits, queue.broadcast === 1);
-        if (queue.msg_count + 1 > maxMessages) {
-          return { status: "queue_full", queueId: queue.queue_id, limit: "messages", usage };
-        }
-        if (queue.msg_bytes + body.length > maxBytes) {
-          return { status: "queue_full", queueId: queue.queue_id, limit: "bytes", usage };
-        }
-      }
-      // After every position the queue has ever handed out (`last_seq`, raised below in this
-      // transaction), and at least the message's own (rounded) expiry time. So positions never go
-      // backwards, even once acks or expiry have emptied the queue, and a reader going by position
-      // (a subscription, a broadcast cursor) never skips a new message. Expiry times grow with
-      // arrival, so in each rounding period the floor jumps past every earlier position: within one
-      // period `seq` counts up from the rounded time, which `expires_at` records anyway (see
-      // migrations/m0003_queue_last_seq.ts for what `last_seq` reveals).
-      const seq = Math.max(queue.last_seq + 1, expiresAt);
-      const msgId = newId();
-      const insert = this.sql(
-        "INSERT INTO messages (rowid, queue_id, seq, msg_id, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+    if (!this.bodies || body.length <= this.inlineMax) {
+      return this.batchedWrite(() => this.insertMessage(sendId, body, null, body.length, expiresAt, limits));
+    }
+    // A large body: refused on what is known now without writing it, else written to its file
+    // (off the event loop), then its row committed in the next batch, where the caps are checked
+    // again; the file goes if the row does not land.
+    const refusal = refusalFor(this.queueForSend(sendId), body.length, limits);
+    if (refusal) return refusal;
+    const file = await this.bodies.write(body);
+    let result: EnqueueResult;
+    try {
+      result = await this.batchedWrite(() =>
+        this.insertMessage(sendId, EMPTY, file, body.length, expiresAt, limits),
       );
-      this.insertWithRandomRowid((rowid) =>
-        insert.run(rowid, queue.queue_id, seq, msgId, asBuffer(body), expiresAt),
-      );
-      // A queue lives at least as long as the messages in it.
-      this.sql(
-        `UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?),
-           msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE queue_id = ?`,
-      ).run(seq, expiresAt, body.length, queue.queue_id);
-      return { status: "stored", queueId: queue.queue_id, msgId };
-    });
+    } catch (e) {
+      await this.bodies.remove([file]);
+      throw e;
+    }
+    if (result.status === "stored") this.fileBytes += body.length;
+    else await this.bodies.remove([file]);
+    return result;
+  }
+
+  private queueForSend(sendId: string): SendQueueRow | undefined {
+    return this.sql(
+      "SELECT queue_id, last_seq, msg_count, msg_bytes, broadcast FROM queues WHERE send_id = ?",
+    ).get(sendId) as SendQueueRow | undefined;
+  }
+
+  /** Inside a write transaction: checks the caps and stores the message (its body inline or in `file`). */
+  private insertMessage(
+    sendId: string,
+    body: Uint8Array,
+    file: string | null,
+    size: number,
+    expiresAt: number,
+    limits: QueueLimits | undefined,
+  ): EnqueueResult {
+    const queue = this.queueForSend(sendId);
+    const refusal = refusalFor(queue, size, limits);
+    if (refusal || !queue) return refusal ?? { status: "unknown_queue" };
+    // After every position the queue has ever handed out (`last_seq`, raised below in this
+    // transaction), and at least the message's own (rounded) expiry time. So positions never go
+    // backwards, even once acks or expiry have emptied the queue, and a reader going by position
+    // (a subscription, a broadcast cursor) never skips a new message. Expiry times grow with
+    // arrival, so in each rounding period the floor jumps past every earlier position: within one
+    // period `seq` counts up from the rounded time, which `expires_at` records anyway (see
+    // migrations/m0003_queue_last_seq.ts for what `last_seq` reveals).
+    const seq = Math.max(queue.last_seq + 1, expiresAt);
+    const msgId = newId();
+    const insert = this.sql(
+      `INSERT INTO messages (rowid, queue_id, seq, msg_id, body, body_file, size, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertWithRandomRowid((rowid) =>
+      insert.run(rowid, queue.queue_id, seq, msgId, asBuffer(body), file, size, expiresAt),
+    );
+    // A queue lives at least as long as the messages in it.
+    this.sql(
+      `UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?),
+         msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE queue_id = ?`,
+    ).run(seq, expiresAt, size, queue.queue_id);
+    return { status: "stored", queueId: queue.queue_id, msgId };
   }
 
   /**
@@ -302,7 +416,7 @@ export class SqliteStore implements Store {
     // One range scan of the (queue_id, seq) index: the cost is the rows returned, whatever the
     // queue holds before the position.
     const rows = this.sql(
-      `SELECT msg_id, body, expires_at, seq FROM messages
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
          WHERE queue_id = ? AND seq > ?
          ORDER BY seq LIMIT ?`,
     ).iterate(
@@ -310,15 +424,14 @@ export class SqliteStore implements Store {
       options.afterSeq ?? Number.MIN_SAFE_INTEGER,
       Math.max(0, Math.floor(options.limit)),
     ) as IterableIterator<MessageRow>;
-    const out: StoredMessage[] = [];
+    const picked: MessageRow[] = [];
     let bytes = 0;
     for (const row of rows) {
-      if (options.maxBytes !== undefined && out.length > 0 && bytes + row.body.length > options.maxBytes)
-        break;
-      bytes += row.body.length;
-      out.push(toMessage(row));
+      if (options.maxBytes !== undefined && picked.length > 0 && bytes + row.size > options.maxBytes) break;
+      bytes += row.size;
+      picked.push(row);
     }
-    return out;
+    return this.withBodies(queueId, picked);
   }
 
   async positionOf(queueId: string, msgId: string): Promise<number | null> {
@@ -334,12 +447,16 @@ export class SqliteStore implements Store {
       const deleted = this.sql(
         `DELETE FROM messages WHERE queue_id = ? AND msg_id = ?
            AND EXISTS (SELECT 1 FROM queues WHERE queue_id = messages.queue_id AND broadcast = 0)
-           RETURNING length(body) AS size`,
-      ).get(queueId, msgId) as { size: number } | undefined;
-      if (!deleted) return false;
+           RETURNING body_file AS name, size`,
+      ).get(queueId, msgId) as FileRow | undefined;
+      if (!deleted) return undefined;
       this.sql(
         "UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
       ).run(deleted.size, queueId);
+      return deleted;
+    }).then((deleted) => {
+      if (!deleted) return false;
+      this.dropFiles([deleted]); // after the commit: the row goes first (see body-files.ts)
       return true;
     });
   }
@@ -384,20 +501,28 @@ export class SqliteStore implements Store {
   }
 
   async expire(now: number): Promise<ExpiryCounts> {
-    return this.db.transaction(() => {
+    const { counts, files } = this.db.transaction(() => {
       // The counters of every queue losing messages, from one grouped pass over what expires.
       this.sql(
         `UPDATE queues SET msg_count = msg_count - gone.n, msg_bytes = msg_bytes - gone.bytes
-           FROM (SELECT queue_id, COUNT(*) AS n, SUM(length(body)) AS bytes
+           FROM (SELECT queue_id, COUNT(*) AS n, SUM(size) AS bytes
                    FROM messages WHERE expires_at <= ? GROUP BY queue_id) AS gone
            WHERE queues.queue_id = gone.queue_id`,
       ).run(now);
+      // Body files of what goes: expiring messages, and those of idle queues (deleted by cascade).
+      const files = this.sql(
+        `SELECT body_file AS name, size FROM messages
+           WHERE body_file IS NOT NULL
+             AND (expires_at <= ? OR queue_id IN (SELECT queue_id FROM queues WHERE idle_until <= ?))`,
+      ).all(now, now) as FileRow[];
       const messages = this.sql("DELETE FROM messages WHERE expires_at <= ?").run(now).changes;
       const queues = this.sql("DELETE FROM queues WHERE idle_until <= ?").run(now).changes;
       const invites = this.sql("DELETE FROM invites WHERE expires_at <= ?").run(now).changes;
       const nonces = this.sql("DELETE FROM nonces WHERE expires_at <= ?").run(now).changes;
-      return { messages, queues, invites, nonces };
+      return { counts: { messages, queues, invites, nonces }, files };
     })();
+    this.dropFiles(files);
+    return counts;
   }
 
   async compact(): Promise<number> {
@@ -414,28 +539,28 @@ export class SqliteStore implements Store {
   async storageBytes(): Promise<number> {
     const pages = this.db.pragma("page_count", { simple: true }) as number;
     const free = this.db.pragma("freelist_count", { simple: true }) as number;
-    return (pages - free) * (this.db.pragma("page_size", { simple: true }) as number);
+    return (pages - free) * (this.db.pragma("page_size", { simple: true }) as number) + this.fileBytes;
   }
 
   async disclose(idOrKey: string): Promise<Disclosure> {
-    return this.db.transaction(() => {
+    const { queues, messageRows, invites, nonces } = this.db.transaction(() => {
       const queueRows = this.sql(
         "SELECT * FROM queues WHERE queue_id = ? OR send_id = ? OR recipient_key = ? ORDER BY queue_id",
       ).all(idOrKey, idOrKey, idOrKey) as QueueRow[];
       const nonceStmt = this.sql(
         "SELECT scope, nonce, expires_at FROM nonces WHERE scope = ? ORDER BY expires_at, nonce",
       );
-      const messageStmt = this.sql(
-        "SELECT msg_id, body, expires_at, seq FROM messages WHERE queue_id = ? ORDER BY seq",
-      );
+      const messageStmt = this.sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE queue_id = ? ORDER BY seq`);
+      const messageRows = new Map<string, MessageRow[]>();
       const scopesShown = new Set<string>();
       const queues: DisclosedQueue[] = queueRows.map((row) => {
         scopesShown.add(row.queue_id);
         scopesShown.add(row.recipient_key);
+        messageRows.set(row.queue_id, messageStmt.all(row.queue_id) as MessageRow[]);
         return {
           ...toQueue(row),
           lastSeq: row.last_seq,
-          messages: (messageStmt.all(row.queue_id) as MessageRow[]).map(toMessage),
+          messages: [], // read below, outside the transaction (bodies in files are read asynchronously)
           nonces: [
             ...(nonceStmt.all(row.queue_id) as Parameters<typeof toNonce>[0][]),
             ...(nonceStmt.all(row.recipient_key) as Parameters<typeof toNonce>[0][]),
@@ -452,8 +577,12 @@ export class SqliteStore implements Store {
       const nonces = scopesShown.has(idOrKey)
         ? []
         : (nonceStmt.all(idOrKey) as Parameters<typeof toNonce>[0][]).map(toNonce);
-      return { queues, invites, nonces };
+      return { queues, messageRows, invites, nonces };
     })();
+    for (const queue of queues) {
+      queue.messages = await this.withBodies(queue.queueId, messageRows.get(queue.queueId) ?? []);
+    }
+    return { queues, invites, nonces };
   }
 
   async close(): Promise<void> {
@@ -461,6 +590,48 @@ export class SqliteStore implements Store {
     this.flushWrites(); // writes already accepted are committed, not dropped
     this.closed = true;
     this.db.close();
+    await this.bodies?.settled();
+  }
+
+  /**
+   * The messages of `rows` with their bodies: inline ones as they are, the others read from their
+   * files (in parallel, off the event loop). A message deleted while its file was read is left out:
+   * its file may have been overwritten under the read (the row goes first, then the file is zeroed),
+   * and the row's absence after the read is what proves the read came before that. A file missing
+   * under a row that is still there was lost outside the relay: `onMissingBody` is told.
+   */
+  private async withBodies(queueId: string, rows: readonly MessageRow[]): Promise<StoredMessage[]> {
+    const bodies = await Promise.all(
+      rows.map((row) =>
+        row.body_file === null || !this.bodies ? row.body : this.bodies.read(row.body_file),
+      ),
+    );
+    const out: StoredMessage[] = [];
+    rows.forEach((row, i) => {
+      const body = bodies[i];
+      if (row.body_file === null) out.push(toMessage(row, row.body));
+      else if (this.closed || !this.holds(queueId, row.msg_id)) return;
+      else if (body) out.push(toMessage(row, body));
+      else this.onMissingBody(queueId, row.msg_id);
+    });
+    return out;
+  }
+
+  private holds(queueId: string, msgId: string): boolean {
+    return (
+      this.sql("SELECT seq FROM messages WHERE queue_id = ? AND msg_id = ?").get(queueId, msgId) !== undefined
+    );
+  }
+
+  /** Deletes the files of rows already deleted (in the background: see BodyFiles.remove). */
+  private dropFiles(rows: readonly FileRow[]): void {
+    const names: string[] = [];
+    for (const row of rows) {
+      if (row.name === null) continue;
+      names.push(row.name);
+      this.fileBytes -= row.size;
+    }
+    if (names.length > 0) void this.bodies?.remove(names);
   }
 
   /** Statements are prepared once and reused. */

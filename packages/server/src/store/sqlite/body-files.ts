@@ -1,0 +1,125 @@
+import { randomBytes } from "node:crypto";
+import { constants, mkdirSync, readdirSync } from "node:fs";
+import { open, readFile, unlink } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * Large message bodies, one file each, beside the SQLite database (`DIR/relay-bodies/`).
+ *
+ * Why not in SQLite: better-sqlite3 runs on the relay's one thread, so storing an 8 MiB body there
+ * (copy into pages, WAL write, fsync) held every other request for 80–100 ms per body, and a client
+ * filling its own queue with large messages pushed everyone else's p99 past 300 ms (issue 7, abuse
+ * bench `fill-large`). A file is written and fsync'd by libuv's thread pool while the event loop
+ * goes on; SQLite then commits only the small row that names the file.
+ *
+ * Order of writes, so that a crash leaves at worst an orphan file and never a row without its body:
+ * write + fsync the file (and the directory entry), then commit the row. Deletion goes the other
+ * way: the row first, then the file. Files no row names (a crash between the two steps) are removed
+ * when the store opens (`orphans`, listed before it serves anything).
+ *
+ * File names are fresh random ids, unrelated to any queue, message or send id: a directory listing
+ * tells sizes and times, which the database holds anyway, and nothing that links files to queues.
+ */
+export class BodyFiles {
+  /** Deletions under way: `settled` waits for them (closing the store, tests). */
+  private readonly removing = new Set<Promise<void>>();
+
+  /** `create`: make the directory (0700) if it is missing; read-only users (`disclose`) do not. */
+  constructor(
+    readonly dir: string,
+    create: boolean,
+  ) {
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * The files no row names, listed now. Only files present at this moment are candidates, so a
+   * body written later (whose row is not committed yet) is never taken for an orphan.
+   */
+  orphans(isReferenced: (name: string) => boolean): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw e;
+    }
+    return names.filter((name) => !isReferenced(name));
+  }
+
+  /** Writes `body` to a new file, durably (file and directory entry fsync'd); returns its name. */
+  async write(body: Uint8Array): Promise<string> {
+    const name = randomBytes(16).toString("hex");
+    const path = join(this.dir, name);
+    const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    let written = false;
+    try {
+      await file.writeFile(body);
+      await file.sync();
+      written = true;
+    } finally {
+      await file.close();
+      if (!written) await unlink(path).catch(() => undefined); // a partial body is no body
+    }
+    await this.syncDirectory();
+    return name;
+  }
+
+  /** The body in file `name`; null if there is no such file (deleted meanwhile, or lost). */
+  async read(name: string): Promise<Buffer | null> {
+    try {
+      return await readFile(join(this.dir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes files, overwriting each with zeros first (and forcing that to disk: unlinking a file
+   * drops its unwritten pages), as SQLite's `secure_delete` does for the bodies it holds. Errors
+   * are not thrown: the row is already gone, and a file left behind is an orphan at the next start.
+   * Runs in the background (the caller need not wait); `settled` waits for it.
+   */
+  remove(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return Promise.resolve();
+    const work = Promise.all(names.map((name) => this.removeOne(name))).then(() => undefined);
+    this.removing.add(work);
+    void work.finally(() => this.removing.delete(work));
+    return work;
+  }
+
+  /** Resolves once every deletion started so far has finished. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.removing]);
+  }
+
+  private async removeOne(name: string): Promise<void> {
+    const path = join(this.dir, name);
+    try {
+      const file = await open(path, constants.O_WRONLY);
+      try {
+        const { size } = await file.stat();
+        const zeros = Buffer.alloc(Math.min(size, 1024 * 1024));
+        for (let at = 0; at < size; at += zeros.length) {
+          await file.write(zeros, 0, Math.min(zeros.length, size - at), at);
+        }
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      await unlink(path);
+    } catch {
+      // ENOENT: already gone. Anything else: left for the next sweep (see above).
+    }
+  }
+
+  private async syncDirectory(): Promise<void> {
+    const dir = await open(this.dir, constants.O_RDONLY);
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}

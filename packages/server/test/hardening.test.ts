@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { ErrorBody, toBase64Url } from "@parley/core";
 import { fetchReply, msgFrame } from "../src/http/encode.js";
 import type { StoredMessage } from "../src/index.js";
+import { TurnPacer } from "../src/relay/turn-pacer.js";
 import {
   byId,
   command,
@@ -243,14 +244,16 @@ describe("relay hardening", () => {
   });
 
   it("encodes fetch replies and pushed frames exactly as JSON.stringify would", async () => {
-    for (const size of [0, 1, 2, 3, 4, 5, 49_151, 49_152, 49_153, 100_000]) {
+    const pacer = new TurnPacer(1);
+    // 200,000: a large body, encoded one piece per turn of the pacer.
+    for (const size of [0, 1, 2, 3, 4, 5, 49_151, 49_152, 49_153, 100_000, 200_000]) {
       const body = new Uint8Array(size).map((_, i) => (i * 7 + size) % 256);
       const messages = [
         message("AAAAAAAAAAAAAAAAAAAAAA", body),
         message("BBBBBBBBBBBBBBBBBBBBBB", body.slice(0, 5)),
       ];
       for (const cursorFound of [undefined, true, false]) {
-        const { length, stream } = fetchReply(messages, cursorFound);
+        const { length, stream } = fetchReply(messages, cursorFound, pacer);
         const chunks: Buffer[] = [];
         for await (const c of stream) chunks.push(c as Buffer);
         const text = Buffer.concat(chunks).toString("utf8");
@@ -265,7 +268,7 @@ describe("relay hardening", () => {
         assert.equal(length, Buffer.byteLength(expected), `content length, ${size} bytes`);
       }
       assert.equal(
-        msgFrame("QQQQQQQQQQQQQQQQQQQQQQ", messages[0]!).toString("utf8"),
+        (await msgFrame("QQQQQQQQQQQQQQQQQQQQQQ", messages[0]!, pacer)).toString("utf8"),
         JSON.stringify({
           type: "msg",
           queueId: "QQQQQQQQQQQQQQQQQQQQQQ",

@@ -6,6 +6,7 @@ import { ByteBudget, SMALL_REPLY_RESERVE } from "../relay/byte-budget.js";
 import type { RelayContext } from "../relay/context.js";
 import { PowGate } from "../relay/pow-gate.js";
 import { type DiskProbe, StorageGuard } from "../relay/storage-guard.js";
+import { TurnPacer } from "../relay/turn-pacer.js";
 import { Retention } from "../retention.js";
 import type { Store } from "../store/store.js";
 import {
@@ -130,10 +131,11 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
 
   const replies = new ByteBudget(config.replyBudgetBytes, SMALL_REPLY_RESERVE);
   app.decorate("replyBudget", replies);
+  const pacer = new TurnPacer();
   app.register(async (scope) => {
-    await wsRoutes(scope, ctx, sessions, replies);
+    await wsRoutes(scope, ctx, sessions, replies, pacer);
     healthRoutes(scope, ctx);
-    queueRoutes(scope, ctx, replies);
+    queueRoutes(scope, ctx, replies, pacer);
     sendRoutes(scope, ctx);
     inviteRoutes(scope, ctx);
     if (config.staticDir) await webAppRoutes(scope, config.staticDir, config.publicOrigins);

@@ -7,6 +7,8 @@
  */
 import { Readable } from "node:stream";
 import { asBuffer } from "../bytes.js";
+import { SMALL_REPLY_BYTES } from "../relay/byte-budget.js";
+import type { TurnPacer } from "../relay/turn-pacer.js";
 import type { StoredMessage } from "../store/store.js";
 
 /** Input bytes per base64 piece: a multiple of 3, so pieces join without padding in between. */
@@ -23,14 +25,21 @@ function* base64urlPieces(bytes: Uint8Array): Generator<Buffer> {
   }
 }
 
-/** `{"type":"msg","queueId":…,"msgId":…,"body":"<base64url>"}` as one Buffer, built in place. */
-export function msgFrame(queueId: string, message: StoredMessage): Buffer {
+/**
+ * `{"type":"msg","queueId":…,"msgId":…,"body":"<base64url>"}` as one Buffer, built in place; a
+ * large body is encoded one piece per turn granted by `pacer` (see TurnPacer).
+ */
+export async function msgFrame(queueId: string, message: StoredMessage, pacer: TurnPacer): Promise<Buffer> {
   const head = Buffer.from(
     `{"type":"msg","queueId":${JSON.stringify(queueId)},"msgId":${JSON.stringify(message.msgId)},"body":"`,
   );
   const out = Buffer.allocUnsafe(head.length + base64urlLength(message.body.length) + 2);
+  const large = message.body.length > SMALL_REPLY_BYTES;
   let at = head.copy(out, 0);
-  for (const piece of base64urlPieces(message.body)) at += piece.copy(out, at);
+  for (const piece of base64urlPieces(message.body)) {
+    at += piece.copy(out, at);
+    if (large) await pacer.turn();
+  }
   out.write('"}', at, "latin1");
   return out;
 }
@@ -42,6 +51,7 @@ export function msgFrame(queueId: string, message: StoredMessage): Buffer {
 export function fetchReply(
   messages: readonly StoredMessage[],
   cursorFound: boolean | undefined,
+  pacer: TurnPacer,
 ): { length: number; stream: Readable } {
   const heads = messages.map((m, i) =>
     Buffer.from(`${i === 0 ? "" : ","}{"msgId":${JSON.stringify(m.msgId)},"body":"`),
@@ -55,11 +65,15 @@ export function fetchReply(
   messages.forEach((m, i) => {
     length += heads[i]!.length + base64urlLength(m.body.length) + tail.length;
   });
-  function* pieces(): Generator<Buffer> {
+  async function* pieces(): AsyncGenerator<Buffer> {
     yield open;
     for (const [i, m] of messages.entries()) {
       yield heads[i]!;
-      yield* base64urlPieces(m.body);
+      const large = m.body.length > SMALL_REPLY_BYTES;
+      for (const piece of base64urlPieces(m.body)) {
+        if (large) await pacer.turn();
+        yield piece;
+      }
       yield tail;
     }
     yield close;

@@ -4,6 +4,7 @@ import { badRequest } from "../../problem.js";
 import type { ByteBudget } from "../../relay/byte-budget.js";
 import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
+import type { TurnPacer } from "../../relay/turn-pacer.js";
 import { fetchReply } from "../encode.js";
 import { parseWith } from "../validate.js";
 
@@ -21,7 +22,12 @@ const JSON_BODY_LIMIT = 4 * 1024;
  * the most one fetch can return before reading the store, keeps only what it read, and gives that
  * back when its reply has been written (or the connection dropped).
  */
-export function queueRoutes(app: FastifyInstance, ctx: RelayContext, replies: ByteBudget): void {
+export function queueRoutes(
+  app: FastifyInstance,
+  ctx: RelayContext,
+  replies: ByteBudget,
+  pacer: TurnPacer,
+): void {
   app.post("/v1/queues", { bodyLimit: JSON_BODY_LIMIT }, async (request, reply) => {
     const req = parseWith(CreateQueueRequest, request.body, "create-queue request");
     return reply.code(201).send(await ops.createQueue(ctx, req, powHeader(request.headers)));
@@ -37,7 +43,7 @@ export function queueRoutes(app: FastifyInstance, ctx: RelayContext, replies: By
         try {
           const { messages, cursorFound } = await ops.fetchPending(ctx, queue.queueId, cmd.msgId);
           lease.shrink(ops.bodyBytes(messages));
-          const { length, stream } = fetchReply(messages, cursorFound);
+          const { length, stream } = fetchReply(messages, cursorFound, pacer);
           // 'close' comes once the reply is written or the connection is gone, whichever is first.
           reply.raw.once("close", () => lease.release());
           if (reply.raw.destroyed) lease.release();

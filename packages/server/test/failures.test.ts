@@ -29,7 +29,50 @@ function brokenStore(): Store {
   });
 }
 
+/** A store whose writes fail as on a full disk (`code` as node:fs or better-sqlite3 give it). */
+function fullDiskStore(code: string): Store & { full: boolean } {
+  const real = SqliteStore.open(":memory:");
+  const state = { full: true };
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop === "full") return state.full;
+      if ((prop === "enqueue" || prop === "createInvite") && state.full) {
+        return async () => {
+          throw Object.assign(new Error(`write failed: ${code}`), { code });
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+    set(_target, prop, value) {
+      if (prop !== "full") return false;
+      state.full = value as boolean;
+      return true;
+    },
+  }) as unknown as Store & { full: boolean };
+}
+
 describe("relay under internal failure", () => {
+  for (const code of ["ENOSPC", "SQLITE_FULL"]) {
+    it(`refuses new data 507 storage_full when the disk is full (${code}), and takes it once there is room`, async (t) => {
+      const logs = captureLogs();
+      const store = fullDiskStore(code);
+      t.after(() => store.close());
+      const relay = await startTestRelay(t, { store, logger: logs.logger });
+      const { key, queueId, sendId } = await createQueue(relay.url);
+      const refused = await postBytes(`${relay.url}/v1/send/${sendId}`, envelope(512));
+      assert.equal(refused.status, 507);
+      assert.equal(refused.json["code"], "storage_full");
+      assert.match(logs.text(), /disk full/);
+      assert.doesNotMatch(logs.text(), /internal error/);
+
+      store.full = false;
+      assert.equal((await postBytes(`${relay.url}/v1/send/${sendId}`, envelope(512))).status, 202);
+      const res = await command(relay.url, signCommand(key, "fetch", queueId));
+      assert.equal((res.json["messages"] as unknown[]).length, 1, "only the message taken");
+    });
+  }
+
   it("answers internal errors without detail, logs them, and keeps serving", async (t) => {
     const logs = captureLogs();
     const store = brokenStore();

@@ -37,6 +37,18 @@ function fromFastify(error: FastifyError): Problem | undefined {
   return undefined;
 }
 
+/**
+ * The disk is full (SQLite or a body file could not be written): the same refusal as the storage
+ * watermark's, to retry later, rather than an internal fault. Nothing was stored.
+ */
+function fromStorage(error: unknown): Problem | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOSPC" || code === "EDQUOT" || code === "SQLITE_FULL") {
+    return new Problem(ErrorCodes.storageFull, "the relay's disk is full; try again later");
+  }
+  return undefined;
+}
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   return reply
     .code(problem.status)
@@ -52,6 +64,11 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = error instanceof Problem ? error : fromFastify(error);
     if (problem) return sendProblem(reply, problem);
+    const full = fromStorage(error);
+    if (full) {
+      request.log.warn({ route: routeOf(request), err: safeError(error) }, "disk full: new data refused");
+      return sendProblem(reply, full);
+    }
     request.log.error({ route: routeOf(request), err: safeError(error) }, "internal error");
     return reply
       .code(statusOf(ErrorCodes.internal))

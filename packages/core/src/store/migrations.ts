@@ -3,6 +3,7 @@
  * (a profile without a `schema` key); each migration takes a profile from version n-1 to n in one
  * atomic batch, under the profile lock, so a crash leaves a profile at one version or the next.
  */
+import { ParleyError } from "../errors.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
 import { Batch, unjson } from "./batch.js";
 import { Keys, SCHEMA_VERSION } from "./keys.js";
@@ -85,9 +86,7 @@ export async function migrate(kv: KeyValueStore, migrations = MIGRATIONS): Promi
   const hasProfile = (await kv.get(Keys.profile)) !== undefined;
   const from = raw ? unjson<{ version: number }>(raw).version : hasProfile ? 1 : SCHEMA_VERSION;
   if (from > SCHEMA_VERSION) {
-    throw new Error(
-      `this profile was written by a newer Parley (layout ${from}, this one reads ${SCHEMA_VERSION})`,
-    );
+    throw new ParleyError("profile_too_new", { version: from, supported: SCHEMA_VERSION });
   }
   for (const m of migrations) {
     if (m.version <= from) continue;
@@ -97,8 +96,6 @@ export async function migrate(kv: KeyValueStore, migrations = MIGRATIONS): Promi
     await kv.write(batch.writes);
   }
   if (!raw && from === SCHEMA_VERSION)
-    await kv.write([
-      { key: Keys.schema, value: new Batch().put(Keys.schema, { version: SCHEMA_VERSION }).writes[0]!.value },
-    ]);
+    await kv.write(new Batch().put(Keys.schema, { version: SCHEMA_VERSION }).writes);
   return from;
 }

@@ -8,6 +8,7 @@ import { Command, Option } from "commander";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { openProfile, resolveHome } from "./profile.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
+import { errorCode, errorText, memberJson, messageJson } from "./words.js";
 
 const program = new Command()
   .name("parley")
@@ -35,10 +36,9 @@ function run(action: Action) {
       profile = openProfile(resolveHome(globals.home));
       await action({ client: profile.client, out, opts: cmd.opts() }, ...(args.slice(0, -2) as string[]));
     } catch (e) {
-      const err = e as Error & { code?: string };
-      // Error messages may quote names chosen by others ("Carol is already in …"): escaped too.
-      if (out.json) process.stdout.write(`${jsonText({ error: err.message, code: err.code ?? err.name })}\n`);
-      else process.stderr.write(`parley: ${t(err.message)}\n`);
+      // Error words may quote names chosen by others ("Carol is already in …"): escaped too.
+      if (out.json) process.stdout.write(`${jsonText({ error: errorText(e), code: errorCode(e) })}\n`);
+      else process.stderr.write(`parley: ${t(errorText(e))}\n`);
       process.exitCode = 1;
     } finally {
       await profile?.close();
@@ -62,7 +62,7 @@ async function argumentOrStdin(value: string | undefined, what: string): Promise
 }
 
 const printEvents = (out: Output, events: ClientEvent[]) => {
-  const messages = events.flatMap((e) => (e.type === "message" ? [e.message] : []));
+  const messages = events.flatMap((e) => (e.type === "message" ? [messageJson(e.message)] : []));
   if (out.json) {
     process.stdout.write(`${jsonText(messages)}\n`);
     for (const e of events) if (e.type !== "message") process.stderr.write(`${jsonText(eventJson(e))}\n`);
@@ -141,7 +141,7 @@ program
   .action(
     run(async ({ client, out }, contact, text) => {
       const m = await client.send(contact!, await argumentOrStdin(text, "the message"));
-      print(out, formatMessage(m), m);
+      print(out, formatMessage(m), messageJson(m));
     }),
   );
 
@@ -162,7 +162,7 @@ program
   .action(
     run(async ({ client, out, opts }, contact) => {
       const list = await client.messages(contact!, Number.parseInt(String(opts.limit), 10) || 100);
-      print(out, list.length ? list.map(formatMessage).join("\n") : "no messages yet", list);
+      print(out, list.length ? list.map(formatMessage).join("\n") : "no messages yet", list.map(messageJson));
     }),
   );
 
@@ -186,6 +186,7 @@ const group = program
 
 const formatMembers = (members: GroupMemberView[]) =>
   members
+    .map(memberJson)
     .map((m) => `${m.isMe ? "me" : t(m.name)} — ${m.role}${m.safety === "me" ? "" : `, ${m.safety}`}`)
     .join("\n");
 
@@ -212,7 +213,7 @@ group
   .action(
     run(async ({ client, out }, name, ...contacts) => {
       const members = await client.addToGroup(name!, contacts.flat());
-      print(out, formatMembers(members), members);
+      print(out, formatMembers(members), members.map(memberJson));
     }),
   );
 
@@ -223,7 +224,7 @@ group
   .action(
     run(async ({ client, out }, name) => {
       const members = await client.groupMembers(name!);
-      print(out, formatMembers(members), members);
+      print(out, formatMembers(members), members.map(memberJson));
     }),
   );
 
@@ -235,7 +236,7 @@ group
   .action(
     run(async ({ client, out }, name, ...contacts) => {
       const members = await client.removeFromGroup(name!, contacts.flat());
-      print(out, formatMembers(members), members);
+      print(out, formatMembers(members), members.map(memberJson));
     }),
   );
 
@@ -259,7 +260,7 @@ group
   .action(
     run(async ({ client, out, opts }, name, contact) => {
       const members = await client.setGroupAdmin(name!, contact!, !opts.revoke);
-      print(out, formatMembers(members), members);
+      print(out, formatMembers(members), members.map(memberJson));
     }),
   );
 
@@ -290,7 +291,7 @@ program
 
       function emit(e: ClientEvent) {
         if (out.json) {
-          if (e.type === "message") process.stdout.write(`${jsonText(e.message)}\n`);
+          if (e.type === "message") process.stdout.write(`${jsonText(messageJson(e.message))}\n`);
           else process.stderr.write(`${jsonText(eventJson(e))}\n`);
           return;
         }

@@ -8,6 +8,7 @@
  */
 import type { ClientEvent, MessageView } from "@parley/core";
 import { jsonText, terminalText as t, terminalMessage } from "./terminal-text.js";
+import { eventText, messageJson, personLabel } from "./words.js";
 
 export interface Output {
   json: boolean;
@@ -23,44 +24,18 @@ const time = (iso: string) => new Date(iso).toLocaleString("sv-SE").slice(0, 16)
 export function formatMessage(m: MessageView): string {
   const status = m.fromMe ? ` (${m.status})` : "";
   const where = m.kind === "group" ? ` in ${t(m.conversation)}` : m.fromMe ? ` → ${t(m.conversation)}` : "";
-  return `[${time(m.sentAt)}] ${t(m.from)}${where}: ${terminalMessage(m.text)}${status}`;
+  return `[${time(m.sentAt)}] ${t(personLabel(m.from))}${where}: ${terminalMessage(m.text)}${status}`;
 }
 
 export function formatEvent(e: ClientEvent): string | undefined {
-  switch (e.type) {
-    case "message":
-      return formatMessage(e.message);
-    case "contact": {
-      const name = t(e.contact.name);
-      if (e.change === "added") return `* ${name} is now your contact`;
-      if (e.change === "key-changed") return `! ${name}: IDENTITY CHANGED — compare safety numbers again`;
-      return `* your contact is now called ${name}`;
-    }
-    case "group": {
-      const name = t(e.name);
-      const detail = e.detail === undefined ? undefined : t(e.detail);
-      const lines: Record<typeof e.change, string | undefined> = {
-        joined: `* you were added to "${name}"${detail ? ` by ${detail}` : ""}`,
-        members: `* "${name}": members changed (${detail ?? ""})`,
-        renamed: `* the group is now called "${name}"`,
-        roles: `* "${name}": admins changed`,
-        removed: `! you were removed from "${name}"`,
-        moved: undefined,
-      };
-      return lines[e.change];
-    }
-    case "delivered":
-      return undefined;
-    case "rejected":
-      return `! rejected a message: ${t(e.reason)}`;
-    case "warning":
-      return `! ${t(e.detail)}`;
-    case "status":
-      return undefined;
-  }
+  if (e.type === "message") return formatMessage(e.message);
+  const line = eventText(e);
+  return line === undefined ? undefined : t(line);
 }
 
 /** JSON for an event; a message event prints as the message object itself (conversation, from, text, sentAt…). */
 export function eventJson(e: ClientEvent): unknown {
-  return e.type === "message" ? { type: "message", ...e.message } : e;
+  if (e.type === "message") return { type: "message", ...messageJson(e.message) };
+  const text = eventText(e);
+  return text === undefined ? e : { ...e, text };
 }

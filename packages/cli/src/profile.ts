@@ -33,16 +33,17 @@ function preparePrivateFolder(home: string): void {
     stat = undefined;
   }
   if (stat && !stat.isDirectory()) {
-    throw new ParleyError("bad_profile", `the profile path ${home} is not a folder: pass --home <folder>`);
+    throw new ParleyError("bad_profile", { path: home, problem: "not_a_folder" });
   }
   try {
     if (!stat) mkdirSync(home, { recursive: true, mode: 0o700 });
     chmodSync(home, 0o700);
   } catch (e) {
-    throw new ParleyError(
-      "bad_profile",
-      `cannot use ${home} as the profile folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw new ParleyError("bad_profile", {
+      path: home,
+      problem: "unusable_folder",
+      cause: (e as NodeJS.ErrnoException).code ?? (e as Error).message,
+    });
   }
   process.umask(0o077);
 }
@@ -54,10 +55,11 @@ export function openProfile(home: string): OpenProfile {
   try {
     store = new SqliteKeyValueStore(path);
   } catch (e) {
-    throw new ParleyError(
-      "bad_profile",
-      `cannot open the profile database ${path} (${(e as { code?: string }).code ?? "error"}): it is damaged or not a Parley profile`,
-    );
+    throw new ParleyError("bad_profile", {
+      path,
+      problem: "unreadable_database",
+      cause: (e as { code?: string }).code ?? "error",
+    });
   }
   for (const suffix of ["", "-wal", "-shm"]) {
     try {

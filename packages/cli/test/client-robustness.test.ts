@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type ParleyClient, pad, RelayHttpClient, TsMlsEngine, unb64 } from "@parley/core";
 import { startRelay } from "@parley/server";
+import { eventText } from "../src/words.js";
 import { crypto, newMemoryClient, rejections, texts, warnings } from "./engine-helpers.js";
 import { tempDir } from "./helpers.js";
 
@@ -162,7 +163,7 @@ test("a message the relay drops is noticed when the next one arrives; a late one
   assert.deepEqual(texts(next), ["three"]);
   assert.deepEqual(warnings(next), ["messages_missing"]);
   assert.match(
-    next.flatMap((e) => (e.type === "warning" ? [e.detail] : [])).join(),
+    next.flatMap((e) => (e.type === "warning" ? [eventText(e)] : [])).join(),
     /1 message from Bob did not arrive/,
   );
   // Had it only been late, it fills the gap without another warning.

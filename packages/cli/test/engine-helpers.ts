@@ -4,6 +4,7 @@
  */
 import { type ClientEvent, MemoryKeyValueStore, ParleyClient, TsMlsEngine } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
+import { personLabel, rejectionText } from "../src/words.js";
 
 export const crypto = nodeCryptoProvider;
 
@@ -22,10 +23,11 @@ export async function connectClients(a: ParleyClient, b: ParleyClient): Promise<
 /** Message texts of the events, in order. */
 export const texts = (events: ClientEvent[]) =>
   events.flatMap((e) => (e.type === "message" ? [e.message.text] : []));
-/** "Sender: text" of the message events, in order. */
+/** "Sender: text" of the message events, in order, the sender named as the CLI names them. */
 export const said = (events: ClientEvent[]) =>
-  events.flatMap((e) => (e.type === "message" ? [`${e.message.from}: ${e.message.text}`] : []));
+  events.flatMap((e) => (e.type === "message" ? [`${personLabel(e.message.from)}: ${e.message.text}`] : []));
+/** Why messages were rejected, in the CLI's words. */
 export const rejections = (events: ClientEvent[]) =>
-  events.flatMap((e) => (e.type === "rejected" ? [e.reason] : []));
+  events.flatMap((e) => (e.type === "rejected" ? [rejectionText(e)] : []));
 export const warnings = (events: ClientEvent[]) =>
   events.flatMap((e) => (e.type === "warning" ? [e.code] : []));

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ClientEvent, MessageView } from "@parley/core";
+import type { ClientEvent, MessageView, PersonRef } from "@parley/core";
 import { formatEvent, formatMessage } from "../src/output.js";
 import { CONTINUATION, jsonText, terminalMessage, terminalText } from "../src/terminal-text.js";
 
@@ -78,7 +78,7 @@ describe("human output", () => {
     conversationId: "c1",
     kind: "direct",
     id: "m1",
-    from: "Mallory",
+    from: { identityKey: "k".repeat(43), name: "Mallory", relation: "contact" },
     fromMe: false,
     text: "hello",
     sentAt: "2026-01-01T10:00:00.000Z",
@@ -87,21 +87,26 @@ describe("human output", () => {
     ...over,
   });
   const evilName = "Mallory\n! Carol: IDENTITY CHANGED\x1b[2J\u202e";
+  const evil: PersonRef = { identityKey: "k".repeat(43), name: evilName, relation: "member" };
   const events: ClientEvent[] = [
     { type: "message", message: message({ text: EVIL }) },
     {
       type: "message",
-      message: message({ kind: "group", conversation: evilName, from: evilName, text: EVIL }),
+      message: message({ kind: "group", conversation: evilName, from: evil, text: EVIL }),
     },
     { type: "contact", change: "added", contact: { name: evilName } as never },
     { type: "contact", change: "key-changed", contact: { name: evilName } as never },
     { type: "contact", change: "renamed", contact: { name: evilName } as never },
-    { type: "group", conversationId: "g", name: evilName, change: "joined", detail: evilName },
-    { type: "group", conversationId: "g", name: evilName, change: "members", detail: evilName },
-    { type: "group", conversationId: "g", name: evilName, change: "renamed" },
-    { type: "group", conversationId: "g", name: evilName, change: "roles" },
+    { type: "group", conversationId: "g", name: evilName, change: "joined", by: evil },
+    { type: "group", conversationId: "g", name: evilName, change: "members", added: [evil], removed: [evil] },
+    { type: "group", conversationId: "g", name: evilName, change: "renamed", from: evilName },
+    { type: "group", conversationId: "g", name: evilName, change: "roles", promoted: [evil], demoted: [] },
     { type: "group", conversationId: "g", name: evilName, change: "removed" },
-    { type: "rejected", reason: `${evilName} is not an admin` },
+    { type: "rejected", reason: "inviter_not_admin", inviter: evil, group: evilName },
+    { type: "rejected", reason: "mls", detail: `${evilName} is not an admin` },
+    { type: "warning", conversationId: "g", code: "messages_missing", count: 2, sender: evil },
+    { type: "warning", conversationId: "g", code: "followup_failed", followup: "receipt", cause: evilName },
+    { type: "failure", source: "local", cause: evilName },
   ];
 
   it("no event can emit a control character or forge a line", () => {

@@ -20,11 +20,11 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { contentTypes, encode, mlsMessageEncoder, wireformats } from "ts-mls";
 import { z } from "zod";
+import { Content, ContentError, decodeContent, encodeContent } from "../src/content/index.js";
 import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
 import { toBase64Url } from "../src/encoding/base64url.js";
 import { utf8 } from "../src/encoding/bytes.js";
 import { createIdentity } from "../src/identity/identity-key.js";
-import { Content, ContentError, decodeContent, encodeContent } from "../src/messaging/content.js";
 import { decodeGroupMetadata, encodeGroupMetadata } from "../src/messaging/group-metadata.js";
 import {
   formatInviteLink,

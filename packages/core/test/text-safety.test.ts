@@ -5,9 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ParleyClient } from "../src/client/parley-client.js";
+import { ContentError, DisplayName, decodeContent, encodeContent } from "../src/content/index.js";
 import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
 import { utf8 } from "../src/encoding/bytes.js";
-import { ContentError, DisplayName, decodeContent, encodeContent } from "../src/messaging/content.js";
+import { ParleyError } from "../src/errors.js";
 import {
   decodeGroupMetadata,
   encodeGroupMetadata,
@@ -15,7 +17,6 @@ import {
   groupPolicy,
 } from "../src/messaging/group-metadata.js";
 import { InvitePayload } from "../src/messaging/invite-link.js";
-import { ParleyClient, ParleyError } from "../src/messaging/parley-client.js";
 import { isSafeName, nameProblem, normalizeName } from "../src/messaging/text-safety.js";
 import type { MlsEngine } from "../src/mls/engine.js";
 import { TsMlsEngine } from "../src/mls/ts-mls-engine.js";

@@ -1,14 +1,16 @@
 /**
- * Pure helpers for group chats in the UI: plain-language errors, the "who joined / left / became
- * admin" lines a chat shows, and merging those lines with messages. No React, no engine calls.
+ * Pure helpers for group chats in the UI: plain-language errors and notices, the "who joined / left /
+ * became admin" lines a chat shows, and merging those lines with messages. No React, no engine
+ * calls. The engine reports codes, kinds and people (identity keys and names); the words are here.
  */
-
-/** What the app remembers about a group's members, to describe what changed since. */
-export interface MemberSnapshot {
-  identityKey: string;
-  name: string;
-  admin: boolean;
-}
+import {
+  type ClientEvent,
+  InviteError,
+  ParleyError,
+  type PersonRef,
+  type Rejection,
+  RelayError,
+} from "@parley/core";
 
 /** A line in a chat that is not a message: "Carol joined", "You renamed the group to …". */
 export interface SystemLine {
@@ -25,30 +27,24 @@ export function joinNames(names: string[]): string {
   return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 
-/** The engine calls people who are not our contacts "Name (not a contact)": in a sentence, just the name. */
-export function plainName(name: string): string {
-  return name.replace(/ \(not a contact\)$/, "");
-}
-
 /**
- * Someone who is not our contact and has not told the group their name yet: the engine calls them
- * "Member" and the start of their key, which means nothing to a person.
+ * A person's name as the app shows it: ours for a contact, their own for another member, and for
+ * someone who has not told the group their name yet, "Member" and the start of their key.
  */
-export function isUnnamed(name: string): boolean {
-  return /^Member [A-Za-z0-9_-]{6}$/.test(name);
+export function personName(p: PersonRef): string {
+  return p.name ?? `Member ${p.identityKey.slice(0, 6)}`;
 }
 
-/** Sentences for what changed between two member lists (joins, departures, admin changes). */
-export function describeMemberChanges(before: MemberSnapshot[], after: MemberSnapshot[]): string[] {
-  const was = new Map(before.map((m) => [m.identityKey, m]));
-  const is = new Map(after.map((m) => [m.identityKey, m]));
-  const newcomers = after.filter((m) => !was.has(m.identityKey));
-  const joined = newcomers.filter((m) => !isUnnamed(m.name)).map((m) => plainName(m.name));
-  const strangers = newcomers.length - joined.length;
+/** Someone who has not told the group their name yet (and is not our contact). */
+export const isUnnamed = (p: PersonRef): boolean => p.name === null;
+
+/** Sentences for a `members` event: who was added, who is no longer in the group. */
+export function describeMembers(added: PersonRef[], removed: PersonRef[]): string[] {
+  const named = (p: PersonRef) => (p.relation === "me" ? "you" : personName(p));
+  const joined = added.filter((p) => !isUnnamed(p)).map(named);
+  const strangers = added.length - joined.length;
   if (strangers > 0) joined.push(strangers === 1 ? "a new member" : `${strangers} new members`);
-  const gone = before
-    .filter((m) => !is.has(m.identityKey))
-    .map((m) => (isUnnamed(m.name) ? "a member" : plainName(m.name)));
+  const gone = removed.map((p) => (isUnnamed(p) ? "a member" : named(p)));
   const lines: string[] = [];
   if (joined.length) {
     const plural = joined.length > 1 || strangers > 1;
@@ -57,72 +53,126 @@ export function describeMemberChanges(before: MemberSnapshot[], after: MemberSna
   if (gone.length) {
     lines.push(capitalize(`${joinNames(gone)} ${gone.length === 1 ? "is" : "are"} no longer in the group`));
   }
-  for (const m of after) {
-    const old = was.get(m.identityKey);
-    if (!old || old.admin === m.admin) continue;
-    const who = m.name === "You" ? "You" : plainName(m.name);
-    const be = who === "You" ? "are" : "is";
-    lines.push(m.admin ? `${who} ${be} now an admin` : `${who} ${be} no longer an admin`);
-  }
   return lines;
 }
 
-/** The snapshot with today's names (someone's name arrives after they join), same members and roles. */
-export function renameSnapshot(snapshot: MemberSnapshot[], current: MemberSnapshot[]): MemberSnapshot[] {
-  const names = new Map(current.map((m) => [m.identityKey, m.name]));
-  return snapshot.map((m) => ({ ...m, name: names.get(m.identityKey) ?? m.name }));
+/** Sentences for a `roles` event: who became an admin, who no longer is. */
+export function describeRoles(promoted: PersonRef[], demoted: PersonRef[]): string[] {
+  const line = (p: PersonRef, admin: boolean) => {
+    const who = p.relation === "me" ? "You" : personName(p);
+    const be = p.relation === "me" ? "are" : "is";
+    return admin ? `${who} ${be} now an admin` : `${who} ${be} no longer an admin`;
+  };
+  return [...promoted.map((p) => line(p, true)), ...demoted.map((p) => line(p, false))];
 }
 
-/** Anything with a `code` and a `message`: the engine's ParleyError, the relay client's RelayError. */
-interface CodedError {
-  name?: string;
-  code?: string;
-  message?: string;
+const NETWORK = "Parley could not reach the relay. Check your connection and try again.";
+
+/**
+ * Turns an engine or network error into a sentence a person can act on, from its code and data
+ * (never from its message text).
+ */
+export function friendlyError(error: unknown): string {
+  if (error instanceof ParleyError) {
+    const e = error as ParleyError;
+    switch (e.code) {
+      case "no_key_package": {
+        const who = (e as ParleyError<"no_key_package">).data.contact;
+        return `${who} can’t be added yet: their Parley has not been online since you connected. Ask ${who} to open Parley once, then try again.`;
+      }
+      case "not_admin":
+        return "Only the group’s admins can do that.";
+      case "last_admin":
+        return (e as ParleyError<"last_admin">).data.leaving
+          ? "You are the only admin. Make someone else an admin before you leave."
+          : "A group needs at least one admin.";
+      case "already_member":
+        return `${(e as ParleyError<"already_member">).data.contact} is already in this group.`;
+      case "not_member":
+        return (e as ParleyError<"not_member">).data.who === undefined
+          ? "You are no longer a member of this group."
+          : "That person is not in this group any more.";
+      case "bad_name": {
+        const { kind, ...issue } = (e as ParleyError<"bad_name">).data;
+        const what = kind === "group name" ? "group name" : "name";
+        if (issue.issue === "length") return `A ${what} has 1 to ${issue.max} characters.`;
+        if (issue.issue === "unsafe_character")
+          return `A ${what} must be one line, without control or invisible formatting characters.`;
+        return `A ${what} may use a zero-width joiner only between two characters.`;
+      }
+      case "not_ready":
+        return "This contact has not finished connecting yet. Try again in a moment.";
+      case "empty":
+        return (e as ParleyError<"empty">).data.what === "contacts"
+          ? "Choose at least one person."
+          : "Write something first.";
+      case "unknown_contact":
+      case "unknown_group":
+      case "unknown_conversation":
+        return "That conversation is not on this device.";
+      default:
+        return "Something went wrong. Try again.";
+    }
+  }
+  if (error instanceof InviteError) {
+    switch (error.reason) {
+      case "gone":
+        return "This invite was already used or has expired. Ask for a new one.";
+      case "wrong_key":
+        return "This link does not open the invite: check that the whole link was copied. The invite is still unused.";
+      case "own_invite":
+        return "This is your own invite: send it to the person you want to talk to.";
+      default:
+        return "This is not a valid Parley invite link.";
+    }
+  }
+  if (error instanceof RelayError) return NETWORK;
+  // fetch() itself failed (offline, DNS, CORS): a TypeError from the platform.
+  if (error instanceof TypeError) return NETWORK;
+  // Not the engine's (the app's own checks): their message is already a sentence for a person.
+  return (
+    capitalize(error instanceof Error ? error.message : String(error)) || "Something went wrong. Try again."
+  );
+}
+
+/** Why a message was dropped, for a notice. */
+export function rejectionNotice(r: Rejection): string {
+  switch (r.reason) {
+    case "messages_expired":
+      return "Some group messages expired on the relay before this device could read them.";
+    case "inviter_not_admin":
+      return `${personName(r.inviter)} tried to add you to “${r.group}” without being its admin: the invite was ignored.`;
+    case "already_in_group":
+    case "group_id_reused":
+      return `${personName(r.inviter)} sent an invite that would replace a conversation you have: it was ignored.`;
+    case "too_many_held":
+      return "Too many messages arrived ahead of the changes they need: some were dropped.";
+    default:
+      return "Parley dropped a message it could not verify.";
+  }
 }
 
 /**
- * Turns an engine or network error into a sentence a person can act on. The engine's messages are
- * written for the command line ("they need to open Parley (sync) once"); this says the same for
- * someone who has never seen a terminal.
+ * Where an event that is not a message goes: a notice for the person, a line in a chat, or the
+ * console only (things that fix themselves).
  */
-export function friendlyError(error: unknown): string {
-  const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as CodedError;
-  const message = e.message ?? "";
+export function eventNotice(
+  e: Extract<ClientEvent, { type: "rejected" | "warning" | "failure" }>,
+): { notice: string } | { line: string; conversationId: string } | { console: string } {
+  if (e.type === "rejected") return { notice: rejectionNotice(e) };
+  if (e.type === "failure") return { console: `${e.source}: ${e.cause}` };
   switch (e.code) {
-    case "no_key_package": {
-      const who = /no key package from (.+?) yet/.exec(message)?.[1] ?? "This contact";
-      return `${who} can’t be added yet: their Parley has not been online since you connected. Ask ${who} to open Parley once, then try again.`;
+    case "messages_missing": {
+      const n = e.count;
+      const line = `${n} message${n === 1 ? "" : "s"} from ${personName(e.sender)} did not arrive (the relay may have dropped ${n === 1 ? "it" : "them"})`;
+      return { line, conversationId: e.conversationId };
     }
-    case "not_admin":
-      return "Only the group’s admins can do that.";
-    case "last_admin":
-      return /only admin/.test(message)
-        ? "You are the only admin. Make someone else an admin before you leave."
-        : "A group needs at least one admin.";
-    case "already_member": {
-      const who = /^(.+?) is already in/.exec(message)?.[1];
-      return who ? `${who} is already in this group.` : "That person is already in this group.";
-    }
-    case "not_member":
-      return /you are no longer/i.test(message)
-        ? "You are no longer a member of this group."
-        : "That person is not in this group any more.";
-    case "bad_name":
-      if (/group name has/.test(message)) return "A group name has 1 to 100 characters.";
-      return /one line/.test(message)
-        ? `A ${/group/.test(message) ? "group name" : "name"} must be one line, without control or invisible formatting characters.`
-        : capitalize(message);
-    case "not_ready":
-      return "This contact has not finished connecting yet. Try again in a moment.";
-    case "empty":
-      return "Choose at least one person.";
-    case "network":
-      return "Parley could not reach the relay. Check your connection and try again.";
+    case "followup_failed":
+      // A receipt or key packages not sent: nothing was lost and nobody needs to act.
+      return { console: `could not send ${e.followup}: ${e.cause}` };
+    case "queue_renewed":
+      return { console: `a ${e.kind} conversation moved to a new queue` };
   }
-  if (e.name === "RelayError" || /failed to fetch|networkerror/i.test(message)) {
-    return "Parley could not reach the relay. Check your connection and try again.";
-  }
-  return capitalize(message) || "Something went wrong. Try again.";
 }
 
 /** Messages and system lines, in one time order (ties keep messages first). */

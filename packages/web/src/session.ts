@@ -13,7 +13,7 @@ import {
   TsMlsEngine,
   type WebSocketLike,
 } from "@parley/core";
-import type { MemberSnapshot, SystemLine } from "./groups";
+import type { SystemLine } from "./groups";
 import { argon2idKdf } from "./kdf";
 import { DEFAULT_DATABASE, IndexedDbKeyValueStore } from "./storage/indexeddb-store";
 
@@ -38,12 +38,12 @@ function profileLock(): ProfileLock {
 
 /**
  * The web app keeps its own small records beside core's, under "web/", encrypted like the rest:
- * what was read when, the lines a group chat shows between messages ("Carol was added"), and the
- * member list those lines were worked out from.
+ * what was read when, and the lines a group chat shows between messages ("Carol was added"). (Up
+ * to 0.1 it also kept each group's member list under web/members/, to work out who joined by
+ * comparing lists; the engine's `members` events say it now, and those records are no longer read.)
  */
 const READ_KEY = (conversationId: string) => `web/read/${conversationId}`;
 const LINES_PREFIX = (conversationId: string) => `web/lines/${conversationId}/`;
-const MEMBERS_KEY = (conversationId: string) => `web/members/${conversationId}`;
 const MAX_LINES = 200;
 
 const encodeJson = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -155,16 +155,6 @@ export class Session {
       await this.store.write(lines.map((l) => ({ key: l.id, value: encodeJson({ text: l.text }) })));
     }
     return lines;
-  }
-
-  /** The member list as this app last described it (undefined: never looked). */
-  async memberSnapshot(conversationId: string): Promise<MemberSnapshot[] | undefined> {
-    const raw = await this.store.get(MEMBERS_KEY(conversationId));
-    return raw === undefined ? undefined : decodeJson<MemberSnapshot[]>(raw);
-  }
-
-  async setMemberSnapshot(conversationId: string, members: MemberSnapshot[]): Promise<void> {
-    await this.store.write([{ key: MEMBERS_KEY(conversationId), value: encodeJson(members) }]);
   }
 
   /** Stops listening, forgets the key, closes the database. The object is useless afterwards. */

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ParleyError, type PersonRef, RelayError } from "@parley/core";
 import { deliveryLabel, groupDigits, initials, inviteFromLocation } from "../src/format.js";
 import {
-  describeMemberChanges,
+  describeMembers,
+  describeRoles,
+  eventNotice,
   friendlyError,
   joinNames,
-  type MemberSnapshot,
   mergeTimeline,
-  renameSnapshot,
+  personName,
 } from "../src/groups.js";
 import { argon2idKdf } from "../src/kdf.js";
 
@@ -40,66 +42,71 @@ describe("web helpers", () => {
 
 describe("group helpers", () => {
   const key = (c: string) => c.repeat(43);
-  const me: MemberSnapshot = { identityKey: key("a"), name: "You", admin: true };
-  const bob: MemberSnapshot = { identityKey: key("b"), name: "Bob", admin: false };
-  const carol: MemberSnapshot = { identityKey: key("c"), name: "Carol (not a contact)", admin: false };
-  const stranger: MemberSnapshot = { identityKey: key("d"), name: "Member dddddd", admin: false };
+  const me: PersonRef = { identityKey: key("a"), name: "Ada", relation: "me" };
+  const bob: PersonRef = { identityKey: key("b"), name: "Bob", relation: "contact" };
+  const carol: PersonRef = { identityKey: key("c"), name: "Carol", relation: "member" };
+  const stranger: PersonRef = { identityKey: key("d"), name: null, relation: "member" };
 
   it("says who was added, who left and who became admin, in plain sentences", () => {
-    assert.deepEqual(describeMemberChanges([me], [me, bob, carol]), ["Bob and Carol were added"]);
-    assert.deepEqual(describeMemberChanges([me, bob], [me, bob, stranger]), ["A new member was added"]);
-    assert.deepEqual(describeMemberChanges([me], [me, bob, stranger]), ["Bob and a new member were added"]);
-    assert.deepEqual(describeMemberChanges([me, bob, carol], [me, bob]), ["Carol is no longer in the group"]);
-    assert.deepEqual(describeMemberChanges([me, bob], [me, { ...bob, admin: true }]), [
-      "Bob is now an admin",
+    assert.deepEqual(describeMembers([bob, carol], []), ["Bob and Carol were added"]);
+    assert.deepEqual(describeMembers([stranger], []), ["A new member was added"]);
+    assert.deepEqual(describeMembers([bob, stranger], []), ["Bob and a new member were added"]);
+    assert.deepEqual(describeMembers([], [carol]), ["Carol is no longer in the group"]);
+    assert.deepEqual(describeRoles([bob], []), ["Bob is now an admin"]);
+    assert.deepEqual(describeRoles([], [me]), ["You are no longer an admin"]);
+    assert.deepEqual(describeMembers([], []), []);
+    // A name learnt after joining is used when they leave (the engine names them in the event).
+    assert.deepEqual(describeMembers([], [{ ...stranger, name: "Dana" }]), [
+      "Dana is no longer in the group",
     ]);
-    assert.deepEqual(describeMemberChanges([me, bob], [{ ...me, admin: false }, bob]), [
-      "You are no longer an admin",
-    ]);
-    assert.deepEqual(describeMemberChanges([me, bob], [me, bob]), []);
-    // A name learnt after joining is used when they leave.
-    const renamed = renameSnapshot([me, stranger], [me, { ...stranger, name: "Dana (not a contact)" }]);
-    assert.deepEqual(describeMemberChanges(renamed, [me]), ["Dana is no longer in the group"]);
+    assert.equal(personName(stranger), "Member dddddd");
     assert.equal(joinNames(["A", "B", "C"]), "A, B and C");
   });
 
-  it("turns engine errors into sentences a person can act on", () => {
-    const err = (code: string, message: string) => Object.assign(new Error(message), { code });
+  it("turns engine errors into sentences a person can act on, from their codes", () => {
     assert.equal(
-      friendlyError(
-        err(
-          "no_key_package",
-          "no key package from Fred yet: they need to open Parley (sync) once, then try again",
-        ),
-      ),
+      friendlyError(new ParleyError("no_key_package", { contact: "Fred" })),
       "Fred can’t be added yet: their Parley has not been online since you connected. Ask Fred to open Parley once, then try again.",
     );
     assert.equal(
-      friendlyError(err("last_admin", "you are the only admin: make someone else admin first")),
+      friendlyError(new ParleyError("last_admin", { leaving: true })),
       "You are the only admin. Make someone else an admin before you leave.",
     );
     assert.equal(
-      friendlyError(err("not_admin", 'only admins of "X" can do that')),
+      friendlyError(new ParleyError("not_admin", { group: "X" })),
       "Only the group’s admins can do that.",
     );
     assert.equal(
-      friendlyError(Object.assign(new Error("fetch failed"), { name: "RelayError", code: "network" })),
+      friendlyError(new RelayError("network", "fetch failed")),
       "Parley could not reach the relay. Check your connection and try again.",
     );
     assert.equal(friendlyError(new Error("something odd")), "Something odd");
     assert.equal(
-      friendlyError(err("bad_name", "a group name has 1 to 100 characters")),
+      friendlyError(new ParleyError("bad_name", { kind: "group name", issue: "length", max: 100 })),
       "A group name has 1 to 100 characters.",
     );
     assert.equal(
       friendlyError(
-        err(
-          "bad_name",
-          "a group name must be one line without control, bidirectional or invisible formatting characters (found U+000A)",
-        ),
+        new ParleyError("bad_name", { kind: "group name", issue: "unsafe_character", codePoint: "U+000A" }),
       ),
       "A group name must be one line, without control or invisible formatting characters.",
     );
+  });
+
+  it("says a receipt that could not be sent as what it is, not as a dropped message", () => {
+    const failed = eventNotice({
+      type: "warning",
+      conversationId: "c",
+      code: "followup_failed",
+      followup: "receipt",
+      cause: "unknown_queue",
+    });
+    assert.ok("console" in failed, "no notice: nothing was lost");
+    assert.doesNotMatch(JSON.stringify(failed), /could not verify/);
+    const forged = eventNotice({ type: "rejected", reason: "mls", detail: "bad signature" });
+    assert.deepEqual(forged, { notice: "Parley dropped a message it could not verify." });
+    const local = eventNotice({ type: "failure", source: "local", cause: "disk full" });
+    assert.ok("console" in local);
   });
 
   it("puts system lines between messages by time", () => {

@@ -256,26 +256,12 @@ function seal(
   }
 }
 
-/** One seal's inputs, as they cross to the worker (raw bytes only). */
-export interface SealJob {
-  publicKey: Uint8Array;
-  plaintext: Uint8Array;
-  info: Uint8Array;
-  aad: Uint8Array;
-}
-
-/** SealBase with a fresh ephemeral key, on this thread. */
-export function sealNow(job: SealJob): { enc: Uint8Array; ct: Uint8Array } {
-  return seal(importX25519Public(job.publicKey), job.plaintext, job.info, job.aad, ephemeralX25519());
-}
-
 /** ts-mls' Hpke for suite 1 on node:crypto. */
 export const nodeX25519Hpke: Hpke = {
   seal(publicKey, plaintext, info, aad) {
-    // On this thread, synchronously. A worker-thread batch (both cores) was tried and dropped: test
-    // runs hung with the CPU idle, and a hung commit is the worst outcome (see the closing note).
+    // On this thread, synchronously (a worker-thread batch was measured and not taken).
     return Promise.resolve(
-      sealNow({ publicKey: asKey(publicKey).publicRaw, plaintext, info, aad: aad ?? EMPTY }),
+      seal(importX25519Public(asKey(publicKey).publicRaw), plaintext, info, aad ?? EMPTY, ephemeralX25519()),
     );
   },
   async open(privateKey, kemOutput, ciphertext, info, aad) {

@@ -4,9 +4,9 @@
  * sees any of it.
  */
 import { z } from "zod";
+import { toBase64Url as b64 } from "../encoding/base64url.js";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import type { CommitPolicy, Member, MlsEngine } from "../mls/engine.js";
-import { b64 } from "./profile-repository.js";
 import { nameSchema } from "./text-safety.js";
 
 export const MAX_GROUP_NAME_LENGTH = 100;

@@ -3,19 +3,22 @@
  * (browsers do not send fragments), so the relay that stores the sealed invite cannot open it.
  */
 import { z } from "zod";
+import { DisplayName } from "../content/index.js";
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import { PaddingError, pad, unpad } from "../protocol/padding.js";
 import { normalizeRelayUrl } from "../relay-client/relay-http.js";
-import { DisplayName } from "./content.js";
 
 export class InviteError extends Error {
   override name = "InviteError";
   constructor(
     message: string,
-    /** `wrong_key`: the link's key does not open the sealed invite (mistyped, or tampered with). */
-    readonly reason: "wrong_key" | "invalid" = "invalid",
+    /**
+     * `wrong_key`: the link's key does not open the sealed invite (mistyped, or tampered with);
+     * `gone`: used or expired; `own_invite`: our own link; `invalid`: anything else.
+     */
+    readonly reason: "wrong_key" | "gone" | "own_invite" | "invalid" = "invalid",
     options?: ErrorOptions,
   ) {
     super(message, options);

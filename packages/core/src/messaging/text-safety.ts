@@ -39,18 +39,40 @@ export const normalizeName = (name: string): string => name.normalize("NFC").tri
 const codePointLabel = (c: string): string =>
   `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
+/** What is wrong with a name, as data (the UIs say it in words). */
+export type NameIssue =
+  | { issue: "length"; max: number }
+  | { issue: "unsafe_character"; codePoint: string }
+  | { issue: "stray_joiner" };
+
+/** What is wrong with an (already normalised) name, or undefined when it is fine. */
+export function nameIssue(name: string, max: number): NameIssue | undefined {
+  if (name.length === 0 || name.length > max) return { issue: "length", max };
+  const bad = UNSAFE_IN_NAME.exec(name);
+  if (bad) return { issue: "unsafe_character", codePoint: codePointLabel(bad[0]) };
+  if (STRAY_JOINER.test(name)) return { issue: "stray_joiner" };
+  return undefined;
+}
+
+/** A name issue as a sentence (the words of the CLI and of content rejections). */
+export function describeNameIssue(kind: NameKind, issue: NameIssue): string {
+  switch (issue.issue) {
+    case "length":
+      return `a ${kind} has 1 to ${issue.max} characters`;
+    case "unsafe_character":
+      return `a ${kind} must be one line without control, bidirectional or invisible formatting characters (found ${issue.codePoint})`;
+    case "stray_joiner":
+      return `a ${kind} may use a zero-width joiner only between two characters`;
+  }
+}
+
 /**
  * Why an (already normalised) name is not acceptable, as a sentence for an error message, or
  * undefined when it is fine.
  */
 export function nameProblem(name: string, kind: NameKind, max: number): string | undefined {
-  if (name.length === 0 || name.length > max) return `a ${kind} has 1 to ${max} characters`;
-  const bad = UNSAFE_IN_NAME.exec(name);
-  if (bad) {
-    return `a ${kind} must be one line without control, bidirectional or invisible formatting characters (found ${codePointLabel(bad[0])})`;
-  }
-  if (STRAY_JOINER.test(name)) return `a ${kind} may use a zero-width joiner only between two characters`;
-  return undefined;
+  const issue = nameIssue(name, max);
+  return issue && describeNameIssue(kind, issue);
 }
 
 /** True when `name`, normalised, is a safe name of at most `max` characters. */

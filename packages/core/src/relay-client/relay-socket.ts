@@ -9,6 +9,7 @@
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url } from "../encoding/base64url.js";
 import { ServerFrame } from "../protocol/relay.js";
+import { RelayError } from "./errors.js";
 import { normalizeRelayUrl } from "./relay-http.js";
 import { type QueueCredentials, signRecipientCommand } from "./signing.js";
 
@@ -41,6 +42,7 @@ export interface RelaySocketOptions {
    */
   onCursorNotFound?: (queue: QueueCredentials) => void;
   onStatus?: (status: SocketStatus, detail?: string) => void;
+  /** A RelayError for what the relay sent; any other error is a local failure handling a delivery. */
   onError?: (error: Error) => void;
   maxBackoffMs?: number;
 }
@@ -162,7 +164,7 @@ export class RelaySocket {
     try {
       frame = ServerFrame.parse(JSON.parse(text));
     } catch {
-      this.options.onError?.(new Error("relay sent a malformed frame"));
+      this.options.onError?.(new RelayError("malformed_frame", "relay sent a malformed frame"));
       return;
     }
     if (frame.type === "ok") {
@@ -177,7 +179,7 @@ export class RelaySocket {
       if (frame.id !== null) this.pendingSubs.delete(frame.id);
       // A duplicate ack (the message was acknowledged by another connection first) is harmless.
       if (frame.code === "unknown_message") return;
-      this.options.onError?.(new Error(`relay: ${frame.code}: ${frame.error}`));
+      this.options.onError?.(new RelayError(frame.code, `relay: ${frame.code}: ${frame.error}`));
       return;
     }
     const queue = this.queues.get(frame.queueId);
@@ -187,7 +189,9 @@ export class RelaySocket {
     try {
       body = fromBase64Url(frame.body);
     } catch {
-      this.options.onError?.(new Error("relay sent a message body that is not base64url"));
+      this.options.onError?.(
+        new RelayError("malformed_frame", "relay sent a message body that is not base64url"),
+      );
       return;
     }
     this.chain = this.chain.then(async () => {

@@ -1,7 +1,7 @@
 import type { GroupMemberView, MessageView } from "@parley/core";
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { deliveryLabel, formatMessageTime } from "../format";
-import { mergeTimeline, plainName, type SystemLine } from "../groups";
+import { mergeTimeline, personName, type SystemLine } from "../groups";
 import type { ConversationSummary } from "./ConversationList";
 
 function messageTime(m: MessageView): number {
@@ -154,16 +154,25 @@ export function ChatView(props: {
           const showSender =
             isGroup &&
             !m.fromMe &&
-            !(prev?.kind === "message" && !prev.message.fromMe && prev.message.from === m.from);
-          const sender = m.fromMe ? "You" : isGroup ? m.from : c.title;
+            !(
+              prev?.kind === "message" &&
+              !prev.message.fromMe &&
+              prev.message.from.identityKey === m.from.identityKey
+            );
+          const stranger = m.from.relation === "member";
+          const sender = m.fromMe
+            ? "You"
+            : isGroup
+              ? `${personName(m.from)}${stranger ? " (not a contact)" : ""}`
+              : c.title;
           return (
             <li key={m.id} className={m.fromMe ? "message mine" : "message theirs"}>
               <div className="bubble">
                 <span className="sr-only">{sender}: </span>
                 {showSender && (
                   <p className="sender" aria-hidden="true">
-                    {plainName(m.from)}
-                    {m.from !== plainName(m.from) && <span className="sender-note"> · not a contact</span>}
+                    {personName(m.from)}
+                    {stranger && <span className="sender-note"> · not a contact</span>}
                   </p>
                 )}
                 <p className="text">{m.text}</p>

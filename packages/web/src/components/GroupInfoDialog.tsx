@@ -1,7 +1,7 @@
 import type { ContactView, GroupMemberView, ParleyClient } from "@parley/core";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import { initials } from "../format";
-import { friendlyError, joinNames, plainName } from "../groups";
+import { friendlyError, joinNames, personName } from "../groups";
 import type { ConversationSummary } from "./ConversationList";
 import { Dialog } from "./Dialog";
 
@@ -16,13 +16,13 @@ const SAFETY_LABEL: Record<GroupMemberView["safety"], string> = {
   me: "",
   verified: "Verified contact",
   unverified: "Contact, not verified",
-  "not a contact": "Not one of your contacts",
+  member: "Not one of your contacts",
 };
 
 /** You first, then admins, then everyone else by name. */
 function sortMembers(members: GroupMemberView[]): GroupMemberView[] {
   const rank = (m: GroupMemberView) => (m.isMe ? 0 : m.role === "admin" ? 1 : 2);
-  return [...members].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+  return [...members].sort((a, b) => rank(a) - rank(b) || personName(a).localeCompare(personName(b)));
 }
 
 /**
@@ -56,9 +56,8 @@ export function GroupInfoDialog(props: {
 
   const me = members?.find((m) => m.isMe);
   const amAdmin = me ? me.role === "admin" : c.admin;
-  const memberNames = new Set(members?.map((m) => m.name) ?? []);
-  // Contacts are named in a member list by their contact name; anyone else carries a suffix.
-  const candidates = props.contacts.filter((k) => !memberNames.has(k.name));
+  const memberKeys = new Set(members?.map((m) => m.identityKey) ?? []);
+  const candidates = props.contacts.filter((k) => !memberKeys.has(k.identityKey));
 
   // Each view puts the keyboard where its work starts (a confirmation: on Cancel, the safe choice).
   useEffect(() => {
@@ -111,7 +110,7 @@ export function GroupInfoDialog(props: {
 
   function toggleAdmin(m: GroupMemberView) {
     const grant = m.role !== "admin";
-    const who = plainName(m.name);
+    const who = personName(m);
     void run(async () => {
       await client.setGroupAdmin(c.id, m.identityKey, grant);
       return [grant ? `You made ${who} an admin` : `${who} is no longer an admin`];
@@ -121,7 +120,7 @@ export function GroupInfoDialog(props: {
   function remove(m: GroupMemberView) {
     void run(async () => {
       await client.removeFromGroup(c.id, [m.identityKey]);
-      return [`You removed ${plainName(m.name)}`];
+      return [`You removed ${personName(m)}`];
     });
   }
 
@@ -234,7 +233,7 @@ export function GroupInfoDialog(props: {
       );
       break;
     case "remove": {
-      const who = plainName(mode.member.name);
+      const who = personName(mode.member);
       body = (
         <>
           <p>
@@ -326,11 +325,11 @@ export function GroupInfoDialog(props: {
           ) : (
             <ul className="member-list" aria-labelledby={membersHeadingId}>
               {sortMembers(members).map((m) => {
-                const name = m.isMe ? `${m.name} (you)` : plainName(m.name);
+                const name = m.isMe ? `${personName(m)} (you)` : personName(m);
                 return (
                   <li key={m.identityKey} className="member">
                     <span className="avatar avatar-small" aria-hidden="true">
-                      {initials(plainName(m.name))}
+                      {initials(personName(m))}
                     </span>
                     <span className="member-text">
                       <span className="member-name">
@@ -348,7 +347,7 @@ export function GroupInfoDialog(props: {
                       <span className="member-actions">
                         <button type="button" disabled={busy} onClick={() => toggleAdmin(m)}>
                           {m.role === "admin" ? "Remove admin" : "Make admin"}
-                          <span className="sr-only"> ({plainName(m.name)})</span>
+                          <span className="sr-only"> ({personName(m)})</span>
                         </button>
                         <button
                           type="button"
@@ -359,7 +358,7 @@ export function GroupInfoDialog(props: {
                             setMode({ kind: "remove", member: m });
                           }}
                         >
-                          Remove<span className="sr-only"> ({plainName(m.name)})</span>
+                          Remove<span className="sr-only"> ({personName(m)})</span>
                         </button>
                       </span>
                     )}

@@ -1,11 +1,11 @@
 import type { ClientEvent, ContactView, ConversationView, GroupMemberView, MessageView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 import {
-  describeMemberChanges,
+  describeMembers,
+  describeRoles,
+  eventNotice,
   friendlyError,
-  type MemberSnapshot,
-  plainName,
-  renameSnapshot,
+  personName,
   type SystemLine,
 } from "../groups";
 import type { Session } from "../session";
@@ -32,7 +32,7 @@ function receivedAtMs(m: MessageView): number {
 /** "You: …" for ours; in a group, "Bob: …" for theirs; in a 1:1 chat just the text. */
 function previewOf(m: MessageView): string {
   if (m.fromMe) return `You: ${m.text}`;
-  return m.kind === "group" ? `${plainName(m.from)}: ${m.text}` : m.text;
+  return m.kind === "group" ? `${personName(m.from)}: ${m.text}` : m.text;
 }
 
 const byRecent = (a: ConversationSummary, b: ConversationSummary) =>
@@ -44,13 +44,6 @@ function withLines(list: SystemLine[], added: SystemLine[]): SystemLine[] {
   const fresh = added.filter((l) => !known.has(l.id));
   return fresh.length ? [...list, ...fresh] : list;
 }
-
-const snapshotOf = (members: GroupMemberView[]): MemberSnapshot[] =>
-  members.map((m) => ({
-    identityKey: m.identityKey,
-    name: m.isMe ? "You" : m.name,
-    admin: m.role === "admin",
-  }));
 
 export function Messenger(props: {
   session: Session;
@@ -175,48 +168,28 @@ export function Messenger(props: {
   // ---- group history lines -----------------------------------------------------------------------
 
   /**
-   * Writes the lines a group chat shows between messages. `own` describes a change this device made;
-   * otherwise the lines are worked out by comparing the members with the list seen last time.
-   * One at a time, so that two events in a row are not both compared with the same old list.
+   * Writes the lines a group chat shows between messages ("Bob was added", from the engine's
+   * events, or "You added Bob" for a change this device made), and refreshes the member list.
+   * One at a time, so lines land in the order their events came.
    */
   const chronicleQueue = useRef<Promise<void>>(Promise.resolve());
   const chronicle = useCallback(
-    (conversationId: string, own: string[] | null, extra: string[] = []): Promise<void> => {
+    (conversationId: string, texts: string[]): Promise<void> => {
       const work = async () => {
-        const texts = [...extra];
-        const current = await client.groupMembers(conversationId).catch(() => undefined);
-        if (current) {
-          const now = snapshotOf(current);
-          const before = await session.memberSnapshot(conversationId);
-          if (own) texts.push(...own);
-          else if (before) texts.push(...describeMemberChanges(before, now));
-          await session.setMemberSnapshot(conversationId, now);
-          if (selectedRef.current === conversationId) setMembers(current);
-        } else if (own) {
-          texts.push(...own);
+        if (selectedRef.current === conversationId) {
+          const current = await client.groupMembers(conversationId).catch(() => undefined);
+          if (current && selectedRef.current === conversationId) setMembers(current);
         }
         const added = await session.addSystemLines(conversationId, texts);
         if (selectedRef.current === conversationId) setLines((list) => withLines(list, added));
       };
       const next = chronicleQueue.current.then(work);
-      chronicleQueue.current = next.catch(() => {});
+      chronicleQueue.current = next.catch((e: Error) =>
+        console.warn("parley: a chat line was not saved:", e),
+      );
       return next;
     },
     [client, session],
-  );
-
-  /** Names arrive after people join ("Member 3fA9c1" becomes "Dana"): keep the remembered list current. */
-  const refreshMemberNames = useCallback(
-    (conversationId: string, members: GroupMemberView[]) => {
-      chronicleQueue.current = chronicleQueue.current
-        .then(async () => {
-          const before = await session.memberSnapshot(conversationId);
-          if (before)
-            await session.setMemberSnapshot(conversationId, renameSnapshot(before, snapshotOf(members)));
-        })
-        .catch(() => {});
-    },
-    [session],
   );
 
   // The selected group's members, for its header and its info panel.
@@ -228,13 +201,12 @@ export function Messenger(props: {
       .groupMembers(selectedId)
       .then((list) => {
         if (current) setMembers(list);
-        refreshMemberNames(selectedId, list);
       })
-      .catch(() => {});
+      .catch((e: unknown) => setNotice(`Could not load the group’s members. ${friendlyError(e)}`));
     return () => {
       current = false;
     };
-  }, [client, selectedId, selectedKind, selectedStatus, refreshMemberNames]);
+  }, [client, selectedId, selectedKind, selectedStatus]);
 
   // ---- live events -----------------------------------------------------------------------------
 
@@ -277,17 +249,19 @@ export function Messenger(props: {
           let work: Promise<void> | undefined;
           switch (event.change) {
             case "joined":
-              work = chronicle(conversationId, [`${event.detail ?? "An admin"} added you to the group`]);
+              work = chronicle(conversationId, [`${personName(event.by)} added you to the group`]);
               break;
             case "members":
+              work = chronicle(conversationId, describeMembers(event.added, event.removed));
+              break;
             case "roles":
-              work = chronicle(conversationId, null);
+              work = chronicle(conversationId, describeRoles(event.promoted, event.demoted));
               break;
             case "renamed":
-              work = chronicle(conversationId, null, [`The group is now called “${event.name}”`]);
+              work = chronicle(conversationId, [`The group is now called “${event.name}”`]);
               break;
             case "removed":
-              work = chronicle(conversationId, null, ["An admin removed you from the group"]);
+              work = chronicle(conversationId, ["An admin removed you from the group"]);
               break;
             case "moved":
               break;
@@ -308,18 +282,17 @@ export function Messenger(props: {
           reloadConversations().catch(() => {});
           return;
         case "rejected":
-          // Relay-level hiccups (a reconnect, a replayed command) are routine; a message that failed
-          // verification is not, and the person should know something was dropped.
-          if (event.reason.startsWith("relay")) console.warn("parley:", event.reason);
-          else setNotice(`Parley dropped a message it could not verify: ${event.reason}`);
-          return;
         case "warning":
-          // A gap in a sender's messages belongs in that conversation, where it happened; the
-          // others (a receipt not sent, a queue renewed) fix themselves and need no one's attention.
-          if (event.code === "messages_missing") {
-            chronicle(event.conversationId, null, [event.detail]).catch(() => {});
-          } else console.warn("parley:", event.detail);
+        case "failure": {
+          // A dropped message is the person's business; a gap in a sender's messages belongs in
+          // that conversation; the rest (a receipt not sent, a queue renewed, a relay hiccup) fix
+          // themselves and need no one's attention.
+          const said = eventNotice(event);
+          if ("notice" in said) setNotice(said.notice);
+          else if ("line" in said) chronicle(said.conversationId, [said.line]).catch(() => {});
+          else console.warn("parley:", said.console);
           return;
+        }
       }
     },
     [session, reloadConversations, chronicle],
@@ -354,7 +327,7 @@ export function Messenger(props: {
         conversationId,
         kind: selected.kind,
         id: pendingId,
-        from: "me",
+        from: { identityKey: "", name: profileName, relation: "me" },
         fromMe: true,
         text,
         sentAt: now,
@@ -406,7 +379,7 @@ export function Messenger(props: {
   }
 
   async function afterLeaving(conversationId: string): Promise<void> {
-    await chronicle(conversationId, null, ["You left the group"]);
+    await chronicle(conversationId, ["You left the group"]);
     await reloadConversations();
   }
 

@@ -1,6 +1,6 @@
 /** What a device keeps about itself, its contacts and its conversations (all local, never on a relay). */
+import type { SendAddress } from "../content/common.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
-import type { SendAddress } from "./content.js";
 
 export interface ProfileRecord {
   v: 1;
@@ -27,26 +27,38 @@ export interface ContactRecord {
   addedAt: number;
 }
 
-export interface ConversationRecord {
+interface ConversationBase {
   id: string;
-  kind: "direct" | "group";
   groupId: string; // base64url MLS group id
   receive: QueueCredentials;
-  sendTo: SendAddress | null;
-  /** Direct conversations: the contact. Empty for groups. */
-  contactId: string;
-  /** Groups: the name from the group's metadata, cached for lookups. */
-  name?: string;
-  /** Groups: admins' identity keys, a copy of the metadata kept for cheap listing. */
-  admins?: string[];
-  /** Groups: the last message processed on the shared queue (the relay keeps group messages until expiry). */
-  cursor?: string;
-  /** Groups: queues the group moved away from, still read for stragglers until they expire. */
-  previousQueues?: QueueCredentials[];
-  /** Groups: "left" or "removed" once we are no longer a member. */
-  status?: "active" | "left" | "removed";
   createdAt: number;
 }
+
+/** A 1:1 conversation: an MLS group of exactly two identities. */
+export interface DirectConversationRecord extends ConversationBase {
+  kind: "direct";
+  contactId: string;
+  /** Where to send: null until the contact's intro tells us. */
+  sendTo: SendAddress | null;
+}
+
+export type GroupStatus = "active" | "left" | "removed";
+
+export interface GroupConversationRecord extends ConversationBase {
+  kind: "group";
+  /** The group's shared queue (the same as `receive`). */
+  sendTo: SendAddress;
+  /** The name from the group's metadata, cached for lookups. */
+  name: string;
+  /** Admins' identity keys, a copy of the metadata kept for cheap listing. */
+  admins: string[];
+  /** Queues the group moved away from, still read for stragglers until they expire. */
+  previousQueues: QueueCredentials[];
+  /** "left" or "removed" once we are no longer a member. */
+  status: GroupStatus;
+}
+
+export type ConversationRecord = DirectConversationRecord | GroupConversationRecord;
 
 /** A KeyPackage a contact gave us, to add them to a group. */
 export interface ContactKeyPackage {
@@ -55,9 +67,15 @@ export interface ContactKeyPackage {
   receivedAt: number;
 }
 
+/** The private half of a KeyPackage we gave out (see mls/engine.ts KeyPackageBundle), base64url. */
+export interface OwnKeyPackage {
+  publicMessage: string;
+  privateKey: string;
+}
+
 export interface PendingInviteRecord {
   queue: QueueCredentials;
-  keyPackage: { publicMessage: string; privateKey: string };
+  keyPackage: OwnKeyPackage;
   inviteId: string;
   createdAt: number;
 }
@@ -88,4 +106,12 @@ export interface HeldMessage {
   msgId: string;
   payload: string; // base64url, unpadded MLSMessage
   heldAt: number;
+}
+
+/** The furthest point seen in one sender leaf's application ratchet (gap detection). */
+export interface RatchetMark {
+  /** The device at that leaf when the mark was set: a new device at a reused leaf starts afresh. */
+  deviceKey: string;
+  epoch: string;
+  generation: number;
 }

@@ -1,67 +1,25 @@
 /**
- * Typed access to a device's KeyValueStore. All key layout lives here, so the client above reads as
- * domain logic and a backend below only sees opaque keys and bytes.
+ * Typed access to a device's KeyValueStore: records in, records out. The key layout is keys.ts;
+ * no caller above sees a store key.
  */
 import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import type { SerializedGroupState } from "../mls/engine.js";
-import type { KeyValueStore, KvWrite } from "../storage/key-value-store.js";
+import type { KeyValueStore } from "../storage/key-value-store.js";
+import { Batch, unjson } from "./batch.js";
+import { Keys as K } from "./keys.js";
 import type {
   ContactKeyPackage,
   ContactRecord,
   ConversationRecord,
   HeldMessage,
   MessageRecord,
+  OwnKeyPackage,
   PendingInviteRecord,
   ProfileRecord,
   QueueRoute,
+  RatchetMark,
 } from "./records.js";
-
-const json = (value: unknown): Uint8Array => utf8(JSON.stringify(value));
-const unjson = <T>(bytes: Uint8Array): T => JSON.parse(fromUtf8(bytes)) as T;
-
-const K = {
-  profile: "profile",
-  contact: (id: string) => `contact/${id}`,
-  conversation: (id: string) => `conv/${id}`,
-  invite: (queueId: string) => `invite/${queueId}`,
-  route: (queueId: string) => `route/${queueId}`,
-  seen: (queueId: string, msgId: string) => `seen/${queueId}/${msgId}`,
-  /** KeyPackages contacts gave us, one key each so any can be used once and deleted. */
-  theirKeyPackage: (contactId: string, ref: string) => `kp-theirs/${contactId}/${ref}`,
-  /** Private halves of KeyPackages we gave out, by KeyPackage reference. */
-  ownKeyPackage: (ref: string) => `kp-own/${ref}`,
-  /** Display names members chose for themselves in a group. */
-  memberName: (conversationId: string, identityKey: string) => `gname/${conversationId}/${identityKey}`,
-  /** Broadcast (group) queues: the last message processed, where the next fetch starts. */
-  cursor: (queueId: string) => `cursor/${queueId}`,
-  message: (conversationId: string, key: string) => `msg/${conversationId}/${key}`,
-  messageIndex: (conversationId: string, id: string) => `msgid/${conversationId}/${id}`,
-  /** The furthest point seen in each sender device's application ratchet: {epoch, generation}. */
-  ratchetSeen: (conversationId: string, deviceKey: string) => `gen/${conversationId}/${deviceKey}`,
-  /** Messages of an epoch not reached yet, kept until the commit that leads there is processed. */
-  held: (conversationId: string, key: string) => `held/${conversationId}/${key}`,
-  mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
-  mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
-  mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
-};
-
-/** A batch of writes that lands atomically; build it up, then `commit`. */
-export class Batch {
-  readonly writes: KvWrite[] = [];
-  put(key: string, value: unknown): this {
-    this.writes.push({ key, value: json(value) });
-    return this;
-  }
-  putBytes(key: string, value: Uint8Array): this {
-    this.writes.push({ key, value });
-    return this;
-  }
-  delete(key: string): this {
-    this.writes.push({ key, value: null });
-    return this;
-  }
-}
 
 export class ProfileRepository {
   /** Epoch of the state last saved per group, so a message within an epoch rewrites only the ratchet part. */
@@ -88,53 +46,66 @@ export class ProfileRepository {
   putProfile = (b: Batch, p: ProfileRecord) => b.put(K.profile, p);
 
   contact = (id: string) => this.getJson<ContactRecord>(K.contact(id));
-  contacts = () => this.listJson<ContactRecord>("contact/");
+  contacts = () => this.listJson<ContactRecord>(K.contacts);
   putContact = (b: Batch, c: ContactRecord) => b.put(K.contact(c.id), c);
 
   conversation = (id: string) => this.getJson<ConversationRecord>(K.conversation(id));
-  conversations = () => this.listJson<ConversationRecord>("conv/");
+  conversations = () => this.listJson<ConversationRecord>(K.conversations);
   putConversation = (b: Batch, c: ConversationRecord) => b.put(K.conversation(c.id), c);
 
   invite = (queueId: string) => this.getJson<PendingInviteRecord>(K.invite(queueId));
-  invites = () => this.listJson<PendingInviteRecord>("invite/");
+  invites = () => this.listJson<PendingInviteRecord>(K.invites);
   putInvite = (b: Batch, i: PendingInviteRecord) => b.put(K.invite(i.queue.queueId), i);
   deleteInvite = (b: Batch, queueId: string) => b.delete(K.invite(queueId));
 
   route = (queueId: string) => this.getJson<QueueRoute>(K.route(queueId));
   putRoute = (b: Batch, queueId: string, r: QueueRoute) => b.put(K.route(queueId), r);
 
+  /** KeyPackages a contact gave us: [KeyPackage reference, record]. */
   async theirKeyPackages(contactId: string): Promise<[string, ContactKeyPackage][]> {
-    return (await this.kv.list(`kp-theirs/${contactId}/`)).map(([k, v]) => [k, unjson<ContactKeyPackage>(v)]);
+    const prefix = K.theirKeyPackages(contactId);
+    return (await this.kv.list(prefix)).map(([k, v]) => [
+      k.slice(prefix.length),
+      unjson<ContactKeyPackage>(v),
+    ]);
   }
   putTheirKeyPackage = (b: Batch, ref: string, k: ContactKeyPackage) =>
     b.put(K.theirKeyPackage(k.contactId, ref), k);
-  deleteKey = (b: Batch, key: string) => b.delete(key);
+  deleteTheirKeyPackage = (b: Batch, contactId: string, ref: string) =>
+    b.delete(K.theirKeyPackage(contactId, ref));
 
-  ownKeyPackage = (ref: string) =>
-    this.getJson<{ publicMessage: string; privateKey: string }>(K.ownKeyPackage(ref));
-  putOwnKeyPackage = (b: Batch, ref: string, k: { publicMessage: string; privateKey: string }) =>
-    b.put(K.ownKeyPackage(ref), k);
+  ownKeyPackage = (ref: string) => this.getJson<OwnKeyPackage>(K.ownKeyPackage(ref));
+  putOwnKeyPackage = (b: Batch, ref: string, k: OwnKeyPackage) => b.put(K.ownKeyPackage(ref), k);
   deleteOwnKeyPackage = (b: Batch, ref: string) => b.delete(K.ownKeyPackage(ref));
 
-  memberName = (conversationId: string, identityKey: string) =>
-    this.getJson<string>(K.memberName(conversationId, identityKey));
-  putMemberName = (b: Batch, conversationId: string, identityKey: string, name: string) =>
-    b.put(K.memberName(conversationId, identityKey), name);
+  /** The names members of a group chose for themselves, by identity key (inside the value). */
+  memberNames = async (conversationId: string): Promise<Record<string, string>> =>
+    (await this.getJson<Record<string, string>>(K.memberNames(conversationId))) ?? {};
+  memberName = async (conversationId: string, identityKey: string): Promise<string | undefined> =>
+    (await this.memberNames(conversationId))[identityKey];
+  async putMemberName(b: Batch, conversationId: string, identityKey: string, name: string): Promise<Batch> {
+    const names = await this.memberNames(conversationId);
+    return b.put(K.memberNames(conversationId), { ...names, [identityKey]: name });
+  }
 
   cursor = (queueId: string) => this.getJson<string>(K.cursor(queueId));
   putCursor = (b: Batch, queueId: string, msgId: string) => b.put(K.cursor(queueId), msgId);
   deleteCursor = (b: Batch, queueId: string) => b.delete(K.cursor(queueId));
-  ratchetSeen = (conversationId: string, deviceKey: string) =>
-    this.getJson<{ epoch: string; generation: number }>(K.ratchetSeen(conversationId, deviceKey));
-  putRatchetSeen = (b: Batch, conversationId: string, deviceKey: string, epoch: bigint, generation: number) =>
-    b.put(K.ratchetSeen(conversationId, deviceKey), { epoch: epoch.toString(), generation });
-  /** Held messages of a conversation, oldest first (at most `limit`): [store key, record]. */
-  held = async (conversationId: string, limit?: number) =>
-    (await this.kv.list(K.held(conversationId, ""), limit === undefined ? {} : { limit })).map(
-      ([key, value]): [string, HeldMessage] => [key, unjson<HeldMessage>(value)],
-    );
+
+  ratchetMark = (conversationId: string, leafIndex: number) =>
+    this.getJson<RatchetMark>(K.ratchetMark(conversationId, leafIndex));
+  putRatchetMark = (b: Batch, conversationId: string, leafIndex: number, mark: RatchetMark) =>
+    b.put(K.ratchetMark(conversationId, leafIndex), mark);
+
+  /** Held messages of a conversation, oldest first (at most `limit`): [order, record]. */
+  async held(conversationId: string, limit?: number): Promise<[string, HeldMessage][]> {
+    const prefix = K.helds(conversationId);
+    const rows = await this.kv.list(prefix, limit === undefined ? {} : { limit });
+    return rows.map(([key, value]) => [key.slice(prefix.length), unjson<HeldMessage>(value)]);
+  }
   putHeld = (b: Batch, conversationId: string, order: string, m: HeldMessage) =>
     b.put(K.held(conversationId, order), m);
+  deleteHeld = (b: Batch, conversationId: string, order: string) => b.delete(K.held(conversationId, order));
 
   async seen(queueId: string, msgId: string): Promise<boolean> {
     return (await this.kv.get(K.seen(queueId, msgId))) !== undefined;
@@ -151,7 +122,7 @@ export class ProfileRepository {
   }
   /** The newest `limit` messages of a conversation, oldest first. */
   async messages(conversationId: string, limit = 1000): Promise<MessageRecord[]> {
-    const newest = await this.listJson<MessageRecord>(`msg/${conversationId}/`, { reverse: true, limit });
+    const newest = await this.listJson<MessageRecord>(K.messages(conversationId), { reverse: true, limit });
     return newest.reverse();
   }
 
@@ -187,7 +158,12 @@ export class ProfileRepository {
   groupStateSaved(groupId: string, epoch: bigint): void {
     this.savedEpochs.set(groupId, epoch);
   }
+
+  schemaVersion = async (): Promise<number | undefined> =>
+    (await this.getJson<{ version: number }>(K.schema))?.version;
+  putSchemaVersion = (b: Batch, version: number) => b.put(K.schema, { version });
 }
 
+export { Batch };
 export const b64 = toBase64Url;
 export const unb64 = fromBase64Url;

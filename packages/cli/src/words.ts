@@ -1,0 +1,194 @@
+/**
+ * The CLI's words for what the engine reports as codes and kinds: errors, rejections, warnings,
+ * group changes, and the names of people. The engine says nothing in words; this file does, for
+ * the terminal (the web app has its own, packages/web/src/words.ts). Output goes through
+ * terminal-text.ts after this, since names in it are chosen by others.
+ */
+import {
+  type ClientEvent,
+  describeNameIssue,
+  type GroupMemberView,
+  InviteError,
+  type MessageView,
+  ParleyError,
+  type PersonRef,
+  type Rejection,
+} from "@parley/core";
+
+/** A person in a sentence: our name for a contact; a member's own name, marked; else their key's start. */
+export function personLabel(p: PersonRef, me = "me"): string {
+  if (p.relation === "me") return me;
+  if (p.relation === "contact") return p.name ?? "";
+  return p.name ? `${p.name} (not a contact)` : `Member ${p.identityKey.slice(0, 6)}`;
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof ParleyError) return parleyErrorText(e);
+  return e instanceof Error ? e.message : String(e);
+}
+
+function parleyErrorText(e: ParleyError): string {
+  const d = e.data as Record<string, unknown>;
+  const s = (k: string) => String(d[k] ?? "");
+  switch (e.code) {
+    case "exists":
+      return "this profile is already initialised";
+    case "no_profile":
+      return "no profile here yet: run `parley init --name <name> --server <url>`";
+    case "profile_too_new":
+      return `this profile was written by a newer Parley (layout ${s("version")}; this one reads up to ${s("supported")}): update Parley`;
+    case "bad_profile":
+      if (d.problem === "not_a_folder")
+        return `the profile path ${s("path")} is not a folder: pass --home <folder>`;
+      if (d.problem === "unusable_folder")
+        return `cannot use ${s("path")} as the profile folder: ${s("cause")}`;
+      return `cannot open the profile database ${s("path")} (${s("cause")}): it is damaged or not a Parley profile`;
+    case "bad_name": {
+      const { kind, ...issue } = (e as ParleyError<"bad_name">).data;
+      return describeNameIssue(kind, issue as never);
+    }
+    case "unknown_contact":
+      return d.groups ? `no contact or group named "${s("name")}"` : `no contact named "${s("name")}"`;
+    case "unknown_group":
+      return `no group named "${s("name")}"`;
+    case "unknown_conversation":
+      return "no such conversation";
+    case "ambiguous":
+      return `"${s("name")}" names more than one conversation: use its id`;
+    case "not_member":
+      return d.who === undefined
+        ? `you are no longer a member of "${s("group")}"`
+        : `${s("who")} is not in "${s("group")}"`;
+    case "already_member":
+      return `${s("contact")} is already in "${s("group")}"`;
+    case "not_admin":
+      return `only admins of "${s("group")}" can do that`;
+    case "last_admin":
+      return d.leaving
+        ? "you are the only admin: make someone else admin first"
+        : "a group needs at least one admin";
+    case "empty":
+      return d.what === "text" ? "nothing to send" : "name at least one contact to add";
+    case "no_key_package":
+      return `no key package from ${s("contact")} yet: they need to open Parley (sync) once, then try again`;
+    case "not_ready":
+      return "this contact has not finished connecting yet: sync first";
+    case "no_websocket":
+      return "this platform has no WebSocket";
+    case "corrupt":
+      return d.what === "group_metadata"
+        ? "this group has no readable metadata"
+        : d.what === "contact"
+          ? "conversation without a contact"
+          : "the group state of this conversation is missing";
+  }
+}
+
+/** The error's code for --json: a ParleyError's code, else the error's class name. */
+export function errorCode(e: unknown): string {
+  if (e instanceof ParleyError) return e.code;
+  if (e instanceof InviteError) return e.name;
+  const err = e as { code?: unknown; name?: string };
+  return typeof err.code === "string" ? err.code : (err.name ?? "Error");
+}
+
+export function rejectionText(r: Rejection): string {
+  switch (r.reason) {
+    case "malformed":
+    case "mls":
+      return r.detail;
+    case "wrong_sender":
+      return "message from an identity that is not this contact: dropped";
+    case "misplaced":
+      return `"${r.body}" does not belong in ${r.conversation === "direct" ? "a 1:1 conversation" : "a group"}`;
+    case "foreign_key_package":
+      return "a key package that is not this contact's was dropped";
+    case "unknown_key_package":
+      return "a group invite for a key package this device does not hold was dropped";
+    case "group_without_metadata":
+      return "a group without readable metadata was not joined";
+    case "inviter_not_admin":
+      return `${personLabel(r.inviter)} is not an admin of "${r.group}": invite dropped`;
+    case "already_in_group":
+      return `${personLabel(r.inviter)} sent an invite to a group this device is already in ("${r.group}"): ignored`;
+    case "group_id_reused":
+      return `${personLabel(r.inviter)} sent an invite that reuses the id of a conversation this device has: ignored`;
+    case "invite_answer_reused_id":
+      return "an invite answer reused the id of an existing conversation: dropped";
+    case "invite_already_answered":
+      return "a second answer to an invite that was already used was dropped";
+    case "invite_answer_not_two":
+      return "an invite answer must be a conversation of two";
+    case "queue_move_not_admin":
+      return "only an admin may move the group to another queue";
+    case "unknown_queue":
+      return "message on a queue this device does not know";
+    case "too_many_held":
+      return "too many messages from later epochs are waiting: dropped";
+    case "messages_expired":
+      return "some group messages expired on the relay before this device read them";
+  }
+}
+
+const FOLLOWUP_WORDS: Record<string, string> = {
+  receipt: "a delivery receipt",
+  "key-packages": "key packages",
+  "group-profile": "our name in the group",
+  "remove-leaver": "the removal of a member who left",
+  "reply-to": "the new address of our queue",
+};
+
+/** One line for an event (before terminal escaping), or undefined for events the CLI does not print. */
+export function eventText(e: ClientEvent): string | undefined {
+  switch (e.type) {
+    case "contact":
+      if (e.change === "added") return `* ${e.contact.name} is now your contact`;
+      if (e.change === "key-changed")
+        return `! ${e.contact.name}: IDENTITY CHANGED — compare safety numbers again`;
+      return `* your contact is now called ${e.contact.name}`;
+    case "group":
+      switch (e.change) {
+        case "joined":
+          return `* you were added to "${e.name}" by ${personLabel(e.by)}`;
+        case "members":
+          return `* "${e.name}": members changed (${e.added.length} added, ${e.removed.length} removed)`;
+        case "renamed":
+          return `* the group is now called "${e.name}"`;
+        case "roles":
+          return `* "${e.name}": admins changed`;
+        case "removed":
+          return `! you were removed from "${e.name}"`;
+        case "moved":
+          return undefined;
+      }
+      return undefined;
+    case "rejected":
+      return `! rejected a message: ${rejectionText(e)}`;
+    case "warning":
+      switch (e.code) {
+        case "followup_failed":
+          return `! ${FOLLOWUP_WORDS[e.followup] ?? e.followup} could not be sent: ${e.cause}`;
+        case "queue_renewed":
+          return e.kind === "direct"
+            ? "! a conversation's queue had expired on the relay: a new one was made and sent to the contact"
+            : "! a group's queue had expired on the relay: the group carries on in one every member finds by itself";
+        case "messages_missing":
+          return `! ${e.count} message${e.count === 1 ? "" : "s"} from ${personLabel(e.sender)} did not arrive (the relay may have dropped ${e.count === 1 ? "it" : "them"})`;
+      }
+      return undefined;
+    case "failure":
+      return `! ${e.source === "relay" ? "the relay" : "this device"} could not handle a delivery: ${e.cause}`;
+    default:
+      return undefined;
+  }
+}
+
+/** A message for --json: `from` as a label ("me", a name), `sender` as the engine gave it. */
+export const messageJson = (m: MessageView) => ({ ...m, from: personLabel(m.from), sender: m.from });
+
+/** A group member for --json: `name` as a label, `safety` in words ("not a contact"). */
+export const memberJson = (m: GroupMemberView) => ({
+  ...m,
+  name: m.isMe ? (m.name ?? "") : personLabel(m),
+  safety: m.safety === "member" ? "not a contact" : m.safety,
+});

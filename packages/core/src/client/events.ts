@@ -1,0 +1,44 @@
+/**
+ * Events the engine reports from `sync`, `receive` and `listen`: kinds and data, never sentences.
+ */
+import type { Rejection } from "./inbox/rejection.js";
+import type { ContactView, MessageView, PersonRef } from "./views.js";
+
+export type GroupChange =
+  /** We were added, by `by` (the contact whose invite we accepted). */
+  | { change: "joined"; by: PersonRef }
+  | { change: "members"; added: PersonRef[]; removed: PersonRef[] }
+  | { change: "renamed"; from: string }
+  | { change: "roles"; promoted: PersonRef[]; demoted: PersonRef[] }
+  /** An admin removed us: the group's keys are gone from this device. */
+  | { change: "removed" }
+  /** The group moved to a new queue (after a removal). */
+  | { change: "moved" };
+
+/** Follow-up work a delivery asked for, by kind (see followups/). */
+export type FollowupKind = "receipt" | "key-packages" | "group-profile" | "remove-leaver" | "reply-to";
+
+/**
+ * Something this device could not do on its own, with nothing lost: a follow-up that could not be
+ * sent, a conversation re-established after its queue vanished from the relay, messages a sender
+ * sent that never arrived (gaps in the sender's MLS generation counter).
+ */
+export type Warning =
+  | { code: "followup_failed"; followup: FollowupKind; cause: string }
+  | { code: "queue_renewed"; kind: "direct" | "group" }
+  | { code: "messages_missing"; count: number; sender: PersonRef };
+
+export type ClientEvent =
+  | { type: "message"; message: MessageView }
+  | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" }
+  | ({ type: "group"; conversationId: string; name: string } & GroupChange)
+  | { type: "delivered"; conversationId: string; ids: string[] }
+  /** A message that was dropped: forged, tampered, malformed, or not allowed. Nothing of it was kept. */
+  | ({ type: "rejected" } & Rejection)
+  | ({ type: "warning"; conversationId: string } & Warning)
+  /**
+   * `listen` could not handle a delivery (a local failure: the store, the lock) or the relay said
+   * something unexpected; the delivery is not acknowledged and comes again.
+   */
+  | { type: "failure"; source: "relay" | "local"; cause: string }
+  | { type: "status"; status: "connecting" | "open" | "closed"; detail?: string };

@@ -1,0 +1,23 @@
+/**
+ * Follow-ups: work a delivery asks for once it is stored, done after the profile lock is released
+ * (a receipt, KeyPackages, our name in a group just joined, removing a member who left, retrying
+ * held messages). Each kind is a file in this folder and one line in the registry (run.ts).
+ */
+import type { ClientContext } from "../context.js";
+import type { ClientEvent } from "../events.js";
+
+export interface FollowupPayloads {
+  receipt: { conversationId: string; ids: string[] };
+  "retry-held": { conversationId: string };
+  "key-packages": { conversationId: string; count: number };
+  "group-profile": { conversationId: string };
+  "remove-leaver": { conversationId: string; identityKey: string };
+}
+export type FollowupName = keyof FollowupPayloads;
+export type Followup = { [K in FollowupName]: { kind: K } & FollowupPayloads[K] }[FollowupName];
+export type FollowupOf<K extends FollowupName> = Extract<Followup, { kind: K }>;
+
+/** Runs every follow-up of one kind from one batch of deliveries; returns the events it caused. */
+export interface FollowupRunner<K extends FollowupName> {
+  run(ctx: ClientContext, items: FollowupOf<K>[]): Promise<ClientEvent[]>;
+}

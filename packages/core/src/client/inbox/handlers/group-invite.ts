@@ -1,0 +1,90 @@
+/**
+ * `group-invite`: join a group an admin added us to. The security rules of issue 7 live here:
+ * the inviter must be an admin of the group as the Welcome describes it, and an invite never
+ * replaces a conversation we have (a group id is no secret) — only a group we are no longer in may
+ * be re-joined, and only on the word of one of its admins as we last knew them.
+ */
+import { decodeGroupMetadata, isAdmin } from "../../../messaging/group-metadata.js";
+import { type GroupState, MlsProcessingError } from "../../../mls/engine.js";
+import type { GroupConversationRecord } from "../../../store/records.js";
+import { b64, unb64 } from "../../../store/repository.js";
+import { randomId } from "../../context.js";
+import { contactRef, conversationOfGroup } from "../../lookup.js";
+import { saveState } from "../../mls-state.js";
+import { reject } from "../rejection.js";
+import type { ContentHandler } from "../types.js";
+
+export const groupInvite: ContentHandler<"group-invite"> = {
+  async direct({ ctx, batch, conversation: via, contact: inviter, body: invite }) {
+    const own = await ctx.repo.ownKeyPackage(invite.keyPackageRef);
+    if (!own) return reject({ reason: "unknown_key_package", conversationId: via.id });
+    let state: GroupState;
+    try {
+      state = await ctx.engine.joinFromWelcome(unb64(invite.welcome), {
+        publicMessage: unb64(own.publicMessage),
+        privateKey: unb64(own.privateKey),
+      });
+    } catch (e) {
+      throw new MlsProcessingError(`group invite rejected: ${(e as Error).message}`);
+    }
+    const meta = decodeGroupMetadata(ctx.engine.metadata(state));
+    if (!meta) return reject({ reason: "group_without_metadata", conversationId: via.id });
+    // Whoever adds must be an admin: the other members would reject the commit anyway.
+    if (!isAdmin(meta, inviter.identityKey)) {
+      return reject({ reason: "inviter_not_admin", inviter: contactRef(inviter), group: meta.name });
+    }
+    const groupId = b64(state.groupId);
+    const existing = await conversationOfGroup(ctx, groupId);
+    if (existing) {
+      // A group id is no secret: every member, and everyone ever removed, knows it and can build a
+      // new MLS group under it. An invite must never replace a conversation we have: only a group
+      // we are no longer in may be re-joined, and only on the word of one of its admins as we last
+      // knew them (a member who was never an admin cannot "re-create" the group around us).
+      const activeGroup = existing.kind === "group" && existing.status === "active";
+      const rejoin =
+        existing.kind === "group" && !activeGroup && existing.admins.includes(inviter.identityKey);
+      if (!rejoin) {
+        return reject(
+          existing.kind === "group" && activeGroup
+            ? { reason: "already_in_group", inviter: contactRef(inviter), group: existing.name }
+            : { reason: "group_id_reused", inviter: contactRef(inviter) },
+        );
+      }
+    }
+    const conversation: GroupConversationRecord = {
+      // A group we have not had gets a fresh local id; a re-join keeps its history.
+      id: existing?.id ?? randomId(ctx),
+      kind: "group",
+      groupId,
+      receive: invite.queue,
+      sendTo: { relay: invite.queue.relay, sendId: invite.queue.sendId },
+      name: meta.name,
+      admins: meta.admins,
+      previousQueues: [],
+      status: "active",
+      createdAt: ctx.now(),
+    };
+    ctx.repo.deleteOwnKeyPackage(batch, invite.keyPackageRef);
+    ctx.repo.putConversation(batch, conversation);
+    ctx.repo.putRoute(batch, invite.queue.queueId, { kind: "conversation", conversationId: conversation.id });
+    // Our membership starts after the commit that added us; older messages are not for us.
+    if (invite.cursor) ctx.repo.putCursor(batch, invite.queue.queueId, invite.cursor);
+    saveState(ctx, batch, groupId, state);
+    return {
+      events: [
+        {
+          type: "group",
+          conversationId: conversation.id,
+          name: meta.name,
+          change: "joined",
+          by: contactRef(inviter),
+        },
+      ],
+      followups: [
+        { kind: "key-packages", conversationId: via.id, count: 1 },
+        { kind: "group-profile", conversationId: conversation.id },
+      ],
+      saved: { groupId, epoch: state.epoch },
+    };
+  },
+};

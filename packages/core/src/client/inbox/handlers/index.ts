@@ -1,0 +1,27 @@
+/**
+ * The inbox registry: a content kind → what this device does with it. The compiler checks that
+ * every kind of content/index.ts has an entry; a kind without a `direct` (or `group`) handler is
+ * rejected in that kind of conversation.
+ */
+import type { HandlerRegistry } from "../types.js";
+import { groupInvite } from "./group-invite.js";
+import { groupLeave } from "./group-leave.js";
+import { groupQueue } from "./group-queue.js";
+import { intro } from "./intro.js";
+import { keyPackages } from "./key-packages.js";
+import { profile } from "./profile.js";
+import { receipt } from "./receipt.js";
+import { replyTo } from "./reply-to.js";
+import { text } from "./text.js";
+
+export const handlers: HandlerRegistry = {
+  text,
+  intro,
+  "reply-to": replyTo,
+  receipt,
+  "key-packages": keyPackages,
+  "group-invite": groupInvite,
+  profile,
+  "group-queue": groupQueue,
+  "group-leave": groupLeave,
+};

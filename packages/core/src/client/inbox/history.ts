@@ -1,0 +1,42 @@
+/** Received text into history: once per content id, placed at the time its sender stamped. */
+import type { Batch } from "../../store/batch.js";
+import type { ConversationRecord, MessageRecord } from "../../store/records.js";
+import { type ClientContext, orderKey } from "../context.js";
+
+/**
+ * Where a received message goes in history: at the time its sender stamped inside the encryption,
+ * so a relay that holds messages back or delivers them out of order cannot change the order shown.
+ * The sender's clock is clamped to [received − MAX_DELIVERY_DELAY_MS, received]: a message is never
+ * placed in the future, nor buried further back than a relay can hold a message anyway.
+ */
+export const MAX_DELIVERY_DELAY_MS = 14 * 24 * 3_600_000;
+function shownAt(sentAt: number, receivedAt: number): number {
+  return Math.min(receivedAt, Math.max(receivedAt - MAX_DELIVERY_DELAY_MS, sentAt));
+}
+
+/** Stores a received text; undefined when this content id is in history already. */
+export async function storeReceived(
+  ctx: ClientContext,
+  batch: Batch,
+  conversation: ConversationRecord,
+  id: string,
+  sentAt: number,
+  text: string,
+  senderIdentity: string,
+): Promise<MessageRecord | undefined> {
+  if (await ctx.repo.message(conversation.id, id)) return undefined; // the same content twice
+  const now = ctx.now();
+  const record: MessageRecord = {
+    id,
+    conversationId: conversation.id,
+    fromMe: false,
+    senderIdentity,
+    text,
+    sentAt,
+    receivedAt: now,
+    status: "received",
+    key: orderKey(ctx, id, shownAt(sentAt, now)),
+  };
+  ctx.repo.putMessage(batch, record);
+  return record;
+}

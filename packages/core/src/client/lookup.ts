@@ -1,0 +1,157 @@
+/** Finding contacts, conversations and groups by name or id; naming people for views. */
+import { ParleyError } from "../errors.js";
+import type {
+  ContactRecord,
+  ConversationRecord,
+  DirectConversationRecord,
+  GroupConversationRecord,
+  MessageRecord,
+  ProfileRecord,
+} from "../store/records.js";
+import { type ClientContext, requireProfile } from "./context.js";
+import type { ContactView, MessageView, PersonRef } from "./views.js";
+
+/** Exact (case-insensitive) name first, else an unambiguous prefix. */
+export function pickByName<T>(items: T[], wanted: string, nameOf: (t: T) => string): T | undefined {
+  const w = wanted.trim().toLowerCase();
+  const exact = items.find((i) => nameOf(i).toLowerCase() === w);
+  if (exact) return exact;
+  const prefixed = items.filter((i) => nameOf(i).toLowerCase().startsWith(w));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/** Finds a contact by name (case-insensitive, or an unambiguous prefix) or id. */
+export async function findContact(ctx: ClientContext, nameOrId: string): Promise<ContactRecord> {
+  const all = await ctx.repo.contacts();
+  const match = all.find((c) => c.id === nameOrId) ?? pickByName(all, nameOrId, (c) => c.name);
+  if (!match) throw new ParleyError("unknown_contact", { name: nameOrId, groups: false });
+  return match;
+}
+
+/** A contact's conversation or a group, by name or id. A name both a contact and a group have is ambiguous. */
+export async function findConversation(ctx: ClientContext, nameOrId: string): Promise<ConversationRecord> {
+  const all = await ctx.repo.conversations();
+  const byId = all.find((c) => c.id === nameOrId);
+  if (byId) return byId;
+  const contacts = new Map((await ctx.repo.contacts()).map((c) => [c.id, c]));
+  const named = all.map((c) => ({
+    c,
+    name: c.kind === "group" ? c.name : (contacts.get(c.contactId)?.name ?? ""),
+  }));
+  const wanted = nameOrId.trim().toLowerCase();
+  const exact = named.filter((n) => n.name.toLowerCase() === wanted);
+  const candidates = exact.length ? exact : named.filter((n) => n.name.toLowerCase().startsWith(wanted));
+  if (candidates.length === 1) return candidates[0]!.c;
+  if (candidates.length > 1) throw new ParleyError("ambiguous", { name: nameOrId });
+  throw new ParleyError("unknown_contact", { name: nameOrId, groups: true });
+}
+
+/** A group we are an active member of, by name or id. */
+export async function findGroup(ctx: ClientContext, nameOrId: string): Promise<GroupConversationRecord> {
+  const all = (await ctx.repo.conversations()).filter((c) => c.kind === "group");
+  const match = all.find((c) => c.id === nameOrId) ?? pickByName(all, nameOrId, (c) => c.name);
+  if (!match) throw new ParleyError("unknown_group", { name: nameOrId });
+  requireActive(match);
+  return match;
+}
+
+export function requireActive(c: GroupConversationRecord): void {
+  if (c.status !== "active") throw new ParleyError("not_member", { group: c.name });
+}
+
+export async function requireConversation(ctx: ClientContext, id: string): Promise<ConversationRecord> {
+  const c = await ctx.repo.conversation(id);
+  if (!c) throw new ParleyError("unknown_conversation", { id });
+  return c;
+}
+
+export async function requireGroupConversation(
+  ctx: ClientContext,
+  id: string,
+): Promise<GroupConversationRecord> {
+  const c = await requireConversation(ctx, id);
+  if (c.kind !== "group") throw new ParleyError("unknown_group", { name: id });
+  return c;
+}
+
+/** The conversation whose current receive queue this is (not one it moved away from), if any. */
+export async function conversationReceivingOn(
+  ctx: ClientContext,
+  queueId: string,
+): Promise<ConversationRecord | undefined> {
+  const route = await ctx.repo.route(queueId);
+  if (route?.kind !== "conversation") return undefined;
+  const conversation = await ctx.repo.conversation(route.conversationId);
+  return conversation?.receive.queueId === queueId ? conversation : undefined;
+}
+
+/** The conversation (direct or group, in any status) whose MLS group has this id, if any. */
+export async function conversationOfGroup(
+  ctx: ClientContext,
+  groupId: string,
+): Promise<ConversationRecord | undefined> {
+  return (await ctx.repo.conversations()).find((c) => c.groupId === groupId);
+}
+
+/**
+ * A person as this device knows them: us, a contact (our name for them), or a group member who is
+ * not a contact (the name they gave this group, if any).
+ */
+export async function person(
+  ctx: ClientContext,
+  conversationId: string | undefined,
+  identityKey: string,
+  profile?: ProfileRecord,
+): Promise<PersonRef> {
+  const self = profile ?? (await requireProfile(ctx));
+  if (identityKey === self.identityPublicKey) return { identityKey, name: self.name, relation: "me" };
+  const contact = (await ctx.repo.contacts()).find((c) => c.identityKey === identityKey);
+  if (contact) return { identityKey, name: contact.name, relation: "contact" };
+  const chosen = conversationId ? await ctx.repo.memberName(conversationId, identityKey) : undefined;
+  return { identityKey, name: chosen ?? null, relation: "member" };
+}
+
+export const contactRef = (c: ContactRecord): PersonRef => ({
+  identityKey: c.identityKey,
+  name: c.name,
+  relation: "contact",
+});
+
+export function contactView(c: ContactRecord, conv: DirectConversationRecord | undefined): ContactView {
+  return {
+    id: c.id,
+    name: c.name,
+    identityKey: c.identityKey,
+    verified: c.verified,
+    keyChanged: c.keyChanged,
+    conversationId: c.conversationId,
+    canSend: !!conv?.sendTo,
+  };
+}
+
+export async function messageView(
+  ctx: ClientContext,
+  r: MessageRecord,
+  conversation: ConversationRecord,
+): Promise<MessageView> {
+  const profile = await requireProfile(ctx);
+  const contact = conversation.kind === "direct" ? await ctx.repo.contact(conversation.contactId) : undefined;
+  const conversationName = conversation.kind === "group" ? conversation.name : (contact?.name ?? "");
+  const from: PersonRef = r.fromMe
+    ? { identityKey: profile.identityPublicKey, name: profile.name, relation: "me" }
+    : contact
+      ? contactRef(contact)
+      : await person(ctx, conversation.id, r.senderIdentity ?? "", profile);
+  return {
+    conversation: conversationName,
+    conversationId: r.conversationId,
+    kind: conversation.kind,
+    id: r.id,
+    from,
+    fromMe: r.fromMe,
+    text: r.text,
+    sentAt: new Date(r.sentAt).toISOString(),
+    receivedAt: r.receivedAt === null ? null : new Date(r.receivedAt).toISOString(),
+    status: r.status,
+  };
+}

@@ -1,0 +1,45 @@
+/** Loading and saving a conversation's MLS state, and sealing content into it. */
+import { type Body, encodeContent } from "../content/index.js";
+import { ParleyError } from "../errors.js";
+import type { GroupState } from "../mls/engine.js";
+import type { Batch } from "../store/batch.js";
+import { b64 } from "../store/repository.js";
+import { type ClientContext, randomId } from "./context.js";
+
+export async function loadState(ctx: ClientContext, groupId: string): Promise<GroupState> {
+  const serialized = await ctx.repo.groupState(groupId);
+  if (!serialized) throw new ParleyError("corrupt", { what: "group_state" });
+  return ctx.engine.deserialize(serialized);
+}
+
+export function saveState(ctx: ClientContext, batch: Batch, groupId: string, state: GroupState): void {
+  ctx.repo.putGroupState(batch, groupId, ctx.engine.serialize(state));
+}
+
+/** Commits a batch that holds a saved state, and notes its epoch (see ProfileRepository.putGroupState). */
+export async function commitWithState(
+  ctx: ClientContext,
+  batch: Batch,
+  groupId: string,
+  state: GroupState,
+): Promise<void> {
+  await ctx.repo.commit(batch);
+  ctx.repo.groupStateSaved(groupId, state.epoch);
+}
+
+/** Seals content (a fresh id and the current time unless given) as an MLS application message. */
+export function encryptContent(
+  ctx: ClientContext,
+  state: GroupState,
+  body: Body,
+  id?: string,
+  sentAt?: number,
+) {
+  const content = { v: 1 as const, id: id ?? randomId(ctx), sentAt: sentAt ?? ctx.now(), body };
+  return ctx.engine.encrypt(state, encodeContent(content));
+}
+
+/** A stable local id for a KeyPackage: SHA-256 of its encoding. */
+export async function keyPackageId(ctx: ClientContext, publicMessage: Uint8Array): Promise<string> {
+  return b64(await ctx.crypto.sha256(publicMessage));
+}

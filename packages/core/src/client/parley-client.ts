@@ -1,0 +1,187 @@
+/**
+ * ParleyClient: one device's view of its contacts, groups and conversations. A facade: each
+ * method opens the profile (running local migrations once) and delegates to an operation over a
+ * ClientContext (context.ts). What each operation does, and the rules they all keep, is in its file.
+ */
+import { ParleyError } from "../errors.js";
+import { createIdentity } from "../identity/identity-key.js";
+import { normalizeRelayUrl } from "../relay-client/relay-http.js";
+import type { QueueCredentials } from "../relay-client/signing.js";
+import { migrate } from "../store/migrations.js";
+import type { ContactRecord, ConversationRecord, ProfileRecord } from "../store/records.js";
+import { b64, type ProfileRepository } from "../store/repository.js";
+import * as contactOps from "./contacts.js";
+import {
+  type ClientContext,
+  type ClientEnvironment,
+  createContext,
+  deviceOf,
+  requireProfile,
+} from "./context.js";
+import type { ClientEvent } from "./events.js";
+import * as admin from "./groups/admin.js";
+import { groupMembers } from "./groups/members.js";
+import { acceptInvite, createInvite } from "./invites.js";
+import { listen } from "./listen.js";
+import { findContact, findConversation, messageView } from "./lookup.js";
+import { keyPackageId } from "./mls-state.js";
+import { parseName } from "./names.js";
+import { send, sendContentLocked } from "./outbox.js";
+import { receive, sync } from "./sync.js";
+import type { ContactView, ConversationView, GroupMemberView, MessageView } from "./views.js";
+
+export type { ClientEnvironment } from "./context.js";
+
+export class ParleyClient {
+  readonly repo: ProfileRepository;
+  private readonly ctx: ClientContext;
+  private opened: Promise<void> | undefined;
+
+  constructor(env: ClientEnvironment) {
+    this.ctx = createContext(env);
+    this.repo = this.ctx.repo;
+  }
+
+  /** Brings the profile's local layout up to date, once per client (store/migrations.ts). */
+  private open(): Promise<void> {
+    this.opened ??= this.ctx.lock
+      .run(async () => {
+        await migrate(this.ctx.repo.kv);
+      })
+      .catch((e) => {
+        this.opened = undefined;
+        throw e;
+      });
+    return this.opened;
+  }
+
+  private async run<T>(op: (ctx: ClientContext) => Promise<T>): Promise<T> {
+    await this.open();
+    return op(this.ctx);
+  }
+
+  // ---- profile -------------------------------------------------------------------------------
+
+  async init(name: string, relay: string): Promise<ProfileRecord> {
+    const displayName = parseName(name);
+    const relayUrl = normalizeRelayUrl(relay);
+    return this.run((ctx) =>
+      ctx.lock.run(async () => {
+        if (await ctx.repo.profile()) throw new ParleyError("exists", {});
+        const { identity, device } = await createIdentity(ctx.crypto);
+        const profile: ProfileRecord = {
+          v: 1,
+          name: displayName,
+          relay: relayUrl,
+          identityPublicKey: b64(identity.publicKey),
+          identitySecretKey: b64(identity.secretKey),
+          deviceKey: b64(device.deviceKey),
+          deviceSecretKey: b64(device.deviceSecretKey),
+          certificate: b64(device.certificate),
+          createdAt: ctx.now(),
+        };
+        await ctx.repo.commit(ctx.repo.putProfile(ctx.repo.batch(), profile));
+        return profile;
+      }),
+    );
+  }
+
+  profile = (): Promise<ProfileRecord> => this.run(requireProfile);
+
+  // ---- invitations and contacts --------------------------------------------------------------
+
+  createInvite = (): Promise<{ link: string; inviteId: string }> => this.run(createInvite);
+  acceptInvite = (link: string): Promise<ContactView> => this.run((ctx) => acceptInvite(ctx, link));
+  contacts = (): Promise<ContactView[]> => this.run(contactOps.contacts);
+  findContact = (nameOrId: string): Promise<ContactRecord> => this.run((ctx) => findContact(ctx, nameOrId));
+  safetyNumber = (nameOrId: string) => this.run((ctx) => contactOps.safetyNumber(ctx, nameOrId));
+  verifyContact = (nameOrId: string): Promise<ContactView> =>
+    this.run((ctx) => contactOps.verifyContact(ctx, nameOrId));
+
+  // ---- conversations -------------------------------------------------------------------------
+
+  /** Every conversation, direct and group, for a conversation list. */
+  conversations = (): Promise<ConversationView[]> =>
+    this.run(async (ctx) => {
+      const profile = await requireProfile(ctx);
+      const contacts = new Map((await ctx.repo.contacts()).map((c) => [c.id, c]));
+      const views: ConversationView[] = [];
+      for (const c of await ctx.repo.conversations()) {
+        if (c.kind === "direct") {
+          const contact = contacts.get(c.contactId);
+          if (contact)
+            views.push({
+              id: c.id,
+              kind: "direct",
+              name: contact.name,
+              canSend: !!c.sendTo,
+              contactId: contact.id,
+            });
+          continue;
+        }
+        const active = c.status === "active";
+        // From the record, not the MLS state: a list must not decode every large group's tree.
+        const isAdmin = active && c.admins.includes(profile.identityPublicKey);
+        views.push({
+          id: c.id,
+          kind: "group",
+          name: c.name,
+          canSend: active,
+          admin: isAdmin,
+          status: c.status,
+        });
+      }
+      return views.sort((a, b) => a.name.localeCompare(b.name));
+    });
+
+  /** A contact's conversation or a group, by name or id. */
+  findConversation = (nameOrId: string): Promise<ConversationRecord> =>
+    this.run((ctx) => findConversation(ctx, nameOrId));
+
+  /** The newest `limit` messages of a conversation, oldest first. */
+  messages = (nameOrId: string, limit = 1000): Promise<MessageView[]> =>
+    this.run(async (ctx) => {
+      await requireProfile(ctx);
+      const conversation = await findConversation(ctx, nameOrId);
+      const records = await ctx.repo.messages(conversation.id, limit);
+      return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
+    });
+
+  send = (nameOrId: string, text: string): Promise<MessageView> =>
+    this.run((ctx) => send(ctx, nameOrId, text));
+
+  // ---- groups --------------------------------------------------------------------------------
+
+  createGroup = (name: string): Promise<ConversationView> => this.run((ctx) => admin.createGroup(ctx, name));
+  addToGroup = (group: string, contacts: string[], options: { unchecked?: boolean } = {}) =>
+    this.run((ctx) => admin.addToGroup(ctx, group, contacts, options));
+  removeFromGroup = (group: string, contacts: string[]) =>
+    this.run((ctx) => admin.removeFromGroup(ctx, group, contacts));
+  leaveGroup = (group: string): Promise<void> => this.run((ctx) => admin.leaveGroup(ctx, group));
+  setGroupAdmin = (group: string, member: string, isAdmin: boolean) =>
+    this.run((ctx) => admin.setGroupAdmin(ctx, group, member, isAdmin));
+  renameGroup = (group: string, name: string): Promise<ConversationView> =>
+    this.run((ctx) => admin.renameGroup(ctx, group, name));
+  groupMembers = (group: string): Promise<GroupMemberView[]> => this.run((ctx) => groupMembers(ctx, group));
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  /** Fetches everything waiting on every queue of this device, processes it in order, acknowledges. */
+  sync = (): Promise<ClientEvent[]> => this.run(sync);
+
+  /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
+  receive = (queue: QueueCredentials, msgId: string, body: Uint8Array): Promise<ClientEvent[]> =>
+    this.run((ctx) => receive(ctx, queue, msgId, body));
+
+  /** Reports events as they happen until `signal` aborts (listen.ts). */
+  listen = (onEvent: (event: ClientEvent) => void, signal: AbortSignal): Promise<void> =>
+    this.run((ctx) => listen(ctx, onEvent, signal));
+
+  // ---- seams for adversarial tests (a modified client calls these directly) ---------------------
+
+  protected device = (p: ProfileRecord) => deviceOf(p);
+  protected relay = (url: string) => this.ctx.relay(url);
+  protected keyPackageId = (publicMessage: Uint8Array) => keyPackageId(this.ctx, publicMessage);
+  protected sendContentLocked = (conversationId: string, body: Parameters<typeof sendContentLocked>[2]) =>
+    sendContentLocked(this.ctx, conversationId, body);
+}

@@ -1,0 +1,139 @@
+/** Pull delivery: fetch everything waiting on every queue of this device, in order, and acknowledge. */
+import { RelayError } from "../relay-client/errors.js";
+import type { RelayHttpClient } from "../relay-client/relay-http.js";
+import type { QueueCredentials } from "../relay-client/signing.js";
+import { unb64 } from "../store/repository.js";
+import { type ClientContext, requireProfile } from "./context.js";
+import type { ClientEvent } from "./events.js";
+import { runFollowups } from "./followups/run.js";
+import type { Followup } from "./followups/types.js";
+import { meetOnRendezvousLocked } from "./groups/queue.js";
+import { isBroadcast, receiveOne } from "./inbox/receive.js";
+import { conversationReceivingOn, requireConversation } from "./lookup.js";
+import { sendContentLocked } from "./outbox.js";
+
+export async function sync(ctx: ClientContext): Promise<ClientEvent[]> {
+  await requireProfile(ctx);
+  const events: ClientEvent[] = [];
+  const followups: Followup[] = [];
+  // Processing can add queues (a group joined, a group moved): go round until nothing is new.
+  const done = new Set<string>();
+  for (let round = 0; round < 5; round++) {
+    const queues = (await receiveQueues(ctx)).filter((q) => !done.has(q.queueId));
+    if (queues.length === 0) break;
+    for (const queue of queues) {
+      done.add(queue.queueId);
+      await drainQueue(ctx, queue, events, followups);
+    }
+  }
+  events.push(...(await runFollowups(ctx, followups)));
+  return events;
+}
+
+/** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
+export async function receive(
+  ctx: ClientContext,
+  queue: QueueCredentials,
+  msgId: string,
+  body: Uint8Array,
+): Promise<ClientEvent[]> {
+  const r = await receiveOne(ctx, queue, msgId, body);
+  return [...r.events, ...(await runFollowups(ctx, r.followups))];
+}
+
+/** Every queue this device reads: pending invites, and its active conversations' (current and previous). */
+export async function receiveQueues(ctx: ClientContext): Promise<QueueCredentials[]> {
+  const queues = (await ctx.repo.invites()).map((i) => i.queue);
+  for (const c of await ctx.repo.conversations()) {
+    if (c.kind === "direct") queues.push(c.receive);
+    else if (c.status === "active") queues.push(c.receive, ...c.previousQueues);
+  }
+  return queues;
+}
+
+async function drainQueue(
+  ctx: ClientContext,
+  queue: QueueCredentials,
+  events: ClientEvent[],
+  followups: Followup[],
+) {
+  const relay = ctx.relay(queue.relay);
+  const broadcast = isBroadcast(queue);
+  for (;;) {
+    const after = broadcast ? await ctx.repo.cursor(queue.queueId) : undefined;
+    let batch: Awaited<ReturnType<RelayHttpClient["fetchMessages"]>>;
+    try {
+      batch = await relay.fetchMessages(queue, after === undefined ? {} : { after });
+    } catch (e) {
+      if (e instanceof RelayError && e.code === "unknown_queue") {
+        // A group queue we moved away from may have expired: nothing more to read there. Our
+        // own 1:1 queue expired while we were away: make a new one and tell the contact.
+        const renewed =
+          (await renewDirectQueue(ctx, queue)) ??
+          (await ctx.lock.run(() => meetOnRendezvousLocked(ctx, queue)))?.event;
+        // sync() goes round again for queues that appeared: the new one is read in this sync.
+        if (renewed) events.push(renewed);
+        return;
+      }
+      throw e;
+    }
+    if (!batch.cursorFound) {
+      events.push({ type: "rejected", reason: "messages_expired", queueId: queue.queueId });
+      // Said once: the cursor named a message that is gone; reading on starts from what is held.
+      await ctx.lock.run(() => ctx.repo.commit(ctx.repo.deleteCursor(ctx.repo.batch(), queue.queueId)));
+    }
+    // Loop until the relay has nothing more: a reply is capped by count and by bytes.
+    if (batch.length === 0) return;
+    for (const m of batch) {
+      const r = await receiveOne(ctx, queue, m.msgId, unb64(m.body));
+      events.push(...r.events);
+      followups.push(...r.followups);
+      if (!broadcast) await relay.ack(queue, m.msgId).catch(ignoreAlreadyAcknowledged);
+    }
+  }
+}
+
+/** An ack that raced another (listen and sync at once) finds the message gone: that is success. */
+function ignoreAlreadyAcknowledged(e: unknown): void {
+  if (!(e instanceof RelayError && e.code === "unknown_message")) throw e;
+}
+
+/**
+ * Our receive queue of a 1:1 conversation vanished from the relay (it expired while this device
+ * was away longer than the relay's TTL, or the relay lost it): a new queue, and its address sent
+ * to the contact inside the conversation's encryption, so the conversation carries on. Returns
+ * undefined for queues that are not a direct conversation's current one.
+ */
+async function renewDirectQueue(
+  ctx: ClientContext,
+  queue: QueueCredentials,
+): Promise<ClientEvent | undefined> {
+  const conversation = await conversationReceivingOn(ctx, queue.queueId);
+  if (conversation?.kind !== "direct") return undefined;
+  const fresh = await ctx.relay(queue.relay).createQueue();
+  await ctx.lock.run(async () => {
+    const current = await requireConversation(ctx, conversation.id);
+    if (current.receive.queueId !== queue.queueId) return; // renewed meanwhile
+    const batch = ctx.repo.batch();
+    ctx.repo.putConversation(batch, { ...current, receive: fresh });
+    ctx.repo.putRoute(batch, fresh.queueId, { kind: "conversation", conversationId: current.id });
+    await ctx.repo.commit(batch);
+  });
+  try {
+    await ctx.lock.run(() =>
+      sendContentLocked(ctx, conversation.id, {
+        type: "reply-to",
+        replyTo: { relay: fresh.relay, sendId: fresh.sendId },
+      }),
+    );
+  } catch (e) {
+    return {
+      type: "warning",
+      code: "followup_failed",
+      conversationId: conversation.id,
+      followup: "reply-to",
+      cause: (e as Error).message,
+    };
+  }
+  return { type: "warning", code: "queue_renewed", conversationId: conversation.id, kind: "direct" };
+}

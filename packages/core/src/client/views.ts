@@ -1,0 +1,60 @@
+/**
+ * What the engine shows: views of messages, contacts, conversations and group members, and the
+ * events it reports. Views carry identity keys and names as data; the CLI and the web app decide
+ * how to say them ("(not a contact)", "a new member"): nothing here is worded for a person.
+ */
+import type { GroupStatus, MessageStatus } from "../store/records.js";
+
+/**
+ * A person as this device knows them. `name`: ours for them if they are a contact (or our own
+ * name), else the name they gave the group, else null (they have not said yet).
+ */
+export interface PersonRef {
+  identityKey: string;
+  name: string | null;
+  relation: "me" | "contact" | "member";
+}
+
+/** A message as a UI or the CLI shows it. */
+export interface MessageView {
+  conversation: string; // the contact's or the group's name
+  conversationId: string;
+  kind: "direct" | "group";
+  id: string;
+  from: PersonRef;
+  fromMe: boolean;
+  text: string;
+  sentAt: string; // ISO 8601
+  receivedAt: string | null;
+  status: MessageStatus;
+}
+
+export interface ContactView {
+  id: string;
+  name: string;
+  identityKey: string;
+  verified: boolean;
+  keyChanged: boolean;
+  conversationId: string;
+  canSend: boolean;
+}
+
+export interface ConversationView {
+  id: string;
+  kind: "direct" | "group";
+  name: string;
+  canSend: boolean;
+  /** Direct: the contact. */
+  contactId?: string;
+  /** Groups: whether we are an admin, and whether we are still a member. */
+  admin?: boolean;
+  status?: GroupStatus;
+}
+
+export interface GroupMemberView extends PersonRef {
+  role: "admin" | "member";
+  isMe: boolean;
+  /** Contacts: whether their safety number was compared; "member": not a contact; "me": us. */
+  safety: "verified" | "unverified" | "member" | "me";
+  devices: number;
+}

@@ -1,0 +1,65 @@
+/**
+ * ParleyError: what the client engine refuses, as a code from a closed list with typed data. The
+ * CLI and the web app turn codes into words (packages/cli/src/words.ts, packages/web/src/words.ts);
+ * nobody parses `message`, which is a diagnostic for logs and developers only.
+ */
+import type { NameIssue, NameKind } from "./messaging/text-safety.js";
+
+export interface ParleyErrorData {
+  /** `init` on a device that has a profile already. */
+  exists: Record<string, never>;
+  no_profile: Record<string, never>;
+  /** The profile was written by a newer Parley (a later local layout than this code reads). */
+  profile_too_new: { version: number; supported: number };
+  /** A platform could not open the profile (CLI: not a folder, a damaged database). */
+  bad_profile: {
+    path: string;
+    problem: "not_a_folder" | "unusable_folder" | "unreadable_database";
+    cause?: string;
+  };
+  /** A name we chose (ours, a group's) breaks the rules of text-safety.ts. */
+  bad_name: { kind: NameKind } & NameIssue;
+  /** No contact (`groups`: nor group) by that name or id. */
+  unknown_contact: { name: string; groups: boolean };
+  unknown_group: { name: string };
+  unknown_conversation: { id: string };
+  /** A name both a contact and a group (or two of either) answer to. */
+  ambiguous: { name: string };
+  /** `who` is not in `group`; without `who`: we are not (any more). */
+  not_member: { group: string; who?: string };
+  already_member: { contact: string; group: string };
+  not_admin: { group: string };
+  /** Leaving as the only admin (`leaving`), or taking the last admin's rights away. */
+  last_admin: { leaving: boolean };
+  /** Nothing to do: no text, no contacts named. */
+  empty: { what: "text" | "contacts" };
+  /** The contact has not given us a KeyPackage yet (they have not synced since we connected). */
+  no_key_package: { contact: string };
+  /** The contact's intro has not arrived: there is no address to send to yet. */
+  not_ready: { contact: string };
+  no_websocket: Record<string, never>;
+  /** Local data that should be there is not (a bug or a damaged store). */
+  corrupt: { what: "group_metadata" | "group_state" | "contact" };
+}
+
+export type ParleyErrorCode = keyof ParleyErrorData;
+
+export class ParleyError<C extends ParleyErrorCode = ParleyErrorCode> extends Error {
+  override name = "ParleyError";
+  constructor(
+    readonly code: C,
+    readonly data: ParleyErrorData[C],
+    options?: ErrorOptions,
+  ) {
+    super(`${code}${Object.keys(data).length ? ` ${JSON.stringify(data)}` : ""}`, options);
+  }
+
+  is<K extends ParleyErrorCode>(code: K): this is ParleyError<K> {
+    return (this.code as ParleyErrorCode) === code;
+  }
+}
+
+/** Narrows an unknown error to a ParleyError, optionally of one code. */
+export function isParleyError<K extends ParleyErrorCode>(e: unknown, code?: K): e is ParleyError<K> {
+  return e instanceof ParleyError && (code === undefined || e.code === code);
+}

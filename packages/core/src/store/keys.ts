@@ -1,0 +1,53 @@
+/**
+ * The whole local key layout, in one place. Keys are not encrypted by the encrypted store (only
+ * values are), so a key holds nothing but local random ids, relay ids, hashes and counters:
+ * never a name, an identity key or a device key of anyone (docs/01-architecture-core.md).
+ */
+
+/** The layout version this code reads and writes; see migrations.ts. */
+export const SCHEMA_VERSION = 3;
+
+const pad = (n: number) => n.toString().padStart(10, "0");
+
+export const Keys = {
+  /** {version}: the layout version of this profile. Absent: version 1 (before versions). */
+  schema: "schema",
+  profile: "profile",
+  contact: (id: string) => `contact/${id}`,
+  contacts: "contact/",
+  conversation: (id: string) => `conv/${id}`,
+  conversations: "conv/",
+  invite: (queueId: string) => `invite/${queueId}`,
+  invites: "invite/",
+  /** Which invite or conversation a receive queue belongs to. */
+  route: (queueId: string) => `route/${queueId}`,
+  /** Relay messages processed (or rejected) already: redeliveries are skipped. */
+  seen: (queueId: string, msgId: string) => `seen/${queueId}/${msgId}`,
+  /** KeyPackages contacts gave us, one key each so any can be used once and deleted. */
+  theirKeyPackage: (contactId: string, ref: string) => `kp-theirs/${contactId}/${ref}`,
+  theirKeyPackages: (contactId: string) => `kp-theirs/${contactId}/`,
+  /** Private halves of KeyPackages we gave out, by KeyPackage reference. */
+  ownKeyPackage: (ref: string) => `kp-own/${ref}`,
+  /** The names members chose for themselves in a group: one map per group, identity keys inside. */
+  memberNames: (conversationId: string) => `gnames/${conversationId}`,
+  /** Broadcast (group) queues: the last message processed, where the next fetch starts. */
+  cursor: (queueId: string) => `cursor/${queueId}`,
+  message: (conversationId: string, order: string) => `msg/${conversationId}/${order}`,
+  messages: (conversationId: string) => `msg/${conversationId}/`,
+  messageIndex: (conversationId: string, id: string) => `msgid/${conversationId}/${id}`,
+  /** The furthest point seen in each sender leaf's application ratchet (the device key inside). */
+  ratchetMark: (conversationId: string, leafIndex: number) => `ratchet/${conversationId}/${pad(leafIndex)}`,
+  /** Messages of an epoch not reached yet, kept until the commit that leads there is processed. */
+  held: (conversationId: string, order: string) => `held/${conversationId}/${order}`,
+  helds: (conversationId: string) => `held/${conversationId}/`,
+  mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
+  mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
+  mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
+  /** Layouts of earlier versions, read only by migrations. */
+  legacy: {
+    /** v1–2: `gname/<conversation>/<identityKey>` → name: an identity key in a clear key. */
+    memberNames: "gname/",
+    /** v1–2: `gen/<conversation>/<deviceKey>` → {epoch, generation}: a device key in a clear key. */
+    ratchetSeen: "gen/",
+  },
+};

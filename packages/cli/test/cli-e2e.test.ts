@@ -167,7 +167,9 @@ test("the relay's database holds no message text, names or identity keys", async
       needles.push([`raw key ${key}`, fromBase64Url(key)]);
     }
   }
-  const files = readdirSync(relay.dataDir).map((f) => join(relay.dataDir, f));
+  const files = readdirSync(relay.dataDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
   assert.ok(
     files.some((f) => f.endsWith(".sqlite")),
     "relay database file exists",

@@ -139,7 +139,9 @@ test("a removed member reads nothing sent after the removal", async () => {
 test("the relay's database holds no member names, group name or member list", async () => {
   await relay.stop();
   const needles = ["Book club", "Readers", "Alice", "Carol", "Dave", "hello all", "after Carol left"];
-  for (const file of readdirSync(relay.dataDir).map((f) => join(relay.dataDir, f))) {
+  for (const file of readdirSync(relay.dataDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))) {
     const bytes = readFileSync(file);
     for (const n of needles) assert.equal(bytes.indexOf(Buffer.from(n)), -1, `"${n}" found in ${file}`);
   }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { Id, PublicKey } from "@parley/core";
+import { Id, PublicKey } from "@parley/protocol";
 import { Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
 import { disclosureJson, formatDisclosure } from "./cli/disclose.js";

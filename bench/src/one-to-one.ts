@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { FileLock, SqliteKeyValueStore } from "@parley/cli";
+import { FileLock, SqliteKeyValueStore } from "@parley/node";
 import {
   type ClientEvent,
   ParleyClient,

@@ -6,7 +6,7 @@ import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
  */
 import { Command, Option } from "commander";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
-import { openProfile, resolveHome } from "./profile.js";
+import { openProfile, resolveHome } from "@parley/node";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 
 const program = new Command()

@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { FileLock, SqliteKeyValueStore } from "@parley/node";
 import {
   type ClientEvent,
   ParleyClient,
@@ -24,6 +23,7 @@ import {
   type WebSocketLike,
 } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
+import { FileLock, SqliteKeyValueStore } from "@parley/node";
 import WebSocket from "ws";
 import { median, percentile, round, writeResults } from "./report.js";
 

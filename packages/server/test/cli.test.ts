@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createQueue, envelope, postBytes, startTestRelay, tempDir } from "./helpers.js";
@@ -123,6 +124,26 @@ describe("parley-server bin", () => {
       assert.doesNotMatch(r.stderr, /unknown option/);
       assert.match(r.stderr, /no relay database/);
     }
+  });
+
+  it("opens the store named by --store, and refuses an unknown scheme or --store with --data", async (t) => {
+    const dir = `${tempDir(t)}/by-url`;
+    const { child, url, stdout } = await spawnRelay(["--port", "0", "--store", `sqlite:${dir}`]);
+    t.after(() => {
+      if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
+    });
+    assert.match(stdout(), new RegExp(`\\(data: ${dir}\\)`));
+    assert.equal((await fetch(`${url}/v1/health`)).status, 200);
+    assert.ok(existsSync(`${dir}/relay.sqlite`));
+    const unknown = run(["--port", "0", "--store", "postgres://db.example/parley"]);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown store "postgres:"/);
+    const bus = run(["--port", "0", "--store", "sqlite::memory:", "--bus", "nats://localhost"]);
+    assert.equal(bus.status, 2);
+    assert.match(bus.stderr, /unknown bus "nats:"/);
+    const both = run(["--port", "0", "--store", `sqlite:${dir}`, "--data", dir]);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--store or --data/);
   });
 
   it("refuses bad options with a clear message", () => {

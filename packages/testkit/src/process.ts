@@ -4,12 +4,35 @@
  * each has a deadline; and any still running when this process exits is killed then.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 
 /** Every child spawned here and not yet exited: killed (the whole group) when this process exits. */
 const live = new Set<ChildProcess>();
 let exitHook = false;
 
+/**
+ * scripts/run-tests.mjs names a file here: every child's pid (its process group) is listed in it,
+ * and "exited <pid>" once it has exited, so the runner can kill the ones still running even when
+ * this process was killed by its deadline and could not.
+ */
+const childList = process.env.PARLEY_TESTKIT_CHILDREN;
+
+function listChild(line: string): void {
+  if (!childList) return;
+  try {
+    appendFileSync(childList, `${line}\n`);
+  } catch {
+    // the runner's list is a safety net, not a requirement
+  }
+}
+
 function track(child: ChildProcess): void {
+  if (child.pid !== undefined) {
+    const pid = child.pid;
+    listChild(String(pid));
+    // Gone: its pid may be reused, so the runner must not kill that group any more.
+    child.once("exit", () => listChild(`exited ${pid}`));
+  }
   live.add(child);
   child.once("exit", () => live.delete(child));
   if (!exitHook) {

@@ -1,18 +1,29 @@
 #!/usr/bin/env node
 // Runs every compiled test file (packages/*/dist/test/**/*.test.js) with node's own test runner, one
-// `node --test` process per file, one file at a time, and prints the totals at the end.
+// `node --test` process per file, PARLEY_TEST_CONCURRENCY (default 2) files at a time, and prints
+// each file's output when it ends (never interleaved), then the totals.
 //
-// Why not one `node --test` over all files: on Node 20 whole-suite runs with --test-concurrency
-// hung now and then with every process idle (a file that passes alone in seconds never started its
-// tests). One process per file, each with a deadline, bounds a CI run: a file that hangs is killed,
-// reported, and run once more; a second hang fails the run.
+// Why processes of our own rather than one `node --test --test-concurrency` over all files: a file
+// whose tests pass but which leaves something running (a relay child whose start timed out, with
+// its pipes still open) never exits, and Node 20's runner has no per-file deadline; it also reports
+// files in order, so the run stalls with every process idle and shows the *next* file as the one
+// that "never started". The helpers no longer leak such children (@parley/testkit kills a child
+// whose start fails, and every child has a deadline), and this runner bounds whatever is left: each
+// file has a deadline, its process group is killed when it ends, and so is every child the testkit
+// started for it in a group of its own (their pids are listed in PARLEY_TESTKIT_CHILDREN). A file
+// that hits its deadline is reported, and run once more; a second hang fails the run.
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const only = process.argv.slice(2);
 const FILE_DEADLINE_MS = Number(process.env.PARLEY_TEST_FILE_DEADLINE_MS ?? 6 * 60 * 1000);
+const CONCURRENCY = Math.max(
+  1,
+  Number(process.env.PARLEY_TEST_CONCURRENCY ?? Math.min(2, availableParallelism())),
+);
 
 function walk(dir, out) {
   let entries;
@@ -37,38 +48,77 @@ if (selected.length === 0) {
   console.error("no test files found: run `npm run build` first");
   process.exit(1);
 }
+// The long end-to-end files first, so the run does not end with one of them alone.
+const slow = (f) => /e2e|dos\.test|cli\.test/.test(f);
+selected.sort((a, b) => Number(slow(b)) - Number(slow(a)));
 
-function killGroup(child) {
+const scratch = mkdtempSync(join(tmpdir(), "parley-run-tests-"));
+process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
+
+function killGroup(pid) {
   try {
-    process.kill(-child.pid, "SIGKILL");
+    process.kill(-pid, "SIGKILL");
   } catch {
     // the group is already gone
   }
 }
 
+/**
+ * The process groups the testkit started for one file (a pid a line, "exited <pid>" once gone):
+ * those not gone are killed once the file ends.
+ */
+function killTestkitChildren(list) {
+  let text = "";
+  try {
+    text = readFileSync(list, "utf8");
+  } catch {
+    return;
+  }
+  const running = new Set();
+  for (const line of text.split("\n")) {
+    const [word, pid] = line.startsWith("exited ") ? ["exited", Number(line.slice(7))] : ["", Number(line)];
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    if (word === "exited") running.delete(pid);
+    else running.add(pid);
+  }
+  for (const pid of running) killGroup(pid);
+  rmSync(list, { force: true });
+}
+
+let runs = 0;
 /** Runs one file; resolves with its exit code, its pass/fail counts, and whether it hit the deadline. */
 function runFile(file) {
   return new Promise((resolve) => {
-    // Its own process group, so a deadline kills whatever the test file started (relays, CLIs,
-    // Chromium) along with it, and nothing outlives the run.
+    const children = join(scratch, `children-${++runs}`);
+    // Its own process group, so a deadline kills whatever the test file started (CLIs, Chromium)
+    // along with it; relays it started in groups of their own are listed in `children`.
     const child = spawn(process.execPath, ["--test", "--test-reporter=spec", file], {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
+      env: { ...process.env, PARLEY_TESTKIT_CHILDREN: children },
     });
+    const started = Date.now();
     let out = "";
+    let err = "";
     child.stdout.on("data", (d) => {
       out += d;
-      process.stdout.write(d);
     });
-    child.stderr.on("data", (d) => process.stderr.write(d));
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child);
+      killGroup(child.pid);
+      killTestkitChildren(children);
     }, FILE_DEADLINE_MS);
     child.on("close", (code) => {
       clearTimeout(timer);
-      killGroup(child); // anything the file left running
+      killGroup(child.pid); // anything the file left running
+      killTestkitChildren(children);
+      process.stdout.write(out);
+      process.stderr.write(err);
+      console.log(`\n── ${file.slice(root.length)}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       const count = (label) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(out)?.[1] ?? 0);
       resolve({ code: code ?? 1, passed: count("pass"), failed: count("fail"), timedOut });
     });
@@ -78,7 +128,7 @@ function runFile(file) {
 let passed = 0;
 let failed = 0;
 const failedFiles = [];
-for (const file of selected) {
+async function runOne(file) {
   let r = await runFile(file);
   if (r.timedOut) {
     console.error(
@@ -94,6 +144,13 @@ for (const file of selected) {
     if (r.failed === 0) failed += 1; // a crash or a hang with no failing test counted
   }
 }
+
+const queue = [...selected];
+await Promise.all(
+  Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) await runOne(file);
+  }),
+);
 if (failedFiles.length) console.error(`\nfailed files:\n  ${failedFiles.join("\n  ")}`);
 console.log(`\ntests: ${passed} passed, ${failed} failed`);
 process.exit(failedFiles.length ? 1 : 0);

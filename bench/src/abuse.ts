@@ -17,7 +17,6 @@
  * every relay is killed at the end. Attacker and normal client share this process's worker and
  * main thread, and everything shares the machine's cores: numbers include that contention.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -34,12 +33,12 @@ import {
   unb64,
 } from "@parley/core";
 import { nodeCryptoProvider as crypto } from "@parley/core/node";
+import { startRelayProcess } from "@parley/testkit";
 import WebSocket from "ws";
 import { median, percentile, round, writeResults } from "./report.js";
 
 const SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? 8);
 const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 600_000);
-const MAIN = fileURLToPath(new URL("../../../packages/server/dist/src/main.js", import.meta.url));
 const MIB = 1024 * 1024;
 
 type Scenario =
@@ -300,61 +299,42 @@ async function openSocket(url: string): Promise<WebSocket> {
 // The relay process and the normal client (main thread)
 
 interface Relay {
-  child: ChildProcess;
   url: string;
   rssMiB(): number;
   stop(): Promise<void>;
 }
 
-async function startRelayProcess(args: string[]): Promise<Relay> {
+/** A relay in its own process group (@parley/testkit), SIGKILLed if it does not stop within 20 s. */
+async function startRelay(args: string[]): Promise<Relay> {
   const dir = mkdtempSync(join(tmpdir(), "parley-abuse-"));
-  const child = spawn(
-    process.execPath,
-    // BENCH_RELAY_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the relay's time goes.
-    [
-      ...(process.env.BENCH_RELAY_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
-      MAIN,
-      "--port",
-      "0",
+  const relay = await startRelayProcess({
+    dataDir: dir,
+    // BENCH_RELAY_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the relay's time
+    // goes; BENCH_RELAY_ARGS: relay flags for every scenario (e.g. "--reply-budget-bytes 16777216").
+    nodeArgs: process.env.BENCH_RELAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
+    args: [
       "--host",
       "127.0.0.1",
-      "--data",
-      dir,
       "--log-level",
       "warn",
       ...args,
       ...(process.env.BENCH_RELAY_ARGS?.split(" ").filter(Boolean) ?? []),
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let out = "";
-  const url = await within(
-    20_000,
-    "relay start",
-    new Promise<string>((resolve, reject) => {
-      child.stdout!.on("data", (d) => {
-        out += d;
-        const m = /listening on (http:\/\/\S+) /.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once("exit", (code) => reject(new Error(`relay exited with ${code}`)));
-    }),
-  );
+    stderr: "inherit",
+    startDeadlineMs: 20_000,
+  });
   return {
-    child,
-    url,
+    url: relay.url,
     rssMiB() {
       try {
-        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${relay.pid}/status`, "utf8"));
         return m ? Number(m[1]) / 1024 : 0;
       } catch {
         return 0;
       }
     },
     async stop() {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await within(20_000, "relay exit", exited).catch(() => child.kill("SIGKILL"));
+      await relay.stop(20_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -398,7 +378,7 @@ async function normalClient(url: string, stop: () => boolean): Promise<{ ms: num
 }
 
 async function runScenario(name: Scenario, args: string[]) {
-  const relay = await startRelayProcess(args);
+  const relay = await startRelay(args);
   try {
     await sleep(300);
     const rssBefore = relay.rssMiB();

@@ -6,13 +6,10 @@
  * Baselines on the same machine in the same run: the relay transport alone (deposit → WebSocket
  * delivery of the same padded size, no MLS, no client store), and a bare `ws` server's memory.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { FileLock, SqliteKeyValueStore } from "@parley/cli";
 import {
   type ClientEvent,
   ParleyClient,
@@ -24,11 +21,12 @@ import {
   type WebSocketLike,
 } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
+import { FileLock, SqliteKeyValueStore } from "@parley/node";
+import { spawnChild, startRelayProcess } from "@parley/testkit";
 import WebSocket from "ws";
 import { median, percentile, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
-const SERVER = fileURLToPath(new URL("../../../packages/server/dist/src/main.js", import.meta.url));
 const THROUGHPUT_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY ?? 100);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 500);
@@ -36,23 +34,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 500);
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `parley-bench-${name}-`));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startRelay(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [SERVER, "--port", "0", "--data", temp("relay"), "--log-level", "warn"],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (l) => {
-      const m = /listening on (http:\/\/\S+)/.exec(l);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (c) => reject(new Error(`relay exited ${c}`)));
-  });
-  return { url, child };
-}
+/** The relay in its own process group (@parley/testkit), its warnings on this stderr. */
+const startRelay = () =>
+  startRelayProcess({ dataDir: temp("relay"), args: ["--log-level", "warn"], stderr: "inherit" });
 
 const rssBytes = (pid: number) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -186,23 +170,25 @@ async function bareWsMemoryPerConnection() {
   const code = `import { WebSocketServer } from "ws";
     const s = new WebSocketServer({ port: 0, host: "127.0.0.1" });
     s.on("listening", () => console.log("port " + s.address().port));`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+  const server = spawnChild(process.execPath, ["--input-type=module", "-e", code], {
     cwd: fileURLToPath(new URL("../../", import.meta.url)),
-    stdio: ["ignore", "pipe", "inherit"],
+    stderr: "inherit",
   });
-  const port = await new Promise<number>((r) =>
-    createInterface({ input: child.stdout! }).on("line", (l) => r(Number(l.split(" ")[1]))),
-  );
-  await sleep(300);
-  const before = rssBytes(child.pid!);
-  const sockets = await openConnections(`ws://127.0.0.1:${port}`, CONNECTIONS, false);
-  const after = rssBytes(child.pid!);
-  for (const s of sockets) s.close();
-  child.kill();
-  return (after - before) / CONNECTIONS;
+  try {
+    const port = Number((await server.waitForOutput(/^port (\d+)$/m, 15_000, "bare ws server"))[1]);
+    await sleep(300);
+    const before = rssBytes(server.pid);
+    const sockets = await openConnections(`ws://127.0.0.1:${port}`, CONNECTIONS, false);
+    const after = rssBytes(server.pid);
+    for (const s of sockets) s.close();
+    return (after - before) / CONNECTIONS;
+  } finally {
+    await server.stop();
+  }
 }
 
-const { url, child } = await startRelay();
+const relay = await startRelay();
+const { url, child } = relay;
 try {
   const transport = await transportBench(url);
   const chat = await chatBench(url);
@@ -241,5 +227,5 @@ try {
     connections: CONNECTIONS,
   });
 } finally {
-  child.kill("SIGTERM");
+  await relay.stop();
 }

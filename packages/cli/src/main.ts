@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
+import { openProfile, resolveHome } from "@parley/node";
 /**
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
 import { Command, Option } from "commander";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
-import { openProfile, resolveHome } from "./profile.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
 

@@ -4,22 +4,14 @@
  * the relay's database afterwards for anything it must not hold.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import { fromBase64Url } from "@parley/core";
+import { spawnCli } from "@parley/testkit";
 import Database from "better-sqlite3";
-import {
-  CLI,
-  parley,
-  parleyJson,
-  type RelayProcess,
-  startRelayProcess,
-  stopChild,
-  tempDir,
-} from "./helpers.js";
+import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
 
 interface Msg {
   conversation: string;
@@ -99,10 +91,8 @@ test("safety numbers are the same on both sides", async () => {
 });
 
 test("listen prints messages as they arrive", async () => {
-  const child = spawn(process.execPath, [CLI, "--home", bob, "--json", "listen"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const listen = spawnCli(bob, ["--json", "listen"]);
+  const child = listen.child;
   try {
     const lines = createInterface({ input: child.stdout! });
     const received = new Promise<Msg>((resolve, reject) => {
@@ -122,7 +112,7 @@ test("listen prints messages as they arrive", async () => {
     assert.equal(m.from, "Alice");
     assert.equal(m.conversation, "Alice");
   } finally {
-    await stopChild(child);
+    await listen.stop();
   }
 });
 

@@ -4,37 +4,17 @@
  * readable by every user of the machine through /proc/PID/cmdline).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
-import { CLI, type CliResult, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
+import { runCli } from "@parley/testkit";
+import { type CliResult, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
 
 let relay: RelayProcess;
 const alice = tempDir("stdin-alice");
 const bob = tempDir("stdin-bob");
 
 /** Runs the CLI with `input` on standard input; killed (whole process group) after a deadline. */
-function parleyWithInput(home: string, input: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, "--home", home, ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 60_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
+const parleyWithInput = (home: string, input: string, ...args: string[]): Promise<CliResult> =>
+  runCli(home, args, { input });
 
 before(async () => {
   relay = await startRelayProcess(tempDir("stdin-relay"));

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { cpSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { openProfile } from "../src/index.js";
+import { openProfile } from "@parley/node";
 import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
 
 interface Msg {

@@ -6,17 +6,9 @@
  * continuation line; --json gives back the exact text. Names with control characters are refused.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
-import {
-  CLI,
-  parley,
-  parleyJson,
-  type RelayProcess,
-  startRelayProcess,
-  stopChild,
-  tempDir,
-} from "./helpers.js";
+import { spawnCli } from "@parley/testkit";
+import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
 
 interface Msg {
   from: string;
@@ -97,10 +89,8 @@ test("--json keeps the exact text and still puts no raw control character on the
 });
 
 test("listen prints a contact's control characters escaped, never a forged line", async () => {
-  const child = spawn(process.execPath, [CLI, "--home", alice, "listen"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const listen = spawnCli(alice, ["listen"]);
+  const child = listen.child;
   try {
     let stdout = "";
     const done = new Promise<void>((resolve, reject) => {
@@ -119,7 +109,7 @@ test("listen prints a contact's control characters escaped, never a forged line"
     await done;
     assertSafe(stdout);
   } finally {
-    await stopChild(child);
+    await listen.stop();
   }
 });
 

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type RunningRelay, startRelay } from "@parley/server";
 import type { ClientEvent } from "../src/client/events.js";
 import { ParleyClient } from "../src/client/parley-client.js";
 import { nodeCryptoProvider as crypto } from "../src/crypto/node-provider.js";
@@ -14,14 +15,14 @@ import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
 import { json, unjson } from "../src/store/batch.js";
 import { Keys, SCHEMA_VERSION } from "../src/store/keys.js";
 import { migrate } from "../src/store/migrations.js";
-import { type RelayProcess, startRelayProcess } from "./relay-process.js";
 
-let relay: RelayProcess;
+// In process: the relay no longer depends on core, so core's tests may import it.
+let relay: RunningRelay;
 before(async () => {
-  relay = await startRelayProcess();
+  relay = await startRelay({ port: 0 });
 });
 after(async () => {
-  await relay?.stop();
+  await relay?.close();
 });
 
 const engine = new TsMlsEngine(crypto);

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_MESSAGE_BYTES, FETCH_MAX_BYTES, PADDING_BUCKETS } from "@parley/core";
+import { DEFAULT_MAX_MESSAGE_BYTES, FETCH_MAX_BYTES, PADDING_BUCKETS } from "@parley/protocol";
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;

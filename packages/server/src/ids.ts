@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { toBase64Url } from "@parley/core";
+import { toBase64Url } from "@parley/protocol";
 
 /** A fresh relay-chosen identifier: 16 random bytes, base64url (22 chars). */
 export const newId = (): string => toBase64Url(randomBytes(16));

@@ -5,15 +5,15 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { Id, PublicKey } from "@parley/core";
+import { Id, PublicKey } from "@parley/protocol";
 import { Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
+import { BackendError, DATABASE_FILE, LOCAL_BUS_URL, openStore, sqliteStoreUrl } from "./backends.js";
 import { disclosureJson, formatDisclosure } from "./cli/disclose.js";
 import { DEFAULT_CONFIG, daysToMs, MAX_POW_BITS } from "./config.js";
 import { defaultWebAppDir } from "./http/static-app.js";
 import { LogSink } from "./log-sink.js";
-import { DATABASE_FILE, databasePath, startRelay } from "./start.js";
-import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import { startRelay } from "./start.js";
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -81,6 +81,12 @@ program
   .option("--port <port>", "TCP port, 0 for any free one", integer(0, 65535), 8787)
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--data <dir>", `directory for the database (${DATABASE_FILE}), created if missing`, "./data")
+  .option("--store <url>", "where the relay keeps its data, by URL: sqlite:<dir> (default: sqlite:<--data>)")
+  .option(
+    "--bus <url>",
+    "how relay instances wake each other's subscribers: local: (one process)",
+    LOCAL_BUS_URL,
+  )
   .option(
     "--ttl-days <days>",
     "delete unacknowledged messages and unused queues after this many days",
@@ -205,19 +211,20 @@ program
     DEFAULT_CONFIG.wsCommandBurst,
   )
   .option("--log-level <level>", "fatal, error, warn, info, debug or silent", "info")
-  .action(async (opts) => {
+  .action(async (opts, command: Command) => {
     // Logs never block the relay: lines are dropped (and counted) when stderr is not being read.
     const sink = new LogSink(process.stderr);
     process.stdout.on("error", () => {});
     const logger = pino({ level: opts.logLevel, base: null }, sink);
-    const dataDir = resolve(opts.data);
+    const storeUrl = storeUrlOf(opts, command);
     if (opts.static !== undefined && !existsSync(opts.static)) {
       throw new InvalidArgumentError(`--static: no such directory: ${opts.static}`);
     }
     const relay = await startRelay({
       port: opts.port,
       host: opts.host,
-      dataDir,
+      storeUrl,
+      busUrl: opts.bus,
       logger,
       config: {
         ttlMs: daysToMs(opts.ttlDays),
@@ -246,7 +253,7 @@ program
         wsCommandBurst: opts.wsCommandBurst,
       },
     });
-    process.stdout.write(`Parley relay listening on ${relay.url} (data: ${dataDir})\n`);
+    process.stdout.write(`Parley relay listening on ${relay.url} (data: ${relay.location})\n`);
 
     let stopping = false;
     const exit = async (code: number) => {
@@ -289,27 +296,37 @@ program
   )
   .argument("<id-or-key>", "a 22-character id or a 43-character recipient key (base64url)")
   .option("--data <dir>", "the relay's data directory", "./data")
+  .option("--store <url>", "the relay's store, by URL: sqlite:<dir> (default: sqlite:<--data>)")
   .option("--json", "print JSON, including the (encrypted) message bodies as base64url")
-  .action(async (idOrKey: string, opts: { data: string; json?: boolean }) => {
-    if (!Id.safeParse(idOrKey).success && !PublicKey.safeParse(idOrKey).success) {
-      throw new InvalidArgumentError(
-        "not a queue id, send id, invite id (22 base64url characters) or recipient key (43)",
-      );
-    }
-    const path = databasePath(opts.data);
-    if (!existsSync(path)) throw new InvalidArgumentError(`no relay database at ${path}`);
-    const store = SqliteStore.open(path, { readonly: true });
-    try {
-      const disclosure = await store.disclose(idOrKey);
-      process.stdout.write(
-        opts.json
-          ? `${JSON.stringify(disclosureJson(idOrKey, disclosure), null, 2)}\n`
-          : formatDisclosure(idOrKey, disclosure),
-      );
-    } finally {
-      await store.close();
-    }
-  });
+  .action(
+    async (idOrKey: string, opts: { data: string; store?: string; json?: boolean }, command: Command) => {
+      if (!Id.safeParse(idOrKey).success && !PublicKey.safeParse(idOrKey).success) {
+        throw new InvalidArgumentError(
+          "not a queue id, send id, invite id (22 base64url characters) or recipient key (43)",
+        );
+      }
+      const { store } = await openStore(storeUrlOf(opts, command), { readonly: true });
+      try {
+        const disclosure = await store.disclose(idOrKey);
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(disclosureJson(idOrKey, disclosure), null, 2)}\n`
+            : formatDisclosure(idOrKey, disclosure),
+        );
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+/** `--store`, or the SQLite store of `--data`; both given is a mistake. */
+function storeUrlOf(opts: { data: string; store?: string }, command: Command): string {
+  if (opts.store === undefined) return sqliteStoreUrl(resolve(opts.data));
+  if (command.getOptionValueSource("data") === "cli") {
+    throw new InvalidArgumentError("give --store or --data, not both");
+  }
+  return opts.store;
+}
 
 /**
  * Ids and keys are base64url, so one in 32 starts with "-" and would be read as an option. An
@@ -325,5 +342,6 @@ function protectIdArguments(argv: string[]): string[] {
 
 program.parseAsync(protectIdArguments(process.argv)).catch((e: unknown) => {
   process.stderr.write(`parley-server: ${(e as Error).message}\n`);
-  process.exit(e instanceof InvalidArgumentError ? 2 : 1);
+  // A store or bus URL the relay cannot use is a bad argument, like any other.
+  process.exit(e instanceof InvalidArgumentError || e instanceof BackendError ? 2 : 1);
 });

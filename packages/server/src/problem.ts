@@ -1,4 +1,4 @@
-import { type ErrorCode, ErrorCodes, ErrorStatus, type PowParams } from "@parley/core";
+import { type ErrorCode, ErrorCodes, ErrorStatus, type PowParams } from "@parley/protocol";
 
 export type { ErrorCode };
 

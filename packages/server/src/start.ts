@@ -1,31 +1,35 @@
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
+import { LOCAL_BUS_URL, MEMORY_STORE_URL, openBus, openStore, sqliteStoreUrl } from "./backends.js";
 import type { Bus } from "./bus/bus.js";
-import { LocalBus } from "./bus/local-bus.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { buildRelay } from "./http/app.js";
 import { type DiskProbe, statfsProbe } from "./relay/storage-guard.js";
-import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
-
-export const DATABASE_FILE = "relay.sqlite";
 
 export interface StartRelayOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
-  /** Directory for relay.sqlite, created if missing; omitted: an in-memory database. */
+  /**
+   * The store to open, by URL (backends.ts): `sqlite:./data`, later `postgres://…`. Omitted: the
+   * SQLite store of `dataDir`, or an in-memory one when there is no `dataDir` either.
+   */
+  storeUrl?: string;
+  /** Directory for relay.sqlite, created if missing (`sqlite:<dataDir>`); omitted: an in-memory database. */
   dataDir?: string;
+  /** The bus to open, by URL: `local:` (the default), later `nats://…`. */
+  busUrl?: string;
   config?: Partial<RelayConfig>;
   logger?: FastifyBaseLogger | false;
   /** Use this store instead of opening one (it is then not closed by `close()`). */
   store?: Store;
+  /** Use this bus instead of opening one (it is then not closed by `close()`). */
   bus?: Bus;
   now?: () => number;
   /**
-   * Reads the free disk space for the watermark (`minFreeDiskBytes`); by default statfs of
-   * `dataDir` when one is given, else none (an in-memory database).
+   * Reads the free disk space for the watermark (`minFreeDiskBytes`); by default statfs of the
+   * store's local directory when it has one (SQLite on disk), else none.
    */
   diskProbe?: DiskProbe;
 }
@@ -35,6 +39,8 @@ export interface RunningRelay {
   url: string;
   port: number;
   store: Store;
+  /** Where the store is, as the ready line shows it: for SQLite, the data directory. */
+  location: string;
   /** Message bytes of replies in flight: `highWater` is the most there ever were at once. */
   replyBudget: { readonly inUse: number; readonly highWater: number; readonly limit: number };
   /**
@@ -44,30 +50,33 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-export const databasePath = (dataDir: string): string => join(resolve(dataDir), DATABASE_FILE);
-
 /** Runs a real relay on a real port (used by main.ts and by other packages' tests). */
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   const host = options.host ?? "127.0.0.1";
   let store = options.store;
-  const logFor: { log?: FastifyBaseLogger } = {}; // the store opens before the app that logs
+  const logFor: { log?: FastifyBaseLogger } = {};
   const ownsStore = store === undefined;
+  let location = "(given store)";
+  let storeDir: string | undefined;
   if (!store) {
-    if (options.dataDir !== undefined) mkdirSync(resolve(options.dataDir), { recursive: true });
-    store = SqliteStore.open(options.dataDir !== undefined ? databasePath(options.dataDir) : ":memory:", {
-      // No ids in the log (docs/relay-operations.md, "Logs"): that it happened is what an operator needs.
-      onMissingBody: () =>
-        logFor.log?.error("a message body file is missing (removed outside the relay): skipped"),
-    });
+    const url =
+      options.storeUrl ??
+      (options.dataDir !== undefined ? sqliteStoreUrl(options.dataDir) : MEMORY_STORE_URL);
+    // The store opens before the app that logs: damage it finds is logged once the app is there.
+    const opened = await openStore(url, { onDamage: (message) => logFor.log?.error(message) });
+    store = opened.store;
+    location = opened.location;
+    storeDir = opened.dataDir;
   }
-  const bus = options.bus ?? new LocalBus();
-  const ownsBus = options.bus === undefined;
+  let bus = options.bus;
+  const ownsBus = bus === undefined;
   let config: RelayConfig;
   try {
+    bus ??= await openBus(options.busUrl ?? LOCAL_BUS_URL);
     config = resolveConfig(options.config);
   } catch (e) {
     if (ownsStore) await store.close();
-    if (ownsBus) await bus.close();
+    if (ownsBus) await bus?.close();
     throw e;
   }
   const app = buildRelay({
@@ -78,7 +87,11 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     now: options.now,
     diskProbe:
       options.diskProbe ??
-      (options.dataDir !== undefined ? statfsProbe(resolve(options.dataDir)) : undefined),
+      (storeDir !== undefined
+        ? statfsProbe(storeDir)
+        : options.dataDir !== undefined
+          ? statfsProbe(resolve(options.dataDir))
+          : undefined),
   });
   logFor.log = app.log;
   try {
@@ -94,15 +107,17 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const shownHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   const opened = store;
+  const openedBus = bus;
   return {
     url: `http://${shownHost}:${port}`,
     port,
     store: opened,
+    location,
     replyBudget: app.replyBudget,
     close() {
       closing ??= (async () => {
         await app.close();
-        if (ownsBus) await bus.close();
+        if (ownsBus) await openedBus.close();
         if (ownsStore) await opened.close();
       })();
       return closing;

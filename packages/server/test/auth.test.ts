@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { sign } from "node:crypto";
 import { describe, it } from "node:test";
-import { COMMAND_CLOCK_SKEW_MS, fromHex, toBase64Url, utf8 } from "@parley/core";
+import { COMMAND_CLOCK_SKEW_MS, fromHex, toBase64Url, utf8 } from "@parley/protocol";
 import { authorize } from "../src/auth/authorize.js";
-import { verifyEd25519 } from "../src/auth/ed25519.js";
+import { isUsablePublicKey, verifyEd25519 } from "../src/auth/ed25519.js";
 import { SqliteStore } from "../src/index.js";
 import { Problem } from "../src/problem.js";
 import { newKey, nonce } from "./helpers.js";
+
+const newKeyHex = () => Buffer.from(newKey().publicKey, "base64url").toString("hex");
 
 describe("Ed25519 verification", () => {
   it("verifies RFC 8032 test vector 1 and rejects any change", () => {
@@ -22,6 +24,48 @@ describe("Ed25519 verification", () => {
     assert.equal(verifyEd25519(key, new Uint8Array(0), flipped), false);
     assert.equal(verifyEd25519(key.subarray(1), new Uint8Array(0), sig), false, "short key");
     assert.equal(verifyEd25519(key, new Uint8Array(0), sig.subarray(1)), false, "short signature");
+  });
+});
+
+describe("usable Ed25519 public keys", () => {
+  // The eight points of small order, canonically encoded (the 8-torsion subgroup).
+  const smallOrder = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+  ];
+
+  it("refuses every small-order point", () => {
+    for (const hex of smallOrder) assert.equal(isUsablePublicKey(fromHex(hex)), false, hex);
+  });
+
+  it("refuses non-canonical encodings and points off the curve", () => {
+    const refused = [
+      "0100000000000000000000000000000000000000000000000000000000000080", // x = 0 with the sign bit
+      "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p
+      "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p + 1
+      "0200000000000000000000000000000000000000000000000000000000000000", // y = 2: no x on the curve
+    ];
+    for (const hex of refused) assert.equal(isUsablePublicKey(fromHex(hex)), false, hex);
+    assert.equal(isUsablePublicKey(new Uint8Array(31)), false, "31 bytes");
+  });
+
+  it("accepts real keys and a key of mixed order (a real point plus a small-order one)", () => {
+    // RFC 8032 test vector 1; [12345]B + a point of order 8.
+    assert.equal(
+      isUsablePublicKey(fromHex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")),
+      true,
+    );
+    assert.equal(
+      isUsablePublicKey(fromHex("cdbc161be64c4302f56443ff29ccf36a2075be1a1fa67ff126b56315f5681c38")),
+      true,
+    );
+    for (let i = 0; i < 50; i++) assert.equal(isUsablePublicKey(fromHex(newKeyHex())), true);
   });
 });
 

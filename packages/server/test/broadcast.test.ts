@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { rendezvousIds, ServerFrame } from "@parley/core";
+import { rendezvousIds, ServerFrame } from "@parley/protocol";
 import Database from "better-sqlite3";
 import type { FastifyBaseLogger } from "fastify";
 import { disclosureJson, formatDisclosure } from "../src/cli/disclose.js";

@@ -1,59 +1,30 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type Cleanup, startRelayProcess } from "@parley/testkit";
 import { createQueue, envelope, postBytes, startTestRelay, tempDir } from "./helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 20_000 });
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: "utf8",
+    timeout: 20_000,
+    killSignal: "SIGKILL",
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Starts the built bin and resolves with its URL once it prints the ready line. */
-async function spawnRelay(
-  args: string[],
-): Promise<{ child: ChildProcess; url: string; stdout: () => string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (d) => {
-    err += d;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start: ${err}`)), 15_000);
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /^Parley relay listening on (http:\/\/\S+) \(data: .+\)$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`relay exited with ${code}: ${err}`)));
-  });
-  return { child, url, stdout: () => out };
-}
+/** Starts the built bin (@parley/testkit: its own process group, stopped when the test ends). */
+const spawnRelay = (t: Cleanup, dataDir: string, args: string[]) =>
+  startRelayProcess({ dataDir, args, cleanup: t });
 
 describe("parley-server bin", () => {
   it("runs on port 0, prints the real address, serves, and exits cleanly on SIGTERM", async (t) => {
     const dir = tempDir(t);
-    const { child, url, stdout } = await spawnRelay([
-      "--port",
-      "0",
-      "--data",
-      `${dir}/data`,
-      "--ttl-days",
-      "3",
-    ]);
-    t.after(() => {
-      if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
-    });
+    const { child, url, stdout, exited } = await spawnRelay(t, `${dir}/data`, ["--ttl-days", "3"]);
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.notEqual(url, "http://127.0.0.1:0");
     const health = await fetch(`${url}/v1/health`);
@@ -62,10 +33,7 @@ describe("parley-server bin", () => {
     assert.equal((await postBytes(`${url}/v1/send/${sendId}`, envelope(512))).status, 202);
 
     child.kill("SIGTERM");
-    const [code, signal] = (await once(child, "exit", { signal: AbortSignal.timeout(20_000) })) as [
-      number | null,
-      string | null,
-    ];
+    const { code, signal } = await exited(20_000);
     assert.equal(signal, null, "exited by itself, not killed by the signal");
     assert.equal(code, 0);
     assert.equal(stdout().trim().split("\n").length, 1, "stdout is just the ready line");
@@ -73,17 +41,7 @@ describe("parley-server bin", () => {
 
   it("takes the quota flags: a queue cap and a disk floor refuse sends, proof of work guards creation", async (t) => {
     const dir = tempDir(t);
-    const start = (extra: string[]) =>
-      spawnRelay(["--port", "0", "--data", `${dir}/data`, "--max-queue-bytes", "8MiB", ...extra]);
-    const kill = (child: ChildProcess) => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    };
+    const start = (extra: string[]) => spawnRelay(t, `${dir}/data`, ["--max-queue-bytes", "8MiB", ...extra]);
     const capped = await start([
       "--max-queue-messages",
       "1",
@@ -92,16 +50,15 @@ describe("parley-server bin", () => {
       "--min-free-disk",
       "0",
     ]);
-    t.after(() => kill(capped.child));
     const { sendId } = await createQueue(capped.url);
     assert.equal((await postBytes(`${capped.url}/v1/send/${sendId}`, envelope(512))).status, 202);
     const full = await postBytes(`${capped.url}/v1/send/${sendId}`, envelope(512));
     assert.deepEqual([full.status, full.json["code"]], [507, "queue_full"]);
-    kill(capped.child);
+    capped.kill();
+    await capped.exited(10_000);
 
     // No filesystem has 99.9% free: every write is refused. And creation needs a stamp.
     const guarded = await start(["--min-free-disk", "99.9%", "--pow-bits", "12", "--ws-command-rate", "5"]);
-    t.after(() => kill(guarded.child));
     const refused = await postBytes(`${guarded.url}/v1/invites`, new Uint8Array(10));
     assert.deepEqual([refused.status, refused.json["code"]], [507, "storage_full"]);
     assert.deepEqual(
@@ -123,6 +80,23 @@ describe("parley-server bin", () => {
       assert.doesNotMatch(r.stderr, /unknown option/);
       assert.match(r.stderr, /no relay database/);
     }
+  });
+
+  it("opens the store named by --store, and refuses an unknown scheme or --store with --data", async (t) => {
+    const dir = `${tempDir(t)}/by-url`;
+    const { url, stdout } = await spawnRelay(t, dir, ["--store", `sqlite:${dir}`]);
+    assert.match(stdout(), new RegExp(`\\(data: ${dir}\\)`));
+    assert.equal((await fetch(`${url}/v1/health`)).status, 200);
+    assert.ok(existsSync(`${dir}/relay.sqlite`));
+    const unknown = run(["--port", "0", "--store", "postgres://db.example/parley"]);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown store "postgres:"/);
+    const bus = run(["--port", "0", "--store", "sqlite::memory:", "--bus", "nats://localhost"]);
+    assert.equal(bus.status, 2);
+    assert.match(bus.stderr, /unknown bus "nats:"/);
+    const both = run(["--port", "0", "--store", `sqlite:${dir}`, "--data", dir]);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--store or --data/);
   });
 
   it("refuses bad options with a clear message", () => {

@@ -3,75 +3,18 @@
  * own process group and kills the group when done; every wait has a deadline.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { newKey, signCreate, tempDir } from "./helpers.js";
-
-const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
-
-interface Spawned {
-  child: ChildProcess;
-  url: string;
-  /** Resolves with the exit code, or rejects after `ms`. */
-  exited(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+import { type Cleanup, startRelayProcess, within } from "@parley/testkit";
+import { newKey, signCreate } from "./helpers.js";
 
 /**
- * Starts the bin; `stderr` "read" collects it, "unread" leaves the pipe full, "closed" closes
- * the reading end at once (writes then fail with EPIPE).
+ * Starts the bin (@parley/testkit: its own process group, killed when the test ends); `stderr`
+ * "read" collects it, "unread" leaves the pipe full, "closed" closes the reading end at once
+ * (writes then fail with EPIPE).
  */
-async function spawnRelay(
-  t: { after: (fn: () => void) => void },
-  args: string[],
-  stderr: "read" | "unread" | "closed" = "read",
-): Promise<Spawned> {
-  const dir = tempDir(t);
-  const child = spawn(process.execPath, [MAIN, "--port", "0", "--data", `${dir}/data`, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {}
-    }
-    child.stdout!.destroy();
-    child.stderr!.destroy();
-  });
-  let err = "";
-  if (stderr === "read") child.stderr!.on("data", (d) => (err += d));
-  if (stderr === "closed") child.stderr!.destroy();
-  let out = "";
-  const url = await within(
-    15_000,
-    "relay start",
-    new Promise<string>((resolve, reject) => {
-      child.stdout!.on("data", (d) => {
-        out += d;
-        const m = /^Parley relay listening on (http:\/\/\S+) /m.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      void exit.then(({ code }) => reject(new Error(`relay exited with ${code}: ${err}`)));
-    }),
-  );
-  return { child, url, exited: (ms) => within(ms, "relay exit", exit) };
-}
+const spawnRelay = (t: Cleanup, args: string[], stderr: "read" | "unread" | "closed" = "read") =>
+  startRelayProcess({ args, stderr, cleanup: t });
 
 /**
  * A client that starts a large upload and sends one byte every 100 ms: never idle, never done.

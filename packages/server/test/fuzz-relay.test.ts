@@ -22,7 +22,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { describe, it } from "node:test";
-import { type ErrorCode, ErrorCodes, ErrorStatus, PADDING_BUCKETS, ServerFrame } from "@parley/core";
+import { type ErrorCode, ErrorCodes, ErrorStatus, PADDING_BUCKETS, ServerFrame } from "@parley/protocol";
 import fc from "fast-check";
 import {
   byId,

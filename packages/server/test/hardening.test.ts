@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ErrorBody, toBase64Url } from "@parley/core";
+import { ErrorBody, toBase64Url } from "@parley/protocol";
 import { fetchReply, msgFrame } from "../src/http/encode.js";
 import type { StoredMessage } from "../src/index.js";
 import { TurnPacer } from "../src/relay/turn-pacer.js";

@@ -8,7 +8,7 @@ import {
   type RecipientCommandName,
   recipientCommandBytes,
   toBase64Url,
-} from "@parley/core";
+} from "@parley/protocol";
 import { pino } from "pino";
 import { type EnqueueResult, type RunningRelay, type StartRelayOptions, startRelay } from "../src/index.js";
 

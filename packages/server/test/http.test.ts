@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ErrorBody, INVITE_MAX_BYTES } from "@parley/core";
+import { ErrorBody, INVITE_MAX_BYTES } from "@parley/protocol";
 import {
   command,
   createQueue,

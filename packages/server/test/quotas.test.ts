@@ -11,11 +11,8 @@ import {
   leadingZeroBits,
   POW_HEADER,
   powDigest,
-  RelayError,
-  RelayHttpClient,
   solvePow,
-} from "@parley/core";
-import { nodeCryptoProvider as crypto } from "@parley/core/node";
+} from "@parley/protocol";
 import type { DiskSpace } from "../src/index.js";
 import {
   byId,
@@ -291,22 +288,6 @@ describe("proof of work for queue and invite creation", () => {
     );
     // Garbage in the header is a refusal, not an error.
     assert.equal((await postWithStamp(`${relay.url}/v1/invites`, blob, "x:y")).status, 429);
-  });
-
-  it("is solved transparently by the core client, which reports a clear error when it will not solve", async (t) => {
-    const relay = await startTestRelay(t, { config: { powBits: BITS } });
-    const client = new RelayHttpClient(relay.url, crypto);
-    const queue = await client.createQueue();
-    const inviteId = await client.createInvite(new Uint8Array(200).fill(1));
-    await client.send(queue.sendId, envelope(512));
-    assert.equal((await client.fetchMessages(queue)).length, 1);
-    assert.deepEqual(await client.claimInvite(inviteId), new Uint8Array(200).fill(1));
-
-    const unwilling = new RelayHttpClient(relay.url, crypto, undefined, { pow: { maxBits: BITS - 1 } });
-    await assert.rejects(
-      unwilling.createQueue(),
-      (e: unknown) => e instanceof RelayError && e.code === "pow_failed" && /at most 7/.test(e.message),
-    );
   });
 });
 

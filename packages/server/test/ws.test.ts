@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ServerFrame } from "@parley/core";
+import { ServerFrame } from "@parley/protocol";
 import {
   byId,
   command,

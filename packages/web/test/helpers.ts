@@ -1,16 +1,15 @@
 /** Helpers for the browser tests: a real relay serving the built app, real CLI runs, real Chromium. */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { CLI_MAIN, cliJson, SERVER_MAIN, startRelayProcess } from "@parley/testkit";
 
 // Compiled to packages/web/dist/test/test/helpers.js.
 export const ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
 export const WEB_DIST = join(ROOT, "packages/web/dist");
-export const SERVER = join(ROOT, "packages/server/dist/src/main.js");
-export const CLI = join(ROOT, "packages/cli/dist/src/main.js");
+export const SERVER = SERVER_MAIN;
+export const CLI = CLI_MAIN;
 export const OUTPUT = join(ROOT, "test-output");
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -44,72 +43,15 @@ export interface RelayProcess {
   stop(): Promise<void>;
 }
 
-/** `node packages/server/dist/src/main.js --port 0 --data <tmp> --static packages/web/dist`. */
+/** `parley-server --port 0 --data <tmp> --static packages/web/dist` (@parley/testkit: its own process group). */
 export async function startRelay(): Promise<RelayProcess> {
-  const child = spawn(
-    process.execPath,
-    [SERVER, "--port", "0", "--data", tempDir("relay"), "--static", WEB_DIST],
-    { stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
-  let stderr = "";
-  child.stderr!.on("data", (d) => {
-    stderr += d;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start: ${stderr}`)), 15_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!.replace(/\/$/, ""));
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`relay exited with ${code}: ${stderr}`));
-    });
-  });
-  return { url, stop: () => stopChild(child) };
-}
-
-/** SIGTERM to the relay's process group, then SIGKILL if it has not exited within the deadline. */
-function stopChild(child: ChildProcess, deadlineMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const signal = (s: NodeJS.Signals) => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, s);
-    } catch {
-      child.kill(s);
-    }
-  };
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => signal("SIGKILL"), deadlineMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    signal("SIGTERM");
-  });
+  const relay = await startRelayProcess({ dataDir: tempDir("relay"), args: ["--static", WEB_DIST] });
+  return { url: relay.url, stop: () => relay.stop() };
 }
 
 /** Runs `parley --home <home> --json <args…>` and parses its JSON output; throws if it failed. */
-export function parleyJson<T = unknown>(home: string, ...args: string[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CLI, "--home", home, "--json", ...args],
-      { timeout: 60_000 },
-      (err, stdout, stderr) => {
-        if (err) return reject(new Error(`parley ${args.join(" ")} failed: ${stdout} ${stderr}`));
-        try {
-          resolve(JSON.parse(stdout) as T);
-        } catch {
-          reject(new Error(`parley ${args.join(" ")} printed no JSON: ${stdout} ${stderr}`));
-        }
-      },
-    );
-  });
-}
+export const parleyJson = <T = unknown>(home: string, ...args: string[]): Promise<T> =>
+  cliJson<T>(home, ...args);
 
 /** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
 export async function eventually<T>(

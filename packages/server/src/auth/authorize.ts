@@ -1,4 +1,4 @@
-import { COMMAND_CLOCK_SKEW_MS, ErrorCodes, fromBase64Url } from "@parley/core";
+import { COMMAND_CLOCK_SKEW_MS, ErrorCodes, fromBase64Url } from "@parley/protocol";
 import { Problem } from "../problem.js";
 import type { Store } from "../store/store.js";
 import { verifyEd25519 } from "./ed25519.js";

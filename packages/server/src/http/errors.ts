@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { ErrorCodes } from "@parley/core";
+import { ErrorCodes } from "@parley/protocol";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Problem, type RelayErrorCode, statusOf } from "../problem.js";
 import { routeOf, safeError } from "./logging.js";

@@ -6,7 +6,7 @@
 import { createReadStream } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
-import { ErrorCodes, ErrorStatus } from "@parley/core";
+import { ErrorCodes, ErrorStatus } from "@parley/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 const TYPES: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { Id } from "@parley/core";
+import { Id } from "@parley/protocol";
 import type { z } from "zod";
 import { badRequest, describeIssues } from "../problem.js";
 

@@ -15,7 +15,7 @@ import {
   type RecipientCommand,
   recipientCommandBytes,
   rendezvousIds,
-} from "@parley/core";
+} from "@parley/protocol";
 import { authorize, checkClock } from "../auth/authorize.js";
 import { isUsablePublicKey } from "../auth/ed25519.js";
 import { badRequest, Problem } from "../problem.js";

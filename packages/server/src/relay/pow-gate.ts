@@ -6,7 +6,7 @@ import {
   parsePowStamp,
   powDigest,
   toBase64Url,
-} from "@parley/core";
+} from "@parley/protocol";
 import type { RelayConfig } from "../config.js";
 import { Problem } from "../problem.js";
 

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from "@parley/core";
+import { PROTOCOL_VERSION } from "@parley/protocol";
 import type { FastifyInstance } from "fastify";
 import type { RelayContext } from "../../relay/context.js";
 

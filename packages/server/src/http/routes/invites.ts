@@ -1,4 +1,4 @@
-import { INVITE_MAX_BYTES } from "@parley/core";
+import { INVITE_MAX_BYTES } from "@parley/protocol";
 import type { FastifyInstance } from "fastify";
 import { asBuffer } from "../../bytes.js";
 import type { RelayContext } from "../../relay/context.js";

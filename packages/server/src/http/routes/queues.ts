@@ -1,4 +1,4 @@
-import { CreateQueueRequest, POW_HEADER, RecipientCommand } from "@parley/core";
+import { CreateQueueRequest, POW_HEADER, RecipientCommand } from "@parley/protocol";
 import type { FastifyInstance } from "fastify";
 import { badRequest } from "../../problem.js";
 import type { ByteBudget } from "../../relay/byte-budget.js";

@@ -1,4 +1,4 @@
-import { ClientFrame, ErrorCodes, type ServerFrame } from "@parley/core";
+import { ClientFrame, ErrorCodes, type ServerFrame } from "@parley/protocol";
 import type { FastifyBaseLogger } from "fastify";
 import type { RawData, WebSocket } from "ws";
 import { badRequest, describeIssues, Problem } from "../../problem.js";

@@ -1,19 +1,19 @@
 /**
- * The core relay client (RelayHttpClient, RelaySocket) against a real relay: broadcast queues,
- * cursors, and that broadcast queues are never acknowledged.
+ * The core relay client (RelayHttpClient, RelaySocket) against a real relay (in process): broadcast
+ * queues, cursors, that broadcast queues are never acknowledged, and proof of work solved by the client.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { WebSocket } from "ws";
 import {
   RelayError,
   RelayHttpClient,
   RelaySocket,
   type RelaySocketOptions,
   type WebSocketLike,
-} from "@parley/core";
-import { nodeCryptoProvider as crypto } from "@parley/core/node";
-import { WebSocket } from "ws";
-import { delay, envelope, startTestRelay } from "./helpers.js";
+} from "../src/index.js";
+import { nodeCryptoProvider as crypto } from "../src/node.js";
+import { delay, envelope, startTestRelay } from "./helpers/relay.js";
 
 /** A WebSocket factory that records every frame the client sends and can drop the connection. */
 function recordingSockets() {
@@ -261,5 +261,24 @@ describe("relay client: broadcast queues", () => {
     assert.deepEqual(got, [invite, after], "only what follows the cursor; not the earlier messages");
     assert.ok(!got.includes(before));
     assert.equal(subFrames(rec.sent)[1]!["msgId"], joinedAt);
+  });
+});
+
+describe("proof of work", () => {
+  const BITS = 8;
+  it("is solved transparently by the core client, which reports a clear error when it will not solve", async (t) => {
+    const relay = await startTestRelay(t, { config: { powBits: BITS } });
+    const client = new RelayHttpClient(relay.url, crypto);
+    const queue = await client.createQueue();
+    const inviteId = await client.createInvite(new Uint8Array(200).fill(1));
+    await client.send(queue.sendId, envelope(512));
+    assert.equal((await client.fetchMessages(queue)).length, 1);
+    assert.deepEqual(await client.claimInvite(inviteId), new Uint8Array(200).fill(1));
+
+    const unwilling = new RelayHttpClient(relay.url, crypto, undefined, { pow: { maxBits: BITS - 1 } });
+    await assert.rejects(
+      unwilling.createQueue(),
+      (e: unknown) => e instanceof RelayError && e.code === "pow_failed" && /at most 7/.test(e.message),
+    );
   });
 });

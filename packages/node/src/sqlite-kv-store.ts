@@ -1,4 +1,4 @@
-/** The CLI's local store: one SQLite file in the profile folder, behind core's KeyValueStore seam. */
+/** The local store on Node: one SQLite file in the profile folder, behind core's KeyValueStore seam. */
 import type { KeyValueStore, KvWrite } from "@parley/core";
 import Database from "better-sqlite3";
 

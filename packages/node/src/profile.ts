@@ -1,12 +1,12 @@
-/** Opens the profile folder: its SQLite store, its lock, and a client engine wired to Node. */
+/** Opens a profile folder: its SQLite store, its lock, and a client engine wired to Node. */
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { ParleyClient, ParleyError, TsMlsEngine, type WebSocketLike } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import WebSocket from "ws";
-import { FileLock } from "./storage/file-lock.js";
-import { SqliteKeyValueStore } from "./storage/sqlite-kv-store.js";
+import { FileLock } from "./file-lock.js";
+import { SqliteKeyValueStore } from "./sqlite-kv-store.js";
 
 export function resolveHome(option: string | undefined): string {
   return resolve(option ?? process.env.PARLEY_HOME ?? join(homedir(), ".parley"));

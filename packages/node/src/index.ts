@@ -1,0 +1,8 @@
+/**
+ * @parley/node: the client engine's Node platform — the SQLite key-value store, the cross-process
+ * profile lock, and opening a profile folder as the CLI does. Used by the CLI, the benchmarks and tests.
+ * (Node's native crypto provider stays in `@parley/core/node`, beside the noble one it is proven against.)
+ */
+export { FileLock } from "./file-lock.js";
+export { type OpenProfile, openProfile, PROFILE_DATABASE, resolveHome } from "./profile.js";
+export { SqliteKeyValueStore } from "./sqlite-kv-store.js";

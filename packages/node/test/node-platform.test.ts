@@ -1,0 +1,86 @@
+/** The Node platform pieces on their own: the SQLite key-value store and the cross-process file lock. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { FileLock, SqliteKeyValueStore } from "../src/index.js";
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), "parley-node-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const bytes = (...b: number[]) => new Uint8Array(b);
+
+describe("SqliteKeyValueStore", () => {
+  it("gets, lists by prefix in both orders with a limit, writes atomically, and survives reopening", async (t) => {
+    const path = join(tempDir(t), "kv.sqlite");
+    const store = new SqliteKeyValueStore(path);
+    await store.write([
+      { key: "a/1", value: bytes(1) },
+      { key: "a/2", value: bytes(2) },
+      { key: "a/3", value: bytes(3) },
+      { key: "b/1", value: bytes(9) },
+    ]);
+    assert.deepEqual(await store.get("a/2"), bytes(2));
+    assert.equal(await store.get("a/9"), undefined);
+    assert.deepEqual(
+      (await store.list("a/")).map(([k]) => k),
+      ["a/1", "a/2", "a/3"],
+    );
+    assert.deepEqual(
+      (await store.list("a/", { reverse: true, limit: 2 })).map(([k]) => k),
+      ["a/3", "a/2"],
+    );
+    await store.write([
+      { key: "a/1", value: null },
+      { key: "a/2", value: bytes(22) },
+    ]);
+    await store.close();
+    const again = new SqliteKeyValueStore(path);
+    t.after(() => again.close());
+    assert.deepEqual(await again.list("a/"), [
+      ["a/2", bytes(22)],
+      ["a/3", bytes(3)],
+    ]);
+  });
+
+  it("refuses a file that is not a database", (t) => {
+    const path = join(tempDir(t), "not.sqlite");
+    writeFileSync(path, "this is not a database, just text long enough to have a header".repeat(20));
+    assert.throws(() => new SqliteKeyValueStore(path));
+  });
+});
+
+describe("FileLock", () => {
+  it("runs one task at a time and takes over a lock left by a process that is gone", async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, "parley.lock");
+    const lock = new FileLock(path, 2000);
+    const order: string[] = [];
+    await Promise.all([
+      lock.run(async () => {
+        order.push("a start");
+        await new Promise((r) => setTimeout(r, 30));
+        order.push("a end");
+      }),
+      lock.run(async () => {
+        order.push("b");
+      }),
+    ]);
+    assert.deepEqual(order, ["a start", "a end", "b"]);
+    writeFileSync(path, "2147483646"); // no such pid
+    assert.equal(await lock.run(async () => "taken over"), "taken over");
+  });
+
+  it("gives up after its timeout while a live process holds the lock", async (t) => {
+    const path = join(tempDir(t), "parley.lock");
+    writeFileSync(path, String(process.ppid)); // alive, and not us
+    await assert.rejects(
+      new FileLock(path, 200).run(async () => "never"),
+      /profile is busy/,
+    );
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Where the relay keeps its data and how its instances wake each other, named by URL:
+ * `--store sqlite:./data` (today's only store: `<dir>/relay.sqlite`; `sqlite::memory:` for tests) and
+ * `--bus local:` (one process). A new backend — `postgres://…`, `nats://…` — is one `register…` call
+ * with a function that opens it; `start.ts` and `main.ts` only ever call `openStore` / `openBus`.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Bus } from "./bus/bus.js";
+import { LocalBus } from "./bus/local-bus.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import type { Store } from "./store/store.js";
+
+/** A store or bus URL that names no known backend, or one its backend cannot open. */
+export class BackendError extends Error {
+  override name = "BackendError";
+}
+
+export interface StoreOpenOptions {
+  /** Open an existing store for reading only (`parley-server disclose`); never create one. */
+  readonly?: boolean;
+  /**
+   * Told of damage the store finds while serving (a large body's file gone from under its row), for
+   * the operator's log. Says what happened, never which queue or message.
+   */
+  onDamage?: (message: string) => void;
+}
+
+export interface OpenedStore {
+  store: Store;
+  /** What the ready line shows (never a credential): for SQLite, the data directory. */
+  location: string;
+  /** A local directory whose free disk space the storage guard watches, when there is one. */
+  dataDir?: string;
+}
+
+/** Opens a store from its whole URL (`sqlite:./data`, `postgres://user@host/db`, …). */
+export type StoreBackend = (url: string, options: StoreOpenOptions) => OpenedStore | Promise<OpenedStore>;
+/** Opens a bus from its whole URL (`local:`, `nats://host:4222`, …). */
+export type BusBackend = (url: string) => Bus | Promise<Bus>;
+
+export const DATABASE_FILE = "relay.sqlite";
+
+export const databasePath = (dataDir: string): string => join(resolve(dataDir), DATABASE_FILE);
+
+const storeBackends = new Map<string, StoreBackend>();
+const busBackends = new Map<string, BusBackend>();
+
+export function registerStoreBackend(scheme: string, open: StoreBackend): void {
+  storeBackends.set(scheme.toLowerCase(), open);
+}
+
+export function registerBusBackend(scheme: string, open: BusBackend): void {
+  busBackends.set(scheme.toLowerCase(), open);
+}
+
+/** `scheme` of `scheme:rest`, lower-cased; null when the text has no scheme. */
+function schemeOf(url: string): string | null {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url);
+  return m ? m[1]!.toLowerCase() : null;
+}
+
+const known = (backends: Map<string, unknown>) => [...backends.keys()].map((s) => `${s}:`).join(", ");
+
+function backendFor<T>(what: string, url: string, backends: Map<string, T>): T {
+  const scheme = schemeOf(url);
+  const backend = scheme === null ? undefined : backends.get(scheme);
+  if (backend === undefined) {
+    throw new BackendError(
+      scheme === null
+        ? `${what} "${url}" is not a URL (scheme:…); known: ${known(backends)}`
+        : `unknown ${what} "${scheme}:" in "${url}"; known: ${known(backends)}`,
+    );
+  }
+  return backend;
+}
+
+export function openStore(url: string, options: StoreOpenOptions = {}): Promise<OpenedStore> {
+  return Promise.resolve().then(() => backendFor("store", url, storeBackends)(url, options));
+}
+
+export function openBus(url: string): Promise<Bus> {
+  return Promise.resolve().then(() => backendFor("bus", url, busBackends)(url));
+}
+
+/** The store URL `--data <dir>` stands for. */
+export const sqliteStoreUrl = (dataDir: string): string => `sqlite:${dataDir}`;
+export const MEMORY_STORE_URL = "sqlite::memory:";
+export const LOCAL_BUS_URL = "local:";
+
+// SQLite: `sqlite:<dir>` holds `<dir>/relay.sqlite`, the directory created if missing;
+// `sqlite::memory:` is a database in memory, gone when the relay stops.
+registerStoreBackend("sqlite", (url, options) => {
+  const rest = url.slice("sqlite:".length);
+  if (rest === ":memory:") {
+    if (options.readonly) throw new BackendError("an in-memory store cannot be opened read-only");
+    return { store: SqliteStore.open(":memory:"), location: ":memory:" };
+  }
+  if (rest === "") throw new BackendError(`store "${url}" names no directory (sqlite:<dir>)`);
+  const dataDir = resolve(rest);
+  const path = databasePath(dataDir);
+  if (options.readonly) {
+    if (!existsSync(path)) throw new BackendError(`no relay database at ${path}`);
+    return { store: SqliteStore.open(path, { readonly: true }), location: dataDir, dataDir };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const onDamage = options.onDamage;
+  const store = SqliteStore.open(path, {
+    onMissingBody: () => onDamage?.("a message body file is missing (removed outside the relay): skipped"),
+  });
+  return { store, location: dataDir, dataDir };
+});
+
+// The single-process bus: every subscriber is in this process.
+registerBusBackend("local", (url) => {
+  if (url.toLowerCase() !== LOCAL_BUS_URL) throw new BackendError(`the local bus takes no address: "${url}"`);
+  return new LocalBus();
+});

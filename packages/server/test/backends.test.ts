@@ -1,0 +1,76 @@
+/** The relay opens its store and bus by URL; a new backend plugs in with one registration. */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import {
+  BackendError,
+  DATABASE_FILE,
+  LocalBus,
+  openBus,
+  openStore,
+  registerBusBackend,
+  registerStoreBackend,
+  SqliteStore,
+  startRelay,
+} from "../src/index.js";
+import { createQueue, tempDir } from "./helpers.js";
+
+describe("store and bus URLs", () => {
+  it("opens sqlite:<dir> (creating the directory) and sqlite::memory:", async (t) => {
+    const dir = join(tempDir(t), "nested", "data");
+    const opened = await openStore(`sqlite:${dir}`);
+    assert.equal(opened.location, dir);
+    assert.equal(opened.dataDir, dir);
+    assert.ok(existsSync(join(dir, DATABASE_FILE)));
+    await opened.store.close();
+    const again = await openStore(`sqlite:${dir}`, { readonly: true });
+    await again.store.close();
+    const memory = await openStore("sqlite::memory:");
+    assert.equal(memory.dataDir, undefined);
+    await memory.store.close();
+  });
+
+  it("refuses unknown schemes, text that is no URL, and a missing database read-only, clearly", async (t) => {
+    await assert.rejects(openStore("postgres://db.example/parley"), (e: unknown) => {
+      assert.ok(e instanceof BackendError);
+      assert.match(e.message, /unknown store "postgres:".*known: sqlite:/);
+      return true;
+    });
+    await assert.rejects(openStore("./data"), /is not a URL.*known: sqlite:/);
+    await assert.rejects(openStore("sqlite:"), /names no directory/);
+    await assert.rejects(openStore(`sqlite:${tempDir(t)}/missing`, { readonly: true }), /no relay database/);
+    await assert.rejects(openBus("nats://localhost:4222"), /unknown bus "nats:".*known: local:/);
+    await assert.rejects(openBus("local:elsewhere"), /takes no address/);
+    await assert.rejects(startRelay({ storeUrl: "mysql://x" }), BackendError);
+  });
+
+  it("starts a relay on a registered backend, which it closes on close()", async () => {
+    const events: string[] = [];
+    registerStoreBackend("test-memory", (url) => {
+      events.push(`store ${url}`);
+      const store = SqliteStore.open(":memory:");
+      const close = store.close.bind(store);
+      store.close = async () => {
+        events.push("store closed");
+        await close();
+      };
+      return { store, location: "test" };
+    });
+    registerBusBackend("test-bus", (url) => {
+      events.push(`bus ${url}`);
+      const bus = new LocalBus();
+      const close = bus.close.bind(bus);
+      bus.close = async () => {
+        events.push("bus closed");
+        await close();
+      };
+      return bus;
+    });
+    const relay = await startRelay({ storeUrl: "test-memory:", busUrl: "test-bus://here" });
+    assert.equal(relay.location, "test");
+    await createQueue(relay.url);
+    await relay.close();
+    assert.deepEqual(events, ["store test-memory:", "bus test-bus://here", "bus closed", "store closed"]);
+  });
+});

@@ -1,8 +1,8 @@
 import type { ContactView, GroupMemberView, ParleyClient } from "@parley/core";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import type { ConversationSummary } from "../conversations";
 import { initials } from "../format";
 import { friendlyError, joinNames, personName } from "../groups";
-import type { ConversationSummary } from "./ConversationList";
 import { Dialog } from "./Dialog";
 
 type Mode =

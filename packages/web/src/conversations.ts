@@ -4,7 +4,7 @@
  * keep the state; what they compute is here, where it can be tested without a browser).
  */
 import type { ContactView, ConversationView, MessageView } from "@parley/core";
-import { personName, type SystemLine } from "./groups";
+import { personName, type SystemLine } from "./groups.js";
 
 /** One row of the list: a 1:1 conversation with a contact, or a group. */
 export interface ConversationSummary {

@@ -648,6 +648,11 @@ if (unavailable && process.env.CI === "true") {
       await accept.getByRole("button", { name: "Accept invite" }).click();
       await carol.getByRole("heading", { level: 2, name: "Alice" }).waitFor();
       await sendWithEnter(carol, "Carol here, via the link.");
+      // Sent before Lock: a Lock while it is being sent locks the store under it ("not sent").
+      await log(carol)
+        .locator("li.mine", { hasText: "Carol here" })
+        .getByText(/Sent|Delivered/)
+        .waitFor();
       await alice
         .getByRole("navigation", { name: "Conversations" })
         .getByRole("button", { name: /^Carol/ })

@@ -135,6 +135,63 @@ export function friendlyError(error: unknown): string {
   );
 }
 
+/** Work the app does for the person, or in the background, that can fail: each has its sentence. */
+export type Failed =
+  | "load-conversations"
+  | "refresh-conversations"
+  | "load-messages"
+  | "load-members"
+  | "load-profile"
+  | "mark-read"
+  | "chat-line"
+  | "send"
+  | "lock"
+  | "wipe";
+
+const FAILED: Record<Failed, string> = {
+  "load-conversations": "Could not load your conversations.",
+  "refresh-conversations": "Could not update your list of conversations.",
+  "load-messages": "Could not load messages.",
+  "load-members": "Could not load the group’s members.",
+  "load-profile": "Could not read your profile on this device.",
+  "mark-read": "Could not save which messages you have read: they may show as unread again.",
+  "chat-line": "A line for a chat’s history (such as who joined a group) could not be saved.",
+  send: "Your message was not sent.",
+  lock: "Parley could not lock.",
+  wipe: "This device was not wiped.",
+};
+
+/** A notice for the banner: what failed, then why, in words (`friendlyError`). */
+export function failureNotice(what: Failed, error: unknown): string {
+  return `${FAILED[what]} ${friendlyError(error)}`;
+}
+
+/**
+ * A `not_member` error: the group was left or we were removed, so there are no members to show. A
+ * members refresh racing with such a change expects it; the chat's own status line says what happened.
+ */
+export function isNoLongerMember(error: unknown): boolean {
+  return error instanceof ParleyError && error.code === "not_member";
+}
+
+/** The lines a group chat shows for a `group` event ("Bob was added"); none for a queue move. */
+export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>): string[] {
+  switch (event.change) {
+    case "joined":
+      return [`${personName(event.by)} added you to the group`];
+    case "members":
+      return describeMembers(event.added, event.removed);
+    case "roles":
+      return describeRoles(event.promoted, event.demoted);
+    case "renamed":
+      return [`The group is now called “${event.name}”`];
+    case "removed":
+      return ["An admin removed you from the group"];
+    case "moved":
+      return [];
+  }
+}
+
 /** Why a message was dropped, for a notice. */
 export function rejectionNotice(r: Rejection): string {
   switch (r.reason) {

@@ -1,12 +1,34 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ParleyError, type PersonRef, RelayError } from "@parley/core";
+import {
+  type ConversationView,
+  type MessageView,
+  ParleyError,
+  type PersonRef,
+  RelayError,
+} from "@parley/core";
+import {
+  type ConversationSummary,
+  newestReceived,
+  pendingMessage,
+  summaryOf,
+  totalUnread,
+  withDelivered,
+  withIncoming,
+  withLines,
+  withMessage,
+  withOpened,
+  withSent,
+} from "../src/conversations.js";
 import { deliveryLabel, groupDigits, initials, inviteFromLocation } from "../src/format.js";
 import {
   describeMembers,
   describeRoles,
   eventNotice,
+  failureNotice,
   friendlyError,
+  groupEventLines,
+  isNoLongerMember,
   joinNames,
   mergeTimeline,
   personName,
@@ -119,6 +141,177 @@ describe("group helpers", () => {
       items.map((i) => (i.kind === "message" ? i.message.t : i.line.text)),
       ["You created the group", 10, "Bob was added", 30, "Bob is now an admin"],
     );
+  });
+});
+
+describe("conversation list and chat helpers (the hooks' computations)", () => {
+  const bob: PersonRef = { identityKey: "b".repeat(43), name: "Bob", relation: "contact" };
+  const me: PersonRef = { identityKey: "a".repeat(43), name: "Ada", relation: "me" };
+  const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString();
+  const message = (id: string, minute: number, over: Partial<MessageView> = {}): MessageView => ({
+    conversation: "Bob",
+    conversationId: "direct-bob",
+    kind: "direct",
+    id,
+    from: bob,
+    fromMe: false,
+    text: `text ${id}`,
+    sentAt: at(minute),
+    receivedAt: at(minute),
+    status: "received",
+    ...over,
+  });
+  const direct: ConversationView = {
+    id: "direct-bob",
+    kind: "direct",
+    name: "Bob",
+    canSend: true,
+    contactId: "k",
+  };
+  const group: ConversationView = {
+    id: "g",
+    kind: "group",
+    name: "Club",
+    canSend: true,
+    admin: true,
+    status: "active",
+  };
+  const row = (id: string, lastAt: string | null, unread = 0): ConversationSummary => ({
+    id,
+    kind: "direct",
+    contactId: null,
+    title: id,
+    verified: false,
+    keyChanged: false,
+    canSend: true,
+    status: "active",
+    admin: false,
+    preview: null,
+    lastAt,
+    unread,
+  });
+
+  it("summarises a conversation: preview, time, and what arrived after it was last read", () => {
+    const recent = [message("1", 1), message("2", 2), message("3", 3, { fromMe: true, from: me })];
+    const s = summaryOf({
+      view: direct,
+      contact: undefined,
+      recent,
+      lastRead: Date.parse(at(1)),
+      newestLine: undefined,
+      open: false,
+    });
+    assert.equal(s.preview, "You: text 3");
+    assert.equal(s.lastAt, at(3));
+    assert.equal(s.unread, 1, "only theirs, only after the last read");
+    assert.equal(s.status, "active");
+    const open = summaryOf({
+      view: direct,
+      contact: undefined,
+      recent,
+      lastRead: 0,
+      newestLine: undefined,
+      open: true,
+    });
+    assert.equal(open.unread, 0, "the open conversation has nothing unread");
+  });
+
+  it("shows a group's newest system line as its preview when it is newer than any message", () => {
+    const line = { id: "l", at: Date.parse(at(5)), text: "Alice added you to the group" };
+    const recent = [message("1", 1, { kind: "group", conversationId: "g" })];
+    const s = summaryOf({
+      view: group,
+      contact: undefined,
+      recent,
+      lastRead: 0,
+      newestLine: line,
+      open: false,
+    });
+    assert.equal(s.preview, "Alice added you to the group");
+    assert.equal(s.lastAt, at(5));
+    assert.equal(s.admin, true);
+    const older = { ...line, at: Date.parse(at(0)) };
+    const t = summaryOf({
+      view: group,
+      contact: undefined,
+      recent,
+      lastRead: 0,
+      newestLine: older,
+      open: false,
+    });
+    assert.equal(t.preview, "Bob: text 1", "a group message names its sender");
+  });
+
+  it("moves a conversation up when a message arrives, counting it unread unless open or ours", () => {
+    const list = [row("other", at(4)), row("direct-bob", at(1), 2)];
+    const after = withIncoming(list, message("9", 6), false);
+    assert.deepEqual(
+      after.map((c) => [c.id, c.unread]),
+      [
+        ["direct-bob", 3],
+        ["other", 0],
+      ],
+    );
+    assert.equal(after[0]!.preview, "text 9");
+    assert.equal(withIncoming(list, message("9", 6), true).find((c) => c.id === "direct-bob")!.unread, 2);
+    assert.equal(totalUnread(after), 3);
+    assert.equal(withOpened(after, "direct-bob")[0]!.unread, 0);
+    const sent = withSent(list, "direct-bob", "hi", at(7));
+    assert.deepEqual([sent[0]!.id, sent[0]!.preview], ["direct-bob", "You: hi"]);
+  });
+
+  it("keeps the open chat free of duplicates and marks receipts", () => {
+    const list = [message("1", 1), message("2", 2, { fromMe: true, from: me, status: "sent" })];
+    assert.equal(withMessage(list, message("1", 1)), list, "a message already shown is not added again");
+    assert.equal(withMessage(list, message("3", 3)).length, 3);
+    assert.deepEqual(
+      withDelivered(list, ["2"]).map((m) => m.status),
+      ["received", "delivered"],
+    );
+    const lines = [{ id: "a", at: 1, text: "A" }];
+    assert.equal(withLines(lines, [{ id: "a", at: 1, text: "A" }]), lines);
+    assert.equal(withLines(lines, [{ id: "b", at: 2, text: "B" }]).length, 2);
+    assert.equal(newestReceived(list), Date.parse(at(1)), "our own messages do not count");
+    assert.equal(newestReceived([]), 0);
+    const pending = pendingMessage(
+      { id: "g", title: "Club", kind: "group" },
+      "hello",
+      "Ada",
+      new Date(at(8)),
+      "p1",
+    );
+    assert.deepEqual(
+      [pending.status, pending.fromMe, pending.sentAt, pending.from.name],
+      ["sending", true, at(8), "Ada"],
+    );
+  });
+
+  it("words group events as chat lines, and failures as notices from their codes", () => {
+    const event = { type: "group", conversationId: "g", name: "Club" } as const;
+    assert.deepEqual(groupEventLines({ ...event, change: "joined", by: bob }), [
+      "Bob added you to the group",
+    ]);
+    assert.deepEqual(groupEventLines({ ...event, change: "members", added: [bob], removed: [] }), [
+      "Bob was added",
+    ]);
+    assert.deepEqual(groupEventLines({ ...event, change: "renamed", from: "Old" }), [
+      "The group is now called “Club”",
+    ]);
+    assert.deepEqual(groupEventLines({ ...event, change: "removed" }), [
+      "An admin removed you from the group",
+    ]);
+    assert.deepEqual(groupEventLines({ ...event, change: "moved" }), []);
+    assert.equal(
+      failureNotice("send", new RelayError("network", "fetch failed")),
+      "Your message was not sent. Parley could not reach the relay. Check your connection and try again.",
+    );
+    assert.equal(
+      failureNotice("mark-read", new Error("quota exceeded")),
+      "Could not save which messages you have read: they may show as unread again. Quota exceeded",
+    );
+    assert.ok(isNoLongerMember(new ParleyError("not_member", { group: "Club" })));
+    assert.ok(!isNoLongerMember(new ParleyError("not_admin", { group: "Club" })));
+    assert.ok(!isNoLongerMember(new Error("not_member")), "by code, never by message text");
   });
 });
 

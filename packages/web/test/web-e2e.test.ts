@@ -198,6 +198,43 @@ if (unavailable && process.env.CI === "true") {
       await log(alice).locator("li.mine", { hasText: "library" }).getByText("Delivered").waitFor();
     });
 
+    it("shows a failure that used to be swallowed: the read marker cannot be saved (storage full)", {
+      timeout: 60_000,
+    }, async () => {
+      // Alice has Bob's chat open. Her browser's storage refuses the record of what she has read (the
+      // web app's own "web/read/…" key, in clear as every store key): a message arriving in the open
+      // chat cannot be marked read. Up to now that failure went nowhere; the banner says it now.
+      await alice.evaluate(() => {
+        const put = IDBObjectStore.prototype.put;
+        const w = window as unknown as { restorePut?: () => void };
+        w.restorePut = () => {
+          IDBObjectStore.prototype.put = put;
+        };
+        IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+          if (typeof key === "string" && key.startsWith("web/read/"))
+            throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+          return put.call(this, value, key);
+        };
+      });
+      try {
+        await sendWithEnter(bob, "Did you get this?");
+        await log(alice).getByText("Did you get this?").waitFor();
+        const banner = alice
+          .getByRole("alert")
+          .filter({ hasText: "Could not save which messages you have read" });
+        await banner.getByText("The quota has been exceeded.", { exact: false }).waitFor();
+        mkdirSync(OUTPUT, { recursive: true });
+        await alice.screenshot({ path: join(OUTPUT, "web-notice-read-failed.png") });
+        await banner.getByRole("button", { name: "Dismiss" }).click();
+        await banner.waitFor({ state: "detached" });
+      } finally {
+        await alice.evaluate(() => (window as unknown as { restorePut?: () => void }).restorePut?.());
+      }
+      // The message itself was kept (the engine's own records were not refused), and all goes on.
+      await sendWithEnter(alice, "Yes, got it.");
+      await log(bob).getByText("Yes, got it.").waitFor();
+    });
+
     it("shows the same safety number on both sides and marks the contact verified", async () => {
       await alice.getByRole("button", { name: "Safety number" }).click();
       const aliceDialog = alice.getByRole("dialog", { name: "Safety number with Bob" });
@@ -611,6 +648,11 @@ if (unavailable && process.env.CI === "true") {
       await accept.getByRole("button", { name: "Accept invite" }).click();
       await carol.getByRole("heading", { level: 2, name: "Alice" }).waitFor();
       await sendWithEnter(carol, "Carol here, via the link.");
+      // Sent before Lock: a Lock while it is being sent locks the store under it ("not sent").
+      await log(carol)
+        .locator("li.mine", { hasText: "Carol here" })
+        .getByText(/Sent|Delivered/)
+        .waitFor();
       await alice
         .getByRole("navigation", { name: "Conversations" })
         .getByRole("button", { name: /^Carol/ })
@@ -633,6 +675,16 @@ if (unavailable && process.env.CI === "true") {
     it("raised no Content-Security-Policy violation and no page error", () => {
       assert.deepEqual(cspViolations, []);
       assert.deepEqual(pageErrors, []);
+    });
+
+    it("reported no failure to anyone but the one provoked (the read marker)", () => {
+      // Every reported failure is also a console warning "parley: <what> failed: …" (useNotice).
+      const reported = consoleLines.filter((l) => /parley: [a-z-]+ failed:/.test(l));
+      assert.ok(reported.length > 0, "the provoked failure was reported");
+      assert.deepEqual(
+        reported.filter((l) => !l.includes("parley: mark-read failed:")),
+        [],
+      );
     });
   });
 }

@@ -1,8 +1,8 @@
 import type { GroupMemberView, MessageView } from "@parley/core";
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
+import type { ConversationSummary } from "../conversations";
 import { deliveryLabel, formatMessageTime } from "../format";
 import { mergeTimeline, personName, type SystemLine } from "../groups";
-import type { ConversationSummary } from "./ConversationList";
 
 function messageTime(m: MessageView): number {
   return Date.parse(m.receivedAt && !m.fromMe ? m.receivedAt : m.sentAt);
@@ -22,7 +22,8 @@ export function ChatView(props: {
   /** Groups: the lines between messages ("Carol was added") and the members, when known. */
   lines: SystemLine[];
   members: GroupMemberView[] | null;
-  onSend: (text: string) => Promise<void>;
+  /** Sends; reports its own failure (the banner says the message was not sent, and why). */
+  onSend: (text: string) => void;
   onShowSafety: () => void;
   onShowGroup: (mode: "info" | "add") => void;
   onBack: () => void;
@@ -48,7 +49,7 @@ export function ChatView(props: {
     const text = draft.trim();
     if (text.length === 0 || !c.canSend) return;
     setDraft("");
-    props.onSend(text).catch(() => {});
+    props.onSend(text);
     composer.current?.focus();
   }
 
@@ -210,5 +211,19 @@ export function ChatView(props: {
         </p>
       )}
     </section>
+  );
+}
+
+/** The main pane when no conversation is open. */
+export function EmptyChat(props: { hasConversations: boolean }) {
+  return (
+    <div className="empty-chat">
+      <h2>{props.hasConversations ? "Choose a conversation" : "No conversations yet"}</h2>
+      <p className="muted">
+        {props.hasConversations
+          ? "Your messages are end-to-end encrypted: only you and the people you talk to can read them."
+          : "Invite someone with a one-time link, or add a contact from a link they sent you."}
+      </p>
+    </div>
   );
 }

@@ -1,23 +1,5 @@
+import type { ConversationSummary } from "../conversations";
 import { formatListTime, initials } from "../format";
-
-/** One row of the list: a 1:1 conversation with a contact, or a group. */
-export interface ConversationSummary {
-  id: string; // conversation id: what the engine's send/messages take
-  kind: "direct" | "group";
-  /** Direct: the contact (safety number, verification). Null for groups. */
-  contactId: string | null;
-  title: string;
-  verified: boolean;
-  keyChanged: boolean;
-  canSend: boolean;
-  /** Groups: still a member, or left, or removed by an admin. Direct chats are always "active". */
-  status: "active" | "left" | "removed";
-  /** Groups: whether we are an admin. */
-  admin: boolean;
-  preview: string | null;
-  lastAt: string | null;
-  unread: number;
-}
 
 /** Two figures, one behind the other: a group, as opposed to one person's initials. */
 export function GroupIcon() {
@@ -95,5 +77,41 @@ export function ConversationList(props: {
         })}
       </ul>
     </nav>
+  );
+}
+
+/** The left column: invite, add a contact, new group, and the list. */
+export function Sidebar(props: {
+  conversations: ConversationSummary[];
+  loaded: boolean;
+  selectedId: string | null;
+  onSelect: (id: string) => void;
+  onInvite: () => void;
+  onAddContact: () => void;
+  onNewGroup: () => void;
+}) {
+  return (
+    <aside className="sidebar">
+      <div className="sidebar-actions">
+        <button type="button" className="primary" onClick={props.onInvite}>
+          Invite someone
+        </button>
+        <button type="button" onClick={props.onAddContact}>
+          Add contact
+        </button>
+      </div>
+      <div className="list-head">
+        <h2 className="list-title">Chats</h2>
+        <button type="button" className="small-button" onClick={props.onNewGroup}>
+          <span aria-hidden="true">+ </span>New group
+        </button>
+      </div>
+      <ConversationList
+        conversations={props.conversations}
+        loaded={props.loaded}
+        selectedId={props.selectedId}
+        onSelect={props.onSelect}
+      />
+    </aside>
   );
 }

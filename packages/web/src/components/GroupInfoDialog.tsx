@@ -1,9 +1,9 @@
 import type { ContactView, GroupMemberView, ParleyClient } from "@parley/core";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
-import { initials } from "../format";
+import type { ConversationSummary } from "../conversations";
 import { friendlyError, joinNames, personName } from "../groups";
-import type { ConversationSummary } from "./ConversationList";
 import { Dialog } from "./Dialog";
+import { ContactPicker, MemberList } from "./GroupMembers";
 
 type Mode =
   | { kind: "info" }
@@ -11,19 +11,6 @@ type Mode =
   | { kind: "rename" }
   | { kind: "remove"; member: GroupMemberView }
   | { kind: "leave" };
-
-const SAFETY_LABEL: Record<GroupMemberView["safety"], string> = {
-  me: "",
-  verified: "Verified contact",
-  unverified: "Contact, not verified",
-  member: "Not one of your contacts",
-};
-
-/** You first, then admins, then everyone else by name. */
-function sortMembers(members: GroupMemberView[]): GroupMemberView[] {
-  const rank = (m: GroupMemberView) => (m.isMe ? 0 : m.role === "admin" ? 1 : 2);
-  return [...members].sort((a, b) => rank(a) - rank(b) || personName(a).localeCompare(personName(b)));
-}
 
 /**
  * A group's members (names, admin badge, safety status) and what can be done with them: admins add
@@ -155,38 +142,14 @@ export function GroupInfoDialog(props: {
     case "add":
       body = (
         <form onSubmit={addPicked} noValidate>
-          <fieldset className="pick-list" ref={pickList}>
-            <legend>Choose who to add to “{c.title}”</legend>
-            {candidates.length === 0 && (
-              <p className="muted">
-                {props.contacts.length === 0
-                  ? "You have no contacts yet. Invite someone first: only your contacts can be added."
-                  : "Everyone in your contacts is already in this group."}
-              </p>
-            )}
-            {candidates.map((k) => (
-              <label key={k.id} className={k.canSend ? "pick" : "pick pick-disabled"}>
-                <input
-                  type="checkbox"
-                  checked={picked.has(k.id)}
-                  disabled={!k.canSend}
-                  onChange={(e) => {
-                    const next = new Set(picked);
-                    if (e.target.checked) next.add(k.id);
-                    else next.delete(k.id);
-                    setPicked(next);
-                  }}
-                />
-                <span className="avatar avatar-small" aria-hidden="true">
-                  {initials(k.name)}
-                </span>
-                <span className="pick-name">
-                  {k.name}
-                  {!k.canSend && <span className="muted small"> · still connecting</span>}
-                </span>
-              </label>
-            ))}
-          </fieldset>
+          <ContactPicker
+            fieldRef={pickList}
+            groupName={c.title}
+            contacts={props.contacts}
+            candidates={candidates}
+            picked={picked}
+            onPick={setPicked}
+          />
           {candidates.length > 0 && (
             <p className="hint">
               Everyone you add can read the group’s messages from now on, not the ones before.
@@ -323,49 +286,17 @@ export function GroupInfoDialog(props: {
               Loading members…
             </p>
           ) : (
-            <ul className="member-list" aria-labelledby={membersHeadingId}>
-              {sortMembers(members).map((m) => {
-                const name = m.isMe ? `${personName(m)} (you)` : personName(m);
-                return (
-                  <li key={m.identityKey} className="member">
-                    <span className="avatar avatar-small" aria-hidden="true">
-                      {initials(personName(m))}
-                    </span>
-                    <span className="member-text">
-                      <span className="member-name">
-                        <span className="member-name-text">{name}</span>
-                        {m.role === "admin" && <span className="tag tag-admin">admin</span>}
-                      </span>
-                      {!m.isMe && (
-                        <span className={`member-safety safety-${m.safety.replace(/ /g, "-")}`}>
-                          {SAFETY_LABEL[m.safety]}
-                          {m.devices > 1 ? ` · ${m.devices} devices` : ""}
-                        </span>
-                      )}
-                    </span>
-                    {amAdmin && !m.isMe && (
-                      <span className="member-actions">
-                        <button type="button" disabled={busy} onClick={() => toggleAdmin(m)}>
-                          {m.role === "admin" ? "Remove admin" : "Make admin"}
-                          <span className="sr-only"> ({personName(m)})</span>
-                        </button>
-                        <button
-                          type="button"
-                          className="danger-outline"
-                          disabled={busy}
-                          onClick={() => {
-                            setError(null);
-                            setMode({ kind: "remove", member: m });
-                          }}
-                        >
-                          Remove<span className="sr-only"> ({personName(m)})</span>
-                        </button>
-                      </span>
-                    )}
-                  </li>
-                );
-              })}
-            </ul>
+            <MemberList
+              members={members}
+              labelledBy={membersHeadingId}
+              amAdmin={amAdmin}
+              busy={busy}
+              onToggleAdmin={toggleAdmin}
+              onRemove={(m) => {
+                setError(null);
+                setMode({ kind: "remove", member: m });
+              }}
+            />
           )}
           <div className="actions actions-split">
             <button

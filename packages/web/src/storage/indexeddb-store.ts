@@ -103,7 +103,9 @@ export class IndexedDbKeyValueStore implements KeyValueStore {
       }
     } catch (e) {
       tx.abort();
-      await finished.catch(() => {});
+      // The abort rejects `finished` ("AbortError"); wait for it only so that nothing is half-written,
+      // and throw the error that caused the abort, which says what went wrong.
+      await finished.catch(() => undefined);
       throw e;
     }
     await finished;

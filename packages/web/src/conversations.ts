@@ -1,0 +1,164 @@
+/**
+ * Pure helpers for the conversation list and the open chat: the list's rows and how a message, a send
+ * or a receipt changes them. No React, no engine calls (the hooks in `hooks/` call the engine and
+ * keep the state; what they compute is here, where it can be tested without a browser).
+ */
+import type { ContactView, ConversationView, MessageView } from "@parley/core";
+import { personName, type SystemLine } from "./groups.js";
+
+/** One row of the list: a 1:1 conversation with a contact, or a group. */
+export interface ConversationSummary {
+  id: string; // conversation id: what the engine's send/messages take
+  kind: "direct" | "group";
+  /** Direct: the contact (safety number, verification). Null for groups. */
+  contactId: string | null;
+  title: string;
+  verified: boolean;
+  keyChanged: boolean;
+  canSend: boolean;
+  /** Groups: still a member, or left, or removed by an admin. Direct chats are always "active". */
+  status: "active" | "left" | "removed";
+  /** Groups: whether we are an admin. */
+  admin: boolean;
+  preview: string | null;
+  lastAt: string | null;
+  unread: number;
+}
+
+export function receivedAtMs(m: MessageView): number {
+  return m.receivedAt ? Date.parse(m.receivedAt) : 0;
+}
+
+/** "You: …" for ours; in a group, "Bob: …" for theirs; in a 1:1 chat just the text. */
+export function previewOf(m: MessageView): string {
+  if (m.fromMe) return `You: ${m.text}`;
+  return m.kind === "group" ? `${personName(m.from)}: ${m.text}` : m.text;
+}
+
+/** Newest first; ties by title. */
+export const byRecent = (a: ConversationSummary, b: ConversationSummary) =>
+  (b.lastAt ?? "").localeCompare(a.lastAt ?? "") || a.title.localeCompare(b.title);
+
+/**
+ * A row of the list from what the engine and the web's own records say: the newest messages (`recent`,
+ * oldest first), when the conversation was last read, and a group's newest system line ("Alice added
+ * you", newer than any message: then it is the preview). The open conversation has nothing unread.
+ */
+export function summaryOf(input: {
+  view: ConversationView;
+  contact: ContactView | undefined;
+  recent: MessageView[];
+  lastRead: number;
+  newestLine: SystemLine | undefined;
+  open: boolean;
+}): ConversationSummary {
+  const { view, contact, recent } = input;
+  const last = recent.at(-1);
+  let preview = last ? previewOf(last) : null;
+  let lastAt = last ? (last.receivedAt ?? last.sentAt) : null;
+  const line = input.newestLine;
+  if (view.kind === "group" && line && (!lastAt || line.at > Date.parse(lastAt))) {
+    preview = line.text;
+    lastAt = new Date(line.at).toISOString();
+  }
+  return {
+    id: view.id,
+    kind: view.kind,
+    contactId: contact?.id ?? null,
+    title: view.name,
+    verified: contact?.verified ?? false,
+    keyChanged: contact?.keyChanged ?? false,
+    canSend: view.canSend,
+    status: view.status ?? "active",
+    admin: view.admin ?? false,
+    preview,
+    lastAt,
+    unread: input.open ? 0 : recent.filter((m) => !m.fromMe && receivedAtMs(m) > input.lastRead).length,
+  };
+}
+
+/** The list after a message arrived (or was sent from another path): preview, time, unread, order. */
+export function withIncoming(
+  all: ConversationSummary[],
+  m: MessageView,
+  open: boolean,
+): ConversationSummary[] {
+  return all
+    .map((c) =>
+      c.id === m.conversationId
+        ? {
+            ...c,
+            preview: previewOf(m),
+            lastAt: m.receivedAt ?? m.sentAt,
+            unread: open || m.fromMe ? c.unread : c.unread + 1,
+          }
+        : c,
+    )
+    .sort(byRecent);
+}
+
+/** The list after this device sent `text` at `sentAt`. */
+export function withSent(
+  all: ConversationSummary[],
+  conversationId: string,
+  text: string,
+  sentAt: string,
+): ConversationSummary[] {
+  return all
+    .map((c) => (c.id === conversationId ? { ...c, preview: `You: ${text}`, lastAt: sentAt } : c))
+    .sort(byRecent);
+}
+
+/** The list once a conversation is opened: nothing in it is unread. */
+export function withOpened(all: ConversationSummary[], conversationId: string): ConversationSummary[] {
+  return all.map((c) => (c.id === conversationId ? { ...c, unread: 0 } : c));
+}
+
+export const totalUnread = (all: ConversationSummary[]) => all.reduce((n, c) => n + c.unread, 0);
+
+// ---- the open chat ---------------------------------------------------------------------------------
+
+/** Adds a message unless the list has it already (a reload and a live event may both bring it). */
+export function withMessage(list: MessageView[], m: MessageView): MessageView[] {
+  return list.some((x) => x.id === m.id) ? list : [...list, m];
+}
+
+/** Marks the messages a receipt named as delivered. */
+export function withDelivered(list: MessageView[], ids: string[]): MessageView[] {
+  const delivered = new Set(ids);
+  return list.map((m) => (delivered.has(m.id) ? { ...m, status: "delivered" } : m));
+}
+
+/** Adds lines not yet in the list (a reload and a live event may both bring the same line). */
+export function withLines(list: SystemLine[], added: SystemLine[]): SystemLine[] {
+  const known = new Set(list.map((l) => l.id));
+  const fresh = added.filter((l) => !known.has(l.id));
+  return fresh.length ? [...list, ...fresh] : list;
+}
+
+/** When the newest message from someone else arrived (0: none), to mark the chat read up to it. */
+export function newestReceived(history: MessageView[]): number {
+  return Math.max(0, ...history.filter((m) => !m.fromMe).map(receivedAtMs));
+}
+
+/** The bubble shown while a message is being sent; the store's copy replaces it once sent. */
+export function pendingMessage(
+  c: Pick<ConversationSummary, "id" | "title" | "kind">,
+  text: string,
+  myName: string,
+  now: Date,
+  id: string,
+): MessageView {
+  return {
+    conversation: c.title,
+    conversationId: c.id,
+    kind: c.kind,
+    id,
+    from: { identityKey: "", name: myName, relation: "me" },
+    fromMe: true,
+    text,
+    sentAt: now.toISOString(),
+    receivedAt: null,
+    status: "sending",
+  };
+}

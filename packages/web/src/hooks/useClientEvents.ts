@@ -1,0 +1,60 @@
+import type { ClientEvent, MessageView } from "@parley/core";
+import { useEffect, useState } from "react";
+import { eventNotice } from "../groups";
+import type { Session } from "../session";
+import { useLatest } from "./useNotice";
+
+export type Connection = "connecting" | "open" | "closed";
+export type GroupEvent = Extract<ClientEvent, { type: "group" }>;
+
+/** What the app does with each kind of live event (see `useClientEvents`). */
+export interface EventHandlers {
+  message(m: MessageView): void;
+  group(event: GroupEvent): void;
+  delivered(conversationId: string, ids: string[]): void;
+  /** A contact was added, renamed, or changed keys. */
+  contact(): void;
+  /** Something the person should know (a dropped message): the banner. */
+  notice(text: string): void;
+  /** Something that belongs in a chat, between its messages (messages that never arrived). */
+  line(conversationId: string, text: string): void;
+}
+
+/**
+ * Runs the engine's live delivery for this session and sends each event where it belongs. Returns the
+ * connection status for the top bar. Events that fix themselves (a receipt not sent, a queue renewed,
+ * a relay hiccup) go to the console only, by `eventNotice`'s rules.
+ */
+export function useClientEvents(session: Session, handlers: EventHandlers): Connection {
+  const [connection, setConnection] = useState<Connection>("connecting");
+  const latest = useLatest(handlers);
+
+  useEffect(() => {
+    session.listen((event) => {
+      const on = latest.current;
+      switch (event.type) {
+        case "status":
+          return setConnection(event.status);
+        case "message":
+          return on.message(event.message);
+        case "group":
+          return on.group(event);
+        case "delivered":
+          return on.delivered(event.conversationId, event.ids);
+        case "contact":
+          return on.contact();
+        case "rejected":
+        case "warning":
+        case "failure": {
+          const said = eventNotice(event);
+          if ("notice" in said) on.notice(said.notice);
+          else if ("line" in said) on.line(said.conversationId, said.line);
+          else console.warn("parley:", said.console);
+          return;
+        }
+      }
+    });
+  }, [session, latest]);
+
+  return connection;
+}

@@ -53,8 +53,9 @@ export class SqliteKeyValueStore implements KeyValueStore {
 
   async list(prefix: string, options: { limit?: number; reverse?: boolean } = {}) {
     const stmt = options.reverse ? this.stmt.rangeDesc : this.stmt.range;
-    // Every key with this prefix sorts below prefix + U+FFFF.
-    const rows = stmt.all(prefix, `${prefix}\uffff`, options.limit ?? -1);
+    // Every key with this prefix sorts below prefix + U+10FFFF: SQLite compares UTF-8 bytes, where
+    // a character beyond U+FFFF (an emoji) sorts above U+FFFF, so that bound would miss it.
+    const rows = stmt.all(prefix, `${prefix}\u{10FFFF}`, options.limit ?? -1);
     return rows.map((r): [string, Uint8Array] => [r.key, new Uint8Array(r.value)]);
   }
 

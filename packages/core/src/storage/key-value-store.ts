@@ -4,7 +4,10 @@
  * SQLite (CLI, packages/cli), IndexedDB (browser, packages/web). A backend that encrypts at rest
  * wraps another one (see encrypted-store.ts) — the layout above it does not change.
  *
- * Keys are strings ordered by plain code-unit comparison, so zero-padded numbers sort correctly.
+ * Keys are strings ordered by plain comparison, so zero-padded numbers sort correctly. The keys core
+ * writes are ASCII, where every backend agrees on the order; beyond U+D7FF backends may order
+ * differently (UTF-16 code units in IndexedDB, UTF-8 bytes in SQLite), but every key is listed
+ * under its prefix (storage/contract.ts).
  */
 export interface KvWrite {
   key: string;

@@ -1,7 +1,7 @@
 /**
  * The whole local key layout, in one place. Keys are not encrypted by the encrypted store (only
  * values are), so a key holds nothing but local random ids, relay ids, hashes and counters:
- * never a name, an identity key or a device key of anyone (docs/01-architecture-core.md).
+ * never a name, an identity key or a device key of anyone (docs/01-architecture.md, "store/").
  */
 
 /** The layout version this code reads and writes; see migrations.ts. */

@@ -1,0 +1,214 @@
+/**
+ * The key-value store contract: what every `KeyValueStore` backend must do, as one list of checks
+ * run against each of them — memory and encrypted in core's tests, SQLite in @parley/node's, and
+ * IndexedDB inside real Chromium in the web app's. It uses no test framework and no Node API, so
+ * the same code runs in the browser; each runner wraps the cases in its own `it`.
+ *
+ * Exported as `@parley/core/testing`: test code, kept out of the main entry point.
+ */
+import type { KeyValueStore } from "./key-value-store.js";
+
+export interface ContractCase<T> {
+  name: string;
+  /** `open` gives a fresh, empty store each call; `reopen` (where the backend persists) the same one again. */
+  run(open: () => Promise<T>, reopen?: (store: T) => Promise<T>): Promise<void>;
+}
+
+class ContractFailure extends Error {
+  override name = "ContractFailure";
+}
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+const text = (s: string) => new TextEncoder().encode(s);
+const show = (v: unknown) =>
+  JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? `bytes(${Array.from(x).join(",")})` : x));
+
+function same(actual: unknown, expected: unknown, what: string): void {
+  if (show(actual) !== show(expected)) {
+    throw new ContractFailure(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+  }
+}
+
+async function rejects(promise: Promise<unknown>, what: string): Promise<void> {
+  try {
+    await promise;
+  } catch {
+    return;
+  }
+  throw new ContractFailure(`${what}: expected a rejection`);
+}
+
+/** Keys as strings only, values as their bytes: what list() returned, comparable with `same`. */
+const entries = (list: [string, Uint8Array][]) => list.map(([k, v]) => [k, Array.from(v)]);
+
+export const keyValueStoreContract: ContractCase<KeyValueStore>[] = [
+  {
+    name: "gets what was written, undefined for a missing key, and nothing after a delete",
+    async run(open) {
+      const store = await open();
+      try {
+        same(await store.get("a"), undefined, "missing key");
+        await store.write([{ key: "a", value: bytes(1, 2, 3) }]);
+        same(await store.get("a"), bytes(1, 2, 3), "written value");
+        await store.write([{ key: "a", value: bytes(4) }]);
+        same(await store.get("a"), bytes(4), "overwritten value");
+        await store.write([{ key: "a", value: null }]);
+        same(await store.get("a"), undefined, "deleted key");
+        await store.write([{ key: "empty", value: new Uint8Array(0) }]);
+        same(await store.get("empty"), new Uint8Array(0), "an empty value is a value");
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  {
+    name: "lists by prefix in key order (plain code-unit order), reversed and limited on request",
+    async run(open) {
+      const store = await open();
+      try {
+        // Written out of order; "msg/" keys with zero-padded numbers, neighbours that must not match.
+        const keys = [
+          "msg/0010",
+          "msg/0002",
+          "msg/0001",
+          "msg0",
+          "msf/9",
+          "msg/",
+          "mt",
+          "msg/0100",
+          "msg/Z",
+          "msg/a",
+        ];
+        await store.write(keys.map((key, i) => ({ key, value: bytes(i) })));
+        const listed = (await store.list("msg/")).map(([k]) => k);
+        same(listed, ["msg/", "msg/0001", "msg/0002", "msg/0010", "msg/0100", "msg/Z", "msg/a"], "ascending");
+        same(
+          (await store.list("msg/", { reverse: true })).map(([k]) => k),
+          ["msg/a", "msg/Z", "msg/0100", "msg/0010", "msg/0002", "msg/0001", "msg/"],
+          "descending",
+        );
+        same(
+          (await store.list("msg/", { limit: 2 })).map(([k]) => k),
+          ["msg/", "msg/0001"],
+          "first two",
+        );
+        same(
+          (await store.list("msg/", { reverse: true, limit: 2 })).map(([k]) => k),
+          ["msg/a", "msg/Z"],
+          "last two",
+        );
+        same(entries(await store.list("msg/00", { limit: 1 })), [["msg/0001", [2]]], "values come along");
+        same(await store.list("nothing/"), [], "no match");
+        same((await store.list("")).length, keys.length, "the empty prefix lists everything");
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  {
+    name: "lists every key of a prefix whatever its characters, orders non-ASCII keys, and keeps any byte value",
+    async run(open) {
+      const store = await open();
+      try {
+        // Below U+D800 code-unit and code-point order agree (UTF-16 in JS and IndexedDB, UTF-8
+        // bytes in SQLite); keys beyond that are listed, in an order the backends need not share.
+        const keys = ["p/é", "p/z", "p/中", "p/~", "p/\u00ff"];
+        await store.write([...keys, "p/\u{1F600}", "p/\uffef"].map((key) => ({ key, value: text(key) })));
+        const listed = (await store.list("p/")).map(([k]) => k);
+        same(
+          listed.filter((k) => keys.includes(k)),
+          [...keys].sort(),
+          "order",
+        );
+        same(listed.length, keys.length + 2, "every key, an emoji and U+FFEF included");
+        const all = new Uint8Array(256).map((_, i) => i);
+        await store.write([{ key: "p/bytes", value: all }]);
+        same(await store.get("p/bytes"), all, "every byte value");
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  {
+    name: "applies a batch as a whole: every write of it, in order, puts and deletes together",
+    async run(open) {
+      const store = await open();
+      try {
+        await store.write([
+          { key: "x", value: bytes(1) },
+          { key: "y", value: bytes(2) },
+        ]);
+        await store.write([
+          { key: "x", value: null },
+          { key: "z", value: bytes(3) },
+          { key: "y", value: bytes(5) },
+          { key: "y", value: bytes(6) }, // the later write of a key wins
+        ]);
+        same(
+          entries(await store.list("")),
+          [
+            ["y", [6]],
+            ["z", [3]],
+          ],
+          "after the batch",
+        );
+        await store.write([]);
+        same((await store.list("")).length, 2, "an empty batch changes nothing");
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  {
+    name: "keeps no reference to a caller's buffer: changing it after a write or a read changes nothing stored",
+    async run(open) {
+      const store = await open();
+      try {
+        const value = bytes(1, 2, 3);
+        await store.write([{ key: "k", value }]);
+        value[0] = 9;
+        same(await store.get("k"), bytes(1, 2, 3), "after changing the written buffer");
+        const read = await store.get("k");
+        read![1] = 9;
+        same(await store.get("k"), bytes(1, 2, 3), "after changing a read buffer");
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  {
+    name: "keeps what was written across close and reopen",
+    async run(open, reopen) {
+      if (!reopen) return; // a backend that keeps nothing (memory) has nothing to keep
+      const store = await open();
+      await store.write([
+        { key: "keep/1", value: bytes(1) },
+        { key: "keep/2", value: bytes(2) },
+        { key: "gone", value: bytes(3) },
+      ]);
+      await store.write([{ key: "gone", value: null }]);
+      const again = await reopen(store);
+      try {
+        same(
+          entries(await again.list("")),
+          [
+            ["keep/1", [1]],
+            ["keep/2", [2]],
+          ],
+          "after reopening",
+        );
+      } finally {
+        await again.close();
+      }
+    },
+  },
+  {
+    name: "refuses to work once closed",
+    async run(open) {
+      const store = await open();
+      await store.write([{ key: "k", value: bytes(1) }]);
+      await store.close();
+      await rejects(store.write([{ key: "k", value: bytes(2) }]), "write after close");
+    },
+  },
+];

@@ -173,7 +173,7 @@ export async function createUpdatePath(suite: Suite, p: CreatePathInput): Promis
     }),
   );
   const keys: PathKeys = new Map([[2 * leafIndex, leafKey]]);
-  filteredPath.forEach((x, i) => keys.set(x, nodeKeys[i]!));
+  for (const [i, x] of filteredPath.entries()) keys.set(x, nodeKeys[i]!);
   return {
     updatePath: { leafNode: leaf, nodes },
     pathSecrets,

@@ -56,6 +56,7 @@ import {
   interimTranscriptHash,
 } from "../src/mls/rfc9420/transcript-hash.js";
 import { rootTreeHash, treeHash } from "../src/mls/rfc9420/tree-hash.js";
+import { verifyTreeInvariants } from "../src/mls/rfc9420/tree-invariants.js";
 import * as tm from "../src/mls/rfc9420/tree-math.js";
 import { applyProposalToTree } from "../src/mls/rfc9420/tree-operations.js";
 import { readGroupSecrets, writeGroupSecrets } from "../src/mls/rfc9420/welcome.js";
@@ -459,6 +460,7 @@ for (const provider of [nodeCryptoProvider, nobleCryptoProvider]) {
           assert.deepEqual(tree.resolution(i), v.resolutions[i], `resolution ${i}`);
           assert.deepEqual(await treeHash(s, tree, i), hex(v.tree_hashes[i]!), `tree hash ${i}`);
         }
+        verifyTreeInvariants(tree);
         await verifyParentHashes(s, tree);
         for (const [l, leaf] of tree.nonBlankLeaves()) {
           assert.ok(

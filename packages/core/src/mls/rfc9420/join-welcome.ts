@@ -32,6 +32,7 @@ import { SecretTree } from "./secret-tree.js";
 import type { Suite } from "./suite.js";
 import { interimTranscriptHash } from "./transcript-hash.js";
 import { rootTreeHash } from "./tree-hash.js";
+import { verifyTreeInvariants } from "./tree-invariants.js";
 import { leafRange } from "./tree-math.js";
 import { nodeKeyFromPathSecret, type PathKeys, pathSecretsFrom } from "./treekem.js";
 import { readGroupSecrets, type Welcome, welcomeKeyAndNonce } from "./welcome.js";
@@ -95,6 +96,7 @@ export async function joinFromWelcome(suite: Suite, input: JoinInput): Promise<G
   if (!(await verifyGroupInfo(suite, signer.signatureKey, gi))) fail("bad-signature", "GroupInfo signature");
   if (!equalBytes(await rootTreeHash(suite, tree), gc.treeHash))
     fail("invalid-tree", "tree hash differs from the GroupContext's");
+  verifyTreeInvariants(tree);
   await verifyParentHashes(suite, tree);
   await validateTreeLeaves(suite, tree, gc.groupId, gc.extensions);
 

@@ -70,7 +70,8 @@ export interface CreatedCommit {
   state: GroupState;
   commit: MlsMessage;
   welcome?: MlsMessage;
-  groupInfo: GroupInfo;
+  /** The signed GroupInfo (with the ratchet tree), when the commit adds members. */
+  groupInfo?: GroupInfo;
   applied: AppliedProposals;
 }
 
@@ -166,14 +167,17 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     };
   }
 
-  const groupInfo = await signGroupInfo(suite, state.signKey, {
-    groupContext: context,
-    extensions: [{ type: ExtensionType.ratchetTree, data: encodeRatchetTree(tree) }],
-    confirmationTag: tag,
-    signer: state.myLeaf,
-  });
+  // The GroupInfo carries the whole tree: built only when someone joins (no whole-tree encoding on
+  // every commit).
   let welcome: MlsMessage | undefined;
+  let groupInfo: GroupInfo | undefined;
   if (applied.added.length > 0) {
+    groupInfo = await signGroupInfo(suite, state.signKey, {
+      groupContext: context,
+      extensions: [{ type: ExtensionType.ratchetTree, data: encodeRatchetTree(tree) }],
+      confirmationTag: tag,
+      signer: state.myLeaf,
+    });
     const { key, nonce } = await welcomeKeyAndNonce(suite, secrets.welcomeSecret);
     const encryptedGroupInfo = await suite.hpke.encryptAead(
       key,
@@ -219,5 +223,11 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     proposals: new Map(),
     resumptionPsks: withResumptionPsk(state.resumptionPsks, context.epoch, secrets.resumptionPsk),
   };
-  return { state: next, commit, ...(welcome !== undefined ? { welcome } : {}), groupInfo, applied };
+  return {
+    state: next,
+    commit,
+    ...(welcome !== undefined ? { welcome } : {}),
+    ...(groupInfo !== undefined ? { groupInfo } : {}),
+    applied,
+  };
 }

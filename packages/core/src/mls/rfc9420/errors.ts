@@ -60,3 +60,21 @@ export function decodeOrFail<T>(what: string, decode: () => T): T {
     throw new MlsError("malformed", `${what}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+
+/**
+ * Runs an operation on untrusted input so that whatever goes wrong surfaces as an MlsError: a
+ * primitive refusing a malformed key or a codec limit becomes "malformed" (with the cause kept).
+ */
+export async function typed<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof MlsError) throw e;
+    const err = new MlsError(
+      "malformed",
+      `${what}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+    );
+    (err as { cause?: unknown }).cause = e;
+    throw err;
+  }
+}

@@ -16,7 +16,7 @@
 import { equalBytes } from "../../encoding/bytes.js";
 import { decryptWithLabel } from "../labeled-crypto.js";
 import { decodeExact } from "./codec.js";
-import { fail, MlsError } from "./errors.js";
+import { fail, MlsError, typed } from "./errors.js";
 import { ExtensionType, findExtension } from "./extensions.js";
 import { encodeGroupContext } from "./group-context.js";
 import { readGroupInfo, verifyGroupInfo } from "./group-info.js";
@@ -48,7 +48,11 @@ export interface JoinInput {
   externalPsks?: ExternalPskLookup;
 }
 
-export async function joinFromWelcome(suite: Suite, input: JoinInput): Promise<GroupState> {
+export function joinFromWelcome(suite: Suite, input: JoinInput): Promise<GroupState> {
+  return typed("joining from a Welcome", () => join(suite, input));
+}
+
+async function join(suite: Suite, input: JoinInput): Promise<GroupState> {
   const { welcome, keyPackage } = input;
   if (welcome.cipherSuite !== keyPackage.cipherSuite || welcome.cipherSuite !== suite.id) {
     fail("unsupported", `Welcome for cipher suite ${welcome.cipherSuite}`);

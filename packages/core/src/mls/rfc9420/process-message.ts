@@ -14,7 +14,7 @@
  */
 import { equalBytes, toHex } from "../../encoding/bytes.js";
 import { refHash } from "../labeled-crypto.js";
-import { fail } from "./errors.js";
+import { fail, typed } from "./errors.js";
 import {
   type AuthenticatedContent,
   ContentType,
@@ -38,7 +38,11 @@ export type Received =
   | { kind: "proposal"; state: GroupState; proposal: Proposal; ref: Uint8Array; sender: number }
   | ({ kind: "commit" } & CommitResult);
 
-export async function processMessage(state: GroupState, message: MlsMessage): Promise<Received> {
+export function processMessage(state: GroupState, message: MlsMessage): Promise<Received> {
+  return typed("processing a message", () => processUnchecked(state, message));
+}
+
+async function processUnchecked(state: GroupState, message: MlsMessage): Promise<Received> {
   const { suite } = state;
   let ac: AuthenticatedContent;
   let next = state;

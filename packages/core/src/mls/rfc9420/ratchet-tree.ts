@@ -25,7 +25,7 @@ import { type TlsReader, TlsWriter } from "../tls-codec.js";
 import { decodeExact, readBytes, readList, readOptional, writeList, writeOptional } from "./codec.js";
 import { fail } from "./errors.js";
 import { type LeafNode, readLeafNode, writeLeafNode } from "./leaf-node.js";
-import { directPath, isLeaf, left, level, nodeWidth, right, root, sibling } from "./tree-math.js";
+import { directPath, isLeaf, left, nodeWidth, right, root, sibling } from "./tree-math.js";
 
 export interface ParentNode {
   encryptionKey: Uint8Array;
@@ -261,11 +261,6 @@ export class RatchetTree {
       child = p;
     }
     return out;
-  }
-
-  /** Node i's level (0 for leaves). */
-  static level(i: number): number {
-    return level(i);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
@@ -167,7 +167,10 @@ test("the relay's database holds no message text, names or identity keys", async
       needles.push([`raw key ${key}`, fromBase64Url(key)]);
     }
   }
-  const files = readdirSync(relay.dataDir).map((f) => join(relay.dataDir, f));
+  // Every file the relay keeps, the message bodies stored beside the database included.
+  const files = readdirSync(relay.dataDir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(relay.dataDir, f))
+    .filter((f) => statSync(f).isFile());
   assert.ok(
     files.some((f) => f.endsWith(".sqlite")),
     "relay database file exists",

@@ -4,7 +4,7 @@
  * more), and the relay's database checked for names and member lists.
  */
 import assert from "node:assert/strict";
-import { cpSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openProfile } from "../src/index.js";
@@ -139,7 +139,11 @@ test("a removed member reads nothing sent after the removal", async () => {
 test("the relay's database holds no member names, group name or member list", async () => {
   await relay.stop();
   const needles = ["Book club", "Readers", "Alice", "Carol", "Dave", "hello all", "after Carol left"];
-  for (const file of readdirSync(relay.dataDir).map((f) => join(relay.dataDir, f))) {
+  // Every file the relay keeps, the message bodies stored beside the database included.
+  const files = readdirSync(relay.dataDir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(relay.dataDir, f))
+    .filter((f) => statSync(f).isFile());
+  for (const file of files) {
     const bytes = readFileSync(file);
     for (const n of needles) assert.equal(bytes.indexOf(Buffer.from(n)), -1, `"${n}" found in ${file}`);
   }

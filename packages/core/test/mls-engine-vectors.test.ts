@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { nobleCryptoProvider } from "../src/crypto/noble-provider.js";
 import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
-import { utf8 } from "../src/encoding/bytes.js";
 import {
   decryptWithLabel,
   deriveSecret,
@@ -444,7 +443,6 @@ for (const provider of [nodeCryptoProvider, nobleCryptoProvider]) {
           if (c.contentType === ContentType.application)
             assert.deepEqual(c.applicationData, hex(v.application!));
         });
-        void readProposal;
       }
       t.diagnostic(`${vs.length} cases`);
     });
@@ -492,4 +490,3 @@ for (const provider of [nodeCryptoProvider, nobleCryptoProvider]) {
     });
   });
 }
-void utf8;

@@ -140,10 +140,9 @@ export function writePublicMessage(w: TlsWriter, m: PublicMessage): void {
 }
 
 export function readPublicMessage(r: TlsReader): PublicMessage {
+  // §6.2 forbids application data in a PublicMessage; it still parses (the `messages` vectors have
+  // one), and process-message.ts refuses it.
   const content = readFramedContent(r);
-  if (content.contentType === ContentType.application) {
-    // §6.2: application data MUST NOT be sent as a PublicMessage; it still parses for the vectors.
-  }
   const auth = readAuthData(r, content.contentType);
   if (content.sender.type === SenderType.member) return { content, auth, membershipTag: readBytes(r) };
   return { content, auth };

@@ -16,7 +16,7 @@
 import { equalBytes } from "../../encoding/bytes.js";
 import { decryptWithLabel } from "../labeled-crypto.js";
 import { decodeExact } from "./codec.js";
-import { fail, MlsError, typed } from "./errors.js";
+import { fail, typed } from "./errors.js";
 import { ExtensionType, findExtension } from "./extensions.js";
 import { encodeGroupContext } from "./group-context.js";
 import { readGroupInfo, verifyGroupInfo } from "./group-info.js";
@@ -149,5 +149,3 @@ async function join(suite: Suite, input: JoinInput): Promise<GroupState> {
     externalPsks,
   };
 }
-
-export { MlsError };

@@ -39,6 +39,18 @@ interface Ratchet {
   skipped: Map<number, { key: Uint8Array; nonce: Uint8Array }>;
 }
 
+export interface SecretTreeSnapshot {
+  leafCount: number;
+  nodes: [number, Uint8Array][];
+  ratchets: {
+    type: RatchetType;
+    leaf: number;
+    generation: number;
+    secret: Uint8Array;
+    skipped: [number, { key: Uint8Array; nonce: Uint8Array }][];
+  }[];
+}
+
 export const MAX_SKIP = 1000;
 const EMPTY = new Uint8Array(0);
 
@@ -52,6 +64,36 @@ export class SecretTree {
 
   static create(suite: Suite, encryptionSecret: Uint8Array, leafCount: number): SecretTree {
     return new SecretTree(suite, leafCount, new Map([[root(leafCount), encryptionSecret]]), new Map());
+  }
+
+  /** Everything the tree holds, for persistence (group-state-codec.ts). */
+  snapshot(): SecretTreeSnapshot {
+    return {
+      leafCount: this.leafCount,
+      nodes: [...this.nodes.entries()],
+      ratchets: [...this.ratchets.entries()].map(([id, r]) => {
+        const [type, leaf] = id.split(":") as [RatchetType, string];
+        return {
+          type,
+          leaf: Number(leaf),
+          generation: r.generation,
+          secret: r.secret,
+          skipped: [...r.skipped.entries()],
+        };
+      }),
+    };
+  }
+
+  static restore(suite: Suite, s: SecretTreeSnapshot): SecretTree {
+    const ratchets = new Map<string, Ratchet>();
+    for (const r of s.ratchets) {
+      ratchets.set(`${r.type}:${r.leaf}`, {
+        generation: r.generation,
+        secret: r.secret,
+        skipped: new Map(r.skipped),
+      });
+    }
+    return new SecretTree(suite, s.leafCount, new Map(s.nodes), ratchets);
   }
 
   clone(): SecretTree {

@@ -1,0 +1,155 @@
+/**
+ * Persisting a member's GroupState (Parley's own format, not an RFC 9420 structure), split the way the
+ * MlsEngine seam stores it: an epoch part (GroupContext, ratchet tree in its §12.4.3.3 wire form, our
+ * private keys, the epoch secrets of §8, the interim transcript hash, cached proposals and resumption
+ * PSKs) that changes once per epoch or proposal, and a ratchet part (the §9 secret tree frontier)
+ * that changes with every message. Both are secret: the caller stores them encrypted.
+ *
+ * Decoding is strict (trailing bytes, unknown versions and bad enums are MlsError "malformed").
+ * Today the whole tree is encoded per epoch; per-commit deltas are the performance stage's.
+ */
+
+import { toHex } from "../../encoding/bytes.js";
+import { type TlsReader, TlsWriter } from "../tls-codec.js";
+import { decodeExact, readBytes, readList, writeList } from "./codec.js";
+import { fail } from "./errors.js";
+import { readSender, writeSender } from "./framing.js";
+import { readGroupContext, writeGroupContext } from "./group-context.js";
+import type { ExternalPskLookup, GroupState } from "./group-state.js";
+import type { EpochSecrets } from "./key-schedule.js";
+import { readProposal, writeProposal } from "./proposals.js";
+import { readRatchetTree, writeRatchetTree } from "./ratchet-tree.js";
+import { type RatchetType, SecretTree, type SecretTreeSnapshot } from "./secret-tree.js";
+import type { Suite } from "./suite.js";
+import type { PathKeys } from "./treekem.js";
+
+const FORMAT = 1;
+
+const SECRET_FIELDS: (keyof EpochSecrets)[] = [
+  "joinerSecret",
+  "welcomeSecret",
+  "epochSecret",
+  "senderDataSecret",
+  "encryptionSecret",
+  "exporterSecret",
+  "externalSecret",
+  "confirmationKey",
+  "membershipKey",
+  "resumptionPsk",
+  "epochAuthenticator",
+  "initSecret",
+];
+
+export interface EncodedGroupState {
+  epochPart: Uint8Array;
+  ratchetPart: Uint8Array;
+}
+
+export function encodeGroupState(s: GroupState): EncodedGroupState {
+  const w = new TlsWriter().u16(FORMAT);
+  writeGroupContext(w, s.context);
+  writeRatchetTree(w, s.tree);
+  w.u32(s.myLeaf).vector(s.signKey);
+  writeList(w, [...s.keys.entries()], (ww, [x, k]) => {
+    ww.u32(x).vector(k.privateKey).vector(k.publicKey);
+  });
+  for (const f of SECRET_FIELDS) w.vector(s.secrets[f]);
+  w.vector(s.interimTranscriptHash);
+  writeList(w, [...s.proposals.values()], (ww, p) => {
+    ww.vector(p.ref);
+    writeSender(ww, p.sender);
+    writeProposal(ww, p.proposal);
+  });
+  writeList(w, [...s.resumptionPsks.entries()], (ww, [epoch, psk]) => {
+    ww.u64(epoch).vector(psk);
+  });
+  return { epochPart: w.finish(), ratchetPart: encodeSecretTree(s.secretTree.snapshot()) };
+}
+
+function encodeSecretTree(t: SecretTreeSnapshot): Uint8Array {
+  const w = new TlsWriter().u16(FORMAT).u32(t.leafCount);
+  writeList(w, t.nodes, (ww, [x, secret]) => {
+    ww.u32(x).vector(secret);
+  });
+  writeList(w, t.ratchets, (ww, r) => {
+    ww.u8(r.type === "handshake" ? 0 : 1)
+      .u32(r.leaf)
+      .u32(r.generation)
+      .vector(r.secret);
+    writeList(ww, r.skipped, (www, [g, k]) => {
+      www.u32(g).vector(k.key).vector(k.nonce);
+    });
+  });
+  return w.finish();
+}
+
+function readSecretTree(r: TlsReader): SecretTreeSnapshot {
+  if (r.u16() !== FORMAT) fail("malformed", "unknown secret tree format");
+  const leafCount = r.u32();
+  const nodes = readList(r, (rr): [number, Uint8Array] => [rr.u32(), readBytes(rr)]);
+  const ratchets = readList(r, (rr) => {
+    const t = rr.u8();
+    if (t > 1) fail("malformed", `ratchet type ${t}`);
+    const type: RatchetType = t === 0 ? "handshake" : "application";
+    return {
+      type,
+      leaf: rr.u32(),
+      generation: rr.u32(),
+      secret: readBytes(rr),
+      skipped: readList(rr, (r3): [number, { key: Uint8Array; nonce: Uint8Array }] => [
+        r3.u32(),
+        { key: readBytes(r3), nonce: readBytes(r3) },
+      ]),
+    };
+  });
+  return { leafCount, nodes, ratchets };
+}
+
+export function decodeGroupState(
+  suite: Suite,
+  encoded: EncodedGroupState,
+  externalPsks: ExternalPskLookup = () => undefined,
+): GroupState {
+  const snapshot = decodeExact("secret tree", readSecretTree, encoded.ratchetPart);
+  return decodeExact(
+    "group state",
+    (r) => {
+      if (r.u16() !== FORMAT) fail("malformed", "unknown group state format");
+      const context = readGroupContext(r);
+      const tree = readRatchetTree(r);
+      const myLeaf = r.u32();
+      const signKey = readBytes(r);
+      const keys: PathKeys = new Map(
+        readList(r, (rr) => [rr.u32(), { privateKey: readBytes(rr), publicKey: readBytes(rr) }] as const),
+      );
+      const secrets = {} as EpochSecrets;
+      for (const f of SECRET_FIELDS) secrets[f] = readBytes(r);
+      const interimTranscriptHash = readBytes(r);
+      const proposals = new Map(
+        readList(r, (rr) => {
+          const ref = readBytes(rr);
+          const sender = readSender(rr);
+          return [toHex(ref), { ref, sender, proposal: readProposal(rr) }] as const;
+        }),
+      );
+      const resumptionPsks = new Map(readList(r, (rr) => [rr.u64(), readBytes(rr)] as const));
+      if (tree.leaf(myLeaf) === undefined) fail("malformed", "our leaf is blank in the stored tree");
+      if (snapshot.leafCount !== tree.leafCount) fail("malformed", "secret tree and ratchet tree disagree");
+      return {
+        suite,
+        context,
+        tree,
+        myLeaf,
+        signKey,
+        keys,
+        secrets,
+        secretTree: SecretTree.restore(suite, snapshot),
+        interimTranscriptHash,
+        proposals,
+        resumptionPsks,
+        externalPsks,
+      };
+    },
+    encoded.epochPart,
+  );
+}

@@ -1,0 +1,292 @@
+/**
+ * The ratchet tree, RFC 9420 §7.1–§7.8 and its wire form §12.4.3.3:
+ *
+ *     struct { HPKEPublicKey encryption_key; opaque parent_hash<V>; uint32 unmerged_leaves<V>; } ParentNode;
+ *     struct { NodeType node_type; select (node_type) { case leaf: LeafNode; case parent: ParentNode; } } Node;
+ *     optional<Node> ratchet_tree<V>;     // trailing blank nodes omitted, the last node a non-blank leaf
+ *
+ *     resolution(x) = [x] ++ unmerged leaves of x   if x is a non-blank parent,
+ *                     [x]                           if x is a non-blank leaf,
+ *                     []                            if x is a blank leaf,
+ *                     resolution(left(x)) ++ resolution(right(x))  otherwise.
+ *     filtered direct path = the direct path minus the nodes whose copath child has an empty resolution.
+ *
+ * The tree is always complete (§7.7: its leaf count is a power of two). Representation, designed so
+ * that no operation copies the whole tree: a tree is a shared, never-mutated `base` array of slots plus
+ * a small map of changed slots. `fork()` copies only the map; `set` replaces a slot and invalidates
+ * the cached hashes of its ancestors (copy-on-write). When the map grows past a fraction of the tree
+ * it is folded into a new base, so lookups stay O(1) and the amortized cost of a change stays O(log n).
+ *
+ * Each slot caches its node's tree hash (§7.8). A tree hash is a pure function of the subtree below
+ * the node, and any change below a node replaces that node's slot, so a cached hash is valid for every
+ * tree that shares the slot.
+ */
+import { type TlsReader, TlsWriter } from "../tls-codec.js";
+import { decodeExact, readBytes, readList, readOptional, writeList, writeOptional } from "./codec.js";
+import { fail } from "./errors.js";
+import { type LeafNode, readLeafNode, writeLeafNode } from "./leaf-node.js";
+import { directPath, isLeaf, left, nodeWidth, right, root, sibling } from "./tree-math.js";
+
+export interface ParentNode {
+  encryptionKey: Uint8Array;
+  parentHash: Uint8Array;
+  /** Leaf indexes, ascending (§7.1). */
+  unmergedLeaves: number[];
+}
+
+export type TreeNode = { kind: "leaf"; leaf: LeafNode } | { kind: "parent"; parent: ParentNode };
+
+export const NodeType = { leaf: 1, parent: 2 } as const;
+
+export function writeParentNode(w: TlsWriter, p: ParentNode): void {
+  w.vector(p.encryptionKey).vector(p.parentHash);
+  writeList(w, p.unmergedLeaves, (ww, x) => ww.u32(x));
+}
+
+export function readParentNode(r: TlsReader): ParentNode {
+  return {
+    encryptionKey: readBytes(r),
+    parentHash: readBytes(r),
+    unmergedLeaves: readList(r, (rr) => rr.u32()),
+  };
+}
+
+export function writeNode(w: TlsWriter, n: TreeNode): void {
+  if (n.kind === "leaf") writeLeafNode(w.u8(NodeType.leaf), n.leaf);
+  else writeParentNode(w.u8(NodeType.parent), n.parent);
+}
+
+export function readNode(r: TlsReader): TreeNode {
+  const t = r.u8();
+  if (t === NodeType.leaf) return { kind: "leaf", leaf: readLeafNode(r) };
+  if (t === NodeType.parent) return { kind: "parent", parent: readParentNode(r) };
+  return fail("malformed", `node_type ${t}`);
+}
+
+interface Slot {
+  readonly node: TreeNode | undefined;
+  /** Cached tree hash of the subtree rooted here; set at most once per slot. */
+  hash?: Uint8Array;
+}
+
+const BLANK: Slot = Object.freeze({ node: undefined }) as Slot;
+
+export class RatchetTree {
+  private constructor(
+    private base: readonly Slot[],
+    private changes: Map<number, Slot>,
+    private leaves: number,
+  ) {}
+
+  static fromNodes(nodes: readonly (TreeNode | undefined)[]): RatchetTree {
+    if (nodes.length === 0) fail("invalid-tree", "empty ratchet tree");
+    if (nodes.length % 2 === 0) fail("invalid-tree", "a ratchet tree has an odd number of nodes");
+    let leaves = 1;
+    while (nodeWidth(leaves) < nodes.length) leaves *= 2;
+    const base: Slot[] = new Array(nodeWidth(leaves));
+    for (let i = 0; i < base.length; i++) {
+      const node = nodes[i];
+      if (node !== undefined && (node.kind === "leaf") !== isLeaf(i)) {
+        fail("invalid-tree", `node ${i} has the wrong type for its position`);
+      }
+      base[i] = node === undefined ? { node: undefined } : { node };
+    }
+    return new RatchetTree(base, new Map(), leaves);
+  }
+
+  static single(leaf: LeafNode): RatchetTree {
+    return RatchetTree.fromNodes([{ kind: "leaf", leaf }]);
+  }
+
+  get leafCount(): number {
+    return this.leaves;
+  }
+  get width(): number {
+    return nodeWidth(this.leaves);
+  }
+  get rootIndex(): number {
+    return root(this.leaves);
+  }
+
+  /** A tree that shares everything with this one; changes to either do not affect the other. */
+  fork(): RatchetTree {
+    return new RatchetTree(this.base, new Map(this.changes), this.leaves);
+  }
+
+  private slot(i: number): Slot {
+    return this.changes.get(i) ?? this.base[i] ?? BLANK;
+  }
+
+  node(i: number): TreeNode | undefined {
+    if (i < 0 || i >= this.width) return undefined;
+    return this.slot(i).node;
+  }
+
+  leaf(leafIndex: number): LeafNode | undefined {
+    const n = this.node(2 * leafIndex);
+    return n?.kind === "leaf" ? n.leaf : undefined;
+  }
+
+  parentNode(i: number): ParentNode | undefined {
+    const n = this.node(i);
+    return n?.kind === "parent" ? n.parent : undefined;
+  }
+
+  cachedHash(i: number): Uint8Array | undefined {
+    return this.slot(i).hash;
+  }
+
+  cacheHash(i: number, hash: Uint8Array): void {
+    let s = this.changes.get(i) ?? this.base[i];
+    if (s === undefined || s === BLANK) {
+      s = { node: undefined };
+      this.changes.set(i, s);
+    }
+    s.hash = hash;
+  }
+
+  /** Replaces node i (undefined blanks it) and invalidates the cached hashes above it. */
+  set(i: number, node: TreeNode | undefined): void {
+    if (i < 0 || i >= this.width) fail("invalid-tree", `node ${i} outside the tree`);
+    if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
+      fail("invalid-tree", "node type mismatch");
+    this.changes.set(i, { node });
+    for (const p of directPath(i, this.leaves)) this.changes.set(p, { node: this.slot(p).node });
+    this.maybeCompact();
+  }
+
+  setLeaf(leafIndex: number, leaf: LeafNode | undefined): void {
+    this.set(2 * leafIndex, leaf === undefined ? undefined : { kind: "leaf", leaf });
+  }
+
+  setParent(i: number, parent: ParentNode | undefined): void {
+    this.set(i, parent === undefined ? undefined : { kind: "parent", parent });
+  }
+
+  /** §7.7: doubles the tree (new nodes blank); the old root becomes the new root's left child. */
+  extend(): void {
+    const oldWidth = this.width;
+    this.leaves *= 2;
+    for (let i = oldWidth; i < this.width; i++) this.changes.set(i, { node: undefined });
+    this.maybeCompact();
+  }
+
+  /** §12.3 Remove: halve the tree while its right half is entirely blank (at least one leaf stays). */
+  truncate(): void {
+    while (this.leaves > 1) {
+      const half = this.leaves / 2;
+      let blank = true;
+      for (let l = half; l < this.leaves && blank; l++) if (this.leaf(l) !== undefined) blank = false;
+      if (!blank) break;
+      const newWidth = nodeWidth(half);
+      for (let i = newWidth; i < this.width; i++) this.changes.delete(i);
+      this.leaves = half;
+    }
+    this.compact();
+  }
+
+  private maybeCompact(): void {
+    if (this.changes.size > 64 && this.changes.size * 8 > this.width) this.compact();
+  }
+
+  private compact(): void {
+    const width = this.width;
+    const base: Slot[] = new Array(width);
+    for (let i = 0; i < width; i++) base[i] = this.changes.get(i) ?? this.base[i] ?? { node: undefined };
+    this.base = base;
+    this.changes = new Map();
+  }
+
+  /** The leftmost blank leaf, or leafCount if there is none (§12.1.1 Add). */
+  firstBlankLeaf(): number {
+    for (let l = 0; l < this.leaves; l++) if (this.leaf(l) === undefined) return l;
+    return this.leaves;
+  }
+
+  *nonBlankLeaves(): Generator<[number, LeafNode]> {
+    for (let l = 0; l < this.leaves; l++) {
+      const leaf = this.leaf(l);
+      if (leaf !== undefined) yield [l, leaf];
+    }
+  }
+
+  /** Resolution of node x (§4.1.1), optionally without some leaves (for §7.9.2's original subtrees). */
+  resolution(x: number, exclude?: ReadonlySet<number>): number[] {
+    const out: number[] = [];
+    const walk = (y: number): void => {
+      const n = this.node(y);
+      if (n?.kind === "leaf") {
+        if (!exclude?.has(y >> 1)) out.push(y);
+      } else if (n?.kind === "parent") {
+        out.push(y);
+        for (const l of n.parent.unmergedLeaves) if (!exclude?.has(l)) out.push(2 * l);
+      } else if (!isLeaf(y)) {
+        walk(left(y));
+        walk(right(y));
+      }
+    };
+    walk(x);
+    return out;
+  }
+
+  /** Whether the resolution of x is empty, without building it. */
+  private hasEmptyResolution(x: number): boolean {
+    const n = this.node(x);
+    if (n !== undefined) return false;
+    if (isLeaf(x)) return true;
+    return this.hasEmptyResolution(left(x)) && this.hasEmptyResolution(right(x));
+  }
+
+  /** The filtered direct path of leaf `leafIndex` (§4.1.2), as node indexes, bottom-up. */
+  filteredDirectPath(leafIndex: number): number[] {
+    const x = 2 * leafIndex;
+    const path = directPath(x, this.leaves);
+    const out: number[] = [];
+    let child = x;
+    for (const p of path) {
+      if (!this.hasEmptyResolution(sibling(child, this.leaves))) out.push(p);
+      child = p;
+    }
+    return out;
+  }
+
+  /** The copath child of each node of the filtered direct path (same order). */
+  filteredCopath(leafIndex: number): number[] {
+    const x = 2 * leafIndex;
+    const out: number[] = [];
+    let child = x;
+    for (const p of directPath(x, this.leaves)) {
+      const s = sibling(child, this.leaves);
+      if (!this.hasEmptyResolution(s)) out.push(s);
+      child = p;
+    }
+    return out;
+  }
+}
+
+/** The wire form (§12.4.3.3): trailing blanks omitted. */
+export function writeRatchetTree(w: TlsWriter, tree: RatchetTree): void {
+  let last = tree.width - 1;
+  while (last >= 0 && tree.node(last) === undefined) last--;
+  const nodes: (TreeNode | undefined)[] = [];
+  for (let i = 0; i <= last; i++) nodes.push(tree.node(i));
+  writeList(w, nodes, (ww, n) => writeOptional(ww, n, writeNode));
+}
+
+export function encodeRatchetTree(tree: RatchetTree): Uint8Array {
+  const w = new TlsWriter();
+  writeRatchetTree(w, tree);
+  return w.finish();
+}
+
+/** §12.4.3.3: the last node must be a non-blank leaf (so the encoding is canonical). */
+export function readRatchetTree(r: TlsReader): RatchetTree {
+  const nodes = readList(r, (rr) => readOptional(rr, readNode));
+  if (nodes.length === 0 || nodes[nodes.length - 1] === undefined) {
+    fail("invalid-tree", "a ratchet tree must end with a non-blank node");
+  }
+  return RatchetTree.fromNodes(nodes);
+}
+
+export const decodeRatchetTree = (bytes: Uint8Array): RatchetTree =>
+  decodeExact("ratchet tree", readRatchetTree, bytes);

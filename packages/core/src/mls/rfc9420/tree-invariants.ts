@@ -1,0 +1,42 @@
+/**
+ * Structural checks of a received ratchet tree, RFC 9420 §12.4.3.1 ("verify the integrity of the
+ * ratchet tree") besides tree hash (§7.8), parent hashes (§7.9.2) and leaves (§7.3):
+ *
+ *     for each non-blank parent node P, for each leaf index L in P.unmerged_leaves:
+ *       L is a non-blank leaf and a descendant of P, and every non-blank intermediate node
+ *       between L and P lists L in its unmerged_leaves;
+ *     encryption keys of non-blank nodes are pairwise distinct (§7.3, §12.4.3.1).
+ *
+ * Only nodes BETWEEN L and P are constrained: ancestors above P may have been refreshed by a later
+ * path that encrypted to L, and legitimately do not list it.
+ */
+import { toHex } from "../../encoding/bytes.js";
+import { fail } from "./errors.js";
+import type { RatchetTree } from "./ratchet-tree.js";
+import { isInSubtree, parent } from "./tree-math.js";
+
+export function verifyTreeInvariants(tree: RatchetTree): void {
+  const keys = new Set<string>();
+  for (let x = 0; x < tree.width; x++) {
+    const n = tree.node(x);
+    if (n === undefined) continue;
+    const key = toHex(n.kind === "leaf" ? n.leaf.encryptionKey : n.parent.encryptionKey);
+    if (keys.has(key)) fail("invalid-tree", `node ${x} reuses an encryption key`);
+    keys.add(key);
+    if (n.kind !== "parent") continue;
+    if (new Set(n.parent.unmergedLeaves).size !== n.parent.unmergedLeaves.length) {
+      fail("invalid-tree", `node ${x}: a leaf is listed twice in unmerged_leaves`);
+    }
+    for (const l of n.parent.unmergedLeaves) {
+      if (l >= tree.leafCount || tree.leaf(l) === undefined || !isInSubtree(2 * l, x)) {
+        fail("invalid-tree", `node ${x}: unmerged leaf ${l} is not a non-blank descendant`);
+      }
+      for (let y = parent(2 * l, tree.leafCount); y !== x; y = parent(y, tree.leafCount)) {
+        const between = tree.parentNode(y);
+        if (between !== undefined && !between.unmergedLeaves.includes(l)) {
+          fail("invalid-tree", `node ${y} between leaf ${l} and node ${x} does not list it as unmerged`);
+        }
+      }
+    }
+  }
+}

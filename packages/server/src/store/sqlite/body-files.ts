@@ -21,6 +21,8 @@ import { join } from "node:path";
  * tells sizes and times, which the database holds anyway, and nothing that links files to queues.
  */
 export class BodyFiles {
+  /** The write under way: large bodies are written one at a time (see `write`). */
+  private writing: Promise<unknown> = Promise.resolve();
   /** Deletions under way: `settled` waits for them (closing the store, tests). */
   private readonly removing = new Set<Promise<void>>();
 
@@ -47,8 +49,20 @@ export class BodyFiles {
     return names.filter((name) => !isReferenced(name));
   }
 
-  /** Writes `body` to a new file, durably (file and directory entry fsync'd); returns its name. */
-  async write(body: Uint8Array): Promise<string> {
+  /**
+   * Writes `body` to a new file, durably (file and directory entry fsync'd); returns its name.
+   * One at a time: the disk is shared with the database's WAL syncs, which every small message
+   * waits for, and several large bodies flushed at once put each small sync behind all of them
+   * (4 × 8 MiB ≈ 120 ms on a 270 MB/s disk). In line, a small sync waits for one at most; large
+   * bodies still go at the disk's speed.
+   */
+  write(body: Uint8Array): Promise<string> {
+    const turn = this.writing.then(() => this.writeNow(body));
+    this.writing = turn.catch(() => {});
+    return turn;
+  }
+
+  private async writeNow(body: Uint8Array): Promise<string> {
     const name = randomBytes(16).toString("hex");
     const path = join(this.dir, name);
     const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);

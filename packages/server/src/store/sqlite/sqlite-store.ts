@@ -20,6 +20,7 @@ import {
 } from "../store.js";
 import { BodyFiles } from "./body-files.js";
 import { checkSchema, migrate, schemaVersion } from "./migrate.js";
+import { WalSync } from "./wal-sync.js";
 
 /** `PRAGMA auto_vacuum` value of INCREMENTAL. */
 const AUTO_VACUUM_INCREMENTAL = 2;
@@ -148,6 +149,8 @@ export class SqliteStore implements Store {
   private constructor(
     db: Database.Database,
     private readonly bodies: BodyFiles | null,
+    /** Null: nothing to sync (in memory, or read-only). */
+    private readonly wal: WalSync | null,
     private readonly inlineMax: number,
     private readonly onMissingBody: (queueId: string, msgId: string) => void,
   ) {
@@ -175,8 +178,10 @@ export class SqliteStore implements Store {
         db.pragma("journal_mode = WAL");
         // After a checkpoint the WAL file is cut back to this size instead of keeping its largest.
         db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-        // A 202 to a sender means the message is on disk, even across a power cut.
-        db.pragma("synchronous = FULL");
+        // A 202 to a sender means the message is on disk, even across a power cut: a write's promise
+        // resolves once WalSync has fsync'd the WAL, off the event loop (see wal-sync.ts); an
+        // in-memory database has no disk to wait for.
+        db.pragma(path === ":memory:" || path === "" ? "synchronous = FULL" : "synchronous = NORMAL");
         db.pragma("foreign_keys = ON");
         // Acknowledged and expired ciphertext is overwritten, not left in free pages.
         db.pragma("secure_delete = ON");
@@ -199,6 +204,7 @@ export class SqliteStore implements Store {
     const store = new SqliteStore(
       db,
       bodies,
+      readonly || path === ":memory:" || path === "" ? null : new WalSync(`${path}-wal`),
       options.inlineBodyMaxBytes ?? INLINE_BODY_MAX_BYTES,
       options.onMissingBody ?? (() => {}),
     );
@@ -365,11 +371,11 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Writes that arrive together commit together (group commit): with `synchronous = FULL` each
-   * commit waits for the disk, so one commit per message let a single client flooding its own
-   * queue hold everyone else's sends in line behind its fsyncs. Each write still runs alone in its
-   * own savepoint (one failing leaves the others), and every promise resolves only after the commit
-   * that holds its write: a 202 still means the message is on disk.
+   * Writes that arrive together commit together (group commit): one commit, and one WAL sync, for
+   * all the writes that arrived while the previous turn ran, so a single client flooding its own
+   * queue does not put everyone else's sends in line behind a sync each. Each write still runs
+   * alone in its own savepoint (one failing leaves the others), and every promise resolves only
+   * after the commit that holds its write is on disk (WalSync): a 202 means the message is on disk.
    */
   private batchedWrite<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -398,10 +404,20 @@ export class SqliteStore implements Store {
       for (const w of batch) w.reject(error); // the commit failed (disk full, I/O): nothing is stored
       return;
     }
-    batch.forEach((w, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) w.resolve(outcome.value);
-      else w.reject(outcome.error);
+    const settle = () =>
+      batch.forEach((w, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) w.resolve(outcome.value);
+        else w.reject(outcome.error);
+      });
+    if (!this.wal) {
+      settle();
+      return;
+    }
+    // The sync failing (I/O error) leaves it unknown whether the writes survive a power cut: they
+    // are reported failed, as SQLite reports a commit whose fsync failed under FULL.
+    this.wal.afterCommit().then(settle, (error) => {
+      for (const w of batch) w.reject(error);
     });
   }
 
@@ -589,6 +605,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.flushWrites(); // writes already accepted are committed, not dropped
     this.closed = true;
+    await this.wal?.close(); // their syncs finish before the database (and its WAL) goes
     this.db.close();
     await this.bodies?.settled();
   }

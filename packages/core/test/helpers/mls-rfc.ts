@@ -45,42 +45,12 @@ export function loadVectors<T>(dir: string, file: string): T {
   return JSON.parse(readFileSync(join(dir, file), "utf8")) as T;
 }
 
-// ---- Tree math, RFC 9420 Appendix C ----
+// ---- Tree math, RFC 9420 Appendix C: the engine's own (src/mls/rfc9420/tree-math.ts) ----
 
-function log2(x: number): number {
-  if (x === 0) return 0;
-  let k = 0;
-  while (x >> k > 0) k++;
-  return k - 1;
-}
-export function level(x: number): number {
-  if ((x & 1) === 0) return 0;
-  let k = 0;
-  while (((x >> k) & 1) === 1) k++;
-  return k;
-}
-export const nodeWidth = (n: number): number => (n === 0 ? 0 : 2 * (n - 1) + 1);
-export const root = (n: number): number => (1 << log2(nodeWidth(n))) - 1;
-export function left(x: number): number {
-  const k = level(x);
-  if (k === 0) throw new Error("leaf has no children");
-  return x ^ (1 << (k - 1));
-}
-export function right(x: number): number {
-  const k = level(x);
-  if (k === 0) throw new Error("leaf has no children");
-  return x ^ (3 << (k - 1));
-}
-export function parent(x: number, n: number): number {
-  if (x === root(n)) throw new Error("root has no parent");
-  const k = level(x);
-  const b = (x >> (k + 1)) & 1;
-  return (x | (1 << k)) ^ (b << (k + 1));
-}
-export function sibling(x: number, n: number): number {
-  const p = parent(x, n);
-  return x < p ? right(p) : left(p);
-}
+import type { EpochSecrets } from "../../src/mls/rfc9420/key-schedule.js";
+import { left, level, nodeWidth, parent, right, root, sibling } from "../../src/mls/rfc9420/tree-math.js";
+
+export { left, level, nodeWidth, parent, right, root, sibling };
 
 // ---- Secret tree, RFC 9420 §9 ----
 
@@ -147,20 +117,7 @@ export function encodeGroupContext(gc: GroupContextFields): Uint8Array {
     .finish();
 }
 
-export interface EpochSecrets {
-  joinerSecret: Uint8Array;
-  welcomeSecret: Uint8Array;
-  epochSecret: Uint8Array;
-  senderDataSecret: Uint8Array;
-  encryptionSecret: Uint8Array;
-  exporterSecret: Uint8Array;
-  externalSecret: Uint8Array;
-  confirmationKey: Uint8Array;
-  membershipKey: Uint8Array;
-  resumptionPsk: Uint8Array;
-  epochAuthenticator: Uint8Array;
-  initSecret: Uint8Array;
-}
+export type { EpochSecrets };
 
 /** Everything after the joiner secret: member secret → welcome and epoch secrets → derived secrets. */
 export async function epochFromJoiner(

@@ -14,6 +14,7 @@ export * from "./messaging/invite-link.js";
 export * from "./messaging/profile-lock.js";
 export * from "./messaging/text-safety.js";
 export * from "./mls/engine.js";
+export * from "./mls/rfc9420-engine/index.js";
 export * from "./mls/ts-mls-engine.js";
 export * from "./protocol/padding.js";
 export * from "./protocol/proof-of-work.js";

@@ -442,9 +442,19 @@ export class TsMlsEngine implements MlsEngine {
     if (!(await this.authService.validateCredential(credential, device.deviceKey))) {
       fail("device certificate does not verify for this device key");
     }
+    const capabilities = parleyCapabilities();
+    // GREASE KeyPackage extensions only of types the leaf lists (RFC 9420 §13.5 with §7.2/§7.3):
+    // ts-mls' default picks them independently of the capabilities, and a strict peer (Rfc9420Engine)
+    // refuses such a KeyPackage.
+    const grease = capabilities.extensions.filter(
+      (t) => (t & 0x0f0f) === 0x0a0a && t >> 12 === ((t >> 4) & 0xf),
+    );
     const { publicPackage, privatePackage } = await generateKeyPackageWithKey({
       credential,
-      capabilities: parleyCapabilities(),
+      capabilities,
+      extensions: grease
+        .slice(0, 1)
+        .map((extensionType) => makeCustomExtension({ extensionType, extensionData: new Uint8Array(0) })),
       signatureKeyPair: { signKey: device.deviceSecretKey, publicKey: device.deviceKey },
       cipherSuite: suite,
     });

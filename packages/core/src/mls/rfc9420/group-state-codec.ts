@@ -66,7 +66,7 @@ export function encodeGroupState(s: GroupState): EncodedGroupState {
   return { epochPart: w.finish(), ratchetPart: encodeSecretTree(s.secretTree.snapshot()) };
 }
 
-function encodeSecretTree(t: SecretTreeSnapshot): Uint8Array {
+export function encodeSecretTree(t: SecretTreeSnapshot): Uint8Array {
   const w = new TlsWriter().u16(FORMAT).u32(t.leafCount);
   writeList(w, t.nodes, (ww, [x, secret]) => {
     ww.u32(x).vector(secret);
@@ -83,7 +83,7 @@ function encodeSecretTree(t: SecretTreeSnapshot): Uint8Array {
   return w.finish();
 }
 
-function readSecretTree(r: TlsReader): SecretTreeSnapshot {
+export function readSecretTree(r: TlsReader): SecretTreeSnapshot {
   if (r.u16() !== FORMAT) fail("malformed", "unknown secret tree format");
   const leafCount = r.u32();
   const nodes = readList(r, (rr): [number, Uint8Array] => [rr.u32(), readBytes(rr)]);

@@ -1,0 +1,536 @@
+/**
+ * MlsEngine on Parley's own RFC 9420 engine (../rfc9420/), cipher suite 1, with the primitives of a
+ * Parley CryptoProvider and Parley's authentication service (device certificates). Observable
+ * behaviour matches TsMlsEngine except where ts-mls leaves RFC 9420:
+ *
+ *  - every commit is ONE commit and carries an UpdatePath (§12.4 requires one for Remove and
+ *    GroupContextExtensions; Parley adds one to add-only commits too): a removal, adds and a metadata
+ *    change go together, and the path secrets are encrypted under the provisional GroupContext with
+ *    the new extensions (§12.4.1). So there is no "exposed" epoch: a path-less removal or extension
+ *    change is refused on receipt (§12.4.2, path-required);
+ *  - KeyPackages list their GREASE extensions in their capabilities (§13.5 with §7.3), and KeyPackages
+ *    or trees that do not are refused.
+ *
+ * Shared with TsMlsEngine: PrivateMessage only (never a PublicMessage, never a standalone proposal);
+ * Welcomes carry the tree in the encrypted GroupInfo; every leaf that enters is checked against
+ * ParleyAuthenticationService; required_capabilities on new groups; the CommitPolicy and Parley's
+ * proposal rules decide before a received commit takes effect; late application messages of the last
+ * PAST_EPOCHS epochs open, messages of later epochs throw MlsFutureEpochError; used secrets are zeroed
+ * and the spent input state refused; a failed operation changes nothing.
+ */
+import type { AuthenticationService } from "ts-mls";
+import { type CryptoProvider, DEFAULT_MLS_CIPHERSUITE } from "../../crypto/provider.js";
+import { equalBytes } from "../../encoding/bytes.js";
+import { deviceMlsCredential, ParleyAuthenticationService } from "../../identity/credential.js";
+import type { DeviceIdentity } from "../../identity/device.js";
+import {
+  type CommitPolicy,
+  type GroupChanges,
+  type GroupState,
+  type IncomingMessage,
+  type KeyPackageBundle,
+  type Member,
+  type MlsEngine,
+  MlsFutureEpochError,
+  type SerializedGroupState,
+} from "../engine.js";
+import { createApplicationMessage } from "../rfc9420/application-message.js";
+import { readBytes } from "../rfc9420/codec.js";
+import { createCommit } from "../rfc9420/create-commit.js";
+import { createGroup } from "../rfc9420/create-group.js";
+import { CredentialType } from "../rfc9420/credential.js";
+import { ContentType, WireFormat } from "../rfc9420/framing.js";
+import { joinFromWelcome } from "../rfc9420/join-welcome.js";
+import { greaseConsistent, type KeyPackage, validateKeyPackage } from "../rfc9420/key-package.js";
+import { mlsExporter } from "../rfc9420/key-schedule.js";
+import { encodeMlsMessage, type MlsMessage, readMlsMessage } from "../rfc9420/mls-message.js";
+import { newKeyPackage } from "../rfc9420/new-key-package.js";
+import type { PrivateMessage } from "../rfc9420/private-message.js";
+import { processMessage } from "../rfc9420/process-message.js";
+import { type Suite, suiteFor } from "../rfc9420/suite.js";
+import { decryptSenderData } from "../sender-data.js";
+import { TlsReader, TlsWriter } from "../tls-codec.js";
+import {
+  credentialValid,
+  fail,
+  memberAt,
+  memberOfLeaf,
+  membersOf,
+  metadataOf,
+  PARLEY_METADATA_EXTENSION,
+  PARLEY_REQUIRED_CAPABILITIES,
+  proposedCommit,
+  supportsMetadata,
+} from "./parley-rules.js";
+import {
+  advance,
+  deserializeInner,
+  type Inner,
+  serializeInner,
+  spend,
+  unwrap,
+  wrap,
+  zeroAll,
+} from "./state.js";
+
+const WIRE_NAMES: Record<number, string> = {
+  1: "public",
+  2: "private",
+  3: "welcome",
+  4: "group_info",
+  5: "key_package",
+};
+
+export class Rfc9420Engine implements MlsEngine {
+  readonly ciphersuite = DEFAULT_MLS_CIPHERSUITE;
+  readonly authService: AuthenticationService;
+  private suitePromise: Promise<Suite> | undefined;
+
+  constructor(private readonly crypto: CryptoProvider) {
+    this.authService = new ParleyAuthenticationService(crypto);
+    // Ready the suite now, so that states loaded later decode with it at once.
+    this.suite().catch(() => undefined);
+  }
+
+  private suite(): Promise<Suite> {
+    this.suitePromise ??= suiteFor(this.crypto).then((s) => {
+      this.loadedSuite = s;
+      return s;
+    });
+    return this.suitePromise;
+  }
+
+  /** The state inside `state`, refusing spent states (unless only public data is read) and, for
+   * operations, states whose group removed us. */
+  private inner(state: GroupState, publicOnly = false): Inner {
+    const inner = unwrap(state, publicOnly);
+    if (!publicOnly && inner.removed) fail("we were removed from this group");
+    return inner;
+  }
+
+  /**
+   * `inner`, ready to compute with. deserialize is synchronous and the provider hands out its suite
+   * asynchronously: a state loaded before the suite was at hand is decoded again here, with it, in
+   * place (the same value), and the first decode's copies of the secrets are zeroed.
+   */
+  private async live(state: GroupState): Promise<Inner> {
+    const inner = this.inner(state);
+    const stored = pendingLoads.get(inner);
+    if (stored === undefined) return inner;
+    const real = deserializeInner(await this.suite(), stored.epoch, stored);
+    pendingLoads.delete(inner);
+    zeroAll(inner);
+    Object.assign(inner, real);
+    return inner;
+  }
+
+  /** Strict: the whole input must be exactly one MLSMessage. */
+  private decode(bytes: Uint8Array, what: string): MlsMessage {
+    const r = new TlsReader(bytes);
+    let m: MlsMessage;
+    try {
+      m = readMlsMessage(r);
+    } catch (e) {
+      fail(`${what}: not an MLS message`, e);
+    }
+    if (r.remaining !== 0) fail(`${what}: ${r.remaining} bytes after the MLS message`);
+    return m;
+  }
+
+  private decodeKeyPackage(bytes: Uint8Array): KeyPackage {
+    const m = this.decode(bytes, "KeyPackage");
+    if (m.wireFormat !== WireFormat.keyPackage)
+      fail(`expected a KeyPackage, got ${WIRE_NAMES[m.wireFormat] ?? "unknown"} message`);
+    return m.keyPackage;
+  }
+
+  /** The bundle's private part is TsMlsEngine's: init key ‖ leaf HPKE key ‖ signature key (each <V>). */
+  private openBundle(bundle: KeyPackageBundle) {
+    const keyPackage = this.decodeKeyPackage(bundle.publicMessage);
+    try {
+      const r = new TlsReader(bundle.privateKey);
+      const out = { keyPackage, initKey: readBytes(r), encKey: readBytes(r), signKey: readBytes(r) };
+      r.end();
+      return out;
+    } catch (e) {
+      fail("KeyPackage private part does not decode", e);
+    }
+  }
+
+  /** §10.1 plus Parley: GREASE listed, metadata and basic credentials supported, device credential. */
+  private async checkKeyPackage(kp: KeyPackage): Promise<void> {
+    const suite = await this.suite();
+    try {
+      await validateKeyPackage(suite, kp, BigInt(Math.floor(Date.now() / 1000)));
+    } catch (e) {
+      fail("invalid KeyPackage", e);
+    }
+    if (!(await credentialValid(this.authService, kp.leafNode)))
+      fail("invalid KeyPackage: credential rejected: the device certificate does not verify for this key");
+    const caps = kp.leafNode.capabilities;
+    if (!caps.credentials.includes(CredentialType.basic))
+      fail("invalid KeyPackage: leaf does not support basic credentials");
+    if (!supportsMetadata(kp.leafNode))
+      fail("invalid KeyPackage: leaf does not support Parley group metadata (extension 0xF0A1)");
+    if (!greaseConsistent(kp)) fail("invalid KeyPackage: GREASE extension not listed in its capabilities");
+  }
+
+  async createKeyPackage(device: DeviceIdentity): Promise<KeyPackageBundle> {
+    const suite = await this.suite();
+    const credential = deviceMlsCredential(device);
+    if (!(await this.authService.validateCredential(credential, device.deviceKey)))
+      fail("device certificate does not verify for this device key");
+    const made = await newKeyPackage(suite, {
+      credential: { type: CredentialType.basic, identity: credential.identity },
+      signatureKey: device.deviceKey,
+      signKey: device.deviceSecretKey,
+    });
+    const priv = new TlsWriter().vector(made.initPrivateKey).vector(made.encryptionPrivateKey);
+    return {
+      publicMessage: encodeMlsMessage({ wireFormat: WireFormat.keyPackage, keyPackage: made.keyPackage }),
+      privateKey: priv.vector(device.deviceSecretKey).finish(),
+    };
+  }
+
+  async inspectKeyPackage(keyPackage: Uint8Array): Promise<Member> {
+    const kp = this.decodeKeyPackage(keyPackage);
+    await this.checkKeyPackage(kp);
+    return memberOfKeyPackage(kp);
+  }
+
+  async createGroup(
+    groupId: Uint8Array,
+    device: DeviceIdentity,
+    keyPackage: KeyPackageBundle,
+    metadata?: Uint8Array,
+  ): Promise<GroupState> {
+    const { keyPackage: kp, encKey, signKey } = this.openBundle(keyPackage);
+    if (!equalBytes(kp.leafNode.signatureKey, device.deviceKey)) fail("the KeyPackage is not this device's");
+    if (!supportsMetadata(kp.leafNode)) fail("the KeyPackage does not support Parley group metadata");
+    const extensions = [PARLEY_REQUIRED_CAPABILITIES];
+    if (metadata !== undefined) extensions.push({ type: PARLEY_METADATA_EXTENSION, data: metadata.slice() });
+    try {
+      const g = await createGroup(await this.suite(), {
+        groupId: groupId.slice(),
+        leaf: kp.leafNode,
+        encryptionPrivateKey: encKey,
+        signKey,
+        extensions,
+      });
+      return wrap({ g, past: [], removed: false });
+    } catch (e) {
+      fail("cannot create group", e);
+    }
+  }
+
+  metadata(state: GroupState): Uint8Array | undefined {
+    return metadataOf(this.inner(state, true).g.context.extensions)?.slice();
+  }
+
+  async exportSecret(state: GroupState, label: string, context: Uint8Array, length: number) {
+    const { g } = await this.live(state);
+    return mlsExporter(await this.suite(), g.secrets.exporterSecret, label, context, length);
+  }
+
+  /**
+   * One commit with every change and an UpdatePath (RFC 9420 §12.4): removes, adds and the metadata
+   * together. `welcome` when members were added (ratchet tree in its GroupInfo).
+   */
+  async commit(
+    state: GroupState,
+    changes: GroupChanges,
+  ): Promise<{ state: GroupState; commits: Uint8Array[]; welcome?: Uint8Array; added: Member[] }> {
+    const inner = await this.live(state);
+    const { g } = inner;
+    const removes = changes.remove ?? [];
+    for (const i of removes) {
+      if (i === g.myLeaf) fail("cannot remove our own leaf with a commit of our own");
+      if (!Number.isInteger(i) || i < 0 || g.tree.leaf(i) === undefined) fail(`no member at leaf ${i}`);
+    }
+    if (new Set(removes).size !== removes.length) fail("duplicate leaf index");
+    const kps: KeyPackage[] = [];
+    for (const bytes of changes.add ?? []) {
+      const kp = this.decodeKeyPackage(bytes);
+      try {
+        await this.checkKeyPackage(kp);
+      } catch (e) {
+        fail("cannot add member", e);
+      }
+      kps.push(kp);
+    }
+    let extensions: typeof g.context.extensions | undefined;
+    if (changes.metadata !== undefined) {
+      const gone = new Set(removes);
+      for (const [i, leaf] of g.tree.nonBlankLeaves())
+        if (!gone.has(i) && !supportsMetadata(leaf))
+          fail(`cannot set group metadata: the member at leaf ${i} does not support it`);
+      const others = g.context.extensions.filter((e) => e.type !== PARLEY_METADATA_EXTENSION);
+      extensions = [...others, { type: PARLEY_METADATA_EXTENSION, data: changes.metadata.slice() }];
+    }
+    let made: Awaited<ReturnType<typeof createCommit>>;
+    try {
+      made = await createCommit(g, {
+        ...(kps.length > 0 ? { add: kps } : {}),
+        ...(removes.length > 0 ? { remove: removes } : {}),
+        ...(extensions !== undefined ? { extensions } : {}),
+        wireFormat: "private",
+      });
+    } catch (e) {
+      fail(`cannot ${describeChanges(changes)}`, e);
+    }
+    const next = advance(inner, made.state);
+    const out = {
+      state: wrap(next),
+      commits: [encodeMlsMessage(made.commit)],
+      ...(made.welcome !== undefined ? { welcome: encodeMlsMessage(made.welcome) } : {}),
+      added: made.applied.added.map((a) => memberAt(made.state.tree, a.leafIndex)!),
+    };
+    spend(state, next);
+    return out;
+  }
+
+  async addMembers(state: GroupState, keyPackages: Uint8Array[]) {
+    if (keyPackages.length === 0) fail("addMembers needs at least one KeyPackage");
+    const r = await this.commit(state, { add: keyPackages });
+    return { state: r.state, commit: r.commits[0]!, welcome: r.welcome!, added: r.added };
+  }
+
+  async removeMembers(state: GroupState, leafIndexes: number[]) {
+    if (leafIndexes.length === 0) fail("removeMembers needs at least one leaf index");
+    const r = await this.commit(state, { remove: leafIndexes });
+    return { state: r.state, commits: r.commits };
+  }
+
+  async updateKeys(state: GroupState) {
+    const r = await this.commit(state, {});
+    return { state: r.state, commit: r.commits[0]! };
+  }
+
+  async joinFromWelcome(welcome: Uint8Array, keyPackage: KeyPackageBundle): Promise<GroupState> {
+    const m = this.decode(welcome, "Welcome");
+    if (m.wireFormat !== WireFormat.welcome)
+      fail(`expected a Welcome, got ${WIRE_NAMES[m.wireFormat] ?? "unknown"} message`);
+    const { keyPackage: kp, initKey, encKey, signKey } = this.openBundle(keyPackage);
+    const suite = await this.suite();
+    let g: Awaited<ReturnType<typeof joinFromWelcome>>;
+    try {
+      // No tree argument: it must come in the GroupInfo's ratchet_tree extension.
+      g = await joinFromWelcome(suite, {
+        welcome: m.welcome,
+        keyPackage: kp,
+        initPrivateKey: initKey,
+        encryptionPrivateKey: encKey,
+        signPrivateKey: signKey,
+      });
+    } catch (e) {
+      fail("cannot join from Welcome", e);
+    }
+    const leaves = [...g.tree.nonBlankLeaves()];
+    const ok = await Promise.all(leaves.map(([, leaf]) => credentialValid(this.authService, leaf)));
+    if (ok.includes(false)) fail("cannot join from Welcome: a credential in the group does not verify");
+    try {
+      membersOf(g.tree);
+    } catch (e) {
+      fail("cannot join from Welcome", e);
+    }
+    return wrap({ g, past: [], removed: false });
+  }
+
+  async encrypt(
+    state: GroupState,
+    plaintext: Uint8Array,
+  ): Promise<{ state: GroupState; message: Uint8Array }> {
+    const inner = await this.live(state);
+    let r: Awaited<ReturnType<typeof createApplicationMessage>>;
+    try {
+      r = await createApplicationMessage(inner.g, plaintext);
+    } catch (e) {
+      fail("cannot encrypt", e);
+    }
+    const next: Inner = { ...inner, g: r.state };
+    const out = { state: wrap(next), message: encodeMlsMessage(r.message) };
+    spend(state, next);
+    return out;
+  }
+
+  /** A PrivateMessage of this group, not from the future: its epoch's state (current or kept). */
+  private open(inner: Inner, message: Uint8Array) {
+    const m = this.decode(message, "incoming message");
+    if (m.wireFormat !== WireFormat.privateMessage) {
+      fail(
+        `rejected: ${WIRE_NAMES[m.wireFormat] ?? "unknown"} message where only PrivateMessages are accepted`,
+      );
+    }
+    const pm: PrivateMessage = m.privateMessage;
+    const { g } = inner;
+    if (!equalBytes(pm.groupId, g.context.groupId)) fail("rejected: message for another group");
+    const current = g.context.epoch;
+    if (pm.epoch > current) throw new MlsFutureEpochError(pm.epoch, current);
+    if (pm.epoch === current) return { m, pm, past: -1, epochState: g };
+    const i = inner.past.findIndex((p) => p.context.epoch === pm.epoch);
+    if (i < 0) fail(`rejected: message from epoch ${pm.epoch}, whose keys are no longer kept`);
+    const p = inner.past[i]!;
+    const epochState = {
+      ...g,
+      context: p.context,
+      tree: p.tree,
+      secrets: { ...g.secrets, senderDataSecret: p.senderDataSecret },
+      secretTree: p.secretTree,
+    };
+    return { m, pm, past: i, epochState };
+  }
+
+  async senderOf(state: GroupState, message: Uint8Array): Promise<number | undefined> {
+    try {
+      const { pm, epochState } = this.open(await this.live(state), message);
+      return (await decryptSenderData(await this.suite(), epochState.secrets.senderDataSecret, pm)).leafIndex;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async process(state: GroupState, message: Uint8Array, policy?: CommitPolicy): Promise<IncomingMessage> {
+    const inner = await this.live(state);
+    const { g } = inner;
+    const { m, pm, past, epochState } = this.open(inner, message);
+    if (pm.contentType === ContentType.proposal)
+      fail("rejected: standalone proposals are not used in Parley");
+    if (pm.contentType === ContentType.commit && past >= 0)
+      fail(`rejected: commit for epoch ${pm.epoch}, we are at epoch ${g.context.epoch}`);
+    const suite = await this.suite();
+    let senderLeaf: number;
+    try {
+      senderLeaf = (await decryptSenderData(suite, epochState.secrets.senderDataSecret, pm)).leafIndex;
+    } catch (e) {
+      fail("rejected: sender data", e);
+    }
+    const sender = epochState.tree.leaf(senderLeaf) && memberAt(epochState.tree, senderLeaf);
+    if (!sender) fail(`rejected: sender data names leaf ${senderLeaf}, which is empty`);
+    if (senderLeaf === g.myLeaf) fail("rejected: a message from our own leaf");
+
+    let r: Awaited<ReturnType<typeof processMessage>>;
+    try {
+      r = await processMessage(epochState, m);
+    } catch (e) {
+      fail(
+        pm.contentType === ContentType.application
+          ? "cannot decrypt application message"
+          : "cannot process commit",
+        e,
+      );
+    }
+    if (r.kind === "application") {
+      let next: Inner;
+      if (past < 0) next = { ...inner, g: r.state };
+      else {
+        const kept = [...inner.past];
+        kept[past] = { ...kept[past]!, secretTree: r.state.secretTree };
+        next = { ...inner, past: kept };
+      }
+      const out: IncomingMessage = {
+        kind: "application",
+        state: wrap(next),
+        plaintext: r.data,
+        sender,
+        epoch: pm.epoch,
+        generation: r.generation,
+      };
+      spend(state, next);
+      return out;
+    }
+    if (r.kind !== "commit") fail("rejected: not a commit");
+    if (r.committer !== senderLeaf) fail("rejected: commit sender does not match its sender data");
+    // Every leaf that enters must carry a valid Parley credential: the added ones, the committer's.
+    const entering = r.applied.added.map((a) => a.keyPackage.leafNode);
+    const committerLeaf = r.removedUs ? undefined : r.state.tree.leaf(senderLeaf);
+    if (committerLeaf !== undefined) entering.push(committerLeaf);
+    const valid = await Promise.all(entering.map((leaf) => credentialValid(this.authService, leaf)));
+    if (valid.includes(false)) fail("rejected: a leaf in the commit has no valid Parley credential");
+    let proposed: ReturnType<typeof proposedCommit>;
+    try {
+      proposed = proposedCommit(state, g.tree, g.context.extensions, senderLeaf, r.applied);
+    } catch (e) {
+      fail("rejected", e);
+    }
+    if (typeof proposed === "string") fail(`rejected: ${proposed}`);
+    let reason: string | undefined;
+    try {
+      reason = policy?.(proposed);
+    } catch (e) {
+      fail(`commit rejected: the policy failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (reason !== undefined) fail(`commit rejected: ${reason}`);
+
+    if (r.removedUs) {
+      const next: Inner = { ...inner, removed: true };
+      const out: IncomingMessage = { kind: "removed", state: wrap(next), sender };
+      spend(state, next);
+      return out;
+    }
+    const next = advance(inner, r.state);
+    const out: IncomingMessage = {
+      kind: "commit",
+      state: wrap(next),
+      sender,
+      added: r.applied.added.map((a) => memberAt(r.state.tree, a.leafIndex)!),
+      removed: proposed.removed,
+      ...(proposed.metadata !== undefined ? { metadata: proposed.metadata } : {}),
+    };
+    spend(state, next);
+    return out;
+  }
+
+  members(state: GroupState): Member[] {
+    return membersOf(this.inner(state, true).g.tree);
+  }
+
+  ownLeafIndex(state: GroupState): number {
+    return this.inner(state, true).g.myLeaf;
+  }
+
+  serialize(state: GroupState): SerializedGroupState {
+    const inner = unwrap(state);
+    try {
+      return { epoch: inner.g.context.epoch, ...serializeInner(inner) };
+    } catch (e) {
+      fail("cannot serialize group state", e);
+    }
+  }
+
+  /** Loads a state saved by serialize. (A suite is needed: this is synchronous, so it is made here.) */
+  deserialize(serialized: SerializedGroupState): GroupState {
+    const suite = this.loadedSuite;
+    try {
+      const inner = deserializeInner(suite ?? PENDING_SUITE, serialized.epoch, serialized);
+      if (suite === undefined) {
+        pendingLoads.set(inner, {
+          epoch: serialized.epoch,
+          epochPart: serialized.epochPart.slice(),
+          ratchetPart: serialized.ratchetPart.slice(),
+        });
+        void this.suite();
+      }
+      return wrap(inner);
+    } catch (e) {
+      fail("cannot load group state", e);
+    }
+  }
+
+  private loadedSuite: Suite | undefined;
+}
+
+/** States loaded before the engine had its suite: decoded again by `live` before any computation. */
+const pendingLoads = new WeakMap<Inner, SerializedGroupState>();
+/** Stands in for the suite in such a state; never called (only `live` states compute). */
+const PENDING_SUITE = {} as Suite;
+
+/** A KeyPackage is in no group yet: leafIndex -1. */
+const memberOfKeyPackage = (kp: KeyPackage): Member => memberOfLeaf(-1, kp.leafNode);
+
+function describeChanges(changes: GroupChanges): string {
+  const what: string[] = [];
+  if (changes.add?.length) what.push("add members");
+  if (changes.remove?.length) what.push("remove members");
+  if (changes.metadata !== undefined) what.push("change the group metadata");
+  return what.length === 0 ? "update keys" : what.join(" and ");
+}

@@ -1,0 +1,1 @@
+export { Rfc9420Engine } from "./engine.js";

@@ -1,0 +1,188 @@
+/**
+ * What a GroupState of Rfc9420Engine holds, and how it is persisted.
+ *
+ *  - the member's current RFC 9420 state (rfc9420/group-state.ts);
+ *  - the receiving side of up to PAST_EPOCHS earlier epochs (GroupContext, ratchet tree, sender data
+ *    secret, secret tree), so application messages sent before a commit still open after it
+ *    (RFC 9420 §15.2 leaves the window to the application; ts-mls keeps 4, so do we). Nothing else
+ *    of a past epoch is kept: its init, epoch, exporter and membership secrets are zeroed;
+ *  - whether a commit removed us (then the state can only be read, never used).
+ *
+ * Persistence splits as the seam asks: the epoch part (rfc9420/group-state-codec.ts's epoch part plus
+ * the past epochs' contexts, trees and sender data secrets) changes once per epoch; the ratchet part
+ * (every secret tree) with each message. Both carry the epoch, so parts of different epochs do not mix.
+ */
+import type { GroupState } from "../engine.js";
+import { MlsProcessingError } from "../engine.js";
+import { decodeExact, readBytes, readList, writeList } from "../rfc9420/codec.js";
+import { type GroupContext, readGroupContext, writeGroupContext } from "../rfc9420/group-context.js";
+import type { GroupState as RfcState } from "../rfc9420/group-state.js";
+import {
+  decodeGroupState,
+  encodeGroupState,
+  encodeSecretTree,
+  readSecretTree,
+} from "../rfc9420/group-state-codec.js";
+import { type RatchetTree, readRatchetTree, writeRatchetTree } from "../rfc9420/ratchet-tree.js";
+import { SecretTree } from "../rfc9420/secret-tree.js";
+import type { Suite } from "../rfc9420/suite.js";
+import { TlsWriter } from "../tls-codec.js";
+
+/** How many earlier epochs' receiving keys are kept for late application messages. */
+export const PAST_EPOCHS = 4;
+
+/** The receiving side of an earlier epoch. */
+export interface PastEpoch {
+  context: GroupContext;
+  tree: RatchetTree;
+  senderDataSecret: Uint8Array;
+  secretTree: SecretTree;
+}
+
+export interface Inner {
+  g: RfcState;
+  /** Newest first. */
+  past: readonly PastEpoch[];
+  /** A received commit removed us: the state is the last one we had, kept for reading only. */
+  removed: boolean;
+}
+
+const INNER = Symbol("parley.rfc9420State");
+const spent = new WeakSet<GroupState>();
+const FORMAT = 1;
+
+export function wrap(inner: Inner): GroupState {
+  const state = { groupId: inner.g.context.groupId.slice(), epoch: inner.g.context.epoch };
+  // Non-enumerable: keeps secrets out of console.log / JSON of a state.
+  Object.defineProperty(state, INNER, { value: inner, enumerable: false });
+  return Object.freeze(state);
+}
+
+export function unwrap(state: GroupState, publicOnly = false): Inner {
+  const inner = (state as { [INNER]?: Inner })[INNER];
+  if (inner === undefined) throw new MlsProcessingError("not a group state of Rfc9420Engine");
+  if (!publicOnly && spent.has(state)) {
+    throw new MlsProcessingError(
+      "this group state was already used by an operation and its secrets are erased; use the state it returned",
+    );
+  }
+  return inner;
+}
+
+/** The state a commit leads to: `next` current, `before`'s epoch joins the past ones. */
+export function advance(before: Inner, next: RfcState): Inner {
+  const g = before.g;
+  const past: PastEpoch = {
+    context: g.context,
+    tree: g.tree,
+    senderDataSecret: g.secrets.senderDataSecret,
+    secretTree: g.secretTree,
+  };
+  return { g: next, past: [past, ...before.past].slice(0, PAST_EPOCHS), removed: false };
+}
+
+function secretTreeBuffers(t: SecretTree, into: Set<Uint8Array>): void {
+  const s = t.snapshot();
+  for (const [, secret] of s.nodes) into.add(secret);
+  for (const r of s.ratchets) {
+    into.add(r.secret);
+    for (const [, k] of r.skipped) {
+      into.add(k.key);
+      into.add(k.nonce);
+    }
+  }
+}
+
+/** Every secret buffer an Inner holds, by identity. */
+function secretsOf(inner: Inner): Set<Uint8Array> {
+  const out = new Set<Uint8Array>();
+  const { g } = inner;
+  for (const v of Object.values(g.secrets)) out.add(v);
+  for (const k of g.keys.values()) out.add(k.privateKey);
+  out.add(g.signKey);
+  for (const v of g.resumptionPsks.values()) out.add(v);
+  secretTreeBuffers(g.secretTree, out);
+  for (const p of inner.past) {
+    out.add(p.senderDataSecret);
+    secretTreeBuffers(p.secretTree, out);
+  }
+  return out;
+}
+
+/** Zeroes every secret an Inner holds (a copy about to be dropped). */
+export function zeroAll(inner: Inner): void {
+  for (const secret of secretsOf(inner)) secret.fill(0);
+}
+
+/**
+ * Forward secrecy: zeroes every secret of `state` that `next` no longer holds (used ratchet keys,
+ * the old epoch's init and epoch secrets, replaced path keys, epochs that fell out of the window)
+ * and marks `state` spent. Call only once the operation has succeeded and its result is built.
+ */
+export function spend(state: GroupState, next: Inner): void {
+  const held = secretsOf(next);
+  for (const secret of secretsOf(unwrap(state, true))) if (!held.has(secret)) secret.fill(0);
+  spent.add(state);
+}
+
+export function serializeInner(inner: Inner): { epochPart: Uint8Array; ratchetPart: Uint8Array } {
+  const current = encodeGroupState(inner.g);
+  const epoch = inner.g.context.epoch;
+  const e = new TlsWriter()
+    .u16(FORMAT)
+    .u64(epoch)
+    .u8(inner.removed ? 1 : 0);
+  e.vector(current.epochPart);
+  writeList(e, inner.past, (w, p) => {
+    writeGroupContext(w, p.context);
+    writeRatchetTree(w, p.tree);
+    w.vector(p.senderDataSecret);
+  });
+  const r = new TlsWriter().u16(FORMAT).u64(epoch).vector(current.ratchetPart);
+  writeList(r, inner.past, (w, p) => {
+    w.vector(encodeSecretTree(p.secretTree.snapshot()));
+  });
+  return { epochPart: e.finish(), ratchetPart: r.finish() };
+}
+
+export function deserializeInner(
+  suite: Suite,
+  epoch: bigint,
+  parts: { epochPart: Uint8Array; ratchetPart: Uint8Array },
+): Inner {
+  const ratchets = decodeExact(
+    "ratchet part",
+    (r) => {
+      if (r.u16() !== FORMAT) throw new Error("unknown ratchet part format");
+      if (r.u64() !== epoch) throw new Error("ratchet part of another epoch");
+      const current = readBytes(r);
+      return { current, past: readList(r, (rr) => readBytes(rr)) };
+    },
+    parts.ratchetPart,
+  );
+  return decodeExact(
+    "epoch part",
+    (r) => {
+      if (r.u16() !== FORMAT) throw new Error("unknown epoch part format");
+      if (r.u64() !== epoch) throw new Error("epoch part of another epoch");
+      const removedFlag = r.u8();
+      if (removedFlag > 1) throw new Error("bad flag");
+      const g = decodeGroupState(suite, { epochPart: readBytes(r), ratchetPart: ratchets.current });
+      if (g.context.epoch !== epoch) throw new Error("stored state of another epoch");
+      const pastRaw = readList(r, (rr) => ({
+        context: readGroupContext(rr),
+        tree: readRatchetTree(rr),
+        senderDataSecret: readBytes(rr),
+      }));
+      if (pastRaw.length !== ratchets.past.length || pastRaw.length > PAST_EPOCHS)
+        throw new Error("past epochs disagree");
+      const past: PastEpoch[] = pastRaw.map((p, i) => {
+        const snapshot = decodeExact("secret tree", readSecretTree, ratchets.past[i]!);
+        if (snapshot.leafCount !== p.tree.leafCount) throw new Error("past secret tree disagrees");
+        return { ...p, secretTree: SecretTree.restore(suite, snapshot) };
+      });
+      return { g, past, removed: removedFlag === 1 };
+    },
+    parts.epochPart,
+  );
+}

@@ -13,13 +13,14 @@
 // started for it in a group of its own (their pids are listed in PARLEY_TESTKIT_CHILDREN). A file
 // that hits its deadline is reported, and run once more; a second hang fails the run.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const only = process.argv.slice(2);
-const FILE_DEADLINE_MS = Number(process.env.PARLEY_TEST_FILE_DEADLINE_MS ?? 6 * 60 * 1000);
+// The slowest file (the browser suite) takes 1–2 min on a loaded 2-core machine.
+const FILE_DEADLINE_MS = Number(process.env.PARLEY_TEST_FILE_DEADLINE_MS ?? 4 * 60 * 1000);
 const CONCURRENCY = Math.max(
   1,
   Number(process.env.PARLEY_TEST_CONCURRENCY ?? Math.min(2, availableParallelism())),
@@ -86,16 +87,61 @@ function killTestkitChildren(list) {
 }
 
 let runs = 0;
+
+/** What the diagnostic reports of a hung file say: each process's JavaScript stack and live handles. */
+function hangReports(dir) {
+  let names;
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(".json"));
+  } catch {
+    return "\n(no diagnostic report was written)\n";
+  }
+  let text = "";
+  for (const name of names) {
+    try {
+      const r = JSON.parse(readFileSync(join(dir, name), "utf8"));
+      const handles = (r.libuv ?? [])
+        // The loop's own handles (async, check, prepare, signal…) are always there: left out.
+        .filter(
+          (h) => h.is_active && !["async", "check", "prepare", "idle", "loop", "signal"].includes(h.type),
+        )
+        .map(
+          (h) =>
+            `${h.type}${h.remoteEndpoint ? ` → ${JSON.stringify(h.remoteEndpoint)}` : ""}${h.pid ? ` pid ${h.pid}` : ""}`,
+        );
+      text +=
+        `\n── hang report: ${r.header?.commandLine?.join(" ")}\n` +
+        `   JS stack: ${(r.javascriptStack?.stack ?? []).slice(0, 12).join("\n             ") || "(idle: waiting on the handles below)"}\n` +
+        `   active handles: ${handles.join(", ") || "none"}\n`;
+    } catch (e) {
+      text += `\n(unreadable report ${name}: ${e})\n`;
+    }
+  }
+  return text || "\n(no diagnostic report was written)\n";
+}
 /** Runs one file; resolves with its exit code, its pass/fail counts, and whether it hit the deadline. */
 function runFile(file) {
   return new Promise((resolve) => {
     const children = join(scratch, `children-${++runs}`);
+    const reports = join(scratch, `reports-${runs}`);
+    mkdirSync(reports);
     // Its own process group, so a deadline kills whatever the test file started (CLIs, Chromium)
     // along with it; relays it started in groups of their own are listed in `children`.
     const child = spawn(process.execPath, ["--test", "--test-reporter=spec", file], {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
-      env: { ...process.env, PARLEY_TESTKIT_CHILDREN: children },
+      env: {
+        ...process.env,
+        PARLEY_TESTKIT_CHILDREN: children,
+        // At the deadline every Node process of the file (the runner and the file's own process)
+        // writes a diagnostic report before it is killed: what it was doing, what kept it alive.
+        NODE_OPTIONS: [
+          process.env.NODE_OPTIONS ?? "",
+          "--report-on-signal",
+          "--report-signal=SIGUSR2",
+          `--report-directory=${reports}`,
+        ].join(" "),
+      },
     });
     const started = Date.now();
     let out = "";
@@ -107,13 +153,23 @@ function runFile(file) {
       err += d;
     });
     let timedOut = false;
+    let killTimer;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child.pid);
-      killTestkitChildren(children);
+      try {
+        process.kill(-child.pid, "SIGUSR2");
+      } catch {
+        // already gone
+      }
+      killTimer = setTimeout(() => {
+        err += hangReports(reports);
+        killGroup(child.pid);
+        killTestkitChildren(children);
+      }, 3000);
     }, FILE_DEADLINE_MS);
     child.on("close", (code) => {
       clearTimeout(timer);
+      clearTimeout(killTimer);
       killGroup(child.pid); // anything the file left running
       killTestkitChildren(children);
       process.stdout.write(out);

@@ -21,45 +21,47 @@
 import type { AuthenticationService } from "ts-mls";
 import { type CryptoProvider, DEFAULT_MLS_CIPHERSUITE } from "../../crypto/provider.js";
 import { equalBytes } from "../../encoding/bytes.js";
-import { deviceMlsCredential, ParleyAuthenticationService } from "../../identity/credential.js";
+import { ParleyAuthenticationService } from "../../identity/credential.js";
 import type { DeviceIdentity } from "../../identity/device.js";
-import {
-  type CommitPolicy,
-  type GroupChanges,
-  type GroupState,
-  type IncomingMessage,
-  type KeyPackageBundle,
-  type Member,
-  type MlsEngine,
-  MlsFutureEpochError,
-  type SerializedGroupState,
+import type {
+  CommitPolicy,
+  GroupChanges,
+  GroupState,
+  IncomingMessage,
+  KeyPackageBundle,
+  Member,
+  MlsEngine,
+  SerializedGroupState,
 } from "../engine.js";
 import { createApplicationMessage } from "../rfc9420/application-message.js";
-import { readBytes } from "../rfc9420/codec.js";
 import { createCommit } from "../rfc9420/create-commit.js";
 import { createGroup } from "../rfc9420/create-group.js";
-import { CredentialType } from "../rfc9420/credential.js";
 import { ContentType, WireFormat } from "../rfc9420/framing.js";
 import { joinFromWelcome } from "../rfc9420/join-welcome.js";
-import { greaseConsistent, type KeyPackage, validateKeyPackage } from "../rfc9420/key-package.js";
+import type { KeyPackage } from "../rfc9420/key-package.js";
 import { mlsExporter } from "../rfc9420/key-schedule.js";
-import { encodeMlsMessage, type MlsMessage, readMlsMessage } from "../rfc9420/mls-message.js";
-import { newKeyPackage } from "../rfc9420/new-key-package.js";
-import type { PrivateMessage } from "../rfc9420/private-message.js";
+import { encodeMlsMessage } from "../rfc9420/mls-message.js";
 import { processMessage } from "../rfc9420/process-message.js";
 import { type Suite, suiteFor } from "../rfc9420/suite.js";
 import { decryptSenderData } from "../sender-data.js";
-import { TlsReader, TlsWriter } from "../tls-codec.js";
+import { acceptCommit, openPrivateMessage } from "./incoming.js";
+import {
+  checkKeyPackage,
+  createKeyPackage,
+  decodeKeyPackage,
+  decodeMlsMessage,
+  memberOfKeyPackage,
+  openBundle,
+  WIRE_NAMES,
+} from "./key-packages.js";
 import {
   credentialValid,
   fail,
   memberAt,
-  memberOfLeaf,
   membersOf,
   metadataOf,
   PARLEY_METADATA_EXTENSION,
   PARLEY_REQUIRED_CAPABILITIES,
-  proposedCommit,
   supportsMetadata,
 } from "./parley-rules.js";
 import {
@@ -72,14 +74,6 @@ import {
   wrap,
   zeroAll,
 } from "./state.js";
-
-const WIRE_NAMES: Record<number, string> = {
-  1: "public",
-  2: "private",
-  3: "welcome",
-  4: "group_info",
-  5: "key_package",
-};
 
 export class Rfc9420Engine implements MlsEngine {
   readonly ciphersuite = DEFAULT_MLS_CIPHERSUITE;
@@ -124,76 +118,16 @@ export class Rfc9420Engine implements MlsEngine {
     return inner;
   }
 
-  /** Strict: the whole input must be exactly one MLSMessage. */
-  private decode(bytes: Uint8Array, what: string): MlsMessage {
-    const r = new TlsReader(bytes);
-    let m: MlsMessage;
-    try {
-      m = readMlsMessage(r);
-    } catch (e) {
-      fail(`${what}: not an MLS message`, e);
-    }
-    if (r.remaining !== 0) fail(`${what}: ${r.remaining} bytes after the MLS message`);
-    return m;
-  }
-
-  private decodeKeyPackage(bytes: Uint8Array): KeyPackage {
-    const m = this.decode(bytes, "KeyPackage");
-    if (m.wireFormat !== WireFormat.keyPackage)
-      fail(`expected a KeyPackage, got ${WIRE_NAMES[m.wireFormat] ?? "unknown"} message`);
-    return m.keyPackage;
-  }
-
-  /** The bundle's private part is TsMlsEngine's: init key ‖ leaf HPKE key ‖ signature key (each <V>). */
-  private openBundle(bundle: KeyPackageBundle) {
-    const keyPackage = this.decodeKeyPackage(bundle.publicMessage);
-    try {
-      const r = new TlsReader(bundle.privateKey);
-      const out = { keyPackage, initKey: readBytes(r), encKey: readBytes(r), signKey: readBytes(r) };
-      r.end();
-      return out;
-    } catch (e) {
-      fail("KeyPackage private part does not decode", e);
-    }
-  }
-
-  /** §10.1 plus Parley: GREASE listed, metadata and basic credentials supported, device credential. */
   private async checkKeyPackage(kp: KeyPackage): Promise<void> {
-    const suite = await this.suite();
-    try {
-      await validateKeyPackage(suite, kp, BigInt(Math.floor(Date.now() / 1000)));
-    } catch (e) {
-      fail("invalid KeyPackage", e);
-    }
-    if (!(await credentialValid(this.authService, kp.leafNode)))
-      fail("invalid KeyPackage: credential rejected: the device certificate does not verify for this key");
-    const caps = kp.leafNode.capabilities;
-    if (!caps.credentials.includes(CredentialType.basic))
-      fail("invalid KeyPackage: leaf does not support basic credentials");
-    if (!supportsMetadata(kp.leafNode))
-      fail("invalid KeyPackage: leaf does not support Parley group metadata (extension 0xF0A1)");
-    if (!greaseConsistent(kp)) fail("invalid KeyPackage: GREASE extension not listed in its capabilities");
+    await checkKeyPackage(await this.suite(), this.authService, kp);
   }
 
   async createKeyPackage(device: DeviceIdentity): Promise<KeyPackageBundle> {
-    const suite = await this.suite();
-    const credential = deviceMlsCredential(device);
-    if (!(await this.authService.validateCredential(credential, device.deviceKey)))
-      fail("device certificate does not verify for this device key");
-    const made = await newKeyPackage(suite, {
-      credential: { type: CredentialType.basic, identity: credential.identity },
-      signatureKey: device.deviceKey,
-      signKey: device.deviceSecretKey,
-    });
-    const priv = new TlsWriter().vector(made.initPrivateKey).vector(made.encryptionPrivateKey);
-    return {
-      publicMessage: encodeMlsMessage({ wireFormat: WireFormat.keyPackage, keyPackage: made.keyPackage }),
-      privateKey: priv.vector(device.deviceSecretKey).finish(),
-    };
+    return createKeyPackage(await this.suite(), this.authService, device);
   }
 
   async inspectKeyPackage(keyPackage: Uint8Array): Promise<Member> {
-    const kp = this.decodeKeyPackage(keyPackage);
+    const kp = decodeKeyPackage(keyPackage);
     await this.checkKeyPackage(kp);
     return memberOfKeyPackage(kp);
   }
@@ -204,7 +138,7 @@ export class Rfc9420Engine implements MlsEngine {
     keyPackage: KeyPackageBundle,
     metadata?: Uint8Array,
   ): Promise<GroupState> {
-    const { keyPackage: kp, encKey, signKey } = this.openBundle(keyPackage);
+    const { keyPackage: kp, encKey, signKey } = openBundle(keyPackage);
     if (!equalBytes(kp.leafNode.signatureKey, device.deviceKey)) fail("the KeyPackage is not this device's");
     if (!supportsMetadata(kp.leafNode)) fail("the KeyPackage does not support Parley group metadata");
     const extensions = [PARLEY_REQUIRED_CAPABILITIES];
@@ -250,7 +184,7 @@ export class Rfc9420Engine implements MlsEngine {
     if (new Set(removes).size !== removes.length) fail("duplicate leaf index");
     const kps: KeyPackage[] = [];
     for (const bytes of changes.add ?? []) {
-      const kp = this.decodeKeyPackage(bytes);
+      const kp = decodeKeyPackage(bytes);
       try {
         await this.checkKeyPackage(kp);
       } catch (e) {
@@ -307,10 +241,10 @@ export class Rfc9420Engine implements MlsEngine {
   }
 
   async joinFromWelcome(welcome: Uint8Array, keyPackage: KeyPackageBundle): Promise<GroupState> {
-    const m = this.decode(welcome, "Welcome");
+    const m = decodeMlsMessage(welcome, "Welcome");
     if (m.wireFormat !== WireFormat.welcome)
       fail(`expected a Welcome, got ${WIRE_NAMES[m.wireFormat] ?? "unknown"} message`);
-    const { keyPackage: kp, initKey, encKey, signKey } = this.openBundle(keyPackage);
+    const { keyPackage: kp, initKey, encKey, signKey } = openBundle(keyPackage);
     const suite = await this.suite();
     let g: Awaited<ReturnType<typeof joinFromWelcome>>;
     try {
@@ -353,36 +287,9 @@ export class Rfc9420Engine implements MlsEngine {
     return out;
   }
 
-  /** A PrivateMessage of this group, not from the future: its epoch's state (current or kept). */
-  private open(inner: Inner, message: Uint8Array) {
-    const m = this.decode(message, "incoming message");
-    if (m.wireFormat !== WireFormat.privateMessage) {
-      fail(
-        `rejected: ${WIRE_NAMES[m.wireFormat] ?? "unknown"} message where only PrivateMessages are accepted`,
-      );
-    }
-    const pm: PrivateMessage = m.privateMessage;
-    const { g } = inner;
-    if (!equalBytes(pm.groupId, g.context.groupId)) fail("rejected: message for another group");
-    const current = g.context.epoch;
-    if (pm.epoch > current) throw new MlsFutureEpochError(pm.epoch, current);
-    if (pm.epoch === current) return { m, pm, past: -1, epochState: g };
-    const i = inner.past.findIndex((p) => p.context.epoch === pm.epoch);
-    if (i < 0) fail(`rejected: message from epoch ${pm.epoch}, whose keys are no longer kept`);
-    const p = inner.past[i]!;
-    const epochState = {
-      ...g,
-      context: p.context,
-      tree: p.tree,
-      secrets: { ...g.secrets, senderDataSecret: p.senderDataSecret },
-      secretTree: p.secretTree,
-    };
-    return { m, pm, past: i, epochState };
-  }
-
   async senderOf(state: GroupState, message: Uint8Array): Promise<number | undefined> {
     try {
-      const { pm, epochState } = this.open(await this.live(state), message);
+      const { pm, epochState } = openPrivateMessage(await this.live(state), message);
       return (await decryptSenderData(await this.suite(), epochState.secrets.senderDataSecret, pm)).leafIndex;
     } catch {
       return undefined;
@@ -392,7 +299,7 @@ export class Rfc9420Engine implements MlsEngine {
   async process(state: GroupState, message: Uint8Array, policy?: CommitPolicy): Promise<IncomingMessage> {
     const inner = await this.live(state);
     const { g } = inner;
-    const { m, pm, past, epochState } = this.open(inner, message);
+    const { m, pm, past, epochState } = openPrivateMessage(inner, message);
     if (pm.contentType === ContentType.proposal)
       fail("rejected: standalone proposals are not used in Parley");
     if (pm.contentType === ContentType.commit && past >= 0)
@@ -440,26 +347,7 @@ export class Rfc9420Engine implements MlsEngine {
     }
     if (r.kind !== "commit") fail("rejected: not a commit");
     if (r.committer !== senderLeaf) fail("rejected: commit sender does not match its sender data");
-    // Every leaf that enters must carry a valid Parley credential: the added ones, the committer's.
-    const entering = r.applied.added.map((a) => a.keyPackage.leafNode);
-    const committerLeaf = r.removedUs ? undefined : r.state.tree.leaf(senderLeaf);
-    if (committerLeaf !== undefined) entering.push(committerLeaf);
-    const valid = await Promise.all(entering.map((leaf) => credentialValid(this.authService, leaf)));
-    if (valid.includes(false)) fail("rejected: a leaf in the commit has no valid Parley credential");
-    let proposed: ReturnType<typeof proposedCommit>;
-    try {
-      proposed = proposedCommit(state, g.tree, g.context.extensions, senderLeaf, r.applied);
-    } catch (e) {
-      fail("rejected", e);
-    }
-    if (typeof proposed === "string") fail(`rejected: ${proposed}`);
-    let reason: string | undefined;
-    try {
-      reason = policy?.(proposed);
-    } catch (e) {
-      fail(`commit rejected: the policy failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (reason !== undefined) fail(`commit rejected: ${reason}`);
+    const proposed = await acceptCommit(this.authService, state, g, senderLeaf, r, policy);
 
     if (r.removedUs) {
       const next: Inner = { ...inner, removed: true };
@@ -523,9 +411,6 @@ export class Rfc9420Engine implements MlsEngine {
 const pendingLoads = new WeakMap<Inner, SerializedGroupState>();
 /** Stands in for the suite in such a state; never called (only `live` states compute). */
 const PENDING_SUITE = {} as Suite;
-
-/** A KeyPackage is in no group yet: leafIndex -1. */
-const memberOfKeyPackage = (kp: KeyPackage): Member => memberOfLeaf(-1, kp.leafNode);
 
 function describeChanges(changes: GroupChanges): string {
   const what: string[] = [];

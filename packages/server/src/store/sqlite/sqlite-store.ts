@@ -1,25 +1,37 @@
-import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { asBuffer } from "../../bytes.js";
 import { newId } from "../../ids.js";
-import {
-  type CreateQueueOptions,
-  capsFor,
-  type DisclosedQueue,
-  type Disclosure,
-  type EnqueueResult,
-  type ExpiryCounts,
-  type FetchOptions,
-  type NonceRecord,
-  type QueueLimits,
-  type QueueRecord,
-  type QueueUsage,
-  type Store,
-  type StoredMessage,
+import type {
+  CreateQueueOptions,
+  DisclosedQueue,
+  Disclosure,
+  EnqueueResult,
+  ExpiryCounts,
+  FetchOptions,
+  QueueLimits,
+  QueueRecord,
+  QueueUsage,
+  Store,
+  StoredMessage,
 } from "../store.js";
 import { BodyFiles } from "./body-files.js";
+import { GroupCommit } from "./group-commit.js";
 import { checkSchema, migrate, schemaVersion } from "./migrate.js";
+import {
+  EMPTY,
+  type FileRow,
+  isRowidClash,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  type QueueRow,
+  randomRowid,
+  refusalFor,
+  type SendQueueRow,
+  toMessage,
+  toNonce,
+  toQueue,
+} from "./rows.js";
 import { WalSync } from "./wal-sync.js";
 
 /** `PRAGMA auto_vacuum` value of INCREMENTAL. */
@@ -50,86 +62,6 @@ export interface SqliteStoreOptions {
   onMissingBody?: (queueId: string, msgId: string) => void;
 }
 
-interface QueueRow {
-  queue_id: string;
-  send_id: string;
-  recipient_key: string;
-  idle_until: number;
-  broadcast: number;
-  last_seq: number;
-}
-
-interface MessageRow {
-  msg_id: string;
-  body: Buffer;
-  body_file: string | null;
-  size: number;
-  expires_at: number;
-  seq: number;
-}
-
-const MESSAGE_COLUMNS = "msg_id, body, body_file, size, expires_at, seq";
-
-const toQueue = (r: QueueRow): QueueRecord => ({
-  queueId: r.queue_id,
-  sendId: r.send_id,
-  recipientKey: r.recipient_key,
-  idleUntil: r.idle_until,
-  broadcast: r.broadcast === 1,
-});
-
-const toMessage = (r: MessageRow, body: Uint8Array): StoredMessage => ({
-  msgId: r.msg_id,
-  body,
-  expiresAt: r.expires_at,
-  seq: r.seq,
-});
-
-const EMPTY = Buffer.alloc(0);
-
-/** A deleted message's body file (null: its body was inline) and size. */
-interface FileRow {
-  name: string | null;
-  size: number;
-}
-
-interface SendQueueRow {
-  queue_id: string;
-  last_seq: number;
-  msg_count: number;
-  msg_bytes: number;
-  broadcast: number;
-}
-
-/** Why a body of `size` bytes cannot go into `queue` now (missing, or past a cap); undefined: it can. */
-function refusalFor(
-  queue: SendQueueRow | undefined,
-  size: number,
-  limits: QueueLimits | undefined,
-): Exclude<EnqueueResult, { status: "stored" }> | undefined {
-  if (!queue) return { status: "unknown_queue" };
-  if (!limits) return undefined;
-  const usage = { messages: queue.msg_count, bytes: queue.msg_bytes };
-  const { maxMessages, maxBytes } = capsFor(limits, queue.broadcast === 1);
-  if (queue.msg_count + 1 > maxMessages)
-    return { status: "queue_full", queueId: queue.queue_id, limit: "messages", usage };
-  if (queue.msg_bytes + size > maxBytes)
-    return { status: "queue_full", queueId: queue.queue_id, limit: "bytes", usage };
-  return undefined;
-}
-
-const toNonce = (r: { scope: string; nonce: string; expires_at: number }): NonceRecord => ({
-  scope: r.scope,
-  nonce: r.nonce,
-  expiresAt: r.expires_at,
-});
-
-/** A random positive 63-bit rowid: see the note in migrations/m0001_initial.ts. */
-const randomRowid = (): bigint => randomBytes(8).readBigUInt64BE() >> 1n;
-
-const isRowidClash = (e: unknown): boolean =>
-  (e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY";
-
 /**
  * The SQLite backend (better-sqlite3, WAL). Every method runs synchronously inside SQLite, so each
  * is atomic on its own; multi-statement steps use a transaction.
@@ -137,12 +69,8 @@ const isRowidClash = (e: unknown): boolean =>
 export class SqliteStore implements Store {
   private closed = false;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly pendingWrites: {
-    work: () => unknown;
-    resolve: (value: unknown) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
   private readonly db: Database.Database;
+  private readonly writes: GroupCommit;
   /** Bytes of the bodies kept in files (counted at open, then kept up to date): see storageBytes. */
   private fileBytes = 0;
 
@@ -155,6 +83,7 @@ export class SqliteStore implements Store {
     private readonly onMissingBody: (queueId: string, msgId: string) => void,
   ) {
     this.db = db;
+    this.writes = new GroupCommit(db, wal);
   }
 
   /** Opens (creating and migrating if needed) the database at `path`; ":memory:" for a throwaway one. */
@@ -370,55 +299,9 @@ export class SqliteStore implements Store {
     return { status: "stored", queueId: queue.queue_id, msgId };
   }
 
-  /**
-   * Writes that arrive together commit together (group commit): one commit, and one WAL sync, for
-   * all the writes that arrived while the previous turn ran, so a single client flooding its own
-   * queue does not put everyone else's sends in line behind a sync each. Each write still runs
-   * alone in its own savepoint (one failing leaves the others), and every promise resolves only
-   * after the commit that holds its write is on disk (WalSync): a 202 means the message is on disk.
-   */
+  /** One write, committed with the others of this turn (see group-commit.ts). */
   private batchedWrite<T>(work: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pendingWrites.push({ work, resolve: resolve as (v: unknown) => void, reject });
-      if (this.pendingWrites.length === 1) setImmediate(() => this.flushWrites());
-    });
-  }
-
-  private flushWrites(): void {
-    const batch = this.pendingWrites.splice(0);
-    if (batch.length === 0) return;
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    try {
-      this.db
-        .transaction(() => {
-          for (const w of batch) {
-            try {
-              outcomes.push({ ok: true, value: this.db.transaction(w.work)() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
-    } catch (error) {
-      for (const w of batch) w.reject(error); // the commit failed (disk full, I/O): nothing is stored
-      return;
-    }
-    const settle = () =>
-      batch.forEach((w, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome.ok) w.resolve(outcome.value);
-        else w.reject(outcome.error);
-      });
-    if (!this.wal) {
-      settle();
-      return;
-    }
-    // The sync failing (I/O error) leaves it unknown whether the writes survive a power cut: they
-    // are reported failed, as SQLite reports a commit whose fsync failed under FULL.
-    this.wal.afterCommit().then(settle, (error) => {
-      for (const w of batch) w.reject(error);
-    });
+    return this.writes.add(work);
   }
 
   async queueUsage(queueId: string): Promise<QueueUsage | null> {
@@ -603,7 +486,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushWrites(); // writes already accepted are committed, not dropped
+    this.writes.flush(); // writes already accepted are committed, not dropped
     this.closed = true;
     await this.wal?.close(); // their syncs finish before the database (and its WAL) goes
     this.db.close();

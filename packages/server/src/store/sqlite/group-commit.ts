@@ -1,0 +1,72 @@
+import type Database from "better-sqlite3";
+import type { WalSync } from "./wal-sync.js";
+
+interface PendingWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Writes that arrive together commit together (group commit): one transaction, and one WAL sync,
+ * for all the writes that arrived while the previous turn of the event loop ran, so a single client
+ * flooding its own queue does not put everyone else's sends in line behind a commit and a sync
+ * each. Each write still runs alone in its own savepoint (one failing leaves the others), and every
+ * promise resolves only after the commit that holds its write is on disk (WalSync): a 202 means
+ * the message is on disk.
+ */
+export class GroupCommit {
+  private readonly pending: PendingWrite[] = [];
+
+  /** `wal`: null when there is nothing to sync (a database in memory). */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly wal: WalSync | null,
+  ) {}
+
+  /** Runs `work` inside the next batch's write transaction; resolves with its result once on disk. */
+  add<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits what is pending now (the store calls it before closing: accepted writes are not dropped). */
+  flush(): void {
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const w of batch) {
+            try {
+              outcomes.push({ ok: true, value: this.db.transaction(w.work)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      for (const w of batch) w.reject(error); // the commit failed (disk full, I/O): nothing is stored
+      return;
+    }
+    const settle = () =>
+      batch.forEach((w, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) w.resolve(outcome.value);
+        else w.reject(outcome.error);
+      });
+    if (!this.wal) {
+      settle();
+      return;
+    }
+    // The sync failing (I/O error) leaves it unknown whether the writes survive a power cut: they
+    // are reported failed, as SQLite reports a commit whose fsync failed under FULL.
+    this.wal.afterCommit().then(settle, (error) => {
+      for (const w of batch) w.reject(error);
+    });
+  }
+}

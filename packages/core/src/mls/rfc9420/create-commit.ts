@@ -34,18 +34,18 @@ import {
 } from "./framing.js";
 import { encodeGroupContext, type GroupContext } from "./group-context.js";
 import { type GroupInfo, signGroupInfo, writeGroupInfo } from "./group-info.js";
-import { type GroupState, resolvePsks, withResumptionPsk } from "./group-state.js";
+import { type GroupState, resolvePsks } from "./group-state.js";
 import { type KeyPackage, keyPackageRef } from "./key-package.js";
 import { epochSecrets } from "./key-schedule.js";
 import type { MlsMessage } from "./mls-message.js";
+import { nextEpochState } from "./next-epoch.js";
 import { protect } from "./private-message.js";
 import { provisionalContext } from "./process-commit.js";
 import { type AppliedProposals, applyProposals, type SentProposal } from "./proposal-list.js";
 import { type Proposal, ProposalType } from "./proposals.js";
 import { pskSecret } from "./psk.js";
 import { encodeRatchetTree } from "./ratchet-tree.js";
-import { SecretTree } from "./secret-tree.js";
-import { confirmationTag, confirmedTranscriptHash, interimTranscriptHash } from "./transcript-hash.js";
+import { confirmationTag, confirmedTranscriptHash } from "./transcript-hash.js";
 import { leafRange } from "./tree-math.js";
 import { createUpdatePath, prunePrivateKeys } from "./treekem.js";
 import {
@@ -212,17 +212,14 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
 
   const keys = prunePrivateKeys(tree, state.keys);
   for (const [x, k] of created.keys) keys.set(x, k);
-  const next: GroupState = {
-    ...state,
+  const next = await nextEpochState(suite, state, {
     context,
     tree,
     keys,
     secrets,
-    secretTree: SecretTree.create(suite, secrets.encryptionSecret, tree.leafCount),
-    interimTranscriptHash: await interimTranscriptHash(suite, confirmed, tag),
-    proposals: new Map(),
-    resumptionPsks: withResumptionPsk(state.resumptionPsks, context.epoch, secrets.resumptionPsk),
-  };
+    confirmedTranscriptHash: confirmed,
+    confirmationTag: tag,
+  });
   return {
     state: next,
     commit,

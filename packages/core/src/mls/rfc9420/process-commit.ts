@@ -24,14 +24,14 @@ import {
   SenderType,
 } from "./framing.js";
 import { encodeGroupContext, type GroupContext } from "./group-context.js";
-import { type CachedProposal, type GroupState, resolvePsks, withResumptionPsk } from "./group-state.js";
+import { type CachedProposal, type GroupState, resolvePsks } from "./group-state.js";
 import { epochSecrets } from "./key-schedule.js";
 import { LeafNodeSource } from "./leaf-node.js";
 import { validateLeaf } from "./leaf-validation.js";
+import { nextEpochState } from "./next-epoch.js";
 import { type AppliedProposals, applyProposals, type SentProposal } from "./proposal-list.js";
 import { pskSecret } from "./psk.js";
-import { SecretTree } from "./secret-tree.js";
-import { confirmationTag, confirmedTranscriptHash, interimTranscriptHash } from "./transcript-hash.js";
+import { confirmationTag, confirmedTranscriptHash } from "./transcript-hash.js";
 import { rootTreeHash } from "./tree-hash.js";
 import { addLeaf } from "./tree-operations.js";
 import { processUpdatePath, prunePrivateKeys } from "./treekem.js";
@@ -163,16 +163,13 @@ export async function processCommit(state: GroupState, ac: AuthenticatedContent)
   if (ac.auth.confirmationTag === undefined || !equalBytes(tag, ac.auth.confirmationTag)) {
     fail("bad-mac", "confirmation tag does not match");
   }
-  const next: GroupState = {
-    ...state,
+  const next = await nextEpochState(suite, state, {
     context,
     tree,
     keys,
     secrets,
-    secretTree: SecretTree.create(suite, secrets.encryptionSecret, tree.leafCount),
-    interimTranscriptHash: await interimTranscriptHash(suite, confirmed, tag),
-    proposals: new Map(),
-    resumptionPsks: withResumptionPsk(state.resumptionPsks, context.epoch, secrets.resumptionPsk),
-  };
+    confirmedTranscriptHash: confirmed,
+    confirmationTag: tag,
+  });
   return { state: next, removedUs: false, applied, committer: senderLeaf };
 }

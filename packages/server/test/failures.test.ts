@@ -13,14 +13,14 @@ import {
   startTestRelay,
 } from "./helpers.js";
 
-/** A store whose `ack` and `fetchPending` fail, as a broken disk or database would. */
-function brokenStore(): Store {
+/** A real in-memory store whose `methods` throw `error()` while `failing()` says so. */
+function failingStore(methods: (keyof Store)[], error: () => Error, failing = () => true): Store {
   const real = SqliteStore.open(":memory:");
   return new Proxy(real, {
     get(target, prop, receiver) {
-      if (prop === "ack" || prop === "fetchPending") {
+      if (methods.includes(prop as keyof Store) && failing()) {
         return async () => {
-          throw new Error("disk on fire");
+          throw error();
         };
       }
       const value = Reflect.get(target, prop, receiver);
@@ -29,27 +29,23 @@ function brokenStore(): Store {
   });
 }
 
-/** A store whose writes fail as on a full disk (`code` as node:fs or better-sqlite3 give it). */
+/** A store whose `ack` and `fetchPending` fail, as a broken disk or database would. */
+const brokenStore = (): Store => failingStore(["ack", "fetchPending"], () => new Error("disk on fire"));
+
+/** A store whose writes fail as on a full disk (`code` as node:fs or better-sqlite3 give it) until `full` is cleared. */
 function fullDiskStore(code: string): Store & { full: boolean } {
-  const real = SqliteStore.open(":memory:");
   const state = { full: true };
-  return new Proxy(real, {
-    get(target, prop, receiver) {
-      if (prop === "full") return state.full;
-      if ((prop === "enqueue" || prop === "createInvite") && state.full) {
-        return async () => {
-          throw Object.assign(new Error(`write failed: ${code}`), { code });
-        };
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === "function" ? value.bind(target) : value;
+  const store = failingStore(
+    ["enqueue", "createInvite"],
+    () => Object.assign(new Error(`write failed: ${code}`), { code }),
+    () => state.full,
+  );
+  return Object.defineProperty(store, "full", {
+    get: () => state.full,
+    set: (value: boolean) => {
+      state.full = value;
     },
-    set(_target, prop, value) {
-      if (prop !== "full") return false;
-      state.full = value as boolean;
-      return true;
-    },
-  }) as unknown as Store & { full: boolean };
+  }) as Store & { full: boolean };
 }
 
 describe("relay under internal failure", () => {

@@ -20,8 +20,11 @@ import { join } from "node:path";
  * File names are fresh random ids, unrelated to any queue, message or send id: a directory listing
  * tells sizes and times, which the database holds anyway, and nothing that links files to queues.
  */
+/** How much of a large body is written before it is synced (see `BodyFiles.write`). */
+const SLICE = 1024 * 1024;
+
 export class BodyFiles {
-  /** The write under way: large bodies are written one at a time (see `write`). */
+  /** The last job in the disk lane: large bodies are written and wiped one at a time (see `write`). */
   private writing: Promise<unknown> = Promise.resolve();
   /** Deletions under way: `settled` waits for them (closing the store, tests). */
   private readonly removing = new Set<Promise<void>>();
@@ -51,13 +54,21 @@ export class BodyFiles {
 
   /**
    * Writes `body` to a new file, durably (file and directory entry fsync'd); returns its name.
-   * One at a time: the disk is shared with the database's WAL syncs, which every small message
-   * waits for, and several large bodies flushed at once put each small sync behind all of them
-   * (4 × 8 MiB ≈ 120 ms on a 270 MB/s disk). In line, a small sync waits for one at most; large
-   * bodies still go at the disk's speed.
+   *
+   * The disk is shared with the database's WAL syncs, which every small message waits for, and a
+   * small sync waits for whatever large data is being flushed ahead of it (ext4's ordered mode
+   * writes a transaction's new data blocks before its journal commit). So large bodies go to the
+   * disk in a single lane (`inLane`: one file at a time; 4 × 8 MiB flushed at once put each small
+   * sync behind ≈ 120 ms of writing) and in slices of `SLICE` bytes, each synced before the next
+   * is written: a small sync then waits for one slice at most (≈ 4 ms at 270 MB/s) instead of a
+   * whole 8 MiB body (≈ 30 ms). Large bodies still go at close to the disk's speed.
    */
   write(body: Uint8Array): Promise<string> {
-    const turn = this.writing.then(() => this.writeNow(body));
+    return this.inLane(() => this.writeNow(body));
+  }
+
+  private inLane<T>(job: () => Promise<T>): Promise<T> {
+    const turn = this.writing.then(job);
     this.writing = turn.catch(() => {});
     return turn;
   }
@@ -68,8 +79,13 @@ export class BodyFiles {
     const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     let written = false;
     try {
-      await file.writeFile(body);
-      await file.sync();
+      for (let at = 0; at < body.length; at += SLICE) {
+        const end = Math.min(body.length, at + SLICE);
+        await file.write(body, at, end - at, at);
+        await file.datasync();
+      }
+      if (body.length === 0) await file.datasync();
+      await file.sync(); // the size and times too (datasync may leave them)
       written = true;
     } finally {
       await file.close();
@@ -108,17 +124,22 @@ export class BodyFiles {
     await Promise.all([...this.removing]);
   }
 
-  private async removeOne(name: string): Promise<void> {
+  /** Overwrites in the same lane and slices as `write`, for the same reason. */
+  private removeOne(name: string): Promise<void> {
+    return this.inLane(() => this.removeNow(name));
+  }
+
+  private async removeNow(name: string): Promise<void> {
     const path = join(this.dir, name);
     try {
       const file = await open(path, constants.O_WRONLY);
       try {
         const { size } = await file.stat();
-        const zeros = Buffer.alloc(Math.min(size, 1024 * 1024));
+        const zeros = Buffer.alloc(Math.min(size, SLICE));
         for (let at = 0; at < size; at += zeros.length) {
           await file.write(zeros, 0, Math.min(zeros.length, size - at), at);
+          await file.datasync();
         }
-        await file.datasync();
       } finally {
         await file.close();
       }

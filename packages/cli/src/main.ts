@@ -141,7 +141,11 @@ program
   .action(
     run(async ({ client, out }, contact, text) => {
       const m = await client.send(contact!, await argumentOrStdin(text, "the message"));
-      print(out, formatMessage(m), messageJson(m));
+      const waiting =
+        m.status === "sending"
+          ? "\n  the relay cannot be reached now: the message is kept and goes with the next `parley sync` or while `parley listen` runs"
+          : "";
+      print(out, formatMessage(m) + waiting, messageJson(m));
     }),
   );
 

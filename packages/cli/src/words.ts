@@ -174,8 +174,12 @@ export function eventText(e: ClientEvent): string | undefined {
             : "! a group's queue had expired on the relay: the group carries on in one every member finds by itself";
         case "messages_missing":
           return `! ${e.count} message${e.count === 1 ? "" : "s"} from ${personLabel(e.sender)} did not arrive (the relay may have dropped ${e.count === 1 ? "it" : "them"})`;
+        case "send_failed":
+          return `! a message of yours could not be sent, the relay refused it: ${e.cause}`;
       }
       return undefined;
+    case "sent":
+      return `* ${e.ids.length === 1 ? "a message that was waiting has" : `${e.ids.length} messages that were waiting have`} been sent`;
     case "failure":
       return `! ${e.source === "relay" ? "the relay" : "this device"} could not handle a delivery: ${e.cause}`;
     default:

@@ -1,6 +1,7 @@
 /**
  * The issue's walk-through, end to end: a real relay process and two real CLI profiles, both
- * directions, a relay restart between send and sync, live `listen`, a reused invite, and a look at
+ * directions, a relay restart between send and sync, live `listen`, sending while the relay is down
+ * (the outbox), a reused invite, and a look at
  * the relay's database afterwards for anything it must not hold.
  */
 import assert from "node:assert/strict";
@@ -124,6 +125,40 @@ test("an invite link works once", async () => {
   const j = await parley(carol, "--json", "accept", link);
   assert.notEqual(j.code, 0);
   assert.equal(JSON.parse(j.stdout).code, "InviteError");
+});
+
+test("a message written while the relay is down is kept, shown as sending, and sent when it is back", async () => {
+  await relay.stop();
+  const offline = await parley(alice, "send", "Bob", "written while the relay was down");
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.match(offline.stdout, /written while the relay was down \(sending\)/);
+  assert.match(offline.stdout, /the relay cannot be reached now: the message is kept/);
+  const json = await parleyJson<{ status: string }>(alice, "send", "Bob", "and a second one");
+  assert.equal(json.status, "sending");
+
+  relay = await startRelayProcess(relay.dataDir, relay.port);
+  // `listen` sends what waited as soon as its connection opens.
+  const listen = spawnCli(alice, ["listen"]);
+  try {
+    await listen.waitForOutput(
+      /2 messages that were waiting have been sent/,
+      20_000,
+      "the outbox flushed by listen",
+    );
+  } finally {
+    await listen.stop();
+  }
+  const bobGot = await parleyJson<Msg[]>(bob, "sync");
+  assert.deepEqual(
+    bobGot.map((m) => m.text),
+    ["written while the relay was down", "and a second one"],
+  );
+  assert.deepEqual(await parleyJson<Msg[]>(bob, "sync"), []);
+  const history = await parleyJson<{ text: string; status: string }[]>(alice, "messages", "Bob");
+  assert.deepEqual(
+    history.slice(-2).map((m) => m.status),
+    ["sent", "sent"],
+  );
 });
 
 test("clear errors for unknown contacts and malformed links", async () => {

@@ -129,6 +129,12 @@ export function withDelivered(list: MessageView[], ids: string[]): MessageView[]
   return list.map((m) => (delivered.has(m.id) ? { ...m, status: "delivered" } : m));
 }
 
+/** Marks messages that waited in the outbox as sent (a receipt may have marked them delivered first). */
+export function withTakenByRelay(list: MessageView[], ids: string[]): MessageView[] {
+  const sent = new Set(ids);
+  return list.map((m) => (sent.has(m.id) && m.status === "sending" ? { ...m, status: "sent" } : m));
+}
+
 /** Adds lines not yet in the list (a reload and a live event may both bring the same line). */
 export function withLines(list: SystemLine[], added: SystemLine[]): SystemLine[] {
   const known = new Set(list.map((l) => l.id));

@@ -229,6 +229,8 @@ export function eventNotice(
       return { console: `could not send ${e.followup}: ${e.cause}` };
     case "queue_renewed":
       return { console: `a ${e.kind} conversation moved to a new queue` };
+    case "send_failed":
+      return { notice: `A message could not be sent: the relay refused it (${e.cause}).` };
   }
 }
 

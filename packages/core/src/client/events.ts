@@ -26,13 +26,17 @@ export type FollowupKind = "receipt" | "key-packages" | "group-profile" | "remov
 export type Warning =
   | { code: "followup_failed"; followup: FollowupKind; cause: string }
   | { code: "queue_renewed"; kind: "direct" | "group" }
-  | { code: "messages_missing"; count: number; sender: PersonRef };
+  | { code: "messages_missing"; count: number; sender: PersonRef }
+  /** The relay refused a message of ours for good (outbox-delivery.ts): it is marked "failed". */
+  | { code: "send_failed"; messageId: string; cause: string };
 
 export type ClientEvent =
   | { type: "message"; message: MessageView }
   | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
+  /** Messages of ours that waited in the outbox and that the relay has now taken. */
+  | { type: "sent"; conversationId: string; ids: string[] }
   /** A message that was dropped: forged, tampered, malformed, or not allowed. Nothing of it was kept. */
   | ({ type: "rejected" } & Rejection)
   | ({ type: "warning"; conversationId: string } & Warning)

@@ -10,6 +10,7 @@ import type { ClientContext } from "./context.js";
 import type { ClientEvent } from "./events.js";
 import { runFollowups } from "./followups/run.js";
 import { isBroadcast, receiveOne } from "./inbox/receive.js";
+import { deliverOutbox, outboxDue } from "./outbox-delivery.js";
 import { receiveQueues } from "./sync.js";
 
 const RESCAN_MS = 1000;
@@ -22,6 +23,7 @@ export async function listen(
   const webSocket = ctx.webSocket;
   if (!webSocket) throw new ParleyError("no_websocket", {});
   const sockets = new Map<string, RelaySocket>();
+  let opened = () => {};
   const known = new Set<string>();
   const attach = async () => {
     for (const queue of await receiveQueues(ctx)) {
@@ -45,8 +47,10 @@ export async function listen(
             );
             if (r.followups.length || r.events.some((e) => e.type === "group")) await attach();
           },
-          onStatus: (status, detail) =>
-            onEvent(detail === undefined ? { type: "status", status } : { type: "status", status, detail }),
+          onStatus: (status, detail) => {
+            onEvent(detail === undefined ? { type: "status", status } : { type: "status", status, detail });
+            if (status === "open") opened();
+          },
           // A delivery this device could not handle (it comes again) or a relay complaint: a
           // failure, never a "rejected" message.
           onError: (error) =>
@@ -63,16 +67,31 @@ export async function listen(
       }
     }
   };
+  // The outbox: due entries every rescan, every entry at once when a relay connection opens.
+  let delivering: Promise<void> | undefined;
+  const deliver = (now: boolean) => {
+    delivering ??= (async () => {
+      if (now || (await outboxDue(ctx)))
+        for (const e of (await deliverOutbox(ctx, { now })).events) onEvent(e);
+    })()
+      .catch((e: Error) => onEvent({ type: "failure", source: "local", cause: e.message }))
+      .finally(() => {
+        delivering = undefined;
+      });
+    return delivering;
+  };
+  opened = () => void deliver(true);
   await attach();
-  const rescan = setInterval(
-    () => attach().catch((e: Error) => onEvent({ type: "failure", source: "local", cause: e.message })),
-    RESCAN_MS,
-  );
+  const rescan = setInterval(() => {
+    attach().catch((e: Error) => onEvent({ type: "failure", source: "local", cause: e.message }));
+    void deliver(false);
+  }, RESCAN_MS);
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     signal.addEventListener("abort", () => resolve(), { once: true });
   });
   clearInterval(rescan);
+  await delivering;
   for (const s of sockets.values()) {
     await s.idle();
     s.close();

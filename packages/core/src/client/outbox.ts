@@ -1,15 +1,19 @@
 /**
- * The send pipeline: a message is sealed, the ratchet stored, then the ciphertext leaves; a 1:1
- * message goes to the contact's queue, a group message to the group's shared queue.
+ * The send pipeline: a message is sealed, and the ratchet, the message and its outbox entry are
+ * stored in one write; then the outbox hands the ciphertext to the relay (outbox-delivery.ts) — a
+ * 1:1 message to the contact's queue, a group message to the group's shared queue — now, or later
+ * if the relay cannot be reached.
  */
 import type { Body } from "../content/index.js";
+import { toBase64Url as b64r } from "../encoding/base64url.js";
+import { toHex } from "../encoding/bytes.js";
 import { ParleyError } from "../errors.js";
 import { pad } from "../protocol/padding.js";
 import type { MessageRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
-import { publishToGroup } from "./groups/queue.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
 import { commitWithState, encryptContent, loadState, saveState } from "./mls-state.js";
+import { deliverOutbox } from "./outbox-delivery.js";
 import type { MessageView } from "./views.js";
 
 export async function send(ctx: ClientContext, nameOrId: string, text: string): Promise<MessageView> {
@@ -18,7 +22,7 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
   const target = await findConversation(ctx, nameOrId);
   const id = randomId(ctx);
   const sentAt = ctx.now();
-  const { record, conversation, envelope } = await ctx.lock.run(async () => {
+  const { record, conversation } = await ctx.lock.run(async () => {
     const conversation = await requireConversation(ctx, target.id);
     if (conversation.kind === "group") requireActive(conversation);
     else if (!conversation.sendTo) {
@@ -38,50 +42,30 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
       status: "sending",
       key: orderKey(ctx, id),
     };
-    // The ratchet moves on disk before the ciphertext leaves: a crash can lose a message, never
-    // reuse a key.
+    // The ratchet moves on disk, and the message is in history and in the outbox, before the
+    // ciphertext leaves: a crash can delay a message, never lose it or reuse a key.
     const batch = ctx.repo.batch();
     saveState(ctx, batch, conversation.groupId, sealed.state);
     ctx.repo.putMessage(batch, record);
+    ctx.repo.putOutboxEntry(batch, record.key, {
+      messageId: id,
+      conversationId: conversation.id,
+      payload: b64r(sealed.message),
+      attempts: 0,
+      nextAttemptAt: 0,
+    });
+    // Our own copy, should the relay echo it (group) or a retry deliver it twice: skipped.
+    ctx.repo.markPayloadSeen(batch, conversation.id, toHex(await ctx.crypto.sha256(sealed.message)));
     await commitWithState(ctx, batch, conversation.groupId, sealed.state);
-    const envelope = pad(sealed.message);
-    if (conversation.kind === "group") {
-      // Held under the lock so that our own echo on the group queue is known as ours.
-      try {
-        // An application message leaves the epoch as it is: if the group's queue vanished, the
-        // members' rendezvous queue (derived from this epoch) is where it belongs.
-        await publishToGroup(ctx, conversation, [sealed.message], { rescue: true });
-        record.status = "sent";
-      } catch (e) {
-        record.status = "failed";
-        await ctx.repo.commit(ctx.repo.putMessage(ctx.repo.batch(), record));
-        throw e;
-      }
-      await ctx.repo.commit(ctx.repo.putMessage(ctx.repo.batch(), record));
-    }
-    return { record, conversation, envelope };
+    return { record, conversation };
   });
-  if (conversation.kind === "direct" && conversation.sendTo) {
-    try {
-      await ctx.relay(conversation.sendTo.relay).send(conversation.sendTo.sendId, envelope);
-      record.status = "sent";
-    } catch (e) {
-      record.status = "failed";
-      await updateMessage(ctx, record);
-      throw e;
-    }
-    await updateMessage(ctx, record);
-  }
-  return messageView(ctx, record, conversation);
-}
-
-async function updateMessage(ctx: ClientContext, record: MessageRecord): Promise<void> {
-  await ctx.lock.run(async () => {
-    const current = await ctx.repo.message(record.conversationId, record.id);
-    // A receipt may have arrived meanwhile; never move a message's status backwards.
-    if (current?.status === "delivered") return;
-    await ctx.repo.commit(ctx.repo.putMessage(ctx.repo.batch(), record));
-  });
+  const { outcomes } = await deliverOutbox(ctx, { conversationId: conversation.id, now: true });
+  const outcome = outcomes.get(id);
+  // Not tried (an older message of this conversation waits for a retry): it waits behind it.
+  record.status = outcome?.status ?? "sending";
+  if (outcome?.status === "failed") throw outcome.error;
+  const current = await ctx.repo.message(record.conversationId, record.id);
+  return messageView(ctx, current ?? record, conversation);
 }
 
 /** Encrypts and sends a control message in a 1:1 conversation. The caller holds the lock. */

@@ -11,10 +11,13 @@ import { meetOnRendezvousLocked } from "./groups/queue.js";
 import { isBroadcast, receiveOne } from "./inbox/receive.js";
 import { conversationReceivingOn, requireConversation } from "./lookup.js";
 import { sendContentLocked } from "./outbox.js";
+import { deliverOutbox } from "./outbox-delivery.js";
 
 export async function sync(ctx: ClientContext): Promise<ClientEvent[]> {
   await requireProfile(ctx);
-  const events: ClientEvent[] = [];
+  // What waits in the outbox goes first (the user wrote it before anything this sync brings), at
+  // once: backoff paces the automatic retries of `listen`, not a sync the user asked for.
+  const events: ClientEvent[] = (await deliverOutbox(ctx, { now: true })).events;
   const followups: Followup[] = [];
   // Processing can add queues (a group joined, a group moved): go round until nothing is new.
   const done = new Set<string>();

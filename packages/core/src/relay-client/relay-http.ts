@@ -222,12 +222,18 @@ export class RelayHttpClient {
         method: "POST",
         headers,
         body: binary ? (body as Uint8Array<ArrayBuffer>) : body === undefined ? null : JSON.stringify(body),
+        // A relay that takes the connection and never answers must not hold a send (and the
+        // profile lock) for ever: the request fails as "network" and the outbox tries again.
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (err) {
       throw new RelayError("network", `cannot reach relay ${this.baseUrl}: ${(err as Error).message}`);
     }
   }
 }
+
+/** Long enough for an 8 MiB body on a slow link; a relay silent this long is treated as unreachable. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * A success reply's body as JSON. Found by fuzzing: a 2xx reply whose body is not JSON (an empty

@@ -43,6 +43,18 @@ export const Keys = {
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
   mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
   mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
+  /**
+   * Messages sealed and stored but not yet taken by the relay (client/outbox-delivery.ts), in the
+   * order they were written: `order` is the message's order key (time, then content id).
+   */
+  outbox: (order: string) => `outbox/${order}`,
+  outboxAll: "outbox/",
+  /**
+   * SHA-256 (hex) of MLS messages this device sent or accepted in a conversation: the same
+   * ciphertext again (an outbox retry whose first try reached the relay, our own group echo under
+   * a msgId we never learnt) is a duplicate, skipped in silence before MLS would refuse it.
+   */
+  payloadSeen: (conversationId: string, digest: string) => `pseen/${conversationId}/${digest}`,
   /** Layouts of earlier versions, read only by migrations. */
   legacy: {
     /** v1–2: `gname/<conversation>/<identityKey>` → name: an identity key in a clear key. */

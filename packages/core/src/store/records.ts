@@ -86,6 +86,19 @@ export type QueueRoute =
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "received";
 
+/** A sealed message waiting for the relay to take it (client/outbox-delivery.ts). */
+export interface OutboxEntry {
+  /** The message's content id and its conversation. */
+  messageId: string;
+  conversationId: string;
+  /** The MLS message (unpadded), base64url. Sealed once: a retry sends the same bytes. */
+  payload: string;
+  /** Tries so far, when the next may start (ms since the epoch), and why the last one failed. */
+  attempts: number;
+  nextAttemptAt: number;
+  lastError?: string;
+}
+
 export interface MessageRecord {
   id: string; // content id, chosen by the sender
   conversationId: string;

@@ -14,6 +14,7 @@ import type {
   ConversationRecord,
   HeldMessage,
   MessageRecord,
+  OutboxEntry,
   OwnKeyPackage,
   PendingInviteRecord,
   ProfileRecord,
@@ -112,6 +113,21 @@ export class ProfileRepository {
   }
   markSeen = (b: Batch, queueId: string, msgId: string) =>
     b.putBytes(K.seen(queueId, msgId), new Uint8Array([1]));
+
+  /** Every outbox entry, oldest first: [order, entry]. */
+  async outbox(): Promise<[string, OutboxEntry][]> {
+    const rows = await this.kv.list(K.outboxAll);
+    return rows.map(([key, value]) => [key.slice(K.outboxAll.length), unjson<OutboxEntry>(value)]);
+  }
+  outboxEntry = (order: string) => this.getJson<OutboxEntry>(K.outbox(order));
+  putOutboxEntry = (b: Batch, order: string, e: OutboxEntry) => b.put(K.outbox(order), e);
+  deleteOutboxEntry = (b: Batch, order: string) => b.delete(K.outbox(order));
+
+  async payloadSeen(conversationId: string, digest: string): Promise<boolean> {
+    return (await this.kv.get(K.payloadSeen(conversationId, digest))) !== undefined;
+  }
+  markPayloadSeen = (b: Batch, conversationId: string, digest: string) =>
+    b.putBytes(K.payloadSeen(conversationId, digest), new Uint8Array([1]));
 
   async message(conversationId: string, id: string): Promise<MessageRecord | undefined> {
     const key = await this.getJson<string>(K.messageIndex(conversationId, id));

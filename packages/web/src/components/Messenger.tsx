@@ -51,6 +51,7 @@ export function Messenger(props: {
       void lines.catch((e: unknown) => report("chat-line", e)).then(list.refresh);
     },
     delivered: chat.onDelivered,
+    sent: chat.onSent,
     contact: () => void list.refresh(),
     notice: show,
     line: (conversationId, text) =>

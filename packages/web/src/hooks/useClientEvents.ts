@@ -12,6 +12,8 @@ export interface EventHandlers {
   message(m: MessageView): void;
   group(event: GroupEvent): void;
   delivered(conversationId: string, ids: string[]): void;
+  /** Messages that waited in the outbox and that the relay has now taken. */
+  sent(conversationId: string, ids: string[]): void;
   /** A contact was added, renamed, or changed keys. */
   contact(): void;
   /** Something the person should know (a dropped message): the banner. */
@@ -41,6 +43,8 @@ export function useClientEvents(session: Session, handlers: EventHandlers): Conn
           return on.group(event);
         case "delivered":
           return on.delivered(event.conversationId, event.ids);
+        case "sent":
+          return on.sent(event.conversationId, event.ids);
         case "contact":
           return on.contact();
         case "rejected":

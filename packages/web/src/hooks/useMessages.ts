@@ -8,6 +8,7 @@ import {
   withDelivered,
   withLines,
   withMessage,
+  withTakenByRelay,
 } from "../conversations";
 import type { SystemLine } from "../groups";
 import type { Session } from "../session";
@@ -68,6 +69,13 @@ export function useMessages(session: Session, selectedId: string | null, report:
     [selectedRef],
   );
 
+  const onSent = useCallback(
+    (conversationId: string, ids: string[]) => {
+      if (selectedRef.current === conversationId) setMessages((list) => withTakenByRelay(list, ids));
+    },
+    [selectedRef],
+  );
+
   /** Lines written for a conversation: shown if it is open. */
   const addLines = useCallback(
     (conversationId: string, added: SystemLine[]) => {
@@ -77,8 +85,9 @@ export function useMessages(session: Session, selectedId: string | null, report:
   );
 
   /**
-   * Sends `text`, showing it as "Sending…" meanwhile; `onSent` runs once the engine took it. Never
-   * rejects: a failure is reported (the banner says the message was not sent, and why).
+   * Sends `text`, showing it as "Sending…" meanwhile; `onSent` runs once the engine stored it. If
+   * the relay cannot be reached the message stays "Sending…" and the outbox sends it later (a
+   * `sent` event). Never rejects: a failure is reported (the banner says why).
    */
   const send = useCallback(
     async (
@@ -100,5 +109,5 @@ export function useMessages(session: Session, selectedId: string | null, report:
     [client, selectedRef, reload, report],
   );
 
-  return { messages, lines, addLines, onMessage, onDelivered, send };
+  return { messages, lines, addLines, onMessage, onDelivered, onSent, send };
 }

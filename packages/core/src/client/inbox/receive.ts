@@ -3,6 +3,7 @@
  * conversation the queue belongs to, processed, and stored with its "seen" mark in one batch.
  * Throws only on local failures (the delivery is then not acknowledged and comes again).
  */
+import { toHex } from "../../encoding/bytes.js";
 import { MlsFutureEpochError } from "../../mls/engine.js";
 import { unpad } from "../../protocol/padding.js";
 import type { QueueCredentials } from "../../relay-client/signing.js";
@@ -39,6 +40,17 @@ export async function receiveOne(
       payload = unpad(body);
       route = await repo.route(queue.queueId);
       if (!route) return reject({ reason: "unknown_queue" });
+      if (route.kind === "conversation") {
+        // The same MLS message again under another relay msgId: a sender's outbox retry whose
+        // first try had reached the relay, or our own group message echoed. Skipped in silence
+        // (MLS would refuse it as a used generation, which reads like tampering).
+        const digest = toHex(await ctx.crypto.sha256(payload));
+        if (await repo.payloadSeen(route.conversationId, digest)) {
+          await repo.commit(cursorWrite(repo.markSeen(work, queue.queueId, msgId)));
+          return { events: [], followups: [] };
+        }
+        repo.markPayloadSeen(work, route.conversationId, digest);
+      }
       result =
         route.kind === "invite"
           ? await acceptWelcome(ctx, work, route.queueId, payload)

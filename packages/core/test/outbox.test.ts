@@ -1,0 +1,156 @@
+/**
+ * The outbox (client/outbox-delivery.ts), in process against a real relay, with the network
+ * between the sender and the relay under the test's control: down, or "lost answer" (the request
+ * reaches the relay, the reply never comes back). Nothing the user sent is lost, nothing arrives
+ * twice, nothing is refused as tampered.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type RunningRelay, startRelay } from "@parley/server";
+import type { ClientEvent } from "../src/client/events.js";
+import { ParleyClient } from "../src/client/parley-client.js";
+import { nodeCryptoProvider as crypto } from "../src/crypto/node-provider.js";
+import { TsMlsEngine } from "../src/mls/ts-mls-engine.js";
+import type { FetchLike } from "../src/relay-client/relay-http.js";
+import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
+
+let relay: RunningRelay;
+before(async () => {
+  relay = await startRelay({ port: 0 });
+});
+after(async () => {
+  await relay?.close();
+});
+
+const engine = new TsMlsEngine(crypto);
+
+/** A network the test can cut: "up", "down" (nothing reaches the relay), "lose-answers" (sends reach it, replies are lost). */
+class Network {
+  mode: "up" | "down" | "lose-answers" = "up";
+  sendsThatReachedTheRelay = 0;
+  readonly fetch: FetchLike = async (input, init) => {
+    if (this.mode === "down") throw new TypeError("fetch failed (network down in this test)");
+    const res = await fetch(input, init);
+    if (String(input).includes("/v1/send/")) this.sendsThatReachedTheRelay++;
+    if (this.mode === "lose-answers" && String(input).includes("/v1/send/")) {
+      await res.arrayBuffer();
+      throw new TypeError("fetch failed (answer lost in this test)");
+    }
+    return res;
+  };
+}
+
+async function person(name: string, network?: Network, store = new MemoryKeyValueStore()) {
+  const client = new ParleyClient({ store, crypto, engine, ...(network ? { fetch: network.fetch } : {}) });
+  await client.init(name, relay.url);
+  return { client, store };
+}
+
+async function connect(a: ParleyClient, b: ParleyClient) {
+  const { link } = await a.createInvite();
+  await b.acceptInvite(link);
+  await a.sync();
+  await b.sync();
+}
+
+const of = <T extends ClientEvent["type"]>(events: ClientEvent[], type: T) =>
+  events.filter((e): e is Extract<ClientEvent, { type: T }> => e.type === type);
+const texts = (events: ClientEvent[]) => of(events, "message").map((e) => e.message.text);
+
+describe("outbox", () => {
+  it("keeps a message sent while the relay is unreachable, and sends it once it is back", async () => {
+    const net = new Network();
+    const alice = await person("Alice", net);
+    const bob = await person("Bob");
+    await connect(alice.client, bob.client);
+
+    net.mode = "down";
+    const first = await alice.client.send("Bob", "written offline 1");
+    const second = await alice.client.send("Bob", "written offline 2");
+    assert.equal(first.status, "sending");
+    assert.equal(second.status, "sending");
+    const history = await alice.client.messages("Bob");
+    assert.deepEqual(
+      history.slice(-2).map((m) => [m.text, m.status]),
+      [
+        ["written offline 1", "sending"],
+        ["written offline 2", "sending"],
+      ],
+    );
+    // Still down: a sync tries, and keeps them (and does not throw for the outbox).
+    await alice.client.sync().catch(() => {});
+    assert.deepEqual(texts(await bob.client.sync()), []);
+
+    net.mode = "up";
+    const events = await alice.client.sync();
+    assert.deepEqual(
+      of(events, "sent").flatMap((e) => e.ids),
+      [first.id, second.id],
+    );
+    assert.deepEqual(
+      (await alice.client.messages("Bob")).slice(-2).map((m) => m.status),
+      ["sent", "sent"],
+    );
+    // In order, once each.
+    assert.deepEqual(texts(await bob.client.sync()), ["written offline 1", "written offline 2"]);
+    assert.deepEqual(texts(await bob.client.sync()), []);
+  });
+
+  it("survives a restart of the client: a new client on the same store sends what waited", async () => {
+    const net = new Network();
+    const alice = await person("Alice", net);
+    const bob = await person("Bob");
+    await connect(alice.client, bob.client);
+    net.mode = "down";
+    await alice.client.send("Bob", "before the crash");
+    // The process is gone; a new one opens the same profile with the network back.
+    const reopened = new ParleyClient({ store: alice.store, crypto, engine });
+    const events = await reopened.sync();
+    assert.equal(of(events, "sent").length, 1);
+    assert.deepEqual(texts(await bob.client.sync()), ["before the crash"]);
+  });
+
+  it("a retry of a send whose answer was lost reaches the contact once, with no rejection", async () => {
+    const net = new Network();
+    const alice = await person("Alice", net);
+    const bob = await person("Bob");
+    await connect(alice.client, bob.client);
+    net.mode = "lose-answers";
+    const sent = await alice.client.send("Bob", "did it arrive?");
+    assert.equal(sent.status, "sending");
+    assert.equal(net.sendsThatReachedTheRelay > 0, true);
+    net.mode = "up";
+    await alice.client.sync(); // the retry: a second copy on the relay
+    const events = await bob.client.sync();
+    assert.deepEqual(texts(events), ["did it arrive?"]);
+    assert.deepEqual(of(events, "rejected"), []);
+  });
+
+  it("in a group: a message kept while offline reaches every member once; our own echo is no rejection", async () => {
+    const net = new Network();
+    const alice = await person("Alice", net);
+    const bob = await person("Bob");
+    const carol = await person("Carol");
+    await connect(alice.client, bob.client);
+    await connect(alice.client, carol.client);
+    await alice.client.createGroup("Trip");
+    await alice.client.addToGroup("Trip", ["Bob", "Carol"]);
+    await bob.client.sync();
+    await carol.client.sync();
+    await alice.client.sync();
+
+    net.mode = "lose-answers";
+    const m = await alice.client.send("Trip", "offline in the group");
+    assert.equal(m.status, "sending");
+    net.mode = "up";
+    const aliceEvents = await alice.client.sync();
+    assert.equal(of(aliceEvents, "sent").length, 1);
+    assert.deepEqual(of(aliceEvents, "rejected"), []);
+    for (const member of [bob, carol]) {
+      const events = await member.client.sync();
+      assert.deepEqual(texts(events), ["offline in the group"]);
+      assert.deepEqual(of(events, "rejected"), []);
+    }
+    assert.deepEqual(of(await alice.client.sync(), "rejected"), []);
+  });
+});

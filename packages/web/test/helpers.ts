@@ -41,12 +41,22 @@ export function browserSuiteUnavailable(): string | null {
 export interface RelayProcess {
   url: string;
   stop(): Promise<void>;
+  /** Starts it again on the same port and data, after `stop` (pages keep their URL). */
+  start(): Promise<void>;
 }
 
 /** `parley-server --port 0 --data <tmp> --static packages/web/dist` (@parley/testkit: its own process group). */
 export async function startRelay(): Promise<RelayProcess> {
-  const relay = await startRelayProcess({ dataDir: tempDir("relay"), args: ["--static", WEB_DIST] });
-  return { url: relay.url, stop: () => relay.stop() };
+  const dataDir = tempDir("relay");
+  const args = ["--static", WEB_DIST];
+  let relay = await startRelayProcess({ dataDir, args });
+  return {
+    url: relay.url,
+    stop: () => relay.stop(),
+    async start() {
+      relay = await startRelayProcess({ dataDir, args, port: relay.port });
+    },
+  };
 }
 
 /** Runs `parley --home <home> --json <args…>` and parses its JSON output; throws if it failed. */

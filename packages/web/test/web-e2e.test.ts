@@ -161,6 +161,9 @@ if (unavailable && process.env.CI === "true") {
 
       bob = await newUserPage();
       await onboard(bob, "Bob", PASS.bob);
+      // A new user with no contact and no invite has no queue to watch: still "Connected", not
+      // "Connecting…" for ever (issue 14).
+      await bob.getByRole("status").getByText("Connected").waitFor();
       await bob.getByRole("button", { name: "Add contact" }).click();
       const add = bob.getByRole("dialog", { name: "Add contact" });
       await add.getByLabel("Invite link").fill(link);
@@ -670,6 +673,33 @@ if (unavailable && process.env.CI === "true") {
       await carol.getByRole("heading", { name: "Welcome to Parley" }).waitFor();
       await carol.reload();
       await carol.getByRole("heading", { name: "Welcome to Parley" }).waitFor();
+    });
+
+    // After the "reported no failure" check below would be too late for it; before it, the relay's
+    // outage must not make the app report anything: the message simply waits.
+    it("a message written while the relay is down says Sending…, and goes once the relay is back", {
+      timeout: 90_000,
+    }, async () => {
+      await openConversation(alice, "Bob");
+      await openConversation(bob, "Alice");
+      await relay.stop();
+      const text = "Written while the relay was down";
+      await composer(alice).fill(text);
+      await composer(alice).press("Enter");
+      const mine = log(alice).locator("li.mine", { hasText: text });
+      await mine.getByText("Sending…").waitFor();
+      assert.equal(await composer(alice).inputValue(), "");
+      await alice.getByRole("status").getByText("Offline — retrying").waitFor();
+      await alice.screenshot({ path: join(OUTPUT, "web-outbox-sending.png") });
+      await relay.start();
+      // The app's connection opens again and the outbox sends it: Sent, then Delivered (Bob's receipt).
+      await mine.getByText(/^(Sent|Delivered)$/).waitFor({ timeout: 30_000 });
+      await log(bob).getByText(text, { exact: true }).waitFor({ timeout: 30_000 });
+      await mine.getByText("Delivered").waitFor({ timeout: 30_000 });
+      assert.equal(await log(bob).getByText(text, { exact: true }).count(), 1);
+      assert.equal(await mine.count(), 1);
+      await alice.getByRole("status").getByText("Connected").waitFor();
+      await alice.screenshot({ path: join(OUTPUT, "web-outbox-sent.png") });
     });
 
     it("raised no Content-Security-Policy violation and no page error", () => {

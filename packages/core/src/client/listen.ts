@@ -14,6 +14,8 @@ import { deliverOutbox, outboxDue } from "./outbox-delivery.js";
 import { receiveQueues } from "./sync.js";
 
 const RESCAN_MS = 1000;
+/** Without any socket, the relay is asked whether it answers every this many rescans. */
+const PROBE_EVERY_TICKS = 5;
 
 export async function listen(
   ctx: ClientContext,
@@ -81,10 +83,29 @@ export async function listen(
     return delivering;
   };
   opened = () => void deliver(true);
+  // A device with no queue yet (a new profile, no contact) has no socket to report a status: it
+  // asks its relay whether it answers, so the app can say "Connected" or "Offline" all the same.
+  let probed: boolean | undefined;
+  let ticks = 0;
+  const probe = async () => {
+    if (sockets.size > 0) return;
+    const profile = await ctx.repo.profile();
+    if (!profile) return;
+    const up = await ctx.relay(profile.relay).reachable();
+    if (sockets.size > 0 || up === probed) return;
+    probed = up;
+    onEvent(
+      up
+        ? { type: "status", status: "open" }
+        : { type: "status", status: "connecting", detail: "relay unreachable" },
+    );
+  };
   await attach();
+  await probe();
   const rescan = setInterval(() => {
     attach().catch((e: Error) => onEvent({ type: "failure", source: "local", cause: e.message }));
     void deliver(false);
+    if (++ticks % PROBE_EVERY_TICKS === 0) void probe().catch(() => {});
   }, RESCAN_MS);
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();

@@ -121,6 +121,17 @@ export class RelayHttpClient {
     return parse(SendResponse, await readJson(res)).msgId;
   }
 
+  /** Whether the relay answers (`GET /v1/health`): for a device with no queue to watch yet. */
+  async reachable(): Promise<boolean> {
+    try {
+      const res = await this.fetchImpl(`${this.baseUrl}/v1/health`, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * The oldest pending messages, at most FETCH_LIMIT and about the relay's byte cap per call (at
    * least one); call again for more. With `after` (a msgId: a broadcast queue's cursor), only the

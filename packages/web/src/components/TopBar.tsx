@@ -4,6 +4,7 @@ import { Logo } from "./Brand";
 const CONNECTION_LABEL: Record<Connection, string> = {
   open: "Connected",
   connecting: "Connecting…",
+  retrying: "Offline — retrying",
   closed: "Offline",
 };
 

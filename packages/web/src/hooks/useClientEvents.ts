@@ -4,7 +4,8 @@ import { eventNotice } from "../groups";
 import type { Session } from "../session";
 import { useLatest } from "./useNotice";
 
-export type Connection = "connecting" | "open" | "closed";
+/** "retrying": a connection was lost or never made, and the app tries again by itself. */
+export type Connection = "connecting" | "retrying" | "open" | "closed";
 export type GroupEvent = Extract<ClientEvent, { type: "group" }>;
 
 /** What the app does with each kind of live event (see `useClientEvents`). */
@@ -36,7 +37,8 @@ export function useClientEvents(session: Session, handlers: EventHandlers): Conn
       const on = latest.current;
       switch (event.type) {
         case "status":
-          return setConnection(event.status);
+          // "connecting" with a reason is a retry after a failure: the relay cannot be reached.
+          return setConnection(event.status === "connecting" && event.detail ? "retrying" : event.status);
         case "message":
           return on.message(event.message);
         case "group":

@@ -67,6 +67,8 @@ function parleyErrorText(e: ParleyError): string {
       return d.leaving
         ? "you are the only admin: make someone else admin first"
         : "a group needs at least one admin";
+    case "too_long":
+      return `the message is too long: ${s("length")} characters, at most ${s("max")} (send a long text as a file)`;
     case "empty":
       return d.what === "text" ? "nothing to send" : "name at least one contact to add";
     case "no_key_package":

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import { fromBase64Url } from "@parley/core";
-import { spawnCli } from "@parley/testkit";
+import { runCli, spawnCli } from "@parley/testkit";
 import Database from "better-sqlite3";
 import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
 
@@ -171,6 +171,12 @@ test("clear errors for unknown contacts and malformed links", async () => {
   const noProfile = await parley(tempDir("empty"), "contacts");
   assert.equal(noProfile.code, 1);
   assert.match(noProfile.stderr, /no profile here yet/);
+  // Longer than any receiver accepts: refused before sending, not "sent" and dropped on arrival.
+  const long = await runCli(alice, ["send", "Bob", "-"], { input: "x".repeat(70_000) });
+  assert.equal(long.code, 1);
+  assert.match(long.stderr, /too long: 70000 characters, at most 65536/);
+  const history = await parleyJson<{ text: string }[]>(alice, "messages", "Bob");
+  assert.ok(!history.some((m) => m.text.length > 65_536));
 });
 
 test("the relay's database holds no message text, names or identity keys", async () => {

@@ -31,6 +31,8 @@ export interface ParleyErrorData {
   not_admin: { group: string };
   /** Leaving as the only admin (`leaving`), or taking the last admin's rights away. */
   last_admin: { leaving: boolean };
+  /** A message longer than every receiver accepts (content/text.ts): refused before it is sealed. */
+  too_long: { max: number; length: number };
   /** Nothing to do: no text, no contacts named. */
   empty: { what: "text" | "contacts" };
   /** The contact has not given us a KeyPackage yet (they have not synced since we connected). */

@@ -102,6 +102,10 @@ export function friendlyError(error: unknown): string {
       }
       case "not_ready":
         return "This contact has not finished connecting yet. Try again in a moment.";
+      case "too_long": {
+        const { max, length } = (e as ParleyError<"too_long">).data;
+        return `This message is too long to send: ${length.toLocaleString()} characters, at most ${max.toLocaleString()}. Nothing was sent; your text is still in the box.`;
+      }
       case "empty":
         return (e as ParleyError<"empty">).data.what === "contacts"
           ? "Choose at least one person."

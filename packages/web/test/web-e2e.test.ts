@@ -675,6 +675,19 @@ if (unavailable && process.env.CI === "true") {
       await carol.getByRole("heading", { name: "Welcome to Parley" }).waitFor();
     });
 
+    it("refuses a message longer than any receiver accepts, keeping the text in the box", async () => {
+      await openConversation(alice, "Bob");
+      await composer(alice).fill("x".repeat(70_000));
+      await alice
+        .getByRole("alert")
+        .getByText(/Too long to send: 70,000 characters, at most 65,536/)
+        .waitFor();
+      assert.equal(await alice.getByRole("button", { name: "Send" }).isDisabled(), true);
+      await composer(alice).press("Enter");
+      assert.equal((await composer(alice).inputValue()).length, 70_000);
+      await composer(alice).fill("");
+    });
+
     // After the "reported no failure" check below would be too late for it; before it, the relay's
     // outage must not make the app report anything: the message simply waits.
     it("a message written while the relay is down says Sending…, and goes once the relay is back", {

@@ -4,7 +4,7 @@
  * 1:1 message to the contact's queue, a group message to the group's shared queue — now, or later
  * if the relay cannot be reached.
  */
-import type { Body } from "../content/index.js";
+import { type Body, MAX_TEXT_LENGTH } from "../content/index.js";
 import { toBase64Url as b64r } from "../encoding/base64url.js";
 import { toHex } from "../encoding/bytes.js";
 import { ParleyError } from "../errors.js";
@@ -18,6 +18,10 @@ import type { MessageView } from "./views.js";
 
 export async function send(ctx: ClientContext, nameOrId: string, text: string): Promise<MessageView> {
   if (text.length === 0) throw new ParleyError("empty", { what: "text" });
+  // What every receiver would drop as malformed is refused here, before anything is sealed: it
+  // would otherwise show "sent" and vanish.
+  if (text.length > MAX_TEXT_LENGTH)
+    throw new ParleyError("too_long", { max: MAX_TEXT_LENGTH, length: text.length });
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
   const id = randomId(ctx);

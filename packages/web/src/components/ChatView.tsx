@@ -1,4 +1,4 @@
-import type { GroupMemberView, MessageView } from "@parley/core";
+import { type GroupMemberView, MAX_TEXT_LENGTH, type MessageView } from "@parley/core";
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { deliveryLabel, formatMessageTime } from "../format";
@@ -47,7 +47,7 @@ export function ChatView(props: {
   function submit(e?: FormEvent) {
     e?.preventDefault();
     const text = draft.trim();
-    if (text.length === 0 || !c.canSend) return;
+    if (text.length === 0 || text.length > MAX_TEXT_LENGTH || !c.canSend) return;
     setDraft("");
     props.onSend(text);
     composer.current?.focus();
@@ -199,9 +199,19 @@ export function ChatView(props: {
             onChange={(e) => setDraft(e.target.value)}
             onKeyDown={onKeyDown}
           />
-          <button type="submit" className="primary" disabled={!c.canSend || draft.trim().length === 0}>
+          <button
+            type="submit"
+            className="primary"
+            disabled={!c.canSend || draft.trim().length === 0 || draft.trim().length > MAX_TEXT_LENGTH}
+          >
             Send
           </button>
+          {draft.trim().length > MAX_TEXT_LENGTH && (
+            <p className="composer-limit" role="alert">
+              Too long to send: {draft.trim().length.toLocaleString()} characters, at most{" "}
+              {MAX_TEXT_LENGTH.toLocaleString()}.
+            </p>
+          )}
         </form>
       ) : (
         <p className="composer-closed" role="status">

@@ -5,7 +5,7 @@ import { openProfile, resolveHome } from "@parley/node";
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
-import { Command, Option } from "commander";
+import { Argument, Command, Option } from "commander";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
@@ -79,8 +79,34 @@ program
   .requiredOption("--server <url>", "your relay, e.g. http://127.0.0.1:8787")
   .action(
     run(async ({ client, out, opts }) => {
+      // A mistyped address is caught here, before a profile exists that could not use it.
+      await client.checkRelay(String(opts.server));
       const p = await client.init(String(opts.name), String(opts.server));
       print(out, `Profile created for ${t(p.name)} on ${t(p.relay)}`, { name: p.name, server: p.relay });
+    }),
+  );
+
+const config = program.command("config").description("this profile's settings");
+
+config
+  .command("get")
+  .description("show the settings")
+  .action(
+    run(async ({ client, out }) => {
+      const p = await client.profile();
+      print(out, `server ${t(p.relay)}`, { server: p.relay });
+    }),
+  );
+
+config
+  .command("set")
+  .description("change a setting: server URL (the relay for new invites and conversations; checked first)")
+  .addArgument(new Argument("<key>", "the setting").choices(["server"]))
+  .argument("<value>", "the new value")
+  .action(
+    run(async ({ client, out }, _key, value) => {
+      const p = await client.setRelay(value!);
+      print(out, `server is now ${t(p.relay)}`, { server: p.relay });
     }),
   );
 

@@ -67,6 +67,10 @@ function parleyErrorText(e: ParleyError): string {
       return d.leaving
         ? "you are the only admin: make someone else admin first"
         : "a group needs at least one admin";
+    case "relay_unreachable":
+      return d.problem === "unreachable"
+        ? `no relay answers at ${s("relay")}: check the address (and that the relay runs); nothing was changed`
+        : `${s("relay")} answers, but it is not a Parley relay: check the address and port; nothing was changed`;
     case "too_long":
       return `the message is too long: ${s("length")} characters, at most ${s("max")} (send a long text as a file)`;
     case "empty":

@@ -33,6 +33,8 @@ export interface ParleyErrorData {
   last_admin: { leaving: boolean };
   /** A message longer than every receiver accepts (content/text.ts): refused before it is sealed. */
   too_long: { max: number; length: number };
+  /** No Parley relay answers at `relay` (`init`, `setRelay`): nothing was created or changed. */
+  relay_unreachable: { relay: string; problem: "unreachable" | "not_a_relay" };
   /** Nothing to do: no text, no contacts named. */
   empty: { what: "text" | "contacts" };
   /** The contact has not given us a KeyPackage yet (they have not synced since we connected). */

@@ -68,6 +68,7 @@ if (unavailable && process.env.CI === "true") {
     async function onboard(page: Page, name: string, passphrase: string): Promise<void> {
       await page.getByLabel("Display name").fill(name);
       await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+      await page.getByLabel("Confirm passphrase").fill(passphrase);
       await page.getByRole("button", { name: "Create profile" }).click();
       await page.getByRole("button", { name: "Invite someone" }).waitFor();
     }
@@ -156,6 +157,15 @@ if (unavailable && process.env.CI === "true") {
       timeout: 120_000,
     }, async () => {
       alice = await newUserPage();
+      // A mistyped confirmation is caught before anything is created.
+      await alice.getByLabel("Display name").fill("Alice");
+      await alice.getByLabel("Passphrase", { exact: true }).fill(PASS.alice);
+      await alice.getByLabel("Confirm passphrase").fill(`${PASS.alice}x`);
+      await alice.getByRole("button", { name: "Create profile" }).click();
+      await alice
+        .getByRole("alert")
+        .getByText("The two passphrases are not the same. Type it again.")
+        .waitFor();
       await onboard(alice, "Alice", PASS.alice);
       const link = await createInvite(alice);
 

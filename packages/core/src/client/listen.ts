@@ -91,7 +91,7 @@ export async function listen(
     if (sockets.size > 0) return;
     const profile = await ctx.repo.profile();
     if (!profile) return;
-    const up = await ctx.relay(profile.relay).reachable();
+    const up = (await ctx.relay(profile.relay).probe()) === "ok";
     if (sockets.size > 0 || up === probed) return;
     probed = up;
     onEvent(

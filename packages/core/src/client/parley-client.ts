@@ -88,6 +88,32 @@ export class ParleyClient {
 
   profile = (): Promise<ProfileRecord> => this.run(requireProfile);
 
+  /**
+   * Throws `relay_unreachable` unless a Parley relay answers at `relay`. The CLI asks before
+   * `init`, so that a mistyped address is caught before a profile exists (issue 14).
+   */
+  async checkRelay(relay: string): Promise<string> {
+    const url = normalizeRelayUrl(relay);
+    const answer = await this.ctx.relay(url).probe();
+    if (answer !== "ok") throw new ParleyError("relay_unreachable", { relay: url, problem: answer });
+    return url;
+  }
+
+  /**
+   * Moves the profile to another relay (checked first): new queues and invites go there. Queues made
+   * on the old one stay where they are (each names its relay), so conversations carry on.
+   */
+  async setRelay(relay: string): Promise<ProfileRecord> {
+    const url = await this.checkRelay(relay);
+    return this.run((ctx) =>
+      ctx.lock.run(async () => {
+        const profile = { ...(await requireProfile(ctx)), relay: url };
+        await ctx.repo.commit(ctx.repo.putProfile(ctx.repo.batch(), profile));
+        return profile;
+      }),
+    );
+  }
+
   // ---- invitations and contacts --------------------------------------------------------------
 
   createInvite = (): Promise<{ link: string; inviteId: string }> => this.run(createInvite);

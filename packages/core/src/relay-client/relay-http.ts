@@ -20,6 +20,7 @@ import {
   type DeliveredMessage,
   ErrorBody,
   FetchResponse,
+  PROTOCOL_VERSION,
   type RecipientCommandName,
   rendezvousIds,
   SendResponse,
@@ -121,14 +122,23 @@ export class RelayHttpClient {
     return parse(SendResponse, await readJson(res)).msgId;
   }
 
-  /** Whether the relay answers (`GET /v1/health`): for a device with no queue to watch yet. */
-  async reachable(): Promise<boolean> {
+  /**
+   * Whether a Parley relay answers at this address (`GET /v1/health` naming our protocol):
+   * "unreachable" (nothing answers, or not in time) or "not_a_relay" (something else answers: a
+   * mistyped port, a web site).
+   */
+  async probe(): Promise<"ok" | "unreachable" | "not_a_relay"> {
+    let res: Response;
     try {
-      const res = await this.fetchImpl(`${this.baseUrl}/v1/health`, { signal: AbortSignal.timeout(10_000) });
-      await res.arrayBuffer();
-      return res.ok;
+      res = await this.fetchImpl(`${this.baseUrl}/v1/health`, { signal: AbortSignal.timeout(10_000) });
     } catch {
-      return false;
+      return "unreachable";
+    }
+    try {
+      const body = (await res.json()) as { protocol?: unknown };
+      return res.ok && body.protocol === PROTOCOL_VERSION ? "ok" : "not_a_relay";
+    } catch {
+      return "not_a_relay";
     }
   }
 

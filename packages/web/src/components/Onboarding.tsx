@@ -5,13 +5,17 @@ import { Logo } from "./Brand";
 export function Onboarding(props: { onReady: (session: Session) => void; hasInvite: boolean }) {
   const [name, setName] = useState("");
   const [passphrase, setPassphrase] = useState("");
-  const [relay, setRelay] = useState(() => window.location.origin);
+  const [confirm, setConfirm] = useState("");
+  // The app talks to the relay that serves it, and only to it: its Content-Security-Policy allows
+  // no other origin, and an app that could be pointed elsewhere would hang on "Connecting…" (issue
+  // 14). Another relay is used by opening the web app that relay serves.
+  const relay = window.location.origin;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const nameId = useId();
   const passId = useId();
   const passHint = useId();
-  const relayId = useId();
+  const confirmId = useId();
   const errorId = useId();
 
   async function submit(e: FormEvent) {
@@ -21,9 +25,10 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
     if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
       return setError(`Choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters.`);
     }
+    if (confirm !== passphrase) return setError("The two passphrases are not the same. Type it again.");
     setBusy(true);
     try {
-      const session = await Session.create({ name: name.trim(), passphrase, relay: relay.trim() });
+      const session = await Session.create({ name: name.trim(), passphrase, relay });
       props.onReady(session);
     } catch (err) {
       setError(`Could not create your profile: ${(err as Error).message}`);
@@ -82,21 +87,20 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
           </p>
         </div>
 
-        <details className="advanced">
-          <summary>Relay server</summary>
-          <div className="field">
-            <label htmlFor={relayId}>Relay URL</label>
-            <input
-              id={relayId}
-              name="relay"
-              type="url"
-              inputMode="url"
-              value={relay}
-              onChange={(e) => setRelay(e.target.value)}
-            />
-            <p className="hint">The relay passes encrypted messages on. It cannot read them.</p>
-          </div>
-        </details>
+        <div className="field">
+          <label htmlFor={confirmId}>Confirm passphrase</label>
+          <input
+            id={confirmId}
+            name="confirm-passphrase"
+            type="password"
+            autoComplete="new-password"
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+            required
+          />
+        </div>
+
+        <p className="hint">Your relay is {relay}. It passes encrypted messages on and cannot read them.</p>
 
         {error && (
           <p id={errorId} className="error" role="alert">

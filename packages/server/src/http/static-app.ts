@@ -7,6 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import compress from "@fastify/compress";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { staticRoutes } from "./static.js";
 
@@ -70,6 +71,9 @@ export async function webAppRoutes(
       reply.headers(headers);
       return payload;
     });
+    // Text assets (the app's scripts and styles, ~600 KiB) go brotli- or gzip-compressed; the
+    // relay API's replies are ciphertext, which does not compress, and are outside this scope.
+    await scope.register(compress, { global: true, threshold: 1024, encodings: ["br", "gzip"] });
     await staticRoutes(scope, dir);
   });
 }

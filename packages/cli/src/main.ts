@@ -157,6 +157,27 @@ program
   );
 
 program
+  .command("conversations")
+  .description("list your chats and groups, with the ids every command also accepts")
+  .action(
+    run(async ({ client, out }) => {
+      const list = await client.conversations();
+      const human = list.length
+        ? list
+            .map((c) => {
+              const what =
+                c.kind === "direct"
+                  ? "chat "
+                  : `group${c.status === "active" ? (c.admin ? ", admin" : "") : `, ${c.status}`}`;
+              return `${c.id}  ${t(c.name)}  (${what.trim()}${c.canSend ? "" : ", cannot send yet"})`;
+            })
+            .join("\n")
+        : "no conversations yet: create an invite with `parley invite`";
+      print(out, human, list);
+    }),
+  );
+
+program
   .command("send")
   .description("send an end-to-end encrypted message to a contact or a group")
   .argument("<to>", "a contact's or a group's name")

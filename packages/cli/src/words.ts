@@ -22,6 +22,15 @@ export function personLabel(p: PersonRef, me = "me"): string {
   return p.name ? `${p.name} (not a contact)` : `Member ${p.identityKey.slice(0, 6)}`;
 }
 
+/** People in an event line: "Bob, Carol and you" (labels as personLabel gives them, we are "you"). */
+function names(people: PersonRef[]): string {
+  const labels = people.map((p) => personLabel(p, "you"));
+  return labels.length <= 1 ? (labels[0] ?? "") : `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)}`;
+}
+
+/** Whether a list of people takes a plural verb ("you" does, even alone). */
+const plural = (people: PersonRef[]) => people.length > 1 || people[0]?.relation === "me";
+
 export function errorText(e: unknown): string {
   if (e instanceof ParleyError) return parleyErrorText(e);
   return e instanceof Error ? e.message : String(e);
@@ -156,12 +165,22 @@ export function eventText(e: ClientEvent): string | undefined {
       switch (e.change) {
         case "joined":
           return `* you were added to "${e.name}" by ${personLabel(e.by)}`;
-        case "members":
-          return `* "${e.name}": members changed (${e.added.length} added, ${e.removed.length} removed)`;
+        case "members": {
+          const parts = [
+            e.added.length ? `${names(e.added)} added` : "",
+            e.removed.length ? `${names(e.removed)} removed` : "",
+          ].filter(Boolean);
+          return `* "${e.name}": ${parts.join("; ") || "members changed"}`;
+        }
         case "renamed":
           return `* the group is now called "${e.name}"`;
-        case "roles":
-          return `* "${e.name}": admins changed`;
+        case "roles": {
+          const parts = [
+            e.promoted.length ? `${names(e.promoted)} ${plural(e.promoted) ? "are" : "is"} now admin` : "",
+            e.demoted.length ? `${names(e.demoted)} ${plural(e.demoted) ? "are" : "is"} no longer admin` : "",
+          ].filter(Boolean);
+          return `* "${e.name}": ${parts.join("; ") || "admins changed"}`;
+        }
         case "removed":
           return `! you were removed from "${e.name}"`;
         case "moved":

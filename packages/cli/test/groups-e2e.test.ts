@@ -109,8 +109,27 @@ test("only admins change the group: the CLI refuses, and a modified client is re
 test("rename and admin rights travel inside the group", async () => {
   await parleyJson(alice, "group", "admin", "Book club", "Carol");
   await parleyJson(alice, "group", "rename", "Book club", "Readers");
-  await parleyJson(carol, "sync");
+  // The CLI's lines name the people (issue 14), and we are "you".
+  const carolSync = await parley(carol, "sync");
+  assert.match(carolSync.stdout, /\* "Book club": you are now admin/);
+  assert.match(carolSync.stdout, /\* the group is now called "Readers"/);
+  // Every chat and group, with the id any command also takes.
+  const list = await parleyJson<{ id: string; kind: string; name: string; admin?: boolean }[]>(
+    carol,
+    "conversations",
+  );
+  const readers = list.find((c) => c.name === "Readers");
+  assert.equal(readers?.kind, "group");
+  assert.equal(readers?.admin, true);
+  assert.deepEqual(
+    list.filter((c) => c.kind === "direct").map((c) => c.name),
+    ["Alice"],
+  );
+  const human = await parley(carol, "conversations");
+  assert.match(human.stdout, new RegExp(`${readers!.id}  Readers  \\(group, admin\\)`));
+  const byId = await parleyJson<MemberJson[]>(carol, "group", "members", readers!.id);
   const carolSees = await parleyJson<MemberJson[]>(carol, "group", "members", "Readers");
+  assert.deepEqual(byId, carolSees);
   assert.equal(carolSees.find((m) => m.isMe)?.role, "admin");
   await parleyJson(carol, "send", "Readers", "renamed!");
   assert.deepEqual(texts(await parleyJson<Msg[]>(alice, "sync")), ["Carol: renamed!"]);
@@ -129,9 +148,10 @@ test("a removed member reads nothing sent after the removal", async () => {
   assert.equal(carolSend.code, 1);
   assert.match(carolSend.stderr, /no longer a member/);
 
-  // Bob, still in, gets it.
-  const bobGot = await parleyJson<Msg[]>(bob, "sync");
-  assert.ok(texts(bobGot).includes("Alice: after Carol left"), texts(bobGot).join(" | "));
+  // Bob, still in, gets it, and is told who left.
+  const bobSync = await parley(bob, "sync");
+  assert.match(bobSync.stdout, /\* "Readers": Carol \(not a contact\) removed/);
+  assert.match(bobSync.stdout, /Alice in Readers: after Carol left/);
   const history = await parleyJson<Msg[]>(carol, "messages", "Readers");
   assert.ok(!history.some((m) => m.text === "after Carol left"));
 });

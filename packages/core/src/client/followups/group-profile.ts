@@ -15,6 +15,9 @@ export const groupProfileFollowup: FollowupRunner<"group-profile"> = {
       await attempt(events, f.conversationId, "group-profile", () =>
         ctx.lock.run(async () => {
           const c = await requireGroupConversation(ctx, f.conversationId);
+          // Removed (or left) in the same sync that joined us: nobody left to tell, no keys to
+          // tell them with. Said as "removed" already; not a failure.
+          if (c.status !== "active") return;
           const sealed = await encryptContent(ctx, await loadState(ctx, c.groupId), {
             type: "profile",
             name: profile.name,

@@ -5,24 +5,21 @@
  * twice, nothing is refused as tampered.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { type RunningRelay, startRelay } from "@parley/server";
+import { describe, it } from "node:test";
 import type { ClientEvent } from "../src/client/events.js";
 import { ParleyClient } from "../src/client/parley-client.js";
-import { nodeCryptoProvider as crypto } from "../src/crypto/node-provider.js";
-import { TsMlsEngine } from "../src/mls/ts-mls-engine.js";
 import type { FetchLike } from "../src/relay-client/relay-http.js";
 import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
+import {
+  connect,
+  crypto,
+  engine,
+  person as newPerson,
+  eventsOf as of,
+  relayForThisFile,
+} from "./helpers/people.js";
 
-let relay: RunningRelay;
-before(async () => {
-  relay = await startRelay({ port: 0 });
-});
-after(async () => {
-  await relay?.close();
-});
-
-const engine = new TsMlsEngine(crypto);
+const relay = relayForThisFile();
 
 /** A network the test can cut: "up", "down" (nothing reaches the relay), "lose-answers" (sends reach it, replies are lost). */
 class Network {
@@ -40,21 +37,9 @@ class Network {
   };
 }
 
-async function person(name: string, network?: Network, store = new MemoryKeyValueStore()) {
-  const client = new ParleyClient({ store, crypto, engine, ...(network ? { fetch: network.fetch } : {}) });
-  await client.init(name, relay.url);
-  return { client, store };
-}
+const person = (name: string, network?: Network, store = new MemoryKeyValueStore()) =>
+  newPerson(name, relay.url, { store, ...(network ? { fetch: network.fetch } : {}) });
 
-async function connect(a: ParleyClient, b: ParleyClient) {
-  const { link } = await a.createInvite();
-  await b.acceptInvite(link);
-  await a.sync();
-  await b.sync();
-}
-
-const of = <T extends ClientEvent["type"]>(events: ClientEvent[], type: T) =>
-  events.filter((e): e is Extract<ClientEvent, { type: T }> => e.type === type);
 const texts = (events: ClientEvent[]) => of(events, "message").map((e) => e.message.text);
 
 describe("outbox", () => {

@@ -3,39 +3,17 @@
  * must not fail ("the group state of this conversation is missing"), and they are told what happened.
  */
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
-import { type RunningRelay, startRelay } from "@parley/server";
+import { it } from "node:test";
 import type { ClientEvent } from "../src/client/events.js";
-import { ParleyClient } from "../src/client/parley-client.js";
-import { nodeCryptoProvider as crypto } from "../src/crypto/node-provider.js";
-import { TsMlsEngine } from "../src/mls/ts-mls-engine.js";
-import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
+import { connect, person, relayForThisFile } from "./helpers/people.js";
 
-let relay: RunningRelay;
-before(async () => {
-  relay = await startRelay({ port: 0 });
-});
-after(async () => {
-  await relay?.close();
-});
-
-const engine = new TsMlsEngine(crypto);
-async function person(name: string) {
-  const client = new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine });
-  await client.init(name, relay.url);
-  return client;
-}
+const relay = relayForThisFile();
 
 it("a member removed before their first sync is told, and their sync succeeds", async () => {
-  const alice = await person("Alice");
-  const bob = await person("Bob");
-  const carol = await person("Carol");
-  for (const other of [bob, carol]) {
-    const { link } = await alice.createInvite();
-    await other.acceptInvite(link);
-    await alice.sync();
-    await other.sync();
-  }
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  const carol = (await person("Carol", relay.url)).client;
+  for (const other of [bob, carol]) await connect(alice, other);
   await alice.createGroup("Plans");
   await alice.addToGroup("Plans", ["Bob", "Carol"]);
   await alice.removeFromGroup("Plans", ["Bob"]);

@@ -1,5 +1,6 @@
 /** Contacts: listing, safety numbers, verification, and making a new one. */
 import { safetyNumber as computeSafetyNumber } from "../identity/safety-number.js";
+import type { Batch } from "../store/batch.js";
 import type { ContactRecord } from "../store/records.js";
 import { unb64 } from "../store/repository.js";
 import { type ClientContext, randomId, requireProfile } from "./context.js";
@@ -41,17 +42,28 @@ export async function verifyContact(ctx: ClientContext, nameOrId: string): Promi
   });
 }
 
-/** A new contact record (not stored yet); someone we already knew keeps what we had verified. */
+/**
+ * The contact record for `identityKey` in conversation `conversationId` (not stored yet). Someone we
+ * already know stays the one contact they were (name, verification, when added), now in the new
+ * conversation; `supersedeConversation` moves the old one's history over (issue 14: a second invite
+ * between the same two people made "Alice (2)" with the same safety number).
+ */
 export async function newContact(
   ctx: ClientContext,
   identityKey: string,
   name: string,
   named: boolean,
   conversationId: string,
-): Promise<ContactRecord> {
+): Promise<{ contact: ContactRecord; previousConversationId?: string }> {
   const all = await ctx.repo.contacts();
   const existing = all.find((c) => c.identityKey === identityKey);
-  return {
+  if (existing) {
+    return {
+      contact: { ...existing, conversationId, keyChanged: false },
+      previousConversationId: existing.conversationId,
+    };
+  }
+  const contact: ContactRecord = {
     id: randomId(ctx, 12),
     name: await uniqueName(
       all.map((c) => c.name),
@@ -60,8 +72,30 @@ export async function newContact(
     named,
     identityKey,
     conversationId,
-    verified: existing?.verified ?? false,
+    verified: false,
     keyChanged: false,
     addedAt: ctx.now(),
   };
+  return { contact };
+}
+
+/**
+ * The contact's earlier 1:1 conversation, replaced by `next`: its history moves to `next` (in the
+ * same batch), and it stays only to receive what the contact sent there before they switched
+ * (stored in `next` too, inbox/history.ts). It leaves every list. The caller holds the lock.
+ */
+export async function supersedeConversation(
+  ctx: ClientContext,
+  batch: Batch,
+  previousId: string,
+  next: string,
+): Promise<void> {
+  if (previousId === next) return;
+  const previous = await ctx.repo.conversation(previousId);
+  if (previous?.kind !== "direct") return;
+  for (const m of await ctx.repo.messages(previousId, Number.MAX_SAFE_INTEGER)) {
+    ctx.repo.deleteMessage(batch, m);
+    ctx.repo.putMessage(batch, { ...m, conversationId: next });
+  }
+  ctx.repo.putConversation(batch, { ...previous, supersededBy: next });
 }

@@ -10,7 +10,7 @@ import { pad } from "../protocol/padding.js";
 import { RelayError } from "../relay-client/errors.js";
 import type { DirectConversationRecord } from "../store/records.js";
 import { b64, unb64 } from "../store/repository.js";
-import { newContact } from "./contacts.js";
+import { newContact, supersedeConversation } from "./contacts.js";
 import { type ClientContext, deviceOf, randomId, requireProfile } from "./context.js";
 import { runFollowups } from "./followups/run.js";
 import { KEY_PACKAGE_STOCK } from "./key-packages.js";
@@ -92,7 +92,13 @@ export async function acceptInvite(ctx: ClientContext, link: string): Promise<Co
     state = intro.state;
 
     const conversationId = randomId(ctx);
-    const contact = await newContact(ctx, b64(inviter.identityKey), payload.name, true, conversationId);
+    const { contact, previousConversationId } = await newContact(
+      ctx,
+      b64(inviter.identityKey),
+      payload.name,
+      true,
+      conversationId,
+    );
     const conversation: DirectConversationRecord = {
       id: conversationId,
       kind: "direct",
@@ -105,6 +111,8 @@ export async function acceptInvite(ctx: ClientContext, link: string): Promise<Co
     const batch = ctx.repo.batch();
     ctx.repo.putContact(batch, contact);
     ctx.repo.putConversation(batch, conversation);
+    if (previousConversationId)
+      await supersedeConversation(ctx, batch, previousConversationId, conversation.id);
     ctx.repo.putRoute(batch, ownQueue.queueId, { kind: "conversation", conversationId: conversation.id });
     saveState(ctx, batch, conversation.groupId, state);
     await commitWithState(ctx, batch, conversation.groupId, state);

@@ -34,10 +34,13 @@ export async function findConversation(ctx: ClientContext, nameOrId: string): Pr
   const byId = all.find((c) => c.id === nameOrId);
   if (byId) return byId;
   const contacts = new Map((await ctx.repo.contacts()).map((c) => [c.id, c]));
-  const named = all.map((c) => ({
-    c,
-    name: c.kind === "group" ? c.name : (contacts.get(c.contactId)?.name ?? ""),
-  }));
+  // A replaced 1:1 conversation answers to its id only: its contact's name means the current one.
+  const named = all
+    .filter((c) => !(c.kind === "direct" && c.supersededBy))
+    .map((c) => ({
+      c,
+      name: c.kind === "group" ? c.name : (contacts.get(c.contactId)?.name ?? ""),
+    }));
   const wanted = nameOrId.trim().toLowerCase();
   const exact = named.filter((n) => n.name.toLowerCase() === wanted);
   const candidates = exact.length ? exact : named.filter((n) => n.name.toLowerCase().startsWith(wanted));

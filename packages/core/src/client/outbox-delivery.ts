@@ -143,7 +143,10 @@ async function deliverOneLocked(
 async function finish(ctx: ClientContext, order: string, entry: OutboxEntry, status: "sent" | "failed") {
   const { repo } = ctx;
   const batch = repo.deleteOutboxEntry(repo.batch(), order);
-  const message = await repo.message(entry.conversationId, entry.messageId);
+  // Its conversation may have been replaced meanwhile (contacts.ts): the message moved with it.
+  const conversation = await repo.conversation(entry.conversationId);
+  const where = (conversation?.kind === "direct" && conversation.supersededBy) || entry.conversationId;
+  const message = await repo.message(where, entry.messageId);
   if (message && message.status === "sending") repo.putMessage(batch, { ...message, status });
   await repo.commit(batch);
 }

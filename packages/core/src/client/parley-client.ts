@@ -134,6 +134,7 @@ export class ParleyClient {
       const views: ConversationView[] = [];
       for (const c of await ctx.repo.conversations()) {
         if (c.kind === "direct") {
+          if (c.supersededBy) continue; // its history is in the conversation that replaced it
           const contact = contacts.get(c.contactId);
           if (contact)
             views.push({

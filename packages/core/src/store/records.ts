@@ -40,6 +40,11 @@ export interface DirectConversationRecord extends ConversationBase {
   contactId: string;
   /** Where to send: null until the contact's intro tells us. */
   sendTo: SendAddress | null;
+  /**
+   * A later conversation with the same person (they accepted a second invite, or we did) took this
+   * one's place: its history moved there, and what still arrives here is stored there too.
+   */
+  supersededBy?: string;
 }
 
 export type GroupStatus = "active" | "left" | "removed";

@@ -136,6 +136,9 @@ export class ProfileRepository {
   putMessage(b: Batch, m: MessageRecord): Batch {
     return b.put(K.message(m.conversationId, m.key), m).put(K.messageIndex(m.conversationId, m.id), m.key);
   }
+  deleteMessage(b: Batch, m: MessageRecord): Batch {
+    return b.delete(K.message(m.conversationId, m.key)).delete(K.messageIndex(m.conversationId, m.id));
+  }
   /** The newest `limit` messages of a conversation, oldest first. */
   async messages(conversationId: string, limit = 1000): Promise<MessageRecord[]> {
     const newest = await this.listJson<MessageRecord>(K.messages(conversationId), { reverse: true, limit });

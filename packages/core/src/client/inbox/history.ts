@@ -24,11 +24,13 @@ export async function storeReceived(
   text: string,
   senderIdentity: string,
 ): Promise<MessageRecord | undefined> {
-  if (await ctx.repo.message(conversation.id, id)) return undefined; // the same content twice
+  // A conversation replaced by a later one with the same person stores into that one.
+  const into = (conversation.kind === "direct" && conversation.supersededBy) || conversation.id;
+  if (await ctx.repo.message(into, id)) return undefined; // the same content twice
   const now = ctx.now();
   const record: MessageRecord = {
     id,
-    conversationId: conversation.id,
+    conversationId: into,
     fromMe: false,
     senderIdentity,
     text,

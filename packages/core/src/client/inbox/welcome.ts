@@ -2,7 +2,7 @@
 import type { Batch } from "../../store/batch.js";
 import type { DirectConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
-import { newContact } from "../contacts.js";
+import { newContact, supersedeConversation } from "../contacts.js";
 import { type ClientContext, randomId } from "../context.js";
 import { conversationOfGroup } from "../lookup.js";
 import { saveState } from "../mls-state.js";
@@ -33,7 +33,13 @@ export async function acceptWelcome(
   // would overwrite that conversation's keys.
   if (await conversationOfGroup(ctx, groupId)) return reject({ reason: "invite_answer_reused_id" });
   const conversationId = randomId(ctx);
-  const contact = await newContact(ctx, b64(peer.identityKey), UNNAMED_CONTACT, false, conversationId);
+  const { contact, previousConversationId } = await newContact(
+    ctx,
+    b64(peer.identityKey),
+    UNNAMED_CONTACT,
+    false,
+    conversationId,
+  );
   const conversation: DirectConversationRecord = {
     id: conversationId,
     kind: "direct",
@@ -48,6 +54,9 @@ export async function acceptWelcome(
   ctx.repo.putRoute(batch, queueId, { kind: "conversation", conversationId: conversation.id });
   ctx.repo.putContact(batch, contact);
   ctx.repo.putConversation(batch, conversation);
+  // Someone we already know (a second invite between the same two people): one contact, one chat.
+  if (previousConversationId)
+    await supersedeConversation(ctx, batch, previousConversationId, conversation.id);
   saveState(ctx, batch, groupId, state);
   return { events: [], followups: [], saved: { groupId, epoch: state.epoch } };
 }

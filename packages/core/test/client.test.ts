@@ -239,7 +239,7 @@ describe("local schema migrations", () => {
     await carol.client.send("Book club", "still here");
     const [m] = of(await reopened.sync(), "message");
     assert.deepEqual(m?.message.from, { identityKey: carol.key, name: "Carol", relation: "member" });
-    assert.equal(await migrate(v1), SCHEMA_VERSION, "a second run finds nothing to do");
+    assert.equal(await migrate(v1, { crypto }), SCHEMA_VERSION, "a second run finds nothing to do");
   });
 
   it("refuses a profile from a newer version", async () => {

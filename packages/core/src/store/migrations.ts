@@ -121,6 +121,7 @@ export const MIGRATIONS: Migration[] = [
 async function toRfc9420Engine(kv: KeyValueStore, batch: Batch, env: MigrationEnvironment): Promise<void> {
   const conversations = (await kv.list(Keys.conversations)).map(([, v]) => unjson<ConversationRecord>(v));
   const after: AfterMigrationRecord = { keyPackages: [], needsReadd: [] };
+  const unconverted = new Set<string>();
   let converter: typeof import("../mls/rfc9420-engine/from-ts-mls.js") | undefined;
   for (const c of conversations) {
     const state = await groupStateOf(kv, c.groupId);
@@ -132,8 +133,10 @@ async function toRfc9420Engine(kv: KeyValueStore, batch: Batch, env: MigrationEn
       converted = await converter.convertTsMlsState(env.crypto, state);
     } catch (e) {
       if (c.kind !== "group") {
-        // A 1:1 conversation has no removals, so it is never exposed: this state was unreadable
-        // before the migration as well. Left as it was, for the error it already gave.
+        // A 1:1 conversation has no removals, so it is never exposed; a state the converter
+        // refuses otherwise is damaged. Left as it was (the conversation reports the error it
+        // gives), and given no KeyPackages below: they would go through it.
+        unconverted.add(c.id);
         continue;
       }
       const next: GroupConversationRecord = {
@@ -160,7 +163,8 @@ async function toRfc9420Engine(kv: KeyValueStore, batch: Batch, env: MigrationEn
     );
     if (!ok) batch.delete(key);
   }
-  for (const c of conversations) if (c.kind === "direct" && c.sendTo) after.keyPackages.push(c.id);
+  for (const c of conversations)
+    if (c.kind === "direct" && c.sendTo && !unconverted.has(c.id)) after.keyPackages.push(c.id);
   if (after.keyPackages.length > 0 || after.needsReadd.length > 0) batch.put(Keys.afterMigration, after);
 }
 

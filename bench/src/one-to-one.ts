@@ -15,8 +15,8 @@ import {
   ParleyClient,
   pad,
   RelayHttpClient,
+  Rfc9420Engine,
   signRecipientCommand,
-  TsMlsEngine,
   unb64,
   type WebSocketLike,
 } from "@parley/core";
@@ -48,7 +48,7 @@ function client(name: string) {
   return new ParleyClient({
     store: new SqliteKeyValueStore(join(dir, "parley.sqlite")),
     crypto,
-    engine: new TsMlsEngine(crypto),
+    engine: new Rfc9420Engine(crypto),
     lock: new FileLock(join(dir, "parley.lock")),
     webSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
   });

@@ -64,6 +64,8 @@ function parleyErrorText(e: ParleyError): string {
       return "no such conversation";
     case "ambiguous":
       return `"${s("name")}" names more than one conversation: use its id`;
+    case "needs_readd":
+      return `"${s("group")}" needs you to be re-added: this device could not carry its group state over to this version of Parley (${s("reason")}); ask an admin to remove you and add you again`;
     case "not_member":
       return d.who === undefined
         ? `you are no longer a member of "${s("group")}"`
@@ -183,6 +185,8 @@ export function eventText(e: ClientEvent): string | undefined {
         }
         case "removed":
           return `! you were removed from "${e.name}"`;
+        case "needs-readd":
+          return `! "${e.name}" needs you to be re-added: this device could not carry its group state over to this version of Parley (${e.reason}); ask an admin to remove you and add you again`;
         case "moved":
           return undefined;
       }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type ParleyClient, pad, RelayHttpClient, TsMlsEngine, unb64 } from "@parley/core";
+import { type ParleyClient, pad, RelayHttpClient, Rfc9420Engine, unb64 } from "@parley/core";
 import { startRelay } from "@parley/server";
 import { eventText } from "../src/words.js";
 import { crypto, newMemoryClient, rejections, texts, warnings } from "./engine-helpers.js";
@@ -42,7 +42,7 @@ test("a tampered ciphertext is rejected and the conversation goes on", async () 
   const to = await bobToAlice();
   // Bob's client encrypts a real message; we flip one byte of it on the way.
   const [conv] = await bob.repo.conversations();
-  const engine = new TsMlsEngine(crypto);
+  const engine = new Rfc9420Engine(crypto);
   const state = engine.deserialize((await bob.repo.groupState(conv!.groupId))!);
   const { message } = await engine.encrypt(state, new TextEncoder().encode("{}"));
   const tampered = message.slice();
@@ -62,7 +62,7 @@ test("a forged message from someone outside the group is rejected", async () => 
   // Mallory knows the send address (say she saw it) but holds no group keys.
   const mallory = newClient();
   await mallory.init("Mallory", relay.url);
-  const engine = new TsMlsEngine(crypto);
+  const engine = new Rfc9420Engine(crypto);
   const { link } = await mallory.createInvite();
   const eve = newClient();
   await eve.init("Eve", relay.url);

@@ -2,7 +2,7 @@
  * Test helpers for driving the client engine itself (in memory, node crypto) against a real relay:
  * what several test files need to make clients, connect them and read the events they report.
  */
-import { type ClientEvent, MemoryKeyValueStore, ParleyClient, TsMlsEngine } from "@parley/core";
+import { type ClientEvent, MemoryKeyValueStore, ParleyClient, Rfc9420Engine } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import { personLabel, rejectionText } from "../src/words.js";
 
@@ -10,7 +10,7 @@ export const crypto = nodeCryptoProvider;
 
 /** A client with an in-memory store; `init` it before use. */
 export const newMemoryClient = () =>
-  new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new TsMlsEngine(crypto) });
+  new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new Rfc9420Engine(crypto) });
 
 /** a invites b, b accepts, both sync: contacts with each other's KeyPackages. */
 export async function connectClients(a: ParleyClient, b: ParleyClient): Promise<void> {

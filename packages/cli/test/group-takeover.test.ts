@@ -16,14 +16,14 @@ import {
   pad,
   parseInviteLink,
   RelayHttpClient,
-  TsMlsEngine,
+  Rfc9420Engine,
   unb64,
 } from "@parley/core";
 import { startRelay } from "@parley/server";
 import { connectClients, crypto, newMemoryClient, rejections, said } from "./engine-helpers.js";
 import { tempDir } from "./helpers.js";
 
-const engine = new TsMlsEngine(crypto);
+const engine = new Rfc9420Engine(crypto);
 let relay: { url: string; close(): Promise<void> };
 let alice: ParleyClient;
 let bob: ParleyClient;
@@ -36,7 +36,7 @@ const connect = connectClients;
 
 /** The parts of Mallory's client that a modified client calls directly. */
 interface Modified {
-  device(p: unknown): Parameters<TsMlsEngine["createKeyPackage"]>[0];
+  device(p: unknown): Parameters<Rfc9420Engine["createKeyPackage"]>[0];
   sendContentLocked(conversationId: string, body: unknown): Promise<void>;
   keyPackageId(publicMessage: Uint8Array): Promise<string>;
   relay(url: string): { createQueue(o: { broadcast: true }): Promise<unknown> };

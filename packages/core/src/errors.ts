@@ -27,6 +27,8 @@ export interface ParleyErrorData {
   ambiguous: { name: string };
   /** `who` is not in `group`; without `who`: we are not (any more). */
   not_member: { group: string; who?: string };
+  /** The group is "needs-readd" (store/records.ts): an admin must remove and re-add this device. */
+  needs_readd: { group: string; reason: string };
   already_member: { contact: string; group: string };
   not_admin: { group: string };
   /** Leaving as the only admin (`leaving`), or taking the last admin's rights away. */

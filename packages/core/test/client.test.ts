@@ -10,7 +10,7 @@ import type { ClientEvent } from "../src/client/events.js";
 import { ParleyClient } from "../src/client/parley-client.js";
 import { nodeCryptoProvider as crypto } from "../src/crypto/node-provider.js";
 import { ParleyError } from "../src/errors.js";
-import { TsMlsEngine } from "../src/mls/ts-mls-engine.js";
+import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
 import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
 import { json, unjson } from "../src/store/batch.js";
 import { Keys, SCHEMA_VERSION } from "../src/store/keys.js";
@@ -25,7 +25,7 @@ after(async () => {
   await relay?.close();
 });
 
-const engine = new TsMlsEngine(crypto);
+const engine = new Rfc9420Engine(crypto);
 const newClient = (store = new MemoryKeyValueStore()) => ({
   store,
   client: new ParleyClient({ store, crypto, engine }),
@@ -239,7 +239,7 @@ describe("local schema migrations", () => {
     await carol.client.send("Book club", "still here");
     const [m] = of(await reopened.sync(), "message");
     assert.deepEqual(m?.message.from, { identityKey: carol.key, name: "Carol", relation: "member" });
-    assert.equal(await migrate(v1), SCHEMA_VERSION, "a second run finds nothing to do");
+    assert.equal(await migrate(v1, { crypto }), SCHEMA_VERSION, "a second run finds nothing to do");
   });
 
   it("refuses a profile from a newer version", async () => {

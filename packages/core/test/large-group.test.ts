@@ -9,10 +9,10 @@ import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
 import { utf8 } from "../src/encoding/bytes.js";
 import { createIdentity } from "../src/identity/identity-key.js";
 import type { GroupState, IncomingMessage, KeyPackageBundle } from "../src/mls/engine.js";
-import { TsMlsEngine } from "../src/mls/ts-mls-engine.js";
+import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
 
 const crypto = nodeCryptoProvider;
-const engine = new TsMlsEngine(crypto);
+const engine = new Rfc9420Engine(crypto);
 const SIZE = 300;
 const BATCH = 100;
 

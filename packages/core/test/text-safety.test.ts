@@ -19,7 +19,7 @@ import {
 import { InvitePayload } from "../src/messaging/invite-link.js";
 import { isSafeName, nameProblem, normalizeName } from "../src/messaging/text-safety.js";
 import type { MlsEngine } from "../src/mls/engine.js";
-import { TsMlsEngine } from "../src/mls/ts-mls-engine.js";
+import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
 import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
 
 /** Names that would forge, overwrite, reorder or hide what a reader sees. */
@@ -164,7 +164,7 @@ describe("group names", () => {
 describe("names on send", () => {
   const crypto = nodeCryptoProvider;
   const client = () =>
-    new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new TsMlsEngine(crypto) });
+    new ParleyClient({ store: new MemoryKeyValueStore(), crypto, engine: new Rfc9420Engine(crypto) });
   const badName = (e: unknown) => e instanceof ParleyError && e.code === "bad_name";
 
   for (const [label, name] of unsafe) {

@@ -228,6 +228,27 @@ for (const [engineName, make] of ENGINES)
         assertMember(got.sender, alice, 0);
       });
 
+      it("joinFromWelcome refuses a Welcome whose cipher suite is not the KeyPackage's (§12.4.3.1)", async () => {
+        const alice = await createIdentity(crypto);
+        const bob = await createIdentity(crypto);
+        const created = await engine.createGroup(
+          groupId(crypto),
+          alice.device,
+          await engine.createKeyPackage(alice.device),
+        );
+        const bobKp = await engine.createKeyPackage(bob.device);
+        const { welcome } = await engine.addMembers(created, [bobKp.publicMessage]);
+        // MLSMessage: version u16, wire_format u16, then the Welcome's cipher_suite u16 (0x0001).
+        assert.deepEqual([...welcome.subarray(0, 6)], [0, 1, 0, 3, 0, 1]);
+        for (const suite of [0x0101, 0x0002, 0x0000]) {
+          const other = welcome.slice();
+          other[4] = suite >> 8;
+          other[5] = suite & 0xff;
+          await assert.rejects(engine.joinFromWelcome(other, bobKp), MlsProcessingError);
+        }
+        assert.equal((await engine.joinFromWelcome(welcome, bobKp)).epoch, 1n);
+      });
+
       it("rejects messages of another group, non-PrivateMessages and replays", async () => {
         const one = await pair();
         const two = await pair();

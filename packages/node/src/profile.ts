@@ -2,7 +2,7 @@
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { ParleyClient, ParleyError, TsMlsEngine, type WebSocketLike } from "@parley/core";
+import { ParleyClient, ParleyError, Rfc9420Engine, type WebSocketLike } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import WebSocket from "ws";
 import { FileLock } from "./file-lock.js";
@@ -72,7 +72,7 @@ export function openProfile(home: string): OpenProfile {
   const client = new ParleyClient({
     store,
     crypto,
-    engine: new TsMlsEngine(crypto),
+    engine: new Rfc9420Engine(crypto),
     lock: new FileLock(join(home, "parley.lock")),
     webSocket: (url) => new WebSocket(url, { maxPayload: 16 * 1024 * 1024 }) as unknown as WebSocketLike,
   });

@@ -17,7 +17,9 @@ export interface ConversationSummary {
   keyChanged: boolean;
   canSend: boolean;
   /** Groups: still a member, or left, or removed by an admin. Direct chats are always "active". */
-  status: "active" | "left" | "removed";
+  status: "active" | "left" | "removed" | "needs-readd";
+  /** With status "needs-readd": why (a diagnostic). */
+  statusReason?: string;
   /** Groups: whether we are an admin. */
   admin: boolean;
   preview: string | null;
@@ -70,6 +72,7 @@ export function summaryOf(input: {
     keyChanged: contact?.keyChanged ?? false,
     canSend: view.canSend,
     status: view.status ?? "active",
+    ...(view.statusReason !== undefined ? { statusReason: view.statusReason } : {}),
     admin: view.admin ?? false,
     preview,
     lastAt,

@@ -66,6 +66,10 @@ export function describeRoles(promoted: PersonRef[], demoted: PersonRef[]): stri
   return [...promoted.map((p) => line(p, true)), ...demoted.map((p) => line(p, false))];
 }
 
+/** A group this device can no longer take part in after an upgrade (status "needs-readd"). */
+export const NEEDS_READD =
+  "This group needs you to be re-added: after an upgrade of Parley this device could not carry on in it. Ask an admin to remove you and add you again.";
+
 const NETWORK = "Parley could not reach the relay. Check your connection and try again.";
 
 /**
@@ -88,6 +92,8 @@ export function friendlyError(error: unknown): string {
           : "A group needs at least one admin.";
       case "already_member":
         return `${(e as ParleyError<"already_member">).data.contact} is already in this group.`;
+      case "needs_readd":
+        return NEEDS_READD;
       case "not_member":
         return (e as ParleyError<"not_member">).data.who === undefined
           ? "You are no longer a member of this group."
@@ -171,11 +177,12 @@ export function failureNotice(what: Failed, error: unknown): string {
 }
 
 /**
- * A `not_member` error: the group was left or we were removed, so there are no members to show. A
+ * A `not_member` (or `needs_readd`) error: the group was left, we were removed, or this device must
+ * be re-added, so there are no members to show. A
  * members refresh racing with such a change expects it; the chat's own status line says what happened.
  */
 export function isNoLongerMember(error: unknown): boolean {
-  return error instanceof ParleyError && error.code === "not_member";
+  return error instanceof ParleyError && (error.code === "not_member" || error.code === "needs_readd");
 }
 
 /** The lines a group chat shows for a `group` event ("Bob was added"); none for a queue move. */
@@ -191,6 +198,8 @@ export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>):
       return [`The group is now called “${event.name}”`];
     case "removed":
       return ["An admin removed you from the group"];
+    case "needs-readd":
+      return [NEEDS_READD];
     case "moved":
       return [];
   }

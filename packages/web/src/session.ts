@@ -10,7 +10,7 @@ import {
   nobleCryptoProvider,
   ParleyClient,
   type ProfileLock,
-  TsMlsEngine,
+  Rfc9420Engine,
   type WebSocketLike,
 } from "@parley/core";
 import type { SystemLine } from "./groups";
@@ -186,7 +186,7 @@ function makeClient(store: EncryptedKeyValueStore): ParleyClient {
   return new ParleyClient({
     store,
     crypto,
-    engine: new TsMlsEngine(crypto),
+    engine: new Rfc9420Engine(crypto),
     webSocket: (url: string) => new WebSocket(url) as unknown as WebSocketLike,
     lock: profileLock(),
   });

@@ -13,7 +13,13 @@ export type GroupChange =
   /** An admin removed us: the group's keys are gone from this device. */
   | { change: "removed" }
   /** The group moved to a new queue (after a removal). */
-  | { change: "moved" };
+  | { change: "moved" }
+  /**
+   * This device's MLS state of the group could not be carried over to the current engine (see
+   * store/migrations.ts, version 4): it can no longer read or send in the group until an admin
+   * removes and re-adds it. History stays. `reason` is a diagnostic, in English.
+   */
+  | { change: "needs-readd"; reason: string };
 
 /** Follow-up work a delivery asked for, by kind (see followups/). */
 export type FollowupKind = "receipt" | "key-packages" | "group-profile" | "remove-leaver" | "reply-to";

@@ -59,6 +59,8 @@ export async function findGroup(ctx: ClientContext, nameOrId: string): Promise<G
 }
 
 export function requireActive(c: GroupConversationRecord): void {
+  if (c.status === "needs-readd")
+    throw new ParleyError("needs_readd", { group: c.name, reason: c.statusReason ?? "" });
   if (c.status !== "active") throw new ParleyError("not_member", { group: c.name });
 }
 

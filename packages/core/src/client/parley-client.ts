@@ -46,7 +46,7 @@ export class ParleyClient {
   private open(): Promise<void> {
     this.opened ??= this.ctx.lock
       .run(async () => {
-        await migrate(this.ctx.repo.kv);
+        await migrate(this.ctx.repo.kv, { crypto: this.ctx.crypto });
       })
       .catch((e) => {
         this.opened = undefined;
@@ -156,6 +156,7 @@ export class ParleyClient {
           canSend: active,
           admin: isAdmin,
           status: c.status,
+          ...(c.statusReason !== undefined ? { statusReason: c.statusReason } : {}),
         });
       }
       return views.sort((a, b) => a.name.localeCompare(b.name));

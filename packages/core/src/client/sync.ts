@@ -3,6 +3,7 @@ import { RelayError } from "../relay-client/errors.js";
 import type { RelayHttpClient } from "../relay-client/relay-http.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
 import { unb64 } from "../store/repository.js";
+import { runAfterMigration } from "./after-migration.js";
 import { type ClientContext, requireProfile } from "./context.js";
 import type { ClientEvent } from "./events.js";
 import { runFollowups } from "./followups/run.js";
@@ -30,6 +31,7 @@ export async function sync(ctx: ClientContext): Promise<ClientEvent[]> {
     }
   }
   events.push(...(await runFollowups(ctx, followups)));
+  events.push(...(await runAfterMigration(ctx)));
   return events;
 }
 

@@ -49,6 +49,8 @@ export interface ConversationView {
   /** Groups: whether we are an admin, and whether we are still a member. */
   admin?: boolean;
   status?: GroupStatus;
+  /** With status "needs-readd": why (a diagnostic, in English). */
+  statusReason?: string;
 }
 
 export interface GroupMemberView extends PersonRef {

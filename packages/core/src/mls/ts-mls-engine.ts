@@ -694,6 +694,11 @@ export class TsMlsEngine implements MlsEngine {
       fail(`expected a Welcome, got ${WIRE_KINDS[message.wireformat] ?? "unknown"} message`);
     }
     const { keyPackage: kp, privateKeys } = this.openBundle(keyPackage);
+    // RFC 9420 §12.4.3.1: the Welcome's cipher suite must be the KeyPackage's. ts-mls 2.0.0-rc.10
+    // does not compare them (a Welcome with another suite id joined).
+    if (message.welcome.cipherSuite !== kp.cipherSuite) {
+      fail(`Welcome for cipher suite ${message.welcome.cipherSuite}, KeyPackage for ${kp.cipherSuite}`);
+    }
     // Joining checks two signatures per member (the leaf's, and the Parley certificate in its
     // credential) — thousands for a large group — and ts-mls awaits them one by one. Here every check
     // is started as ts-mls reaches it and collected before the state is returned (a provider with

@@ -5,7 +5,7 @@
  */
 
 /** The layout version this code reads and writes; see migrations.ts. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const pad = (n: number) => n.toString().padStart(10, "0");
 
@@ -26,6 +26,7 @@ export const Keys = {
   /** KeyPackages contacts gave us, one key each so any can be used once and deleted. */
   theirKeyPackage: (contactId: string, ref: string) => `kp-theirs/${contactId}/${ref}`,
   theirKeyPackages: (contactId: string) => `kp-theirs/${contactId}/`,
+  everyTheirKeyPackage: "kp-theirs/",
   /** Private halves of KeyPackages we gave out, by KeyPackage reference. */
   ownKeyPackage: (ref: string) => `kp-own/${ref}`,
   /** The names members chose for themselves in a group: one map per group, identity keys inside. */
@@ -55,6 +56,11 @@ export const Keys = {
    * a msgId we never learnt) is a duplicate, skipped in silence before MLS would refuse it.
    */
   payloadSeen: (conversationId: string, digest: string) => `pseen/${conversationId}/${digest}`,
+  /**
+   * {keyPackages, needsReadd}: work a migration left for the next sync (conversation ids inside),
+   * done and removed there (client/after-migration.ts).
+   */
+  afterMigration: "after-migration",
   /** Layouts of earlier versions, read only by migrations. */
   legacy: {
     /** v1–2: `gname/<conversation>/<identityKey>` → name: an identity key in a clear key. */

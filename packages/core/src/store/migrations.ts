@@ -3,16 +3,32 @@
  * (a profile without a `schema` key); each migration takes a profile from version n-1 to n in one
  * atomic batch, under the profile lock, so a crash leaves a profile at one version or the next.
  */
+import type { CryptoProvider } from "../crypto/provider.js";
+import { fromBase64Url } from "../encoding/base64url.js";
+import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import { ParleyError } from "../errors.js";
+import type { SerializedGroupState } from "../mls/engine.js";
+import { Rfc9420Engine } from "../mls/rfc9420-engine/engine.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
 import { Batch, unjson } from "./batch.js";
 import { Keys, SCHEMA_VERSION } from "./keys.js";
-import type { ConversationRecord, GroupStatus } from "./records.js";
+import type {
+  AfterMigrationRecord,
+  ContactKeyPackage,
+  ConversationRecord,
+  GroupConversationRecord,
+  GroupStatus,
+} from "./records.js";
+
+/** What migrations may use besides the store: the profile's crypto provider. */
+export interface MigrationEnvironment {
+  crypto: CryptoProvider;
+}
 
 export interface Migration {
   version: number;
   description: string;
-  run(kv: KeyValueStore, batch: Batch): Promise<void>;
+  run(kv: KeyValueStore, batch: Batch, env: MigrationEnvironment): Promise<void>;
 }
 
 /** A conversation as version 1 stored it: one bag of optionals for both kinds. */
@@ -75,13 +91,102 @@ export const MIGRATIONS: Migration[] = [
       for (const [key] of await kv.list(Keys.legacy.ratchetSeen)) batch.delete(key);
     },
   },
+  {
+    version: 4,
+    description:
+      "MLS group states move from TsMlsEngine's format to Rfc9420Engine's; contacts' KeyPackages the " +
+      "new engine refuses are dropped, and every contact is given fresh ones at the next sync",
+    run: toRfc9420Engine,
+  },
 ];
+
+/**
+ * Version 4: the product's MLS engine becomes Rfc9420Engine (docs/protocol.md).
+ *
+ * - Every conversation's group state written by TsMlsEngine is converted (convertTsMlsState: same
+ *   epoch, tree, secrets and ratchet positions; earlier epochs are dropped, so a late message of an
+ *   epoch before the migration no longer opens). States already in Rfc9420Engine's format are left.
+ * - A group whose state cannot be converted (TsMlsEngine marked it "exposed": a removal committed
+ *   without a path whose repair commit had not arrived) becomes "needs-readd" with the reason: its
+ *   keys are deleted (nothing could use them: sending in that epoch would reach the removed member),
+ *   its history stays, and an admin can re-add this device (the re-join path of group-invite).
+ * - KeyPackages: our own (private halves of those we gave out) are kept, since Rfc9420Engine opens
+ *   TsMlsEngine's bundle format, so a contact may still add us with one. Contacts' KeyPackages that
+ *   Rfc9420Engine refuses (older TsMlsEngine versions put GREASE extensions outside the leaf's
+ *   capabilities, RFC 9420 §13.5) are dropped, and every contact is sent fresh KeyPackages at the
+ *   next sync (Keys.afterMigration), to replace the ones they drop of ours in the same way.
+ *
+ * The converter (and the ts-mls code it reads with) is loaded only when a profile has group states.
+ */
+async function toRfc9420Engine(kv: KeyValueStore, batch: Batch, env: MigrationEnvironment): Promise<void> {
+  const conversations = (await kv.list(Keys.conversations)).map(([, v]) => unjson<ConversationRecord>(v));
+  const after: AfterMigrationRecord = { keyPackages: [], needsReadd: [] };
+  const unconverted = new Set<string>();
+  let converter: typeof import("../mls/rfc9420-engine/from-ts-mls.js") | undefined;
+  for (const c of conversations) {
+    const state = await groupStateOf(kv, c.groupId);
+    if (state === undefined) continue; // left, removed: no keys
+    converter ??= await import("../mls/rfc9420-engine/from-ts-mls.js");
+    if (!converter.isTsMlsState(state)) continue;
+    let converted: SerializedGroupState;
+    try {
+      converted = await converter.convertTsMlsState(env.crypto, state);
+    } catch (e) {
+      if (c.kind !== "group") {
+        // A 1:1 conversation has no removals, so it is never exposed; a state the converter
+        // refuses otherwise is damaged. Left as it was (the conversation reports the error it
+        // gives), and given no KeyPackages below: they would go through it.
+        unconverted.add(c.id);
+        continue;
+      }
+      const next: GroupConversationRecord = {
+        ...c,
+        status: "needs-readd",
+        statusReason: (e as Error).message,
+      };
+      batch.put(Keys.conversation(c.id), next);
+      batch.delete(Keys.mlsEpoch(c.groupId)).delete(Keys.mlsEpochPart(c.groupId));
+      batch.delete(Keys.mlsRatchetPart(c.groupId));
+      after.needsReadd.push(c.id);
+      continue;
+    }
+    batch.putBytes(Keys.mlsEpoch(c.groupId), utf8(converted.epoch.toString()));
+    batch.putBytes(Keys.mlsEpochPart(c.groupId), converted.epochPart);
+    batch.putBytes(Keys.mlsRatchetPart(c.groupId), converted.ratchetPart);
+  }
+  const engine = new Rfc9420Engine(env.crypto);
+  for (const [key, value] of await kv.list(Keys.everyTheirKeyPackage)) {
+    const { keyPackage } = unjson<ContactKeyPackage>(value);
+    const ok = await engine.inspectKeyPackage(fromBase64Url(keyPackage)).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) batch.delete(key);
+  }
+  for (const c of conversations)
+    if (c.kind === "direct" && c.sendTo && !unconverted.has(c.id)) after.keyPackages.push(c.id);
+  if (after.keyPackages.length > 0 || after.needsReadd.length > 0) batch.put(Keys.afterMigration, after);
+}
+
+async function groupStateOf(kv: KeyValueStore, groupId: string): Promise<SerializedGroupState | undefined> {
+  const [epoch, epochPart, ratchetPart] = await Promise.all([
+    kv.get(Keys.mlsEpoch(groupId)),
+    kv.get(Keys.mlsEpochPart(groupId)),
+    kv.get(Keys.mlsRatchetPart(groupId)),
+  ]);
+  if (!epoch || !epochPart || !ratchetPart) return undefined;
+  return { epoch: BigInt(fromUtf8(epoch)), epochPart, ratchetPart };
+}
 
 /**
  * Brings a profile's layout to SCHEMA_VERSION. An empty store (no profile yet) is stamped with the
  * current version. Returns the version the profile was at. Call under the profile lock.
  */
-export async function migrate(kv: KeyValueStore, migrations = MIGRATIONS): Promise<number> {
+export async function migrate(
+  kv: KeyValueStore,
+  env: MigrationEnvironment,
+  migrations = MIGRATIONS,
+): Promise<number> {
   const raw = await kv.get(Keys.schema);
   const hasProfile = (await kv.get(Keys.profile)) !== undefined;
   const from = raw ? unjson<{ version: number }>(raw).version : hasProfile ? 1 : SCHEMA_VERSION;
@@ -91,7 +196,7 @@ export async function migrate(kv: KeyValueStore, migrations = MIGRATIONS): Promi
   for (const m of migrations) {
     if (m.version <= from) continue;
     const batch = new Batch();
-    await m.run(kv, batch);
+    await m.run(kv, batch, env);
     batch.put(Keys.schema, { version: m.version });
     await kv.write(batch.writes);
   }

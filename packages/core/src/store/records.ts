@@ -47,7 +47,11 @@ export interface DirectConversationRecord extends ConversationBase {
   supersededBy?: string;
 }
 
-export type GroupStatus = "active" | "left" | "removed";
+/**
+ * "needs-readd": this device can no longer take part (its MLS state could not be carried over to
+ * the current engine, see store/migrations.ts): an admin has to remove and re-add it. History stays.
+ */
+export type GroupStatus = "active" | "left" | "removed" | "needs-readd";
 
 export interface GroupConversationRecord extends ConversationBase {
   kind: "group";
@@ -59,8 +63,18 @@ export interface GroupConversationRecord extends ConversationBase {
   admins: string[];
   /** Queues the group moved away from, still read for stragglers until they expire. */
   previousQueues: QueueCredentials[];
-  /** "left" or "removed" once we are no longer a member. */
+  /** "left" or "removed" once we are no longer a member; "needs-readd" (with a reason) see above. */
   status: GroupStatus;
+  /** Why the group is "needs-readd" (a diagnostic, in English). */
+  statusReason?: string;
+}
+
+/** What a migration left for the next sync to do (Keys.afterMigration). */
+export interface AfterMigrationRecord {
+  /** Direct conversations whose contact gets fresh KeyPackages. */
+  keyPackages: string[];
+  /** Groups that became "needs-readd": reported once, as a `needs-readd` group event. */
+  needsReadd: string[];
 }
 
 export type ConversationRecord = DirectConversationRecord | GroupConversationRecord;

@@ -9,6 +9,7 @@ import type { KeyValueStore } from "../storage/key-value-store.js";
 import { Batch, unjson } from "./batch.js";
 import { Keys as K } from "./keys.js";
 import type {
+  AfterMigrationRecord,
   ContactKeyPackage,
   ContactRecord,
   ConversationRecord,
@@ -177,6 +178,13 @@ export class ProfileRepository {
   groupStateSaved(groupId: string, epoch: bigint): void {
     this.savedEpochs.set(groupId, epoch);
   }
+
+  afterMigration = () => this.getJson<AfterMigrationRecord>(K.afterMigration);
+  /** Stores what is left to do after a migration, or forgets the record once nothing is. */
+  putAfterMigration = (b: Batch, r: AfterMigrationRecord) =>
+    r.keyPackages.length === 0 && r.needsReadd.length === 0
+      ? b.delete(K.afterMigration)
+      : b.put(K.afterMigration, r);
 
   schemaVersion = async (): Promise<number | undefined> =>
     (await this.getJson<{ version: number }>(K.schema))?.version;

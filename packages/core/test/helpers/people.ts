@@ -7,12 +7,12 @@ import { type RunningRelay, startRelay } from "@parley/server";
 import type { ClientEvent } from "../../src/client/events.js";
 import { ParleyClient } from "../../src/client/parley-client.js";
 import { nodeCryptoProvider as crypto } from "../../src/crypto/node-provider.js";
-import { TsMlsEngine } from "../../src/mls/ts-mls-engine.js";
+import { Rfc9420Engine } from "../../src/mls/rfc9420-engine/index.js";
 import type { FetchLike } from "../../src/relay-client/relay-http.js";
 import { MemoryKeyValueStore } from "../../src/storage/memory-store.js";
 
 export { crypto };
-export const engine = new TsMlsEngine(crypto);
+export const engine = new Rfc9420Engine(crypto);
 
 /** A relay for the test file: started before its tests, closed after them. */
 export function relayForThisFile(): { readonly url: string } {

@@ -2,7 +2,7 @@ import { type GroupMemberView, MAX_TEXT_LENGTH, type MessageView } from "@parley
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { deliveryLabel, formatMessageTime } from "../format";
-import { mergeTimeline, personName, type SystemLine } from "../groups";
+import { mergeTimeline, NEEDS_READD, personName, type SystemLine } from "../groups";
 
 function messageTime(m: MessageView): number {
   return Date.parse(m.receivedAt && !m.fromMe ? m.receivedAt : m.sentAt);
@@ -11,6 +11,7 @@ function messageTime(m: MessageView): number {
 function groupSubtitle(c: ConversationSummary, members: GroupMemberView[] | null): string {
   if (c.status === "removed") return "You were removed from this group";
   if (c.status === "left") return "You left this group";
+  if (c.status === "needs-readd") return "Needs you to be re-added";
   if (!members) return "Group";
   if (members.length === 1) return "Only you so far";
   return `${members.length} members`;
@@ -217,7 +218,9 @@ export function ChatView(props: {
         <p className="composer-closed" role="status">
           {c.status === "removed"
             ? "An admin removed you from this group. You can still read what was said before, but you no longer receive its messages."
-            : "You left this group. You can still read what was said before, but you no longer receive its messages."}
+            : c.status === "needs-readd"
+              ? `${NEEDS_READD} You can still read what was said before.${c.statusReason ? ` (${c.statusReason})` : ""}`
+              : "You left this group. You can still read what was said before, but you no longer receive its messages."}
         </p>
       )}
     </section>

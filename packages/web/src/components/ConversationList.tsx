@@ -17,6 +17,7 @@ function fallbackPreview(c: ConversationSummary): string {
   if (c.kind === "group") {
     if (c.status === "removed") return "You were removed from this group";
     if (c.status === "left") return "You left this group";
+    if (c.status === "needs-readd") return "Needs you to be re-added";
     return "No messages yet";
   }
   return c.canSend ? "No messages yet" : "Connecting…";

@@ -113,6 +113,40 @@ export class RatchetTree {
     return new RatchetTree(this.base, new Map(this.changes), this.leaves);
   }
 
+  /**
+   * A tree of `leafCount` leaves that starts as this one (nodes past its width blank) and shares its
+   * storage, for rebuilding a stored tree from the changes that separate it from this one.
+   */
+  derive(leafCount: number): RatchetTree {
+    if (leafCount < 1 || (leafCount & (leafCount - 1)) !== 0)
+      fail("invalid-tree", "leaf count not a power of 2");
+    const t = new RatchetTree(this.base, new Map(this.changes), leafCount);
+    const from = nodeWidth(Math.min(leafCount, this.leaves));
+    if (leafCount > this.leaves) for (let i = from; i < t.width; i++) t.changes.set(i, { node: undefined });
+    else for (const i of t.changes.keys()) if (i >= t.width) t.changes.delete(i);
+    return t;
+  }
+
+  /**
+   * Node indexes where this tree and `other` hold different nodes (by identity: nodes are never
+   * mutated, so an unchanged node is the same object). When both share a base, only their change
+   * maps can differ: O(changes), not O(width).
+   */
+  differingNodes(other: RatchetTree): number[] {
+    const width = Math.max(this.width, other.width);
+    let candidates: Iterable<number>;
+    if (this.base === other.base) {
+      const set = new Set<number>([...this.changes.keys(), ...other.changes.keys()]);
+      for (let i = Math.min(this.width, other.width); i < width; i++) set.add(i);
+      candidates = [...set].sort((a, b) => a - b);
+    } else {
+      candidates = Array.from({ length: width }, (_, i) => i);
+    }
+    const out: number[] = [];
+    for (const i of candidates) if (this.node(i) !== other.node(i)) out.push(i);
+    return out;
+  }
+
   private slot(i: number): Slot {
     return this.changes.get(i) ?? this.base[i] ?? BLANK;
   }

@@ -104,7 +104,7 @@ async function engineJob(engine: MlsEngine, job: Job): Promise<JobResult> {
         rec(times, "times", ms);
         if (commit === undefined) {
           commit = r.commits[0]!;
-          parentPort?.postMessage({ commit });
+          parentPort?.postMessage({ commit, commitBytes: commit.length });
         }
       }
       return { times, ...(commit ? { commit } : {}) };
@@ -178,7 +178,7 @@ async function rawJob(job: Job): Promise<JobResult> {
         rec(times, "times", ms);
         if (commit === undefined) {
           commit = encode(mlsMessageEncoder, r.commit);
-          parentPort?.postMessage({ commit });
+          parentPort?.postMessage({ commit, commitBytes: commit.length });
         }
       }
       return { times, ...(commit ? { commit } : {}) };

@@ -21,13 +21,14 @@
  * BENCH_GROUP_SIZES=2000,10000 (the default) chooses the sizes; BENCH_GROUP_RAW=0 skips TsMlsEngine
  * and plain ts-mls; BENCH_GROUP_IMPLS=rfc9420,tsmls-engine,ts-mls picks implementations.
  */
+import { writeFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { createIdentity, type NewIdentity, Rfc9420Engine, TsMlsEngine } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import { measureCryptoFloor } from "./crypto-floor.js";
 import { type Built, grow } from "./groups-growth.js";
 import type { Impl, Job, Op } from "./groups-measure.js";
-import { median, round, writeResults } from "./report.js";
+import { median, resultsDir, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
 const SIZES = (process.env.BENCH_GROUP_SIZES ?? "2000,10000").split(",").map(Number);
@@ -45,6 +46,8 @@ interface Series {
   times: number[];
   times2: number[];
   commit?: Uint8Array;
+  /** Size of the update commit: ~82 bytes per HPKE ciphertext of its path (the tree's resolutions). */
+  commitBytes?: number;
   bytes?: number;
   /** Set when the deadline stopped the job. */
   overS?: number;
@@ -66,12 +69,14 @@ function runWorker(job: Job, deadlineS: number): Promise<Series> {
         series?: "times" | "times2";
         ms?: number;
         commit?: Uint8Array;
+        commitBytes?: number;
         bytes?: number;
         done?: boolean;
         error?: string;
       }) => {
         if (m.series !== undefined) out[m.series].push(m.ms!);
         if (m.commit !== undefined) out.commit = m.commit;
+        if (m.commitBytes !== undefined) out.commitBytes = m.commitBytes;
         if (m.bytes !== undefined) out.bytes = m.bytes;
         if (m.error !== undefined) {
           clearTimeout(timer);
@@ -143,6 +148,7 @@ async function measure(impl: Impl, b: Built, n: number): Promise<Record<string, 
     add100Ms: cell(add100, "times"),
     persistAfterCommitMs: cell(process, "times2", 3),
     stateBytes: process?.bytes ?? null,
+    commitBytes: create.commitBytes ?? null,
     encryptMs: cell(messages, "times", 3),
     decryptMs: cell(messages, "times2", 3),
     ...(create.commit === undefined && b.commitFallback ? { processedCommitOf: "tsmls-engine" } : {}),
@@ -178,6 +184,11 @@ for (const n of SIZES) {
     rows.push(row);
     log(JSON.stringify(row));
   }
+  // Partial results survive a run stopped later on.
+  writeFileSync(
+    `${resultsDir}/groups.partial.json`,
+    `${JSON.stringify({ cryptoFloor: floor, rows }, null, 2)}\n`,
+  );
 }
 
 // The table: per operation, Rfc9420Engine / TsMlsEngine / plain ts-mls.

@@ -76,6 +76,8 @@ export class RatchetTree {
     private base: readonly Slot[],
     private changes: Map<number, Slot>,
     private leaves: number,
+    /** No blank leaf lies below this index (a hint that keeps repeated Adds from rescanning). */
+    private noBlankBelow = 0,
   ) {}
 
   static fromNodes(nodes: readonly (TreeNode | undefined)[]): RatchetTree {
@@ -110,7 +112,7 @@ export class RatchetTree {
 
   /** A tree that shares everything with this one; changes to either do not affect the other. */
   fork(): RatchetTree {
-    return new RatchetTree(this.base, new Map(this.changes), this.leaves);
+    return new RatchetTree(this.base, new Map(this.changes), this.leaves, this.noBlankBelow);
   }
 
   /**
@@ -128,16 +130,18 @@ export class RatchetTree {
   }
 
   /**
-   * Node indexes where this tree and `other` hold different nodes (by identity: nodes are never
-   * mutated, so an unchanged node is the same object). When both share a base, only their change
-   * maps can differ: O(changes), not O(width).
+   * Indexes of this tree's nodes that differ from `other`'s at the same index (by identity: nodes are
+   * never mutated, so an unchanged node is the same object; `other` may be wider or narrower). When
+   * both share a base, only their change maps can differ: O(changes), not O(width).
    */
   differingNodes(other: RatchetTree): number[] {
-    const width = Math.max(this.width, other.width);
+    const width = this.width;
     let candidates: Iterable<number>;
     if (this.base === other.base) {
-      const set = new Set<number>([...this.changes.keys(), ...other.changes.keys()]);
-      for (let i = Math.min(this.width, other.width); i < width; i++) set.add(i);
+      const set = new Set<number>();
+      for (const i of this.changes.keys()) if (i < width) set.add(i);
+      for (const i of other.changes.keys()) if (i < width) set.add(i);
+      for (let i = other.width; i < width; i++) set.add(i);
       candidates = [...set].sort((a, b) => a - b);
     } else {
       candidates = Array.from({ length: width }, (_, i) => i);
@@ -185,6 +189,7 @@ export class RatchetTree {
     if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
       fail("invalid-tree", "node type mismatch");
     this.changes.set(i, { node });
+    if (node === undefined && isLeaf(i)) this.noBlankBelow = Math.min(this.noBlankBelow, i >> 1);
     for (const p of directPath(i, this.leaves)) this.changes.set(p, { node: this.slot(p).node });
     this.maybeCompact();
   }
@@ -207,6 +212,7 @@ export class RatchetTree {
 
   /** §12.3 Remove: halve the tree while its right half is entirely blank (at least one leaf stays). */
   truncate(): void {
+    let shrunk = false;
     while (this.leaves > 1) {
       const half = this.leaves / 2;
       let blank = true;
@@ -215,8 +221,12 @@ export class RatchetTree {
       const newWidth = nodeWidth(half);
       for (let i = newWidth; i < this.width; i++) this.changes.delete(i);
       this.leaves = half;
+      shrunk = true;
     }
-    this.compact();
+    // Fold the changes only when the tree shrank (slots past the new width go); otherwise a Remove
+    // would copy the whole tree.
+    if (shrunk) this.compact();
+    this.noBlankBelow = Math.min(this.noBlankBelow, this.leaves);
   }
 
   private maybeCompact(): void {
@@ -233,7 +243,13 @@ export class RatchetTree {
 
   /** The leftmost blank leaf, or leafCount if there is none (§12.1.1 Add). */
   firstBlankLeaf(): number {
-    for (let l = 0; l < this.leaves; l++) if (this.leaf(l) === undefined) return l;
+    for (let l = this.noBlankBelow; l < this.leaves; l++) {
+      if (this.leaf(l) === undefined) {
+        this.noBlankBelow = l;
+        return l;
+      }
+    }
+    this.noBlankBelow = this.leaves;
     return this.leaves;
   }
 

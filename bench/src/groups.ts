@@ -22,13 +22,15 @@
  * and plain ts-mls; BENCH_GROUP_IMPLS=rfc9420,tsmls-engine,ts-mls picks implementations.
  */
 import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { createIdentity, type NewIdentity, Rfc9420Engine, TsMlsEngine } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import { measureCryptoFloor } from "./crypto-floor.js";
 import { type Built, grow } from "./groups-growth.js";
 import type { Impl, Job, Op } from "./groups-measure.js";
-import { median, resultsDir, round, writeResults } from "./report.js";
+import { median, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
 const SIZES = (process.env.BENCH_GROUP_SIZES ?? "2000,10000").split(",").map(Number);

@@ -186,9 +186,9 @@ for (const n of SIZES) {
     rows.push(row);
     log(JSON.stringify(row));
   }
-  // Partial results survive a run stopped later on.
+  // Partial results survive a run stopped later on (outside the repository, which must stay clean).
   writeFileSync(
-    `${resultsDir}/groups.partial.json`,
+    join(tmpdir(), "parley-groups.partial.json"),
     `${JSON.stringify({ cryptoFloor: floor, rows }, null, 2)}\n`,
   );
 }

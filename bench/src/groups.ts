@@ -161,6 +161,9 @@ const floor = measureCryptoFloor();
 log("crypto floor", JSON.stringify(floor));
 const rows: Record<string, unknown>[] = [];
 for (const n of SIZES) {
+  // The floor again for each N: the machine is shared, and its load moves within one run.
+  const floorN = measureCryptoFloor();
+  log(`N=${n}: crypto floor`, JSON.stringify(floorN));
   log(`N=${n}: identities`);
   const people: NewIdentity[] = [];
   for (let i = 0; i < n + 64; i++) people.push(await createIdentity(crypto));
@@ -178,7 +181,7 @@ for (const n of SIZES) {
       }
     }
     const b = builds.get(key)!;
-    const row: Record<string, unknown> = { N: n, impl };
+    const row: Record<string, unknown> = { N: n, impl, cryptoFloor: floorN };
     if (typeof b === "string") row.error = b;
     else {
       Object.assign(row, await measure(impl, b, n), { growS: round(b.buildMs / 1000, 1), growth: b.history });

@@ -1,14 +1,14 @@
 /**
- * One operation of the groups bench, measured for one implementation inside a worker thread, so that
- * the caller can stop it at a deadline (Worker.terminate stops even a busy thread) and record
- * "over X s" instead of hanging on plain ts-mls at 10,000 members. Inputs arrive as serialized states
+ * One operation of the groups bench, measured for one implementation in a child process, so that the
+ * caller can stop it at a deadline (SIGKILL) and record "over X s" instead of hanging on plain ts-mls
+ * at 10,000 members. (Worker threads were tried: terminating one inside an OpenSSL call left a lock
+ * held, and the next key generation in the main thread waited forever.) Inputs arrive as serialized states
  * (SerializedGroupState of the engine that built the group); every repetition starts from a fresh copy.
  *
  * Implementations: "rfc9420" (Rfc9420Engine), "tsmls-engine" (TsMlsEngine), "ts-mls" (plain ts-mls:
  * default provider, unsafe testing authentication, createCommit / processMessage / joinGroup,
  * the whole state through clientStateEncoder; states taken from TsMlsEngine's).
  */
-import { parentPort, workerData } from "node:worker_threads";
 import {
   type GroupState,
   type KeyPackageBundle,
@@ -65,10 +65,14 @@ export interface JobResult {
 
 const crypto = nodeCryptoProvider;
 
+function post(message: object, then?: () => void): void {
+  process.send?.(message, undefined, {}, () => then?.());
+}
+
 /** Each time is sent as soon as measured: a job stopped at its deadline keeps the repetitions done. */
 function rec(into: number[], series: "times" | "times2", ms: number): void {
   into.push(ms);
-  parentPort?.postMessage({ series, ms });
+  post({ series, ms });
 }
 const now = () => performance.now();
 
@@ -104,7 +108,7 @@ async function engineJob(engine: MlsEngine, job: Job): Promise<JobResult> {
         rec(times, "times", ms);
         if (commit === undefined) {
           commit = r.commits[0]!;
-          parentPort?.postMessage({ commit, commitBytes: commit.length });
+          post({ commit, commitBytes: commit.length });
         }
       }
       return { times, ...(commit ? { commit } : {}) };
@@ -121,7 +125,7 @@ async function engineJob(engine: MlsEngine, job: Job): Promise<JobResult> {
         const out = engine.serialize(r.state);
         rec(persist, "times2", now() - t);
         bytes = out.epochPart.length + out.ratchetPart.length;
-        parentPort?.postMessage({ bytes });
+        post({ bytes });
       }
       return { times, times2: persist, bytes };
     }
@@ -178,7 +182,7 @@ async function rawJob(job: Job): Promise<JobResult> {
         rec(times, "times", ms);
         if (commit === undefined) {
           commit = encode(mlsMessageEncoder, r.commit);
-          parentPort?.postMessage({ commit, commitBytes: commit.length });
+          post({ commit, commitBytes: commit.length });
         }
       }
       return { times, ...(commit ? { commit } : {}) };
@@ -193,7 +197,7 @@ async function rawJob(job: Job): Promise<JobResult> {
         rec(times, "times", ms);
         const t = now();
         bytes = encode(clientStateEncoder, r.newState).length;
-        parentPort?.postMessage({ bytes });
+        post({ bytes });
         rec(persist, "times2", now() - t);
       }
       return { times, times2: persist, bytes };
@@ -250,10 +254,12 @@ export function runJob(job: Job): Promise<JobResult> {
   return engineJob(job.impl === "rfc9420" ? new Rfc9420Engine(crypto) : new TsMlsEngine(crypto), job);
 }
 
-if (parentPort !== null && workerData !== undefined) {
-  const port = parentPort;
-  runJob(workerData as Job).then(
-    () => port.postMessage({ done: true }),
-    (e: unknown) => port.postMessage({ error: String((e as Error)?.stack ?? e) }),
-  );
+// Run as a child process (fork with advanced serialization): the job arrives as the first message.
+if (process.send !== undefined) {
+  process.once("message", (job: Job) => {
+    runJob(job).then(
+      () => post({ done: true }, () => process.exit(0)),
+      (e: unknown) => post({ error: String((e as Error)?.stack ?? e) }, () => process.exit(1)),
+    );
+  });
 }

@@ -13,7 +13,7 @@
  *
  * Groups grow the way real ones do (groups-growth.ts): batches added by three admins in turn, and
  * between batches a newcomer's update, removals and an admin's update. Each operation runs in a
- * worker thread with a deadline (BENCH_GROUP_DEADLINE_S, default 60 s; 120 s for our engine): a
+ * child process with a deadline (BENCH_GROUP_DEADLINE_S, default 60 s; 120 s for our engine): a
  * timed-out one records "over X s" (or the median of the repetitions done within it).
  *
  * The crypto floor (crypto-floor.ts) is measured in the same run.
@@ -21,10 +21,11 @@
  * BENCH_GROUP_SIZES=2000,10000 (the default) chooses the sizes; BENCH_GROUP_RAW=0 skips TsMlsEngine
  * and plain ts-mls; BENCH_GROUP_IMPLS=rfc9420,tsmls-engine,ts-mls picks implementations.
  */
+import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
 import { createIdentity, type NewIdentity, Rfc9420Engine, TsMlsEngine } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import { measureCryptoFloor } from "./crypto-floor.js";
@@ -60,40 +61,44 @@ interface Series {
 function runWorker(job: Job, deadlineS: number): Promise<Series> {
   const out: Series = { times: [], times2: [] };
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("./groups-measure.js", import.meta.url), { workerData: job });
-    // Settle first, terminate after: Worker.terminate() waits for the thread, and a thread stuck in
-    // native code would keep the whole run waiting.
+    const child = fork(fileURLToPath(new URL("./groups-measure.js", import.meta.url)), [], {
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    let settled = false;
     const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       f();
-      void w.terminate();
+      child.kill("SIGKILL");
     };
     const timer = setTimeout(() => {
       out.overS = deadlineS;
       settle(() => resolve(out));
     }, deadlineS * 1000);
-    w.on(
-      "message",
-      (m: {
-        series?: "times" | "times2";
-        ms?: number;
-        commit?: Uint8Array;
-        commitBytes?: number;
-        bytes?: number;
-        done?: boolean;
-        error?: string;
-      }) => {
-        if (m.series !== undefined) out[m.series].push(m.ms!);
-        if (m.commit !== undefined) out.commit = m.commit;
-        if (m.commitBytes !== undefined) out.commitBytes = m.commitBytes;
-        if (m.bytes !== undefined) out.bytes = m.bytes;
-        if (m.error !== undefined) settle(() => reject(new Error(`${job.impl} ${job.op}: ${m.error}`)));
-        if (m.done) settle(() => resolve(out));
-      },
-    );
-    w.on("error", (e) => settle(() => reject(e)));
-    w.on("exit", () => settle(() => resolve(out)));
+    child.on("message", (m: Message) => {
+      if (m.series !== undefined) out[m.series].push(m.ms!);
+      if (m.commit !== undefined) out.commit = new Uint8Array(m.commit);
+      if (m.commitBytes !== undefined) out.commitBytes = m.commitBytes;
+      if (m.bytes !== undefined) out.bytes = m.bytes;
+      if (m.error !== undefined) settle(() => reject(new Error(`${job.impl} ${job.op}: ${m.error}`)));
+      if (m.done) settle(() => resolve(out));
+    });
+    child.on("error", (e) => settle(() => reject(e)));
+    child.on("exit", () => settle(() => resolve(out)));
+    child.send(job);
   });
+}
+
+interface Message {
+  series?: "times" | "times2";
+  ms?: number;
+  commit?: Uint8Array;
+  commitBytes?: number;
+  bytes?: number;
+  done?: boolean;
+  error?: string;
 }
 
 /** A median, or "over X s" when the deadline came before the first repetition ended. */
@@ -222,5 +227,4 @@ writeResults("groups", rows, {
   cryptoFloor: floor,
   table,
 });
-// A worker stopped at its deadline may still be unwinding: the results are written, so end here.
 process.exit(0);

@@ -81,11 +81,23 @@ export async function verifyWithLabel(
   }
 }
 
+/**
+ * EncryptContexts by context buffer: a commit seals one path secret per member of each copath
+ * resolution under the same GroupContext, and a Welcome seals GroupSecrets to every new member with
+ * the encrypted GroupInfo (megabytes at 10,000 members: it carries the tree) as context — built once,
+ * not once per recipient. Keyed by the buffer itself: callers never modify a context once built.
+ */
+const encryptContexts = new WeakMap<Uint8Array, { label: string; bytes: Uint8Array }>();
+
 function encryptContext(label: string, context: Uint8Array): Uint8Array {
-  return new TlsWriter()
+  const cached = encryptContexts.get(context);
+  if (cached !== undefined && cached.label === label) return cached.bytes;
+  const bytes = new TlsWriter(context.length + 64)
     .vector(utf8(MLS_PREFIX + label))
     .vector(context)
     .finish();
+  encryptContexts.set(context, { label, bytes });
+  return bytes;
 }
 
 /** EncryptWithLabel(PublicKey, Label, Context, Plaintext) = SealBase(PublicKey, EncryptContext, "", Plaintext). */

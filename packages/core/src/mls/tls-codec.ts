@@ -17,31 +17,56 @@ export function varintSize(length: number): number {
   return length < 0x40 ? 1 : length < 0x4000 ? 2 : 4;
 }
 
+/**
+ * Writes into one growing buffer (doubling), not a list of small chunks: a ratchet tree of 10,000
+ * leaves is ~100,000 fields, and a chunk per field made encoding mostly allocation and GC.
+ * Bytes are copied in when written, so later changes to an argument do not reach the output.
+ */
 export class TlsWriter {
-  private chunks: Uint8Array[] = [];
+  private buf: Uint8Array;
   private size = 0;
 
-  private push(bytes: Uint8Array): this {
-    this.chunks.push(bytes);
-    this.size += bytes.length;
-    return this;
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  private room(n: number): number {
+    const at = this.size;
+    if (at + n > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < at + n) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.buf.subarray(0, at));
+      this.buf = next;
+    }
+    this.size = at + n;
+    return at;
   }
 
   u8(value: number): this {
-    return this.push(Uint8Array.of(value & 0xff));
+    const at = this.room(1);
+    this.buf[at] = value & 0xff;
+    return this;
   }
   u16(value: number): this {
-    return this.push(Uint8Array.of((value >>> 8) & 0xff, value & 0xff));
+    const at = this.room(2);
+    this.buf[at] = (value >>> 8) & 0xff;
+    this.buf[at + 1] = value & 0xff;
+    return this;
   }
   u32(value: number): this {
-    const out = new Uint8Array(4);
-    new DataView(out.buffer).setUint32(0, value >>> 0);
-    return this.push(out);
+    const at = this.room(4);
+    const v = value >>> 0;
+    this.buf[at] = v >>> 24;
+    this.buf[at + 1] = (v >>> 16) & 0xff;
+    this.buf[at + 2] = (v >>> 8) & 0xff;
+    this.buf[at + 3] = v & 0xff;
+    return this;
   }
   u64(value: bigint): this {
-    const out = new Uint8Array(8);
-    new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, value));
-    return this.push(out);
+    const v = BigInt.asUintN(64, value);
+    this.u32(Number(v >> 32n));
+    return this.u32(Number(v & 0xffffffffn));
   }
   varint(length: number): this {
     const n = varintSize(length);
@@ -51,21 +76,40 @@ export class TlsWriter {
   }
   /** Raw bytes, no prefix (fixed-size fields). */
   raw(bytes: Uint8Array): this {
-    return this.push(bytes);
+    const at = this.room(bytes.length);
+    this.buf.set(bytes, at);
+    return this;
   }
   /** `opaque x<V>`: varint length ‖ bytes. */
   vector(bytes: Uint8Array): this {
-    return this.varint(bytes.length).push(bytes);
+    return this.varint(bytes.length).raw(bytes);
+  }
+
+  /**
+   * `opaque x<V>` whose content `write` produces in place: the content is written first, then moved
+   * up by the size of its length prefix — no intermediate buffer per vector.
+   */
+  vectorOf(write: (w: this) => void): this {
+    const at = this.size;
+    write(this);
+    const len = this.size - at;
+    const n = varintSize(len);
+    this.room(n);
+    this.buf.copyWithin(at + n, at, at + len);
+    const end = this.size;
+    this.size = at;
+    this.varint(len);
+    this.size = end;
+    return this;
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.size;
   }
 
   finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let offset = 0;
-    for (const c of this.chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
+    return this.buf.slice(0, this.size);
   }
 }
 
@@ -75,6 +119,16 @@ export class TlsReader {
 
   get remaining(): number {
     return this.bytes.length - this.offset;
+  }
+
+  /** Bytes consumed so far. */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** A copy of input bytes [from, to) — e.g. the exact encoding of a structure just read. */
+  copy(from: number, to: number): Uint8Array {
+    return this.bytes.slice(from, to);
   }
 
   private take(n: number): Uint8Array {

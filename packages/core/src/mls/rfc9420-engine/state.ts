@@ -9,7 +9,8 @@
  *  - whether a commit removed us (then the state can only be read, never used).
  *
  * Persistence splits as the seam asks: the epoch part (rfc9420/group-state-codec.ts's epoch part plus
- * the past epochs' contexts, trees and sender data secrets) changes once per epoch; the ratchet part
+ * the past epochs' contexts, trees — each as its differences from the next newer tree, a commit's
+ * worth of nodes — and sender data secrets) changes once per epoch; the ratchet part
  * (every secret tree) with each message. Both carry the epoch, so parts of different epochs do not mix.
  */
 import type { GroupState } from "../engine.js";
@@ -23,9 +24,10 @@ import {
   encodeSecretTree,
   readSecretTree,
 } from "../rfc9420/group-state-codec.js";
-import { type RatchetTree, readRatchetTree, writeRatchetTree } from "../rfc9420/ratchet-tree.js";
+import type { RatchetTree } from "../rfc9420/ratchet-tree.js";
 import { SecretTree } from "../rfc9420/secret-tree.js";
 import type { Suite } from "../rfc9420/suite.js";
+import { readTreeDiff, writeTreeDiff } from "../rfc9420/tree-diff.js";
 import { TlsWriter } from "../tls-codec.js";
 
 /** How many earlier epochs' receiving keys are kept for late application messages. */
@@ -49,7 +51,8 @@ export interface Inner {
 
 const INNER = Symbol("parley.rfc9420State");
 const spent = new WeakSet<GroupState>();
-const FORMAT = 1;
+/** 2: past epochs' trees stored as differences from the next newer tree (rfc9420/tree-diff.ts). */
+const FORMAT = 2;
 
 export function wrap(inner: Inner): GroupState {
   const state = { groupId: inner.g.context.groupId.slice(), epoch: inner.g.context.epoch };
@@ -125,17 +128,23 @@ export function spend(state: GroupState, next: Inner): void {
   spent.add(state);
 }
 
+/** The tree of the epoch after past epoch `p` (the current one for the newest). */
+function newer(inner: Inner, p: PastEpoch): RatchetTree {
+  const k = inner.past.indexOf(p);
+  return k === 0 ? inner.g.tree : inner.past[k - 1]!.tree;
+}
+
 export function serializeInner(inner: Inner): { epochPart: Uint8Array; ratchetPart: Uint8Array } {
   const current = encodeGroupState(inner.g);
   const epoch = inner.g.context.epoch;
-  const e = new TlsWriter()
+  const e = new TlsWriter(current.epochPart.length + 4096)
     .u16(FORMAT)
     .u64(epoch)
     .u8(inner.removed ? 1 : 0);
   e.vector(current.epochPart);
   writeList(e, inner.past, (w, p) => {
     writeGroupContext(w, p.context);
-    writeRatchetTree(w, p.tree);
+    writeTreeDiff(w, p.tree, newer(inner, p));
     w.vector(p.senderDataSecret);
   });
   const r = new TlsWriter().u16(FORMAT).u64(epoch).vector(current.ratchetPart);
@@ -169,11 +178,14 @@ export function deserializeInner(
       if (removedFlag > 1) throw new Error("bad flag");
       const g = decodeGroupState(suite, { epochPart: readBytes(r), ratchetPart: ratchets.current });
       if (g.context.epoch !== epoch) throw new Error("stored state of another epoch");
-      const pastRaw = readList(r, (rr) => ({
-        context: readGroupContext(rr),
-        tree: readRatchetTree(rr),
-        senderDataSecret: readBytes(rr),
-      }));
+      // Each past tree is the differences from the next newer one, newest first.
+      let newerTree = g.tree;
+      const pastRaw = readList(r, (rr) => {
+        const context = readGroupContext(rr);
+        const tree = readTreeDiff(rr, newerTree);
+        newerTree = tree;
+        return { context, tree, senderDataSecret: readBytes(rr) };
+      });
       if (pastRaw.length !== ratchets.past.length || pastRaw.length > PAST_EPOCHS)
         throw new Error("past epochs disagree");
       const past: PastEpoch[] = pastRaw.map((p, i) => {

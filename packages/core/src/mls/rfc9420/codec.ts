@@ -11,9 +11,9 @@ export type Encoder<T> = (w: TlsWriter, value: T) => void;
 export type Decoder<T> = (r: TlsReader) => T;
 
 export function writeList<T>(w: TlsWriter, items: readonly T[], encode: Encoder<T>): void {
-  const inner = new TlsWriter();
-  for (const item of items) encode(inner, item);
-  w.vector(inner.finish());
+  w.vectorOf((inner) => {
+    for (const item of items) encode(inner, item);
+  });
 }
 
 export function readList<T>(r: TlsReader, decode: Decoder<T>): T[] {

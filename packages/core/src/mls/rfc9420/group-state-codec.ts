@@ -6,7 +6,8 @@
  * that changes with every message. Both are secret: the caller stores them encrypted.
  *
  * Decoding is strict (trailing bytes, unknown versions and bad enums are MlsError "malformed").
- * Today the whole tree is encoded per epoch; per-commit deltas are the performance stage's.
+ * The current tree is written whole (its leaves' encodings are cached, so that is mostly copying),
+ * with its cached parent tree hashes, so a loaded state hashes only the paths a commit changes.
  */
 
 import { toHex } from "../../encoding/bytes.js";
@@ -21,9 +22,12 @@ import { readProposal, writeProposal } from "./proposals.js";
 import { readRatchetTree, writeRatchetTree } from "./ratchet-tree.js";
 import { type RatchetType, SecretTree, type SecretTreeSnapshot } from "./secret-tree.js";
 import type { Suite } from "./suite.js";
+import { readTreeHashes, writeTreeHashes } from "./tree-hash-store.js";
 import type { PathKeys } from "./treekem.js";
 
 const FORMAT = 1;
+/** 2: the tree's cached parent hashes follow it (tree-hash-store.ts). */
+const STATE_FORMAT = 2;
 
 const SECRET_FIELDS: (keyof EpochSecrets)[] = [
   "joinerSecret",
@@ -46,9 +50,10 @@ export interface EncodedGroupState {
 }
 
 export function encodeGroupState(s: GroupState): EncodedGroupState {
-  const w = new TlsWriter().u16(FORMAT);
+  const w = new TlsWriter(1 << 16).u16(STATE_FORMAT);
   writeGroupContext(w, s.context);
   writeRatchetTree(w, s.tree);
+  writeTreeHashes(w, s.tree);
   w.u32(s.myLeaf).vector(s.signKey);
   writeList(w, [...s.keys.entries()], (ww, [x, k]) => {
     ww.u32(x).vector(k.privateKey).vector(k.publicKey);
@@ -114,9 +119,10 @@ export function decodeGroupState(
   return decodeExact(
     "group state",
     (r) => {
-      if (r.u16() !== FORMAT) fail("malformed", "unknown group state format");
+      if (r.u16() !== STATE_FORMAT) fail("malformed", "unknown group state format");
       const context = readGroupContext(r);
       const tree = readRatchetTree(r);
+      readTreeHashes(r, tree);
       const myLeaf = r.u32();
       const signKey = readBytes(r);
       const keys: PathKeys = new Map(

@@ -107,6 +107,15 @@ export function writeLeafNode(w: TlsWriter, leaf: LeafNode): void {
 }
 
 export function readLeafNode(r: TlsReader): LeafNode {
+  const start = r.position;
+  const leaf = readLeafFields(r);
+  // The bytes just read are the leaf's canonical encoding (no field has two encodings): kept, so a
+  // received tree is hashed and stored without encoding its leaves again.
+  encodedLeaves.set(leaf, r.copy(start, r.position));
+  return leaf;
+}
+
+function readLeafFields(r: TlsReader): LeafNode {
   const encryptionKey = readBytes(r);
   const signatureKey = readBytes(r);
   const credential = readCredential(r);

@@ -18,6 +18,7 @@ import { TlsReader } from "../tls-codec.js";
 import { readU16List } from "./codec.js";
 import { decodeOrFail, fail } from "./errors.js";
 import { type Extension, ExtensionType, findExtension, isDefaultExtension } from "./extensions.js";
+import type { LeafIndex } from "./leaf-index.js";
 import { type LeafNode, type LeafNodeSourceValue, verifyLeafNodeSignature } from "./leaf-node.js";
 import type { RatchetTree } from "./ratchet-tree.js";
 import type { Suite } from "./suite.js";
@@ -61,6 +62,8 @@ export interface LeafCheck {
   groupExtensions: readonly Extension[];
   /** Leaves to skip in uniqueness and credential checks (e.g. removed by the same commit). */
   ignore?: ReadonlySet<number>;
+  /** The tree's leaves indexed (leaf-index.ts): the group-wide checks without a scan of every leaf. */
+  index?: LeafIndex;
 }
 
 export async function validateLeaf(
@@ -84,6 +87,12 @@ export async function validateLeaf(
       fail("invalid-leaf", `extension ${e.type} not listed in the leaf's capabilities`);
     }
   }
+  if (check.index !== undefined) check.index.check(leaf, check.replaces, check.ignore);
+  else scanLeaves(tree, leaf, check);
+  if (!(await verifyLeafNodeSignature(suite, leaf, context))) fail("bad-signature", "leaf node signature");
+}
+
+function scanLeaves(tree: RatchetTree, leaf: LeafNode, check: LeafCheck): void {
   for (const [l, other] of tree.nonBlankLeaves()) {
     if (check.ignore?.has(l)) continue;
     if (l === check.replaces) {
@@ -102,7 +111,6 @@ export async function validateLeaf(
       fail("invalid-leaf", `credential type ${other.credential.type} in use but not supported`);
     }
   }
-  if (!(await verifyLeafNodeSignature(suite, leaf, context))) fail("bad-signature", "leaf node signature");
 }
 
 /** §12.4.3.1 / tree-validation: every leaf of a tree a joiner receives. */

@@ -17,6 +17,7 @@ import type { Extension } from "./extensions.js";
 import { type Sender, SenderType } from "./framing.js";
 import type { GroupContext } from "./group-context.js";
 import { type KeyPackage, validateKeyPackage } from "./key-package.js";
+import { LeafIndex } from "./leaf-index.js";
 import { LeafNodeSource } from "./leaf-node.js";
 import { requiredCapabilities, supportsRequired, validateLeaf } from "./leaf-validation.js";
 import { type Proposal, ProposalType } from "./proposals.js";
@@ -128,6 +129,9 @@ export async function applyProposals(suite: Suite, input: ApplyInput): Promise<A
     reinit: reinits.length > 0,
   };
 
+  // Built only when leaves are checked against the group (Updates, Adds).
+  const adds = byType(ProposalType.add);
+  const index = updates.length + adds.length > 0 ? new LeafIndex(tree) : undefined;
   for (const u of updates) {
     if (u.proposal.type !== ProposalType.update) continue;
     const l = senderLeaf(u.sender)!;
@@ -137,16 +141,18 @@ export async function applyProposals(suite: Suite, input: ApplyInput): Promise<A
       leafIndex: l,
       replaces: l,
       groupExtensions: extensions,
+      ...(index !== undefined ? { index } : {}),
     });
     updateLeaf(tree, l, u.proposal.leafNode);
+    index?.add(l, u.proposal.leafNode);
     result.updated.push(l);
   }
   for (const r of removes) {
     if (r.proposal.type !== ProposalType.remove) continue;
     removeLeaf(tree, r.proposal.removed);
+    index?.remove(r.proposal.removed);
     result.removed.push(r.proposal.removed);
   }
-  const adds = byType(ProposalType.add);
   const addedKeys: Uint8Array[] = [];
   for (const a of adds) {
     if (a.proposal.type !== ProposalType.add) continue;
@@ -160,11 +166,14 @@ export async function applyProposals(suite: Suite, input: ApplyInput): Promise<A
         source: LeafNodeSource.keyPackage,
         groupId: context.groupId,
         groupExtensions: extensions,
+        ...(index !== undefined ? { index } : {}),
       });
     } catch (e) {
       bad(`Add: ${e instanceof Error ? e.message : String(e)}`);
     }
-    result.added.push({ leafIndex: addLeaf(tree, kp.leafNode), keyPackage: kp });
+    const leafIndex = addLeaf(tree, kp.leafNode);
+    index?.add(leafIndex, kp.leafNode);
+    result.added.push({ leafIndex, keyPackage: kp });
   }
   const seenPsk = new Set<string>();
   for (const p of byType(ProposalType.psk)) {

@@ -76,6 +76,8 @@ export class RatchetTree {
     private base: readonly Slot[],
     private changes: Map<number, Slot>,
     private leaves: number,
+    /** No blank leaf lies below this index (a hint that keeps repeated Adds from rescanning). */
+    private noBlankBelow = 0,
   ) {}
 
   static fromNodes(nodes: readonly (TreeNode | undefined)[]): RatchetTree {
@@ -110,7 +112,43 @@ export class RatchetTree {
 
   /** A tree that shares everything with this one; changes to either do not affect the other. */
   fork(): RatchetTree {
-    return new RatchetTree(this.base, new Map(this.changes), this.leaves);
+    return new RatchetTree(this.base, new Map(this.changes), this.leaves, this.noBlankBelow);
+  }
+
+  /**
+   * A tree of `leafCount` leaves that starts as this one (nodes past its width blank) and shares its
+   * storage, for rebuilding a stored tree from the changes that separate it from this one.
+   */
+  derive(leafCount: number): RatchetTree {
+    if (leafCount < 1 || (leafCount & (leafCount - 1)) !== 0)
+      fail("invalid-tree", "leaf count not a power of 2");
+    const t = new RatchetTree(this.base, new Map(this.changes), leafCount);
+    const from = nodeWidth(Math.min(leafCount, this.leaves));
+    if (leafCount > this.leaves) for (let i = from; i < t.width; i++) t.changes.set(i, { node: undefined });
+    else for (const i of t.changes.keys()) if (i >= t.width) t.changes.delete(i);
+    return t;
+  }
+
+  /**
+   * Indexes of this tree's nodes that differ from `other`'s at the same index (by identity: nodes are
+   * never mutated, so an unchanged node is the same object; `other` may be wider or narrower). When
+   * both share a base, only their change maps can differ: O(changes), not O(width).
+   */
+  differingNodes(other: RatchetTree): number[] {
+    const width = this.width;
+    let candidates: Iterable<number>;
+    if (this.base === other.base) {
+      const set = new Set<number>();
+      for (const i of this.changes.keys()) if (i < width) set.add(i);
+      for (const i of other.changes.keys()) if (i < width) set.add(i);
+      for (let i = other.width; i < width; i++) set.add(i);
+      candidates = [...set].sort((a, b) => a - b);
+    } else {
+      candidates = Array.from({ length: width }, (_, i) => i);
+    }
+    const out: number[] = [];
+    for (const i of candidates) if (this.node(i) !== other.node(i)) out.push(i);
+    return out;
   }
 
   private slot(i: number): Slot {
@@ -151,6 +189,7 @@ export class RatchetTree {
     if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
       fail("invalid-tree", "node type mismatch");
     this.changes.set(i, { node });
+    if (node === undefined && isLeaf(i)) this.noBlankBelow = Math.min(this.noBlankBelow, i >> 1);
     for (const p of directPath(i, this.leaves)) this.changes.set(p, { node: this.slot(p).node });
     this.maybeCompact();
   }
@@ -173,6 +212,7 @@ export class RatchetTree {
 
   /** §12.3 Remove: halve the tree while its right half is entirely blank (at least one leaf stays). */
   truncate(): void {
+    let shrunk = false;
     while (this.leaves > 1) {
       const half = this.leaves / 2;
       let blank = true;
@@ -181,8 +221,12 @@ export class RatchetTree {
       const newWidth = nodeWidth(half);
       for (let i = newWidth; i < this.width; i++) this.changes.delete(i);
       this.leaves = half;
+      shrunk = true;
     }
-    this.compact();
+    // Fold the changes only when the tree shrank (slots past the new width go); otherwise a Remove
+    // would copy the whole tree.
+    if (shrunk) this.compact();
+    this.noBlankBelow = Math.min(this.noBlankBelow, this.leaves);
   }
 
   private maybeCompact(): void {
@@ -199,7 +243,13 @@ export class RatchetTree {
 
   /** The leftmost blank leaf, or leafCount if there is none (§12.1.1 Add). */
   firstBlankLeaf(): number {
-    for (let l = 0; l < this.leaves; l++) if (this.leaf(l) === undefined) return l;
+    for (let l = this.noBlankBelow; l < this.leaves; l++) {
+      if (this.leaf(l) === undefined) {
+        this.noBlankBelow = l;
+        return l;
+      }
+    }
+    this.noBlankBelow = this.leaves;
     return this.leaves;
   }
 

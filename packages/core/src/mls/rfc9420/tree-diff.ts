@@ -1,0 +1,32 @@
+/**
+ * A ratchet tree stored as the nodes that separate it from another tree (Parley's persistence format,
+ * not an RFC 9420 structure). A member keeps the trees of a few past epochs for late application
+ * messages (../rfc9420-engine/state.ts); consecutive epochs differ by a commit's paths and leaves, so
+ * each past tree is written as its differences from the next newer one instead of whole — at 10,000
+ * members a whole tree is megabytes, a commit's difference a few kilobytes.
+ *
+ *     struct { uint32 leaf_count; struct { uint32 index; optional<Node> node; } changes<V>; } TreeDiff;
+ */
+import type { TlsReader, TlsWriter } from "../tls-codec.js";
+import { readList, readOptional, writeList, writeOptional } from "./codec.js";
+import { fail } from "./errors.js";
+import { type RatchetTree, readNode, writeNode } from "./ratchet-tree.js";
+
+export function writeTreeDiff(w: TlsWriter, tree: RatchetTree, against: RatchetTree): void {
+  w.u32(tree.leafCount);
+  writeList(w, tree.differingNodes(against), (ww, i) => {
+    ww.u32(i);
+    writeOptional(ww, tree.node(i), writeNode);
+  });
+}
+
+export function readTreeDiff(r: TlsReader, against: RatchetTree): RatchetTree {
+  const leafCount = r.u32();
+  const changes = readList(r, (rr) => [rr.u32(), readOptional(rr, readNode)] as const);
+  const tree = against.derive(leafCount);
+  for (const [i, node] of changes) {
+    if (i >= tree.width) fail("malformed", `stored tree change at node ${i}, outside the tree`);
+    tree.set(i, node);
+  }
+  return tree;
+}

@@ -231,6 +231,20 @@ program
     }),
   );
 
+program
+  .command("contact")
+  .description("manage a contact")
+  .command("rename")
+  .description("give a contact your own name for them (theirs no longer replaces it)")
+  .argument("<contact>", "a contact's name or id")
+  .argument("<name>", "the new name")
+  .action(
+    run(async ({ client, out }, contact, name) => {
+      const c = await client.renameContact(contact!, name!);
+      print(out, `${t(contact!)} is now called ${t(c.name)}`, c);
+    }),
+  );
+
 const group = program
   .command("group")
   .description("group chats: end-to-end encrypted, the relay cannot list members");

@@ -62,6 +62,8 @@ function parleyErrorText(e: ParleyError): string {
       return `no group named "${s("name")}"`;
     case "unknown_conversation":
       return "no such conversation";
+    case "name_taken":
+      return `another contact is called "${s("name")}" already: choose another name`;
     case "ambiguous":
       return `"${s("name")}" names more than one conversation: use its id`;
     case "needs_readd":

@@ -23,6 +23,8 @@ export interface ParleyErrorData {
   unknown_contact: { name: string; groups: boolean };
   unknown_group: { name: string };
   unknown_conversation: { id: string };
+  /** Another contact has that name already (`renameContact`). */
+  name_taken: { name: string };
   /** A name both a contact and a group (or two of either) answer to. */
   ambiguous: { name: string };
   /** `who` is not in `group`; without `who`: we are not (any more). */

@@ -53,3 +53,22 @@ it("a second invite between the same two people leaves one contact and one chat 
     "second conversation",
   ]);
 });
+
+it("a contact can be given our own name for them; two contacts never share one", async () => {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  const bob2 = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  await connect(alice, bob2);
+  assert.deepEqual((await alice.contacts()).map((c) => c.name).sort(), ["Bob", "Bob (2)"]);
+  const renamed = await alice.renameContact("Bob (2)", "Bob from work");
+  assert.equal(renamed.name, "Bob from work");
+  await assert.rejects(alice.renameContact("Bob", "bob from work"), /name_taken/);
+  await alice.send("Bob from work", "hello");
+  assert.deepEqual(
+    eventsOf(await bob2.sync(), "message").map((e) => e.message.text),
+    ["hello"],
+  );
+  // Their next intro or profile does not undo our name for them.
+  assert.deepEqual((await alice.contacts()).map((c) => c.name).sort(), ["Bob", "Bob from work"]);
+});

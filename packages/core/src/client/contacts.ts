@@ -1,11 +1,12 @@
-/** Contacts: listing, safety numbers, verification, and making a new one. */
+/** Contacts: listing, safety numbers, verification, our own names for them, and making a new one. */
+import { ParleyError } from "../errors.js";
 import { safetyNumber as computeSafetyNumber } from "../identity/safety-number.js";
 import type { Batch } from "../store/batch.js";
 import type { ContactRecord } from "../store/records.js";
 import { unb64 } from "../store/repository.js";
 import { type ClientContext, randomId, requireProfile } from "./context.js";
 import { contactView, findContact } from "./lookup.js";
-import { uniqueName } from "./names.js";
+import { parseName, uniqueName } from "./names.js";
 import type { ContactView } from "./views.js";
 
 export async function contacts(ctx: ClientContext): Promise<ContactView[]> {
@@ -39,6 +40,29 @@ export async function verifyContact(ctx: ClientContext, nameOrId: string): Promi
     await ctx.repo.commit(ctx.repo.putContact(ctx.repo.batch(), contact));
     const conv = await ctx.repo.conversation(contact.conversationId);
     return contactView(contact, conv?.kind === "direct" ? conv : undefined);
+  });
+}
+
+/**
+ * Our own name for a contact, instead of the one they chose (theirs no longer replaces it). Two
+ * contacts cannot share a name: every command finds people by name.
+ */
+export async function renameContact(
+  ctx: ClientContext,
+  nameOrId: string,
+  newName: string,
+): Promise<ContactView> {
+  const name = parseName(newName);
+  return ctx.lock.run(async () => {
+    const contact = await findContact(ctx, nameOrId);
+    const taken = (await ctx.repo.contacts()).find(
+      (c) => c.id !== contact.id && c.name.toLowerCase() === name.toLowerCase(),
+    );
+    if (taken) throw new ParleyError("name_taken", { name });
+    const renamed = { ...contact, name, named: true };
+    await ctx.repo.commit(ctx.repo.putContact(ctx.repo.batch(), renamed));
+    const conv = await ctx.repo.conversation(renamed.conversationId);
+    return contactView(renamed, conv?.kind === "direct" ? conv : undefined);
   });
 }
 

@@ -121,6 +121,8 @@ export class ParleyClient {
   contacts = (): Promise<ContactView[]> => this.run(contactOps.contacts);
   findContact = (nameOrId: string): Promise<ContactRecord> => this.run((ctx) => findContact(ctx, nameOrId));
   safetyNumber = (nameOrId: string) => this.run((ctx) => contactOps.safetyNumber(ctx, nameOrId));
+  renameContact = (nameOrId: string, newName: string): Promise<ContactView> =>
+    this.run((ctx) => contactOps.renameContact(ctx, nameOrId, newName));
   verifyContact = (nameOrId: string): Promise<ContactView> =>
     this.run((ctx) => contactOps.verifyContact(ctx, nameOrId));
 

@@ -42,7 +42,7 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Check the schema only (`parley-server disclose`): never create or migrate anything. */
   readonly?: boolean;
-  /** How long a request waits for a connection before failing (PostgreSQL down); default 5 s. */
+  /** How long a request waits for a connection before failing (PostgreSQL down); default 10 s. */
   connectTimeoutMs?: number;
   /** Told when the pool loses a connection (PostgreSQL restarted, a backend terminated). */
   onConnectionError?: (error: Error) => void;
@@ -123,7 +123,8 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({
       connectionString: withDefaultUser(connectionString),
       max: options.poolSize ?? 16,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      // Also how long a request waits for a free connection under load: not too short.
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
       // Short: a relay request never needs long, and a stuck one must not hold a connection.
       statement_timeout: 30_000,

@@ -204,6 +204,52 @@ describe("relay cluster (PostgreSQL + NATS, real processes)", { skip, timeout: 1
     );
   });
 
+  it("a node cut off from NATS and healed: unhealthy meanwhile, then every message delivered, none twice", async (t) => {
+    // Node 0 reaches NATS through a proxy this test cuts: its subscribers hear nothing from node 1.
+    const proxy = await startProxy(new URL(NATS_URL));
+    t.after(() => proxy.close());
+    const schema = pgSchema(t);
+    const prefix = natsPrefix();
+    const common = ["--store", pgUrlWithSchema(schema), "--log-level", "warn"];
+    const [cut, other] = await Promise.all([
+      startRelayProcess({
+        args: [...common, "--bus", `nats://127.0.0.1:${proxy.port}?prefix=${prefix}`],
+        cleanup: t,
+        startDeadlineMs: 30_000,
+      }),
+      startRelayProcess({
+        args: [...common, "--bus", `${NATS_URL}?prefix=${prefix}`],
+        cleanup: t,
+        startDeadlineMs: 30_000,
+      }),
+    ]);
+    const urls = [cut!.url, other!.url];
+    const q = await createQueue(urls[1]!);
+    const rx = new FailoverReceiver(urls, 0, q.key, q.queueId);
+    t.after(() => rx.close());
+    await rx.start();
+    await sendWithFailover(urls, 1, q.sendId, tagged(5, 0));
+    await rx.reach(1, 10_000);
+
+    proxy.cut();
+    const health = async (url: string) =>
+      (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) })).status;
+    const down = Date.now() + 10_000;
+    while ((await health(urls[0]!)) !== 503 && Date.now() < down) await delay(100);
+    assert.equal(await health(urls[0]!), 503, "the cut-off node reports its bus down");
+    assert.equal(await health(urls[1]!), 200);
+    for (let n = 1; n <= 20; n++) await sendWithFailover(urls, 1, q.sendId, tagged(5, n));
+    proxy.restore();
+    await rx.reach(21, 20_000);
+    assert.equal(await health(urls[0]!), 200, "healthy once healed");
+    assert.deepEqual(
+      rx.delivered,
+      Array.from({ length: 21 }, (_, n) => `5:${n}`),
+      "every message, in order",
+    );
+    assert.equal(rx.duplicates, 0, "none pushed twice");
+  });
+
   it("serves /metrics in Prometheus text without per-queue labels; nodes configured by environment and by file", async (t) => {
     const schema = pgSchema(t);
     const busUrl = `${NATS_URL}?prefix=${natsPrefix()}`;
@@ -253,7 +299,7 @@ describe("relay cluster (PostgreSQL + NATS, real processes)", { skip, timeout: 1
   });
 });
 
-/** A TCP proxy to PostgreSQL that can be cut (every connection dropped, new ones refused) and restored. */
+/** A TCP proxy (to PostgreSQL or NATS) that can be cut (every connection dropped, new ones refused) and restored. */
 async function startProxy(
   target: URL,
 ): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
@@ -264,7 +310,7 @@ async function startProxy(
     new Promise<void>((resolve) => {
       server = createServer((client) => {
         const upstream = new Socket();
-        upstream.connect(Number(target.port || 5432), target.hostname);
+        upstream.connect(Number(target.port || (target.protocol === "nats:" ? 4222 : 5432)), target.hostname);
         for (const s of [client, upstream]) {
           sockets.add(s);
           s.on("error", () => {});

@@ -50,7 +50,7 @@ if (selected.length === 0) {
   process.exit(1);
 }
 // The long end-to-end files first, so the run does not end with one of them alone.
-const slow = (f) => /e2e|dos\.test|cli\.test|cluster\.test/.test(f);
+const slow = (f) => /e2e|dos\.test|cli\.test/.test(f);
 selected.sort((a, b) => Number(slow(b)) - Number(slow(a)));
 
 const scratch = mkdtempSync(join(tmpdir(), "parley-run-tests-"));

@@ -51,6 +51,8 @@ function parleyErrorText(e: ParleyError): string {
         return `the profile path ${s("path")} is not a folder: pass --home <folder>`;
       if (d.problem === "unusable_folder")
         return `cannot use ${s("path")} as the profile folder: ${s("cause")}`;
+      if (d.problem === "unreadable_relays_file")
+        return `cannot read the relay nodes file ${s("path")}: ${s("cause")}`;
       return `cannot open the profile database ${s("path")} (${s("cause")}): it is damaged or not a Parley profile`;
     case "bad_name": {
       const { kind, ...issue } = (e as ParleyError<"bad_name">).data;

@@ -14,7 +14,7 @@ export interface ParleyErrorData {
   /** A platform could not open the profile (CLI: not a folder, a damaged database). */
   bad_profile: {
     path: string;
-    problem: "not_a_folder" | "unusable_folder" | "unreadable_database";
+    problem: "not_a_folder" | "unusable_folder" | "unreadable_database" | "unreadable_relays_file";
     cause?: string;
   };
   /** A name we chose (ours, a group's) breaks the rules of text-safety.ts. */

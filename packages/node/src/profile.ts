@@ -1,5 +1,5 @@
 /** Opens a profile folder: its SQLite store, its lock, and a client engine wired to Node. */
-import { chmodSync, lstatSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { ParleyClient, ParleyError, Rfc9420Engine, type WebSocketLike } from "@parley/core";
@@ -19,6 +19,44 @@ export interface OpenProfile {
 
 /** The profile database: identity and device secret keys, queue keys, messages and MLS state. */
 export const PROFILE_DATABASE = "parley.sqlite";
+/**
+ * Optional, beside the profile: relays served by several nodes, as JSON
+ * `{"https://relay.example": ["https://relay2.example", "https://relay3.example"]}` — for each relay
+ * URL (as the profile and queues name it), its other nodes, which requests and WebSockets fail over to.
+ */
+export const RELAYS_FILE = "relays.json";
+
+/** The other nodes of each relay, from `<home>/relays.json` (none when there is no such file). */
+export function readRelayAlternates(home: string): Record<string, string[]> {
+  const path = join(home, RELAYS_FILE);
+  if (!existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new ParleyError("bad_profile", {
+      path,
+      problem: "unreadable_relays_file",
+      cause: (e as Error).message,
+    });
+  }
+  const ok =
+    typeof parsed === "object" &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((v) => Array.isArray(v) && v.every((u) => typeof u === "string"));
+  if (!ok) {
+    throw new ParleyError("bad_profile", {
+      path,
+      problem: "unreadable_relays_file",
+      cause: 'expected {"<relay URL>": ["<other node URL>", …]}',
+    });
+  }
+  // Keys as the client names relays (no trailing slash).
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, string[]>).map(([k, v]) => [k.replace(/\/+$/, ""), v]),
+  );
+}
 
 /**
  * The folder holds secret keys in the clear (the CLI's store is not passphrase-encrypted): it is
@@ -74,6 +112,7 @@ export function openProfile(home: string): OpenProfile {
     crypto,
     engine: new Rfc9420Engine(crypto),
     lock: new FileLock(join(home, "parley.lock")),
+    relayAlternates: readRelayAlternates(home),
     webSocket: (url) => new WebSocket(url, { maxPayload: 16 * 1024 * 1024 }) as unknown as WebSocketLike,
   });
   return { client, close: () => store.close() };

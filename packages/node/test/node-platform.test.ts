@@ -84,3 +84,22 @@ describe("FileLock", () => {
     );
   });
 });
+
+describe("relays.json: a relay's other nodes", () => {
+  it("is read from the profile folder, keys without a trailing slash; absent is none; malformed is refused", async (t) => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { readRelayAlternates } = await import("../src/profile.js");
+    const home = mkdtempSync(join(tmpdir(), "parley-relays-"));
+    t.after(() => rmSync(home, { recursive: true, force: true }));
+    assert.deepEqual(readRelayAlternates(home), {});
+    writeFileSync(
+      join(home, "relays.json"),
+      JSON.stringify({ "https://r1.example/": ["https://r2.example"] }),
+    );
+    assert.deepEqual(readRelayAlternates(home), { "https://r1.example": ["https://r2.example"] });
+    writeFileSync(join(home, "relays.json"), JSON.stringify({ "https://r1.example": "https://r2.example" }));
+    assert.throws(() => readRelayAlternates(home), /bad_profile|relays/);
+  });
+});

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Bus } from "./bus/bus.js";
 import { LocalBus } from "./bus/local-bus.js";
+import { NatsBus } from "./bus/nats-bus.js";
+import { PostgresStore } from "./store/postgres/postgres-store.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -32,6 +34,18 @@ export interface OpenedStore {
   location: string;
   /** A local directory whose free disk space the storage guard watches, when there is one. */
   dataDir?: string;
+  /**
+   * Rejects when the store cannot serve (its database server is down): `/healthz` reports the
+   * node unhealthy. Omitted: always healthy (an embedded store).
+   */
+  probe?: () => Promise<void>;
+  /**
+   * A store shared by several relay nodes: true for exactly one caller per `ms` across all of them
+   * (the expiry sweep runs once across the cluster). Omitted: the node is alone, always true.
+   */
+  claimLease?: (name: string, now: number, ms: number) => Promise<boolean>;
+  /** Gauges for /metrics (connection pool use), by name. */
+  gauges?: () => Record<string, number>;
 }
 
 /** Opens a store from its whole URL (`sqlite:./data`, `postgres://user@host/db`, …). */
@@ -109,6 +123,68 @@ registerStoreBackend("sqlite", (url, options) => {
     onMissingBody: () => onDamage?.("a message body file is missing (removed outside the relay): skipped"),
   });
   return { store, location: dataDir, dataDir };
+});
+
+/** `postgres://…?schema=name`: the connection URL without `schema`, and the schema it names. */
+export function splitPostgresUrl(url: string): { connectionString: string; schema?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BackendError(`store "${redact(url)}" is not a valid URL`);
+  }
+  const schema = parsed.searchParams.get("schema") ?? undefined;
+  parsed.searchParams.delete("schema");
+  return { connectionString: parsed.toString(), ...(schema === undefined ? {} : { schema }) };
+}
+
+/** A URL as the ready line and errors may show it: never its password. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ":***@");
+  }
+}
+
+// PostgreSQL, shared by several relay nodes: `postgres://user@host:5432/db` (libpq's URL, with
+// `?schema=name` for a schema of the relay's own). Migrations run at open, under a lock.
+const openPostgres: StoreBackend = async (url, options) => {
+  const { connectionString, schema } = splitPostgresUrl(url);
+  let store: PostgresStore;
+  try {
+    store = await PostgresStore.open(connectionString, {
+      ...(schema === undefined ? {} : { schema }),
+      ...(options.readonly ? { readonly: true } : {}),
+      onConnectionError: () => options.onDamage?.("a PostgreSQL connection was lost; reconnecting"),
+    });
+  } catch (e) {
+    throw new BackendError(`cannot open ${redact(url)}: ${(e as Error).message}`);
+  }
+  return {
+    store,
+    location: redact(url),
+    probe: () => store.ping(),
+    claimLease: (name, now, ms) => store.claimLease(name, now, ms),
+    gauges: () => {
+      const s = store.poolStats();
+      return { pg_pool_connections: s.total, pg_pool_idle: s.idle, pg_pool_waiting: s.waiting };
+    },
+  };
+};
+registerStoreBackend("postgres", openPostgres);
+registerStoreBackend("postgresql", openPostgres);
+
+// NATS, for several relay nodes: `nats://host:4222` (several servers: `nats://a:4222,nats://b:4222`;
+// `?prefix=name` for a subject prefix of its own, default `parley`).
+registerBusBackend("nats", async (url) => {
+  try {
+    return await NatsBus.connect(url);
+  } catch (e) {
+    throw new BackendError(`cannot connect to ${redact(url)}: ${(e as Error).message}`);
+  }
 });
 
 // The single-process bus: every subscriber is in this process.

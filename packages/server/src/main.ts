@@ -3,10 +3,10 @@
  * parley-server: runs the relay, or shows what it stores. Logs (JSON, pino) go to stderr; stdout
  * carries only the ready line and command output, so scripts can read it.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Id, PublicKey } from "@parley/protocol";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, type Option } from "commander";
 import { pino } from "pino";
 import { BackendError, DATABASE_FILE, LOCAL_BUS_URL, openStore, sqliteStoreUrl } from "./backends.js";
 import { disclosureJson, formatDisclosure } from "./cli/disclose.js";
@@ -81,11 +81,18 @@ program
   .option("--port <port>", "TCP port, 0 for any free one", integer(0, 65535), 8787)
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--data <dir>", `directory for the database (${DATABASE_FILE}), created if missing`, "./data")
-  .option("--store <url>", "where the relay keeps its data, by URL: sqlite:<dir> (default: sqlite:<--data>)")
+  .option(
+    "--store <url>",
+    "where the relay keeps its data, by URL: sqlite:<dir> (default: sqlite:<--data>), or postgres://user@host/db for several nodes",
+  )
   .option(
     "--bus <url>",
-    "how relay instances wake each other's subscribers: local: (one process)",
+    "how relay instances wake each other's subscribers: local: (one process), or nats://host:4222 for several nodes",
     LOCAL_BUS_URL,
+  )
+  .option(
+    "--config <file>",
+    'a JSON file of options, by long name ({"port": 8801, "store": "postgres://…"}); the command line and PARLEY_* variables win over it',
   )
   .option(
     "--ttl-days <days>",
@@ -211,6 +218,14 @@ program
     DEFAULT_CONFIG.wsCommandBurst,
   )
   .option("--log-level <level>", "fatal, error, warn, info, debug or silent", "info")
+  .addHelpText(
+    "after",
+    "\nEvery option can also be set by an environment variable, PARLEY_ and its long name in capitals\n" +
+      "(PARLEY_PORT=8801, PARLEY_STORE=postgres://…, PARLEY_MAX_QUEUE_BYTES=256MiB; repeatable ones\n" +
+      "comma-separated), or in the --config file (PARLEY_CONFIG). The command line wins, then the\n" +
+      "environment, then the file, then the defaults.",
+  )
+  .hook("preAction", (command) => applyEnvironmentAndFile(command))
   .action(async (opts, command: Command) => {
     // Logs never block the relay: lines are dropped (and counted) when stderr is not being read.
     const sink = new LogSink(process.stderr);
@@ -319,10 +334,66 @@ program
     },
   );
 
+/** `PARLEY_MAX_QUEUE_BYTES` for `--max-queue-bytes`. */
+const envNameOf = (option: Option): string =>
+  `PARLEY_${(option.long ?? "").slice(2).replaceAll("-", "_").toUpperCase()}`;
+
+/**
+ * Options not given on the command line, from PARLEY_* environment variables, else from the JSON
+ * file of `--config` (or PARLEY_CONFIG). Values go through each option's own parser, so a bad one
+ * is refused the same way, naming where it came from.
+ */
+function applyEnvironmentAndFile(command: Command): void {
+  const path =
+    command.getOptionValueSource("config") === "cli" ? command.opts().config : process.env.PARLEY_CONFIG;
+  let file: Record<string, unknown> = {};
+  if (path !== undefined) {
+    try {
+      file = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    } catch (e) {
+      throw new InvalidArgumentError(`--config ${path}: ${(e as Error).message}`);
+    }
+    if (typeof file !== "object" || file === null || Array.isArray(file)) {
+      throw new InvalidArgumentError(`--config ${path}: not a JSON object of options`);
+    }
+    const known = new Set(command.options.flatMap((o) => [o.long?.slice(2), o.attributeName()]));
+    const unknown = Object.keys(file).filter((k) => !known.has(k));
+    if (unknown.length > 0)
+      throw new InvalidArgumentError(`--config ${path}: unknown options: ${unknown.join(", ")}`);
+  }
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (key === "config" || command.getOptionValueSource(key) === "cli") continue;
+    const envName = envNameOf(option);
+    const fromEnv = process.env[envName];
+    const raw = fromEnv ?? file[option.long?.slice(2) ?? ""] ?? file[key];
+    if (raw === undefined) continue;
+    const where = fromEnv !== undefined ? envName : `${path}: ${option.long?.slice(2)}`;
+    const repeatable = Array.isArray(option.defaultValue);
+    const values =
+      fromEnv !== undefined
+        ? repeatable
+          ? fromEnv.split(",").filter(Boolean)
+          : [fromEnv]
+        : Array.isArray(raw)
+          ? raw.map(String)
+          : [String(raw)];
+    let value: unknown = repeatable ? [] : undefined;
+    try {
+      for (const v of values) value = option.parseArg ? option.parseArg(v, value) : v;
+    } catch (e) {
+      throw new InvalidArgumentError(`${where}: ${(e as Error).message}`);
+    }
+    command.setOptionValueWithSource(key, value, fromEnv !== undefined ? "env" : "config");
+  }
+}
+
 /** `--store`, or the SQLite store of `--data`; both given is a mistake. */
 function storeUrlOf(opts: { data: string; store?: string }, command: Command): string {
   if (opts.store === undefined) return sqliteStoreUrl(resolve(opts.data));
   if (command.getOptionValueSource("data") === "cli") {
+    // --data on the command line wins over a store from the environment or the config file.
+    if (command.getOptionValueSource("store") !== "cli") return sqliteStoreUrl(resolve(opts.data));
     throw new InvalidArgumentError("give --store or --data, not both");
   }
   return opts.store;

@@ -1,6 +1,13 @@
 import { resolve } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
-import { LOCAL_BUS_URL, MEMORY_STORE_URL, openBus, openStore, sqliteStoreUrl } from "./backends.js";
+import {
+  LOCAL_BUS_URL,
+  MEMORY_STORE_URL,
+  type OpenedStore,
+  openBus,
+  openStore,
+  sqliteStoreUrl,
+} from "./backends.js";
 import type { Bus } from "./bus/bus.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { buildRelay } from "./http/app.js";
@@ -58,6 +65,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const ownsStore = store === undefined;
   let location = "(given store)";
   let storeDir: string | undefined;
+  let shared: Pick<OpenedStore, "probe" | "claimLease" | "gauges"> = {};
   if (!store) {
     const url =
       options.storeUrl ??
@@ -67,6 +75,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     store = opened.store;
     location = opened.location;
     storeDir = opened.dataDir;
+    shared = opened;
   }
   let bus = options.bus;
   const ownsBus = bus === undefined;
@@ -85,6 +94,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     config,
     logger: options.logger ?? false,
     now: options.now,
+    ...(shared.probe ? { storeProbe: shared.probe } : {}),
+    ...(shared.claimLease ? { claimLease: shared.claimLease } : {}),
+    ...(shared.gauges ? { gauges: shared.gauges } : {}),
     diskProbe:
       options.diskProbe ??
       (storeDir !== undefined

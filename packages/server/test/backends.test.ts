@@ -32,15 +32,26 @@ describe("store and bus URLs", () => {
   });
 
   it("refuses unknown schemes, text that is no URL, and a missing database read-only, clearly", async (t) => {
-    await assert.rejects(openStore("postgres://db.example/parley"), (e: unknown) => {
+    await assert.rejects(openStore("mysql://db.example/parley"), (e: unknown) => {
       assert.ok(e instanceof BackendError);
-      assert.match(e.message, /unknown store "postgres:".*known: sqlite:/);
+      assert.match(e.message, /unknown store "mysql:".*known: sqlite:, postgres:, postgresql:/);
+      return true;
+    });
+    // A known backend whose server cannot be reached: a BackendError naming it (no password shown).
+    await assert.rejects(openStore("postgres://relay:hunter2@127.0.0.1:1/parley"), (e: unknown) => {
+      assert.ok(e instanceof BackendError);
+      assert.match(e.message, /cannot open postgres:\/\/relay:\*\*\*@127\.0\.0\.1:1\/parley/);
+      assert.doesNotMatch(e.message, /hunter2/);
       return true;
     });
     await assert.rejects(openStore("./data"), /is not a URL.*known: sqlite:/);
     await assert.rejects(openStore("sqlite:"), /names no directory/);
     await assert.rejects(openStore(`sqlite:${tempDir(t)}/missing`, { readonly: true }), /no relay database/);
-    await assert.rejects(openBus("nats://localhost:4222"), /unknown bus "nats:".*known: local:/);
+    await assert.rejects(
+      openBus("amqp://localhost:5672"),
+      /unknown bus "amqp:".*known: (nats:, local:|local:, nats:)/,
+    );
+    await assert.rejects(openBus("nats://127.0.0.1:1"), /cannot connect to nats:\/\/127\.0\.0\.1:1/);
     await assert.rejects(openBus("local:elsewhere"), /takes no address/);
     await assert.rejects(startRelay({ storeUrl: "mysql://x" }), BackendError);
   });

@@ -88,12 +88,16 @@ describe("parley-server bin", () => {
     assert.match(stdout(), new RegExp(`\\(data: ${dir}\\)`));
     assert.equal((await fetch(`${url}/v1/health`)).status, 200);
     assert.ok(existsSync(`${dir}/relay.sqlite`));
-    const unknown = run(["--port", "0", "--store", "postgres://db.example/parley"]);
+    const unknown = run(["--port", "0", "--store", "mysql://db.example/parley"]);
     assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /unknown store "postgres:"/);
-    const bus = run(["--port", "0", "--store", "sqlite::memory:", "--bus", "nats://localhost"]);
+    assert.match(unknown.stderr, /unknown store "mysql:"/);
+    const bus = run(["--port", "0", "--store", "sqlite::memory:", "--bus", "amqp://localhost"]);
     assert.equal(bus.status, 2);
-    assert.match(bus.stderr, /unknown bus "nats:"/);
+    assert.match(bus.stderr, /unknown bus "amqp:"/);
+    // A known backend that cannot be reached is a bad argument too.
+    const unreachable = run(["--port", "0", "--store", "sqlite::memory:", "--bus", "nats://127.0.0.1:1"]);
+    assert.equal(unreachable.status, 2);
+    assert.match(unreachable.stderr, /cannot connect to nats:/);
     const both = run(["--port", "0", "--store", `sqlite:${dir}`, "--data", dir]);
     assert.equal(both.status, 2);
     assert.match(both.stderr, /--store or --data/);

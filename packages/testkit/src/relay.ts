@@ -5,7 +5,7 @@ import { type Spawned, type SpawnedOptions, spawnChild } from "./process.js";
 import { type Cleanup, tempDir } from "./temp.js";
 
 export interface RelayProcessOptions {
-  /** `--data` directory; default a fresh temp directory. Ignored when `args` has `--store`. */
+  /** `--data` directory; default a fresh temp directory. Ignored when `args` has `--store` or `--config`, or `env` PARLEY_STORE. */
   dataDir?: string;
   /** Default 0: any free port (a restart may ask for the port it had). */
   port?: number;
@@ -13,6 +13,8 @@ export interface RelayProcessOptions {
   args?: string[];
   /** Options for node itself, before the script (`--cpu-prof`, …). */
   nodeArgs?: string[];
+  /** Its environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   /** How its stderr is handled (process.ts); default "read". */
   stderr?: SpawnedOptions["stderr"];
   /** How long it may take to print its ready line; default 15 s. */
@@ -34,12 +36,16 @@ const READY = /^Parley relay listening on (http:\/\/\S+?)\/? \(data: .+\)$/m;
 export async function startRelayProcess(options: RelayProcessOptions = {}): Promise<RelayProcess> {
   const dataDir = options.dataDir ?? join(tempDir("relay", options.cleanup), "data");
   const args = options.args ?? [];
-  const where = args.includes("--store") ? [] : ["--data", dataDir];
+  // A store named by the arguments, a config file or the environment: no --data (it would win).
+  const named =
+    args.includes("--store") || args.includes("--config") || options.env?.["PARLEY_STORE"] !== undefined;
+  const where = named ? [] : ["--data", dataDir];
   const spawned = spawnChild(
     process.execPath,
     [...(options.nodeArgs ?? []), SERVER_MAIN, "--port", String(options.port ?? 0), ...where, ...args],
     {
       stderr: options.stderr,
+      ...(options.env ? { env: options.env } : {}),
     },
   );
   options.cleanup?.after(() => spawned.stop());

@@ -34,6 +34,11 @@ export interface ClientEnvironment {
   fetch?: FetchLike;
   lock?: ProfileLock;
   now?: () => number;
+  /**
+   * Relays served by several nodes: the other nodes' URLs, by the relay URL queues and the profile
+   * name. Requests and WebSockets fail over to them (RelayHttpClient, RelaySocket `alternates`).
+   */
+  relayAlternates?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ClientContext {
@@ -47,6 +52,8 @@ export interface ClientContext {
   readonly webSocket: WebSocketFactory | undefined;
   /** One HTTP client per relay URL. */
   relay(url: string): RelayHttpClient;
+  /** The other nodes of a relay (ClientEnvironment.relayAlternates), none by default. */
+  alternatesOf(url: string): readonly string[];
 }
 
 export function createContext(env: ClientEnvironment): ClientContext {
@@ -59,10 +66,13 @@ export function createContext(env: ClientEnvironment): ClientContext {
     now: env.now ?? Date.now,
     policy: groupPolicy(env.engine),
     webSocket: env.webSocket,
+    alternatesOf: (url) => env.relayAlternates?.[url] ?? [],
     relay(url) {
       let client = relays.get(url);
       if (!client) {
-        client = new RelayHttpClient(url, env.crypto, env.fetch);
+        client = new RelayHttpClient(url, env.crypto, env.fetch, {
+          alternates: env.relayAlternates?.[url] ?? [],
+        });
         relays.set(url, client);
       }
       return client;

@@ -35,6 +35,7 @@ export async function listen(
       if (!socket) {
         socket = new RelaySocket(queue.relay, ctx.crypto, {
           webSocket,
+          alternates: ctx.alternatesOf(queue.relay),
           cursorFor: (q) => (isBroadcast(q) ? ctx.repo.cursor(q.queueId) : Promise.resolve(undefined)),
           onMessage: async (q, msgId, body) => {
             const r = await receiveOne(ctx, q, msgId, body);

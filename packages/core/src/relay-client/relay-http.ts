@@ -48,6 +48,12 @@ export function normalizeRelayUrl(url: string): string {
 
 export interface RelayHttpOptions {
   /**
+   * Other nodes of the same relay (a cluster behind several URLs). A request that cannot reach a
+   * node, or that it answers 502, 503 or 504, is sent to the next; the client stays with the node
+   * that answered. Queue credentials keep naming the first URL.
+   */
+  alternates?: readonly string[];
+  /**
    * Limits on solving a relay's proof-of-work challenge (queue and invite creation on a relay run
    * with `--pow-bits`): by default at most 32 bits and 60 s, then RelayError `pow_failed`.
    */
@@ -57,8 +63,14 @@ export interface RelayHttpOptions {
 /** Times a request is sent again with a fresh stamp after `pow_required` (a challenge can expire). */
 const POW_ATTEMPTS = 3;
 
+/** HTTP statuses after which the same request goes to another node of the relay. */
+const FAILOVER_STATUSES = new Set([502, 503, 504]);
+
 export class RelayHttpClient {
   readonly baseUrl: string;
+  /** Every node of this relay, the base URL first; `current` is the one in use. */
+  private readonly nodes: string[];
+  private current = 0;
 
   constructor(
     baseUrl: string,
@@ -67,6 +79,9 @@ export class RelayHttpClient {
     private readonly options: RelayHttpOptions = {},
   ) {
     this.baseUrl = normalizeRelayUrl(baseUrl);
+    this.nodes = [this.baseUrl, ...(options.alternates ?? []).map(normalizeRelayUrl)].filter(
+      (u, i, all) => all.indexOf(u) === i,
+    );
   }
 
   /**
@@ -238,18 +253,31 @@ export class RelayHttpClient {
         ? {}
         : { "content-type": "application/json" };
     if (stamp !== undefined) headers[POW_HEADER] = stamp;
-    try {
-      return await this.fetchImpl(this.baseUrl + path, {
-        method: "POST",
-        headers,
-        body: binary ? (body as Uint8Array<ArrayBuffer>) : body === undefined ? null : JSON.stringify(body),
-        // A relay that takes the connection and never answers must not hold a send (and the
-        // profile lock) for ever: the request fails as "network" and the outbox tries again.
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw new RelayError("network", `cannot reach relay ${this.baseUrl}: ${(err as Error).message}`);
+    // Each node at most once, starting with the one that answered last. (A send whose node died
+    // after storing it may so be stored twice: the receiving client drops the second copy by its
+    // digest, inbox/receive.ts.)
+    let failure: unknown;
+    for (let tried = 0; tried < this.nodes.length; tried++) {
+      const node = this.nodes[this.current]!;
+      try {
+        const res = await this.fetchImpl(node + path, {
+          method: "POST",
+          headers,
+          body: binary ? (body as Uint8Array<ArrayBuffer>) : body === undefined ? null : JSON.stringify(body),
+          // A node that takes the connection and never answers must not hold a send (and the
+          // profile lock) for ever: it counts as unreachable, and the outbox tries again later.
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        if (!FAILOVER_STATUSES.has(res.status) || tried === this.nodes.length - 1) return res;
+        failure = new Error(`HTTP ${res.status}`);
+        await res.body?.cancel().catch(() => {});
+      } catch (err) {
+        failure = err;
+      }
+      this.current = (this.current + 1) % this.nodes.length;
     }
+    const where = this.nodes.length > 1 ? `any node of relay ${this.baseUrl}` : `relay ${this.baseUrl}`;
+    throw new RelayError("network", `cannot reach ${where}: ${(failure as Error).message}`);
   }
 }
 

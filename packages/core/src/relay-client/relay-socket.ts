@@ -45,6 +45,11 @@ export interface RelaySocketOptions {
   /** A RelayError for what the relay sent; any other error is a local failure handling a delivery. */
   onError?: (error: Error) => void;
   maxBackoffMs?: number;
+  /**
+   * Other nodes of the same relay: after a lost connection the socket reconnects to the next one
+   * (and subscribes again there), so a node that dies moves its clients elsewhere.
+   */
+  alternates?: readonly string[];
 }
 
 const OPEN = 1;
@@ -58,7 +63,11 @@ export class RelaySocket {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Messages are processed strictly one after another, in arrival order. */
   private chain: Promise<void> = Promise.resolve();
-  private readonly wsUrl: string;
+  /** Every node's WebSocket URL, the relay's own first; `node` is the one in use. */
+  private readonly wsUrls: string[];
+  private node = 0;
+  /** The connection that just closed had been open: with several nodes, the next is tried at once. */
+  private wasOpen = false;
   /** Broadcast queues: the last message handled here, the cursor when `cursorFor` is not given. */
   private readonly lastHandled = new Map<string, string>();
   /** `sub` frames awaiting their reply: frame id → queue id. */
@@ -69,8 +78,9 @@ export class RelaySocket {
     private readonly crypto: CryptoProvider,
     private readonly options: RelaySocketOptions,
   ) {
-    const base = normalizeRelayUrl(relayUrl);
-    this.wsUrl = `${base.replace(/^http/, "ws")}/v1/ws`;
+    this.wsUrls = [relayUrl, ...(options.alternates ?? [])]
+      .map((u) => `${normalizeRelayUrl(u).replace(/^http/, "ws")}/v1/ws`)
+      .filter((u, i, all) => all.indexOf(u) === i);
   }
 
   start(queues: QueueCredentials[]): void {
@@ -102,11 +112,12 @@ export class RelaySocket {
   private connect(): void {
     if (this.closed) return;
     this.options.onStatus?.("connecting");
-    const socket = this.options.webSocket(this.wsUrl);
+    const socket = this.options.webSocket(this.wsUrls[this.node]!);
     this.socket = socket;
     this.pendingSubs.clear();
     socket.onopen = () => {
       this.backoffMs = 250;
+      this.wasOpen = true;
       this.options.onStatus?.("open");
       for (const q of this.queues.values()) {
         this.subscribe(socket, q, true).catch((e) => this.options.onError?.(e as Error));
@@ -118,6 +129,14 @@ export class RelaySocket {
     };
     socket.onclose = () => {
       if (this.socket !== socket || this.closed) return;
+      // Another node of the relay, if it has several; the first retry goes there at once.
+      this.node = (this.node + 1) % this.wsUrls.length;
+      if (this.wsUrls.length > 1 && this.wasOpen) {
+        this.wasOpen = false;
+        this.options.onStatus?.("connecting", "reconnecting to another node");
+        this.retryTimer = setTimeout(() => this.connect(), 0);
+        return;
+      }
       this.options.onStatus?.("connecting", `reconnecting in ${this.backoffMs} ms`);
       this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
       this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);

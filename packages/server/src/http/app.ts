@@ -17,6 +17,7 @@ import {
   sendProblem,
 } from "./errors.js";
 import { PrivacyLogController, safeError, withSafeSerializers } from "./logging.js";
+import { createMetrics, metricsRoutes } from "./metrics.js";
 import { healthRoutes } from "./routes/health.js";
 import { inviteRoutes } from "./routes/invites.js";
 import { queueRoutes } from "./routes/queues.js";
@@ -45,6 +46,15 @@ export interface BuildRelayOptions {
    * omitted: no disk watermark (an in-memory store). Tests pass one that reports a full disk.
    */
   diskProbe?: DiskProbe;
+  /** The store's health check (PostgreSQL answers), for /healthz; omitted: always healthy. */
+  storeProbe?: () => Promise<void>;
+  /**
+   * A cluster-wide lease (a store shared by several nodes): the expiry sweep runs only on the node
+   * that gets it, once per interval across the cluster. Omitted: this node sweeps on its own.
+   */
+  claimLease?: (name: string, now: number, ms: number) => Promise<boolean>;
+  /** More gauges for /metrics (connection pool use), by name. */
+  gauges?: () => Record<string, number>;
 }
 
 /**
@@ -96,6 +106,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     log: app.log,
     storage: new StorageGuard(config, options.store, options.diskProbe, now, app.log),
     pow: new PowGate(config, now),
+    metrics: createMetrics(),
   };
 
   // Bodies of sends and invites stay raw bytes; the per-route bodyLimit applies.
@@ -135,6 +146,12 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   app.register(async (scope) => {
     await wsRoutes(scope, ctx, sessions, replies, pacer);
     healthRoutes(scope, ctx);
+    metricsRoutes(scope, ctx.metrics!, {
+      bus: options.bus,
+      storeProbe: options.storeProbe,
+      gauges: options.gauges,
+      connections: () => sessions.size,
+    });
     queueRoutes(scope, ctx, replies, pacer);
     sendRoutes(scope, ctx);
     inviteRoutes(scope, ctx);
@@ -145,8 +162,19 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   app.addHook("onReady", async () => {
     if (config.sweepIntervalMs > 0) {
       // Once at start, for whatever expired while the relay was down, then periodically.
-      void sweep(ctx);
-      timers.push(setInterval(() => void sweep(ctx), config.sweepIntervalMs).unref());
+      const lease = options.claimLease;
+      // With a shared store, one node per interval gets the lease and sweeps; a node that dies
+      // holds it only until it lapses. A little shorter than the interval, so the node that swept
+      // last can take it again on its next tick.
+      const sweepOnce = () =>
+        lease
+          ? lease("sweep", ctx.now(), Math.max(1, Math.floor(config.sweepIntervalMs * 0.9))).then(
+              (mine) => (mine ? sweep(ctx) : undefined),
+              (e) => ctx.log.error({ err: safeError(e) }, "expiry sweep lease failed"),
+            )
+          : sweep(ctx);
+      void sweepOnce();
+      timers.push(setInterval(() => void sweepOnce(), config.sweepIntervalMs).unref());
     }
     timers.push(
       setInterval(() => {

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Bus } from "../bus/bus.js";
 import type { RelayConfig } from "../config.js";
+import type { RelayMetrics } from "../http/metrics.js";
 import type { Retention } from "../retention.js";
 import type { Store } from "../store/store.js";
 import type { PowGate } from "./pow-gate.js";
@@ -18,4 +19,6 @@ export interface RelayContext {
   storage: StorageGuard;
   /** Proof of work for queue and invite creation (a no-op when `powBits` is 0). */
   pow: PowGate;
+  /** Counters for /metrics; omitted in tests that build a context by hand. */
+  metrics?: RelayMetrics;
 }

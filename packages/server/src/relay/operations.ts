@@ -101,6 +101,7 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
           : `the queue holds as many bytes as this relay allows one queue (${stored.usage.bytes}): its recipient must collect them first (or they expire)`,
       );
     case "stored":
+      ctx.metrics?.stored.inc();
       await ctx.bus.publish(stored.queueId);
       return { msgId: stored.msgId };
   }

@@ -292,6 +292,7 @@ export class SocketSession {
       // The callback fires once ws has written the frame; waiting for it keeps a large backlog
       // from being buffered in memory all at once. A send error means the socket is closing.
       this.socket.send(frame, { binary: false }, () => resolve());
+      this.ctx.metrics?.pushed.inc();
     });
   }
 

@@ -69,8 +69,13 @@ export class Subscription {
   }
 
   start(): void {
-    // Subscribe before the first drain so nothing that arrives in between is missed.
-    this.unsubscribe = this.ctx.bus.subscribe(this.queueId, () => this.kick());
+    // Subscribe before the first drain so nothing that arrives in between is missed; a network bus
+    // tells once its subscription is live everywhere, and the store is read again then.
+    this.unsubscribe = this.ctx.bus.subscribe(
+      this.queueId,
+      () => this.kick(),
+      () => this.kick(),
+    );
     this.kick();
   }
 

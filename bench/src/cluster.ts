@@ -1,0 +1,303 @@
+/**
+ * A relay that outgrows one machine (issue 15): delivered messages per second for one SQLite node,
+ * one PostgreSQL + NATS node, two and three nodes, and as the floor of what is possible raw NATS
+ * publish→subscribe of the same payloads between the same pairs; then the time from send to delivery
+ * (p50/p99) at 70% of each configuration's peak; and a relay node's memory per 1,000 idle
+ * connections (each subscribed to a queue of its own).
+ *
+ * Every relay is a process of its own (@parley/testkit); the clients are in this process. Payloads
+ * are 2 KiB: a 1 KiB message padded to the relay's next bucket (512 B, 2 KiB, …). Sender i posts over
+ * HTTP to node i mod n, and its receiver, subscribed over a WebSocket, is on node (i + 1) mod n, so
+ * with several nodes every message crosses nodes. Each pair keeps WINDOW sends in flight.
+ *
+ * Needs PostgreSQL (BENCH_PG_URL, default postgres://<user>@127.0.0.1:5432/test) and NATS
+ * (BENCH_NATS_URL, default nats://127.0.0.1:4222); each run uses a schema and subject prefix of its own.
+ */
+import { randomBytes } from "node:crypto";
+import { userInfo } from "node:os";
+import { type QueueCredentials, RelayHttpClient, signRecipientCommand, unb64 } from "@parley/core";
+import { nodeCryptoProvider } from "@parley/core/node";
+import { type RelayProcess, startRelayProcess } from "@parley/testkit";
+import { connect } from "nats";
+import pg from "pg";
+import WebSocket from "ws";
+import { percentile, round, writeResults } from "./report.js";
+
+const crypto = nodeCryptoProvider;
+const PG_URL =
+  process.env.BENCH_PG_URL ?? `postgres://${process.env.PGUSER ?? userInfo().username}@127.0.0.1:5432/test`;
+const NATS_URL = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
+const PAIRS = Number(process.env.BENCH_CLUSTER_PAIRS ?? 32);
+const WINDOW = Number(process.env.BENCH_CLUSTER_WINDOW ?? 4);
+const SECONDS = Number(process.env.BENCH_CLUSTER_SECONDS ?? 6);
+const IDLE = Number(process.env.BENCH_CLUSTER_IDLE ?? 1000);
+const BODY = 2048;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function body(pair: number, n: number): Uint8Array {
+  const b = new Uint8Array(BODY);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, BODY - 4);
+  v.setUint32(8, pair);
+  v.setUint32(12, n);
+  return b;
+}
+
+/** A subscriber on one queue: calls `onMessage` with (pair, n) of each push and acknowledges it. */
+async function subscribe(
+  url: string,
+  queue: QueueCredentials,
+  onMessage: (pair: number, n: number) => void,
+): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/ws`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  const secret = unb64(queue.recipientSecretKey);
+  let id = 1;
+  const subscribed = new Promise<void>((resolve) => {
+    ws.on("message", (data) => {
+      const f = JSON.parse(String(data)) as { type: string; id?: number; msgId?: string; body?: string };
+      if (f.type === "ok" && f.id === 1) resolve();
+      if (f.type !== "msg") return;
+      const b = Buffer.from(f.body!, "base64url");
+      onMessage(b.readUInt32BE(8), b.readUInt32BE(12));
+      void signRecipientCommand(crypto, secret, "ack", queue.queueId, f.msgId).then((signed) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ...signed, id: ++id }));
+      });
+    });
+  });
+  ws.send(JSON.stringify({ ...(await signRecipientCommand(crypto, secret, "sub", queue.queueId)), id: 1 }));
+  await subscribed;
+  return ws;
+}
+
+async function send(url: string, sendId: string, b: Uint8Array): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/v1/send/${sendId}`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: b,
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.arrayBuffer();
+    return res.status === 202;
+  } catch {
+    return false;
+  }
+}
+
+/** What a load generator needs from one configuration: send (pair, n), and be told of deliveries. */
+interface Target {
+  send(pair: number, n: number): Promise<boolean>;
+  onDelivery: (pair: number, n: number) => void;
+  close(): Promise<void>;
+}
+
+/** Closed loop, WINDOW in flight per pair: delivered messages per second over SECONDS. */
+async function peak(target: Target): Promise<number> {
+  let delivered = 0;
+  let counting = false;
+  target.onDelivery = () => {
+    if (counting) delivered++;
+  };
+  let stop = false;
+  const loops = Array.from({ length: PAIRS * WINDOW }, async (_, k) => {
+    const pair = k % PAIRS;
+    for (let n = k; !stop; n += PAIRS * WINDOW) await target.send(pair, n);
+  });
+  await sleep(1000); // warm up
+  counting = true;
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  counting = false;
+  const rate = delivered / ((performance.now() - t0) / 1000);
+  stop = true;
+  await Promise.all(loops);
+  await sleep(500);
+  return rate;
+}
+
+/** Open loop at `rate` messages/s across all pairs: send→delivery p50/p99 in ms. */
+async function latency(target: Target, rate: number): Promise<{ p50: number; p99: number; samples: number }> {
+  const sentAt = new Map<string, number>();
+  const samples: number[] = [];
+  target.onDelivery = (pair, n) => {
+    const t = sentAt.get(`${pair}:${n}`);
+    if (t !== undefined) samples.push(performance.now() - t);
+  };
+  const interval = 1000 / rate;
+  const start = performance.now();
+  const sends: Promise<boolean>[] = [];
+  for (let i = 0; performance.now() - start < SECONDS * 1000; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const pair = i % PAIRS;
+    const n = 1_000_000 + i;
+    sentAt.set(`${pair}:${n}`, performance.now());
+    sends.push(target.send(pair, n));
+  }
+  await Promise.all(sends);
+  await sleep(1000);
+  return {
+    p50: round(percentile(samples, 50)),
+    p99: round(percentile(samples, 99)),
+    samples: samples.length,
+  };
+}
+
+async function relayTarget(nodes: RelayProcess[]): Promise<Target> {
+  const urls = nodes.map((n) => n.url);
+  const http = new RelayHttpClient(urls[0]!, crypto);
+  const queues = await Promise.all(Array.from({ length: PAIRS }, () => http.createQueue()));
+  const target: Target = {
+    onDelivery: () => {},
+    send: (pair, n) => send(urls[pair % urls.length]!, queues[pair]!.sendId, body(pair, n)),
+    async close() {
+      for (const s of sockets) s.terminate();
+      await Promise.all(nodes.map((n) => n.stop(10_000)));
+    },
+  };
+  const sockets = await Promise.all(
+    queues.map((q, i) => subscribe(urls[(i + 1) % urls.length]!, q, (p, n) => target.onDelivery(p, n))),
+  );
+  return target;
+}
+
+async function natsTarget(): Promise<Target> {
+  const prefix = `bench${randomBytes(4).toString("hex")}`;
+  const pub = await connect({ servers: NATS_URL });
+  const sub = await connect({ servers: NATS_URL });
+  const target: Target = {
+    onDelivery: () => {},
+    async send(pair, n) {
+      pub.publish(`${prefix}.${pair}`, body(pair, n));
+      // Like a send's 202, each publish is confirmed by the server before the next in its slot.
+      await pub.flush();
+      return true;
+    },
+    async close() {
+      await pub.close();
+      await sub.close();
+    },
+  };
+  for (let i = 0; i < PAIRS; i++) {
+    sub.subscribe(`${prefix}.${i}`, {
+      callback: (_e, m) => {
+        const v = Buffer.from(m.data);
+        target.onDelivery(v.readUInt32BE(8), v.readUInt32BE(12));
+      },
+    });
+  }
+  await sub.flush();
+  return target;
+}
+
+async function startNodes(n: number, store: "sqlite" | "postgres", schema: string): Promise<RelayProcess[]> {
+  const u = new URL(PG_URL);
+  u.searchParams.set("schema", schema);
+  const args =
+    store === "sqlite"
+      ? ["--log-level", "warn"]
+      : ["--store", u.toString(), "--bus", `${NATS_URL}?prefix=${schema}`, "--log-level", "warn"];
+  // Senders and receivers of the whole bench share a few queues: caps out of the way.
+  args.push("--ws-command-rate", "100000", "--ws-command-burst", "100000");
+  return Promise.all(Array.from({ length: n }, () => startRelayProcess({ args, startDeadlineMs: 30_000 })));
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name} ([0-9.e+]+)$`, "m").exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+/** One PostgreSQL + NATS node: RSS and heap growth per 1,000 idle subscribed WebSockets. */
+async function idleMemory(schema: string): Promise<{ rssKiB: number; heapKiB: number; connections: number }> {
+  const [node] = await startNodes(1, "postgres", schema);
+  const url = node!.url;
+  const http = new RelayHttpClient(url, crypto);
+  const queues: QueueCredentials[] = [];
+  for (let i = 0; i < IDLE; i += 50)
+    queues.push(
+      ...(await Promise.all(Array.from({ length: Math.min(50, IDLE - i) }, () => http.createQueue()))),
+    );
+  await sleep(2000);
+  const rss0 = await metric(url, "process_resident_memory_bytes");
+  const heap0 = await metric(url, "nodejs_heap_size_used_bytes");
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < IDLE; i += 50)
+    sockets.push(...(await Promise.all(queues.slice(i, i + 50).map((q) => subscribe(url, q, () => {})))));
+  await sleep(3000);
+  const rss1 = await metric(url, "process_resident_memory_bytes");
+  const heap1 = await metric(url, "nodejs_heap_size_used_bytes");
+  for (const s of sockets) s.terminate();
+  await node!.stop(10_000);
+  const per = 1000 / IDLE / 1024;
+  return { rssKiB: round((rss1 - rss0) * per), heapKiB: round((heap1 - heap0) * per), connections: IDLE };
+}
+
+async function main() {
+  const schema = `bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  const rows: Record<string, unknown>[] = [];
+  try {
+    const configs: { name: string; open: () => Promise<Target> }[] = [
+      { name: "raw NATS pub→sub (floor)", open: natsTarget },
+      { name: "1 node, SQLite", open: async () => relayTarget(await startNodes(1, "sqlite", schema)) },
+      {
+        name: "1 node, PostgreSQL + NATS",
+        open: async () => relayTarget(await startNodes(1, "postgres", schema)),
+      },
+      {
+        name: "2 nodes, PostgreSQL + NATS",
+        open: async () => relayTarget(await startNodes(2, "postgres", schema)),
+      },
+      {
+        name: "3 nodes, PostgreSQL + NATS",
+        open: async () => relayTarget(await startNodes(3, "postgres", schema)),
+      },
+    ];
+    for (const c of configs) {
+      const target = await c.open();
+      try {
+        const rate = await peak(target);
+        const lat = await latency(target, Math.max(1, rate * 0.7));
+        rows.push({
+          config: c.name,
+          deliveredPerSec: round(rate, 0),
+          "p50Ms@70%": lat.p50,
+          "p99Ms@70%": lat.p99,
+          samples: lat.samples,
+        });
+        console.log(JSON.stringify(rows.at(-1)));
+      } finally {
+        await target.close();
+      }
+    }
+    const memory = await idleMemory(schema);
+    const by = (name: string) => Number(rows.find((r) => r["config"] === name)?.["deliveredPerSec"] ?? 0);
+    const floor = by("raw NATS pub→sub (floor)");
+    const pg1 = by("1 node, PostgreSQL + NATS");
+    writeResults("cluster", rows, {
+      pairs: PAIRS,
+      window: WINDOW,
+      seconds: SECONDS,
+      payloadBytes: BODY,
+      cpus: (await import("node:os")).availableParallelism(),
+      ratios: {
+        sqliteOverRawNats: round(by("1 node, SQLite") / floor, 3),
+        twoNodesOverOnePg: round(by("2 nodes, PostgreSQL + NATS") / pg1, 3),
+        threeNodesOverOnePg: round(by("3 nodes, PostgreSQL + NATS") / pg1, 3),
+      },
+      idleMemoryPer1000Connections: memory,
+    });
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await admin.end();
+  }
+}
+
+await main();

@@ -1,0 +1,100 @@
+/**
+ * A relay served by several nodes (two relays in this process on one store and one bus, as a
+ * cluster's nodes share PostgreSQL and NATS): the core client's requests and WebSocket fail over to
+ * another node when theirs is gone, and a message sent through one node reaches a socket on another.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LocalBus, SqliteStore, startRelay } from "@parley/server";
+import { WebSocket } from "ws";
+import { RelayError, RelayHttpClient, RelaySocket, type WebSocketLike } from "../src/index.js";
+import { nodeCryptoProvider as crypto } from "../src/node.js";
+import { delay, envelope } from "./helpers/relay.js";
+
+async function twoNodes(t: { after: (fn: () => Promise<void> | void) => void }) {
+  const store = SqliteStore.open(":memory:");
+  const bus = new LocalBus();
+  const a = await startRelay({ store, bus });
+  const b = await startRelay({ store, bus });
+  t.after(async () => {
+    await a.close();
+    await b.close();
+    await store.close();
+  });
+  return { a, b };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+describe("relay client: failover between a relay's nodes", () => {
+  it("RelayHttpClient sends to the next node when its node is unreachable or answers 503, and stays there", async (t) => {
+    const { a, b } = await twoNodes(t);
+    const calls: string[] = [];
+    const fetchVia = (down: Set<string>, busy: Set<string>): typeof fetch =>
+      (async (input: string | URL | Request, init?: RequestInit) => {
+        const url = String(input);
+        calls.push(new URL(url).origin);
+        if (down.has(new URL(url).origin)) throw new TypeError("fetch failed");
+        if (busy.has(new URL(url).origin)) return new Response("{}", { status: 503 });
+        return fetch(input, init);
+      }) as typeof fetch;
+    const down = new Set([a.url]);
+    const http = new RelayHttpClient(a.url, crypto, fetchVia(down, new Set()), { alternates: [b.url] });
+    const queue = await http.createQueue();
+    assert.equal(queue.relay, a.url, "credentials keep naming the relay's own URL");
+    await http.send(queue.sendId, envelope(512, 1));
+    assert.deepEqual(calls, [a.url, b.url, b.url], "to b after a failed, then straight to b");
+    const [m] = await http.fetchMessages(queue);
+    assert.ok(m);
+
+    const busy = new RelayHttpClient(a.url, crypto, fetchVia(new Set(), new Set([a.url])), {
+      alternates: [b.url],
+    });
+    await busy.send(queue.sendId, envelope(512, 2));
+    const none = new RelayHttpClient(a.url, crypto, fetchVia(new Set([a.url, b.url]), new Set()), {
+      alternates: [b.url],
+    });
+    await assert.rejects(none.send(queue.sendId, envelope(512, 3)), (e: unknown) => {
+      assert.ok(e instanceof RelayError && e.code === "network");
+      assert.match(e.message, /any node of relay/);
+      return true;
+    });
+  });
+
+  it("RelaySocket moves to another node when its node goes away, subscribes there, and gets what follows", async (t) => {
+    const { a, b } = await twoNodes(t);
+    const http = new RelayHttpClient(b.url, crypto);
+    const queue = await http.createQueue();
+    const got: number[] = [];
+    const urls: string[] = [];
+    const socket = new RelaySocket(a.url, crypto, {
+      webSocket: (url) => {
+        urls.push(new URL(url).port);
+        return new WebSocket(url) as unknown as WebSocketLike;
+      },
+      alternates: [b.url],
+      onMessage: async (_q, msgId, body) => {
+        got.push(body[10]!);
+        await http.ack(queue, msgId);
+      },
+      maxBackoffMs: 100,
+    });
+    t.after(() => socket.close());
+    socket.start([{ ...queue, relay: a.url }]);
+    await http.send(queue.sendId, new Uint8Array(envelope(512, 1)));
+    await until(() => got.length === 1, "the first message, through node a");
+    await a.close();
+    await until(() => urls.length >= 2, "a reconnect");
+    await delay(100);
+    await http.send(queue.sendId, envelope(512, 2));
+    await until(() => got.length === 2, "the second message, through node b");
+    assert.deepEqual(got, [1, 2]);
+    assert.deepEqual(urls.slice(0, 2), [String(a.port), String(b.port)]);
+  });
+});

@@ -18,6 +18,7 @@ import {
 } from "./errors.js";
 import { PrivacyLogController, safeError, withSafeSerializers } from "./logging.js";
 import { createMetrics, metricsRoutes } from "./metrics.js";
+import { readRawBody } from "./raw-body.js";
 import { healthRoutes } from "./routes/health.js";
 import { inviteRoutes } from "./routes/invites.js";
 import { queueRoutes } from "./routes/queues.js";
@@ -109,12 +110,15 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     metrics: createMetrics(),
   };
 
-  // Bodies of sends and invites stay raw bytes; the per-route bodyLimit applies.
-  app.addContentTypeParser(
-    "application/octet-stream",
-    { parseAs: "buffer", bodyLimit: Math.max(config.maxMessageBytes, 64 * 1024) },
-    (_request, body, done) => done(null, body),
-  );
+  // Bodies of sends and invites stay raw bytes, read without one large copy (raw-body.ts); the
+  // route's bodyLimit applies.
+  const rawBodyLimit = Math.max(config.maxMessageBytes, 64 * 1024);
+  app.addContentTypeParser("application/octet-stream", (request, payload, done) => {
+    readRawBody(payload, request.routeOptions.bodyLimit ?? rawBodyLimit).then(
+      (body) => done(null, body),
+      (error: Error) => done(error, undefined),
+    );
+  });
   installErrorHandling(app);
   apiHeaders(app);
   const sessions = new Set<SocketSession>();

@@ -20,6 +20,7 @@ import type { DeviceIdentity } from "../identity/device.js";
 import { groupPolicy } from "../messaging/group-metadata.js";
 import { InProcessLock, type ProfileLock } from "../messaging/profile-lock.js";
 import type { CommitPolicy, MlsEngine } from "../mls/engine.js";
+import { BlobHttpClient } from "../relay-client/blob-http.js";
 import { type FetchLike, RelayHttpClient } from "../relay-client/relay-http.js";
 import type { WebSocketFactory } from "../relay-client/relay-socket.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
@@ -47,6 +48,8 @@ export interface ClientContext {
   readonly webSocket: WebSocketFactory | undefined;
   /** One HTTP client per relay URL. */
   relay(url: string): RelayHttpClient;
+  /** The blob (file attachment) endpoints of a relay. */
+  blobs(url: string): BlobHttpClient;
 }
 
 export function createContext(env: ClientEnvironment): ClientContext {
@@ -67,6 +70,7 @@ export function createContext(env: ClientEnvironment): ClientContext {
       }
       return client;
     },
+    blobs: (url) => new BlobHttpClient(url, env.fetch),
   };
 }
 

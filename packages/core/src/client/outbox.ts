@@ -5,7 +5,7 @@
 import type { Body } from "../content/index.js";
 import { ParleyError } from "../errors.js";
 import { pad } from "../protocol/padding.js";
-import type { MessageRecord } from "../store/records.js";
+import type { FileRecord, MessageRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
 import { publishToGroup } from "./groups/queue.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
@@ -14,9 +14,22 @@ import type { MessageView } from "./views.js";
 
 export async function send(ctx: ClientContext, nameOrId: string, text: string): Promise<MessageView> {
   if (text.length === 0) throw new ParleyError("empty", { what: "text" });
+  return sendBody(ctx, nameOrId, { type: "text", text }, { text });
+}
+
+/**
+ * Sends content a user wrote (text, a file message) and keeps it in history as `shown`: sealed,
+ * the ratchet stored, then the ciphertext leaves. `id`: the content id (default: a fresh one).
+ */
+export async function sendBody(
+  ctx: ClientContext,
+  nameOrId: string,
+  body: Body,
+  shown: { text: string; file?: FileRecord },
+  id = randomId(ctx),
+): Promise<MessageView> {
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
-  const id = randomId(ctx);
   const sentAt = ctx.now();
   const { record, conversation, envelope } = await ctx.lock.run(async () => {
     const conversation = await requireConversation(ctx, target.id);
@@ -26,13 +39,14 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
       throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
     }
     const state = await loadState(ctx, conversation.groupId);
-    const sealed = await encryptContent(ctx, state, { type: "text", text }, id, sentAt);
+    const sealed = await encryptContent(ctx, state, body, id, sentAt);
     const record: MessageRecord = {
       id,
       conversationId: conversation.id,
       fromMe: true,
       senderIdentity: null,
-      text,
+      text: shown.text,
+      ...(shown.file ? { file: shown.file } : {}),
       sentAt,
       receivedAt: null,
       status: "sending",

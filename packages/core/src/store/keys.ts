@@ -43,6 +43,9 @@ export const Keys = {
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
   mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
   mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
+  /** A file upload in progress (resumable), by a hash of its conversation and source. */
+  upload: (id: string) => `upload/${id}`,
+  uploads: "upload/",
   /** Layouts of earlier versions, read only by migrations. */
   legacy: {
     /** v1–2: `gname/<conversation>/<identityKey>` → name: an identity key in a clear key. */

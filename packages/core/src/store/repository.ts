@@ -113,6 +113,11 @@ export class ProfileRepository {
   markSeen = (b: Batch, queueId: string, msgId: string) =>
     b.putBytes(K.seen(queueId, msgId), new Uint8Array([1]));
 
+  /** A file upload in progress (client/files/send-file.ts keeps its shape). */
+  upload = <T>(id: string) => this.getJson<T>(K.upload(id));
+  putUpload = (b: Batch, id: string, state: unknown) => b.put(K.upload(id), state);
+  deleteUpload = (b: Batch, id: string) => b.delete(K.upload(id));
+
   async message(conversationId: string, id: string): Promise<MessageRecord | undefined> {
     const key = await this.getJson<string>(K.messageIndex(conversationId, id));
     return key === undefined ? undefined : this.getJson<MessageRecord>(K.message(conversationId, key));

@@ -60,6 +60,7 @@ export const nodeSha256 = (): Hasher => nodeHasher();
  */
 export class FileDownloadTarget implements DownloadTarget {
   private plain: Awaited<ReturnType<typeof open>> | undefined;
+  private cipher: Awaited<ReturnType<typeof open>> | undefined;
   readonly partPath: string;
 
   constructor(
@@ -79,26 +80,33 @@ export class FileDownloadTarget implements DownloadTarget {
   }
 
   async appendCipher(bytes: Uint8Array): Promise<void> {
-    await mkdir(dirname(this.cipherPath), { recursive: true, mode: 0o700 });
-    const file = await open(
-      this.cipherPath,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
-      0o600,
-    );
-    try {
-      await file.write(bytes);
-    } finally {
-      await file.close();
+    if (!this.cipher) {
+      await mkdir(dirname(this.cipherPath), { recursive: true, mode: 0o700 });
+      this.cipher = await open(
+        this.cipherPath,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
+        0o600,
+      );
     }
+    let at = 0;
+    while (at < bytes.length) at += (await this.cipher.write(bytes, at, bytes.length - at)).bytesWritten;
+  }
+
+  private async closeCipher(): Promise<void> {
+    const file = this.cipher;
+    this.cipher = undefined;
+    await file?.close();
   }
 
   async *readCipher(): AsyncIterable<Uint8Array> {
+    await this.closeCipher();
     for await (const chunk of createReadStream(this.cipherPath, { highWaterMark: 1024 * 1024 })) {
       yield chunk as Buffer;
     }
   }
 
   async discardCipher(): Promise<void> {
+    await this.closeCipher();
     await rm(this.cipherPath, { force: true });
   }
 

@@ -53,9 +53,14 @@ export async function* encryptChunks(
   for (let i = from; i < n; i++) {
     const start = i * FILE_CHUNK_BYTES;
     const end = Math.min(start + FILE_CHUNK_BYTES, paddedLength);
-    const plain = new Uint8Array(end - start);
     const inFile = Math.max(0, Math.min(end, source.size) - start);
-    if (inFile > 0) plain.set(await source.read(start, inFile), 0);
+    let plain: Uint8Array;
+    if (inFile === end - start) plain = await source.read(start, inFile);
+    else {
+      // The end of the file and its padding (zeros).
+      plain = new Uint8Array(end - start);
+      if (inFile > 0) plain.set(await source.read(start, inFile), 0);
+    }
     yield await cipher.encrypt(i, i === n - 1, plain);
   }
 }

@@ -39,10 +39,7 @@ const RISK_BY_EXT: Record<string, FileRisk> = {};
 const add = (risk: FileRisk, exts: string) => {
   for (const ext of exts.split(" ")) RISK_BY_EXT[ext] = risk;
 };
-add(
-  "executable",
-  "exe com scr pif dll cpl sys elf macho so dylib app bin run out jar msix appx appxbundle gadget",
-);
+add("executable", "exe com scr pif dll cpl sys elf macho so dylib app jar msix appx appxbundle gadget");
 add("installer", "msi msp deb rpm dmg pkg mpkg snap flatpak appimage");
 add("android-app", "apk aab xapk apks dex");
 add(

@@ -38,7 +38,15 @@ export interface DownloadTarget {
 }
 
 export interface GetFileOptions {
-  onProgress?: (progress: { received: number; total: number }) => void;
+  /**
+   * Called as the download goes (`download`), then as the ciphertext is checked (`verify`) and
+   * decrypted (`decrypt`): `received` counts the bytes of that phase done so far.
+   */
+  onProgress?: (progress: {
+    phase: "download" | "verify" | "decrypt";
+    received: number;
+    total: number;
+  }) => void;
   hasher?: HasherFactory;
 }
 
@@ -75,7 +83,7 @@ export async function getFile(
     await target.discardCipher();
     held = 0;
   }
-  options.onProgress?.({ received: held, total });
+  options.onProgress?.({ phase: "download", received: held, total });
   if (held < total) {
     try {
       for await (const piece of blobs.read(f.blob.blobId, held)) {
@@ -83,7 +91,7 @@ export async function getFile(
         const part = piece.length > room ? piece.subarray(0, room) : piece;
         await target.appendCipher(part);
         held += part.length;
-        options.onProgress?.({ received: held, total });
+        options.onProgress?.({ phase: "download", received: held, total });
         if (held >= total) break;
       }
     } catch (e) {
@@ -99,6 +107,7 @@ export async function getFile(
   for await (const piece of target.readCipher()) {
     hasher.update(piece);
     length += piece.length;
+    options.onProgress?.({ phase: "verify", received: length, total });
   }
   if (length !== total || toBase64Url(hasher.digest()) !== f.hash) {
     await target.discardCipher();
@@ -109,6 +118,7 @@ export async function getFile(
   let assessment: FileAssessment | undefined;
   let head: Uint8Array[] = [];
   let headBytes = 0;
+  let written = 0;
   try {
     for await (const plain of decryptBlob(target.readCipher(), cipher, total, f.size)) {
       if (!assessment) {
@@ -120,6 +130,8 @@ export async function getFile(
         }
       }
       await target.writePlain(plain);
+      written += plain.length;
+      options.onProgress?.({ phase: "decrypt", received: written, total: f.size });
     }
     assessment ??= assessFile(f.name, f.mime, await detectType(joined(head)));
   } catch (e) {

@@ -221,7 +221,9 @@ async function upload(
   const sealedChunk = FILE_CHUNK_BYTES + FILE_TAG_BYTES;
   let offset = 0; // ciphertext bytes produced so far
   let held = received; // bytes the relay holds
-  const piece: Uint8Array[] = [];
+  // One buffer for every upload request, reused: memory stays flat whatever the file's size.
+  const piece = new Uint8Array(CHUNKS_PER_PUT * sealedChunk);
+  let pieceLength = 0;
   let pieceStart = -1;
   const checkpoint = state.checkpoint;
   const verify = () => {
@@ -232,10 +234,9 @@ async function upload(
     }
   };
   const flush = async () => {
-    if (piece.length === 0) return;
-    const bytes = concat(piece);
-    piece.length = 0;
-    const result = await blobs.put(state.blobId, state.writeCap, pieceStart, bytes);
+    if (pieceLength === 0) return;
+    const result = await blobs.put(state.blobId, state.writeCap, pieceStart, piece.subarray(0, pieceLength));
+    pieceLength = 0;
     held = result.received;
     state.checkpoint = { offset: held, prefix: toBase64Url(hasher.copy().digest()) };
     await ctx.repo.commit(ctx.repo.putUpload(ctx.repo.batch(), uploadId, state));
@@ -251,8 +252,9 @@ async function upload(
     if (offset <= held) continue; // the relay has these bytes already
     const part = start < held ? sealed.subarray(held - start) : sealed;
     if (pieceStart < 0) pieceStart = Math.max(start, held);
-    piece.push(part);
-    if (piece.length >= CHUNKS_PER_PUT || offset - pieceStart >= CHUNKS_PER_PUT * sealedChunk) await flush();
+    piece.set(part, pieceLength);
+    pieceLength += part.length;
+    if (pieceLength + sealedChunk > piece.length) await flush();
   }
   verify();
   await flush();
@@ -260,15 +262,4 @@ async function upload(
   state.hash = toBase64Url(hasher.digest());
   await ctx.repo.commit(ctx.repo.putUpload(ctx.repo.batch(), uploadId, state));
   return state.hash;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

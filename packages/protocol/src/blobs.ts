@@ -49,6 +49,7 @@ export const blobSizeForFile = (fileLength: number): number => blobSize(padme(fi
  * encrypts to that size (a size the relay refuses).
  */
 export function paddedLengthOf(size: number): number | null {
+  if (size === FILE_TAG_BYTES) return 0; // an empty file: one empty chunk, its tag
   if (!Number.isSafeInteger(size) || size <= FILE_TAG_BYTES) return null;
   const chunks = Math.ceil(size / (FILE_CHUNK_BYTES + FILE_TAG_BYTES));
   const padded = size - chunks * FILE_TAG_BYTES;

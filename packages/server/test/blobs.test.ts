@@ -174,15 +174,23 @@ describe("blob endpoints", () => {
   it("expire unfinished uploads after the upload window, complete blobs at the TTL", async (t) => {
     let now = Date.now();
     const dir = tempDir(t);
-    const relay = await startTestRelay(t, { dataDir: dir, now: () => now, config: { sweepIntervalMs: 0 } });
+    const relay = await startTestRelay(t, { dataDir: dir, now: () => now, config: { sweepIntervalMs: 50 } });
     const done = await create(relay.url, blobSizeForFile(10));
     await put(relay.url, done, 0, random(blobSizeForFile(10)));
     const unfinished = await create(relay.url, blobSizeForFile(10_000));
+    const files = () => readdirSync(join(dir, "relay-blobs")).sort();
+    assert.deepEqual(files(), [done.blobId, unfinished.blobId].sort());
     now += 2 * 24 * 3_600_000; // past the upload window, within the TTL
     assert.equal((await status(relay.url, unfinished.blobId)).json["code"], "unknown_blob");
     assert.equal((await status(relay.url, done.blobId)).json["complete"], true);
+    // The sweep removes the unfinished upload's row and bytes.
+    for (let i = 0; i < 100 && files().length > 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(files(), [done.blobId]);
     now += 15 * 24 * 3_600_000;
     assert.equal((await status(relay.url, done.blobId)).json["code"], "unknown_blob");
+    for (let i = 0; i < 100 && files().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(files(), []);
+    assert.equal(await relay.store.blobs.totalBytes(), 0, "no row left either");
   });
 
   it("refuse a flood of declarations beyond what uploads may be promised, and new blobs while storage is full", async (t) => {

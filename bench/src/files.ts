@@ -38,6 +38,8 @@ async function child(args: string[]): Promise<void> {
   };
   try {
     await profile.client.profile(); // migrations, before the clock starts
+    // What the process holds before the transfer (engine, SQLite, fetch loaded): the rest is the file's.
+    const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
     if (role === "--send") {
       const file = await fileSource(b!);
@@ -56,18 +58,24 @@ async function child(args: string[]): Promise<void> {
       });
     }
     const seconds = (performance.now() - t0) / 1000;
-    process.stdout.write(`${JSON.stringify({ seconds, rss: process.resourceUsage().maxRSS * 1024 })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ seconds, rss: process.resourceUsage().maxRSS * 1024, rssBefore })}\n`,
+    );
   } finally {
     await profile.close();
   }
 }
 
-async function runChild(args: string[]): Promise<{ seconds: number; rss: number }> {
+async function runChild(args: string[]): Promise<{ seconds: number; rss: number; rssBefore: number }> {
   const self = fileURLToPath(import.meta.url);
   const run = spawnChild(process.execPath, ["--expose-gc", self, ...args], { deadlineMs: 10 * 60 * 1000 });
   const exit = await run.closed(10 * 60 * 1000);
   if (exit.code !== 0) throw new Error(`bench child ${args[0]} failed: ${run.stderr()}`);
-  return JSON.parse(run.stdout().trim().split("\n").pop()!) as { seconds: number; rss: number };
+  return JSON.parse(run.stdout().trim().split("\n").pop()!) as {
+    seconds: number;
+    rss: number;
+    rssBefore: number;
+  };
 }
 
 /** Plain HTTP: a blob of `size` bytes uploaded from `path` in 4 MiB PUTs, then downloaded whole. */
@@ -151,6 +159,7 @@ async function main(): Promise<void> {
         "encrypt+upload MB/s": mbps(send.seconds),
         "share of plain": `${round((100 * plain.up) / send.seconds, 0)} %`,
         "peak RSS MiB": round(send.rss / MB, 0),
+        "RSS before MiB": round(send.rssBefore / MB, 0),
       },
       {
         what: "download",
@@ -158,6 +167,7 @@ async function main(): Promise<void> {
         "download+decrypt MB/s": mbps(get.seconds),
         "share of plain": `${round((100 * plain.down) / get.seconds, 0)} %`,
         "peak RSS MiB": round(get.rss / MB, 0),
+        "RSS before MiB": round(get.rssBefore / MB, 0),
       },
     ];
     writeResults("files", rows, {

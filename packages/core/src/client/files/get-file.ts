@@ -83,6 +83,17 @@ export async function getFile(
     await target.discardCipher();
     held = 0;
   }
+  // The ciphertext's hash is taken as it arrives (one pass, not two); what an earlier attempt kept
+  // is hashed first, from the copy on disk.
+  const hasher = (options.hasher ?? defaultHasher)();
+  let length = 0;
+  if (held > 0) {
+    for await (const piece of target.readCipher()) {
+      hasher.update(piece);
+      length += piece.length;
+      options.onProgress?.({ phase: "verify", received: length, total });
+    }
+  }
   options.onProgress?.({ phase: "download", received: held, total });
   if (held < total) {
     try {
@@ -90,6 +101,8 @@ export async function getFile(
         const room = total - held;
         const part = piece.length > room ? piece.subarray(0, room) : piece;
         await target.appendCipher(part);
+        hasher.update(part);
+        length += part.length;
         held += part.length;
         options.onProgress?.({ phase: "download", received: held, total });
         if (held >= total) break;
@@ -101,14 +114,8 @@ export async function getFile(
     }
   }
 
-  // The whole ciphertext, checked against the hash its (authenticated) message carries.
-  const hasher = (options.hasher ?? defaultHasher)();
-  let length = 0;
-  for await (const piece of target.readCipher()) {
-    hasher.update(piece);
-    length += piece.length;
-    options.onProgress?.({ phase: "verify", received: length, total });
-  }
+  // The whole ciphertext, checked against the hash its (authenticated) message carries, before a
+  // byte of it is decrypted.
   if (length !== total || toBase64Url(hasher.digest()) !== f.hash) {
     await target.discardCipher();
     throw new ParleyError("file_tampered", { id: fileId });

@@ -23,6 +23,8 @@ const MB = 1024 * 1024;
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 200);
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `parley-bench-${name}-`));
 const gc = (globalThis as { gc?: () => void }).gc;
+/** A collection every this many bytes moved (`BENCH_GC_MB`, default 4 as the CLI; 0: none). */
+const GC_EVERY = Number(process.env.BENCH_GC_MB ?? 4) * MB || Number.POSITIVE_INFINITY;
 
 /** Runs as a child: `--send HOME TARGET PATH` or `--get HOME FILE_ID OUT`; prints {seconds, rss}. */
 async function child(args: string[]): Promise<void> {
@@ -31,7 +33,7 @@ async function child(args: string[]): Promise<void> {
   let last = 0;
   // As the CLI does (file-commands.ts): a collection every 4 MB moved keeps memory flat.
   const collect = (moved: number) => {
-    if (moved - last >= 4 * MB || moved < last) {
+    if (moved - last >= GC_EVERY || moved < last) {
       last = moved;
       gc?.();
     }

@@ -6,6 +6,7 @@ import { openProfile, resolveHome } from "@parley/node";
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
 import { Argument, Command, Option } from "commander";
+import { filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
@@ -19,6 +20,8 @@ const program = new Command()
 
 interface Context {
   client: ParleyClient;
+  /** The profile folder. */
+  home: string;
   out: Output;
   opts: Record<string, string | boolean | undefined>;
 }
@@ -33,8 +36,12 @@ function run(action: Action) {
     const out: Output = { json: globals.json };
     let profile: ReturnType<typeof openProfile> | undefined;
     try {
-      profile = openProfile(resolveHome(globals.home));
-      await action({ client: profile.client, out, opts: cmd.opts() }, ...(args.slice(0, -2) as string[]));
+      const home = resolveHome(globals.home);
+      profile = openProfile(home);
+      await action(
+        { client: profile.client, home, out, opts: cmd.opts() },
+        ...(args.slice(0, -2) as string[]),
+      );
     } catch (e) {
       // Error words may quote names chosen by others ("Carol is already in …"): escaped too.
       if (out.json) process.stdout.write(`${jsonText({ error: errorText(e), code: errorCode(e) })}\n`);
@@ -195,6 +202,35 @@ program
       print(out, formatMessage(m) + waiting, messageJson(m));
     }),
   );
+
+program
+  .command("send-file")
+  .description("send a file or photo, end-to-end encrypted; images lose their location and camera data")
+  .argument("<to>", "a contact's or a group's name")
+  .argument("<path>", "the file")
+  .option("--caption <text>", "a caption shown with the file")
+  .option("--keep-metadata", "send images with their EXIF/XMP/IPTC metadata (location, camera, times)")
+  .action(
+    run(async ({ client, out, opts }, to, path) => {
+      await sendFileCommand(client, out, to!, path!, {
+        ...(typeof opts.caption === "string" ? { caption: opts.caption } : {}),
+        keepMetadata: opts.keepMetadata === true,
+      });
+    }),
+  );
+
+program
+  .command("files")
+  .description("list the files of a conversation: ids, names, sizes, real types, warnings")
+  .argument("<conversation>", "a contact's or a group's name")
+  .action(run(async ({ client, out }, conversation) => filesCommand(client, out, conversation!)));
+
+program
+  .command("get-file")
+  .description("download, verify and decrypt a file; warns when it is not what its name says")
+  .argument("<file-id>", "the file's id (from `parley files` or `parley messages`)")
+  .argument("[out]", "where to save it (a folder or a path; default: its name in the current folder)")
+  .action(run(async ({ client, home, out }, id, dest) => getFileCommand(client, out, home, id!, dest)));
 
 program
   .command("sync")

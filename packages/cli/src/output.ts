@@ -7,6 +7,7 @@
  * added around the escaped fields, never inside them.
  */
 import type { ClientEvent, MessageView } from "@parley/core";
+import { fileSummary, warningText } from "./file-words.js";
 import { jsonText, terminalText as t, terminalMessage } from "./terminal-text.js";
 import { eventText, messageJson, personLabel } from "./words.js";
 
@@ -24,7 +25,14 @@ const time = (iso: string) => new Date(iso).toLocaleString("sv-SE").slice(0, 16)
 export function formatMessage(m: MessageView): string {
   const status = m.fromMe ? ` (${m.status})` : "";
   const where = m.kind === "group" ? ` in ${t(m.conversation)}` : m.fromMe ? ` → ${t(m.conversation)}` : "";
-  return `[${time(m.sentAt)}] ${t(personLabel(m.from))}${where}: ${terminalMessage(m.text)}${status}`;
+  const head = `[${time(m.sentAt)}] ${t(personLabel(m.from))}${where}: `;
+  if (m.file) {
+    const f = m.file;
+    const caption = m.text ? ` ${terminalMessage(m.text)}` : "";
+    const warnings = f.warnings.map((w) => `\n  ! ${t(warningText(f.name, w))}`).join("");
+    return `${head}[file ${t(f.id)}] ${t(fileSummary(f))}${caption}${status}${warnings}`;
+  }
+  return `${head}${terminalMessage(m.text)}${status}`;
 }
 
 export function formatEvent(e: ClientEvent): string | undefined {

@@ -31,6 +31,14 @@ function names(people: PersonRef[]): string {
 /** Whether a list of people takes a plural verb ("you" does, even alone). */
 const plural = (people: PersonRef[]) => people.length > 1 || people[0]?.relation === "me";
 
+/** A size for people: "812 bytes", "3.4 MB" (decimal units, as file managers show them). */
+export function megabytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} bytes`;
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
+  if (bytes < 1_000_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return `${(bytes / 1_000_000_000).toFixed(2)} GB`;
+}
+
 export function errorText(e: unknown): string {
   if (e instanceof ParleyError) return parleyErrorText(e);
   return e instanceof Error ? e.message : String(e);
@@ -96,6 +104,18 @@ function parleyErrorText(e: ParleyError): string {
       return "this contact has not finished connecting yet: sync first";
     case "no_websocket":
       return "this platform has no WebSocket";
+    case "file_too_large":
+      return `the file is ${megabytes(Number(d.size))}; this relay takes files up to ${megabytes(Number(d.max))}: nothing was uploaded`;
+    case "unknown_file":
+      return `no file with id ${s("id")}: list them with \`parley files <contact or group>\``;
+    case "file_tampered":
+      return "the downloaded file does not match its message: it was altered on the way or on the relay. Nothing was saved.";
+    case "file_changed":
+      return `${s("name")} changed since its upload was interrupted: send it again as a new file`;
+    case "file_gone":
+      return "the relay no longer has this file (it expired or was deleted)";
+    case "bad_file":
+      return `${s("name")} cannot be sent: ${s("reason")}`;
     case "corrupt":
       return d.what === "group_metadata"
         ? "this group has no readable metadata"

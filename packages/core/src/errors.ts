@@ -46,6 +46,18 @@ export interface ParleyErrorData {
   /** The contact's intro has not arrived: there is no address to send to yet. */
   not_ready: { contact: string };
   no_websocket: Record<string, never>;
+  /** A file larger than the relay takes (`--max-file-mb`): refused before any upload. */
+  file_too_large: { size: number; max: number };
+  /** A file that cannot be sent as it is (an image too damaged to strip its metadata). */
+  bad_file: { name: string; reason: string };
+  /** No file message with this id in any conversation. */
+  unknown_file: { id: string };
+  /** A downloaded file's ciphertext does not match the hash its message carries: nothing was saved. */
+  file_tampered: { id: string };
+  /** The file changed on disk while its upload was interrupted: it has to be sent anew. */
+  file_changed: { name: string };
+  /** The relay no longer has the file (expired or deleted). */
+  file_gone: { id: string };
   /** Local data that should be there is not (a bug or a damaged store). */
   corrupt: { what: "group_metadata" | "group_state" | "contact" };
 }

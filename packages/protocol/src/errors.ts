@@ -15,8 +15,14 @@ export const PowParams = z.object({
 });
 export type PowParams = z.infer<typeof PowParams>;
 
-/** Every error reply. `pow` comes with `pow_required` only. */
-export const ErrorBody = z.object({ code: z.string(), error: z.string(), pow: PowParams.optional() });
+/** Every error reply. `pow` comes with `pow_required` only, `received` with `bad_offset`. */
+export const ErrorBody = z.object({
+  code: z.string(),
+  error: z.string(),
+  pow: PowParams.optional(),
+  /** With `bad_offset`: how many bytes of the blob the relay holds. */
+  received: z.number().int().nonnegative().optional(),
+});
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** Error codes, shared by HTTP bodies and WebSocket `err` frames. */
@@ -44,6 +50,13 @@ export const ErrorCodes = {
   timeout: "timeout",
   /** A WebSocket from a web page of another origin. */
   forbidden: "forbidden",
+  /** No such blob (file upload): never created, deleted, or expired. */
+  unknownBlob: "unknown_blob",
+  /**
+   * A blob write at another offset than the bytes the relay holds (out of order, or a second writer),
+   * or a download of a blob whose upload is not complete. The reply carries the blob's `received`.
+   */
+  badOffset: "bad_offset",
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -58,6 +71,8 @@ export const ErrorStatus: Readonly<Record<ErrorCode, number>> = {
   invite_gone: 404,
   not_found: 404,
   forbidden: 403,
+  unknown_blob: 404,
+  bad_offset: 409,
   timeout: 408,
   replay: 409,
   too_large: 413,

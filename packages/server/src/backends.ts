@@ -6,6 +6,9 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { BlobStore } from "./blobs/blob-store.js";
+import { FileBlobStore } from "./blobs/file-blob-store.js";
+import { MemoryBlobStore } from "./blobs/memory-blob-store.js";
 import type { Bus } from "./bus/bus.js";
 import { LocalBus } from "./bus/local-bus.js";
 import { NatsBus } from "./bus/nats-bus.js";
@@ -57,8 +60,25 @@ export const DATABASE_FILE = "relay.sqlite";
 
 export const databasePath = (dataDir: string): string => join(resolve(dataDir), DATABASE_FILE);
 
+/** Opens a blob store from its whole URL (`file:./data/relay-blobs`, `memory:`, later others). */
+export type BlobBackend = (url: string) => BlobStore | Promise<BlobStore>;
+
 const storeBackends = new Map<string, StoreBackend>();
 const busBackends = new Map<string, BusBackend>();
+const blobBackends = new Map<string, BlobBackend>();
+
+export function registerBlobBackend(scheme: string, open: BlobBackend): void {
+  blobBackends.set(scheme.toLowerCase(), open);
+}
+
+export function openBlobStore(url: string): Promise<BlobStore> {
+  return Promise.resolve().then(() => backendFor("blob store", url, blobBackends)(url));
+}
+
+/** The blob directory beside a SQLite store's database: `DIR/relay-blobs/`. */
+export const BLOBS_DIR = "relay-blobs";
+export const fileBlobsUrl = (dataDir: string): string => `file:${join(resolve(dataDir), BLOBS_DIR)}`;
+export const MEMORY_BLOBS_URL = "memory:";
 
 export function registerStoreBackend(scheme: string, open: StoreBackend): void {
   storeBackends.set(scheme.toLowerCase(), open);
@@ -191,4 +211,18 @@ registerBusBackend("nats", async (url) => {
 registerBusBackend("local", (url) => {
   if (url.toLowerCase() !== LOCAL_BUS_URL) throw new BackendError(`the local bus takes no address: "${url}"`);
   return new LocalBus();
+});
+
+// Blobs in a directory (one file each): the single node's, or a directory every node mounts.
+registerBlobBackend("file", (url) => {
+  const dir = url.slice("file:".length);
+  if (dir === "") throw new BackendError(`blob store "${url}" names no directory (file:<dir>)`);
+  return new FileBlobStore(resolve(dir));
+});
+
+// Blobs in memory, gone when the relay stops (tests, `sqlite::memory:` relays).
+registerBlobBackend("memory", (url) => {
+  if (url.toLowerCase() !== MEMORY_BLOBS_URL)
+    throw new BackendError(`the memory blob store takes no address: "${url}"`);
+  return new MemoryBlobStore();
 });

@@ -80,6 +80,16 @@ export interface RelayConfig {
   powBits: number;
   /** A proof-of-work challenge is issued per window of this length and accepted for two windows. */
   powWindowMs: number;
+  /** Largest file (plaintext bytes) whose blob the relay takes (`--max-file-mb`); 0 turns blobs off. */
+  maxFileBytes: number;
+  /**
+   * Bytes promised to uploads in progress (declared and not yet received) across all blobs: a new
+   * blob beyond it is refused `507 storage_full`, so a flood of large declarations cannot promise
+   * more disk than there is.
+   */
+  maxPendingBlobBytes: number;
+  /** How long an upload may take to complete before the blob is deleted. */
+  blobUploadTtlMs: number;
   /** WebSocket commands one connection may send per second, on average (a token bucket)… */
   wsCommandRate: number;
   /** …and in one burst; beyond that a command is answered `err` `busy`. */
@@ -116,6 +126,9 @@ export const DEFAULT_CONFIG: RelayConfig = {
   minFreeDiskFraction: 0,
   maxDbBytes: 0,
   storageCheckIntervalMs: 2000,
+  maxFileBytes: 100 * MIB,
+  maxPendingBlobBytes: 4 * 1024 * MIB,
+  blobUploadTtlMs: DAY,
   powBits: 0,
   powWindowMs: 2 * 60 * 1000,
   wsCommandRate: 1000,
@@ -170,6 +183,9 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
   };
   atLeastZero("minFreeDiskBytes");
   atLeastZero("maxDbBytes");
+  atLeastZero("maxFileBytes");
+  positive("maxPendingBlobBytes");
+  positive("blobUploadTtlMs");
   atLeastZero("storageCheckIntervalMs");
   if (!(config.minFreeDiskFraction >= 0 && config.minFreeDiskFraction < 1)) {
     throw new ConfigError(

@@ -200,6 +200,16 @@ program
     parseSize,
   )
   .option(
+    "--max-file-mb <mb>",
+    "largest file (attachment) accepted, in MiB; 0 takes no files",
+    integer(0, 1024 * 1024),
+    DEFAULT_CONFIG.maxFileBytes / 2 ** 20,
+  )
+  .option(
+    "--blobs <url>",
+    "where file attachments' encrypted bytes go: file:<dir> (default: <data>/relay-blobs), memory:",
+  )
+  .option(
     "--pow-bits <bits>",
     "proof of work (leading zero bits of SHA-256) needed to create a queue or an invite; 0 for none",
     integer(0, MAX_POW_BITS),
@@ -240,6 +250,7 @@ program
       host: opts.host,
       storeUrl,
       busUrl: opts.bus,
+      ...(opts.blobs ? { blobsUrl: opts.blobs } : {}),
       logger,
       config: {
         ttlMs: daysToMs(opts.ttlDays),
@@ -264,6 +275,7 @@ program
           : {}),
         maxDbBytes: opts.maxDbBytes,
         powBits: opts.powBits,
+        maxFileBytes: opts.maxFileMb * 2 ** 20,
         wsCommandRate: opts.wsCommandRate,
         wsCommandBurst: opts.wsCommandBurst,
       },

@@ -11,6 +11,8 @@ export type RelayErrorCode = ErrorCode;
 /** Fields an error body may carry besides `code` and `error` (`pow` with `pow_required`). */
 export interface ProblemDetails {
   pow?: PowParams;
+  /** With `bad_offset`: the bytes of the blob the relay holds. */
+  received?: number;
 }
 
 /**

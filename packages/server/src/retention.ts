@@ -20,6 +20,11 @@ export class Retention {
     return coarse(now + this.config.ttlMs, this.config.timeGranularityMs);
   }
 
+  /** An upload must be complete by then; a complete blob lives as long as a message (messageExpiry). */
+  blobUploadExpiry(now: number): number {
+    return coarse(now + this.config.blobUploadTtlMs, this.config.timeGranularityMs);
+  }
+
   inviteExpiry(now: number): number {
     return coarse(now + this.config.inviteTtlMs, this.config.timeGranularityMs);
   }

@@ -1,13 +1,17 @@
 import { resolve } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
 import {
+  fileBlobsUrl,
   LOCAL_BUS_URL,
+  MEMORY_BLOBS_URL,
   MEMORY_STORE_URL,
   type OpenedStore,
+  openBlobStore,
   openBus,
   openStore,
   sqliteStoreUrl,
 } from "./backends.js";
+import type { BlobStore } from "./blobs/blob-store.js";
 import type { Bus } from "./bus/bus.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { buildRelay } from "./http/app.js";
@@ -27,6 +31,11 @@ export interface StartRelayOptions {
   dataDir?: string;
   /** The bus to open, by URL: `local:` (the default), later `nats://…`. */
   busUrl?: string;
+  /**
+   * Where blob bytes go, by URL: `file:<dir>`, `memory:`. Default: `relay-blobs/` beside a SQLite
+   * store's database, in memory for an in-memory store.
+   */
+  blobsUrl?: string;
   config?: Partial<RelayConfig>;
   logger?: FastifyBaseLogger | false;
   /** Use this store instead of opening one (it is then not closed by `close()`). */
@@ -80,9 +89,13 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   let bus = options.bus;
   const ownsBus = bus === undefined;
   let config: RelayConfig;
+  let blobs: BlobStore;
   try {
     bus ??= await openBus(options.busUrl ?? LOCAL_BUS_URL);
     config = resolveConfig(options.config);
+    blobs = await openBlobStore(
+      options.blobsUrl ?? (storeDir !== undefined ? fileBlobsUrl(storeDir) : MEMORY_BLOBS_URL),
+    );
   } catch (e) {
     if (ownsStore) await store.close();
     if (ownsBus) await bus?.close();
@@ -91,6 +104,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const app = buildRelay({
     store,
     bus,
+    blobs,
     config,
     logger: options.logger ?? false,
     now: options.now,
@@ -129,6 +143,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     close() {
       closing ??= (async () => {
         await app.close();
+        await blobs.close();
         if (ownsBus) await openedBus.close();
         if (ownsStore) await opened.close();
       })();

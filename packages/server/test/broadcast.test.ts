@@ -2,12 +2,14 @@
  * Broadcast queues (a group's one queue, read by every member with the same key) over real HTTP and
  * WebSocket: one stored copy per message, fan-out to every subscriber, cursors, no acks.
  */
+
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { rendezvousIds, ServerFrame } from "@parley/protocol";
 import Database from "better-sqlite3";
 import type { FastifyBaseLogger } from "fastify";
+import { MemoryBlobStore } from "../src/blobs/memory-blob-store.js";
 import { disclosureJson, formatDisclosure } from "../src/cli/disclose.js";
 import { Subscription } from "../src/http/ws/subscription.js";
 import { DATABASE_FILE, LocalBus, resolveConfig, SqliteStore } from "../src/index.js";
@@ -347,6 +349,8 @@ describe("broadcast queues", () => {
         error() {},
       } as unknown as FastifyBaseLogger),
       pow: new PowGate(config, Date.now),
+      blobs: new MemoryBlobStore(),
+      blobWriters: new Set(),
     };
     const subscribe = async (broadcast: boolean) => {
       const q = await store.createQueue(newKey().publicKey, Date.now() + 3_600_000, { broadcast });

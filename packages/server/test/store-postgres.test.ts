@@ -4,6 +4,7 @@ import pg from "pg";
 import { openStore } from "../src/backends.js";
 import { pgMigrations } from "../src/store/postgres/migrations.js";
 import { PgSchemaError, PostgresStore } from "../src/store/postgres/postgres-store.js";
+import { blobIndexContract } from "./blob-store-contract.js";
 import { newKey, stored } from "./helpers.js";
 import { PG_URL, pgSchema, pgUrlWithSchema, postgresMissing, skipUnless } from "./services.js";
 import { storeContract } from "./store-contract.js";
@@ -16,6 +17,12 @@ if (!skip) {
     const store = await PostgresStore.open(PG_URL, { schema: pgSchema(t) });
     t.after(() => store.close());
     return store;
+  });
+  // Blob metadata, on the same schema-per-test footing.
+  blobIndexContract("PostgreSQL", async (t) => {
+    const store = await PostgresStore.open(PG_URL, { schema: pgSchema(t) });
+    t.after(() => store.close());
+    return store.blobs;
   });
 }
 

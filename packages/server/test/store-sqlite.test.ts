@@ -196,7 +196,7 @@ describe("SqliteStore specifics", () => {
 
     const raw = new Database(path, { readonly: true });
     assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(raw.pragma("user_version", { simple: true }), 5);
+    assert.equal(raw.pragma("user_version", { simple: true }), 6);
     raw.close();
 
     const second = SqliteStore.open(path);
@@ -207,7 +207,7 @@ describe("SqliteStore specifics", () => {
     assert.deepEqual(Buffer.from(pending[0]!.body), Buffer.alloc(512, 9));
   });
 
-  it("stores only ids, keys, bodies, expiry times, the queue mode, positions and pending counts: no other columns", async (t) => {
+  it("stores only ids, keys, bodies, expiry times, the queue mode, positions, pending counts and blob sizes: no other columns", async (t) => {
     const path = join(tempDir(t), "relay.sqlite");
     (await SqliteStore.open(path)).close();
     const raw = new Database(path, { readonly: true });
@@ -219,7 +219,17 @@ describe("SqliteStore specifics", () => {
         name: string;
       }[]
     ).map((r) => r.name);
-    assert.deepEqual(tables, ["invites", "messages", "nonces", "queues"]);
+    assert.deepEqual(tables, ["blobs", "invites", "messages", "nonces", "queues"]);
+    // Blobs (file attachments): a size class, progress, expiry, capability hashes. No name, no type.
+    assert.deepEqual(columns("blobs"), [
+      "blob_id",
+      "size",
+      "received",
+      "complete",
+      "expires_at",
+      "write_cap_hash",
+      "delete_cap_hash",
+    ]);
     assert.deepEqual(columns("queues"), [
       "queue_id",
       "send_id",

@@ -116,6 +116,18 @@ export function friendlyError(error: unknown): string {
         return (e as ParleyError<"empty">).data.what === "contacts"
           ? "Choose at least one person."
           : "Write something first.";
+      case "file_too_large": {
+        const d = (e as ParleyError<"file_too_large">).data;
+        return `It is ${(d.size / 1e6).toFixed(1)} MB; this relay takes files up to ${(d.max / 1e6).toFixed(1)} MB. Nothing was uploaded.`;
+      }
+      case "file_tampered":
+        return "It was altered on the way or on the relay, so it was not opened or saved.";
+      case "file_gone":
+        return "The relay no longer has it (it expired or was deleted).";
+      case "file_changed":
+        return "The file changed while it was being sent. Send it again.";
+      case "bad_file":
+        return "This image is damaged: its metadata could not be removed safely.";
       case "unknown_contact":
       case "unknown_group":
       case "unknown_conversation":
@@ -155,6 +167,8 @@ export type Failed =
   | "mark-read"
   | "chat-line"
   | "send"
+  | "send-file"
+  | "get-file"
   | "lock"
   | "wipe";
 
@@ -167,6 +181,8 @@ const FAILED: Record<Failed, string> = {
   "mark-read": "Could not save which messages you have read: they may show as unread again.",
   "chat-line": "A line for a chat’s history (such as who joined a group) could not be saved.",
   send: "Your message was not sent.",
+  "send-file": "Your file was not sent.",
+  "get-file": "The file could not be fetched.",
   lock: "Parley could not lock.",
   wipe: "This device was not wiped.",
 };

@@ -20,6 +20,7 @@ import type { DeviceIdentity } from "../identity/device.js";
 import { groupPolicy } from "../messaging/group-metadata.js";
 import { InProcessLock, type ProfileLock } from "../messaging/profile-lock.js";
 import type { CommitPolicy, MlsEngine } from "../mls/engine.js";
+import { BlobHttpClient } from "../relay-client/blob-http.js";
 import { type FetchLike, RelayHttpClient } from "../relay-client/relay-http.js";
 import type { WebSocketFactory } from "../relay-client/relay-socket.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
@@ -54,6 +55,8 @@ export interface ClientContext {
   relay(url: string): RelayHttpClient;
   /** The other nodes of a relay (ClientEnvironment.relayAlternates), none by default. */
   alternatesOf(url: string): readonly string[];
+  /** The blob (file attachment) endpoints of a relay. */
+  blobs(url: string): BlobHttpClient;
 }
 
 export function createContext(env: ClientEnvironment): ClientContext {
@@ -77,6 +80,7 @@ export function createContext(env: ClientEnvironment): ClientContext {
       }
       return client;
     },
+    blobs: (url) => new BlobHttpClient(url, env.fetch),
   };
 }
 

@@ -1,15 +1,17 @@
 /** Finding contacts, conversations and groups by name or id; naming people for views. */
 import { ParleyError } from "../errors.js";
+import { assessFile } from "../files/detect.js";
 import type {
   ContactRecord,
   ConversationRecord,
   DirectConversationRecord,
+  FileRecord,
   GroupConversationRecord,
   MessageRecord,
   ProfileRecord,
 } from "../store/records.js";
 import { type ClientContext, requireProfile } from "./context.js";
-import type { ContactView, MessageView, PersonRef } from "./views.js";
+import type { ContactView, FileView, MessageView, PersonRef } from "./views.js";
 
 /** Exact (case-insensitive) name first, else an unambiguous prefix. */
 export function pickByName<T>(items: T[], wanted: string, nameOf: (t: T) => string): T | undefined {
@@ -134,6 +136,22 @@ export function contactView(c: ContactRecord, conv: DirectConversationRecord | u
   };
 }
 
+export function fileView(id: string, f: FileRecord): FileView {
+  const claimed = f.checked ?? assessFile(f.name, f.mime, f.detected ?? null);
+  return {
+    id,
+    name: f.name,
+    size: f.size,
+    mime: f.mime ?? null,
+    detected: claimed.detected,
+    checked: f.checked !== undefined,
+    warnings: claimed.warnings,
+    caption: f.caption ?? null,
+    thumbnail: f.thumbnail ?? null,
+    removed: f.removed ?? [],
+  };
+}
+
 export async function messageView(
   ctx: ClientContext,
   r: MessageRecord,
@@ -158,5 +176,6 @@ export async function messageView(
     sentAt: new Date(r.sentAt).toISOString(),
     receivedAt: r.receivedAt === null ? null : new Date(r.receivedAt).toISOString(),
     status: r.status,
+    ...(r.file ? { file: fileView(r.id, r.file) } : {}),
   };
 }

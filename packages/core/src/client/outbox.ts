@@ -9,7 +9,7 @@ import { toBase64Url as b64r } from "../encoding/base64url.js";
 import { toHex } from "../encoding/bytes.js";
 import { ParleyError } from "../errors.js";
 import { pad } from "../protocol/padding.js";
-import type { MessageRecord } from "../store/records.js";
+import type { FileRecord, MessageRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
 import { commitWithState, encryptContent, loadState, saveState } from "./mls-state.js";
@@ -22,9 +22,22 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
   // would otherwise show "sent" and vanish.
   if (text.length > MAX_TEXT_LENGTH)
     throw new ParleyError("too_long", { max: MAX_TEXT_LENGTH, length: text.length });
+  return sendBody(ctx, nameOrId, { type: "text", text }, { text });
+}
+
+/**
+ * Sends content a user wrote (text, a file message) and keeps it in history as `shown`: sealed,
+ * the ratchet stored, then the ciphertext leaves. `id`: the content id (default: a fresh one).
+ */
+export async function sendBody(
+  ctx: ClientContext,
+  nameOrId: string,
+  body: Body,
+  shown: { text: string; file?: FileRecord },
+  id = randomId(ctx),
+): Promise<MessageView> {
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
-  const id = randomId(ctx);
   const sentAt = ctx.now();
   const { record, conversation } = await ctx.lock.run(async () => {
     const conversation = await requireConversation(ctx, target.id);
@@ -34,13 +47,14 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
       throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
     }
     const state = await loadState(ctx, conversation.groupId);
-    const sealed = await encryptContent(ctx, state, { type: "text", text }, id, sentAt);
+    const sealed = await encryptContent(ctx, state, body, id, sentAt);
     const record: MessageRecord = {
       id,
       conversationId: conversation.id,
       fromMe: true,
       senderIdentity: null,
-      text,
+      text: shown.text,
+      ...(shown.file ? { file: shown.file } : {}),
       sentAt,
       receivedAt: null,
       status: "sending",

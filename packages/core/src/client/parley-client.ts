@@ -19,6 +19,8 @@ import {
   requireProfile,
 } from "./context.js";
 import type { ClientEvent } from "./events.js";
+import { type DownloadTarget, files, type GetFileOptions, getFile } from "./files/get-file.js";
+import { type SendFileInput, type SentFile, sendFile } from "./files/send-file.js";
 import * as admin from "./groups/admin.js";
 import { groupMembers } from "./groups/members.js";
 import { acceptInvite, createInvite } from "./invites.js";
@@ -28,7 +30,7 @@ import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendContentLocked } from "./outbox.js";
 import { receive, sync } from "./sync.js";
-import type { ContactView, ConversationView, GroupMemberView, MessageView } from "./views.js";
+import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
 
 export type { ClientEnvironment } from "./context.js";
 
@@ -179,6 +181,25 @@ export class ParleyClient {
 
   send = (nameOrId: string, text: string): Promise<MessageView> =>
     this.run((ctx) => send(ctx, nameOrId, text));
+
+  // ---- files ---------------------------------------------------------------------------------
+
+  /** Encrypts, uploads (resuming an interrupted upload of the same source) and announces a file. */
+  sendFile = (nameOrId: string, input: SendFileInput): Promise<SentFile> =>
+    this.run((ctx) => sendFile(ctx, nameOrId, input));
+
+  /** The file messages of a conversation, oldest first. */
+  files = (nameOrId: string): Promise<MessageView[]> =>
+    this.run(async (ctx) => {
+      await requireProfile(ctx);
+      const conversation = await findConversation(ctx, nameOrId);
+      const records = await files(ctx, conversation.id);
+      return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
+    });
+
+  /** Downloads (resuming), verifies and decrypts a file into `target`; returns what was found. */
+  getFile = (fileId: string, target: DownloadTarget, options?: GetFileOptions): Promise<FileView> =>
+    this.run((ctx) => getFile(ctx, fileId, target, options));
 
   // ---- groups --------------------------------------------------------------------------------
 

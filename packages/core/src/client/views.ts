@@ -3,6 +3,8 @@
  * events it reports. Views carry identity keys and names as data; the CLI and the web app decide
  * how to say them ("(not a contact)", "a new member"): nothing here is worded for a person.
  */
+import type { DetectedType, FileWarning } from "../files/detect.js";
+import type { RemovedMetadata } from "../files/strip-metadata.js";
 import type { GroupStatus, MessageStatus } from "../store/records.js";
 
 /**
@@ -27,6 +29,30 @@ export interface MessageView {
   sentAt: string; // ISO 8601
   receivedAt: string | null;
   status: MessageStatus;
+  /** A file message: the attachment (`text` is its caption, or ""). */
+  file?: FileView;
+}
+
+/** A file as a UI shows it before (and after) it is fetched. Its id is the message's. */
+export interface FileView {
+  id: string;
+  name: string;
+  size: number;
+  /** The type its sender declared, if any. */
+  mime: string | null;
+  /**
+   * The real type: detected by this device from the content once fetched (`checked`), before that
+   * what the sender's device detected (a claim: a modified sender can lie; the check after download
+   * is the one that counts).
+   */
+  detected: DetectedType | null;
+  checked: boolean;
+  /** Mismatches between name, declared and real type; dangerous kinds of file. */
+  warnings: FileWarning[];
+  caption: string | null;
+  thumbnail: { mime: string; data: string } | null;
+  /** Sent by us: metadata removed before it left. */
+  removed: RemovedMetadata[];
 }
 
 export interface ContactView {

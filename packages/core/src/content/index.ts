@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
+import { FileBody } from "./file.js";
 import { GroupInviteBody } from "./group-invite.js";
 import { GroupLeaveBody } from "./group-leave.js";
 import { GroupQueueBody } from "./group-queue.js";
@@ -28,6 +29,7 @@ export const Body = z.discriminatedUnion("type", [
   ProfileBody,
   GroupQueueBody,
   GroupLeaveBody,
+  FileBody,
 ]);
 export type Body = z.infer<typeof Body>;
 export type BodyType = Body["type"];
@@ -66,6 +68,7 @@ export {
   SendAddress,
   SendAddress as SendAddressSchema,
 } from "./common.js";
+export { FileBody, FileName, MAX_CAPTION_LENGTH, MAX_FILE_NAME_LENGTH, MAX_THUMBNAIL_BYTES } from "./file.js";
 export { GroupInviteBody } from "./group-invite.js";
 export { GroupLeaveBody } from "./group-leave.js";
 export { GroupQueueBody } from "./group-queue.js";

@@ -30,7 +30,7 @@ const UNSAFE_IN_NAME = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u115F\u1160\u3164\uFFA0]|(?![\
 /** A joiner at either end, next to whitespace or next to another joiner. */
 const STRAY_JOINER = /(?:^|[\s\u200C\u200D])[\u200C\u200D]|[\u200C\u200D](?:$|\s)/u;
 
-export type NameKind = "display name" | "group name";
+export type NameKind = "display name" | "group name" | "file name";
 
 /** NFC, then trimmed: the form in which a name is checked, stored and sent. */
 export const normalizeName = (name: string): string => name.normalize("NFC").trim();

@@ -61,6 +61,9 @@ export const Keys = {
    * done and removed there (client/after-migration.ts).
    */
   afterMigration: "after-migration",
+  /** A file upload in progress (resumable), by a hash of its conversation and source. */
+  upload: (id: string) => `upload/${id}`,
+  uploads: "upload/",
   /** Layouts of earlier versions, read only by migrations. */
   legacy: {
     /** v1–2: `gname/<conversation>/<identityKey>` → name: an identity key in a clear key. */

@@ -1,5 +1,8 @@
 /** What a device keeps about itself, its contacts and its conversations (all local, never on a relay). */
 import type { SendAddress } from "../content/common.js";
+import type { FileBody } from "../content/file.js";
+import type { DetectedType, FileWarning } from "../files/detect.js";
+import type { RemovedMetadata } from "../files/strip-metadata.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
 
 export interface ProfileRecord {
@@ -130,6 +133,19 @@ export interface MessageRecord {
   status: MessageStatus;
   /** Local order key, so history lists in the order this device saw it. */
   key: string;
+  /** A `file` message: the attachment (`text` is then its caption, or ""). Absent for text. */
+  file?: FileRecord;
+}
+
+/**
+ * A file message as this device keeps it: what the message said (content/file.ts, without `type`),
+ * and what this device found itself once it fetched the file (`checked`).
+ */
+export interface FileRecord extends Omit<FileBody, "type"> {
+  /** Set once this device downloaded, verified and decrypted it: the type detected from content. */
+  checked?: { detected: DetectedType | null; warnings: FileWarning[] };
+  /** Sent by us: the metadata removed before it left (strip-metadata.ts). */
+  removed?: RemovedMetadata[];
 }
 
 /** A message of an MLS epoch this device has not reached yet, kept to be processed after the commit. */

@@ -129,6 +129,10 @@ export class ProfileRepository {
   }
   markPayloadSeen = (b: Batch, conversationId: string, digest: string) =>
     b.putBytes(K.payloadSeen(conversationId, digest), new Uint8Array([1]));
+  /** A file upload in progress (client/files/send-file.ts keeps its shape). */
+  upload = <T>(id: string) => this.getJson<T>(K.upload(id));
+  putUpload = (b: Batch, id: string, state: unknown) => b.put(K.upload(id), state);
+  deleteUpload = (b: Batch, id: string) => b.delete(K.upload(id));
 
   async message(conversationId: string, id: string): Promise<MessageRecord | undefined> {
     const key = await this.getJson<string>(K.messageIndex(conversationId, id));

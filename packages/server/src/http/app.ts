@@ -1,7 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { BlobStore } from "../blobs/blob-store.js";
+import { MemoryBlobStore } from "../blobs/memory-blob-store.js";
 import type { Bus } from "../bus/bus.js";
 import { type RelayConfig, resolveConfig } from "../config.js";
 import { badRequest, Problem } from "../problem.js";
+import { expireBlobs, removeOrphanBlobs } from "../relay/blobs.js";
 import { ByteBudget, SMALL_REPLY_RESERVE } from "../relay/byte-budget.js";
 import type { RelayContext } from "../relay/context.js";
 import { PowGate } from "../relay/pow-gate.js";
@@ -19,6 +22,7 @@ import {
 import { PrivacyLogController, safeError, withSafeSerializers } from "./logging.js";
 import { createMetrics, metricsRoutes } from "./metrics.js";
 import { readRawBody } from "./raw-body.js";
+import { blobRoutes } from "./routes/blobs.js";
 import { healthRoutes } from "./routes/health.js";
 import { inviteRoutes } from "./routes/invites.js";
 import { queueRoutes } from "./routes/queues.js";
@@ -37,6 +41,8 @@ declare module "fastify" {
 export interface BuildRelayOptions {
   store: Store;
   bus: Bus;
+  /** Where blob bytes go; omitted: in memory (with an in-memory store). */
+  blobs?: BlobStore;
   config?: Partial<RelayConfig>;
   /** A pino logger (or anything Fastify accepts as `loggerInstance`); omitted or false: silent. */
   logger?: FastifyBaseLogger | false;
@@ -101,6 +107,8 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   const ctx: RelayContext = {
     store: options.store,
     bus: options.bus,
+    blobs: options.blobs ?? new MemoryBlobStore(),
+    blobWriters: new Set(),
     config,
     retention: new Retention(config),
     now,
@@ -159,11 +167,18 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     queueRoutes(scope, ctx, replies, pacer);
     sendRoutes(scope, ctx);
     inviteRoutes(scope, ctx);
+    await blobRoutes(scope, ctx);
     if (config.staticDir) await webAppRoutes(scope, config.staticDir, config.publicOrigins);
   });
 
   const timers: NodeJS.Timeout[] = [];
   app.addHook("onReady", async () => {
+    try {
+      const orphans = await removeOrphanBlobs(ctx);
+      if (orphans > 0) app.log.info({ orphans }, "removed blob files no row names");
+    } catch (e) {
+      app.log.error({ err: safeError(e) }, "orphan blob check failed");
+    }
     if (config.sweepIntervalMs > 0) {
       // Once at start, for whatever expired while the relay was down, then periodically.
       const lease = options.claimLease;
@@ -204,9 +219,10 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
 export async function sweep(ctx: RelayContext): Promise<void> {
   try {
     const counts = await ctx.store.expire(ctx.now());
+    const blobs = await expireBlobs(ctx);
     const released = await ctx.store.compact();
-    if (counts.messages + counts.queues + counts.invites + counts.nonces > 0 || released > 0)
-      ctx.log.info({ expired: counts, releasedBytes: released }, "sweep");
+    if (counts.messages + counts.queues + counts.invites + counts.nonces + blobs > 0 || released > 0)
+      ctx.log.info({ expired: { ...counts, blobs }, releasedBytes: released }, "sweep");
   } catch (e) {
     ctx.log.error({ err: safeError(e) }, "expiry sweep failed");
   }

@@ -28,7 +28,7 @@ export function contentSecurityPolicy(publicOrigins: readonly string[] = []): st
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
     `connect-src ${connect.join(" ")}`,
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
     "style-src 'self'",
     "font-src 'self'",
     "object-src 'none'",

@@ -71,7 +71,9 @@ export class StorageGuard {
           refusal = "the relay's disk is full; it takes no new data until space is freed";
       }
       if (refusal === null && this.config.maxDbBytes > 0) {
-        if ((await this.store.storageBytes()) > this.config.maxDbBytes) {
+        // Blobs (file attachments) count as stored data too, by their declared sizes.
+        const stored = (await this.store.storageBytes()) + (await this.store.blobs.totalBytes());
+        if (stored > this.config.maxDbBytes) {
           refusal = "the relay's database is at its size limit; it takes no new data until space is freed";
         }
       }

@@ -6,6 +6,9 @@
  * times. Times are given by the caller, already rounded (see retention.ts); the store keeps them
  * as they are and never reads the clock itself, so every backend behaves the same under test.
  */
+import type { BlobIndex } from "./blob-index.js";
+
+export type { BlobIndex, BlobRecord } from "./blob-index.js";
 
 export interface QueueRecord {
   queueId: string;
@@ -123,6 +126,8 @@ export interface Disclosure {
 }
 
 export interface Store {
+  /** Blob metadata (file attachments); their bytes are in a BlobStore (blobs/blob-store.ts). */
+  readonly blobs: BlobIndex;
   /** Creates a queue (unicast unless `options.broadcast`) with fresh, unrelated queue and send ids. */
   createQueue(
     recipientKey: string,

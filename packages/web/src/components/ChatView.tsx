@@ -1,8 +1,9 @@
-import { type GroupMemberView, MAX_TEXT_LENGTH, type MessageView } from "@parley/core";
+import { type GroupMemberView, MAX_TEXT_LENGTH, type MessageView, type ParleyClient } from "@parley/core";
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { deliveryLabel, formatMessageTime } from "../format";
 import { mergeTimeline, NEEDS_READD, personName, type SystemLine } from "../groups";
+import { FileCard } from "./FileCard";
 
 function messageTime(m: MessageView): number {
   return Date.parse(m.receivedAt && !m.fromMe ? m.receivedAt : m.sentAt);
@@ -25,6 +26,11 @@ export function ChatView(props: {
   members: GroupMemberView[] | null;
   /** Sends; reports its own failure (the banner says the message was not sent, and why). */
   onSend: (text: string) => void;
+  /** Files: sending one (attach button, drag and drop), uploads in progress, fetching. */
+  client: ParleyClient;
+  onSendFile: (file: File) => void;
+  uploads: { id: string; name: string; progress: number }[];
+  onFileError: (e: unknown) => void;
   onShowSafety: () => void;
   onShowGroup: (mode: "info" | "add") => void;
   onBack: () => void;
@@ -35,6 +41,13 @@ export function ChatView(props: {
   const [draft, setDraft] = useState("");
   const listRef = useRef<HTMLOListElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
+
+  function sendFiles(files: FileList | null) {
+    if (!files || !c.canSend || !active) return;
+    for (const file of Array.from(files)) props.onSendFile(file);
+  }
 
   useEffect(() => composer.current?.focus(), []);
 
@@ -67,7 +80,21 @@ export function ChatView(props: {
   const empty = messages.length === 0;
 
   return (
-    <section className="chat" aria-label={isGroup ? `Group ${c.title}` : `Conversation with ${c.title}`}>
+    <section
+      className={dragging ? "chat dragging" : "chat"}
+      aria-label={isGroup ? `Group ${c.title}` : `Conversation with ${c.title}`}
+      onDragOver={(e) => {
+        if (!e.dataTransfer.types.includes("Files")) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        sendFiles(e.dataTransfer.files);
+      }}
+    >
       <header className="chat-head">
         <button
           type="button"
@@ -177,7 +204,8 @@ export function ChatView(props: {
                     {stranger && <span className="sender-note"> · not a contact</span>}
                   </p>
                 )}
-                <p className="text">{m.text}</p>
+                {m.file && <FileCard file={m.file} client={props.client} onError={props.onFileError} />}
+                {(!m.file || m.text) && <p className="text">{m.text}</p>}
                 <p className="meta">
                   <time dateTime={m.sentAt}>{formatMessageTime(new Date(messageTime(m)).toISOString())}</time>
                   {m.fromMe && <span className={`status status-${m.status}`}>{deliveryLabel(m.status)}</span>}
@@ -188,8 +216,39 @@ export function ChatView(props: {
         })}
       </ol>
 
+      {props.uploads.length > 0 && (
+        <ul className="uploads" aria-label="Uploads">
+          {props.uploads.map((u) => (
+            <li key={u.id}>
+              <span>{u.name}</span>
+              <progress value={u.progress} max={1} aria-label={`Uploading ${u.name}`} />
+            </li>
+          ))}
+        </ul>
+      )}
+
       {active ? (
         <form className="composer" onSubmit={submit}>
+          <input
+            ref={picker}
+            type="file"
+            multiple
+            hidden
+            aria-label="Choose files to send"
+            onChange={(e) => {
+              sendFiles(e.target.files);
+              e.target.value = "";
+            }}
+          />
+          <button
+            type="button"
+            className="icon-button attach"
+            aria-label="Attach a file"
+            disabled={!c.canSend}
+            onClick={() => picker.current?.click()}
+          >
+            <span aria-hidden="true">📎</span>
+          </button>
           <textarea
             ref={composer}
             aria-label="Message"

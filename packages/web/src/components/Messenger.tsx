@@ -159,6 +159,14 @@ export function Messenger(props: {
                   list.onSent(selected.id, text, sent.sentAt),
                 )
               }
+              client={client}
+              uploads={chat.uploads}
+              onSendFile={(file) =>
+                void chat.sendFile(selected, file, (sent) =>
+                  list.onSent(selected.id, sent.text || sent.file?.name || "", sent.sentAt),
+                )
+              }
+              onFileError={(e) => report("get-file", e)}
               onShowSafety={() => setOverlay("safety")}
               onShowGroup={showGroup}
               onBack={() => setSelectedId(null)}

@@ -10,6 +10,7 @@ import {
   withMessage,
   withTakenByRelay,
 } from "../conversations";
+import { fileSource, thumbnailOf } from "../files";
 import type { SystemLine } from "../groups";
 import type { Session } from "../session";
 import { type Report, useLatest } from "./useNotice";
@@ -109,5 +110,52 @@ export function useMessages(session: Session, selectedId: string | null, report:
     [client, selectedRef, reload, report],
   );
 
-  return { messages, lines, addLines, onMessage, onDelivered, onSent, send };
+  const [uploads, setUploads] = useState<
+    { id: string; conversationId: string; name: string; progress: number }[]
+  >([]);
+
+  /**
+   * Sends a file (type checked, image metadata stripped, encrypted, uploaded once), with a progress
+   * bar meanwhile. Never rejects: a failure is reported.
+   */
+  const sendFile = useCallback(
+    async (c: ConversationSummary, file: File, onSent: (sent: MessageView) => void): Promise<void> => {
+      const id = `upload-${Date.now()}-${Math.random()}`;
+      setUploads((list) => [...list, { id, conversationId: c.id, name: file.name, progress: 0 }]);
+      try {
+        const thumbnail = await thumbnailOf(file);
+        const sent = await client.sendFile(c.id, {
+          source: fileSource(file),
+          name: file.name,
+          ...(file.type ? { mime: file.type } : {}),
+          ...(thumbnail ? { thumbnail } : {}),
+          sourceId: `${file.name}|${file.size}|${file.lastModified}`,
+          onProgress: ({ sent, total }) =>
+            setUploads((list) =>
+              list.map((u) => (u.id === id ? { ...u, progress: total ? sent / total : 1 } : u)),
+            ),
+        });
+        onSent(sent.message);
+      } catch (e) {
+        report("send-file", e);
+      } finally {
+        setUploads((list) => list.filter((u) => u.id !== id));
+      }
+      if (selectedRef.current === c.id) await reload(c.id).catch((e: unknown) => report("load-messages", e));
+    },
+    [client, selectedRef, reload, report],
+  );
+
+  const visibleUploads = uploads.filter((u) => u.conversationId === selectedId);
+  return {
+    messages,
+    lines,
+    addLines,
+    onMessage,
+    onDelivered,
+    onSent,
+    send,
+    sendFile,
+    uploads: visibleUploads,
+  };
 }

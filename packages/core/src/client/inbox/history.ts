@@ -1,6 +1,6 @@
-/** Received text into history: once per content id, placed at the time its sender stamped. */
+/** Received text (and file messages) into history: once per content id, placed at the time its sender stamped. */
 import type { Batch } from "../../store/batch.js";
-import type { ConversationRecord, MessageRecord } from "../../store/records.js";
+import type { ConversationRecord, FileRecord, MessageRecord } from "../../store/records.js";
 import { type ClientContext, orderKey } from "../context.js";
 
 /**
@@ -23,6 +23,7 @@ export async function storeReceived(
   sentAt: number,
   text: string,
   senderIdentity: string,
+  file?: FileRecord,
 ): Promise<MessageRecord | undefined> {
   // A conversation replaced by a later one with the same person stores into that one.
   const into = (conversation.kind === "direct" && conversation.supersededBy) || conversation.id;
@@ -38,6 +39,7 @@ export async function storeReceived(
     receivedAt: now,
     status: "received",
     key: orderKey(ctx, id, shownAt(sentAt, now)),
+    ...(file ? { file } : {}),
   };
   ctx.repo.putMessage(batch, record);
   return record;

@@ -69,4 +69,22 @@ CREATE TABLE leases (
 );
 `,
   },
+  {
+    version: 2,
+    name: "blobs",
+    // File attachments' metadata (the SQLite store's m0006): sizes, progress, expiry and hashes of
+    // the capabilities; nothing about who uploads or downloads.
+    sql: `
+CREATE TABLE blobs (
+  blob_id         text    NOT NULL PRIMARY KEY,
+  size            bigint  NOT NULL,
+  received        bigint  NOT NULL DEFAULT 0,
+  complete        boolean NOT NULL DEFAULT false,
+  expires_at      bigint  NOT NULL,
+  write_cap_hash  text    NOT NULL,
+  delete_cap_hash text    NOT NULL
+);
+CREATE INDEX blobs_expires_at ON blobs (expires_at);
+`,
+  },
 ];

@@ -14,6 +14,7 @@ import { userInfo } from "node:os";
 import pg from "pg";
 import { asBuffer } from "../../bytes.js";
 import { newId } from "../../ids.js";
+import type { BlobIndex } from "../blob-index.js";
 import {
   type CreateQueueOptions,
   capsFor,
@@ -30,6 +31,7 @@ import {
   type StoredMessage,
 } from "../store.js";
 import { type PgMigration, pgMigrations } from "./migrations.js";
+import { PostgresBlobIndex } from "./postgres-blob-index.js";
 
 export class PgSchemaError extends Error {
   override name = "PgSchemaError";
@@ -104,6 +106,8 @@ function lockKey(name: string, schema: string): string {
 
 export class PostgresStore implements Store {
   private closed: Promise<void> | undefined;
+  /** Blob metadata (the `blobs` table); the bytes are in the relay's BlobStore. */
+  readonly blobs: BlobIndex = new PostgresBlobIndex((text, values) => this.q(text, values));
 
   private constructor(
     private readonly pool: pg.Pool,

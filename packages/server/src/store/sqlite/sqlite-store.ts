@@ -2,6 +2,7 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { asBuffer } from "../../bytes.js";
 import { newId } from "../../ids.js";
+import type { BlobIndex } from "../blob-index.js";
 import type {
   CreateQueueOptions,
   DisclosedQueue,
@@ -32,6 +33,7 @@ import {
   toNonce,
   toQueue,
 } from "./rows.js";
+import { SqliteBlobIndex } from "./sqlite-blob-index.js";
 import { WalSync } from "./wal-sync.js";
 
 /** `PRAGMA auto_vacuum` value of INCREMENTAL. */
@@ -73,6 +75,8 @@ export class SqliteStore implements Store {
   private readonly writes: GroupCommit;
   /** Bytes of the bodies kept in files (counted at open, then kept up to date): see storageBytes. */
   private fileBytes = 0;
+  /** Blob metadata (the `blobs` table); the bytes are in the relay's BlobStore. */
+  readonly blobs: BlobIndex;
 
   private constructor(
     db: Database.Database,
@@ -84,6 +88,7 @@ export class SqliteStore implements Store {
   ) {
     this.db = db;
     this.writes = new GroupCommit(db, wal);
+    this.blobs = new SqliteBlobIndex(db, (work) => this.writes.add(work));
   }
 
   /** Opens (creating and migrating if needed) the database at `path`; ":memory:" for a throwaway one. */

@@ -4,6 +4,7 @@
  * rejected in that kind of conversation.
  */
 import type { HandlerRegistry } from "../types.js";
+import { file } from "./file.js";
 import { groupInvite } from "./group-invite.js";
 import { groupLeave } from "./group-leave.js";
 import { groupQueue } from "./group-queue.js";
@@ -24,4 +25,5 @@ export const handlers: HandlerRegistry = {
   profile,
   "group-queue": groupQueue,
   "group-leave": groupLeave,
+  file,
 };

@@ -7,6 +7,7 @@ import { m0002Broadcast } from "./m0002_broadcast.js";
 import { m0003QueueLastSeq } from "./m0003_queue_last_seq.js";
 import { m0004QueueUsage } from "./m0004_queue_usage.js";
 import { m0005BodyFiles } from "./m0005_body_files.js";
+import { m0006Blobs } from "./m0006_blobs.js";
 
 export interface Migration {
   /** Equals the position in the list, starting at 1; stored in PRAGMA user_version once applied. */
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   m0003QueueLastSeq,
   m0004QueueUsage,
   m0005BodyFiles,
+  m0006Blobs,
 ];

@@ -1,0 +1,187 @@
+/**
+ * Files: a 200 MB file sent and fetched through a real relay process on loopback, by two real
+ * profiles (made with the CLI), each side in a process of its own so its peak memory is its own:
+ * - encrypt + upload: `sendFile` (type detection, STREAM AES-256-GCM, SHA-256, 4 MiB PUTs);
+ * - download + decrypt: `getFile` (download to the profile, verify SHA-256, decrypt, write out);
+ * - the baseline, same relay process, same run: plain HTTP upload (PUTs of the same bytes, read from
+ *   the same file, 4 MiB each) and download (one GET) of a blob of the same size, no crypto.
+ * Peak RSS of the sender and the receiver processes (target ≤ 100 MB each), MB/s (target ≥ 50 %
+ * of the plain rates). `BENCH_FILE_MB` changes the size.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BLOB_CAP_HEADER, blobSizeForFile, type CreateBlobResponse } from "@parley/core";
+import { FileDownloadTarget, fileSource, nodeSha256, openProfile } from "@parley/node";
+import { cliJson, spawnChild, startRelayProcess } from "@parley/testkit";
+import { round, writeResults } from "./report.js";
+
+const MB = 1024 * 1024;
+const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 200);
+const temp = (name: string) => mkdtempSync(join(tmpdir(), `parley-bench-${name}-`));
+const gc = (globalThis as { gc?: () => void }).gc;
+/** A collection every this many bytes moved (`BENCH_GC_MB`, default 4 as the CLI; 0: none). */
+const GC_EVERY = Number(process.env.BENCH_GC_MB ?? 4) * MB || Number.POSITIVE_INFINITY;
+
+/** Runs as a child: `--send HOME TARGET PATH` or `--get HOME FILE_ID OUT`; prints {seconds, rss}. */
+async function child(args: string[]): Promise<void> {
+  const [role, home, a, b] = args;
+  const profile = openProfile(home!);
+  let last = 0;
+  // As the CLI does (file-commands.ts): a collection every 4 MB moved keeps memory flat.
+  const collect = (moved: number) => {
+    if (moved - last >= GC_EVERY || moved < last) {
+      last = moved;
+      gc?.();
+    }
+  };
+  try {
+    await profile.client.profile(); // migrations, before the clock starts
+    // What the process holds before the transfer (engine, SQLite, fetch loaded): the rest is the file's.
+    const rssBefore = process.memoryUsage().rss;
+    const t0 = performance.now();
+    if (role === "--send") {
+      const file = await fileSource(b!);
+      await profile.client.sendFile(a!, {
+        source: file.source,
+        name: b!,
+        hasher: nodeSha256,
+        onProgress: ({ sent }) => collect(sent),
+      });
+      await file.close();
+    } else {
+      const target = new FileDownloadTarget(b!, join(home!, "downloads", `${a}.blob`));
+      await profile.client.getFile(a!, target, {
+        hasher: nodeSha256,
+        onProgress: ({ received }) => collect(received),
+      });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    process.stdout.write(
+      `${JSON.stringify({ seconds, rss: process.resourceUsage().maxRSS * 1024, rssBefore })}\n`,
+    );
+  } finally {
+    await profile.close();
+  }
+}
+
+async function runChild(args: string[]): Promise<{ seconds: number; rss: number; rssBefore: number }> {
+  const self = fileURLToPath(import.meta.url);
+  const run = spawnChild(process.execPath, ["--expose-gc", self, ...args], { deadlineMs: 10 * 60 * 1000 });
+  const exit = await run.closed(10 * 60 * 1000);
+  if (exit.code !== 0) throw new Error(`bench child ${args[0]} failed: ${run.stderr()}`);
+  return JSON.parse(run.stdout().trim().split("\n").pop()!) as {
+    seconds: number;
+    rss: number;
+    rssBefore: number;
+  };
+}
+
+/** Plain HTTP: a blob of `size` bytes uploaded from `path` in 4 MiB PUTs, then downloaded whole. */
+async function plainHttp(url: string, path: string, size: number): Promise<{ up: number; down: number }> {
+  const res = await fetch(`${url}/v1/blobs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ size }),
+  });
+  const blob = (await res.json()) as CreateBlobResponse;
+  const file = await open(path, "r");
+  const piece = Buffer.alloc(4 * MB + 16 * 16);
+  const t0 = performance.now();
+  for (let at = 0; at < size; ) {
+    const n = Math.min(piece.length, size - at);
+    // The file is a little shorter than the blob (padding): the rest of the piece is zeros.
+    const { bytesRead } = await file.read(piece, 0, n, at);
+    piece.fill(0, bytesRead, n);
+    const put = await fetch(`${url}/v1/blobs/${blob.blobId}?offset=${at}`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", [BLOB_CAP_HEADER]: blob.writeCap },
+      body: piece.subarray(0, n),
+    });
+    if (!put.ok) throw new Error(`plain PUT failed: ${await put.text()}`);
+    at += n;
+  }
+  const up = (performance.now() - t0) / 1000;
+  await file.close();
+  const t1 = performance.now();
+  const get = await fetch(`${url}/v1/blobs/${blob.blobId}`);
+  const hash = createHash("sha256");
+  for await (const chunk of get.body!) hash.update(chunk as Uint8Array);
+  hash.digest();
+  const down = (performance.now() - t1) / 1000;
+  return { up, down };
+}
+
+async function main(): Promise<void> {
+  const relay = await startRelayProcess({
+    dataDir: join(temp("relay"), "data"),
+    args: ["--log-level", "warn", "--max-file-mb", String(FILE_MB + 16)],
+    stderr: "inherit",
+  });
+  try {
+    const alice = temp("alice");
+    const bob = temp("bob");
+    await cliJson(alice, "init", "--name", "Alice", "--server", relay.url);
+    await cliJson(bob, "init", "--name", "Bob", "--server", relay.url);
+    const { link } = await cliJson<{ link: string }>(alice, "invite");
+    await cliJson(bob, "accept", link);
+    await cliJson(alice, "sync");
+    await cliJson(bob, "sync");
+
+    const work = temp("files");
+    const path = join(work, "big.bin");
+    writeFileSync(path, "");
+    const chunk = Buffer.alloc(MB);
+    for (let i = 0; i < FILE_MB; i++) {
+      for (let j = 0; j < MB; j += 4) chunk.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, j);
+      writeFileSync(path, chunk, { flag: "a" });
+    }
+    const bytes = FILE_MB * MB;
+    const size = blobSizeForFile(bytes);
+
+    const plain = await plainHttp(relay.url, path, size);
+    const send = await runChild(["--send", alice, "Bob", path]);
+    await cliJson(bob, "sync");
+    const files = await cliJson<{ id: string }[]>(bob, "files", "Alice");
+    const out = join(work, "received.bin");
+    const get = await runChild(["--get", bob, files[files.length - 1]!.id, out]);
+    const same =
+      createHash("sha256").update(readFileSync(out)).digest("hex") ===
+      createHash("sha256").update(readFileSync(path)).digest("hex");
+    if (!same) throw new Error("the received file differs from the one sent");
+
+    const mbps = (seconds: number) => round(bytes / 1e6 / seconds, 1);
+    const rows = [
+      {
+        what: "upload",
+        "plain HTTP MB/s": mbps(plain.up),
+        "encrypt+upload MB/s": mbps(send.seconds),
+        "share of plain": `${round((100 * plain.up) / send.seconds, 0)} %`,
+        "peak RSS MiB": round(send.rss / MB, 0),
+        "RSS before MiB": round(send.rssBefore / MB, 0),
+      },
+      {
+        what: "download",
+        "plain HTTP MB/s": mbps(plain.down),
+        "download+decrypt MB/s": mbps(get.seconds),
+        "share of plain": `${round((100 * plain.down) / get.seconds, 0)} %`,
+        "peak RSS MiB": round(get.rss / MB, 0),
+        "RSS before MiB": round(get.rssBefore / MB, 0),
+      },
+    ];
+    writeResults("files", rows, {
+      fileMB: FILE_MB,
+      blobBytes: size,
+      targets: { shareOfPlain: ">= 50 %", peakRssMiB: "<= 100 each" },
+      note: "one run on this project's shared 2-core machine; seconds measured inside each process around sendFile/getFile only",
+    });
+  } finally {
+    await relay.stop();
+  }
+}
+
+if (process.argv[2]?.startsWith("--")) await child(process.argv.slice(2));
+else await main();

@@ -1,0 +1,82 @@
+/** Shared by the files-*-e2e tests: a relay process, CLI profiles, random files, peak memory. */
+import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli, startRelayProcess } from "@parley/testkit";
+import { parleyJson, type RelayProcess, tempDir } from "./helpers.js";
+
+export const MB = 1024 * 1024;
+
+export interface FileJson {
+  id: string;
+  name: string;
+  size: number;
+  detected: { ext: string } | null;
+  warnings: { code: string; actual?: string | null; risk?: string }[];
+  warningText: string[];
+  removed: string[];
+}
+
+export interface FilesWorld {
+  relay: RelayProcess;
+  /** Profiles by name ("Alice", …), each the contact of Alice. */
+  homes: Record<string, string>;
+  work: string;
+  blobFiles(): string[];
+  randomFile(name: string, size: number): string;
+  /** `parley --json …` with its peak RSS in bytes. */
+  measured<T>(home: string, ...args: string[]): Promise<{ value: T; rss: number }>;
+}
+
+export const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+/** A relay (`--max-file-mb 60`) and profiles for `names`; the first is everyone's contact. */
+export async function filesWorld(names: string[]): Promise<FilesWorld> {
+  const relay = await startRelayProcess({
+    dataDir: join(tempDir("f-relay"), "data"),
+    args: ["--max-file-mb", "60"],
+  });
+  const work = tempDir("f-work");
+  const homes: Record<string, string> = {};
+  for (const name of names) {
+    homes[name] = tempDir(`f-${name.toLowerCase()}`);
+    await parleyJson(homes[name]!, "init", "--name", name, "--server", relay.url);
+  }
+  const first = homes[names[0]!]!;
+  for (const name of names.slice(1)) {
+    const { link } = await parleyJson<{ link: string }>(first, "invite");
+    await parleyJson(homes[name]!, "accept", link);
+    await parleyJson(first, "sync");
+    await parleyJson(homes[name]!, "sync");
+  }
+  // Peak memory of a CLI process: a module loaded before the CLI writes its maxRSS at exit.
+  const rssHook = join(work, "rss-hook.mjs");
+  writeFileSync(
+    rssHook,
+    `import { writeFileSync } from "node:fs";
+process.on("exit", () => { if (process.env.PARLEY_RSS_FILE) writeFileSync(process.env.PARLEY_RSS_FILE, String(process.resourceUsage().maxRSS * 1024)); });
+`,
+  );
+  return {
+    relay,
+    homes,
+    work,
+    blobFiles: () => readdirSync(join(relay.dataDir, "relay-blobs")),
+    randomFile(name, size) {
+      const path = join(work, name);
+      writeFileSync(path, "");
+      for (let at = 0; at < size; at += MB)
+        writeFileSync(path, randomBytes(Math.min(MB, size - at)), { flag: "a" });
+      return path;
+    },
+    async measured<T>(home: string, ...args: string[]) {
+      const rssFile = join(work, `rss-${randomBytes(4).toString("hex")}`);
+      const r = await runCli(home, ["--json", ...args], {
+        timeoutMs: 120_000,
+        env: { ...process.env, NODE_OPTIONS: `--import ${rssHook}`, PARLEY_RSS_FILE: rssFile },
+      });
+      if (r.code !== 0) throw new Error(`parley ${args.join(" ")} failed: ${r.stdout} ${r.stderr}`);
+      return { value: JSON.parse(r.stdout) as T, rss: Number(readFileSync(rssFile, "utf8")) };
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * Fetching a file someone sent: its ciphertext downloaded (resuming with a range from what an
+ * earlier attempt kept), checked against the SHA-256 its message carries, and only then decrypted,
+ * its real type detected from the content and compared with its name. A mismatch of the hash is an
+ * error and nothing is saved (`file_tampered`), never a half or altered file.
+ */
+import { fromBase64Url, toBase64Url } from "../../encoding/base64url.js";
+import { ParleyError } from "../../errors.js";
+import { decryptBlob, defaultHasher, type HasherFactory } from "../../files/codec.js";
+import { assessFile, DETECT_BYTES, detectType, type FileAssessment } from "../../files/detect.js";
+import { FileCipher, FileCryptoError } from "../../files/stream-aead.js";
+import { RelayError } from "../../relay-client/errors.js";
+import type { ConversationRecord, MessageRecord } from "../../store/records.js";
+import { type ClientContext, requireProfile } from "../context.js";
+import { fileView } from "../lookup.js";
+import type { FileView } from "../views.js";
+
+/**
+ * Where a download goes, provided by the platform: the ciphertext kept as it arrives (so a later
+ * attempt resumes), then the plaintext, moved into place only once complete.
+ */
+export interface DownloadTarget {
+  /** Ciphertext bytes an earlier attempt kept (0 if none). */
+  heldCipher(): Promise<number>;
+  appendCipher(bytes: Uint8Array): Promise<void>;
+  /** The whole ciphertext kept, from its start. */
+  readCipher(): AsyncIterable<Uint8Array>;
+  /** Forgets the ciphertext kept (it was altered or does not fit). */
+  discardCipher(): Promise<void>;
+  writePlain(bytes: Uint8Array): Promise<void>;
+  /**
+   * The plaintext is complete and checked: show or save it. Called with what this device found;
+   * the platform warns before it saves.
+   */
+  finish(assessment: FileAssessment): Promise<void>;
+  /** Something failed after plaintext was written: drop it (never a half file). */
+  abortPlain(): Promise<void>;
+}
+
+export interface GetFileOptions {
+  /**
+   * Called as the download goes (`download`), then as the ciphertext is checked (`verify`) and
+   * decrypted (`decrypt`): `received` counts the bytes of that phase done so far.
+   */
+  onProgress?: (progress: {
+    phase: "download" | "verify" | "decrypt";
+    received: number;
+    total: number;
+  }) => void;
+  hasher?: HasherFactory;
+}
+
+/** The message of a file by its id (the message's content id), in whatever conversation. */
+export async function findFile(
+  ctx: ClientContext,
+  fileId: string,
+): Promise<{
+  record: MessageRecord & { file: NonNullable<MessageRecord["file"]> };
+  conversation: ConversationRecord;
+}> {
+  for (const conversation of await ctx.repo.conversations()) {
+    const record = await ctx.repo.message(conversation.id, fileId);
+    if (record?.file)
+      return { record: record as MessageRecord & { file: NonNullable<MessageRecord["file"]> }, conversation };
+  }
+  throw new ParleyError("unknown_file", { id: fileId });
+}
+
+export async function getFile(
+  ctx: ClientContext,
+  fileId: string,
+  target: DownloadTarget,
+  options: GetFileOptions = {},
+): Promise<FileView> {
+  await requireProfile(ctx);
+  const { record } = await findFile(ctx, fileId);
+  const f = record.file;
+  const blobs = ctx.blobs(f.blob.relay);
+  const total = f.blob.size;
+
+  let held = await target.heldCipher();
+  if (held > total) {
+    await target.discardCipher();
+    held = 0;
+  }
+  // The ciphertext's hash is taken as it arrives (one pass, not two); what an earlier attempt kept
+  // is hashed first, from the copy on disk.
+  const hasher = (options.hasher ?? defaultHasher)();
+  let length = 0;
+  if (held > 0) {
+    for await (const piece of target.readCipher()) {
+      hasher.update(piece);
+      length += piece.length;
+      options.onProgress?.({ phase: "verify", received: length, total });
+    }
+  }
+  options.onProgress?.({ phase: "download", received: held, total });
+  if (held < total) {
+    try {
+      for await (const piece of blobs.read(f.blob.blobId, held)) {
+        const room = total - held;
+        const part = piece.length > room ? piece.subarray(0, room) : piece;
+        await target.appendCipher(part);
+        hasher.update(part);
+        length += part.length;
+        held += part.length;
+        options.onProgress?.({ phase: "download", received: held, total });
+        if (held >= total) break;
+      }
+    } catch (e) {
+      if (e instanceof RelayError && e.code === "unknown_blob")
+        throw new ParleyError("file_gone", { id: fileId });
+      throw e;
+    }
+  }
+
+  // The whole ciphertext, checked against the hash its (authenticated) message carries, before a
+  // byte of it is decrypted.
+  if (length !== total || toBase64Url(hasher.digest()) !== f.hash) {
+    await target.discardCipher();
+    throw new ParleyError("file_tampered", { id: fileId });
+  }
+
+  const cipher = await FileCipher.open(fromBase64Url(f.key), fromBase64Url(f.nonce));
+  let assessment: FileAssessment | undefined;
+  let head: Uint8Array[] = [];
+  let headBytes = 0;
+  let written = 0;
+  try {
+    for await (const plain of decryptBlob(target.readCipher(), cipher, total, f.size)) {
+      if (!assessment) {
+        head.push(plain);
+        headBytes += plain.length;
+        if (headBytes >= Math.min(DETECT_BYTES, f.size)) {
+          assessment = assessFile(f.name, f.mime, await detectType(joined(head)));
+          head = [];
+        }
+      }
+      await target.writePlain(plain);
+      written += plain.length;
+      options.onProgress?.({ phase: "decrypt", received: written, total: f.size });
+    }
+    assessment ??= assessFile(f.name, f.mime, await detectType(joined(head)));
+  } catch (e) {
+    await target.abortPlain();
+    if (e instanceof FileCryptoError) {
+      await target.discardCipher();
+      throw new ParleyError("file_tampered", { id: fileId });
+    }
+    throw e;
+  }
+  await target.finish(assessment);
+
+  // What this device found is kept with the message: the list shows it from now on.
+  await ctx.lock.run(async () => {
+    const { record: current, conversation } = await findFile(ctx, fileId);
+    current.file.checked = { detected: assessment.detected, warnings: assessment.warnings };
+    await ctx.repo.commit(ctx.repo.putMessage(ctx.repo.batch(), current));
+    void conversation;
+  });
+  return fileView(fileId, {
+    ...f,
+    checked: { detected: assessment.detected, warnings: assessment.warnings },
+  });
+}
+
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Every file message of a conversation, oldest first. */
+export async function files(
+  ctx: ClientContext,
+  conversationId: string,
+  limit = 10_000,
+): Promise<MessageRecord[]> {
+  return (await ctx.repo.messages(conversationId, limit)).filter((m) => m.file !== undefined);
+}

@@ -1,0 +1,110 @@
+import type { FileView, ParleyClient } from "@parley/core";
+import { useState } from "react";
+import { dataUrl, formatSize, INLINE_IMAGE, MemoryDownload, saveAs, typeName, warningText } from "../files";
+
+/**
+ * A file in a message: a thumbnail for images (click to fetch and show it full size), otherwise a
+ * card with name, size, detected type and warnings, and a Download button. Fetching verifies the
+ * ciphertext's hash and re-detects the real type; warnings are shown before anything is saved.
+ */
+export function FileCard(props: { file: FileView; client: ParleyClient; onError: (e: unknown) => void }) {
+  const [file, setFile] = useState(props.file);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [full, setFull] = useState<string | null>(null);
+  const [fetched, setFetched] = useState<Blob | null>(null);
+
+  async function fetchFile(): Promise<{ blob: Blob; view: FileView } | undefined> {
+    if (fetched) return { blob: fetched, view: file };
+    const target = new MemoryDownload();
+    setProgress(0);
+    try {
+      const view = await props.client.getFile(file.id, target, {
+        onProgress: ({ phase, received, total }) => {
+          if (phase === "download") setProgress(total > 0 ? received / total : 1);
+        },
+      });
+      setFile(view);
+      setFetched(target.result!.blob);
+      return { blob: target.result!.blob, view };
+    } catch (e) {
+      props.onError(e);
+      return undefined;
+    } finally {
+      setProgress(null);
+    }
+  }
+
+  async function open() {
+    const got = await fetchFile();
+    if (!got) return;
+    if (got.view.detected && INLINE_IMAGE.has(got.view.detected.ext) && got.view.warnings.length === 0) {
+      // Decoded by the browser as a picture only: the blob is typed as the detected image type.
+      setFull(URL.createObjectURL(new Blob([got.blob], { type: got.view.detected.mime })));
+    }
+  }
+
+  async function download() {
+    const got = await fetchFile();
+    if (got && (got.view.warnings.length === 0 || confirmRisk(got.view))) saveAs(got.blob, got.view.name);
+  }
+
+  const warnings = file.warnings.map((w) => warningText(file.name, w));
+  const type = file.detected ? typeName(file.detected.ext) : "unknown type";
+  return (
+    <div className={`file-card${warnings.length ? " file-danger" : ""}`} data-file-id={file.id}>
+      {file.thumbnail && (
+        <button
+          type="button"
+          className="thumbnail"
+          onClick={() => void open()}
+          aria-label={`Open ${file.name}`}
+        >
+          <img src={dataUrl(file.thumbnail.mime, file.thumbnail.data)} alt={file.name} />
+        </button>
+      )}
+      <p className="file-name">{file.name}</p>
+      <p className="file-meta muted small">
+        {formatSize(file.size)} · {type}
+        {file.checked ? " · checked" : ""}
+      </p>
+      {warnings.map((w) => (
+        <p key={w} className="file-warning" role="alert">
+          ⚠ {w}
+        </p>
+      ))}
+      {file.removed.length > 0 && (
+        <p className="muted small">Removed before sending: {file.removed.join(", ")}</p>
+      )}
+      {progress !== null && (
+        <progress className="file-progress" value={progress} max={1} aria-label="Download progress" />
+      )}
+      <button
+        type="button"
+        className="file-download"
+        onClick={() => void download()}
+        disabled={progress !== null}
+      >
+        Download
+      </button>
+      {full && (
+        <div className="image-viewer" role="dialog" aria-label={file.name}>
+          <img src={full} alt={file.name} />
+          <button
+            type="button"
+            onClick={() => {
+              URL.revokeObjectURL(full);
+              setFull(null);
+            }}
+          >
+            Close
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function confirmRisk(view: FileView): boolean {
+  const lines = view.warnings.map((w) => `• ${warningText(view.name, w)}`).join("\n");
+  return window.confirm(`Warning:\n${lines}\n\nSave it anyway? Parley will not open it.`);
+}

@@ -1,0 +1,142 @@
+/**
+ * Files in the browser: a File as the engine's FileSource (read slice by slice), a download kept in
+ * memory until it is verified, thumbnails for images, and the words for types and warnings. The web
+ * app never renders a received file itself except images it decoded as images: everything else is
+ * downloaded as an attachment (application/octet-stream, a safe name), HTML and SVG included.
+ */
+import type { DownloadTarget, FileAssessment, FileSource, FileWarning } from "@parley/core";
+
+export const fileSource = (file: Blob): FileSource => ({
+  size: file.size,
+  read: async (offset, length) => new Uint8Array(await file.slice(offset, offset + length).arrayBuffer()),
+});
+
+/** A download held in memory: ciphertext as it arrives, then the checked plaintext as a Blob. */
+export class MemoryDownload implements DownloadTarget {
+  private cipher: Uint8Array[] = [];
+  private held = 0;
+  private plain: Uint8Array[] = [];
+  result: { blob: Blob; assessment: FileAssessment } | undefined;
+
+  async heldCipher() {
+    return this.held;
+  }
+  async appendCipher(bytes: Uint8Array) {
+    this.cipher.push(bytes.slice());
+    this.held += bytes.length;
+  }
+  async *readCipher() {
+    yield* this.cipher;
+  }
+  async discardCipher() {
+    this.cipher = [];
+    this.held = 0;
+  }
+  async writePlain(bytes: Uint8Array) {
+    this.plain.push(bytes.slice());
+  }
+  async finish(assessment: FileAssessment) {
+    this.result = {
+      blob: new Blob(this.plain as BlobPart[], { type: "application/octet-stream" }),
+      assessment,
+    };
+    this.plain = [];
+    this.cipher = [];
+  }
+  async abortPlain() {
+    this.plain = [];
+  }
+}
+
+/** Types shown inline once fetched and checked: decoded by the browser as pictures, never SVG. */
+export const INLINE_IMAGE = new Set(["jpg", "png", "gif", "webp"]);
+const THUMBNAIL_TYPES = new Set(["image/jpeg", "image/png", "image/webp"]);
+
+/** A small JPEG of an image (at most 320 px, ≤ 48 KiB), or undefined. Drawn from pixels: no metadata. */
+export async function thumbnailOf(file: File): Promise<{ mime: "image/jpeg"; data: Uint8Array } | undefined> {
+  if (!THUMBNAIL_TYPES.has(file.type)) return undefined;
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, 320 / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    canvas.getContext("2d")?.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    for (const quality of [0.7, 0.5, 0.3]) {
+      const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
+      if (blob && blob.size <= 48 * 1024)
+        return { mime: "image/jpeg", data: new Uint8Array(await blob.arrayBuffer()) };
+    }
+  } catch {
+    // Not decodable here: no thumbnail.
+  }
+  return undefined;
+}
+
+/** base64url (as messages carry it) to a data: URL for an <img>. */
+export function dataUrl(mime: string, b64url: string): string {
+  const b64 = b64url.replace(/-/g, "+").replace(/_/g, "/");
+  return `data:${mime};base64,${b64}${"=".repeat((4 - (b64.length % 4)) % 4)}`;
+}
+
+/** Saves `blob` as a download named `name` (made safe), never opened in the page. */
+export function saveAs(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(new Blob([blob], { type: "application/octet-stream" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name.replace(/[\\/:*?"<>|\p{Cc}\p{Cf}]/gu, "_").replace(/^\.+/, "_") || "file";
+  a.rel = "noopener";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  apk: "an Android app (APK)",
+  dex: "Android app code (DEX)",
+  exe: "a Windows program (EXE)",
+  elf: "a Linux program (ELF)",
+  macho: "a macOS program",
+  msi: "a Windows installer",
+  lnk: "a Windows shortcut",
+  html: "a web page (HTML)",
+  svg: "an SVG image",
+  pdf: "a PDF document",
+  jpg: "a JPEG image",
+  png: "a PNG image",
+  gif: "a GIF image",
+  webp: "a WebP image",
+  zip: "a ZIP archive",
+  docm: "a Word document with macros",
+  xlsm: "an Excel workbook with macros",
+};
+
+export const typeName = (ext: string): string => TYPE_NAMES[ext] ?? `a ${ext.toUpperCase()} file`;
+
+const RISKS: Record<string, string> = {
+  executable: "runs as a program when opened",
+  installer: "installs software when opened",
+  "android-app": "is an Android app",
+  script: "is a script that can run commands",
+  shortcut: "is a shortcut that runs something else",
+  "macro-document": "has macros that can run code",
+  "active-content": "can run scripts when opened",
+};
+
+export function warningText(name: string, w: FileWarning): string {
+  if (w.code === "mismatch") {
+    return w.actual === null
+      ? `${name} is not what its name says`
+      : `${name} is really ${typeName(w.actual)}${w.claimed ? `, not ${typeName(w.claimed)}` : ""}`;
+  }
+  return `${name} ${RISKS[w.risk] ?? "may be dangerous to open"}`;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
+  if (bytes < 1_000_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return `${(bytes / 1_000_000_000).toFixed(2)} GB`;
+}

@@ -1,0 +1,181 @@
+/**
+ * Files in the web app, in real headless Chromium against a real relay process serving the built
+ * app, with a real CLI user on the other side: a picture attached in the browser loses its metadata,
+ * shows a thumbnail, opens full size and reaches the CLI intact; a "PDF" from the CLI that is really
+ * an Android app is flagged on its card before it is downloaded, and downloads as an attachment.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { crc32, deflateSync } from "node:zlib";
+import { type Browser, chromium, type Page } from "playwright-core";
+import {
+  browserSuiteUnavailable,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  eventually,
+  parleyJson,
+  type RelayProcess,
+  startRelay,
+  tempDir,
+} from "./helpers.js";
+
+/** A real 64×48 PNG (so the browser can draw a thumbnail) with a tEXt chunk naming its author. */
+function pngWithText(): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([length, body, crc]);
+  };
+  const [w, h] = [64, 48];
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const rows = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rows[y * (w * 3 + 1) + 1 + x * 3] = 200;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("tEXt", Buffer.from("Author\0Alice Example, 12 Hidden Street", "latin1")),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+/** A stored ZIP whose first entry is AndroidManifest.xml: an APK's first bytes. */
+function apk(): Buffer {
+  const name = Buffer.from("AndroidManifest.xml");
+  const content = randomBytes(3000);
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt16LE(20, 4);
+  header.writeUInt32LE(content.length, 18);
+  header.writeUInt32LE(content.length, 22);
+  header.writeUInt16LE(name.length, 26);
+  return Buffer.concat([header, name, content]);
+}
+
+const unavailable = browserSuiteUnavailable();
+
+describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}` : false }, () => {
+  let relay: RelayProcess;
+  let browser: Browser;
+  let alice: Page;
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+  const dana = tempDir("cli-dana");
+  const work = tempDir("files");
+
+  before(async () => {
+    relay = await startRelay();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+    });
+    alice = await context.newPage();
+    alice.setDefaultTimeout(30_000);
+    alice.on("console", (msg) => {
+      if (msg.type() === "error" && /Content.Security.Policy/i.test(msg.text()))
+        cspViolations.push(msg.text());
+    });
+    alice.on("pageerror", (e) => pageErrors.push(e.message));
+    await alice.goto(`${relay.url}/`);
+    await alice.getByLabel("Display name").fill("Alice");
+    await alice.getByLabel("Passphrase", { exact: true }).fill("alice correct horse battery");
+    await alice.getByRole("button", { name: "Create profile" }).click();
+    await alice.getByRole("button", { name: "Invite someone" }).click();
+    const dialog = alice.getByRole("dialog", { name: "Invite someone" });
+    const link = await dialog.getByLabel("Invite link").inputValue();
+    await dialog.getByRole("button", { name: "Done" }).click();
+    await parleyJson(dana, "init", "--name", "Dana", "--server", relay.url);
+    await parleyJson(dana, "accept", link);
+    await parleyJson(dana, "send", "Alice", "hi");
+    const row = alice
+      .getByRole("navigation", { name: "Conversations" })
+      .getByRole("button", { name: /^Dana/ });
+    await row.click();
+    await alice.getByRole("heading", { level: 2, name: "Dana" }).waitFor();
+    await alice.getByRole("log", { name: "Messages" }).getByText("hi", { exact: true }).waitFor();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await relay?.stop();
+  });
+
+  it("a picture attached in the browser loses its metadata, shows a thumbnail and opens full size", {
+    timeout: 120_000,
+  }, async () => {
+    const png = pngWithText();
+    await alice
+      .getByLabel("Choose files to send")
+      .setInputFiles({ name: "garden.png", mimeType: "image/png", buffer: png });
+    const card = alice.locator(".file-card", { hasText: "garden.png" });
+    await card.waitFor();
+    const thumbnail = card.getByRole("img", { name: "garden.png" });
+    await thumbnail.waitFor();
+    assert.match((await thumbnail.getAttribute("src")) ?? "", /^data:image\/jpeg;base64,/);
+    await card.getByText(/Removed before sending: text/).waitFor();
+
+    await card.getByRole("button", { name: "Open garden.png" }).click();
+    const viewer = alice.getByRole("dialog", { name: "garden.png" });
+    await viewer.waitFor();
+    assert.match((await viewer.getByRole("img").getAttribute("src")) ?? "", /^blob:/);
+    await viewer.getByRole("button", { name: "Close" }).click();
+
+    const files = await eventually(
+      async () => {
+        await parleyJson(dana, "sync");
+        const list = await parleyJson<{ id: string; name: string }[]>(dana, "files", "Alice");
+        return list.find((f) => f.name === "garden.png");
+      },
+      30_000,
+      "the CLI to receive the picture",
+    );
+    const out = join(work, "garden.png");
+    await parleyJson(dana, "get-file", files.id, out);
+    const got = readFileSync(out);
+    assert.equal(got.includes(Buffer.from("Hidden Street")), false, "the tEXt chunk is gone");
+    assert.ok(got.includes(Buffer.from("IDAT")), "the picture itself arrived");
+    assert.equal(got.length, png.length - (12 + "Author\0Alice Example, 12 Hidden Street".length));
+  });
+
+  it("a PDF that is really an Android app is flagged before download and downloads as an attachment", {
+    timeout: 120_000,
+  }, async () => {
+    const bytes = apk();
+    const path = join(work, "invoice.pdf");
+    writeFileSync(path, bytes);
+    await parleyJson(dana, "send-file", "Alice", path);
+    const card = alice.locator(".file-card", { hasText: "invoice.pdf" });
+    await card.waitFor();
+    await card.getByText("invoice.pdf is really an Android app (APK), not a PDF document").waitFor();
+    await card.getByText("invoice.pdf is an Android app").waitFor();
+    alice.once("dialog", (d) => {
+      assert.match(d.message(), /is really an Android app/);
+      void d.accept();
+    });
+    const [download] = await Promise.all([
+      alice.waitForEvent("download"),
+      card.getByRole("button", { name: "Download" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "invoice.pdf");
+    const saved = join(work, "downloaded.pdf");
+    await download.saveAs(saved);
+    assert.ok(readFileSync(saved).equals(bytes));
+    await card.getByText("checked", { exact: false }).waitFor();
+  });
+
+  it("raised no Content-Security-Policy violation and no page error", () => {
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});

@@ -90,6 +90,7 @@ describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}`
     await alice.goto(`${relay.url}/`);
     await alice.getByLabel("Display name").fill("Alice");
     await alice.getByLabel("Passphrase", { exact: true }).fill("alice correct horse battery");
+    await alice.getByLabel("Confirm passphrase").fill("alice correct horse battery");
     await alice.getByRole("button", { name: "Create profile" }).click();
     await alice.getByRole("button", { name: "Invite someone" }).click();
     const dialog = alice.getByRole("dialog", { name: "Invite someone" });

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
@@ -16,6 +16,7 @@ import {
   CHROMIUM,
   CHROMIUM_ARGS,
   eventually,
+  OUTPUT,
   parleyJson,
   type RelayProcess,
   startRelay,
@@ -125,6 +126,8 @@ describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}`
     await thumbnail.waitFor();
     assert.match((await thumbnail.getAttribute("src")) ?? "", /^data:image\/jpeg;base64,/);
     await card.getByText(/Removed before sending: text/).waitFor();
+    mkdirSync(OUTPUT, { recursive: true });
+    await alice.screenshot({ path: join(OUTPUT, "web-files-picture.png") });
 
     await card.getByRole("button", { name: "Open garden.png" }).click();
     const viewer = alice.getByRole("dialog", { name: "garden.png" });
@@ -160,6 +163,8 @@ describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}`
     await card.waitFor();
     await card.getByText("invoice.pdf is really an Android app (APK), not a PDF document").waitFor();
     await card.getByText("invoice.pdf is an Android app").waitFor();
+    mkdirSync(OUTPUT, { recursive: true });
+    await alice.screenshot({ path: join(OUTPUT, "web-files-apk-warning.png") });
     alice.once("dialog", (d) => {
       assert.match(d.message(), /is really an Android app/);
       void d.accept();

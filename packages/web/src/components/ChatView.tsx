@@ -247,7 +247,20 @@ export function ChatView(props: {
             disabled={!c.canSend}
             onClick={() => picker.current?.click()}
           >
-            <span aria-hidden="true">📎</span>
+            {/* A drawn paper clip: an emoji needs a colour-emoji font the machine may not have. */}
+            <svg
+              aria-hidden="true"
+              viewBox="0 0 24 24"
+              width="20"
+              height="20"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            >
+              <path d="M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48" />
+            </svg>
           </button>
           <textarea
             ref={composer}

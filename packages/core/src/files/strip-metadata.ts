@@ -8,6 +8,7 @@
  * headers. Lost with EXIF: the orientation tag, so a phone photo taken sideways may show sideways.
  * A file that does not parse is refused (`MetadataError`) rather than sent half-stripped.
  */
+import { concatBytes } from "../encoding/bytes.js";
 
 /** What was in the metadata removed, for the sender to see ("removed location, camera model"). */
 export type RemovedMetadata =
@@ -155,7 +156,7 @@ function stripJpeg(b: Uint8Array): StripResult {
   }
   if (at < b.length) keep.push(b.subarray(at)); // bytes after EOI: not metadata we know; kept
   const list = removed.list();
-  return { bytes: list.length === 0 ? b : concat(keep), removed: list };
+  return { bytes: list.length === 0 ? b : concatBytes(...keep), removed: list };
 }
 
 function stripPng(b: Uint8Array): StripResult {
@@ -179,7 +180,7 @@ function stripPng(b: Uint8Array): StripResult {
     if (type === "IEND") break;
   }
   const list = removed.list();
-  return { bytes: list.length === 0 ? b : concat(keep), removed: list };
+  return { bytes: list.length === 0 ? b : concatBytes(...keep), removed: list };
 }
 
 function stripWebp(b: Uint8Array): StripResult {
@@ -208,7 +209,7 @@ function stripWebp(b: Uint8Array): StripResult {
   if (list.length === 0) return { bytes: b, removed: list };
   // The VP8X header says which metadata chunks follow: clear the EXIF (0x08) and XMP (0x04) flags.
   if (vp8x) vp8x[8] = vp8x[8]! & ~0x0c;
-  const body = concat(keep);
+  const body = concatBytes(...keep);
   const out = new Uint8Array(12 + body.length);
   out.set(b.subarray(0, 12));
   new DataView(out.buffer).setUint32(4, 4 + body.length, true);
@@ -218,13 +219,3 @@ function stripWebp(b: Uint8Array): StripResult {
 
 /** Some writers put "Exif\0\0" before the TIFF header in a WebP EXIF chunk. */
 const stripExifHeader = (d: Uint8Array) => (ascii(d, 0, 6) === "Exif\0\0" ? d.subarray(6) : d);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

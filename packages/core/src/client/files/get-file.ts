@@ -4,7 +4,9 @@
  * its real type detected from the content and compared with its name. A mismatch of the hash is an
  * error and nothing is saved (`file_tampered`), never a half or altered file.
  */
+
 import { fromBase64Url, toBase64Url } from "../../encoding/base64url.js";
+import { concatBytes } from "../../encoding/bytes.js";
 import { ParleyError } from "../../errors.js";
 import { decryptBlob, defaultHasher, type HasherFactory } from "../../files/codec.js";
 import { assessFile, DETECT_BYTES, detectType, type FileAssessment } from "../../files/detect.js";
@@ -132,7 +134,7 @@ export async function getFile(
         head.push(plain);
         headBytes += plain.length;
         if (headBytes >= Math.min(DETECT_BYTES, f.size)) {
-          assessment = assessFile(f.name, f.mime, await detectType(joined(head)));
+          assessment = assessFile(f.name, f.mime, await detectType(concatBytes(...head)));
           head = [];
         }
       }
@@ -140,7 +142,7 @@ export async function getFile(
       written += plain.length;
       options.onProgress?.({ phase: "decrypt", received: written, total: f.size });
     }
-    assessment ??= assessFile(f.name, f.mime, await detectType(joined(head)));
+    assessment ??= assessFile(f.name, f.mime, await detectType(concatBytes(...head)));
   } catch (e) {
     await target.abortPlain();
     if (e instanceof FileCryptoError) {
@@ -162,16 +164,6 @@ export async function getFile(
     ...f,
     checked: { detected: assessment.detected, warnings: assessment.warnings },
   });
-}
-
-function joined(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Every file message of a conversation, oldest first. */

@@ -31,10 +31,14 @@ export function receivedAtMs(m: MessageView): number {
   return m.receivedAt ? Date.parse(m.receivedAt) : 0;
 }
 
-/** "You: …" for ours; in a group, "Bob: …" for theirs; in a 1:1 chat just the text. */
+/**
+ * "You: …" for ours; in a group, "Bob: …" for theirs; in a 1:1 chat just the text. A file without
+ * a caption shows its name ("File: invoice.pdf"), never an empty row.
+ */
 export function previewOf(m: MessageView): string {
-  if (m.fromMe) return `You: ${m.text}`;
-  return m.kind === "group" ? `${personName(m.from)}: ${m.text}` : m.text;
+  const text = m.text || (m.file ? `File: ${m.file.name}` : "");
+  if (m.fromMe) return `You: ${text}`;
+  return m.kind === "group" ? `${personName(m.from)}: ${text}` : text;
 }
 
 /** Newest first; ties by title. */

@@ -253,6 +253,11 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
       ],
     );
     assert.equal(after[0]!.preview, "text 9");
+    // A file without a caption shows its name, not an empty row.
+    const file = { ...message("10", 7), text: "", file: { name: "invoice.pdf" } } as unknown as Parameters<
+      typeof withIncoming
+    >[1];
+    assert.equal(withIncoming(list, file, false)[0]!.preview, "File: invoice.pdf");
     assert.equal(withIncoming(list, message("9", 6), true).find((c) => c.id === "direct-bob")!.unread, 2);
     assert.equal(totalUnread(after), 3);
     assert.equal(withOpened(after, "direct-bob")[0]!.unread, 0);

@@ -7,16 +7,15 @@ import {
   BLOB_CAP_HEADER,
   BlobStatus,
   CreateBlobResponse,
-  ErrorBody,
   POW_HEADER,
   PutBlobResponse,
   RelayLimits,
   utf8,
 } from "@parley/protocol";
-import type { z } from "zod";
 import { formatPowStamp, PowError, solvePow } from "../protocol/proof-of-work.js";
 import { RelayError } from "./errors.js";
 import { type FetchLike, normalizeRelayUrl } from "./relay-http.js";
+import { errorOf, parse, readJson } from "./replies.js";
 
 export class BlobHttpClient {
   readonly baseUrl: string;
@@ -29,7 +28,7 @@ export class BlobHttpClient {
   }
 
   async limits(): Promise<RelayLimits> {
-    return parse(RelayLimits, await json(await this.call("GET", "/v1/limits")));
+    return parse(RelayLimits, await readJson(await this.call("GET", "/v1/limits")));
   }
 
   /** A new blob of `size` bytes (a padded blob size); solves proof of work if the relay asks. */
@@ -40,7 +39,7 @@ export class BlobHttpClient {
         body: JSON.stringify({ size }),
         headers: { "content-type": "application/json", ...(stamp ? { [POW_HEADER]: stamp } : {}) },
       });
-      if (res.ok) return parse(CreateBlobResponse, await json(res));
+      if (res.ok) return parse(CreateBlobResponse, await readJson(res));
       const detail = await errorOf(res);
       if (detail.code === "pow_required" && detail.pow?.challenge && attempt < 3) {
         try {
@@ -60,7 +59,7 @@ export class BlobHttpClient {
   async status(blobId: string): Promise<BlobStatus> {
     return parse(
       BlobStatus,
-      await json(await this.call("GET", `/v1/blobs/${encodeURIComponent(blobId)}/status`)),
+      await readJson(await this.call("GET", `/v1/blobs/${encodeURIComponent(blobId)}/status`)),
     );
   }
 
@@ -69,7 +68,7 @@ export class BlobHttpClient {
       body: bytes,
       headers: { "content-type": "application/octet-stream", [BLOB_CAP_HEADER]: writeCap },
     });
-    return parse(PutBlobResponse, await json(res));
+    return parse(PutBlobResponse, await readJson(res));
   }
 
   /** The blob's bytes from `start` on, as they arrive. */
@@ -129,26 +128,4 @@ export class BlobHttpClient {
       throw new RelayError("network", `cannot reach relay ${this.baseUrl}: ${(err as Error).message}`);
     }
   }
-}
-
-async function errorOf(res: Response): Promise<ErrorBody> {
-  try {
-    return ErrorBody.parse(await res.json());
-  } catch {
-    return { code: `http_${res.status}`, error: res.statusText };
-  }
-}
-
-async function json(res: Response): Promise<unknown> {
-  try {
-    return await res.json();
-  } catch {
-    throw new RelayError("bad_response", "relay sent a response that is not JSON");
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new RelayError("bad_response", "relay sent a malformed response");
-  return result.data;
 }

@@ -18,7 +18,6 @@ import {
   CreateQueueResponse,
   createQueueBytes,
   type DeliveredMessage,
-  ErrorBody,
   FetchResponse,
   PROTOCOL_VERSION,
   type RecipientCommandName,
@@ -26,6 +25,7 @@ import {
   SendResponse,
 } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
+import { errorOf, parse, readJson } from "./replies.js";
 import { type QueueCredentials, signCreateQueue, signRecipientCommand } from "./signing.js";
 
 export type FetchLike = typeof globalThis.fetch;
@@ -224,12 +224,7 @@ export class RelayHttpClient {
     for (let attempt = 1; ; attempt++) {
       const res = await this.post(path, body, stamp);
       if (res.ok) return res;
-      let detail: ErrorBody = { code: `http_${res.status}`, error: res.statusText };
-      try {
-        detail = ErrorBody.parse(await res.json());
-      } catch {
-        // A non-Parley error page (a proxy, say): keep the HTTP status as the explanation.
-      }
+      const detail = await errorOf(res);
       if (detail.code === "pow_required" && powBytes && detail.pow?.challenge && attempt < POW_ATTEMPTS) {
         try {
           stamp = formatPowStamp(
@@ -283,21 +278,3 @@ export class RelayHttpClient {
 
 /** Long enough for an 8 MiB body on a slow link; a relay silent this long is treated as unreachable. */
 const REQUEST_TIMEOUT_MS = 60_000;
-
-/**
- * A success reply's body as JSON. Found by fuzzing: a 2xx reply whose body is not JSON (an empty
- * body, a proxy's HTML page) threw the SyntaxError of `res.json()` instead of a RelayError.
- */
-async function readJson(res: Response): Promise<unknown> {
-  try {
-    return await res.json();
-  } catch {
-    throw new RelayError("bad_response", "relay sent a response that is not JSON");
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new RelayError("bad_response", "relay sent a malformed response");
-  return result.data;
-}

@@ -13,6 +13,12 @@ import type {
 import { type ClientContext, requireProfile } from "./context.js";
 import type { ContactView, FileView, MessageView, PersonRef } from "./views.js";
 
+/**
+ * The conversation whose history holds this one's messages: itself, or the later conversation with
+ * the same person that replaced it (contacts.ts, `supersedeConversation`).
+ */
+export const historyIdOf = (c: ConversationRecord): string => (c.kind === "direct" && c.supersededBy) || c.id;
+
 /** Exact (case-insensitive) name first, else an unambiguous prefix. */
 export function pickByName<T>(items: T[], wanted: string, nameOf: (t: T) => string): T | undefined {
   const w = wanted.trim().toLowerCase();
@@ -38,7 +44,7 @@ export async function findConversation(ctx: ClientContext, nameOrId: string): Pr
   const contacts = new Map((await ctx.repo.contacts()).map((c) => [c.id, c]));
   // A replaced 1:1 conversation answers to its id only: its contact's name means the current one.
   const named = all
-    .filter((c) => !(c.kind === "direct" && c.supersededBy))
+    .filter((c) => historyIdOf(c) === c.id)
     .map((c) => ({
       c,
       name: c.kind === "group" ? c.name : (contacts.get(c.contactId)?.name ?? ""),

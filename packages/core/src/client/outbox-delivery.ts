@@ -27,6 +27,7 @@ import type { OutboxEntry } from "../store/records.js";
 import type { ClientContext } from "./context.js";
 import type { ClientEvent } from "./events.js";
 import { publishToGroup } from "./groups/queue.js";
+import { historyIdOf } from "./lookup.js";
 
 /** Backoff after the n-th failed try: 1 s, 2 s, 4 s … at most a minute. */
 export const backoffMs = (attempts: number): number =>
@@ -122,7 +123,7 @@ async function deliverOneLocked(
     const age = ctx.now() - Number(order.slice(0, 15));
     const gone = error.code === "unknown_queue" && age > OUTBOX_MAX_AGE_MS;
     if (permanent(error) || gone) {
-      await finish(ctx, order, entry, "failed");
+      await finish(ctx, order, entry, historyIdOf(conversation), "failed");
       return { status: "failed", error };
     }
     const attempts = entry.attempts + 1;
@@ -135,18 +136,25 @@ async function deliverOneLocked(
     await repo.commit(repo.putOutboxEntry(repo.batch(), order, retry));
     return { status: "sending", error };
   }
-  await finish(ctx, order, entry, "sent");
+  await finish(ctx, order, entry, historyIdOf(conversation), "sent");
   return { status: "sent" };
 }
 
-/** Ends an entry and moves its message to `status` (never backwards from "delivered"). */
-async function finish(ctx: ClientContext, order: string, entry: OutboxEntry, status: "sent" | "failed") {
+/**
+ * Ends an entry and moves its message to `status` (never backwards from "delivered"). The message
+ * is in `historyId`: its conversation's history, which is another conversation's if a later one
+ * with the same person replaced it meanwhile (the message moved with the history).
+ */
+async function finish(
+  ctx: ClientContext,
+  order: string,
+  entry: OutboxEntry,
+  historyId: string,
+  status: "sent" | "failed",
+) {
   const { repo } = ctx;
   const batch = repo.deleteOutboxEntry(repo.batch(), order);
-  // Its conversation may have been replaced meanwhile (contacts.ts): the message moved with it.
-  const conversation = await repo.conversation(entry.conversationId);
-  const where = (conversation?.kind === "direct" && conversation.supersededBy) || entry.conversationId;
-  const message = await repo.message(where, entry.messageId);
+  const message = await repo.message(historyId, entry.messageId);
   if (message && message.status === "sending") repo.putMessage(batch, { ...message, status });
   await repo.commit(batch);
 }

@@ -2,6 +2,7 @@
 import type { Batch } from "../../store/batch.js";
 import type { ConversationRecord, FileRecord, MessageRecord } from "../../store/records.js";
 import { type ClientContext, orderKey } from "../context.js";
+import { historyIdOf } from "../lookup.js";
 
 /**
  * Where a received message goes in history: at the time its sender stamped inside the encryption,
@@ -26,7 +27,7 @@ export async function storeReceived(
   file?: FileRecord,
 ): Promise<MessageRecord | undefined> {
   // A conversation replaced by a later one with the same person stores into that one.
-  const into = (conversation.kind === "direct" && conversation.supersededBy) || conversation.id;
+  const into = historyIdOf(conversation);
   if (await ctx.repo.message(into, id)) return undefined; // the same content twice
   const now = ctx.now();
   const record: MessageRecord = {

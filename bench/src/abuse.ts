@@ -34,6 +34,7 @@ import {
 import { nodeCryptoProvider as crypto } from "@parley/core/node";
 import { spawnChild, startRelayProcess } from "@parley/testkit";
 import WebSocket from "ws";
+import { parseFrame } from "./frames.js";
 import { median, percentile, round, writeResults } from "./report.js";
 
 const SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? 8);
@@ -213,8 +214,8 @@ async function attack(url: string, scenario: Scenario, ready: () => void): Promi
       }
       const ws = await openSocket(url);
       let pushed = 0;
-      ws.on("message", (d) => {
-        if (String(d).startsWith('{"type":"msg"')) pushed++;
+      ws.on("message", (d, isBinary) => {
+        if (parseFrame(d, isBinary).type === "msg") pushed++;
       });
       start();
       let id = 1;
@@ -348,8 +349,8 @@ async function normalClient(url: string, stop: () => boolean): Promise<{ ms: num
   const ws = await openSocket(url);
   const waiting = new Map<string, () => void>();
   const early = new Set<string>();
-  ws.on("message", (d) => {
-    const f = JSON.parse(String(d)) as { type: string; msgId?: string };
+  ws.on("message", (d, isBinary) => {
+    const f = parseFrame(d, isBinary);
     if (f.type !== "msg") return;
     void sign(queue, "ack", f.msgId).then((c) => ws.send(JSON.stringify({ ...c, id: 0 })));
     const w = waiting.get(f.msgId!);
@@ -379,6 +380,29 @@ async function normalClient(url: string, stop: () => boolean): Promise<{ ms: num
   }
   ws.close();
   return { ms, failed };
+}
+
+/**
+ * The relay's event-loop delay over the whole scenario (prom-client's default metrics, read once at
+ * the end; a first read starts the window): a long p99 here is time the relay's one thread was busy; a long round trip with a short
+ * loop delay is time spent elsewhere (the disk, the scheduler).
+ */
+const LOOP_RESOLUTION_MS = 10; // prom-client's default eventLoopMonitoringPrecision
+async function relayLoopDelay(url: string): Promise<{ p99Ms: number | null; maxMs: number | null }> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const read = (name: string) => {
+      const m = new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text);
+      // The histogram samples every RESOLUTION ms, and a sample's delay includes that period.
+      return m ? round(Math.max(0, Number(m[1]) * 1000 - LOOP_RESOLUTION_MS), 1) : null;
+    };
+    return {
+      p99Ms: read("nodejs_eventloop_lag_p99_seconds"),
+      maxMs: read("nodejs_eventloop_lag_max_seconds"),
+    };
+  } catch {
+    return { p99Ms: null, maxMs: null };
+  }
 }
 
 /**
@@ -420,6 +444,7 @@ async function runScenario(name: Scenario, args: string[]) {
       rssMax = Math.max(rssMax, relay.rssMiB());
     }, 100);
     await attackerProcess.waitForOutput(/^ready$/m, DEADLINE_MS, `${name}: setup`);
+    await relayLoopDelay(relay.url); // starts the relay's loop-delay window (each read resets it)
     let attacking = true;
     const normal = normalClient(relay.url, () => !attacking);
     const done = await attackerProcess.waitForOutput(/^result (.*)$/m, DEADLINE_MS, `${name}: attack`);
@@ -428,6 +453,7 @@ async function runScenario(name: Scenario, args: string[]) {
     const { ms, failed } = await within(30_000, `${name}: normal client`, normal);
     clearInterval(sampler);
     const rssEnd = relay.rssMiB();
+    const loop = await relayLoopDelay(relay.url);
     return {
       scenario: name,
       relayArgs: args.join(" ") || "(defaults)",
@@ -439,6 +465,8 @@ async function runScenario(name: Scenario, args: string[]) {
       rssBeforeMiB: round(rssBefore, 0),
       rssPeakMiB: round(rssMax, 0),
       rssEndMiB: round(rssEnd, 0),
+      relayLoopP99Ms: loop.p99Ms,
+      relayLoopMaxMs: loop.maxMs,
       nice: `relay ${niceRelay ?? "-"}, client ${niceClient ?? "-"}, attacker ${niceAttacker ?? "-"}`,
       attacker,
     };

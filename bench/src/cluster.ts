@@ -21,6 +21,7 @@ import { type RelayProcess, startRelayProcess } from "@parley/testkit";
 import { connect } from "nats";
 import pg from "pg";
 import WebSocket from "ws";
+import { parseFrame } from "./frames.js";
 import { percentile, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
@@ -57,11 +58,11 @@ async function subscribe(
   const secret = unb64(queue.recipientSecretKey);
   let id = 1;
   const subscribed = new Promise<void>((resolve) => {
-    ws.on("message", (data) => {
-      const f = JSON.parse(String(data)) as { type: string; id?: number; msgId?: string; body?: string };
+    ws.on("message", (data, isBinary) => {
+      const f = parseFrame(data, isBinary);
       if (f.type === "ok" && f.id === 1) resolve();
       if (f.type !== "msg") return;
-      const b = Buffer.from(f.body!, "base64url");
+      const b = Buffer.from(f.body!);
       onMessage(b.readUInt32BE(8), b.readUInt32BE(12));
       void signRecipientCommand(crypto, secret, "ack", queue.queueId, f.msgId).then((signed) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ...signed, id: ++id }));

@@ -24,6 +24,7 @@ import { nodeCryptoProvider } from "@parley/core/node";
 import { FileLock, SqliteKeyValueStore } from "@parley/node";
 import { spawnChild, startRelayProcess } from "@parley/testkit";
 import WebSocket from "ws";
+import { parseFrame } from "./frames.js";
 import { median, percentile, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
@@ -98,8 +99,8 @@ async function transportBench(url: string) {
   await new Promise((r) => ws.once("open", r));
   let waiting: ((t: number) => void) | undefined;
   let id = 1;
-  ws.on("message", async (data) => {
-    const f = JSON.parse(String(data)) as { type: string; msgId?: string };
+  ws.on("message", async (data, isBinary) => {
+    const f = parseFrame(data, isBinary);
     if (f.type !== "msg") return;
     waiting?.(performance.now());
     const ack = await signRecipientCommand(

@@ -14,6 +14,7 @@ import { pad, type QueueCredentials, RelayHttpClient, signRecipientCommand, unb6
 import { nodeCryptoProvider } from "@parley/core/node";
 import { SqliteStore, startRelay } from "@parley/server";
 import WebSocket from "ws";
+import { type Frame, parseFrame } from "./frames.js";
 import { median, percentile, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
@@ -22,13 +23,6 @@ const SAMPLES = Number(process.env.BENCH_LATENCY ?? 300);
 /** Nothing here should take this long; a stuck run fails instead of hanging. */
 const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 300_000);
 const DAY = 86_400_000;
-
-interface Frame {
-  type: string;
-  id?: number | null;
-  msgId?: string;
-  code?: string;
-}
 
 /** A WebSocket client on one queue: subscribes, hands pushed message ids to `onMessage`. */
 async function connect(url: string, queue: QueueCredentials) {
@@ -40,8 +34,8 @@ async function connect(url: string, queue: QueueCredentials) {
   let nextId = 1;
   const replies = new Map<number, (f: Frame) => void>();
   let onMessage: (msgId: string) => void = () => {};
-  ws.on("message", (data) => {
-    const f = JSON.parse(String(data)) as Frame;
+  ws.on("message", (data, isBinary) => {
+    const f = parseFrame(data, isBinary);
     if (f.type === "msg") onMessage(f.msgId!);
     else if (typeof f.id === "number") replies.get(f.id)?.(f);
   });

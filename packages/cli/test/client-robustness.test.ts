@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type ParleyClient, pad, RelayHttpClient, Rfc9420Engine, unb64 } from "@parley/core";
+import { type ParleyClient, pad, RelayHttpClient, Rfc9420Engine } from "@parley/core";
 import { startRelay } from "@parley/server";
 import { eventText } from "../src/words.js";
 import { crypto, newMemoryClient, rejections, texts, warnings } from "./engine-helpers.js";
@@ -87,8 +87,8 @@ test("a redelivered message is shown once", async () => {
   assert.equal(pending.length, 1);
   const { msgId, body } = pending[0]!;
   // Processed, but the ack is "lost": the relay delivers it again.
-  assert.deepEqual(texts(await alice.receive(conv!.receive, msgId, unb64(body))), ["once"]);
-  assert.deepEqual(texts(await alice.receive(conv!.receive, msgId, unb64(body))), []);
+  assert.deepEqual(texts(await alice.receive(conv!.receive, msgId, body)), ["once"]);
+  assert.deepEqual(texts(await alice.receive(conv!.receive, msgId, body)), []);
   assert.deepEqual(texts(await alice.sync()), []);
   assert.equal((await alice.messages("Bob")).filter((m) => m.text === "once").length, 1);
 });
@@ -113,7 +113,7 @@ test("a relay that delivers out of order cannot change the order history shows",
   assert.equal(pending.length, 2);
   // The relay hands them over the wrong way round.
   for (const m of [...pending].reverse()) {
-    await alice.receive(conv!.receive, m.msgId, unb64(m.body));
+    await alice.receive(conv!.receive, m.msgId, m.body);
     await relayClient.ack(conv!.receive, m.msgId);
   }
   const history = (await alice.messages("Bob")).map((m) => m.text);
@@ -134,10 +134,10 @@ test("a group message delivered before the commit it follows is kept and shown o
   const [commit, message] = pending.slice(-2);
   assert.ok(commit && message, "the commit, then the message");
   // The relay hands the message over first, then the commit.
-  const early = await bob.receive(group.receive, message!.msgId, unb64(message!.body));
+  const early = await bob.receive(group.receive, message!.msgId, message!.body);
   assert.deepEqual(rejections(early), [], "held, not rejected");
   assert.deepEqual(texts(early), []);
-  const later = await bob.receive(group.receive, commit!.msgId, unb64(commit!.body));
+  const later = await bob.receive(group.receive, commit!.msgId, commit!.body);
   assert.deepEqual(texts(later), ["sent in the new epoch"]);
   assert.deepEqual(texts(await bob.sync()), [], "and only once");
   assert.equal((await bob.messages("Readers")).filter((m) => m.text === "sent in the new epoch").length, 1);
@@ -151,15 +151,15 @@ test("a message the relay drops is noticed when the next one arrives; a late one
   const pending = await relayClient.fetchMessages(conv!.receive);
   // Anything older (a receipt Bob's client sent meanwhile) is delivered as it is.
   for (const m of pending.slice(0, -3)) {
-    await alice.receive(conv!.receive, m.msgId, unb64(m.body));
+    await alice.receive(conv!.receive, m.msgId, m.body);
     await relayClient.ack(conv!.receive, m.msgId);
   }
   const [one, dropped, three] = pending.slice(-3);
   assert.ok(one && dropped && three);
   await relayClient.ack(conv!.receive, dropped!.msgId); // the relay throws it away
-  const first = await alice.receive(conv!.receive, one!.msgId, unb64(one!.body));
+  const first = await alice.receive(conv!.receive, one!.msgId, one!.body);
   assert.deepEqual(warnings(first), []);
-  const next = await alice.receive(conv!.receive, three!.msgId, unb64(three!.body));
+  const next = await alice.receive(conv!.receive, three!.msgId, three!.body);
   assert.deepEqual(texts(next), ["three"]);
   assert.deepEqual(warnings(next), ["messages_missing"]);
   assert.match(
@@ -167,7 +167,7 @@ test("a message the relay drops is noticed when the next one arrives; a late one
     /1 message from Bob did not arrive/,
   );
   // Had it only been late, it fills the gap without another warning.
-  const late = await alice.receive(conv!.receive, dropped!.msgId, unb64(dropped!.body));
+  const late = await alice.receive(conv!.receive, dropped!.msgId, dropped!.body);
   assert.deepEqual(texts(late), ["two (dropped)"]);
   assert.deepEqual(warnings(late), []);
   await alice.sync();

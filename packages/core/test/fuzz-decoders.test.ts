@@ -45,6 +45,7 @@ import {
   CreateQueueResponse,
   DeliveredMessage,
   ErrorBody,
+  FETCH_BINARY_TYPE,
   FetchResponse,
   RecipientCommand,
   SendResponse,
@@ -52,6 +53,7 @@ import {
 } from "../src/protocol/relay.js";
 import { RelayError } from "../src/relay-client/errors.js";
 import { RelayHttpClient } from "../src/relay-client/relay-http.js";
+import { RelaySocket } from "../src/relay-client/relay-socket.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Run control
@@ -580,8 +582,37 @@ describe("fuzz: relay wire schemas (protocol/relay.ts)", () => {
       recipientKey: toBase64Url(keys.publicKey),
       recipientSecretKey: toBase64Url(keys.secretKey),
     };
+    /** Headed frames (docs/protocol.md): a head near a FetchHead, bodies, and a length prefix that may lie. */
+    const fetchHead = fc.record(
+      {
+        messages: fc.oneof(
+          fc.array(fc.record({ msgId: id22, size: fc.oneof(fc.nat(80), fc.integer(), hostileValue) }), {
+            maxLength: 4,
+          }),
+          hostileValue,
+        ),
+        cursorFound: fc.oneof(fc.boolean(), hostileValue),
+      },
+      { requiredKeys: [] },
+    );
+    const headedFrame = fc
+      .tuple(
+        fc.oneof(fetchHead, hostileValue, nearFrame),
+        fc.uint8Array({ maxLength: 120 }),
+        fc.integer({ min: -3, max: 3 }),
+        fc.boolean(),
+      )
+      .map(([head, bodies, skew, lie]) => {
+        const json = utf8(toJson(head));
+        const out = new Uint8Array(4 + json.length + bodies.length);
+        new DataView(out.buffer).setUint32(0, lie ? Math.max(0, json.length + skew) : json.length);
+        out.set(json, 4);
+        out.set(bodies, 4 + json.length);
+        return out;
+      });
     const replyBody = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
+      headedFrame,
       fc.oneof(hostileValue, nearFrame).map((v) => utf8(toJson(v))),
       fc.constantFrom(utf8("<html>proxy error</html>"), utf8(""), utf8(deepJson(20_000, "array"))),
     );
@@ -591,7 +622,12 @@ describe("fuzz: relay wire schemas (protocol/relay.ts)", () => {
         fc.integer({ min: 200, max: 599 }),
       ),
       body: replyBody,
-      contentType: fc.constantFrom("application/json", "text/html", "application/octet-stream"),
+      contentType: fc.constantFrom(
+        "application/json",
+        "text/html",
+        "application/octet-stream",
+        FETCH_BINARY_TYPE,
+      ),
     });
     const call = fc.constantFrom(
       "createQueue",
@@ -639,6 +675,103 @@ describe("fuzz: relay wire schemas (protocol/relay.ts)", () => {
         assert.ok(r.status >= 200 && r.status < 300, `RelayHttpClient.${which} accepted status ${r.status}`);
       }),
       params(600),
+    );
+  });
+});
+
+describe("fuzz: pushed frames on the relay socket (relay-socket.ts)", () => {
+  it("a binary frame is a message of a subscribed queue, exactly as its head says, or a malformed_frame error", {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const crypto = nodeCryptoProvider;
+    const keys = await crypto.ed25519Generate();
+    const queue = {
+      relay: "http://relay.invalid",
+      queueId: "q".repeat(22),
+      sendId: "s".repeat(22),
+      recipientKey: toBase64Url(keys.publicKey),
+      recipientSecretKey: toBase64Url(keys.secretKey),
+      broadcast: true as const, // no acks to sign: the frames are what is under test
+    };
+    const head = fc.oneof(
+      fc.record({
+        type: fc.constantFrom("msg", "ok", "MSG"),
+        queueId: fc.constantFrom(queue.queueId, "r".repeat(22), "short"),
+        msgId: fc.oneof(fc.constant("m".repeat(22)), anyString(30)),
+      }),
+      hostileValue,
+    );
+    const frame = fc
+      .tuple(
+        head,
+        fc.uint8Array({ maxLength: 64 }),
+        fc.integer({ min: -5, max: 5 }),
+        fc.boolean(),
+        fc.boolean(),
+      )
+      .map(([h, body, skew, lie, asArrayBuffer]) => {
+        const json = utf8(toJson(h));
+        const out = new Uint8Array(4 + json.length + body.length);
+        new DataView(out.buffer).setUint32(0, lie ? Math.max(0, json.length + skew) : json.length);
+        out.set(json, 4);
+        out.set(body, 4 + json.length);
+        return { bytes: out, data: asArrayBuffer ? out.buffer : out, head: h, body, lie: lie && skew !== 0 };
+      });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          frame,
+          fc
+            .uint8Array({ maxLength: 40 })
+            .map((bytes) => ({ bytes, data: bytes, head: undefined, body: undefined, lie: true })),
+        ),
+        async (f) => {
+          const got: { msgId: string; body: Uint8Array }[] = [];
+          const errors: Error[] = [];
+          let fake: { onmessage: ((ev: { data: unknown }) => void) | null } | undefined;
+          const socket = new RelaySocket("http://relay.invalid", crypto, {
+            webSocket: () => {
+              fake = {
+                readyState: 0,
+                send() {},
+                close() {},
+                onopen: null,
+                onclose: null,
+                onerror: null,
+                onmessage: null,
+              } as unknown as typeof fake;
+              return fake as never;
+            },
+            onMessage: async (_q, msgId, body) => {
+              got.push({ msgId, body: Uint8Array.from(body) });
+            },
+            onError: (e) => errors.push(e),
+          });
+          socket.start([queue]);
+          const r = timed("RelaySocket frame", () => fake!.onmessage!({ data: f.data }));
+          if (!r.ok) assert.fail(`a binary frame threw ${r.error}`);
+          await socket.idle();
+          socket.close();
+          for (const e of errors) assertTyped(e, RelayError, "RelaySocket frame");
+          const valid =
+            !f.lie &&
+            typeof f.head === "object" &&
+            f.head !== null &&
+            (f.head as { type?: unknown }).type === "msg" &&
+            [queue.queueId, "r".repeat(22)].includes((f.head as { queueId: string }).queueId) &&
+            /^[A-Za-z0-9_-]{22}$/.test((f.head as { msgId: string }).msgId);
+          if (got.length > 0) {
+            assert.ok(valid, "a message from a malformed frame");
+            assert.equal(got.length, 1);
+            assert.equal(got[0]!.msgId, (f.head as { msgId: string }).msgId);
+            assert.deepEqual(got[0]!.body, f.body);
+          } else if (valid && (f.head as { queueId: string }).queueId === queue.queueId) {
+            assert.fail("a well-formed push for a subscribed queue was dropped");
+          }
+          if (!valid) assert.ok(errors.length > 0 || got.length === 0);
+        },
+      ),
+      params(1500),
     );
   });
 });

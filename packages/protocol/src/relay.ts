@@ -87,6 +87,53 @@ export const FETCH_LIMIT = 100;
 /** The relay's default cap on the bodies of one fetch reply (a relay may be configured otherwise). */
 export const FETCH_MAX_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Message bodies travel as bytes, never as base64 (docs/protocol.md, "Bodies on the wire"): base64
+ * is a third more bytes, and strings the relay would have to build and then collect, which held its
+ * one thread for tens of milliseconds at a time while a client fetched 8 MiB messages in a loop
+ * (issue 7, abuse bench `big-fetches`). A fetch reply and a pushed message are each a *headed
+ * frame*: a 4-byte big-endian length, that many bytes of JSON (the head), then the bodies back to
+ * back, in the order and with the sizes the head gives.
+ */
+export const HEAD_MAX_BYTES = 64 * 1024;
+
+/** The media type of a fetch reply (a headed frame whose head is a FetchHead). */
+export const FETCH_BINARY_TYPE = "application/vnd.parley.fetch";
+export const FetchHead = z.object({
+  messages: z.array(z.object({ msgId: Id, size: z.number().int().nonnegative() })).max(FETCH_LIMIT),
+  cursorFound: z.boolean().optional(),
+});
+export type FetchHead = z.infer<typeof FetchHead>;
+
+/** A message pushed on the WebSocket: a binary frame, a headed frame whose one body follows this head. */
+export const PushHead = z.object({ type: z.literal("msg"), queueId: Id, msgId: Id });
+export type PushHead = z.infer<typeof PushHead>;
+
+/**
+ * Splits a headed frame into its head (parsed JSON, not yet checked against a schema) and the bytes
+ * after it; null when the frame is cut short, its head is too long, or the head is not JSON.
+ */
+export function splitHeadedFrame(frame: Uint8Array): { head: unknown; rest: Uint8Array } | null {
+  if (frame.length < 4) return null;
+  const length = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0);
+  if (length > HEAD_MAX_BYTES || 4 + length > frame.length) return null;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(frame.subarray(4, 4 + length));
+    return { head: JSON.parse(text), rest: frame.subarray(4 + length) };
+  } catch {
+    return null;
+  }
+}
+
+/** The first bytes of a headed frame: the head's length and the head. */
+export function headedFramePrefix(head: unknown): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(head));
+  const out = new Uint8Array(4 + json.length);
+  new DataView(out.buffer).setUint32(0, json.length);
+  out.set(json, 4);
+  return out;
+}
+
 /** Frames a client sends on the WebSocket (`/v1/ws`). `id` pairs a reply with its request. */
 export const ClientFrame = RecipientCommand.extend({ id: z.number().int().nonnegative() });
 export type ClientFrame = z.infer<typeof ClientFrame>;

@@ -7,7 +7,7 @@
  * pushed again), and the application drops what it has already seen by the id in the message.
  */
 import { WebSocket } from "ws";
-import { delay, envelope, signCommand, type TestKey } from "./helpers.js";
+import { delay, envelope, pushView, signCommand, type TestKey } from "./helpers.js";
 
 /** A 512-byte body carrying (sender, n): what the application dedups on. */
 export function tagged(sender: number, n: number): Uint8Array {
@@ -105,8 +105,10 @@ export class FailoverReceiver {
       socket.once("open", () =>
         socket.send(JSON.stringify({ ...signCommand(this.key, "sub", this.queueId), id: subId })),
       );
-      socket.on("message", (data) => {
-        const frame = JSON.parse(data.toString()) as Record<string, unknown>;
+      socket.on("message", (data, isBinary) => {
+        const frame = isBinary
+          ? pushView(data as Buffer)
+          : (JSON.parse(data.toString()) as Record<string, unknown>);
         if (frame["id"] === subId && frame["type"] === "ok") {
           subscribed = true;
           resolve();

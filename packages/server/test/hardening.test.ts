@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ErrorBody, toBase64Url } from "@parley/protocol";
+import { ErrorBody, splitHeadedFrame, toBase64Url } from "@parley/protocol";
 import { fetchReply, msgFrame } from "../src/http/encode.js";
 import type { StoredMessage } from "../src/index.js";
 import { TurnPacer } from "../src/relay/turn-pacer.js";
@@ -243,10 +243,10 @@ describe("relay hardening", () => {
     await createQueue(relay.url); // an ordinary key is fine
   });
 
-  it("encodes fetch replies and pushed frames exactly as JSON.stringify would", async () => {
+  it("sends fetch replies and pushed messages as headed frames: the head, then the bodies as they are", async () => {
     const pacer = new TurnPacer(1);
-    // 200,000: a large body, encoded one piece per turn of the pacer.
-    for (const size of [0, 1, 2, 3, 4, 5, 49_151, 49_152, 49_153, 100_000, 200_000]) {
+    // 200,000 and 2.5 MiB: large bodies, handed out in slices, one per turn of the pacer.
+    for (const size of [0, 1, 2, 3, 49_152, 100_000, 200_000, 2.5 * 1024 * 1024]) {
       const body = new Uint8Array(size).map((_, i) => (i * 7 + size) % 256);
       const messages = [
         message("AAAAAAAAAAAAAAAAAAAAAA", body),
@@ -256,27 +256,24 @@ describe("relay hardening", () => {
         const { length, stream } = fetchReply(messages, cursorFound, pacer);
         const chunks: Buffer[] = [];
         for await (const c of stream) chunks.push(c as Buffer);
-        const text = Buffer.concat(chunks).toString("utf8");
-        const expected = JSON.stringify({
-          messages: messages.map((m) => ({
-            msgId: m.msgId,
-            body: Buffer.from(m.body).toString("base64url"),
-          })),
+        const reply = Buffer.concat(chunks);
+        assert.equal(length, reply.length, `content length, ${size} bytes`);
+        const split = splitHeadedFrame(reply);
+        assert.ok(split, `a headed frame, ${size} bytes`);
+        assert.deepEqual(split.head, {
+          messages: messages.map((m) => ({ msgId: m.msgId, size: m.body.length })),
           ...(cursorFound === undefined ? {} : { cursorFound }),
         });
-        assert.equal(text, expected, `fetch reply, ${size} bytes`);
-        assert.equal(length, Buffer.byteLength(expected), `content length, ${size} bytes`);
+        assert.deepEqual(split.rest, Buffer.concat(messages.map((m) => m.body)), `bodies, ${size} bytes`);
       }
-      assert.equal(
-        (await msgFrame("QQQQQQQQQQQQQQQQQQQQQQ", messages[0]!, pacer)).toString("utf8"),
-        JSON.stringify({
-          type: "msg",
-          queueId: "QQQQQQQQQQQQQQQQQQQQQQ",
-          msgId: messages[0]!.msgId,
-          body: Buffer.from(body).toString("base64url"),
-        }),
-        `frame, ${size} bytes`,
-      );
+      const frame = splitHeadedFrame(msgFrame("QQQQQQQQQQQQQQQQQQQQQQ", messages[0]!));
+      assert.ok(frame);
+      assert.deepEqual(frame.head, {
+        type: "msg",
+        queueId: "QQQQQQQQQQQQQQQQQQQQQQ",
+        msgId: messages[0]!.msgId,
+      });
+      assert.deepEqual(frame.rest, Buffer.from(body), `frame, ${size} bytes`);
     }
   });
 

@@ -5,8 +5,12 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import {
   createQueueBytes,
+  FETCH_BINARY_TYPE,
+  FetchHead,
+  PushHead,
   type RecipientCommandName,
   recipientCommandBytes,
+  splitHeadedFrame,
   toBase64Url,
 } from "@parley/protocol";
 import { pino } from "pino";
@@ -121,7 +125,44 @@ export async function createQueue(relayUrl: string, key = newKey(), options: { b
   return { key, queueId: res.json["queueId"] as string, sendId: res.json["sendId"] as string };
 }
 
-export const command = (relayUrl: string, body: unknown) => postJson(`${relayUrl}/v1/queues/command`, body);
+/**
+ * A recipient command over HTTP. A fetch reply (a headed frame, docs/protocol.md) is shown as the
+ * JSON view tests read, `{messages: [{msgId, body: base64url}], cursorFound?}`, after checking that
+ * the head's sizes account for every byte.
+ */
+export async function command(relayUrl: string, body: unknown): Promise<Reply> {
+  const res = await fetch(`${relayUrl}/v1/queues/command`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: FETCH_BINARY_TYPE },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  if (res.headers.get("content-type") !== FETCH_BINARY_TYPE) {
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
+  return { status: res.status, json: fetchView(new Uint8Array(await res.arrayBuffer())) };
+}
+
+/** A fetch reply's headed frame as the JSON view tests read (see `command`); throws if malformed. */
+export function fetchView(reply: Uint8Array): Record<string, unknown> {
+  const split = splitHeadedFrame(reply);
+  if (!split) throw new Error("a fetch reply that is not a headed frame");
+  const head = FetchHead.parse(split.head);
+  let at = 0;
+  const messages = head.messages.map(({ msgId, size }) => {
+    const body = toBase64Url(split.rest.subarray(at, at + size));
+    at += size;
+    return { msgId, body };
+  });
+  if (at !== split.rest.length) throw new Error("a fetch reply whose sizes do not add up");
+  return head.cursorFound === undefined ? { messages } : { messages, cursorFound: head.cursorFound };
+}
+
+/** A pushed message's binary frame as the JSON view tests read: `{type: "msg", queueId, msgId, body}`. */
+export function pushView(frame: Uint8Array): Record<string, unknown> {
+  const split = splitHeadedFrame(frame);
+  if (!split) throw new Error("a pushed frame that is not a headed frame");
+  return { ...PushHead.parse(split.head), body: toBase64Url(split.rest) };
+}
 
 /** A `ws` client that records every frame and lets a test wait for the next one matching a check. */
 export async function openSocket(relayUrl: string, path = "/v1/ws") {
@@ -133,8 +174,10 @@ export async function openSocket(relayUrl: string, path = "/v1/ws") {
     resolve: (f: Record<string, unknown>) => void;
   }[] = [];
   let closed: { code: number } | undefined;
-  socket.on("message", (data) => {
-    const frame = JSON.parse(data.toString()) as Record<string, unknown>;
+  socket.on("message", (data, isBinary) => {
+    const frame = isBinary
+      ? pushView(data as Buffer)
+      : (JSON.parse(data.toString()) as Record<string, unknown>);
     const i = waiters.findIndex((w) => w.check(frame));
     if (i >= 0) waiters.splice(i, 1)[0]!.resolve(frame);
     else frames.push(frame);

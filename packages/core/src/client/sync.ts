@@ -2,7 +2,6 @@
 import { RelayError } from "../relay-client/errors.js";
 import type { RelayHttpClient } from "../relay-client/relay-http.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
-import { unb64 } from "../store/repository.js";
 import { runAfterMigration } from "./after-migration.js";
 import { type ClientContext, requireProfile } from "./context.js";
 import type { ClientEvent } from "./events.js";
@@ -90,7 +89,7 @@ async function drainQueue(
     // Loop until the relay has nothing more: a reply is capped by count and by bytes.
     if (batch.length === 0) return;
     for (const m of batch) {
-      const r = await receiveOne(ctx, queue, m.msgId, unb64(m.body));
+      const r = await receiveOne(ctx, queue, m.msgId, m.body);
       events.push(...r.events);
       followups.push(...r.followups);
       if (!broadcast) await relay.ack(queue, m.msgId).catch(ignoreAlreadyAcknowledged);

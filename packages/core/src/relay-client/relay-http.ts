@@ -3,7 +3,6 @@
  * recipient commands, one-time invites. Uses the platform's fetch (Node 20 and browsers have it).
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import type { z } from "zod";
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
 import {
@@ -17,12 +16,14 @@ import {
   CreateInviteResponse,
   CreateQueueResponse,
   createQueueBytes,
-  type DeliveredMessage,
+  FETCH_BINARY_TYPE,
+  FetchHead,
   FetchResponse,
   PROTOCOL_VERSION,
   type RecipientCommandName,
   rendezvousIds,
   SendResponse,
+  splitHeadedFrame,
 } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
 import { errorOf, parse, readJson } from "./replies.js";
@@ -30,8 +31,14 @@ import { type QueueCredentials, signCreateQueue, signRecipientCommand } from "./
 
 export type FetchLike = typeof globalThis.fetch;
 
+/** One message a fetch returned: its id on the relay and its body (padded ciphertext). */
+export interface FetchedMessage {
+  msgId: string;
+  body: Uint8Array;
+}
+
 /** What one fetch returns: the messages, oldest first, plus whether the cursor was still held. */
-export type FetchedMessages = DeliveredMessage[] & { cursorFound: boolean };
+export type FetchedMessages = FetchedMessage[] & { cursorFound: boolean };
 
 export function normalizeRelayUrl(url: string): string {
   let parsed: URL;
@@ -166,11 +173,15 @@ export class RelayHttpClient {
    */
   async fetchMessages(queue: QueueCredentials, options: { after?: string } = {}): Promise<FetchedMessages> {
     const cmd = await this.sign(queue, "fetch", options.after);
-    const res = await this.json("/v1/queues/command", cmd, FetchResponse);
-    if (options.after !== undefined && res.cursorFound === undefined) {
+    const res = await this.request("/v1/queues/command", cmd, undefined, FETCH_BINARY_TYPE);
+    const { messages, cursorFound } =
+      res.headers.get("content-type")?.split(";")[0]?.trim() === FETCH_BINARY_TYPE
+        ? readBinaryFetch(new Uint8Array(await res.arrayBuffer()))
+        : fromJsonFetch(parse(FetchResponse, await readJson(res)));
+    if (options.after !== undefined && cursorFound === undefined) {
       throw new RelayError("bad_response", "relay ignored the fetch cursor");
     }
-    return Object.assign(res.messages, { cursorFound: res.cursorFound ?? true });
+    return Object.assign(messages, { cursorFound: cursorFound ?? true });
   }
 
   /** Unicast queues only: a relay refuses `ack` on a broadcast queue (`bad_request`). */
@@ -209,20 +220,20 @@ export class RelayHttpClient {
     );
   }
 
-  private async json<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
-    const res = await this.request(path, body);
-    return parse(schema, await readJson(res));
-  }
-
   /**
    * POSTs `body` (bytes as octet-stream, else JSON). With `powBytes` (what a proof-of-work stamp
    * binds), a `pow_required` refusal is answered by solving the relay's challenge and sending the
    * request again with the stamp, transparently.
    */
-  private async request(path: string, body: unknown, powBytes?: Uint8Array): Promise<Response> {
+  private async request(
+    path: string,
+    body: unknown,
+    powBytes?: Uint8Array,
+    accept?: string,
+  ): Promise<Response> {
     let stamp: string | undefined;
     for (let attempt = 1; ; attempt++) {
-      const res = await this.post(path, body, stamp);
+      const res = await this.post(path, body, stamp, accept);
       if (res.ok) return res;
       const detail = await errorOf(res);
       if (detail.code === "pow_required" && powBytes && detail.pow?.challenge && attempt < POW_ATTEMPTS) {
@@ -240,7 +251,12 @@ export class RelayHttpClient {
     }
   }
 
-  private async post(path: string, body: unknown, stamp: string | undefined): Promise<Response> {
+  private async post(
+    path: string,
+    body: unknown,
+    stamp: string | undefined,
+    accept: string | undefined,
+  ): Promise<Response> {
     const binary = body instanceof Uint8Array;
     const headers: Record<string, string> = binary
       ? { "content-type": "application/octet-stream" }
@@ -248,6 +264,7 @@ export class RelayHttpClient {
         ? {}
         : { "content-type": "application/json" };
     if (stamp !== undefined) headers[POW_HEADER] = stamp;
+    if (accept !== undefined) headers["accept"] = accept;
     // Each node at most once, starting with the one that answered last. (A send whose node died
     // after storing it may so be stored twice: the receiving client drops the second copy by its
     // digest, inbox/receive.ts.)
@@ -278,3 +295,37 @@ export class RelayHttpClient {
 
 /** Long enough for an 8 MiB body on a slow link; a relay silent this long is treated as unreachable. */
 const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * A fetch reply (FETCH_BINARY_TYPE, docs/protocol.md): a headed frame whose head lists each
+ * message's id and size, then the bodies. The sizes must account for every byte after the head, no
+ * more and no less: anything else is a malformed reply, never a short body.
+ */
+export function readBinaryFetch(reply: Uint8Array): { messages: FetchedMessage[]; cursorFound?: boolean } {
+  const bad = () => new RelayError("bad_response", "relay sent a malformed fetch reply");
+  const split = splitHeadedFrame(reply);
+  const head = split && FetchHead.safeParse(split.head);
+  if (!split || !head?.success) throw bad();
+  let at = 0;
+  const messages = head.data.messages.map(({ msgId, size }) => {
+    if (size > split.rest.length - at) throw bad();
+    const body = split.rest.subarray(at, at + size);
+    at += size;
+    return { msgId, body };
+  });
+  if (at !== split.rest.length) throw bad();
+  const { cursorFound } = head.data;
+  return cursorFound === undefined ? { messages } : { messages, cursorFound };
+}
+
+/** A JSON fetch reply (from a relay that does not send the binary form), bodies decoded. */
+function fromJsonFetch(res: FetchResponse): { messages: FetchedMessage[]; cursorFound?: boolean } {
+  const messages = res.messages.map((m) => {
+    try {
+      return { msgId: m.msgId, body: fromBase64Url(m.body) };
+    } catch {
+      throw new RelayError("bad_response", "relay sent a message body that is not base64url");
+    }
+  });
+  return res.cursorFound === undefined ? { messages } : { messages, cursorFound: res.cursorFound };
+}

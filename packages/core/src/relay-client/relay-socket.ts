@@ -8,7 +8,7 @@
  */
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url } from "../encoding/base64url.js";
-import { ServerFrame } from "../protocol/relay.js";
+import { PushHead, ServerFrame, splitHeadedFrame } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
 import { normalizeRelayUrl } from "./relay-http.js";
 import { type QueueCredentials, signRecipientCommand } from "./signing.js";
@@ -16,6 +16,8 @@ import { type QueueCredentials, signRecipientCommand } from "./signing.js";
 /** The part of the WebSocket API we use; satisfied by browsers' WebSocket and the `ws` package. */
 export interface WebSocketLike {
   readonly readyState: number;
+  /** Set to "arraybuffer": pushed messages come as binary frames (a browser would give Blobs). */
+  binaryType?: string;
   send(data: string): void;
   close(): void;
   onopen: ((ev: unknown) => void) | null;
@@ -113,6 +115,7 @@ export class RelaySocket {
     if (this.closed) return;
     this.options.onStatus?.("connecting");
     const socket = this.options.webSocket(this.wsUrls[this.node]!);
+    socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.pendingSubs.clear();
     socket.onopen = () => {
@@ -178,12 +181,23 @@ export class RelaySocket {
   }
 
   private onFrame(socket: WebSocketLike, data: unknown): void {
-    const text = typeof data === "string" ? data : new TextDecoder().decode(data as Uint8Array);
+    const malformed = () =>
+      this.options.onError?.(new RelayError("malformed_frame", "relay sent a malformed frame"));
+    if (typeof data !== "string") {
+      // A pushed message: a headed frame, then the body as it is (docs/protocol.md).
+      const bytes =
+        data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : null;
+      const split = bytes && splitHeadedFrame(bytes);
+      const head = split && PushHead.safeParse(split.head);
+      if (split && head?.success) this.onPush(socket, head.data.queueId, head.data.msgId, split.rest);
+      else malformed();
+      return;
+    }
     let frame: ServerFrame;
     try {
-      frame = ServerFrame.parse(JSON.parse(text));
+      frame = ServerFrame.parse(JSON.parse(data));
     } catch {
-      this.options.onError?.(new RelayError("malformed_frame", "relay sent a malformed frame"));
+      malformed();
       return;
     }
     if (frame.type === "ok") {
@@ -201,9 +215,7 @@ export class RelaySocket {
       this.options.onError?.(new RelayError(frame.code, `relay: ${frame.code}: ${frame.error}`));
       return;
     }
-    const queue = this.queues.get(frame.queueId);
-    if (!queue) return;
-    const { msgId } = frame;
+    // A pushed message in the JSON form of relays before bodies went as bytes.
     let body: Uint8Array;
     try {
       body = fromBase64Url(frame.body);
@@ -213,6 +225,13 @@ export class RelaySocket {
       );
       return;
     }
+    this.onPush(socket, frame.queueId, frame.msgId, body);
+  }
+
+  /** A message the relay pushed: handed on in order, then acknowledged (or its cursor kept). */
+  private onPush(socket: WebSocketLike, queueId: string, msgId: string, body: Uint8Array): void {
+    const queue = this.queues.get(queueId);
+    if (!queue) return;
     this.chain = this.chain.then(async () => {
       try {
         await this.options.onMessage(queue, msgId, body);

@@ -156,7 +156,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   app.decorate("replyBudget", replies);
   const pacer = new TurnPacer();
   app.register(async (scope) => {
-    await wsRoutes(scope, ctx, sessions, replies, pacer);
+    await wsRoutes(scope, ctx, sessions, replies);
     healthRoutes(scope, ctx);
     metricsRoutes(scope, ctx.metrics!, {
       bus: options.bus,

@@ -1,4 +1,4 @@
-import { CreateQueueRequest, POW_HEADER, RecipientCommand } from "@parley/protocol";
+import { CreateQueueRequest, FETCH_BINARY_TYPE, POW_HEADER, RecipientCommand } from "@parley/protocol";
 import type { FastifyInstance } from "fastify";
 import { badRequest } from "../../problem.js";
 import type { ByteBudget } from "../../relay/byte-budget.js";
@@ -47,7 +47,7 @@ export function queueRoutes(
           // 'close' comes once the reply is written or the connection is gone, whichever is first.
           reply.raw.once("close", () => lease.release());
           if (reply.raw.destroyed) lease.release();
-          return reply.type("application/json").header("content-length", length).send(stream);
+          return reply.type(FETCH_BINARY_TYPE).header("content-length", length).send(stream);
         } catch (e) {
           lease.release();
           throw e;

@@ -4,7 +4,6 @@ import type { RelayConfig } from "../../config.js";
 import { badRequest, Problem } from "../../problem.js";
 import type { ByteBudget } from "../../relay/byte-budget.js";
 import type { RelayContext } from "../../relay/context.js";
-import type { TurnPacer } from "../../relay/turn-pacer.js";
 import { sendProblem } from "../errors.js";
 import { safeError } from "../logging.js";
 import { HARD_MAX_FRAME_BYTES, SocketSession } from "./session.js";
@@ -69,7 +68,6 @@ export async function wsRoutes(
   ctx: RelayContext,
   sessions: Set<SocketSession>,
   replies: ByteBudget,
-  pacer: TurnPacer,
 ): Promise<void> {
   await app.register(websocket, {
     options: { maxPayload: HARD_MAX_FRAME_BYTES },
@@ -91,7 +89,7 @@ export async function wsRoutes(
       sendProblem(reply, badRequest("this endpoint needs a WebSocket upgrade")),
     wsHandler: (socket, request) => {
       try {
-        const session = new SocketSession(socket, ctx, request.log, replies, pacer);
+        const session = new SocketSession(socket, ctx, request.log, replies);
         sessions.add(session);
         const opened = performance.now();
         socket.on("close", (code) => {

@@ -5,7 +5,6 @@ import { badRequest, describeIssues, Problem } from "../../problem.js";
 import { ByteBudget, type Lease } from "../../relay/byte-budget.js";
 import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
-import type { TurnPacer } from "../../relay/turn-pacer.js";
 import type { StoredMessage } from "../../store/store.js";
 import { msgFrame } from "../encode.js";
 import { safeError } from "../logging.js";
@@ -84,8 +83,6 @@ export class SocketSession {
     private readonly ctx: RelayContext,
     private readonly log: FastifyBaseLogger,
     private readonly replies: ByteBudget,
-    /** Spreads the encoding of large pushes over event-loop turns. */
-    private readonly pacer: TurnPacer,
   ) {
     this.budget = new ByteBudget(ops.fetchReserveBytes(ctx));
     this.lastTouch = ctx.now();
@@ -286,12 +283,12 @@ export class SocketSession {
 
   private async write(queueId: string, message: StoredMessage): Promise<void> {
     if (this.closed || this.socket.readyState !== OPEN) return;
-    const frame = await msgFrame(queueId, message, this.pacer);
+    const frame = msgFrame(queueId, message);
     return new Promise((resolve) => {
       if (this.closed || this.socket.readyState !== OPEN) return resolve();
       // The callback fires once ws has written the frame; waiting for it keeps a large backlog
       // from being buffered in memory all at once. A send error means the socket is closing.
-      this.socket.send(frame, { binary: false }, () => resolve());
+      this.socket.send(frame, { binary: true }, () => resolve());
       this.ctx.metrics?.pushed.inc();
     });
   }

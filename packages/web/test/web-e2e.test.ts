@@ -377,6 +377,42 @@ if (unavailable && process.env.CI === "true") {
       await dialog.getByRole("button", { name: "Close" }).first().click();
     });
 
+    it("renames a contact and deletes them with their chat, from the chat's Contact dialog", {
+      timeout: 90_000,
+    }, async () => {
+      await openConversation(alice, "Dana");
+      await alice.getByRole("button", { name: "Contact", exact: true }).click();
+      const dialog = alice.getByRole("dialog", { name: "Contact" });
+      await dialog.getByRole("button", { name: "Rename" }).click();
+      await dialog.getByLabel("Your name for this contact").fill("Bob");
+      await dialog.getByRole("button", { name: "Save name" }).click();
+      await dialog.getByRole("alert").getByText("You already have a contact called “Bob”").waitFor();
+      await dialog.getByLabel("Your name for this contact").fill("Dana from the terminal");
+      await dialog.getByRole("button", { name: "Save name" }).click();
+      await dialog.getByText("Dana from the terminal", { exact: true }).waitFor();
+      await alice
+        .getByRole("navigation", { name: "Conversations" })
+        .getByRole("button", { name: /^Dana from the terminal/ })
+        .waitFor();
+      await alice.getByRole("heading", { name: "Dana from the terminal" }).waitFor();
+
+      await dialog.getByRole("button", { name: "Delete contact" }).click();
+      const confirm = alice.getByRole("dialog", { name: "Delete Dana from the terminal?" });
+      await confirm.getByText("They are not told").waitFor();
+      await alice.screenshot({ path: join(OUTPUT, "web-contact-delete.png") });
+      await confirm.getByRole("button", { name: "Delete Dana from the terminal" }).click();
+      await confirm.waitFor({ state: "detached" });
+      await alice
+        .getByRole("navigation", { name: "Conversations" })
+        .getByRole("button", { name: /^Dana/ })
+        .waitFor({ state: "detached" });
+      assert.equal(
+        (await alice.evaluate(() => document.body.innerText)).includes("Hello from the terminal"),
+        false,
+        "the deleted chat is still shown",
+      );
+    });
+
     // ---- groups ------------------------------------------------------------------------------------
 
     let erin: Page;

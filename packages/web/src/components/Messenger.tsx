@@ -8,6 +8,7 @@ import { useNotice } from "../hooks/useNotice";
 import type { Session } from "../session";
 import { AddContactDialog } from "./AddContactDialog";
 import { ChatView, EmptyChat } from "./ChatView";
+import { ContactInfoDialog } from "./ContactInfoDialog";
 import { Sidebar } from "./ConversationList";
 import { AcceptInviteDialog, WipeDialog } from "./DeviceDialogs";
 import { GroupInfoDialog } from "./GroupInfoDialog";
@@ -16,7 +17,7 @@ import { NewGroupDialog } from "./NewGroupDialog";
 import { SafetyNumberDialog } from "./SafetyNumberDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
 
-type Overlay = "invite" | "add" | "safety" | "wipe" | "accept" | "new-group" | "group" | null;
+type Overlay = "invite" | "add" | "safety" | "contact" | "wipe" | "accept" | "new-group" | "group" | null;
 
 /**
  * The unlocked app: the conversation list, the open chat and the dialogs, composed from the hooks in
@@ -168,6 +169,7 @@ export function Messenger(props: {
               }
               onFileError={(e) => report("get-file", e)}
               onShowSafety={() => setOverlay("safety")}
+              onShowContact={() => setOverlay("contact")}
               onShowGroup={showGroup}
               onBack={() => setSelectedId(null)}
             />
@@ -189,6 +191,19 @@ export function Messenger(props: {
           initialMode={groupMode}
           onChanged={(ownLines) => afterGroupChange(selected.id, ownLines)}
           onLeft={() => afterGroupChange(selected.id, ["You left the group"])}
+          onClose={closeOverlay}
+        />
+      )}
+      {overlay === "contact" && selected?.contactId && (
+        <ContactInfoDialog
+          client={client}
+          conversation={selected}
+          onShowSafety={() => setOverlay("safety")}
+          onRenamed={() => list.refresh()}
+          onDeleted={async () => {
+            setSelectedId(null);
+            await list.refresh();
+          }}
           onClose={closeOverlay}
         />
       )}

@@ -330,6 +330,36 @@ if (unavailable && process.env.CI === "true") {
       await log(alice).getByText("Back online?").waitFor();
     });
 
+    it("a second tab of the same profile takes over: the first locks itself and says why", {
+      timeout: 60_000,
+    }, async () => {
+      const second = await alice.context().newPage();
+      second.setDefaultTimeout(20_000);
+      second.on("pageerror", (e) => pageErrors.push(e.message));
+      try {
+        await second.goto(`${relay.url}/`);
+        await second.getByRole("heading", { name: "Unlock Parley" }).waitFor();
+        await second.getByLabel("Passphrase", { exact: true }).fill(PASS.alice);
+        await second.getByRole("button", { name: "Unlock" }).click();
+        await openConversation(second, "Bob");
+        // The first tab is locked, with the reason, and shows nothing of the chats any more.
+        await alice.getByRole("heading", { name: "Unlock Parley" }).waitFor();
+        await alice.getByText("Parley was opened in another tab").waitFor();
+        assert.equal(await alice.getByText("Hi Alice, it's Bob.").count(), 0);
+        await alice.screenshot({ path: join(OUTPUT, "web-second-tab-took-over.png") });
+        // The tab in use is live.
+        await sendWithEnter(bob, "Which tab is this?");
+        await log(second).getByText("Which tab is this?").waitFor();
+      } finally {
+        await second.close();
+      }
+      // Unlocking the first tab again makes it the one in use.
+      await alice.getByLabel("Passphrase", { exact: true }).fill(PASS.alice);
+      await alice.getByRole("button", { name: "Unlock" }).click();
+      await openConversation(alice, "Bob");
+      await log(alice).getByText("Which tab is this?").waitFor();
+    });
+
     it("a browser user and a CLI user chat both ways", { timeout: 90_000 }, async () => {
       const home = tempDir("cli-dana");
       await parleyJson(home, "init", "--name", "Dana", "--server", relay.url);

@@ -17,6 +17,9 @@ import { NewGroupDialog } from "./NewGroupDialog";
 import { SafetyNumberDialog } from "./SafetyNumberDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
 
+const TAKEN_OVER =
+  "Parley was opened in another tab, so it was locked here. Unlock to use it in this tab instead (the other one then locks).";
+
 type Overlay = "invite" | "add" | "safety" | "contact" | "wipe" | "accept" | "new-group" | "group" | null;
 
 /**
@@ -58,6 +61,19 @@ export function Messenger(props: {
     line: (conversationId, text) =>
       void group.chronicle(conversationId, [text]).catch((e: unknown) => report("chat-line", e)),
   });
+
+  // Opened and unlocked in another tab: that one is in use now, this one locks itself.
+  const { onLocked } = props;
+  useEffect(
+    () =>
+      session.watchOtherTabs(() => {
+        void session
+          .lock()
+          .catch(() => {})
+          .then(() => onLocked(TAKEN_OVER));
+      }),
+    [session, onLocked],
+  );
 
   useEffect(() => {
     client

@@ -139,4 +139,3 @@ class WalSync {
     this.handle = undefined;
   }
 }
-

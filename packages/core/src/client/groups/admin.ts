@@ -55,6 +55,8 @@ export async function createGroup(ctx: ClientContext, name: string): Promise<Con
       canSend: true,
       admin: true,
       status: "active",
+      muted: false,
+      archived: false,
     };
   });
 }
@@ -219,7 +221,16 @@ export async function renameGroup(
     const state = await loadState(ctx, conversation.groupId);
     const meta = requireAdmin(ctx, state, profile);
     await commitMetadataLocked(ctx, conversation, state, { ...meta, name });
-    return { id: conversation.id, kind: "group", name, canSend: true, admin: true, status: "active" };
+    return {
+      id: conversation.id,
+      kind: "group",
+      name,
+      canSend: true,
+      admin: true,
+      status: "active",
+      muted: conversation.muted === true,
+      archived: false,
+    };
   });
 }
 

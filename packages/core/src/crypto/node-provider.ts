@@ -21,7 +21,6 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   type KeyObject,
   hash as nodeHash,
   sign as nodeSign,
@@ -98,14 +97,18 @@ function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
   return key;
 }
 
+/**
+ * A fresh seed imported as PKCS#8, not generateKeyPairSync + export: on Node 20 that pair can deadlock
+ * the process (the export holds the key's mutex while allocating; a garbage collection then destroys
+ * the key-generation job, whose destructor takes the same mutex — see node-hpke.ts). An Ed25519
+ * private key is any 32-byte seed (RFC 8032 §5.1.5); the public key is read back from OpenSSL.
+ */
 function ed25519Generate(): Ed25519KeyPair {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const jwk = privateKey.export({ format: "jwk" });
-  if (jwk.d === undefined || jwk.x === undefined) throw new Error("Ed25519 key export failed");
-  const secretKey = plain(Buffer.from(jwk.d, "base64url"));
-  const publicKey = plain(Buffer.from(jwk.x, "base64url"));
-  privateKeys.set(createHash("sha256").update(secretKey).digest("base64"), privateKey);
-  return { secretKey, publicKey };
+  const secretKey = randomFillSync(new Uint8Array(32));
+  const privateKey = ed25519PrivateKey(secretKey);
+  const x = createPublicKey(privateKey).export({ format: "jwk" }).x;
+  if (x === undefined) throw new Error("Ed25519 key export failed");
+  return { secretKey, publicKey: plain(Buffer.from(x, "base64url")) };
 }
 
 function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {

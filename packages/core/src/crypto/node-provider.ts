@@ -84,9 +84,10 @@ function ed25519PrivateKey(secretKey: Uint8Array): KeyObject {
 /**
  * Public keys are imported as JWK (x = the raw 32 bytes): measured ~10 µs against ~150 µs for the
  * equivalent SPKI DER (302a300506032b6570032100 ‖ key), and cached, since group members' keys are
- * verified again and again.
+ * verified again and again. Room for a group of 10,000 members' signature keys and their identity
+ * keys (a joiner verifies both for every leaf).
  */
-const publicKeys = new Lru<KeyObject>(16384);
+const publicKeys = new Lru<KeyObject>(32768);
 
 function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
   const x = b64u(publicKey);
@@ -116,8 +117,7 @@ function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 }
 
 /**
- * Ed25519 verification on this thread. (The thread-pool form, crypto.verify with a callback, was
- * tried for parallel Welcome checks and dropped: test runs hung with the CPU idle.)
+ * Ed25519 verification on this thread (bursts go to the thread pool: ed25519VerifyQueued).
  */
 function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
@@ -128,10 +128,80 @@ function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   }
 }
 
+/**
+ * Verifications asked for in one burst — a joiner checking every leaf signature and every device
+ * certificate of a tree (Promise.all over the leaves) — run on libuv's thread pool, so they use every
+ * core; a lone one (a message, a commit) runs on this thread, a microtask later. The burst is what
+ * was queued by the time the microtask runs. A thread-pool job copies its inputs when queued.
+ *
+ * (The thread pool was once blamed for test runs that hung with the CPU idle; that was the
+ * generateKeyPairSync + export deadlock, see ed25519Generate. Should a pool job still never answer,
+ * the batch's deadline verifies what is left on this thread: nothing waits forever.)
+ */
+interface QueuedVerify {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+  resolve: (ok: boolean) => void;
+  done?: boolean;
+}
+let verifyQueue: QueuedVerify[] = [];
+/** Smaller bursts verify on this thread (a pool job costs ~10 µs of this thread's time anyway). */
+const POOL_MIN = 16;
+const POOL_DEADLINE_MS = 20_000;
+
+function settle(v: QueuedVerify, ok: boolean): void {
+  if (v.done) return;
+  v.done = true;
+  v.resolve(ok);
+}
+
+function flushVerifies(): void {
+  const batch = verifyQueue;
+  verifyQueue = [];
+  if (batch.length < POOL_MIN) {
+    for (const v of batch) settle(v, ed25519Verify(v.publicKey, v.message, v.signature));
+    return;
+  }
+  let open = batch.length;
+  const timer = setTimeout(() => {
+    for (const v of batch) settle(v, ed25519Verify(v.publicKey, v.message, v.signature));
+  }, POOL_DEADLINE_MS);
+  timer.unref();
+  const answered = (v: QueuedVerify, ok: boolean) => {
+    settle(v, ok);
+    if (--open === 0) clearTimeout(timer);
+  };
+  for (const v of batch) {
+    if (v.publicKey.length !== 32 || v.signature.length !== 64) {
+      answered(v, false);
+      continue;
+    }
+    try {
+      nodeVerify(null, v.message, ed25519PublicKey(v.publicKey), v.signature, (err, ok) =>
+        answered(v, err === null && ok),
+      );
+    } catch {
+      answered(v, false);
+    }
+  }
+}
+
+function ed25519VerifyQueued(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    verifyQueue.push({ publicKey, message, signature, resolve });
+    if (verifyQueue.length === 1) queueMicrotask(flushVerifies);
+  });
+}
+
 /** ts-mls Signature for Ed25519 on OpenSSL. Sign keys are 32-byte seeds (PKCS#8 also accepted). */
 export const nodeEd25519Signature: Signature = {
   sign: async (signKey, message) => ed25519Sign(signKey, message),
-  verify: async (publicKey, message, signature) => ed25519Verify(publicKey, message, signature),
+  verify: (publicKey, message, signature) => ed25519VerifyQueued(publicKey, message, signature),
   async keygen() {
     const { secretKey, publicKey } = ed25519Generate();
     return { signKey: secretKey, publicKey };
@@ -195,7 +265,7 @@ export const nodeCryptoProvider: CryptoProvider = {
   sha512: async (d) => plain(createHash("sha512").update(d).digest()),
   ed25519Generate: async () => ed25519Generate(),
   ed25519Sign: async (sk, m) => ed25519Sign(sk, m),
-  ed25519Verify: async (pk, m, s) => ed25519Verify(pk, m, s),
+  ed25519Verify: (pk, m, s) => ed25519VerifyQueued(pk, m, s),
   // XChaCha20-Poly1305 is not in node:crypto: the portable implementation, byte for byte.
   seal: nobleCryptoProvider.seal,
   open: nobleCryptoProvider.open,

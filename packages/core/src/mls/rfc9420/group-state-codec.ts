@@ -50,7 +50,8 @@ export interface EncodedGroupState {
 }
 
 export function encodeGroupState(s: GroupState): EncodedGroupState {
-  const w = new TlsWriter(1 << 16).u16(STATE_FORMAT);
+  // Sized for the tree (its cached chunks, one stored hash per parent) so the buffer never regrows.
+  const w = new TlsWriter(s.tree.cachedBytes + 20 * s.tree.width + (1 << 16)).u16(STATE_FORMAT);
   writeGroupContext(w, s.context);
   writeRatchetTree(w, s.tree);
   writeTreeHashes(w, s.tree);

@@ -19,19 +19,19 @@ import { createGroup } from "../src/mls/rfc9420/create-group.js";
 import { CredentialType } from "../src/mls/rfc9420/credential.js";
 import { WireFormat } from "../src/mls/rfc9420/framing.js";
 import type { GroupState } from "../src/mls/rfc9420/group-state.js";
+import { decodeGroupState, encodeGroupState } from "../src/mls/rfc9420/group-state-codec.js";
 import { joinFromWelcome } from "../src/mls/rfc9420/join-welcome.js";
+import type { LeafNode } from "../src/mls/rfc9420/leaf-node.js";
 import { decodeMlsMessage, encodeMlsMessage } from "../src/mls/rfc9420/mls-message.js";
 import { newKeyPackage } from "../src/mls/rfc9420/new-key-package.js";
-import { decodeGroupState, encodeGroupState } from "../src/mls/rfc9420/group-state-codec.js";
-import type { LeafNode } from "../src/mls/rfc9420/leaf-node.js";
 import { verifyParentHashes } from "../src/mls/rfc9420/parent-hash.js";
+import { processMessage } from "../src/mls/rfc9420/process-message.js";
 import {
   decodeRatchetTree,
   encodeRatchetTree,
   RatchetTree,
   type TreeNode,
 } from "../src/mls/rfc9420/ratchet-tree.js";
-import { processMessage } from "../src/mls/rfc9420/process-message.js";
 import type { Suite } from "../src/mls/rfc9420/suite.js";
 import { rootTreeHash, treeHash } from "../src/mls/rfc9420/tree-hash.js";
 import { verifyTreeInvariants } from "../src/mls/rfc9420/tree-invariants.js";

@@ -178,17 +178,20 @@ const PSK_ID_HASH = labeledExtract(HPKE_SUITE_ID, EMPTY, "psk_id_hash", EMPTY);
  * info_hash of the last info seen: a commit seals the same info (its EncryptContext: label and
  * GroupContext) to every member of a copath resolution — thousands of times in a large group.
  */
-let lastInfo: { info: Uint8Array; hash: Buffer } | undefined;
+let lastInfo: { info: Uint8Array; hash: Buffer; seen: Uint8Array } | undefined;
 
 function infoHash(info: Uint8Array): Buffer {
-  if (
-    lastInfo !== undefined &&
-    Buffer.from(info.buffer, info.byteOffset, info.length).equals(lastInfo.info)
-  ) {
-    return lastInfo.hash;
+  if (lastInfo !== undefined) {
+    // The same buffer as last time (mls/labeled-crypto.ts hands out one EncryptContext per context,
+    // never modified): a Welcome's context is megabytes at 10,000 members — not compared per seal.
+    if (info === lastInfo.seen && info.length === lastInfo.info.length) return lastInfo.hash;
+    if (Buffer.from(info.buffer, info.byteOffset, info.length).equals(lastInfo.info)) {
+      lastInfo.seen = info;
+      return lastInfo.hash;
+    }
   }
   const hash = labeledExtract(HPKE_SUITE_ID, EMPTY, "info_hash", info);
-  lastInfo = { info: Buffer.from(info), hash };
+  lastInfo = { info: Buffer.from(info), hash, seen: info };
   return hash;
 }
 
@@ -265,9 +268,9 @@ function seal(
 export const nodeX25519Hpke: Hpke = {
   seal(publicKey, plaintext, info, aad) {
     // On this thread, synchronously (a worker-thread batch was measured and not taken).
-    return Promise.resolve(
-      seal(importX25519Public(asKey(publicKey).publicRaw), plaintext, info, aad ?? EMPTY, ephemeralX25519()),
-    );
+    const k = asKey(publicKey);
+    const pkR = k.type === "public" ? k : importX25519Public(k.publicRaw);
+    return Promise.resolve(seal(pkR, plaintext, info, aad ?? EMPTY, ephemeralX25519()));
   },
   async open(privateKey, kemOutput, ciphertext, info, aad) {
     const sharedSecret = decap(asKey(privateKey), kemOutput);

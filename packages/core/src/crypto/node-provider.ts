@@ -212,9 +212,13 @@ const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array =>
   plain(createHmac("sha256", key).update(data).digest());
 
 /** SHA-256 and HMAC-SHA256 on OpenSSL. */
-export const nodeSha256Hash: Hash = {
+const sha256 = (data: Uint8Array): Uint8Array => plain(nodeHash("sha256", data, "buffer"));
+
+export const nodeSha256Hash: Hash & { digestSync: (data: Uint8Array) => Uint8Array } = {
   // crypto.hash: one-shot, no Hash object — a tree hash is thousands of small digests.
-  digest: async (data) => plain(nodeHash("sha256", data, "buffer")),
+  digest: async (data) => sha256(data),
+  /** The same, synchronously (tree-hash.ts hashes whole trees without a promise per node). */
+  digestSync: sha256,
   mac: async (key, data) => hmacSha256(key, data),
   async verifyMac(key, mac, data) {
     const expected = hmacSha256(key, data);

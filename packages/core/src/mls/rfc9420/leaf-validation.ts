@@ -19,7 +19,12 @@ import { readU16List } from "./codec.js";
 import { decodeOrFail, fail } from "./errors.js";
 import { type Extension, ExtensionType, findExtension, isDefaultExtension } from "./extensions.js";
 import type { LeafIndex } from "./leaf-index.js";
-import { type LeafNode, type LeafNodeSourceValue, verifyLeafNodeSignature } from "./leaf-node.js";
+import {
+  type LeafNode,
+  LeafNodeSource,
+  type LeafNodeSourceValue,
+  verifyLeafNodeSignature,
+} from "./leaf-node.js";
 import type { RatchetTree } from "./ratchet-tree.js";
 import type { Suite } from "./suite.js";
 
@@ -64,6 +69,9 @@ export interface LeafCheck {
   ignore?: ReadonlySet<number>;
   /** The tree's leaves indexed (leaf-index.ts): the group-wide checks without a scan of every leaf. */
   index?: LeafIndex;
+  /** The leaf's signature was verified just before, with the same (empty) context: a KeyPackage's
+   * leaf after validateKeyPackage. */
+  signatureVerified?: boolean;
 }
 
 export async function validateLeaf(
@@ -89,6 +97,7 @@ export async function validateLeaf(
   }
   if (check.index !== undefined) check.index.check(leaf, check.replaces, check.ignore);
   else scanLeaves(tree, leaf, check);
+  if (check.signatureVerified && check.source === LeafNodeSource.keyPackage) return;
   if (!(await verifyLeafNodeSignature(suite, leaf, context))) fail("bad-signature", "leaf node signature");
 }
 

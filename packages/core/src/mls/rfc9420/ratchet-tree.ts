@@ -384,7 +384,7 @@ export function readRatchetTree(r: TlsReader): RatchetTree {
   // The nodes as read are their canonical encoding (presence octets 0/1, minimal varints, leaves'
   // exact bytes): each full chunk's bytes seed the tree's chunk cache.
   const bytes = r.vector().slice();
-  const inner = new TlsReader(bytes);
+  const inner = new TlsReader(bytes, true);
   const nodes: (TreeNode | undefined)[] = [];
   const chunks = new Map<number, Uint8Array>();
   let chunkStart = 0;

@@ -42,8 +42,61 @@ async function fixture(): Promise<Built> {
   return b;
 }
 
+/**
+ * PARLEY_PROFILE_CPU=1: the engine operations again, timed by this process's CPU time (user + system,
+ * every thread) as well as wall time — on a loaded machine wall time mostly measures the wait for a
+ * core, CPU time the work (but counts thread-pool work that ran in parallel).
+ */
+async function cpuTimes(b: Built): Promise<void> {
+  const engine = new Rfc9420Engine(crypto);
+  await engine.inspectKeyPackage(b.lastBatch[0]!);
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const series: Record<string, { wall: number[]; cpu: number[] }> = {};
+  const measure = async (name: string, f: () => Promise<unknown> | unknown) => {
+    const c = cpu();
+    const t = performance.now();
+    await f();
+    const s = (series[name] ??= { wall: [], cpu: [] });
+    s.wall.push(performance.now() - t);
+    s.cpu.push(cpu() - c);
+  };
+  const commit =
+    op === "commitProcess" ? (await engine.commit(engine.deserialize(b.creator), {})).commits[0] : undefined;
+  for (let i = 0; i < reps; i++) {
+    if (op === "commitCreate") {
+      const s = engine.deserialize(b.creator);
+      await measure("commitCreate", () => engine.commit(s, {}));
+    } else if (op === "commitProcess") {
+      {
+        const m = engine.deserialize(b.member);
+        let r: Awaited<ReturnType<typeof engine.process>> | undefined;
+        await measure("commitProcess", async () => {
+          r = await engine.process(m, commit!);
+        });
+        await measure("persist", () => engine.serialize(r!.state));
+      }
+    } else if (op === "join") {
+      const joiner = new Rfc9420Engine(crypto);
+      await joiner.inspectKeyPackage(b.lastBatch[0]!);
+      await measure("join", () => joiner.joinFromWelcome(b.welcome, b.joiner));
+    } else if (op === "add100") {
+      const s = engine.deserialize(b.beforeLast);
+      await measure("add100", () => engine.commit(s, { add: b.lastBatch }));
+    }
+  }
+  for (const [name, s] of Object.entries(series)) {
+    console.log(
+      `N=${n} ${name}: wall median ${round(median(s.wall), 2)} ms, cpu median ${round(median(s.cpu), 2)} ms [${s.cpu.map((x) => round(x, 1)).join(" ")}]`,
+    );
+  }
+}
+
 const b = await fixture();
-if (op !== "grow") {
+if (op !== "grow" && process.env.PARLEY_PROFILE_CPU === "1") await cpuTimes(b);
+else if (op !== "grow") {
   const job: Job = {
     impl,
     op,

@@ -59,7 +59,8 @@ async function cpuTimes(b: Built): Promise<void> {
     const c = cpu();
     const t = performance.now();
     await f();
-    const s = (series[name] ??= { wall: [], cpu: [] });
+    const s = series[name] ?? { wall: [], cpu: [] };
+    series[name] = s;
     s.wall.push(performance.now() - t);
     s.cpu.push(cpu() - c);
   };

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { XWing } from "@noble/post-quantum/hybrid.js";
 import fc from "fast-check";
 import {
   acceptAll,
@@ -28,6 +29,7 @@ import {
   createApplicationMessage as tsCreateApplicationMessage,
   createCommit as tsCreateCommit,
   createGroup as tsCreateGroup,
+  getCiphersuiteImpl as tsGetCiphersuiteImpl,
   joinGroup as tsJoinGroup,
   processMessage as tsProcessMessage,
   unsafeTestingAuthenticationService,
@@ -86,8 +88,9 @@ interface Pending {
 let tsGreaseRejected = 0;
 let tsKeyPackagesMade = 0;
 
-function makeFactory(suite: Suite) {
-  const ctx: MlsContext = { cipherSuite: suite, authService: unsafeTestingAuthenticationService };
+/** `suite` for our side; `tsSuite` (default: the same object) is the one ts-mls runs on. */
+function makeFactory(suite: Suite, tsSuite: Suite = suite) {
+  const ctx: MlsContext = { cipherSuite: tsSuite, authService: unsafeTestingAuthenticationService };
   const tsDecode = (bytes: Uint8Array) => {
     const d = mlsMessageDecoder(bytes, 0);
     assert.ok(d !== undefined && d[1] === bytes.length);
@@ -210,8 +213,8 @@ function makeFactory(suite: Suite) {
       const kp = await generateKeyPackageWithKey({
         credential: { credentialType: defaultCredentialTypes.basic, identity: utf8(name) },
         capabilities: { ...caps, extensions: [PARLEY_METADATA_EXTENSION, ...caps.extensions] },
-        signatureKeyPair: await suite.signature.keygen(),
-        cipherSuite: suite,
+        signatureKeyPair: await tsSuite.signature.keygen(),
+        cipherSuite: tsSuite,
       });
       tsKeyPackagesMade++;
       const bytes = encode(mlsMessageEncoder, {
@@ -635,3 +638,80 @@ describe("a strict joiner on a grown tree (RFC 9420 §7.5, §12.1.1, §12.4.3.1)
     assert.ok(tsRefused > 0 && tsJoined > 0, `ts-mls joined ${tsJoined}, refused ${tsRefused}`);
   });
 });
+
+/**
+ * Post-quantum groups: cipher suite 0xF00D, MLS_256_XWING_AES256GCM_SHA512_Ed25519 (X-Wing KEM,
+ * HKDF-SHA512, AES-256-GCM, SHA-512, Ed25519). Our side runs Parley's suite (src/crypto/xwing-suite.ts:
+ * @noble/post-quantum's ML-KEM-768 with the provider's X25519); ts-mls runs its own (its default
+ * provider: @hpke/hybridkem-x-wing over @hpke/core). Nothing is shared but the wire.
+ */
+for (const provider of [nodeCryptoProvider, nobleCryptoProvider]) {
+  describe(`interop on X-Wing (0xF00D) with ts-mls' own X-Wing suite (${provider.name} provider)`, () => {
+    const suites = async () => ({
+      ours: await provider.mlsCiphersuite("MLS_256_XWING_AES256GCM_SHA512_Ed25519"),
+      ts: await tsGetCiphersuiteImpl("MLS_256_XWING_AES256GCM_SHA512_Ed25519"),
+    });
+
+    it("the primitives agree: DeriveKeyPair, HPKE both ways, exporter, KDF, MAC, AEAD", async () => {
+      const { ours, ts } = await suites();
+      assert.equal(ours.id, 0xf00d);
+      assert.equal(ts.id, 0xf00d);
+      const ikm = utf8("X-Wing DeriveKeyPair input keying material");
+      const [a, b] = [await ours.hpke.deriveKeyPair(ikm), await ts.hpke.deriveKeyPair(ikm)];
+      const pub = await ours.hpke.exportPublicKey(a.publicKey);
+      const priv = await ours.hpke.exportPrivateKey(a.privateKey);
+      assert.equal(pub.length, 1216);
+      assert.deepEqual(pub, await ts.hpke.exportPublicKey(b.publicKey));
+      assert.deepEqual(priv, await ts.hpke.exportPrivateKey(b.privateKey));
+      // @noble/post-quantum's own XWing (the draft's reference composition) derives the same key.
+      assert.deepEqual(XWing.getPublicKey(priv), pub);
+      const info = utf8("info");
+      const sealed = await ours.hpke.seal(await ours.hpke.importPublicKey(pub), utf8("to ts-mls"), info);
+      assert.equal(sealed.enc.length, 1120);
+      const tsPriv = await ts.hpke.importPrivateKey(priv);
+      assert.deepEqual(await ts.hpke.open(tsPriv, sealed.enc, sealed.ct, info), utf8("to ts-mls"));
+      const back = await ts.hpke.seal(await ts.hpke.importPublicKey(pub), utf8("to us"), info);
+      const ourPriv = await ours.hpke.importPrivateKey(priv);
+      assert.deepEqual(await ours.hpke.open(ourPriv, back.enc, back.ct, info), utf8("to us"));
+      const exp = await ours.hpke.exportSecret(await ours.hpke.importPublicKey(pub), utf8("ctx"), 48, info);
+      assert.deepEqual(await ts.hpke.importSecret(tsPriv, utf8("ctx"), exp.enc, 48, info), exp.secret);
+      const key = ours.rng.randomBytes(32);
+      const nonce = ours.rng.randomBytes(12);
+      assert.deepEqual(
+        await ours.hpke.encryptAead(key, nonce, info, utf8("aead")),
+        await ts.hpke.encryptAead(key, nonce, info, utf8("aead")),
+      );
+      const prk = await ours.kdf.extract(new Uint8Array(0), key);
+      assert.deepEqual(prk, await ts.kdf.extract(new Uint8Array(0), key));
+      assert.deepEqual(await ours.kdf.expand(prk, info, 100), await ts.kdf.expand(prk, info, 100));
+      assert.deepEqual(await ours.hash.mac(key, info), await ts.hash.mac(key, info));
+      assert.deepEqual(await ours.hash.digest(info), await ts.hash.digest(info));
+    });
+
+    for (const founder of ["ours", "ts-mls"] as const) {
+      it(`a group created by ${founder === "ours" ? "our engine" : "ts-mls"}: joins, messages and commits both ways`, async () => {
+        const { ours, ts } = await suites();
+        const f = makeFactory(ours, ts);
+        const g = new Group(
+          [founder === "ours" ? await f.ourFounder("alice") : await f.tsFounder("alice")],
+          f,
+        );
+        const alice = g.members[0]!;
+        // The founder's Welcome brings in one joiner of each engine.
+        await g.commit(alice, { add: ["ts-mls", "ours"] });
+        const our = g.members.find((m) => m.engine === "ours")!;
+        const theirs = g.members.find((m) => m.engine === "ts-mls")!;
+        for (const m of g.members) await g.message(m, `hello from ${m.name}`);
+        // ts-mls commits: an update, then an add whose Welcome our joiner opens.
+        await g.commit(theirs, {});
+        await g.commit(theirs, { add: ["ours"] });
+        // Our engine commits: adds (a ts-mls joiner opens our Welcome) and a rename, then an update.
+        await g.commit(our, { add: ["ts-mls"], rename: "post-quantum" });
+        await g.commit(our, {});
+        for (const m of g.members) await g.message(m, `bye from ${m.name}`);
+        assert.ok(g.members.filter((m) => m.engine === "ts-mls").length >= 2);
+        assert.ok(g.members.filter((m) => m.engine === "ours").length >= 2);
+      });
+    }
+  });
+}

@@ -497,9 +497,11 @@ describe("ts-mls KeyPackages and GREASE", () => {
  * unmerged_leaves". That is stricter than §12.4.3.1 on two counts (nodes above the parent; equality
  * instead of membership) and refuses trees the RFC's own interop vectors call valid: tree-validation
  * vector 12 ("a tree with unmerged leaves: start with get_tree(7), then the leaf with index 0 adds a
- * member", mls-implementations) has node 11 = [7] under a non-blank root = []. OpenMLS does not check
- * unmerged leaves on join at all (treesync/mod.rs: "TODO #800") and builds the same shapes (diff.rs
- * add_leaf adds L to every non-blank parent of its direct path; a path resets them).
+ * member", mls-implementations) has node 11 = [7] under a non-blank root = []. OpenMLS reads the RFC as
+ * we do: on join (group/public_group/mod.rs, valn1408/valn1409) it checks only the nodes of L's direct
+ * path BELOW the parent (`path[..this_parent_offset]`), for membership (binary_search: its
+ * UnmergedLeaves refuse unsorted lists when decoded, §7.1), and it builds the same shapes
+ * (treesync/diff.rs add_leaf adds L to every non-blank parent of its direct path; a path resets them).
  *
  * Our engine is right; ts-mls is wrong. These tests pin that: ts-mls refuses exactly the trees that its
  * rule (modelled by `tsMlsUnmergedRule`) refuses and §12.4.3.1 accepts, with exactly that message, and

@@ -342,13 +342,18 @@ group
   .command("create")
   .description("create a group; you are its first member and admin")
   .argument("<name>", "the group's name (kept inside the encrypted group, never on the relay)")
+  .option(
+    "--pq",
+    "post-quantum: the group's keys are agreed with X-Wing (ML-KEM-768 + X25519) instead of X25519 alone",
+  )
   .action(
-    run(async ({ client, out }, name) => {
-      const g = await client.createGroup(name!);
+    run(async ({ client, out, opts }, name) => {
+      const pq = opts.pq === true;
+      const g = await client.createGroup(name!, { pq });
       print(
         out,
-        `Created group "${t(g.name)}" (id ${g.id}). Add people: parley group add "${t(g.name)}" <contact>…`,
-        g,
+        `Created ${pq ? "post-quantum " : ""}group "${t(g.name)}" (id ${g.id}). Add people: parley group add "${t(g.name)}" <contact>…`,
+        { ...g, pq },
       );
     }),
   );

@@ -595,6 +595,8 @@ if (unavailable && process.env.CI === "true") {
       await alice.getByRole("button", { name: "New group" }).click();
       const create = alice.getByRole("dialog", { name: "New group" });
       await create.getByLabel("Group name").fill("Book club");
+      // Post-quantum (MLS suite X-Wing) is offered, and off unless chosen.
+      assert.equal(await create.getByRole("checkbox", { name: "Post-quantum group" }).isChecked(), false);
       await create.getByRole("button", { name: "Create group" }).click();
       await alice.getByRole("heading", { level: 2, name: "Book club" }).waitFor();
       await log(alice).getByText("You created the group").waitFor();

@@ -181,7 +181,9 @@ export class ParleyClient {
 
   // ---- groups --------------------------------------------------------------------------------
 
-  createGroup = (name: string): Promise<ConversationView> => this.run((ctx) => admin.createGroup(ctx, name));
+  /** `pq`: a post-quantum group (MLS cipher suite X-Wing instead of suite 1). */
+  createGroup = (name: string, options: admin.CreateGroupOptions = {}): Promise<ConversationView> =>
+    this.run((ctx) => admin.createGroup(ctx, name, options));
   addToGroup = (group: string, contacts: string[], options: { unchecked?: boolean } = {}) =>
     this.run((ctx) => admin.addToGroup(ctx, group, contacts, options));
   removeFromGroup = (group: string, contacts: string[]) =>

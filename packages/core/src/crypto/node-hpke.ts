@@ -340,3 +340,13 @@ export function checkX25519Import(): void {
   )
     throw new Error("node provider: this OpenSSL does not derive X25519 public keys on JWK import");
 }
+
+/** X25519(scalar, u) on OpenSSL (for X-Wing's X25519 half, xwing-suite.ts); refuses an all-zero result. */
+export function nodeX25519(scalar: Uint8Array, u: Uint8Array): Uint8Array {
+  return plain(dh(importX25519Private(scalar), importX25519Public(u)));
+}
+
+/** X25519(scalar, 9): the public key of `scalar`, on OpenSSL. */
+export function nodeX25519Base(scalar: Uint8Array): Uint8Array {
+  return plain(importX25519Private(scalar).publicRaw);
+}

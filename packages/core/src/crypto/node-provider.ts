@@ -37,8 +37,9 @@ import {
   type Signature,
 } from "ts-mls";
 import { nobleCryptoProvider } from "./noble-provider.js";
-import { checkX25519Import, nodeX25519Hpke } from "./node-hpke.js";
-import { b64u, Lru, plain } from "./node-util.js";
+import { checkX25519Import, nodeX25519, nodeX25519Base, nodeX25519Hpke } from "./node-hpke.js";
+import { aesGcmDecrypt, aesGcmEncrypt, b64u, Lru, plain } from "./node-util.js";
+import { makeXWingSuite } from "./xwing-suite.js";
 
 export { nodeX25519Hpke, x25519HpkeSealWithEphemeral } from "./node-hpke.js";
 
@@ -248,6 +249,22 @@ export const nodeHkdfSha256: Kdf = {
 };
 
 let suite1: Promise<CiphersuiteImpl> | undefined;
+let xwing: Promise<CiphersuiteImpl> | undefined;
+
+/** The X-Wing suite (xwing-suite.ts) with SHA-512, HMAC and AES-256-GCM on OpenSSL; the KEM is @noble's. */
+function makeNodeXWingSuite(): CiphersuiteImpl {
+  checkX25519Import();
+  return makeXWingSuite({
+    sha512: (d) => plain(nodeHash("sha512", d, "buffer")),
+    hmacSha512: (k, d) => plain(createHmac("sha512", k).update(d).digest()),
+    aes256GcmEncrypt: (k, n, aad, pt) => aesGcmEncrypt("aes-256-gcm", k, n, aad, pt),
+    aes256GcmDecrypt: (k, n, aad, ct) => aesGcmDecrypt("aes-256-gcm", k, n, aad, ct),
+    x25519: nodeX25519,
+    x25519Base: nodeX25519Base,
+    signature: nodeEd25519Signature,
+    rng: { randomBytes: (n) => randomFillSync(new Uint8Array(n)) },
+  });
+}
 
 async function makeSuite1(): Promise<CiphersuiteImpl> {
   checkX25519Import();
@@ -274,6 +291,10 @@ export const nodeCryptoProvider: CryptoProvider = {
   seal: nobleCryptoProvider.seal,
   open: nobleCryptoProvider.open,
   mlsCiphersuite(name: MlsCiphersuiteName) {
+    if (name === "MLS_256_XWING_AES256GCM_SHA512_Ed25519") {
+      xwing ??= Promise.resolve(makeNodeXWingSuite());
+      return xwing;
+    }
     if (name !== "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519") {
       return Promise.reject(new Error(`node provider: unsupported MLS ciphersuite ${name}`));
     }

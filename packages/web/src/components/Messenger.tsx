@@ -139,9 +139,11 @@ export function Messenger(props: {
     setSelectedId(contact.conversationId);
   }
 
-  async function createGroup(name: string): Promise<void> {
-    const view = await client.createGroup(name);
-    await group.chronicle(view.id, ["You created the group"]);
+  async function createGroup(name: string, options: { pq: boolean }): Promise<void> {
+    const view = await client.createGroup(name, options);
+    await group.chronicle(view.id, [
+      options.pq ? "You created the post-quantum group" : "You created the group",
+    ]);
     await list.reload();
     setSelectedId(view.id);
   }

@@ -29,7 +29,7 @@ import type { RatchetTree } from "../rfc9420/ratchet-tree.js";
 import { SecretTree } from "../rfc9420/secret-tree.js";
 import type { Suite } from "../rfc9420/suite.js";
 import { readTreeDiff, writeTreeDiff } from "../rfc9420/tree-diff.js";
-import { TlsWriter } from "../tls-codec.js";
+import { TlsReader, TlsWriter } from "../tls-codec.js";
 
 /** How many earlier epochs' receiving keys are kept for late application messages. */
 export const PAST_EPOCHS = 4;
@@ -199,4 +199,20 @@ export function deserializeInner(
     },
     parts.epochPart,
   );
+}
+
+/**
+ * The cipher suite of a stored state, read from its epoch part without decoding it (the engine needs
+ * the suite before it can decode): FORMAT u16, epoch u64, removed u8, then the current state
+ * (rfc9420/group-state-codec.ts: its format u16, then the GroupContext: version u16, cipher_suite u16).
+ */
+export function storedCipherSuite(epochPart: Uint8Array): number {
+  const r = new TlsReader(epochPart);
+  if (r.u16() !== FORMAT) throw new MlsProcessingError("cannot load group state: unknown epoch part format");
+  r.u64();
+  r.u8();
+  r.varint();
+  r.u16();
+  r.u16();
+  return r.u16();
 }

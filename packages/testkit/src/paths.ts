@@ -3,6 +3,9 @@ import { fileURLToPath } from "node:url";
 
 /** The repository root (this file is packages/testkit/dist/src/paths.js once built). */
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-/** The built relay (`parley-server`) and CLI (`parley`) entry points. */
+/**
+ * The built relay (`parley-server`) and the CLI (`parley`) as people run them: the CLI's bin, which
+ * runs its bundle when that is current (packages/cli/bin/entry.js).
+ */
 export const SERVER_MAIN = join(ROOT, "packages/server/dist/src/main.js");
-export const CLI_MAIN = join(ROOT, "packages/cli/dist/src/main.js");
+export const CLI_MAIN = join(ROOT, "packages/cli/bin/parley.js");

@@ -7,6 +7,7 @@ import { openProfile, resolveHome } from "@parley/node";
  */
 import { Argument, Command, Option } from "commander";
 import { filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
+import { addMessageCommands } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
@@ -252,6 +253,8 @@ program
       print(out, list.length ? list.map(formatMessage).join("\n") : "no messages yet", list.map(messageJson));
     }),
   );
+
+addMessageCommands(program, run, argumentOrStdin);
 
 program
   .command("safety")

@@ -72,3 +72,36 @@ export function addMessageCommands(program: Command, run: Run, argumentOrStdin: 
       }),
     );
 }
+
+const ID_COMMANDS = new Set(["reply", "react", "edit", "delete-message"]);
+
+/**
+ * Message ids are base64url, so one in 32 starts with "-" and would be read as an option
+ * (`parley react Bob -x3Fq9 👍`). The message id of these commands (their second argument) is
+ * given a "#" in front when it starts with "-", which findMessage accepts and the id lists show:
+ * these commands have no single-dash options, so nothing else is taken away.
+ */
+export function protectMessageIds(argv: string[]): string[] {
+  const out = [...argv];
+  let command = -1;
+  let positional = 0;
+  for (let i = 2; i < out.length; i++) {
+    const a = out[i]!;
+    if (a === "--") break;
+    if (a === "--home") {
+      i++;
+      continue;
+    }
+    if (a.startsWith("--")) continue;
+    if (command < 0) {
+      if (!ID_COMMANDS.has(a)) return out;
+      command = i;
+      continue;
+    }
+    if (++positional === 2) {
+      if (/^-[A-Za-z0-9_-]+$/.test(a)) out[i] = `#${a}`;
+      break;
+    }
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import type { MessageView, ParleyClient } from "@parley/core";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { deliveryLabel } from "../format";
 import { personName } from "../groups";
 import { COMMON_REACTIONS, myReaction, quoteSummary, shortText, textParts } from "../messages";
@@ -33,6 +33,16 @@ export function MessageBubble(props: {
 }) {
   const { message: m, actions } = props;
   const [open, setOpen] = useState<"none" | "actions" | "react" | "delete">("none");
+  const item = useRef<HTMLLIElement>(null);
+  // Open actions (a tap, the picker, the confirmation) close when one taps or clicks elsewhere.
+  useEffect(() => {
+    if (open === "none") return;
+    const outside = (e: PointerEvent) => {
+      if (!item.current?.contains(e.target as Node)) setOpen("none");
+    };
+    document.addEventListener("pointerdown", outside);
+    return () => document.removeEventListener("pointerdown", outside);
+  }, [open]);
   const deleted = m.deleted !== undefined;
   const stranger = m.from.relation === "member";
   const pending = m.id.startsWith("pending-");
@@ -111,6 +121,7 @@ export function MessageBubble(props: {
 
   return (
     <li
+      ref={item}
       className={classes.join(" ")}
       data-message-id={m.id}
       onMouseLeave={() => open === "actions" && setOpen("none")}

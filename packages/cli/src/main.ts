@@ -270,9 +270,26 @@ program
     }),
   );
 
-program
-  .command("contact")
-  .description("manage a contact")
+const contact = program.command("contact").description("manage a contact");
+
+contact
+  .command("delete")
+  .description(
+    "delete a contact and your chats with them from this device; they are not told, and what they send no longer reaches you",
+  )
+  .argument("<contact>", "a contact's name or id")
+  .action(
+    run(async ({ client, out }, contact) => {
+      const d = await client.deleteContact(contact!);
+      const left =
+        d.queuesLeftToExpire > 0
+          ? " (the relay could not be reached: your old address there expires unused)"
+          : "";
+      print(out, `Deleted ${t(d.name)} and your chat with them${left}`, d);
+    }),
+  );
+
+contact
   .command("rename")
   .description("give a contact your own name for them (theirs no longer replaces it)")
   .argument("<contact>", "a contact's name or id")

@@ -99,6 +99,7 @@ describe("EncryptedKeyValueStore", () => {
         return inner.list(...args);
       },
       write: inner.write.bind(inner),
+      durable: inner.durable.bind(inner),
       close: inner.close.bind(inner),
     };
     await assert.rejects(

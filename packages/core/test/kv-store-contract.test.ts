@@ -51,6 +51,7 @@ function unclosable(inner: MemoryKeyValueStore): KeyValueStore {
     get: (k) => inner.get(k),
     list: (p, o) => inner.list(p, o),
     write: (w) => inner.write(w),
+    durable: () => inner.durable(),
     close: async () => {},
   };
 }

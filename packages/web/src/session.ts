@@ -51,6 +51,13 @@ const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().dec
 
 export const MIN_PASSPHRASE_LENGTH = 8;
 
+/** What a tab says on its BroadcastChannel when it starts using the profile (see watchOtherTabs). */
+interface TabAnnouncement {
+  type: "active";
+  tab: string;
+  at: number;
+}
+
 export class Session {
   private listening: { abort: AbortController; done: Promise<void> } | undefined;
 
@@ -114,6 +121,32 @@ export class Session {
   /** Deletes this browser's profile without unlocking it (a forgotten passphrase). */
   static async wipeDevice(database = DEFAULT_DATABASE): Promise<void> {
     await IndexedDbKeyValueStore.deleteDatabase(database);
+  }
+
+  /**
+   * One tab in use per profile: the newest tab to unlock it takes over, and every older one is
+   * told (`onTakenOver`) and locks itself. Two tabs both live would each take the other's pushes
+   * (the profile lock serialises them, and the second finds each message handled already), so one
+   * of them would go stale: messages arriving and never shown there (issue 14). An older tab
+   * locking itself also drops its copy of the key. Returns the function that stops watching.
+   */
+  watchOtherTabs(onTakenOver: () => void): () => void {
+    if (typeof BroadcastChannel === "undefined") return () => {};
+    const channel = new BroadcastChannel(`parley-tabs:${this.idb.name}`);
+    const me: TabAnnouncement = {
+      type: "active",
+      tab: Array.from(crypto.randomBytes(8), (b) => b.toString(16).padStart(2, "0")).join(""),
+      at: Date.now(),
+    };
+    channel.onmessage = (event: MessageEvent<unknown>) => {
+      const other = event.data as Partial<TabAnnouncement> | null;
+      if (other?.type !== "active" || typeof other.at !== "number" || typeof other.tab !== "string") return;
+      if (other.tab === me.tab) return;
+      // The newer one wins; the same instant is settled by the tab ids, the same way in both tabs.
+      if (other.at > me.at || (other.at === me.at && other.tab > me.tab)) onTakenOver();
+    };
+    channel.postMessage(me);
+    return () => channel.close();
   }
 
   /** Runs core's live delivery with the browser's WebSocket until `lock`. */

@@ -330,6 +330,36 @@ if (unavailable && process.env.CI === "true") {
       await log(alice).getByText("Back online?").waitFor();
     });
 
+    it("a second tab of the same profile takes over: the first locks itself and says why", {
+      timeout: 60_000,
+    }, async () => {
+      const second = await alice.context().newPage();
+      second.setDefaultTimeout(20_000);
+      second.on("pageerror", (e) => pageErrors.push(e.message));
+      try {
+        await second.goto(`${relay.url}/`);
+        await second.getByRole("heading", { name: "Unlock Parley" }).waitFor();
+        await second.getByLabel("Passphrase", { exact: true }).fill(PASS.alice);
+        await second.getByRole("button", { name: "Unlock" }).click();
+        await openConversation(second, "Bob");
+        // The first tab is locked, with the reason, and shows nothing of the chats any more.
+        await alice.getByRole("heading", { name: "Unlock Parley" }).waitFor();
+        await alice.getByText("Parley was opened in another tab").waitFor();
+        assert.equal(await alice.getByText("Hi Alice, it's Bob.").count(), 0);
+        await alice.screenshot({ path: join(OUTPUT, "web-second-tab-took-over.png") });
+        // The tab in use is live.
+        await sendWithEnter(bob, "Which tab is this?");
+        await log(second).getByText("Which tab is this?").waitFor();
+      } finally {
+        await second.close();
+      }
+      // Unlocking the first tab again makes it the one in use.
+      await alice.getByLabel("Passphrase", { exact: true }).fill(PASS.alice);
+      await alice.getByRole("button", { name: "Unlock" }).click();
+      await openConversation(alice, "Bob");
+      await log(alice).getByText("Which tab is this?").waitFor();
+    });
+
     it("a browser user and a CLI user chat both ways", { timeout: 90_000 }, async () => {
       const home = tempDir("cli-dana");
       await parleyJson(home, "init", "--name", "Dana", "--server", relay.url);
@@ -375,6 +405,42 @@ if (unavailable && process.env.CI === "true") {
       const digits = (await dialog.locator(".safety-digits").getAttribute("aria-label")) ?? "";
       assert.equal(digits.replace(/\D/g, ""), cliSafety.safetyNumber);
       await dialog.getByRole("button", { name: "Close" }).first().click();
+    });
+
+    it("renames a contact and deletes them with their chat, from the chat's Contact dialog", {
+      timeout: 90_000,
+    }, async () => {
+      await openConversation(alice, "Dana");
+      await alice.getByRole("button", { name: "Contact", exact: true }).click();
+      const dialog = alice.getByRole("dialog", { name: "Contact" });
+      await dialog.getByRole("button", { name: "Rename" }).click();
+      await dialog.getByLabel("Your name for this contact").fill("Bob");
+      await dialog.getByRole("button", { name: "Save name" }).click();
+      await dialog.getByRole("alert").getByText("You already have a contact called “Bob”").waitFor();
+      await dialog.getByLabel("Your name for this contact").fill("Dana from the terminal");
+      await dialog.getByRole("button", { name: "Save name" }).click();
+      await dialog.getByText("Dana from the terminal", { exact: true }).waitFor();
+      await alice
+        .getByRole("navigation", { name: "Conversations" })
+        .getByRole("button", { name: /^Dana from the terminal/ })
+        .waitFor();
+      await alice.getByRole("heading", { name: "Dana from the terminal" }).waitFor();
+
+      await dialog.getByRole("button", { name: "Delete contact" }).click();
+      const confirm = alice.getByRole("dialog", { name: "Delete Dana from the terminal?" });
+      await confirm.getByText("They are not told").waitFor();
+      await alice.screenshot({ path: join(OUTPUT, "web-contact-delete.png") });
+      await confirm.getByRole("button", { name: "Delete Dana from the terminal" }).click();
+      await confirm.waitFor({ state: "detached" });
+      await alice
+        .getByRole("navigation", { name: "Conversations" })
+        .getByRole("button", { name: /^Dana/ })
+        .waitFor({ state: "detached" });
+      assert.equal(
+        await alice.getByText("Hello from the terminal").count(),
+        0,
+        "the deleted chat is still shown",
+      );
     });
 
     // ---- groups ------------------------------------------------------------------------------------

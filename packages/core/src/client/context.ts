@@ -75,6 +75,7 @@ export function createContext(env: ClientEnvironment): ClientContext {
       if (!client) {
         client = new RelayHttpClient(url, env.crypto, env.fetch, {
           alternates: env.relayAlternates?.[url] ?? [],
+          beforeRequest: () => env.store.durable(),
         });
         relays.set(url, client);
       }

@@ -1,3 +1,4 @@
+export type { DeletedContact } from "./contact-delete.js";
 export * from "./events.js";
 export type { DownloadTarget, GetFileOptions } from "./files/get-file.js";
 export { type SendFileInput, type SentFile, safeFileName } from "./files/send-file.js";

@@ -9,11 +9,18 @@ import { RelaySocket } from "../relay-client/relay-socket.js";
 import type { ClientContext } from "./context.js";
 import type { ClientEvent } from "./events.js";
 import { runFollowups } from "./followups/run.js";
+import type { Followup } from "./followups/types.js";
 import { isBroadcast, receiveOne } from "./inbox/receive.js";
 import { deliverOutbox, outboxDue } from "./outbox-delivery.js";
 import { receiveQueues } from "./sync.js";
 
 const RESCAN_MS = 1000;
+/**
+ * Delivery receipts go this long after the first message they confirm, for every message handled
+ * meanwhile: one sealed receipt (and one relay request, one wait for durability) for a burst,
+ * instead of one per message, which held each next message behind a round trip (issue 14).
+ */
+const RECEIPT_DELAY_MS = 100;
 /** Without any socket, the relay is asked whether it answers every this many rescans. */
 const PROBE_EVERY_TICKS = 5;
 
@@ -26,6 +33,23 @@ export async function listen(
   if (!webSocket) throw new ParleyError("no_websocket", {});
   const sockets = new Map<string, RelaySocket>();
   let opened = () => {};
+  let receipts: Followup[] = [];
+  let receiptTimer: ReturnType<typeof setTimeout> | undefined;
+  let sendingReceipts: Promise<void> = Promise.resolve();
+  const sendReceipts = () => {
+    receiptTimer = undefined;
+    const items = receipts;
+    receipts = [];
+    if (items.length === 0) return;
+    sendingReceipts = sendingReceipts.then(() =>
+      runFollowups(ctx, items).then(
+        (more) => {
+          for (const e of more) onEvent(e);
+        },
+        (e: Error) => onEvent({ type: "failure", source: "local", cause: e.message }),
+      ),
+    );
+  };
   const known = new Set<string>();
   const attach = async () => {
     for (const queue of await receiveQueues(ctx)) {
@@ -37,12 +61,21 @@ export async function listen(
           webSocket,
           alternates: ctx.alternatesOf(queue.relay),
           cursorFor: (q) => (isBroadcast(q) ? ctx.repo.cursor(q.queueId) : Promise.resolve(undefined)),
+          beforeAck: () => ctx.repo.kv.durable(),
           onMessage: async (q, msgId, body) => {
             const r = await receiveOne(ctx, q, msgId, body);
             for (const e of r.events) onEvent(e);
+            const later = r.followups.filter((f) => f.kind === "receipt");
+            if (later.length) {
+              receipts.push(...later);
+              receiptTimer ??= setTimeout(sendReceipts, RECEIPT_DELAY_MS);
+            }
             // Follow-ups report their own failures as warnings; anything else they throw is a
             // local failure, not a message that was dropped.
-            await runFollowups(ctx, r.followups).then(
+            await runFollowups(
+              ctx,
+              r.followups.filter((f) => f.kind !== "receipt"),
+            ).then(
               (more) => {
                 for (const e of more) onEvent(e);
               },
@@ -118,4 +151,8 @@ export async function listen(
     await s.idle();
     s.close();
   }
+  // What was handled is confirmed before listening ends.
+  if (receiptTimer) clearTimeout(receiptTimer);
+  sendReceipts();
+  await sendingReceipts;
 }

@@ -10,6 +10,7 @@ import type { QueueCredentials } from "../relay-client/signing.js";
 import { migrate } from "../store/migrations.js";
 import type { ContactRecord, ConversationRecord, ProfileRecord } from "../store/records.js";
 import { b64, type ProfileRepository } from "../store/repository.js";
+import { type DeletedContact, deleteContact } from "./contact-delete.js";
 import * as contactOps from "./contacts.js";
 import {
   type ClientContext,
@@ -126,6 +127,9 @@ export class ParleyClient {
   safetyNumber = (nameOrId: string) => this.run((ctx) => contactOps.safetyNumber(ctx, nameOrId));
   renameContact = (nameOrId: string, newName: string): Promise<ContactView> =>
     this.run((ctx) => contactOps.renameContact(ctx, nameOrId, newName));
+  /** Forgets a contact and their 1:1 conversations on this device (client/contact-delete.ts). */
+  deleteContact = (nameOrId: string): Promise<DeletedContact> =>
+    this.run((ctx) => deleteContact(ctx, nameOrId));
   verifyContact = (nameOrId: string): Promise<ContactView> =>
     this.run((ctx) => contactOps.verifyContact(ctx, nameOrId));
 

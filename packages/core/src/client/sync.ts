@@ -92,7 +92,12 @@ async function drainQueue(
       const r = await receiveOne(ctx, queue, m.msgId, m.body);
       events.push(...r.events);
       followups.push(...r.followups);
-      if (!broadcast) await relay.ack(queue, m.msgId).catch(ignoreAlreadyAcknowledged);
+    }
+    // Acknowledged once the whole batch is stored: the first ack waits for it to be durable (one
+    // fsync for the batch: RelayHttpClient's beforeRequest), the others find nothing left to wait
+    // for. A crash before then fetches them again, and they are skipped as seen.
+    if (!broadcast) {
+      for (const m of batch) await relay.ack(queue, m.msgId).catch(ignoreAlreadyAcknowledged);
     }
   }
 }

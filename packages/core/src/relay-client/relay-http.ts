@@ -65,6 +65,12 @@ export interface RelayHttpOptions {
    * with `--pow-bits`): by default at most 32 bits and 60 s, then RelayError `pow_failed`.
    */
   pow?: Pick<SolveOptions, "timeoutMs" | "maxBits">;
+  /**
+   * Awaited before every request leaves: the client makes its local writes durable here (the
+   * store's `durable`), so nothing reaches the relay that a power cut could take back on this
+   * device — a sealed message whose ratchet step, or an acknowledgement whose message, is lost.
+   */
+  beforeRequest?: () => Promise<void>;
 }
 
 /** Times a request is sent again with a fresh stamp after `pow_required` (a challenge can expire). */
@@ -265,6 +271,7 @@ export class RelayHttpClient {
         : { "content-type": "application/json" };
     if (stamp !== undefined) headers[POW_HEADER] = stamp;
     if (accept !== undefined) headers["accept"] = accept;
+    await this.options.beforeRequest?.();
     // Each node at most once, starting with the one that answered last. (A send whose node died
     // after storing it may so be stored twice: the receiving client drops the second copy by its
     // digest, inbox/receive.ts.)

@@ -44,6 +44,12 @@ export interface RelaySocketOptions {
    */
   onCursorNotFound?: (queue: QueueCredentials) => void;
   onStatus?: (status: SocketStatus, detail?: string) => void;
+  /**
+   * Awaited before a message is acknowledged (the relay then deletes it): the caller makes what
+   * `onMessage` stored durable here. Acknowledgements wait for it on their own, without holding up
+   * the next message, so many messages share one wait.
+   */
+  beforeAck?: () => Promise<void>;
   /** A RelayError for what the relay sent; any other error is a local failure handling a delivery. */
   onError?: (error: Error) => void;
   maxBackoffMs?: number;
@@ -246,14 +252,23 @@ export class RelaySocket {
         this.lastHandled.set(queue.queueId, msgId);
         return;
       }
-      const ack = await signRecipientCommand(
-        this.crypto,
-        fromBase64Url(queue.recipientSecretKey),
-        "ack",
-        queue.queueId,
-        msgId,
-      );
-      if (socket.readyState === OPEN) socket.send(JSON.stringify({ ...ack, id: this.nextId++ }));
+      void this.acknowledge(socket, queue, msgId).catch((e: unknown) => this.options.onError?.(e as Error));
     });
+  }
+
+  /**
+   * Once what handled the message is durable. Not acknowledged (the connection closed meanwhile,
+   * the wait failed): the relay pushes it again after the next subscribe, and it is skipped as seen.
+   */
+  private async acknowledge(socket: WebSocketLike, queue: QueueCredentials, msgId: string): Promise<void> {
+    await this.options.beforeAck?.();
+    const ack = await signRecipientCommand(
+      this.crypto,
+      fromBase64Url(queue.recipientSecretKey),
+      "ack",
+      queue.queueId,
+      msgId,
+    );
+    if (socket.readyState === OPEN) socket.send(JSON.stringify({ ...ack, id: this.nextId++ }));
   }
 }

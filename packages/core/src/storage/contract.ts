@@ -203,6 +203,28 @@ export const keyValueStoreContract: ContractCase<KeyValueStore>[] = [
     },
   },
   {
+    name: "durable resolves after writes, before and during other writes, many at once, and when nothing was written",
+    async run(open) {
+      const store = await open();
+      try {
+        await store.durable(); // nothing written yet
+        await store.write([{ key: "d/1", value: bytes(1) }]);
+        await store.durable();
+        // Waits asked for together, with writes between them: all resolve, and nothing is lost.
+        const waits: Promise<void>[] = [];
+        for (let i = 2; i <= 20; i++) {
+          await store.write([{ key: `d/${String(i).padStart(2, "0")}`, value: bytes(i) }]);
+          waits.push(store.durable());
+        }
+        await Promise.all(waits);
+        await store.durable();
+        same((await store.list("d/")).length, 20, "entries after the waits");
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  {
     name: "refuses to work once closed",
     async run(open) {
       const store = await open();

@@ -197,6 +197,10 @@ export class EncryptedKeyValueStore implements KeyValueStore {
     await this.inner.write(sealed);
   }
 
+  durable(): Promise<void> {
+    return this.inner.durable();
+  }
+
   async close(): Promise<void> {
     this.lock();
     await this.inner.close();

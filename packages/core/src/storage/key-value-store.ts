@@ -19,7 +19,18 @@ export interface KeyValueStore {
   get(key: string): Promise<Uint8Array | undefined>;
   /** All entries whose key starts with `prefix`, in key order. With `reverse`, newest (largest key) first; `limit` caps the count. */
   list(prefix: string, options?: { limit?: number; reverse?: boolean }): Promise<[string, Uint8Array][]>;
-  /** Applies all writes atomically: either every one lands or none does. */
+  /**
+   * Applies all writes atomically: either every one lands or none does. Once it resolves, the
+   * writes survive the process being killed; surviving a power cut may take until `durable`.
+   */
   write(writes: KvWrite[]): Promise<void>;
+  /**
+   * Resolves once every write that resolved before this call would survive a power cut. The client
+   * waits for it before anything leaves the device that depends on what it wrote (client/context.ts:
+   * every relay request, every acknowledgement): a sealed message is never on the relay while the
+   * ratchet step that sealed it could still be lost, nor a message acknowledged that could. Many
+   * writes share one wait (one fsync), instead of each write waiting for its own.
+   */
+  durable(): Promise<void>;
   close(): Promise<void>;
 }

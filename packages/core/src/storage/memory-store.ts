@@ -29,6 +29,9 @@ export class MemoryKeyValueStore implements KeyValueStore {
     }
   }
 
+  /** Nothing to wait for: memory does not survive a power cut, or anything else. */
+  async durable(): Promise<void> {}
+
   async close(): Promise<void> {
     this.closed = true;
   }

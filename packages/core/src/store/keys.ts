@@ -69,6 +69,19 @@ export const Keys = {
   /** A file upload in progress (resumable), by a hash of its conversation and source. */
   upload: (id: string) => `upload/${id}`,
   uploads: "upload/",
+  /**
+   * The prefixes under which a conversation's own data lives (history, its index, held messages,
+   * ratchet marks, digests of accepted messages), and its receive queue's: forgetting a
+   * conversation deletes everything under them (client/contact-delete.ts).
+   */
+  conversationData: (conversationId: string) => [
+    `msg/${conversationId}/`,
+    `msgid/${conversationId}/`,
+    `held/${conversationId}/`,
+    `ratchet/${conversationId}/`,
+    `pseen/${conversationId}/`,
+  ],
+  queueData: (queueId: string) => [`seen/${queueId}/`],
   /** Layouts of earlier versions, read only by migrations. */
   legacy: {
     /** v1–2: `gname/<conversation>/<identityKey>` → name: an identity key in a clear key. */

@@ -187,6 +187,32 @@ export class ProfileRepository {
     return b.delete(K.mlsEpoch(groupId)).delete(K.mlsEpochPart(groupId)).delete(K.mlsRatchetPart(groupId));
   }
 
+  /**
+   * Forgets a conversation on this device: its record, history, held messages, ratchet marks,
+   * digests, outbox entries, member names, receive-queue bookkeeping and MLS state. Adds the
+   * deletions to `b` (the store's secure_delete zeroes what they free).
+   */
+  async deleteConversation(b: Batch, c: ConversationRecord): Promise<Batch> {
+    for (const prefix of [...K.conversationData(c.id), ...K.queueData(c.receive.queueId)]) {
+      for (const [key] of await this.kv.list(prefix)) b.delete(key);
+    }
+    for (const [order, entry] of await this.outbox()) {
+      if (entry.conversationId === c.id) b.delete(K.outbox(order));
+    }
+    for (const [key, value] of await this.kv.list(K.uploads)) {
+      if (unjson<{ conversationId?: string }>(value).conversationId === c.id) b.delete(key);
+    }
+    b.delete(K.route(c.receive.queueId)).delete(K.cursor(c.receive.queueId)).delete(K.memberNames(c.id));
+    b.delete(K.conversation(c.id));
+    return this.deleteGroupState(b, c.groupId);
+  }
+
+  /** Forgets a contact's record and the KeyPackages they gave us (their conversations: above). */
+  async deleteContact(b: Batch, contact: ContactRecord): Promise<Batch> {
+    for (const [key] of await this.kv.list(K.theirKeyPackages(contact.id))) b.delete(key);
+    return b.delete(K.contact(contact.id));
+  }
+
   /** Call after a batch holding putGroupState has committed. */
   groupStateSaved(groupId: string, epoch: bigint): void {
     this.savedEpochs.set(groupId, epoch);

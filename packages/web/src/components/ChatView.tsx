@@ -38,6 +38,8 @@ export function ChatView(props: {
   uploads: { id: string; name: string; progress: number }[];
   onFileError: (e: unknown) => void;
   onShowSafety: () => void;
+  /** A 1:1 chat's contact: rename, delete. */
+  onShowContact: () => void;
   onShowGroup: (mode: "info" | "add") => void;
   onBack: () => void;
 }) {
@@ -185,9 +187,14 @@ export function ChatView(props: {
             </button>
           )
         ) : (
-          <button type="button" onClick={props.onShowSafety}>
-            Safety number
-          </button>
+          <div className="chat-head-actions">
+            <button type="button" onClick={props.onShowContact}>
+              Contact
+            </button>
+            <button type="button" className="safety-button" onClick={props.onShowSafety}>
+              Safety number
+            </button>
+          </div>
         )}
       </header>
 

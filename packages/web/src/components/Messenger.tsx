@@ -8,6 +8,7 @@ import { useNotice } from "../hooks/useNotice";
 import type { Session } from "../session";
 import { AddContactDialog } from "./AddContactDialog";
 import { ChatView, EmptyChat } from "./ChatView";
+import { ContactInfoDialog } from "./ContactInfoDialog";
 import { Sidebar } from "./ConversationList";
 import { AcceptInviteDialog, WipeDialog } from "./DeviceDialogs";
 import { GroupInfoDialog } from "./GroupInfoDialog";
@@ -16,7 +17,10 @@ import { NewGroupDialog } from "./NewGroupDialog";
 import { SafetyNumberDialog } from "./SafetyNumberDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
 
-type Overlay = "invite" | "add" | "safety" | "wipe" | "accept" | "new-group" | "group" | null;
+const TAKEN_OVER =
+  "Parley was opened in another tab, so it was locked here. Unlock to use it in this tab instead (the other one then locks).";
+
+type Overlay = "invite" | "add" | "safety" | "contact" | "wipe" | "accept" | "new-group" | "group" | null;
 
 /**
  * The unlocked app: the conversation list, the open chat and the dialogs, composed from the hooks in
@@ -61,6 +65,19 @@ export function Messenger(props: {
     line: (conversationId, text) =>
       void group.chronicle(conversationId, [text]).catch((e: unknown) => report("chat-line", e)),
   });
+
+  // Opened and unlocked in another tab: that one is in use now, this one locks itself.
+  const { onLocked } = props;
+  useEffect(
+    () =>
+      session.watchOtherTabs(() => {
+        void session
+          .lock()
+          .catch(() => {})
+          .then(() => onLocked(TAKEN_OVER));
+      }),
+    [session, onLocked],
+  );
 
   useEffect(() => {
     client
@@ -184,6 +201,7 @@ export function Messenger(props: {
               }
               onFileError={(e) => report("get-file", e)}
               onShowSafety={() => setOverlay("safety")}
+              onShowContact={() => setOverlay("contact")}
               onShowGroup={showGroup}
               onBack={() => setSelectedId(null)}
             />
@@ -205,6 +223,19 @@ export function Messenger(props: {
           initialMode={groupMode}
           onChanged={(ownLines) => afterGroupChange(selected.id, ownLines)}
           onLeft={() => afterGroupChange(selected.id, ["You left the group"])}
+          onClose={closeOverlay}
+        />
+      )}
+      {overlay === "contact" && selected?.contactId && (
+        <ContactInfoDialog
+          client={client}
+          conversation={selected}
+          onShowSafety={() => setOverlay("safety")}
+          onRenamed={() => list.refresh()}
+          onDeleted={async () => {
+            setSelectedId(null);
+            await list.refresh();
+          }}
           onClose={closeOverlay}
         />
       )}

@@ -111,6 +111,12 @@ export class IndexedDbKeyValueStore implements KeyValueStore {
     await finished;
   }
 
+  /**
+   * A transaction's data is committed when its `complete` fires (write waits for it); how soon the
+   * browser forces it to disk is the browser's choice, and there is nothing more to wait for here.
+   */
+  async durable(): Promise<void> {}
+
   async close(): Promise<void> {
     this.db.close();
   }

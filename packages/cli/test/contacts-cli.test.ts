@@ -1,0 +1,47 @@
+/**
+ * `parley contact rename` and `parley contact delete` through the real CLI and a real relay: our
+ * own name for a contact; a deleted contact leaves nothing in the profile, not even on the relay.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
+
+let relay: RelayProcess;
+const alice = tempDir("contacts-alice");
+const bob = tempDir("contacts-bob");
+
+before(async () => {
+  relay = await startRelayProcess(tempDir("contacts-relay"));
+  await parleyJson(alice, "init", "--name", "Alice", "--server", relay.url);
+  await parleyJson(bob, "init", "--name", "Bob", "--server", relay.url);
+  const { link } = await parleyJson<{ link: string }>(alice, "invite");
+  await parleyJson(bob, "accept", link);
+  await parleyJson(alice, "sync");
+});
+after(async () => {
+  await relay?.stop();
+});
+
+test("rename a contact, then delete them: gone from contacts, chats and the profile file", async () => {
+  const renamed = await parleyJson<{ name: string }>(alice, "contact", "rename", "Bob", "Bobby");
+  assert.equal(renamed.name, "Bobby");
+  await parleyJson(alice, "send", "Bobby", "the code is 4711");
+  await parleyJson(bob, "sync");
+
+  const human = await parley(alice, "contact", "delete", "Bobby");
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^Deleted Bobby and your chat with them\n$/);
+  assert.deepEqual(await parleyJson(alice, "contacts"), []);
+  assert.deepEqual(await parleyJson(alice, "conversations"), []);
+  const again = await parley(alice, "--json", "contact", "delete", "Bobby");
+  assert.notEqual(again.code, 0);
+  assert.equal(JSON.parse(again.stderr || again.stdout).code, "unknown_contact");
+
+  // What Bob sends now is not stored anywhere for Alice.
+  await parleyJson(bob, "send", "Alice", "hello?");
+  assert.deepEqual(await parleyJson(alice, "sync"), []);
+  const profile = readFileSync(join(alice, "parley.sqlite"));
+  assert.ok(!profile.includes("the code is 4711"), "the deleted chat's text is still in the profile file");
+});

@@ -1,0 +1,161 @@
+import type { ParleyClient } from "@parley/core";
+import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import type { ConversationSummary } from "../conversations";
+import { friendlyError } from "../groups";
+import { Dialog } from "./Dialog";
+
+type Mode = "info" | "rename" | "delete";
+
+/**
+ * A contact: our own name for them (rename), their safety number, and deleting them from this
+ * device (with their chat; they are not told, and what they send no longer reaches us).
+ */
+export function ContactInfoDialog(props: {
+  client: ParleyClient;
+  conversation: ConversationSummary;
+  onShowSafety: () => void;
+  onRenamed: () => Promise<void>;
+  onDeleted: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const { client, conversation: c } = props;
+  const contactId = c.contactId!;
+  const [mode, setMode] = useState<Mode>("info");
+  const [name, setName] = useState(c.title);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const nameId = useId();
+  const nameInput = useRef<HTMLInputElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+
+  // Rename starts in its field; the delete confirmation on Cancel, the safe choice.
+  useEffect(() => {
+    if (mode === "rename") nameInput.current?.select();
+    else if (mode === "delete") cancelButton.current?.focus();
+  }, [mode]);
+
+  async function rename(e: FormEvent) {
+    e.preventDefault();
+    const wanted = name.trim();
+    if (wanted.length === 0) return setError("Give them a name.");
+    if (wanted === c.title) return setMode("info");
+    setBusy(true);
+    setError(null);
+    try {
+      await client.renameContact(contactId, wanted);
+      await props.onRenamed();
+      setMode("info");
+    } catch (err) {
+      setError(friendlyError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove() {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.deleteContact(contactId);
+      await props.onDeleted();
+      props.onClose();
+    } catch (err) {
+      setError(friendlyError(err));
+      setBusy(false);
+    }
+  }
+
+  const errorLine = error && (
+    <p className="error" role="alert">
+      {error}
+    </p>
+  );
+  const back = () => {
+    setError(null);
+    setMode("info");
+  };
+
+  return (
+    <Dialog title={mode === "delete" ? `Delete ${c.title}?` : "Contact"} onClose={props.onClose}>
+      {mode === "rename" && (
+        <form onSubmit={rename} noValidate>
+          <div className="field">
+            <label htmlFor={nameId}>Your name for this contact</label>
+            <input
+              id={nameId}
+              value={name}
+              maxLength={64}
+              autoComplete="off"
+              onChange={(e) => setName(e.target.value)}
+              ref={nameInput}
+            />
+          </div>
+          <p className="hint">Only you see this name. Their own choice of name no longer replaces it.</p>
+          {errorLine}
+          <div className="actions">
+            <button type="button" onClick={back}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? "Saving…" : "Save name"}
+            </button>
+          </div>
+        </form>
+      )}
+      {mode === "delete" && (
+        <>
+          <p>
+            This deletes {c.title} and your whole chat with them from this device. They are not told; what
+            they send from now on no longer reaches you. Groups you are both in are not changed. To talk
+            again, one of you sends a new invite.
+          </p>
+          {errorLine}
+          <div className="actions">
+            <button type="button" onClick={back} ref={cancelButton}>
+              Cancel
+            </button>
+            <button type="button" className="danger" disabled={busy} onClick={remove}>
+              {busy ? "Deleting…" : `Delete ${c.title}`}
+            </button>
+          </div>
+        </>
+      )}
+      {mode === "info" && (
+        <>
+          <div className="group-name-row">
+            <div className="group-name-text">
+              <span className="muted small">Name</span>
+              <strong>{c.title}</strong>
+            </div>
+            <button
+              type="button"
+              onClick={() => {
+                setName(c.title);
+                setError(null);
+                setMode("rename");
+              }}
+            >
+              Rename
+            </button>
+          </div>
+          <p className="muted small">
+            {c.keyChanged
+              ? "Their safety number changed: compare it again before you trust new messages."
+              : c.verified
+                ? "You have verified their safety number."
+                : "You have not verified their safety number yet."}
+          </p>
+          {errorLine}
+          <div className="actions">
+            <button type="button" className="danger" onClick={() => setMode("delete")}>
+              Delete contact
+            </button>
+            <button type="button" className="primary" onClick={props.onShowSafety}>
+              Safety number
+            </button>
+          </div>
+        </>
+      )}
+    </Dialog>
+  );
+}

@@ -347,4 +347,17 @@ describe("replies, reactions, edits and deletions between clients", () => {
     assert.equal(real.message.text, "real");
     assert.equal(real.message.edited, undefined);
   });
+
+  it("deleting a contact forgets the changes that waited for their messages too", async () => {
+    await modified(alice.client).sendBodyUnchecked("Carol", {
+      type: "reaction",
+      target: "never-arrives-000000001",
+      emoji: "👍",
+    });
+    await carol.client.sync();
+    const chat = (await carol.client.findContact("Alice")).conversationId;
+    assert.equal((await carol.store.list(`pending/${chat}/`)).length, 1);
+    await carol.client.deleteContact("Alice");
+    assert.deepEqual(await carol.store.list(`pending/${chat}/`), []);
+  });
 });

@@ -80,6 +80,7 @@ export const Keys = {
     `held/${conversationId}/`,
     `ratchet/${conversationId}/`,
     `pseen/${conversationId}/`,
+    `pending/${conversationId}/`,
   ],
   queueData: (queueId: string) => [`seen/${queueId}/`],
   /** Layouts of earlier versions, read only by migrations. */

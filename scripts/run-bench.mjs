@@ -6,7 +6,13 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = new URL("../bench/dist/src/", import.meta.url).pathname;
-const shared = new Set(["report.js", "crypto-floor.js", "groups-measure.js", "groups-growth.js"]);
+const shared = new Set([
+  "report.js",
+  "crypto-floor.js",
+  "groups-measure.js",
+  "groups-growth.js",
+  "groups-profile.js",
+]);
 const only = process.argv.slice(2);
 const benches = readdirSync(dir)
   .filter((f) => f.endsWith(".js") && !shared.has(f))

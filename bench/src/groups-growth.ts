@@ -87,8 +87,10 @@ export async function grow(
     );
     count += batch.length;
     // A newcomer joins and at once rotates its keys (a path from a fresh leaf). ts-mls refuses some
-    // valid trees on joining (it wants an unmerged leaf listed by every parent above it, not only
-    // those below the node that holds it, §7.9): then the step is skipped and history says "u!".
+    // valid trees on joining (it wants an unmerged leaf listed, with an equal list, by every parent
+    // above it, where RFC 9420 §12.4.3.1 asks it only of those between the leaf and the node that
+    // lists it; core's mls-engine-differential test pins this): then the step is skipped and history
+    // says "u!".
     let newcomer: GroupState | undefined;
     try {
       newcomer = await engine.joinFromWelcome(added.welcome!, batch[Math.floor(batch.length / 2)]!);

@@ -5,7 +5,8 @@
  * held, and the next key generation in the main thread waited forever.) Inputs arrive as serialized states
  * (SerializedGroupState of the engine that built the group); every repetition starts from a fresh copy.
  *
- * Implementations: "rfc9420" (Rfc9420Engine), "tsmls-engine" (TsMlsEngine), "ts-mls" (plain ts-mls:
+ * Implementations: "rfc9420" (Rfc9420Engine, suite 1), "rfc9420-pq" (Rfc9420Engine on the post-quantum
+ * suite, X-Wing 0xF00D), "tsmls-engine" (TsMlsEngine), "ts-mls" (plain ts-mls:
  * default provider, unsafe testing authentication, createCommit / processMessage / joinGroup,
  * the whole state through clientStateEncoder; states taken from TsMlsEngine's).
  */
@@ -13,6 +14,7 @@ import {
   type GroupState,
   type KeyPackageBundle,
   type MlsEngine,
+  PQ_MLS_CIPHERSUITE,
   Rfc9420Engine,
   type SerializedGroupState,
   TsMlsEngine,
@@ -37,7 +39,15 @@ import {
   unsafeTestingAuthenticationService,
 } from "ts-mls";
 
-export type Impl = "rfc9420" | "tsmls-engine" | "ts-mls";
+export type Impl = "rfc9420" | "rfc9420-pq" | "tsmls-engine" | "ts-mls";
+
+/** The engine of an implementation (plain ts-mls works on TsMlsEngine's groups). */
+export function engineOf(impl: Impl): MlsEngine {
+  if (impl === "rfc9420") return new Rfc9420Engine(nodeCryptoProvider);
+  if (impl === "rfc9420-pq")
+    return new Rfc9420Engine(nodeCryptoProvider, { ciphersuite: PQ_MLS_CIPHERSUITE });
+  return new TsMlsEngine(nodeCryptoProvider);
+}
 /** commitProcess also times the persisting of the state it returns (times2). */
 export type Op = "commitCreate" | "commitProcess" | "join" | "add100" | "messages";
 
@@ -132,7 +142,7 @@ async function engineJob(engine: MlsEngine, job: Job): Promise<JobResult> {
     case "join": {
       for (let i = 0; i < job.reps; i++) {
         // A fresh engine: its authentication service has verified none of the members' certificates.
-        const joiner = job.impl === "rfc9420" ? new Rfc9420Engine(crypto) : new TsMlsEngine(crypto);
+        const joiner = engineOf(job.impl);
         await joiner.inspectKeyPackage(job.lastBatch[0]!);
         const [ms] = await time(() => joiner.joinFromWelcome(job.welcome, job.joiner));
         rec(times, "times", ms);
@@ -251,7 +261,7 @@ async function rawJob(job: Job): Promise<JobResult> {
 
 export function runJob(job: Job): Promise<JobResult> {
   if (job.impl === "ts-mls") return rawJob(job);
-  return engineJob(job.impl === "rfc9420" ? new Rfc9420Engine(crypto) : new TsMlsEngine(crypto), job);
+  return engineJob(engineOf(job.impl), job);
 }
 
 // Run as a child process (fork with advanced serialization): the job arrives as the first message.

@@ -8,8 +8,10 @@
  *                      all of §12.4.3.1's tree validation, every member's certificate checked);
  *  - add100Ms          adding 100 members to the group of N − 100 in one commit;
  *  - encryptMs / decryptMs   one 100 B application message;
- * for Rfc9420Engine (`rfc`), today's TsMlsEngine (`tsEngine`) and plain ts-mls (`tsMls`: default
- * provider, unsafe testing auth, whole state through clientStateEncoder, on TsMlsEngine's group).
+ * for Rfc9420Engine (`rfc9420`), Rfc9420Engine on the post-quantum suite X-Wing 0xF00D (`rfc9420-pq`,
+ * its own group grown the same way; at N ≤ BENCH_GROUP_PQ_MAX_N, default 2,000), today's TsMlsEngine
+ * (`tsmls-engine`) and plain ts-mls (`ts-mls`: default provider, unsafe testing auth, whole state
+ * through clientStateEncoder, on TsMlsEngine's group). `pqRatio` per N: rfc9420-pq / rfc9420.
  *
  * Groups grow the way real ones do (groups-growth.ts): batches added by three admins in turn, and
  * between batches a newcomer's update, removals and an admin's update. Each operation runs in a
@@ -19,26 +21,27 @@
  * The crypto floor (crypto-floor.ts) is measured in the same run.
  *
  * BENCH_GROUP_SIZES=2000,10000 (the default) chooses the sizes; BENCH_GROUP_RAW=0 skips TsMlsEngine
- * and plain ts-mls; BENCH_GROUP_IMPLS=rfc9420,tsmls-engine,ts-mls picks implementations.
+ * and plain ts-mls; BENCH_GROUP_IMPLS=rfc9420,rfc9420-pq,tsmls-engine,ts-mls picks implementations.
  */
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createIdentity, type NewIdentity, Rfc9420Engine, TsMlsEngine } from "@parley/core";
+import { createIdentity, type NewIdentity } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import { measureCryptoFloor } from "./crypto-floor.js";
 import { type Built, grow } from "./groups-growth.js";
-import type { Impl, Job, Op } from "./groups-measure.js";
+import { engineOf, type Impl, type Job, type Op } from "./groups-measure.js";
 import { median, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
 const SIZES = (process.env.BENCH_GROUP_SIZES ?? "2000,10000").split(",").map(Number);
 const RAW = process.env.BENCH_GROUP_RAW !== "0";
-const IMPLS = (process.env.BENCH_GROUP_IMPLS ?? "rfc9420,tsmls-engine,ts-mls")
+const IMPLS = (process.env.BENCH_GROUP_IMPLS ?? "rfc9420,rfc9420-pq,tsmls-engine,ts-mls")
   .split(",")
-  .filter((i) => RAW || i === "rfc9420") as Impl[];
+  .filter((i) => RAW || i.startsWith("rfc9420")) as Impl[];
+const PQ_MAX_N = Number(process.env.BENCH_GROUP_PQ_MAX_N ?? 2000);
 const DEADLINE_S = Number(process.env.BENCH_GROUP_DEADLINE_S ?? 60);
 const BUILD_DEADLINE_S = Number(process.env.BENCH_GROUP_BUILD_DEADLINE_S ?? 900);
 const reps = (n: number) => (n <= 2000 ? 5 : 3);
@@ -110,7 +113,7 @@ function cell(s: Series | undefined, which: "times" | "times2", digits = 2): num
 }
 
 async function measure(impl: Impl, b: Built, n: number): Promise<Record<string, unknown>> {
-  const deadline = impl === "rfc9420" ? 120 : DEADLINE_S;
+  const deadline = impl === "rfc9420" ? 120 : impl === "rfc9420-pq" ? 600 : DEADLINE_S;
   const job = (op: Op, extra: Partial<Job> = {}): Job => ({
     impl,
     op,
@@ -170,14 +173,22 @@ for (const n of SIZES) {
   log(`N=${n}: identities`);
   const people: NewIdentity[] = [];
   for (let i = 0; i < n + 64; i++) people.push(await createIdentity(crypto));
-  const builds = new Map<"rfc9420" | "tsmls", Built | string>();
-  const engines = { rfc9420: () => new Rfc9420Engine(crypto), tsmls: () => new TsMlsEngine(crypto) };
+  const builds = new Map<"rfc9420" | "rfc9420-pq" | "tsmls", Built | string>();
   for (const impl of IMPLS) {
-    const key = impl === "rfc9420" ? "rfc9420" : "tsmls";
+    if (impl === "rfc9420-pq" && n > PQ_MAX_N) {
+      rows.push({
+        N: n,
+        impl,
+        cryptoFloor: floorN,
+        error: `not run (N > BENCH_GROUP_PQ_MAX_N = ${PQ_MAX_N})`,
+      });
+      continue;
+    }
+    const key = impl === "rfc9420" || impl === "rfc9420-pq" ? impl : "tsmls";
     if (!builds.has(key)) {
       log(`N=${n}: growing the group with ${key}`);
       try {
-        builds.set(key, await grow(engines[key](), n, people, BUILD_DEADLINE_S * 1000, log));
+        builds.set(key, await grow(engineOf(impl), n, people, BUILD_DEADLINE_S * 1000, log));
       } catch (e) {
         log(`N=${n}: growing with ${key} failed: ${e}`);
         builds.set(key, String(e));
@@ -217,14 +228,39 @@ const table = ops.map(([name, key]) => {
   }
   return line;
 });
+// The post-quantum suite's cost: rfc9420-pq / rfc9420, per operation and N.
+const pqRatio: Record<string, Record<string, number | null>> = {};
+for (const n of SIZES) {
+  const [classic, pq] = ["rfc9420", "rfc9420-pq"].map((i) => rows.find((r) => r.N === n && r.impl === i));
+  if (classic === undefined || pq === undefined) continue;
+  const ratios: Record<string, number | null> = {};
+  for (const key of [
+    "commitCreateMs",
+    "commitProcessMs",
+    "joinMs",
+    "add100Ms",
+    "stateBytes",
+    "commitBytes",
+  ]) {
+    const [a, b] = [classic[key], pq[key]];
+    ratios[key] = typeof a === "number" && typeof b === "number" && a > 0 ? round(b / a, 2) : null;
+  }
+  pqRatio[`N=${n}`] = ratios;
+}
 console.log(`\nms, medians — ${IMPLS.join(" / ")}`);
 console.table(table);
+if (Object.keys(pqRatio).length > 0) {
+  console.log("\npost-quantum (X-Wing) / suite 1, Rfc9420Engine");
+  console.table(pqRatio);
+}
 writeResults("groups", rows, {
   note:
-    "rfc9420: Rfc9420Engine; tsmls-engine: TsMlsEngine (both node crypto provider, Parley authentication, " +
+    "rfc9420: Rfc9420Engine; rfc9420-pq: Rfc9420Engine on X-Wing (0xF00D); tsmls-engine: TsMlsEngine " +
+    "(all node crypto provider, Parley authentication, " +
     "split persistence); ts-mls: plain ts-mls 2.0.0-rc.10, default provider, unsafe testing auth, " +
     "clientStateEncoder, on TsMlsEngine's group. 'over X s': stopped at the deadline.",
   cryptoFloor: floor,
   table,
+  pqRatio,
 });
 process.exit(0);

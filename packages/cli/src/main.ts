@@ -167,9 +167,14 @@ program
 program
   .command("conversations")
   .description("list your chats and groups, with the ids every command also accepts")
+  .option("--archived", "list the archived ones instead")
   .action(
-    run(async ({ client, out }) => {
-      const list = await client.conversations();
+    run(async ({ client, out, opts }) => {
+      const all = await client.conversations();
+      const list = all.filter((c) => c.archived === (opts.archived === true));
+      const hidden = all.length - list.length;
+      const more =
+        opts.archived || hidden === 0 ? "" : `\n(${hidden} archived: parley conversations --archived)`;
       const human = list.length
         ? list
             .map((c) => {
@@ -177,13 +182,38 @@ program
                 c.kind === "direct"
                   ? "chat "
                   : `group${c.status === "active" ? (c.admin ? ", admin" : "") : `, ${c.status}`}`;
-              return `${c.id}  ${t(c.name)}  (${what.trim()}${c.canSend ? "" : ", cannot send yet"})`;
+              const flags = `${c.canSend ? "" : ", cannot send yet"}${c.muted ? ", muted" : ""}`;
+              return `${c.id}  ${t(c.name)}  (${what.trim()}${flags})`;
             })
-            .join("\n")
-        : "no conversations yet: create an invite with `parley invite`";
+            .join("\n") + more
+        : opts.archived
+          ? "no archived conversations"
+          : `no conversations yet: create an invite with \`parley invite\`${more}`;
       print(out, human, list);
     }),
   );
+
+for (const [name, flag, on, off] of [
+  ["mute", "muted", "muted: no notifications for it", "unmuted"],
+  ["archive", "archived", "archived: out of the list until something new arrives", "back in the list"],
+] as const) {
+  program
+    .command(name)
+    .description(
+      name === "mute"
+        ? "no notifications for a chat or group (this device only; --off to undo)"
+        : "move a chat or group out of the conversation list until a new message arrives (--off to undo)",
+    )
+    .argument("<target>", "a contact's name, a group's name, or an id")
+    .option("--off", name === "mute" ? "unmute" : "bring it back")
+    .action(
+      run(async ({ client, out, opts }, target) => {
+        const value = opts.off !== true;
+        const c = await client.setConversationSettings(target!, { [flag]: value });
+        print(out, `${t(c.name)}: ${value ? on : off}`, c);
+      }),
+    );
+}
 
 program
   .command("send")
@@ -315,13 +345,18 @@ group
   .command("create")
   .description("create a group; you are its first member and admin")
   .argument("<name>", "the group's name (kept inside the encrypted group, never on the relay)")
+  .option(
+    "--pq",
+    "post-quantum: the group's keys are agreed with X-Wing (ML-KEM-768 + X25519) instead of X25519 alone",
+  )
   .action(
-    run(async ({ client, out }, name) => {
-      const g = await client.createGroup(name!);
+    run(async ({ client, out, opts }, name) => {
+      const pq = opts.pq === true;
+      const g = await client.createGroup(name!, { pq });
       print(
         out,
-        `Created group "${t(g.name)}" (id ${g.id}). Add people: parley group add "${t(g.name)}" <contact>…`,
-        g,
+        `Created ${pq ? "post-quantum " : ""}group "${t(g.name)}" (id ${g.id}). Add people: parley group add "${t(g.name)}" <contact>…`,
+        { ...g, pq },
       );
     }),
   );

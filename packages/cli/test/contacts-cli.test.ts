@@ -45,3 +45,39 @@ test("rename a contact, then delete them: gone from contacts, chats and the prof
   const profile = readFileSync(join(alice, "parley.sqlite"));
   assert.ok(!profile.includes("the code is 4711"), "the deleted chat's text is still in the profile file");
 });
+
+test("mute and archive a chat: listed apart until a new message, unless muted", async () => {
+  const carol = tempDir("contacts-carol");
+  await parleyJson(carol, "init", "--name", "Carol", "--server", relay.url);
+  const { link } = await parleyJson<{ link: string }>(alice, "invite");
+  await parleyJson(carol, "accept", link);
+  await parleyJson(alice, "sync");
+  type Row = { name: string; muted: boolean; archived: boolean };
+  const names = async (...args: string[]) =>
+    (await parleyJson<Row[]>(alice, "conversations", ...args)).map((c) => c.name);
+
+  const archived = await parleyJson<Row>(alice, "archive", "Carol");
+  assert.equal(archived.archived, true);
+  assert.deepEqual(await names(), []);
+  assert.deepEqual(await names("--archived"), ["Carol"]);
+  const human = await parley(alice, "conversations");
+  assert.match(human.stdout, /\(1 archived: parley conversations --archived\)/);
+
+  // A new message brings it back.
+  await new Promise((r) => setTimeout(r, 5));
+  await parleyJson(carol, "send", "Alice", "back?");
+  await parleyJson(alice, "sync");
+  assert.deepEqual(await names(), ["Carol"]);
+
+  // Muted and archived: it stays archived whatever arrives.
+  await parleyJson(alice, "mute", "Carol");
+  await parleyJson(alice, "archive", "Carol");
+  await parleyJson(carol, "send", "Alice", "still there?");
+  await parleyJson(alice, "sync");
+  assert.deepEqual(await names(), []);
+  const row = (await parleyJson<Row[]>(alice, "conversations", "--archived"))[0]!;
+  assert.deepEqual([row.name, row.muted, row.archived], ["Carol", true, true]);
+  await parleyJson(alice, "archive", "Carol", "--off");
+  await parleyJson(alice, "mute", "Carol", "--off");
+  assert.deepEqual(await names(), ["Carol"]);
+});

@@ -11,6 +11,7 @@ import { after, before, test } from "node:test";
 import {
   type ClientEvent,
   encodeGroupMetadata,
+  keyPackageCipherSuiteId,
   openInvite,
   type ParleyClient,
   pad,
@@ -51,7 +52,10 @@ async function forgeInvite(attacker: ParleyClient, victimName: string, groupId: 
   const profile = await attacker.profile();
   const device = m.device(profile);
   const victim = await attacker.findContact(victimName);
-  const [stock] = await attacker.repo.theirKeyPackages(victim.id);
+  // One of suite 1, the suite of the group made below (the victim gave X-Wing ones too).
+  const stock = (await attacker.repo.theirKeyPackages(victim.id)).find(
+    ([, k]) => keyPackageCipherSuiteId(unb64(k.keyPackage)) === 1,
+  );
   assert.ok(stock, "Mallory holds one of the victim's key packages");
   const self = await engine.createKeyPackage(device);
   const meta = encodeGroupMetadata({ v: 1, name, admins: [profile.identityPublicKey] });

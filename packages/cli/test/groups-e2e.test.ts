@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { cpSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { Rfc9420Engine } from "@parley/core";
+import { nodeCryptoProvider } from "@parley/core/node";
 import { openProfile } from "@parley/node";
 import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
 
@@ -77,6 +79,33 @@ test("an admin creates a group, adds two contacts in one commit, and everyone ta
   const carolSees = await parleyJson<MemberJson[]>(carol, "group", "members", "Book club");
   assert.equal(carolSees.length, 3);
   assert.equal(carolSees.find((m) => m.name === "Alice")?.role, "admin");
+});
+
+test("group create --pq: a post-quantum group (MLS suite X-Wing) works the same way", async () => {
+  const g = await parleyJson<{ name: string; pq: boolean }>(alice, "group", "create", "Quantum club", "--pq");
+  assert.equal(g.pq, true);
+  // Bob and Carol gave Alice X-Wing KeyPackages too when they connected.
+  await parleyJson(alice, "group", "add", "Quantum club", "Bob", "Carol");
+  await parleyJson(bob, "sync");
+  await parleyJson(carol, "sync");
+  await parleyJson(bob, "send", "Quantum club", "hi, post-quantum");
+  assert.deepEqual(texts(await parleyJson<Msg[]>(carol, "sync")), ["Bob (not a contact): hi, post-quantum"]);
+  assert.deepEqual(texts(await parleyJson<Msg[]>(alice, "sync")), ["Bob: hi, post-quantum"]);
+  // Every member's stored state is of cipher suite 0xF00D (X-Wing).
+  for (const home of [alice, bob, carol]) {
+    const profile = openProfile(home);
+    try {
+      const c = await profile.client.findConversation("Quantum club");
+      const stored = await profile.client.repo.groupState(c.groupId!);
+      const engine = new Rfc9420Engine(nodeCryptoProvider);
+      assert.equal(
+        engine.cipherSuiteOf(engine.deserialize(stored!)),
+        "MLS_256_XWING_AES256GCM_SHA512_Ed25519",
+      );
+    } finally {
+      await profile.close();
+    }
+  }
 });
 
 test("only admins change the group: the CLI refuses, and a modified client is rejected by all", async () => {

@@ -15,6 +15,7 @@ import {
   mlsMessageEncoder,
   unsafeTestingAuthenticationService,
 } from "ts-mls";
+import { nobleCryptoProvider } from "../src/crypto/noble-provider.js";
 import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
 import { equalBytes, fromUtf8, toHex, utf8 } from "../src/encoding/bytes.js";
 import { deviceMlsCredential } from "../src/identity/credential.js";
@@ -24,8 +25,11 @@ import {
   type GroupState,
   type IncomingMessage,
   type KeyPackageBundle,
+  keyPackageCipherSuiteId,
   MlsProcessingError,
 } from "../src/mls/engine.js";
+import { WireFormat } from "../src/mls/rfc9420/framing.js";
+import { decodeMlsMessage } from "../src/mls/rfc9420/mls-message.js";
 import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
 import { PARLEY_METADATA_EXTENSION, parleyCapabilities, TsMlsEngine } from "../src/mls/ts-mls-engine.js";
 
@@ -458,3 +462,56 @@ for (const [engineName, engine] of ENGINES) {
     });
   });
 }
+
+describe("Rfc9420Engine: post-quantum groups (X-Wing, 0xF00D)", () => {
+  const PQ = "MLS_256_XWING_AES256GCM_SHA512_Ed25519" as const;
+  for (const provider of [nodeCryptoProvider, nobleCryptoProvider]) {
+    it(`a group's suite is its creator's KeyPackage's; members, messages, persistence (${provider.name})`, async () => {
+      const engine = new Rfc9420Engine(provider);
+      const [alice, bob, carol] = await Promise.all([1, 2, 3].map(() => createIdentity(provider)));
+      const kpA = await engine.createKeyPackage(alice!.device, { cipherSuite: PQ });
+      const kpB = await engine.createKeyPackage(bob!.device, { cipherSuite: PQ });
+      const kpClassic = await engine.createKeyPackage(carol!.device);
+      assert.equal(keyPackageCipherSuiteId(kpA.publicMessage), 0xf00d);
+      assert.equal(keyPackageCipherSuiteId(kpClassic.publicMessage), 1);
+      // Capabilities list both suites, whichever the KeyPackage is of (RFC 9420 §7.2).
+      for (const kp of [kpA, kpClassic]) {
+        const m = decodeMlsMessage(kp.publicMessage);
+        assert.ok(m.wireFormat === WireFormat.keyPackage);
+        assert.deepEqual(m.keyPackage.leafNode.capabilities.cipherSuites, [1, 0xf00d]);
+      }
+      let a = await engine.createGroup(provider.randomBytes(16), alice!.device, kpA);
+      assert.equal(engine.cipherSuiteOf(a), PQ);
+      // A suite-1 KeyPackage cannot enter an X-Wing group (§12.2: the KeyPackage's suite is the group's).
+      await assert.rejects(engine.commit(a, { add: [kpClassic.publicMessage] }), MlsProcessingError);
+      const added = await engine.commit(a, { add: [kpB.publicMessage] });
+      a = added.state;
+      let b = await engine.joinFromWelcome(added.welcome!, kpB);
+      assert.equal(engine.cipherSuiteOf(b), PQ);
+      const sent = await engine.encrypt(a, utf8("post-quantum hello"));
+      a = sent.state;
+      const got = await engine.process(b, sent.message);
+      assert.ok(got.kind === "application" && fromUtf8(got.plaintext) === "post-quantum hello");
+      b = got.state;
+      // A fresh engine loads the stored state (the suite is read from the stored bytes).
+      const fresh = new Rfc9420Engine(provider);
+      b = fresh.deserialize(engine.serialize(b));
+      assert.equal(fresh.cipherSuiteOf(b), PQ);
+      const up = await fresh.updateKeys(b);
+      const seen = await engine.process(a, up.commit);
+      assert.equal(seen.kind, "commit");
+      assert.deepEqual(
+        await engine.exportSecret(seen.state, "x", new Uint8Array(0), 32),
+        await fresh.exportSecret(up.state, "x", new Uint8Array(0), 32),
+      );
+    });
+  }
+
+  it("TsMlsEngine refuses to make X-Wing KeyPackages", async () => {
+    const alice = await createIdentity(crypto);
+    await assert.rejects(
+      new TsMlsEngine(crypto).createKeyPackage(alice.device, { cipherSuite: PQ }),
+      MlsProcessingError,
+    );
+  });
+});

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { XWing } from "@noble/post-quantum/hybrid.js";
 import fc from "fast-check";
 import {
   acceptAll,
@@ -28,6 +29,7 @@ import {
   createApplicationMessage as tsCreateApplicationMessage,
   createCommit as tsCreateCommit,
   createGroup as tsCreateGroup,
+  getCiphersuiteImpl as tsGetCiphersuiteImpl,
   joinGroup as tsJoinGroup,
   processMessage as tsProcessMessage,
   unsafeTestingAuthenticationService,
@@ -40,6 +42,7 @@ import { PARLEY_METADATA_EXTENSION } from "../src/mls/group-extensions.js";
 import { createApplicationMessage } from "../src/mls/rfc9420/application-message.js";
 import { decodeExact } from "../src/mls/rfc9420/codec.js";
 import { createCommit } from "../src/mls/rfc9420/create-commit.js";
+import { createGroup } from "../src/mls/rfc9420/create-group.js";
 import { CredentialType } from "../src/mls/rfc9420/credential.js";
 import { MlsError } from "../src/mls/rfc9420/errors.js";
 import { WireFormat } from "../src/mls/rfc9420/framing.js";
@@ -49,7 +52,11 @@ import { greaseConsistent, type KeyPackage, readKeyPackage } from "../src/mls/rf
 import { decodeMlsMessage, encodeMlsMessage } from "../src/mls/rfc9420/mls-message.js";
 import { newKeyPackage } from "../src/mls/rfc9420/new-key-package.js";
 import { processMessage } from "../src/mls/rfc9420/process-message.js";
+import { decodeRatchetTree, type RatchetTree } from "../src/mls/rfc9420/ratchet-tree.js";
 import type { Suite } from "../src/mls/rfc9420/suite.js";
+import { verifyTreeInvariants } from "../src/mls/rfc9420/tree-invariants.js";
+import { directPath } from "../src/mls/rfc9420/tree-math.js";
+import { vectors } from "./helpers/mls-engine-vectors.js";
 
 interface Changes {
   add?: Uint8Array[]; // encoded MLSMessage(KeyPackage)
@@ -67,6 +74,8 @@ interface Member {
   /** "removed" when the commit removed this member. */
   process(message: Uint8Array): Promise<"ok" | "removed" | Uint8Array>;
   send(text: string): Promise<Uint8Array>;
+  /** Our engine's members: the current ratchet tree (what a Welcome of this epoch carries). */
+  tree?(): RatchetTree;
 }
 
 interface Pending {
@@ -79,8 +88,9 @@ interface Pending {
 let tsGreaseRejected = 0;
 let tsKeyPackagesMade = 0;
 
-function makeFactory(suite: Suite) {
-  const ctx: MlsContext = { cipherSuite: suite, authService: unsafeTestingAuthenticationService };
+/** `suite` for our side; `tsSuite` (default: the same object) is the one ts-mls runs on. */
+function makeFactory(suite: Suite, tsSuite: Suite = suite) {
+  const ctx: MlsContext = { cipherSuite: tsSuite, authService: unsafeTestingAuthenticationService };
   const tsDecode = (bytes: Uint8Array) => {
     const d = mlsMessageDecoder(bytes, 0);
     assert.ok(d !== undefined && d[1] === bytes.length);
@@ -161,6 +171,7 @@ function makeFactory(suite: Suite) {
     return {
       name,
       engine: "ours",
+      tree: () => state.tree,
       leaf: () => state.myLeaf,
       epoch: () => state.context.epoch,
       authenticator: () => state.secrets.epochAuthenticator,
@@ -202,8 +213,8 @@ function makeFactory(suite: Suite) {
       const kp = await generateKeyPackageWithKey({
         credential: { credentialType: defaultCredentialTypes.basic, identity: utf8(name) },
         capabilities: { ...caps, extensions: [PARLEY_METADATA_EXTENSION, ...caps.extensions] },
-        signatureKeyPair: await suite.signature.keygen(),
-        cipherSuite: suite,
+        signatureKeyPair: await tsSuite.signature.keygen(),
+        cipherSuite: tsSuite,
       });
       tsKeyPackagesMade++;
       const bytes = encode(mlsMessageEncoder, {
@@ -266,6 +277,21 @@ function makeFactory(suite: Suite) {
         },
       };
     },
+    async ourFounder(name: string): Promise<Member> {
+      const { signKey, publicKey } = await suite.signature.keygen();
+      const kp = await newKeyPackage(suite, {
+        credential: { type: CredentialType.basic, identity: utf8(name) },
+        signatureKey: publicKey,
+        signKey,
+      });
+      const state = await createGroup(suite, {
+        groupId: utf8(`group-of-${name}`),
+        leaf: kp.keyPackage.leafNode,
+        encryptionPrivateKey: kp.encryptionPrivateKey,
+        signKey,
+      });
+      return ourMember(name, state);
+    },
     async tsFounder(name: string): Promise<Member> {
       const kp = await tsKeyPackage(name);
       const state = await tsCreateGroup({
@@ -289,9 +315,10 @@ class Group {
   /**
    * ts-mls rc.10 refuses to join a valid tree in which a leaf is unmerged at a parent P but not at a
    * non-blank ancestor above P (clientState.js compares the unmerged_leaves arrays of every node on
-   * the leaf's direct path; RFC 9420 §7.9.2 only asks nodes between the leaf and P to list it). Such
-   * trees arise as soon as a removal's path blanks part of a subtree and a later add fills it; from
-   * then on, joiners here use our engine.
+   * the leaf's direct path; RFC 9420 §12.4.3.1 only asks the nodes between the leaf and P to list it:
+   * see "a strict joiner on a grown tree" below, which pins both behaviours). Such trees arise once a
+   * path has set a node above a blank leaf that a later Add fills; from the first removal on, joiners
+   * here use our engine.
    */
   private removedOnce = false;
 
@@ -448,3 +475,245 @@ describe("ts-mls KeyPackages and GREASE", () => {
     );
   });
 });
+
+/**
+ * A strict peer joining a grown tree (the groups bench: "ts-mls refuses to join our grown trees").
+ *
+ * Who is right. RFC 9420 §12.1.1 (Add): "for each non-blank intermediate node along the path from the
+ * leaf L to the root, add L's leaf index to the unmerged_leaves list for the node"; §7.5 (merging an
+ * UpdatePath): every node of the committer's filtered direct path gets the new key and "the list of
+ * unmerged leaves [set] to the empty list". So once a member whose lowest common ancestor with L is
+ * some node Q commits with a path, Q and the nodes above it list nobody, while the non-blank nodes
+ * between L and Q still list L. §12.4.3.1 (joining) asks exactly for that shape and no more:
+ *
+ *     "For each non-empty parent node and each entry in the node's unmerged_leaves field:
+ *        - Verify that the entry represents a non-blank leaf node that is a descendant of the parent node.
+ *        - Verify that every non-blank intermediate node between the leaf node and the parent node also
+ *          has an entry for the leaf node in its unmerged_leaves."
+ *
+ * ts-mls rc.10 (clientState.js validateRatchetTree) instead walks the WHOLE direct path of L, above the
+ * parent node too, and demands that every non-blank node there have an unmerged_leaves list EQUAL
+ * (arraysEqual) to the parent's: "non-blank intermediate node must list leaf node in its
+ * unmerged_leaves". That is stricter than §12.4.3.1 on two counts (nodes above the parent; equality
+ * instead of membership) and refuses trees the RFC's own interop vectors call valid: tree-validation
+ * vector 12 ("a tree with unmerged leaves: start with get_tree(7), then the leaf with index 0 adds a
+ * member", mls-implementations) has node 11 = [7] under a non-blank root = []. OpenMLS reads the RFC as
+ * we do: on join (group/public_group/mod.rs, valn1408/valn1409) it checks only the nodes of L's direct
+ * path BELOW the parent (`path[..this_parent_offset]`), for membership (binary_search: its
+ * UnmergedLeaves refuse unsorted lists when decoded, §7.1), and it builds the same shapes
+ * (treesync/diff.rs add_leaf adds L to every non-blank parent of its direct path; a path resets them).
+ *
+ * Our engine is right; ts-mls is wrong. These tests pin that: ts-mls refuses exactly the trees that its
+ * rule (modelled by `tsMlsUnmergedRule`) refuses and §12.4.3.1 accepts, with exactly that message, and
+ * joins every other grown tree; our joiner joins every one.
+ */
+const TS_MLS_UNMERGED = "non-blank intermediate node must list leaf node in its unmerged_leaves";
+
+/** ts-mls rc.10's rule, as written in clientState.js (not RFC 9420's): the first violation, or undefined. */
+function tsMlsUnmergedRule(tree: RatchetTree): string | undefined {
+  for (let x = 1; x < tree.width; x += 2) {
+    const p = tree.parentNode(x);
+    for (const l of p?.unmergedLeaves ?? []) {
+      for (const y of directPath(2 * l, tree.leafCount)) {
+        const q = tree.parentNode(y);
+        if (q !== undefined && q.unmergedLeaves.join() !== p!.unmergedLeaves.join())
+          return `node ${x} lists [${p!.unmergedLeaves}] (leaf ${l}), node ${y} lists [${q.unmergedLeaves}]`;
+      }
+    }
+  }
+  return undefined;
+}
+
+describe("a strict joiner on a grown tree (RFC 9420 §7.5, §12.1.1, §12.4.3.1)", () => {
+  it("the RFC's own 'unmerged leaves' tree-validation vector is valid under §12.4.3.1 and refused by ts-mls' rule", (t) => {
+    // Suite-1 entry 12 of tree-validation.json ("a tree with unmerged leaves").
+    const all = vectors<{ tree: string }>(t, "tree-validation.json");
+    if (all === undefined) return;
+    const tree = decodeRatchetTree(Buffer.from(all[12]!.tree, "hex"));
+    assert.deepEqual(tree.parentNode(11)?.unmergedLeaves, [7]);
+    assert.deepEqual(tree.parentNode(7)?.unmergedLeaves, []);
+    verifyTreeInvariants(tree); // §12.4.3.1: valid
+    assert.equal(tsMlsUnmergedRule(tree), "node 11 lists [7] (leaf 7), node 7 lists []");
+  });
+
+  it("our join validation refuses what §12.4.3.1 and §7.1 refuse (invalid-tree), and accepts the rest", (t) => {
+    // Suite-1 entry 13 ("unmerged leaves and skipping blanks", RFC 9420 Figure 20): node 11 = [5] and
+    // the root, node 7 = [5]; leaves 4, 5 and 6 non-blank, nodes 9 and 13 blank.
+    const all = vectors<{ tree: string }>(t, "tree-validation.json");
+    if (all === undefined) return;
+    const base = decodeRatchetTree(Buffer.from(all[13]!.tree, "hex"));
+    assert.deepEqual(base.parentNode(11)?.unmergedLeaves, [5]);
+    assert.deepEqual(base.parentNode(7)?.unmergedLeaves, [5]);
+    const withUnmerged = (x: number, unmergedLeaves: number[]) => {
+      const tree = base.fork();
+      tree.setParent(x, { ...tree.parentNode(x)!, unmergedLeaves });
+      return tree;
+    };
+    const refused = (tree: RatchetTree, why: RegExp) =>
+      assert.throws(
+        () => verifyTreeInvariants(tree),
+        (e: unknown) => e instanceof MlsError && e.code === "invalid-tree" && why.test(e.message),
+      );
+    verifyTreeInvariants(base);
+    verifyTreeInvariants(withUnmerged(11, [5, 6])); // leaf 6 unmerged at node 11 only: nothing between
+    // §12.4.3.1: node 11 lies between leaf 5 and the root, which lists leaf 5.
+    refused(withUnmerged(11, []), /between leaf 5 and node 7/);
+    // §7.1: "The entries in the unmerged_leaves vector MUST be sorted in increasing order."
+    refused(withUnmerged(11, [6, 5]), /increasing order/);
+    refused(withUnmerged(11, [5, 5]), /increasing order/);
+    refused(withUnmerged(11, [5, 2]), /not a non-blank descendant|increasing order/);
+  });
+
+  it("minimal: get_tree(7) grown by our engine, then leaf 0 adds — ts-mls refuses the Welcome, our engine joins it", async () => {
+    const suite = await nodeCryptoProvider.mlsCiphersuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+    const f = makeFactory(suite);
+    const g = new Group([await f.ourFounder("m0")], f);
+    // The vectors' get_tree(7): leaf i commits (with a path) adding the member at leaf i + 1.
+    for (let i = 0; i < 6; i++) await g.commit(g.members[i]!, { add: ["ours"] });
+    const [m0] = g.members;
+    // Leaf 0 adds a ts-mls joiner (leaf 7) and one of ours (leaf 8; the tree doubles) in one commit.
+    const ts = await f.pending("ts-joiner", "ts-mls");
+    const ours = await f.pending("our-joiner", "ours");
+    const out = await m0!.commit({ add: [ts.keyPackage, ours.keyPackage] });
+    for (const m of g.members.slice(1)) assert.equal(await m.process(out.commit), "ok");
+    const tree = m0!.tree!();
+    // Node 11 (leaves 4–7) was set by leaf 5's path, so the Add put leaf 7 in its unmerged_leaves
+    // (§12.1.1); leaf 0's path then reset node 7 and the root to [] (§7.5). Node 11 still lists leaf 7.
+    assert.deepEqual(tree.parentNode(11)?.unmergedLeaves, [7]);
+    assert.deepEqual(tree.parentNode(7)?.unmergedLeaves, []);
+    verifyTreeInvariants(tree);
+    assert.equal(tsMlsUnmergedRule(tree), "node 11 lists [7] (leaf 7), node 7 lists []");
+    await assert.rejects(ts.join(out.welcome!), (e: unknown) => String(e).includes(TS_MLS_UNMERGED));
+    const joined = await ours.join(out.welcome!);
+    g.members.push(joined);
+    g.check("after the joins");
+    await g.message(joined, "the tree ts-mls refused is a working group");
+  });
+
+  it("groups grown like the bench's (batches by three admins, updates, removals): ts-mls joins iff its rule allows, ours always", async () => {
+    const suite = await nodeCryptoProvider.mlsCiphersuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+    const f = makeFactory(suite);
+    const g = new Group([await f.ourFounder("admin-a")], f);
+    let seed = 9420;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    await g.commit(g.members[0]!, { add: ["ours", "ours"] });
+    const admins = g.members.slice(0, 3);
+    let tsJoined = 0;
+    let tsRefused = 0;
+    for (let round = 0; round < 6; round++) {
+      const admin = admins[round % 3]!;
+      // A batch: our joiners through Group.commit, and a ts-mls joiner tried on the same Welcome.
+      const ts = await f.pending(`ts${round}`, "ts-mls");
+      const batch = await Promise.all(
+        Array.from({ length: 3 + rand(4) }, (_, i) => f.pending(`r${round}-${i}`, "ours")),
+      );
+      const out = await admin.commit({ add: [ts.keyPackage, ...batch.map((p) => p.keyPackage)] });
+      for (const m of g.members) if (m !== admin) assert.equal(await m.process(out.commit), "ok");
+      for (const p of batch) g.members.push(await p.join(out.welcome!));
+      const tree = admin.tree!();
+      verifyTreeInvariants(tree); // §12.4.3.1 holds for every tree our engine grows
+      const rule = tsMlsUnmergedRule(tree);
+      if (rule === undefined) {
+        g.members.push(await ts.join(out.welcome!));
+        tsJoined++;
+      } else {
+        await assert.rejects(ts.join(out.welcome!), (e: unknown) => String(e).includes(TS_MLS_UNMERGED));
+        tsRefused++;
+      }
+      g.check(`round ${round}: after the joins`);
+      // Another admin removes two plain members (blanks that the next batch fills, §12.1.1); the
+      // third updates; then a newcomer of ours rotates its keys (a path from the right of the tree).
+      const newcomer = g.members[g.members.length - 1 - rand(batch.length)]!;
+      const plain = g.members.filter((m) => !admins.includes(m) && m !== newcomer);
+      const gone = [plain[rand(plain.length)]!];
+      const second = plain.filter((m) => m !== gone[0]);
+      gone.push(second[rand(second.length)]!);
+      await g.commit(admins[(round + 1) % 3]!, { remove: gone });
+      await g.commit(admins[(round + 2) % 3]!, {});
+      await g.commit(newcomer, {});
+      await g.message(g.members[g.members.length - 1]!, `round ${round}`);
+    }
+    // Both outcomes occur on these growths: the check is exercised both ways.
+    assert.ok(tsRefused > 0 && tsJoined > 0, `ts-mls joined ${tsJoined}, refused ${tsRefused}`);
+  });
+});
+
+/**
+ * Post-quantum groups: cipher suite 0xF00D, MLS_256_XWING_AES256GCM_SHA512_Ed25519 (X-Wing KEM,
+ * HKDF-SHA512, AES-256-GCM, SHA-512, Ed25519). Our side runs Parley's suite (src/crypto/xwing-suite.ts:
+ * @noble/post-quantum's ML-KEM-768 with the provider's X25519); ts-mls runs its own (its default
+ * provider: @hpke/hybridkem-x-wing over @hpke/core). Nothing is shared but the wire.
+ */
+for (const provider of [nodeCryptoProvider, nobleCryptoProvider]) {
+  describe(`interop on X-Wing (0xF00D) with ts-mls' own X-Wing suite (${provider.name} provider)`, () => {
+    const suites = async () => ({
+      ours: await provider.mlsCiphersuite("MLS_256_XWING_AES256GCM_SHA512_Ed25519"),
+      ts: await tsGetCiphersuiteImpl("MLS_256_XWING_AES256GCM_SHA512_Ed25519"),
+    });
+
+    it("the primitives agree: DeriveKeyPair, HPKE both ways, exporter, KDF, MAC, AEAD", async () => {
+      const { ours, ts } = await suites();
+      assert.equal(ours.id, 0xf00d);
+      assert.equal(ts.id, 0xf00d);
+      const ikm = utf8("X-Wing DeriveKeyPair input keying material");
+      const [a, b] = [await ours.hpke.deriveKeyPair(ikm), await ts.hpke.deriveKeyPair(ikm)];
+      const pub = await ours.hpke.exportPublicKey(a.publicKey);
+      const priv = await ours.hpke.exportPrivateKey(a.privateKey);
+      assert.equal(pub.length, 1216);
+      assert.deepEqual(pub, await ts.hpke.exportPublicKey(b.publicKey));
+      assert.deepEqual(priv, await ts.hpke.exportPrivateKey(b.privateKey));
+      // @noble/post-quantum's own XWing (the draft's reference composition) derives the same key.
+      assert.deepEqual(XWing.getPublicKey(priv), pub);
+      const info = utf8("info");
+      const sealed = await ours.hpke.seal(await ours.hpke.importPublicKey(pub), utf8("to ts-mls"), info);
+      assert.equal(sealed.enc.length, 1120);
+      const tsPriv = await ts.hpke.importPrivateKey(priv);
+      assert.deepEqual(await ts.hpke.open(tsPriv, sealed.enc, sealed.ct, info), utf8("to ts-mls"));
+      const back = await ts.hpke.seal(await ts.hpke.importPublicKey(pub), utf8("to us"), info);
+      const ourPriv = await ours.hpke.importPrivateKey(priv);
+      assert.deepEqual(await ours.hpke.open(ourPriv, back.enc, back.ct, info), utf8("to us"));
+      const exp = await ours.hpke.exportSecret(await ours.hpke.importPublicKey(pub), utf8("ctx"), 48, info);
+      assert.deepEqual(await ts.hpke.importSecret(tsPriv, utf8("ctx"), exp.enc, 48, info), exp.secret);
+      const key = ours.rng.randomBytes(32);
+      const nonce = ours.rng.randomBytes(12);
+      assert.deepEqual(
+        await ours.hpke.encryptAead(key, nonce, info, utf8("aead")),
+        await ts.hpke.encryptAead(key, nonce, info, utf8("aead")),
+      );
+      const prk = await ours.kdf.extract(new Uint8Array(0), key);
+      assert.deepEqual(prk, await ts.kdf.extract(new Uint8Array(0), key));
+      assert.deepEqual(await ours.kdf.expand(prk, info, 100), await ts.kdf.expand(prk, info, 100));
+      assert.deepEqual(await ours.hash.mac(key, info), await ts.hash.mac(key, info));
+      assert.deepEqual(await ours.hash.digest(info), await ts.hash.digest(info));
+    });
+
+    for (const founder of ["ours", "ts-mls"] as const) {
+      it(`a group created by ${founder === "ours" ? "our engine" : "ts-mls"}: joins, messages and commits both ways`, async () => {
+        const { ours, ts } = await suites();
+        const f = makeFactory(ours, ts);
+        const g = new Group(
+          [founder === "ours" ? await f.ourFounder("alice") : await f.tsFounder("alice")],
+          f,
+        );
+        const alice = g.members[0]!;
+        // The founder's Welcome brings in one joiner of each engine.
+        await g.commit(alice, { add: ["ts-mls", "ours"] });
+        const our = g.members.find((m) => m.engine === "ours")!;
+        const theirs = g.members.find((m) => m.engine === "ts-mls")!;
+        for (const m of g.members) await g.message(m, `hello from ${m.name}`);
+        // ts-mls commits: an update, then an add whose Welcome our joiner opens.
+        await g.commit(theirs, {});
+        await g.commit(theirs, { add: ["ours"] });
+        // Our engine commits: adds (a ts-mls joiner opens our Welcome) and a rename, then an update.
+        await g.commit(our, { add: ["ts-mls"], rename: "post-quantum" });
+        await g.commit(our, {});
+        for (const m of g.members) await g.message(m, `bye from ${m.name}`);
+        assert.ok(g.members.filter((m) => m.engine === "ts-mls").length >= 2);
+        assert.ok(g.members.filter((m) => m.engine === "ours").length >= 2);
+      });
+    }
+  });
+}

@@ -19,14 +19,46 @@ import { createGroup } from "../src/mls/rfc9420/create-group.js";
 import { CredentialType } from "../src/mls/rfc9420/credential.js";
 import { WireFormat } from "../src/mls/rfc9420/framing.js";
 import type { GroupState } from "../src/mls/rfc9420/group-state.js";
+import { decodeGroupState, encodeGroupState } from "../src/mls/rfc9420/group-state-codec.js";
 import { joinFromWelcome } from "../src/mls/rfc9420/join-welcome.js";
+import type { LeafNode } from "../src/mls/rfc9420/leaf-node.js";
 import { decodeMlsMessage, encodeMlsMessage } from "../src/mls/rfc9420/mls-message.js";
 import { newKeyPackage } from "../src/mls/rfc9420/new-key-package.js";
 import { verifyParentHashes } from "../src/mls/rfc9420/parent-hash.js";
 import { processMessage } from "../src/mls/rfc9420/process-message.js";
+import {
+  decodeRatchetTree,
+  encodeRatchetTree,
+  RatchetTree,
+  type TreeNode,
+} from "../src/mls/rfc9420/ratchet-tree.js";
 import type { Suite } from "../src/mls/rfc9420/suite.js";
-import { rootTreeHash } from "../src/mls/rfc9420/tree-hash.js";
+import { rootTreeHash, treeHash } from "../src/mls/rfc9420/tree-hash.js";
 import { verifyTreeInvariants } from "../src/mls/rfc9420/tree-invariants.js";
+import { addLeaf, removeLeaf, updateLeaf } from "../src/mls/rfc9420/tree-operations.js";
+
+/** A tree with the same nodes and nothing cached (no hashes, no encoded chunks). */
+function fresh(tree: RatchetTree): RatchetTree {
+  const nodes: (TreeNode | undefined)[] = [];
+  for (let i = 0; i < tree.width; i++) nodes.push(tree.node(i));
+  return RatchetTree.fromNodes(nodes);
+}
+
+/**
+ * The caches of `tree` against a from-scratch computation: every cached tree hash equals the hash of
+ * that subtree computed on a copy that starts with nothing cached, the root hash too, and the wire form written from the
+ * cached chunks equals the one written node by node.
+ */
+async function checkCaches(s: Suite, tree: RatchetTree): Promise<void> {
+  const scratch = fresh(tree);
+  for (let x = 0; x < tree.width; x++) {
+    const cached = tree.cachedHash(x);
+    if (cached !== undefined)
+      assert.deepEqual(cached, await treeHash(s, scratch, x), `cached tree hash of node ${x}`);
+  }
+  assert.deepEqual(await rootTreeHash(s, tree), await rootTreeHash(s, scratch));
+  assert.deepEqual(encodeRatchetTree(tree), encodeRatchetTree(fresh(tree)), "cached wire form");
+}
 
 async function checkInvariants(s: Suite, states: GroupState[]): Promise<void> {
   const [first] = states;
@@ -34,6 +66,11 @@ async function checkInvariants(s: Suite, states: GroupState[]): Promise<void> {
     assert.equal(st.context.epoch, first!.context.epoch);
     assert.deepEqual(st.secrets.epochAuthenticator, first!.secrets.epochAuthenticator);
     assert.deepEqual(await rootTreeHash(s, st.tree), st.context.treeHash);
+    await checkCaches(s, st.tree);
+    // The same after a persistence round trip (stored hashes, chunks seeded from the stored bytes).
+    const reloaded = decodeGroupState(s, encodeGroupState(st));
+    await checkCaches(s, reloaded.tree);
+    assert.deepEqual(encodeGroupState(reloaded), encodeGroupState(st));
     verifyTreeInvariants(st.tree);
     await verifyParentHashes(s, st.tree);
     assert.ok(st.tree.leaf(st.myLeaf) !== undefined);
@@ -155,6 +192,59 @@ describe("RFC 9420 engine: properties over random operation sequences", () => {
         }
       }),
       { numRuns: 15, seed: 7 },
+    );
+  });
+  it("cached tree hashes and wire chunks equal a from-scratch computation after random tree changes", async () => {
+    const s: Suite = await nodeCryptoProvider.mlsCiphersuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+    const rnd = (n: number) => s.rng.randomBytes(n);
+    const leaf = (): LeafNode => ({
+      encryptionKey: rnd(32),
+      signatureKey: rnd(32),
+      credential: { type: CredentialType.basic, identity: rnd(8) },
+      capabilities: { versions: [1], cipherSuites: [1], extensions: [], proposals: [], credentials: [1] },
+      source: 1,
+      lifetime: { notBefore: 0n, notAfter: 1n },
+      extensions: [],
+      signature: rnd(64),
+    });
+    const step = fc.record({
+      kind: fc.constantFrom("add", "add", "remove", "update", "parent", "hash", "encode", "fork", "reload"),
+      a: fc.nat(),
+      b: fc.nat(),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 60 }), async (steps) => {
+        // Several trees that share storage (forks), each changed on its own.
+        const trees: RatchetTree[] = [RatchetTree.single(leaf())];
+        for (const st of steps) {
+          const k = st.a % trees.length;
+          const t = trees[k]!;
+          const leaves = [...t.nonBlankLeaves()].map(([l]) => l);
+          if (st.kind === "add") {
+            for (let i = 0; i <= st.b % 24; i++) addLeaf(t, leaf());
+          } else if (st.kind === "remove" && leaves.length > 1) {
+            removeLeaf(t, leaves[st.b % leaves.length]!);
+          } else if (st.kind === "update") {
+            updateLeaf(t, leaves[st.b % leaves.length]!, leaf());
+          } else if (st.kind === "parent" && t.width > 1) {
+            const x = 2 * (st.b % Math.floor(t.width / 2)) + 1;
+            t.setParent(x, { encryptionKey: rnd(32), parentHash: rnd(32), unmergedLeaves: [] });
+          } else if (st.kind === "hash") {
+            await rootTreeHash(s, t);
+          } else if (st.kind === "encode") {
+            encodeRatchetTree(t);
+          } else if (st.kind === "fork") {
+            trees.push(t.fork());
+          } else if (st.kind === "reload") {
+            // Only trees whose last non-blank node is a leaf have a wire form (§12.4.3.3).
+            let last = t.width - 1;
+            while (t.node(last) === undefined) last--;
+            if (last % 2 === 0) trees[k] = decodeRatchetTree(encodeRatchetTree(t));
+          }
+          for (const tree of trees) await checkCaches(s, tree);
+        }
+      }),
+      { numRuns: 40, seed: 11 },
     );
   });
 });

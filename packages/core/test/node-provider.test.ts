@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { getCiphersuiteImpl } from "ts-mls";
 import { nobleCryptoProvider } from "../src/crypto/noble-provider.js";
@@ -233,5 +234,28 @@ describe("nodeCryptoProvider", () => {
     }
     assert.equal(ours.keyLength, theirs.keyLength);
     assert.equal(ours.nonceLength, theirs.nonceLength);
+  });
+  it("key generation survives garbage collection at every turn (no generate + export deadlock)", () => {
+    // Node 20: exporting a key made by generateKeyPairSync can deadlock if a collection runs during the
+    // export (the generation job's destructor takes the key's lock the export holds). The provider
+    // generates without that pair; this runs its generators and seals with a collection every few
+    // allocations, in a child with a deadline (a deadlock would otherwise hang the test run).
+    const provider = new URL("../src/crypto/node-provider.js", import.meta.url).href;
+    const script = `
+      const { nodeCryptoProvider, nodeX25519Hpke } = await import(${JSON.stringify(provider)});
+      const pub = (await nodeX25519Hpke.generateKeyPair()).publicKey;
+      for (let i = 0; i < 1500; i++) {
+        await nodeCryptoProvider.ed25519Generate();
+        await nodeX25519Hpke.generateKeyPair();
+        await nodeX25519Hpke.seal(pub, new Uint8Array(32), new Uint8Array(8));
+      }
+      console.log("ok");`;
+    const r = spawnSync(process.execPath, ["--gc-interval=10", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    assert.equal(r.signal, null, "the child hung (deadlock) and was killed at its deadline");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "ok");
   });
 });

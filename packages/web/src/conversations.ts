@@ -22,6 +22,10 @@ export interface ConversationSummary {
   statusReason?: string;
   /** Groups: whether we are an admin. */
   admin: boolean;
+  /** No notifications for it. */
+  muted: boolean;
+  /** Listed under "Archived" (archived, and nothing new since, or muted). */
+  archived: boolean;
   preview: string | null;
   lastAt: string | null;
   unread: number;
@@ -78,6 +82,8 @@ export function summaryOf(input: {
     status: view.status ?? "active",
     ...(view.statusReason !== undefined ? { statusReason: view.statusReason } : {}),
     admin: view.admin ?? false,
+    muted: view.muted,
+    archived: view.archived,
     preview,
     lastAt,
     unread: input.open ? 0 : recent.filter((m) => !m.fromMe && receivedAtMs(m) > input.lastRead).length,
@@ -98,6 +104,8 @@ export function withIncoming(
             preview: previewOf(m),
             lastAt: m.receivedAt ?? m.sentAt,
             unread: open || m.fromMe ? c.unread : c.unread + 1,
+            // Something new brings an archived chat back, unless it is muted too.
+            archived: c.archived && c.muted,
           }
         : c,
     )

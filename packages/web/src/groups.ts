@@ -175,6 +175,7 @@ export type Failed =
   | "load-messages"
   | "load-members"
   | "load-profile"
+  | "load-settings"
   | "mark-read"
   | "chat-line"
   | "send"
@@ -192,6 +193,7 @@ const FAILED: Record<Failed, string> = {
   "load-messages": "Could not load messages.",
   "load-members": "Could not load the group’s members.",
   "load-profile": "Could not read your profile on this device.",
+  "load-settings": "Could not read your settings on this device: notifications stay off.",
   "mark-read": "Could not save which messages you have read: they may show as unread again.",
   "chat-line": "A line for a chat’s history (such as who joined a group) could not be saved.",
   send: "Your message was not sent.",

@@ -15,6 +15,7 @@ import {
 } from "@parley/core";
 import type { SystemLine } from "./groups";
 import { argon2idKdf } from "./kdf";
+import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from "./notifications";
 import { DEFAULT_DATABASE, IndexedDbKeyValueStore } from "./storage/indexeddb-store";
 
 const crypto = nobleCryptoProvider;
@@ -43,6 +44,7 @@ function profileLock(): ProfileLock {
  * comparing lists; the engine's `members` events say it now, and those records are no longer read.)
  */
 const READ_KEY = (conversationId: string) => `web/read/${conversationId}`;
+const NOTIFICATIONS_KEY = "web/settings/notifications";
 const LINES_PREFIX = (conversationId: string) => `web/lines/${conversationId}/`;
 const MAX_LINES = 200;
 
@@ -157,6 +159,18 @@ export class Session {
       onEvent({ type: "status", status: "closed", detail: e.message });
     });
     this.listening = { abort, done };
+  }
+
+  /** This browser's notification settings for the profile (kept encrypted like the rest). */
+  async notificationSettings(): Promise<NotificationSettings> {
+    const raw = await this.store.get(NOTIFICATIONS_KEY);
+    return raw === undefined
+      ? DEFAULT_NOTIFICATIONS
+      : { ...DEFAULT_NOTIFICATIONS, ...decodeJson<Partial<NotificationSettings>>(raw) };
+  }
+
+  async saveNotificationSettings(settings: NotificationSettings): Promise<void> {
+    await this.store.write([{ key: NOTIFICATIONS_KEY, value: encodeJson(settings) }]);
   }
 
   async lastRead(conversationId: string): Promise<number> {

@@ -168,6 +168,8 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     name: "Bob",
     canSend: true,
     contactId: "k",
+    muted: false,
+    archived: false,
   };
   const group: ConversationView = {
     id: "g",
@@ -176,6 +178,8 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     canSend: true,
     admin: true,
     status: "active",
+    muted: false,
+    archived: false,
   };
   const row = (id: string, lastAt: string | null, unread = 0): ConversationSummary => ({
     id,
@@ -187,6 +191,8 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     canSend: true,
     status: "active",
     admin: false,
+    muted: false,
+    archived: false,
     preview: null,
     lastAt,
     unread,

@@ -443,6 +443,101 @@ if (unavailable && process.env.CI === "true") {
       );
     });
 
+    it("notifies of new messages only as allowed: off, then without text, with previews, never when muted; archive", {
+      timeout: 90_000,
+    }, async () => {
+      // The browser's Notification, recorded instead of shown (headless Chromium has no desktop).
+      await alice.evaluate(() => {
+        const shown: { title: string; body: string }[] = [];
+        (window as unknown as { shownNotes: typeof shown }).shownNotes = shown;
+        class Recorded {
+          static permission = "granted";
+          static requestPermission = async () => "granted";
+          constructor(title: string, options: { body: string }) {
+            shown.push({ title, body: options.body });
+          }
+        }
+        (window as unknown as { Notification: unknown }).Notification = Recorded;
+      });
+      const notes = () =>
+        alice.evaluate(
+          () => (window as unknown as { shownNotes: { title: string; body: string }[] }).shownNotes,
+        );
+      const list = alice.getByRole("navigation", { name: "Conversations" });
+      const bobSays = async (text: string) => {
+        await composer(bob).fill(text);
+        await composer(bob).press("Enter");
+        await log(bob).getByText(text, { exact: true }).waitFor();
+        await list.getByText(text).waitFor(); // arrived: the list's preview shows it
+      };
+      /** Alice looks at her list, not at Bob's chat (a phone's width, where the list is a view of its own). */
+      const toList = async () => {
+        await alice.setViewportSize({ width: 360, height: 740 });
+        const back = alice.getByRole("button", { name: "Back to conversations" });
+        if (await back.isVisible()) await back.click();
+        await list.waitFor();
+      };
+      await openConversation(bob, "Alice");
+      try {
+        await toList();
+        await bobSays("not notified: notifications are off");
+        assert.deepEqual(await notes(), []);
+
+        await alice.getByRole("button", { name: "Settings" }).click();
+        const settings = alice.getByRole("dialog", { name: "Settings" });
+        await settings.getByLabel("Notify me of new messages while Parley is in the background").check();
+        await settings.getByRole("button", { name: "Done" }).click();
+        await bobSays("a secret plan");
+        await eventually(async () => (await notes()).length === 1 || undefined, 5000, "a notification");
+        assert.deepEqual(await notes(), [{ title: "Parley", body: "New message" }], "no name, no text");
+
+        await alice.getByRole("button", { name: "Settings" }).click();
+        await settings.getByLabel("Show who wrote and what").check();
+        await alice.setViewportSize({ width: 1280, height: 800 });
+        await alice.screenshot({ path: join(OUTPUT, "web-settings.png") });
+        await settings.getByRole("button", { name: "Done" }).click();
+        await toList();
+        await bobSays("with a preview");
+        await eventually(
+          async () => (await notes()).length === 2 || undefined,
+          5000,
+          "a second notification",
+        );
+        assert.deepEqual((await notes())[1], { title: "Bob", body: "with a preview" });
+
+        await alice.setViewportSize({ width: 1280, height: 800 });
+        await openConversation(alice, "Bob");
+        await alice.getByRole("button", { name: "Contact", exact: true }).click();
+        const contact = alice.getByRole("dialog", { name: "Contact" });
+        await contact.getByRole("button", { name: "Mute" }).click();
+        await contact.getByRole("button", { name: "Unmute" }).waitFor();
+        await contact.getByRole("button", { name: "Close" }).first().click();
+        await toList();
+        await bobSays("muted: no notification");
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal((await notes()).length, 2);
+
+        // Archived: out of the list, back when something new arrives (it is not muted any more).
+        await alice.setViewportSize({ width: 1280, height: 800 });
+        await openConversation(alice, "Bob");
+        await alice.getByRole("button", { name: "Contact", exact: true }).click();
+        await contact.getByRole("button", { name: "Unmute" }).click();
+        await contact.getByRole("button", { name: "Archive" }).click();
+        await contact.getByRole("button", { name: "Unarchive" }).waitFor();
+        await contact.getByRole("button", { name: "Close" }).first().click();
+        await toList();
+        await list.getByRole("button", { name: "Archived (1)" }).waitFor();
+        assert.equal(await list.getByRole("button", { name: /^Bob/ }).count(), 0);
+        await alice.screenshot({ path: join(OUTPUT, "web-archived-mobile.png") });
+        await composer(bob).fill("back from the archive");
+        await composer(bob).press("Enter");
+        await list.getByRole("button", { name: /^Bob/ }).waitFor();
+        assert.equal(await list.getByRole("button", { name: /^Archived/ }).count(), 0);
+      } finally {
+        await alice.setViewportSize({ width: 1280, height: 800 });
+      }
+    });
+
     // ---- groups ------------------------------------------------------------------------------------
 
     let erin: Page;
@@ -500,6 +595,8 @@ if (unavailable && process.env.CI === "true") {
       await alice.getByRole("button", { name: "New group" }).click();
       const create = alice.getByRole("dialog", { name: "New group" });
       await create.getByLabel("Group name").fill("Book club");
+      // Post-quantum (MLS suite X-Wing) is offered, and off unless chosen.
+      assert.equal(await create.getByRole("checkbox", { name: "Post-quantum group" }).isChecked(), false);
       await create.getByRole("button", { name: "Create group" }).click();
       await alice.getByRole("heading", { level: 2, name: "Book club" }).waitFor();
       await log(alice).getByText("You created the group").waitFor();
@@ -741,7 +838,11 @@ if (unavailable && process.env.CI === "true") {
       await carol.getByRole("heading", { name: "Unlock Parley" }).waitFor();
       await carol.getByLabel("Passphrase", { exact: true }).fill(PASS.carol);
       await carol.getByRole("button", { name: "Unlock" }).click();
-      await carol.getByRole("button", { name: "Wipe this device" }).click();
+      await carol.getByRole("button", { name: "Settings" }).click();
+      await carol
+        .getByRole("dialog", { name: "Settings" })
+        .getByRole("button", { name: "Wipe this device" })
+        .click();
       await carol
         .getByRole("dialog", { name: "Wipe this device?" })
         .getByRole("button", { name: "Wipe everything" })

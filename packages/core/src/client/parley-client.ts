@@ -19,6 +19,7 @@ import {
   deviceOf,
   requireProfile,
 } from "./context.js";
+import * as conversationOps from "./conversations.js";
 import type { ClientEvent } from "./events.js";
 import { type DownloadTarget, files, type GetFileOptions, getFile } from "./files/get-file.js";
 import { type SendFileInput, type SentFile, sendFile } from "./files/send-file.js";
@@ -136,40 +137,13 @@ export class ParleyClient {
   // ---- conversations -------------------------------------------------------------------------
 
   /** Every conversation, direct and group, for a conversation list. */
-  conversations = (): Promise<ConversationView[]> =>
-    this.run(async (ctx) => {
-      const profile = await requireProfile(ctx);
-      const contacts = new Map((await ctx.repo.contacts()).map((c) => [c.id, c]));
-      const views: ConversationView[] = [];
-      for (const c of await ctx.repo.conversations()) {
-        if (c.kind === "direct") {
-          if (c.supersededBy) continue; // its history is in the conversation that replaced it
-          const contact = contacts.get(c.contactId);
-          if (contact)
-            views.push({
-              id: c.id,
-              kind: "direct",
-              name: contact.name,
-              canSend: !!c.sendTo,
-              contactId: contact.id,
-            });
-          continue;
-        }
-        const active = c.status === "active";
-        // From the record, not the MLS state: a list must not decode every large group's tree.
-        const isAdmin = active && c.admins.includes(profile.identityPublicKey);
-        views.push({
-          id: c.id,
-          kind: "group",
-          name: c.name,
-          canSend: active,
-          admin: isAdmin,
-          status: c.status,
-          ...(c.statusReason !== undefined ? { statusReason: c.statusReason } : {}),
-        });
-      }
-      return views.sort((a, b) => a.name.localeCompare(b.name));
-    });
+  conversations = (): Promise<ConversationView[]> => this.run((ctx) => conversationOps.conversations(ctx));
+  /** Mute or unmute, archive or bring back a conversation (this device only). */
+  setConversationSettings = (
+    nameOrId: string,
+    change: { muted?: boolean; archived?: boolean },
+  ): Promise<ConversationView> =>
+    this.run((ctx) => conversationOps.setConversationSettings(ctx, nameOrId, change));
 
   /** A contact's conversation or a group, by name or id. */
   findConversation = (nameOrId: string): Promise<ConversationRecord> =>
@@ -221,7 +195,9 @@ export class ParleyClient {
 
   // ---- groups --------------------------------------------------------------------------------
 
-  createGroup = (name: string): Promise<ConversationView> => this.run((ctx) => admin.createGroup(ctx, name));
+  /** `pq`: a post-quantum group (MLS cipher suite X-Wing instead of suite 1). */
+  createGroup = (name: string, options: admin.CreateGroupOptions = {}): Promise<ConversationView> =>
+    this.run((ctx) => admin.createGroup(ctx, name, options));
   addToGroup = (group: string, contacts: string[], options: { unchecked?: boolean } = {}) =>
     this.run((ctx) => admin.addToGroup(ctx, group, contacts, options));
   removeFromGroup = (group: string, contacts: string[]) =>

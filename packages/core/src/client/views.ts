@@ -118,6 +118,10 @@ export interface ConversationView {
   status?: GroupStatus;
   /** With status "needs-readd": why (a diagnostic, in English). */
   statusReason?: string;
+  /** No notifications for it (this device's setting). */
+  muted: boolean;
+  /** Out of the main list: archived, and nothing newer since (or muted). */
+  archived: boolean;
 }
 
 export interface GroupMemberView extends PersonRef {

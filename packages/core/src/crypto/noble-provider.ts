@@ -1,10 +1,13 @@
 /** The portable provider: pure JS (@noble/*) plus ts-mls' default suite. Works in Node and browsers. */
+import { gcm } from "@noble/ciphers/aes.js";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { ed25519 } from "@noble/curves/ed25519.js";
+import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { getCiphersuiteImpl } from "ts-mls";
-import { type CryptoProvider, DecryptionError } from "./provider.js";
+import { type CiphersuiteImpl, getCiphersuiteImpl } from "ts-mls";
+import { type CryptoProvider, DecryptionError, type MlsCiphersuiteName } from "./provider.js";
+import { makeXWingSuite } from "./xwing-suite.js";
 
 const NONCE = 24;
 
@@ -43,5 +46,24 @@ export const nobleCryptoProvider: CryptoProvider = {
       throw new DecryptionError("decryption failed: wrong key or tampered data");
     }
   },
-  mlsCiphersuite: (name) => getCiphersuiteImpl(name),
+  mlsCiphersuite: (name) => nobleSuite(name),
 };
+
+let xwing: Promise<CiphersuiteImpl> | undefined;
+
+function nobleSuite(name: MlsCiphersuiteName): Promise<CiphersuiteImpl> {
+  if (name !== "MLS_256_XWING_AES256GCM_SHA512_Ed25519") return getCiphersuiteImpl(name);
+  xwing ??= getCiphersuiteImpl("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519").then((suite1) =>
+    makeXWingSuite({
+      sha512: (d) => sha512(d),
+      hmacSha512: (k, d) => hmac(sha512, k, d),
+      aes256GcmEncrypt: (k, n, aad, pt) => gcm(k, n, aad).encrypt(pt),
+      aes256GcmDecrypt: (k, n, aad, ct) => gcm(k, n, aad).decrypt(ct),
+      x25519: (k, u) => x25519.getSharedSecret(k, u),
+      x25519Base: (k) => x25519.getPublicKey(k),
+      signature: suite1.signature,
+      rng: { randomBytes: (n) => randomBytes(n) },
+    }),
+  );
+  return xwing;
+}

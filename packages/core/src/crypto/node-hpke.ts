@@ -13,8 +13,8 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   type KeyObject,
+  randomFillSync,
 } from "node:crypto";
 import { CryptoError, type Hpke, type PrivateKey, type PublicKey } from "ts-mls";
 import { aes128GcmDecrypt, aes128GcmEncrypt, b64u, Lru, plain } from "./node-util.js";
@@ -118,24 +118,29 @@ function importX25519Private(raw: Uint8Array): X25519Key {
 }
 const PLACEHOLDER_X = b64u(new Uint8Array(32));
 
+/**
+ * Key generation without generateKeyPairSync: on Node 20, exporting a key made by generateKeyPairSync
+ * (JWK) can deadlock the process for good — the export holds the key's mutex while it allocates, a
+ * garbage collection then destroys the finished key-generation job, whose destructor takes the same
+ * mutex (reproduced with `node --gc-interval=10`: a few thousand generate + export, then a futex wait
+ * with the CPU idle; it hung test runs and the groups bench). An X25519 private key is any 32 random
+ * bytes (RFC 7748 §5 clamps on use), imported like any other (no job, no shared lock), ~60 µs against
+ * ~80 µs for generate + export.
+ */
 function generateX25519(): X25519Key {
-  const { privateKey } = generateKeyPairSync("x25519");
-  const jwk = privateKey.export({ format: "jwk" });
-  if (jwk.d === undefined || jwk.x === undefined) throw new CryptoError("X25519 key export failed");
-  return {
-    type: "private",
-    key: privateKey,
-    publicRaw: plain(Buffer.from(jwk.x, "base64url")),
-    privateRaw: plain(Buffer.from(jwk.d, "base64url")),
-  };
+  const d = randomFillSync(new Uint8Array(32));
+  try {
+    return importX25519Private(d);
+  } finally {
+    d.fill(0);
+  }
 }
 
-/** An ephemeral key pair for one encapsulation: the private half never leaves OpenSSL. */
+/** An ephemeral key pair for one encapsulation: its private bytes are not kept. */
 function ephemeralX25519(): X25519Key {
-  const { privateKey, publicKey } = generateKeyPairSync("x25519");
-  const x = publicKey.export({ format: "jwk" }).x;
-  if (x === undefined) throw new CryptoError("X25519 key export failed");
-  return { type: "private", key: privateKey, publicRaw: plain(Buffer.from(x, "base64url")) };
+  const { type, key, publicRaw, privateRaw } = generateX25519();
+  privateRaw?.fill(0);
+  return { type, key, publicRaw };
 }
 
 /** DeriveKeyPair(ikm), RFC 9180 §7.1.3 (for X25519 the expanded bytes are the private key as is). */
@@ -173,17 +178,20 @@ const PSK_ID_HASH = labeledExtract(HPKE_SUITE_ID, EMPTY, "psk_id_hash", EMPTY);
  * info_hash of the last info seen: a commit seals the same info (its EncryptContext: label and
  * GroupContext) to every member of a copath resolution — thousands of times in a large group.
  */
-let lastInfo: { info: Uint8Array; hash: Buffer } | undefined;
+let lastInfo: { info: Uint8Array; hash: Buffer; seen: Uint8Array } | undefined;
 
 function infoHash(info: Uint8Array): Buffer {
-  if (
-    lastInfo !== undefined &&
-    Buffer.from(info.buffer, info.byteOffset, info.length).equals(lastInfo.info)
-  ) {
-    return lastInfo.hash;
+  if (lastInfo !== undefined) {
+    // The same buffer as last time (mls/labeled-crypto.ts hands out one EncryptContext per context,
+    // never modified): a Welcome's context is megabytes at 10,000 members — not compared per seal.
+    if (info === lastInfo.seen && info.length === lastInfo.info.length) return lastInfo.hash;
+    if (Buffer.from(info.buffer, info.byteOffset, info.length).equals(lastInfo.info)) {
+      lastInfo.seen = info;
+      return lastInfo.hash;
+    }
   }
   const hash = labeledExtract(HPKE_SUITE_ID, EMPTY, "info_hash", info);
-  lastInfo = { info: Buffer.from(info), hash };
+  lastInfo = { info: Buffer.from(info), hash, seen: info };
   return hash;
 }
 
@@ -260,9 +268,9 @@ function seal(
 export const nodeX25519Hpke: Hpke = {
   seal(publicKey, plaintext, info, aad) {
     // On this thread, synchronously (a worker-thread batch was measured and not taken).
-    return Promise.resolve(
-      seal(importX25519Public(asKey(publicKey).publicRaw), plaintext, info, aad ?? EMPTY, ephemeralX25519()),
-    );
+    const k = asKey(publicKey);
+    const pkR = k.type === "public" ? k : importX25519Public(k.publicRaw);
+    return Promise.resolve(seal(pkR, plaintext, info, aad ?? EMPTY, ephemeralX25519()));
   },
   async open(privateKey, kemOutput, ciphertext, info, aad) {
     const sharedSecret = decap(asKey(privateKey), kemOutput);
@@ -331,4 +339,14 @@ export function checkX25519Import(): void {
     "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
   )
     throw new Error("node provider: this OpenSSL does not derive X25519 public keys on JWK import");
+}
+
+/** X25519(scalar, u) on OpenSSL (for X-Wing's X25519 half, xwing-suite.ts); refuses an all-zero result. */
+export function nodeX25519(scalar: Uint8Array, u: Uint8Array): Uint8Array {
+  return plain(dh(importX25519Private(scalar), importX25519Public(u)));
+}
+
+/** X25519(scalar, 9): the public key of `scalar`, on OpenSSL. */
+export function nodeX25519Base(scalar: Uint8Array): Uint8Array {
+  return plain(importX25519Private(scalar).publicRaw);
 }

@@ -21,7 +21,6 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   type KeyObject,
   hash as nodeHash,
   sign as nodeSign,
@@ -38,8 +37,9 @@ import {
   type Signature,
 } from "ts-mls";
 import { nobleCryptoProvider } from "./noble-provider.js";
-import { checkX25519Import, nodeX25519Hpke } from "./node-hpke.js";
-import { b64u, Lru, plain } from "./node-util.js";
+import { checkX25519Import, nodeX25519, nodeX25519Base, nodeX25519Hpke } from "./node-hpke.js";
+import { aesGcmDecrypt, aesGcmEncrypt, b64u, Lru, plain } from "./node-util.js";
+import { makeXWingSuite } from "./xwing-suite.js";
 
 export { nodeX25519Hpke, x25519HpkeSealWithEphemeral } from "./node-hpke.js";
 
@@ -85,9 +85,10 @@ function ed25519PrivateKey(secretKey: Uint8Array): KeyObject {
 /**
  * Public keys are imported as JWK (x = the raw 32 bytes): measured ~10 µs against ~150 µs for the
  * equivalent SPKI DER (302a300506032b6570032100 ‖ key), and cached, since group members' keys are
- * verified again and again.
+ * verified again and again. Room for a group of 10,000 members' signature keys and their identity
+ * keys (a joiner verifies both for every leaf).
  */
-const publicKeys = new Lru<KeyObject>(16384);
+const publicKeys = new Lru<KeyObject>(32768);
 
 function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
   const x = b64u(publicKey);
@@ -98,14 +99,18 @@ function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
   return key;
 }
 
+/**
+ * A fresh seed imported as PKCS#8, not generateKeyPairSync + export: on Node 20 that pair can deadlock
+ * the process (the export holds the key's mutex while allocating; a garbage collection then destroys
+ * the key-generation job, whose destructor takes the same mutex — see node-hpke.ts). An Ed25519
+ * private key is any 32-byte seed (RFC 8032 §5.1.5); the public key is read back from OpenSSL.
+ */
 function ed25519Generate(): Ed25519KeyPair {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const jwk = privateKey.export({ format: "jwk" });
-  if (jwk.d === undefined || jwk.x === undefined) throw new Error("Ed25519 key export failed");
-  const secretKey = plain(Buffer.from(jwk.d, "base64url"));
-  const publicKey = plain(Buffer.from(jwk.x, "base64url"));
-  privateKeys.set(createHash("sha256").update(secretKey).digest("base64"), privateKey);
-  return { secretKey, publicKey };
+  const secretKey = randomFillSync(new Uint8Array(32));
+  const privateKey = ed25519PrivateKey(secretKey);
+  const x = createPublicKey(privateKey).export({ format: "jwk" }).x;
+  if (x === undefined) throw new Error("Ed25519 key export failed");
+  return { secretKey, publicKey: plain(Buffer.from(x, "base64url")) };
 }
 
 function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
@@ -113,8 +118,7 @@ function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 }
 
 /**
- * Ed25519 verification on this thread. (The thread-pool form, crypto.verify with a callback, was
- * tried for parallel Welcome checks and dropped: test runs hung with the CPU idle.)
+ * Ed25519 verification on this thread (bursts go to the thread pool: ed25519VerifyQueued).
  */
 function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
@@ -125,10 +129,80 @@ function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   }
 }
 
+/**
+ * Verifications asked for in one burst — a joiner checking every leaf signature and every device
+ * certificate of a tree (Promise.all over the leaves) — run on libuv's thread pool, so they use every
+ * core; a lone one (a message, a commit) runs on this thread, a microtask later. The burst is what
+ * was queued by the time the microtask runs. A thread-pool job copies its inputs when queued.
+ *
+ * (The thread pool was once blamed for test runs that hung with the CPU idle; that was the
+ * generateKeyPairSync + export deadlock, see ed25519Generate. Should a pool job still never answer,
+ * the batch's deadline verifies what is left on this thread: nothing waits forever.)
+ */
+interface QueuedVerify {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+  resolve: (ok: boolean) => void;
+  done?: boolean;
+}
+let verifyQueue: QueuedVerify[] = [];
+/** Smaller bursts verify on this thread (a pool job costs ~10 µs of this thread's time anyway). */
+const POOL_MIN = 16;
+const POOL_DEADLINE_MS = 20_000;
+
+function settle(v: QueuedVerify, ok: boolean): void {
+  if (v.done) return;
+  v.done = true;
+  v.resolve(ok);
+}
+
+function flushVerifies(): void {
+  const batch = verifyQueue;
+  verifyQueue = [];
+  if (batch.length < POOL_MIN) {
+    for (const v of batch) settle(v, ed25519Verify(v.publicKey, v.message, v.signature));
+    return;
+  }
+  let open = batch.length;
+  const timer = setTimeout(() => {
+    for (const v of batch) settle(v, ed25519Verify(v.publicKey, v.message, v.signature));
+  }, POOL_DEADLINE_MS);
+  timer.unref();
+  const answered = (v: QueuedVerify, ok: boolean) => {
+    settle(v, ok);
+    if (--open === 0) clearTimeout(timer);
+  };
+  for (const v of batch) {
+    if (v.publicKey.length !== 32 || v.signature.length !== 64) {
+      answered(v, false);
+      continue;
+    }
+    try {
+      nodeVerify(null, v.message, ed25519PublicKey(v.publicKey), v.signature, (err, ok) =>
+        answered(v, err === null && ok),
+      );
+    } catch {
+      answered(v, false);
+    }
+  }
+}
+
+function ed25519VerifyQueued(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    verifyQueue.push({ publicKey, message, signature, resolve });
+    if (verifyQueue.length === 1) queueMicrotask(flushVerifies);
+  });
+}
+
 /** ts-mls Signature for Ed25519 on OpenSSL. Sign keys are 32-byte seeds (PKCS#8 also accepted). */
 export const nodeEd25519Signature: Signature = {
   sign: async (signKey, message) => ed25519Sign(signKey, message),
-  verify: async (publicKey, message, signature) => ed25519Verify(publicKey, message, signature),
+  verify: (publicKey, message, signature) => ed25519VerifyQueued(publicKey, message, signature),
   async keygen() {
     const { secretKey, publicKey } = ed25519Generate();
     return { signKey: secretKey, publicKey };
@@ -139,9 +213,13 @@ const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array =>
   plain(createHmac("sha256", key).update(data).digest());
 
 /** SHA-256 and HMAC-SHA256 on OpenSSL. */
-export const nodeSha256Hash: Hash = {
+const sha256 = (data: Uint8Array): Uint8Array => plain(nodeHash("sha256", data, "buffer"));
+
+export const nodeSha256Hash: Hash & { digestSync: (data: Uint8Array) => Uint8Array } = {
   // crypto.hash: one-shot, no Hash object — a tree hash is thousands of small digests.
-  digest: async (data) => plain(nodeHash("sha256", data, "buffer")),
+  digest: async (data) => sha256(data),
+  /** The same, synchronously (tree-hash.ts hashes whole trees without a promise per node). */
+  digestSync: sha256,
   mac: async (key, data) => hmacSha256(key, data),
   async verifyMac(key, mac, data) {
     const expected = hmacSha256(key, data);
@@ -171,6 +249,22 @@ export const nodeHkdfSha256: Kdf = {
 };
 
 let suite1: Promise<CiphersuiteImpl> | undefined;
+let xwing: Promise<CiphersuiteImpl> | undefined;
+
+/** The X-Wing suite (xwing-suite.ts) with SHA-512, HMAC and AES-256-GCM on OpenSSL; the KEM is @noble's. */
+function makeNodeXWingSuite(): CiphersuiteImpl {
+  checkX25519Import();
+  return makeXWingSuite({
+    sha512: (d) => plain(nodeHash("sha512", d, "buffer")),
+    hmacSha512: (k, d) => plain(createHmac("sha512", k).update(d).digest()),
+    aes256GcmEncrypt: (k, n, aad, pt) => aesGcmEncrypt("aes-256-gcm", k, n, aad, pt),
+    aes256GcmDecrypt: (k, n, aad, ct) => aesGcmDecrypt("aes-256-gcm", k, n, aad, ct),
+    x25519: nodeX25519,
+    x25519Base: nodeX25519Base,
+    signature: nodeEd25519Signature,
+    rng: { randomBytes: (n) => randomFillSync(new Uint8Array(n)) },
+  });
+}
 
 async function makeSuite1(): Promise<CiphersuiteImpl> {
   checkX25519Import();
@@ -192,11 +286,15 @@ export const nodeCryptoProvider: CryptoProvider = {
   sha512: async (d) => plain(createHash("sha512").update(d).digest()),
   ed25519Generate: async () => ed25519Generate(),
   ed25519Sign: async (sk, m) => ed25519Sign(sk, m),
-  ed25519Verify: async (pk, m, s) => ed25519Verify(pk, m, s),
+  ed25519Verify: (pk, m, s) => ed25519VerifyQueued(pk, m, s),
   // XChaCha20-Poly1305 is not in node:crypto: the portable implementation, byte for byte.
   seal: nobleCryptoProvider.seal,
   open: nobleCryptoProvider.open,
   mlsCiphersuite(name: MlsCiphersuiteName) {
+    if (name === "MLS_256_XWING_AES256GCM_SHA512_Ed25519") {
+      xwing ??= Promise.resolve(makeNodeXWingSuite());
+      return xwing;
+    }
     if (name !== "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519") {
       return Promise.reject(new Error(`node provider: unsupported MLS ciphersuite ${name}`));
     }

@@ -34,11 +34,7 @@ export function aes128GcmEncrypt(
   aad: Uint8Array | undefined,
   pt: Uint8Array,
 ) {
-  const cipher = createCipheriv("aes-128-gcm", key, nonce);
-  if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
-  const head = cipher.update(pt);
-  const tail = cipher.final();
-  return plain(Buffer.concat([head, tail, cipher.getAuthTag()]));
+  return aesGcmEncrypt("aes-128-gcm", key, nonce, aad, pt);
 }
 
 export function aes128GcmDecrypt(
@@ -47,9 +43,35 @@ export function aes128GcmDecrypt(
   aad: Uint8Array | undefined,
   ct: Uint8Array,
 ) {
+  return aesGcmDecrypt("aes-128-gcm", key, nonce, aad, ct);
+}
+
+type AesGcm = "aes-128-gcm" | "aes-256-gcm";
+
+export function aesGcmEncrypt(
+  alg: AesGcm,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array | undefined,
+  pt: Uint8Array,
+) {
+  const cipher = createCipheriv(alg, key, nonce);
+  if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
+  const head = cipher.update(pt);
+  const tail = cipher.final();
+  return plain(Buffer.concat([head, tail, cipher.getAuthTag()]));
+}
+
+export function aesGcmDecrypt(
+  alg: AesGcm,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array | undefined,
+  ct: Uint8Array,
+) {
   if (ct.length < 16) throw new CryptoError("AES-GCM: ciphertext shorter than its tag");
   try {
-    const decipher = createDecipheriv("aes-128-gcm", key, nonce);
+    const decipher = createDecipheriv(alg, key, nonce);
     decipher.setAuthTag(ct.subarray(ct.length - 16));
     if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
     const head = decipher.update(ct.subarray(0, ct.length - 16));

@@ -25,8 +25,20 @@ export interface CryptoProvider {
   mlsCiphersuite(name: MlsCiphersuiteName): Promise<CiphersuiteImpl>;
 }
 
-export type MlsCiphersuiteName = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
+/**
+ * The MLS cipher suites Parley speaks (docs/protocol.md): suite 1 (RFC 9420's mandatory one) and,
+ * for post-quantum groups, X-Wing (0xF00D, xwing-suite.ts).
+ */
+export type MlsCiphersuiteName =
+  | "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"
+  | "MLS_256_XWING_AES256GCM_SHA512_Ed25519";
 export const DEFAULT_MLS_CIPHERSUITE: MlsCiphersuiteName = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
+export const PQ_MLS_CIPHERSUITE: MlsCiphersuiteName = "MLS_256_XWING_AES256GCM_SHA512_Ed25519";
+/** RFC 9420 cipher suite ids of the names above. */
+export const MLS_CIPHERSUITE_IDS: Record<MlsCiphersuiteName, number> = {
+  MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519: 1,
+  MLS_256_XWING_AES256GCM_SHA512_Ed25519: 0xf00d,
+};
 
 export class DecryptionError extends Error {
   override name = "DecryptionError";

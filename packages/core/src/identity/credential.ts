@@ -23,7 +23,7 @@
 import type { AuthenticationService, Credential, CredentialBasic } from "ts-mls";
 import { defaultCredentialTypes } from "ts-mls";
 import type { CryptoProvider } from "../crypto/provider.js";
-import { concatBytes, utf8 } from "../encoding/bytes.js";
+import { concatBytes, toHex, utf8 } from "../encoding/bytes.js";
 
 export const DEVICE_CREDENTIAL_VERSION = 1;
 export const DEVICE_CERTIFICATE_CONTEXT = "parley-device-cert-v1";
@@ -122,7 +122,6 @@ export function deviceCredentialOf(credential: Credential): DeviceCredential {
 }
 
 /** The bytes as a string, one char per byte: a cheap exact map key (hex costs ten times more). */
-const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 
 /**
  * ts-mls' AuthenticationService for Parley: a leaf is acceptable only if its credential is `basic`,
@@ -148,7 +147,7 @@ export class ParleyAuthenticationService implements AuthenticationService {
       return false;
     }
     if (signaturePublicKey.length !== ED25519_PUBLIC_KEY_LENGTH) return false;
-    const cacheKey = latin1(concatBytes(device.identityKey, device.certificate, signaturePublicKey));
+    const cacheKey = toHex(device.identityKey) + toHex(device.certificate) + toHex(signaturePublicKey);
     if (this.verified.has(cacheKey)) return true;
     const ok = await verifyDeviceCertificate(
       this.crypto,

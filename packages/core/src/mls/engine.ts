@@ -6,6 +6,7 @@
  * States are immutable values: every operation takes a state and returns the next one. The caller
  * persists the new state before it acknowledges or sends anything derived from it.
  */
+import type { MlsCiphersuiteName } from "../crypto/provider.js";
 import type { DeviceIdentity } from "../identity/device.js";
 
 /** A group state, opaque outside the engine. */
@@ -90,9 +91,23 @@ export interface ProposedCommit {
  */
 export type CommitPolicy = (commit: ProposedCommit) => string | undefined;
 
+export interface KeyPackageOptions {
+  /**
+   * The KeyPackage's MLS cipher suite — and so that of a group created with it, or joined through it
+   * (RFC 9420 §12.1.1: a member's KeyPackage is of the group's suite). Default: the engine's
+   * `ciphersuite`. An engine refuses a suite it does not speak.
+   */
+  cipherSuite?: MlsCiphersuiteName;
+}
+
 export interface MlsEngine {
+  /** The cipher suite of KeyPackages made without options. */
   readonly ciphersuite: string;
-  createKeyPackage(device: DeviceIdentity): Promise<KeyPackageBundle>;
+  /** The cipher suites this engine speaks (its KeyPackages' capabilities list them). */
+  readonly ciphersuites: readonly MlsCiphersuiteName[];
+  createKeyPackage(device: DeviceIdentity, options?: KeyPackageOptions): Promise<KeyPackageBundle>;
+  /** The group's cipher suite (chosen by its creator's KeyPackage). */
+  cipherSuiteOf(state: GroupState): MlsCiphersuiteName;
   createGroup(
     groupId: Uint8Array,
     device: DeviceIdentity,
@@ -173,3 +188,13 @@ export class MlsFutureEpochError extends MlsProcessingError {
 
 /** Which MLS wire format an encoded MLSMessage carries, read without decrypting anything. */
 export type WireKind = "welcome" | "private" | "public" | "key_package" | "group_info" | "unknown";
+
+/**
+ * The cipher suite id of an encoded MLSMessage(KeyPackage), read from its header (version u16,
+ * wire_format u16 = 5, then KeyPackage.version u16, cipher_suite u16) without validating anything;
+ * undefined when the bytes are not a KeyPackage message.
+ */
+export function keyPackageCipherSuiteId(publicMessage: Uint8Array): number | undefined {
+  if (publicMessage.length < 8 || publicMessage[2] !== 0 || publicMessage[3] !== 5) return undefined;
+  return (publicMessage[6]! << 8) | publicMessage[7]!;
+}

@@ -111,11 +111,24 @@ export class TlsWriter {
   finish(): Uint8Array {
     return this.buf.slice(0, this.size);
   }
+
+  /** The bytes written so far without a copy, for immediate use only (e.g. hashing): later writes may change them. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.size);
+  }
 }
 
 export class TlsReader {
   private offset = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  /**
+   * `owned`: the input is a private copy nothing else holds or writes (a decoder made it), so values
+   * read from it may be views into it rather than copies — decoding a tree of 10,000 leaves is then
+   * not ~100,000 small allocations. Readers of a vector inside it are owned too (codec.ts readList).
+   */
+  constructor(
+    private readonly bytes: Uint8Array,
+    readonly owned = false,
+  ) {}
 
   get remaining(): number {
     return this.bytes.length - this.offset;
@@ -128,7 +141,7 @@ export class TlsReader {
 
   /** A copy of input bytes [from, to) — e.g. the exact encoding of a structure just read. */
   copy(from: number, to: number): Uint8Array {
-    return this.bytes.slice(from, to);
+    return this.owned ? this.bytes.subarray(from, to) : this.bytes.slice(from, to);
   }
 
   private take(n: number): Uint8Array {

@@ -77,7 +77,7 @@ import {
   wireformats,
   zeroOutUint8Array,
 } from "ts-mls";
-import { type CryptoProvider, DEFAULT_MLS_CIPHERSUITE } from "../crypto/provider.js";
+import { type CryptoProvider, DEFAULT_MLS_CIPHERSUITE, type MlsCiphersuiteName } from "../crypto/provider.js";
 import { equalBytes } from "../encoding/bytes.js";
 import {
   deviceCredentialOf,
@@ -91,6 +91,7 @@ import {
   type GroupState,
   type IncomingMessage,
   type KeyPackageBundle,
+  type KeyPackageOptions,
   type Member,
   type MlsEngine,
   MlsFutureEpochError,
@@ -353,6 +354,7 @@ export function tsMlsClientStateOf(state: GroupState): ClientState {
 
 export class TsMlsEngine implements MlsEngine {
   readonly ciphersuite = DEFAULT_MLS_CIPHERSUITE;
+  readonly ciphersuites: readonly MlsCiphersuiteName[] = [DEFAULT_MLS_CIPHERSUITE];
   readonly authService: AuthenticationService;
   private suitePromise: Promise<CiphersuiteImpl> | undefined;
 
@@ -436,7 +438,13 @@ export class TsMlsEngine implements MlsEngine {
     return { keyPackage, privateKeys: privateKeys[0] };
   }
 
-  async createKeyPackage(device: DeviceIdentity): Promise<KeyPackageBundle> {
+  cipherSuiteOf(_state: GroupState): MlsCiphersuiteName {
+    return DEFAULT_MLS_CIPHERSUITE;
+  }
+
+  async createKeyPackage(device: DeviceIdentity, options?: KeyPackageOptions): Promise<KeyPackageBundle> {
+    if (options?.cipherSuite !== undefined && options.cipherSuite !== DEFAULT_MLS_CIPHERSUITE)
+      fail(`TsMlsEngine speaks only ${DEFAULT_MLS_CIPHERSUITE}, not ${options.cipherSuite}`);
     const suite = await this.suite();
     const credential = deviceMlsCredential(device);
     if (!(await this.authService.validateCredential(credential, device.deviceKey))) {

@@ -36,6 +36,9 @@ interface ConversationBase {
   groupId: string; // base64url MLS group id
   receive: QueueCredentials;
   createdAt: number;
+  /** This device's settings for it (client/conversations.ts): no notifications; archived since. */
+  muted?: true;
+  archivedAt?: number;
 }
 
 /** A 1:1 conversation: an MLS group of exactly two identities. */

@@ -2,6 +2,7 @@ import type { ParleyClient } from "@parley/core";
 import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { friendlyError } from "../groups";
+import { ConversationSettings } from "./ConversationSettings";
 import { Dialog } from "./Dialog";
 
 type Mode = "info" | "rename" | "delete";
@@ -15,6 +16,8 @@ export function ContactInfoDialog(props: {
   conversation: ConversationSummary;
   onShowSafety: () => void;
   onRenamed: () => Promise<void>;
+  /** Muted or archived. */
+  onSettingsChanged: () => Promise<void>;
   onDeleted: () => Promise<void>;
   onClose: () => void;
 }) {
@@ -145,6 +148,7 @@ export function ContactInfoDialog(props: {
                 ? "You have verified their safety number."
                 : "You have not verified their safety number yet."}
           </p>
+          <ConversationSettings client={client} conversation={c} onChanged={props.onSettingsChanged} />
           {errorLine}
           <div className="actions">
             <button type="button" className="danger" onClick={() => setMode("delete")}>

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { formatListTime, initials } from "../format";
 
@@ -29,55 +30,85 @@ export function ConversationList(props: {
   selectedId: string | null;
   onSelect: (id: string) => void;
 }) {
+  const [showArchived, setShowArchived] = useState(false);
   if (props.loaded && props.conversations.length === 0) {
     return <p className="muted list-empty">Your conversations will appear here.</p>;
   }
+  // The open chat stays in view even when archived, so that archiving it does not yank it away.
+  const listed = props.conversations.filter((c) => !c.archived || c.id === props.selectedId);
+  const archived = props.conversations.filter((c) => c.archived && c.id !== props.selectedId);
   return (
     <nav aria-label="Conversations">
-      <ul className="conversation-list">
-        {props.conversations.map((c) => {
-          const unreadLabel = c.unread === 1 ? "1 unread message" : `${c.unread} unread messages`;
-          return (
-            <li key={c.id}>
-              <button
-                type="button"
-                className={c.id === props.selectedId ? "conversation active" : "conversation"}
-                aria-current={c.id === props.selectedId ? "true" : undefined}
-                onClick={() => props.onSelect(c.id)}
-              >
-                {c.kind === "group" ? (
-                  <span className="avatar avatar-group" aria-hidden="true">
-                    <GroupIcon />
-                  </span>
-                ) : (
-                  <span className="avatar" aria-hidden="true">
-                    {initials(c.title)}
-                  </span>
-                )}
-                <span className="conversation-text">
-                  <span className="conversation-top">
-                    <span className="conversation-name">{c.title}</span>
-                    {c.kind === "group" && <span className="sr-only">(group)</span>}
-                    {c.keyChanged && <span className="tag tag-warn">key changed</span>}
-                    {!c.keyChanged && c.verified && <span className="tag tag-ok">verified</span>}
-                    <span className="spacer" />
-                    {c.lastAt && <span className="conversation-time">{formatListTime(c.lastAt)}</span>}
-                  </span>
-                  <span className="conversation-bottom">
-                    <span className="conversation-preview">{c.preview ?? fallbackPreview(c)}</span>
-                    {c.unread > 0 && (
-                      <span className="unread" role="status" aria-label={unreadLabel} title={unreadLabel}>
-                        {c.unread}
-                      </span>
-                    )}
-                  </span>
-                </span>
-              </button>
-            </li>
-          );
-        })}
-      </ul>
+      <ConversationRows rows={listed} selectedId={props.selectedId} onSelect={props.onSelect} />
+      {archived.length > 0 && (
+        <>
+          <button
+            type="button"
+            className="link-button archived-toggle"
+            aria-expanded={showArchived}
+            onClick={() => setShowArchived(!showArchived)}
+          >
+            {showArchived ? "Hide archived" : `Archived (${archived.length})`}
+          </button>
+          {showArchived && (
+            <ConversationRows rows={archived} selectedId={props.selectedId} onSelect={props.onSelect} />
+          )}
+        </>
+      )}
     </nav>
+  );
+}
+
+function ConversationRows(props: {
+  rows: ConversationSummary[];
+  selectedId: string | null;
+  onSelect: (id: string) => void;
+}) {
+  return (
+    <ul className="conversation-list">
+      {props.rows.map((c) => {
+        const unreadLabel = c.unread === 1 ? "1 unread message" : `${c.unread} unread messages`;
+        return (
+          <li key={c.id}>
+            <button
+              type="button"
+              className={c.id === props.selectedId ? "conversation active" : "conversation"}
+              aria-current={c.id === props.selectedId ? "true" : undefined}
+              onClick={() => props.onSelect(c.id)}
+            >
+              {c.kind === "group" ? (
+                <span className="avatar avatar-group" aria-hidden="true">
+                  <GroupIcon />
+                </span>
+              ) : (
+                <span className="avatar" aria-hidden="true">
+                  {initials(c.title)}
+                </span>
+              )}
+              <span className="conversation-text">
+                <span className="conversation-top">
+                  <span className="conversation-name">{c.title}</span>
+                  {c.kind === "group" && <span className="sr-only">(group)</span>}
+                  {c.keyChanged && <span className="tag tag-warn">key changed</span>}
+                  {!c.keyChanged && c.verified && <span className="tag tag-ok">verified</span>}
+                  {c.muted && <span className="tag">muted</span>}
+                  <span className="spacer" />
+                  {c.lastAt && <span className="conversation-time">{formatListTime(c.lastAt)}</span>}
+                </span>
+                <span className="conversation-bottom">
+                  <span className="conversation-preview">{c.preview ?? fallbackPreview(c)}</span>
+                  {c.unread > 0 && (
+                    <span className="unread" role="status" aria-label={unreadLabel} title={unreadLabel}>
+                      {c.unread}
+                    </span>
+                  )}
+                </span>
+              </span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
   );
 }
 

@@ -2,6 +2,7 @@ import type { ContactView, GroupMemberView, ParleyClient } from "@parley/core";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { friendlyError, joinNames, personName } from "../groups";
+import { ConversationSettings } from "./ConversationSettings";
 import { Dialog } from "./Dialog";
 import { ContactPicker, MemberList } from "./GroupMembers";
 
@@ -25,6 +26,8 @@ export function GroupInfoDialog(props: {
   /** After a change this device made: `lines` say what it was, for the chat. */
   onChanged: (lines: string[]) => Promise<void>;
   onLeft: () => Promise<void>;
+  /** Muted or archived. */
+  onSettingsChanged: () => Promise<void>;
   onClose: () => void;
 }) {
   const { client, conversation: c, members } = props;
@@ -298,6 +301,7 @@ export function GroupInfoDialog(props: {
               }}
             />
           )}
+          <ConversationSettings client={client} conversation={c} onChanged={props.onSettingsChanged} />
           <div className="actions actions-split">
             <button
               type="button"

@@ -1,10 +1,12 @@
-import { useCallback, useEffect, useState } from "react";
+import type { MessageView } from "@parley/core";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { groupEventLines } from "../groups";
 import { useClientEvents } from "../hooks/useClientEvents";
 import { useConversations } from "../hooks/useConversations";
 import { useGroup } from "../hooks/useGroup";
 import { useMessages } from "../hooks/useMessages";
 import { useNotice } from "../hooks/useNotice";
+import { DEFAULT_NOTIFICATIONS, notificationFor, shouldNotify, showNotification } from "../notifications";
 import type { Session } from "../session";
 import { AddContactDialog } from "./AddContactDialog";
 import { ChatView, EmptyChat } from "./ChatView";
@@ -15,12 +17,23 @@ import { GroupInfoDialog } from "./GroupInfoDialog";
 import { InviteDialog } from "./InviteDialog";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { SafetyNumberDialog } from "./SafetyNumberDialog";
+import { SettingsDialog } from "./SettingsDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
 
 const TAKEN_OVER =
   "Parley was opened in another tab, so it was locked here. Unlock to use it in this tab instead (the other one then locks).";
 
-type Overlay = "invite" | "add" | "safety" | "contact" | "wipe" | "accept" | "new-group" | "group" | null;
+type Overlay =
+  | "invite"
+  | "add"
+  | "safety"
+  | "contact"
+  | "settings"
+  | "wipe"
+  | "accept"
+  | "new-group"
+  | "group"
+  | null;
 
 /**
  * The unlocked app: the conversation list, the open chat and the dialogs, composed from the hooks in
@@ -45,8 +58,36 @@ export function Messenger(props: {
   const chat = useMessages(session, selectedId, report);
   const group = useGroup(session, selected, report, chat.addLines);
 
+  // Notifications: what the handlers below need to know, current whenever a message arrives.
+  const notifyState = useRef({
+    settings: DEFAULT_NOTIFICATIONS,
+    conversations: list.conversations,
+    selectedId,
+  });
+  notifyState.current.conversations = list.conversations;
+  notifyState.current.selectedId = selectedId;
+  useEffect(() => {
+    session
+      .notificationSettings()
+      .then((s) => {
+        notifyState.current.settings = s;
+      })
+      .catch((e: unknown) => report("load-settings", e));
+  }, [session, report]);
+  const notify = (m: MessageView) => {
+    const { settings, conversations, selectedId: open } = notifyState.current;
+    const chat = conversations.find((c) => c.id === m.conversationId);
+    const chatInView =
+      open === m.conversationId && document.visibilityState === "visible" && document.hasFocus();
+    if (!shouldNotify({ settings, message: m, muted: chat?.muted ?? false, chatInView })) return;
+    showNotification(notificationFor(m, chat?.title ?? "Parley", settings.previews), m.conversationId);
+  };
+
   const connection = useClientEvents(session, {
-    message: (m) => list.onMessage(m, chat.onMessage(m)),
+    message: (m) => {
+      list.onMessage(m, chat.onMessage(m));
+      notify(m);
+    },
     updated: (m) => {
       chat.onUpdated(m);
       void list.refresh(); // the list's preview may be the message that changed
@@ -102,9 +143,11 @@ export function Messenger(props: {
     setSelectedId(contact.conversationId);
   }
 
-  async function createGroup(name: string): Promise<void> {
-    const view = await client.createGroup(name);
-    await group.chronicle(view.id, ["You created the group"]);
+  async function createGroup(name: string, options: { pq: boolean }): Promise<void> {
+    const view = await client.createGroup(name, options);
+    await group.chronicle(view.id, [
+      options.pq ? "You created the post-quantum group" : "You created the group",
+    ]);
     await list.reload();
     setSelectedId(view.id);
   }
@@ -152,7 +195,7 @@ export function Messenger(props: {
         connection={connection}
         profileName={profileName}
         onLock={lock}
-        onWipe={() => setOverlay("wipe")}
+        onSettings={() => setOverlay("settings")}
       />
       <NoticeBanner notice={notice} onDismiss={dismiss} />
 
@@ -223,6 +266,7 @@ export function Messenger(props: {
           initialMode={groupMode}
           onChanged={(ownLines) => afterGroupChange(selected.id, ownLines)}
           onLeft={() => afterGroupChange(selected.id, ["You left the group"])}
+          onSettingsChanged={() => list.refresh()}
           onClose={closeOverlay}
         />
       )}
@@ -232,6 +276,7 @@ export function Messenger(props: {
           conversation={selected}
           onShowSafety={() => setOverlay("safety")}
           onRenamed={() => list.refresh()}
+          onSettingsChanged={() => list.refresh()}
           onDeleted={async () => {
             setSelectedId(null);
             await list.refresh();
@@ -245,6 +290,16 @@ export function Messenger(props: {
           contactId={selected.contactId}
           name={selected.title}
           onVerified={() => void list.refresh()}
+          onClose={closeOverlay}
+        />
+      )}
+      {overlay === "settings" && (
+        <SettingsDialog
+          session={session}
+          onChanged={(s) => {
+            notifyState.current.settings = s;
+          }}
+          onWipe={() => setOverlay("wipe")}
           onClose={closeOverlay}
         />
       )}

@@ -4,12 +4,17 @@ import { Dialog, FormFooter } from "./Dialog";
 
 const MAX_GROUP_NAME = 100;
 
-export function NewGroupDialog(props: { onCreate: (name: string) => Promise<void>; onClose: () => void }) {
+export function NewGroupDialog(props: {
+  onCreate: (name: string, options: { pq: boolean }) => Promise<void>;
+  onClose: () => void;
+}) {
   const [name, setName] = useState("");
+  const [pq, setPq] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const nameId = useId();
   const hintId = useId();
+  const pqHintId = useId();
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -18,7 +23,7 @@ export function NewGroupDialog(props: { onCreate: (name: string) => Promise<void
     setBusy(true);
     setError(null);
     try {
-      await props.onCreate(trimmed);
+      await props.onCreate(trimmed, { pq });
       props.onClose();
     } catch (err) {
       setError(friendlyError(err));
@@ -42,6 +47,21 @@ export function NewGroupDialog(props: { onCreate: (name: string) => Promise<void
           />
           <p id={hintId} className="hint">
             Only the members see the name: it is encrypted like the messages. You can add people next.
+          </p>
+        </div>
+        <div className="field">
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={pq}
+              aria-describedby={pqHintId}
+              onChange={(e) => setPq(e.target.checked)}
+            />
+            Post-quantum group
+          </label>
+          <p id={pqHintId} className="hint">
+            Keys are agreed with X-Wing (ML-KEM-768 and X25519), so recorded messages stay safe even from a
+            future quantum computer. Larger and slower for big groups; it cannot be changed later.
           </p>
         </div>
         <FormFooter

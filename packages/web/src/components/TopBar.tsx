@@ -8,12 +8,12 @@ const CONNECTION_LABEL: Record<Connection, string> = {
   closed: "Offline",
 };
 
-/** The brand, the connection status, the profile's name, Lock and Wipe. */
+/** The brand, the connection status, the profile's name, Settings (where Wipe is) and Lock. */
 export function TopBar(props: {
   connection: Connection;
   profileName: string;
   onLock: () => void;
-  onWipe: () => void;
+  onSettings: () => void;
 }) {
   return (
     <header className="topbar">
@@ -31,11 +31,11 @@ export function TopBar(props: {
             {props.profileName}
           </span>
         )}
+        <button type="button" onClick={props.onSettings}>
+          Settings
+        </button>
         <button type="button" onClick={props.onLock}>
           Lock
-        </button>
-        <button type="button" className="danger-outline" onClick={props.onWipe}>
-          Wipe this device
         </button>
       </div>
     </header>

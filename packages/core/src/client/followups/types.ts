@@ -3,13 +3,15 @@
  * (a receipt, KeyPackages, our name in a group just joined, removing a member who left, retrying
  * held messages). Each kind is a file in this folder and one line in the registry (run.ts).
  */
+import type { MlsCiphersuiteName } from "../../crypto/provider.js";
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
 
 export interface FollowupPayloads {
   receipt: { conversationId: string; ids: string[] };
   "retry-held": { conversationId: string };
-  "key-packages": { conversationId: string; count: number };
+  /** `count` KeyPackages of each of `cipherSuites` (default: every suite the engine speaks). */
+  "key-packages": { conversationId: string; count: number; cipherSuites?: MlsCiphersuiteName[] };
   "group-profile": { conversationId: string };
   "remove-leaver": { conversationId: string; identityKey: string };
 }

@@ -1,5 +1,6 @@
 /** Group administration: create, add, remove, leave, roles, rename. Every change is one MLS commit. */
 import type { GroupQueue } from "../../content/index.js";
+import { MLS_CIPHERSUITE_IDS, PQ_MLS_CIPHERSUITE } from "../../crypto/provider.js";
 import { ParleyError } from "../../errors.js";
 import {
   decodeGroupMetadata,
@@ -8,7 +9,7 @@ import {
   type GroupMetadata,
   isAdmin,
 } from "../../messaging/group-metadata.js";
-import type { GroupState } from "../../mls/engine.js";
+import { type GroupState, keyPackageCipherSuiteId } from "../../mls/engine.js";
 import type { ContactRecord, GroupConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import { type ClientContext, deviceOf, randomId, requireProfile } from "../context.js";
@@ -20,8 +21,20 @@ import type { ConversationView, GroupMemberView } from "../views.js";
 import { groupMembersOf, memberIdentity, requireAdmin } from "./members.js";
 import { moveGroupQueue, publishToGroup } from "./queue.js";
 
+export interface CreateGroupOptions {
+  /**
+   * Post-quantum: the group runs on MLS cipher suite X-Wing (0xF00D; docs/protocol.md) instead of
+   * suite 1. Its members are added with their X-Wing KeyPackages.
+   */
+  pq?: boolean;
+}
+
 /** Creates a group with us as its only member and admin. Its name lives only in the MLS state. */
-export async function createGroup(ctx: ClientContext, name: string): Promise<ConversationView> {
+export async function createGroup(
+  ctx: ClientContext,
+  name: string,
+  options: CreateGroupOptions = {},
+): Promise<ConversationView> {
   const groupName = parseGroupName(name);
   const profile = await requireProfile(ctx);
   const queue = (await ctx.relay(profile.relay).createQueue({ broadcast: true })) as GroupQueue;
@@ -29,7 +42,11 @@ export async function createGroup(ctx: ClientContext, name: string): Promise<Con
   return ctx.lock.run(async () => {
     const groupId = ctx.crypto.randomBytes(32);
     const metadata: GroupMetadata = { v: 1, name: groupName, admins: [profile.identityPublicKey] };
-    const self = await ctx.engine.createKeyPackage(device);
+    // The group's cipher suite is that of its creator's KeyPackage.
+    const self = await ctx.engine.createKeyPackage(
+      device,
+      options.pq ? { cipherSuite: PQ_MLS_CIPHERSUITE } : {},
+    );
     const state = await ctx.engine.createGroup(groupId, device, self, encodeGroupMetadata(metadata));
     const conversation: GroupConversationRecord = {
       id: randomId(ctx),
@@ -55,6 +72,8 @@ export async function createGroup(ctx: ClientContext, name: string): Promise<Con
       canSend: true,
       admin: true,
       status: "active",
+      muted: false,
+      archived: false,
     };
   });
 }
@@ -76,13 +95,17 @@ export async function addToGroup(
     const state = await loadState(ctx, conversation.groupId);
     requireAdmin(ctx, state, profile, options.unchecked);
     const present = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
+    const suite = MLS_CIPHERSUITE_IDS[ctx.engine.cipherSuiteOf(state)];
     const picks: { contact: ContactRecord; ref: string; keyPackage: string }[] = [];
     for (const name of contactNames) {
       const contact = await findContact(ctx, name);
       if (present.has(contact.identityKey)) {
         throw new ParleyError("already_member", { contact: contact.name, group: conversation.name });
       }
-      const [stock] = await ctx.repo.theirKeyPackages(contact.id);
+      // One of the group's cipher suite (a contact who gave none of it cannot be added yet).
+      const stock = (await ctx.repo.theirKeyPackages(contact.id)).find(
+        ([, k]) => keyPackageCipherSuiteId(unb64(k.keyPackage)) === suite,
+      );
       if (!stock) throw new ParleyError("no_key_package", { contact: contact.name });
       picks.push({ contact, ref: stock[0], keyPackage: stock[1].keyPackage });
     }
@@ -219,7 +242,16 @@ export async function renameGroup(
     const state = await loadState(ctx, conversation.groupId);
     const meta = requireAdmin(ctx, state, profile);
     await commitMetadataLocked(ctx, conversation, state, { ...meta, name });
-    return { id: conversation.id, kind: "group", name, canSend: true, admin: true, status: "active" };
+    return {
+      id: conversation.id,
+      kind: "group",
+      name,
+      canSend: true,
+      admin: true,
+      status: "active",
+      muted: conversation.muted === true,
+      archived: false,
+    };
   });
 }
 

@@ -1,5 +1,6 @@
 /**
- * MlsEngine on Parley's own RFC 9420 engine (../rfc9420/), cipher suite 1, with the primitives of a
+ * MlsEngine on Parley's own RFC 9420 engine (../rfc9420/), cipher suites 1 and X-Wing (0xF00D, for
+ * post-quantum groups: a group's suite is its creator's KeyPackage's), with the primitives of a
  * Parley CryptoProvider and Parley's authentication service (device certificates). Observable
  * behaviour matches TsMlsEngine except where ts-mls leaves RFC 9420:
  *
@@ -19,19 +20,27 @@
  * and the spent input state refused; a failed operation changes nothing.
  */
 import type { AuthenticationService } from "ts-mls";
-import { type CryptoProvider, DEFAULT_MLS_CIPHERSUITE } from "../../crypto/provider.js";
+import {
+  type CryptoProvider,
+  DEFAULT_MLS_CIPHERSUITE,
+  MLS_CIPHERSUITE_IDS,
+  type MlsCiphersuiteName,
+  PQ_MLS_CIPHERSUITE,
+} from "../../crypto/provider.js";
 import { equalBytes } from "../../encoding/bytes.js";
 import { ParleyAuthenticationService } from "../../identity/credential.js";
 import type { DeviceIdentity } from "../../identity/device.js";
-import type {
-  CommitPolicy,
-  GroupChanges,
-  GroupState,
-  IncomingMessage,
-  KeyPackageBundle,
-  Member,
-  MlsEngine,
-  SerializedGroupState,
+import {
+  type CommitPolicy,
+  type GroupChanges,
+  type GroupState,
+  type IncomingMessage,
+  type KeyPackageBundle,
+  type KeyPackageOptions,
+  type Member,
+  type MlsEngine,
+  MlsProcessingError,
+  type SerializedGroupState,
 } from "../engine.js";
 import { createApplicationMessage } from "../rfc9420/application-message.js";
 import { createCommit } from "../rfc9420/create-commit.js";
@@ -42,7 +51,7 @@ import type { KeyPackage } from "../rfc9420/key-package.js";
 import { mlsExporter } from "../rfc9420/key-schedule.js";
 import { encodeMlsMessage } from "../rfc9420/mls-message.js";
 import { processMessage } from "../rfc9420/process-message.js";
-import { type Suite, suiteFor } from "../rfc9420/suite.js";
+import type { Suite } from "../rfc9420/suite.js";
 import { decryptSenderData } from "../sender-data.js";
 import { acceptCommit, openPrivateMessage } from "./incoming.js";
 import {
@@ -70,28 +79,48 @@ import {
   type Inner,
   serializeInner,
   spend,
+  storedCipherSuite,
   unwrap,
   wrap,
   zeroAll,
 } from "./state.js";
 
 export class Rfc9420Engine implements MlsEngine {
-  readonly ciphersuite = DEFAULT_MLS_CIPHERSUITE;
+  /** The suite of KeyPackages made without options (so of groups created with them). */
+  readonly ciphersuite: MlsCiphersuiteName;
+  readonly ciphersuites: readonly MlsCiphersuiteName[] = [DEFAULT_MLS_CIPHERSUITE, PQ_MLS_CIPHERSUITE];
   readonly authService: AuthenticationService;
-  private suitePromise: Promise<Suite> | undefined;
+  private readonly suites = new Map<number, Promise<Suite>>();
+  /** Suites at hand, by id: deserialize is synchronous. */
+  private readonly loadedSuites = new Map<number, Suite>();
 
-  constructor(private readonly crypto: CryptoProvider) {
+  constructor(
+    private readonly crypto: CryptoProvider,
+    options: { ciphersuite?: MlsCiphersuiteName } = {},
+  ) {
+    this.ciphersuite = options.ciphersuite ?? DEFAULT_MLS_CIPHERSUITE;
     this.authService = new ParleyAuthenticationService(crypto);
-    // Ready the suite now, so that states loaded later decode with it at once.
-    this.suite().catch(() => undefined);
+    // Ready the suites now, so that states loaded later decode with them at once.
+    for (const name of this.ciphersuites) this.suite(MLS_CIPHERSUITE_IDS[name]).catch(() => undefined);
   }
 
-  private suite(): Promise<Suite> {
-    this.suitePromise ??= suiteFor(this.crypto).then((s) => {
-      this.loadedSuite = s;
-      return s;
-    });
-    return this.suitePromise;
+  private suite(id: number): Promise<Suite> {
+    let p = this.suites.get(id);
+    if (p === undefined) {
+      const name = this.ciphersuites.find((n) => MLS_CIPHERSUITE_IDS[n] === id);
+      if (name === undefined) return Promise.reject(new MlsProcessingError(`unsupported cipher suite ${id}`));
+      p = this.crypto.mlsCiphersuite(name).then((s) => {
+        this.loadedSuites.set(id, s);
+        return s;
+      });
+      this.suites.set(id, p);
+    }
+    return p;
+  }
+
+  cipherSuiteOf(state: GroupState): MlsCiphersuiteName {
+    const id = this.inner(state, true).g.context.cipherSuite;
+    return this.ciphersuites.find((n) => MLS_CIPHERSUITE_IDS[n] === id)!;
   }
 
   /** The state inside `state`, refusing spent states (unless only public data is read) and, for
@@ -111,7 +140,11 @@ export class Rfc9420Engine implements MlsEngine {
     const inner = this.inner(state);
     const stored = pendingLoads.get(inner);
     if (stored === undefined) return inner;
-    const real = deserializeInner(await this.suite(), stored.epoch, stored);
+    const real = deserializeInner(
+      await this.suite(storedCipherSuite(stored.epochPart)),
+      stored.epoch,
+      stored,
+    );
     pendingLoads.delete(inner);
     zeroAll(inner);
     Object.assign(inner, real);
@@ -119,11 +152,24 @@ export class Rfc9420Engine implements MlsEngine {
   }
 
   private async checkKeyPackage(kp: KeyPackage): Promise<void> {
-    await checkKeyPackage(await this.suite(), this.authService, kp);
+    let suite: Suite;
+    try {
+      suite = await this.suite(kp.cipherSuite);
+    } catch (e) {
+      fail("invalid KeyPackage", e);
+    }
+    await checkKeyPackage(suite, this.authService, kp);
   }
 
-  async createKeyPackage(device: DeviceIdentity): Promise<KeyPackageBundle> {
-    return createKeyPackage(await this.suite(), this.authService, device);
+  async createKeyPackage(device: DeviceIdentity, options?: KeyPackageOptions): Promise<KeyPackageBundle> {
+    const name = options?.cipherSuite ?? this.ciphersuite;
+    if (!this.ciphersuites.includes(name)) fail(`unsupported cipher suite ${name}`);
+    return createKeyPackage(
+      await this.suite(MLS_CIPHERSUITE_IDS[name]),
+      this.authService,
+      device,
+      this.ciphersuites.map((n) => MLS_CIPHERSUITE_IDS[n]),
+    );
   }
 
   async inspectKeyPackage(keyPackage: Uint8Array): Promise<Member> {
@@ -144,7 +190,8 @@ export class Rfc9420Engine implements MlsEngine {
     const extensions = [PARLEY_REQUIRED_CAPABILITIES];
     if (metadata !== undefined) extensions.push({ type: PARLEY_METADATA_EXTENSION, data: metadata.slice() });
     try {
-      const g = await createGroup(await this.suite(), {
+      // The group's suite is the creator's KeyPackage's.
+      const g = await createGroup(await this.suite(kp.cipherSuite), {
         groupId: groupId.slice(),
         leaf: kp.leafNode,
         encryptionPrivateKey: encKey,
@@ -163,7 +210,7 @@ export class Rfc9420Engine implements MlsEngine {
 
   async exportSecret(state: GroupState, label: string, context: Uint8Array, length: number) {
     const { g } = await this.live(state);
-    return mlsExporter(await this.suite(), g.secrets.exporterSecret, label, context, length);
+    return mlsExporter(g.suite, g.secrets.exporterSecret, label, context, length);
   }
 
   /**
@@ -245,7 +292,12 @@ export class Rfc9420Engine implements MlsEngine {
     if (m.wireFormat !== WireFormat.welcome)
       fail(`expected a Welcome, got ${WIRE_NAMES[m.wireFormat] ?? "unknown"} message`);
     const { keyPackage: kp, initKey, encKey, signKey } = openBundle(keyPackage);
-    const suite = await this.suite();
+    let suite: Suite;
+    try {
+      suite = await this.suite(kp.cipherSuite);
+    } catch (e) {
+      fail("cannot join from Welcome", e);
+    }
     let g: Awaited<ReturnType<typeof joinFromWelcome>>;
     try {
       // No tree argument: it must come in the GroupInfo's ratchet_tree extension.
@@ -290,7 +342,7 @@ export class Rfc9420Engine implements MlsEngine {
   async senderOf(state: GroupState, message: Uint8Array): Promise<number | undefined> {
     try {
       const { pm, epochState } = openPrivateMessage(await this.live(state), message);
-      return (await decryptSenderData(await this.suite(), epochState.secrets.senderDataSecret, pm)).leafIndex;
+      return (await decryptSenderData(epochState.suite, epochState.secrets.senderDataSecret, pm)).leafIndex;
     } catch {
       return undefined;
     }
@@ -304,10 +356,10 @@ export class Rfc9420Engine implements MlsEngine {
       fail("rejected: standalone proposals are not used in Parley");
     if (pm.contentType === ContentType.commit && past >= 0)
       fail(`rejected: commit for epoch ${pm.epoch}, we are at epoch ${g.context.epoch}`);
-    const suite = await this.suite();
     let senderLeaf: number;
     try {
-      senderLeaf = (await decryptSenderData(suite, epochState.secrets.senderDataSecret, pm)).leafIndex;
+      senderLeaf = (await decryptSenderData(epochState.suite, epochState.secrets.senderDataSecret, pm))
+        .leafIndex;
     } catch (e) {
       fail("rejected: sender data", e);
     }
@@ -387,8 +439,9 @@ export class Rfc9420Engine implements MlsEngine {
 
   /** Loads a state saved by serialize. (A suite is needed: this is synchronous, so it is made here.) */
   deserialize(serialized: SerializedGroupState): GroupState {
-    const suite = this.loadedSuite;
     try {
+      const id = storedCipherSuite(serialized.epochPart);
+      const suite = this.loadedSuites.get(id);
       const inner = deserializeInner(suite ?? PENDING_SUITE, serialized.epoch, serialized);
       if (suite === undefined) {
         pendingLoads.set(inner, {
@@ -396,15 +449,13 @@ export class Rfc9420Engine implements MlsEngine {
           epochPart: serialized.epochPart.slice(),
           ratchetPart: serialized.ratchetPart.slice(),
         });
-        void this.suite();
+        this.suite(id).catch(() => undefined);
       }
       return wrap(inner);
     } catch (e) {
       fail("cannot load group state", e);
     }
   }
-
-  private loadedSuite: Suite | undefined;
 }
 
 /** States loaded before the engine had its suite: decoded again by `live` before any computation. */

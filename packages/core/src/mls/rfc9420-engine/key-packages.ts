@@ -83,6 +83,8 @@ export async function createKeyPackage(
   suite: Suite,
   authService: AuthenticationService,
   device: DeviceIdentity,
+  /** The cipher suites to advertise in the leaf's capabilities (the engine's). */
+  cipherSuites: number[],
 ): Promise<KeyPackageBundle> {
   const credential = deviceMlsCredential(device);
   if (!(await authService.validateCredential(credential, device.deviceKey)))
@@ -91,6 +93,7 @@ export async function createKeyPackage(
     credential: { type: CredentialType.basic, identity: credential.identity },
     signatureKey: device.deviceKey,
     signKey: device.deviceSecretKey,
+    cipherSuites,
   });
   const priv = new TlsWriter().vector(made.initPrivateKey).vector(made.encryptionPrivateKey);
   return {

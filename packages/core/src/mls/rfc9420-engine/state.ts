@@ -20,15 +20,16 @@ import { type GroupContext, readGroupContext, writeGroupContext } from "../rfc94
 import type { GroupState as RfcState } from "../rfc9420/group-state.js";
 import {
   decodeGroupState,
-  encodeGroupState,
   encodeSecretTree,
+  epochPartSizeHint,
   readSecretTree,
+  writeEpochPart,
 } from "../rfc9420/group-state-codec.js";
 import type { RatchetTree } from "../rfc9420/ratchet-tree.js";
 import { SecretTree } from "../rfc9420/secret-tree.js";
 import type { Suite } from "../rfc9420/suite.js";
 import { readTreeDiff, writeTreeDiff } from "../rfc9420/tree-diff.js";
-import { TlsWriter } from "../tls-codec.js";
+import { TlsReader, TlsWriter } from "../tls-codec.js";
 
 /** How many earlier epochs' receiving keys are kept for late application messages. */
 export const PAST_EPOCHS = 4;
@@ -135,19 +136,20 @@ function newer(inner: Inner, p: PastEpoch): RatchetTree {
 }
 
 export function serializeInner(inner: Inner): { epochPart: Uint8Array; ratchetPart: Uint8Array } {
-  const current = encodeGroupState(inner.g);
   const epoch = inner.g.context.epoch;
-  const e = new TlsWriter(current.epochPart.length + 4096)
+  // One buffer for the whole epoch part: the current state is written into it in place (at 10,000
+  // members the tree is megabytes; each extra copy of it costs more than the rest of the state).
+  const e = new TlsWriter(epochPartSizeHint(inner.g) + 4096)
     .u16(FORMAT)
     .u64(epoch)
     .u8(inner.removed ? 1 : 0);
-  e.vector(current.epochPart);
+  e.vectorOf((w) => writeEpochPart(w, inner.g));
   writeList(e, inner.past, (w, p) => {
     writeGroupContext(w, p.context);
     writeTreeDiff(w, p.tree, newer(inner, p));
     w.vector(p.senderDataSecret);
   });
-  const r = new TlsWriter().u16(FORMAT).u64(epoch).vector(current.ratchetPart);
+  const r = new TlsWriter().u16(FORMAT).u64(epoch).vector(encodeSecretTree(inner.g.secretTree.snapshot()));
   writeList(r, inner.past, (w, p) => {
     w.vector(encodeSecretTree(p.secretTree.snapshot()));
   });
@@ -197,4 +199,20 @@ export function deserializeInner(
     },
     parts.epochPart,
   );
+}
+
+/**
+ * The cipher suite of a stored state, read from its epoch part without decoding it (the engine needs
+ * the suite before it can decode): FORMAT u16, epoch u64, removed u8, then the current state
+ * (rfc9420/group-state-codec.ts: its format u16, then the GroupContext: version u16, cipher_suite u16).
+ */
+export function storedCipherSuite(epochPart: Uint8Array): number {
+  const r = new TlsReader(epochPart);
+  if (r.u16() !== FORMAT) throw new MlsProcessingError("cannot load group state: unknown epoch part format");
+  r.u64();
+  r.u8();
+  r.varint();
+  r.u16();
+  r.u16();
+  return r.u16();
 }

@@ -17,7 +17,7 @@ export function writeList<T>(w: TlsWriter, items: readonly T[], encode: Encoder<
 }
 
 export function readList<T>(r: TlsReader, decode: Decoder<T>): T[] {
-  const inner = new TlsReader(r.vector());
+  const inner = new TlsReader(r.vector(), r.owned);
   const out: T[] = [];
   while (inner.remaining > 0) out.push(decode(inner));
   return out;
@@ -38,8 +38,9 @@ export function readOptional<T>(r: TlsReader, decode: Decoder<T>): T | undefined
   return decode(r);
 }
 
-/** Copies a vector out of the input, so decoded values never alias a caller's buffer. */
-export const readBytes = (r: TlsReader): Uint8Array => r.vector().slice();
+/** Copies a vector out of the input, so decoded values never alias a caller's buffer (a view into
+ * an owned input, which is no caller's: TlsReader). */
+export const readBytes = (r: TlsReader): Uint8Array => (r.owned ? r.vector() : r.vector().slice());
 
 export function encodeWith<T>(encode: Encoder<T>, value: T): Uint8Array {
   const w = new TlsWriter();

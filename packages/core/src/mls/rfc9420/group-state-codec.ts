@@ -49,8 +49,19 @@ export interface EncodedGroupState {
   ratchetPart: Uint8Array;
 }
 
+/** Bytes to reserve for a state's epoch part: the tree's cached chunks, one stored hash per parent. */
+export const epochPartSizeHint = (s: GroupState): number =>
+  s.tree.cachedBytes + 20 * s.tree.width + (1 << 16);
+
 export function encodeGroupState(s: GroupState): EncodedGroupState {
-  const w = new TlsWriter(1 << 16).u16(STATE_FORMAT);
+  const w = new TlsWriter(epochPartSizeHint(s));
+  writeEpochPart(w, s);
+  return { epochPart: w.finish(), ratchetPart: encodeSecretTree(s.secretTree.snapshot()) };
+}
+
+/** The epoch part, written in place into `w` (a caller that wraps it avoids a copy of the tree). */
+export function writeEpochPart(w: TlsWriter, s: GroupState): void {
+  w.u16(STATE_FORMAT);
   writeGroupContext(w, s.context);
   writeRatchetTree(w, s.tree);
   writeTreeHashes(w, s.tree);
@@ -68,7 +79,6 @@ export function encodeGroupState(s: GroupState): EncodedGroupState {
   writeList(w, [...s.resumptionPsks.entries()], (ww, [epoch, psk]) => {
     ww.u64(epoch).vector(psk);
   });
-  return { epochPart: w.finish(), ratchetPart: encodeSecretTree(s.secretTree.snapshot()) };
 }
 
 export function encodeSecretTree(t: SecretTreeSnapshot): Uint8Array {

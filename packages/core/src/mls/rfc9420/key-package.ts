@@ -90,6 +90,14 @@ export async function signKeyPackage(
  * §10.1: the checks that need nothing but the KeyPackage itself. Group-dependent checks (required
  * capabilities, key uniqueness, credential support) are the group's (§7.3, see leaf-validation.ts).
  */
+/**
+ * KeyPackage values whose two signatures verified (by identity; decoded values are never mutated):
+ * a KeyPackage is checked when the application accepts it and again when its Add is applied, and
+ * a verification is a pure function of the bytes, so the second time reuses the first's result.
+ * Every other check runs each time.
+ */
+const signaturesVerified = new WeakSet<KeyPackage>();
+
 export async function validateKeyPackage(suite: Suite, kp: KeyPackage, nowSeconds?: bigint): Promise<void> {
   if (kp.cipherSuite !== suite.id) fail("invalid-key-package", `cipher suite ${kp.cipherSuite}`);
   const leaf = kp.leafNode;
@@ -107,6 +115,7 @@ export async function validateKeyPackage(suite: Suite, kp: KeyPackage, nowSecond
       fail("invalid-key-package", "outside its lifetime");
     }
   }
+  if (signaturesVerified.has(kp)) return;
   if (!(await verifyLeafNodeSignature(suite, leaf))) fail("bad-signature", "KeyPackage leaf node signature");
   if (
     !(await verifyWithLabel(
@@ -119,7 +128,11 @@ export async function validateKeyPackage(suite: Suite, kp: KeyPackage, nowSecond
   ) {
     fail("bad-signature", "KeyPackage signature");
   }
+  signaturesVerified.add(kp);
 }
+
+/** Whether validateKeyPackage verified this KeyPackage's signatures (its leaf's among them). */
+export const keyPackageSignaturesVerified = (kp: KeyPackage): boolean => signaturesVerified.has(kp);
 
 /** §13.5 + §7.2: GREASE extension types in the KeyPackage or leaf are listed in the leaf's capabilities. */
 export function greaseConsistent(kp: KeyPackage): boolean {

@@ -18,7 +18,7 @@
  */
 
 import { signWithLabel, verifyWithLabel } from "../labeled-crypto.js";
-import { type TlsReader, TlsWriter } from "../tls-codec.js";
+import { type TlsReader, TlsWriter, varintSize } from "../tls-codec.js";
 import { readBytes, readU16List, writeU16List } from "./codec.js";
 import { type Credential, readCredential, writeCredential } from "./credential.js";
 import { fail } from "./errors.js";
@@ -148,6 +148,20 @@ export interface LeafContext {
 }
 
 export function leafNodeTbs(leaf: Omit<LeafNode, "signature">, context?: LeafContext): Uint8Array {
+  // A leaf with a cached encoding (received or encoded before): its content is that encoding minus
+  // the signature vector at the end — no second encoding of the leaf per signature check.
+  const encoded = "signature" in leaf ? encodedLeaves.get(leaf as LeafNode) : undefined;
+  if (encoded !== undefined) {
+    const sig = (leaf as LeafNode).signature;
+    const content = encoded.subarray(0, encoded.length - varintSize(sig.length) - sig.length);
+    if (leaf.source === LeafNodeSource.keyPackage) return content;
+    if (context === undefined) fail("malformed", "update/commit leaf needs group id and leaf index");
+    return new TlsWriter(content.length + context.groupId.length + 8)
+      .raw(content)
+      .vector(context.groupId)
+      .u32(context.leafIndex)
+      .finish();
+  }
   const w = new TlsWriter();
   writeLeafContent(w, leaf);
   if (leaf.source !== LeafNodeSource.keyPackage) {

@@ -19,7 +19,12 @@ import { readU16List } from "./codec.js";
 import { decodeOrFail, fail } from "./errors.js";
 import { type Extension, ExtensionType, findExtension, isDefaultExtension } from "./extensions.js";
 import type { LeafIndex } from "./leaf-index.js";
-import { type LeafNode, type LeafNodeSourceValue, verifyLeafNodeSignature } from "./leaf-node.js";
+import {
+  type LeafNode,
+  LeafNodeSource,
+  type LeafNodeSourceValue,
+  verifyLeafNodeSignature,
+} from "./leaf-node.js";
 import type { RatchetTree } from "./ratchet-tree.js";
 import type { Suite } from "./suite.js";
 
@@ -64,6 +69,9 @@ export interface LeafCheck {
   ignore?: ReadonlySet<number>;
   /** The tree's leaves indexed (leaf-index.ts): the group-wide checks without a scan of every leaf. */
   index?: LeafIndex;
+  /** The leaf's signature was verified just before, with the same (empty) context: a KeyPackage's
+   * leaf after validateKeyPackage. */
+  signatureVerified?: boolean;
 }
 
 export async function validateLeaf(
@@ -89,25 +97,33 @@ export async function validateLeaf(
   }
   if (check.index !== undefined) check.index.check(leaf, check.replaces, check.ignore);
   else scanLeaves(tree, leaf, check);
+  if (check.signatureVerified && check.source === LeafNodeSource.keyPackage) return;
   if (!(await verifyLeafNodeSignature(suite, leaf, context))) fail("bad-signature", "leaf node signature");
 }
 
+/** Public keys compared: the first byte decides almost every time (no secret is involved). */
+const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a[0] === b[0] && equalBytes(a, b);
+
+/** One pass over the leaves (a commit's path leaf: O(N) comparisons, no allocation per leaf). */
 function scanLeaves(tree: RatchetTree, leaf: LeafNode, check: LeafCheck): void {
-  for (const [l, other] of tree.nonBlankLeaves()) {
-    if (check.ignore?.has(l)) continue;
+  const type = leaf.credential.type;
+  const supported = leaf.capabilities.credentials;
+  for (let l = 0; l < tree.leafCount; l++) {
+    const other = tree.leaf(l);
+    if (other === undefined || check.ignore?.has(l)) continue;
     if (l === check.replaces) {
-      if (equalBytes(other.encryptionKey, leaf.encryptionKey))
+      if (sameKey(other.encryptionKey, leaf.encryptionKey))
         fail("invalid-leaf", "encryption_key not changed");
       continue;
     }
-    if (equalBytes(other.encryptionKey, leaf.encryptionKey))
+    if (sameKey(other.encryptionKey, leaf.encryptionKey))
       fail("invalid-leaf", `encryption_key of leaf ${l} reused`);
-    if (equalBytes(other.signatureKey, leaf.signatureKey))
+    if (sameKey(other.signatureKey, leaf.signatureKey))
       fail("invalid-leaf", `signature_key of leaf ${l} reused`);
-    if (!other.capabilities.credentials.includes(leaf.credential.type)) {
-      fail("invalid-leaf", `leaf ${l} does not support credential type ${leaf.credential.type}`);
+    if (!other.capabilities.credentials.includes(type)) {
+      fail("invalid-leaf", `leaf ${l} does not support credential type ${type}`);
     }
-    if (!leaf.capabilities.credentials.includes(other.credential.type)) {
+    if (!supported.includes(other.credential.type)) {
       fail("invalid-leaf", `credential type ${other.credential.type} in use but not supported`);
     }
   }

@@ -1,8 +1,9 @@
 /**
  * Making Parley's KeyPackages, RFC 9420 §10 with §13.5 (GREASE) and §7.2 (capabilities):
  *
- *  - capabilities advertise exactly what the engine speaks: version mls10, cipher suite 1, basic
- *    credentials, Parley's metadata extension (0xF0A1) — plus GREASE values;
+ *  - capabilities advertise exactly what the engine speaks: version mls10, its cipher suites (by
+ *    default the KeyPackage's own; Rfc9420Engine lists 1 and X-Wing 0xF00D), basic credentials,
+ *    Parley's metadata extension (0xF0A1) — plus GREASE values;
  *  - GREASE (§13.5): one GREASE extension type is carried in the leaf's extensions AND listed in
  *    capabilities.extensions (§7.3 requires every leaf extension to be listed), and GREASE values are
  *    added to the proposal and credential capability lists, which peers must ignore;
@@ -26,6 +27,8 @@ export interface NewKeyPackageInput {
   notAfter?: bigint;
   /** Default true. */
   grease?: boolean;
+  /** The cipher suites to advertise (§7.2); must include the KeyPackage's. Default: just that one. */
+  cipherSuites?: number[];
 }
 
 export interface NewKeyPackage {
@@ -44,10 +47,10 @@ function pickGrease(suite: Suite, n: number): number[] {
   return out;
 }
 
-export function parleyCapabilities(grease: number[]): Capabilities {
+export function parleyCapabilities(grease: number[], cipherSuites: number[] = [1]): Capabilities {
   return {
     versions: [MLS_10],
-    cipherSuites: [1],
+    cipherSuites,
     extensions: [PARLEY_METADATA_EXTENSION, ...grease],
     proposals: [...grease],
     credentials: [CredentialType.basic, ...grease],
@@ -55,6 +58,8 @@ export function parleyCapabilities(grease: number[]): Capabilities {
 }
 
 export async function newKeyPackage(suite: Suite, input: NewKeyPackageInput): Promise<NewKeyPackage> {
+  if (input.cipherSuites !== undefined && !input.cipherSuites.includes(suite.id))
+    throw new Error(`capabilities must list the KeyPackage's own cipher suite ${suite.id}`);
   const grease = input.grease === false ? [] : pickGrease(suite, 2);
   const now = BigInt(Math.floor(Date.now() / 1000));
   const [init, enc] = await Promise.all([
@@ -66,7 +71,7 @@ export async function newKeyPackage(suite: Suite, input: NewKeyPackageInput): Pr
     encryptionKey: enc.publicKey,
     signatureKey: input.signatureKey,
     credential: input.credential,
-    capabilities: parleyCapabilities(grease),
+    capabilities: parleyCapabilities(grease, input.cipherSuites ?? [suite.id]),
     source: LeafNodeSource.keyPackage,
     lifetime: { notBefore: input.notBefore ?? now - 3600n, notAfter: input.notAfter ?? now + 90n * 86400n },
     extensions: leafExtensions,

@@ -16,7 +16,7 @@ import { fail } from "./errors.js";
 import type { Extension } from "./extensions.js";
 import { type Sender, SenderType } from "./framing.js";
 import type { GroupContext } from "./group-context.js";
-import { type KeyPackage, validateKeyPackage } from "./key-package.js";
+import { type KeyPackage, keyPackageSignaturesVerified, validateKeyPackage } from "./key-package.js";
 import { LeafIndex } from "./leaf-index.js";
 import { LeafNodeSource } from "./leaf-node.js";
 import { requiredCapabilities, supportsRequired, validateLeaf } from "./leaf-validation.js";
@@ -167,6 +167,8 @@ export async function applyProposals(suite: Suite, input: ApplyInput): Promise<A
         groupId: context.groupId,
         groupExtensions: extensions,
         ...(index !== undefined ? { index } : {}),
+        // validateKeyPackage verified this leaf's signature (no context for a KeyPackage's leaf).
+        signatureVerified: keyPackageSignaturesVerified(kp),
       });
     } catch (e) {
       bad(`Add: ${e instanceof Error ? e.message : String(e)}`);

@@ -20,8 +20,13 @@
  * Each slot caches its node's tree hash (§7.8). A tree hash is a pure function of the subtree below
  * the node, and any change below a node replaces that node's slot, so a cached hash is valid for every
  * tree that shares the slot.
+ *
+ * The wire form is cached too, per chunk of CHUNK nodes (each `optional<Node>`, nodes past the width
+ * blank): a member persists its whole tree after every commit, and a commit changes a path — a few
+ * chunks — so writing a tree of 10,000 leaves is mostly copying cached bytes. `set` drops the chunk of
+ * the node it replaces; extending or shrinking the tree drops them all.
  */
-import { type TlsReader, TlsWriter } from "../tls-codec.js";
+import { TlsReader, TlsWriter } from "../tls-codec.js";
 import { decodeExact, readBytes, readList, readOptional, writeList, writeOptional } from "./codec.js";
 import { fail } from "./errors.js";
 import { type LeafNode, readLeafNode, writeLeafNode } from "./leaf-node.js";
@@ -71,6 +76,9 @@ interface Slot {
 
 const BLANK: Slot = Object.freeze({ node: undefined }) as Slot;
 
+const CHUNK_SHIFT = 6;
+const CHUNK = 1 << CHUNK_SHIFT;
+
 export class RatchetTree {
   private constructor(
     private base: readonly Slot[],
@@ -78,6 +86,8 @@ export class RatchetTree {
     private leaves: number,
     /** No blank leaf lies below this index (a hint that keeps repeated Adds from rescanning). */
     private noBlankBelow = 0,
+    /** Chunk index → the wire form of its CHUNK nodes (see the file header). */
+    private chunks: Map<number, Uint8Array> = new Map(),
   ) {}
 
   static fromNodes(nodes: readonly (TreeNode | undefined)[]): RatchetTree {
@@ -112,7 +122,13 @@ export class RatchetTree {
 
   /** A tree that shares everything with this one; changes to either do not affect the other. */
   fork(): RatchetTree {
-    return new RatchetTree(this.base, new Map(this.changes), this.leaves, this.noBlankBelow);
+    return new RatchetTree(
+      this.base,
+      new Map(this.changes),
+      this.leaves,
+      this.noBlankBelow,
+      new Map(this.chunks),
+    );
   }
 
   /**
@@ -189,6 +205,7 @@ export class RatchetTree {
     if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
       fail("invalid-tree", "node type mismatch");
     this.changes.set(i, { node });
+    this.chunks.delete(i >> CHUNK_SHIFT);
     if (node === undefined && isLeaf(i)) this.noBlankBelow = Math.min(this.noBlankBelow, i >> 1);
     for (const p of directPath(i, this.leaves)) this.changes.set(p, { node: this.slot(p).node });
     this.maybeCompact();
@@ -206,6 +223,7 @@ export class RatchetTree {
   extend(): void {
     const oldWidth = this.width;
     this.leaves *= 2;
+    this.chunks.clear();
     for (let i = oldWidth; i < this.width; i++) this.changes.set(i, { node: undefined });
     this.maybeCompact();
   }
@@ -225,7 +243,10 @@ export class RatchetTree {
     }
     // Fold the changes only when the tree shrank (slots past the new width go); otherwise a Remove
     // would copy the whole tree.
-    if (shrunk) this.compact();
+    if (shrunk) {
+      this.chunks.clear();
+      this.compact();
+    }
     this.noBlankBelow = Math.min(this.noBlankBelow, this.leaves);
   }
 
@@ -239,6 +260,37 @@ export class RatchetTree {
     for (let i = 0; i < width; i++) base[i] = this.changes.get(i) ?? this.base[i] ?? { node: undefined };
     this.base = base;
     this.changes = new Map();
+  }
+
+  /**
+   * Writes nodes [0, end) as consecutive `optional<Node>` (the content of the wire form's vector),
+   * from the chunk cache where whole chunks are written.
+   */
+  writeNodes(w: TlsWriter, end: number): void {
+    const full = end >> CHUNK_SHIFT;
+    for (let c = 0; c < full; c++) {
+      let bytes = this.chunks.get(c);
+      if (bytes === undefined) {
+        const cw = new TlsWriter(4096);
+        for (let i = c * CHUNK; i < (c + 1) * CHUNK; i++) writeOptional(cw, this.node(i), writeNode);
+        bytes = cw.finish();
+        this.chunks.set(c, bytes);
+      }
+      w.raw(bytes);
+    }
+    for (let i = full * CHUNK; i < end; i++) writeOptional(w, this.node(i), writeNode);
+  }
+
+  /** Chunks read from a wire form that encodes exactly this tree's nodes (readRatchetTree). */
+  seedChunks(chunks: Map<number, Uint8Array>): void {
+    this.chunks = chunks;
+  }
+
+  /** Bytes of the cached chunks (a capacity hint for writers of the whole tree). */
+  get cachedBytes(): number {
+    let n = 0;
+    for (const b of this.chunks.values()) n += b.length;
+    return n;
   }
 
   /** The leftmost blank leaf, or leafCount if there is none (§12.1.1 Add). */
@@ -318,24 +370,37 @@ export class RatchetTree {
 export function writeRatchetTree(w: TlsWriter, tree: RatchetTree): void {
   let last = tree.width - 1;
   while (last >= 0 && tree.node(last) === undefined) last--;
-  const nodes: (TreeNode | undefined)[] = [];
-  for (let i = 0; i <= last; i++) nodes.push(tree.node(i));
-  writeList(w, nodes, (ww, n) => writeOptional(ww, n, writeNode));
+  w.vectorOf((inner) => tree.writeNodes(inner, last + 1));
 }
 
 export function encodeRatchetTree(tree: RatchetTree): Uint8Array {
-  const w = new TlsWriter();
+  const w = new TlsWriter(tree.cachedBytes + 4096);
   writeRatchetTree(w, tree);
   return w.finish();
 }
 
 /** §12.4.3.3: the last node must be a non-blank leaf (so the encoding is canonical). */
 export function readRatchetTree(r: TlsReader): RatchetTree {
-  const nodes = readList(r, (rr) => readOptional(rr, readNode));
+  // The nodes as read are their canonical encoding (presence octets 0/1, minimal varints, leaves'
+  // exact bytes): each full chunk's bytes seed the tree's chunk cache.
+  const bytes = r.vector().slice();
+  const inner = new TlsReader(bytes, true);
+  const nodes: (TreeNode | undefined)[] = [];
+  const chunks = new Map<number, Uint8Array>();
+  let chunkStart = 0;
+  while (inner.remaining > 0) {
+    nodes.push(readOptional(inner, readNode));
+    if (nodes.length % CHUNK === 0) {
+      chunks.set(nodes.length / CHUNK - 1, bytes.subarray(chunkStart, inner.position));
+      chunkStart = inner.position;
+    }
+  }
   if (nodes.length === 0 || nodes[nodes.length - 1] === undefined) {
     fail("invalid-tree", "a ratchet tree must end with a non-blank node");
   }
-  return RatchetTree.fromNodes(nodes);
+  const tree = RatchetTree.fromNodes(nodes);
+  tree.seedChunks(chunks);
+  return tree;
 }
 
 export const decodeRatchetTree = (bytes: Uint8Array): RatchetTree =>

@@ -1,8 +1,10 @@
 /**
- * The cipher suite this engine speaks, RFC 9420 §5.1 / §17.1: suite 1,
+ * The cipher suites this engine speaks, RFC 9420 §5.1 / §17.1: suite 1,
  * MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519 (KEM X25519, AEAD AES-128-GCM, hash SHA-256,
- * signature Ed25519). The primitives come from Parley's crypto providers (node:crypto or @noble)
- * through their CiphersuiteImpl; nothing here implements a primitive.
+ * signature Ed25519), and X-Wing, 0xF00D MLS_256_XWING_AES256GCM_SHA512_Ed25519 (post-quantum
+ * groups, src/crypto/xwing-suite.ts). Everything in this folder takes the suite of its group as a
+ * value (sizes from the suite: Nh, Nk, Nn); the primitives come from Parley's crypto providers
+ * (node:crypto or @noble) through their CiphersuiteImpl; nothing here implements a primitive.
  */
 import type { CiphersuiteImpl } from "ts-mls";
 import type { CryptoProvider } from "../../crypto/provider.js";

@@ -9,15 +9,16 @@
  *     struct { uint32 index; opaque hash[Nh]; } StoredHash;  StoredHash hashes<V>;
  */
 import type { TlsReader, TlsWriter } from "../tls-codec.js";
-import { readList, writeList } from "./codec.js";
+import { readList } from "./codec.js";
 import { fail } from "./errors.js";
 import type { RatchetTree } from "./ratchet-tree.js";
 
 export function writeTreeHashes(w: TlsWriter, tree: RatchetTree): void {
-  const cached: number[] = [];
-  for (let x = 1; x < tree.width; x += 2) if (tree.cachedHash(x) !== undefined) cached.push(x);
-  writeList(w, cached, (ww, x) => {
-    ww.u32(x).vector(tree.cachedHash(x)!);
+  w.vectorOf((ww) => {
+    for (let x = 1; x < tree.width; x += 2) {
+      const h = tree.cachedHash(x);
+      if (h !== undefined) ww.u32(x).vector(h);
+    }
   });
 }
 

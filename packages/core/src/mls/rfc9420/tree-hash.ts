@@ -21,20 +21,47 @@ import type { Suite } from "./suite.js";
 import { isLeaf, leafRange, left, right } from "./tree-math.js";
 
 function leafHashInput(leafIndex: number, leafBytes: Uint8Array | undefined): Uint8Array {
-  const w = new TlsWriter().u8(NodeType.leaf).u32(leafIndex);
+  const w = new TlsWriter((leafBytes?.length ?? 0) + 8).u8(NodeType.leaf).u32(leafIndex);
   if (leafBytes === undefined) w.u8(0);
   else w.u8(1).raw(leafBytes);
-  return w.finish();
+  return w.view();
 }
 
 function parentHashInput(p: ParentNode | undefined, leftHash: Uint8Array, rightHash: Uint8Array): Uint8Array {
-  const w = new TlsWriter().u8(NodeType.parent);
+  const w = new TlsWriter(256 + 4 * (p?.unmergedLeaves.length ?? 0)).u8(NodeType.parent);
   writeOptional(w, p, writeParentNode);
-  return w.vector(leftHash).vector(rightHash).finish();
+  return w.vector(leftHash).vector(rightHash).view();
+}
+
+type DigestSync = (data: Uint8Array) => Uint8Array;
+
+/**
+ * A provider whose digest is synchronous underneath may say so (node provider: `digestSync`): hashing
+ * a whole tree — a joiner's 2N nodes — then costs no promise per node.
+ */
+const digestSyncOf = (suite: Suite): DigestSync | undefined =>
+  (suite.hash as { digestSync?: DigestSync }).digestSync;
+
+function treeHashSync(digest: DigestSync, tree: RatchetTree, x: number): Uint8Array {
+  const cached = tree.cachedHash(x);
+  if (cached !== undefined) return cached;
+  let h: Uint8Array;
+  if (isLeaf(x)) {
+    const leaf = tree.leaf(x >> 1);
+    h = digest(leafHashInput(x >> 1, leaf === undefined ? undefined : encodeLeafNode(leaf)));
+  } else {
+    const l = treeHashSync(digest, tree, left(x));
+    const r = treeHashSync(digest, tree, right(x));
+    h = digest(parentHashInput(tree.parentNode(x), l, r));
+  }
+  tree.cacheHash(x, h);
+  return h;
 }
 
 /** tree_hash(x), from the cache where possible. */
 export async function treeHash(suite: Suite, tree: RatchetTree, x: number): Promise<Uint8Array> {
+  const sync = digestSyncOf(suite);
+  if (sync !== undefined) return treeHashSync(sync, tree, x);
   const cached = tree.cachedHash(x);
   if (cached !== undefined) return cached;
   let h: Uint8Array;

@@ -5,10 +5,15 @@
  *     for each non-blank parent node P, for each leaf index L in P.unmerged_leaves:
  *       L is a non-blank leaf and a descendant of P, and every non-blank intermediate node
  *       between L and P lists L in its unmerged_leaves;
+ *     P.unmerged_leaves is sorted in increasing order (§7.1: a MUST; the tree hash covers the list);
  *     encryption keys of non-blank nodes are pairwise distinct (§7.3, §12.4.3.1).
  *
  * Only nodes BETWEEN L and P are constrained: ancestors above P may have been refreshed by a later
- * path that encrypted to L, and legitimately do not list it.
+ * path that encrypted to L, and legitimately do not list it (§7.5 empties the list of every node a
+ * path sets; the RFC's tree-validation vector "a tree with unmerged leaves" has node 11 = [7] under a
+ * non-blank root = []). ts-mls rc.10 demands more — every non-blank node on L's whole direct path
+ * with a list equal to P's — and so refuses such valid trees (test: mls-engine-differential, "a
+ * strict joiner on a grown tree").
  */
 import { toHex } from "../../encoding/bytes.js";
 import { fail } from "./errors.js";
@@ -24,8 +29,11 @@ export function verifyTreeInvariants(tree: RatchetTree): void {
     if (keys.has(key)) fail("invalid-tree", `node ${x} reuses an encryption key`);
     keys.add(key);
     if (n.kind !== "parent") continue;
-    if (new Set(n.parent.unmergedLeaves).size !== n.parent.unmergedLeaves.length) {
-      fail("invalid-tree", `node ${x}: a leaf is listed twice in unmerged_leaves`);
+    const unmerged = n.parent.unmergedLeaves;
+    for (let i = 1; i < unmerged.length; i++) {
+      if (unmerged[i - 1]! >= unmerged[i]!) {
+        fail("invalid-tree", `node ${x}: unmerged_leaves [${unmerged}] not in strictly increasing order`);
+      }
     }
     for (const l of n.parent.unmergedLeaves) {
       if (l >= tree.leafCount || tree.leaf(l) === undefined || !isInSubtree(2 * l, x)) {

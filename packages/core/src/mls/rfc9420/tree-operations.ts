@@ -15,6 +15,14 @@ import { type Proposal, ProposalType } from "./proposals.js";
 import type { RatchetTree } from "./ratchet-tree.js";
 import { directPath } from "./tree-math.js";
 
+/**
+ * Appending L keeps every unmerged_leaves list in increasing order, as §7.1 requires (the order
+ * matters: the tree hash serializes the list, §7.8, and parent hashes cover sibling tree hashes,
+ * §7.9): a leaf M > L already listed at P was added while every leaf left of it, L included, was
+ * non-blank (Adds take the leftmost blank leaf), so L can be added again only after a Remove of L —
+ * which blanks P (P is on L's direct path), and a blanked or path-set P starts with an empty list.
+ * A received tree whose lists are out of order is refused on join (tree-invariants.ts).
+ */
 export function addLeaf(tree: RatchetTree, leaf: LeafNode): number {
   let l = tree.firstBlankLeaf();
   if (l === tree.leafCount) {

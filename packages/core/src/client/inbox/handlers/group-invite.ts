@@ -81,7 +81,13 @@ export const groupInvite: ContentHandler<"group-invite"> = {
         },
       ],
       followups: [
-        { kind: "key-packages", conversationId: via.id, count: 1 },
+        // One more KeyPackage of the suite the inviter just used.
+        {
+          kind: "key-packages",
+          conversationId: via.id,
+          count: 1,
+          cipherSuites: [ctx.engine.cipherSuiteOf(state)],
+        },
         { kind: "group-profile", conversationId: conversation.id },
       ],
       saved: { groupId, epoch: state.epoch },

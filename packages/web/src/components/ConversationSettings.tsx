@@ -1,0 +1,57 @@
+import type { ParleyClient } from "@parley/core";
+import { useState } from "react";
+import type { ConversationSummary } from "../conversations";
+import { friendlyError } from "../groups";
+
+/**
+ * Mute (no notifications) and archive (out of the list until something new arrives) for one chat
+ * or group: settings of this device only, never sent anywhere.
+ */
+export function ConversationSettings(props: {
+  client: ParleyClient;
+  conversation: ConversationSummary;
+  onChanged: () => Promise<void>;
+}) {
+  const { client, conversation: c } = props;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function change(settings: { muted?: boolean; archived?: boolean }) {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.setConversationSettings(c.id, settings);
+      await props.onChanged();
+    } catch (e) {
+      setError(friendlyError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="conversation-settings">
+      <button
+        type="button"
+        disabled={busy}
+        aria-pressed={c.muted}
+        onClick={() => change({ muted: !c.muted })}
+      >
+        {c.muted ? "Unmute" : "Mute"}
+      </button>
+      <button type="button" disabled={busy} onClick={() => change({ archived: !c.archived })}>
+        {c.archived ? "Unarchive" : "Archive"}
+      </button>
+      <span className="muted small">
+        {c.muted ? "No notifications for this chat." : ""}
+        {c.muted && c.archived ? " " : ""}
+        {c.archived ? (c.muted ? "Stays archived." : "Archived until a new message arrives.") : ""}
+      </span>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

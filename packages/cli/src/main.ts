@@ -7,6 +7,7 @@ import { openProfile, resolveHome } from "@parley/node";
  */
 import { Argument, Command, Option } from "commander";
 import { filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
+import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
@@ -283,6 +284,8 @@ program
     }),
   );
 
+addMessageCommands(program, run, argumentOrStdin);
+
 program
   .command("safety")
   .description("show the safety number you share with a contact; compare it in person")
@@ -455,4 +458,4 @@ program
     }),
   );
 
-await program.parseAsync(process.argv);
+await program.parseAsync(protectMessageIds(process.argv));

@@ -9,7 +9,7 @@
 import type { ClientEvent, MessageView } from "@parley/core";
 import { fileSummary, warningText } from "./file-words.js";
 import { jsonText, terminalText as t, terminalMessage } from "./terminal-text.js";
-import { eventText, messageJson, personLabel } from "./words.js";
+import { eventText, messageJson, personLabel, shortId } from "./words.js";
 
 export interface Output {
   json: boolean;
@@ -25,18 +25,38 @@ const time = (iso: string) => new Date(iso).toLocaleString("sv-SE").slice(0, 16)
 export function formatMessage(m: MessageView): string {
   const status = m.fromMe ? ` (${m.status})` : "";
   const where = m.kind === "group" ? ` in ${t(m.conversation)}` : m.fromMe ? ` → ${t(m.conversation)}` : "";
-  const head = `[${time(m.sentAt)}] ${t(personLabel(m.from))}${where}: `;
+  const head = `[${time(m.sentAt)} #${t(shortId(m.id))}] ${t(personLabel(m.from))}${where}: `;
+  if (m.deleted) return `${head}(deleted)${status}`;
+  const marks = `${m.edited ? " (edited)" : ""}${m.mentionsMe ? " (mentions you)" : ""}${reactionsText(m)}`;
+  const quote = m.quote ? `\n  > ${quoteText(m.quote)}` : "";
   if (m.file) {
     const f = m.file;
     const caption = m.text ? ` ${terminalMessage(m.text)}` : "";
     const warnings = f.warnings.map((w) => `\n  ! ${t(warningText(f.name, w))}`).join("");
-    return `${head}[file ${t(f.id)}] ${t(fileSummary(f))}${caption}${status}${warnings}`;
+    return `${head}[file ${t(f.id)}] ${t(fileSummary(f))}${caption}${marks}${status}${quote}${warnings}`;
   }
-  return `${head}${terminalMessage(m.text)}${status}`;
+  return `${head}${terminalMessage(m.text)}${marks}${status}${quote}`;
+}
+
+/** " [👍 2 ❤️ 1]": reactions and how many gave each (emoji are checked on arrival, and escaped anyway). */
+function reactionsText(m: MessageView): string {
+  if (!m.reactions?.length) return "";
+  return ` [${m.reactions.map((r) => `${t(r.emoji)} ${r.count}`).join(" ")}]`;
+}
+
+/** The message a reply answers, on one line: who, its short id, its start. */
+function quoteText(q: NonNullable<MessageView["quote"]>): string {
+  if (q.missing) return `replying to #${t(shortId(q.id))} (not on this device)`;
+  const who = q.from ? t(personLabel(q.from)) : "";
+  if (q.deleted) return `replying to ${who} #${t(shortId(q.id))}: (deleted)`;
+  const text = q.text.length > 80 ? `${q.text.slice(0, 79)}…` : q.text;
+  const what = q.fileName && !text ? `[file] ${q.fileName}` : text;
+  return `replying to ${who} #${t(shortId(q.id))}: ${t(what)}`;
 }
 
 export function formatEvent(e: ClientEvent): string | undefined {
   if (e.type === "message") return formatMessage(e.message);
+  if (e.type === "updated" && e.change !== "reaction") return formatMessage(e.message);
   const line = eventText(e);
   return line === undefined ? undefined : t(line);
 }
@@ -44,6 +64,14 @@ export function formatEvent(e: ClientEvent): string | undefined {
 /** JSON for an event; a message event prints as the message object itself (conversation, from, text, sentAt…). */
 export function eventJson(e: ClientEvent): unknown {
   if (e.type === "message") return { type: "message", ...messageJson(e.message) };
+  if (e.type === "updated")
+    return {
+      type: "updated",
+      change: e.change,
+      by: personLabel(e.by),
+      sender: e.by,
+      message: messageJson(e.message),
+    };
   const text = eventText(e);
   return text === undefined ? e : { ...e, text };
 }

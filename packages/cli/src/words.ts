@@ -116,6 +116,16 @@ function parleyErrorText(e: ParleyError): string {
       return "the relay no longer has this file (it expired or was deleted)";
     case "bad_file":
       return `${s("name")} cannot be sent: ${s("reason")}`;
+    case "unknown_message":
+      return `no message ${s("id")} in this conversation: the ids are in \`parley messages <conversation>\``;
+    case "ambiguous_message":
+      return `more than one message id starts with ${s("id")}: give more of it`;
+    case "not_your_message":
+      return `only its author can ${d.action === "edit" ? "edit" : "delete"} a message`;
+    case "message_deleted":
+      return "that message was deleted";
+    case "bad_reaction":
+      return "a reaction is one emoji, such as 👍";
     case "corrupt":
       return d.what === "group_metadata"
         ? "this group has no readable metadata"
@@ -162,6 +172,8 @@ export function rejectionText(r: Rejection): string {
       return "an invite answer must be a conversation of two";
     case "queue_move_not_admin":
       return "only an admin may move the group to another queue";
+    case "not_author":
+      return `someone tried to ${r.change} a message they did not write: ignored`;
     case "unknown_queue":
       return "message on a queue this device does not know";
     case "too_many_held":
@@ -231,6 +243,9 @@ export function eventText(e: ClientEvent): string | undefined {
           return `! a message of yours could not be sent, the relay refused it: ${e.cause}`;
       }
       return undefined;
+    case "updated":
+      if (e.change !== "reaction") return undefined; // output.ts prints the message itself
+      return reactionText(e.by, e.message);
     case "sent":
       return `* ${e.ids.length === 1 ? "a message that was waiting has" : `${e.ids.length} messages that were waiting have`} been sent`;
     case "failure":
@@ -238,6 +253,18 @@ export function eventText(e: ClientEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** The short id the CLI shows for a message; commands take it (or any longer prefix, or the whole id). */
+export const shortId = (id: string): string => id.slice(0, 6);
+
+/** "* Bob reacted 👍 to #Ab3dE5" (the person's reaction as the message now holds it). */
+function reactionText(by: PersonRef, m: MessageView): string {
+  const given = m.reactions?.find((r) => r.by.some((p) => p.identityKey === by.identityKey));
+  const who = personLabel(by, "you");
+  return given
+    ? `* ${who} reacted ${given.emoji} to #${shortId(m.id)}`
+    : `* ${who} took back a reaction to #${shortId(m.id)}`;
 }
 
 /** A message for --json: `from` as a label ("me", a name), `sender` as the engine gave it. */

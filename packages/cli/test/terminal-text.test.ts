@@ -107,6 +107,43 @@ describe("human output", () => {
     { type: "warning", conversationId: "g", code: "messages_missing", count: 2, sender: evil },
     { type: "warning", conversationId: "g", code: "followup_failed", followup: "receipt", cause: evilName },
     { type: "failure", source: "local", cause: evilName },
+    // Replies, reactions, edits, deletions, mentions: the quoted text, the emoji and the names are others'.
+    {
+      type: "message",
+      message: message({
+        text: EVIL,
+        quote: {
+          id: "q\n[x] Carol",
+          from: evil,
+          text: EVIL,
+          fileName: evilName,
+          missing: false,
+          deleted: false,
+        },
+        reactions: [{ emoji: "👍\n[2026-01-01 10:00] Carol: hi\x1b[2J", count: 2, mine: false, by: [evil] }],
+        mentions: [{ person: evil, start: 0, end: 2 }],
+        mentionsMe: true,
+        edited: "2026-01-01T10:01:00.000Z",
+      }),
+    },
+    {
+      type: "updated",
+      change: "edited",
+      by: evil,
+      message: message({ from: evil, text: EVIL, edited: "x" }),
+    },
+    {
+      type: "updated",
+      change: "deleted",
+      by: evil,
+      message: message({ from: evil, text: "", deleted: "x" }),
+    },
+    {
+      type: "updated",
+      change: "reaction",
+      by: evil,
+      message: message({ reactions: [{ emoji: "\u202e\n! Carol", count: 1, mine: false, by: [evil] }] }),
+    },
   ];
 
   it("no event can emit a control character or forge a line", () => {
@@ -114,7 +151,12 @@ describe("human output", () => {
       const out = formatEvent(e)!;
       assert.doesNotMatch(out, RAW_CONTROL, JSON.stringify(e));
       for (const [i, line] of out.split("\n").entries()) {
-        if (i > 0) assert.ok(line.startsWith(CONTINUATION), `continuation line: ${JSON.stringify(line)}`);
+        // A message's own lines are continuations; a reply's quote is one line of ours, "  > ".
+        if (i > 0)
+          assert.ok(
+            line.startsWith(CONTINUATION) || line.startsWith("  > "),
+            `continuation line: ${JSON.stringify(line)}`,
+          );
         assert.doesNotMatch(line, /^(?:\[2026-01-01 10:00\] Carol|! Carol)/);
       }
     }

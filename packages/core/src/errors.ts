@@ -58,6 +58,16 @@ export interface ParleyErrorData {
   file_changed: { name: string };
   /** The relay no longer has the file (expired or deleted). */
   file_gone: { id: string };
+  /** No message with this id (or id prefix) in the conversation. */
+  unknown_message: { id: string };
+  /** An id prefix several messages of the conversation start with. */
+  ambiguous_message: { id: string };
+  /** Editing or deleting a message someone else wrote: only its author may. */
+  not_your_message: { action: "edit" | "delete" };
+  /** Replying to, reacting to, editing or deleting a message deleted for everyone. */
+  message_deleted: { id: string };
+  /** A reaction must be one emoji (content/reaction.ts). */
+  bad_reaction: Record<string, never>;
   /** Local data that should be there is not (a bug or a damaged store). */
   corrupt: { what: "group_metadata" | "group_state" | "contact" };
 }

@@ -40,7 +40,7 @@ export function receivedAtMs(m: MessageView): number {
  * a caption shows its name ("File: invoice.pdf"), never an empty row.
  */
 export function previewOf(m: MessageView): string {
-  const text = m.text || (m.file ? `File: ${m.file.name}` : "");
+  const text = m.deleted ? "Message deleted" : m.text || (m.file ? `File: ${m.file.name}` : "");
   if (m.fromMe) return `You: ${text}`;
   return m.kind === "group" ? `${personName(m.from)}: ${text}` : text;
 }

@@ -134,6 +134,15 @@ export function friendlyError(error: unknown): string {
       case "unknown_group":
       case "unknown_conversation":
         return "That conversation is not on this device.";
+      case "unknown_message":
+      case "ambiguous_message":
+        return "That message is not on this device any more.";
+      case "message_deleted":
+        return "That message was deleted.";
+      case "not_your_message":
+        return "Only the person who wrote a message can change or delete it.";
+      case "bad_reaction":
+        return "A reaction is one emoji.";
       default:
         return "Something went wrong. Try again.";
     }
@@ -171,6 +180,9 @@ export type Failed =
   | "chat-line"
   | "send"
   | "send-file"
+  | "react"
+  | "edit"
+  | "delete-message"
   | "get-file"
   | "lock"
   | "wipe";
@@ -186,6 +198,9 @@ const FAILED: Record<Failed, string> = {
   "chat-line": "A line for a chat’s history (such as who joined a group) could not be saved.",
   send: "Your message was not sent.",
   "send-file": "Your file was not sent.",
+  react: "Your reaction was not sent.",
+  edit: "Your edit was not sent.",
+  "delete-message": "The message was not deleted.",
   "get-file": "The file could not be fetched.",
   lock: "Parley could not lock.",
   wipe: "This device was not wiped.",
@@ -237,6 +252,8 @@ export function rejectionNotice(r: Rejection): string {
       return `${personName(r.inviter)} sent an invite that would replace a conversation you have: it was ignored.`;
     case "too_many_held":
       return "Too many messages arrived ahead of the changes they need: some were dropped.";
+    case "not_author":
+      return `Someone tried to ${r.change} a message they did not write: it was ignored.`;
     default:
       return "Parley dropped a message it could not verify.";
   }

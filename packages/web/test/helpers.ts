@@ -40,6 +40,8 @@ export function browserSuiteUnavailable(): string | null {
 
 export interface RelayProcess {
   url: string;
+  /** Its data directory (to look at what it stores). */
+  dataDir: string;
   stop(): Promise<void>;
   /** Starts it again on the same port and data, after `stop` (pages keep their URL). */
   start(): Promise<void>;
@@ -52,6 +54,7 @@ export async function startRelay(): Promise<RelayProcess> {
   let relay = await startRelayProcess({ dataDir, args });
   return {
     url: relay.url,
+    dataDir,
     stop: () => relay.stop(),
     async start() {
       relay = await startRelayProcess({ dataDir, args, port: relay.port });

@@ -34,6 +34,7 @@ import {
   personName,
 } from "../src/groups.js";
 import { argon2idKdf } from "../src/kdf.js";
+import { insertMention, mentionCandidates, mentionQuery, quoteSummary, textParts } from "../src/messages.js";
 
 describe("web helpers", () => {
   it("groups safety-number digits in fives", () => {
@@ -353,5 +354,68 @@ describe("argon2id KDF (hash-wasm)", () => {
       Buffer.from(key).toString("hex"),
       "9dfeb910e80bad0311fee20f9c0e2b12c17987b4cac90c2ef54d5b3021c68bfe",
     );
+  });
+
+  it("splits a message's text at its mentions, and says what a quote is", () => {
+    const me: PersonRef = { identityKey: "m", name: "Me", relation: "me" };
+    const bob: PersonRef = { identityKey: "b", name: "Bob", relation: "contact" };
+    assert.deepEqual(
+      textParts({
+        text: "@Bob and @Me, hi",
+        mentions: [
+          { person: bob, start: 0, end: 4 },
+          { person: me, start: 9, end: 12 },
+        ],
+      }),
+      [
+        { text: "@Bob", mention: { me: false } },
+        { text: " and " },
+        { text: "@Me", mention: { me: true } },
+        { text: ", hi" },
+      ],
+    );
+    assert.deepEqual(textParts({ text: "plain" }), [{ text: "plain" }]);
+    const quote = { id: "q", from: bob, text: "lunch?", fileName: null, missing: false, deleted: false };
+    assert.deepEqual(quoteSummary(quote), { who: "Bob", text: "lunch?" });
+    assert.deepEqual(quoteSummary({ ...quote, deleted: true, text: "" }), {
+      who: "Bob",
+      text: "Deleted message",
+    });
+    assert.equal(
+      quoteSummary({ ...quote, missing: true, from: null }).text,
+      "Message not available on this device",
+    );
+  });
+
+  it("finds the @… being typed and the members it can mean", () => {
+    assert.deepEqual(mentionQuery("hi @Bo", 6), { start: 3, query: "Bo" });
+    assert.equal(mentionQuery("mail me@example", 15), null, "an address is no mention");
+    assert.equal(mentionQuery("@Bob\nnext", 9), null);
+    const members = [
+      { identityKey: "m", name: "Me", relation: "me", role: "admin", isMe: true, safety: "me", devices: 1 },
+      {
+        identityKey: "b",
+        name: "Bob",
+        relation: "contact",
+        role: "member",
+        isMe: false,
+        safety: "verified",
+        devices: 1,
+      },
+      {
+        identityKey: "c",
+        name: "Carol",
+        relation: "member",
+        role: "member",
+        isMe: false,
+        safety: "member",
+        devices: 1,
+      },
+    ] as const;
+    assert.deepEqual(
+      mentionCandidates([...members], "bo").map((m) => m.name),
+      ["Bob"],
+    );
+    assert.deepEqual(insertMention("hi @Bo!", 3, 6, "Bob"), { draft: "hi @Bob !", caret: 8 });
   });
 });

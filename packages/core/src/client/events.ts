@@ -41,6 +41,11 @@ export type ClientEvent =
   | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
+  /**
+   * A message changed: its author edited or deleted it, or someone (`by`) reacted to it or took
+   * their reaction back. `message`: the message as it is now.
+   */
+  | { type: "updated"; change: "edited" | "deleted" | "reaction"; by: PersonRef; message: MessageView }
   /** Messages of ours that waited in the outbox and that the relay has now taken. */
   | { type: "sent"; conversationId: string; ids: string[] }
   /** A message that was dropped: forged, tampered, malformed, or not allowed. Nothing of it was kept. */

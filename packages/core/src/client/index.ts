@@ -5,5 +5,8 @@ export { type SendFileInput, type SentFile, safeFileName } from "./files/send-fi
 export type { FollowupName } from "./followups/types.js";
 export { MAX_DELIVERY_DELAY_MS } from "./inbox/history.js";
 export type { Rejection } from "./inbox/rejection.js";
+export { QUOTE_LENGTH } from "./lookup.js";
+export { MIN_ID_PREFIX } from "./messages/actions.js";
+export { findMentions } from "./messages/mentions.js";
 export { type ClientEnvironment, ParleyClient } from "./parley-client.js";
 export * from "./views.js";

@@ -183,5 +183,62 @@ export async function messageView(
     receivedAt: r.receivedAt === null ? null : new Date(r.receivedAt).toISOString(),
     status: r.status,
     ...(r.file ? { file: fileView(r.id, r.file) } : {}),
+    ...(await refsView(ctx, r, conversation, profile)),
   };
+}
+
+/** How much of a quoted message a reply's view carries. */
+export const QUOTE_LENGTH = 200;
+
+/** The parts of a message view about other messages and people: quote, edit, delete, reactions, mentions. */
+async function refsView(
+  ctx: ClientContext,
+  r: MessageRecord,
+  conversation: ConversationRecord,
+  profile: ProfileRecord,
+): Promise<Partial<MessageView>> {
+  const view: Partial<MessageView> = {};
+  const who = (key: string) => person(ctx, conversation.id, key, profile);
+  if (r.quote !== undefined) {
+    const q = await ctx.repo.message(r.conversationId, r.quote);
+    const author = q ? (q.fromMe ? profile.identityPublicKey : q.senderIdentity) : null;
+    view.quote = {
+      id: r.quote,
+      from: author ? await who(author) : null,
+      text: q ? q.text.slice(0, QUOTE_LENGTH) : "",
+      fileName: q?.file?.name ?? null,
+      missing: !q,
+      deleted: q?.deleted !== undefined,
+    };
+  }
+  if (r.edited !== undefined) view.edited = new Date(r.edited).toISOString();
+  if (r.deleted !== undefined) view.deleted = new Date(r.deleted).toISOString();
+  const given = Object.entries(r.reactions ?? {}).filter(
+    (e): e is [string, { emoji: string; at: number }] => e[1].emoji !== null,
+  );
+  if (given.length) {
+    const byEmoji = new Map<string, { at: number; keys: string[] }>();
+    for (const [key, { emoji, at }] of given.sort((a, b) => a[1].at - b[1].at)) {
+      const entry = byEmoji.get(emoji) ?? { at, keys: [] };
+      entry.keys.push(key);
+      byEmoji.set(emoji, entry);
+    }
+    view.reactions = await Promise.all(
+      [...byEmoji]
+        .sort((a, b) => b[1].keys.length - a[1].keys.length || a[1].at - b[1].at)
+        .map(async ([emoji, { keys }]) => ({
+          emoji,
+          count: keys.length,
+          mine: keys.includes(profile.identityPublicKey),
+          by: await Promise.all(keys.map(who)),
+        })),
+    );
+  }
+  if (r.mentions?.length) {
+    view.mentions = await Promise.all(
+      r.mentions.map(async (m) => ({ person: await who(m.key), start: m.start, end: m.end })),
+    );
+    view.mentionsMe = r.mentions.some((m) => m.key === profile.identityPublicKey);
+  }
+  return view;
 }

@@ -5,24 +5,38 @@
  * if the relay cannot be reached.
  */
 import { type Body, MAX_TEXT_LENGTH } from "../content/index.js";
+import type { Mention } from "../content/message-ref.js";
 import { toBase64Url as b64r } from "../encoding/base64url.js";
 import { toHex } from "../encoding/bytes.js";
 import { ParleyError } from "../errors.js";
 import { pad } from "../protocol/padding.js";
-import type { FileRecord, MessageRecord } from "../store/records.js";
+import type { Batch } from "../store/batch.js";
+import type { ConversationRecord, FileRecord, MessageRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
+import { mentionsOf } from "./messages/mentions.js";
 import { commitWithState, encryptContent, loadState, saveState } from "./mls-state.js";
 import { deliverOutbox } from "./outbox-delivery.js";
 import type { MessageView } from "./views.js";
 
-export async function send(ctx: ClientContext, nameOrId: string, text: string): Promise<MessageView> {
+export async function send(
+  ctx: ClientContext,
+  nameOrId: string,
+  text: string,
+  options: { quote?: string } = {},
+): Promise<MessageView> {
   if (text.length === 0) throw new ParleyError("empty", { what: "text" });
   // What every receiver would drop as malformed is refused here, before anything is sealed: it
   // would otherwise show "sent" and vanish.
   if (text.length > MAX_TEXT_LENGTH)
     throw new ParleyError("too_long", { max: MAX_TEXT_LENGTH, length: text.length });
-  return sendBody(ctx, nameOrId, { type: "text", text }, { text });
+  await requireProfile(ctx);
+  const conversation = await findConversation(ctx, nameOrId);
+  // In a group, "@Name" of a member becomes a mention (messages/mentions.ts).
+  const mentions = conversation.kind === "group" ? await mentionsOf(ctx, conversation, text) : [];
+  const quote = options.quote !== undefined ? { quote: { id: options.quote } } : {};
+  const body: Body = { type: "text", text, ...quote, ...(mentions.length ? { mentions } : {}) };
+  return sendBody(ctx, conversation.id, body, { text, quote: options.quote, mentions });
 }
 
 /**
@@ -33,21 +47,14 @@ export async function sendBody(
   ctx: ClientContext,
   nameOrId: string,
   body: Body,
-  shown: { text: string; file?: FileRecord },
+  shown: { text: string; file?: FileRecord; quote?: string | undefined; mentions?: Mention[] },
   id = randomId(ctx),
 ): Promise<MessageView> {
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
   const sentAt = ctx.now();
   const { record, conversation } = await ctx.lock.run(async () => {
-    const conversation = await requireConversation(ctx, target.id);
-    if (conversation.kind === "group") requireActive(conversation);
-    else if (!conversation.sendTo) {
-      const contact = await ctx.repo.contact(conversation.contactId);
-      throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
-    }
-    const state = await loadState(ctx, conversation.groupId);
-    const sealed = await encryptContent(ctx, state, body, id, sentAt);
+    const conversation = await requireSendable(ctx, target.id);
     const record: MessageRecord = {
       id,
       conversationId: conversation.id,
@@ -55,26 +62,16 @@ export async function sendBody(
       senderIdentity: null,
       text: shown.text,
       ...(shown.file ? { file: shown.file } : {}),
+      ...(shown.quote !== undefined ? { quote: shown.quote } : {}),
+      ...(shown.mentions?.length ? { mentions: shown.mentions } : {}),
       sentAt,
       receivedAt: null,
       status: "sending",
       key: orderKey(ctx, id),
     };
-    // The ratchet moves on disk, and the message is in history and in the outbox, before the
-    // ciphertext leaves: a crash can delay a message, never lose it or reuse a key.
-    const batch = ctx.repo.batch();
-    saveState(ctx, batch, conversation.groupId, sealed.state);
-    ctx.repo.putMessage(batch, record);
-    ctx.repo.putOutboxEntry(batch, record.key, {
-      messageId: id,
-      conversationId: conversation.id,
-      payload: b64r(sealed.message),
-      attempts: 0,
-      nextAttemptAt: 0,
-    });
-    // Our own copy, should the relay echo it (group) or a retry deliver it twice: skipped.
-    ctx.repo.markPayloadSeen(batch, conversation.id, toHex(await ctx.crypto.sha256(sealed.message)));
-    await commitWithState(ctx, batch, conversation.groupId, sealed.state);
+    await sealIntoOutbox(ctx, conversation, body, id, sentAt, record.key, (batch) =>
+      ctx.repo.putMessage(batch, record),
+    );
     return { record, conversation };
   });
   const { outcomes } = await deliverOutbox(ctx, { conversationId: conversation.id, now: true });
@@ -84,6 +81,50 @@ export async function sendBody(
   if (outcome?.status === "failed") throw outcome.error;
   const current = await ctx.repo.message(record.conversationId, record.id);
   return messageView(ctx, current ?? record, conversation);
+}
+
+/** The conversation, if we can send in it now (a group we are in; a contact whose intro came). */
+export async function requireSendable(ctx: ClientContext, id: string): Promise<ConversationRecord> {
+  const conversation = await requireConversation(ctx, id);
+  if (conversation.kind === "group") requireActive(conversation);
+  else if (!conversation.sendTo) {
+    const contact = await ctx.repo.contact(conversation.contactId);
+    throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
+  }
+  return conversation;
+}
+
+/**
+ * Under the profile lock: seals `body` and, in one write, stores the moved ratchet, whatever `also`
+ * adds (the message, or the message an edit changed) and an outbox entry holding the sealed bytes
+ * under `order`. Delivery is the caller's next step (deliverOutbox).
+ */
+export async function sealIntoOutbox(
+  ctx: ClientContext,
+  conversation: ConversationRecord,
+  body: Body,
+  id: string,
+  sentAt: number,
+  order: string,
+  also: (batch: Batch) => void,
+): Promise<void> {
+  const state = await loadState(ctx, conversation.groupId);
+  const sealed = await encryptContent(ctx, state, body, id, sentAt);
+  // The ratchet moves on disk, and the message is in history and in the outbox, before the
+  // ciphertext leaves: a crash can delay a message, never lose it or reuse a key.
+  const batch = ctx.repo.batch();
+  saveState(ctx, batch, conversation.groupId, sealed.state);
+  also(batch);
+  ctx.repo.putOutboxEntry(batch, order, {
+    messageId: id,
+    conversationId: conversation.id,
+    payload: b64r(sealed.message),
+    attempts: 0,
+    nextAttemptAt: 0,
+  });
+  // Our own copy, should the relay echo it (group) or a retry deliver it twice: skipped.
+  ctx.repo.markPayloadSeen(batch, conversation.id, toHex(await ctx.crypto.sha256(sealed.message)));
+  await commitWithState(ctx, batch, conversation.groupId, sealed.state);
 }
 
 /** Encrypts and sends a control message in a 1:1 conversation. The caller holds the lock. */

@@ -28,9 +28,10 @@ import { groupMembers } from "./groups/members.js";
 import { acceptInvite, createInvite } from "./invites.js";
 import { listen } from "./listen.js";
 import { findContact, findConversation, messageView } from "./lookup.js";
+import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
-import { send, sendContentLocked } from "./outbox.js";
+import { send, sendBody, sendContentLocked } from "./outbox.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
 
@@ -160,6 +161,19 @@ export class ParleyClient {
   send = (nameOrId: string, text: string): Promise<MessageView> =>
     this.run((ctx) => send(ctx, nameOrId, text));
 
+  // ---- replies, reactions, edits, deletions (messages/actions.ts) ----------------------------
+  // A message is named by its content id, or an unambiguous prefix of it (at least 4 characters).
+
+  reply = (nameOrId: string, messageId: string, text: string): Promise<MessageView> =>
+    this.run((ctx) => actions.reply(ctx, nameOrId, messageId, text));
+  /** One emoji on a message, replacing ours; `null` takes ours away. */
+  react = (nameOrId: string, messageId: string, emoji: string | null): Promise<MessageView> =>
+    this.run((ctx) => actions.react(ctx, nameOrId, messageId, emoji));
+  editMessage = (nameOrId: string, messageId: string, text: string): Promise<MessageView> =>
+    this.run((ctx) => actions.editMessage(ctx, nameOrId, messageId, text));
+  deleteMessage = (nameOrId: string, messageId: string): Promise<MessageView> =>
+    this.run((ctx) => actions.deleteMessage(ctx, nameOrId, messageId));
+
   // ---- files ---------------------------------------------------------------------------------
 
   /** Encrypts, uploads (resuming an interrupted upload of the same source) and announces a file. */
@@ -213,6 +227,9 @@ export class ParleyClient {
   protected device = (p: ProfileRecord) => deviceOf(p);
   protected relay = (url: string) => this.ctx.relay(url);
   protected keyPackageId = (publicMessage: Uint8Array) => keyPackageId(this.ctx, publicMessage);
+  /** Sends any content in any conversation, unchecked (a forged edit, a reaction to nothing). */
+  protected sendBodyUnchecked = (nameOrId: string, body: Parameters<typeof sendBody>[2], id?: string) =>
+    this.run((ctx) => sendBody(ctx, nameOrId, body, { text: "" }, id));
   protected sendContentLocked = (conversationId: string, body: Parameters<typeof sendContentLocked>[2]) =>
     sendContentLocked(this.ctx, conversationId, body);
 }

@@ -31,6 +31,47 @@ export interface MessageView {
   status: MessageStatus;
   /** A file message: the attachment (`text` is its caption, or ""). */
   file?: FileView;
+  /** A reply: the message it answers, as this device has it now. */
+  quote?: QuoteView;
+  /** When its author last edited it (their clock); absent if never. */
+  edited?: string;
+  /** When its author deleted it for everyone: `text` is "" and nothing of it is kept. */
+  deleted?: string;
+  /** Reactions, one entry per emoji, most given first. Absent when there are none. */
+  reactions?: ReactionView[];
+  /** "@Name" in a group message: who and where in `text` (UTF-16 offsets, end excluded). */
+  mentions?: MentionView[];
+  /** Whether one of the mentions is us. */
+  mentionsMe?: boolean;
+}
+
+/**
+ * The message a reply answers. `missing`: this device does not have it (never arrived, or older
+ * than its history); `deleted`: its author deleted it. Then `from` may be null and `text` is "".
+ */
+export interface QuoteView {
+  id: string;
+  from: PersonRef | null;
+  /** Its text (a file's caption), at most QUOTE_LENGTH characters. */
+  text: string;
+  /** A file message: the file's name. */
+  fileName: string | null;
+  missing: boolean;
+  deleted: boolean;
+}
+
+export interface ReactionView {
+  emoji: string;
+  count: number;
+  /** Whether one of them is ours. */
+  mine: boolean;
+  by: PersonRef[];
+}
+
+export interface MentionView {
+  person: PersonRef;
+  start: number;
+  end: number;
 }
 
 /** A file as a UI shows it before (and after) it is fetched. Its id is the message's. */

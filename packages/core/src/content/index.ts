@@ -8,6 +8,8 @@
  */
 import { z } from "zod";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
+import { DeleteBody } from "./delete.js";
+import { EditBody } from "./edit.js";
 import { FileBody } from "./file.js";
 import { GroupInviteBody } from "./group-invite.js";
 import { GroupLeaveBody } from "./group-leave.js";
@@ -15,6 +17,7 @@ import { GroupQueueBody } from "./group-queue.js";
 import { IntroBody } from "./intro.js";
 import { KeyPackagesBody } from "./key-packages.js";
 import { ProfileBody } from "./profile.js";
+import { ReactionBody } from "./reaction.js";
 import { ReceiptBody } from "./receipt.js";
 import { ReplyToBody } from "./reply-to.js";
 import { TextBody } from "./text.js";
@@ -30,6 +33,9 @@ export const Body = z.discriminatedUnion("type", [
   GroupQueueBody,
   GroupLeaveBody,
   FileBody,
+  ReactionBody,
+  EditBody,
+  DeleteBody,
 ]);
 export type Body = z.infer<typeof Body>;
 export type BodyType = Body["type"];
@@ -68,13 +74,17 @@ export {
   SendAddress,
   SendAddress as SendAddressSchema,
 } from "./common.js";
+export { DeleteBody } from "./delete.js";
+export { EditBody } from "./edit.js";
 export { FileBody, FileName, MAX_CAPTION_LENGTH, MAX_FILE_NAME_LENGTH, MAX_THUMBNAIL_BYTES } from "./file.js";
 export { GroupInviteBody } from "./group-invite.js";
 export { GroupLeaveBody } from "./group-leave.js";
 export { GroupQueueBody } from "./group-queue.js";
 export { IntroBody } from "./intro.js";
 export { KeyPackagesBody } from "./key-packages.js";
+export { MAX_MENTIONS, type Mention, MessageId, Quote } from "./message-ref.js";
 export { ProfileBody } from "./profile.js";
+export { isReactionEmoji, MAX_REACTION_LENGTH, ReactionBody } from "./reaction.js";
 export { MAX_RECEIPT_IDS, ReceiptBody } from "./receipt.js";
 export { ReplyToBody } from "./reply-to.js";
 export { MAX_TEXT_LENGTH, TextBody } from "./text.js";

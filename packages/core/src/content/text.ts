@@ -1,7 +1,16 @@
-/** `text`: a chat message, in a 1:1 conversation or a group. */
+/**
+ * `text`: a chat message, in a 1:1 conversation or a group. A reply carries `quote` (the message it
+ * answers); a group message naming members carries `mentions`.
+ */
 import { z } from "zod";
+import { Mentions, Quote } from "./message-ref.js";
 
 export const MAX_TEXT_LENGTH = 64 * 1024;
 
-export const TextBody = z.object({ type: z.literal("text"), text: z.string().min(1).max(MAX_TEXT_LENGTH) });
+export const TextBody = z.object({
+  type: z.literal("text"),
+  text: z.string().min(1).max(MAX_TEXT_LENGTH),
+  quote: Quote.optional(),
+  mentions: Mentions.optional(),
+});
 export type TextBody = z.infer<typeof TextBody>;

@@ -36,6 +36,11 @@ export const Keys = {
   message: (conversationId: string, order: string) => `msg/${conversationId}/${order}`,
   messages: (conversationId: string) => `msg/${conversationId}/`,
   messageIndex: (conversationId: string, id: string) => `msgid/${conversationId}/${id}`,
+  /** Edits, deletions and reactions waiting for their message: by its content id, then their own. */
+  pendingChange: (conversationId: string, target: string, id: string) =>
+    `pending/${conversationId}/${target}/${id}`,
+  pendingChanges: (conversationId: string, target?: string) =>
+    target === undefined ? `pending/${conversationId}/` : `pending/${conversationId}/${target}/`,
   /** The furthest point seen in each sender leaf's application ratchet (the device key inside). */
   ratchetMark: (conversationId: string, leafIndex: number) => `ratchet/${conversationId}/${pad(leafIndex)}`,
   /** Messages of an epoch not reached yet, kept until the commit that leads there is processed. */
@@ -75,6 +80,7 @@ export const Keys = {
     `held/${conversationId}/`,
     `ratchet/${conversationId}/`,
     `pseen/${conversationId}/`,
+    `pending/${conversationId}/`,
   ],
   queueData: (queueId: string) => [`seen/${queueId}/`],
   /** Layouts of earlier versions, read only by migrations. */

@@ -1,6 +1,7 @@
 /** What a device keeps about itself, its contacts and its conversations (all local, never on a relay). */
 import type { SendAddress } from "../content/common.js";
 import type { FileBody } from "../content/file.js";
+import type { Mention } from "../content/message-ref.js";
 import type { DetectedType, FileWarning } from "../files/detect.js";
 import type { RemovedMetadata } from "../files/strip-metadata.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
@@ -138,7 +139,44 @@ export interface MessageRecord {
   key: string;
   /** A `file` message: the attachment (`text` is then its caption, or ""). Absent for text. */
   file?: FileRecord;
+  /** A reply: the content id of the message it answers (shown from this history, never copied). */
+  quote?: string;
+  /** "@Name" in a group message: who (identity key) and where in `text`. */
+  mentions?: Mention[];
+  /** Edited by its author: the sender's time of the edit now shown (a later edit wins). */
+  edited?: number;
+  /**
+   * Deleted for everyone by its author, at this time (the sender's clock). The text, the file, the
+   * quote, the mentions and the reactions are gone from the record: really removed, not hidden.
+   */
+  deleted?: number;
+  /**
+   * Reactions by identity key (ours too): one emoji per person, or null once taken back (kept, with
+   * its time, so an older reaction arriving late does not come back). `at`: the reactor's clock.
+   */
+  reactions?: Record<string, { emoji: string | null; at: number }>;
 }
+
+/**
+ * An edit, deletion or reaction whose message has not arrived yet (the relay reordered them, or the
+ * message waits for its epoch): applied when the message is stored (client/inbox/changes.ts).
+ */
+export interface PendingChangeRecord {
+  /** The change's own content id, and the content id of the message it is for. */
+  id: string;
+  target: string;
+  /** Who sent it (identity key, authenticated by MLS) and their time for it. */
+  by: string;
+  at: number;
+  change: MessageChange;
+  receivedAt: number;
+}
+
+/** What an edit, deletion or reaction does to one message (content/edit.ts, delete.ts, reaction.ts). */
+export type MessageChange =
+  | { kind: "edit"; text: string; mentions?: Mention[] }
+  | { kind: "delete" }
+  | { kind: "reaction"; emoji: string | null };
 
 /**
  * A file message as this device keeps it: what the message said (content/file.ts, without `type`),

@@ -17,6 +17,7 @@ import type {
   MessageRecord,
   OutboxEntry,
   OwnKeyPackage,
+  PendingChangeRecord,
   PendingInviteRecord,
   ProfileRecord,
   QueueRoute,
@@ -144,6 +145,14 @@ export class ProfileRepository {
   deleteMessage(b: Batch, m: MessageRecord): Batch {
     return b.delete(K.message(m.conversationId, m.key)).delete(K.messageIndex(m.conversationId, m.id));
   }
+  /** Changes waiting for a message (all of the conversation's without `target`), oldest key first. */
+  pendingChanges = (conversationId: string, target?: string) =>
+    this.listJson<PendingChangeRecord>(K.pendingChanges(conversationId, target));
+  putPendingChange = (b: Batch, conversationId: string, r: PendingChangeRecord) =>
+    b.put(K.pendingChange(conversationId, r.target, r.id), r);
+  deletePendingChange = (b: Batch, conversationId: string, r: PendingChangeRecord) =>
+    b.delete(K.pendingChange(conversationId, r.target, r.id));
+
   /** The newest `limit` messages of a conversation, oldest first. */
   async messages(conversationId: string, limit = 1000): Promise<MessageRecord[]> {
     const newest = await this.listJson<MessageRecord>(K.messages(conversationId), { reverse: true, limit });

@@ -1,9 +1,10 @@
 import { type GroupMemberView, MAX_TEXT_LENGTH, type MessageView, type ParleyClient } from "@parley/core";
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ConversationSummary } from "../conversations";
-import { deliveryLabel, formatMessageTime } from "../format";
+import { formatMessageTime } from "../format";
 import { mergeTimeline, NEEDS_READD, personName, type SystemLine } from "../groups";
-import { FileCard } from "./FileCard";
+import { insertMention, mentionCandidates, mentionQuery } from "../messages";
+import { ComposerContext, MessageBubble } from "./MessageBubble";
 
 function messageTime(m: MessageView): number {
   return Date.parse(m.receivedAt && !m.fromMe ? m.receivedAt : m.sentAt);
@@ -26,6 +27,11 @@ export function ChatView(props: {
   members: GroupMemberView[] | null;
   /** Sends; reports its own failure (the banner says the message was not sent, and why). */
   onSend: (text: string) => void;
+  /** Replies to, reacts to, edits or deletes a message (each reports its own failure). */
+  onReply: (target: MessageView, text: string) => void;
+  onReact: (target: MessageView, emoji: string | null) => void;
+  onEdit: (target: MessageView, text: string) => void;
+  onDelete: (target: MessageView) => void;
   /** Files: sending one (attach button, drag and drop), uploads in progress, fetching. */
   client: ParleyClient;
   onSendFile: (file: File) => void;
@@ -45,6 +51,11 @@ export function ChatView(props: {
   const composer = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
+  /** The message being answered or edited: shown above the composer, the next send is for it. */
+  const [context, setContext] = useState<{ mode: "reply" | "edit"; message: MessageView } | null>(null);
+  /** Groups: the "@…" being typed, for the list of members it can mean. */
+  const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
+  const candidates = isGroup && mention && members ? mentionCandidates(members, mention.query) : [];
 
   function sendFiles(files: FileList | null) {
     if (!files || !c.canSend || !active) return;
@@ -65,11 +76,62 @@ export function ChatView(props: {
     const text = draft.trim();
     if (text.length === 0 || text.length > MAX_TEXT_LENGTH || !c.canSend) return;
     setDraft("");
-    props.onSend(text);
+    setMention(null);
+    if (context?.mode === "edit") props.onEdit(context.message, text);
+    else if (context?.mode === "reply") props.onReply(context.message, text);
+    else props.onSend(text);
+    setContext(null);
     composer.current?.focus();
   }
 
+  function startReply(m: MessageView) {
+    if (context?.mode === "edit") setDraft("");
+    setContext({ mode: "reply", message: m });
+    composer.current?.focus();
+  }
+
+  function startEdit(m: MessageView) {
+    setContext({ mode: "edit", message: m });
+    setDraft(m.text);
+    composer.current?.focus();
+  }
+
+  function cancelContext() {
+    if (context?.mode === "edit") setDraft("");
+    setContext(null);
+    composer.current?.focus();
+  }
+
+  function onDraftChange(value: string, caret: number) {
+    setDraft(value);
+    setMention(isGroup ? mentionQuery(value, caret) : null);
+  }
+
+  function pickMention(m: GroupMemberView) {
+    if (!mention || !m.name) return;
+    const caret = composer.current?.selectionStart ?? draft.length;
+    const next = insertMention(draft, mention.start, caret, m.name);
+    setDraft(next.draft);
+    setMention(null);
+    requestAnimationFrame(() => {
+      composer.current?.focus();
+      composer.current?.setSelectionRange(next.caret, next.caret);
+    });
+  }
+
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === "Escape" && (mention || context)) {
+      e.preventDefault();
+      if (mention) setMention(null);
+      else cancelContext();
+      return;
+    }
+    // With the mention list open, Enter (or Tab) picks its first name instead of sending.
+    if ((e.key === "Enter" || e.key === "Tab") && candidates.length > 0 && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      pickMention(candidates[0]!);
+      return;
+    }
     // Enter sends; Shift+Enter starts a new line; never while an input method is composing.
     if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
@@ -202,23 +264,25 @@ export function ChatView(props: {
               ? `${personName(m.from)}${stranger ? " (not a contact)" : ""}`
               : c.title;
           return (
-            <li key={m.id} className={m.fromMe ? "message mine" : "message theirs"}>
-              <div className="bubble">
-                <span className="sr-only">{sender}: </span>
-                {showSender && (
-                  <p className="sender" aria-hidden="true">
-                    {personName(m.from)}
-                    {stranger && <span className="sender-note"> · not a contact</span>}
-                  </p>
-                )}
-                {m.file && <FileCard file={m.file} client={props.client} onError={props.onFileError} />}
-                {(!m.file || m.text) && <p className="text">{m.text}</p>}
-                <p className="meta">
-                  <time dateTime={m.sentAt}>{formatMessageTime(new Date(messageTime(m)).toISOString())}</time>
-                  {m.fromMe && <span className={`status status-${m.status}`}>{deliveryLabel(m.status)}</span>}
-                </p>
-              </div>
-            </li>
+            <MessageBubble
+              key={m.id}
+              message={m}
+              showSender={showSender}
+              sender={sender}
+              canAct={active && c.canSend}
+              time={formatMessageTime(new Date(messageTime(m)).toISOString())}
+              client={props.client}
+              onFileError={props.onFileError}
+              actions={{
+                onReply: startReply,
+                onReact: props.onReact,
+                onEdit: startEdit,
+                onDelete: (target) => {
+                  if (context?.message.id === target.id) cancelContext();
+                  props.onDelete(target);
+                },
+              }}
+            />
           );
         })}
       </ol>
@@ -236,6 +300,25 @@ export function ChatView(props: {
 
       {active ? (
         <form className="composer" onSubmit={submit}>
+          {context && (
+            <ComposerContext mode={context.mode} message={context.message} onCancel={cancelContext} />
+          )}
+          {candidates.length > 0 && (
+            <fieldset className="mention-list">
+              <legend className="sr-only">Mention someone</legend>
+              {candidates.map((m, i) => (
+                <button
+                  key={m.identityKey}
+                  type="button"
+                  className={i === 0 ? "first" : undefined}
+                  onMouseDown={(e) => e.preventDefault()}
+                  onClick={() => pickMention(m)}
+                >
+                  {personName(m)}
+                </button>
+              ))}
+            </fieldset>
+          )}
           <input
             ref={picker}
             type="file"
@@ -276,7 +359,7 @@ export function ChatView(props: {
             rows={1}
             value={draft}
             disabled={!c.canSend}
-            onChange={(e) => setDraft(e.target.value)}
+            onChange={(e) => onDraftChange(e.target.value, e.target.selectionStart)}
             onKeyDown={onKeyDown}
           />
           <button
@@ -284,7 +367,7 @@ export function ChatView(props: {
             className="primary"
             disabled={!c.canSend || draft.trim().length === 0 || draft.trim().length > MAX_TEXT_LENGTH}
           >
-            Send
+            {context?.mode === "edit" ? "Save" : "Send"}
           </button>
           {draft.trim().length > MAX_TEXT_LENGTH && (
             <p className="composer-limit" role="alert">

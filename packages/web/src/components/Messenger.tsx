@@ -88,6 +88,10 @@ export function Messenger(props: {
       list.onMessage(m, chat.onMessage(m));
       notify(m);
     },
+    updated: (m) => {
+      chat.onUpdated(m);
+      void list.refresh(); // the list's preview may be the message that changed
+    },
     group: (event) => {
       const lines =
         event.change === "moved"
@@ -219,6 +223,18 @@ export function Messenger(props: {
                   list.onSent(selected.id, text, sent.sentAt),
                 )
               }
+              onReply={(target, text) =>
+                void chat.send(
+                  selected,
+                  text,
+                  profileName,
+                  (sent) => list.onSent(selected.id, text, sent.sentAt),
+                  target,
+                )
+              }
+              onReact={(target, emoji) => void chat.react(selected, target, emoji)}
+              onEdit={(target, text) => void chat.edit(selected, target, text).then(list.refresh)}
+              onDelete={(target) => void chat.remove(selected, target).then(list.refresh)}
               client={client}
               uploads={chat.uploads}
               onSendFile={(file) =>

@@ -11,6 +11,8 @@ export type GroupEvent = Extract<ClientEvent, { type: "group" }>;
 /** What the app does with each kind of live event (see `useClientEvents`). */
 export interface EventHandlers {
   message(m: MessageView): void;
+  /** A message was edited, deleted, or reacted to. */
+  updated(m: MessageView): void;
   group(event: GroupEvent): void;
   delivered(conversationId: string, ids: string[]): void;
   /** Messages that waited in the outbox and that the relay has now taken. */
@@ -41,6 +43,8 @@ export function useClientEvents(session: Session, handlers: EventHandlers): Conn
           return setConnection(event.status === "connecting" && event.detail ? "retrying" : event.status);
         case "message":
           return on.message(event.message);
+        case "updated":
+          return on.updated(event.message);
         case "group":
           return on.group(event);
         case "delivered":

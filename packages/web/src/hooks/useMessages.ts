@@ -11,7 +11,8 @@ import {
   withTakenByRelay,
 } from "../conversations";
 import { fileSource, thumbnailOf } from "../files";
-import type { SystemLine } from "../groups";
+import type { Failed, SystemLine } from "../groups";
+import { withUpdated } from "../messages";
 import type { Session } from "../session";
 import { type Report, useLatest } from "./useNotice";
 
@@ -26,6 +27,7 @@ export function useMessages(session: Session, selectedId: string | null, report:
   const [messages, setMessages] = useState<MessageView[]>([]);
   const [lines, setLines] = useState<SystemLine[]>([]);
   const selectedRef = useLatest(selectedId);
+  const messagesRef = useLatest(messages);
 
   /** Loads the history and marks it read; rejects when the engine or the store fails. */
   const reload = useCallback(
@@ -77,6 +79,53 @@ export function useMessages(session: Session, selectedId: string | null, report:
     [selectedRef],
   );
 
+  /**
+   * A message changed (edited, deleted, a reaction): replaced in place if its conversation is open.
+   * Replies quoting it show it from history, so those are reloaded too.
+   */
+  const onUpdated = useCallback(
+    (m: MessageView) => {
+      if (selectedRef.current !== m.conversationId) return;
+      setMessages((list) => withUpdated(list, m));
+      if (messagesRef.current.some((x) => x.quote?.id === m.id))
+        void reload(m.conversationId).catch((e: unknown) => report("load-messages", e));
+    },
+    [selectedRef, messagesRef, reload, report],
+  );
+
+  /**
+   * Reacts to, edits or deletes a message (`act` calls the engine), then shows the store's copy.
+   * Never rejects: a failure is reported (the banner says why).
+   */
+  const change = useCallback(
+    async (conversationId: string, act: () => Promise<MessageView>, what: Failed): Promise<void> => {
+      try {
+        const changed = await act();
+        if (selectedRef.current === conversationId) setMessages((list) => withUpdated(list, changed));
+      } catch (e) {
+        report(what, e);
+      }
+      if (selectedRef.current === conversationId)
+        await reload(conversationId).catch((e: unknown) => report("load-messages", e));
+    },
+    [selectedRef, reload, report],
+  );
+  const react = useCallback(
+    (c: ConversationSummary, target: MessageView, emoji: string | null) =>
+      change(c.id, () => client.react(c.id, target.id, emoji), "react"),
+    [client, change],
+  );
+  const edit = useCallback(
+    (c: ConversationSummary, target: MessageView, text: string) =>
+      change(c.id, () => client.editMessage(c.id, target.id, text), "edit"),
+    [client, change],
+  );
+  const remove = useCallback(
+    (c: ConversationSummary, target: MessageView) =>
+      change(c.id, () => client.deleteMessage(c.id, target.id), "delete-message"),
+    [client, change],
+  );
+
   /** Lines written for a conversation: shown if it is open. */
   const addLines = useCallback(
     (conversationId: string, added: SystemLine[]) => {
@@ -96,11 +145,22 @@ export function useMessages(session: Session, selectedId: string | null, report:
       text: string,
       myName: string,
       onSent: (sent: MessageView) => void,
+      replyTo?: MessageView,
     ): Promise<void> => {
       const pendingId = `pending-${Date.now()}-${Math.random()}`;
-      setMessages((list) => [...list, pendingMessage(c, text, myName, new Date(), pendingId)]);
+      const pending = pendingMessage(c, text, myName, new Date(), pendingId);
+      if (replyTo)
+        pending.quote = {
+          id: replyTo.id,
+          from: replyTo.from,
+          text: replyTo.text,
+          fileName: replyTo.file?.name ?? null,
+          missing: false,
+          deleted: false,
+        };
+      setMessages((list) => [...list, pending]);
       try {
-        onSent(await client.send(c.id, text));
+        onSent(await (replyTo ? client.reply(c.id, replyTo.id, text) : client.send(c.id, text)));
       } catch (e) {
         report("send", e);
       }
@@ -154,7 +214,11 @@ export function useMessages(session: Session, selectedId: string | null, report:
     onMessage,
     onDelivered,
     onSent,
+    onUpdated,
     send,
+    react,
+    edit,
+    remove,
     sendFile,
     uploads: visibleUploads,
   };

@@ -1,8 +1,11 @@
 /** Received text (and file messages) into history: once per content id, placed at the time its sender stamped. */
+import type { Mention } from "../../content/message-ref.js";
 import type { Batch } from "../../store/batch.js";
 import type { ConversationRecord, FileRecord, MessageRecord } from "../../store/records.js";
 import { type ClientContext, orderKey } from "../context.js";
 import { historyIdOf } from "../lookup.js";
+import { mentionsIn } from "../messages/changes.js";
+import { withPendingChanges } from "./changes.js";
 
 /**
  * Where a received message goes in history: at the time its sender stamped inside the encryption,
@@ -25,6 +28,7 @@ export async function storeReceived(
   text: string,
   senderIdentity: string,
   file?: FileRecord,
+  refs: { quote?: string | undefined; mentions?: Mention[] | undefined } = {},
 ): Promise<MessageRecord | undefined> {
   // A conversation replaced by a later one with the same person stores into that one.
   const into = historyIdOf(conversation);
@@ -41,7 +45,13 @@ export async function storeReceived(
     status: "received",
     key: orderKey(ctx, id, shownAt(sentAt, now)),
     ...(file ? { file } : {}),
+    ...(refs.quote !== undefined ? { quote: refs.quote } : {}),
   };
-  ctx.repo.putMessage(batch, record);
-  return record;
+  const mentions = mentionsIn(text, refs.mentions);
+  if (mentions) record.mentions = mentions;
+  // Edits, deletions and reactions that arrived before it apply now: a deleted message is stored
+  // without its text from the start.
+  const final = await withPendingChanges(ctx, batch, record);
+  ctx.repo.putMessage(batch, final);
+  return final;
 }

@@ -30,6 +30,8 @@ export type Rejection =
   | { reason: "invite_already_answered" }
   | { reason: "invite_answer_not_two" }
   | { reason: "queue_move_not_admin"; conversationId: string }
+  /** An edit or deletion of a message by someone other than its author. */
+  | { reason: "not_author"; conversationId: string; change: "edit" | "delete" }
   | { reason: "unknown_queue" }
   /** Too many messages of later epochs wait for their commit already. */
   | { reason: "too_many_held"; conversationId: string }

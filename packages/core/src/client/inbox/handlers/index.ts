@@ -4,6 +4,8 @@
  * rejected in that kind of conversation.
  */
 import type { HandlerRegistry } from "../types.js";
+import { deleteMessage } from "./delete.js";
+import { edit } from "./edit.js";
 import { file } from "./file.js";
 import { groupInvite } from "./group-invite.js";
 import { groupLeave } from "./group-leave.js";
@@ -11,6 +13,7 @@ import { groupQueue } from "./group-queue.js";
 import { intro } from "./intro.js";
 import { keyPackages } from "./key-packages.js";
 import { profile } from "./profile.js";
+import { reaction } from "./reaction.js";
 import { receipt } from "./receipt.js";
 import { replyTo } from "./reply-to.js";
 import { text } from "./text.js";
@@ -26,4 +29,7 @@ export const handlers: HandlerRegistry = {
   "group-queue": groupQueue,
   "group-leave": groupLeave,
   file,
+  reaction,
+  edit,
+  delete: deleteMessage,
 };

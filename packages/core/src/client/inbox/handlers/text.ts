@@ -1,4 +1,7 @@
-/** `text`: into history once; in a 1:1 conversation, a receipt goes back. */
+/**
+ * `text`: into history once (a reply with the id of the message it answers; in a group, with its
+ * mentions); in a 1:1 conversation, a receipt goes back.
+ */
 import { messageView } from "../../lookup.js";
 import { storeReceived } from "../history.js";
 import { type ContentHandler, nothing } from "../types.js";
@@ -13,6 +16,8 @@ export const text: ContentHandler<"text"> = {
       content.sentAt,
       body.text,
       contact.identityKey,
+      undefined,
+      { quote: body.quote?.id },
     );
     if (!record) return nothing();
     return {
@@ -29,6 +34,8 @@ export const text: ContentHandler<"text"> = {
       content.sentAt,
       body.text,
       sender,
+      undefined,
+      { quote: body.quote?.id, mentions: body.mentions },
     );
     if (!record) return nothing();
     return {

@@ -1,0 +1,233 @@
+import type { MessageView, ParleyClient } from "@parley/core";
+import { useEffect, useRef, useState } from "react";
+import { deliveryLabel } from "../format";
+import { personName } from "../groups";
+import { COMMON_REACTIONS, myReaction, quoteSummary, shortText, textParts } from "../messages";
+import { FileCard } from "./FileCard";
+
+/** What a person can do to a message from its bubble. */
+export interface MessageActions {
+  onReply: (m: MessageView) => void;
+  /** One emoji, replacing ours; null takes ours back. */
+  onReact: (m: MessageView, emoji: string | null) => void;
+  onEdit: (m: MessageView) => void;
+  onDelete: (m: MessageView) => void;
+}
+
+/**
+ * One message: its quote (a reply), file card, text with its @mentions, time, "edited", delivery,
+ * reactions, and the actions shown on hover, keyboard focus or a tap: Reply, React (a small
+ * picker), and for our own messages Edit and Delete (for everyone, after a confirmation).
+ */
+export function MessageBubble(props: {
+  message: MessageView;
+  /** Group: the sender's name above the first of their consecutive messages. */
+  showSender: boolean;
+  /** Who sent it, for screen readers ("You", a name). */
+  sender: string;
+  canAct: boolean;
+  time: string;
+  client: ParleyClient;
+  onFileError: (e: unknown) => void;
+  actions: MessageActions;
+}) {
+  const { message: m, actions } = props;
+  const [open, setOpen] = useState<"none" | "actions" | "react" | "delete">("none");
+  const item = useRef<HTMLLIElement>(null);
+  // Open actions (a tap, the picker, the confirmation) close when one taps or clicks elsewhere.
+  useEffect(() => {
+    if (open === "none") return;
+    const outside = (e: PointerEvent) => {
+      if (!item.current?.contains(e.target as Node)) setOpen("none");
+    };
+    document.addEventListener("pointerdown", outside);
+    return () => document.removeEventListener("pointerdown", outside);
+  }, [open]);
+  const deleted = m.deleted !== undefined;
+  const stranger = m.from.relation === "member";
+  const pending = m.id.startsWith("pending-");
+  const canAct = props.canAct && !deleted && !pending;
+  const mine = myReaction(m);
+  const classes = ["message", m.fromMe ? "mine" : "theirs"];
+  if (m.mentionsMe) classes.push("mentions-me");
+  if (open !== "none") classes.push("selected");
+
+  const toolbar = canAct && (
+    <div className="message-actions" role="toolbar" aria-label="Message actions">
+      {open === "delete" ? (
+        <>
+          <span className="confirm-text">Delete for everyone?</span>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => {
+              setOpen("none");
+              actions.onDelete(m);
+            }}
+          >
+            Delete for everyone
+          </button>
+          <button type="button" onClick={() => setOpen("none")}>
+            Cancel
+          </button>
+        </>
+      ) : (
+        <>
+          <button type="button" onClick={() => actions.onReply(m)} aria-label="Reply">
+            Reply
+          </button>
+          <button
+            type="button"
+            aria-label="React"
+            aria-expanded={open === "react"}
+            onClick={() => setOpen(open === "react" ? "actions" : "react")}
+          >
+            React
+          </button>
+          {m.fromMe && (
+            <>
+              <button type="button" onClick={() => actions.onEdit(m)} aria-label="Edit">
+                Edit
+              </button>
+              <button type="button" onClick={() => setOpen("delete")} aria-label="Delete">
+                Delete
+              </button>
+            </>
+          )}
+        </>
+      )}
+      {open === "react" && (
+        <div className="reaction-picker" role="menu" aria-label="Pick a reaction">
+          {COMMON_REACTIONS.map((emoji) => (
+            <button
+              key={emoji}
+              type="button"
+              role="menuitemradio"
+              aria-checked={mine === emoji}
+              aria-label={`React with ${emoji}`}
+              className={mine === emoji ? "picked" : undefined}
+              onClick={() => {
+                setOpen("none");
+                actions.onReact(m, mine === emoji ? null : emoji);
+              }}
+            >
+              {emoji}
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+
+  return (
+    <li
+      ref={item}
+      className={classes.join(" ")}
+      data-message-id={m.id}
+      onMouseLeave={() => open === "actions" && setOpen("none")}
+    >
+      <div className="message-body">
+        {/* A tap on the bubble shows its actions (touch screens have no hover). */}
+        {/* biome-ignore lint/a11y/useKeyWithClickEvents: the actions are reachable by Tab (focus-within shows them) */}
+        {/* biome-ignore lint/a11y/noStaticElementInteractions: a convenience for touch; keyboards use Tab */}
+        <div
+          className={deleted ? "bubble deleted" : "bubble"}
+          onClick={() => canAct && open === "none" && setOpen("actions")}
+        >
+          <span className="sr-only">{props.sender}: </span>
+          {props.showSender && (
+            <p className="sender" aria-hidden="true">
+              {personName(m.from)}
+              {stranger && <span className="sender-note"> · not a contact</span>}
+            </p>
+          )}
+          {m.quote && !deleted && <Quote quote={m.quote} />}
+          {deleted ? (
+            <p className="text deleted-text">
+              {m.fromMe ? "You deleted this message" : "This message was deleted"}
+            </p>
+          ) : (
+            <>
+              {m.file && <FileCard file={m.file} client={props.client} onError={props.onFileError} />}
+              {(!m.file || m.text) && (
+                <p className="text">
+                  {textParts(m).map((part, i) =>
+                    part.mention ? (
+                      // biome-ignore lint/suspicious/noArrayIndexKey: parts of one text, in order
+                      <span key={i} className={part.mention.me ? "mention mention-me" : "mention"}>
+                        {part.text}
+                      </span>
+                    ) : (
+                      part.text
+                    ),
+                  )}
+                </p>
+              )}
+            </>
+          )}
+          <p className="meta">
+            {m.edited && !deleted && <span className="edited">edited</span>}
+            <time dateTime={m.sentAt}>{props.time}</time>
+            {m.fromMe && <span className={`status status-${m.status}`}>{deliveryLabel(m.status)}</span>}
+          </p>
+        </div>
+        {m.reactions && m.reactions.length > 0 && (
+          <ul className="reactions" aria-label="Reactions">
+            {m.reactions.map((r) => (
+              <li key={r.emoji}>
+                <button
+                  type="button"
+                  className={r.mine ? "reaction mine-reaction" : "reaction"}
+                  aria-pressed={r.mine}
+                  disabled={!canAct}
+                  title={r.by.map((p) => (p.relation === "me" ? "You" : personName(p))).join(", ")}
+                  aria-label={`${r.emoji} ${r.count}${r.mine ? ", including you" : ""}`}
+                  onClick={() => actions.onReact(m, r.mine ? null : r.emoji)}
+                >
+                  <span aria-hidden="true">{r.emoji}</span> <span aria-hidden="true">{r.count}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      {toolbar}
+    </li>
+  );
+}
+
+function Quote(props: { quote: NonNullable<MessageView["quote"]> }) {
+  const { who, text } = quoteSummary(props.quote);
+  return (
+    <blockquote className={props.quote.deleted || props.quote.missing ? "quote gone" : "quote"}>
+      {who && <span className="quote-who">{who}</span>}
+      <span className="quote-text">{text}</span>
+    </blockquote>
+  );
+}
+
+/** "Replying to Bob: …" / "Editing your message" above the composer, with a way out. */
+export function ComposerContext(props: {
+  mode: "reply" | "edit";
+  message: MessageView;
+  onCancel: () => void;
+}) {
+  const { mode, message: m } = props;
+  const who = m.fromMe ? "yourself" : personName(m.from);
+  return (
+    <div className="composer-context" role="status">
+      <div>
+        <strong>{mode === "reply" ? `Replying to ${who}` : "Editing your message"}</strong>
+        <span className="composer-context-text">{shortText(m)}</span>
+      </div>
+      <button
+        type="button"
+        className="icon-button"
+        aria-label={mode === "reply" ? "Cancel reply" : "Cancel editing"}
+        onClick={props.onCancel}
+      >
+        <span aria-hidden="true">×</span>
+      </button>
+    </div>
+  );
+}

@@ -320,6 +320,26 @@ contact
   );
 
 contact
+  .command("block")
+  .description(
+    "block a contact: what they write is dropped without telling them, here and in groups (--off to unblock)",
+  )
+  .argument("<contact>", "a contact's name or id")
+  .option("--off", "unblock")
+  .action(
+    run(async ({ client, out, opts }, contact) => {
+      const c = await client.blockContact(contact!, opts.off !== true);
+      print(
+        out,
+        c.blocked
+          ? `Blocked ${t(c.name)}: what they write is dropped, and they are not told`
+          : `Unblocked ${t(c.name)}`,
+        c,
+      );
+    }),
+  );
+
+contact
   .command("rename")
   .description("give a contact your own name for them (theirs no longer replaces it)")
   .argument("<contact>", "a contact's name or id")

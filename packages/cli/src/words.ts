@@ -74,6 +74,8 @@ function parleyErrorText(e: ParleyError): string {
       return "no such conversation";
     case "name_taken":
       return `another contact is called "${s("name")}" already: choose another name`;
+    case "blocked":
+      return `you blocked "${s("contact")}": unblock them first (parley contact block "${s("contact")}" --off)`;
     case "ambiguous":
       return `"${s("name")}" names more than one conversation: use its id`;
     case "needs_readd":

@@ -25,6 +25,8 @@ export interface ParleyErrorData {
   unknown_conversation: { id: string };
   /** Another contact has that name already (`renameContact`). */
   name_taken: { name: string };
+  /** Sending to a contact we blocked: unblock them first. */
+  blocked: { contact: string };
   /** A name both a contact and a group (or two of either) answer to. */
   ambiguous: { name: string };
   /** `who` is not in `group`; without `who`: we are not (any more). */

@@ -15,6 +15,8 @@ export interface ConversationSummary {
   title: string;
   verified: boolean;
   keyChanged: boolean;
+  /** Direct: we blocked the contact (what they write is dropped; we cannot write). */
+  blocked: boolean;
   canSend: boolean;
   /** Groups: still a member, or left, or removed by an admin. Direct chats are always "active". */
   status: "active" | "left" | "removed" | "needs-readd";
@@ -78,7 +80,8 @@ export function summaryOf(input: {
     title: view.name,
     verified: contact?.verified ?? false,
     keyChanged: contact?.keyChanged ?? false,
-    canSend: view.canSend,
+    blocked: contact?.blocked ?? false,
+    canSend: view.canSend && !(contact?.blocked ?? false),
     status: view.status ?? "active",
     ...(view.statusReason !== undefined ? { statusReason: view.statusReason } : {}),
     admin: view.admin ?? false,

@@ -106,6 +106,8 @@ export function friendlyError(error: unknown): string {
           return `A ${what} must be one line, without control or invisible formatting characters.`;
         return `A ${what} may use a zero-width joiner only between two characters.`;
       }
+      case "blocked":
+        return `You blocked ${(e as ParleyError<"blocked">).data.contact}. Unblock them to write to them.`;
       case "name_taken":
         return `You already have a contact called “${(e as ParleyError<"name_taken">).data.name}”. Choose another name.`;
       case "not_ready":

@@ -67,6 +67,28 @@ export async function renameContact(
 }
 
 /**
+ * Blocks or unblocks a contact. What a blocked contact writes — messages, files, reactions, edits,
+ * group invites — is dropped on arrival without a receipt, in our chat with them and in groups
+ * (their group messages are not shown); they are not told, and to them we look like someone who
+ * has not been online. We cannot write to them until we unblock. Their MLS messages are still
+ * processed, so our chat and groups stay in step and unblocking needs nothing more.
+ */
+export async function blockContact(
+  ctx: ClientContext,
+  nameOrId: string,
+  blocked: boolean,
+): Promise<ContactView> {
+  return ctx.lock.run(async () => {
+    const contact: ContactRecord = { ...(await findContact(ctx, nameOrId)) };
+    if (blocked) contact.blocked = true;
+    else delete contact.blocked;
+    await ctx.repo.commit(ctx.repo.putContact(ctx.repo.batch(), contact));
+    const conv = await ctx.repo.conversation(contact.conversationId);
+    return contactView(contact, conv?.kind === "direct" ? conv : undefined);
+  });
+}
+
+/**
  * The contact record for `identityKey` in conversation `conversationId` (not stored yet). Someone we
  * already know stays the one contact they were (name, verification, when added), now in the new
  * conversation; `supersedeConversation` moves the old one's history over (issue 14: a second invite

@@ -138,7 +138,8 @@ export function contactView(c: ContactRecord, conv: DirectConversationRecord | u
     verified: c.verified,
     keyChanged: c.keyChanged,
     conversationId: c.conversationId,
-    canSend: !!conv?.sendTo,
+    canSend: !!conv?.sendTo && c.blocked !== true,
+    blocked: c.blocked === true,
   };
 }
 

@@ -86,11 +86,13 @@ export async function sendBody(
 /** The conversation, if we can send in it now (a group we are in; a contact whose intro came). */
 export async function requireSendable(ctx: ClientContext, id: string): Promise<ConversationRecord> {
   const conversation = await requireConversation(ctx, id);
-  if (conversation.kind === "group") requireActive(conversation);
-  else if (!conversation.sendTo) {
-    const contact = await ctx.repo.contact(conversation.contactId);
-    throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
+  if (conversation.kind === "group") {
+    requireActive(conversation);
+    return conversation;
   }
+  const contact = await ctx.repo.contact(conversation.contactId);
+  if (contact?.blocked) throw new ParleyError("blocked", { contact: contact.name });
+  if (!conversation.sendTo) throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
   return conversation;
 }
 

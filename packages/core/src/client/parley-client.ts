@@ -126,6 +126,9 @@ export class ParleyClient {
   contacts = (): Promise<ContactView[]> => this.run(contactOps.contacts);
   findContact = (nameOrId: string): Promise<ContactRecord> => this.run((ctx) => findContact(ctx, nameOrId));
   safetyNumber = (nameOrId: string) => this.run((ctx) => contactOps.safetyNumber(ctx, nameOrId));
+  /** Blocks (or with `false` unblocks) a contact: what they write is dropped (client/contacts.ts). */
+  blockContact = (nameOrId: string, blocked = true): Promise<ContactView> =>
+    this.run((ctx) => contactOps.blockContact(ctx, nameOrId, blocked));
   renameContact = (nameOrId: string, newName: string): Promise<ContactView> =>
     this.run((ctx) => contactOps.renameContact(ctx, nameOrId, newName));
   /** Forgets a contact and their 1:1 conversations on this device (client/contact-delete.ts). */

@@ -104,6 +104,8 @@ export interface ContactView {
   keyChanged: boolean;
   conversationId: string;
   canSend: boolean;
+  /** What they write is dropped on arrival; we cannot write to them. */
+  blocked: boolean;
 }
 
 export interface ConversationView {

@@ -28,6 +28,8 @@ export interface ContactRecord {
   verified: boolean;
   /** Set when a different identity key appears for this contact; cleared by verifying again. */
   keyChanged: boolean;
+  /** Blocked: what they write is dropped on arrival, in our chat and in groups (client/contacts.ts). */
+  blocked?: true;
   addedAt: number;
 }
 

@@ -355,7 +355,13 @@ export function ChatView(props: {
           <textarea
             ref={composer}
             aria-label="Message"
-            placeholder={c.canSend ? `Message ${c.title}` : "Waiting for the contact to connect…"}
+            placeholder={
+              c.canSend
+                ? `Message ${c.title}`
+                : c.blocked
+                  ? `You blocked ${c.title}`
+                  : "Waiting for the contact to connect…"
+            }
             rows={1}
             value={draft}
             disabled={!c.canSend}

@@ -55,6 +55,19 @@ export function ContactInfoDialog(props: {
     }
   }
 
+  async function block(blocked: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.blockContact(contactId, blocked);
+      await props.onSettingsChanged();
+    } catch (err) {
+      setError(friendlyError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   async function remove() {
     setBusy(true);
     setError(null);
@@ -149,6 +162,16 @@ export function ContactInfoDialog(props: {
                 : "You have not verified their safety number yet."}
           </p>
           <ConversationSettings client={client} conversation={c} onChanged={props.onSettingsChanged} />
+          <div className="conversation-settings">
+            <button type="button" disabled={busy} onClick={() => block(!c.blocked)}>
+              {c.blocked ? "Unblock" : "Block"}
+            </button>
+            <span className="muted small">
+              {c.blocked
+                ? "Blocked: what they write is dropped, and they are not told."
+                : "Blocking drops what they write, here and in groups, without telling them."}
+            </span>
+          </div>
           {errorLine}
           <div className="actions">
             <button type="button" className="danger" onClick={() => setMode("delete")}>

@@ -2,7 +2,7 @@
  * A delivery in a conversation: MLS processing, then what it means. Commits are handled here
  * (membership, roles, name, key changes); application content goes to its kind's handler.
  */
-import { decodeContent } from "../../content/index.js";
+import { type BodyType, decodeContent } from "../../content/index.js";
 import { ParleyError } from "../../errors.js";
 import { decodeGroupMetadata } from "../../messaging/group-metadata.js";
 import type { GroupState, IncomingMessage } from "../../mls/engine.js";
@@ -18,6 +18,23 @@ import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
 import { reject } from "./rejection.js";
 import { nothing, type Processed } from "./types.js";
+
+/**
+ * What a person says or does, as opposed to what their client keeps in step (addresses, keys,
+ * receipts, names): from a blocked contact, these are dropped on arrival (client/contacts.ts).
+ */
+const FROM_THE_PERSON: ReadonlySet<BodyType> = new Set<BodyType>([
+  "text",
+  "file",
+  "reaction",
+  "edit",
+  "delete",
+  "group-invite",
+]);
+
+async function isBlocked(ctx: ClientContext, identityKey: string): Promise<boolean> {
+  return (await ctx.repo.contacts()).some((c) => c.blocked === true && c.identityKey === identityKey);
+}
 
 export async function processInConversation(
   ctx: ClientContext,
@@ -64,6 +81,7 @@ async function afterDirectMessage(
       reject({ reason: "wrong_sender", conversationId: conversation.id });
     }
     const { id, sentAt, body } = decodeContent(result.plaintext);
+    if (contact.blocked && FROM_THE_PERSON.has(body.type)) return nothing(); // dropped, unacknowledged
     const handler = handlers[body.type].direct as ((d: unknown) => Promise<Processed>) | undefined;
     if (!handler) {
       return reject({
@@ -105,6 +123,7 @@ async function afterGroupMessage(
     return { events: await commitEvents(ctx, batch, conversation, before, result), followups: [] };
   const sender = b64(result.sender.identityKey);
   const { id, sentAt, body } = decodeContent(result.plaintext);
+  if (FROM_THE_PERSON.has(body.type) && (await isBlocked(ctx, sender))) return nothing();
   const handler = handlers[body.type].group as ((d: unknown) => Promise<Processed>) | undefined;
   if (!handler)
     return reject({ reason: "misplaced", body: body.type, conversation: "group", conversationId });

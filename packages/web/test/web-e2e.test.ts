@@ -443,6 +443,20 @@ if (unavailable && process.env.CI === "true") {
       );
     });
 
+    it("lays out right-to-left text right to left, in the bubble and in the box", async () => {
+      await openConversation(alice, "Bob");
+      await openConversation(bob, "Alice");
+      await sendWithEnter(bob, "שלום, מה שלומך?");
+      const text = log(alice).locator("p.text", { hasText: "שלום, מה שלומך?" });
+      await text.waitFor();
+      assert.equal(await text.evaluate((el) => getComputedStyle(el).direction), "rtl");
+      await composer(alice).fill("مرحبا");
+      assert.equal(await composer(alice).evaluate((el) => getComputedStyle(el).direction), "rtl");
+      await composer(alice).fill("");
+      const english = log(alice).locator("p.text", { hasText: "Back online?" }).first();
+      assert.equal(await english.evaluate((el) => getComputedStyle(el).direction), "ltr");
+    });
+
     it("notifies of new messages only as allowed: off, then without text, with previews, never when muted; archive", {
       timeout: 90_000,
     }, async () => {

@@ -354,6 +354,7 @@ export function ChatView(props: {
           </button>
           <textarea
             ref={composer}
+            dir="auto"
             aria-label="Message"
             placeholder={
               c.canSend

@@ -87,7 +87,9 @@ function ConversationRows(props: {
               )}
               <span className="conversation-text">
                 <span className="conversation-top">
-                  <span className="conversation-name">{c.title}</span>
+                  <span className="conversation-name" dir="auto">
+                    {c.title}
+                  </span>
                   {c.kind === "group" && <span className="sr-only">(group)</span>}
                   {c.keyChanged && <span className="tag tag-warn">key changed</span>}
                   {!c.keyChanged && c.verified && <span className="tag tag-ok">verified</span>}
@@ -96,7 +98,9 @@ function ConversationRows(props: {
                   {c.lastAt && <span className="conversation-time">{formatListTime(c.lastAt)}</span>}
                 </span>
                 <span className="conversation-bottom">
-                  <span className="conversation-preview">{c.preview ?? fallbackPreview(c)}</span>
+                  <span className="conversation-preview" dir="auto">
+                    {c.preview ?? fallbackPreview(c)}
+                  </span>
                   {c.unread > 0 && (
                     <span className="unread" role="status" aria-label={unreadLabel} title={unreadLabel}>
                       {c.unread}

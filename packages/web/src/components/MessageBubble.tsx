@@ -150,7 +150,7 @@ export function MessageBubble(props: {
             <>
               {m.file && <FileCard file={m.file} client={props.client} onError={props.onFileError} />}
               {(!m.file || m.text) && (
-                <p className="text">
+                <p className="text" dir="auto">
                   {textParts(m).map((part, i) =>
                     part.mention ? (
                       // biome-ignore lint/suspicious/noArrayIndexKey: parts of one text, in order

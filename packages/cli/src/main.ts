@@ -102,17 +102,28 @@ config
   .action(
     run(async ({ client, out }) => {
       const p = await client.profile();
-      print(out, `server ${t(p.relay)}`, { server: p.relay });
+      print(out, `name ${t(p.name)}\nserver ${t(p.relay)}`, { name: p.name, server: p.relay });
     }),
   );
 
 config
   .command("set")
-  .description("change a setting: server URL (the relay for new invites and conversations; checked first)")
-  .addArgument(new Argument("<key>", "the setting").choices(["server"]))
+  .description(
+    "change a setting: name (your display name; every contact and group is told, end to end) or server URL (the relay for new invites and conversations; checked first)",
+  )
+  .addArgument(new Argument("<key>", "the setting").choices(["name", "server"]))
   .argument("<value>", "the new value")
   .action(
-    run(async ({ client, out }, _key, value) => {
+    run(async ({ client, out }, key, value) => {
+      if (key === "name") {
+        const { profile, events } = await client.setProfileName(value!);
+        for (const e of events) {
+          const line = out.json ? undefined : formatEvent(e);
+          if (line) process.stderr.write(`${line}\n`);
+        }
+        print(out, `your name is now ${t(profile.name)}`, { name: profile.name, events });
+        return;
+      }
       const p = await client.setRelay(value!);
       print(out, `server is now ${t(p.relay)}`, { server: p.relay });
     }),

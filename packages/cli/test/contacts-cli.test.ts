@@ -81,3 +81,36 @@ test("mute and archive a chat: listed apart until a new message, unless muted", 
   await parleyJson(alice, "mute", "Carol", "--off");
   assert.deepEqual(await names(), ["Carol"]);
 });
+
+test("a new display name reaches contacts and groups, end to end; a contact we named keeps our name", async () => {
+  const dave = tempDir("contacts-dave");
+  const erin = tempDir("contacts-erin");
+  await parleyJson(dave, "init", "--name", "Dave", "--server", relay.url);
+  await parleyJson(erin, "init", "--name", "Erin", "--server", relay.url);
+  for (const other of [erin, alice]) {
+    const { link } = await parleyJson<{ link: string }>(dave, "invite");
+    await parleyJson(other, "accept", link);
+    await parleyJson(dave, "sync");
+  }
+  await parleyJson(erin, "contact", "rename", "Dave", "Dave from work");
+  await parleyJson(dave, "group", "create", "Walkers");
+  await parleyJson(dave, "group", "add", "Walkers", "Erin", "Alice");
+  await parleyJson(erin, "sync");
+  await parleyJson(alice, "sync");
+
+  const changed = await parley(dave, "config", "set", "name", "David");
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.match(changed.stdout, /^your name is now David\n$/);
+  assert.deepEqual(await parleyJson(dave, "config", "get"), { name: "David", server: relay.url });
+
+  const aliceSaw = await parley(alice, "sync");
+  assert.match(aliceSaw.stdout + aliceSaw.stderr, /your contact is now called David/);
+  const names = async (home: string) =>
+    (await parleyJson<{ name: string }[]>(home, "contacts")).map((c) => c.name);
+  assert.ok((await names(alice)).includes("David"));
+  await parleyJson(erin, "sync");
+  assert.ok((await names(erin)).includes("Dave from work"), "our own name for a contact stays");
+  // In the group too, Erin's name for Dave stays hers.
+  const members = await parleyJson<{ name: string }[]>(erin, "group", "members", "Walkers");
+  assert.ok(members.some((m) => m.name === "Dave from work"));
+});

@@ -59,7 +59,7 @@ export async function renameContact(
       (c) => c.id !== contact.id && c.name.toLowerCase() === name.toLowerCase(),
     );
     if (taken) throw new ParleyError("name_taken", { name });
-    const renamed = { ...contact, name, named: true };
+    const renamed: ContactRecord = { ...contact, name, named: true, ourName: true };
     await ctx.repo.commit(ctx.repo.putContact(ctx.repo.batch(), renamed));
     const conv = await ctx.repo.conversation(renamed.conversationId);
     return contactView(renamed, conv?.kind === "direct" ? conv : undefined);

@@ -22,7 +22,13 @@ export type GroupChange =
   | { change: "needs-readd"; reason: string };
 
 /** Follow-up work a delivery asked for, by kind (see followups/). */
-export type FollowupKind = "receipt" | "key-packages" | "group-profile" | "remove-leaver" | "reply-to";
+export type FollowupKind =
+  | "receipt"
+  | "key-packages"
+  | "group-profile"
+  | "remove-leaver"
+  | "reply-to"
+  | "profile";
 
 /**
  * Something this device could not do on its own, with nothing lost: a follow-up that could not be

@@ -32,6 +32,7 @@ import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
+import { setProfileName } from "./profile-name.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
 
@@ -92,6 +93,9 @@ export class ParleyClient {
   }
 
   profile = (): Promise<ProfileRecord> => this.run(requireProfile);
+  /** Changes our display name and tells every contact and group, end to end (client/profile-name.ts). */
+  setProfileName = (name: string): Promise<{ profile: ProfileRecord; events: ClientEvent[] }> =>
+    this.run((ctx) => setProfileName(ctx, name));
 
   /**
    * Throws `relay_unreachable` unless a Parley relay answers at `relay`. The CLI asks before

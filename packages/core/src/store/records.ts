@@ -28,6 +28,8 @@ export interface ContactRecord {
   verified: boolean;
   /** Set when a different identity key appears for this contact; cleared by verifying again. */
   keyChanged: boolean;
+  /** The name is one we gave them (renameContact): the name they choose no longer replaces it. */
+  ourName?: true;
   /** Blocked: what they write is dropped on arrival, in our chat and in groups (client/contacts.ts). */
   blocked?: true;
   addedAt: number;

@@ -14,6 +14,8 @@
  * (BENCH_NATS_URL, default nats://127.0.0.1:4222); each run uses a schema and subject prefix of its own.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
 import { userInfo } from "node:os";
 import { type QueueCredentials, RelayHttpClient, signRecipientCommand, unb64 } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
@@ -33,6 +35,10 @@ const WINDOW = Number(process.env.BENCH_CLUSTER_WINDOW ?? 4);
 const SECONDS = Number(process.env.BENCH_CLUSTER_SECONDS ?? 6);
 const IDLE = Number(process.env.BENCH_CLUSTER_IDLE ?? 1000);
 const BODY = 2048;
+/** Only the configurations whose name contains one of these (comma-separated), e.g. "SQLite,raw". */
+const ONLY = (process.env.BENCH_CLUSTER_ONLY ?? "").split(",").filter(Boolean);
+/** Options for the relays' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), to see where their time goes. */
+const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function body(pair: number, n: number): Uint8Array {
@@ -74,30 +80,64 @@ async function subscribe(
   return ws;
 }
 
-async function send(url: string, sendId: string, b: Uint8Array): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/v1/send/${sendId}`, {
-      method: "POST",
-      headers: { "content-type": "application/octet-stream" },
-      body: b,
-      signal: AbortSignal.timeout(10_000),
-    });
-    await res.arrayBuffer();
-    return res.status === 202;
-  } catch {
-    return false;
-  }
+/**
+ * Keep-alive connections, one per send in flight: node:http costs the load generator a fraction of
+ * what fetch (undici, web streams, an AbortSignal timer per request) costs, and the CPU this process
+ * saves goes to the relay on a machine with few cores.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+
+function send(url: string, sendId: string, b: Uint8Array): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      `${url}/v1/send/${sendId}`,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/octet-stream", "content-length": b.length },
+        timeout: 10_000,
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode === 202));
+        res.on("error", () => resolve(false));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => resolve(false));
+    req.end(b);
+  });
 }
 
 /** What a load generator needs from one configuration: send (pair, n), and be told of deliveries. */
 interface Target {
+  /** The relay processes measured (their CPU time is read from /proc). */
+  pids: number[];
   send(pair: number, n: number): Promise<boolean>;
   onDelivery: (pair: number, n: number) => void;
   close(): Promise<void>;
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+interface Peak {
+  rate: number;
+  /** CPU ms per delivered message: all relay processes together, and this (load-generating) process. */
+  relayCpuMs: number;
+  benchCpuMs: number;
+}
+
 /** Closed loop, WINDOW in flight per pair: delivered messages per second over SECONDS. */
-async function peak(target: Target): Promise<number> {
+async function peak(target: Target): Promise<Peak> {
   let delivered = 0;
   let counting = false;
   target.onDelivery = () => {
@@ -109,15 +149,24 @@ async function peak(target: Target): Promise<number> {
     for (let n = k; !stop; n += PAIRS * WINDOW) await target.send(pair, n);
   });
   await sleep(1000); // warm up
+  const relay0 = target.pids.reduce((n, pid) => n + cpuMs(pid), 0);
+  const bench0 = process.cpuUsage();
   counting = true;
   const t0 = performance.now();
   await sleep(SECONDS * 1000);
   counting = false;
   const rate = delivered / ((performance.now() - t0) / 1000);
+  const relayCpu = target.pids.reduce((n, pid) => n + cpuMs(pid), 0) - relay0;
+  const benchUsage = process.cpuUsage(bench0);
+  const benchCpu = (benchUsage.user + benchUsage.system) / 1000;
   stop = true;
   await Promise.all(loops);
   await sleep(500);
-  return rate;
+  return {
+    rate,
+    relayCpuMs: round(relayCpu / Math.max(1, delivered), 3),
+    benchCpuMs: round(benchCpu / Math.max(1, delivered), 3),
+  };
 }
 
 /** Open loop at `rate` messages/s across all pairs: send→delivery p50/p99 in ms. */
@@ -154,6 +203,7 @@ async function relayTarget(nodes: RelayProcess[]): Promise<Target> {
   const http = new RelayHttpClient(urls[0]!, crypto);
   const queues = await Promise.all(Array.from({ length: PAIRS }, () => http.createQueue()));
   const target: Target = {
+    pids: nodes.map((n) => n.pid),
     onDelivery: () => {},
     send: (pair, n) => send(urls[pair % urls.length]!, queues[pair]!.sendId, body(pair, n)),
     async close() {
@@ -172,6 +222,7 @@ async function natsTarget(): Promise<Target> {
   const pub = await connect({ servers: NATS_URL });
   const sub = await connect({ servers: NATS_URL });
   const target: Target = {
+    pids: [],
     onDelivery: () => {},
     async send(pair, n) {
       pub.publish(`${prefix}.${pair}`, body(pair, n));
@@ -205,7 +256,11 @@ async function startNodes(n: number, store: "sqlite" | "postgres", schema: strin
       : ["--store", u.toString(), "--bus", `${NATS_URL}?prefix=${schema}`, "--log-level", "warn"];
   // Senders and receivers of the whole bench share a few queues: caps out of the way.
   args.push("--ws-command-rate", "100000", "--ws-command-burst", "100000");
-  return Promise.all(Array.from({ length: n }, () => startRelayProcess({ args, startDeadlineMs: 30_000 })));
+  return Promise.all(
+    Array.from({ length: n }, () =>
+      startRelayProcess({ args, nodeArgs: RELAY_NODE_ARGS, startDeadlineMs: 30_000 }),
+    ),
+  );
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -262,13 +317,16 @@ async function main() {
       },
     ];
     for (const c of configs) {
+      if (ONLY.length > 0 && !ONLY.some((o) => c.name.includes(o))) continue;
       const target = await c.open();
       try {
-        const rate = await peak(target);
+        const { rate, relayCpuMs, benchCpuMs } = await peak(target);
         const lat = await latency(target, Math.max(1, rate * 0.7));
         rows.push({
           config: c.name,
           deliveredPerSec: round(rate, 0),
+          relayCpuMsPerMsg: relayCpuMs,
+          benchCpuMsPerMsg: benchCpuMs,
           "p50Ms@70%": lat.p50,
           "p99Ms@70%": lat.p99,
           samples: lat.samples,
@@ -278,6 +336,7 @@ async function main() {
         await target.close();
       }
     }
+    if (ONLY.length > 0) return; // a partial run: printed, not recorded
     const memory = await idleMemory(schema);
     const by = (name: string) => Number(rows.find((r) => r["config"] === name)?.["deliveredPerSec"] ?? 0);
     const floor = by("raw NATS pub→sub (floor)");

@@ -115,6 +115,9 @@ const queueLimits = (ctx: RelayContext): QueueLimits => ({
   broadcastMaxBytes: ctx.config.maxGroupQueueBytes,
 });
 
+/** Sends up to this size (a chat message's bucket: 512 B, 2 KiB, 4 KiB) are read before they are checked (refuseSendEarly). */
+export const EARLY_CHECK_MIN_BYTES = 4096;
+
 /**
  * What a send of `bytes` to `sendId` would be refused for, known before its body is read: no such
  * queue, a full relay, a full queue. Undefined: read the body and try (send() checks again).
@@ -124,6 +127,9 @@ export async function refuseSendEarly(
   sendId: string,
   bytes: number,
 ): Promise<Problem | undefined> {
+  // A small body costs less to read than the two lookups that could refuse it unread (on
+  // PostgreSQL two round trips before every message): only large ones are checked first.
+  if (bytes <= EARLY_CHECK_MIN_BYTES) return undefined;
   try {
     await ctx.storage.check();
   } catch (e) {
@@ -154,8 +160,10 @@ export async function authorizeCommand(ctx: RelayContext, cmd: RecipientCommand)
   checkClock(cmd.ts, now);
   if (cmd.cmd === "ack" && cmd.msgId === undefined)
     throw new Problem(ErrorCodes.badRequest, "ack needs a msgId");
-  const queue = await ctx.store.getQueue(cmd.queueId);
+  const queue =
+    cmd.cmd === "ack" ? await knownQueue(ctx, cmd.queueId) : await ctx.store.getQueue(cmd.queueId);
   if (!queue) throw unknownQueue();
+  if (cmd.cmd !== "ack") rememberQueue(ctx, queue);
   await authorize(
     ctx.store,
     { scope: queue.queueId, publicKey: queue.recipientKey, signed: recipientCommandBytes(cmd), ...pick(cmd) },
@@ -172,7 +180,54 @@ export async function authorizeCommand(ctx: RelayContext, cmd: RecipientCommand)
   if (!queue.broadcast && cmd.cmd === "sub" && cmd.msgId !== undefined) {
     throw badRequest("sub takes a cursor on broadcast queues only");
   }
-  await ctx.store.touchQueue(queue.queueId, ctx.retention.queueIdleUntil(now));
+  await touchQueue(ctx, queue.queueId, ctx.retention.queueIdleUntil(now));
+  return queue;
+}
+
+/**
+ * The idle time this node last wrote per queue. A queue's `idle_until` only grows (touchQueue
+ * writes only a later time; only deleting the queue removes it, and expiry deletes a queue only once
+ * its time has passed), so while the rounded time has not moved, a command needs no write at all:
+ * that write was a statement (PostgreSQL: a round trip; SQLite: a turn of the group commit and a
+ * WAL sync) on every ack. Bounded: cleared when it reaches TOUCHED_MAX entries.
+ */
+const touched = new WeakMap<RelayContext["store"], Map<string, number>>();
+const TOUCHED_MAX = 100_000;
+
+async function touchQueue(ctx: RelayContext, queueId: string, idleUntil: number): Promise<void> {
+  let seen = touched.get(ctx.store);
+  if (!seen) touched.set(ctx.store, (seen = new Map()));
+  if ((seen.get(queueId) ?? Number.NEGATIVE_INFINITY) >= idleUntil) return;
+  await ctx.store.touchQueue(queueId, idleUntil);
+  if (seen.size >= TOUCHED_MAX) seen.clear();
+  seen.set(queueId, idleUntil);
+}
+
+/**
+ * Queues this node has read recently, for acks: a queue's key and mode never change, so an ack (one
+ * per message delivered) needs no lookup of them. A queue deleted meanwhile is noticed by the ack
+ * itself (`unknown_message`). Other commands read the queue every time: `sub` and `del` must see
+ * whether it still exists. Bounded like the touch times above.
+ */
+const queueRecords = new WeakMap<RelayContext["store"], Map<string, QueueRecord>>();
+
+function recordsOf(ctx: RelayContext): Map<string, QueueRecord> {
+  let records = queueRecords.get(ctx.store);
+  if (!records) queueRecords.set(ctx.store, (records = new Map()));
+  return records;
+}
+
+function rememberQueue(ctx: RelayContext, queue: QueueRecord): void {
+  const records = recordsOf(ctx);
+  if (records.size >= TOUCHED_MAX) records.clear();
+  records.set(queue.queueId, queue);
+}
+
+async function knownQueue(ctx: RelayContext, queueId: string): Promise<QueueRecord | null> {
+  const known = recordsOf(ctx).get(queueId);
+  if (known) return known;
+  const queue = await ctx.store.getQueue(queueId);
+  if (queue) rememberQueue(ctx, queue);
   return queue;
 }
 
@@ -227,6 +282,8 @@ export async function ack(ctx: RelayContext, queueId: string, msgId: string): Pr
 }
 
 export async function deleteQueue(ctx: RelayContext, queueId: string): Promise<void> {
+  recordsOf(ctx).delete(queueId);
+  touched.get(ctx.store)?.delete(queueId);
   if (!(await ctx.store.deleteQueue(queueId))) throw unknownQueue();
 }
 

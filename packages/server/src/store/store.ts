@@ -51,6 +51,12 @@ export interface FetchOptions {
   maxBytes?: number;
   /** Only messages after this position (a `seq`, from positionOf or a message returned earlier). */
   afterSeq?: number;
+  /**
+   * Filled in by the store when given: `more` is false when the read reached the end of the queue
+   * (no message was left out by `limit` or `maxBytes`), so a reader that is woken for every new
+   * message need not read again to find nothing (a round trip per delivery on PostgreSQL).
+   */
+  page?: { more: boolean };
 }
 
 /** Caps on what one queue holds at once (pending messages), checked by `enqueue`. */

@@ -346,22 +346,22 @@ export class PostgresStore implements Store {
   async fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]> {
     // The running total of sizes decides what fits in maxBytes (the first row always does); rows
     // past it are never read out of line (their bodies stay in TOAST).
+    const limit = Math.max(0, Math.floor(options.limit));
     const rows = (
-      await this.q<MessageRow>(
-        `SELECT msg_id, body, expires_at, seq FROM (
+      await this.q<MessageRow & { read: number }>(
+        `SELECT msg_id, body, expires_at, seq, read FROM (
            SELECT msg_id, expires_at, seq, body,
                   SUM(size) OVER (ORDER BY seq) AS upto,
-                  ROW_NUMBER() OVER (ORDER BY seq) AS n
+                  ROW_NUMBER() OVER (ORDER BY seq) AS n,
+                  COUNT(*) OVER () AS read
              FROM (SELECT * FROM messages WHERE queue_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) m
          ) w WHERE n = 1 OR upto <= $4 ORDER BY seq`,
-        [
-          queueId,
-          options.afterSeq ?? Number.MIN_SAFE_INTEGER,
-          Math.max(0, Math.floor(options.limit)),
-          options.maxBytes ?? NO_CAP,
-        ],
+        [queueId, options.afterSeq ?? Number.MIN_SAFE_INTEGER, limit, options.maxBytes ?? NO_CAP],
       )
     ).rows;
+    // `read`: the rows the inner scan found (before maxBytes), the same on every row.
+    if (options.page)
+      options.page.more = rows.length > 0 && (rows[0]!.read >= limit || rows.length < rows[0]!.read);
     return rows.map(toMessage);
   }
 

@@ -330,11 +330,17 @@ export class SqliteStore implements Store {
     ) as IterableIterator<MessageRow>;
     const picked: MessageRow[] = [];
     let bytes = 0;
+    let more = false;
     for (const row of rows) {
-      if (options.maxBytes !== undefined && picked.length > 0 && bytes + row.size > options.maxBytes) break;
+      if (options.maxBytes !== undefined && picked.length > 0 && bytes + row.size > options.maxBytes) {
+        more = true;
+        rows.return?.();
+        break;
+      }
       bytes += row.size;
       picked.push(row);
     }
+    if (options.page) options.page.more = more || picked.length >= Math.floor(options.limit);
     return this.withBodies(queueId, picked);
   }
 

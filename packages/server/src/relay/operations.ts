@@ -196,7 +196,10 @@ const TOUCHED_MAX = 100_000;
 
 async function touchQueue(ctx: RelayContext, queueId: string, idleUntil: number): Promise<void> {
   let seen = touched.get(ctx.store);
-  if (!seen) touched.set(ctx.store, (seen = new Map()));
+  if (!seen) {
+    seen = new Map();
+    touched.set(ctx.store, seen);
+  }
   if ((seen.get(queueId) ?? Number.NEGATIVE_INFINITY) >= idleUntil) return;
   await ctx.store.touchQueue(queueId, idleUntil);
   if (seen.size >= TOUCHED_MAX) seen.clear();
@@ -213,7 +216,10 @@ const queueRecords = new WeakMap<RelayContext["store"], Map<string, QueueRecord>
 
 function recordsOf(ctx: RelayContext): Map<string, QueueRecord> {
   let records = queueRecords.get(ctx.store);
-  if (!records) queueRecords.set(ctx.store, (records = new Map()));
+  if (!records) {
+    records = new Map();
+    queueRecords.set(ctx.store, records);
+  }
   return records;
 }
 

@@ -14,7 +14,7 @@
  * (BENCH_NATS_URL, default nats://127.0.0.1:4222); each run uses a schema and subject prefix of its own.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { userInfo } from "node:os";
 import { type QueueCredentials, RelayHttpClient, signRecipientCommand, unb64 } from "@parley/core";
@@ -134,6 +134,33 @@ interface Peak {
   /** CPU ms per delivered message: all relay processes together, and this (load-generating) process. */
   relayCpuMs: number;
   benchCpuMs: number;
+  /** PostgreSQL backends serving these relays (by their application_name); NaN without. */
+  pgCpuMs: number;
+  /** The NATS server: shared, so other users' traffic is in it too; NaN when not found. */
+  natsCpuMs: number;
+}
+
+/** This bench's PostgreSQL connections are named, so their backends' CPU can be read. */
+const PG_APP = `parley_bench_${process.pid}`;
+let admin: pg.Client | undefined;
+
+async function pgBackendPids(): Promise<number[]> {
+  if (!admin) return [];
+  const r = await admin.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+    [PG_APP],
+  );
+  return r.rows.map((row) => row.pid);
+}
+
+function natsServerPid(): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "nats-server") return Number(entry);
+    } catch {}
+  }
+  return undefined;
 }
 
 /** Closed loop, WINDOW in flight per pair: delivered messages per second over SECONDS. */
@@ -150,6 +177,9 @@ async function peak(target: Target): Promise<Peak> {
   });
   await sleep(1000); // warm up
   const relay0 = target.pids.reduce((n, pid) => n + cpuMs(pid), 0);
+  const pg0 = new Map((await pgBackendPids()).map((pid) => [pid, cpuMs(pid)]));
+  const natsPid = target.pids.length > 0 ? natsServerPid() : undefined;
+  const nats0 = natsPid === undefined ? Number.NaN : cpuMs(natsPid);
   const bench0 = process.cpuUsage();
   counting = true;
   const t0 = performance.now();
@@ -157,6 +187,9 @@ async function peak(target: Target): Promise<Peak> {
   counting = false;
   const rate = delivered / ((performance.now() - t0) / 1000);
   const relayCpu = target.pids.reduce((n, pid) => n + cpuMs(pid), 0) - relay0;
+  const pgPids = await pgBackendPids();
+  const pgCpu = pgPids.reduce((n, pid) => n + (cpuMs(pid) - (pg0.get(pid) ?? 0) || 0), 0);
+  const natsCpu = natsPid === undefined ? Number.NaN : cpuMs(natsPid) - nats0;
   const benchUsage = process.cpuUsage(bench0);
   const benchCpu = (benchUsage.user + benchUsage.system) / 1000;
   stop = true;
@@ -166,6 +199,8 @@ async function peak(target: Target): Promise<Peak> {
     rate,
     relayCpuMs: round(relayCpu / Math.max(1, delivered), 3),
     benchCpuMs: round(benchCpu / Math.max(1, delivered), 3),
+    pgCpuMs: pgPids.length > 0 ? round(pgCpu / Math.max(1, delivered), 3) : Number.NaN,
+    natsCpuMs: round(natsCpu / Math.max(1, delivered), 3),
   };
 }
 
@@ -253,6 +288,7 @@ async function natsTarget(): Promise<Target> {
 async function startNodes(n: number, store: "sqlite" | "postgres", schema: string): Promise<RelayProcess[]> {
   const u = new URL(PG_URL);
   u.searchParams.set("schema", schema);
+  u.searchParams.set("application_name", PG_APP);
   const args =
     store === "sqlite"
       ? ["--log-level", "warn"]
@@ -299,7 +335,7 @@ async function idleMemory(schema: string): Promise<{ rssKiB: number; heapKiB: nu
 
 async function main() {
   const schema = `bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
+  admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   const rows: Record<string, unknown>[] = [];
   try {
@@ -323,13 +359,15 @@ async function main() {
       if (ONLY.length > 0 && !ONLY.some((o) => c.name.includes(o))) continue;
       const target = await c.open();
       try {
-        const { rate, relayCpuMs, benchCpuMs } = await peak(target);
+        const { rate, relayCpuMs, benchCpuMs, pgCpuMs, natsCpuMs } = await peak(target);
         const lat = await latency(target, Math.max(1, rate * 0.7));
         rows.push({
           config: c.name,
           deliveredPerSec: round(rate, 0),
           relayCpuMsPerMsg: relayCpuMs,
           benchCpuMsPerMsg: benchCpuMs,
+          ...(Number.isNaN(pgCpuMs) ? {} : { pgCpuMsPerMsg: pgCpuMs }),
+          ...(Number.isNaN(natsCpuMs) ? {} : { natsServerCpuMsPerMsg: natsCpuMs }),
           "p50Ms@70%": lat.p50,
           "p99Ms@70%": lat.p99,
           samples: lat.samples,
@@ -360,6 +398,7 @@ async function main() {
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
     await admin.end();
+    admin = undefined;
   }
 }
 

@@ -16,7 +16,7 @@ import {
   recipientCommandBytes,
   rendezvousIds,
 } from "@parley/protocol";
-import { authorize, checkClock } from "../auth/authorize.js";
+import { authorize, checkClock, replay, verifySigned } from "../auth/authorize.js";
 import { isUsablePublicKey } from "../auth/ed25519.js";
 import { badRequest, Problem } from "../problem.js";
 import { capsFor, type QueueLimits, type QueueRecord, type StoredMessage } from "../store/store.js";
@@ -164,12 +164,15 @@ export async function authorizeCommand(ctx: RelayContext, cmd: RecipientCommand)
     cmd.cmd === "ack" ? await knownQueue(ctx, cmd.queueId) : await ctx.store.getQueue(cmd.queueId);
   if (!queue) throw unknownQueue();
   if (cmd.cmd !== "ack") rememberQueue(ctx, queue);
-  await authorize(
-    ctx.store,
-    { scope: queue.queueId, publicKey: queue.recipientKey, signed: recipientCommandBytes(cmd), ...pick(cmd) },
-    now,
-    ctx.retention.nonceExpiry(cmd.ts, COMMAND_CLOCK_SKEW_MS),
-  );
+  const signed = {
+    scope: queue.queueId,
+    publicKey: queue.recipientKey,
+    signed: recipientCommandBytes(cmd),
+    ...pick(cmd),
+  };
+  // An ack's nonce is recorded with the ack itself (ack() below: one statement, not two).
+  if (cmd.cmd === "ack") verifySigned(signed, now);
+  else await authorize(ctx.store, signed, now, ctx.retention.nonceExpiry(cmd.ts, COMMAND_CLOCK_SKEW_MS));
   // Checked once the command is known to come from the key holder: only they learn the mode.
   if (queue.broadcast && cmd.cmd === "ack") throw badRequest("broadcast queues are not acknowledged");
   // Every member of a group holds its queue's key, and so does everyone removed since: were `del`
@@ -277,9 +280,19 @@ export const fetchReserveBytes = (ctx: RelayContext): number =>
 export const bodyBytes = (messages: readonly StoredMessage[]): number =>
   messages.reduce((n, m) => n + m.body.length, 0);
 
-/** Unicast queues only (authorizeCommand refuses an ack on a broadcast queue). */
-export async function ack(ctx: RelayContext, queueId: string, msgId: string): Promise<void> {
-  if (!(await ctx.store.ack(queueId, msgId))) {
+/**
+ * Unicast queues only (authorizeCommand refuses an ack on a broadcast queue). `cmd` is the ack
+ * authorizeCommand checked: its nonce is recorded here, with the ack (a replay deletes nothing).
+ */
+export async function ack(ctx: RelayContext, cmd: RecipientCommand & { msgId: string }): Promise<void> {
+  const outcome = await ctx.store.ackWithNonce(
+    cmd.queueId,
+    cmd.msgId,
+    cmd.nonce,
+    ctx.retention.nonceExpiry(cmd.ts, COMMAND_CLOCK_SKEW_MS),
+  );
+  if (outcome === "replay") throw replay();
+  if (outcome !== "acked") {
     throw new Problem(
       ErrorCodes.unknownMessage,
       "no such message in this queue (already acknowledged or expired)",

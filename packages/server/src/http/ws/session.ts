@@ -243,7 +243,7 @@ export class SocketSession {
       }
       case "ack": {
         try {
-          await ops.ack(this.ctx, queueId, frame.msgId!);
+          await ops.ack(this.ctx, { ...frame, msgId: frame.msgId! });
         } finally {
           // Even when the message was already gone (acknowledged elsewhere, or expired): it no
           // longer waits for an ack, so it must not hold a place under the subscription's cap.

@@ -115,6 +115,8 @@ function send(url: string, sendId: string, b: Uint8Array): Promise<boolean> {
 interface Target {
   /** The relay processes measured (their CPU time is read from /proc). */
   pids: number[];
+  /** Its relays store in PostgreSQL (so the backends' CPU is theirs). */
+  pg: boolean;
   send(pair: number, n: number): Promise<boolean>;
   onDelivery: (pair: number, n: number) => void;
   close(): Promise<void>;
@@ -179,7 +181,7 @@ async function peak(target: Target): Promise<Peak> {
   });
   await sleep(1000); // warm up
   const relay0 = target.pids.reduce((n, pid) => n + cpuMs(pid), 0);
-  const pg0 = new Map((await pgBackendPids()).map((pid) => [pid, cpuMs(pid)]));
+  const pg0 = new Map((target.pg ? await pgBackendPids() : []).map((pid) => [pid, cpuMs(pid)]));
   const natsPid = target.pids.length > 0 ? natsServerPid() : undefined;
   const nats0 = natsPid === undefined ? Number.NaN : cpuMs(natsPid);
   const bench0 = process.cpuUsage();
@@ -189,7 +191,7 @@ async function peak(target: Target): Promise<Peak> {
   counting = false;
   const rate = delivered / ((performance.now() - t0) / 1000);
   const relayCpu = target.pids.reduce((n, pid) => n + cpuMs(pid), 0) - relay0;
-  const pgPids = await pgBackendPids();
+  const pgPids = target.pg ? await pgBackendPids() : [];
   const pgCpu = pgPids.reduce((n, pid) => n + (cpuMs(pid) - (pg0.get(pid) ?? 0) || 0), 0);
   const natsCpu = natsPid === undefined ? Number.NaN : cpuMs(natsPid) - nats0;
   const benchUsage = process.cpuUsage(bench0);
@@ -238,12 +240,13 @@ async function latency(target: Target, rate: number): Promise<{ p50: number; p99
   };
 }
 
-async function relayTarget(nodes: RelayProcess[]): Promise<Target> {
+async function relayTarget(nodes: RelayProcess[], pg: boolean): Promise<Target> {
   const urls = nodes.map((n) => n.url);
   const http = new RelayHttpClient(urls[0]!, crypto);
   const queues = await Promise.all(Array.from({ length: PAIRS }, () => http.createQueue()));
   const target: Target = {
     pids: nodes.map((n) => n.pid),
+    pg,
     onDelivery: () => {},
     send: (pair, n) => send(urls[pair % urls.length]!, queues[pair]!.sendId, body(pair, n)),
     async close() {
@@ -263,6 +266,7 @@ async function natsTarget(): Promise<Target> {
   const sub = await connect({ servers: NATS_URL });
   const target: Target = {
     pids: [],
+    pg: false,
     onDelivery: () => {},
     async send(pair, n) {
       pub.publish(`${prefix}.${pair}`, body(pair, n));
@@ -343,18 +347,18 @@ async function main() {
   try {
     const configs: { name: string; open: () => Promise<Target> }[] = [
       { name: "raw NATS pub→sub (floor)", open: natsTarget },
-      { name: "1 node, SQLite", open: async () => relayTarget(await startNodes(1, "sqlite", schema)) },
+      { name: "1 node, SQLite", open: async () => relayTarget(await startNodes(1, "sqlite", schema), false) },
       {
         name: "1 node, PostgreSQL + NATS",
-        open: async () => relayTarget(await startNodes(1, "postgres", schema)),
+        open: async () => relayTarget(await startNodes(1, "postgres", schema), true),
       },
       {
         name: "2 nodes, PostgreSQL + NATS",
-        open: async () => relayTarget(await startNodes(2, "postgres", schema)),
+        open: async () => relayTarget(await startNodes(2, "postgres", schema), true),
       },
       {
         name: "3 nodes, PostgreSQL + NATS",
-        open: async () => relayTarget(await startNodes(3, "postgres", schema)),
+        open: async () => relayTarget(await startNodes(3, "postgres", schema), true),
       },
     ];
     // Every configuration is started first and measured in turns, ROUNDS times: on a shared

@@ -24,7 +24,7 @@ import { connect } from "nats";
 import pg from "pg";
 import WebSocket from "ws";
 import { parseFrame } from "./frames.js";
-import { percentile, round, writeResults } from "./report.js";
+import { commit, percentile, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
 const PG_URL =
@@ -417,6 +417,8 @@ async function main() {
       rounds: ROUNDS,
       loadAverage: { before: loadBefore.map((l) => round(l)), after: loadAfter.map((l) => round(l)) },
       note:
+        `Measured at commit ${commit()} with load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")} ` +
+        `before and ${loadAfter.map((l) => l.toFixed(2)).join(" ")} after (1/5/15 min, 2 shared cores). ` +
         "Delivered messages per second: the median of ROUNDS interleaved closed-loop runs per configuration " +
         "(each run's rate in `rounds`); CPU ms per delivered message of the relay processes, the load " +
         "generator, this run's PostgreSQL backends and the (shared) NATS server, from /proc. The machine " +

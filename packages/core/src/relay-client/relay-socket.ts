@@ -87,6 +87,8 @@ export class RelaySocket {
   private heard = false;
   /** A ping went out at the last check and nothing has come since. */
   private pinged = false;
+  /** Ids of pings sent: their replies (`ok`, or `err` from a relay that predates ping) are not errors. */
+  private readonly pingIds = new Set<number>();
 
   constructor(
     relayUrl: string,
@@ -158,6 +160,7 @@ export class RelaySocket {
     if (every <= 0) return;
     this.heard = false;
     this.pinged = false;
+    this.pingIds.clear();
     this.pingTimer = setInterval(() => {
       if (this.socket !== socket || socket.readyState !== OPEN) return this.stopPings();
       if (this.heard) {
@@ -177,6 +180,7 @@ export class RelaySocket {
         return;
       }
       this.pinged = true;
+      this.pingIds.add(this.nextId);
       socket.send(JSON.stringify({ cmd: "ping", id: this.nextId++ }));
     }, every);
     (this.pingTimer as { unref?: () => void }).unref?.();
@@ -258,6 +262,8 @@ export class RelaySocket {
       malformed();
       return;
     }
+    // A ping's reply; from a relay that predates ping it is an `err`, and no error either.
+    if (frame.type !== "msg" && frame.id !== null && this.pingIds.delete(frame.id)) return;
     if (frame.type === "ok") {
       const queueId = this.pendingSubs.get(frame.id);
       if (queueId === undefined) return;

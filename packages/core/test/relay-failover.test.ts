@@ -97,4 +97,70 @@ describe("relay client: failover between a relay's nodes", () => {
     assert.deepEqual(got, [1, 2]);
     assert.deepEqual(urls.slice(0, 2), [String(a.port), String(b.port)]);
   });
+
+  it("RelaySocket leaves a node that stops answering (a link cut without a close): pings, then the next node", async (t) => {
+    const { a, b } = await twoNodes(t);
+    const http = new RelayHttpClient(b.url, crypto);
+    const queue = await http.createQueue();
+    const got: number[] = [];
+    const urls: string[] = [];
+    let silenced: WebSocket | undefined;
+    const sockets: WebSocket[] = [];
+    const socket = new RelaySocket(a.url, crypto, {
+      // What a cut link looks like from here: the connection stays open, nothing comes or goes.
+      webSocket: (url) => {
+        urls.push(new URL(url).port);
+        const ws = new WebSocket(url);
+        sockets.push(ws);
+        const like = {
+          get readyState() {
+            return ws.readyState;
+          },
+          set binaryType(v: string) {
+            ws.binaryType = v as "arraybuffer";
+          },
+          // Pings go out with a field this relay refuses: its `err` reply is what a relay that
+          // predates ping answers, and must not count as an error.
+          send: (data: string) => {
+            if (silenced !== ws) ws.send(data.replace('"cmd":"ping"', '"cmd":"ping","old":1'));
+          },
+          close: () => ws.close(),
+          terminate: () => ws.terminate(),
+          onopen: null as ((ev: unknown) => void) | null,
+          onclose: null as ((ev: unknown) => void) | null,
+          onerror: null as ((ev: unknown) => void) | null,
+          onmessage: null as ((ev: { data: unknown }) => void) | null,
+        };
+        ws.onopen = (ev) => like.onopen?.(ev);
+        ws.onclose = (ev) => like.onclose?.(ev);
+        ws.onerror = (ev) => like.onerror?.(ev);
+        ws.onmessage = (ev) => {
+          if (silenced !== ws) like.onmessage?.({ data: ev.data });
+        };
+        return like;
+      },
+      alternates: [b.url],
+      onMessage: async (_q, msgId, body) => {
+        got.push(body[10]!);
+        await http.ack(queue, msgId);
+      },
+      pingIntervalMs: 200,
+      onError: (e) => errors.push(e),
+    });
+    const errors: Error[] = [];
+    t.after(() => socket.close());
+    socket.start([{ ...queue, relay: a.url }]);
+    await http.send(queue.sendId, envelope(512, 1));
+    await until(() => got.length === 1, "the first message, through node a");
+    await delay(500);
+    assert.equal(urls.length, 1, "an idle connection that answers its pings is kept");
+    assert.deepEqual(errors, [], "the replies to pings are not errors, even `err` from an older relay");
+    silenced = sockets[0];
+    await until(() => urls.length >= 2, "a move after two silent intervals", 3000);
+    assert.equal(sockets[0]!.readyState, WebSocket.CLOSED, "the silent connection was dropped");
+    await delay(100);
+    await http.send(queue.sendId, envelope(512, 2));
+    await until(() => got.length === 2, "the second message, through node b");
+    assert.deepEqual(urls.slice(0, 2), [String(a.port), String(b.port)]);
+  });
 });

@@ -102,6 +102,11 @@ export const RelayLimits = z.object({
   maxMessageBytes: z.number().int().positive(),
   /** Largest single blob write. */
   blobPutMaxBytes: z.number().int().positive(),
+  /**
+   * The relay's nodes, as browsers reach them (`--public-origin`), when it has named them: a client
+   * fails over between them (a web app loaded from one node goes on through another).
+   */
+  nodes: z.array(z.string()).optional(),
 });
 export type RelayLimits = z.infer<typeof RelayLimits>;
 

@@ -138,6 +138,16 @@ export function headedFramePrefix(head: unknown): Uint8Array {
 export const ClientFrame = RecipientCommand.extend({ id: z.number().int().nonnegative() });
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
+/**
+ * `{"cmd":"ping","id"}`: answered `{"type":"ok","id"}` at once, unsigned and about no queue. A client
+ * sends it to learn that its connection still carries traffic: a link cut without a word (a node cut
+ * off from the network) leaves a TCP connection open for many minutes, and browsers cannot send
+ * WebSocket pings. A relay older than this answers `err` `bad_request` with the same id: a reply all
+ * the same.
+ */
+export const PingFrame = z.object({ cmd: z.literal("ping"), id: z.number().int().nonnegative() }).strict();
+export type PingFrame = z.infer<typeof PingFrame>;
+
 /** Frames the relay sends on the WebSocket. */
 export const ServerFrame = z.discriminatedUnion("type", [
   /** `cursorFound` answers a `sub` or `fetch` that carried a cursor (see RecipientCommand). */

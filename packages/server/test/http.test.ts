@@ -243,4 +243,34 @@ describe("relay HTTP API", () => {
     assert.equal(await relay.store.getQueue(queueId), null, "idle queue swept");
     assert.deepEqual(await relay.store.disclose(queueId), { queues: [], invites: [], nonces: [] });
   });
+  it("answers CORS for its public origins only, and names them in /v1/limits", async (t) => {
+    const nodes = ["http://r1.example", "https://r2.example"];
+    const relay = await startTestRelay(t, { config: { publicOrigins: nodes } });
+    const limits = (await (await fetch(`${relay.url}/v1/limits`)).json()) as { nodes?: string[] };
+    assert.deepEqual(limits.nodes, nodes);
+    const preflight = await fetch(`${relay.url}/v1/send/x`, {
+      method: "OPTIONS",
+      headers: { origin: nodes[1]!, "access-control-request-method": "POST" },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), nodes[1]);
+    assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /content-type/);
+    assert.equal(preflight.headers.get("access-control-allow-credentials"), null);
+    const listed = await fetch(`${relay.url}/v1/limits`, { headers: { origin: nodes[0]! } });
+    assert.equal(listed.headers.get("access-control-allow-origin"), nodes[0]);
+    assert.match(listed.headers.get("vary") ?? "", /origin/i);
+    const foreign = await fetch(`${relay.url}/v1/limits`, { headers: { origin: "https://evil.example" } });
+    assert.equal(foreign.headers.get("access-control-allow-origin"), null);
+    const foreignPreflight = await fetch(`${relay.url}/v1/send/x`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    assert.equal(foreignPreflight.headers.get("access-control-allow-origin"), null);
+
+    const plain = await startTestRelay(t);
+    const plainLimits = (await (await fetch(`${plain.url}/v1/limits`)).json()) as { nodes?: string[] };
+    assert.equal(plainLimits.nodes, undefined);
+    const none = await fetch(`${plain.url}/v1/limits`, { headers: { origin: nodes[0]! } });
+    assert.equal(none.headers.get("access-control-allow-origin"), null, "no public origins: no CORS");
+  });
 });

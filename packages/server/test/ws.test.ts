@@ -22,6 +22,17 @@ const send = async (url: string, sendId: string, fill: number) => {
 };
 
 describe("relay WebSocket", () => {
+  it("answers ping at once, unsigned; a malformed ping gets err with its id", async (t) => {
+    const relay = await startTestRelay(t);
+    const ws = await openSocket(relay.url);
+    t.after(() => ws.close());
+    ws.send({ cmd: "ping", id: 7 });
+    assert.deepEqual(await ws.next(byId(7)), { type: "ok", id: 7 });
+    ws.send({ cmd: "ping", id: 8, queueId: "x" });
+    const refused = await ws.next(byId(8));
+    assert.deepEqual([refused["type"], refused["code"]], ["err", "bad_request"]);
+  });
+
   it("sub delivers pending messages, then new ones as they arrive; ack deletes", async (t) => {
     const relay = await startTestRelay(t);
     const { key, queueId, sendId } = await createQueue(relay.url);

@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 /**
  * The built relay (`parley-server`) and the CLI (`parley`) as people run them: the CLI's bin, which
- * runs its bundle when that is current (packages/cli/bin/entry.js).
+ * runs its bundle when that is current (packages/cli/bin/entry.js). PARLEY_SERVER_MAIN runs another
+ * build of the relay instead (a benchmark of an older commit with today's harness).
  */
-export const SERVER_MAIN = join(ROOT, "packages/server/dist/src/main.js");
+export const SERVER_MAIN = process.env.PARLEY_SERVER_MAIN ?? join(ROOT, "packages/server/dist/src/main.js");
 export const CLI_MAIN = join(ROOT, "packages/cli/bin/parley.js");

@@ -10,6 +10,7 @@ import {
   nobleCryptoProvider,
   ParleyClient,
   type ProfileLock,
+  RelayLimits,
   Rfc9420Engine,
   type WebSocketLike,
 } from "@parley/core";
@@ -96,7 +97,7 @@ export class Session {
       await idb.close();
       throw e;
     }
-    const session = new Session(idb, store, makeClient(store));
+    const session = new Session(idb, store, makeClient(store, await relayAlternates()));
     try {
       await session.client.init(options.name, options.relay);
     } catch (e) {
@@ -113,7 +114,7 @@ export class Session {
     const idb = await IndexedDbKeyValueStore.open(database);
     try {
       const store = await EncryptedKeyValueStore.unlock(idb, crypto, argon2idKdf, passphrase);
-      return new Session(idb, store, makeClient(store));
+      return new Session(idb, store, makeClient(store, await relayAlternates()));
     } catch (e) {
       await idb.close();
       throw e;
@@ -229,12 +230,32 @@ export class Session {
   }
 }
 
-function makeClient(store: EncryptedKeyValueStore): ParleyClient {
+function makeClient(store: EncryptedKeyValueStore, alternates: Record<string, string[]>): ParleyClient {
   return new ParleyClient({
     store,
     crypto,
     engine: new Rfc9420Engine(crypto),
     webSocket: (url: string) => new WebSocket(url) as unknown as WebSocketLike,
     lock: profileLock(),
+    relayAlternates: alternates,
   });
+}
+
+/**
+ * The relay's nodes as it announces them (`GET /v1/limits`, `nodes`: its `--public-origin`s), each
+ * mapped to the others: core's requests and WebSocket fail over between them, so the app goes on
+ * through another node when the one it was loaded from is gone. The page's CSP lets it connect to
+ * exactly those origins. None announced, or the relay not answering: no alternates.
+ */
+async function relayAlternates(): Promise<Record<string, string[]>> {
+  try {
+    const res = await fetch(`${window.location.origin}/v1/limits`, { signal: AbortSignal.timeout(5000) });
+    const nodes = new Set(RelayLimits.parse(await res.json()).nodes ?? []);
+    if (nodes.size === 0) return {};
+    nodes.add(window.location.origin);
+    const all = [...nodes];
+    return Object.fromEntries(all.map((n) => [n, all.filter((o) => o !== n)]));
+  } catch {
+    return {};
+  }
 }

@@ -58,9 +58,17 @@ export interface RelaySocketOptions {
    * (and subscribes again there), so a node that dies moves its clients elsewhere.
    */
   alternates?: readonly string[];
+  /**
+   * Every this many ms without a frame from the relay, the socket sends a `ping`; when the next
+   * interval passes still without one, the connection is taken as lost (a link cut silently leaves
+   * TCP open for minutes) and the socket moves on, to the next node when there are several.
+   * Default 15 s; 0: never.
+   */
+  pingIntervalMs?: number;
 }
 
 const OPEN = 1;
+const PING_INTERVAL_MS = 15_000;
 
 export class RelaySocket {
   private socket: WebSocketLike | undefined;
@@ -80,6 +88,13 @@ export class RelaySocket {
   private readonly lastHandled = new Map<string, string>();
   /** `sub` frames awaiting their reply: frame id → queue id. */
   private readonly pendingSubs = new Map<number, string>();
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  /** A frame came from the relay since the last liveness check. */
+  private heard = false;
+  /** A ping went out at the last check and nothing has come since. */
+  private pinged = false;
+  /** Ids of pings sent: their replies (`ok`, or `err` from a relay that predates ping) are not errors. */
+  private readonly pingIds = new Set<number>();
 
   constructor(
     relayUrl: string,
@@ -108,6 +123,7 @@ export class RelaySocket {
   close(): void {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.stopPings();
     this.socket?.close();
     this.options.onStatus?.("closed");
   }
@@ -128,28 +144,74 @@ export class RelaySocket {
       this.backoffMs = 250;
       this.wasOpen = true;
       this.options.onStatus?.("open");
+      this.startPings(socket);
       for (const q of this.queues.values()) {
         this.subscribe(socket, q, true).catch((e) => this.options.onError?.(e as Error));
       }
     };
-    socket.onmessage = (ev) => this.onFrame(socket, ev.data);
+    socket.onmessage = (ev) => {
+      this.heard = true;
+      this.onFrame(socket, ev.data);
+    };
     socket.onerror = () => {
       // onclose follows; reconnecting happens there.
     };
-    socket.onclose = () => {
-      if (this.socket !== socket || this.closed) return;
-      // Another node of the relay, if it has several; the first retry goes there at once.
-      this.node = (this.node + 1) % this.wsUrls.length;
-      if (this.wsUrls.length > 1 && this.wasOpen) {
-        this.wasOpen = false;
-        this.options.onStatus?.("connecting", "reconnecting to another node");
-        this.retryTimer = setTimeout(() => this.connect(), 0);
+    socket.onclose = () => this.lost(socket);
+  }
+
+  /** Liveness checks on an open connection (see `pingIntervalMs`). */
+  private startPings(socket: WebSocketLike): void {
+    this.stopPings();
+    const every = this.options.pingIntervalMs ?? PING_INTERVAL_MS;
+    if (every <= 0) return;
+    this.heard = false;
+    this.pinged = false;
+    this.pingIds.clear();
+    this.pingTimer = setInterval(() => {
+      if (this.socket !== socket || socket.readyState !== OPEN) return this.stopPings();
+      if (this.heard) {
+        this.heard = false;
+        this.pinged = false;
         return;
       }
-      this.options.onStatus?.("connecting", `reconnecting in ${this.backoffMs} ms`);
-      this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
-      this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);
-    };
+      if (this.pinged) {
+        // Nothing for a whole interval after a ping: the link is gone though TCP has not noticed.
+        // Dropped without a close handshake (it would wait for the dead peer), then moved on.
+        this.options.onStatus?.("connecting", "no answer from the relay");
+        socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+        const terminate = (socket as { terminate?: () => void }).terminate;
+        if (terminate) terminate.call(socket);
+        else socket.close();
+        this.lost(socket);
+        return;
+      }
+      this.pinged = true;
+      this.pingIds.add(this.nextId);
+      socket.send(JSON.stringify({ cmd: "ping", id: this.nextId++ }));
+    }, every);
+    (this.pingTimer as { unref?: () => void }).unref?.();
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  /** The connection is gone: to the next node, or the same one after a pause. */
+  private lost(socket: WebSocketLike): void {
+    if (this.socket !== socket || this.closed) return;
+    this.stopPings();
+    // Another node of the relay, if it has several; the first retry goes there at once.
+    this.node = (this.node + 1) % this.wsUrls.length;
+    if (this.wsUrls.length > 1 && this.wasOpen) {
+      this.wasOpen = false;
+      this.options.onStatus?.("connecting", "reconnecting to another node");
+      this.retryTimer = setTimeout(() => this.connect(), 0);
+      return;
+    }
+    this.options.onStatus?.("connecting", `reconnecting in ${this.backoffMs} ms`);
+    this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);
   }
 
   /**
@@ -206,6 +268,8 @@ export class RelaySocket {
       malformed();
       return;
     }
+    // A ping's reply; from a relay that predates ping it is an `err`, and no error either.
+    if (frame.type !== "msg" && frame.id !== null && this.pingIds.delete(frame.id)) return;
     if (frame.type === "ok") {
       const queueId = this.pendingSubs.get(frame.id);
       if (queueId === undefined) return;

@@ -34,6 +34,18 @@ export async function authorize(
   now: number,
   nonceExpiresAt: number,
 ): Promise<void> {
+  verifySigned(request, now);
+  if (!(await store.rememberNonce(request.scope, request.nonce, nonceExpiresAt))) throw replay();
+}
+
+export const replay = (): Problem =>
+  new Problem(ErrorCodes.replay, "this command was already received (nonce reused)");
+
+/**
+ * The checks of `authorize` short of recording the nonce, for a command whose nonce is recorded
+ * together with its effect (an ack: Store.ackWithNonce, one statement instead of two).
+ */
+export function verifySigned(request: SignedRequest, now: number): void {
   checkClock(request.ts, now);
   let key: Uint8Array;
   let sig: Uint8Array;
@@ -49,8 +61,5 @@ export async function authorize(
   }
   if (!verifyEd25519(key, request.signed, sig)) {
     throw new Problem(ErrorCodes.badSignature, "signature does not verify");
-  }
-  if (!(await store.rememberNonce(request.scope, request.nonce, nonceExpiresAt))) {
-    throw new Problem(ErrorCodes.replay, "this command was already received (nonce reused)");
   }
 }

@@ -8,11 +8,37 @@ export function ed25519PublicKey(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: "der", type: "spki" });
 }
 
+/**
+ * Key objects of recently used keys: building one (DER, createPublicKey) cost as much as the
+ * verification itself, and a queue's key signs every ack of that queue. Bounded: at the cap the
+ * oldest half is dropped (a Map iterates in insertion order; a hit moves its key to the end).
+ */
+const KEY_CACHE_MAX = 4096;
+const keyCache = new Map<string, KeyObject>();
+
+function cachedPublicKey(raw: Uint8Array): KeyObject {
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("latin1");
+  let key = keyCache.get(id);
+  if (key) keyCache.delete(id);
+  else {
+    key = ed25519PublicKey(raw);
+    if (keyCache.size >= KEY_CACHE_MAX) {
+      let drop = KEY_CACHE_MAX / 2;
+      for (const k of keyCache.keys()) {
+        if (drop-- <= 0) break;
+        keyCache.delete(k);
+      }
+    }
+  }
+  keyCache.set(id, key);
+  return key;
+}
+
 /** False for any failure: a wrong signature, a malformed key or signature. Never throws. */
 export function verifyEd25519(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64) return false;
   try {
-    return verify(null, data, ed25519PublicKey(publicKey), signature);
+    return verify(null, data, cachedPublicKey(publicKey), signature);
   } catch {
     return false;
   }

@@ -12,6 +12,7 @@ import { type DiskProbe, StorageGuard } from "../relay/storage-guard.js";
 import { TurnPacer } from "../relay/turn-pacer.js";
 import { Retention } from "../retention.js";
 import type { Store } from "../store/store.js";
+import { corsRoutes } from "./cors.js";
 import {
   apiHeaders,
   clientErrorHandler,
@@ -156,6 +157,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   app.decorate("replyBudget", replies);
   const pacer = new TurnPacer();
   app.register(async (scope) => {
+    corsRoutes(scope, config);
     await wsRoutes(scope, ctx, sessions, replies);
     healthRoutes(scope, ctx);
     metricsRoutes(scope, ctx.metrics!, {

@@ -33,6 +33,7 @@ export function limits(ctx: RelayContext): RelayLimits {
     maxBlobBytes: maxBlobBytes(ctx),
     maxMessageBytes: ctx.config.maxMessageBytes,
     blobPutMaxBytes: BLOB_PUT_MAX_BYTES,
+    ...(ctx.config.publicOrigins.length > 0 ? { nodes: [...ctx.config.publicOrigins] } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import {
   recipientCommandBytes,
   rendezvousIds,
 } from "@parley/protocol";
-import { authorize, checkClock } from "../auth/authorize.js";
+import { authorize, checkClock, replay, verifySigned } from "../auth/authorize.js";
 import { isUsablePublicKey } from "../auth/ed25519.js";
 import { badRequest, Problem } from "../problem.js";
 import { capsFor, type QueueLimits, type QueueRecord, type StoredMessage } from "../store/store.js";
@@ -115,6 +115,9 @@ const queueLimits = (ctx: RelayContext): QueueLimits => ({
   broadcastMaxBytes: ctx.config.maxGroupQueueBytes,
 });
 
+/** Sends up to this size (a chat message's bucket: 512 B, 2 KiB, 4 KiB) are read before they are checked (refuseSendEarly). */
+export const EARLY_CHECK_MIN_BYTES = 4096;
+
 /**
  * What a send of `bytes` to `sendId` would be refused for, known before its body is read: no such
  * queue, a full relay, a full queue. Undefined: read the body and try (send() checks again).
@@ -124,6 +127,9 @@ export async function refuseSendEarly(
   sendId: string,
   bytes: number,
 ): Promise<Problem | undefined> {
+  // A small body costs less to read than the two lookups that could refuse it unread (on
+  // PostgreSQL two round trips before every message): only large ones are checked first.
+  if (bytes <= EARLY_CHECK_MIN_BYTES) return undefined;
   try {
     await ctx.storage.check();
   } catch (e) {
@@ -154,14 +160,19 @@ export async function authorizeCommand(ctx: RelayContext, cmd: RecipientCommand)
   checkClock(cmd.ts, now);
   if (cmd.cmd === "ack" && cmd.msgId === undefined)
     throw new Problem(ErrorCodes.badRequest, "ack needs a msgId");
-  const queue = await ctx.store.getQueue(cmd.queueId);
+  const queue =
+    cmd.cmd === "ack" ? await knownQueue(ctx, cmd.queueId) : await ctx.store.getQueue(cmd.queueId);
   if (!queue) throw unknownQueue();
-  await authorize(
-    ctx.store,
-    { scope: queue.queueId, publicKey: queue.recipientKey, signed: recipientCommandBytes(cmd), ...pick(cmd) },
-    now,
-    ctx.retention.nonceExpiry(cmd.ts, COMMAND_CLOCK_SKEW_MS),
-  );
+  if (cmd.cmd !== "ack") rememberQueue(ctx, queue);
+  const signed = {
+    scope: queue.queueId,
+    publicKey: queue.recipientKey,
+    signed: recipientCommandBytes(cmd),
+    ...pick(cmd),
+  };
+  // An ack's nonce is recorded with the ack itself (ack() below: one statement, not two).
+  if (cmd.cmd === "ack") verifySigned(signed, now);
+  else await authorize(ctx.store, signed, now, ctx.retention.nonceExpiry(cmd.ts, COMMAND_CLOCK_SKEW_MS));
   // Checked once the command is known to come from the key holder: only they learn the mode.
   if (queue.broadcast && cmd.cmd === "ack") throw badRequest("broadcast queues are not acknowledged");
   // Every member of a group holds its queue's key, and so does everyone removed since: were `del`
@@ -172,7 +183,60 @@ export async function authorizeCommand(ctx: RelayContext, cmd: RecipientCommand)
   if (!queue.broadcast && cmd.cmd === "sub" && cmd.msgId !== undefined) {
     throw badRequest("sub takes a cursor on broadcast queues only");
   }
-  await ctx.store.touchQueue(queue.queueId, ctx.retention.queueIdleUntil(now));
+  await touchQueue(ctx, queue.queueId, ctx.retention.queueIdleUntil(now));
+  return queue;
+}
+
+/**
+ * The idle time this node last wrote per queue. A queue's `idle_until` only grows (touchQueue
+ * writes only a later time; only deleting the queue removes it, and expiry deletes a queue only once
+ * its time has passed), so while the rounded time has not moved, a command needs no write at all:
+ * that write was a statement (PostgreSQL: a round trip; SQLite: a turn of the group commit and a
+ * WAL sync) on every ack. Bounded: cleared when it reaches TOUCHED_MAX entries.
+ */
+const touched = new WeakMap<RelayContext["store"], Map<string, number>>();
+const TOUCHED_MAX = 100_000;
+
+async function touchQueue(ctx: RelayContext, queueId: string, idleUntil: number): Promise<void> {
+  let seen = touched.get(ctx.store);
+  if (!seen) {
+    seen = new Map();
+    touched.set(ctx.store, seen);
+  }
+  if ((seen.get(queueId) ?? Number.NEGATIVE_INFINITY) >= idleUntil) return;
+  await ctx.store.touchQueue(queueId, idleUntil);
+  if (seen.size >= TOUCHED_MAX) seen.clear();
+  seen.set(queueId, idleUntil);
+}
+
+/**
+ * Queues this node has read recently, for acks: a queue's key and mode never change, so an ack (one
+ * per message delivered) needs no lookup of them. A queue deleted meanwhile is noticed by the ack
+ * itself (`unknown_message`). Other commands read the queue every time: `sub` and `del` must see
+ * whether it still exists. Bounded like the touch times above.
+ */
+const queueRecords = new WeakMap<RelayContext["store"], Map<string, QueueRecord>>();
+
+function recordsOf(ctx: RelayContext): Map<string, QueueRecord> {
+  let records = queueRecords.get(ctx.store);
+  if (!records) {
+    records = new Map();
+    queueRecords.set(ctx.store, records);
+  }
+  return records;
+}
+
+function rememberQueue(ctx: RelayContext, queue: QueueRecord): void {
+  const records = recordsOf(ctx);
+  if (records.size >= TOUCHED_MAX) records.clear();
+  records.set(queue.queueId, queue);
+}
+
+async function knownQueue(ctx: RelayContext, queueId: string): Promise<QueueRecord | null> {
+  const known = recordsOf(ctx).get(queueId);
+  if (known) return known;
+  const queue = await ctx.store.getQueue(queueId);
+  if (queue) rememberQueue(ctx, queue);
   return queue;
 }
 
@@ -216,9 +280,19 @@ export const fetchReserveBytes = (ctx: RelayContext): number =>
 export const bodyBytes = (messages: readonly StoredMessage[]): number =>
   messages.reduce((n, m) => n + m.body.length, 0);
 
-/** Unicast queues only (authorizeCommand refuses an ack on a broadcast queue). */
-export async function ack(ctx: RelayContext, queueId: string, msgId: string): Promise<void> {
-  if (!(await ctx.store.ack(queueId, msgId))) {
+/**
+ * Unicast queues only (authorizeCommand refuses an ack on a broadcast queue). `cmd` is the ack
+ * authorizeCommand checked: its nonce is recorded here, with the ack (a replay deletes nothing).
+ */
+export async function ack(ctx: RelayContext, cmd: RecipientCommand & { msgId: string }): Promise<void> {
+  const outcome = await ctx.store.ackWithNonce(
+    cmd.queueId,
+    cmd.msgId,
+    cmd.nonce,
+    ctx.retention.nonceExpiry(cmd.ts, COMMAND_CLOCK_SKEW_MS),
+  );
+  if (outcome === "replay") throw replay();
+  if (outcome !== "acked") {
     throw new Problem(
       ErrorCodes.unknownMessage,
       "no such message in this queue (already acknowledged or expired)",
@@ -227,6 +301,8 @@ export async function ack(ctx: RelayContext, queueId: string, msgId: string): Pr
 }
 
 export async function deleteQueue(ctx: RelayContext, queueId: string): Promise<void> {
+  recordsOf(ctx).delete(queueId);
+  touched.get(ctx.store)?.delete(queueId);
   if (!(await ctx.store.deleteQueue(queueId))) throw unknownQueue();
 }
 

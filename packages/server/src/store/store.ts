@@ -51,6 +51,12 @@ export interface FetchOptions {
   maxBytes?: number;
   /** Only messages after this position (a `seq`, from positionOf or a message returned earlier). */
   afterSeq?: number;
+  /**
+   * Filled in by the store when given: `more` is false when the read reached the end of the queue
+   * (no message was left out by `limit` or `maxBytes`), so a reader that is woken for every new
+   * message need not read again to find nothing (a round trip per delivery on PostgreSQL).
+   */
+  page?: { more: boolean };
 }
 
 /** Caps on what one queue holds at once (pending messages), checked by `enqueue`. */
@@ -172,6 +178,17 @@ export interface Store {
    * false (deleting nothing) for a broadcast queue.
    */
   ack(queueId: string, msgId: string): Promise<boolean>;
+  /**
+   * An ack command's nonce and its effect in one step (one statement on PostgreSQL, one write of
+   * the group commit on SQLite): records `nonce` under the queue's id like rememberNonce, and only
+   * if it was new deletes the message like `ack`. "replay": the nonce was known, nothing deleted.
+   */
+  ackWithNonce(
+    queueId: string,
+    msgId: string,
+    nonce: string,
+    nonceExpiresAt: number,
+  ): Promise<"acked" | "unknown_message" | "replay">;
 
   /**
    * Records that `nonce` was used under `scope` (a queue id, or a recipient key for queue

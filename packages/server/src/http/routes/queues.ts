@@ -54,7 +54,7 @@ export function queueRoutes(
         }
       }
       case "ack":
-        await ops.ack(ctx, queue.queueId, cmd.msgId!);
+        await ops.ack(ctx, { ...cmd, queueId: queue.queueId, msgId: cmd.msgId! });
         return reply.send({ ok: true });
       case "del":
         await ops.deleteQueue(ctx, queue.queueId);

@@ -1,4 +1,4 @@
-import { ClientFrame, ErrorCodes, type ServerFrame } from "@parley/protocol";
+import { ClientFrame, ErrorCodes, PingFrame, type ServerFrame } from "@parley/protocol";
 import type { FastifyBaseLogger } from "fastify";
 import type { RawData, WebSocket } from "ws";
 import { badRequest, describeIssues, Problem } from "../../problem.js";
@@ -39,7 +39,7 @@ function readableId(json: unknown): number | null {
 }
 
 /** A client frame, or why it is refused (answered with `err`, echoing the id if it can be read). */
-function parseFrame(data: RawData, isBinary: boolean): ClientFrame | RefusedFrame {
+function parseFrame(data: RawData, isBinary: boolean): ClientFrame | PingFrame | RefusedFrame {
   const refuse = (message: string, id: number | null = null) => ({ problem: badRequest(message), id });
   if (isBinary) return refuse("binary frames are not accepted: send JSON text frames");
   if (rawLength(data) > MAX_FRAME_BYTES) return refuse(`frame is larger than ${MAX_FRAME_BYTES} bytes`);
@@ -48,6 +48,10 @@ function parseFrame(data: RawData, isBinary: boolean): ClientFrame | RefusedFram
     json = JSON.parse(rawText(data));
   } catch {
     return refuse("frame is not valid JSON");
+  }
+  if (typeof json === "object" && json !== null && (json as { cmd?: unknown }).cmd === "ping") {
+    const ping = PingFrame.safeParse(json);
+    return ping.success ? ping.data : refuse(describeIssues("frame", ping.error.issues), readableId(json));
   }
   const parsed = ClientFrame.safeParse(json);
   return parsed.success
@@ -169,6 +173,11 @@ export class SocketSession {
       this.sendErr(frame.id, frame.problem);
       return;
     }
+    if (frame.cmd === "ping") {
+      // Answered at once, not behind the commands in flight: it asks whether the link is alive.
+      this.send({ type: "ok", id: frame.id });
+      return;
+    }
     if (this.queued >= MAX_QUEUED_FRAMES) {
       this.sendErr(frame.id, badRequest("too many commands in flight on this connection; wait for replies"));
       return;
@@ -234,7 +243,7 @@ export class SocketSession {
       }
       case "ack": {
         try {
-          await ops.ack(this.ctx, queueId, frame.msgId!);
+          await ops.ack(this.ctx, { ...frame, msgId: frame.msgId! });
         } finally {
           // Even when the message was already gone (acknowledged elsewhere, or expired): it no
           // longer waits for an ack, so it must not hold a place under the subscription's cap.

@@ -131,10 +131,12 @@ export class Subscription {
             this.paused = true;
             return;
           }
+          const page = { more: true };
           const batch = await this.ctx.store.fetchPending(this.queueId, {
             limit,
             maxBytes: Math.min(READ_AHEAD_BYTES, this.ctx.config.maxFetchBytes),
             ...(this.position === undefined ? {} : { afterSeq: this.position }),
+            page,
           });
           if (batch.length === 0) break;
           for (const message of batch) {
@@ -143,6 +145,9 @@ export class Subscription {
             if (!this.broadcast) this.inFlight.add(message.msgId);
             await this.push(this.queueId, message);
           }
+          // The read reached the end of the queue: a message stored after it started is announced
+          // on the bus after its commit, and that wake-up (`again`, or a new drain) reads it.
+          if (!page.more) break;
         }
       } while (this.again && !this.stopped);
     } finally {

@@ -346,22 +346,22 @@ export class PostgresStore implements Store {
   async fetchPending(queueId: string, options: FetchOptions): Promise<StoredMessage[]> {
     // The running total of sizes decides what fits in maxBytes (the first row always does); rows
     // past it are never read out of line (their bodies stay in TOAST).
+    const limit = Math.max(0, Math.floor(options.limit));
     const rows = (
-      await this.q<MessageRow>(
-        `SELECT msg_id, body, expires_at, seq FROM (
+      await this.q<MessageRow & { read: number }>(
+        `SELECT msg_id, body, expires_at, seq, read FROM (
            SELECT msg_id, expires_at, seq, body,
                   SUM(size) OVER (ORDER BY seq) AS upto,
-                  ROW_NUMBER() OVER (ORDER BY seq) AS n
+                  ROW_NUMBER() OVER (ORDER BY seq) AS n,
+                  COUNT(*) OVER () AS read
              FROM (SELECT * FROM messages WHERE queue_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) m
          ) w WHERE n = 1 OR upto <= $4 ORDER BY seq`,
-        [
-          queueId,
-          options.afterSeq ?? Number.MIN_SAFE_INTEGER,
-          Math.max(0, Math.floor(options.limit)),
-          options.maxBytes ?? NO_CAP,
-        ],
+        [queueId, options.afterSeq ?? Number.MIN_SAFE_INTEGER, limit, options.maxBytes ?? NO_CAP],
       )
     ).rows;
+    // `read`: the rows the inner scan found (before maxBytes), the same on every row.
+    if (options.page)
+      options.page.more = rows.length > 0 && (rows[0]!.read >= limit || rows.length < rows[0]!.read);
     return rows.map(toMessage);
   }
 
@@ -387,6 +387,34 @@ export class PostgresStore implements Store {
       [queueId, msgId],
     );
     return r.rowCount === 1;
+  }
+
+  async ackWithNonce(
+    queueId: string,
+    msgId: string,
+    nonce: string,
+    nonceExpiresAt: number,
+  ): Promise<"acked" | "unknown_message" | "replay"> {
+    // One statement (one round trip): the nonce, then, only if it was new, the ack as in `ack`.
+    // The delete reads the insert's RETURNING rows, so it runs only after a fresh nonce.
+    const r = await this.q<{ fresh: number; acked: number }>(
+      `WITH n AS (
+         INSERT INTO nonces (scope, nonce, expires_at) VALUES ($1, $3, $4)
+           ON CONFLICT DO NOTHING RETURNING 1),
+       d AS (
+         DELETE FROM messages m USING queues q
+           WHERE EXISTS (SELECT 1 FROM n)
+             AND m.queue_id = $1 AND m.msg_id = $2 AND q.queue_id = m.queue_id AND NOT q.broadcast
+           RETURNING m.size),
+       u AS (
+         UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - d.size
+           FROM d WHERE queue_id = $1 RETURNING 1)
+       SELECT (SELECT count(*) FROM n)::int AS fresh, (SELECT count(*) FROM u)::int AS acked`,
+      [queueId, msgId, nonce, nonceExpiresAt],
+    );
+    const row = r.rows[0]!;
+    if (row.fresh === 0) return "replay";
+    return row.acked === 1 ? "acked" : "unknown_message";
   }
 
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {

@@ -330,11 +330,17 @@ export class SqliteStore implements Store {
     ) as IterableIterator<MessageRow>;
     const picked: MessageRow[] = [];
     let bytes = 0;
+    let more = false;
     for (const row of rows) {
-      if (options.maxBytes !== undefined && picked.length > 0 && bytes + row.size > options.maxBytes) break;
+      if (options.maxBytes !== undefined && picked.length > 0 && bytes + row.size > options.maxBytes) {
+        more = true;
+        rows.return?.();
+        break;
+      }
       bytes += row.size;
       picked.push(row);
     }
+    if (options.page) options.page.more = more || picked.length >= Math.floor(options.limit);
     return this.withBodies(queueId, picked);
   }
 
@@ -346,22 +352,41 @@ export class SqliteStore implements Store {
   }
 
   async ack(queueId: string, msgId: string): Promise<boolean> {
+    return (await this.ackWithNonce(queueId, msgId)) === "acked";
+  }
+
+  async ackWithNonce(
+    queueId: string,
+    msgId: string,
+    nonce?: string,
+    nonceExpiresAt?: number,
+  ): Promise<"acked" | "unknown_message" | "replay"> {
     // A broadcast queue's messages are read by every member: one member's ack must not delete them.
     return this.batchedWrite(() => {
+      if (
+        nonce !== undefined &&
+        this.sql("INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").run(
+          queueId,
+          nonce,
+          nonceExpiresAt ?? 0,
+        ).changes !== 1
+      ) {
+        return "replay" as const;
+      }
       const deleted = this.sql(
         `DELETE FROM messages WHERE queue_id = ? AND msg_id = ?
            AND EXISTS (SELECT 1 FROM queues WHERE queue_id = messages.queue_id AND broadcast = 0)
            RETURNING body_file AS name, size`,
       ).get(queueId, msgId) as FileRow | undefined;
-      if (!deleted) return undefined;
+      if (!deleted) return "unknown_message" as const;
       this.sql(
         "UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
       ).run(deleted.size, queueId);
       return deleted;
     }).then((deleted) => {
-      if (!deleted) return false;
+      if (typeof deleted === "string") return deleted;
       this.dropFiles([deleted]); // after the commit: the row goes first (see body-files.ts)
-      return true;
+      return "acked";
     });
   }
 

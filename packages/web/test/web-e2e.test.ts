@@ -906,6 +906,20 @@ if (unavailable && process.env.CI === "true") {
       await alice.screenshot({ path: join(OUTPUT, "web-outbox-sent.png") });
     });
 
+    it("a new display name, set in Settings, reaches a contact end to end", { timeout: 60_000 }, async () => {
+      await alice.getByRole("button", { name: "Settings" }).click();
+      const settings = alice.getByRole("dialog", { name: "Settings" });
+      await settings.getByLabel("Display name").fill("Alice Liddell");
+      await settings.getByRole("button", { name: "Save name" }).click();
+      await settings.getByText("Saved. Your contacts and groups are told, end to end.").waitFor();
+      await settings.getByRole("button", { name: "Done" }).click();
+      await alice.getByTitle("Your display name").getByText("Alice Liddell").waitFor();
+      await bob
+        .getByRole("navigation", { name: "Conversations" })
+        .getByRole("button", { name: /^Alice Liddell/ })
+        .waitFor();
+    });
+
     it("raised no Content-Security-Policy violation and no page error", () => {
       assert.deepEqual(cspViolations, []);
       assert.deepEqual(pageErrors, []);

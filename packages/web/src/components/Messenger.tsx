@@ -296,6 +296,8 @@ export function Messenger(props: {
       {overlay === "settings" && (
         <SettingsDialog
           session={session}
+          profileName={profileName}
+          onRenamed={setProfileName}
           onChanged={(s) => {
             notifyState.current.settings = s;
           }}

@@ -1,4 +1,5 @@
-import { useEffect, useId, useState } from "react";
+import { type FormEvent, useEffect, useId, useState } from "react";
+import { friendlyError } from "../groups";
 import { askPermission, DEFAULT_NOTIFICATIONS, type NotificationSettings } from "../notifications";
 import type { Session } from "../session";
 import { Dialog } from "./Dialog";
@@ -7,12 +8,18 @@ import { Dialog } from "./Dialog";
 export function SettingsDialog(props: {
   session: Session;
   onChanged: (settings: NotificationSettings) => void;
+  /** Our display name, and what to do once it changed. */
+  profileName: string;
+  onRenamed: (name: string) => void;
   onWipe: () => void;
   onClose: () => void;
 }) {
   const { session } = props;
   const [settings, setSettings] = useState<NotificationSettings | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState(props.profileName);
+  const [nameState, setNameState] = useState<"idle" | "saving" | "saved">("idle");
+  const nameId = useId();
   const enabledId = useId();
   const previewsId = useId();
 
@@ -43,8 +50,48 @@ export function SettingsDialog(props: {
     }
   }
 
+  async function rename(e: FormEvent) {
+    e.preventDefault();
+    const wanted = name.trim();
+    if (wanted === props.profileName) return;
+    setError(null);
+    setNameState("saving");
+    try {
+      const { profile } = await session.client.setProfileName(wanted);
+      props.onRenamed(profile.name);
+      setNameState("saved");
+    } catch (err) {
+      setError(friendlyError(err));
+      setNameState("idle");
+    }
+  }
+
   return (
     <Dialog title="Settings" onClose={props.onClose}>
+      <h3>Your name</h3>
+      <form onSubmit={rename} noValidate className="name-row">
+        <div className="field">
+          <label htmlFor={nameId}>Display name</label>
+          <input
+            id={nameId}
+            value={name}
+            maxLength={64}
+            autoComplete="off"
+            onChange={(e) => {
+              setName(e.target.value);
+              setNameState("idle");
+            }}
+          />
+        </div>
+        <button type="submit" disabled={nameState === "saving" || name.trim() === props.profileName}>
+          {nameState === "saving" ? "Saving…" : "Save name"}
+        </button>
+      </form>
+      <p className="hint" role="status">
+        {nameState === "saved"
+          ? "Saved. Your contacts and groups are told, end to end."
+          : "Your contacts and groups see it; a contact who named you themselves keeps their name for you."}
+      </p>
       <h3>Notifications</h3>
       {settings && (
         <>

@@ -1,5 +1,5 @@
 /**
- * `parley send-file`, `parley files`, `parley get-file`: files and photos, encrypted on this device,
+ * `parley send-file`, `parley files`, `parley get-file`, `parley delete-file`: files and photos, encrypted on this device,
  * uploaded once, type-checked and stripped of location (docs/03-content.md, `file`).
  */
 import { existsSync, statSync } from "node:fs";
@@ -124,6 +124,15 @@ export async function filesCommand(client: ParleyClient, out: Output, target: st
       from: m.fromMe ? "me" : (m.from.name ?? ""),
       sentAt: m.sentAt,
     })),
+  );
+}
+
+export async function deleteFileCommand(client: ParleyClient, out: Output, fileId: string): Promise<void> {
+  const view = await client.deleteFile(fileId);
+  print(
+    out,
+    `deleted ${t(view.name)} from the relay: its recipients can no longer download it (copies they saved stay theirs)`,
+    fileJson(view),
   );
 }
 

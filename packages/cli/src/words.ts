@@ -113,7 +113,13 @@ function parleyErrorText(e: ParleyError): string {
     case "file_changed":
       return `${s("name")} changed since its upload was interrupted: send it again as a new file`;
     case "file_gone":
-      return "the relay no longer has this file (it expired or was deleted)";
+      return "the relay no longer has this file: it expired";
+    case "file_deleted":
+      return "the sender deleted this file from the relay: it cannot be downloaded any more";
+    case "not_deletable":
+      return d.reason === "not_mine"
+        ? `file ${s("id")} was sent by someone else: only its sender can delete it from the relay`
+        : `this device does not hold the delete capability of file ${s("id")} (it was sent before Parley kept it): it expires on its own`;
     case "bad_file":
       return `${s("name")} cannot be sent: ${s("reason")}`;
     case "corrupt":

@@ -56,8 +56,15 @@ export interface ParleyErrorData {
   file_tampered: { id: string };
   /** The file changed on disk while its upload was interrupted: it has to be sent anew. */
   file_changed: { name: string };
-  /** The relay no longer has the file (expired or deleted). */
+  /** The relay no longer has the file: it expired (or never was there). */
   file_gone: { id: string };
+  /** The file's sender deleted it from the relay before it expired (`deleteFile`). */
+  file_deleted: { id: string };
+  /**
+   * `deleteFile` of a file this device cannot delete: someone else's (`not_mine`), or one of ours
+   * whose delete capability this device does not hold (sent before Parley kept it).
+   */
+  not_deletable: { id: string; reason: "not_mine" | "no_capability" };
   /** Local data that should be there is not (a bug or a damaged store). */
   corrupt: { what: "group_metadata" | "group_state" | "contact" };
 }

@@ -196,7 +196,7 @@ describe("SqliteStore specifics", () => {
 
     const raw = new Database(path, { readonly: true });
     assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(raw.pragma("user_version", { simple: true }), 6);
+    assert.equal(raw.pragma("user_version", { simple: true }), 7);
     raw.close();
 
     const second = SqliteStore.open(path);

@@ -123,7 +123,11 @@ export function friendlyError(error: unknown): string {
       case "file_tampered":
         return "It was altered on the way or on the relay, so it was not opened or saved.";
       case "file_gone":
-        return "The relay no longer has it (it expired or was deleted).";
+        return "The relay no longer has it: it expired.";
+      case "file_deleted":
+        return "The sender deleted this file. It cannot be downloaded any more.";
+      case "not_deletable":
+        return "Only its sender can delete this file, from the device that sent it.";
       case "file_changed":
         return "The file changed while it was being sent. Send it again.";
       case "bad_file":

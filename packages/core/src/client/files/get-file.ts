@@ -77,6 +77,7 @@ export async function getFile(
   await requireProfile(ctx);
   const { record } = await findFile(ctx, fileId);
   const f = record.file;
+  if (f.deleted) throw new ParleyError("file_deleted", { id: fileId });
   const blobs = ctx.blobs(f.blob.relay);
   const total = f.blob.size;
 
@@ -112,6 +113,13 @@ export async function getFile(
     } catch (e) {
       if (e instanceof RelayError && e.code === "unknown_blob")
         throw new ParleyError("file_gone", { id: fileId });
+      if (e instanceof RelayError && e.code === "blob_deleted") {
+        // Its sender deleted it: nothing more will come, so what an earlier attempt kept goes, and
+        // the list shows it as deleted from now on.
+        await target.discardCipher();
+        await markDeleted(ctx, fileId);
+        throw new ParleyError("file_deleted", { id: fileId });
+      }
       throw e;
     }
   }
@@ -164,6 +172,40 @@ export async function getFile(
     ...f,
     checked: { detected: assessment.detected, warnings: assessment.warnings },
   });
+}
+
+/** Records that the relay no longer holds a file because its sender deleted it. */
+export async function markDeleted(ctx: ClientContext, fileId: string): Promise<MessageRecord> {
+  return ctx.lock.run(async () => {
+    const { record } = await findFile(ctx, fileId);
+    record.file.deleted = true;
+    delete record.file.deleteCap;
+    await ctx.repo.commit(ctx.repo.putMessage(ctx.repo.batch(), record));
+    return record;
+  });
+}
+
+/**
+ * Deletes one of our files from the relay before it expires, with the delete capability its upload
+ * returned (kept in our record of the message only). Recipients who try to fetch it afterwards are
+ * told `file_deleted`. Deleting it again, or after it expired, changes nothing and is no error.
+ */
+export async function deleteFile(ctx: ClientContext, fileId: string): Promise<FileView> {
+  await requireProfile(ctx);
+  const { record } = await findFile(ctx, fileId);
+  const f = record.file;
+  if (!f.deleted) {
+    if (!record.fromMe) throw new ParleyError("not_deletable", { id: fileId, reason: "not_mine" });
+    if (!f.deleteCap) throw new ParleyError("not_deletable", { id: fileId, reason: "no_capability" });
+    try {
+      await ctx.blobs(f.blob.relay).delete(f.blob.blobId, f.deleteCap);
+    } catch (e) {
+      // Deleted already (by another attempt whose answer was lost), or expired: gone either way.
+      if (!(e instanceof RelayError && (e.code === "blob_deleted" || e.code === "unknown_blob"))) throw e;
+    }
+  }
+  const updated = f.deleted ? record : await markDeleted(ctx, fileId);
+  return fileView(fileId, updated.file!);
 }
 
 /** Every file message of a conversation, oldest first. */

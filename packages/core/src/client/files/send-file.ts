@@ -193,7 +193,13 @@ export async function sendFile(
       : {}),
   };
   const { type: _type, ...attachment } = body;
-  const file: FileRecord = { ...attachment, checked: { detected, warnings }, removed };
+  // The delete capability stays in our own record of the message, never in the message itself.
+  const file: FileRecord = {
+    ...attachment,
+    checked: { detected, warnings },
+    removed,
+    deleteCap: state.deleteCap,
+  };
   const message = await sendBody(
     ctx,
     conversation.id,

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
+import { runCli } from "@parley/testkit";
 import { type Browser, chromium, type Page } from "playwright-core";
 import {
   browserSuiteUnavailable,
@@ -125,7 +126,7 @@ describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}`
     const thumbnail = card.getByRole("img", { name: "garden.png" });
     await thumbnail.waitFor();
     assert.match((await thumbnail.getAttribute("src")) ?? "", /^data:image\/jpeg;base64,/);
-    await card.getByText(/Removed before sending: text/).waitFor();
+    await card.getByText("Removed before sending: text notes").waitFor();
     mkdirSync(OUTPUT, { recursive: true });
     await alice.screenshot({ path: join(OUTPUT, "web-files-picture.png") });
 
@@ -178,6 +179,53 @@ describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}`
     await download.saveAs(saved);
     assert.ok(readFileSync(saved).equals(bytes));
     await card.getByText("checked", { exact: false }).waitFor();
+  });
+
+  it("the sender deletes its file from the relay; the CLI recipient is told the sender deleted it", {
+    timeout: 120_000,
+  }, async () => {
+    await alice
+      .getByLabel("Choose files to send")
+      .setInputFiles({ name: "plan.txt", mimeType: "text/plain", buffer: Buffer.from("the plan, v1\n") });
+    const card = alice.locator(".file-card", { hasText: "plan.txt" });
+    await card.waitFor();
+    const file = await eventually(
+      async () => {
+        await parleyJson(dana, "sync");
+        const list = await parleyJson<{ id: string; name: string }[]>(dana, "files", "Alice");
+        return list.find((f) => f.name === "plan.txt");
+      },
+      30_000,
+      "the CLI to receive plan.txt",
+    );
+    alice.once("dialog", (d) => {
+      assert.match(d.message(), /Delete plan\.txt from the relay\?/);
+      void d.accept();
+    });
+    await card.getByRole("button", { name: "Delete from relay" }).click();
+    await card.getByText("You deleted it from the relay").waitFor();
+    assert.equal(await card.getByRole("button", { name: "Delete from relay" }).count(), 0);
+    assert.equal(await card.getByRole("button", { name: "Download" }).count(), 0);
+    mkdirSync(OUTPUT, { recursive: true });
+    await alice.screenshot({ path: join(OUTPUT, "web-files-deleted.png") });
+    const r = await runCli(dana, ["--json", "get-file", file.id, join(work, "plan.txt")]);
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).code, "file_deleted");
+  });
+
+  it("a file its CLI sender deleted says so in the browser, by code, when fetched", {
+    timeout: 120_000,
+  }, async () => {
+    const path = join(work, "old-notes.txt");
+    writeFileSync(path, "notes that will be taken back\n");
+    const sent = await parleyJson<{ file: { id: string } }>(dana, "send-file", "Alice", path);
+    const card = alice.locator(".file-card", { hasText: "old-notes.txt" });
+    await card.waitFor();
+    assert.equal(await card.getByRole("button", { name: "Delete from relay" }).count(), 0, "not ours");
+    await parleyJson(dana, "delete-file", sent.file.id);
+    await card.getByRole("button", { name: "Download" }).click();
+    await alice.getByText("The sender deleted this file. It cannot be downloaded any more.").waitFor();
+    await card.getByText("Deleted from the relay by its sender").waitFor();
   });
 
   it("raised no Content-Security-Policy violation and no page error", () => {

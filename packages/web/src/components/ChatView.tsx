@@ -204,7 +204,9 @@ export function ChatView(props: {
                     {stranger && <span className="sender-note"> · not a contact</span>}
                   </p>
                 )}
-                {m.file && <FileCard file={m.file} client={props.client} onError={props.onFileError} />}
+                {m.file && (
+                  <FileCard file={m.file} mine={m.fromMe} client={props.client} onError={props.onFileError} />
+                )}
                 {(!m.file || m.text) && <p className="text">{m.text}</p>}
                 <p className="meta">
                   <time dateTime={m.sentAt}>{formatMessageTime(new Date(messageTime(m)).toISOString())}</time>

@@ -17,7 +17,13 @@ import {
  * ciphertext's hash and re-detects the real type; warnings are shown before anything is saved.
  * Our own files, while the relay holds them, can be deleted from it ("Delete from relay").
  */
-export function FileCard(props: { file: FileView; client: ParleyClient; onError: (e: unknown) => void }) {
+export function FileCard(props: {
+  file: FileView;
+  /** Sent by us (the words for a deleted file differ). */
+  mine: boolean;
+  client: ParleyClient;
+  onError: (e: unknown) => void;
+}) {
   const [file, setFile] = useState(props.file);
   const [progress, setProgress] = useState<number | null>(null);
   const [full, setFull] = useState<string | null>(null);
@@ -107,20 +113,24 @@ export function FileCard(props: { file: FileView; client: ParleyClient; onError:
       )}
       {file.deleted && (
         <p className="muted small file-deleted">
-          Deleted from the relay by its sender: it can no longer be downloaded.
+          {props.mine
+            ? "You deleted it from the relay: nobody can download it any more."
+            : "Deleted from the relay by its sender: it can no longer be downloaded."}
         </p>
       )}
       {progress !== null && (
         <progress className="file-progress" value={progress} max={1} aria-label="Download progress" />
       )}
-      <button
-        type="button"
-        className="file-download"
-        onClick={() => void download()}
-        disabled={progress !== null || (file.deleted && !fetched)}
-      >
-        Download
-      </button>
+      {(!file.deleted || fetched) && (
+        <button
+          type="button"
+          className="file-download"
+          onClick={() => void download()}
+          disabled={progress !== null}
+        >
+          Download
+        </button>
+      )}
       {file.deletable && (
         <button
           type="button"

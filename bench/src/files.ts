@@ -15,33 +15,42 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BLOB_CAP_HEADER, blobSizeForFile, type CreateBlobResponse } from "@parley/core";
-import { FileDownloadTarget, fileSource, nodeSha256, openProfile } from "@parley/node";
-import { cliJson, spawnChild, startRelayProcess } from "@parley/testkit";
+import {
+  FileDownloadTarget,
+  fileSource,
+  keepMemoryFlat,
+  nodeAesGcm,
+  nodeSha256,
+  openProfile,
+} from "@parley/node";
+import { cliJson, cliNodeFlags, spawnChild, startRelayProcess } from "@parley/testkit";
 import { round, writeResults } from "./report.js";
 
 const MB = 1024 * 1024;
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 200);
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `parley-bench-${name}-`));
-const gc = (globalThis as { gc?: () => void }).gc;
-/** A collection every this many bytes moved (`BENCH_GC_MB`, default 4 as the CLI; 0: none). */
-const GC_EVERY = Number(process.env.BENCH_GC_MB ?? 4) * MB || Number.POSITIVE_INFINITY;
-
 /** Runs as a child: `--send HOME TARGET PATH` or `--get HOME FILE_ID OUT`; prints {seconds, rss}. */
 async function child(args: string[]): Promise<void> {
   const [role, home, a, b] = args;
   const profile = openProfile(home!);
-  let last = 0;
-  // As the CLI does (file-commands.ts): a collection every 4 MB moved keeps memory flat.
-  const collect = (moved: number) => {
-    if (moved - last >= GC_EVERY || moved < last) {
-      last = moved;
-      gc?.();
-    }
-  };
+  // As the CLI does (file-commands.ts): cheap collections keep memory flat.
+  const collect =
+    process.env.BENCH_GC === "off"
+      ? () => {}
+      : keepMemoryFlat({
+          minorEvery: Number(process.env.BENCH_GC_MINOR_MB ?? 2) * MB,
+          fullAbove: Number(process.env.BENCH_GC_FULL_MB ?? 12) * MB,
+        });
   try {
     await profile.client.profile(); // migrations, before the clock starts
     // What the process holds before the transfer (engine, SQLite, fetch loaded): the rest is the file's.
     const rssBefore = process.memoryUsage().rss;
+    // What the memory is, sampled every 20 ms: V8's heap, memory outside it (Buffers, ArrayBuffers).
+    const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k]);
+    }, 20);
     const t0 = performance.now();
     if (role === "--send") {
       const file = await fileSource(b!);
@@ -49,19 +58,45 @@ async function child(args: string[]): Promise<void> {
         source: file.source,
         name: b!,
         hasher: nodeSha256,
-        onProgress: ({ sent }) => collect(sent),
+        aead: nodeAesGcm,
+        onProgress: ({ sent }) => {
+          if (process.env.BENCH_TRACE) {
+            const m = process.memoryUsage();
+            process.stderr.write(
+              `${sent >> 20} ab=${m.arrayBuffers >> 20} heap=${m.heapTotal >> 20} rss=${m.rss >> 20}\n`,
+            );
+          }
+          collect(sent);
+        },
       });
       await file.close();
     } else {
       const target = new FileDownloadTarget(b!, join(home!, "downloads", `${a}.blob`));
       await profile.client.getFile(a!, target, {
         hasher: nodeSha256,
-        onProgress: ({ received }) => collect(received),
+        aead: nodeAesGcm,
+        onProgress: ({ phase, received }) => {
+          if (process.env.BENCH_TRACE && received % (4 * MB) < 70000) {
+            const m = process.memoryUsage();
+            process.stderr.write(
+              `${phase} ${received >> 20} ab=${m.arrayBuffers >> 20} heap=${m.heapTotal >> 20} rss=${m.rss >> 20}\n`,
+            );
+          }
+          if (phase === "download") collect(received);
+        },
       });
     }
+    if (process.env.BENCH_TRACE) {
+      const m = process.memoryUsage();
+      process.stderr.write(
+        `end ab=${m.arrayBuffers >> 20} heap=${m.heapTotal >> 20} rss=${m.rss >> 20} max=${process.resourceUsage().maxRSS >> 10}\n`,
+      );
+    }
     const seconds = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const mib = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / MB)]));
     process.stdout.write(
-      `${JSON.stringify({ seconds, rss: process.resourceUsage().maxRSS * 1024, rssBefore })}\n`,
+      `${JSON.stringify({ seconds, rss: process.resourceUsage().maxRSS * 1024, rssBefore, peakMiB: mib })}\n`,
     );
   } finally {
     await profile.close();
@@ -70,9 +105,14 @@ async function child(args: string[]): Promise<void> {
 
 async function runChild(args: string[]): Promise<{ seconds: number; rss: number; rssBefore: number }> {
   const self = fileURLToPath(import.meta.url);
-  const run = spawnChild(process.execPath, ["--expose-gc", self, ...args], { deadlineMs: 10 * 60 * 1000 });
+  // `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` (or --heap-prof…) profiles the children.
+  const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const run = spawnChild(process.execPath, ["--expose-gc", ...cliNodeFlags(), ...extra, self, ...args], {
+    deadlineMs: 10 * 60 * 1000,
+  });
   const exit = await run.closed(10 * 60 * 1000);
   if (exit.code !== 0) throw new Error(`bench child ${args[0]} failed: ${run.stderr()}`);
+  if (process.env.BENCH_VERBOSE) process.stderr.write(`${args[0]}: ${run.stderr()}${run.stdout()}`);
   return JSON.parse(run.stdout().trim().split("\n").pop()!) as {
     seconds: number;
     rss: number;

@@ -4,38 +4,13 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { type FileAssessment, type ParleyClient, safeFileName } from "@parley/core";
-import { FileDownloadTarget, fileSource, nodeSha256 } from "@parley/node";
+import { FileDownloadTarget, fileSource, keepMemoryFlat, nodeAesGcm, nodeSha256 } from "@parley/node";
 import cliProgress from "cli-progress";
 import { fileJson, fileSummary, removedText, typeName, warningText } from "./file-words.js";
 import { formatMessage, type Output, print } from "./output.js";
 import { terminalText as t } from "./terminal-text.js";
 import { megabytes, messageJson } from "./words.js";
-
-/**
- * Keeps a transfer's memory flat. Encryption, hashing and HTTP each hand over fresh buffers per
- * chunk (WebCrypto returns new ArrayBuffers; fetch copies a request body), which V8 frees only once
- * tens of megabytes of them pile up outside its heap: a 50 MB upload then peaked 30–40 MB above an
- * idle CLI, measured. A collection every 4 MB moved (each upload request) keeps the peak at the idle CLI's (files-e2e).
- */
-function collectEvery(bytes: number): (moved: number) => void {
-  let gc: (() => void) | undefined;
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    gc = vm.runInNewContext("gc") as () => void;
-  } catch {
-    return () => {};
-  }
-  let last = 0;
-  return (moved) => {
-    if (moved - last >= bytes || moved < last) {
-      last = moved;
-      gc?.();
-    }
-  };
-}
 
 /** A progress bar on a terminal only: none with --json, none when stderr is a pipe or a file. */
 function progressBar(out: Output, label: string) {
@@ -72,7 +47,7 @@ export async function sendFileCommand(
 ): Promise<void> {
   const file = await fileSource(path);
   const bar = progressBar(out, "uploading");
-  const collect = collectEvery(4 * 1024 * 1024);
+  const collect = keepMemoryFlat();
   try {
     const sent = await client.sendFile(target, {
       source: file.source,
@@ -81,6 +56,7 @@ export async function sendFileCommand(
       ...(opts.caption ? { caption: opts.caption } : {}),
       keepMetadata: opts.keepMetadata === true,
       hasher: nodeSha256,
+      aead: nodeAesGcm,
       onProgress: ({ sent, total }) => {
         bar.update(sent, total);
         collect(sent);
@@ -167,7 +143,7 @@ export async function getFileCommand(
   const name = message?.file?.name ?? "file";
   const path = outputPath(outArg, name);
   const bar = progressBar(out, "downloading");
-  const collect = collectEvery(4 * 1024 * 1024);
+  const collect = keepMemoryFlat();
   let found: FileAssessment | undefined;
   const target = new FileDownloadTarget(
     path,
@@ -184,9 +160,13 @@ export async function getFileCommand(
   try {
     const view = await client.getFile(fileId, target, {
       hasher: nodeSha256,
+      aead: nodeAesGcm,
       onProgress: ({ phase, received, total }) => {
-        if (phase === "download") bar.update(received, total);
-        collect(received);
+        // Collections follow the bytes that arrive (decryption moves the same bytes again).
+        if (phase === "download") {
+          bar.update(received, total);
+          collect(received);
+        }
       },
     });
     const type = found?.detected ? typeName(found.detected.ext) : "of no known type";

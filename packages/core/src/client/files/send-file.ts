@@ -25,7 +25,7 @@ import {
   type HasherFactory,
 } from "../../files/codec.js";
 import { assessFile, DETECT_BYTES, detectType, type FileWarning } from "../../files/detect.js";
-import { FILE_KEY_BYTES, FILE_NONCE_PREFIX_BYTES, FileCipher } from "../../files/stream-aead.js";
+import { type AesGcm, FILE_KEY_BYTES, FILE_NONCE_PREFIX_BYTES, FileCipher } from "../../files/stream-aead.js";
 import { MetadataError, type RemovedMetadata, stripMetadata } from "../../files/strip-metadata.js";
 import { RelayError } from "../../relay-client/errors.js";
 import type { FileRecord } from "../../store/records.js";
@@ -58,6 +58,8 @@ export interface SendFileInput {
   onProgress?: (progress: { sent: number; total: number }) => void;
   /** Incremental SHA-256 (the platform's, when faster). */
   hasher?: HasherFactory;
+  /** AES-256-GCM (the platform's, when faster than WebCrypto's). */
+  aead?: AesGcm;
 }
 
 export interface SentFile {
@@ -221,7 +223,7 @@ async function upload(
   input: SendFileInput,
 ): Promise<string> {
   const blobs = ctx.blobs(state.relay);
-  const cipher = await FileCipher.open(fromBase64Url(state.key), fromBase64Url(state.nonce));
+  const cipher = await FileCipher.open(fromBase64Url(state.key), fromBase64Url(state.nonce), input.aead);
   const hasher = (input.hasher ?? defaultHasher)();
   const padded = padme(source.size);
   const sealedChunk = FILE_CHUNK_BYTES + FILE_TAG_BYTES;

@@ -120,6 +120,10 @@ function parleyErrorText(e: ParleyError): string {
       return d.reason === "not_mine"
         ? `file ${s("id")} was sent by someone else: only its sender can delete it from the relay`
         : `this device does not hold the delete capability of file ${s("id")} (it was sent before Parley kept it): it expires on its own`;
+    case "metadata_not_removable":
+      return d.reason === "format"
+        ? `${s("name")} is a ${String(d.type).toUpperCase()} image: Parley cannot remove its metadata (location, camera, times) yet. Nothing was sent. Convert it to JPEG first, or send it with its metadata: --keep-metadata`
+        : `${s("name")} is too large for Parley to remove its metadata (location, camera, times). Nothing was sent. Make it smaller, or send it with its metadata: --keep-metadata`;
     case "bad_file":
       return `${s("name")} cannot be sent: ${s("reason")}`;
     case "corrupt":

@@ -48,6 +48,12 @@ export interface ParleyErrorData {
   no_websocket: Record<string, never>;
   /** A file larger than the relay takes (`--max-file-mb`): refused before any upload. */
   file_too_large: { size: number; max: number };
+  /**
+   * An image whose metadata (location, camera, times) Parley cannot remove: a HEIC/HEIF/AVIF
+   * (`format`), or an image larger than it strips (`too_large`). Nothing was uploaded; sending it
+   * with its metadata takes `keepMetadata` (CLI: --keep-metadata), chosen knowingly.
+   */
+  metadata_not_removable: { name: string; reason: "format" | "too_large"; type: string };
   /** A file that cannot be sent as it is (an image too damaged to strip its metadata). */
   bad_file: { name: string; reason: string };
   /** No file message with this id in any conversation. */

@@ -130,6 +130,8 @@ export function friendlyError(error: unknown): string {
         return "Only its sender can delete this file, from the device that sent it.";
       case "file_changed":
         return "The file changed while it was being sent. Send it again.";
+      case "metadata_not_removable":
+        return "Parley cannot remove this picture's metadata (location, camera, times), so it was not sent.";
       case "bad_file":
         return "This image is damaged: its metadata could not be removed safely.";
       case "unknown_contact":

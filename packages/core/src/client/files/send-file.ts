@@ -36,8 +36,10 @@ import type { MessageView } from "../views.js";
 
 /** Ciphertext chunks per upload request: 16 × (256 KiB + 16 B), about 4 MiB. */
 export const CHUNKS_PER_PUT = 16;
-/** Images larger than this are sent as they are (metadata stripping reads them whole). */
+/** Images larger than this are not stripped (stripping reads them whole): refused unless kept. */
 export const MAX_STRIP_BYTES = 64 * 1024 * 1024;
+/** Image types whose metadata Parley cannot remove (ISO-BMFF item boxes): refused unless kept. */
+const UNSTRIPPABLE_IMAGES = new Set(["heic", "heif", "avif"]);
 
 export interface SendFileInput {
   source: FileSource;
@@ -122,7 +124,15 @@ export async function sendFile(
 
   let removed: RemovedMetadata[] = [];
   const image = detected && ["jpg", "png", "webp"].includes(detected.ext);
-  if (image && !input.keepMetadata && source.size <= MAX_STRIP_BYTES) {
+  // Never sent with metadata the person was not told about: an image we cannot strip is refused
+  // before any upload, unless they chose to keep its metadata.
+  if (detected && !input.keepMetadata) {
+    if (UNSTRIPPABLE_IMAGES.has(detected.ext))
+      throw new ParleyError("metadata_not_removable", { name, reason: "format", type: detected.ext });
+    if (image && source.size > MAX_STRIP_BYTES)
+      throw new ParleyError("metadata_not_removable", { name, reason: "too_large", type: detected.ext });
+  }
+  if (image && !input.keepMetadata) {
     try {
       const stripped = stripMetadata(await source.read(0, source.size));
       if (stripped.removed.length > 0) {

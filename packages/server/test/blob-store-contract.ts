@@ -150,6 +150,10 @@ export function blobIndexContract(backend: string, open: (t: TestContext) => Pro
       assert.equal(await index.pendingBytes(), 0);
       assert.equal(await index.totalBytes(), 0);
       assert.deepEqual(await index.expired(T0 + HOUR, 100), [blobId]);
+      assert.deepEqual(
+        (await index.list(10)).map((b) => [b.blobId, b.deleted]),
+        [[blobId, true]],
+      );
     });
   });
 }

@@ -220,7 +220,8 @@ describe("SqliteStore specifics", () => {
       }[]
     ).map((r) => r.name);
     assert.deepEqual(tables, ["blobs", "invites", "messages", "nonces", "queues"]);
-    // Blobs (file attachments): a size class, progress, expiry, capability hashes. No name, no type.
+    // Blobs (file attachments): a size class, progress, expiry, capability hashes, and whether its
+    // uploader deleted it early (a tombstone until expiry). No name, no type.
     assert.deepEqual(columns("blobs"), [
       "blob_id",
       "size",
@@ -229,6 +230,7 @@ describe("SqliteStore specifics", () => {
       "expires_at",
       "write_cap_hash",
       "delete_cap_hash",
+      "deleted",
     ]);
     assert.deepEqual(columns("queues"), [
       "queue_id",

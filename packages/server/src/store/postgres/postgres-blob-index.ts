@@ -80,6 +80,11 @@ export class PostgresBlobIndex implements BlobIndex {
     return r.rows.map((row) => row.blob_id);
   }
 
+  async list(limit: number): Promise<BlobRecord[]> {
+    const r = await this.query<BlobRow>("SELECT * FROM blobs ORDER BY expires_at, blob_id LIMIT $1", [limit]);
+    return r.rows.map(toRecord);
+  }
+
   async pendingBytes(): Promise<number> {
     const r = await this.query<{ n: string }>(
       "SELECT COALESCE(SUM(size - received), 0) AS n FROM blobs WHERE NOT complete AND NOT deleted",

@@ -78,6 +78,12 @@ export class SqliteBlobIndex implements BlobIndex {
       .all(now, limit) as string[];
   }
 
+  async list(limit: number): Promise<BlobRecord[]> {
+    return (
+      this.db.prepare("SELECT * FROM blobs ORDER BY expires_at, blob_id LIMIT ?").all(limit) as BlobRow[]
+    ).map(toRecord);
+  }
+
   async pendingBytes(): Promise<number> {
     return this.db
       .prepare("SELECT COALESCE(SUM(size - received), 0) FROM blobs WHERE complete = 0 AND deleted = 0")

@@ -319,21 +319,21 @@ program
   .command("disclose")
   .description(
     "print everything the relay holds about a queue id, send id, invite id, blob id or recipient key, " +
-      "or (--blobs) every blob it holds (to show how little it is); reads the database without changing it",
+      "or (--all-blobs) every blob it holds (to show how little it is); reads the database without changing it",
   )
   .argument("[id-or-key]", "a 22-character id or a 43-character recipient key (base64url)")
-  .option("--blobs", "list every blob (file attachment) the relay holds: ids, sizes, state, expiry")
+  .option("--all-blobs", "list every blob (file attachment) the relay holds: ids, sizes, state, expiry")
   .option("--data <dir>", "the relay's data directory", "./data")
   .option("--store <url>", "the relay's store, by URL: sqlite:<dir> (default: sqlite:<--data>)")
   .option("--json", "print JSON, including the (encrypted) message bodies as base64url")
   .action(
     async (
       idOrKey: string | undefined,
-      opts: { data: string; store?: string; json?: boolean; blobs?: boolean },
+      opts: { data: string; store?: string; json?: boolean; allBlobs?: boolean },
       command: Command,
     ) => {
-      if (opts.blobs) {
-        if (idOrKey !== undefined) throw new InvalidArgumentError("--blobs lists every blob: give no id");
+      if (opts.allBlobs) {
+        if (idOrKey !== undefined) throw new InvalidArgumentError("--all-blobs lists every blob: give no id");
         const { store } = await openStore(storeUrlOf(opts, command), { readonly: true });
         try {
           const blobs = await store.blobs.list(100_000);

@@ -180,7 +180,7 @@ describe("parley-server bin", () => {
     assert.match(noDb.stderr, /no relay database/);
   });
 
-  it("disclose shows a blob by its id, and --blobs lists every blob: sizes, state, expiry, nothing else", async (t) => {
+  it("disclose shows a blob by its id, and --all-blobs lists every blob: sizes, state, expiry, nothing else", async (t) => {
     const dataDir = tempDir(t);
     const relay = await startTestRelay(t, { dataDir });
     const size = blobSizeForFile(1000);
@@ -213,14 +213,14 @@ describe("parley-server bin", () => {
     assert.ok(!one.stdout.includes(pending.blobId), "only the blob asked about");
     for (const cap of [done.writeCap, done.deleteCap]) assert.ok(!one.stdout.includes(cap), "no capability");
 
-    const all = run(["disclose", "--blobs", "--data", dataDir]);
+    const all = run(["disclose", "--all-blobs", "--data", dataDir]);
     assert.equal(all.status, 0, all.stderr);
     assert.match(all.stdout, /Blobs this relay holds: 3/);
     for (const b of [done, pending, deleted]) assert.match(all.stdout, new RegExp(b.blobId));
     assert.match(all.stdout, /upload in progress: 0 of/);
     assert.match(all.stdout, /deleted early by its uploader/);
 
-    const json = JSON.parse(run(["disclose", "--blobs", "--data", dataDir, "--json"]).stdout);
+    const json = JSON.parse(run(["disclose", "--all-blobs", "--data", dataDir, "--json"]).stdout);
     const byId = new Map(json.blobs.map((b: { blobId: string }) => [b.blobId, b]));
     assert.deepEqual(Object.keys(byId.get(done.blobId) as object).sort(), [
       "blobId",

@@ -1,6 +1,6 @@
 /**
  * `parley-server disclose`: prints everything the relay holds about one identifier (a queue, an
- * invite, a blob), or every blob it holds (`--blobs`). The point is to show how little that is, so
+ * invite, a blob), or every blob it holds (`--all-blobs`). The point is to show how little that is, so
  * the output names each stored field and says what is absent.
  */
 import { toB64u } from "../bytes.js";
@@ -49,7 +49,7 @@ function blobLines(b: BlobRecord): string[] {
   ];
 }
 
-/** `disclose --blobs`: every blob the relay holds, as rows with no owner. */
+/** `disclose --all-blobs`: every blob the relay holds, as rows with no owner. */
 export function formatBlobs(blobs: BlobRecord[]): string {
   if (blobs.length === 0) return "This relay holds no blobs.\n";
   const bytes = blobs.filter((b) => !b.deleted).reduce((n, b) => n + b.size, 0);

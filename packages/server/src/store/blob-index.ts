@@ -44,7 +44,7 @@ export interface BlobIndex {
   expired(now: number, limit: number): Promise<string[]>;
   /** Bytes declared by incomplete blobs and not received yet: room promised to uploads in progress. */
   pendingBytes(): Promise<number>;
-  /** Every blob's row, oldest expiry first, at most `limit` (the operator's `disclose --blobs`). */
+  /** Every blob's row, oldest expiry first, at most `limit` (the operator's `disclose --all-blobs`). */
   list(limit: number): Promise<BlobRecord[]>;
   /** Bytes of every blob not deleted, complete or not, as declared (for the operator's numbers). */
   totalBytes(): Promise<number>;

@@ -90,47 +90,70 @@ export function keepMemoryFlat(
 }
 
 /**
- * The blob endpoints' HTTP on Node (ClientEnvironment.blobFetch): node:http, not the global fetch.
- * Files are where the CLI's memory goes, and undici (the global fetch) cost it twice: loading it
- * adds about 10 MiB to the process, and given a byte body it sends a copy that it keeps alive well
- * past the request, through full collections (about 4 MiB per 4 MiB upload request, measured,
- * until tens of megabytes pile up). Here a body is written as it is, with its Content-Length, and
- * a download is the response stream itself (backpressure included). Only what BlobHttpClient uses
- * of a Response is there: ok, status, statusText, json(), text(), body.
+ * The relay's HTTP on Node (ClientEnvironment.fetch): node:http, not the global fetch (undici).
+ * Undici cost the CLI a lot of memory for what it does here: loading it adds about 10 MiB, its
+ * first request compiles its HTTP parser (WebAssembly) on background threads, a transient 20 MiB
+ * more that every command that talks to the relay peaked at; and given a byte body it sends a copy
+ * that it keeps alive well past the request, through full collections (about 4 MiB per 4 MiB blob
+ * upload, measured, until tens of megabytes pile up). Here a body is written as it is, with its
+ * Content-Length, and a response body is the response stream itself (backpressure included).
+ * Only what the relay clients use of fetch is there: method, headers, a string or byte body, a
+ * signal; ok, status, statusText, json(), text(), arrayBuffer(), body.
  */
-export const nodeBlobFetch = ((input: string | URL, init: RequestInit = {}): Promise<Response> => {
+export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise<Response> => {
   const url = new URL(String(input));
-  const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
-    method: init.method ?? "GET",
-    headers: init.headers as Record<string, string> | undefined,
-  });
+  const signal = init.signal ?? undefined;
   return new Promise<Response>((resolve, reject) => {
-    request.once("error", reject);
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
+      method: init.method ?? "GET",
+      headers: init.headers as Record<string, string> | undefined,
+    });
+    // Aborted before or while the answer arrives: the request and its response end with the reason.
+    const abort = () => request.destroy(signal?.reason as Error);
+    signal?.addEventListener("abort", abort, { once: true });
+    request.once("error", (e) => {
+      signal?.removeEventListener("abort", abort);
+      reject(e);
+    });
     request.once("response", (res) => {
+      res.once("end", () => signal?.removeEventListener("abort", abort));
+      res.once("close", () => signal?.removeEventListener("abort", abort));
       const status = res.statusCode ?? 0;
       let body: ReadableStream<Uint8Array> | undefined;
-      const text = async () => {
+      const bytes = async () => {
         const chunks: Buffer[] = [];
         for await (const c of res) chunks.push(c as Buffer);
-        return Buffer.concat(chunks).toString("utf8");
+        return Buffer.concat(chunks);
       };
+      const text = async () => (await bytes()).toString("utf8");
       resolve({
         ok: status >= 200 && status < 300,
         status,
         statusText: res.statusMessage ?? "",
         text,
         json: async () => JSON.parse(await text()) as unknown,
+        arrayBuffer: async () => {
+          const b = await bytes();
+          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+        },
         get body() {
           body ??= Readable.toWeb(res) as ReadableStream<Uint8Array>;
           return body;
         },
       } as unknown as Response);
     });
-    const body = init.body as string | Uint8Array | null | undefined;
-    if (body === null || body === undefined) request.end();
+    const payload = init.body as string | Uint8Array | null | undefined;
+    if (payload === null || payload === undefined) request.end();
     else {
-      request.setHeader("content-length", typeof body === "string" ? Buffer.byteLength(body) : body.length);
-      request.end(body);
+      request.setHeader(
+        "content-length",
+        typeof payload === "string" ? Buffer.byteLength(payload) : payload.length,
+      );
+      request.end(payload);
     }
   });
 }) as typeof globalThis.fetch;

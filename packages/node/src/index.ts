@@ -9,7 +9,7 @@ export {
   fileSource,
   keepMemoryFlat,
   nodeAesGcm,
-  nodeBlobFetch,
+  nodeFetch,
   nodeSha256,
 } from "./files.js";
 export { type OpenProfile, openProfile, PROFILE_DATABASE, resolveHome } from "./profile.js";

@@ -33,8 +33,6 @@ export interface ClientEnvironment {
   engine: MlsEngine;
   webSocket?: WebSocketFactory;
   fetch?: FetchLike;
-  /** For the blob (file) endpoints only, when the platform has a leaner one; else `fetch`. */
-  blobFetch?: FetchLike;
   lock?: ProfileLock;
   now?: () => number;
   /**
@@ -82,7 +80,7 @@ export function createContext(env: ClientEnvironment): ClientContext {
       }
       return client;
     },
-    blobs: (url) => new BlobHttpClient(url, env.blobFetch ?? env.fetch),
+    blobs: (url) => new BlobHttpClient(url, env.fetch),
   };
 }
 

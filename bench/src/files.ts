@@ -6,12 +6,16 @@
  * - the baseline, same relay process, same run: plain HTTP upload (PUTs of the same bytes, read from
  *   the same file, 4 MiB each) and download (one GET) of a blob of the same size, no crypto.
  * Peak RSS of the sender and the receiver processes (target ≤ 100 MB each), MB/s (target ≥ 50 %
- * of the plain rates). `BENCH_FILE_MB` changes the size.
+ * of the plain rates). Then the same file through the real CLI (`parley send-file`, `get-file`),
+ * for its peak RSS as people run it and its wall-clock rate, start-up included. `BENCH_FILE_MB`
+ * changes the size. The children run with the CLI's Node flags (@parley/testkit cliNodeFlags).
+ * `BENCH_NODE_ARGS` adds flags to the children (profiling), `BENCH_VERBOSE` prints what they say,
+ * `BENCH_TRACE` their memory every 4 MB moved.
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BLOB_CAP_HEADER, blobSizeForFile, type CreateBlobResponse } from "@parley/core";
@@ -23,7 +27,7 @@ import {
   nodeSha256,
   openProfile,
 } from "@parley/node";
-import { cliJson, cliNodeFlags, spawnChild, startRelayProcess } from "@parley/testkit";
+import { cliJson, cliNodeFlags, runCli, spawnChild, startRelayProcess } from "@parley/testkit";
 import { round, writeResults } from "./report.js";
 
 const MB = 1024 * 1024;
@@ -156,6 +160,7 @@ async function plainHttp(url: string, path: string, size: number): Promise<{ up:
 }
 
 async function main(): Promise<void> {
+  const loadStart = loadavg().map((l) => round(l, 2));
   const relay = await startRelayProcess({
     dataDir: join(temp("relay"), "data"),
     args: ["--log-level", "warn", "--max-file-mb", String(FILE_MB + 16)],
@@ -193,6 +198,34 @@ async function main(): Promise<void> {
       createHash("sha256").update(readFileSync(path)).digest("hex");
     if (!same) throw new Error("the received file differs from the one sent");
 
+    // The real CLI, as people run it: its peak RSS (written at exit by a preloaded module).
+    const hook = join(work, "rss-hook.mjs");
+    writeFileSync(
+      hook,
+      `import { writeFileSync } from "node:fs";
+process.on("exit", () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS * 1024)));
+`,
+    );
+    const cli = async (home: string, ...args: string[]) => {
+      const rssFile = join(work, `rss-${args[0]}`);
+      const t0 = performance.now();
+      const r = await runCli(home, ["--json", ...args], {
+        timeoutMs: 10 * 60 * 1000,
+        env: { ...process.env, NODE_OPTIONS: `--import ${hook}`, BENCH_RSS_FILE: rssFile },
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      if (r.code !== 0) throw new Error(`parley ${args[0]} failed: ${r.stdout} ${r.stderr}`);
+      return { seconds, rss: Number(readFileSync(rssFile, "utf8")), value: JSON.parse(r.stdout) };
+    };
+    const cliSend = await cli(alice, "send-file", "Bob", path);
+    await cliJson(bob, "sync");
+    const cliGet = await cli(
+      bob,
+      "get-file",
+      (cliSend.value as { file: { id: string } }).file.id,
+      `${out}.cli`,
+    );
+
     const mbps = (seconds: number) => round(bytes / 1e6 / seconds, 1);
     const rows = [
       {
@@ -202,6 +235,8 @@ async function main(): Promise<void> {
         "share of plain": `${round((100 * plain.up) / send.seconds, 0)} %`,
         "peak RSS MiB": round(send.rss / MB, 0),
         "RSS before MiB": round(send.rssBefore / MB, 0),
+        "CLI peak RSS MiB": round(cliSend.rss / MB, 0),
+        "CLI wall MB/s": mbps(cliSend.seconds),
       },
       {
         what: "download",
@@ -210,13 +245,17 @@ async function main(): Promise<void> {
         "share of plain": `${round((100 * plain.down) / get.seconds, 0)} %`,
         "peak RSS MiB": round(get.rss / MB, 0),
         "RSS before MiB": round(get.rssBefore / MB, 0),
+        "CLI peak RSS MiB": round(cliGet.rss / MB, 0),
+        "CLI wall MB/s": mbps(cliGet.seconds),
       },
     ];
     writeResults("files", rows, {
       fileMB: FILE_MB,
       blobBytes: size,
       targets: { shareOfPlain: ">= 50 %", peakRssMiB: "<= 100 each" },
-      note: "one run on this project's shared 2-core machine; seconds measured inside each process around sendFile/getFile only",
+      loadAverage: { atStart: loadStart, atEnd: loadavg().map((l) => round(l, 2)) },
+      cliNodeFlags: cliNodeFlags(),
+      note: "one run on this project's shared 2-core machine (see loadAverage: other work ran beside it); MB/s and share of plain measured inside each process around sendFile/getFile only; CLI columns: the real `parley send-file`/`get-file` of the same file, wall clock including start-up",
     });
   } finally {
     await relay.stop();

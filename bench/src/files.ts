@@ -27,7 +27,15 @@ import {
   nodeSha256,
   openProfile,
 } from "@parley/node";
-import { cliJson, cliNodeFlags, runCli, spawnChild, startRelayProcess } from "@parley/testkit";
+import {
+  cliJson,
+  cliNodeFlags,
+  PEAK_RSS_HOOK,
+  peakRss,
+  runCli,
+  spawnChild,
+  startRelayProcess,
+} from "@parley/testkit";
 import { round, writeResults } from "./report.js";
 
 const MB = 1024 * 1024;
@@ -93,15 +101,13 @@ async function child(args: string[]): Promise<void> {
     if (process.env.BENCH_TRACE) {
       const m = process.memoryUsage();
       process.stderr.write(
-        `end ab=${m.arrayBuffers >> 20} heap=${m.heapTotal >> 20} rss=${m.rss >> 20} max=${process.resourceUsage().maxRSS >> 10}\n`,
+        `end ab=${m.arrayBuffers >> 20} heap=${m.heapTotal >> 20} rss=${m.rss >> 20} max=${peakRss() >> 20}\n`,
       );
     }
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     const mib = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / MB)]));
-    process.stdout.write(
-      `${JSON.stringify({ seconds, rss: process.resourceUsage().maxRSS * 1024, rssBefore, peakMiB: mib })}\n`,
-    );
+    process.stdout.write(`${JSON.stringify({ seconds, rss: peakRss(), rssBefore, peakMiB: mib })}\n`);
   } finally {
     await profile.close();
   }
@@ -199,19 +205,15 @@ async function main(): Promise<void> {
     if (!same) throw new Error("the received file differs from the one sent");
 
     // The real CLI, as people run it: its peak RSS (written at exit by a preloaded module).
+    // Peaks are VmHWM, not maxRSS, which for a child counts what this process held at the spawn.
     const hook = join(work, "rss-hook.mjs");
-    writeFileSync(
-      hook,
-      `import { writeFileSync } from "node:fs";
-process.on("exit", () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS * 1024)));
-`,
-    );
+    writeFileSync(hook, PEAK_RSS_HOOK);
     const cli = async (home: string, ...args: string[]) => {
       const rssFile = join(work, `rss-${args[0]}`);
       const t0 = performance.now();
       const r = await runCli(home, ["--json", ...args], {
         timeoutMs: 10 * 60 * 1000,
-        env: { ...process.env, NODE_OPTIONS: `--import ${hook}`, BENCH_RSS_FILE: rssFile },
+        env: { ...process.env, NODE_OPTIONS: `--import ${hook}`, PARLEY_RSS_FILE: rssFile },
       });
       const seconds = (performance.now() - t0) / 1000;
       if (r.code !== 0) throw new Error(`parley ${args[0]} failed: ${r.stdout} ${r.stderr}`);

@@ -6,16 +6,19 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type FileAssessment, type ParleyClient, safeFileName } from "@parley/core";
 import { FileDownloadTarget, fileSource, keepMemoryFlat, nodeAesGcm, nodeSha256 } from "@parley/node";
-import cliProgress from "cli-progress";
 import { fileJson, fileSummary, removedText, typeName, warningText } from "./file-words.js";
 import { formatMessage, type Output, print } from "./output.js";
 import { terminalText as t } from "./terminal-text.js";
 import { megabytes, messageJson } from "./words.js";
 
-/** A progress bar on a terminal only: none with --json, none when stderr is a pipe or a file. */
-function progressBar(out: Output, label: string) {
+/**
+ * A progress bar on a terminal only: none with --json, none when stderr is a pipe or a file. The
+ * library is loaded only then: loaded, it costs 7 MiB of the process's memory.
+ */
+async function progressBar(out: Output, label: string) {
   if (out.json || !process.stderr.isTTY)
     return { update: (_done: number, _total: number) => {}, stop: () => {} };
+  const cliProgress = (await import("cli-progress")).default;
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -46,7 +49,7 @@ export async function sendFileCommand(
   opts: { caption?: string; keepMetadata?: boolean },
 ): Promise<void> {
   const file = await fileSource(path);
-  const bar = progressBar(out, "uploading");
+  const bar = await progressBar(out, "uploading");
   const collect = keepMemoryFlat();
   try {
     const sent = await client.sendFile(target, {
@@ -142,7 +145,7 @@ export async function getFileCommand(
   const message = files.flat().find((m) => m.id === fileId);
   const name = message?.file?.name ?? "file";
   const path = outputPath(outArg, name);
-  const bar = progressBar(out, "downloading");
+  const bar = await progressBar(out, "downloading");
   const collect = keepMemoryFlat();
   let found: FileAssessment | undefined;
   const target = new FileDownloadTarget(

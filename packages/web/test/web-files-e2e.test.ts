@@ -212,7 +212,7 @@ describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}`
         const list = await parleyJson<{ id: string; name: string }[]>(dana, "files", "Alice");
         return list.find((f) => f.name === "portrait.jpg");
       },
-      30_000,
+      60_000,
       "the CLI to receive the photo",
     );
     const out = join(work, "portrait.jpg");
@@ -265,7 +265,7 @@ describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}`
         const list = await parleyJson<{ id: string; name: string }[]>(dana, "files", "Alice");
         return list.find((f) => f.name === "plan.txt");
       },
-      30_000,
+      60_000,
       "the CLI to receive plan.txt",
     );
     alice.once("dialog", (d) => {

@@ -1,7 +1,7 @@
 /**
  * Files: a 200 MB file sent and fetched through a real relay process on loopback, by two real
  * profiles (made with the CLI), each side in a process of its own so its peak memory is its own:
- * - encrypt + upload: `sendFile` (type detection, STREAM AES-256-GCM, SHA-256, 4 MiB PUTs);
+ * - encrypt + upload: `sendFile` (type detection, STREAM AES-256-GCM, SHA-256, 2 MiB PUTs);
  * - download + decrypt: `getFile` (download to the profile, verify SHA-256, decrypt, write out);
  * - the baseline, same relay process, same run: plain HTTP upload (PUTs of the same bytes, read from
  *   the same file, 4 MiB each) and download (one GET) of a blob of the same size, no crypto.

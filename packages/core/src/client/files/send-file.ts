@@ -34,8 +34,8 @@ import { findConversation, requireActive } from "../lookup.js";
 import { sendBody } from "../outbox.js";
 import type { MessageView } from "../views.js";
 
-/** Ciphertext chunks per upload request: 16 × (256 KiB + 16 B), about 4 MiB. */
-export const CHUNKS_PER_PUT = 16;
+/** Ciphertext chunks per upload request: 8 × (256 KiB + 16 B), about 2 MiB. */
+export const CHUNKS_PER_PUT = 8;
 /** Images larger than this are not stripped (stripping reads them whole): refused unless kept. */
 export const MAX_STRIP_BYTES = 64 * 1024 * 1024;
 /** Image types whose metadata Parley cannot remove (ISO-BMFF item boxes): refused unless kept. */

@@ -1,47 +1,68 @@
 /**
  * Files: a 200 MB file sent and fetched through a real relay process on loopback, by two real
  * profiles (made with the CLI), each side in a process of its own so its peak memory is its own:
- * - encrypt + upload: `sendFile` (type detection, STREAM AES-256-GCM, SHA-256, 4 MiB PUTs);
+ * - encrypt + upload: `sendFile` (type detection, STREAM AES-256-GCM, SHA-256, 2 MiB PUTs);
  * - download + decrypt: `getFile` (download to the profile, verify SHA-256, decrypt, write out);
  * - the baseline, same relay process, same run: plain HTTP upload (PUTs of the same bytes, read from
  *   the same file, 4 MiB each) and download (one GET) of a blob of the same size, no crypto.
  * Peak RSS of the sender and the receiver processes (target ≤ 100 MB each), MB/s (target ≥ 50 %
- * of the plain rates). `BENCH_FILE_MB` changes the size.
+ * of the plain rates). Then the same file through the real CLI (`parley send-file`, `get-file`),
+ * for its peak RSS as people run it and its wall-clock rate, start-up included. `BENCH_FILE_MB`
+ * changes the size. The children run with the CLI's Node flags (@parley/testkit cliNodeFlags).
+ * `BENCH_NODE_ARGS` adds flags to the children (profiling), `BENCH_VERBOSE` prints what they say,
+ * `BENCH_TRACE` their memory every 4 MB moved.
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BLOB_CAP_HEADER, blobSizeForFile, type CreateBlobResponse } from "@parley/core";
-import { FileDownloadTarget, fileSource, nodeSha256, openProfile } from "@parley/node";
-import { cliJson, spawnChild, startRelayProcess } from "@parley/testkit";
+import {
+  FileDownloadTarget,
+  fileSource,
+  keepMemoryFlat,
+  nodeAesGcm,
+  nodeSha256,
+  openProfile,
+} from "@parley/node";
+import {
+  cliJson,
+  cliNodeFlags,
+  PEAK_RSS_HOOK,
+  peakRss,
+  runCli,
+  spawnChild,
+  startRelayProcess,
+} from "@parley/testkit";
 import { round, writeResults } from "./report.js";
 
 const MB = 1024 * 1024;
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 200);
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `parley-bench-${name}-`));
-const gc = (globalThis as { gc?: () => void }).gc;
-/** A collection every this many bytes moved (`BENCH_GC_MB`, default 4 as the CLI; 0: none). */
-const GC_EVERY = Number(process.env.BENCH_GC_MB ?? 4) * MB || Number.POSITIVE_INFINITY;
-
 /** Runs as a child: `--send HOME TARGET PATH` or `--get HOME FILE_ID OUT`; prints {seconds, rss}. */
 async function child(args: string[]): Promise<void> {
   const [role, home, a, b] = args;
   const profile = openProfile(home!);
-  let last = 0;
-  // As the CLI does (file-commands.ts): a collection every 4 MB moved keeps memory flat.
-  const collect = (moved: number) => {
-    if (moved - last >= GC_EVERY || moved < last) {
-      last = moved;
-      gc?.();
-    }
-  };
+  // As the CLI does (file-commands.ts): cheap collections keep memory flat.
+  const collect =
+    process.env.BENCH_GC === "off"
+      ? () => {}
+      : keepMemoryFlat({
+          minorEvery: Number(process.env.BENCH_GC_MINOR_MB ?? 2) * MB,
+          fullAbove: Number(process.env.BENCH_GC_FULL_MB ?? 12) * MB,
+        });
   try {
     await profile.client.profile(); // migrations, before the clock starts
     // What the process holds before the transfer (engine, SQLite, fetch loaded): the rest is the file's.
     const rssBefore = process.memoryUsage().rss;
+    // What the memory is, sampled every 20 ms: V8's heap, memory outside it (Buffers, ArrayBuffers).
+    const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k]);
+    }, 20);
     const t0 = performance.now();
     if (role === "--send") {
       const file = await fileSource(b!);
@@ -49,20 +70,44 @@ async function child(args: string[]): Promise<void> {
         source: file.source,
         name: b!,
         hasher: nodeSha256,
-        onProgress: ({ sent }) => collect(sent),
+        aead: nodeAesGcm,
+        onProgress: ({ sent }) => {
+          if (process.env.BENCH_TRACE) {
+            const m = process.memoryUsage();
+            process.stderr.write(
+              `${sent >> 20} ab=${m.arrayBuffers >> 20} heap=${m.heapTotal >> 20} rss=${m.rss >> 20}\n`,
+            );
+          }
+          collect(sent);
+        },
       });
       await file.close();
     } else {
       const target = new FileDownloadTarget(b!, join(home!, "downloads", `${a}.blob`));
       await profile.client.getFile(a!, target, {
         hasher: nodeSha256,
-        onProgress: ({ received }) => collect(received),
+        aead: nodeAesGcm,
+        onProgress: ({ phase, received }) => {
+          if (process.env.BENCH_TRACE && received % (4 * MB) < 70000) {
+            const m = process.memoryUsage();
+            process.stderr.write(
+              `${phase} ${received >> 20} ab=${m.arrayBuffers >> 20} heap=${m.heapTotal >> 20} rss=${m.rss >> 20}\n`,
+            );
+          }
+          if (phase === "download") collect(received);
+        },
       });
     }
+    if (process.env.BENCH_TRACE) {
+      const m = process.memoryUsage();
+      process.stderr.write(
+        `end ab=${m.arrayBuffers >> 20} heap=${m.heapTotal >> 20} rss=${m.rss >> 20} max=${peakRss() >> 20}\n`,
+      );
+    }
     const seconds = (performance.now() - t0) / 1000;
-    process.stdout.write(
-      `${JSON.stringify({ seconds, rss: process.resourceUsage().maxRSS * 1024, rssBefore })}\n`,
-    );
+    clearInterval(sampler);
+    const mib = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / MB)]));
+    process.stdout.write(`${JSON.stringify({ seconds, rss: peakRss(), rssBefore, peakMiB: mib })}\n`);
   } finally {
     await profile.close();
   }
@@ -70,9 +115,14 @@ async function child(args: string[]): Promise<void> {
 
 async function runChild(args: string[]): Promise<{ seconds: number; rss: number; rssBefore: number }> {
   const self = fileURLToPath(import.meta.url);
-  const run = spawnChild(process.execPath, ["--expose-gc", self, ...args], { deadlineMs: 10 * 60 * 1000 });
+  // `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` (or --heap-prof…) profiles the children.
+  const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const run = spawnChild(process.execPath, ["--expose-gc", ...cliNodeFlags(), ...extra, self, ...args], {
+    deadlineMs: 10 * 60 * 1000,
+  });
   const exit = await run.closed(10 * 60 * 1000);
   if (exit.code !== 0) throw new Error(`bench child ${args[0]} failed: ${run.stderr()}`);
+  if (process.env.BENCH_VERBOSE) process.stderr.write(`${args[0]}: ${run.stderr()}${run.stdout()}`);
   return JSON.parse(run.stdout().trim().split("\n").pop()!) as {
     seconds: number;
     rss: number;
@@ -116,6 +166,7 @@ async function plainHttp(url: string, path: string, size: number): Promise<{ up:
 }
 
 async function main(): Promise<void> {
+  const loadStart = loadavg().map((l) => round(l, 2));
   const relay = await startRelayProcess({
     dataDir: join(temp("relay"), "data"),
     args: ["--log-level", "warn", "--max-file-mb", String(FILE_MB + 16)],
@@ -153,6 +204,30 @@ async function main(): Promise<void> {
       createHash("sha256").update(readFileSync(path)).digest("hex");
     if (!same) throw new Error("the received file differs from the one sent");
 
+    // The real CLI, as people run it: its peak RSS (written at exit by a preloaded module).
+    // Peaks are VmHWM, not maxRSS, which for a child counts what this process held at the spawn.
+    const hook = join(work, "rss-hook.mjs");
+    writeFileSync(hook, PEAK_RSS_HOOK);
+    const cli = async (home: string, ...args: string[]) => {
+      const rssFile = join(work, `rss-${args[0]}`);
+      const t0 = performance.now();
+      const r = await runCli(home, ["--json", ...args], {
+        timeoutMs: 10 * 60 * 1000,
+        env: { ...process.env, NODE_OPTIONS: `--import ${hook}`, PARLEY_RSS_FILE: rssFile },
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      if (r.code !== 0) throw new Error(`parley ${args[0]} failed: ${r.stdout} ${r.stderr}`);
+      return { seconds, rss: Number(readFileSync(rssFile, "utf8")), value: JSON.parse(r.stdout) };
+    };
+    const cliSend = await cli(alice, "send-file", "Bob", path);
+    await cliJson(bob, "sync");
+    const cliGet = await cli(
+      bob,
+      "get-file",
+      (cliSend.value as { file: { id: string } }).file.id,
+      `${out}.cli`,
+    );
+
     const mbps = (seconds: number) => round(bytes / 1e6 / seconds, 1);
     const rows = [
       {
@@ -162,6 +237,8 @@ async function main(): Promise<void> {
         "share of plain": `${round((100 * plain.up) / send.seconds, 0)} %`,
         "peak RSS MiB": round(send.rss / MB, 0),
         "RSS before MiB": round(send.rssBefore / MB, 0),
+        "CLI peak RSS MiB": round(cliSend.rss / MB, 0),
+        "CLI wall MB/s": mbps(cliSend.seconds),
       },
       {
         what: "download",
@@ -170,13 +247,17 @@ async function main(): Promise<void> {
         "share of plain": `${round((100 * plain.down) / get.seconds, 0)} %`,
         "peak RSS MiB": round(get.rss / MB, 0),
         "RSS before MiB": round(get.rssBefore / MB, 0),
+        "CLI peak RSS MiB": round(cliGet.rss / MB, 0),
+        "CLI wall MB/s": mbps(cliGet.seconds),
       },
     ];
     writeResults("files", rows, {
       fileMB: FILE_MB,
       blobBytes: size,
       targets: { shareOfPlain: ">= 50 %", peakRssMiB: "<= 100 each" },
-      note: "one run on this project's shared 2-core machine; seconds measured inside each process around sendFile/getFile only",
+      loadAverage: { atStart: loadStart, atEnd: loadavg().map((l) => round(l, 2)) },
+      cliNodeFlags: cliNodeFlags(),
+      note: "one run on this project's shared 2-core machine (see loadAverage: other work ran beside it); MB/s and share of plain measured inside each process around sendFile/getFile only; CLI columns: the real `parley send-file`/`get-file` of the same file, wall clock including start-up",
     });
   } finally {
     await relay.stop();

@@ -1,46 +1,24 @@
 /**
- * `parley send-file`, `parley files`, `parley get-file`: files and photos, encrypted on this device,
+ * `parley send-file`, `parley files`, `parley get-file`, `parley delete-file`: files and photos, encrypted on this device,
  * uploaded once, type-checked and stripped of location (docs/03-content.md, `file`).
  */
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { type FileAssessment, type ParleyClient, safeFileName } from "@parley/core";
-import { FileDownloadTarget, fileSource, nodeSha256 } from "@parley/node";
-import cliProgress from "cli-progress";
+import { FileDownloadTarget, fileSource, keepMemoryFlat, nodeAesGcm, nodeSha256 } from "@parley/node";
 import { fileJson, fileSummary, removedText, typeName, warningText } from "./file-words.js";
 import { formatMessage, type Output, print } from "./output.js";
 import { terminalText as t } from "./terminal-text.js";
 import { megabytes, messageJson } from "./words.js";
 
 /**
- * Keeps a transfer's memory flat. Encryption, hashing and HTTP each hand over fresh buffers per
- * chunk (WebCrypto returns new ArrayBuffers; fetch copies a request body), which V8 frees only once
- * tens of megabytes of them pile up outside its heap: a 50 MB upload then peaked 30–40 MB above an
- * idle CLI, measured. A collection every 4 MB moved (each upload request) keeps the peak at the idle CLI's (files-e2e).
+ * A progress bar on a terminal only: none with --json, none when stderr is a pipe or a file. The
+ * library is loaded only then: loaded, it costs 7 MiB of the process's memory.
  */
-function collectEvery(bytes: number): (moved: number) => void {
-  let gc: (() => void) | undefined;
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    gc = vm.runInNewContext("gc") as () => void;
-  } catch {
-    return () => {};
-  }
-  let last = 0;
-  return (moved) => {
-    if (moved - last >= bytes || moved < last) {
-      last = moved;
-      gc?.();
-    }
-  };
-}
-
-/** A progress bar on a terminal only: none with --json, none when stderr is a pipe or a file. */
-function progressBar(out: Output, label: string) {
+async function progressBar(out: Output, label: string) {
   if (out.json || !process.stderr.isTTY)
     return { update: (_done: number, _total: number) => {}, stop: () => {} };
+  const cliProgress = (await import("cli-progress")).default;
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -71,8 +49,8 @@ export async function sendFileCommand(
   opts: { caption?: string; keepMetadata?: boolean },
 ): Promise<void> {
   const file = await fileSource(path);
-  const bar = progressBar(out, "uploading");
-  const collect = collectEvery(4 * 1024 * 1024);
+  const bar = await progressBar(out, "uploading");
+  const collect = keepMemoryFlat();
   try {
     const sent = await client.sendFile(target, {
       source: file.source,
@@ -81,6 +59,7 @@ export async function sendFileCommand(
       ...(opts.caption ? { caption: opts.caption } : {}),
       keepMetadata: opts.keepMetadata === true,
       hasher: nodeSha256,
+      aead: nodeAesGcm,
       onProgress: ({ sent, total }) => {
         bar.update(sent, total);
         collect(sent);
@@ -127,6 +106,15 @@ export async function filesCommand(client: ParleyClient, out: Output, target: st
   );
 }
 
+export async function deleteFileCommand(client: ParleyClient, out: Output, fileId: string): Promise<void> {
+  const view = await client.deleteFile(fileId);
+  print(
+    out,
+    `deleted ${t(view.name)} from the relay: its recipients can no longer download it (copies they saved stay theirs)`,
+    fileJson(view),
+  );
+}
+
 /** Where a file goes: OUT as given (a folder: the file's safe name inside it), else the current folder. */
 function outputPath(out: string | undefined, name: string): string {
   const safe = safeFileName(name).replace(/^[.\s]+/, "_");
@@ -157,8 +145,8 @@ export async function getFileCommand(
   const message = files.flat().find((m) => m.id === fileId);
   const name = message?.file?.name ?? "file";
   const path = outputPath(outArg, name);
-  const bar = progressBar(out, "downloading");
-  const collect = collectEvery(4 * 1024 * 1024);
+  const bar = await progressBar(out, "downloading");
+  const collect = keepMemoryFlat();
   let found: FileAssessment | undefined;
   const target = new FileDownloadTarget(
     path,
@@ -175,9 +163,13 @@ export async function getFileCommand(
   try {
     const view = await client.getFile(fileId, target, {
       hasher: nodeSha256,
+      aead: nodeAesGcm,
       onProgress: ({ phase, received, total }) => {
-        if (phase === "download") bar.update(received, total);
-        collect(received);
+        // Collections follow the bytes that arrive (decryption moves the same bytes again).
+        if (phase === "download") {
+          bar.update(received, total);
+          collect(received);
+        }
       },
     });
     const type = found?.detected ? typeName(found.detected.ext) : "of no known type";

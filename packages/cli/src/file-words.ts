@@ -78,7 +78,8 @@ export const removedText = (removed: readonly RemovedMetadata[]): string =>
 /** One line: "photo.jpg — 3.4 MB, a JPEG image" (+ "(not checked yet)" before download). */
 export function fileSummary(f: FileView): string {
   const type = f.detected ? typeName(f.detected.ext) : "unknown type";
-  return `${f.name} — ${megabytes(f.size)}, ${type}${f.checked ? "" : " (as its sender's device detected it)"}`;
+  const checked = f.checked ? "" : " (as its sender's device detected it)";
+  return `${f.name} — ${megabytes(f.size)}, ${type}${checked}${f.deleted ? " [deleted from the relay by its sender]" : ""}`;
 }
 
 /** A file for --json: the view plus its warnings in words. */

@@ -6,7 +6,7 @@ import { openProfile, resolveHome } from "@parley/node";
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
 import { Argument, Command, Option } from "commander";
-import { filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
+import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
@@ -273,6 +273,14 @@ program
   .argument("<file-id>", "the file's id (from `parley files` or `parley messages`)")
   .argument("[out]", "where to save it (a folder or a path; default: its name in the current folder)")
   .action(run(async ({ client, home, out }, id, dest) => getFileCommand(client, out, home, id!, dest)));
+
+program
+  .command("delete-file")
+  .description(
+    "delete a file you sent from the relay before it expires; its recipients can no longer fetch it",
+  )
+  .argument("<file-id>", "the file's id (from `parley files` or `parley messages`)")
+  .action(run(async ({ client, out }, id) => deleteFileCommand(client, out, id!)));
 
 program
   .command("sync")

@@ -20,7 +20,16 @@ export function print(out: Output, human: string, value: unknown): void {
   process.stdout.write(out.json ? `${jsonText(value)}\n` : `${human}\n`);
 }
 
-const time = (iso: string) => new Date(iso).toLocaleString("sv-SE").slice(0, 16);
+/**
+ * "2026-11-29 10:36", local time. By hand, not toLocaleString: the first locale-aware call loads
+ * ICU's locale data, which added 20 MiB to the peak memory of every command that prints a message
+ * (send-file's included), measured.
+ */
+function time(iso: string): string {
+  const d = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
 
 export function formatMessage(m: MessageView): string {
   const status = m.fromMe ? ` (${m.status})` : "";

@@ -115,7 +115,17 @@ function parleyErrorText(e: ParleyError): string {
     case "file_changed":
       return `${s("name")} changed since its upload was interrupted: send it again as a new file`;
     case "file_gone":
-      return "the relay no longer has this file (it expired or was deleted)";
+      return "the relay no longer has this file: it expired";
+    case "file_deleted":
+      return "the sender deleted this file from the relay: it cannot be downloaded any more";
+    case "not_deletable":
+      return d.reason === "not_mine"
+        ? `file ${s("id")} was sent by someone else: only its sender can delete it from the relay`
+        : `this device does not hold the delete capability of file ${s("id")} (it was sent before Parley kept it): it expires on its own`;
+    case "metadata_not_removable":
+      return d.reason === "format"
+        ? `${s("name")} is a ${String(d.type).toUpperCase()} image: Parley cannot remove its metadata (location, camera, times) yet. Nothing was sent. Convert it to JPEG first, or send it with its metadata: --keep-metadata`
+        : `${s("name")} is too large for Parley to remove its metadata (location, camera, times). Nothing was sent. Make it smaller, or send it with its metadata: --keep-metadata`;
     case "bad_file":
       return `${s("name")} cannot be sent: ${s("reason")}`;
     case "unknown_message":

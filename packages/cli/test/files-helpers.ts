@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli, startRelayProcess } from "@parley/testkit";
+import { PEAK_RSS_HOOK, runCli, startRelayProcess } from "@parley/testkit";
 import { parleyJson, type RelayProcess, tempDir } from "./helpers.js";
 
 export const MB = 1024 * 1024;
@@ -49,14 +49,10 @@ export async function filesWorld(names: string[]): Promise<FilesWorld> {
     await parleyJson(first, "sync");
     await parleyJson(homes[name]!, "sync");
   }
-  // Peak memory of a CLI process: a module loaded before the CLI writes its maxRSS at exit.
+  // Peak memory of a CLI process: a module loaded before the CLI writes it at exit (VmHWM: a
+  // child's maxRSS would count what this test process held when it spawned it).
   const rssHook = join(work, "rss-hook.mjs");
-  writeFileSync(
-    rssHook,
-    `import { writeFileSync } from "node:fs";
-process.on("exit", () => { if (process.env.PARLEY_RSS_FILE) writeFileSync(process.env.PARLEY_RSS_FILE, String(process.resourceUsage().maxRSS * 1024)); });
-`,
-  );
+  writeFileSync(rssHook, PEAK_RSS_HOOK);
   return {
     relay,
     homes,

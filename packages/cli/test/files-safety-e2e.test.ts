@@ -1,8 +1,8 @@
 /**
  * Files that must not hurt, through a real relay process and real CLI profiles: a tampered blob
- * is refused, files that lie about their type are flagged, a photo's GPS location is removed, the
- * relay's data holds no name, type or plaintext, and a file over the relay's limit is refused
- * before any upload.
+ * is refused, files that lie about their type are flagged, a photo's GPS location is removed, a
+ * HEIC (whose metadata Parley cannot remove) is sent only with --keep-metadata, the relay's data
+ * holds no name, type or plaintext, and a file over the relay's limit is refused before any upload.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -168,6 +168,27 @@ test("a JPEG with GPS EXIF arrives without it, and the sender is told what was r
   await parleyJson(bob, "sync");
   await parleyJson(bob, "get-file", kept.file.id, `${out}.kept`);
   assert.ok(readFileSync(`${out}.kept`).equals(bytes));
+});
+
+test("a HEIC photo, whose metadata Parley cannot remove, is sent only with --keep-metadata", async () => {
+  // An ISO-BMFF file of brand heic (what an iPhone writes), as file-type detects it.
+  const heic = Buffer.concat([
+    Buffer.from([0, 0, 0, 0x18]),
+    Buffer.from("ftypheic\0\0\0\0mif1heic", "latin1"),
+    randomBytes(4000),
+  ]);
+  const path = join(w.work, "IMG_0001.HEIC");
+  writeFileSync(path, heic);
+  const blobs = w.blobFiles().length;
+  const refused = await parley(alice, "--json", "send-file", "Bob", path);
+  assert.equal(refused.code, 1);
+  assert.equal(JSON.parse(refused.stdout).code, "metadata_not_removable");
+  const words = await parley(alice, "send-file", "Bob", path);
+  assert.match(words.stderr, /IMG_0001\.HEIC is a HEIC image: Parley cannot remove its metadata/);
+  assert.match(words.stderr, /--keep-metadata/);
+  assert.equal(w.blobFiles().length, blobs, "nothing was uploaded");
+  const kept = await parleyJson<{ file: FileJson }>(alice, "send-file", "Bob", path, "--keep-metadata");
+  assert.equal(kept.file.detected?.ext, "heic");
 });
 
 test("a file over the relay's limit is refused before any upload", async () => {

@@ -50,6 +50,12 @@ export interface ParleyErrorData {
   no_websocket: Record<string, never>;
   /** A file larger than the relay takes (`--max-file-mb`): refused before any upload. */
   file_too_large: { size: number; max: number };
+  /**
+   * An image whose metadata (location, camera, times) Parley cannot remove: a HEIC/HEIF/AVIF
+   * (`format`), or an image larger than it strips (`too_large`). Nothing was uploaded; sending it
+   * with its metadata takes `keepMetadata` (CLI: --keep-metadata), chosen knowingly.
+   */
+  metadata_not_removable: { name: string; reason: "format" | "too_large"; type: string };
   /** A file that cannot be sent as it is (an image too damaged to strip its metadata). */
   bad_file: { name: string; reason: string };
   /** No file message with this id in any conversation. */
@@ -58,7 +64,7 @@ export interface ParleyErrorData {
   file_tampered: { id: string };
   /** The file changed on disk while its upload was interrupted: it has to be sent anew. */
   file_changed: { name: string };
-  /** The relay no longer has the file (expired or deleted). */
+  /** The relay no longer has the file: it expired (or never was there). */
   file_gone: { id: string };
   /** No message with this id (or id prefix) in the conversation. */
   unknown_message: { id: string };
@@ -70,6 +76,13 @@ export interface ParleyErrorData {
   message_deleted: { id: string };
   /** A reaction must be one emoji (content/reaction.ts). */
   bad_reaction: Record<string, never>;
+  /** The file's sender deleted it from the relay before it expired (`deleteFile`). */
+  file_deleted: { id: string };
+  /**
+   * `deleteFile` of a file this device cannot delete: someone else's (`not_mine`), or one of ours
+   * whose delete capability this device does not hold (sent before Parley kept it).
+   */
+  not_deletable: { id: string; reason: "not_mine" | "no_capability" };
   /** Local data that should be there is not (a bug or a damaged store). */
   corrupt: { what: "group_metadata" | "group_state" | "contact" };
 }

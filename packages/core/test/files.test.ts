@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { crc32 } from "node:zlib";
 import {
   assessFile,
   blobSize,
@@ -18,6 +19,7 @@ import {
   FileCipher,
   FileCryptoError,
   isBlobSize,
+  orientationTiff,
   paddedLengthOf,
   padme,
   safeFileName,
@@ -270,6 +272,85 @@ describe("metadata stripping", () => {
     assert.equal(view.getUint32(4, true), bytes.length - 8);
     assert.equal(bytes[20]! & 0x0c, 0, "EXIF and XMP flags cleared");
     assert.equal(new TextDecoder().decode(bytes).includes("EXIF"), false);
+  });
+
+  it("keeps the orientation (only it) when EXIF goes, so a portrait photo stays upright", () => {
+    // GPS, camera and Orientation = 6 (rotate 90° clockwise: a phone held upright), little-endian.
+    const exif = tiff([0x010f, 0x0112, 0x8825]);
+    const v = new DataView(exif.buffer);
+    v.setUint16(10 + 12 + 2, 3, true); // Orientation is a SHORT
+    v.setUint32(10 + 12 + 4, 1, true);
+    v.setUint16(10 + 12 + 8, 6, true);
+    const onlyOrientation = (value: number) => orientationTiff(value);
+    assert.deepEqual(
+      Array.from(onlyOrientation(6)),
+      [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0],
+    );
+
+    const app0 = segment(0xe0, enc("JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+    const scan = cat(
+      new Uint8Array([0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0]),
+      random(100).map((x) => x & 0x7f),
+    );
+    const soi = new Uint8Array([0xff, 0xd8]);
+    const jpeg = stripMetadata(
+      cat(soi, app0, segment(0xe1, cat(enc("Exif\0\0"), exif)), scan, new Uint8Array([0xff, 0xd9])),
+    );
+    assert.deepEqual(jpeg.removed, ["location", "camera", "exif"]);
+    assert.deepEqual(
+      jpeg.bytes,
+      cat(
+        soi,
+        app0,
+        segment(0xe1, cat(enc("Exif\0\0"), onlyOrientation(6))),
+        scan,
+        new Uint8Array([0xff, 0xd9]),
+      ),
+    );
+
+    // Upright (1) needs no EXIF at all.
+    v.setUint16(10 + 12 + 8, 1, true);
+    const upright = stripMetadata(
+      cat(soi, segment(0xe1, cat(enc("Exif\0\0"), exif)), scan, new Uint8Array([0xff, 0xd9])),
+    );
+    assert.deepEqual(upright.bytes, cat(soi, scan, new Uint8Array([0xff, 0xd9])));
+    v.setUint16(10 + 12 + 8, 8, true);
+
+    // PNG: an eXIf chunk with only the orientation, its CRC right.
+    const pngChunk = (type: string, data: Uint8Array) => {
+      const head = new Uint8Array(8);
+      new DataView(head.buffer).setUint32(0, data.length);
+      head.set(enc(type), 4);
+      const crc = new Uint8Array(4);
+      new DataView(crc.buffer).setUint32(0, crc32(cat(enc(type), data)) >>> 0);
+      return cat(head, data, crc);
+    };
+    const sig = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const ihdr = pngChunk("IHDR", new Uint8Array(13));
+    const idat = pngChunk("IDAT", random(50));
+    const iend = pngChunk("IEND", new Uint8Array(0));
+    const png = stripMetadata(cat(sig, ihdr, pngChunk("eXIf", exif), idat, iend));
+    assert.deepEqual(png.removed, ["location", "camera", "exif"]);
+    assert.deepEqual(png.bytes, cat(sig, ihdr, pngChunk("eXIf", onlyOrientation(8)), idat, iend));
+
+    // WebP: an EXIF chunk with only the orientation, and the VP8X EXIF flag set again.
+    const riffChunk = (type: string, data: Uint8Array) => {
+      const head = new Uint8Array(8);
+      head.set(enc(type));
+      new DataView(head.buffer).setUint32(4, data.length, true);
+      return cat(head, data, data.length % 2 ? new Uint8Array(1) : new Uint8Array(0));
+    };
+    const vp8x = riffChunk("VP8X", new Uint8Array([0x0c, 0, 0, 0, 1, 0, 0, 1, 0, 0]));
+    const image = riffChunk("VP8 ", random(21));
+    const body = cat(enc("WEBP"), vp8x, image, riffChunk("EXIF", exif), riffChunk("XMP ", enc("<x/>")));
+    const head = cat(enc("RIFF"), new Uint8Array(4));
+    new DataView(head.buffer).setUint32(4, body.length, true);
+    const webp = stripMetadata(cat(head, body));
+    assert.deepEqual(webp.removed, ["location", "camera", "exif", "xmp"]);
+    const out = webp.bytes;
+    assert.equal(new DataView(out.buffer, out.byteOffset).getUint32(4, true), out.length - 8);
+    assert.equal(out[20]! & 0x0c, 0x08, "the EXIF flag set again, XMP's cleared");
+    assert.deepEqual(out.subarray(out.length - 34), riffChunk("EXIF", onlyOrientation(8)));
   });
 
   it("leaves other files alone and refuses a truncated image", () => {

@@ -4,11 +4,16 @@
  * killed download resumes with a range) and writes the plaintext to a temporary file moved into
  * place only once complete and verified, and node:crypto's SHA-256.
  */
-import { createHash, type Hash } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, type Hash } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { basename, dirname, join, resolve } from "node:path";
-import type { DownloadTarget, FileAssessment, FileSource, Hasher } from "@parley/core";
+import { Readable } from "node:stream";
+import v8 from "node:v8";
+import vm from "node:vm";
+import type { AesGcm, DownloadTarget, FileAssessment, FileSource, Hasher } from "@parley/core";
 
 /** A file on disk, and what identifies it for resuming (path, size, modification time). */
 export async function fileSource(
@@ -53,6 +58,137 @@ function nodeHasher(hash: Hash = createHash("sha256")): Hasher {
 export const nodeSha256 = (): Hasher => nodeHasher();
 
 /**
+ * Keeps a transfer's memory flat: call it with the bytes moved so far. Every chunk leaves garbage
+ * outside V8's heap (buffers read, sealed, sent, received), which V8 frees only when a collection
+ * finds their small JS handles dead, and on its own it waits until tens of megabytes pile up (a
+ * 50 MB upload peaked 30–40 MB above an idle CLI, measured). So every `minorEvery` bytes a young
+ * generation collection (about a millisecond) frees the buffers that died young, and a full one
+ * runs only when buffers outside the heap grew `fullAbove` bytes past where they were at the
+ * start anyway (those that lived through an upload request's round trip). A full collection every
+ * 4 MB, as before, kept memory as flat but cost 40 % of the transfer's time (bench: --cpu-prof).
+ */
+export function keepMemoryFlat(
+  options: { minorEvery?: number; fullAbove?: number } = {},
+): (moved: number) => void {
+  const minorEvery = options.minorEvery ?? 2 * 1024 * 1024;
+  const fullAbove = options.fullAbove ?? 12 * 1024 * 1024;
+  let gc: ((o?: { type: "minor" | "major" }) => void) | undefined;
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    gc = vm.runInNewContext("gc") as typeof gc;
+  } catch {
+    return () => {};
+  }
+  const base = process.memoryUsage().arrayBuffers;
+  let last = 0;
+  return (moved) => {
+    if (moved - last < minorEvery && moved >= last) return;
+    last = moved;
+    gc?.({ type: "minor" });
+    if (process.memoryUsage().arrayBuffers - base > fullAbove) gc?.({ type: "major" });
+  };
+}
+
+/**
+ * The relay's HTTP on Node (ClientEnvironment.fetch): node:http, not the global fetch (undici).
+ * Undici cost the CLI a lot of memory for what it does here: loading it adds about 10 MiB, its
+ * first request compiles its HTTP parser (WebAssembly) on background threads, a transient 20 MiB
+ * more that every command that talks to the relay peaked at; and given a byte body it sends a copy
+ * that it keeps alive well past the request, through full collections (about 4 MiB per 4 MiB blob
+ * upload, measured, until tens of megabytes pile up). Here a body is written as it is, with its
+ * Content-Length, and a response body is the response stream itself (backpressure included).
+ * Only what the relay clients use of fetch is there: method, headers, a string or byte body, a
+ * signal; ok, status, statusText, json(), text(), arrayBuffer(), body.
+ */
+export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise<Response> => {
+  const url = new URL(String(input));
+  const signal = init.signal ?? undefined;
+  return new Promise<Response>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
+      method: init.method ?? "GET",
+      headers: init.headers as Record<string, string> | undefined,
+    });
+    // Aborted before or while the answer arrives: the request and its response end with the reason.
+    const abort = () => request.destroy(signal?.reason as Error);
+    signal?.addEventListener("abort", abort, { once: true });
+    request.once("error", (e) => {
+      signal?.removeEventListener("abort", abort);
+      reject(e);
+    });
+    request.once("response", (res) => {
+      res.once("end", () => signal?.removeEventListener("abort", abort));
+      res.once("close", () => signal?.removeEventListener("abort", abort));
+      const status = res.statusCode ?? 0;
+      let body: ReadableStream<Uint8Array> | undefined;
+      const bytes = async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of res) chunks.push(c as Buffer);
+        return Buffer.concat(chunks);
+      };
+      const text = async () => (await bytes()).toString("utf8");
+      resolve({
+        ok: status >= 200 && status < 300,
+        status,
+        statusText: res.statusMessage ?? "",
+        text,
+        json: async () => JSON.parse(await text()) as unknown,
+        arrayBuffer: async () => {
+          const b = await bytes();
+          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+        },
+        get body() {
+          body ??= Readable.toWeb(res) as ReadableStream<Uint8Array>;
+          return body;
+        },
+      } as unknown as Response);
+    });
+    const payload = init.body as string | Uint8Array | null | undefined;
+    if (payload === null || payload === undefined) request.end();
+    else {
+      request.setHeader(
+        "content-length",
+        typeof payload === "string" ? Buffer.byteLength(payload) : payload.length,
+      );
+      request.end(payload);
+    }
+  });
+}) as typeof globalThis.fetch;
+
+const TAG = 16;
+/** Ciphertext kept in memory before it is appended to the download's file. */
+const APPEND_BYTES = 1024 * 1024;
+
+/**
+ * AES-256-GCM from node:crypto, on the calling thread: each chunk sealed into one buffer (its
+ * ciphertext, then its tag) with no copy to a worker thread and no promise, unlike WebCrypto.
+ */
+export const nodeAesGcm: AesGcm = {
+  seal(key, nonce, aad, plain) {
+    const c = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG });
+    c.setAAD(aad);
+    const out = Buffer.allocUnsafe(plain.length + TAG);
+    const n = c.update(plain).copy(out, 0);
+    const rest = c.final();
+    rest.copy(out, n);
+    c.getAuthTag().copy(out, n + rest.length);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  },
+  open(key, nonce, aad, sealed) {
+    const d = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG });
+    d.setAAD(aad);
+    d.setAuthTag(sealed.subarray(sealed.length - TAG));
+    const plain = d.update(sealed.subarray(0, sealed.length - TAG));
+    const rest = d.final(); // throws on a wrong tag
+    const out = rest.length === 0 ? plain : Buffer.concat([plain, rest]);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  },
+};
+
+/**
  * A download into `outPath`: ciphertext kept in `cipherPath` (under the profile; resumed from its
  * size), plaintext written to `<outPath>.parley-part` and renamed to `outPath` by `finish`. The
  * ciphertext is removed once the file is saved. `beforeSave` sees what the device found (warnings
@@ -61,6 +197,13 @@ export const nodeSha256 = (): Hasher => nodeHasher();
 export class FileDownloadTarget implements DownloadTarget {
   private plain: Awaited<ReturnType<typeof open>> | undefined;
   private cipher: Awaited<ReturnType<typeof open>> | undefined;
+  /**
+   * Ciphertext not yet written: the network hands over pieces of 16–64 KiB, and one write each
+   * cost the CLI's download a sixth of its time (bench --cpu-prof); they go to disk by the MiB.
+   * What a killed process had here is fetched again by the next attempt (it resumes from the file).
+   */
+  private pending = Buffer.allocUnsafe(APPEND_BYTES);
+  private pendingLength = 0;
   readonly partPath: string;
 
   constructor(
@@ -73,13 +216,29 @@ export class FileDownloadTarget implements DownloadTarget {
 
   async heldCipher(): Promise<number> {
     try {
-      return (await stat(this.cipherPath)).size;
+      return (await stat(this.cipherPath)).size + this.pendingLength;
     } catch {
       return 0;
     }
   }
 
   async appendCipher(bytes: Uint8Array): Promise<void> {
+    if (this.pendingLength + bytes.length > APPEND_BYTES) await this.flushCipher();
+    if (bytes.length >= APPEND_BYTES) await this.writeCipher(bytes);
+    else {
+      this.pending.set(bytes, this.pendingLength);
+      this.pendingLength += bytes.length;
+    }
+  }
+
+  private async flushCipher(): Promise<void> {
+    if (this.pendingLength === 0) return;
+    const length = this.pendingLength;
+    this.pendingLength = 0;
+    await this.writeCipher(this.pending.subarray(0, length));
+  }
+
+  private async writeCipher(bytes: Uint8Array): Promise<void> {
     if (!this.cipher) {
       await mkdir(dirname(this.cipherPath), { recursive: true, mode: 0o700 });
       this.cipher = await open(
@@ -93,6 +252,7 @@ export class FileDownloadTarget implements DownloadTarget {
   }
 
   private async closeCipher(): Promise<void> {
+    await this.flushCipher();
     const file = this.cipher;
     this.cipher = undefined;
     await file?.close();
@@ -106,6 +266,7 @@ export class FileDownloadTarget implements DownloadTarget {
   }
 
   async discardCipher(): Promise<void> {
+    this.pendingLength = 0;
     await this.closeCipher();
     await rm(this.cipherPath, { force: true });
   }

@@ -4,6 +4,13 @@
  * (Node's native crypto provider stays in `@parley/core/node`, beside the noble one it is proven against.)
  */
 export { FileLock } from "./file-lock.js";
-export { FileDownloadTarget, fileSource, nodeSha256 } from "./files.js";
+export {
+  FileDownloadTarget,
+  fileSource,
+  keepMemoryFlat,
+  nodeAesGcm,
+  nodeFetch,
+  nodeSha256,
+} from "./files.js";
 export { type OpenProfile, openProfile, PROFILE_DATABASE, resolveHome } from "./profile.js";
 export { SqliteKeyValueStore } from "./sqlite-kv-store.js";

@@ -6,6 +6,7 @@ import { ParleyClient, ParleyError, Rfc9420Engine, type WebSocketLike } from "@p
 import { nodeCryptoProvider } from "@parley/core/node";
 import WebSocket from "ws";
 import { FileLock } from "./file-lock.js";
+import { nodeFetch } from "./files.js";
 import { SqliteKeyValueStore } from "./sqlite-kv-store.js";
 
 export function resolveHome(option: string | undefined): string {
@@ -113,6 +114,7 @@ export function openProfile(home: string): OpenProfile {
     engine: new Rfc9420Engine(crypto),
     lock: new FileLock(join(home, "parley.lock")),
     relayAlternates: readRelayAlternates(home),
+    fetch: nodeFetch,
     webSocket: (url) => new WebSocket(url, { maxPayload: 16 * 1024 * 1024 }) as unknown as WebSocketLike,
   });
   return { client, close: () => store.close() };

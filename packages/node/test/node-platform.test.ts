@@ -1,10 +1,12 @@
-/** The Node platform pieces on their own: the SQLite key-value store and the cross-process file lock. */
+/** The Node platform pieces on their own: the SQLite key-value store, the cross-process file lock, AES-GCM. */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { FileLock, SqliteKeyValueStore } from "../src/index.js";
+import { FILE_CHUNK_BYTES, FileCipher, FileCryptoError } from "@parley/core";
+import { FileLock, nodeAesGcm, SqliteKeyValueStore } from "../src/index.js";
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), "parley-node-"));
@@ -101,5 +103,30 @@ describe("relays.json: a relay's other nodes", () => {
     assert.deepEqual(readRelayAlternates(home), { "https://r1.example": ["https://r2.example"] });
     writeFileSync(join(home, "relays.json"), JSON.stringify({ "https://r1.example": "https://r2.example" }));
     assert.throws(() => readRelayAlternates(home), /bad_profile|relays/);
+  });
+});
+
+describe("nodeAesGcm: the files' AES-256-GCM from node:crypto", () => {
+  it("opens what WebCrypto sealed and seals what WebCrypto opens, chunk for chunk; refuses a changed byte", async () => {
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const prefix = crypto.getRandomValues(new Uint8Array(7));
+    const web = await FileCipher.open(key, prefix);
+    const native = await FileCipher.open(key, prefix, nodeAesGcm);
+    for (const [index, last, size] of [
+      [0, false, FILE_CHUNK_BYTES],
+      [7, true, 1000],
+      [3, true, 0],
+    ] as const) {
+      const plain = new Uint8Array(randomBytes(size)); // getRandomValues takes at most 64 KiB
+      const sealed = await web.encrypt(index, last, plain);
+      assert.deepEqual(new Uint8Array(await native.encrypt(index, last, plain)), new Uint8Array(sealed));
+      assert.deepEqual(new Uint8Array(await native.decrypt(index, last, sealed)), plain);
+      assert.deepEqual(new Uint8Array(await web.decrypt(index, last, sealed)), plain);
+      const changed = sealed.slice();
+      changed[changed.length - 1]! ^= 1;
+      await assert.rejects(native.decrypt(index, last, changed), FileCryptoError);
+      await assert.rejects(native.decrypt(index + 1, last, sealed), FileCryptoError, "another index");
+      await assert.rejects(native.decrypt(index, !last, sealed), FileCryptoError, "another last flag");
+    }
   });
 });

@@ -73,7 +73,7 @@ export const CreateBlobResponse = z.object({
   blobId: Id,
   /** Needed for every write (`parley-blob-cap` header); held by the uploader only. */
   writeCap: BlobCap,
-  /** Deletes the blob before it expires; the uploader may share it with the recipients. */
+  /** Deletes the blob before it expires. Parley clients keep it on the uploading device only. */
   deleteCap: BlobCap,
   /** Until then (ms since the epoch, rounded up to the hour) the upload may be completed. */
   uploadBy: z.number().int(),

@@ -53,6 +53,11 @@ export const ErrorCodes = {
   /** No such blob (file upload): never created, deleted, or expired. */
   unknownBlob: "unknown_blob",
   /**
+   * The blob was deleted before its expiry by the holder of its delete capability (its uploader):
+   * the relay keeps only that fact, until the blob would have expired. After that, `unknown_blob`.
+   */
+  blobDeleted: "blob_deleted",
+  /**
    * A blob write at another offset than the bytes the relay holds (out of order, or a second writer),
    * or a download of a blob whose upload is not complete. The reply carries the blob's `received`.
    */
@@ -72,6 +77,7 @@ export const ErrorStatus: Readonly<Record<ErrorCode, number>> = {
   not_found: 404,
   forbidden: 403,
   unknown_blob: 404,
+  blob_deleted: 410,
   bad_offset: 409,
   timeout: 408,
   replay: 409,

@@ -9,7 +9,7 @@ import { Id, PublicKey } from "@parley/protocol";
 import { Command, InvalidArgumentError, type Option } from "commander";
 import { pino } from "pino";
 import { BackendError, DATABASE_FILE, LOCAL_BUS_URL, openStore, sqliteStoreUrl } from "./backends.js";
-import { disclosureJson, formatDisclosure } from "./cli/disclose.js";
+import { blobJson, discloseAll, disclosureJson, formatBlobs, formatDisclosure } from "./cli/disclose.js";
 import { DEFAULT_CONFIG, daysToMs, MAX_POW_BITS } from "./config.js";
 import { defaultWebAppDir } from "./http/static-app.js";
 import { LogSink } from "./log-sink.js";
@@ -318,23 +318,44 @@ program
 program
   .command("disclose")
   .description(
-    "print everything the relay holds about a queue id, send id, invite id or recipient key " +
-      "(to show how little it is); reads the database without changing it",
+    "print everything the relay holds about a queue id, send id, invite id, blob id or recipient key, " +
+      "or (--all-blobs) every blob it holds (to show how little it is); reads the database without changing it",
   )
-  .argument("<id-or-key>", "a 22-character id or a 43-character recipient key (base64url)")
+  .argument("[id-or-key]", "a 22-character id or a 43-character recipient key (base64url)")
+  .option("--all-blobs", "list every blob (file attachment) the relay holds: ids, sizes, state, expiry")
   .option("--data <dir>", "the relay's data directory", "./data")
   .option("--store <url>", "the relay's store, by URL: sqlite:<dir> (default: sqlite:<--data>)")
   .option("--json", "print JSON, including the (encrypted) message bodies as base64url")
   .action(
-    async (idOrKey: string, opts: { data: string; store?: string; json?: boolean }, command: Command) => {
-      if (!Id.safeParse(idOrKey).success && !PublicKey.safeParse(idOrKey).success) {
+    async (
+      idOrKey: string | undefined,
+      opts: { data: string; store?: string; json?: boolean; allBlobs?: boolean },
+      command: Command,
+    ) => {
+      if (opts.allBlobs) {
+        if (idOrKey !== undefined) throw new InvalidArgumentError("--all-blobs lists every blob: give no id");
+        const { store } = await openStore(storeUrlOf(opts, command), { readonly: true });
+        try {
+          const blobs = await store.blobs.list(100_000);
+          process.stdout.write(
+            opts.json ? `${JSON.stringify({ blobs: blobs.map(blobJson) }, null, 2)}\n` : formatBlobs(blobs),
+          );
+        } finally {
+          await store.close();
+        }
+        return;
+      }
+      if (
+        idOrKey === undefined ||
+        (!Id.safeParse(idOrKey).success && !PublicKey.safeParse(idOrKey).success)
+      ) {
         throw new InvalidArgumentError(
-          "not a queue id, send id, invite id (22 base64url characters) or recipient key (43)",
+          "not a queue id, send id, invite id, blob id (22 base64url characters) or recipient key (43)",
         );
       }
       const { store } = await openStore(storeUrlOf(opts, command), { readonly: true });
       try {
-        const disclosure = await store.disclose(idOrKey);
+        const disclosure = await discloseAll(store, idOrKey);
         process.stdout.write(
           opts.json
             ? `${JSON.stringify(disclosureJson(idOrKey, disclosure), null, 2)}\n`

@@ -88,6 +88,7 @@ export function blobIndexContract(backend: string, open: (t: TestContext) => Pro
         expiresAt: T0 + HOUR,
         writeCapHash: hash("a"),
         deleteCapHash: hash("b"),
+        deleted: false,
       });
       assert.equal(await index.pendingBytes(), 100);
       assert.equal(await index.advance(blobId, 0, 40, T0 + 9 * HOUR), true);
@@ -128,6 +129,31 @@ export function blobIndexContract(backend: string, open: (t: TestContext) => Pro
       assert.equal(await index.delete(old), false);
       assert.equal(await index.get(old), null);
       assert.deepEqual(await index.expired(T0 + HOUR, 100), [fresh]);
+    });
+
+    it("keeps a deleted blob as a tombstone: no writes, in no total, expiring as before", async (t) => {
+      const index = await open(t);
+      const blobId = newId();
+      await index.create({
+        blobId,
+        size: 100,
+        expiresAt: T0 + HOUR,
+        writeCapHash: hash("a"),
+        deleteCapHash: hash("b"),
+      });
+      assert.equal(await index.advance(blobId, 0, 40, T0 + 9 * HOUR), true);
+      assert.equal(await index.markDeleted(blobId), true);
+      assert.equal(await index.markDeleted(blobId), false, "deleted already");
+      assert.equal(await index.markDeleted(newId()), false, "no such blob");
+      assert.equal((await index.get(blobId))!.deleted, true);
+      assert.equal(await index.advance(blobId, 40, 100, T0 + 9 * HOUR), false, "takes no writes");
+      assert.equal(await index.pendingBytes(), 0);
+      assert.equal(await index.totalBytes(), 0);
+      assert.deepEqual(await index.expired(T0 + HOUR, 100), [blobId]);
+      assert.deepEqual(
+        (await index.list(10)).map((b) => [b.blobId, b.deleted]),
+        [[blobId, true]],
+      );
     });
   });
 }

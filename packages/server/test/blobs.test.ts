@@ -167,8 +167,30 @@ describe("blob endpoints", () => {
       });
     assert.equal((await del(blob.writeCap)).status, 403, "the write capability does not delete");
     assert.equal((await del(blob.deleteCap)).status, 200);
+    // A reader is told the uploader deleted it (410), not that it expired (404 unknown_blob).
+    assert.equal((await status(relay.url, blob.blobId)).json["code"], "blob_deleted");
+    const read = await fetch(`${relay.url}/v1/blobs/${blob.blobId}`);
+    assert.equal(read.status, 410);
+    assert.equal(((await read.json()) as { code: string }).code, "blob_deleted");
+    assert.equal((await del(blob.deleteCap)).status, 410, "a second delete: already deleted");
+    assert.equal((await put(relay.url, blob, 0, random(size))).json["code"], "blob_deleted");
+  });
+
+  it("keep a deleted blob's tombstone only until its expiry, and count it nowhere", async (t) => {
+    let now = Date.now();
+    const dir = tempDir(t);
+    const relay = await startTestRelay(t, { dataDir: dir, now: () => now, config: { sweepIntervalMs: 50 } });
+    const size = blobSizeForFile(10_000);
+    const blob = await create(relay.url, size);
+    const del = await fetch(`${relay.url}/v1/blobs/${blob.blobId}`, {
+      method: "DELETE",
+      headers: { [BLOB_CAP_HEADER]: blob.deleteCap },
+    });
+    assert.equal(del.status, 200, "an unfinished upload can be deleted too");
+    assert.deepEqual(readdirSync(join(dir, "relay-blobs")), [], "the bytes go at once");
+    assert.equal((await status(relay.url, blob.blobId)).json["code"], "blob_deleted");
+    now += 2 * 24 * 3_600_000; // past its upload window: it would have expired by now
     assert.equal((await status(relay.url, blob.blobId)).json["code"], "unknown_blob");
-    assert.equal((await fetch(`${relay.url}/v1/blobs/${blob.blobId}`)).status, 404);
   });
 
   it("expire unfinished uploads after the upload window, complete blobs at the TTL", async (t) => {

@@ -3,8 +3,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { BLOB_CAP_HEADER, blobSizeForFile } from "@parley/protocol";
 import { type Cleanup, startRelayProcess } from "@parley/testkit";
-import { createQueue, envelope, postBytes, startTestRelay, tempDir } from "./helpers.js";
+import { createQueue, envelope, postBytes, postJson, startTestRelay, tempDir } from "./helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
 
@@ -177,5 +178,64 @@ describe("parley-server bin", () => {
     const noDb = run(["disclose", mine.queueId, "--data", `${dataDir}/missing`]);
     assert.equal(noDb.status, 2);
     assert.match(noDb.stderr, /no relay database/);
+  });
+
+  it("disclose shows a blob by its id, and --all-blobs lists every blob: sizes, state, expiry, nothing else", async (t) => {
+    const dataDir = tempDir(t);
+    const relay = await startTestRelay(t, { dataDir });
+    const size = blobSizeForFile(1000);
+    const create = async () =>
+      (await postJson(`${relay.url}/v1/blobs`, { size })).json as {
+        blobId: string;
+        writeCap: string;
+        deleteCap: string;
+      };
+    const done = await create();
+    const put = await fetch(`${relay.url}/v1/blobs/${done.blobId}?offset=0`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", [BLOB_CAP_HEADER]: done.writeCap },
+      body: new Uint8Array(size).fill(7),
+    });
+    assert.equal(put.status, 200);
+    const pending = await create();
+    const deleted = await create();
+    const del = await fetch(`${relay.url}/v1/blobs/${deleted.blobId}`, {
+      method: "DELETE",
+      headers: { [BLOB_CAP_HEADER]: deleted.deleteCap },
+    });
+    assert.equal(del.status, 200);
+
+    const one = run(["disclose", done.blobId, "--data", dataDir]);
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stdout, new RegExp(`blob id +${done.blobId}`));
+    assert.match(one.stdout, new RegExp(`${size} bytes of padded ciphertext`));
+    assert.match(one.stdout, /complete/);
+    assert.ok(!one.stdout.includes(pending.blobId), "only the blob asked about");
+    for (const cap of [done.writeCap, done.deleteCap]) assert.ok(!one.stdout.includes(cap), "no capability");
+
+    const all = run(["disclose", "--all-blobs", "--data", dataDir]);
+    assert.equal(all.status, 0, all.stderr);
+    assert.match(all.stdout, /Blobs this relay holds: 3/);
+    for (const b of [done, pending, deleted]) assert.match(all.stdout, new RegExp(b.blobId));
+    assert.match(all.stdout, /upload in progress: 0 of/);
+    assert.match(all.stdout, /deleted early by its uploader/);
+
+    const json = JSON.parse(run(["disclose", "--all-blobs", "--data", dataDir, "--json"]).stdout);
+    const byId = new Map(json.blobs.map((b: { blobId: string }) => [b.blobId, b]));
+    assert.deepEqual(Object.keys(byId.get(done.blobId) as object).sort(), [
+      "blobId",
+      "bytes",
+      "complete",
+      "deleteCapHash",
+      "deletedByUploader",
+      "expiresAt",
+      "received",
+      "writeCapHash",
+    ]);
+    assert.equal((byId.get(deleted.blobId) as { deletedByUploader: boolean }).deletedByUploader, true);
+    const queueOnly = JSON.parse(
+      run(["disclose", (await createQueue(relay.url)).queueId, "--data", dataDir, "--json"]).stdout,
+    );
+    assert.deepEqual(queueOnly.blobs, [], "nothing links a queue to a blob");
   });
 });

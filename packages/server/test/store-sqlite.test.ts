@@ -196,7 +196,7 @@ describe("SqliteStore specifics", () => {
 
     const raw = new Database(path, { readonly: true });
     assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(raw.pragma("user_version", { simple: true }), 6);
+    assert.equal(raw.pragma("user_version", { simple: true }), 7);
     raw.close();
 
     const second = SqliteStore.open(path);
@@ -220,7 +220,8 @@ describe("SqliteStore specifics", () => {
       }[]
     ).map((r) => r.name);
     assert.deepEqual(tables, ["blobs", "invites", "messages", "nonces", "queues"]);
-    // Blobs (file attachments): a size class, progress, expiry, capability hashes. No name, no type.
+    // Blobs (file attachments): a size class, progress, expiry, capability hashes, and whether its
+    // uploader deleted it early (a tombstone until expiry). No name, no type.
     assert.deepEqual(columns("blobs"), [
       "blob_id",
       "size",
@@ -229,6 +230,7 @@ describe("SqliteStore specifics", () => {
       "expires_at",
       "write_cap_hash",
       "delete_cap_hash",
+      "deleted",
     ]);
     assert.deepEqual(columns("queues"), [
       "queue_id",

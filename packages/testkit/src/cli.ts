@@ -1,5 +1,5 @@
 /** Runs of the built `parley` CLI, each in its own process group with a deadline. */
-import { CLI_MAIN } from "./paths.js";
+import { CLI_MAIN, cliNodeFlags } from "./paths.js";
 import { type Spawned, type SpawnedOptions, spawnChild } from "./process.js";
 
 export interface CliResult {
@@ -19,7 +19,7 @@ export interface CliOptions {
 /** `parley --home <home> <args…>`: resolves with its exit code and output (never rejects). */
 export async function runCli(home: string, args: string[], options: CliOptions = {}): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const run = spawnChild(process.execPath, [CLI_MAIN, "--home", home, ...args], {
+  const run = spawnChild(process.execPath, [...cliNodeFlags(), CLI_MAIN, "--home", home, ...args], {
     stdin: options.input === undefined ? "ignore" : "pipe",
     env: options.env,
     deadlineMs: timeoutMs,
@@ -48,5 +48,5 @@ export async function cliJson<T = unknown>(home: string, ...args: string[]): Pro
 
 /** A long-running `parley --home <home> <args…>` (`listen`): stop it with `stop()`. */
 export function spawnCli(home: string, args: string[], options: SpawnedOptions = {}): Spawned {
-  return spawnChild(process.execPath, [CLI_MAIN, "--home", home, ...args], options);
+  return spawnChild(process.execPath, [...cliNodeFlags(), CLI_MAIN, "--home", home, ...args], options);
 }

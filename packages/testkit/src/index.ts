@@ -4,7 +4,8 @@
  * It imports no Parley package: it runs the built bins (`npm run build` first).
  */
 export { type CliOptions, type CliResult, cliJson, runCli, spawnCli } from "./cli.js";
-export { CLI_MAIN, ROOT, SERVER_MAIN } from "./paths.js";
+export { PEAK_RSS_HOOK, peakRss } from "./memory.js";
+export { CLI_BIN, CLI_MAIN, cliNodeFlags, ROOT, SERVER_MAIN } from "./paths.js";
 export {
   type Exit,
   exitOf,

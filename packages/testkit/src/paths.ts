@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -9,4 +10,15 @@ export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
  * build of the relay instead (a benchmark of an older commit with today's harness).
  */
 export const SERVER_MAIN = process.env.PARLEY_SERVER_MAIN ?? join(ROOT, "packages/server/dist/src/main.js");
-export const CLI_MAIN = join(ROOT, "packages/cli/bin/parley.js");
+/** The `parley` executable as installed: a shim whose first line gives Node its flags. */
+export const CLI_BIN = join(ROOT, "packages/cli/bin/parley.js");
+export const CLI_MAIN = CLI_BIN;
+
+/**
+ * The Node flags `parley` starts with (the first line of CLI_BIN): tests and benchmarks run
+ * `node <flags> CLI_MAIN`, so the process they measure is the one people run.
+ */
+export function cliNodeFlags(): string[] {
+  const first = readFileSync(CLI_BIN, "utf8").split("\n", 1)[0] ?? "";
+  return (first.match(/^#!.*\bnode\b(.*)$/)?.[1] ?? "").split(" ").filter((f) => f.startsWith("--"));
+}

@@ -4,7 +4,7 @@
  * app never renders a received file itself except images it decoded as images: everything else is
  * downloaded as an attachment (application/octet-stream, a safe name), HTML and SVG included.
  */
-import type { DownloadTarget, FileAssessment, FileSource, FileWarning } from "@parley/core";
+import type { DownloadTarget, FileAssessment, FileSource, FileWarning, RemovedMetadata } from "@parley/core";
 
 export const fileSource = (file: Blob): FileSource => ({
   size: file.size,
@@ -133,6 +133,22 @@ export function warningText(name: string, w: FileWarning): string {
   }
   return `${name} ${RISKS[w.risk] ?? "may be dangerous to open"}`;
 }
+
+const REMOVED: Record<RemovedMetadata, string> = {
+  location: "location",
+  camera: "camera model",
+  timestamps: "timestamps",
+  owner: "owner name",
+  exif: "other EXIF data",
+  xmp: "XMP metadata",
+  iptc: "IPTC metadata",
+  comment: "comments",
+  text: "text notes",
+};
+
+/** What was removed from an image before it left, in words: "location, camera model". */
+export const removedText = (removed: readonly RemovedMetadata[]): string =>
+  removed.map((r) => REMOVED[r] ?? r).join(", ");
 
 export function formatSize(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;

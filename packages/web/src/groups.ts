@@ -127,9 +127,15 @@ export function friendlyError(error: unknown): string {
       case "file_tampered":
         return "It was altered on the way or on the relay, so it was not opened or saved.";
       case "file_gone":
-        return "The relay no longer has it (it expired or was deleted).";
+        return "The relay no longer has it: it expired.";
+      case "file_deleted":
+        return "The sender deleted this file. It cannot be downloaded any more.";
+      case "not_deletable":
+        return "Only its sender can delete this file, from the device that sent it.";
       case "file_changed":
         return "The file changed while it was being sent. Send it again.";
+      case "metadata_not_removable":
+        return "Parley cannot remove this picture's metadata (location, camera, times), so it was not sent.";
       case "bad_file":
         return "This image is damaged: its metadata could not be removed safely.";
       case "unknown_contact":

@@ -156,6 +156,8 @@ export function fileView(id: string, f: FileRecord): FileView {
     caption: f.caption ?? null,
     thumbnail: f.thumbnail ?? null,
     removed: f.removed ?? [],
+    deletable: f.deleteCap !== undefined && f.deleted !== true,
+    deleted: f.deleted === true,
   };
 }
 

@@ -21,7 +21,7 @@ import {
 } from "./context.js";
 import * as conversationOps from "./conversations.js";
 import type { ClientEvent } from "./events.js";
-import { type DownloadTarget, files, type GetFileOptions, getFile } from "./files/get-file.js";
+import { type DownloadTarget, deleteFile, files, type GetFileOptions, getFile } from "./files/get-file.js";
 import { type SendFileInput, type SentFile, sendFile } from "./files/send-file.js";
 import * as admin from "./groups/admin.js";
 import { groupMembers } from "./groups/members.js";
@@ -199,6 +199,12 @@ export class ParleyClient {
   /** Downloads (resuming), verifies and decrypts a file into `target`; returns what was found. */
   getFile = (fileId: string, target: DownloadTarget, options?: GetFileOptions): Promise<FileView> =>
     this.run((ctx) => getFile(ctx, fileId, target, options));
+
+  /**
+   * Deletes one of our files from the relay before it expires (its recipients are then told
+   * `file_deleted` when they try to fetch it); a no-op for a file deleted already.
+   */
+  deleteFile = (fileId: string): Promise<FileView> => this.run((ctx) => deleteFile(ctx, fileId));
 
   // ---- groups --------------------------------------------------------------------------------
 

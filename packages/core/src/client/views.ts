@@ -94,6 +94,10 @@ export interface FileView {
   thumbnail: { mime: string; data: string } | null;
   /** Sent by us: metadata removed before it left. */
   removed: RemovedMetadata[];
+  /** Ours, and this device holds its delete capability: it can be deleted from the relay now. */
+  deletable: boolean;
+  /** Its sender deleted it from the relay (we did, or a download was told so): it cannot be fetched. */
+  deleted: boolean;
 }
 
 export interface ContactView {

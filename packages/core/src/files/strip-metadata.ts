@@ -4,9 +4,16 @@
  * parsing, not image decoding: JPEG segments, PNG chunks and WebP (RIFF) chunks that carry
  * metadata are dropped and everything else is copied byte for byte, so the picture is unchanged.
  *
- * Kept on purpose: colour profiles (ICC, needed to show colours right) and the JPEG APP0/APP14
- * headers. Lost with EXIF: the orientation tag, so a phone photo taken sideways may show sideways.
+ * Kept on purpose: colour profiles (ICC, needed to show colours right), the JPEG APP0/APP14
+ * headers, and the EXIF orientation: a phone stores a portrait photo as landscape pixels plus an
+ * Orientation tag, so without it the photo would show sideways. Where the EXIF said anything but
+ * "upright" (1), a new EXIF block holding that one tag (two bytes that say how the camera was held,
+ * nothing about where, when or which camera) takes the old block's place.
  * A file that does not parse is refused (`MetadataError`) rather than sent half-stripped.
+ *
+ * HEIC/HEIF/AVIF are not stripped here: their metadata are items of an ISO-BMFF box tree whose
+ * offsets would all have to be rewritten. The sender refuses to send them unless the person keeps
+ * the metadata knowingly (client/files/send-file.ts, `metadata_not_removable`).
  */
 import { concatBytes } from "../encoding/bytes.js";
 
@@ -74,6 +81,54 @@ class Removed {
   }
 }
 
+/** The Orientation (tag 0x0112, 2…8) in IFD0 of a TIFF block; undefined if absent or 1 (upright). */
+function orientationOf(t: Uint8Array): number | undefined {
+  if (t.length < 8) return undefined;
+  const le = t[0] === 0x49 && t[1] === 0x49;
+  if (!le && !(t[0] === 0x4d && t[1] === 0x4d)) return undefined;
+  const view = new DataView(t.buffer, t.byteOffset, t.byteLength);
+  const at = view.getUint32(4, le);
+  if (at + 2 > t.length) return undefined;
+  const n = Math.min(view.getUint16(at, le), 512);
+  for (let i = 0; i < n; i++) {
+    const entry = at + 2 + i * 12;
+    if (entry + 12 > t.length) return undefined;
+    // SHORT (type 3), one value: in the first two bytes of the value field.
+    if (view.getUint16(entry, le) === 0x0112 && view.getUint16(entry + 2, le) === 3) {
+      const value = view.getUint16(entry + 8, le);
+      return value >= 2 && value <= 8 ? value : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** A TIFF block with one tag in IFD0: Orientation = `value` (big-endian, 26 bytes). */
+export function orientationTiff(value: number): Uint8Array {
+  const t = new Uint8Array(26);
+  const v = new DataView(t.buffer);
+  t.set([0x4d, 0x4d, 0x00, 0x2a]); // "MM", 42
+  v.setUint32(4, 8); // IFD0 at 8
+  v.setUint16(8, 1); // one entry
+  v.setUint16(10, 0x0112); // Orientation
+  v.setUint16(12, 3); // SHORT
+  v.setUint32(14, 1); // one value
+  v.setUint16(18, value); // the value, left-justified in its 4 bytes
+  v.setUint32(22, 0); // no next IFD
+  return t;
+}
+
+const te = new TextEncoder();
+
+/** CRC-32 (ISO 3309, as PNG uses it) of `bytes`. */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 /** The tags of IFD0 and of the Exif sub-IFD of a TIFF block (bounded, never throws). */
 function tiffTags(t: Uint8Array): number[] {
   const tags: number[] = [];
@@ -101,6 +156,7 @@ function tiffTags(t: Uint8Array): number[] {
 function stripJpeg(b: Uint8Array): StripResult {
   const removed = new Removed();
   const keep: Uint8Array[] = [b.subarray(0, 2)];
+  let orientation: number | undefined;
   let at = 2;
   for (;;) {
     if (at + 4 > b.length || b[at] !== 0xff) throw new MetadataError("not a well-formed JPEG");
@@ -133,8 +189,16 @@ function stripJpeg(b: Uint8Array): StripResult {
     let drop = false;
     if (marker === 0xe1) {
       drop = true;
-      if (ascii(payload, 0, 6) === "Exif\0\0") removed.exif(payload.subarray(6));
-      else if (ascii(payload, 0, 29).startsWith("http://ns.adobe.com/")) removed.add("xmp");
+      if (ascii(payload, 0, 6) === "Exif\0\0") {
+        removed.exif(payload.subarray(6));
+        const kept = orientation === undefined ? orientationOf(payload.subarray(6)) : undefined;
+        if (kept !== undefined) {
+          // In the old block's place: an EXIF block holding only the orientation.
+          orientation = kept;
+          const exif = concatBytes(te.encode("Exif\0\0"), orientationTiff(kept));
+          keep.push(new Uint8Array([0xff, 0xe1, (exif.length + 2) >> 8, (exif.length + 2) & 0xff]), exif);
+        }
+      } else if (ascii(payload, 0, 29).startsWith("http://ns.adobe.com/")) removed.add("xmp");
       else removed.add("exif");
     } else if (marker === 0xed) {
       drop = true;
@@ -171,8 +235,11 @@ function stripPng(b: Uint8Array): StripResult {
     const end = at + 12 + length;
     if (end > b.length) throw new MetadataError("a PNG chunk runs past the end");
     const data = b.subarray(at + 8, at + 8 + length);
-    if (type === "eXIf") removed.exif(data);
-    else if (type === "iTXt" && ascii(data, 0, 17) === "XML:com.adobe.xmp") removed.add("xmp");
+    if (type === "eXIf") {
+      removed.exif(data);
+      const kept = orientationOf(data);
+      if (kept !== undefined) keep.push(pngChunk("eXIf", orientationTiff(kept)));
+    } else if (type === "iTXt" && ascii(data, 0, 17) === "XML:com.adobe.xmp") removed.add("xmp");
     else if (type === "tEXt" || type === "zTXt" || type === "iTXt") removed.add("text");
     else if (type === "tIME") removed.add("timestamps");
     else keep.push(b.subarray(at, end));
@@ -183,12 +250,23 @@ function stripPng(b: Uint8Array): StripResult {
   return { bytes: list.length === 0 ? b : concatBytes(...keep), removed: list };
 }
 
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(te.encode(type), 4);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
 function stripWebp(b: Uint8Array): StripResult {
   const removed = new Removed();
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const riffEnd = Math.min(b.length, 8 + view.getUint32(4, true));
   const keep: Uint8Array[] = [];
   let vp8x: Uint8Array | undefined;
+  let orientation: number | undefined;
   let at = 12;
   while (at + 8 <= riffEnd) {
     const type = ascii(b, at, 4);
@@ -196,8 +274,11 @@ function stripWebp(b: Uint8Array): StripResult {
     const end = at + 8 + size + (size & 1);
     if (at + 8 + size > riffEnd) throw new MetadataError("a WebP chunk runs past the end");
     const chunk = b.subarray(at, Math.min(end, riffEnd));
-    if (type === "EXIF") removed.exif(stripExifHeader(b.subarray(at + 8, at + 8 + size)));
-    else if (type === "XMP ") removed.add("xmp");
+    if (type === "EXIF") {
+      const tiff = stripExifHeader(b.subarray(at + 8, at + 8 + size));
+      removed.exif(tiff);
+      orientation ??= orientationOf(tiff);
+    } else if (type === "XMP ") removed.add("xmp");
     else {
       const copy = chunk.slice();
       if (type === "VP8X") vp8x = copy;
@@ -207,8 +288,17 @@ function stripWebp(b: Uint8Array): StripResult {
   }
   const list = removed.list();
   if (list.length === 0) return { bytes: b, removed: list };
-  // The VP8X header says which metadata chunks follow: clear the EXIF (0x08) and XMP (0x04) flags.
+  // The VP8X header says which metadata chunks follow: clear the EXIF (0x08) and XMP (0x04) flags,
+  // then set EXIF again when an orientation-only EXIF chunk goes at the end (where EXIF belongs).
   if (vp8x) vp8x[8] = vp8x[8]! & ~0x0c;
+  if (vp8x && orientation !== undefined) {
+    vp8x[8] = vp8x[8]! | 0x08;
+    const tiff = orientationTiff(orientation);
+    const head = new Uint8Array(8);
+    head.set(te.encode("EXIF"));
+    new DataView(head.buffer).setUint32(4, tiff.length, true);
+    keep.push(head, tiff); // 26 bytes: even, no pad byte
+  }
   const body = concatBytes(...keep);
   const out = new Uint8Array(12 + body.length);
   out.set(b.subarray(0, 12));

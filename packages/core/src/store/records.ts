@@ -191,6 +191,13 @@ export interface FileRecord extends Omit<FileBody, "type"> {
   checked?: { detected: DetectedType | null; warnings: FileWarning[] };
   /** Sent by us: the metadata removed before it left (strip-metadata.ts). */
   removed?: RemovedMetadata[];
+  /**
+   * Sent by us: the blob's delete capability (from its upload), so that we can delete it from the
+   * relay before it expires (`deleteFile`). It never leaves this device: no message carries it.
+   */
+  deleteCap?: string;
+  /** The relay no longer holds it because its sender deleted it (we did, or a download was told so). */
+  deleted?: boolean;
 }
 
 /** A message of an MLS epoch this device has not reached yet, kept to be processed after the commit. */

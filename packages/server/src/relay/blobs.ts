@@ -99,6 +99,7 @@ async function requireBlob(ctx: RelayContext, blobId: string): Promise<BlobRecor
   const blob = await ctx.store.blobs.get(blobId);
   // An expired blob not yet swept is gone all the same.
   if (!blob || blob.expiresAt <= ctx.now()) throw unknownBlob();
+  if (blob.deleted) throw deletedBlob();
   return blob;
 }
 
@@ -179,6 +180,11 @@ export async function writeBlob(
     if (!advanced) {
       const now = await ctx.store.blobs.get(w.blobId);
       if (!now) throw unknownBlob();
+      if (now.deleted) {
+        // Deleted during the write: the bytes it may have left go too.
+        await ctx.blobs.remove(w.blobId);
+        throw deletedBlob();
+      }
       throw badOffset("the blob changed during the write", now.received);
     }
     return { received: to, complete: to === blob.size };
@@ -203,13 +209,18 @@ export async function readBlob(
   return { size: blob.size, start, end, stream: () => ctx.blobs.read(blobId, start, end) };
 }
 
-/** Deletes a blob before its expiry, for whoever holds its delete capability. */
+/**
+ * Deletes a blob before its expiry, for whoever holds its delete capability (Parley clients: the
+ * uploading device only). A second delete, like any use of a deleted blob, is `blob_deleted`.
+ */
 export async function deleteBlob(ctx: RelayContext, blobId: string, cap: string | undefined): Promise<void> {
   const blob = await requireBlob(ctx, blobId);
   if (!capMatches(cap, blob.deleteCapHash)) {
     throw new Problem(ErrorCodes.forbidden, "this blob's delete capability is missing or wrong");
   }
-  await ctx.store.blobs.delete(blobId);
+  // The row stays, flagged, until the blob would have expired (the sweep removes it then): a
+  // reader is told `blob_deleted`, not `unknown_blob`. The bytes go now.
+  if (!(await ctx.store.blobs.markDeleted(blobId))) throw deletedBlob();
   await ctx.blobs.remove(blobId);
 }
 
@@ -242,5 +253,7 @@ export async function removeOrphanBlobs(ctx: RelayContext): Promise<number> {
 
 const unknownBlob = () =>
   new Problem(ErrorCodes.unknownBlob, "no such blob (never created, deleted, or expired)");
+const deletedBlob = () =>
+  new Problem(ErrorCodes.blobDeleted, "the blob was deleted by its uploader before its expiry");
 const badOffset = (message: string, received: number) =>
   new Problem(ErrorCodes.badOffset, message, { received });

@@ -1,17 +1,34 @@
-import type { FileView, ParleyClient } from "@parley/core";
+import { type FileView, isParleyError, type ParleyClient } from "@parley/core";
 import { useState } from "react";
-import { dataUrl, formatSize, INLINE_IMAGE, MemoryDownload, saveAs, typeName, warningText } from "../files";
+import {
+  dataUrl,
+  formatSize,
+  INLINE_IMAGE,
+  MemoryDownload,
+  removedText,
+  saveAs,
+  typeName,
+  warningText,
+} from "../files";
 
 /**
  * A file in a message: a thumbnail for images (click to fetch and show it full size), otherwise a
  * card with name, size, detected type and warnings, and a Download button. Fetching verifies the
  * ciphertext's hash and re-detects the real type; warnings are shown before anything is saved.
+ * Our own files, while the relay holds them, can be deleted from it ("Delete from relay").
  */
-export function FileCard(props: { file: FileView; client: ParleyClient; onError: (e: unknown) => void }) {
+export function FileCard(props: {
+  file: FileView;
+  /** Sent by us (the words for a deleted file differ). */
+  mine: boolean;
+  client: ParleyClient;
+  onError: (e: unknown) => void;
+}) {
   const [file, setFile] = useState(props.file);
   const [progress, setProgress] = useState<number | null>(null);
   const [full, setFull] = useState<string | null>(null);
   const [fetched, setFetched] = useState<Blob | null>(null);
+  const [deleting, setDeleting] = useState(false);
 
   async function fetchFile(): Promise<{ blob: Blob; view: FileView } | undefined> {
     if (fetched) return { blob: fetched, view: file };
@@ -27,6 +44,8 @@ export function FileCard(props: { file: FileView; client: ParleyClient; onError:
       setFetched(target.result!.blob);
       return { blob: target.result!.blob, view };
     } catch (e) {
+      // Its sender deleted it: the card says so from now on (the client recorded it too).
+      if (isParleyError(e, "file_deleted")) setFile((f) => ({ ...f, deleted: true, deletable: false }));
       props.onError(e);
       return undefined;
     } finally {
@@ -46,6 +65,23 @@ export function FileCard(props: { file: FileView; client: ParleyClient; onError:
   async function download() {
     const got = await fetchFile();
     if (got && (got.view.warnings.length === 0 || confirmRisk(got.view))) saveAs(got.blob, got.view.name);
+  }
+
+  async function deleteFromRelay() {
+    if (
+      !window.confirm(
+        `Delete ${file.name} from the relay? Nobody can download it after this; copies already saved stay.`,
+      )
+    )
+      return;
+    setDeleting(true);
+    try {
+      setFile(await props.client.deleteFile(file.id));
+    } catch (e) {
+      props.onError(e);
+    } finally {
+      setDeleting(false);
+    }
   }
 
   const warnings = file.warnings.map((w) => warningText(file.name, w));
@@ -73,19 +109,38 @@ export function FileCard(props: { file: FileView; client: ParleyClient; onError:
         </p>
       ))}
       {file.removed.length > 0 && (
-        <p className="muted small">Removed before sending: {file.removed.join(", ")}</p>
+        <p className="muted small file-removed">Removed before sending: {removedText(file.removed)}</p>
+      )}
+      {file.deleted && (
+        <p className="muted small file-deleted">
+          {props.mine
+            ? "You deleted it from the relay: nobody can download it any more."
+            : "Deleted from the relay by its sender: it can no longer be downloaded."}
+        </p>
       )}
       {progress !== null && (
         <progress className="file-progress" value={progress} max={1} aria-label="Download progress" />
       )}
-      <button
-        type="button"
-        className="file-download"
-        onClick={() => void download()}
-        disabled={progress !== null}
-      >
-        Download
-      </button>
+      {(!file.deleted || fetched) && (
+        <button
+          type="button"
+          className="file-download"
+          onClick={() => void download()}
+          disabled={progress !== null}
+        >
+          Download
+        </button>
+      )}
+      {file.deletable && (
+        <button
+          type="button"
+          className="file-delete"
+          onClick={() => void deleteFromRelay()}
+          disabled={deleting || progress !== null}
+        >
+          Delete from relay
+        </button>
+      )}
       {full && (
         <div className="image-viewer" role="dialog" aria-label={file.name}>
           <img src={full} alt={file.name} />

@@ -148,7 +148,9 @@ export function MessageBubble(props: {
             </p>
           ) : (
             <>
-              {m.file && <FileCard file={m.file} client={props.client} onError={props.onFileError} />}
+              {m.file && (
+                <FileCard file={m.file} mine={m.fromMe} client={props.client} onError={props.onFileError} />
+              )}
               {(!m.file || m.text) && (
                 <p className="text" dir="auto">
                   {textParts(m).map((part, i) =>

@@ -1,4 +1,4 @@
-import type { MessageView } from "@parley/core";
+import { isParleyError, type MessageView } from "@parley/core";
 import { useCallback, useEffect, useState } from "react";
 import {
   type ConversationSummary,
@@ -184,17 +184,37 @@ export function useMessages(session: Session, selectedId: string | null, report:
       setUploads((list) => [...list, { id, conversationId: c.id, name: file.name, progress: 0 }]);
       try {
         const thumbnail = await thumbnailOf(file);
-        const sent = await client.sendFile(c.id, {
-          source: fileSource(file),
-          name: file.name,
-          ...(file.type ? { mime: file.type } : {}),
-          ...(thumbnail ? { thumbnail } : {}),
-          sourceId: `${file.name}|${file.size}|${file.lastModified}`,
-          onProgress: ({ sent, total }) =>
-            setUploads((list) =>
-              list.map((u) => (u.id === id ? { ...u, progress: total ? sent / total : 1 } : u)),
-            ),
-        });
+        const send = (keepMetadata: boolean) =>
+          client.sendFile(c.id, {
+            source: fileSource(file),
+            name: file.name,
+            ...(file.type ? { mime: file.type } : {}),
+            ...(thumbnail ? { thumbnail } : {}),
+            sourceId: `${file.name}|${file.size}|${file.lastModified}`,
+            keepMetadata,
+            onProgress: ({ sent, total }) =>
+              setUploads((list) =>
+                list.map((u) => (u.id === id ? { ...u, progress: total ? sent / total : 1 } : u)),
+              ),
+          });
+        let sent: Awaited<ReturnType<typeof send>>;
+        try {
+          sent = await send(false);
+        } catch (e) {
+          // A picture whose metadata cannot be removed (HEIC…): sent with it only if the person says so.
+          if (!isParleyError(e, "metadata_not_removable")) throw e;
+          const what =
+            e.data.reason === "format"
+              ? `${file.name} is a ${e.data.type.toUpperCase()} picture: Parley cannot remove its metadata`
+              : `${file.name} is too large for Parley to remove its metadata`;
+          if (
+            !window.confirm(
+              `${what} (where it was taken, the camera, the time). Send it with its metadata anyway?`,
+            )
+          )
+            return;
+          sent = await send(true);
+        }
         onSent(sent.message);
       } catch (e) {
         report("send-file", e);

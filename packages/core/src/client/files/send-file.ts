@@ -25,7 +25,7 @@ import {
   type HasherFactory,
 } from "../../files/codec.js";
 import { assessFile, DETECT_BYTES, detectType, type FileWarning } from "../../files/detect.js";
-import { FILE_KEY_BYTES, FILE_NONCE_PREFIX_BYTES, FileCipher } from "../../files/stream-aead.js";
+import { type AesGcm, FILE_KEY_BYTES, FILE_NONCE_PREFIX_BYTES, FileCipher } from "../../files/stream-aead.js";
 import { MetadataError, type RemovedMetadata, stripMetadata } from "../../files/strip-metadata.js";
 import { RelayError } from "../../relay-client/errors.js";
 import type { FileRecord } from "../../store/records.js";
@@ -34,10 +34,12 @@ import { findConversation, requireActive } from "../lookup.js";
 import { sendBody } from "../outbox.js";
 import type { MessageView } from "../views.js";
 
-/** Ciphertext chunks per upload request: 16 × (256 KiB + 16 B), about 4 MiB. */
-export const CHUNKS_PER_PUT = 16;
-/** Images larger than this are sent as they are (metadata stripping reads them whole). */
+/** Ciphertext chunks per upload request: 8 × (256 KiB + 16 B), about 2 MiB. */
+export const CHUNKS_PER_PUT = 8;
+/** Images larger than this are not stripped (stripping reads them whole): refused unless kept. */
 export const MAX_STRIP_BYTES = 64 * 1024 * 1024;
+/** Image types whose metadata Parley cannot remove (ISO-BMFF item boxes): refused unless kept. */
+const UNSTRIPPABLE_IMAGES = new Set(["heic", "heif", "avif"]);
 
 export interface SendFileInput {
   source: FileSource;
@@ -58,6 +60,8 @@ export interface SendFileInput {
   onProgress?: (progress: { sent: number; total: number }) => void;
   /** Incremental SHA-256 (the platform's, when faster). */
   hasher?: HasherFactory;
+  /** AES-256-GCM (the platform's, when faster than WebCrypto's). */
+  aead?: AesGcm;
 }
 
 export interface SentFile {
@@ -120,7 +124,15 @@ export async function sendFile(
 
   let removed: RemovedMetadata[] = [];
   const image = detected && ["jpg", "png", "webp"].includes(detected.ext);
-  if (image && !input.keepMetadata && source.size <= MAX_STRIP_BYTES) {
+  // Never sent with metadata the person was not told about: an image we cannot strip is refused
+  // before any upload, unless they chose to keep its metadata.
+  if (detected && !input.keepMetadata) {
+    if (UNSTRIPPABLE_IMAGES.has(detected.ext))
+      throw new ParleyError("metadata_not_removable", { name, reason: "format", type: detected.ext });
+    if (image && source.size > MAX_STRIP_BYTES)
+      throw new ParleyError("metadata_not_removable", { name, reason: "too_large", type: detected.ext });
+  }
+  if (image && !input.keepMetadata) {
     try {
       const stripped = stripMetadata(await source.read(0, source.size));
       if (stripped.removed.length > 0) {
@@ -193,7 +205,13 @@ export async function sendFile(
       : {}),
   };
   const { type: _type, ...attachment } = body;
-  const file: FileRecord = { ...attachment, checked: { detected, warnings }, removed };
+  // The delete capability stays in our own record of the message, never in the message itself.
+  const file: FileRecord = {
+    ...attachment,
+    checked: { detected, warnings },
+    removed,
+    deleteCap: state.deleteCap,
+  };
   const message = await sendBody(
     ctx,
     conversation.id,
@@ -215,7 +233,7 @@ async function upload(
   input: SendFileInput,
 ): Promise<string> {
   const blobs = ctx.blobs(state.relay);
-  const cipher = await FileCipher.open(fromBase64Url(state.key), fromBase64Url(state.nonce));
+  const cipher = await FileCipher.open(fromBase64Url(state.key), fromBase64Url(state.nonce), input.aead);
   const hasher = (input.hasher ?? defaultHasher)();
   const padded = padme(source.size);
   const sealedChunk = FILE_CHUNK_BYTES + FILE_TAG_BYTES;

@@ -87,4 +87,12 @@ CREATE TABLE blobs (
 CREATE INDEX blobs_expires_at ON blobs (expires_at);
 `,
   },
+  {
+    version: 3,
+    name: "blob_tombstones",
+    // Blobs deleted early keep their row, flagged, until their expiry (the SQLite store's m0007).
+    sql: `
+ALTER TABLE blobs ADD COLUMN deleted boolean NOT NULL DEFAULT false;
+`,
+  },
 ];

@@ -1,5 +1,5 @@
 /**
- * Blob metadata on PostgreSQL (the `blobs` table, migration 2): the same rows as the SQLite store's
+ * Blob metadata on PostgreSQL (the `blobs` table, migrations 2 and 3): the same rows as the SQLite store's
  * m0006, so any node of a cluster can answer for any blob's metadata. The bytes themselves are in
  * the relay's BlobStore (docs/relay-operations.md says where a cluster keeps them).
  */
@@ -14,6 +14,7 @@ interface BlobRow {
   expires_at: number;
   write_cap_hash: string;
   delete_cap_hash: string;
+  deleted: boolean;
 }
 
 const toRecord = (r: BlobRow): BlobRecord => ({
@@ -24,6 +25,7 @@ const toRecord = (r: BlobRow): BlobRecord => ({
   expiresAt: Number(r.expires_at),
   writeCapHash: r.write_cap_hash,
   deleteCapHash: r.delete_cap_hash,
+  deleted: r.deleted,
 });
 
 /** `query`: the store's one-statement runner (retries deadlocks and serialization failures). */
@@ -35,7 +37,7 @@ export class PostgresBlobIndex implements BlobIndex {
     ) => Promise<pg.QueryResult<R>>,
   ) {}
 
-  async create(record: Omit<BlobRecord, "received" | "complete">): Promise<void> {
+  async create(record: Omit<BlobRecord, "received" | "complete" | "deleted">): Promise<void> {
     await this.query(
       "INSERT INTO blobs (blob_id, size, expires_at, write_cap_hash, delete_cap_hash) VALUES ($1, $2, $3, $4, $5)",
       [record.blobId, record.size, record.expiresAt, record.writeCapHash, record.deleteCapHash],
@@ -53,9 +55,16 @@ export class PostgresBlobIndex implements BlobIndex {
       `UPDATE blobs SET received = $3,
               complete = ($3 = size),
               expires_at = CASE WHEN $3 = size THEN $4 ELSE expires_at END
-        WHERE blob_id = $1 AND received = $2 AND NOT complete AND $3 <= size`,
+        WHERE blob_id = $1 AND received = $2 AND NOT complete AND NOT deleted AND $3 <= size`,
       [blobId, from, to, completeExpiresAt],
     );
+    return r.rowCount === 1;
+  }
+
+  async markDeleted(blobId: string): Promise<boolean> {
+    const r = await this.query("UPDATE blobs SET deleted = true WHERE blob_id = $1 AND NOT deleted", [
+      blobId,
+    ]);
     return r.rowCount === 1;
   }
 
@@ -71,15 +80,22 @@ export class PostgresBlobIndex implements BlobIndex {
     return r.rows.map((row) => row.blob_id);
   }
 
+  async list(limit: number): Promise<BlobRecord[]> {
+    const r = await this.query<BlobRow>("SELECT * FROM blobs ORDER BY expires_at, blob_id LIMIT $1", [limit]);
+    return r.rows.map(toRecord);
+  }
+
   async pendingBytes(): Promise<number> {
     const r = await this.query<{ n: string }>(
-      "SELECT COALESCE(SUM(size - received), 0) AS n FROM blobs WHERE NOT complete",
+      "SELECT COALESCE(SUM(size - received), 0) AS n FROM blobs WHERE NOT complete AND NOT deleted",
     );
     return Number(r.rows[0]?.n ?? 0);
   }
 
   async totalBytes(): Promise<number> {
-    const r = await this.query<{ n: string }>("SELECT COALESCE(SUM(size), 0) AS n FROM blobs");
+    const r = await this.query<{ n: string }>(
+      "SELECT COALESCE(SUM(size), 0) AS n FROM blobs WHERE NOT deleted",
+    );
     return Number(r.rows[0]?.n ?? 0);
   }
 }

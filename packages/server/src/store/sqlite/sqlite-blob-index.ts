@@ -9,6 +9,7 @@ interface BlobRow {
   expires_at: number;
   write_cap_hash: string;
   delete_cap_hash: string;
+  deleted: number;
 }
 
 const toRecord = (r: BlobRow): BlobRecord => ({
@@ -19,16 +20,17 @@ const toRecord = (r: BlobRow): BlobRecord => ({
   expiresAt: r.expires_at,
   writeCapHash: r.write_cap_hash,
   deleteCapHash: r.delete_cap_hash,
+  deleted: r.deleted === 1,
 });
 
-/** The `blobs` table (migration 6). Writes go through the store's group commit (`write`). */
+/** The `blobs` table (migrations 6 and 7). Writes go through the store's group commit (`write`). */
 export class SqliteBlobIndex implements BlobIndex {
   constructor(
     private readonly db: Database.Database,
     private readonly write: <T>(work: () => T) => Promise<T>,
   ) {}
 
-  async create(record: Omit<BlobRecord, "received" | "complete">): Promise<void> {
+  async create(record: Omit<BlobRecord, "received" | "complete" | "deleted">): Promise<void> {
     await this.write(() =>
       this.db
         .prepare(
@@ -51,9 +53,17 @@ export class SqliteBlobIndex implements BlobIndex {
             `UPDATE blobs SET received = @to,
                complete = CASE WHEN @to = size THEN 1 ELSE 0 END,
                expires_at = CASE WHEN @to = size THEN @exp ELSE expires_at END
-             WHERE blob_id = @id AND received = @from AND complete = 0 AND @to <= size`,
+             WHERE blob_id = @id AND received = @from AND complete = 0 AND deleted = 0 AND @to <= size`,
           )
           .run({ id: blobId, from, to, exp: completeExpiresAt }).changes === 1,
+    );
+  }
+
+  async markDeleted(blobId: string): Promise<boolean> {
+    return this.write(
+      () =>
+        this.db.prepare("UPDATE blobs SET deleted = 1 WHERE blob_id = ? AND deleted = 0").run(blobId)
+          .changes === 1,
     );
   }
 
@@ -68,14 +78,23 @@ export class SqliteBlobIndex implements BlobIndex {
       .all(now, limit) as string[];
   }
 
+  async list(limit: number): Promise<BlobRecord[]> {
+    return (
+      this.db.prepare("SELECT * FROM blobs ORDER BY expires_at, blob_id LIMIT ?").all(limit) as BlobRow[]
+    ).map(toRecord);
+  }
+
   async pendingBytes(): Promise<number> {
     return this.db
-      .prepare("SELECT COALESCE(SUM(size - received), 0) FROM blobs WHERE complete = 0")
+      .prepare("SELECT COALESCE(SUM(size - received), 0) FROM blobs WHERE complete = 0 AND deleted = 0")
       .pluck()
       .get() as number;
   }
 
   async totalBytes(): Promise<number> {
-    return this.db.prepare("SELECT COALESCE(SUM(size), 0) FROM blobs").pluck().get() as number;
+    return this.db
+      .prepare("SELECT COALESCE(SUM(size), 0) FROM blobs WHERE deleted = 0")
+      .pluck()
+      .get() as number;
   }
 }

@@ -8,6 +8,7 @@ import { m0003QueueLastSeq } from "./m0003_queue_last_seq.js";
 import { m0004QueueUsage } from "./m0004_queue_usage.js";
 import { m0005BodyFiles } from "./m0005_body_files.js";
 import { m0006Blobs } from "./m0006_blobs.js";
+import { m0007BlobTombstones } from "./m0007_blob_tombstones.js";
 
 export interface Migration {
   /** Equals the position in the list, starting at 1; stored in PRAGMA user_version once applied. */
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   m0004QueueUsage,
   m0005BodyFiles,
   m0006Blobs,
+  m0007BlobTombstones,
 ];

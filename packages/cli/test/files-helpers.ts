@@ -38,16 +38,23 @@ export async function filesWorld(names: string[]): Promise<FilesWorld> {
   });
   const work = tempDir("f-work");
   const homes: Record<string, string> = {};
-  for (const name of names) {
-    homes[name] = tempDir(`f-${name.toLowerCase()}`);
-    await parleyJson(homes[name]!, "init", "--name", name, "--server", relay.url);
-  }
-  const first = homes[names[0]!]!;
-  for (const name of names.slice(1)) {
-    const { link } = await parleyJson<{ link: string }>(first, "invite");
-    await parleyJson(homes[name]!, "accept", link);
-    await parleyJson(first, "sync");
-    await parleyJson(homes[name]!, "sync");
+  try {
+    for (const name of names) {
+      homes[name] = tempDir(`f-${name.toLowerCase()}`);
+      await parleyJson(homes[name]!, "init", "--name", name, "--server", relay.url);
+    }
+    const first = homes[names[0]!]!;
+    for (const name of names.slice(1)) {
+      const { link } = await parleyJson<{ link: string }>(first, "invite");
+      await parleyJson(homes[name]!, "accept", link);
+      await parleyJson(first, "sync");
+      await parleyJson(homes[name]!, "sync");
+    }
+  } catch (e) {
+    // The caller never gets the relay to stop: a failed setup must not leave it running (the
+    // test file would then never exit, and sit until the runner's deadline).
+    await relay.stop();
+    throw e;
   }
   // Peak memory of a CLI process: a module loaded before the CLI writes it at exit (VmHWM: a
   // child's maxRSS would count what this test process held when it spawned it).

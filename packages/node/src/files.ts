@@ -98,7 +98,7 @@ export function keepMemoryFlat(
  * upload, measured, until tens of megabytes pile up). Here a body is written as it is, with its
  * Content-Length, and a response body is the response stream itself (backpressure included).
  * Only what the relay clients use of fetch is there: method, headers, a string or byte body, a
- * signal; ok, status, statusText, json(), text(), arrayBuffer(), body.
+ * signal; ok, status, statusText, headers, json(), text(), arrayBuffer(), body.
  */
 export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise<Response> => {
   const url = new URL(String(input));
@@ -130,10 +130,15 @@ export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise
         return Buffer.concat(chunks);
       };
       const text = async () => (await bytes()).toString("utf8");
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+      }
       resolve({
         ok: status >= 200 && status < 300,
         status,
         statusText: res.statusMessage ?? "",
+        headers,
         text,
         json: async () => JSON.parse(await text()) as unknown,
         arrayBuffer: async () => {

@@ -503,6 +503,19 @@ describe("fuzz: padded envelopes (unpad)", () => {
 // ---------------------------------------------------------------------------------------------------
 // Relay wire schemas and the relay client's reading of relay replies
 
+/**
+ * A headed frame (docs/protocol.md): the head as JSON after its 4-byte length, then `rest`. A
+ * `skew` other than 0 makes the declared length lie by that much (never below 0).
+ */
+function headedFrame(head: unknown, rest: Uint8Array, skew = 0): Uint8Array {
+  const json = utf8(toJson(head));
+  const out = new Uint8Array(4 + json.length + rest.length);
+  new DataView(out.buffer).setUint32(0, Math.max(0, json.length + skew));
+  out.set(json, 4);
+  out.set(rest, 4 + json.length);
+  return out;
+}
+
 describe("fuzz: relay wire schemas (protocol/relay.ts)", () => {
   const schemas = {
     ClientFrame,
@@ -595,7 +608,7 @@ describe("fuzz: relay wire schemas (protocol/relay.ts)", () => {
       },
       { requiredKeys: [] },
     );
-    const headedFrame = fc
+    const headedFrames = fc
       .tuple(
         fc.oneof(fetchHead, hostileValue, nearFrame),
         fc.uint8Array({ maxLength: 120 }),
@@ -603,16 +616,11 @@ describe("fuzz: relay wire schemas (protocol/relay.ts)", () => {
         fc.boolean(),
       )
       .map(([head, bodies, skew, lie]) => {
-        const json = utf8(toJson(head));
-        const out = new Uint8Array(4 + json.length + bodies.length);
-        new DataView(out.buffer).setUint32(0, lie ? Math.max(0, json.length + skew) : json.length);
-        out.set(json, 4);
-        out.set(bodies, 4 + json.length);
-        return out;
+        return headedFrame(head, bodies, lie ? skew : 0);
       });
     const replyBody = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
-      headedFrame,
+      headedFrames,
       fc.oneof(hostileValue, nearFrame).map((v) => utf8(toJson(v))),
       fc.constantFrom(utf8("<html>proxy error</html>"), utf8(""), utf8(deepJson(20_000, "array"))),
     );
@@ -710,11 +718,7 @@ describe("fuzz: pushed frames on the relay socket (relay-socket.ts)", () => {
         fc.boolean(),
       )
       .map(([h, body, skew, lie, asArrayBuffer]) => {
-        const json = utf8(toJson(h));
-        const out = new Uint8Array(4 + json.length + body.length);
-        new DataView(out.buffer).setUint32(0, lie ? Math.max(0, json.length + skew) : json.length);
-        out.set(json, 4);
-        out.set(body, 4 + json.length);
+        const out = headedFrame(h, body, lie ? skew : 0);
         return { bytes: out, data: asArrayBuffer ? out.buffer : out, head: h, body, lie: lie && skew !== 0 };
       });
     await fc.assert(

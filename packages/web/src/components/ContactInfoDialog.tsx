@@ -37,48 +37,45 @@ export function ContactInfoDialog(props: {
     else if (mode === "delete") cancelButton.current?.focus();
   }, [mode]);
 
+  /** Runs one change with the dialog busy; a failure is shown in it. True when it went through. */
+  async function run(change: () => Promise<void>): Promise<boolean> {
+    setBusy(true);
+    setError(null);
+    try {
+      await change();
+      return true;
+    } catch (err) {
+      setError(friendlyError(err));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+
   async function rename(e: FormEvent) {
     e.preventDefault();
     const wanted = name.trim();
     if (wanted.length === 0) return setError("Give them a name.");
     if (wanted === c.title) return setMode("info");
-    setBusy(true);
-    setError(null);
-    try {
+    const done = await run(async () => {
       await client.renameContact(contactId, wanted);
       await props.onRenamed();
-      setMode("info");
-    } catch (err) {
-      setError(friendlyError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
+    if (done) setMode("info");
   }
 
-  async function block(blocked: boolean) {
-    setBusy(true);
-    setError(null);
-    try {
+  const block = (blocked: boolean) =>
+    run(async () => {
       await client.blockContact(contactId, blocked);
       await props.onSettingsChanged();
-    } catch (err) {
-      setError(friendlyError(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   async function remove() {
-    setBusy(true);
-    setError(null);
-    try {
+    const done = await run(async () => {
       await client.deleteContact(contactId);
       await props.onDeleted();
-      props.onClose();
-    } catch (err) {
-      setError(friendlyError(err));
-      setBusy(false);
-    }
+    });
+    if (done) props.onClose();
   }
 
   const errorLine = error && (

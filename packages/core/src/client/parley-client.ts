@@ -32,6 +32,7 @@ import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
+import { type SearchOptions, searchMessages } from "./search.js";
 import { setProfileName } from "./profile-name.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
@@ -164,6 +165,10 @@ export class ParleyClient {
       const records = await ctx.repo.messages(conversation.id, limit);
       return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
     });
+
+  /** Messages of this device's history containing `query`, newest first (client/search.ts). */
+  search = (query: string, options: SearchOptions = {}): Promise<MessageView[]> =>
+    this.run((ctx) => searchMessages(ctx, query, options));
 
   send = (nameOrId: string, text: string): Promise<MessageView> =>
     this.run((ctx) => send(ctx, nameOrId, text));

@@ -8,8 +8,8 @@ import { openProfile, resolveHome } from "@parley/node";
 import { Argument, Command, Option } from "commander";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
-import { addSearchCommand } from "./search-command.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
+import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
 

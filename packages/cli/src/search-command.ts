@@ -33,7 +33,11 @@ export function addSearchCommand(program: Command, run: Run, argumentOrStdin: Re
           limit,
           ...(typeof opts.in === "string" ? { in: opts.in } : {}),
         });
-        print(out, found.length ? found.map(formatMessage).join("\n") : "nothing found", found.map(messageJson));
+        print(
+          out,
+          found.length ? found.map(formatMessage).join("\n") : "nothing found",
+          found.map(messageJson),
+        );
       }),
     );
 }

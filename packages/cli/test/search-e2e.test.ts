@@ -102,14 +102,25 @@ test("an edited message is not found by its old words, a deleted one not at all,
 
 test("the relay holds none of the messages' words nor the searches", async () => {
   await relay.stop();
-  const needles = ["Harbour", "harbour", "港口", "咖啡", "TICKETS", "tickets", "ferry", "station", "submarine"];
+  const needles = [
+    "Harbour",
+    "harbour",
+    "港口",
+    "咖啡",
+    "TICKETS",
+    "tickets",
+    "ferry",
+    "station",
+    "submarine",
+  ];
   const files = readdirSync(relay.dataDir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name));
   assert.ok(files.length > 0);
   for (const file of files) {
     const bytes = readFileSync(file);
-    for (const needle of needles) assert.equal(bytes.indexOf(Buffer.from(needle)), -1, `${needle} in ${file}`);
+    for (const needle of needles)
+      assert.equal(bytes.indexOf(Buffer.from(needle)), -1, `${needle} in ${file}`);
   }
   relay = await startRelayProcess(relay.dataDir, relay.port);
 });

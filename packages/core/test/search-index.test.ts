@@ -54,7 +54,10 @@ describe("schema 5: existing history becomes searchable", () => {
       (await repo.searchMessages("HARBOUR", undefined, 10))?.map((m) => m.id),
       ["id-0001"],
     );
-    assert.deepEqual((await repo.searchMessages("港口", "other", 10))?.map((m) => m.id), ["id-0003"]);
+    assert.deepEqual(
+      (await repo.searchMessages("港口", "other", 10))?.map((m) => m.id),
+      ["id-0003"],
+    );
     assert.deepEqual(await repo.searchMessages("港口", "conv", 10), [], "within one conversation");
     assert.deepEqual(
       (await store.list("msg/")).map(([k]) => k),

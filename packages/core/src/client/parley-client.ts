@@ -32,8 +32,8 @@ import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
-import { type SearchOptions, searchMessages } from "./search.js";
 import { setProfileName } from "./profile-name.js";
+import { type SearchOptions, searchMessages } from "./search.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
 

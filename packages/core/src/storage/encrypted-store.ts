@@ -186,7 +186,10 @@ export class EncryptedKeyValueStore implements KeyValueStore {
     const k = this.requireKey();
     // Reserved keys are not data: hide them (only the empty prefix can reach them).
     const mayHoldReserved = RESERVED.startsWith(prefix);
-    let entries = await this.inner.list(prefix, mayHoldReserved ? { reverse: options.reverse === true } : options);
+    let entries = await this.inner.list(
+      prefix,
+      mayHoldReserved ? { reverse: options.reverse === true } : options,
+    );
     if (mayHoldReserved) {
       entries = entries.filter(([key]) => !key.startsWith(RESERVED));
       if (options.limit !== undefined && options.limit >= 0) entries = entries.slice(0, options.limit);
@@ -208,7 +211,10 @@ export class EncryptedKeyValueStore implements KeyValueStore {
       const textKey = TEXT_PREFIX + w.key;
       if (w.value === null || w.text === null) sealed.push({ key: textKey, value: null });
       else if (w.text !== undefined)
-        sealed.push({ key: textKey, value: await this.crypto.seal(k, utf8(searchForm(w.text)), utf8(textKey)) });
+        sealed.push({
+          key: textKey,
+          value: await this.crypto.seal(k, utf8(searchForm(w.text)), utf8(textKey)),
+        });
     }
     await this.inner.write(sealed);
     for (const w of writes) this.texts?.apply(w.key, w.value === null, w.text);
@@ -262,7 +268,10 @@ async function deriveKey(kdf: PassphraseKdf, passphrase: string, salt: Uint8Arra
 
 function checkUserKey(key: string): void {
   if (key.startsWith(RESERVED)) {
-    throw new EncryptedStoreError("corrupt", `keys starting with "${RESERVED}" are reserved by the encrypted store`);
+    throw new EncryptedStoreError(
+      "corrupt",
+      `keys starting with "${RESERVED}" are reserved by the encrypted store`,
+    );
   }
 }
 

@@ -28,10 +28,7 @@ export class TextIndex {
     const wanted = searchForm(query);
     const keys: string[] = [];
     for (const [key, text] of this.texts) if (key.startsWith(prefix) && text.includes(wanted)) keys.push(key);
-    return keys
-      .sort()
-      .reverse()
-      .slice(0, Math.max(0, limit));
+    return keys.sort().reverse().slice(0, Math.max(0, limit));
   }
 
   clear(): void {

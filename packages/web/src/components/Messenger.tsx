@@ -184,6 +184,19 @@ export function Messenger(props: {
   }
 
   const closeOverlay = useCallback(() => setOverlay(null), []);
+  const searchFailed = useCallback((e: unknown) => report("search", e), [report]);
+  // A message chosen in the search: shown, and marked for a moment, once its chat has it.
+  const [foundId, setFoundId] = useState<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: look again whenever the chat's messages change
+  useEffect(() => {
+    if (!foundId) return;
+    const item = document.querySelector(`[data-message-id="${CSS.escape(foundId)}"]`);
+    if (!item) return;
+    item.scrollIntoView({ block: "center" });
+    item.classList.add("found");
+    setFoundId(null);
+    setTimeout(() => item.classList.remove("found"), 2000);
+  }, [foundId, chat.messages]);
   const dismissInvite = () => {
     onInviteHandled();
     closeOverlay();
@@ -208,6 +221,12 @@ export function Messenger(props: {
           onInvite={() => setOverlay("invite")}
           onAddContact={() => setOverlay("add")}
           onNewGroup={() => setOverlay("new-group")}
+          client={client}
+          onOpenMessage={(m) => {
+            setSelectedId(m.conversationId);
+            setFoundId(m.id);
+          }}
+          onError={searchFailed}
         />
 
         <main className="main">

@@ -264,6 +264,10 @@ export function eventText(e: ClientEvent): string | undefined {
     case "updated":
       if (e.change !== "reaction") return undefined; // output.ts prints the message itself
       return reactionText(e.by, e.message);
+    case "read":
+      return `* ${personLabel(e.by)} read ${e.ids.map((id) => `#${shortId(id)}`).join(" ")}`;
+    case "typing":
+      return `* ${personLabel(e.by)} ${e.typing ? "is typing…" : "stopped typing"}`;
     case "sent":
       return `* ${e.ids.length === 1 ? "a message that was waiting has" : `${e.ids.length} messages that were waiting have`} been sent`;
     case "failure":

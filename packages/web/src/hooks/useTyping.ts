@@ -1,6 +1,6 @@
 import type { ParleyClient, PersonRef } from "@parley/core";
 import { useCallback, useRef } from "react";
-import { personName } from "../groups";
+import { personName } from "../groups.js";
 
 /** How long "typing…" shows after the last typing indicator; how often we send ours while typing. */
 export const TYPING_SHOWN_MS = 6000;

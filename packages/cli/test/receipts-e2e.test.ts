@@ -127,6 +127,27 @@ test("1:1 typing: started and stopped, as events", async () => {
   assert.match((await parley(bob, "typing", "Nobody")).stderr, /no contact or group named "Nobody"/);
 });
 
+test("a read receipt made offline goes later, and is not reported as a message sent", async () => {
+  await parleyJson(bob, "read-receipts", "Alice");
+  await parleyJson(alice, "send", "Bob", "offline check");
+  await parleyJson(bob, "sync");
+  await relay.stop();
+  const made = await parleyJson<{ ids: string[]; sent: boolean }>(bob, "read", "Alice");
+  assert.deepEqual([made.ids.length, made.sent], [1, true], "sealed into the outbox");
+  relay = await startRelayProcess(relay.dataDir, relay.port);
+  const bobEvents: Event[] = [];
+  for (let i = 0; i < 20 && !(await readers(alice, "Bob", "offline check")); i++) {
+    bobEvents.push(...(await syncEvents(bob)));
+    await parleyJson(alice, "sync");
+  }
+  assert.deepEqual(await readers(alice, "Bob", "offline check"), ["Bob"]);
+  assert.deepEqual(
+    bobEvents.filter((e) => e.type === "sent" || e.type === "warning"),
+    [],
+    "a receipt is no message of Bob's",
+  );
+});
+
 test("the relay holds none of the receipts, indicators or messages in the clear", async () => {
   await relay.stop();
   const files = readdirSync(relay.dataDir, { recursive: true, withFileTypes: true })

@@ -54,6 +54,7 @@ export async function markRead(
       ctx.now(),
       orderKey(ctx, receiptId),
       (b) => ctx.repo.putConversation(b, next),
+      true,
     );
     return { ids, sent: true };
   });

@@ -135,6 +135,8 @@ export interface OutboxEntry {
   attempts: number;
   nextAttemptAt: number;
   lastError?: string;
+  /** Not a message but a read receipt (client/receipts.ts): nobody is told when it goes. */
+  receipt?: true;
 }
 
 export interface MessageRecord {

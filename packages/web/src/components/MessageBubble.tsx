@@ -247,7 +247,7 @@ function DeliveryStatus({ message: m }: { message: MessageView }) {
           {ticks}{" "}
         </span>
       )}
-      {label}
+      <span>{label}</span>
     </span>
   );
 }

@@ -9,6 +9,7 @@ import { Argument, Command, Option } from "commander";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
+import { addPostCommands } from "./post-commands.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
 
@@ -304,6 +305,7 @@ program
   );
 
 addMessageCommands(program, run, argumentOrStdin);
+addPostCommands(program, run, argumentOrStdin);
 
 program
   .command("safety")

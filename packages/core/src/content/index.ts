@@ -14,6 +14,10 @@ import { FileBody } from "./file.js";
 import { GroupInviteBody } from "./group-invite.js";
 import { GroupLeaveBody } from "./group-leave.js";
 import { GroupQueueBody } from "./group-queue.js";
+import { PostBody } from "./post.js";
+import { PostCommentBody } from "./post-comment.js";
+import { PostDeleteBody } from "./post-delete.js";
+import { PostLikeBody } from "./post-like.js";
 import { IntroBody } from "./intro.js";
 import { KeyPackagesBody } from "./key-packages.js";
 import { ProfileBody } from "./profile.js";
@@ -36,6 +40,10 @@ export const Body = z.discriminatedUnion("type", [
   ReactionBody,
   EditBody,
   DeleteBody,
+  PostBody,
+  PostCommentBody,
+  PostLikeBody,
+  PostDeleteBody,
 ]);
 export type Body = z.infer<typeof Body>;
 export type BodyType = Body["type"];
@@ -83,6 +91,10 @@ export { GroupQueueBody } from "./group-queue.js";
 export { IntroBody } from "./intro.js";
 export { KeyPackagesBody } from "./key-packages.js";
 export { MAX_MENTIONS, type Mention, MessageId, Quote } from "./message-ref.js";
+export { MAX_POST_IMAGES, MAX_POST_TEXT_LENGTH, PostBody, PostId, PostImage } from "./post.js";
+export { MAX_COMMENT_LENGTH, PostCommentBody } from "./post-comment.js";
+export { PostDeleteBody } from "./post-delete.js";
+export { PostLikeBody } from "./post-like.js";
 export { ProfileBody } from "./profile.js";
 export { isReactionEmoji, MAX_REACTION_LENGTH, ReactionBody } from "./reaction.js";
 export { MAX_RECEIPT_IDS, ReceiptBody } from "./receipt.js";

@@ -12,6 +12,10 @@ import { groupLeave } from "./group-leave.js";
 import { groupQueue } from "./group-queue.js";
 import { intro } from "./intro.js";
 import { keyPackages } from "./key-packages.js";
+import { post } from "./post.js";
+import { postComment } from "./post-comment.js";
+import { postDelete } from "./post-delete.js";
+import { postLike } from "./post-like.js";
 import { profile } from "./profile.js";
 import { reaction } from "./reaction.js";
 import { receipt } from "./receipt.js";
@@ -32,4 +36,8 @@ export const handlers: HandlerRegistry = {
   reaction,
   edit,
   delete: deleteMessage,
+  post,
+  "post-comment": postComment,
+  "post-like": postLike,
+  "post-delete": postDelete,
 };

@@ -152,12 +152,10 @@ export function addPostCommands(program: Command, run: Run, argumentOrStdin: Rea
     .command("show")
     .argument("<name>", 'the audience ("all": every contact)')
     .action(run(async ({ client, out }, name) => show(out, await client.showAudience(name!))));
-  audience
-    .command("list")
-    .action(
-      run(async ({ client, out }) => {
-        const list = await client.audiences();
-        print(out, list.length ? list.map(audienceText).join("\n") : "no audiences yet", list);
-      }),
-    );
+  audience.command("list").action(
+    run(async ({ client, out }) => {
+      const list = await client.audiences();
+      print(out, list.length ? list.map(audienceText).join("\n") : "no audiences yet", list);
+    }),
+  );
 }

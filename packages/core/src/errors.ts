@@ -91,7 +91,10 @@ export interface ParleyErrorData {
   /** Deleting someone else's post: only its author may. */
   not_your_post: { id: string };
   /** A post every receiver would drop: no text and no photo, too long, too many photos, a bad expiry. */
-  bad_post: { reason: "empty" | "too_long" | "too_many_images" | "bad_expiry" | "not_an_image"; max?: number };
+  bad_post: {
+    reason: "empty" | "too_long" | "too_many_images" | "bad_expiry" | "not_an_image";
+    max?: number;
+  };
   /** No audience by that name (`all` is every contact). */
   unknown_audience: { name: string };
   /** An audience of that name exists already. */

@@ -9,7 +9,7 @@ export { QUOTE_LENGTH } from "./lookup.js";
 export { MIN_ID_PREFIX } from "./messages/actions.js";
 export { findMentions } from "./messages/mentions.js";
 export { type ClientEnvironment, ParleyClient } from "./parley-client.js";
-export * from "./views.js";
 export { type AudienceView, EVERYONE } from "./posts/audiences.js";
 export type { CommentView, FeedOptions, PostView } from "./posts/feed.js";
 export { imageId, MAX_POST_LIFETIME_MS, type PostInput } from "./posts/publish.js";
+export * from "./views.js";

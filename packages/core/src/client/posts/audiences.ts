@@ -61,7 +61,11 @@ async function createAudienceRecord(
 }
 
 /** A named audience of the given contacts (by name or id), its members added in one commit. */
-export async function createAudience(ctx: ClientContext, name: string, contacts: string[]): Promise<AudienceView> {
+export async function createAudience(
+  ctx: ClientContext,
+  name: string,
+  contacts: string[],
+): Promise<AudienceView> {
   await requireProfile(ctx);
   const audienceName = parseGroupName(name);
   const taken = (await audiences(ctx)).some((a) => a.name.toLowerCase() === audienceName.toLowerCase());
@@ -72,7 +76,11 @@ export async function createAudience(ctx: ClientContext, name: string, contacts:
   return audienceView(ctx, record);
 }
 
-export async function addToAudience(ctx: ClientContext, name: string, contacts: string[]): Promise<AudienceView> {
+export async function addToAudience(
+  ctx: ClientContext,
+  name: string,
+  contacts: string[],
+): Promise<AudienceView> {
   const record = await namedAudience(ctx, name);
   const added = await contactIds(ctx, contacts);
   const updated = { ...record, members: [...new Set([...record.members, ...added])] };
@@ -149,7 +157,12 @@ export async function reconcileAudience(
     if ((await ctx.repo.theirKeyPackages(c.id)).length > 0) ready.push(c);
     else if (options.strict) throw new ParleyError("no_key_package", { contact: c.name });
   }
-  if (ready.length > 0) await addToGroup(ctx, conversation.id, ready.map((c) => c.id));
+  if (ready.length > 0)
+    await addToGroup(
+      ctx,
+      conversation.id,
+      ready.map((c) => c.id),
+    );
 }
 
 async function audienceView(ctx: ClientContext, record: AudienceRecord): Promise<AudienceView> {

@@ -6,7 +6,7 @@
 import { ParleyError } from "../../errors.js";
 import type { ProfileRecord } from "../../store/records.js";
 import { type ClientContext, requireProfile } from "../context.js";
-import { findContact, fileView, person } from "../lookup.js";
+import { fileView, findContact, person } from "../lookup.js";
 import type { FileView, PersonRef } from "../views.js";
 import { deleteImageBlobs, forgetPost } from "./forget.js";
 import { allPosts, audiences, type PostRecord } from "./store.js";

@@ -17,11 +17,18 @@ export async function commentOnPost(ctx: ClientContext, postId: string, text: st
     throw new ParleyError("too_long", { max: MAX_COMMENT_LENGTH, length: text.length });
   const post = await findPost(ctx, postId);
   const id = randomId(ctx);
-  await sendToFeed(ctx, post.conversationId, { type: "post-comment", post: post.id, text }, id, post.id, async (b) => {
-    const current = (await getPost(ctx, post.conversationId, post.id)) ?? post;
-    current.comments.push({ id, author: profile.identityPublicKey, text, sentAt: ctx.now() });
-    putPost(b, current);
-  });
+  await sendToFeed(
+    ctx,
+    post.conversationId,
+    { type: "post-comment", post: post.id, text },
+    id,
+    post.id,
+    async (b) => {
+      const current = (await getPost(ctx, post.conversationId, post.id)) ?? post;
+      current.comments.push({ id, author: profile.identityPublicKey, text, sentAt: ctx.now() });
+      putPost(b, current);
+    },
+  );
   return postView(ctx, (await getPost(ctx, post.conversationId, post.id)) ?? post);
 }
 
@@ -29,11 +36,18 @@ export async function commentOnPost(ctx: ClientContext, postId: string, text: st
 export async function likePost(ctx: ClientContext, postId: string, on: boolean): Promise<PostView> {
   const profile = await requireProfile(ctx);
   const post = await findPost(ctx, postId);
-  await sendToFeed(ctx, post.conversationId, { type: "post-like", post: post.id, on }, randomId(ctx), post.id, async (b) => {
-    const current = (await getPost(ctx, post.conversationId, post.id)) ?? post;
-    if (on) current.likes[profile.identityPublicKey] = ctx.now();
-    else delete current.likes[profile.identityPublicKey];
-    putPost(b, current);
-  });
+  await sendToFeed(
+    ctx,
+    post.conversationId,
+    { type: "post-like", post: post.id, on },
+    randomId(ctx),
+    post.id,
+    async (b) => {
+      const current = (await getPost(ctx, post.conversationId, post.id)) ?? post;
+      if (on) current.likes[profile.identityPublicKey] = ctx.now();
+      else delete current.likes[profile.identityPublicKey];
+      putPost(b, current);
+    },
+  );
   return postView(ctx, (await getPost(ctx, post.conversationId, post.id)) ?? post);
 }

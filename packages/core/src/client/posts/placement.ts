@@ -7,7 +7,12 @@ import type { BodyType } from "../../content/index.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { reject } from "../inbox/rejection.js";
 
-const POST_KINDS: ReadonlySet<BodyType> = new Set<BodyType>(["post", "post-comment", "post-like", "post-delete"]);
+const POST_KINDS: ReadonlySet<BodyType> = new Set<BodyType>([
+  "post",
+  "post-comment",
+  "post-like",
+  "post-delete",
+]);
 const PLUMBING: ReadonlySet<BodyType> = new Set<BodyType>(["profile", "group-leave", "group-queue"]);
 
 export function requireFeedPlacement(conversation: GroupConversationRecord, type: BodyType): void {

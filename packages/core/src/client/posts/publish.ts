@@ -13,8 +13,8 @@ import { type ClientContext, orderKey, randomId, requireProfile } from "../conte
 import { type SendFileInput, type UploadedFile, uploadFile } from "../files/send-file.js";
 import { EVERYONE, findAudience, reconcileAudience } from "./audiences.js";
 import { findPost, type PostView, postView } from "./feed.js";
-import { sendToFeed } from "./send.js";
 import { deleteImageBlobs, forgetPost } from "./forget.js";
+import { sendToFeed } from "./send.js";
 import { type PostRecord, putPost } from "./store.js";
 
 /** The longest a post may live before it vanishes: 30 days. */
@@ -125,8 +125,13 @@ export async function deletePost(ctx: ClientContext, postId: string): Promise<{ 
   const post = await findPost(ctx, postId);
   if (post.author !== profile.identityPublicKey) throw new ParleyError("not_your_post", { id: post.id });
   await deleteImageBlobs(ctx, post);
-  await sendToFeed(ctx, post.conversationId, { type: "post-delete", post: post.id }, randomId(ctx), post.id, (b) =>
-    forgetPost(ctx, b, post),
+  await sendToFeed(
+    ctx,
+    post.conversationId,
+    { type: "post-delete", post: post.id },
+    randomId(ctx),
+    post.id,
+    (b) => forgetPost(ctx, b, post),
   );
   return { id: post.id };
 }

@@ -13,7 +13,8 @@ import { deliverOutbox } from "../outbox-delivery.js";
 
 export async function feedConversation(ctx: ClientContext, id: string): Promise<GroupConversationRecord> {
   const conversation = await requireConversation(ctx, id);
-  if (conversation.kind !== "group" || !conversation.feed) throw new ParleyError("unknown_conversation", { id });
+  if (conversation.kind !== "group" || !conversation.feed)
+    throw new ParleyError("unknown_conversation", { id });
   return conversation;
 }
 

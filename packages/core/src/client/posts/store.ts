@@ -5,9 +5,10 @@
  * (store/keys.ts). A post's photos are file messages of the feed conversation's history, so that
  * fetching, checking and deleting them is the file pipeline's (client/files/).
  */
-import type { ClientContext } from "../context.js";
+
 import type { Batch } from "../../store/batch.js";
 import { unjson } from "../../store/batch.js";
+import type { ClientContext } from "../context.js";
 
 export interface CommentRecord {
   id: string;
@@ -67,7 +68,8 @@ export async function allPosts(ctx: ClientContext, conversationId?: string): Pro
 }
 
 export const putPost = (batch: Batch, p: PostRecord) => batch.put(postKey(p.conversationId, p.id), p);
-export const deletePostRecord = (batch: Batch, p: PostRecord) => batch.delete(postKey(p.conversationId, p.id));
+export const deletePostRecord = (batch: Batch, p: PostRecord) =>
+  batch.delete(postKey(p.conversationId, p.id));
 
 export async function audiences(ctx: ClientContext): Promise<AudienceRecord[]> {
   return (await ctx.repo.kv.list("audience/")).map(([, v]) => unjson<AudienceRecord>(v));

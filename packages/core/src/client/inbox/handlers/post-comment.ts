@@ -12,7 +12,9 @@ export const postComment: ContentHandler<"post-comment"> = {
     post.comments.push({ id: content.id, author: sender, text: body.text, sentAt: content.sentAt });
     putPost(batch, post);
     return {
-      events: [{ type: "post", change: "comment", postId: post.id, by: await person(ctx, conversation.id, sender) }],
+      events: [
+        { type: "post", change: "comment", postId: post.id, by: await person(ctx, conversation.id, sender) },
+      ],
       followups: [],
     };
   },

@@ -12,7 +12,9 @@ export const postDelete: ContentHandler<"post-delete"> = {
     if (post.author !== sender) return reject({ reason: "not_post_owner", conversationId: conversation.id });
     await forgetPost(ctx, batch, post);
     return {
-      events: [{ type: "post", change: "deleted", postId: post.id, by: await person(ctx, conversation.id, sender) }],
+      events: [
+        { type: "post", change: "deleted", postId: post.id, by: await person(ctx, conversation.id, sender) },
+      ],
       followups: [],
     };
   },

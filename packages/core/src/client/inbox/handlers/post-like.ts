@@ -12,7 +12,9 @@ export const postLike: ContentHandler<"post-like"> = {
     else delete post.likes[sender];
     putPost(batch, post);
     return {
-      events: [{ type: "post", change: "like", postId: post.id, by: await person(ctx, conversation.id, sender) }],
+      events: [
+        { type: "post", change: "like", postId: post.id, by: await person(ctx, conversation.id, sender) },
+      ],
       followups: [],
     };
   },

@@ -12,7 +12,8 @@ import { type ContentHandler, nothing } from "../types.js";
 
 export const post: ContentHandler<"post"> = {
   async group({ ctx, batch, conversation, sender, content, body }) {
-    if (!conversation.admins.includes(sender)) return reject({ reason: "not_post_owner", conversationId: conversation.id });
+    if (!conversation.admins.includes(sender))
+      return reject({ reason: "not_post_owner", conversationId: conversation.id });
     // Its id becomes a local key (posts/store.ts): Parley's base64url ids only.
     if (!PostId.safeParse(content.id).success)
       return reject({ reason: "malformed", detail: "a post id is base64url" });
@@ -38,7 +39,14 @@ export const post: ContentHandler<"post"> = {
       putImage(ctx, batch, record, n, sender, image);
     });
     return {
-      events: [{ type: "post", change: "posted", postId: content.id, by: await person(ctx, conversation.id, sender) }],
+      events: [
+        {
+          type: "post",
+          change: "posted",
+          postId: content.id,
+          by: await person(ctx, conversation.id, sender),
+        },
+      ],
       followups: [],
     };
   },

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { formatListTime, initials } from "../format";
 
@@ -125,9 +125,12 @@ export function Sidebar(props: {
   onInvite: () => void;
   onAddContact: () => void;
   onNewGroup: () => void;
+  /** Above the list: the Chats/Feed switch. */
+  header?: ReactNode;
 }) {
   return (
     <aside className="sidebar">
+      {props.header}
       <div className="sidebar-actions">
         <button type="button" className="primary" onClick={props.onInvite}>
           Invite someone

@@ -100,7 +100,7 @@ export function FeedComposer(props: {
         </ul>
       )}
       <div className="feed-composer-row">
-        <label className="small-button feed-photo-pick">
+        <label className="feed-photo-pick">
           Add photos
           <input
             type="file"

@@ -12,4 +12,6 @@ export { type ClientEnvironment, ParleyClient } from "./parley-client.js";
 export { type AudienceView, EVERYONE } from "./posts/audiences.js";
 export type { CommentView, FeedOptions, PostView } from "./posts/feed.js";
 export { imageId, MAX_POST_LIFETIME_MS, type PostInput } from "./posts/publish.js";
+/** The feed's store layer, for tools that fill a profile (bench/src/feed.ts). */
+export { type PostRecord, putPost } from "./posts/store.js";
 export * from "./views.js";

@@ -19,7 +19,7 @@ export function useFeed(session: Session, open: boolean, onError: (e: unknown) =
 
   const reload = useCallback(async () => {
     try {
-      const [feed, lists] = await Promise.all([client.feed({ limit: 200 }), client.audiences()]);
+      const [feed, lists] = await Promise.all([client.feed({ limit: 50 }), client.audiences()]);
       setPosts(feed);
       setAudiences(lists);
       setLoaded(true);

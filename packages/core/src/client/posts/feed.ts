@@ -9,7 +9,7 @@ import { type ClientContext, requireProfile } from "../context.js";
 import { fileView, findContact, person } from "../lookup.js";
 import type { FileView, PersonRef } from "../views.js";
 import { deleteImageBlobs, forgetPost } from "./forget.js";
-import { allPosts, audiences, type PostRecord } from "./store.js";
+import { allPosts, audiences, duePosts, newestPosts, type PostRecord } from "./store.js";
 
 export interface CommentView {
   id: string;
@@ -63,10 +63,15 @@ export async function feed(ctx: ClientContext, options: FeedOptions = {}): Promi
       options.from.toLowerCase() === "me"
         ? profile.identityPublicKey
         : (await findContact(ctx, options.from)).identityKey;
-  const posts = (await allPosts(ctx))
-    .filter((p) => author === undefined || p.author === author)
-    .sort((a, b) => b.sentAt - a.sentAt || (a.id < b.id ? -1 : 1))
-    .slice(0, options.limit ?? 1000);
+  const limit = options.limit ?? 1000;
+  // One screen of posts from the order index; one author's posts from a scan of all.
+  const posts =
+    author === undefined
+      ? await newestPosts(ctx, limit)
+      : (await allPosts(ctx))
+          .filter((p) => p.author === author)
+          .sort((a, b) => Math.min(b.sentAt, b.receivedAt) - Math.min(a.sentAt, a.receivedAt))
+          .slice(0, limit);
   const names = personCache(ctx, profile);
   const audienceNames = new Map((await audiences(ctx)).map((a) => [a.conversationId, a.name]));
   return Promise.all(posts.map((p) => postView(ctx, p, { profile, names, audienceNames })));
@@ -131,8 +136,7 @@ export async function findPost(ctx: ClientContext, id: string): Promise<PostReco
  */
 export async function purgeExpired(ctx: ClientContext): Promise<number> {
   const profile = await requireProfile(ctx);
-  const now = ctx.now();
-  const expired = (await allPosts(ctx)).filter((p) => p.expiresAt !== undefined && p.expiresAt <= now);
+  const expired = await duePosts(ctx, ctx.now());
   let dropped = 0;
   for (const post of expired) {
     if (post.author === profile.identityPublicKey) {

@@ -55,6 +55,16 @@ export interface AudienceRecord {
 
 const postKey = (conversationId: string, id: string) => `post/${conversationId}/${id}`;
 const audienceKey = (id: string) => `audience/${id}`;
+const time = (ms: number) => Math.max(0, Math.floor(ms)).toString().padStart(15, "0");
+/**
+ * Where a post stands in the feed: its author's time, but never later than it reached us (a friend
+ * whose clock runs ahead cannot pin a post to the top). The feed lists this index newest first, so
+ * opening it reads one screen of posts, not all of them.
+ */
+const orderKey = (p: PostRecord) =>
+  `post-order/${time(Math.min(p.sentAt, p.receivedAt))}/${p.conversationId}/${p.id}`;
+/** Posts that vanish, by the time they do: the purge reads only those due. */
+const expiryKey = (p: PostRecord, at: number) => `post-expiry/${time(at)}/${p.conversationId}/${p.id}`;
 
 export async function getPost(ctx: ClientContext, conversationId: string, id: string) {
   const bytes = await ctx.repo.kv.get(postKey(conversationId, id));
@@ -67,9 +77,35 @@ export async function allPosts(ctx: ClientContext, conversationId?: string): Pro
   return rows.map(([, v]) => unjson<PostRecord>(v));
 }
 
-export const putPost = (batch: Batch, p: PostRecord) => batch.put(postKey(p.conversationId, p.id), p);
-export const deletePostRecord = (batch: Batch, p: PostRecord) =>
-  batch.delete(postKey(p.conversationId, p.id));
+/** Stores a post (new, or with a new comment or like) and its place in the order and expiry indexes. */
+export function putPost(batch: Batch, p: PostRecord): void {
+  const where = { conversationId: p.conversationId, id: p.id };
+  batch.put(postKey(p.conversationId, p.id), p).put(orderKey(p), where);
+  if (p.expiresAt !== undefined) batch.put(expiryKey(p, p.expiresAt), where);
+}
+
+export function deletePostRecord(batch: Batch, p: PostRecord): void {
+  batch.delete(postKey(p.conversationId, p.id)).delete(orderKey(p));
+  if (p.expiresAt !== undefined) batch.delete(expiryKey(p, p.expiresAt));
+}
+
+type Where = { conversationId: string; id: string };
+async function postsAt(ctx: ClientContext, rows: [string, Uint8Array][]): Promise<PostRecord[]> {
+  const wheres = rows.map(([, v]) => unjson<Where>(v));
+  const posts = await Promise.all(wheres.map((w) => getPost(ctx, w.conversationId, w.id)));
+  return posts.filter((p): p is PostRecord => p !== undefined);
+}
+
+/** The newest `limit` posts, newest first, from the order index. */
+export async function newestPosts(ctx: ClientContext, limit: number): Promise<PostRecord[]> {
+  return postsAt(ctx, await ctx.repo.kv.list("post-order/", { reverse: true, limit }));
+}
+
+/** Posts whose time to vanish has come. */
+export async function duePosts(ctx: ClientContext, now: number): Promise<PostRecord[]> {
+  const due = (await ctx.repo.kv.list("post-expiry/")).filter(([k]) => k.slice(12, 27) <= time(now));
+  return postsAt(ctx, due);
+}
 
 export async function audiences(ctx: ClientContext): Promise<AudienceRecord[]> {
   return (await ctx.repo.kv.list("audience/")).map(([, v]) => unjson<AudienceRecord>(v));

@@ -81,6 +81,7 @@ test("a member removed from an audience, and a blocked contact, read nothing lat
   assert.ok(texts(await feed(carol)).includes("after Bob left the list"));
   const bobSync = await parley(bob, "sync");
   assert.doesNotMatch(bobSync.stdout, /after Bob left/);
+  assert.doesNotMatch(bobSync.stdout, /removed|Posts/, "the feed says nothing to him about it");
   const bobFeed = await feed(bob);
   assert.ok(!texts(bobFeed).includes("after Bob left the list"));
   assert.ok(texts(bobFeed).includes("close friends, with Carol"), "what he read before stays");

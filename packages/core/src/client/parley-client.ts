@@ -36,6 +36,7 @@ import * as audienceOps from "./posts/audiences.js";
 import { type FeedOptions, feed, type PostView, purgeExpired } from "./posts/feed.js";
 import { commentOnPost, likePost } from "./posts/interactions.js";
 import { deletePost, type PostInput, publishPost } from "./posts/publish.js";
+import { quietFeedGroups, withoutFeedGroupEvents } from "./posts/quiet.js";
 import { setProfileName } from "./profile-name.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
@@ -256,7 +257,7 @@ export class ParleyClient {
     this.run(async (ctx) => {
       const events = await sync(ctx);
       await purgeExpired(ctx);
-      return events;
+      return withoutFeedGroupEvents(ctx, events);
     });
 
   /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
@@ -265,7 +266,7 @@ export class ParleyClient {
 
   /** Reports events as they happen until `signal` aborts (listen.ts). */
   listen = (onEvent: (event: ClientEvent) => void, signal: AbortSignal): Promise<void> =>
-    this.run((ctx) => listen(ctx, onEvent, signal));
+    this.run((ctx) => listen(ctx, quietFeedGroups(ctx, onEvent), signal));
 
   // ---- seams for adversarial tests (a modified client calls these directly) ---------------------
 

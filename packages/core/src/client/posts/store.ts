@@ -8,6 +8,7 @@
 
 import type { Batch } from "../../store/batch.js";
 import { unjson } from "../../store/batch.js";
+import { Keys as K } from "../../store/keys.js";
 import type { ClientContext } from "../context.js";
 
 export interface CommentRecord {
@@ -53,8 +54,6 @@ export interface AudienceRecord {
   createdAt: number;
 }
 
-const postKey = (conversationId: string, id: string) => `post/${conversationId}/${id}`;
-const audienceKey = (id: string) => `audience/${id}`;
 const time = (ms: number) => Math.max(0, Math.floor(ms)).toString().padStart(15, "0");
 /**
  * Where a post stands in the feed: its author's time, but never later than it reached us (a friend
@@ -62,30 +61,30 @@ const time = (ms: number) => Math.max(0, Math.floor(ms)).toString().padStart(15,
  * opening it reads one screen of posts, not all of them.
  */
 const orderKey = (p: PostRecord) =>
-  `post-order/${time(Math.min(p.sentAt, p.receivedAt))}/${p.conversationId}/${p.id}`;
+  K.postOrder(time(Math.min(p.sentAt, p.receivedAt)), p.conversationId, p.id);
 /** Posts that vanish, by the time they do: the purge reads only those due. */
-const expiryKey = (p: PostRecord, at: number) => `post-expiry/${time(at)}/${p.conversationId}/${p.id}`;
+const expiryKey = (p: PostRecord, at: number) => K.postExpiry(time(at), p.conversationId, p.id);
 
 export async function getPost(ctx: ClientContext, conversationId: string, id: string) {
-  const bytes = await ctx.repo.kv.get(postKey(conversationId, id));
+  const bytes = await ctx.repo.kv.get(K.post(conversationId, id));
   return bytes ? unjson<PostRecord>(bytes) : undefined;
 }
 
 /** Every post this device holds, in no particular order. */
 export async function allPosts(ctx: ClientContext, conversationId?: string): Promise<PostRecord[]> {
-  const rows = await ctx.repo.kv.list(conversationId ? `post/${conversationId}/` : "post/");
+  const rows = await ctx.repo.kv.list(K.posts(conversationId));
   return rows.map(([, v]) => unjson<PostRecord>(v));
 }
 
 /** Stores a post (new, or with a new comment or like) and its place in the order and expiry indexes. */
 export function putPost(batch: Batch, p: PostRecord): void {
   const where = { conversationId: p.conversationId, id: p.id };
-  batch.put(postKey(p.conversationId, p.id), p).put(orderKey(p), where);
+  batch.put(K.post(p.conversationId, p.id), p).put(orderKey(p), where);
   if (p.expiresAt !== undefined) batch.put(expiryKey(p, p.expiresAt), where);
 }
 
 export function deletePostRecord(batch: Batch, p: PostRecord): void {
-  batch.delete(postKey(p.conversationId, p.id)).delete(orderKey(p));
+  batch.delete(K.post(p.conversationId, p.id)).delete(orderKey(p));
   if (p.expiresAt !== undefined) batch.delete(expiryKey(p, p.expiresAt));
 }
 
@@ -98,17 +97,19 @@ async function postsAt(ctx: ClientContext, rows: [string, Uint8Array][]): Promis
 
 /** The newest `limit` posts, newest first, from the order index. */
 export async function newestPosts(ctx: ClientContext, limit: number): Promise<PostRecord[]> {
-  return postsAt(ctx, await ctx.repo.kv.list("post-order/", { reverse: true, limit }));
+  return postsAt(ctx, await ctx.repo.kv.list(K.postOrders, { reverse: true, limit }));
 }
 
 /** Posts whose time to vanish has come. */
 export async function duePosts(ctx: ClientContext, now: number): Promise<PostRecord[]> {
-  const due = (await ctx.repo.kv.list("post-expiry/")).filter(([k]) => k.slice(12, 27) <= time(now));
+  const due = (await ctx.repo.kv.list(K.postExpiries)).filter(
+    ([k]) => k.slice(K.postExpiries.length).slice(0, 15) <= time(now),
+  );
   return postsAt(ctx, due);
 }
 
 export async function audiences(ctx: ClientContext): Promise<AudienceRecord[]> {
-  return (await ctx.repo.kv.list("audience/")).map(([, v]) => unjson<AudienceRecord>(v));
+  return (await ctx.repo.kv.list(K.audiences)).map(([, v]) => unjson<AudienceRecord>(v));
 }
-export const putAudience = (batch: Batch, a: AudienceRecord) => batch.put(audienceKey(a.id), a);
-export const deleteAudienceRecord = (batch: Batch, a: AudienceRecord) => batch.delete(audienceKey(a.id));
+export const putAudience = (batch: Batch, a: AudienceRecord) => batch.put(K.audience(a.id), a);
+export const deleteAudienceRecord = (batch: Batch, a: AudienceRecord) => batch.delete(K.audience(a.id));

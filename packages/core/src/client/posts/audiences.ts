@@ -8,7 +8,9 @@
  * (and reads from then on: MLS gives them no earlier key), a blocked or deleted one removed (the
  * group moves to a new queue in an epoch they cannot read). Adding many is one commit.
  */
+import { fromUtf8 } from "../../encoding/bytes.js";
 import { ParleyError } from "../../errors.js";
+import { Keys } from "../../store/keys.js";
 import type { ContactRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
 import { type ClientContext, randomId, requireProfile } from "../context.js";
@@ -145,9 +147,7 @@ export async function reconcileAudience(
   const wanted = await wantedContacts(ctx, record);
   const conversation = await ctx.repo.conversation(record.conversationId);
   if (conversation?.kind !== "group") throw new ParleyError("corrupt", { what: "group_state" });
-  const state = await loadState(ctx, conversation.groupId);
-  const present = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
-  present.delete(profile.identityPublicKey);
+  const present = await presentMembers(ctx, record, conversation.groupId, profile.identityPublicKey);
   const wantedKeys = new Set(wanted.map((c) => c.identityKey));
   const gone = [...present].filter((k) => !wantedKeys.has(k));
   if (gone.length > 0) await removeFromGroup(ctx, conversation.id, gone);
@@ -163,6 +163,24 @@ export async function reconcileAudience(
       conversation.id,
       ready.map((c) => c.id),
     );
+}
+
+/** The feed group's members but us, from the snapshot if the group has not moved since. */
+async function presentMembers(
+  ctx: ClientContext,
+  record: AudienceRecord,
+  groupId: string,
+  self: string,
+): Promise<Set<string>> {
+  const epoch = await ctx.repo.kv.get(Keys.mlsEpoch(groupId));
+  if (epoch && record.snapshot?.epoch === fromUtf8(epoch)) return new Set(record.snapshot.identities);
+  const state = await loadState(ctx, groupId);
+  const present = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
+  present.delete(self);
+  const snapshot = { epoch: state.epoch.toString(), identities: [...present] };
+  const current = (await audiences(ctx)).find((a) => a.id === record.id) ?? record;
+  await ctx.repo.commit(putAudience(ctx.repo.batch(), { ...current, snapshot }));
+  return present;
 }
 
 async function audienceView(ctx: ClientContext, record: AudienceRecord): Promise<AudienceView> {

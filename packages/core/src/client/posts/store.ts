@@ -51,6 +51,11 @@ export interface AudienceRecord {
   everyone: boolean;
   /** Contact ids chosen for it (not for `everyone`). */
   members: string[];
+  /**
+   * Who was in the feed group (identity keys, without us) at an MLS epoch: while the group is still
+   * at that epoch, a post need not decode the group's state to know its members.
+   */
+  snapshot?: { epoch: string; identities: string[] };
   createdAt: number;
 }
 

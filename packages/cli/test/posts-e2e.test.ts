@@ -110,7 +110,7 @@ test("comments and likes: the post's audience sees them, whether or not they kno
     ["pasta, surely"],
   );
   await parleyJson(carol, "sync");
-  await parleyJson(carol, "like", post.id.slice(0, 8));
+  await parleyJson(carol, "like", `#${post.id.slice(0, 8)}`);
 
   // Carol is in the post's audience but not Bob's contact: she sees his comment.
   const carolSees = (await feed(carol)).find((p) => p.id === post.id)!;
@@ -131,7 +131,7 @@ test("comments and likes: the post's audience sees them, whether or not they kno
   await parleyJson(erin, "sync");
   assert.deepEqual(await feed(erin), []);
 
-  const undone = await parleyJson<PostJson>(carol, "like", post.id, "--undo");
+  const undone = await parleyJson<PostJson>(carol, "like", `#${post.id}`, "--undo");
   assert.equal(undone.likedByMe, false);
   assert.deepEqual((await feed(alice)).find((p) => p.id === post.id)!.likes, []);
 });

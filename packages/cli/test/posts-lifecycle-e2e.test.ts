@@ -33,8 +33,8 @@ before(async () => {
   await parleyJson(alice, "post", "only for close friends", "--audience", "Close friends");
   await parleyJson(bob, "sync");
   const [cook] = await parleyJson<PostJson[]>(bob, "feed", "--limit", "1");
-  await parleyJson(bob, "comment", cook!.id, "pasta, surely");
-  await parleyJson(bob, "like", cook!.id);
+  await parleyJson(bob, "comment", `#${cook!.id}`, "pasta, surely");
+  await parleyJson(bob, "like", `#${cook!.id}`);
 });
 after(async () => {
   await relay?.stop();
@@ -60,7 +60,7 @@ test("an expired post, and a deleted one, are gone from every store; their photo
   const onCarol = (await feed(carol)).find((p) => p.id === short.id)!;
   assert.equal(onCarol.images.length, 1);
   const out = join(work, "carol-beach.jpg");
-  await parleyJson(carol, "get-file", onCarol.images[0]!.id, out);
+  await parleyJson(carol, "get-file", `#${onCarol.images[0]!.id}`, out);
   assert.equal(readFileSync(out).includes(Buffer.from("GPS 48.8584N")), false, "EXIF removed");
   await parleyJson(bob, "sync");
   const left = Date.parse(short.expiresAt!) - Date.now();
@@ -74,8 +74,8 @@ test("an expired post, and a deleted one, are gone from every store; their photo
   const doomed = await parleyJson<PostJson>(alice, "post", "regrettable post", "--image", photo);
   const doomedBlob = blobFiles().find((f) => !blobsBefore.has(f))!;
   await parleyJson(bob, "sync");
-  await parleyJson(bob, "comment", doomed.id, "a comment on it");
-  const deleted = await parleyJson<{ id: string }>(alice, "post", "delete", doomed.id);
+  await parleyJson(bob, "comment", `#${doomed.id}`, "a comment on it");
+  const deleted = await parleyJson<{ id: string }>(alice, "post", "delete", `#${doomed.id}`);
   assert.equal(deleted.id, doomed.id);
   assert.ok(!blobFiles().includes(doomedBlob), "its photo's blob is gone at once");
   for (const home of [alice, bob, carol]) {
@@ -83,7 +83,7 @@ test("an expired post, and a deleted one, are gone from every store; their photo
     assert.equal(holds(home, "regrettable post"), undefined);
     assert.equal(holds(home, "a comment on it"), undefined);
   }
-  assert.equal(await code(bob, "get-file", doomed.images[0]!.id, join(work, "x.jpg")), "unknown_file");
+  assert.equal(await code(bob, "get-file", `#${doomed.images[0]!.id}`, join(work, "x.jpg")), "unknown_file");
 });
 
 test("bad input gets a clear error, by code, and nothing is sent", async () => {
@@ -103,9 +103,9 @@ test("bad input gets a clear error, by code, and nothing is sent", async () => {
   const old = (await feed(bob)).find((p) => p.text === "only for close friends")!;
   await parleyJson(alice, "audience", "remove", "Close friends", "Bob");
   await parleyJson(bob, "sync");
-  assert.equal(await code(bob, "like", old.id), "not_in_audience");
-  assert.equal(await code(bob, "comment", old.id, "still here?"), "not_in_audience");
-  assert.equal(await code(carol, "post", "delete", old.id), "not_your_post");
+  assert.equal(await code(bob, "like", `#${old.id}`), "not_in_audience");
+  assert.equal(await code(bob, "comment", `#${old.id}`, "still here?"), "not_in_audience");
+  assert.equal(await code(carol, "post", "delete", `#${old.id}`), "not_your_post");
   assert.equal((await feed(bob)).length, feedBefore);
 });
 

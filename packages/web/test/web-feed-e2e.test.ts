@@ -152,7 +152,7 @@ describe("the Feed view", { skip: unavailable ? `skipped: ${unavailable}` : fals
       false,
     );
 
-    await parleyJson(carol, "comment", onCarol.id, "Gorgeous colours");
+    await parleyJson(carol, "comment", `#${onCarol.id}`, "Gorgeous colours");
     await mine
       .getByRole("list", { name: "Comments" })
       .getByText("Gorgeous colours")

@@ -24,7 +24,10 @@ export async function withoutFeedGroupEvents(
 /** `onEvent`, passed every event but a feed group's group events (those go after a store lookup). */
 export function quietFeedGroups(ctx: ClientContext, onEvent: (e: ClientEvent) => void) {
   return (e: ClientEvent): void => {
-    if (e.type !== "group") return onEvent(e);
+    if (e.type !== "group") {
+      onEvent(e);
+      return;
+    }
     void isFeed(ctx, e.conversationId).then(
       (feed) => feed || onEvent(e),
       () => onEvent(e),

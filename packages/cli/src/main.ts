@@ -11,6 +11,7 @@ import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { addReadCommands } from "./read-commands.js";
 import { addSearchCommand } from "./search-command.js";
+import { addPostCommands } from "./post-commands.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
 
@@ -330,6 +331,7 @@ program
 addMessageCommands(program, run, argumentOrStdin);
 addSearchCommand(program, run, argumentOrStdin);
 addReadCommands(program, run);
+addPostCommands(program, run, argumentOrStdin);
 
 program
   .command("safety")

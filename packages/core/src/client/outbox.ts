@@ -11,6 +11,7 @@ import { toHex } from "../encoding/bytes.js";
 import { ParleyError } from "../errors.js";
 import { pad } from "../protocol/padding.js";
 import type { Batch } from "../store/batch.js";
+import { putGroupSent } from "../store/group-order.js";
 import type { ConversationRecord, FileRecord, MessageRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
@@ -125,7 +126,12 @@ export async function sealIntoOutbox(
     nextAttemptAt: 0,
   });
   // Our own copy, should the relay echo it (group) or a retry deliver it twice: skipped.
-  ctx.repo.markPayloadSeen(batch, conversation.id, toHex(await ctx.crypto.sha256(sealed.message)));
+  const digest = toHex(await ctx.crypto.sha256(sealed.message));
+  ctx.repo.markPayloadSeen(batch, conversation.id, digest);
+  // In a group, kept until its echo shows it counted; sealed again if it did not (commit-order.ts).
+  if (conversation.kind === "group") {
+    putGroupSent(batch, conversation.id, digest, { epoch: state.epoch.toString(), id, sentAt, body, order });
+  }
   await commitWithState(ctx, batch, conversation.groupId, sealed.state);
 }
 

@@ -55,7 +55,7 @@ export async function receiveQueues(ctx: ClientContext): Promise<QueueCredential
   return queues;
 }
 
-async function drainQueue(
+export async function drainQueue(
   ctx: ClientContext,
   queue: QueueCredentials,
   events: ClientEvent[],

@@ -17,6 +17,7 @@ import type { PersonRef } from "../views.js";
 import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
 import { reject } from "./rejection.js";
+import { staleGroupMessage } from "./stale.js";
 import { nothing, type Processed } from "./types.js";
 
 /**
@@ -41,11 +42,15 @@ export async function processInConversation(
   batch: Batch,
   conversationId: string,
   message: Uint8Array,
+  /** The queue it was read from, when known (a group counts only its current queue's). */
+  queueId?: string,
 ): Promise<Processed> {
   const conversation = await requireConversation(ctx, conversationId);
   if (conversation.kind === "group" && conversation.status !== "active") return nothing();
   const state = await loadState(ctx, conversation.groupId);
   if (conversation.kind === "group") {
+    const stale = await staleGroupMessage(ctx, batch, conversation, state, message, queueId);
+    if (stale) return stale;
     // Our own message, echoed back by the shared queue: already applied when we sent it.
     const sender = await ctx.engine.senderOf(state, message);
     if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();

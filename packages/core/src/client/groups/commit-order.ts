@@ -38,18 +38,23 @@ const SETTLE_MS = 30_000;
 /** Rounds of redoing one change before it is given up (each round, another commit won first). */
 const MAX_REDO = 50;
 
-/** The engine changes `intent` means at `state`; undefined when nothing of it is left to do. */
+/**
+ * The engine changes `intent` means at `state`, and the intent less what is done already; undefined
+ * when nothing of it is left to do.
+ */
 export async function plan(
   ctx: ClientContext,
   state: GroupState,
   intent: CommitIntent,
   profile: ProfileRecord,
   unchecked = false,
-): Promise<GroupChanges | undefined> {
+): Promise<{ changes: GroupChanges; intent: CommitIntent } | undefined> {
   const meta = decodeGroupMetadata(ctx.engine.metadata(state));
   const members = ctx.engine.members(state);
   const present = new Set(members.map((m) => b64(m.identityKey)));
   const changes: GroupChanges = {};
+  // The intent without what is done already: its `add` is who gets this commit's Welcome.
+  const effective: CommitIntent = { ...intent, add: [], remove: [] };
   const adminWork =
     (intent.add?.length ?? 0) + (intent.remove?.length ?? 0) + (intent.promote?.length ?? 0) > 0 ||
     (intent.demote?.length ?? 0) > 0 ||
@@ -57,16 +62,20 @@ export async function plan(
   // Demoted meanwhile by the commit that won: our change is no longer ours to make.
   const mayAdmin = unchecked || isAdmin(meta, profile.identityPublicKey);
   if (adminWork && mayAdmin) {
-    const adds: Uint8Array[] = [];
+    const adds: NonNullable<CommitIntent["add"]> = [];
     for (const a of intent.add ?? []) {
       const contact = await ctx.repo.contact(a.contactId);
       // Added meanwhile (by another admin's commit, which won): no second Welcome.
-      if (contact && !present.has(contact.identityKey)) adds.push(unb64(a.keyPackage));
+      if (contact && !present.has(contact.identityKey)) adds.push(a);
     }
-    if (adds.length) changes.add = adds;
+    if (adds.length) {
+      changes.add = adds.map((a) => unb64(a.keyPackage));
+      effective.add = adds;
+    }
     const gone = new Set(intent.remove ?? []);
     const leaves = members.filter((m) => gone.has(b64(m.identityKey))).map((m) => m.leafIndex);
     if (leaves.length) changes.remove = leaves;
+    effective.remove = (intent.remove ?? []).filter((k) => present.has(k));
     if (meta && (intent.rename !== undefined || intent.promote?.length || intent.demote?.length)) {
       const demoted = new Set(intent.demote ?? []);
       const promoted = (intent.promote ?? []).filter((k) => present.has(k) && !gone.has(k));
@@ -79,7 +88,7 @@ export async function plan(
     }
   }
   const empty = !changes.add && !changes.remove && !changes.metadata;
-  return empty && !intent.rekey ? undefined : changes;
+  return empty && !intent.rekey ? undefined : { changes, intent: effective };
 }
 
 /** One intent holding both: a change asked for while another was still waiting for its epoch. */
@@ -125,15 +134,15 @@ export async function proposeLocked(
   }
   const profile = await requireProfile(ctx);
   const state = await loadState(ctx, conversation.groupId);
-  const changes = await plan(ctx, state, intent, profile, intent.unchecked === true);
-  if (!changes) return false;
-  const result = await ctx.engine.commit(state, changes);
+  const planned = await plan(ctx, state, intent, profile, intent.unchecked === true);
+  if (!planned) return false;
+  const result = await ctx.engine.commit(state, planned.changes);
   if (result.commits.length !== 1) throw new ParleyError("corrupt", { what: "group_state" });
   const commit = result.commits[0]!;
   const digest = toHex(await ctx.crypto.sha256(commit));
   const staged = ctx.engine.serialize(result.state);
   const record: PendingCommitRecord = {
-    intent,
+    intent: planned.intent,
     baseEpoch: state.epoch.toString(),
     digest,
     commit: b64(commit),

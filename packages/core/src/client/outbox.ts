@@ -14,6 +14,7 @@ import type { Batch } from "../store/batch.js";
 import { putGroupSent } from "../store/group-order.js";
 import type { ConversationRecord, FileRecord, MessageRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
+import { beforeGroupSend } from "./groups/before-send.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
 import { mentionsOf } from "./messages/mentions.js";
 import { commitWithState, encryptContent, loadState, saveState } from "./mls-state.js";
@@ -53,6 +54,7 @@ export async function sendBody(
 ): Promise<MessageView> {
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
+  if (target.kind === "group") await beforeGroupSend(ctx, target.id);
   const sentAt = ctx.now();
   const { record, conversation } = await ctx.lock.run(async () => {
     const conversation = await requireSendable(ctx, target.id);

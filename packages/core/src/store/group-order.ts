@@ -18,6 +18,8 @@ export interface CommitIntent {
   rename?: string;
   promote?: string[];
   demote?: string[];
+  /** Our own leave: we mark ourselves `leaving`, so that any member may remove us (leave-rule.ts). */
+  leave?: true;
   /** A fresh UpdatePath only (also what any commit carries). */
   rekey?: true;
   /** Skip our own admin check (tests only: to prove that the other members enforce it). */

@@ -18,7 +18,7 @@ import { findContact, findGroup, requireGroupConversation } from "../lookup.js";
 import { commitWithState, encryptContent, loadState, saveState } from "../mls-state.js";
 import { parseGroupName } from "../names.js";
 import type { ConversationView, GroupMemberView } from "../views.js";
-import { commitChange, proposeLocked } from "./commit-order.js";
+import { commitChange, deletePendingCommit, proposeLocked } from "./commit-order.js";
 import { groupMembersOf, memberIdentity, requireAdmin } from "./members.js";
 import { publishToGroup } from "./queue.js";
 
@@ -172,10 +172,14 @@ export async function rekeyGroup(ctx: ClientContext, group: string): Promise<voi
   await commitChange(ctx, conversation.id, { rekey: true });
 }
 
-/** Leaves a group: tells the others (an admin's client removes us) and forgets the group's keys. */
+/**
+ * Leaves a group without needing an admin online: first a commit marking us `leaving` (any member
+ * may then commit our removal: messaging/leave-rule.ts), then a `group-leave` message, then the
+ * group's keys are forgotten on this device.
+ */
 export async function leaveGroup(ctx: ClientContext, group: string): Promise<void> {
   const profile = await requireProfile(ctx);
-  await ctx.lock.run(async () => {
+  const { conversation, alone } = await ctx.lock.run(async () => {
     const conversation = await findGroup(ctx, group);
     const state = await loadState(ctx, conversation.groupId);
     const meta = decodeGroupMetadata(ctx.engine.metadata(state));
@@ -184,14 +188,24 @@ export async function leaveGroup(ctx: ClientContext, group: string): Promise<voi
     );
     const otherAdmins = others.filter((m) => isAdmin(meta, m.identityKey));
     if (others.length > 0 && otherAdmins.length === 0) throw new ParleyError("last_admin", { leaving: true });
-    if (others.length > 0) {
-      const sealed = await encryptContent(ctx, state, { type: "group-leave" });
-      await publishToGroup(ctx, conversation, [sealed.message]);
+    return { conversation, alone: others.length === 0 };
+  });
+  // The mark, settled; should it not get through (the relay out of reach), the message below is
+  // still honoured by the admins from any epoch they keep.
+  if (!alone) await commitChange(ctx, conversation.id, { leave: true }).catch(() => undefined);
+  await ctx.lock.run(async () => {
+    const current = await requireGroupConversation(ctx, conversation.id);
+    if (!alone) {
+      const sealed = await encryptContent(ctx, await loadState(ctx, current.groupId), {
+        type: "group-leave",
+      });
+      await publishToGroup(ctx, current, [sealed.message]);
     }
     // Forward secrecy: without the group's keys this device cannot read what follows, or what was.
     const batch = ctx.repo.batch();
-    ctx.repo.putConversation(batch, { ...conversation, status: "left" });
-    ctx.repo.deleteGroupState(batch, conversation.groupId);
+    ctx.repo.putConversation(batch, { ...current, status: "left" });
+    ctx.repo.deleteGroupState(batch, current.groupId);
+    deletePendingCommit(batch, current.id);
     await ctx.repo.commit(batch);
   });
 }

@@ -12,8 +12,6 @@
  */
 import { toHex } from "../../encoding/bytes.js";
 import { ParleyError } from "../../errors.js";
-import { decodeGroupMetadata, encodeGroupMetadata, isAdmin } from "../../messaging/group-metadata.js";
-import type { GroupChanges, GroupState } from "../../mls/engine.js";
 import {
   type CommitIntent,
   deletePendingCommit,
@@ -22,7 +20,7 @@ import {
   pendingCommit,
   putPendingCommit,
 } from "../../store/group-order.js";
-import type { GroupConversationRecord, ProfileRecord } from "../../store/records.js";
+import type { GroupConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
@@ -31,65 +29,13 @@ import type { Followup } from "../followups/types.js";
 import { requireGroupConversation } from "../lookup.js";
 import { loadState } from "../mls-state.js";
 import { drainQueue } from "../sync.js";
+import { plan } from "./commit-plan.js";
 import { publishToGroup } from "./queue.js";
 
 /** How long a command waits for its change to settle before leaving it to the next sync. */
 const SETTLE_MS = 30_000;
 /** Rounds of redoing one change before it is given up (each round, another commit won first). */
 const MAX_REDO = 50;
-
-/**
- * The engine changes `intent` means at `state`, and the intent less what is done already; undefined
- * when nothing of it is left to do.
- */
-export async function plan(
-  ctx: ClientContext,
-  state: GroupState,
-  intent: CommitIntent,
-  profile: ProfileRecord,
-  unchecked = false,
-): Promise<{ changes: GroupChanges; intent: CommitIntent } | undefined> {
-  const meta = decodeGroupMetadata(ctx.engine.metadata(state));
-  const members = ctx.engine.members(state);
-  const present = new Set(members.map((m) => b64(m.identityKey)));
-  const changes: GroupChanges = {};
-  // The intent without what is done already: its `add` is who gets this commit's Welcome.
-  const effective: CommitIntent = { ...intent, add: [], remove: [] };
-  const adminWork =
-    (intent.add?.length ?? 0) + (intent.remove?.length ?? 0) + (intent.promote?.length ?? 0) > 0 ||
-    (intent.demote?.length ?? 0) > 0 ||
-    intent.rename !== undefined;
-  // Demoted meanwhile by the commit that won: our change is no longer ours to make.
-  const mayAdmin = unchecked || isAdmin(meta, profile.identityPublicKey);
-  if (adminWork && mayAdmin) {
-    const adds: NonNullable<CommitIntent["add"]> = [];
-    for (const a of intent.add ?? []) {
-      const contact = await ctx.repo.contact(a.contactId);
-      // Added meanwhile (by another admin's commit, which won): no second Welcome.
-      if (contact && !present.has(contact.identityKey)) adds.push(a);
-    }
-    if (adds.length) {
-      changes.add = adds.map((a) => unb64(a.keyPackage));
-      effective.add = adds;
-    }
-    const gone = new Set(intent.remove ?? []);
-    const leaves = members.filter((m) => gone.has(b64(m.identityKey))).map((m) => m.leafIndex);
-    if (leaves.length) changes.remove = leaves;
-    effective.remove = (intent.remove ?? []).filter((k) => present.has(k));
-    if (meta && (intent.rename !== undefined || intent.promote?.length || intent.demote?.length)) {
-      const demoted = new Set(intent.demote ?? []);
-      const promoted = (intent.promote ?? []).filter((k) => present.has(k) && !gone.has(k));
-      let admins = [...new Set([...meta.admins, ...promoted])].filter((k) => !demoted.has(k));
-      if (admins.length === 0) admins = meta.admins; // never the last admin
-      const name = intent.rename ?? meta.name;
-      if (name !== meta.name || admins.join() !== meta.admins.join()) {
-        changes.metadata = encodeGroupMetadata({ ...meta, name, admins });
-      }
-    }
-  }
-  const empty = !changes.add && !changes.remove && !changes.metadata;
-  return empty && !intent.rekey ? undefined : { changes, intent: effective };
-}
 
 /** One intent holding both: a change asked for while another was still waiting for its epoch. */
 export function mergeIntents(a: CommitIntent, b: CommitIntent | undefined): CommitIntent {
@@ -109,6 +55,7 @@ export function mergeIntents(a: CommitIntent, b: CommitIntent | undefined): Comm
   if (rename !== undefined) merged.rename = rename;
   if (a.rekey || b.rekey) merged.rekey = true;
   if (a.unchecked || b.unchecked) merged.unchecked = true;
+  if (a.leave || b.leave) merged.leave = true;
   return merged;
 }
 
@@ -134,7 +81,7 @@ export async function proposeLocked(
   }
   const profile = await requireProfile(ctx);
   const state = await loadState(ctx, conversation.groupId);
-  const planned = await plan(ctx, state, intent, profile, intent.unchecked === true);
+  const planned = await plan(ctx, state, intent, profile);
   if (!planned) return false;
   const result = await ctx.engine.commit(state, planned.changes);
   if (result.commits.length !== 1) throw new ParleyError("corrupt", { what: "group_state" });

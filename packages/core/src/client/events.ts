@@ -40,8 +40,6 @@ export type Warning =
   | { code: "followup_failed"; followup: FollowupKind; cause: string }
   | { code: "queue_renewed"; kind: "direct" | "group" }
   | { code: "messages_missing"; count: number; sender: PersonRef }
-  /** A group change of ours lost its epoch to other commits too many times and was given up. */
-  | { code: "commit_given_up" }
   /** The relay refused a message of ours for good (outbox-delivery.ts): it is marked "failed". */
   | { code: "send_failed"; messageId: string; cause: string };
 

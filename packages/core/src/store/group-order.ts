@@ -79,3 +79,21 @@ export const putGroupSent = (b: Batch, conversationId: string, digest: string, r
   b.put(K.groupSent(conversationId, digest), r);
 export const deleteGroupSent = (b: Batch, conversationId: string, digest: string) =>
   b.delete(K.groupSent(conversationId, digest));
+
+/** When our keys in a group are due for a refresh (client/groups/key-schedule.ts). */
+export interface KeyScheduleRecord {
+  /** Our last commit that won (every commit carries a fresh UpdatePath), ms since the epoch. */
+  lastAt: number;
+  /** Group messages read or sent since. */
+  messages: number;
+  /** This round's thresholds, jittered when the record is reset. */
+  dueMs: number;
+  dueMessages: number;
+}
+
+export const keySchedule = async (repo: ProfileRepository, conversationId: string) => {
+  const bytes = await repo.kv.get(K.keySchedule(conversationId));
+  return bytes === undefined ? undefined : unjson<KeyScheduleRecord>(bytes);
+};
+export const putKeySchedule = (b: Batch, conversationId: string, r: KeyScheduleRecord) =>
+  b.put(K.keySchedule(conversationId), r);

@@ -54,6 +54,8 @@ export const Keys = {
   /** Application messages we sent to a group, by SHA-256 (hex), until their echo confirms their epoch. */
   groupSent: (conversationId: string, digest: string) => `gsent/${conversationId}/${digest}`,
   groupSents: (conversationId: string) => `gsent/${conversationId}/`,
+  /** When this device last refreshed its keys in a group, and the messages since (key-schedule.ts). */
+  keySchedule: (conversationId: string) => `rekey/${conversationId}`,
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
   mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
   mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
@@ -91,6 +93,7 @@ export const Keys = {
     `pending/${conversationId}/`,
     `gsent/${conversationId}/`,
     `gcommit/${conversationId}`,
+    `rekey/${conversationId}`,
   ],
   queueData: (queueId: string) => [`seen/${queueId}/`],
   /** Layouts of earlier versions, read only by migrations. */

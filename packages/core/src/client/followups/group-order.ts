@@ -19,6 +19,7 @@ import { unb64 } from "../../store/repository.js";
 import { type ClientContext, orderKey, randomId } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { givenUp, mergeIntents, proposeLocked } from "../groups/commit-order.js";
+import { resetKeySchedule } from "../groups/key-schedule.js";
 import { publishToGroup } from "../groups/queue.js";
 import { commitWithState, encryptContent, keyPackageId, loadState, saveState } from "../mls-state.js";
 import { sendContentLocked } from "../outbox.js";
@@ -71,7 +72,9 @@ async function afterWinLocked(
       ...(pending.cursor ? { cursor: pending.cursor } : {}),
     });
   }
-  await ctx.repo.commit(deletePendingCommit(ctx.repo.batch(), conversation.id));
+  // Every commit carries a fresh UpdatePath: the key-update round starts again.
+  const done = resetKeySchedule(ctx, deletePendingCommit(ctx.repo.batch(), conversation.id), conversation.id);
+  await ctx.repo.commit(done);
   if (intent.remove?.length) await moveGroupLocked(ctx, conversation);
   if (pending.next) await proposeLocked(ctx, conversation, pending.next);
 }
@@ -85,7 +88,13 @@ async function redoLocked(
   await ctx.repo.commit(deletePendingCommit(ctx.repo.batch(), conversation.id));
   const intent = mergeIntents(pending.intent, pending.next);
   if (givenUp(pending)) {
-    events.push({ type: "warning", conversationId: conversation.id, code: "commit_given_up" });
+    events.push({
+      type: "warning",
+      conversationId: conversation.id,
+      code: "followup_failed",
+      followup: "group-order",
+      cause: `the change lost its epoch to other commits ${pending.redone} times`,
+    });
     return;
   }
   await proposeLocked(ctx, conversation, intent, pending.redone + 1);

@@ -11,6 +11,7 @@ import type { DirectConversationRecord, GroupConversationRecord } from "../../st
 import { b64 } from "../../store/repository.js";
 import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
+import { countGroupMessage } from "../groups/key-schedule.js";
 import { contactView, person, requireConversation } from "../lookup.js";
 import { loadState, saveState } from "../mls-state.js";
 import type { PersonRef } from "../views.js";
@@ -61,6 +62,7 @@ export async function processInConversation(
       ? await afterDirectMessage(ctx, batch, conversation, result)
       : await afterGroupMessage(ctx, batch, conversation, state, result);
   if (result.kind === "application") {
+    if (conversation.kind === "group") await countGroupMessage(ctx, batch, conversation.id);
     const gap = await noteRatchetPosition(ctx, batch, conversation, result);
     if (gap) processed.events = [...processed.events, gap];
   }

@@ -13,11 +13,14 @@ export interface GroupView {
   name: string;
 }
 
-/** The device's view of its group named `name`; undefined once it has no state (left, removed). */
-export async function groupView(store: MemoryKeyValueStore, name: string): Promise<GroupView | undefined> {
+/**
+ * The device's view of its group named `name` (or with this id; without either, its one group);
+ * undefined once it has no state (left, removed).
+ */
+export async function groupView(store: MemoryKeyValueStore, name?: string): Promise<GroupView | undefined> {
   const repo = new ProfileRepository(store);
   const conversation = (await repo.conversations()).find(
-    (c) => c.kind === "group" && (c.name === name || c.id === name),
+    (c) => c.kind === "group" && (name === undefined || c.name === name || c.id === name),
   );
   if (conversation?.kind !== "group") return undefined;
   const serialized = await repo.groupState(conversation.groupId);

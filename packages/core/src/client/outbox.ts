@@ -70,7 +70,7 @@ export async function sendBody(
       sentAt,
       receivedAt: null,
       status: "sending",
-      key: orderKey(ctx, id),
+      key: orderKey(ctx, id, sentAt), // where every receiver places it (inbox/history.ts)
     };
     await sealIntoOutbox(ctx, conversation, body, id, sentAt, record.key, (batch) =>
       ctx.repo.putMessage(batch, record),

@@ -9,7 +9,7 @@ import { commitOrderStats } from "../../src/client/groups/own-echo.js";
 import type { ParleyClient } from "../../src/client/parley-client.js";
 import type { MemoryKeyValueStore } from "../../src/storage/memory-store.js";
 import { type GroupView, groupView } from "./group-view.js";
-import { connect, person } from "./people.js";
+import { person } from "./people.js";
 
 export interface ChaosOptions {
   members: number;
@@ -50,6 +50,8 @@ export interface ChaosFigures {
   conflictsResolved: number;
   messagesResealed: number;
   messages: number;
+  /** Sent, stale, and its sender out of the group before it could seal it again. */
+  unsealedBySenderGone: number;
   epochs: string;
   members: number;
   relayRestarts: number;
@@ -57,6 +59,15 @@ export interface ChaosFigures {
   convergence: number[];
   lost: number;
   duplicated: number;
+}
+
+/** `a` invites each of `others`; then both sides sync twice (intros, then KeyPackages). */
+async function connectAll(a: Someone, others: Someone[]) {
+  for (const p of others) await p.client.acceptInvite((await a.client.createInvite()).link);
+  for (let round = 0; round < 2; round++) {
+    await a.client.sync();
+    for (const p of others) await p.client.sync();
+  }
 }
 
 /** A small deterministic generator (mulberry32): the same seed, the same choices. */
@@ -113,10 +124,10 @@ export async function runChaos(
     });
   }
   const admins = people.slice(0, o.admins);
-  // Every admin knows everyone (to add and re-add them); the first creates the group.
-  for (const [i, a] of admins.entries()) {
-    for (const p of people.slice(i + 1)) await connect(a.client, p.client);
-  }
+  // The first admin knows everyone (it builds the group); the others know the spares (to add them).
+  const spares = people.slice(o.members);
+  await connectAll(admins[0]!, people.slice(1));
+  for (const a of admins.slice(1)) await connectAll(a, spares);
   log(`setup: ${people.length} people connected to ${admins.length} admins`);
   const [first] = admins;
   await first!.client.createGroup(GROUP);
@@ -145,6 +156,7 @@ export async function runChaos(
   const sent: Sent[] = [];
   const convergence: number[] = [];
   for (const p of people) if (p.inGroup) await gid(p.client);
+  log(`P0 group id ${await gid(people[0]!.client)}`);
   const t0 = Date.now();
   const now = () => Date.now() - t0;
   let restarts = 0;
@@ -152,6 +164,12 @@ export async function runChaos(
   const lostBefore = commitOrderStats.lost;
   const resealedBefore = commitOrderStats.resealed;
 
+  let rejections = 0;
+  const noteRejections = (p: Someone, events: Awaited<ReturnType<ParleyClient["sync"]>>) => {
+    for (const e of events) {
+      if (e.type === "rejected" && ++rejections <= 10) log(`${p.name} rejected: ${JSON.stringify(e)}`);
+    }
+  };
   const online = () => people.filter((p) => p.online);
   const members = () => people.filter((p) => p.inGroup && p.online);
   const adminsOnline = () => members().filter((p) => p.admin);
@@ -237,7 +255,7 @@ export async function runChaos(
     },
     async sync() {
       const p = pick(online().filter((x) => x.inGroup));
-      if (p) await p.client.sync();
+      if (p) noteRejections(p, await p.client.sync());
       count("sync");
     },
   };
@@ -267,7 +285,9 @@ export async function runChaos(
       try {
         await actions[kind]!();
       } catch (e) {
-        count(`${kind}:${(e as { code?: string }).code ?? (e as Error).name}`, failed);
+        const code = (e as { code?: string }).code ?? (e as Error).name;
+        if (!failed[`${kind}:${code}`] && code !== "network") log(`${kind} failed: ${(e as Error).stack}`);
+        count(`${kind}:${code}`, failed);
       }
     }
   };
@@ -285,17 +305,27 @@ export async function runChaos(
 
   // Everyone back; rounds of syncing until nothing moves.
   for (const p of people) p.online = true;
+  // Rounds of syncing until neither the group nor anyone's history moves (a stale message takes
+  // its sender's sync to be sealed again, and the others' next one to arrive).
   let views: (GroupView | undefined)[] = [];
-  for (let round = 0; round < 8; round++) {
-    for (const p of people) await p.client.sync().catch(() => undefined);
-    const next = await Promise.all(people.map((p) => groupView(p.store)));
-    const same =
-      JSON.stringify(next, (_, v) => (typeof v === "bigint" ? v.toString() : v)) ===
-      JSON.stringify(views, (_, v) => (typeof v === "bigint" ? v.toString() : v));
-    views = next;
-    if (same && round > 1) break;
+  let last = "";
+  for (let round = 0, quiet = 0; round < 20 && quiet < 2; round++) {
+    for (const p of people) noteRejections(p, await p.client.sync().catch(() => []));
+    views = await Promise.all(people.map((p) => groupView(p.store)));
+    const counts = await Promise.all(
+      people.map((p) =>
+        gid(p.client)
+          .then((g) => p.client.messages(g, 100_000))
+          .then(
+            (m) => m.length,
+            () => 0,
+          ),
+      ),
+    );
+    const state = JSON.stringify([views, counts], (_, v) => (typeof v === "bigint" ? v.toString() : v));
+    quiet = state === last ? quiet + 1 : 0;
+    last = state;
   }
-
   const problems: string[] = [];
   const inside = people.filter((_, i) => views[i] !== undefined);
   const reference = views.find((v) => v !== undefined);
@@ -318,7 +348,11 @@ export async function runChaos(
   const reported = new Map<string, Sent>();
   const histories = new Map<Someone, { id: string; text: string; fromMe: boolean; status: string }[]>();
   for (const p of people) {
-    const h = (await p.client.messages(await gid(p.client), 100_000).catch(() => [])).map((m) => ({
+    const h = (
+      await gid(p.client)
+        .then((g) => p.client.messages(g, 100_000))
+        .catch(() => [])
+    ).map((m) => ({
       id: m.id,
       text: m.text,
       fromMe: m.fromMe,
@@ -326,10 +360,19 @@ export async function runChaos(
     }));
     histories.set(p, h);
   }
+  // A message the queue put after a commit is sealed again by its sender when it reads its echo;
+  // a sender removed (or gone) before that cannot (docs/protocol.md, "Commit order"): counted apart.
+  let senderGone = 0;
   for (const s of sent) {
     const sender = people.find((p) => p.name === s.sender)!;
     const mine = histories.get(sender)!.find((m) => m.id === s.id);
-    if (mine && mine.status !== "sending" && mine.status !== "failed") reported.set(s.id, s);
+    if (!mine || mine.status === "sending" || mine.status === "failed") continue;
+    const senderStayed = views[people.indexOf(sender)] !== undefined;
+    if (!senderStayed && !people.some((p) => p !== sender && histories.get(p)!.some((m) => m.id === s.id))) {
+      senderGone++;
+      continue;
+    }
+    reported.set(s.id, s);
   }
   let lost = 0;
   let duplicated = 0;
@@ -345,7 +388,9 @@ export async function runChaos(
     // In the group when it was written (from the start, or added before), and to the end.
     const stayed = views[people.indexOf(p)] !== undefined && p.outAt.length === 0;
     for (const s of reported.values()) {
-      if (stayed && p.inSince < s.at && !seen.has(s.id)) lost++;
+      if (stayed && p.inSince < s.at && !seen.has(s.id)) {
+        if (++lost <= 5) log(`lost: "${s.text}" (at ${s.at} ms) not with ${p.name} (in since ${p.inSince})`);
+      }
       // Out (removed, or left) before it was written: never read it.
       const out = p.outAt[0];
       if (out !== undefined && out < s.at && seen.has(s.id) && s.sender !== p.name) {
@@ -376,6 +421,7 @@ export async function runChaos(
     conflictsResolved: commitOrderStats.lost - lostBefore,
     messagesResealed: commitOrderStats.resealed - resealedBefore,
     messages: reported.size,
+    unsealedBySenderGone: senderGone,
     epochs: reference ? reference.epoch.toString() : "-",
     members: reference?.members.length ?? 0,
     relayRestarts: restarts,

@@ -18,9 +18,11 @@ import { IntroBody } from "./intro.js";
 import { KeyPackagesBody } from "./key-packages.js";
 import { ProfileBody } from "./profile.js";
 import { ReactionBody } from "./reaction.js";
+import { ReadBody } from "./read.js";
 import { ReceiptBody } from "./receipt.js";
 import { ReplyToBody } from "./reply-to.js";
 import { TextBody } from "./text.js";
+import { TypingBody } from "./typing.js";
 
 export const Body = z.discriminatedUnion("type", [
   TextBody,
@@ -36,6 +38,8 @@ export const Body = z.discriminatedUnion("type", [
   ReactionBody,
   EditBody,
   DeleteBody,
+  ReadBody,
+  TypingBody,
 ]);
 export type Body = z.infer<typeof Body>;
 export type BodyType = Body["type"];
@@ -85,6 +89,8 @@ export { KeyPackagesBody } from "./key-packages.js";
 export { MAX_MENTIONS, type Mention, MessageId, Quote } from "./message-ref.js";
 export { ProfileBody } from "./profile.js";
 export { isReactionEmoji, MAX_REACTION_LENGTH, ReactionBody } from "./reaction.js";
+export { ReadBody } from "./read.js";
 export { MAX_RECEIPT_IDS, ReceiptBody } from "./receipt.js";
 export { ReplyToBody } from "./reply-to.js";
 export { MAX_TEXT_LENGTH, TextBody } from "./text.js";
+export { TypingBody } from "./typing.js";

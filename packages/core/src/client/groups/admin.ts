@@ -14,6 +14,7 @@ import type { CommitIntent } from "../../store/group-order.js";
 import type { GroupConversationRecord, ProfileRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import { type ClientContext, deviceOf, randomId, requireProfile } from "../context.js";
+import { sends } from "../conversations.js";
 import { findContact, findGroup, requireGroupConversation } from "../lookup.js";
 import { commitWithState, encryptContent, loadState, saveState } from "../mls-state.js";
 import { parseGroupName } from "../names.js";
@@ -75,6 +76,8 @@ export async function createGroup(
       status: "active",
       muted: false,
       archived: false,
+      readReceipts: sends(conversation, "readReceipts"),
+      typingIndicators: sends(conversation, "typingIndicators"),
     };
   });
 }
@@ -260,5 +263,7 @@ export async function renameGroup(
     status: now.status,
     muted: now.muted === true,
     archived: false,
+    readReceipts: sends(now, "readReceipts"),
+    typingIndicators: sends(now, "typingIndicators"),
   };
 }

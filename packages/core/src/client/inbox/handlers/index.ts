@@ -14,9 +14,11 @@ import { intro } from "./intro.js";
 import { keyPackages } from "./key-packages.js";
 import { profile } from "./profile.js";
 import { reaction } from "./reaction.js";
+import { read } from "./read.js";
 import { receipt } from "./receipt.js";
 import { replyTo } from "./reply-to.js";
 import { text } from "./text.js";
+import { typing } from "./typing.js";
 
 export const handlers: HandlerRegistry = {
   text,
@@ -32,4 +34,6 @@ export const handlers: HandlerRegistry = {
   reaction,
   edit,
   delete: deleteMessage,
+  read,
+  typing,
 };

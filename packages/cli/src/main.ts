@@ -9,6 +9,7 @@ import { Argument, Command, Option } from "commander";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
+import { addPostCommands } from "./post-commands.js";
 import { addReadCommands } from "./read-commands.js";
 import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
@@ -330,6 +331,7 @@ program
 addMessageCommands(program, run, argumentOrStdin);
 addSearchCommand(program, run, argumentOrStdin);
 addReadCommands(program, run);
+addPostCommands(program, run, argumentOrStdin);
 
 program
   .command("safety")

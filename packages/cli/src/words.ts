@@ -14,6 +14,7 @@ import {
   type PersonRef,
   type Rejection,
 } from "@parley/core";
+import { postErrorText, postEventText, postRejectionText } from "./post-words.js";
 
 /** A person in a sentence: our name for a contact; a member's own name, marked; else their key's start. */
 export function personLabel(p: PersonRef, me = "me"): string {
@@ -150,6 +151,8 @@ function parleyErrorText(e: ParleyError): string {
         : d.what === "contact"
           ? "conversation without a contact"
           : "the group state of this conversation is missing";
+    default:
+      return postErrorText(e);
   }
 }
 
@@ -198,6 +201,8 @@ export function rejectionText(r: Rejection): string {
       return "too many messages from later epochs are waiting: dropped";
     case "messages_expired":
       return "some group messages expired on the relay before this device read them";
+    default:
+      return postRejectionText(r);
   }
 }
 
@@ -273,6 +278,8 @@ export function eventText(e: ClientEvent): string | undefined {
       return `* ${e.ids.length === 1 ? "a message that was waiting has" : `${e.ids.length} messages that were waiting have`} been sent`;
     case "failure":
       return `! ${e.source === "relay" ? "the relay" : "this device"} could not handle a delivery: ${e.cause}`;
+    case "post":
+      return postEventText(e);
     default:
       return undefined;
   }

@@ -33,6 +33,7 @@ export async function conversations(ctx: ClientContext): Promise<ConversationVie
         });
       continue;
     }
+    if (c.feed) continue; // posts, shown by the feed (posts/)
     const active = c.status === "active";
     // From the record, not the MLS state: a list must not decode every large group's tree.
     const isAdmin = active && c.admins.includes(profile.identityPublicKey);

@@ -67,4 +67,6 @@ export type ClientEvent =
    * something unexpected; the delivery is not acknowledged and comes again.
    */
   | { type: "failure"; source: "relay" | "local"; cause: string }
-  | { type: "status"; status: "connecting" | "open" | "closed"; detail?: string };
+  | { type: "status"; status: "connecting" | "open" | "closed"; detail?: string }
+  /** The feed changed (posts/): a post arrived or was deleted, or `by` commented or liked. */
+  | { type: "post"; change: "posted" | "deleted" | "comment" | "like"; postId: string; by: PersonRef };

@@ -32,6 +32,11 @@ import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
+import * as audienceOps from "./posts/audiences.js";
+import { type FeedOptions, feed, type PostView, purgeExpired } from "./posts/feed.js";
+import { commentOnPost, likePost } from "./posts/interactions.js";
+import { deletePost, type PostInput, publishPost } from "./posts/publish.js";
+import { quietFeedGroups, withoutFeedGroupEvents } from "./posts/quiet.js";
 import { setProfileName } from "./profile-name.js";
 import * as receipts from "./receipts.js";
 import { type SearchOptions, searchMessages } from "./search.js";
@@ -240,10 +245,38 @@ export class ParleyClient {
   rekeyGroup = (group: string): Promise<void> => this.run((ctx) => admin.rekeyGroup(ctx, group));
   groupMembers = (group: string): Promise<GroupMemberView[]> => this.run((ctx) => groupMembers(ctx, group));
 
+  // ---- posts (client/posts/, docs/04-posts.md) --------------------------------------------------
+
+  /** Shares a post with an audience ("all" by default): one message in its feed group. */
+  post = (input: PostInput): Promise<PostView> => this.run((ctx) => publishPost(ctx, input));
+  /** Friends' posts and ours, newest first, with comments and likes; expired ones dropped first. */
+  feed = (options?: FeedOptions): Promise<PostView[]> => this.run((ctx) => feed(ctx, options));
+  comment = (postId: string, text: string): Promise<PostView> =>
+    this.run((ctx) => commentOnPost(ctx, postId, text));
+  like = (postId: string, on = true): Promise<PostView> => this.run((ctx) => likePost(ctx, postId, on));
+  /** Deletes our post from every device of its audience, and its photos from the relay. */
+  deletePost = (postId: string): Promise<{ id: string }> => this.run((ctx) => deletePost(ctx, postId));
+  createAudience = (name: string, contacts: string[]) =>
+    this.run((ctx) => audienceOps.createAudience(ctx, name, contacts));
+  addToAudience = (name: string, contacts: string[]) =>
+    this.run((ctx) => audienceOps.addToAudience(ctx, name, contacts));
+  removeFromAudience = (name: string, contacts: string[]) =>
+    this.run((ctx) => audienceOps.removeFromAudience(ctx, name, contacts));
+  showAudience = (name: string) => this.run((ctx) => audienceOps.showAudience(ctx, name));
+  audiences = () => this.run(audienceOps.listAudiences);
+
   // ---- receiving -----------------------------------------------------------------------------
 
-  /** Fetches everything waiting on every queue of this device, processes it in order, acknowledges. */
-  sync = (): Promise<ClientEvent[]> => this.run(sync);
+  /**
+   * Fetches everything waiting on every queue of this device, processes it in order, acknowledges;
+   * then drops expired posts (posts/feed.ts).
+   */
+  sync = (): Promise<ClientEvent[]> =>
+    this.run(async (ctx) => {
+      const events = await sync(ctx);
+      await purgeExpired(ctx);
+      return withoutFeedGroupEvents(ctx, events);
+    });
 
   /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
   receive = (queue: QueueCredentials, msgId: string, body: Uint8Array): Promise<ClientEvent[]> =>
@@ -251,7 +284,7 @@ export class ParleyClient {
 
   /** Reports events as they happen until `signal` aborts (listen.ts). */
   listen = (onEvent: (event: ClientEvent) => void, signal: AbortSignal): Promise<void> =>
-    this.run((ctx) => listen(ctx, onEvent, signal));
+    this.run((ctx) => listen(ctx, quietFeedGroups(ctx, onEvent), signal));
 
   // ---- seams for adversarial tests (a modified client calls these directly) ---------------------
 

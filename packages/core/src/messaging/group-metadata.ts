@@ -30,6 +30,8 @@ const GroupMetadataSchema = z.object({
    * (leave-rule.ts), so a leave needs no admin online.
    */
   leaving: z.array(z.string().length(43)).max(10_000).optional(),
+  /** A feed group: its one admin's posts to an audience (docs/04-posts.md), not a chat. */
+  feed: z.literal(true).optional(),
 });
 export type GroupMetadata = z.infer<typeof GroupMetadataSchema>;
 

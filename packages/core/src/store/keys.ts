@@ -82,6 +82,18 @@ export const Keys = {
   upload: (id: string) => `upload/${id}`,
   uploads: "upload/",
   /**
+   * The feed (client/posts/store.ts): a post with its comments and likes; its place in the feed
+   * (`at`: a zero-padded time) and, for a vanishing post, its time to go; our audiences.
+   */
+  post: (conversationId: string, id: string) => `post/${conversationId}/${id}`,
+  posts: (conversationId = "") => `post/${conversationId}${conversationId ? "/" : ""}`,
+  postOrder: (at: string, conversationId: string, id: string) => `post-order/${at}/${conversationId}/${id}`,
+  postOrders: "post-order/",
+  postExpiry: (at: string, conversationId: string, id: string) => `post-expiry/${at}/${conversationId}/${id}`,
+  postExpiries: "post-expiry/",
+  audience: (id: string) => `audience/${id}`,
+  audiences: "audience/",
+  /**
    * The prefixes under which a conversation's own data lives (history, its index, held messages,
    * ratchet marks, digests of accepted messages), and its receive queue's: forgetting a
    * conversation deletes everything under them (client/contact-delete.ts).

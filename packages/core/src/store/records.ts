@@ -86,6 +86,8 @@ export interface GroupConversationRecord extends ConversationBase {
   status: GroupStatus;
   /** Why the group is "needs-readd" (a diagnostic, in English). */
   statusReason?: string;
+  /** A feed group (posts/, docs/04-posts.md): one author's posts to one audience, not a chat. */
+  feed?: true;
 }
 
 /** What a migration left for the next sync to do (Keys.afterMigration). */

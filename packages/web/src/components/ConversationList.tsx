@@ -1,5 +1,5 @@
 import type { MessageView, ParleyClient } from "@parley/core";
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { formatListTime, initials } from "../format";
 import { MessageSearch } from "./MessageSearch";
@@ -130,9 +130,12 @@ export function Sidebar(props: {
   client: ParleyClient;
   onOpenMessage: (m: MessageView) => void;
   onError: (e: unknown) => void;
+  /** Above the list: the Chats/Feed switch. */
+  header?: ReactNode;
 }) {
   return (
     <aside className="sidebar">
+      {props.header}
       <div className="sidebar-actions">
         <button type="button" className="primary" onClick={props.onInvite}>
           Invite someone

@@ -1,8 +1,10 @@
 import type { MessageView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { feedError } from "../feed";
 import { groupEventLines } from "../groups";
 import { useClientEvents } from "../hooks/useClientEvents";
 import { useConversations } from "../hooks/useConversations";
+import { useFeed } from "../hooks/useFeed";
 import { useGroup } from "../hooks/useGroup";
 import { useMessages } from "../hooks/useMessages";
 import { useNotice } from "../hooks/useNotice";
@@ -14,12 +16,14 @@ import { ChatView, EmptyChat } from "./ChatView";
 import { ContactInfoDialog } from "./ContactInfoDialog";
 import { Sidebar } from "./ConversationList";
 import { AcceptInviteDialog, WipeDialog } from "./DeviceDialogs";
+import { FeedView } from "./FeedView";
 import { GroupInfoDialog } from "./GroupInfoDialog";
 import { InviteDialog } from "./InviteDialog";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { SafetyNumberDialog } from "./SafetyNumberDialog";
 import { SettingsDialog } from "./SettingsDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
+import { ViewTabs } from "./ViewTabs";
 
 const TAKEN_OVER =
   "Parley was opened in another tab, so it was locked here. Unlock to use it in this tab instead (the other one then locks).";
@@ -66,6 +70,8 @@ export function Messenger(props: {
     return () => clearInterval(timer);
   }, [typing.length]);
   const group = useGroup(session, selected, report, chat.addLines);
+  const [view, setView] = useState<"chats" | "feed">("chats");
+  const posts = useFeed(session, view === "feed", (e) => show(feedError(e)));
 
   // Notifications: what the handlers below need to know, current whenever a message arrives.
   const notifyState = useRef({
@@ -115,6 +121,7 @@ export function Messenger(props: {
     sent: chat.onSent,
     contact: () => void list.refresh(),
     notice: show,
+    post: (e) => posts.onPostEvent(e.change, e.by.relation === "me"),
     line: (conversationId, text) =>
       void group.chronicle(conversationId, [text]).catch((e: unknown) => report("chat-line", e)),
   });
@@ -215,7 +222,7 @@ export function Messenger(props: {
   };
 
   return (
-    <div className={selected ? "app show-chat" : "app"}>
+    <div className={selected || view === "feed" ? "app show-chat" : "app"}>
       <TopBar
         connection={connection}
         profileName={profileName}
@@ -229,12 +236,17 @@ export function Messenger(props: {
           conversations={list.conversations}
           loaded={list.loaded}
           selectedId={selectedId}
-          onSelect={setSelectedId}
+          onSelect={(id) => {
+            setView("chats");
+            setSelectedId(id);
+          }}
+          header={<ViewTabs view={view} newPosts={posts.unseen} onView={setView} />}
           onInvite={() => setOverlay("invite")}
           onAddContact={() => setOverlay("add")}
           onNewGroup={() => setOverlay("new-group")}
           client={client}
           onOpenMessage={(m) => {
+            setView("chats");
             setSelectedId(m.conversationId);
             setFoundId(m.id);
           }}
@@ -242,7 +254,17 @@ export function Messenger(props: {
         />
 
         <main className="main">
-          {selected ? (
+          {view === "feed" ? (
+            <FeedView
+              client={client}
+              posts={posts.posts}
+              audiences={posts.audiences}
+              contacts={list.contacts}
+              loaded={posts.loaded}
+              reload={posts.reload}
+              onBack={() => setView("chats")}
+            />
+          ) : selected ? (
             <ChatView
               key={selected.id}
               conversation={selected}

@@ -27,7 +27,10 @@ export interface EventHandlers {
   notice(text: string): void;
   /** Something that belongs in a chat, between its messages (messages that never arrived). */
   line(conversationId: string, text: string): void;
+  /** The feed changed: a post, comment or like arrived, or a post was deleted. */
+  post(event: PostEvent): void;
 }
+export type PostEvent = Extract<ClientEvent, { type: "post" }>;
 
 /**
  * Runs the engine's live delivery for this session and sends each event where it belongs. Returns the
@@ -61,6 +64,8 @@ export function useClientEvents(session: Session, handlers: EventHandlers): Conn
           return on.sent(event.conversationId, event.ids);
         case "contact":
           return on.contact();
+        case "post":
+          return on.post(event);
         case "rejected":
         case "warning":
         case "failure": {

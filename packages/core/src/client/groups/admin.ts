@@ -29,6 +29,8 @@ export interface CreateGroupOptions {
    * suite 1. Its members are added with their X-Wing KeyPackages.
    */
   pq?: boolean;
+  /** A feed group (posts/audiences.ts): posts to an audience, hidden from the chat list. */
+  feed?: boolean;
 }
 
 /** Creates a group with us as its only member and admin. Its name lives only in the MLS state. */
@@ -43,7 +45,12 @@ export async function createGroup(
   const device = deviceOf(profile);
   return ctx.lock.run(async () => {
     const groupId = ctx.crypto.randomBytes(32);
-    const metadata: GroupMetadata = { v: 1, name: groupName, admins: [profile.identityPublicKey] };
+    const metadata: GroupMetadata = {
+      v: 1,
+      name: groupName,
+      admins: [profile.identityPublicKey],
+      ...(options.feed ? { feed: true as const } : {}),
+    };
     // The group's cipher suite is that of its creator's KeyPackage.
     const self = await ctx.engine.createKeyPackage(
       device,
@@ -58,6 +65,7 @@ export async function createGroup(
       sendTo: { relay: queue.relay, sendId: queue.sendId },
       name: groupName,
       admins: metadata.admins,
+      ...(options.feed ? { feed: true as const } : {}),
       previousQueues: [],
       status: "active",
       createdAt: ctx.now(),

@@ -14,6 +14,7 @@ import type { ClientEvent } from "../events.js";
 import { countGroupMessage } from "../groups/key-schedule.js";
 import { contactView, person, requireConversation } from "../lookup.js";
 import { loadState, saveState } from "../mls-state.js";
+import { requireFeedPlacement } from "../posts/placement.js";
 import type { PersonRef } from "../views.js";
 import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
@@ -32,6 +33,9 @@ const FROM_THE_PERSON: ReadonlySet<BodyType> = new Set<BodyType>([
   "edit",
   "delete",
   "group-invite",
+  "post",
+  "post-comment",
+  "post-like",
 ]);
 
 async function isBlocked(ctx: ClientContext, identityKey: string): Promise<boolean> {
@@ -130,6 +134,7 @@ async function afterGroupMessage(
     return { events: await commitEvents(ctx, batch, conversation, before, result), followups: [] };
   const sender = b64(result.sender.identityKey);
   const { id, sentAt, body } = decodeContent(result.plaintext);
+  requireFeedPlacement(conversation, body.type);
   if (FROM_THE_PERSON.has(body.type) && (await isBlocked(ctx, sender))) return nothing();
   const handler = handlers[body.type].group as ((d: unknown) => Promise<Processed>) | undefined;
   if (!handler)

@@ -12,6 +12,10 @@ import { groupLeave } from "./group-leave.js";
 import { groupQueue } from "./group-queue.js";
 import { intro } from "./intro.js";
 import { keyPackages } from "./key-packages.js";
+import { post } from "./post.js";
+import { postComment } from "./post-comment.js";
+import { postDelete } from "./post-delete.js";
+import { postLike } from "./post-like.js";
 import { profile } from "./profile.js";
 import { reaction } from "./reaction.js";
 import { read } from "./read.js";
@@ -36,4 +40,8 @@ export const handlers: HandlerRegistry = {
   delete: deleteMessage,
   read,
   typing,
+  post,
+  "post-comment": postComment,
+  "post-like": postLike,
+  "post-delete": postDelete,
 };

@@ -100,7 +100,13 @@ function parleyErrorText(e: ParleyError): string {
     case "too_long":
       return `the message is too long: ${s("length")} characters, at most ${s("max")} (send a long text as a file)`;
     case "empty":
-      return d.what === "text" ? "nothing to send" : "name at least one contact to add";
+      return d.what === "text"
+        ? "nothing to send"
+        : d.what === "query"
+          ? "nothing to search for"
+          : "name at least one contact to add";
+    case "search_unavailable":
+      return "this device's store cannot search";
     case "no_key_package":
       return `no key package from ${s("contact")} yet: they need to open Parley (sync) once, then try again`;
     case "not_ready":
@@ -263,6 +269,10 @@ export function eventText(e: ClientEvent): string | undefined {
     case "updated":
       if (e.change !== "reaction") return undefined; // output.ts prints the message itself
       return reactionText(e.by, e.message);
+    case "read":
+      return `* ${personLabel(e.by)} read ${e.ids.map((id) => `#${shortId(id)}`).join(" ")}`;
+    case "typing":
+      return `* ${personLabel(e.by)} ${e.typing ? "is typing…" : "stopped typing"}`;
     case "sent":
       return `* ${e.ids.length === 1 ? "a message that was waiting has" : `${e.ids.length} messages that were waiting have`} been sent`;
     case "failure":

@@ -41,8 +41,10 @@ export interface ParleyErrorData {
   too_long: { max: number; length: number };
   /** No Parley relay answers at `relay` (`init`, `setRelay`): nothing was created or changed. */
   relay_unreachable: { relay: string; problem: "unreachable" | "not_a_relay" };
-  /** Nothing to do: no text, no contacts named. */
-  empty: { what: "text" | "contacts" };
+  /** Nothing to do: no text, no contacts named, nothing to search for. */
+  empty: { what: "text" | "contacts" | "query" };
+  /** This device's store has no search index (KeyValueStore.search). */
+  search_unavailable: Record<string, never>;
   /** The contact has not given us a KeyPackage yet (they have not synced since we connected). */
   no_key_package: { contact: string };
   /** The contact's intro has not arrived: there is no address to send to yet. */

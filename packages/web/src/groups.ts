@@ -192,6 +192,7 @@ export type Failed =
   | "edit"
   | "delete-message"
   | "get-file"
+  | "search"
   | "lock"
   | "wipe";
 
@@ -210,6 +211,7 @@ const FAILED: Record<Failed, string> = {
   edit: "Your edit was not sent.",
   "delete-message": "The message was not deleted.",
   "get-file": "The file could not be fetched.",
+  search: "The search did not finish.",
   lock: "Parley could not lock.",
   wipe: "This device was not wiped.",
 };

@@ -47,6 +47,10 @@ export type ClientEvent =
   | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
+  /** `by` read these messages of ours (a read receipt). */
+  | { type: "read"; conversationId: string; ids: string[]; by: PersonRef }
+  /** `by` started (`typing`) or stopped writing in the conversation: shown for a few seconds. */
+  | { type: "typing"; conversationId: string; by: PersonRef; typing: boolean }
   /**
    * A message changed: its author edited or deleted it, or someone (`by`) reacted to it or took
    * their reaction back. `message`: the message as it is now.

@@ -249,5 +249,8 @@ async function refsView(
     );
     view.mentionsMe = r.mentions.some((m) => m.key === profile.identityPublicKey);
   }
+  const readers = Object.keys(r.readBy ?? {});
+  if (r.fromMe && readers.length && r.deleted === undefined)
+    view.readBy = await Promise.all(readers.map(who));
   return view;
 }

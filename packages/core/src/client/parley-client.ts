@@ -38,6 +38,8 @@ import { commentOnPost, likePost } from "./posts/interactions.js";
 import { deletePost, type PostInput, publishPost } from "./posts/publish.js";
 import { quietFeedGroups, withoutFeedGroupEvents } from "./posts/quiet.js";
 import { setProfileName } from "./profile-name.js";
+import * as receipts from "./receipts.js";
+import { type SearchOptions, searchMessages } from "./search.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
 
@@ -153,7 +155,7 @@ export class ParleyClient {
   /** Mute or unmute, archive or bring back a conversation (this device only). */
   setConversationSettings = (
     nameOrId: string,
-    change: { muted?: boolean; archived?: boolean },
+    change: conversationOps.ConversationSettings,
   ): Promise<ConversationView> =>
     this.run((ctx) => conversationOps.setConversationSettings(ctx, nameOrId, change));
 
@@ -170,8 +172,22 @@ export class ParleyClient {
       return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
     });
 
+  /** Messages of this device's history containing `query`, newest first (client/search.ts). */
+  search = (query: string, options: SearchOptions = {}): Promise<MessageView[]> =>
+    this.run((ctx) => searchMessages(ctx, query, options));
+
   send = (nameOrId: string, text: string): Promise<MessageView> =>
     this.run((ctx) => send(ctx, nameOrId, text));
+
+  /**
+   * Marks a conversation read up to its newest message, and sends a read receipt for what was new
+   * when this conversation allows it (client/receipts.ts). Returns the ids it said were read.
+   */
+  markRead = (nameOrId: string): Promise<{ ids: string[]; sent: boolean }> =>
+    this.run((ctx) => receipts.markRead(ctx, nameOrId));
+  /** Tells the conversation we are (`false`: no longer) typing, when it allows it; else nothing. */
+  sendTyping = (nameOrId: string, typing = true): Promise<boolean> =>
+    this.run((ctx) => receipts.sendTyping(ctx, nameOrId, typing));
 
   // ---- replies, reactions, edits, deletions (messages/actions.ts) ----------------------------
   // A message is named by its content id, or an unambiguous prefix of it (at least 4 characters).

@@ -22,9 +22,11 @@ import { PostDeleteBody } from "./post-delete.js";
 import { PostLikeBody } from "./post-like.js";
 import { ProfileBody } from "./profile.js";
 import { ReactionBody } from "./reaction.js";
+import { ReadBody } from "./read.js";
 import { ReceiptBody } from "./receipt.js";
 import { ReplyToBody } from "./reply-to.js";
 import { TextBody } from "./text.js";
+import { TypingBody } from "./typing.js";
 
 export const Body = z.discriminatedUnion("type", [
   TextBody,
@@ -40,6 +42,8 @@ export const Body = z.discriminatedUnion("type", [
   ReactionBody,
   EditBody,
   DeleteBody,
+  ReadBody,
+  TypingBody,
   PostBody,
   PostCommentBody,
   PostLikeBody,
@@ -97,6 +101,8 @@ export { PostDeleteBody } from "./post-delete.js";
 export { PostLikeBody } from "./post-like.js";
 export { ProfileBody } from "./profile.js";
 export { isReactionEmoji, MAX_REACTION_LENGTH, ReactionBody } from "./reaction.js";
+export { ReadBody } from "./read.js";
 export { MAX_RECEIPT_IDS, ReceiptBody } from "./receipt.js";
 export { ReplyToBody } from "./reply-to.js";
 export { MAX_TEXT_LENGTH, TextBody } from "./text.js";
+export { TypingBody } from "./typing.js";

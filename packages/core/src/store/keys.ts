@@ -5,7 +5,7 @@
  */
 
 /** The layout version this code reads and writes; see migrations.ts. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const pad = (n: number) => n.toString().padStart(10, "0");
 
@@ -35,6 +35,8 @@ export const Keys = {
   cursor: (queueId: string) => `cursor/${queueId}`,
   message: (conversationId: string, order: string) => `msg/${conversationId}/${order}`,
   messages: (conversationId: string) => `msg/${conversationId}/`,
+  /** Every conversation's history (its searchable text is the messages', KvWrite.text). */
+  allMessages: "msg/",
   messageIndex: (conversationId: string, id: string) => `msgid/${conversationId}/${id}`,
   /** Edits, deletions and reactions waiting for their message: by its content id, then their own. */
   pendingChange: (conversationId: string, target: string, id: string) =>

@@ -8,6 +8,7 @@ import { useFeed } from "../hooks/useFeed";
 import { useGroup } from "../hooks/useGroup";
 import { useMessages } from "../hooks/useMessages";
 import { useNotice } from "../hooks/useNotice";
+import { type Typing, typingNames, useTypingSender, withoutExpired, withTyping } from "../hooks/useTyping";
 import { DEFAULT_NOTIFICATIONS, notificationFor, shouldNotify, showNotification } from "../notifications";
 import type { Session } from "../session";
 import { AddContactDialog } from "./AddContactDialog";
@@ -60,6 +61,14 @@ export function Messenger(props: {
   const list = useConversations(session, selectedId, report);
   const selected = list.conversations.find((c) => c.id === selectedId) ?? null;
   const chat = useMessages(session, selectedId, report);
+  const [typing, setTyping] = useState<Typing[]>([]);
+  const sendTyping = useTypingSender(client);
+  // A typing indicator lasts a few seconds unless renewed.
+  useEffect(() => {
+    if (typing.length === 0) return;
+    const timer = setInterval(() => setTyping((all) => withoutExpired(all)), 1000);
+    return () => clearInterval(timer);
+  }, [typing.length]);
   const group = useGroup(session, selected, report, chat.addLines);
   const [view, setView] = useState<"chats" | "feed">("chats");
   const posts = useFeed(session, view === "feed", (e) => show(feedError(e)));
@@ -91,6 +100,7 @@ export function Messenger(props: {
 
   const connection = useClientEvents(session, {
     message: (m) => {
+      if (!m.fromMe) setTyping((all) => withTyping(all, m.conversationId, m.from, false));
       list.onMessage(m, chat.onMessage(m));
       notify(m);
     },
@@ -106,6 +116,8 @@ export function Messenger(props: {
       void lines.catch((e: unknown) => report("chat-line", e)).then(list.refresh);
     },
     delivered: chat.onDelivered,
+    read: chat.onRead,
+    typing: (conversationId, by, typing) => setTyping((all) => withTyping(all, conversationId, by, typing)),
     sent: chat.onSent,
     contact: () => void list.refresh(),
     notice: show,
@@ -191,6 +203,19 @@ export function Messenger(props: {
   }
 
   const closeOverlay = useCallback(() => setOverlay(null), []);
+  const searchFailed = useCallback((e: unknown) => report("search", e), [report]);
+  // A message chosen in the search: shown, and marked for a moment, once its chat has it.
+  const [foundId, setFoundId] = useState<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: look again whenever the chat's messages change
+  useEffect(() => {
+    if (!foundId) return;
+    const item = document.querySelector(`[data-message-id="${CSS.escape(foundId)}"]`);
+    if (!item) return;
+    item.scrollIntoView({ block: "center" });
+    item.classList.add("found");
+    setFoundId(null);
+    setTimeout(() => item.classList.remove("found"), 2000);
+  }, [foundId, chat.messages]);
   const dismissInvite = () => {
     onInviteHandled();
     closeOverlay();
@@ -219,6 +244,13 @@ export function Messenger(props: {
           onInvite={() => setOverlay("invite")}
           onAddContact={() => setOverlay("add")}
           onNewGroup={() => setOverlay("new-group")}
+          client={client}
+          onOpenMessage={(m) => {
+            setView("chats");
+            setSelectedId(m.conversationId);
+            setFoundId(m.id);
+          }}
+          onError={searchFailed}
         />
 
         <main className="main">
@@ -268,6 +300,8 @@ export function Messenger(props: {
               onShowContact={() => setOverlay("contact")}
               onShowGroup={showGroup}
               onBack={() => setSelectedId(null)}
+              typing={typingNames(typing, selected.id)}
+              onTyping={() => sendTyping(selected.id)}
             />
           ) : (
             <EmptyChat hasConversations={list.conversations.length > 0} />

@@ -13,6 +13,7 @@ import { type GroupState, keyPackageCipherSuiteId } from "../../mls/engine.js";
 import type { ContactRecord, GroupConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import { type ClientContext, deviceOf, randomId, requireProfile } from "../context.js";
+import { sends } from "../conversations.js";
 import { findContact, findGroup, requireGroupConversation } from "../lookup.js";
 import { commitWithState, encryptContent, keyPackageId, loadState, saveState } from "../mls-state.js";
 import { parseGroupName } from "../names.js";
@@ -82,6 +83,8 @@ export async function createGroup(
       status: "active",
       muted: false,
       archived: false,
+      readReceipts: sends(conversation, "readReceipts"),
+      typingIndicators: sends(conversation, "typingIndicators"),
     };
   });
 }
@@ -259,6 +262,8 @@ export async function renameGroup(
       status: "active",
       muted: conversation.muted === true,
       archived: false,
+      readReceipts: sends(conversation, "readReceipts"),
+      typingIndicators: sends(conversation, "typingIndicators"),
     };
   });
 }

@@ -18,9 +18,11 @@ import { postDelete } from "./post-delete.js";
 import { postLike } from "./post-like.js";
 import { profile } from "./profile.js";
 import { reaction } from "./reaction.js";
+import { read } from "./read.js";
 import { receipt } from "./receipt.js";
 import { replyTo } from "./reply-to.js";
 import { text } from "./text.js";
+import { typing } from "./typing.js";
 
 export const handlers: HandlerRegistry = {
   text,
@@ -36,6 +38,8 @@ export const handlers: HandlerRegistry = {
   reaction,
   edit,
   delete: deleteMessage,
+  read,
+  typing,
   post,
   "post-comment": postComment,
   "post-like": postLike,

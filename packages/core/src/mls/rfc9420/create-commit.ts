@@ -42,6 +42,7 @@ import { nextEpochState } from "./next-epoch.js";
 import { protect } from "./private-message.js";
 import { provisionalContext } from "./process-commit.js";
 import { type AppliedProposals, applyProposals, type SentProposal } from "./proposal-list.js";
+import type { LeafNode } from "./leaf-node.js";
 import { type Proposal, ProposalType } from "./proposals.js";
 import { pskSecret } from "./psk.js";
 import { encodeRatchetTree } from "./ratchet-tree.js";
@@ -64,6 +65,12 @@ export interface CommitOptions {
   includePending?: boolean;
   wireFormat?: "public" | "private";
   authenticatedData?: Uint8Array;
+  /**
+   * Our leaf gets a new signature key and credential (a key reset: the committer's new device). The
+   * commit itself is signed with the current key, which the receivers know; the new leaf, and
+   * everything after it, with the new one.
+   */
+  newLeaf?: { signKey: Uint8Array; signatureKey: Uint8Array; credential: LeafNode["credential"] };
 }
 
 export interface CreatedCommit {
@@ -109,10 +116,10 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     tree,
     leafIndex: state.myLeaf,
     groupId: state.context.groupId,
-    signKey: state.signKey,
+    signKey: options.newLeaf?.signKey ?? state.signKey,
     leaf: {
-      signatureKey: old.signatureKey,
-      credential: old.credential,
+      signatureKey: options.newLeaf?.signatureKey ?? old.signatureKey,
+      credential: options.newLeaf?.credential ?? old.credential,
       capabilities: old.capabilities,
       extensions: old.extensions,
     },
@@ -172,7 +179,7 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   let welcome: MlsMessage | undefined;
   let groupInfo: GroupInfo | undefined;
   if (applied.added.length > 0) {
-    groupInfo = await signGroupInfo(suite, state.signKey, {
+    groupInfo = await signGroupInfo(suite, options.newLeaf?.signKey ?? state.signKey, {
       groupContext: context,
       extensions: [{ type: ExtensionType.ratchetTree, data: encodeRatchetTree(tree) }],
       confirmationTag: tag,
@@ -212,7 +219,7 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
 
   const keys = prunePrivateKeys(tree, state.keys);
   for (const [x, k] of created.keys) keys.set(x, k);
-  const next = await nextEpochState(suite, state, {
+  const next = await nextEpochState(suite, options.newLeaf ? { ...state, signKey: options.newLeaf.signKey } : state, {
     context,
     tree,
     keys,

@@ -6,6 +6,7 @@ import { openProfile, resolveHome } from "@parley/node";
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
 import { Argument, Command, Option } from "commander";
+import { addDeviceCommands } from "./device-commands.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
@@ -167,7 +168,7 @@ program
         ? list
             .map(
               (c) =>
-                `${t(c.name)}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}`,
+                `${t(c.name)}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}${c.mustAccept ? " (not sending until accepted)" : ""}`,
             )
             .join("\n")
         : "no contacts yet: create an invite with `parley invite`";
@@ -369,6 +370,8 @@ contact
       print(out, `${t(contact!)} is now called ${t(c.name)}`, c);
     }),
   );
+
+addDeviceCommands(program, contact, run);
 
 const group = program
   .command("group")

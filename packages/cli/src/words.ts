@@ -76,6 +76,8 @@ function parleyErrorText(e: ParleyError): string {
       return `another contact is called "${s("name")}" already: choose another name`;
     case "blocked":
       return `you blocked "${s("contact")}": unblock them first (parley contact block "${s("contact")}" --off)`;
+    case "key_not_accepted":
+      return `${s("contact")}'s safety number changed: nothing is sent until you accept it (parley contact accept-key "${s("contact")}") or compare safety numbers again (parley safety "${s("contact")}" --verify)`;
     case "ambiguous":
       return `"${s("name")}" names more than one conversation: use its id`;
     case "needs_readd":
@@ -162,6 +164,8 @@ export function rejectionText(r: Rejection): string {
       return r.detail;
     case "wrong_sender":
       return "message from an identity that is not this contact: dropped";
+    case "revoked_device":
+      return `a message signed with keys ${personLabel(r.by)} replaced when resetting them: dropped (a copy of an old device?)`;
     case "misplaced":
       return `"${r.body}" does not belong in ${r.conversation === "direct" ? "a 1:1 conversation" : "a group"}`;
     case "foreign_key_package":
@@ -201,6 +205,7 @@ const FOLLOWUP_WORDS: Record<string, string> = {
   "group-profile": "our name in the group",
   "remove-leaver": "the removal of a member who left",
   "reply-to": "the new address of our queue",
+  reset: "carrying this conversation over to the new keys (run parley reset again)",
 };
 
 /** One line for an event (before terminal escaping), or undefined for events the CLI does not print. */
@@ -210,6 +215,8 @@ export function eventText(e: ClientEvent): string | undefined {
       if (e.change === "added") return `* ${e.contact.name} is now your contact`;
       if (e.change === "key-changed")
         return `! ${e.contact.name}: IDENTITY CHANGED — compare safety numbers again`;
+      if (e.change === "key-reset")
+        return `! ${e.contact.name}'s safety number changed — they reset their keys; compare safety numbers again${e.contact.mustAccept ? ` (nothing is sent to them until you accept it: parley contact accept-key "${e.contact.name}")` : ""}`;
       return `* your contact is now called ${e.contact.name}`;
     case "group":
       switch (e.change) {

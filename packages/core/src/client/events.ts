@@ -28,7 +28,9 @@ export type FollowupKind =
   | "group-profile"
   | "remove-leaver"
   | "reply-to"
-  | "profile";
+  | "profile"
+  /** Carrying a conversation over to new keys (client/reset/). */
+  | "reset";
 
 /**
  * Something this device could not do on its own, with nothing lost: a follow-up that could not be
@@ -44,7 +46,8 @@ export type Warning =
 
 export type ClientEvent =
   | { type: "message"; message: MessageView }
-  | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" }
+  /** `key-reset`: the contact reset their keys (a new identity key; client/reset/received.ts). */
+  | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" | "key-reset" }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
   /**

@@ -9,4 +9,5 @@ export { QUOTE_LENGTH } from "./lookup.js";
 export { MIN_ID_PREFIX } from "./messages/actions.js";
 export { findMentions } from "./messages/mentions.js";
 export { type ClientEnvironment, ParleyClient } from "./parley-client.js";
+export type { ResetResult } from "./reset/reset.js";
 export * from "./views.js";

@@ -33,6 +33,8 @@ import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
 import { setProfileName } from "./profile-name.js";
+import { acceptKeyChange } from "./reset/accept-key.js";
+import { type ResetResult, resetKeys } from "./reset/reset.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
 
@@ -140,6 +142,11 @@ export class ParleyClient {
     this.run((ctx) => deleteContact(ctx, nameOrId));
   verifyContact = (nameOrId: string): Promise<ContactView> =>
     this.run((ctx) => contactOps.verifyContact(ctx, nameOrId));
+  /** Accepts a verified contact's changed identity key: sending to them resumes (reset/accept-key.ts). */
+  acceptKeyChange = (nameOrId: string): Promise<ContactView> =>
+    this.run((ctx) => acceptKeyChange(ctx, nameOrId));
+  /** New identity and device keys everywhere, after a compromise (client/reset/reset.ts). */
+  resetKeys = (): Promise<ResetResult> => this.run(resetKeys);
 
   // ---- conversations -------------------------------------------------------------------------
 

@@ -106,6 +106,8 @@ export interface ContactView {
   identityKey: string;
   verified: boolean;
   keyChanged: boolean;
+  /** Their identity key changed while they were verified: nothing goes to them until it is accepted. */
+  mustAccept: boolean;
   conversationId: string;
   canSend: boolean;
   /** What they write is dropped on arrival; we cannot write to them. */

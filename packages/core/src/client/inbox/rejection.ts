@@ -16,6 +16,11 @@ export type Rejection =
   | { reason: "mls"; detail: string }
   /** A 1:1 message from an identity that is not this contact. */
   | { reason: "wrong_sender"; conversationId: string }
+  /**
+   * Signed with a device key its owner replaced by a key reset (client/reset/): what a copy of their
+   * old device state sends, or a commit giving that leaf some other new identity.
+   */
+  | { reason: "revoked_device"; conversationId: string; by: PersonRef }
   /** A kind that does not belong in this kind of conversation. */
   | { reason: "misplaced"; body: string; conversation: "direct" | "group"; conversationId: string }
   | { reason: "foreign_key_package"; conversationId: string }

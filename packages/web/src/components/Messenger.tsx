@@ -244,6 +244,7 @@ export function Messenger(props: {
               }
               onFileError={(e) => report("get-file", e)}
               onShowSafety={() => setOverlay("safety")}
+              onKeyAccepted={() => void list.refresh()}
               onShowContact={() => setOverlay("contact")}
               onShowGroup={showGroup}
               onBack={() => setSelectedId(null)}

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
-import { openProfile, resolveHome } from "@parley/node";
+import { openProfileUnlocked, resolveHome } from "@parley/node";
 /**
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
 import { Argument, Command, Option } from "commander";
 import { addDeviceCommands } from "./device-commands.js";
+import { addPassphraseCommands, currentPassphrase } from "./passphrase-commands.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
@@ -36,10 +37,10 @@ function run(action: Action) {
     const cmd = args[args.length - 1] as Command;
     const globals = cmd.optsWithGlobals() as { home?: string; json: boolean };
     const out: Output = { json: globals.json };
-    let profile: ReturnType<typeof openProfile> | undefined;
+    let profile: Awaited<ReturnType<typeof openProfileUnlocked>> | undefined;
     try {
       const home = resolveHome(globals.home);
-      profile = openProfile(home);
+      profile = await openProfileUnlocked(home, currentPassphrase);
       await action(
         { client: profile.client, home, out, opts: cmd.opts() },
         ...(args.slice(0, -2) as string[]),
@@ -372,6 +373,7 @@ contact
   );
 
 addDeviceCommands(program, contact, run);
+addPassphraseCommands(program);
 
 const group = program
   .command("group")

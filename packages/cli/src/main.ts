@@ -7,10 +7,10 @@ import { openProfileUnlocked, resolveHome } from "@parley/node";
  */
 import { Argument, Command, Option } from "commander";
 import { addDeviceCommands } from "./device-commands.js";
-import { addPassphraseCommands, currentPassphrase } from "./passphrase-commands.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
+import { addPassphraseCommands, currentPassphrase } from "./passphrase-commands.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson } from "./words.js";
 

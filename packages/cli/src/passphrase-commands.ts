@@ -101,7 +101,10 @@ export function addPassphraseCommands(program: Command): void {
       onStore(async (home, out) => {
         await withStore(home, async (store) => {
           if (await isEncrypted(store))
-            throw new EncryptedStoreError("exists", "this profile has a passphrase already: use passphrase change");
+            throw new EncryptedStoreError(
+              "exists",
+              "this profile has a passphrase already: use passphrase change",
+            );
           await setPassphrase(store, await newPassphrase());
         });
         print(out, "The profile is now encrypted under your passphrase.", { encrypted: true });
@@ -115,7 +118,10 @@ export function addPassphraseCommands(program: Command): void {
       onStore(async (home, out) => {
         await withStore(home, async (store) => {
           if (!(await isEncrypted(store)))
-            throw new EncryptedStoreError("not_initialized", "this profile has no passphrase: use passphrase set");
+            throw new EncryptedStoreError(
+              "not_initialized",
+              "this profile has no passphrase: use passphrase set",
+            );
           await changePassphrase(store, await currentPassphrase(), await newPassphrase());
         });
         print(out, "Passphrase changed.", { encrypted: true });
@@ -138,20 +144,27 @@ export function addPassphraseCommands(program: Command): void {
 
   program
     .command("wipe")
-    .description("destroy this profile: keys and history overwritten, then deleted (stop parley listen first)")
+    .description(
+      "destroy this profile: keys and history overwritten, then deleted (stop parley listen first)",
+    )
     .option("--yes", "really wipe (without it, nothing happens)")
     .action(
       onStore(async (home, out) => {
         const opts = program.commands.find((c) => c.name() === "wipe")!.opts() as { yes?: boolean };
         if (opts.yes !== true) {
-          const why = "parley wipe destroys this profile (keys, contacts, history) for good: confirm with --yes";
+          const why =
+            "parley wipe destroys this profile (keys, contacts, history) for good: confirm with --yes";
           if (out.json) process.stdout.write(`${jsonText({ error: why, code: "confirm" })}\n`);
           else process.stderr.write(`${why}\n`);
           process.exitCode = 1;
           return;
         }
         const wiped = await wipeProfile(home);
-        print(out, `Wiped: ${wiped.values} stored values overwritten, ${wiped.files.length} files destroyed.`, wiped);
+        print(
+          out,
+          `Wiped: ${wiped.values} stored values overwritten, ${wiped.files.length} files destroyed.`,
+          wiped,
+        );
       }),
     );
 }

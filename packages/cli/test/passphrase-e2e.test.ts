@@ -64,7 +64,10 @@ test("passphrase set, use, change, remove; then wipe", async () => {
     "change",
   );
   assert.equal(change.code, 0, change.stdout + change.stderr);
-  assert.equal(code(await withEnv({ PARLEY_PASSPHRASE: "first pass phrase" }, "contacts")), "wrong_passphrase");
+  assert.equal(
+    code(await withEnv({ PARLEY_PASSPHRASE: "first pass phrase" }, "contacts")),
+    "wrong_passphrase",
+  );
   const after = await withEnv({ PARLEY_PASSPHRASE: "second pass phrase" }, "messages", "Bob");
   assert.deepEqual(
     (JSON.parse(after.stdout) as { text: string }[]).map((m) => m.text),

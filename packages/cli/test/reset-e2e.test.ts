@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { cpSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
 
@@ -19,7 +18,13 @@ const carol = tempDir("reset-carol");
 const copy = tempDir("reset-attacker-copy");
 
 type Message = { text: string; from: string };
-type Contact = { name: string; identityKey: string; verified: boolean; keyChanged: boolean; mustAccept: boolean };
+type Contact = {
+  name: string;
+  identityKey: string;
+  verified: boolean;
+  keyChanged: boolean;
+  mustAccept: boolean;
+};
 
 async function connect(a: string, b: string) {
   const { link } = await parleyJson<{ link: string }>(a, "invite");
@@ -78,14 +83,21 @@ test("reset: contacts follow the new keys, the attacker's copy is worth nothing"
   const without = await parley(alice, "reset");
   assert.notEqual(without.code, 0, "reset without --yes only explains");
   assert.match(without.stderr, /new identity key/);
-  const r = await parleyJson<{ identityKey: string; reset: string[]; pending: string[] }>(alice, "reset", "--yes");
+  const r = await parleyJson<{ identityKey: string; reset: string[]; pending: string[] }>(
+    alice,
+    "reset",
+    "--yes",
+  );
   assert.equal(r.reset.length, 4, "two chats and two groups carried over");
   assert.deepEqual(r.pending, []);
   assert.notEqual(r.identityKey, before.identityKey);
 
   // Bob (who had verified Alice) is told, and sends nothing until he accepts the change.
   const bobSaw = await syncEvents(bob);
-  assert.ok(bobSaw.events.some((e) => e.type === "contact" && e.change === "key-reset"), JSON.stringify(bobSaw));
+  assert.ok(
+    bobSaw.events.some((e) => e.type === "contact" && e.change === "key-reset"),
+    JSON.stringify(bobSaw),
+  );
   const bobsAlice = (await parleyJson<Contact[]>(bob, "contacts")).find((c) => c.name === "Alice")!;
   assert.equal(bobsAlice.identityKey, r.identityKey);
   assert.deepEqual([bobsAlice.verified, bobsAlice.keyChanged, bobsAlice.mustAccept], [false, true, true]);
@@ -119,7 +131,10 @@ test("reset: contacts follow the new keys, the attacker's copy is worth nothing"
   // Alice, on the original, got everything, before and after; the copy took nothing away from her.
   await parleyJson(alice, "sync");
   assert.deepEqual(await texts(alice, "Bob"), ["before the reset", "after the reset, to the new keys"]);
-  assert.deepEqual(await texts(alice, "Carol"), ["sent before, read during the reset", "carol after the reset"]);
+  assert.deepEqual(await texts(alice, "Carol"), [
+    "sent before, read during the reset",
+    "carol after the reset",
+  ]);
   assert.ok((await texts(alice, "Team")).includes("team after the reset"));
   assert.ok((await texts(alice, "Club")).includes("club after the reset"));
 

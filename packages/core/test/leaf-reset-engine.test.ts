@@ -39,7 +39,8 @@ describe("Rfc9420Engine: replacing our leaf's keys (reset)", () => {
     assert.ok(equalBytes(now.identityKey, fresh.identity.publicKey));
     assert.ok(equalBytes(now.deviceKey, fresh.device.deviceKey));
     // Both sides agree on the new epoch's secrets; the copy, one epoch behind, cannot derive them.
-    const x = (s: Parameters<typeof engine.exportSecret>[0]) => engine.exportSecret(s, "x", new Uint8Array(0), 32);
+    const x = (s: Parameters<typeof engine.exportSecret>[0]) =>
+      engine.exportSecret(s, "x", new Uint8Array(0), 32);
     assert.deepEqual(await x(reset.state), await x(seen.state));
     // New messages are signed with the new key and open for Bob.
     const hello = await engine.encrypt(reset.state, utf8("after the reset"));

@@ -28,5 +28,5 @@ export {
   PROFILE_DATABASE,
   resolveHome,
 } from "./profile.js";
-export { type Wiped, wipeProfile } from "./wipe.js";
 export { SqliteKeyValueStore } from "./sqlite-kv-store.js";
+export { type Wiped, wipeProfile } from "./wipe.js";

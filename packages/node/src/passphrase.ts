@@ -70,7 +70,12 @@ export async function setPassphrase(store: KeyValueStore, passphrase: string, pa
 }
 
 /** Every value opened with the current passphrase and sealed under a new one (a new salt too). */
-export async function changePassphrase(store: KeyValueStore, current: string, next: string, params?: KdfParams) {
+export async function changePassphrase(
+  store: KeyValueStore,
+  current: string,
+  next: string,
+  params?: KdfParams,
+) {
   const entries = await (await unlockStore(store, current)).list("");
   await reseal(store, entries, next, true, params);
 }
@@ -92,7 +97,13 @@ async function reseal(
   params?: KdfParams,
 ) {
   const staged = new StagedWrites(store, fresh);
-  const sealed = await EncryptedKeyValueStore.create(staged, nodeCryptoProvider, argon2idKdf, passphrase, params);
+  const sealed = await EncryptedKeyValueStore.create(
+    staged,
+    nodeCryptoProvider,
+    argon2idKdf,
+    passphrase,
+    params,
+  );
   await sealed.write(entries.map(([key, value]) => ({ key, value })));
   sealed.lock();
   await store.write(staged.writes);

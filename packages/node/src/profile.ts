@@ -103,7 +103,10 @@ export function openProfile(home: string): OpenProfile {
  * The profile, unlocked first if it is sealed under a passphrase (passphrase.ts): `passphrase` is
  * asked only then. A wrong one fails ("wrong_passphrase") before anything is read.
  */
-export async function openProfileUnlocked(home: string, passphrase: () => Promise<string>): Promise<OpenProfile> {
+export async function openProfileUnlocked(
+  home: string,
+  passphrase: () => Promise<string>,
+): Promise<OpenProfile> {
   const store = openStore(home);
   try {
     if (!(await isEncrypted(store))) return clientFor(home, store);

@@ -7,9 +7,19 @@
  * the passphrase (passphrase.ts) is what protects those.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
-import { PROFILE_DATABASE, RELAYS_FILE, openStore } from "./profile.js";
+import { openStore, PROFILE_DATABASE, RELAYS_FILE } from "./profile.js";
 
 /** What `wipe` removed: the values overwritten, the files destroyed. */
 export interface Wiped {
@@ -29,7 +39,13 @@ export async function wipeProfile(home: string): Promise<Wiped> {
     await store.close(); // checkpoints the log into the database file and empties it
   }
   const files: string[] = [];
-  for (const name of [PROFILE_DATABASE, `${PROFILE_DATABASE}-wal`, `${PROFILE_DATABASE}-shm`, RELAYS_FILE, "parley.lock"]) {
+  for (const name of [
+    PROFILE_DATABASE,
+    `${PROFILE_DATABASE}-wal`,
+    `${PROFILE_DATABASE}-shm`,
+    RELAYS_FILE,
+    "parley.lock",
+  ]) {
     const path = join(home, name);
     if (!existsSync(path)) continue;
     overwriteWithZeros(path);
@@ -45,7 +61,8 @@ function overwriteWithZeros(path: string): void {
   try {
     const size = fstatSync(fd).size;
     const zeros = new Uint8Array(Math.min(size, 1 << 20));
-    for (let at = 0; at < size; at += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - at), at);
+    for (let at = 0; at < size; at += zeros.length)
+      writeSync(fd, zeros, 0, Math.min(zeros.length, size - at), at);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

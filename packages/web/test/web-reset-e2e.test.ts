@@ -79,7 +79,9 @@ describe("key reset in the web app", { skip: unavailable ? `skipped: ${unavailab
     await relay?.stop();
   });
 
-  it("a verified contact resets: the chat says so, and nothing is sent until accepted", { timeout: 240_000 }, async () => {
+  it("a verified contact resets: the chat says so, and nothing is sent until accepted", {
+    timeout: 240_000,
+  }, async () => {
     await alice.getByRole("button", { name: "Safety number" }).click();
     const safety = alice.getByRole("dialog", { name: "Safety number with Bob" });
     await safety.getByRole("button", { name: "Mark as verified" }).click();
@@ -101,7 +103,9 @@ describe("key reset in the web app", { skip: unavailable ? `skipped: ${unavailab
     });
   });
 
-  it("Reset my keys in Settings: the contact follows the new keys and is told", { timeout: 240_000 }, async () => {
+  it("Reset my keys in Settings: the contact follows the new keys and is told", {
+    timeout: 240_000,
+  }, async () => {
     await alice.getByRole("button", { name: "Settings" }).click();
     const settings = alice.getByRole("dialog", { name: "Settings" });
     await settings.getByText("If a device of yours was compromised").waitFor();

@@ -52,7 +52,8 @@ export class ProfileRepository {
   keyResets = async () => (await this.getJson<KeyResetsRecord>(K.keyResets)) ?? {};
   putKeyResets = (b: Batch, r: KeyResetsRecord) => b.put(K.keyResets, r);
   /** Every own KeyPackage reference (their private halves), e.g. to drop them all at a key reset. */
-  ownKeyPackageRefs = async () => (await this.kv.list(K.ownKeyPackages)).map(([k]) => k.slice(K.ownKeyPackages.length));
+  ownKeyPackageRefs = async () =>
+    (await this.kv.list(K.ownKeyPackages)).map(([k]) => k.slice(K.ownKeyPackages.length));
 
   contact = (id: string) => this.getJson<ContactRecord>(K.contact(id));
   contacts = () => this.listJson<ContactRecord>(K.contacts);

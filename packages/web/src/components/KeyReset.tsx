@@ -35,9 +35,9 @@ export function ResetKeys(props: { session: Session }) {
       <h3>If a device of yours was compromised</h3>
       <p className="hint">
         If a phone or computer with your Parley on it was taken or infected, reset your keys from a device you
-        trust. You get a new safety number; a copy of your profile made before can then no longer read what
-        is sent to you or write as you. Your contacts are asked to compare safety numbers with you again.
-        Your history stays.
+        trust. You get a new safety number; a copy of your profile made before can then no longer read what is
+        sent to you or write as you. Your contacts are asked to compare safety numbers with you again. Your
+        history stays.
       </p>
       {step === "idle" && (
         <div className="actions">

@@ -13,10 +13,10 @@ import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { contactView, person, requireConversation } from "../lookup.js";
 import { loadState, saveState } from "../mls-state.js";
+import { checkKeyReset } from "../reset/received.js";
 import type { PersonRef } from "../views.js";
 import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
-import { checkKeyReset } from "../reset/received.js";
 import { reject } from "./rejection.js";
 import { nothing, type Processed } from "./types.js";
 

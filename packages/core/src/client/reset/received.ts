@@ -23,8 +23,8 @@ import type { ContactRecord, ConversationRecord, KeyResetsRecord } from "../../s
 import { b64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
-import { contactView, person } from "../lookup.js";
 import { reject } from "../inbox/rejection.js";
+import { contactView, person } from "../lookup.js";
 
 /**
  * Checks a processed message against the key resets this device knows, and records a new one.

@@ -21,10 +21,10 @@
  * could not be reached stays on the old keys and is reported; the profile says so (`resetPending`),
  * and running reset again carries the rest over to the same new keys (no second new identity).
  */
+
+import type { Body, GroupQueue } from "../../content/index.js";
 import { createIdentity } from "../../identity/identity-key.js";
 import { decodeGroupMetadata, encodeGroupMetadata } from "../../messaging/group-metadata.js";
-import type { GroupQueue } from "../../content/index.js";
-import type { Body } from "../../content/index.js";
 import { pad } from "../../protocol/padding.js";
 import type { QueueCredentials } from "../../relay-client/signing.js";
 import type { ConversationRecord, ProfileRecord } from "../../store/records.js";
@@ -76,12 +76,17 @@ export async function resetKeys(ctx: ClientContext): Promise<ResetResult> {
     return next;
   });
   // The copy holds the old queues' credentials: they are deleted, so they name nothing any more.
-  for (const q of oldQueues) await ctx.relay(q.relay).deleteQueue(q).catch(() => undefined);
+  for (const q of oldQueues)
+    await ctx
+      .relay(q.relay)
+      .deleteQueue(q)
+      .catch(() => undefined);
   if (!resumed) await dropInvites(ctx);
   const followups: Followup[] = [];
   for (const id of reset) {
     const c = await requireConversation(ctx, id);
-    if (c.kind === "direct") followups.push({ kind: "key-packages", conversationId: id, count: KEY_PACKAGE_STOCK });
+    if (c.kind === "direct")
+      followups.push({ kind: "key-packages", conversationId: id, count: KEY_PACKAGE_STOCK });
     else followups.push({ kind: "group-profile", conversationId: id });
   }
   events.push(...(await runFollowups(ctx, followups)));
@@ -186,5 +191,9 @@ async function dropInvites(ctx: ClientContext): Promise<void> {
     await ctx.repo.commit(batch);
     return all;
   });
-  for (const i of invites) await ctx.relay(i.queue.relay).deleteQueue(i.queue).catch(() => undefined);
+  for (const i of invites)
+    await ctx
+      .relay(i.queue.relay)
+      .deleteQueue(i.queue)
+      .catch(() => undefined);
 }

@@ -37,12 +37,12 @@ import { type GroupInfo, signGroupInfo, writeGroupInfo } from "./group-info.js";
 import { type GroupState, resolvePsks } from "./group-state.js";
 import { type KeyPackage, keyPackageRef } from "./key-package.js";
 import { epochSecrets } from "./key-schedule.js";
+import type { LeafNode } from "./leaf-node.js";
 import type { MlsMessage } from "./mls-message.js";
 import { nextEpochState } from "./next-epoch.js";
 import { protect } from "./private-message.js";
 import { provisionalContext } from "./process-commit.js";
 import { type AppliedProposals, applyProposals, type SentProposal } from "./proposal-list.js";
-import type { LeafNode } from "./leaf-node.js";
 import { type Proposal, ProposalType } from "./proposals.js";
 import { pskSecret } from "./psk.js";
 import { encodeRatchetTree } from "./ratchet-tree.js";
@@ -219,7 +219,7 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
 
   const keys = prunePrivateKeys(tree, state.keys);
   for (const [x, k] of created.keys) keys.set(x, k);
-  const next = await nextEpochState(suite, options.newLeaf ? { ...state, signKey: options.newLeaf.signKey } : state, {
+  const next = await nextEpochState(suite, state, {
     context,
     tree,
     keys,
@@ -228,7 +228,8 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     confirmationTag: tag,
   });
   return {
-    state: next,
+    // A new leaf signs with its new key from the next epoch on.
+    state: options.newLeaf ? { ...next, signKey: options.newLeaf.signKey } : next,
     commit,
     ...(welcome !== undefined ? { welcome } : {}),
     ...(groupInfo !== undefined ? { groupInfo } : {}),

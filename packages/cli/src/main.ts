@@ -7,6 +7,7 @@ import { openProfileUnlocked, resolveHome } from "@parley/node";
  */
 import { Argument, Command, Option } from "commander";
 import { addDeviceCommands } from "./device-commands.js";
+import { addExpireCommand } from "./expire-command.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
@@ -374,6 +375,7 @@ contact
 
 addDeviceCommands(program, contact, run);
 addPassphraseCommands(program);
+addExpireCommand(program, run);
 
 const group = program
   .command("group")

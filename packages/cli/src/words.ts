@@ -157,6 +157,14 @@ export function errorCode(e: unknown): string {
   return typeof err.code === "string" ? err.code : (err.name ?? "Error");
 }
 
+/** "30 seconds", "1 hour", "1 day", "7 days". */
+export function expireWords(seconds: number): string {
+  const unit = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
+  if (seconds % 86_400 === 0) return unit(seconds / 86_400, "day");
+  if (seconds % 3600 === 0) return unit(seconds / 3600, "hour");
+  return unit(seconds, "second");
+}
+
 export function rejectionText(r: Rejection): string {
   switch (r.reason) {
     case "malformed":
@@ -188,6 +196,8 @@ export function rejectionText(r: Rejection): string {
       return "an invite answer must be a conversation of two";
     case "queue_move_not_admin":
       return "only an admin may move the group to another queue";
+    case "expire_not_admin":
+      return "only an admin may set the group's disappearing-messages timer";
     case "not_author":
       return `someone tried to ${r.change} a message they did not write: ignored`;
     case "unknown_queue":
@@ -265,6 +275,10 @@ export function eventText(e: ClientEvent): string | undefined {
     case "updated":
       if (e.change !== "reaction") return undefined; // output.ts prints the message itself
       return reactionText(e.by, e.message);
+    case "expire":
+      return e.seconds === null
+        ? `* ${personLabel(e.by)} turned disappearing messages off`
+        : `* ${personLabel(e.by)} set messages to disappear after ${expireWords(e.seconds)}`;
     case "sent":
       return `* ${e.ids.length === 1 ? "a message that was waiting has" : `${e.ids.length} messages that were waiting have`} been sent`;
     case "failure":

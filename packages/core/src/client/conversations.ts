@@ -73,10 +73,11 @@ export async function setConversationSettings(
 async function settingsView(
   ctx: ClientContext,
   c: ConversationRecord,
-): Promise<Pick<ConversationView, "muted" | "archived">> {
+): Promise<Pick<ConversationView, "muted" | "archived" | "expireAfter">> {
   const muted = c.muted === true;
-  if (c.archivedAt === undefined) return { muted, archived: false };
+  const expireAfter = c.expireAfter ?? null;
+  if (c.archivedAt === undefined) return { muted, archived: false, expireAfter };
   const [newest] = await ctx.repo.messages(c.id, 1);
   const newer = newest !== undefined && (newest.receivedAt ?? newest.sentAt) > c.archivedAt;
-  return { muted, archived: muted || !newer };
+  return { muted, archived: muted || !newer, expireAfter };
 }

@@ -50,6 +50,8 @@ export type ClientEvent =
   | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" | "key-reset" }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
+  /** The conversation's disappearing-messages timer, in seconds (null: off), set by `by`. */
+  | { type: "expire"; conversationId: string; seconds: number | null; by: PersonRef }
   /**
    * A message changed: its author edited or deleted it, or someone (`by`) reacted to it or took
    * their reaction back. `message`: the message as it is now.

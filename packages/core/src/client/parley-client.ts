@@ -32,6 +32,8 @@ import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
+import { type ExpireSeconds, setExpiry } from "./expire/timer.js";
+import { sweepExpired } from "./expire/sweep.js";
 import { setProfileName } from "./profile-name.js";
 import { acceptKeyChange } from "./reset/accept-key.js";
 import { type ResetResult, resetKeys } from "./reset/reset.js";
@@ -163,10 +165,15 @@ export class ParleyClient {
   findConversation = (nameOrId: string): Promise<ConversationRecord> =>
     this.run((ctx) => findConversation(ctx, nameOrId));
 
-  /** The newest `limit` messages of a conversation, oldest first. */
+  /** Sets (null: turns off) a conversation's disappearing-messages timer, for everyone in it. */
+  setExpiry = (nameOrId: string, seconds: ExpireSeconds): Promise<ClientEvent> =>
+    this.run((ctx) => setExpiry(ctx, nameOrId, seconds));
+
+  /** The newest `limit` messages of a conversation, oldest first (what a timer made due is gone first). */
   messages = (nameOrId: string, limit = 1000): Promise<MessageView[]> =>
     this.run(async (ctx) => {
       await requireProfile(ctx);
+      await sweepExpired(ctx);
       const conversation = await findConversation(ctx, nameOrId);
       const records = await ctx.repo.messages(conversation.id, limit);
       return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
@@ -232,7 +239,12 @@ export class ParleyClient {
   // ---- receiving -----------------------------------------------------------------------------
 
   /** Fetches everything waiting on every queue of this device, processes it in order, acknowledges. */
-  sync = (): Promise<ClientEvent[]> => this.run(sync);
+  sync = (): Promise<ClientEvent[]> =>
+    this.run(async (ctx) => {
+      const events = await sync(ctx);
+      await sweepExpired(ctx);
+      return events;
+    });
 
   /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
   receive = (queue: QueueCredentials, msgId: string, body: Uint8Array): Promise<ClientEvent[]> =>

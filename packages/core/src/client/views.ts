@@ -128,6 +128,8 @@ export interface ConversationView {
   statusReason?: string;
   /** No notifications for it (this device's setting). */
   muted: boolean;
+  /** Disappearing messages: the timer in seconds, agreed in the conversation; null or absent: off. */
+  expireAfter?: number | null;
   /** Out of the main list: archived, and nothing newer since (or muted). */
   archived: boolean;
 }

@@ -66,6 +66,13 @@ interface ConversationBase {
   /** This device's settings for it (client/conversations.ts): no notifications; archived since. */
   muted?: true;
   archivedAt?: number;
+  /**
+   * Disappearing messages (client/expire/): messages since `expireSince` are deleted once older
+   * than `expireAfter` seconds; `expireSetAt` is the sender's time of the last change (on or off).
+   */
+  expireAfter?: number;
+  expireSince?: number;
+  expireSetAt?: number;
 }
 
 /** A 1:1 conversation: an MLS group of exactly two identities. */

@@ -35,6 +35,8 @@ export type Rejection =
   | { reason: "invite_already_answered" }
   | { reason: "invite_answer_not_two" }
   | { reason: "queue_move_not_admin"; conversationId: string }
+  /** A group's disappearing-messages timer set by a member who is not an admin. */
+  | { reason: "expire_not_admin"; conversationId: string }
   /** An edit or deletion of a message by someone other than its author. */
   | { reason: "not_author"; conversationId: string; change: "edit" | "delete" }
   | { reason: "unknown_queue" }

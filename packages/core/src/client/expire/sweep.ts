@@ -1,0 +1,36 @@
+/**
+ * Deletes what a disappearing-messages timer says is due (timer.ts): messages sent or received
+ * since the timer was set and older than it, with their file records; our own files are deleted
+ * from the relay too (the capability is ours), best effort — a relay out of reach lets them expire.
+ * Run before history is read and on every sync.
+ */
+import type { MessageRecord } from "../../store/records.js";
+import type { ClientContext } from "../context.js";
+
+export async function sweepExpired(ctx: ClientContext): Promise<number> {
+  const now = ctx.now();
+  const due: MessageRecord[] = [];
+  for (const c of await ctx.repo.conversations()) {
+    if (c.expireAfter === undefined || c.expireSince === undefined) continue;
+    const since = c.expireSince;
+    const ttl = c.expireAfter * 1000;
+    for (const m of await ctx.repo.messages(c.id, Number.MAX_SAFE_INTEGER)) {
+      // "Since the timer" by the sender's clock, as the timer's own time is (a message that was
+      // sent before it but arrives after it stays); "older than the timer" from when it came.
+      const at = m.fromMe ? m.sentAt : (m.receivedAt ?? m.sentAt);
+      if (m.sentAt >= since && at + ttl <= now) due.push(m);
+    }
+  }
+  if (due.length === 0) return 0;
+  await ctx.lock.run(async () => {
+    const batch = ctx.repo.batch();
+    for (const m of due) ctx.repo.deleteMessage(batch, m);
+    await ctx.repo.commit(batch);
+  });
+  for (const m of due) {
+    const f = m.file;
+    if (f?.deleteCap && !f.deleted)
+      await ctx.blobs(f.blob.relay).delete(f.blob.blobId, f.deleteCap).catch(() => undefined);
+  }
+  return due.length;
+}

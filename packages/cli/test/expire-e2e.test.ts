@@ -57,7 +57,10 @@ test("a 30 s timer: shown to everyone, and every device deletes what came after 
   const set = await parleyJson<{ type: string; seconds: number }>(alice, "expire", "Bob", "30s");
   assert.deepEqual([set.type, set.seconds], ["expire", 30]);
   const bobSaw = await syncEvents(bob);
-  assert.ok(bobSaw.some((e) => e.type === "expire" && e.seconds === 30), JSON.stringify(bobSaw));
+  assert.ok(
+    bobSaw.some((e) => e.type === "expire" && e.seconds === 30),
+    JSON.stringify(bobSaw),
+  );
   assert.ok(bobSaw.some((e) => e.text?.includes("set messages to disappear after 30 seconds")));
 
   // In a group only an admin sets it.

@@ -17,6 +17,8 @@ export interface ConversationSummary {
   keyChanged: boolean;
   /** Direct: their key changed while verified: nothing is sent until we accept it (issue 13). */
   mustAccept: boolean;
+  /** Disappearing messages: the timer in seconds (null or absent: off). */
+  expireAfter?: number | null;
   /** Direct: we blocked the contact (what they write is dropped; we cannot write). */
   blocked: boolean;
   canSend: boolean;
@@ -90,6 +92,7 @@ export function summaryOf(input: {
     admin: view.admin ?? false,
     muted: view.muted,
     archived: view.archived,
+    expireAfter: view.expireAfter ?? null,
     preview,
     lastAt,
     unread: input.open ? 0 : recent.filter((m) => !m.fromMe && receivedAtMs(m) > input.lastRead).length,

@@ -52,6 +52,8 @@ export type ClientEvent =
   | { type: "delivered"; conversationId: string; ids: string[] }
   /** The conversation's disappearing-messages timer, in seconds (null: off), set by `by`. */
   | { type: "expire"; conversationId: string; seconds: number | null; by: PersonRef }
+  /** Messages a disappearing-messages timer deleted from this device (content ids). */
+  | { type: "expired"; conversationId: string; ids: string[] }
   /**
    * A message changed: its author edited or deleted it, or someone (`by`) reacted to it or took
    * their reaction back. `message`: the message as it is now.

@@ -21,6 +21,8 @@ import {
 } from "./context.js";
 import * as conversationOps from "./conversations.js";
 import type { ClientEvent } from "./events.js";
+import { sweepExpired, sweepWhileListening } from "./expire/sweep.js";
+import { type ExpireSeconds, setExpiry } from "./expire/timer.js";
 import { type DownloadTarget, deleteFile, files, type GetFileOptions, getFile } from "./files/get-file.js";
 import { type SendFileInput, type SentFile, sendFile } from "./files/send-file.js";
 import * as admin from "./groups/admin.js";
@@ -32,8 +34,6 @@ import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
-import { type ExpireSeconds, setExpiry } from "./expire/timer.js";
-import { sweepExpired } from "./expire/sweep.js";
 import { setProfileName } from "./profile-name.js";
 import { acceptKeyChange } from "./reset/accept-key.js";
 import { type ResetResult, resetKeys } from "./reset/reset.js";
@@ -242,8 +242,7 @@ export class ParleyClient {
   sync = (): Promise<ClientEvent[]> =>
     this.run(async (ctx) => {
       const events = await sync(ctx);
-      await sweepExpired(ctx);
-      return events;
+      return [...events, ...(await sweepExpired(ctx))];
     });
 
   /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
@@ -252,7 +251,10 @@ export class ParleyClient {
 
   /** Reports events as they happen until `signal` aborts (listen.ts). */
   listen = (onEvent: (event: ClientEvent) => void, signal: AbortSignal): Promise<void> =>
-    this.run((ctx) => listen(ctx, onEvent, signal));
+    this.run((ctx) => {
+      sweepWhileListening(ctx, onEvent, signal);
+      return listen(ctx, onEvent, signal);
+    });
 
   // ---- seams for adversarial tests (a modified client calls these directly) ---------------------
 

@@ -4,6 +4,7 @@ import type { ConversationSummary } from "../conversations";
 import { formatMessageTime } from "../format";
 import { mergeTimeline, NEEDS_READD, personName, type SystemLine } from "../groups";
 import { insertMention, mentionCandidates, mentionQuery } from "../messages";
+import { expiryWords } from "./Disappearing";
 import { AcceptKeyChange } from "./KeyReset";
 import { ComposerContext, MessageBubble } from "./MessageBubble";
 
@@ -181,6 +182,7 @@ export function ChatView(props: {
                 : c.verified
                   ? "Verified contact"
                   : "Not verified yet"}
+            {c.expireAfter ? ` · Messages disappear after ${expiryWords(c.expireAfter)}` : ""}
           </span>
         </div>
         {isGroup ? (

@@ -2,6 +2,7 @@ import type { ParleyClient } from "@parley/core";
 import { useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { friendlyError } from "../groups";
+import { Disappearing } from "./Disappearing";
 
 /**
  * Mute (no notifications) and archive (out of the list until something new arrives) for one chat
@@ -52,6 +53,7 @@ export function ConversationSettings(props: {
           {error}
         </p>
       )}
+      <Disappearing client={client} conversation={c} onChanged={props.onChanged} />
     </div>
   );
 }

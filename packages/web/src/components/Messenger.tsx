@@ -13,6 +13,7 @@ import { ChatView, EmptyChat } from "./ChatView";
 import { ContactInfoDialog } from "./ContactInfoDialog";
 import { Sidebar } from "./ConversationList";
 import { AcceptInviteDialog, WipeDialog } from "./DeviceDialogs";
+import { expiryLine } from "./Disappearing";
 import { GroupInfoDialog } from "./GroupInfoDialog";
 import { InviteDialog } from "./InviteDialog";
 import { NewGroupDialog } from "./NewGroupDialog";
@@ -103,6 +104,14 @@ export function Messenger(props: {
     sent: chat.onSent,
     contact: () => void list.refresh(),
     notice: show,
+    expiry: (event) => {
+      if (event.type === "expire")
+        void group
+          .chronicle(event.conversationId, [expiryLine(event)])
+          .catch((e: unknown) => report("chat-line", e));
+      void chat.reloadOpen().catch((e: unknown) => report("load-messages", e));
+      void list.refresh();
+    },
     line: (conversationId, text) =>
       void group.chronicle(conversationId, [text]).catch((e: unknown) => report("chat-line", e)),
   });

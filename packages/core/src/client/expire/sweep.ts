@@ -6,8 +6,10 @@
  */
 import type { MessageRecord } from "../../store/records.js";
 import type { ClientContext } from "../context.js";
+import type { ClientEvent } from "../events.js";
 
-export async function sweepExpired(ctx: ClientContext): Promise<number> {
+/** Deletes what is due; returns an `expired` event per conversation that lost messages. */
+export async function sweepExpired(ctx: ClientContext): Promise<ClientEvent[]> {
   const now = ctx.now();
   const due: MessageRecord[] = [];
   for (const c of await ctx.repo.conversations()) {
@@ -21,7 +23,7 @@ export async function sweepExpired(ctx: ClientContext): Promise<number> {
       if (m.sentAt >= since && at + ttl <= now) due.push(m);
     }
   }
-  if (due.length === 0) return 0;
+  if (due.length === 0) return [];
   await ctx.lock.run(async () => {
     const batch = ctx.repo.batch();
     for (const m of due) ctx.repo.deleteMessage(batch, m);
@@ -30,7 +32,29 @@ export async function sweepExpired(ctx: ClientContext): Promise<number> {
   for (const m of due) {
     const f = m.file;
     if (f?.deleteCap && !f.deleted)
-      await ctx.blobs(f.blob.relay).delete(f.blob.blobId, f.deleteCap).catch(() => undefined);
+      await ctx
+        .blobs(f.blob.relay)
+        .delete(f.blob.blobId, f.deleteCap)
+        .catch(() => undefined);
   }
-  return due.length;
+  const byConversation = new Map<string, string[]>();
+  for (const m of due)
+    byConversation.set(m.conversationId, [...(byConversation.get(m.conversationId) ?? []), m.id]);
+  return [...byConversation].map(([conversationId, ids]) => ({ type: "expired", conversationId, ids }));
+}
+
+/** While `listen` runs: what comes due is deleted within `everyMs`, and reported. */
+export function sweepWhileListening(
+  ctx: ClientContext,
+  onEvent: (event: ClientEvent) => void,
+  signal: AbortSignal,
+  everyMs = 5000,
+): void {
+  const timer = setInterval(() => {
+    sweepExpired(ctx).then(
+      (events) => events.forEach(onEvent),
+      (e: unknown) => onEvent({ type: "failure", source: "local", cause: (e as Error).message }),
+    );
+  }, everyMs);
+  signal.addEventListener("abort", () => clearInterval(timer), { once: true });
 }

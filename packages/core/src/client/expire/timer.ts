@@ -6,9 +6,9 @@
  *
  * Concurrent changes: the one its sender stamped latest wins on every device (`expireSetAt`).
  */
-import { EXPIRE_CHOICES } from "../../content/expire.js";
-import { decodeGroupMetadata, isAdmin } from "../../messaging/group-metadata.js";
+import type { EXPIRE_CHOICES } from "../../content/expire.js";
 import { ParleyError } from "../../errors.js";
+import { decodeGroupMetadata, isAdmin } from "../../messaging/group-metadata.js";
 import type { ConversationRecord } from "../../store/records.js";
 import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
@@ -19,7 +19,11 @@ import { sealAndDeliver } from "./send.js";
 export type ExpireSeconds = (typeof EXPIRE_CHOICES)[number] | null;
 
 /** The record after a timer change stamped `at` (ignored if an earlier-stamped one arrives late). */
-export function withTimer(c: ConversationRecord, seconds: ExpireSeconds, at: number): ConversationRecord | undefined {
+export function withTimer(
+  c: ConversationRecord,
+  seconds: ExpireSeconds,
+  at: number,
+): ConversationRecord | undefined {
   if (c.expireSetAt !== undefined && at < c.expireSetAt) return undefined;
   const { expireAfter: _a, expireSince: _s, ...rest } = c;
   if (seconds === null) return { ...rest, expireSetAt: at };

@@ -9,7 +9,10 @@ export const expire: ContentHandler<"expire"> = {
     const next = withTimer(conversation, body.seconds, content.sentAt);
     if (!next) return nothing();
     ctx.repo.putConversation(batch, next);
-    return { events: [await timerEvent(ctx, conversation, body.seconds, contact.identityKey)], followups: [] };
+    return {
+      events: [await timerEvent(ctx, conversation, body.seconds, contact.identityKey)],
+      followups: [],
+    };
   },
   async group({ ctx, batch, conversation, state, sender, content, body }) {
     if (!isAdmin(decodeGroupMetadata(ctx.engine.metadata(state)), sender))

@@ -6,17 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import {
   browserSuiteUnavailable,
-  CHROMIUM,
-  CHROMIUM_ARGS,
   eventually,
   parleyJson,
   type RelayProcess,
   startRelay,
   tempDir,
 } from "./helpers.js";
+import { webUserWithCliContact } from "./web-and-cli.js";
 
 const unavailable = browserSuiteUnavailable();
 
@@ -27,36 +26,11 @@ describe("disappearing messages in the web app", {
   let browser: Browser;
   let alice: Page;
   const bob = tempDir("expire-cli-bob");
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   before(async () => {
     relay = await startRelay();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    alice = await context.newPage();
-    alice.setDefaultTimeout(30_000);
-    alice.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    await alice.goto(`${relay.url}/`);
-    await alice.getByLabel("Display name").fill("Alice");
-    await alice.getByLabel("Passphrase", { exact: true }).fill("alice correct horse battery");
-    await alice.getByLabel("Confirm passphrase").fill("alice correct horse battery");
-    await alice.getByRole("button", { name: "Create profile" }).click();
-    await alice.getByRole("button", { name: "Invite someone" }).click();
-    const dialog = alice.getByRole("dialog", { name: "Invite someone" });
-    const link = await dialog.getByLabel("Invite link").inputValue();
-    await dialog.getByRole("button", { name: "Done" }).click();
-    await parleyJson(bob, "init", "--name", "Bob", "--server", relay.url);
-    await parleyJson(bob, "accept", link);
-    await alice
-      .getByRole("navigation", { name: "Conversations" })
-      .getByRole("button", { name: /^Bob/ })
-      .click();
-    await alice.getByRole("heading", { level: 2, name: "Bob" }).waitFor();
-    await eventually(async () => {
-      await parleyJson(bob, "sync");
-      const contacts = await parleyJson<{ canSend: boolean }[]>(bob, "contacts");
-      return contacts[0]?.canSend ? true : undefined;
-    });
+    ({ browser, page: alice, problems } = await webUserWithCliContact(relay, bob));
   });
 
   after(async () => {

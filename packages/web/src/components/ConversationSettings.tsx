@@ -17,11 +17,14 @@ export function ConversationSettings(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  async function change(settings: { muted?: boolean; archived?: boolean }) {
+  const change = (settings: { muted?: boolean; archived?: boolean }) =>
+    act(() => client.setConversationSettings(c.id, settings));
+
+  async function act(work: () => Promise<unknown>) {
     setBusy(true);
     setError(null);
     try {
-      await client.setConversationSettings(c.id, settings);
+      await work();
       await props.onChanged();
     } catch (e) {
       setError(friendlyError(e));
@@ -53,7 +56,11 @@ export function ConversationSettings(props: {
           {error}
         </p>
       )}
-      <Disappearing client={client} conversation={c} onChanged={props.onChanged} />
+      <Disappearing
+        conversation={c}
+        busy={busy}
+        onChoose={(seconds) => act(() => client.setExpiry(c.id, seconds))}
+      />
     </div>
   );
 }

@@ -3,9 +3,11 @@
  * group only admins may change it), and the words for its changes.
  */
 import type { ClientEvent, ParleyClient } from "@parley/core";
-import { useId, useState } from "react";
+import { useId } from "react";
 import type { ConversationSummary } from "../conversations";
-import { friendlyError, personName } from "../groups";
+import { personName } from "../groups";
+
+type ExpireSeconds = Parameters<ParleyClient["setExpiry"]>[1];
 
 const CHOICES: [string, number | null][] = [
   ["Off", null],
@@ -28,39 +30,25 @@ export function expiryLine(event: Extract<ClientEvent, { type: "expire" }>): str
     : `${who} set messages to disappear after ${expiryWords(event.seconds)}`;
 }
 
+/** The timer's choice; `onChoose` sends the change (ConversationSettings runs it, busy and errors). */
 export function Disappearing(props: {
-  client: ParleyClient;
   conversation: ConversationSummary;
-  onChanged: () => Promise<void>;
+  busy: boolean;
+  onChoose: (seconds: ExpireSeconds) => void;
 }) {
-  const { client, conversation: c } = props;
+  const c = props.conversation;
   const id = useId();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const allowed = c.kind === "direct" || c.admin;
-
-  async function choose(value: string) {
-    setBusy(true);
-    setError(null);
-    try {
-      const seconds = value === "off" ? null : Number(value);
-      await client.setExpiry(c.id, seconds as Parameters<ParleyClient["setExpiry"]>[1]);
-      await props.onChanged();
-    } catch (e) {
-      setError(friendlyError(e));
-    } finally {
-      setBusy(false);
-    }
-  }
-
   return (
     <div className="field">
       <label htmlFor={id}>Disappearing messages</label>
       <select
         id={id}
         value={c.expireAfter ?? "off"}
-        disabled={busy || !allowed || !c.canSend}
-        onChange={(e) => void choose(e.target.value)}
+        disabled={props.busy || !allowed || !c.canSend}
+        onChange={(e) =>
+          props.onChoose(e.target.value === "off" ? null : (Number(e.target.value) as ExpireSeconds))
+        }
       >
         {CHOICES.map(([label, seconds]) => (
           <option key={label} value={seconds ?? "off"}>
@@ -73,11 +61,6 @@ export function Disappearing(props: {
           ? "Everyone's devices delete new messages, with their files, after this long. Everyone in the chat sees the change."
           : "Only the group's admins can change this."}
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
     </div>
   );
 }

@@ -13,7 +13,7 @@ import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { addPassphraseCommands, currentPassphrase } from "./passphrase-commands.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
-import { errorCode, errorText, memberJson, messageJson } from "./words.js";
+import { errorCode, errorText, expireWords, memberJson, messageJson } from "./words.js";
 
 const program = new Command()
   .name("parley")
@@ -196,7 +196,8 @@ program
                 c.kind === "direct"
                   ? "chat "
                   : `group${c.status === "active" ? (c.admin ? ", admin" : "") : `, ${c.status}`}`;
-              const flags = `${c.canSend ? "" : ", cannot send yet"}${c.muted ? ", muted" : ""}`;
+              const timer = c.expireAfter ? `, messages disappear after ${expireWords(c.expireAfter)}` : "";
+              const flags = `${c.canSend ? "" : ", cannot send yet"}${c.muted ? ", muted" : ""}${timer}`;
               return `${c.id}  ${t(c.name)}  (${what.trim()}${flags})`;
             })
             .join("\n") + more

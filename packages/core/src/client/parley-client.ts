@@ -251,9 +251,13 @@ export class ParleyClient {
 
   /** Reports events as they happen until `signal` aborts (listen.ts). */
   listen = (onEvent: (event: ClientEvent) => void, signal: AbortSignal): Promise<void> =>
-    this.run((ctx) => {
-      sweepWhileListening(ctx, onEvent, signal);
-      return listen(ctx, onEvent, signal);
+    this.run(async (ctx) => {
+      const stop = sweepWhileListening(ctx, onEvent, signal);
+      try {
+        await listen(ctx, onEvent, signal);
+      } finally {
+        stop();
+      }
     });
 
   // ---- seams for adversarial tests (a modified client calls these directly) ---------------------

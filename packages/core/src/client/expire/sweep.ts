@@ -43,13 +43,13 @@ export async function sweepExpired(ctx: ClientContext): Promise<ClientEvent[]> {
   return [...byConversation].map(([conversationId, ids]) => ({ type: "expired", conversationId, ids }));
 }
 
-/** While `listen` runs: what comes due is deleted within `everyMs`, and reported. */
+/** While `listen` runs: what comes due is deleted within `everyMs`, and reported. Returns the stop. */
 export function sweepWhileListening(
   ctx: ClientContext,
   onEvent: (event: ClientEvent) => void,
   signal: AbortSignal,
   everyMs = 5000,
-): void {
+): () => void {
   const timer = setInterval(() => {
     sweepExpired(ctx).then(
       (events) => events.forEach(onEvent),
@@ -57,4 +57,5 @@ export function sweepWhileListening(
     );
   }, everyMs);
   signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+  return () => clearInterval(timer);
 }

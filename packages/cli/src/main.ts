@@ -12,6 +12,9 @@ import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { addPassphraseCommands, currentPassphrase } from "./passphrase-commands.js";
+import { addPostCommands } from "./post-commands.js";
+import { addReadCommands } from "./read-commands.js";
+import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, expireWords, memberJson, messageJson } from "./words.js";
 
@@ -208,19 +211,41 @@ program
     }),
   );
 
-for (const [name, flag, on, off] of [
-  ["mute", "muted", "muted: no notifications for it", "unmuted"],
-  ["archive", "archived", "archived: out of the list until something new arrives", "back in the list"],
+for (const [name, flag, on, off, description] of [
+  [
+    "mute",
+    "muted",
+    "muted: no notifications for it",
+    "unmuted",
+    "no notifications for a chat or group (this device only; --off to undo)",
+  ],
+  [
+    "archive",
+    "archived",
+    "archived: out of the list until something new arrives",
+    "back in the list",
+    "move a chat or group out of the conversation list until a new message arrives (--off to undo)",
+  ],
+  [
+    "read-receipts",
+    "readReceipts",
+    "read receipts on: they are told when you have read their messages",
+    "read receipts off: they are not told when you read",
+    "tell a chat or group when you have read its messages (default: on in chats, off in groups; --off to stop)",
+  ],
+  [
+    "typing-indicators",
+    "typingIndicators",
+    "typing indicators on: they see when you are typing",
+    "typing indicators off",
+    "let a chat or group see when you are typing (default: on in chats, off in groups; --off to stop)",
+  ],
 ] as const) {
   program
     .command(name)
-    .description(
-      name === "mute"
-        ? "no notifications for a chat or group (this device only; --off to undo)"
-        : "move a chat or group out of the conversation list until a new message arrives (--off to undo)",
-    )
+    .description(description)
     .argument("<target>", "a contact's name, a group's name, or an id")
-    .option("--off", name === "mute" ? "unmute" : "bring it back")
+    .option("--off", name === "mute" ? "unmute" : name === "archive" ? "bring it back" : "turn it off")
     .action(
       run(async ({ client, out, opts }, target) => {
         const value = opts.off !== true;
@@ -308,6 +333,9 @@ program
   );
 
 addMessageCommands(program, run, argumentOrStdin);
+addSearchCommand(program, run, argumentOrStdin);
+addReadCommands(program, run);
+addPostCommands(program, run, argumentOrStdin);
 
 program
   .command("safety")

@@ -31,8 +31,16 @@ function time(iso: string): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
+/** Our message's state: "(sent)", "(delivered)", "(read)" — in a group "(read by 2)". */
+function statusText(m: MessageView): string {
+  if (!m.fromMe) return "";
+  const readers = m.readBy?.length ?? 0;
+  if (readers === 0) return ` (${m.status})`;
+  return m.kind === "group" ? ` (read by ${readers})` : " (read)";
+}
+
 export function formatMessage(m: MessageView): string {
-  const status = m.fromMe ? ` (${m.status})` : "";
+  const status = statusText(m);
   const where = m.kind === "group" ? ` in ${t(m.conversation)}` : m.fromMe ? ` → ${t(m.conversation)}` : "";
   const head = `[${time(m.sentAt)} #${t(shortId(m.id))}] ${t(personLabel(m.from))}${where}: `;
   if (m.deleted) return `${head}(deleted)${status}`;

@@ -14,6 +14,7 @@ import {
   type PersonRef,
   type Rejection,
 } from "@parley/core";
+import { postErrorText, postEventText, postRejectionText } from "./post-words.js";
 
 /** A person in a sentence: our name for a contact; a member's own name, marked; else their key's start. */
 export function personLabel(p: PersonRef, me = "me"): string {
@@ -101,7 +102,13 @@ function parleyErrorText(e: ParleyError): string {
     case "too_long":
       return `the message is too long: ${s("length")} characters, at most ${s("max")} (send a long text as a file)`;
     case "empty":
-      return d.what === "text" ? "nothing to send" : "name at least one contact to add";
+      return d.what === "text"
+        ? "nothing to send"
+        : d.what === "query"
+          ? "nothing to search for"
+          : "name at least one contact to add";
+    case "search_unavailable":
+      return "this device's store cannot search";
     case "no_key_package":
       return `no key package from ${s("contact")} yet: they need to open Parley (sync) once, then try again`;
     case "not_ready":
@@ -146,6 +153,8 @@ function parleyErrorText(e: ParleyError): string {
         : d.what === "contact"
           ? "conversation without a contact"
           : "the group state of this conversation is missing";
+    default:
+      return postErrorText(e);
   }
 }
 
@@ -206,6 +215,8 @@ export function rejectionText(r: Rejection): string {
       return "too many messages from later epochs are waiting: dropped";
     case "messages_expired":
       return "some group messages expired on the relay before this device read them";
+    default:
+      return postRejectionText(r);
   }
 }
 
@@ -279,10 +290,16 @@ export function eventText(e: ClientEvent): string | undefined {
       return e.seconds === null
         ? `* ${personLabel(e.by)} turned disappearing messages off`
         : `* ${personLabel(e.by)} set messages to disappear after ${expireWords(e.seconds)}`;
+    case "read":
+      return `* ${personLabel(e.by)} read ${e.ids.map((id) => `#${shortId(id)}`).join(" ")}`;
+    case "typing":
+      return `* ${personLabel(e.by)} ${e.typing ? "is typing…" : "stopped typing"}`;
     case "sent":
       return `* ${e.ids.length === 1 ? "a message that was waiting has" : `${e.ids.length} messages that were waiting have`} been sent`;
     case "failure":
       return `! ${e.source === "relay" ? "the relay" : "this device"} could not handle a delivery: ${e.cause}`;
+    case "post":
+      return postEventText(e);
     default:
       return undefined;
   }

@@ -6,14 +6,20 @@
  * Turning it on, changing it and turning it off rewrite every value in ONE SQLite transaction (the
  * writes are staged, then committed together), so a crash leaves the profile all in one form; with
  * secure_delete on, the old forms of the values are overwritten on disk, not left in free pages.
+ * The search index moves with them: in the clear it is SQLite's (search_doc, FTS5), sealed it is
+ * the encrypted store's (`!text/…` entries); each message's words are recomputed from the message.
  */
 import {
   ENCRYPTED_STORE_META_KEY,
   EncryptedKeyValueStore,
+  fromUtf8,
   type KdfParams,
+  Keys,
   type KeyValueStore,
   type KvWrite,
+  type MessageRecord,
   type PassphraseKdf,
+  searchableText,
 } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import { argon2id } from "hash-wasm";
@@ -63,6 +69,19 @@ class StagedWrites implements KeyValueStore {
   close = async () => undefined;
 }
 
+/** Keys the encrypted store keeps for itself (its passphrase record, sealed search texts). */
+const RESERVED = "!";
+
+/** An entry as a write, with its searchable text if it is a message (repository.ts searchableText). */
+function asWrite([key, value]: [string, Uint8Array]): KvWrite {
+  if (!key.startsWith(Keys.messages(""))) return { key, value };
+  try {
+    return { key, value, text: searchableText(JSON.parse(fromUtf8(value)) as MessageRecord) };
+  } catch {
+    return { key, value };
+  }
+}
+
 /** Every value of a plain store, sealed under a new passphrase, in one write. */
 export async function setPassphrase(store: KeyValueStore, passphrase: string, params?: KdfParams) {
   const entries = await store.list("");
@@ -83,10 +102,8 @@ export async function changePassphrase(
 /** Every value opened and written back in the clear; the passphrase record deleted. */
 export async function removePassphrase(store: KeyValueStore, current: string) {
   const entries = await (await unlockStore(store, current)).list("");
-  await store.write([
-    ...entries.map(([key, value]) => ({ key, value })),
-    { key: ENCRYPTED_STORE_META_KEY, value: null },
-  ]);
+  const reserved = (await store.list(RESERVED)).map(([key]) => ({ key, value: null }));
+  await store.write([...reserved, ...entries.map(asWrite)]);
 }
 
 async function reseal(
@@ -104,7 +121,10 @@ async function reseal(
     passphrase,
     params,
   );
-  await sealed.write(entries.map(([key, value]) => ({ key, value })));
+  await sealed.write(entries.map(asWrite));
   sealed.lock();
-  await store.write(staged.writes);
+  // The old sealed texts go (those of messages are written again); the clear index is emptied.
+  const stale = (await store.list(`${RESERVED}text/`)).map(([key]) => ({ key, value: null }));
+  const writes = staged.writes.map((w) => (w.key.startsWith(RESERVED) ? w : { ...w, text: null }));
+  await store.write([...stale, ...writes]);
 }

@@ -33,7 +33,10 @@ export async function wipeProfile(home: string): Promise<Wiped> {
   try {
     const all = await store.list("");
     values = all.length;
-    await store.write(all.map(([key, value]) => ({ key, value: new Uint8Array(randomBytes(value.length)) })));
+    // text: null also takes each message's words out of the search index (FTS5 secure-delete).
+    await store.write(
+      all.map(([key, value]) => ({ key, value: new Uint8Array(randomBytes(value.length)), text: null })),
+    );
     await store.write(all.map(([key]) => ({ key, value: null })));
   } finally {
     await store.close(); // checkpoints the log into the database file and empties it

@@ -37,7 +37,7 @@ export function formatMessageTime(iso: string, now = new Date()): string {
   return sameDay ? timeFormat.format(date) : dateTimeFormat.format(date);
 }
 
-export type DeliveryState = "sending" | "sent" | "delivered" | "failed" | "received";
+export type DeliveryState = "sending" | "sent" | "delivered" | "read" | "failed" | "received";
 
 export function deliveryLabel(status: DeliveryState): string {
   switch (status) {
@@ -47,11 +47,18 @@ export function deliveryLabel(status: DeliveryState): string {
       return "Sent";
     case "delivered":
       return "Delivered";
+    case "read":
+      return "Read";
     case "failed":
       return "Not sent";
     case "received":
       return "";
   }
+}
+
+/** The ticks beside our message: one when the relay has it, two once delivered, two (coloured) once read. */
+export function deliveryTicks(status: DeliveryState): string {
+  return status === "sent" ? "✓" : status === "delivered" || status === "read" ? "✓✓" : "";
 }
 
 /** Initials for an avatar circle: the first letters of the first two words. */

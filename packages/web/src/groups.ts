@@ -194,6 +194,7 @@ export type Failed =
   | "edit"
   | "delete-message"
   | "get-file"
+  | "search"
   | "lock"
   | "wipe";
 
@@ -212,6 +213,7 @@ const FAILED: Record<Failed, string> = {
   edit: "Your edit was not sent.",
   "delete-message": "The message was not deleted.",
   "get-file": "The file could not be fetched.",
+  search: "The search did not finish.",
   lock: "Parley could not lock.",
   wipe: "This device was not wiped.",
 };

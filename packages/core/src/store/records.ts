@@ -73,6 +73,14 @@ interface ConversationBase {
   expireAfter?: number;
   expireSince?: number;
   expireSetAt?: number;
+  /**
+   * Whether we send read receipts and typing indicators here, when chosen (client/receipts.ts);
+   * absent: the default, on in 1:1 chats and off in groups.
+   */
+  readReceipts?: boolean;
+  typingIndicators?: boolean;
+  /** The order key of the newest message we have read (markRead): read receipts go once. */
+  readUpTo?: string;
 }
 
 /** A 1:1 conversation: an MLS group of exactly two identities. */
@@ -108,6 +116,8 @@ export interface GroupConversationRecord extends ConversationBase {
   status: GroupStatus;
   /** Why the group is "needs-readd" (a diagnostic, in English). */
   statusReason?: string;
+  /** A feed group (posts/, docs/04-posts.md): one author's posts to one audience, not a chat. */
+  feed?: true;
 }
 
 /** What a migration left for the next sync to do (Keys.afterMigration). */
@@ -157,6 +167,8 @@ export interface OutboxEntry {
   attempts: number;
   nextAttemptAt: number;
   lastError?: string;
+  /** Not a message but a read receipt (client/receipts.ts): nobody is told when it goes. */
+  receipt?: true;
 }
 
 export interface MessageRecord {
@@ -189,6 +201,8 @@ export interface MessageRecord {
    * its time, so an older reaction arriving late does not come back). `at`: the reactor's clock.
    */
   reactions?: Record<string, { emoji: string | null; at: number }>;
+  /** Our messages: who said they read it (identity key → when this device learnt it). */
+  readBy?: Record<string, number>;
 }
 
 /**

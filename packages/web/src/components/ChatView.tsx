@@ -46,6 +46,9 @@ export function ChatView(props: {
   onShowContact: () => void;
   onShowGroup: (mode: "info" | "add") => void;
   onBack: () => void;
+  /** Who is typing here now (names), and: the person is typing (sent where it is allowed). */
+  typing: string[];
+  onTyping: () => void;
 }) {
   const { conversation: c, messages, members } = props;
   const isGroup = c.kind === "group";
@@ -107,6 +110,7 @@ export function ChatView(props: {
   }
 
   function onDraftChange(value: string, caret: number) {
+    if (value.length > draft.length) props.onTyping();
     setDraft(value);
     setMention(isGroup ? mentionQuery(value, caret) : null);
   }
@@ -174,14 +178,22 @@ export function ChatView(props: {
         </button>
         <div className="chat-title">
           <h2>{c.title}</h2>
-          <span className="muted small">
-            {isGroup
-              ? groupSubtitle(c, members)
-              : c.keyChanged
-                ? "Safety number changed"
-                : c.verified
-                  ? "Verified contact"
-                  : "Not verified yet"}
+          <span className="muted small" aria-live="polite">
+            {props.typing.length > 0 ? (
+              <span className="typing">
+                {isGroup
+                  ? `${props.typing.join(", ")} ${props.typing.length === 1 ? "is" : "are"} typing…`
+                  : "typing…"}
+              </span>
+            ) : isGroup ? (
+              groupSubtitle(c, members)
+            ) : c.keyChanged ? (
+              "Safety number changed"
+            ) : c.verified ? (
+              "Verified contact"
+            ) : (
+              "Not verified yet"
+            )}
             {c.expireAfter ? ` · Messages disappear after ${expiryWords(c.expireAfter)}` : ""}
           </span>
         </div>

@@ -1,6 +1,8 @@
-import { useState } from "react";
+import type { MessageView, ParleyClient } from "@parley/core";
+import { type ReactNode, useState } from "react";
 import type { ConversationSummary } from "../conversations";
 import { formatListTime, initials } from "../format";
+import { MessageSearch } from "./MessageSearch";
 
 /** Two figures, one behind the other: a group, as opposed to one person's initials. */
 export function GroupIcon() {
@@ -125,9 +127,15 @@ export function Sidebar(props: {
   onInvite: () => void;
   onAddContact: () => void;
   onNewGroup: () => void;
+  client: ParleyClient;
+  onOpenMessage: (m: MessageView) => void;
+  onError: (e: unknown) => void;
+  /** Above the list: the Chats/Feed switch. */
+  header?: ReactNode;
 }) {
   return (
     <aside className="sidebar">
+      {props.header}
       <div className="sidebar-actions">
         <button type="button" className="primary" onClick={props.onInvite}>
           Invite someone
@@ -142,12 +150,14 @@ export function Sidebar(props: {
           <span aria-hidden="true">+ </span>New group
         </button>
       </div>
-      <ConversationList
-        conversations={props.conversations}
-        loaded={props.loaded}
-        selectedId={props.selectedId}
-        onSelect={props.onSelect}
-      />
+      <MessageSearch client={props.client} onOpen={props.onOpenMessage} onError={props.onError}>
+        <ConversationList
+          conversations={props.conversations}
+          loaded={props.loaded}
+          selectedId={props.selectedId}
+          onSelect={props.onSelect}
+        />
+      </MessageSearch>
     </aside>
   );
 }

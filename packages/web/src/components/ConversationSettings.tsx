@@ -6,7 +6,8 @@ import { Disappearing } from "./Disappearing";
 
 /**
  * Mute (no notifications) and archive (out of the list until something new arrives) for one chat
- * or group: settings of this device only, never sent anywhere.
+ * or group: settings of this device only, never sent anywhere. And whether this chat or group is
+ * told when we have read its messages, or are typing (on by default in chats, off in groups).
  */
 export function ConversationSettings(props: {
   client: ParleyClient;
@@ -17,7 +18,7 @@ export function ConversationSettings(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  const change = (settings: { muted?: boolean; archived?: boolean }) =>
+  const change = (settings: Parameters<ParleyClient["setConversationSettings"]>[1]) =>
     act(() => client.setConversationSettings(c.id, settings));
 
   async function act(work: () => Promise<unknown>) {
@@ -51,6 +52,24 @@ export function ConversationSettings(props: {
         {c.muted && c.archived ? " " : ""}
         {c.archived ? (c.muted ? "Stays archived." : "Archived until a new message arrives.") : ""}
       </span>
+      <label className="check-row">
+        <input
+          type="checkbox"
+          disabled={busy}
+          checked={c.readReceipts}
+          onChange={(e) => change({ readReceipts: e.target.checked })}
+        />
+        Send read receipts
+      </label>
+      <label className="check-row">
+        <input
+          type="checkbox"
+          disabled={busy}
+          checked={c.typingIndicators}
+          onChange={(e) => change({ typingIndicators: e.target.checked })}
+        />
+        Show when I am typing
+      </label>
       {error && (
         <p className="error" role="alert">
           {error}

@@ -1,8 +1,9 @@
 import type { ParleyClient } from "@parley/core";
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { groupDigits } from "../format";
 import { Dialog } from "./Dialog";
 import { QrCode } from "./QrCode";
+import { SafetyScanner } from "./SafetyScanner";
 
 export function SafetyNumberDialog(props: {
   client: ParleyClient;
@@ -14,7 +15,8 @@ export function SafetyNumberDialog(props: {
   const [digits, setDigits] = useState<string | null>(null);
   const [verified, setVerified] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const { client, contactId } = props;
+  const [scanning, setScanning] = useState(false);
+  const { client, contactId, onVerified } = props;
 
   useEffect(() => {
     client
@@ -26,15 +28,16 @@ export function SafetyNumberDialog(props: {
       .catch((e: Error) => setError(e.message));
   }, [client, contactId]);
 
-  async function markVerified() {
+  const markVerified = useCallback(async () => {
     try {
       await client.verifyContact(contactId);
       setVerified(true);
-      props.onVerified();
+      onVerified();
     } catch (e) {
       setError((e as Error).message);
     }
-  }
+  }, [client, contactId, onVerified]);
+  const scannedMatch = useCallback(() => void markVerified(), [markVerified]);
 
   const groups = digits ? groupDigits(digits).split(" ") : [];
   return (
@@ -61,6 +64,14 @@ export function SafetyNumberDialog(props: {
           </div>
         </div>
       )}
+      {digits && scanning && (
+        <SafetyScanner
+          digits={digits}
+          name={props.name}
+          onMatch={scannedMatch}
+          onClose={() => setScanning(false)}
+        />
+      )}
       <p className={verified ? "verified-line ok" : "verified-line"} role="status">
         {verified ? `You have verified ${props.name}.` : `${props.name} is not verified yet.`}
       </p>
@@ -68,6 +79,11 @@ export function SafetyNumberDialog(props: {
         <button type="button" onClick={props.onClose}>
           Close
         </button>
+        {digits && !scanning && (
+          <button type="button" onClick={() => setScanning(true)}>
+            Scan their code
+          </button>
+        )}
         {!verified && (
           <button type="button" className="primary" onClick={markVerified} disabled={!digits}>
             Mark as verified

@@ -507,6 +507,17 @@ group
     }),
   );
 
+group
+  .command("rekey")
+  .description("give this device fresh keys in a group (post-compromise security)")
+  .argument("<group>", "the group's name or id")
+  .action(
+    run(async ({ client, out }, name) => {
+      await client.rekeyGroup(name!);
+      print(out, `New keys in "${t(name!)}".`, { rekeyed: name });
+    }),
+  );
+
 program
   .command("listen")
   .description("stay connected and print messages as they arrive (Ctrl-C to stop)")

@@ -225,6 +225,7 @@ const FOLLOWUP_WORDS: Record<string, string> = {
   "key-packages": "key packages",
   "group-profile": "our name in the group",
   "remove-leaver": "the removal of a member who left",
+  "group-order": "a group change of ours",
   "reply-to": "the new address of our queue",
   reset: "carrying this conversation over to the new keys (run parley reset again)",
 };

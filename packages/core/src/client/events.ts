@@ -27,6 +27,7 @@ export type FollowupKind =
   | "key-packages"
   | "group-profile"
   | "remove-leaver"
+  | "group-order"
   | "reply-to"
   | "profile"
   /** Carrying a conversation over to new keys (client/reset/). */

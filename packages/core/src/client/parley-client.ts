@@ -255,6 +255,8 @@ export class ParleyClient {
     this.run((ctx) => admin.setGroupAdmin(ctx, group, member, isAdmin));
   renameGroup = (group: string, name: string): Promise<ConversationView> =>
     this.run((ctx) => admin.renameGroup(ctx, group, name));
+  /** Commits fresh keys for our leaf in the group (post-compromise security). */
+  rekeyGroup = (group: string): Promise<void> => this.run((ctx) => admin.rekeyGroup(ctx, group));
   groupMembers = (group: string): Promise<GroupMemberView[]> => this.run((ctx) => groupMembers(ctx, group));
 
   // ---- posts (client/posts/, docs/04-posts.md) --------------------------------------------------

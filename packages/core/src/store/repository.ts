@@ -25,6 +25,9 @@ import type {
   RatchetMark,
 } from "./records.js";
 
+/** The most matches a search across every conversation considers before picking the newest. */
+export const SEARCH_MATCHES_BOUND = 100_000;
+
 export class ProfileRepository {
   /** Epoch of the state last saved per group, so a message within an epoch rewrites only the ratchet part. */
   private readonly savedEpochs = new Map<string, bigint>();
@@ -172,9 +175,19 @@ export class ProfileRepository {
     limit: number,
   ): Promise<MessageRecord[] | undefined> {
     if (!this.kv.search) return undefined;
-    const prefix = conversationId === undefined ? K.allMessages : K.messages(conversationId);
+    if (conversationId !== undefined)
+      return this.loadMessages(await this.kv.search(K.messages(conversationId), query, limit));
+    // Across conversations the store's key order is by conversation first: newest first is by the
+    // order key (time, then id) after it. Keys are cheap; every match is asked for, up to a bound.
+    const orderOf = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+    const keys = await this.kv.search(K.allMessages, query, SEARCH_MATCHES_BOUND);
+    keys.sort((a, b) => (orderOf(a) < orderOf(b) ? 1 : orderOf(a) > orderOf(b) ? -1 : 0));
+    return this.loadMessages(keys.slice(0, limit));
+  }
+
+  private async loadMessages(keys: string[]): Promise<MessageRecord[]> {
     const found: MessageRecord[] = [];
-    for (const key of await this.kv.search(prefix, query, limit)) {
+    for (const key of keys) {
       const m = await this.getJson<MessageRecord>(key);
       if (m) found.push(m);
     }

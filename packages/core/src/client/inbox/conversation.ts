@@ -11,6 +11,7 @@ import type { DirectConversationRecord, GroupConversationRecord } from "../../st
 import { b64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
+import { countGroupMessage } from "../groups/key-schedule.js";
 import { contactView, person, requireConversation } from "../lookup.js";
 import { loadState, saveState } from "../mls-state.js";
 import { requireFeedPlacement } from "../posts/placement.js";
@@ -19,6 +20,7 @@ import type { PersonRef } from "../views.js";
 import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
 import { reject } from "./rejection.js";
+import { staleGroupMessage } from "./stale.js";
 import { nothing, type Processed } from "./types.js";
 
 /**
@@ -46,11 +48,15 @@ export async function processInConversation(
   batch: Batch,
   conversationId: string,
   message: Uint8Array,
+  /** The queue it was read from, when known (a group counts only its current queue's). */
+  queueId?: string,
 ): Promise<Processed> {
   const conversation = await requireConversation(ctx, conversationId);
   if (conversation.kind === "group" && conversation.status !== "active") return nothing();
   const state = await loadState(ctx, conversation.groupId);
   if (conversation.kind === "group") {
+    const stale = await staleGroupMessage(ctx, batch, conversation, state, message, queueId);
+    if (stale) return stale;
     // Our own message, echoed back by the shared queue: already applied when we sent it.
     const sender = await ctx.engine.senderOf(state, message);
     if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();
@@ -66,6 +72,7 @@ export async function processInConversation(
       : await afterGroupMessage(ctx, batch, conversation, state, result);
   if (conversation.kind === "group" && reset.length > 0) processed.events = [...reset, ...processed.events];
   if (result.kind === "application") {
+    if (conversation.kind === "group") await countGroupMessage(ctx, batch, conversation.id);
     const gap = await noteRatchetPosition(ctx, batch, conversation, result);
     if (gap) processed.events = [...processed.events, gap];
   }

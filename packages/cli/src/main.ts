@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
-import { openProfile, resolveHome } from "@parley/node";
+import { openProfileUnlocked, resolveHome } from "@parley/node";
 /**
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
 import { Argument, Command, Option } from "commander";
+import { addDeviceCommands } from "./device-commands.js";
+import { addExpireCommand } from "./expire-command.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
+import { addPassphraseCommands, currentPassphrase } from "./passphrase-commands.js";
 import { addPostCommands } from "./post-commands.js";
 import { addReadCommands } from "./read-commands.js";
 import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
-import { errorCode, errorText, memberJson, messageJson } from "./words.js";
+import { errorCode, errorText, expireWords, memberJson, messageJson } from "./words.js";
 
 const program = new Command()
   .name("parley")
@@ -38,10 +41,10 @@ function run(action: Action) {
     const cmd = args[args.length - 1] as Command;
     const globals = cmd.optsWithGlobals() as { home?: string; json: boolean };
     const out: Output = { json: globals.json };
-    let profile: ReturnType<typeof openProfile> | undefined;
+    let profile: Awaited<ReturnType<typeof openProfileUnlocked>> | undefined;
     try {
       const home = resolveHome(globals.home);
-      profile = openProfile(home);
+      profile = await openProfileUnlocked(home, currentPassphrase);
       await action(
         { client: profile.client, home, out, opts: cmd.opts() },
         ...(args.slice(0, -2) as string[]),
@@ -170,7 +173,7 @@ program
         ? list
             .map(
               (c) =>
-                `${t(c.name)}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}`,
+                `${t(c.name)}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}${c.mustAccept ? " (not sending until accepted)" : ""}`,
             )
             .join("\n")
         : "no contacts yet: create an invite with `parley invite`";
@@ -196,7 +199,8 @@ program
                 c.kind === "direct"
                   ? "chat "
                   : `group${c.status === "active" ? (c.admin ? ", admin" : "") : `, ${c.status}`}`;
-              const flags = `${c.canSend ? "" : ", cannot send yet"}${c.muted ? ", muted" : ""}`;
+              const timer = c.expireAfter ? `, messages disappear after ${expireWords(c.expireAfter)}` : "";
+              const flags = `${c.canSend ? "" : ", cannot send yet"}${c.muted ? ", muted" : ""}${timer}`;
               return `${c.id}  ${t(c.name)}  (${what.trim()}${flags})`;
             })
             .join("\n") + more
@@ -397,6 +401,10 @@ contact
       print(out, `${t(contact!)} is now called ${t(c.name)}`, c);
     }),
   );
+
+addDeviceCommands(program, contact, run);
+addPassphraseCommands(program);
+addExpireCommand(program, run);
 
 const group = program
   .command("group")

@@ -77,6 +77,8 @@ function parleyErrorText(e: ParleyError): string {
       return `another contact is called "${s("name")}" already: choose another name`;
     case "blocked":
       return `you blocked "${s("contact")}": unblock them first (parley contact block "${s("contact")}" --off)`;
+    case "key_not_accepted":
+      return `${s("contact")}'s safety number changed: nothing is sent until you accept it (parley contact accept-key "${s("contact")}") or compare safety numbers again (parley safety "${s("contact")}" --verify)`;
     case "ambiguous":
       return `"${s("name")}" names more than one conversation: use its id`;
     case "needs_readd":
@@ -164,6 +166,14 @@ export function errorCode(e: unknown): string {
   return typeof err.code === "string" ? err.code : (err.name ?? "Error");
 }
 
+/** "30 seconds", "1 hour", "1 day", "7 days". */
+export function expireWords(seconds: number): string {
+  const unit = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
+  if (seconds % 86_400 === 0) return unit(seconds / 86_400, "day");
+  if (seconds % 3600 === 0) return unit(seconds / 3600, "hour");
+  return unit(seconds, "second");
+}
+
 export function rejectionText(r: Rejection): string {
   switch (r.reason) {
     case "malformed":
@@ -171,6 +181,8 @@ export function rejectionText(r: Rejection): string {
       return r.detail;
     case "wrong_sender":
       return "message from an identity that is not this contact: dropped";
+    case "revoked_device":
+      return `a message signed with keys ${personLabel(r.by)} replaced when resetting them: dropped (a copy of an old device?)`;
     case "misplaced":
       return `"${r.body}" does not belong in ${r.conversation === "direct" ? "a 1:1 conversation" : "a group"}`;
     case "foreign_key_package":
@@ -193,6 +205,8 @@ export function rejectionText(r: Rejection): string {
       return "an invite answer must be a conversation of two";
     case "queue_move_not_admin":
       return "only an admin may move the group to another queue";
+    case "expire_not_admin":
+      return "only an admin may set the group's disappearing-messages timer";
     case "not_author":
       return `someone tried to ${r.change} a message they did not write: ignored`;
     case "unknown_queue":
@@ -213,6 +227,7 @@ const FOLLOWUP_WORDS: Record<string, string> = {
   "remove-leaver": "the removal of a member who left",
   "group-order": "a group change of ours",
   "reply-to": "the new address of our queue",
+  reset: "carrying this conversation over to the new keys (run parley reset again)",
 };
 
 /** One line for an event (before terminal escaping), or undefined for events the CLI does not print. */
@@ -222,6 +237,8 @@ export function eventText(e: ClientEvent): string | undefined {
       if (e.change === "added") return `* ${e.contact.name} is now your contact`;
       if (e.change === "key-changed")
         return `! ${e.contact.name}: IDENTITY CHANGED — compare safety numbers again`;
+      if (e.change === "key-reset")
+        return `! ${e.contact.name}'s safety number changed — they reset their keys; compare safety numbers again${e.contact.mustAccept ? ` (nothing is sent to them until you accept it: parley contact accept-key "${e.contact.name}")` : ""}`;
       return `* your contact is now called ${e.contact.name}`;
     case "group":
       switch (e.change) {
@@ -270,6 +287,10 @@ export function eventText(e: ClientEvent): string | undefined {
     case "updated":
       if (e.change !== "reaction") return undefined; // output.ts prints the message itself
       return reactionText(e.by, e.message);
+    case "expire":
+      return e.seconds === null
+        ? `* ${personLabel(e.by)} turned disappearing messages off`
+        : `* ${personLabel(e.by)} set messages to disappear after ${expireWords(e.seconds)}`;
     case "read":
       return `* ${personLabel(e.by)} read ${e.ids.map((id) => `#${shortId(id)}`).join(" ")}`;
     case "typing":

@@ -110,6 +110,8 @@ export function friendlyError(error: unknown): string {
         return `You blocked ${(e as ParleyError<"blocked">).data.contact}. Unblock them to write to them.`;
       case "name_taken":
         return `You already have a contact called “${(e as ParleyError<"name_taken">).data.name}”. Choose another name.`;
+      case "key_not_accepted":
+        return `${(e as ParleyError<"key_not_accepted">).data.contact}’s safety number changed. Accept the change, or compare the safety number again, before you write to them.`;
       case "not_ready":
         return "This contact has not finished connecting yet. Try again in a moment.";
       case "too_long": {

@@ -95,6 +95,7 @@ export async function requireSendable(ctx: ClientContext, id: string): Promise<C
   }
   const contact = await ctx.repo.contact(conversation.contactId);
   if (contact?.blocked) throw new ParleyError("blocked", { contact: contact.name });
+  if (contact?.mustAccept) throw new ParleyError("key_not_accepted", { contact: contact.name });
   if (!conversation.sendTo) throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
   return conversation;
 }

@@ -29,6 +29,7 @@ export const Keys = {
   everyTheirKeyPackage: "kp-theirs/",
   /** Private halves of KeyPackages we gave out, by KeyPackage reference. */
   ownKeyPackage: (ref: string) => `kp-own/${ref}`,
+  ownKeyPackages: "kp-own/",
   /** The names members chose for themselves in a group: one map per group, identity keys inside. */
   memberNames: (conversationId: string) => `gnames/${conversationId}`,
   /** Broadcast (group) queues: the last message processed, where the next fetch starts. */
@@ -78,6 +79,8 @@ export const Keys = {
    * done and removed there (client/after-migration.ts).
    */
   afterMigration: "after-migration",
+  /** {deviceKey: {replacedBy, at}}: contacts' device keys replaced by a key reset (client/reset/). */
+  keyResets: "key-resets",
   /** A file upload in progress (resumable), by a hash of its conversation and source. */
   upload: (id: string) => `upload/${id}`,
   uploads: "upload/",

@@ -14,6 +14,7 @@ import type {
   ContactRecord,
   ConversationRecord,
   HeldMessage,
+  KeyResetsRecord,
   MessageRecord,
   OutboxEntry,
   OwnKeyPackage,
@@ -50,6 +51,12 @@ export class ProfileRepository {
 
   profile = () => this.getJson<ProfileRecord>(K.profile);
   putProfile = (b: Batch, p: ProfileRecord) => b.put(K.profile, p);
+
+  keyResets = async () => (await this.getJson<KeyResetsRecord>(K.keyResets)) ?? {};
+  putKeyResets = (b: Batch, r: KeyResetsRecord) => b.put(K.keyResets, r);
+  /** Every own KeyPackage reference (their private halves), e.g. to drop them all at a key reset. */
+  ownKeyPackageRefs = async () =>
+    (await this.kv.list(K.ownKeyPackages)).map(([k]) => k.slice(K.ownKeyPackages.length));
 
   contact = (id: string) => this.getJson<ContactRecord>(K.contact(id));
   contacts = () => this.listJson<ContactRecord>(K.contacts);

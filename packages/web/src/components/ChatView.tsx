@@ -4,6 +4,8 @@ import type { ConversationSummary } from "../conversations";
 import { formatMessageTime } from "../format";
 import { mergeTimeline, NEEDS_READD, personName, type SystemLine } from "../groups";
 import { insertMention, mentionCandidates, mentionQuery } from "../messages";
+import { expiryWords } from "./Disappearing";
+import { AcceptKeyChange } from "./KeyReset";
 import { ComposerContext, MessageBubble } from "./MessageBubble";
 
 function messageTime(m: MessageView): number {
@@ -38,6 +40,8 @@ export function ChatView(props: {
   uploads: { id: string; name: string; progress: number }[];
   onFileError: (e: unknown) => void;
   onShowSafety: () => void;
+  /** A verified contact's changed key was accepted (sending resumes). */
+  onKeyAccepted: () => void;
   /** A 1:1 chat's contact: rename, delete. */
   onShowContact: () => void;
   onShowGroup: (mode: "info" | "add") => void;
@@ -190,6 +194,7 @@ export function ChatView(props: {
             ) : (
               "Not verified yet"
             )}
+            {c.expireAfter ? ` · Messages disappear after ${expiryWords(c.expireAfter)}` : ""}
           </span>
         </div>
         {isGroup ? (
@@ -218,6 +223,14 @@ export function ChatView(props: {
           <button type="button" className="link-button" onClick={props.onShowSafety}>
             Check the safety number
           </button>
+          {c.mustAccept && c.contactId && (
+            <AcceptKeyChange
+              client={props.client}
+              contactId={c.contactId}
+              name={c.title}
+              onAccepted={props.onKeyAccepted}
+            />
+          )}
         </div>
       )}
 

@@ -3,6 +3,7 @@ import { friendlyError } from "../groups";
 import { askPermission, DEFAULT_NOTIFICATIONS, type NotificationSettings } from "../notifications";
 import type { Session } from "../session";
 import { Dialog } from "./Dialog";
+import { ResetKeys } from "./KeyReset";
 
 /** This browser's settings: notifications, and wiping the device (one step away, not in the top bar). */
 export function SettingsDialog(props: {
@@ -125,6 +126,7 @@ export function SettingsDialog(props: {
           {error}
         </p>
       )}
+      <ResetKeys session={session} />
       <h3>This device</h3>
       <p className="hint">
         Wiping deletes your profile, contacts and messages from this browser. It cannot be undone.

@@ -9,12 +9,13 @@ import type { GroupState, IncomingMessage } from "../../mls/engine.js";
 import type { Batch } from "../../store/batch.js";
 import type { DirectConversationRecord, GroupConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
-import { type ClientContext, requireProfile } from "../context.js";
+import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { countGroupMessage } from "../groups/key-schedule.js";
 import { contactView, person, requireConversation } from "../lookup.js";
 import { loadState, saveState } from "../mls-state.js";
 import { requireFeedPlacement } from "../posts/placement.js";
+import { checkKeyReset } from "../reset/received.js";
 import type { PersonRef } from "../views.js";
 import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
@@ -61,10 +62,15 @@ export async function processInConversation(
     if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();
   }
   const result = await ctx.engine.process(state, message, ctx.policy);
+  // A sender's key reset (or their revoked device) first: it may change who the contact is.
+  const reset = await checkKeyReset(ctx, batch, conversation, result);
   const processed =
     conversation.kind === "direct"
-      ? await afterDirectMessage(ctx, batch, conversation, result)
+      ? reset.length > 0
+        ? { events: reset, followups: [] }
+        : await afterDirectMessage(ctx, batch, conversation, result)
       : await afterGroupMessage(ctx, batch, conversation, state, result);
+  if (conversation.kind === "group" && reset.length > 0) processed.events = [...reset, ...processed.events];
   if (result.kind === "application") {
     if (conversation.kind === "group") await countGroupMessage(ctx, batch, conversation.id);
     const gap = await noteRatchetPosition(ctx, batch, conversation, result);
@@ -84,7 +90,6 @@ async function afterDirectMessage(
   conversation: DirectConversationRecord,
   result: IncomingMessage,
 ): Promise<Processed> {
-  const self = (await requireProfile(ctx)).identityPublicKey;
   const contact = await ctx.repo.contact(conversation.contactId);
   if (!contact) throw new ParleyError("corrupt", { what: "contact" });
   if (result.kind === "application") {
@@ -104,10 +109,13 @@ async function afterDirectMessage(
     }
     return handler({ ctx, batch, conversation, contact, content: { id, sentAt }, body });
   }
-  // A 1:1 conversation holds exactly the two identities; anyone else is a warning sign.
-  const known = new Set([contact.identityKey, self]);
-  if (ctx.engine.members(result.state).some((m) => !known.has(b64(m.identityKey)))) {
-    const changed = { ...contact, keyChanged: true, verified: false };
+  // A 1:1 conversation holds exactly the two identities; anyone else is a warning sign. (Our own
+  // leaf is ours whatever its identity: during a key reset it may still hold the old one.)
+  const own = ctx.engine.ownLeafIndex(result.state);
+  const others = ctx.engine.members(result.state).filter((m) => m.leafIndex !== own);
+  if (others.some((m) => b64(m.identityKey) !== contact.identityKey)) {
+    const mustAccept = contact.verified || contact.mustAccept ? { mustAccept: true as const } : {};
+    const changed = { ...contact, keyChanged: true, verified: false, ...mustAccept };
     ctx.repo.putContact(batch, changed);
     return {
       events: [{ type: "contact", contact: contactView(changed, conversation), change: "key-changed" }],

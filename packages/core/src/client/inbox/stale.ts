@@ -7,7 +7,8 @@
  * silence; its sender sees the same from its own echo and sends it again (groups/commit-order.ts).
  *
  * One exception: a `group-leave`. Its sender forgot the group's keys when it sent it and cannot send
- * it again, so it is honoured from any epoch still kept.
+ * it again, so it is honoured from any epoch still kept. And one refusal: a message from a device
+ * whose key was reset away is a `revoked_device` rejection, whatever its epoch.
  */
 import { decodeContent } from "../../content/index.js";
 import type { GroupState } from "../../mls/engine.js";
@@ -16,6 +17,7 @@ import type { Batch } from "../../store/batch.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
+import { checkKeyReset } from "../reset/received.js";
 import { groupLeave } from "./handlers/group-leave.js";
 import { nothing, type Processed } from "./types.js";
 
@@ -52,6 +54,9 @@ export async function staleGroupMessage(
     return nothing(); // an epoch no longer kept: nothing to honour
   }
   if (result.kind !== "application") return nothing();
+  // A device that was reset away (a copy of a compromised profile still sealing in an old epoch)
+  // is refused with its reason, not dropped in silence like a lost race (threat-model.md, reset).
+  await checkKeyReset(ctx, batch, conversation, result);
   const { id, sentAt, body } = decodeContent(result.plaintext);
   if (body.type !== "group-leave") return nothing();
   // The state is not saved: the leave changes no ratchet anyone relies on.

@@ -14,7 +14,6 @@ import { Readable } from "node:stream";
 import v8 from "node:v8";
 import vm from "node:vm";
 import type { AesGcm, DownloadTarget, FileAssessment, FileSource, Hasher } from "@parley/core";
-import { WriteBehind } from "./write-behind.js";
 
 /** A file on disk, and what identifies it for resuming (path, size, modification time). */
 export async function fileSource(
@@ -201,19 +200,15 @@ export const nodeAesGcm: AesGcm = {
  * are shown before the file lands).
  */
 export class FileDownloadTarget implements DownloadTarget {
-  private plain: WriteBehind | undefined;
-  private cipher: WriteBehind | undefined;
+  private plain: Awaited<ReturnType<typeof open>> | undefined;
+  private cipher: Awaited<ReturnType<typeof open>> | undefined;
   /**
    * Ciphertext not yet written: the network hands over pieces of 16–64 KiB, and one write each
    * cost the CLI's download a sixth of its time (bench --cpu-prof); they go to disk by the MiB.
    * What a killed process had here is fetched again by the next attempt (it resumes from the file).
-   * Two buffers take turns: one fills while the other is written (see WriteBehind).
    */
   private pending = Buffer.allocUnsafe(APPEND_BYTES);
   private pendingLength = 0;
-  private spare = Buffer.allocUnsafe(APPEND_BYTES);
-  /** The write of `spare`'s contents, which must land before `spare` is filled again. */
-  private spareWritten: Promise<void> = Promise.resolve();
   readonly partPath: string;
 
   constructor(
@@ -234,12 +229,8 @@ export class FileDownloadTarget implements DownloadTarget {
 
   async appendCipher(bytes: Uint8Array): Promise<void> {
     if (this.pendingLength + bytes.length > APPEND_BYTES) await this.flushCipher();
-    if (bytes.length >= APPEND_BYTES) {
-      // Written from the caller's bytes, which it may reuse once we return: wait for this one.
-      const writer = await this.cipherWriter();
-      await writer.write(bytes);
-      await writer.written(bytes);
-    } else {
+    if (bytes.length >= APPEND_BYTES) await this.writeCipher(bytes);
+    else {
       this.pending.set(bytes, this.pendingLength);
       this.pendingLength += bytes.length;
     }
@@ -247,40 +238,29 @@ export class FileDownloadTarget implements DownloadTarget {
 
   private async flushCipher(): Promise<void> {
     if (this.pendingLength === 0) return;
-    const full = this.pending.subarray(0, this.pendingLength);
-    const writer = await this.cipherWriter();
-    await writer.write(full);
-    // Fill the other buffer next, once its own earlier write has landed.
-    await this.spareWritten;
-    this.spareWritten = writer.written(full);
-    this.spareWritten.catch(() => {}); // the failure is thrown by the writer's next write or drain
-    [this.pending, this.spare] = [this.spare, this.pending];
+    const length = this.pendingLength;
     this.pendingLength = 0;
+    await this.writeCipher(this.pending.subarray(0, length));
   }
 
-  private async cipherWriter(): Promise<WriteBehind> {
+  private async writeCipher(bytes: Uint8Array): Promise<void> {
     if (!this.cipher) {
       await mkdir(dirname(this.cipherPath), { recursive: true, mode: 0o700 });
-      const file = await open(
+      this.cipher = await open(
         this.cipherPath,
         constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
         0o600,
       );
-      this.cipher = new WriteBehind(file);
     }
-    return this.cipher;
+    let at = 0;
+    while (at < bytes.length) at += (await this.cipher.write(bytes, at, bytes.length - at)).bytesWritten;
   }
 
   private async closeCipher(): Promise<void> {
     await this.flushCipher();
-    const writer = this.cipher;
+    const file = this.cipher;
     this.cipher = undefined;
-    if (!writer) return;
-    try {
-      await writer.drain();
-    } finally {
-      await writer.file.close();
-    }
+    await file?.close();
   }
 
   async *readCipher(): AsyncIterable<Uint8Array> {
@@ -292,43 +272,37 @@ export class FileDownloadTarget implements DownloadTarget {
 
   async discardCipher(): Promise<void> {
     this.pendingLength = 0;
-    await this.closeCipher().catch(() => {}); // going anyway: a failed write of it changes nothing
+    await this.closeCipher();
     await rm(this.cipherPath, { force: true });
   }
 
-  /** `bytes` are the caller's to keep: each chunk is a fresh buffer, never reused (decryptBlob). */
   async writePlain(bytes: Uint8Array): Promise<void> {
-    await (await this.plainWriter()).write(bytes);
-  }
-
-  private async plainWriter(): Promise<WriteBehind> {
-    this.plain ??= new WriteBehind(
-      await open(this.partPath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600),
+    this.plain ??= await open(
+      this.partPath,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+      0o600,
     );
-    return this.plain;
+    let at = 0;
+    while (at < bytes.length) at += (await this.plain.write(bytes, at, bytes.length - at)).bytesWritten;
   }
 
   async finish(assessment: FileAssessment): Promise<void> {
-    const writer = await this.plainWriter();
+    this.plain ??= await open(
+      this.partPath,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+      0o600,
+    );
+    await this.plain.sync();
+    await this.plain.close();
     this.plain = undefined;
-    try {
-      await writer.drain();
-      await writer.file.sync();
-    } finally {
-      await writer.file.close();
-    }
     await this.beforeSave(assessment);
     await rename(this.partPath, this.outPath);
     await this.discardCipher();
   }
 
   async abortPlain(): Promise<void> {
-    const writer = this.plain;
+    await this.plain?.close().catch(() => {});
     this.plain = undefined;
-    if (writer) {
-      await writer.drain().catch(() => {});
-      await writer.file.close().catch(() => {});
-    }
     await rm(this.partPath, { force: true });
   }
 }

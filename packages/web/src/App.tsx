@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Messenger } from "./components/Messenger";
 import { Onboarding } from "./components/Onboarding";
 import { Unlock } from "./components/Unlock";
@@ -20,6 +21,7 @@ function takeInviteFromLocation(): string | null {
 }
 
 export function App() {
+  const { t } = useTranslation();
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
   const [pendingInvite, setPendingInvite] = useState<string | null>(() => takeInviteFromLocation());
 
@@ -27,9 +29,9 @@ export function App() {
     Session.exists()
       .then((exists) => setPhase(exists ? { kind: "locked" } : { kind: "onboarding" }))
       .catch((e: Error) =>
-        setPhase({ kind: "error", message: `This browser cannot keep Parley's data: ${e.message}` }),
+        setPhase({ kind: "error", message: t("app.noStorage", { cause: e.message }) }),
       );
-  }, []);
+  }, [t]);
 
   // An invite link opened while the app is already open in this tab.
   useEffect(() => {
@@ -49,14 +51,14 @@ export function App() {
     case "loading":
       return (
         <main className="center-screen" aria-busy="true">
-          <p className="muted">Opening Parley…</p>
+          <p className="muted">{t("app.opening")}</p>
         </main>
       );
     case "error":
       return (
         <main className="center-screen">
           <div className="card" role="alert">
-            <h1>Parley cannot start</h1>
+            <h1>{t("app.cannotStart")}</h1>
             <p>{phase.message}</p>
           </div>
         </main>

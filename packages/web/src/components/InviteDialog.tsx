@@ -1,9 +1,12 @@
 import type { ParleyClient } from "@parley/core";
 import { useEffect, useId, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { friendlyError } from "../groups";
 import { Dialog } from "./Dialog";
 import { QrCode } from "./QrCode";
 
 export function InviteDialog(props: { client: ParleyClient; onClose: () => void }) {
+  const { t } = useTranslation();
   const [link, setLink] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
@@ -18,8 +21,8 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
     props.client
       .createInvite()
       .then((r) => setLink(r.link))
-      .catch((e: Error) => setError(`Could not create an invite: ${e.message}`));
-  }, [props.client]);
+      .catch((e: unknown) => setError(t("invite.failed", { cause: friendlyError(e) })));
+  }, [props.client, t]);
 
   async function copy() {
     if (!link) return;
@@ -33,11 +36,8 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
   }
 
   return (
-    <Dialog title="Invite someone" onClose={props.onClose}>
-      <p>
-        Send this link to one person, privately, or let them scan the code. It works once and expires in 7
-        days.
-      </p>
+    <Dialog title={t("invite.title")} onClose={props.onClose}>
+      <p>{t("invite.text")}</p>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -45,16 +45,16 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
       )}
       {!link && !error && (
         <p className="muted" aria-busy="true">
-          Creating a one-time invite…
+          {t("invite.creating")}
         </p>
       )}
       {link && (
         <>
           <div className="qr-frame">
-            <QrCode value={link} label="Invite QR code" size={220} />
+            <QrCode value={link} label={t("invite.qr")} size={220} />
           </div>
           <div className="field">
-            <label htmlFor={linkId}>Invite link</label>
+            <label htmlFor={linkId}>{t("common.inviteLink")}</label>
             <div className="copy-row">
               <input
                 ref={input}
@@ -65,18 +65,16 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
                 className="mono"
               />
               <button type="button" onClick={copy}>
-                {copied ? "Copied" : "Copy link"}
+                {copied ? t("invite.copied") : t("invite.copy")}
               </button>
             </div>
           </div>
-          <p className="hint">
-            They appear in your conversations as soon as they accept it, even if you close this window.
-          </p>
+          <p className="hint">{t("invite.hint")}</p>
         </>
       )}
       <div className="actions">
         <button type="button" className="primary" onClick={props.onClose}>
-          Done
+          {t("common.done")}
         </button>
       </div>
     </Dialog>

@@ -1,6 +1,7 @@
 import type { MessageView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { groupEventLines } from "../groups";
+import { t } from "../i18n";
 import { useClientEvents } from "../hooks/useClientEvents";
 import { useConversations } from "../hooks/useConversations";
 import { useGroup } from "../hooks/useGroup";
@@ -20,8 +21,6 @@ import { SafetyNumberDialog } from "./SafetyNumberDialog";
 import { SettingsDialog } from "./SettingsDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
 
-const TAKEN_OVER =
-  "Parley was opened in another tab, so it was locked here. Unlock to use it in this tab instead (the other one then locks).";
 
 type Overlay =
   | "invite"
@@ -115,7 +114,7 @@ export function Messenger(props: {
         void session
           .lock()
           .catch(() => {})
-          .then(() => onLocked(TAKEN_OVER));
+          .then(() => onLocked(t("app.takenOver")));
       }),
     [session, onLocked],
   );
@@ -146,7 +145,7 @@ export function Messenger(props: {
   async function createGroup(name: string, options: { pq: boolean }): Promise<void> {
     const view = await client.createGroup(name, options);
     await group.chronicle(view.id, [
-      options.pq ? "You created the post-quantum group" : "You created the group",
+      options.pq ? t("lines.createdPq") : t("lines.created"),
     ]);
     await list.reload();
     setSelectedId(view.id);
@@ -265,7 +264,7 @@ export function Messenger(props: {
           contacts={list.contacts}
           initialMode={groupMode}
           onChanged={(ownLines) => afterGroupChange(selected.id, ownLines)}
-          onLeft={() => afterGroupChange(selected.id, ["You left the group"])}
+          onLeft={() => afterGroupChange(selected.id, [t("lines.youLeft")])}
           onSettingsChanged={() => list.refresh()}
           onClose={closeOverlay}
         />

@@ -32,6 +32,8 @@ export function matchLanguage(tags: readonly string[]): Language {
     if (isLanguage(raw)) return raw;
     const [lang, ...rest] = tag.split("-");
     if (lang === "zh") {
+      // A script named outright wins over the region (zh-Hans-HK is Simplified).
+      if (rest.includes("hans")) return "zh-Hans";
       if (rest.includes("hant") || rest.some((r) => r === "tw" || r === "hk" || r === "mo")) return "zh-Hant";
       return "zh-Hans";
     }

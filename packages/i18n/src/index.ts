@@ -51,9 +51,7 @@ export function languageFromEnv(env: Record<string, string | undefined>): Langua
   const posix = [env.LC_ALL, env.LC_MESSAGES, env.LANG].find((v) => v !== undefined && v !== "");
   const tags = (env.LANGUAGE ? env.LANGUAGE.split(":") : []).concat(posix ? [posix] : []);
   return matchLanguage(
-    tags
-      .map((t) => t.split(/[.@]/)[0] ?? "")
-      .filter((t) => t !== "" && t !== "C" && t !== "POSIX"),
+    tags.map((t) => t.split(/[.@]/)[0] ?? "").filter((t) => t !== "" && t !== "C" && t !== "POSIX"),
   );
 }
 

@@ -11,7 +11,7 @@ type Phase =
   | { kind: "onboarding" }
   | { kind: "locked"; notice?: string }
   | { kind: "ready"; session: Session }
-  | { kind: "error"; message: string };
+  | { kind: "error"; cause: string };
 
 /** Reads an invite link out of the address once, then takes the key out of the address bar. */
 function takeInviteFromLocation(): string | null {
@@ -28,10 +28,8 @@ export function App() {
   useEffect(() => {
     Session.exists()
       .then((exists) => setPhase(exists ? { kind: "locked" } : { kind: "onboarding" }))
-      .catch((e: Error) =>
-        setPhase({ kind: "error", message: t("app.noStorage", { cause: e.message }) }),
-      );
-  }, [t]);
+      .catch((e: Error) => setPhase({ kind: "error", cause: e.message }));
+  }, []);
 
   // An invite link opened while the app is already open in this tab.
   useEffect(() => {
@@ -59,7 +57,7 @@ export function App() {
         <main className="center-screen">
           <div className="card" role="alert">
             <h1>{t("app.cannotStart")}</h1>
-            <p>{phase.message}</p>
+            <p>{t("app.noStorage", { cause: phase.cause })}</p>
           </div>
         </main>
       );

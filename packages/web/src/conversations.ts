@@ -126,7 +126,9 @@ export function withSent(
   sentAt: string,
 ): ConversationSummary[] {
   return all
-    .map((c) => (c.id === conversationId ? { ...c, preview: t("sidebar.youPrefix", { text }), lastAt: sentAt } : c))
+    .map((c) =>
+      c.id === conversationId ? { ...c, preview: t("sidebar.youPrefix", { text }), lastAt: sentAt } : c,
+    )
     .sort(byRecent);
 }
 

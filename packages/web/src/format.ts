@@ -9,7 +9,12 @@ export function groupDigits(digits: string, size = 5): string {
 }
 
 const TIME: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit" };
-const DATE_TIME: Intl.DateTimeFormatOptions = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+const DATE_TIME: Intl.DateTimeFormatOptions = {
+  day: "numeric",
+  month: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+};
 const SHORT_DATE: Intl.DateTimeFormatOptions = { day: "numeric", month: "short" };
 
 /** Dates and times as the app's language writes them ("3 Dec", "12月3日"), formatters made once each. */
@@ -17,7 +22,10 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 function format(options: Intl.DateTimeFormatOptions, date: Date): string {
   const key = `${currentLanguage()} ${JSON.stringify(options)}`;
   let f = formats.get(key);
-  if (!f) formats.set(key, (f = new Intl.DateTimeFormat(currentLanguage(), options)));
+  if (!f) {
+    f = new Intl.DateTimeFormat(currentLanguage(), options);
+    formats.set(key, f);
+  }
   return f.format(date);
 }
 

@@ -141,7 +141,9 @@ function parleyErrorText(e: ParleyError): string {
       return t("errors.too_long", { length: formatNumber(length), max: formatNumber(max) });
     }
     case "empty":
-      return (e as ParleyError<"empty">).data.what === "contacts" ? t("errors.empty_contacts") : t("errors.empty");
+      return (e as ParleyError<"empty">).data.what === "contacts"
+        ? t("errors.empty_contacts")
+        : t("errors.empty");
     case "file_too_large": {
       const d = (e as ParleyError<"file_too_large">).data;
       return t("errors.file_too_large", { size: megabytes(d.size), max: megabytes(d.max) });

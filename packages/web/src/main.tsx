@@ -1,6 +1,6 @@
 import { StrictMode } from "react";
-import { I18nextProvider } from "react-i18next";
 import { createRoot } from "react-dom/client";
+import { I18nextProvider } from "react-i18next";
 import { App } from "./App";
 import { i18n } from "./i18n";
 import "./styles.css";

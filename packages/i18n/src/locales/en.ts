@@ -85,7 +85,8 @@ export const en = {
     previews: "Show who wrote and what",
     previewsHint:
       "Without this, a notification only says “New message”: notifications can show on a locked screen and when you share your screen. Muted chats never notify.",
-    notAllowed: "This browser does not allow Parley to show notifications. Allow them in the site's settings.",
+    notAllowed:
+      "This browser does not allow Parley to show notifications. Allow them in the site's settings.",
     device: "This device",
     wipeHint: "Wiping deletes your profile, contacts and messages from this browser. It cannot be undone.",
   },
@@ -148,7 +149,8 @@ export const en = {
     aloneIn: "Only you are in “{{name}}” so far.",
     addToStart: "Add people from your contacts to start talking.",
     addPeople: "Add people",
-    groupStart: "This is the start of “{{name}}”. Messages are end-to-end encrypted: only the members can read them.",
+    groupStart:
+      "This is the start of “{{name}}”. Messages are end-to-end encrypted: only the members can read them.",
     uploads: "Uploads",
     uploading: "Uploading {{name}}",
     mention: "Mention someone",
@@ -208,7 +210,8 @@ export const en = {
     progress: "Download progress",
     download: "Download",
     deleteFromRelay: "Delete from relay",
-    confirmDelete: "Delete {{name}} from the relay? Nobody can download it after this; copies already saved stay.",
+    confirmDelete:
+      "Delete {{name}} from the relay? Nobody can download it after this; copies already saved stay.",
     confirmRisk: "Warning:\n{{lines}}\n\nSave it anyway? Parley will not open it.",
     warning: "⚠ {{text}}",
     notWhatItSays: "{{name}} is not what its name says",
@@ -406,7 +409,8 @@ export const en = {
     bad_name_length: "A name has 1 to {{max}} characters.",
     bad_group_name_length: "A group name has 1 to {{max}} characters.",
     bad_name_unsafe: "A name must be one line, without control or invisible formatting characters.",
-    bad_group_name_unsafe: "A group name must be one line, without control or invisible formatting characters.",
+    bad_group_name_unsafe:
+      "A group name must be one line, without control or invisible formatting characters.",
     bad_name_joiner: "A name may use a zero-width joiner only between two characters.",
     bad_group_name_joiner: "A group name may use a zero-width joiner only between two characters.",
     blocked: "You blocked {{who}}. Unblock them to write to them.",
@@ -457,7 +461,8 @@ export const en = {
   },
   rejected: {
     messages_expired: "Some group messages expired on the relay before this device could read them.",
-    inviter_not_admin: "{{who}} tried to add you to “{{group}}” without being its admin: the invite was ignored.",
+    inviter_not_admin:
+      "{{who}} tried to add you to “{{group}}” without being its admin: the invite was ignored.",
     replaces: "{{who}} sent an invite that would replace a conversation you have: it was ignored.",
     too_many_held: "Too many messages arrived ahead of the changes they need: some were dropped.",
     not_author_edit: "Someone tried to edit a message they did not write: it was ignored.",

@@ -11,7 +11,8 @@ export const zhHans: Catalogue = {
     opening: "正在打开 Parley…",
     cannotStart: "Parley 无法启动",
     noStorage: "此浏览器无法保存 Parley 的数据：{{cause}}",
-    takenOver: "Parley 已在另一个标签页中打开，因此这里已锁定。在此解锁即可改用这个标签页（另一个随之锁定）。",
+    takenOver:
+      "Parley 已在另一个标签页中打开，因此这里已锁定。在此解锁即可改用这个标签页（另一个随之锁定）。",
   },
   common: {
     cancel: "取消",
@@ -61,7 +62,8 @@ export const zhHans: Catalogue = {
     wrong: "密码错误。请检查后重试。",
     failed: "无法解锁：{{cause}}",
     forgot: "忘记了？没有人能帮你找回。你可以<wipe>清除此设备</wipe>，然后重新开始。",
-    wipeText: "这会从此浏览器删除你的个人资料、联系人和所有消息，且无法撤销。你的联系人将无法再通过这里联系到你。",
+    wipeText:
+      "这会从此浏览器删除你的个人资料、联系人和所有消息，且无法撤销。你的联系人将无法再通过这里联系到你。",
   },
   wipe: {
     text: "这会从此浏览器删除你的个人资料、联系人和所有消息，且无法撤销。你的联系人将无法再通过这里联系到你。",
@@ -82,7 +84,8 @@ export const zhHans: Catalogue = {
     notifications: "通知",
     notify: "Parley 在后台时，收到新消息通知我",
     previews: "显示发送者和内容",
-    previewsHint: "不勾选时，通知只显示“新消息”：通知可能出现在锁屏上，也可能在共享屏幕时被看到。已设为免打扰的聊天不会通知。",
+    previewsHint:
+      "不勾选时，通知只显示“新消息”：通知可能出现在锁屏上，也可能在共享屏幕时被看到。已设为免打扰的聊天不会通知。",
     notAllowed: "此浏览器不允许 Parley 显示通知。请在网站设置中允许通知。",
     device: "此设备",
     wipeHint: "清除会从此浏览器删除你的个人资料、联系人和消息，且无法撤销。",
@@ -389,7 +392,8 @@ export const zhHans: Catalogue = {
     needsReadd: "需要重新把你加入此群组：Parley 升级后，此设备无法继续参与。请让管理员先移除你，再重新添加。",
     network: "Parley 无法连接到中继服务器。请检查网络后重试。",
     generic: "出了点问题，请重试。",
-    no_key_package: "暂时无法添加 {{who}}：你们建立联系后，对方的 Parley 还没有上线过。请让 {{who}} 打开一次 Parley，然后重试。",
+    no_key_package:
+      "暂时无法添加 {{who}}：你们建立联系后，对方的 Parley 还没有上线过。请让 {{who}} 打开一次 Parley，然后重试。",
     not_admin: "只有群组管理员可以这样做。",
     last_admin_leaving: "你是唯一的管理员。退出前，请先把其他人设为管理员。",
     last_admin: "群组至少需要一位管理员。",
@@ -405,7 +409,8 @@ export const zhHans: Catalogue = {
     blocked: "你已屏蔽 {{who}}。取消屏蔽后才能给对方发消息。",
     name_taken: "你已有一个名为“{{name}}”的联系人。请换一个名字。",
     not_ready: "此联系人尚未完成连接。请稍后再试。",
-    too_long: "这条消息过长，无法发送：{{length}} 个字符，最多 {{max}} 个。没有发送任何内容；你的文字仍在输入框中。",
+    too_long:
+      "这条消息过长，无法发送：{{length}} 个字符，最多 {{max}} 个。没有发送任何内容；你的文字仍在输入框中。",
     empty_contacts: "请至少选择一个人。",
     empty: "请先输入内容。",
     file_too_large: "文件大小为 {{size}}；此中继服务器最多接受 {{max}}。没有上传任何内容。",

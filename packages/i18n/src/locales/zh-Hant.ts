@@ -62,7 +62,8 @@ export const zhHant: Catalogue = {
     wrong: "密碼錯誤。請檢查後再試一次。",
     failed: "無法解鎖：{{cause}}",
     forgot: "忘記了？沒有人能幫你找回。你可以<wipe>清除這部裝置</wipe>，然後重新開始。",
-    wipeText: "這會從這個瀏覽器刪除你的個人檔案、聯絡人和所有訊息，而且無法復原。你的聯絡人將無法再透過這裡聯絡你。",
+    wipeText:
+      "這會從這個瀏覽器刪除你的個人檔案、聯絡人和所有訊息，而且無法復原。你的聯絡人將無法再透過這裡聯絡你。",
   },
   wipe: {
     text: "這會從這個瀏覽器刪除你的個人檔案、聯絡人和所有訊息，而且無法復原。你的聯絡人將無法再透過這裡聯絡你。",
@@ -83,7 +84,8 @@ export const zhHant: Catalogue = {
     notifications: "通知",
     notify: "Parley 在背景執行時，收到新訊息就通知我",
     previews: "顯示傳送者和內容",
-    previewsHint: "未勾選時，通知只會顯示「新訊息」：通知可能出現在鎖定畫面上，也可能在分享螢幕時被看到。已靜音的聊天不會通知。",
+    previewsHint:
+      "未勾選時，通知只會顯示「新訊息」：通知可能出現在鎖定畫面上，也可能在分享螢幕時被看到。已靜音的聊天不會通知。",
     notAllowed: "這個瀏覽器不允許 Parley 顯示通知。請在網站設定中允許通知。",
     device: "這部裝置",
     wipeHint: "清除會從這個瀏覽器刪除你的個人檔案、聯絡人和訊息，而且無法復原。",
@@ -387,7 +389,8 @@ export const zhHant: Catalogue = {
     groupBody: "{{who}}：{{text}}",
   },
   errors: {
-    needsReadd: "需要重新把你加入這個群組：Parley 升級後，這部裝置無法繼續參與。請管理員先移除你，再重新加入。",
+    needsReadd:
+      "需要重新把你加入這個群組：Parley 升級後，這部裝置無法繼續參與。請管理員先移除你，再重新加入。",
     network: "Parley 無法連上中繼伺服器。請檢查網路連線後再試一次。",
     generic: "發生問題，請再試一次。",
     no_key_package:
@@ -407,7 +410,8 @@ export const zhHant: Catalogue = {
     blocked: "你已封鎖 {{who}}。解除封鎖後才能傳訊息給對方。",
     name_taken: "你已有一位名為「{{name}}」的聯絡人。請換一個名字。",
     not_ready: "這位聯絡人尚未完成連線。請稍後再試。",
-    too_long: "這則訊息太長，無法傳送：{{length}} 個字元，最多 {{max}} 個。沒有傳送任何內容；你的文字仍在輸入框中。",
+    too_long:
+      "這則訊息太長，無法傳送：{{length}} 個字元，最多 {{max}} 個。沒有傳送任何內容；你的文字仍在輸入框中。",
     empty_contacts: "請至少選擇一個人。",
     empty: "請先輸入內容。",
     file_too_large: "檔案大小為 {{size}}；這個中繼伺服器最多接受 {{max}}。沒有上傳任何內容。",

@@ -165,12 +165,7 @@ export function ChatView(props: {
       }}
     >
       <header className="chat-head">
-        <button
-          type="button"
-          className="icon-button back"
-          aria-label={t("chat.back")}
-          onClick={props.onBack}
-        >
+        <button type="button" className="icon-button back" aria-label={t("chat.back")} onClick={props.onBack}>
           <span aria-hidden="true">‹</span>
         </button>
         <div className="chat-title">
@@ -215,9 +210,7 @@ export function ChatView(props: {
       <ol className="messages" ref={listRef} role="log" aria-label={t("chat.messages")}>
         {empty && !isGroup && (
           <li className="messages-empty muted">
-            {c.canSend
-              ? t("chat.start", { name: c.title })
-              : t("chat.waitingFor", { name: c.title })}
+            {c.canSend ? t("chat.start", { name: c.title }) : t("chat.waitingFor", { name: c.title })}
           </li>
         )}
         {empty && isGroup && active && (
@@ -383,7 +376,10 @@ export function ChatView(props: {
           </button>
           {draft.trim().length > MAX_TEXT_LENGTH && (
             <p className="composer-limit" role="alert">
-              {t("chat.tooLong", { length: formatNumber(draft.trim().length), max: formatNumber(MAX_TEXT_LENGTH) })}
+              {t("chat.tooLong", {
+                length: formatNumber(draft.trim().length),
+                max: formatNumber(MAX_TEXT_LENGTH),
+              })}
             </p>
           )}
         </form>

@@ -164,9 +164,7 @@ export function ContactInfoDialog(props: {
             <button type="button" disabled={busy} onClick={() => block(!c.blocked)}>
               {c.blocked ? t("contact.unblock") : t("contact.block")}
             </button>
-            <span className="muted small">
-              {c.blocked ? t("contact.blocked") : t("contact.blockHint")}
-            </span>
+            <span className="muted small">{c.blocked ? t("contact.blocked") : t("contact.blockHint")}</span>
           </div>
           {errorLine}
           <div className="actions">

@@ -71,12 +71,7 @@ export function FileCard(props: {
   }
 
   async function deleteFromRelay() {
-    if (
-      !window.confirm(
-        t("file.confirmDelete", { name: file.name }),
-      )
-    )
-      return;
+    if (!window.confirm(t("file.confirmDelete", { name: file.name }))) return;
     setDeleting(true);
     try {
       setFile(await props.client.deleteFile(file.id));

@@ -155,9 +155,7 @@ export function GroupInfoDialog(props: {
             picked={picked}
             onPick={setPicked}
           />
-          {candidates.length > 0 && (
-            <p className="hint">{t("group.addHint")}</p>
-          )}
+          {candidates.length > 0 && <p className="hint">{t("group.addHint")}</p>}
           {errorLine}
           <div className="actions">
             <button type="button" onClick={cancel}>

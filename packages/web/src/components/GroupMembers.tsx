@@ -87,9 +87,7 @@ export function ContactPicker(props: {
     <fieldset className="pick-list" ref={props.fieldRef}>
       <legend>{t("group.choose", { group: props.groupName })}</legend>
       {candidates.length === 0 && (
-        <p className="muted">
-          {props.contacts.length === 0 ? t("group.noContacts") : t("group.allIn")}
-        </p>
+        <p className="muted">{props.contacts.length === 0 ? t("group.noContacts") : t("group.allIn")}</p>
       )}
       {candidates.map((k) => (
         <label key={k.id} className={k.canSend ? "pick" : "pick pick-disabled"}>

@@ -8,7 +8,8 @@ import { QrCode } from "./QrCode";
 export function InviteDialog(props: { client: ParleyClient; onClose: () => void }) {
   const { t } = useTranslation();
   const [link, setLink] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  /** Why no invite could be made (put in words when shown, in the language of the moment). */
+  const [error, setError] = useState<unknown>(null);
   const [copied, setCopied] = useState(false);
   const linkId = useId();
   const input = useRef<HTMLInputElement>(null);
@@ -21,8 +22,8 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
     props.client
       .createInvite()
       .then((r) => setLink(r.link))
-      .catch((e: unknown) => setError(t("invite.failed", { cause: friendlyError(e) })));
-  }, [props.client, t]);
+      .catch((e: unknown) => setError(e));
+  }, [props.client]);
 
   async function copy() {
     if (!link) return;
@@ -38,12 +39,12 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
   return (
     <Dialog title={t("invite.title")} onClose={props.onClose}>
       <p>{t("invite.text")}</p>
-      {error && (
+      {error !== null && (
         <p className="error" role="alert">
-          {error}
+          {t("invite.failed", { cause: friendlyError(error) })}
         </p>
       )}
-      {!link && !error && (
+      {!link && error === null && (
         <p className="muted" aria-busy="true">
           {t("invite.creating")}
         </p>

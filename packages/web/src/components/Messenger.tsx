@@ -1,12 +1,12 @@
 import type { MessageView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { groupEventLines } from "../groups";
-import { t } from "../i18n";
 import { useClientEvents } from "../hooks/useClientEvents";
 import { useConversations } from "../hooks/useConversations";
 import { useGroup } from "../hooks/useGroup";
 import { useMessages } from "../hooks/useMessages";
 import { useNotice } from "../hooks/useNotice";
+import { t } from "../i18n";
 import { DEFAULT_NOTIFICATIONS, notificationFor, shouldNotify, showNotification } from "../notifications";
 import type { Session } from "../session";
 import { AddContactDialog } from "./AddContactDialog";
@@ -20,7 +20,6 @@ import { NewGroupDialog } from "./NewGroupDialog";
 import { SafetyNumberDialog } from "./SafetyNumberDialog";
 import { SettingsDialog } from "./SettingsDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
-
 
 type Overlay =
   | "invite"
@@ -144,9 +143,7 @@ export function Messenger(props: {
 
   async function createGroup(name: string, options: { pq: boolean }): Promise<void> {
     const view = await client.createGroup(name, options);
-    await group.chronicle(view.id, [
-      options.pq ? t("lines.createdPq") : t("lines.created"),
-    ]);
+    await group.chronicle(view.id, [options.pq ? t("lines.createdPq") : t("lines.created")]);
     await list.reload();
     setSelectedId(view.id);
   }

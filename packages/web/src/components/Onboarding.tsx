@@ -51,9 +51,7 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
           <h1>{t("onboarding.welcome")}</h1>
         </div>
         <p className="lead">{t("onboarding.lead")}</p>
-        {props.hasInvite && (
-          <p className="notice">{t("onboarding.hasInvite")}</p>
-        )}
+        {props.hasInvite && <p className="notice">{t("onboarding.hasInvite")}</p>}
 
         <div className="field">
           <label htmlFor={nameId}>{t("common.displayName")}</label>

@@ -50,7 +50,10 @@ export function SafetyNumberDialog(props: {
       )}
       {digits && (
         <div className="safety">
-          <figure className="safety-digits mono" aria-label={t("safety.digits", { digits: groupDigits(digits) })}>
+          <figure
+            className="safety-digits mono"
+            aria-label={t("safety.digits", { digits: groupDigits(digits) })}
+          >
             {groups.map((g, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: the groups are a fixed sequence
               <span key={i}>{g}</span>
@@ -62,7 +65,9 @@ export function SafetyNumberDialog(props: {
         </div>
       )}
       <p className={verified ? "verified-line ok" : "verified-line"} role="status">
-        {verified ? t("safety.verified", { name: props.name }) : t("safety.notVerified", { name: props.name })}
+        {verified
+          ? t("safety.verified", { name: props.name })
+          : t("safety.notVerified", { name: props.name })}
       </p>
       <div className="actions">
         <button type="button" onClick={props.onClose}>

@@ -1,4 +1,4 @@
-import { CATALOGUES, type Language, LANGUAGES } from "@parley/i18n";
+import { CATALOGUES, LANGUAGES, type Language } from "@parley/i18n";
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { friendlyError } from "../groups";

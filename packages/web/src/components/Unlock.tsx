@@ -48,9 +48,7 @@ export function Unlock(props: { onReady: (session: Session) => void; onWiped: ()
           <Logo size={36} />
           <h1>{t("unlock.title")}</h1>
         </div>
-        <p className="lead">
-          {props.notice ?? t("unlock.lead")}
-        </p>
+        <p className="lead">{props.notice ?? t("unlock.lead")}</p>
         <div className="field">
           <label htmlFor={passId}>{t("common.passphrase")}</label>
           <input

@@ -106,8 +106,11 @@ export async function filesCommand(client: ParleyClient, out: Output, target: st
   );
 }
 
-export async function deleteFileCommand(client: ParleyClient, out: Output, fileId: string): Promise<void> {
-  const view = await client.deleteFile(fileId);
+/** A file id as typed: "#" in front is allowed (and added for ids that start with "-": protectMessageIds). */
+const fileIdOf = (arg: string): string => arg.trim().replace(/^#/, "");
+
+export async function deleteFileCommand(client: ParleyClient, out: Output, idArg: string): Promise<void> {
+  const view = await client.deleteFile(fileIdOf(idArg));
   print(
     out,
     `deleted ${t(view.name)} from the relay: its recipients can no longer download it (copies they saved stay theirs)`,
@@ -136,9 +139,10 @@ export async function getFileCommand(
   client: ParleyClient,
   out: Output,
   home: string,
-  fileId: string,
+  idArg: string,
   outArg: string | undefined,
 ): Promise<void> {
+  const fileId = fileIdOf(idArg);
   const files = await Promise.all(
     (await client.conversations()).map(async (c) => client.files(c.id).catch(() => [])),
   );

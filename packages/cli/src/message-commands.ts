@@ -73,13 +73,21 @@ export function addMessageCommands(program: Command, run: Run, argumentOrStdin: 
     );
 }
 
-const ID_COMMANDS = new Set(["reply", "react", "edit", "delete-message"]);
+/** The commands that take a message or file id, and which of their arguments it is (1 = the first). */
+const ID_ARGUMENT: ReadonlyMap<string, number> = new Map([
+  ["reply", 2],
+  ["react", 2],
+  ["edit", 2],
+  ["delete-message", 2],
+  ["get-file", 1],
+  ["delete-file", 1],
+]);
 
 /**
- * Message ids are base64url, so one in 32 starts with "-" and would be read as an option
- * (`parley react Bob -x3Fq9 👍`). The message id of these commands (their second argument) is
- * given a "#" in front when it starts with "-", which findMessage accepts and the id lists show:
- * these commands have no single-dash options, so nothing else is taken away.
+ * Message and file ids are base64url, so one in 32 starts with "-" and would be read as an option
+ * (`parley react Bob -x3Fq9 👍`, `parley get-file -x3Fq9…`). The id argument of these commands is
+ * given a "#" in front when it starts with "-", which findMessage and the file commands accept and
+ * the id lists show: these commands have no single-dash options, so nothing else is taken away.
  */
 export function protectMessageIds(argv: string[]): string[] {
   const out = [...argv];
@@ -94,11 +102,11 @@ export function protectMessageIds(argv: string[]): string[] {
     }
     if (a.startsWith("--")) continue;
     if (command < 0) {
-      if (!ID_COMMANDS.has(a)) return out;
+      if (!ID_ARGUMENT.has(a)) return out;
       command = i;
       continue;
     }
-    if (++positional === 2) {
+    if (++positional === ID_ARGUMENT.get(out[command]!)) {
       if (/^-[A-Za-z0-9_-]+$/.test(a)) out[i] = `#${a}`;
       break;
     }

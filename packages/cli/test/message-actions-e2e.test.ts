@@ -80,8 +80,21 @@ test("a message id that starts with '-' is an id, not an option", () => {
     protectMessageIds(argv("edit", "--json", "Bob", "-abc", "-")),
     argv("edit", "--json", "Bob", "#-abc", "-"),
   );
+  assert.deepEqual(protectMessageIds(argv("get-file", "-abc", "out")), argv("get-file", "#-abc", "out"));
+  assert.deepEqual(
+    protectMessageIds(argv("delete-file", "--json", "-abc")),
+    argv("delete-file", "--json", "#-abc"),
+  );
   assert.deepEqual(protectMessageIds(argv("send", "Bob", "-abc")), argv("send", "Bob", "-abc"));
   assert.deepEqual(protectMessageIds(argv("reply", "Bob", "abc", "-x")), argv("reply", "Bob", "abc", "-x"));
+});
+
+test("a file id that starts with '-' reaches the file commands as an id", async () => {
+  for (const command of ["get-file", "delete-file"]) {
+    const r = await parley(bob, command, "--json", "-x3Fq9nosuchfile");
+    assert.notEqual(r.code, 0);
+    assert.equal(JSON.parse(r.stdout).code, "unknown_file", `${command}: ${r.stdout}${r.stderr}`);
+  }
 });
 
 test("reply, react, edit and delete in a 1:1 chat", async () => {

@@ -14,6 +14,7 @@ import { Readable } from "node:stream";
 import v8 from "node:v8";
 import vm from "node:vm";
 import type { AesGcm, DownloadTarget, FileAssessment, FileSource, Hasher } from "@parley/core";
+import { WriteBehind } from "./write-behind.js";
 
 /** A file on disk, and what identifies it for resuming (path, size, modification time). */
 export async function fileSource(
@@ -200,15 +201,19 @@ export const nodeAesGcm: AesGcm = {
  * are shown before the file lands).
  */
 export class FileDownloadTarget implements DownloadTarget {
-  private plain: Awaited<ReturnType<typeof open>> | undefined;
-  private cipher: Awaited<ReturnType<typeof open>> | undefined;
+  private plain: WriteBehind | undefined;
+  private cipher: WriteBehind | undefined;
   /**
    * Ciphertext not yet written: the network hands over pieces of 16–64 KiB, and one write each
    * cost the CLI's download a sixth of its time (bench --cpu-prof); they go to disk by the MiB.
    * What a killed process had here is fetched again by the next attempt (it resumes from the file).
+   * Two buffers take turns: one fills while the other is written (see WriteBehind).
    */
   private pending = Buffer.allocUnsafe(APPEND_BYTES);
   private pendingLength = 0;
+  private spare = Buffer.allocUnsafe(APPEND_BYTES);
+  /** The write of `spare`'s contents, which must land before `spare` is filled again. */
+  private spareWritten: Promise<void> = Promise.resolve();
   readonly partPath: string;
 
   constructor(
@@ -229,8 +234,12 @@ export class FileDownloadTarget implements DownloadTarget {
 
   async appendCipher(bytes: Uint8Array): Promise<void> {
     if (this.pendingLength + bytes.length > APPEND_BYTES) await this.flushCipher();
-    if (bytes.length >= APPEND_BYTES) await this.writeCipher(bytes);
-    else {
+    if (bytes.length >= APPEND_BYTES) {
+      // Written from the caller's bytes, which it may reuse once we return: wait for this one.
+      const writer = await this.cipherWriter();
+      await writer.write(bytes);
+      await writer.written(bytes);
+    } else {
       this.pending.set(bytes, this.pendingLength);
       this.pendingLength += bytes.length;
     }
@@ -238,29 +247,40 @@ export class FileDownloadTarget implements DownloadTarget {
 
   private async flushCipher(): Promise<void> {
     if (this.pendingLength === 0) return;
-    const length = this.pendingLength;
+    const full = this.pending.subarray(0, this.pendingLength);
+    const writer = await this.cipherWriter();
+    await writer.write(full);
+    // Fill the other buffer next, once its own earlier write has landed.
+    await this.spareWritten;
+    this.spareWritten = writer.written(full);
+    this.spareWritten.catch(() => {}); // the failure is thrown by the writer's next write or drain
+    [this.pending, this.spare] = [this.spare, this.pending];
     this.pendingLength = 0;
-    await this.writeCipher(this.pending.subarray(0, length));
   }
 
-  private async writeCipher(bytes: Uint8Array): Promise<void> {
+  private async cipherWriter(): Promise<WriteBehind> {
     if (!this.cipher) {
       await mkdir(dirname(this.cipherPath), { recursive: true, mode: 0o700 });
-      this.cipher = await open(
+      const file = await open(
         this.cipherPath,
         constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
         0o600,
       );
+      this.cipher = new WriteBehind(file);
     }
-    let at = 0;
-    while (at < bytes.length) at += (await this.cipher.write(bytes, at, bytes.length - at)).bytesWritten;
+    return this.cipher;
   }
 
   private async closeCipher(): Promise<void> {
     await this.flushCipher();
-    const file = this.cipher;
+    const writer = this.cipher;
     this.cipher = undefined;
-    await file?.close();
+    if (!writer) return;
+    try {
+      await writer.drain();
+    } finally {
+      await writer.file.close();
+    }
   }
 
   async *readCipher(): AsyncIterable<Uint8Array> {
@@ -272,37 +292,43 @@ export class FileDownloadTarget implements DownloadTarget {
 
   async discardCipher(): Promise<void> {
     this.pendingLength = 0;
-    await this.closeCipher();
+    await this.closeCipher().catch(() => {}); // going anyway: a failed write of it changes nothing
     await rm(this.cipherPath, { force: true });
   }
 
+  /** `bytes` are the caller's to keep: each chunk is a fresh buffer, never reused (decryptBlob). */
   async writePlain(bytes: Uint8Array): Promise<void> {
-    this.plain ??= await open(
-      this.partPath,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
-      0o600,
+    await (await this.plainWriter()).write(bytes);
+  }
+
+  private async plainWriter(): Promise<WriteBehind> {
+    this.plain ??= new WriteBehind(
+      await open(this.partPath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600),
     );
-    let at = 0;
-    while (at < bytes.length) at += (await this.plain.write(bytes, at, bytes.length - at)).bytesWritten;
+    return this.plain;
   }
 
   async finish(assessment: FileAssessment): Promise<void> {
-    this.plain ??= await open(
-      this.partPath,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
-      0o600,
-    );
-    await this.plain.sync();
-    await this.plain.close();
+    const writer = await this.plainWriter();
     this.plain = undefined;
+    try {
+      await writer.drain();
+      await writer.file.sync();
+    } finally {
+      await writer.file.close();
+    }
     await this.beforeSave(assessment);
     await rename(this.partPath, this.outPath);
     await this.discardCipher();
   }
 
   async abortPlain(): Promise<void> {
-    await this.plain?.close().catch(() => {});
+    const writer = this.plain;
     this.plain = undefined;
+    if (writer) {
+      await writer.drain().catch(() => {});
+      await writer.file.close().catch(() => {});
+    }
     await rm(this.partPath, { force: true });
   }
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { SchemaError, SqliteStore } from "../src/index.js";
+import { BodyPool } from "../src/relay/body-pool.js";
 import { migrate } from "../src/store/sqlite/migrate.js";
 import { migrations } from "../src/store/sqlite/migrations/index.js";
 import { INLINE_BODY_MAX_BYTES } from "../src/store/sqlite/sqlite-store.js";
@@ -126,24 +127,49 @@ describe("SqliteStore: large bodies in files", () => {
     assert.equal(files(dir).length, 1, "the orphan is gone, the message's file is kept");
   });
 
-  it("skips a message whose file was lost, says so, and still delivers the others", async (t) => {
+  it("reads bodies from files into the caller's buffers when given, the same bytes, reused after they are given back", async (t) => {
     const dir = tempDir(t);
-    const missing: string[] = [];
-    const store = SqliteStore.open(join(dir, "relay.sqlite"), {
-      onMissingBody: (_q, id) => missing.push(id),
-    });
+    const store = SqliteStore.open(join(dir, "relay.sqlite"));
     t.after(() => store.close());
     const q = await store.createQueue(newKey().publicKey, far());
-    const lost = await stored(store.enqueue(q.sendId, big(1), far()));
-    const ok = await stored(store.enqueue(q.sendId, new Uint8Array(10), far()));
-    for (const f of files(dir)) rmSync(join(dir, "relay-bodies", f));
-    const pending = await store.fetchPending(q.queueId, { limit: 10 });
-    assert.deepEqual(
-      pending.map((p) => p.msgId),
-      [ok.msgId],
-    );
-    assert.deepEqual(missing, [lost.msgId]);
+    const first = big(3);
+    first[first.length - 1] = 9;
+    await stored(store.enqueue(q.sendId, first, far()));
+    await stored(store.enqueue(q.sendId, big(4), far()));
+    const pool = new BodyPool(64 * 1024 * 1024);
+    for (let round = 0; round < 3; round++) {
+      const buffers = pool.borrower();
+      const pending = await store.fetchPending(q.queueId, { limit: 10, into: buffers });
+      assert.ok(Buffer.from(first).equals(pending[0]!.body), `round ${round}: the first body`);
+      assert.ok(Buffer.from(big(4)).equals(pending[1]!.body), `round ${round}: the second body`);
+      buffers.giveBack();
+    }
+    assert.equal(pool.allocations, 2, "two buffers in the first round, none after");
   });
+
+  for (const [what, damage] of [
+    ["lost", (path: string) => rmSync(path)],
+    ["cut short", (path: string) => writeFileSync(path, Buffer.alloc(100, 1))],
+  ] as const) {
+    it(`skips a message whose file was ${what} outside the relay (never part of a body), says so, and still delivers the others`, async (t) => {
+      const dir = tempDir(t);
+      const missing: string[] = [];
+      const store = SqliteStore.open(join(dir, "relay.sqlite"), {
+        onMissingBody: (_q, id) => missing.push(id),
+      });
+      t.after(() => store.close());
+      const q = await store.createQueue(newKey().publicKey, far());
+      const damaged = await stored(store.enqueue(q.sendId, big(1), far()));
+      const ok = await stored(store.enqueue(q.sendId, new Uint8Array(10), far()));
+      for (const f of files(dir)) damage(join(dir, "relay-bodies", f));
+      const pending = await store.fetchPending(q.queueId, { limit: 10 });
+      assert.deepEqual(
+        pending.map((p) => p.msgId),
+        [ok.msgId],
+      );
+      assert.deepEqual(missing, [damaged.msgId]);
+    });
+  }
 
   it("checks the caps again when the row is stored: of two large bodies that fit only one at a time, one lands and the other leaves no file", async (t) => {
     const dir = tempDir(t);

@@ -65,8 +65,17 @@ export async function* encryptChunks(
   }
 }
 
-/** Re-cuts a stream of arbitrary pieces into pieces of exactly `size` bytes (the last may be shorter). */
-export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+/**
+ * Re-cuts a stream of arbitrary pieces into pieces of exactly `size` bytes (the last may be shorter).
+ * With `reuse`, every piece is the same buffer, refilled: only for a consumer that is done with a
+ * piece before it asks for the next (a 200 MB download otherwise allocated and zeroed 800 buffers
+ * of 256 KiB for the collector).
+ */
+export async function* rechunk(
+  input: AsyncIterable<Uint8Array>,
+  size: number,
+  reuse = false,
+): AsyncGenerator<Uint8Array> {
   let buffer = new Uint8Array(size);
   let filled = 0;
   for await (const piece of input) {
@@ -78,7 +87,7 @@ export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): 
       at += take;
       if (filled === size) {
         yield buffer;
-        buffer = new Uint8Array(size);
+        if (!reuse) buffer = new Uint8Array(size);
         filled = 0;
       }
     }
@@ -101,7 +110,9 @@ export async function* decryptBlob(
   const n = chunkCount(padded);
   let index = 0;
   let out = 0;
-  for await (const sealed of rechunk(ciphertext, FILE_CHUNK_BYTES + FILE_TAG_BYTES)) {
+  // One buffer for every sealed chunk: decrypt is done with it (WebCrypto copies its input; the
+  // platform's AesGcm reads it at once) before the next is cut.
+  for await (const sealed of rechunk(ciphertext, FILE_CHUNK_BYTES + FILE_TAG_BYTES, true)) {
     if (index >= n) throw new FileCryptoError("bytes after the last chunk");
     const plain = await cipher.decrypt(index, index === n - 1, sealed);
     index++;

@@ -5,6 +5,7 @@ import type { Bus } from "../bus/bus.js";
 import { type RelayConfig, resolveConfig } from "../config.js";
 import { badRequest, Problem } from "../problem.js";
 import { expireBlobs, removeOrphanBlobs } from "../relay/blobs.js";
+import { BodyPool } from "../relay/body-pool.js";
 import { ByteBudget, SMALL_REPLY_RESERVE } from "../relay/byte-budget.js";
 import type { RelayContext } from "../relay/context.js";
 import { PowGate } from "../relay/pow-gate.js";
@@ -156,6 +157,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   const replies = new ByteBudget(config.replyBudgetBytes, SMALL_REPLY_RESERVE);
   app.decorate("replyBudget", replies);
   const pacer = new TurnPacer();
+  const bodies = new BodyPool(config.replyBudgetBytes);
   app.register(async (scope) => {
     corsRoutes(scope, config);
     await wsRoutes(scope, ctx, sessions, replies);
@@ -166,7 +168,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
       gauges: options.gauges,
       connections: () => sessions.size,
     });
-    queueRoutes(scope, ctx, replies, pacer);
+    queueRoutes(scope, ctx, replies, pacer, bodies);
     sendRoutes(scope, ctx);
     inviteRoutes(scope, ctx);
     await blobRoutes(scope, ctx);
@@ -210,6 +212,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   app.addHook("onClose", async () => {
     for (const t of timers) clearInterval(t);
     for (const session of sessions) session.close();
+    bodies.clear();
   });
   return app;
 }

@@ -19,7 +19,13 @@ import {
 import { authorize, checkClock, replay, verifySigned } from "../auth/authorize.js";
 import { isUsablePublicKey } from "../auth/ed25519.js";
 import { badRequest, Problem } from "../problem.js";
-import { capsFor, type QueueLimits, type QueueRecord, type StoredMessage } from "../store/store.js";
+import {
+  type BodyBuffers,
+  capsFor,
+  type QueueLimits,
+  type QueueRecord,
+  type StoredMessage,
+} from "../store/store.js";
 import type { RelayContext } from "./context.js";
 
 /**
@@ -263,12 +269,14 @@ export async function fetchPending(
   ctx: RelayContext,
   queueId: string,
   cursor?: string,
+  into?: BodyBuffers,
 ): Promise<{ messages: StoredMessage[]; cursorFound: boolean | undefined }> {
   const { afterSeq, cursorFound } = await resolveCursor(ctx, queueId, cursor);
   const messages = await ctx.store.fetchPending(queueId, {
     limit: FETCH_LIMIT,
     maxBytes: ctx.config.maxFetchBytes,
     ...(afterSeq === undefined ? {} : { afterSeq }),
+    ...(into ? { into } : {}),
   });
   return { messages, cursorFound };
 }

@@ -6,6 +6,8 @@
  * times. Times are given by the caller, already rounded (see retention.ts); the store keeps them
  * as they are and never reads the clock itself, so every backend behaves the same under test.
  */
+
+import type { BodyBuffers } from "../relay/body-pool.js";
 import type { BlobIndex } from "./blob-index.js";
 
 export type { BlobIndex, BlobRecord } from "./blob-index.js";
@@ -41,6 +43,8 @@ export interface StoredMessage {
   seq: number;
 }
 
+export type { BodyBuffers };
+
 export interface FetchOptions {
   /** At most this many messages. */
   limit: number;
@@ -57,6 +61,12 @@ export interface FetchOptions {
    * message need not read again to find nothing (a round trip per delivery on PostgreSQL).
    */
   page?: { more: boolean };
+  /**
+   * Where bodies the store reads from outside its database go (SQLite's body files): buffers the
+   * caller reuses (relay/body-pool.ts) instead of fresh ones. The returned bodies are views of them,
+   * valid until the caller gives them back. Stores that hold bodies in memory ignore it.
+   */
+  into?: BodyBuffers;
 }
 
 /** Caps on what one queue holds at once (pending messages), checked by `enqueue`. */

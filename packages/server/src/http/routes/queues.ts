@@ -1,6 +1,7 @@
 import { CreateQueueRequest, FETCH_BINARY_TYPE, POW_HEADER, RecipientCommand } from "@parley/protocol";
 import type { FastifyInstance } from "fastify";
 import { badRequest } from "../../problem.js";
+import type { BodyPool } from "../../relay/body-pool.js";
 import type { ByteBudget } from "../../relay/byte-budget.js";
 import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
@@ -20,13 +21,15 @@ const JSON_BODY_LIMIT = 4 * 1024;
 /**
  * `replies` bounds the message bytes of fetch replies in flight across all clients: a fetch leases
  * the most one fetch can return before reading the store, keeps only what it read, and gives that
- * back when its reply has been written (or the connection dropped).
+ * back when its reply has been written (or the connection dropped). Large bodies are read into
+ * buffers of `bodies`, which go back to it at the same moment (see relay/body-pool.ts for why).
  */
 export function queueRoutes(
   app: FastifyInstance,
   ctx: RelayContext,
   replies: ByteBudget,
   pacer: TurnPacer,
+  bodies: BodyPool,
 ): void {
   app.post("/v1/queues", { bodyLimit: JSON_BODY_LIMIT }, async (request, reply) => {
     const req = parseWith(CreateQueueRequest, request.body, "create-queue request");
@@ -40,16 +43,22 @@ export function queueRoutes(
     switch (cmd.cmd) {
       case "fetch": {
         const lease = await replies.acquire(ops.fetchReserveBytes(ctx), { waitMs: ctx.config.replyWaitMs });
+        const buffers = bodies.borrower();
+        const done = () => {
+          buffers.giveBack();
+          lease.release();
+        };
         try {
-          const { messages, cursorFound } = await ops.fetchPending(ctx, queue.queueId, cmd.msgId);
+          const { messages, cursorFound } = await ops.fetchPending(ctx, queue.queueId, cmd.msgId, buffers);
           lease.shrink(ops.bodyBytes(messages));
           const { length, stream } = fetchReply(messages, cursorFound, pacer);
-          // 'close' comes once the reply is written or the connection is gone, whichever is first.
-          reply.raw.once("close", () => lease.release());
-          if (reply.raw.destroyed) lease.release();
+          // 'close' comes once the reply has been handed to the kernel or the connection is gone,
+          // whichever is first: only then may the buffers it was sent from be reused.
+          reply.raw.once("close", done);
+          if (reply.raw.destroyed) done();
           return reply.type(FETCH_BINARY_TYPE).header("content-length", length).send(stream);
         } catch (e) {
-          lease.release();
+          done();
           throw e;
         }
       }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { constants, mkdirSync, readdirSync } from "node:fs";
-import { open, readFile, unlink } from "node:fs/promises";
+import { type FileHandle, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import type { BodyBuffers } from "../../relay/body-pool.js";
 
 /**
  * Large message bodies, one file each, beside the SQLite database (`DIR/relay-bodies/`).
@@ -95,13 +96,30 @@ export class BodyFiles {
     return name;
   }
 
-  /** The body in file `name`; null if there is no such file (deleted meanwhile, or lost). */
-  async read(name: string): Promise<Buffer | null> {
+  /**
+   * The body in file `name`, `size` bytes long; null if there is no such file (deleted meanwhile,
+   * or lost) or it does not hold `size` bytes (cut short outside the relay: no body is better than
+   * a wrong one). With `into`, the body is read into a buffer from there (see relay/body-pool.ts).
+   */
+  async read(name: string, size: number, into?: BodyBuffers): Promise<Buffer | null> {
+    let file: FileHandle;
     try {
-      return await readFile(join(this.dir, name));
+      file = await open(join(this.dir, name), constants.O_RDONLY);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw e;
+    }
+    try {
+      const body = into ? into.take(size) : Buffer.allocUnsafeSlow(size);
+      let at = 0;
+      while (at < size) {
+        const { bytesRead } = await file.read(body, at, size - at, at);
+        if (bytesRead === 0) return null;
+        at += bytesRead;
+      }
+      return body;
+    } finally {
+      await file.close();
     }
   }
 

@@ -4,6 +4,7 @@ import { asBuffer } from "../../bytes.js";
 import { newId } from "../../ids.js";
 import type { BlobIndex } from "../blob-index.js";
 import type {
+  BodyBuffers,
   CreateQueueOptions,
   DisclosedQueue,
   Disclosure,
@@ -341,7 +342,7 @@ export class SqliteStore implements Store {
       picked.push(row);
     }
     if (options.page) options.page.more = more || picked.length >= Math.floor(options.limit);
-    return this.withBodies(queueId, picked);
+    return this.withBodies(queueId, picked, options.into);
   }
 
   async positionOf(queueId: string, msgId: string): Promise<number | null> {
@@ -530,10 +531,14 @@ export class SqliteStore implements Store {
    * and the row's absence after the read is what proves the read came before that. A file missing
    * under a row that is still there was lost outside the relay: `onMissingBody` is told.
    */
-  private async withBodies(queueId: string, rows: readonly MessageRow[]): Promise<StoredMessage[]> {
+  private async withBodies(
+    queueId: string,
+    rows: readonly MessageRow[],
+    into?: BodyBuffers,
+  ): Promise<StoredMessage[]> {
     const bodies = await Promise.all(
       rows.map((row) =>
-        row.body_file === null || !this.bodies ? row.body : this.bodies.read(row.body_file),
+        row.body_file === null || !this.bodies ? row.body : this.bodies.read(row.body_file, row.size, into),
       ),
     );
     const out: StoredMessage[] = [];

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
+import { isLanguage, LANGUAGES } from "@parley/i18n";
 import { openProfile, resolveHome } from "@parley/node";
 /**
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
@@ -7,10 +8,11 @@ import { openProfile, resolveHome } from "@parley/node";
  */
 import { Argument, Command, Option } from "commander";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
+import { chosenLanguage, currentLanguage, languageFor, saveLanguage, tr, useLanguage } from "./i18n.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
-import { errorCode, errorText, memberJson, messageJson } from "./words.js";
+import { errorCode, errorText, memberJson, messageJson, personLabel } from "./words.js";
 
 const program = new Command()
   .name("parley")
@@ -38,6 +40,8 @@ function run(action: Action) {
     let profile: ReturnType<typeof openProfile> | undefined;
     try {
       const home = resolveHome(globals.home);
+      // Human output in the person's language; --json in English (its codes are the contract).
+      useLanguage(languageFor(home, out.json));
       profile = openProfile(home);
       await action(
         { client: profile.client, home, out, opts: cmd.opts() },
@@ -46,7 +50,7 @@ function run(action: Action) {
     } catch (e) {
       // Error words may quote names chosen by others ("Carol is already in …"): escaped too.
       if (out.json) process.stdout.write(`${jsonText({ error: errorText(e), code: errorCode(e) })}\n`);
-      else process.stderr.write(`parley: ${t(errorText(e))}\n`);
+      else process.stderr.write(`${tr("cli.error", { text: t(errorText(e)) })}\n`);
       process.exitCode = 1;
     } finally {
       await profile?.close();
@@ -61,7 +65,7 @@ function run(action: Action) {
  */
 async function argumentOrStdin(value: string | undefined, what: string): Promise<string> {
   if (value !== undefined && value !== "-") return value;
-  if (process.stdin.isTTY) process.stderr.write(`type ${what}, then Ctrl-D:\n`);
+  if (process.stdin.isTTY) process.stderr.write(`${tr("cli.typeThen", { what })}\n`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks)
@@ -77,7 +81,7 @@ const printEvents = (out: Output, events: ClientEvent[]) => {
     return;
   }
   const lines = events.flatMap((e) => formatEvent(e) ?? []);
-  process.stdout.write(lines.length ? `${lines.join("\n")}\n` : "no new messages\n");
+  process.stdout.write(`${lines.length ? lines.join("\n") : tr("cli.noNewMessages")}\n`);
 };
 
 program
@@ -90,7 +94,10 @@ program
       // A mistyped address is caught here, before a profile exists that could not use it.
       await client.checkRelay(String(opts.server));
       const p = await client.init(String(opts.name), String(opts.server));
-      print(out, `Profile created for ${t(p.name)} on ${t(p.relay)}`, { name: p.name, server: p.relay });
+      print(out, tr("cli.created", { name: t(p.name), server: t(p.relay) }), {
+        name: p.name,
+        server: p.relay,
+      });
     }),
   );
 
@@ -100,32 +107,51 @@ config
   .command("get")
   .description("show the settings")
   .action(
-    run(async ({ client, out }) => {
+    run(async ({ client, home, out }) => {
       const p = await client.profile();
-      print(out, `name ${t(p.name)}\nserver ${t(p.relay)}`, { name: p.name, server: p.relay });
+      const chosen = chosenLanguage(home);
+      const language = chosen ?? tr("cli.languageAuto", { language: currentLanguage() });
+      print(out, tr("cli.config", { name: t(p.name), server: t(p.relay), language }), {
+        name: p.name,
+        server: p.relay,
+        language: chosen ?? "auto",
+      });
     }),
   );
 
 config
   .command("set")
   .description(
-    "change a setting: name (your display name; every contact and group is told, end to end) or server URL (the relay for new invites and conversations; checked first)",
+    `change a setting: name (your display name; every contact and group is told, end to end), server URL (the relay for new invites and conversations; checked first) or language (${LANGUAGES.join(", ")} or auto: this device's CLI only)`,
   )
-  .addArgument(new Argument("<key>", "the setting").choices(["name", "server"]))
+  .addArgument(new Argument("<key>", "the setting").choices(["name", "server", "language"]))
   .argument("<value>", "the new value")
   .action(
-    run(async ({ client, out }, key, value) => {
+    run(async ({ client, home, out }, key, value) => {
+      if (key === "language") {
+        if (value !== "auto" && !isLanguage(value)) {
+          throw new Error(tr("cli.badLanguage", { value: t(value!), choices: LANGUAGES.join(", ") }));
+        }
+        saveLanguage(home, value);
+        if (!out.json) useLanguage(languageFor(home, false));
+        const line =
+          value === "auto"
+            ? tr("cli.languageNowAuto", { language: currentLanguage() })
+            : tr("cli.languageNow", { language: value });
+        print(out, line, { language: value });
+        return;
+      }
       if (key === "name") {
         const { profile, events } = await client.setProfileName(value!);
         for (const e of events) {
           const line = out.json ? undefined : formatEvent(e);
           if (line) process.stderr.write(`${line}\n`);
         }
-        print(out, `your name is now ${t(profile.name)}`, { name: profile.name, events });
+        print(out, tr("cli.nameNow", { name: t(profile.name) }), { name: profile.name, events });
         return;
       }
       const p = await client.setRelay(value!);
-      print(out, `server is now ${t(p.relay)}`, { server: p.relay });
+      print(out, tr("cli.serverNow", { server: t(p.relay) }), { server: p.relay });
     }),
   );
 
@@ -135,7 +161,7 @@ program
   .action(
     run(async ({ client, out }) => {
       const { link } = await client.createInvite();
-      print(out, `${link}\n\nSend this link to one person. It works once.`, { link });
+      print(out, tr("cli.invite", { link }), { link });
     }),
   );
 
@@ -148,12 +174,8 @@ program
   )
   .action(
     run(async ({ client, out }, link) => {
-      const c = await client.acceptInvite(await argumentOrStdin(link, "the invite link"));
-      print(
-        out,
-        `${t(c.name)} is now your contact. Compare safety numbers with: parley safety "${t(c.name)}"`,
-        c,
-      );
+      const c = await client.acceptInvite(await argumentOrStdin(link, tr("cli.theLink")));
+      print(out, tr("cli.accepted", { name: t(c.name) }), c);
     }),
   );
 
@@ -167,10 +189,10 @@ program
         ? list
             .map(
               (c) =>
-                `${t(c.name)}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}`,
+                `${t(c.name)}${c.verified ? tr("cli.verified") : ""}${c.keyChanged ? tr("cli.identityChanged") : ""}`,
             )
             .join("\n")
-        : "no contacts yet: create an invite with `parley invite`";
+        : tr("cli.noContacts");
       print(out, human, list);
     }),
   );
@@ -184,29 +206,30 @@ program
       const all = await client.conversations();
       const list = all.filter((c) => c.archived === (opts.archived === true));
       const hidden = all.length - list.length;
-      const more =
-        opts.archived || hidden === 0 ? "" : `\n(${hidden} archived: parley conversations --archived)`;
+      const more = opts.archived || hidden === 0 ? "" : `\n${tr("cli.archivedHidden", { count: hidden })}`;
       const human = list.length
         ? list
             .map((c) => {
               const what =
                 c.kind === "direct"
-                  ? "chat "
-                  : `group${c.status === "active" ? (c.admin ? ", admin" : "") : `, ${c.status}`}`;
-              const flags = `${c.canSend ? "" : ", cannot send yet"}${c.muted ? ", muted" : ""}`;
-              return `${c.id}  ${t(c.name)}  (${what.trim()}${flags})`;
+                  ? tr("cli.chat")
+                  : c.status !== "active"
+                    ? tr("cli.groupStatus", { status: tr(`cli.status.${c.status ?? "left"}`) })
+                    : tr(c.admin ? "cli.groupAdmin" : "cli.group");
+              const flags = `${c.canSend ? "" : tr("cli.cannotSendYet")}${c.muted ? tr("cli.mutedFlag") : ""}`;
+              return tr("cli.conversationRow", { id: c.id, name: t(c.name), what, flags });
             })
             .join("\n") + more
         : opts.archived
-          ? "no archived conversations"
-          : `no conversations yet: create an invite with \`parley invite\`${more}`;
+          ? tr("cli.noArchived")
+          : `${tr("cli.noConversations")}${more}`;
       print(out, human, list);
     }),
   );
 
 for (const [name, flag, on, off] of [
-  ["mute", "muted", "muted: no notifications for it", "unmuted"],
-  ["archive", "archived", "archived: out of the list until something new arrives", "back in the list"],
+  ["mute", "muted", "cli.muted", "cli.unmuted"],
+  ["archive", "archived", "cli.archived", "cli.unarchived"],
 ] as const) {
   program
     .command(name)
@@ -221,7 +244,7 @@ for (const [name, flag, on, off] of [
       run(async ({ client, out, opts }, target) => {
         const value = opts.off !== true;
         const c = await client.setConversationSettings(target!, { [flag]: value });
-        print(out, `${t(c.name)}: ${value ? on : off}`, c);
+        print(out, tr(value ? on : off, { name: t(c.name) }), c);
       }),
     );
 }
@@ -236,11 +259,8 @@ program
   )
   .action(
     run(async ({ client, out }, contact, text) => {
-      const m = await client.send(contact!, await argumentOrStdin(text, "the message"));
-      const waiting =
-        m.status === "sending"
-          ? "\n  the relay cannot be reached now: the message is kept and goes with the next `parley sync` or while `parley listen` runs"
-          : "";
+      const m = await client.send(contact!, await argumentOrStdin(text, tr("cli.theMessage")));
+      const waiting = m.status === "sending" ? `\n${tr("cli.waiting")}` : "";
       print(out, formatMessage(m) + waiting, messageJson(m));
     }),
   );
@@ -299,7 +319,11 @@ program
   .action(
     run(async ({ client, out, opts }, contact) => {
       const list = await client.messages(contact!, Number.parseInt(String(opts.limit), 10) || 100);
-      print(out, list.length ? list.map(formatMessage).join("\n") : "no messages yet", list.map(messageJson));
+      print(
+        out,
+        list.length ? list.map(formatMessage).join("\n") : tr("cli.noMessages"),
+        list.map(messageJson),
+      );
     }),
   );
 
@@ -315,7 +339,11 @@ program
       if (opts.verify) await client.verifyContact(contact!);
       const s = await client.safetyNumber(contact!);
       const groups = s.safetyNumber.match(/.{5}/g)!.join(" ");
-      print(out, `Safety number with ${t(s.contact)}${s.verified ? " (verified)" : ""}:\n${groups}`, s);
+      print(
+        out,
+        tr(s.verified ? "cli.safetyVerified" : "cli.safety", { name: t(s.contact), digits: groups }),
+        s,
+      );
     }),
   );
 
@@ -330,11 +358,8 @@ contact
   .action(
     run(async ({ client, out }, contact) => {
       const d = await client.deleteContact(contact!);
-      const left =
-        d.queuesLeftToExpire > 0
-          ? " (the relay could not be reached: your old address there expires unused)"
-          : "";
-      print(out, `Deleted ${t(d.name)} and your chat with them${left}`, d);
+      const words = d.queuesLeftToExpire > 0 ? "cli.contactDeletedLeft" : "cli.contactDeleted";
+      print(out, tr(words, { name: t(d.name) }), d);
     }),
   );
 
@@ -350,9 +375,7 @@ contact
       const c = await client.blockContact(contact!, opts.off !== true);
       print(
         out,
-        c.blocked
-          ? `Blocked ${t(c.name)}: what they write is dropped, and they are not told`
-          : `Unblocked ${t(c.name)}`,
+        c.blocked ? tr("cli.blocked", { name: t(c.name) }) : tr("cli.unblocked", { name: t(c.name) }),
         c,
       );
     }),
@@ -366,7 +389,7 @@ contact
   .action(
     run(async ({ client, out }, contact, name) => {
       const c = await client.renameContact(contact!, name!);
-      print(out, `${t(contact!)} is now called ${t(c.name)}`, c);
+      print(out, tr("cli.renamed", { old: t(contact!), name: t(c.name) }), c);
     }),
   );
 
@@ -376,8 +399,13 @@ const group = program
 
 const formatMembers = (members: GroupMemberView[]) =>
   members
-    .map(memberJson)
-    .map((m) => `${m.isMe ? "me" : t(m.name)} — ${m.role}${m.safety === "me" ? "" : `, ${m.safety}`}`)
+    .map((m) => {
+      const name = m.isMe ? tr("cli.me") : t(personLabel(m));
+      const role = tr(`cli.role.${m.role}`);
+      return m.safety === "me"
+        ? tr("cli.memberRow", { name, role })
+        : tr("cli.memberRowSafety", { name, role, safety: tr(`cli.safetyState.${m.safety}`) });
+    })
     .join("\n");
 
 group
@@ -392,11 +420,10 @@ group
     run(async ({ client, out, opts }, name) => {
       const pq = opts.pq === true;
       const g = await client.createGroup(name!, { pq });
-      print(
-        out,
-        `Created ${pq ? "post-quantum " : ""}group "${t(g.name)}" (id ${g.id}). Add people: parley group add "${t(g.name)}" <contact>…`,
-        { ...g, pq },
-      );
+      print(out, tr(pq ? "cli.pqGroupCreated" : "cli.groupCreated", { name: t(g.name), id: g.id }), {
+        ...g,
+        pq,
+      });
     }),
   );
 
@@ -442,7 +469,7 @@ group
   .action(
     run(async ({ client, out }, name) => {
       await client.leaveGroup(name!);
-      print(out, `You left "${t(name!)}".`, { left: name });
+      print(out, tr("cli.left", { name: t(name!) }), { left: name });
     }),
   );
 
@@ -467,7 +494,7 @@ group
   .action(
     run(async ({ client, out }, name, newName) => {
       const g = await client.renameGroup(name!, newName!);
-      print(out, `Renamed to "${t(g.name)}".`, g);
+      print(out, tr("cli.groupRenamed", { name: t(g.name) }), g);
     }),
   );
 
@@ -480,7 +507,7 @@ program
       const stop = new AbortController();
       process.once("SIGINT", () => stop.abort());
       process.once("SIGTERM", () => stop.abort());
-      if (!out.json) process.stderr.write("listening… (Ctrl-C to stop)\n");
+      if (!out.json) process.stderr.write(`${tr("cli.listening")}\n`);
       await client.sync().then((events) => events.forEach(emit));
       await client.listen(emit, stop.signal);
 

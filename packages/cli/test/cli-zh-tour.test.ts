@@ -29,7 +29,7 @@ after(async () => {
   await relay?.stop();
 });
 
-it("the tour prints Chinese in a zh_CN shell; --json does not change", { timeout: 120_000 }, async () => {
+it("the tour prints Chinese in a zh_CN shell; --json does not change", { timeout: 300_000 }, async () => {
   const ming = tempDir("ming");
   const hong = tempDir("hong");
   assert.equal(

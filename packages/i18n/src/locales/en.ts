@@ -520,7 +520,7 @@ export const en = {
     member: "Member {{key}}",
     notContact: "{{name}} (not a contact)",
     role: { admin: "admin", member: "member" },
-    safetyState: { verified: "verified", unverified: "not verified", member: "not a contact" },
+    safetyState: { verified: "verified", unverified: "unverified", member: "not a contact" },
     memberRow: "{{name}} — {{role}}",
     memberRowSafety: "{{name}} — {{role}}, {{safety}}",
     groupCreated: 'Created group "{{name}}" (id {{id}}). Add people: parley group add "{{name}}" <contact>…',

@@ -258,7 +258,7 @@ export const zhHans: Catalogue = {
   safety: {
     title: "与 {{name}} 的安全码",
     explain:
-      "请与 {{name}} 当面或通过你信任的通话核对这些数字，或互相扫描二维码。如果一致，就没有人在你们的对话中间。",
+      "请与 {{name}} 当面或通过你信任的通话核对这些数字，或互相扫描二维码。如果一致，说明没有人介入你们的对话。",
     digits: "安全码：{{digits}}",
     qr: "与 {{name}} 的安全码二维码",
     verified: "你已验证 {{name}}。",

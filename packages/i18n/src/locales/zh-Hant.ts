@@ -258,7 +258,7 @@ export const zhHant: Catalogue = {
   safety: {
     title: "與 {{name}} 的安全碼",
     explain:
-      "請與 {{name}} 當面或透過你信任的通話核對這些數字，或互相掃描 QR 碼。如果一致，就沒有人介入你們的對話。",
+      "請與 {{name}} 當面或透過你信任的通話核對這些數字，或互相掃描 QR 碼。如果一致，表示沒有人介入你們的對話。",
     digits: "安全碼：{{digits}}",
     qr: "與 {{name}} 的安全碼 QR 碼",
     verified: "你已驗證 {{name}}。",

@@ -456,6 +456,7 @@ export const en = {
     edit: "Your edit was not sent.",
     "delete-message": "The message was not deleted.",
     "get-file": "The file could not be fetched.",
+    search: "The search did not finish.",
     lock: "Parley could not lock.",
     wipe: "This device was not wiped.",
   },

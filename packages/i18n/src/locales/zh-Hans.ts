@@ -447,6 +447,7 @@ export const zhHans: Catalogue = {
     edit: "你的编辑没有发送。",
     "delete-message": "消息没有删除。",
     "get-file": "无法获取文件。",
+    search: "搜索没有完成。",
     lock: "Parley 无法锁定。",
     wipe: "此设备没有被清除。",
   },

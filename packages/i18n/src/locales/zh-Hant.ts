@@ -448,6 +448,7 @@ export const zhHant: Catalogue = {
     edit: "你的編輯沒有傳送。",
     "delete-message": "訊息沒有刪除。",
     "get-file": "無法取得檔案。",
+    search: "搜尋沒有完成。",
     lock: "Parley 無法鎖定。",
     wipe: "這部裝置沒有被清除。",
   },

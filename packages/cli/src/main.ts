@@ -11,6 +11,9 @@ import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from
 import { chosenLanguage, currentLanguage, languageFor, saveLanguage, tr, useLanguage } from "./i18n.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
+import { addPostCommands } from "./post-commands.js";
+import { addReadCommands } from "./read-commands.js";
+import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText, memberJson, messageJson, personLabel } from "./words.js";
 
@@ -227,19 +230,41 @@ program
     }),
   );
 
-for (const [name, flag, on, off] of [
-  ["mute", "muted", "cli.muted", "cli.unmuted"],
-  ["archive", "archived", "cli.archived", "cli.unarchived"],
+for (const [name, flag, on, off, description] of [
+  [
+    "mute",
+    "muted",
+    "cli.muted",
+    "cli.unmuted",
+    "no notifications for a chat or group (this device only; --off to undo)",
+  ],
+  [
+    "archive",
+    "archived",
+    "cli.archived",
+    "cli.unarchived",
+    "move a chat or group out of the conversation list until a new message arrives (--off to undo)",
+  ],
+  [
+    "read-receipts",
+    "readReceipts",
+    "cli.readReceiptsOn",
+    "cli.readReceiptsOff",
+    "tell a chat or group when you have read its messages (default: on in chats, off in groups; --off to stop)",
+  ],
+  [
+    "typing-indicators",
+    "typingIndicators",
+    "cli.typingOn",
+    "cli.typingOff",
+    "let a chat or group see when you are typing (default: on in chats, off in groups; --off to stop)",
+  ],
 ] as const) {
   program
     .command(name)
-    .description(
-      name === "mute"
-        ? "no notifications for a chat or group (this device only; --off to undo)"
-        : "move a chat or group out of the conversation list until a new message arrives (--off to undo)",
-    )
+    .description(description)
     .argument("<target>", "a contact's name, a group's name, or an id")
-    .option("--off", name === "mute" ? "unmute" : "bring it back")
+    .option("--off", name === "mute" ? "unmute" : name === "archive" ? "bring it back" : "turn it off")
     .action(
       run(async ({ client, out, opts }, target) => {
         const value = opts.off !== true;
@@ -328,6 +353,9 @@ program
   );
 
 addMessageCommands(program, run, argumentOrStdin);
+addSearchCommand(program, run, argumentOrStdin);
+addReadCommands(program, run);
+addPostCommands(program, run, argumentOrStdin);
 
 program
   .command("safety")

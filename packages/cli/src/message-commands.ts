@@ -81,6 +81,9 @@ const ID_ARGUMENT: ReadonlyMap<string, number> = new Map([
   ["delete-message", 2],
   ["get-file", 1],
   ["delete-file", 1],
+  // Posts (post-commands.ts); `post delete` takes "#-…" as the feed prints it.
+  ["comment", 1],
+  ["like", 1],
 ]);
 
 /**

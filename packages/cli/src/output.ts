@@ -32,8 +32,16 @@ function time(iso: string): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
+/** Our message's state: "(sent)", "(delivered)", "(read)" — in a group "(read by 2)". */
+function statusText(m: MessageView): string {
+  if (!m.fromMe) return "";
+  const readers = m.readBy?.length ?? 0;
+  if (readers === 0) return tr(`cli.message.status.${m.status}`);
+  return m.kind === "group" ? tr("cli.message.readBy", { count: readers }) : tr("cli.message.status.read");
+}
+
 export function formatMessage(m: MessageView): string {
-  const status = m.fromMe ? tr(`cli.message.status.${m.status}`) : "";
+  const status = statusText(m);
   const where =
     m.kind === "group"
       ? tr("cli.message.in", { name: t(m.conversation) })

@@ -15,6 +15,7 @@ import {
   type Rejection,
 } from "@parley/core";
 import { joinList, tr } from "./i18n.js";
+import { postErrorText, postEventText, postRejectionText } from "./post-words.js";
 
 /** A person in a sentence: our name for a contact; a member's own name, marked; else their key's start. */
 export function personLabel(p: PersonRef, me: string = tr("cli.me")): string {
@@ -111,7 +112,15 @@ function parleyErrorText(e: ParleyError): string {
     case "too_long":
       return tr("cli.errors.too_long", { length: s("length"), max: s("max") });
     case "empty":
-      return tr(d.what === "text" ? "cli.errors.empty_text" : "cli.errors.empty_contacts");
+      return tr(
+        d.what === "text"
+          ? "cli.errors.empty_text"
+          : d.what === "query"
+            ? "cli.errors.empty_query"
+            : "cli.errors.empty_contacts",
+      );
+    case "search_unavailable":
+      return tr("cli.errors.search_unavailable");
     case "no_key_package":
       return tr("cli.errors.no_key_package", { contact: s("contact") });
     case "file_too_large":
@@ -147,6 +156,8 @@ function parleyErrorText(e: ParleyError): string {
             ? "cli.errors.corrupt_contact"
             : "cli.errors.corrupt_group",
       );
+    default:
+      return postErrorText(e);
   }
 }
 
@@ -177,6 +188,11 @@ export function rejectionText(r: Rejection): string {
       return tr("cli.rejected.group_id_reused", { who: personLabel(r.inviter) });
     case "not_author":
       return tr(r.change === "edit" ? "cli.rejected.not_author_edit" : "cli.rejected.not_author_delete");
+    case "not_post_owner":
+    case "unknown_post":
+    case "empty_post":
+    case "not_a_feed":
+      return postRejectionText(r);
     default:
       return tr(`cli.rejected.${r.reason}`);
   }
@@ -248,12 +264,21 @@ export function eventText(e: ClientEvent): string | undefined {
     case "updated":
       if (e.change !== "reaction") return undefined; // output.ts prints the message itself
       return reactionText(e.by, e.message);
+    case "read":
+      return tr("cli.event.read", {
+        who: personLabel(e.by),
+        ids: e.ids.map((id) => `#${shortId(id)}`).join(" "),
+      });
+    case "typing":
+      return tr(e.typing ? "cli.event.typing" : "cli.event.stoppedTyping", { who: personLabel(e.by) });
     case "sent":
       return tr("cli.event.sent", { count: e.ids.length });
     case "failure":
       return tr(e.source === "relay" ? "cli.event.failureRelay" : "cli.event.failureDevice", {
         cause: e.cause,
       });
+    case "post":
+      return postEventText(e);
     default:
       return undefined;
   }

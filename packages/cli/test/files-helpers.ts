@@ -83,3 +83,34 @@ export async function filesWorld(names: string[]): Promise<FilesWorld> {
     },
   };
 }
+
+/** A small JPEG whose EXIF holds a camera make and a GPS position. */
+export function jpegWithGps(): { bytes: Buffer; withoutExif: Buffer } {
+  const tiff = Buffer.alloc(64);
+  tiff.write("II*\0", 0, "latin1");
+  tiff.writeUInt32LE(8, 4);
+  tiff.writeUInt16LE(2, 8); // two entries
+  tiff.writeUInt16LE(0x010f, 10); // Make
+  tiff.writeUInt16LE(2, 12);
+  tiff.writeUInt32LE(4, 14);
+  tiff.write("ACME", 18, "latin1");
+  tiff.writeUInt16LE(0x8825, 22); // GPS IFD pointer
+  tiff.writeUInt16LE(4, 24);
+  tiff.writeUInt32LE(1, 26);
+  tiff.writeUInt32LE(40, 30);
+  tiff.write("GPS 48.8584N 2.2945E", 40, "latin1");
+  const exif = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), tiff]);
+  const app1 = Buffer.concat([
+    Buffer.from([0xff, 0xe1, (exif.length + 2) >> 8, (exif.length + 2) & 0xff]),
+    exif,
+  ]);
+  const app0 = Buffer.from([0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]);
+  const sos = Buffer.from([0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0]);
+  const scan = randomBytes(5000).map((b) => (b === 0xff ? 0 : b));
+  const eoi = Buffer.from([0xff, 0xd9]);
+  const soi = Buffer.from([0xff, 0xd8]);
+  return {
+    bytes: Buffer.concat([soi, app0, app1, sos, scan, eoi]),
+    withoutExif: Buffer.concat([soi, app0, sos, scan, eoi]),
+  };
+}

@@ -41,8 +41,10 @@ export interface ParleyErrorData {
   too_long: { max: number; length: number };
   /** No Parley relay answers at `relay` (`init`, `setRelay`): nothing was created or changed. */
   relay_unreachable: { relay: string; problem: "unreachable" | "not_a_relay" };
-  /** Nothing to do: no text, no contacts named. */
-  empty: { what: "text" | "contacts" };
+  /** Nothing to do: no text, no contacts named, nothing to search for. */
+  empty: { what: "text" | "contacts" | "query" };
+  /** This device's store has no search index (KeyValueStore.search). */
+  search_unavailable: Record<string, never>;
   /** The contact has not given us a KeyPackage yet (they have not synced since we connected). */
   no_key_package: { contact: string };
   /** The contact's intro has not arrived: there is no address to send to yet. */
@@ -83,6 +85,24 @@ export interface ParleyErrorData {
    * whose delete capability this device does not hold (sent before Parley kept it).
    */
   not_deletable: { id: string; reason: "not_mine" | "no_capability" };
+  // ---- posts (docs/04-posts.md) ----
+  /** No post with this id (or id prefix) in the feed: never seen, deleted, expired or not for us. */
+  unknown_post: { id: string };
+  /** An id prefix several posts start with. */
+  ambiguous_post: { id: string };
+  /** Deleting someone else's post: only its author may. */
+  not_your_post: { id: string };
+  /** A post every receiver would drop: no text and no photo, too long, too many photos, a bad expiry. */
+  bad_post: {
+    reason: "empty" | "too_long" | "too_many_images" | "bad_expiry" | "not_an_image";
+    max?: number;
+  };
+  /** No audience by that name (`all` is every contact). */
+  unknown_audience: { name: string };
+  /** An audience of that name exists already. */
+  audience_exists: { name: string };
+  /** Commenting or liking a post whose audience we are no longer in. */
+  not_in_audience: { id: string };
   /** Local data that should be there is not (a bug or a damaged store). */
   corrupt: { what: "group_metadata" | "group_state" | "contact" };
 }

@@ -28,6 +28,7 @@ export * from "./relay-client/signing.js";
 export * from "./storage/encrypted-store.js";
 export * from "./storage/key-value-store.js";
 export * from "./storage/memory-store.js";
+export * from "./storage/text-search.js";
 export * from "./store/batch.js";
 export * from "./store/keys.js";
 export * from "./store/migrations.js";

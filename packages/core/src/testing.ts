@@ -3,4 +3,4 @@
  * the packages that bring an implementation (@parley/node's SQLite store, the web app's IndexedDB
  * store) to run in their own tests. Test code only; nothing in the engine imports it.
  */
-export { type ContractCase, keyValueStoreContract } from "./storage/contract.js";
+export { type ContractCase, keyValueStoreContract, searchContract } from "./storage/contract.js";

@@ -5,7 +5,7 @@ import { concatBytes, utf8 } from "../src/encoding/bytes.js";
 import { EncryptedKeyValueStore, type PassphraseKdf } from "../src/storage/encrypted-store.js";
 import type { KeyValueStore } from "../src/storage/key-value-store.js";
 import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
-import { keyValueStoreContract } from "../src/testing.js";
+import { keyValueStoreContract, searchContract } from "../src/testing.js";
 
 /** A cheap stand-in for Argon2id: what is tested here is the store. */
 const testKdf: PassphraseKdf = {
@@ -22,7 +22,7 @@ function contract(
   reopen?: (s: KeyValueStore) => Promise<KeyValueStore>,
 ) {
   describe(`KeyValueStore contract: ${backend}`, () => {
-    for (const c of keyValueStoreContract) it(c.name, () => c.run(open, reopen));
+    for (const c of [...keyValueStoreContract, ...searchContract]) it(c.name, () => c.run(open, reopen));
   });
 }
 

@@ -1,6 +1,6 @@
 /** The local store on Node: one SQLite file in the profile folder, behind core's KeyValueStore seam. */
 import { type FileHandle, open } from "node:fs/promises";
-import type { KeyValueStore, KvWrite } from "@parley/core";
+import { type KeyValueStore, type KvWrite, searchForm } from "@parley/core";
 import Database from "better-sqlite3";
 
 export class SqliteKeyValueStore implements KeyValueStore {
@@ -34,6 +34,12 @@ export class SqliteKeyValueStore implements KeyValueStore {
     // Reading the schema fails here, with a clear error, when the file is not a database.
     this.db.pragma("schema_version");
     this.db.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
+    const hasSearch = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'search_text'").get();
+    if (!hasSearch) {
+      this.db.exec(SEARCH_SCHEMA);
+      // A setting FTS5 keeps in the table: once, when it is made.
+      this.db.exec("INSERT INTO search_text (search_text, rank) VALUES ('secure-delete', 1)");
+    }
   }
 
   private prepare() {
@@ -48,6 +54,14 @@ export class SqliteKeyValueStore implements KeyValueStore {
       ),
       rangeDesc: this.db.prepare<[string, string, number], { key: string; value: Buffer }>(
         "SELECT key, value FROM kv WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT ?",
+      ),
+      // Unchanged text (a status or a reaction rewrote the message) leaves the index alone.
+      putText: this.db.prepare(
+        "INSERT INTO search_doc (key, text) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET text = excluded.text WHERE text IS NOT excluded.text",
+      ),
+      delText: this.db.prepare("DELETE FROM search_doc WHERE key = ?"),
+      search: this.db.prepare<[string, string, string, number], { key: string }>(
+        "SELECT d.key FROM search_text JOIN search_doc d ON d.id = search_text.rowid WHERE search_text.text GLOB ? AND d.key >= ? AND d.key < ? ORDER BY d.key DESC LIMIT ?",
       ),
     };
   }
@@ -70,6 +84,8 @@ export class SqliteKeyValueStore implements KeyValueStore {
       for (const w of writes) {
         if (w.value === null) this.stmt.del.run(w.key);
         else this.stmt.put.run(w.key, Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength));
+        if (w.value === null || w.text === null) this.stmt.delText.run(w.key);
+        else if (w.text !== undefined) this.stmt.putText.run(w.key, searchForm(w.text));
       }
     })();
     this.wal.written();
@@ -77,6 +93,18 @@ export class SqliteKeyValueStore implements KeyValueStore {
 
   durable(): Promise<void> {
     return this.wal.sync();
+  }
+
+  /**
+   * FTS5's trigram index finds any substring of three characters or more (Chinese words included,
+   * which have no spaces to split on) for GLOB, and scans for shorter queries such as a
+   * two-character Chinese word. (LIKE with an ESCAPE clause does not use the index: measured.)
+   * Both sides are in search form, so the index is case-sensitive; GLOB's wildcards in the query
+   * are bracketed to stand for themselves.
+   */
+  async search(prefix: string, query: string, limit: number): Promise<string[]> {
+    const pattern = `*${searchForm(query).replace(/[*?[]/g, (c) => `[${c}]`)}*`;
+    return this.stmt.search.all(pattern, prefix, `${prefix}\u{10FFFF}`, limit).map((r) => r.key);
   }
 
   /**
@@ -94,6 +122,29 @@ export class SqliteKeyValueStore implements KeyValueStore {
     this.db.close();
   }
 }
+
+/**
+ * The search index: each entry's searchable text (KvWrite.text, in `searchForm`) in `search_doc`,
+ * and an FTS5 trigram index over it (external content: the index keeps no second copy of it), kept in step
+ * by triggers. `secure-delete` makes FTS5 remove a deleted or edited message's old words from the
+ * index itself, instead of leaving them behind a delete marker until a merge: with the database's
+ * secure_delete, the old words of a message are gone from the file, not only from results.
+ */
+const SEARCH_SCHEMA = `
+CREATE TABLE IF NOT EXISTS search_doc (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, text TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(
+  text, content='search_doc', content_rowid='id', tokenize='trigram case_sensitive 1');
+CREATE TRIGGER IF NOT EXISTS search_doc_insert AFTER INSERT ON search_doc BEGIN
+  INSERT INTO search_text (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS search_doc_delete AFTER DELETE ON search_doc BEGIN
+  INSERT INTO search_text (search_text, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS search_doc_update AFTER UPDATE OF text ON search_doc BEGIN
+  INSERT INTO search_text (search_text, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO search_text (rowid, text) VALUES (new.id, new.text);
+END;
+`;
 
 /**
  * fsyncs the WAL file off the event loop, for `durable`. In WAL mode a committed transaction is

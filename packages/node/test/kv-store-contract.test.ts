@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { KeyValueStore } from "@parley/core";
-import { keyValueStoreContract } from "@parley/core/testing";
+import { keyValueStoreContract, searchContract } from "@parley/core/testing";
 import { SqliteKeyValueStore } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-node-contract-"));
@@ -13,7 +13,7 @@ const paths = new WeakMap<KeyValueStore, string>();
 let n = 0;
 
 describe("KeyValueStore contract: SQLite", () => {
-  for (const c of keyValueStoreContract) {
+  for (const c of [...keyValueStoreContract, ...searchContract]) {
     it(c.name, () =>
       c.run(
         async () => {

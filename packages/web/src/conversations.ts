@@ -3,7 +3,7 @@
  * or a receipt changes them. No React, no engine calls (the hooks in `hooks/` call the engine and
  * keep the state; what they compute is here, where it can be tested without a browser).
  */
-import type { ContactView, ConversationView, MessageView } from "@parley/core";
+import type { ContactView, ConversationView, MessageView, PersonRef } from "@parley/core";
 import { personName, type SystemLine } from "./groups.js";
 import { t } from "./i18n.js";
 
@@ -29,6 +29,9 @@ export interface ConversationSummary {
   muted: boolean;
   /** Listed under "Archived" (archived, and nothing new since, or muted). */
   archived: boolean;
+  /** We send read receipts / typing indicators here (on by default in chats, off in groups). */
+  readReceipts: boolean;
+  typingIndicators: boolean;
   preview: string | null;
   lastAt: string | null;
   unread: number;
@@ -90,6 +93,8 @@ export function summaryOf(input: {
     admin: view.admin ?? false,
     muted: view.muted,
     archived: view.archived,
+    readReceipts: view.readReceipts,
+    typingIndicators: view.typingIndicators,
     preview,
     lastAt,
     unread: input.open ? 0 : recent.filter((m) => !m.fromMe && receivedAtMs(m) > input.lastRead).length,
@@ -150,6 +155,16 @@ export function withMessage(list: MessageView[], m: MessageView): MessageView[] 
 export function withDelivered(list: MessageView[], ids: string[]): MessageView[] {
   const delivered = new Set(ids);
   return list.map((m) => (delivered.has(m.id) ? { ...m, status: "delivered" } : m));
+}
+
+/** Our messages `by` read (a read receipt): read, and so delivered. */
+export function withRead(list: MessageView[], ids: string[], by: PersonRef): MessageView[] {
+  const read = new Set(ids);
+  return list.map((m) =>
+    read.has(m.id) && !m.readBy?.some((p) => p.identityKey === by.identityKey)
+      ? { ...m, status: m.status === "sent" ? "delivered" : m.status, readBy: [...(m.readBy ?? []), by] }
+      : m,
+  );
 }
 
 /** Marks messages that waited in the outbox as sent (a receipt may have marked them delivered first). */

@@ -52,10 +52,15 @@ export function formatMessageTime(iso: string, now = new Date()): string {
   return format(sameDay ? TIME : DATE_TIME, date);
 }
 
-export type DeliveryState = "sending" | "sent" | "delivered" | "failed" | "received";
+export type DeliveryState = "sending" | "sent" | "delivered" | "read" | "failed" | "received";
 
 export function deliveryLabel(status: DeliveryState): string {
   return status === "received" ? "" : t(`message.${status}`);
+}
+
+/** The ticks beside our message: one when the relay has it, two once delivered, two (coloured) once read. */
+export function deliveryTicks(status: DeliveryState): string {
+  return status === "sent" ? "✓" : status === "delivered" || status === "read" ? "✓✓" : "";
 }
 
 /** Initials for an avatar circle: the first letters of the first two words. */

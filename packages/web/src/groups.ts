@@ -187,6 +187,7 @@ export type Failed =
   | "edit"
   | "delete-message"
   | "get-file"
+  | "search"
   | "lock"
   | "wipe";
 

@@ -179,9 +179,14 @@ export class Session {
     return raw === undefined ? 0 : Number(new TextDecoder().decode(raw)) || 0;
   }
 
+  /**
+   * Marks a conversation read up to `at`, for the unread counts; and tells the engine, which sends
+   * a read receipt where the conversation allows it (on by default in chats, off in groups).
+   */
   async markRead(conversationId: string, at: number): Promise<void> {
     if ((await this.lastRead(conversationId)) >= at) return;
     await this.store.write([{ key: READ_KEY(conversationId), value: new TextEncoder().encode(String(at)) }]);
+    await this.client.markRead(conversationId);
   }
 
   /** A group chat's system lines, oldest first (the newest `limit`). */

@@ -170,6 +170,8 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     contactId: "k",
     muted: false,
     archived: false,
+    readReceipts: true,
+    typingIndicators: true,
   };
   const group: ConversationView = {
     id: "g",
@@ -180,6 +182,8 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     status: "active",
     muted: false,
     archived: false,
+    readReceipts: false,
+    typingIndicators: false,
   };
   const row = (id: string, lastAt: string | null, unread = 0): ConversationSummary => ({
     id,
@@ -194,6 +198,8 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     admin: false,
     muted: false,
     archived: false,
+    readReceipts: true,
+    typingIndicators: true,
     preview: null,
     lastAt,
     unread,

@@ -188,14 +188,17 @@ if (unavailable && process.env.CI === "true") {
       assert.equal(await alice.getByLabel("1 unread message").count(), 0, "opening the chat reads it");
 
       // Bob's message shows as delivered once Alice's device has stored it and sent a receipt.
-      await log(bob).locator("li.mine", { hasText: "Hi Alice" }).getByText("Delivered").waitFor();
+      await log(bob)
+        .locator("li.mine", { hasText: "Hi Alice" })
+        .getByText(/^(Delivered|Read)$/)
+        .waitFor();
 
       await composer(alice).fill("Hello Bob! Good to see you here.");
       await alice.getByRole("button", { name: "Send" }).click();
       await log(bob).getByText("Hello Bob! Good to see you here.").waitFor();
       await log(alice)
         .locator("li.mine", { hasText: "Hello Bob!" })
-        .getByText(/Sent|Delivered/)
+        .getByText(/Sent|Delivered|Read/)
         .waitFor();
 
       // Message text is text, never markup.
@@ -208,7 +211,10 @@ if (unavailable && process.env.CI === "true") {
       await log(bob).getByText("Shall we meet at the library at 4?").waitFor();
       await sendWithEnter(bob, "Yes, see you there.");
       await log(alice).getByText("Yes, see you there.").waitFor();
-      await log(alice).locator("li.mine", { hasText: "library" }).getByText("Delivered").waitFor();
+      await log(alice)
+        .locator("li.mine", { hasText: "library" })
+        .getByText(/^(Delivered|Read)$/)
+        .waitFor();
     });
 
     it("shows a failure that used to be swallowed: the read marker cannot be saved (storage full)", {
@@ -388,7 +394,7 @@ if (unavailable && process.env.CI === "true") {
       // The CLI's sync sent a receipt: the browser shows the message as delivered.
       await log(alice)
         .locator("li.mine", { hasText: "Hello from the browser" })
-        .getByText("Delivered")
+        .getByText(/^(Delivered|Read)$/)
         .waitFor();
 
       const history = await parleyJson<{ text: string; fromMe: boolean }[]>(home, "messages", "Alice");
@@ -841,7 +847,7 @@ if (unavailable && process.env.CI === "true") {
       // Sent before Lock: a Lock while it is being sent locks the store under it ("not sent").
       await log(carol)
         .locator("li.mine", { hasText: "Carol here" })
-        .getByText(/Sent|Delivered/)
+        .getByText(/Sent|Delivered|Read/)
         .waitFor();
       await alice
         .getByRole("navigation", { name: "Conversations" })
@@ -896,10 +902,10 @@ if (unavailable && process.env.CI === "true") {
       await alice.getByRole("status").getByText("Offline — retrying").waitFor();
       await alice.screenshot({ path: join(OUTPUT, "web-outbox-sending.png") });
       await relay.start();
-      // The app's connection opens again and the outbox sends it: Sent, then Delivered (Bob's receipt).
-      await mine.getByText(/^(Sent|Delivered)$/).waitFor({ timeout: 30_000 });
+      // The app's connection opens again and the outbox sends it: Sent, then Delivered or Read (Bob's receipts).
+      await mine.getByText(/^(Sent|Delivered|Read)$/).waitFor({ timeout: 30_000 });
       await log(bob).getByText(text, { exact: true }).waitFor({ timeout: 30_000 });
-      await mine.getByText("Delivered").waitFor({ timeout: 30_000 });
+      await mine.getByText(/^(Delivered|Read)$/).waitFor({ timeout: 30_000 });
       assert.equal(await log(bob).getByText(text, { exact: true }).count(), 1);
       assert.equal(await mine.count(), 1);
       await alice.getByRole("status").getByText("Connected").waitFor();

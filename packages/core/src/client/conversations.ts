@@ -2,6 +2,9 @@
  * The conversation list, and the settings a person keeps per conversation on this device: muted (no
  * notifications for it) and archived (out of the main list). Neither is ever sent anywhere.
  *
+ * Read receipts and typing indicators are chosen here too, per conversation (in a 1:1 chat, that
+ * is per person): what this device sends, not what it shows.
+ *
  * Archived means: archived at a time, and out of the main list until a message newer than that
  * arrives — then it is back, unless it is also muted (a muted, archived chat stays archived).
  */
@@ -30,6 +33,7 @@ export async function conversations(ctx: ClientContext): Promise<ConversationVie
         });
       continue;
     }
+    if (c.feed) continue; // posts, shown by the feed (posts/)
     const active = c.status === "active";
     // From the record, not the MLS state: a list must not decode every large group's tree.
     const isAdmin = active && c.admins.includes(profile.identityPublicKey);
@@ -47,11 +51,20 @@ export async function conversations(ctx: ClientContext): Promise<ConversationVie
   return views.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Mutes or unmutes, archives or brings back a conversation; returns its view. */
+/** What a person may set per conversation, on this device. */
+export interface ConversationSettings {
+  muted?: boolean;
+  archived?: boolean;
+  /** Send read receipts (typing indicators) here; default on in 1:1 chats, off in groups. */
+  readReceipts?: boolean;
+  typingIndicators?: boolean;
+}
+
+/** Mutes or unmutes, archives or brings back a conversation, sets what it sends; returns its view. */
 export async function setConversationSettings(
   ctx: ClientContext,
   nameOrId: string,
-  change: { muted?: boolean; archived?: boolean },
+  change: ConversationSettings,
 ): Promise<ConversationView> {
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
@@ -63,6 +76,8 @@ export async function setConversationSettings(
     if (change.muted === false) delete next.muted;
     if (change.archived === true) next.archivedAt = ctx.now();
     if (change.archived === false) delete next.archivedAt;
+    if (change.readReceipts !== undefined) next.readReceipts = change.readReceipts;
+    if (change.typingIndicators !== undefined) next.typingIndicators = change.typingIndicators;
     await ctx.repo.commit(ctx.repo.putConversation(ctx.repo.batch(), next));
   });
   const view = (await conversations(ctx)).find((v) => v.id === target.id);
@@ -73,10 +88,15 @@ export async function setConversationSettings(
 async function settingsView(
   ctx: ClientContext,
   c: ConversationRecord,
-): Promise<Pick<ConversationView, "muted" | "archived">> {
+): Promise<Pick<ConversationView, "muted" | "archived" | "readReceipts" | "typingIndicators">> {
   const muted = c.muted === true;
-  if (c.archivedAt === undefined) return { muted, archived: false };
+  const signals = { readReceipts: sends(c, "readReceipts"), typingIndicators: sends(c, "typingIndicators") };
+  if (c.archivedAt === undefined) return { muted, archived: false, ...signals };
   const [newest] = await ctx.repo.messages(c.id, 1);
   const newer = newest !== undefined && (newest.receivedAt ?? newest.sentAt) > c.archivedAt;
-  return { muted, archived: muted || !newer };
+  return { muted, archived: muted || !newer, ...signals };
 }
+
+/** Whether we send read receipts (typing indicators) here: as chosen, else on in 1:1 chats only. */
+export const sends = (c: ConversationRecord, what: "readReceipts" | "typingIndicators"): boolean =>
+  c[what] ?? c.kind === "direct";

@@ -47,6 +47,10 @@ export type ClientEvent =
   | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
+  /** `by` read these messages of ours (a read receipt). */
+  | { type: "read"; conversationId: string; ids: string[]; by: PersonRef }
+  /** `by` started (`typing`) or stopped writing in the conversation: shown for a few seconds. */
+  | { type: "typing"; conversationId: string; by: PersonRef; typing: boolean }
   /**
    * A message changed: its author edited or deleted it, or someone (`by`) reacted to it or took
    * their reaction back. `message`: the message as it is now.
@@ -62,4 +66,6 @@ export type ClientEvent =
    * something unexpected; the delivery is not acknowledged and comes again.
    */
   | { type: "failure"; source: "relay" | "local"; cause: string }
-  | { type: "status"; status: "connecting" | "open" | "closed"; detail?: string };
+  | { type: "status"; status: "connecting" | "open" | "closed"; detail?: string }
+  /** The feed changed (posts/): a post arrived or was deleted, or `by` commented or liked. */
+  | { type: "post"; change: "posted" | "deleted" | "comment" | "like"; postId: string; by: PersonRef };

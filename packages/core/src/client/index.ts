@@ -9,4 +9,10 @@ export { QUOTE_LENGTH } from "./lookup.js";
 export { MIN_ID_PREFIX } from "./messages/actions.js";
 export { findMentions } from "./messages/mentions.js";
 export { type ClientEnvironment, ParleyClient } from "./parley-client.js";
+export { type AudienceView, EVERYONE } from "./posts/audiences.js";
+export type { CommentView, FeedOptions, PostView } from "./posts/feed.js";
+export { imageId, MAX_POST_LIFETIME_MS, type PostInput } from "./posts/publish.js";
+/** The feed's store layer, for tools that fill a profile (bench/src/feed.ts). */
+export { type PostRecord, putPost } from "./posts/store.js";
+export { SEARCH_LIMIT, type SearchOptions } from "./search.js";
 export * from "./views.js";

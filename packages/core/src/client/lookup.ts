@@ -30,6 +30,10 @@ export function pickByName<T>(items: T[], wanted: string, nameOf: (t: T) => stri
 
 /** Finds a contact by name (case-insensitive, or an unambiguous prefix) or id. */
 export async function findContact(ctx: ClientContext, nameOrId: string): Promise<ContactRecord> {
+  // By id, one read: adding 5,000 contacts to a group (an audience, docs/04-posts.md) looked each
+  // one up in the list of all 5,000.
+  const byId = await ctx.repo.contact(nameOrId);
+  if (byId) return byId;
   const all = await ctx.repo.contacts();
   const match = all.find((c) => c.id === nameOrId) ?? pickByName(all, nameOrId, (c) => c.name);
   if (!match) throw new ParleyError("unknown_contact", { name: nameOrId, groups: false });
@@ -43,8 +47,9 @@ export async function findConversation(ctx: ClientContext, nameOrId: string): Pr
   if (byId) return byId;
   const contacts = new Map((await ctx.repo.contacts()).map((c) => [c.id, c]));
   // A replaced 1:1 conversation answers to its id only: its contact's name means the current one.
+  // A feed group (posts/) answers to its id only: it is not a chat.
   const named = all
-    .filter((c) => historyIdOf(c) === c.id)
+    .filter((c) => historyIdOf(c) === c.id && !(c.kind === "group" && c.feed))
     .map((c) => ({
       c,
       name: c.kind === "group" ? c.name : (contacts.get(c.contactId)?.name ?? ""),
@@ -60,7 +65,8 @@ export async function findConversation(ctx: ClientContext, nameOrId: string): Pr
 /** A group we are an active member of, by name or id. */
 export async function findGroup(ctx: ClientContext, nameOrId: string): Promise<GroupConversationRecord> {
   const all = (await ctx.repo.conversations()).filter((c) => c.kind === "group");
-  const match = all.find((c) => c.id === nameOrId) ?? pickByName(all, nameOrId, (c) => c.name);
+  const chats = all.filter((c) => !c.feed); // a feed group answers to its id only
+  const match = all.find((c) => c.id === nameOrId) ?? pickByName(chats, nameOrId, (c) => c.name);
   if (!match) throw new ParleyError("unknown_group", { name: nameOrId });
   requireActive(match);
   return match;
@@ -243,5 +249,8 @@ async function refsView(
     );
     view.mentionsMe = r.mentions.some((m) => m.key === profile.identityPublicKey);
   }
+  const readers = Object.keys(r.readBy ?? {});
+  if (r.fromMe && readers.length && r.deleted === undefined)
+    view.readBy = await Promise.all(readers.map(who));
   return view;
 }

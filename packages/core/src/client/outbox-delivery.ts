@@ -68,6 +68,8 @@ export async function deliverOutbox(
     const outcome = await ctx.lock.run(() => deliverOneLocked(ctx, order, options.now === true));
     if (!outcome) continue; // delivered or ended by another process meanwhile
     result.outcomes.set(listed.messageId, outcome);
+    // A read receipt taken or refused is no news for anyone; it still keeps its place in line.
+    if (listed.receipt && outcome.status !== "sending") continue;
     if (outcome.status === "sent") {
       sent.set(conversationId, [...(sent.get(conversationId) ?? []), listed.messageId]);
     } else if (outcome.status === "failed") {

@@ -109,6 +109,7 @@ export async function sealIntoOutbox(
   sentAt: number,
   order: string,
   also: (batch: Batch) => void,
+  receipt = false,
 ): Promise<void> {
   const state = await loadState(ctx, conversation.groupId);
   const sealed = await encryptContent(ctx, state, body, id, sentAt);
@@ -123,6 +124,7 @@ export async function sealIntoOutbox(
     payload: b64r(sealed.message),
     attempts: 0,
     nextAttemptAt: 0,
+    ...(receipt ? { receipt: true as const } : {}),
   });
   // Our own copy, should the relay echo it (group) or a retry deliver it twice: skipped.
   ctx.repo.markPayloadSeen(batch, conversation.id, toHex(await ctx.crypto.sha256(sealed.message)));

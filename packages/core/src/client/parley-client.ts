@@ -32,7 +32,14 @@ import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
+import * as audienceOps from "./posts/audiences.js";
+import { type FeedOptions, feed, type PostView, purgeExpired } from "./posts/feed.js";
+import { commentOnPost, likePost } from "./posts/interactions.js";
+import { deletePost, type PostInput, publishPost } from "./posts/publish.js";
+import { quietFeedGroups, withoutFeedGroupEvents } from "./posts/quiet.js";
 import { setProfileName } from "./profile-name.js";
+import * as receipts from "./receipts.js";
+import { type SearchOptions, searchMessages } from "./search.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
 
@@ -148,7 +155,7 @@ export class ParleyClient {
   /** Mute or unmute, archive or bring back a conversation (this device only). */
   setConversationSettings = (
     nameOrId: string,
-    change: { muted?: boolean; archived?: boolean },
+    change: conversationOps.ConversationSettings,
   ): Promise<ConversationView> =>
     this.run((ctx) => conversationOps.setConversationSettings(ctx, nameOrId, change));
 
@@ -165,8 +172,22 @@ export class ParleyClient {
       return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
     });
 
+  /** Messages of this device's history containing `query`, newest first (client/search.ts). */
+  search = (query: string, options: SearchOptions = {}): Promise<MessageView[]> =>
+    this.run((ctx) => searchMessages(ctx, query, options));
+
   send = (nameOrId: string, text: string): Promise<MessageView> =>
     this.run((ctx) => send(ctx, nameOrId, text));
+
+  /**
+   * Marks a conversation read up to its newest message, and sends a read receipt for what was new
+   * when this conversation allows it (client/receipts.ts). Returns the ids it said were read.
+   */
+  markRead = (nameOrId: string): Promise<{ ids: string[]; sent: boolean }> =>
+    this.run((ctx) => receipts.markRead(ctx, nameOrId));
+  /** Tells the conversation we are (`false`: no longer) typing, when it allows it; else nothing. */
+  sendTyping = (nameOrId: string, typing = true): Promise<boolean> =>
+    this.run((ctx) => receipts.sendTyping(ctx, nameOrId, typing));
 
   // ---- replies, reactions, edits, deletions (messages/actions.ts) ----------------------------
   // A message is named by its content id, or an unambiguous prefix of it (at least 4 characters).
@@ -222,10 +243,38 @@ export class ParleyClient {
     this.run((ctx) => admin.renameGroup(ctx, group, name));
   groupMembers = (group: string): Promise<GroupMemberView[]> => this.run((ctx) => groupMembers(ctx, group));
 
+  // ---- posts (client/posts/, docs/04-posts.md) --------------------------------------------------
+
+  /** Shares a post with an audience ("all" by default): one message in its feed group. */
+  post = (input: PostInput): Promise<PostView> => this.run((ctx) => publishPost(ctx, input));
+  /** Friends' posts and ours, newest first, with comments and likes; expired ones dropped first. */
+  feed = (options?: FeedOptions): Promise<PostView[]> => this.run((ctx) => feed(ctx, options));
+  comment = (postId: string, text: string): Promise<PostView> =>
+    this.run((ctx) => commentOnPost(ctx, postId, text));
+  like = (postId: string, on = true): Promise<PostView> => this.run((ctx) => likePost(ctx, postId, on));
+  /** Deletes our post from every device of its audience, and its photos from the relay. */
+  deletePost = (postId: string): Promise<{ id: string }> => this.run((ctx) => deletePost(ctx, postId));
+  createAudience = (name: string, contacts: string[]) =>
+    this.run((ctx) => audienceOps.createAudience(ctx, name, contacts));
+  addToAudience = (name: string, contacts: string[]) =>
+    this.run((ctx) => audienceOps.addToAudience(ctx, name, contacts));
+  removeFromAudience = (name: string, contacts: string[]) =>
+    this.run((ctx) => audienceOps.removeFromAudience(ctx, name, contacts));
+  showAudience = (name: string) => this.run((ctx) => audienceOps.showAudience(ctx, name));
+  audiences = () => this.run(audienceOps.listAudiences);
+
   // ---- receiving -----------------------------------------------------------------------------
 
-  /** Fetches everything waiting on every queue of this device, processes it in order, acknowledges. */
-  sync = (): Promise<ClientEvent[]> => this.run(sync);
+  /**
+   * Fetches everything waiting on every queue of this device, processes it in order, acknowledges;
+   * then drops expired posts (posts/feed.ts).
+   */
+  sync = (): Promise<ClientEvent[]> =>
+    this.run(async (ctx) => {
+      const events = await sync(ctx);
+      await purgeExpired(ctx);
+      return withoutFeedGroupEvents(ctx, events);
+    });
 
   /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
   receive = (queue: QueueCredentials, msgId: string, body: Uint8Array): Promise<ClientEvent[]> =>
@@ -233,7 +282,7 @@ export class ParleyClient {
 
   /** Reports events as they happen until `signal` aborts (listen.ts). */
   listen = (onEvent: (event: ClientEvent) => void, signal: AbortSignal): Promise<void> =>
-    this.run((ctx) => listen(ctx, onEvent, signal));
+    this.run((ctx) => listen(ctx, quietFeedGroups(ctx, onEvent), signal));
 
   // ---- seams for adversarial tests (a modified client calls these directly) ---------------------
 

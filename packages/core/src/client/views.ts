@@ -43,6 +43,8 @@ export interface MessageView {
   mentions?: MentionView[];
   /** Whether one of the mentions is us. */
   mentionsMe?: boolean;
+  /** Our messages: who said they read it (read receipts). Absent when nobody has. */
+  readBy?: PersonRef[];
 }
 
 /**
@@ -128,6 +130,9 @@ export interface ConversationView {
   muted: boolean;
   /** Out of the main list: archived, and nothing newer since (or muted). */
   archived: boolean;
+  /** Whether we send read receipts and typing indicators here (client/receipts.ts). */
+  readReceipts: boolean;
+  typingIndicators: boolean;
 }
 
 export interface GroupMemberView extends PersonRef {

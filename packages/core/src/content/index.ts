@@ -16,11 +16,17 @@ import { GroupLeaveBody } from "./group-leave.js";
 import { GroupQueueBody } from "./group-queue.js";
 import { IntroBody } from "./intro.js";
 import { KeyPackagesBody } from "./key-packages.js";
+import { PostBody } from "./post.js";
+import { PostCommentBody } from "./post-comment.js";
+import { PostDeleteBody } from "./post-delete.js";
+import { PostLikeBody } from "./post-like.js";
 import { ProfileBody } from "./profile.js";
 import { ReactionBody } from "./reaction.js";
+import { ReadBody } from "./read.js";
 import { ReceiptBody } from "./receipt.js";
 import { ReplyToBody } from "./reply-to.js";
 import { TextBody } from "./text.js";
+import { TypingBody } from "./typing.js";
 
 export const Body = z.discriminatedUnion("type", [
   TextBody,
@@ -36,6 +42,12 @@ export const Body = z.discriminatedUnion("type", [
   ReactionBody,
   EditBody,
   DeleteBody,
+  ReadBody,
+  TypingBody,
+  PostBody,
+  PostCommentBody,
+  PostLikeBody,
+  PostDeleteBody,
 ]);
 export type Body = z.infer<typeof Body>;
 export type BodyType = Body["type"];
@@ -83,8 +95,14 @@ export { GroupQueueBody } from "./group-queue.js";
 export { IntroBody } from "./intro.js";
 export { KeyPackagesBody } from "./key-packages.js";
 export { MAX_MENTIONS, type Mention, MessageId, Quote } from "./message-ref.js";
+export { MAX_POST_IMAGES, MAX_POST_TEXT_LENGTH, PostBody, PostId, PostImage } from "./post.js";
+export { MAX_COMMENT_LENGTH, PostCommentBody } from "./post-comment.js";
+export { PostDeleteBody } from "./post-delete.js";
+export { PostLikeBody } from "./post-like.js";
 export { ProfileBody } from "./profile.js";
 export { isReactionEmoji, MAX_REACTION_LENGTH, ReactionBody } from "./reaction.js";
+export { ReadBody } from "./read.js";
 export { MAX_RECEIPT_IDS, ReceiptBody } from "./receipt.js";
 export { ReplyToBody } from "./reply-to.js";
 export { MAX_TEXT_LENGTH, TextBody } from "./text.js";
+export { TypingBody } from "./typing.js";

@@ -24,6 +24,8 @@ const GroupMetadataSchema = z.object({
   name: GroupName,
   /** Identity keys (base64url) of the admins: only they may add, remove, rename or change roles. */
   admins: z.array(z.string().length(43)).min(1).max(10_000),
+  /** A feed group: its one admin's posts to an audience (docs/04-posts.md), not a chat. */
+  feed: z.literal(true).optional(),
 });
 export type GroupMetadata = z.infer<typeof GroupMetadataSchema>;
 

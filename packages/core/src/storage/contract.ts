@@ -234,3 +234,98 @@ export const keyValueStoreContract: ContractCase<KeyValueStore>[] = [
     },
   },
 ];
+
+/**
+ * The search contract (KeyValueStore.search, KvWrite.text), for backends that search: memory,
+ * encrypted (over memory in core, over IndexedDB in Chromium) and SQLite's FTS5.
+ */
+export const searchContract: ContractCase<KeyValueStore>[] = [
+  {
+    name: "search finds any part of the text, whatever the case or width, Chinese too, newest key first",
+    async run(open) {
+      const store = await open();
+      try {
+        const search = requireSearch(store);
+        await store.write([
+          { key: "msg/a/001", value: bytes(1), text: "Lunch at the Café tomorrow?" },
+          { key: "msg/a/002", value: bytes(2), text: "我们明天一起吃午饭吧" },
+          { key: "msg/b/003", value: bytes(3), text: "ＬＵＮＣＨ is ready: 50% off *today* [really]?" },
+          { key: "msg/b/004", value: bytes(4) }, // no text: never found
+          { key: "other/005", value: bytes(5), text: "lunch elsewhere" },
+        ]);
+        same(await search("msg/", "lunch", 10), ["msg/b/003", "msg/a/001"], "case and width");
+        same(await search("msg/", "café", 10), ["msg/a/001"], "accented");
+        same(await search("msg/", "午饭", 10), ["msg/a/002"], "two Chinese characters");
+        same(await search("msg/", "明天一起", 10), ["msg/a/002"], "four Chinese characters");
+        same(await search("msg/", "50%", 10), ["msg/b/003"], "a percent sign is itself");
+        same(await search("msg/", "*today*", 10), ["msg/b/003"], "stars are themselves");
+        same(await search("msg/", "[really]?", 10), ["msg/b/003"], "brackets and ? are themselves");
+        same(await search("msg/", "l_nch", 10), [], "an underscore is itself");
+        same(await search("msg/", "lu*ch", 10), [], "a star matches only a star");
+        same(await search("msg/a/", "lunch", 10), ["msg/a/001"], "within a prefix");
+        same(await search("msg/", "lunch", 1), ["msg/b/003"], "limited");
+        same(await search("msg/", "dinner", 10), [], "nothing");
+        same(
+          entries(await store.list("")).map(([k]) => k),
+          ["msg/a/001", "msg/a/002", "msg/b/003", "msg/b/004", "other/005"],
+          "the index is not listed as entries",
+        );
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  {
+    name: "search forgets a deleted entry's text, and an entry's old text once it is replaced or taken away",
+    async run(open) {
+      const store = await open();
+      try {
+        const search = requireSearch(store);
+        await store.write([
+          { key: "m/1", value: bytes(1), text: "the old words" },
+          { key: "m/2", value: bytes(2), text: "words to delete" },
+          { key: "m/3", value: bytes(3), text: "words taken away" },
+        ]);
+        await store.write([
+          { key: "m/1", value: bytes(11), text: "the new text" },
+          { key: "m/2", value: null },
+          { key: "m/3", value: bytes(33), text: null },
+        ]);
+        same(await search("m/", "words", 10), [], "old, deleted and taken-away words");
+        same(await search("m/", "new text", 10), ["m/1"], "the replacement");
+        await store.write([{ key: "m/1", value: bytes(12) }]); // no `text`: what it had stays
+        same(await search("m/", "new text", 10), ["m/1"], "kept by a write without text");
+        await store.write([{ key: "m/2", value: bytes(2) }]);
+        same(await search("m/", "delete", 10), [], "a deleted entry written again without text");
+      } finally {
+        await store.close();
+      }
+    },
+  },
+  {
+    name: "search finds what was indexed before a close and reopen, and not what was removed",
+    async run(open, reopen) {
+      if (!reopen) return;
+      const store = await open();
+      await store.write([
+        { key: "m/1", value: bytes(1), text: "kept across a restart" },
+        { key: "m/2", value: bytes(2), text: "removed before it" },
+      ]);
+      await store.write([{ key: "m/2", value: bytes(2), text: null }]);
+      const again = await reopen(store);
+      try {
+        const search = requireSearch(again);
+        same(await search("m/", "restart", 10), ["m/1"], "after reopening");
+        same(await search("m/", "removed", 10), [], "removed text after reopening");
+      } finally {
+        await again.close();
+      }
+    },
+  },
+];
+
+function requireSearch(store: KeyValueStore): NonNullable<KeyValueStore["search"]> {
+  const search = store.search?.bind(store);
+  if (!search) throw new ContractFailure("this backend has no search");
+  return search;
+}

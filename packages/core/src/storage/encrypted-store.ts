@@ -17,12 +17,18 @@
  *
  * Under a reserved key the store keeps, in the clear, the KDF salt and parameters and a verifier (a
  * known value sealed under the derived key). Unlocking opens the verifier first, so a wrong
- * passphrase is reported as such ("wrong passphrase") before any data is read.
+ * passphrase is reported as such ("wrong passphrase") before any data is read. *
+ * Search (KvWrite.text): an entry's searchable text is sealed like a value, under the reserved key
+ * `!text/<key>` (its own associated data), beside the entry. `search` opens them once per unlock
+ * into an in-memory index (storage/text-search.ts), kept up to date by later writes, and forgotten
+ * on lock. The clear keys show which entries have text (messages with words, against reactions-
+ * only or file-only ones): no more than the message keys show already, give or take.
  */
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
 import { equalBytes, fromUtf8, utf8 } from "../encoding/bytes.js";
 import type { KeyValueStore, KvWrite } from "./key-value-store.js";
+import { searchForm, TextIndex } from "./text-search.js";
 
 /** Argon2id cost parameters (RFC 9106 names: m in KiB, t, p). */
 export interface KdfParams {
@@ -42,6 +48,10 @@ export const DEFAULT_KDF_PARAMS: KdfParams = { memoryKiB: 64 * 1024, iterations:
 
 /** The reserved key holding salt, KDF parameters and verifier. Repository keys never start with "!". */
 export const ENCRYPTED_STORE_META_KEY = "!encrypted-store";
+/** Where an entry's sealed searchable text is kept: this, then the entry's key. */
+const TEXT_PREFIX = "!text/";
+/** Keys starting with this are the store's own, never a caller's. */
+const RESERVED = "!";
 
 const VERIFIER_PLAINTEXT = utf8("parley encrypted store v1: passphrase verifier");
 const VERIFIER_AAD = utf8(`${ENCRYPTED_STORE_META_KEY}/verifier`);
@@ -70,6 +80,8 @@ export class EncryptedStoreError extends Error {
 
 export class EncryptedKeyValueStore implements KeyValueStore {
   private key: Uint8Array | null;
+  /** Every entry's searchable text, opened at the first search after unlocking. */
+  private texts: TextIndex | null = null;
 
   private constructor(
     private readonly inner: KeyValueStore,
@@ -149,6 +161,8 @@ export class EncryptedKeyValueStore implements KeyValueStore {
   lock(): void {
     this.key?.fill(0);
     this.key = null;
+    this.texts?.clear();
+    this.texts = null;
   }
 
   /** Deletes every entry of the backend, the reserved key included, and locks. */
@@ -170,14 +184,15 @@ export class EncryptedKeyValueStore implements KeyValueStore {
     options: { limit?: number; reverse?: boolean } = {},
   ): Promise<[string, Uint8Array][]> {
     const k = this.requireKey();
-    // The reserved key is not data: hide it, asking for one more entry if it could take a place.
-    const mayHoldMeta = ENCRYPTED_STORE_META_KEY.startsWith(prefix);
-    const innerOptions =
-      mayHoldMeta && options.limit !== undefined ? { ...options, limit: options.limit + 1 } : options;
-    let entries = await this.inner.list(prefix, innerOptions);
-    if (mayHoldMeta) {
-      entries = entries.filter(([key]) => key !== ENCRYPTED_STORE_META_KEY);
-      if (options.limit !== undefined) entries = entries.slice(0, options.limit);
+    // Reserved keys are not data: hide them (only the empty prefix can reach them).
+    const mayHoldReserved = RESERVED.startsWith(prefix);
+    let entries = await this.inner.list(
+      prefix,
+      mayHoldReserved ? { reverse: options.reverse === true } : options,
+    );
+    if (mayHoldReserved) {
+      entries = entries.filter(([key]) => !key.startsWith(RESERVED));
+      if (options.limit !== undefined && options.limit >= 0) entries = entries.slice(0, options.limit);
     }
     const out: [string, Uint8Array][] = [];
     for (const [key, sealed] of entries) out.push([key, await this.openValue(k, key, sealed)]);
@@ -193,8 +208,28 @@ export class EncryptedKeyValueStore implements KeyValueStore {
         key: w.key,
         value: w.value === null ? null : await this.crypto.seal(k, w.value, utf8(w.key)),
       });
+      const textKey = TEXT_PREFIX + w.key;
+      if (w.value === null || w.text === null) sealed.push({ key: textKey, value: null });
+      else if (w.text !== undefined)
+        sealed.push({
+          key: textKey,
+          value: await this.crypto.seal(k, utf8(searchForm(w.text)), utf8(textKey)),
+        });
     }
     await this.inner.write(sealed);
+    for (const w of writes) this.texts?.apply(w.key, w.value === null, w.text);
+  }
+
+  async search(prefix: string, query: string, limit: number): Promise<string[]> {
+    const k = this.requireKey();
+    if (!this.texts) {
+      const texts = new TextIndex();
+      for (const [textKey, sealed] of await this.inner.list(TEXT_PREFIX)) {
+        texts.set(textKey.slice(TEXT_PREFIX.length), fromUtf8(await this.openValue(k, textKey, sealed)));
+      }
+      this.texts = texts;
+    }
+    return this.texts.search(prefix, query, limit);
   }
 
   durable(): Promise<void> {
@@ -232,10 +267,10 @@ async function deriveKey(kdf: PassphraseKdf, passphrase: string, salt: Uint8Arra
 }
 
 function checkUserKey(key: string): void {
-  if (key === ENCRYPTED_STORE_META_KEY) {
+  if (key.startsWith(RESERVED)) {
     throw new EncryptedStoreError(
       "corrupt",
-      `"${ENCRYPTED_STORE_META_KEY}" is reserved by the encrypted store`,
+      `keys starting with "${RESERVED}" are reserved by the encrypted store`,
     );
   }
 }

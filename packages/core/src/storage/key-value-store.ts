@@ -11,8 +11,14 @@
  */
 export interface KvWrite {
   key: string;
-  /** `null` deletes the key. */
+  /** `null` deletes the key (and its searchable text). */
   value: Uint8Array | null;
+  /**
+   * The entry's searchable text, for `search` (a message's words): a string replaces what it had,
+   * `null` takes it away; absent leaves it as it is. Backends without `search` ignore it. Never
+   * stored in the clear where values are not (an encrypting backend seals it like a value).
+   */
+  text?: string | null;
 }
 
 export interface KeyValueStore {
@@ -32,5 +38,12 @@ export interface KeyValueStore {
    * writes share one wait (one fsync), instead of each write waiting for its own.
    */
   durable(): Promise<void>;
+  /**
+   * Keys under `prefix` whose searchable text (KvWrite.text) contains `query`, largest key first,
+   * at most `limit`. Both sides are compared as `searchForm` makes them (storage/text-search.ts):
+   * case and width do not matter, and any substring is found (Chinese has no spaces to split on).
+   * Optional: a backend without it cannot search (the client says so).
+   */
+  search?(prefix: string, query: string, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { KeyValueStore, KvWrite } from "./key-value-store.js";
+import { TextIndex } from "./text-search.js";
 
 /**
  * In-memory backend: tests and ephemeral sessions. Values are copied in and out, as a real backend
@@ -6,6 +7,7 @@ import type { KeyValueStore, KvWrite } from "./key-value-store.js";
  */
 export class MemoryKeyValueStore implements KeyValueStore {
   private readonly data = new Map<string, Uint8Array>();
+  private readonly texts = new TextIndex();
   private closed = false;
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -26,7 +28,13 @@ export class MemoryKeyValueStore implements KeyValueStore {
     for (const w of writes) {
       if (w.value === null) this.data.delete(w.key);
       else this.data.set(w.key, w.value.slice());
+      this.texts.apply(w.key, w.value === null, w.text);
     }
+  }
+
+  async search(prefix: string, query: string, limit: number): Promise<string[]> {
+    this.checkOpen();
+    return this.texts.search(prefix, query, limit);
   }
 
   /** Nothing to wait for: memory does not survive a power cut, or anything else. */

@@ -11,6 +11,11 @@ export class Batch {
     this.writes.push({ key, value: json(value) });
     return this;
   }
+  /** A value with its searchable text (`null`: none), for KeyValueStore.search. */
+  putSearchable(key: string, value: unknown, text: string | null): this {
+    this.writes.push({ key, value: json(value), text });
+    return this;
+  }
   putBytes(key: string, value: Uint8Array): this {
     this.writes.push({ key, value });
     return this;

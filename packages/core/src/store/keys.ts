@@ -5,7 +5,7 @@
  */
 
 /** The layout version this code reads and writes; see migrations.ts. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const pad = (n: number) => n.toString().padStart(10, "0");
 
@@ -35,6 +35,8 @@ export const Keys = {
   cursor: (queueId: string) => `cursor/${queueId}`,
   message: (conversationId: string, order: string) => `msg/${conversationId}/${order}`,
   messages: (conversationId: string) => `msg/${conversationId}/`,
+  /** Every conversation's history (its searchable text is the messages', KvWrite.text). */
+  allMessages: "msg/",
   messageIndex: (conversationId: string, id: string) => `msgid/${conversationId}/${id}`,
   /** Edits, deletions and reactions waiting for their message: by its content id, then their own. */
   pendingChange: (conversationId: string, target: string, id: string) =>
@@ -69,6 +71,18 @@ export const Keys = {
   /** A file upload in progress (resumable), by a hash of its conversation and source. */
   upload: (id: string) => `upload/${id}`,
   uploads: "upload/",
+  /**
+   * The feed (client/posts/store.ts): a post with its comments and likes; its place in the feed
+   * (`at`: a zero-padded time) and, for a vanishing post, its time to go; our audiences.
+   */
+  post: (conversationId: string, id: string) => `post/${conversationId}/${id}`,
+  posts: (conversationId = "") => `post/${conversationId}${conversationId ? "/" : ""}`,
+  postOrder: (at: string, conversationId: string, id: string) => `post-order/${at}/${conversationId}/${id}`,
+  postOrders: "post-order/",
+  postExpiry: (at: string, conversationId: string, id: string) => `post-expiry/${at}/${conversationId}/${id}`,
+  postExpiries: "post-expiry/",
+  audience: (id: string) => `audience/${id}`,
+  audiences: "audience/",
   /**
    * The prefixes under which a conversation's own data lives (history, its index, held messages,
    * ratchet marks, digests of accepted messages), and its receive queue's: forgetting a

@@ -18,7 +18,9 @@ import type {
   ConversationRecord,
   GroupConversationRecord,
   GroupStatus,
+  MessageRecord,
 } from "./records.js";
+import { searchableText } from "./repository.js";
 
 /** What migrations may use besides the store: the profile's crypto provider. */
 export interface MigrationEnvironment {
@@ -97,6 +99,16 @@ export const MIGRATIONS: Migration[] = [
       "MLS group states move from TsMlsEngine's format to Rfc9420Engine's; contacts' KeyPackages the " +
       "new engine refuses are dropped, and every contact is given fresh ones at the next sync",
     run: toRfc9420Engine,
+  },
+  {
+    version: 5,
+    description: "every message's words are given to the store's search index (KvWrite.text)",
+    async run(kv, batch) {
+      for (const [key, value] of await kv.list(Keys.allMessages)) {
+        const m = unjson<MessageRecord>(value);
+        batch.putSearchable(key, m, searchableText(m));
+      }
+    },
   },
 ];
 

@@ -43,6 +43,14 @@ interface ConversationBase {
   /** This device's settings for it (client/conversations.ts): no notifications; archived since. */
   muted?: true;
   archivedAt?: number;
+  /**
+   * Whether we send read receipts and typing indicators here, when chosen (client/receipts.ts);
+   * absent: the default, on in 1:1 chats and off in groups.
+   */
+  readReceipts?: boolean;
+  typingIndicators?: boolean;
+  /** The order key of the newest message we have read (markRead): read receipts go once. */
+  readUpTo?: string;
 }
 
 /** A 1:1 conversation: an MLS group of exactly two identities. */
@@ -78,6 +86,8 @@ export interface GroupConversationRecord extends ConversationBase {
   status: GroupStatus;
   /** Why the group is "needs-readd" (a diagnostic, in English). */
   statusReason?: string;
+  /** A feed group (posts/, docs/04-posts.md): one author's posts to one audience, not a chat. */
+  feed?: true;
 }
 
 /** What a migration left for the next sync to do (Keys.afterMigration). */
@@ -127,6 +137,8 @@ export interface OutboxEntry {
   attempts: number;
   nextAttemptAt: number;
   lastError?: string;
+  /** Not a message but a read receipt (client/receipts.ts): nobody is told when it goes. */
+  receipt?: true;
 }
 
 export interface MessageRecord {
@@ -159,6 +171,8 @@ export interface MessageRecord {
    * its time, so an older reaction arriving late does not come back). `at`: the reactor's clock.
    */
   reactions?: Record<string, { emoji: string | null; at: number }>;
+  /** Our messages: who said they read it (identity key → when this device learnt it). */
+  readBy?: Record<string, number>;
 }
 
 /**

@@ -140,7 +140,9 @@ export class ProfileRepository {
     return key === undefined ? undefined : this.getJson<MessageRecord>(K.message(conversationId, key));
   }
   putMessage(b: Batch, m: MessageRecord): Batch {
-    return b.put(K.message(m.conversationId, m.key), m).put(K.messageIndex(m.conversationId, m.id), m.key);
+    return b
+      .putSearchable(K.message(m.conversationId, m.key), m, searchableText(m))
+      .put(K.messageIndex(m.conversationId, m.id), m.key);
   }
   deleteMessage(b: Batch, m: MessageRecord): Batch {
     return b.delete(K.message(m.conversationId, m.key)).delete(K.messageIndex(m.conversationId, m.id));
@@ -152,6 +154,25 @@ export class ProfileRepository {
     b.put(K.pendingChange(conversationId, r.target, r.id), r);
   deletePendingChange = (b: Batch, conversationId: string, r: PendingChangeRecord) =>
     b.delete(K.pendingChange(conversationId, r.target, r.id));
+
+  /**
+   * Messages whose words contain `query` (storage/text-search.ts), newest first, at most `limit`:
+   * of one conversation, or of all. Undefined when the store cannot search.
+   */
+  async searchMessages(
+    query: string,
+    conversationId: string | undefined,
+    limit: number,
+  ): Promise<MessageRecord[] | undefined> {
+    if (!this.kv.search) return undefined;
+    const prefix = conversationId === undefined ? K.allMessages : K.messages(conversationId);
+    const found: MessageRecord[] = [];
+    for (const key of await this.kv.search(prefix, query, limit)) {
+      const m = await this.getJson<MessageRecord>(key);
+      if (m) found.push(m);
+    }
+    return found;
+  }
 
   /** The newest `limit` messages of a conversation, oldest first. */
   async messages(conversationId: string, limit = 1000): Promise<MessageRecord[]> {
@@ -228,6 +249,16 @@ export class ProfileRepository {
   schemaVersion = async (): Promise<number | undefined> =>
     (await this.getJson<{ version: number }>(K.schema))?.version;
   putSchemaVersion = (b: Batch, version: number) => b.put(K.schema, { version });
+}
+
+/**
+ * What search finds a message by: its text (a file's caption) and its file's name. A message
+ * deleted for everyone has none, and an edit replaces it: old words are not found any more.
+ */
+export function searchableText(m: MessageRecord): string | null {
+  if (m.deleted !== undefined) return null;
+  const text = [m.text, m.file?.name ?? ""].filter((t) => t !== "").join("\n");
+  return text === "" ? null : text;
 }
 
 export { Batch };

@@ -45,7 +45,8 @@ export function securityHeaders(publicOrigins: readonly string[] = []): Record<s
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    // The camera for the page itself only: the safety-number scanner (web SafetyScanner.tsx).
+    "permissions-policy": "camera=(self), microphone=(), geolocation=()",
   };
 }
 

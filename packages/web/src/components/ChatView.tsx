@@ -4,7 +4,7 @@ import { Trans, useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { formatMessageTime, formatNumber } from "../format";
 import { mergeTimeline, needsReadd, personName, type SystemLine } from "../groups";
-import { t as translate } from "../i18n";
+import { joinList, t as translate } from "../i18n";
 import { insertMention, mentionCandidates, mentionQuery } from "../messages";
 import { ComposerContext, MessageBubble } from "./MessageBubble";
 
@@ -44,6 +44,9 @@ export function ChatView(props: {
   onShowContact: () => void;
   onShowGroup: (mode: "info" | "add") => void;
   onBack: () => void;
+  /** Who is typing here now (names), and: the person is typing (sent where it is allowed). */
+  typing: string[];
+  onTyping: () => void;
 }) {
   const { t } = useTranslation();
   const { conversation: c, messages, members } = props;
@@ -106,6 +109,7 @@ export function ChatView(props: {
   }
 
   function onDraftChange(value: string, caret: number) {
+    if (value.length > draft.length) props.onTyping();
     setDraft(value);
     setMention(isGroup ? mentionQuery(value, caret) : null);
   }
@@ -170,14 +174,22 @@ export function ChatView(props: {
         </button>
         <div className="chat-title">
           <h2>{c.title}</h2>
-          <span className="muted small">
-            {isGroup
-              ? groupSubtitle(c, members)
-              : c.keyChanged
-                ? t("chat.keyChangedShort")
-                : c.verified
-                  ? t("chat.verified")
-                  : t("chat.notVerified")}
+          <span className="muted small" aria-live="polite">
+            {props.typing.length > 0 ? (
+              <span className="typing">
+                {isGroup
+                  ? t("chat.typingGroup", { names: joinList(props.typing), count: props.typing.length })
+                  : t("chat.typing")}
+              </span>
+            ) : isGroup ? (
+              groupSubtitle(c, members)
+            ) : c.keyChanged ? (
+              t("chat.keyChangedShort")
+            ) : c.verified ? (
+              t("chat.verified")
+            ) : (
+              t("chat.notVerified")
+            )}
           </span>
         </div>
         {isGroup ? (

@@ -1,8 +1,10 @@
-import { useState } from "react";
+import type { MessageView, ParleyClient } from "@parley/core";
+import { type ReactNode, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { formatListTime, initials } from "../format";
 import { t as translate } from "../i18n";
+import { MessageSearch } from "./MessageSearch";
 
 /** Two figures, one behind the other: a group, as opposed to one person's initials. */
 export function GroupIcon() {
@@ -129,10 +131,16 @@ export function Sidebar(props: {
   onInvite: () => void;
   onAddContact: () => void;
   onNewGroup: () => void;
+  client: ParleyClient;
+  onOpenMessage: (m: MessageView) => void;
+  onError: (e: unknown) => void;
+  /** Above the list: the Chats/Feed switch. */
+  header?: ReactNode;
 }) {
   const { t } = useTranslation();
   return (
     <aside className="sidebar">
+      {props.header}
       <div className="sidebar-actions">
         <button type="button" className="primary" onClick={props.onInvite}>
           {t("sidebar.invite")}
@@ -148,12 +156,14 @@ export function Sidebar(props: {
           {t("sidebar.newGroup")}
         </button>
       </div>
-      <ConversationList
-        conversations={props.conversations}
-        loaded={props.loaded}
-        selectedId={props.selectedId}
-        onSelect={props.onSelect}
-      />
+      <MessageSearch client={props.client} onOpen={props.onOpenMessage} onError={props.onError}>
+        <ConversationList
+          conversations={props.conversations}
+          loaded={props.loaded}
+          selectedId={props.selectedId}
+          onSelect={props.onSelect}
+        />
+      </MessageSearch>
     </aside>
   );
 }

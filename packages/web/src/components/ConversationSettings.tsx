@@ -6,7 +6,8 @@ import { friendlyError } from "../groups";
 
 /**
  * Mute (no notifications) and archive (out of the list until something new arrives) for one chat
- * or group: settings of this device only, never sent anywhere.
+ * or group: settings of this device only, never sent anywhere. And whether this chat or group is
+ * told when we have read its messages, or are typing (on by default in chats, off in groups).
  */
 export function ConversationSettings(props: {
   client: ParleyClient;
@@ -18,7 +19,7 @@ export function ConversationSettings(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  async function change(settings: { muted?: boolean; archived?: boolean }) {
+  async function change(settings: Parameters<ParleyClient["setConversationSettings"]>[1]) {
     setBusy(true);
     setError(null);
     try {
@@ -51,6 +52,24 @@ export function ConversationSettings(props: {
             ? t("conversation.archivedOnly")
             : ""}
       </span>
+      <label className="check-row">
+        <input
+          type="checkbox"
+          disabled={busy}
+          checked={c.readReceipts}
+          onChange={(e) => change({ readReceipts: e.target.checked })}
+        />
+        {t("conversation.readReceipts")}
+      </label>
+      <label className="check-row">
+        <input
+          type="checkbox"
+          disabled={busy}
+          checked={c.typingIndicators}
+          onChange={(e) => change({ typingIndicators: e.target.checked })}
+        />
+        {t("conversation.typingIndicators")}
+      </label>
       {error && (
         <p className="error" role="alert">
           {error}

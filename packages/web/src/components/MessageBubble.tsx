@@ -1,7 +1,7 @@
 import type { MessageView, ParleyClient } from "@parley/core";
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { deliveryLabel } from "../format";
+import { deliveryLabel, deliveryTicks } from "../format";
 import { personName } from "../groups";
 import { joinList } from "../i18n";
 import { COMMON_REACTIONS, myReaction, quoteSummary, shortText, textParts } from "../messages";
@@ -172,7 +172,7 @@ export function MessageBubble(props: {
           <p className="meta">
             {m.edited && !deleted && <span className="edited">{t("message.edited")}</span>}
             <time dateTime={m.sentAt}>{props.time}</time>
-            {m.fromMe && <span className={`status status-${m.status}`}>{deliveryLabel(m.status)}</span>}
+            {m.fromMe && <DeliveryStatus message={m} />}
           </p>
         </div>
         {m.reactions && m.reactions.length > 0 && (
@@ -237,5 +237,27 @@ export function ComposerContext(props: {
         <span aria-hidden="true">×</span>
       </button>
     </div>
+  );
+}
+
+/** Our message's state: ticks and a word ("Read"; in a group "Read by 2", the names on hover). */
+function DeliveryStatus({ message: m }: { message: MessageView }) {
+  const { t } = useTranslation();
+  const state = m.readBy?.length ? "read" : m.status;
+  const ticks = deliveryTicks(state);
+  const label =
+    state === "read" && m.kind === "group"
+      ? t("message.readBy", { count: m.readBy!.length })
+      : deliveryLabel(state);
+  const readers = m.readBy && joinList(m.readBy.map(personName));
+  return (
+    <span className={`status status-${state}`} title={readers}>
+      {ticks && (
+        <span className="ticks" aria-hidden="true">
+          {ticks}{" "}
+        </span>
+      )}
+      <span>{label}</span>
+    </span>
   );
 }

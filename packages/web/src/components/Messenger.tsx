@@ -1,11 +1,14 @@
 import type { MessageView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { feedError } from "../feed";
 import { groupEventLines } from "../groups";
 import { useClientEvents } from "../hooks/useClientEvents";
 import { useConversations } from "../hooks/useConversations";
+import { useFeed } from "../hooks/useFeed";
 import { useGroup } from "../hooks/useGroup";
 import { useMessages } from "../hooks/useMessages";
 import { useNotice } from "../hooks/useNotice";
+import { type Typing, typingNames, useTypingSender, withoutExpired, withTyping } from "../hooks/useTyping";
 import { t } from "../i18n";
 import { DEFAULT_NOTIFICATIONS, notificationFor, shouldNotify, showNotification } from "../notifications";
 import type { Session } from "../session";
@@ -14,12 +17,14 @@ import { ChatView, EmptyChat } from "./ChatView";
 import { ContactInfoDialog } from "./ContactInfoDialog";
 import { Sidebar } from "./ConversationList";
 import { AcceptInviteDialog, WipeDialog } from "./DeviceDialogs";
+import { FeedView } from "./FeedView";
 import { GroupInfoDialog } from "./GroupInfoDialog";
 import { InviteDialog } from "./InviteDialog";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { SafetyNumberDialog } from "./SafetyNumberDialog";
 import { SettingsDialog } from "./SettingsDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
+import { ViewTabs } from "./ViewTabs";
 
 type Overlay =
   | "invite"
@@ -54,7 +59,17 @@ export function Messenger(props: {
   const list = useConversations(session, selectedId, report);
   const selected = list.conversations.find((c) => c.id === selectedId) ?? null;
   const chat = useMessages(session, selectedId, report);
+  const [typing, setTyping] = useState<Typing[]>([]);
+  const sendTyping = useTypingSender(client);
+  // A typing indicator lasts a few seconds unless renewed.
+  useEffect(() => {
+    if (typing.length === 0) return;
+    const timer = setInterval(() => setTyping((all) => withoutExpired(all)), 1000);
+    return () => clearInterval(timer);
+  }, [typing.length]);
   const group = useGroup(session, selected, report, chat.addLines);
+  const [view, setView] = useState<"chats" | "feed">("chats");
+  const posts = useFeed(session, view === "feed", (e) => show(feedError(e)));
 
   // Notifications: what the handlers below need to know, current whenever a message arrives.
   const notifyState = useRef({
@@ -83,6 +98,7 @@ export function Messenger(props: {
 
   const connection = useClientEvents(session, {
     message: (m) => {
+      if (!m.fromMe) setTyping((all) => withTyping(all, m.conversationId, m.from, false));
       list.onMessage(m, chat.onMessage(m));
       notify(m);
     },
@@ -98,9 +114,12 @@ export function Messenger(props: {
       void lines.catch((e: unknown) => report("chat-line", e)).then(list.refresh);
     },
     delivered: chat.onDelivered,
+    read: chat.onRead,
+    typing: (conversationId, by, typing) => setTyping((all) => withTyping(all, conversationId, by, typing)),
     sent: chat.onSent,
     contact: () => void list.refresh(),
     notice: show,
+    post: (e) => posts.onPostEvent(e.change, e.by.relation === "me"),
     line: (conversationId, text) =>
       void group.chronicle(conversationId, [text]).catch((e: unknown) => report("chat-line", e)),
   });
@@ -180,13 +199,26 @@ export function Messenger(props: {
   }
 
   const closeOverlay = useCallback(() => setOverlay(null), []);
+  const searchFailed = useCallback((e: unknown) => report("search", e), [report]);
+  // A message chosen in the search: shown, and marked for a moment, once its chat has it.
+  const [foundId, setFoundId] = useState<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: look again whenever the chat's messages change
+  useEffect(() => {
+    if (!foundId) return;
+    const item = document.querySelector(`[data-message-id="${CSS.escape(foundId)}"]`);
+    if (!item) return;
+    item.scrollIntoView({ block: "center" });
+    item.classList.add("found");
+    setFoundId(null);
+    setTimeout(() => item.classList.remove("found"), 2000);
+  }, [foundId, chat.messages]);
   const dismissInvite = () => {
     onInviteHandled();
     closeOverlay();
   };
 
   return (
-    <div className={selected ? "app show-chat" : "app"}>
+    <div className={selected || view === "feed" ? "app show-chat" : "app"}>
       <TopBar
         connection={connection}
         profileName={profileName}
@@ -200,14 +232,35 @@ export function Messenger(props: {
           conversations={list.conversations}
           loaded={list.loaded}
           selectedId={selectedId}
-          onSelect={setSelectedId}
+          onSelect={(id) => {
+            setView("chats");
+            setSelectedId(id);
+          }}
+          header={<ViewTabs view={view} newPosts={posts.unseen} onView={setView} />}
           onInvite={() => setOverlay("invite")}
           onAddContact={() => setOverlay("add")}
           onNewGroup={() => setOverlay("new-group")}
+          client={client}
+          onOpenMessage={(m) => {
+            setView("chats");
+            setSelectedId(m.conversationId);
+            setFoundId(m.id);
+          }}
+          onError={searchFailed}
         />
 
         <main className="main">
-          {selected ? (
+          {view === "feed" ? (
+            <FeedView
+              client={client}
+              posts={posts.posts}
+              audiences={posts.audiences}
+              contacts={list.contacts}
+              loaded={posts.loaded}
+              reload={posts.reload}
+              onBack={() => setView("chats")}
+            />
+          ) : selected ? (
             <ChatView
               key={selected.id}
               conversation={selected}
@@ -243,6 +296,8 @@ export function Messenger(props: {
               onShowContact={() => setOverlay("contact")}
               onShowGroup={showGroup}
               onBack={() => setSelectedId(null)}
+              typing={typingNames(typing, selected.id)}
+              onTyping={() => sendTyping(selected.id)}
             />
           ) : (
             <EmptyChat hasConversations={list.conversations.length > 0} />

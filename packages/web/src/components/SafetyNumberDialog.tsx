@@ -1,10 +1,11 @@
 import type { ParleyClient } from "@parley/core";
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { groupDigits } from "../format";
 import { friendlyError } from "../groups";
 import { Dialog } from "./Dialog";
 import { QrCode } from "./QrCode";
+import { SafetyScanner } from "./SafetyScanner";
 
 export function SafetyNumberDialog(props: {
   client: ParleyClient;
@@ -17,7 +18,8 @@ export function SafetyNumberDialog(props: {
   const [digits, setDigits] = useState<string | null>(null);
   const [verified, setVerified] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const { client, contactId } = props;
+  const [scanning, setScanning] = useState(false);
+  const { client, contactId, onVerified } = props;
 
   useEffect(() => {
     client
@@ -29,15 +31,16 @@ export function SafetyNumberDialog(props: {
       .catch((e: unknown) => setError(friendlyError(e)));
   }, [client, contactId]);
 
-  async function markVerified() {
+  const markVerified = useCallback(async () => {
     try {
       await client.verifyContact(contactId);
       setVerified(true);
-      props.onVerified();
+      onVerified();
     } catch (e) {
       setError(friendlyError(e));
     }
-  }
+  }, [client, contactId, onVerified]);
+  const scannedMatch = useCallback(() => void markVerified(), [markVerified]);
 
   const groups = digits ? groupDigits(digits).split(" ") : [];
   return (
@@ -64,6 +67,14 @@ export function SafetyNumberDialog(props: {
           </div>
         </div>
       )}
+      {digits && scanning && (
+        <SafetyScanner
+          digits={digits}
+          name={props.name}
+          onMatch={scannedMatch}
+          onClose={() => setScanning(false)}
+        />
+      )}
       <p className={verified ? "verified-line ok" : "verified-line"} role="status">
         {verified
           ? t("safety.verified", { name: props.name })
@@ -73,6 +84,11 @@ export function SafetyNumberDialog(props: {
         <button type="button" onClick={props.onClose}>
           {t("common.close")}
         </button>
+        {digits && !scanning && (
+          <button type="button" onClick={() => setScanning(true)}>
+            {t("safety.scan")}
+          </button>
+        )}
         {!verified && (
           <button type="button" className="primary" onClick={markVerified} disabled={!digits}>
             {t("safety.markVerified")}

@@ -1,4 +1,4 @@
-import type { ClientEvent, MessageView } from "@parley/core";
+import type { ClientEvent, MessageView, PersonRef } from "@parley/core";
 import { useEffect, useState } from "react";
 import { eventNotice } from "../groups";
 import type { Session } from "../session";
@@ -15,6 +15,10 @@ export interface EventHandlers {
   updated(m: MessageView): void;
   group(event: GroupEvent): void;
   delivered(conversationId: string, ids: string[]): void;
+  /** `by` read these messages of ours (a read receipt). */
+  read(conversationId: string, ids: string[], by: PersonRef): void;
+  /** `by` is typing in the conversation (or stopped). */
+  typing(conversationId: string, by: PersonRef, typing: boolean): void;
   /** Messages that waited in the outbox and that the relay has now taken. */
   sent(conversationId: string, ids: string[]): void;
   /** A contact was added, renamed, or changed keys. */
@@ -23,7 +27,10 @@ export interface EventHandlers {
   notice(text: string): void;
   /** Something that belongs in a chat, between its messages (messages that never arrived). */
   line(conversationId: string, text: string): void;
+  /** The feed changed: a post, comment or like arrived, or a post was deleted. */
+  post(event: PostEvent): void;
 }
+export type PostEvent = Extract<ClientEvent, { type: "post" }>;
 
 /**
  * Runs the engine's live delivery for this session and sends each event where it belongs. Returns the
@@ -49,10 +56,16 @@ export function useClientEvents(session: Session, handlers: EventHandlers): Conn
           return on.group(event);
         case "delivered":
           return on.delivered(event.conversationId, event.ids);
+        case "read":
+          return on.read(event.conversationId, event.ids, event.by);
+        case "typing":
+          return on.typing(event.conversationId, event.by, event.typing);
         case "sent":
           return on.sent(event.conversationId, event.ids);
         case "contact":
           return on.contact();
+        case "post":
+          return on.post(event);
         case "rejected":
         case "warning":
         case "failure": {

@@ -1,4 +1,4 @@
-import { isParleyError, type MessageView } from "@parley/core";
+import { isParleyError, type MessageView, type PersonRef } from "@parley/core";
 import { useCallback, useEffect, useState } from "react";
 import {
   type ConversationSummary,
@@ -8,6 +8,7 @@ import {
   withDelivered,
   withLines,
   withMessage,
+  withRead,
   withTakenByRelay,
 } from "../conversations";
 import { fileSource, thumbnailOf } from "../files";
@@ -68,6 +69,13 @@ export function useMessages(session: Session, selectedId: string | null, report:
   const onDelivered = useCallback(
     (conversationId: string, ids: string[]) => {
       if (selectedRef.current === conversationId) setMessages((list) => withDelivered(list, ids));
+    },
+    [selectedRef],
+  );
+
+  const onRead = useCallback(
+    (conversationId: string, ids: string[], by: PersonRef) => {
+      if (selectedRef.current === conversationId) setMessages((list) => withRead(list, ids, by));
     },
     [selectedRef],
   );
@@ -233,6 +241,7 @@ export function useMessages(session: Session, selectedId: string | null, report:
     addLines,
     onMessage,
     onDelivered,
+    onRead,
     onSent,
     onUpdated,
     send,

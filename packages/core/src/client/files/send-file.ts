@@ -108,7 +108,6 @@ export async function sendFile(
   nameOrId: string,
   input: SendFileInput,
 ): Promise<SentFile> {
-  const profile = await requireProfile(ctx);
   const conversation = await findConversation(ctx, nameOrId);
   // Refused before any upload when the message could not be sent anyway.
   if (conversation.kind === "group") requireActive(conversation);
@@ -116,6 +115,42 @@ export async function sendFile(
     const contact = await ctx.repo.contact(conversation.contactId);
     throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
   }
+  const up = await uploadFile(ctx, conversation.id, input);
+  const message = await sendBody(
+    ctx,
+    conversation.id,
+    up.body,
+    { text: input.caption ?? "", file: up.file },
+    up.contentId,
+  );
+  await up.done();
+  return { message, removed: up.removed, warnings: up.warnings, resumedFrom: up.resumedFrom };
+}
+
+/** A file uploaded and ready to be announced (`sendFile`, or a post's photo: posts/publish.ts). */
+export interface UploadedFile {
+  /** What the announcing message carries, and our own record of it (with the delete capability). */
+  body: FileBody;
+  file: FileRecord;
+  contentId: string;
+  removed: RemovedMetadata[];
+  warnings: FileWarning[];
+  resumedFrom: number;
+  /** Forgets the upload's resumable state: call once the announcing message is stored. */
+  done(): Promise<void>;
+}
+
+/**
+ * Strips, encrypts and uploads a file for conversation `conversationId` (resuming an interrupted
+ * upload of the same source there), without announcing it.
+ */
+export async function uploadFile(
+  ctx: ClientContext,
+  conversationId: string,
+  input: SendFileInput,
+): Promise<UploadedFile> {
+  const profile = await requireProfile(ctx);
+  const conversation = { id: conversationId };
   const name = safeFileName(input.name);
   let source = input.source;
   const head = await source.read(0, Math.min(source.size, DETECT_BYTES));
@@ -212,15 +247,15 @@ export async function sendFile(
     removed,
     deleteCap: state.deleteCap,
   };
-  const message = await sendBody(
-    ctx,
-    conversation.id,
+  return {
     body,
-    { text: input.caption ?? "", file },
-    state.contentId,
-  );
-  await ctx.repo.commit(ctx.repo.deleteUpload(ctx.repo.batch(), uploadId));
-  return { message, removed, warnings, resumedFrom };
+    file,
+    contentId: state.contentId,
+    removed,
+    warnings,
+    resumedFrom,
+    done: () => ctx.repo.commit(ctx.repo.deleteUpload(ctx.repo.batch(), uploadId)),
+  };
 }
 
 /** Encrypts `source` and uploads what the relay lacks; returns the ciphertext's hash (base64url). */

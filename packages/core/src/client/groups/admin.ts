@@ -13,6 +13,7 @@ import { type GroupState, keyPackageCipherSuiteId } from "../../mls/engine.js";
 import type { ContactRecord, GroupConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import { type ClientContext, deviceOf, randomId, requireProfile } from "../context.js";
+import { sends } from "../conversations.js";
 import { findContact, findGroup, requireGroupConversation } from "../lookup.js";
 import { commitWithState, encryptContent, keyPackageId, loadState, saveState } from "../mls-state.js";
 import { parseGroupName } from "../names.js";
@@ -27,6 +28,8 @@ export interface CreateGroupOptions {
    * suite 1. Its members are added with their X-Wing KeyPackages.
    */
   pq?: boolean;
+  /** A feed group (posts/audiences.ts): posts to an audience, hidden from the chat list. */
+  feed?: boolean;
 }
 
 /** Creates a group with us as its only member and admin. Its name lives only in the MLS state. */
@@ -41,7 +44,12 @@ export async function createGroup(
   const device = deviceOf(profile);
   return ctx.lock.run(async () => {
     const groupId = ctx.crypto.randomBytes(32);
-    const metadata: GroupMetadata = { v: 1, name: groupName, admins: [profile.identityPublicKey] };
+    const metadata: GroupMetadata = {
+      v: 1,
+      name: groupName,
+      admins: [profile.identityPublicKey],
+      ...(options.feed ? { feed: true as const } : {}),
+    };
     // The group's cipher suite is that of its creator's KeyPackage.
     const self = await ctx.engine.createKeyPackage(
       device,
@@ -56,6 +64,7 @@ export async function createGroup(
       sendTo: { relay: queue.relay, sendId: queue.sendId },
       name: groupName,
       admins: metadata.admins,
+      ...(options.feed ? { feed: true as const } : {}),
       previousQueues: [],
       status: "active",
       createdAt: ctx.now(),
@@ -74,6 +83,8 @@ export async function createGroup(
       status: "active",
       muted: false,
       archived: false,
+      readReceipts: sends(conversation, "readReceipts"),
+      typingIndicators: sends(conversation, "typingIndicators"),
     };
   });
 }
@@ -251,6 +262,8 @@ export async function renameGroup(
       status: "active",
       muted: conversation.muted === true,
       archived: false,
+      readReceipts: sends(conversation, "readReceipts"),
+      typingIndicators: sends(conversation, "typingIndicators"),
     };
   });
 }

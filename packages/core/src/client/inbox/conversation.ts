@@ -13,6 +13,7 @@ import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { contactView, person, requireConversation } from "../lookup.js";
 import { loadState, saveState } from "../mls-state.js";
+import { requireFeedPlacement } from "../posts/placement.js";
 import type { PersonRef } from "../views.js";
 import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
@@ -30,6 +31,9 @@ const FROM_THE_PERSON: ReadonlySet<BodyType> = new Set<BodyType>([
   "edit",
   "delete",
   "group-invite",
+  "post",
+  "post-comment",
+  "post-like",
 ]);
 
 async function isBlocked(ctx: ClientContext, identityKey: string): Promise<boolean> {
@@ -123,6 +127,7 @@ async function afterGroupMessage(
     return { events: await commitEvents(ctx, batch, conversation, before, result), followups: [] };
   const sender = b64(result.sender.identityKey);
   const { id, sentAt, body } = decodeContent(result.plaintext);
+  requireFeedPlacement(conversation, body.type);
   if (FROM_THE_PERSON.has(body.type) && (await isBlocked(ctx, sender))) return nothing();
   const handler = handlers[body.type].group as ((d: unknown) => Promise<Processed>) | undefined;
   if (!handler)

@@ -36,7 +36,15 @@ export type Rejection =
   /** Too many messages of later epochs wait for their commit already. */
   | { reason: "too_many_held"; conversationId: string }
   /** Group messages expired on the relay before this device read them. */
-  | { reason: "messages_expired"; queueId: string };
+  | { reason: "messages_expired"; queueId: string }
+  /** A post, a post's deletion or a malformed post from someone other than the feed's owner. */
+  | { reason: "not_post_owner"; conversationId: string }
+  /** A comment, like or deletion of a post this device does not have (before our time, or gone). */
+  | { reason: "unknown_post"; conversationId: string }
+  /** A post with neither text nor photo. */
+  | { reason: "empty_post"; conversationId: string }
+  /** Post kinds outside a feed group, or chat kinds inside one. */
+  | { reason: "not_a_feed"; conversationId: string };
 
 export class RejectionError extends Error {
   override name = "RejectionError";

@@ -60,6 +60,7 @@ export const groupInvite: ContentHandler<"group-invite"> = {
       sendTo: { relay: invite.queue.relay, sendId: invite.queue.sendId },
       name: meta.name,
       admins: meta.admins,
+      ...(meta.feed ? { feed: true as const } : {}),
       previousQueues: [],
       status: "active",
       createdAt: ctx.now(),

@@ -12,11 +12,17 @@ import { groupLeave } from "./group-leave.js";
 import { groupQueue } from "./group-queue.js";
 import { intro } from "./intro.js";
 import { keyPackages } from "./key-packages.js";
+import { post } from "./post.js";
+import { postComment } from "./post-comment.js";
+import { postDelete } from "./post-delete.js";
+import { postLike } from "./post-like.js";
 import { profile } from "./profile.js";
 import { reaction } from "./reaction.js";
+import { read } from "./read.js";
 import { receipt } from "./receipt.js";
 import { replyTo } from "./reply-to.js";
 import { text } from "./text.js";
+import { typing } from "./typing.js";
 
 export const handlers: HandlerRegistry = {
   text,
@@ -32,4 +38,10 @@ export const handlers: HandlerRegistry = {
   reaction,
   edit,
   delete: deleteMessage,
+  read,
+  typing,
+  post,
+  "post-comment": postComment,
+  "post-like": postLike,
+  "post-delete": postDelete,
 };

@@ -1,9 +1,10 @@
 /**
  * The web app in Chinese, end to end in real Chromium: a browser set to zh-CN gets Simplified
  * Chinese and one set to zh-TW Traditional, from their first screen; Chinese names, group names and
- * messages go through; an input method's Enter (choosing a candidate) never sends; Settings switches
- * the language and `<html lang>` follows. Every role name below comes from the catalogues, so the
- * test fails if a screen falls back to English. Screenshots of each screen go to test-output/zh-*.png
+ * messages go through; an input method's Enter (choosing a candidate) never sends; the Feed carries a
+ * post, a like and a comment from one to the other; Settings switches the language and `<html lang>`
+ * follows. Every role name below comes from the catalogues, so the test fails if a screen falls back
+ * to English. Screenshots of each screen go to test-output/zh-*.png
  * (look at them: a missing CJK font shows as boxes).
  */
 import assert from "node:assert/strict";
@@ -123,7 +124,12 @@ if (unavailable && process.env.CI === "true") {
       await composer(xiaohong, hant).fill("好啊，週六中午見。");
       await composer(xiaohong, hant).press("Enter");
       await log(xiaoming, hans).getByText("好啊，週六中午見。").waitFor();
-      await log(xiaoming, hans).locator("li.mine").getByText(hans("message.delivered")).waitFor();
+      // Delivered, or Read: 小紅 has the chat open, and read receipts are on in chats by default.
+      await log(xiaoming, hans)
+        .locator("li.mine")
+        .getByText(new RegExp(`^(${hans("message.delivered")}|${hans("message.read")})$`))
+        .first()
+        .waitFor();
       await shot(xiaoming, "chat-hans");
       await shot(xiaohong, "chat-hant");
     });
@@ -208,6 +214,47 @@ if (unavailable && process.env.CI === "true") {
       await xiaoming.setViewportSize({ width: 1280, height: 800 });
     });
 
+    it("the Feed: a post in Simplified reaches a Traditional reader, who likes it and comments", {
+      timeout: 90_000,
+    }, async () => {
+      const views = (page: Page, t: T) =>
+        page.getByRole("navigation", { name: t("views.label") }).getByRole("button", {
+          name: new RegExp(`^${t("views.feed")}`),
+        });
+      await views(xiaoming, hans).click();
+      await xiaoming.getByRole("heading", { level: 2, name: hans("feed.title") }).waitFor();
+      await xiaoming.getByText(hans("feed.empty")).waitFor();
+      const composerForm = xiaoming.getByRole("form", { name: hans("feed.newPost") });
+      await composerForm.getByLabel(hans("feed.placeholder")).fill("周末去爬山，有人一起吗？");
+      await composerForm.getByRole("button", { name: hans("feed.post"), exact: true }).click();
+      const mine = xiaoming.getByRole("article", { name: hans("feed.postBy", { name: hans("common.you") }) });
+      await mine.getByText("周末去爬山，有人一起吗？").waitFor({ timeout: 60_000 });
+
+      await views(xiaohong, hant).click();
+      const theirs = xiaohong.getByRole("article", { name: hant("feed.postBy", { name: "小明" }) });
+      await theirs.getByText("周末去爬山，有人一起吗？").waitFor({ timeout: 60_000 });
+      await theirs.getByRole("button", { name: hant("feed.like") }).click();
+      await theirs.getByRole("button", { name: hant("feed.liked") }).waitFor();
+      await theirs.getByLabel(hant("feed.commentOn", { name: "小明" })).fill("算我一個！");
+      await theirs.getByRole("button", { name: hant("feed.send") }).click();
+      await theirs
+        .getByRole("list", { name: hant("feed.comments") })
+        .getByText("算我一個！")
+        .waitFor();
+      await shot(xiaohong, "feed-hant");
+
+      await mine
+        .getByRole("list", { name: hans("feed.comments") })
+        .getByText("算我一個！")
+        .waitFor({ timeout: 60_000 });
+      await mine.getByText("小紅", { exact: true }).first().waitFor();
+      await shot(xiaoming, "feed-hans");
+      await xiaoming
+        .getByRole("navigation", { name: hans("views.label") })
+        .getByRole("button", { name: hans("views.chats") })
+        .click();
+    });
+
     it("Settings switches the language, <html lang> follows, and the choice outlives a reload", async () => {
       await xiaoming.getByRole("button", { name: hans("topbar.settings") }).click();
       const settings = xiaoming.getByRole("dialog", { name: hans("settings.title") });
@@ -216,10 +263,6 @@ if (unavailable && process.env.CI === "true") {
       await xiaoming.getByRole("dialog", { name: hant("settings.title") }).waitFor();
       assert.equal(await xiaoming.evaluate(() => document.documentElement.lang), "zh-Hant");
       await shot(xiaoming, "settings-hant");
-      console.log(
-        "DEBUG",
-        await xiaoming.locator("dialog").evaluateAll((ds) => ds.map((d) => d.outerHTML.slice(0, 3000))),
-      );
       await xiaoming.getByRole("dialog").getByLabel(hant("settings.language")).selectOption("en");
       const english = xiaoming.getByRole("dialog", { name: en("settings.title") });
       await english.getByRole("button", { name: en("common.done") }).click();

@@ -97,3 +97,38 @@ it("the tour prints Chinese in a zh_CN shell; --json does not change", { timeout
   );
   assert.equal(await zh(ming, "sync"), hans("cli.noNewMessages"));
 });
+
+it("posts, read receipts, typing and search speak Chinese too", { timeout: 300_000 }, async () => {
+  const hua = tempDir("hua");
+  const mei = tempDir("mei");
+  await zh(hua, "init", "--name", "阿华", "--server", relay.url);
+  await zh(mei, "init", "--name", "阿美", "--server", relay.url);
+  await zh(mei, "accept", (await zh(hua, "invite")).split("\n")[0]!);
+  await zh(mei, "send", "阿华", "明天下午开会");
+  assert.match(await zh(hua, "sync"), /\] 阿美: 明天下午开会$/m);
+
+  assert.equal(await zh(hua, "read", "阿美"), hans("cli.markedReadSent", { count: 1 }));
+  assert.equal(await zh(hua, "read", "阿美"), hans("cli.nothingToMarkRead"));
+  assert.equal(await zh(hua, "typing", "阿美"), hans("cli.typingSent"));
+  assert.equal(
+    await zh(hua, "read-receipts", "阿美", "--off"),
+    hans("cli.readReceiptsOff", { name: "阿美" }),
+  );
+  assert.match(await zh(hua, "search", "开会"), /\] 阿美: 明天下午开会$/);
+  assert.equal(await zh(hua, "search", "没有这个词"), hans("cli.nothingFound"));
+
+  const posted = await zh(hua, "post", "周末去爬山");
+  const id = /^#(\S+) /.exec(posted)?.[1];
+  assert.ok(id, posted);
+  assert.ok(
+    posted.split("\n")[0]!.includes(hans("cli.post.to", { audience: hans("cli.post.allFriends") })),
+    posted,
+  );
+  const synced = await zh(mei, "sync");
+  assert.ok(synced.includes(hans("cli.post.posted", { who: "阿华", id })), synced);
+  assert.match(await zh(mei, "feed"), /周末去爬山/);
+  const unknown = await runCli(mei, ["like", "#zzzzzz"], { env });
+  assert.equal(unknown.code, 1);
+  assert.ok(unknown.stderr.startsWith(hans("cli.error", { text: "" })), unknown.stderr);
+  assert.ok(!/[a-z]{4,} [a-z]{4,}/.test(unknown.stderr.replace(/`[^`]*`/g, "")), unknown.stderr);
+});

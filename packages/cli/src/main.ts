@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
 import { isLanguage, LANGUAGES } from "@parley/i18n";
-import { openProfile, resolveHome } from "@parley/node";
+import { openProfileUnlocked, resolveHome } from "@parley/node";
 /**
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
 import { Argument, Command, Option } from "commander";
+import { addDeviceCommands } from "./device-commands.js";
+import { addExpireCommand } from "./expire-command.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { chosenLanguage, currentLanguage, languageFor, saveLanguage, tr, useLanguage } from "./i18n.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
+import { addPassphraseCommands, currentPassphrase } from "./passphrase-commands.js";
 import { addPostCommands } from "./post-commands.js";
 import { addReadCommands } from "./read-commands.js";
 import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
-import { errorCode, errorText, memberJson, messageJson, personLabel } from "./words.js";
+import { errorCode, errorText, expireWords, memberJson, messageJson, personLabel } from "./words.js";
 
 const program = new Command()
   .name("parley")
@@ -40,12 +43,12 @@ function run(action: Action) {
     const cmd = args[args.length - 1] as Command;
     const globals = cmd.optsWithGlobals() as { home?: string; json: boolean };
     const out: Output = { json: globals.json };
-    let profile: ReturnType<typeof openProfile> | undefined;
+    let profile: Awaited<ReturnType<typeof openProfileUnlocked>> | undefined;
     try {
       const home = resolveHome(globals.home);
       // Human output in the person's language; --json in English (its codes are the contract).
       useLanguage(languageFor(home, out.json));
-      profile = openProfile(home);
+      profile = await openProfileUnlocked(home, currentPassphrase);
       await action(
         { client: profile.client, home, out, opts: cmd.opts() },
         ...(args.slice(0, -2) as string[]),
@@ -192,7 +195,7 @@ program
         ? list
             .map(
               (c) =>
-                `${t(c.name)}${c.verified ? tr("cli.verified") : ""}${c.keyChanged ? tr("cli.identityChanged") : ""}`,
+                `${t(c.name)}${c.verified ? tr("cli.verified") : ""}${c.keyChanged ? tr("cli.identityChanged") : ""}${c.mustAccept ? tr("cli.notSendingUntilAccepted") : ""}`,
             )
             .join("\n")
         : tr("cli.noContacts");
@@ -219,7 +222,8 @@ program
                   : c.status !== "active"
                     ? tr("cli.groupStatus", { status: tr(`cli.status.${c.status ?? "left"}`) })
                     : tr(c.admin ? "cli.groupAdmin" : "cli.group");
-              const flags = `${c.canSend ? "" : tr("cli.cannotSendYet")}${c.muted ? tr("cli.mutedFlag") : ""}`;
+              const timer = c.expireAfter ? tr("cli.expireFlag", { time: expireWords(c.expireAfter) }) : "";
+              const flags = `${c.canSend ? "" : tr("cli.cannotSendYet")}${c.muted ? tr("cli.mutedFlag") : ""}${timer}`;
               return tr("cli.conversationRow", { id: c.id, name: t(c.name), what, flags });
             })
             .join("\n") + more
@@ -421,6 +425,10 @@ contact
     }),
   );
 
+addDeviceCommands(program, contact, run);
+addPassphraseCommands(program);
+addExpireCommand(program, run);
+
 const group = program
   .command("group")
   .description("group chats: end-to-end encrypted, the relay cannot list members");
@@ -523,6 +531,17 @@ group
     run(async ({ client, out }, name, newName) => {
       const g = await client.renameGroup(name!, newName!);
       print(out, tr("cli.groupRenamed", { name: t(g.name) }), g);
+    }),
+  );
+
+group
+  .command("rekey")
+  .description("give this device fresh keys in a group (post-compromise security)")
+  .argument("<group>", "the group's name or id")
+  .action(
+    run(async ({ client, out }, name) => {
+      await client.rekeyGroup(name!);
+      print(out, tr("cli.rekeyed", { name: t(name!) }), { rekeyed: name });
     }),
   );
 

@@ -81,9 +81,10 @@ const ID_ARGUMENT: ReadonlyMap<string, number> = new Map([
   ["delete-message", 2],
   ["get-file", 1],
   ["delete-file", 1],
-  // Posts (post-commands.ts); `post delete` takes "#-…" as the feed prints it.
+  // Posts (post-commands.ts): `post delete ID` is a subcommand (see protectMessageIds).
   ["comment", 1],
   ["like", 1],
+  ["delete", 1],
 ]);
 
 /**
@@ -105,6 +106,8 @@ export function protectMessageIds(argv: string[]): string[] {
     }
     if (a.startsWith("--")) continue;
     if (command < 0) {
+      // `post delete ID`: the subcommand stands for the command (`post TEXT` itself takes no id).
+      if (a === "post" && out[i + 1] === "delete") continue;
       if (!ID_ARGUMENT.has(a)) return out;
       command = i;
       continue;

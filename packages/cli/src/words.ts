@@ -90,6 +90,8 @@ function parleyErrorText(e: ParleyError): string {
       return tr(`cli.errors.${e.code}`, { name: s("name") });
     case "blocked":
       return tr("cli.errors.blocked", { contact: s("contact") });
+    case "key_not_accepted":
+      return tr("cli.errors.key_not_accepted", { contact: s("contact") });
     case "needs_readd":
       return tr("cli.errors.needs_readd", { group: s("group"), reason: s("reason") });
     case "not_member":
@@ -169,11 +171,20 @@ export function errorCode(e: unknown): string {
   return typeof err.code === "string" ? err.code : (err.name ?? "Error");
 }
 
+/** "30 seconds", "1 hour", "1 day", "7 days". */
+export function expireWords(seconds: number): string {
+  if (seconds % 86_400 === 0) return tr("cli.duration.days", { count: seconds / 86_400 });
+  if (seconds % 3600 === 0) return tr("cli.duration.hours", { count: seconds / 3600 });
+  return tr("cli.duration.seconds", { count: seconds });
+}
+
 export function rejectionText(r: Rejection): string {
   switch (r.reason) {
     case "malformed":
     case "mls":
       return r.detail;
+    case "revoked_device":
+      return tr("cli.rejected.revoked_device", { who: personLabel(r.by) });
     case "misplaced":
       return tr(
         r.conversation === "direct" ? "cli.rejected.misplaced_direct" : "cli.rejected.misplaced_group",
@@ -198,7 +209,15 @@ export function rejectionText(r: Rejection): string {
   }
 }
 
-const FOLLOWUPS = new Set(["receipt", "key-packages", "group-profile", "remove-leaver", "reply-to"] as const);
+const FOLLOWUPS = new Set([
+  "receipt",
+  "key-packages",
+  "group-profile",
+  "remove-leaver",
+  "group-order",
+  "reply-to",
+  "reset",
+] as const);
 type Followup = typeof FOLLOWUPS extends Set<infer F> ? F : never;
 const followupWords = (f: string) => (FOLLOWUPS.has(f as Followup) ? tr(`cli.followup.${f as Followup}`) : f);
 
@@ -208,6 +227,10 @@ export function eventText(e: ClientEvent): string | undefined {
     case "contact":
       if (e.change === "added") return tr("cli.event.contactAdded", { name: e.contact.name });
       if (e.change === "key-changed") return tr("cli.event.keyChanged", { name: e.contact.name });
+      if (e.change === "key-reset")
+        return tr(e.contact.mustAccept ? "cli.event.keyResetMustAccept" : "cli.event.keyReset", {
+          name: e.contact.name,
+        });
       return tr("cli.event.contactRenamed", { name: e.contact.name });
     case "group":
       switch (e.change) {
@@ -264,6 +287,10 @@ export function eventText(e: ClientEvent): string | undefined {
     case "updated":
       if (e.change !== "reaction") return undefined; // output.ts prints the message itself
       return reactionText(e.by, e.message);
+    case "expire":
+      return e.seconds === null
+        ? tr("cli.event.expireOff", { who: personLabel(e.by) })
+        : tr("cli.event.expireOn", { who: personLabel(e.by), time: expireWords(e.seconds) });
     case "read":
       return tr("cli.event.read", {
         who: personLabel(e.by),

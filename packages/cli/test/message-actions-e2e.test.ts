@@ -85,6 +85,11 @@ test("a message id that starts with '-' is an id, not an option", () => {
     protectMessageIds(argv("delete-file", "--json", "-abc")),
     argv("delete-file", "--json", "#-abc"),
   );
+  assert.deepEqual(protectMessageIds(argv("post", "delete", "-abc")), argv("post", "delete", "#-abc"));
+  assert.deepEqual(
+    protectMessageIds(argv("post", "-abc", "--image", "-x.jpg")),
+    argv("post", "-abc", "--image", "-x.jpg"),
+  );
   assert.deepEqual(protectMessageIds(argv("send", "Bob", "-abc")), argv("send", "Bob", "-abc"));
   assert.deepEqual(protectMessageIds(argv("reply", "Bob", "abc", "-x")), argv("reply", "Bob", "abc", "-x"));
 });

@@ -27,6 +27,11 @@ export interface ParleyErrorData {
   name_taken: { name: string };
   /** Sending to a contact we blocked: unblock them first. */
   blocked: { contact: string };
+  /**
+   * Sending to a verified contact whose identity key changed (they reset their keys, or someone
+   * claims to be them): accept the change, or verify them again, first.
+   */
+  key_not_accepted: { contact: string };
   /** A name both a contact and a group (or two of either) answer to. */
   ambiguous: { name: string };
   /** `who` is not in `group`; without `who`: we are not (any more). */

@@ -36,6 +36,27 @@ describe("searchable text of a message", () => {
   });
 });
 
+describe("searching every conversation", () => {
+  it("gives the newest first by time, whatever the conversations' ids, then limits", async () => {
+    const store = new MemoryKeyValueStore();
+    const repo = new ProfileRepository(store);
+    const batch = repo.batch();
+    // "zz…" sorts after "aa…": by key alone its older message would come first.
+    repo.putMessage(batch, message("000000000001000-old", "ferry at one", { conversationId: "zz" }));
+    repo.putMessage(batch, message("000000000003000-new", "ferry at three", { conversationId: "aa" }));
+    repo.putMessage(batch, message("000000000002000-mid", "ferry at two", { conversationId: "mm" }));
+    await repo.commit(batch);
+    assert.deepEqual(
+      (await repo.searchMessages("ferry", undefined, 10))?.map((m) => m.text),
+      ["ferry at three", "ferry at two", "ferry at one"],
+    );
+    assert.deepEqual(
+      (await repo.searchMessages("ferry", undefined, 2))?.map((m) => m.text),
+      ["ferry at three", "ferry at two"],
+    );
+  });
+});
+
 describe("schema 5: existing history becomes searchable", () => {
   it("indexes every message a version-4 profile holds", async () => {
     const store = new MemoryKeyValueStore();

@@ -12,5 +12,21 @@ export {
   nodeFetch,
   nodeSha256,
 } from "./files.js";
-export { type OpenProfile, openProfile, PROFILE_DATABASE, resolveHome } from "./profile.js";
+export {
+  argon2idKdf,
+  changePassphrase,
+  isEncrypted,
+  removePassphrase,
+  setPassphrase,
+  unlockStore,
+} from "./passphrase.js";
+export {
+  type OpenProfile,
+  openProfile,
+  openProfileUnlocked,
+  openStore,
+  PROFILE_DATABASE,
+  resolveHome,
+} from "./profile.js";
 export { SqliteKeyValueStore } from "./sqlite-kv-store.js";
+export { type Wiped, wipeProfile } from "./wipe.js";

@@ -2,11 +2,18 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { ParleyClient, ParleyError, Rfc9420Engine, type WebSocketLike } from "@parley/core";
+import {
+  type KeyValueStore,
+  ParleyClient,
+  ParleyError,
+  Rfc9420Engine,
+  type WebSocketLike,
+} from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import WebSocket from "ws";
 import { FileLock } from "./file-lock.js";
 import { nodeFetch } from "./files.js";
+import { isEncrypted, unlockStore } from "./passphrase.js";
 import { SqliteKeyValueStore } from "./sqlite-kv-store.js";
 
 export function resolveHome(option: string | undefined): string {
@@ -60,7 +67,7 @@ export function readRelayAlternates(home: string): Record<string, string[]> {
 }
 
 /**
- * The folder holds secret keys in the clear (the CLI's store is not passphrase-encrypted): it is
+ * The folder holds secret keys (in the clear unless a passphrase is set, passphrase.ts): it is
  * made private to its owner, 0700, whether it is new or was already there, and every file created
  * in it is 0600 (the umask covers SQLite's -wal and -shm files and the lock file as they appear).
  */
@@ -88,6 +95,30 @@ function preparePrivateFolder(home: string): void {
 }
 
 export function openProfile(home: string): OpenProfile {
+  const store = openStore(home);
+  return clientFor(home, store);
+}
+
+/**
+ * The profile, unlocked first if it is sealed under a passphrase (passphrase.ts): `passphrase` is
+ * asked only then. A wrong one fails ("wrong_passphrase") before anything is read.
+ */
+export async function openProfileUnlocked(
+  home: string,
+  passphrase: () => Promise<string>,
+): Promise<OpenProfile> {
+  const store = openStore(home);
+  try {
+    if (!(await isEncrypted(store))) return clientFor(home, store);
+    return clientFor(home, await unlockStore(store, await passphrase()));
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+/** The profile folder's SQLite store, the folder made private first. */
+export function openStore(home: string): SqliteKeyValueStore {
   preparePrivateFolder(home);
   const path = join(home, PROFILE_DATABASE);
   let store: SqliteKeyValueStore;
@@ -107,6 +138,10 @@ export function openProfile(home: string): OpenProfile {
       // -wal / -shm exist only while the database is open in WAL mode
     }
   }
+  return store;
+}
+
+function clientFor(home: string, store: KeyValueStore): OpenProfile {
   const crypto = nodeCryptoProvider;
   const client = new ParleyClient({
     store,

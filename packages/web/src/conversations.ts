@@ -16,6 +16,10 @@ export interface ConversationSummary {
   title: string;
   verified: boolean;
   keyChanged: boolean;
+  /** Direct: their key changed while verified: nothing is sent until we accept it (issue 13). */
+  mustAccept: boolean;
+  /** Disappearing messages: the timer in seconds (null or absent: off). */
+  expireAfter?: number | null;
   /** Direct: we blocked the contact (what they write is dropped; we cannot write). */
   blocked: boolean;
   canSend: boolean;
@@ -86,13 +90,15 @@ export function summaryOf(input: {
     title: view.name,
     verified: contact?.verified ?? false,
     keyChanged: contact?.keyChanged ?? false,
+    mustAccept: contact?.mustAccept ?? false,
     blocked: contact?.blocked ?? false,
-    canSend: view.canSend && !(contact?.blocked ?? false),
+    canSend: view.canSend && !(contact?.blocked ?? false) && !(contact?.mustAccept ?? false),
     status: view.status ?? "active",
     ...(view.statusReason !== undefined ? { statusReason: view.statusReason } : {}),
     admin: view.admin ?? false,
     muted: view.muted,
     archived: view.archived,
+    expireAfter: view.expireAfter ?? null,
     readReceipts: view.readReceipts,
     typingIndicators: view.typingIndicators,
     preview,

@@ -132,6 +132,8 @@ function parleyErrorText(e: ParleyError): string {
     }
     case "blocked":
       return t("errors.blocked", { who: (e as ParleyError<"blocked">).data.contact });
+    case "key_not_accepted":
+      return t("errors.key_not_accepted", { who: (e as ParleyError<"key_not_accepted">).data.contact });
     case "name_taken":
       return t("errors.name_taken", { name: (e as ParleyError<"name_taken">).data.name });
     case "not_ready":

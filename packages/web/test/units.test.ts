@@ -192,6 +192,7 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     title: id,
     verified: false,
     keyChanged: false,
+    mustAccept: false,
     blocked: false,
     canSend: true,
     status: "active",

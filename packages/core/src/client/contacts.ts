@@ -36,7 +36,8 @@ export async function safetyNumber(
 /** Marks a contact's current identity key as checked in person (clears a key-change warning). */
 export async function verifyContact(ctx: ClientContext, nameOrId: string): Promise<ContactView> {
   return ctx.lock.run(async () => {
-    const contact = { ...(await findContact(ctx, nameOrId)), verified: true, keyChanged: false };
+    const { mustAccept: _accepted, ...found } = await findContact(ctx, nameOrId);
+    const contact = { ...found, verified: true, keyChanged: false };
     await ctx.repo.commit(ctx.repo.putContact(ctx.repo.batch(), contact));
     const conv = await ctx.repo.conversation(contact.conversationId);
     return contactView(contact, conv?.kind === "direct" ? conv : undefined);

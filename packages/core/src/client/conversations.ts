@@ -88,13 +88,16 @@ export async function setConversationSettings(
 async function settingsView(
   ctx: ClientContext,
   c: ConversationRecord,
-): Promise<Pick<ConversationView, "muted" | "archived" | "readReceipts" | "typingIndicators">> {
+): Promise<
+  Pick<ConversationView, "muted" | "archived" | "readReceipts" | "typingIndicators" | "expireAfter">
+> {
   const muted = c.muted === true;
   const signals = { readReceipts: sends(c, "readReceipts"), typingIndicators: sends(c, "typingIndicators") };
-  if (c.archivedAt === undefined) return { muted, archived: false, ...signals };
+  const expireAfter = c.expireAfter ?? null;
+  if (c.archivedAt === undefined) return { muted, archived: false, ...signals, expireAfter };
   const [newest] = await ctx.repo.messages(c.id, 1);
   const newer = newest !== undefined && (newest.receivedAt ?? newest.sentAt) > c.archivedAt;
-  return { muted, archived: muted || !newer, ...signals };
+  return { muted, archived: muted || !newer, ...signals, expireAfter };
 }
 
 /** Whether we send read receipts (typing indicators) here: as chosen, else on in 1:1 chats only. */

@@ -27,8 +27,11 @@ export type FollowupKind =
   | "key-packages"
   | "group-profile"
   | "remove-leaver"
+  | "group-order"
   | "reply-to"
-  | "profile";
+  | "profile"
+  /** Carrying a conversation over to new keys (client/reset/). */
+  | "reset";
 
 /**
  * Something this device could not do on its own, with nothing lost: a follow-up that could not be
@@ -44,9 +47,14 @@ export type Warning =
 
 export type ClientEvent =
   | { type: "message"; message: MessageView }
-  | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" }
+  /** `key-reset`: the contact reset their keys (a new identity key; client/reset/received.ts). */
+  | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" | "key-reset" }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
+  /** The conversation's disappearing-messages timer, in seconds (null: off), set by `by`. */
+  | { type: "expire"; conversationId: string; seconds: number | null; by: PersonRef }
+  /** Messages a disappearing-messages timer deleted from this device (content ids). */
+  | { type: "expired"; conversationId: string; ids: string[] }
   /** `by` read these messages of ours (a read receipt). */
   | { type: "read"; conversationId: string; ids: string[]; by: PersonRef }
   /** `by` started (`typing`) or stopped writing in the conversation: shown for a few seconds. */

@@ -14,5 +14,6 @@ export type { CommentView, FeedOptions, PostView } from "./posts/feed.js";
 export { imageId, MAX_POST_LIFETIME_MS, type PostInput } from "./posts/publish.js";
 /** The feed's store layer, for tools that fill a profile (bench/src/feed.ts). */
 export { type PostRecord, putPost } from "./posts/store.js";
+export type { ResetResult } from "./reset/reset.js";
 export { SEARCH_LIMIT, type SearchOptions } from "./search.js";
 export * from "./views.js";

@@ -124,7 +124,9 @@ export async function person(
 ): Promise<PersonRef> {
   const self = profile ?? (await requireProfile(ctx));
   if (identityKey === self.identityPublicKey) return { identityKey, name: self.name, relation: "me" };
-  const contact = (await ctx.repo.contacts()).find((c) => c.identityKey === identityKey);
+  const contact = (await ctx.repo.contacts()).find(
+    (c) => c.identityKey === identityKey || c.previousIdentityKeys?.includes(identityKey),
+  );
   if (contact) return { identityKey, name: contact.name, relation: "contact" };
   const chosen = conversationId ? await ctx.repo.memberName(conversationId, identityKey) : undefined;
   return { identityKey, name: chosen ?? null, relation: "member" };
@@ -143,8 +145,9 @@ export function contactView(c: ContactRecord, conv: DirectConversationRecord | u
     identityKey: c.identityKey,
     verified: c.verified,
     keyChanged: c.keyChanged,
+    mustAccept: c.mustAccept === true,
     conversationId: c.conversationId,
-    canSend: !!conv?.sendTo && c.blocked !== true,
+    canSend: !!conv?.sendTo && c.blocked !== true && c.mustAccept !== true,
     blocked: c.blocked === true,
   };
 }

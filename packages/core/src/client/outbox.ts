@@ -11,8 +11,10 @@ import { toHex } from "../encoding/bytes.js";
 import { ParleyError } from "../errors.js";
 import { pad } from "../protocol/padding.js";
 import type { Batch } from "../store/batch.js";
+import { putGroupSent } from "../store/group-order.js";
 import type { ConversationRecord, FileRecord, MessageRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
+import { beforeGroupSend } from "./groups/before-send.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
 import { mentionsOf } from "./messages/mentions.js";
 import { commitWithState, encryptContent, loadState, saveState } from "./mls-state.js";
@@ -52,6 +54,7 @@ export async function sendBody(
 ): Promise<MessageView> {
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
+  if (target.kind === "group") await beforeGroupSend(ctx, target.id);
   const sentAt = ctx.now();
   const { record, conversation } = await ctx.lock.run(async () => {
     const conversation = await requireSendable(ctx, target.id);
@@ -67,7 +70,7 @@ export async function sendBody(
       sentAt,
       receivedAt: null,
       status: "sending",
-      key: orderKey(ctx, id),
+      key: orderKey(ctx, id, sentAt), // where every receiver places it (inbox/history.ts)
     };
     await sealIntoOutbox(ctx, conversation, body, id, sentAt, record.key, (batch) =>
       ctx.repo.putMessage(batch, record),
@@ -92,6 +95,7 @@ export async function requireSendable(ctx: ClientContext, id: string): Promise<C
   }
   const contact = await ctx.repo.contact(conversation.contactId);
   if (contact?.blocked) throw new ParleyError("blocked", { contact: contact.name });
+  if (contact?.mustAccept) throw new ParleyError("key_not_accepted", { contact: contact.name });
   if (!conversation.sendTo) throw new ParleyError("not_ready", { contact: contact?.name ?? "" });
   return conversation;
 }
@@ -127,7 +131,12 @@ export async function sealIntoOutbox(
     ...(receipt ? { receipt: true as const } : {}),
   });
   // Our own copy, should the relay echo it (group) or a retry deliver it twice: skipped.
-  ctx.repo.markPayloadSeen(batch, conversation.id, toHex(await ctx.crypto.sha256(sealed.message)));
+  const digest = toHex(await ctx.crypto.sha256(sealed.message));
+  ctx.repo.markPayloadSeen(batch, conversation.id, digest);
+  // In a group, kept until its echo shows it counted; sealed again if it did not (commit-order.ts).
+  if (conversation.kind === "group") {
+    putGroupSent(batch, conversation.id, digest, { epoch: state.epoch.toString(), id, sentAt, body, order });
+  }
   await commitWithState(ctx, batch, conversation.groupId, sealed.state);
 }
 

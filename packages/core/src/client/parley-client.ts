@@ -21,6 +21,8 @@ import {
 } from "./context.js";
 import * as conversationOps from "./conversations.js";
 import type { ClientEvent } from "./events.js";
+import { sweepExpired, sweepWhileListening } from "./expire/sweep.js";
+import { type ExpireSeconds, setExpiry } from "./expire/timer.js";
 import { type DownloadTarget, deleteFile, files, type GetFileOptions, getFile } from "./files/get-file.js";
 import { type SendFileInput, type SentFile, sendFile } from "./files/send-file.js";
 import * as admin from "./groups/admin.js";
@@ -39,6 +41,8 @@ import { deletePost, type PostInput, publishPost } from "./posts/publish.js";
 import { quietFeedGroups, withoutFeedGroupEvents } from "./posts/quiet.js";
 import { setProfileName } from "./profile-name.js";
 import * as receipts from "./receipts.js";
+import { acceptKeyChange } from "./reset/accept-key.js";
+import { type ResetResult, resetKeys } from "./reset/reset.js";
 import { type SearchOptions, searchMessages } from "./search.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
@@ -147,6 +151,11 @@ export class ParleyClient {
     this.run((ctx) => deleteContact(ctx, nameOrId));
   verifyContact = (nameOrId: string): Promise<ContactView> =>
     this.run((ctx) => contactOps.verifyContact(ctx, nameOrId));
+  /** Accepts a verified contact's changed identity key: sending to them resumes (reset/accept-key.ts). */
+  acceptKeyChange = (nameOrId: string): Promise<ContactView> =>
+    this.run((ctx) => acceptKeyChange(ctx, nameOrId));
+  /** New identity and device keys everywhere, after a compromise (client/reset/reset.ts). */
+  resetKeys = (): Promise<ResetResult> => this.run(resetKeys);
 
   // ---- conversations -------------------------------------------------------------------------
 
@@ -163,10 +172,15 @@ export class ParleyClient {
   findConversation = (nameOrId: string): Promise<ConversationRecord> =>
     this.run((ctx) => findConversation(ctx, nameOrId));
 
-  /** The newest `limit` messages of a conversation, oldest first. */
+  /** Sets (null: turns off) a conversation's disappearing-messages timer, for everyone in it. */
+  setExpiry = (nameOrId: string, seconds: ExpireSeconds): Promise<ClientEvent> =>
+    this.run((ctx) => setExpiry(ctx, nameOrId, seconds));
+
+  /** The newest `limit` messages of a conversation, oldest first (what a timer made due is gone first). */
   messages = (nameOrId: string, limit = 1000): Promise<MessageView[]> =>
     this.run(async (ctx) => {
       await requireProfile(ctx);
+      await sweepExpired(ctx);
       const conversation = await findConversation(ctx, nameOrId);
       const records = await ctx.repo.messages(conversation.id, limit);
       return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
@@ -241,6 +255,8 @@ export class ParleyClient {
     this.run((ctx) => admin.setGroupAdmin(ctx, group, member, isAdmin));
   renameGroup = (group: string, name: string): Promise<ConversationView> =>
     this.run((ctx) => admin.renameGroup(ctx, group, name));
+  /** Commits fresh keys for our leaf in the group (post-compromise security). */
+  rekeyGroup = (group: string): Promise<void> => this.run((ctx) => admin.rekeyGroup(ctx, group));
   groupMembers = (group: string): Promise<GroupMemberView[]> => this.run((ctx) => groupMembers(ctx, group));
 
   // ---- posts (client/posts/, docs/04-posts.md) --------------------------------------------------
@@ -267,13 +283,13 @@ export class ParleyClient {
 
   /**
    * Fetches everything waiting on every queue of this device, processes it in order, acknowledges;
-   * then drops expired posts (posts/feed.ts).
+   * then drops expired posts (posts/feed.ts) and what a disappearing-messages timer made due.
    */
   sync = (): Promise<ClientEvent[]> =>
     this.run(async (ctx) => {
       const events = await sync(ctx);
       await purgeExpired(ctx);
-      return withoutFeedGroupEvents(ctx, events);
+      return [...(await withoutFeedGroupEvents(ctx, events)), ...(await sweepExpired(ctx))];
     });
 
   /** Handles one delivered envelope; idempotent per (queue, msgId). Throws only on local failures. */
@@ -282,7 +298,15 @@ export class ParleyClient {
 
   /** Reports events as they happen until `signal` aborts (listen.ts). */
   listen = (onEvent: (event: ClientEvent) => void, signal: AbortSignal): Promise<void> =>
-    this.run((ctx) => listen(ctx, quietFeedGroups(ctx, onEvent), signal));
+    this.run(async (ctx) => {
+      const quiet = quietFeedGroups(ctx, onEvent);
+      const stop = sweepWhileListening(ctx, quiet, signal);
+      try {
+        await listen(ctx, quiet, signal);
+      } finally {
+        stop();
+      }
+    });
 
   // ---- seams for adversarial tests (a modified client calls these directly) ---------------------
 

@@ -108,6 +108,8 @@ export interface ContactView {
   identityKey: string;
   verified: boolean;
   keyChanged: boolean;
+  /** Their identity key changed while they were verified: nothing goes to them until it is accepted. */
+  mustAccept: boolean;
   conversationId: string;
   canSend: boolean;
   /** What they write is dropped on arrival; we cannot write to them. */
@@ -128,6 +130,8 @@ export interface ConversationView {
   statusReason?: string;
   /** No notifications for it (this device's setting). */
   muted: boolean;
+  /** Disappearing messages: the timer in seconds, agreed in the conversation; null or absent: off. */
+  expireAfter?: number | null;
   /** Out of the main list: archived, and nothing newer since (or muted). */
   archived: boolean;
   /** Whether we send read receipts and typing indicators here (client/receipts.ts). */

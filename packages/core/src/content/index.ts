@@ -10,6 +10,7 @@ import { z } from "zod";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import { DeleteBody } from "./delete.js";
 import { EditBody } from "./edit.js";
+import { ExpireBody } from "./expire.js";
 import { FileBody } from "./file.js";
 import { GroupInviteBody } from "./group-invite.js";
 import { GroupLeaveBody } from "./group-leave.js";
@@ -42,6 +43,7 @@ export const Body = z.discriminatedUnion("type", [
   ReactionBody,
   EditBody,
   DeleteBody,
+  ExpireBody,
   ReadBody,
   TypingBody,
   PostBody,
@@ -88,6 +90,7 @@ export {
 } from "./common.js";
 export { DeleteBody } from "./delete.js";
 export { EditBody } from "./edit.js";
+export { EXPIRE_CHOICES, ExpireBody } from "./expire.js";
 export { FileBody, FileName, MAX_CAPTION_LENGTH, MAX_FILE_NAME_LENGTH, MAX_THUMBNAIL_BYTES } from "./file.js";
 export { GroupInviteBody } from "./group-invite.js";
 export { GroupLeaveBody } from "./group-leave.js";

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { toBase64Url as b64 } from "../encoding/base64url.js";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import type { CommitPolicy, Member, MlsEngine } from "../mls/engine.js";
+import { leaveRuleAllows } from "./leave-rule.js";
 import { nameSchema } from "./text-safety.js";
 
 export const MAX_GROUP_NAME_LENGTH = 100;
@@ -24,6 +25,11 @@ const GroupMetadataSchema = z.object({
   name: GroupName,
   /** Identity keys (base64url) of the admins: only they may add, remove, rename or change roles. */
   admins: z.array(z.string().length(43)).min(1).max(10_000),
+  /**
+   * Identity keys of members who committed that they leave: any member may commit their removal
+   * (leave-rule.ts), so a leave needs no admin online.
+   */
+  leaving: z.array(z.string().length(43)).max(10_000).optional(),
   /** A feed group: its one admin's posts to an audience (docs/04-posts.md), not a chat. */
   feed: z.literal(true).optional(),
 });
@@ -55,8 +61,10 @@ export function groupPolicy(engine: MlsEngine): CommitPolicy {
     if (!privileged) return undefined;
     const current = decodeGroupMetadata(engine.metadata(before));
     if (!committer) return "only members may change the group";
-    if (!isAdmin(current, committer.identityKey))
+    if (!isAdmin(current, committer.identityKey)) {
+      if (current && leaveRuleAllows(current, committer, added, removed, metadata)) return undefined;
       return "only admins may add, remove, rename or change roles";
+    }
     if (metadata !== undefined && !decodeGroupMetadata(metadata)) return "malformed group metadata";
     return undefined;
   };

@@ -73,6 +73,11 @@ export interface GroupChanges {
   remove?: number[];
   /** New Parley group metadata (name, roles…), carried in a private GroupContext extension. */
   metadata?: Uint8Array;
+  /**
+   * Our leaf becomes this device (new signature key, new certificate, perhaps of a new identity
+   * key): a key reset (client/reset/). The receivers see our leaf's identity and device change.
+   */
+  device?: DeviceIdentity;
 }
 
 /** A received commit as the group policy sees it, before it is applied. */

@@ -579,6 +579,8 @@ export class TsMlsEngine implements MlsEngine {
     state: GroupState,
     changes: GroupChanges,
   ): Promise<{ state: GroupState; commits: Uint8Array[]; welcome?: Uint8Array; added: Member[] }> {
+    // A key reset needs a leaf with a new credential: only Rfc9420Engine makes one.
+    if (changes.device !== undefined) fail("this engine cannot replace our leaf's keys");
     const inner = this.inner(state);
     const client = inner.client;
     const own = client.privatePath.leafIndex;

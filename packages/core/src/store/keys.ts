@@ -29,6 +29,7 @@ export const Keys = {
   everyTheirKeyPackage: "kp-theirs/",
   /** Private halves of KeyPackages we gave out, by KeyPackage reference. */
   ownKeyPackage: (ref: string) => `kp-own/${ref}`,
+  ownKeyPackages: "kp-own/",
   /** The names members chose for themselves in a group: one map per group, identity keys inside. */
   memberNames: (conversationId: string) => `gnames/${conversationId}`,
   /** Broadcast (group) queues: the last message processed, where the next fetch starts. */
@@ -48,6 +49,16 @@ export const Keys = {
   /** Messages of an epoch not reached yet, kept until the commit that leads there is processed. */
   held: (conversationId: string, order: string) => `held/${conversationId}/${order}`,
   helds: (conversationId: string) => `held/${conversationId}/`,
+  /**
+   * Our commit to a group that the queue has not yet confirmed as its epoch's first (client/groups/
+   * commit-order.ts): one at a time per group.
+   */
+  pendingCommit: (conversationId: string) => `gcommit/${conversationId}`,
+  /** Application messages we sent to a group, by SHA-256 (hex), until their echo confirms their epoch. */
+  groupSent: (conversationId: string, digest: string) => `gsent/${conversationId}/${digest}`,
+  groupSents: (conversationId: string) => `gsent/${conversationId}/`,
+  /** When this device last refreshed its keys in a group, and the messages since (key-schedule.ts). */
+  keySchedule: (conversationId: string) => `rekey/${conversationId}`,
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
   mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
   mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
@@ -68,6 +79,8 @@ export const Keys = {
    * done and removed there (client/after-migration.ts).
    */
   afterMigration: "after-migration",
+  /** {deviceKey: {replacedBy, at}}: contacts' device keys replaced by a key reset (client/reset/). */
+  keyResets: "key-resets",
   /** A file upload in progress (resumable), by a hash of its conversation and source. */
   upload: (id: string) => `upload/${id}`,
   uploads: "upload/",
@@ -95,6 +108,9 @@ export const Keys = {
     `ratchet/${conversationId}/`,
     `pseen/${conversationId}/`,
     `pending/${conversationId}/`,
+    `gsent/${conversationId}/`,
+    `gcommit/${conversationId}`,
+    `rekey/${conversationId}`,
   ],
   queueData: (queueId: string) => [`seen/${queueId}/`],
   /** Layouts of earlier versions, read only by migrations. */

@@ -16,7 +16,23 @@ export interface ProfileRecord {
   deviceSecretKey: string;
   certificate: string;
   createdAt: number;
+  /**
+   * A key reset (client/reset/) replaced the keys above; some conversations still have their leaf
+   * on the old device (unreachable then): `parley reset` carries them over.
+   */
+  resetPending?: true;
+  /** The identity key the last reset replaced (group admin lists still name it until carried over). */
+  previousIdentityKey?: string;
+  /** When the keys were last reset. */
+  resetAt?: number;
 }
+
+/**
+ * Device keys replaced by a key reset (theirs, learnt from their commits), by device key (base64url,
+ * inside the value, never in a store key): the identity key that replaced each. Whatever the old
+ * device key signs from then on is refused, in every conversation (client/reset/received.ts).
+ */
+export type KeyResetsRecord = Record<string, { replacedBy: string; at: number }>;
 
 export interface ContactRecord {
   id: string;
@@ -28,6 +44,13 @@ export interface ContactRecord {
   verified: boolean;
   /** Set when a different identity key appears for this contact; cleared by verifying again. */
   keyChanged: boolean;
+  /**
+   * Their identity key changed while they were verified: nothing is sent to them until we accept
+   * the change (acceptKeyChange) or verify them again.
+   */
+  mustAccept?: true;
+  /** Identity keys they had before a key reset, oldest first (their old messages name these). */
+  previousIdentityKeys?: string[];
   /** The name is one we gave them (renameContact): the name they choose no longer replaces it. */
   ourName?: true;
   /** Blocked: what they write is dropped on arrival, in our chat and in groups (client/contacts.ts). */
@@ -43,6 +66,13 @@ interface ConversationBase {
   /** This device's settings for it (client/conversations.ts): no notifications; archived since. */
   muted?: true;
   archivedAt?: number;
+  /**
+   * Disappearing messages (client/expire/): messages since `expireSince` are deleted once older
+   * than `expireAfter` seconds; `expireSetAt` is the sender's time of the last change (on or off).
+   */
+  expireAfter?: number;
+  expireSince?: number;
+  expireSetAt?: number;
   /**
    * Whether we send read receipts and typing indicators here, when chosen (client/receipts.ts);
    * absent: the default, on in 1:1 chats and off in groups.

@@ -14,6 +14,7 @@ import type {
   ContactRecord,
   ConversationRecord,
   HeldMessage,
+  KeyResetsRecord,
   MessageRecord,
   OutboxEntry,
   OwnKeyPackage,
@@ -23,6 +24,9 @@ import type {
   QueueRoute,
   RatchetMark,
 } from "./records.js";
+
+/** The most matches a search across every conversation considers before picking the newest. */
+export const SEARCH_MATCHES_BOUND = 100_000;
 
 export class ProfileRepository {
   /** Epoch of the state last saved per group, so a message within an epoch rewrites only the ratchet part. */
@@ -47,6 +51,12 @@ export class ProfileRepository {
 
   profile = () => this.getJson<ProfileRecord>(K.profile);
   putProfile = (b: Batch, p: ProfileRecord) => b.put(K.profile, p);
+
+  keyResets = async () => (await this.getJson<KeyResetsRecord>(K.keyResets)) ?? {};
+  putKeyResets = (b: Batch, r: KeyResetsRecord) => b.put(K.keyResets, r);
+  /** Every own KeyPackage reference (their private halves), e.g. to drop them all at a key reset. */
+  ownKeyPackageRefs = async () =>
+    (await this.kv.list(K.ownKeyPackages)).map(([k]) => k.slice(K.ownKeyPackages.length));
 
   contact = (id: string) => this.getJson<ContactRecord>(K.contact(id));
   contacts = () => this.listJson<ContactRecord>(K.contacts);
@@ -165,9 +175,19 @@ export class ProfileRepository {
     limit: number,
   ): Promise<MessageRecord[] | undefined> {
     if (!this.kv.search) return undefined;
-    const prefix = conversationId === undefined ? K.allMessages : K.messages(conversationId);
+    if (conversationId !== undefined)
+      return this.loadMessages(await this.kv.search(K.messages(conversationId), query, limit));
+    // Across conversations the store's key order is by conversation first: newest first is by the
+    // order key (time, then id) after it. Keys are cheap; every match is asked for, up to a bound.
+    const orderOf = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+    const keys = await this.kv.search(K.allMessages, query, SEARCH_MATCHES_BOUND);
+    keys.sort((a, b) => (orderOf(a) < orderOf(b) ? 1 : orderOf(a) > orderOf(b) ? -1 : 0));
+    return this.loadMessages(keys.slice(0, limit));
+  }
+
+  private async loadMessages(keys: string[]): Promise<MessageRecord[]> {
     const found: MessageRecord[] = [];
-    for (const key of await this.kv.search(prefix, query, limit)) {
+    for (const key of keys) {
       const m = await this.getJson<MessageRecord>(key);
       if (m) found.push(m);
     }

@@ -125,6 +125,7 @@ export const en = {
     noneText: "Invite someone with a one-time link, or add a contact from a link they sent you.",
   },
   chat: {
+    expireAfter: " · Messages disappear after {{time}}",
     typing: "typing…",
     typingGroup_one: "{{names}} is typing…",
     typingGroup_other: "{{names}} are typing…",
@@ -471,7 +472,41 @@ export const en = {
       comment_too_long: "That comment is too long.",
     },
   },
+  disappearing: {
+    label: "Disappearing messages",
+    off: "Off",
+    seconds_one: "{{count}} second",
+    seconds_other: "{{count}} seconds",
+    hours_one: "{{count}} hour",
+    hours_other: "{{count}} hours",
+    days_one: "{{count}} day",
+    days_other: "{{count}} days",
+    hint: "Everyone's devices delete new messages, with their files, after this long. Everyone in the chat sees the change.",
+    adminsOnly: "Only the group's admins can change this.",
+    turnedOff: "{{who}} turned disappearing messages off",
+    set: "{{who}} set messages to disappear after {{time}}",
+  },
+  resetKeys: {
+    title: "If a device of yours was compromised",
+    explain:
+      "If a phone or computer with your Parley on it was taken or infected, reset your keys from a device you trust. You get a new safety number; a copy of your profile made before can then no longer read what is sent to you or write as you. Your contacts are asked to compare safety numbers with you again. Your history stays.",
+    reset: "Reset my keys",
+    confirm:
+      "Reset now? Every contact will see that your safety number changed. Pending invite links stop working.",
+    resetting: "Resetting…",
+    yes: "Yes, reset my keys",
+    done: "Your keys are new in every chat and group. Ask your contacts to compare safety numbers with you again.",
+    donePending_one:
+      "Your keys are new. {{count}} conversation could not be reached and still uses the old keys: reset again later to carry it over.",
+    donePending_other:
+      "Your keys are new. {{count}} conversations could not be reached and still use the old keys: reset again later to carry them over.",
+    mustAccept:
+      "You had verified {{name}}: nothing is sent to them until you accept the new safety number (or compare it again).",
+    accept: "Accept the new safety number",
+  },
   errors: {
+    key_not_accepted:
+      "{{who}}’s safety number changed. Accept the change, or compare the safety number again, before you write to them.",
     needsReadd:
       "This group needs you to be re-added: after an upgrade of Parley this device could not carry on in it. Ask an admin to remove you and add you again.",
     network: "Parley could not reach the relay. Check your connection and try again.",
@@ -550,6 +585,47 @@ export const en = {
     send_failed: "A message could not be sent: the relay refused it ({{cause}}).",
   },
   cli: {
+    notSendingUntilAccepted: " (not sending until accepted)",
+    expireFlag: ", messages disappear after {{time}}",
+    rekeyed: 'New keys in "{{name}}".',
+    keyAccepted:
+      'Accepted {{name}}\'s new safety number (not verified: compare it with parley safety "{{name}}")',
+    duration: {
+      seconds_one: "{{count}} second",
+      seconds_other: "{{count}} seconds",
+      hours_one: "{{count}} hour",
+      hours_other: "{{count}} hours",
+      days_one: "{{count}} day",
+      days_other: "{{count}} days",
+    },
+    reset: {
+      explained:
+        "parley reset replaces your keys after a device of yours was compromised (taken, or infected):\n  - a new identity key: your contacts see your safety number change and are asked to compare it again;\n  - new keys in every chat and group, and new relay addresses for your chats: a copy of this\n    profile taken before now can no longer read what is sent to you, nor send as you;\n  - pending invite links stop working; your contacts get new key packages.\nEverything already in your history stays. Run it from a device you trust, then compare safety\nnumbers with your contacts again. Confirm with: parley reset --yes",
+      pending_one: "{{count}} could not be reached and still uses the old keys: run parley reset --yes again",
+      pending_other:
+        "{{count}} could not be reached and still use the old keys: run parley reset --yes again",
+      done_one: "Your keys are new: {{count}} chat or group carried over.",
+      done_other: "Your keys are new: {{count}} chats and groups carried over.",
+      compareAgain: "Ask your contacts to compare safety numbers with you again.",
+    },
+    passphrase: {
+      prompt: "passphrase: ",
+      promptNew: "new passphrase: ",
+      promptAgain: "the same again: ",
+      set: "The profile is now encrypted under your passphrase.",
+      changed: "Passphrase changed.",
+      removed: "The profile is no longer encrypted under a passphrase.",
+      locked: "this profile is locked with a passphrase: set PARLEY_PASSPHRASE, or run parley in a terminal",
+      lockedNew: "set PARLEY_NEW_PASSPHRASE, or run parley in a terminal",
+      differ: "the two passphrases differ",
+      hasOne: "this profile has a passphrase already: use passphrase change",
+      hasNone: "this profile has no passphrase: use passphrase set",
+      hasNoneShort: "this profile has no passphrase",
+    },
+    wipe: {
+      confirm: "parley wipe destroys this profile (keys, contacts, history) for good: confirm with --yes",
+      done: "Wiped: {{values}} stored values overwritten, {{files}} files destroyed.",
+    },
     readReceiptsOn: "{{name}}: read receipts on: they are told when you have read their messages",
     readReceiptsOff: "{{name}}: read receipts off: they are not told when you read",
     typingOn: "{{name}}: typing indicators on: they see when you are typing",
@@ -661,6 +737,11 @@ export const en = {
       file: "[file] {{name}}",
     },
     event: {
+      keyReset: "! {{name}}'s safety number changed — they reset their keys; compare safety numbers again",
+      keyResetMustAccept:
+        '! {{name}}\'s safety number changed — they reset their keys; compare safety numbers again (nothing is sent to them until you accept it: parley contact accept-key "{{name}}")',
+      expireOff: "* {{who}} turned disappearing messages off",
+      expireOn: "* {{who}} set messages to disappear after {{time}}",
       read: "* {{who}} read {{ids}}",
       typing: "* {{who}} is typing…",
       stoppedTyping: "* {{who}} stopped typing",
@@ -698,6 +779,8 @@ export const en = {
       unreacted: "* {{who}} took back a reaction to #{{id}}",
     },
     errors: {
+      key_not_accepted:
+        '{{contact}}\'s safety number changed: nothing is sent until you accept it (parley contact accept-key "{{contact}}") or compare safety numbers again (parley safety "{{contact}}" --verify)',
       empty_query: "nothing to search for",
       search_unavailable: "this device's store cannot search",
       unknown_post:
@@ -783,6 +866,9 @@ export const en = {
       corrupt_group: "the group state of this conversation is missing",
     },
     rejected: {
+      revoked_device:
+        "a message signed with keys {{who}} replaced when resetting them: dropped (a copy of an old device?)",
+      expire_not_admin: "only an admin may set the group's disappearing-messages timer",
       not_post_owner: "a post (or a post's deletion) from someone other than its feed's owner was dropped",
       unknown_post: "a comment or like on a post this device does not have was dropped",
       empty_post: "a post with neither text nor photo was dropped",
@@ -807,6 +893,8 @@ export const en = {
       messages_expired: "some group messages expired on the relay before this device read them",
     },
     followup: {
+      "group-order": "a group change of ours",
+      reset: "carrying this conversation over to the new keys (run parley reset again)",
       receipt: "a delivery receipt",
       "key-packages": "key packages",
       "group-profile": "our name in the group",

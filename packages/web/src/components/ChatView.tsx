@@ -6,6 +6,8 @@ import { formatMessageTime, formatNumber } from "../format";
 import { mergeTimeline, needsReadd, personName, type SystemLine } from "../groups";
 import { joinList, t as translate } from "../i18n";
 import { insertMention, mentionCandidates, mentionQuery } from "../messages";
+import { expiryWords } from "./Disappearing";
+import { AcceptKeyChange } from "./KeyReset";
 import { ComposerContext, MessageBubble } from "./MessageBubble";
 
 function messageTime(m: MessageView): number {
@@ -40,6 +42,8 @@ export function ChatView(props: {
   uploads: { id: string; name: string; progress: number }[];
   onFileError: (e: unknown) => void;
   onShowSafety: () => void;
+  /** A verified contact's changed key was accepted (sending resumes). */
+  onKeyAccepted: () => void;
   /** A 1:1 chat's contact: rename, delete. */
   onShowContact: () => void;
   onShowGroup: (mode: "info" | "add") => void;
@@ -190,6 +194,7 @@ export function ChatView(props: {
             ) : (
               t("chat.notVerified")
             )}
+            {c.expireAfter ? t("chat.expireAfter", { time: expiryWords(c.expireAfter) }) : ""}
           </span>
         </div>
         {isGroup ? (
@@ -216,6 +221,14 @@ export function ChatView(props: {
           <button type="button" className="link-button" onClick={props.onShowSafety}>
             {t("chat.checkSafety")}
           </button>
+          {c.mustAccept && c.contactId && (
+            <AcceptKeyChange
+              client={props.client}
+              contactId={c.contactId}
+              name={c.title}
+              onAccepted={props.onKeyAccepted}
+            />
+          )}
         </div>
       )}
 

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { friendlyError } from "../groups";
+import { Disappearing } from "./Disappearing";
 
 /**
  * Mute (no notifications) and archive (out of the list until something new arrives) for one chat
@@ -19,11 +20,14 @@ export function ConversationSettings(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  async function change(settings: Parameters<ParleyClient["setConversationSettings"]>[1]) {
+  const change = (settings: Parameters<ParleyClient["setConversationSettings"]>[1]) =>
+    act(() => client.setConversationSettings(c.id, settings));
+
+  async function act(work: () => Promise<unknown>) {
     setBusy(true);
     setError(null);
     try {
-      await client.setConversationSettings(c.id, settings);
+      await work();
       await props.onChanged();
     } catch (e) {
       setError(friendlyError(e));
@@ -75,6 +79,11 @@ export function ConversationSettings(props: {
           {error}
         </p>
       )}
+      <Disappearing
+        conversation={c}
+        busy={busy}
+        onChoose={(seconds) => act(() => client.setExpiry(c.id, seconds))}
+      />
     </div>
   );
 }

@@ -17,6 +17,7 @@ import { ChatView, EmptyChat } from "./ChatView";
 import { ContactInfoDialog } from "./ContactInfoDialog";
 import { Sidebar } from "./ConversationList";
 import { AcceptInviteDialog, WipeDialog } from "./DeviceDialogs";
+import { expiryLine } from "./Disappearing";
 import { FeedView } from "./FeedView";
 import { GroupInfoDialog } from "./GroupInfoDialog";
 import { InviteDialog } from "./InviteDialog";
@@ -119,6 +120,14 @@ export function Messenger(props: {
     sent: chat.onSent,
     contact: () => void list.refresh(),
     notice: show,
+    expiry: (event) => {
+      if (event.type === "expire")
+        void group
+          .chronicle(event.conversationId, [expiryLine(event)])
+          .catch((e: unknown) => report("chat-line", e));
+      void chat.reloadOpen().catch((e: unknown) => report("load-messages", e));
+      void list.refresh();
+    },
     post: (e) => posts.onPostEvent(e.change, e.by.relation === "me"),
     line: (conversationId, text) =>
       void group.chronicle(conversationId, [text]).catch((e: unknown) => report("chat-line", e)),
@@ -293,6 +302,7 @@ export function Messenger(props: {
               }
               onFileError={(e) => report("get-file", e)}
               onShowSafety={() => setOverlay("safety")}
+              onKeyAccepted={() => void list.refresh()}
               onShowContact={() => setOverlay("contact")}
               onShowGroup={showGroup}
               onBack={() => setSelectedId(null)}

@@ -6,6 +6,7 @@ import { currentLanguage, setLanguage } from "../i18n";
 import { askPermission, DEFAULT_NOTIFICATIONS, type NotificationSettings } from "../notifications";
 import type { Session } from "../session";
 import { Dialog } from "./Dialog";
+import { ResetKeys } from "./KeyReset";
 
 /**
  * This browser's settings: our name, the language, notifications, and wiping the device (one step
@@ -150,6 +151,7 @@ export function SettingsDialog(props: {
           {error}
         </p>
       )}
+      <ResetKeys session={session} />
       <h3>{t("settings.device")}</h3>
       <p className="hint">{t("settings.wipeHint")}</p>
       <div className="actions actions-split">

@@ -27,6 +27,8 @@ export interface EventHandlers {
   notice(text: string): void;
   /** Something that belongs in a chat, between its messages (messages that never arrived). */
   line(conversationId: string, text: string): void;
+  /** A disappearing-messages timer changed (`expire`) or deleted messages (`expired`). */
+  expiry(event: Extract<ClientEvent, { type: "expire" | "expired" }>): void;
   /** The feed changed: a post, comment or like arrived, or a post was deleted. */
   post(event: PostEvent): void;
 }
@@ -64,6 +66,9 @@ export function useClientEvents(session: Session, handlers: EventHandlers): Conn
           return on.sent(event.conversationId, event.ids);
         case "contact":
           return on.contact();
+        case "expire":
+        case "expired":
+          return on.expiry(event);
         case "post":
           return on.post(event);
         case "rejected":

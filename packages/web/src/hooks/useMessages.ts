@@ -238,6 +238,8 @@ export function useMessages(session: Session, selectedId: string | null, report:
   return {
     messages,
     lines,
+    /** Reads the open conversation's history again (messages a timer deleted are gone). */
+    reloadOpen: () => (selectedRef.current ? reload(selectedRef.current) : Promise.resolve()),
     addLines,
     onMessage,
     onDelivered,

@@ -1,6 +1,7 @@
 /** The follow-up registry: a kind → its runner, in the order kinds run. */
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
+import { groupOrderFollowup } from "./group-order.js";
 import { groupProfileFollowup } from "./group-profile.js";
 import { keyPackagesFollowup } from "./key-packages.js";
 import { receiptFollowup } from "./receipt.js";
@@ -15,6 +16,7 @@ const registry: { [K in FollowupName]: FollowupRunner<K> } = {
   "key-packages": keyPackagesFollowup,
   "group-profile": groupProfileFollowup,
   "remove-leaver": removeLeaverFollowup,
+  "group-order": groupOrderFollowup,
 };
 
 /** Runs follow-ups after their deliveries are stored; returns the events they caused. */

@@ -14,6 +14,8 @@ export interface FollowupPayloads {
   "key-packages": { conversationId: string; count: number; cipherSuites?: MlsCiphersuiteName[] };
   "group-profile": { conversationId: string };
   "remove-leaver": { conversationId: string; identityKey: string };
+  /** Our commit's echo came back (groups/commit-order.ts); `move`: announce a queue move again. */
+  "group-order": { conversationId: string; move?: boolean };
 }
 export type FollowupName = keyof FollowupPayloads;
 export type Followup = { [K in FollowupName]: { kind: K } & FollowupPayloads[K] }[FollowupName];

@@ -10,17 +10,18 @@ import {
   isAdmin,
 } from "../../messaging/group-metadata.js";
 import { type GroupState, keyPackageCipherSuiteId } from "../../mls/engine.js";
-import type { ContactRecord, GroupConversationRecord } from "../../store/records.js";
+import type { CommitIntent } from "../../store/group-order.js";
+import type { GroupConversationRecord, ProfileRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import { type ClientContext, deviceOf, randomId, requireProfile } from "../context.js";
 import { sends } from "../conversations.js";
 import { findContact, findGroup, requireGroupConversation } from "../lookup.js";
-import { commitWithState, encryptContent, keyPackageId, loadState, saveState } from "../mls-state.js";
+import { commitWithState, encryptContent, loadState, saveState } from "../mls-state.js";
 import { parseGroupName } from "../names.js";
-import { sendContentLocked } from "../outbox.js";
 import type { ConversationView, GroupMemberView } from "../views.js";
+import { commitChange, deletePendingCommit, proposeLocked } from "./commit-order.js";
 import { groupMembersOf, memberIdentity, requireAdmin } from "./members.js";
-import { moveGroupQueue, publishToGroup } from "./queue.js";
+import { publishToGroup } from "./queue.js";
 
 export interface CreateGroupOptions {
   /**
@@ -90,7 +91,8 @@ export async function createGroup(
 }
 
 /**
- * Adds contacts to a group in one commit, using a KeyPackage each of them gave us earlier.
+ * Adds contacts to a group in one commit, using a KeyPackage each of them gave us earlier; their
+ * Welcomes go once the group's queue confirms the commit (commit-order.ts).
  * `unchecked` skips our own admin check — only to prove that the other members enforce it.
  */
 export async function addToGroup(
@@ -101,13 +103,13 @@ export async function addToGroup(
 ): Promise<GroupMemberView[]> {
   if (contactNames.length === 0) throw new ParleyError("empty", { what: "contacts" });
   const profile = await requireProfile(ctx);
-  return ctx.lock.run(async () => {
+  const { conversation, intent } = await ctx.lock.run(async () => {
     const conversation = await findGroup(ctx, group);
     const state = await loadState(ctx, conversation.groupId);
     requireAdmin(ctx, state, profile, options.unchecked);
     const present = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
     const suite = MLS_CIPHERSUITE_IDS[ctx.engine.cipherSuiteOf(state)];
-    const picks: { contact: ContactRecord; ref: string; keyPackage: string }[] = [];
+    const add: NonNullable<CommitIntent["add"]> = [];
     for (const name of contactNames) {
       const contact = await findContact(ctx, name);
       if (present.has(contact.identityKey)) {
@@ -118,27 +120,13 @@ export async function addToGroup(
         ([, k]) => keyPackageCipherSuiteId(unb64(k.keyPackage)) === suite,
       );
       if (!stock) throw new ParleyError("no_key_package", { contact: contact.name });
-      picks.push({ contact, ref: stock[0], keyPackage: stock[1].keyPackage });
+      add.push({ contactId: contact.id, ref: stock[0], keyPackage: stock[1].keyPackage });
     }
-    const result = await ctx.engine.commit(state, { add: picks.map((p) => unb64(p.keyPackage)) });
-    const batch = ctx.repo.batch();
-    for (const p of picks) ctx.repo.deleteTheirKeyPackage(batch, p.contact.id, p.ref); // each is used once
-    saveState(ctx, batch, conversation.groupId, result.state);
-    await commitWithState(ctx, batch, conversation.groupId, result.state);
-    const cursor = await publishToGroup(ctx, conversation, result.commits);
-
-    const welcome = b64(result.welcome!);
-    for (const p of picks) {
-      await sendContentLocked(ctx, p.contact.conversationId, {
-        type: "group-invite",
-        welcome,
-        keyPackageRef: await keyPackageId(ctx, unb64(p.keyPackage)),
-        queue: conversation.receive as GroupQueue,
-        ...(cursor ? { cursor } : {}),
-      });
-    }
-    return groupMembersOf(ctx, conversation, result.state, profile);
+    const intent: CommitIntent = { add, ...(options.unchecked ? { unchecked: true as const } : {}) };
+    return { conversation, intent };
   });
+  await commitChange(ctx, conversation.id, intent);
+  return currentMembers(ctx, conversation.id, profile);
 }
 
 /** Removes people (all their devices) from a group, then moves the group to a new queue. */
@@ -148,52 +136,61 @@ export async function removeFromGroup(
   contactNames: string[],
 ): Promise<GroupMemberView[]> {
   const profile = await requireProfile(ctx);
-  return ctx.lock.run(async () => {
+  const { conversation, identities } = await ctx.lock.run(async () => {
     const conversation = await findGroup(ctx, group);
     const state = await loadState(ctx, conversation.groupId);
     requireAdmin(ctx, state, profile);
     const identities = await Promise.all(contactNames.map((n) => memberIdentity(ctx, state, n)));
-    await removeIdentitiesLocked(ctx, conversation, state, identities);
-    return groupMembersOf(
-      ctx,
-      await requireGroupConversation(ctx, conversation.id),
-      await loadState(ctx, conversation.groupId),
-      profile,
-    );
+    requireMembers(ctx, conversation, state, identities);
+    return { conversation, identities };
   });
+  await commitChange(ctx, conversation.id, { remove: identities });
+  return currentMembers(ctx, conversation.id, profile);
 }
 
+/** Under the lock: commits the removal of `identities` (a member who left), settled later. */
 export async function removeIdentitiesLocked(
   ctx: ClientContext,
   conversation: GroupConversationRecord,
   state: GroupState,
   identities: string[],
 ): Promise<void> {
-  const leaves = ctx.engine
-    .members(state)
-    .filter((m) => identities.includes(b64(m.identityKey)))
-    .map((m) => m.leafIndex);
-  if (leaves.length === 0) {
-    throw new ParleyError("not_member", { group: conversation.name, who: identities.join(", ") });
-  }
-  const result = await ctx.engine.commit(state, { remove: leaves });
-  // The removed can still read the old queue (not decrypt it): the group moves to a new queue,
-  // announced in the new epoch, which the removed cannot decrypt.
-  const oldQueue = conversation.receive;
-  const newQueue = (await ctx.relay(oldQueue.relay).createQueue({ broadcast: true })) as GroupQueue;
-  const moved = await encryptContent(ctx, result.state, { type: "group-queue", queue: newQueue });
-  const batch = ctx.repo.batch();
-  ctx.repo.putConversation(batch, moveGroupQueue(conversation, newQueue));
-  ctx.repo.putRoute(batch, newQueue.queueId, { kind: "conversation", conversationId: conversation.id });
-  saveState(ctx, batch, conversation.groupId, moved.state);
-  await commitWithState(ctx, batch, conversation.groupId, moved.state);
-  await publishToGroup(ctx, conversation, [...result.commits, moved.message]);
+  requireMembers(ctx, conversation, state, identities);
+  await proposeLocked(ctx, conversation, { remove: identities });
 }
 
-/** Leaves a group: tells the others (an admin's client removes us) and forgets the group's keys. */
+function requireMembers(
+  ctx: ClientContext,
+  conversation: GroupConversationRecord,
+  state: GroupState,
+  identities: string[],
+): void {
+  const present = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
+  if (!identities.some((k) => present.has(k))) {
+    throw new ParleyError("not_member", { group: conversation.name, who: identities.join(", ") });
+  }
+}
+
+async function currentMembers(ctx: ClientContext, conversationId: string, profile: ProfileRecord) {
+  const conversation = await requireGroupConversation(ctx, conversationId);
+  return groupMembersOf(ctx, conversation, await loadState(ctx, conversation.groupId), profile);
+}
+
+/** A fresh UpdatePath for our leaf (post-compromise security): `parley group rekey`. */
+export async function rekeyGroup(ctx: ClientContext, group: string): Promise<void> {
+  await requireProfile(ctx);
+  const conversation = await findGroup(ctx, group);
+  await commitChange(ctx, conversation.id, { rekey: true });
+}
+
+/**
+ * Leaves a group without needing an admin online: first a commit marking us `leaving` (any member
+ * may then commit our removal: messaging/leave-rule.ts), then a `group-leave` message, then the
+ * group's keys are forgotten on this device.
+ */
 export async function leaveGroup(ctx: ClientContext, group: string): Promise<void> {
   const profile = await requireProfile(ctx);
-  await ctx.lock.run(async () => {
+  const { conversation, alone } = await ctx.lock.run(async () => {
     const conversation = await findGroup(ctx, group);
     const state = await loadState(ctx, conversation.groupId);
     const meta = decodeGroupMetadata(ctx.engine.metadata(state));
@@ -202,14 +199,24 @@ export async function leaveGroup(ctx: ClientContext, group: string): Promise<voi
     );
     const otherAdmins = others.filter((m) => isAdmin(meta, m.identityKey));
     if (others.length > 0 && otherAdmins.length === 0) throw new ParleyError("last_admin", { leaving: true });
-    if (others.length > 0) {
-      const sealed = await encryptContent(ctx, state, { type: "group-leave" });
-      await publishToGroup(ctx, conversation, [sealed.message]);
+    return { conversation, alone: others.length === 0 };
+  });
+  // The mark, settled; should it not get through (the relay out of reach), the message below is
+  // still honoured by the admins from any epoch they keep.
+  if (!alone) await commitChange(ctx, conversation.id, { leave: true }).catch(() => undefined);
+  await ctx.lock.run(async () => {
+    const current = await requireGroupConversation(ctx, conversation.id);
+    if (!alone) {
+      const sealed = await encryptContent(ctx, await loadState(ctx, current.groupId), {
+        type: "group-leave",
+      });
+      await publishToGroup(ctx, current, [sealed.message]);
     }
     // Forward secrecy: without the group's keys this device cannot read what follows, or what was.
     const batch = ctx.repo.batch();
-    ctx.repo.putConversation(batch, { ...conversation, status: "left" });
-    ctx.repo.deleteGroupState(batch, conversation.groupId);
+    ctx.repo.putConversation(batch, { ...current, status: "left" });
+    ctx.repo.deleteGroupState(batch, current.groupId);
+    deletePendingCommit(batch, current.id);
     await ctx.repo.commit(batch);
   });
 }
@@ -221,7 +228,7 @@ export async function setGroupAdmin(
   admin: boolean,
 ): Promise<GroupMemberView[]> {
   const profile = await requireProfile(ctx);
-  return ctx.lock.run(async () => {
+  const { conversation, identityKey } = await ctx.lock.run(async () => {
     const conversation = await findGroup(ctx, group);
     const state = await loadState(ctx, conversation.groupId);
     const meta = requireAdmin(ctx, state, profile);
@@ -232,13 +239,13 @@ export async function setGroupAdmin(
     if (!ctx.engine.members(state).some((m) => b64(m.identityKey) === identityKey)) {
       throw new ParleyError("not_member", { group: conversation.name, who: contactName });
     }
-    const admins = admin
-      ? [...new Set([...meta.admins, identityKey])]
-      : meta.admins.filter((a) => a !== identityKey);
-    if (admins.length === 0) throw new ParleyError("last_admin", { leaving: false });
-    await commitMetadataLocked(ctx, conversation, state, { ...meta, admins });
-    return groupMembersOf(ctx, conversation, await loadState(ctx, conversation.groupId), profile);
+    if (!admin && meta.admins.every((a) => a === identityKey)) {
+      throw new ParleyError("last_admin", { leaving: false });
+    }
+    return { conversation, identityKey };
   });
+  await commitChange(ctx, conversation.id, admin ? { promote: [identityKey] } : { demote: [identityKey] });
+  return currentMembers(ctx, conversation.id, profile);
 }
 
 export async function renameGroup(
@@ -248,36 +255,23 @@ export async function renameGroup(
 ): Promise<ConversationView> {
   const name = parseGroupName(newName);
   const profile = await requireProfile(ctx);
-  return ctx.lock.run(async () => {
+  const conversation = await ctx.lock.run(async () => {
     const conversation = await findGroup(ctx, group);
-    const state = await loadState(ctx, conversation.groupId);
-    const meta = requireAdmin(ctx, state, profile);
-    await commitMetadataLocked(ctx, conversation, state, { ...meta, name });
-    return {
-      id: conversation.id,
-      kind: "group",
-      name,
-      canSend: true,
-      admin: true,
-      status: "active",
-      muted: conversation.muted === true,
-      archived: false,
-      readReceipts: sends(conversation, "readReceipts"),
-      typingIndicators: sends(conversation, "typingIndicators"),
-    };
+    requireAdmin(ctx, await loadState(ctx, conversation.groupId), profile);
+    return conversation;
   });
-}
-
-async function commitMetadataLocked(
-  ctx: ClientContext,
-  conversation: GroupConversationRecord,
-  state: GroupState,
-  meta: GroupMetadata,
-): Promise<void> {
-  const result = await ctx.engine.commit(state, { metadata: encodeGroupMetadata(meta) });
-  const batch = ctx.repo.batch();
-  ctx.repo.putConversation(batch, { ...conversation, name: meta.name, admins: meta.admins });
-  saveState(ctx, batch, conversation.groupId, result.state);
-  await commitWithState(ctx, batch, conversation.groupId, result.state);
-  await publishToGroup(ctx, conversation, result.commits);
+  await commitChange(ctx, conversation.id, { rename: name });
+  const now = await requireGroupConversation(ctx, conversation.id);
+  return {
+    id: now.id,
+    kind: "group",
+    name: now.name,
+    canSend: now.status === "active",
+    admin: now.admins.includes(profile.identityPublicKey),
+    status: now.status,
+    muted: now.muted === true,
+    archived: false,
+    readReceipts: sends(now, "readReceipts"),
+    typingIndicators: sends(now, "typingIndicators"),
+  };
 }

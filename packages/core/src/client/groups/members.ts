@@ -73,17 +73,23 @@ export function requireAdmin(
   return meta;
 }
 
-/** One admin acts on a leave, not all of them at once: the online admin with the lowest leaf. */
-export function isDesignatedAdmin(
+/**
+ * One member acts on a leave, not all of them at once: the lowest leaf among the admins, or —
+ * when the leaver marked itself `leaving` in the group state, so that anyone may remove it
+ * (messaging/leave-rule.ts) — among all members staying.
+ */
+export function isDesignatedRemover(
   ctx: ClientContext,
   state: GroupState,
   profile: ProfileRecord,
   leaver: string,
 ) {
   const meta = decodeGroupMetadata(ctx.engine.metadata(state));
-  const admins = ctx.engine
+  const anyone = meta?.leaving?.includes(leaver) === true;
+  const candidates = ctx.engine
     .members(state)
-    .filter((m) => isAdmin(meta, m.identityKey) && b64(m.identityKey) !== leaver)
+    .filter((m) => b64(m.identityKey) !== leaver && !meta?.leaving?.includes(b64(m.identityKey)))
+    .filter((m) => anyone || isAdmin(meta, m.identityKey))
     .sort((a, b) => a.leafIndex - b.leafIndex);
-  return admins.length > 0 && b64(admins[0]!.identityKey) === profile.identityPublicKey;
+  return candidates.length > 0 && b64(candidates[0]!.identityKey) === profile.identityPublicKey;
 }

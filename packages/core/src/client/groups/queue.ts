@@ -13,7 +13,7 @@ import { loadState } from "../mls-state.js";
 /** The MLS exporter label of a group's rendezvous queue (see meetOnRendezvousLocked). */
 const RENDEZVOUS_LABEL = "parley group rendezvous queue";
 
-/** Deposits messages into a group's queue, in order; marks them seen so their echo is skipped. */
+/** Deposits messages into a group's queue, in order. */
 export async function publishToGroup(
   ctx: ClientContext,
   conversation: GroupConversationRecord,
@@ -26,8 +26,8 @@ export async function publishToGroup(
     let last: string | undefined;
     try {
       for (const m of messages) {
+        // Not marked seen: its echo tells where the queue put it (commit-order.ts, own-echo.ts).
         last = await relay.send(target.receive.sendId, pad(m));
-        await ctx.repo.commit(ctx.repo.markSeen(ctx.repo.batch(), target.receive.queueId, last));
       }
       return last;
     } catch (e) {

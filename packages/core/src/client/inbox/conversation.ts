@@ -9,15 +9,18 @@ import type { GroupState, IncomingMessage } from "../../mls/engine.js";
 import type { Batch } from "../../store/batch.js";
 import type { DirectConversationRecord, GroupConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
-import { type ClientContext, requireProfile } from "../context.js";
+import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
+import { countGroupMessage } from "../groups/key-schedule.js";
 import { contactView, person, requireConversation } from "../lookup.js";
 import { loadState, saveState } from "../mls-state.js";
 import { requireFeedPlacement } from "../posts/placement.js";
+import { checkKeyReset } from "../reset/received.js";
 import type { PersonRef } from "../views.js";
 import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
 import { reject } from "./rejection.js";
+import { staleGroupMessage } from "./stale.js";
 import { nothing, type Processed } from "./types.js";
 
 /**
@@ -45,21 +48,31 @@ export async function processInConversation(
   batch: Batch,
   conversationId: string,
   message: Uint8Array,
+  /** The queue it was read from, when known (a group counts only its current queue's). */
+  queueId?: string,
 ): Promise<Processed> {
   const conversation = await requireConversation(ctx, conversationId);
   if (conversation.kind === "group" && conversation.status !== "active") return nothing();
   const state = await loadState(ctx, conversation.groupId);
   if (conversation.kind === "group") {
+    const stale = await staleGroupMessage(ctx, batch, conversation, state, message, queueId);
+    if (stale) return stale;
     // Our own message, echoed back by the shared queue: already applied when we sent it.
     const sender = await ctx.engine.senderOf(state, message);
     if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();
   }
   const result = await ctx.engine.process(state, message, ctx.policy);
+  // A sender's key reset (or their revoked device) first: it may change who the contact is.
+  const reset = await checkKeyReset(ctx, batch, conversation, result);
   const processed =
     conversation.kind === "direct"
-      ? await afterDirectMessage(ctx, batch, conversation, result)
+      ? reset.length > 0
+        ? { events: reset, followups: [] }
+        : await afterDirectMessage(ctx, batch, conversation, result)
       : await afterGroupMessage(ctx, batch, conversation, state, result);
+  if (conversation.kind === "group" && reset.length > 0) processed.events = [...reset, ...processed.events];
   if (result.kind === "application") {
+    if (conversation.kind === "group") await countGroupMessage(ctx, batch, conversation.id);
     const gap = await noteRatchetPosition(ctx, batch, conversation, result);
     if (gap) processed.events = [...processed.events, gap];
   }
@@ -77,7 +90,6 @@ async function afterDirectMessage(
   conversation: DirectConversationRecord,
   result: IncomingMessage,
 ): Promise<Processed> {
-  const self = (await requireProfile(ctx)).identityPublicKey;
   const contact = await ctx.repo.contact(conversation.contactId);
   if (!contact) throw new ParleyError("corrupt", { what: "contact" });
   if (result.kind === "application") {
@@ -97,10 +109,13 @@ async function afterDirectMessage(
     }
     return handler({ ctx, batch, conversation, contact, content: { id, sentAt }, body });
   }
-  // A 1:1 conversation holds exactly the two identities; anyone else is a warning sign.
-  const known = new Set([contact.identityKey, self]);
-  if (ctx.engine.members(result.state).some((m) => !known.has(b64(m.identityKey)))) {
-    const changed = { ...contact, keyChanged: true, verified: false };
+  // A 1:1 conversation holds exactly the two identities; anyone else is a warning sign. (Our own
+  // leaf is ours whatever its identity: during a key reset it may still hold the old one.)
+  const own = ctx.engine.ownLeafIndex(result.state);
+  const others = ctx.engine.members(result.state).filter((m) => m.leafIndex !== own);
+  if (others.some((m) => b64(m.identityKey) !== contact.identityKey)) {
+    const mustAccept = contact.verified || contact.mustAccept ? { mustAccept: true as const } : {};
+    const changed = { ...contact, keyChanged: true, verified: false, ...mustAccept };
     ctx.repo.putContact(batch, changed);
     return {
       events: [{ type: "contact", contact: contactView(changed, conversation), change: "key-changed" }],

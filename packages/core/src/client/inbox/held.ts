@@ -48,7 +48,7 @@ export async function retryHeld(ctx: ClientContext, conversationId: string): Pro
         const work = ctx.repo.batch();
         let result: Processed;
         try {
-          result = await processInConversation(ctx, work, conversationId, unb64(held.payload));
+          result = await processInConversation(ctx, work, conversationId, unb64(held.payload), held.queueId);
         } catch (e) {
           if (e instanceof MlsFutureEpochError) return undefined; // still ahead: keep it
           const rejection = rejectionOf(e);

@@ -10,6 +10,7 @@ import type { QueueCredentials } from "../../relay-client/signing.js";
 import type { Batch } from "../../store/batch.js";
 import type { QueueRoute } from "../../store/records.js";
 import type { ClientContext } from "../context.js";
+import { ownGroupEcho } from "../groups/own-echo.js";
 import { processInConversation } from "./conversation.js";
 import { hold } from "./held.js";
 import { reject, rejectionOf } from "./rejection.js";
@@ -46,15 +47,18 @@ export async function receiveOne(
         // (MLS would refuse it as a used generation, which reads like tampering).
         const digest = toHex(await ctx.crypto.sha256(payload));
         if (await repo.payloadSeen(route.conversationId, digest)) {
+          // Our own group message: where the queue put it tells whether it counts (commit-order.ts).
+          const echo = await ownGroupEcho(ctx, work, route.conversationId, queue.queueId, msgId, digest);
           await repo.commit(cursorWrite(repo.markSeen(work, queue.queueId, msgId)));
-          return { events: [], followups: [] };
+          if (echo.saved) repo.groupStateSaved(echo.saved.groupId, echo.saved.epoch);
+          return echo;
         }
         repo.markPayloadSeen(work, route.conversationId, digest);
       }
       result =
         route.kind === "invite"
           ? await acceptWelcome(ctx, work, route.queueId, payload)
-          : await processInConversation(ctx, work, route.conversationId, payload);
+          : await processInConversation(ctx, work, route.conversationId, payload, queue.queueId);
     } catch (e) {
       if (e instanceof MlsFutureEpochError && route?.kind === "conversation" && payload) {
         work.clear();

@@ -16,6 +16,11 @@ export type Rejection =
   | { reason: "mls"; detail: string }
   /** A 1:1 message from an identity that is not this contact. */
   | { reason: "wrong_sender"; conversationId: string }
+  /**
+   * Signed with a device key its owner replaced by a key reset (client/reset/): what a copy of their
+   * old device state sends, or a commit giving that leaf some other new identity.
+   */
+  | { reason: "revoked_device"; conversationId: string; by: PersonRef }
   /** A kind that does not belong in this kind of conversation. */
   | { reason: "misplaced"; body: string; conversation: "direct" | "group"; conversationId: string }
   | { reason: "foreign_key_package"; conversationId: string }
@@ -30,6 +35,8 @@ export type Rejection =
   | { reason: "invite_already_answered" }
   | { reason: "invite_answer_not_two" }
   | { reason: "queue_move_not_admin"; conversationId: string }
+  /** A group's disappearing-messages timer set by a member who is not an admin. */
+  | { reason: "expire_not_admin"; conversationId: string }
   /** An edit or deletion of a message by someone other than its author. */
   | { reason: "not_author"; conversationId: string; change: "edit" | "delete" }
   | { reason: "unknown_queue" }

@@ -28,7 +28,7 @@ import {
   PQ_MLS_CIPHERSUITE,
 } from "../../crypto/provider.js";
 import { equalBytes } from "../../encoding/bytes.js";
-import { ParleyAuthenticationService } from "../../identity/credential.js";
+import { deviceMlsCredential, ParleyAuthenticationService } from "../../identity/credential.js";
 import type { DeviceIdentity } from "../../identity/device.js";
 import {
   type CommitPolicy,
@@ -45,6 +45,7 @@ import {
 import { createApplicationMessage } from "../rfc9420/application-message.js";
 import { createCommit } from "../rfc9420/create-commit.js";
 import { createGroup } from "../rfc9420/create-group.js";
+import { CredentialType } from "../rfc9420/credential.js";
 import { ContentType, WireFormat } from "../rfc9420/framing.js";
 import { joinFromWelcome } from "../rfc9420/join-welcome.js";
 import type { KeyPackage } from "../rfc9420/key-package.js";
@@ -248,9 +249,11 @@ export class Rfc9420Engine implements MlsEngine {
       const others = g.context.extensions.filter((e) => e.type !== PARLEY_METADATA_EXTENSION);
       extensions = [...others, { type: PARLEY_METADATA_EXTENSION, data: changes.metadata.slice() }];
     }
+    const newLeaf = changes.device && (await this.newLeaf(changes.device));
     let made: Awaited<ReturnType<typeof createCommit>>;
     try {
       made = await createCommit(g, {
+        ...(newLeaf ? { newLeaf } : {}),
         ...(kps.length > 0 ? { add: kps } : {}),
         ...(removes.length > 0 ? { remove: removes } : {}),
         ...(extensions !== undefined ? { extensions } : {}),
@@ -268,6 +271,18 @@ export class Rfc9420Engine implements MlsEngine {
     };
     spend(state, next);
     return out;
+  }
+
+  /** Our leaf as `device`, refused unless its certificate verifies (what every receiver checks). */
+  private async newLeaf(device: DeviceIdentity) {
+    const credential = deviceMlsCredential(device);
+    if (!(await this.authService.validateCredential(credential, device.deviceKey)))
+      fail("device certificate does not verify for this device key");
+    return {
+      signKey: device.deviceSecretKey.slice(),
+      signatureKey: device.deviceKey.slice(),
+      credential: { type: CredentialType.basic, identity: credential.identity },
+    };
   }
 
   async addMembers(state: GroupState, keyPackages: Uint8Array[]) {
@@ -468,5 +483,6 @@ function describeChanges(changes: GroupChanges): string {
   if (changes.add?.length) what.push("add members");
   if (changes.remove?.length) what.push("remove members");
   if (changes.metadata !== undefined) what.push("change the group metadata");
+  if (changes.device !== undefined) what.push("replace our leaf's keys");
   return what.length === 0 ? "update keys" : what.join(" and ");
 }

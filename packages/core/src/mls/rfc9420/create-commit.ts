@@ -37,6 +37,7 @@ import { type GroupInfo, signGroupInfo, writeGroupInfo } from "./group-info.js";
 import { type GroupState, resolvePsks } from "./group-state.js";
 import { type KeyPackage, keyPackageRef } from "./key-package.js";
 import { epochSecrets } from "./key-schedule.js";
+import type { LeafNode } from "./leaf-node.js";
 import type { MlsMessage } from "./mls-message.js";
 import { nextEpochState } from "./next-epoch.js";
 import { protect } from "./private-message.js";
@@ -64,6 +65,12 @@ export interface CommitOptions {
   includePending?: boolean;
   wireFormat?: "public" | "private";
   authenticatedData?: Uint8Array;
+  /**
+   * Our leaf gets a new signature key and credential (a key reset: the committer's new device). The
+   * commit itself is signed with the current key, which the receivers know; the new leaf, and
+   * everything after it, with the new one.
+   */
+  newLeaf?: { signKey: Uint8Array; signatureKey: Uint8Array; credential: LeafNode["credential"] };
 }
 
 export interface CreatedCommit {
@@ -109,10 +116,10 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     tree,
     leafIndex: state.myLeaf,
     groupId: state.context.groupId,
-    signKey: state.signKey,
+    signKey: options.newLeaf?.signKey ?? state.signKey,
     leaf: {
-      signatureKey: old.signatureKey,
-      credential: old.credential,
+      signatureKey: options.newLeaf?.signatureKey ?? old.signatureKey,
+      credential: options.newLeaf?.credential ?? old.credential,
       capabilities: old.capabilities,
       extensions: old.extensions,
     },
@@ -172,7 +179,7 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   let welcome: MlsMessage | undefined;
   let groupInfo: GroupInfo | undefined;
   if (applied.added.length > 0) {
-    groupInfo = await signGroupInfo(suite, state.signKey, {
+    groupInfo = await signGroupInfo(suite, options.newLeaf?.signKey ?? state.signKey, {
       groupContext: context,
       extensions: [{ type: ExtensionType.ratchetTree, data: encodeRatchetTree(tree) }],
       confirmationTag: tag,
@@ -221,7 +228,8 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     confirmationTag: tag,
   });
   return {
-    state: next,
+    // A new leaf signs with its new key from the next epoch on.
+    state: options.newLeaf ? { ...next, signKey: options.newLeaf.signKey } : next,
     commit,
     ...(welcome !== undefined ? { welcome } : {}),
     ...(groupInfo !== undefined ? { groupInfo } : {}),

@@ -1,12 +1,12 @@
-/** `group-leave`: the sender leaves; the designated admin (lowest leaf) removes them. */
+/** `group-leave`: the sender leaves; the designated member (lowest leaf) removes them. */
 import { requireProfile } from "../../context.js";
-import { isDesignatedAdmin } from "../../groups/members.js";
+import { isDesignatedRemover } from "../../groups/members.js";
 import { type ContentHandler, nothing } from "../types.js";
 
 export const groupLeave: ContentHandler<"group-leave"> = {
   async group({ ctx, conversation, state, sender }) {
     const profile = await requireProfile(ctx);
-    if (!isDesignatedAdmin(ctx, state, profile, sender)) return nothing();
+    if (!isDesignatedRemover(ctx, state, profile, sender)) return nothing();
     return {
       events: [],
       followups: [{ kind: "remove-leaver", conversationId: conversation.id, identityKey: sender }],

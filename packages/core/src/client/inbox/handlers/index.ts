@@ -6,6 +6,7 @@
 import type { HandlerRegistry } from "../types.js";
 import { deleteMessage } from "./delete.js";
 import { edit } from "./edit.js";
+import { expire } from "./expire.js";
 import { file } from "./file.js";
 import { groupInvite } from "./group-invite.js";
 import { groupLeave } from "./group-leave.js";
@@ -38,6 +39,7 @@ export const handlers: HandlerRegistry = {
   reaction,
   edit,
   delete: deleteMessage,
+  expire,
   read,
   typing,
   post,

@@ -1,0 +1,129 @@
+/**
+ * After our commit's echo (groups/own-echo.ts): a commit that won sends its Welcomes — one per
+ * invitee, for this commit only — and, for a removal, moves the group to a new queue; a commit that
+ * lost is redone on the epoch that won. Then what waits behind it is committed, and messages sealed
+ * again in the current epoch go out.
+ */
+
+import type { GroupQueue } from "../../content/index.js";
+import { toHex } from "../../encoding/bytes.js";
+import {
+  deletePendingCommit,
+  type PendingCommitRecord,
+  pendingCommit,
+  putGroupSent,
+  putPendingCommit,
+} from "../../store/group-order.js";
+import type { GroupConversationRecord } from "../../store/records.js";
+import { unb64 } from "../../store/repository.js";
+import { type ClientContext, orderKey, randomId } from "../context.js";
+import type { ClientEvent } from "../events.js";
+import { givenUp, mergeIntents, proposeLocked } from "../groups/commit-order.js";
+import { resetKeySchedule } from "../groups/key-schedule.js";
+import { publishToGroup } from "../groups/queue.js";
+import { commitWithState, encryptContent, keyPackageId, loadState, saveState } from "../mls-state.js";
+import { sendContentLocked } from "../outbox.js";
+import { deliverOutbox } from "../outbox-delivery.js";
+import { attempt } from "./attempt.js";
+import type { FollowupRunner } from "./types.js";
+
+export const groupOrderFollowup: FollowupRunner<"group-order"> = {
+  async run(ctx, items) {
+    const events: ClientEvent[] = [];
+    const move = new Set(items.filter((f) => f.move).map((f) => f.conversationId));
+    for (const conversationId of new Set(items.map((f) => f.conversationId))) {
+      await attempt(events, conversationId, "group-order", () =>
+        ctx.lock.run(async () => {
+          const conversation = await ctx.repo.conversation(conversationId);
+          if (conversation?.kind !== "group" || conversation.status !== "active") {
+            await ctx.repo.commit(deletePendingCommit(ctx.repo.batch(), conversationId));
+            return;
+          }
+          if (move.has(conversationId)) await moveGroupLocked(ctx, conversation);
+          const pending = await pendingCommit(ctx.repo, conversationId);
+          if (pending?.status === "won") await afterWinLocked(ctx, conversation, pending);
+          else if (pending?.status === "lost") await redoLocked(ctx, conversation, pending, events);
+        }),
+      );
+      events.push(...(await deliverOutbox(ctx, { conversationId, now: true })).events);
+    }
+    return events;
+  },
+};
+
+async function afterWinLocked(
+  ctx: ClientContext,
+  conversation: GroupConversationRecord,
+  pending: PendingCommitRecord,
+): Promise<void> {
+  const { intent } = pending;
+  // Each invitee's Welcome goes once: the record forgets them one by one as they go.
+  for (const [i, add] of (intent.add ?? []).entries()) {
+    const contact = await ctx.repo.contact(add.contactId);
+    const batch = ctx.repo.deleteTheirKeyPackage(ctx.repo.batch(), add.contactId, add.ref);
+    const rest = { ...intent, add: (intent.add ?? []).slice(i + 1) };
+    await ctx.repo.commit(putPendingCommit(batch, conversation.id, { ...pending, intent: rest }));
+    if (!contact || !pending.welcome) continue;
+    await sendContentLocked(ctx, contact.conversationId, {
+      type: "group-invite",
+      welcome: pending.welcome,
+      keyPackageRef: await keyPackageId(ctx, unb64(add.keyPackage)),
+      queue: conversation.receive as GroupQueue,
+      ...(pending.cursor ? { cursor: pending.cursor } : {}),
+    });
+  }
+  // Every commit carries a fresh UpdatePath: the key-update round starts again.
+  const done = resetKeySchedule(ctx, deletePendingCommit(ctx.repo.batch(), conversation.id), conversation.id);
+  await ctx.repo.commit(done);
+  if (intent.remove?.length) await moveGroupLocked(ctx, conversation);
+  if (pending.next) await proposeLocked(ctx, conversation, pending.next);
+}
+
+async function redoLocked(
+  ctx: ClientContext,
+  conversation: GroupConversationRecord,
+  pending: PendingCommitRecord,
+  events: ClientEvent[],
+): Promise<void> {
+  await ctx.repo.commit(deletePendingCommit(ctx.repo.batch(), conversation.id));
+  const intent = mergeIntents(pending.intent, pending.next);
+  if (givenUp(pending)) {
+    events.push({
+      type: "warning",
+      conversationId: conversation.id,
+      code: "followup_failed",
+      followup: "group-order",
+      cause: `the change lost its epoch to other commits ${pending.redone} times`,
+    });
+    return;
+  }
+  await proposeLocked(ctx, conversation, intent, pending.redone + 1);
+}
+
+/**
+ * A removal took effect: the removed can still read the group's queue (not decrypt it), so the
+ * group moves to a new one, announced in the current epoch, which the removed cannot decrypt. We
+ * move when the announcement's echo shows that it counted (own-echo.ts).
+ */
+async function moveGroupLocked(ctx: ClientContext, conversation: GroupConversationRecord): Promise<void> {
+  const fresh = (await ctx.relay(conversation.receive.relay).createQueue({ broadcast: true })) as GroupQueue;
+  const state = await loadState(ctx, conversation.groupId);
+  const id = randomId(ctx);
+  const sentAt = ctx.now();
+  const body = { type: "group-queue" as const, queue: fresh };
+  const sealed = await encryptContent(ctx, state, body, id, sentAt);
+  const digest = toHex(await ctx.crypto.sha256(sealed.message));
+  const batch = ctx.repo.batch();
+  ctx.repo.putRoute(batch, fresh.queueId, { kind: "conversation", conversationId: conversation.id });
+  saveState(ctx, batch, conversation.groupId, sealed.state);
+  ctx.repo.markPayloadSeen(batch, conversation.id, digest);
+  putGroupSent(batch, conversation.id, digest, {
+    epoch: sealed.state.epoch.toString(),
+    id,
+    sentAt,
+    body,
+    order: orderKey(ctx, id, sentAt),
+  });
+  await commitWithState(ctx, batch, conversation.groupId, sealed.state);
+  await publishToGroup(ctx, conversation, [sealed.message], { rescue: true });
+}

@@ -1,0 +1,99 @@
+/**
+ * The records of commit ordering (client/groups/commit-order.ts): our commit waiting for the group
+ * queue to confirm it, and our application messages waiting for their echo. Values are encrypted by
+ * the store like every record; keys hold only local ids and digests.
+ */
+import type { Body } from "../content/index.js";
+import { type Batch, unjson } from "./batch.js";
+import { Keys as K } from "./keys.js";
+import type { ProfileRepository } from "./repository.js";
+
+/** A change to a group as the user asked for it, redone as such on a newer epoch if it loses. */
+export interface CommitIntent {
+  /** Contacts to add, each with the KeyPackage picked for them (base64url) and its local reference. */
+  add?: { contactId: string; ref: string; keyPackage: string }[];
+  /** Identity keys (base64url) whose every device leaves the group. */
+  remove?: string[];
+  /** A new name; identity keys to make admins or to stop being admins. */
+  rename?: string;
+  promote?: string[];
+  demote?: string[];
+  /** Our own leave: we mark ourselves `leaving`, so that any member may remove us (leave-rule.ts). */
+  leave?: true;
+  /** A fresh UpdatePath only (also what any commit carries). */
+  rekey?: true;
+  /** Skip our own admin check (tests only: to prove that the other members enforce it). */
+  unchecked?: true;
+}
+
+export interface PendingCommitRecord {
+  intent: CommitIntent;
+  /** The epoch the commit was made in, and SHA-256 (hex) of the commit message as sent. */
+  baseEpoch: string;
+  digest: string;
+  /** The state the commit leads to (SerializedGroupState, base64url parts). */
+  staged: { epoch: string; epochPart: string; ratchetPart: string };
+  /** base64url Welcome, when the commit adds members. */
+  welcome?: string;
+  /**
+   * sent: published, not yet seen in the queue. won: seen first for its epoch, applied; its Welcomes
+   * (and a removal's queue move) remain to go out. lost: another commit took its epoch first.
+   */
+  status: "sent" | "won" | "lost";
+  /** The relay msgId of the commit once seen in the queue (new members read on from there). */
+  cursor?: string;
+  /** Times this change was redone after losing. */
+  redone: number;
+  /** The commit message as sent (base64url), to send again should it never have left. */
+  commit: string;
+  /** Changes asked for while this one waited: committed after it. */
+  next?: CommitIntent;
+}
+
+/** An application message we sent, with what is needed to seal it again in a newer epoch. */
+export interface GroupSentRecord {
+  epoch: string;
+  id: string;
+  sentAt: number;
+  body: Body;
+  /** The outbox order key it was sent under. */
+  order: string;
+}
+
+export const pendingCommit = async (repo: ProfileRepository, conversationId: string) => {
+  const bytes = await repo.kv.get(K.pendingCommit(conversationId));
+  return bytes === undefined ? undefined : unjson<PendingCommitRecord>(bytes);
+};
+export const putPendingCommit = (b: Batch, conversationId: string, r: PendingCommitRecord) =>
+  b.put(K.pendingCommit(conversationId), r);
+export const deletePendingCommit = (b: Batch, conversationId: string) =>
+  b.delete(K.pendingCommit(conversationId));
+
+export const groupSent = async (repo: ProfileRepository, conversationId: string, digest: string) => {
+  const bytes = await repo.kv.get(K.groupSent(conversationId, digest));
+  return bytes === undefined ? undefined : unjson<GroupSentRecord>(bytes);
+};
+export const groupSents = async (repo: ProfileRepository, conversationId: string) =>
+  (await repo.kv.list(K.groupSents(conversationId))).map(([, v]) => unjson<GroupSentRecord>(v));
+export const putGroupSent = (b: Batch, conversationId: string, digest: string, r: GroupSentRecord) =>
+  b.put(K.groupSent(conversationId, digest), r);
+export const deleteGroupSent = (b: Batch, conversationId: string, digest: string) =>
+  b.delete(K.groupSent(conversationId, digest));
+
+/** When our keys in a group are due for a refresh (client/groups/key-schedule.ts). */
+export interface KeyScheduleRecord {
+  /** Our last commit that won (every commit carries a fresh UpdatePath), ms since the epoch. */
+  lastAt: number;
+  /** Group messages read or sent since. */
+  messages: number;
+  /** This round's thresholds, jittered when the record is reset. */
+  dueMs: number;
+  dueMessages: number;
+}
+
+export const keySchedule = async (repo: ProfileRepository, conversationId: string) => {
+  const bytes = await repo.kv.get(K.keySchedule(conversationId));
+  return bytes === undefined ? undefined : unjson<KeyScheduleRecord>(bytes);
+};
+export const putKeySchedule = (b: Batch, conversationId: string, r: KeyScheduleRecord) =>
+  b.put(K.keySchedule(conversationId), r);

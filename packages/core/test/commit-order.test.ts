@@ -1,0 +1,149 @@
+/**
+ * Commit order (docs/protocol.md, "Commit order"): two admins change a group at the same moment,
+ * and the group does not fork. Per epoch the first commit in the queue wins; the loser's client
+ * redoes its change on the new epoch, sends only that commit's Welcomes, and seals again the
+ * messages the queue put after the winning commit.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import type { ParleyClient } from "../src/client/parley-client.js";
+import { groupView } from "./helpers/group-view.js";
+import { connect, eventsOf, person, relayForThisFile } from "./helpers/people.js";
+
+const relay = relayForThisFile();
+
+type Person = Awaited<ReturnType<typeof person>>;
+
+/** Alice (admin) and Bob (admin) in group `name`, Carol a member; Dave and Erin known to both admins. */
+async function cast(name: string) {
+  const names = ["Alice", "Bob", "Carol", "Dave", "Erin"] as const;
+  const people = {} as Record<(typeof names)[number], Person>;
+  for (const n of names) people[n] = await person(n, relay.url);
+  const { Alice: alice, Bob: bob } = people;
+  for (const other of ["Bob", "Carol", "Dave", "Erin"] as const)
+    await connect(alice.client, people[other].client);
+  for (const other of ["Carol", "Dave", "Erin"] as const) await connect(bob.client, people[other].client);
+  await alice.client.createGroup(name);
+  await alice.client.addToGroup(name, ["Bob", "Carol"]);
+  await bob.client.sync();
+  await people.Carol.client.sync();
+  await alice.client.setGroupAdmin(name, "Bob", true);
+  await bob.client.sync();
+  await people.Carol.client.sync();
+  return people;
+}
+
+/** Everyone syncs, a few rounds (a redone change needs its author to read the queue again). */
+async function settle(clients: ParleyClient[], rounds = 3) {
+  for (let i = 0; i < rounds; i++) for (const c of clients) await c.sync();
+}
+
+async function assertConverged(people: Person[], group: string) {
+  const views = await Promise.all(people.map((p) => groupView(p.store, group)));
+  const [first] = views;
+  assert.ok(first, "the first has the group");
+  for (const [i, v] of views.entries()) {
+    assert.ok(v, `member ${i} has the group`);
+    assert.equal(v.epoch, first.epoch, `member ${i}: same epoch`);
+    assert.deepEqual(v.members, first.members, `member ${i}: same members`);
+    assert.equal(v.authenticator, first.authenticator, `member ${i}: same epoch secrets`);
+  }
+  return first;
+}
+
+it("two admins add at once: one commit wins, the other is redone, each invitee joins once", async () => {
+  const p = await cast("Twoadds");
+  await Promise.all([
+    p.Alice.client.addToGroup("Twoadds", ["Dave"]),
+    p.Bob.client.addToGroup("Twoadds", ["Erin"]),
+  ]);
+  const all = [p.Alice, p.Bob, p.Carol, p.Dave, p.Erin];
+  const joined = new Map<string, number>();
+  for (const who of [p.Dave, p.Erin]) {
+    const events = await who.client.sync();
+    joined.set(
+      who === p.Dave ? "Dave" : "Erin",
+      eventsOf(events, "group").filter((e) => e.change === "joined").length,
+    );
+    assert.deepEqual(eventsOf(events, "rejected"), [], "no Welcome or message refused");
+  }
+  assert.deepEqual(Object.fromEntries(joined), { Dave: 1, Erin: 1 }, "one Welcome each");
+  await settle(all.map((x) => x.client));
+  const view = await assertConverged(all, "Twoadds");
+  assert.equal(view.members.length, 5);
+  await p.Erin.client.send("Twoadds", "hello from Erin");
+  await settle(
+    all.map((x) => x.client),
+    1,
+  );
+  for (const who of all) {
+    const texts = (await who.client.messages("Twoadds")).map((m) => m.text);
+    assert.deepEqual(
+      texts.filter((t) => t === "hello from Erin"),
+      ["hello from Erin"],
+    );
+  }
+});
+
+it("two admins add the same person at once: one Welcome, no second add", async () => {
+  const p = await cast("Sameadd");
+  await Promise.all([
+    p.Alice.client.addToGroup("Sameadd", ["Dave"]),
+    p.Bob.client.addToGroup("Sameadd", ["Dave"]).catch((e: Error) => e),
+  ]);
+  const events = await p.Dave.client.sync();
+  assert.equal(eventsOf(events, "group").filter((e) => e.change === "joined").length, 1, "one Welcome");
+  const all = [p.Alice, p.Bob, p.Carol, p.Dave];
+  await settle(all.map((x) => x.client));
+  const view = await assertConverged(all, "Sameadd");
+  assert.equal(view.members.length, 4, "Dave is in once");
+});
+
+it("a rename and a removal at once both take effect, and the group stays one", async () => {
+  const p = await cast("Renrem");
+  await Promise.all([
+    p.Alice.client.renameGroup("Renrem", "Renamed"),
+    p.Bob.client.removeFromGroup("Renrem", ["Carol"]),
+  ]);
+  const stay = [p.Alice, p.Bob];
+  await settle([...stay, p.Carol].map((x) => x.client));
+  const view = await assertConverged(stay, "Renamed");
+  assert.equal(view.members.length, 2, "Carol is out");
+  assert.equal(await groupView(p.Carol.store, "Renrem"), undefined, "Carol's keys are gone");
+  assert.equal((await p.Carol.client.conversations()).find((c) => c.kind === "group")?.status, "removed");
+  // The group moved away from the queue Carol knows; it still works for those who stay.
+  await p.Alice.client.send("Renamed", "after");
+  await settle(
+    stay.map((x) => x.client),
+    1,
+  );
+  assert.ok((await p.Bob.client.messages("Renamed")).some((m) => m.text === "after"));
+});
+
+it("a message sealed before a commit the queue put ahead of it is sent again, once", async () => {
+  const p = await cast("Resend");
+  // Carol has not read the queue: her message is of the epoch before Dave's add, and lands after it.
+  await p.Alice.client.addToGroup("Resend", ["Dave"]);
+  await p.Carol.client.send("Resend", "typed before the add");
+  const all = [p.Alice, p.Bob, p.Carol, p.Dave];
+  await settle(all.map((x) => x.client));
+  await assertConverged(all, "Resend");
+  for (const who of all) {
+    const texts = (await who.client.messages("Resend")).map((m) => m.text);
+    assert.deepEqual(
+      texts.filter((t) => t === "typed before the add"),
+      ["typed before the add"],
+      "once, for everyone in the group when it landed — Dave too",
+    );
+  }
+});
+
+it("a leave sent in an epoch a commit has just ended still counts", async () => {
+  const p = await cast("Leave");
+  await p.Alice.client.renameGroup("Leave", "Left");
+  await p.Carol.client.leaveGroup("Leave"); // Carol has not read the rename
+  const stay = [p.Alice, p.Bob];
+  await settle(stay.map((x) => x.client));
+  const view = await assertConverged(stay, "Left");
+  assert.equal(view.members.length, 2, "Carol is out");
+});

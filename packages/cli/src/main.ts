@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
+import { isLanguage, LANGUAGES } from "@parley/i18n";
 import { openProfileUnlocked, resolveHome } from "@parley/node";
 /**
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
@@ -9,6 +10,7 @@ import { Argument, Command, Option } from "commander";
 import { addDeviceCommands } from "./device-commands.js";
 import { addExpireCommand } from "./expire-command.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
+import { chosenLanguage, currentLanguage, languageFor, saveLanguage, tr, useLanguage } from "./i18n.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
 import { addPassphraseCommands, currentPassphrase } from "./passphrase-commands.js";
@@ -16,7 +18,7 @@ import { addPostCommands } from "./post-commands.js";
 import { addReadCommands } from "./read-commands.js";
 import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
-import { errorCode, errorText, expireWords, memberJson, messageJson } from "./words.js";
+import { errorCode, errorText, expireWords, memberJson, messageJson, personLabel } from "./words.js";
 
 const program = new Command()
   .name("parley")
@@ -44,6 +46,8 @@ function run(action: Action) {
     let profile: Awaited<ReturnType<typeof openProfileUnlocked>> | undefined;
     try {
       const home = resolveHome(globals.home);
+      // Human output in the person's language; --json in English (its codes are the contract).
+      useLanguage(languageFor(home, out.json));
       profile = await openProfileUnlocked(home, currentPassphrase);
       await action(
         { client: profile.client, home, out, opts: cmd.opts() },
@@ -52,7 +56,7 @@ function run(action: Action) {
     } catch (e) {
       // Error words may quote names chosen by others ("Carol is already in …"): escaped too.
       if (out.json) process.stdout.write(`${jsonText({ error: errorText(e), code: errorCode(e) })}\n`);
-      else process.stderr.write(`parley: ${t(errorText(e))}\n`);
+      else process.stderr.write(`${tr("cli.error", { text: t(errorText(e)) })}\n`);
       process.exitCode = 1;
     } finally {
       await profile?.close();
@@ -67,7 +71,7 @@ function run(action: Action) {
  */
 async function argumentOrStdin(value: string | undefined, what: string): Promise<string> {
   if (value !== undefined && value !== "-") return value;
-  if (process.stdin.isTTY) process.stderr.write(`type ${what}, then Ctrl-D:\n`);
+  if (process.stdin.isTTY) process.stderr.write(`${tr("cli.typeThen", { what })}\n`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks)
@@ -83,7 +87,7 @@ const printEvents = (out: Output, events: ClientEvent[]) => {
     return;
   }
   const lines = events.flatMap((e) => formatEvent(e) ?? []);
-  process.stdout.write(lines.length ? `${lines.join("\n")}\n` : "no new messages\n");
+  process.stdout.write(`${lines.length ? lines.join("\n") : tr("cli.noNewMessages")}\n`);
 };
 
 program
@@ -96,7 +100,10 @@ program
       // A mistyped address is caught here, before a profile exists that could not use it.
       await client.checkRelay(String(opts.server));
       const p = await client.init(String(opts.name), String(opts.server));
-      print(out, `Profile created for ${t(p.name)} on ${t(p.relay)}`, { name: p.name, server: p.relay });
+      print(out, tr("cli.created", { name: t(p.name), server: t(p.relay) }), {
+        name: p.name,
+        server: p.relay,
+      });
     }),
   );
 
@@ -106,32 +113,51 @@ config
   .command("get")
   .description("show the settings")
   .action(
-    run(async ({ client, out }) => {
+    run(async ({ client, home, out }) => {
       const p = await client.profile();
-      print(out, `name ${t(p.name)}\nserver ${t(p.relay)}`, { name: p.name, server: p.relay });
+      const chosen = chosenLanguage(home);
+      const language = chosen ?? tr("cli.languageAuto", { language: currentLanguage() });
+      print(out, tr("cli.config", { name: t(p.name), server: t(p.relay), language }), {
+        name: p.name,
+        server: p.relay,
+        language: chosen ?? "auto",
+      });
     }),
   );
 
 config
   .command("set")
   .description(
-    "change a setting: name (your display name; every contact and group is told, end to end) or server URL (the relay for new invites and conversations; checked first)",
+    `change a setting: name (your display name; every contact and group is told, end to end), server URL (the relay for new invites and conversations; checked first) or language (${LANGUAGES.join(", ")} or auto: this device's CLI only)`,
   )
-  .addArgument(new Argument("<key>", "the setting").choices(["name", "server"]))
+  .addArgument(new Argument("<key>", "the setting").choices(["name", "server", "language"]))
   .argument("<value>", "the new value")
   .action(
-    run(async ({ client, out }, key, value) => {
+    run(async ({ client, home, out }, key, value) => {
+      if (key === "language") {
+        if (value !== "auto" && !isLanguage(value)) {
+          throw new Error(tr("cli.badLanguage", { value: t(value!), choices: LANGUAGES.join(", ") }));
+        }
+        saveLanguage(home, value);
+        if (!out.json) useLanguage(languageFor(home, false));
+        const line =
+          value === "auto"
+            ? tr("cli.languageNowAuto", { language: currentLanguage() })
+            : tr("cli.languageNow", { language: value });
+        print(out, line, { language: value });
+        return;
+      }
       if (key === "name") {
         const { profile, events } = await client.setProfileName(value!);
         for (const e of events) {
           const line = out.json ? undefined : formatEvent(e);
           if (line) process.stderr.write(`${line}\n`);
         }
-        print(out, `your name is now ${t(profile.name)}`, { name: profile.name, events });
+        print(out, tr("cli.nameNow", { name: t(profile.name) }), { name: profile.name, events });
         return;
       }
       const p = await client.setRelay(value!);
-      print(out, `server is now ${t(p.relay)}`, { server: p.relay });
+      print(out, tr("cli.serverNow", { server: t(p.relay) }), { server: p.relay });
     }),
   );
 
@@ -141,7 +167,7 @@ program
   .action(
     run(async ({ client, out }) => {
       const { link } = await client.createInvite();
-      print(out, `${link}\n\nSend this link to one person. It works once.`, { link });
+      print(out, tr("cli.invite", { link }), { link });
     }),
   );
 
@@ -154,12 +180,8 @@ program
   )
   .action(
     run(async ({ client, out }, link) => {
-      const c = await client.acceptInvite(await argumentOrStdin(link, "the invite link"));
-      print(
-        out,
-        `${t(c.name)} is now your contact. Compare safety numbers with: parley safety "${t(c.name)}"`,
-        c,
-      );
+      const c = await client.acceptInvite(await argumentOrStdin(link, tr("cli.theLink")));
+      print(out, tr("cli.accepted", { name: t(c.name) }), c);
     }),
   );
 
@@ -173,10 +195,10 @@ program
         ? list
             .map(
               (c) =>
-                `${t(c.name)}${c.verified ? " (verified)" : ""}${c.keyChanged ? " (IDENTITY CHANGED)" : ""}${c.mustAccept ? " (not sending until accepted)" : ""}`,
+                `${t(c.name)}${c.verified ? tr("cli.verified") : ""}${c.keyChanged ? tr("cli.identityChanged") : ""}${c.mustAccept ? tr("cli.notSendingUntilAccepted") : ""}`,
             )
             .join("\n")
-        : "no contacts yet: create an invite with `parley invite`";
+        : tr("cli.noContacts");
       print(out, human, list);
     }),
   );
@@ -190,23 +212,24 @@ program
       const all = await client.conversations();
       const list = all.filter((c) => c.archived === (opts.archived === true));
       const hidden = all.length - list.length;
-      const more =
-        opts.archived || hidden === 0 ? "" : `\n(${hidden} archived: parley conversations --archived)`;
+      const more = opts.archived || hidden === 0 ? "" : `\n${tr("cli.archivedHidden", { count: hidden })}`;
       const human = list.length
         ? list
             .map((c) => {
               const what =
                 c.kind === "direct"
-                  ? "chat "
-                  : `group${c.status === "active" ? (c.admin ? ", admin" : "") : `, ${c.status}`}`;
-              const timer = c.expireAfter ? `, messages disappear after ${expireWords(c.expireAfter)}` : "";
-              const flags = `${c.canSend ? "" : ", cannot send yet"}${c.muted ? ", muted" : ""}${timer}`;
-              return `${c.id}  ${t(c.name)}  (${what.trim()}${flags})`;
+                  ? tr("cli.chat")
+                  : c.status !== "active"
+                    ? tr("cli.groupStatus", { status: tr(`cli.status.${c.status ?? "left"}`) })
+                    : tr(c.admin ? "cli.groupAdmin" : "cli.group");
+              const timer = c.expireAfter ? tr("cli.expireFlag", { time: expireWords(c.expireAfter) }) : "";
+              const flags = `${c.canSend ? "" : tr("cli.cannotSendYet")}${c.muted ? tr("cli.mutedFlag") : ""}${timer}`;
+              return tr("cli.conversationRow", { id: c.id, name: t(c.name), what, flags });
             })
             .join("\n") + more
         : opts.archived
-          ? "no archived conversations"
-          : `no conversations yet: create an invite with \`parley invite\`${more}`;
+          ? tr("cli.noArchived")
+          : `${tr("cli.noConversations")}${more}`;
       print(out, human, list);
     }),
   );
@@ -215,29 +238,29 @@ for (const [name, flag, on, off, description] of [
   [
     "mute",
     "muted",
-    "muted: no notifications for it",
-    "unmuted",
+    "cli.muted",
+    "cli.unmuted",
     "no notifications for a chat or group (this device only; --off to undo)",
   ],
   [
     "archive",
     "archived",
-    "archived: out of the list until something new arrives",
-    "back in the list",
+    "cli.archived",
+    "cli.unarchived",
     "move a chat or group out of the conversation list until a new message arrives (--off to undo)",
   ],
   [
     "read-receipts",
     "readReceipts",
-    "read receipts on: they are told when you have read their messages",
-    "read receipts off: they are not told when you read",
+    "cli.readReceiptsOn",
+    "cli.readReceiptsOff",
     "tell a chat or group when you have read its messages (default: on in chats, off in groups; --off to stop)",
   ],
   [
     "typing-indicators",
     "typingIndicators",
-    "typing indicators on: they see when you are typing",
-    "typing indicators off",
+    "cli.typingOn",
+    "cli.typingOff",
     "let a chat or group see when you are typing (default: on in chats, off in groups; --off to stop)",
   ],
 ] as const) {
@@ -250,7 +273,7 @@ for (const [name, flag, on, off, description] of [
       run(async ({ client, out, opts }, target) => {
         const value = opts.off !== true;
         const c = await client.setConversationSettings(target!, { [flag]: value });
-        print(out, `${t(c.name)}: ${value ? on : off}`, c);
+        print(out, tr(value ? on : off, { name: t(c.name) }), c);
       }),
     );
 }
@@ -265,11 +288,8 @@ program
   )
   .action(
     run(async ({ client, out }, contact, text) => {
-      const m = await client.send(contact!, await argumentOrStdin(text, "the message"));
-      const waiting =
-        m.status === "sending"
-          ? "\n  the relay cannot be reached now: the message is kept and goes with the next `parley sync` or while `parley listen` runs"
-          : "";
+      const m = await client.send(contact!, await argumentOrStdin(text, tr("cli.theMessage")));
+      const waiting = m.status === "sending" ? `\n${tr("cli.waiting")}` : "";
       print(out, formatMessage(m) + waiting, messageJson(m));
     }),
   );
@@ -328,7 +348,11 @@ program
   .action(
     run(async ({ client, out, opts }, contact) => {
       const list = await client.messages(contact!, Number.parseInt(String(opts.limit), 10) || 100);
-      print(out, list.length ? list.map(formatMessage).join("\n") : "no messages yet", list.map(messageJson));
+      print(
+        out,
+        list.length ? list.map(formatMessage).join("\n") : tr("cli.noMessages"),
+        list.map(messageJson),
+      );
     }),
   );
 
@@ -347,7 +371,11 @@ program
       if (opts.verify) await client.verifyContact(contact!);
       const s = await client.safetyNumber(contact!);
       const groups = s.safetyNumber.match(/.{5}/g)!.join(" ");
-      print(out, `Safety number with ${t(s.contact)}${s.verified ? " (verified)" : ""}:\n${groups}`, s);
+      print(
+        out,
+        tr(s.verified ? "cli.safetyVerified" : "cli.safety", { name: t(s.contact), digits: groups }),
+        s,
+      );
     }),
   );
 
@@ -362,11 +390,8 @@ contact
   .action(
     run(async ({ client, out }, contact) => {
       const d = await client.deleteContact(contact!);
-      const left =
-        d.queuesLeftToExpire > 0
-          ? " (the relay could not be reached: your old address there expires unused)"
-          : "";
-      print(out, `Deleted ${t(d.name)} and your chat with them${left}`, d);
+      const words = d.queuesLeftToExpire > 0 ? "cli.contactDeletedLeft" : "cli.contactDeleted";
+      print(out, tr(words, { name: t(d.name) }), d);
     }),
   );
 
@@ -382,9 +407,7 @@ contact
       const c = await client.blockContact(contact!, opts.off !== true);
       print(
         out,
-        c.blocked
-          ? `Blocked ${t(c.name)}: what they write is dropped, and they are not told`
-          : `Unblocked ${t(c.name)}`,
+        c.blocked ? tr("cli.blocked", { name: t(c.name) }) : tr("cli.unblocked", { name: t(c.name) }),
         c,
       );
     }),
@@ -398,7 +421,7 @@ contact
   .action(
     run(async ({ client, out }, contact, name) => {
       const c = await client.renameContact(contact!, name!);
-      print(out, `${t(contact!)} is now called ${t(c.name)}`, c);
+      print(out, tr("cli.renamed", { old: t(contact!), name: t(c.name) }), c);
     }),
   );
 
@@ -412,8 +435,13 @@ const group = program
 
 const formatMembers = (members: GroupMemberView[]) =>
   members
-    .map(memberJson)
-    .map((m) => `${m.isMe ? "me" : t(m.name)} — ${m.role}${m.safety === "me" ? "" : `, ${m.safety}`}`)
+    .map((m) => {
+      const name = m.isMe ? tr("cli.me") : t(personLabel(m));
+      const role = tr(`cli.role.${m.role}`);
+      return m.safety === "me"
+        ? tr("cli.memberRow", { name, role })
+        : tr("cli.memberRowSafety", { name, role, safety: tr(`cli.safetyState.${m.safety}`) });
+    })
     .join("\n");
 
 group
@@ -428,11 +456,10 @@ group
     run(async ({ client, out, opts }, name) => {
       const pq = opts.pq === true;
       const g = await client.createGroup(name!, { pq });
-      print(
-        out,
-        `Created ${pq ? "post-quantum " : ""}group "${t(g.name)}" (id ${g.id}). Add people: parley group add "${t(g.name)}" <contact>…`,
-        { ...g, pq },
-      );
+      print(out, tr(pq ? "cli.pqGroupCreated" : "cli.groupCreated", { name: t(g.name), id: g.id }), {
+        ...g,
+        pq,
+      });
     }),
   );
 
@@ -478,7 +505,7 @@ group
   .action(
     run(async ({ client, out }, name) => {
       await client.leaveGroup(name!);
-      print(out, `You left "${t(name!)}".`, { left: name });
+      print(out, tr("cli.left", { name: t(name!) }), { left: name });
     }),
   );
 
@@ -503,7 +530,7 @@ group
   .action(
     run(async ({ client, out }, name, newName) => {
       const g = await client.renameGroup(name!, newName!);
-      print(out, `Renamed to "${t(g.name)}".`, g);
+      print(out, tr("cli.groupRenamed", { name: t(g.name) }), g);
     }),
   );
 
@@ -514,7 +541,7 @@ group
   .action(
     run(async ({ client, out }, name) => {
       await client.rekeyGroup(name!);
-      print(out, `New keys in "${t(name!)}".`, { rekeyed: name });
+      print(out, tr("cli.rekeyed", { name: t(name!) }), { rekeyed: name });
     }),
   );
 
@@ -527,7 +554,7 @@ program
       const stop = new AbortController();
       process.once("SIGINT", () => stop.abort());
       process.once("SIGTERM", () => stop.abort());
-      if (!out.json) process.stderr.write("listening… (Ctrl-C to stop)\n");
+      if (!out.json) process.stderr.write(`${tr("cli.listening")}\n`);
       await client.sync().then((events) => events.forEach(emit));
       await client.listen(emit, stop.signal);
 

@@ -8,6 +8,7 @@
  */
 import type { ClientEvent, MessageView } from "@parley/core";
 import { fileSummary, warningText } from "./file-words.js";
+import { tr } from "./i18n.js";
 import { jsonText, terminalText as t, terminalMessage } from "./terminal-text.js";
 import { eventText, messageJson, personLabel, shortId } from "./words.js";
 
@@ -35,16 +36,21 @@ function time(iso: string): string {
 function statusText(m: MessageView): string {
   if (!m.fromMe) return "";
   const readers = m.readBy?.length ?? 0;
-  if (readers === 0) return ` (${m.status})`;
-  return m.kind === "group" ? ` (read by ${readers})` : " (read)";
+  if (readers === 0) return tr(`cli.message.status.${m.status}`);
+  return m.kind === "group" ? tr("cli.message.readBy", { count: readers }) : tr("cli.message.status.read");
 }
 
 export function formatMessage(m: MessageView): string {
   const status = statusText(m);
-  const where = m.kind === "group" ? ` in ${t(m.conversation)}` : m.fromMe ? ` → ${t(m.conversation)}` : "";
+  const where =
+    m.kind === "group"
+      ? tr("cli.message.in", { name: t(m.conversation) })
+      : m.fromMe
+        ? tr("cli.message.to", { name: t(m.conversation) })
+        : "";
   const head = `[${time(m.sentAt)} #${t(shortId(m.id))}] ${t(personLabel(m.from))}${where}: `;
-  if (m.deleted) return `${head}(deleted)${status}`;
-  const marks = `${m.edited ? " (edited)" : ""}${m.mentionsMe ? " (mentions you)" : ""}${reactionsText(m)}`;
+  if (m.deleted) return `${head}${tr("cli.message.deleted")}${status}`;
+  const marks = `${m.edited ? tr("cli.message.edited") : ""}${m.mentionsMe ? tr("cli.message.mentionsYou") : ""}${reactionsText(m)}`;
   const quote = m.quote ? `\n  > ${quoteText(m.quote)}` : "";
   if (m.file) {
     const f = m.file;
@@ -63,12 +69,13 @@ function reactionsText(m: MessageView): string {
 
 /** The message a reply answers, on one line: who, its short id, its start. */
 function quoteText(q: NonNullable<MessageView["quote"]>): string {
-  if (q.missing) return `replying to #${t(shortId(q.id))} (not on this device)`;
+  const id = t(shortId(q.id));
+  if (q.missing) return tr("cli.message.replyMissing", { id });
   const who = q.from ? t(personLabel(q.from)) : "";
-  if (q.deleted) return `replying to ${who} #${t(shortId(q.id))}: (deleted)`;
+  if (q.deleted) return tr("cli.message.replyDeleted", { who, id });
   const text = q.text.length > 80 ? `${q.text.slice(0, 79)}…` : q.text;
-  const what = q.fileName && !text ? `[file] ${q.fileName}` : text;
-  return `replying to ${who} #${t(shortId(q.id))}: ${t(what)}`;
+  const what = q.fileName && !text ? tr("cli.message.file", { name: q.fileName }) : text;
+  return tr("cli.message.reply", { who, id, text: t(what) });
 }
 
 export function formatEvent(e: ClientEvent): string | undefined {

@@ -17,6 +17,7 @@ import {
   wipeProfile,
 } from "@parley/node";
 import type { Command } from "commander";
+import { languageFor, tr, useLanguage } from "./i18n.js";
 import { type Output, print } from "./output.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
 import { errorCode, errorText } from "./words.js";
@@ -42,22 +43,18 @@ export async function currentPassphrase(): Promise<string> {
   const fromEnv = process.env.PARLEY_PASSPHRASE;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   if (!process.stdin.isTTY) {
-    throw new EncryptedStoreError(
-      "locked",
-      "this profile is locked with a passphrase: set PARLEY_PASSPHRASE, or run parley in a terminal",
-    );
+    throw new EncryptedStoreError("locked", tr("cli.passphrase.locked"));
   }
-  return promptHidden("passphrase: ");
+  return promptHidden(tr("cli.passphrase.prompt"));
 }
 
 async function newPassphrase(): Promise<string> {
   const fromEnv = process.env.PARLEY_NEW_PASSPHRASE;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  if (!process.stdin.isTTY)
-    throw new EncryptedStoreError("locked", "set PARLEY_NEW_PASSPHRASE, or run parley in a terminal");
-  const first = await promptHidden("new passphrase: ");
-  const again = await promptHidden("the same again: ");
-  if (first !== again) throw new EncryptedStoreError("wrong_passphrase", "the two passphrases differ");
+  if (!process.stdin.isTTY) throw new EncryptedStoreError("locked", tr("cli.passphrase.lockedNew"));
+  const first = await promptHidden(tr("cli.passphrase.promptNew"));
+  const again = await promptHidden(tr("cli.passphrase.promptAgain"));
+  if (first !== again) throw new EncryptedStoreError("wrong_passphrase", tr("cli.passphrase.differ"));
   return first;
 }
 
@@ -70,10 +67,13 @@ function onStore(work: Work) {
     const globals = cmd.optsWithGlobals() as { home?: string; json: boolean };
     const out: Output = { json: globals.json };
     try {
-      await work(resolveHome(globals.home), out);
+      const home = resolveHome(globals.home);
+      // Human output in the person's language; --json in English (its codes are the contract).
+      useLanguage(languageFor(home, out.json));
+      await work(home, out);
     } catch (e) {
       if (out.json) process.stdout.write(`${jsonText({ error: errorText(e), code: errorCode(e) })}\n`);
-      else process.stderr.write(`parley: ${t(errorText(e))}\n`);
+      else process.stderr.write(`${tr("cli.error", { text: t(errorText(e)) })}\n`);
       process.exitCode = 1;
     }
   };
@@ -100,14 +100,10 @@ export function addPassphraseCommands(program: Command): void {
     .action(
       onStore(async (home, out) => {
         await withStore(home, async (store) => {
-          if (await isEncrypted(store))
-            throw new EncryptedStoreError(
-              "exists",
-              "this profile has a passphrase already: use passphrase change",
-            );
+          if (await isEncrypted(store)) throw new EncryptedStoreError("exists", tr("cli.passphrase.hasOne"));
           await setPassphrase(store, await newPassphrase());
         });
-        print(out, "The profile is now encrypted under your passphrase.", { encrypted: true });
+        print(out, tr("cli.passphrase.set"), { encrypted: true });
       }),
     );
 
@@ -118,13 +114,10 @@ export function addPassphraseCommands(program: Command): void {
       onStore(async (home, out) => {
         await withStore(home, async (store) => {
           if (!(await isEncrypted(store)))
-            throw new EncryptedStoreError(
-              "not_initialized",
-              "this profile has no passphrase: use passphrase set",
-            );
+            throw new EncryptedStoreError("not_initialized", tr("cli.passphrase.hasNone"));
           await changePassphrase(store, await currentPassphrase(), await newPassphrase());
         });
-        print(out, "Passphrase changed.", { encrypted: true });
+        print(out, tr("cli.passphrase.changed"), { encrypted: true });
       }),
     );
 
@@ -135,10 +128,10 @@ export function addPassphraseCommands(program: Command): void {
       onStore(async (home, out) => {
         await withStore(home, async (store) => {
           if (!(await isEncrypted(store)))
-            throw new EncryptedStoreError("not_initialized", "this profile has no passphrase");
+            throw new EncryptedStoreError("not_initialized", tr("cli.passphrase.hasNoneShort"));
           await removePassphrase(store, await currentPassphrase());
         });
-        print(out, "The profile is no longer encrypted under a passphrase.", { encrypted: false });
+        print(out, tr("cli.passphrase.removed"), { encrypted: false });
       }),
     );
 
@@ -152,19 +145,14 @@ export function addPassphraseCommands(program: Command): void {
       onStore(async (home, out) => {
         const opts = program.commands.find((c) => c.name() === "wipe")!.opts() as { yes?: boolean };
         if (opts.yes !== true) {
-          const why =
-            "parley wipe destroys this profile (keys, contacts, history) for good: confirm with --yes";
+          const why = tr("cli.wipe.confirm");
           if (out.json) process.stdout.write(`${jsonText({ error: why, code: "confirm" })}\n`);
           else process.stderr.write(`${why}\n`);
           process.exitCode = 1;
           return;
         }
         const wiped = await wipeProfile(home);
-        print(
-          out,
-          `Wiped: ${wiped.values} stored values overwritten, ${wiped.files.length} files destroyed.`,
-          wiped,
-        );
+        print(out, tr("cli.wipe.done", { values: wiped.values, files: wiped.files.length }), wiped);
       }),
     );
 }

@@ -6,6 +6,7 @@
 import type { AudienceView, ParleyClient, SendFileInput } from "@parley/core";
 import { fileSource, nodeAesGcm, nodeSha256 } from "@parley/node";
 import type { Command } from "commander";
+import { joinList, tr } from "./i18n.js";
 import { type Output, print } from "./output.js";
 import { formatPost, postJson } from "./post-words.js";
 import { terminalText as t } from "./terminal-text.js";
@@ -30,9 +31,12 @@ export function parseDuration(text: string): number {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function audienceText(a: AudienceView): string {
-  const name = a.everyone ? "all (every contact)" : t(a.name);
-  const people = a.members.map((m) => `${t(m.name)}${m.pending ? " (at your next post)" : ""}`);
-  return `${name}: ${people.length ? people.join(", ") : "nobody yet"}`;
+  const name = a.everyone ? tr("cli.post.audienceAll") : t(a.name);
+  const people = a.members.map((m) => `${t(m.name)}${m.pending ? tr("cli.post.pending") : ""}`);
+  return tr("cli.post.audienceRow", {
+    name,
+    people: people.length ? joinList(people) : tr("cli.post.nobody"),
+  });
 }
 
 export function addPostCommands(program: Command, run: Run, argumentOrStdin: Read): void {
@@ -46,7 +50,8 @@ export function addPostCommands(program: Command, run: Run, argumentOrStdin: Rea
     .action(
       run(async ({ client, out, opts }, text) => {
         const paths = (opts.image as string[] | undefined) ?? [];
-        const body = text === undefined && paths.length > 0 ? "" : await argumentOrStdin(text, "the post");
+        const body =
+          text === undefined && paths.length > 0 ? "" : await argumentOrStdin(text, tr("cli.thePost"));
         const opened = await Promise.all(paths.map((p) => fileSource(p)));
         try {
           const images: SendFileInput[] = opened.map((f, n) => ({
@@ -75,7 +80,7 @@ export function addPostCommands(program: Command, run: Run, argumentOrStdin: Rea
     .action(
       run(async ({ client, out }, id) => {
         const deleted = await client.deletePost(id!);
-        print(out, `deleted post #${t(deleted.id.slice(0, 6))} for everyone it went to`, deleted);
+        print(out, tr("cli.postDeleted", { id: t(deleted.id.slice(0, 6)) }), deleted);
       }),
     );
 
@@ -90,7 +95,11 @@ export function addPostCommands(program: Command, run: Run, argumentOrStdin: Rea
           ...(typeof opts.from === "string" ? { from: opts.from } : {}),
           limit: Number.parseInt(String(opts.limit), 10) || 100,
         });
-        print(out, posts.length ? posts.map(formatPost).join("\n\n") : "no posts yet", posts.map(postJson));
+        print(
+          out,
+          posts.length ? posts.map(formatPost).join("\n\n") : tr("cli.noPosts"),
+          posts.map(postJson),
+        );
       }),
     );
 
@@ -101,7 +110,7 @@ export function addPostCommands(program: Command, run: Run, argumentOrStdin: Rea
     .argument("[text]", "the comment; omitted or '-': read from standard input")
     .action(
       run(async ({ client, out }, id, text) => {
-        const view = await client.comment(id!, await argumentOrStdin(text, "the comment"));
+        const view = await client.comment(id!, await argumentOrStdin(text, tr("cli.theComment")));
         print(out, formatPost(view), postJson(view));
       }),
     );
@@ -155,7 +164,7 @@ export function addPostCommands(program: Command, run: Run, argumentOrStdin: Rea
   audience.command("list").action(
     run(async ({ client, out }) => {
       const list = await client.audiences();
-      print(out, list.length ? list.map(audienceText).join("\n") : "no audiences yet", list);
+      print(out, list.length ? list.map(audienceText).join("\n") : tr("cli.noAudiences"), list);
     }),
   );
 }

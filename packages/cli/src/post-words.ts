@@ -4,6 +4,7 @@
  */
 import type { ClientEvent, ParleyError, PostView, Rejection } from "@parley/core";
 import { fileSummary } from "./file-words.js";
+import { joinList, tr } from "./i18n.js";
 import { terminalText as t, terminalMessage } from "./terminal-text.js";
 import { personLabel, shortId } from "./words.js";
 
@@ -12,30 +13,30 @@ export function postErrorText(e: ParleyError): string {
   const s = (k: string) => String(d[k] ?? "");
   switch (e.code) {
     case "unknown_post":
-      return `no post ${s("id")} in your feed: the ids are in \`parley feed\` (it may have expired or been deleted)`;
+      return tr("cli.errors.unknown_post", { id: s("id") });
     case "ambiguous_post":
-      return `more than one post id starts with ${s("id")}: give more of it`;
+      return tr("cli.errors.ambiguous_post", { id: s("id") });
     case "not_your_post":
-      return "only its author can delete a post";
+      return tr("cli.errors.not_your_post");
     case "bad_post":
       switch (d.reason) {
         case "empty":
-          return "a post needs text or a photo";
+          return tr("cli.errors.post_empty");
         case "too_long":
-          return `the post is too long: at most ${s("max")} characters`;
+          return tr("cli.errors.post_too_long", { max: s("max") });
         case "too_many_images":
-          return `a post has at most ${s("max")} photos`;
+          return tr("cli.errors.post_too_many_images", { max: s("max") });
         case "not_an_image":
-          return "a post's photos must be JPEG, PNG, WebP or GIF images: send other files in a chat";
+          return tr("cli.errors.post_not_an_image");
         default:
-          return "--expire takes a time from 1s to 30d, such as 24h or 7d";
+          return tr("cli.errors.post_expiry");
       }
     case "unknown_audience":
-      return `no audience named "${s("name")}": see \`parley audience list\` ("all" is every contact)`;
+      return tr("cli.errors.unknown_audience", { name: s("name") });
     case "audience_exists":
-      return `an audience named "${s("name")}" exists already`;
+      return tr("cli.errors.audience_exists", { name: s("name") });
     case "not_in_audience":
-      return "you are no longer in this post's audience: you cannot comment on it or like it";
+      return tr("cli.errors.not_in_audience");
     default:
       return e.message;
   }
@@ -44,29 +45,27 @@ export function postErrorText(e: ParleyError): string {
 export function postRejectionText(r: Rejection): string {
   switch (r.reason) {
     case "not_post_owner":
-      return "a post (or a post's deletion) from someone other than its feed's owner was dropped";
     case "unknown_post":
-      return "a comment or like on a post this device does not have was dropped";
     case "empty_post":
-      return "a post with neither text nor photo was dropped";
     case "not_a_feed":
-      return "a message that does not belong in this kind of conversation (feed or chat) was dropped";
+      return tr(`cli.rejected.${r.reason}`);
     default:
       return r.reason;
   }
 }
 
 export function postEventText(e: Extract<ClientEvent, { type: "post" }>): string {
-  const who = personLabel(e.by, "you");
+  const who = personLabel(e.by, tr("cli.you"));
+  const id = shortId(e.postId);
   switch (e.change) {
     case "posted":
-      return `* ${who} posted #${shortId(e.postId)} (see \`parley feed\`)`;
+      return tr("cli.post.posted", { who, id });
     case "comment":
-      return `* ${who} commented on #${shortId(e.postId)}`;
+      return tr("cli.post.commented", { who, id });
     case "like":
-      return `* ${who} liked #${shortId(e.postId)}`;
+      return tr("cli.post.liked", { who, id });
     case "deleted":
-      return `* ${who} deleted post #${shortId(e.postId)}`;
+      return tr("cli.post.deleted", { who, id });
   }
 }
 
@@ -74,12 +73,15 @@ const time = (iso: string) => iso.slice(0, 16).replace("T", " ");
 
 /** A post with its photos, likes and comments, a few lines; every field from others escaped. */
 export function formatPost(p: PostView): string {
-  const to = p.audience ? ` · to ${t(p.audience === "all" ? "all friends" : p.audience)}` : "";
-  const expires = p.expiresAt ? ` · vanishes ${time(p.expiresAt)} UTC` : "";
+  const to = p.audience
+    ? tr("cli.post.to", { audience: p.audience === "all" ? tr("cli.post.allFriends") : t(p.audience) })
+    : "";
+  const expires = p.expiresAt ? tr("cli.post.vanishes", { time: time(p.expiresAt) }) : "";
   const lines = [`#${t(shortId(p.id))} ${t(personLabel(p.author))} · ${time(p.sentAt)} UTC${to}${expires}`];
   if (p.text) lines.push(`  ${terminalMessage(p.text)}`);
-  for (const f of p.images) lines.push(`  [photo ${t(f.id)}] ${t(fileSummary(f))}`);
-  if (p.likes.length) lines.push(`  ♥ ${p.likes.map((l) => t(personLabel(l))).join(", ")}`);
+  for (const f of p.images)
+    lines.push(`  ${tr("cli.post.photo", { id: t(f.id), summary: t(fileSummary(f)) })}`);
+  if (p.likes.length) lines.push(`  ♥ ${joinList(p.likes.map((l) => t(personLabel(l))))}`);
   for (const c of p.comments) lines.push(`  ${t(personLabel(c.author))}: ${terminalMessage(c.text)}`);
   return lines.join("\n");
 }

@@ -6,6 +6,7 @@
  */
 import type { ParleyClient } from "@parley/core";
 import type { Command } from "commander";
+import { tr } from "./i18n.js";
 import { type Output, print } from "./output.js";
 import { terminalText as t } from "./terminal-text.js";
 
@@ -26,8 +27,8 @@ export function addReadCommands(program: Command, run: Run): void {
         const r = await client.markRead(conversation!);
         const human =
           r.ids.length === 0
-            ? "nothing new to mark read"
-            : `${r.ids.length} message${r.ids.length === 1 ? "" : "s"} marked read${r.sent ? "; read receipt sent" : " (read receipts are off here)"}`;
+            ? tr("cli.nothingToMarkRead")
+            : tr(r.sent ? "cli.markedReadSent" : "cli.markedReadQuiet", { count: r.ids.length });
         print(out, t(human), r);
       }),
     );
@@ -42,7 +43,7 @@ export function addReadCommands(program: Command, run: Run): void {
     .action(
       run(async ({ client, out, opts }, conversation) => {
         const sent = await client.sendTyping(conversation!, opts.stop !== true);
-        print(out, sent ? "sent" : "not sent: typing indicators are off here", { sent });
+        print(out, tr(sent ? "cli.typingSent" : "cli.typingNotSent"), { sent });
       }),
     );
 }

@@ -4,6 +4,7 @@
  */
 import { type ParleyClient, SEARCH_LIMIT } from "@parley/core";
 import type { Command } from "commander";
+import { tr } from "./i18n.js";
 import { formatMessage, type Output, print } from "./output.js";
 import { messageJson } from "./words.js";
 
@@ -27,7 +28,7 @@ export function addSearchCommand(program: Command, run: Run, argumentOrStdin: Re
     .option("--limit <n>", "at most this many, newest first", String(SEARCH_LIMIT))
     .action(
       run(async ({ client, out, opts }, text) => {
-        const query = await argumentOrStdin(text, "what to look for");
+        const query = await argumentOrStdin(text, tr("cli.theQuery"));
         const limit = Number.parseInt(String(opts.limit), 10) || SEARCH_LIMIT;
         const found = await client.search(query, {
           limit,
@@ -35,7 +36,7 @@ export function addSearchCommand(program: Command, run: Run, argumentOrStdin: Re
         });
         print(
           out,
-          found.length ? found.map(formatMessage).join("\n") : "nothing found",
+          found.length ? found.map(formatMessage).join("\n") : tr("cli.nothingFound"),
           found.map(messageJson),
         );
       }),

@@ -101,7 +101,11 @@ test("a new display name reaches contacts and groups, end to end; a contact we n
   const changed = await parley(dave, "config", "set", "name", "David");
   assert.equal(changed.code, 0, changed.stderr);
   assert.match(changed.stdout, /^your name is now David\n$/);
-  assert.deepEqual(await parleyJson(dave, "config", "get"), { name: "David", server: relay.url });
+  assert.deepEqual(await parleyJson(dave, "config", "get"), {
+    name: "David",
+    server: relay.url,
+    language: "auto",
+  });
 
   const aliceSaw = await parley(alice, "sync");
   assert.match(aliceSaw.stdout + aliceSaw.stderr, /your contact is now called David/);

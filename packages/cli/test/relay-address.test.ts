@@ -52,12 +52,20 @@ test("config set server moves a profile to a relay that answers; a wrong one cha
   const bad = await parley(home, "config", "set", "server", "http://127.0.0.1:1");
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /nothing was changed/);
-  assert.deepEqual(await parleyJson(home, "config", "get"), { name: "Ben", server: relay.url });
+  assert.deepEqual(await parleyJson(home, "config", "get"), {
+    name: "Ben",
+    server: relay.url,
+    language: "auto",
+  });
 
   const other = await startRelayProcess(tempDir("relay-2"));
   try {
     assert.deepEqual(await parleyJson(home, "config", "set", "server", other.url), { server: other.url });
-    assert.deepEqual(await parleyJson(home, "config", "get"), { name: "Ben", server: other.url });
+    assert.deepEqual(await parleyJson(home, "config", "get"), {
+      name: "Ben",
+      server: other.url,
+      language: "auto",
+    });
     // New invites are made on the new relay.
     const { link } = await parleyJson<{ link: string }>(home, "invite");
     assert.ok(link.startsWith(`${other.url}/`), link);

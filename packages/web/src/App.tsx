@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Messenger } from "./components/Messenger";
 import { Onboarding } from "./components/Onboarding";
 import { Unlock } from "./components/Unlock";
@@ -10,7 +11,7 @@ type Phase =
   | { kind: "onboarding" }
   | { kind: "locked"; notice?: string }
   | { kind: "ready"; session: Session }
-  | { kind: "error"; message: string };
+  | { kind: "error"; cause: string };
 
 /** Reads an invite link out of the address once, then takes the key out of the address bar. */
 function takeInviteFromLocation(): string | null {
@@ -20,15 +21,14 @@ function takeInviteFromLocation(): string | null {
 }
 
 export function App() {
+  const { t } = useTranslation();
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
   const [pendingInvite, setPendingInvite] = useState<string | null>(() => takeInviteFromLocation());
 
   useEffect(() => {
     Session.exists()
       .then((exists) => setPhase(exists ? { kind: "locked" } : { kind: "onboarding" }))
-      .catch((e: Error) =>
-        setPhase({ kind: "error", message: `This browser cannot keep Parley's data: ${e.message}` }),
-      );
+      .catch((e: Error) => setPhase({ kind: "error", cause: e.message }));
   }, []);
 
   // An invite link opened while the app is already open in this tab.
@@ -49,15 +49,15 @@ export function App() {
     case "loading":
       return (
         <main className="center-screen" aria-busy="true">
-          <p className="muted">Opening Parley…</p>
+          <p className="muted">{t("app.opening")}</p>
         </main>
       );
     case "error":
       return (
         <main className="center-screen">
           <div className="card" role="alert">
-            <h1>Parley cannot start</h1>
-            <p>{phase.message}</p>
+            <h1>{t("app.cannotStart")}</h1>
+            <p>{t("app.noStorage", { cause: phase.cause })}</p>
           </div>
         </main>
       );

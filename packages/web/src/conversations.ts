@@ -5,6 +5,7 @@
  */
 import type { ContactView, ConversationView, MessageView, PersonRef } from "@parley/core";
 import { personName, type SystemLine } from "./groups.js";
+import { t } from "./i18n.js";
 
 /** One row of the list: a 1:1 conversation with a contact, or a group. */
 export interface ConversationSummary {
@@ -49,9 +50,11 @@ export function receivedAtMs(m: MessageView): number {
  * a caption shows its name ("File: invoice.pdf"), never an empty row.
  */
 export function previewOf(m: MessageView): string {
-  const text = m.deleted ? "Message deleted" : m.text || (m.file ? `File: ${m.file.name}` : "");
-  if (m.fromMe) return `You: ${text}`;
-  return m.kind === "group" ? `${personName(m.from)}: ${text}` : text;
+  const text = m.deleted
+    ? t("sidebar.messageDeleted")
+    : m.text || (m.file ? t("message.file", { name: m.file.name }) : "");
+  if (m.fromMe) return t("sidebar.youPrefix", { text });
+  return m.kind === "group" ? t("notification.groupBody", { who: personName(m.from), text }) : text;
 }
 
 /** Newest first; ties by title. */
@@ -134,7 +137,9 @@ export function withSent(
   sentAt: string,
 ): ConversationSummary[] {
   return all
-    .map((c) => (c.id === conversationId ? { ...c, preview: `You: ${text}`, lastAt: sentAt } : c))
+    .map((c) =>
+      c.id === conversationId ? { ...c, preview: t("sidebar.youPrefix", { text }), lastAt: sentAt } : c,
+    )
     .sort(byRecent);
 }
 

@@ -4,6 +4,7 @@
  */
 import { isParleyError, type PersonRef } from "@parley/core";
 import { friendlyError, personName } from "./groups";
+import { t } from "./i18n";
 
 /** The audience picker's choice: every contact, a named audience, or contacts chosen for this post. */
 export type AudienceChoice =
@@ -23,30 +24,30 @@ export function feedError(error: unknown): string {
     const d = error.data as Record<string, unknown>;
     switch (error.code) {
       case "unknown_post":
-        return "That post is not in your feed any more: it was deleted or has expired.";
+        return t("feed.errors.unknown_post");
       case "not_your_post":
-        return "Only its author can delete a post.";
+        return t("feed.errors.not_your_post");
       case "not_in_audience":
-        return "You are no longer in this post's audience: you cannot comment on it or like it.";
+        return t("feed.errors.not_in_audience");
       case "unknown_audience":
-        return "That audience does not exist any more.";
+        return t("feed.errors.unknown_audience");
       case "audience_exists":
-        return "An audience of that name exists already.";
+        return t("feed.errors.audience_exists");
       case "bad_post":
         switch (d.reason) {
           case "empty":
-            return "Write something or add a photo.";
+            return t("feed.errors.empty");
           case "too_long":
-            return `A post is at most ${String(d.max)} characters.`;
+            return t("feed.errors.too_long", { max: String(d.max) });
           case "too_many_images":
-            return `A post has at most ${String(d.max)} photos.`;
+            return t("feed.errors.too_many_images", { max: String(d.max) });
           case "not_an_image":
-            return "Photos must be JPEG, PNG, WebP or GIF images.";
+            return t("feed.errors.not_an_image");
           default:
-            return "Choose how long the post stays: up to 30 days.";
+            return t("feed.errors.bad_expiry");
         }
       case "too_long":
-        return "That comment is too long.";
+        return t("feed.errors.comment_too_long");
     }
   }
   return friendlyError(error);
@@ -54,6 +55,6 @@ export function feedError(error: unknown): string {
 
 /** A person in the feed: "You", a contact's name, or a member's own name, marked as not a contact. */
 export function feedName(p: PersonRef): string {
-  if (p.relation === "me") return "You";
+  if (p.relation === "me") return t("common.you");
   return personName(p);
 }

@@ -5,6 +5,7 @@
  * downloaded as an attachment (application/octet-stream, a safe name), HTML and SVG included.
  */
 import type { DownloadTarget, FileAssessment, FileSource, FileWarning, RemovedMetadata } from "@parley/core";
+import { joinList, t } from "./i18n";
 
 export const fileSource = (file: Blob): FileSource => ({
   size: file.size,
@@ -93,62 +94,58 @@ export function saveAs(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-const TYPE_NAMES: Record<string, string> = {
-  apk: "an Android app (APK)",
-  dex: "Android app code (DEX)",
-  exe: "a Windows program (EXE)",
-  elf: "a Linux program (ELF)",
-  macho: "a macOS program",
-  msi: "a Windows installer",
-  lnk: "a Windows shortcut",
-  html: "a web page (HTML)",
-  svg: "an SVG image",
-  pdf: "a PDF document",
-  jpg: "a JPEG image",
-  png: "a PNG image",
-  gif: "a GIF image",
-  webp: "a WebP image",
-  zip: "a ZIP archive",
-  docm: "a Word document with macros",
-  xlsm: "an Excel workbook with macros",
-};
+/** File types with a name of their own in the catalogue (`file.type.*`); others are "a XYZ file". */
+const NAMED_TYPES = new Set([
+  "apk",
+  "dex",
+  "exe",
+  "elf",
+  "macho",
+  "msi",
+  "lnk",
+  "html",
+  "svg",
+  "pdf",
+  "jpg",
+  "png",
+  "gif",
+  "webp",
+  "zip",
+  "docm",
+  "xlsm",
+] as const);
+type NamedType = typeof NAMED_TYPES extends Set<infer T> ? T : never;
+const isNamedType = (ext: string): ext is NamedType => NAMED_TYPES.has(ext as NamedType);
 
-export const typeName = (ext: string): string => TYPE_NAMES[ext] ?? `a ${ext.toUpperCase()} file`;
+export const typeName = (ext: string): string =>
+  isNamedType(ext) ? t(`file.type.${ext}`) : t("file.type.other", { ext: ext.toUpperCase() });
 
-const RISKS: Record<string, string> = {
-  executable: "runs as a program when opened",
-  installer: "installs software when opened",
-  "android-app": "is an Android app",
-  script: "is a script that can run commands",
-  shortcut: "is a shortcut that runs something else",
-  "macro-document": "has macros that can run code",
-  "active-content": "can run scripts when opened",
-};
+const RISKS = new Set([
+  "executable",
+  "installer",
+  "android-app",
+  "script",
+  "shortcut",
+  "macro-document",
+  "active-content",
+] as const);
+type Risk = typeof RISKS extends Set<infer T> ? T : never;
+const isRisk = (risk: string): risk is Risk => RISKS.has(risk as Risk);
 
 export function warningText(name: string, w: FileWarning): string {
   if (w.code === "mismatch") {
-    return w.actual === null
-      ? `${name} is not what its name says`
-      : `${name} is really ${typeName(w.actual)}${w.claimed ? `, not ${typeName(w.claimed)}` : ""}`;
+    if (w.actual === null) return t("file.notWhatItSays", { name });
+    const actual = typeName(w.actual);
+    return w.claimed
+      ? t("file.reallyNot", { name, actual, claimed: typeName(w.claimed) })
+      : t("file.really", { name, actual });
   }
-  return `${name} ${RISKS[w.risk] ?? "may be dangerous to open"}`;
+  return isRisk(w.risk) ? t(`file.risk.${w.risk}`, { name }) : t("file.risk.other", { name });
 }
-
-const REMOVED: Record<RemovedMetadata, string> = {
-  location: "location",
-  camera: "camera model",
-  timestamps: "timestamps",
-  owner: "owner name",
-  exif: "other EXIF data",
-  xmp: "XMP metadata",
-  iptc: "IPTC metadata",
-  comment: "comments",
-  text: "text notes",
-};
 
 /** What was removed from an image before it left, in words: "location, camera model". */
 export const removedText = (removed: readonly RemovedMetadata[]): string =>
-  removed.map((r) => REMOVED[r] ?? r).join(", ");
+  joinList(removed.map((r) => t(`file.metadata.${r}`)));
 
 export function formatSize(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;

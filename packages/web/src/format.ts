@@ -1,4 +1,5 @@
 /** Small pure helpers for what the UI shows. */
+import { currentLanguage, t } from "./i18n.js";
 
 /** "123451234512345…" → "12345 12345 12345 …" (safety numbers are read aloud in groups of five). */
 export function groupDigits(digits: string, size = 5): string {
@@ -7,15 +8,29 @@ export function groupDigits(digits: string, size = 5): string {
   return groups.join(" ");
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+const TIME: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit" };
+const DATE_TIME: Intl.DateTimeFormatOptions = {
   day: "numeric",
   month: "short",
   hour: "2-digit",
   minute: "2-digit",
-});
+};
+const SHORT_DATE: Intl.DateTimeFormatOptions = { day: "numeric", month: "short" };
 
-const shortDateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+/** Dates and times as the app's language writes them ("3 Dec", "12月3日"), formatters made once each. */
+const formats = new Map<string, Intl.DateTimeFormat>();
+function format(options: Intl.DateTimeFormatOptions, date: Date): string {
+  const key = `${currentLanguage()} ${JSON.stringify(options)}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(currentLanguage(), options);
+    formats.set(key, f);
+  }
+  return f.format(date);
+}
+
+/** A number as the app's language writes it ("65,536"). */
+export const formatNumber = (n: number): string => n.toLocaleString(currentLanguage());
 
 /** A conversation-list time: the time today, else just the date. */
 export function formatListTime(iso: string, now = new Date()): string {
@@ -24,7 +39,7 @@ export function formatListTime(iso: string, now = new Date()): string {
     date.getFullYear() === now.getFullYear() &&
     date.getMonth() === now.getMonth() &&
     date.getDate() === now.getDate();
-  return sameDay ? timeFormat.format(date) : shortDateFormat.format(date);
+  return format(sameDay ? TIME : SHORT_DATE, date);
 }
 
 /** A message time: just the time today, the date and time before today. */
@@ -34,26 +49,13 @@ export function formatMessageTime(iso: string, now = new Date()): string {
     date.getFullYear() === now.getFullYear() &&
     date.getMonth() === now.getMonth() &&
     date.getDate() === now.getDate();
-  return sameDay ? timeFormat.format(date) : dateTimeFormat.format(date);
+  return format(sameDay ? TIME : DATE_TIME, date);
 }
 
 export type DeliveryState = "sending" | "sent" | "delivered" | "read" | "failed" | "received";
 
 export function deliveryLabel(status: DeliveryState): string {
-  switch (status) {
-    case "sending":
-      return "Sending…";
-    case "sent":
-      return "Sent";
-    case "delivered":
-      return "Delivered";
-    case "read":
-      return "Read";
-    case "failed":
-      return "Not sent";
-    case "received":
-      return "";
-  }
+  return status === "received" ? "" : t(`message.${status}`);
 }
 
 /** The ticks beside our message: one when the relay has it, two once delivered, two (coloured) once read. */

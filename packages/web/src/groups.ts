@@ -11,6 +11,8 @@ import {
   type Rejection,
   RelayError,
 } from "@parley/core";
+import { formatNumber } from "./format.js";
+import { joinList, t } from "./i18n.js";
 
 /** A line in a chat that is not a message: "Carol joined", "You renamed the group to …". */
 export interface SystemLine {
@@ -21,10 +23,9 @@ export interface SystemLine {
 
 const capitalize = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
 
-/** "Bob", "Bob and Carol", "Bob, Carol and Dana". */
+/** "Bob", "Bob and Carol", "Bob, Carol and Dana" (Intl.ListFormat: "Bob、Carol和Dana"). */
 export function joinNames(names: string[]): string {
-  if (names.length <= 1) return names[0] ?? "";
-  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return joinList(names);
 }
 
 /**
@@ -32,7 +33,7 @@ export function joinNames(names: string[]): string {
  * someone who has not told the group their name yet, "Member" and the start of their key.
  */
 export function personName(p: PersonRef): string {
-  return p.name ?? `Member ${p.identityKey.slice(0, 6)}`;
+  return p.name ?? t("common.member", { key: p.identityKey.slice(0, 6) });
 }
 
 /** Someone who has not told the group their name yet (and is not our contact). */
@@ -40,18 +41,19 @@ export const isUnnamed = (p: PersonRef): boolean => p.name === null;
 
 /** Sentences for a `members` event: who was added, who is no longer in the group. */
 export function describeMembers(added: PersonRef[], removed: PersonRef[]): string[] {
-  const named = (p: PersonRef) => (p.relation === "me" ? "you" : personName(p));
+  const named = (p: PersonRef) => (p.relation === "me" ? t("common.youLower") : personName(p));
   const joined = added.filter((p) => !isUnnamed(p)).map(named);
   const strangers = added.length - joined.length;
-  if (strangers > 0) joined.push(strangers === 1 ? "a new member" : `${strangers} new members`);
-  const gone = removed.map((p) => (isUnnamed(p) ? "a member" : named(p)));
+  if (strangers > 0) joined.push(t("lines.newMember", { count: strangers }));
+  const gone = removed.map((p) => (isUnnamed(p) ? t("lines.aMember") : named(p)));
   const lines: string[] = [];
   if (joined.length) {
-    const plural = joined.length > 1 || strangers > 1;
-    lines.push(capitalize(`${joinNames(joined)} ${plural ? "were" : "was"} added`));
+    // The verb agrees with the whole list ("Bob and a new member were added").
+    const count = joined.length > 1 || strangers > 1 ? 2 : 1;
+    lines.push(capitalize(t("lines.added", { count, names: joinNames(joined) })));
   }
   if (gone.length) {
-    lines.push(capitalize(`${joinNames(gone)} ${gone.length === 1 ? "is" : "are"} no longer in the group`));
+    lines.push(capitalize(t("lines.gone", { count: gone.length, names: joinNames(gone) })));
   }
   return lines;
 }
@@ -59,123 +61,116 @@ export function describeMembers(added: PersonRef[], removed: PersonRef[]): strin
 /** Sentences for a `roles` event: who became an admin, who no longer is. */
 export function describeRoles(promoted: PersonRef[], demoted: PersonRef[]): string[] {
   const line = (p: PersonRef, admin: boolean) => {
-    const who = p.relation === "me" ? "You" : personName(p);
-    const be = p.relation === "me" ? "are" : "is";
-    return admin ? `${who} ${be} now an admin` : `${who} ${be} no longer an admin`;
+    if (p.relation === "me") return admin ? t("lines.youNowAdmin") : t("lines.youNoLongerAdmin");
+    const who = personName(p);
+    return admin ? t("lines.nowAdmin", { who }) : t("lines.noLongerAdmin", { who });
   };
   return [...promoted.map((p) => line(p, true)), ...demoted.map((p) => line(p, false))];
 }
 
 /** A group this device can no longer take part in after an upgrade (status "needs-readd"). */
-export const NEEDS_READD =
-  "This group needs you to be re-added: after an upgrade of Parley this device could not carry on in it. Ask an admin to remove you and add you again.";
+export const needsReadd = (): string => t("errors.needsReadd");
 
-const NETWORK = "Parley could not reach the relay. Check your connection and try again.";
+const network = (): string => t("errors.network");
+
+/** A size in decimal units, as file managers show them: "3.4 MB". */
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
 
 /**
  * Turns an engine or network error into a sentence a person can act on, from its code and data
  * (never from its message text).
  */
 export function friendlyError(error: unknown): string {
-  if (error instanceof ParleyError) {
-    const e = error as ParleyError;
-    switch (e.code) {
-      case "no_key_package": {
-        const who = (e as ParleyError<"no_key_package">).data.contact;
-        return `${who} can’t be added yet: their Parley has not been online since you connected. Ask ${who} to open Parley once, then try again.`;
-      }
-      case "not_admin":
-        return "Only the group’s admins can do that.";
-      case "last_admin":
-        return (e as ParleyError<"last_admin">).data.leaving
-          ? "You are the only admin. Make someone else an admin before you leave."
-          : "A group needs at least one admin.";
-      case "already_member":
-        return `${(e as ParleyError<"already_member">).data.contact} is already in this group.`;
-      case "needs_readd":
-        return NEEDS_READD;
-      case "not_member":
-        return (e as ParleyError<"not_member">).data.who === undefined
-          ? "You are no longer a member of this group."
-          : "That person is not in this group any more.";
-      case "bad_name": {
-        const { kind, ...issue } = (e as ParleyError<"bad_name">).data;
-        const what = kind === "group name" ? "group name" : "name";
-        if (issue.issue === "length") return `A ${what} has 1 to ${issue.max} characters.`;
-        if (issue.issue === "unsafe_character")
-          return `A ${what} must be one line, without control or invisible formatting characters.`;
-        return `A ${what} may use a zero-width joiner only between two characters.`;
-      }
-      case "blocked":
-        return `You blocked ${(e as ParleyError<"blocked">).data.contact}. Unblock them to write to them.`;
-      case "name_taken":
-        return `You already have a contact called “${(e as ParleyError<"name_taken">).data.name}”. Choose another name.`;
-      case "key_not_accepted":
-        return `${(e as ParleyError<"key_not_accepted">).data.contact}’s safety number changed. Accept the change, or compare the safety number again, before you write to them.`;
-      case "not_ready":
-        return "This contact has not finished connecting yet. Try again in a moment.";
-      case "too_long": {
-        const { max, length } = (e as ParleyError<"too_long">).data;
-        return `This message is too long to send: ${length.toLocaleString()} characters, at most ${max.toLocaleString()}. Nothing was sent; your text is still in the box.`;
-      }
-      case "empty":
-        return (e as ParleyError<"empty">).data.what === "contacts"
-          ? "Choose at least one person."
-          : "Write something first.";
-      case "file_too_large": {
-        const d = (e as ParleyError<"file_too_large">).data;
-        return `It is ${(d.size / 1e6).toFixed(1)} MB; this relay takes files up to ${(d.max / 1e6).toFixed(1)} MB. Nothing was uploaded.`;
-      }
-      case "file_tampered":
-        return "It was altered on the way or on the relay, so it was not opened or saved.";
-      case "file_gone":
-        return "The relay no longer has it: it expired.";
-      case "file_deleted":
-        return "The sender deleted this file. It cannot be downloaded any more.";
-      case "not_deletable":
-        return "Only its sender can delete this file, from the device that sent it.";
-      case "file_changed":
-        return "The file changed while it was being sent. Send it again.";
-      case "metadata_not_removable":
-        return "Parley cannot remove this picture's metadata (location, camera, times), so it was not sent.";
-      case "bad_file":
-        return "This image is damaged: its metadata could not be removed safely.";
-      case "unknown_contact":
-      case "unknown_group":
-      case "unknown_conversation":
-        return "That conversation is not on this device.";
-      case "unknown_message":
-      case "ambiguous_message":
-        return "That message is not on this device any more.";
-      case "message_deleted":
-        return "That message was deleted.";
-      case "not_your_message":
-        return "Only the person who wrote a message can change or delete it.";
-      case "bad_reaction":
-        return "A reaction is one emoji.";
-      default:
-        return "Something went wrong. Try again.";
-    }
-  }
+  if (error instanceof ParleyError) return parleyErrorText(error);
   if (error instanceof InviteError) {
     switch (error.reason) {
       case "gone":
-        return "This invite was already used or has expired. Ask for a new one.";
+        return t("errors.invite_gone");
       case "wrong_key":
-        return "This link does not open the invite: check that the whole link was copied. The invite is still unused.";
+        return t("errors.invite_wrong_key");
       case "own_invite":
-        return "This is your own invite: send it to the person you want to talk to.";
+        return t("errors.invite_own");
       default:
-        return "This is not a valid Parley invite link.";
+        return t("errors.invite_bad");
     }
   }
-  if (error instanceof RelayError) return NETWORK;
+  if (error instanceof RelayError) return network();
   // fetch() itself failed (offline, DNS, CORS): a TypeError from the platform.
-  if (error instanceof TypeError) return NETWORK;
+  if (error instanceof TypeError) return network();
   // Not the engine's (the app's own checks): their message is already a sentence for a person.
-  return (
-    capitalize(error instanceof Error ? error.message : String(error)) || "Something went wrong. Try again."
-  );
+  return capitalize(error instanceof Error ? error.message : String(error)) || t("errors.generic");
+}
+
+function parleyErrorText(e: ParleyError): string {
+  switch (e.code) {
+    case "no_key_package":
+      return t("errors.no_key_package", { who: (e as ParleyError<"no_key_package">).data.contact });
+    case "not_admin":
+      return t("errors.not_admin");
+    case "last_admin":
+      return (e as ParleyError<"last_admin">).data.leaving
+        ? t("errors.last_admin_leaving")
+        : t("errors.last_admin");
+    case "already_member":
+      return t("errors.already_member", { who: (e as ParleyError<"already_member">).data.contact });
+    case "needs_readd":
+      return needsReadd();
+    case "not_member":
+      return (e as ParleyError<"not_member">).data.who === undefined
+        ? t("errors.not_member_you")
+        : t("errors.not_member");
+    case "bad_name": {
+      const { kind, ...issue } = (e as ParleyError<"bad_name">).data;
+      const group = kind === "group name";
+      if (issue.issue === "length")
+        return t(group ? "errors.bad_group_name_length" : "errors.bad_name_length", { max: issue.max });
+      if (issue.issue === "unsafe_character")
+        return t(group ? "errors.bad_group_name_unsafe" : "errors.bad_name_unsafe");
+      return t(group ? "errors.bad_group_name_joiner" : "errors.bad_name_joiner");
+    }
+    case "blocked":
+      return t("errors.blocked", { who: (e as ParleyError<"blocked">).data.contact });
+    case "key_not_accepted":
+      return t("errors.key_not_accepted", { who: (e as ParleyError<"key_not_accepted">).data.contact });
+    case "name_taken":
+      return t("errors.name_taken", { name: (e as ParleyError<"name_taken">).data.name });
+    case "not_ready":
+      return t("errors.not_ready");
+    case "too_long": {
+      const { max, length } = (e as ParleyError<"too_long">).data;
+      return t("errors.too_long", { length: formatNumber(length), max: formatNumber(max) });
+    }
+    case "empty":
+      return (e as ParleyError<"empty">).data.what === "contacts"
+        ? t("errors.empty_contacts")
+        : t("errors.empty");
+    case "file_too_large": {
+      const d = (e as ParleyError<"file_too_large">).data;
+      return t("errors.file_too_large", { size: megabytes(d.size), max: megabytes(d.max) });
+    }
+    case "file_tampered":
+    case "file_gone":
+    case "file_deleted":
+    case "not_deletable":
+    case "file_changed":
+    case "metadata_not_removable":
+    case "bad_file":
+    case "message_deleted":
+    case "not_your_message":
+    case "bad_reaction":
+      return t(`errors.${e.code}`);
+    case "unknown_contact":
+    case "unknown_group":
+    case "unknown_conversation":
+      return t("errors.unknown_conversation");
+    case "unknown_message":
+    case "ambiguous_message":
+      return t("errors.unknown_message");
+    default:
+      return t("errors.generic");
+  }
 }
 
 /** Work the app does for the person, or in the background, that can fail: each has its sentence. */
@@ -198,29 +193,9 @@ export type Failed =
   | "lock"
   | "wipe";
 
-const FAILED: Record<Failed, string> = {
-  "load-conversations": "Could not load your conversations.",
-  "refresh-conversations": "Could not update your list of conversations.",
-  "load-messages": "Could not load messages.",
-  "load-members": "Could not load the group’s members.",
-  "load-profile": "Could not read your profile on this device.",
-  "load-settings": "Could not read your settings on this device: notifications stay off.",
-  "mark-read": "Could not save which messages you have read: they may show as unread again.",
-  "chat-line": "A line for a chat’s history (such as who joined a group) could not be saved.",
-  send: "Your message was not sent.",
-  "send-file": "Your file was not sent.",
-  react: "Your reaction was not sent.",
-  edit: "Your edit was not sent.",
-  "delete-message": "The message was not deleted.",
-  "get-file": "The file could not be fetched.",
-  search: "The search did not finish.",
-  lock: "Parley could not lock.",
-  wipe: "This device was not wiped.",
-};
-
 /** A notice for the banner: what failed, then why, in words (`friendlyError`). */
 export function failureNotice(what: Failed, error: unknown): string {
-  return `${FAILED[what]} ${friendlyError(error)}`;
+  return t("failed.notice", { what: t(`failed.${what}`), why: friendlyError(error) });
 }
 
 /**
@@ -236,17 +211,17 @@ export function isNoLongerMember(error: unknown): boolean {
 export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>): string[] {
   switch (event.change) {
     case "joined":
-      return [`${personName(event.by)} added you to the group`];
+      return [t("lines.addedYou", { who: personName(event.by) })];
     case "members":
       return describeMembers(event.added, event.removed);
     case "roles":
       return describeRoles(event.promoted, event.demoted);
     case "renamed":
-      return [`The group is now called “${event.name}”`];
+      return [t("lines.renamed", { name: event.name })];
     case "removed":
-      return ["An admin removed you from the group"];
+      return [t("lines.removedYou")];
     case "needs-readd":
-      return [NEEDS_READD];
+      return [needsReadd()];
     case "moved":
       return [];
   }
@@ -256,18 +231,17 @@ export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>):
 export function rejectionNotice(r: Rejection): string {
   switch (r.reason) {
     case "messages_expired":
-      return "Some group messages expired on the relay before this device could read them.";
+    case "too_many_held":
+      return t(`rejected.${r.reason}`);
     case "inviter_not_admin":
-      return `${personName(r.inviter)} tried to add you to “${r.group}” without being its admin: the invite was ignored.`;
+      return t("rejected.inviter_not_admin", { who: personName(r.inviter), group: r.group });
     case "already_in_group":
     case "group_id_reused":
-      return `${personName(r.inviter)} sent an invite that would replace a conversation you have: it was ignored.`;
-    case "too_many_held":
-      return "Too many messages arrived ahead of the changes they need: some were dropped.";
+      return t("rejected.replaces", { who: personName(r.inviter) });
     case "not_author":
-      return `Someone tried to ${r.change} a message they did not write: it was ignored.`;
+      return t(r.change === "edit" ? "rejected.not_author_edit" : "rejected.not_author_delete");
     default:
-      return "Parley dropped a message it could not verify.";
+      return t("rejected.other");
   }
 }
 
@@ -282,8 +256,7 @@ export function eventNotice(
   if (e.type === "failure") return { console: `${e.source}: ${e.cause}` };
   switch (e.code) {
     case "messages_missing": {
-      const n = e.count;
-      const line = `${n} message${n === 1 ? "" : "s"} from ${personName(e.sender)} did not arrive (the relay may have dropped ${n === 1 ? "it" : "them"})`;
+      const line = t("lines.missing", { count: e.count, who: personName(e.sender) });
       return { line, conversationId: e.conversationId };
     }
     case "followup_failed":
@@ -292,7 +265,7 @@ export function eventNotice(
     case "queue_renewed":
       return { console: `a ${e.kind} conversation moved to a new queue` };
     case "send_failed":
-      return { notice: `A message could not be sent: the relay refused it (${e.cause}).` };
+      return { notice: t("rejected.send_failed", { cause: e.cause }) };
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { GroupMemberView, MessageView, QuoteView } from "@parley/core";
 import { personName } from "./groups.js";
+import { t } from "./i18n.js";
 
 /** The reactions offered by the picker (any one emoji is accepted from others). */
 export const COMMON_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🎉"] as const;
@@ -31,17 +32,17 @@ export function textParts(m: Pick<MessageView, "text" | "mentions">): TextPart[]
 
 /** What a quote shows: who wrote the message answered, and its start (or why there is none). */
 export function quoteSummary(q: QuoteView): { who: string; text: string } {
-  if (q.missing) return { who: "", text: "Message not available on this device" };
-  const who = q.from ? (q.from.relation === "me" ? "You" : personName(q.from)) : "";
-  if (q.deleted) return { who, text: "Deleted message" };
-  const text = q.text || (q.fileName ? `File: ${q.fileName}` : "");
+  if (q.missing) return { who: "", text: t("message.notAvailable") };
+  const who = q.from ? (q.from.relation === "me" ? t("common.you") : personName(q.from)) : "";
+  if (q.deleted) return { who, text: t("message.deleted") };
+  const text = q.text || (q.fileName ? t("message.file", { name: q.fileName }) : "");
   return { who, text: text.length > 120 ? `${text.slice(0, 119)}…` : text };
 }
 
 /** A message's text for the composer's "Replying to" line, the list's preview, an aria label. */
 export function shortText(m: Pick<MessageView, "text" | "file" | "deleted">, max = 80): string {
-  if (m.deleted) return "Deleted message";
-  const text = m.text || (m.file ? `File: ${m.file.name}` : "");
+  if (m.deleted) return t("message.deleted");
+  const text = m.text || (m.file ? t("message.file", { name: m.file.name }) : "");
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

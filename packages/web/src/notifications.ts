@@ -6,6 +6,7 @@
  */
 import type { MessageView } from "@parley/core";
 import { personName } from "./groups";
+import { t } from "./i18n";
 
 export interface NotificationSettings {
   /** Show a notification for a new message while Parley is not in view. */
@@ -22,10 +23,10 @@ export function notificationFor(
   chatTitle: string,
   previews: boolean,
 ): { title: string; body: string } {
-  if (!previews) return { title: "Parley", body: "New message" };
-  const text = m.text || (m.file ? `File: ${m.file.name}` : "");
+  if (!previews) return { title: "Parley", body: t("notification.newMessage") };
+  const text = m.text || (m.file ? t("message.file", { name: m.file.name }) : "");
   return m.kind === "group"
-    ? { title: chatTitle, body: `${personName(m.from)}: ${text}` }
+    ? { title: chatTitle, body: t("notification.groupBody", { who: personName(m.from), text }) }
     : { title: chatTitle, body: text };
 }
 

@@ -83,7 +83,7 @@ describe("group helpers", () => {
       "Dana is no longer in the group",
     ]);
     assert.equal(personName(stranger), "Member dddddd");
-    assert.equal(joinNames(["A", "B", "C"]), "A, B and C");
+    assert.equal(joinNames(["A", "B", "C"]), "A, B, and C"); // Intl.ListFormat, as English CLDR writes it
   });
 
   it("turns engine errors into sentences a person can act on, from their codes", () => {

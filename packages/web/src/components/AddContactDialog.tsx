@@ -1,7 +1,10 @@
 import { type FormEvent, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { friendlyError } from "../groups";
 import { Dialog, FormFooter } from "./Dialog";
 
 export function AddContactDialog(props: { onAccept: (link: string) => Promise<void>; onClose: () => void }) {
+  const { t } = useTranslation();
   const [link, setLink] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -10,23 +13,23 @@ export function AddContactDialog(props: { onAccept: (link: string) => Promise<vo
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (link.trim().length === 0) return setError("Paste the invite link you were sent.");
+    if (link.trim().length === 0) return setError(t("addContact.paste"));
     setBusy(true);
     setError(null);
     try {
       await props.onAccept(link.trim());
       props.onClose();
     } catch (err) {
-      setError((err as Error).message);
+      setError(friendlyError(err));
       setBusy(false);
     }
   }
 
   return (
-    <Dialog title="Add contact" onClose={props.onClose}>
+    <Dialog title={t("addContact.title")} onClose={props.onClose}>
       <form onSubmit={submit} noValidate>
         <div className="field">
-          <label htmlFor={linkId}>Invite link</label>
+          <label htmlFor={linkId}>{t("common.inviteLink")}</label>
           <textarea
             id={linkId}
             className="mono"
@@ -37,15 +40,14 @@ export function AddContactDialog(props: { onAccept: (link: string) => Promise<vo
             data-autofocus
           />
           <p id={hintId} className="hint">
-            Paste the link someone sent you. It starts with the address of their relay and contains
-            “#/invite/”.
+            {t("addContact.hint")}
           </p>
         </div>
         <FormFooter
           error={error}
           busy={busy}
-          submitLabel="Add contact"
-          busyLabel="Connecting…"
+          submitLabel={t("addContact.add")}
+          busyLabel={t("common.connecting")}
           onCancel={props.onClose}
         />
       </form>

@@ -1,8 +1,10 @@
 import { type GroupMemberView, MAX_TEXT_LENGTH, type MessageView, type ParleyClient } from "@parley/core";
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Trans, useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
-import { formatMessageTime } from "../format";
-import { mergeTimeline, NEEDS_READD, personName, type SystemLine } from "../groups";
+import { formatMessageTime, formatNumber } from "../format";
+import { mergeTimeline, needsReadd, personName, type SystemLine } from "../groups";
+import { joinList, t as translate } from "../i18n";
 import { insertMention, mentionCandidates, mentionQuery } from "../messages";
 import { expiryWords } from "./Disappearing";
 import { AcceptKeyChange } from "./KeyReset";
@@ -13,12 +15,12 @@ function messageTime(m: MessageView): number {
 }
 
 function groupSubtitle(c: ConversationSummary, members: GroupMemberView[] | null): string {
-  if (c.status === "removed") return "You were removed from this group";
-  if (c.status === "left") return "You left this group";
-  if (c.status === "needs-readd") return "Needs you to be re-added";
-  if (!members) return "Group";
-  if (members.length === 1) return "Only you so far";
-  return `${members.length} members`;
+  if (c.status === "removed") return translate("chat.removed");
+  if (c.status === "left") return translate("chat.left");
+  if (c.status === "needs-readd") return translate("chat.needsReadd");
+  if (!members) return translate("chat.group");
+  if (members.length === 1) return translate("chat.onlyYou");
+  return translate("chat.members", { count: members.length });
 }
 
 export function ChatView(props: {
@@ -50,6 +52,7 @@ export function ChatView(props: {
   typing: string[];
   onTyping: () => void;
 }) {
+  const { t } = useTranslation();
   const { conversation: c, messages, members } = props;
   const isGroup = c.kind === "group";
   const active = c.status === "active";
@@ -154,7 +157,9 @@ export function ChatView(props: {
   return (
     <section
       className={dragging ? "chat dragging" : "chat"}
-      aria-label={isGroup ? `Group ${c.title}` : `Conversation with ${c.title}`}
+      aria-label={
+        isGroup ? t("chat.groupLabel", { name: c.title }) : t("chat.conversationLabel", { name: c.title })
+      }
       onDragOver={(e) => {
         if (!e.dataTransfer.types.includes("Files")) return;
         e.preventDefault();
@@ -168,12 +173,7 @@ export function ChatView(props: {
       }}
     >
       <header className="chat-head">
-        <button
-          type="button"
-          className="icon-button back"
-          aria-label="Back to conversations"
-          onClick={props.onBack}
-        >
+        <button type="button" className="icon-button back" aria-label={t("chat.back")} onClick={props.onBack}>
           <span aria-hidden="true">‹</span>
         </button>
         <div className="chat-title">
@@ -182,34 +182,34 @@ export function ChatView(props: {
             {props.typing.length > 0 ? (
               <span className="typing">
                 {isGroup
-                  ? `${props.typing.join(", ")} ${props.typing.length === 1 ? "is" : "are"} typing…`
-                  : "typing…"}
+                  ? t("chat.typingGroup", { names: joinList(props.typing), count: props.typing.length })
+                  : t("chat.typing")}
               </span>
             ) : isGroup ? (
               groupSubtitle(c, members)
             ) : c.keyChanged ? (
-              "Safety number changed"
+              t("chat.keyChangedShort")
             ) : c.verified ? (
-              "Verified contact"
+              t("chat.verified")
             ) : (
-              "Not verified yet"
+              t("chat.notVerified")
             )}
-            {c.expireAfter ? ` · Messages disappear after ${expiryWords(c.expireAfter)}` : ""}
+            {c.expireAfter ? t("chat.expireAfter", { time: expiryWords(c.expireAfter) }) : ""}
           </span>
         </div>
         {isGroup ? (
           active && (
             <button type="button" onClick={() => props.onShowGroup("info")}>
-              Group info
+              {t("chat.groupInfo")}
             </button>
           )
         ) : (
           <div className="chat-head-actions">
             <button type="button" onClick={props.onShowContact}>
-              Contact
+              {t("chat.contact")}
             </button>
             <button type="button" className="safety-button" onClick={props.onShowSafety}>
-              Safety number
+              {t("common.safetyNumber")}
             </button>
           </div>
         )}
@@ -217,11 +217,9 @@ export function ChatView(props: {
 
       {c.keyChanged && (
         <div className="warning" role="alert">
-          <strong>{c.title}'s security key has changed.</strong> This can mean they set Parley up again, or
-          that someone is trying to listen in. Compare the safety number with {c.title} before you trust new
-          messages.{" "}
+          <Trans i18nKey="chat.keyChanged" values={{ name: c.title }} components={{ b: <strong /> }} />{" "}
           <button type="button" className="link-button" onClick={props.onShowSafety}>
-            Check the safety number
+            {t("chat.checkSafety")}
           </button>
           {c.mustAccept && c.contactId && (
             <AcceptKeyChange
@@ -234,32 +232,30 @@ export function ChatView(props: {
         </div>
       )}
 
-      <ol className="messages" ref={listRef} role="log" aria-label="Messages">
+      <ol className="messages" ref={listRef} role="log" aria-label={t("chat.messages")}>
         {empty && !isGroup && (
           <li className="messages-empty muted">
-            {c.canSend
-              ? `This is the start of your conversation with ${c.title}. Messages are end-to-end encrypted.`
-              : `Waiting for ${c.title} to finish connecting…`}
+            {c.canSend ? t("chat.start", { name: c.title }) : t("chat.waitingFor", { name: c.title })}
           </li>
         )}
         {empty && isGroup && active && (
           <li className="messages-empty muted">
             {alone ? (
               <>
-                <span>Only you are in “{c.title}” so far.</span>{" "}
+                <span>{t("chat.aloneIn", { name: c.title })}</span>{" "}
                 {c.admin ? (
                   <>
-                    <span>Add people from your contacts to start talking.</span>
+                    <span>{t("chat.addToStart")}</span>
                     <span className="empty-action">
                       <button type="button" className="primary" onClick={() => props.onShowGroup("add")}>
-                        Add people
+                        {t("chat.addPeople")}
                       </button>
                     </span>
                   </>
                 ) : null}
               </>
             ) : (
-              `This is the start of “${c.title}”. Messages are end-to-end encrypted: only the members can read them.`
+              t("chat.groupStart", { name: c.title })
             )}
           </li>
         )}
@@ -284,9 +280,11 @@ export function ChatView(props: {
             );
           const stranger = m.from.relation === "member";
           const sender = m.fromMe
-            ? "You"
+            ? t("common.you")
             : isGroup
-              ? `${personName(m.from)}${stranger ? " (not a contact)" : ""}`
+              ? stranger
+                ? t("common.notContact", { name: personName(m.from) })
+                : personName(m.from)
               : c.title;
           return (
             <MessageBubble
@@ -313,11 +311,11 @@ export function ChatView(props: {
       </ol>
 
       {props.uploads.length > 0 && (
-        <ul className="uploads" aria-label="Uploads">
+        <ul className="uploads" aria-label={t("chat.uploads")}>
           {props.uploads.map((u) => (
             <li key={u.id}>
               <span>{u.name}</span>
-              <progress value={u.progress} max={1} aria-label={`Uploading ${u.name}`} />
+              <progress value={u.progress} max={1} aria-label={t("chat.uploading", { name: u.name })} />
             </li>
           ))}
         </ul>
@@ -330,7 +328,7 @@ export function ChatView(props: {
           )}
           {candidates.length > 0 && (
             <fieldset className="mention-list">
-              <legend className="sr-only">Mention someone</legend>
+              <legend className="sr-only">{t("chat.mention")}</legend>
               {candidates.map((m, i) => (
                 <button
                   key={m.identityKey}
@@ -349,7 +347,7 @@ export function ChatView(props: {
             type="file"
             multiple
             hidden
-            aria-label="Choose files to send"
+            aria-label={t("chat.chooseFiles")}
             onChange={(e) => {
               sendFiles(e.target.files);
               e.target.value = "";
@@ -358,7 +356,7 @@ export function ChatView(props: {
           <button
             type="button"
             className="icon-button attach"
-            aria-label="Attach a file"
+            aria-label={t("chat.attach")}
             disabled={!c.canSend}
             onClick={() => picker.current?.click()}
           >
@@ -380,13 +378,13 @@ export function ChatView(props: {
           <textarea
             ref={composer}
             dir="auto"
-            aria-label="Message"
+            aria-label={t("chat.message")}
             placeholder={
               c.canSend
-                ? `Message ${c.title}`
+                ? t("chat.placeholder", { name: c.title })
                 : c.blocked
-                  ? `You blocked ${c.title}`
-                  : "Waiting for the contact to connect…"
+                  ? t("chat.youBlocked", { name: c.title })
+                  : t("chat.waitingContact")
             }
             rows={1}
             value={draft}
@@ -399,22 +397,26 @@ export function ChatView(props: {
             className="primary"
             disabled={!c.canSend || draft.trim().length === 0 || draft.trim().length > MAX_TEXT_LENGTH}
           >
-            {context?.mode === "edit" ? "Save" : "Send"}
+            {context?.mode === "edit" ? t("common.save") : t("chat.send")}
           </button>
           {draft.trim().length > MAX_TEXT_LENGTH && (
             <p className="composer-limit" role="alert">
-              Too long to send: {draft.trim().length.toLocaleString()} characters, at most{" "}
-              {MAX_TEXT_LENGTH.toLocaleString()}.
+              {t("chat.tooLong", {
+                length: formatNumber(draft.trim().length),
+                max: formatNumber(MAX_TEXT_LENGTH),
+              })}
             </p>
           )}
         </form>
       ) : (
         <p className="composer-closed" role="status">
           {c.status === "removed"
-            ? "An admin removed you from this group. You can still read what was said before, but you no longer receive its messages."
+            ? t("chat.closedRemoved")
             : c.status === "needs-readd"
-              ? `${NEEDS_READD} You can still read what was said before.${c.statusReason ? ` (${c.statusReason})` : ""}`
-              : "You left this group. You can still read what was said before, but you no longer receive its messages."}
+              ? c.statusReason
+                ? t("chat.closedReaddReason", { why: needsReadd(), reason: c.statusReason })
+                : t("chat.closedReadd", { why: needsReadd() })
+              : t("chat.closedLeft")}
         </p>
       )}
     </section>
@@ -423,14 +425,11 @@ export function ChatView(props: {
 
 /** The main pane when no conversation is open. */
 export function EmptyChat(props: { hasConversations: boolean }) {
+  const { t } = useTranslation();
   return (
     <div className="empty-chat">
-      <h2>{props.hasConversations ? "Choose a conversation" : "No conversations yet"}</h2>
-      <p className="muted">
-        {props.hasConversations
-          ? "Your messages are end-to-end encrypted: only you and the people you talk to can read them."
-          : "Invite someone with a one-time link, or add a contact from a link they sent you."}
-      </p>
+      <h2>{props.hasConversations ? t("empty.choose") : t("empty.none")}</h2>
+      <p className="muted">{props.hasConversations ? t("empty.chooseText") : t("empty.noneText")}</p>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import type { ParleyClient } from "@parley/core";
 import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { friendlyError } from "../groups";
 import { ConversationSettings } from "./ConversationSettings";
@@ -21,6 +22,7 @@ export function ContactInfoDialog(props: {
   onDeleted: () => Promise<void>;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const { client, conversation: c } = props;
   const contactId = c.contactId!;
   const [mode, setMode] = useState<Mode>("info");
@@ -55,7 +57,7 @@ export function ContactInfoDialog(props: {
   async function rename(e: FormEvent) {
     e.preventDefault();
     const wanted = name.trim();
-    if (wanted.length === 0) return setError("Give them a name.");
+    if (wanted.length === 0) return setError(t("contact.needName"));
     if (wanted === c.title) return setMode("info");
     const done = await run(async () => {
       await client.renameContact(contactId, wanted);
@@ -89,11 +91,14 @@ export function ContactInfoDialog(props: {
   };
 
   return (
-    <Dialog title={mode === "delete" ? `Delete ${c.title}?` : "Contact"} onClose={props.onClose}>
+    <Dialog
+      title={mode === "delete" ? t("contact.deleteTitle", { name: c.title }) : t("contact.title")}
+      onClose={props.onClose}
+    >
       {mode === "rename" && (
         <form onSubmit={rename} noValidate>
           <div className="field">
-            <label htmlFor={nameId}>Your name for this contact</label>
+            <label htmlFor={nameId}>{t("contact.yourName")}</label>
             <input
               id={nameId}
               value={name}
@@ -103,32 +108,28 @@ export function ContactInfoDialog(props: {
               ref={nameInput}
             />
           </div>
-          <p className="hint">Only you see this name. Their own choice of name no longer replaces it.</p>
+          <p className="hint">{t("contact.renameHint")}</p>
           {errorLine}
           <div className="actions">
             <button type="button" onClick={back}>
-              Cancel
+              {t("common.cancel")}
             </button>
             <button type="submit" className="primary" disabled={busy}>
-              {busy ? "Saving…" : "Save name"}
+              {busy ? t("common.saving") : t("common.saveName")}
             </button>
           </div>
         </form>
       )}
       {mode === "delete" && (
         <>
-          <p>
-            This deletes {c.title} and your whole chat with them from this device. They are not told; what
-            they send from now on no longer reaches you. Groups you are both in are not changed. To talk
-            again, one of you sends a new invite.
-          </p>
+          <p>{t("contact.deleteText", { name: c.title })}</p>
           {errorLine}
           <div className="actions">
             <button type="button" onClick={back} ref={cancelButton}>
-              Cancel
+              {t("common.cancel")}
             </button>
             <button type="button" className="danger" disabled={busy} onClick={remove}>
-              {busy ? "Deleting…" : `Delete ${c.title}`}
+              {busy ? t("contact.deleting") : t("contact.delete", { name: c.title })}
             </button>
           </div>
         </>
@@ -137,7 +138,7 @@ export function ContactInfoDialog(props: {
         <>
           <div className="group-name-row">
             <div className="group-name-text">
-              <span className="muted small">Name</span>
+              <span className="muted small">{t("contact.name")}</span>
               <strong>{c.title}</strong>
             </div>
             <button
@@ -148,34 +149,30 @@ export function ContactInfoDialog(props: {
                 setMode("rename");
               }}
             >
-              Rename
+              {t("common.rename")}
             </button>
           </div>
           <p className="muted small">
             {c.keyChanged
-              ? "Their safety number changed: compare it again before you trust new messages."
+              ? t("contact.keyChanged")
               : c.verified
-                ? "You have verified their safety number."
-                : "You have not verified their safety number yet."}
+                ? t("contact.verified")
+                : t("contact.notVerified")}
           </p>
           <ConversationSettings client={client} conversation={c} onChanged={props.onSettingsChanged} />
           <div className="conversation-settings">
             <button type="button" disabled={busy} onClick={() => block(!c.blocked)}>
-              {c.blocked ? "Unblock" : "Block"}
+              {c.blocked ? t("contact.unblock") : t("contact.block")}
             </button>
-            <span className="muted small">
-              {c.blocked
-                ? "Blocked: what they write is dropped, and they are not told."
-                : "Blocking drops what they write, here and in groups, without telling them."}
-            </span>
+            <span className="muted small">{c.blocked ? t("contact.blocked") : t("contact.blockHint")}</span>
           </div>
           {errorLine}
           <div className="actions">
             <button type="button" className="danger" onClick={() => setMode("delete")}>
-              Delete contact
+              {t("contact.deleteContact")}
             </button>
             <button type="button" className="primary" onClick={props.onShowSafety}>
-              Safety number
+              {t("common.safetyNumber")}
             </button>
           </div>
         </>

@@ -1,7 +1,9 @@
 import type { MessageView, ParleyClient } from "@parley/core";
 import { type ReactNode, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { formatListTime, initials } from "../format";
+import { t as translate } from "../i18n";
 import { MessageSearch } from "./MessageSearch";
 
 /** Two figures, one behind the other: a group, as opposed to one person's initials. */
@@ -18,12 +20,12 @@ export function GroupIcon() {
 
 function fallbackPreview(c: ConversationSummary): string {
   if (c.kind === "group") {
-    if (c.status === "removed") return "You were removed from this group";
-    if (c.status === "left") return "You left this group";
-    if (c.status === "needs-readd") return "Needs you to be re-added";
-    return "No messages yet";
+    if (c.status === "removed") return translate("chat.removed");
+    if (c.status === "left") return translate("chat.left");
+    if (c.status === "needs-readd") return translate("chat.needsReadd");
+    return translate("sidebar.noMessages");
   }
-  return c.canSend ? "No messages yet" : "Connecting…";
+  return c.canSend ? translate("sidebar.noMessages") : translate("common.connecting");
 }
 
 export function ConversationList(props: {
@@ -32,15 +34,16 @@ export function ConversationList(props: {
   selectedId: string | null;
   onSelect: (id: string) => void;
 }) {
+  const { t } = useTranslation();
   const [showArchived, setShowArchived] = useState(false);
   if (props.loaded && props.conversations.length === 0) {
-    return <p className="muted list-empty">Your conversations will appear here.</p>;
+    return <p className="muted list-empty">{t("sidebar.empty")}</p>;
   }
   // The open chat stays in view even when archived, so that archiving it does not yank it away.
   const listed = props.conversations.filter((c) => !c.archived || c.id === props.selectedId);
   const archived = props.conversations.filter((c) => c.archived && c.id !== props.selectedId);
   return (
-    <nav aria-label="Conversations">
+    <nav aria-label={t("sidebar.conversations")}>
       <ConversationRows rows={listed} selectedId={props.selectedId} onSelect={props.onSelect} />
       {archived.length > 0 && (
         <>
@@ -50,7 +53,7 @@ export function ConversationList(props: {
             aria-expanded={showArchived}
             onClick={() => setShowArchived(!showArchived)}
           >
-            {showArchived ? "Hide archived" : `Archived (${archived.length})`}
+            {showArchived ? t("sidebar.hideArchived") : t("sidebar.archived", { count: archived.length })}
           </button>
           {showArchived && (
             <ConversationRows rows={archived} selectedId={props.selectedId} onSelect={props.onSelect} />
@@ -66,10 +69,11 @@ function ConversationRows(props: {
   selectedId: string | null;
   onSelect: (id: string) => void;
 }) {
+  const { t } = useTranslation();
   return (
     <ul className="conversation-list">
       {props.rows.map((c) => {
-        const unreadLabel = c.unread === 1 ? "1 unread message" : `${c.unread} unread messages`;
+        const unreadLabel = t("sidebar.unread", { count: c.unread });
         return (
           <li key={c.id}>
             <button
@@ -92,10 +96,10 @@ function ConversationRows(props: {
                   <span className="conversation-name" dir="auto">
                     {c.title}
                   </span>
-                  {c.kind === "group" && <span className="sr-only">(group)</span>}
-                  {c.keyChanged && <span className="tag tag-warn">key changed</span>}
-                  {!c.keyChanged && c.verified && <span className="tag tag-ok">verified</span>}
-                  {c.muted && <span className="tag">muted</span>}
+                  {c.kind === "group" && <span className="sr-only">{t("sidebar.group")}</span>}
+                  {c.keyChanged && <span className="tag tag-warn">{t("sidebar.keyChanged")}</span>}
+                  {!c.keyChanged && c.verified && <span className="tag tag-ok">{t("sidebar.verified")}</span>}
+                  {c.muted && <span className="tag">{t("sidebar.muted")}</span>}
                   <span className="spacer" />
                   {c.lastAt && <span className="conversation-time">{formatListTime(c.lastAt)}</span>}
                 </span>
@@ -133,21 +137,23 @@ export function Sidebar(props: {
   /** Above the list: the Chats/Feed switch. */
   header?: ReactNode;
 }) {
+  const { t } = useTranslation();
   return (
     <aside className="sidebar">
       {props.header}
       <div className="sidebar-actions">
         <button type="button" className="primary" onClick={props.onInvite}>
-          Invite someone
+          {t("sidebar.invite")}
         </button>
         <button type="button" onClick={props.onAddContact}>
-          Add contact
+          {t("sidebar.addContact")}
         </button>
       </div>
       <div className="list-head">
-        <h2 className="list-title">Chats</h2>
+        <h2 className="list-title">{t("sidebar.chats")}</h2>
         <button type="button" className="small-button" onClick={props.onNewGroup}>
-          <span aria-hidden="true">+ </span>New group
+          <span aria-hidden="true">+ </span>
+          {t("sidebar.newGroup")}
         </button>
       </div>
       <MessageSearch client={props.client} onOpen={props.onOpenMessage} onError={props.onError}>

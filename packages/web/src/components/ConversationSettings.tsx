@@ -1,5 +1,6 @@
 import type { ParleyClient } from "@parley/core";
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { friendlyError } from "../groups";
 import { Disappearing } from "./Disappearing";
@@ -14,6 +15,7 @@ export function ConversationSettings(props: {
   conversation: ConversationSummary;
   onChanged: () => Promise<void>;
 }) {
+  const { t } = useTranslation();
   const { client, conversation: c } = props;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -42,15 +44,17 @@ export function ConversationSettings(props: {
         aria-pressed={c.muted}
         onClick={() => change({ muted: !c.muted })}
       >
-        {c.muted ? "Unmute" : "Mute"}
+        {c.muted ? t("conversation.unmute") : t("conversation.mute")}
       </button>
       <button type="button" disabled={busy} onClick={() => change({ archived: !c.archived })}>
-        {c.archived ? "Unarchive" : "Archive"}
+        {c.archived ? t("conversation.unarchive") : t("conversation.archive")}
       </button>
       <span className="muted small">
-        {c.muted ? "No notifications for this chat." : ""}
-        {c.muted && c.archived ? " " : ""}
-        {c.archived ? (c.muted ? "Stays archived." : "Archived until a new message arrives.") : ""}
+        {c.muted
+          ? t(c.archived ? "conversation.mutedArchived" : "conversation.mutedOnly")
+          : c.archived
+            ? t("conversation.archivedOnly")
+            : ""}
       </span>
       <label className="check-row">
         <input
@@ -59,7 +63,7 @@ export function ConversationSettings(props: {
           checked={c.readReceipts}
           onChange={(e) => change({ readReceipts: e.target.checked })}
         />
-        Send read receipts
+        {t("conversation.readReceipts")}
       </label>
       <label className="check-row">
         <input
@@ -68,7 +72,7 @@ export function ConversationSettings(props: {
           checked={c.typingIndicators}
           onChange={(e) => change({ typingIndicators: e.target.checked })}
         />
-        Show when I am typing
+        {t("conversation.typingIndicators")}
       </label>
       {error && (
         <p className="error" role="alert">

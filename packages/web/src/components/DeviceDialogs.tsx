@@ -1,19 +1,19 @@
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { friendlyError } from "../groups";
 import { Dialog } from "./Dialog";
 
 export function WipeDialog(props: { onWipe: () => void; onClose: () => void }) {
+  const { t } = useTranslation();
   return (
-    <Dialog title="Wipe this device?" onClose={props.onClose}>
-      <p>
-        This deletes your profile, your contacts and every message from this browser. It cannot be undone, and
-        your contacts will no longer reach you here.
-      </p>
+    <Dialog title={t("common.wipeDeviceQuestion")} onClose={props.onClose}>
+      <p>{t("wipe.text")}</p>
       <div className="actions">
         <button type="button" onClick={props.onClose}>
-          Cancel
+          {t("common.cancel")}
         </button>
         <button type="button" className="danger" onClick={props.onWipe}>
-          Wipe everything
+          {t("common.wipeEverything")}
         </button>
       </div>
     </Dialog>
@@ -22,6 +22,7 @@ export function WipeDialog(props: { onWipe: () => void; onClose: () => void }) {
 
 /** An invite link opened in the address bar: accept it, or not now. */
 export function AcceptInviteDialog(props: { onAccept: () => Promise<void>; onDismiss: () => void }) {
+  const { t } = useTranslation();
   const [accepting, setAccepting] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -31,18 +32,15 @@ export function AcceptInviteDialog(props: { onAccept: () => Promise<void>; onDis
     try {
       await props.onAccept();
     } catch (e) {
-      setError((e as Error).message);
+      setError(friendlyError(e));
     } finally {
       setAccepting(false);
     }
   }
 
   return (
-    <Dialog title="Accept this invite?" onClose={props.onDismiss}>
-      <p>
-        You opened an invite link. Accepting it adds the person who sent it to your contacts and starts an
-        encrypted conversation. An invite works only once.
-      </p>
+    <Dialog title={t("accept.title")} onClose={props.onDismiss}>
+      <p>{t("accept.text")}</p>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -50,10 +48,10 @@ export function AcceptInviteDialog(props: { onAccept: () => Promise<void>; onDis
       )}
       <div className="actions">
         <button type="button" onClick={props.onDismiss}>
-          Not now
+          {t("accept.notNow")}
         </button>
         <button type="button" className="primary" onClick={accept} disabled={accepting}>
-          {accepting ? "Connecting…" : "Accept invite"}
+          {accepting ? t("common.connecting") : t("accept.accept")}
         </button>
       </div>
     </Dialog>

@@ -1,10 +1,12 @@
 import { type ReactNode, useEffect, useId, useRef } from "react";
+import { useTranslation } from "react-i18next";
 
 /**
  * A modal built on the native <dialog>: the browser traps focus, Escape closes it, and the title
  * is its accessible name. Mark the control to start on with `data-autofocus`.
  */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const { onClose } = props;
@@ -34,7 +36,7 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     <dialog ref={ref} className={props.wide ? "dialog dialog-wide" : "dialog"} aria-labelledby={titleId}>
       <div className="dialog-head">
         <h2 id={titleId}>{props.title}</h2>
-        <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
+        <button type="button" className="icon-button" aria-label={t("common.close")} onClick={onClose}>
           <span aria-hidden="true">×</span>
         </button>
       </div>
@@ -51,6 +53,7 @@ export function FormFooter(props: {
   busyLabel: string;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   return (
     <>
       {props.error && (
@@ -60,7 +63,7 @@ export function FormFooter(props: {
       )}
       <div className="actions">
         <button type="button" onClick={props.onCancel}>
-          Cancel
+          {t("common.cancel")}
         </button>
         <button type="submit" className="primary" disabled={props.busy}>
           {props.busy ? props.busyLabel : props.submitLabel}

@@ -4,30 +4,29 @@
  */
 import type { ClientEvent, ParleyClient } from "@parley/core";
 import { useId } from "react";
+import { useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { personName } from "../groups";
+import { t as translate } from "../i18n";
 
 type ExpireSeconds = Parameters<ParleyClient["setExpiry"]>[1];
 
-const CHOICES: [string, number | null][] = [
-  ["Off", null],
-  ["30 seconds", 30],
-  ["1 hour", 3600],
-  ["1 day", 86_400],
-  ["7 days", 604_800],
-];
+/** The timer's choices, in seconds (null: off). */
+const CHOICES = [null, 30, 3600, 86_400, 604_800] as const;
 
-/** "30 seconds", "1 day"… */
+/** "30 seconds", "1 day"… in the current language. */
 export function expiryWords(seconds: number): string {
-  return CHOICES.find(([, s]) => s === seconds)?.[0] ?? `${seconds} seconds`;
+  if (seconds % 86_400 === 0) return translate("disappearing.days", { count: seconds / 86_400 });
+  if (seconds % 3600 === 0) return translate("disappearing.hours", { count: seconds / 3600 });
+  return translate("disappearing.seconds", { count: seconds });
 }
 
 /** The line a chat shows when someone changes the timer. */
 export function expiryLine(event: Extract<ClientEvent, { type: "expire" }>): string {
-  const who = event.by.relation === "me" ? "You" : personName(event.by);
+  const who = event.by.relation === "me" ? translate("common.you") : personName(event.by);
   return event.seconds === null
-    ? `${who} turned disappearing messages off`
-    : `${who} set messages to disappear after ${expiryWords(event.seconds)}`;
+    ? translate("disappearing.turnedOff", { who })
+    : translate("disappearing.set", { who, time: expiryWords(event.seconds) });
 }
 
 /** The timer's choice; `onChoose` sends the change (ConversationSettings runs it, busy and errors). */
@@ -37,11 +36,12 @@ export function Disappearing(props: {
   onChoose: (seconds: ExpireSeconds) => void;
 }) {
   const c = props.conversation;
+  const { t } = useTranslation();
   const id = useId();
   const allowed = c.kind === "direct" || c.admin;
   return (
     <div className="field">
-      <label htmlFor={id}>Disappearing messages</label>
+      <label htmlFor={id}>{t("disappearing.label")}</label>
       <select
         id={id}
         value={c.expireAfter ?? "off"}
@@ -50,17 +50,13 @@ export function Disappearing(props: {
           props.onChoose(e.target.value === "off" ? null : (Number(e.target.value) as ExpireSeconds))
         }
       >
-        {CHOICES.map(([label, seconds]) => (
-          <option key={label} value={seconds ?? "off"}>
-            {label}
+        {CHOICES.map((seconds) => (
+          <option key={seconds ?? "off"} value={seconds ?? "off"}>
+            {seconds === null ? t("disappearing.off") : expiryWords(seconds)}
           </option>
         ))}
       </select>
-      <p className="hint">
-        {allowed
-          ? "Everyone's devices delete new messages, with their files, after this long. Everyone in the chat sees the change."
-          : "Only the group's admins can change this."}
-      </p>
+      <p className="hint">{allowed ? t("disappearing.hint") : t("disappearing.adminsOnly")}</p>
     </div>
   );
 }

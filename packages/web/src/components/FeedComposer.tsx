@@ -1,13 +1,14 @@
 import type { AudienceView, ContactView, SendFileInput } from "@parley/core";
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
 import { type AudienceChoice, chosenAudienceName, feedError } from "../feed";
 import { fileSource, thumbnailOf } from "../files";
 
-const LIFETIMES: { label: string; ms: number | null }[] = [
-  { label: "Never", ms: null },
-  { label: "After 24 hours", ms: 24 * 3600_000 },
-  { label: "After 7 days", ms: 7 * 24 * 3600_000 },
-];
+const LIFETIMES = [
+  { label: "feed.stays", ms: null },
+  { label: "feed.vanishes24h", ms: 24 * 3600_000 },
+  { label: "feed.vanishes7d", ms: 7 * 24 * 3600_000 },
+] as const;
 
 /**
  * Writing a post: text, photos (up to 9, their location and camera data removed before upload),
@@ -25,6 +26,7 @@ export function FeedComposer(props: {
   }) => Promise<void>;
   ensureAudience: (name: string, contactIds: string[]) => Promise<void>;
 }) {
+  const { t } = useTranslation();
   const [text, setText] = useState("");
   const [photos, setPhotos] = useState<File[]>([]);
   const [choice, setChoice] = useState<AudienceChoice>({ kind: "all" });
@@ -68,29 +70,29 @@ export function FeedComposer(props: {
   return (
     <form
       className="feed-composer"
-      aria-label="New post"
+      aria-label={t("feed.newPost")}
       onSubmit={(e) => {
         e.preventDefault();
         void submit();
       }}
     >
       <textarea
-        aria-label="What's on your mind?"
-        placeholder="What's on your mind?"
+        aria-label={t("feed.placeholder")}
+        placeholder={t("feed.placeholder")}
         dir="auto"
         value={text}
         rows={3}
         onChange={(e) => setText(e.target.value)}
       />
       {photos.length > 0 && (
-        <ul className="feed-composer-photos" aria-label="Photos to post">
+        <ul className="feed-composer-photos" aria-label={t("feed.photosToPost")}>
           {photos.map((p, i) => (
             <li key={`${p.name}-${p.size}-${p.lastModified}`}>
               {p.name}
               <button
                 type="button"
                 className="link-button"
-                aria-label={`Remove ${p.name}`}
+                aria-label={t("feed.removePhoto", { name: p.name })}
                 onClick={() => setPhotos(photos.filter((_, j) => j !== i))}
               >
                 ×
@@ -101,12 +103,12 @@ export function FeedComposer(props: {
       )}
       <div className="feed-composer-row">
         <label className="feed-photo-pick">
-          Add photos
+          {t("feed.addPhotos")}
           <input
             type="file"
             accept="image/jpeg,image/png,image/webp,image/gif"
             multiple
-            aria-label="Add photos"
+            aria-label={t("feed.addPhotos")}
             onChange={(e) => {
               setPhotos([...photos, ...Array.from(e.target.files ?? [])]);
               e.target.value = "";
@@ -114,9 +116,9 @@ export function FeedComposer(props: {
           />
         </label>
         <label>
-          <span className="sr-only">Who sees it</span>
+          <span className="sr-only">{t("feed.whoSees")}</span>
           <select
-            aria-label="Who sees it"
+            aria-label={t("feed.whoSees")}
             value={audienceValue}
             onChange={(e) => {
               const v = e.target.value;
@@ -125,37 +127,37 @@ export function FeedComposer(props: {
               else setChoice({ kind: "named", name: v.slice("named:".length) });
             }}
           >
-            <option value="all">All friends</option>
+            <option value="all">{t("feed.allFriends")}</option>
             {named.map((a) => (
               <option key={a.id} value={`named:${a.name}`}>
                 {a.name}
               </option>
             ))}
-            <option value="chosen">Chosen contacts…</option>
+            <option value="chosen">{t("feed.chooseContacts")}</option>
           </select>
         </label>
         <label>
-          <span className="sr-only">Vanishes</span>
+          <span className="sr-only">{t("feed.vanishes")}</span>
           <select
-            aria-label="Vanishes"
+            aria-label={t("feed.vanishes")}
             value={lifetime ?? ""}
             onChange={(e) => setLifetime(e.target.value ? Number(e.target.value) : null)}
           >
             {LIFETIMES.map((l) => (
               <option key={l.label} value={l.ms ?? ""}>
-                {l.ms ? `Vanishes ${l.label.toLowerCase()}` : "Stays"}
+                {t(l.label)}
               </option>
             ))}
           </select>
         </label>
         <span className="spacer" />
         <button type="submit" className="primary" disabled={busy}>
-          {busy ? "Posting…" : "Post"}
+          {busy ? t("feed.posting") : t("feed.post")}
         </button>
       </div>
       {choice.kind === "chosen" && (
         <fieldset className="feed-chosen">
-          <legend>Who sees it</legend>
+          <legend>{t("feed.whoSees")}</legend>
           {pickable.map((c) => (
             <label key={c.id}>
               <input

@@ -1,8 +1,10 @@
 import type { FileView, ParleyClient, PostView } from "@parley/core";
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { feedError, feedName } from "../feed";
 import { dataUrl, INLINE_IMAGE, MemoryDownload } from "../files";
 import { formatListTime, initials } from "../format";
+import { joinList } from "../i18n";
 
 /**
  * One photo of a post, inline: its thumbnail at once, then the photo itself, fetched, checked
@@ -11,6 +13,7 @@ import { formatListTime, initials } from "../format";
  */
 function FeedPhoto(props: { file: FileView; client: ParleyClient }) {
   const { file, client } = props;
+  const { t } = useTranslation();
   const [url, setUrl] = useState<string | null>(null);
   const [gone, setGone] = useState(false);
   useEffect(() => {
@@ -31,13 +34,13 @@ function FeedPhoto(props: { file: FileView; client: ParleyClient }) {
     };
   }, [client, file.id]);
   const thumb = file.thumbnail ? dataUrl(file.thumbnail.mime, file.thumbnail.data) : null;
-  if (gone && !thumb) return <div className="feed-photo feed-photo-gone">Photo no longer available</div>;
+  if (gone && !thumb) return <div className="feed-photo feed-photo-gone">{t("feed.photoGone")}</div>;
   const src = url ?? thumb;
   return src ? (
-    <img className="feed-photo" src={src} alt={file.caption ?? "Photo"} />
+    <img className="feed-photo" src={src} alt={file.caption ?? t("feed.photo")} />
   ) : (
     <div className="feed-photo feed-photo-loading">
-      <span className="sr-only">Loading photo</span>
+      <span className="sr-only">{t("feed.loadingPhoto")}</span>
     </div>
   );
 }
@@ -45,6 +48,7 @@ function FeedPhoto(props: { file: FileView; client: ParleyClient }) {
 /** A post as Moments shows it: who and when, text, photos, likes, comments, and what we can do. */
 export function FeedPost(props: { post: PostView; client: ParleyClient; onChanged: () => Promise<void> }) {
   const { post, client } = props;
+  const { t } = useTranslation();
   const [comment, setComment] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -64,7 +68,7 @@ export function FeedPost(props: { post: PostView; client: ParleyClient; onChange
   }
 
   return (
-    <article className="feed-post" aria-label={`Post by ${author}`}>
+    <article className="feed-post" aria-label={t("feed.postBy", { name: author })}>
       <span className="avatar" aria-hidden="true">
         {initials(post.author.name ?? "?")}
       </span>
@@ -75,13 +79,15 @@ export function FeedPost(props: { post: PostView; client: ParleyClient; onChange
           {post.mine && post.audience && (
             <span className="tag">
               {post.audience === "all"
-                ? "All friends"
+                ? t("feed.allFriends")
                 : post.audience.startsWith("Chosen ")
-                  ? "Chosen contacts"
+                  ? t("feed.chosenContacts")
                   : post.audience}
             </span>
           )}
-          {post.expiresAt && <span className="tag">vanishes {formatListTime(post.expiresAt)}</span>}
+          {post.expiresAt && (
+            <span className="tag">{t("feed.vanishesAt", { time: formatListTime(post.expiresAt) })}</span>
+          )}
         </header>
         {post.text && (
           <p className="feed-post-text" dir="auto">
@@ -103,7 +109,7 @@ export function FeedPost(props: { post: PostView; client: ParleyClient; onChange
             disabled={busy}
             onClick={() => void act(() => client.like(post.id, !post.likedByMe))}
           >
-            {post.likedByMe ? "♥ Liked" : "♡ Like"}
+            {post.likedByMe ? t("feed.liked") : t("feed.like")}
           </button>
           {post.mine && (
             <button
@@ -111,11 +117,10 @@ export function FeedPost(props: { post: PostView; client: ParleyClient; onChange
               className="small-button danger-text"
               disabled={busy}
               onClick={() => {
-                if (window.confirm("Delete this post for everyone who can see it?"))
-                  void act(() => client.deletePost(post.id));
+                if (window.confirm(t("feed.deleteQuestion"))) void act(() => client.deletePost(post.id));
               }}
             >
-              Delete
+              {t("feed.delete")}
             </button>
           )}
         </div>
@@ -124,15 +129,17 @@ export function FeedPost(props: { post: PostView; client: ParleyClient; onChange
             {post.likes.length > 0 && (
               <p className="feed-likes">
                 <span aria-hidden="true">♥ </span>
-                <span className="sr-only">Liked by </span>
-                {post.likes.map(feedName).join(", ")}
+                <span className="sr-only">{t("feed.likedBy")}</span>
+                {joinList(post.likes.map(feedName))}
               </p>
             )}
             {post.comments.length > 0 && (
-              <ul className="feed-comments" aria-label="Comments">
+              <ul className="feed-comments" aria-label={t("feed.comments")}>
                 {post.comments.map((c) => (
                   <li key={c.id}>
-                    <strong dir="auto">{feedName(c.author)}</strong>: <span dir="auto">{c.text}</span>
+                    <strong dir="auto">{feedName(c.author)}</strong>
+                    {t("feed.commentSep")}
+                    <span dir="auto">{c.text}</span>
                   </li>
                 ))}
               </ul>
@@ -147,14 +154,14 @@ export function FeedPost(props: { post: PostView; client: ParleyClient; onChange
           }}
         >
           <input
-            aria-label={`Comment on ${author}'s post`}
-            placeholder="Comment"
+            aria-label={t("feed.commentOn", { name: author })}
+            placeholder={t("feed.comment")}
             dir="auto"
             value={comment}
             onChange={(e) => setComment(e.target.value)}
           />
           <button type="submit" className="small-button" disabled={busy || !comment.trim()}>
-            Send
+            {t("feed.send")}
           </button>
         </form>
         {error && (

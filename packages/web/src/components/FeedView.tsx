@@ -1,4 +1,5 @@
 import type { AudienceView, ContactView, ParleyClient, PostView } from "@parley/core";
+import { useTranslation } from "react-i18next";
 import "../feed.css";
 import { FeedComposer } from "./FeedComposer";
 import { FeedPost } from "./FeedPost";
@@ -14,15 +15,16 @@ export function FeedView(props: {
   onBack: () => void;
 }) {
   const { client } = props;
+  const { t } = useTranslation();
   return (
-    <section className="feed" aria-label="Feed">
+    <section className="feed" aria-label={t("feed.title")}>
       <header className="chat-head">
-        <button type="button" className="icon-button back" aria-label="Back to chats" onClick={props.onBack}>
+        <button type="button" className="icon-button back" aria-label={t("feed.back")} onClick={props.onBack}>
           <span aria-hidden="true">‹</span>
         </button>
         <div className="chat-title">
-          <h2>Feed</h2>
-          <span className="muted small">Posts from your friends, seen only on their devices and yours</span>
+          <h2>{t("feed.title")}</h2>
+          <span className="muted small">{t("feed.subtitle")}</span>
         </div>
       </header>
       <div className="feed-scroll">
@@ -38,9 +40,7 @@ export function FeedView(props: {
             await props.reload();
           }}
         />
-        {props.loaded && props.posts.length === 0 && (
-          <p className="muted feed-empty">No posts yet. What your friends share with you appears here.</p>
-        )}
+        {props.loaded && props.posts.length === 0 && <p className="muted feed-empty">{t("feed.empty")}</p>}
         {props.posts.map((p) => (
           <FeedPost key={p.id} post={p} client={client} onChanged={props.reload} />
         ))}

@@ -1,5 +1,6 @@
 import { type FileView, isParleyError, type ParleyClient } from "@parley/core";
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
 import {
   dataUrl,
   formatSize,
@@ -10,6 +11,7 @@ import {
   typeName,
   warningText,
 } from "../files";
+import { t as translate } from "../i18n";
 
 /**
  * A file in a message: a thumbnail for images (click to fetch and show it full size), otherwise a
@@ -24,6 +26,7 @@ export function FileCard(props: {
   client: ParleyClient;
   onError: (e: unknown) => void;
 }) {
+  const { t } = useTranslation();
   const [file, setFile] = useState(props.file);
   const [progress, setProgress] = useState<number | null>(null);
   const [full, setFull] = useState<string | null>(null);
@@ -68,12 +71,7 @@ export function FileCard(props: {
   }
 
   async function deleteFromRelay() {
-    if (
-      !window.confirm(
-        `Delete ${file.name} from the relay? Nobody can download it after this; copies already saved stay.`,
-      )
-    )
-      return;
+    if (!window.confirm(t("file.confirmDelete", { name: file.name }))) return;
     setDeleting(true);
     try {
       setFile(await props.client.deleteFile(file.id));
@@ -85,7 +83,7 @@ export function FileCard(props: {
   }
 
   const warnings = file.warnings.map((w) => warningText(file.name, w));
-  const type = file.detected ? typeName(file.detected.ext) : "unknown type";
+  const type = file.detected ? typeName(file.detected.ext) : t("file.unknownType");
   return (
     <div className={`file-card${warnings.length ? " file-danger" : ""}`} data-file-id={file.id}>
       {file.thumbnail && (
@@ -93,33 +91,30 @@ export function FileCard(props: {
           type="button"
           className="thumbnail"
           onClick={() => void open()}
-          aria-label={`Open ${file.name}`}
+          aria-label={t("file.open", { name: file.name })}
         >
           <img src={dataUrl(file.thumbnail.mime, file.thumbnail.data)} alt={file.name} />
         </button>
       )}
       <p className="file-name">{file.name}</p>
       <p className="file-meta muted small">
-        {formatSize(file.size)} · {type}
-        {file.checked ? " · checked" : ""}
+        {t(file.checked ? "file.metaChecked" : "file.meta", { size: formatSize(file.size), type })}
       </p>
       {warnings.map((w) => (
         <p key={w} className="file-warning" role="alert">
-          ⚠ {w}
+          {t("file.warning", { text: w })}
         </p>
       ))}
       {file.removed.length > 0 && (
-        <p className="muted small file-removed">Removed before sending: {removedText(file.removed)}</p>
+        <p className="muted small file-removed">{t("file.removed", { what: removedText(file.removed) })}</p>
       )}
       {file.deleted && (
         <p className="muted small file-deleted">
-          {props.mine
-            ? "You deleted it from the relay: nobody can download it any more."
-            : "Deleted from the relay by its sender: it can no longer be downloaded."}
+          {props.mine ? t("file.youDeleted") : t("file.senderDeleted")}
         </p>
       )}
       {progress !== null && (
-        <progress className="file-progress" value={progress} max={1} aria-label="Download progress" />
+        <progress className="file-progress" value={progress} max={1} aria-label={t("file.progress")} />
       )}
       {(!file.deleted || fetched) && (
         <button
@@ -128,7 +123,7 @@ export function FileCard(props: {
           onClick={() => void download()}
           disabled={progress !== null}
         >
-          Download
+          {t("file.download")}
         </button>
       )}
       {file.deletable && (
@@ -138,7 +133,7 @@ export function FileCard(props: {
           onClick={() => void deleteFromRelay()}
           disabled={deleting || progress !== null}
         >
-          Delete from relay
+          {t("file.deleteFromRelay")}
         </button>
       )}
       {full && (
@@ -151,7 +146,7 @@ export function FileCard(props: {
               setFull(null);
             }}
           >
-            Close
+            {t("common.close")}
           </button>
         </div>
       )}
@@ -161,5 +156,5 @@ export function FileCard(props: {
 
 function confirmRisk(view: FileView): boolean {
   const lines = view.warnings.map((w) => `• ${warningText(view.name, w)}`).join("\n");
-  return window.confirm(`Warning:\n${lines}\n\nSave it anyway? Parley will not open it.`);
+  return window.confirm(translate("file.confirmRisk", { lines }));
 }

@@ -1,5 +1,6 @@
 import type { ContactView, GroupMemberView, ParleyClient } from "@parley/core";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { friendlyError, joinNames, personName } from "../groups";
 import { ConversationSettings } from "./ConversationSettings";
@@ -30,6 +31,7 @@ export function GroupInfoDialog(props: {
   onSettingsChanged: () => Promise<void>;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const { client, conversation: c, members } = props;
   const [mode, setMode] = useState<Mode>({ kind: props.initialMode });
   const [busy, setBusy] = useState(false);
@@ -64,7 +66,7 @@ export function GroupInfoDialog(props: {
     try {
       const lines = await action();
       await props.onChanged(lines);
-      setDone(lines.join(". "));
+      setDone(lines.map((what) => t("group.done", { what })).join(" "));
       setMode(after);
     } catch (e) {
       setError(friendlyError(e));
@@ -76,25 +78,25 @@ export function GroupInfoDialog(props: {
   function addPicked(e: FormEvent) {
     e.preventDefault();
     const chosen = props.contacts.filter((k) => picked.has(k.id));
-    if (chosen.length === 0) return setError("Choose at least one person to add.");
+    if (chosen.length === 0) return setError(t("group.chooseOne"));
     void run(async () => {
       await client.addToGroup(
         c.id,
         chosen.map((k) => k.id),
       );
       setPicked(new Set());
-      return [`You added ${joinNames(chosen.map((k) => k.name))}`];
+      return [t("lines.youAdded", { names: joinNames(chosen.map((k) => k.name)) })];
     });
   }
 
   function rename(e: FormEvent) {
     e.preventDefault();
     const name = newName.trim();
-    if (name.length === 0) return setError("Give the group a name.");
+    if (name.length === 0) return setError(t("group.needName"));
     if (name === c.title) return setMode({ kind: "info" });
     void run(async () => {
       await client.renameGroup(c.id, name);
-      return [`You renamed the group to “${name}”`];
+      return [t("lines.youRenamed", { name })];
     });
   }
 
@@ -103,14 +105,14 @@ export function GroupInfoDialog(props: {
     const who = personName(m);
     void run(async () => {
       await client.setGroupAdmin(c.id, m.identityKey, grant);
-      return [grant ? `You made ${who} an admin` : `${who} is no longer an admin`];
+      return [grant ? t("lines.youMadeAdmin", { who }) : t("lines.noLongerAdmin", { who })];
     });
   }
 
   function remove(m: GroupMemberView) {
     void run(async () => {
       await client.removeFromGroup(c.id, [m.identityKey]);
-      return [`You removed ${personName(m)}`];
+      return [t("lines.youRemoved", { who: personName(m) })];
     });
   }
 
@@ -153,19 +155,15 @@ export function GroupInfoDialog(props: {
             picked={picked}
             onPick={setPicked}
           />
-          {candidates.length > 0 && (
-            <p className="hint">
-              Everyone you add can read the group’s messages from now on, not the ones before.
-            </p>
-          )}
+          {candidates.length > 0 && <p className="hint">{t("group.addHint")}</p>}
           {errorLine}
           <div className="actions">
             <button type="button" onClick={cancel}>
-              Cancel
+              {t("common.cancel")}
             </button>
             {candidates.length > 0 && (
               <button type="submit" className="primary" disabled={busy || picked.size === 0}>
-                {busy ? "Adding…" : picked.size > 1 ? `Add ${picked.size} people` : "Add to group"}
+                {busy ? t("group.adding") : t("group.addN", { count: picked.size })}
               </button>
             )}
           </div>
@@ -176,7 +174,7 @@ export function GroupInfoDialog(props: {
       body = (
         <form onSubmit={rename} noValidate>
           <div className="field">
-            <label htmlFor={nameId}>Group name</label>
+            <label htmlFor={nameId}>{t("common.groupName")}</label>
             <input
               id={nameId}
               value={newName}
@@ -189,10 +187,10 @@ export function GroupInfoDialog(props: {
           {errorLine}
           <div className="actions">
             <button type="button" onClick={cancel}>
-              Cancel
+              {t("common.cancel")}
             </button>
             <button type="submit" className="primary" disabled={busy}>
-              {busy ? "Saving…" : "Save name"}
+              {busy ? t("common.saving") : t("common.saveName")}
             </button>
           </div>
         </form>
@@ -202,17 +200,14 @@ export function GroupInfoDialog(props: {
       const who = personName(mode.member);
       body = (
         <>
-          <p>
-            Remove {who} from “{c.title}”? They will keep what they have already read, but will not receive
-            anything sent from now on.
-          </p>
+          <p>{t("group.removeText", { who, group: c.title })}</p>
           {errorLine}
           <div className="actions">
             <button type="button" onClick={cancel} ref={cancelButton}>
-              Cancel
+              {t("common.cancel")}
             </button>
             <button type="button" className="danger" disabled={busy} onClick={() => remove(mode.member)}>
-              {busy ? "Removing…" : `Remove ${who}`}
+              {busy ? t("group.removing") : t("group.remove", { who })}
             </button>
           </div>
         </>
@@ -222,17 +217,14 @@ export function GroupInfoDialog(props: {
     case "leave":
       body = (
         <>
-          <p>
-            Leave “{c.title}”? You will stop receiving its messages, and this device forgets the group’s keys.
-            The messages you already have stay here. Only an admin can add you back.
-          </p>
+          <p>{t("group.leaveText", { group: c.title })}</p>
           {errorLine}
           <div className="actions">
             <button type="button" onClick={cancel} ref={cancelButton}>
-              Cancel
+              {t("common.cancel")}
             </button>
             <button type="button" className="danger" disabled={busy} onClick={leave}>
-              {busy ? "Leaving…" : "Leave group"}
+              {busy ? t("group.leaving") : t("group.leave")}
             </button>
           </div>
         </>
@@ -243,7 +235,7 @@ export function GroupInfoDialog(props: {
         <>
           <div className="group-name-row">
             <div className="group-name-text">
-              <span className="muted small">Group name</span>
+              <span className="muted small">{t("common.groupName")}</span>
               <strong>{c.title}</strong>
             </div>
             {amAdmin && (
@@ -255,14 +247,14 @@ export function GroupInfoDialog(props: {
                   setMode({ kind: "rename" });
                 }}
               >
-                Rename
+                {t("common.rename")}
               </button>
             )}
           </div>
 
           <div className="members-head">
             <h3 id={membersHeadingId} ref={headingRef} tabIndex={-1}>
-              Members{members ? ` (${members.length})` : ""}
+              {members ? t("group.membersN", { count: members.length }) : t("group.members")}
             </h3>
             {amAdmin && (
               <button
@@ -274,19 +266,19 @@ export function GroupInfoDialog(props: {
                   setMode({ kind: "add" });
                 }}
               >
-                Add people
+                {t("group.addPeople")}
               </button>
             )}
           </div>
           {done && (
             <p className="notice" role="status">
-              {done}.
+              {done}
             </p>
           )}
           {errorLine}
           {!members ? (
             <p className="muted" aria-busy="true">
-              Loading members…
+              {t("group.loading")}
             </p>
           ) : (
             <MemberList
@@ -312,10 +304,10 @@ export function GroupInfoDialog(props: {
                 setMode({ kind: "leave" });
               }}
             >
-              Leave group
+              {t("group.leave")}
             </button>
             <button type="button" onClick={props.onClose}>
-              Done
+              {t("common.done")}
             </button>
           </div>
         </>
@@ -323,16 +315,17 @@ export function GroupInfoDialog(props: {
       break;
   }
 
-  const title =
+  const title = t(
     mode.kind === "add"
-      ? "Add people"
+      ? "group.titleAdd"
       : mode.kind === "rename"
-        ? "Rename group"
+        ? "group.titleRename"
         : mode.kind === "remove"
-          ? "Remove from group?"
+          ? "group.titleRemove"
           : mode.kind === "leave"
-            ? "Leave group?"
-            : "Group info";
+            ? "group.titleLeave"
+            : "group.titleInfo",
+  );
   return (
     <Dialog title={title} onClose={props.onClose} wide>
       {body}

@@ -1,14 +1,14 @@
 import type { ContactView, GroupMemberView } from "@parley/core";
 import type { RefObject } from "react";
+import { useTranslation } from "react-i18next";
 import { initials } from "../format";
 import { personName } from "../groups";
 
-const SAFETY_LABEL: Record<GroupMemberView["safety"], string> = {
-  me: "",
-  verified: "Verified contact",
-  unverified: "Contact, not verified",
-  member: "Not one of your contacts",
-};
+const SAFETY_LABEL = {
+  verified: "group.safetyVerified",
+  unverified: "group.safetyUnverified",
+  member: "group.safetyMember",
+} as const;
 
 /** You first, then admins, then everyone else by name. */
 function sortMembers(members: GroupMemberView[]): GroupMemberView[] {
@@ -25,11 +25,12 @@ export function MemberList(props: {
   onToggleAdmin: (m: GroupMemberView) => void;
   onRemove: (m: GroupMemberView) => void;
 }) {
+  const { t } = useTranslation();
   const { amAdmin, busy } = props;
   return (
     <ul className="member-list" aria-labelledby={props.labelledBy}>
       {sortMembers(props.members).map((m) => {
-        const name = m.isMe ? `${personName(m)} (you)` : personName(m);
+        const name = m.isMe ? t("group.you", { name: personName(m) }) : personName(m);
         return (
           <li key={m.identityKey} className="member">
             <span className="avatar avatar-small" aria-hidden="true">
@@ -38,20 +39,20 @@ export function MemberList(props: {
             <span className="member-text">
               <span className="member-name">
                 <span className="member-name-text">{name}</span>
-                {m.role === "admin" && <span className="tag tag-admin">admin</span>}
+                {m.role === "admin" && <span className="tag tag-admin">{t("group.admin")}</span>}
               </span>
               {!m.isMe && (
                 <span className={`member-safety safety-${m.safety.replace(/ /g, "-")}`}>
-                  {SAFETY_LABEL[m.safety]}
-                  {m.devices > 1 ? ` · ${m.devices} devices` : ""}
+                  {m.safety === "me" ? "" : t(SAFETY_LABEL[m.safety])}
+                  {m.devices > 1 ? t("group.devices", { count: m.devices }) : ""}
                 </span>
               )}
             </span>
             {amAdmin && !m.isMe && (
               <span className="member-actions">
                 <button type="button" disabled={busy} onClick={() => props.onToggleAdmin(m)}>
-                  {m.role === "admin" ? "Remove admin" : "Make admin"}
-                  <span className="sr-only"> ({personName(m)})</span>
+                  {m.role === "admin" ? t("group.removeAdmin") : t("group.makeAdmin")}
+                  <span className="sr-only">{t("group.who", { name: personName(m) })}</span>
                 </button>
                 <button
                   type="button"
@@ -59,7 +60,8 @@ export function MemberList(props: {
                   disabled={busy}
                   onClick={() => props.onRemove(m)}
                 >
-                  Remove<span className="sr-only"> ({personName(m)})</span>
+                  {t("group.removeMember")}
+                  <span className="sr-only">{t("group.who", { name: personName(m) })}</span>
                 </button>
               </span>
             )}
@@ -79,16 +81,13 @@ export function ContactPicker(props: {
   picked: Set<string>;
   onPick: (picked: Set<string>) => void;
 }) {
+  const { t } = useTranslation();
   const { candidates, picked } = props;
   return (
     <fieldset className="pick-list" ref={props.fieldRef}>
-      <legend>Choose who to add to “{props.groupName}”</legend>
+      <legend>{t("group.choose", { group: props.groupName })}</legend>
       {candidates.length === 0 && (
-        <p className="muted">
-          {props.contacts.length === 0
-            ? "You have no contacts yet. Invite someone first: only your contacts can be added."
-            : "Everyone in your contacts is already in this group."}
-        </p>
+        <p className="muted">{props.contacts.length === 0 ? t("group.noContacts") : t("group.allIn")}</p>
       )}
       {candidates.map((k) => (
         <label key={k.id} className={k.canSend ? "pick" : "pick pick-disabled"}>
@@ -108,7 +107,7 @@ export function ContactPicker(props: {
           </span>
           <span className="pick-name">
             {k.name}
-            {!k.canSend && <span className="muted small"> · still connecting</span>}
+            {!k.canSend && <span className="muted small">{t("group.stillConnecting")}</span>}
           </span>
         </label>
       ))}

@@ -1,11 +1,15 @@
 import type { ParleyClient } from "@parley/core";
 import { useEffect, useId, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { friendlyError } from "../groups";
 import { Dialog } from "./Dialog";
 import { QrCode } from "./QrCode";
 
 export function InviteDialog(props: { client: ParleyClient; onClose: () => void }) {
+  const { t } = useTranslation();
   const [link, setLink] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  /** Why no invite could be made (put in words when shown, in the language of the moment). */
+  const [error, setError] = useState<unknown>(null);
   const [copied, setCopied] = useState(false);
   const linkId = useId();
   const input = useRef<HTMLInputElement>(null);
@@ -18,7 +22,7 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
     props.client
       .createInvite()
       .then((r) => setLink(r.link))
-      .catch((e: Error) => setError(`Could not create an invite: ${e.message}`));
+      .catch((e: unknown) => setError(e));
   }, [props.client]);
 
   async function copy() {
@@ -33,28 +37,25 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
   }
 
   return (
-    <Dialog title="Invite someone" onClose={props.onClose}>
-      <p>
-        Send this link to one person, privately, or let them scan the code. It works once and expires in 7
-        days.
-      </p>
-      {error && (
+    <Dialog title={t("invite.title")} onClose={props.onClose}>
+      <p>{t("invite.text")}</p>
+      {error !== null && (
         <p className="error" role="alert">
-          {error}
+          {t("invite.failed", { cause: friendlyError(error) })}
         </p>
       )}
-      {!link && !error && (
+      {!link && error === null && (
         <p className="muted" aria-busy="true">
-          Creating a one-time invite…
+          {t("invite.creating")}
         </p>
       )}
       {link && (
         <>
           <div className="qr-frame">
-            <QrCode value={link} label="Invite QR code" size={220} />
+            <QrCode value={link} label={t("invite.qr")} size={220} />
           </div>
           <div className="field">
-            <label htmlFor={linkId}>Invite link</label>
+            <label htmlFor={linkId}>{t("common.inviteLink")}</label>
             <div className="copy-row">
               <input
                 ref={input}
@@ -65,18 +66,16 @@ export function InviteDialog(props: { client: ParleyClient; onClose: () => void 
                 className="mono"
               />
               <button type="button" onClick={copy}>
-                {copied ? "Copied" : "Copy link"}
+                {copied ? t("invite.copied") : t("invite.copy")}
               </button>
             </div>
           </div>
-          <p className="hint">
-            They appear in your conversations as soon as they accept it, even if you close this window.
-          </p>
+          <p className="hint">{t("invite.hint")}</p>
         </>
       )}
       <div className="actions">
         <button type="button" className="primary" onClick={props.onClose}>
-          Done
+          {t("common.done")}
         </button>
       </div>
     </Dialog>

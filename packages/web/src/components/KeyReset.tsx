@@ -4,11 +4,13 @@
  */
 import type { ParleyClient } from "@parley/core";
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
 import { friendlyError } from "../groups";
 import type { Session } from "../session";
 
 /** "Reset my keys": a plain explanation, a confirmation, then the engine's resetKeys. */
 export function ResetKeys(props: { session: Session }) {
+  const { t } = useTranslation();
   const [step, setStep] = useState<"idle" | "confirm" | "busy" | "done">("idle");
   const [result, setResult] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -19,9 +21,7 @@ export function ResetKeys(props: { session: Session }) {
     try {
       const r = await props.session.client.resetKeys();
       setResult(
-        r.pending.length > 0
-          ? `Your keys are new. ${r.pending.length} conversations could not be reached and still use the old keys: reset again later to carry them over.`
-          : "Your keys are new in every chat and group. Ask your contacts to compare safety numbers with you again.",
+        r.pending.length > 0 ? t("resetKeys.donePending", { count: r.pending.length }) : t("resetKeys.done"),
       );
       setStep("done");
     } catch (e) {
@@ -32,32 +32,24 @@ export function ResetKeys(props: { session: Session }) {
 
   return (
     <>
-      <h3>If a device of yours was compromised</h3>
-      <p className="hint">
-        If a phone or computer with your Parley on it was taken or infected, reset your keys from a device you
-        trust. You get a new safety number; a copy of your profile made before can then no longer read what is
-        sent to you or write as you. Your contacts are asked to compare safety numbers with you again. Your
-        history stays.
-      </p>
+      <h3>{t("resetKeys.title")}</h3>
+      <p className="hint">{t("resetKeys.explain")}</p>
       {step === "idle" && (
         <div className="actions">
           <button type="button" className="danger-outline" onClick={() => setStep("confirm")}>
-            Reset my keys
+            {t("resetKeys.reset")}
           </button>
         </div>
       )}
       {(step === "confirm" || step === "busy") && (
         <div className="warning" role="alert">
-          <p>
-            Reset now? Every contact will see that your safety number changed. Pending invite links stop
-            working.
-          </p>
+          <p>{t("resetKeys.confirm")}</p>
           <div className="actions">
             <button type="button" className="danger" disabled={step === "busy"} onClick={() => void reset()}>
-              {step === "busy" ? "Resetting…" : "Yes, reset my keys"}
+              {step === "busy" ? t("resetKeys.resetting") : t("resetKeys.yes")}
             </button>
             <button type="button" disabled={step === "busy"} onClick={() => setStep("idle")}>
-              Cancel
+              {t("common.cancel")}
             </button>
           </div>
         </div>
@@ -83,6 +75,7 @@ export function AcceptKeyChange(props: {
   name: string;
   onAccepted: () => void;
 }) {
+  const { t } = useTranslation();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   async function accept() {
@@ -99,10 +92,9 @@ export function AcceptKeyChange(props: {
   }
   return (
     <p>
-      You had verified {props.name}: nothing is sent to them until you accept the new safety number (or
-      compare it again).{" "}
+      {t("resetKeys.mustAccept", { name: props.name })}{" "}
       <button type="button" className="link-button" disabled={busy} onClick={() => void accept()}>
-        Accept the new safety number
+        {t("resetKeys.accept")}
       </button>
       {error && <span className="error"> {error}</span>}
     </p>

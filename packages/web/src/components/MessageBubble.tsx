@@ -1,7 +1,9 @@
 import type { MessageView, ParleyClient } from "@parley/core";
 import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { deliveryLabel, deliveryTicks } from "../format";
 import { personName } from "../groups";
+import { joinList } from "../i18n";
 import { COMMON_REACTIONS, myReaction, quoteSummary, shortText, textParts } from "../messages";
 import { FileCard } from "./FileCard";
 
@@ -31,6 +33,7 @@ export function MessageBubble(props: {
   onFileError: (e: unknown) => void;
   actions: MessageActions;
 }) {
+  const { t } = useTranslation();
   const { message: m, actions } = props;
   const [open, setOpen] = useState<"none" | "actions" | "react" | "delete">("none");
   const item = useRef<HTMLLIElement>(null);
@@ -53,10 +56,10 @@ export function MessageBubble(props: {
   if (open !== "none") classes.push("selected");
 
   const toolbar = canAct && (
-    <div className="message-actions" role="toolbar" aria-label="Message actions">
+    <div className="message-actions" role="toolbar" aria-label={t("message.actions")}>
       {open === "delete" ? (
         <>
-          <span className="confirm-text">Delete for everyone?</span>
+          <span className="confirm-text">{t("message.deleteQuestion")}</span>
           <button
             type="button"
             className="danger"
@@ -65,46 +68,45 @@ export function MessageBubble(props: {
               actions.onDelete(m);
             }}
           >
-            Delete for everyone
+            {t("message.deleteForEveryone")}
           </button>
           <button type="button" onClick={() => setOpen("none")}>
-            Cancel
+            {t("common.cancel")}
           </button>
         </>
       ) : (
         <>
-          <button type="button" onClick={() => actions.onReply(m)} aria-label="Reply">
-            Reply
+          <button type="button" onClick={() => actions.onReply(m)}>
+            {t("message.reply")}
           </button>
           <button
             type="button"
-            aria-label="React"
             aria-expanded={open === "react"}
             onClick={() => setOpen(open === "react" ? "actions" : "react")}
           >
-            React
+            {t("message.react")}
           </button>
           {m.fromMe && (
             <>
-              <button type="button" onClick={() => actions.onEdit(m)} aria-label="Edit">
-                Edit
+              <button type="button" onClick={() => actions.onEdit(m)}>
+                {t("message.edit")}
               </button>
-              <button type="button" onClick={() => setOpen("delete")} aria-label="Delete">
-                Delete
+              <button type="button" onClick={() => setOpen("delete")}>
+                {t("message.delete")}
               </button>
             </>
           )}
         </>
       )}
       {open === "react" && (
-        <div className="reaction-picker" role="menu" aria-label="Pick a reaction">
+        <div className="reaction-picker" role="menu" aria-label={t("message.pickReaction")}>
           {COMMON_REACTIONS.map((emoji) => (
             <button
               key={emoji}
               type="button"
               role="menuitemradio"
               aria-checked={mine === emoji}
-              aria-label={`React with ${emoji}`}
+              aria-label={t("message.reactWith", { emoji })}
               className={mine === emoji ? "picked" : undefined}
               onClick={() => {
                 setOpen("none");
@@ -134,17 +136,17 @@ export function MessageBubble(props: {
           className={deleted ? "bubble deleted" : "bubble"}
           onClick={() => canAct && open === "none" && setOpen("actions")}
         >
-          <span className="sr-only">{props.sender}: </span>
+          <span className="sr-only">{t("message.senderSays", { sender: props.sender })}</span>
           {props.showSender && (
             <p className="sender" aria-hidden="true">
               {personName(m.from)}
-              {stranger && <span className="sender-note"> · not a contact</span>}
+              {stranger && <span className="sender-note">{t("message.notContact")}</span>}
             </p>
           )}
           {m.quote && !deleted && <Quote quote={m.quote} />}
           {deleted ? (
             <p className="text deleted-text">
-              {m.fromMe ? "You deleted this message" : "This message was deleted"}
+              {m.fromMe ? t("message.youDeleted") : t("message.wasDeleted")}
             </p>
           ) : (
             <>
@@ -168,13 +170,13 @@ export function MessageBubble(props: {
             </>
           )}
           <p className="meta">
-            {m.edited && !deleted && <span className="edited">edited</span>}
+            {m.edited && !deleted && <span className="edited">{t("message.edited")}</span>}
             <time dateTime={m.sentAt}>{props.time}</time>
             {m.fromMe && <DeliveryStatus message={m} />}
           </p>
         </div>
         {m.reactions && m.reactions.length > 0 && (
-          <ul className="reactions" aria-label="Reactions">
+          <ul className="reactions" aria-label={t("message.reactions")}>
             {m.reactions.map((r) => (
               <li key={r.emoji}>
                 <button
@@ -182,8 +184,11 @@ export function MessageBubble(props: {
                   className={r.mine ? "reaction mine-reaction" : "reaction"}
                   aria-pressed={r.mine}
                   disabled={!canAct}
-                  title={r.by.map((p) => (p.relation === "me" ? "You" : personName(p))).join(", ")}
-                  aria-label={`${r.emoji} ${r.count}${r.mine ? ", including you" : ""}`}
+                  title={joinList(r.by.map((p) => (p.relation === "me" ? t("common.you") : personName(p))))}
+                  aria-label={t(r.mine ? "message.reactionCountMine" : "message.reactionCount", {
+                    emoji: r.emoji,
+                    count: r.count,
+                  })}
                   onClick={() => actions.onReact(m, r.mine ? null : r.emoji)}
                 >
                   <span aria-hidden="true">{r.emoji}</span> <span aria-hidden="true">{r.count}</span>
@@ -214,18 +219,19 @@ export function ComposerContext(props: {
   message: MessageView;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation();
   const { mode, message: m } = props;
-  const who = m.fromMe ? "yourself" : personName(m.from);
+  const who = m.fromMe ? t("common.yourself") : personName(m.from);
   return (
     <div className="composer-context" role="status">
       <div>
-        <strong>{mode === "reply" ? `Replying to ${who}` : "Editing your message"}</strong>
+        <strong>{mode === "reply" ? t("message.replyingTo", { name: who }) : t("message.editing")}</strong>
         <span className="composer-context-text">{shortText(m)}</span>
       </div>
       <button
         type="button"
         className="icon-button"
-        aria-label={mode === "reply" ? "Cancel reply" : "Cancel editing"}
+        aria-label={mode === "reply" ? t("message.cancelReply") : t("message.cancelEdit")}
         onClick={props.onCancel}
       >
         <span aria-hidden="true">×</span>
@@ -236,10 +242,14 @@ export function ComposerContext(props: {
 
 /** Our message's state: ticks and a word ("Read"; in a group "Read by 2", the names on hover). */
 function DeliveryStatus({ message: m }: { message: MessageView }) {
+  const { t } = useTranslation();
   const state = m.readBy?.length ? "read" : m.status;
   const ticks = deliveryTicks(state);
-  const label = state === "read" && m.kind === "group" ? `Read by ${m.readBy!.length}` : deliveryLabel(state);
-  const readers = m.readBy?.map(personName).join(", ");
+  const label =
+    state === "read" && m.kind === "group"
+      ? t("message.readBy", { count: m.readBy!.length })
+      : deliveryLabel(state);
+  const readers = m.readBy && joinList(m.readBy.map(personName));
   return (
     <span className={`status status-${state}`} title={readers}>
       {ticks && (

@@ -1,5 +1,6 @@
 import type { MessageView, ParleyClient } from "@parley/core";
 import { type ReactNode, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { formatListTime } from "../format";
 import { personName } from "../groups";
 import { snippet } from "../search";
@@ -19,6 +20,7 @@ export function MessageSearch(props: {
   children: ReactNode;
 }) {
   const { client, onError } = props;
+  const { t } = useTranslation();
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<{ query: string; messages: MessageView[] } | null>(null);
   const wanted = query.trim();
@@ -46,8 +48,8 @@ export function MessageSearch(props: {
       <search className="search-box">
         <input
           type="search"
-          aria-label="Search messages"
-          placeholder="Search messages"
+          aria-label={t("search.label")}
+          placeholder={t("search.label")}
           value={query}
           dir="auto"
           onChange={(e) => setQuery(e.target.value)}
@@ -74,15 +76,16 @@ function SearchResults(props: {
   query: string;
   onOpen: (m: MessageView) => void;
 }) {
-  if (props.found === null) return <p className="muted list-empty">Searching…</p>;
+  const { t } = useTranslation();
+  if (props.found === null) return <p className="muted list-empty">{t("search.searching")}</p>;
   if (props.found.length === 0)
     return (
       <p className="muted list-empty" role="status">
-        No messages found on this device.
+        {t("search.none")}
       </p>
     );
   return (
-    <ul className="conversation-list search-results" aria-label="Found messages">
+    <ul className="conversation-list search-results" aria-label={t("search.results")}>
       {props.found.map((m) => (
         <li key={`${m.conversationId}/${m.id}`}>
           <button type="button" className="conversation search-result" onClick={() => props.onOpen(m)}>
@@ -95,7 +98,7 @@ function SearchResults(props: {
                 <span className="conversation-time">{formatListTime(m.sentAt)}</span>
               </span>
               <span className="conversation-preview" dir="auto">
-                {m.fromMe ? "You" : personName(m.from)}:{" "}
+                {t("message.senderSays", { sender: m.fromMe ? t("common.you") : personName(m.from) })}
                 {snippet(m.text || m.file?.name || "", props.query).map((part, i) =>
                   part.match ? (
                     // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed text, in order

@@ -9,6 +9,7 @@ import { useGroup } from "../hooks/useGroup";
 import { useMessages } from "../hooks/useMessages";
 import { useNotice } from "../hooks/useNotice";
 import { type Typing, typingNames, useTypingSender, withoutExpired, withTyping } from "../hooks/useTyping";
+import { t } from "../i18n";
 import { DEFAULT_NOTIFICATIONS, notificationFor, shouldNotify, showNotification } from "../notifications";
 import type { Session } from "../session";
 import { AddContactDialog } from "./AddContactDialog";
@@ -25,9 +26,6 @@ import { SafetyNumberDialog } from "./SafetyNumberDialog";
 import { SettingsDialog } from "./SettingsDialog";
 import { NoticeBanner, TopBar } from "./TopBar";
 import { ViewTabs } from "./ViewTabs";
-
-const TAKEN_OVER =
-  "Parley was opened in another tab, so it was locked here. Unlock to use it in this tab instead (the other one then locks).";
 
 type Overlay =
   | "invite"
@@ -143,7 +141,7 @@ export function Messenger(props: {
         void session
           .lock()
           .catch(() => {})
-          .then(() => onLocked(TAKEN_OVER));
+          .then(() => onLocked(t("app.takenOver")));
       }),
     [session, onLocked],
   );
@@ -173,9 +171,7 @@ export function Messenger(props: {
 
   async function createGroup(name: string, options: { pq: boolean }): Promise<void> {
     const view = await client.createGroup(name, options);
-    await group.chronicle(view.id, [
-      options.pq ? "You created the post-quantum group" : "You created the group",
-    ]);
+    await group.chronicle(view.id, [options.pq ? t("lines.createdPq") : t("lines.created")]);
     await list.reload();
     setSelectedId(view.id);
   }
@@ -330,7 +326,7 @@ export function Messenger(props: {
           contacts={list.contacts}
           initialMode={groupMode}
           onChanged={(ownLines) => afterGroupChange(selected.id, ownLines)}
-          onLeft={() => afterGroupChange(selected.id, ["You left the group"])}
+          onLeft={() => afterGroupChange(selected.id, [t("lines.youLeft")])}
           onSettingsChanged={() => list.refresh()}
           onClose={closeOverlay}
         />

@@ -1,4 +1,5 @@
 import { type FormEvent, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { friendlyError } from "../groups";
 import { Dialog, FormFooter } from "./Dialog";
 
@@ -8,6 +9,7 @@ export function NewGroupDialog(props: {
   onCreate: (name: string, options: { pq: boolean }) => Promise<void>;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const [name, setName] = useState("");
   const [pq, setPq] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -19,7 +21,7 @@ export function NewGroupDialog(props: {
   async function submit(e: FormEvent) {
     e.preventDefault();
     const trimmed = name.trim();
-    if (trimmed.length === 0) return setError("Give the group a name.");
+    if (trimmed.length === 0) return setError(t("newGroup.needName"));
     setBusy(true);
     setError(null);
     try {
@@ -32,10 +34,10 @@ export function NewGroupDialog(props: {
   }
 
   return (
-    <Dialog title="New group" onClose={props.onClose}>
+    <Dialog title={t("newGroup.title")} onClose={props.onClose}>
       <form onSubmit={submit} noValidate>
         <div className="field">
-          <label htmlFor={nameId}>Group name</label>
+          <label htmlFor={nameId}>{t("common.groupName")}</label>
           <input
             id={nameId}
             value={name}
@@ -46,7 +48,7 @@ export function NewGroupDialog(props: {
             data-autofocus
           />
           <p id={hintId} className="hint">
-            Only the members see the name: it is encrypted like the messages. You can add people next.
+            {t("newGroup.hint")}
           </p>
         </div>
         <div className="field">
@@ -57,18 +59,17 @@ export function NewGroupDialog(props: {
               aria-describedby={pqHintId}
               onChange={(e) => setPq(e.target.checked)}
             />
-            Post-quantum group
+            {t("newGroup.pq")}
           </label>
           <p id={pqHintId} className="hint">
-            Keys are agreed with X-Wing (ML-KEM-768 and X25519), so recorded messages stay safe even from a
-            future quantum computer. Larger and slower for big groups; it cannot be changed later.
+            {t("newGroup.pqHint")}
           </p>
         </div>
         <FormFooter
           error={error}
           busy={busy}
-          submitLabel="Create group"
-          busyLabel="Creating…"
+          submitLabel={t("newGroup.create")}
+          busyLabel={t("newGroup.creating")}
           onCancel={props.onClose}
         />
       </form>

@@ -1,8 +1,10 @@
 import { type FormEvent, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { MIN_PASSPHRASE_LENGTH, Session } from "../session";
 import { Logo } from "./Brand";
 
 export function Onboarding(props: { onReady: (session: Session) => void; hasInvite: boolean }) {
+  const { t } = useTranslation();
   const [name, setName] = useState("");
   const [passphrase, setPassphrase] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -21,17 +23,17 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError(null);
-    if (name.trim().length === 0) return setError("Enter the name your contacts will see.");
+    if (name.trim().length === 0) return setError(t("onboarding.needName"));
     if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-      return setError(`Choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+      return setError(t("onboarding.shortPassphrase", { min: MIN_PASSPHRASE_LENGTH }));
     }
-    if (confirm !== passphrase) return setError("The two passphrases are not the same. Type it again.");
+    if (confirm !== passphrase) return setError(t("onboarding.mismatch"));
     setBusy(true);
     try {
       const session = await Session.create({ name: name.trim(), passphrase, relay });
       props.onReady(session);
     } catch (err) {
-      setError(`Could not create your profile: ${(err as Error).message}`);
+      setError(t("onboarding.failed", { cause: (err as Error).message }));
       setBusy(false);
     }
   }
@@ -46,18 +48,13 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
       >
         <div className="brand-row">
           <Logo size={36} />
-          <h1>Welcome to Parley</h1>
+          <h1>{t("onboarding.welcome")}</h1>
         </div>
-        <p className="lead">
-          Private conversations, end-to-end encrypted. No phone number, no email: just a name your contacts
-          see.
-        </p>
-        {props.hasInvite && (
-          <p className="notice">You opened an invite. Create your profile first; then you can accept it.</p>
-        )}
+        <p className="lead">{t("onboarding.lead")}</p>
+        {props.hasInvite && <p className="notice">{t("onboarding.hasInvite")}</p>}
 
         <div className="field">
-          <label htmlFor={nameId}>Display name</label>
+          <label htmlFor={nameId}>{t("common.displayName")}</label>
           <input
             id={nameId}
             name="name"
@@ -70,7 +67,7 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
         </div>
 
         <div className="field">
-          <label htmlFor={passId}>Passphrase</label>
+          <label htmlFor={passId}>{t("common.passphrase")}</label>
           <input
             id={passId}
             name="passphrase"
@@ -82,13 +79,12 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
             required
           />
           <p id={passHint} className="hint">
-            It encrypts everything Parley keeps in this browser. At least {MIN_PASSPHRASE_LENGTH} characters;
-            a few unrelated words work well. Nobody can recover it for you.
+            {t("onboarding.passphraseHint", { min: MIN_PASSPHRASE_LENGTH })}
           </p>
         </div>
 
         <div className="field">
-          <label htmlFor={confirmId}>Confirm passphrase</label>
+          <label htmlFor={confirmId}>{t("onboarding.confirm")}</label>
           <input
             id={confirmId}
             name="confirm-passphrase"
@@ -100,7 +96,7 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
           />
         </div>
 
-        <p className="hint">Your relay is {relay}. It passes encrypted messages on and cannot read them.</p>
+        <p className="hint">{t("onboarding.relay", { relay })}</p>
 
         {error && (
           <p id={errorId} className="error" role="alert">
@@ -109,7 +105,7 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
         )}
 
         <button type="submit" className="primary wide" disabled={busy}>
-          {busy ? "Creating your profile…" : "Create profile"}
+          {busy ? t("onboarding.creating") : t("onboarding.create")}
         </button>
       </form>
     </main>

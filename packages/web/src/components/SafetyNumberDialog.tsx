@@ -1,6 +1,8 @@
 import type { ParleyClient } from "@parley/core";
 import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { groupDigits } from "../format";
+import { friendlyError } from "../groups";
 import { Dialog } from "./Dialog";
 import { QrCode } from "./QrCode";
 import { SafetyScanner } from "./SafetyScanner";
@@ -12,6 +14,7 @@ export function SafetyNumberDialog(props: {
   onVerified: () => void;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const [digits, setDigits] = useState<string | null>(null);
   const [verified, setVerified] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -25,7 +28,7 @@ export function SafetyNumberDialog(props: {
         setDigits(s.safetyNumber);
         setVerified(s.verified);
       })
-      .catch((e: Error) => setError(e.message));
+      .catch((e: unknown) => setError(friendlyError(e)));
   }, [client, contactId]);
 
   const markVerified = useCallback(async () => {
@@ -34,18 +37,15 @@ export function SafetyNumberDialog(props: {
       setVerified(true);
       onVerified();
     } catch (e) {
-      setError((e as Error).message);
+      setError(friendlyError(e));
     }
   }, [client, contactId, onVerified]);
   const scannedMatch = useCallback(() => void markVerified(), [markVerified]);
 
   const groups = digits ? groupDigits(digits).split(" ") : [];
   return (
-    <Dialog title={`Safety number with ${props.name}`} onClose={props.onClose} wide>
-      <p>
-        Compare these numbers with {props.name} in person or on a call you trust, or scan each other’s code.
-        If they match, nobody is in the middle of your conversation.
-      </p>
+    <Dialog title={t("safety.title", { name: props.name })} onClose={props.onClose} wide>
+      <p>{t("safety.explain", { name: props.name })}</p>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -53,14 +53,17 @@ export function SafetyNumberDialog(props: {
       )}
       {digits && (
         <div className="safety">
-          <figure className="safety-digits mono" aria-label={`Safety number: ${groupDigits(digits)}`}>
+          <figure
+            className="safety-digits mono"
+            aria-label={t("safety.digits", { digits: groupDigits(digits) })}
+          >
             {groups.map((g, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: the groups are a fixed sequence
               <span key={i}>{g}</span>
             ))}
           </figure>
           <div className="qr-frame">
-            <QrCode value={digits} label={`QR code of the safety number with ${props.name}`} size={180} />
+            <QrCode value={digits} label={t("safety.qr", { name: props.name })} size={180} />
           </div>
         </div>
       )}
@@ -73,20 +76,22 @@ export function SafetyNumberDialog(props: {
         />
       )}
       <p className={verified ? "verified-line ok" : "verified-line"} role="status">
-        {verified ? `You have verified ${props.name}.` : `${props.name} is not verified yet.`}
+        {verified
+          ? t("safety.verified", { name: props.name })
+          : t("safety.notVerified", { name: props.name })}
       </p>
       <div className="actions">
         <button type="button" onClick={props.onClose}>
-          Close
+          {t("common.close")}
         </button>
         {digits && !scanning && (
           <button type="button" onClick={() => setScanning(true)}>
-            Scan their code
+            {t("safety.scan")}
           </button>
         )}
         {!verified && (
           <button type="button" className="primary" onClick={markVerified} disabled={!digits}>
-            Mark as verified
+            {t("safety.markVerified")}
           </button>
         )}
       </div>

@@ -1,5 +1,6 @@
 import jsQR from "jsqr";
 import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 /** How often a camera frame is looked at for a code. */
 const SCAN_EVERY_MS = 200;
@@ -42,6 +43,7 @@ export function SafetyScanner(props: {
   onMatch: () => void;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const video = useRef<HTMLVideoElement>(null);
   const [outcome, setOutcome] = useState<Outcome>("scanning");
   const { digits, onMatch } = props;
@@ -93,27 +95,26 @@ export function SafetyScanner(props: {
     <div className="safety-scanner">
       {outcome === "scanning" && (
         <>
-          <video ref={video} className="scanner-video" muted playsInline aria-label="Camera" />
-          <p className="muted small">Point the camera at the code on {props.name}’s screen.</p>
+          <video ref={video} className="scanner-video" muted playsInline aria-label={t("safety.camera")} />
+          <p className="muted small">{t("safety.point", { name: props.name })}</p>
         </>
       )}
       <p
         role="status"
         className={outcome === "match" ? "verified-line ok" : outcome === "mismatch" ? "error" : ""}
       >
-        {outcome === "match" && `The codes match: you have verified ${props.name}.`}
-        {outcome === "mismatch" &&
-          `This code does not match the safety number you share with ${props.name}. Do not mark them as verified.`}
-        {outcome === "no-camera" && "No camera can be used here. Compare the digits above instead, out loud."}
+        {outcome === "match" && t("safety.match", { name: props.name })}
+        {outcome === "mismatch" && t("safety.mismatch", { name: props.name })}
+        {outcome === "no-camera" && t("safety.noCamera")}
       </p>
       <div className="actions">
         {outcome === "mismatch" && (
           <button type="button" onClick={() => setOutcome("scanning")}>
-            Scan again
+            {t("safety.again")}
           </button>
         )}
         <button type="button" onClick={props.onClose}>
-          {outcome === "scanning" ? "Stop scanning" : "Done"}
+          {outcome === "scanning" ? t("safety.stop") : t("common.done")}
         </button>
       </div>
     </div>

@@ -1,11 +1,17 @@
+import { CATALOGUES, LANGUAGES, type Language } from "@parley/i18n";
 import { type FormEvent, useEffect, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { friendlyError } from "../groups";
+import { currentLanguage, setLanguage } from "../i18n";
 import { askPermission, DEFAULT_NOTIFICATIONS, type NotificationSettings } from "../notifications";
 import type { Session } from "../session";
 import { Dialog } from "./Dialog";
 import { ResetKeys } from "./KeyReset";
 
-/** This browser's settings: notifications, and wiping the device (one step away, not in the top bar). */
+/**
+ * This browser's settings: our name, the language, notifications, and wiping the device (one step
+ * away, not in the top bar).
+ */
 export function SettingsDialog(props: {
   session: Session;
   onChanged: (settings: NotificationSettings) => void;
@@ -15,6 +21,7 @@ export function SettingsDialog(props: {
   onWipe: () => void;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const { session } = props;
   const [settings, setSettings] = useState<NotificationSettings | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -23,6 +30,8 @@ export function SettingsDialog(props: {
   const nameId = useId();
   const enabledId = useId();
   const previewsId = useId();
+  const languageId = useId();
+  const languageHintId = useId();
 
   useEffect(() => {
     session
@@ -37,9 +46,7 @@ export function SettingsDialog(props: {
     setSettings(next); // the box shows the click at once; undone below if it cannot be kept
     if (next.enabled && !before?.enabled && !(await askPermission())) {
       setSettings(before);
-      setError(
-        "This browser does not allow Parley to show notifications. Allow them in the site's settings.",
-      );
+      setError(t("settings.notAllowed"));
       return;
     }
     try {
@@ -68,11 +75,11 @@ export function SettingsDialog(props: {
   }
 
   return (
-    <Dialog title="Settings" onClose={props.onClose}>
-      <h3>Your name</h3>
+    <Dialog title={t("settings.title")} onClose={props.onClose}>
+      <h3>{t("settings.yourName")}</h3>
       <form onSubmit={rename} noValidate className="name-row">
         <div className="field">
-          <label htmlFor={nameId}>Display name</label>
+          <label htmlFor={nameId}>{t("common.displayName")}</label>
           <input
             id={nameId}
             value={name}
@@ -85,15 +92,36 @@ export function SettingsDialog(props: {
           />
         </div>
         <button type="submit" disabled={nameState === "saving" || name.trim() === props.profileName}>
-          {nameState === "saving" ? "Saving…" : "Save name"}
+          {nameState === "saving" ? t("common.saving") : t("common.saveName")}
         </button>
       </form>
       <p className="hint" role="status">
-        {nameState === "saved"
-          ? "Saved. Your contacts and groups are told, end to end."
-          : "Your contacts and groups see it; a contact who named you themselves keeps their name for you."}
+        {nameState === "saved" ? t("settings.saved") : t("settings.nameHint")}
       </p>
-      <h3>Notifications</h3>
+      <h3>{t("settings.language")}</h3>
+      <div className="field">
+        <label htmlFor={languageId} className="sr-only">
+          {t("settings.language")}
+        </label>
+        <select
+          id={languageId}
+          name="language"
+          aria-describedby={languageHintId}
+          value={currentLanguage()}
+          onChange={(e) => void setLanguage(e.target.value as Language)}
+        >
+          {LANGUAGES.map((language) => (
+            // Each language in its own words, so a person who cannot read this one finds theirs.
+            <option key={language} value={language} lang={language}>
+              {CATALOGUES[language].meta.name}
+            </option>
+          ))}
+        </select>
+        <p id={languageHintId} className="hint">
+          {t("settings.languageHint")}
+        </p>
+      </div>
+      <h3>{t("settings.notifications")}</h3>
       {settings && (
         <>
           <div className="check-row">
@@ -103,7 +131,7 @@ export function SettingsDialog(props: {
               checked={settings.enabled}
               onChange={(e) => void save({ ...settings, enabled: e.target.checked })}
             />
-            <label htmlFor={enabledId}>Notify me of new messages while Parley is in the background</label>
+            <label htmlFor={enabledId}>{t("settings.notify")}</label>
           </div>
           <div className="check-row">
             <input
@@ -113,12 +141,9 @@ export function SettingsDialog(props: {
               disabled={!settings.enabled}
               onChange={(e) => void save({ ...settings, previews: e.target.checked })}
             />
-            <label htmlFor={previewsId}>Show who wrote and what</label>
+            <label htmlFor={previewsId}>{t("settings.previews")}</label>
           </div>
-          <p className="hint">
-            Without this, a notification only says “New message”: notifications can show on a locked screen
-            and when you share your screen. Muted chats never notify.
-          </p>
+          <p className="hint">{t("settings.previewsHint")}</p>
         </>
       )}
       {error && (
@@ -127,16 +152,14 @@ export function SettingsDialog(props: {
         </p>
       )}
       <ResetKeys session={session} />
-      <h3>This device</h3>
-      <p className="hint">
-        Wiping deletes your profile, contacts and messages from this browser. It cannot be undone.
-      </p>
+      <h3>{t("settings.device")}</h3>
+      <p className="hint">{t("settings.wipeHint")}</p>
       <div className="actions actions-split">
         <button type="button" className="danger-outline" onClick={props.onWipe}>
-          Wipe this device
+          {t("common.wipeDevice")}
         </button>
         <button type="button" onClick={props.onClose}>
-          Done
+          {t("common.done")}
         </button>
       </div>
     </Dialog>

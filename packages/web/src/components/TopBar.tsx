@@ -1,12 +1,6 @@
+import { useTranslation } from "react-i18next";
 import type { Connection } from "../hooks/useClientEvents";
 import { Logo } from "./Brand";
-
-const CONNECTION_LABEL: Record<Connection, string> = {
-  open: "Connected",
-  connecting: "Connecting…",
-  retrying: "Offline — retrying",
-  closed: "Offline",
-};
 
 /** The brand, the connection status, the profile's name, Settings (where Wipe is) and Lock. */
 export function TopBar(props: {
@@ -15,6 +9,7 @@ export function TopBar(props: {
   onLock: () => void;
   onSettings: () => void;
 }) {
+  const { t } = useTranslation();
   return (
     <header className="topbar">
       <div className="brand-row">
@@ -24,18 +19,18 @@ export function TopBar(props: {
       <div className="topbar-right">
         <span className={`connection connection-${props.connection}`} role="status">
           <span className="dot" aria-hidden="true" />
-          <span className="connection-label">{CONNECTION_LABEL[props.connection]}</span>
+          <span className="connection-label">{t(`topbar.${props.connection}`)}</span>
         </span>
         {props.profileName && (
-          <span className="me" title="Your display name">
+          <span className="me" title={t("topbar.yourName")}>
             {props.profileName}
           </span>
         )}
         <button type="button" onClick={props.onSettings}>
-          Settings
+          {t("topbar.settings")}
         </button>
         <button type="button" onClick={props.onLock}>
-          Lock
+          {t("topbar.lock")}
         </button>
       </div>
     </header>
@@ -44,12 +39,13 @@ export function TopBar(props: {
 
 /** A notice for the person above the chats, until dismissed. */
 export function NoticeBanner(props: { notice: string | null; onDismiss: () => void }) {
+  const { t } = useTranslation();
   if (!props.notice) return null;
   return (
     <div className="banner" role="alert">
       <span>{props.notice}</span>
       <button type="button" className="link-button" onClick={props.onDismiss}>
-        Dismiss
+        {t("common.dismiss")}
       </button>
     </div>
   );

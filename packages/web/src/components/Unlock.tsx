@@ -1,10 +1,12 @@
 import { EncryptedStoreError } from "@parley/core";
 import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { Trans, useTranslation } from "react-i18next";
 import { Session } from "../session";
 import { Logo } from "./Brand";
 import { Dialog } from "./Dialog";
 
 export function Unlock(props: { onReady: (session: Session) => void; onWiped: () => void; notice?: string }) {
+  const { t } = useTranslation();
   const [passphrase, setPassphrase] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -17,7 +19,7 @@ export function Unlock(props: { onReady: (session: Session) => void; onWiped: ()
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (passphrase.length === 0) return setError("Enter your passphrase.");
+    if (passphrase.length === 0) return setError(t("unlock.needPassphrase"));
     setBusy(true);
     setError(null);
     try {
@@ -25,11 +27,11 @@ export function Unlock(props: { onReady: (session: Session) => void; onWiped: ()
     } catch (err) {
       setBusy(false);
       if (err instanceof EncryptedStoreError && err.code === "wrong_passphrase") {
-        setError("Wrong passphrase. Check it and try again.");
+        setError(t("unlock.wrong"));
         setPassphrase("");
         input.current?.focus();
       } else {
-        setError(`Could not unlock: ${(err as Error).message}`);
+        setError(t("unlock.failed", { cause: (err as Error).message }));
       }
     }
   }
@@ -44,13 +46,11 @@ export function Unlock(props: { onReady: (session: Session) => void; onWiped: ()
       <form className="card unlock" onSubmit={submit} noValidate>
         <div className="brand-row">
           <Logo size={36} />
-          <h1>Unlock Parley</h1>
+          <h1>{t("unlock.title")}</h1>
         </div>
-        <p className="lead">
-          {props.notice ?? "Your conversations on this device are encrypted with your passphrase."}
-        </p>
+        <p className="lead">{props.notice ?? t("unlock.lead")}</p>
         <div className="field">
-          <label htmlFor={passId}>Passphrase</label>
+          <label htmlFor={passId}>{t("common.passphrase")}</label>
           <input
             ref={input}
             id={passId}
@@ -69,28 +69,32 @@ export function Unlock(props: { onReady: (session: Session) => void; onWiped: ()
           </p>
         )}
         <button type="submit" className="primary wide" disabled={busy}>
-          {busy ? "Unlocking…" : "Unlock"}
+          {busy ? t("unlock.unlocking") : t("unlock.unlock")}
         </button>
         <p className="muted small">
-          Forgot it? Nobody can recover it.{" "}
-          <button type="button" className="link-button danger-text" onClick={() => setConfirmWipe(true)}>
-            Wipe this device
-          </button>{" "}
-          and start again.
+          <Trans
+            i18nKey="unlock.forgot"
+            components={{
+              wipe: (
+                <button
+                  type="button"
+                  className="link-button danger-text"
+                  onClick={() => setConfirmWipe(true)}
+                />
+              ),
+            }}
+          />
         </p>
       </form>
       {confirmWipe && (
-        <Dialog title="Wipe this device?" onClose={() => setConfirmWipe(false)}>
-          <p>
-            This deletes your profile, contacts and every message from this browser. It cannot be undone. Your
-            contacts will not be able to reach you here again.
-          </p>
+        <Dialog title={t("common.wipeDeviceQuestion")} onClose={() => setConfirmWipe(false)}>
+          <p>{t("unlock.wipeText")}</p>
           <div className="actions">
             <button type="button" onClick={() => setConfirmWipe(false)}>
-              Cancel
+              {t("common.cancel")}
             </button>
             <button type="button" className="danger" onClick={wipe}>
-              Wipe everything
+              {t("common.wipeEverything")}
             </button>
           </div>
         </Dialog>

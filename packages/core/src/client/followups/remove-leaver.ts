@@ -2,6 +2,7 @@
 import { b64 } from "../../store/repository.js";
 import type { ClientEvent } from "../events.js";
 import { removeIdentitiesLocked } from "../groups/admin.js";
+import { settleGroup } from "../groups/commit-order.js";
 import { person, requireGroupConversation } from "../lookup.js";
 import { loadState } from "../mls-state.js";
 import { attempt } from "./attempt.js";
@@ -11,24 +12,29 @@ export const removeLeaverFollowup: FollowupRunner<"remove-leaver"> = {
   async run(ctx, items) {
     const events: ClientEvent[] = [];
     for (const f of items) {
-      await attempt(events, f.conversationId, "remove-leaver", () =>
-        ctx.lock.run(async () => {
-          const c = await requireGroupConversation(ctx, f.conversationId);
+      await attempt(events, f.conversationId, "remove-leaver", async () => {
+        const c = await requireGroupConversation(ctx, f.conversationId);
+        const leaver = await ctx.lock.run(async () => {
           const state = await loadState(ctx, c.groupId);
-          if (!ctx.engine.members(state).some((m) => b64(m.identityKey) === f.identityKey)) return;
-          const leaver = await person(ctx, c.id, f.identityKey);
+          if (!ctx.engine.members(state).some((m) => b64(m.identityKey) === f.identityKey)) return undefined;
+          const who = await person(ctx, c.id, f.identityKey);
           await removeIdentitiesLocked(ctx, c, state, [f.identityKey]);
-          // Our own commit never echoes back as an event: say here that the members changed.
-          events.push({
-            type: "group",
-            conversationId: c.id,
-            name: c.name,
-            change: "members",
-            added: [],
-            removed: [leaver],
-          });
-        }),
-      );
+          return who;
+        });
+        if (!leaver) return;
+        // The removal counts once it has won its epoch (commit-order.ts): until then the group
+        // still has the leaver, and a view refreshed on the event below would still show them.
+        events.push(...(await settleGroup(ctx, c.id)));
+        // Our own commit never echoes back as an event: say here that the members changed.
+        events.push({
+          type: "group",
+          conversationId: c.id,
+          name: c.name,
+          change: "members",
+          added: [],
+          removed: [leaver],
+        });
+      });
     }
     return events;
   },

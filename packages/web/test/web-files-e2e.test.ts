@@ -168,7 +168,7 @@ describe("files in the web app", { skip: unavailable ? `skipped: ${unavailable}`
       .setInputFiles({ name: "portrait.jpg", mimeType: "image/jpeg", buffer: photo });
     const card = alice.locator(".file-card", { hasText: "portrait.jpg" });
     await card.waitFor();
-    await card.getByText("Removed before sending: location, camera model, other EXIF data").waitFor();
+    await card.getByText("Removed before sending: location, camera model, and other EXIF data").waitFor();
     await card.getByRole("button", { name: "Open portrait.jpg" }).click();
     const viewer = alice.getByRole("dialog", { name: "portrait.jpg" });
     await viewer.waitFor();

@@ -804,13 +804,13 @@ export const en = {
       unreadable_relays_file: "cannot read the relay nodes file {{path}}: {{cause}}",
       unreadable_database:
         "cannot open the profile database {{path}} ({{cause}}): it is damaged or not a Parley profile",
-      name_length: "a name has 1 to {{max}} characters",
+      name_length: "a display name has 1 to {{max}} characters",
       group_name_length: "a group name has 1 to {{max}} characters",
       name_unsafe:
-        "a name must be one line without control, bidirectional or invisible formatting characters (found {{codePoint}})",
+        "a display name must be one line without control, bidirectional or invisible formatting characters (found {{codePoint}})",
       group_name_unsafe:
         "a group name must be one line without control, bidirectional or invisible formatting characters (found {{codePoint}})",
-      name_joiner: "a name may use a zero-width joiner only between two characters",
+      name_joiner: "a display name may use a zero-width joiner only between two characters",
       group_name_joiner: "a group name may use a zero-width joiner only between two characters",
       unknown_contact: 'no contact named "{{name}}"',
       unknown_contact_or_group: 'no contact or group named "{{name}}"',

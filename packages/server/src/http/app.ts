@@ -23,7 +23,7 @@ import {
 } from "./errors.js";
 import { PrivacyLogController, safeError, withSafeSerializers } from "./logging.js";
 import { createMetrics, metricsRoutes } from "./metrics.js";
-import { readRawBody } from "./raw-body.js";
+import { readRawBody, type TakeBuffer } from "./raw-body.js";
 import { blobRoutes } from "./routes/blobs.js";
 import { healthRoutes } from "./routes/health.js";
 import { inviteRoutes } from "./routes/invites.js";
@@ -123,8 +123,15 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   // Bodies of sends and invites stay raw bytes, read without one large copy (raw-body.ts); the
   // route's bodyLimit applies.
   const rawBodyLimit = Math.max(config.maxMessageBytes, 64 * 1024);
+  // Large upload bodies are read into buffers reused from this pool (raw-body.ts); the send route
+  // gives each back once its message is stored. Fetch replies read large bodies into it too.
+  const bodies = new BodyPool(config.replyBudgetBytes);
+  const takeBody: TakeBuffer = (size) => {
+    const borrower = bodies.borrower();
+    return { buffer: borrower.take(size), giveBack: () => borrower.giveBack() };
+  };
   app.addContentTypeParser("application/octet-stream", (request, payload, done) => {
-    readRawBody(payload, request.routeOptions.bodyLimit ?? rawBodyLimit).then(
+    readRawBody(payload, request.routeOptions.bodyLimit ?? rawBodyLimit, takeBody).then(
       (body) => done(null, body),
       (error: Error) => done(error, undefined),
     );
@@ -157,7 +164,6 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
   const replies = new ByteBudget(config.replyBudgetBytes, SMALL_REPLY_RESERVE);
   app.decorate("replyBudget", replies);
   const pacer = new TurnPacer();
-  const bodies = new BodyPool(config.replyBudgetBytes);
   app.register(async (scope) => {
     corsRoutes(scope, config);
     await wsRoutes(scope, ctx, sessions, replies);

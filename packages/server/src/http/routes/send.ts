@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
+import { releaseRawBody } from "../raw-body.js";
 import { binaryBody, parseId } from "../validate.js";
 
 export function sendRoutes(app: FastifyInstance, ctx: RelayContext): void {
@@ -23,8 +24,14 @@ export function sendRoutes(app: FastifyInstance, ctx: RelayContext): void {
       },
     },
     async (request, reply) => {
-      const sendId = parseId(request.params.sendId, "send id");
-      return reply.code(202).send(await ops.send(ctx, sendId, binaryBody(request.body)));
+      try {
+        const sendId = parseId(request.params.sendId, "send id");
+        return reply.code(202).send(await ops.send(ctx, sendId, binaryBody(request.body)));
+      } finally {
+        // Stored (the store copies or writes it before `send` resolves) or refused: the buffer
+        // can hold the next upload.
+        releaseRawBody(request.body);
+      }
     },
   );
 }

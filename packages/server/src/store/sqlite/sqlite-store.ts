@@ -18,6 +18,7 @@ import type {
   StoredMessage,
 } from "../store.js";
 import { BodyFiles } from "./body-files.js";
+import { Checkpointer } from "./checkpointer.js";
 import { GroupCommit } from "./group-commit.js";
 import { checkSchema, migrate, schemaVersion } from "./migrate.js";
 import {
@@ -139,7 +140,9 @@ export class SqliteStore implements Store {
     const store = new SqliteStore(
       db,
       bodies,
-      readonly || path === ":memory:" || path === "" ? null : new WalSync(`${path}-wal`),
+      readonly || path === ":memory:" || path === ""
+        ? null
+        : new WalSync(`${path}-wal`, new Checkpointer(path, db)),
       options.inlineBodyMaxBytes ?? INLINE_BODY_MAX_BYTES,
       options.onMissingBody ?? (() => {}),
     );

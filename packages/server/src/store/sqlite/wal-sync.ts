@@ -1,4 +1,5 @@
 import { type FileHandle, open } from "node:fs/promises";
+import type { Checkpointer } from "./checkpointer.js";
 
 /**
  * Makes commits durable without holding the event loop: the database runs with
@@ -23,7 +24,11 @@ export class WalSync {
   private queued: Promise<void> | null = null;
   private last: Promise<void> = Promise.resolve();
 
-  constructor(private readonly walPath: string) {}
+  /** `checkpointer`: told after each sync that committed frames wait to be checkpointed. */
+  constructor(
+    private readonly walPath: string,
+    private readonly checkpointer?: Checkpointer,
+  ) {}
 
   /** Resolves once everything committed before this call is on disk. */
   afterCommit(): Promise<void> {
@@ -32,6 +37,7 @@ export class WalSync {
       this.queued = null;
       this.handle ??= await open(this.walPath, "r");
       await this.handle.datasync();
+      this.checkpointer?.nudge();
     });
     this.queued = run;
     this.last = run.catch(() => {}); // a failed sync fails its own writes; the next one tries again
@@ -41,6 +47,7 @@ export class WalSync {
   /** Waits for the syncs under way and lets go of the file (before the database closes). */
   async close(): Promise<void> {
     await this.last;
+    await this.checkpointer?.close();
     await this.handle?.close();
     this.handle = undefined;
   }

@@ -1,0 +1,112 @@
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
+import type Database from "better-sqlite3";
+
+/** At most one checkpoint per this long: a flood of writes checkpoints about 4 MiB at a time. */
+const CHECKPOINT_EVERY_MS = 200;
+/** SQLite's own default (pages), used again if the checkpoint thread fails. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * Checkpoints the WAL on a thread of its own (checkpoint-worker.ts) instead of inside a commit.
+ *
+ * Why: with SQLite's automatic checkpoint, the commit that pushes the WAL past 1,000 pages also
+ * copies those 4 MiB into the database file and fsyncs it, on the relay's one thread: a client
+ * flooding invites or small messages (20 MiB/s) made that happen five times a second, each time
+ * holding every other client's request for 25–40 ms (issue 7, abuse bench `invite-flood`). Here the
+ * relay's connection never checkpoints (`wal_autocheckpoint = 0`); after commits have been synced
+ * (`nudge`, from the store), a worker thread with its own connection runs a PASSIVE checkpoint, at
+ * most one at a time and one per CHECKPOINT_EVERY_MS. PASSIVE takes no lock a writer waits for, so
+ * the relay's writes go on meanwhile; SQLite restarts the WAL from its beginning at the first write
+ * after a checkpoint has copied everything, and `journal_size_limit` cuts the file back.
+ *
+ * Durability is unchanged: a commit is on disk once its WAL frames are (WalSync); a checkpoint only
+ * moves committed frames into the database file. If the thread cannot start or fails, the relay's
+ * connection goes back to SQLite's automatic checkpoints.
+ */
+export class Checkpointer {
+  private worker: Worker | null = null;
+  private failed = false;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastStart = 0;
+  private closed = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly db: Database.Database,
+  ) {
+    db.pragma("wal_autocheckpoint = 0");
+  }
+
+  /** Commits were made: a checkpoint runs soon (now, or once the last one is CHECKPOINT_EVERY_MS old). */
+  nudge(): void {
+    if (this.closed || this.failed || this.running || this.timer) return;
+    const wait = this.lastStart + CHECKPOINT_EVERY_MS - performance.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.start();
+      }, wait);
+      this.timer.unref();
+      return;
+    }
+    this.start();
+  }
+
+  private start(): void {
+    if (this.closed || this.failed || this.running) return;
+    const worker = this.worker ?? this.spawn();
+    if (!worker) return;
+    this.running = true;
+    this.lastStart = performance.now();
+    worker.postMessage("checkpoint");
+  }
+
+  private spawn(): Worker | null {
+    try {
+      const worker = new Worker(new URL("./checkpoint-worker.js", import.meta.url), {
+        workerData: { path: this.path },
+      });
+      worker.unref(); // an idle checkpoint thread never keeps the relay (or a test) alive
+      worker.on("message", (r: { ok: boolean }) => {
+        this.running = false;
+        if (!r.ok) this.fallBack();
+      });
+      worker.on("error", () => this.fallBack());
+      worker.on("exit", () => {
+        if (!this.closed) this.fallBack();
+      });
+      this.worker = worker;
+      return worker;
+    } catch {
+      this.fallBack();
+      return null;
+    }
+  }
+
+  /** The thread failed: SQLite's automatic checkpoints on the relay's connection, as before. */
+  private fallBack(): void {
+    if (this.failed || this.closed) return;
+    this.failed = true;
+    this.running = false;
+    void this.worker?.terminate();
+    this.worker = null;
+    this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+  }
+
+  /** Lets the checkpoint under way finish (5 s at most) and stops the thread, before the database closes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    const worker = this.worker;
+    this.worker = null;
+    if (!worker) return;
+    const exited = once(worker, "exit");
+    worker.postMessage("close");
+    const deadline = setTimeout(() => void worker.terminate(), 5000);
+    await exited.catch(() => {});
+    clearTimeout(deadline);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Large uploads read into reused buffers (http/raw-body.ts with relay/body-pool.ts) and the WAL
+ * checkpointed on a thread of its own (store/sqlite/checkpointer.ts): both exist to keep the relay's
+ * one thread free under a flood (issue 7, abuse bench `fill-large`, `invite-flood`); these tests
+ * hold what must not change for that — no byte of one upload in another, no buffer lost on a
+ * refused or cut-off upload, the database still getting its checkpoints.
+ */
+import assert from "node:assert/strict";
+import { statSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { SqliteStore } from "../src/index.js";
+import {
+  command,
+  createQueue,
+  envelope,
+  newKey,
+  postBytes,
+  signCommand,
+  startTestRelay,
+  stored,
+  tempDir,
+} from "./helpers.js";
+
+const MIB = 1024 * 1024;
+
+async function fetchAll(url: string, q: Awaited<ReturnType<typeof createQueue>>): Promise<Buffer[]> {
+  const bodies: Buffer[] = [];
+  for (;;) {
+    const reply = await command(url, signCommand(q.key, "fetch", q.queueId));
+    const messages = (reply.json["messages"] ?? []) as { msgId: string; body: string }[];
+    if (messages.length === 0) return bodies;
+    for (const m of messages) {
+      bodies.push(Buffer.from(m.body, "base64url"));
+      assert.equal(
+        (await command(url, signCommand(q.key, "ack", q.queueId, { msgId: m.msgId }))).status,
+        200,
+      );
+    }
+  }
+}
+
+describe("large uploads in reused buffers", () => {
+  it("stores every large upload intact, whether they come at once or one after another", async (t) => {
+    const relay = await startTestRelay(t, { dataDir: tempDir(t) });
+    const q = await createQueue(relay.url);
+    // Four at once (four buffers in use together), then four in turn (each reusing a buffer the
+    // one before gave back): a buffer given back before its body was written would show here as
+    // one message carrying another's bytes.
+    const fills = [1, 2, 3, 4, 5, 6, 7, 8];
+    const sizes = [2 * MIB, 8 * MIB, 2 * MIB, 2 * MIB, 2 * MIB, 2 * MIB, 8 * MIB, 2 * MIB];
+    const together = await Promise.all(
+      fills
+        .slice(0, 4)
+        .map((fill, i) => postBytes(`${relay.url}/v1/send/${q.sendId}`, envelope(sizes[i], fill))),
+    );
+    for (const r of together) assert.equal(r.status, 202, JSON.stringify(r.json));
+    for (const [i, fill] of fills.slice(4).entries()) {
+      const r = await postBytes(`${relay.url}/v1/send/${q.sendId}`, envelope(sizes[i + 4], fill));
+      assert.equal(r.status, 202, JSON.stringify(r.json));
+    }
+    const bodies = await fetchAll(relay.url, q);
+    assert.equal(bodies.length, 8);
+    const expected = fills.map((fill, i) => Buffer.from(envelope(sizes[i], fill)));
+    const key = (b: Buffer) => `${b.length}:${b[4]}`;
+    assert.deepEqual(bodies.map(key).sort(), expected.map(key).sort());
+    for (const body of bodies) {
+      const twin = expected.find((e) => key(e) === key(body))!;
+      assert.ok(body.equals(twin), `the ${body.length}-byte body filled with ${body[4]} is intact`);
+    }
+  });
+
+  it("gives the buffer back when an upload is refused or cut off, and the next one is intact", async (t) => {
+    const relay = await startTestRelay(t, { dataDir: tempDir(t) });
+    const q = await createQueue(relay.url);
+    // Refused after it was read: not a padding size.
+    const odd = await postBytes(`${relay.url}/v1/send/${q.sendId}`, new Uint8Array(2 * MIB + 1));
+    assert.equal(odd.status, 400);
+    assert.equal(odd.json["code"], "bad_padding");
+    // Cut off half way: the relay reads 1 MiB of a declared 2 MiB, then the client goes.
+    await new Promise<void>((resolve) => {
+      const { hostname, port } = new URL(relay.url);
+      const req = request({
+        hostname,
+        port,
+        method: "POST",
+        path: `/v1/send/${q.sendId}`,
+        headers: { "content-type": "application/octet-stream", "content-length": 2 * MIB },
+      });
+      req.on("error", () => resolve());
+      req.write(Buffer.alloc(MIB, 9), () => setTimeout(() => req.destroy(), 100));
+      req.on("close", () => resolve());
+    });
+    const r = await postBytes(`${relay.url}/v1/send/${q.sendId}`, envelope(2 * MIB, 3));
+    assert.equal(r.status, 202);
+    const bodies = await fetchAll(relay.url, q);
+    assert.equal(bodies.length, 1, "the refused and the cut-off uploads stored nothing");
+    assert.ok(bodies[0]!.equals(Buffer.from(envelope(2 * MIB, 3))));
+  });
+});
+
+describe("SqliteStore: WAL checkpoints on their own thread", () => {
+  it("moves committed pages into the database file without the store's connection checkpointing", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    const store = SqliteStore.open(path);
+    let closed = false;
+    t.after(() => (closed ? undefined : store.close()));
+    const q = await store.createQueue(newKey().publicKey, Date.now() + 1e8);
+    const before = statSync(path).size;
+    // 12 MiB of small messages (inline in the database): three times SQLite's 1,000-page
+    // automatic checkpoint, which the store's own connection no longer does.
+    for (let round = 0; round < 12; round++) {
+      await Promise.all(
+        Array.from({ length: 256 }, (_, i) =>
+          stored(store.enqueue(q.sendId, envelope(4096 - 4, (round + i) % 250), Date.now() + 1e8)),
+        ),
+      );
+    }
+    const deadline = Date.now() + 10_000;
+    while (statSync(path).size < before + 8 * MIB && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(
+      statSync(path).size >= before + 8 * MIB,
+      `the database file grew from ${before} to ${statSync(path).size} bytes: the checkpoints ran`,
+    );
+    closed = true;
+    await store.close(); // the checkpoint thread stops with it (a thread left running would hang this file)
+    const again = SqliteStore.open(path);
+    t.after(() => again.close());
+    assert.equal((await again.fetchPending(q.queueId, { limit: 5000 })).length, 12 * 256, "nothing lost");
+  });
+});

@@ -4,4 +4,25 @@
 // transfer allocates fast, and V8 otherwise grows its young generation to 16 MiB per semi-space
 // (about 30 MiB held for the rest of the process) for no speed a CLI notices. Tests and benchmarks
 // run the CLI with the flags of this line (@parley/testkit cliNodeFlags).
-import "../dist/src/main.js";
+//
+// It runs the one-file bundle `npm run build` makes (scripts/bundle.mjs: a third of the start-up
+// time) when that bundle is at least as new as every package build it holds; after a `tsc -b` that
+// rebuilt one of them, and with no bundle, it runs the compiled modules themselves, so it never
+// runs code older than the build.
+import { statSync } from "node:fs";
+
+const bundle = new URL("../dist/parley.bundle.mjs", import.meta.url);
+const mtime = (url) => {
+  try {
+    return statSync(url).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+const built = mtime(bundle);
+const fresh =
+  built !== undefined &&
+  ["cli", "core", "node", "protocol", "i18n"].every(
+    (pkg) => (mtime(new URL(`../../${pkg}/dist/tsconfig.tsbuildinfo`, import.meta.url)) ?? 0) <= built,
+  );
+await import(fresh ? bundle.href : "../dist/src/main.js");

@@ -14,8 +14,10 @@ import { runChaos } from "./helpers/chaos.js";
 // setup and final catch-up outlast the test runner's 8-minute deadline, so CI runs 24 by default.
 const durationMs = Number(process.env.PARLEY_SOAK_MS ?? 20_000);
 const members = Number(process.env.PARLEY_SOAK_MEMBERS ?? 24);
+// Another seed gives another run of choices (the timing varies anyway): to look for rarer faults.
+const seed = Number(process.env.PARLEY_SOAK_SEED ?? 9);
 
-it(`a group of ${members} under ${durationMs / 1000} s of chaos, the relay killed once, converges with nothing lost`, {
+it(`a group of ${members} under ${durationMs / 1000} s of chaos (seed ${seed}), the relay killed once, converges with nothing lost`, {
   timeout: 15 * 60_000,
   // Known, not fixed yet (issue 9): in a CI run of 1dbdf3b's parent the group did not converge —
   // "14 members listed, 12 hold the group" (two members in the tree never joined, or lost their
@@ -24,7 +26,7 @@ it(`a group of ${members} under ${durationMs / 1000} s of chaos, the relay kille
   todo: "diverged once in CI: 14 members listed, 12 hold the group (issue 9)",
 }, async (t) => {
   const { figures, problems } = await runChaos(
-    { members, admins: 5, spares: 6, durationMs, actors: 4, seed: 9 },
+    { members, admins: 5, spares: 6, durationMs, actors: 4, seed },
     t,
     (line) => console.log(`# ${line}`),
   );

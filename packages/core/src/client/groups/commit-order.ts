@@ -30,6 +30,7 @@ import { requireGroupConversation } from "../lookup.js";
 import { loadState } from "../mls-state.js";
 import { drainQueue } from "../sync.js";
 import { plan } from "./commit-plan.js";
+import { commitOrderStats } from "./own-echo.js";
 import { publishToGroup } from "./queue.js";
 
 /** How long a command waits for its change to settle before leaving it to the next sync. */
@@ -139,6 +140,7 @@ export async function settleGroup(ctx: ClientContext, conversationId: string): P
   const events: ClientEvent[] = [];
   const deadline = Date.now() + SETTLE_MS;
   let republished = false;
+  let checkedAt: string | undefined;
   while (Date.now() < deadline) {
     const pending = await pendingCommit(ctx.repo, conversationId);
     const moving = (await groupSents(ctx.repo, conversationId)).some((r) => r.body.type === "group-queue");
@@ -156,6 +158,13 @@ export async function settleGroup(ctx: ClientContext, conversationId: string): P
     }
     events.push(...(await runFollowups(ctx, followups)));
     if (followups.length > 0 || (await cursors(ctx, conversation)) !== before) continue;
+    // Read to the end, and the group is past our commit's epoch: it lost where we cannot see it.
+    // (Checked once for each point reached in the queue: it decodes the group's state.)
+    const reached = await cursors(ctx, conversation);
+    if (pending && reached !== checkedAt) {
+      checkedAt = reached;
+      if (await markOvertaken(ctx, conversation)) continue;
+    }
     // The queue is read to its end and our commit is not in it: it never left (a crash between
     // storing and sending it). The same bytes go out now.
     if (pending && !republished) {
@@ -166,6 +175,39 @@ export async function settleGroup(ctx: ClientContext, conversationId: string): P
     await new Promise((r) => setTimeout(r, 100));
   }
   return events;
+}
+
+/**
+ * Our commit still waits for its echo, but the group has gone past the epoch it was made in: the
+ * epoch has a winner, which we applied, so ours lost — its echo will never say so when it never
+ * reached the queue (the relay was out of reach or lost it in a crash) or sits on a queue we no
+ * longer read. Marked lost, to be redone like any change that lost. Returns whether it was.
+ */
+async function markOvertaken(ctx: ClientContext, conversation: GroupConversationRecord): Promise<boolean> {
+  return ctx.lock.run(async () => {
+    const pending = await pendingCommit(ctx.repo, conversation.id);
+    if (pending?.status !== "sent") return false;
+    const state = await loadState(ctx, conversation.groupId);
+    if (BigInt(pending.baseEpoch) >= state.epoch) return false;
+    await ctx.repo.commit(putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, status: "lost" }));
+    commitOrderStats.lost++;
+    return true;
+  });
+}
+
+/**
+ * After a sync read every queue: our changes overtaken in groups that went on without them (see
+ * markOvertaken) are redone. Without this, one that never reached the queue would wait until our
+ * next change to the group, and everything asked for meanwhile behind it.
+ */
+export async function redoOvertaken(ctx: ClientContext): Promise<ClientEvent[]> {
+  const followups: Followup[] = [];
+  for (const c of await ctx.repo.conversations()) {
+    if (c.kind !== "group" || c.status !== "active") continue;
+    if (!(await pendingCommit(ctx.repo, c.id))) continue; // rare: no state decoded for the rest
+    if (await markOvertaken(ctx, c)) followups.push({ kind: "group-order", conversationId: c.id });
+  }
+  return runFollowups(ctx, followups);
 }
 
 async function cursors(ctx: ClientContext, c: GroupConversationRecord): Promise<string> {

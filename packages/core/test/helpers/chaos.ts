@@ -194,7 +194,8 @@ export async function runChaos(
     try {
       await work();
     } catch (e) {
-      for (const p of about) note(p, `${kind} failed: ${(e as { code?: string }).code ?? (e as Error).message}`);
+      for (const p of about)
+        note(p, `${kind} failed: ${(e as { code?: string }).code ?? (e as Error).message}`);
       throw e;
     }
     for (const p of about) note(p, `${kind} returned`);

@@ -189,7 +189,9 @@ async function markOvertaken(ctx: ClientContext, conversation: GroupConversation
     if (pending?.status !== "sent") return false;
     const state = await loadState(ctx, conversation.groupId);
     if (BigInt(pending.baseEpoch) >= state.epoch) return false;
-    await ctx.repo.commit(putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, status: "lost" }));
+    await ctx.repo.commit(
+      putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, status: "lost" }),
+    );
     commitOrderStats.lost++;
     return true;
   });

@@ -74,7 +74,12 @@ async function commitEcho(
   saveState(ctx, batch, conversation.groupId, staged);
   const meta = decodeGroupMetadata(ctx.engine.metadata(staged));
   if (meta) ctx.repo.putConversation(batch, { ...conversation, name: meta.name, admins: meta.admins });
-  putPendingCommit(batch, conversation.id, { ...pending, status: "won", cursor: msgId, cursorQueue: conversation.receive });
+  putPendingCommit(batch, conversation.id, {
+    ...pending,
+    status: "won",
+    cursor: msgId,
+    cursorQueue: conversation.receive,
+  });
   return { events: [], followups, saved: { groupId: conversation.groupId, epoch: staged.epoch } };
 }
 

@@ -211,3 +211,14 @@ it("a commit that never reached the queue is redone on the next sync once the gr
   const view = await assertConverged(all, "Renamed by Alice");
   assert.equal(view.name, "Renamed by Alice", "the rename was made again, on the epoch that won");
 });
+
+it("a commit that never reached the queue goes out again on the next sync, nothing else having happened", async () => {
+  const p = await castWithGate("Again");
+  p.gate.sends = false;
+  await assert.rejects(p.Alice.client.renameGroup("Again", "Sent again"));
+  p.gate.sends = true;
+  const all = [p.Alice, p.Bob, p.Carol];
+  await settle(all.map((x) => x.client));
+  const view = await assertConverged(all, "Sent again");
+  assert.equal(view.name, "Sent again");
+});

@@ -12,6 +12,7 @@
  */
 import { toHex } from "../../encoding/bytes.js";
 import { ParleyError } from "../../errors.js";
+import { RelayError } from "../../relay-client/errors.js";
 import {
   type CommitIntent,
   deletePendingCommit,
@@ -198,16 +199,31 @@ async function markOvertaken(ctx: ClientContext, conversation: GroupConversation
 }
 
 /**
- * After a sync read every queue: our changes overtaken in groups that went on without them (see
- * markOvertaken) are redone. Without this, one that never reached the queue would wait until our
- * next change to the group, and everything asked for meanwhile behind it.
+ * After a sync read every queue, a change of ours still waiting carries on rather than waiting for
+ * our next change to the group (with everything asked for meanwhile queued behind it): overtaken
+ * (see markOvertaken), it is redone; still of the current epoch but not in the queue, it never
+ * left (the relay was out of reach), and the same bytes go out again — a second copy, should the
+ * first be on its way, is dropped by all as stale; won or lost with its follow-up cut short (the
+ * relay went away while its Welcomes or queue move left), the follow-up runs again.
  */
-export async function redoOvertaken(ctx: ClientContext): Promise<ClientEvent[]> {
+export async function resumeCommits(ctx: ClientContext): Promise<ClientEvent[]> {
   const followups: Followup[] = [];
   for (const c of await ctx.repo.conversations()) {
     if (c.kind !== "group" || c.status !== "active") continue;
-    if (!(await pendingCommit(ctx.repo, c.id))) continue; // rare: no state decoded for the rest
-    if (await markOvertaken(ctx, c)) followups.push({ kind: "group-order", conversationId: c.id });
+    const pending = await pendingCommit(ctx.repo, c.id); // rare: no state decoded for the rest
+    if (!pending) continue;
+    if (pending.status !== "sent" || (await markOvertaken(ctx, c))) {
+      followups.push({ kind: "group-order", conversationId: c.id });
+      continue;
+    }
+    await ctx.lock.run(async () => {
+      const again = await pendingCommit(ctx.repo, c.id);
+      if (again?.digest !== pending.digest || again.status !== "sent") return;
+      // Out of reach again: the next sync tries again; what this one read stands.
+      await publishToGroup(ctx, c, [unb64(again.commit)], { rescue: true }).catch((e) => {
+        if (!(e instanceof RelayError)) throw e;
+      });
+    });
   }
   return runFollowups(ctx, followups);
 }

@@ -222,3 +222,27 @@ it("a commit that never reached the queue goes out again on the next sync, nothi
   const view = await assertConverged(all, "Sent again");
   assert.equal(view.name, "Sent again");
 });
+
+it("a message its sender wrote after being removed, unread, is marked failed when the removal is read", async () => {
+  const p = await cast("Toolate");
+  await p.Bob.client.removeFromGroup("Toolate", [(await p.Carol.client.profile()).identityPublicKey]);
+  // Carol has not read the removal: the relay takes her message, after the removal in the queue.
+  const sent = await p.Carol.client.send("Toolate", "after my removal");
+  assert.equal(sent.status, "sent");
+  const events = await p.Carol.client.sync();
+  assert.deepEqual(
+    eventsOf(events, "warning").map((w) => [w.code, w.code === "send_failed" ? w.messageId : ""]),
+    [["send_failed", sent.id]],
+    "said once",
+  );
+  const group = (await p.Carol.client.conversations()).find((c) => c.kind === "group")!;
+  assert.equal(group.status, "removed");
+  const mine = (await p.Carol.client.messages(group.id)).find((m) => m.id === sent.id);
+  assert.equal(mine?.status, "failed", "not shown as sent: nobody will read it");
+  await settle([p.Alice.client, p.Bob.client, p.Carol.client]);
+  for (const who of [p.Alice, p.Bob]) {
+    const texts = (await who.client.messages("Toolate")).map((m) => m.text);
+    assert.ok(!texts.includes("after my removal"), "dropped by everyone still in the group");
+  }
+  assert.deepEqual(eventsOf(await p.Carol.client.sync(), "warning"), [], "not said again");
+});

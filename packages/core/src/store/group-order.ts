@@ -82,6 +82,13 @@ export const groupSent = async (repo: ProfileRepository, conversationId: string,
 };
 export const groupSents = async (repo: ProfileRepository, conversationId: string) =>
   (await repo.kv.list(K.groupSents(conversationId))).map(([, v]) => unjson<GroupSentRecord>(v));
+/** The same, each with the digest it is kept under. */
+export const groupSentsWithDigest = async (repo: ProfileRepository, conversationId: string) => {
+  const prefix = K.groupSents(conversationId);
+  return (await repo.kv.list(prefix)).map(
+    ([k, v]) => [k.slice(prefix.length), unjson<GroupSentRecord>(v)] as const,
+  );
+};
 export const putGroupSent = (b: Batch, conversationId: string, digest: string, r: GroupSentRecord) =>
   b.put(K.groupSent(conversationId, digest), r);
 export const deleteGroupSent = (b: Batch, conversationId: string, digest: string) =>

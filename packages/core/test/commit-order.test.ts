@@ -153,18 +153,23 @@ it("a leave sent in an epoch a commit has just ended still counts", async () => 
  * Alice's device, whose network `gate` can cut: queue reads (relay commands) and/or deposits fail
  * as a dropped connection does, while the rest of the cast is as in `cast`.
  */
-async function castWithGate(name: string) {
-  const gate = { reads: true, sends: true };
+async function castWithGate(name: string, gatedOne: "Alice" | "Carol" = "Alice") {
+  /** `failSends`: how many of the next deposits fail (then they go through again). */
+  const gate = { reads: true, sends: true, failSends: 0 };
   const gated: FetchLike = async (input, init) => {
     const url = String(input instanceof Request ? input.url : input);
     if (!gate.reads && url.includes("/v1/queues/command")) throw new TypeError("fetch failed");
-    if (!gate.sends && url.includes("/v1/send/")) throw new TypeError("fetch failed");
+    if (url.includes("/v1/send/") && (!gate.sends || gate.failSends > 0)) {
+      gate.failSends = Math.max(0, gate.failSends - 1);
+      throw new TypeError("fetch failed");
+    }
     return fetch(input, init);
   };
+  const fetchOf = (who: string) => (who === gatedOne ? { fetch: gated } : {});
   const people = {
-    Alice: await person("Alice", relay.url, { fetch: gated }),
+    Alice: await person("Alice", relay.url, fetchOf("Alice")),
     Bob: await person("Bob", relay.url),
-    Carol: await person("Carol", relay.url),
+    Carol: await person("Carol", relay.url, fetchOf("Carol")),
     Dave: await person("Dave", relay.url),
   };
   for (const other of ["Bob", "Carol", "Dave"] as const)
@@ -245,4 +250,22 @@ it("a message its sender wrote after being removed, unread, is marked failed whe
     assert.ok(!texts.includes("after my removal"), "dropped by everyone still in the group");
   }
   assert.deepEqual(eventsOf(await p.Carol.client.sync(), "warning"), [], "not said again");
+});
+
+it("a leave whose mark cannot get through keeps the keys until it does: never listed without them", async () => {
+  const p = await castWithGate("Stuck", "Carol");
+  // The group moves on while Carol reads nothing: more epochs than a member keeps for late messages.
+  for (let i = 0; i < 5; i++) await p.Bob.client.rekeyGroup("Stuck");
+  // Carol's mark fails to leave; a `group-leave` sealed now would be read 5 epochs late, by no one.
+  p.gate.failSends = 1;
+  await assert.rejects(p.Carol.client.leaveGroup("Stuck"));
+  assert.ok(await groupView(p.Carol.store, "Stuck"), "Carol keeps the keys while her leave is not through");
+  // Her next syncs carry the mark through (redone on the epoch she finds); then she leaves.
+  await settle([p.Carol.client], 2);
+  await p.Carol.client.leaveGroup("Stuck");
+  assert.equal(await groupView(p.Carol.store, "Stuck"), undefined, "Carol's keys are gone");
+  const stay = [p.Alice, p.Bob];
+  await settle(stay.map((x) => x.client));
+  const view = await assertConverged(stay, "Stuck");
+  assert.equal(view.members.length, 2, "Carol is out of the member list");
 });

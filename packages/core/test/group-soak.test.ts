@@ -4,7 +4,9 @@
  * SIGKILLed and restarted in the middle. At the end every member still in the group is in the same
  * epoch with the same secrets and member list; every message the relay took is in the history of
  * every member who was in the group when it was written, once, in one order; no one out of the group
- * read anything written after. PARLEY_SOAK_MS and PARLEY_SOAK_MEMBERS change the size.
+ * read anything written after. PARLEY_SOAK_MS and PARLEY_SOAK_MEMBERS change the size, PARLEY_SOAK_SEED
+ * the choices. When the end check fails, everyone's end state is printed, and the trace of those
+ * who disagree (what was done to them, with times), so that a CI failure can be read from its output.
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";

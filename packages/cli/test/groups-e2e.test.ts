@@ -164,39 +164,6 @@ test("rename and admin rights travel inside the group", async () => {
   assert.deepEqual(texts(await parleyJson<Msg[]>(alice, "sync")), ["Carol: renamed!"]);
 });
 
-/** A profile's epoch of group `name`, and an exporter secret of it (equal only within one epoch). */
-async function epochOf(home: string, name: string): Promise<{ epoch: bigint; secret: string }> {
-  const profile = openProfile(home);
-  try {
-    const c = await profile.client.findConversation(name);
-    const engine = new Rfc9420Engine(nodeCryptoProvider);
-    const state = engine.deserialize((await profile.client.repo.groupState(c.groupId!))!);
-    const secret = await engine.exportSecret(state, "parley cli test", new Uint8Array(), 16);
-    return { epoch: state.epoch, secret: Buffer.from(secret).toString("hex") };
-  } finally {
-    await profile.close();
-  }
-}
-
-test("group rekey: a member who is not an admin commits fresh keys, and the group goes on in the new epoch", async () => {
-  await parleyJson(bob, "sync"); // the rename, and Carol's promotion
-  const before = await epochOf(bob, "Readers");
-  const rekey = await parley(bob, "group", "rekey", "Readers");
-  assert.equal(rekey.code, 0, rekey.stderr);
-  assert.match(rekey.stdout, /New keys in "Readers"\./);
-  assert.deepEqual(await parleyJson(bob, "group", "rekey", "Readers"), { rekeyed: "Readers" });
-  const after = await epochOf(bob, "Readers");
-  assert.equal(after.epoch, before.epoch + 2n, "one commit each, both applied");
-  await parleyJson(alice, "sync");
-  await parleyJson(carol, "sync");
-  for (const home of [alice, carol])
-    assert.deepEqual(await epochOf(home, "Readers"), after, "same epoch, same keys");
-  await parleyJson(bob, "send", "Readers", "after my new keys");
-  assert.deepEqual(texts(await parleyJson<Msg[]>(alice, "sync")), ["Bob: after my new keys"]);
-  const unknown = await parley(bob, "group", "rekey", "No such group");
-  assert.equal(unknown.code, 1, "an unknown group is an error");
-});
-
 test("a removed member reads nothing sent after the removal", async () => {
   const members = await parleyJson<MemberJson[]>(alice, "group", "remove", "Readers", "Carol");
   assert.deepEqual(members.map((m) => m.name).sort(), ["Alice", "Bob"]);

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { ParleyClient } from "../src/client/parley-client.js";
+import type { FetchLike } from "../src/relay-client/relay-http.js";
 import { groupView } from "./helpers/group-view.js";
 import { connect, eventsOf, person, relayForThisFile } from "./helpers/people.js";
 
@@ -146,4 +147,125 @@ it("a leave sent in an epoch a commit has just ended still counts", async () => 
   await settle(stay.map((x) => x.client));
   const view = await assertConverged(stay, "Left");
   assert.equal(view.members.length, 2, "Carol is out");
+});
+
+/**
+ * Alice's device, whose network `gate` can cut: queue reads (relay commands) and/or deposits fail
+ * as a dropped connection does, while the rest of the cast is as in `cast`.
+ */
+async function castWithGate(name: string, gatedOne: "Alice" | "Carol" = "Alice") {
+  /** `failSends`: how many of the next deposits fail (then they go through again). */
+  const gate = { reads: true, sends: true, failSends: 0 };
+  const gated: FetchLike = async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (!gate.reads && url.includes("/v1/queues/command")) throw new TypeError("fetch failed");
+    if (url.includes("/v1/send/") && (!gate.sends || gate.failSends > 0)) {
+      gate.failSends = Math.max(0, gate.failSends - 1);
+      throw new TypeError("fetch failed");
+    }
+    return fetch(input, init);
+  };
+  const fetchOf = (who: string) => (who === gatedOne ? { fetch: gated } : {});
+  const people = {
+    Alice: await person("Alice", relay.url, fetchOf("Alice")),
+    Bob: await person("Bob", relay.url),
+    Carol: await person("Carol", relay.url, fetchOf("Carol")),
+    Dave: await person("Dave", relay.url),
+  };
+  for (const other of ["Bob", "Carol", "Dave"] as const)
+    await connect(people.Alice.client, people[other].client);
+  await people.Alice.client.createGroup(name);
+  await people.Alice.client.addToGroup(name, ["Bob", "Carol"]);
+  await people.Alice.client.setGroupAdmin(name, "Bob", true);
+  await settle([people.Bob.client, people.Carol.client]);
+  return { ...people, gate };
+}
+
+it("a Welcome that leaves after the group moved on names the queue where its commit lay", async () => {
+  const p = await castWithGate("Moved");
+  // Alice's add reaches the queue, but her device reads nothing more for now.
+  p.gate.reads = false;
+  await assert.rejects(p.Alice.client.addToGroup("Moved", ["Dave"]));
+  // Meanwhile Bob removes Carol after Alice's add: the group moves to a new queue.
+  await p.Bob.client.removeFromGroup("Moved", [(await p.Carol.client.profile()).identityPublicKey]);
+  // Alice reads it all at once — her add won, then the removal, then the move — and only then
+  // sends Dave's Welcome. Dave must start where the add lay, or he misses the removal.
+  p.gate.reads = true;
+  await p.Alice.client.sync();
+  const joined = await p.Dave.client.sync();
+  assert.equal(eventsOf(joined, "group").filter((e) => e.change === "joined").length, 1);
+  assert.deepEqual(eventsOf(joined, "rejected"), [], "nothing refused, no messages missed");
+  await p.Bob.client.send("Moved", "after the move");
+  const stay = [p.Alice, p.Bob, p.Dave];
+  await settle(stay.map((x) => x.client));
+  const view = await assertConverged(stay, "Moved");
+  assert.equal(view.members.length, 3, "Alice, Bob and Dave");
+  const texts = (await p.Dave.client.messages("Moved")).map((m) => m.text);
+  assert.deepEqual(texts, ["after the move"], "Dave reads the group on its new queue");
+});
+
+it("a commit that never reached the queue is redone on the next sync once the group went past it", async () => {
+  const p = await castWithGate("Never");
+  p.gate.sends = false;
+  await assert.rejects(p.Alice.client.renameGroup("Never", "Renamed by Alice"));
+  p.gate.sends = true;
+  // Another commit takes the epoch Alice's rename was made in.
+  await p.Bob.client.rekeyGroup("Never");
+  const all = [p.Alice, p.Bob, p.Carol];
+  await settle(all.map((x) => x.client));
+  const view = await assertConverged(all, "Renamed by Alice");
+  assert.equal(view.name, "Renamed by Alice", "the rename was made again, on the epoch that won");
+});
+
+it("a commit that never reached the queue goes out again on the next sync, nothing else having happened", async () => {
+  const p = await castWithGate("Again");
+  p.gate.sends = false;
+  await assert.rejects(p.Alice.client.renameGroup("Again", "Sent again"));
+  p.gate.sends = true;
+  const all = [p.Alice, p.Bob, p.Carol];
+  await settle(all.map((x) => x.client));
+  const view = await assertConverged(all, "Sent again");
+  assert.equal(view.name, "Sent again");
+});
+
+it("a message its sender wrote after being removed, unread, is marked failed when the removal is read", async () => {
+  const p = await cast("Toolate");
+  await p.Bob.client.removeFromGroup("Toolate", [(await p.Carol.client.profile()).identityPublicKey]);
+  // Carol has not read the removal: the relay takes her message, after the removal in the queue.
+  const sent = await p.Carol.client.send("Toolate", "after my removal");
+  assert.equal(sent.status, "sent");
+  const events = await p.Carol.client.sync();
+  assert.deepEqual(
+    eventsOf(events, "warning").map((w) => [w.code, w.code === "send_failed" ? w.messageId : ""]),
+    [["send_failed", sent.id]],
+    "said once",
+  );
+  const group = (await p.Carol.client.conversations()).find((c) => c.kind === "group")!;
+  assert.equal(group.status, "removed");
+  const mine = (await p.Carol.client.messages(group.id)).find((m) => m.id === sent.id);
+  assert.equal(mine?.status, "failed", "not shown as sent: nobody will read it");
+  await settle([p.Alice.client, p.Bob.client, p.Carol.client]);
+  for (const who of [p.Alice, p.Bob]) {
+    const texts = (await who.client.messages("Toolate")).map((m) => m.text);
+    assert.ok(!texts.includes("after my removal"), "dropped by everyone still in the group");
+  }
+  assert.deepEqual(eventsOf(await p.Carol.client.sync(), "warning"), [], "not said again");
+});
+
+it("a leave whose mark cannot get through keeps the keys until it does: never listed without them", async () => {
+  const p = await castWithGate("Stuck", "Carol");
+  // The group moves on while Carol reads nothing: more epochs than a member keeps for late messages.
+  for (let i = 0; i < 5; i++) await p.Bob.client.rekeyGroup("Stuck");
+  // Carol's mark fails to leave; a `group-leave` sealed now would be read 5 epochs late, by no one.
+  p.gate.failSends = 1;
+  await assert.rejects(p.Carol.client.leaveGroup("Stuck"));
+  assert.ok(await groupView(p.Carol.store, "Stuck"), "Carol keeps the keys while her leave is not through");
+  // Her next syncs carry the mark through (redone on the epoch she finds); then she leaves.
+  await settle([p.Carol.client], 2);
+  await p.Carol.client.leaveGroup("Stuck");
+  assert.equal(await groupView(p.Carol.store, "Stuck"), undefined, "Carol's keys are gone");
+  const stay = [p.Alice, p.Bob];
+  await settle(stay.map((x) => x.client));
+  const view = await assertConverged(stay, "Stuck");
+  assert.equal(view.members.length, 2, "Carol is out of the member list");
 });

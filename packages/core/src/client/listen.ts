@@ -10,6 +10,7 @@ import type { ClientContext } from "./context.js";
 import type { ClientEvent } from "./events.js";
 import { runFollowups } from "./followups/run.js";
 import type { Followup } from "./followups/types.js";
+import { resumeCommits } from "./groups/commit-order.js";
 import { isBroadcast, receiveOne } from "./inbox/receive.js";
 import { deliverOutbox, outboxDue } from "./outbox-delivery.js";
 import { receiveQueues } from "./sync.js";
@@ -109,6 +110,10 @@ export async function listen(
     delivering ??= (async () => {
       if (now || (await outboxDue(ctx)))
         for (const e of (await deliverOutbox(ctx, { now })).events) onEvent(e);
+      // Back in touch with the relay: a change of ours cut short while it was away carries on
+      // (commit-order.ts; sync does the same). A copy sent again before its echo is read is
+      // dropped by all as stale.
+      if (now) for (const e of await resumeCommits(ctx)) onEvent(e);
     })()
       .catch((e: Error) => onEvent({ type: "failure", source: "local", cause: e.message }))
       .finally(() => {

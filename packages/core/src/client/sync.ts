@@ -7,6 +7,7 @@ import { type ClientContext, requireProfile } from "./context.js";
 import type { ClientEvent } from "./events.js";
 import { runFollowups } from "./followups/run.js";
 import type { Followup } from "./followups/types.js";
+import { resumeCommits } from "./groups/commit-order.js";
 import { scheduledKeyUpdates } from "./groups/key-schedule.js";
 import { meetOnRendezvousLocked } from "./groups/queue.js";
 import { isBroadcast, receiveOne } from "./inbox/receive.js";
@@ -31,6 +32,7 @@ export async function sync(ctx: ClientContext): Promise<ClientEvent[]> {
     }
   }
   events.push(...(await runFollowups(ctx, followups)));
+  events.push(...(await resumeCommits(ctx)));
   events.push(...(await runAfterMigration(ctx)));
   events.push(...(await scheduledKeyUpdates(ctx)));
   return events;

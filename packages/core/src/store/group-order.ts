@@ -4,6 +4,7 @@
  * the store like every record; keys hold only local ids and digests.
  */
 import type { Body } from "../content/index.js";
+import type { QueueCredentials } from "../relay-client/signing.js";
 import { type Batch, unjson } from "./batch.js";
 import { Keys as K } from "./keys.js";
 import type { ProfileRepository } from "./repository.js";
@@ -42,6 +43,12 @@ export interface PendingCommitRecord {
   status: "sent" | "won" | "lost";
   /** The relay msgId of the commit once seen in the queue (new members read on from there). */
   cursor?: string;
+  /**
+   * The queue that msgId is on: the group's queue when the commit won. New members are sent to this
+   * one, not to wherever the group is by the time the Welcomes leave — the commits between theirs
+   * and a later move are on it, and the move itself tells them where to go next.
+   */
+  cursorQueue?: QueueCredentials;
   /** Times this change was redone after losing. */
   redone: number;
   /** The commit message as sent (base64url), to send again should it never have left. */
@@ -75,6 +82,13 @@ export const groupSent = async (repo: ProfileRepository, conversationId: string,
 };
 export const groupSents = async (repo: ProfileRepository, conversationId: string) =>
   (await repo.kv.list(K.groupSents(conversationId))).map(([, v]) => unjson<GroupSentRecord>(v));
+/** The same, each with the digest it is kept under. */
+export const groupSentsWithDigest = async (repo: ProfileRepository, conversationId: string) => {
+  const prefix = K.groupSents(conversationId);
+  return (await repo.kv.list(prefix)).map(
+    ([k, v]) => [k.slice(prefix.length), unjson<GroupSentRecord>(v)] as const,
+  );
+};
 export const putGroupSent = (b: Batch, conversationId: string, digest: string, r: GroupSentRecord) =>
   b.put(K.groupSent(conversationId, digest), r);
 export const deleteGroupSent = (b: Batch, conversationId: string, digest: string) =>

@@ -8,7 +8,7 @@ import { type RelayProcess, startRelayProcess, tempDir } from "@parley/testkit";
 import { commitOrderStats } from "../../src/client/groups/own-echo.js";
 import type { ParleyClient } from "../../src/client/parley-client.js";
 import type { MemoryKeyValueStore } from "../../src/storage/memory-store.js";
-import { type GroupView, groupView } from "./group-view.js";
+import { type GroupView, groupDiagnostics, groupView } from "./group-view.js";
 import { person } from "./people.js";
 
 export interface ChaosOptions {
@@ -35,6 +35,10 @@ interface Someone {
   outAt: number[];
   /** Harness time this person's current membership began (the add returned), or 0 from the start. */
   inSince: number;
+  /** An add of this person was tried (it may have won even when the command failed). */
+  addTried: boolean;
+  /** What the harness did to or with this person, with harness times: printed when the end check fails. */
+  trace: string[];
 }
 
 interface Sent {
@@ -121,6 +125,8 @@ export async function runChaos(
       admin: false,
       outAt: [],
       inSince: -1,
+      addTried: false,
+      trace: [],
     });
   }
   const admins = people.slice(0, o.admins);
@@ -168,6 +174,9 @@ export async function runChaos(
   const noteRejections = (p: Someone, events: Awaited<ReturnType<ParleyClient["sync"]>>) => {
     for (const e of events) {
       if (e.type === "rejected" && ++rejections <= 10) log(`${p.name} rejected: ${JSON.stringify(e)}`);
+      if (e.type === "rejected" || e.type === "warning") p.trace.push(`${now()} ${JSON.stringify(e)}`);
+      if (e.type === "group" && (e.change === "joined" || e.change === "removed"))
+        p.trace.push(`${now()} sync: ${e.change}`);
     }
   };
   const online = () => people.filter((p) => p.online);
@@ -177,10 +186,19 @@ export async function runChaos(
     map[k] = (map[k] ?? 0) + 1;
   };
 
-  async function timedChange(kind: string, work: () => Promise<unknown>) {
+  const note = (p: Someone, what: string) => p.trace.push(`${now()} ${what}`);
+  async function timedChange(kind: string, work: () => Promise<unknown>, about: Someone[] = []) {
     const lost = commitOrderStats.lost;
     const started = Date.now();
-    await work();
+    for (const p of about) note(p, `${kind} begins`);
+    try {
+      await work();
+    } catch (e) {
+      for (const p of about)
+        note(p, `${kind} failed: ${(e as { code?: string }).code ?? (e as Error).message}`);
+      throw e;
+    }
+    for (const p of about) note(p, `${kind} returned`);
     if (commitOrderStats.lost > lost) convergence.push(Date.now() - started);
     count(kind);
   }
@@ -199,7 +217,15 @@ export async function runChaos(
       const a = pick(adminsOnline());
       const p = pick(people.filter((x) => !x.inGroup && x.outAt.length === 0 && !admins.includes(x)));
       if (!a || !p) return;
-      await timedChange("add", async () => a.client.addToGroup(await gid(a.client), [p.name]));
+      p.addTried = true;
+      try {
+        await timedChange("add", async () => a.client.addToGroup(await gid(a.client), [p.name]), [a, p]);
+      } catch (e) {
+        // The commit may still win later (its admin sends it again): from when is unknown, so no
+        // message is required in this person's history unless a later add returns.
+        if (!p.inGroup) p.inSince = Number.POSITIVE_INFINITY;
+        throw e;
+      }
       p.inGroup = true;
       p.inSince = now();
     },
@@ -207,7 +233,11 @@ export async function runChaos(
       const a = pick(adminsOnline());
       const p = pick(people.filter((x) => x.inGroup && !x.admin));
       if (!a || !p) return;
-      await timedChange("remove", async () => a.client.removeFromGroup(await gid(a.client), [p.identityKey]));
+      await timedChange(
+        "remove",
+        async () => a.client.removeFromGroup(await gid(a.client), [p.identityKey]),
+        [a, p],
+      );
       p.inGroup = false;
       p.outAt.push(now());
     },
@@ -231,7 +261,14 @@ export async function runChaos(
     async leave() {
       const p = pick(members().filter((x) => !x.admin));
       if (!p) return;
-      await p.client.leaveGroup(await gid(p.client));
+      note(p, "leave begins");
+      try {
+        await p.client.leaveGroup(await gid(p.client));
+      } catch (e) {
+        note(p, `leave failed: ${(e as { code?: string }).code ?? (e as Error).message}`);
+        throw e;
+      }
+      note(p, "leave returned");
       p.inGroup = false;
       p.outAt.push(now());
       count("leave");
@@ -245,10 +282,12 @@ export async function runChaos(
       const p = pick(online().filter((x) => !x.admin));
       if (!p) return;
       p.online = false;
+      note(p, "offline");
       count("offline");
       setTimeout(
         () => {
           p.online = true;
+          note(p, "online");
         },
         2000 + rnd() * 5000,
       ).unref();
@@ -312,7 +351,7 @@ export async function runChaos(
   for (let round = 0, quiet = 0; round < 20 && quiet < 2; round++) {
     // People never in the group have nothing to catch up on.
     for (const p of people.filter(
-      (x) => x.inGroup || x.outAt.length || x.inSince >= 0 || groupIds.has(x.client),
+      (x) => x.inGroup || x.outAt.length || x.addTried || x.inSince >= 0 || groupIds.has(x.client),
     )) {
       noteRejections(p, await p.client.sync().catch(() => []));
     }
@@ -348,6 +387,23 @@ export async function runChaos(
       if (!listed.has(p.identityKey)) problems.push(`${p.name} has state but is not a member`);
     if (listed.size !== inside.length)
       problems.push(`${listed.size} members listed, ${inside.length} hold the group`);
+  }
+  if (problems.length > 0) {
+    // Enough to diagnose a failure from the CI output alone: everyone's end state, and for those
+    // who disagree with the reference, what happened to them during the run.
+    const listed = new Set(reference?.members ?? []);
+    for (const [i, p] of people.entries()) {
+      const v = views[i];
+      const odd =
+        listed.has(p.identityKey) !== (v !== undefined) ||
+        (v !== undefined && reference !== undefined && v.authenticator !== reference.authenticator) ||
+        p.inGroup !== (v !== undefined);
+      log(
+        `${odd ? "!" : " "} ${p.name}: listed ${listed.has(p.identityKey)}, harness ${p.inGroup ? "in" : "out"}` +
+          `${p.admin ? " (admin)" : ""}, ${v ? `epoch ${v.epoch}` : "no view"}; ${await groupDiagnostics(p.store)}`,
+      );
+      if (odd) for (const line of p.trace) log(`    ${p.name} ${line}`);
+    }
   }
   // Messages: the sender's own view says "sent" (the relay took it).
   const reported = new Map<string, Sent>();

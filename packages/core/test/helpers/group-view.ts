@@ -1,6 +1,7 @@
 /** What one device holds of a group, read from its store: to compare members' views in tests. */
 import { toHex } from "../../src/encoding/bytes.js";
 import type { MemoryKeyValueStore } from "../../src/storage/memory-store.js";
+import { groupSents, pendingCommit } from "../../src/store/group-order.js";
 import { b64, ProfileRepository } from "../../src/store/repository.js";
 import { engine } from "./people.js";
 
@@ -33,4 +34,36 @@ export async function groupView(store: MemoryKeyValueStore, name?: string): Prom
     authenticator: toHex(secret),
     name: conversation.name,
   };
+}
+
+/**
+ * What a device's store says about its group beyond the view, in one line: its conversation's
+ * status, whether it holds state, a change of its own waiting for its epoch, messages waiting for
+ * their echo. For the soak test's report when members disagree.
+ */
+export async function groupDiagnostics(store: MemoryKeyValueStore): Promise<string> {
+  const repo = new ProfileRepository(store);
+  const groups = (await repo.conversations()).filter((c) => c.kind === "group");
+  if (groups.length === 0) return "no group conversation";
+  const parts: string[] = [];
+  for (const c of groups) {
+    if (c.kind !== "group") continue;
+    const serialized = await repo.groupState(c.groupId);
+    const pending = await pendingCommit(repo, c.id);
+    const sents = await groupSents(repo, c.id);
+    parts.push(
+      [
+        `status ${c.status}${c.statusReason ? ` (${c.statusReason})` : ""}`,
+        serialized ? `state at epoch ${serialized.epoch}` : "no state",
+        pending
+          ? `pending commit ${pending.status} base ${pending.baseEpoch} redone ${pending.redone} intent ${JSON.stringify(
+              { ...pending.intent, add: pending.intent.add?.map((a) => a.contactId) },
+            )}${pending.next ? " with more waiting" : ""}`
+          : "no pending commit",
+        `${sents.length} sent awaiting echo`,
+        `queue ${c.receive.queueId.slice(0, 8)} (+${c.previousQueues.length} previous)`,
+      ].join(", "),
+    );
+  }
+  return parts.join(" | ");
 }

@@ -68,7 +68,8 @@ async function afterWinLocked(
       type: "group-invite",
       welcome: pending.welcome,
       keyPackageRef: await keyPackageId(ctx, unb64(add.keyPackage)),
-      queue: conversation.receive as GroupQueue,
+      // Where the commit lay (the group may have moved since: the joiner follows the move).
+      queue: (pending.cursorQueue ?? conversation.receive) as GroupQueue,
       ...(pending.cursor ? { cursor: pending.cursor } : {}),
     });
   }

@@ -10,6 +10,7 @@ import {
   isAdmin,
 } from "../../messaging/group-metadata.js";
 import { type GroupState, keyPackageCipherSuiteId } from "../../mls/engine.js";
+import { RelayError } from "../../relay-client/errors.js";
 import type { CommitIntent } from "../../store/group-order.js";
 import type { GroupConversationRecord, ProfileRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
@@ -201,15 +202,26 @@ export async function leaveGroup(ctx: ClientContext, group: string): Promise<voi
     if (others.length > 0 && otherAdmins.length === 0) throw new ParleyError("last_admin", { leaving: true });
     return { conversation, alone: others.length === 0 };
   });
-  // The mark, settled; should it not get through (the relay out of reach), the message below is
-  // still honoured by the admins from any epoch they keep.
-  if (!alone) await commitChange(ctx, conversation.id, { leave: true }).catch(() => undefined);
+  // The mark, settled.
+  let failure: unknown;
+  if (!alone) {
+    await commitChange(ctx, conversation.id, { leave: true }).catch((e: unknown) => {
+      failure = e;
+    });
+  }
   await ctx.lock.run(async () => {
     const current = await requireGroupConversation(ctx, conversation.id);
+    if (current.status !== "active") return; // removed meanwhile: nothing left to leave
     if (!alone) {
-      const sealed = await encryptContent(ctx, await loadState(ctx, current.groupId), {
-        type: "group-leave",
-      });
+      const state = await loadState(ctx, current.groupId);
+      // The mark has not won yet (the relay out of reach, or its turn did not come before the
+      // settle deadline): the keys stay. Forgotten now, nothing could carry the mark through (each
+      // sync resumes it: commit-order.ts), and a `group-leave` read more than a few epochs late
+      // can no longer be read — we would stay in everyone's member list for good, with no keys.
+      if (!decodeGroupMetadata(ctx.engine.metadata(state))?.leaving?.includes(profile.identityPublicKey)) {
+        throw failure ?? new RelayError("network", "the leave has not reached the group yet");
+      }
+      const sealed = await encryptContent(ctx, state, { type: "group-leave" });
       await publishToGroup(ctx, current, [sealed.message]);
     }
     // Forward secrecy: without the group's keys this device cannot read what follows, or what was.

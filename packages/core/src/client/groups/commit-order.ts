@@ -12,6 +12,7 @@
  */
 import { toHex } from "../../encoding/bytes.js";
 import { ParleyError } from "../../errors.js";
+import { RelayError } from "../../relay-client/errors.js";
 import {
   type CommitIntent,
   deletePendingCommit,
@@ -30,6 +31,7 @@ import { requireGroupConversation } from "../lookup.js";
 import { loadState } from "../mls-state.js";
 import { drainQueue } from "../sync.js";
 import { plan } from "./commit-plan.js";
+import { commitOrderStats } from "./own-echo.js";
 import { publishToGroup } from "./queue.js";
 
 /** How long a command waits for its change to settle before leaving it to the next sync. */
@@ -139,6 +141,7 @@ export async function settleGroup(ctx: ClientContext, conversationId: string): P
   const events: ClientEvent[] = [];
   const deadline = Date.now() + SETTLE_MS;
   let republished = false;
+  let checkedAt: string | undefined;
   while (Date.now() < deadline) {
     const pending = await pendingCommit(ctx.repo, conversationId);
     const moving = (await groupSents(ctx.repo, conversationId)).some((r) => r.body.type === "group-queue");
@@ -156,6 +159,13 @@ export async function settleGroup(ctx: ClientContext, conversationId: string): P
     }
     events.push(...(await runFollowups(ctx, followups)));
     if (followups.length > 0 || (await cursors(ctx, conversation)) !== before) continue;
+    // Read to the end, and the group is past our commit's epoch: it lost where we cannot see it.
+    // (Checked once for each point reached in the queue: it decodes the group's state.)
+    const reached = await cursors(ctx, conversation);
+    if (pending && reached !== checkedAt) {
+      checkedAt = reached;
+      if (await markOvertaken(ctx, conversation)) continue;
+    }
     // The queue is read to its end and our commit is not in it: it never left (a crash between
     // storing and sending it). The same bytes go out now.
     if (pending && !republished) {
@@ -166,6 +176,56 @@ export async function settleGroup(ctx: ClientContext, conversationId: string): P
     await new Promise((r) => setTimeout(r, 100));
   }
   return events;
+}
+
+/**
+ * Our commit still waits for its echo, but the group has gone past the epoch it was made in: the
+ * epoch has a winner, which we applied, so ours lost — its echo will never say so when it never
+ * reached the queue (the relay was out of reach or lost it in a crash) or sits on a queue we no
+ * longer read. Marked lost, to be redone like any change that lost. Returns whether it was.
+ */
+async function markOvertaken(ctx: ClientContext, conversation: GroupConversationRecord): Promise<boolean> {
+  return ctx.lock.run(async () => {
+    const pending = await pendingCommit(ctx.repo, conversation.id);
+    if (pending?.status !== "sent") return false;
+    const state = await loadState(ctx, conversation.groupId);
+    if (BigInt(pending.baseEpoch) >= state.epoch) return false;
+    await ctx.repo.commit(
+      putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, status: "lost" }),
+    );
+    commitOrderStats.lost++;
+    return true;
+  });
+}
+
+/**
+ * After a sync read every queue, a change of ours still waiting carries on rather than waiting for
+ * our next change to the group (with everything asked for meanwhile queued behind it): overtaken
+ * (see markOvertaken), it is redone; still of the current epoch but not in the queue, it never
+ * left (the relay was out of reach), and the same bytes go out again — a second copy, should the
+ * first be on its way, is dropped by all as stale; won or lost with its follow-up cut short (the
+ * relay went away while its Welcomes or queue move left), the follow-up runs again.
+ */
+export async function resumeCommits(ctx: ClientContext): Promise<ClientEvent[]> {
+  const followups: Followup[] = [];
+  for (const c of await ctx.repo.conversations()) {
+    if (c.kind !== "group" || c.status !== "active") continue;
+    const pending = await pendingCommit(ctx.repo, c.id); // rare: no state decoded for the rest
+    if (!pending) continue;
+    if (pending.status !== "sent" || (await markOvertaken(ctx, c))) {
+      followups.push({ kind: "group-order", conversationId: c.id });
+      continue;
+    }
+    await ctx.lock.run(async () => {
+      const again = await pendingCommit(ctx.repo, c.id);
+      if (again?.digest !== pending.digest || again.status !== "sent") return;
+      // Out of reach again: the next sync tries again; what this one read stands.
+      await publishToGroup(ctx, c, [unb64(again.commit)], { rescue: true }).catch((e) => {
+        if (!(e instanceof RelayError)) throw e;
+      });
+    });
+  }
+  return runFollowups(ctx, followups);
 }
 
 async function cursors(ctx: ClientContext, c: GroupConversationRecord): Promise<string> {

@@ -13,6 +13,7 @@ import {
   deleteGroupSent,
   type GroupSentRecord,
   groupSent,
+  groupSentsWithDigest,
   type PendingCommitRecord,
   pendingCommit,
   putGroupSent,
@@ -24,6 +25,7 @@ import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { isStale } from "../inbox/stale.js";
 import { nothing, type Processed } from "../inbox/types.js";
+import { historyIdOf } from "../lookup.js";
 import { encryptContent, loadState, saveState } from "../mls-state.js";
 import { moveGroupQueue } from "./queue.js";
 
@@ -74,7 +76,12 @@ async function commitEcho(
   saveState(ctx, batch, conversation.groupId, staged);
   const meta = decodeGroupMetadata(ctx.engine.metadata(staged));
   if (meta) ctx.repo.putConversation(batch, { ...conversation, name: meta.name, admins: meta.admins });
-  putPendingCommit(batch, conversation.id, { ...pending, status: "won", cursor: msgId });
+  putPendingCommit(batch, conversation.id, {
+    ...pending,
+    status: "won",
+    cursor: msgId,
+    cursorQueue: conversation.receive,
+  });
   return { events: [], followups, saved: { groupId: conversation.groupId, epoch: staged.epoch } };
 }
 
@@ -123,4 +130,33 @@ async function sentEcho(
     followups: [{ kind: "group-order", conversationId: conversation.id }],
     saved: { groupId: conversation.groupId, epoch: sealed.state.epoch },
   };
+}
+
+/**
+ * We are out of the group (our removal read from its queue): what we sent that has not echoed yet
+ * lies after our removal in the queue, or never reached it — every member drops it as stale, and
+ * with the group's keys gone we cannot seal it again. Each such message is marked "failed" and said
+ * so (a `send_failed` warning), rather than left showing "sent" for something nobody will read.
+ */
+export async function unechoedLost(
+  ctx: ClientContext,
+  batch: Batch,
+  conversation: GroupConversationRecord,
+): Promise<ClientEvent[]> {
+  const events: ClientEvent[] = [];
+  for (const [digest, sent] of await groupSentsWithDigest(ctx.repo, conversation.id)) {
+    deleteGroupSent(batch, conversation.id, digest);
+    ctx.repo.deleteOutboxEntry(batch, sent.order);
+    const message = await ctx.repo.message(historyIdOf(conversation), sent.id);
+    if (!message?.fromMe || message.status === "failed") continue;
+    ctx.repo.putMessage(batch, { ...message, status: "failed" });
+    events.push({
+      type: "warning",
+      conversationId: conversation.id,
+      code: "send_failed",
+      messageId: sent.id,
+      cause: "removed from the group before the message reached it",
+    });
+  }
+  return events;
 }

@@ -12,6 +12,7 @@ import { b64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { countGroupMessage } from "../groups/key-schedule.js";
+import { unechoedLost } from "../groups/own-echo.js";
 import { contactView, person, requireConversation } from "../lookup.js";
 import { loadState, saveState } from "../mls-state.js";
 import { requireFeedPlacement } from "../posts/placement.js";
@@ -136,7 +137,8 @@ async function afterGroupMessage(
   if (result.kind === "removed") {
     ctx.repo.putConversation(batch, { ...conversation, status: "removed" });
     ctx.repo.deleteGroupState(batch, conversation.groupId);
-    return { events: [{ type: "group", conversationId, name, change: "removed" }], followups: [] };
+    const unsent = await unechoedLost(ctx, batch, conversation);
+    return { events: [{ type: "group", conversationId, name, change: "removed" }, ...unsent], followups: [] };
   }
   if (result.kind === "commit")
     return { events: await commitEvents(ctx, batch, conversation, before, result), followups: [] };

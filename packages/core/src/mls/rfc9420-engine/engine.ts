@@ -78,6 +78,7 @@ import {
   advance,
   deserializeInner,
   type Inner,
+  rememberEpochPart,
   serializeInner,
   spend,
   storedCipherSuite,
@@ -149,6 +150,7 @@ export class Rfc9420Engine implements MlsEngine {
     pendingLoads.delete(inner);
     zeroAll(inner);
     Object.assign(inner, real);
+    rememberEpochPart(inner, stored.epochPart);
     return inner;
   }
 
@@ -465,7 +467,7 @@ export class Rfc9420Engine implements MlsEngine {
           ratchetPart: serialized.ratchetPart.slice(),
         });
         this.suite(id).catch(() => undefined);
-      }
+      } else rememberEpochPart(inner, serialized.epochPart);
       return wrap(inner);
     } catch (e) {
       fail("cannot load group state", e);

@@ -135,13 +135,49 @@ function newer(inner: Inner, p: PastEpoch): RatchetTree {
   return k === 0 ? inner.g.tree : inner.past[k - 1]!.tree;
 }
 
-export function serializeInner(inner: Inner): { epochPart: Uint8Array; ratchetPart: Uint8Array } {
-  const epoch = inner.g.context.epoch;
+/**
+ * What the epoch part is made of, by identity: states are values (an application message replaces
+ * only secret trees, ../rfc9420/group-state.ts), so the same objects mean the same epoch part — a
+ * sender or receiver of an application message persists the ratchet part alone, and the epoch part
+ * (the whole tree: megabytes at 10,000 members) is not encoded again. (Stored tree hashes may grow in
+ * the meantime; the bytes cached hold fewer of them and decode to the same state.)
+ */
+function epochFingerprint(inner: Inner): unknown[] {
+  const { g } = inner;
+  const parts: unknown[] = [
+    inner.removed,
+    g.context,
+    g.tree,
+    g.myLeaf,
+    g.signKey,
+    g.keys,
+    g.secrets,
+    g.interimTranscriptHash,
+    g.proposals,
+    g.resumptionPsks,
+  ];
+  for (const p of inner.past) parts.push(p.context, p.tree, p.senderDataSecret);
+  return parts;
+}
+
+/** Epoch parts already encoded, by the epoch's secrets object (one per epoch of a state lineage). */
+const epochParts = new WeakMap<object, { parts: unknown[]; bytes: Uint8Array }>();
+
+/** `useCache` false: encode anew (tests compare that with what the cache hands out). */
+export function encodeEpochPart(inner: Inner, useCache = true): Uint8Array {
+  const parts = epochFingerprint(inner);
+  const cached = useCache ? epochParts.get(inner.g.secrets) : undefined;
+  if (
+    cached !== undefined &&
+    cached.parts.length === parts.length &&
+    cached.parts.every((p, i) => p === parts[i])
+  )
+    return cached.bytes;
   // One buffer for the whole epoch part: the current state is written into it in place (at 10,000
   // members the tree is megabytes; each extra copy of it costs more than the rest of the state).
   const e = new TlsWriter(epochPartSizeHint(inner.g) + 4096)
     .u16(FORMAT)
-    .u64(epoch)
+    .u64(inner.g.context.epoch)
     .u8(inner.removed ? 1 : 0);
   e.vectorOf((w) => writeEpochPart(w, inner.g));
   writeList(e, inner.past, (w, p) => {
@@ -149,11 +185,33 @@ export function serializeInner(inner: Inner): { epochPart: Uint8Array; ratchetPa
     writeTreeDiff(w, p.tree, newer(inner, p));
     w.vector(p.senderDataSecret);
   });
-  const r = new TlsWriter().u16(FORMAT).u64(epoch).vector(encodeSecretTree(inner.g.secretTree.snapshot()));
+  const bytes = e.finish();
+  epochParts.set(inner.g.secrets, { parts, bytes });
+  return bytes;
+}
+
+/**
+ * A state just loaded from `epochPart`: those bytes are its epoch part (a copy is kept — the caller's
+ * buffer stays the caller's), so a member that loads a state, sends or reads a message and saves
+ * again encodes no tree.
+ */
+export function rememberEpochPart(inner: Inner, epochPart: Uint8Array): void {
+  epochParts.set(inner.g.secrets, { parts: epochFingerprint(inner), bytes: epochPart.slice() });
+}
+
+export function encodeRatchetPart(inner: Inner): Uint8Array {
+  const r = new TlsWriter()
+    .u16(FORMAT)
+    .u64(inner.g.context.epoch)
+    .vector(encodeSecretTree(inner.g.secretTree.snapshot()));
   writeList(r, inner.past, (w, p) => {
     w.vector(encodeSecretTree(p.secretTree.snapshot()));
   });
-  return { epochPart: e.finish(), ratchetPart: r.finish() };
+  return r.finish();
+}
+
+export function serializeInner(inner: Inner): { epochPart: Uint8Array; ratchetPart: Uint8Array } {
+  return { epochPart: encodeEpochPart(inner), ratchetPart: encodeRatchetPart(inner) };
 }
 
 export function deserializeInner(

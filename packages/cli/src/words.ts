@@ -36,7 +36,7 @@ const count = (people: PersonRef[]) => (people.length > 1 || people[0]?.relation
 
 /** A size for people: "812 bytes", "3.4 MB" (decimal units, as file managers show them). */
 export function megabytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} bytes`;
+  if (bytes < 1000) return tr("cli.files.bytes", { count: bytes });
   if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
   if (bytes < 1_000_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
   return `${(bytes / 1_000_000_000).toFixed(2)} GB`;
@@ -112,6 +112,7 @@ function parleyErrorText(e: ParleyError): string {
         },
       );
     case "too_long":
+      if (d.reason === "size") return tr("cli.errors.too_large_text");
       return tr("cli.errors.too_long", { length: s("length"), max: s("max") });
     case "empty":
       return tr(

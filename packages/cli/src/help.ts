@@ -8,13 +8,16 @@
  * a mistyped command line stay English (commander builds them, with no codes to translate from).
  */
 import { LANGUAGES } from "@parley/i18n";
-import type { Argument, Command, Help, Option } from "commander";
+import { type Argument, type Command, Help, type Option } from "commander";
 import { tr } from "./i18n.js";
 
+/** The keys the catalogue describes (the same in every language: the catalogue test checks). */
+const helpKeys = (): ReadonlySet<string> =>
+  new Set(Object.keys(tr("cli.help", { returnObjects: true }) as Record<string, string>));
+
 /** The catalogue's help text for `key` (interpolated), or undefined when it has none. */
-export function helpText(key: string): string | undefined {
-  const texts = tr("cli.help", { returnObjects: true }) as Record<string, string>;
-  if (!Object.hasOwn(texts, key)) return undefined;
+function helpText(keys: ReadonlySet<string>, key: string): string | undefined {
+  if (!keys.has(key)) return undefined;
   return tr(`cli.help.${key}` as "cli.help.parley", { languages: LANGUAGES.join(", ") });
 }
 
@@ -62,16 +65,34 @@ function extras(description: string, choices: readonly string[] | undefined, sho
   return tr("cli.helpWords.withExtras", { description, extras: parts.join(tr("cli.helpWords.separator")) });
 }
 
-/** Puts the catalogue's words, in the current language, on every command of `root`. */
+/**
+ * Puts the catalogue's words, in the current language, on every command of `root`: the
+ * descriptions when help is first shown (most runs never show it, and wording some 150 items costs
+ * a few ms of every CLI start), commander's own words at once.
+ */
 export function localizeHelp(root: Command): void {
-  const say = (key: string, english: string) => helpText(key) ?? english;
+  let worded = false;
+  const wordAll = () => {
+    if (worded) return;
+    worded = true;
+    const keys = helpKeys();
+    const say = (key: string, english: string) => helpText(keys, key) ?? english;
+    for (const cmd of allCommands(root)) {
+      cmd.description(say(commandKey(cmd), cmd.description()));
+      for (const o of cmd.options) o.description = say(optionKey(cmd, o), o.description);
+      for (const a of cmd.registeredArguments) a.description = say(argumentKey(cmd, a), a.description);
+    }
+  };
+  const helpOption = tr("cli.helpWords.help");
+  const helpCommand = tr("cli.helpWords.helpCommand");
   for (const cmd of allCommands(root)) {
-    cmd.description(say(commandKey(cmd), cmd.description()));
-    for (const o of cmd.options) o.description = say(optionKey(cmd, o), o.description);
-    for (const a of cmd.registeredArguments) a.description = say(argumentKey(cmd, a), a.description);
-    cmd.helpOption("-h, --help", tr("cli.helpWords.help"));
-    if (cmd.commands.length) cmd.helpCommand("help [command]", tr("cli.helpWords.helpCommand"));
+    cmd.helpOption("-h, --help", helpOption);
+    if (cmd.commands.length) cmd.helpCommand("help [command]", helpCommand);
     cmd.configureHelp({
+      formatHelp: (c: Command, helper: Help) => {
+        wordAll();
+        return Help.prototype.formatHelp.call(helper, c, helper);
+      },
       styleTitle: (title: string) => (title in TITLES ? tr(TITLES[title as keyof typeof TITLES]) : title),
       optionDescription: (o: Option) => {
         // As commander shows them: a default for options that take a value, or a boolean's.

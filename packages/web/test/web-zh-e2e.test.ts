@@ -312,6 +312,11 @@ if (unavailable && process.env.CI === "true") {
       await log(xiaoming, en)
         .getByText(en("lines.youAdded", { names: "小紅" }))
         .waitFor();
+      // The list's previews are worded again too (no "你: …" left from the Chinese list).
+      await xiaoming
+        .getByRole("navigation", { name: en("sidebar.conversations") })
+        .getByText(en("sidebar.youPrefix", { text: "你好" }))
+        .waitFor();
       await shot(xiaoming, "group-chat-en-after-switch");
 
       // Back to Simplified; a reload (the Unlock screen) keeps it, although the browser says zh-CN anyway.

@@ -1038,6 +1038,18 @@ export const en = {
       unreacted: "* {{who}} took back a reaction to #{{id}}",
     },
     errors: {
+      invite_gone: "this invite was already used or has expired: ask for a new one",
+      invite_wrong_key:
+        "this link's key does not open the invite: check that the whole link was copied (the invite is still unused)",
+      invite_own: "this is your own invite: send it to the person you want to talk to",
+      invite_invalid: "not a Parley invite link, or a damaged one (expected <relay>/#/invite/<id>/<key>)",
+      relay_error: "the relay did not answer as expected ({{code}}): check the connection and try again",
+      store_wrong_passphrase: "wrong passphrase",
+      store_locked: "the profile is locked",
+      store_damaged: "the profile's data is damaged or was changed outside Parley: it was not used",
+      file_not_found: "no such file or folder: {{path}}",
+      file_not_allowed: "not allowed to read or write {{path}}",
+      file_is_folder: "{{path}} is a folder, not a file",
       key_not_accepted:
         '{{contact}}\'s safety number changed: nothing is sent until you accept it (parley contact accept-key "{{contact}}") or compare safety numbers again (parley safety "{{contact}}" --verify)',
       empty_query: "nothing to search for",

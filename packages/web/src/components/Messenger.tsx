@@ -9,7 +9,7 @@ import { useGroup } from "../hooks/useGroup";
 import { useMessages } from "../hooks/useMessages";
 import { useNotice } from "../hooks/useNotice";
 import { type Typing, typingNames, useTypingSender, withoutExpired, withTyping } from "../hooks/useTyping";
-import { t } from "../i18n";
+import { i18n, t } from "../i18n";
 import type { LineEvent } from "../lines";
 import { DEFAULT_NOTIFICATIONS, notificationFor, shouldNotify, showNotification } from "../notifications";
 import type { Session } from "../session";
@@ -60,6 +60,13 @@ export function Messenger(props: {
   const list = useConversations(session, selectedId, report);
   const selected = list.conversations.find((c) => c.id === selectedId) ?? null;
   const chat = useMessages(session, selectedId, report);
+  // The list's previews are words ("You: …", a group's newest line): a language switch words them again.
+  const refreshList = list.refresh;
+  useEffect(() => {
+    const again = () => void refreshList();
+    i18n.on("languageChanged", again);
+    return () => i18n.off("languageChanged", again);
+  }, [refreshList]);
   const [typing, setTyping] = useState<Typing[]>([]);
   const sendTyping = useTypingSender(client);
   // A typing indicator lasts a few seconds unless renewed.

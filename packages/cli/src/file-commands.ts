@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { type FileAssessment, type ParleyClient, safeFileName } from "@parley/core";
 import { FileDownloadTarget, fileSource, keepMemoryFlat, nodeAesGcm, nodeSha256 } from "@parley/node";
 import { fileJson, fileSummary, removedText, typeName, warningText } from "./file-words.js";
+import { tr } from "./i18n.js";
 import { formatMessage, type Output, print } from "./output.js";
 import { terminalText as t } from "./terminal-text.js";
 import { megabytes, messageJson } from "./words.js";
@@ -15,14 +16,15 @@ import { megabytes, messageJson } from "./words.js";
  * A progress bar on a terminal only: none with --json, none when stderr is a pipe or a file. The
  * library is loaded only then: loaded, it costs 7 MiB of the process's memory.
  */
-async function progressBar(out: Output, label: string) {
+async function progressBar(out: Output, label: "uploading" | "downloading") {
   if (out.json || !process.stderr.isTTY)
     return { update: (_done: number, _total: number) => {}, stop: () => {} };
   const cliProgress = (await import("cli-progress")).default;
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {done} of {all}`,
+      // The bar's own placeholders ({bar}, {done}…) pass through the catalogue untouched.
+      format: tr("cli.files.progress", { label: tr(`cli.files.${label}`) }),
       hideCursor: true,
       clearOnComplete: true,
     },
@@ -68,11 +70,9 @@ export async function sendFileCommand(
     bar.stop();
     const f = sent.message.file!;
     const lines = [formatMessage(sent.message)];
-    if (sent.resumedFrom > 0)
-      lines.push(`resumed an interrupted upload (from ${megabytes(sent.resumedFrom)})`);
-    if (sent.removed.length > 0)
-      lines.push(`removed from the image before sending: ${removedText(sent.removed)}`);
-    else if (opts.keepMetadata) lines.push("metadata kept (--keep-metadata)");
+    if (sent.resumedFrom > 0) lines.push(tr("cli.files.resumed", { size: megabytes(sent.resumedFrom) }));
+    if (sent.removed.length > 0) lines.push(tr("cli.files.removed", { what: removedText(sent.removed) }));
+    else if (opts.keepMetadata) lines.push(tr("cli.files.metadataKept"));
     print(out, lines.join("\n"), {
       message: messageJson(sent.message),
       file: fileJson(f),
@@ -94,7 +94,7 @@ export async function filesCommand(client: ParleyClient, out: Output, target: st
           return `${t(f.id)}  ${t(fileSummary(f))}${m.text ? ` — ${t(m.text)}` : ""}${warnings}`;
         })
         .join("\n")
-    : "no files in this conversation";
+    : tr("cli.files.none");
   print(
     out,
     human,
@@ -111,11 +111,7 @@ const fileIdOf = (arg: string): string => arg.trim().replace(/^#/, "");
 
 export async function deleteFileCommand(client: ParleyClient, out: Output, idArg: string): Promise<void> {
   const view = await client.deleteFile(fileIdOf(idArg));
-  print(
-    out,
-    `deleted ${t(view.name)} from the relay: its recipients can no longer download it (copies they saved stay theirs)`,
-    fileJson(view),
-  );
+  print(out, tr("cli.files.deleted", { name: t(view.name) }), fileJson(view));
 }
 
 /** Where a file goes: OUT as given (a folder: the file's safe name inside it), else the current folder. */
@@ -160,7 +156,8 @@ export async function getFileCommand(
       bar.stop();
       // Loud, and before the file lands: the person decides whether to open it.
       if (!out.json) {
-        for (const w of a.warnings) process.stderr.write(`WARNING: ${t(warningText(name, w))}\n`);
+        for (const w of a.warnings)
+          process.stderr.write(`${tr("cli.files.warning", { text: t(warningText(name, w)) })}\n`);
       }
     },
   );
@@ -176,12 +173,13 @@ export async function getFileCommand(
         }
       },
     });
-    const type = found?.detected ? typeName(found.detected.ext) : "of no known type";
-    const human = `saved ${t(view.name)} (${megabytes(view.size)}, ${type}) to ${t(path)}${
-      view.warnings.length
-        ? "\nRead the warnings above before you open it. Parley never opens files by itself."
-        : ""
-    }`;
+    const saved = { name: t(view.name), size: megabytes(view.size), path: t(path) };
+    const human = [
+      found?.detected
+        ? tr("cli.files.saved", { ...saved, type: typeName(found.detected.ext) })
+        : tr("cli.files.savedUnknown", saved),
+      ...(view.warnings.length ? [tr("cli.files.readWarnings")] : []),
+    ].join("\n");
     print(out, human, { ...fileJson(view), path });
   } finally {
     bar.stop();

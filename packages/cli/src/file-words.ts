@@ -1,88 +1,91 @@
 /**
- * The CLI's words for files: what a type is called, what a warning says, how a file message reads.
- * Loud on purpose: a file that lies about its type, or one that runs a program when opened, is the
- * attack most people actually meet.
+ * The CLI's words for files: what a type is called, what a warning says, how a file message reads,
+ * in the catalogue's words (`cli.files.*`). Loud on purpose: a file that lies about its type, or one
+ * that runs a program when opened, is the attack most people actually meet.
  */
 import type { FileView, FileWarning, RemovedMetadata } from "@parley/core";
+import { joinList, tr } from "./i18n.js";
 import { megabytes } from "./words.js";
 
-const TYPE_NAMES: Record<string, string> = {
-  apk: "an Android app (APK)",
-  aab: "an Android app bundle (AAB)",
-  dex: "Android app code (DEX)",
-  exe: "a Windows program (EXE)",
-  dll: "a Windows library (DLL)",
-  elf: "a Linux program (ELF)",
-  macho: "a macOS program (Mach-O)",
-  msi: "a Windows installer (MSI)",
-  deb: "a Linux package (DEB)",
-  rpm: "a Linux package (RPM)",
-  dmg: "a macOS disk image (DMG)",
-  lnk: "a Windows shortcut (LNK)",
-  sh: "a script",
-  html: "a web page (HTML)",
-  svg: "an SVG image (it can run scripts)",
-  pdf: "a PDF document",
-  jpg: "a JPEG image",
-  png: "a PNG image",
-  gif: "a GIF image",
-  webp: "a WebP image",
-  zip: "a ZIP archive",
-  docx: "a Word document",
-  xlsx: "an Excel workbook",
-  pptx: "a PowerPoint presentation",
-  docm: "a Word document with macros",
-  xlsm: "an Excel workbook with macros",
-  pptm: "a PowerPoint presentation with macros",
-  mp4: "an MP4 video",
-  mp3: "an MP3 audio file",
-  txt: "a text file",
-};
+/** Types the catalogue names; any other is "a XYZ file". */
+const NAMED_TYPES = new Set([
+  "apk",
+  "aab",
+  "dex",
+  "exe",
+  "dll",
+  "elf",
+  "macho",
+  "msi",
+  "deb",
+  "rpm",
+  "dmg",
+  "lnk",
+  "sh",
+  "html",
+  "svg",
+  "pdf",
+  "jpg",
+  "png",
+  "gif",
+  "webp",
+  "zip",
+  "docx",
+  "xlsx",
+  "pptx",
+  "docm",
+  "xlsm",
+  "pptm",
+  "mp4",
+  "mp3",
+  "txt",
+] as const);
+type NamedType = typeof NAMED_TYPES extends Set<infer T> ? T : never;
 
-export const typeName = (ext: string): string => TYPE_NAMES[ext] ?? `a ${ext.toUpperCase()} file`;
+export const typeName = (ext: string): string =>
+  NAMED_TYPES.has(ext as NamedType)
+    ? tr(`cli.files.type.${ext as NamedType}`)
+    : tr("cli.files.type.other", { ext: ext.toUpperCase() });
 
-const RISK_WORDS: Record<string, string> = {
-  executable: "runs as a program when opened",
-  installer: "installs software when opened",
-  "android-app": "is an Android app: installing it gives it access to your phone",
-  script: "is a script: opening it can run commands on your computer",
-  shortcut: "is a shortcut: opening it runs whatever it points to",
-  "macro-document": "is an office document with macros: enabling them can run code",
-  "active-content": "can run scripts when opened in a browser",
-};
+const RISKS = new Set([
+  "executable",
+  "installer",
+  "android-app",
+  "script",
+  "shortcut",
+  "macro-document",
+  "active-content",
+] as const);
+type Risk = typeof RISKS extends Set<infer T> ? T : never;
 
 export function warningText(name: string, w: FileWarning): string {
   if (w.code === "mismatch") {
-    if (w.actual === null)
-      return `${name} is not what its name says: its content is not ${typeName(w.claimed)}`;
-    return `${name} is really ${typeName(w.actual)}${w.claimed ? `, not ${typeName(w.claimed)}` : ""}`;
+    if (w.actual === null) return tr("cli.files.notWhatItSays", { name, claimed: typeName(w.claimed) });
+    return w.claimed
+      ? tr("cli.files.reallyNot", { name, actual: typeName(w.actual), claimed: typeName(w.claimed) })
+      : tr("cli.files.really", { name, actual: typeName(w.actual) });
   }
-  return `${name} ${RISK_WORDS[w.risk] ?? "may be dangerous to open"} (${w.ext.toUpperCase()})`;
+  const ext = w.ext.toUpperCase();
+  return RISKS.has(w.risk as Risk)
+    ? tr(`cli.files.risk.${w.risk as Risk}`, { name, ext })
+    : tr("cli.files.risk.other", { name, ext });
 }
 
-const REMOVED_WORDS: Record<RemovedMetadata, string> = {
-  location: "location",
-  camera: "camera model",
-  timestamps: "timestamps",
-  owner: "owner name",
-  exif: "other EXIF data",
-  xmp: "XMP metadata",
-  iptc: "IPTC metadata",
-  comment: "comments",
-  text: "text notes",
-};
-
+/** "location, camera model" as the current language lists things. */
 export const removedText = (removed: readonly RemovedMetadata[]): string =>
-  removed.map((r) => REMOVED_WORDS[r]).join(", ");
+  joinList(removed.map((r) => tr(`file.metadata.${r}`)));
 
-/** One line: "photo.jpg — 3.4 MB, a JPEG image" (+ "(not checked yet)" before download). */
+/** One line: "photo.jpg — 3.4 MB, a JPEG image" (+ "(as its sender's device detected it)" before download). */
 export function fileSummary(f: FileView): string {
-  const type = f.detected ? typeName(f.detected.ext) : "unknown type";
-  const checked = f.checked ? "" : " (as its sender's device detected it)";
-  return `${f.name} — ${megabytes(f.size)}, ${type}${checked}${f.deleted ? " [deleted from the relay by its sender]" : ""}`;
+  const type = f.detected ? typeName(f.detected.ext) : tr("cli.files.unknownType");
+  return (
+    tr("cli.files.summary", { name: f.name, size: megabytes(f.size), type }) +
+    (f.checked ? "" : tr("cli.files.unchecked")) +
+    (f.deleted ? tr("cli.files.deletedBySender") : "")
+  );
 }
 
-/** A file for --json: the view plus its warnings in words. */
+/** A file for --json: the view plus its warnings in words (--json runs in English: i18n.ts). */
 export const fileJson = (f: FileView) => ({
   ...f,
   thumbnail: f.thumbnail

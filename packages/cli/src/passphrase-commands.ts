@@ -5,7 +5,6 @@
  * cannot come. A new passphrase comes from PARLEY_NEW_PASSPHRASE, else a prompt, typed twice.
  */
 import { createInterface } from "node:readline";
-import { EncryptedStoreError } from "@parley/core";
 import {
   changePassphrase,
   FileLock,
@@ -20,7 +19,7 @@ import type { Command } from "commander";
 import { languageFor, tr, useLanguage } from "./i18n.js";
 import { type Output, print } from "./output.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
-import { errorCode, errorText } from "./words.js";
+import { errorCode, errorText, WordedStoreError } from "./words.js";
 
 /** One line typed on the terminal, not echoed. */
 function promptHidden(question: string): Promise<string> {
@@ -43,7 +42,7 @@ export async function currentPassphrase(): Promise<string> {
   const fromEnv = process.env.PARLEY_PASSPHRASE;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   if (!process.stdin.isTTY) {
-    throw new EncryptedStoreError("locked", tr("cli.passphrase.locked"));
+    throw new WordedStoreError("locked", tr("cli.passphrase.locked"));
   }
   return promptHidden(tr("cli.passphrase.prompt"));
 }
@@ -51,10 +50,10 @@ export async function currentPassphrase(): Promise<string> {
 async function newPassphrase(): Promise<string> {
   const fromEnv = process.env.PARLEY_NEW_PASSPHRASE;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  if (!process.stdin.isTTY) throw new EncryptedStoreError("locked", tr("cli.passphrase.lockedNew"));
+  if (!process.stdin.isTTY) throw new WordedStoreError("locked", tr("cli.passphrase.lockedNew"));
   const first = await promptHidden(tr("cli.passphrase.promptNew"));
   const again = await promptHidden(tr("cli.passphrase.promptAgain"));
-  if (first !== again) throw new EncryptedStoreError("wrong_passphrase", tr("cli.passphrase.differ"));
+  if (first !== again) throw new WordedStoreError("wrong_passphrase", tr("cli.passphrase.differ"));
   return first;
 }
 
@@ -100,7 +99,7 @@ export function addPassphraseCommands(program: Command): void {
     .action(
       onStore(async (home, out) => {
         await withStore(home, async (store) => {
-          if (await isEncrypted(store)) throw new EncryptedStoreError("exists", tr("cli.passphrase.hasOne"));
+          if (await isEncrypted(store)) throw new WordedStoreError("exists", tr("cli.passphrase.hasOne"));
           await setPassphrase(store, await newPassphrase());
         });
         print(out, tr("cli.passphrase.set"), { encrypted: true });
@@ -114,7 +113,7 @@ export function addPassphraseCommands(program: Command): void {
       onStore(async (home, out) => {
         await withStore(home, async (store) => {
           if (!(await isEncrypted(store)))
-            throw new EncryptedStoreError("not_initialized", tr("cli.passphrase.hasNone"));
+            throw new WordedStoreError("not_initialized", tr("cli.passphrase.hasNone"));
           await changePassphrase(store, await currentPassphrase(), await newPassphrase());
         });
         print(out, tr("cli.passphrase.changed"), { encrypted: true });
@@ -128,7 +127,7 @@ export function addPassphraseCommands(program: Command): void {
       onStore(async (home, out) => {
         await withStore(home, async (store) => {
           if (!(await isEncrypted(store)))
-            throw new EncryptedStoreError("not_initialized", tr("cli.passphrase.hasNoneShort"));
+            throw new WordedStoreError("not_initialized", tr("cli.passphrase.hasNoneShort"));
           await removePassphrase(store, await currentPassphrase());
         });
         print(out, tr("cli.passphrase.removed"), { encrypted: false });

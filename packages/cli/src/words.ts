@@ -7,12 +7,14 @@
  */
 import {
   type ClientEvent,
+  EncryptedStoreError,
   type GroupMemberView,
   InviteError,
   type MessageView,
   ParleyError,
   type PersonRef,
   type Rejection,
+  RelayError,
 } from "@parley/core";
 import { joinList, tr } from "./i18n.js";
 import { postErrorText, postEventText, postRejectionText } from "./post-words.js";
@@ -36,15 +38,48 @@ const count = (people: PersonRef[]) => (people.length > 1 || people[0]?.relation
 
 /** A size for people: "812 bytes", "3.4 MB" (decimal units, as file managers show them). */
 export function megabytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} bytes`;
+  if (bytes < 1000) return tr("cli.files.bytes", { count: bytes });
   if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
   if (bytes < 1_000_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
   return `${(bytes / 1_000_000_000).toFixed(2)} GB`;
 }
 
+/**
+ * A refusal of the CLI's own about the profile's passphrase: the store's code (for --json) and
+ * the catalogue's words already, where the engine's EncryptedStoreError has a diagnostic in English.
+ */
+export class WordedStoreError extends EncryptedStoreError {}
+
 export function errorText(e: unknown): string {
   if (e instanceof ParleyError) return parleyErrorText(e);
+  if (e instanceof InviteError)
+    return tr(e.reason === "own_invite" ? "cli.errors.invite_own" : `cli.errors.invite_${e.reason}`);
+  if (e instanceof RelayError) return tr("cli.errors.relay_error", { code: e.code });
+  if (e instanceof EncryptedStoreError && !(e instanceof WordedStoreError)) {
+    if (e.code === "wrong_passphrase" || e.code === "locked") return tr(`cli.errors.store_${e.code}`);
+    if (e.code === "corrupt" || e.code === "tampered") return tr("cli.errors.store_damaged");
+  }
+  const fs = fileSystemError(e);
+  if (fs) return fs;
+  // The CLI's own refusals (usage mistakes) are already in the catalogue's words.
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A file the person named that cannot be used (send-file, get-file, post --image), in words. */
+function fileSystemError(e: unknown): string | undefined {
+  const err = e as { code?: unknown; path?: unknown };
+  const path = typeof err.path === "string" ? err.path : "";
+  switch (err.code) {
+    case "ENOENT":
+      return tr("cli.errors.file_not_found", { path });
+    case "EACCES":
+    case "EPERM":
+      return tr("cli.errors.file_not_allowed", { path });
+    case "EISDIR":
+      return tr("cli.errors.file_is_folder", { path });
+    default:
+      return undefined;
+  }
 }
 
 function parleyErrorText(e: ParleyError): string {
@@ -112,6 +147,7 @@ function parleyErrorText(e: ParleyError): string {
         },
       );
     case "too_long":
+      if (d.reason === "size") return tr("cli.errors.too_large_text");
       return tr("cli.errors.too_long", { length: s("length"), max: s("max") });
     case "empty":
       return tr(

@@ -3,6 +3,7 @@
  * CLI and the web app turn codes into words (packages/cli/src/words.ts, packages/web/src/words.ts);
  * nobody parses `message`, which is a diagnostic for logs and developers only.
  */
+import type { LengthIssue } from "./messaging/text-length.js";
 import type { NameIssue, NameKind } from "./messaging/text-safety.js";
 
 export interface ParleyErrorData {
@@ -42,8 +43,12 @@ export interface ParleyErrorData {
   not_admin: { group: string };
   /** Leaving as the only admin (`leaving`), or taking the last admin's rights away. */
   last_admin: { leaving: boolean };
-  /** A message longer than every receiver accepts (content/text.ts): refused before it is sealed. */
-  too_long: { max: number; length: number };
+  /**
+   * A message longer than every receiver accepts (content/text.ts): refused before it is sealed.
+   * `max` and `length` in characters a person sees; `reason` "size": within `max` characters but
+   * over the ceiling in code units (messaging/text-length.ts: marks piled on a few characters).
+   */
+  too_long: LengthIssue;
   /** No Parley relay answers at `relay` (`init`, `setRelay`): nothing was created or changed. */
   relay_unreachable: { relay: string; problem: "unreachable" | "not_a_relay" };
   /** Nothing to do: no text, no contacts named, nothing to search for. */

@@ -13,6 +13,7 @@ export * from "./identity/safety-number.js";
 export * from "./messaging/group-metadata.js";
 export * from "./messaging/invite-link.js";
 export * from "./messaging/profile-lock.js";
+export * from "./messaging/text-length.js";
 export * from "./messaging/text-safety.js";
 export * from "./mls/engine.js";
 export * from "./mls/rfc9420-engine/index.js";

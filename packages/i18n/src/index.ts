@@ -81,14 +81,6 @@ export function listFormat(language: Language, items: readonly string[]): string
   return new Intl.ListFormat(language, { style: "long", type: "conjunction" }).format(items);
 }
 
-/** The number of characters a person sees (grapheme clusters: "👍🏽" is one, "中文" two). */
-export function visibleLength(text: string): number {
-  let n = 0;
-  for (const _ of segmenter.segment(text)) n++;
-  return n;
-}
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
 // Keys and their interpolation variables are checked by the compiler wherever `t` is called.
 declare module "i18next" {
   interface CustomTypeOptions {

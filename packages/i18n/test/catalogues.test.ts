@@ -13,7 +13,6 @@ import {
   languageFromEnv,
   listFormat,
   matchLanguage,
-  visibleLength,
 } from "../src/index.js";
 
 type Tree = { readonly [key: string]: string | Tree };
@@ -102,15 +101,5 @@ describe("choosing the language", () => {
     assert.equal(languageFromEnv({ LANG: "C.UTF-8" }), "en");
     assert.equal(languageFromEnv({ LANGUAGE: "zh_TW:en", LANG: "en_US.UTF-8" }), "zh-Hant");
     assert.equal(languageFromEnv({}), "en");
-  });
-});
-
-describe("visible length", () => {
-  it("counts what a person sees, not code units or bytes", () => {
-    assert.equal(visibleLength("中文"), 2);
-    assert.equal(visibleLength("👍🏽"), 1);
-    assert.equal(visibleLength("👨‍👩‍👧"), 1);
-    assert.equal(visibleLength("é"), 1); // e + combining acute
-    assert.equal(visibleLength(""), 0);
   });
 });

@@ -4,8 +4,9 @@
  * keep the state; what they compute is here, where it can be tested without a browser).
  */
 import type { ContactView, ConversationView, MessageView, PersonRef } from "@parley/core";
-import { personName, type SystemLine } from "./groups.js";
+import { personName } from "./groups.js";
 import { t } from "./i18n.js";
+import { lineText, type SystemLine } from "./lines.js";
 
 /** One row of the list: a 1:1 conversation with a contact, or a group. */
 export interface ConversationSummary {
@@ -80,7 +81,7 @@ export function summaryOf(input: {
   let lastAt = last ? (last.receivedAt ?? last.sentAt) : null;
   const line = input.newestLine;
   if (view.kind === "group" && line && (!lastAt || line.at > Date.parse(lastAt))) {
-    preview = line.text;
+    preview = lineText(line.event);
     lastAt = new Date(line.at).toISOString();
   }
   return {

@@ -5,6 +5,7 @@
  */
 import {
   type ClientEvent,
+  EncryptedStoreError,
   InviteError,
   ParleyError,
   type PersonRef,
@@ -13,13 +14,7 @@ import {
 } from "@parley/core";
 import { formatNumber } from "./format.js";
 import { joinList, t } from "./i18n.js";
-
-/** A line in a chat that is not a message: "Carol joined", "You renamed the group to …". */
-export interface SystemLine {
-  id: string;
-  at: number; // ms since the epoch, on this device
-  text: string;
-}
+import type { LineEvent, SystemLine } from "./lines.js";
 
 const capitalize = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
 
@@ -35,6 +30,13 @@ export function joinNames(names: string[]): string {
 export function personName(p: PersonRef): string {
   return p.name ?? t("common.member", { key: p.identityKey.slice(0, 6) });
 }
+
+/** Only what a stored line needs of a person (a member view carries its role and more). */
+export const personRef = (p: PersonRef): PersonRef => ({
+  identityKey: p.identityKey,
+  name: p.name,
+  relation: p.relation,
+});
 
 /** Someone who has not told the group their name yet (and is not our contact). */
 export const isUnnamed = (p: PersonRef): boolean => p.name === null;
@@ -96,6 +98,8 @@ export function friendlyError(error: unknown): string {
         return t("errors.invite_bad");
     }
   }
+  if (error instanceof EncryptedStoreError)
+    return error.code === "wrong_passphrase" ? t("unlock.wrong") : t(`errors.store_${error.code}`);
   if (error instanceof RelayError) return network();
   // fetch() itself failed (offline, DNS, CORS): a TypeError from the platform.
   if (error instanceof TypeError) return network();
@@ -139,8 +143,13 @@ function parleyErrorText(e: ParleyError): string {
     case "not_ready":
       return t("errors.not_ready");
     case "too_long": {
-      const { max, length } = (e as ParleyError<"too_long">).data;
+      const { max, length, reason } = (e as ParleyError<"too_long">).data;
+      if (reason === "size") return t("errors.too_large_text");
       return t("errors.too_long", { length: formatNumber(length), max: formatNumber(max) });
+    }
+    case "relay_unreachable": {
+      const { relay, problem } = (e as ParleyError<"relay_unreachable">).data;
+      return t(problem === "not_a_relay" ? "errors.relay_not_parley" : "errors.relay_unreachable", { relay });
     }
     case "empty":
       return (e as ParleyError<"empty">).data.what === "contacts"
@@ -207,21 +216,32 @@ export function isNoLongerMember(error: unknown): boolean {
   return error instanceof ParleyError && (error.code === "not_member" || error.code === "needs_readd");
 }
 
-/** The lines a group chat shows for a `group` event ("Bob was added"); none for a queue move. */
-export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>): string[] {
+/**
+ * The lines a group chat shows for a `group` event ("Bob was added"), one per sentence, as events
+ * (lines.ts words them when shown); none for a queue move.
+ */
+export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>): LineEvent[] {
+  const refs = (people: PersonRef[]) => people.map(personRef);
   switch (event.change) {
     case "joined":
-      return [t("lines.addedYou", { who: personName(event.by) })];
-    case "members":
-      return describeMembers(event.added, event.removed);
+      return [{ code: "addedYou", by: personRef(event.by) }];
+    case "members": {
+      const lines: LineEvent[] = [];
+      if (event.added.length) lines.push({ code: "members", added: refs(event.added), removed: [] });
+      if (event.removed.length) lines.push({ code: "members", added: [], removed: refs(event.removed) });
+      return lines;
+    }
     case "roles":
-      return describeRoles(event.promoted, event.demoted);
+      return [
+        ...event.promoted.map((p): LineEvent => ({ code: "roles", promoted: [personRef(p)], demoted: [] })),
+        ...event.demoted.map((p): LineEvent => ({ code: "roles", promoted: [], demoted: [personRef(p)] })),
+      ];
     case "renamed":
-      return [t("lines.renamed", { name: event.name })];
+      return [{ code: "renamed", name: event.name }];
     case "removed":
-      return [t("lines.removedYou")];
+      return [{ code: "removedYou" }];
     case "needs-readd":
-      return [needsReadd()];
+      return [{ code: "needsReadd" }];
     case "moved":
       return [];
   }
@@ -251,14 +271,15 @@ export function rejectionNotice(r: Rejection): string {
  */
 export function eventNotice(
   e: Extract<ClientEvent, { type: "rejected" | "warning" | "failure" }>,
-): { notice: string } | { line: string; conversationId: string } | { console: string } {
+): { notice: string } | { line: LineEvent; conversationId: string } | { console: string } {
   if (e.type === "rejected") return { notice: rejectionNotice(e) };
   if (e.type === "failure") return { console: `${e.source}: ${e.cause}` };
   switch (e.code) {
-    case "messages_missing": {
-      const line = t("lines.missing", { count: e.count, who: personName(e.sender) });
-      return { line, conversationId: e.conversationId };
-    }
+    case "messages_missing":
+      return {
+        line: { code: "missing", count: e.count, who: personRef(e.sender) },
+        conversationId: e.conversationId,
+      };
     case "followup_failed":
       // A receipt or key packages not sent: nothing was lost and nobody needs to act.
       return { console: `could not send ${e.followup}: ${e.cause}` };

@@ -14,8 +14,8 @@ import {
   Rfc9420Engine,
   type WebSocketLike,
 } from "@parley/core";
-import type { SystemLine } from "./groups";
 import { argon2idKdf } from "./kdf";
+import { type LineEvent, lineEventOf, type SystemLine } from "./lines";
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from "./notifications";
 import { DEFAULT_DATABASE, IndexedDbKeyValueStore } from "./storage/indexeddb-store";
 
@@ -40,7 +40,8 @@ function profileLock(): ProfileLock {
 
 /**
  * The web app keeps its own small records beside core's, under "web/", encrypted like the rest:
- * what was read when, and the lines a group chat shows between messages ("Carol was added"). (Up
+ * what was read when, and the lines a group chat shows between messages ("Carol was added"), as
+ * events worded when shown (lines.ts; up to 0.1 as words, still read). (Up
  * to 0.1 it also kept each group's member list under web/members/, to work out who joined by
  * comparing lists; the engine's `members` events say it now, and those records are no longer read.)
  */
@@ -189,23 +190,24 @@ export class Session {
     await this.client.markRead(conversationId);
   }
 
-  /** A group chat's system lines, oldest first (the newest `limit`). */
+  /** A chat's system lines, oldest first (the newest `limit`). */
   async systemLines(conversationId: string, limit = MAX_LINES): Promise<SystemLine[]> {
     const rows = await this.store.list(LINES_PREFIX(conversationId), { reverse: true, limit });
-    return rows.reverse().map(([key, value]) => {
+    return rows.reverse().flatMap(([key, value]) => {
       const at = Number(key.slice(LINES_PREFIX(conversationId).length).split("-")[0]);
-      return { id: key, at, text: decodeJson<{ text: string }>(value).text };
+      const event = lineEventOf(decodeJson<unknown>(value));
+      return event ? [{ id: key, at, event }] : [];
     });
   }
 
-  async addSystemLines(conversationId: string, texts: string[], at = Date.now()): Promise<SystemLine[]> {
-    const lines = texts.map((text, i) => {
+  async addSystemLines(conversationId: string, events: LineEvent[], at = Date.now()): Promise<SystemLine[]> {
+    const lines = events.map((event, i) => {
       const random = Array.from(crypto.randomBytes(6), (b) => b.toString(16).padStart(2, "0")).join("");
       const id = `${LINES_PREFIX(conversationId)}${String(at).padStart(15, "0")}-${i}${random}`;
-      return { id, at, text };
+      return { id, at, event };
     });
     if (lines.length) {
-      await this.store.write(lines.map((l) => ({ key: l.id, value: encodeJson({ text: l.text }) })));
+      await this.store.write(lines.map((l) => ({ key: l.id, value: encodeJson({ event: l.event }) })));
     }
     return lines;
   }

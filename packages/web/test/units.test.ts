@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { runInNewContext } from "node:vm";
 import {
   type ConversationView,
   type MessageView,
@@ -7,6 +10,7 @@ import {
   type PersonRef,
   RelayError,
 } from "@parley/core";
+import { matchLanguage } from "@parley/i18n";
 import {
   type ConversationSummary,
   newestReceived,
@@ -33,7 +37,9 @@ import {
   mergeTimeline,
   personName,
 } from "../src/groups.js";
+import { setLanguage } from "../src/i18n.js";
 import { argon2idKdf } from "../src/kdf.js";
+import { lineEventOf, lineText } from "../src/lines.js";
 import { insertMention, mentionCandidates, mentionQuery, quoteSummary, textParts } from "../src/messages.js";
 
 describe("web helpers", () => {
@@ -134,12 +140,12 @@ describe("group helpers", () => {
 
   it("puts system lines between messages by time", () => {
     const items = mergeTimeline([{ t: 10 }, { t: 30 }], (m) => m.t, [
-      { id: "x", at: 20, text: "Bob was added" },
-      { id: "y", at: 40, text: "Bob is now an admin" },
-      { id: "w", at: 5, text: "You created the group" },
+      { id: "x", at: 20, event: { code: "text", text: "Bob was added" } },
+      { id: "y", at: 40, event: { code: "text", text: "Bob is now an admin" } },
+      { id: "w", at: 5, event: { code: "created", pq: false } },
     ]);
     assert.deepEqual(
-      items.map((i) => (i.kind === "message" ? i.message.t : i.line.text)),
+      items.map((i) => (i.kind === "message" ? i.message.t : lineText(i.line.event))),
       ["You created the group", 10, "Bob was added", 30, "Bob is now an admin"],
     );
   });
@@ -232,7 +238,8 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
   });
 
   it("shows a group's newest system line as its preview when it is newer than any message", () => {
-    const line = { id: "l", at: Date.parse(at(5)), text: "Alice added you to the group" };
+    const alice: PersonRef = { identityKey: "c".repeat(43), name: "Alice", relation: "member" };
+    const line = { id: "l", at: Date.parse(at(5)), event: { code: "addedYou", by: alice } as const };
     const recent = [message("1", 1, { kind: "group", conversationId: "g" })];
     const s = summaryOf({
       view: group,
@@ -288,9 +295,10 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
       withDelivered(list, ["2"]).map((m) => m.status),
       ["received", "delivered"],
     );
-    const lines = [{ id: "a", at: 1, text: "A" }];
-    assert.equal(withLines(lines, [{ id: "a", at: 1, text: "A" }]), lines);
-    assert.equal(withLines(lines, [{ id: "b", at: 2, text: "B" }]).length, 2);
+    const a = { code: "text", text: "A" } as const;
+    const lines = [{ id: "a", at: 1, event: a }];
+    assert.equal(withLines(lines, [{ id: "a", at: 1, event: a }]), lines);
+    assert.equal(withLines(lines, [{ id: "b", at: 2, event: { code: "youLeft" } }]).length, 2);
     assert.equal(newestReceived(list), Date.parse(at(1)), "our own messages do not count");
     assert.equal(newestReceived([]), 0);
     const pending = pendingMessage(
@@ -308,19 +316,12 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
 
   it("words group events as chat lines, and failures as notices from their codes", () => {
     const event = { type: "group", conversationId: "g", name: "Club" } as const;
-    assert.deepEqual(groupEventLines({ ...event, change: "joined", by: bob }), [
-      "Bob added you to the group",
-    ]);
-    assert.deepEqual(groupEventLines({ ...event, change: "members", added: [bob], removed: [] }), [
-      "Bob was added",
-    ]);
-    assert.deepEqual(groupEventLines({ ...event, change: "renamed", from: "Old" }), [
-      "The group is now called “Club”",
-    ]);
-    assert.deepEqual(groupEventLines({ ...event, change: "removed" }), [
-      "An admin removed you from the group",
-    ]);
-    assert.deepEqual(groupEventLines({ ...event, change: "moved" }), []);
+    const words = (e: Parameters<typeof groupEventLines>[0]) => groupEventLines(e).map(lineText);
+    assert.deepEqual(words({ ...event, change: "joined", by: bob }), ["Bob added you to the group"]);
+    assert.deepEqual(words({ ...event, change: "members", added: [bob], removed: [] }), ["Bob was added"]);
+    assert.deepEqual(words({ ...event, change: "renamed", from: "Old" }), ["The group is now called “Club”"]);
+    assert.deepEqual(words({ ...event, change: "removed" }), ["An admin removed you from the group"]);
+    assert.deepEqual(words({ ...event, change: "moved" }), []);
     assert.equal(
       failureNotice("send", new RelayError("network", "fetch failed")),
       "Your message was not sent. Parley could not reach the relay. Check your connection and try again.",
@@ -332,6 +333,113 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     assert.ok(isNoLongerMember(new ParleyError("not_member", { group: "Club" })));
     assert.ok(!isNoLongerMember(new ParleyError("not_admin", { group: "Club" })));
     assert.ok(!isNoLongerMember(new Error("not_member")), "by code, never by message text");
+  });
+});
+
+describe("chat lines: kept as events, worded when shown", () => {
+  const bob: PersonRef = { identityKey: "b".repeat(43), name: "Bob", relation: "contact" };
+  const me: PersonRef = { identityKey: "a".repeat(43), name: "Ada", relation: "me" };
+  const stranger: PersonRef = { identityKey: "3f9a2c".padEnd(43, "x"), name: null, relation: "member" };
+
+  it("one stored line reads in the language of the moment, not the one it was written in", async () => {
+    const added = { code: "addedYou", by: bob } as const;
+    const timer = { code: "expiry", by: me, seconds: 3600 } as const;
+    try {
+      assert.equal(lineText(added), "Bob added you to the group");
+      assert.equal(lineText(timer), "You set messages to disappear after 1 hour");
+      await setLanguage("zh-Hans");
+      assert.equal(lineText(added), "Bob 将你加入了群组");
+      assert.equal(lineText(timer), "你将消息设为 1 小时后消失");
+      assert.equal(lineText({ code: "members", added: [stranger], removed: [] }), "1 位新成员 已加入群组");
+      await setLanguage("zh-Hant");
+      assert.equal(lineText(added), "Bob 將你加入了群組");
+      assert.equal(
+        lineText({ code: "missing", count: 2, who: stranger }),
+        "成員 3f9a2c 的 2 則訊息未送達（可能被中繼伺服器丟棄）",
+      );
+    } finally {
+      await setLanguage("en");
+    }
+  });
+
+  it("an engine event becomes one line per sentence", () => {
+    const event = { type: "group", conversationId: "g", name: "Club" } as const;
+    const both = groupEventLines({ ...event, change: "members", added: [bob], removed: [stranger] });
+    assert.deepEqual(both.map(lineText), ["Bob was added", "A member is no longer in the group"]);
+    const roles = groupEventLines({ ...event, change: "roles", promoted: [bob, me], demoted: [] });
+    assert.deepEqual(roles.map(lineText), ["Bob is now an admin", "You are now an admin"]);
+    // Only what a line needs of a person is kept (a member view carries its role and more).
+    const member = { ...bob, role: "admin", isMe: false } as PersonRef;
+    assert.deepEqual(groupEventLines({ ...event, change: "joined", by: member }), [
+      { code: "addedYou", by: bob },
+    ]);
+  });
+
+  it("reads lines stored as words before 0.2 as they were written, and skips what it does not know", () => {
+    assert.deepEqual(lineEventOf({ text: "Alice added you to the group" }), {
+      code: "text",
+      text: "Alice added you to the group",
+    });
+    assert.equal(
+      lineText({ code: "text", text: "Alice added you to the group" }),
+      "Alice added you to the group",
+    );
+    assert.deepEqual(lineEventOf({ event: { code: "renamed", name: "读书会" } }), {
+      code: "renamed",
+      name: "读书会",
+    });
+    assert.equal(lineEventOf({ event: { code: "from-a-newer-version" } }), undefined);
+    assert.equal(lineEventOf({ event: { code: "text" }, text: "no text in the event" }), undefined);
+    assert.equal(lineEventOf(null), undefined);
+    assert.equal(lineEventOf("Alice added you"), undefined);
+  });
+});
+
+describe("public/lang.js: <html lang> before the app loads", () => {
+  const script = readFileSync(fileURLToPath(new URL("../../../public/lang.js", import.meta.url)), "utf8");
+  /** The lang lang.js sets for a browser with these languages and this Settings choice. */
+  function langFor(languages: string[] | undefined, chosen: string | null, language?: string): string {
+    const html = { lang: "en" };
+    const window = {
+      localStorage: {
+        getItem: (key: string) => {
+          if (chosen === "blocked") throw new Error("SecurityError");
+          return key === "parley.language" ? chosen : null;
+        },
+      },
+      navigator: { languages, language },
+    };
+    runInNewContext(script, { window, document: { documentElement: html } });
+    return html.lang;
+  }
+
+  it("makes the choice the app makes (matchLanguage)", () => {
+    const lists = [
+      ["zh-CN", "en"],
+      ["zh-TW"],
+      ["zh-HK"],
+      ["zh-MO"],
+      ["zh-Hant-HK"],
+      ["zh-Hans-HK"],
+      ["zh"],
+      ["zh-SG"],
+      ["fr-FR", "zh-TW"],
+      ["en-GB"],
+      ["de"],
+      ["zh_TW"],
+      ["zh-Hant"],
+      ["EN"],
+      [],
+    ];
+    for (const list of lists) assert.equal(langFor(list, null), matchLanguage(list), list.join(","));
+    assert.equal(langFor(undefined, null, "zh-TW"), "zh-Hant", "navigator.language alone");
+  });
+
+  it("a language chosen in Settings wins; a blocked or unknown one falls back to the browser's", () => {
+    assert.equal(langFor(["en-US"], "zh-Hant"), "zh-Hant");
+    assert.equal(langFor(["zh-CN"], "en"), "en");
+    assert.equal(langFor(["zh-CN"], "klingon"), "zh-Hans");
+    assert.equal(langFor(["zh-TW"], "blocked"), "zh-Hant");
   });
 });
 

@@ -147,8 +147,13 @@ if (unavailable && process.env.CI === "true") {
       const html = await res.text();
       const scripts = html.match(/<script\b[^>]*>/g) ?? [];
       assert.ok(scripts.length > 0);
+      // The app's modules, and public/lang.js, which sets <html lang> before the first paint.
       for (const tag of scripts)
-        assert.match(tag, /\ssrc="\/assets\/[^"]+\.js"/, `external script only: ${tag}`);
+        assert.match(tag, /\ssrc="\/(assets\/[^"]+|lang)\.js"/, `external script only: ${tag}`);
+      assert.ok(scripts.some((tag) => tag.includes('src="/lang.js"')));
+      const lang = await fetch(`${relay.url}/lang.js`);
+      assert.equal(lang.status, 200);
+      assert.match(lang.headers.get("content-type") ?? "", /^text\/javascript/);
       assert.doesNotMatch(html, /<script\b[^>]*>\s*[^<\s]/, "no inline script body");
       assert.doesNotMatch(html, /<style\b/, "no inline style");
     });

@@ -134,6 +134,41 @@ if (unavailable && process.env.CI === "true") {
       await shot(xiaohong, "chat-hant");
     });
 
+    it("<html lang> is right before the app has loaded (public/lang.js): the browser's, or the one chosen", async () => {
+      const langWithoutApp = async (locale: string, chosen?: string) => {
+        const context = await browser.newContext({ locale });
+        contexts.push(context);
+        if (chosen) await context.addInitScript((l) => localStorage.setItem("parley.language", l), chosen);
+        const page = await context.newPage();
+        // The app's modules never load: whatever sets lang here runs before them.
+        await page.route(/\/assets\/.*\.js$/, (route) => route.abort());
+        await page.goto(`${relay.url}/`);
+        const lang = await page.evaluate(() => document.documentElement.lang);
+        await context.close();
+        return lang;
+      };
+      assert.equal(await langWithoutApp("zh-TW"), "zh-Hant");
+      assert.equal(await langWithoutApp("zh-CN"), "zh-Hans");
+      assert.equal(await langWithoutApp("en-US"), "en");
+      assert.equal(await langWithoutApp("zh-CN", "zh-Hant"), "zh-Hant");
+    });
+
+    it("the message limit counts characters a person sees: 65 536 emoji fit, one more does not", {
+      timeout: 60_000,
+    }, async () => {
+      const box = composer(xiaoming, hans);
+      const send = xiaoming.getByRole("button", { name: hans("chat.send"), exact: true });
+      const limit = xiaoming.locator(".composer-limit");
+      // 👍🏽 is four UTF-16 code units: counted in code units, 16 384 of them would already be too many.
+      await box.fill("👍🏽".repeat(65_536));
+      assert.equal(await limit.count(), 0);
+      assert.equal(await send.isEnabled(), true);
+      await box.fill("👍🏽".repeat(65_537));
+      await limit.getByText(hans("chat.tooLong", { length: "65,537", max: "65,536" })).waitFor();
+      assert.equal(await send.isDisabled(), true);
+      await box.fill("");
+    });
+
     it("Enter while an input method is composing never sends; after the composition it does", {
       timeout: 30_000,
     }, async () => {
@@ -268,6 +303,21 @@ if (unavailable && process.env.CI === "true") {
       await english.getByRole("button", { name: en("common.done") }).click();
       assert.equal(await xiaoming.evaluate(() => document.documentElement.lang), "en");
       await xiaoming.getByRole("button", { name: en("topbar.lock") }).waitFor();
+      // The group's lines were kept as events, not as Chinese sentences: they read in English now.
+      await xiaoming
+        .getByRole("navigation", { name: en("sidebar.conversations") })
+        .getByRole("button", { name: /^周末聚会/ })
+        .click();
+      await log(xiaoming, en).getByText(en("lines.created")).waitFor();
+      await log(xiaoming, en)
+        .getByText(en("lines.youAdded", { names: "小紅" }))
+        .waitFor();
+      // The list's previews are worded again too (no "你: …" left from the Chinese list).
+      await xiaoming
+        .getByRole("navigation", { name: en("sidebar.conversations") })
+        .getByText(en("sidebar.youPrefix", { text: "你好" }))
+        .waitFor();
+      await shot(xiaoming, "group-chat-en-after-switch");
 
       // Back to Simplified; a reload (the Unlock screen) keeps it, although the browser says zh-CN anyway.
       await xiaoming.getByRole("button", { name: en("topbar.settings") }).click();

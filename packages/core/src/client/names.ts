@@ -6,12 +6,12 @@ import { type NameKind, nameIssue, normalizeName } from "../messaging/text-safet
 
 function parse(name: string, kind: NameKind, max: number): string {
   const normalized = normalizeName(name);
-  const issue = nameIssue(normalized, max);
+  const issue = nameIssue(normalized, kind, max);
   if (issue) throw new ParleyError("bad_name", { kind, ...issue });
   return normalized;
 }
 
-/** Our own display name: one line, 1 to 64 characters, no control or bidi characters. */
+/** Our own display name: one line, 1 to 64 characters (as a person counts them), no control or bidi characters. */
 export const parseName = (name: string): string => parse(name, "display name", MAX_NAME_LENGTH);
 
 /** A group name we choose: the same rules as a display name, up to 100 characters. */

@@ -15,6 +15,7 @@ import { putGroupSent } from "../store/group-order.js";
 import type { ConversationRecord, FileRecord, MessageRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
 import { beforeGroupSend } from "./groups/before-send.js";
+import { requireWithinLength } from "./length.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
 import { mentionsOf } from "./messages/mentions.js";
 import { commitWithState, encryptContent, loadState, saveState } from "./mls-state.js";
@@ -30,8 +31,7 @@ export async function send(
   if (text.length === 0) throw new ParleyError("empty", { what: "text" });
   // What every receiver would drop as malformed is refused here, before anything is sealed: it
   // would otherwise show "sent" and vanish.
-  if (text.length > MAX_TEXT_LENGTH)
-    throw new ParleyError("too_long", { max: MAX_TEXT_LENGTH, length: text.length });
+  requireWithinLength(text, MAX_TEXT_LENGTH);
   await requireProfile(ctx);
   const conversation = await findConversation(ctx, nameOrId);
   // In a group, "@Name" of a member becomes a mention (messages/mentions.ts).

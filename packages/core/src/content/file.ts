@@ -5,6 +5,7 @@
  * the sender declared and detected, an optional caption and, for images, a small thumbnail.
  */
 import { z } from "zod";
+import { textSchema } from "../messaging/text-length.js";
 import { nameSchema } from "../messaging/text-safety.js";
 
 export const MAX_FILE_NAME_LENGTH = 255;
@@ -51,7 +52,7 @@ export const FileBody = z.object({
   mime: Mime.optional(),
   /** The type the sender's device detected from the content. A receiver detects again itself. */
   detected: FileType.optional(),
-  caption: z.string().min(1).max(MAX_CAPTION_LENGTH).optional(),
+  caption: textSchema(1, MAX_CAPTION_LENGTH).optional(),
   thumbnail: z
     .object({
       mime: z.enum(["image/jpeg", "image/png", "image/webp"]),

@@ -3,6 +3,7 @@
  * audience (the group's members) and nobody else (docs/04-posts.md, "Who sees a comment").
  */
 import { z } from "zod";
+import { textSchema } from "../messaging/text-length.js";
 import { PostId } from "./post.js";
 
 export const MAX_COMMENT_LENGTH = 2_000;
@@ -10,6 +11,6 @@ export const MAX_COMMENT_LENGTH = 2_000;
 export const PostCommentBody = z.object({
   type: z.literal("post-comment"),
   post: PostId,
-  text: z.string().min(1).max(MAX_COMMENT_LENGTH),
+  text: textSchema(1, MAX_COMMENT_LENGTH),
 });
 export type PostCommentBody = z.infer<typeof PostCommentBody>;

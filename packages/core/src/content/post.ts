@@ -5,6 +5,7 @@
  * every device. Only the feed group's owner (its one admin) may post in it.
  */
 import { z } from "zod";
+import { textSchema } from "../messaging/text-length.js";
 import { FileBody } from "./file.js";
 
 export const MAX_POST_TEXT_LENGTH = 10_000;
@@ -24,7 +25,7 @@ export const PostId = z
 /** A post without text and without photos is malformed: its handler drops it. */
 export const PostBody = z.object({
   type: z.literal("post"),
-  text: z.string().max(MAX_POST_TEXT_LENGTH),
+  text: textSchema(0, MAX_POST_TEXT_LENGTH),
   images: z.array(PostImage).max(MAX_POST_IMAGES),
   expiresAt: z.number().int().positive().optional(),
 });

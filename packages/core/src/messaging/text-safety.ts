@@ -5,8 +5,10 @@
  * reader sees: a newline plus `[10:00] Carol: …`, a carriage return, an ANSI escape sequence, a
  * right-to-left override that turns "Bob" into something else on screen.
  *
- * A safe name, after NFC normalisation and trimming, has 1 to `max` characters (UTF-16 code units,
- * as JavaScript counts them) and none of:
+ * A safe name, after NFC normalisation and trimming, has 1 to `max` characters and none of the
+ * characters below. Display and group names count characters as a person sees them (grapheme
+ * clusters: "王小明" is 3, "👩‍💻" 1; text-length.ts); file names count UTF-16 code units, since file
+ * systems limit a name's size, not what it looks like. None of:
  * - control characters (General_Category Cc): C0 including \n \r \t and ESC, DEL, C1 (U+0080–U+009F);
  * - format characters (Cf): bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069),
  *   bidi marks (U+200E, U+200F, U+061C), zero-width space and no-break (U+200B, U+2060, U+FEFF), soft
@@ -24,6 +26,7 @@
  * Message text is not restricted (people send newlines); whoever displays it must escape it.
  */
 import { z } from "zod";
+import { withinLength } from "./text-length.js";
 
 /** Characters a name must not contain (see above). ZWJ and ZWNJ are checked separately. */
 const UNSAFE_IN_NAME = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u115F\u1160\u3164\uFFA0]|(?![\u200C\u200D])\p{Cf}/u;
@@ -45,9 +48,13 @@ export type NameIssue =
   | { issue: "unsafe_character"; codePoint: string }
   | { issue: "stray_joiner" };
 
+/** Names counted in characters a person sees; a file name is counted in code units (see above). */
+const withinNameLength = (name: string, kind: NameKind, max: number): boolean =>
+  kind === "file name" ? name.length <= max : withinLength(name, max);
+
 /** What is wrong with an (already normalised) name, or undefined when it is fine. */
-export function nameIssue(name: string, max: number): NameIssue | undefined {
-  if (name.length === 0 || name.length > max) return { issue: "length", max };
+export function nameIssue(name: string, kind: NameKind, max: number): NameIssue | undefined {
+  if (name.length === 0 || !withinNameLength(name, kind, max)) return { issue: "length", max };
   const bad = UNSAFE_IN_NAME.exec(name);
   if (bad) return { issue: "unsafe_character", codePoint: codePointLabel(bad[0]) };
   if (STRAY_JOINER.test(name)) return { issue: "stray_joiner" };
@@ -71,7 +78,7 @@ export function describeNameIssue(kind: NameKind, issue: NameIssue): string {
  * undefined when it is fine.
  */
 export function nameProblem(name: string, kind: NameKind, max: number): string | undefined {
-  const issue = nameIssue(name, max);
+  const issue = nameIssue(name, kind, max);
   return issue && describeNameIssue(kind, issue);
 }
 

@@ -1,12 +1,19 @@
-import { type GroupMemberView, MAX_TEXT_LENGTH, type MessageView, type ParleyClient } from "@parley/core";
+import {
+  type GroupMemberView,
+  lengthIssue,
+  MAX_CAPTION_LENGTH,
+  MAX_TEXT_LENGTH,
+  type MessageView,
+  type ParleyClient,
+} from "@parley/core";
 import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { Trans, useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
 import { formatMessageTime, formatNumber } from "../format";
-import { mergeTimeline, needsReadd, personName, type SystemLine } from "../groups";
+import { mergeTimeline, needsReadd, personName } from "../groups";
 import { joinList, t as translate } from "../i18n";
+import { expiryWords, lineText, type SystemLine } from "../lines";
 import { insertMention, mentionCandidates, mentionQuery } from "../messages";
-import { expiryWords } from "./Disappearing";
 import { AcceptKeyChange } from "./KeyReset";
 import { ComposerContext, MessageBubble } from "./MessageBubble";
 
@@ -81,10 +88,15 @@ export function ChatView(props: {
     if (list) list.scrollTop = list.scrollHeight;
   }, [messages, props.lines]);
 
+  // Counted as the engine counts (characters a person sees: "你好👋🏻" is 3), so the box refuses
+  // exactly what would be refused; editing a file message changes its caption, which is shorter.
+  const limit = context?.mode === "edit" && context.message.file ? MAX_CAPTION_LENGTH : MAX_TEXT_LENGTH;
+  const overLimit = lengthIssue(draft.trim(), limit);
+
   function submit(e?: FormEvent) {
     e?.preventDefault();
     const text = draft.trim();
-    if (text.length === 0 || text.length > MAX_TEXT_LENGTH || !c.canSend) return;
+    if (text.length === 0 || overLimit || !c.canSend) return;
     setDraft("");
     setMention(null);
     if (context?.mode === "edit") props.onEdit(context.message, text);
@@ -263,7 +275,7 @@ export function ChatView(props: {
           if (item.kind === "system") {
             return (
               <li key={item.line.id} className="system-line">
-                <span>{item.line.text}</span>
+                <span>{lineText(item.line.event)}</span>
               </li>
             );
           }
@@ -395,16 +407,18 @@ export function ChatView(props: {
           <button
             type="submit"
             className="primary"
-            disabled={!c.canSend || draft.trim().length === 0 || draft.trim().length > MAX_TEXT_LENGTH}
+            disabled={!c.canSend || draft.trim().length === 0 || overLimit !== undefined}
           >
             {context?.mode === "edit" ? t("common.save") : t("chat.send")}
           </button>
-          {draft.trim().length > MAX_TEXT_LENGTH && (
+          {overLimit && (
             <p className="composer-limit" role="alert">
-              {t("chat.tooLong", {
-                length: formatNumber(draft.trim().length),
-                max: formatNumber(MAX_TEXT_LENGTH),
-              })}
+              {overLimit.reason === "size"
+                ? t("chat.tooLarge")
+                : t("chat.tooLong", {
+                    length: formatNumber(overLimit.length),
+                    max: formatNumber(overLimit.max),
+                  })}
             </p>
           )}
         </form>

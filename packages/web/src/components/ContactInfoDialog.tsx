@@ -102,7 +102,6 @@ export function ContactInfoDialog(props: {
             <input
               id={nameId}
               value={name}
-              maxLength={64}
               autoComplete="off"
               onChange={(e) => setName(e.target.value)}
               ref={nameInput}

@@ -2,7 +2,8 @@ import type { ContactView, GroupMemberView, ParleyClient } from "@parley/core";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { ConversationSummary } from "../conversations";
-import { friendlyError, joinNames, personName } from "../groups";
+import { friendlyError, personName, personRef } from "../groups";
+import { contactRef, type LineEvent, lineText } from "../lines";
 import { ConversationSettings } from "./ConversationSettings";
 import { Dialog } from "./Dialog";
 import { ContactPicker, MemberList } from "./GroupMembers";
@@ -25,7 +26,7 @@ export function GroupInfoDialog(props: {
   contacts: ContactView[];
   initialMode: "info" | "add";
   /** After a change this device made: `lines` say what it was, for the chat. */
-  onChanged: (lines: string[]) => Promise<void>;
+  onChanged: (lines: LineEvent[]) => Promise<void>;
   onLeft: () => Promise<void>;
   /** Muted or archived. */
   onSettingsChanged: () => Promise<void>;
@@ -59,14 +60,14 @@ export function GroupInfoDialog(props: {
     else cancelButton.current?.focus();
   }, [mode.kind]);
 
-  async function run(action: () => Promise<string[]>, after: Mode = { kind: "info" }) {
+  async function run(action: () => Promise<LineEvent[]>, after: Mode = { kind: "info" }) {
     setBusy(true);
     setError(null);
     setDone(null);
     try {
       const lines = await action();
       await props.onChanged(lines);
-      setDone(lines.map((what) => t("group.done", { what })).join(" "));
+      setDone(lines.map((line) => t("group.done", { what: lineText(line) })).join(" "));
       setMode(after);
     } catch (e) {
       setError(friendlyError(e));
@@ -85,7 +86,7 @@ export function GroupInfoDialog(props: {
         chosen.map((k) => k.id),
       );
       setPicked(new Set());
-      return [t("lines.youAdded", { names: joinNames(chosen.map((k) => k.name)) })];
+      return [{ code: "youAdded", people: chosen.map(contactRef) }];
     });
   }
 
@@ -96,23 +97,22 @@ export function GroupInfoDialog(props: {
     if (name === c.title) return setMode({ kind: "info" });
     void run(async () => {
       await client.renameGroup(c.id, name);
-      return [t("lines.youRenamed", { name })];
+      return [{ code: "youRenamed", name }];
     });
   }
 
   function toggleAdmin(m: GroupMemberView) {
     const grant = m.role !== "admin";
-    const who = personName(m);
     void run(async () => {
       await client.setGroupAdmin(c.id, m.identityKey, grant);
-      return [grant ? t("lines.youMadeAdmin", { who }) : t("lines.noLongerAdmin", { who })];
+      return [{ code: "youSetAdmin", who: personRef(m), admin: grant }];
     });
   }
 
   function remove(m: GroupMemberView) {
     void run(async () => {
       await client.removeFromGroup(c.id, [m.identityKey]);
-      return [t("lines.youRemoved", { who: personName(m) })];
+      return [{ code: "youRemoved", who: personRef(m) }];
     });
   }
 
@@ -178,7 +178,6 @@ export function GroupInfoDialog(props: {
             <input
               id={nameId}
               value={newName}
-              maxLength={100}
               autoComplete="off"
               onChange={(e) => setNewName(e.target.value)}
               ref={nameInput}

@@ -1,7 +1,7 @@
 import type { MessageView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { feedError } from "../feed";
-import { groupEventLines } from "../groups";
+import { groupEventLines, personRef } from "../groups";
 import { useClientEvents } from "../hooks/useClientEvents";
 import { useConversations } from "../hooks/useConversations";
 import { useFeed } from "../hooks/useFeed";
@@ -9,7 +9,8 @@ import { useGroup } from "../hooks/useGroup";
 import { useMessages } from "../hooks/useMessages";
 import { useNotice } from "../hooks/useNotice";
 import { type Typing, typingNames, useTypingSender, withoutExpired, withTyping } from "../hooks/useTyping";
-import { t } from "../i18n";
+import { i18n, t } from "../i18n";
+import type { LineEvent } from "../lines";
 import { DEFAULT_NOTIFICATIONS, notificationFor, shouldNotify, showNotification } from "../notifications";
 import type { Session } from "../session";
 import { AddContactDialog } from "./AddContactDialog";
@@ -17,7 +18,6 @@ import { ChatView, EmptyChat } from "./ChatView";
 import { ContactInfoDialog } from "./ContactInfoDialog";
 import { Sidebar } from "./ConversationList";
 import { AcceptInviteDialog, WipeDialog } from "./DeviceDialogs";
-import { expiryLine } from "./Disappearing";
 import { FeedView } from "./FeedView";
 import { GroupInfoDialog } from "./GroupInfoDialog";
 import { InviteDialog } from "./InviteDialog";
@@ -60,6 +60,13 @@ export function Messenger(props: {
   const list = useConversations(session, selectedId, report);
   const selected = list.conversations.find((c) => c.id === selectedId) ?? null;
   const chat = useMessages(session, selectedId, report);
+  // The list's previews are words ("You: …", a group's newest line): a language switch words them again.
+  const refreshList = list.refresh;
+  useEffect(() => {
+    const again = () => void refreshList();
+    i18n.on("languageChanged", again);
+    return () => i18n.off("languageChanged", again);
+  }, [refreshList]);
   const [typing, setTyping] = useState<Typing[]>([]);
   const sendTyping = useTypingSender(client);
   // A typing indicator lasts a few seconds unless renewed.
@@ -123,14 +130,16 @@ export function Messenger(props: {
     expiry: (event) => {
       if (event.type === "expire")
         void group
-          .chronicle(event.conversationId, [expiryLine(event)])
+          .chronicle(event.conversationId, [
+            { code: "expiry", by: personRef(event.by), seconds: event.seconds },
+          ])
           .catch((e: unknown) => report("chat-line", e));
       void chat.reloadOpen().catch((e: unknown) => report("load-messages", e));
       void list.refresh();
     },
     post: (e) => posts.onPostEvent(e.change, e.by.relation === "me"),
-    line: (conversationId, text) =>
-      void group.chronicle(conversationId, [text]).catch((e: unknown) => report("chat-line", e)),
+    line: (conversationId, line) =>
+      void group.chronicle(conversationId, [line]).catch((e: unknown) => report("chat-line", e)),
   });
 
   // Opened and unlocked in another tab: that one is in use now, this one locks itself.
@@ -171,13 +180,13 @@ export function Messenger(props: {
 
   async function createGroup(name: string, options: { pq: boolean }): Promise<void> {
     const view = await client.createGroup(name, options);
-    await group.chronicle(view.id, [options.pq ? t("lines.createdPq") : t("lines.created")]);
+    await group.chronicle(view.id, [{ code: "created", pq: options.pq }]);
     await list.reload();
     setSelectedId(view.id);
   }
 
   /** After a change this device made in a group (the dialog shows a failure of either step). */
-  async function afterGroupChange(conversationId: string, ownLines: string[]): Promise<void> {
+  async function afterGroupChange(conversationId: string, ownLines: LineEvent[]): Promise<void> {
     await group.chronicle(conversationId, ownLines);
     await list.reload();
   }
@@ -326,7 +335,7 @@ export function Messenger(props: {
           contacts={list.contacts}
           initialMode={groupMode}
           onChanged={(ownLines) => afterGroupChange(selected.id, ownLines)}
-          onLeft={() => afterGroupChange(selected.id, [t("lines.youLeft")])}
+          onLeft={() => afterGroupChange(selected.id, [{ code: "youLeft" }])}
           onSettingsChanged={() => list.refresh()}
           onClose={closeOverlay}
         />

@@ -3,8 +3,6 @@ import { useTranslation } from "react-i18next";
 import { friendlyError } from "../groups";
 import { Dialog, FormFooter } from "./Dialog";
 
-const MAX_GROUP_NAME = 100;
-
 export function NewGroupDialog(props: {
   onCreate: (name: string, options: { pq: boolean }) => Promise<void>;
   onClose: () => void;
@@ -41,7 +39,6 @@ export function NewGroupDialog(props: {
           <input
             id={nameId}
             value={name}
-            maxLength={MAX_GROUP_NAME}
             autoComplete="off"
             aria-describedby={hintId}
             onChange={(e) => setName(e.target.value)}

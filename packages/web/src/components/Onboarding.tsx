@@ -1,5 +1,6 @@
 import { type FormEvent, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { friendlyError } from "../groups";
 import { MIN_PASSPHRASE_LENGTH, Session } from "../session";
 import { Logo } from "./Brand";
 
@@ -33,7 +34,7 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
       const session = await Session.create({ name: name.trim(), passphrase, relay });
       props.onReady(session);
     } catch (err) {
-      setError(t("onboarding.failed", { cause: (err as Error).message }));
+      setError(t("onboarding.failed", { cause: friendlyError(err) }));
       setBusy(false);
     }
   }
@@ -59,7 +60,6 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
             id={nameId}
             name="name"
             autoComplete="nickname"
-            maxLength={64}
             value={name}
             onChange={(e) => setName(e.target.value)}
             required

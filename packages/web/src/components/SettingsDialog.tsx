@@ -54,7 +54,7 @@ export function SettingsDialog(props: {
       props.onChanged(next);
     } catch (e) {
       setSettings(before);
-      setError((e as Error).message);
+      setError(friendlyError(e));
     }
   }
 
@@ -83,7 +83,6 @@ export function SettingsDialog(props: {
           <input
             id={nameId}
             value={name}
-            maxLength={64}
             autoComplete="off"
             onChange={(e) => {
               setName(e.target.value);

@@ -1,6 +1,7 @@
 import { EncryptedStoreError } from "@parley/core";
 import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { Trans, useTranslation } from "react-i18next";
+import { friendlyError } from "../groups";
 import { Session } from "../session";
 import { Logo } from "./Brand";
 import { Dialog } from "./Dialog";
@@ -31,7 +32,7 @@ export function Unlock(props: { onReady: (session: Session) => void; onWiped: ()
         setPassphrase("");
         input.current?.focus();
       } else {
-        setError(t("unlock.failed", { cause: (err as Error).message }));
+        setError(t("unlock.failed", { cause: friendlyError(err) }));
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { ClientEvent, MessageView, PersonRef } from "@parley/core";
 import { useEffect, useState } from "react";
 import { eventNotice } from "../groups";
+import type { LineEvent } from "../lines";
 import type { Session } from "../session";
 import { useLatest } from "./useNotice";
 
@@ -26,7 +27,7 @@ export interface EventHandlers {
   /** Something the person should know (a dropped message): the banner. */
   notice(text: string): void;
   /** Something that belongs in a chat, between its messages (messages that never arrived). */
-  line(conversationId: string, text: string): void;
+  line(conversationId: string, line: LineEvent): void;
   /** A disappearing-messages timer changed (`expire`) or deleted messages (`expired`). */
   expiry(event: Extract<ClientEvent, { type: "expire" | "expired" }>): void;
   /** The feed changed: a post, comment or like arrived, or a post was deleted. */

@@ -1,7 +1,8 @@
 import type { GroupMemberView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ConversationSummary } from "../conversations";
-import { isNoLongerMember, type SystemLine } from "../groups";
+import { isNoLongerMember } from "../groups";
+import type { LineEvent, SystemLine } from "../lines";
 import type { Session } from "../session";
 import { type Report, useLatest } from "./useNotice";
 
@@ -58,12 +59,12 @@ export function useGroup(
   );
 
   const queue = useRef<Promise<void>>(Promise.resolve());
-  /** Writes `texts` as lines of `conversationId`; rejects if they could not be saved (caller reports). */
+  /** Writes `events` as lines of `conversationId`; rejects if they could not be saved (caller reports). */
   const chronicle = useCallback(
-    (conversationId: string, texts: string[]): Promise<void> => {
+    (conversationId: string, events: LineEvent[]): Promise<void> => {
       const work = async () => {
         await refreshMembers(conversationId);
-        addLines(conversationId, await session.addSystemLines(conversationId, texts));
+        addLines(conversationId, await session.addSystemLines(conversationId, events));
       };
       const next = queue.current.then(work);
       // The queue only keeps the order; `next` carries the failure to the caller, who reports it.

@@ -12,7 +12,8 @@ import {
   withTakenByRelay,
 } from "../conversations";
 import { fileSource, thumbnailOf } from "../files";
-import type { Failed, SystemLine } from "../groups";
+import type { Failed } from "../groups";
+import type { SystemLine } from "../lines";
 import { withUpdated } from "../messages";
 import type { Session } from "../session";
 import { type Report, useLatest } from "./useNotice";

@@ -13,7 +13,7 @@
 
 import { sha256 } from "@noble/hashes/sha2.js";
 import { blobSize, FILE_CHUNK_BYTES, FILE_TAG_BYTES, padme } from "@parley/protocol";
-import type { FileBody } from "../../content/file.js";
+import { type FileBody, MAX_CAPTION_LENGTH } from "../../content/file.js";
 import { fromBase64Url, toBase64Url } from "../../encoding/base64url.js";
 import { utf8 } from "../../encoding/bytes.js";
 import { ParleyError } from "../../errors.js";
@@ -30,6 +30,7 @@ import { MetadataError, type RemovedMetadata, stripMetadata } from "../../files/
 import { RelayError } from "../../relay-client/errors.js";
 import type { FileRecord } from "../../store/records.js";
 import { type ClientContext, randomId, requireProfile } from "../context.js";
+import { requireWithinLength } from "../length.js";
 import { findConversation, requireActive } from "../lookup.js";
 import { sendBody } from "../outbox.js";
 import type { MessageView } from "../views.js";
@@ -108,8 +109,9 @@ export async function sendFile(
   nameOrId: string,
   input: SendFileInput,
 ): Promise<SentFile> {
-  const conversation = await findConversation(ctx, nameOrId);
   // Refused before any upload when the message could not be sent anyway.
+  if (input.caption) requireWithinLength(input.caption, MAX_CAPTION_LENGTH);
+  const conversation = await findConversation(ctx, nameOrId);
   if (conversation.kind === "group") requireActive(conversation);
   else if (!conversation.sendTo) {
     const contact = await ctx.repo.contact(conversation.contactId);

@@ -13,6 +13,7 @@ import { MAX_TEXT_LENGTH } from "../../content/text.js";
 import { ParleyError } from "../../errors.js";
 import type { ConversationRecord, MessageChange, MessageRecord } from "../../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "../context.js";
+import { requireWithinLength } from "../length.js";
 import { findConversation, historyIdOf, messageView } from "../lookup.js";
 import { requireSendable, sealIntoOutbox, send } from "../outbox.js";
 import { deliverOutbox } from "../outbox-delivery.js";
@@ -76,8 +77,7 @@ export function editMessage(
   text: string,
 ): Promise<MessageView> {
   if (text.length === 0) throw new ParleyError("empty", { what: "text" });
-  if (text.length > MAX_TEXT_LENGTH)
-    throw new ParleyError("too_long", { max: MAX_TEXT_LENGTH, length: text.length });
+  requireWithinLength(text, MAX_TEXT_LENGTH);
   return change(ctx, nameOrId, target, { kind: "edit", text });
 }
 
@@ -107,8 +107,7 @@ async function change(
       authorOf(message, profile.identityPublicKey) !== profile.identityPublicKey
     )
       throw new ParleyError("not_your_message", { action: wanted.kind });
-    if (wanted.kind === "edit" && message.file && wanted.text.length > MAX_CAPTION_LENGTH)
-      throw new ParleyError("too_long", { max: MAX_CAPTION_LENGTH, length: wanted.text.length });
+    if (wanted.kind === "edit" && message.file) requireWithinLength(wanted.text, MAX_CAPTION_LENGTH);
     const change: MessageChange =
       wanted.kind === "edit" && conversation.kind === "group"
         ? { ...wanted, mentions: await mentionsOf(ctx, conversation, wanted.text) }

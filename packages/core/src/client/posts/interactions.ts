@@ -6,6 +6,7 @@
 import { MAX_COMMENT_LENGTH } from "../../content/index.js";
 import { ParleyError } from "../../errors.js";
 import { type ClientContext, randomId, requireProfile } from "../context.js";
+import { requireWithinLength } from "../length.js";
 import { findPost, type PostView, postView } from "./feed.js";
 import { sendToFeed } from "./send.js";
 import { getPost, putPost } from "./store.js";
@@ -13,8 +14,7 @@ import { getPost, putPost } from "./store.js";
 export async function commentOnPost(ctx: ClientContext, postId: string, text: string): Promise<PostView> {
   const profile = await requireProfile(ctx);
   if (text.trim().length === 0) throw new ParleyError("empty", { what: "text" });
-  if (text.length > MAX_COMMENT_LENGTH)
-    throw new ParleyError("too_long", { max: MAX_COMMENT_LENGTH, length: text.length });
+  requireWithinLength(text, MAX_COMMENT_LENGTH);
   const post = await findPost(ctx, postId);
   const id = randomId(ctx);
   await sendToFeed(

@@ -7,6 +7,7 @@
 import { MAX_POST_IMAGES, MAX_POST_TEXT_LENGTH, type PostImage } from "../../content/index.js";
 import { ParleyError } from "../../errors.js";
 import { DETECT_BYTES, detectType } from "../../files/detect.js";
+import { withinLength } from "../../messaging/text-length.js";
 import type { Batch } from "../../store/batch.js";
 import type { FileRecord, MessageRecord } from "../../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "../context.js";
@@ -86,7 +87,7 @@ export async function publishPost(ctx: ClientContext, input: PostInput): Promise
 /** What every receiver would drop is refused before anything is uploaded or sealed. */
 function checkPostInput(text: string, images: number, expiresInMs: number | undefined): void {
   if (text.length === 0 && images === 0) throw new ParleyError("bad_post", { reason: "empty" });
-  if (text.length > MAX_POST_TEXT_LENGTH)
+  if (!withinLength(text, MAX_POST_TEXT_LENGTH))
     throw new ParleyError("bad_post", { reason: "too_long", max: MAX_POST_TEXT_LENGTH });
   if (images > MAX_POST_IMAGES)
     throw new ParleyError("bad_post", { reason: "too_many_images", max: MAX_POST_IMAGES });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
+import { type ClientEvent, type GroupMemberView, isGroupLink, type ParleyClient } from "@parley/core";
 import { isLanguage, LANGUAGES } from "@parley/i18n";
 import { openProfileUnlocked, resolveHome } from "@parley/node";
 /**
@@ -10,6 +10,7 @@ import { Argument, Command, Option } from "commander";
 import { addDeviceCommands } from "./device-commands.js";
 import { addExpireCommand } from "./expire-command.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
+import { addGroupLinkCommands, joinRequestedText } from "./group-link-commands.js";
 import { chosenLanguage, currentLanguage, languageFor, saveLanguage, tr, useLanguage } from "./i18n.js";
 import { addMessageCommands, protectMessageIds } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
@@ -173,14 +174,22 @@ program
 
 program
   .command("accept")
-  .description("accept an invite link and become that person's contact")
+  .description(
+    "accept an invite link and become that person's contact; a group's link (…/#/join/…) asks to join the group",
+  )
   .argument(
     "[link]",
     "the invite link; omitted or '-': read from standard input (keeps its key out of the process list)",
   )
   .action(
     run(async ({ client, out }, link) => {
-      const c = await client.acceptInvite(await argumentOrStdin(link, tr("cli.theLink")));
+      const text = await argumentOrStdin(link, tr("cli.theLink"));
+      if (isGroupLink(text)) {
+        const asked = await client.joinGroupByLink(text);
+        print(out, joinRequestedText(asked), { ...asked, requested: true });
+        return;
+      }
+      const c = await client.acceptInvite(text);
       print(out, tr("cli.accepted", { name: t(c.name) }), c);
     }),
   );
@@ -544,6 +553,8 @@ group
       print(out, tr("cli.rekeyed", { name: t(name!) }), { rekeyed: name });
     }),
   );
+
+addGroupLinkCommands(group, run);
 
 program
   .command("listen")

@@ -585,6 +585,24 @@ export const en = {
     send_failed: "A message could not be sent: the relay refused it ({{cause}}).",
   },
   cli: {
+    groupLink: {
+      made: 'Link to join "{{group}}":\n{{link}}',
+      expires: "It works until {{time}}.",
+      noExpiry:
+        'It works until you revoke it (parley group invite-link "{{group}}" --revoke), or until the relay drops it (7 days on a default relay).',
+      approve: 'An admin approves each request: parley group requests "{{group}}".',
+      open: "Whoever opens it is added as soon as an admin's Parley runs (listen or sync).",
+      revoked: 'The invite link to "{{group}}" no longer works.',
+      none: '"{{group}}" has no invite link of yours: make one with parley group invite-link "{{group}}"',
+      asked:
+        'You asked to join "{{group}}". An admin\'s Parley adds you when it next runs: check with parley sync.',
+      askedApproval:
+        'You asked to join "{{group}}". An admin has to approve it first: check with parley sync.',
+      requestRow: "{{name}}  (id {{id}}, asked {{time}})",
+      noRequests: 'nobody is waiting to join "{{group}}"',
+      approved: '{{name}} was added to "{{group}}".',
+      declined: "{{name}}'s request was declined (they are not told).",
+    },
     notSendingUntilAccepted: " (not sending until accepted)",
     expireFlag: ", messages disappear after {{time}}",
     rekeyed: 'New keys in "{{name}}".',
@@ -737,6 +755,7 @@ export const en = {
       file: "[file] {{name}}",
     },
     event: {
+      joinRequest: '* {{name}} asks to join "{{group}}": parley group approve "{{group}}" "{{name}}"',
       keyReset: "! {{name}}'s safety number changed — they reset their keys; compare safety numbers again",
       keyResetMustAccept:
         '! {{name}}\'s safety number changed — they reset their keys; compare safety numbers again (nothing is sent to them until you accept it: parley contact accept-key "{{name}}")',
@@ -779,6 +798,13 @@ export const en = {
       unreacted: "* {{who}} took back a reaction to #{{id}}",
     },
     errors: {
+      no_group_link: '"{{group}}" has no invite link of yours',
+      bad_link_expiry: "a link's expiry is a duration such as 30m, 24h or 7d",
+      unknown_join_request:
+        'nobody called {{name}} is asking to join "{{group}}": see parley group requests "{{group}}"',
+      ambiguous_join_request:
+        'more than one request to join "{{group}}" comes from "{{name}}": use the request\'s id',
+      already_in_group: 'you are already in "{{group}}"',
       key_not_accepted:
         '{{contact}}\'s safety number changed: nothing is sent until you accept it (parley contact accept-key "{{contact}}") or compare safety numbers again (parley safety "{{contact}}" --verify)',
       empty_query: "nothing to search for",
@@ -866,6 +892,9 @@ export const en = {
       corrupt_group: "the group state of this conversation is missing",
     },
     rejected: {
+      group_link_expired: "a request to join through a group link that has expired was dropped",
+      join_answer_wrong_group:
+        'an answer to your request to join "{{group}}" was for another group, or not from its admins: dropped',
       revoked_device:
         "a message signed with keys {{who}} replaced when resetting them: dropped (a copy of an old device?)",
       expire_not_admin: "only an admin may set the group's disappearing-messages timer",
@@ -893,6 +922,7 @@ export const en = {
       messages_expired: "some group messages expired on the relay before this device read them",
     },
     followup: {
+      "group-link-add": "adding someone who asked through the group link",
       "group-order": "a group change of ours",
       reset: "carrying this conversation over to the new keys (run parley reset again)",
       receipt: "a delivery receipt",

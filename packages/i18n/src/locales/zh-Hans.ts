@@ -569,6 +569,22 @@ export const zhHans: Catalogue = {
     send_failed: "一条消息无法发送：中继服务器拒绝了它（{{cause}}）。",
   },
   cli: {
+    groupLink: {
+      made: "加入「{{group}}」的链接：\n{{link}}",
+      expires: "有效期至 {{time}}。",
+      noExpiry:
+        '在你撤销之前一直有效（parley group invite-link "{{group}}" --revoke），或直到中继服务器将其删除（默认中继保留 7 天）。',
+      approve: '每个申请都需要管理员批准：parley group requests "{{group}}"。',
+      open: "任何打开链接的人，都会在管理员的 Parley 下次运行时（listen 或 sync）被加入。",
+      revoked: "「{{group}}」的邀请链接已失效。",
+      none: '你没有为「{{group}}」创建邀请链接：用 parley group invite-link "{{group}}" 创建一个',
+      asked: "你已申请加入「{{group}}」。管理员的 Parley 下次运行时会把你加入：稍后用 parley sync 查看。",
+      askedApproval: "你已申请加入「{{group}}」。需要管理员先批准：稍后用 parley sync 查看。",
+      requestRow: "{{name}}（编号 {{id}}，申请于 {{time}}）",
+      noRequests: "没有人在等待加入「{{group}}」",
+      approved: "已将 {{name}} 加入「{{group}}」。",
+      declined: "已拒绝 {{name}} 的申请（对方不会收到通知）。",
+    },
     notSendingUntilAccepted: "（接受前不发送）",
     expireFlag: "，消息 {{time}}后消失",
     rekeyed: "已在“{{name}}”中换上新密钥。",
@@ -718,6 +734,7 @@ export const zhHans: Catalogue = {
       file: "[文件] {{name}}",
     },
     event: {
+      joinRequest: '* {{name}} 申请加入「{{group}}」：parley group approve "{{group}}" "{{name}}"',
       keyReset: "! {{name}} 的安全码变了——对方重置了密钥；请重新核对安全码",
       keyResetMustAccept:
         '! {{name}} 的安全码变了——对方重置了密钥；请重新核对安全码（在你接受之前不会向对方发送任何内容：parley contact accept-key "{{name}}"）',
@@ -758,6 +775,12 @@ export const zhHans: Catalogue = {
       unreacted: "* {{who}} 撤回了对 #{{id}} 的回应",
     },
     errors: {
+      no_group_link: "你没有为「{{group}}」创建邀请链接",
+      bad_link_expiry: "链接有效期须是一段时长，例如 30m、24h 或 7d",
+      unknown_join_request:
+        '没有名为 {{name}} 的人申请加入「{{group}}」：请查看 parley group requests "{{group}}"',
+      ambiguous_join_request: "有多个加入「{{group}}」的申请来自「{{name}}」：请使用申请编号",
+      already_in_group: "你已经在「{{group}}」中了",
       key_not_accepted:
         '{{contact}} 的安全码变了：在你接受（parley contact accept-key "{{contact}}"）或重新核对安全码（parley safety "{{contact}}" --verify）之前，不会发送任何内容',
       empty_query: "没有要搜索的内容",
@@ -837,6 +860,8 @@ export const zhHans: Catalogue = {
       corrupt_group: "此对话的群组状态已丢失",
     },
     rejected: {
+      group_link_expired: "一个通过已过期的群组链接发来的加入申请已被丢弃",
+      join_answer_wrong_group: "对你加入「{{group}}」申请的回复来自其他群组，或不是其管理员发出的：已丢弃",
       revoked_device: "已丢弃一条用 {{who}} 重置前旧密钥签名的消息（可能来自旧设备的副本？）",
       expire_not_admin: "只有管理员可以设置群组的阅后即焚时间",
       not_post_owner: "已丢弃一条并非来自动态主人的动态（或动态删除）",
@@ -863,6 +888,7 @@ export const zhHans: Catalogue = {
       messages_expired: "部分群组消息在此设备读取之前已在中继服务器上过期",
     },
     followup: {
+      "group-link-add": "加入通过群组链接申请的人",
       "group-order": "我们的一项群组变更",
       reset: "将此对话迁移到新密钥（请再运行一次 parley reset）",
       receipt: "送达回执",

@@ -570,6 +570,22 @@ export const zhHant: Catalogue = {
     send_failed: "一則訊息無法傳送：中繼伺服器拒絕了它（{{cause}}）。",
   },
   cli: {
+    groupLink: {
+      made: "加入「{{group}}」的連結：\n{{link}}",
+      expires: "有效期至 {{time}}。",
+      noExpiry:
+        '在你撤銷之前一直有效（parley group invite-link "{{group}}" --revoke），或直到中繼伺服器將其刪除（預設中繼保留 7 天）。',
+      approve: '每個申請都需要管理員核准：parley group requests "{{group}}"。',
+      open: "任何開啟連結的人，都會在管理員的 Parley 下次執行時（listen 或 sync）被加入。",
+      revoked: "「{{group}}」的邀請連結已失效。",
+      none: '你沒有為「{{group}}」建立邀請連結：用 parley group invite-link "{{group}}" 建立一個',
+      asked: "你已申請加入「{{group}}」。管理員的 Parley 下次執行時會把你加入：稍後用 parley sync 查看。",
+      askedApproval: "你已申請加入「{{group}}」。需要管理員先核准：稍後用 parley sync 查看。",
+      requestRow: "{{name}}（編號 {{id}}，申請於 {{time}}）",
+      noRequests: "沒有人在等待加入「{{group}}」",
+      approved: "已將 {{name}} 加入「{{group}}」。",
+      declined: "已拒絕 {{name}} 的申請（對方不會收到通知）。",
+    },
     notSendingUntilAccepted: "（接受前不傳送）",
     expireFlag: "，訊息 {{time}}後消失",
     rekeyed: "已在「{{name}}」中換上新金鑰。",
@@ -719,6 +735,7 @@ export const zhHant: Catalogue = {
       file: "[檔案] {{name}}",
     },
     event: {
+      joinRequest: '* {{name}} 申請加入「{{group}}」：parley group approve "{{group}}" "{{name}}"',
       keyReset: "! {{name}} 的安全碼變了——對方重設了金鑰；請重新核對安全碼",
       keyResetMustAccept:
         '! {{name}} 的安全碼變了——對方重設了金鑰；請重新核對安全碼（在你接受之前不會傳送任何內容給對方：parley contact accept-key "{{name}}"）',
@@ -759,6 +776,12 @@ export const zhHant: Catalogue = {
       unreacted: "* {{who}} 收回了對 #{{id}} 的回應",
     },
     errors: {
+      no_group_link: "你沒有為「{{group}}」建立邀請連結",
+      bad_link_expiry: "連結有效期須是一段時長，例如 30m、24h 或 7d",
+      unknown_join_request:
+        '沒有名為 {{name}} 的人申請加入「{{group}}」：請查看 parley group requests "{{group}}"',
+      ambiguous_join_request: "有多個加入「{{group}}」的申請來自「{{name}}」：請使用申請編號",
+      already_in_group: "你已經在「{{group}}」中了",
       key_not_accepted:
         '{{contact}} 的安全碼變了：在你接受（parley contact accept-key "{{contact}}"）或重新核對安全碼（parley safety "{{contact}}" --verify）之前，不會傳送任何內容',
       empty_query: "沒有要搜尋的內容",
@@ -838,6 +861,8 @@ export const zhHant: Catalogue = {
       corrupt_group: "這個對話的群組狀態已遺失",
     },
     rejected: {
+      group_link_expired: "一個透過已過期的群組連結送來的加入申請已被丟棄",
+      join_answer_wrong_group: "對你加入「{{group}}」申請的回覆來自其他群組，或不是其管理員發出的：已丟棄",
       revoked_device: "已捨棄一則用 {{who}} 重設前舊金鑰簽署的訊息（可能來自舊裝置的副本？）",
       expire_not_admin: "只有管理員可以設定群組的限時訊息時間",
       not_post_owner: "已捨棄一則並非來自動態擁有者的貼文（或貼文刪除）",
@@ -864,6 +889,7 @@ export const zhHant: Catalogue = {
       messages_expired: "部分群組訊息在這部裝置讀取之前已在中繼伺服器上過期",
     },
     followup: {
+      "group-link-add": "加入透過群組連結申請的人",
       "group-order": "我們的一項群組變更",
       reset: "將此對話轉移到新金鑰（請再執行一次 parley reset）",
       receipt: "送達回條",

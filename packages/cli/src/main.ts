@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { type ClientEvent, type GroupMemberView, isGroupLink, type ParleyClient } from "@parley/core";
-import { isLanguage, LANGUAGES } from "@parley/i18n";
-import { openProfileUnlocked, resolveHome } from "@parley/node";
 /**
  * `parley`: the scriptable Parley client. Every command takes --home and --json; errors print one
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
+import { readFile } from "node:fs/promises";
+import { type ClientEvent, type GroupMemberView, isGroupLink, type ParleyClient } from "@parley/core";
+import { isLanguage, LANGUAGES } from "@parley/i18n";
+import { openProfileUnlocked, resolveHome } from "@parley/node";
 import { Argument, Command, Option } from "commander";
 import { addDeviceCommands } from "./device-commands.js";
 import { addExpireCommand } from "./expire-command.js";
@@ -19,7 +20,15 @@ import { addPostCommands } from "./post-commands.js";
 import { addReadCommands } from "./read-commands.js";
 import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
-import { errorCode, errorText, expireWords, memberJson, messageJson, personLabel } from "./words.js";
+import {
+  errorCode,
+  errorText,
+  expireWords,
+  megabytes,
+  memberJson,
+  messageJson,
+  personLabel,
+} from "./words.js";
 
 const program = new Command()
   .name("parley")
@@ -555,6 +564,33 @@ group
   );
 
 addGroupLinkCommands(group, run);
+
+const profileCommand = program.command("profile").description("what your contacts see of you");
+profileCommand
+  .command("photo")
+  .description(
+    "set your profile photo (JPEG, PNG or WebP, at most 48 KiB; its metadata is removed) and send it to your contacts",
+  )
+  .argument("[path]", "the image file")
+  .option("--remove", "remove your photo instead")
+  .action(
+    run(async ({ client, out, opts }, path) => {
+      if (opts.remove || path === undefined) {
+        if (!opts.remove) throw new Error(tr("cli.photo.which"));
+        const { events } = await client.setProfilePhoto(null);
+        print(out, tr("cli.photo.removed"), { photo: null, events: events.map(eventJson) });
+        return;
+      }
+      const { profile, events } = await client.setProfilePhoto(new Uint8Array(await readFile(path)));
+      const size = profile.photo ? Math.floor((profile.photo.data.length * 3) / 4) : 0;
+      for (const line of events.flatMap((e) => formatEvent(e) ?? []))
+        if (!out.json) process.stderr.write(`${line}\n`);
+      print(out, tr("cli.photo.set", { size: megabytes(size) }), {
+        photo: { mime: profile.photo?.mime, bytes: size },
+        events: events.map(eventJson),
+      });
+    }),
+  );
 
 program
   .command("listen")

@@ -104,6 +104,13 @@ function parleyErrorText(e: ParleyError): string {
       return tr("cli.errors.not_admin", { group: s("group") });
     case "last_admin":
       return tr(d.leaving ? "cli.errors.last_admin_leaving" : "cli.errors.last_admin");
+    case "bad_photo":
+      if (d.reason === "too_large")
+        return tr("cli.errors.photo_too_large", {
+          size: megabytes(Number(d.size)),
+          max: megabytes(Number(d.max)),
+        });
+      return tr(d.reason === "damaged" ? "cli.errors.photo_damaged" : "cli.errors.photo_not_image");
     case "no_group_link":
     case "already_in_group":
       return tr(`cli.errors.${e.code}`, { group: s("group") });
@@ -240,6 +247,10 @@ export function eventText(e: ClientEvent): string | undefined {
       if (e.change === "key-changed") return tr("cli.event.keyChanged", { name: e.contact.name });
       if (e.change === "key-reset")
         return tr(e.contact.mustAccept ? "cli.event.keyResetMustAccept" : "cli.event.keyReset", {
+          name: e.contact.name,
+        });
+      if (e.change === "photo")
+        return tr(e.contact.photo ? "cli.event.contactPhoto" : "cli.event.contactPhotoRemoved", {
           name: e.contact.name,
         });
       return tr("cli.event.contactRenamed", { name: e.contact.name });

@@ -585,6 +585,11 @@ export const en = {
     send_failed: "A message could not be sent: the relay refused it ({{cause}}).",
   },
   cli: {
+    photo: {
+      which: "give an image file, or --remove to remove your photo",
+      set: "Your profile photo is set ({{size}}, metadata removed) and was sent to your contacts.",
+      removed: "Your profile photo is removed; your contacts were told.",
+    },
     groupLink: {
       made: 'Link to join "{{group}}":\n{{link}}',
       expires: "It works until {{time}}.",
@@ -755,6 +760,8 @@ export const en = {
       file: "[file] {{name}}",
     },
     event: {
+      contactPhoto: "* {{name}} changed their profile photo",
+      contactPhotoRemoved: "* {{name}} removed their profile photo",
       joinRequest: '* {{name}} asks to join "{{group}}": parley group approve "{{group}}" "{{name}}"',
       keyReset: "! {{name}}'s safety number changed — they reset their keys; compare safety numbers again",
       keyResetMustAccept:
@@ -798,6 +805,10 @@ export const en = {
       unreacted: "* {{who}} took back a reaction to #{{id}}",
     },
     errors: {
+      photo_not_image: "a profile photo must be a JPEG, PNG or WebP image",
+      photo_damaged: "this image is damaged: Parley cannot remove its metadata, so it was not used",
+      photo_too_large:
+        "the photo is {{size}} without its metadata; a profile photo may be at most {{max}}: make it smaller (for example 256×256 pixels)",
       no_group_link: '"{{group}}" has no invite link of yours',
       bad_link_expiry: "a link's expiry is a duration such as 30m, 24h or 7d",
       unknown_join_request:

@@ -569,6 +569,11 @@ export const zhHans: Catalogue = {
     send_failed: "一条消息无法发送：中继服务器拒绝了它（{{cause}}）。",
   },
   cli: {
+    photo: {
+      which: "请指定一个图片文件，或用 --remove 移除头像",
+      set: "已设置你的头像（{{size}}，已去除元数据），并发送给了你的联系人。",
+      removed: "已移除你的头像，并通知了你的联系人。",
+    },
     groupLink: {
       made: "加入「{{group}}」的链接：\n{{link}}",
       expires: "有效期至 {{time}}。",
@@ -734,6 +739,8 @@ export const zhHans: Catalogue = {
       file: "[文件] {{name}}",
     },
     event: {
+      contactPhoto: "* {{name}} 更换了头像",
+      contactPhotoRemoved: "* {{name}} 移除了头像",
       joinRequest: '* {{name}} 申请加入「{{group}}」：parley group approve "{{group}}" "{{name}}"',
       keyReset: "! {{name}} 的安全码变了——对方重置了密钥；请重新核对安全码",
       keyResetMustAccept:
@@ -775,6 +782,9 @@ export const zhHans: Catalogue = {
       unreacted: "* {{who}} 撤回了对 #{{id}} 的回应",
     },
     errors: {
+      photo_not_image: "头像必须是 JPEG、PNG 或 WebP 图片",
+      photo_damaged: "这张图片已损坏：Parley 无法去除其中的元数据，因此未使用",
+      photo_too_large: "去除元数据后照片仍有 {{size}}，头像最大为 {{max}}：请缩小图片（例如 256×256 像素）",
       no_group_link: "你没有为「{{group}}」创建邀请链接",
       bad_link_expiry: "链接有效期须是一段时长，例如 30m、24h 或 7d",
       unknown_join_request:

@@ -570,6 +570,11 @@ export const zhHant: Catalogue = {
     send_failed: "一則訊息無法傳送：中繼伺服器拒絕了它（{{cause}}）。",
   },
   cli: {
+    photo: {
+      which: "請指定一個圖片檔案，或用 --remove 移除大頭貼",
+      set: "已設定你的大頭貼（{{size}}，已移除中繼資料），並傳送給了你的聯絡人。",
+      removed: "已移除你的大頭貼，並通知了你的聯絡人。",
+    },
     groupLink: {
       made: "加入「{{group}}」的連結：\n{{link}}",
       expires: "有效期至 {{time}}。",
@@ -735,6 +740,8 @@ export const zhHant: Catalogue = {
       file: "[檔案] {{name}}",
     },
     event: {
+      contactPhoto: "* {{name}} 更換了大頭貼",
+      contactPhotoRemoved: "* {{name}} 移除了大頭貼",
       joinRequest: '* {{name}} 申請加入「{{group}}」：parley group approve "{{group}}" "{{name}}"',
       keyReset: "! {{name}} 的安全碼變了——對方重設了金鑰；請重新核對安全碼",
       keyResetMustAccept:
@@ -776,6 +783,10 @@ export const zhHant: Catalogue = {
       unreacted: "* {{who}} 收回了對 #{{id}} 的回應",
     },
     errors: {
+      photo_not_image: "大頭貼必須是 JPEG、PNG 或 WebP 圖片",
+      photo_damaged: "這張圖片已損毀：Parley 無法移除其中的中繼資料，因此未使用",
+      photo_too_large:
+        "移除中繼資料後相片仍有 {{size}}，大頭貼最大為 {{max}}：請縮小圖片（例如 256×256 像素）",
       no_group_link: "你沒有為「{{group}}」建立邀請連結",
       bad_link_expiry: "連結有效期須是一段時長，例如 30m、24h 或 7d",
       unknown_join_request:

@@ -68,12 +68,25 @@ export const en = {
     text: "This deletes your profile, your contacts and every message from this browser. It cannot be undone, and your contacts will no longer reach you here.",
   },
   accept: {
+    groupTitle: "Ask to join this group?",
+    groupText:
+      "You opened a group's invite link. Asking sends your name and a key, sealed so that only the group's admins can read them; an admin's device then adds you. You are nobody's contact by joining.",
+    askToJoin: "Ask to join",
     title: "Accept this invite?",
     text: "You opened an invite link. Accepting it adds the person who sent it to your contacts and starts an encrypted conversation. An invite works only once.",
     notNow: "Not now",
     accept: "Accept invite",
   },
   settings: {
+    photo: "Profile photo",
+    photoAlt: "Your profile photo",
+    photoChoose: "Choose a photo",
+    photoChange: "Change photo",
+    photoRemove: "Remove photo",
+    photoHint:
+      "Made small on this device and stripped of location and camera details, then sent end to end to your contacts.",
+    photoSaved: "Photo updated and sent to your contacts.",
+    photoRemoved: "Photo removed; your contacts were told.",
     title: "Settings",
     yourName: "Your name",
     saved: "Saved. Your contacts and groups are told, end to end.",
@@ -125,6 +138,7 @@ export const en = {
     noneText: "Invite someone with a one-time link, or add a contact from a link they sent you.",
   },
   chat: {
+    photoOf: "{{name}}'s profile photo",
     expireAfter: " · Messages disappear after {{time}}",
     typing: "typing…",
     typingGroup_one: "{{names}} is typing…",
@@ -505,6 +519,14 @@ export const en = {
     accept: "Accept the new safety number",
   },
   errors: {
+    photo_too_large: "This photo is too large even when made small. Try another one.",
+    photo_damaged: "This image is damaged, so its metadata cannot be removed. It was not used.",
+    photo_not_image: "A profile photo must be a JPEG, PNG or WebP image.",
+    already_in_group: "You are already in “{{group}}”.",
+    no_group_link: "This group has no invite link of yours.",
+    unknown_join_request: "That request to join is no longer waiting.",
+    ambiguous_join_request: "Several requests have that name.",
+    bad_link_expiry: "Choose how long the link works.",
     key_not_accepted:
       "{{who}}’s safety number changed. Accept the change, or compare the safety number again, before you write to them.",
     needsReadd:
@@ -583,6 +605,39 @@ export const en = {
     not_author_delete: "Someone tried to delete a message they did not write: it was ignored.",
     other: "Parley dropped a message it could not verify.",
     send_failed: "A message could not be sent: the relay refused it ({{cause}}).",
+  },
+  groupLink: {
+    title: "Invite link",
+    hint: "Anyone with the link can ask to join. The relay keeps it sealed: it cannot see the group, its name or who asks.",
+    current: "Current link",
+    until: "Works until {{time}}",
+    noExpiry: "Works until you revoke it (a relay keeps it 7 days by default)",
+    withApproval: "an admin approves each request",
+    withoutApproval: "whoever asks is added",
+    copy: "Copy link",
+    copied: "Copied",
+    revoke: "Revoke link",
+    approve: "Approve each request",
+    expires: "Link works for",
+    expiry: {
+      never: "Until revoked",
+      "1h": "1 hour",
+      "1d": "1 day",
+      "7d": "7 days",
+    },
+    create: "Create link",
+    replace: "Make a new link (the old one stops working)",
+    requests: "Asking to join",
+    noRequests: "Nobody is waiting.",
+    approveOne: "Approve",
+    approveLabel: "Approve {{name}}",
+    decline: "Decline",
+    declineLabel: "Decline {{name}}",
+    addedLine: "You added {{name}} through the invite link",
+    asked: "You asked to join “{{group}}”. It appears in your chats once an admin's device adds you.",
+    askedApproval:
+      "You asked to join “{{group}}”. An admin has to approve it; the group appears in your chats then.",
+    requestNotice: "{{name}} asks to join “{{group}}”: approve or decline in the group's info.",
   },
   cli: {
     photo: {

@@ -5,6 +5,7 @@ import type { ConversationSummary } from "../conversations";
 import { friendlyError, joinNames, personName } from "../groups";
 import { ConversationSettings } from "./ConversationSettings";
 import { Dialog } from "./Dialog";
+import { GroupLinkSection } from "./GroupLink";
 import { ContactPicker, MemberList } from "./GroupMembers";
 
 type Mode =
@@ -292,6 +293,9 @@ export function GroupInfoDialog(props: {
                 setMode({ kind: "remove", member: m });
               }}
             />
+          )}
+          {amAdmin && c.status === "active" && (
+            <GroupLinkSection client={client} group={c.id} onAdded={props.onChanged} />
           )}
           <ConversationSettings client={client} conversation={c} onChanged={props.onSettingsChanged} />
           <div className="actions actions-split">

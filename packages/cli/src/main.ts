@@ -4,7 +4,13 @@
  * clear line (or {"error","code"} with --json) and exit non-zero.
  */
 import { readFile } from "node:fs/promises";
-import { type ClientEvent, type GroupMemberView, isGroupLink, type ParleyClient } from "@parley/core";
+import {
+  type ClientEvent,
+  type GroupMemberView,
+  InviteError,
+  isGroupLink,
+  type ParleyClient,
+} from "@parley/core";
 import { isLanguage, LANGUAGES } from "@parley/i18n";
 import { openProfileUnlocked, resolveHome } from "@parley/node";
 import { Argument, Command, Option } from "commander";
@@ -194,7 +200,12 @@ program
     run(async ({ client, out }, link) => {
       const text = await argumentOrStdin(link, tr("cli.theLink"));
       if (isGroupLink(text)) {
-        const asked = await client.joinGroupByLink(text);
+        // The engine's InviteError says what went wrong in English; the person reads it in theirs.
+        const asked = await client.joinGroupByLink(text).catch((e: unknown) => {
+          throw e instanceof InviteError
+            ? new InviteError(tr(`cli.groupLink.error.${e.reason}`), e.reason)
+            : e;
+        });
         print(out, joinRequestedText(asked), { ...asked, requested: true });
         return;
       }

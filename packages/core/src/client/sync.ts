@@ -50,11 +50,16 @@ export async function receive(
 }
 
 /** Every queue this device reads: pending invites, and its active conversations' (current and previous). */
+/** How long the answer queue of one of our join requests is read (group-links/join.ts). */
+export const JOIN_ANSWER_WAIT_MS = 30 * 24 * 3600_000;
+
 export async function receiveQueues(ctx: ClientContext): Promise<QueueCredentials[]> {
   const queues = (await ctx.repo.invites()).map((i) => i.queue);
   // Join requests to our group links, answers to our own join requests (group-links/).
   for (const l of await groupLinks(ctx.repo)) queues.push(l.queue);
-  for (const j of await groupJoins(ctx.repo)) queues.push(j.queue);
+  // A request nobody answers (declined, or the admin never came back) is read for a while, not forever.
+  for (const j of await groupJoins(ctx.repo))
+    if (ctx.now() - j.createdAt < JOIN_ANSWER_WAIT_MS) queues.push(j.queue);
   for (const c of await ctx.repo.conversations()) {
     if (c.kind === "direct") queues.push(c.receive);
     else if (c.status === "active") queues.push(c.receive, ...c.previousQueues);

@@ -646,6 +646,12 @@ export const en = {
       removed: "Your profile photo is removed; your contacts were told.",
     },
     groupLink: {
+      error: {
+        gone: "this group link was revoked or has expired: ask for a new one",
+        wrong_key: "this link's key does not open the group invite: check that the whole link was copied",
+        own_invite: "this is your own group link: send it to the people you want in the group",
+        invalid: "this is not a valid Parley group link",
+      },
       made: 'Link to join "{{group}}":\n{{link}}',
       expires: "It works until {{time}}.",
       noExpiry:

@@ -628,6 +628,12 @@ export const zhHans: Catalogue = {
       removed: "已移除你的头像，并通知了你的联系人。",
     },
     groupLink: {
+      error: {
+        gone: "这个群组链接已被撤销或已过期：请索取一个新的",
+        wrong_key: "这个链接的密钥打不开群组邀请：请检查是否复制了完整的链接",
+        own_invite: "这是你自己的群组链接：请发给你想邀请进群的人",
+        invalid: "这不是有效的 Parley 群组链接",
+      },
       made: "加入「{{group}}」的链接：\n{{link}}",
       expires: "有效期至 {{time}}。",
       noExpiry:

@@ -629,6 +629,12 @@ export const zhHant: Catalogue = {
       removed: "已移除你的大頭貼，並通知了你的聯絡人。",
     },
     groupLink: {
+      error: {
+        gone: "這個群組連結已被撤銷或已過期：請索取一個新的",
+        wrong_key: "這個連結的金鑰打不開群組邀請：請檢查是否複製了完整的連結",
+        own_invite: "這是你自己的群組連結：請傳給你想邀請入群的人",
+        invalid: "這不是有效的 Parley 群組連結",
+      },
       made: "加入「{{group}}」的連結：\n{{link}}",
       expires: "有效期至 {{time}}。",
       noExpiry:

@@ -58,6 +58,8 @@ export async function receiveJoinRequest(
   const link = await groupLink(ctx.repo, conversationId);
   if (!link) return reject({ reason: "unknown_queue" });
   const conversation = await requireGroupConversation(ctx, conversationId);
+  // We left or were removed: nobody can be added by us any more.
+  if (conversation.status !== "active") return reject({ reason: "unknown_queue" });
   if (link.expiresAt !== undefined && link.expiresAt <= ctx.now()) {
     return reject({ reason: "group_link_expired", conversationId });
   }

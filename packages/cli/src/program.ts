@@ -1,4 +1,11 @@
-import type { ClientEvent, GroupMemberView, ParleyClient } from "@parley/core";
+import { readFile } from "node:fs/promises";
+import {
+  type ClientEvent,
+  type GroupMemberView,
+  InviteError,
+  isGroupLink,
+  type ParleyClient,
+} from "@parley/core";
 import { isLanguage, LANGUAGES } from "@parley/i18n";
 import { openProfileUnlocked, resolveHome } from "@parley/node";
 /**
@@ -10,6 +17,7 @@ import { Argument, Command, Option } from "commander";
 import { addDeviceCommands } from "./device-commands.js";
 import { addExpireCommand } from "./expire-command.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
+import { addGroupLinkCommands, joinRequestedText } from "./group-link-commands.js";
 import { chosenLanguage, currentLanguage, languageFor, saveLanguage, tr, useLanguage } from "./i18n.js";
 import { addMessageCommands } from "./message-commands.js";
 import { eventJson, formatEvent, formatMessage, type Output, print } from "./output.js";
@@ -18,7 +26,15 @@ import { addPostCommands } from "./post-commands.js";
 import { addReadCommands } from "./read-commands.js";
 import { addSearchCommand } from "./search-command.js";
 import { jsonText, terminalText as t } from "./terminal-text.js";
-import { errorCode, errorText, expireWords, memberJson, messageJson, personLabel } from "./words.js";
+import {
+  errorCode,
+  errorText,
+  expireWords,
+  megabytes,
+  memberJson,
+  messageJson,
+  personLabel,
+} from "./words.js";
 
 export const program = new Command()
   .name("parley")
@@ -173,14 +189,27 @@ program
 
 program
   .command("accept")
-  .description("accept an invite link and become that person's contact")
+  .description(
+    "accept an invite link and become that person's contact; a group's link (…/#/join/…) asks to join the group",
+  )
   .argument(
     "[link]",
     "the invite link; omitted or '-': read from standard input (keeps its key out of the process list)",
   )
   .action(
     run(async ({ client, out }, link) => {
-      const c = await client.acceptInvite(await argumentOrStdin(link, tr("cli.theLink")));
+      const text = await argumentOrStdin(link, tr("cli.theLink"));
+      if (isGroupLink(text)) {
+        // The engine's InviteError says what went wrong in English; the person reads it in theirs.
+        const asked = await client.joinGroupByLink(text).catch((e: unknown) => {
+          throw e instanceof InviteError
+            ? new InviteError(tr(`cli.groupLink.error.${e.reason}`), e.reason)
+            : e;
+        });
+        print(out, joinRequestedText(asked), { ...asked, requested: true });
+        return;
+      }
+      const c = await client.acceptInvite(text);
       print(out, tr("cli.accepted", { name: t(c.name) }), c);
     }),
   );
@@ -542,6 +571,35 @@ group
     run(async ({ client, out }, name) => {
       await client.rekeyGroup(name!);
       print(out, tr("cli.rekeyed", { name: t(name!) }), { rekeyed: name });
+    }),
+  );
+
+addGroupLinkCommands(group, run);
+
+const profileCommand = program.command("profile").description("what your contacts see of you");
+profileCommand
+  .command("photo")
+  .description(
+    "set your profile photo (JPEG, PNG or WebP, at most 48 KiB; its metadata is removed) and send it to your contacts",
+  )
+  .argument("[path]", "the image file")
+  .option("--remove", "remove your photo instead")
+  .action(
+    run(async ({ client, out, opts }, path) => {
+      if (opts.remove || path === undefined) {
+        if (!opts.remove) throw new Error(tr("cli.photo.which"));
+        const { events } = await client.setProfilePhoto(null);
+        print(out, tr("cli.photo.removed"), { photo: null, events: events.map(eventJson) });
+        return;
+      }
+      const { profile, events } = await client.setProfilePhoto(new Uint8Array(await readFile(path)));
+      const size = profile.photo ? Math.floor((profile.photo.data.length * 3) / 4) : 0;
+      for (const line of events.flatMap((e) => formatEvent(e) ?? []))
+        if (!out.json) process.stderr.write(`${line}\n`);
+      print(out, tr("cli.photo.set", { size: megabytes(size) }), {
+        photo: { mime: profile.photo?.mime, bytes: size },
+        events: events.map(eventJson),
+      });
     }),
   );
 

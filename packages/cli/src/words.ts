@@ -139,6 +139,21 @@ function parleyErrorText(e: ParleyError): string {
       return tr("cli.errors.not_admin", { group: s("group") });
     case "last_admin":
       return tr(d.leaving ? "cli.errors.last_admin_leaving" : "cli.errors.last_admin");
+    case "bad_photo":
+      if (d.reason === "too_large")
+        return tr("cli.errors.photo_too_large", {
+          size: megabytes(Number(d.size)),
+          max: megabytes(Number(d.max)),
+        });
+      return tr(d.reason === "damaged" ? "cli.errors.photo_damaged" : "cli.errors.photo_not_image");
+    case "no_group_link":
+    case "already_in_group":
+      return tr(`cli.errors.${e.code}`, { group: s("group") });
+    case "bad_link_expiry":
+      return tr("cli.errors.bad_link_expiry");
+    case "unknown_join_request":
+    case "ambiguous_join_request":
+      return tr(`cli.errors.${e.code}`, { group: s("group"), name: s("name") });
     case "relay_unreachable":
       return tr(
         d.problem === "unreachable" ? "cli.errors.relay_unreachable" : "cli.errors.relay_not_parley",
@@ -233,6 +248,8 @@ export function rejectionText(r: Rejection): string {
       return tr(`cli.rejected.${r.reason}`, { who: personLabel(r.inviter), group: r.group });
     case "group_id_reused":
       return tr("cli.rejected.group_id_reused", { who: personLabel(r.inviter) });
+    case "join_answer_wrong_group":
+      return tr("cli.rejected.join_answer_wrong_group", { group: r.group });
     case "not_author":
       return tr(r.change === "edit" ? "cli.rejected.not_author_edit" : "cli.rejected.not_author_delete");
     case "not_post_owner":
@@ -253,6 +270,7 @@ const FOLLOWUPS = new Set([
   "group-order",
   "reply-to",
   "reset",
+  "group-link-add",
 ] as const);
 type Followup = typeof FOLLOWUPS extends Set<infer F> ? F : never;
 const followupWords = (f: string) => (FOLLOWUPS.has(f as Followup) ? tr(`cli.followup.${f as Followup}`) : f);
@@ -265,6 +283,10 @@ export function eventText(e: ClientEvent): string | undefined {
       if (e.change === "key-changed") return tr("cli.event.keyChanged", { name: e.contact.name });
       if (e.change === "key-reset")
         return tr(e.contact.mustAccept ? "cli.event.keyResetMustAccept" : "cli.event.keyReset", {
+          name: e.contact.name,
+        });
+      if (e.change === "photo")
+        return tr(e.contact.photo ? "cli.event.contactPhoto" : "cli.event.contactPhotoRemoved", {
           name: e.contact.name,
         });
       return tr("cli.event.contactRenamed", { name: e.contact.name });
@@ -342,6 +364,8 @@ export function eventText(e: ClientEvent): string | undefined {
       });
     case "post":
       return postEventText(e);
+    case "join-request":
+      return tr("cli.event.joinRequest", { name: e.request.name, group: e.group });
     default:
       return undefined;
   }

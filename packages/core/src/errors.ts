@@ -95,6 +95,19 @@ export interface ParleyErrorData {
    * whose delete capability this device does not hold (sent before Parley kept it).
    */
   not_deletable: { id: string; reason: "not_mine" | "no_capability" };
+  /** A profile photo that cannot be used: not a JPEG/PNG/WebP, damaged, or too large once stripped. */
+  bad_photo: { reason: "not_an_image" | "damaged" | "too_large"; size?: number; max?: number };
+  // ---- group links (client/group-links/) ----
+  /** Revoking, or approving through, a group link that the group does not have (from us). */
+  no_group_link: { group: string };
+  /** A link expiry that is not a positive duration. */
+  bad_link_expiry: Record<string, never>;
+  /** No join request from anyone by that name in the group (`joinRequests` lists them). */
+  unknown_join_request: { group: string; name: string };
+  /** Several join requests answer to that name: approve by the request id instead. */
+  ambiguous_join_request: { group: string; name: string };
+  /** A link to a group we are in already. */
+  already_in_group: { group: string };
   // ---- posts (docs/04-posts.md) ----
   /** No post with this id (or id prefix) in the feed: never seen, deleted, expired or not for us. */
   unknown_post: { id: string };

@@ -15,6 +15,8 @@ export interface ConversationSummary {
   /** Direct: the contact (safety number, verification). Null for groups. */
   contactId: string | null;
   title: string;
+  /** Direct: the contact's profile photo as a data: URL (issue 14), or null. */
+  photo: string | null;
   verified: boolean;
   keyChanged: boolean;
   /** Direct: their key changed while verified: nothing is sent until we accept it (issue 13). */
@@ -89,6 +91,7 @@ export function summaryOf(input: {
     kind: view.kind,
     contactId: contact?.id ?? null,
     title: view.name,
+    photo: contact?.photo ? photoUrl(contact.photo) : null,
     verified: contact?.verified ?? false,
     keyChanged: contact?.keyChanged ?? false,
     mustAccept: contact?.mustAccept ?? false,
@@ -212,4 +215,10 @@ export function pendingMessage(
     receivedAt: null,
     status: "sending",
   };
+}
+
+/** A profile photo (base64url bytes, a type the engine checked) as a data: URL for <img>. */
+export function photoUrl(photo: { mime: string; data: string }): string {
+  const b64 = photo.data.replace(/-/g, "+").replace(/_/g, "/");
+  return `data:${photo.mime};base64,${b64}${"=".repeat((4 - (b64.length % 4)) % 4)}`;
 }

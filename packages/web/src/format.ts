@@ -71,13 +71,15 @@ export function initials(name: string): string {
 }
 
 /**
- * The app opened at an invite link (`<relay>/#/invite/<id>/<key>`): returns that link, else null.
+ * The app opened at an invite link (`<relay>/#/invite/<id>/<key>`, or a group's `#/join/…`):
+ * returns that link, else null.
  * `href` is the whole page address; the fragment never reached the server.
  */
 export function inviteFromLocation(href: string): string | null {
   const hashAt = href.indexOf("#");
   if (hashAt < 0) return null;
   const base = href.slice(0, hashAt);
-  const match = /^#\/invite\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/.exec(href.slice(hashAt));
-  return match ? `${base}#/invite/${match[1]}/${match[2]}` : null;
+  // `#/join/…`: a group's invite link (core messaging/group-link.ts), opened the same way.
+  const match = /^#\/(invite|join)\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/.exec(href.slice(hashAt));
+  return match ? `${base}#/${match[1]}/${match[2]}/${match[3]}` : null;
 }

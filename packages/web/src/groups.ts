@@ -177,6 +177,23 @@ function parleyErrorText(e: ParleyError): string {
     case "unknown_message":
     case "ambiguous_message":
       return t("errors.unknown_message");
+    case "bad_photo": {
+      const reason = (e as ParleyError<"bad_photo">).data.reason;
+      return t(
+        reason === "too_large"
+          ? "errors.photo_too_large"
+          : reason === "damaged"
+            ? "errors.photo_damaged"
+            : "errors.photo_not_image",
+      );
+    }
+    case "already_in_group":
+      return t("errors.already_in_group", { group: (e as ParleyError<"already_in_group">).data.group });
+    case "no_group_link":
+    case "unknown_join_request":
+    case "ambiguous_join_request":
+    case "bad_link_expiry":
+      return t(`errors.${e.code}`);
     default:
       return t("errors.generic");
   }

@@ -21,6 +21,8 @@ export type LineEvent =
   | { code: "created"; pq: boolean }
   | { code: "youLeft" }
   | { code: "youAdded"; people: PersonRef[] }
+  /** An admin (us) approved someone who asked through the group's invite link. */
+  | { code: "youAddedByLink"; name: string }
   | { code: "youRenamed"; name: string }
   | { code: "youSetAdmin"; who: PersonRef; admin: boolean }
   | { code: "youRemoved"; who: PersonRef }
@@ -63,6 +65,8 @@ export function lineText(e: LineEvent): string {
       return t("lines.youLeft");
     case "youAdded":
       return t("lines.youAdded", { names: joinNames(e.people.map(personName)) });
+    case "youAddedByLink":
+      return t("groupLink.addedLine", { name: e.name });
     case "youRenamed":
       return t("lines.youRenamed", { name: e.name });
     case "youSetAdmin":
@@ -96,6 +100,7 @@ const CODES = new Set<LineEvent["code"]>([
   "created",
   "youLeft",
   "youAdded",
+  "youAddedByLink",
   "youRenamed",
   "youSetAdmin",
   "youRemoved",

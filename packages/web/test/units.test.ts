@@ -196,6 +196,7 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     kind: "direct",
     contactId: null,
     title: id,
+    photo: null,
     verified: false,
     keyChanged: false,
     mustAccept: false,

@@ -1,6 +1,7 @@
 /**
  * Events the engine reports from `sync`, `receive` and `listen`: kinds and data, never sentences.
  */
+import type { JoinRequestView } from "./group-links/requests.js";
 import type { Rejection } from "./inbox/rejection.js";
 import type { ContactView, MessageView, PersonRef } from "./views.js";
 
@@ -30,6 +31,8 @@ export type FollowupKind =
   | "group-order"
   | "reply-to"
   | "profile"
+  /** Adding someone who asked through a group link that needs no approval (group-links/). */
+  | "group-link-add"
   /** Carrying a conversation over to new keys (client/reset/). */
   | "reset";
 
@@ -48,7 +51,11 @@ export type Warning =
 export type ClientEvent =
   | { type: "message"; message: MessageView }
   /** `key-reset`: the contact reset their keys (a new identity key; client/reset/received.ts). */
-  | { type: "contact"; contact: ContactView; change: "added" | "renamed" | "key-changed" | "key-reset" }
+  | {
+      type: "contact";
+      contact: ContactView;
+      change: "added" | "renamed" | "key-changed" | "key-reset" | "photo";
+    }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
   /** The conversation's disappearing-messages timer, in seconds (null: off), set by `by`. */
@@ -66,6 +73,8 @@ export type ClientEvent =
   | { type: "updated"; change: "edited" | "deleted" | "reaction"; by: PersonRef; message: MessageView }
   /** Messages of ours that waited in the outbox and that the relay has now taken. */
   | { type: "sent"; conversationId: string; ids: string[] }
+  /** Someone asked to join `group` through its link, which needs an admin's approval. */
+  | { type: "join-request"; conversationId: string; group: string; request: JoinRequestView }
   /** A message that was dropped: forged, tampered, malformed, or not allowed. Nothing of it was kept. */
   | ({ type: "rejected" } & Rejection)
   | ({ type: "warning"; conversationId: string } & Warning)

@@ -124,6 +124,7 @@ export async function acceptInvite(ctx: ClientContext, link: string): Promise<Co
   });
   await runFollowups(ctx, [
     { kind: "key-packages", conversationId: view.conversationId, count: KEY_PACKAGE_STOCK },
+    { kind: "profile-photo", conversationId: view.conversationId },
   ]);
   return view;
 }

@@ -149,6 +149,7 @@ export function contactView(c: ContactRecord, conv: DirectConversationRecord | u
     conversationId: c.conversationId,
     canSend: !!conv?.sendTo && c.blocked !== true && c.mustAccept !== true,
     blocked: c.blocked === true,
+    photo: c.photo ?? null,
   };
 }
 

@@ -25,6 +25,20 @@ import { sweepExpired, sweepWhileListening } from "./expire/sweep.js";
 import { type ExpireSeconds, setExpiry } from "./expire/timer.js";
 import { type DownloadTarget, deleteFile, files, type GetFileOptions, getFile } from "./files/get-file.js";
 import { type SendFileInput, type SentFile, sendFile } from "./files/send-file.js";
+import { type JoinRequestedView, joinGroupByLink } from "./group-links/join.js";
+import {
+  createGroupLink,
+  currentGroupLink,
+  type GroupLinkOptions,
+  type GroupLinkView,
+  revokeGroupLink,
+} from "./group-links/link.js";
+import {
+  approveJoinRequest,
+  declineJoinRequest,
+  type JoinRequestView,
+  listJoinRequests,
+} from "./group-links/requests.js";
 import * as admin from "./groups/admin.js";
 import { groupMembers } from "./groups/members.js";
 import { acceptInvite, createInvite } from "./invites.js";
@@ -40,6 +54,7 @@ import { commentOnPost, likePost } from "./posts/interactions.js";
 import { deletePost, type PostInput, publishPost } from "./posts/publish.js";
 import { quietFeedGroups, withoutFeedGroupEvents } from "./posts/quiet.js";
 import { setProfileName } from "./profile-name.js";
+import { setProfilePhoto } from "./profile-photo.js";
 import * as receipts from "./receipts.js";
 import { acceptKeyChange } from "./reset/accept-key.js";
 import { type ResetResult, resetKeys } from "./reset/reset.js";
@@ -107,6 +122,9 @@ export class ParleyClient {
   /** Changes our display name and tells every contact and group, end to end (client/profile-name.ts). */
   setProfileName = (name: string): Promise<{ profile: ProfileRecord; events: ClientEvent[] }> =>
     this.run((ctx) => setProfileName(ctx, name));
+  /** Sets (`null`: removes) our profile photo and sends it to every contact (client/profile-photo.ts). */
+  setProfilePhoto = (bytes: Uint8Array | null): Promise<{ profile: ProfileRecord; events: ClientEvent[] }> =>
+    this.run((ctx) => setProfilePhoto(ctx, bytes));
 
   /**
    * Throws `relay_unreachable` unless a Parley relay answers at `relay`. The CLI asks before
@@ -257,6 +275,24 @@ export class ParleyClient {
     this.run((ctx) => admin.renameGroup(ctx, group, name));
   /** Commits fresh keys for our leaf in the group (post-compromise security). */
   rekeyGroup = (group: string): Promise<void> => this.run((ctx) => admin.rekeyGroup(ctx, group));
+
+  // ---- group invite links (client/group-links/) ----------------------------------------------
+
+  /** A link that lets whoever opens it ask to join (admins only); replaces the group's earlier link. */
+  createGroupLink = (group: string, options?: GroupLinkOptions): Promise<GroupLinkView> =>
+    this.run((ctx) => createGroupLink(ctx, group, options));
+  groupLink = (group: string): Promise<GroupLinkView | null> =>
+    this.run((ctx) => currentGroupLink(ctx, group));
+  revokeGroupLink = (group: string): Promise<boolean> => this.run((ctx) => revokeGroupLink(ctx, group));
+  /** Asks to join the group a link is for; an admin's client adds us (we hear of it on sync). */
+  joinGroupByLink = (link: string): Promise<JoinRequestedView> =>
+    this.run((ctx) => joinGroupByLink(ctx, link));
+  joinRequests = (group: string): Promise<JoinRequestView[]> =>
+    this.run((ctx) => listJoinRequests(ctx, group));
+  approveJoinRequest = (group: string, nameOrId: string) =>
+    this.run((ctx) => approveJoinRequest(ctx, group, nameOrId));
+  declineJoinRequest = (group: string, nameOrId: string): Promise<void> =>
+    this.run((ctx) => declineJoinRequest(ctx, group, nameOrId));
   groupMembers = (group: string): Promise<GroupMemberView[]> => this.run((ctx) => groupMembers(ctx, group));
 
   // ---- posts (client/posts/, docs/04-posts.md) --------------------------------------------------

@@ -1,7 +1,9 @@
 /** Pull delivery: fetch everything waiting on every queue of this device, in order, and acknowledge. */
+
 import { RelayError } from "../relay-client/errors.js";
 import type { RelayHttpClient } from "../relay-client/relay-http.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
+import { groupJoins, groupLinks } from "../store/group-links.js";
 import { runAfterMigration } from "./after-migration.js";
 import { type ClientContext, requireProfile } from "./context.js";
 import type { ClientEvent } from "./events.js";
@@ -50,8 +52,16 @@ export async function receive(
 }
 
 /** Every queue this device reads: pending invites, and its active conversations' (current and previous). */
+/** How long the answer queue of one of our join requests is read (group-links/join.ts). */
+export const JOIN_ANSWER_WAIT_MS = 30 * 24 * 3600_000;
+
 export async function receiveQueues(ctx: ClientContext): Promise<QueueCredentials[]> {
   const queues = (await ctx.repo.invites()).map((i) => i.queue);
+  // Join requests to our group links, answers to our own join requests (group-links/).
+  for (const l of await groupLinks(ctx.repo)) queues.push(l.queue);
+  // A request nobody answers (declined, or the admin never came back) is read for a while, not forever.
+  for (const j of await groupJoins(ctx.repo))
+    if (ctx.now() - j.createdAt < JOIN_ANSWER_WAIT_MS) queues.push(j.queue);
   for (const c of await ctx.repo.conversations()) {
     if (c.kind === "direct") queues.push(c.receive);
     else if (c.status === "active") queues.push(c.receive, ...c.previousQueues);

@@ -114,6 +114,8 @@ export interface ContactView {
   canSend: boolean;
   /** What they write is dropped on arrival; we cannot write to them. */
   blocked: boolean;
+  /** Their profile photo (image bytes, base64url), or null. */
+  photo: { mime: string; data: string } | null;
 }
 
 export interface ConversationView {

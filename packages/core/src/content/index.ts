@@ -22,6 +22,7 @@ import { PostCommentBody } from "./post-comment.js";
 import { PostDeleteBody } from "./post-delete.js";
 import { PostLikeBody } from "./post-like.js";
 import { ProfileBody } from "./profile.js";
+import { ProfilePhotoBody } from "./profile-photo.js";
 import { ReactionBody } from "./reaction.js";
 import { ReadBody } from "./read.js";
 import { ReceiptBody } from "./receipt.js";
@@ -37,6 +38,7 @@ export const Body = z.discriminatedUnion("type", [
   KeyPackagesBody,
   GroupInviteBody,
   ProfileBody,
+  ProfilePhotoBody,
   GroupQueueBody,
   GroupLeaveBody,
   FileBody,
@@ -103,6 +105,12 @@ export { MAX_COMMENT_LENGTH, PostCommentBody } from "./post-comment.js";
 export { PostDeleteBody } from "./post-delete.js";
 export { PostLikeBody } from "./post-like.js";
 export { ProfileBody } from "./profile.js";
+export {
+  MAX_PROFILE_PHOTO_BYTES,
+  PROFILE_PHOTO_TYPES,
+  ProfilePhoto,
+  ProfilePhotoBody,
+} from "./profile-photo.js";
 export { isReactionEmoji, MAX_REACTION_LENGTH, ReactionBody } from "./reaction.js";
 export { ReadBody } from "./read.js";
 export { MAX_RECEIPT_IDS, ReceiptBody } from "./receipt.js";

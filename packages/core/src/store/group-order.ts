@@ -9,10 +9,23 @@ import { type Batch, unjson } from "./batch.js";
 import { Keys as K } from "./keys.js";
 import type { ProfileRepository } from "./repository.js";
 
+export interface LinkJoin {
+  identityKey: string;
+  keyPackage: string;
+  reply: { relay: string; sendId: string };
+  replyKey: string;
+  name: string;
+}
+
 /** A change to a group as the user asked for it, redone as such on a newer epoch if it loses. */
 export interface CommitIntent {
   /** Contacts to add, each with the KeyPackage picked for them (base64url) and its local reference. */
   add?: { contactId: string; ref: string; keyPackage: string }[];
+  /**
+   * People who asked to join through a group link (client/group-links/): not our contacts, so
+   * their Welcome goes sealed to the queue they named (messaging/group-link.ts), not to a 1:1 chat.
+   */
+  join?: LinkJoin[];
   /** Identity keys (base64url) whose every device leaves the group. */
   remove?: string[];
   /** A new name; identity keys to make admins or to stop being admins. */

@@ -57,6 +57,15 @@ export const Keys = {
   /** Application messages we sent to a group, by SHA-256 (hex), until their echo confirms their epoch. */
   groupSent: (conversationId: string, digest: string) => `gsent/${conversationId}/${digest}`,
   groupSents: (conversationId: string) => `gsent/${conversationId}/`,
+  /** A group's invite link that we made (store/group-links.ts): one per group at a time. */
+  groupLink: (conversationId: string) => `glink/${conversationId}`,
+  groupLinks: "glink/",
+  /** Join requests through a group link, waiting for an admin's approval: by a local random id. */
+  joinRequest: (conversationId: string, id: string) => `gjreq/${conversationId}/${id}`,
+  joinRequests: (conversationId: string) => `gjreq/${conversationId}/`,
+  /** Our own requests to join a group through a link, by the queue its answer comes to. */
+  groupJoin: (queueId: string) => `gjoin/${queueId}`,
+  groupJoins: "gjoin/",
   /** When this device last refreshed its keys in a group, and the messages since (key-schedule.ts). */
   keySchedule: (conversationId: string) => `rekey/${conversationId}`,
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,

@@ -1,7 +1,9 @@
 /** What a device keeps about itself, its contacts and its conversations (all local, never on a relay). */
+
 import type { SendAddress } from "../content/common.js";
 import type { FileBody } from "../content/file.js";
 import type { Mention } from "../content/message-ref.js";
+import type { ProfilePhoto } from "../content/profile-photo.js";
 import type { DetectedType, FileWarning } from "../files/detect.js";
 import type { RemovedMetadata } from "../files/strip-metadata.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
@@ -21,6 +23,8 @@ export interface ProfileRecord {
    * on the old device (unreachable then): `parley reset` carries them over.
    */
   resetPending?: true;
+  /** Our profile photo (client/profile-photo.ts): small, metadata stripped, sent to every contact. */
+  photo?: ProfilePhoto;
   /** The identity key the last reset replaced (group admin lists still name it until carried over). */
   previousIdentityKey?: string;
   /** When the keys were last reset. */
@@ -55,6 +59,8 @@ export interface ContactRecord {
   ourName?: true;
   /** Blocked: what they write is dropped on arrival, in our chat and in groups (client/contacts.ts). */
   blocked?: true;
+  /** The photo they chose for themselves (a `profile-photo` message), checked and stripped. */
+  photo?: ProfilePhoto;
   addedAt: number;
 }
 
@@ -152,7 +158,11 @@ export interface PendingInviteRecord {
 
 export type QueueRoute =
   | { kind: "invite"; queueId: string }
-  | { kind: "conversation"; conversationId: string };
+  | { kind: "conversation"; conversationId: string }
+  /** The join queue of a group link we made: join requests arrive here (store/group-links.ts). */
+  | { kind: "group-link"; conversationId: string }
+  /** The queue where the answer to our own join request comes. */
+  | { kind: "group-join"; queueId: string };
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "received";
 

@@ -68,12 +68,25 @@ export const en = {
     text: "This deletes your profile, your contacts and every message from this browser. It cannot be undone, and your contacts will no longer reach you here.",
   },
   accept: {
+    groupTitle: "Ask to join this group?",
+    groupText:
+      "You opened a group's invite link. Asking sends your name and a key, sealed so that only the group's admins can read them; an admin's device then adds you. You are nobody's contact by joining.",
+    askToJoin: "Ask to join",
     title: "Accept this invite?",
     text: "You opened an invite link. Accepting it adds the person who sent it to your contacts and starts an encrypted conversation. An invite works only once.",
     notNow: "Not now",
     accept: "Accept invite",
   },
   settings: {
+    photo: "Profile photo",
+    photoAlt: "Your profile photo",
+    photoChoose: "Choose a photo",
+    photoChange: "Change photo",
+    photoRemove: "Remove photo",
+    photoHint:
+      "Made small on this device and stripped of location and camera details, then sent end to end to your contacts.",
+    photoSaved: "Photo updated and sent to your contacts.",
+    photoRemoved: "Photo removed; your contacts were told.",
     title: "Settings",
     yourName: "Your name",
     saved: "Saved. Your contacts and groups are told, end to end.",
@@ -125,6 +138,7 @@ export const en = {
     noneText: "Invite someone with a one-time link, or add a contact from a link they sent you.",
   },
   chat: {
+    photoOf: "{{name}}'s profile photo",
     expireAfter: " · Messages disappear after {{time}}",
     typing: "typing…",
     typingGroup_one: "{{names}} is typing…",
@@ -518,6 +532,14 @@ export const en = {
       "The data Parley keeps in this browser was changed by something other than Parley, so it was not used.",
     store_exists: "There is already a profile in this browser.",
     store_not_initialized: "There is no profile in this browser yet.",
+    photo_too_large: "This photo is too large even when made small. Try another one.",
+    photo_damaged: "This image is damaged, so its metadata cannot be removed. It was not used.",
+    photo_not_image: "A profile photo must be a JPEG, PNG or WebP image.",
+    already_in_group: "You are already in “{{group}}”.",
+    no_group_link: "This group has no invite link of yours.",
+    unknown_join_request: "That request to join is no longer waiting.",
+    ambiguous_join_request: "Several requests have that name.",
+    bad_link_expiry: "Choose how long the link works.",
     key_not_accepted:
       "{{who}}’s safety number changed. Accept the change, or compare the safety number again, before you write to them.",
     needsReadd:
@@ -599,7 +621,69 @@ export const en = {
     other: "Parley dropped a message it could not verify.",
     send_failed: "A message could not be sent: the relay refused it ({{cause}}).",
   },
+  groupLink: {
+    title: "Invite link",
+    hint: "Anyone with the link can ask to join. The relay keeps it sealed: it cannot see the group, its name or who asks.",
+    current: "Current link",
+    until: "Works until {{time}}",
+    noExpiry: "Works until you revoke it (a relay keeps it 7 days by default)",
+    withApproval: "an admin approves each request",
+    withoutApproval: "whoever asks is added",
+    copy: "Copy link",
+    copied: "Copied",
+    revoke: "Revoke link",
+    approve: "Approve each request",
+    expires: "Link works for",
+    expiry: {
+      never: "Until revoked",
+      "1h": "1 hour",
+      "1d": "1 day",
+      "7d": "7 days",
+    },
+    create: "Create link",
+    replace: "Make a new link (the old one stops working)",
+    requests: "Asking to join",
+    noRequests: "Nobody is waiting.",
+    approveOne: "Approve",
+    approveLabel: "Approve {{name}}",
+    decline: "Decline",
+    declineLabel: "Decline {{name}}",
+    addedLine: "You added {{name}} through the invite link",
+    asked: "You asked to join “{{group}}”. It appears in your chats once an admin's device adds you.",
+    askedApproval:
+      "You asked to join “{{group}}”. An admin has to approve it; the group appears in your chats then.",
+    requestNotice: "{{name}} asks to join “{{group}}”: approve or decline in the group's info.",
+  },
   cli: {
+    photo: {
+      which: "give an image file, or --remove to remove your photo",
+      set: "Your profile photo is set ({{size}}, metadata removed) and was sent to your contacts.",
+      removed: "Your profile photo is removed; your contacts were told.",
+    },
+    groupLink: {
+      error: {
+        gone: "this group link was revoked or has expired: ask for a new one",
+        wrong_key: "this link's key does not open the group invite: check that the whole link was copied",
+        own_invite: "this is your own group link: send it to the people you want in the group",
+        invalid: "this is not a valid Parley group link",
+      },
+      made: 'Link to join "{{group}}":\n{{link}}',
+      expires: "It works until {{time}}.",
+      noExpiry:
+        'It works until you revoke it (parley group invite-link "{{group}}" --revoke), or until the relay drops it (7 days on a default relay).',
+      approve: 'An admin approves each request: parley group requests "{{group}}".',
+      open: "Whoever opens it is added as soon as an admin's Parley runs (listen or sync).",
+      revoked: 'The invite link to "{{group}}" no longer works.',
+      none: '"{{group}}" has no invite link of yours: make one with parley group invite-link "{{group}}"',
+      asked:
+        'You asked to join "{{group}}". An admin\'s Parley adds you when it next runs: check with parley sync.',
+      askedApproval:
+        'You asked to join "{{group}}". An admin has to approve it first: check with parley sync.',
+      requestRow: "{{name}}  (id {{id}}, asked {{time}})",
+      noRequests: 'nobody is waiting to join "{{group}}"',
+      approved: '{{name}} was added to "{{group}}".',
+      declined: "{{name}}'s request was declined (they are not told).",
+    },
     notSendingUntilAccepted: " (not sending until accepted)",
     expireFlag: ", messages disappear after {{time}}",
     rekeyed: 'New keys in "{{name}}".',
@@ -996,6 +1080,9 @@ export const en = {
       file: "[file] {{name}}",
     },
     event: {
+      contactPhoto: "* {{name}} changed their profile photo",
+      contactPhotoRemoved: "* {{name}} removed their profile photo",
+      joinRequest: '* {{name}} asks to join "{{group}}": parley group approve "{{group}}" "{{name}}"',
       keyReset: "! {{name}}'s safety number changed — they reset their keys; compare safety numbers again",
       keyResetMustAccept:
         '! {{name}}\'s safety number changed — they reset their keys; compare safety numbers again (nothing is sent to them until you accept it: parley contact accept-key "{{name}}")',
@@ -1050,6 +1137,17 @@ export const en = {
       file_not_found: "no such file or folder: {{path}}",
       file_not_allowed: "not allowed to read or write {{path}}",
       file_is_folder: "{{path}} is a folder, not a file",
+      photo_not_image: "a profile photo must be a JPEG, PNG or WebP image",
+      photo_damaged: "this image is damaged: Parley cannot remove its metadata, so it was not used",
+      photo_too_large:
+        "the photo is {{size}} without its metadata; a profile photo may be at most {{max}}: make it smaller (for example 256×256 pixels)",
+      no_group_link: '"{{group}}" has no invite link of yours',
+      bad_link_expiry: "a link's expiry is a duration such as 30m, 24h or 7d",
+      unknown_join_request:
+        'nobody called {{name}} is asking to join "{{group}}": see parley group requests "{{group}}"',
+      ambiguous_join_request:
+        'more than one request to join "{{group}}" comes from "{{name}}": use the request\'s id',
+      already_in_group: 'you are already in "{{group}}"',
       key_not_accepted:
         '{{contact}}\'s safety number changed: nothing is sent until you accept it (parley contact accept-key "{{contact}}") or compare safety numbers again (parley safety "{{contact}}" --verify)',
       empty_query: "nothing to search for",
@@ -1138,6 +1236,9 @@ export const en = {
       corrupt_group: "the group state of this conversation is missing",
     },
     rejected: {
+      group_link_expired: "a request to join through a group link that has expired was dropped",
+      join_answer_wrong_group:
+        'an answer to your request to join "{{group}}" was for another group, or not from its admins: dropped',
       revoked_device:
         "a message signed with keys {{who}} replaced when resetting them: dropped (a copy of an old device?)",
       expire_not_admin: "only an admin may set the group's disappearing-messages timer",
@@ -1165,6 +1266,7 @@ export const en = {
       messages_expired: "some group messages expired on the relay before this device read them",
     },
     followup: {
+      "group-link-add": "adding someone who asked through the group link",
       "group-order": "a group change of ours",
       reset: "carrying this conversation over to the new keys (run parley reset again)",
       receipt: "a delivery receipt",

@@ -188,6 +188,9 @@ export function ChatView(props: {
         <button type="button" className="icon-button back" aria-label={t("chat.back")} onClick={props.onBack}>
           <span aria-hidden="true">‹</span>
         </button>
+        {c.photo && (
+          <img className="avatar avatar-photo" src={c.photo} alt={t("chat.photoOf", { name: c.title })} />
+        )}
         <div className="chat-title">
           <h2>{c.title}</h2>
           <span className="muted small" aria-live="polite">

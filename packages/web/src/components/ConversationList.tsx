@@ -86,6 +86,8 @@ function ConversationRows(props: {
                 <span className="avatar avatar-group" aria-hidden="true">
                   <GroupIcon />
                 </span>
+              ) : c.photo ? (
+                <img className="avatar avatar-photo" src={c.photo} alt="" />
               ) : (
                 <span className="avatar" aria-hidden="true">
                   {initials(c.title)}

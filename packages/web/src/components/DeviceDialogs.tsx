@@ -21,7 +21,12 @@ export function WipeDialog(props: { onWipe: () => void; onClose: () => void }) {
 }
 
 /** An invite link opened in the address bar: accept it, or not now. */
-export function AcceptInviteDialog(props: { onAccept: () => Promise<void>; onDismiss: () => void }) {
+export function AcceptInviteDialog(props: {
+  /** A group's link: asking to join the group, not a new contact. */
+  group?: boolean;
+  onAccept: () => Promise<void>;
+  onDismiss: () => void;
+}) {
   const { t } = useTranslation();
   const [accepting, setAccepting] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -39,8 +44,8 @@ export function AcceptInviteDialog(props: { onAccept: () => Promise<void>; onDis
   }
 
   return (
-    <Dialog title={t("accept.title")} onClose={props.onDismiss}>
-      <p>{t("accept.text")}</p>
+    <Dialog title={t(props.group ? "accept.groupTitle" : "accept.title")} onClose={props.onDismiss}>
+      <p>{t(props.group ? "accept.groupText" : "accept.text")}</p>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -51,7 +56,7 @@ export function AcceptInviteDialog(props: { onAccept: () => Promise<void>; onDis
           {t("accept.notNow")}
         </button>
         <button type="button" className="primary" onClick={accept} disabled={accepting}>
-          {accepting ? t("common.connecting") : t("accept.accept")}
+          {accepting ? t("common.connecting") : t(props.group ? "accept.askToJoin" : "accept.accept")}
         </button>
       </div>
     </Dialog>

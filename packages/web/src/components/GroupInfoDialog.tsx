@@ -6,6 +6,7 @@ import { friendlyError, personName, personRef } from "../groups";
 import { contactRef, type LineEvent, lineText } from "../lines";
 import { ConversationSettings } from "./ConversationSettings";
 import { Dialog } from "./Dialog";
+import { GroupLinkSection } from "./GroupLink";
 import { ContactPicker, MemberList } from "./GroupMembers";
 
 type Mode =
@@ -291,6 +292,9 @@ export function GroupInfoDialog(props: {
                 setMode({ kind: "remove", member: m });
               }}
             />
+          )}
+          {amAdmin && c.status === "active" && (
+            <GroupLinkSection client={client} group={c.id} onAdded={props.onChanged} />
           )}
           <ConversationSettings client={client} conversation={c} onChanged={props.onSettingsChanged} />
           <div className="actions actions-split">

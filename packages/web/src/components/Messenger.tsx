@@ -1,4 +1,4 @@
-import type { MessageView } from "@parley/core";
+import { isGroupLink, type MessageView } from "@parley/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { feedError } from "../feed";
 import { groupEventLines, personRef } from "../groups";
@@ -138,6 +138,7 @@ export function Messenger(props: {
       void list.refresh();
     },
     post: (e) => posts.onPostEvent(e.change, e.by.relation === "me"),
+    joinRequest: (e) => show(t("groupLink.requestNotice", { name: e.request.name, group: e.group })),
     line: (conversationId, line) =>
       void group.chronicle(conversationId, [line]).catch((e: unknown) => report("chat-line", e)),
   });
@@ -173,6 +174,12 @@ export function Messenger(props: {
   }, [pendingInvite]);
 
   async function acceptInvite(link: string): Promise<void> {
+    // A group's link asks to join: an admin's device adds us, and the group appears in the list then.
+    if (isGroupLink(link)) {
+      const asked = await client.joinGroupByLink(link);
+      show(t(asked.approve ? "groupLink.askedApproval" : "groupLink.asked", { group: asked.group }));
+      return;
+    }
     const contact = await client.acceptInvite(link);
     await list.reload();
     setSelectedId(contact.conversationId);
@@ -378,6 +385,7 @@ export function Messenger(props: {
       {overlay === "wipe" && <WipeDialog onWipe={wipe} onClose={closeOverlay} />}
       {overlay === "accept" && pendingInvite && (
         <AcceptInviteDialog
+          group={isGroupLink(pendingInvite)}
           onAccept={async () => {
             await acceptInvite(pendingInvite);
             dismissInvite();

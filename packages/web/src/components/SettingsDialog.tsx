@@ -1,9 +1,11 @@
 import { CATALOGUES, LANGUAGES, type Language } from "@parley/i18n";
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { photoUrl } from "../conversations";
 import { friendlyError } from "../groups";
 import { currentLanguage, setLanguage } from "../i18n";
 import { askPermission, DEFAULT_NOTIFICATIONS, type NotificationSettings } from "../notifications";
+import { smallPhoto } from "../photo";
 import type { Session } from "../session";
 import { Dialog } from "./Dialog";
 import { ResetKeys } from "./KeyReset";
@@ -97,6 +99,7 @@ export function SettingsDialog(props: {
       <p className="hint" role="status">
         {nameState === "saved" ? t("settings.saved") : t("settings.nameHint")}
       </p>
+      <PhotoSetting session={session} />
       <h3>{t("settings.language")}</h3>
       <div className="field">
         <label htmlFor={languageId} className="sr-only">
@@ -162,5 +165,83 @@ export function SettingsDialog(props: {
         </button>
       </div>
     </Dialog>
+  );
+}
+
+/** Our profile photo: chosen, made small on this device, sent to every contact; or removed. */
+function PhotoSetting(props: { session: Session }) {
+  const { t } = useTranslation();
+  const { client } = props.session;
+  const [photo, setPhoto] = useState<string | null>(null);
+  const [state, setState] = useState<"idle" | "saving" | "saved" | "removed">("idle");
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    client
+      .profile()
+      .then((p) => setPhoto(p.photo ? photoUrl(p.photo) : null))
+      .catch(() => setPhoto(null));
+  }, [client]);
+
+  async function change(work: () => Promise<{ profile: { photo?: { mime: string; data: string } } }>) {
+    setError(null);
+    setState("saving");
+    try {
+      const { profile } = await work();
+      setPhoto(profile.photo ? photoUrl(profile.photo) : null);
+      setState(profile.photo ? "saved" : "removed");
+    } catch (e) {
+      setError(friendlyError(e));
+      setState("idle");
+    }
+  }
+
+  return (
+    <>
+      <h3>{t("settings.photo")}</h3>
+      <div className="settings-photo">
+        {photo && <img className="settings-photo-img" src={photo} alt={t("settings.photoAlt")} />}
+        <button type="button" disabled={state === "saving"} onClick={() => input.current?.click()}>
+          {photo ? t("settings.photoChange") : t("settings.photoChoose")}
+        </button>
+        <input
+          ref={input}
+          hidden
+          aria-label={t("settings.photo")}
+          type="file"
+          accept="image/jpeg,image/png,image/webp"
+          disabled={state === "saving"}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = "";
+            if (file) void change(async () => client.setProfilePhoto(await smallPhoto(file)));
+          }}
+        />
+        {photo && (
+          <button
+            type="button"
+            disabled={state === "saving"}
+            onClick={() => void change(() => client.setProfilePhoto(null))}
+          >
+            {t("settings.photoRemove")}
+          </button>
+        )}
+      </div>
+      <p className="hint" role="status">
+        {state === "saving"
+          ? t("common.saving")
+          : state === "saved"
+            ? t("settings.photoSaved")
+            : state === "removed"
+              ? t("settings.photoRemoved")
+              : t("settings.photoHint")}
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </>
   );
 }

@@ -32,6 +32,8 @@ export interface EventHandlers {
   expiry(event: Extract<ClientEvent, { type: "expire" | "expired" }>): void;
   /** The feed changed: a post, comment or like arrived, or a post was deleted. */
   post(event: PostEvent): void;
+  /** Someone asked to join a group of ours through its link and waits for approval. */
+  joinRequest(event: Extract<ClientEvent, { type: "join-request" }>): void;
 }
 export type PostEvent = Extract<ClientEvent, { type: "post" }>;
 
@@ -72,6 +74,8 @@ export function useClientEvents(session: Session, handlers: EventHandlers): Conn
           return on.expiry(event);
         case "post":
           return on.post(event);
+        case "join-request":
+          return on.joinRequest(event);
         case "rejected":
         case "warning":
         case "failure": {

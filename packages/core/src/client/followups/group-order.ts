@@ -18,6 +18,7 @@ import type { GroupConversationRecord } from "../../store/records.js";
 import { unb64 } from "../../store/repository.js";
 import { type ClientContext, orderKey, randomId } from "../context.js";
 import type { ClientEvent } from "../events.js";
+import { answerJoin } from "../group-links/answer.js";
 import { givenUp, mergeIntents, proposeLocked } from "../groups/commit-order.js";
 import { resetKeySchedule } from "../groups/key-schedule.js";
 import { publishToGroup } from "../groups/queue.js";
@@ -72,6 +73,14 @@ async function afterWinLocked(
       queue: (pending.cursorQueue ?? conversation.receive) as GroupQueue,
       ...(pending.cursor ? { cursor: pending.cursor } : {}),
     });
+  }
+  // Link joiners' Welcomes go sealed to the queue each named (group-links/answer.ts).
+  for (const [i, join] of (intent.join ?? []).entries()) {
+    // Sent before the record forgets them: a crash in between sends it twice, which the joiner
+    // ignores (its pending join is gone after the first); the other order could lose it.
+    if (pending.welcome) await answerJoin(ctx, conversation, join, pending.welcome, pending.cursor);
+    const rest = { ...intent, add: [], join: (intent.join ?? []).slice(i + 1) };
+    await ctx.repo.commit(putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, intent: rest }));
   }
   // Every commit carries a fresh UpdatePath: the key-update round starts again.
   const done = resetKeySchedule(ctx, deletePendingCommit(ctx.repo.batch(), conversation.id), conversation.id);

@@ -1,9 +1,11 @@
 /** The follow-up registry: a kind → its runner, in the order kinds run. */
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
+import { groupLinkAddFollowup } from "./group-link-add.js";
 import { groupOrderFollowup } from "./group-order.js";
 import { groupProfileFollowup } from "./group-profile.js";
 import { keyPackagesFollowup } from "./key-packages.js";
+import { profilePhotoFollowup } from "./profile-photo.js";
 import { receiptFollowup } from "./receipt.js";
 import { removeLeaverFollowup } from "./remove-leaver.js";
 import { retryHeldFollowup } from "./retry-held.js";
@@ -17,6 +19,8 @@ const registry: { [K in FollowupName]: FollowupRunner<K> } = {
   "group-profile": groupProfileFollowup,
   "remove-leaver": removeLeaverFollowup,
   "group-order": groupOrderFollowup,
+  "group-link-add": groupLinkAddFollowup,
+  "profile-photo": profilePhotoFollowup,
 };
 
 /** Runs follow-ups after their deliveries are stored; returns the events they caused. */

@@ -16,6 +16,10 @@ export interface FollowupPayloads {
   "remove-leaver": { conversationId: string; identityKey: string };
   /** Our commit's echo came back (groups/commit-order.ts); `move`: announce a queue move again. */
   "group-order": { conversationId: string; move?: boolean };
+  /** A join request through a link that needs no approval: add them (group-links/requests.ts). */
+  "group-link-add": { conversationId: string; requestId: string };
+  /** Our profile photo for a contact we just connected with (client/profile-photo.ts). */
+  "profile-photo": { conversationId: string };
 }
 export type FollowupName = keyof FollowupPayloads;
 export type Followup = { [K in FollowupName]: { kind: K } & FollowupPayloads[K] }[FollowupName];

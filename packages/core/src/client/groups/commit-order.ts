@@ -46,6 +46,8 @@ export function mergeIntents(a: CommitIntent, b: CommitIntent | undefined): Comm
     x || y ? [...(x ?? []), ...(y ?? [])] : undefined;
   const merged: CommitIntent = {};
   const add = union(a.add, b.add);
+  const join = union(a.join, b.join);
+  if (join) merged.join = join;
   const remove = union(a.remove, b.remove);
   const promote = union(a.promote, b.promote);
   const demote = union(a.demote, b.demote);

@@ -29,7 +29,7 @@ export async function plan(
   // Demoted meanwhile by the commit that won: admin changes are no longer ours to make.
   const admin = intent.unchecked === true || isAdmin(meta, self);
   const changes: GroupChanges = {};
-  const effective: CommitIntent = { ...intent, add: [], remove: [] };
+  const effective: CommitIntent = { ...intent, add: [], remove: [], join: [] };
 
   if (admin) {
     for (const a of intent.add ?? []) {
@@ -37,7 +37,14 @@ export async function plan(
       // Added meanwhile (by another admin's commit, which won): no second Welcome.
       if (contact && !present.has(contact.identityKey)) effective.add!.push(a);
     }
-    if (effective.add!.length) changes.add = effective.add!.map((a) => unb64(a.keyPackage));
+    const adding = new Set(present);
+    for (const j of intent.join ?? []) {
+      // Added meanwhile (another admin answered the same request first): no second Welcome.
+      if (!adding.has(j.identityKey)) effective.join!.push(j);
+      adding.add(j.identityKey);
+    }
+    const keyPackages = [...effective.add!, ...effective.join!].map((a) => unb64(a.keyPackage));
+    if (keyPackages.length) changes.add = keyPackages;
   }
   // Anyone may remove who marked themselves leaving; only admins anyone else. A commit of ours
   // that is not our own leave also takes out whoever marked themselves leaving.

@@ -1,6 +1,6 @@
 /**
- * One delivery from a relay queue: deduplicated by (queue, msgId), routed to the invite or the
- * conversation the queue belongs to, processed, and stored with its "seen" mark in one batch.
+ * One delivery from a relay queue: deduplicated by (queue, msgId), routed to the invite, the
+ * conversation, the group link or the group join request the queue belongs to, processed, and stored with its "seen" mark in one batch.
  * Throws only on local failures (the delivery is then not acknowledged and comes again).
  */
 import { toHex } from "../../encoding/bytes.js";
@@ -10,6 +10,8 @@ import type { QueueCredentials } from "../../relay-client/signing.js";
 import type { Batch } from "../../store/batch.js";
 import type { QueueRoute } from "../../store/records.js";
 import type { ClientContext } from "../context.js";
+import { receiveJoinAnswer } from "../group-links/answer.js";
+import { receiveJoinRequest } from "../group-links/requests.js";
 import { ownGroupEcho } from "../groups/own-echo.js";
 import { processInConversation } from "./conversation.js";
 import { hold } from "./held.js";
@@ -58,7 +60,11 @@ export async function receiveOne(
       result =
         route.kind === "invite"
           ? await acceptWelcome(ctx, work, route.queueId, payload)
-          : await processInConversation(ctx, work, route.conversationId, payload, queue.queueId);
+          : route.kind === "group-link"
+            ? await receiveJoinRequest(ctx, work, route.conversationId, payload)
+            : route.kind === "group-join"
+              ? await receiveJoinAnswer(ctx, work, route.queueId, payload)
+              : await processInConversation(ctx, work, route.conversationId, payload, queue.queueId);
     } catch (e) {
       if (e instanceof MlsFutureEpochError && route?.kind === "conversation" && payload) {
         work.clear();

@@ -40,6 +40,10 @@ export type Rejection =
   /** An edit or deletion of a message by someone other than its author. */
   | { reason: "not_author"; conversationId: string; change: "edit" | "delete" }
   | { reason: "unknown_queue" }
+  /** A join request read after the group link's expiry (client/group-links/). */
+  | { reason: "group_link_expired"; conversationId: string }
+  /** An answer to our join request for another group than the link's, or not from its admins. */
+  | { reason: "join_answer_wrong_group"; group: string }
   /** Too many messages of later epochs wait for their commit already. */
   | { reason: "too_many_held"; conversationId: string }
   /** Group messages expired on the relay before this device read them. */

@@ -18,6 +18,7 @@ import { postComment } from "./post-comment.js";
 import { postDelete } from "./post-delete.js";
 import { postLike } from "./post-like.js";
 import { profile } from "./profile.js";
+import { profilePhoto } from "./profile-photo.js";
 import { reaction } from "./reaction.js";
 import { read } from "./read.js";
 import { receipt } from "./receipt.js";
@@ -33,6 +34,7 @@ export const handlers: HandlerRegistry = {
   "key-packages": keyPackages,
   "group-invite": groupInvite,
   profile,
+  "profile-photo": profilePhoto,
   "group-queue": groupQueue,
   "group-leave": groupLeave,
   file,

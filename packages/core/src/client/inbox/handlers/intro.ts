@@ -17,7 +17,10 @@ export const intro: ContentHandler<"intro"> = {
     ctx.repo.putConversation(batch, updated);
     return {
       events: [{ type: "contact", contact: contactView(renamed, updated), change: "added" }],
-      followups: [{ kind: "key-packages", conversationId: conversation.id, count: KEY_PACKAGE_STOCK }],
+      followups: [
+        { kind: "key-packages", conversationId: conversation.id, count: KEY_PACKAGE_STOCK },
+        { kind: "profile-photo", conversationId: conversation.id },
+      ],
     };
   },
 };

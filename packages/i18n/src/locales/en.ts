@@ -824,7 +824,8 @@ export const en = {
       "config set <key>": "the setting",
       "config set <value>": "the new value",
       invite: "print a one-time invite link; whoever opens it first becomes your contact",
-      accept: "accept an invite link and become that person's contact",
+      accept:
+        "accept an invite link and become that person's contact; a group's link (…/#/join/…) asks to join the group",
       "accept [link]":
         "the invite link; omitted or '-': read from standard input (keeps its key out of the process list)",
       contacts: "list your contacts",
@@ -972,6 +973,26 @@ export const en = {
       "group rename <new-name>": "the new name",
       "group rekey": "give this device fresh keys in a group (post-compromise security)",
       "group rekey <group>": "the group's name or id",
+      "group invite-link":
+        "make a link that lets whoever opens it ask to join (admins only); a new link replaces the last",
+      "group invite-link --expires": "the link stops working after this long: 30m, 24h, 7d…",
+      "group invite-link --approve": "an admin approves each request (parley group requests / approve)",
+      "group invite-link --revoke": "stop the group's link instead: nobody can open it any more",
+      "group invite-link --show": "print the group's current link instead of making a new one",
+      "group invite-link <group>": "the group's name or id",
+      "group requests": "list the people who asked to join through the group's link and wait for approval",
+      "group requests <group>": "the group's name or id",
+      "group approve": "add someone who asked to join through the group's link (admins only)",
+      "group approve <group>": "the group's name or id",
+      "group approve <name>": "the name they gave, or the request's id (parley group requests)",
+      "group decline": "turn down a request to join through the group's link (they are not told)",
+      "group decline <group>": "the group's name or id",
+      "group decline <name>": "the name they gave, or the request's id",
+      profile: "what your contacts see of you",
+      "profile photo":
+        "set your profile photo (JPEG, PNG or WebP, at most 48 KiB; its metadata is removed) and send it to your contacts",
+      "profile photo --remove": "remove your photo instead",
+      "profile photo [path]": "the image file",
       listen: "stay connected and print messages as they arrive (Ctrl-C to stop)",
     },
     helpWords: {

@@ -12,6 +12,13 @@ import type { ProfileRepository } from "./repository.js";
 export interface CommitIntent {
   /** Contacts to add, each with the KeyPackage picked for them (base64url) and its local reference. */
   add?: { contactId: string; ref: string; keyPackage: string }[];
+  /**
+   * New devices of ours to add (docs/devices.md): their KeyPackage and the link they came by, under
+   * which the Welcome is kept for the link to pass on (`linkWelcome`). Allowed without being admin.
+   */
+  devices?: { keyPackage: string; link: string }[];
+  /** Device keys (base64url) of ours whose leaves leave the group (a revoked device). */
+  revokeDevices?: string[];
   /** Identity keys (base64url) whose every device leaves the group. */
   remove?: string[];
   /** A new name; identity keys to make admins or to stop being admins. */
@@ -97,3 +104,17 @@ export const keySchedule = async (repo: ProfileRepository, conversationId: strin
 };
 export const putKeySchedule = (b: Batch, conversationId: string, r: KeyScheduleRecord) =>
   b.put(K.keySchedule(conversationId), r);
+
+/** The Welcome (and where to start reading) of a group a linked device was added to. */
+export interface LinkWelcomeRecord {
+  welcome: string;
+  cursor?: string;
+}
+export const linkWelcome = async (repo: ProfileRepository, link: string, conversationId: string) => {
+  const bytes = await repo.kv.get(K.linkWelcome(link, conversationId));
+  return bytes === undefined ? undefined : unjson<LinkWelcomeRecord>(bytes);
+};
+export const putLinkWelcome = (b: Batch, link: string, conversationId: string, r: LinkWelcomeRecord) =>
+  b.put(K.linkWelcome(link, conversationId), r);
+export const deleteLinkWelcome = (b: Batch, link: string, conversationId: string) =>
+  b.delete(K.linkWelcome(link, conversationId));

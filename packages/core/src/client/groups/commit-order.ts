@@ -45,6 +45,10 @@ export function mergeIntents(a: CommitIntent, b: CommitIntent | undefined): Comm
   const merged: CommitIntent = {};
   const add = union(a.add, b.add);
   const remove = union(a.remove, b.remove);
+  const devices = union(a.devices, b.devices);
+  const revokeDevices = union(a.revokeDevices, b.revokeDevices);
+  if (devices) merged.devices = devices;
+  if (revokeDevices) merged.revokeDevices = revokeDevices;
   const promote = union(a.promote, b.promote);
   const demote = union(a.demote, b.demote);
   if (add) merged.add = add;

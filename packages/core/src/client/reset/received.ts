@@ -42,12 +42,20 @@ export async function checkKeyReset(
   const known = resets[b64(sender.deviceKey)];
   const now = result.kind === "commit" ? leafAfter(ctx, result.state, sender) : undefined;
   const replaced = now !== undefined && b64(now.deviceKey) !== b64(sender.deviceKey);
-  if (known && !(replaced && b64(now.identityKey) === known.replacedBy)) {
+  if (known && (known.revoked || !(replaced && b64(now.identityKey) === known.replacedBy))) {
     return reject({
       reason: "revoked_device",
       conversationId: conversation.id,
       by: await person(ctx, conversation.id, b64(sender.identityKey)),
     });
+  }
+  const revoked = result.kind === "commit" ? revokedDevices(result, sender) : [];
+  if (revoked.length > 0) {
+    const at = ctx.now();
+    const next: KeyResetsRecord = { ...resets };
+    for (const m of revoked) next[b64(m.deviceKey)] = { replacedBy: b64(m.identityKey), at, revoked: true };
+    ctx.repo.putKeyResets(batch, next);
+    return [];
   }
   if (!replaced || known) return [];
   const next: KeyResetsRecord = {
@@ -57,6 +65,15 @@ export async function checkKeyReset(
   ctx.repo.putKeyResets(batch, next);
   if (b64(now.identityKey) === b64(sender.identityKey)) return [];
   return contactReset(ctx, batch, b64(sender.identityKey), b64(now.identityKey));
+}
+
+/**
+ * Leaves a person removed of their own (a device they revoked, docs/devices.md): whatever those
+ * device keys sign from now on is refused everywhere — in an epoch still kept for late messages
+ * too, which MLS alone would accept.
+ */
+function revokedDevices(result: Extract<IncomingMessage, { kind: "commit" }>, sender: Member): Member[] {
+  return result.removed.filter((m) => b64(m.identityKey) === b64(sender.identityKey));
 }
 
 function leafAfter(ctx: ClientContext, state: GroupState, sender: Member): Member | undefined {

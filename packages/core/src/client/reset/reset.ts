@@ -94,7 +94,7 @@ export async function resetKeys(ctx: ClientContext): Promise<ResetResult> {
 }
 
 /** A conversation we still take part in (an active group; a 1:1 we can write to). */
-function takesPart(c: ConversationRecord): boolean {
+export function takesPart(c: ConversationRecord): boolean {
   if (c.kind === "group") return c.status === "active";
   return c.supersededBy === undefined && c.sendTo !== null;
 }

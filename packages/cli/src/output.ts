@@ -26,7 +26,7 @@ export function print(out: Output, human: string, value: unknown): void {
  * ICU's locale data, which added 20 MiB to the peak memory of every command that prints a message
  * (send-file's included), measured.
  */
-function time(iso: string): string {
+export function time(iso: string): string {
   const d = new Date(iso);
   const two = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;

@@ -9,6 +9,7 @@ import {
   type ClientEvent,
   type GroupMemberView,
   InviteError,
+  LinkError,
   type MessageView,
   ParleyError,
   type PersonRef,
@@ -44,6 +45,7 @@ export function megabytes(bytes: number): string {
 
 export function errorText(e: unknown): string {
   if (e instanceof ParleyError) return parleyErrorText(e);
+  if (e instanceof LinkError) return tr(`cli.errors.link_${e.reason}`);
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -51,6 +53,11 @@ function parleyErrorText(e: ParleyError): string {
   const d = e.data as Record<string, unknown>;
   const s = (k: string) => String(d[k] ?? "");
   switch (e.code) {
+    case "link_code_mismatch":
+    case "revoke_self":
+      return tr(`cli.errors.${e.code}`);
+    case "unknown_device":
+      return tr("cli.errors.unknown_device", { name: s("name") });
     case "exists":
     case "no_profile":
     case "unknown_conversation":
@@ -167,6 +174,7 @@ function parleyErrorText(e: ParleyError): string {
 export function errorCode(e: unknown): string {
   if (e instanceof ParleyError) return e.code;
   if (e instanceof InviteError) return e.name;
+  if (e instanceof LinkError) return `link_${e.reason}`;
   const err = e as { code?: unknown; name?: string };
   return typeof err.code === "string" ? err.code : (err.name ?? "Error");
 }
@@ -217,6 +225,7 @@ const FOLLOWUPS = new Set([
   "group-order",
   "reply-to",
   "reset",
+  "revoke",
 ] as const);
 type Followup = typeof FOLLOWUPS extends Set<infer F> ? F : never;
 const followupWords = (f: string) => (FOLLOWUPS.has(f as Followup) ? tr(`cli.followup.${f as Followup}`) : f);
@@ -270,6 +279,15 @@ export function eventText(e: ClientEvent): string | undefined {
           return undefined;
       }
       return undefined;
+    case "devices": {
+      const who = personLabel(e.by, tr("cli.you"));
+      return [
+        e.added ? tr("cli.event.devicesAdded", { who, count: e.added }) : "",
+        e.removed ? tr("cli.event.devicesRemoved", { who, count: e.removed }) : "",
+      ]
+        .filter(Boolean)
+        .join("\n");
+    }
     case "rejected":
       return tr("cli.event.rejected", { why: rejectionText(e) });
     case "warning":

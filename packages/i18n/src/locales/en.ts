@@ -608,6 +608,33 @@ export const en = {
       done_other: "Your keys are new: {{count}} chats and groups carried over.",
       compareAgain: "Ask your contacts to compare safety numbers with you again.",
     },
+    device: {
+      linkShown:
+        "On your new device, run:\n  parley init --link '{{link}}'\nor scan this code with it. The link works once; keep it to yourself.",
+      waiting: "Waiting for the new device…",
+      codePrompt:
+        '"{{device}}" asks to become a device of yours. Type the 6-digit code it shows to confirm (anything else cancels): ',
+      confirmNeeded: "type the code the new device shows on standard input to confirm the link",
+      linked_one: '"{{device}}" is now one of your devices, in {{count}} chat or group.',
+      linked_other: '"{{device}}" is now one of your devices, in {{count}} chats and groups.',
+      skipped: "! not added to {{what}}: {{cause}}",
+      code: "Code: {{code}}\nCheck that your other device shows the same code, and type it there.",
+      joined_one: 'This device is now "{{device}}", one of {{name}}\'s devices, in {{count}} chat or group.',
+      joined_other:
+        'This device is now "{{device}}", one of {{name}}\'s devices, in {{count}} chats and groups.',
+      line_one: "{{name}}{{current}} — added {{added}}, in {{count}} chat or group{{revoked}}",
+      line_other: "{{name}}{{current}} — added {{added}}, in {{count}} chats and groups{{revoked}}",
+      thisOne: " (this device)",
+      unnamed: "(no name)",
+      unknownDate: "at an unknown date",
+      revokedAt: ", revoked {{at}}",
+      revoked_one:
+        '"{{device}}" is revoked: removed from {{count}} chat or group. It still holds your identity key: if someone else may have it, run parley reset.',
+      revoked_other:
+        '"{{device}}" is revoked: removed from {{count}} chats and groups. It still holds your identity key: if someone else may have it, run parley reset.',
+      revokePending_one: "{{count}} could not be reached: run parley device revoke again",
+      revokePending_other: "{{count}} could not be reached: run parley device revoke again",
+    },
     passphrase: {
       prompt: "passphrase: ",
       promptNew: "new passphrase: ",
@@ -737,6 +764,10 @@ export const en = {
       file: "[file] {{name}}",
     },
     event: {
+      devicesAdded_one: "* {{who}} linked a new device",
+      devicesAdded_other: "* {{who}} linked {{count}} new devices",
+      devicesRemoved_one: "* {{who}} removed a device",
+      devicesRemoved_other: "* {{who}} removed {{count}} devices",
       keyReset: "! {{name}}'s safety number changed — they reset their keys; compare safety numbers again",
       keyResetMustAccept:
         '! {{name}}\'s safety number changed — they reset their keys; compare safety numbers again (nothing is sent to them until you accept it: parley contact accept-key "{{name}}")',
@@ -779,6 +810,15 @@ export const en = {
       unreacted: "* {{who}} took back a reaction to #{{id}}",
     },
     errors: {
+      link_code_mismatch:
+        "the code does not match: nothing was sent. Make a new link with parley device link",
+      unknown_device: 'no device of yours named "{{name}}": see parley devices',
+      revoke_self:
+        "this is the device you are on: to stop using it run parley wipe; if a device of yours was compromised, run parley reset",
+      link_wrong_key: "this link does not open: check that the whole link was copied (it is still unused)",
+      link_gone: "this link was already used or has expired: make a new one with parley device link",
+      link_invalid: "not a Parley device link, or the other device sent something malformed",
+      link_timeout: "the other device did not answer in time: make a new link and try again",
       key_not_accepted:
         '{{contact}}\'s safety number changed: nothing is sent until you accept it (parley contact accept-key "{{contact}}") or compare safety numbers again (parley safety "{{contact}}" --verify)',
       empty_query: "nothing to search for",
@@ -867,7 +907,7 @@ export const en = {
     },
     rejected: {
       revoked_device:
-        "a message signed with keys {{who}} replaced when resetting them: dropped (a copy of an old device?)",
+        "a message signed with keys {{who}} replaced when resetting them, or with a device they revoked: dropped (a copy of an old device?)",
       expire_not_admin: "only an admin may set the group's disappearing-messages timer",
       not_post_owner: "a post (or a post's deletion) from someone other than its feed's owner was dropped",
       unknown_post: "a comment or like on a post this device does not have was dropped",
@@ -893,6 +933,7 @@ export const en = {
       messages_expired: "some group messages expired on the relay before this device read them",
     },
     followup: {
+      revoke: "removing a revoked device",
       "group-order": "a group change of ours",
       reset: "carrying this conversation over to the new keys (run parley reset again)",
       receipt: "a delivery receipt",

@@ -590,6 +590,31 @@ export const zhHans: Catalogue = {
       done_other: "密钥已更新：{{count}} 个聊天和群组已迁移。",
       compareAgain: "请联系人重新与你核对安全码。",
     },
+    device: {
+      linkShown:
+        "在新设备上运行：\n  parley init --link '{{link}}'\n或用新设备扫描这个二维码。此链接只能使用一次，请勿外传。",
+      waiting: "正在等待新设备……",
+      codePrompt: "“{{device}}”请求成为你的设备。请输入它显示的 6 位验证码以确认（输入其他内容则取消）：",
+      confirmNeeded: "请在标准输入中输入新设备显示的验证码，以确认关联",
+      linked_one: "“{{device}}”已成为你的设备，已加入 {{count}} 个聊天或群组。",
+      linked_other: "“{{device}}”已成为你的设备，已加入 {{count}} 个聊天和群组。",
+      skipped: "! 未能加入 {{what}}：{{cause}}",
+      code: "验证码：{{code}}\n请确认你的另一台设备显示相同的验证码，并在那台设备上输入。",
+      joined_one: "此设备现在是“{{device}}”，{{name}} 的设备之一，已加入 {{count}} 个聊天或群组。",
+      joined_other: "此设备现在是“{{device}}”，{{name}} 的设备之一，已加入 {{count}} 个聊天和群组。",
+      line_one: "{{name}}{{current}} — 添加于 {{added}}，在 {{count}} 个聊天或群组中{{revoked}}",
+      line_other: "{{name}}{{current}} — 添加于 {{added}}，在 {{count}} 个聊天和群组中{{revoked}}",
+      thisOne: "（本设备）",
+      unnamed: "（未命名）",
+      unknownDate: "时间不详",
+      revokedAt: "，已于 {{at}} 撤销",
+      revoked_one:
+        "“{{device}}”已撤销：已从 {{count}} 个聊天或群组中移除。它仍持有你的身份密钥：如果它可能落入他人之手，请运行 parley reset。",
+      revoked_other:
+        "“{{device}}”已撤销：已从 {{count}} 个聊天和群组中移除。它仍持有你的身份密钥：如果它可能落入他人之手，请运行 parley reset。",
+      revokePending_one: "{{count}} 个对话无法连接：请再运行一次 parley device revoke",
+      revokePending_other: "{{count}} 个对话无法连接：请再运行一次 parley device revoke",
+    },
     passphrase: {
       prompt: "密码：",
       promptNew: "新密码：",
@@ -718,6 +743,10 @@ export const zhHans: Catalogue = {
       file: "[文件] {{name}}",
     },
     event: {
+      devicesAdded_one: "* {{who}} 关联了一台新设备",
+      devicesAdded_other: "* {{who}} 关联了 {{count}} 台新设备",
+      devicesRemoved_one: "* {{who}} 移除了一台设备",
+      devicesRemoved_other: "* {{who}} 移除了 {{count}} 台设备",
       keyReset: "! {{name}} 的安全码变了——对方重置了密钥；请重新核对安全码",
       keyResetMustAccept:
         '! {{name}} 的安全码变了——对方重置了密钥；请重新核对安全码（在你接受之前不会向对方发送任何内容：parley contact accept-key "{{name}}"）',
@@ -758,6 +787,14 @@ export const zhHans: Catalogue = {
       unreacted: "* {{who}} 撤回了对 #{{id}} 的回应",
     },
     errors: {
+      link_code_mismatch: "验证码不一致：未发送任何内容。请用 parley device link 生成新的链接",
+      unknown_device: "你没有名为“{{name}}”的设备：请查看 parley devices",
+      revoke_self:
+        "这就是你正在使用的设备：如要停用，请运行 parley wipe；如果你的某台设备已被入侵，请运行 parley reset",
+      link_wrong_key: "无法打开此链接：请确认链接已完整复制（它仍未被使用）",
+      link_gone: "此链接已被使用或已过期：请用 parley device link 生成新的链接",
+      link_invalid: "这不是 Parley 设备关联链接，或另一台设备发送的内容格式有误",
+      link_timeout: "另一台设备未能及时响应：请生成新的链接后重试",
       key_not_accepted:
         '{{contact}} 的安全码变了：在你接受（parley contact accept-key "{{contact}}"）或重新核对安全码（parley safety "{{contact}}" --verify）之前，不会发送任何内容',
       empty_query: "没有要搜索的内容",
@@ -837,7 +874,7 @@ export const zhHans: Catalogue = {
       corrupt_group: "此对话的群组状态已丢失",
     },
     rejected: {
-      revoked_device: "已丢弃一条用 {{who}} 重置前旧密钥签名的消息（可能来自旧设备的副本？）",
+      revoked_device: "已丢弃一条用 {{who}} 重置前旧密钥或已撤销设备签名的消息（可能来自旧设备的副本？）",
       expire_not_admin: "只有管理员可以设置群组的阅后即焚时间",
       not_post_owner: "已丢弃一条并非来自动态主人的动态（或动态删除）",
       unknown_post: "已丢弃对本设备上不存在的动态的评论或点赞",
@@ -863,6 +900,7 @@ export const zhHans: Catalogue = {
       messages_expired: "部分群组消息在此设备读取之前已在中继服务器上过期",
     },
     followup: {
+      revoke: "移除已撤销的设备",
       "group-order": "我们的一项群组变更",
       reset: "将此对话迁移到新密钥（请再运行一次 parley reset）",
       receipt: "送达回执",

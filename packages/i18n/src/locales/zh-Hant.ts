@@ -591,6 +591,31 @@ export const zhHant: Catalogue = {
       done_other: "金鑰已更新：{{count}} 個聊天和群組已轉移。",
       compareAgain: "請聯絡人重新與你核對安全碼。",
     },
+    device: {
+      linkShown:
+        "在新裝置上執行：\n  parley init --link '{{link}}'\n或用新裝置掃描這個 QR 碼。此連結只能使用一次，請勿外流。",
+      waiting: "正在等待新裝置……",
+      codePrompt: "「{{device}}」請求成為你的裝置。請輸入它顯示的 6 位數驗證碼以確認（輸入其他內容則取消）：",
+      confirmNeeded: "請在標準輸入中輸入新裝置顯示的驗證碼，以確認連結",
+      linked_one: "「{{device}}」已成為你的裝置，已加入 {{count}} 個聊天或群組。",
+      linked_other: "「{{device}}」已成為你的裝置，已加入 {{count}} 個聊天和群組。",
+      skipped: "! 未能加入 {{what}}：{{cause}}",
+      code: "驗證碼：{{code}}\n請確認你的另一部裝置顯示相同的驗證碼，並在那部裝置上輸入。",
+      joined_one: "這部裝置現在是「{{device}}」，{{name}} 的裝置之一，已加入 {{count}} 個聊天或群組。",
+      joined_other: "這部裝置現在是「{{device}}」，{{name}} 的裝置之一，已加入 {{count}} 個聊天和群組。",
+      line_one: "{{name}}{{current}} — 新增於 {{added}}，在 {{count}} 個聊天或群組中{{revoked}}",
+      line_other: "{{name}}{{current}} — 新增於 {{added}}，在 {{count}} 個聊天和群組中{{revoked}}",
+      thisOne: "（這部裝置）",
+      unnamed: "（未命名）",
+      unknownDate: "時間不詳",
+      revokedAt: "，已於 {{at}} 撤銷",
+      revoked_one:
+        "「{{device}}」已撤銷：已從 {{count}} 個聊天或群組中移除。它仍持有你的身分金鑰：如果它可能落入他人手中，請執行 parley reset。",
+      revoked_other:
+        "「{{device}}」已撤銷：已從 {{count}} 個聊天和群組中移除。它仍持有你的身分金鑰：如果它可能落入他人手中，請執行 parley reset。",
+      revokePending_one: "{{count}} 個對話無法連線：請再執行一次 parley device revoke",
+      revokePending_other: "{{count}} 個對話無法連線：請再執行一次 parley device revoke",
+    },
     passphrase: {
       prompt: "密碼：",
       promptNew: "新密碼：",
@@ -719,6 +744,10 @@ export const zhHant: Catalogue = {
       file: "[檔案] {{name}}",
     },
     event: {
+      devicesAdded_one: "* {{who}} 連結了一部新裝置",
+      devicesAdded_other: "* {{who}} 連結了 {{count}} 部新裝置",
+      devicesRemoved_one: "* {{who}} 移除了一部裝置",
+      devicesRemoved_other: "* {{who}} 移除了 {{count}} 部裝置",
       keyReset: "! {{name}} 的安全碼變了——對方重設了金鑰；請重新核對安全碼",
       keyResetMustAccept:
         '! {{name}} 的安全碼變了——對方重設了金鑰；請重新核對安全碼（在你接受之前不會傳送任何內容給對方：parley contact accept-key "{{name}}"）',
@@ -759,6 +788,14 @@ export const zhHant: Catalogue = {
       unreacted: "* {{who}} 收回了對 #{{id}} 的回應",
     },
     errors: {
+      link_code_mismatch: "驗證碼不一致：未傳送任何內容。請用 parley device link 產生新的連結",
+      unknown_device: "你沒有名為「{{name}}」的裝置：請查看 parley devices",
+      revoke_self:
+        "這就是你正在使用的裝置：如要停用，請執行 parley wipe；如果你的某部裝置已遭入侵，請執行 parley reset",
+      link_wrong_key: "無法開啟此連結：請確認連結已完整複製（它仍未被使用）",
+      link_gone: "此連結已被使用或已過期：請用 parley device link 產生新的連結",
+      link_invalid: "這不是 Parley 裝置連結，或另一部裝置傳送的內容格式有誤",
+      link_timeout: "另一部裝置未能及時回應：請產生新的連結後再試一次",
       key_not_accepted:
         '{{contact}} 的安全碼變了：在你接受（parley contact accept-key "{{contact}}"）或重新核對安全碼（parley safety "{{contact}}" --verify）之前，不會傳送任何內容',
       empty_query: "沒有要搜尋的內容",
@@ -838,7 +875,7 @@ export const zhHant: Catalogue = {
       corrupt_group: "這個對話的群組狀態已遺失",
     },
     rejected: {
-      revoked_device: "已捨棄一則用 {{who}} 重設前舊金鑰簽署的訊息（可能來自舊裝置的副本？）",
+      revoked_device: "已捨棄一則用 {{who}} 重設前舊金鑰或已撤銷裝置簽署的訊息（可能來自舊裝置的副本？）",
       expire_not_admin: "只有管理員可以設定群組的限時訊息時間",
       not_post_owner: "已捨棄一則並非來自動態擁有者的貼文（或貼文刪除）",
       unknown_post: "已捨棄對這部裝置上沒有的貼文的留言或按讚",
@@ -864,6 +901,7 @@ export const zhHant: Catalogue = {
       messages_expired: "部分群組訊息在這部裝置讀取之前已在中繼伺服器上過期",
     },
     followup: {
+      revoke: "移除已撤銷的裝置",
       "group-order": "我們的一項群組變更",
       reset: "將此對話轉移到新金鑰（請再執行一次 parley reset）",
       receipt: "送達回條",

@@ -132,7 +132,7 @@ program
         return;
       }
       if (opts.name === undefined || opts.server === undefined) {
-        program.error("error: init needs --name and --server (or --link)");
+        throw new Error(tr("cli.device.initNeeds"));
       }
       // A mistyped address is caught here, before a profile exists that could not use it.
       await client.checkRelay(String(opts.server));

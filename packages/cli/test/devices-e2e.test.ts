@@ -8,7 +8,28 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { spawnCli } from "@parley/testkit";
-import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
+import {
+  type RelayProcess,
+  parley as run,
+  parleyJson as runJson,
+  startRelayProcess,
+  tempDir,
+} from "./helpers.js";
+
+// Each command's time on stderr: on a loaded machine this file is slow, and this says where.
+const started = Date.now();
+const trace = (args: string[]) =>
+  process.stderr.write(
+    `[${((Date.now() - started) / 1000).toFixed(1)}s] parley ${args.join(" ").slice(0, 60)}\n`,
+  );
+const parley: typeof run = (home, ...args) => {
+  trace(args);
+  return run(home, ...args);
+};
+const parleyJson: typeof runJson = (home, ...args) => {
+  trace(args);
+  return runJson(home, ...args);
+};
 
 let relay: RelayProcess;
 const alice = tempDir("devices-alice");

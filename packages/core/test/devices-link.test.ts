@@ -165,3 +165,28 @@ it("a wrong short code links nothing, and a used link cannot be used again", asy
   const invite = await alice.createInvite();
   await assert.rejects(blank().beginDeviceLink(invite.link, "x"), (e: unknown) => e instanceof LinkError);
 });
+
+it("a reset removes the person's other devices in the same commit", async () => {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  const laptop = blank();
+  await link(alice, laptop, "laptop");
+  await bob.sync();
+  const reset = await alice.resetKeys();
+  assert.deepEqual(reset.pending, []);
+  const seen = await bob.sync();
+  assert.ok(eventsOf(seen, "contact").some((e) => e.change === "key-reset"));
+  await laptop.sync().catch(() => []);
+  await bob.send("Alice", "after the reset");
+  assert.deepEqual(
+    eventsOf(await alice.sync(), "message").map((e) => e.message.text),
+    ["after the reset"],
+  );
+  const atLaptop = await laptop.sync().catch(() => []);
+  assert.deepEqual(eventsOf(atLaptop, "message"), [], "the other device reads nothing new");
+  await laptop.send("Bob", "laptop after the reset").catch(() => undefined);
+  const bobEvents = await bob.sync();
+  assert.deepEqual(eventsOf(bobEvents, "message"), []);
+  assert.ok(eventsOf(bobEvents, "rejected").some((e) => e.reason === "revoked_device"));
+});

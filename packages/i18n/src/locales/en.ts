@@ -609,6 +609,7 @@ export const en = {
       compareAgain: "Ask your contacts to compare safety numbers with you again.",
     },
     device: {
+      initNeeds: "init needs --name and --server, or --link with a link from your other device",
       linkShown:
         "On your new device, run:\n  parley init --link '{{link}}'\nor scan this code with it. The link works once; keep it to yourself.",
       waiting: "Waiting for the new device…",

@@ -591,6 +591,7 @@ export const zhHans: Catalogue = {
       compareAgain: "请联系人重新与你核对安全码。",
     },
     device: {
+      initNeeds: "init 需要 --name 和 --server，或用 --link 加上另一台设备生成的链接",
       linkShown:
         "在新设备上运行：\n  parley init --link '{{link}}'\n或用新设备扫描这个二维码。此链接只能使用一次，请勿外传。",
       waiting: "正在等待新设备……",

@@ -592,6 +592,7 @@ export const zhHant: Catalogue = {
       compareAgain: "請聯絡人重新與你核對安全碼。",
     },
     device: {
+      initNeeds: "init 需要 --name 和 --server，或用 --link 加上另一部裝置產生的連結",
       linkShown:
         "在新裝置上執行：\n  parley init --link '{{link}}'\n或用新裝置掃描這個 QR 碼。此連結只能使用一次，請勿外流。",
       waiting: "正在等待新裝置……",

@@ -49,19 +49,14 @@ export async function checkKeyReset(
       by: await person(ctx, conversation.id, b64(sender.identityKey)),
     });
   }
+  // Leaves of their own they removed (a revoked device; at a reset, their other devices).
   const revoked = result.kind === "commit" ? revokedDevices(result, sender) : [];
-  if (revoked.length > 0) {
-    const at = ctx.now();
-    const next: KeyResetsRecord = { ...resets };
-    for (const m of revoked) next[b64(m.deviceKey)] = { replacedBy: b64(m.identityKey), at, revoked: true };
-    ctx.repo.putKeyResets(batch, next);
-    return [];
-  }
+  const next: KeyResetsRecord = { ...resets };
+  for (const m of revoked)
+    next[b64(m.deviceKey)] = { replacedBy: b64(m.identityKey), at: ctx.now(), revoked: true };
+  if (revoked.length > 0) ctx.repo.putKeyResets(batch, next);
   if (!replaced || known) return [];
-  const next: KeyResetsRecord = {
-    ...resets,
-    [b64(sender.deviceKey)]: { replacedBy: b64(now.identityKey), at: ctx.now() },
-  };
+  next[b64(sender.deviceKey)] = { replacedBy: b64(now.identityKey), at: ctx.now() };
   ctx.repo.putKeyResets(batch, next);
   if (b64(now.identityKey) === b64(sender.identityKey)) return [];
   return contactReset(ctx, batch, b64(sender.identityKey), b64(now.identityKey));

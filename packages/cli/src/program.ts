@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import {
   type ClientEvent,
   type GroupMemberView,
@@ -14,7 +15,7 @@ import { openProfileUnlocked, resolveHome } from "@parley/node";
  * are the English of `parley --help`; what is shown comes from the catalogue (help.ts, main.ts).
  */
 import { Argument, Command, Option } from "commander";
-import { addDeviceCommands } from "./device-commands.js";
+import { addDeviceCommands, timeoutMs } from "./device-commands.js";
 import { addExpireCommand } from "./expire-command.js";
 import { deleteFileCommand, filesCommand, getFileCommand, sendFileCommand } from "./file-commands.js";
 import { addGroupLinkCommands, joinRequestedText } from "./group-link-commands.js";
@@ -108,11 +109,47 @@ const printEvents = (out: Output, events: ClientEvent[]) => {
 
 program
   .command("init")
-  .description("create this device's identity and profile (no phone number, no email)")
-  .requiredOption("--name <name>", "the name your contacts will see")
-  .requiredOption("--server <url>", "your relay, e.g. http://127.0.0.1:8787")
+  .description(
+    "create this device's identity and profile (no phone number, no email), or with --link make it a new device of a profile you have on another device",
+  )
+  .option("--name <name>", "the name your contacts will see")
+  .option("--server <url>", "your relay, e.g. http://127.0.0.1:8787")
+  .option(
+    "--link <link>",
+    "a link from `parley device link` on your other device ('-': read it from standard input)",
+  )
+  .option(
+    "--device <name>",
+    "with --link: this device's name among yours",
+    hostname().split(".")[0] || "device",
+  )
+  .option("--timeout <seconds>", "with --link: how long to wait for the other device at each step", "600")
   .action(
     run(async ({ client, out, opts }) => {
+      if (opts.link !== undefined) {
+        const link = await argumentOrStdin(String(opts.link), tr("cli.theLink"));
+        const pending = await client.beginDeviceLink(link, String(opts.device));
+        if (out.json) process.stdout.write(`${jsonText({ device: pending.device, code: pending.code })}\n`);
+        else process.stdout.write(`${tr("cli.device.code", { code: pending.code })}\n`);
+        const r = await client.finishDeviceLink(pending, timeoutMs(opts.timeout));
+        const skipped = r.skipped.map((s) => tr("cli.device.skipped", { what: s.id, cause: t(s.cause) }));
+        print(
+          out,
+          [
+            tr("cli.device.joined", {
+              device: t(pending.device),
+              name: t(r.profile.name),
+              count: r.joined.length,
+            }),
+            ...skipped,
+          ].join("\n"),
+          { name: r.profile.name, server: r.profile.relay, device: pending.device, ...r, profile: undefined },
+        );
+        return;
+      }
+      if (opts.name === undefined || opts.server === undefined) {
+        throw new Error(tr("cli.device.initNeeds"));
+      }
       // A mistyped address is caught here, before a profile exists that could not use it.
       await client.checkRelay(String(opts.server));
       const p = await client.init(String(opts.name), String(opts.server));

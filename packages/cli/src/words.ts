@@ -10,6 +10,7 @@ import {
   EncryptedStoreError,
   type GroupMemberView,
   InviteError,
+  LinkError,
   type MessageView,
   ParleyError,
   type PersonRef,
@@ -52,6 +53,7 @@ export class WordedStoreError extends EncryptedStoreError {}
 
 export function errorText(e: unknown): string {
   if (e instanceof ParleyError) return parleyErrorText(e);
+  if (e instanceof LinkError) return tr(`cli.errors.link_${e.reason}`);
   if (e instanceof InviteError)
     return tr(e.reason === "own_invite" ? "cli.errors.invite_own" : `cli.errors.invite_${e.reason}`);
   if (e instanceof RelayError) return tr("cli.errors.relay_error", { code: e.code });
@@ -86,6 +88,11 @@ function parleyErrorText(e: ParleyError): string {
   const d = e.data as Record<string, unknown>;
   const s = (k: string) => String(d[k] ?? "");
   switch (e.code) {
+    case "link_code_mismatch":
+    case "revoke_self":
+      return tr(`cli.errors.${e.code}`);
+    case "unknown_device":
+      return tr("cli.errors.unknown_device", { name: s("name") });
     case "exists":
     case "no_profile":
     case "unknown_conversation":
@@ -218,6 +225,7 @@ function parleyErrorText(e: ParleyError): string {
 export function errorCode(e: unknown): string {
   if (e instanceof ParleyError) return e.code;
   if (e instanceof InviteError) return e.name;
+  if (e instanceof LinkError) return `link_${e.reason}`;
   const err = e as { code?: unknown; name?: string };
   return typeof err.code === "string" ? err.code : (err.name ?? "Error");
 }
@@ -271,6 +279,7 @@ const FOLLOWUPS = new Set([
   "reply-to",
   "reset",
   "group-link-add",
+  "revoke",
 ] as const);
 type Followup = typeof FOLLOWUPS extends Set<infer F> ? F : never;
 const followupWords = (f: string) => (FOLLOWUPS.has(f as Followup) ? tr(`cli.followup.${f as Followup}`) : f);
@@ -328,6 +337,15 @@ export function eventText(e: ClientEvent): string | undefined {
           return undefined;
       }
       return undefined;
+    case "devices": {
+      const who = personLabel(e.by, tr("cli.you"));
+      return [
+        e.added ? tr("cli.event.devicesAdded", { who, count: e.added }) : "",
+        e.removed ? tr("cli.event.devicesRemoved", { who, count: e.removed }) : "",
+      ]
+        .filter(Boolean)
+        .join("\n");
+    }
     case "rejected":
       return tr("cli.event.rejected", { why: rejectionText(e) });
     case "warning":

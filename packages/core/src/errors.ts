@@ -10,6 +10,12 @@ export interface ParleyErrorData {
   /** `init` on a device that has a profile already. */
   exists: Record<string, never>;
   no_profile: Record<string, never>;
+  /** The short code typed to confirm a device link is not the one both devices show: nothing was sent. */
+  link_code_mismatch: Record<string, never>;
+  /** No device of ours by that name (`parley devices` lists them). */
+  unknown_device: { name: string };
+  /** Revoking the device we are on: `parley reset` or `parley wipe` is what does that. */
+  revoke_self: Record<string, never>;
   /** The profile was written by a newer Parley (a later local layout than this code reads). */
   profile_too_new: { version: number; supported: number };
   /** A platform could not open the profile (CLI: not a folder, a damaged database). */

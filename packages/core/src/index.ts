@@ -10,6 +10,7 @@ export * from "./identity/credential.js";
 export * from "./identity/device.js";
 export * from "./identity/identity-key.js";
 export * from "./identity/safety-number.js";
+export { LinkError, parseDeviceLink } from "./messaging/device-link.js";
 export * from "./messaging/group-link.js";
 export * from "./messaging/group-metadata.js";
 export * from "./messaging/invite-link.js";

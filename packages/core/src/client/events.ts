@@ -34,7 +34,9 @@ export type FollowupKind =
   /** Adding someone who asked through a group link that needs no approval (group-links/). */
   | "group-link-add"
   /** Carrying a conversation over to new keys (client/reset/). */
-  | "reset";
+  | "reset"
+  /** Removing a revoked device of ours (client/devices/revoke.ts). */
+  | "revoke";
 
 /**
  * Something this device could not do on its own, with nothing lost: a follow-up that could not be
@@ -58,6 +60,12 @@ export type ClientEvent =
     }
   | ({ type: "group"; conversationId: string; name: string } & GroupChange)
   | { type: "delivered"; conversationId: string; ids: string[] }
+  /**
+   * `by` linked (`added`) or revoked (`removed`) devices of theirs in this conversation: the same
+   * person, so the same safety number; shown so that a device nobody expected can be noticed.
+   * `by.relation === "me"`: our own devices.
+   */
+  | { type: "devices"; conversationId: string; by: PersonRef; added: number; removed: number }
   /** The conversation's disappearing-messages timer, in seconds (null: off), set by `by`. */
   | { type: "expire"; conversationId: string; seconds: number | null; by: PersonRef }
   /** Messages a disappearing-messages timer deleted from this device (content ids). */

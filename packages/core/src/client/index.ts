@@ -1,4 +1,8 @@
 export type { DeletedContact } from "./contact-delete.js";
+export type { LinkOffer, LinkRequest, LinkResult } from "./devices/link-existing.js";
+export type { DeviceLinkResult, PendingDeviceLink } from "./devices/link-new.js";
+export type { DeviceView } from "./devices/list.js";
+export type { RevokeResult } from "./devices/revoke.js";
 export * from "./events.js";
 export type { DownloadTarget, GetFileOptions } from "./files/get-file.js";
 export { type SendFileInput, type SentFile, safeFileName } from "./files/send-file.js";

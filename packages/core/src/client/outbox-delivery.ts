@@ -27,6 +27,7 @@ import type { OutboxEntry } from "../store/records.js";
 import type { ClientContext } from "./context.js";
 import type { ClientEvent } from "./events.js";
 import { publishToGroup } from "./groups/queue.js";
+import { isBroadcast } from "./inbox/receive.js";
 import { historyIdOf } from "./lookup.js";
 
 /** Backoff after the n-th failed try: 1 s, 2 s, 4 s … at most a minute. */
@@ -119,6 +120,12 @@ async function deliverOneLocked(
     } else {
       if (!conversation.sendTo) throw new ParleyError("not_ready", { contact: "" });
       await ctx.relay(conversation.sendTo.relay).send(conversation.sendTo.sendId, pad(payload));
+      // Our devices share this chat's queue once there are several (docs/devices.md): a copy
+      // there shows it on the others (each skips its own). A retry sends both again; receivers
+      // skip a payload they have seen.
+      if (isBroadcast(conversation.receive) && !entry.receipt) {
+        await ctx.relay(conversation.receive.relay).send(conversation.receive.sendId, pad(payload));
+      }
     }
   } catch (error) {
     if (!(error instanceof RelayError)) throw error; // a local failure: the entry stays as it is

@@ -20,6 +20,23 @@ import {
   requireProfile,
 } from "./context.js";
 import * as conversationOps from "./conversations.js";
+import {
+  awaitLinkRequest,
+  cancelDeviceLink,
+  completeLink,
+  createDeviceLink,
+  type LinkOffer,
+  type LinkRequest,
+  type LinkResult,
+} from "./devices/link-existing.js";
+import {
+  beginDeviceLink,
+  type DeviceLinkResult,
+  finishDeviceLink,
+  type PendingDeviceLink,
+} from "./devices/link-new.js";
+import { type DeviceView, listDevices } from "./devices/list.js";
+import { type RevokeResult, revokeDevice } from "./devices/revoke.js";
 import type { ClientEvent } from "./events.js";
 import { sweepExpired, sweepWhileListening } from "./expire/sweep.js";
 import { type ExpireSeconds, setExpiry } from "./expire/timer.js";
@@ -174,6 +191,28 @@ export class ParleyClient {
     this.run((ctx) => acceptKeyChange(ctx, nameOrId));
   /** New identity and device keys everywhere, after a compromise (client/reset/reset.ts). */
   resetKeys = (): Promise<ResetResult> => this.run(resetKeys);
+
+  // ---- our devices (client/devices/, docs/devices.md) -------------------------------------------
+
+  /** A one-time link for a new device of ours; `awaitLinkRequest` waits for it to say hello. */
+  createDeviceLink = (): Promise<LinkOffer> => this.run(createDeviceLink);
+  /** The new device's hello: its name and the short code both devices show. */
+  awaitLinkRequest = (offer: LinkOffer, timeoutMs?: number): Promise<LinkRequest> =>
+    this.run((ctx) => awaitLinkRequest(ctx, offer, timeoutMs));
+  /** Once the person confirmed `code`: the new device gets the profile and joins every conversation. */
+  completeLink = (request: LinkRequest, code: string, timeoutMs?: number): Promise<LinkResult> =>
+    this.run((ctx) => completeLink(ctx, request, code, timeoutMs));
+  cancelDeviceLink = (offer: LinkOffer): Promise<void> => this.run((ctx) => cancelDeviceLink(ctx, offer));
+  /** On a device without a profile: claims `link`, says hello, and returns the code to show. */
+  beginDeviceLink = (link: string, deviceName: string): Promise<PendingDeviceLink> =>
+    this.run((ctx) => beginDeviceLink(ctx, link, deviceName));
+  /** Waits for the existing device (the person confirms the code there), then joins everything. */
+  finishDeviceLink = (pending: PendingDeviceLink, timeoutMs?: number): Promise<DeviceLinkResult> =>
+    this.run((ctx) => finishDeviceLink(ctx, pending, timeoutMs));
+  devices = (): Promise<DeviceView[]> => this.run(listDevices);
+  /** Removes a device of ours from every conversation and group (client/devices/revoke.ts). */
+  revokeDevice = (nameOrKey: string): Promise<RevokeResult> =>
+    this.run((ctx) => revokeDevice(ctx, nameOrKey));
 
   // ---- conversations -------------------------------------------------------------------------
 

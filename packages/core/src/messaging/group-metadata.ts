@@ -61,6 +61,9 @@ export function groupPolicy(engine: MlsEngine): CommitPolicy {
     if (!privileged) return undefined;
     const current = decodeGroupMetadata(engine.metadata(before));
     if (!committer) return "only members may change the group";
+    // A person's own devices (docs/devices.md): any of them may add or remove a leaf that carries
+    // its own identity key, admin or not, in a group or a 1:1 chat. Nothing else rides along.
+    if (metadata === undefined && ownDevicesOnly(committer, added, removed)) return undefined;
     if (!isAdmin(current, committer.identityKey)) {
       if (current && leaveRuleAllows(current, committer, added, removed, metadata)) return undefined;
       return "only admins may add, remove, rename or change roles";
@@ -68,6 +71,13 @@ export function groupPolicy(engine: MlsEngine): CommitPolicy {
     if (metadata !== undefined && !decodeGroupMetadata(metadata)) return "malformed group metadata";
     return undefined;
   };
+}
+
+/** Every leaf added or removed is the committer's own (same identity key): linking and revoking. */
+function ownDevicesOnly(committer: Member, added: Member[], removed: Member[]): boolean {
+  const self = b64(committer.identityKey);
+  const all = [...added, ...removed];
+  return all.length > 0 && all.every((m) => b64(m.identityKey) === self);
 }
 
 /** People, not devices: one entry per identity key, in leaf order. */

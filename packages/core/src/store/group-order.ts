@@ -26,6 +26,13 @@ export interface CommitIntent {
    * their Welcome goes sealed to the queue they named (messaging/group-link.ts), not to a 1:1 chat.
    */
   join?: LinkJoin[];
+  /**
+   * New devices of ours to add (docs/devices.md): their KeyPackage and the link they came by, under
+   * which the Welcome is kept for the link to pass on (`linkWelcome`). Allowed without being admin.
+   */
+  devices?: { keyPackage: string; link: string }[];
+  /** Device keys (base64url) of ours whose leaves leave the group (a revoked device). */
+  revokeDevices?: string[];
   /** Identity keys (base64url) whose every device leaves the group. */
   remove?: string[];
   /** A new name; identity keys to make admins or to stop being admins. */
@@ -124,3 +131,17 @@ export const keySchedule = async (repo: ProfileRepository, conversationId: strin
 };
 export const putKeySchedule = (b: Batch, conversationId: string, r: KeyScheduleRecord) =>
   b.put(K.keySchedule(conversationId), r);
+
+/** The Welcome (and where to start reading) of a group a linked device was added to. */
+export interface LinkWelcomeRecord {
+  welcome: string;
+  cursor?: string;
+}
+export const linkWelcome = async (repo: ProfileRepository, link: string, conversationId: string) => {
+  const bytes = await repo.kv.get(K.linkWelcome(link, conversationId));
+  return bytes === undefined ? undefined : unjson<LinkWelcomeRecord>(bytes);
+};
+export const putLinkWelcome = (b: Batch, link: string, conversationId: string, r: LinkWelcomeRecord) =>
+  b.put(K.linkWelcome(link, conversationId), r);
+export const deleteLinkWelcome = (b: Batch, link: string, conversationId: string) =>
+  b.delete(K.linkWelcome(link, conversationId));

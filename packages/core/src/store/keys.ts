@@ -66,6 +66,8 @@ export const Keys = {
   /** Our own requests to join a group through a link, by the queue its answer comes to. */
   groupJoin: (queueId: string) => `gjoin/${queueId}`,
   groupJoins: "gjoin/",
+  /** A group's Welcome for a device being linked (client/devices/), by link (invite) id. */
+  linkWelcome: (link: string, conversationId: string) => `lwelcome/${link}/${conversationId}`,
   /** When this device last refreshed its keys in a group, and the messages since (key-schedule.ts). */
   keySchedule: (conversationId: string) => `rekey/${conversationId}`,
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
@@ -90,6 +92,8 @@ export const Keys = {
   afterMigration: "after-migration",
   /** {deviceKey: {replacedBy, at}}: contacts' device keys replaced by a key reset (client/reset/). */
   keyResets: "key-resets",
+  /** Our own devices by name (client/devices/): device keys inside the value only. */
+  devices: "devices",
   /** A file upload in progress (resumable), by a hash of its conversation and source. */
   upload: (id: string) => `upload/${id}`,
   uploads: "upload/",

@@ -18,6 +18,8 @@ export interface ProfileRecord {
   deviceSecretKey: string;
   certificate: string;
   createdAt: number;
+  /** This device's name among the person's devices (given when it was linked; `parley devices`). */
+  deviceName?: string;
   /**
    * A key reset (client/reset/) replaced the keys above; some conversations still have their leaf
    * on the old device (unreachable then): `parley reset` carries them over.
@@ -35,8 +37,16 @@ export interface ProfileRecord {
  * Device keys replaced by a key reset (theirs, learnt from their commits), by device key (base64url,
  * inside the value, never in a store key): the identity key that replaced each. Whatever the old
  * device key signs from then on is refused, in every conversation (client/reset/received.ts).
+ * `revoked`: a device its person revoked (client/devices/revoke.ts); no replacement of it counts.
  */
-export type KeyResetsRecord = Record<string, { replacedBy: string; at: number }>;
+export type KeyResetsRecord = Record<string, { replacedBy: string; at: number; revoked?: true }>;
+
+/**
+ * Our devices as this device knows them (client/devices/), by device key (base64url, inside the
+ * value): the name each was linked under, when, and, once revoked, when. The devices that were
+ * linked through this one, this one itself, and those it was told of when it was linked.
+ */
+export type DevicesRecord = Record<string, { name: string; addedAt: number; revokedAt?: number }>;
 
 export interface ContactRecord {
   id: string;

@@ -13,6 +13,7 @@ import type {
   ContactKeyPackage,
   ContactRecord,
   ConversationRecord,
+  DevicesRecord,
   HeldMessage,
   KeyResetsRecord,
   MessageRecord,
@@ -54,6 +55,8 @@ export class ProfileRepository {
 
   keyResets = async () => (await this.getJson<KeyResetsRecord>(K.keyResets)) ?? {};
   putKeyResets = (b: Batch, r: KeyResetsRecord) => b.put(K.keyResets, r);
+  devices = async () => (await this.getJson<DevicesRecord>(K.devices)) ?? {};
+  putDevices = (b: Batch, r: DevicesRecord) => b.put(K.devices, r);
   /** Every own KeyPackage reference (their private halves), e.g. to drop them all at a key reset. */
   ownKeyPackageRefs = async () =>
     (await this.kv.list(K.ownKeyPackages)).map(([k]) => k.slice(K.ownKeyPackages.length));

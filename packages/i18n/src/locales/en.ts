@@ -707,6 +707,34 @@ export const en = {
       done_other: "Your keys are new: {{count}} chats and groups carried over.",
       compareAgain: "Ask your contacts to compare safety numbers with you again.",
     },
+    device: {
+      initNeeds: "init needs --name and --server, or --link with a link from your other device",
+      linkShown:
+        "On your new device, run:\n  parley init --link '{{link}}'\nor scan this code with it. The link works once; keep it to yourself.",
+      waiting: "Waiting for the new device…",
+      codePrompt:
+        '"{{device}}" asks to become a device of yours. Type the 6-digit code it shows to confirm (anything else cancels): ',
+      confirmNeeded: "type the code the new device shows on standard input to confirm the link",
+      linked_one: '"{{device}}" is now one of your devices, in {{count}} chat or group.',
+      linked_other: '"{{device}}" is now one of your devices, in {{count}} chats and groups.',
+      skipped: "! not added to {{what}}: {{cause}}",
+      code: "Code: {{code}}\nCheck that your other device shows the same code, and type it there.",
+      joined_one: 'This device is now "{{device}}", one of {{name}}\'s devices, in {{count}} chat or group.',
+      joined_other:
+        'This device is now "{{device}}", one of {{name}}\'s devices, in {{count}} chats and groups.',
+      line_one: "{{name}}{{current}} — added {{added}}, in {{count}} chat or group{{revoked}}",
+      line_other: "{{name}}{{current}} — added {{added}}, in {{count}} chats and groups{{revoked}}",
+      thisOne: " (this device)",
+      unnamed: "(no name)",
+      unknownDate: "at an unknown date",
+      revokedAt: ", revoked {{at}}",
+      revoked_one:
+        '"{{device}}" is revoked: removed from {{count}} chat or group. It still holds your identity key: if someone else may have it, run parley reset.',
+      revoked_other:
+        '"{{device}}" is revoked: removed from {{count}} chats and groups. It still holds your identity key: if someone else may have it, run parley reset.',
+      revokePending_one: "{{count}} could not be reached: run parley device revoke again",
+      revokePending_other: "{{count}} could not be reached: run parley device revoke again",
+    },
     passphrase: {
       prompt: "passphrase: ",
       promptNew: "new passphrase: ",
@@ -814,9 +842,21 @@ export const en = {
       parley: "Parley: end-to-end encrypted chats with no phone number, email or ID.",
       "parley --home": "profile folder (default: $PARLEY_HOME, else ~/.parley)",
       "parley --json": "print machine-readable JSON",
-      init: "create this device's identity and profile (no phone number, no email)",
+      init: "create this device's identity and profile (no phone number, no email), or with --link make it a new device of a profile you have on another device",
       "init --name": "the name your contacts will see",
       "init --server": "your relay, e.g. http://127.0.0.1:8787",
+      "init --link":
+        "a link from `parley device link` on your other device ('-': read it from standard input)",
+      "init --device": "with --link: this device's name among yours",
+      "init --timeout": "with --link: how long to wait for the other device at each step",
+      device: "link a new device of yours, or revoke one",
+      "device link":
+        "print a one-time link (and a QR code) for a new device; confirm with the code it then shows",
+      "device link --timeout": "how long to wait for the new device at each step",
+      "device revoke":
+        "remove a device of yours from every chat and group (it reads nothing new and can no longer send as you)",
+      "device revoke <name>": "the device's name, as `parley devices` lists it",
+      devices: "list your devices: name, when added, in how many chats and groups",
       config: "this profile's settings",
       "config get": "show the settings",
       "config set":
@@ -1104,6 +1144,10 @@ export const en = {
       contactPhoto: "* {{name}} changed their profile photo",
       contactPhotoRemoved: "* {{name}} removed their profile photo",
       joinRequest: '* {{name}} asks to join "{{group}}": parley group approve "{{group}}" "{{name}}"',
+      devicesAdded_one: "* {{who}} linked a new device",
+      devicesAdded_other: "* {{who}} linked {{count}} new devices",
+      devicesRemoved_one: "* {{who}} removed a device",
+      devicesRemoved_other: "* {{who}} removed {{count}} devices",
       keyReset: "! {{name}}'s safety number changed — they reset their keys; compare safety numbers again",
       keyResetMustAccept:
         '! {{name}}\'s safety number changed — they reset their keys; compare safety numbers again (nothing is sent to them until you accept it: parley contact accept-key "{{name}}")',
@@ -1169,6 +1213,15 @@ export const en = {
       ambiguous_join_request:
         'more than one request to join "{{group}}" comes from "{{name}}": use the request\'s id',
       already_in_group: 'you are already in "{{group}}"',
+      link_code_mismatch:
+        "the code does not match: nothing was sent. Make a new link with parley device link",
+      unknown_device: 'no device of yours named "{{name}}": see parley devices',
+      revoke_self:
+        "this is the device you are on: to stop using it run parley wipe; if a device of yours was compromised, run parley reset",
+      link_wrong_key: "this link does not open: check that the whole link was copied (it is still unused)",
+      link_gone: "this link was already used or has expired: make a new one with parley device link",
+      link_invalid: "not a Parley device link, or the other device sent something malformed",
+      link_timeout: "the other device did not answer in time: make a new link and try again",
       key_not_accepted:
         '{{contact}}\'s safety number changed: nothing is sent until you accept it (parley contact accept-key "{{contact}}") or compare safety numbers again (parley safety "{{contact}}" --verify)',
       empty_query: "nothing to search for",
@@ -1261,7 +1314,7 @@ export const en = {
       join_answer_wrong_group:
         'an answer to your request to join "{{group}}" was for another group, or not from its admins: dropped',
       revoked_device:
-        "a message signed with keys {{who}} replaced when resetting them: dropped (a copy of an old device?)",
+        "a message signed with keys {{who}} replaced when resetting them, or with a device they revoked: dropped (a copy of an old device?)",
       expire_not_admin: "only an admin may set the group's disappearing-messages timer",
       not_post_owner: "a post (or a post's deletion) from someone other than its feed's owner was dropped",
       unknown_post: "a comment or like on a post this device does not have was dropped",
@@ -1288,6 +1341,7 @@ export const en = {
     },
     followup: {
       "group-link-add": "adding someone who asked through the group link",
+      revoke: "removing a revoked device",
       "group-order": "a group change of ours",
       reset: "carrying this conversation over to the new keys (run parley reset again)",
       receipt: "a delivery receipt",

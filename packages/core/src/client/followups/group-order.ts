@@ -12,11 +12,12 @@ import {
   type PendingCommitRecord,
   pendingCommit,
   putGroupSent,
+  putLinkWelcome,
   putPendingCommit,
 } from "../../store/group-order.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { unb64 } from "../../store/repository.js";
-import { type ClientContext, orderKey, randomId } from "../context.js";
+import { type ClientContext, orderKey, randomId, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { answerJoin } from "../group-links/answer.js";
 import { givenUp, mergeIntents, proposeLocked } from "../groups/commit-order.js";
@@ -82,10 +83,27 @@ async function afterWinLocked(
     const rest = { ...intent, add: [], join: (intent.join ?? []).slice(i + 1) };
     await ctx.repo.commit(putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, intent: rest }));
   }
+  // A device of ours being linked: the link passes its Welcome on (client/devices/link-existing.ts).
+  if (pending.welcome && intent.devices?.length) {
+    const batch = ctx.repo.batch();
+    for (const d of intent.devices) {
+      putLinkWelcome(batch, d.link, conversation.id, {
+        welcome: pending.welcome,
+        ...(pending.cursor ? { cursor: pending.cursor } : {}),
+      });
+    }
+    await ctx.repo.commit(batch);
+  }
   // Every commit carries a fresh UpdatePath: the key-update round starts again.
   const done = resetKeySchedule(ctx, deletePendingCommit(ctx.repo.batch(), conversation.id), conversation.id);
   await ctx.repo.commit(done);
-  if (intent.remove?.length) await moveGroupLocked(ctx, conversation);
+  // A removed member, or a revoked device of ours, knew the queue: the group moves on — where we
+  // may move it (admins only; otherwise the revoked device can still fetch the queue's ciphertext,
+  // not decrypt it, as after a reset: docs/devices.md).
+  const profile = await requireProfile(ctx);
+  const mayMove = conversation.admins.includes(profile.identityPublicKey);
+  if (intent.remove?.length || (intent.revokeDevices?.length && mayMove))
+    await moveGroupLocked(ctx, conversation);
   if (pending.next) await proposeLocked(ctx, conversation, pending.next);
 }
 

@@ -49,6 +49,10 @@ export function mergeIntents(a: CommitIntent, b: CommitIntent | undefined): Comm
   const join = union(a.join, b.join);
   if (join) merged.join = join;
   const remove = union(a.remove, b.remove);
+  const devices = union(a.devices, b.devices);
+  const revokeDevices = union(a.revokeDevices, b.revokeDevices);
+  if (devices) merged.devices = devices;
+  if (revokeDevices) merged.revokeDevices = revokeDevices;
   const promote = union(a.promote, b.promote);
   const demote = union(a.demote, b.demote);
   if (add) merged.add = add;

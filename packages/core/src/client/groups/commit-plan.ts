@@ -46,12 +46,32 @@ export async function plan(
     const keyPackages = [...effective.add!, ...effective.join!].map((a) => unb64(a.keyPackage));
     if (keyPackages.length) changes.add = keyPackages;
   }
+  // Our own new devices, admin or not (the policy's same-identity rule); each once.
+  const devicesPresent = new Set(members.map((m) => b64(m.deviceKey)));
+  effective.devices = [];
+  for (const d of intent.devices ?? []) {
+    const kp = await ctx.engine.inspectKeyPackage(unb64(d.keyPackage));
+    if (b64(kp.identityKey) === self && !devicesPresent.has(b64(kp.deviceKey))) effective.devices.push(d);
+  }
+  if (effective.devices.length) {
+    changes.add = [...(changes.add ?? []), ...effective.devices.map((d) => unb64(d.keyPackage))];
+  }
   // Anyone may remove who marked themselves leaving; only admins anyone else. A commit of ours
   // that is not our own leave also takes out whoever marked themselves leaving.
   const wanted = [...(intent.remove ?? []), ...(intent.leave ? [] : leaving)];
   const gone = new Set(wanted.filter((k) => present.has(k) && k !== self && (admin || leaving.has(k))));
   effective.remove = (intent.remove ?? []).filter((k) => gone.has(k));
-  const leaves = members.filter((m) => gone.has(b64(m.identityKey))).map((m) => m.leafIndex);
+  // Our revoked devices' leaves, admin or not (never this device's own).
+  const revoked = new Set(intent.revokeDevices ?? []);
+  const own = ctx.engine.ownLeafIndex(state);
+  const revokedLeaves = members.filter(
+    (m) => revoked.has(b64(m.deviceKey)) && b64(m.identityKey) === self && m.leafIndex !== own,
+  );
+  effective.revokeDevices = revokedLeaves.map((m) => b64(m.deviceKey));
+  const leaves = [
+    ...members.filter((m) => gone.has(b64(m.identityKey))).map((m) => m.leafIndex),
+    ...revokedLeaves.map((m) => m.leafIndex),
+  ];
   if (leaves.length) changes.remove = leaves;
 
   if (meta) {

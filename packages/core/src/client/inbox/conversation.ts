@@ -9,7 +9,7 @@ import type { GroupState, IncomingMessage } from "../../mls/engine.js";
 import type { Batch } from "../../store/batch.js";
 import type { DirectConversationRecord, GroupConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
-import type { ClientContext } from "../context.js";
+import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { countGroupMessage } from "../groups/key-schedule.js";
 import { unechoedLost } from "../groups/own-echo.js";
@@ -58,10 +58,11 @@ export async function processInConversation(
   if (conversation.kind === "group") {
     const stale = await staleGroupMessage(ctx, batch, conversation, state, message, queueId);
     if (stale) return stale;
-    // Our own message, echoed back by the shared queue: already applied when we sent it.
-    const sender = await ctx.engine.senderOf(state, message);
-    if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();
   }
+  // Our own message, echoed back by a shared queue (a group's; a 1:1 queue our devices share,
+  // docs/devices.md): already applied when we sent it.
+  const sender = await ctx.engine.senderOf(state, message);
+  if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();
   const result = await ctx.engine.process(state, message, ctx.policy);
   // A sender's key reset (or their revoked device) first: it may change who the contact is.
   const reset = await checkKeyReset(ctx, batch, conversation, result);
@@ -94,6 +95,11 @@ async function afterDirectMessage(
   const contact = await ctx.repo.contact(conversation.contactId);
   if (!contact) throw new ParleyError("corrupt", { what: "contact" });
   if (result.kind === "application") {
+    // Another device of ours wrote in this chat: shown as ours (docs/devices.md).
+    const self = await requireProfile(ctx);
+    if (b64(result.sender.identityKey) === self.identityPublicKey) {
+      return ownDeviceContent(ctx, batch, conversation, result);
+    }
     if (b64(result.sender.identityKey) !== contact.identityKey) {
       reject({ reason: "wrong_sender", conversationId: conversation.id });
     }
@@ -113,7 +119,11 @@ async function afterDirectMessage(
   // A 1:1 conversation holds exactly the two identities; anyone else is a warning sign. (Our own
   // leaf is ours whatever its identity: during a key reset it may still hold the old one.)
   const own = ctx.engine.ownLeafIndex(result.state);
-  const others = ctx.engine.members(result.state).filter((m) => m.leafIndex !== own);
+  const self = (await requireProfile(ctx)).identityPublicKey;
+  // Our other devices' leaves carry our identity key; every other leaf must be the contact's.
+  const others = ctx.engine
+    .members(result.state)
+    .filter((m) => m.leafIndex !== own && b64(m.identityKey) !== self);
   if (others.some((m) => b64(m.identityKey) !== contact.identityKey)) {
     const mustAccept = contact.verified || contact.mustAccept ? { mustAccept: true as const } : {};
     const changed = { ...contact, keyChanged: true, verified: false, ...mustAccept };
@@ -123,7 +133,74 @@ async function afterDirectMessage(
       followups: [],
     };
   }
+  if (result.kind === "commit")
+    return { events: await deviceEvents(ctx, conversation.id, result), followups: [] };
   return nothing();
+}
+
+/**
+ * What our other device sent in a 1:1 chat (its copy in the queue our devices share): what the
+ * person says is stored as ours; what keeps the chat in step (addresses, receipts, names) was meant
+ * for the contact and is not ours to apply.
+ */
+async function ownDeviceContent(
+  ctx: ClientContext,
+  batch: Batch,
+  conversation: DirectConversationRecord,
+  result: Extract<IncomingMessage, { kind: "application" }>,
+): Promise<Processed> {
+  const { id, sentAt, body } = decodeContent(result.plaintext);
+  if (body.type === "group-queue") {
+    // Our side of the chat moved to a new shared queue (a device of ours was revoked).
+    ctx.repo.putConversation(batch, { ...conversation, receive: body.queue });
+    ctx.repo.putRoute(batch, body.queue.queueId, { kind: "conversation", conversationId: conversation.id });
+    return nothing();
+  }
+  if (!OWN_DEVICE_KINDS.has(body.type)) return nothing();
+  const handler = handlers[body.type].group as ((d: unknown) => Promise<Processed>) | undefined;
+  if (!handler) return nothing();
+  const self = b64(result.sender.identityKey);
+  // The group handlers store by sender identity, which works for any conversation record.
+  return handler({
+    ctx,
+    batch,
+    conversation,
+    state: result.state,
+    sender: self,
+    content: { id, sentAt },
+    body,
+  });
+}
+
+/** What another device of ours sends in a 1:1 chat that this device applies too. */
+const OWN_DEVICE_KINDS: ReadonlySet<BodyType> = new Set<BodyType>(["text", "reaction", "edit", "delete"]);
+
+/**
+ * A commit that added or removed leaves of a person who stays in the conversation: they linked or
+ * revoked a device. One event per person.
+ */
+async function deviceEvents(
+  ctx: ClientContext,
+  conversationId: string,
+  result: Extract<IncomingMessage, { kind: "commit" }>,
+): Promise<ClientEvent[]> {
+  const present = new Set(ctx.engine.members(result.state).map((m) => b64(m.identityKey)));
+  const counts = new Map<string, { added: number; removed: number }>();
+  const count = (k: string) => counts.get(k) ?? counts.set(k, { added: 0, removed: 0 }).get(k)!;
+  for (const m of result.added) count(b64(m.identityKey)).added++;
+  for (const m of result.removed) {
+    const k = b64(m.identityKey);
+    if (present.has(k)) count(k).removed++;
+  }
+  const events: ClientEvent[] = [];
+  for (const [k, n] of counts) {
+    const already = result.added.filter((m) => b64(m.identityKey) === k).length;
+    // An identity that is new here altogether is a member joining, not a device.
+    const leaves = ctx.engine.members(result.state).filter((m) => b64(m.identityKey) === k).length;
+    if (n.added > 0 && leaves === already) continue;
+    events.push({ type: "devices", conversationId, by: await person(ctx, conversationId, k), ...n });
+  }
+  return events;
 }
 
 async function afterGroupMessage(
@@ -187,15 +264,21 @@ async function commitEvents(
     }
     ctx.repo.putConversation(batch, { ...conversation, name: meta.name, admins: meta.admins });
   }
-  if (result.added.length || result.removed.length) {
+  // People who were here before and stay: a device of theirs came or went (deviceEvents).
+  const was = new Set(ctx.engine.members(before).map((m) => b64(m.identityKey)));
+  const is = new Set(ctx.engine.members(result.state).map((m) => b64(m.identityKey)));
+  const joined = result.added.map((m) => b64(m.identityKey)).filter((k) => !was.has(k));
+  const left = result.removed.map((m) => b64(m.identityKey)).filter((k) => !is.has(k));
+  if (joined.length || left.length) {
     events.push({
       type: "group",
       conversationId,
       name,
       change: "members",
-      added: await refs(result.added.map((m) => b64(m.identityKey))),
-      removed: await refs(result.removed.map((m) => b64(m.identityKey))),
+      added: await refs(joined),
+      removed: await refs(left),
     });
   }
+  events.push(...(await deviceEvents(ctx, conversationId, result)));
   return events;
 }

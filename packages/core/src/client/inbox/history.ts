@@ -2,7 +2,7 @@
 import type { Mention } from "../../content/message-ref.js";
 import type { Batch } from "../../store/batch.js";
 import type { ConversationRecord, FileRecord, MessageRecord } from "../../store/records.js";
-import { type ClientContext, orderKey } from "../context.js";
+import { type ClientContext, orderKey, requireProfile } from "../context.js";
 import { historyIdOf } from "../lookup.js";
 import { mentionsIn } from "../messages/changes.js";
 import { withPendingChanges } from "./changes.js";
@@ -34,15 +34,17 @@ export async function storeReceived(
   const into = historyIdOf(conversation);
   if (await ctx.repo.message(into, id)) return undefined; // the same content twice
   const now = ctx.now();
+  // Written on another device of ours (docs/devices.md): ours, as if sent from here.
+  const fromMe = senderIdentity === (await requireProfile(ctx)).identityPublicKey;
   const record: MessageRecord = {
     id,
     conversationId: into,
-    fromMe: false,
-    senderIdentity,
+    fromMe,
+    senderIdentity: fromMe ? null : senderIdentity,
     text,
     sentAt,
     receivedAt: now,
-    status: "received",
+    status: fromMe ? "sent" : "received",
     key: orderKey(ctx, id, shownAt(sentAt, now)),
     ...(file ? { file } : {}),
     ...(refs.quote !== undefined ? { quote: refs.quote } : {}),

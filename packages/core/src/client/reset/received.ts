@@ -42,21 +42,33 @@ export async function checkKeyReset(
   const known = resets[b64(sender.deviceKey)];
   const now = result.kind === "commit" ? leafAfter(ctx, result.state, sender) : undefined;
   const replaced = now !== undefined && b64(now.deviceKey) !== b64(sender.deviceKey);
-  if (known && !(replaced && b64(now.identityKey) === known.replacedBy)) {
+  if (known && (known.revoked || !(replaced && b64(now.identityKey) === known.replacedBy))) {
     return reject({
       reason: "revoked_device",
       conversationId: conversation.id,
       by: await person(ctx, conversation.id, b64(sender.identityKey)),
     });
   }
+  // Leaves of their own they removed (a revoked device; at a reset, their other devices).
+  const revoked = result.kind === "commit" ? revokedDevices(result, sender) : [];
+  const next: KeyResetsRecord = { ...resets };
+  for (const m of revoked)
+    next[b64(m.deviceKey)] = { replacedBy: b64(m.identityKey), at: ctx.now(), revoked: true };
+  if (revoked.length > 0) ctx.repo.putKeyResets(batch, next);
   if (!replaced || known) return [];
-  const next: KeyResetsRecord = {
-    ...resets,
-    [b64(sender.deviceKey)]: { replacedBy: b64(now.identityKey), at: ctx.now() },
-  };
+  next[b64(sender.deviceKey)] = { replacedBy: b64(now.identityKey), at: ctx.now() };
   ctx.repo.putKeyResets(batch, next);
   if (b64(now.identityKey) === b64(sender.identityKey)) return [];
   return contactReset(ctx, batch, b64(sender.identityKey), b64(now.identityKey));
+}
+
+/**
+ * Leaves a person removed of their own (a device they revoked, docs/devices.md): whatever those
+ * device keys sign from now on is refused everywhere — in an epoch still kept for late messages
+ * too, which MLS alone would accept.
+ */
+function revokedDevices(result: Extract<IncomingMessage, { kind: "commit" }>, sender: Member): Member[] {
+  return result.removed.filter((m) => b64(m.identityKey) === b64(sender.identityKey));
 }
 
 function leafAfter(ctx: ClientContext, state: GroupState, sender: Member): Member | undefined {

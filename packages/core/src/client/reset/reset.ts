@@ -12,6 +12,8 @@
  *     (same commit), and the group moves to a new queue announced inside the new epoch
  *     (`group-queue`). Groups where we are not: the shared queue stays; the copy can read its
  *     ciphertext (not decrypt it) and cannot delete from it (a broadcast queue);
+ *     Our other devices' leaves are removed in the same commit (docs/devices.md: they may be the
+ *     attacker's; link them again afterwards), so they read nothing new either.
  *  5. our KeyPackages are replaced: the private halves we kept are deleted (the copy has them; a
  *     contact's client drops the old ones when it sees the reset), every contact gets fresh ones,
  *     every group our name again (member names are by identity key), and pending invite links are
@@ -94,7 +96,7 @@ export async function resetKeys(ctx: ClientContext): Promise<ResetResult> {
 }
 
 /** A conversation we still take part in (an active group; a 1:1 we can write to). */
-function takesPart(c: ConversationRecord): boolean {
+export function takesPart(c: ConversationRecord): boolean {
   if (c.kind === "group") return c.status === "active";
   return c.supersededBy === undefined && c.sendTo !== null;
 }
@@ -147,8 +149,17 @@ async function resetConversationLocked(
   const meta = c.kind === "group" ? decodeGroupMetadata(ctx.engine.metadata(state)) : undefined;
   const admin = meta?.admins.includes(oldIdentity) === true;
   const admins = meta?.admins.map((a) => (a === oldIdentity ? b64(device.identityKey) : a));
+  // Our other devices go in the same commit (they may be the attacker's): link them again after.
+  const others = ctx.engine
+    .members(state)
+    .filter(
+      (m) =>
+        m.leafIndex !== own?.leafIndex && [oldIdentity, b64(device.identityKey)].includes(b64(m.identityKey)),
+    )
+    .map((m) => m.leafIndex);
   const committed = await ctx.engine.commit(state, {
     device,
+    ...(others.length > 0 ? { remove: others } : {}),
     ...(meta && admin ? { metadata: encodeGroupMetadata({ ...meta, admins: admins! }) } : {}),
   });
   if (c.kind === "group") {

@@ -241,7 +241,7 @@ export function rejectionText(r: Rejection): string {
   switch (r.reason) {
     case "malformed":
     case "mls":
-      return r.detail;
+      return tr("cli.rejected.unverifiable", { detail: r.detail });
     case "revoked_device":
       return tr("cli.rejected.revoked_device", { who: personLabel(r.by) });
     case "misplaced":

@@ -1310,6 +1310,9 @@ export const en = {
       corrupt_group: "the group state of this conversation is missing",
     },
     rejected: {
+      // A message the engine refused (malformed, or failing an MLS check): the engine's reason is
+      // English technical detail, shown inside words of the person's language.
+      unverifiable: "{{detail}}",
       group_link_expired: "a request to join through a group link that has expired was dropped",
       join_answer_wrong_group:
         'an answer to your request to join "{{group}}" was for another group, or not from its admins: dropped',

@@ -1248,6 +1248,9 @@ export const zhHans: Catalogue = {
       corrupt_group: "此对话的群组状态已丢失",
     },
     rejected: {
+      // A message the engine refused (malformed, or failing an MLS check): the engine's reason is
+      // English technical detail, shown inside words of the person's language.
+      unverifiable: "无法验证（技术细节，英文：{{detail}}）",
       group_link_expired: "一个通过已过期的群组链接发来的加入申请已被丢弃",
       join_answer_wrong_group: "对你加入「{{group}}」申请的回复来自其他群组，或不是其管理员发出的：已丢弃",
       expire_not_admin: "只有管理员可以设置群组的限时消息时间",

@@ -1250,6 +1250,9 @@ export const zhHant: Catalogue = {
       corrupt_group: "這個對話的群組狀態已遺失",
     },
     rejected: {
+      // A message the engine refused (malformed, or failing an MLS check): the engine's reason is
+      // English technical detail, shown inside words of the person's language.
+      unverifiable: "無法驗證（技術細節，英文：{{detail}}）",
       group_link_expired: "一個透過已過期的群組連結送來的加入申請已被丟棄",
       join_answer_wrong_group: "對你加入「{{group}}」申請的回覆來自其他群組，或不是其管理員發出的：已丟棄",
       revoked_device: "已捨棄一則用 {{who}} 重設前舊金鑰或已撤銷裝置簽署的訊息（可能來自舊裝置的副本？）",

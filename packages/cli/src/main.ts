@@ -9,6 +9,7 @@ import { localizeHelp } from "./help.js";
 import { languageFor, useLanguage } from "./i18n.js";
 import { protectMessageIds } from "./message-commands.js";
 import { program } from "./program.js";
+import { localizeUsageErrors } from "./usage-errors.js";
 
 /** The --home value on a command line (`--home DIR` or `--home=DIR`), before commander reads it. */
 function homeOption(argv: readonly string[]): string | undefined {
@@ -23,4 +24,5 @@ function homeOption(argv: readonly string[]): string | undefined {
 
 useLanguage(languageFor(resolveHome(homeOption(process.argv.slice(2))), process.argv.includes("--json")));
 localizeHelp(program);
+localizeUsageErrors();
 await program.parseAsync(protectMessageIds(process.argv));

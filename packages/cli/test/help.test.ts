@@ -52,6 +52,30 @@ describe("parley --help", () => {
     assert.ok(c.stdout.includes(english.send!), c.stdout);
   });
 
+  it("a mistyped command line is told in the person's language, with commander's exit status", async () => {
+    const home = tempDir("usage");
+    const unknown = await runCli(home, ["frobnicate"], { env: shell("zh_CN.UTF-8") });
+    assert.equal(unknown.code, 1);
+    assert.ok(
+      unknown.stderr.startsWith(hans("cli.usage.unknownCommand", { name: "frobnicate" })),
+      unknown.stderr,
+    );
+    const missing = await runCli(home, ["send"], { env: shell("zh_TW.UTF-8") });
+    assert.equal(missing.code, 1);
+    assert.ok(missing.stderr.startsWith(hant("cli.usage.missingArgument", { name: "to" })), missing.stderr);
+    const option = await runCli(home, ["init", "--bogus"], { env: shell("zh_CN.UTF-8") });
+    assert.ok(option.stderr.startsWith(hans("cli.usage.unknownOption", { flag: "--bogus" })), option.stderr);
+    const extra = await runCli(home, ["send", "a", "b", "c"], { env: shell("zh_CN.UTF-8") });
+    assert.ok(
+      extra.stderr.startsWith(hans("cli.usage.excessArguments", { command: "send", count: 2, got: 3 })),
+      extra.stderr,
+    );
+    // English is commander's own, its suggestions included.
+    const en = await runCli(home, ["sendd"], { env: shell("C.UTF-8") });
+    assert.equal(en.code, 1);
+    assert.match(en.stderr, /^error: unknown command 'sendd'\n\(Did you mean send\?\)/);
+  });
+
   it("a profile set to Traditional Chinese gets Traditional help in any shell", async () => {
     const home = tempDir("help-hant");
     writeFileSync(join(home, "language"), "zh-Hant\n");

@@ -1035,6 +1035,15 @@ export const en = {
       "profile photo [path]": "the image file",
       listen: "stay connected and print messages as they arrive (Ctrl-C to stop)",
     },
+    // Commander's errors for a mistyped command line (usage-errors.ts); English is commander's own.
+    usage: {
+      missingArgument: "error: missing required argument '{{name}}'",
+      optionMissingArgument: "error: option '{{flags}}' argument missing",
+      missingMandatoryOption: "error: required option '{{flags}}' not specified",
+      unknownOption: "error: unknown option '{{flag}}'",
+      unknownCommand: "error: unknown command '{{name}}'",
+      excessArguments: "error: too many arguments for '{{command}}'. Expected {{count}} but got {{got}}.",
+    },
     helpWords: {
       withExtras: "{{description}} ({{extras}})",
       usage: "Usage:",

@@ -988,6 +988,15 @@ export const zhHans: Catalogue = {
       "profile photo [path]": "图片文件",
       listen: "保持连接，消息到达时即时显示（按 Ctrl-C 停止）",
     },
+    // Commander's errors for a mistyped command line (usage-errors.ts); English is commander's own.
+    usage: {
+      missingArgument: "错误：缺少必需的参数 '{{name}}'",
+      optionMissingArgument: "错误：选项 '{{flags}}' 缺少参数值",
+      missingMandatoryOption: "错误：未指定必需的选项 '{{flags}}'",
+      unknownOption: "错误：未知选项 '{{flag}}'（parley --help 列出所有选项）",
+      unknownCommand: "错误：未知命令 '{{name}}'（parley --help 列出所有命令）",
+      excessArguments: "错误：'{{command}}' 的参数太多：应为 {{count}} 个，实际为 {{got}} 个。",
+    },
     helpWords: {
       withExtras: "{{description}}（{{extras}}）",
       usage: "用法：",

@@ -989,6 +989,15 @@ export const zhHant: Catalogue = {
       "profile photo [path]": "圖片檔案",
       listen: "保持連線，訊息到達時即時顯示（按 Ctrl-C 停止）",
     },
+    // Commander's errors for a mistyped command line (usage-errors.ts); English is commander's own.
+    usage: {
+      missingArgument: "錯誤：缺少必要的參數 '{{name}}'",
+      optionMissingArgument: "錯誤：選項 '{{flags}}' 缺少參數值",
+      missingMandatoryOption: "錯誤：未指定必要的選項 '{{flags}}'",
+      unknownOption: "錯誤：未知的選項 '{{flag}}'（parley --help 列出所有選項）",
+      unknownCommand: "錯誤：未知的命令 '{{name}}'（parley --help 列出所有命令）",
+      excessArguments: "錯誤：'{{command}}' 的參數太多：應為 {{count}} 個，實際為 {{got}} 個。",
+    },
     helpWords: {
       withExtras: "{{description}}（{{extras}}）",
       usage: "用法：",

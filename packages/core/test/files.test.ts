@@ -178,6 +178,22 @@ describe("files that lie", () => {
     assert.equal(safeFileName("a\nb.txt"), "a_b.txt");
     assert.equal(safeFileName(""), "file");
   });
+
+  it("shortens a long name from its start, between whole characters, keeping the extension", () => {
+    // 200 emoji (2 code units each) + ".png": cutting at a fixed code-unit index would leave half
+    // a surrogate pair at the start, a name no receiver accepts.
+    for (const head of ["😀", "e\u0301", "中"]) {
+      const name = safeFileName(`${head.repeat(200)}.png`);
+      assert.ok(name.length <= 255, `${name.length} code units`);
+      assert.ok(name.endsWith(".png"));
+      assert.doesNotMatch(
+        name,
+        /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/,
+        "no lone surrogate",
+      );
+      assert.doesNotMatch(name, /^\p{M}/u, "no combining mark left at the start");
+    }
+  });
 });
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -101,7 +101,23 @@ export function safeFileName(name: string): string {
     .trim()
     .replace(/^\.+/, "_");
   const name2 = cleaned.length > 0 ? cleaned : "file";
-  return name2.length > 255 ? name2.slice(name2.length - 255) : name2;
+  return name2.length > 255 ? keepEnd(name2, 255) : name2;
+}
+
+/**
+ * The end of `name` (where its extension is) in at most `max` UTF-16 code units, cut between whole
+ * characters: by code points (a cut inside a surrogate pair leaves a lone half, which no receiver
+ * accepts in a name), and without a combining mark orphaned at its start.
+ */
+function keepEnd(name: string, max: number): string {
+  const points = Array.from(name);
+  let length = name.length;
+  let start = 0;
+  while (length > max) length -= points[start++]!.length;
+  return points
+    .slice(start)
+    .join("")
+    .replace(/^\p{M}+/u, "");
 }
 
 export async function sendFile(

@@ -1,12 +1,15 @@
 /** The Node platform pieces on their own: the SQLite key-value store, the cross-process file lock, AES-GCM. */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, globalAgent } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { FILE_CHUNK_BYTES, FileCipher, FileCryptoError } from "@parley/core";
-import { FileLock, nodeAesGcm, SqliteKeyValueStore } from "../src/index.js";
+import { FILE_CHUNK_BYTES, FileCipher, FileCryptoError, RelayHttpClient, toBase64Url } from "@parley/core";
+import { nodeCryptoProvider } from "@parley/core/node";
+import { FileLock, nodeAesGcm, nodeFetch, SqliteKeyValueStore } from "../src/index.js";
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), "parley-node-"));
@@ -128,5 +131,39 @@ describe("nodeAesGcm: the files' AES-256-GCM from node:crypto", () => {
       await assert.rejects(native.decrypt(index + 1, last, sealed), FileCryptoError, "another index");
       await assert.rejects(native.decrypt(index, !last, sealed), FileCryptoError, "another last flag");
     }
+  });
+});
+
+describe("nodeFetch", () => {
+  it("hands the connection back once an ack or a delete is answered (no busy socket keeps a finished command alive)", async (t) => {
+    // A relay stand-in that answers every command {ok: true}, keeping connections alive.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const { port } = server.address() as AddressInfo;
+    const relay = `http://127.0.0.1:${port}`;
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const queue = {
+      relay,
+      queueId: "AAAAAAAAAAAAAAAAAAAAAA",
+      sendId: "BBBBBBBBBBBBBBBBBBBBBB",
+      recipientKey: toBase64Url(publicKey.export({ format: "der", type: "spki" }).subarray(12)),
+      recipientSecretKey: toBase64Url(privateKey.export({ format: "der", type: "pkcs8" }).subarray(16)),
+    };
+    const client = new RelayHttpClient(relay, nodeCryptoProvider, nodeFetch);
+    await client.ack(queue, "CCCCCCCCCCCCCCCCCCCCCC");
+    await client.deleteQueue(queue);
+    const busy = Object.entries(globalAgent.sockets).filter(([name]) => name.includes(`:${port}:`));
+    assert.deepEqual(
+      busy.map(([name, sockets]) => [name, sockets?.length]),
+      [],
+      "every socket back in the pool (unreferenced, idle), none waiting for its reply to be read",
+    );
   });
 });

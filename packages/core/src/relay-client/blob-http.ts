@@ -3,6 +3,7 @@
  * order at offsets and downloaded by range, so both resume after an interruption. No signature, no
  * queue: a blob id is a capability to read, the write capability (from creation) to write.
  */
+
 import {
   BLOB_CAP_HEADER,
   BlobStatus,
@@ -15,7 +16,7 @@ import {
 import { formatPowStamp, PowError, solvePow } from "../protocol/proof-of-work.js";
 import { RelayError } from "./errors.js";
 import { type FetchLike, normalizeRelayUrl } from "./relay-http.js";
-import { errorOf, parse, readJson } from "./replies.js";
+import { drain, errorOf, parse, readJson } from "./replies.js";
 
 export class BlobHttpClient {
   readonly baseUrl: string;
@@ -97,9 +98,11 @@ export class BlobHttpClient {
   }
 
   async delete(blobId: string, deleteCap: string): Promise<void> {
-    await this.call("DELETE", `/v1/blobs/${encodeURIComponent(blobId)}`, {
-      headers: { [BLOB_CAP_HEADER]: deleteCap },
-    });
+    await drain(
+      await this.call("DELETE", `/v1/blobs/${encodeURIComponent(blobId)}`, {
+        headers: { [BLOB_CAP_HEADER]: deleteCap },
+      }),
+    );
   }
 
   private async call(

@@ -26,7 +26,7 @@ import {
   splitHeadedFrame,
 } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
-import { errorOf, parse, readJson } from "./replies.js";
+import { drain, errorOf, parse, readJson } from "./replies.js";
 import { type QueueCredentials, signCreateQueue, signRecipientCommand } from "./signing.js";
 
 export type FetchLike = typeof globalThis.fetch;
@@ -192,11 +192,11 @@ export class RelayHttpClient {
 
   /** Unicast queues only: a relay refuses `ack` on a broadcast queue (`bad_request`). */
   async ack(queue: QueueCredentials, msgId: string): Promise<void> {
-    await this.request("/v1/queues/command", await this.sign(queue, "ack", msgId));
+    await drain(await this.request("/v1/queues/command", await this.sign(queue, "ack", msgId)));
   }
 
   async deleteQueue(queue: QueueCredentials): Promise<void> {
-    await this.request("/v1/queues/command", await this.sign(queue, "del"));
+    await drain(await this.request("/v1/queues/command", await this.sign(queue, "del")));
   }
 
   async createInvite(blob: Uint8Array): Promise<string> {

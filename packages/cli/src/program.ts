@@ -35,6 +35,7 @@ import {
   memberJson,
   messageJson,
   personLabel,
+  WordedInviteError,
 } from "./words.js";
 
 export const program = new Command()
@@ -240,7 +241,7 @@ program
         // The engine's InviteError says what went wrong in English; the person reads it in theirs.
         const asked = await client.joinGroupByLink(text).catch((e: unknown) => {
           throw e instanceof InviteError
-            ? new InviteError(tr(`cli.groupLink.error.${e.reason}`), e.reason)
+            ? new WordedInviteError(tr(`cli.groupLink.error.${e.reason}`), e.reason)
             : e;
         });
         print(out, joinRequestedText(asked), { ...asked, requested: true });

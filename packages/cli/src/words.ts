@@ -50,11 +50,13 @@ export function megabytes(bytes: number): string {
  * the catalogue's words already, where the engine's EncryptedStoreError has a diagnostic in English.
  */
 export class WordedStoreError extends EncryptedStoreError {}
+/** An invite error the CLI has already worded (a group link's: cli.groupLink.error.*), shown as it is. */
+export class WordedInviteError extends InviteError {}
 
 export function errorText(e: unknown): string {
   if (e instanceof ParleyError) return parleyErrorText(e);
   if (e instanceof LinkError) return tr(`cli.errors.link_${e.reason}`);
-  if (e instanceof InviteError)
+  if (e instanceof InviteError && !(e instanceof WordedInviteError))
     return tr(e.reason === "own_invite" ? "cli.errors.invite_own" : `cli.errors.invite_${e.reason}`);
   if (e instanceof RelayError) return tr("cli.errors.relay_error", { code: e.code });
   if (e instanceof EncryptedStoreError && !(e instanceof WordedStoreError)) {

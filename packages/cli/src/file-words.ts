@@ -3,7 +3,7 @@
  * in the catalogue's words (`cli.files.*`). Loud on purpose: a file that lies about its type, or one
  * that runs a program when opened, is the attack most people actually meet.
  */
-import type { FileView, FileWarning, RemovedMetadata } from "@parley/core";
+import { type FileView, type FileWarning, isFileRisk, type RemovedMetadata } from "@parley/core";
 import { joinList, tr } from "./i18n.js";
 import { megabytes } from "./words.js";
 
@@ -47,17 +47,6 @@ export const typeName = (ext: string): string =>
     ? tr(`cli.files.type.${ext as NamedType}`)
     : tr("cli.files.type.other", { ext: ext.toUpperCase() });
 
-const RISKS = new Set([
-  "executable",
-  "installer",
-  "android-app",
-  "script",
-  "shortcut",
-  "macro-document",
-  "active-content",
-] as const);
-type Risk = typeof RISKS extends Set<infer T> ? T : never;
-
 export function warningText(name: string, w: FileWarning): string {
   if (w.code === "mismatch") {
     if (w.actual === null) return tr("cli.files.notWhatItSays", { name, claimed: typeName(w.claimed) });
@@ -66,8 +55,8 @@ export function warningText(name: string, w: FileWarning): string {
       : tr("cli.files.really", { name, actual: typeName(w.actual) });
   }
   const ext = w.ext.toUpperCase();
-  return RISKS.has(w.risk as Risk)
-    ? tr(`cli.files.risk.${w.risk as Risk}`, { name, ext })
+  return isFileRisk(w.risk)
+    ? tr(`cli.files.risk.${w.risk}`, { name, ext })
     : tr("cli.files.risk.other", { name, ext });
 }
 

@@ -4,7 +4,14 @@
  * app never renders a received file itself except images it decoded as images: everything else is
  * downloaded as an attachment (application/octet-stream, a safe name), HTML and SVG included.
  */
-import type { DownloadTarget, FileAssessment, FileSource, FileWarning, RemovedMetadata } from "@parley/core";
+import {
+  type DownloadTarget,
+  type FileAssessment,
+  type FileSource,
+  type FileWarning,
+  isFileRisk,
+  type RemovedMetadata,
+} from "@parley/core";
 import { joinList, t } from "./i18n";
 
 export const fileSource = (file: Blob): FileSource => ({
@@ -120,18 +127,6 @@ const isNamedType = (ext: string): ext is NamedType => NAMED_TYPES.has(ext as Na
 export const typeName = (ext: string): string =>
   isNamedType(ext) ? t(`file.type.${ext}`) : t("file.type.other", { ext: ext.toUpperCase() });
 
-const RISKS = new Set([
-  "executable",
-  "installer",
-  "android-app",
-  "script",
-  "shortcut",
-  "macro-document",
-  "active-content",
-] as const);
-type Risk = typeof RISKS extends Set<infer T> ? T : never;
-const isRisk = (risk: string): risk is Risk => RISKS.has(risk as Risk);
-
 export function warningText(name: string, w: FileWarning): string {
   if (w.code === "mismatch") {
     if (w.actual === null) return t("file.notWhatItSays", { name });
@@ -140,7 +135,7 @@ export function warningText(name: string, w: FileWarning): string {
       ? t("file.reallyNot", { name, actual, claimed: typeName(w.claimed) })
       : t("file.really", { name, actual });
   }
-  return isRisk(w.risk) ? t(`file.risk.${w.risk}`, { name }) : t("file.risk.other", { name });
+  return isFileRisk(w.risk) ? t(`file.risk.${w.risk}`, { name }) : t("file.risk.other", { name });
 }
 
 /** What was removed from an image before it left, in words: "location, camera model". */

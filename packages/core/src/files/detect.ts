@@ -16,14 +16,23 @@ export interface DetectedType {
 }
 
 /** What opening a file can do. */
-export type FileRisk =
-  | "executable" // runs as a program: EXE, ELF, Mach-O, DLL, COM…
-  | "installer" // installs software: MSI, DEB, RPM, DMG, PKG
-  | "android-app" // APK, AAB, DEX
-  | "script" // a program in text: .bat, .ps1, .vbs, .js, .sh, .hta…
-  | "shortcut" // runs something else: .lnk, .url, .desktop, .scf
-  | "macro-document" // an office document that carries macros
-  | "active-content"; // HTML, SVG, MHT: runs script when opened in a browser
+export const FILE_RISKS = [
+  "executable", // runs as a program: EXE, ELF, Mach-O, DLL, COM…
+  "installer", // installs software: MSI, DEB, RPM, DMG, PKG
+  "android-app", // APK, AAB, DEX
+  "script", // a program in text: .bat, .ps1, .vbs, .js, .sh, .hta…
+  "shortcut", // runs something else: .lnk, .url, .desktop, .scf
+  "macro-document", // an office document that carries macros
+  "active-content", // HTML, SVG, MHT: runs script when opened in a browser
+] as const;
+export type FileRisk = (typeof FILE_RISKS)[number];
+
+/**
+ * Whether `risk` is one this version knows (and so has words for): a warning kept in a store by a
+ * newer version may name another.
+ */
+export const isFileRisk = (risk: string): risk is FileRisk =>
+  (FILE_RISKS as readonly string[]).includes(risk);
 
 export type FileWarning =
   /** The content is not what the name (or declared type) says; `actual` null: no known type. */

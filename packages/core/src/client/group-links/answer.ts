@@ -16,7 +16,8 @@ import type { LinkJoin } from "../../store/group-order.js";
 import { Keys } from "../../store/keys.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
-import { type ClientContext, randomId } from "../context.js";
+import type { ClientContext } from "../context.js";
+import { joinedGroup, rejoinRefusal } from "../groups/joined.js";
 import { reject } from "../inbox/rejection.js";
 import type { Processed } from "../inbox/types.js";
 import { conversationOfGroup } from "../lookup.js";
@@ -69,32 +70,10 @@ export async function receiveJoinAnswer(
     return reject({ reason: "join_answer_wrong_group", group: pending.group });
   }
   const existing = await conversationOfGroup(ctx, groupId);
-  if (existing) {
-    // As for a group-invite: never replace a conversation we have; re-join only a group we left,
-    // on the word of one of its admins as we last knew them.
-    const rejoin =
-      existing.kind === "group" && existing.status !== "active" && existing.admins.includes(pending.admin);
-    if (!rejoin) {
-      return reject(
-        existing.kind === "group" && existing.status === "active"
-          ? { reason: "already_in_group", inviter: admin, group: existing.name }
-          : { reason: "group_id_reused", inviter: admin },
-      );
-    }
-  }
-  const conversation: GroupConversationRecord = {
-    id: existing?.id ?? randomId(ctx),
-    kind: "group",
-    groupId,
-    receive: answer.queue,
-    sendTo: { relay: answer.queue.relay, sendId: answer.queue.sendId },
-    name: meta.name,
-    admins: meta.admins,
-    ...(meta.feed ? { feed: true as const } : {}),
-    previousQueues: [],
-    status: "active",
-    createdAt: ctx.now(),
-  };
+  // As for a group-invite (groups/joined.ts).
+  const refusal = rejoinRefusal(existing, pending.admin, admin);
+  if (refusal) return reject(refusal);
+  const conversation = joinedGroup(ctx, existing, groupId, answer.queue, meta);
   // The answer queue has done its work: this device stops reading it.
   deleteGroupJoin(batch, queueId);
   batch.delete(Keys.route(queueId));

@@ -6,9 +6,8 @@
  */
 import { decodeGroupMetadata, isAdmin } from "../../../messaging/group-metadata.js";
 import { type GroupState, MlsProcessingError } from "../../../mls/engine.js";
-import type { GroupConversationRecord } from "../../../store/records.js";
 import { b64, unb64 } from "../../../store/repository.js";
-import { randomId } from "../../context.js";
+import { joinedGroup, rejoinRefusal } from "../../groups/joined.js";
 import { contactRef, conversationOfGroup } from "../../lookup.js";
 import { saveState } from "../../mls-state.js";
 import { reject } from "../rejection.js";
@@ -35,36 +34,10 @@ export const groupInvite: ContentHandler<"group-invite"> = {
     }
     const groupId = b64(state.groupId);
     const existing = await conversationOfGroup(ctx, groupId);
-    if (existing) {
-      // A group id is no secret: every member, and everyone ever removed, knows it and can build a
-      // new MLS group under it. An invite must never replace a conversation we have: only a group
-      // we are no longer in may be re-joined, and only on the word of one of its admins as we last
-      // knew them (a member who was never an admin cannot "re-create" the group around us).
-      const activeGroup = existing.kind === "group" && existing.status === "active";
-      const rejoin =
-        existing.kind === "group" && !activeGroup && existing.admins.includes(inviter.identityKey);
-      if (!rejoin) {
-        return reject(
-          existing.kind === "group" && activeGroup
-            ? { reason: "already_in_group", inviter: contactRef(inviter), group: existing.name }
-            : { reason: "group_id_reused", inviter: contactRef(inviter) },
-        );
-      }
-    }
-    const conversation: GroupConversationRecord = {
-      // A group we have not had gets a fresh local id; a re-join keeps its history.
-      id: existing?.id ?? randomId(ctx),
-      kind: "group",
-      groupId,
-      receive: invite.queue,
-      sendTo: { relay: invite.queue.relay, sendId: invite.queue.sendId },
-      name: meta.name,
-      admins: meta.admins,
-      ...(meta.feed ? { feed: true as const } : {}),
-      previousQueues: [],
-      status: "active",
-      createdAt: ctx.now(),
-    };
+    // Never a conversation we have replaced; a group we left re-joined only on an admin's word.
+    const refusal = rejoinRefusal(existing, inviter.identityKey, contactRef(inviter));
+    if (refusal) return reject(refusal);
+    const conversation = joinedGroup(ctx, existing, groupId, invite.queue, meta);
     ctx.repo.deleteOwnKeyPackage(batch, invite.keyPackageRef);
     ctx.repo.putConversation(batch, conversation);
     ctx.repo.putRoute(batch, invite.queue.queueId, { kind: "conversation", conversationId: conversation.id });

@@ -42,9 +42,10 @@ export class GroupCommit {
 
   /**
    * Commits what is pending now (the store calls it before closing with `all`: accepted writes are
-   * not dropped). Without `all`, one batch holds what its writes can do in BATCH_SLICE_MS: a flood
-   * of 64 KiB invites put 50 of them in one transaction, and its 3 MiB of page writes held the event
-   * loop for 25–30 ms, every other client's request behind it (abuse bench `invite-flood`). What is
+   * not dropped). Without `all`, one batch holds what its writes can do in BATCH_SLICE_MS, so a flood
+   * of large writes (64 KiB invites) cannot make one transaction, and the loop's wait for it, as long
+   * as the flood is deep. (In the abuse bench this alone did not lower the loop delay: the 25–30 ms
+   * stalls there were SQLite's automatic checkpoint, now off the loop, checkpointer.ts.) What is
    * left waits for the next turn of the loop, in order, behind whatever came in meanwhile.
    */
   flush(all = true): void {

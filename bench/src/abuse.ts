@@ -158,8 +158,13 @@ async function attack(url: string, scenario: Scenario, ready: () => void): Promi
     }
     case "fill-small":
     case "fill-large": {
+      // The worst of this kind: when a queue reaches its quota (queue_full) the attacker opens
+      // another and goes on, so the relay receives bodies for the whole scenario, not only until
+      // the first queue is full; a refusal of any other kind (the disk watermark) ends it.
       const size = scenario === "fill-small" ? 512 : 8 * MIB;
-      const q = await client.createQueue();
+      let q = await client.createQueue();
+      let queues = 1;
+      let opening: Promise<void> | null = null;
       const body = pad(new Uint8Array(size - 64));
       start();
       let refusedInARow = 0;
@@ -167,17 +172,35 @@ async function attack(url: string, scenario: Scenario, ready: () => void): Promi
         scenario === "fill-small" ? 16 : 4,
         () => over() || refusedInARow > 50,
         async () => {
-          const r = await post(`${url}/v1/send/${q.sendId}`, body);
+          const sendId = q.sendId;
+          const r = await post(`${url}/v1/send/${sendId}`, body);
           if (r.status === 202) {
             tally.ok(body.length);
             refusedInARow = 0;
-          } else {
-            tally.refused(codeOf(r.body));
-            refusedInARow++;
+            return;
           }
+          const code = codeOf(r.body);
+          tally.refused(code);
+          if (code !== "queue_full") {
+            refusedInARow++;
+            return;
+          }
+          if (q.sendId === sendId && !opening)
+            opening = client.createQueue().then(
+              (next) => {
+                q = next;
+                queues++;
+                opening = null;
+              },
+              () => {
+                refusedInARow++;
+                opening = null;
+              },
+            );
+          await opening;
         },
       );
-      return tally.summary();
+      return { ...tally.summary(), queues, MiBPerSecond: round(tally.bytes / MIB / SECONDS, 1) };
     }
     case "invite-flood":
     case "invite-flood-pow16": {

@@ -1,6 +1,7 @@
 /** Shared benchmark plumbing: timing, medians, the commit measured, and the table + JSON output. */
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,6 +43,10 @@ export function writeResults(
     commit: commit(),
     node: process.version,
     date: new Date().toISOString(),
+    // The machine is shared: every result says how busy it was when written, and what else ran
+    // (BENCH_MACHINE_NOTE, e.g. "other work confined to a cpu.idle cgroup").
+    loadAverageAtEnd: loadavg().map((l) => round(l, 2)),
+    ...(process.env.BENCH_MACHINE_NOTE ? { machine: process.env.BENCH_MACHINE_NOTE } : {}),
     ...extra,
     rows,
   };

@@ -7,9 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
-import { request } from "node:http";
+import { type IncomingMessage, request } from "node:http";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
+import { readRawBody } from "../src/http/raw-body.js";
 import { SqliteStore } from "../src/index.js";
 import {
   command,
@@ -97,6 +99,32 @@ describe("large uploads in reused buffers", () => {
     const bodies = await fetchAll(relay.url, q);
     assert.equal(bodies.length, 1, "the refused and the cut-off uploads stored nothing");
     assert.ok(bodies[0]!.equals(Buffer.from(envelope(2 * MIB, 3))));
+  });
+});
+
+describe("readRawBody: a pooled buffer for what arrived, not for what was announced", () => {
+  it("takes no buffer for a body that announced 8 MiB and brought a few bytes, and one once it brings more", async () => {
+    const body = Object.assign(new PassThrough(), {
+      headers: { "content-length": String(8 * MIB) },
+    }) as unknown as IncomingMessage & PassThrough;
+    let taken = 0;
+    const read = readRawBody(body, 16 * MIB, (size) => {
+      taken++;
+      return { buffer: Buffer.allocUnsafe(size), giveBack: () => {} };
+    });
+    const sent = Buffer.alloc(8 * MIB);
+    for (let i = 0; i < sent.length; i += 4096) sent[i] = (i / 4096) % 251;
+    // A slow body's first bytes (the abuse bench's `slow-bodies`: 500 of these at once).
+    body.write(sent.subarray(0, 10));
+    body.write(sent.subarray(10, 70_000));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(taken, 0, "nothing taken while less than a piece arrived");
+    for (let at = 70_000; at < sent.length; at += 300_000)
+      body.write(sent.subarray(at, Math.min(sent.length, at + 300_000)));
+    body.end();
+    const got = await read;
+    assert.equal(taken, 1);
+    assert.ok(got.equals(sent), "the bytes that came before the buffer was taken are in it, in order");
   });
 });
 

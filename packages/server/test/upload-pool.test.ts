@@ -6,13 +6,14 @@
  * refused or cut-off upload, the database still getting its checkpoints.
  */
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { type IncomingMessage, request } from "node:http";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { readRawBody } from "../src/http/raw-body.js";
 import { SqliteStore } from "../src/index.js";
+import { checkpointWorkerPath } from "../src/store/sqlite/checkpointer.js";
 import {
   command,
   createQueue,
@@ -157,5 +158,16 @@ describe("SqliteStore: WAL checkpoints on their own thread", () => {
     const again = SqliteStore.open(path);
     t.after(() => again.close());
     assert.equal((await again.fetchPending(q.queueId, { limit: 5000 })).length, 12 * 256, "nothing lost");
+  });
+});
+
+describe("the relay as one file (scripts/bundle.mjs)", () => {
+  it("finds the checkpoint thread's module and the web app from the package's folder, as modules and as the bundle", () => {
+    assert.ok(existsSync(checkpointWorkerPath()), checkpointWorkerPath());
+    // The bundle, when built, names no file relative to itself (it lies in dist/, not dist/src/…).
+    const bundle = join(checkpointWorkerPath(), "..", "..", "..", "..", "relay.bundle.mjs");
+    if (!existsSync(bundle)) return;
+    const text = readFileSync(bundle, "utf8");
+    assert.ok(!/new URL\(["']\.\.?\//.test(text), 'no `new URL("./…", import.meta.url)` in the bundle');
   });
 });

@@ -8,7 +8,8 @@ export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
  * The built relay (`parley-server`) and the CLI (`parley`) as people run them. PARLEY_SERVER_MAIN
  * runs another build of the relay instead (a benchmark of an older commit with today's harness).
  */
-export const SERVER_MAIN = process.env.PARLEY_SERVER_MAIN ?? join(ROOT, "packages/server/dist/src/main.js");
+export const SERVER_MAIN =
+  process.env.PARLEY_SERVER_MAIN ?? join(ROOT, "packages/server/bin/parley-server.js");
 /** The `parley` executable as installed: a shim whose first line gives Node its flags. */
 export const CLI_BIN = join(ROOT, "packages/cli/bin/parley.js");
 export const CLI_MAIN = CLI_BIN;

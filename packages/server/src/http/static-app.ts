@@ -6,9 +6,10 @@
  * The policy forbids inline scripts and styles; Vite's build emits none (checked by the web tests).
  */
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join, sep } from "node:path";
 import compress from "@fastify/compress";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { serverPackageRoot } from "../package-root.js";
 import { staticRoutes } from "./static.js";
 
 /**
@@ -52,8 +53,7 @@ export function securityHeaders(publicOrigins: readonly string[] = []): Record<s
 
 /** packages/web/dist beside this package, if the web app has been built; else undefined. */
 export function defaultWebAppDir(): string | undefined {
-  // dist/src/http/static-app.js → packages/web/dist
-  const dir = fileURLToPath(new URL("../../../../web/dist/", import.meta.url));
+  const dir = join(serverPackageRoot(), "..", "web", "dist") + sep;
   return existsSync(`${dir}index.html`) ? dir : undefined;
 }
 

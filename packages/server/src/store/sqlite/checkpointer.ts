@@ -1,6 +1,8 @@
 import { once } from "node:events";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
+import { serverPackageRoot } from "../../package-root.js";
 
 /** At most one checkpoint per this long: a flood of writes checkpoints about 4 MiB at a time. */
 const CHECKPOINT_EVERY_MS = 200;
@@ -65,9 +67,7 @@ export class Checkpointer {
 
   private spawn(): Worker | null {
     try {
-      const worker = new Worker(new URL("./checkpoint-worker.js", import.meta.url), {
-        workerData: { path: this.path },
-      });
+      const worker = new Worker(checkpointWorkerPath(), { workerData: { path: this.path } });
       worker.unref(); // an idle checkpoint thread never keeps the relay (or a test) alive
       worker.on("message", (r: { ok: boolean }) => {
         this.running = false;
@@ -109,4 +109,13 @@ export class Checkpointer {
     await exited.catch(() => {});
     clearTimeout(deadline);
   }
+}
+
+/**
+ * The checkpoint thread's module, from the package's folder rather than this module's: in the
+ * relay's one-file bundle (scripts/bundle.mjs) this code lies elsewhere, and the thread's module
+ * stays a file of its own.
+ */
+export function checkpointWorkerPath(): string {
+  return join(serverPackageRoot(), "dist", "src", "store", "sqlite", "checkpoint-worker.js");
 }

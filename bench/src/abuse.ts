@@ -35,6 +35,7 @@ import { nodeCryptoProvider as crypto } from "@parley/core/node";
 import { spawnChild, startRelayProcess } from "@parley/testkit";
 import WebSocket from "ws";
 import { parseFrame } from "./frames.js";
+import { relayLoopDelay } from "./relay-metrics.js";
 import { median, percentile, round, writeResults } from "./report.js";
 
 const SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? 8);
@@ -403,29 +404,6 @@ async function normalClient(url: string, stop: () => boolean): Promise<{ ms: num
   }
   ws.close();
   return { ms, failed };
-}
-
-/**
- * The relay's event-loop delay over the whole scenario (prom-client's default metrics, read once at
- * the end; a first read starts the window): a long p99 here is time the relay's one thread was busy; a long round trip with a short
- * loop delay is time spent elsewhere (the disk, the scheduler).
- */
-const LOOP_RESOLUTION_MS = 10; // prom-client's default eventLoopMonitoringPrecision
-async function relayLoopDelay(url: string): Promise<{ p99Ms: number | null; maxMs: number | null }> {
-  try {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const read = (name: string) => {
-      const m = new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text);
-      // The histogram samples every RESOLUTION ms, and a sample's delay includes that period.
-      return m ? round(Math.max(0, Number(m[1]) * 1000 - LOOP_RESOLUTION_MS), 1) : null;
-    };
-    return {
-      p99Ms: read("nodejs_eventloop_lag_p99_seconds"),
-      maxMs: read("nodejs_eventloop_lag_max_seconds"),
-    };
-  } catch {
-    return { p99Ms: null, maxMs: null };
-  }
 }
 
 /**

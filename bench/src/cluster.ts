@@ -25,6 +25,7 @@ import { connect } from "nats";
 import pg from "pg";
 import WebSocket from "ws";
 import { parseFrame } from "./frames.js";
+import { relayLoopDelay } from "./relay-metrics.js";
 import { commit, percentile, round, writeResults } from "./report.js";
 
 const crypto = nodeCryptoProvider;
@@ -120,6 +121,8 @@ interface Target {
   pids: number[];
   /** Its relays store in PostgreSQL (so the backends' CPU is theirs). */
   pg: boolean;
+  /** The relay nodes' URLs (none for raw NATS): their /metrics say how long their loops waited. */
+  urls: string[];
   send(pair: number, n: number): Promise<boolean>;
   onDelivery: (pair: number, n: number) => void;
   close(): Promise<void>;
@@ -269,6 +272,7 @@ async function relayTarget(nodes: RelayProcess[], pg: boolean): Promise<Target> 
   const target: Target = {
     pids: nodes.map((n) => n.pid),
     pg,
+    urls,
     onDelivery: () => {},
     send: (pair, n) => send(urls[pair % urls.length]!, queues[pair]!.sendId, body(pair, n)),
     async close() {
@@ -289,6 +293,7 @@ async function natsTarget(): Promise<Target> {
   const target: Target = {
     pids: [],
     pg: false,
+    urls: [],
     onDelivery: () => {},
     async send(pair, n) {
       pub.publish(`${prefix}.${pair}`, body(pair, n));
@@ -400,7 +405,13 @@ async function main() {
       for (const o of open) {
         const byRate = [...o.peaks].sort((a, b) => a.rate - b.rate);
         const mid = byRate[Math.floor(byRate.length / 2)]!;
+        for (const url of o.target.urls) await relayLoopDelay(url); // a read starts the window
         const lat = await latency(o.target, Math.max(1, mid.rate * 0.7));
+        // The longest wait of any node's event loop during the latency run: a p99 far above it is
+        // time spent outside the relays' loops (the disk, the database, the scheduler, this process).
+        const loops = await Promise.all(o.target.urls.map((url) => relayLoopDelay(url)));
+        const worst = (k: "p99Ms" | "maxMs") =>
+          loops.length ? Math.max(...loops.map((l) => l[k] ?? Number.NaN)) : undefined;
         rows.push({
           config: o.name,
           deliveredPerSec: round(mid.rate, 0),
@@ -411,6 +422,8 @@ async function main() {
           ...(Number.isNaN(mid.natsCpuMs) ? {} : { natsServerCpuMsPerMsg: mid.natsCpuMs }),
           "p50Ms@70%": lat.p50,
           "p99Ms@70%": lat.p99,
+          "relayLoopP99Ms@70%": worst("p99Ms"),
+          "relayLoopMaxMs@70%": worst("maxMs"),
           samples: lat.samples,
         });
         console.log(JSON.stringify(rows.at(-1)));

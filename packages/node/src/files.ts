@@ -74,6 +74,12 @@ export function keepMemoryFlat(
   const fullAbove = options.fullAbove ?? 12 * 1024 * 1024;
   let gc: ((o?: { type: "minor" | "major" }) => void) | undefined;
   try {
+    // V8 frees the memory of dead ArrayBuffers on a background thread after a collection; while a
+    // download moves 140 MB/s its buffers die faster than that thread frees them, and the freed-
+    // but-not-yet-returned memory grew by 30 MiB (a 200 MB get-file peaked at 119–122 MiB in 3 runs
+    // of 6, bench/src/files.ts, memory sampled every 10 ms: arrayBuffers climbing until the last
+    // byte, then gone at once). Swept within each collection instead: 94–97 MiB in 5 runs of 5.
+    v8.setFlagsFromString("--no-concurrent-array-buffer-sweeping");
     v8.setFlagsFromString("--expose-gc");
     gc = vm.runInNewContext("gc") as typeof gc;
   } catch {

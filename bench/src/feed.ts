@@ -151,7 +151,11 @@ async function fillFeed(client: ParleyClient, posts: number, comments: number): 
   await client.repo.commit(batch);
 }
 
-const relay = await startRelayProcess({ dataDir: join(mkdtempSync(join(tmpdir(), "bench-feed-")), "data") });
+// A loaded machine may take more than the default 15 s to start the relay at low priority.
+const relay = await startRelayProcess({
+  dataDir: join(mkdtempSync(join(tmpdir(), "bench-feed-")), "data"),
+  startDeadlineMs: 120_000,
+});
 const blobs = () => readdirSync(join(relay.dataDir, "relay-blobs")).length;
 try {
   const author = openProfile(mkdtempSync(join(tmpdir(), "bench-feed-author-")));

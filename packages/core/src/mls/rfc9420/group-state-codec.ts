@@ -133,8 +133,8 @@ export function decodeGroupState(
     (r) => {
       if (r.u16() !== STATE_FORMAT) fail("malformed", "unknown group state format");
       const context = readGroupContext(r);
-      // The tree and its hashes are decoded on first use (ratchet-tree.ts, lazy): sending or opening
-      // an application message uses no node. Their bytes are checked then, our leaf with them.
+      // The tree and its hashes are decoded on first use (ratchet-tree.ts, lazy): sending an
+      // application message uses no node. Their bytes are checked then, our leaf with them.
       const treeStart = r.position;
       r.vector();
       r.vector();

@@ -27,9 +27,10 @@
  * the node it replaces; extending or shrinking the tree drops them all.
  *
  * A tree may be lazy (`RatchetTree.lazy`): only its leaf count is known, and its nodes are decoded on
- * first use of anything but the leaf count. A stored group state loads its trees so: most loads send
- * or open one application message, which needs the epoch's secrets and the secret tree but no node
- * (decoding 5,000 leaves costs more than all the rest of such a message).
+ * first use of anything but the leaf count. A stored group state loads its trees so: sending an
+ * application message (a post to 5,000 friends) needs the epoch's secrets and the secret tree but no
+ * node, and decoding 5,000 leaves costs more than all the rest of it. (Opening one looks up its
+ * sender's leaf, and a commit, a Welcome or a member list needs the tree: those decode it.)
  */
 import { TlsReader, TlsWriter } from "../tls-codec.js";
 import { decodeExact, readBytes, readList, readOptional, writeList, writeOptional } from "./codec.js";

@@ -202,25 +202,6 @@ try {
       ),
     );
   }
-  log("photo posts");
-  const photoRuns = [];
-  let uploads = 0;
-  for (let i = 0; i < REPS; i++) {
-    const bytes = jpeg(200_000);
-    const before = blobs();
-    photoRuns.push(
-      await timed(() =>
-        author.client.post({
-          text: `photo ${i}`,
-          images: [
-            { source: { size: bytes.length, read: async (o, n) => bytes.subarray(o, o + n) }, name: "p.jpg" },
-          ],
-        }),
-      ),
-    );
-    uploads += blobs() - before;
-  }
-
   log("adding 100 friends to a named audience");
   const hundred = await addFriends(author.client, 100, FRIENDS);
   await author.client.createAudience("Hundred", [hundred[0]!]);
@@ -228,7 +209,6 @@ try {
   const add100 = await timed(() => author.client.addToAudience("Hundred", hundred.slice(1, 100)));
   // One commit moves the group one epoch on.
   const add100Commits = Number((await audienceEpoch(author.client, "Hundred")) - epochBefore);
-  await author.close();
 
   log(`a friend's feed of ${POSTS} posts and ${COMMENTS} comments`);
   const reader = openProfile(mkdtempSync(join(tmpdir(), "bench-feed-reader-")));
@@ -248,6 +228,37 @@ try {
     feedRuns.push(await open(POSTS));
   }
   await reader.close();
+
+  // Photos last: in two runs on the loaded machine the relay stopped answering here (ECONNREFUSED,
+  // "socket hang up") for a reason not found; what it wrote is logged and the other rows stand.
+  log("photo posts");
+  const photoRuns: Awaited<ReturnType<typeof timed>>[] = [];
+  let uploads = 0;
+  let photoError: string | undefined;
+  try {
+    for (let i = 0; i < REPS; i++) {
+      const bytes = jpeg(200_000);
+      const before = blobs();
+      photoRuns.push(
+        await timed(() =>
+          author.client.post({
+            text: `photo ${i}`,
+            images: [
+              {
+                source: { size: bytes.length, read: async (o, n) => bytes.subarray(o, o + n) },
+                name: "p.jpg",
+              },
+            ],
+          }),
+        ),
+      );
+      uploads += blobs() - before;
+    }
+  } catch (e) {
+    photoError = String(e);
+    log("photo posts failed:", e, "\nrelay stderr (end):", relay.stderr().slice(-3000));
+  }
+  await author.close();
 
   const med = (runs: { ms: number }[]) => round(median(runs.map((r) => r.ms)));
   const cpu = (runs: { cpuMs: number }[]) => round(median(runs.map((r) => r.cpuMs)));
@@ -275,12 +286,14 @@ try {
         ms: med(treeDecode),
         cpuMs: cpu(treeDecode),
       },
-      {
-        what: "post with a 200 kB photo",
-        ms: med(photoRuns),
-        cpuMs: cpu(photoRuns),
-        uploadsPerPhoto: uploads / REPS,
-      },
+      photoError === undefined
+        ? {
+            what: "post with a 200 kB photo",
+            ms: med(photoRuns),
+            cpuMs: cpu(photoRuns),
+            uploadsPerPhoto: uploads / REPS,
+          }
+        : { what: "post with a 200 kB photo: failed", error: photoError },
       first
         ? {
             what: `first post (adds ${FRIENDS} in one commit)`,

@@ -15,6 +15,11 @@ export const Keys = {
   profile: "profile",
   contact: (id: string) => `contact/${id}`,
   contacts: "contact/",
+  /**
+   * A random token written anew with every change to a contact or to the KeyPackages contacts gave
+   * us: an audience reconciled at one token need not read every contact again (client/posts/).
+   */
+  contactsRevision: "contacts-rev",
   conversation: (id: string) => `conv/${id}`,
   conversations: "conv/",
   invite: (queueId: string) => `invite/${queueId}`,

@@ -63,7 +63,15 @@ export class ProfileRepository {
 
   contact = (id: string) => this.getJson<ContactRecord>(K.contact(id));
   contacts = () => this.listJson<ContactRecord>(K.contacts);
-  putContact = (b: Batch, c: ContactRecord) => b.put(K.contact(c.id), c);
+  putContact = (b: Batch, c: ContactRecord) => newContactsRevision(b).put(K.contact(c.id), c);
+  /**
+   * Changes whenever a contact or a KeyPackage a contact gave us is written or a contact deleted
+   * ("" before the first such write): what was worked out from every contact holds while it stays.
+   */
+  contactsRevision = async (): Promise<string> => {
+    const bytes = await this.kv.get(K.contactsRevision);
+    return bytes === undefined ? "" : fromUtf8(bytes);
+  };
 
   conversation = (id: string) => this.getJson<ConversationRecord>(K.conversation(id));
   conversations = () => this.listJson<ConversationRecord>(K.conversations);
@@ -86,7 +94,7 @@ export class ProfileRepository {
     ]);
   }
   putTheirKeyPackage = (b: Batch, ref: string, k: ContactKeyPackage) =>
-    b.put(K.theirKeyPackage(k.contactId, ref), k);
+    newContactsRevision(b).put(K.theirKeyPackage(k.contactId, ref), k);
   deleteTheirKeyPackage = (b: Batch, contactId: string, ref: string) =>
     b.delete(K.theirKeyPackage(contactId, ref));
 
@@ -254,7 +262,7 @@ export class ProfileRepository {
   /** Forgets a contact's record and the KeyPackages they gave us (their conversations: above). */
   async deleteContact(b: Batch, contact: ContactRecord): Promise<Batch> {
     for (const [key] of await this.kv.list(K.theirKeyPackages(contact.id))) b.delete(key);
-    return b.delete(K.contact(contact.id));
+    return newContactsRevision(b).delete(K.contact(contact.id));
   }
 
   /** Call after a batch holding putGroupState has committed. */
@@ -287,3 +295,17 @@ export function searchableText(m: MessageRecord): string | null {
 export { Batch };
 export const b64 = toBase64Url;
 export const unb64 = fromBase64Url;
+
+/**
+ * A fresh contacts revision in `b`, written once per batch (it is only compared for equality): a
+ * batch that already holds one where it was put (not cleared since) is left as it is.
+ */
+function newContactsRevision(b: Batch): Batch {
+  const at = revisionAt.get(b);
+  if (at === undefined || b.writes[at]?.key !== K.contactsRevision) {
+    revisionAt.set(b, b.writes.length);
+    b.putBytes(K.contactsRevision, utf8(toBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(12)))));
+  }
+  return b;
+}
+const revisionAt = new WeakMap<Batch, number>();

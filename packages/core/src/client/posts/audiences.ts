@@ -8,10 +8,10 @@
  * (and reads from then on: MLS gives them no earlier key), a blocked or deleted one removed (the
  * group moves to a new queue in an epoch they cannot read). Adding many is one commit.
  */
-import { fromUtf8 } from "../../encoding/bytes.js";
+import { fromUtf8, utf8 } from "../../encoding/bytes.js";
 import { ParleyError } from "../../errors.js";
 import { Keys } from "../../store/keys.js";
-import type { ContactRecord } from "../../store/records.js";
+import type { ContactRecord, GroupConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
 import { type ClientContext, randomId, requireProfile } from "../context.js";
 import { addToGroup, createGroup, removeFromGroup } from "../groups/admin.js";
@@ -85,7 +85,8 @@ export async function addToAudience(
 ): Promise<AudienceView> {
   const record = await namedAudience(ctx, name);
   const added = await contactIds(ctx, contacts);
-  const updated = { ...record, members: [...new Set([...record.members, ...added])] };
+  const { reconciled: _, ...rest } = record;
+  const updated = { ...rest, members: [...new Set([...record.members, ...added])] };
   await ctx.repo.commit(putAudience(ctx.repo.batch(), updated));
   await reconcileAudience(ctx, updated, { strict: true });
   return audienceView(ctx, updated);
@@ -98,7 +99,8 @@ export async function removeFromAudience(
 ): Promise<AudienceView> {
   const record = await namedAudience(ctx, name);
   const removed = new Set(await contactIds(ctx, contacts));
-  const updated = { ...record, members: record.members.filter((m) => !removed.has(m)) };
+  const { reconciled: _, ...rest } = record;
+  const updated = { ...rest, members: record.members.filter((m) => !removed.has(m)) };
   await ctx.repo.commit(putAudience(ctx.repo.batch(), updated));
   await reconcileAudience(ctx, updated);
   return audienceView(ctx, updated);
@@ -137,6 +139,10 @@ async function wantedContacts(ctx: ClientContext, record: AudienceRecord): Promi
  * commit, then a new queue) and adds who is missing (one commit for all of them). A contact who
  * has not given us a KeyPackage yet waits for the next post; with `strict` (they were just named)
  * that is an error instead.
+ *
+ * Nothing is read when nothing can have changed: no contact or contact's KeyPackage written since
+ * the last reconciliation, and the group at the epoch it left (`AudienceRecord.reconciled`). So a
+ * post to 5,000 friends reads two small records here, not 5,000 contacts.
  */
 export async function reconcileAudience(
   ctx: ClientContext,
@@ -144,10 +150,30 @@ export async function reconcileAudience(
   options: { strict?: boolean } = {},
 ): Promise<void> {
   const profile = await requireProfile(ctx);
-  const wanted = await wantedContacts(ctx, record);
   const conversation = await ctx.repo.conversation(record.conversationId);
   if (conversation?.kind !== "group") throw new ParleyError("corrupt", { what: "group_state" });
-  const present = await presentMembers(ctx, record, conversation.groupId, profile.identityPublicKey);
+  const revision = await ctx.repo.contactsRevision();
+  const epochNow = async () =>
+    fromUtf8((await ctx.repo.kv.get(Keys.mlsEpoch(conversation.groupId))) ?? utf8(""));
+  const done = record.reconciled;
+  if (done?.contacts === revision && done.epoch !== "" && done.epoch === (await epochNow())) return;
+  await bringInLine(ctx, record, conversation, profile.identityPublicKey, options);
+  // Stamped with the revision read before: a contact written meanwhile makes the next post look again.
+  const current = (await audiences(ctx)).find((a) => a.id === record.id);
+  if (current === undefined || current.members.join() !== record.members.join()) return;
+  const reconciled = { contacts: revision, epoch: await epochNow() };
+  await ctx.repo.commit(putAudience(ctx.repo.batch(), { ...current, reconciled }));
+}
+
+async function bringInLine(
+  ctx: ClientContext,
+  record: AudienceRecord,
+  conversation: GroupConversationRecord,
+  self: string,
+  options: { strict?: boolean },
+): Promise<void> {
+  const wanted = await wantedContacts(ctx, record);
+  const present = await presentMembers(ctx, record, conversation.groupId, self);
   const wantedKeys = new Set(wanted.map((c) => c.identityKey));
   const gone = [...present].filter((k) => !wantedKeys.has(k));
   if (gone.length > 0) await removeFromGroup(ctx, conversation.id, gone);

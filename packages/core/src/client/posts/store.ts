@@ -56,6 +56,12 @@ export interface AudienceRecord {
    * at that epoch, a post need not decode the group's state to know its members.
    */
   snapshot?: { epoch: string; identities: string[] };
+  /**
+   * The contacts revision (ProfileRepository.contactsRevision) and MLS epoch at which the feed group
+   * was last brought in line with the audience: while both stay, a post reads no contact. Dropped
+   * whenever the chosen members change.
+   */
+  reconciled?: { contacts: string; epoch: string };
   createdAt: number;
 }
 

@@ -8,6 +8,8 @@
  * Decoding is strict (trailing bytes, unknown versions and bad enums are MlsError "malformed").
  * The current tree is written whole (its leaves' encodings are cached, so that is mostly copying),
  * with its cached parent tree hashes, so a loaded state hashes only the paths a commit changes.
+ * Loading decodes the tree lazily: its leaf count is the secret tree's (which must agree), and its
+ * nodes are decoded, and checked, when first used.
  */
 
 import { toHex } from "../../encoding/bytes.js";
@@ -19,7 +21,7 @@ import { readGroupContext, writeGroupContext } from "./group-context.js";
 import type { ExternalPskLookup, GroupState } from "./group-state.js";
 import type { EpochSecrets } from "./key-schedule.js";
 import { readProposal, writeProposal } from "./proposals.js";
-import { readRatchetTree, writeRatchetTree } from "./ratchet-tree.js";
+import { RatchetTree, readRatchetTree, writeRatchetTree } from "./ratchet-tree.js";
 import { type RatchetType, SecretTree, type SecretTreeSnapshot } from "./secret-tree.js";
 import type { Suite } from "./suite.js";
 import { readTreeHashes, writeTreeHashes } from "./tree-hash-store.js";
@@ -131,9 +133,25 @@ export function decodeGroupState(
     (r) => {
       if (r.u16() !== STATE_FORMAT) fail("malformed", "unknown group state format");
       const context = readGroupContext(r);
-      const tree = readRatchetTree(r);
-      readTreeHashes(r, tree);
+      // The tree and its hashes are decoded on first use (ratchet-tree.ts, lazy): sending an
+      // application message uses no node. Their bytes are checked then, our leaf with them.
+      const treeStart = r.position;
+      r.vector();
+      r.vector();
+      const storedTree = r.copy(treeStart, r.position);
       const myLeaf = r.u32();
+      const tree = RatchetTree.lazy(snapshot.leafCount, () =>
+        decodeExact(
+          "stored ratchet tree",
+          (rr) => {
+            const t = readRatchetTree(rr);
+            readTreeHashes(rr, t);
+            if (t.leaf(myLeaf) === undefined) fail("malformed", "our leaf is blank in the stored tree");
+            return t;
+          },
+          storedTree,
+        ),
+      );
       const signKey = readBytes(r);
       const keys: PathKeys = new Map(
         readList(r, (rr) => [rr.u32(), { privateKey: readBytes(rr), publicKey: readBytes(rr) }] as const),
@@ -149,8 +167,7 @@ export function decodeGroupState(
         }),
       );
       const resumptionPsks = new Map(readList(r, (rr) => [rr.u64(), readBytes(rr)] as const));
-      if (tree.leaf(myLeaf) === undefined) fail("malformed", "our leaf is blank in the stored tree");
-      if (snapshot.leafCount !== tree.leafCount) fail("malformed", "secret tree and ratchet tree disagree");
+      if (myLeaf >= tree.leafCount) fail("malformed", "our leaf is outside the stored tree");
       return {
         suite,
         context,

@@ -25,6 +25,12 @@
  * blank): a member persists its whole tree after every commit, and a commit changes a path — a few
  * chunks — so writing a tree of 10,000 leaves is mostly copying cached bytes. `set` drops the chunk of
  * the node it replaces; extending or shrinking the tree drops them all.
+ *
+ * A tree may be lazy (`RatchetTree.lazy`): only its leaf count is known, and its nodes are decoded on
+ * first use of anything but the leaf count. A stored group state loads its trees so: sending an
+ * application message (a post to 5,000 friends) needs the epoch's secrets and the secret tree but no
+ * node, and decoding 5,000 leaves costs more than all the rest of it. (Opening one looks up its
+ * sender's leaf, and a commit, a Welcome or a member list needs the tree: those decode it.)
  */
 import { TlsReader, TlsWriter } from "../tls-codec.js";
 import { decodeExact, readBytes, readList, readOptional, writeList, writeOptional } from "./codec.js";
@@ -80,15 +86,79 @@ const CHUNK_SHIFT = 6;
 const CHUNK = 1 << CHUNK_SHIFT;
 
 export class RatchetTree {
+  /** A lazy tree's decoder, until its first use (then the fields below are the decoded tree's). */
+  private pending: (() => RatchetTree) | undefined;
+
   private constructor(
-    private base: readonly Slot[],
-    private changes: Map<number, Slot>,
+    private _base: readonly Slot[],
+    private _changes: Map<number, Slot>,
     private leaves: number,
     /** No blank leaf lies below this index (a hint that keeps repeated Adds from rescanning). */
-    private noBlankBelow = 0,
+    private _noBlankBelow = 0,
     /** Chunk index → the wire form of its CHUNK nodes (see the file header). */
-    private chunks: Map<number, Uint8Array> = new Map(),
+    private _chunks: Map<number, Uint8Array> = new Map(),
   ) {}
+
+  /**
+   * A tree of `leafCount` leaves whose nodes `decode` makes on first use. `decode` must return a tree
+   * of that many leaves (MlsError "malformed" otherwise) and throws what it throws at that first use.
+   */
+  static lazy(leafCount: number, decode: () => RatchetTree): RatchetTree {
+    if (leafCount < 1 || (leafCount & (leafCount - 1)) !== 0)
+      fail("malformed", "leaf count not a power of 2");
+    const t = new RatchetTree([], new Map(), leafCount);
+    t.pending = decode;
+    return t;
+  }
+
+  /** Whether the nodes are decoded (a lazy tree's first use has come). */
+  get decoded(): boolean {
+    return this.pending === undefined;
+  }
+
+  /** Decodes a lazy tree's nodes (once; a no-op for any other tree). */
+  private ready(): void {
+    const decode = this.pending;
+    if (decode === undefined) return;
+    const t = decode();
+    if (t.leaves !== this.leaves)
+      fail("malformed", `stored tree of ${t.leaves} leaves, expected ${this.leaves}`);
+    this._base = t.base;
+    this._changes = t.changes;
+    this._noBlankBelow = t.noBlankBelow;
+    this._chunks = t.chunks;
+    this.pending = undefined;
+  }
+
+  // The node storage, decoded first if the tree is lazy.
+  private get base(): readonly Slot[] {
+    if (this.pending !== undefined) this.ready();
+    return this._base;
+  }
+  private set base(v: readonly Slot[]) {
+    this._base = v;
+  }
+  private get changes(): Map<number, Slot> {
+    if (this.pending !== undefined) this.ready();
+    return this._changes;
+  }
+  private set changes(v: Map<number, Slot>) {
+    this._changes = v;
+  }
+  private get noBlankBelow(): number {
+    if (this.pending !== undefined) this.ready();
+    return this._noBlankBelow;
+  }
+  private set noBlankBelow(v: number) {
+    this._noBlankBelow = v;
+  }
+  private get chunks(): Map<number, Uint8Array> {
+    if (this.pending !== undefined) this.ready();
+    return this._chunks;
+  }
+  private set chunks(v: Map<number, Uint8Array>) {
+    this._chunks = v;
+  }
 
   static fromNodes(nodes: readonly (TreeNode | undefined)[]): RatchetTree {
     if (nodes.length === 0) fail("invalid-tree", "empty ratchet tree");
@@ -221,6 +291,7 @@ export class RatchetTree {
 
   /** §7.7: doubles the tree (new nodes blank); the old root becomes the new root's left child. */
   extend(): void {
+    this.ready();
     const oldWidth = this.width;
     this.leaves *= 2;
     this.chunks.clear();
@@ -230,6 +301,7 @@ export class RatchetTree {
 
   /** §12.3 Remove: halve the tree while its right half is entirely blank (at least one leaf stays). */
   truncate(): void {
+    this.ready();
     let shrunk = false;
     while (this.leaves > 1) {
       const half = this.leaves / 2;

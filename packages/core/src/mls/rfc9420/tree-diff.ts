@@ -10,7 +10,8 @@
 import type { TlsReader, TlsWriter } from "../tls-codec.js";
 import { readList, readOptional, writeList, writeOptional } from "./codec.js";
 import { fail } from "./errors.js";
-import { type RatchetTree, readNode, writeNode } from "./ratchet-tree.js";
+import { RatchetTree, readNode, writeNode } from "./ratchet-tree.js";
+import { isLeaf, nodeWidth } from "./tree-math.js";
 
 export function writeTreeDiff(w: TlsWriter, tree: RatchetTree, against: RatchetTree): void {
   w.u32(tree.leafCount);
@@ -20,13 +21,23 @@ export function writeTreeDiff(w: TlsWriter, tree: RatchetTree, against: RatchetT
   });
 }
 
+/**
+ * The tree `against` with the stored differences applied. Lazy (ratchet-tree.ts) like `against`: the
+ * differences are read and checked now, applied when the tree is first used (a late message of that
+ * epoch, or the next commit's save).
+ */
 export function readTreeDiff(r: TlsReader, against: RatchetTree): RatchetTree {
   const leafCount = r.u32();
   const changes = readList(r, (rr) => [rr.u32(), readOptional(rr, readNode)] as const);
-  const tree = against.derive(leafCount);
+  const width = nodeWidth(leafCount);
   for (const [i, node] of changes) {
-    if (i >= tree.width) fail("malformed", `stored tree change at node ${i}, outside the tree`);
-    tree.set(i, node);
+    if (i >= width) fail("malformed", `stored tree change at node ${i}, outside the tree`);
+    if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
+      fail("malformed", `stored tree change at node ${i} has the wrong type for its position`);
   }
-  return tree;
+  return RatchetTree.lazy(leafCount, () => {
+    const tree = against.derive(leafCount);
+    for (const [i, node] of changes) tree.set(i, node);
+    return tree;
+  });
 }

@@ -1,0 +1,113 @@
+/**
+ * A stored group state's ratchet trees are decoded on first use (rfc9420/ratchet-tree.ts,
+ * RatchetTree.lazy; issue 12: a post to 5,000 friends must not decode 5,000 leaves). Laziness must
+ * never serve what was loaded once the tree has changed: a change made before the first use stays,
+ * a commit on a loaded state is saved and reloaded with its new tree (not the loaded bytes), and
+ * the state that was loaded keeps its own members.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
+import { fromUtf8, utf8 } from "../src/encoding/bytes.js";
+import { createIdentity } from "../src/identity/identity-key.js";
+import type { GroupState } from "../src/mls/engine.js";
+import { decodeRatchetTree, encodeRatchetTree, RatchetTree } from "../src/mls/rfc9420/ratchet-tree.js";
+import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
+import { encodeEpochPart, unwrap } from "../src/mls/rfc9420-engine/state.js";
+
+const crypto = nodeCryptoProvider;
+const engine = new Rfc9420Engine(crypto);
+const reload = (s: GroupState) => engine.deserialize(engine.serialize(s));
+const treeOf = (s: GroupState) => unwrap(s, true).g.tree;
+const leafKeys = (s: GroupState) => engine.members(s).map((m) => Buffer.from(m.deviceKey).toString("hex"));
+
+async function group(size: number) {
+  const people = await Promise.all(Array.from({ length: size }, () => createIdentity(crypto)));
+  const kps = await Promise.all(people.map((p) => engine.createKeyPackage(p.device)));
+  const created = await engine.createGroup(crypto.randomBytes(16), people[0]!.device, kps[0]!);
+  const r = await engine.commit(created, { add: kps.slice(1, size - 1).map((k) => k.publicMessage) });
+  const others = await Promise.all(kps.slice(1, size - 1).map((k) => engine.joinFromWelcome(r.welcome!, k)));
+  // The last person is not in the group yet: a commit below adds them.
+  return { alice: r.state, others, newcomer: kps[size - 1]!, people };
+}
+
+describe("lazily decoded ratchet trees", () => {
+  it("a change made before the first use is kept; the stored nodes are decoded once", async () => {
+    const { alice } = await group(4);
+    const bytes = encodeRatchetTree(treeOf(alice));
+    let decodes = 0;
+    const lazy = () =>
+      RatchetTree.lazy(treeOf(alice).leafCount, () => {
+        decodes++;
+        return decodeRatchetTree(bytes);
+      });
+    const t = lazy();
+    assert.equal(t.decoded, false);
+    assert.equal(t.leafCount, 4);
+    assert.equal(decodes, 0);
+    t.setLeaf(1, undefined); // first use: a change
+    assert.equal(t.leaf(1), undefined, "the change made on first use is lost to the stored nodes");
+    assert.notEqual(t.leaf(0), undefined);
+    assert.equal(decodes, 1);
+    assert.equal(t.fork().leaf(1), undefined);
+    assert.equal(decodes, 1);
+
+    const grown = lazy();
+    grown.extend(); // first use: the tree doubles
+    assert.equal(grown.leafCount, 8);
+    assert.notEqual(grown.leaf(2), undefined);
+    assert.equal(grown.leaf(5), undefined);
+
+    // A forked lazy tree is a copy of the decoded nodes: changing one does not change the other.
+    const a = lazy();
+    const b = a.fork();
+    b.setLeaf(2, undefined);
+    assert.notEqual(a.leaf(2), undefined);
+    // Stored nodes of another leaf count are refused when they are decoded.
+    const wrong = RatchetTree.lazy(8, () => decodeRatchetTree(bytes));
+    assert.throws(() => wrong.leaf(0), /malformed|leaves/);
+  });
+
+  it("sending leaves the tree undecoded; a commit on a loaded state is saved with its new tree", async () => {
+    const { alice, others, newcomer } = await group(4);
+    const [bob] = others;
+    const stored = engine.serialize(alice);
+    const loaded = engine.deserialize(stored);
+    assert.equal(treeOf(loaded).decoded, false);
+    const sent = await engine.encrypt(loaded, utf8("before"));
+    const saved = engine.serialize(sent.state);
+    assert.equal(treeOf(sent.state).decoded, false, "sending an application message decoded the tree");
+    assert.deepEqual(saved.epochPart, stored.epochPart);
+    const got = await engine.process(bob!, sent.message);
+    assert.equal(got.kind, "application");
+
+    // The commit's first use of the loaded tree: the new member is in the saved and reloaded state.
+    const before = leafKeys(alice);
+    const c = await engine.commit(engine.deserialize(saved), { add: [newcomer.publicMessage] });
+    const after = engine.serialize(c.state);
+    assert.notDeepEqual(after.epochPart, stored.epochPart);
+    assert.deepEqual(encodeEpochPart(unwrap(c.state), false), after.epochPart);
+    const reloaded = engine.deserialize(after);
+    assert.equal(engine.members(reloaded).length, 4);
+    assert.deepEqual(leafKeys(reloaded), leafKeys(c.state));
+    assert.notDeepEqual(leafKeys(reloaded), before);
+    // The state loaded before the commit still has its own tree (3 members).
+    assert.deepEqual(leafKeys(engine.deserialize(stored)), before);
+
+    // A member that loads its state (lazy) and processes the commit sees the newcomer; its past
+    // epoch (lazy too: the differences from the new tree) still opens a late message of that epoch.
+    const late = await engine.encrypt(reload(got.state), utf8("late"));
+    const carol = others[1]!;
+    const carolNext = await engine.process(reload(carol), c.commits[0]!);
+    assert.equal(carolNext.kind, "commit");
+    const carolLoaded = reload(carolNext.state);
+    assert.deepEqual(leafKeys(carolLoaded), leafKeys(c.state));
+    const opened = await engine.process(carolLoaded, late.message);
+    assert.equal(opened.kind, "application");
+    if (opened.kind === "application") assert.equal(fromUtf8(opened.plaintext), "late");
+    // Saved again after a late message: the epoch part as loaded, its past tree three members wide.
+    const carolSaved = engine.serialize(opened.state);
+    assert.deepEqual(carolSaved.epochPart, engine.serialize(carolNext.state).epochPart);
+    assert.deepEqual(encodeEpochPart(unwrap(engine.deserialize(carolSaved)), false), carolSaved.epochPart);
+  });
+});

@@ -106,26 +106,47 @@ export function keepMemoryFlat(
  * Only what the relay clients use of fetch is there: method, headers, a string or byte body, a
  * signal; ok, status, statusText, headers, json(), text(), arrayBuffer(), body.
  */
-export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise<Response> => {
-  const url = new URL(String(input));
+export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise<Response> =>
+  fetchOnce(new URL(String(input)), init, true)) as typeof globalThis.fetch;
+
+/**
+ * Methods whose request can be sent again without changing what the relay holds. A request of
+ * these that fails on a kept-alive connection before any answer is sent once more on a new one: the
+ * relay closes a connection idle for its keep-alive time (5 s) while Node's agent may already be
+ * reusing it, and the request then dies with "socket hang up" though the relay never saw it (a
+ * feed bench's photo post failed on `GET /v1/blobs/limits` that way). A POST (a send) is not sent
+ * twice: its error reaches the caller, whose outbox retries it knowingly.
+ */
+const RESENDABLE = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+
+function fetchOnce(url: URL, init: RequestInit, mayResend: boolean): Promise<Response> {
   const signal = init.signal ?? undefined;
+  const method = (init.method ?? "GET").toUpperCase();
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
     const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
-      method: init.method ?? "GET",
+      method,
       headers: init.headers as Record<string, string> | undefined,
     });
     // Aborted before or while the answer arrives: the request and its response end with the reason.
     const abort = () => request.destroy(signal?.reason as Error);
     signal?.addEventListener("abort", abort, { once: true });
-    request.once("error", (e) => {
+    let answered = false;
+    request.once("error", (e: NodeJS.ErrnoException) => {
       signal?.removeEventListener("abort", abort);
-      reject(e);
+      const closedUnderUs =
+        !answered &&
+        request.reusedSocket &&
+        !signal?.aborted &&
+        (e.code === "ECONNRESET" || e.code === "EPIPE" || e.message === "socket hang up");
+      if (closedUnderUs && mayResend && RESENDABLE.has(method)) resolve(fetchOnce(url, init, false));
+      else reject(e);
     });
     request.once("response", (res) => {
+      answered = true;
       res.once("end", () => signal?.removeEventListener("abort", abort));
       res.once("close", () => signal?.removeEventListener("abort", abort));
       const status = res.statusCode ?? 0;
@@ -167,7 +188,7 @@ export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise
       request.end(payload);
     }
   });
-}) as typeof globalThis.fetch;
+}
 
 const TAG = 16;
 /** Ciphertext kept in memory before it is appended to the download's file. */

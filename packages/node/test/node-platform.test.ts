@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, globalAgent } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -165,5 +165,36 @@ describe("nodeFetch", () => {
       [],
       "every socket back in the pool (unreferenced, idle), none waiting for its reply to be read",
     );
+  });
+
+  it("sends a GET again when the relay closed its kept-alive connection under it, never a POST", async (t) => {
+    // A relay stand-in on raw TCP: on each connection it answers the first request (keep-alive) and
+    // closes the connection without a word when a second request arrives on it, as a relay whose
+    // keep-alive time ran out just as the client reused the connection.
+    let connections = 0;
+    const server = createNetServer((socket) => {
+      connections++;
+      let requests = 0;
+      socket.on("data", (data) => {
+        requests += data.toString("latin1").split("\r\n\r\n").length - 1;
+        if (requests === 1) {
+          socket.write(
+            'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\n{"ok":true}',
+          );
+        } else socket.destroy();
+      });
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    t.after(() => server.close());
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/v1/blobs/limits`;
+    assert.equal(((await (await nodeFetch(url)).json()) as { ok: boolean }).ok, true);
+    // The same kept-alive connection again: closed under it, sent again on a new one.
+    assert.equal(((await (await nodeFetch(url)).json()) as { ok: boolean }).ok, true);
+    assert.equal(connections, 2);
+    // A POST on the kept-alive connection of the second: the error reaches the caller.
+    await assert.rejects(nodeFetch(url, { method: "POST", body: "{}" }));
+    for (const sockets of Object.values(globalAgent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   });
 });

@@ -8,6 +8,8 @@ import { join } from "node:path";
 const dir = new URL("../bench/dist/src/", import.meta.url).pathname;
 const shared = new Set([
   "report.js",
+  "relay-metrics.js",
+  "frames.js",
   "crypto-floor.js",
   "groups-measure.js",
   "groups-growth.js",

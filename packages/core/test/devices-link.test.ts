@@ -190,3 +190,55 @@ it("a reset removes the person's other devices in the same commit", async () => 
   assert.deepEqual(eventsOf(bobEvents, "message"), []);
   assert.ok(eventsOf(bobEvents, "rejected").some((e) => e.reason === "revoked_device"));
 });
+
+it("two devices committing in a 1:1 chat at once: the shared queue's first wins, the chat does not fork", async () => {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  // The tablet first: the laptop, linked after it, is told of it (and may revoke it too).
+  const tablet = blank();
+  await link(alice, tablet, "tablet");
+  const laptop = blank();
+  await link(alice, laptop, "laptop");
+  await bob.sync();
+  await tablet.sync();
+
+  // The phone and the laptop both revoke the tablet, at the same epoch: one removal commits, the
+  // other device's commit loses and comes to nothing (the tablet is gone already).
+  const both = await Promise.all([alice.revokeDevice("tablet"), laptop.revokeDevice("tablet")]);
+  for (const r of both) assert.deepEqual(r.pending, [], "each device saw the tablet removed");
+  await bob.sync();
+  await alice.sync();
+  await laptop.sync();
+
+  // The chat is one chat on all three: Bob reads both devices; each device reads Bob and the other.
+  await alice.send("Bob", "from the phone");
+  await laptop.send("Bob", "from the laptop");
+  await bob.send("Alice", "from Bob");
+  const atBob = await bob.sync();
+  assert.deepEqual(eventsOf(atBob, "rejected"), []);
+  assert.deepEqual(
+    eventsOf(atBob, "message")
+      .map((e) => e.message.text)
+      .sort(),
+    ["from the laptop", "from the phone"],
+  );
+  const atPhone = await alice.sync();
+  assert.deepEqual(eventsOf(atPhone, "rejected"), []);
+  assert.deepEqual(
+    eventsOf(atPhone, "message")
+      .map((e) => e.message.text)
+      .sort(),
+    ["from Bob", "from the laptop"],
+  );
+  const atLaptop = await laptop.sync();
+  assert.deepEqual(eventsOf(atLaptop, "rejected"), []);
+  assert.deepEqual(
+    eventsOf(atLaptop, "message")
+      .map((e) => e.message.text)
+      .sort(),
+    ["from Bob", "from the phone"],
+  );
+  const atTablet = await tablet.sync().catch(() => []);
+  assert.deepEqual(eventsOf(atTablet, "message"), [], "the revoked tablet reads nothing new");
+});

@@ -10,6 +10,8 @@ import { it } from "node:test";
 import { ParleyClient } from "../src/client/parley-client.js";
 import { ParleyError } from "../src/errors.js";
 import { LinkError } from "../src/messaging/device-link.js";
+import { RelayError } from "../src/relay-client/errors.js";
+import { RelayHttpClient } from "../src/relay-client/relay-http.js";
 import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
 import { connect, crypto, engine, eventsOf, person, relayForThisFile } from "./helpers/people.js";
 
@@ -241,4 +243,38 @@ it("two devices committing in a 1:1 chat at once: the shared queue's first wins,
   );
   const atTablet = await tablet.sync().catch(() => []);
   assert.deepEqual(eventsOf(atTablet, "message"), [], "the revoked tablet reads nothing new");
+});
+
+it("a revoked device cannot delete the old shared queue: the other devices still read the move", async () => {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  const tablet = blank();
+  await link(alice, tablet, "tablet");
+  const laptop = blank();
+  await link(alice, laptop, "laptop");
+  await bob.sync();
+  await tablet.sync();
+  await laptop.sync();
+  const chat = (await tablet.repo.conversations()).find((c) => c.kind === "direct")!;
+  const old = chat.receive;
+
+  assert.deepEqual((await alice.revokeDevice("tablet")).pending, []);
+  // The tablet (in someone else's hands) holds the old shared queue's credentials, and tries to
+  // delete it before the laptop read the move there: the relay never deletes a shared queue.
+  await assert.rejects(
+    new RelayHttpClient(relay.url, crypto).deleteQueue(old),
+    (e: unknown) => e instanceof RelayError && e.status === 400,
+  );
+  await laptop.sync();
+  const moved = await laptop.repo.conversation(chat.id);
+  const atPhone = await alice.repo.conversation(chat.id);
+  assert.notEqual(moved?.receive.queueId, old.queueId, "the laptop followed the move");
+  assert.equal(moved?.receive.queueId, atPhone?.receive.queueId);
+  await bob.sync();
+  await bob.send("Alice", "after the move");
+  assert.deepEqual(
+    eventsOf(await laptop.sync(), "message").map((e) => e.message.text),
+    ["after the move"],
+  );
 });

@@ -278,3 +278,42 @@ it("a revoked device cannot delete the old shared queue: the other devices still
     ["after the move"],
   );
 });
+
+it("what one device reads is read on the others; each device's last activity is learnt end to end", async () => {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  const laptop = blank();
+  await link(alice, laptop, "laptop");
+  await bob.sync();
+  await bob.send("Alice", "one");
+  await bob.send("Alice", "two");
+  await alice.sync();
+  await laptop.sync();
+
+  const read = await alice.markRead("Bob");
+  assert.equal(read.ids.length, 2);
+  await laptop.sync();
+  // Read on the phone: nothing left to read on the laptop (and no second receipt goes to Bob).
+  assert.deepEqual((await laptop.markRead("Bob")).ids, []);
+  await bob.send("Alice", "three");
+  await laptop.sync();
+  assert.equal((await laptop.markRead("Bob")).ids.length, 1, "what came after is unread");
+  await alice.sync();
+  assert.deepEqual((await alice.markRead("Bob")).ids, []);
+
+  // "Last active": each device knows the other's, from what that device sealed.
+  const atPhone = (await alice.devices()).find((d) => d.name === "laptop");
+  assert.ok(atPhone?.lastActive, "the phone knows when the laptop was last active");
+  const atLaptop = (await laptop.devices()).find((d) => !d.current);
+  assert.ok(atLaptop?.lastActive, "the laptop knows when the phone was last active");
+  // Our devices' own group is no chat.
+  assert.deepEqual(
+    (await alice.conversations()).map((c) => c.name),
+    ["Bob"],
+  );
+  assert.deepEqual(
+    (await laptop.conversations()).map((c) => c.name),
+    ["Bob"],
+  );
+});

@@ -46,6 +46,7 @@ import { takesPart } from "../reset/reset.js";
 import { drainQueue, sync } from "../sync.js";
 import { commitInSharedChat } from "./direct-order.js";
 import { LINK_STEP_TIMEOUT_MS, nextOnQueue, sendStep } from "./link-queue.js";
+import { ensureSelfGroup } from "./self-group.js";
 
 export interface LinkOffer {
   link: string;
@@ -133,6 +134,8 @@ export async function completeLink(
   }
   // What waits on the relay is read first: the conversations are at their newest epoch.
   const events = await sync(ctx);
+  // Our devices' own group, for what they tell each other (self-group.ts): the new one joins it.
+  await ensureSelfGroup(ctx);
   const profile = await requireProfile(ctx);
   const conversations = (await ctx.repo.conversations()).filter(takesPart);
   const suites: Record<string, string> = {};
@@ -201,7 +204,7 @@ export async function completeLink(
   events.push(...(await runFollowups(ctx, followups)));
   return {
     device: { name: request.device, deviceKey },
-    linked: linked.map((c) => c.id),
+    linked: linked.filter((c) => !c.self).map((c) => c.id), // our devices' own group aside
     skipped,
     events,
   };
@@ -321,6 +324,7 @@ async function addToGroup(
     ...(welcome.cursor ? { cursor: welcome.cursor } : {}),
     name: c.name,
     ...(c.feed ? { feed: true as const } : {}),
+    ...(c.self ? { self: true as const } : {}),
     createdAt: c.createdAt,
   };
 }

@@ -190,7 +190,7 @@ export async function finishDeviceLink(
           if (linked.cursor) ctx.repo.putCursor(batch, record.receive.queueId, linked.cursor);
           saveState(ctx, batch, record.groupId, state);
           states.push([record.groupId, state]);
-          joined.push(linked.id);
+          if (!linked.self) joined.push(linked.id); // our devices' own group aside
         } catch (e) {
           skipped.push({ id: linked.id, cause: (e as Error).message });
         }
@@ -245,5 +245,6 @@ function conversationRecord(
     status: "active",
     createdAt: linked.createdAt ?? now,
     ...(linked.feed ? { feed: true as const } : {}),
+    ...(linked.self ? { self: true as const } : {}),
   };
 }

@@ -67,7 +67,8 @@ export async function revokeDevice(ctx: ClientContext, nameOrKey: string): Promi
       }
       done = true;
     });
-    (done ? revoked : pending).push(c.id);
+    if (!done) pending.push(c.id);
+    else if (!(c.kind === "group" && c.self)) revoked.push(c.id); // our devices' own group aside
   }
   if (pending.length === 0) {
     await ctx.lock.run(async () => {

@@ -33,6 +33,8 @@ export interface CreateGroupOptions {
   pq?: boolean;
   /** A feed group (posts/audiences.ts): posts to an audience, hidden from the chat list. */
   feed?: boolean;
+  /** Our devices' own group (devices/self-group.ts): hidden from the chat list. */
+  self?: boolean;
 }
 
 /** Creates a group with us as its only member and admin. Its name lives only in the MLS state. */
@@ -68,6 +70,7 @@ export async function createGroup(
       name: groupName,
       admins: metadata.admins,
       ...(options.feed ? { feed: true as const } : {}),
+      ...(options.self ? { self: true as const } : {}),
       previousQueues: [],
       status: "active",
       createdAt: ctx.now(),

@@ -233,7 +233,9 @@ async function afterGroupMessage(
   const handler = handlers[body.type].group as ((d: unknown) => Promise<Processed>) | undefined;
   if (!handler)
     return reject({ reason: "misplaced", body: body.type, conversation: "group", conversationId });
-  return handler({ ctx, batch, conversation, state: result.state, sender, content: { id, sentAt }, body });
+  const senderDevice = b64(result.sender.deviceKey);
+  const content = { id, sentAt };
+  return handler({ ctx, batch, conversation, state: result.state, sender, senderDevice, content, body });
 }
 
 /** What a commit changed, as events: members added and removed, the name, the admins. */

@@ -35,6 +35,43 @@ async function link(existing: ParleyClient, fresh: ParleyClient, name: string) {
   return { done, joined };
 }
 
+/** Alice with a phone and a laptop, in a chat with Bob. */
+async function twoDevices() {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  const laptop = blank();
+  await link(alice, laptop, "laptop");
+  await bob.sync();
+  return { alice, bob, laptop };
+}
+
+/**
+ * Alice with a phone, a tablet and a laptop, in a chat with Bob. The tablet is linked first, so
+ * the laptop, linked after it, is told of it (and may revoke it too).
+ */
+async function threeDevices() {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  const tablet = blank();
+  await link(alice, tablet, "tablet");
+  const laptop = blank();
+  await link(alice, laptop, "laptop");
+  await bob.sync();
+  await tablet.sync();
+  return { alice, bob, tablet, laptop };
+}
+
+/** The texts a sync brings (sorted), once it is checked that it refused nothing. */
+async function syncedTexts(client: ParleyClient): Promise<string[]> {
+  const events = await client.sync();
+  assert.deepEqual(eventsOf(events, "rejected"), []);
+  return eventsOf(events, "message")
+    .map((e) => e.message.text)
+    .sort();
+}
+
 it("a linked device receives, sends as the person, and once revoked reads and sends nothing", async () => {
   const alice = (await person("Alice", relay.url)).client;
   const bob = (await person("Bob", relay.url)).client;
@@ -169,12 +206,7 @@ it("a wrong short code links nothing, and a used link cannot be used again", asy
 });
 
 it("a reset removes the person's other devices in the same commit", async () => {
-  const alice = (await person("Alice", relay.url)).client;
-  const bob = (await person("Bob", relay.url)).client;
-  await connect(alice, bob);
-  const laptop = blank();
-  await link(alice, laptop, "laptop");
-  await bob.sync();
+  const { alice, bob, laptop } = await twoDevices();
   const reset = await alice.resetKeys();
   assert.deepEqual(reset.pending, []);
   const seen = await bob.sync();
@@ -194,16 +226,7 @@ it("a reset removes the person's other devices in the same commit", async () => 
 });
 
 it("two devices committing in a 1:1 chat at once: the shared queue's first wins, the chat does not fork", async () => {
-  const alice = (await person("Alice", relay.url)).client;
-  const bob = (await person("Bob", relay.url)).client;
-  await connect(alice, bob);
-  // The tablet first: the laptop, linked after it, is told of it (and may revoke it too).
-  const tablet = blank();
-  await link(alice, tablet, "tablet");
-  const laptop = blank();
-  await link(alice, laptop, "laptop");
-  await bob.sync();
-  await tablet.sync();
+  const { alice, bob, tablet, laptop } = await threeDevices();
 
   // The phone and the laptop both revoke the tablet, at the same epoch: one removal commits, the
   // other device's commit loses and comes to nothing (the tablet is gone already).
@@ -217,44 +240,15 @@ it("two devices committing in a 1:1 chat at once: the shared queue's first wins,
   await alice.send("Bob", "from the phone");
   await laptop.send("Bob", "from the laptop");
   await bob.send("Alice", "from Bob");
-  const atBob = await bob.sync();
-  assert.deepEqual(eventsOf(atBob, "rejected"), []);
-  assert.deepEqual(
-    eventsOf(atBob, "message")
-      .map((e) => e.message.text)
-      .sort(),
-    ["from the laptop", "from the phone"],
-  );
-  const atPhone = await alice.sync();
-  assert.deepEqual(eventsOf(atPhone, "rejected"), []);
-  assert.deepEqual(
-    eventsOf(atPhone, "message")
-      .map((e) => e.message.text)
-      .sort(),
-    ["from Bob", "from the laptop"],
-  );
-  const atLaptop = await laptop.sync();
-  assert.deepEqual(eventsOf(atLaptop, "rejected"), []);
-  assert.deepEqual(
-    eventsOf(atLaptop, "message")
-      .map((e) => e.message.text)
-      .sort(),
-    ["from Bob", "from the phone"],
-  );
+  assert.deepEqual(await syncedTexts(bob), ["from the laptop", "from the phone"]);
+  assert.deepEqual(await syncedTexts(alice), ["from Bob", "from the laptop"]);
+  assert.deepEqual(await syncedTexts(laptop), ["from Bob", "from the phone"]);
   const atTablet = await tablet.sync().catch(() => []);
   assert.deepEqual(eventsOf(atTablet, "message"), [], "the revoked tablet reads nothing new");
 });
 
 it("a revoked device cannot delete the old shared queue: the other devices still read the move", async () => {
-  const alice = (await person("Alice", relay.url)).client;
-  const bob = (await person("Bob", relay.url)).client;
-  await connect(alice, bob);
-  const tablet = blank();
-  await link(alice, tablet, "tablet");
-  const laptop = blank();
-  await link(alice, laptop, "laptop");
-  await bob.sync();
-  await tablet.sync();
+  const { alice, bob, tablet, laptop } = await threeDevices();
   await laptop.sync();
   const chat = (await tablet.repo.conversations()).find((c) => c.kind === "direct")!;
   const old = chat.receive;
@@ -280,12 +274,7 @@ it("a revoked device cannot delete the old shared queue: the other devices still
 });
 
 it("what one device reads is read on the others; each device's last activity is learnt end to end", async () => {
-  const alice = (await person("Alice", relay.url)).client;
-  const bob = (await person("Bob", relay.url)).client;
-  await connect(alice, bob);
-  const laptop = blank();
-  await link(alice, laptop, "laptop");
-  await bob.sync();
+  const { alice, bob, laptop } = await twoDevices();
   await bob.send("Alice", "one");
   await bob.send("Alice", "two");
   await alice.sync();

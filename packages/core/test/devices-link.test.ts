@@ -306,3 +306,15 @@ it("what one device reads is read on the others; each device's last activity is 
     ["Bob"],
   );
 });
+
+it("a contact adding the person to a group adds each of their devices, in one commit", async () => {
+  const { alice, bob, laptop } = await twoDevices(); // Bob now holds the laptop's KeyPackages too
+  await bob.createGroup("Later");
+  const members = await bob.addToGroup("Later", ["Alice"]);
+  assert.equal(members.find((m) => !m.isMe)?.devices, 2);
+  await bob.send("Later", "later hello");
+  assert.deepEqual(await syncedTexts(alice), ["later hello"]);
+  assert.deepEqual(await syncedTexts(laptop), ["later hello"]);
+  await laptop.send("Later", "from the laptop");
+  assert.deepEqual(await syncedTexts(bob), ["from the laptop"]);
+});

@@ -38,6 +38,9 @@ export const directCommit = async (repo: ProfileRepository, conversationId: stri
   const bytes = await repo.kv.get(K.directCommit(conversationId));
   return bytes === undefined ? undefined : unjson<DirectCommitRecord>(bytes);
 };
+/** The conversation ids of those waiting (a sync looks at these only, not at every chat). */
+export const directCommitIds = async (repo: ProfileRepository) =>
+  (await repo.kv.list(K.directCommits)).map(([k]) => k.slice(K.directCommits.length));
 export const putDirectCommit = (b: Batch, conversationId: string, r: DirectCommitRecord) =>
   b.put(K.directCommit(conversationId), r);
 export const deleteDirectCommit = (b: Batch, conversationId: string) =>

@@ -59,6 +59,7 @@ export const Keys = {
    * epoch's first (client/devices/direct-order.ts): one at a time per chat.
    */
   directCommit: (conversationId: string) => `dcommit/${conversationId}`,
+  directCommits: "dcommit/",
   /** Application messages we sent to a group, by SHA-256 (hex), until their echo confirms their epoch. */
   groupSent: (conversationId: string, digest: string) => `gsent/${conversationId}/${digest}`,
   groupSents: (conversationId: string) => `gsent/${conversationId}/`,

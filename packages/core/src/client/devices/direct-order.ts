@@ -22,6 +22,7 @@ import {
   type DirectCommitRecord,
   deleteDirectCommit,
   directCommit,
+  directCommitIds,
   putDirectCommit,
 } from "../../store/direct-order.js";
 import type { DirectConversationRecord } from "../../store/records.js";
@@ -162,7 +163,9 @@ async function finishWon(ctx: ClientContext, conversationId: string): Promise<vo
   await ctx.lock.run(async () => {
     const won = await directCommit(ctx.repo, conversationId);
     if (won?.status !== "won") return;
-    const c = await requireConversation(ctx, conversationId);
+    const c = await ctx.repo.conversation(conversationId);
+    // The chat was deleted meanwhile: nothing left to send it to.
+    if (!c) return ctx.repo.commit(deleteDirectCommit(ctx.repo.batch(), conversationId));
     const to = c.sendTo;
     if (!to) throw new ParleyError("not_ready", { contact: "" });
     for (const m of [won.commit, ...won.toContact]) await ctx.relay(to.relay).send(to.sendId, pad(unb64(m)));
@@ -177,11 +180,10 @@ async function finishWon(ctx: ClientContext, conversationId: string): Promise<vo
  * made it redoes it, or said it was not done).
  */
 export async function resumeDirectCommits(ctx: ClientContext): Promise<void> {
-  for (const c of await ctx.repo.conversations()) {
-    if (c.kind !== "direct") continue;
-    const record = await directCommit(ctx.repo, c.id);
-    if (record?.status === "won") await finishWon(ctx, c.id);
-    else if (record?.status === "lost") await ctx.lock.run(() => forget(ctx, c.id, record.digest));
+  for (const id of await directCommitIds(ctx.repo)) {
+    const record = await directCommit(ctx.repo, id);
+    if (record?.status === "won") await finishWon(ctx, id);
+    else if (record?.status === "lost") await ctx.lock.run(() => forget(ctx, id, record.digest));
   }
 }
 

@@ -125,6 +125,7 @@ export function addDeviceCommands(program: Command, contact: Command, run: Run):
             current: d.current ? tr("cli.device.thisOne") : "",
             added: d.added ? time(d.added) : tr("cli.device.unknownDate"),
             count: d.conversations,
+            active: d.lastActive && !d.current ? tr("cli.device.activeAt", { at: time(d.lastActive) }) : "",
             revoked: d.revoked ? tr("cli.device.revokedAt", { at: time(d.revoked) }) : "",
           }),
         );

@@ -153,6 +153,37 @@ test("link a second device, use both, revoke it", async () => {
   await parleyJson(carol, "sync");
   await parleyJson(bob, "sync");
 
+  // Bob adds Alice to a group made after the link: one commit adds a KeyPackage of each of her
+  // devices (the laptop gave Bob its own when it was linked), and both of them read the group.
+  await parleyJson(bob, "group", "create", "Later");
+  const members = await parleyJson<{ name: string; devices: number }[]>(
+    bob,
+    "group",
+    "add",
+    "Later",
+    "Alice",
+  );
+  assert.equal(members.find((m) => m.name === "Alice")?.devices, 2);
+  await parleyJson(bob, "send", "Later", "later hello");
+  for (const home of [alice, laptop]) {
+    const got = await syncEvents(home);
+    assert.deepEqual(
+      got.messages.map((m) => m.text),
+      ["later hello"],
+      home,
+    );
+    assert.ok(!got.events.some((e) => e.type === "rejected"), home);
+  }
+  await parleyJson(laptop, "send", "Later", "later from the laptop");
+  assert.deepEqual(
+    (await syncEvents(bob)).messages.map((m) => [m.text, m.from]),
+    [["later from the laptop", "Alice"]],
+  );
+  assert.deepEqual(
+    (await syncEvents(alice)).messages.map((m) => [m.text, m.fromMe]),
+    [["later from the laptop", true]],
+  );
+
   const devices = await parleyJson<{ name: string; current: boolean; revoked: string | null }[]>(
     alice,
     "devices",
@@ -161,7 +192,8 @@ test("link a second device, use both, revoke it", async () => {
     ["", true],
     ["laptop", false],
   ]);
-  assert.match((await parley(alice, "devices")).stdout, /laptop — added/);
+  // "Last active", from what the laptop itself sealed in our devices' own group.
+  assert.match((await parley(alice, "devices")).stdout, /laptop — added .*, last active /);
 
   // Revoked: removed everywhere; contacts are told.
   const revoked = await parleyJson<{ revoked: string[]; pending: string[] }>(
@@ -170,7 +202,7 @@ test("link a second device, use both, revoke it", async () => {
     "revoke",
     "laptop",
   );
-  assert.equal(revoked.revoked.length, 2);
+  assert.equal(revoked.revoked.length, 3);
   assert.deepEqual(revoked.pending, []);
   const bobAfter = await syncEvents(bob);
   assert.ok(bobAfter.events.some((e) => e.type === "devices" && e.removed === 1));

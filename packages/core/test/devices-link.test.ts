@@ -10,6 +10,8 @@ import { it } from "node:test";
 import { ParleyClient } from "../src/client/parley-client.js";
 import { ParleyError } from "../src/errors.js";
 import { LinkError } from "../src/messaging/device-link.js";
+import { RelayError } from "../src/relay-client/errors.js";
+import { RelayHttpClient } from "../src/relay-client/relay-http.js";
 import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
 import { connect, crypto, engine, eventsOf, person, relayForThisFile } from "./helpers/people.js";
 
@@ -31,6 +33,43 @@ async function link(existing: ParleyClient, fresh: ParleyClient, name: string) {
     fresh.finishDeviceLink(pending, 20_000),
   ]);
   return { done, joined };
+}
+
+/** Alice with a phone and a laptop, in a chat with Bob. */
+async function twoDevices() {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  const laptop = blank();
+  await link(alice, laptop, "laptop");
+  await bob.sync();
+  return { alice, bob, laptop };
+}
+
+/**
+ * Alice with a phone, a tablet and a laptop, in a chat with Bob. The tablet is linked first, so
+ * the laptop, linked after it, is told of it (and may revoke it too).
+ */
+async function threeDevices() {
+  const alice = (await person("Alice", relay.url)).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  const tablet = blank();
+  await link(alice, tablet, "tablet");
+  const laptop = blank();
+  await link(alice, laptop, "laptop");
+  await bob.sync();
+  await tablet.sync();
+  return { alice, bob, tablet, laptop };
+}
+
+/** The texts a sync brings (sorted), once it is checked that it refused nothing. */
+async function syncedTexts(client: ParleyClient): Promise<string[]> {
+  const events = await client.sync();
+  assert.deepEqual(eventsOf(events, "rejected"), []);
+  return eventsOf(events, "message")
+    .map((e) => e.message.text)
+    .sort();
 }
 
 it("a linked device receives, sends as the person, and once revoked reads and sends nothing", async () => {
@@ -167,12 +206,7 @@ it("a wrong short code links nothing, and a used link cannot be used again", asy
 });
 
 it("a reset removes the person's other devices in the same commit", async () => {
-  const alice = (await person("Alice", relay.url)).client;
-  const bob = (await person("Bob", relay.url)).client;
-  await connect(alice, bob);
-  const laptop = blank();
-  await link(alice, laptop, "laptop");
-  await bob.sync();
+  const { alice, bob, laptop } = await twoDevices();
   const reset = await alice.resetKeys();
   assert.deepEqual(reset.pending, []);
   const seen = await bob.sync();
@@ -189,4 +223,98 @@ it("a reset removes the person's other devices in the same commit", async () => 
   const bobEvents = await bob.sync();
   assert.deepEqual(eventsOf(bobEvents, "message"), []);
   assert.ok(eventsOf(bobEvents, "rejected").some((e) => e.reason === "revoked_device"));
+});
+
+it("two devices committing in a 1:1 chat at once: the shared queue's first wins, the chat does not fork", async () => {
+  const { alice, bob, tablet, laptop } = await threeDevices();
+
+  // The phone and the laptop both revoke the tablet, at the same epoch: one removal commits, the
+  // other device's commit loses and comes to nothing (the tablet is gone already).
+  const both = await Promise.all([alice.revokeDevice("tablet"), laptop.revokeDevice("tablet")]);
+  for (const r of both) assert.deepEqual(r.pending, [], "each device saw the tablet removed");
+  await bob.sync();
+  await alice.sync();
+  await laptop.sync();
+
+  // The chat is one chat on all three: Bob reads both devices; each device reads Bob and the other.
+  await alice.send("Bob", "from the phone");
+  await laptop.send("Bob", "from the laptop");
+  await bob.send("Alice", "from Bob");
+  assert.deepEqual(await syncedTexts(bob), ["from the laptop", "from the phone"]);
+  assert.deepEqual(await syncedTexts(alice), ["from Bob", "from the laptop"]);
+  assert.deepEqual(await syncedTexts(laptop), ["from Bob", "from the phone"]);
+  const atTablet = await tablet.sync().catch(() => []);
+  assert.deepEqual(eventsOf(atTablet, "message"), [], "the revoked tablet reads nothing new");
+});
+
+it("a revoked device cannot delete the old shared queue: the other devices still read the move", async () => {
+  const { alice, bob, tablet, laptop } = await threeDevices();
+  await laptop.sync();
+  const chat = (await tablet.repo.conversations()).find((c) => c.kind === "direct")!;
+  const old = chat.receive;
+
+  assert.deepEqual((await alice.revokeDevice("tablet")).pending, []);
+  // The tablet (in someone else's hands) holds the old shared queue's credentials, and tries to
+  // delete it before the laptop read the move there: the relay never deletes a shared queue.
+  await assert.rejects(
+    new RelayHttpClient(relay.url, crypto).deleteQueue(old),
+    (e: unknown) => e instanceof RelayError && e.status === 400,
+  );
+  await laptop.sync();
+  const moved = await laptop.repo.conversation(chat.id);
+  const atPhone = await alice.repo.conversation(chat.id);
+  assert.notEqual(moved?.receive.queueId, old.queueId, "the laptop followed the move");
+  assert.equal(moved?.receive.queueId, atPhone?.receive.queueId);
+  await bob.sync();
+  await bob.send("Alice", "after the move");
+  assert.deepEqual(
+    eventsOf(await laptop.sync(), "message").map((e) => e.message.text),
+    ["after the move"],
+  );
+});
+
+it("what one device reads is read on the others; each device's last activity is learnt end to end", async () => {
+  const { alice, bob, laptop } = await twoDevices();
+  await bob.send("Alice", "one");
+  await bob.send("Alice", "two");
+  await alice.sync();
+  await laptop.sync();
+
+  const read = await alice.markRead("Bob");
+  assert.equal(read.ids.length, 2);
+  await laptop.sync();
+  // Read on the phone: nothing left to read on the laptop (and no second receipt goes to Bob).
+  assert.deepEqual((await laptop.markRead("Bob")).ids, []);
+  await bob.send("Alice", "three");
+  await laptop.sync();
+  assert.equal((await laptop.markRead("Bob")).ids.length, 1, "what came after is unread");
+  await alice.sync();
+  assert.deepEqual((await alice.markRead("Bob")).ids, []);
+
+  // "Last active": each device knows the other's, from what that device sealed.
+  const atPhone = (await alice.devices()).find((d) => d.name === "laptop");
+  assert.ok(atPhone?.lastActive, "the phone knows when the laptop was last active");
+  const atLaptop = (await laptop.devices()).find((d) => !d.current);
+  assert.ok(atLaptop?.lastActive, "the laptop knows when the phone was last active");
+  // Our devices' own group is no chat.
+  assert.deepEqual(
+    (await alice.conversations()).map((c) => c.name),
+    ["Bob"],
+  );
+  assert.deepEqual(
+    (await laptop.conversations()).map((c) => c.name),
+    ["Bob"],
+  );
+});
+
+it("a contact adding the person to a group adds each of their devices, in one commit", async () => {
+  const { alice, bob, laptop } = await twoDevices(); // Bob now holds the laptop's KeyPackages too
+  await bob.createGroup("Later");
+  const members = await bob.addToGroup("Later", ["Alice"]);
+  assert.equal(members.find((m) => !m.isMe)?.devices, 2);
+  await bob.send("Later", "later hello");
+  assert.deepEqual(await syncedTexts(alice), ["later hello"]);
+  assert.deepEqual(await syncedTexts(laptop), ["later hello"]);
+  await laptop.send("Later", "from the laptop");
+  assert.deepEqual(await syncedTexts(bob), ["from the laptop"]);
 });

@@ -33,7 +33,7 @@ export async function conversations(ctx: ClientContext): Promise<ConversationVie
         });
       continue;
     }
-    if (c.feed) continue; // posts, shown by the feed (posts/)
+    if (c.feed || c.self) continue; // posts, shown by the feed (posts/); our devices' own group
     const active = c.status === "active";
     // From the record, not the MLS state: a list must not decode every large group's tree.
     const isAdmin = active && c.admins.includes(profile.identityPublicKey);

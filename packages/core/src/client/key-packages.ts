@@ -1,6 +1,10 @@
 /** The KeyPackage stock: each side gives its contacts KeyPackages to add it to groups with. */
+
+import { MAX_DEVICES } from "../content/group-invite.js";
 import type { MlsCiphersuiteName } from "../crypto/provider.js";
-import { b64 } from "../store/repository.js";
+import { keyPackageCipherSuiteId } from "../mls/engine.js";
+import type { ContactKeyPackage, ContactRecord } from "../store/records.js";
+import { b64, unb64 } from "../store/repository.js";
 import { type ClientContext, deviceOf, requireProfile } from "./context.js";
 import { requireConversation } from "./lookup.js";
 import { keyPackageId } from "./mls-state.js";
@@ -40,4 +44,28 @@ export async function giveKeyPackagesLocked(
     }
   await ctx.repo.commit(batch);
   await sendContentLocked(ctx, conversationId, { type: "key-packages", keyPackages });
+}
+
+/**
+ * What adding `contact` to a group of cipher suite `suite` takes from their stock: one KeyPackage
+ * for each of their devices (each device gives its own: docs/devices.md), of their identity as we
+ * know it now, none of a device they revoked or replaced. Empty: they gave none of that suite.
+ */
+export async function keyPackagesOfEachDevice(
+  ctx: ClientContext,
+  contact: ContactRecord,
+  suite: number,
+): Promise<[string, ContactKeyPackage][]> {
+  const resets = await ctx.repo.keyResets();
+  const byDevice = new Map<string, [string, ContactKeyPackage]>();
+  for (const entry of await ctx.repo.theirKeyPackages(contact.id)) {
+    const kp = unb64(entry[1].keyPackage);
+    if (keyPackageCipherSuiteId(kp) !== suite) continue;
+    const member = await ctx.engine.inspectKeyPackage(kp).catch(() => undefined);
+    if (!member || b64(member.identityKey) !== contact.identityKey) continue;
+    const device = b64(member.deviceKey);
+    if (resets[device] || byDevice.has(device)) continue;
+    byDevice.set(device, entry);
+  }
+  return [...byDevice.values()].slice(0, MAX_DEVICES);
 }

@@ -49,7 +49,7 @@ export async function findConversation(ctx: ClientContext, nameOrId: string): Pr
   // A replaced 1:1 conversation answers to its id only: its contact's name means the current one.
   // A feed group (posts/) answers to its id only: it is not a chat.
   const named = all
-    .filter((c) => historyIdOf(c) === c.id && !(c.kind === "group" && c.feed))
+    .filter((c) => historyIdOf(c) === c.id && !(c.kind === "group" && (c.feed || c.self)))
     .map((c) => ({
       c,
       name: c.kind === "group" ? c.name : (contacts.get(c.contactId)?.name ?? ""),
@@ -65,7 +65,7 @@ export async function findConversation(ctx: ClientContext, nameOrId: string): Pr
 /** A group we are an active member of, by name or id. */
 export async function findGroup(ctx: ClientContext, nameOrId: string): Promise<GroupConversationRecord> {
   const all = (await ctx.repo.conversations()).filter((c) => c.kind === "group");
-  const chats = all.filter((c) => !c.feed); // a feed group answers to its id only
+  const chats = all.filter((c) => !c.feed && !c.self); // a feed group answers to its id only
   const match = all.find((c) => c.id === nameOrId) ?? pickByName(chats, nameOrId, (c) => c.name);
   if (!match) throw new ParleyError("unknown_group", { name: nameOrId });
   requireActive(match);

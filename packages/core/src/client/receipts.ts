@@ -7,12 +7,14 @@
  * indicator is sealed and sent at once or not at all: a late one would say something untrue.
  */
 
+import type { DeviceStateBody } from "../content/device-state.js";
 import { MAX_RECEIPT_IDS } from "../content/receipt.js";
 import { toHex } from "../encoding/bytes.js";
 import { pad } from "../protocol/padding.js";
 import type { ConversationRecord } from "../store/records.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "./context.js";
 import { sends } from "./conversations.js";
+import { sendDeviceState } from "./devices/self-group.js";
 import { findConversation, historyIdOf, requireConversation } from "./lookup.js";
 import { commitWithState, encryptContent, loadState, saveState } from "./mls-state.js";
 import { requireSendable, sealIntoOutbox } from "./outbox.js";
@@ -29,12 +31,14 @@ export async function markRead(
 ): Promise<{ ids: string[]; sent: boolean }> {
   await requireProfile(ctx);
   const id = historyIdOf(await findConversation(ctx, nameOrId));
+  let upTo: DeviceStateBody["read"][number] | undefined;
   const outcome = await ctx.lock.run(async () => {
     const conversation = await requireConversation(ctx, id);
     const newest = await ctx.repo.messages(id, MAX_RECEIPT_IDS);
     const last = newest[newest.length - 1];
     if (!last || (conversation.readUpTo !== undefined && last.key <= conversation.readUpTo))
       return { ids: [], sent: false };
+    upTo = { conversationId: id, messageId: last.id, upTo: last.key };
     const ids = newest
       .filter((m) => !m.fromMe && m.deleted === undefined)
       .filter((m) => conversation.readUpTo === undefined || m.key > conversation.readUpTo)
@@ -59,6 +63,8 @@ export async function markRead(
     return { ids, sent: true };
   });
   if (outcome.sent) await deliverOutbox(ctx, { conversationId: id, now: true });
+  // Read here, read on our other devices too (devices/self-group.ts).
+  if (upTo !== undefined) await sendDeviceState(ctx, [upTo]);
   return outcome;
 }
 

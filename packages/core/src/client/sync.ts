@@ -6,6 +6,8 @@ import type { QueueCredentials } from "../relay-client/signing.js";
 import { groupJoins, groupLinks } from "../store/group-links.js";
 import { runAfterMigration } from "./after-migration.js";
 import { type ClientContext, requireProfile } from "./context.js";
+import { resumeDirectCommits } from "./devices/direct-order.js";
+import { announceActive } from "./devices/self-group.js";
 import type { ClientEvent } from "./events.js";
 import { runFollowups } from "./followups/run.js";
 import type { Followup } from "./followups/types.js";
@@ -35,8 +37,10 @@ export async function sync(ctx: ClientContext): Promise<ClientEvent[]> {
   }
   events.push(...(await runFollowups(ctx, followups)));
   events.push(...(await resumeCommits(ctx)));
+  await resumeDirectCommits(ctx);
   events.push(...(await runAfterMigration(ctx)));
   events.push(...(await scheduledKeyUpdates(ctx)));
+  await announceActive(ctx);
   return events;
 }
 

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import { DeleteBody } from "./delete.js";
+import { DeviceStateBody } from "./device-state.js";
 import { EditBody } from "./edit.js";
 import { ExpireBody } from "./expire.js";
 import { FileBody } from "./file.js";
@@ -52,6 +53,7 @@ export const Body = z.discriminatedUnion("type", [
   PostCommentBody,
   PostLikeBody,
   PostDeleteBody,
+  DeviceStateBody,
 ]);
 export type Body = z.infer<typeof Body>;
 export type BodyType = Body["type"];
@@ -91,6 +93,7 @@ export {
   SendAddress as SendAddressSchema,
 } from "./common.js";
 export { DeleteBody } from "./delete.js";
+export { DeviceStateBody } from "./device-state.js";
 export { EditBody } from "./edit.js";
 export { EXPIRE_CHOICES, ExpireBody } from "./expire.js";
 export { FileBody, FileName, MAX_CAPTION_LENGTH, MAX_FILE_NAME_LENGTH, MAX_THUMBNAIL_BYTES } from "./file.js";

@@ -146,6 +146,8 @@ export const LinkedConversation = z.object({
   contactId: z.string().min(1).max(64).optional(),
   name: z.string().max(256).optional(),
   feed: z.literal(true).optional(),
+  /** Our devices' own group (client/devices/self-group.ts). */
+  self: z.literal(true).optional(),
   createdAt: z.number(),
 });
 export type LinkedConversation = z.infer<typeof LinkedConversation>;

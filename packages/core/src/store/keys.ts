@@ -59,6 +59,12 @@ export const Keys = {
    * commit-order.ts): one at a time per group.
    */
   pendingCommit: (conversationId: string) => `gcommit/${conversationId}`,
+  /**
+   * Our commit to a 1:1 chat whose queue our devices share, until that queue confirms it as its
+   * epoch's first (client/devices/direct-order.ts): one at a time per chat.
+   */
+  directCommit: (conversationId: string) => `dcommit/${conversationId}`,
+  directCommits: "dcommit/",
   /** Application messages we sent to a group, by SHA-256 (hex), until their echo confirms their epoch. */
   groupSent: (conversationId: string, digest: string) => `gsent/${conversationId}/${digest}`,
   groupSents: (conversationId: string) => `gsent/${conversationId}/`,

@@ -46,7 +46,16 @@ export type KeyResetsRecord = Record<string, { replacedBy: string; at: number; r
  * value): the name each was linked under, when, and, once revoked, when. The devices that were
  * linked through this one, this one itself, and those it was told of when it was linked.
  */
-export type DevicesRecord = Record<string, { name: string; addedAt: number; revokedAt?: number }>;
+export type DevicesRecord = Record<
+  string,
+  {
+    name: string;
+    addedAt: number;
+    revokedAt?: number;
+    /** The time its last `device-state` was sealed (its own clock, signed by it: end to end). */
+    lastActiveAt?: number;
+  }
+>;
 
 export interface ContactRecord {
   id: string;
@@ -134,6 +143,11 @@ export interface GroupConversationRecord extends ConversationBase {
   statusReason?: string;
   /** A feed group (posts/, docs/04-posts.md): one author's posts to one audience, not a chat. */
   feed?: true;
+  /**
+   * Our devices' own group (client/devices/self-group.ts): only our devices are in it, never shown
+   * as a chat; read state and "last active" travel in it.
+   */
+  self?: true;
 }
 
 /** What a migration left for the next sync to do (Keys.afterMigration). */

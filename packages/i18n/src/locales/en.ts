@@ -722,12 +722,13 @@ export const en = {
       joined_one: 'This device is now "{{device}}", one of {{name}}\'s devices, in {{count}} chat or group.',
       joined_other:
         'This device is now "{{device}}", one of {{name}}\'s devices, in {{count}} chats and groups.',
-      line_one: "{{name}}{{current}} — added {{added}}, in {{count}} chat or group{{revoked}}",
-      line_other: "{{name}}{{current}} — added {{added}}, in {{count}} chats and groups{{revoked}}",
+      line_one: "{{name}}{{current}} — added {{added}}, in {{count}} chat or group{{active}}{{revoked}}",
+      line_other: "{{name}}{{current}} — added {{added}}, in {{count}} chats and groups{{active}}{{revoked}}",
       thisOne: " (this device)",
       unnamed: "(no name)",
       unknownDate: "at an unknown date",
       revokedAt: ", revoked {{at}}",
+      activeAt: ", last active {{at}}",
       revoked_one:
         '"{{device}}" is revoked: removed from {{count}} chat or group. It still holds your identity key: if someone else may have it, run parley reset.',
       revoked_other:

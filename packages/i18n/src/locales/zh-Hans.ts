@@ -695,12 +695,13 @@ export const zhHans: Catalogue = {
       code: "验证码：{{code}}\n请确认你的另一台设备显示相同的验证码，并在那台设备上输入。",
       joined_one: "此设备现在是“{{device}}”，{{name}} 的设备之一，已加入 {{count}} 个聊天或群组。",
       joined_other: "此设备现在是“{{device}}”，{{name}} 的设备之一，已加入 {{count}} 个聊天和群组。",
-      line_one: "{{name}}{{current}} — 添加于 {{added}}，在 {{count}} 个聊天或群组中{{revoked}}",
-      line_other: "{{name}}{{current}} — 添加于 {{added}}，在 {{count}} 个聊天和群组中{{revoked}}",
+      line_one: "{{name}}{{current}} — 添加于 {{added}}，在 {{count}} 个聊天或群组中{{active}}{{revoked}}",
+      line_other: "{{name}}{{current}} — 添加于 {{added}}，在 {{count}} 个聊天和群组中{{active}}{{revoked}}",
       thisOne: "（本设备）",
       unnamed: "（未命名）",
       unknownDate: "时间不详",
       revokedAt: "，已于 {{at}} 撤销",
+      activeAt: "，最后活跃于 {{at}}",
       revoked_one:
         "“{{device}}”已撤销：已从 {{count}} 个聊天或群组中移除。它仍持有你的身份密钥：如果它可能落入他人之手，请运行 parley reset。",
       revoked_other:

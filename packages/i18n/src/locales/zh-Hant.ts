@@ -696,12 +696,13 @@ export const zhHant: Catalogue = {
       code: "驗證碼：{{code}}\n請確認你的另一部裝置顯示相同的驗證碼，並在那部裝置上輸入。",
       joined_one: "這部裝置現在是「{{device}}」，{{name}} 的裝置之一，已加入 {{count}} 個聊天或群組。",
       joined_other: "這部裝置現在是「{{device}}」，{{name}} 的裝置之一，已加入 {{count}} 個聊天和群組。",
-      line_one: "{{name}}{{current}} — 新增於 {{added}}，在 {{count}} 個聊天或群組中{{revoked}}",
-      line_other: "{{name}}{{current}} — 新增於 {{added}}，在 {{count}} 個聊天和群組中{{revoked}}",
+      line_one: "{{name}}{{current}} — 新增於 {{added}}，在 {{count}} 個聊天或群組中{{active}}{{revoked}}",
+      line_other: "{{name}}{{current}} — 新增於 {{added}}，在 {{count}} 個聊天和群組中{{active}}{{revoked}}",
       thisOne: "（這部裝置）",
       unnamed: "（未命名）",
       unknownDate: "時間不詳",
       revokedAt: "，已於 {{at}} 撤銷",
+      activeAt: "，最後活躍於 {{at}}",
       revoked_one:
         "「{{device}}」已撤銷：已從 {{count}} 個聊天或群組中移除。它仍持有你的身分金鑰：如果它可能落入他人手中，請執行 parley reset。",
       revoked_other:

@@ -44,7 +44,9 @@ import { requireConversation } from "../lookup.js";
 import { commitWithState, encryptContent, loadState, saveState } from "../mls-state.js";
 import { takesPart } from "../reset/reset.js";
 import { drainQueue, sync } from "../sync.js";
+import { commitInSharedChat } from "./direct-order.js";
 import { LINK_STEP_TIMEOUT_MS, nextOnQueue, sendStep } from "./link-queue.js";
+import { ensureSelfGroup } from "./self-group.js";
 
 export interface LinkOffer {
   link: string;
@@ -132,6 +134,8 @@ export async function completeLink(
   }
   // What waits on the relay is read first: the conversations are at their newest epoch.
   const events = await sync(ctx);
+  // Our devices' own group, for what they tell each other (self-group.ts): the new one joins it.
+  await ensureSelfGroup(ctx);
   const profile = await requireProfile(ctx);
   const conversations = (await ctx.repo.conversations()).filter(takesPart);
   const suites: Record<string, string> = {};
@@ -200,7 +204,7 @@ export async function completeLink(
   events.push(...(await runFollowups(ctx, followups)));
   return {
     device: { name: request.device, deviceKey },
-    linked: linked.map((c) => c.id),
+    linked: linked.filter((c) => !c.self).map((c) => c.id), // our devices' own group aside
     skipped,
     events,
   };
@@ -217,8 +221,9 @@ async function ownDevices(ctx: ClientContext) {
 /**
  * A 1:1 chat gets the new device: our devices read one queue there, so a chat still on a queue of
  * this device alone first moves to a shared (broadcast) one, announced inside the encryption; then
- * a commit adds the new leaf. The commit goes to the contact and into the shared queue (for our
- * other devices); the new device reads on from there.
+ * a commit adds the new leaf, through the shared queue's commit order (direct-order.ts: another
+ * device of ours may be committing at the same time). The commit goes to the contact once it won;
+ * our other devices read it in the shared queue, and the new device reads on from there.
  */
 async function addToDirect(
   ctx: ClientContext,
@@ -228,58 +233,72 @@ async function addToDirect(
   followups: Followup[],
 ): Promise<LinkedConversation> {
   const current = await requireConversation(ctx, conversationId);
-  const shared = isBroadcast(current.receive)
-    ? undefined
-    : await ctx.relay(current.receive.relay).createQueue({ broadcast: true });
-  const done = await ctx.lock.run(async () => {
-    let c = (await requireConversation(ctx, conversationId)) as DirectConversationRecord;
+  if (!isBroadcast(current.receive)) await moveToSharedQueue(ctx, conversationId, events, followups);
+  const kp = await ctx.engine.inspectKeyPackage(unb64(keyPackage));
+  const won = await commitInSharedChat(
+    ctx,
+    conversationId,
+    async (state) =>
+      ctx.engine.members(state).some((m) => b64(m.deviceKey) === b64(kp.deviceKey))
+        ? undefined
+        : { changes: { add: [unb64(keyPackage)] } },
+    events,
+  );
+  if (!won?.welcome) throw new LinkError("the chat did not confirm the new device's addition in time");
+  const c = await requireConversation(ctx, conversationId);
+  if (c.kind !== "direct" || !c.sendTo) throw new LinkError("the contact's address is not known yet");
+  return {
+    id: c.id,
+    kind: "direct",
+    welcome: won.welcome,
+    receive: won.queue as LinkedConversation["receive"],
+    sendTo: c.sendTo,
+    ...(won.cursor ? { cursor: won.cursor } : {}),
+    contactId: c.contactId,
+    createdAt: c.createdAt,
+  };
+}
+
+/**
+ * Our side of a 1:1 chat moves from this device's own queue to one our devices share (its address
+ * to the contact in a `reply-to`); what the contact sent before it read the move is read from the
+ * old queue, which then goes.
+ */
+async function moveToSharedQueue(
+  ctx: ClientContext,
+  conversationId: string,
+  events: ClientEvent[],
+  followups: Followup[],
+): Promise<void> {
+  const current = await requireConversation(ctx, conversationId);
+  const shared = await ctx.relay(current.receive.relay).createQueue({ broadcast: true });
+  const old = await ctx.lock.run(async () => {
+    const c = (await requireConversation(ctx, conversationId)) as DirectConversationRecord;
     const to = c.sendTo;
     if (!to) throw new LinkError("the contact's address is not known yet");
-    let state = await loadState(ctx, c.groupId);
-    const out: Uint8Array[] = [];
-    const old = c.receive;
-    if (shared && !isBroadcast(c.receive)) {
-      const body: Body = { type: "reply-to", replyTo: { relay: shared.relay, sendId: shared.sendId } };
-      const moved = await encryptContent(ctx, state, body);
-      state = moved.state;
-      out.push(moved.message);
-      c = { ...c, receive: shared };
-    }
-    const committed = await ctx.engine.commit(state, { add: [unb64(keyPackage)] });
-    if (!committed.welcome) throw new ParleyError("corrupt", { what: "group_state" });
-    state = committed.state;
-    out.push(...committed.commits);
+    if (isBroadcast(c.receive)) return undefined; // moved meanwhile
+    const body: Body = { type: "reply-to", replyTo: { relay: shared.relay, sendId: shared.sendId } };
+    const moved = await encryptContent(ctx, await loadState(ctx, c.groupId), body);
     const batch = ctx.repo.batch();
-    ctx.repo.putConversation(batch, c);
-    ctx.repo.putRoute(batch, c.receive.queueId, { kind: "conversation", conversationId: c.id });
-    saveState(ctx, batch, c.groupId, state);
-    await commitWithState(ctx, batch, c.groupId, state);
-    for (const m of out) await ctx.relay(to.relay).send(to.sendId, pad(m));
-    // Our other devices apply the commit too; the new one starts after it.
-    let cursor: string | undefined;
-    for (const m of committed.commits)
-      cursor = await ctx.relay(c.receive.relay).send(c.receive.sendId, pad(m));
-    const linked: LinkedConversation = {
-      id: c.id,
-      kind: "direct",
-      welcome: b64(committed.welcome),
-      receive: c.receive as LinkedConversation["receive"],
-      sendTo: to,
-      ...(cursor ? { cursor } : {}),
-      contactId: c.contactId,
-      createdAt: c.createdAt,
-    };
-    return { linked, old: old.queueId !== c.receive.queueId ? old : undefined };
+    ctx.repo.putConversation(batch, { ...c, receive: shared });
+    ctx.repo.putRoute(batch, shared.queueId, { kind: "conversation", conversationId: c.id });
+    saveState(ctx, batch, c.groupId, moved.state);
+    await commitWithState(ctx, batch, c.groupId, moved.state);
+    await ctx.relay(to.relay).send(to.sendId, pad(moved.message));
+    return c.receive;
   });
-  if (done.old) {
-    // What the contact sent before it read the move is read once more; then the old queue goes.
-    await drainQueue(ctx, done.old, events, followups);
+  if (!old) {
     await ctx
-      .relay(done.old.relay)
-      .deleteQueue(done.old)
+      .relay(shared.relay)
+      .deleteQueue(shared)
       .catch(() => undefined);
+    return;
   }
-  return done.linked;
+  await drainQueue(ctx, old, events, followups);
+  await ctx
+    .relay(old.relay)
+    .deleteQueue(old)
+    .catch(() => undefined);
 }
 
 /** A group gets the new device through commit order (our commit must win its epoch). */
@@ -305,6 +324,7 @@ async function addToGroup(
     ...(welcome.cursor ? { cursor: welcome.cursor } : {}),
     name: c.name,
     ...(c.feed ? { feed: true as const } : {}),
+    ...(c.self ? { self: true as const } : {}),
     createdAt: c.createdAt,
   };
 }

@@ -32,6 +32,8 @@ import type { QueueCredentials } from "../../relay-client/signing.js";
 import type { ConversationRecord, ProfileRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
+import { runFollowups } from "../followups/run.js";
+import { KEY_PACKAGE_STOCK } from "../key-packages.js";
 import { saveState } from "../mls-state.js";
 import { parseName } from "../names.js";
 import { LINK_STEP_TIMEOUT_MS, nextOnQueue, sendStep } from "./link-queue.js";
@@ -188,7 +190,7 @@ export async function finishDeviceLink(
           if (linked.cursor) ctx.repo.putCursor(batch, record.receive.queueId, linked.cursor);
           saveState(ctx, batch, record.groupId, state);
           states.push([record.groupId, state]);
-          joined.push(linked.id);
+          if (!linked.self) joined.push(linked.id); // our devices' own group aside
         } catch (e) {
           skipped.push({ id: linked.id, cause: (e as Error).message });
         }
@@ -197,6 +199,13 @@ export async function finishDeviceLink(
       await ctx.repo.commit(batch);
       for (const [groupId, state] of states) ctx.repo.groupStateSaved(groupId, state.epoch);
     });
+    // Our contacts get KeyPackages of this device too, so that adding us to a group adds every
+    // device of ours (groups/admin.ts takes one of each).
+    const direct = done.conversations.filter((c) => c.kind === "direct" && joined.includes(c.id));
+    await runFollowups(
+      ctx,
+      direct.map((c) => ({ kind: "key-packages", conversationId: c.id, count: KEY_PACKAGE_STOCK })),
+    );
     return { profile, joined, skipped };
   } finally {
     await ctx
@@ -236,5 +245,6 @@ function conversationRecord(
     status: "active",
     createdAt: linked.createdAt ?? now,
     ...(linked.feed ? { feed: true as const } : {}),
+    ...(linked.self ? { self: true as const } : {}),
   };
 }

@@ -14,8 +14,10 @@ export interface DeviceView {
   added: string | null;
   /** When it was revoked (ISO 8601), null while it is one of ours. */
   revoked: string | null;
-  /** In how many of our conversations and groups it has a leaf now. */
+  /** In how many of our conversations and groups it has a leaf now (our devices' own group aside). */
   conversations: number;
+  /** When it last said it was active (ISO 8601; its own signed time, end to end), if it has. */
+  lastActive: string | null;
 }
 
 export async function listDevices(ctx: ClientContext): Promise<DeviceView[]> {
@@ -23,6 +25,7 @@ export async function listDevices(ctx: ClientContext): Promise<DeviceView[]> {
   const known = await ctx.repo.devices();
   const leaves = new Map<string, number>();
   for (const c of (await ctx.repo.conversations()).filter(takesPart)) {
+    if (c.kind === "group" && c.self) continue;
     const state = await loadState(ctx, c.groupId);
     for (const m of ctx.engine.members(state)) {
       if (b64(m.identityKey) !== profile.identityPublicKey) continue;
@@ -42,6 +45,7 @@ export async function listDevices(ctx: ClientContext): Promise<DeviceView[]> {
       added: iso(k?.addedAt ?? (current ? profile.createdAt : undefined)),
       revoked: iso(k?.revokedAt),
       conversations: leaves.get(deviceKey) ?? 0,
+      lastActive: current ? iso(ctx.now()) : iso(k?.lastActiveAt),
     };
   });
 }

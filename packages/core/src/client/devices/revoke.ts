@@ -14,17 +14,16 @@
  */
 import type { Body, GroupQueue } from "../../content/index.js";
 import { ParleyError } from "../../errors.js";
-import { pad } from "../../protocol/padding.js";
-import type { DirectConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
 import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { attempt } from "../followups/attempt.js";
 import { commitChange } from "../groups/commit-order.js";
 import { pickByName, requireConversation } from "../lookup.js";
-import { commitWithState, encryptContent, loadState, saveState } from "../mls-state.js";
+import { encryptContent, loadState } from "../mls-state.js";
 import { takesPart } from "../reset/reset.js";
 import { sync } from "../sync.js";
+import { commitInSharedChat } from "./direct-order.js";
 
 export interface RevokeResult {
   name: string;
@@ -60,7 +59,7 @@ export async function revokeDevice(ctx: ClientContext, nameOrKey: string): Promi
     if (!leaf) continue;
     let done = false;
     await attempt(events, c.id, "revoke", async () => {
-      if (c.kind === "direct") await revokeInDirect(ctx, c.id, deviceKey);
+      if (c.kind === "direct") await revokeInDirect(ctx, c.id, deviceKey, events);
       else events.push(...(await commitChange(ctx, c.id, { revokeDevices: [deviceKey] })));
       const after = await loadState(ctx, c.groupId);
       if (ctx.engine.members(after).some((m) => b64(m.deviceKey) === deviceKey)) {
@@ -68,7 +67,8 @@ export async function revokeDevice(ctx: ClientContext, nameOrKey: string): Promi
       }
       done = true;
     });
-    (done ? revoked : pending).push(c.id);
+    if (!done) pending.push(c.id);
+    else if (!(c.kind === "group" && c.self)) revoked.push(c.id); // our devices' own group aside
   }
   if (pending.length === 0) {
     await ctx.lock.run(async () => {
@@ -82,30 +82,45 @@ export async function revokeDevice(ctx: ClientContext, nameOrKey: string): Promi
   return { name: device.name, deviceKey, revoked, pending, events };
 }
 
-async function revokeInDirect(ctx: ClientContext, conversationId: string, deviceKey: string): Promise<void> {
+async function revokeInDirect(
+  ctx: ClientContext,
+  conversationId: string,
+  deviceKey: string,
+  events: ClientEvent[],
+): Promise<void> {
   const before = await requireConversation(ctx, conversationId);
   const fresh = (await ctx.relay(before.receive.relay).createQueue({ broadcast: true })) as GroupQueue;
-  await ctx.lock.run(async () => {
-    const c = (await requireConversation(ctx, conversationId)) as DirectConversationRecord;
-    const to = c.sendTo;
-    if (!to) throw new ParleyError("not_ready", { contact: "" });
-    const state = await loadState(ctx, c.groupId);
-    const leaf = ctx.engine.members(state).find((m) => b64(m.deviceKey) === deviceKey);
-    if (!leaf) return; // removed meanwhile
-    const committed = await ctx.engine.commit(state, { remove: [leaf.leafIndex] });
-    const replyBody: Body = { type: "reply-to", replyTo: { relay: fresh.relay, sendId: fresh.sendId } };
-    const replyTo = await encryptContent(ctx, committed.state, replyBody);
-    const moved = await encryptContent(ctx, replyTo.state, { type: "group-queue", queue: fresh });
-    const batch = ctx.repo.batch();
-    ctx.repo.putConversation(batch, { ...c, receive: fresh });
-    ctx.repo.putRoute(batch, fresh.queueId, { kind: "conversation", conversationId: c.id });
-    saveState(ctx, batch, c.groupId, moved.state);
-    await commitWithState(ctx, batch, c.groupId, moved.state);
-    for (const m of [...committed.commits, replyTo.message])
-      await ctx.relay(to.relay).send(to.sendId, pad(m));
-    // Our other devices read the old queue: the commit, then the new queue (in the new epoch).
-    const old = c.receive;
-    for (const m of [...committed.commits, moved.message])
-      await ctx.relay(old.relay).send(old.sendId, pad(m));
-  });
+  // Through the shared queue's commit order (direct-order.ts): another device of ours may be
+  // committing at the same time (revoking the same device: then ours comes to nothing).
+  const won = await commitInSharedChat(
+    ctx,
+    conversationId,
+    async (state) => {
+      const leaf = ctx.engine.members(state).find((m) => b64(m.deviceKey) === deviceKey);
+      if (!leaf) return undefined; // removed meanwhile
+      return {
+        changes: { remove: [leaf.leafIndex] },
+        // In the new epoch: the new queue's address to the contact, its credentials to our other
+        // devices (sent to the old queue, after the commit).
+        after: async (next) => {
+          const replyBody: Body = { type: "reply-to", replyTo: { relay: fresh.relay, sendId: fresh.sendId } };
+          const replyTo = await encryptContent(ctx, next, replyBody);
+          const moved = await encryptContent(ctx, replyTo.state, { type: "group-queue", queue: fresh });
+          return {
+            state: moved.state,
+            toContact: [replyTo.message],
+            toShared: [moved.message],
+            receive: fresh,
+          };
+        },
+      };
+    },
+    events,
+  );
+  if (!won) {
+    await ctx
+      .relay(fresh.relay)
+      .deleteQueue(fresh)
+      .catch(() => undefined);
+  }
 }

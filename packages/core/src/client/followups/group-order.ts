@@ -59,17 +59,25 @@ async function afterWinLocked(
   pending: PendingCommitRecord,
 ): Promise<void> {
   const { intent } = pending;
-  // Each invitee's Welcome goes once: the record forgets them one by one as they go.
-  for (const [i, add] of (intent.add ?? []).entries()) {
-    const contact = await ctx.repo.contact(add.contactId);
-    const batch = ctx.repo.deleteTheirKeyPackage(ctx.repo.batch(), add.contactId, add.ref);
-    const rest = { ...intent, add: (intent.add ?? []).slice(i + 1) };
+  // Each invitee's Welcome goes once, one invite per person naming the KeyPackage of each of their
+  // devices (added together): the record forgets them person by person as they go.
+  const adds = intent.add ?? [];
+  const sent = new Set<string>();
+  for (const contactId of new Set(adds.map((a) => a.contactId))) {
+    const theirs = adds.filter((a) => a.contactId === contactId);
+    const contact = await ctx.repo.contact(contactId);
+    const batch = ctx.repo.batch();
+    for (const a of theirs) ctx.repo.deleteTheirKeyPackage(batch, contactId, a.ref);
+    sent.add(contactId);
+    const rest = { ...intent, add: adds.filter((a) => !sent.has(a.contactId)) };
     await ctx.repo.commit(putPendingCommit(batch, conversation.id, { ...pending, intent: rest }));
     if (!contact || !pending.welcome) continue;
+    const refs = await Promise.all(theirs.map((a) => keyPackageId(ctx, unb64(a.keyPackage))));
     await sendContentLocked(ctx, contact.conversationId, {
       type: "group-invite",
       welcome: pending.welcome,
-      keyPackageRef: await keyPackageId(ctx, unb64(add.keyPackage)),
+      keyPackageRef: refs[0]!,
+      ...(refs.length > 1 ? { keyPackageRefs: refs.slice(1) } : {}),
       // Where the commit lay (the group may have moved since: the joiner follows the move).
       queue: (pending.cursorQueue ?? conversation.receive) as GroupQueue,
       ...(pending.cursor ? { cursor: pending.cursor } : {}),

@@ -9,13 +9,14 @@ import {
   type GroupMetadata,
   isAdmin,
 } from "../../messaging/group-metadata.js";
-import { type GroupState, keyPackageCipherSuiteId } from "../../mls/engine.js";
+import type { GroupState } from "../../mls/engine.js";
 import { RelayError } from "../../relay-client/errors.js";
 import type { CommitIntent } from "../../store/group-order.js";
 import type { GroupConversationRecord, ProfileRecord } from "../../store/records.js";
-import { b64, unb64 } from "../../store/repository.js";
+import { b64 } from "../../store/repository.js";
 import { type ClientContext, deviceOf, randomId, requireProfile } from "../context.js";
 import { sends } from "../conversations.js";
+import { keyPackagesOfEachDevice } from "../key-packages.js";
 import { findContact, findGroup, requireGroupConversation } from "../lookup.js";
 import { commitWithState, encryptContent, loadState, saveState } from "../mls-state.js";
 import { parseGroupName } from "../names.js";
@@ -32,6 +33,8 @@ export interface CreateGroupOptions {
   pq?: boolean;
   /** A feed group (posts/audiences.ts): posts to an audience, hidden from the chat list. */
   feed?: boolean;
+  /** Our devices' own group (devices/self-group.ts): hidden from the chat list. */
+  self?: boolean;
 }
 
 /** Creates a group with us as its only member and admin. Its name lives only in the MLS state. */
@@ -67,6 +70,7 @@ export async function createGroup(
       name: groupName,
       admins: metadata.admins,
       ...(options.feed ? { feed: true as const } : {}),
+      ...(options.self ? { self: true as const } : {}),
       previousQueues: [],
       status: "active",
       createdAt: ctx.now(),
@@ -116,12 +120,11 @@ export async function addToGroup(
       if (present.has(contact.identityKey)) {
         throw new ParleyError("already_member", { contact: contact.name, group: conversation.name });
       }
-      // One of the group's cipher suite (a contact who gave none of it cannot be added yet).
-      const stock = (await ctx.repo.theirKeyPackages(contact.id)).find(
-        ([, k]) => keyPackageCipherSuiteId(unb64(k.keyPackage)) === suite,
-      );
-      if (!stock) throw new ParleyError("no_key_package", { contact: contact.name });
-      add.push({ contactId: contact.id, ref: stock[0], keyPackage: stock[1].keyPackage });
+      // One of the group's cipher suite for each of their devices, all in this commit (a contact
+      // who gave none of it cannot be added yet).
+      const stock = await keyPackagesOfEachDevice(ctx, contact, suite);
+      if (stock.length === 0) throw new ParleyError("no_key_package", { contact: contact.name });
+      for (const [ref, k] of stock) add.push({ contactId: contact.id, ref, keyPackage: k.keyPackage });
     }
     const intent: CommitIntent = { add, ...(options.unchecked ? { unchecked: true as const } : {}) };
     return { conversation, intent };

@@ -22,6 +22,7 @@ import {
 import type { GroupConversationRecord } from "../../store/records.js";
 import { unb64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
+import { ownDirectEcho } from "../devices/direct-order.js";
 import type { ClientEvent } from "../events.js";
 import { isStale } from "../inbox/stale.js";
 import { nothing, type Processed } from "../inbox/types.js";
@@ -44,6 +45,8 @@ export async function ownGroupEcho(
   digest: string,
 ): Promise<Processed> {
   const conversation = await ctx.repo.conversation(conversationId);
+  // Our commit to a 1:1 chat our devices share, the same way (devices/direct-order.ts).
+  if (conversation?.kind === "direct") return ownDirectEcho(ctx, batch, conversation, msgId, digest);
   if (conversation?.kind !== "group" || conversation.status !== "active") return nothing();
   const pending = await pendingCommit(ctx.repo, conversationId);
   if (pending?.digest === digest) return commitEcho(ctx, batch, conversation, pending, queueId, msgId);

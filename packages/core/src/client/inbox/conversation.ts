@@ -10,6 +10,7 @@ import type { Batch } from "../../store/batch.js";
 import type { DirectConversationRecord, GroupConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
 import { type ClientContext, requireProfile } from "../context.js";
+import { directCommitOvertaken, staleDirectCommit } from "../devices/direct-order.js";
 import type { ClientEvent } from "../events.js";
 import { countGroupMessage } from "../groups/key-schedule.js";
 import { unechoedLost } from "../groups/own-echo.js";
@@ -20,6 +21,7 @@ import { checkKeyReset } from "../reset/received.js";
 import type { PersonRef } from "../views.js";
 import { noteRatchetPosition } from "./gaps.js";
 import { handlers } from "./handlers/index.js";
+import { isBroadcast } from "./receive.js";
 import { reject } from "./rejection.js";
 import { staleGroupMessage } from "./stale.js";
 import { nothing, type Processed } from "./types.js";
@@ -58,12 +60,17 @@ export async function processInConversation(
   if (conversation.kind === "group") {
     const stale = await staleGroupMessage(ctx, batch, conversation, state, message, queueId);
     if (stale) return stale;
+  } else if (isBroadcast(conversation.receive)) {
+    // A commit that lost its epoch in the queue our devices share (devices/direct-order.ts).
+    const stale = staleDirectCommit(state, message);
+    if (stale) return stale;
   }
   // Our own message, echoed back by a shared queue (a group's; a 1:1 queue our devices share,
   // docs/devices.md): already applied when we sent it.
   const sender = await ctx.engine.senderOf(state, message);
   if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();
   const result = await ctx.engine.process(state, message, ctx.policy);
+  if (conversation.kind === "direct") await directCommitOvertaken(ctx, batch, conversation.id, state, result);
   // A sender's key reset (or their revoked device) first: it may change who the contact is.
   const reset = await checkKeyReset(ctx, batch, conversation, result);
   const processed =
@@ -226,7 +233,9 @@ async function afterGroupMessage(
   const handler = handlers[body.type].group as ((d: unknown) => Promise<Processed>) | undefined;
   if (!handler)
     return reject({ reason: "misplaced", body: body.type, conversation: "group", conversationId });
-  return handler({ ctx, batch, conversation, state: result.state, sender, content: { id, sentAt }, body });
+  const senderDevice = b64(result.sender.deviceKey);
+  const content = { id, sentAt };
+  return handler({ ctx, batch, conversation, state: result.state, sender, senderDevice, content, body });
 }
 
 /** What a commit changed, as events: members added and removed, the name, the admins. */

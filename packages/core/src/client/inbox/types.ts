@@ -43,6 +43,8 @@ export interface GroupDelivery<T extends BodyType> {
   state: GroupState;
   /** The sender's identity key (base64url), verified by MLS. */
   sender: string;
+  /** The sender's device key (base64url), verified by MLS (only some kinds need it). */
+  senderDevice?: string;
   content: ContentMeta;
   body: BodyOf<T>;
 }

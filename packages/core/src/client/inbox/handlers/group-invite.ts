@@ -7,6 +7,7 @@
 import { decodeGroupMetadata, isAdmin } from "../../../messaging/group-metadata.js";
 import { type GroupState, MlsProcessingError } from "../../../mls/engine.js";
 import { b64, unb64 } from "../../../store/repository.js";
+import type { ClientContext } from "../../context.js";
 import { joinedGroup, rejoinRefusal } from "../../groups/joined.js";
 import { contactRef, conversationOfGroup } from "../../lookup.js";
 import { saveState } from "../../mls-state.js";
@@ -15,8 +16,10 @@ import type { ContentHandler } from "../types.js";
 
 export const groupInvite: ContentHandler<"group-invite"> = {
   async direct({ ctx, batch, conversation: via, contact: inviter, body: invite }) {
-    const own = await ctx.repo.ownKeyPackage(invite.keyPackageRef);
-    if (!own) return reject({ reason: "unknown_key_package", conversationId: via.id });
+    // Ours is one of the KeyPackages it names (the others are our other devices').
+    const mine = await ownKeyPackageOf(ctx, [invite.keyPackageRef, ...(invite.keyPackageRefs ?? [])]);
+    if (!mine) return reject({ reason: "unknown_key_package", conversationId: via.id });
+    const { ref, own } = mine;
     let state: GroupState;
     try {
       state = await ctx.engine.joinFromWelcome(unb64(invite.welcome), {
@@ -38,7 +41,7 @@ export const groupInvite: ContentHandler<"group-invite"> = {
     const refusal = rejoinRefusal(existing, inviter.identityKey, contactRef(inviter));
     if (refusal) return reject(refusal);
     const conversation = joinedGroup(ctx, existing, groupId, invite.queue, meta);
-    ctx.repo.deleteOwnKeyPackage(batch, invite.keyPackageRef);
+    ctx.repo.deleteOwnKeyPackage(batch, ref);
     ctx.repo.putConversation(batch, conversation);
     ctx.repo.putRoute(batch, invite.queue.queueId, { kind: "conversation", conversationId: conversation.id });
     // Our membership starts after the commit that added us; older messages are not for us.
@@ -68,3 +71,11 @@ export const groupInvite: ContentHandler<"group-invite"> = {
     };
   },
 };
+
+async function ownKeyPackageOf(ctx: ClientContext, refs: string[]) {
+  for (const ref of refs) {
+    const own = await ctx.repo.ownKeyPackage(ref);
+    if (own) return { ref, own };
+  }
+  return undefined;
+}

@@ -5,6 +5,7 @@
  */
 import type { HandlerRegistry } from "../types.js";
 import { deleteMessage } from "./delete.js";
+import { deviceState } from "./device-state.js";
 import { edit } from "./edit.js";
 import { expire } from "./expire.js";
 import { file } from "./file.js";
@@ -48,4 +49,5 @@ export const handlers: HandlerRegistry = {
   "post-comment": postComment,
   "post-like": postLike,
   "post-delete": postDelete,
+  "device-state": deviceState,
 };

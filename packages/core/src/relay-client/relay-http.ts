@@ -166,7 +166,10 @@ export class RelayHttpClient {
     try {
       res = await this.request("/v1/send-batch", sendBatchFrame(messages));
     } catch (e) {
-      if (!(e instanceof RelayError) || e.code !== "not_found") throw e;
+      if (!(e instanceof RelayError)) throw e;
+      // A batch larger than this relay takes in one request: each on its own, the same way.
+      if (e.code === "too_large") return this.sendEach(messages);
+      if (e.code !== "not_found") throw e;
       this.noBatches = true;
       return this.sendEach(messages);
     }

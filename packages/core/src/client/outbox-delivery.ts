@@ -76,7 +76,9 @@ export async function deliverOutbox(
       waiting.add(conversationId);
       continue;
     }
-    due.set(conversationId, [...(due.get(conversationId) ?? []), [order, listed]]);
+    const list = due.get(conversationId);
+    if (list) list.push([order, listed]);
+    else due.set(conversationId, [[order, listed]]);
   }
   for (const [conversationId, entries] of due) {
     for (let i = 0; i < entries.length && !waiting.has(conversationId); ) {

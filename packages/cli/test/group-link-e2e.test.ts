@@ -1,6 +1,7 @@
 /**
  * Group invite links (issue 14) through real CLI processes and a real relay: a link opened by people
- * who are nobody's contact (added at once; added after approval; refused once revoked). Then the
+ * who are nobody's contact (added at once; added after approval; refused once revoked; approved by
+ * a second admin, whom the first cannot then double). Then the
  * relay's files are searched for the group's name and the joiners' names: neither is there.
  * (The profile photo's e2e is profile-photo-e2e.test.ts.)
  */
@@ -117,6 +118,33 @@ test("a link with approval and an expiry: Erin waits until Alice approves", asyn
   assert.match(refused.stderr, /revoked or has expired/);
   const json = await parley(frank, "--json", "accept", made.link);
   assert.equal(JSON.parse(json.stdout).code, "InviteError");
+});
+
+test("a second admin sees the requests and approves; the first has nothing left to add", async () => {
+  await parleyJson(alice, "group", "admin", "Climbers", "Bob");
+  const made = await parleyJson<{ link: string }>(alice, "group", "invite-link", "Climbers", "--approve");
+  await parleyJson(bob, "sync"); // Bob's client learns of the link and reads its requests from now on
+  await parleyJson(frank, "accept", made.link);
+  const bobSaw = await parley(bob, "sync");
+  assert.match(bobSaw.stdout, /Frank asks to join "Climbers"/);
+  await parleyJson(alice, "sync");
+  assert.deepEqual(
+    (await parleyJson<{ name: string }[]>(alice, "group", "requests", "Climbers")).map((r) => r.name),
+    ["Frank"],
+    "both admins see the request",
+  );
+  await parleyJson(bob, "group", "approve", "Climbers", "Frank");
+  await parleyJson(alice, "sync");
+  assert.deepEqual(await parleyJson(alice, "group", "requests", "Climbers"), [], "answered by Bob");
+  const twice = await parley(alice, "group", "approve", "Climbers", "Frank");
+  assert.equal(twice.code, 1, "Alice cannot add Frank a second time");
+  await parleyJson(frank, "sync");
+  for (const h of [alice, bob, dave, erin]) await parleyJson(h, "sync");
+  const names = (await parleyJson<Member[]>(frank, "group", "members", "Climbers")).map((m) => m.name);
+  assert.equal(names.length, 5, JSON.stringify(names));
+  // (Frank knows the others by name once their profiles reach him: only the count is compared.)
+  assert.equal((await parleyJson<Member[]>(alice, "group", "members", "Climbers")).length, 5);
+  assert.equal((await parleyJson<Member[]>(bob, "group", "members", "Climbers")).length, 5);
 });
 
 test("the relay's files hold no group name and no joiner's name", async () => {

@@ -137,3 +137,69 @@ it("only an admin makes a link; a request read after the link expired is dropped
   );
   assert.equal((await groupView(alice.store))?.members.length, 2);
 });
+
+it("every admin sees a link's requests: a second admin approves, and nobody is added twice", async () => {
+  const alice = await person("Alice", relay.url);
+  const bob = await person("Bob", relay.url);
+  const carol = await person("Carol", relay.url);
+  await connect(alice.client, bob.client);
+  await connect(alice.client, carol.client);
+  await alice.client.createGroup("Board");
+  await alice.client.addToGroup("Board", ["Bob", "Carol"]);
+  await bob.client.sync();
+  await carol.client.sync();
+  await alice.client.setGroupAdmin("Board", "Bob", true);
+  await bob.client.sync();
+  await carol.client.sync();
+  const { link } = await alice.client.createGroupLink("Board", { approve: true });
+  await bob.client.sync(); // Bob, an admin, learns of the link
+  await carol.client.sync(); // Carol, not an admin, keeps nothing of it
+  assert.equal((await bob.client.groupLink("Board"))?.link, link, "the other admin has the link");
+  assert.equal(await carol.client.groupLink("Board"), null);
+
+  const dave = await person("Dave", relay.url);
+  await dave.client.joinGroupByLink(link);
+  // Both admins are told; Carol is not.
+  assert.deepEqual(
+    eventsOf(await bob.client.sync(), "join-request").map((r) => r.request.name),
+    ["Dave"],
+  );
+  assert.deepEqual(
+    eventsOf(await alice.client.sync(), "join-request").map((r) => r.request.name),
+    ["Dave"],
+  );
+  assert.deepEqual(eventsOf(await carol.client.sync(), "join-request"), []);
+
+  // Bob approves; Alice, once she has seen his commit, has nothing left to approve.
+  await bob.client.approveJoinRequest("Board", "Dave");
+  await alice.client.sync();
+  assert.deepEqual(await alice.client.joinRequests("Board"), []);
+  await dave.client.sync();
+  assert.equal((await groupView(dave.store))?.members.length, 4);
+
+  // Erin asks; both admins approve before either hears of the other: one add wins, the other is
+  // dropped when redone; Erin joins once and everyone agrees.
+  const erin = await person("Erin", relay.url);
+  await erin.client.joinGroupByLink(link);
+  await alice.client.sync();
+  await bob.client.sync();
+  await alice.client.approveJoinRequest("Board", "Erin");
+  await bob.client.approveJoinRequest("Board", "Erin");
+  for (let i = 0; i < 3; i++) for (const p of [alice, bob, carol, dave]) await p.client.sync();
+  const joined = eventsOf(await erin.client.sync(), "group").filter((e) => e.change === "joined");
+  assert.equal(joined.length, 1, "one Welcome");
+  for (const p of [alice, bob, carol, dave]) await p.client.sync();
+  const views = await Promise.all([alice, bob, carol, dave, erin].map((p) => groupView(p.store)));
+  assert.equal(views[0]?.members.length, 5);
+  for (const v of views) assert.deepEqual(v, views[0]);
+  await assert.rejects(alice.client.approveJoinRequest("Board", "Erin"), (e: Error) =>
+    /unknown_join_request|already_member/.test((e as { code?: string }).code ?? ""),
+  );
+
+  // Bob (not the maker) revokes the link: it opens for nobody, and Alice forgets it too.
+  assert.equal(await bob.client.revokeGroupLink("Board"), true);
+  await alice.client.sync();
+  assert.equal(await alice.client.groupLink("Board"), null);
+  const frank = await person("Frank", relay.url);
+  await assert.rejects(frank.client.joinGroupByLink(link), { reason: "gone" });
+});

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ClientEvent } from "../src/client/events.js";
 import { ParleyClient } from "../src/client/parley-client.js";
+import { splitSendBatch } from "../src/protocol/relay.js";
 import type { FetchLike } from "../src/relay-client/relay-http.js";
 import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
 import {
@@ -25,11 +26,21 @@ const relay = relayForThisFile();
 class Network {
   mode: "up" | "down" | "lose-answers" = "up";
   sendsThatReachedTheRelay = 0;
+  /** Each send request's envelope count (1 for `/v1/send/…`, the batch's for `/v1/send-batch`). */
+  readonly sendRequests: number[] = [];
+  /** While set, send requests wait for it before they go. */
+  gate: Promise<void> | undefined;
   readonly fetch: FetchLike = async (input, init) => {
     if (this.mode === "down") throw new TypeError("fetch failed (network down in this test)");
+    const isSend = String(input).includes("/v1/send");
+    if (isSend) {
+      const batch = String(input).includes("/v1/send-batch") && splitSendBatch(init?.body as Uint8Array);
+      this.sendRequests.push(batch ? batch.length : 1);
+      await this.gate;
+    }
     const res = await fetch(input, init);
-    if (String(input).includes("/v1/send/")) this.sendsThatReachedTheRelay++;
-    if (this.mode === "lose-answers" && String(input).includes("/v1/send/")) {
+    if (isSend) this.sendsThatReachedTheRelay++;
+    if (this.mode === "lose-answers" && isSend) {
       await res.arrayBuffer();
       throw new TypeError("fetch failed (answer lost in this test)");
     }
@@ -79,6 +90,59 @@ describe("outbox", () => {
     // In order, once each.
     assert.deepEqual(texts(await bob.client.sync()), ["written offline 1", "written offline 2"]);
     assert.deepEqual(texts(await bob.client.sync()), []);
+  });
+
+  it("what queued up while the relay was away goes in one request, in order", async () => {
+    const net = new Network();
+    const alice = await person("Alice", net);
+    const bob = await person("Bob");
+    await connect(alice.client, bob.client);
+    net.mode = "down";
+    for (let i = 1; i <= 5; i++) await alice.client.send("Bob", `queued ${i}`);
+    net.mode = "up";
+    net.sendRequests.length = 0;
+    const events = await alice.client.sync();
+    assert.equal(of(events, "sent").flatMap((e) => e.ids).length, 5);
+    assert.deepEqual(net.sendRequests, [5], "one batch send of five");
+    assert.deepEqual(
+      texts(await bob.client.sync()),
+      [1, 2, 3, 4, 5].map((i) => `queued ${i}`),
+    );
+  });
+
+  it("a send that does not wait: stored at once, and what is sealed during a request goes in the next batch", async () => {
+    const net = new Network();
+    const alice = await person("Alice", net);
+    const bob = await person("Bob");
+    await connect(alice.client, bob.client);
+    net.sendRequests.length = 0;
+    let open = () => {};
+    net.gate = new Promise<void>((r) => (open = r));
+    const first = await alice.client.send("Bob", "one", { wait: false });
+    assert.equal(first.status, "sending");
+    // The first request is held at the gate; sealing and storing the next ones does not wait for it.
+    const rest = [];
+    for (const text of ["two", "three", "four"])
+      rest.push(await alice.client.send("Bob", text, { wait: false }));
+    assert.deepEqual(
+      rest.map((m) => m.status),
+      ["sending", "sending", "sending"],
+    );
+    assert.deepEqual(net.sendRequests, [1]);
+    net.gate = undefined;
+    open();
+    await alice.client.settleOutbox();
+    assert.deepEqual(net.sendRequests, [1, 3], "the three sealed meanwhile went together");
+    assert.deepEqual(
+      (await alice.client.messages("Bob")).slice(-4).map((m) => [m.text, m.status]),
+      [
+        ["one", "sent"],
+        ["two", "sent"],
+        ["three", "sent"],
+        ["four", "sent"],
+      ],
+    );
+    assert.deepEqual(texts(await bob.client.sync()), ["one", "two", "three", "four"]);
   });
 
   it("survives a restart of the client: a new client on the same store sends what waited", async () => {

@@ -282,3 +282,38 @@ describe("proof of work", () => {
     );
   });
 });
+
+describe("relay client: batch sends", () => {
+  it("sends several envelopes in one request, and a batch the relay finds too large one by one", async (t) => {
+    const relay = await startTestRelay(t, { config: { maxMessageBytes: 4096 } });
+    const client = new RelayHttpClient(relay.url, crypto);
+    const q = await client.createQueue();
+    const small = [envelope(512, 1), envelope(512, 2), envelope(512, 3)];
+    const sent = await client.sendBatch(small.map((body) => ({ sendId: q.sendId, body })));
+    assert.equal(sent.msgIds.length, 3);
+    assert.equal(sent.refused, undefined);
+    // Three 2 KiB envelopes: each within the relay's 4 KiB limit, together beyond it.
+    const large = [envelope(2048, 4), envelope(2048, 5), envelope(2048, 6)];
+    const split = await client.sendBatch(large.map((body) => ({ sendId: q.sendId, body })));
+    assert.equal(split.msgIds.length, 3, "sent one by one");
+    const fetched = await client.fetchMessages(q);
+    assert.deepEqual(
+      fetched.map((m) => m.msgId),
+      [...sent.msgIds, ...split.msgIds],
+    );
+    assert.deepEqual(
+      fetched.map((m) => m.body[4]),
+      [1, 2, 3, 4, 5, 6],
+    );
+    // A refusal ends the batch there, as the RelayError a single send would have thrown.
+    const refused = await client.sendBatch([
+      { sendId: q.sendId, body: envelope(512, 7) },
+      { sendId: "AAAAAAAAAAAAAAAAAAAAAA", body: envelope(512, 8) },
+      { sendId: q.sendId, body: envelope(512, 9) },
+    ]);
+    assert.equal(refused.msgIds.length, 1);
+    assert.ok(refused.refused instanceof RelayError);
+    assert.equal(refused.refused.code, "unknown_queue");
+    assert.equal(refused.refused.status, 404);
+  });
+});

@@ -148,6 +148,7 @@ function clientFor(home: string, store: KeyValueStore): OpenProfile {
     crypto,
     engine: new Rfc9420Engine(crypto),
     lock: new FileLock(join(home, "parley.lock")),
+    outboxLock: new FileLock(join(home, "parley.outbox.lock")),
     relayAlternates: readRelayAlternates(home),
     fetch: nodeFetch,
     webSocket: (url) => new WebSocket(url, { maxPayload: 16 * 1024 * 1024 }) as unknown as WebSocketLike,

@@ -48,6 +48,7 @@ export async function wipeProfile(home: string): Promise<Wiped> {
     `${PROFILE_DATABASE}-shm`,
     RELAYS_FILE,
     "parley.lock",
+    "parley.outbox.lock",
   ]) {
     const path = join(home, name);
     if (!existsSync(path)) continue;

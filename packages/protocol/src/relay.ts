@@ -70,6 +70,62 @@ export type CreateQueueResponse = z.infer<typeof CreateQueueResponse>;
 export const CreateInviteResponse = z.object({ inviteId: Id });
 export const SendResponse = z.object({ msgId: Id });
 
+/**
+ * A batch send (`POST /v1/send-batch`, docs/protocol.md): several envelopes in one request, a
+ * headed frame whose head lists each one's send id and size, the envelopes back to back after it.
+ * The relay stores them in this order, each as `POST /v1/send/<sendId>` would, and stops at the
+ * first it refuses: the reply's `msgIds` are those stored (a prefix of the batch), and `refused`
+ * says why the next one was not (nothing after it was tried).
+ */
+export const SEND_BATCH_LIMIT = 100;
+export const SendBatchHead = z
+  .object({
+    messages: z
+      .array(z.object({ sendId: Id, size: z.number().int().positive() }).strict())
+      .min(1)
+      .max(SEND_BATCH_LIMIT),
+  })
+  .strict();
+export type SendBatchHead = z.infer<typeof SendBatchHead>;
+export const SendBatchResponse = z.object({
+  msgIds: z.array(Id).max(SEND_BATCH_LIMIT),
+  /** The refusal of envelope `msgIds.length`, with the HTTP status a single send would have had. */
+  refused: z
+    .object({ code: z.string(), error: z.string(), status: z.number().int().min(400).max(599) })
+    .optional(),
+});
+export type SendBatchResponse = z.infer<typeof SendBatchResponse>;
+
+/** Splits a batch send's body into its envelopes; null unless the head is valid and the sizes add up. */
+export function splitSendBatch(frame: Uint8Array): { sendId: string; body: Uint8Array }[] | null {
+  const split = splitHeadedFrame(frame);
+  const head = split && SendBatchHead.safeParse(split.head);
+  if (!split || !head?.success) return null;
+  const out: { sendId: string; body: Uint8Array }[] = [];
+  let at = 0;
+  for (const m of head.data.messages) {
+    if (at + m.size > split.rest.length) return null;
+    out.push({ sendId: m.sendId, body: split.rest.subarray(at, at + m.size) });
+    at += m.size;
+  }
+  return at === split.rest.length ? out : null;
+}
+
+/** The body of a batch send: the head, then the envelopes. */
+export function sendBatchFrame(messages: readonly { sendId: string; body: Uint8Array }[]): Uint8Array {
+  const prefix = headedFramePrefix({
+    messages: messages.map((m) => ({ sendId: m.sendId, size: m.body.length })),
+  } satisfies SendBatchHead);
+  const out = new Uint8Array(prefix.length + messages.reduce((n, m) => n + m.body.length, 0));
+  out.set(prefix, 0);
+  let at = prefix.length;
+  for (const m of messages) {
+    out.set(m.body, at);
+    at += m.body.length;
+  }
+  return out;
+}
+
 export const DeliveredMessage = z.object({ msgId: Id, body: z.string() });
 export type DeliveredMessage = z.infer<typeof DeliveredMessage>;
 /**

@@ -26,6 +26,7 @@ import type { WebSocketFactory } from "../relay-client/relay-socket.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
 import type { ProfileRecord } from "../store/records.js";
 import { ProfileRepository, unb64 } from "../store/repository.js";
+import type { ClientEvent } from "./events.js";
 
 export interface ClientEnvironment {
   store: KeyValueStore;
@@ -34,6 +35,11 @@ export interface ClientEnvironment {
   webSocket?: WebSocketFactory;
   fetch?: FetchLike;
   lock?: ProfileLock;
+  /**
+   * Held while the outbox delivers (outbox-delivery.ts), so that two processes of one profile never
+   * both send an entry; taken before `lock`, never while holding it. Default: within this process.
+   */
+  outboxLock?: ProfileLock;
   now?: () => number;
   /**
    * Relays served by several nodes: the other nodes' URLs, by the relay URL queues and the profile
@@ -47,6 +53,7 @@ export interface ClientContext {
   readonly crypto: CryptoProvider;
   readonly engine: MlsEngine;
   readonly lock: ProfileLock;
+  readonly outboxLock: ProfileLock;
   readonly now: () => number;
   /** The group rules every commit we receive is checked against (group-metadata.ts). */
   readonly policy: CommitPolicy;
@@ -57,6 +64,11 @@ export interface ClientContext {
   alternatesOf(url: string): readonly string[];
   /** The blob (file attachment) endpoints of a relay. */
   blobs(url: string): BlobHttpClient;
+  /**
+   * Who hears of what happens in the background (a send that did not wait for the relay: its
+   * "sent" or "send_failed"): every running `listen`.
+   */
+  readonly listeners: Set<(event: ClientEvent) => void>;
 }
 
 export function createContext(env: ClientEnvironment): ClientContext {
@@ -66,6 +78,7 @@ export function createContext(env: ClientEnvironment): ClientContext {
     crypto: env.crypto,
     engine: env.engine,
     lock: env.lock ?? new InProcessLock(),
+    outboxLock: env.outboxLock ?? new InProcessLock(),
     now: env.now ?? Date.now,
     policy: groupPolicy(env.engine),
     webSocket: env.webSocket,
@@ -82,6 +95,7 @@ export function createContext(env: ClientEnvironment): ClientContext {
       return client;
     },
     blobs: (url) => new BlobHttpClient(url, env.fetch),
+    listeners: new Set(),
   };
 }
 

@@ -141,6 +141,8 @@ export async function listen(
   };
   await attach();
   await probe();
+  // What a send that did not wait for the relay comes to ("sent", "send_failed").
+  ctx.listeners.add(onEvent);
   const rescan = setInterval(() => {
     attach().catch((e: Error) => onEvent({ type: "failure", source: "local", cause: e.message }));
     void deliver(false);
@@ -151,6 +153,7 @@ export async function listen(
     signal.addEventListener("abort", () => resolve(), { once: true });
   });
   clearInterval(rescan);
+  ctx.listeners.delete(onEvent);
   await delivering;
   for (const s of sockets.values()) {
     await s.idle();

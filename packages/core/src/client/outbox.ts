@@ -19,14 +19,14 @@ import { requireWithinLength } from "./length.js";
 import { findConversation, messageView, requireActive, requireConversation } from "./lookup.js";
 import { mentionsOf } from "./messages/mentions.js";
 import { commitWithState, encryptContent, loadState, saveState } from "./mls-state.js";
-import { deliverOutbox } from "./outbox-delivery.js";
+import { deliverInBackground, deliverOutbox } from "./outbox-delivery.js";
 import type { MessageView } from "./views.js";
 
 export async function send(
   ctx: ClientContext,
   nameOrId: string,
   text: string,
-  options: { quote?: string } = {},
+  options: { quote?: string; wait?: boolean } = {},
 ): Promise<MessageView> {
   if (text.length === 0) throw new ParleyError("empty", { what: "text" });
   // What every receiver would drop as malformed is refused here, before anything is sealed: it
@@ -38,12 +38,16 @@ export async function send(
   const mentions = conversation.kind === "group" ? await mentionsOf(ctx, conversation, text) : [];
   const quote = options.quote !== undefined ? { quote: { id: options.quote } } : {};
   const body: Body = { type: "text", text, ...quote, ...(mentions.length ? { mentions } : {}) };
-  return sendBody(ctx, conversation.id, body, { text, quote: options.quote, mentions });
+  return sendBody(ctx, conversation.id, body, { text, quote: options.quote, mentions }, undefined, {
+    wait: options.wait !== false,
+  });
 }
 
 /**
  * Sends content a user wrote (text, a file message) and keeps it in history as `shown`: sealed,
  * the ratchet stored, then the ciphertext leaves. `id`: the content id (default: a fresh one).
+ * `wait: false`: returns once the message is stored ("sending"), and the outbox delivers it in the
+ * background, with whatever else queued up meanwhile (outbox-delivery.ts, deliverInBackground).
  */
 export async function sendBody(
   ctx: ClientContext,
@@ -51,6 +55,7 @@ export async function sendBody(
   body: Body,
   shown: { text: string; file?: FileRecord; quote?: string | undefined; mentions?: Mention[] },
   id = randomId(ctx),
+  options: { wait?: boolean } = {},
 ): Promise<MessageView> {
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
@@ -77,6 +82,10 @@ export async function sendBody(
     );
     return { record, conversation };
   });
+  if (options.wait === false) {
+    void deliverInBackground(ctx, conversation.id);
+    return messageView(ctx, record, conversation);
+  }
   const { outcomes } = await deliverOutbox(ctx, { conversationId: conversation.id, now: true });
   const outcome = outcomes.get(id);
   // Not tried (an older message of this conversation waits for a retry): it waits behind it.

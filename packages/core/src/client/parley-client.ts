@@ -65,6 +65,7 @@ import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
 import { send, sendBody, sendContentLocked } from "./outbox.js";
+import { settleOutbox } from "./outbox-delivery.js";
 import * as audienceOps from "./posts/audiences.js";
 import { type FeedOptions, feed, type PostView, purgeExpired } from "./posts/feed.js";
 import { commentOnPost, likePost } from "./posts/interactions.js";
@@ -247,8 +248,15 @@ export class ParleyClient {
   search = (query: string, options: SearchOptions = {}): Promise<MessageView[]> =>
     this.run((ctx) => searchMessages(ctx, query, options));
 
-  send = (nameOrId: string, text: string): Promise<MessageView> =>
-    this.run((ctx) => send(ctx, nameOrId, text));
+  /**
+   * Seals and stores the message, then hands it to the relay. `wait: false`: resolves once it is
+   * stored ("sending": a crash now delays it, never loses it) and delivers it in the background,
+   * in one batch with what else queued up meanwhile; `listen` reports it "sent" (outbox.ts).
+   */
+  send = (nameOrId: string, text: string, options: { wait?: boolean } = {}): Promise<MessageView> =>
+    this.run((ctx) => send(ctx, nameOrId, text, options));
+  /** Resolves once no background delivery (`send` with `wait: false`) is running. */
+  settleOutbox = (): Promise<void> => this.run(async (ctx) => settleOutbox(ctx));
 
   /**
    * Marks a conversation read up to its newest message, and sends a read receipt for what was new

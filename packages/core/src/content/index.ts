@@ -15,6 +15,7 @@ import { ExpireBody } from "./expire.js";
 import { FileBody } from "./file.js";
 import { GroupInviteBody } from "./group-invite.js";
 import { GroupLeaveBody } from "./group-leave.js";
+import { GroupLinkBody } from "./group-link.js";
 import { GroupQueueBody } from "./group-queue.js";
 import { IntroBody } from "./intro.js";
 import { KeyPackagesBody } from "./key-packages.js";
@@ -42,6 +43,7 @@ export const Body = z.discriminatedUnion("type", [
   ProfilePhotoBody,
   GroupQueueBody,
   GroupLeaveBody,
+  GroupLinkBody,
   FileBody,
   ReactionBody,
   EditBody,
@@ -99,6 +101,7 @@ export { EXPIRE_CHOICES, ExpireBody } from "./expire.js";
 export { FileBody, FileName, MAX_CAPTION_LENGTH, MAX_FILE_NAME_LENGTH, MAX_THUMBNAIL_BYTES } from "./file.js";
 export { GroupInviteBody } from "./group-invite.js";
 export { GroupLeaveBody } from "./group-leave.js";
+export { GroupLinkBody, SharedGroupLink } from "./group-link.js";
 export { GroupQueueBody } from "./group-queue.js";
 export { IntroBody } from "./intro.js";
 export { KeyPackagesBody } from "./key-packages.js";

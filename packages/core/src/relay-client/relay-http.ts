@@ -22,7 +22,9 @@ import {
   PROTOCOL_VERSION,
   type RecipientCommandName,
   rendezvousIds,
+  SendBatchResponse,
   SendResponse,
+  sendBatchFrame,
   splitHeadedFrame,
 } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
@@ -148,6 +150,60 @@ export class RelayHttpClient {
   async send(sendId: string, envelope: Uint8Array): Promise<string> {
     const res = await this.request(`/v1/send/${encodeURIComponent(sendId)}`, envelope);
     return parse(SendResponse, await readJson(res)).msgId;
+  }
+
+  /**
+   * Deposits several envelopes in one request (`POST /v1/send-batch`), in order. Returns the msgIds
+   * of those stored (a prefix) and, when one was refused, that refusal as the RelayError a single
+   * send would have thrown; nothing after it was tried. A relay without batch sends (`not_found`)
+   * gets them one request each, the same way. Throws only when the request itself fails.
+   */
+  async sendBatch(
+    messages: readonly { sendId: string; body: Uint8Array }[],
+  ): Promise<{ msgIds: string[]; refused?: RelayError }> {
+    if (messages.length === 1 || this.noBatches) return this.sendEach(messages);
+    let res: Response;
+    try {
+      res = await this.request("/v1/send-batch", sendBatchFrame(messages));
+    } catch (e) {
+      if (!(e instanceof RelayError)) throw e;
+      // A batch larger than this relay takes in one request: each on its own, the same way.
+      if (e.code === "too_large") return this.sendEach(messages);
+      if (e.code !== "not_found") throw e;
+      this.noBatches = true;
+      return this.sendEach(messages);
+    }
+    const reply = parse(SendBatchResponse, await readJson(res));
+    if (reply.msgIds.length > messages.length || (reply.refused && reply.msgIds.length === messages.length))
+      throw new RelayError("bad_response", "relay answered a batch send with more than it was sent");
+    if (!reply.refused && reply.msgIds.length < messages.length)
+      throw new RelayError("bad_response", "relay left part of a batch send unanswered");
+    const { refused } = reply;
+    return refused
+      ? {
+          msgIds: reply.msgIds,
+          refused: new RelayError(refused.code, `relay refused: ${refused.error}`, refused.status),
+        }
+      : { msgIds: reply.msgIds };
+  }
+
+  /** A relay that answered `not_found` to a batch send: one request per envelope from then on. */
+  private noBatches = false;
+
+  private async sendEach(
+    messages: readonly { sendId: string; body: Uint8Array }[],
+  ): Promise<{ msgIds: string[]; refused?: RelayError }> {
+    const msgIds: string[] = [];
+    for (const m of messages) {
+      try {
+        msgIds.push(await this.send(m.sendId, m.body));
+      } catch (e) {
+        // A refusal (or the relay gone after some were stored) ends the batch there.
+        if (!(e instanceof RelayError) || (e.status === undefined && msgIds.length === 0)) throw e;
+        return { msgIds, refused: e };
+      }
+    }
+    return { msgIds };
   }
 
   /**

@@ -11,7 +11,11 @@ import type { ProfileRepository } from "./repository.js";
 
 export interface GroupLinkRecord {
   conversationId: string;
-  /** Join requests arrive here; only this device reads it. */
+  /**
+   * Join requests arrive here. A broadcast queue, read by every admin device the link was shared
+   * with (`group-link`); a link made before links were shared has a unicast queue only its
+   * maker's device reads.
+   */
   queue: QueueCredentials;
   /** Where the sealed link payload lies (peeked by joiners; claimed to revoke). */
   relay: string;

@@ -29,6 +29,7 @@ import { healthRoutes } from "./routes/health.js";
 import { inviteRoutes } from "./routes/invites.js";
 import { queueRoutes } from "./routes/queues.js";
 import { sendRoutes } from "./routes/send.js";
+import { sendBatchRoutes } from "./routes/send-batch.js";
 import { webAppRoutes } from "./static-app.js";
 import { guardUpgrades, wsRoutes } from "./ws/route.js";
 import type { SocketSession } from "./ws/session.js";
@@ -176,6 +177,7 @@ export function buildRelay(options: BuildRelayOptions): FastifyInstance {
     });
     queueRoutes(scope, ctx, replies, pacer, bodies);
     sendRoutes(scope, ctx);
+    sendBatchRoutes(scope, ctx);
     inviteRoutes(scope, ctx);
     await blobRoutes(scope, ctx);
     if (config.staticDir) await webAppRoutes(scope, config.staticDir, config.publicOrigins);

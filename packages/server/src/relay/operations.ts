@@ -113,6 +113,27 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
   }
 }
 
+/**
+ * Several sends in one request, stored one after another in the order given; the first refusal
+ * ends the batch (what follows it is not tried, so a sender's order holds). Anything but a refusal
+ * (a bug, the store down) fails the request as a single send would.
+ */
+export async function sendBatch(
+  ctx: RelayContext,
+  messages: readonly { sendId: string; body: Uint8Array }[],
+): Promise<{ msgIds: string[]; refused?: { code: string; error: string; status: number } }> {
+  const msgIds: string[] = [];
+  for (const m of messages) {
+    try {
+      msgIds.push((await send(ctx, m.sendId, m.body)).msgId);
+    } catch (e) {
+      if (!(e instanceof Problem)) throw e;
+      return { msgIds, refused: { code: e.code, error: e.message, status: e.status } };
+    }
+  }
+  return { msgIds };
+}
+
 /** The relay's per-queue caps, as the store applies them (capsFor). */
 const queueLimits = (ctx: RelayContext): QueueLimits => ({
   maxMessages: ctx.config.maxQueueMessages,

@@ -12,7 +12,8 @@ export const groupLinkAddFollowup: FollowupRunner<"group-link-add"> = {
       await attempt(events, f.conversationId, "group-link-add", async () => {
         // Gone: answered meanwhile (or replaced by a newer request of the same person, added below).
         const request = (await joinRequests(ctx.repo, f.conversationId)).find((r) => r.id === f.requestId);
-        if (request) events.push(...(await addRequest(ctx, f.conversationId, request)).events);
+        // In the group already (another admin's client added them first): nothing to do.
+        if (request) events.push(...((await addRequest(ctx, f.conversationId, request))?.events ?? []));
       });
     }
     return events;

@@ -9,6 +9,7 @@
 import { MLS_CIPHERSUITE_IDS } from "../../crypto/provider.js";
 import { ParleyError } from "../../errors.js";
 import { openGroupLinkPart } from "../../messaging/group-link.js";
+import { decodeGroupMetadata, isAdmin } from "../../messaging/group-metadata.js";
 import { keyPackageCipherSuiteId } from "../../mls/engine.js";
 import type { Batch } from "../../store/batch.js";
 import {
@@ -69,6 +70,11 @@ export async function receiveJoinRequest(
     .inspectKeyPackage(keyPackage)
     .catch((e: Error) => reject({ reason: "mls", detail: `join request's KeyPackage: ${e.message}` }));
   const state = await loadState(ctx, conversation.groupId);
+  // No longer an admin (demoted since the link was shared): not ours to answer.
+  const profile = await requireProfile(ctx);
+  if (!isAdmin(decodeGroupMetadata(ctx.engine.metadata(state)), profile.identityPublicKey)) {
+    return { events: [], followups: [] };
+  }
   if (keyPackageCipherSuiteId(keyPackage) !== MLS_CIPHERSUITE_IDS[ctx.engine.cipherSuiteOf(state)]) {
     return reject({
       reason: "malformed",
@@ -110,9 +116,27 @@ export async function receiveJoinRequest(
   };
 }
 
+/**
+ * The requests waiting. Those of people in the group by now (another admin answered them) are
+ * not shown, and are forgotten.
+ */
 export async function listJoinRequests(ctx: ClientContext, group: string): Promise<JoinRequestView[]> {
   const conversation = await findGroup(ctx, group);
-  return (await joinRequests(ctx.repo, conversation.id)).map((r) => view(conversation.name, r));
+  const waiting = await ctx.lock.run(() => withoutMembersLocked(ctx, conversation.id));
+  return waiting.map((r) => view(conversation.name, r));
+}
+
+/** Under the lock: forgets the requests of people who are members now; returns the rest. */
+async function withoutMembersLocked(ctx: ClientContext, conversationId: string) {
+  const conversation = await requireGroupConversation(ctx, conversationId);
+  const all = await joinRequests(ctx.repo, conversationId);
+  if (all.length === 0 || conversation.status !== "active") return all;
+  const state = await loadState(ctx, conversation.groupId);
+  const members = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
+  const batch = ctx.repo.batch();
+  for (const r of all) if (members.has(r.identityKey)) deleteJoinRequest(batch, conversationId, r.id);
+  if (batch.writes.length) await ctx.repo.commit(batch);
+  return all.filter((r) => !members.has(r.identityKey));
 }
 
 /** The request `nameOrId` names: its id, or the name it gave (refused when several gave it). */
@@ -134,7 +158,9 @@ export async function approveJoinRequest(
 ): Promise<{ added: PersonRef; events: ClientEvent[] }> {
   const conversation = await findGroup(ctx, group);
   const request = await findRequest(ctx, conversation.id, conversation.name, nameOrId);
-  return addRequest(ctx, conversation.id, request);
+  const result = await addRequest(ctx, conversation.id, request);
+  if (!result) throw new ParleyError("already_member", { contact: request.name, group: conversation.name });
+  return result;
 }
 
 /** Turns a request down: it is forgotten, the person is told nothing. */
@@ -144,14 +170,22 @@ export async function declineJoinRequest(ctx: ClientContext, group: string, name
   await ctx.lock.run(() => ctx.repo.commit(deleteJoinRequest(ctx.repo.batch(), conversation.id, request.id)));
 }
 
+/**
+ * Adds whoever asked. Undefined, and the request forgotten, when they are in the group already:
+ * another admin (or another device of ours) answered the same request first (every admin's devices
+ * read a shared link's requests). Two admins answering at once make two commits; the one that
+ * loses drops the join when it is redone (groups/commit-plan.ts): nobody is added twice.
+ */
 export async function addRequest(
   ctx: ClientContext,
   conversationId: string,
   request: JoinRequestRecord,
-): Promise<{ added: PersonRef; events: ClientEvent[] }> {
+): Promise<{ added: PersonRef; events: ClientEvent[] } | undefined> {
   const profile = await requireProfile(ctx);
   const conversation = await requireGroupConversation(ctx, conversationId);
   requireAdmin(ctx, await loadState(ctx, conversation.groupId), profile);
+  const waiting = await ctx.lock.run(() => withoutMembersLocked(ctx, conversationId));
+  if (!waiting.some((r) => r.id === request.id)) return undefined;
   const events = await commitChange(ctx, conversationId, {
     join: [
       {

@@ -11,6 +11,7 @@ import { expire } from "./expire.js";
 import { file } from "./file.js";
 import { groupInvite } from "./group-invite.js";
 import { groupLeave } from "./group-leave.js";
+import { groupLink } from "./group-link.js";
 import { groupQueue } from "./group-queue.js";
 import { intro } from "./intro.js";
 import { keyPackages } from "./key-packages.js";
@@ -38,6 +39,7 @@ export const handlers: HandlerRegistry = {
   "profile-photo": profilePhoto,
   "group-queue": groupQueue,
   "group-leave": groupLeave,
+  "group-link": groupLink,
   file,
   reaction,
   edit,

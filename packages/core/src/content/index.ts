@@ -15,6 +15,7 @@ import { FileBody } from "./file.js";
 import { GroupInviteBody } from "./group-invite.js";
 import { GroupLeaveBody } from "./group-leave.js";
 import { GroupQueueBody } from "./group-queue.js";
+import { GroupReaddBody } from "./group-readd.js";
 import { IntroBody } from "./intro.js";
 import { KeyPackagesBody } from "./key-packages.js";
 import { PostBody } from "./post.js";
@@ -41,6 +42,7 @@ export const Body = z.discriminatedUnion("type", [
   ProfilePhotoBody,
   GroupQueueBody,
   GroupLeaveBody,
+  GroupReaddBody,
   FileBody,
   ReactionBody,
   EditBody,
@@ -97,6 +99,7 @@ export { FileBody, FileName, MAX_CAPTION_LENGTH, MAX_FILE_NAME_LENGTH, MAX_THUMB
 export { GroupInviteBody } from "./group-invite.js";
 export { GroupLeaveBody } from "./group-leave.js";
 export { GroupQueueBody } from "./group-queue.js";
+export { GroupReaddBody } from "./group-readd.js";
 export { IntroBody } from "./intro.js";
 export { KeyPackagesBody } from "./key-packages.js";
 export { MAX_MENTIONS, type Mention, MessageId, Quote } from "./message-ref.js";

@@ -17,6 +17,17 @@ export interface LinkJoin {
   name: string;
 }
 
+/**
+ * A member's device to re-add (it asked: client/groups/dead-epoch.ts): its old leaf, found by its
+ * device key, leaves, and its new KeyPackage comes in, in the same commit.
+ */
+export interface ReaddIntent {
+  contactId: string;
+  ref: string;
+  keyPackage: string;
+  deviceKey: string;
+}
+
 /** A change to a group as the user asked for it, redone as such on a newer epoch if it loses. */
 export interface CommitIntent {
   /** Contacts to add, each with the KeyPackage picked for them (base64url) and its local reference. */
@@ -31,6 +42,8 @@ export interface CommitIntent {
    * which the Welcome is kept for the link to pass on (`linkWelcome`). Allowed without being admin.
    */
   devices?: { keyPackage: string; link: string }[];
+  /** Members' devices that asked to be re-added: their old leaf out, their new KeyPackage in. */
+  readd?: ReaddIntent[];
   /** Device keys (base64url) of ours whose leaves leave the group (a revoked device). */
   revokeDevices?: string[];
   /** Identity keys (base64url) whose every device leaves the group. */

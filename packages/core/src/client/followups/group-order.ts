@@ -75,12 +75,26 @@ async function afterWinLocked(
       ...(pending.cursor ? { cursor: pending.cursor } : {}),
     });
   }
+  // Re-added devices (dead-epoch.ts): their Welcome over the 1:1 chat, like an invitee's.
+  for (const [i, readd] of (intent.readd ?? []).entries()) {
+    const contact = await ctx.repo.contact(readd.contactId);
+    const rest = { ...intent, add: [], readd: (intent.readd ?? []).slice(i + 1) };
+    await ctx.repo.commit(putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, intent: rest }));
+    if (!contact || !pending.welcome) continue;
+    await sendContentLocked(ctx, contact.conversationId, {
+      type: "group-invite",
+      welcome: pending.welcome,
+      keyPackageRef: readd.ref,
+      queue: (pending.cursorQueue ?? conversation.receive) as GroupQueue,
+      ...(pending.cursor ? { cursor: pending.cursor } : {}),
+    });
+  }
   // Link joiners' Welcomes go sealed to the queue each named (group-links/answer.ts).
   for (const [i, join] of (intent.join ?? []).entries()) {
     // Sent before the record forgets them: a crash in between sends it twice, which the joiner
     // ignores (its pending join is gone after the first); the other order could lose it.
     if (pending.welcome) await answerJoin(ctx, conversation, join, pending.welcome, pending.cursor);
-    const rest = { ...intent, add: [], join: (intent.join ?? []).slice(i + 1) };
+    const rest = { ...intent, add: [], readd: [], join: (intent.join ?? []).slice(i + 1) };
     await ctx.repo.commit(putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, intent: rest }));
   }
   // A device of ours being linked: the link passes its Welcome on (client/devices/link-existing.ts).

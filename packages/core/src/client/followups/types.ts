@@ -4,6 +4,7 @@
  * held messages). Each kind is a file in this folder and one line in the registry (run.ts).
  */
 import type { MlsCiphersuiteName } from "../../crypto/provider.js";
+import type { ReaddIntent } from "../../store/group-order.js";
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
 
@@ -18,6 +19,8 @@ export interface FollowupPayloads {
   "group-order": { conversationId: string; move?: boolean };
   /** A join request through a link that needs no approval: add them (group-links/requests.ts). */
   "group-link-add": { conversationId: string; requestId: string };
+  /** A member's device asked us to re-add it (inbox/handlers/group-readd.ts): commit it. */
+  "group-readd": { conversationId: string; readd: ReaddIntent };
   /** Our profile photo for a contact we just connected with (client/profile-photo.ts). */
   "profile-photo": { conversationId: string };
 }

@@ -48,6 +48,8 @@ export function mergeIntents(a: CommitIntent, b: CommitIntent | undefined): Comm
   const add = union(a.add, b.add);
   const join = union(a.join, b.join);
   if (join) merged.join = join;
+  const readd = union(a.readd, b.readd);
+  if (readd) merged.readd = readd;
   const remove = union(a.remove, b.remove);
   const devices = union(a.devices, b.devices);
   const revokeDevices = union(a.revokeDevices, b.revokeDevices);

@@ -11,6 +11,7 @@ import { file } from "./file.js";
 import { groupInvite } from "./group-invite.js";
 import { groupLeave } from "./group-leave.js";
 import { groupQueue } from "./group-queue.js";
+import { groupReadd } from "./group-readd.js";
 import { intro } from "./intro.js";
 import { keyPackages } from "./key-packages.js";
 import { post } from "./post.js";
@@ -37,6 +38,7 @@ export const handlers: HandlerRegistry = {
   "profile-photo": profilePhoto,
   "group-queue": groupQueue,
   "group-leave": groupLeave,
+  "group-readd": groupReadd,
   file,
   reaction,
   edit,

@@ -170,12 +170,20 @@ export interface ContactKeyPackage {
   contactId: string;
   keyPackage: string; // base64url MLSMessage(KeyPackage)
   receivedAt: number;
+  /** Their last-resort KeyPackage of its suite (RFC 9420 §16.8): used when no other is left, and kept. */
+  lastResort?: true;
 }
 
 /** The private half of a KeyPackage we gave out (see mls/engine.ts KeyPackageBundle), base64url. */
 export interface OwnKeyPackage {
   publicMessage: string;
   privateKey: string;
+  /**
+   * Our last-resort KeyPackage for this contact (RFC 9420 §16.8): its private part stays after a
+   * Welcome used it, since they may use it again. `retiredAt`: a newer one was given; this one is
+   * deleted LAST_RESORT_GRACE_MS later (a Welcome made with it before then may still arrive).
+   */
+  lastResort?: { contactId: string; retiredAt?: number };
 }
 
 export interface PendingInviteRecord {

@@ -62,7 +62,10 @@ async function afterWinLocked(
   // Each invitee's Welcome goes once: the record forgets them one by one as they go.
   for (const [i, add] of (intent.add ?? []).entries()) {
     const contact = await ctx.repo.contact(add.contactId);
-    const batch = ctx.repo.deleteTheirKeyPackage(ctx.repo.batch(), add.contactId, add.ref);
+    // Used: gone from the stock — but for their last-resort one, which stays until they replace it.
+    const batch = ctx.repo.batch();
+    const used = (await ctx.repo.theirKeyPackages(add.contactId)).find(([ref]) => ref === add.ref)?.[1];
+    if (!used?.lastResort) ctx.repo.deleteTheirKeyPackage(batch, add.contactId, add.ref);
     const rest = { ...intent, add: (intent.add ?? []).slice(i + 1) };
     await ctx.repo.commit(putPendingCommit(batch, conversation.id, { ...pending, intent: rest }));
     if (!contact || !pending.welcome) continue;

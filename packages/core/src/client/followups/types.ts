@@ -12,7 +12,13 @@ export interface FollowupPayloads {
   receipt: { conversationId: string; ids: string[] };
   "retry-held": { conversationId: string };
   /** `count` KeyPackages of each of `cipherSuites` (default: every suite the engine speaks). */
-  "key-packages": { conversationId: string; count: number; cipherSuites?: MlsCiphersuiteName[] };
+  /** `retire`: our last-resort KeyPackage a Welcome used, to replace (client/key-packages.ts). */
+  "key-packages": {
+    conversationId: string;
+    count: number;
+    cipherSuites?: MlsCiphersuiteName[];
+    retire?: string;
+  };
   "group-profile": { conversationId: string };
   "remove-leaver": { conversationId: string; identityKey: string };
   /** Our commit's echo came back (groups/commit-order.ts); `move`: announce a queue move again. */

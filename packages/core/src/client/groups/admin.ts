@@ -116,10 +116,12 @@ export async function addToGroup(
       if (present.has(contact.identityKey)) {
         throw new ParleyError("already_member", { contact: contact.name, group: conversation.name });
       }
-      // One of the group's cipher suite (a contact who gave none of it cannot be added yet).
-      const stock = (await ctx.repo.theirKeyPackages(contact.id)).find(
+      // One of the group's cipher suite (a contact who gave none of it cannot be added yet): one
+      // used once if any is left, else their last-resort one (client/key-packages.ts).
+      const ofSuite = (await ctx.repo.theirKeyPackages(contact.id)).filter(
         ([, k]) => keyPackageCipherSuiteId(unb64(k.keyPackage)) === suite,
       );
+      const stock = ofSuite.find(([, k]) => !k.lastResort) ?? ofSuite[0];
       if (!stock) throw new ParleyError("no_key_package", { contact: contact.name });
       add.push({ contactId: contact.id, ref: stock[0], keyPackage: stock[1].keyPackage });
     }

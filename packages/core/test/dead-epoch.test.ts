@@ -8,24 +8,9 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { ParleyClient } from "../src/client/parley-client.js";
 import type { FetchLike } from "../src/relay-client/relay-http.js";
-import { groupView } from "./helpers/group-view.js";
+import { assertConverged } from "./helpers/group-view.js";
 import { connect, eventsOf, person } from "./helpers/people.js";
 import { startTestRelay } from "./helpers/relay.js";
-
-type Person = Awaited<ReturnType<typeof person>>;
-
-async function assertConverged(people: Person[]) {
-  const views = await Promise.all(people.map((p) => groupView(p.store)));
-  const [first] = views;
-  assert.ok(first, "the first has the group");
-  for (const [i, v] of views.entries()) {
-    assert.ok(v, `member ${i} has the group`);
-    assert.equal(v.epoch, first.epoch, `member ${i}: same epoch`);
-    assert.deepEqual(v.members, first.members, `member ${i}: same members`);
-    assert.equal(v.authenticator, first.authenticator, `member ${i}: same epoch secrets`);
-  }
-  return first;
-}
 
 const texts = async (c: ParleyClient, group: string) => (await c.messages(group)).map((m) => m.text);
 

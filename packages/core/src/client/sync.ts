@@ -9,7 +9,7 @@ import { type ClientContext, requireProfile } from "./context.js";
 import type { ClientEvent } from "./events.js";
 import { runFollowups } from "./followups/run.js";
 import type { Followup } from "./followups/types.js";
-import { resumeCommits } from "./groups/commit-order.js";
+import { resumeCommits, waitingCommits } from "./groups/commit-order.js";
 import { checkDeadEpochs, type QueueReading } from "./groups/dead-epoch.js";
 import { scheduledKeyUpdates } from "./groups/key-schedule.js";
 import { meetOnRendezvousLocked } from "./groups/queue.js";
@@ -24,6 +24,8 @@ export async function sync(ctx: ClientContext): Promise<ClientEvent[]> {
   // once: backoff paces the automatic retries of `listen`, not a sync the user asked for.
   const events: ClientEvent[] = (await deliverOutbox(ctx, { now: true })).events;
   const followups: Followup[] = [];
+  // Our changes already waiting before anything is read (resumeCommits sends only those again).
+  const waiting = await waitingCommits(ctx);
   // Processing can add queues (a group joined, a group moved): go round until nothing is new.
   const done = new Set<string>();
   const readings = new Map<string, QueueReading>();
@@ -38,7 +40,7 @@ export async function sync(ctx: ClientContext): Promise<ClientEvent[]> {
     }
   }
   events.push(...(await runFollowups(ctx, followups)));
-  events.push(...(await resumeCommits(ctx)));
+  events.push(...(await resumeCommits(ctx, waiting)));
   events.push(...(await runAfterMigration(ctx)));
   events.push(...(await scheduledKeyUpdates(ctx)));
   // Last, with every queue read to its end: a group this device can no longer follow asks back in.

@@ -23,7 +23,6 @@
  */
 
 import { deletePendingCommit } from "../../store/group-order.js";
-import type { GroupConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
 import { type ClientContext, deviceOf, requireProfile } from "../context.js";
 import type { ClientEvent, DeadEpochCause } from "../events.js";

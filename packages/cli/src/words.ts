@@ -281,6 +281,7 @@ const FOLLOWUPS = new Set([
   "reply-to",
   "reset",
   "group-link-add",
+  "group-readd",
   "revoke",
 ] as const);
 type Followup = typeof FOLLOWUPS extends Set<infer F> ? F : never;
@@ -335,6 +336,12 @@ export function eventText(e: ClientEvent): string | undefined {
           return tr("cli.event.removedYou", { group: e.name });
         case "needs-readd":
           return tr("cli.event.needsReadd", { group: e.name, reason: e.reason });
+        case "readd-requested": {
+          const why = tr(`cli.event.deadEpoch_${e.cause}`);
+          return e.admin
+            ? tr("cli.event.readdAsked", { group: e.name, why, who: personLabel(e.admin, tr("cli.you")) })
+            : tr("cli.event.readdNoAdmin", { group: e.name, why });
+        }
         case "moved":
           return undefined;
       }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { ParleyClient } from "../src/client/parley-client.js";
 import type { FetchLike } from "../src/relay-client/relay-http.js";
-import { groupView } from "./helpers/group-view.js";
+import { assertConverged, groupView } from "./helpers/group-view.js";
 import { connect, eventsOf, person, relayForThisFile } from "./helpers/people.js";
 
 const relay = relayForThisFile();
@@ -37,19 +37,6 @@ async function cast(name: string) {
 /** Everyone syncs, a few rounds (a redone change needs its author to read the queue again). */
 async function settle(clients: ParleyClient[], rounds = 3) {
   for (let i = 0; i < rounds; i++) for (const c of clients) await c.sync();
-}
-
-async function assertConverged(people: Person[], group: string) {
-  const views = await Promise.all(people.map((p) => groupView(p.store, group)));
-  const [first] = views;
-  assert.ok(first, "the first has the group");
-  for (const [i, v] of views.entries()) {
-    assert.ok(v, `member ${i} has the group`);
-    assert.equal(v.epoch, first.epoch, `member ${i}: same epoch`);
-    assert.deepEqual(v.members, first.members, `member ${i}: same members`);
-    assert.equal(v.authenticator, first.authenticator, `member ${i}: same epoch secrets`);
-  }
-  return first;
 }
 
 it("two admins add at once: one commit wins, the other is redone, each invitee joins once", async () => {

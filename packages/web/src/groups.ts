@@ -259,6 +259,14 @@ export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>):
       return [{ code: "removedYou" }];
     case "needs-readd":
       return [{ code: "needsReadd" }];
+    case "readd-requested":
+      return [
+        {
+          code: "readdRequested",
+          cause: event.cause,
+          ...(event.admin ? { admin: personRef(event.admin) } : {}),
+        },
+      ];
     case "moved":
       return [];
   }

@@ -12,7 +12,7 @@
  * `{ code: "text" }` and shown as it was written: its parts are not known any more, and guessing
  * them from the words would be parsing message text.
  */
-import type { PersonRef } from "@parley/core";
+import type { DeadEpochCause, PersonRef } from "@parley/core";
 import { describeMembers, describeRoles, joinNames, needsReadd, personName } from "./groups.js";
 import { t } from "./i18n.js";
 
@@ -35,6 +35,8 @@ export type LineEvent =
   | { code: "renamed"; name: string }
   | { code: "removedYou" }
   | { code: "needsReadd" }
+  /** This device fell out of step with the group and asked `admin` to add it back (none: nobody to ask). */
+  | { code: "readdRequested"; cause: DeadEpochCause; admin?: PersonRef }
   /** Messages from `who` the relay never delivered. */
   | { code: "missing"; count: number; who: PersonRef }
   /** The disappearing-messages timer, set by `by` (seconds; null: off). */
@@ -87,6 +89,12 @@ export function lineText(e: LineEvent): string {
       return t("lines.removedYou");
     case "needsReadd":
       return needsReadd();
+    case "readdRequested": {
+      const why = t(`lines.deadEpoch_${e.cause}`);
+      return e.admin
+        ? t("lines.readdAsked", { why, who: personName(e.admin) })
+        : t("lines.readdNoAdmin", { why });
+    }
     case "missing":
       return t("lines.missing", { count: e.count, who: personName(e.who) });
     case "expiry":
@@ -110,6 +118,7 @@ const CODES = new Set<LineEvent["code"]>([
   "renamed",
   "removedYou",
   "needsReadd",
+  "readdRequested",
   "missing",
   "expiry",
   "text",

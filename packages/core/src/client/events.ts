@@ -20,7 +20,18 @@ export type GroupChange =
    * store/migrations.ts, version 4): it can no longer read or send in the group until an admin
    * removes and re-adds it. History stays. `reason` is a diagnostic, in English.
    */
-  | { change: "needs-readd"; reason: string };
+  | { change: "needs-readd"; reason: string }
+  /**
+   * This device can no longer follow the group (a dead epoch, client/groups/dead-epoch.ts): the
+   * commits it missed expired from the relay (`messages_expired`), or it could not process one
+   * (`commit_unreadable`). Its keys of the group are gone; it asked `admin` (a contact who is one of
+   * the group's admins) to re-add it, or, with no admin among its contacts, could ask no one.
+   * Sending fails with `needs_readd` until the admin's Welcome arrives (then: `joined`).
+   */
+  | { change: "readd-requested"; cause: DeadEpochCause; admin?: PersonRef };
+
+/** Why a device could no longer follow a group. */
+export type DeadEpochCause = "messages_expired" | "commit_unreadable";
 
 /** Follow-up work a delivery asked for, by kind (see followups/). */
 export type FollowupKind =
@@ -33,6 +44,8 @@ export type FollowupKind =
   | "profile"
   /** Adding someone who asked through a group link that needs no approval (group-links/). */
   | "group-link-add"
+  /** Re-adding a member's device that asked for it (client/groups/dead-epoch.ts). */
+  | "group-readd"
   /** Carrying a conversation over to new keys (client/reset/). */
   | "reset"
   /** Removing a revoked device of ours (client/devices/revoke.ts). */

@@ -11,7 +11,8 @@ import { announceActive } from "./devices/self-group.js";
 import type { ClientEvent } from "./events.js";
 import { runFollowups } from "./followups/run.js";
 import type { Followup } from "./followups/types.js";
-import { resumeCommits } from "./groups/commit-order.js";
+import { resumeCommits, waitingCommits } from "./groups/commit-order.js";
+import { checkDeadEpochs, type QueueReading } from "./groups/dead-epoch.js";
 import { scheduledKeyUpdates } from "./groups/key-schedule.js";
 import { meetOnRendezvousLocked } from "./groups/queue.js";
 import { isBroadcast, receiveOne } from "./inbox/receive.js";
@@ -25,22 +26,29 @@ export async function sync(ctx: ClientContext): Promise<ClientEvent[]> {
   // once: backoff paces the automatic retries of `listen`, not a sync the user asked for.
   const events: ClientEvent[] = (await deliverOutbox(ctx, { now: true })).events;
   const followups: Followup[] = [];
+  // Our changes already waiting before anything is read (resumeCommits sends only those again).
+  const waiting = await waitingCommits(ctx);
   // Processing can add queues (a group joined, a group moved): go round until nothing is new.
   const done = new Set<string>();
+  const readings = new Map<string, QueueReading>();
   for (let round = 0; round < 5; round++) {
     const queues = (await receiveQueues(ctx)).filter((q) => !done.has(q.queueId));
     if (queues.length === 0) break;
     for (const queue of queues) {
       done.add(queue.queueId);
-      await drainQueue(ctx, queue, events, followups);
+      const reading: QueueReading = { gap: false, accepted: false };
+      readings.set(queue.queueId, reading);
+      await drainQueue(ctx, queue, events, followups, reading);
     }
   }
   events.push(...(await runFollowups(ctx, followups)));
-  events.push(...(await resumeCommits(ctx)));
+  events.push(...(await resumeCommits(ctx, waiting)));
   await resumeDirectCommits(ctx);
   events.push(...(await runAfterMigration(ctx)));
   events.push(...(await scheduledKeyUpdates(ctx)));
   await announceActive(ctx);
+  // Last, with every queue read to its end: a group this device can no longer follow asks back in.
+  events.push(...(await checkDeadEpochs(ctx, readings)));
   return events;
 }
 
@@ -78,6 +86,8 @@ export async function drainQueue(
   queue: QueueCredentials,
   events: ClientEvent[],
   followups: Followup[],
+  /** What this drain saw, for dead-epoch detection (groups/dead-epoch.ts). */
+  reading?: QueueReading,
 ) {
   const relay = ctx.relay(queue.relay);
   const broadcast = isBroadcast(queue);
@@ -103,11 +113,13 @@ export async function drainQueue(
       events.push({ type: "rejected", reason: "messages_expired", queueId: queue.queueId });
       // Said once: the cursor named a message that is gone; reading on starts from what is held.
       await ctx.lock.run(() => ctx.repo.commit(ctx.repo.deleteCursor(ctx.repo.batch(), queue.queueId)));
+      if (reading) Object.assign(reading, { gap: true, accepted: false });
     }
     // Loop until the relay has nothing more: a reply is capped by count and by bytes.
     if (batch.length === 0) return;
     for (const m of batch) {
       const r = await receiveOne(ctx, queue, m.msgId, m.body);
+      if (reading && r.saved) reading.accepted = true;
       events.push(...r.events);
       followups.push(...r.followups);
     }

@@ -17,6 +17,7 @@ import { GroupInviteBody } from "./group-invite.js";
 import { GroupLeaveBody } from "./group-leave.js";
 import { GroupLinkBody } from "./group-link.js";
 import { GroupQueueBody } from "./group-queue.js";
+import { GroupReaddBody } from "./group-readd.js";
 import { IntroBody } from "./intro.js";
 import { KeyPackagesBody } from "./key-packages.js";
 import { PostBody } from "./post.js";
@@ -44,6 +45,7 @@ export const Body = z.discriminatedUnion("type", [
   GroupQueueBody,
   GroupLeaveBody,
   GroupLinkBody,
+  GroupReaddBody,
   FileBody,
   ReactionBody,
   EditBody,
@@ -103,6 +105,7 @@ export { GroupInviteBody } from "./group-invite.js";
 export { GroupLeaveBody } from "./group-leave.js";
 export { GroupLinkBody, SharedGroupLink } from "./group-link.js";
 export { GroupQueueBody } from "./group-queue.js";
+export { GroupReaddBody } from "./group-readd.js";
 export { IntroBody } from "./intro.js";
 export { KeyPackagesBody } from "./key-packages.js";
 export { MAX_MENTIONS, type Mention, MessageId, Quote } from "./message-ref.js";

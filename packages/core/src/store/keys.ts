@@ -59,6 +59,7 @@ export const Keys = {
    * commit-order.ts): one at a time per group.
    */
   pendingCommit: (conversationId: string) => `gcommit/${conversationId}`,
+  welcomeProgress: (conversationId: string) => `gcommit-sent/${conversationId}`,
   /**
    * Our commit to a 1:1 chat whose queue our devices share, until that queue confirms it as its
    * epoch's first (client/devices/direct-order.ts): one at a time per chat.

@@ -4,6 +4,7 @@ import type { SendAddress } from "../content/common.js";
 import type { FileBody } from "../content/file.js";
 import type { Mention } from "../content/message-ref.js";
 import type { ProfilePhoto } from "../content/profile-photo.js";
+import type { MlsCiphersuiteName } from "../crypto/provider.js";
 import type { DetectedType, FileWarning } from "../files/detect.js";
 import type { RemovedMetadata } from "../files/strip-metadata.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
@@ -122,8 +123,9 @@ export interface DirectConversationRecord extends ConversationBase {
 }
 
 /**
- * "needs-readd": this device can no longer take part (its MLS state could not be carried over to
- * the current engine, see store/migrations.ts): an admin has to remove and re-add it. History stays.
+ * "needs-readd": this device can no longer take part — its MLS state could not be carried over to
+ * the current engine (store/migrations.ts), or it fell out of step with the group (a dead epoch,
+ * client/groups/dead-epoch.ts): an admin has to re-add it. History stays.
  */
 export type GroupStatus = "active" | "left" | "removed" | "needs-readd";
 
@@ -141,6 +143,23 @@ export interface GroupConversationRecord extends ConversationBase {
   status: GroupStatus;
   /** Why the group is "needs-readd" (a diagnostic, in English). */
   statusReason?: string;
+  /**
+   * A dead epoch (client/groups/dead-epoch.ts): when we asked to be re-added (0: asking failed, to
+   * try again at the next sync), whom (identity key), with which KeyPackage of ours (reference).
+   */
+  /**
+   * The relay said messages of the group's queue expired before we read them, and nothing read
+   * since told whether we missed a commit (client/groups/dead-epoch.ts): when it said so.
+   */
+  gapAt?: number;
+  readd?: {
+    cause: "messages_expired" | "commit_unreadable";
+    /** The group's cipher suite: the KeyPackage we send must be of it. */
+    suite: MlsCiphersuiteName;
+    askedAt: number;
+    admin?: string;
+    ref?: string;
+  };
   /** A feed group (posts/, docs/04-posts.md): one author's posts to one audience, not a chat. */
   feed?: true;
   /**
@@ -165,12 +184,20 @@ export interface ContactKeyPackage {
   contactId: string;
   keyPackage: string; // base64url MLSMessage(KeyPackage)
   receivedAt: number;
+  /** Their last-resort KeyPackage of its suite (RFC 9420 §16.8): used when no other is left, and kept. */
+  lastResort?: true;
 }
 
 /** The private half of a KeyPackage we gave out (see mls/engine.ts KeyPackageBundle), base64url. */
 export interface OwnKeyPackage {
   publicMessage: string;
   privateKey: string;
+  /**
+   * Our last-resort KeyPackage for this contact (RFC 9420 §16.8): its private part stays after a
+   * Welcome used it, since they may use it again. `retiredAt`: a newer one was given; this one is
+   * deleted LAST_RESORT_GRACE_MS later (a Welcome made with it before then may still arrive).
+   */
+  lastResort?: { contactId: string; retiredAt?: number };
 }
 
 export interface PendingInviteRecord {

@@ -1,4 +1,5 @@
 /** What one device holds of a group, read from its store: to compare members' views in tests. */
+import assert from "node:assert/strict";
 import { toHex } from "../../src/encoding/bytes.js";
 import type { MemoryKeyValueStore } from "../../src/storage/memory-store.js";
 import { groupSents, pendingCommit } from "../../src/store/group-order.js";
@@ -34,6 +35,23 @@ export async function groupView(store: MemoryKeyValueStore, name?: string): Prom
     authenticator: toHex(secret),
     name: conversation.name,
   };
+}
+
+/** Every one of `people` holds group `group` (or its one group) in the same epoch, with the same members and secrets. */
+export async function assertConverged(
+  people: { store: MemoryKeyValueStore }[],
+  group?: string,
+): Promise<GroupView> {
+  const views = await Promise.all(people.map((p) => groupView(p.store, group)));
+  const [first] = views;
+  assert.ok(first, "the first has the group");
+  for (const [i, v] of views.entries()) {
+    assert.ok(v, `member ${i} has the group`);
+    assert.equal(v.epoch, first.epoch, `member ${i}: same epoch`);
+    assert.deepEqual(v.members, first.members, `member ${i}: same members`);
+    assert.equal(v.authenticator, first.authenticator, `member ${i}: same epoch secrets`);
+  }
+  return first;
 }
 
 /**

@@ -35,7 +35,7 @@ export function relayForThisFile(): { readonly url: string } {
 export async function person(
   name: string,
   relayUrl: string,
-  options: { fetch?: FetchLike; store?: MemoryKeyValueStore } = {},
+  options: { fetch?: FetchLike; store?: MemoryKeyValueStore; now?: () => number } = {},
 ) {
   const store = options.store ?? new MemoryKeyValueStore();
   const client = new ParleyClient({
@@ -43,6 +43,7 @@ export async function person(
     crypto,
     engine,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   await client.init(name, relayUrl);
   return { client, store };

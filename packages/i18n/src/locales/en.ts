@@ -397,6 +397,11 @@ export const en = {
     stillConnecting: " · still connecting",
   },
   lines: {
+    readdAsked: "This device fell out of step with the group ({{why}}). It asked {{who}} to add it back.",
+    readdNoAdmin:
+      "This device fell out of step with the group ({{why}}), and none of its admins is among your contacts: ask an admin to add you back.",
+    deadEpoch_messages_expired: "what it missed expired on the relay",
+    deadEpoch_commit_unreadable: "it could not read a change to the group",
     created: "You created the group",
     createdPq: "You created the post-quantum group",
     youLeft: "You left the group",
@@ -1181,6 +1186,12 @@ export const en = {
       noLongerAdmin_other: "{{names}} are no longer admin",
       adminsChanged: "admins changed",
       removedYou: '! you were removed from "{{group}}"',
+      readdAsked:
+        '! this device fell out of step with "{{group}}" ({{why}}): it asked {{who}} to add it back',
+      readdNoAdmin:
+        '! this device fell out of step with "{{group}}" ({{why}}), and no admin of it is among your contacts: ask an admin to add you back',
+      deadEpoch_messages_expired: "what it missed expired on the relay",
+      deadEpoch_commit_unreadable: "it could not read a change to the group",
       needsReadd:
         '! "{{group}}" needs you to be re-added: this device could not carry its group state over to this version of Parley ({{reason}}); ask an admin to remove you and add you again',
       rejected: "! rejected a message: {{why}}",
@@ -1353,6 +1364,7 @@ export const en = {
       messages_expired: "some group messages expired on the relay before this device read them",
     },
     followup: {
+      "group-readd": "adding back a member who fell out of step with the group",
       "group-link-add": "adding someone who asked through the group link",
       revoke: "removing a revoked device",
       "group-order": "a group change of ours",

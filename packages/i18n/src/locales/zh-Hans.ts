@@ -390,6 +390,11 @@ export const zhHans: Catalogue = {
     stillConnecting: " · 仍在连接",
   },
   lines: {
+    readdAsked: "此设备与群组失去同步（{{why}}）。它已请 {{who}} 将它重新加入。",
+    readdNoAdmin:
+      "此设备与群组失去同步（{{why}}），而群组的管理员都不在你的联系人中：请让管理员将你重新加入。",
+    deadEpoch_messages_expired: "它错过的内容已在中继服务器上过期",
+    deadEpoch_commit_unreadable: "它无法读取群组的一项变更",
     created: "你创建了群组",
     createdPq: "你创建了抗量子群组",
     youLeft: "你退出了群组",
@@ -1133,6 +1138,11 @@ export const zhHans: Catalogue = {
       noLongerAdmin_other: "{{names}} 不再是管理员",
       adminsChanged: "管理员有变动",
       removedYou: "! 你已被移出“{{group}}”",
+      readdAsked: "! 此设备与“{{group}}”失去同步（{{why}}）：已请 {{who}} 将它重新加入",
+      readdNoAdmin:
+        "! 此设备与“{{group}}”失去同步（{{why}}），而其管理员都不在你的联系人中：请让管理员将你重新加入",
+      deadEpoch_messages_expired: "它错过的内容已在中继服务器上过期",
+      deadEpoch_commit_unreadable: "它无法读取群组的一项变更",
       needsReadd:
         "! 需要重新把你加入“{{group}}”：此设备无法把群组状态带到这个版本的 Parley（{{reason}}）；请让管理员先移除你，再重新添加",
       rejected: "! 拒收了一条消息：{{why}}",
@@ -1289,6 +1299,7 @@ export const zhHans: Catalogue = {
       messages_expired: "部分群组消息在此设备读取之前已在中继服务器上过期",
     },
     followup: {
+      "group-readd": "重新加入与群组失去同步的成员",
       "group-link-add": "加入通过群组链接申请的人",
       revoke: "移除已撤销的设备",
       "group-order": "我们的一项群组变更",

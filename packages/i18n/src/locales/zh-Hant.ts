@@ -390,6 +390,11 @@ export const zhHant: Catalogue = {
     stillConnecting: " · 仍在連線",
   },
   lines: {
+    readdAsked: "此裝置與群組失去同步（{{why}}）。它已請 {{who}} 將它重新加入。",
+    readdNoAdmin:
+      "此裝置與群組失去同步（{{why}}），而群組的管理員都不在你的聯絡人中：請讓管理員將你重新加入。",
+    deadEpoch_messages_expired: "它錯過的內容已在中繼伺服器上過期",
+    deadEpoch_commit_unreadable: "它無法讀取群組的一項變更",
     created: "你建立了群組",
     createdPq: "你建立了抗量子群組",
     youLeft: "你退出了群組",
@@ -1134,6 +1139,11 @@ export const zhHant: Catalogue = {
       noLongerAdmin_other: "{{names}} 不再是管理員",
       adminsChanged: "管理員有變動",
       removedYou: "! 你已被移出「{{group}}」",
+      readdAsked: "! 此裝置與「{{group}}」失去同步（{{why}}）：已請 {{who}} 將它重新加入",
+      readdNoAdmin:
+        "! 此裝置與「{{group}}」失去同步（{{why}}），而其管理員都不在你的聯絡人中：請讓管理員將你重新加入",
+      deadEpoch_messages_expired: "它錯過的內容已在中繼伺服器上過期",
+      deadEpoch_commit_unreadable: "它無法讀取群組的一項變更",
       needsReadd:
         "! 需要重新把你加入「{{group}}」：這部裝置無法把群組狀態帶到這個版本的 Parley（{{reason}}）；請管理員先移除你，再重新加入",
       rejected: "! 拒收了一則訊息：{{why}}",
@@ -1291,6 +1301,7 @@ export const zhHant: Catalogue = {
       messages_expired: "部分群組訊息在這部裝置讀取之前已在中繼伺服器上過期",
     },
     followup: {
+      "group-readd": "重新加入與群組失去同步的成員",
       "group-link-add": "加入透過群組連結申請的人",
       revoke: "移除已撤銷的裝置",
       "group-order": "我們的一項群組變更",

@@ -8,12 +8,15 @@
 import type { GroupQueue } from "../../content/index.js";
 import { toHex } from "../../encoding/bytes.js";
 import {
+  type CommitIntent,
   deletePendingCommit,
   type PendingCommitRecord,
   pendingCommit,
   putGroupSent,
   putLinkWelcome,
   putPendingCommit,
+  putWelcomeProgress,
+  welcomeProgress,
 } from "../../store/group-order.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { unb64 } from "../../store/repository.js";
@@ -59,18 +62,26 @@ async function afterWinLocked(
   pending: PendingCommitRecord,
 ): Promise<void> {
   const { intent } = pending;
+  let progress = (await welcomeProgress(ctx.repo, conversation.id)) ?? { adds: 0, readds: 0, joins: 0 };
   // Each invitee's Welcome goes once, one invite per person naming the KeyPackage of each of their
-  // devices (added together): the record forgets them person by person as they go.
-  const adds = intent.add ?? [];
-  const sent = new Set<string>();
-  for (const contactId of new Set(adds.map((a) => a.contactId))) {
-    const theirs = adds.filter((a) => a.contactId === contactId);
+  // devices (added together); the progress record counts the people done.
+  const byPerson = new Map<string, NonNullable<CommitIntent["add"]>>();
+  for (const a of intent.add ?? []) {
+    const theirs = byPerson.get(a.contactId);
+    if (theirs) theirs.push(a);
+    else byPerson.set(a.contactId, [a]);
+  }
+  const people = [...byPerson];
+  for (let i = progress.adds; i < people.length; i++) {
+    const [contactId, theirs] = people[i]!;
     const contact = await ctx.repo.contact(contactId);
     const batch = ctx.repo.batch();
-    for (const a of theirs) ctx.repo.deleteTheirKeyPackage(batch, contactId, a.ref);
-    sent.add(contactId);
-    const rest = { ...intent, add: adds.filter((a) => !sent.has(a.contactId)) };
-    await ctx.repo.commit(putPendingCommit(batch, conversation.id, { ...pending, intent: rest }));
+    // Used: gone from the stock — but for a last-resort one, which stays until they replace it.
+    const stock = new Map(await ctx.repo.theirKeyPackages(contactId));
+    for (const a of theirs)
+      if (!stock.get(a.ref)?.lastResort) ctx.repo.deleteTheirKeyPackage(batch, contactId, a.ref);
+    progress = { ...progress, adds: i + 1 };
+    await ctx.repo.commit(putWelcomeProgress(batch, conversation.id, progress));
     if (!contact || !pending.welcome) continue;
     const refs = await Promise.all(theirs.map((a) => keyPackageId(ctx, unb64(a.keyPackage))));
     await sendContentLocked(ctx, contact.conversationId, {
@@ -83,13 +94,30 @@ async function afterWinLocked(
       ...(pending.cursor ? { cursor: pending.cursor } : {}),
     });
   }
+  // Re-added devices (dead-epoch.ts): their Welcome over the 1:1 chat, like an invitee's.
+  const readds = intent.readd ?? [];
+  for (let i = progress.readds; i < readds.length; i++) {
+    const readd = readds[i]!;
+    const contact = await ctx.repo.contact(readd.contactId);
+    progress = { ...progress, readds: i + 1 };
+    await ctx.repo.commit(putWelcomeProgress(ctx.repo.batch(), conversation.id, progress));
+    if (!contact || !pending.welcome) continue;
+    await sendContentLocked(ctx, contact.conversationId, {
+      type: "group-invite",
+      welcome: pending.welcome,
+      keyPackageRef: readd.ref,
+      queue: (pending.cursorQueue ?? conversation.receive) as GroupQueue,
+      ...(pending.cursor ? { cursor: pending.cursor } : {}),
+    });
+  }
   // Link joiners' Welcomes go sealed to the queue each named (group-links/answer.ts).
-  for (const [i, join] of (intent.join ?? []).entries()) {
-    // Sent before the record forgets them: a crash in between sends it twice, which the joiner
+  const joins = intent.join ?? [];
+  for (let i = progress.joins; i < joins.length; i++) {
+    // Sent before the progress counts them: a crash in between sends it twice, which the joiner
     // ignores (its pending join is gone after the first); the other order could lose it.
-    if (pending.welcome) await answerJoin(ctx, conversation, join, pending.welcome, pending.cursor);
-    const rest = { ...intent, add: [], join: (intent.join ?? []).slice(i + 1) };
-    await ctx.repo.commit(putPendingCommit(ctx.repo.batch(), conversation.id, { ...pending, intent: rest }));
+    if (pending.welcome) await answerJoin(ctx, conversation, joins[i]!, pending.welcome, pending.cursor);
+    progress = { ...progress, joins: i + 1 };
+    await ctx.repo.commit(putWelcomeProgress(ctx.repo.batch(), conversation.id, progress));
   }
   // A device of ours being linked: the link passes its Welcome on (client/devices/link-existing.ts).
   if (pending.welcome && intent.devices?.length) {

@@ -9,7 +9,7 @@ export const keyPackagesFollowup: FollowupRunner<"key-packages"> = {
     const events: ClientEvent[] = [];
     for (const f of items) {
       await attempt(events, f.conversationId, "key-packages", () =>
-        ctx.lock.run(() => giveKeyPackagesLocked(ctx, f.conversationId, f.count, f.cipherSuites)),
+        ctx.lock.run(() => giveKeyPackagesLocked(ctx, f.conversationId, f.count, f.cipherSuites, f.retire)),
       );
     }
     return events;

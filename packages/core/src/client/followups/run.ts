@@ -4,6 +4,7 @@ import type { ClientEvent } from "../events.js";
 import { groupLinkAddFollowup } from "./group-link-add.js";
 import { groupOrderFollowup } from "./group-order.js";
 import { groupProfileFollowup } from "./group-profile.js";
+import { groupReaddFollowup } from "./group-readd.js";
 import { keyPackagesFollowup } from "./key-packages.js";
 import { profilePhotoFollowup } from "./profile-photo.js";
 import { receiptFollowup } from "./receipt.js";
@@ -20,6 +21,7 @@ const registry: { [K in FollowupName]: FollowupRunner<K> } = {
   "remove-leaver": removeLeaverFollowup,
   "group-order": groupOrderFollowup,
   "group-link-add": groupLinkAddFollowup,
+  "group-readd": groupReaddFollowup,
   "profile-photo": profilePhotoFollowup,
 };
 

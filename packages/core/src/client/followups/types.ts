@@ -4,6 +4,7 @@
  * held messages). Each kind is a file in this folder and one line in the registry (run.ts).
  */
 import type { MlsCiphersuiteName } from "../../crypto/provider.js";
+import type { ReaddIntent } from "../../store/group-order.js";
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
 
@@ -11,13 +12,21 @@ export interface FollowupPayloads {
   receipt: { conversationId: string; ids: string[] };
   "retry-held": { conversationId: string };
   /** `count` KeyPackages of each of `cipherSuites` (default: every suite the engine speaks). */
-  "key-packages": { conversationId: string; count: number; cipherSuites?: MlsCiphersuiteName[] };
+  /** `retire`: our last-resort KeyPackage a Welcome used, to replace (client/key-packages.ts). */
+  "key-packages": {
+    conversationId: string;
+    count: number;
+    cipherSuites?: MlsCiphersuiteName[];
+    retire?: string;
+  };
   "group-profile": { conversationId: string };
   "remove-leaver": { conversationId: string; identityKey: string };
   /** Our commit's echo came back (groups/commit-order.ts); `move`: announce a queue move again. */
   "group-order": { conversationId: string; move?: boolean };
   /** A join request through a link that needs no approval: add them (group-links/requests.ts). */
   "group-link-add": { conversationId: string; requestId: string };
+  /** A member's device asked us to re-add it (inbox/handlers/group-readd.ts): commit it. */
+  "group-readd": { conversationId: string; readd: ReaddIntent };
   /** Our profile photo for a contact we just connected with (client/profile-photo.ts). */
   "profile-photo": { conversationId: string };
 }

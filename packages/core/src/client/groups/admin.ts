@@ -121,7 +121,8 @@ export async function addToGroup(
         throw new ParleyError("already_member", { contact: contact.name, group: conversation.name });
       }
       // One of the group's cipher suite for each of their devices, all in this commit (a contact
-      // who gave none of it cannot be added yet).
+      // who gave none of it cannot be added yet): for each device one used once if any is left,
+      // else its last-resort one (client/key-packages.ts).
       const stock = await keyPackagesOfEachDevice(ctx, contact, suite);
       if (stock.length === 0) throw new ParleyError("no_key_package", { contact: contact.name });
       for (const [ref, k] of stock) add.push({ contactId: contact.id, ref, keyPackage: k.keyPackage });

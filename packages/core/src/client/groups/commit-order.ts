@@ -48,6 +48,8 @@ export function mergeIntents(a: CommitIntent, b: CommitIntent | undefined): Comm
   const add = union(a.add, b.add);
   const join = union(a.join, b.join);
   if (join) merged.join = join;
+  const readd = union(a.readd, b.readd);
+  if (readd) merged.readd = readd;
   const remove = union(a.remove, b.remove);
   const devices = union(a.devices, b.devices);
   const revokeDevices = union(a.revokeDevices, b.revokeDevices);
@@ -211,8 +213,18 @@ async function markOvertaken(ctx: ClientContext, conversation: GroupConversation
  * left (the relay was out of reach), and the same bytes go out again — a second copy, should the
  * first be on its way, is dropped by all as stale; won or lost with its follow-up cut short (the
  * relay went away while its Welcomes or queue move left), the follow-up runs again.
+ *
+ * `before`: our changes that were waiting when the sync began reading (waitingCommits, taken under
+ * the lock). Only those are sent again: one proposed by a command while the sync was reading was
+ * published by that command after the sync's reads had been answered, so its absence from what the
+ * sync read says nothing — sending it again would put a second copy in the queue, which every member
+ * downloads and drops. Without `before` (listen, when a relay connection opens: nothing was read
+ * yet) every waiting change goes out again.
  */
-export async function resumeCommits(ctx: ClientContext): Promise<ClientEvent[]> {
+export async function resumeCommits(
+  ctx: ClientContext,
+  before?: ReadonlyMap<string, string>,
+): Promise<ClientEvent[]> {
   const followups: Followup[] = [];
   for (const c of await ctx.repo.conversations()) {
     if (c.kind !== "group" || c.status !== "active") continue;
@@ -225,6 +237,7 @@ export async function resumeCommits(ctx: ClientContext): Promise<ClientEvent[]> 
     await ctx.lock.run(async () => {
       const again = await pendingCommit(ctx.repo, c.id);
       if (again?.digest !== pending.digest || again.status !== "sent") return;
+      if (before && before.get(c.id) !== again.digest) return; // published while we read: its command settles it
       // Out of reach again: the next sync tries again; what this one read stands.
       await publishToGroup(ctx, c, [unb64(again.commit)], { rescue: true }).catch((e) => {
         if (!(e instanceof RelayError)) throw e;
@@ -232,6 +245,22 @@ export async function resumeCommits(ctx: ClientContext): Promise<ClientEvent[]> 
     });
   }
   return runFollowups(ctx, followups);
+}
+
+/**
+ * Our changes waiting for their echo, by conversation (their digests). Taken under the lock, so a
+ * change listed here was published (or failed to be) before: a read that starts after sees its echo.
+ */
+export async function waitingCommits(ctx: ClientContext): Promise<Map<string, string>> {
+  return ctx.lock.run(async () => {
+    const waiting = new Map<string, string>();
+    for (const c of await ctx.repo.conversations()) {
+      if (c.kind !== "group" || c.status !== "active") continue;
+      const pending = await pendingCommit(ctx.repo, c.id);
+      if (pending?.status === "sent") waiting.set(c.id, pending.digest);
+    }
+    return waiting;
+  });
 }
 
 async function cursors(ctx: ClientContext, c: GroupConversationRecord): Promise<string> {

@@ -29,7 +29,7 @@ export async function plan(
   // Demoted meanwhile by the commit that won: admin changes are no longer ours to make.
   const admin = intent.unchecked === true || isAdmin(meta, self);
   const changes: GroupChanges = {};
-  const effective: CommitIntent = { ...intent, add: [], remove: [], join: [] };
+  const effective: CommitIntent = { ...intent, add: [], remove: [], join: [], readd: [] };
 
   if (admin) {
     for (const a of intent.add ?? []) {
@@ -68,9 +68,27 @@ export async function plan(
     (m) => revoked.has(b64(m.deviceKey)) && b64(m.identityKey) === self && m.leafIndex !== own,
   );
   effective.revokeDevices = revokedLeaves.map((m) => b64(m.deviceKey));
+  // Members' devices that asked to be re-added (dead-epoch.ts): only the very device, still here
+  // and staying — a re-add restores a member, it is no way back in for someone removed or leaving.
+  const readdLeaves: number[] = [];
+  for (const r of admin ? (intent.readd ?? []) : []) {
+    const contact = await ctx.repo.contact(r.contactId);
+    const old = members.filter(
+      (m) =>
+        b64(m.deviceKey) === r.deviceKey &&
+        b64(m.identityKey) === contact?.identityKey &&
+        !gone.has(b64(m.identityKey)) &&
+        m.leafIndex !== own,
+    );
+    if (old.length === 0) continue;
+    effective.readd!.push(r);
+    readdLeaves.push(...old.map((m) => m.leafIndex));
+    changes.add = [...(changes.add ?? []), unb64(r.keyPackage)];
+  }
   const leaves = [
     ...members.filter((m) => gone.has(b64(m.identityKey))).map((m) => m.leafIndex),
     ...revokedLeaves.map((m) => m.leafIndex),
+    ...readdLeaves,
   ];
   if (leaves.length) changes.remove = leaves;
 

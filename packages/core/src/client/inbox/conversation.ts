@@ -194,8 +194,11 @@ async function deviceEvents(
   const present = new Set(ctx.engine.members(result.state).map((m) => b64(m.identityKey)));
   const counts = new Map<string, { added: number; removed: number }>();
   const count = (k: string) => counts.get(k) ?? counts.set(k, { added: 0, removed: 0 }).get(k)!;
-  for (const m of result.added) count(b64(m.identityKey)).added++;
-  for (const m of result.removed) {
+  // A device re-added (out with its old leaf, in with a new one: groups/dead-epoch.ts) is no change.
+  const addedDevices = new Set(result.added.map((m) => b64(m.deviceKey)));
+  const removedDevices = new Set(result.removed.map((m) => b64(m.deviceKey)));
+  for (const m of result.added) if (!removedDevices.has(b64(m.deviceKey))) count(b64(m.identityKey)).added++;
+  for (const m of result.removed.filter((r) => !addedDevices.has(b64(r.deviceKey)))) {
     const k = b64(m.identityKey);
     if (present.has(k)) count(k).removed++;
   }

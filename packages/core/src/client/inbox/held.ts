@@ -34,7 +34,7 @@ export async function hold(
     payload: b64(payload),
     heldAt: ctx.now(),
   });
-  return nothing();
+  return { ...nothing(), held: true };
 }
 
 /** Processes held messages whose epoch has been reached, until a round makes no progress. */

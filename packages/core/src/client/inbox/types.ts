@@ -15,6 +15,8 @@ export interface Processed {
   events: ClientEvent[];
   followups: Followup[];
   saved?: { groupId: string; epoch: bigint } | undefined;
+  /** Kept for a later epoch (held.ts): its commit has not been processed. */
+  held?: true;
 }
 
 export const nothing = (): Processed => ({ events: [], followups: [] });

@@ -6,9 +6,11 @@
  */
 import { decodeGroupMetadata, isAdmin } from "../../../messaging/group-metadata.js";
 import { type GroupState, MlsProcessingError } from "../../../mls/engine.js";
+import { putKeySchedule } from "../../../store/group-order.js";
 import { b64, unb64 } from "../../../store/repository.js";
 import type { ClientContext } from "../../context.js";
 import { joinedGroup, rejoinRefusal } from "../../groups/joined.js";
+import { freshSchedule } from "../../groups/key-schedule.js";
 import { contactRef, conversationOfGroup } from "../../lookup.js";
 import { saveState } from "../../mls-state.js";
 import { reject } from "../rejection.js";
@@ -41,7 +43,11 @@ export const groupInvite: ContentHandler<"group-invite"> = {
     const refusal = rejoinRefusal(existing, inviter.identityKey, contactRef(inviter));
     if (refusal) return reject(refusal);
     const conversation = joinedGroup(ctx, existing, groupId, invite.queue, meta);
-    ctx.repo.deleteOwnKeyPackage(batch, ref);
+    // Used once and gone — but for our last-resort KeyPackage, which the inviter may use again until
+    // our replacement reaches them (client/key-packages.ts).
+    if (!own.lastResort) ctx.repo.deleteOwnKeyPackage(batch, ref);
+    // Its leaf key is the same in every group joined with it: a fresh UpdatePath here at our next sync.
+    else putKeySchedule(batch, conversation.id, { ...freshSchedule(ctx), dueMessages: 0 });
     ctx.repo.putConversation(batch, conversation);
     ctx.repo.putRoute(batch, invite.queue.queueId, { kind: "conversation", conversationId: conversation.id });
     // Our membership starts after the commit that added us; older messages are not for us.
@@ -64,6 +70,7 @@ export const groupInvite: ContentHandler<"group-invite"> = {
           conversationId: via.id,
           count: 1,
           cipherSuites: [ctx.engine.cipherSuiteOf(state)],
+          ...(own.lastResort ? { retire: ref } : {}),
         },
         { kind: "group-profile", conversationId: conversation.id },
       ],

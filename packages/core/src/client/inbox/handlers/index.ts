@@ -13,6 +13,7 @@ import { groupInvite } from "./group-invite.js";
 import { groupLeave } from "./group-leave.js";
 import { groupLink } from "./group-link.js";
 import { groupQueue } from "./group-queue.js";
+import { groupReadd } from "./group-readd.js";
 import { intro } from "./intro.js";
 import { keyPackages } from "./key-packages.js";
 import { post } from "./post.js";
@@ -40,6 +41,7 @@ export const handlers: HandlerRegistry = {
   "group-queue": groupQueue,
   "group-leave": groupLeave,
   "group-link": groupLink,
+  "group-readd": groupReadd,
   file,
   reaction,
   edit,

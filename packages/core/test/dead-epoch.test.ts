@@ -93,15 +93,17 @@ it("a member whose missed commits expired from the relay asks to be re-added, an
   await healedAndTalking(p, "Expired");
 });
 
-it("a member that could not process a commit the others applied asks to be re-added, and is", async (t) => {
-  const relay = await startTestRelay(t);
-  let armed = false;
-  // Between Carol and the relay: while armed, the first message of a non-empty fetch reply (a
-  // headed frame) has one byte flipped — the commit she reads next cannot be processed.
-  const damaging: FetchLike = async (input, init) => {
+/**
+ * Between Carol and the relay: once armed, the first message of a non-empty fetch reply (a headed
+ * frame) has one byte flipped — the commit she reads next cannot be processed.
+ */
+function damagingFetch() {
+  const state = { armed: false };
+  const fetchLike: FetchLike = async (input, init) => {
     const res = await fetch(input, init);
     const url = String(input instanceof Request ? input.url : input);
-    if (!armed || !url.includes("/v1/queues/command") || !String(init?.body).includes('"fetch"')) return res;
+    if (!state.armed || !url.includes("/v1/queues/command") || !String(init?.body).includes('"fetch"'))
+      return res;
     const bytes = new Uint8Array(await res.arrayBuffer());
     const headLength = new DataView(bytes.buffer).getUint32(0);
     const head = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headLength))) as {
@@ -109,19 +111,25 @@ it("a member that could not process a commit the others applied asks to be re-ad
     };
     if (head.messages?.length) {
       bytes[4 + headLength + 100]! ^= 0xff;
-      armed = false;
+      state.armed = false;
     }
     return new Response(bytes, { status: res.status, headers: res.headers });
   };
+  return { state, fetch: fetchLike };
+}
+
+it("a member that could not process a commit the others applied asks to be re-added, and is", async (t) => {
+  const relay = await startTestRelay(t);
+  const damage = damagingFetch();
   // Carol's clock, which the test moves on (the client reads time only through its `now`).
   let later = 0;
-  const p = await cast(relay.url, "Damage", { fetch: damaging, now: () => Date.now() + later });
+  const p = await cast(relay.url, "Damage", { fetch: damage.fetch, now: () => Date.now() + later });
   await p.alice.client.renameGroup("Damage", "Damaged");
-  armed = true;
+  damage.state.armed = true;
   await p.alice.client.send("Damaged", "after the commit");
   await p.bob.client.sync();
   const first = await p.carol.client.sync();
-  assert.equal(armed, false, "the commit reached Carol damaged");
+  assert.equal(damage.state.armed, false, "the commit reached Carol damaged");
   assert.ok(eventsOf(first, "rejected").length >= 1, "the damaged commit was refused");
   assert.deepEqual(
     eventsOf(first, "group").filter((e) => e.change === "readd-requested"),
@@ -135,4 +143,31 @@ it("a member that could not process a commit the others applied asks to be re-ad
   assert.equal(asked.length, 1, "Carol is told, and asks to be re-added");
   assert.equal(asked[0]?.change === "readd-requested" && asked[0].cause, "commit_unreadable");
   await healedAndTalking(p, "Damaged");
+});
+
+it("an admin holding messages of a later epoch does not fall out: a forged epoch must not leave a group without admins", async (t) => {
+  // The epoch of a message is in the clear: any member can deposit one that claims a later epoch,
+  // and in a quiet group it would wait as long as a real one. Were admins to fall out on that, one
+  // such message would leave nobody in step to re-add anyone.
+  const relay = await startTestRelay(t);
+  const damage = damagingFetch();
+  let later = 0;
+  const p = await cast(relay.url, "Quiet", { fetch: damage.fetch, now: () => Date.now() + later });
+  await p.alice.client.setGroupAdmin("Quiet", "Carol", true);
+  for (const x of [p.bob, p.carol, p.alice]) await x.client.sync();
+  await p.alice.client.renameGroup("Quiet", "Still quiet");
+  damage.state.armed = true;
+  await p.alice.client.send("Still quiet", "after the commit");
+  const first = await p.carol.client.sync();
+  assert.equal(damage.state.armed, false, "the commit reached Carol damaged");
+  assert.ok(eventsOf(first, "rejected").length >= 1);
+  later = 11 * 60_000;
+  const events = await p.carol.client.sync();
+  assert.deepEqual(
+    eventsOf(events, "group").filter((e) => e.change === "readd-requested"),
+    [],
+    "Carol, an admin, keeps her keys and asks nobody",
+  );
+  const carolView = (await p.carol.client.conversations()).find((c) => c.kind === "group");
+  assert.equal(carolView?.status ?? "active", "active", "her group is not given up");
 });

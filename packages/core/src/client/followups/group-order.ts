@@ -14,7 +14,6 @@ import {
   pendingCommit,
   putGroupSent,
   putLinkWelcome,
-  putPendingCommit,
   putWelcomeProgress,
   welcomeProgress,
 } from "../../store/group-order.js";

@@ -73,10 +73,32 @@ export async function checkDeadEpochs(
     if (reading?.gap || c.gapAt !== undefined) {
       if (oldest) cause = "messages_expired";
       else if (c.gapAt === undefined) await ctx.lock.run(() => setGap(ctx, c.id, ctx.now()));
-    } else if (oldest && ctx.now() - oldest[1].heldAt >= DEAD_EPOCH_MS) cause = "commit_unreadable";
+    } else if (
+      oldest &&
+      ctx.now() - oldest[1].heldAt >= DEAD_EPOCH_MS &&
+      (await mayFallOutOnSuspicion(ctx, c.admins))
+    )
+      cause = "commit_unreadable";
     if (cause) events.push(...(await ctx.lock.run(() => fallOutLocked(ctx, c.id, cause))));
   }
   return events;
+}
+
+/**
+ * `commit_unreadable` rests on messages that claim a later epoch, which any member can forge (the
+ * epoch of a PrivateMessage is in the clear): in a group where nobody wrote for DEAD_EPOCH_MS one
+ * such message would make every reader fall out. So only a device that someone can bring back acts
+ * on it: not an admin's (were every admin out of step, nobody would be left to re-add anyone — the
+ * forged message would end the group), and not one with no admin among its contacts (it would delete
+ * its keys and ask nobody). A forged message then costs the group re-adds by its admins, never the
+ * group; an admin's device really out of step is brought back by another admin's remove and add.
+ * `messages_expired` stands on the relay's word that our place expired, and applies to everyone.
+ */
+async function mayFallOutOnSuspicion(ctx: ClientContext, admins: readonly string[]): Promise<boolean> {
+  const me = (await requireProfile(ctx)).identityPublicKey;
+  if (admins.includes(me)) return false;
+  const contacts = await ctx.repo.contacts();
+  return admins.some((k) => contacts.some((x) => x.identityKey === k && !x.blocked));
 }
 
 async function setGap(ctx: ClientContext, conversationId: string, at: number | undefined): Promise<void> {

@@ -204,11 +204,13 @@ try {
   }
   log("adding 100 friends to a named audience");
   const hundred = await addFriends(author.client, 100, FRIENDS);
-  await author.client.createAudience("Hundred", [hundred[0]!]);
-  const epochBefore = await audienceEpoch(author.client, "Hundred");
-  const add100 = await timed(() => author.client.addToAudience("Hundred", hundred.slice(1, 100)));
+  // A name of this run's own: a profile copied with BENCH_FEED_FROM may hold an earlier run's.
+  const hundredName = `Hundred ${Date.now().toString(36)}`;
+  await author.client.createAudience(hundredName, [hundred[0]!]);
+  const epochBefore = await audienceEpoch(author.client, hundredName);
+  const add100 = await timed(() => author.client.addToAudience(hundredName, hundred.slice(1, 100)));
   // One commit moves the group one epoch on.
-  const add100Commits = Number((await audienceEpoch(author.client, "Hundred")) - epochBefore);
+  const add100Commits = Number((await audienceEpoch(author.client, hundredName)) - epochBefore);
 
   log(`a friend's feed of ${POSTS} posts and ${COMMENTS} comments`);
   const reader = openProfile(mkdtempSync(join(tmpdir(), "bench-feed-reader-")));

@@ -31,7 +31,13 @@ export interface ReaddIntent {
 /** A change to a group as the user asked for it, redone as such on a newer epoch if it loses. */
 export interface CommitIntent {
   /** Contacts to add, each with the KeyPackage picked for them (base64url) and its local reference. */
-  add?: { contactId: string; ref: string; keyPackage: string }[];
+  add?: {
+    contactId: string;
+    ref: string;
+    keyPackage: string;
+    /** Their last-resort KeyPackage (client/key-packages.ts): stays in their stock once used. */
+    lastResort?: true;
+  }[];
   /**
    * People who asked to join through a group link (client/group-links/): not our contacts, so
    * their Welcome goes sealed to the queue they named (messaging/group-link.ts), not to a 1:1 chat.

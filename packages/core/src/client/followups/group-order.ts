@@ -5,7 +5,7 @@
  * again in the current epoch go out.
  */
 
-import type { GroupQueue } from "../../content/index.js";
+import type { Body, GroupQueue } from "../../content/index.js";
 import { toHex } from "../../encoding/bytes.js";
 import {
   type CommitIntent,
@@ -75,23 +75,18 @@ async function afterWinLocked(
     const [contactId, theirs] = people[i]!;
     const contact = await ctx.repo.contact(contactId);
     const batch = ctx.repo.batch();
-    // Used: gone from the stock — but for a last-resort one, which stays until they replace it.
-    const stock = new Map(await ctx.repo.theirKeyPackages(contactId));
-    for (const a of theirs)
-      if (!stock.get(a.ref)?.lastResort) ctx.repo.deleteTheirKeyPackage(batch, contactId, a.ref);
+    // Used: gone from the stock — but for a last-resort one, which stays until they replace it
+    // (marked so when it was picked: the stock is not read again here, once per invitee).
+    for (const a of theirs) if (!a.lastResort) ctx.repo.deleteTheirKeyPackage(batch, contactId, a.ref);
     progress = { ...progress, adds: i + 1 };
     await ctx.repo.commit(putWelcomeProgress(batch, conversation.id, progress));
     if (!contact || !pending.welcome) continue;
     const refs = await Promise.all(theirs.map((a) => keyPackageId(ctx, unb64(a.keyPackage))));
-    await sendContentLocked(ctx, contact.conversationId, {
-      type: "group-invite",
-      welcome: pending.welcome,
-      keyPackageRef: refs[0]!,
-      ...(refs.length > 1 ? { keyPackageRefs: refs.slice(1) } : {}),
-      // Where the commit lay (the group may have moved since: the joiner follows the move).
-      queue: (pending.cursorQueue ?? conversation.receive) as GroupQueue,
-      ...(pending.cursor ? { cursor: pending.cursor } : {}),
-    });
+    await sendContentLocked(
+      ctx,
+      contact.conversationId,
+      groupInvite(conversation, pending, pending.welcome, refs),
+    );
   }
   // Re-added devices (dead-epoch.ts): their Welcome over the 1:1 chat, like an invitee's.
   const readds = intent.readd ?? [];
@@ -101,13 +96,11 @@ async function afterWinLocked(
     progress = { ...progress, readds: i + 1 };
     await ctx.repo.commit(putWelcomeProgress(ctx.repo.batch(), conversation.id, progress));
     if (!contact || !pending.welcome) continue;
-    await sendContentLocked(ctx, contact.conversationId, {
-      type: "group-invite",
-      welcome: pending.welcome,
-      keyPackageRef: readd.ref,
-      queue: (pending.cursorQueue ?? conversation.receive) as GroupQueue,
-      ...(pending.cursor ? { cursor: pending.cursor } : {}),
-    });
+    await sendContentLocked(
+      ctx,
+      contact.conversationId,
+      groupInvite(conversation, pending, pending.welcome, [readd.ref]),
+    );
   }
   // Link joiners' Welcomes go sealed to the queue each named (group-links/answer.ts).
   const joins = intent.join ?? [];
@@ -140,6 +133,27 @@ async function afterWinLocked(
   if (intent.remove?.length || (intent.revokeDevices?.length && mayMove))
     await moveGroupLocked(ctx, conversation);
   if (pending.next) await proposeLocked(ctx, conversation, pending.next);
+}
+
+/**
+ * The group-invite an invitee's (or a re-added device's) 1:1 chat carries: the Welcome, the
+ * KeyPackage of each of their devices it is for (`refs`, the first apart), and where the commit lay
+ * — the group may have moved since; the joiner follows the move.
+ */
+function groupInvite(
+  conversation: GroupConversationRecord,
+  pending: PendingCommitRecord,
+  welcome: string,
+  refs: string[],
+): Body {
+  return {
+    type: "group-invite",
+    welcome,
+    keyPackageRef: refs[0]!,
+    ...(refs.length > 1 ? { keyPackageRefs: refs.slice(1) } : {}),
+    queue: (pending.cursorQueue ?? conversation.receive) as GroupQueue,
+    ...(pending.cursor ? { cursor: pending.cursor } : {}),
+  };
 }
 
 async function redoLocked(

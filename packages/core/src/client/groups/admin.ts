@@ -125,7 +125,13 @@ export async function addToGroup(
       // else its last-resort one (client/key-packages.ts).
       const stock = await keyPackagesOfEachDevice(ctx, contact, suite);
       if (stock.length === 0) throw new ParleyError("no_key_package", { contact: contact.name });
-      for (const [ref, k] of stock) add.push({ contactId: contact.id, ref, keyPackage: k.keyPackage });
+      for (const [ref, k] of stock)
+        add.push({
+          contactId: contact.id,
+          ref,
+          keyPackage: k.keyPackage,
+          ...(k.lastResort ? { lastResort: true as const } : {}),
+        });
     }
     const intent: CommitIntent = { add, ...(options.unchecked ? { unchecked: true as const } : {}) };
     return { conversation, intent };

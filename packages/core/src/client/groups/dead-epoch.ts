@@ -97,8 +97,15 @@ export async function checkDeadEpochs(
 async function mayFallOutOnSuspicion(ctx: ClientContext, admins: readonly string[]): Promise<boolean> {
   const me = (await requireProfile(ctx)).identityPublicKey;
   if (admins.includes(me)) return false;
+  return (await adminContacts(ctx, admins)).length > 0;
+}
+
+/** The group's admins that are our contacts (not blocked), in the group's order: whom we may ask. */
+async function adminContacts(ctx: ClientContext, admins: readonly string[]) {
   const contacts = await ctx.repo.contacts();
-  return admins.some((k) => contacts.some((x) => x.identityKey === k && !x.blocked));
+  return admins
+    .map((k) => contacts.find((x) => x.identityKey === k && !x.blocked))
+    .filter((x) => x !== undefined);
 }
 
 async function setGap(ctx: ClientContext, conversationId: string, at: number | undefined): Promise<void> {
@@ -143,10 +150,7 @@ async function askToBeReadded(ctx: ClientContext, conversationId: string): Promi
   const c = await ctx.repo.conversation(conversationId);
   if (c?.kind !== "group" || c.status !== "needs-readd" || !c.readd) return [];
   const { readd } = c;
-  const contacts = await ctx.repo.contacts();
-  const candidates = c.admins
-    .map((k) => contacts.find((x) => x.identityKey === k && !x.blocked))
-    .filter((x) => x !== undefined);
+  const candidates = await adminContacts(ctx, c.admins);
   const last = candidates.findIndex((x) => x.identityKey === readd.admin);
   const admin = candidates[(last + 1) % Math.max(1, candidates.length)];
   const event: ClientEvent = {

@@ -13,7 +13,7 @@
  * and nothing is joined at the end: an 8 MiB upload then allocates nothing, where a fresh 8 MiB
  * buffer per body made V8 run an "external memory pressure" collection every few bodies, pausing
  * the loop 20–40 ms each time (abuse bench `fill-large`, --cpu-prof: 15 % of the relay's time in
- * the collector). Whoever gets such a body gives its buffer back once done with it (pooledBody).
+ * the collector). Whoever gets such a body gives its buffer back once done with it (releaseRawBody).
  *
  * The limits are the route's `bodyLimit`, checked against Content-Length before anything is read
  * and against the bytes as they arrive; a body shorter or longer than its Content-Length is refused.

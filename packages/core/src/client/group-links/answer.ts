@@ -17,11 +17,11 @@ import { Keys } from "../../store/keys.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
-import { joinedGroup, rejoinRefusal } from "../groups/joined.js";
+import { joinedGroup, putJoinedGroup, rejoinRefusal } from "../groups/joined.js";
 import { reject } from "../inbox/rejection.js";
 import type { Processed } from "../inbox/types.js";
 import { conversationOfGroup } from "../lookup.js";
-import { keyPackageId, saveState } from "../mls-state.js";
+import { keyPackageId } from "../mls-state.js";
 import type { PersonRef } from "../views.js";
 
 export async function answerJoin(
@@ -77,10 +77,7 @@ export async function receiveJoinAnswer(
   // The answer queue has done its work: this device stops reading it.
   deleteGroupJoin(batch, queueId);
   batch.delete(Keys.route(queueId));
-  ctx.repo.putConversation(batch, conversation);
-  ctx.repo.putRoute(batch, answer.queue.queueId, { kind: "conversation", conversationId: conversation.id });
-  if (answer.cursor) ctx.repo.putCursor(batch, answer.queue.queueId, answer.cursor);
-  saveState(ctx, batch, groupId, state);
+  putJoinedGroup(ctx, batch, conversation, state, answer.cursor);
   return {
     events: [
       { type: "group", conversationId: conversation.id, name: meta.name, change: "joined", by: admin },

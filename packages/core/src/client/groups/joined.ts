@@ -4,9 +4,12 @@
  */
 import type { GroupQueue } from "../../content/index.js";
 import type { GroupMetadata } from "../../messaging/group-metadata.js";
+import type { GroupState } from "../../mls/engine.js";
+import type { Batch } from "../../store/batch.js";
 import type { ConversationRecord, GroupConversationRecord } from "../../store/records.js";
 import { type ClientContext, randomId } from "../context.js";
 import type { Rejection } from "../inbox/rejection.js";
+import { saveState } from "../mls-state.js";
 import type { PersonRef } from "../views.js";
 
 /**
@@ -50,4 +53,22 @@ export function joinedGroup(
     status: "active",
     createdAt: ctx.now(),
   };
+}
+
+/**
+ * Writes a group just joined into `batch`: its record, the route of the queue it reads, where reading
+ * starts (`cursor`: after the commit that added us; older messages are not for us), its MLS state.
+ */
+export function putJoinedGroup(
+  ctx: ClientContext,
+  batch: Batch,
+  conversation: GroupConversationRecord,
+  state: GroupState,
+  cursor: string | undefined,
+): void {
+  const queueId = conversation.receive.queueId;
+  ctx.repo.putConversation(batch, conversation);
+  ctx.repo.putRoute(batch, queueId, { kind: "conversation", conversationId: conversation.id });
+  if (cursor) ctx.repo.putCursor(batch, queueId, cursor);
+  saveState(ctx, batch, conversation.groupId, state);
 }

@@ -9,10 +9,9 @@ import { type GroupState, MlsProcessingError } from "../../../mls/engine.js";
 import { putKeySchedule } from "../../../store/group-order.js";
 import { b64, unb64 } from "../../../store/repository.js";
 import type { ClientContext } from "../../context.js";
-import { joinedGroup, rejoinRefusal } from "../../groups/joined.js";
+import { joinedGroup, putJoinedGroup, rejoinRefusal } from "../../groups/joined.js";
 import { freshSchedule } from "../../groups/key-schedule.js";
 import { contactRef, conversationOfGroup } from "../../lookup.js";
-import { saveState } from "../../mls-state.js";
 import { reject } from "../rejection.js";
 import type { ContentHandler } from "../types.js";
 
@@ -48,11 +47,7 @@ export const groupInvite: ContentHandler<"group-invite"> = {
     if (!own.lastResort) ctx.repo.deleteOwnKeyPackage(batch, ref);
     // Its leaf key is the same in every group joined with it: a fresh UpdatePath here at our next sync.
     else putKeySchedule(batch, conversation.id, { ...freshSchedule(ctx), dueMessages: 0 });
-    ctx.repo.putConversation(batch, conversation);
-    ctx.repo.putRoute(batch, invite.queue.queueId, { kind: "conversation", conversationId: conversation.id });
-    // Our membership starts after the commit that added us; older messages are not for us.
-    if (invite.cursor) ctx.repo.putCursor(batch, invite.queue.queueId, invite.cursor);
-    saveState(ctx, batch, groupId, state);
+    putJoinedGroup(ctx, batch, conversation, state, invite.cursor);
     return {
       events: [
         {

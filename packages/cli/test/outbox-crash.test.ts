@@ -27,15 +27,7 @@ await client.settleOutbox();
 console.log("settled");
 `;
 
-test("kill -9 while a burst is being sent: every message shown as sending arrives once, in order", {
-  // Seen once in three CI runs (be24218 passed twice, 38acf78 failed): "burst 30" before "burst
-  // 29". Messages sealed in the same millisecond get order keys that tie on the time and fall back
-  // to their random ids (client/context.ts orderKey), in the outbox and in history, on both sides;
-  // a burst with `wait: false` seals several per millisecond. Nothing was lost or doubled. The fix
-  // (a sealing order that is strictly increasing under the profile lock, carried by sentAt) is
-  // issue 14's, not done yet.
-  todo: "same-millisecond messages may swap: order keys tie on the time (issue 14)",
-}, async () => {
+test("kill -9 while a burst is being sent: every message shown as sending arrives once, in order", async () => {
   relay = await startRelayProcess(tempDir("relay"));
   const alice = tempDir("alice");
   const bob = tempDir("bob");

@@ -145,6 +145,23 @@ describe("outbox", () => {
     assert.deepEqual(texts(await bob.client.sync()), ["one", "two", "three", "four"]);
   });
 
+  it("messages sealed within one millisecond keep the order they were written in, here and at the contact", async () => {
+    // A clock that never moves: every message would carry the same time, and their order keys
+    // (time, then a random id) would order them at random. Sealing times are strictly increasing.
+    const frozen = () => 1_800_000_000_000;
+    const alice = await newPerson("Alice", relay.url, { now: frozen });
+    const bob = await person("Bob");
+    await connect(alice.client, bob.client);
+    const written = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    for (const text of written) await alice.client.send("Bob", text, { wait: false });
+    await alice.client.settleOutbox();
+    const mine = (await alice.client.messages("Bob")).map((m) => m.text);
+    assert.deepEqual(mine.slice(-written.length), written);
+    assert.deepEqual(texts(await bob.client.sync()), written);
+    const theirs = (await bob.client.messages("Alice")).map((m) => m.text);
+    assert.deepEqual(theirs.slice(-written.length), written);
+  });
+
   it("survives a restart of the client: a new client on the same store sends what waited", async () => {
     const net = new Network();
     const alice = await person("Alice", net);

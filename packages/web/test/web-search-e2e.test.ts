@@ -45,7 +45,7 @@ describe("searching messages in the web app", {
   }
   async function bobSays(text: string) {
     ids[text] = (await parleyJson<{ id: string }>(bob, "send", "Alice", text)).id;
-    await log().getByText(text).waitFor();
+    await log().getByText(text, { exact: true }).waitFor();
   }
 
   before(async () => {
@@ -91,7 +91,8 @@ describe("searching messages in the web app", {
     await bobSays("Meet at the Harbour Café at noon");
     await bobSays("明天在港口咖啡馆见面");
     for (let i = 0; i < 12; i++) await parleyJson(bob, "send", "Alice", `filler message ${i}`);
-    await log().getByText("filler message 11").waitFor();
+    // Exact: a bubble's text runs on into its time ("…message 1" + "10:14 PM" holds "message 11").
+    await log().getByText("filler message 11", { exact: true }).waitFor();
 
     await searchFor("harbour");
     const found = results().getByRole("button");

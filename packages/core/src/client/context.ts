@@ -55,6 +55,13 @@ export interface ClientContext {
   readonly lock: ProfileLock;
   readonly outboxLock: ProfileLock;
   readonly now: () => number;
+  /**
+   * The time a message being sealed now carries (its sentAt): the clock, but strictly after the
+   * last one this context handed out. Called under the profile lock, so the order messages are
+   * sealed in is the order every history shows them in (orderKey: time, then a random id, which
+   * would order two messages of one millisecond at random).
+   */
+  sealingTime(): number;
   /** The group rules every commit we receive is checked against (group-metadata.ts). */
   readonly policy: CommitPolicy;
   readonly webSocket: WebSocketFactory | undefined;
@@ -73,13 +80,19 @@ export interface ClientContext {
 
 export function createContext(env: ClientEnvironment): ClientContext {
   const relays = new Map<string, RelayHttpClient>();
+  const now = env.now ?? Date.now;
+  let lastSealedAt = Number.NEGATIVE_INFINITY;
   return {
     repo: new ProfileRepository(env.store),
     crypto: env.crypto,
     engine: env.engine,
     lock: env.lock ?? new InProcessLock(),
     outboxLock: env.outboxLock ?? new InProcessLock(),
-    now: env.now ?? Date.now,
+    now,
+    sealingTime() {
+      lastSealedAt = Math.max(Math.floor(now()), lastSealedAt + 1);
+      return lastSealedAt;
+    },
     policy: groupPolicy(env.engine),
     webSocket: env.webSocket,
     alternatesOf: (url) => env.relayAlternates?.[url] ?? [],

@@ -60,9 +60,9 @@ export async function sendBody(
   await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
   if (target.kind === "group") await beforeGroupSend(ctx, target.id);
-  const sentAt = ctx.now();
   const { record, conversation } = await ctx.lock.run(async () => {
     const conversation = await requireSendable(ctx, target.id);
+    const sentAt = ctx.sealingTime();
     const record: MessageRecord = {
       id,
       conversationId: conversation.id,

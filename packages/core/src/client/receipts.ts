@@ -50,13 +50,14 @@ export async function markRead(
       return { ids, sent: false };
     }
     const receiptId = randomId(ctx);
+    const at = ctx.sealingTime();
     await sealIntoOutbox(
       ctx,
       conversation,
       { type: "read", ids },
       receiptId,
-      ctx.now(),
-      orderKey(ctx, receiptId),
+      at,
+      orderKey(ctx, receiptId, at),
       (b) => ctx.repo.putConversation(b, next),
       true,
     );

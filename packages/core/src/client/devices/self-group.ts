@@ -38,7 +38,7 @@ export async function sendDeviceState(ctx: ClientContext, read: DeviceStateBody[
   const profile = await requireProfile(ctx);
   await ctx.lock.run(async () => {
     const id = randomId(ctx);
-    const now = ctx.now();
+    const now = ctx.sealingTime();
     // Written with the seal: a crash cannot say it twice or never.
     const all = await ctx.repo.devices();
     const entry = all[profile.deviceKey] ?? { name: profile.deviceName ?? "", addedAt: profile.createdAt };

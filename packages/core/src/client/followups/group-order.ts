@@ -186,7 +186,7 @@ async function moveGroupLocked(ctx: ClientContext, conversation: GroupConversati
   const fresh = (await ctx.relay(conversation.receive.relay).createQueue({ broadcast: true })) as GroupQueue;
   const state = await loadState(ctx, conversation.groupId);
   const id = randomId(ctx);
-  const sentAt = ctx.now();
+  const sentAt = ctx.sealingTime();
   const body = { type: "group-queue" as const, queue: fresh };
   const sealed = await encryptContent(ctx, state, body, id, sentAt);
   const digest = toHex(await ctx.crypto.sha256(sealed.message));

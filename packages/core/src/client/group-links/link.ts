@@ -115,7 +115,7 @@ async function shareLink(
   await ctx.lock.run(async () => {
     const conversation = await requireSendable(ctx, conversationId);
     const id = randomId(ctx);
-    const at = ctx.now();
+    const at = ctx.sealingTime();
     // Quiet: no "sent" news for a message nobody wrote.
     await sealIntoOutbox(
       ctx,

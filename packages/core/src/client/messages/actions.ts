@@ -96,9 +96,9 @@ async function change(
   const found = await findConversation(ctx, nameOrId);
   const target = await findMessage(ctx, found, targetRef);
   const id = randomId(ctx);
-  const sentAt = ctx.now();
   const { conversation, changed } = await ctx.lock.run(async () => {
     const conversation = await requireSendable(ctx, found.id);
+    const sentAt = ctx.sealingTime();
     const message = await ctx.repo.message(target.conversationId, target.id);
     if (!message) throw new ParleyError("unknown_message", { id: target.id });
     if (message.deleted !== undefined) throw new ParleyError("message_deleted", { id: message.id });
@@ -120,7 +120,7 @@ async function change(
       change,
     );
     const body = bodyOf(message.id, change);
-    await sealIntoOutbox(ctx, conversation, body, id, sentAt, orderKey(ctx, id), (batch) => {
+    await sealIntoOutbox(ctx, conversation, body, id, sentAt, orderKey(ctx, id, sentAt), (batch) => {
       if (changed && changed !== "forged") ctx.repo.putMessage(batch, changed);
     });
     return { conversation, changed: changed && changed !== "forged" ? changed : message };

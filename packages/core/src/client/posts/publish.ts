@@ -50,7 +50,7 @@ export async function publishPost(ctx: ClientContext, input: PostInput): Promise
   for (const image of images) uploads.push(await uploadFile(ctx, audience.conversationId, image));
 
   const id = randomId(ctx);
-  const sentAt = ctx.now();
+  const sentAt = ctx.sealingTime();
   const expiresAt = input.expiresInMs !== undefined ? sentAt + input.expiresInMs : undefined;
   const record: PostRecord = {
     v: 1,

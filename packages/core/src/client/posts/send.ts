@@ -31,9 +31,9 @@ export async function sendToFeed(
   postId: string,
   also: (batch: Batch) => Promise<void> | void,
 ): Promise<void> {
-  const sentAt = ctx.now();
   await ctx.lock.run(async () => {
     const conversation = await feedConversation(ctx, conversationId);
+    const sentAt = ctx.sealingTime();
     if (conversation.status !== "active") throw new ParleyError("not_in_audience", { id: postId });
     const extra = ctx.repo.batch();
     await also(extra);

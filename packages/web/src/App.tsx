@@ -3,7 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Messenger } from "./components/Messenger";
 import { Onboarding } from "./components/Onboarding";
 import { Unlock } from "./components/Unlock";
-import { inviteFromLocation } from "./format";
+import { deviceLinkFromLocation, inviteFromLocation } from "./format";
 import { Session } from "./session";
 
 type Phase =
@@ -20,10 +20,18 @@ function takeInviteFromLocation(): string | null {
   return link;
 }
 
+/** A device link opened in the address (its QR code scanned with a phone's camera), taken out of it. */
+function takeDeviceLinkFromLocation(): string | null {
+  const link = deviceLinkFromLocation(window.location.href);
+  if (link) window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  return link;
+}
+
 export function App() {
   const { t } = useTranslation();
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
   const [pendingInvite, setPendingInvite] = useState<string | null>(() => takeInviteFromLocation());
+  const [deviceLink] = useState<string | null>(() => takeDeviceLinkFromLocation());
 
   useEffect(() => {
     Session.exists()
@@ -62,7 +70,7 @@ export function App() {
         </main>
       );
     case "onboarding":
-      return <Onboarding onReady={onReady} hasInvite={pendingInvite !== null} />;
+      return <Onboarding onReady={onReady} hasInvite={pendingInvite !== null} deviceLink={deviceLink} />;
     case "locked":
       return <Unlock onReady={onReady} onWiped={onWiped} notice={phase.notice} />;
     case "ready":

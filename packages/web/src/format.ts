@@ -75,6 +75,14 @@ export function initials(name: string): string {
  * returns that link, else null.
  * `href` is the whole page address; the fragment never reached the server.
  */
+/** A device link (`…/#/link/<id>/<key>`, core messaging/device-link.ts) in the address, or null. */
+export function deviceLinkFromLocation(href: string): string | null {
+  const hashAt = href.indexOf("#");
+  if (hashAt < 0) return null;
+  const match = /^#\/link\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/.exec(href.slice(hashAt));
+  return match ? `${href.slice(0, hashAt)}#/link/${match[1]}/${match[2]}` : null;
+}
+
 export function inviteFromLocation(href: string): string | null {
   const hashAt = href.indexOf("#");
   if (hashAt < 0) return null;

@@ -7,6 +7,7 @@ import {
   type ClientEvent,
   EncryptedStoreError,
   InviteError,
+  LinkError,
   ParleyError,
   type PersonRef,
   type Rejection,
@@ -98,6 +99,7 @@ export function friendlyError(error: unknown): string {
         return t("errors.invite_bad");
     }
   }
+  if (error instanceof LinkError) return t(`linkDevice.error_${error.reason}`);
   if (error instanceof EncryptedStoreError)
     return error.code === "wrong_passphrase" ? t("unlock.wrong") : t(`errors.store_${error.code}`);
   if (error instanceof RelayError) return network();

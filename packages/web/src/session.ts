@@ -62,6 +62,18 @@ interface TabAnnouncement {
   at: number;
 }
 
+/** This browser half-way to being a new device of a profile (Session.beginLink). */
+export interface PendingLink {
+  /** The short code: the other device shows the same, and the person types it there. */
+  code: string;
+  /** The name this device gave itself. */
+  device: string;
+  /** Waits for the other device; then this browser has the profile, unlocked. */
+  finish(): Promise<{ session: Session; joined: number; skipped: number }>;
+  /** Gives up: the profile made for it is deleted from this browser. */
+  cancel(): Promise<void>;
+}
+
 export class Session {
   private listening: { abort: AbortController; done: Promise<void> } | undefined;
 
@@ -108,6 +120,58 @@ export class Session {
       throw e;
     }
     return session;
+  }
+
+  /**
+   * Makes this browser a new device of a profile the person has on another device (core
+   * devices/link-new.ts): the encrypted store is made under the passphrase, the link is claimed and
+   * the hello sent. The returned code is compared by the person, who types it on the other device;
+   * `finish` then waits for that device and joins every conversation. Nothing stays behind when a
+   * step fails or the person cancels: the next attempt starts from an empty device.
+   */
+  static async beginLink(options: {
+    link: string;
+    deviceName: string;
+    passphrase: string;
+    database?: string;
+  }): Promise<PendingLink> {
+    if (options.passphrase.length < MIN_PASSPHRASE_LENGTH) {
+      throw new Error(`choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters`);
+    }
+    const idb = await IndexedDbKeyValueStore.open(options.database ?? DEFAULT_DATABASE);
+    let store: EncryptedKeyValueStore;
+    try {
+      store = await EncryptedKeyValueStore.create(idb, crypto, argon2idKdf, options.passphrase);
+    } catch (e) {
+      await idb.close();
+      throw e;
+    }
+    const session = new Session(idb, store, makeClient(store, await relayAlternates()));
+    const giveUp = async () => {
+      await store.wipe();
+      await idb.close();
+    };
+    let pending: Awaited<ReturnType<ParleyClient["beginDeviceLink"]>>;
+    try {
+      pending = await session.client.beginDeviceLink(options.link, options.deviceName);
+    } catch (e) {
+      await giveUp();
+      throw e;
+    }
+    return {
+      code: pending.code,
+      device: pending.device,
+      async finish() {
+        try {
+          const result = await session.client.finishDeviceLink(pending);
+          return { session, joined: result.joined.length, skipped: result.skipped.length };
+        } catch (e) {
+          await giveUp();
+          throw e;
+        }
+      },
+      cancel: giveUp,
+    };
   }
 
   /** Throws EncryptedStoreError with code "wrong_passphrase" when the passphrase does not match. */

@@ -6,11 +6,9 @@
  * on a phone and a desktop: four groups a line, three lines.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
-import * as QRCode from "qrcode";
 import {
   browserSuiteUnavailable,
   CHROMIUM,
@@ -21,35 +19,10 @@ import {
   startRelay,
   tempDir,
 } from "./helpers.js";
+import { writeQrVideo } from "./qr-video.js";
 
 const unavailable = browserSuiteUnavailable();
 const PASS = "alice correct horse battery";
-const WIDTH = 640;
-const HEIGHT = 480;
-
-/** One grey-scale Y4M picture (4:2:0) of `text` as a QR code on white, repeated for a few frames. */
-function writeQrVideo(path: string, text: string): void {
-  const qr = QRCode.create(text, { errorCorrectionLevel: "M" });
-  const n = qr.modules.size;
-  const scale = Math.floor(360 / (n + 8));
-  const left = Math.floor((WIDTH - n * scale) / 2);
-  const top = Math.floor((HEIGHT - n * scale) / 2);
-  const y = Buffer.alloc(WIDTH * HEIGHT, 235);
-  for (let row = 0; row < n; row++)
-    for (let col = 0; col < n; col++)
-      if (qr.modules.get(row, col))
-        for (let dy = 0; dy < scale; dy++)
-          y.fill(
-            16,
-            (top + row * scale + dy) * WIDTH + left + col * scale,
-            (top + row * scale + dy) * WIDTH + left + (col + 1) * scale,
-          );
-  const chroma = Buffer.alloc((WIDTH / 2) * (HEIGHT / 2) * 2, 128);
-  const frame = Buffer.concat([Buffer.from("FRAME\n"), y, chroma]);
-  const header = Buffer.from(`YUV4MPEG2 W${WIDTH} H${HEIGHT} F10:1 Ip A1:1 C420jpeg\n`);
-  writeFileSync(path, Buffer.concat([header, frame, frame, frame]));
-}
-
 describe("scanning a safety number in the web app", {
   skip: unavailable ? `skipped: ${unavailable}` : false,
 }, () => {

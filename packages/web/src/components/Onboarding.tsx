@@ -3,9 +3,16 @@ import { useTranslation } from "react-i18next";
 import { friendlyError } from "../groups";
 import { MIN_PASSPHRASE_LENGTH, Session } from "../session";
 import { Logo } from "./Brand";
+import { LinkThisDevice } from "./LinkThisDevice";
 
-export function Onboarding(props: { onReady: (session: Session) => void; hasInvite: boolean }) {
+export function Onboarding(props: {
+  onReady: (session: Session) => void;
+  hasInvite: boolean;
+  /** A device link opened in the address bar (`…/#/link/…`): this browser is to be linked. */
+  deviceLink?: string | null;
+}) {
   const { t } = useTranslation();
+  const [linking, setLinking] = useState(Boolean(props.deviceLink));
   const [name, setName] = useState("");
   const [passphrase, setPassphrase] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -20,6 +27,16 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
   const passHint = useId();
   const confirmId = useId();
   const errorId = useId();
+
+  if (linking) {
+    return (
+      <LinkThisDevice
+        {...(props.deviceLink ? { initialLink: props.deviceLink } : {})}
+        onReady={props.onReady}
+        onBack={() => setLinking(false)}
+      />
+    );
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -106,6 +123,10 @@ export function Onboarding(props: { onReady: (session: Session) => void; hasInvi
 
         <button type="submit" className="primary wide" disabled={busy}>
           {busy ? t("onboarding.creating") : t("onboarding.create")}
+        </button>
+        <p className="hint other-device">{t("onboarding.otherDevice")}</p>
+        <button type="button" className="wide" onClick={() => setLinking(true)}>
+          {t("onboarding.linkExisting")}
         </button>
       </form>
     </main>

@@ -7,12 +7,13 @@ import { currentLanguage, setLanguage } from "../i18n";
 import { askPermission, DEFAULT_NOTIFICATIONS, type NotificationSettings } from "../notifications";
 import { smallPhoto } from "../photo";
 import type { Session } from "../session";
+import { DevicesSection } from "./DevicesSection";
 import { Dialog } from "./Dialog";
 import { ResetKeys } from "./KeyReset";
 
 /**
- * This browser's settings: our name, the language, notifications, and wiping the device (one step
- * away, not in the top bar).
+ * This browser's settings: our name, the language, notifications, our devices (linking and
+ * revoking), resetting our keys, and wiping the device (one step away, not in the top bar).
  */
 export function SettingsDialog(props: {
   session: Session;
@@ -153,6 +154,7 @@ export function SettingsDialog(props: {
           {error}
         </p>
       )}
+      <DevicesSection session={session} />
       <ResetKeys session={session} />
       <h3>{t("settings.device")}</h3>
       <p className="hint">{t("settings.wipeHint")}</p>

@@ -127,7 +127,6 @@ export function LinkThisDevice(props: {
             spellCheck={false}
             value={link}
             onChange={(e) => setLink(e.target.value)}
-            placeholder={`${relay}/#/link/…`}
           />
           {!scanning && (
             <button type="button" className="link-button" onClick={() => setScanning(true)}>

@@ -16,9 +16,11 @@ const shared = new Set([
   "groups-profile.js",
 ]);
 const only = process.argv.slice(2);
-const benches = readdirSync(dir)
-  .filter((f) => f.endsWith(".js") && !shared.has(f))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+const all = readdirSync(dir).filter((f) => f.endsWith(".js") && !shared.has(f));
+// A name that is a bench's whole name runs that bench alone ("feed" is not also "web-feed").
+const benches = all.filter(
+  (f) => only.length === 0 || only.some((o) => (all.includes(`${o}.js`) ? f === `${o}.js` : f.includes(o))),
+);
 let failed = 0;
 for (const file of benches) {
   console.log(`\n## ${file.replace(/\.js$/, "")}`);

@@ -18,8 +18,9 @@
 import { cpSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createIdentity, type ParleyClient, putPost, Rfc9420Engine } from "@parley/core";
+import { createIdentity, type ParleyClient, Rfc9420Engine } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
+import { fillFeed } from "@parley/core/testing";
 import { openProfile } from "@parley/node";
 import { startRelayProcess } from "@parley/testkit";
 import { median, round, writeResults } from "./report.js";
@@ -107,50 +108,6 @@ async function audienceEpoch(client: ParleyClient, name: string): Promise<bigint
   return new Rfc9420Engine(crypto).deserialize(state!).epoch;
 }
 
-/** A friend's store holding `posts` posts from 50 authors with `comments` comments and 5 likes each. */
-async function fillFeed(client: ParleyClient, posts: number, comments: number): Promise<void> {
-  const people = Array.from({ length: 50 }, () => b64(crypto.randomBytes(32)));
-  const pick = (i: number) => people[i % people.length]!;
-  const conversationId = "feedgroup";
-  const batch = client.repo.batch();
-  client.repo.putConversation(batch, {
-    id: conversationId,
-    kind: "group",
-    groupId: b64(crypto.randomBytes(32)),
-    receive: { relay: "", queueId: "", sendId: "", recipientKey: "" } as never,
-    sendTo: { relay: "", sendId: "" } as never,
-    name: "Posts",
-    admins: [pick(0)],
-    previousQueues: [],
-    status: "active",
-    feed: true,
-    createdAt: Date.now(),
-  });
-  const perPost = Math.ceil(comments / posts);
-  const t0 = Date.now() - posts * 60_000;
-  for (let p = 0; p < posts; p++) {
-    const id = b64(crypto.randomBytes(16));
-    putPost(batch, {
-      v: 1,
-      id,
-      conversationId,
-      author: pick(p),
-      text: `Post ${p}: ${"a day out with friends, ".repeat(4)}`,
-      images: [],
-      sentAt: t0 + p * 60_000,
-      receivedAt: t0 + p * 60_000,
-      comments: Array.from({ length: perPost }, (_, c) => ({
-        id: b64(crypto.randomBytes(16)),
-        author: pick(p + c + 1),
-        text: `comment ${c}: looks great!`,
-        sentAt: t0 + p * 60_000 + c,
-      })),
-      likes: Object.fromEntries(Array.from({ length: 5 }, (_, l) => [pick(p + l + 7), t0])),
-    });
-  }
-  await client.repo.commit(batch);
-}
-
 /**
  * BENCH_FEED_FROM=AUTHOR_DIR,RELAY_DATA_DIR: start from copies of an author profile whose first post
  * to FRIENDS friends is done, and of its relay's data (the relay restarts on the port the profile
@@ -215,7 +172,7 @@ try {
   log(`a friend's feed of ${POSTS} posts and ${COMMENTS} comments`);
   const reader = openProfile(mkdtempSync(join(tmpdir(), "bench-feed-reader-")));
   await reader.client.init("Reader", relay.url);
-  await fillFeed(reader.client, POSTS, COMMENTS);
+  await fillFeed(reader.client, crypto, POSTS, COMMENTS);
   let printed = 0;
   const open = (limit: number) =>
     timed(async () => {

@@ -5,6 +5,9 @@ import { App } from "./App";
 import { i18n } from "./i18n";
 import "./styles.css";
 
+// The benchmarks' build only (src/bench-hook.ts); the production build drops this branch and the module.
+if (import.meta.env.MODE === "bench") void import("./bench-hook");
+
 const root = document.getElementById("root");
 if (!root) throw new Error("the page has no #root element");
 createRoot(root).render(

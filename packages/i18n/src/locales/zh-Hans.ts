@@ -833,7 +833,8 @@ export const zhHans: Catalogue = {
       device: "关联你的新设备，或撤销一台设备",
       "device link": "为新设备显示一次性链接（及二维码）；再用新设备显示的验证码确认",
       "device link --timeout": "每一步等待新设备的时长",
-      "device link --with-history": "同时把新设备加入的每个聊天和群组的历史消息端到端加密发给它（中继只看到填充后的密文）",
+      "device link --with-history":
+        "同时把新设备加入的每个聊天和群组的历史消息端到端加密发给它（中继只看到填充后的密文）",
       "device revoke": "将你的某台设备移出所有聊天和群组（它读不到任何新内容，也不能再以你的身份发送）",
       "device revoke <name>": "设备名称，即 `parley devices` 列出的名称",
       devices: "列出你的设备：名称、添加时间、在多少个聊天和群组中",

@@ -834,7 +834,8 @@ export const zhHant: Catalogue = {
       device: "連結你的新裝置，或撤銷一部裝置",
       "device link": "為新裝置顯示一次性連結（及 QR 碼）；再用新裝置顯示的驗證碼確認",
       "device link --timeout": "每一步等待新裝置的時間",
-      "device link --with-history": "同時把新裝置加入的每個聊天和群組的歷史訊息端對端加密傳給它（中繼只看到填充後的密文）",
+      "device link --with-history":
+        "同時把新裝置加入的每個聊天和群組的歷史訊息端對端加密傳給它（中繼只看到填充後的密文）",
       "device revoke": "將你的某部裝置移出所有聊天和群組（它讀不到任何新內容，也不能再以你的身分傳送）",
       "device revoke <name>": "裝置名稱，即 `parley devices` 列出的名稱",
       devices: "列出你的裝置：名稱、新增時間、在多少個聊天和群組中",

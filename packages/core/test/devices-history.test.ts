@@ -139,12 +139,39 @@ it("without the option the new device gets no history", async () => {
   const alice = (await person("Alice", relay.url)).client;
   const bob = (await person("Bob", relay.url)).client;
   await connect(alice, bob);
+  await alice.setExpiry("Bob", 86_400);
   await alice.send("Bob", "before the link");
   const laptop = blank();
   const { done, joined } = await link(alice, laptop);
   assert.equal(done.history, undefined);
   assert.equal(joined.history, undefined);
   assert.deepEqual(await laptop.messages("Bob"), []);
+  // The chat's disappearing-messages timer comes with it, history or not.
+  const timerOf = async (c: ParleyClient) =>
+    (await c.conversations()).find((v) => v.name === "Bob")?.expireAfter;
+  assert.equal(await timerOf(laptop), 86_400);
+  assert.equal(await timerOf(laptop), await timerOf(alice));
+});
+
+it("messages a disappearing-messages timer has made due are not sent", async () => {
+  let later = 0;
+  const alice = (await person("Alice", relay.url, { now: () => Date.now() + later })).client;
+  const bob = (await person("Bob", relay.url)).client;
+  await connect(alice, bob);
+  await alice.setExpiry("Bob", 30);
+  const due = await alice.send("Bob", "gone in 30 s");
+  later = 31_000;
+  // Written after the timer's deadline for the first: it stays.
+  await alice.send("Bob", "still here");
+  // The phone has not swept yet (a sweep runs before history is read and on every sync).
+  assert.ok(await alice.repo.message((await alice.conversations())[0]!.id, due.id));
+  const laptop = blank();
+  const { done } = await link(alice, laptop, { withHistory: true });
+  assert.equal(done.history?.messages, 1);
+  assert.deepEqual(
+    (await laptop.messages("Bob")).map((m) => m.text),
+    ["still here"],
+  );
 });
 
 it("a malformed history chunk is a LinkError, and the new device stores nothing", async () => {

@@ -8,7 +8,8 @@
  *  3. `completeLink`, only once the person confirmed the code: the identity key pair, the profile,
  *     the contacts and each conversation's cipher suite go to the new device, sealed; its
  *     KeyPackages come back; its leaf is added to every conversation and group we take part in;
- *     each conversation's Welcome and queues go to it; the link queue is deleted.
+ *     each conversation's Welcome and queues go to it; the link queue is deleted; with
+ *     `withHistory`, the history of those conversations follows (link-history.ts).
  *
  * The session lives in memory: a link not completed in the process that made it is abandoned
  * (its queue and blob expire on the relay); nothing of it is stored until the person confirms.

@@ -6,7 +6,8 @@
  *  2. `finishDeviceLink`: once the person confirmed the code on the existing device, the profile
  *     arrives (identity key pair, name, relay, contacts); this device makes its own device key,
  *     certified here by the identity key, and one KeyPackage per conversation, and sends them back;
- *     then the Welcomes arrive, and it joins every conversation, reading on after its add commit.
+ *     then the Welcomes arrive, and it joins every conversation, reading on after its add commit;
+ *     the history follows if the existing device sends it (link-history.ts), stored in the same write.
  *
  * Nothing is stored before step 2 has everything: a link that fails part-way leaves no profile.
  */

@@ -55,6 +55,10 @@ export function addDeviceCommands(program: Command, contact: Command, run: Run):
       "print a one-time link (and a QR code) for a new device; confirm with the code it then shows",
     )
     .option("--timeout <seconds>", "how long to wait for the new device at each step", "600")
+    .option(
+      "--with-history",
+      "also give the new device the history of every chat and group it joins, sealed end to end (the relay sees only padded ciphertext)",
+    )
     .action(
       run(async ({ client, out, opts }) => {
         const wait = timeoutMs(opts.timeout);
@@ -70,7 +74,9 @@ export function addDeviceCommands(program: Command, contact: Command, run: Run):
           if (out.json) process.stdout.write(`${jsonText({ device: request.device, code: request.code })}\n`);
           // The person types the code the new device shows: comparing is then not skippable.
           const typed = await readLine(tr("cli.device.codePrompt", { device: t(request.device) }));
-          const r = await client.completeLink(request, typed.replace(/\s/g, ""), wait);
+          const r = await client.completeLink(request, typed.replace(/\s/g, ""), wait, {
+            withHistory: opts.withHistory === true,
+          });
           const names = await conversationNames(client);
           const skipped = r.skipped.map((s) =>
             tr("cli.device.skipped", { what: t(names.get(s.id) ?? s.id), cause: t(s.cause) }),
@@ -80,9 +86,16 @@ export function addDeviceCommands(program: Command, contact: Command, run: Run):
             [
               ...r.events.flatMap((e) => formatEvent(e) ?? []),
               tr("cli.device.linked", { device: t(r.device.name), count: r.linked.length }),
+              ...(r.history ? [tr("cli.device.historySent", { count: r.history.messages })] : []),
               ...skipped,
             ].join("\n"),
-            { device: r.device, linked: r.linked, skipped: r.skipped, events: r.events.map(eventJson) },
+            {
+              device: r.device,
+              linked: r.linked,
+              skipped: r.skipped,
+              ...(r.history ? { history: { messages: r.history.messages, posts: r.history.posts } } : {}),
+              events: r.events.map(eventJson),
+            },
           );
         } catch (e) {
           await client.cancelDeviceLink(offer);

@@ -142,6 +142,7 @@ program
               name: t(r.profile.name),
               count: r.joined.length,
             }),
+            ...(r.history ? [tr("cli.device.historyReceived", { count: r.history.messages })] : []),
             ...skipped,
           ].join("\n"),
           { name: r.profile.name, server: r.profile.relay, device: pending.device, ...r, profile: undefined },

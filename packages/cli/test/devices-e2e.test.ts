@@ -231,3 +231,42 @@ test("link a second device, use both, revoke it", async () => {
   const listed = await parleyJson<{ name: string; revoked: string | null }[]>(alice, "devices");
   assert.ok(listed.find((d) => d.name === "laptop")?.revoked);
 });
+
+test("device link --with-history: the new device shows the old messages", async () => {
+  const desk = tempDir("devices-alice-desk");
+  await parleyJson(alice, "send", "Bob", "an old message for the desk");
+  await parleyJson(alice, "sync");
+  const existing = spawnCli(alice, ["--json", "device", "link", "--with-history", "--timeout", "60"], {
+    stdin: "pipe",
+    deadlineMs: 180_000,
+  });
+  try {
+    const [, link] = await existing.waitForOutput(/"link":"([^"]+)"/, 30_000, "the link");
+    const joining = spawnCli(desk, ["init", "--link", link!, "--device", "desk", "--timeout", "60"], {
+      deadlineMs: 180_000,
+    });
+    try {
+      const [, code] = await joining.waitForOutput(/Code: (\d{6})/, 30_000, "the new device's code");
+      await existing.waitForOutput(/"code":"(\d{6})"/, 30_000, "the existing device's code");
+      existing.child.stdin!.write(`${code}\n`);
+      assert.equal((await existing.closed(120_000)).code, 0, existing.stderr());
+      assert.equal((await joining.closed(120_000)).code, 0, joining.stderr());
+      const linked = lastJson<{ history: { messages: number; posts: number } }>(existing.stdout());
+      assert.ok(linked.history.messages > 0, existing.stdout());
+      assert.match(joining.stdout(), new RegExp(`${linked.history.messages} messages of history received`));
+    } finally {
+      await joining.stop();
+    }
+  } finally {
+    await existing.stop();
+  }
+  const old = await parleyJson<Message[]>(alice, "messages", "Bob");
+  const shown = await parleyJson<Message[]>(desk, "messages", "Bob");
+  assert.ok(shown.some((m) => m.text === "an old message for the desk" && m.fromMe));
+  assert.deepEqual(
+    shown.map((m) => [m.text, m.fromMe]),
+    old.map((m) => [m.text, m.fromMe]),
+  );
+  const human = await parley(desk, "messages", "Bob");
+  assert.match(human.stdout, /an old message for the desk/);
+});

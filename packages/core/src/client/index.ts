@@ -1,5 +1,5 @@
 export type { DeletedContact } from "./contact-delete.js";
-export type { LinkOffer, LinkRequest, LinkResult } from "./devices/link-existing.js";
+export type { CompleteLinkOptions, LinkOffer, LinkRequest, LinkResult } from "./devices/link-existing.js";
 export type { DeviceLinkResult, PendingDeviceLink } from "./devices/link-new.js";
 export type { DeviceView } from "./devices/list.js";
 export type { RevokeResult } from "./devices/revoke.js";

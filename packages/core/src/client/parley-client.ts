@@ -22,6 +22,7 @@ import {
 import * as conversationOps from "./conversations.js";
 import {
   awaitLinkRequest,
+  type CompleteLinkOptions,
   cancelDeviceLink,
   completeLink,
   createDeviceLink,
@@ -201,8 +202,13 @@ export class ParleyClient {
   awaitLinkRequest = (offer: LinkOffer, timeoutMs?: number): Promise<LinkRequest> =>
     this.run((ctx) => awaitLinkRequest(ctx, offer, timeoutMs));
   /** Once the person confirmed `code`: the new device gets the profile and joins every conversation. */
-  completeLink = (request: LinkRequest, code: string, timeoutMs?: number): Promise<LinkResult> =>
-    this.run((ctx) => completeLink(ctx, request, code, timeoutMs));
+  /** With `{ withHistory: true }` the history of every conversation it joins goes with it. */
+  completeLink = (
+    request: LinkRequest,
+    code: string,
+    timeoutMs?: number,
+    options?: CompleteLinkOptions,
+  ): Promise<LinkResult> => this.run((ctx) => completeLink(ctx, request, code, timeoutMs, options));
   cancelDeviceLink = (offer: LinkOffer): Promise<void> => this.run((ctx) => cancelDeviceLink(ctx, offer));
   /** On a device without a profile: claims `link`, says hello, and returns the code to show. */
   beginDeviceLink = (link: string, deviceName: string): Promise<PendingDeviceLink> =>

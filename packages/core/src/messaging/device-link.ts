@@ -14,11 +14,18 @@
 import { x25519 } from "@noble/curves/ed25519.js";
 import { z } from "zod";
 import { B64, DisplayName, SendAddress } from "../content/common.js";
+import { FileBody } from "../content/file.js";
+import { MAX_MENTIONS, Mention, MessageId } from "../content/message-ref.js";
+import { MAX_POST_IMAGES, MAX_POST_TEXT_LENGTH } from "../content/post.js";
+import { MAX_COMMENT_LENGTH } from "../content/post-comment.js";
+import { ReactionEmoji } from "../content/reaction.js";
+import { MAX_TEXT_LENGTH } from "../content/text.js";
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url, toBase64Url } from "../encoding/base64url.js";
 import { concatBytes, fromUtf8, utf8 } from "../encoding/bytes.js";
 import { PaddingError, pad, unpad } from "../protocol/padding.js";
 import { normalizeRelayUrl } from "../relay-client/relay-http.js";
+import { textSchema } from "./text-length.js";
 
 export class LinkError extends Error {
   override name = "LinkError";
@@ -149,6 +156,10 @@ export const LinkedConversation = z.object({
   /** Our devices' own group (client/devices/self-group.ts). */
   self: z.literal(true).optional(),
   createdAt: z.number(),
+  /** Disappearing messages as agreed in it (client/expire/timer.ts): the new device keeps the timer. */
+  expireAfter: z.number().int().positive().optional(),
+  expireSince: z.number().optional(),
+  expireSetAt: z.number().optional(),
 });
 export type LinkedConversation = z.infer<typeof LinkedConversation>;
 
@@ -158,6 +169,88 @@ export const LinkConversations = z.object({
   step: z.literal("conversations"),
   conversations: z.array(LinkedConversation).max(100_000),
   skipped: z.array(z.object({ id: z.string().max(64), cause: z.string().max(1000) })).max(100_000),
+  /** `--with-history`: `history` steps follow, then `history-end` (the new device waits for them). */
+  history: z.literal(true).optional(),
+});
+
+/** A message of history as it crosses to the new device (store/records.ts MessageRecord). */
+export const HistoryMessage = z.object({
+  id: MessageId,
+  conversationId: z.string().min(1).max(64),
+  fromMe: z.boolean(),
+  senderIdentity: B64(43).nullable(),
+  text: textSchema(0, MAX_TEXT_LENGTH),
+  sentAt: z.number(),
+  receivedAt: z.number().nullable(),
+  status: z.enum(["sending", "sent", "delivered", "failed", "received"]),
+  /** The order key on the old device (client/context.ts orderKey: time, then an id): same order here. */
+  key: z.string().regex(/^\d{15}-[A-Za-z0-9_-]{1,64}$/),
+  /** What the message said of its file, and whether its sender deleted it from the relay. */
+  file: FileBody.omit({ type: true })
+    .extend({
+      removed: z
+        .array(
+          z.enum(["location", "camera", "timestamps", "owner", "exif", "xmp", "iptc", "comment", "text"]),
+        )
+        .max(16)
+        .optional(),
+      deleted: z.boolean().optional(),
+    })
+    .optional(),
+  quote: MessageId.optional(),
+  mentions: z.array(Mention).max(MAX_MENTIONS).optional(),
+  edited: z.number().optional(),
+  deleted: z.number().optional(),
+  reactions: z.record(B64(64), z.object({ emoji: ReactionEmoji.nullable(), at: z.number() })).optional(),
+  readBy: z.record(B64(64), z.number()).optional(),
+});
+export type HistoryMessage = z.infer<typeof HistoryMessage>;
+
+/** A post of a feed (client/posts/store.ts PostRecord), with its comments and likes. */
+export const HistoryPost = z.object({
+  v: z.literal(1),
+  id: MessageId,
+  conversationId: z.string().min(1).max(64),
+  author: B64(43),
+  text: textSchema(0, MAX_POST_TEXT_LENGTH),
+  images: z.array(MessageId).max(MAX_POST_IMAGES),
+  sentAt: z.number(),
+  receivedAt: z.number(),
+  expiresAt: z.number().optional(),
+  comments: z
+    .array(
+      z.object({
+        id: MessageId,
+        author: B64(43),
+        text: textSchema(1, MAX_COMMENT_LENGTH),
+        sentAt: z.number(),
+      }),
+    )
+    .max(100_000),
+  likes: z.record(B64(43), z.number()),
+});
+export type HistoryPost = z.infer<typeof HistoryPost>;
+
+/**
+ * `--with-history`, existing → new, after `conversations`: one chunk of the history of the
+ * conversations the new device joined, oldest first per conversation; `seq` counts from 0.
+ */
+export const LinkHistory = z.object({
+  v: z.literal(1),
+  step: z.literal("history"),
+  seq: z.number().int().nonnegative(),
+  messages: z.array(HistoryMessage).max(100_000),
+  posts: z.array(HistoryPost).max(100_000),
+});
+export type LinkHistory = z.infer<typeof LinkHistory>;
+
+/** The last step of `--with-history`: how many chunks, messages and posts were sent. */
+export const LinkHistoryEnd = z.object({
+  v: z.literal(1),
+  step: z.literal("history-end"),
+  chunks: z.number().int().nonnegative(),
+  messages: z.number().int().nonnegative(),
+  posts: z.number().int().nonnegative(),
 });
 
 export const LinkStep = z.discriminatedUnion("step", [
@@ -165,6 +258,8 @@ export const LinkStep = z.discriminatedUnion("step", [
   LinkProfile,
   LinkKeyPackages,
   LinkConversations,
+  LinkHistory,
+  LinkHistoryEnd,
 ]);
 export type LinkStep = z.infer<typeof LinkStep>;
 
@@ -262,8 +357,9 @@ export async function openLinkStep<S extends LinkStep["step"]>(
   crypto: CryptoProvider,
   key: Uint8Array,
   sealed: Uint8Array,
-  expected: S,
+  expected: S | readonly S[],
 ): Promise<Extract<LinkStep, { step: S }>> {
+  const allowed: readonly string[] = typeof expected === "string" ? [expected] : expected;
   let plain: Uint8Array;
   try {
     plain = await crypto.open(key, sealed, STEP_AAD);
@@ -273,10 +369,10 @@ export async function openLinkStep<S extends LinkStep["step"]>(
   const parsed = LinkStep.safeParse(parseJson(plain, false));
   if (!parsed.success) {
     const where = parsed.error.issues[0]?.path.join(".") ?? "";
-    throw new LinkError(`the link step "${expected}" is malformed (at "${where}")`);
+    throw new LinkError(`the link step "${allowed.join('" or "')}" is malformed (at "${where}")`);
   }
-  if (parsed.data.step !== expected) {
-    throw new LinkError(`expected the link step "${expected}", got "${parsed.data.step}"`);
+  if (!allowed.includes(parsed.data.step)) {
+    throw new LinkError(`expected the link step "${allowed.join('" or "')}", got "${parsed.data.step}"`);
   }
   return parsed.data as Extract<LinkStep, { step: S }>;
 }

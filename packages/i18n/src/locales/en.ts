@@ -783,6 +783,10 @@ export const en = {
       linked_one: '"{{device}}" is now one of your devices, in {{count}} chat or group.',
       linked_other: '"{{device}}" is now one of your devices, in {{count}} chats and groups.',
       skipped: "! not added to {{what}}: {{cause}}",
+      historySent_one: "{{count}} message of history went with it, end to end.",
+      historySent_other: "{{count}} messages of history went with it, end to end.",
+      historyReceived_one: "{{count}} message of history received.",
+      historyReceived_other: "{{count}} messages of history received.",
       code: "Code: {{code}}\nCheck that your other device shows the same code, and type it there.",
       joined_one: 'This device is now "{{device}}", one of {{name}}\'s devices, in {{count}} chat or group.',
       joined_other:
@@ -919,6 +923,8 @@ export const en = {
       "device link":
         "print a one-time link (and a QR code) for a new device; confirm with the code it then shows",
       "device link --timeout": "how long to wait for the new device at each step",
+      "device link --with-history":
+        "also give the new device the history of every chat and group it joins, sealed end to end (the relay sees only padded ciphertext)",
       "device revoke":
         "remove a device of yours from every chat and group (it reads nothing new and can no longer send as you)",
       "device revoke <name>": "the device's name, as `parley devices` lists it",

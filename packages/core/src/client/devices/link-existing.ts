@@ -8,7 +8,8 @@
  *  3. `completeLink`, only once the person confirmed the code: the identity key pair, the profile,
  *     the contacts and each conversation's cipher suite go to the new device, sealed; its
  *     KeyPackages come back; its leaf is added to every conversation and group we take part in;
- *     each conversation's Welcome and queues go to it; the link queue is deleted.
+ *     each conversation's Welcome and queues go to it; the link queue is deleted; with
+ *     `withHistory`, the history of those conversations follows (link-history.ts).
  *
  * The session lives in memory: a link not completed in the process that made it is abandoned
  * (its queue and blob expire on the relay); nothing of it is stored until the person confirms.
@@ -32,7 +33,7 @@ import {
 import { pad } from "../../protocol/padding.js";
 import type { QueueCredentials } from "../../relay-client/signing.js";
 import { deleteLinkWelcome, linkWelcome } from "../../store/group-order.js";
-import type { DirectConversationRecord } from "../../store/records.js";
+import type { ConversationRecord, DirectConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
 import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
@@ -45,6 +46,7 @@ import { commitWithState, encryptContent, loadState, saveState } from "../mls-st
 import { takesPart } from "../reset/reset.js";
 import { drainQueue, sync } from "../sync.js";
 import { commitInSharedChat } from "./direct-order.js";
+import { type HistorySent, sendHistory } from "./link-history.js";
 import { LINK_STEP_TIMEOUT_MS, nextOnQueue, sendStep } from "./link-queue.js";
 import { ensureSelfGroup } from "./self-group.js";
 
@@ -72,6 +74,15 @@ export interface LinkResult {
   /** Those it could not be added to, with why (run again after `parley device revoke` + link). */
   skipped: { id: string; cause: string }[];
   events: ClientEvent[];
+  /** With `withHistory`: what of the history went to the new device (link-history.ts). */
+  history?: HistorySent;
+}
+
+export interface CompleteLinkOptions {
+  /** Send the history of every conversation the new device joined (`--with-history`). */
+  withHistory?: boolean;
+  /** Bytes of records per history chunk (HISTORY_CHUNK_BYTES); smaller in tests, for many chunks. */
+  historyChunkBytes?: number;
 }
 
 export async function createDeviceLink(ctx: ClientContext): Promise<LinkOffer> {
@@ -127,6 +138,7 @@ export async function completeLink(
   request: LinkRequest,
   confirmedCode: string,
   timeoutMs = LINK_STEP_TIMEOUT_MS,
+  options: CompleteLinkOptions = {},
 ): Promise<LinkResult> {
   if (confirmedCode.trim() !== request.code) {
     await cancelDeviceLink(ctx, request.offer);
@@ -198,15 +210,20 @@ export async function completeLink(
       step: "conversations",
       conversations: linked,
       skipped,
+      ...(options.withHistory ? { history: true as const } : {}),
     }),
   );
   await cancelDeviceLink(ctx, request.offer);
+  const history = options.withHistory
+    ? await sendHistory(ctx, request.key, request.reply, linked, timeoutMs, options.historyChunkBytes)
+    : undefined;
   events.push(...(await runFollowups(ctx, followups)));
   return {
     device: { name: request.device, deviceKey },
     linked: linked.filter((c) => !c.self).map((c) => c.id), // our devices' own group aside
     skipped,
     events,
+    ...(history ? { history } : {}),
   };
 }
 
@@ -256,6 +273,7 @@ async function addToDirect(
     ...(won.cursor ? { cursor: won.cursor } : {}),
     contactId: c.contactId,
     createdAt: c.createdAt,
+    ...timerOf(c),
   };
 }
 
@@ -326,5 +344,15 @@ async function addToGroup(
     ...(c.feed ? { feed: true as const } : {}),
     ...(c.self ? { self: true as const } : {}),
     createdAt: c.createdAt,
+    ...timerOf(c),
+  };
+}
+
+/** A conversation's disappearing-messages timer, for the new device to keep (and apply). */
+function timerOf(c: ConversationRecord): Partial<LinkedConversation> {
+  return {
+    ...(c.expireAfter !== undefined ? { expireAfter: c.expireAfter } : {}),
+    ...(c.expireSince !== undefined ? { expireSince: c.expireSince } : {}),
+    ...(c.expireSetAt !== undefined ? { expireSetAt: c.expireSetAt } : {}),
   };
 }

@@ -6,7 +6,8 @@
  *  2. `finishDeviceLink`: once the person confirmed the code on the existing device, the profile
  *     arrives (identity key pair, name, relay, contacts); this device makes its own device key,
  *     certified here by the identity key, and one KeyPackage per conversation, and sends them back;
- *     then the Welcomes arrive, and it joins every conversation, reading on after its add commit.
+ *     then the Welcomes arrive, and it joins every conversation, reading on after its add commit;
+ *     the history follows if the existing device sends it (link-history.ts), stored in the same write.
  *
  * Nothing is stored before step 2 has everything: a link that fails part-way leaves no profile.
  */
@@ -36,6 +37,7 @@ import { runFollowups } from "../followups/run.js";
 import { KEY_PACKAGE_STOCK } from "../key-packages.js";
 import { saveState } from "../mls-state.js";
 import { parseName } from "../names.js";
+import { putHistory, receiveHistory } from "./link-history.js";
 import { LINK_STEP_TIMEOUT_MS, nextOnQueue, sendStep } from "./link-queue.js";
 
 export interface PendingDeviceLink {
@@ -53,6 +55,8 @@ export interface DeviceLinkResult {
   joined: string[];
   /** Those the existing device could not add it to, with why. */
   skipped: { id: string; cause: string }[];
+  /** The history the existing device sent (`--with-history`): messages and posts stored. */
+  history?: { messages: number; posts: number };
 }
 
 export async function beginDeviceLink(
@@ -149,6 +153,11 @@ export async function finishDeviceLink(
       await nextOnQueue(ctx, pending.reply, timeoutMs, "linking"),
       "conversations",
     );
+    // With history, every chunk arrives and is checked before anything is stored.
+    const history = done.history
+      ? await receiveHistory(ctx, key, pending.reply, done.conversations, timeoutMs)
+      : undefined;
+    const stored = { messages: 0, posts: 0 };
     const profile: ProfileRecord = {
       v: 1,
       name: profileStep.name,
@@ -180,7 +189,13 @@ export async function finishDeviceLink(
           const state = await ctx.engine.joinFromWelcome(unb64(linked.welcome), bundle);
           const meta = decodeGroupMetadata(ctx.engine.metadata(state));
           if (linked.kind === "group" && !meta) throw new LinkError("a group without its metadata");
-          const record = conversationRecord(linked, b64(state.groupId), ctx.now(), meta);
+          let record = conversationRecord(linked, b64(state.groupId), ctx.now(), meta);
+          if (history) {
+            const put = putHistory(ctx, batch, record, history);
+            stored.messages += put.messages;
+            stored.posts += put.posts;
+            if (put.newest !== undefined) record = { ...record, readUpTo: put.newest };
+          }
           ctx.repo.putConversation(batch, record);
           ctx.repo.putRoute(batch, record.receive.queueId, {
             kind: "conversation",
@@ -206,7 +221,7 @@ export async function finishDeviceLink(
       ctx,
       direct.map((c) => ({ kind: "key-packages", conversationId: c.id, count: KEY_PACKAGE_STOCK })),
     );
-    return { profile, joined, skipped };
+    return { profile, joined, skipped, ...(history ? { history: stored } : {}) };
   } finally {
     await ctx
       .relay(pending.reply.relay)
@@ -221,6 +236,11 @@ function conversationRecord(
   now: number,
   meta: GroupMetadata | undefined,
 ): ConversationRecord {
+  const timer = {
+    ...(linked.expireAfter !== undefined ? { expireAfter: linked.expireAfter } : {}),
+    ...(linked.expireSince !== undefined ? { expireSince: linked.expireSince } : {}),
+    ...(linked.expireSetAt !== undefined ? { expireSetAt: linked.expireSetAt } : {}),
+  };
   if (linked.kind === "direct") {
     if (!linked.contactId) throw new LinkError("a 1:1 chat without its contact");
     return {
@@ -231,6 +251,7 @@ function conversationRecord(
       sendTo: linked.sendTo,
       contactId: linked.contactId,
       createdAt: linked.createdAt ?? now,
+      ...timer,
     };
   }
   return {
@@ -246,5 +267,6 @@ function conversationRecord(
     createdAt: linked.createdAt ?? now,
     ...(linked.feed ? { feed: true as const } : {}),
     ...(linked.self ? { self: true as const } : {}),
+    ...timer,
   };
 }

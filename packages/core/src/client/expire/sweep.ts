@@ -4,9 +4,18 @@
  * from the relay too (the capability is ours), best effort — a relay out of reach lets them expire.
  * Run before history is read and on every sync.
  */
-import type { MessageRecord } from "../../store/records.js";
+import type { ConversationRecord, MessageRecord } from "../../store/records.js";
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
+
+/** Whether the conversation's timer says `m` is due to be deleted at `now`. */
+export function isExpired(c: ConversationRecord, m: MessageRecord, now: number): boolean {
+  if (c.expireAfter === undefined || c.expireSince === undefined) return false;
+  // "Since the timer" by the sender's clock, as the timer's own time is (a message that was
+  // sent before it but arrives after it stays); "older than the timer" from when it came.
+  const at = m.fromMe ? m.sentAt : (m.receivedAt ?? m.sentAt);
+  return m.sentAt >= c.expireSince && at + c.expireAfter * 1000 <= now;
+}
 
 /** Deletes what is due; returns an `expired` event per conversation that lost messages. */
 export async function sweepExpired(ctx: ClientContext): Promise<ClientEvent[]> {
@@ -14,13 +23,8 @@ export async function sweepExpired(ctx: ClientContext): Promise<ClientEvent[]> {
   const due: MessageRecord[] = [];
   for (const c of await ctx.repo.conversations()) {
     if (c.expireAfter === undefined || c.expireSince === undefined) continue;
-    const since = c.expireSince;
-    const ttl = c.expireAfter * 1000;
     for (const m of await ctx.repo.messages(c.id, Number.MAX_SAFE_INTEGER)) {
-      // "Since the timer" by the sender's clock, as the timer's own time is (a message that was
-      // sent before it but arrives after it stays); "older than the timer" from when it came.
-      const at = m.fromMe ? m.sentAt : (m.receivedAt ?? m.sentAt);
-      if (m.sentAt >= since && at + ttl <= now) due.push(m);
+      if (isExpired(c, m, now)) due.push(m);
     }
   }
   if (due.length === 0) return [];

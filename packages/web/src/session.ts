@@ -164,6 +164,11 @@ export class Session {
       async finish() {
         try {
           const result = await session.client.finishDeviceLink(pending);
+          // What came with the link (its history, if the other device sent it) is not new here:
+          // every conversation counts as read up to now, as core's own read state does.
+          const now = new TextEncoder().encode(String(Date.now()));
+          const conversations = await session.client.conversations();
+          await store.write(conversations.map((c) => ({ key: READ_KEY(c.id), value: now })));
           return { session, joined: result.joined.length, skipped: result.skipped.length };
         } catch (e) {
           await giveUp();

@@ -77,7 +77,7 @@ describe("linking devices in the web app", {
     await relay?.stop();
   });
 
-  it("a CLI device links this browser: QR code read by the camera, the code typed on the CLI", {
+  it("a CLI device links this browser with its history: QR code read by the camera, the code typed on the CLI", {
     timeout: 240_000,
   }, async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -88,7 +88,7 @@ describe("linking devices in the web app", {
     });
     web.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
 
-    const existing = spawnCli(alice, ["--json", "device", "link", "--timeout", "120"], {
+    const existing = spawnCli(alice, ["--json", "device", "link", "--with-history", "--timeout", "120"], {
       stdin: "pipe",
       deadlineMs: 200_000,
     });
@@ -135,12 +135,15 @@ describe("linking devices in the web app", {
       await existing.stop();
     }
 
-    // The browser is Alice now: her chat with Bob is there, from the link on.
-    await conversations().getByRole("button", { name: /^Bob/ }).click();
+    // The browser is Alice now: her chat with Bob is there, with its history, none of it unread.
+    const bobRow = conversations().getByRole("button", { name: /^Bob/ });
+    await bobRow.waitFor();
+    assert.equal(await bobRow.getByRole("status").count(), 0, "history is not unread");
+    await bobRow.click();
+    await log().getByText("before the browser", { exact: true }).waitFor();
     await parleyJson(bob, "sync");
     await parleyJson(bob, "send", "Alice", "after the browser joined");
     await log().getByText("after the browser joined", { exact: true }).waitFor();
-    assert.equal(await log().getByText("before the browser").count(), 0, "no history without asking for it");
     const composer = web.getByRole("textbox", { name: "Message" });
     await composer.fill("written in the browser");
     await composer.press("Enter");
@@ -221,9 +224,12 @@ describe("linking devices in the web app", {
       await settings()
         .getByLabel("Code shown on the new device")
         .fill(`${shown!.slice(0, 3)} ${shown!.slice(3)}`);
+      await settings().getByLabel("Also send it the history of your chats and posts").check();
       await settings().getByRole("button", { name: "Link it" }).click();
       await settings()
-        .getByText(/^“laptop” is now one of your devices, in 1 chat or group\.$/)
+        .getByText(
+          /^“laptop” is now one of your devices, in 1 chat or group\. \d+ messages of history went with it\.$/,
+        )
         .waitFor();
       assert.equal((await joining.closed(120_000)).code, 0, joining.stderr());
     } finally {
@@ -231,6 +237,11 @@ describe("linking devices in the web app", {
     }
     await list.getByText("laptop", { exact: true }).waitFor();
     assert.equal(await list.getByRole("listitem").count(), 3);
+    // The laptop has the chat's history as the browser had it, in the same order.
+    const onLaptop = (await parleyJson<Msg[]>(laptop, "messages", "Bob")).map((m) => m.text);
+    const onCli = (await parleyJson<Msg[]>(alice, "messages", "Bob")).map((m) => m.text);
+    assert.deepEqual(onLaptop, onCli);
+    assert.ok(onLaptop.includes("before the browser") && onLaptop.includes("written in the browser"));
     await web.screenshot({ path: join(OUTPUT, "web-devices.png") });
 
     // The laptop reads the chat from now on.

@@ -567,6 +567,11 @@ export const en = {
     linked_other: "“{{device}}” is now one of your devices, in {{count}} chats and groups.",
     skipped_one: "{{count}} chat or group could not add it yet.",
     skipped_other: "{{count}} chats and groups could not add it yet.",
+    withHistory: "Also send it the history of your chats and posts",
+    withHistoryHint:
+      "End to end, from this device to the new one. Without it, the new device shows what arrives from now on.",
+    historySent_one: "{{count}} message of history went with it.",
+    historySent_other: "{{count}} messages of history went with it.",
   },
   resetKeys: {
     title: "If a device of yours was compromised",

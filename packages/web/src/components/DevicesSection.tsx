@@ -26,8 +26,10 @@ export function DevicesSection(props: { session: Session }) {
   const [step, setStep] = useState<LinkStep>({ kind: "idle" });
   const [code, setCode] = useState("");
   const [revoking, setRevoking] = useState<string | null>(null);
+  const [withHistory, setWithHistory] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const codeId = useId();
+  const historyId = useId();
   // The offer a dialog closed in the middle of a link leaves: given up, its queue deleted.
   const open = useRef<LinkOffer | null>(null);
 
@@ -81,12 +83,11 @@ export function DevicesSection(props: { session: Session }) {
     }
     setStep({ kind: "linking", device: request.device });
     try {
-      const r = await client.completeLink(request, typed);
+      const r = await client.completeLink(request, typed, undefined, { withHistory });
       open.current = null;
-      setStep({
-        kind: "done",
-        text: t("devices.linked", { device: r.device.name, count: r.linked.length }),
-      });
+      const linked = t("devices.linked", { device: r.device.name, count: r.linked.length });
+      const history = r.history ? ` ${t("devices.historySent", { count: r.history.messages })}` : "";
+      setStep({ kind: "done", text: linked + history });
       if (r.skipped.length) setError(t("devices.skipped", { count: r.skipped.length }));
       reload();
     } catch (err) {
@@ -197,6 +198,16 @@ export function DevicesSection(props: { session: Session }) {
               onChange={(e) => setCode(e.target.value)}
             />
           </div>
+          <div className="check-row">
+            <input
+              id={historyId}
+              type="checkbox"
+              checked={withHistory}
+              onChange={(e) => setWithHistory(e.target.checked)}
+            />
+            <label htmlFor={historyId}>{t("devices.withHistory")}</label>
+          </div>
+          <p className="hint">{t("devices.withHistoryHint")}</p>
           <div className="actions">
             <button type="submit" className="primary">
               {t("devices.confirm")}

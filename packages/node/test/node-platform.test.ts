@@ -1,7 +1,7 @@
 /** The Node platform pieces on their own: the SQLite key-value store, the cross-process file lock, AES-GCM. */
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, globalAgent } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { FILE_CHUNK_BYTES, FileCipher, FileCryptoError, RelayHttpClient, toBase64Url } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
-import { FileLock, nodeAesGcm, nodeFetch, SqliteKeyValueStore } from "../src/index.js";
+import { FileDownloadTarget, FileLock, nodeAesGcm, nodeFetch, SqliteKeyValueStore } from "../src/index.js";
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), "parley-node-"));
@@ -196,5 +196,51 @@ describe("nodeFetch", () => {
     // A POST on the kept-alive connection of the second: the error reaches the caller.
     await assert.rejects(nodeFetch(url, { method: "POST", body: "{}" }));
     for (const sockets of Object.values(globalAgent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+  });
+});
+
+describe("FileDownloadTarget: a download's files", () => {
+  const assessment = { detected: null, warnings: [] } as unknown as Parameters<
+    FileDownloadTarget["finish"]
+  >[0];
+  const pieces = (seed: number, sizes: number[]) =>
+    sizes.map((n, i) => new Uint8Array(n).map((_, j) => (seed + i * 31 + j) % 251));
+  const joined = (parts: Uint8Array[]) => Buffer.concat(parts);
+
+  it("writes both files in order behind the download, whatever the pieces' sizes, and saves the whole", async (t) => {
+    const dir = tempDir(t);
+    const target = new FileDownloadTarget(join(dir, "out.bin"), join(dir, "held", "cipher"));
+    // Pieces around the 1 MiB append buffer and beyond the writes allowed in flight.
+    const cipher = pieces(1, [100, 70_000, 1024 * 1024 - 5, 3 * 1024 * 1024, 17, 900_000, 2_500_000]);
+    const plain = pieces(2, [65_536, 1, 4 * 1024 * 1024, 300_000, 65_536, 2_000_000]);
+    for (let i = 0; i < Math.max(cipher.length, plain.length); i++) {
+      if (cipher[i]) await target.appendCipher(cipher[i]!);
+      if (plain[i]) await target.writePlain(plain[i]!);
+    }
+    assert.equal(await target.heldCipher(), joined(cipher).length);
+    const read: Uint8Array[] = [];
+    for await (const chunk of target.readCipher()) read.push(chunk);
+    assert.deepEqual(joined(read), joined(cipher));
+    await target.finish(assessment);
+    assert.deepEqual(readFileSync(join(dir, "out.bin")), joined(plain));
+    assert.equal(
+      existsSync(join(dir, "held", "cipher")),
+      false,
+      "the ciphertext goes once the file is saved",
+    );
+  });
+
+  it("throws a write that failed, and saves nothing", async (t) => {
+    const dir = tempDir(t);
+    // Its folder does not exist: the plaintext's first write fails behind the download.
+    const out = join(dir, "missing", "out.bin");
+    const target = new FileDownloadTarget(out, join(dir, "cipher"));
+    const failed = async () => {
+      for (const p of pieces(3, [1024, 1024, 1024])) await target.writePlain(p);
+      await target.finish(assessment);
+    };
+    await assert.rejects(failed, /ENOENT/);
+    await target.abortPlain();
+    assert.equal(existsSync(out), false);
   });
 });

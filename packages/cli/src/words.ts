@@ -334,6 +334,8 @@ export function eventText(e: ClientEvent): string | undefined {
         }
         case "removed":
           return tr("cli.event.removedYou", { group: e.name });
+        case "revoked":
+          return tr("cli.event.deviceRevoked");
         case "needs-readd":
           return tr("cli.event.needsReadd", { group: e.name, reason: e.reason });
         case "readd-requested": {

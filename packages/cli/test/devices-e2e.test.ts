@@ -217,6 +217,8 @@ test("link a second device, use both, revoke it", async () => {
   await parleyJson(bob, "sync");
   const laptopReads = await parley(laptop, "--json", "sync");
   assert.ok(!laptopReads.stdout.includes("after the revocation"), "the revoked device decrypts nothing new");
+  // It is told, once, that it was revoked (our devices' own group took it out), not "removed from devices".
+  assert.match(laptopReads.stderr, /"change":"revoked"/);
 
   // What the revoked device sends is rejected by the contact and by the group, with a reason.
   await parley(laptop, "--json", "send", "Bob", "sent by the revoked laptop");

@@ -259,6 +259,8 @@ export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>):
       return [{ code: "renamed", name: event.name }];
     case "removed":
       return [{ code: "removedYou" }];
+    case "revoked":
+      return []; // our devices' own group, which the app shows as no chat
     case "needs-readd":
       return [{ code: "needsReadd" }];
     case "readd-requested":

@@ -13,6 +13,11 @@ export type GroupChange =
   | { change: "roles"; promoted: PersonRef[]; demoted: PersonRef[] }
   /** An admin removed us: the group's keys are gone from this device. */
   | { change: "removed" }
+  /**
+   * Another device of ours revoked this one (`parley device revoke`): it was taken out of our
+   * devices' own group, as of every chat and group, and reads nothing new.
+   */
+  | { change: "revoked" }
   /** The group moved to a new queue (after a removal). */
   | { change: "moved" }
   /**

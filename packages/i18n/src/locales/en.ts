@@ -1256,6 +1256,8 @@ export const en = {
       noLongerAdmin_one: "{{names}} is no longer admin",
       noLongerAdmin_other: "{{names}} are no longer admin",
       adminsChanged: "admins changed",
+      deviceRevoked:
+        "! this device was revoked by another of your devices: it receives nothing new and can no longer send as you",
       removedYou: '! you were removed from "{{group}}"',
       readdAsked:
         '! this device fell out of step with "{{group}}" ({{why}}): it asked {{who}} to add it back',

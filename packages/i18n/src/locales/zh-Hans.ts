@@ -1206,6 +1206,7 @@ export const zhHans: Catalogue = {
       noLongerAdmin_one: "{{names}} 不再是管理员",
       noLongerAdmin_other: "{{names}} 不再是管理员",
       adminsChanged: "管理员有变动",
+      deviceRevoked: "! 此设备已被你的另一台设备撤销：它不会再收到新内容，也不能再以你的身份发送",
       removedYou: "! 你已被移出“{{group}}”",
       readdAsked: "! 此设备与“{{group}}”失去同步（{{why}}）：已请 {{who}} 将它重新加入",
       readdNoAdmin:

@@ -1207,6 +1207,7 @@ export const zhHant: Catalogue = {
       noLongerAdmin_one: "{{names}} 不再是管理員",
       noLongerAdmin_other: "{{names}} 不再是管理員",
       adminsChanged: "管理員有變動",
+      deviceRevoked: "! 此裝置已被你的另一台裝置撤銷：它不會再收到新內容，也不能再以你的身分傳送",
       removedYou: "! 你已被移出「{{group}}」",
       readdAsked: "! 此裝置與「{{group}}」失去同步（{{why}}）：已請 {{who}} 將它重新加入",
       readdNoAdmin:

@@ -225,7 +225,9 @@ async function afterGroupMessage(
     ctx.repo.putConversation(batch, { ...conversation, status: "removed" });
     ctx.repo.deleteGroupState(batch, conversation.groupId);
     const unsent = await unechoedLost(ctx, batch, conversation);
-    return { events: [{ type: "group", conversationId, name, change: "removed" }, ...unsent], followups: [] };
+    // Out of our devices' own group: another device of ours revoked this one.
+    const change = conversation.self ? ("revoked" as const) : ("removed" as const);
+    return { events: [{ type: "group", conversationId, name, change }, ...unsent], followups: [] };
   }
   if (result.kind === "commit")
     return { events: await commitEvents(ctx, batch, conversation, before, result), followups: [] };

@@ -33,6 +33,34 @@ async function until(check: () => boolean, what: string, timeoutMs = 5000): Prom
 }
 
 describe("relay client: failover between a relay's nodes", () => {
+  it("RelayHttpClient sends once more on a new connection when its node closed the one it reused", async (t) => {
+    const { a } = await twoNodes(t);
+    let calls = 0;
+    let closed = 0;
+    // The first command dies as a kept-alive connection the node closed would (undici's own error).
+    const flaky = (async (input: string | URL | Request, init?: RequestInit) => {
+      calls++;
+      if (closed++ === 0)
+        throw new TypeError("fetch failed", {
+          cause: { code: "UND_ERR_SOCKET", message: "other side closed" },
+        });
+      return fetch(input, init);
+    }) as typeof fetch;
+    const http = new RelayHttpClient(a.url, crypto, flaky);
+    const queue = await http.createQueue();
+    assert.equal(calls, 2, "sent again once");
+    await http.send(queue.sendId, envelope(512, 1));
+    assert.equal((await http.fetchMessages(queue)).length, 1);
+    // A refused connection is no such case: it fails (there is no other node) without a second try.
+    let refused = 0;
+    const down = new RelayHttpClient(a.url, crypto, (async () => {
+      refused++;
+      throw new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } });
+    }) as typeof fetch);
+    await assert.rejects(down.send(queue.sendId, envelope(512, 2)), RelayError);
+    assert.equal(refused, 1);
+  });
+
   it("RelayHttpClient sends to the next node when its node is unreachable or answers 503, and stays there", async (t) => {
     const { a, b } = await twoNodes(t);
     const calls: string[] = [];

@@ -114,8 +114,9 @@ export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise
  * these that fails on a kept-alive connection before any answer is sent once more on a new one: the
  * relay closes a connection idle for its keep-alive time (5 s) while Node's agent may already be
  * reusing it, and the request then dies with "socket hang up" though the relay never saw it (a
- * feed bench's photo post failed on `GET /v1/blobs/limits` that way). A POST (a send) is not sent
- * twice: its error reaches the caller, whose outbox retries it knowingly.
+ * feed bench's photo post failed on `GET /v1/blobs/limits` that way). A POST is not sent again
+ * here: its error reaches the relay client, which knows its commands are safe to repeat and sends
+ * once more itself (RelayHttpClient `post`, closedUnderRequest).
  */
 const RESENDABLE = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 

@@ -332,6 +332,7 @@ export class RelayHttpClient {
     // after storing it may so be stored twice: the receiving client drops the second copy by its
     // digest, inbox/receive.ts.)
     let failure: unknown;
+    let again = false;
     for (let tried = 0; tried < this.nodes.length; tried++) {
       const node = this.nodes[this.current]!;
       try {
@@ -348,12 +349,36 @@ export class RelayHttpClient {
         await res.body?.cancel().catch(() => {});
       } catch (err) {
         failure = err;
+        // The connection failed under the request (not its deadline): a kept-alive connection the
+        // node closed as this one reused it — the relay closes one idle for 5 s, and a client whose
+        // event loop was busy may write on it just after. Once more at once, on a new connection,
+        // before the next node: every command is safe to repeat, as the failover above already
+        // assumes (a send stored twice is dropped by its digest at the receiver).
+        if (!again && closedUnderRequest(err)) {
+          again = true;
+          tried--;
+          continue;
+        }
       }
       this.current = (this.current + 1) % this.nodes.length;
     }
     const where = this.nodes.length > 1 ? `any node of relay ${this.baseUrl}` : `relay ${this.baseUrl}`;
     throw new RelayError("network", `cannot reach ${where}: ${(failure as Error).message}`);
   }
+}
+
+/**
+ * A connection that broke under the request (reset, or closed by the other side), as undici's
+ * fetch (its `cause`) and node:http (the error itself) say it; not a refused connection, a timeout
+ * or a browser's bare "Failed to fetch" (a browser sends again by itself on a connection it reused).
+ */
+function closedUnderRequest(err: unknown): boolean {
+  for (const e of [err, (err as { cause?: unknown } | null)?.cause]) {
+    const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+    if (code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET") return true;
+    if (message === "socket hang up" || message === "other side closed") return true;
+  }
+  return false;
 }
 
 /** Long enough for an 8 MiB body on a slow link; a relay silent this long is treated as unreachable. */

@@ -167,7 +167,7 @@ describe("linking devices in the web app", {
     await web.screenshot({ path: join(OUTPUT, "web-linked-chat.png") });
   });
 
-  it("the browser links a CLI device from Settings; a wrong code cancels; a device is revoked", {
+  it("the browser links a CLI device from Settings; a wrong code cancels; devices are revoked", {
     timeout: 240_000,
   }, async () => {
     await web.getByRole("button", { name: "Settings" }).click();
@@ -266,6 +266,14 @@ describe("linking devices in the web app", {
       .waitFor();
     await eventually(async () => ((await list.getByRole("listitem").count()) === 2 ? true : undefined));
     await settings().getByRole("button", { name: "Done" }).click();
+
+    // The CLI revokes the browser: the browser is told.
+    await parleyJson(alice, "device", "revoke", "Browser");
+    await web
+      .getByText(
+        "Another of your devices revoked this browser: it receives nothing new and can no longer send as you. Wipe it in Settings if you no longer use it.",
+      )
+      .waitFor();
     assert.deepEqual(problems, []);
   });
 

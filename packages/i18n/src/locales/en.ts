@@ -567,6 +567,8 @@ export const en = {
     linked_other: "“{{device}}” is now one of your devices, in {{count}} chats and groups.",
     skipped_one: "{{count}} chat or group could not add it yet.",
     skipped_other: "{{count}} chats and groups could not add it yet.",
+    thisRevoked:
+      "Another of your devices revoked this browser: it receives nothing new and can no longer send as you. Wipe it in Settings if you no longer use it.",
     withHistory: "Also send it the history of your chats and posts",
     withHistoryHint:
       "End to end, from this device to the new one. Without it, the new device shows what arrives from now on.",

@@ -559,6 +559,8 @@ export const zhHans: Catalogue = {
     linked_other: "“{{device}}”已成为你的设备，已加入 {{count}} 个聊天和群组。",
     skipped_one: "有 {{count}} 个聊天或群组暂时无法加入它。",
     skipped_other: "有 {{count}} 个聊天和群组暂时无法加入它。",
+    thisRevoked:
+      "你的另一台设备撤销了此浏览器：它不会再收到新内容，也不能再以你的身份发送。如果不再使用，请在设置中清除它。",
     withHistory: "同时把聊天和动态的历史记录发给它",
     withHistoryHint: "端到端加密，从此设备直接发到新设备。不勾选时，新设备只显示从现在起收到的内容。",
     historySent_one: "已一并发送 {{count}} 条历史消息。",

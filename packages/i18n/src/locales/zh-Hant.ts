@@ -559,6 +559,8 @@ export const zhHant: Catalogue = {
     linked_other: "「{{device}}」已成為你的裝置，已加入 {{count}} 個聊天和群組。",
     skipped_one: "有 {{count}} 個聊天或群組暫時無法加入它。",
     skipped_other: "有 {{count}} 個聊天和群組暫時無法加入它。",
+    thisRevoked:
+      "你的另一台裝置撤銷了此瀏覽器：它不會再收到新內容，也不能再以你的身分傳送。如果不再使用，請在設定中清除它。",
     withHistory: "同時把聊天和動態的歷史紀錄傳給它",
     withHistoryHint: "端對端加密，從此裝置直接傳到新裝置。不勾選時，新裝置只顯示從現在起收到的內容。",
     historySent_one: "已一併傳送 {{count}} 則歷史訊息。",

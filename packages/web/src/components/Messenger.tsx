@@ -115,6 +115,8 @@ export function Messenger(props: {
       void list.refresh(); // the list's preview may be the message that changed
     },
     group: (event) => {
+      // Our devices' own group took this browser out: another device of ours revoked it.
+      if (event.change === "revoked") show(t("devices.thisRevoked"));
       const lines =
         event.change === "moved"
           ? Promise.resolve()

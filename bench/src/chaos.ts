@@ -33,7 +33,8 @@ const cleanups: (() => Promise<void> | void)[] = [];
 const started = process.cpuUsage();
 try {
   const { figures, problems } = await runChaos(
-    { members, admins: 5, spares: 20, durationMs, actors: 6, seed: 500 },
+    // The relay lives as long as the run may (setup at 500 members alone takes over 10 minutes).
+    { members, admins: 5, spares: 20, durationMs, actors: 6, seed: 500, relayLifeMs: 3 * 3_600_000 },
     { after: (fn) => void cleanups.push(fn) },
     (line) => console.log(line),
   );

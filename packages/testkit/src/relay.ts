@@ -19,6 +19,8 @@ export interface RelayProcessOptions {
   stderr?: SpawnedOptions["stderr"];
   /** How long it may take to print its ready line; default 15 s. */
   startDeadlineMs?: number;
+  /** Its whole life: its group is killed after this long (process.ts `deadlineMs`; default 10 minutes). */
+  lifeMs?: number;
   /** Stops it (SIGTERM, SIGKILL after 10 s) when this test context ends. */
   cleanup?: Cleanup;
 }
@@ -46,6 +48,7 @@ export async function startRelayProcess(options: RelayProcessOptions = {}): Prom
     {
       stderr: options.stderr,
       ...(options.env ? { env: options.env } : {}),
+      ...(options.lifeMs !== undefined ? { deadlineMs: options.lifeMs } : {}),
     },
   );
   options.cleanup?.after(() => spawned.stop());

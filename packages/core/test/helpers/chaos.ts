@@ -19,6 +19,11 @@ export interface ChaosOptions {
   durationMs: number;
   /** Operations running at once. */
   actors: number;
+  /**
+   * The relay process's whole life (testkit's default: 10 minutes). At bench size the setup alone
+   * takes longer, and the relay killed at its deadline showed as "fetch failed" during setup.
+   */
+  relayLifeMs?: number;
   seed: number;
 }
 
@@ -108,7 +113,8 @@ export async function runChaos(
   const rnd = random(o.seed);
   const pick = <T>(xs: T[]): T | undefined => (xs.length ? xs[Math.floor(rnd() * xs.length)] : undefined);
   const dataDir = tempDir("chaos-relay", cleanup);
-  let relay: RelayProcess = await startRelayProcess({ dataDir, cleanup });
+  const lifeMs = o.relayLifeMs;
+  let relay: RelayProcess = await startRelayProcess({ dataDir, cleanup, ...(lifeMs ? { lifeMs } : {}) });
   const port = relay.port;
   const url = relay.url;
 
@@ -335,7 +341,7 @@ export async function runChaos(
     relay.kill();
     await relay.exited(10_000);
     await new Promise((r) => setTimeout(r, 500));
-    relay = await startRelayProcess({ dataDir, port, cleanup });
+    relay = await startRelayProcess({ dataDir, port, cleanup, ...(lifeMs ? { lifeMs } : {}) });
     restarts++;
     log(`relay SIGKILLed and restarted at ${now()} ms`);
   })();

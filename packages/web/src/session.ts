@@ -99,24 +99,11 @@ export class Session {
     relay: string;
     database?: string;
   }): Promise<Session> {
-    if (options.passphrase.length < MIN_PASSPHRASE_LENGTH) {
-      throw new Error(`choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters`);
-    }
-    const idb = await IndexedDbKeyValueStore.open(options.database ?? DEFAULT_DATABASE);
-    let store: EncryptedKeyValueStore;
-    try {
-      store = await EncryptedKeyValueStore.create(idb, crypto, argon2idKdf, options.passphrase);
-    } catch (e) {
-      await idb.close();
-      throw e;
-    }
-    const session = new Session(idb, store, makeClient(store, await relayAlternates()));
+    const session = await Session.fresh(options.passphrase, options.database);
     try {
       await session.client.init(options.name, options.relay);
     } catch (e) {
-      // Leave nothing half-made behind: the next attempt starts from an empty device.
-      await store.wipe();
-      await idb.close();
+      await session.discard();
       throw e;
     }
     return session;
@@ -135,27 +122,12 @@ export class Session {
     passphrase: string;
     database?: string;
   }): Promise<PendingLink> {
-    if (options.passphrase.length < MIN_PASSPHRASE_LENGTH) {
-      throw new Error(`choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters`);
-    }
-    const idb = await IndexedDbKeyValueStore.open(options.database ?? DEFAULT_DATABASE);
-    let store: EncryptedKeyValueStore;
-    try {
-      store = await EncryptedKeyValueStore.create(idb, crypto, argon2idKdf, options.passphrase);
-    } catch (e) {
-      await idb.close();
-      throw e;
-    }
-    const session = new Session(idb, store, makeClient(store, await relayAlternates()));
-    const giveUp = async () => {
-      await store.wipe();
-      await idb.close();
-    };
+    const session = await Session.fresh(options.passphrase, options.database);
     let pending: Awaited<ReturnType<ParleyClient["beginDeviceLink"]>>;
     try {
       pending = await session.client.beginDeviceLink(options.link, options.deviceName);
     } catch (e) {
-      await giveUp();
+      await session.discard();
       throw e;
     }
     return {
@@ -168,15 +140,37 @@ export class Session {
           // every conversation counts as read up to now, as core's own read state does.
           const now = new TextEncoder().encode(String(Date.now()));
           const conversations = await session.client.conversations();
-          await store.write(conversations.map((c) => ({ key: READ_KEY(c.id), value: now })));
+          await session.store.write(conversations.map((c) => ({ key: READ_KEY(c.id), value: now })));
           return { session, joined: result.joined.length, skipped: result.skipped.length };
         } catch (e) {
-          await giveUp();
+          await session.discard();
           throw e;
         }
       },
-      cancel: giveUp,
+      cancel: () => session.discard(),
     };
+  }
+
+  /** A session on a new, empty encrypted store under `passphrase`: no profile in it yet. */
+  private static async fresh(passphrase: string, database = DEFAULT_DATABASE): Promise<Session> {
+    if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
+      throw new Error(`choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters`);
+    }
+    const idb = await IndexedDbKeyValueStore.open(database);
+    let store: EncryptedKeyValueStore;
+    try {
+      store = await EncryptedKeyValueStore.create(idb, crypto, argon2idKdf, passphrase);
+    } catch (e) {
+      await idb.close();
+      throw e;
+    }
+    return new Session(idb, store, makeClient(store, await relayAlternates()));
+  }
+
+  /** A profile not finished (a failed step): nothing half-made stays, the next attempt starts empty. */
+  private async discard(): Promise<void> {
+    await this.store.wipe();
+    await this.idb.close();
   }
 
   /** Throws EncryptedStoreError with code "wrong_passphrase" when the passphrase does not match. */

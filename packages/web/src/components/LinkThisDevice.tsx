@@ -6,6 +6,7 @@ import { useQrScan } from "../hooks/useQrScan";
 import { t } from "../i18n";
 import { MIN_PASSPHRASE_LENGTH, type PendingLink, Session } from "../session";
 import { Logo } from "./Brand";
+import { NewPassphrase, passphraseProblem } from "./NewPassphrase";
 
 /** A new browser's default name among the person's devices (they can change it). */
 function defaultDeviceName(): string {
@@ -45,9 +46,6 @@ export function LinkThisDevice(props: {
   const [error, setError] = useState<string | null>(null);
   const linkId = useId();
   const deviceId = useId();
-  const passId = useId();
-  const passHint = useId();
-  const confirmId = useId();
   const relay = window.location.origin;
 
   const onScanned = useCallback((text: string) => {
@@ -64,10 +62,8 @@ export function LinkThisDevice(props: {
     // The app talks to the relay that serves it, and only to it (Onboarding says why).
     if (linkRelay !== relay) return setError(t("linkDevice.otherRelay", { relay: linkRelay }));
     if (device.trim().length === 0) return setError(t("linkDevice.needDevice"));
-    if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-      return setError(t("onboarding.shortPassphrase", { min: MIN_PASSPHRASE_LENGTH }));
-    }
-    if (confirm !== passphrase) return setError(t("onboarding.mismatch"));
+    const problem = passphraseProblem(passphrase, confirm);
+    if (problem) return setError(problem);
     setBusy(true);
     let started: PendingLink;
     try {
@@ -167,33 +163,13 @@ export function LinkThisDevice(props: {
           />
         </div>
 
-        <div className="field">
-          <label htmlFor={passId}>{t("common.passphrase")}</label>
-          <input
-            id={passId}
-            name="passphrase"
-            type="password"
-            autoComplete="new-password"
-            aria-describedby={passHint}
-            value={passphrase}
-            onChange={(e) => setPassphrase(e.target.value)}
-          />
-          <p id={passHint} className="hint">
-            {t("linkDevice.passphraseHint", { min: MIN_PASSPHRASE_LENGTH })}
-          </p>
-        </div>
-
-        <div className="field">
-          <label htmlFor={confirmId}>{t("onboarding.confirm")}</label>
-          <input
-            id={confirmId}
-            name="confirm-passphrase"
-            type="password"
-            autoComplete="new-password"
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-          />
-        </div>
+        <NewPassphrase
+          passphrase={passphrase}
+          confirm={confirm}
+          onPassphrase={setPassphrase}
+          onConfirm={setConfirm}
+          hint={t("linkDevice.passphraseHint", { min: MIN_PASSPHRASE_LENGTH })}
+        />
 
         {error && (
           <p className="error" role="alert">

@@ -4,6 +4,7 @@ import { friendlyError } from "../groups";
 import { MIN_PASSPHRASE_LENGTH, Session } from "../session";
 import { Logo } from "./Brand";
 import { LinkThisDevice } from "./LinkThisDevice";
+import { NewPassphrase, passphraseProblem } from "./NewPassphrase";
 
 export function Onboarding(props: {
   onReady: (session: Session) => void;
@@ -23,9 +24,6 @@ export function Onboarding(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const nameId = useId();
-  const passId = useId();
-  const passHint = useId();
-  const confirmId = useId();
   const errorId = useId();
 
   if (linking) {
@@ -42,10 +40,8 @@ export function Onboarding(props: {
     e.preventDefault();
     setError(null);
     if (name.trim().length === 0) return setError(t("onboarding.needName"));
-    if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-      return setError(t("onboarding.shortPassphrase", { min: MIN_PASSPHRASE_LENGTH }));
-    }
-    if (confirm !== passphrase) return setError(t("onboarding.mismatch"));
+    const problem = passphraseProblem(passphrase, confirm);
+    if (problem) return setError(problem);
     setBusy(true);
     try {
       const session = await Session.create({ name: name.trim(), passphrase, relay });
@@ -83,35 +79,13 @@ export function Onboarding(props: {
           />
         </div>
 
-        <div className="field">
-          <label htmlFor={passId}>{t("common.passphrase")}</label>
-          <input
-            id={passId}
-            name="passphrase"
-            type="password"
-            autoComplete="new-password"
-            aria-describedby={passHint}
-            value={passphrase}
-            onChange={(e) => setPassphrase(e.target.value)}
-            required
-          />
-          <p id={passHint} className="hint">
-            {t("onboarding.passphraseHint", { min: MIN_PASSPHRASE_LENGTH })}
-          </p>
-        </div>
-
-        <div className="field">
-          <label htmlFor={confirmId}>{t("onboarding.confirm")}</label>
-          <input
-            id={confirmId}
-            name="confirm-passphrase"
-            type="password"
-            autoComplete="new-password"
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-            required
-          />
-        </div>
+        <NewPassphrase
+          passphrase={passphrase}
+          confirm={confirm}
+          onPassphrase={setPassphrase}
+          onConfirm={setConfirm}
+          hint={t("onboarding.passphraseHint", { min: MIN_PASSPHRASE_LENGTH })}
+        />
 
         <p className="hint">{t("onboarding.relay", { relay })}</p>
 

@@ -4,7 +4,9 @@
  * again each time a page starts capturing, so a test rewrites it to show another code.
  */
 import { writeFileSync } from "node:fs";
+import { type Browser, chromium } from "playwright-core";
 import * as QRCode from "qrcode";
+import { CHROMIUM, CHROMIUM_ARGS } from "./helpers.js";
 
 const WIDTH = 640;
 const HEIGHT = 480;
@@ -30,4 +32,18 @@ export function writeQrVideo(path: string, text: string): void {
   const frame = Buffer.concat([Buffer.from("FRAME\n"), y, chroma]);
   const header = Buffer.from(`YUV4MPEG2 W${WIDTH} H${HEIGHT} F10:1 Ip A1:1 C420jpeg\n`);
   writeFileSync(path, Buffer.concat([header, frame, frame, frame]));
+}
+
+/** Chromium whose camera plays `video` (showing "nothing yet" until a test writes a code there). */
+export function launchWithCamera(video: string): Promise<Browser> {
+  writeQrVideo(video, "nothing yet");
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      ...CHROMIUM_ARGS,
+      "--use-fake-ui-for-media-stream",
+      "--use-fake-device-for-media-stream",
+      `--use-file-for-fake-video-capture=${video}`,
+    ],
+  });
 }

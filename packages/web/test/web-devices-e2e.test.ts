@@ -27,7 +27,7 @@ import {
   startRelay,
   tempDir,
 } from "./helpers.js";
-import { writeQrVideo } from "./qr-video.js";
+import { launchWithCamera, writeQrVideo } from "./qr-video.js";
 
 const unavailable = browserSuiteUnavailable();
 const PASS = "browser correct horse battery";
@@ -52,16 +52,7 @@ describe("linking devices in the web app", {
 
   before(async () => {
     relay = await startRelay();
-    writeQrVideo(video, "nothing yet");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        ...CHROMIUM_ARGS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        `--use-file-for-fake-video-capture=${video}`,
-      ],
-    });
+    browser = await launchWithCamera(video);
     await parleyJson(alice, "init", "--name", "Alice", "--server", relay.url);
     await parleyJson(bob, "init", "--name", "Bob", "--server", relay.url);
     const { link } = await parleyJson<{ link: string }>(alice, "invite");

@@ -19,7 +19,7 @@ import {
   startRelay,
   tempDir,
 } from "./helpers.js";
-import { writeQrVideo } from "./qr-video.js";
+import { launchWithCamera, writeQrVideo } from "./qr-video.js";
 
 const unavailable = browserSuiteUnavailable();
 const PASS = "alice correct horse battery";
@@ -37,16 +37,7 @@ describe("scanning a safety number in the web app", {
 
   before(async () => {
     relay = await startRelay();
-    writeQrVideo(video, "nothing yet");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        ...CHROMIUM_ARGS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        `--use-file-for-fake-video-capture=${video}`,
-      ],
-    });
+    browser = await launchWithCamera(video);
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     alice = await context.newPage();
     alice.setDefaultTimeout(30_000);

@@ -247,7 +247,8 @@ export class FileDownloadTarget implements DownloadTarget {
    * time was the process idle). Order is kept by one chain for both files; the first failure is
    * thrown by the next call, and by `finish` at the latest, so nothing is saved after a lost write.
    */
-  private writes: { done: Promise<void>; bytes: number }[] = [];
+  /** The queued writes, oldest first: each leaves the front when it is done. */
+  private queued: Promise<void>[] = [];
   private writing: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private failure: unknown;
@@ -297,22 +298,23 @@ export class FileDownloadTarget implements DownloadTarget {
   private async later(bytes: number, write: () => Promise<void>): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     this.inFlight += bytes;
-    const done = this.writing.then(write).finally(() => {
-      this.inFlight -= bytes;
-    });
-    this.writing = done.catch((e) => {
-      this.failure ??= e;
-    });
-    this.writes.push({ done: this.writing, bytes });
-    while (this.inFlight > WRITES_IN_FLIGHT && this.writes.length > 0) await this.writes.shift()!.done;
-    if (this.writes.length > 64) this.writes = this.writes.slice(-64);
+    this.writing = this.writing
+      .then(write)
+      .catch((e) => {
+        this.failure ??= e;
+      })
+      .finally(() => {
+        this.inFlight -= bytes;
+        this.queued.shift();
+      });
+    this.queued.push(this.writing);
+    while (this.inFlight > WRITES_IN_FLIGHT && this.queued.length > 0) await this.queued[0];
     if (this.failure !== undefined) throw this.failure;
   }
 
   /** Every queued write done; the first failure thrown. */
   private async settle(): Promise<void> {
     await this.writing;
-    this.writes = [];
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -15,11 +15,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { spawnCli } from "@parley/testkit";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import {
   browserSuiteUnavailable,
-  CHROMIUM,
-  CHROMIUM_ARGS,
   eventually,
   OUTPUT,
   parleyJson,

@@ -8,11 +8,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import {
   browserSuiteUnavailable,
-  CHROMIUM,
-  CHROMIUM_ARGS,
   eventually,
   parleyJson,
   type RelayProcess,

@@ -84,7 +84,7 @@ async function child(args: string[]): Promise<void> {
       });
       await file.close();
     } else {
-      const target = new FileDownloadTarget(b!, join(home!, "downloads", `${a}.blob`));
+      const target = new FileDownloadTarget(b!);
       await profile.client.getFile(a!, target, {
         hasher: nodeSha256,
         aead: nodeAesGcm,

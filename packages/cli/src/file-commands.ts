@@ -2,7 +2,7 @@
  * `parley send-file`, `parley files`, `parley get-file`, `parley delete-file`: files and photos, encrypted on this device,
  * uploaded once, type-checked and stripped of location (docs/03-content.md, `file`).
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type FileAssessment, type ParleyClient, safeFileName } from "@parley/core";
 import { FileDownloadTarget, fileSource, keepMemoryFlat, nodeAesGcm, nodeSha256 } from "@parley/node";
@@ -148,19 +148,17 @@ export async function getFileCommand(
   const bar = await progressBar(out, "downloading");
   const collect = keepMemoryFlat();
   let found: FileAssessment | undefined;
-  const target = new FileDownloadTarget(
-    path,
-    join(home, "downloads", `${fileId.replace(/[^A-Za-z0-9_-]/g, "_")}.blob`),
-    (a) => {
-      found = a;
-      bar.stop();
-      // Loud, and before the file lands: the person decides whether to open it.
-      if (!out.json) {
-        for (const w of a.warnings)
-          process.stderr.write(`${tr("cli.files.warning", { text: t(warningText(name, w)) })}\n`);
-      }
-    },
-  );
+  // Earlier versions kept a download's ciphertext in the profile; it is never read again.
+  rmSync(join(home, "downloads", `${fileId.replace(/[^A-Za-z0-9_-]/g, "_")}.blob`), { force: true });
+  const target = new FileDownloadTarget(path, (a) => {
+    found = a;
+    bar.stop();
+    // Loud, and before the file lands: the person decides whether to open it.
+    if (!out.json) {
+      for (const w of a.warnings)
+        process.stderr.write(`${tr("cli.files.warning", { text: t(warningText(name, w)) })}\n`);
+    }
+  });
   try {
     const view = await client.getFile(fileId, target, {
       hasher: nodeSha256,
@@ -178,9 +176,12 @@ export async function getFileCommand(
       found?.detected
         ? tr("cli.files.saved", { ...saved, type: typeName(found.detected.ext) })
         : tr("cli.files.savedUnknown", saved),
+      ...(view.resumedFrom > 0
+        ? [tr("cli.files.resumedDownload", { size: megabytes(view.resumedFrom) })]
+        : []),
       ...(view.warnings.length ? [tr("cli.files.readWarnings")] : []),
     ].join("\n");
-    print(out, human, { ...fileJson(view), path });
+    print(out, human, { ...fileJson(view), path, resumedFrom: view.resumedFrom });
   } finally {
     bar.stop();
   }

@@ -5,7 +5,7 @@
  * files-resume-e2e; everything else that must not hurt: files-safety-e2e.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type FileJson, type FilesWorld, filesWorld, MB, sha } from "./files-helpers.js";
@@ -64,6 +64,10 @@ test("a 50 MB file round-trips 1:1 with each process's memory well below the fil
     `send-file grew by ${(growth.send / MB).toFixed(1)} MiB for a 50 MiB file`,
   );
   assert.ok(growth.get < 25 * MB, `get-file grew by ${(growth.get / MB).toFixed(1)} MiB for a 50 MiB file`);
-  // The downloaded ciphertext is not left behind in the profile.
-  assert.deepEqual(readdirSync(join(bob, "downloads")), []);
+  // Nothing is left behind: no ciphertext in the profile, no part beside the file.
+  assert.equal(existsSync(join(bob, "downloads")), false);
+  assert.deepEqual(
+    readdirSync(w.work).filter((f) => f.endsWith(".parley-part")),
+    [],
+  );
 });

@@ -1,12 +1,12 @@
 /**
  * Files on Node for the engine's file operations: a file on disk as a FileSource (read in pieces,
- * never whole), a download target that keeps the ciphertext beside the profile as it arrives (so a
- * killed download resumes with a range) and writes the plaintext to a temporary file moved into
- * place only once complete and verified, and node:crypto's SHA-256.
+ * never whole), a download target that writes the plaintext to a hidden file beside the output as it
+ * is decrypted (a killed download resumes from it) and moves it into place only once complete and
+ * verified, and node:crypto's SHA-256.
  */
 import { createCipheriv, createDecipheriv, createHash, type Hash } from "node:crypto";
-import { constants, createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, rename, rm, stat } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { basename, dirname, join, resolve } from "node:path";
@@ -192,8 +192,6 @@ function fetchOnce(url: URL, init: RequestInit, mayResend: boolean): Promise<Res
 }
 
 const TAG = 16;
-/** Ciphertext kept in memory before it is appended to the download's file. */
-const APPEND_BYTES = 1024 * 1024;
 /** Bytes of a download's writes that may be queued behind it (FileDownloadTarget). */
 const WRITES_IN_FLIGHT = 2 * 1024 * 1024;
 
@@ -224,28 +222,20 @@ export const nodeAesGcm: AesGcm = {
 };
 
 /**
- * A download into `outPath`: ciphertext kept in `cipherPath` (under the profile; resumed from its
- * size), plaintext written to `<outPath>.parley-part` and renamed to `outPath` by `finish`. The
- * ciphertext is removed once the file is saved. `beforeSave` sees what the device found (warnings
- * are shown before the file lands).
+ * A download into `outPath`: the plaintext written to a hidden `.<name>.parley-part` beside it as
+ * it is decrypted, and renamed to `outPath` by `finish` once complete and checked. A cut download
+ * leaves the part for the next attempt at the same path, which resumes from it. `beforeSave` sees
+ * what the device found (warnings are shown before the file lands).
  */
 export class FileDownloadTarget implements DownloadTarget {
-  private plain: Awaited<ReturnType<typeof open>> | undefined;
-  private cipher: Awaited<ReturnType<typeof open>> | undefined;
-  /**
-   * Ciphertext not yet written: the network hands over pieces of 16–64 KiB, and one write each
-   * cost the CLI's download a sixth of its time (bench --cpu-prof); they go to disk by the MiB.
-   * What a killed process had here is fetched again by the next attempt (it resumes from the file).
-   */
-  private pending = Buffer.allocUnsafe(APPEND_BYTES);
-  private pendingLength = 0;
-  /** Append buffers whose write is done, for the next ones. */
-  private readonly spare: Buffer<ArrayBuffer>[] = [];
+  private part: Awaited<ReturnType<typeof open>> | undefined;
+  /** Where the next write goes in the part. */
+  private position = 0;
   /**
    * Writes run behind the download, in order, up to WRITES_IN_FLIGHT bytes: awaiting each write
    * before reading on left the socket unread while the disk worked (a third of a 200 MB download's
-   * time was the process idle). Order is kept by one chain for both files; the first failure is
-   * thrown by the next call, and by `finish` at the latest, so nothing is saved after a lost write.
+   * time was the process idle). The first failure is thrown by the next call, and by `finish` at
+   * the latest, so nothing is saved after a lost write.
    */
   /** The queued writes, oldest first: each leaves the front when it is done. */
   private queued: Promise<void>[] = [];
@@ -256,42 +246,85 @@ export class FileDownloadTarget implements DownloadTarget {
 
   constructor(
     readonly outPath: string,
-    readonly cipherPath: string,
     private readonly beforeSave: (assessment: FileAssessment) => void | Promise<void> = () => {},
   ) {
     this.partPath = join(dirname(outPath), `.${basename(outPath)}.parley-part`);
   }
 
-  async heldCipher(): Promise<number> {
+  async heldPlain(): Promise<number> {
     await this.settle();
     try {
-      return (await stat(this.cipherPath)).size + this.pendingLength;
+      return (await stat(this.partPath)).size;
     } catch {
       return 0;
     }
   }
 
-  async appendCipher(bytes: Uint8Array): Promise<void> {
-    if (this.pendingLength + bytes.length > APPEND_BYTES) await this.flushCipher();
-    if (bytes.length >= APPEND_BYTES) await this.later(bytes.length, () => this.writeCipher(bytes));
-    else {
-      this.pending.set(bytes, this.pendingLength);
-      this.pendingLength += bytes.length;
+  async readPlain(offset: number, length: number): Promise<Uint8Array> {
+    const file = await this.open();
+    const out = Buffer.allocUnsafe(length);
+    let at = 0;
+    while (at < length) {
+      const { bytesRead } = await file.read(out, at, length - at, offset + at);
+      if (bytesRead === 0) throw new Error(`${this.partPath} is shorter than it was`);
+      at += bytesRead;
+    }
+    return new Uint8Array(out.buffer, out.byteOffset, length);
+  }
+
+  async keepPlain(length: number): Promise<void> {
+    await this.settle();
+    const file = await this.open();
+    await file.truncate(length);
+    this.position = length;
+  }
+
+  async writePlain(bytes: Uint8Array): Promise<void> {
+    const at = this.position;
+    this.position += bytes.length;
+    await this.later(bytes.length, async () => {
+      const file = await this.open();
+      let done = 0;
+      while (done < bytes.length)
+        done += (await file.write(bytes, done, bytes.length - done, at + done)).bytesWritten;
+    });
+  }
+
+  async finish(assessment: FileAssessment): Promise<void> {
+    await this.settle();
+    const file = await this.open();
+    // On disk before it gets its name: a crash never leaves a half file under the real name.
+    await file.sync();
+    await this.close();
+    await this.beforeSave(assessment);
+    await rename(this.partPath, this.outPath);
+  }
+
+  async pause(): Promise<void> {
+    try {
+      await this.settle();
+      await this.part?.sync();
+    } finally {
+      await this.close();
     }
   }
 
-  private async flushCipher(): Promise<void> {
-    if (this.pendingLength === 0) return;
-    // The full buffer goes to its write and comes back once written; the next pieces gather in a
-    // free one (a new buffer per MiB would wait for a garbage collection: 46 MiB more at 50 MB).
-    const buffer = this.pending;
-    const full = buffer.subarray(0, this.pendingLength);
-    this.pending = this.spare.pop() ?? Buffer.allocUnsafe(APPEND_BYTES);
-    this.pendingLength = 0;
-    await this.later(full.length, async () => {
-      await this.writeCipher(full);
-      this.spare.push(buffer);
-    });
+  async discardPlain(): Promise<void> {
+    await this.settle().catch(() => {});
+    this.failure = undefined;
+    await this.close();
+    await rm(this.partPath, { force: true });
+  }
+
+  private async open(): Promise<Awaited<ReturnType<typeof open>>> {
+    this.part ??= await open(this.partPath, constants.O_RDWR | constants.O_CREAT, 0o600);
+    return this.part;
+  }
+
+  private async close(): Promise<void> {
+    const file = this.part;
+    this.part = undefined;
+    await file?.close().catch(() => {});
   }
 
   /** Queues `write` behind the others; waits while more than WRITES_IN_FLIGHT bytes are queued. */
@@ -316,75 +349,5 @@ export class FileDownloadTarget implements DownloadTarget {
   private async settle(): Promise<void> {
     await this.writing;
     if (this.failure !== undefined) throw this.failure;
-  }
-
-  private async writeCipher(bytes: Uint8Array): Promise<void> {
-    if (!this.cipher) {
-      await mkdir(dirname(this.cipherPath), { recursive: true, mode: 0o700 });
-      this.cipher = await open(
-        this.cipherPath,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
-        0o600,
-      );
-    }
-    let at = 0;
-    while (at < bytes.length) at += (await this.cipher.write(bytes, at, bytes.length - at)).bytesWritten;
-  }
-
-  private async closeCipher(): Promise<void> {
-    await this.flushCipher();
-    await this.settle();
-    const file = this.cipher;
-    this.cipher = undefined;
-    await file?.close();
-  }
-
-  async *readCipher(): AsyncIterable<Uint8Array> {
-    await this.closeCipher();
-    for await (const chunk of createReadStream(this.cipherPath, { highWaterMark: 1024 * 1024 })) {
-      yield chunk as Buffer;
-    }
-  }
-
-  async discardCipher(): Promise<void> {
-    this.pendingLength = 0;
-    await this.settle().catch(() => {});
-    this.failure = undefined;
-    await this.closeCipher();
-    await rm(this.cipherPath, { force: true });
-  }
-
-  async writePlain(bytes: Uint8Array): Promise<void> {
-    await this.later(bytes.length, async () => {
-      this.plain ??= await open(
-        this.partPath,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
-        0o600,
-      );
-      let at = 0;
-      while (at < bytes.length) at += (await this.plain.write(bytes, at, bytes.length - at)).bytesWritten;
-    });
-  }
-
-  async finish(assessment: FileAssessment): Promise<void> {
-    await this.settle();
-    this.plain ??= await open(
-      this.partPath,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
-      0o600,
-    );
-    await this.plain.sync();
-    await this.plain.close();
-    this.plain = undefined;
-    await this.beforeSave(assessment);
-    await rename(this.partPath, this.outPath);
-    await this.discardCipher();
-  }
-
-  async abortPlain(): Promise<void> {
-    await this.settle().catch(() => {});
-    await this.plain?.close().catch(() => {});
-    this.plain = undefined;
-    await rm(this.partPath, { force: true });
   }
 }

@@ -207,40 +207,47 @@ describe("FileDownloadTarget: a download's files", () => {
     sizes.map((n, i) => new Uint8Array(n).map((_, j) => (seed + i * 31 + j) % 251));
   const joined = (parts: Uint8Array[]) => Buffer.concat(parts);
 
-  it("writes both files in order behind the download, whatever the pieces' sizes, and saves the whole", async (t) => {
+  it("writes the plaintext in order behind the download, whatever the pieces' sizes, and saves the whole", async (t) => {
     const dir = tempDir(t);
-    const target = new FileDownloadTarget(join(dir, "out.bin"), join(dir, "held", "cipher"));
-    // Pieces around the 1 MiB append buffer and beyond the writes allowed in flight.
-    const cipher = pieces(1, [100, 70_000, 1024 * 1024 - 5, 3 * 1024 * 1024, 17, 900_000, 2_500_000]);
-    const plain = pieces(2, [65_536, 1, 4 * 1024 * 1024, 300_000, 65_536, 2_000_000]);
-    for (let i = 0; i < Math.max(cipher.length, plain.length); i++) {
-      if (cipher[i]) await target.appendCipher(cipher[i]!);
-      if (plain[i]) await target.writePlain(plain[i]!);
-    }
-    assert.equal(await target.heldCipher(), joined(cipher).length);
-    const read: Uint8Array[] = [];
-    for await (const chunk of target.readCipher()) read.push(chunk);
-    assert.deepEqual(joined(read), joined(cipher));
+    const target = new FileDownloadTarget(join(dir, "out.bin"));
+    // Pieces around and beyond the writes allowed in flight.
+    const plain = pieces(2, [65_536, 1, 4 * 1024 * 1024, 300_000, 65_536, 2_000_000, 17]);
+    for (const p of plain) await target.writePlain(p);
+    assert.equal(await target.heldPlain(), joined(plain).length);
+    assert.deepEqual(Buffer.from(await target.readPlain(65_530, 10)), joined(plain).subarray(65_530, 65_540));
     await target.finish(assessment);
     assert.deepEqual(readFileSync(join(dir, "out.bin")), joined(plain));
-    assert.equal(
-      existsSync(join(dir, "held", "cipher")),
-      false,
-      "the ciphertext goes once the file is saved",
-    );
+    assert.equal(existsSync(target.partPath), false, "the part became the file");
+  });
+
+  it("keeps what a cut attempt wrote for the next, which goes on after what it keeps", async (t) => {
+    const dir = tempDir(t);
+    const out = join(dir, "out.bin");
+    const first = new FileDownloadTarget(out);
+    const [a, b, c] = pieces(4, [300_000, 300_000, 300_000]);
+    await first.writePlain(a!);
+    await first.writePlain(b!);
+    await first.pause();
+    assert.equal(existsSync(out), false, "nothing under the real name");
+    const second = new FileDownloadTarget(out);
+    assert.equal(await second.heldPlain(), 600_000);
+    await second.keepPlain(262_144); // a resume starts at a chunk's boundary
+    await second.writePlain(c!);
+    await second.finish(assessment);
+    assert.deepEqual(readFileSync(out), Buffer.concat([a!.subarray(0, 262_144), c!]));
   });
 
   it("throws a write that failed, and saves nothing", async (t) => {
     const dir = tempDir(t);
     // Its folder does not exist: the plaintext's first write fails behind the download.
     const out = join(dir, "missing", "out.bin");
-    const target = new FileDownloadTarget(out, join(dir, "cipher"));
+    const target = new FileDownloadTarget(out);
     const failed = async () => {
       for (const p of pieces(3, [1024, 1024, 1024])) await target.writePlain(p);
       await target.finish(assessment);
     };
     await assert.rejects(failed, /ENOENT/);
-    await target.abortPlain();
+    await target.discardPlain();
     assert.equal(existsSync(out), false);
   });
 });

@@ -5,6 +5,7 @@
  * downloaded as an attachment (application/octet-stream, a safe name), HTML and SVG included.
  */
 import {
+  concatBytes,
   type DownloadTarget,
   type FileAssessment,
   type FileSource,
@@ -19,29 +20,25 @@ export const fileSource = (file: Blob): FileSource => ({
   read: async (offset, length) => new Uint8Array(await file.slice(offset, offset + length).arrayBuffer()),
 });
 
-/** A download held in memory: ciphertext as it arrives, then the checked plaintext as a Blob. */
+/** A download held in memory: the plaintext as it is decrypted, then, checked, as a Blob. */
 export class MemoryDownload implements DownloadTarget {
-  private cipher: Uint8Array[] = [];
-  private held = 0;
   private plain: Uint8Array[] = [];
+  private held = 0;
   result: { blob: Blob; assessment: FileAssessment } | undefined;
 
-  async heldCipher() {
+  async heldPlain() {
     return this.held;
   }
-  async appendCipher(bytes: Uint8Array) {
-    this.cipher.push(bytes.slice());
-    this.held += bytes.length;
+  async readPlain(offset: number, length: number) {
+    return concatBytes(...this.plain).slice(offset, offset + length);
   }
-  async *readCipher() {
-    yield* this.cipher;
-  }
-  async discardCipher() {
-    this.cipher = [];
-    this.held = 0;
+  async keepPlain(length: number) {
+    if (length < this.held) this.plain = length === 0 ? [] : [concatBytes(...this.plain).slice(0, length)];
+    this.held = Math.min(length, this.held);
   }
   async writePlain(bytes: Uint8Array) {
     this.plain.push(bytes.slice());
+    this.held += bytes.length;
   }
   async finish(assessment: FileAssessment) {
     this.result = {
@@ -49,10 +46,12 @@ export class MemoryDownload implements DownloadTarget {
       assessment,
     };
     this.plain = [];
-    this.cipher = [];
+    this.held = 0;
   }
-  async abortPlain() {
+  async pause() {}
+  async discardPlain() {
     this.plain = [];
+    this.held = 0;
   }
 }
 

@@ -303,7 +303,7 @@ export class ParleyClient {
     });
 
   /** Downloads (resuming), verifies and decrypts a file into `target`; returns what was found. */
-  getFile = (fileId: string, target: DownloadTarget, options?: GetFileOptions): Promise<FileView> =>
+  getFile = (fileId: string, target: DownloadTarget, options?: GetFileOptions): Promise<FileView & { resumedFrom: number }> =>
     this.run((ctx) => getFile(ctx, fileId, target, options));
 
   /**

@@ -96,20 +96,23 @@ export async function* rechunk(
 }
 
 /**
- * The plaintext of a blob of `blobSize` bytes (a stream of its ciphertext), cut back to the file's
- * `size`. Throws FileCryptoError on any altered, missing, reordered or extra byte.
+ * The plaintext of a blob of `blobSize` bytes (a stream of its ciphertext from chunk `from` on), cut
+ * back to the file's `size`. Throws FileCryptoError on any altered, missing, reordered or extra byte.
  */
 export async function* decryptBlob(
   ciphertext: AsyncIterable<Uint8Array>,
   cipher: FileCipher,
   blobSize: number,
   size: number,
+  from = 0,
 ): AsyncGenerator<Uint8Array> {
   const padded = paddedLengthOf(blobSize);
   if (padded === null || size > padded) throw new FileCryptoError("the blob's size does not fit the file's");
   const n = chunkCount(padded);
-  let index = 0;
-  let out = 0;
+  if (!Number.isSafeInteger(from) || from < 0 || from >= n)
+    throw new FileCryptoError("a resume point outside the blob");
+  let index = from;
+  let out = from * FILE_CHUNK_BYTES;
   // One buffer for every sealed chunk: decrypt is done with it (WebCrypto copies its input; the
   // platform's AesGcm reads it at once) before the next is cut.
   for await (const sealed of rechunk(ciphertext, FILE_CHUNK_BYTES + FILE_TAG_BYTES, true)) {

@@ -853,6 +853,7 @@ export const en = {
       uploading: "uploading",
       downloading: "downloading",
       resumed: "resumed an interrupted upload (from {{size}})",
+      resumedDownload: "resumed an interrupted download (from {{size}})",
       removed: "removed from the image before sending: {{what}}",
       metadataKept: "metadata kept (--keep-metadata)",
       none: "no files in this conversation",

@@ -824,6 +824,7 @@ export const zhHans: Catalogue = {
       uploading: "正在上传",
       downloading: "正在下载",
       resumed: "已继续之前中断的上传（从 {{size}} 处）",
+      resumedDownload: "已继续之前中断的下载（从 {{size}} 处）",
       removed: "发送前已从图片中移除：{{what}}",
       metadataKept: "已保留元数据（--keep-metadata）",
       none: "此对话中没有文件",

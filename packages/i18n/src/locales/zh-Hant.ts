@@ -825,6 +825,7 @@ export const zhHant: Catalogue = {
       uploading: "正在上傳",
       downloading: "正在下載",
       resumed: "已繼續先前中斷的上傳（從 {{size}} 處）",
+      resumedDownload: "已繼續先前中斷的下載（從 {{size}} 處）",
       removed: "傳送前已從圖片中移除：{{what}}",
       metadataKept: "已保留中繼資料（--keep-metadata）",
       none: "此對話中沒有檔案",

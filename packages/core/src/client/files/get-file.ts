@@ -8,6 +8,7 @@
 
 import { fromBase64Url, toBase64Url } from "../../encoding/base64url.js";
 import { concatBytes } from "../../encoding/bytes.js";
+import { chunkCount, FILE_CHUNK_BYTES, FILE_TAG_BYTES, paddedLengthOf } from "@parley/protocol";
 import { ParleyError } from "../../errors.js";
 import { decryptBlob, defaultHasher, type HasherFactory } from "../../files/codec.js";
 import { assessFile, DETECT_BYTES, detectType, type FileAssessment } from "../../files/detect.js";
@@ -19,25 +20,29 @@ import { fileView } from "../lookup.js";
 import type { FileView } from "../views.js";
 
 /**
- * Where a download goes, provided by the platform: the ciphertext kept as it arrives (so a later
- * attempt resumes), then the plaintext, moved into place only once complete.
+ * Where a download goes, provided by the platform: the plaintext, written once as it is decrypted
+ * into a hidden part that only `finish` moves into place. What a cut attempt wrote stays for the
+ * next one, which resumes from its last whole chunk: the ciphertext of what is held is derived
+ * again by encrypting it (each chunk's nonce is fixed by its index, so the bytes are the same) to
+ * complete the hash, so nothing but the plaintext is ever written (a 200 MB download wrote 400).
  */
 export interface DownloadTarget {
-  /** Ciphertext bytes an earlier attempt kept (0 if none). */
-  heldCipher(): Promise<number>;
-  appendCipher(bytes: Uint8Array): Promise<void>;
-  /** The whole ciphertext kept, from its start. */
-  readCipher(): AsyncIterable<Uint8Array>;
-  /** Forgets the ciphertext kept (it was altered or does not fit). */
-  discardCipher(): Promise<void>;
+  /** Plaintext bytes an earlier attempt of this download kept (0 if none). */
+  heldPlain(): Promise<number>;
+  /** `length` bytes of what is held, from `offset` (within what is held). */
+  readPlain(offset: number, length: number): Promise<Uint8Array>;
+  /** Keeps only the first `length` bytes held; the next write goes after them. */
+  keepPlain(length: number): Promise<void>;
   writePlain(bytes: Uint8Array): Promise<void>;
   /**
    * The plaintext is complete and checked: show or save it. Called with what this device found;
    * the platform warns before it saves.
    */
   finish(assessment: FileAssessment): Promise<void>;
-  /** Something failed after plaintext was written: drop it (never a half file). */
-  abortPlain(): Promise<void>;
+  /** The download was cut: what is written is kept (and flushed) for a later attempt. */
+  pause(): Promise<void>;
+  /** What is held is dropped (altered, or the file is gone): never a half file. */
+  discardPlain(): Promise<void>;
 }
 
 export interface GetFileOptions {
@@ -53,6 +58,13 @@ export interface GetFileOptions {
   hasher?: HasherFactory;
   /** AES-256-GCM (the platform's, when faster than WebCrypto's). */
   aead?: AesGcm;
+}
+
+/** The relay no longer holds the blob (thrown inside the download, turned into a ParleyError). */
+class FileGone extends Error {
+  constructor(readonly code: "file_gone" | "file_deleted") {
+    super(code);
+  }
 }
 
 /** The message of a file by its id (the message's content id), in whatever conversation. */
@@ -76,7 +88,7 @@ export async function getFile(
   fileId: string,
   target: DownloadTarget,
   options: GetFileOptions = {},
-): Promise<FileView> {
+): Promise<FileView & { resumedFrom: number }> {
   await requireProfile(ctx);
   const { record } = await findFile(ctx, fileId);
   const f = record.file;
@@ -84,28 +96,33 @@ export async function getFile(
   const blobs = ctx.blobs(f.blob.relay);
   const total = f.blob.size;
 
-  let held = await target.heldCipher();
-  if (held > total) {
-    await target.discardCipher();
-    held = 0;
-  }
-  // One pass: the ciphertext is hashed, kept (for a later attempt to resume) and decrypted as it
-  // arrives; what an earlier attempt kept goes first, from the copy on disk. The plaintext goes only
-  // to the target's hidden part (never shown, saved or even typed), which `finish` moves into
-  // place once the whole ciphertext matched the hash its (authenticated) message carries.
-  // Decrypting as it arrives rather than after (a second pass over the whole file on disk) made
-  // the CLI's download+decrypt about twice as fast (bench/src/files.ts).
+  const padded = paddedLengthOf(total);
+  if (padded === null || f.size > padded) throw new ParleyError("file_tampered", { id: fileId });
+  const chunks = chunkCount(padded);
+  // What an earlier attempt kept, as whole chunks (never the last: it is short and flagged).
+  let heldPlain = await target.heldPlain();
+  if (heldPlain > f.size) heldPlain = 0;
+  const from = Math.min(Math.floor(heldPlain / FILE_CHUNK_BYTES), chunks - 1);
+  await target.keepPlain(from * FILE_CHUNK_BYTES);
+  let held = from * (FILE_CHUNK_BYTES + FILE_TAG_BYTES);
+
+  const cipher = await FileCipher.open(fromBase64Url(f.key), fromBase64Url(f.nonce), options.aead);
+  // One pass: the ciphertext is hashed and decrypted as it arrives, the plaintext going only to
+  // the target's hidden part (never shown, saved or even typed), which `finish` moves into place
+  // once the whole ciphertext matched the hash its (authenticated) message carries.
   const hasher = (options.hasher ?? defaultHasher)();
   let length = 0;
-  const heldAtStart = held;
   async function* ciphertext(): AsyncGenerator<Uint8Array> {
-    if (heldAtStart > 0) {
-      for await (const piece of target.readCipher()) {
-        hasher.update(piece);
-        length += piece.length;
-        options.onProgress?.({ phase: "verify", received: length, total });
-        yield piece;
-      }
+    // The held chunks' ciphertext, derived again, for the hash.
+    for (let i = 0; i < from; i++) {
+      const sealed = await cipher.encrypt(
+        i,
+        false,
+        await target.readPlain(i * FILE_CHUNK_BYTES, FILE_CHUNK_BYTES),
+      );
+      hasher.update(sealed);
+      length += sealed.length;
+      options.onProgress?.({ phase: "verify", received: length, total });
     }
     options.onProgress?.({ phase: "download", received: held, total });
     if (held >= total) return;
@@ -113,7 +130,6 @@ export async function getFile(
       for await (const piece of blobs.read(f.blob.blobId, held)) {
         const room = total - held;
         const part = piece.length > room ? piece.subarray(0, room) : piece;
-        await target.appendCipher(part);
         hasher.update(part);
         length += part.length;
         held += part.length;
@@ -122,30 +138,20 @@ export async function getFile(
         if (held >= total) break;
       }
     } catch (e) {
-      if (e instanceof RelayError && e.code === "unknown_blob")
-        throw new ParleyError("file_gone", { id: fileId });
-      if (e instanceof RelayError && e.code === "blob_deleted") {
-        // Its sender deleted it: nothing more will come, so what an earlier attempt kept goes, and
-        // the list shows it as deleted from now on.
-        await target.discardCipher();
-        await markDeleted(ctx, fileId);
-        throw new ParleyError("file_deleted", { id: fileId });
-      }
+      if (e instanceof RelayError && e.code === "unknown_blob") throw new FileGone("file_gone");
+      if (e instanceof RelayError && e.code === "blob_deleted") throw new FileGone("file_deleted");
       throw e;
     }
   }
 
-  const cipher = await FileCipher.open(fromBase64Url(f.key), fromBase64Url(f.nonce), options.aead);
-  let head: Uint8Array[] = [];
-  let headBytes = 0;
-  let headDone = false;
-  let written = 0;
+  let head: Uint8Array[] = from > 0 ? [await target.readPlain(0, Math.min(DETECT_BYTES, f.size))] : [];
+  let headBytes = head[0]?.length ?? 0;
+  let written = from * FILE_CHUNK_BYTES;
   try {
-    for await (const plain of decryptBlob(ciphertext(), cipher, total, f.size)) {
-      if (!headDone) {
+    for await (const plain of decryptBlob(ciphertext(), cipher, total, f.size, from)) {
+      if (headBytes < Math.min(DETECT_BYTES, f.size)) {
         head.push(plain);
         headBytes += plain.length;
-        headDone = headBytes >= Math.min(DETECT_BYTES, f.size);
       }
       await target.writePlain(plain);
       written += plain.length;
@@ -155,11 +161,19 @@ export async function getFile(
     // typed, shown or saved.
     if (length !== total || toBase64Url(hasher.digest()) !== f.hash) throw new FileCryptoError("hash");
   } catch (e) {
-    await target.abortPlain();
     if (e instanceof FileCryptoError) {
-      await target.discardCipher();
+      await target.discardPlain();
       throw new ParleyError("file_tampered", { id: fileId });
     }
+    if (e instanceof FileGone) {
+      // Nothing more will come: what an earlier attempt kept goes. Deleted by its sender: the
+      // list shows it as deleted from now on.
+      await target.discardPlain();
+      if (e.code === "file_deleted") await markDeleted(ctx, fileId);
+      throw new ParleyError(e.code, { id: fileId });
+    }
+    // Cut off (network, a full disk…): what is written stays for the next attempt.
+    await target.pause().catch(() => {});
     throw e;
   }
   const assessment: FileAssessment = assessFile(f.name, f.mime, await detectType(concatBytes(...head)));
@@ -173,10 +187,11 @@ export async function getFile(
     await ctx.repo.commit(ctx.repo.putMessage(ctx.repo.batch(), current));
     void conversation;
   });
-  return fileView(fileId, {
-    ...f,
-    checked: { detected: assessment.detected, warnings: assessment.warnings },
-  });
+  return {
+    ...fileView(fileId, { ...f, checked: { detected: assessment.detected, warnings: assessment.warnings } }),
+    // The ciphertext bytes an earlier attempt had fetched, not fetched again.
+    resumedFrom: from * (FILE_CHUNK_BYTES + FILE_TAG_BYTES),
+  };
 }
 
 /** Records that the relay no longer holds a file because its sender deleted it. */

@@ -303,8 +303,11 @@ export class ParleyClient {
     });
 
   /** Downloads (resuming), verifies and decrypts a file into `target`; returns what was found. */
-  getFile = (fileId: string, target: DownloadTarget, options?: GetFileOptions): Promise<FileView & { resumedFrom: number }> =>
-    this.run((ctx) => getFile(ctx, fileId, target, options));
+  getFile = (
+    fileId: string,
+    target: DownloadTarget,
+    options?: GetFileOptions,
+  ): Promise<FileView & { resumedFrom: number }> => this.run((ctx) => getFile(ctx, fileId, target, options));
 
   /**
    * Deletes one of our files from the relay before it expires (its recipients are then told

@@ -6,9 +6,9 @@
  * is saved (`file_tampered`), never a half or altered file.
  */
 
+import { chunkCount, FILE_CHUNK_BYTES, FILE_TAG_BYTES, paddedLengthOf } from "@parley/protocol";
 import { fromBase64Url, toBase64Url } from "../../encoding/base64url.js";
 import { concatBytes } from "../../encoding/bytes.js";
-import { chunkCount, FILE_CHUNK_BYTES, FILE_TAG_BYTES, paddedLengthOf } from "@parley/protocol";
 import { ParleyError } from "../../errors.js";
 import { decryptBlob, defaultHasher, type HasherFactory } from "../../files/codec.js";
 import { assessFile, DETECT_BYTES, detectType, type FileAssessment } from "../../files/detect.js";

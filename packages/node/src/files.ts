@@ -118,6 +118,9 @@ export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise
  * here: its error reaches the relay client, which knows its commands are safe to repeat and sends
  * once more itself (RelayHttpClient `post`, closedUnderRequest).
  */
+/** Bytes of a response body read from the socket ahead of its reader. */
+const BODY_AHEAD_BYTES = 256 * 1024;
+
 const RESENDABLE = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
 function fetchOnce(url: URL, init: RequestInit, mayResend: boolean): Promise<Response> {
@@ -174,7 +177,11 @@ function fetchOnce(url: URL, init: RequestInit, mayResend: boolean): Promise<Res
           return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
         },
         get body() {
-          body ??= Readable.toWeb(res) as ReadableStream<Uint8Array>;
+          // Node 20 counts each chunk as 1 against a high-water mark of 16,384 unless given a
+          // byte-length strategy: the whole response could queue up ahead of a slow reader.
+          body ??= Readable.toWeb(res, {
+            strategy: new ByteLengthQueuingStrategy({ highWaterMark: BODY_AHEAD_BYTES }),
+          }) as ReadableStream<Uint8Array>;
           return body;
         },
       } as unknown as Response);

@@ -1,5 +1,5 @@
 /** Runs of the built `parley` CLI, each in its own process group with a deadline. */
-import { CLI_MAIN, cliNodeFlags } from "./paths.js";
+import { CLI_MAIN, cliNodeEnv, cliNodeFlags } from "./paths.js";
 import { type Spawned, type SpawnedOptions, spawnChild } from "./process.js";
 
 export interface CliResult {
@@ -21,7 +21,7 @@ export async function runCli(home: string, args: string[], options: CliOptions =
   const timeoutMs = options.timeoutMs ?? 60_000;
   const run = spawnChild(process.execPath, [...cliNodeFlags(), CLI_MAIN, "--home", home, ...args], {
     stdin: options.input === undefined ? "ignore" : "pipe",
-    env: options.env,
+    env: { ...(options.env ?? process.env), ...cliNodeEnv() },
     deadlineMs: timeoutMs,
   });
   if (options.input !== undefined) run.child.stdin!.end(options.input);
@@ -48,5 +48,8 @@ export async function cliJson<T = unknown>(home: string, ...args: string[]): Pro
 
 /** A long-running `parley --home <home> <args…>` (`listen`): stop it with `stop()`. */
 export function spawnCli(home: string, args: string[], options: SpawnedOptions = {}): Spawned {
-  return spawnChild(process.execPath, [...cliNodeFlags(), CLI_MAIN, "--home", home, ...args], options);
+  return spawnChild(process.execPath, [...cliNodeFlags(), CLI_MAIN, "--home", home, ...args], {
+    ...options,
+    env: { ...(options.env ?? process.env), ...cliNodeEnv() },
+  });
 }

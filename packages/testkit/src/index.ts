@@ -5,7 +5,7 @@
  */
 export { type CliOptions, type CliResult, cliJson, runCli, spawnCli } from "./cli.js";
 export { PEAK_RSS_HOOK, peakRss } from "./memory.js";
-export { CLI_BIN, CLI_MAIN, cliNodeFlags, ROOT, SERVER_MAIN } from "./paths.js";
+export { CLI_BIN, CLI_MAIN, cliNodeEnv, cliNodeFlags, ROOT, SERVER_MAIN } from "./paths.js";
 export {
   type Exit,
   exitOf,

@@ -19,6 +19,19 @@ export const CLI_MAIN = CLI_BIN;
  * `node <flags> CLI_MAIN`, so the process they measure is the one people run.
  */
 export function cliNodeFlags(): string[] {
-  const first = readFileSync(CLI_BIN, "utf8").split("\n", 1)[0] ?? "";
-  return (first.match(/^#!.*\bnode\b(.*)$/)?.[1] ?? "").split(" ").filter((f) => f.startsWith("--"));
+  return (shebang().match(/^#!.*\bnode\b(.*)$/)?.[1] ?? "").split(" ").filter((f) => f.startsWith("--"));
 }
+
+/** The environment variables `parley` starts Node with (`NAME=VALUE` before `node` on CLI_BIN's first line). */
+export function cliNodeEnv(): Record<string, string> {
+  const before = shebang().match(/^#!.*?env -S (.*?)\bnode\b/)?.[1] ?? "";
+  return Object.fromEntries(
+    before
+      .split(" ")
+      .map((word) => /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(word))
+      .filter((m) => m !== null)
+      .map((m) => [m[1]!, m[2]!]),
+  );
+}
+
+const shebang = () => readFileSync(CLI_BIN, "utf8").split("\n", 1)[0] ?? "";

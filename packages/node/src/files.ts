@@ -7,10 +7,9 @@
 import { createCipheriv, createDecipheriv, createHash, type Hash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, rename, rm, stat } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { basename, dirname, join, resolve } from "node:path";
-import { Readable } from "node:stream";
 import v8 from "node:v8";
 import vm from "node:vm";
 import type { AesGcm, DownloadTarget, FileAssessment, FileSource, Hasher } from "@parley/core";
@@ -119,7 +118,47 @@ export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise
  * once more itself (RelayHttpClient `post`, closedUnderRequest).
  */
 /** Bytes of a response body read from the socket ahead of its reader. */
-const BODY_AHEAD_BYTES = 256 * 1024;
+const BODY_AHEAD_BYTES = 64 * 1024;
+
+/**
+ * A response body as a web stream, its pieces handed over as they came off the socket. Node's own
+ * Readable.toWeb copies every piece (so that a reader may transfer it): a second 64 KiB of garbage
+ * per 64 KiB received, where our readers copy what they keep anyway (rechunk).
+ */
+function webStreamOf(res: IncomingMessage): ReadableStream<Uint8Array> {
+  res.pause();
+  // Ended, failed or cancelled: the controller takes nothing more (it would throw).
+  let settled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const settle = (end: () => void) => {
+          if (settled) return;
+          settled = true;
+          end();
+        };
+        res.on("data", (piece: Buffer) => {
+          if (settled) return;
+          controller.enqueue(new Uint8Array(piece.buffer, piece.byteOffset, piece.length));
+          if ((controller.desiredSize ?? 0) <= 0) res.pause();
+        });
+        res.once("end", () => settle(() => controller.close()));
+        res.once("error", (e) => settle(() => controller.error(e)));
+        res.once("close", () => {
+          if (!res.complete) settle(() => controller.error(new Error("the response was cut off")));
+        });
+      },
+      pull() {
+        res.resume();
+      },
+      cancel(reason) {
+        settled = true;
+        res.destroy(reason instanceof Error ? reason : undefined);
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: BODY_AHEAD_BYTES }),
+  );
+}
 
 const RESENDABLE = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
@@ -177,11 +216,7 @@ function fetchOnce(url: URL, init: RequestInit, mayResend: boolean): Promise<Res
           return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
         },
         get body() {
-          // Node 20 counts each chunk as 1 against a high-water mark of 16,384 unless given a
-          // byte-length strategy: the whole response could queue up ahead of a slow reader.
-          body ??= Readable.toWeb(res, {
-            strategy: new ByteLengthQueuingStrategy({ highWaterMark: BODY_AHEAD_BYTES }),
-          }) as ReadableStream<Uint8Array>;
+          body ??= webStreamOf(res);
           return body;
         },
       } as unknown as Response);

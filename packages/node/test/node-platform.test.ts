@@ -135,6 +135,57 @@ describe("nodeAesGcm: the files' AES-256-GCM from node:crypto", () => {
 });
 
 describe("nodeFetch", () => {
+  it("reads a response body no further ahead of a slow reader than the socket's buffers", async (t) => {
+    // 64 MiB offered; the reader takes one piece and waits: the server can write only what the
+    // kernel's buffers hold (a few MiB on loopback) and the 64 KiB the body reads ahead.
+    const piece = Buffer.alloc(1024 * 1024, 7);
+    let sent = 0;
+    const server = createServer((_req, res) => {
+      const more = () => {
+        while (sent < 64) {
+          sent++;
+          if (!res.write(piece)) return void res.once("drain", more);
+        }
+        res.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const res = await nodeFetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const reader = res.body!.getReader();
+    assert.equal((await reader.read()).done, false);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(sent < 40, `${sent} MiB written while the reader held one piece`);
+    await reader.cancel();
+  });
+
+  it("fails a response body whose connection is cut before its end, never ends it as if whole", async (t) => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-length": String(8 * 1024 * 1024) });
+      res.write(Buffer.alloc(1024 * 1024, 1), () => setTimeout(() => res.socket?.destroy(), 50));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const res = await nodeFetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const reader = res.body!.getReader();
+    let got = 0;
+    await assert.rejects(async () => {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) return;
+        got += next.value.length;
+      }
+    });
+    assert.ok(got <= 1024 * 1024);
+  });
+
   it("hands the connection back once an ack or a delete is answered (no busy socket keeps a finished command alive)", async (t) => {
     // A relay stand-in that answers every command {ok: true}, keeping connections alive.
     const server = createServer((req, res) => {

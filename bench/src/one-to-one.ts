@@ -1,5 +1,6 @@
 /**
- * 1:1 chat through a real relay on loopback, clients on their SQLite stores as the CLI uses them.
+ * 1:1 chat through a real relay on loopback, clients on their SQLite stores as the CLI uses them,
+ * each in a process of its own (two people's devices: Bob's listener is a child process).
  * - throughput: messages/second from Alice's send to Bob's decrypted delivery (listen), pipelined:
  *   each send returns once the message is stored in the outbox (`wait: false`, as an app shows
  *   "Sending…"), and the outbox hands what queued up meanwhile to the relay in batches;
@@ -23,7 +24,7 @@ import {
   type WebSocketLike,
 } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
-import { FileLock, SqliteKeyValueStore } from "@parley/node";
+import { FileLock, nodeFetch, SqliteKeyValueStore } from "@parley/node";
 import { spawnChild, startRelayProcess } from "@parley/testkit";
 import WebSocket from "ws";
 import { parseFrame } from "./frames.js";
@@ -46,54 +47,140 @@ const rssBytes = (pid: number) => {
   return Number(m![1]) * 1024;
 };
 
-function client(name: string) {
-  const dir = temp(name);
-  return new ParleyClient({
-    store: new SqliteKeyValueStore(join(dir, "parley.sqlite")),
+/** A device's client on its own SQLite store (closed with `close`). */
+/** When this process's last relay request and WebSocket frame started/arrived (stage timings). */
+const stamps = { requestStart: 0, frameArrived: 0 };
+
+function client(dir: string): ParleyClient & { close(): Promise<void> } {
+  const store = new SqliteKeyValueStore(join(dir, "parley.sqlite"));
+  const c = new ParleyClient({
+    store,
     crypto,
     engine: new Rfc9420Engine(crypto),
     lock: new FileLock(join(dir, "parley.lock")),
     outboxLock: new FileLock(join(dir, "parley.outbox.lock")),
-    webSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
+    fetch: ((input: string, init?: RequestInit) => {
+      stamps.requestStart = wallNow();
+      return nodeFetch(input, init);
+    }) as typeof fetch,
+    webSocket: (url) => {
+      const ws = new WebSocket(url);
+      ws.on("message", () => (stamps.frameArrived = wallNow()));
+      return ws as unknown as WebSocketLike;
+    },
   });
+  return Object.assign(c, { close: () => store.close() });
 }
 
-async function chatBench(url: string) {
-  const alice = client("alice");
-  const bob = client("bob");
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Bob's device, as a child process (`--bob DIR`): listens, and prints `arrived <wall ms> <frame
+ * wall ms> <text>` for every message it has decrypted and stored (the second time: when the
+ * relay's frame that carried it arrived).
+ */
+async function bobProcess(dir: string): Promise<void> {
+  const bob = client(dir);
+  const stop = new AbortController();
+  process.stdin.on("data", () => stop.abort());
+  process.stdin.on("end", () => stop.abort());
+  // Lines written once per turn of the loop: a write to the pipe per message cost Bob's process
+  // 8 % of its time (bench --cpu-prof), which is the bench's, not Parley's.
+  let lines = "";
+  const flush = () => {
+    process.stdout.write(lines);
+    lines = "";
+  };
+  const listening = bob.listen((e: ClientEvent) => {
+    if (e.type !== "message") return;
+    if (lines === "") setImmediate(flush);
+    lines += `arrived ${wallNow()} ${stamps.frameArrived} ${e.message.text}\n`;
+  }, stop.signal);
+  await sleep(300);
+  process.stdout.write("ready\n");
+  await listening;
+  await bob.close();
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc. */
+const cpuMsOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in ticks (USER_HZ 100)
+};
+
+async function chatBench(url: string, relayPid: number) {
+  const alice = client(temp("alice"));
+  const bobDir = temp("bob");
+  const bob = client(bobDir);
   await alice.init("Alice", url);
   await bob.init("Bob", url);
   await alice.acceptInvite((await bob.createInvite()).link);
   await bob.sync();
+  await bob.close();
 
-  const arrivals = new Map<string, (t: number) => void>();
-  const stop = new AbortController();
-  const listening = bob.listen((e: ClientEvent) => {
-    if (e.type === "message") arrivals.get(e.message.text)?.(performance.now());
-  }, stop.signal);
-  await sleep(300);
-  const expect = (text: string) => new Promise<number>((r) => arrivals.set(text, r));
+  const self = fileURLToPath(import.meta.url);
+  // `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles Bob's process.
+  const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const bobChild = spawnChild(process.execPath, [...extra, self, "--bob", bobDir], {
+    stdin: "pipe",
+    stderr: "inherit",
+  });
+  const arrivals = new Map<string, (t: number, frame: number) => void>();
+  let pending = "";
+  bobChild.child.stdout!.on("data", (d: Buffer) => {
+    pending += d.toString();
+    for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      const m = /^arrived (\S+) (\S+) (.*)$/.exec(line);
+      if (m) arrivals.get(m[3]!)?.(Number(m[1]), Number(m[2]));
+    }
+  });
+  try {
+    await bobChild.waitForOutput(/^ready$/m, 30_000, "Bob listening");
+    const expectBoth = (text: string) =>
+      new Promise<{ at: number; frame: number }>((r) => arrivals.set(text, (at, frame) => r({ at, frame })));
+    const expect = async (text: string) => (await expectBoth(text)).at;
 
-  // Latency: one at a time.
-  const latencies: number[] = [];
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const text = `latency ${i}`;
-    const arrived = expect(text);
-    const t0 = performance.now();
-    await alice.send("Bob", text);
-    latencies.push((await arrived) - t0);
+    // Latency: one at a time, and where it goes: Alice sealing and storing until her request
+    // starts, the relay until Bob's frame arrives, Bob decrypting and storing until he shows it.
+    const latencies: number[] = [];
+    const stages = { alice: [] as number[], relay: [] as number[], bob: [] as number[] };
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const text = `latency ${i}`;
+      const arrived = expectBoth(text);
+      const t0 = wallNow();
+      await alice.send("Bob", text);
+      const request = stamps.requestStart;
+      const { at, frame } = await arrived;
+      latencies.push(at - t0);
+      stages.alice.push(request - t0);
+      stages.relay.push(frame - request);
+      stages.bob.push(at - frame);
+    }
+    // Throughput: Alice sends back to back (each stored before the next), her outbox delivers in
+    // the background; Bob's listener decrypts as they come.
+    const all = Array.from({ length: THROUGHPUT_MESSAGES }, (_, i) => expect(`bulk ${i}`));
+    const cpu0 = { alice: cpuMsOf(process.pid), relay: cpuMsOf(relayPid), bob: cpuMsOf(bobChild.pid) };
+    const t0 = wallNow();
+    for (let i = 0; i < THROUGHPUT_MESSAGES; i++) await alice.send("Bob", `bulk ${i}`, { wait: false });
+    if (process.env.BENCH_VERBOSE) console.log(`sends stored in ${(wallNow() - t0).toFixed(0)} ms`);
+    const last = Math.max(...(await Promise.all(all)));
+    const seconds = (last - t0) / 1000;
+    const cpuPerMessage = {
+      alice: (cpuMsOf(process.pid) - cpu0.alice) / THROUGHPUT_MESSAGES,
+      relay: (cpuMsOf(relayPid) - cpu0.relay) / THROUGHPUT_MESSAGES,
+      bob: (cpuMsOf(bobChild.pid) - cpu0.bob) / THROUGHPUT_MESSAGES,
+    };
+    await alice.settleOutbox();
+    return { latencies, perSecond: THROUGHPUT_MESSAGES / seconds, cpuPerMessage, stages };
+  } finally {
+    bobChild.child.stdin!.end();
+    await bobChild.closed(15_000).catch(() => {});
+    await bobChild.stop(1000);
+    await alice.close();
   }
-  // Throughput: Alice sends back to back (each stored before the next), her outbox delivers in the
-  // background; Bob's listener decrypts as they come.
-  const all = Array.from({ length: THROUGHPUT_MESSAGES }, (_, i) => expect(`bulk ${i}`));
-  const t0 = performance.now();
-  for (let i = 0; i < THROUGHPUT_MESSAGES; i++) await alice.send("Bob", `bulk ${i}`, { wait: false });
-  const last = Math.max(...(await Promise.all(all)));
-  const seconds = (last - t0) / 1000;
-  await alice.settleOutbox();
-  stop.abort();
-  await listening;
-  return { latencies, perSecond: THROUGHPUT_MESSAGES / seconds };
 }
 
 /** The relay alone: deposit a padded blob over HTTP, receive it on a subscribed WebSocket, ack. */
@@ -193,11 +280,16 @@ async function bareWsMemoryPerConnection() {
   }
 }
 
+if (process.argv[2] === "--bob") {
+  await bobProcess(process.argv[3]!);
+  process.exit(0);
+}
+
 const relay = await startRelay();
 const { url, child } = relay;
 try {
   const transport = await transportBench(url);
-  const chat = await chatBench(url);
+  const chat = await chatBench(url, child.pid!);
   const relayPerConn = await memoryPerConnection(url, child.pid!);
   const bareWsPerConn = await bareWsMemoryPerConnection();
   const rows = [
@@ -227,6 +319,12 @@ try {
     },
   ];
   writeResults("one-to-one", rows, {
+    latencyStagesMedianMs: Object.fromEntries(
+      Object.entries(chat.stages).map(([k, v]) => [k, round(median(v), 2)]),
+    ),
+    cpuMsPerMessageDuringThroughput: Object.fromEntries(
+      Object.entries(chat.cpuPerMessage).map(([k, v]) => [k, round(v, 3)]),
+    ),
     baseline: "relay transport alone (no MLS, no client store) / a bare ws server",
     messages: THROUGHPUT_MESSAGES,
     latencySamples: LATENCY_SAMPLES,

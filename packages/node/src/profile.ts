@@ -153,5 +153,11 @@ function clientFor(home: string, store: KeyValueStore): OpenProfile {
     fetch: nodeFetch,
     webSocket: (url) => new WebSocket(url, { maxPayload: 16 * 1024 * 1024 }) as unknown as WebSocketLike,
   });
-  return { client, close: () => store.close() };
+  return {
+    client,
+    close: async () => {
+      await client.release().catch(() => {}); // a profile never made, a busy lock: nothing to hand back
+      await store.close();
+    },
+  };
 }

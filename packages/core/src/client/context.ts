@@ -59,7 +59,8 @@ export interface ClientContext {
    * The time a message being sealed now carries (its sentAt): the clock, but strictly after the
    * last one this context handed out. Called under the profile lock, so the order messages are
    * sealed in is the order every history shows them in (orderKey: time, then a random id, which
-   * would order two messages of one millisecond at random).
+   * would order two messages of one millisecond at random). Received messages whose sender's
+   * clock runs ahead are placed at it too (inbox/history.ts).
    */
   sealingTime(): number;
   /** The group rules every commit we receive is checked against (group-metadata.ts). */

@@ -82,7 +82,10 @@ export async function listen(
               },
               (e: Error) => onEvent({ type: "failure", source: "local", cause: e.message }),
             );
-            if (r.followups.length || r.events.some((e) => e.type === "group")) await attach();
+            // New queues come with follow-ups such as KeyPackages or a group joined, never with a
+            // receipt (every text message asks for one: looking again after each cost 4 reads).
+            if (r.followups.some((f) => f.kind !== "receipt") || r.events.some((e) => e.type === "group"))
+              await attach();
           },
           onStatus: (status, detail) => {
             onEvent(detail === undefined ? { type: "status", status } : { type: "status", status, detail });

@@ -5,6 +5,7 @@ import type { GroupState } from "../mls/engine.js";
 import type { Batch } from "../store/batch.js";
 import { b64 } from "../store/repository.js";
 import { type ClientContext, randomId } from "./context.js";
+import { sealAhead } from "./sending-ahead.js";
 
 export async function loadState(ctx: ClientContext, groupId: string): Promise<GroupState> {
   const serialized = await ctx.repo.groupState(groupId);
@@ -27,7 +28,10 @@ export async function commitWithState(
   ctx.repo.groupStateSaved(groupId, state.epoch);
 }
 
-/** Seals content (a fresh id and the current time unless given) as an MLS application message. */
+/**
+ * Seals content (a fresh id and the current time unless given) as an MLS application message, under
+ * the profile lock. `ahead`: it may leave before the store's next sync to disk (sending-ahead.ts).
+ */
 export function encryptContent(
   ctx: ClientContext,
   state: GroupState,
@@ -36,7 +40,7 @@ export function encryptContent(
   sentAt?: number,
 ) {
   const content = { v: 1 as const, id: id ?? randomId(ctx), sentAt: sentAt ?? ctx.now(), body };
-  return ctx.engine.encrypt(state, encodeContent(content));
+  return sealAhead(ctx, b64(state.groupId), state, encodeContent(content));
 }
 
 /** A stable local id for a KeyPackage: SHA-256 of its encoding. */

@@ -190,7 +190,7 @@ async function deliverRun(
     let stored = 0;
     let refused: RelayError | undefined;
     try {
-      const r = await ctx.relay(plan.relay).sendBatch(plan.envelopes);
+      const r = await ctx.relay(plan.relay).sendBatch(plan.envelopes, { synced: !plan.ahead });
       stored = r.msgIds.length;
       refused = r.refused;
     } catch (error) {
@@ -231,6 +231,8 @@ type Planned =
       taken: string[];
       historyId: string;
       handled: number;
+      /** Every entry taken may leave before the store's next sync (sending-ahead.ts). */
+      ahead: boolean;
     };
 
 /**
@@ -288,7 +290,9 @@ async function planRunLocked(ctx: ClientContext, orders: string[], now: boolean)
   // Up to the first entry left for the next batch, everything was dealt with.
   const handled = taken.length < entries.length ? orders.indexOf(entries[taken.length]![0]) : orders.length;
   if (taken.length === 0) return { outcomes, handled };
-  return { relay: sendTo.relay, envelopes, taken, historyId: historyIdOf(conversation), handled };
+  // Every entry sealed under a reservation on disk: no sync to wait for (sending-ahead.ts).
+  const ahead = taken.every((order) => entries.find(([o]) => o === order)?.[1].ahead === true);
+  return { relay: sendTo.relay, envelopes, taken, historyId: historyIdOf(conversation), handled, ahead };
 }
 
 /** What becomes of an entry the relay refused or could not be reached for: failed, or a later try. */

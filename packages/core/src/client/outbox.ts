@@ -126,8 +126,9 @@ export async function sealIntoOutbox(
 ): Promise<void> {
   const state = await loadState(ctx, conversation.groupId);
   const sealed = await encryptContent(ctx, state, body, id, sentAt);
-  // The ratchet moves on disk, and the message is in history and in the outbox, before the
-  // ciphertext leaves: a crash can delay a message, never lose it or reuse a key.
+  // The ratchet moves in the store, and the message is in history and in the outbox, before the
+  // ciphertext leaves: a killed process can delay a message, never lose it; and no key is used
+  // twice even after a power cut (on disk first, or covered by a reservation: sending-ahead.ts).
   const batch = ctx.repo.batch();
   saveState(ctx, batch, conversation.groupId, sealed.state);
   also(batch);
@@ -138,6 +139,7 @@ export async function sealIntoOutbox(
     attempts: 0,
     nextAttemptAt: 0,
     ...(receipt ? { receipt: true as const } : {}),
+    ...(sealed.ahead ? { ahead: true as const } : {}),
   });
   // Our own copy, should the relay echo it (group) or a retry deliver it twice: skipped.
   const digest = toHex(await ctx.crypto.sha256(sealed.message));

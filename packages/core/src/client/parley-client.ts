@@ -78,6 +78,7 @@ import * as receipts from "./receipts.js";
 import { acceptKeyChange } from "./reset/accept-key.js";
 import { type ResetResult, resetKeys } from "./reset/reset.js";
 import { type SearchOptions, searchMessages } from "./search.js";
+import { holdsSendingAhead, releaseSendingAhead } from "./sending-ahead.js";
 import { receive, sync } from "./sync.js";
 import type { ContactView, ConversationView, FileView, GroupMemberView, MessageView } from "./views.js";
 
@@ -263,6 +264,15 @@ export class ParleyClient {
     this.run((ctx) => send(ctx, nameOrId, text, options));
   /** Resolves once no background delivery (`send` with `wait: false`) is running. */
   settleOutbox = (): Promise<void> => this.run(async (ctx) => settleOutbox(ctx));
+  /**
+   * Before the store is closed: hands back the generations reserved for sending and not used
+   * (sending-ahead.ts), so that the next process using this profile need not skip past them.
+   */
+  release = (): Promise<void> =>
+    this.run(async (ctx) => {
+      await settleOutbox(ctx);
+      if (holdsSendingAhead(ctx)) await ctx.lock.run(() => releaseSendingAhead(ctx));
+    });
 
   /**
    * Marks a conversation read up to its newest message, and sends a read receipt for what was new

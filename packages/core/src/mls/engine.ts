@@ -10,6 +10,15 @@ import type { MlsCiphersuiteName } from "../crypto/provider.js";
 import type { DeviceIdentity } from "../identity/device.js";
 
 /** A group state, opaque outside the engine. */
+export interface EncryptOptions {
+  /**
+   * Use at least this generation of our application ratchet: the ones before it are skipped, their
+   * keys never derived (§9.2). For a device whose stored state may be older than what it already
+   * sent from (a power cut). Engines that cannot skip ignore it and report no `generation`.
+   */
+  minGeneration?: number;
+}
+
 export interface GroupState {
   readonly groupId: Uint8Array;
   readonly epoch: bigint;
@@ -162,8 +171,17 @@ export interface MlsEngine {
    */
   inspectKeyPackage(keyPackage: Uint8Array): Promise<Member>;
   joinFromWelcome(welcome: Uint8Array, keyPackage: KeyPackageBundle): Promise<GroupState>;
-  /** Throws MlsProcessingError while a removed member could still derive the epoch's keys. */
-  encrypt(state: GroupState, plaintext: Uint8Array): Promise<{ state: GroupState; message: Uint8Array }>;
+  /**
+   * Seals application data. `generation`: the application ratchet generation it used (RFC 9420
+   * §9.1), from engines that can say; with it the client sends without a disk sync per message
+   * (client/sending-ahead.ts). Throws MlsProcessingError while a removed member could still derive
+   * the epoch's keys.
+   */
+  encrypt(
+    state: GroupState,
+    plaintext: Uint8Array,
+    options?: EncryptOptions,
+  ): Promise<{ state: GroupState; message: Uint8Array; generation?: number }>;
   /** Decrypts and verifies; throws MlsProcessingError for anything forged, tampered or out of place. */
   process(state: GroupState, message: Uint8Array, policy?: CommitPolicy): Promise<IncomingMessage>;
   members(state: GroupState): Member[];

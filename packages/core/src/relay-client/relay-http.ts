@@ -68,11 +68,20 @@ export interface RelayHttpOptions {
    */
   pow?: Pick<SolveOptions, "timeoutMs" | "maxBits">;
   /**
-   * Awaited before every request leaves: the client makes its local writes durable here (the
-   * store's `durable`), so nothing reaches the relay that a power cut could take back on this
-   * device — a sealed message whose ratchet step, or an acknowledgement whose message, is lost.
+   * Awaited before every request leaves (but sends with `synced: false`): the client makes its
+   * local writes durable here (the store's `durable`), so nothing reaches the relay that a power cut
+   * could take back on this device — a sealed message whose ratchet step, or an acknowledgement
+   * whose message, is lost.
    */
   beforeRequest?: () => Promise<void>;
+}
+
+export interface SendOptions {
+  /**
+   * Default true: the request waits for `beforeRequest` (the store's sync to disk). False for
+   * messages sealed under a reservation already on disk (client/sending-ahead.ts).
+   */
+  synced?: boolean;
 }
 
 /** Times a request is sent again with a fresh stamp after `pow_required` (a challenge can expire). */
@@ -146,9 +155,18 @@ export class RelayHttpClient {
     return credentials;
   }
 
-  /** Deposits a padded envelope. Carries no sender identity (sealed sender). Returns the relay's msgId. */
-  async send(sendId: string, envelope: Uint8Array): Promise<string> {
-    const res = await this.request(`/v1/send/${encodeURIComponent(sendId)}`, envelope);
+  /**
+   * Deposits a padded envelope. Carries no sender identity (sealed sender). Returns the relay's
+   * msgId. `synced: false`: it need not wait for `beforeRequest` (what it depends on is on disk).
+   */
+  async send(sendId: string, envelope: Uint8Array, options: SendOptions = {}): Promise<string> {
+    const res = await this.request(
+      `/v1/send/${encodeURIComponent(sendId)}`,
+      envelope,
+      undefined,
+      undefined,
+      options,
+    );
     return parse(SendResponse, await readJson(res)).msgId;
   }
 
@@ -160,18 +178,19 @@ export class RelayHttpClient {
    */
   async sendBatch(
     messages: readonly { sendId: string; body: Uint8Array }[],
+    options: SendOptions = {},
   ): Promise<{ msgIds: string[]; refused?: RelayError }> {
-    if (messages.length === 1 || this.noBatches) return this.sendEach(messages);
+    if (messages.length === 1 || this.noBatches) return this.sendEach(messages, options);
     let res: Response;
     try {
-      res = await this.request("/v1/send-batch", sendBatchFrame(messages));
+      res = await this.request("/v1/send-batch", sendBatchFrame(messages), undefined, undefined, options);
     } catch (e) {
       if (!(e instanceof RelayError)) throw e;
       // A batch larger than this relay takes in one request: each on its own, the same way.
-      if (e.code === "too_large") return this.sendEach(messages);
+      if (e.code === "too_large") return this.sendEach(messages, options);
       if (e.code !== "not_found") throw e;
       this.noBatches = true;
-      return this.sendEach(messages);
+      return this.sendEach(messages, options);
     }
     const reply = parse(SendBatchResponse, await readJson(res));
     if (reply.msgIds.length > messages.length || (reply.refused && reply.msgIds.length === messages.length))
@@ -192,11 +211,12 @@ export class RelayHttpClient {
 
   private async sendEach(
     messages: readonly { sendId: string; body: Uint8Array }[],
+    options: SendOptions,
   ): Promise<{ msgIds: string[]; refused?: RelayError }> {
     const msgIds: string[] = [];
     for (const m of messages) {
       try {
-        msgIds.push(await this.send(m.sendId, m.body));
+        msgIds.push(await this.send(m.sendId, m.body, options));
       } catch (e) {
         // A refusal (or the relay gone after some were stored) ends the batch there.
         if (!(e instanceof RelayError) || (e.status === undefined && msgIds.length === 0)) throw e;
@@ -235,7 +255,10 @@ export class RelayHttpClient {
    */
   async fetchMessages(queue: QueueCredentials, options: { after?: string } = {}): Promise<FetchedMessages> {
     const cmd = await this.sign(queue, "fetch", options.after);
-    const res = await this.request("/v1/queues/command", cmd, undefined, FETCH_BINARY_TYPE);
+    // A fetch changes nothing at the relay: it depends on no local write being on disk.
+    const res = await this.request("/v1/queues/command", cmd, undefined, FETCH_BINARY_TYPE, {
+      synced: false,
+    });
     const { messages, cursorFound } =
       res.headers.get("content-type")?.split(";")[0]?.trim() === FETCH_BINARY_TYPE
         ? readBinaryFetch(new Uint8Array(await res.arrayBuffer()))
@@ -292,10 +315,11 @@ export class RelayHttpClient {
     body: unknown,
     powBytes?: Uint8Array,
     accept?: string,
+    options: SendOptions = {},
   ): Promise<Response> {
     let stamp: string | undefined;
     for (let attempt = 1; ; attempt++) {
-      const res = await this.post(path, body, stamp, accept);
+      const res = await this.post(path, body, stamp, accept, options.synced !== false);
       if (res.ok) return res;
       const detail = await errorOf(res);
       if (detail.code === "pow_required" && powBytes && detail.pow?.challenge && attempt < POW_ATTEMPTS) {
@@ -318,6 +342,7 @@ export class RelayHttpClient {
     body: unknown,
     stamp: string | undefined,
     accept: string | undefined,
+    synced: boolean,
   ): Promise<Response> {
     const binary = body instanceof Uint8Array;
     const headers: Record<string, string> = binary
@@ -327,7 +352,7 @@ export class RelayHttpClient {
         : { "content-type": "application/json" };
     if (stamp !== undefined) headers[POW_HEADER] = stamp;
     if (accept !== undefined) headers["accept"] = accept;
-    await this.options.beforeRequest?.();
+    if (synced) await this.options.beforeRequest?.();
     // Each node at most once, starting with the one that answered last. (A send whose node died
     // after storing it may so be stored twice: the receiving client drops the second copy by its
     // digest, inbox/receive.ts.)

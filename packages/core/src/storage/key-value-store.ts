@@ -33,9 +33,10 @@ export interface KeyValueStore {
   /**
    * Resolves once every write that resolved before this call would survive a power cut. The client
    * waits for it before anything leaves the device that depends on what it wrote (client/context.ts:
-   * every relay request, every acknowledgement): a sealed message is never on the relay while the
-   * ratchet step that sealed it could still be lost, nor a message acknowledged that could. Many
-   * writes share one wait (one fsync), instead of each write waiting for its own.
+   * relay requests, every acknowledgement): a sealed message is never on the relay while the
+   * ratchet step that sealed it could still be lost (or a reservation covering it is on disk:
+   * client/sending-ahead.ts), nor a message acknowledged that could. Many writes share one wait
+   * (one fsync), instead of each write waiting for its own.
    */
   durable(): Promise<void>;
   /**

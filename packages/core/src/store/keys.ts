@@ -85,6 +85,8 @@ export const Keys = {
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
   mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
   mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
+  /** How far our application ratchet may go before the next sync to disk (client/sending-ahead.ts). */
+  mlsSendingAhead: (groupId: string) => `mls/${groupId}/ahead`,
   /**
    * Messages sealed and stored but not yet taken by the relay (client/outbox-delivery.ts), in the
    * order they were written: `order` is the message's order key (time, then content id).

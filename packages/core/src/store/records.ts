@@ -218,6 +218,15 @@ export type QueueRoute =
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed" | "received";
 
 /** A sealed message waiting for the relay to take it (client/outbox-delivery.ts). */
+/**
+ * Our application ratchet in a group may hand out generations below `bound` in `epoch` without a
+ * sync to disk per message: this record was on disk before any of them left (client/sending-ahead.ts).
+ */
+export interface SendingAheadRecord {
+  epoch: string;
+  bound: number;
+}
+
 export interface OutboxEntry {
   /** The message's content id and its conversation. */
   messageId: string;
@@ -230,6 +239,11 @@ export interface OutboxEntry {
   lastError?: string;
   /** Not a message but a read receipt (client/receipts.ts): nobody is told when it goes. */
   receipt?: true;
+  /**
+   * Sealed with a generation a reservation on disk covers (client/sending-ahead.ts): it may leave
+   * before the store's next sync to disk.
+   */
+  ahead?: true;
 }
 
 export interface MessageRecord {

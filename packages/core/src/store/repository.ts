@@ -24,6 +24,7 @@ import type {
   ProfileRecord,
   QueueRoute,
   RatchetMark,
+  SendingAheadRecord,
 } from "./records.js";
 
 /** The most matches a search across every conversation considers before picking the newest. */
@@ -236,8 +237,15 @@ export class ProfileRepository {
   /** Forgets a group's keys (left or removed): nothing on this device can decrypt it any more. */
   deleteGroupState(b: Batch, groupId: string): Batch {
     this.savedEpochs.delete(groupId);
-    return b.delete(K.mlsEpoch(groupId)).delete(K.mlsEpochPart(groupId)).delete(K.mlsRatchetPart(groupId));
+    return b
+      .delete(K.mlsEpoch(groupId))
+      .delete(K.mlsEpochPart(groupId))
+      .delete(K.mlsRatchetPart(groupId))
+      .delete(K.mlsSendingAhead(groupId));
   }
+  sendingAhead = (groupId: string) => this.getJson<SendingAheadRecord>(K.mlsSendingAhead(groupId));
+  putSendingAhead = (b: Batch, groupId: string, r: SendingAheadRecord) =>
+    b.put(K.mlsSendingAhead(groupId), r);
 
   /**
    * Forgets a conversation on this device: its record, history, held messages, ratchet marks,

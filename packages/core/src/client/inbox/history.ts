@@ -11,7 +11,10 @@ import { withPendingChanges } from "./changes.js";
  * Where a received message goes in history: at the time its sender stamped inside the encryption,
  * so a relay that holds messages back or delivers them out of order cannot change the order shown.
  * The sender's clock is clamped to [received − MAX_DELIVERY_DELAY_MS, received]: a message is never
- * placed in the future, nor buried further back than a relay can hold a message anyway.
+ * placed in the future, nor buried further back than a relay can hold a message anyway. "Received"
+ * is this device's placing time (ClientContext.sealingTime: strictly increasing), so messages from
+ * a sender whose clock runs ahead, clamped, keep the order they came in, even several in one
+ * millisecond (with the clock itself they tied, and the random ids behind the time ordered them).
  */
 export const MAX_DELIVERY_DELAY_MS = 14 * 24 * 3_600_000;
 function shownAt(sentAt: number, receivedAt: number): number {
@@ -45,7 +48,7 @@ export async function storeReceived(
     sentAt,
     receivedAt: now,
     status: fromMe ? "sent" : "received",
-    key: orderKey(ctx, id, shownAt(sentAt, now)),
+    key: orderKey(ctx, id, shownAt(sentAt, ctx.sealingTime())),
     ...(file ? { file } : {}),
     ...(refs.quote !== undefined ? { quote: refs.quote } : {}),
   };

@@ -32,6 +32,7 @@ import { deviceMlsCredential, ParleyAuthenticationService } from "../../identity
 import type { DeviceIdentity } from "../../identity/device.js";
 import {
   type CommitPolicy,
+  type EncryptOptions,
   type GroupChanges,
   type GroupState,
   type IncomingMessage,
@@ -342,16 +343,21 @@ export class Rfc9420Engine implements MlsEngine {
   async encrypt(
     state: GroupState,
     plaintext: Uint8Array,
-  ): Promise<{ state: GroupState; message: Uint8Array }> {
+    options: EncryptOptions = {},
+  ): Promise<{ state: GroupState; message: Uint8Array; generation: number }> {
     const inner = await this.live(state);
     let r: Awaited<ReturnType<typeof createApplicationMessage>>;
     try {
-      r = await createApplicationMessage(inner.g, plaintext);
+      r = await createApplicationMessage(
+        inner.g,
+        plaintext,
+        options.minGeneration !== undefined ? { minGeneration: options.minGeneration } : {},
+      );
     } catch (e) {
       fail("cannot encrypt", e);
     }
     const next: Inner = { ...inner, g: r.state };
-    const out = { state: wrap(next), message: encodeMlsMessage(r.message) };
+    const out = { state: wrap(next), message: encodeMlsMessage(r.message), generation: r.generation };
     spend(state, next);
     return out;
   }

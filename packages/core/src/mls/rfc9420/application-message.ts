@@ -10,8 +10,8 @@ import { protect } from "./private-message.js";
 export async function createApplicationMessage(
   state: GroupState,
   data: Uint8Array,
-  options: { authenticatedData?: Uint8Array; paddingLength?: number } = {},
-): Promise<{ state: GroupState; message: MlsMessage }> {
+  options: { authenticatedData?: Uint8Array; paddingLength?: number; minGeneration?: number } = {},
+): Promise<{ state: GroupState; message: MlsMessage; generation: number }> {
   const { suite } = state;
   const content: FramedContent = {
     groupId: state.context.groupId,
@@ -29,6 +29,9 @@ export async function createApplicationMessage(
     state.context,
   );
   const secretTree = state.secretTree.clone();
+  if (options.minGeneration !== undefined)
+    await secretTree.skipTo(state.myLeaf, "application", options.minGeneration);
+  const generation = secretTree.sendingGeneration(state.myLeaf, "application");
   const privateMessage = await protect(suite, {
     content,
     auth: { signature },
@@ -40,5 +43,6 @@ export async function createApplicationMessage(
   return {
     state: { ...state, secretTree },
     message: { wireFormat: WireFormat.privateMessage, privateMessage },
+    generation,
   };
 }

@@ -170,6 +170,24 @@ export class SecretTree {
     r.generation++;
   }
 
+  /** The generation our own ratchet (sending) hands out next, without deriving anything. */
+  sendingGeneration(leaf: number, type: RatchetType): number {
+    return this.ratchets.get(`${type}:${leaf}`)?.generation ?? 0;
+  }
+
+  /**
+   * Moves our own ratchet (sending) on to `generation`: the keys in between are never derived, so
+   * never used (§9.2 deletes each ratchet secret once the next is derived). For a sender that may
+   * have lost a state it had already sent from (a power cut after the ciphertext left): it goes
+   * past every generation it could have used. Never backwards.
+   */
+  async skipTo(leaf: number, type: RatchetType, generation: number): Promise<void> {
+    const r = await this.ratchet(leaf, type);
+    if (generation - r.generation > MAX_SKIP)
+      fail("generation-too-far", `generation ${generation} too far ahead`);
+    while (r.generation < generation) await this.advance(r);
+  }
+
   /** The next key of our own ratchet (sending). */
   async next(leaf: number, type: RatchetType): Promise<RatchetKey> {
     const r = await this.ratchet(leaf, type);

@@ -40,7 +40,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The relay in its own process group (@parley/testkit), its warnings on this stderr. */
 const startRelay = () =>
-  startRelayProcess({ dataDir: temp("relay"), args: ["--log-level", "warn"], stderr: "inherit" });
+  startRelayProcess({
+    dataDir: temp("relay"),
+    args: ["--log-level", "warn"],
+    // `BENCH_RELAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the relay.
+    nodeArgs: (process.env.BENCH_RELAY_NODE_ARGS ?? "").split(" ").filter(Boolean),
+    stderr: "inherit",
+  });
 
 const rssBytes = (pid: number) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

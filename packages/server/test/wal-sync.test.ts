@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../src/index.js";
+import { GroupCommit } from "../src/store/sqlite/group-commit.js";
 import { WalSync } from "../src/store/sqlite/wal-sync.js";
 import { newKey, stored, tempDir } from "./helpers.js";
 
@@ -58,5 +59,38 @@ describe("SqliteStore durability", () => {
       (await again.fetchPending(q.queueId, { limit: 50 })).map((m) => m.msgId),
       sent.map((m) => m.msgId),
     );
+  });
+});
+
+describe("GroupCommit: readable before synced", () => {
+  it("tells of a write once its commit is readable, and resolves it only once the sync is done", async () => {
+    const db = new Database(":memory:");
+    db.exec("CREATE TABLE t (v INTEGER)");
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    // A sync that takes as long as the test wants (a slow disk).
+    const wal = { afterCommit: () => gate } as unknown as WalSync;
+    const commits = new GroupCommit(db, wal);
+    const readable: number[] = [];
+    let resolved = false;
+    const write = commits
+      .add(
+        () => db.prepare("INSERT INTO t (v) VALUES (7)").run().changes,
+        (changes) => readable.push(changes),
+      )
+      .then(() => {
+        resolved = true;
+      });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(readable, [1], "readable once committed");
+    assert.equal(db.prepare("SELECT COUNT(*) AS n FROM t").get()!["n" as never], 1);
+    assert.equal(resolved, false, "not answered before the sync");
+    open();
+    await write;
+    assert.equal(resolved, true);
+    db.close();
   });
 });

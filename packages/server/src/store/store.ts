@@ -69,6 +69,16 @@ export interface FetchOptions {
   into?: BodyBuffers;
 }
 
+export interface EnqueueOptions {
+  /**
+   * Called once the message is readable (a subscription can push it), which may be before the
+   * promise resolves: a store that syncs its commits to disk apart from them (SQLite's WAL) calls
+   * it between the two, so the message reaches a connected recipient without waiting for the
+   * disk. Stores whose commit is already durable (PostgreSQL) need not call it.
+   */
+  onReadable?: (queueId: string) => void;
+}
+
 /** Caps on what one queue holds at once (pending messages), checked by `enqueue`. */
 export interface QueueLimits {
   maxMessages: number;
@@ -173,7 +183,13 @@ export interface Store {
    * `limits`, a message that would take the queue past either cap is not stored (`queue_full`),
    * checked atomically with the insert.
    */
-  enqueue(sendId: string, body: Uint8Array, expiresAt: number, limits?: QueueLimits): Promise<EnqueueResult>;
+  enqueue(
+    sendId: string,
+    body: Uint8Array,
+    expiresAt: number,
+    limits?: QueueLimits,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult>;
   /**
    * What the queue holds right now (kept as counters beside the queue, updated with every enqueue,
    * ack and expiry); null if there is no such queue.

@@ -1,5 +1,5 @@
-import { ClientFrame, ErrorCodes, PingFrame, type ServerFrame } from "@parley/protocol";
 import type { Socket } from "node:net";
+import { ClientFrame, ErrorCodes, PingFrame, type ServerFrame } from "@parley/protocol";
 import type { FastifyBaseLogger } from "fastify";
 import type { RawData, WebSocket } from "ws";
 import { badRequest, describeIssues, Problem } from "../../problem.js";

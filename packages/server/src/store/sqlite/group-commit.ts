@@ -6,6 +6,8 @@ const BATCH_SLICE_MS = 4;
 
 interface PendingWrite {
   work: () => unknown;
+  /** Called with the work's result once its commit is visible to readers, before the sync. */
+  committed?: ((value: unknown) => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -27,10 +29,18 @@ export class GroupCommit {
     private readonly wal: WalSync | null,
   ) {}
 
-  /** Runs `work` inside the next batch's write transaction; resolves with its result once on disk. */
-  add<T>(work: () => T): Promise<T> {
+  /**
+   * Runs `work` inside the next batch's write transaction; resolves with its result once on disk.
+   * `committed` hears of the result as soon as the commit is visible to readers, before the sync.
+   */
+  add<T>(work: () => T, committed?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({
+        work,
+        committed: committed as ((value: unknown) => void) | undefined,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (this.pending.length === 1) setImmediate(() => this.flush(false));
     });
   }
@@ -74,6 +84,10 @@ export class GroupCommit {
       return;
     }
     this.next();
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok && w.committed) w.committed(outcome.value);
+    });
     const settle = () =>
       batch.forEach((w, i) => {
         const outcome = outcomes[i]!;

@@ -8,6 +8,7 @@ import type {
   CreateQueueOptions,
   DisclosedQueue,
   Disclosure,
+  EnqueueOptions,
   EnqueueResult,
   ExpiryCounts,
   FetchOptions,
@@ -242,9 +243,16 @@ export class SqliteStore implements Store {
     body: Uint8Array,
     expiresAt: number,
     limits?: QueueLimits,
+    options: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
+    const readable = (r: EnqueueResult) => {
+      if (r.status === "stored") options.onReadable?.(r.queueId);
+    };
     if (!this.bodies || body.length <= this.inlineMax) {
-      return this.batchedWrite(() => this.insertMessage(sendId, body, null, body.length, expiresAt, limits));
+      return this.writes.add(
+        () => this.insertMessage(sendId, body, null, body.length, expiresAt, limits),
+        readable,
+      );
     }
     // A large body: refused on what is known now without writing it, else written to its file
     // (off the event loop), then its row committed in the next batch, where the caps are checked
@@ -254,8 +262,9 @@ export class SqliteStore implements Store {
     const file = await this.bodies.write(body);
     let result: EnqueueResult;
     try {
-      result = await this.batchedWrite(() =>
-        this.insertMessage(sendId, EMPTY, file, body.length, expiresAt, limits),
+      result = await this.writes.add(
+        () => this.insertMessage(sendId, EMPTY, file, body.length, expiresAt, limits),
+        readable,
       );
     } catch (e) {
       await this.bodies.remove([file]);

@@ -80,6 +80,17 @@ describe("FileLock", () => {
     assert.equal(await lock.run(async () => "taken over"), "taken over");
   });
 
+  it("keeps the lock for back-to-back tasks until the loop's next turn, then gives it up", async (t) => {
+    const path = join(tempDir(t), "parley.lock");
+    const lock = new FileLock(path, 2000);
+    await lock.run(async () => {});
+    assert.equal(existsSync(path), true, "still held: a task that follows at once takes it as it is");
+    assert.equal(await lock.run(async () => readFileSync(path, "utf8")), String(process.pid));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(existsSync(path), false, "given up once nothing followed");
+  });
+
   it("gives up after its timeout while a live process holds the lock", async (t) => {
     const path = join(tempDir(t), "parley.lock");
     writeFileSync(path, String(process.ppid)); // alive, and not us

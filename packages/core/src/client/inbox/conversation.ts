@@ -66,9 +66,12 @@ export async function processInConversation(
     if (stale) return stale;
   }
   // Our own message, echoed back by a shared queue (a group's; a 1:1 queue our devices share,
-  // docs/devices.md): already applied when we sent it.
-  const sender = await ctx.engine.senderOf(state, message);
-  if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();
+  // docs/devices.md): already applied when we sent it. A queue only we read (a 1:1 chat on one
+  // device) never echoes: no sender data to decrypt twice.
+  if (conversation.kind === "group" || isBroadcast(conversation.receive)) {
+    const sender = await ctx.engine.senderOf(state, message);
+    if (sender !== undefined && sender === ctx.engine.ownLeafIndex(state)) return nothing();
+  }
   const result = await ctx.engine.process(state, message, ctx.policy);
   if (conversation.kind === "direct") await directCommitOvertaken(ctx, batch, conversation.id, state, result);
   // A sender's key reset (or their revoked device) first: it may change who the contact is.

@@ -18,11 +18,11 @@ import { build } from "rolldown";
 /** Native addons are loaded by path at run time, and optional native helpers may be absent. */
 const NATIVE = ["better-sqlite3", "bufferutil", "utf-8-validate", "pg-native"];
 
-export async function bundleNodeProgram({ packageDir, name, label }) {
+export async function bundleNodeProgram({ packageDir, name, label, input }) {
   const dist = join(packageDir, "dist");
   const file = join(dist, name);
   await build({
-    input: join(dist, "src", "main.js"),
+    input: input ?? join(dist, "src", "main.js"),
     platform: "node",
     external: [/^node:/, ...NATIVE],
     output: {

@@ -9,8 +9,7 @@
  * Peak RSS of the sender and the receiver processes (target ≤ 100 MB each), MB/s (target ≥ 50 %
  * of the plain rates). Then the same file through the real CLI (`parley send-file`, `get-file`, as
  * many times as rounds), for its peak RSS as people run it and its wall-clock rate, start-up
- * included. The bench's children load the packages' modules one by one (not the CLI's one-file
- * bundle) and sample their own memory: they start about 10 MiB above the CLI. `BENCH_FILE_MB`
+ * included. The bench's children run this file bundled into one, as the CLI is. `BENCH_FILE_MB`
  * changes the size. The children run with the CLI's Node flags and environment (@parley/testkit
  * cliNodeFlags, cliNodeEnv).
  * `BENCH_NODE_ARGS` adds flags to the children (profiling), `BENCH_VERBOSE` prints what they say,
@@ -125,8 +124,33 @@ interface ChildResult {
   rssBefore: number;
 }
 
+/**
+ * The children run this file bundled into one, as the CLI runs (scripts/bundle-node.mjs): loaded
+ * module by module they started about 13 MiB above the CLI, which is not what people run.
+ */
+let childScript = fileURLToPath(import.meta.url);
+async function bundleChild(): Promise<void> {
+  const bundler = new URL("../../../scripts/bundle-node.mjs", import.meta.url).href;
+  const { bundleNodeProgram } = (await import(bundler)) as {
+    bundleNodeProgram: (o: {
+      packageDir: string;
+      name: string;
+      label: string;
+      input: string;
+    }) => Promise<void>;
+  };
+  const packageDir = fileURLToPath(new URL("../../", import.meta.url));
+  await bundleNodeProgram({
+    packageDir,
+    name: "files-child.bundle.mjs",
+    label: "the files bench's children",
+    input: childScript,
+  });
+  childScript = join(packageDir, "dist", "files-child.bundle.mjs");
+}
+
 async function runChild(args: string[]): Promise<ChildResult> {
-  const self = fileURLToPath(import.meta.url);
+  const self = childScript;
   // `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` (or --heap-prof…) profiles the children.
   const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const run = spawnChild(process.execPath, ["--expose-gc", ...cliNodeFlags(), ...extra, self, ...args], {
@@ -175,6 +199,7 @@ async function plainHttp(url: string, path: string, size: number): Promise<{ up:
 }
 
 async function main(): Promise<void> {
+  await bundleChild();
   const loadStart = loadavg().map((l) => round(l, 2));
   const relay = await startRelayProcess({
     dataDir: join(temp("relay"), "data"),

@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, globalAgent } from "node:http";
+import { createServer, globalAgent, type Server } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { FILE_CHUNK_BYTES, FileCipher, FileCryptoError, RelayHttpClient, toBase64Url } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
 import { FileDownloadTarget, FileLock, nodeAesGcm, nodeFetch, SqliteKeyValueStore } from "../src/index.js";
@@ -145,6 +145,16 @@ describe("nodeAesGcm: the files' AES-256-GCM from node:crypto", () => {
   });
 });
 
+/** `server` listening on loopback until the test ends; its URL. */
+async function listening(t: TestContext, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
 describe("nodeFetch", () => {
   it("reads a response body no further ahead of a slow reader than the socket's buffers", async (t) => {
     // 64 MiB offered; the reader takes one piece and waits: the server can write only what the
@@ -161,12 +171,7 @@ describe("nodeFetch", () => {
       };
       more();
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    t.after(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const res = await nodeFetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const res = await nodeFetch(await listening(t, server));
     const reader = res.body!.getReader();
     assert.equal((await reader.read()).done, false);
     await new Promise((r) => setTimeout(r, 500));
@@ -179,12 +184,7 @@ describe("nodeFetch", () => {
       res.writeHead(200, { "content-length": String(8 * 1024 * 1024) });
       res.write(Buffer.alloc(1024 * 1024, 1), () => setTimeout(() => res.socket?.destroy(), 50));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    t.after(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const res = await nodeFetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const res = await nodeFetch(await listening(t, server));
     const reader = res.body!.getReader();
     let got = 0;
     await assert.rejects(async () => {

@@ -338,17 +338,21 @@ async function deliverOneLocked(
     return undefined;
   }
   const payload = unb64r(entry.payload);
+  // Sealed under a reservation on disk: no sync to wait for (sending-ahead.ts).
+  const synced = entry.ahead !== true;
   try {
     if (conversation.kind === "group") {
-      await publishToGroup(ctx, conversation, [payload], { rescue: true });
+      await publishToGroup(ctx, conversation, [payload], { rescue: true, synced });
     } else {
       if (!conversation.sendTo) throw new ParleyError("not_ready", { contact: "" });
-      await ctx.relay(conversation.sendTo.relay).send(conversation.sendTo.sendId, pad(payload));
+      await ctx.relay(conversation.sendTo.relay).send(conversation.sendTo.sendId, pad(payload), { synced });
       // Our devices share this chat's queue once there are several (docs/devices.md): a copy
       // there shows it on the others (each skips its own). A retry sends both again; receivers
       // skip a payload they have seen.
       if (isBroadcast(conversation.receive) && !entry.receipt) {
-        await ctx.relay(conversation.receive.relay).send(conversation.receive.sendId, pad(payload));
+        await ctx
+          .relay(conversation.receive.relay)
+          .send(conversation.receive.sendId, pad(payload), { synced });
       }
     }
   } catch (error) {

@@ -18,7 +18,8 @@ export async function publishToGroup(
   ctx: ClientContext,
   conversation: GroupConversationRecord,
   messages: Uint8Array[],
-  options: { rescue?: boolean } = {},
+  /** `synced: false`: what the messages depend on is on disk already (RelayHttpClient SendOptions). */
+  options: { rescue?: boolean; synced?: boolean } = {},
 ): Promise<string | undefined> {
   let target = conversation;
   for (let attempt = 0; ; attempt++) {
@@ -27,7 +28,7 @@ export async function publishToGroup(
     try {
       for (const m of messages) {
         // Not marked seen: its echo tells where the queue put it (commit-order.ts, own-echo.ts).
-        last = await relay.send(target.receive.sendId, pad(m));
+        last = await relay.send(target.receive.sendId, pad(m), { synced: options.synced !== false });
       }
       return last;
     } catch (e) {

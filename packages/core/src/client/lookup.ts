@@ -42,9 +42,10 @@ export async function findContact(ctx: ClientContext, nameOrId: string): Promise
 
 /** A contact's conversation or a group, by name or id. A name both a contact and a group have is ambiguous. */
 export async function findConversation(ctx: ClientContext, nameOrId: string): Promise<ConversationRecord> {
+  // By id, one read (every send looks its conversation up again by id, findContact does the same).
+  const direct = await ctx.repo.conversation(nameOrId);
+  if (direct) return direct;
   const all = await ctx.repo.conversations();
-  const byId = all.find((c) => c.id === nameOrId);
-  if (byId) return byId;
   const contacts = new Map((await ctx.repo.contacts()).map((c) => [c.id, c]));
   // A replaced 1:1 conversation answers to its id only: its contact's name means the current one.
   // A feed group (posts/) answers to its id only: it is not a chat.

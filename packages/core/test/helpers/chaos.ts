@@ -114,8 +114,14 @@ export async function runChaos(
 ): Promise<{ figures: ChaosFigures; problems: string[] }> {
   const rnd = random(o.seed);
   // Setup phases with their wall time: at bench size the setup is most of the run.
+  // CPU too: the machine is shared, and wall time says little about the work when others run.
   const setupStart = Date.now();
-  const phase = (what: string) => log(`setup: ${what} (${((Date.now() - setupStart) / 1000).toFixed(1)} s)`);
+  const cpuStart = process.cpuUsage();
+  const phase = (what: string) => {
+    const cpu = process.cpuUsage(cpuStart);
+    const wall = (Date.now() - setupStart) / 1000;
+    log(`setup: ${what} (${wall.toFixed(1)} s, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU)`);
+  };
   const pick = <T>(xs: T[]): T | undefined => (xs.length ? xs[Math.floor(rnd() * xs.length)] : undefined);
   const dataDir = tempDir("chaos-relay", cleanup);
   const lifeMs = o.relayLifeMs;

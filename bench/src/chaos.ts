@@ -6,10 +6,12 @@
  * be 0). PARLEY_CHAOS_MEMBERS and PARLEY_CHAOS_MS change the size. The harness lives with the soak
  * test (core's compiled test helpers), so that the two can never drift apart.
  */
-import { median, percentile, round, writeResults } from "./report.js";
+import { commit, median, percentile, round, writeResults } from "./report.js";
 
 interface Figures {
   operations: Record<string, number>;
+  failed: Record<string, number>;
+  setupSeconds: number;
   conflictsResolved: number;
   messages: number;
   unsealedBySenderGone: number;
@@ -29,6 +31,9 @@ const { runChaos } = (await import(harness)) as { runChaos: RunChaos };
 
 const members = Number(process.env.PARLEY_CHAOS_MEMBERS ?? 500);
 const durationMs = Number(process.env.PARLEY_CHAOS_MS ?? 5 * 60_000);
+// The commit measured is the one checked out at the start: the run takes an hour, and work may be
+// committed meanwhile (writeResults would name the commit at its end).
+const measured = commit();
 const cleanups: (() => Promise<void> | void)[] = [];
 const started = process.cpuUsage();
 try {
@@ -49,6 +54,7 @@ try {
       {
         members,
         minutes: round(durationMs / 60_000),
+        setupSeconds: figures.setupSeconds,
         commitsPerMinute: round(commits / (durationMs / 60_000)),
         conflictsResolved: figures.conflictsResolved,
         convergenceMedianMs: figures.convergence.length ? round(median(figures.convergence)) : null,
@@ -60,7 +66,14 @@ try {
         epochs: figures.epochs,
       },
     ],
-    { operations: figures.operations, problems, cpuSeconds: round((cpu.user + cpu.system) / 1e6) },
+    {
+      commit: measured,
+      operations: figures.operations,
+      failed: figures.failed,
+      conflictsResolved: figures.conflictsResolved,
+      problems,
+      cpuSeconds: round((cpu.user + cpu.system) / 1e6),
+    },
   );
   if (problems.length || figures.lost || figures.duplicated) process.exitCode = 1;
 } finally {

@@ -141,10 +141,17 @@ it("a leave sent in an epoch a commit has just ended still counts", async () => 
  * as a dropped connection does, while the rest of the cast is as in `cast`.
  */
 async function castWithGate(name: string, gatedOne: "Alice" | "Carol" = "Alice") {
-  /** `failSends`: how many of the next deposits fail (then they go through again). */
-  const gate = { reads: true, sends: true, failSends: 0 };
+  /**
+   * `failSends`: how many of the next deposits fail (then they go through again). `cutAfter`: that
+   * many more deposits (1:1 batches too) go through, then every one fails until it is unset.
+   */
+  const gate = { reads: true, sends: true, failSends: 0, cutAfter: undefined as number | undefined };
   const gated: FetchLike = async (input, init) => {
     const url = String(input instanceof Request ? input.url : input);
+    if (url.includes("/v1/send") && gate.cutAfter !== undefined) {
+      if (gate.cutAfter === 0) throw new TypeError("fetch failed");
+      gate.cutAfter--;
+    }
     if (!gate.reads && url.includes("/v1/queues/command")) throw new TypeError("fetch failed");
     if (url.includes("/v1/send/") && (!gate.sends || gate.failSends > 0)) {
       gate.failSends = Math.max(0, gate.failSends - 1);
@@ -189,6 +196,27 @@ it("a Welcome that leaves after the group moved on names the queue where its com
   assert.equal(view.members.length, 3, "Alice, Bob and Dave");
   const texts = (await p.Dave.client.messages("Moved")).map((m) => m.text);
   assert.deepEqual(texts, ["after the move"], "Dave reads the group on its new queue");
+});
+
+it("a Welcome the relay could not take when its add won goes out later, once", async () => {
+  const p = await castWithGate("Later");
+  // The add reaches the queue and wins; the connection drops before Dave's Welcome leaves.
+  p.gate.cutAfter = 1;
+  await p.Alice.client.addToGroup("Later", ["Dave"]).catch(() => undefined);
+  const joins = (events: Awaited<ReturnType<ParleyClient["sync"]>>) =>
+    eventsOf(events, "group").filter((e) => e.change === "joined").length;
+  assert.equal(joins(await p.Dave.client.sync()), 0, "no Welcome got through yet");
+  p.gate.cutAfter = undefined;
+  await p.Alice.client.sync();
+  const events = await p.Dave.client.sync();
+  assert.equal(joins(events), 1, "the Welcome went at Alice's next sync");
+  assert.deepEqual(eventsOf(events, "rejected"), []);
+  await p.Alice.client.sync();
+  assert.equal(joins(await p.Dave.client.sync()), 0, "and only once");
+  const all = [p.Alice, p.Bob, p.Carol, p.Dave];
+  await settle(all.map((x) => x.client));
+  const view = await assertConverged(all, "Later");
+  assert.equal(view.members.length, 4);
 });
 
 it("a commit that never reached the queue is redone on the next sync once the group went past it", async () => {

@@ -68,6 +68,20 @@ describe("lazily decoded ratchet trees", () => {
     assert.throws(() => wrong.leaf(0), /malformed|leaves/);
   });
 
+  it("a loaded state's past trees are decoded on first use, not at load", async () => {
+    const { alice, newcomer } = await group(4);
+    const c = await engine.commit(alice, { add: [newcomer.publicMessage] });
+    const loaded = engine.deserialize(engine.serialize(c.state));
+    const past = unwrap(loaded, true).past[0]!.tree;
+    assert.equal(past.decoded, false, "a past epoch's differences were applied at load");
+    assert.equal(past.leafCount, 4);
+    // The epoch before the add: the newcomer's leaf (3) blank there, filled now.
+    assert.equal(past.leaf(3), undefined);
+    assert.notEqual(treeOf(loaded).leaf(3), undefined);
+    assert.equal(past.decoded, true);
+    assert.deepEqual(past.leaf(0), treeOf(alice).leaf(0));
+  });
+
   it("sending leaves the tree undecoded; a commit on a loaded state is saved with its new tree", async () => {
     const { alice, others, newcomer } = await group(4);
     const [bob] = others;

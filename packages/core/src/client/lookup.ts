@@ -133,6 +133,38 @@ export async function person(
   return { identityKey, name: chosen ?? null, relation: "member" };
 }
 
+/** person() for many lookups in one conversation (a page of history), with what it reads read once. */
+export interface People {
+  profile: ProfileRecord;
+  of(identityKey: string): PersonRef;
+}
+
+/**
+ * Every contact and the group's member names read once: person() reads them for each lookup, and a
+ * page of 1,000 messages in a group of 500 parsed its member names 1,000 times (the chaos bench,
+ * listing every member's history, spent more time there than on the group's MLS).
+ */
+export async function peopleOf(ctx: ClientContext, conversationId: string): Promise<People> {
+  const profile = await requireProfile(ctx);
+  // The contact person() finds: the first one, in list order, with this key as its current or an
+  // earlier identity key.
+  const contacts = new Map<string, ContactRecord>();
+  for (const c of await ctx.repo.contacts())
+    for (const key of [c.identityKey, ...(c.previousIdentityKeys ?? [])])
+      if (!contacts.has(key)) contacts.set(key, c);
+  const names = await ctx.repo.memberNames(conversationId);
+  return {
+    profile,
+    of(identityKey) {
+      if (identityKey === profile.identityPublicKey)
+        return { identityKey, name: profile.name, relation: "me" };
+      const contact = contacts.get(identityKey);
+      if (contact) return { identityKey, name: contact.name, relation: "contact" };
+      return { identityKey, name: names[identityKey] ?? null, relation: "member" };
+    },
+  };
+}
+
 export const contactRef = (c: ContactRecord): PersonRef => ({
   identityKey: c.identityKey,
   name: c.name,
@@ -176,15 +208,19 @@ export async function messageView(
   ctx: ClientContext,
   r: MessageRecord,
   conversation: ConversationRecord,
+  /** For many messages of one conversation (peopleOf): who is who, read once. */
+  people?: People,
 ): Promise<MessageView> {
-  const profile = await requireProfile(ctx);
+  const profile = people?.profile ?? (await requireProfile(ctx));
   const contact = conversation.kind === "direct" ? await ctx.repo.contact(conversation.contactId) : undefined;
   const conversationName = conversation.kind === "group" ? conversation.name : (contact?.name ?? "");
   const from: PersonRef = r.fromMe
     ? { identityKey: profile.identityPublicKey, name: profile.name, relation: "me" }
     : contact
       ? contactRef(contact)
-      : await person(ctx, conversation.id, r.senderIdentity ?? "", profile);
+      : people
+        ? people.of(r.senderIdentity ?? "")
+        : await person(ctx, conversation.id, r.senderIdentity ?? "", profile);
   return {
     conversation: conversationName,
     conversationId: r.conversationId,
@@ -197,7 +233,7 @@ export async function messageView(
     receivedAt: r.receivedAt === null ? null : new Date(r.receivedAt).toISOString(),
     status: r.status,
     ...(r.file ? { file: fileView(r.id, r.file) } : {}),
-    ...(await refsView(ctx, r, conversation, profile)),
+    ...(await refsView(ctx, r, conversation, profile, people)),
   };
 }
 
@@ -210,9 +246,10 @@ async function refsView(
   r: MessageRecord,
   conversation: ConversationRecord,
   profile: ProfileRecord,
+  people?: People,
 ): Promise<Partial<MessageView>> {
   const view: Partial<MessageView> = {};
-  const who = (key: string) => person(ctx, conversation.id, key, profile);
+  const who = async (key: string) => (people ? people.of(key) : person(ctx, conversation.id, key, profile));
   if (r.quote !== undefined) {
     const q = await ctx.repo.message(r.conversationId, r.quote);
     const author = q ? (q.fromMe ? profile.identityPublicKey : q.senderIdentity) : null;

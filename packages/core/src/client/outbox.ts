@@ -151,6 +151,30 @@ export async function sealIntoOutbox(
   await commitWithState(ctx, batch, conversation.groupId, sealed.state);
 }
 
+/**
+ * Under the profile lock: seals a control message into the outbox the way a read receipt goes (no
+ * history, no event, no copy to our devices), for one that must not be lost to a relay out of reach
+ * — a Welcome's group-invite, whose commit has already won and which is never sealed again. Sent
+ * straight (sendContentLocked), a failed request lost it for good: the invitee stayed in the tree
+ * without ever joining (found by the chaos bench, the relay killed mid-add). The caller delivers the
+ * outbox once it releases the lock; sync and listen try again until the relay takes it. `also`
+ * adds to the same write. Returns whether it was sealed (false: the chat has nowhere to send yet).
+ */
+export async function sealControlLocked(
+  ctx: ClientContext,
+  conversationId: string,
+  body: Body,
+  also: (batch: Batch) => void = () => {},
+): Promise<boolean> {
+  const conversation = await requireConversation(ctx, conversationId);
+  // Nowhere to send it yet (a contact whose intro has not come): as sendContentLocked, nothing.
+  if (!conversation.sendTo) return false;
+  const id = randomId(ctx);
+  const at = ctx.sealingTime();
+  await sealIntoOutbox(ctx, conversation, body, id, at, orderKey(ctx, id, at), also, true);
+  return true;
+}
+
 /** Encrypts and sends a control message in a 1:1 conversation. The caller holds the lock. */
 export async function sendContentLocked(
   ctx: ClientContext,

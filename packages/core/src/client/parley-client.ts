@@ -61,7 +61,7 @@ import * as admin from "./groups/admin.js";
 import { groupMembers } from "./groups/members.js";
 import { acceptInvite, createInvite } from "./invites.js";
 import { listen } from "./listen.js";
-import { findContact, findConversation, messageView } from "./lookup.js";
+import { findContact, findConversation, messageView, peopleOf } from "./lookup.js";
 import * as actions from "./messages/actions.js";
 import { keyPackageId } from "./mls-state.js";
 import { parseName } from "./names.js";
@@ -248,7 +248,8 @@ export class ParleyClient {
       await sweepExpired(ctx);
       const conversation = await findConversation(ctx, nameOrId);
       const records = await ctx.repo.messages(conversation.id, limit);
-      return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
+      const people = await peopleOf(ctx, conversation.id);
+      return Promise.all(records.map((r) => messageView(ctx, r, conversation, people)));
     });
 
   /** Messages of this device's history containing `query`, newest first (client/search.ts). */
@@ -309,7 +310,8 @@ export class ParleyClient {
       await requireProfile(ctx);
       const conversation = await findConversation(ctx, nameOrId);
       const records = await files(ctx, conversation.id);
-      return Promise.all(records.map((r) => messageView(ctx, r, conversation)));
+      const people = await peopleOf(ctx, conversation.id);
+      return Promise.all(records.map((r) => messageView(ctx, r, conversation, people)));
     });
 
   /** Downloads (resuming), verifies and decrypts a file into `target`; returns what was found. */

@@ -237,7 +237,11 @@ export interface OutboxEntry {
   attempts: number;
   nextAttemptAt: number;
   lastError?: string;
-  /** Not a message but a read receipt (client/receipts.ts): nobody is told when it goes. */
+  /**
+   * Not a message but a read receipt (client/receipts.ts) or another control message sent through
+   * the outbox (outbox.ts sealControlLocked: a Welcome's invite): nobody is told when it goes, and
+   * our other devices get no copy.
+   */
   receipt?: true;
   /**
    * Sealed with a generation a reservation on disk covers (client/sending-ahead.ts): it may leave

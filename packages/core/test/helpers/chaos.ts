@@ -55,6 +55,8 @@ interface Sent {
 
 export interface ChaosFigures {
   operations: Record<string, number>;
+  /** Wall time from the relay's start to the group built. */
+  setupSeconds: number;
   failed: Record<string, number>;
   conflictsResolved: number;
   messagesResealed: number;
@@ -111,6 +113,15 @@ export async function runChaos(
   log: (line: string) => void = () => {},
 ): Promise<{ figures: ChaosFigures; problems: string[] }> {
   const rnd = random(o.seed);
+  // Setup phases with their wall time: at bench size the setup is most of the run.
+  // CPU too: the machine is shared, and wall time says little about the work when others run.
+  const setupStart = Date.now();
+  const cpuStart = process.cpuUsage();
+  const phase = (what: string) => {
+    const cpu = process.cpuUsage(cpuStart);
+    const wall = (Date.now() - setupStart) / 1000;
+    log(`setup: ${what} (${wall.toFixed(1)} s, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU)`);
+  };
   const pick = <T>(xs: T[]): T | undefined => (xs.length ? xs[Math.floor(rnd() * xs.length)] : undefined);
   const dataDir = tempDir("chaos-relay", cleanup);
   const lifeMs = o.relayLifeMs;
@@ -135,33 +146,45 @@ export async function runChaos(
       trace: [],
     });
   }
+  phase(`${people.length} people created`);
   const admins = people.slice(0, o.admins);
   // The first admin knows everyone (it builds the group); the others know the spares (to add them).
   const spares = people.slice(o.members);
   await connectAll(admins[0]!, people.slice(1));
   for (const a of admins.slice(1)) await connectAll(a, spares);
-  log(`setup: ${people.length} people connected to ${admins.length} admins`);
+  phase(`${people.length} people connected to ${admins.length} admins`);
   const [first] = admins;
   await first!.client.createGroup(GROUP);
   first!.inGroup = true;
   first!.admin = true;
-  const initial = people.slice(1, o.members);
-  for (let i = 0; i < initial.length; i += 10) {
-    await first!.client.addToGroup(
-      GROUP,
-      initial.slice(i, i + 10).map((p) => p.name),
-    );
-  }
-  for (const p of initial) {
-    p.inGroup = true;
-    await p.client.sync();
-  }
+  // The other admins first, promoted while the group is small: every member added later joins
+  // with them already admins instead of processing those commits too.
+  await first!.client.addToGroup(
+    GROUP,
+    admins.slice(1).map((p) => p.name),
+  );
   for (const a of admins.slice(1)) {
     await first!.client.setGroupAdmin(GROUP, a.name, true);
     a.admin = true;
   }
-  for (const p of people) if (p.inGroup) await p.client.sync();
-  log(`setup: group of ${o.members} with ${o.admins} admins`);
+  // Then the others, in ten commits whatever the size: each member processes every commit after
+  // the one that added it, so the setup's work grows with members × commits (at 500 members, 50
+  // commits of 10 were most of the setup).
+  const initial = people.slice(o.admins, o.members);
+  const perCommit = Math.max(10, Math.ceil(initial.length / 10));
+  for (let i = 0; i < initial.length; i += perCommit) {
+    await first!.client.addToGroup(
+      GROUP,
+      initial.slice(i, i + perCommit).map((p) => p.name),
+    );
+  }
+  phase(`${o.members - 1} added`);
+  for (const p of people.slice(1, o.members)) {
+    p.inGroup = true;
+    await p.client.sync();
+  }
+  phase(`group of ${o.members} with ${o.admins} admins`);
+  const setupSeconds = Math.round((Date.now() - setupStart) / 1000);
 
   const ops: Record<string, number> = {};
   const failed: Record<string, number> = {};
@@ -484,6 +507,7 @@ export async function runChaos(
   if (duplicated) problems.push(`${duplicated} messages duplicated`);
   const figures: ChaosFigures = {
     operations: ops,
+    setupSeconds,
     failed,
     conflictsResolved: commitOrderStats.lost - lostBefore,
     messagesResealed: commitOrderStats.resealed - resealedBefore,

@@ -7,6 +7,7 @@
 
 import type { Body, GroupQueue } from "../../content/index.js";
 import { toHex } from "../../encoding/bytes.js";
+import type { Batch } from "../../store/batch.js";
 import {
   type CommitIntent,
   deletePendingCommit,
@@ -26,7 +27,7 @@ import { givenUp, mergeIntents, proposeLocked } from "../groups/commit-order.js"
 import { resetKeySchedule } from "../groups/key-schedule.js";
 import { publishToGroup } from "../groups/queue.js";
 import { commitWithState, encryptContent, keyPackageId, loadState, saveState } from "../mls-state.js";
-import { sendContentLocked } from "../outbox.js";
+import { sealControlLocked } from "../outbox.js";
 import { deliverOutbox } from "../outbox-delivery.js";
 import { attempt } from "./attempt.js";
 import type { FollowupRunner } from "./types.js";
@@ -35,6 +36,7 @@ export const groupOrderFollowup: FollowupRunner<"group-order"> = {
   async run(ctx, items) {
     const events: ClientEvent[] = [];
     const move = new Set(items.filter((f) => f.move).map((f) => f.conversationId));
+    let invites = false;
     for (const conversationId of new Set(items.map((f) => f.conversationId))) {
       await attempt(events, conversationId, "group-order", () =>
         ctx.lock.run(async () => {
@@ -45,22 +47,28 @@ export const groupOrderFollowup: FollowupRunner<"group-order"> = {
           }
           if (move.has(conversationId)) await moveGroupLocked(ctx, conversation);
           const pending = await pendingCommit(ctx.repo, conversationId);
-          if (pending?.status === "won") await afterWinLocked(ctx, conversation, pending);
+          if (pending?.status === "won")
+            invites = (await afterWinLocked(ctx, conversation, pending)) || invites;
           else if (pending?.status === "lost") await redoLocked(ctx, conversation, pending, events);
         }),
       );
       events.push(...(await deliverOutbox(ctx, { conversationId, now: true })).events);
     }
+    // The Welcomes sealed above, in the invitees' 1:1 chats (those the relay does not take now go
+    // at the next sync or listen).
+    if (invites) events.push(...(await deliverOutbox(ctx, { now: true })).events);
     return events;
   },
 };
 
+/** Returns whether it sealed invites into the outbox (the caller delivers them). */
 async function afterWinLocked(
   ctx: ClientContext,
   conversation: GroupConversationRecord,
   pending: PendingCommitRecord,
-): Promise<void> {
+): Promise<boolean> {
   const { intent } = pending;
+  let invites = false;
   let progress = (await welcomeProgress(ctx.repo, conversation.id)) ?? { adds: 0, readds: 0, joins: 0 };
   // Each invitee's Welcome goes once, one invite per person naming the KeyPackage of each of their
   // devices (added together); the progress record counts the people done.
@@ -71,22 +79,23 @@ async function afterWinLocked(
     else byPerson.set(a.contactId, [a]);
   }
   const people = [...byPerson];
+  // Each invite is sealed into the outbox in the same write as the progress that counts it: sent
+  // exactly once, whatever fails after (the relay out of reach, the process killed).
   for (let i = progress.adds; i < people.length; i++) {
     const [contactId, theirs] = people[i]!;
     const contact = await ctx.repo.contact(contactId);
-    const batch = ctx.repo.batch();
-    // Used: gone from the stock — but for a last-resort one, which stays until they replace it
-    // (marked so when it was picked: the stock is not read again here, once per invitee).
-    for (const a of theirs) if (!a.lastResort) ctx.repo.deleteTheirKeyPackage(batch, contactId, a.ref);
     progress = { ...progress, adds: i + 1 };
-    await ctx.repo.commit(putWelcomeProgress(batch, conversation.id, progress));
-    if (!contact || !pending.welcome) continue;
+    const counted = progress;
+    const also = (batch: Batch) => {
+      // Used: gone from the stock — but for a last-resort one, which stays until they replace it
+      // (marked so when it was picked: the stock is not read again here, once per invitee).
+      for (const a of theirs) if (!a.lastResort) ctx.repo.deleteTheirKeyPackage(batch, contactId, a.ref);
+      putWelcomeProgress(batch, conversation.id, counted);
+    };
     const refs = await Promise.all(theirs.map((a) => keyPackageId(ctx, unb64(a.keyPackage))));
-    await sendContentLocked(
-      ctx,
-      contact.conversationId,
-      groupInvite(conversation, pending, pending.welcome, refs),
-    );
+    const invite =
+      contact && pending.welcome ? groupInvite(conversation, pending, pending.welcome, refs) : undefined;
+    invites = (await sealInvite(ctx, contact?.conversationId, invite, also)) || invites;
   }
   // Re-added devices (dead-epoch.ts): their Welcome over the 1:1 chat, like an invitee's.
   const readds = intent.readd ?? [];
@@ -94,13 +103,15 @@ async function afterWinLocked(
     const readd = readds[i]!;
     const contact = await ctx.repo.contact(readd.contactId);
     progress = { ...progress, readds: i + 1 };
-    await ctx.repo.commit(putWelcomeProgress(ctx.repo.batch(), conversation.id, progress));
-    if (!contact || !pending.welcome) continue;
-    await sendContentLocked(
-      ctx,
-      contact.conversationId,
-      groupInvite(conversation, pending, pending.welcome, [readd.ref]),
-    );
+    const counted = progress;
+    const invite =
+      contact && pending.welcome
+        ? groupInvite(conversation, pending, pending.welcome, [readd.ref])
+        : undefined;
+    invites =
+      (await sealInvite(ctx, contact?.conversationId, invite, (b) =>
+        putWelcomeProgress(b, conversation.id, counted),
+      )) || invites;
   }
   // Link joiners' Welcomes go sealed to the queue each named (group-links/answer.ts).
   const joins = intent.join ?? [];
@@ -133,6 +144,25 @@ async function afterWinLocked(
   if (intent.remove?.length || (intent.revokeDevices?.length && mayMove))
     await moveGroupLocked(ctx, conversation);
   if (pending.next) await proposeLocked(ctx, conversation, pending.next);
+  return invites;
+}
+
+/**
+ * Seals `invite` into the 1:1 chat's outbox with what `also` writes, in one write; with no invite
+ * to send (the contact gone, no Welcome, no way to reach them yet), writes `also` alone. Returns
+ * whether an invite waits in the outbox.
+ */
+async function sealInvite(
+  ctx: ClientContext,
+  conversationId: string | undefined,
+  invite: Body | undefined,
+  also: (batch: Batch) => void,
+): Promise<boolean> {
+  if (conversationId && invite && (await sealControlLocked(ctx, conversationId, invite, also))) return true;
+  const batch = ctx.repo.batch();
+  also(batch);
+  await ctx.repo.commit(batch);
+  return false;
 }
 
 /**

@@ -13,9 +13,14 @@ import { commitChange } from "./commit-order.js";
 import { keyUpdateDue } from "./key-schedule.js";
 
 export async function beforeGroupSend(ctx: ClientContext, conversationId: string): Promise<void> {
-  const conversation = await requireGroupConversation(ctx, conversationId);
-  if (conversation.status !== "active") return;
-  const meta = decodeGroupMetadata(ctx.engine.metadata(await loadState(ctx, conversation.groupId)));
+  // Under the lock: a sync meanwhile may read our removal and delete the state between reading the
+  // conversation and its state (a send then failed as "corrupt" instead of "not a member").
+  const meta = await ctx.lock.run(async () => {
+    const conversation = await requireGroupConversation(ctx, conversationId);
+    if (conversation.status !== "active") return undefined;
+    return decodeGroupMetadata(ctx.engine.metadata(await loadState(ctx, conversation.groupId))) ?? null;
+  });
+  if (meta === undefined) return;
   // An empty change: the plan adds the removal of whoever is marked leaving (commit-plan.ts).
   const rekey = await keyUpdateDue(ctx, conversationId);
   if (!meta?.leaving?.length && !rekey) return;

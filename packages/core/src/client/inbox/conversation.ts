@@ -194,7 +194,13 @@ async function deviceEvents(
   conversationId: string,
   result: Extract<IncomingMessage, { kind: "commit" }>,
 ): Promise<ClientEvent[]> {
-  const present = new Set(ctx.engine.members(result.state).map((m) => b64(m.identityKey)));
+  // Leaves per identity, counted once: a commit adding 50 people to a group of 500 listed every
+  // member once per person added (O(added × members) for each member processing it).
+  const leavesOf = new Map<string, number>();
+  for (const m of ctx.engine.members(result.state)) {
+    const k = b64(m.identityKey);
+    leavesOf.set(k, (leavesOf.get(k) ?? 0) + 1);
+  }
   const counts = new Map<string, { added: number; removed: number }>();
   const count = (k: string) => counts.get(k) ?? counts.set(k, { added: 0, removed: 0 }).get(k)!;
   // A device re-added (out with its old leaf, in with a new one: groups/dead-epoch.ts) is no change.
@@ -203,13 +209,13 @@ async function deviceEvents(
   for (const m of result.added) if (!removedDevices.has(b64(m.deviceKey))) count(b64(m.identityKey)).added++;
   for (const m of result.removed.filter((r) => !addedDevices.has(b64(r.deviceKey)))) {
     const k = b64(m.identityKey);
-    if (present.has(k)) count(k).removed++;
+    if (leavesOf.has(k)) count(k).removed++;
   }
   const events: ClientEvent[] = [];
   for (const [k, n] of counts) {
     const already = result.added.filter((m) => b64(m.identityKey) === k).length;
     // An identity that is new here altogether is a member joining, not a device.
-    const leaves = ctx.engine.members(result.state).filter((m) => b64(m.identityKey) === k).length;
+    const leaves = leavesOf.get(k) ?? 0;
     if (n.added > 0 && leaves === already) continue;
     events.push({ type: "devices", conversationId, by: await person(ctx, conversationId, k), ...n });
   }

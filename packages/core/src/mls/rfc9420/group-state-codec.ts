@@ -24,6 +24,7 @@ import { readProposal, writeProposal } from "./proposals.js";
 import { RatchetTree, readRatchetTree, writeRatchetTree } from "./ratchet-tree.js";
 import { type RatchetType, SecretTree, type SecretTreeSnapshot } from "./secret-tree.js";
 import type { Suite } from "./suite.js";
+import { cachedTree, rememberTree, treeKey } from "./tree-cache.js";
 import { readTreeHashes, writeTreeHashes } from "./tree-hash-store.js";
 import type { PathKeys } from "./treekem.js";
 
@@ -65,8 +66,12 @@ export function encodeGroupState(s: GroupState): EncodedGroupState {
 export function writeEpochPart(w: TlsWriter, s: GroupState): void {
   w.u16(STATE_FORMAT);
   writeGroupContext(w, s.context);
+  const treeStart = w.length;
   writeRatchetTree(w, s.tree);
   writeTreeHashes(w, s.tree);
+  // The next load of this state finds its tree decoded (tree-cache.ts).
+  const stored = w.view().slice(treeStart);
+  rememberTree(treeKey(s.context.treeHash, stored), stored, s.tree);
   w.u32(s.myLeaf).vector(s.signKey);
   writeList(w, [...s.keys.entries()], (ww, [x, k]) => {
     ww.u32(x).vector(k.privateKey).vector(k.publicKey);
@@ -140,18 +145,24 @@ export function decodeGroupState(
       r.vector();
       const storedTree = r.copy(treeStart, r.position);
       const myLeaf = r.u32();
-      const tree = RatchetTree.lazy(snapshot.leafCount, () =>
-        decodeExact(
-          "stored ratchet tree",
-          (rr) => {
-            const t = readRatchetTree(rr);
-            readTreeHashes(rr, t);
-            if (t.leaf(myLeaf) === undefined) fail("malformed", "our leaf is blank in the stored tree");
-            return t;
-          },
-          storedTree,
-        ),
-      );
+      const tree = RatchetTree.lazy(snapshot.leafCount, () => {
+        const key = treeKey(context.treeHash, storedTree);
+        let t = cachedTree(key, storedTree);
+        if (t === undefined) {
+          t = decodeExact(
+            "stored ratchet tree",
+            (rr) => {
+              const decoded = readRatchetTree(rr);
+              readTreeHashes(rr, decoded);
+              return decoded;
+            },
+            storedTree,
+          );
+          rememberTree(key, storedTree, t);
+        }
+        if (t.leaf(myLeaf) === undefined) fail("malformed", "our leaf is blank in the stored tree");
+        return t;
+      });
       const signKey = readBytes(r);
       const keys: PathKeys = new Map(
         readList(r, (rr) => [rr.u32(), { privateKey: readBytes(rr), publicKey: readBytes(rr) }] as const),

@@ -8,9 +8,9 @@
  *     struct { uint32 leaf_count; struct { uint32 index; optional<Node> node; } changes<V>; } TreeDiff;
  */
 import type { TlsReader, TlsWriter } from "../tls-codec.js";
-import { readList, readOptional, writeList, writeOptional } from "./codec.js";
+import { decodeExact, readBytes, readOptional, writeList, writeOptional } from "./codec.js";
 import { fail } from "./errors.js";
-import { RatchetTree, readNode, writeNode } from "./ratchet-tree.js";
+import { RatchetTree, readNode, type TreeNode, writeNode } from "./ratchet-tree.js";
 import { isLeaf, nodeWidth } from "./tree-math.js";
 
 export function writeTreeDiff(w: TlsWriter, tree: RatchetTree, against: RatchetTree): void {
@@ -23,19 +23,31 @@ export function writeTreeDiff(w: TlsWriter, tree: RatchetTree, against: RatchetT
 
 /**
  * The tree `against` with the stored differences applied. Lazy (ratchet-tree.ts) like `against`: the
- * differences are read and checked now, applied when the tree is first used (a late message of that
- * epoch, or the next commit's save).
+ * differences are read, checked and applied when the tree is first used (a late message of that
+ * epoch, or the next commit's save) — not at every load: a member loads its state for each message
+ * it receives, and the past epochs' differences after commits that added 50 people each were 200
+ * leaves to decode per load (the chaos bench's setup at 500 members). Malformed bytes are refused
+ * then, as MlsError "malformed", as a lazy tree's are.
  */
 export function readTreeDiff(r: TlsReader, against: RatchetTree): RatchetTree {
   const leafCount = r.u32();
-  const changes = readList(r, (rr) => [rr.u32(), readOptional(rr, readNode)] as const);
-  const width = nodeWidth(leafCount);
-  for (const [i, node] of changes) {
-    if (i >= width) fail("malformed", `stored tree change at node ${i}, outside the tree`);
-    if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
-      fail("malformed", `stored tree change at node ${i} has the wrong type for its position`);
-  }
+  const stored = readBytes(r);
   return RatchetTree.lazy(leafCount, () => {
+    const changes = decodeExact(
+      "stored tree changes",
+      (rr) => {
+        const out: (readonly [number, TreeNode | undefined])[] = [];
+        while (rr.remaining > 0) out.push([rr.u32(), readOptional(rr, readNode)] as const);
+        return out;
+      },
+      stored,
+    );
+    const width = nodeWidth(leafCount);
+    for (const [i, node] of changes) {
+      if (i >= width) fail("malformed", `stored tree change at node ${i}, outside the tree`);
+      if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
+        fail("malformed", `stored tree change at node ${i} has the wrong type for its position`);
+    }
     const tree = against.derive(leafCount);
     for (const [i, node] of changes) tree.set(i, node);
     return tree;

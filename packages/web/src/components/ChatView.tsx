@@ -137,8 +137,12 @@ export function ChatView(props: {
     setDraft(next.draft);
     setMention(null);
     requestAnimationFrame(() => {
-      composer.current?.focus();
-      composer.current?.setSelectionRange(next.caret, next.caret);
+      const el = composer.current;
+      if (!el) return;
+      el.focus();
+      // Only while nothing was typed since the pick: a fast typist's first letters went in already,
+      // and moving the caret back put the rest of the word before them ("@Bob nd …?a").
+      if (el.value === next.draft) el.setSelectionRange(next.caret, next.caret);
     });
   }
 

@@ -14,6 +14,23 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import type { AesGcm, DownloadTarget, FileAssessment, FileSource, Hasher } from "@parley/core";
 
+/** Exactly `length` bytes of an open file from `offset` (a short read is retried; the end is `ended`). */
+async function readExactly(
+  file: Awaited<ReturnType<typeof open>>,
+  offset: number,
+  length: number,
+  ended: string,
+): Promise<Uint8Array> {
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  while (at < length) {
+    const { bytesRead } = await file.read(out, at, length - at, offset + at);
+    if (bytesRead === 0) throw new Error(ended);
+    at += bytesRead;
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, length);
+}
+
 /** A file on disk, and what identifies it for resuming (path, size, modification time). */
 export async function fileSource(
   path: string,
@@ -27,16 +44,8 @@ export async function fileSource(
   }
   const source: FileSource = {
     size: info.size,
-    async read(offset, length) {
-      const out = Buffer.allocUnsafe(length);
-      let at = 0;
-      while (at < length) {
-        const { bytesRead } = await handle.read(out, at, length - at, offset + at);
-        if (bytesRead === 0) throw new Error(`${path} got shorter while it was being sent`);
-        at += bytesRead;
-      }
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    },
+    read: (offset, length) =>
+      readExactly(handle, offset, length, `${path} got shorter while it was being sent`),
   };
   return {
     source,
@@ -303,15 +312,7 @@ export class FileDownloadTarget implements DownloadTarget {
   }
 
   async readPlain(offset: number, length: number): Promise<Uint8Array> {
-    const file = await this.open();
-    const out = Buffer.allocUnsafe(length);
-    let at = 0;
-    while (at < length) {
-      const { bytesRead } = await file.read(out, at, length - at, offset + at);
-      if (bytesRead === 0) throw new Error(`${this.partPath} is shorter than it was`);
-      at += bytesRead;
-    }
-    return new Uint8Array(out.buffer, out.byteOffset, length);
+    return readExactly(await this.open(), offset, length, `${this.partPath} is shorter than it was`);
   }
 
   async keepPlain(length: number): Promise<void> {

@@ -7,28 +7,18 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
 import { fromUtf8, utf8 } from "../src/encoding/bytes.js";
-import { createIdentity } from "../src/identity/identity-key.js";
 import type { GroupState } from "../src/mls/engine.js";
 import { decodeRatchetTree, encodeRatchetTree, RatchetTree } from "../src/mls/rfc9420/ratchet-tree.js";
-import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
 import { encodeEpochPart, unwrap } from "../src/mls/rfc9420-engine/state.js";
+import { engine, engineGroup, leafKeys, treeOf } from "./helpers/engine-group.js";
 
-const crypto = nodeCryptoProvider;
-const engine = new Rfc9420Engine(crypto);
 const reload = (s: GroupState) => engine.deserialize(engine.serialize(s));
-const treeOf = (s: GroupState) => unwrap(s, true).g.tree;
-const leafKeys = (s: GroupState) => engine.members(s).map((m) => Buffer.from(m.deviceKey).toString("hex"));
 
 async function group(size: number) {
-  const people = await Promise.all(Array.from({ length: size }, () => createIdentity(crypto)));
-  const kps = await Promise.all(people.map((p) => engine.createKeyPackage(p.device)));
-  const created = await engine.createGroup(crypto.randomBytes(16), people[0]!.device, kps[0]!);
-  const r = await engine.commit(created, { add: kps.slice(1, size - 1).map((k) => k.publicMessage) });
-  const others = await Promise.all(kps.slice(1, size - 1).map((k) => engine.joinFromWelcome(r.welcome!, k)));
   // The last person is not in the group yet: a commit below adds them.
-  return { alice: r.state, others, newcomer: kps[size - 1]!, people };
+  const { alice, others, outside, people } = await engineGroup(size, 1);
+  return { alice, others, newcomer: outside[0]!, people };
 }
 
 describe("lazily decoded ratchet trees", () => {

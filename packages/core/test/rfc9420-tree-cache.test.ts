@@ -6,27 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
 import { utf8 } from "../src/encoding/bytes.js";
-import { createIdentity } from "../src/identity/identity-key.js";
-import type { GroupState } from "../src/mls/engine.js";
 import { decodeRatchetTree, encodeRatchetTree } from "../src/mls/rfc9420/ratchet-tree.js";
 import { cachedTree, rememberTree } from "../src/mls/rfc9420/tree-cache.js";
-import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
-import { unwrap } from "../src/mls/rfc9420-engine/state.js";
-
-const crypto = nodeCryptoProvider;
-const engine = new Rfc9420Engine(crypto);
-const treeOf = (s: GroupState) => unwrap(s, true).g.tree;
-const leafKeys = (s: GroupState) => engine.members(s).map((m) => Buffer.from(m.deviceKey).toString("hex"));
+import { engine, engineGroup, leafKeys, treeOf } from "./helpers/engine-group.js";
 
 async function group(size: number) {
-  const people = await Promise.all(Array.from({ length: size }, () => createIdentity(crypto)));
-  const kps = await Promise.all(people.map((p) => engine.createKeyPackage(p.device)));
-  const created = await engine.createGroup(crypto.randomBytes(16), people[0]!.device, kps[0]!);
-  const r = await engine.commit(created, { add: kps.slice(1, size - 2).map((k) => k.publicMessage) });
-  const others = await Promise.all(kps.slice(1, size - 2).map((k) => engine.joinFromWelcome(r.welcome!, k)));
-  return { alice: r.state, others, newcomers: kps.slice(size - 2) };
+  const { alice, others, outside } = await engineGroup(size, 2);
+  return { alice, others, newcomers: outside };
 }
 
 describe("decoded trees by their stored bytes", () => {

@@ -7,14 +7,42 @@ import { b64 } from "../store/repository.js";
 import { type ClientContext, randomId } from "./context.js";
 import { sealAhead } from "./sending-ahead.js";
 
+/**
+ * The group's state as stored: the one this context last saved if the store still holds it
+ * (store/live-states.ts: no decoding), else decoded from the store.
+ */
 export async function loadState(ctx: ClientContext, groupId: string): Promise<GroupState> {
+  const tag = await ctx.repo.groupStateTag(groupId);
+  if (!tag) throw new ParleyError("corrupt", { what: "group_state" });
+  const live = ctx.repo.liveStates.take(ctx.engine, groupId, tag);
+  if (live !== undefined) return live;
   const serialized = await ctx.repo.groupState(groupId);
   if (!serialized) throw new ParleyError("corrupt", { what: "group_state" });
   return ctx.engine.deserialize(serialized);
 }
 
+/**
+ * The group's state to read what is public in it (members, metadata, epoch), never to hand to an
+ * engine operation: a state kept decoded (loadState) stays kept for the next operation.
+ */
+export async function readState(ctx: ClientContext, groupId: string): Promise<GroupState> {
+  const tag = await ctx.repo.groupStateTag(groupId);
+  if (!tag) throw new ParleyError("corrupt", { what: "group_state" });
+  const live = ctx.repo.liveStates.peek(ctx.engine, groupId, tag);
+  if (live !== undefined) return live;
+  const serialized = await ctx.repo.groupState(groupId);
+  if (!serialized) throw new ParleyError("corrupt", { what: "group_state" });
+  const state = ctx.engine.deserialize(serialized);
+  // Kept: a read is most often followed by an operation (a send checks the group first).
+  ctx.repo.liveStates.keep(groupId, state, serialized.epoch, serialized.ratchetPart);
+  return state;
+}
+
+/** Adds `state` to `batch`; once the batch has landed, the next load takes it as it is. */
 export function saveState(ctx: ClientContext, batch: Batch, groupId: string, state: GroupState): void {
-  ctx.repo.putGroupState(batch, groupId, ctx.engine.serialize(state));
+  const serialized = ctx.engine.serialize(state);
+  ctx.repo.putGroupState(batch, groupId, serialized);
+  batch.afterCommit(() => ctx.repo.liveStates.keep(groupId, state, serialized.epoch, serialized.ratchetPart));
 }
 
 /** Commits a batch that holds a saved state, and notes its epoch (see ProfileRepository.putGroupState). */

@@ -188,6 +188,11 @@ export interface MlsEngine {
   ownLeafIndex(state: GroupState): number;
   serialize(state: GroupState): SerializedGroupState;
   deserialize(serialized: SerializedGroupState): GroupState;
+  /**
+   * False once an operation has used `state` (its consumed secrets are erased: only the state that
+   * operation returned goes on). A client keeping states between operations asks before reusing one.
+   */
+  usable(state: GroupState): boolean;
 }
 
 export class MlsProcessingError extends Error {

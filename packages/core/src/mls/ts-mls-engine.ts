@@ -912,6 +912,10 @@ export class TsMlsEngine implements MlsEngine {
     return out;
   }
 
+  usable(state: GroupState): boolean {
+    return !spent.has(state);
+  }
+
   members(state: GroupState): Member[] {
     return membersOf(this.client(state, true).ratchetTree);
   }

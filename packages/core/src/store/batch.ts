@@ -7,6 +7,13 @@ export const unjson = <T>(bytes: Uint8Array): T => JSON.parse(fromUtf8(bytes)) a
 /** A batch of writes that lands atomically; build it up, then commit it. */
 export class Batch {
   readonly writes: KvWrite[] = [];
+  /** Run in order once the writes have landed (ProfileRepository.commit), never if they failed. */
+  readonly committed: (() => void)[] = [];
+  /** `fn` runs after this batch has been written (e.g. keeping in memory what it stored). */
+  afterCommit(fn: () => void): this {
+    this.committed.push(fn);
+    return this;
+  }
   put(key: string, value: unknown): this {
     this.writes.push({ key, value: json(value) });
     return this;
@@ -27,6 +34,7 @@ export class Batch {
   /** Drops every write gathered so far (a message that turned out to be rejected changes nothing). */
   clear(): this {
     this.writes.length = 0;
+    this.committed.length = 0;
     return this;
   }
 }

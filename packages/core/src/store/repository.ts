@@ -8,6 +8,7 @@ import type { SerializedGroupState } from "../mls/engine.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
 import { Batch, unjson } from "./batch.js";
 import { Keys as K } from "./keys.js";
+import { LiveGroupStates } from "./live-states.js";
 import type {
   AfterMigrationRecord,
   ContactKeyPackage,
@@ -33,14 +34,17 @@ export const SEARCH_MATCHES_BOUND = 100_000;
 export class ProfileRepository {
   /** Epoch of the state last saved per group, so a message within an epoch rewrites only the ratchet part. */
   private readonly savedEpochs = new Map<string, bigint>();
+  /** Group states saved by this repository's batches, kept decoded (live-states.ts). */
+  readonly liveStates = new LiveGroupStates();
 
   constructor(readonly kv: KeyValueStore) {}
 
   batch(): Batch {
     return new Batch();
   }
-  commit(batch: Batch): Promise<void> {
-    return this.kv.write(batch.writes);
+  async commit(batch: Batch): Promise<void> {
+    await this.kv.write(batch.writes);
+    for (const fn of batch.committed) fn();
   }
 
   private async getJson<T>(key: string): Promise<T | undefined> {
@@ -212,6 +216,19 @@ export class ProfileRepository {
     return newest.reverse();
   }
 
+  /**
+   * What names a group's stored state without its (large) epoch part: the epoch, and the ratchet
+   * part, which every save rewrites (live-states.ts compares it with what it saved).
+   */
+  async groupStateTag(groupId: string): Promise<{ epoch: bigint; ratchetPart: Uint8Array } | undefined> {
+    const [epoch, ratchetPart] = await Promise.all([
+      this.kv.get(K.mlsEpoch(groupId)),
+      this.kv.get(K.mlsRatchetPart(groupId)),
+    ]);
+    if (!epoch || !ratchetPart) return undefined;
+    return { epoch: BigInt(fromUtf8(epoch)), ratchetPart };
+  }
+
   async groupState(groupId: string): Promise<SerializedGroupState | undefined> {
     const [epoch, epochPart, ratchetPart] = await Promise.all([
       this.kv.get(K.mlsEpoch(groupId)),
@@ -237,7 +254,9 @@ export class ProfileRepository {
   /** Forgets a group's keys (left or removed): nothing on this device can decrypt it any more. */
   deleteGroupState(b: Batch, groupId: string): Batch {
     this.savedEpochs.delete(groupId);
+    this.liveStates.forget(groupId);
     return b
+      .afterCommit(() => this.liveStates.forget(groupId))
       .delete(K.mlsEpoch(groupId))
       .delete(K.mlsEpochPart(groupId))
       .delete(K.mlsRatchetPart(groupId))

@@ -39,6 +39,7 @@ export async function sendToFeed(
     await also(extra);
     await sealIntoOutbox(ctx, conversation, body, id, sentAt, orderKey(ctx, id, sentAt), (batch) => {
       batch.writes.push(...extra.writes);
+      batch.committed.push(...extra.committed);
     });
   });
   const { outcomes } = await deliverOutbox(ctx, { conversationId, now: true });

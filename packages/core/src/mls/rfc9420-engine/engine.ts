@@ -79,6 +79,7 @@ import {
   advance,
   deserializeInner,
   type Inner,
+  isSpent,
   rememberEpochPart,
   serializeInner,
   spend,
@@ -449,6 +450,10 @@ export class Rfc9420Engine implements MlsEngine {
 
   ownLeafIndex(state: GroupState): number {
     return this.inner(state, true).g.myLeaf;
+  }
+
+  usable(state: GroupState): boolean {
+    return !isSpent(state);
   }
 
   serialize(state: GroupState): SerializedGroupState {

@@ -73,6 +73,9 @@ export function unwrap(state: GroupState, publicOnly = false): Inner {
   return inner;
 }
 
+/** Whether an operation has used `state` (spend). */
+export const isSpent = (state: GroupState): boolean => spent.has(state);
+
 /** The state a commit leads to: `next` current, `before`'s epoch joins the past ones. */
 export function advance(before: Inner, next: RfcState): Inner {
   const g = before.g;

@@ -1,0 +1,67 @@
+/**
+ * Group states kept decoded between operations. Every message received or sent in a group loads
+ * its MLS state, uses it and saves the result; decoding the stored state each time costs O(members)
+ * (the ratchet tree, megabytes at thousands of members), so in a large group a member catching up on
+ * its backlog spent most of its time loading the state it had just saved. A state saved by a batch
+ * that landed is kept here, and the next load takes it back instead of decoding the store's copy.
+ *
+ * The store stays the truth: a load takes a kept state only when the stored epoch and ratchet part
+ * are exactly what that save wrote. Another process on the same profile (a CLI command beside a
+ * running `listen`) that saved since has rewritten the ratchet part — every save does, and it holds
+ * the secret trees, which no two states of a group share — so the kept state is passed over and
+ * the stored one decoded. A load for an operation takes the state out: one operation at a time owns
+ * it, and one that fails after using it (the engine erases what it used) leaves nothing stale
+ * behind; a load only to read what is public in it (who is a member, the group's name) peeks.
+ */
+import { equalBytes } from "../encoding/bytes.js";
+import type { GroupState, MlsEngine } from "../mls/engine.js";
+
+interface Kept {
+  state: GroupState;
+  epoch: bigint;
+  ratchetPart: Uint8Array;
+}
+
+export class LiveGroupStates {
+  private readonly kept = new Map<string, Kept>();
+
+  /** `state` was saved as `ratchetPart` at `epoch` by a batch that has landed. */
+  keep(groupId: string, state: GroupState, epoch: bigint, ratchetPart: Uint8Array): void {
+    this.kept.set(groupId, { state, epoch, ratchetPart });
+  }
+
+  /** The kept state, if the store still holds what it was saved as; taken out either way. */
+  take(
+    engine: MlsEngine,
+    groupId: string,
+    stored: { epoch: bigint; ratchetPart: Uint8Array },
+  ): GroupState | undefined {
+    const state = this.peek(engine, groupId, stored);
+    this.kept.delete(groupId);
+    return state;
+  }
+
+  /**
+   * The kept state, if the store still holds what it was saved as, left kept: for reading what is
+   * public in it (members, metadata, epoch), never for an operation (which uses it up).
+   */
+  peek(
+    engine: MlsEngine,
+    groupId: string,
+    stored: { epoch: bigint; ratchetPart: Uint8Array },
+  ): GroupState | undefined {
+    const k = this.kept.get(groupId);
+    if (k === undefined) return undefined;
+    if (k.epoch !== stored.epoch || !equalBytes(k.ratchetPart, stored.ratchetPart)) return undefined;
+    return engine.usable(k.state) ? k.state : undefined;
+  }
+
+  forget(groupId: string): void {
+    this.kept.delete(groupId);
+  }
+
+  /** How many states are kept (for tests: a group left keeps none). */
+  get size(): number {
+    return this.kept.size;
+  }
+}

@@ -80,3 +80,26 @@ it("a group left keeps no state in memory", async () => {
   await bob.client.leaveGroup("Gone");
   assert.equal(bob.client.repo.liveStates.size, 1, "the group's is gone");
 });
+
+it("a stale message (sealed before a commit the queue put ahead of it) does not cost a decode", async () => {
+  const alice = await person("Alice", relay.url);
+  const bob = await countingPerson("Bob");
+  const carol = await person("Carol", relay.url);
+  for (const p of [bob, carol]) await connect(alice.client, p.client);
+  await alice.client.createGroup("Late");
+  await alice.client.addToGroup("Late", ["Bob", "Carol"]);
+  await bob.client.sync();
+  await carol.client.sync();
+  await alice.client.rekeyGroup("Late");
+  // Carol has not read the key update: her message is sealed in the epoch before it.
+  await carol.client.send("Late", "sealed in the old epoch");
+  for (let i = 0; i < 5; i++) await alice.client.send("Late", `after ${i}`);
+  bob.engine.loads = 0;
+  const events = await bob.client.sync();
+  const texts = (await bob.client.messages("Late")).map((m) => m.text);
+  for (let i = 0; i < 5; i++) assert.ok(texts.includes(`after ${i}`));
+  assert.ok(!texts.includes("sealed in the old epoch"), "stale: dropped until Carol seals it again");
+  assert.ok(events.length > 0);
+  // Kept since Bob joined: the key update, the stale message and the five after it, none decoded.
+  assert.equal(bob.engine.loads, 0, `decoded ${bob.engine.loads} times`);
+});

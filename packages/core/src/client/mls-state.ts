@@ -8,37 +8,23 @@ import { type ClientContext, randomId } from "./context.js";
 import { sealAhead } from "./sending-ahead.js";
 
 /**
- * The group's state as stored: the one this context last saved if the store still holds it
- * (store/live-states.ts: no decoding), else decoded from the store.
+ * The group's state as stored: the one kept decoded since it was last saved or loaded, if the store
+ * still holds it and no operation has used it since (store/live-states.ts), else decoded from the
+ * store and kept. An operation that uses it leaves the state it returned to saveState.
  */
 export async function loadState(ctx: ClientContext, groupId: string): Promise<GroupState> {
   const tag = await ctx.repo.groupStateTag(groupId);
   if (!tag) throw new ParleyError("corrupt", { what: "group_state" });
-  const live = ctx.repo.liveStates.take(ctx.engine, groupId, tag);
-  if (live !== undefined) return live;
-  const serialized = await ctx.repo.groupState(groupId);
-  if (!serialized) throw new ParleyError("corrupt", { what: "group_state" });
-  return ctx.engine.deserialize(serialized);
-}
-
-/**
- * The group's state to read what is public in it (members, metadata, epoch), never to hand to an
- * engine operation: a state kept decoded (loadState) stays kept for the next operation.
- */
-export async function readState(ctx: ClientContext, groupId: string): Promise<GroupState> {
-  const tag = await ctx.repo.groupStateTag(groupId);
-  if (!tag) throw new ParleyError("corrupt", { what: "group_state" });
-  const live = ctx.repo.liveStates.peek(ctx.engine, groupId, tag);
+  const live = ctx.repo.liveStates.get(ctx.engine, groupId, tag);
   if (live !== undefined) return live;
   const serialized = await ctx.repo.groupState(groupId);
   if (!serialized) throw new ParleyError("corrupt", { what: "group_state" });
   const state = ctx.engine.deserialize(serialized);
-  // Kept: a read is most often followed by an operation (a send checks the group first).
   ctx.repo.liveStates.keep(groupId, state, serialized.epoch, serialized.ratchetPart);
   return state;
 }
 
-/** Adds `state` to `batch`; once the batch has landed, the next load takes it as it is. */
+/** Adds `state` to `batch`; once the batch has landed, the next load has it as it is. */
 export function saveState(ctx: ClientContext, batch: Batch, groupId: string, state: GroupState): void {
   const serialized = ctx.engine.serialize(state);
   ctx.repo.putGroupState(batch, groupId, serialized);

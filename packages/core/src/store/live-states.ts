@@ -9,9 +9,10 @@
  * are exactly what that save wrote. Another process on the same profile (a CLI command beside a
  * running `listen`) that saved since has rewritten the ratchet part — every save does, and it holds
  * the secret trees, which no two states of a group share — so the kept state is passed over and
- * the stored one decoded. A load for an operation takes the state out: one operation at a time owns
- * it, and one that fails after using it (the engine erases what it used) leaves nothing stale
- * behind; a load only to read what is public in it (who is a member, the group's name) peeks.
+ * the stored one decoded. A state an operation has used is never handed out again (MlsEngine.usable):
+ * the engine erased what it used, and only the state the operation returned goes on — kept once a
+ * batch holding it lands. A state decoded from the store is kept too (a send reads the group's
+ * metadata, then seals with the same state).
  */
 import { equalBytes } from "../encoding/bytes.js";
 import type { GroupState, MlsEngine } from "../mls/engine.js";
@@ -25,35 +26,26 @@ interface Kept {
 export class LiveGroupStates {
   private readonly kept = new Map<string, Kept>();
 
-  /** `state` was saved as `ratchetPart` at `epoch` by a batch that has landed. */
+  /** `state` is stored as `ratchetPart` at `epoch` (saved by a batch that landed, or just loaded). */
   keep(groupId: string, state: GroupState, epoch: bigint, ratchetPart: Uint8Array): void {
     this.kept.set(groupId, { state, epoch, ratchetPart });
   }
 
-  /** The kept state, if the store still holds what it was saved as; taken out either way. */
-  take(
-    engine: MlsEngine,
-    groupId: string,
-    stored: { epoch: bigint; ratchetPart: Uint8Array },
-  ): GroupState | undefined {
-    const state = this.peek(engine, groupId, stored);
-    this.kept.delete(groupId);
-    return state;
-  }
-
   /**
-   * The kept state, if the store still holds what it was saved as, left kept: for reading what is
-   * public in it (members, metadata, epoch), never for an operation (which uses it up).
+   * The kept state, if the store still holds what it was kept as and no operation has used it (the
+   * engine erased what that operation used; the state it returned is kept once saved).
    */
-  peek(
+  get(
     engine: MlsEngine,
     groupId: string,
     stored: { epoch: bigint; ratchetPart: Uint8Array },
   ): GroupState | undefined {
     const k = this.kept.get(groupId);
     if (k === undefined) return undefined;
-    if (k.epoch !== stored.epoch || !equalBytes(k.ratchetPart, stored.ratchetPart)) return undefined;
-    return engine.usable(k.state) ? k.state : undefined;
+    if (k.epoch === stored.epoch && equalBytes(k.ratchetPart, stored.ratchetPart) && engine.usable(k.state))
+      return k.state;
+    this.kept.delete(groupId);
+    return undefined;
   }
 
   forget(groupId: string): void {

@@ -13,7 +13,7 @@ import type { ConversationRecord } from "../../store/records.js";
 import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { findConversation, person } from "../lookup.js";
-import { readState } from "../mls-state.js";
+import { loadState } from "../mls-state.js";
 import { sealAndDeliver } from "./send.js";
 
 export type ExpireSeconds = (typeof EXPIRE_CHOICES)[number] | null;
@@ -49,7 +49,7 @@ export async function setExpiry(
   const profile = await requireProfile(ctx);
   const target = await findConversation(ctx, nameOrId);
   if (target.kind === "group") {
-    const meta = decodeGroupMetadata(ctx.engine.metadata(await readState(ctx, target.groupId)));
+    const meta = decodeGroupMetadata(ctx.engine.metadata(await loadState(ctx, target.groupId)));
     if (!isAdmin(meta, profile.identityPublicKey)) throw new ParleyError("not_admin", { group: target.name });
   }
   const at = ctx.now();

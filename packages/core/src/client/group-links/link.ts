@@ -19,7 +19,7 @@ import { b64 } from "../../store/repository.js";
 import { type ClientContext, orderKey, randomId, requireProfile } from "../context.js";
 import { requireAdmin } from "../groups/members.js";
 import { findGroup } from "../lookup.js";
-import { readState } from "../mls-state.js";
+import { loadState } from "../mls-state.js";
 import { requireSendable, sealIntoOutbox } from "../outbox.js";
 import { deliverOutbox } from "../outbox-delivery.js";
 
@@ -54,7 +54,7 @@ export async function createGroupLink(
 ): Promise<GroupLinkView> {
   const profile = await requireProfile(ctx);
   const conversation = await findGroup(ctx, group);
-  const state = await readState(ctx, conversation.groupId);
+  const state = await loadState(ctx, conversation.groupId);
   const meta = requireAdmin(ctx, state, profile);
   if (options.expiresInMs !== undefined && !(options.expiresInMs > 0)) {
     throw new ParleyError("bad_link_expiry", {});

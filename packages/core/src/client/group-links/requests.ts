@@ -27,7 +27,7 @@ import { requireAdmin } from "../groups/members.js";
 import { reject } from "../inbox/rejection.js";
 import type { Processed } from "../inbox/types.js";
 import { findGroup, requireGroupConversation } from "../lookup.js";
-import { readState } from "../mls-state.js";
+import { loadState } from "../mls-state.js";
 import type { PersonRef } from "../views.js";
 
 export interface JoinRequestView {
@@ -69,7 +69,7 @@ export async function receiveJoinRequest(
   const joiner = await ctx.engine
     .inspectKeyPackage(keyPackage)
     .catch((e: Error) => reject({ reason: "mls", detail: `join request's KeyPackage: ${e.message}` }));
-  const state = await readState(ctx, conversation.groupId);
+  const state = await loadState(ctx, conversation.groupId);
   // No longer an admin (demoted since the link was shared): not ours to answer.
   const profile = await requireProfile(ctx);
   if (!isAdmin(decodeGroupMetadata(ctx.engine.metadata(state)), profile.identityPublicKey)) {
@@ -131,7 +131,7 @@ async function withoutMembersLocked(ctx: ClientContext, conversationId: string) 
   const conversation = await requireGroupConversation(ctx, conversationId);
   const all = await joinRequests(ctx.repo, conversationId);
   if (all.length === 0 || conversation.status !== "active") return all;
-  const state = await readState(ctx, conversation.groupId);
+  const state = await loadState(ctx, conversation.groupId);
   const members = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
   const batch = ctx.repo.batch();
   for (const r of all) if (members.has(r.identityKey)) deleteJoinRequest(batch, conversationId, r.id);
@@ -183,7 +183,7 @@ export async function addRequest(
 ): Promise<{ added: PersonRef; events: ClientEvent[] } | undefined> {
   const profile = await requireProfile(ctx);
   const conversation = await requireGroupConversation(ctx, conversationId);
-  requireAdmin(ctx, await readState(ctx, conversation.groupId), profile);
+  requireAdmin(ctx, await loadState(ctx, conversation.groupId), profile);
   const waiting = await ctx.lock.run(() => withoutMembersLocked(ctx, conversationId));
   if (!waiting.some((r) => r.id === request.id)) return undefined;
   const events = await commitChange(ctx, conversationId, {

@@ -18,7 +18,7 @@ import { type ClientContext, deviceOf, randomId, requireProfile } from "../conte
 import { sends } from "../conversations.js";
 import { keyPackagesOfEachDevice } from "../key-packages.js";
 import { findContact, findGroup, requireGroupConversation } from "../lookup.js";
-import { commitWithState, encryptContent, loadState, readState, saveState } from "../mls-state.js";
+import { commitWithState, encryptContent, loadState, saveState } from "../mls-state.js";
 import { parseGroupName } from "../names.js";
 import type { ConversationView, GroupMemberView } from "../views.js";
 import { commitChange, deletePendingCommit, proposeLocked } from "./commit-order.js";
@@ -110,7 +110,7 @@ export async function addToGroup(
   const profile = await requireProfile(ctx);
   const { conversation, intent } = await ctx.lock.run(async () => {
     const conversation = await findGroup(ctx, group);
-    const state = await readState(ctx, conversation.groupId);
+    const state = await loadState(ctx, conversation.groupId);
     requireAdmin(ctx, state, profile, options.unchecked);
     const present = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
     const suite = MLS_CIPHERSUITE_IDS[ctx.engine.cipherSuiteOf(state)];
@@ -149,7 +149,7 @@ export async function removeFromGroup(
   const profile = await requireProfile(ctx);
   const { conversation, identities } = await ctx.lock.run(async () => {
     const conversation = await findGroup(ctx, group);
-    const state = await readState(ctx, conversation.groupId);
+    const state = await loadState(ctx, conversation.groupId);
     requireAdmin(ctx, state, profile);
     const identities = await Promise.all(contactNames.map((n) => memberIdentity(ctx, state, n)));
     requireMembers(ctx, conversation, state, identities);
@@ -184,7 +184,7 @@ function requireMembers(
 
 async function currentMembers(ctx: ClientContext, conversationId: string, profile: ProfileRecord) {
   const conversation = await requireGroupConversation(ctx, conversationId);
-  return groupMembersOf(ctx, conversation, await readState(ctx, conversation.groupId), profile);
+  return groupMembersOf(ctx, conversation, await loadState(ctx, conversation.groupId), profile);
 }
 
 /** A fresh UpdatePath for our leaf (post-compromise security): `parley group rekey`. */

@@ -8,7 +8,7 @@ import { decodeGroupMetadata } from "../../messaging/group-metadata.js";
 import { RelayError } from "../../relay-client/errors.js";
 import type { ClientContext } from "../context.js";
 import { requireGroupConversation } from "../lookup.js";
-import { readState } from "../mls-state.js";
+import { loadState } from "../mls-state.js";
 import { commitChange } from "./commit-order.js";
 import { keyUpdateDue } from "./key-schedule.js";
 
@@ -18,7 +18,7 @@ export async function beforeGroupSend(ctx: ClientContext, conversationId: string
   const meta = await ctx.lock.run(async () => {
     const conversation = await requireGroupConversation(ctx, conversationId);
     if (conversation.status !== "active") return undefined;
-    return decodeGroupMetadata(ctx.engine.metadata(await readState(ctx, conversation.groupId))) ?? null;
+    return decodeGroupMetadata(ctx.engine.metadata(await loadState(ctx, conversation.groupId))) ?? null;
   });
   if (meta === undefined) return;
   // An empty change: the plan adds the removal of whoever is marked leaving (commit-plan.ts).

@@ -27,7 +27,7 @@ import type { ClientEvent } from "../events.js";
 import { isStale } from "../inbox/stale.js";
 import { nothing, type Processed } from "../inbox/types.js";
 import { historyIdOf } from "../lookup.js";
-import { encryptContent, loadState, readState, saveState } from "../mls-state.js";
+import { encryptContent, loadState, saveState } from "../mls-state.js";
 import { moveGroupQueue } from "./queue.js";
 
 /**
@@ -65,7 +65,7 @@ async function commitEcho(
 ): Promise<Processed> {
   if (pending.status !== "sent") return nothing();
   const followups: Processed["followups"] = [{ kind: "group-order", conversationId: conversation.id }];
-  const state = await readState(ctx, conversation.groupId);
+  const state = await loadState(ctx, conversation.groupId);
   if (isStale(conversation, state, BigInt(pending.baseEpoch), queueId)) {
     putPendingCommit(batch, conversation.id, { ...pending, status: "lost" });
     commitOrderStats.lost++;

@@ -17,6 +17,7 @@ import type { Batch } from "../../store/batch.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { b64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
+import { saveState } from "../mls-state.js";
 import { checkKeyReset } from "../reset/received.js";
 import { groupLeave } from "./handlers/group-leave.js";
 import { nothing, type Processed } from "./types.js";
@@ -54,12 +55,15 @@ export async function staleGroupMessage(
     return nothing(); // an epoch no longer kept: nothing to honour
   }
   if (result.kind !== "application") return nothing();
+  // Saved: the key it used is erased in the store too (forward secrecy), and the state that used it
+  // goes on being the live one (store/live-states.ts; not saving it made the next message decode
+  // the whole state again, in a large group after each stale message).
+  saveState(ctx, batch, conversation.groupId, result.state);
   // A device that was reset away (a copy of a compromised profile still sealing in an old epoch)
   // is refused with its reason, not dropped in silence like a lost race (threat-model.md, reset).
   await checkKeyReset(ctx, batch, conversation, result);
   const { id, sentAt, body } = decodeContent(result.plaintext);
   if (body.type !== "group-leave") return nothing();
-  // The state is not saved: the leave changes no ratchet anyone relies on.
   return groupLeave.group!({
     ctx,
     batch,

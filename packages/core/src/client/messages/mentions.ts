@@ -8,7 +8,7 @@ import { MAX_MENTIONS } from "../../content/message-ref.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { type ClientContext, requireProfile } from "../context.js";
 import { groupMembersOf } from "../groups/members.js";
-import { readState } from "../mls-state.js";
+import { loadState } from "../mls-state.js";
 
 const WORD = /[\p{L}\p{N}_]/u;
 
@@ -46,7 +46,7 @@ export async function mentionsOf(
   const members = await groupMembersOf(
     ctx,
     conversation,
-    await readState(ctx, conversation.groupId),
+    await loadState(ctx, conversation.groupId),
     profile,
   );
   return findMentions(

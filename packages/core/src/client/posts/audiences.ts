@@ -16,7 +16,7 @@ import { b64 } from "../../store/repository.js";
 import { type ClientContext, randomId, requireProfile } from "../context.js";
 import { addToGroup, createGroup, removeFromGroup } from "../groups/admin.js";
 import { findContact } from "../lookup.js";
-import { readState } from "../mls-state.js";
+import { loadState } from "../mls-state.js";
 import { parseGroupName } from "../names.js";
 import { type AudienceRecord, audiences, putAudience } from "./store.js";
 
@@ -200,7 +200,7 @@ async function presentMembers(
 ): Promise<Set<string>> {
   const epoch = await ctx.repo.kv.get(Keys.mlsEpoch(groupId));
   if (epoch && record.snapshot?.epoch === fromUtf8(epoch)) return new Set(record.snapshot.identities);
-  const state = await readState(ctx, groupId);
+  const state = await loadState(ctx, groupId);
   const present = new Set(ctx.engine.members(state).map((m) => b64(m.identityKey)));
   present.delete(self);
   const snapshot = { epoch: state.epoch.toString(), identities: [...present] };
@@ -214,7 +214,7 @@ async function audienceView(ctx: ClientContext, record: AudienceRecord): Promise
   const conversation = await ctx.repo.conversation(record.conversationId);
   const inGroup = new Set<string>();
   if (conversation?.kind === "group") {
-    const state = await readState(ctx, conversation.groupId);
+    const state = await loadState(ctx, conversation.groupId);
     for (const m of ctx.engine.members(state)) inGroup.add(b64(m.identityKey));
   }
   inGroup.delete(profile.identityPublicKey);

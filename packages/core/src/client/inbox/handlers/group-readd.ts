@@ -11,7 +11,7 @@ import { keyPackageCipherSuiteId } from "../../../mls/engine.js";
 import { b64, unb64 } from "../../../store/repository.js";
 import { requireProfile } from "../../context.js";
 import { conversationOfGroup } from "../../lookup.js";
-import { keyPackageId, readState } from "../../mls-state.js";
+import { keyPackageId, loadState } from "../../mls-state.js";
 import { reject } from "../rejection.js";
 import { type ContentHandler, nothing } from "../types.js";
 
@@ -26,7 +26,7 @@ export const groupReadd: ContentHandler<"group-readd"> = {
     const member = await ctx.engine.inspectKeyPackage(keyPackage).catch(() => undefined);
     if (!member || b64(member.identityKey) !== contact.identityKey)
       return reject({ reason: "foreign_key_package", conversationId: via.id });
-    const state = await readState(ctx, group.groupId);
+    const state = await loadState(ctx, group.groupId);
     if (keyPackageCipherSuiteId(keyPackage) !== MLS_CIPHERSUITE_IDS[ctx.engine.cipherSuiteOf(state)])
       return reject({ reason: "foreign_key_package", conversationId: via.id });
     const device = b64(member.deviceKey);

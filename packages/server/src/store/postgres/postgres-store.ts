@@ -389,34 +389,6 @@ export class PostgresStore implements Store {
     return r.rowCount === 1;
   }
 
-  async ackWithNonce(
-    queueId: string,
-    msgId: string,
-    nonce: string,
-    nonceExpiresAt: number,
-  ): Promise<"acked" | "unknown_message" | "replay"> {
-    // One statement (one round trip): the nonce, then, only if it was new, the ack as in `ack`.
-    // The delete reads the insert's RETURNING rows, so it runs only after a fresh nonce.
-    const r = await this.q<{ fresh: number; acked: number }>(
-      `WITH n AS (
-         INSERT INTO nonces (scope, nonce, expires_at) VALUES ($1, $3, $4)
-           ON CONFLICT DO NOTHING RETURNING 1),
-       d AS (
-         DELETE FROM messages m USING queues q
-           WHERE EXISTS (SELECT 1 FROM n)
-             AND m.queue_id = $1 AND m.msg_id = $2 AND q.queue_id = m.queue_id AND NOT q.broadcast
-           RETURNING m.size),
-       u AS (
-         UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - d.size
-           FROM d WHERE queue_id = $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM n)::int AS fresh, (SELECT count(*) FROM u)::int AS acked`,
-      [queueId, msgId, nonce, nonceExpiresAt],
-    );
-    const row = r.rows[0]!;
-    if (row.fresh === 0) return "replay";
-    return row.acked === 1 ? "acked" : "unknown_message";
-  }
-
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {
     const r = await this.q(
       "INSERT INTO nonces (scope, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

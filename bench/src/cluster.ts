@@ -220,6 +220,20 @@ function cpuMs(pid: number): number {
 }
 const CLOCK_TICKS = 100;
 
+/**
+ * How long a process's main thread (a relay's event loop; this process's) has waited, runnable, for
+ * a core so far, in ms (Linux /proc schedstat; NaN elsewhere). A delivery's time that is neither in
+ * the relays' loops nor in the database is often this: on a shared machine a loop that is ready
+ * still waits its turn for a core, and while it waits every message it holds waits with it.
+ */
+function runQueueWaitMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 interface Peak {
   rate: number;
   /** CPU ms per delivered message: all relay processes together, and this (load-generating) process. */
@@ -488,7 +502,16 @@ async function main() {
         const byRate = [...o.peaks].sort((a, b) => a.rate - b.rate);
         const mid = byRate[Math.floor(byRate.length / 2)]!;
         for (const url of o.target.urls) await relayLoopDelay(url); // a read starts the window
+        const waited0 = o.target.pids.map(runQueueWaitMs);
+        const benchWaited0 = runQueueWaitMs(process.pid);
+        const latStart = performance.now();
         const lat = await latency(o.target, Math.max(1, mid.rate * 0.7));
+        const latSeconds = (performance.now() - latStart) / 1000;
+        // Per second of the latency run: the most any relay's loop waited for a core, and this process.
+        const relayWaitedPerSec = o.target.pids.length
+          ? Math.max(...o.target.pids.map((pid, i) => runQueueWaitMs(pid) - waited0[i]!)) / latSeconds
+          : undefined;
+        const benchWaitedPerSec = (runQueueWaitMs(process.pid) - benchWaited0) / latSeconds;
         // The longest wait of any node's event loop during the latency run: a p99 far above it is
         // time spent outside the relays' loops (the disk, the database, the scheduler, this process).
         const loops = await Promise.all(o.target.urls.map((url) => relayLoopDelay(url)));
@@ -506,6 +529,9 @@ async function main() {
           "p99Ms@70%": lat.p99,
           "relayLoopP99Ms@70%": worst("p99Ms"),
           "relayLoopMaxMs@70%": worst("maxMs"),
+          "relayRunQueueWaitMsPerSec@70%":
+            relayWaitedPerSec === undefined ? undefined : round(relayWaitedPerSec),
+          "benchRunQueueWaitMsPerSec@70%": round(benchWaitedPerSec),
           samples: lat.samples,
         });
         console.log(JSON.stringify(rows.at(-1)));

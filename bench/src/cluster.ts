@@ -16,7 +16,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { Agent, request as httpRequest } from "node:http";
+import { createConnection, type Socket } from "node:net";
 import { loadavg, userInfo } from "node:os";
 import { type QueueCredentials, RelayHttpClient, signRecipientCommand, unb64 } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
@@ -74,8 +74,8 @@ async function subscribe(
       const f = parseFrame(data, isBinary);
       if (f.type === "ok" && f.id === 1) resolve();
       if (f.type !== "msg") return;
-      const b = Buffer.from(f.body!);
-      onMessage(b.readUInt32BE(8), b.readUInt32BE(12));
+      const b = new DataView(f.body!.buffer, f.body!.byteOffset, f.body!.byteLength);
+      onMessage(b.getUint32(8), b.getUint32(12));
       void signRecipientCommand(crypto, secret, "ack", queue.queueId, f.msgId).then((signed) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ...signed, id: ++id }));
       });
@@ -87,32 +87,113 @@ async function subscribe(
 }
 
 /**
- * Keep-alive connections, one per send in flight: node:http costs the load generator a fraction of
- * what fetch (undici, web streams, an AbortSignal timer per request) costs, and the CPU this process
- * saves goes to the relay on a machine with few cores.
+ * A send's POST on a keep-alive connection of its own, written and read by hand: the load generator
+ * shares the relay's two cores, so each of its CPU milliseconds is one the relay does not get.
+ * node:http (ClientRequest, the agent's bookkeeping, a parser per response, header objects) cost
+ * about a third of this process's time per message; here a request is one write of a prepared head
+ * and the body, and a response is its status code and its length, read from the bytes.
+ * One request at a time per connection; idle connections are kept per relay URL.
  */
-const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+class RawHttpConnection {
+  private readonly socket: Socket;
+  private buffered: Buffer | undefined;
+  private waiting: ((status: number) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  broken = false;
 
-function send(url: string, sendId: string, b: Uint8Array): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      `${url}/v1/send/${sendId}`,
-      {
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/octet-stream", "content-length": b.length },
-        timeout: 10_000,
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode === 202));
-        res.on("error", () => resolve(false));
-      },
+  constructor(host: string, port: number) {
+    this.socket = createConnection({ host, port, noDelay: true });
+    this.socket.on("data", (chunk) => this.onData(chunk));
+    const fail = () => this.fail();
+    this.socket.on("error", fail);
+    this.socket.on("close", fail);
+  }
+
+  /** The response's status code; 0 when the connection failed or the response took over 10 s. */
+  request(head: Buffer, body: Uint8Array): Promise<number> {
+    if (this.broken) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.timer = setTimeout(() => this.fail(), 10_000);
+      this.socket.cork();
+      this.socket.write(head);
+      this.socket.write(body);
+      this.socket.uncork();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    const data = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk;
+    const end = data.indexOf("\r\n\r\n");
+    if (end < 0) {
+      this.buffered = data;
+      return;
+    }
+    // "HTTP/1.1 202 Accepted\r\n…": the status code is bytes 9–11; the body's length is a header.
+    const headers = data.toString("latin1", 0, end);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(headers);
+    const total = end + 4 + (length ? Number(length[1]) : 0);
+    if (data.length < total) {
+      this.buffered = data;
+      return;
+    }
+    this.buffered = data.length > total ? data.subarray(total) : undefined;
+    this.settle(Number(headers.slice(9, 12)));
+  }
+
+  private settle(status: number): void {
+    clearTimeout(this.timer);
+    const resolve = this.waiting;
+    this.waiting = undefined;
+    resolve?.(status);
+  }
+
+  private fail(): void {
+    this.broken = true;
+    this.socket.destroy();
+    this.settle(0);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const idleConnections = new Map<string, RawHttpConnection[]>();
+const allConnections: RawHttpConnection[] = [];
+const heads = new Map<string, Buffer>();
+
+async function send(url: string, sendId: string, b: Uint8Array): Promise<boolean> {
+  const key = `${url}/v1/send/${sendId}`;
+  let head = heads.get(key);
+  if (!head) {
+    const u = new URL(key);
+    head = Buffer.from(
+      `POST ${u.pathname} HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/octet-stream\r\n` +
+        `content-length: ${b.length}\r\n\r\n`,
+      "latin1",
     );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => resolve(false));
-    req.end(b);
-  });
+    heads.set(key, head);
+  }
+  let idle = idleConnections.get(url);
+  if (!idle) {
+    idle = [];
+    idleConnections.set(url, idle);
+  }
+  let connection = idle.pop();
+  if (!connection) {
+    const u = new URL(url);
+    connection = new RawHttpConnection(u.hostname, Number(u.port));
+    allConnections.push(connection);
+  }
+  const status = await connection.request(head, b);
+  if (!connection.broken) idle.push(connection);
+  return status === 202;
+}
+
+function closeConnections(): void {
+  for (const c of allConnections.splice(0)) c.close();
+  idleConnections.clear();
 }
 
 /** What a load generator needs from one configuration: send (pair, n), and be told of deliveries. */
@@ -138,6 +219,20 @@ function cpuMs(pid: number): number {
   }
 }
 const CLOCK_TICKS = 100;
+
+/**
+ * How long a process's main thread (a relay's event loop; this process's) has waited, runnable, for
+ * a core so far, in ms (Linux /proc schedstat; NaN elsewhere). A delivery's time that is neither in
+ * the relays' loops nor in the database is often this: on a shared machine a loop that is ready
+ * still waits its turn for a core, and while it waits every message it holds waits with it.
+ */
+function runQueueWaitMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 interface Peak {
   rate: number;
@@ -277,6 +372,7 @@ async function relayTarget(nodes: RelayProcess[], pg: boolean): Promise<Target> 
     send: (pair, n) => send(urls[pair % urls.length]!, queues[pair]!.sendId, body(pair, n)),
     async close() {
       for (const s of sockets) s.terminate();
+      closeConnections();
       await Promise.all(nodes.map((n) => n.stop(10_000)));
     },
   };
@@ -406,7 +502,16 @@ async function main() {
         const byRate = [...o.peaks].sort((a, b) => a.rate - b.rate);
         const mid = byRate[Math.floor(byRate.length / 2)]!;
         for (const url of o.target.urls) await relayLoopDelay(url); // a read starts the window
+        const waited0 = o.target.pids.map(runQueueWaitMs);
+        const benchWaited0 = runQueueWaitMs(process.pid);
+        const latStart = performance.now();
         const lat = await latency(o.target, Math.max(1, mid.rate * 0.7));
+        const latSeconds = (performance.now() - latStart) / 1000;
+        // Per second of the latency run: the most any relay's loop waited for a core, and this process.
+        const relayWaitedPerSec = o.target.pids.length
+          ? Math.max(...o.target.pids.map((pid, i) => runQueueWaitMs(pid) - waited0[i]!)) / latSeconds
+          : undefined;
+        const benchWaitedPerSec = (runQueueWaitMs(process.pid) - benchWaited0) / latSeconds;
         // The longest wait of any node's event loop during the latency run: a p99 far above it is
         // time spent outside the relays' loops (the disk, the database, the scheduler, this process).
         const loops = await Promise.all(o.target.urls.map((url) => relayLoopDelay(url)));
@@ -424,6 +529,9 @@ async function main() {
           "p99Ms@70%": lat.p99,
           "relayLoopP99Ms@70%": worst("p99Ms"),
           "relayLoopMaxMs@70%": worst("maxMs"),
+          "relayRunQueueWaitMsPerSec@70%":
+            relayWaitedPerSec === undefined ? undefined : round(relayWaitedPerSec),
+          "benchRunQueueWaitMsPerSec@70%": round(benchWaitedPerSec),
           samples: lat.samples,
         });
         console.log(JSON.stringify(rows.at(-1)));

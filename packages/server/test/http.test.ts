@@ -73,6 +73,42 @@ describe("relay HTTP API", () => {
     assertError(await postBytes(`${relay.url}/v1/send/${sendId}`, first), 404, "unknown_queue");
   });
 
+  it("a captured ack played again deletes nothing more: unknown_message, its nonce not kept", async (t) => {
+    const relay = await startTestRelay(t);
+    const { key, queueId, sendId } = await createQueue(relay.url);
+    const first = (await postBytes(`${relay.url}/v1/send/${sendId}`, envelope(512, 1))).json[
+      "msgId"
+    ] as string;
+    const second = (await postBytes(`${relay.url}/v1/send/${sendId}`, envelope(512, 2))).json[
+      "msgId"
+    ] as string;
+    const ack = signCommand(key, "ack", queueId, { msgId: first });
+    assert.deepEqual(await command(relay.url, ack), { status: 200, json: { ok: true } });
+    // The signature binds the ack to `first`, whose id is never handed out again: the replay can
+    // only delete what was deleted already, so the relay keeps no nonce for it (a write per ack).
+    assertError(await command(relay.url, ack), 404, "unknown_message");
+    const left = await command(relay.url, signCommand(key, "fetch", queueId));
+    assert.deepEqual(
+      (left.json["messages"] as { msgId: string }[]).map((m) => m.msgId),
+      [second],
+      "the other message is still there",
+    );
+    // Still signed and fresh: a forged or stale ack deletes nothing.
+    assertError(
+      await command(relay.url, signCommand(newKey(), "ack", queueId, { msgId: second })),
+      401,
+      "bad_signature",
+    );
+    assertError(
+      await command(
+        relay.url,
+        signCommand(key, "ack", queueId, { msgId: second, ts: Date.now() - 6 * 60_000 }),
+      ),
+      401,
+      "clock_skew",
+    );
+  });
+
   it("answers each kind of bad input with the right error and stays up", async (t) => {
     const relay = await startTestRelay(t, { config: { maxMessageBytes: 2048 } });
     const { key, queueId, sendId } = await createQueue(relay.url);

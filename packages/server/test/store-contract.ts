@@ -130,27 +130,6 @@ export function storeContract(backend: string, open: OpenStore): void {
       );
     });
 
-    it("ackWithNonce records the nonce and acks in one step; a known nonce deletes nothing", async (t) => {
-      const store = await open(t);
-      const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
-      const a = await stored(store.enqueue(q.sendId, bytes(512, 1), T0 + HOUR));
-      const b = await stored(store.enqueue(q.sendId, bytes(512, 2), T0 + HOUR));
-      assert.equal(await store.ackWithNonce(q.queueId, a.msgId, "n1", T0 + HOUR), "acked");
-      assert.equal(await store.ackWithNonce(q.queueId, b.msgId, "n1", T0 + HOUR), "replay");
-      assert.deepEqual(
-        (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
-        [b.msgId],
-        "a replayed nonce deleted nothing",
-      );
-      assert.equal(await store.rememberNonce(q.queueId, "n1", T0 + HOUR), false, "the nonce is recorded");
-      assert.equal(await store.ackWithNonce(q.queueId, a.msgId, "n2", T0 + HOUR), "unknown_message");
-      assert.equal(await store.rememberNonce(q.queueId, "n2", T0 + HOUR), false, "recorded even so");
-      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 1, bytes: 512 });
-      const group = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR, { broadcast: true });
-      const g = await stored(store.enqueue(group.sendId, bytes(512, 3), T0 + HOUR));
-      assert.equal(await store.ackWithNonce(group.queueId, g.msgId, "n3", T0 + HOUR), "unknown_message");
-    });
-
     it("never hands out a position again, even once acks have emptied the queue", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);

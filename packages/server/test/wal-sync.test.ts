@@ -94,3 +94,40 @@ describe("GroupCommit: readable before synced", () => {
     db.close();
   });
 });
+
+describe("GroupCommit: one write failing", () => {
+  it("undoes a write that fails halfway and commits the others of its batch, each once", async () => {
+    const db = new Database(":memory:");
+    db.exec("CREATE TABLE t (v INTEGER UNIQUE)");
+    const commits = new GroupCommit(db, null);
+    const insert = (v: number) => db.prepare("INSERT INTO t (v) VALUES (?)").run(v).changes;
+    let runs = 0;
+    const writes = [
+      commits.add(() => insert(1)),
+      commits.add(() => {
+        runs++;
+        insert(2); // done, then the write fails: its first statement must not stay
+        insert(1); // a unique violation
+      }),
+      commits.add(() => insert(3)),
+    ];
+    const outcomes = await Promise.allSettled(writes);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ["fulfilled", "rejected", "fulfilled"],
+    );
+    assert.deepEqual(
+      db
+        .prepare("SELECT v FROM t ORDER BY v")
+        .all()
+        .map((r) => (r as { v: number }).v),
+      [1, 3],
+      "the failed write's first insert is undone, the others are committed once",
+    );
+    assert.ok(runs >= 1);
+    // The next batch, with nothing failing, commits as usual.
+    await commits.add(() => insert(4));
+    assert.equal(db.prepare("SELECT COUNT(*) AS n FROM t").get()!["n" as never], 3);
+    db.close();
+  });
+});

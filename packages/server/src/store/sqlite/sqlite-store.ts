@@ -365,42 +365,22 @@ export class SqliteStore implements Store {
   }
 
   async ack(queueId: string, msgId: string): Promise<boolean> {
-    return (await this.ackWithNonce(queueId, msgId)) === "acked";
-  }
-
-  async ackWithNonce(
-    queueId: string,
-    msgId: string,
-    nonce?: string,
-    nonceExpiresAt?: number,
-  ): Promise<"acked" | "unknown_message" | "replay"> {
     // A broadcast queue's messages are read by every member: one member's ack must not delete them.
-    return this.batchedWrite(() => {
-      if (
-        nonce !== undefined &&
-        this.sql("INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").run(
-          queueId,
-          nonce,
-          nonceExpiresAt ?? 0,
-        ).changes !== 1
-      ) {
-        return "replay" as const;
-      }
-      const deleted = this.sql(
+    const deleted = await this.batchedWrite(() => {
+      const row = this.sql(
         `DELETE FROM messages WHERE queue_id = ? AND msg_id = ?
            AND EXISTS (SELECT 1 FROM queues WHERE queue_id = messages.queue_id AND broadcast = 0)
            RETURNING body_file AS name, size`,
       ).get(queueId, msgId) as FileRow | undefined;
-      if (!deleted) return "unknown_message" as const;
+      if (!row) return undefined;
       this.sql(
         "UPDATE queues SET msg_count = msg_count - 1, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
-      ).run(deleted.size, queueId);
-      return deleted;
-    }).then((deleted) => {
-      if (typeof deleted === "string") return deleted;
-      this.dropFiles([deleted]); // after the commit: the row goes first (see body-files.ts)
-      return "acked";
+      ).run(row.size, queueId);
+      return row;
     });
+    if (!deleted) return false;
+    this.dropFiles([deleted]); // after the commit: the row goes first (see body-files.ts)
+    return true;
   }
 
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {

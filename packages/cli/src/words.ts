@@ -310,6 +310,7 @@ export function eventText(e: ClientEvent): string | undefined {
           const parts = [
             e.added.length ? tr("cli.event.added", { names: names(e.added) }) : "",
             e.removed.length ? tr("cli.event.removed", { names: names(e.removed) }) : "",
+            e.left?.length ? tr("cli.event.left", { names: names(e.left) }) : "",
           ].filter(Boolean);
           return tr("cli.event.groupLine", {
             group: e.name,

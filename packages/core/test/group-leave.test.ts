@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { groupView } from "./helpers/group-view.js";
-import { connect, person, relayForThisFile } from "./helpers/people.js";
+import { connect, eventsOf, person, relayForThisFile } from "./helpers/people.js";
 
 const relay = relayForThisFile();
 
@@ -22,11 +22,18 @@ it("a member leaves while the only admin is away; another member carries the rem
   // Alice is offline from here on.
   await carol.client.leaveGroup("Away");
   assert.equal(await groupView(carol.store, "Away"), undefined, "Carol's keys are gone at once");
-  await bob.client.sync();
+  // Each says once that Carol left (her own leave mark), not that anyone removed her.
+  const membersEvents = (events: Awaited<ReturnType<typeof bob.client.sync>>) =>
+    eventsOf(events, "group").flatMap((e) =>
+      e.change === "members"
+        ? [{ left: e.left.map((p) => p.name), removed: e.removed.map((p) => p.name) }]
+        : [],
+    );
+  assert.deepEqual(membersEvents(await bob.client.sync()), [{ left: ["Carol"], removed: [] }]);
   await bob.client.send("Away", "Carol is not here any more");
   const bobView = await groupView(bob.store, "Away");
   assert.equal(bobView?.members.length, 2, "Bob (not an admin) removed Carol");
-  await alice.client.sync();
+  assert.deepEqual(membersEvents(await alice.client.sync()), [{ left: ["Carol"], removed: [] }]);
   const aliceView = await groupView(alice.store, "Away");
   assert.deepEqual(aliceView, bobView, "the admin follows when she comes back");
   assert.ok((await alice.client.messages("Away")).some((m) => m.text === "Carol is not here any more"));

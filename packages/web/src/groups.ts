@@ -43,7 +43,7 @@ export const personRef = (p: PersonRef): PersonRef => ({
 export const isUnnamed = (p: PersonRef): boolean => p.name === null;
 
 /** Sentences for a `members` event: who was added, who is no longer in the group. */
-export function describeMembers(added: PersonRef[], removed: PersonRef[]): string[] {
+export function describeMembers(added: PersonRef[], removed: PersonRef[], left: PersonRef[] = []): string[] {
   const named = (p: PersonRef) => (p.relation === "me" ? t("common.youLower") : personName(p));
   const joined = added.filter((p) => !isUnnamed(p)).map(named);
   const strangers = added.length - joined.length;
@@ -57,6 +57,10 @@ export function describeMembers(added: PersonRef[], removed: PersonRef[]): strin
   }
   if (gone.length) {
     lines.push(capitalize(t("lines.gone", { count: gone.length, names: joinNames(gone) })));
+  }
+  const leavers = left.map((p) => (isUnnamed(p) ? t("lines.aMember") : named(p)));
+  if (leavers.length) {
+    lines.push(capitalize(t("lines.left", { count: leavers.length, names: joinNames(leavers) })));
   }
   return lines;
 }
@@ -248,6 +252,7 @@ export function groupEventLines(event: Extract<ClientEvent, { type: "group" }>):
       const lines: LineEvent[] = [];
       if (event.added.length) lines.push({ code: "members", added: refs(event.added), removed: [] });
       if (event.removed.length) lines.push({ code: "members", added: [], removed: refs(event.removed) });
+      if (event.left?.length) lines.push({ code: "members", added: [], removed: [], left: refs(event.left) });
       return lines;
     }
     case "roles":

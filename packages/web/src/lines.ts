@@ -29,7 +29,7 @@ export type LineEvent =
   /** Someone added this device to the group. */
   | { code: "addedYou"; by: PersonRef }
   /** The engine's `members` event: who joined, who is no longer in the group. */
-  | { code: "members"; added: PersonRef[]; removed: PersonRef[] }
+  | { code: "members"; added: PersonRef[]; removed: PersonRef[]; left?: PersonRef[] }
   /** The engine's `roles` event. */
   | { code: "roles"; promoted: PersonRef[]; demoted: PersonRef[] }
   | { code: "renamed"; name: string }
@@ -80,7 +80,7 @@ export function lineText(e: LineEvent): string {
     case "addedYou":
       return t("lines.addedYou", { who: personName(e.by) });
     case "members":
-      return describeMembers(e.added, e.removed).join(" ");
+      return describeMembers(e.added, e.removed, e.left).join(" ");
     case "roles":
       return describeRoles(e.promoted, e.demoted).join(" ");
     case "renamed":

@@ -319,7 +319,12 @@ describe("conversation list and chat helpers (the hooks' computations)", () => {
     const event = { type: "group", conversationId: "g", name: "Club" } as const;
     const words = (e: Parameters<typeof groupEventLines>[0]) => groupEventLines(e).map(lineText);
     assert.deepEqual(words({ ...event, change: "joined", by: bob }), ["Bob added you to the group"]);
-    assert.deepEqual(words({ ...event, change: "members", added: [bob], removed: [] }), ["Bob was added"]);
+    assert.deepEqual(words({ ...event, change: "members", added: [bob], removed: [], left: [] }), [
+      "Bob was added",
+    ]);
+    assert.deepEqual(words({ ...event, change: "members", added: [], removed: [], left: [bob] }), [
+      "Bob left the group",
+    ]);
     assert.deepEqual(words({ ...event, change: "renamed", from: "Old" }), ["The group is now called “Club”"]);
     assert.deepEqual(words({ ...event, change: "removed" }), ["An admin removed you from the group"]);
     assert.deepEqual(words({ ...event, change: "moved" }), []);
@@ -365,7 +370,13 @@ describe("chat lines: kept as events, worded when shown", () => {
 
   it("an engine event becomes one line per sentence", () => {
     const event = { type: "group", conversationId: "g", name: "Club" } as const;
-    const both = groupEventLines({ ...event, change: "members", added: [bob], removed: [stranger] });
+    const both = groupEventLines({
+      ...event,
+      change: "members",
+      added: [bob],
+      removed: [stranger],
+      left: [],
+    });
     assert.deepEqual(both.map(lineText), ["Bob was added", "A member is no longer in the group"]);
     const roles = groupEventLines({ ...event, change: "roles", promoted: [bob, me], demoted: [] });
     assert.deepEqual(roles.map(lineText), ["Bob is now an admin", "You are now an admin"]);

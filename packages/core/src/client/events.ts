@@ -8,7 +8,12 @@ import type { ContactView, MessageView, PersonRef } from "./views.js";
 export type GroupChange =
   /** We were added, by `by` (the contact whose invite we accepted). */
   | { change: "joined"; by: PersonRef }
-  | { change: "members"; added: PersonRef[]; removed: PersonRef[] }
+  /**
+   * `removed`: taken out by a commit; `left`: left on their own (their leave mark: docs/protocol.md,
+   * "Leaving"), reported once, when they leave — their removal, whoever commits it later, is not
+   * reported again.
+   */
+  | { change: "members"; added: PersonRef[]; removed: PersonRef[]; left: PersonRef[] }
   | { change: "renamed"; from: string }
   | { change: "roles"; promoted: PersonRef[]; demoted: PersonRef[] }
   /** An admin removed us: the group's keys are gone from this device. */

@@ -33,6 +33,7 @@ export const removeLeaverFollowup: FollowupRunner<"remove-leaver"> = {
           change: "members",
           added: [],
           removed: [leaver],
+          left: [],
         });
       });
     }

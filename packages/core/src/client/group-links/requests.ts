@@ -212,6 +212,7 @@ export async function addRequest(
     change: "members",
     added: [added],
     removed: [],
+    left: [],
   });
   return { added, events };
 }

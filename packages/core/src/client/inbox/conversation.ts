@@ -265,9 +265,9 @@ async function commitEvents(
   const refs = (keys: Iterable<string>) =>
     Promise.all([...new Set(keys)].map((k) => person(ctx, conversationId, k)));
   const meta = decodeGroupMetadata(ctx.engine.metadata(result.state));
+  const old = decodeGroupMetadata(ctx.engine.metadata(before));
   let name = conversation.name;
   if (result.metadata && meta) {
-    const old = decodeGroupMetadata(ctx.engine.metadata(before));
     name = meta.name;
     if (old?.name !== meta.name) {
       events.push({
@@ -291,15 +291,21 @@ async function commitEvents(
   const was = new Set(ctx.engine.members(before).map((m) => b64(m.identityKey)));
   const is = new Set(ctx.engine.members(result.state).map((m) => b64(m.identityKey)));
   const joined = result.added.map((m) => b64(m.identityKey)).filter((k) => !was.has(k));
-  const left = result.removed.map((m) => b64(m.identityKey)).filter((k) => !is.has(k));
-  if (joined.length || left.length) {
+  // Who left on their own was reported when their leave mark came; their removal is not news.
+  const wasLeaving = new Set(old?.leaving ?? []);
+  const removed = result.removed
+    .map((m) => b64(m.identityKey))
+    .filter((k) => !is.has(k) && !wasLeaving.has(k));
+  const leaving = (meta?.leaving ?? []).filter((k) => !wasLeaving.has(k) && is.has(k));
+  if (joined.length || removed.length || leaving.length) {
     events.push({
       type: "group",
       conversationId,
       name,
       change: "members",
       added: await refs(joined),
-      removed: await refs(left),
+      removed: await refs(removed),
+      left: await refs(leaving),
     });
   }
   events.push(...(await deviceEvents(ctx, conversationId, result)));

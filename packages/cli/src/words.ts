@@ -312,10 +312,9 @@ export function eventText(e: ClientEvent): string | undefined {
             e.removed.length ? tr("cli.event.removed", { names: names(e.removed) }) : "",
             e.left?.length ? tr("cli.event.left", { names: names(e.left) }) : "",
           ].filter(Boolean);
-          return tr("cli.event.groupLine", {
-            group: e.name,
-            what: parts.join("; ") || tr("cli.event.membersChanged"),
-          });
+          // Nothing to say: our own removal of someone who left (already said when they left).
+          if (parts.length === 0) return undefined;
+          return tr("cli.event.groupLine", { group: e.name, what: parts.join("; ") });
         }
         case "renamed":
           return tr("cli.event.groupRenamed", { group: e.name });

@@ -1254,7 +1254,6 @@ export const en = {
       added: "{{names}} added",
       removed: "{{names}} removed",
       left: "{{names}} left",
-      membersChanged: "members changed",
       groupLine: '* "{{group}}": {{what}}',
       groupRenamed: '* the group is now called "{{group}}"',
       nowAdmin_one: "{{names}} is now admin",

@@ -1204,7 +1204,6 @@ export const zhHans: Catalogue = {
       added: "{{names}} 已加入",
       removed: "{{names}} 已被移除",
       left: "{{names}} 已退出",
-      membersChanged: "成员有变动",
       groupLine: "* “{{group}}”：{{what}}",
       groupRenamed: "* 群组现在叫“{{group}}”",
       nowAdmin_one: "{{names}} 现在是管理员",

@@ -1205,7 +1205,6 @@ export const zhHant: Catalogue = {
       added: "{{names}} 已加入",
       removed: "{{names}} 已被移除",
       left: "{{names}} 已退出",
-      membersChanged: "成員有變動",
       groupLine: "* 「{{group}}」：{{what}}",
       groupRenamed: "* 群組現在叫「{{group}}」",
       nowAdmin_one: "{{names}} 現在是管理員",

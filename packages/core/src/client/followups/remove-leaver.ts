@@ -3,7 +3,7 @@ import { b64 } from "../../store/repository.js";
 import type { ClientEvent } from "../events.js";
 import { removeIdentitiesLocked } from "../groups/admin.js";
 import { settleGroup } from "../groups/commit-order.js";
-import { person, requireGroupConversation } from "../lookup.js";
+import { requireGroupConversation } from "../lookup.js";
 import { loadState } from "../mls-state.js";
 import { attempt } from "./attempt.js";
 import type { FollowupRunner } from "./types.js";
@@ -14,14 +14,13 @@ export const removeLeaverFollowup: FollowupRunner<"remove-leaver"> = {
     for (const f of items) {
       await attempt(events, f.conversationId, "remove-leaver", async () => {
         const c = await requireGroupConversation(ctx, f.conversationId);
-        const leaver = await ctx.lock.run(async () => {
+        const removing = await ctx.lock.run(async () => {
           const state = await loadState(ctx, c.groupId);
-          if (!ctx.engine.members(state).some((m) => b64(m.identityKey) === f.identityKey)) return undefined;
-          const who = await person(ctx, c.id, f.identityKey);
+          if (!ctx.engine.members(state).some((m) => b64(m.identityKey) === f.identityKey)) return false;
           await removeIdentitiesLocked(ctx, c, state, [f.identityKey]);
-          return who;
+          return true;
         });
-        if (!leaver) return;
+        if (!removing) return;
         // The removal counts once it has won its epoch (commit-order.ts): until then the group
         // still has the leaver, and a view refreshed on the event below would still show them.
         events.push(...(await settleGroup(ctx, c.id)));
@@ -31,8 +30,9 @@ export const removeLeaverFollowup: FollowupRunner<"remove-leaver"> = {
           conversationId: c.id,
           name: c.name,
           change: "members",
+          // Nobody new is out: they were reported as having left when their mark came.
           added: [],
-          removed: [leaver],
+          removed: [],
           left: [],
         });
       });

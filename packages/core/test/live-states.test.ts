@@ -30,13 +30,19 @@ async function countingPerson(name: string, store = new MemoryKeyValueStore(), i
   return { client, store, engine };
 }
 
-it("a member reading ten messages decodes its group state at most once", async () => {
+/** Alice's group `name` with Bob in it (his engine counts decodes), Bob's copy of it joined. */
+async function aliceWithBobIn(name: string) {
   const alice = await person("Alice", relay.url);
   const bob = await countingPerson("Bob");
   await connect(alice.client, bob.client);
-  await alice.client.createGroup("Ten");
-  await alice.client.addToGroup("Ten", ["Bob"]);
+  await alice.client.createGroup(name);
+  await alice.client.addToGroup(name, ["Bob"]);
   await bob.client.sync();
+  return { alice, bob };
+}
+
+it("a member reading ten messages decodes its group state at most once", async () => {
+  const { alice, bob } = await aliceWithBobIn("Ten");
   for (let i = 0; i < 10; i++) await alice.client.send("Ten", `message ${i}`);
   bob.engine.loads = 0;
   await bob.client.sync();
@@ -46,12 +52,7 @@ it("a member reading ten messages decodes its group state at most once", async (
 });
 
 it("a state another client of the same profile saved since is the one used", async () => {
-  const alice = await person("Alice", relay.url);
-  const bob = await countingPerson("Bob");
-  await connect(alice.client, bob.client);
-  await alice.client.createGroup("Two");
-  await alice.client.addToGroup("Two", ["Bob"]);
-  await bob.client.sync();
+  const { alice, bob } = await aliceWithBobIn("Two");
   await bob.client.send("Two", "from the first client");
   // A second client on Bob's store (another process on his profile) sends and commits a key update.
   const other = await countingPerson("Bob", bob.store, false);
@@ -68,12 +69,7 @@ it("a state another client of the same profile saved since is the one used", asy
 });
 
 it("a group left keeps no state in memory", async () => {
-  const alice = await person("Alice", relay.url);
-  const bob = await countingPerson("Bob");
-  await connect(alice.client, bob.client);
-  await alice.client.createGroup("Gone");
-  await alice.client.addToGroup("Gone", ["Bob"]);
-  await bob.client.sync();
+  const { bob } = await aliceWithBobIn("Gone");
   await bob.client.send("Gone", "bye");
   // The group's state and the 1:1 chat's with Alice.
   assert.equal(bob.client.repo.liveStates.size, 2, "kept while in the group");

@@ -4,11 +4,12 @@
  * Parley CryptoProvider and Parley's authentication service (device certificates). Observable
  * behaviour matches TsMlsEngine except where ts-mls leaves RFC 9420:
  *
- *  - every commit is ONE commit and carries an UpdatePath (§12.4 requires one for Remove and
- *    GroupContextExtensions; Parley adds one to add-only commits too): a removal, adds and a metadata
+ *  - every change is ONE commit, with an UpdatePath whenever §12.4 requires one (Remove,
+ *    GroupContextExtensions, empty commits; also a new device leaf): a removal, adds and a metadata
  *    change go together, and the path secrets are encrypted under the provisional GroupContext with
  *    the new extensions (§12.4.1). So there is no "exposed" epoch: a path-less removal or extension
- *    change is refused on receipt (§12.4.2, path-required);
+ *    change is refused on receipt (§12.4.2, path-required). A commit of adds only has no path (one
+ *    Welcome seal per joiner instead of ~N/2 path seals);
  *  - KeyPackages list their GREASE extensions in their capabilities (§13.5 with §7.3), and KeyPackages
  *    or trees that do not are refused.
  *
@@ -218,8 +219,8 @@ export class Rfc9420Engine implements MlsEngine {
   }
 
   /**
-   * One commit with every change and an UpdatePath (RFC 9420 §12.4): removes, adds and the metadata
-   * together. `welcome` when members were added (ratchet tree in its GroupInfo).
+   * One commit with every change (RFC 9420 §12.4): removes, adds and the metadata together, with an
+   * UpdatePath unless it only adds. `welcome` when members were added (ratchet tree in its GroupInfo).
    */
   async commit(
     state: GroupState,

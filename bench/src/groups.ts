@@ -21,11 +21,11 @@
  * The crypto floor (crypto-floor.ts) is measured in the same run.
  *
  * BENCH_GROUP_SIZES=2000,10000 (the default) chooses the sizes; BENCH_GROUP_RAW=0 skips TsMlsEngine
- * and plain ts-mls; BENCH_GROUP_IMPLS=rfc9420,rfc9420-pq,tsmls-engine,ts-mls picks implementations.
+ * and plain ts-mls, BENCH_GROUP_RAW_MAX_N=2000 runs them only up to that N; BENCH_GROUP_IMPLS=rfc9420,rfc9420-pq,tsmls-engine,ts-mls picks implementations.
  */
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createIdentity, type NewIdentity } from "@parley/core";
@@ -42,6 +42,8 @@ const IMPLS = (process.env.BENCH_GROUP_IMPLS ?? "rfc9420,rfc9420-pq,tsmls-engine
   .split(",")
   .filter((i) => RAW || i.startsWith("rfc9420")) as Impl[];
 const PQ_MAX_N = Number(process.env.BENCH_GROUP_PQ_MAX_N ?? 2000);
+/** TsMlsEngine and plain ts-mls only at N ≤ this (growing a TsMlsEngine group of 10,000 takes ~15 min). */
+const RAW_MAX_N = Number(process.env.BENCH_GROUP_RAW_MAX_N ?? Number.POSITIVE_INFINITY);
 const DEADLINE_S = Number(process.env.BENCH_GROUP_DEADLINE_S ?? 60);
 const BUILD_DEADLINE_S = Number(process.env.BENCH_GROUP_BUILD_DEADLINE_S ?? 900);
 const reps = (n: number) => (n <= 2000 ? 5 : 3);
@@ -184,6 +186,15 @@ for (const n of SIZES) {
       });
       continue;
     }
+    if ((impl === "tsmls-engine" || impl === "ts-mls") && n > RAW_MAX_N) {
+      rows.push({
+        N: n,
+        impl,
+        cryptoFloor: floorN,
+        error: `not run (N > BENCH_GROUP_RAW_MAX_N = ${RAW_MAX_N})`,
+      });
+      continue;
+    }
     const key = impl === "rfc9420" || impl === "rfc9420-pq" ? impl : "tsmls";
     if (!builds.has(key)) {
       log(`N=${n}: growing the group with ${key}`);
@@ -199,6 +210,8 @@ for (const n of SIZES) {
     if (typeof b === "string") row.error = b;
     else {
       Object.assign(row, await measure(impl, b, n), { growS: round(b.buildMs / 1000, 1), growth: b.history });
+      // The machine is shared: its load when this implementation's measurements ended.
+      row.loadAverage = loadavg().map((l) => round(l, 2));
     }
     rows.push(row);
     log(JSON.stringify(row));

@@ -62,6 +62,8 @@ interface Changes {
   add?: Uint8Array[]; // encoded MLSMessage(KeyPackage)
   remove?: number[];
   rename?: string;
+  /** Our engine: an UpdatePath with an add-only commit too (createCommit's forcePath). */
+  path?: boolean;
 }
 
 interface Member {
@@ -179,6 +181,7 @@ function makeFactory(suite: Suite, tsSuite: Suite = suite) {
         const r = await createCommit(state, {
           ...(c.add ? { add: c.add.map(kpOf) } : {}),
           ...(c.remove ? { remove: c.remove } : {}),
+          ...(c.path ? { forcePath: true } : {}),
           ...(c.rename !== undefined
             ? { extensions: [{ type: PARLEY_METADATA_EXTENSION, data: utf8(c.rename) }] }
             : {}),
@@ -324,7 +327,7 @@ class Group {
 
   async commit(
     by: Member,
-    c: { add?: ("ours" | "ts-mls")[]; remove?: Member[]; rename?: string },
+    c: { add?: ("ours" | "ts-mls")[]; remove?: Member[]; rename?: string; path?: boolean },
   ): Promise<void> {
     if (c.remove?.length) this.removedOnce = true;
     const engines = (c.add ?? []).map((e) => (this.removedOnce ? "ours" : e));
@@ -333,6 +336,7 @@ class Group {
       ...(pending.length ? { add: pending.map((p) => p.keyPackage) } : {}),
       ...(c.remove ? { remove: c.remove.map((m) => m.leaf()) } : {}),
       ...(c.rename !== undefined ? { rename: c.rename } : {}),
+      ...(c.path ? { path: true } : {}),
     });
     const removed = new Set(c.remove ?? []);
     for (const m of this.members) {
@@ -569,12 +573,12 @@ describe("a strict joiner on a grown tree (RFC 9420 §7.5, §12.1.1, §12.4.3.1)
     const f = makeFactory(suite);
     const g = new Group([await f.ourFounder("m0")], f);
     // The vectors' get_tree(7): leaf i commits (with a path) adding the member at leaf i + 1.
-    for (let i = 0; i < 6; i++) await g.commit(g.members[i]!, { add: ["ours"] });
+    for (let i = 0; i < 6; i++) await g.commit(g.members[i]!, { add: ["ours"], path: true });
     const [m0] = g.members;
     // Leaf 0 adds a ts-mls joiner (leaf 7) and one of ours (leaf 8; the tree doubles) in one commit.
     const ts = await f.pending("ts-joiner", "ts-mls");
     const ours = await f.pending("our-joiner", "ours");
-    const out = await m0!.commit({ add: [ts.keyPackage, ours.keyPackage] });
+    const out = await m0!.commit({ add: [ts.keyPackage, ours.keyPackage], path: true });
     for (const m of g.members.slice(1)) assert.equal(await m.process(out.commit), "ok");
     const tree = m0!.tree!();
     // Node 11 (leaves 4–7) was set by leaf 5's path, so the Add put leaf 7 in its unmerged_leaves

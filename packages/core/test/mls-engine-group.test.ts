@@ -1,6 +1,6 @@
 /**
  * Parley's RFC 9420 engine end to end, members all on the new engine: create (§11), add with a path
- * and Welcome (§12.4.1, §12.4.3), messages both ways, one commit that removes, adds and renames
+ * (forced) and Welcome (§12.4.1, §12.4.3), add-only commits without a path (§12.4), messages both ways, one commit that removes, adds and renames
  * (GroupContextExtensions) with a path encrypted under the new context, §12.4's path rule enforced on
  * receipt, KeyPackages with GREASE consistent with capabilities, and malformed input rejected with a
  * typed error and no state change.
@@ -92,7 +92,7 @@ describe("RFC 9420 engine: groups", () => {
       signKey: alice!.signKey,
       extensions: [{ type: PARLEY_METADATA_EXTENSION, data: utf8("name: one") }],
     });
-    const c1 = await createCommit(a, { add: [bob!.keyPackage, carol!.keyPackage] });
+    const c1 = await createCommit(a, { add: [bob!.keyPackage, carol!.keyPackage], forcePath: true });
     assert.ok(c1.commit.wireFormat === WireFormat.privateMessage);
     a = c1.state;
     let b = await join(s, bob!, c1.welcome && wire(c1.welcome));
@@ -149,6 +149,77 @@ describe("RFC 9420 engine: groups", () => {
     const b3 = await receive(b, c3.commit);
     assert.ok(a3.kind === "commit" && b3.kind === "commit");
     sameEpoch([c3.state, a3.state, b3.state]);
+  });
+
+  it("§12.4: a commit of Adds only has no path; joiners and members agree, the next path covers all", async () => {
+    const s = await suiteP();
+    const [alice, bob, carol, dave, erin] = await Promise.all(
+      ["alice", "bob", "carol", "dave", "erin"].map((n) => client(s, n)),
+    );
+    const a0 = await createGroup(s, {
+      groupId: utf8("group-adds"),
+      leaf: alice!.keyPackage.leafNode,
+      encryptionPrivateKey: alice!.encryptionPrivateKey,
+      signKey: alice!.signKey,
+    });
+    const c1 = await createCommit(a0, { add: [bob!.keyPackage, carol!.keyPackage], wireFormat: "public" });
+    assert.ok(c1.commit.wireFormat === WireFormat.publicMessage);
+    assert.ok(c1.commit.publicMessage.content.contentType === ContentType.commit);
+    assert.equal(
+      c1.commit.publicMessage.content.commit.path,
+      undefined,
+      "no UpdatePath in an add-only commit",
+    );
+    const b1 = await join(s, bob!, wire(c1.welcome!));
+    const c = await join(s, carol!, wire(c1.welcome!));
+    // No path secret in the Welcome: a joiner holds only its leaf key.
+    assert.deepEqual([...b1.keys.keys()], [2 * b1.myLeaf]);
+    // Alice's update path sets her direct path (nodes 1 and 3, the root), so Dave's leaf 3 below
+    // lands under a non-blank root and must be listed as unmerged there (§12.1.1).
+    const u = await createCommit(c1.state, {});
+    const rb = await receive(b1, u.commit);
+    const rc = await receive(c, u.commit);
+    assert.ok(rb.kind === "commit" && rc.kind === "commit");
+    assert.equal(u.state.tree.rootIndex, 3);
+    assert.ok(u.state.tree.node(3) !== undefined, "the root is set by the update path");
+
+    const c2 = await createCommit(u.state, { add: [dave!.keyPackage], wireFormat: "public" });
+    assert.ok(c2.commit.wireFormat === WireFormat.publicMessage);
+    const content = c2.commit.publicMessage.content;
+    assert.ok(content.contentType === ContentType.commit);
+    assert.equal(content.commit.path, undefined, "no UpdatePath in an add-only commit");
+    // The committer's keys did not change; the new leaf is unmerged at the root.
+    assert.deepEqual(c2.state.tree.leaf(0)!.encryptionKey, u.state.tree.leaf(0)!.encryptionKey);
+    const root = c2.state.tree.node(3);
+    assert.ok(root?.kind === "parent");
+    assert.deepEqual(root.parent.unmergedLeaves, [3]);
+    const rb2 = await receive(rb.state, c2.commit);
+    const rc2 = await receive(rc.state, c2.commit);
+    assert.ok(rb2.kind === "commit" && rc2.kind === "commit");
+    const d = await join(s, dave!, wire(c2.welcome!));
+    sameEpoch([c2.state, rb2.state, rc2.state, d]);
+    await verifyParentHashes(s, d.tree);
+    assert.deepEqual(await rootTreeHash(s, d.tree), d.context.treeHash);
+
+    // Carol's update path reaches every member, the unmerged Dave included (by his leaf key).
+    const c3 = await createCommit(rc2.state, {});
+    for (const st of [c2.state, rb2.state, d]) {
+      const r = await receive(st, c3.commit);
+      assert.ok(r.kind === "commit");
+      sameEpoch([c3.state, r.state]);
+    }
+    // forcePath: a path with the adds, which joiners get the secret of through the Welcome.
+    const c4 = await createCommit(c3.state, {
+      add: [erin!.keyPackage],
+      forcePath: true,
+      wireFormat: "public",
+    });
+    assert.ok(c4.commit.wireFormat === WireFormat.publicMessage);
+    assert.ok(c4.commit.publicMessage.content.contentType === ContentType.commit);
+    assert.ok(c4.commit.publicMessage.content.commit.path !== undefined);
+    const e = await join(s, erin!, wire(c4.welcome!));
+    assert.ok(e.keys.has(e.tree.rootIndex));
+    sameEpoch([c4.state, e]);
   });
 
   it("§12.4: a commit that removes without a path is rejected with path-required, state unchanged", async () => {

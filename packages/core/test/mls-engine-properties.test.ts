@@ -4,7 +4,7 @@
  * every member is in the same epoch with the same epoch authenticator, and every member's tree
  * satisfies the invariants a joiner checks (§7.8 tree hash = GroupContext.tree_hash, §7.9.2 parent
  * hashes, §12.4.3.1 unmerged leaves and key uniqueness), and holds private keys only for nodes whose
- * public key it matches, including the root's.
+ * public key it matches, and for every non-blank node of its direct path where it is not unmerged.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -35,6 +35,7 @@ import {
 import type { Suite } from "../src/mls/rfc9420/suite.js";
 import { rootTreeHash, treeHash } from "../src/mls/rfc9420/tree-hash.js";
 import { verifyTreeInvariants } from "../src/mls/rfc9420/tree-invariants.js";
+import { directPath } from "../src/mls/rfc9420/tree-math.js";
 import { addLeaf, removeLeaf, updateLeaf } from "../src/mls/rfc9420/tree-operations.js";
 
 /** A tree with the same nodes and nothing cached (no hashes, no encoded chunks). */
@@ -93,10 +94,16 @@ async function checkInvariants(s: Suite, states: GroupState[]): Promise<void> {
       );
     }
   }
-  // Every member knows the root's secret whenever the root is set (all our commits have a path).
+  // The tree invariant (§4.1, §7.5, §12.1.1): a member holds the private key of every non-blank node
+  // of its direct path exactly where it is not an unmerged leaf (an add-only commit has no path, so
+  // its joiners start unmerged at every non-blank ancestor and learn those keys from the next path).
   for (const st of states) {
-    if (st.tree.node(st.tree.rootIndex) !== undefined)
-      assert.ok(st.keys.has(st.tree.rootIndex), `leaf ${st.myLeaf}: root key`);
+    for (const x of directPath(2 * st.myLeaf, st.tree.leafCount)) {
+      const p = st.tree.parentNode(x);
+      if (p === undefined) continue;
+      const unmerged = p.unmergedLeaves.includes(st.myLeaf);
+      assert.equal(st.keys.has(x), !unmerged, `leaf ${st.myLeaf}, node ${x}: key iff not unmerged`);
+    }
   }
 }
 

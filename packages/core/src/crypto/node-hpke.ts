@@ -6,7 +6,8 @@
  * in both directions, and by the RFC 9420 vectors.
  *
  * A commit of a large group seals one path secret per member of each copath resolution — up to one
- * per member; each seal is one X25519 key generation, one DH and one AES-GCM, all native.
+ * per member; each seal is one X25519 key generation, one DH and one AES-GCM, all native. Seals asked
+ * for together are collected, and a large batch is shared with a worker thread (hpke-seal-pool.ts).
  */
 import {
   createHmac,
@@ -17,6 +18,7 @@ import {
   randomFillSync,
 } from "node:crypto";
 import { CryptoError, type Hpke, type PrivateKey, type PublicKey } from "ts-mls";
+import { type Sealed, type SealJob, SealPool } from "./hpke-seal-pool.js";
 import { aes128GcmDecrypt, aes128GcmEncrypt, b64u, Lru, plain } from "./node-util.js";
 
 const KEM_ID = 0x0020;
@@ -264,13 +266,25 @@ function seal(
   }
 }
 
+/** SealBase to a raw public key with a fresh ephemeral key (on whichever thread calls it). */
+export function sealJob(job: SealJob): Sealed {
+  return seal(importX25519Public(job.publicKey), job.plaintext, job.info, job.aad, ephemeralX25519());
+}
+
+/** Large batches of seals (a commit's path in a large group) are shared with a worker thread. */
+const sealPool = new SealPool(sealJob, new URL("./hpke-seal-worker.js", import.meta.url), {
+  disabled: process.env.PARLEY_SEAL_WORKER === "0",
+});
+
+/** Starts the seal worker ahead of the first large commit (a long-lived client may call it at start). */
+export const warmSealPool = (): void => sealPool.warm();
+/** Whether large batches of seals currently go partly to the worker thread, and who sealed how many. */
+export const sealPoolStatus = () => ({ active: sealPool.active, ...sealPool.counts });
+
 /** ts-mls' Hpke for suite 1 on node:crypto. */
 export const nodeX25519Hpke: Hpke = {
   seal(publicKey, plaintext, info, aad) {
-    // On this thread, synchronously (a worker-thread batch was measured and not taken).
-    const k = asKey(publicKey);
-    const pkR = k.type === "public" ? k : importX25519Public(k.publicRaw);
-    return Promise.resolve(seal(pkR, plaintext, info, aad ?? EMPTY, ephemeralX25519()));
+    return sealPool.seal({ publicKey: asKey(publicKey).publicRaw, plaintext, info, aad: aad ?? EMPTY });
   },
   async open(privateKey, kemOutput, ciphertext, info, aad) {
     const sharedSecret = decap(asKey(privateKey), kemOutput);

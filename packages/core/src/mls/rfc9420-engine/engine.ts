@@ -4,11 +4,12 @@
  * Parley CryptoProvider and Parley's authentication service (device certificates). Observable
  * behaviour matches TsMlsEngine except where ts-mls leaves RFC 9420:
  *
- *  - every commit is ONE commit and carries an UpdatePath (§12.4 requires one for Remove and
- *    GroupContextExtensions; Parley adds one to add-only commits too): a removal, adds and a metadata
+ *  - every change is ONE commit, with an UpdatePath whenever §12.4 requires one (Remove,
+ *    GroupContextExtensions, empty commits; also a new device leaf): a removal, adds and a metadata
  *    change go together, and the path secrets are encrypted under the provisional GroupContext with
  *    the new extensions (§12.4.1). So there is no "exposed" epoch: a path-less removal or extension
- *    change is refused on receipt (§12.4.2, path-required);
+ *    change is refused on receipt (§12.4.2, path-required). A commit of adds only has no path (one
+ *    Welcome seal per joiner instead of ~N/2 path seals);
  *  - KeyPackages list their GREASE extensions in their capabilities (§13.5 with §7.3), and KeyPackages
  *    or trees that do not are refused.
  *
@@ -219,8 +220,8 @@ export class Rfc9420Engine implements MlsEngine {
   }
 
   /**
-   * One commit with every change and an UpdatePath (RFC 9420 §12.4): removes, adds and the metadata
-   * together. `welcome` when members were added (ratchet tree in its GroupInfo).
+   * One commit with every change (RFC 9420 §12.4): removes, adds and the metadata together, with an
+   * UpdatePath unless it only adds. `welcome` when members were added (ratchet tree in its GroupInfo).
    */
   async commit(
     state: GroupState,
@@ -234,16 +235,12 @@ export class Rfc9420Engine implements MlsEngine {
       if (!Number.isInteger(i) || i < 0 || g.tree.leaf(i) === undefined) fail(`no member at leaf ${i}`);
     }
     if (new Set(removes).size !== removes.length) fail("duplicate leaf index");
-    const kps: KeyPackage[] = [];
-    for (const bytes of changes.add ?? []) {
-      const kp = decodeKeyPackage(bytes);
-      try {
-        await this.checkKeyPackage(kp);
-      } catch (e) {
-        fail("cannot add member", e);
-      }
-      kps.push(kp);
-    }
+    const kps: KeyPackage[] = (changes.add ?? []).map(decodeKeyPackage);
+    // All checked at once: their signature verifications then come as one burst, which the node
+    // provider spreads over the thread pool (one at a time, each ran alone on this thread). The
+    // error reported is the first KeyPackage's in order, as when they were checked one by one.
+    const checked = await Promise.allSettled(kps.map((kp) => this.checkKeyPackage(kp)));
+    for (const r of checked) if (r.status === "rejected") fail("cannot add member", r.reason);
     let extensions: typeof g.context.extensions | undefined;
     if (changes.metadata !== undefined) {
       const gone = new Set(removes);
@@ -326,13 +323,12 @@ export class Rfc9420Engine implements MlsEngine {
         initPrivateKey: initKey,
         encryptionPrivateKey: encKey,
         signPrivateKey: signKey,
+        // Every member's device certificate, verified together with the leaf signatures.
+        credentialValid: (leaf) => credentialValid(this.authService, leaf),
       });
     } catch (e) {
       fail("cannot join from Welcome", e);
     }
-    const leaves = [...g.tree.nonBlankLeaves()];
-    const ok = await Promise.all(leaves.map(([, leaf]) => credentialValid(this.authService, leaf)));
-    if (ok.includes(false)) fail("cannot join from Welcome: a credential in the group does not verify");
     try {
       membersOf(g.tree);
     } catch (e) {

@@ -4,22 +4,27 @@
  *  1. the proposals (GroupContextExtensions, Removes, Adds inline; optionally every proposal received
  *     this epoch by reference) are checked and applied to a fork of the tree exactly as a receiver will
  *     (proposal-list.ts);
- *  2. an UpdatePath is always included — §12.4 requires one for Remove, Update, GroupContextExtensions
- *     and empty commits, and Parley includes one with Adds too (post-compromise security at no extra
- *     round trip). The new leaves are excluded from the path's recipients, and the path secrets are
- *     encrypted under the provisional GroupContext: epoch + 1, the tree hash after proposals and path,
- *     the old confirmed transcript hash, and the NEW extensions (§12.4.1) — so a removal, adds and a
- *     rename are one commit;
+ *  2. an UpdatePath exactly when §12.4 requires one (the list is empty or holds anything but Add, PSK
+ *     and ReInit: Remove, Update, GroupContextExtensions) or our leaf changes (`newLeaf`). A commit of
+ *     Adds only has none: with a path, the committer encrypts a path secret to the resolution of every
+ *     copath node — about N/2 HPKE seals in a grown tree whose parents are mostly blank — where the
+ *     adds alone need one seal per joiner (its Welcome); its commit_secret is then the zero vector
+ *     (§8) and the new leaves go into the unmerged_leaves of their non-blank ancestors (§12.1.1). The
+ *     committer's post-compromise update comes with its next path-carrying commit. With a path, the
+ *     new leaves are excluded from the path's recipients, and the path secrets are encrypted under the
+ *     provisional GroupContext: epoch + 1, the tree hash after proposals and path, the old confirmed
+ *     transcript hash, and the NEW extensions (§12.4.1) — so a removal, adds and a rename are one
+ *     commit;
  *  3. FramedContent signed over the OLD GroupContext; confirmed_transcript_hash, the new GroupContext,
  *     the key schedule, confirmation_tag = MAC(confirmation_key, confirmed_transcript_hash);
  *  4. the Welcome: GroupInfo(new context, ratchet_tree extension, confirmation_tag, signer) signed and
  *     sealed under welcome_secret; per new member, GroupSecrets(joiner_secret, the path secret of the
- *     lowest common ancestor of committer and joiner, psks) sealed to its init_key (EncryptWithLabel
+ *     lowest common ancestor of committer and joiner when there is a path, psks) sealed to its init_key (EncryptWithLabel
  *     "Welcome", context encrypted_group_info), addressed by KeyPackageRef.
  */
 import { encryptWithLabel } from "../labeled-crypto.js";
 import { encodeWith } from "./codec.js";
-import type { ProposalOrRef } from "./commit.js";
+import { type ProposalOrRef, pathRequired } from "./commit.js";
 import { fail } from "./errors.js";
 import { type Extension, ExtensionType } from "./extensions.js";
 import {
@@ -47,6 +52,7 @@ import { type Proposal, ProposalType } from "./proposals.js";
 import { pskSecret } from "./psk.js";
 import { encodeRatchetTree } from "./ratchet-tree.js";
 import { confirmationTag, confirmedTranscriptHash } from "./transcript-hash.js";
+import { rootTreeHash } from "./tree-hash.js";
 import { leafRange } from "./tree-math.js";
 import { createUpdatePath, prunePrivateKeys } from "./treekem.js";
 import {
@@ -71,6 +77,11 @@ export interface CommitOptions {
    * everything after it, with the new one.
    */
   newLeaf?: { signKey: Uint8Array; signatureKey: Uint8Array; credential: LeafNode["credential"] };
+  /**
+   * An UpdatePath even where §12.4 does not require one (a commit of Adds only): the committer's own
+   * key update in the same commit, at the price of a seal per copath resolution node.
+   */
+  forcePath?: boolean;
 }
 
 export interface CreatedCommit {
@@ -112,20 +123,27 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   const tree = applied.tree;
   const old = tree.leaf(state.myLeaf);
   if (old === undefined) fail("invalid-commit", "our leaf is blank");
-  const created = await createUpdatePath(suite, {
-    tree,
-    leafIndex: state.myLeaf,
-    groupId: state.context.groupId,
-    signKey: options.newLeaf?.signKey ?? state.signKey,
-    leaf: {
-      signatureKey: options.newLeaf?.signatureKey ?? old.signatureKey,
-      credential: options.newLeaf?.credential ?? old.credential,
-      capabilities: old.capabilities,
-      extensions: old.extensions,
-    },
-    excluded: new Set(applied.added.map((a) => a.leafIndex)),
-    context: (h) => encodeGroupContext(provisionalContext(state.context, h, applied)),
-  });
+  const withPath =
+    options.newLeaf !== undefined || pathRequired(sent.map((p) => p.proposal)) || options.forcePath === true;
+  const created = withPath
+    ? await createUpdatePath(suite, {
+        tree,
+        leafIndex: state.myLeaf,
+        groupId: state.context.groupId,
+        signKey: options.newLeaf?.signKey ?? state.signKey,
+        leaf: {
+          signatureKey: options.newLeaf?.signatureKey ?? old.signatureKey,
+          credential: options.newLeaf?.credential ?? old.credential,
+          capabilities: old.capabilities,
+          extensions: old.extensions,
+        },
+        excluded: new Set(applied.added.map((a) => a.leafIndex)),
+        context: (h) => encodeGroupContext(provisionalContext(state.context, h, applied)),
+      })
+    : undefined;
+  // Without a path: commit_secret is all zeros (§8) and the tree hash is the tree's after the adds.
+  const commitSecret = created?.commitSecret ?? new Uint8Array(suite.kdf.size);
+  const treeHash = created?.treeHash ?? (await rootTreeHash(suite, tree));
 
   const wireFormat = options.wireFormat === "public" ? WireFormat.publicMessage : WireFormat.privateMessage;
   const content: FramedContent = {
@@ -134,7 +152,7 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     sender: me,
     authenticatedData: options.authenticatedData ?? new Uint8Array(0),
     contentType: ContentType.commit,
-    commit: { proposals: refs, path: created.updatePath },
+    commit: created ? { proposals: refs, path: created.updatePath } : { proposals: refs },
   };
   const signature = await signFramedContent(suite, state.signKey, wireFormat, content, state.context);
   const confirmed = await confirmedTranscriptHash(
@@ -143,14 +161,14 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     confirmedTranscriptHashInput({ wireFormat, content, auth: { signature } }),
   );
   const context: GroupContext = {
-    ...provisionalContext(state.context, created.treeHash, applied),
+    ...provisionalContext(state.context, treeHash, applied),
     confirmedTranscriptHash: confirmed,
   };
   const psk = await pskSecret(suite, resolvePsks(state, applied.psks));
   const secrets = await epochSecrets(
     suite,
     state.secrets.initSecret,
-    created.commitSecret,
+    commitSecret,
     psk,
     encodeGroupContext(context),
   );
@@ -194,13 +212,14 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     );
     const secretsFor: EncryptedGroupSecrets[] = await Promise.all(
       applied.added.map(async ({ leafIndex, keyPackage }) => {
-        const i = created.filteredPath.findIndex((x) => {
-          const { first, end } = leafRange(x);
-          return leafIndex >= first && leafIndex < end;
-        });
+        const i =
+          created?.filteredPath.findIndex((x) => {
+            const { first, end } = leafRange(x);
+            return leafIndex >= first && leafIndex < end;
+          }) ?? -1;
         const gs = encodeWith(writeGroupSecrets, {
           joinerSecret: secrets.joinerSecret,
-          ...(i >= 0 ? { pathSecret: created.pathSecrets[i]! } : {}),
+          ...(i >= 0 ? { pathSecret: created!.pathSecrets[i]! } : {}),
           psks: applied.psks,
         });
         const sealed = await encryptWithLabel(
@@ -218,7 +237,7 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   }
 
   const keys = prunePrivateKeys(tree, state.keys);
-  for (const [x, k] of created.keys) keys.set(x, k);
+  for (const [x, k] of created?.keys ?? []) keys.set(x, k);
   const next = await nextEpochState(suite, state, {
     context,
     tree,

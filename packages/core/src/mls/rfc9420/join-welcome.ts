@@ -7,7 +7,8 @@
  *     GroupInfo = AEAD.Open(welcome_key, welcome_nonce, "", encrypted_group_info)
  *  3. the GroupInfo signature verifies under the signer's leaf; the tree (ratchet_tree extension or
  *     given out of band) hashes to group_context.tree_hash, is parent-hash valid (§7.9.2) and every
- *     leaf is valid (§7.3); our leaf is the one from our KeyPackage;
+ *     leaf is valid (§7.3), its credential too when the caller gives an Authentication Service check
+ *     (§5.3.1); our leaf is the one from our KeyPackage;
  *  4. with a path_secret: it belongs to the lowest common ancestor of our leaf and the signer's, and
  *     the secrets above it follow the signer's filtered direct path; each derived public key MUST match;
  *  5. the epoch secrets from joiner_secret; confirmation_tag MUST equal
@@ -23,7 +24,7 @@ import { readGroupInfo, verifyGroupInfo } from "./group-info.js";
 import { type ExternalPskLookup, type GroupState, resolvePsks, withResumptionPsk } from "./group-state.js";
 import { type KeyPackage, keyPackageRef } from "./key-package.js";
 import { epochSecretsFromJoiner, welcomeSecret } from "./key-schedule.js";
-import { encodeLeafNode } from "./leaf-node.js";
+import { encodeLeafNode, type LeafNode } from "./leaf-node.js";
 import { validateTreeLeaves } from "./leaf-validation.js";
 import { verifyParentHashes } from "./parent-hash.js";
 import { pskSecret } from "./psk.js";
@@ -46,6 +47,17 @@ export interface JoinInput {
   /** The tree, when the GroupInfo does not carry a ratchet_tree extension. */
   ratchetTree?: RatchetTree;
   externalPsks?: ExternalPskLookup;
+  /**
+   * The application's Authentication Service on every leaf's credential (§5.3.1, §7.3: a credential
+   * MUST be valid). Asked for every leaf together with the leaf signatures, before the tree is hashed.
+   */
+  credentialValid?: (leaf: LeafNode) => Promise<boolean>;
+}
+
+/** A promise awaited later: its rejection is handled now (no unhandled rejection if we fail first). */
+function later<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 export function joinFromWelcome(suite: Suite, input: JoinInput): Promise<GroupState> {
@@ -97,16 +109,36 @@ async function join(suite: Suite, input: JoinInput): Promise<GroupState> {
   if (tree === undefined) fail("invalid-welcome", "no ratchet tree in the GroupInfo and none given");
   const signer = tree.leaf(gi.signer);
   if (signer === undefined) fail("invalid-welcome", "GroupInfo signer is not a member");
-  if (!(await verifyGroupInfo(suite, signer.signatureKey, gi))) fail("bad-signature", "GroupInfo signature");
+  // Every signature of the Welcome asked for at once (GroupInfo, each leaf, each credential), then the
+  // tree hashed while they are verified: a provider that verifies on other threads (node: the libuv
+  // pool) keeps this one busy meanwhile. Failures are reported in the order the checks are listed
+  // in §12.4.3.1, not in the order they happen to end.
+  const groupInfoValid = later(verifyGroupInfo(suite, signer.signatureKey, gi));
+  const leavesValid = later(validateTreeLeaves(suite, tree, gc.groupId, gc.extensions));
+  const credentialValid = input.credentialValid;
+  const credentialsValid =
+    credentialValid === undefined
+      ? undefined
+      : later(Promise.all([...tree.nonBlankLeaves()].map(([, leaf]) => credentialValid(leaf))));
+  if (!(await groupInfoValid)) fail("bad-signature", "GroupInfo signature");
   if (!equalBytes(await rootTreeHash(suite, tree), gc.treeHash))
     fail("invalid-tree", "tree hash differs from the GroupContext's");
   verifyTreeInvariants(tree);
   await verifyParentHashes(suite, tree);
-  await validateTreeLeaves(suite, tree, gc.groupId, gc.extensions);
+  await leavesValid;
+  if (credentialsValid !== undefined && (await credentialsValid).includes(false))
+    fail("invalid-leaf", "a credential in the group does not verify");
 
-  const myBytes = encodeLeafNode(keyPackage.leafNode);
+  // Our leaf: encryption keys are unique in a valid tree, so only the leaf with ours is encoded and
+  // compared in full (not every leaf of the tree once more).
+  const ours = keyPackage.leafNode;
   let myLeaf = -1;
-  for (const [l, leaf] of tree.nonBlankLeaves()) if (equalBytes(encodeLeafNode(leaf), myBytes)) myLeaf = l;
+  for (const [l, leaf] of tree.nonBlankLeaves()) {
+    if (equalBytes(leaf.encryptionKey, ours.encryptionKey)) {
+      if (equalBytes(encodeLeafNode(leaf), encodeLeafNode(ours))) myLeaf = l;
+      break;
+    }
+  }
   if (myLeaf < 0) fail("invalid-welcome", "our leaf is not in the tree");
 
   const keys: PathKeys = new Map([

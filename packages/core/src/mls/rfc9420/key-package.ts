@@ -116,18 +116,14 @@ export async function validateKeyPackage(suite: Suite, kp: KeyPackage, nowSecond
     }
   }
   if (signaturesVerified.has(kp)) return;
-  if (!(await verifyLeafNodeSignature(suite, leaf))) fail("bad-signature", "KeyPackage leaf node signature");
-  if (
-    !(await verifyWithLabel(
-      suite.signature,
-      leaf.signatureKey,
-      "KeyPackageTBS",
-      keyPackageTbs(kp),
-      kp.signature,
-    ))
-  ) {
-    fail("bad-signature", "KeyPackage signature");
-  }
+  // Both asked for at once: KeyPackages checked together then make one burst of verifications, which
+  // a provider can spread over threads; one after the other, each waited for the one before.
+  const [leafOk, kpOk] = await Promise.all([
+    verifyLeafNodeSignature(suite, leaf),
+    verifyWithLabel(suite.signature, leaf.signatureKey, "KeyPackageTBS", keyPackageTbs(kp), kp.signature),
+  ]);
+  if (!leafOk) fail("bad-signature", "KeyPackage leaf node signature");
+  if (!kpOk) fail("bad-signature", "KeyPackage signature");
   signaturesVerified.add(kp);
 }
 

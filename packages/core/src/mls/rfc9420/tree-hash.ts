@@ -80,24 +80,54 @@ export const rootTreeHash = (suite: Suite, tree: RatchetTree): Promise<Uint8Arra
   treeHash(suite, tree, tree.rootIndex);
 
 /** The tree hash of subtree x with the leaves in `exclude` blanked and dropped from unmerged lists. */
-export async function originalTreeHash(
+export function originalTreeHash(
   suite: Suite,
   tree: RatchetTree,
   x: number,
   exclude: ReadonlySet<number>,
 ): Promise<Uint8Array> {
   if (exclude.size === 0) return treeHash(suite, tree, x);
+  return originalHash(
+    suite,
+    tree,
+    x,
+    exclude,
+    [...exclude].sort((a, b) => a - b),
+  );
+}
+
+/**
+ * Whether a sorted list holds a value in [first, end): a binary search, not a scan — a node's
+ * unmerged_leaves can hold a whole batch of adds (an add-only commit has no path to clear them), and
+ * the check runs for every node of the subtrees hashed again.
+ */
+export function anyInRange(sorted: readonly number[], first: number, end: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < first) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo]! < end;
+}
+
+async function originalHash(
+  suite: Suite,
+  tree: RatchetTree,
+  x: number,
+  exclude: ReadonlySet<number>,
+  sorted: readonly number[],
+): Promise<Uint8Array> {
   const { first, end } = leafRange(x);
-  let touched = false;
-  for (const l of exclude) if (l >= first && l < end) touched = true;
-  if (!touched) return treeHash(suite, tree, x);
+  if (!anyInRange(sorted, first, end)) return treeHash(suite, tree, x);
   if (isLeaf(x)) return suite.hash.digest(leafHashInput(x >> 1, undefined));
   const p = tree.parentNode(x);
   const filtered =
     p === undefined ? undefined : { ...p, unmergedLeaves: p.unmergedLeaves.filter((l) => !exclude.has(l)) };
   const [l, r] = await Promise.all([
-    originalTreeHash(suite, tree, left(x), exclude),
-    originalTreeHash(suite, tree, right(x), exclude),
+    originalHash(suite, tree, left(x), exclude, sorted),
+    originalHash(suite, tree, right(x), exclude, sorted),
   ]);
   return suite.hash.digest(parentHashInput(filtered, l, r));
 }

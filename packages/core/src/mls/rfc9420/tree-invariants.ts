@@ -18,10 +18,20 @@
 import { toHex } from "../../encoding/bytes.js";
 import { fail } from "./errors.js";
 import type { RatchetTree } from "./ratchet-tree.js";
+import { anyInRange } from "./tree-hash.js";
 import { isInSubtree, parent } from "./tree-math.js";
 
 export function verifyTreeInvariants(tree: RatchetTree): void {
   const keys = new Set<string>();
+  // First every list's order, so that the membership checks below can binary-search any list.
+  for (let x = 1; x < tree.width; x += 2) {
+    const unmerged = tree.parentNode(x)?.unmergedLeaves ?? [];
+    for (let i = 1; i < unmerged.length; i++) {
+      if (unmerged[i - 1]! >= unmerged[i]!) {
+        fail("invalid-tree", `node ${x}: unmerged_leaves [${unmerged}] not in strictly increasing order`);
+      }
+    }
+  }
   for (let x = 0; x < tree.width; x++) {
     const n = tree.node(x);
     if (n === undefined) continue;
@@ -29,19 +39,15 @@ export function verifyTreeInvariants(tree: RatchetTree): void {
     if (keys.has(key)) fail("invalid-tree", `node ${x} reuses an encryption key`);
     keys.add(key);
     if (n.kind !== "parent") continue;
-    const unmerged = n.parent.unmergedLeaves;
-    for (let i = 1; i < unmerged.length; i++) {
-      if (unmerged[i - 1]! >= unmerged[i]!) {
-        fail("invalid-tree", `node ${x}: unmerged_leaves [${unmerged}] not in strictly increasing order`);
-      }
-    }
     for (const l of n.parent.unmergedLeaves) {
       if (l >= tree.leafCount || tree.leaf(l) === undefined || !isInSubtree(2 * l, x)) {
         fail("invalid-tree", `node ${x}: unmerged leaf ${l} is not a non-blank descendant`);
       }
       for (let y = parent(2 * l, tree.leafCount); y !== x; y = parent(y, tree.leafCount)) {
         const between = tree.parentNode(y);
-        if (between !== undefined && !between.unmergedLeaves.includes(l)) {
+        // Lists sorted (checked above): a lookup is a binary search, not a scan of a list that may
+        // hold a whole batch of adds.
+        if (between !== undefined && !anyInRange(between.unmergedLeaves, l, l + 1)) {
           fail("invalid-tree", `node ${y} between leaf ${l} and node ${x} does not list it as unmerged`);
         }
       }

@@ -284,3 +284,14 @@ it("a leave whose mark cannot get through keeps the keys until it does: never li
   const view = await assertConverged(stay, "Stuck");
   assert.equal(view.members.length, 2, "Carol is out of the member list");
 });
+
+it("a change asked for while an earlier one of ours settles, which reads our own removal, is refused as not_member", async () => {
+  const { Alice: alice, Carol: carol, gate } = await castWithGate("Gone soon", "Carol");
+  // Carol's key update is made, but cannot go out: it waits, staged.
+  gate.sends = false;
+  await assert.rejects(carol.client.rekeyGroup("Gone soon"));
+  await alice.client.removeFromGroup("Gone soon", ["Carol"]);
+  gate.sends = true;
+  // Her next change first settles the waiting one, reading the queue: Alice's removal is there.
+  await assert.rejects(carol.client.rekeyGroup("Gone soon"), { code: "not_member" });
+});

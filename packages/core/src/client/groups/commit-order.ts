@@ -27,7 +27,7 @@ import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { runFollowups } from "../followups/run.js";
 import type { Followup } from "../followups/types.js";
-import { requireGroupConversation } from "../lookup.js";
+import { requireActive, requireGroupConversation } from "../lookup.js";
 import { loadState } from "../mls-state.js";
 import { drainQueue } from "../sync.js";
 import { plan } from "./commit-plan.js";
@@ -134,9 +134,12 @@ export async function commitChange(
   intent: CommitIntent,
 ): Promise<ClientEvent[]> {
   const events = await settleGroup(ctx, conversationId); // a change of ours still waiting goes first
-  await ctx.lock.run(async () =>
-    proposeLocked(ctx, await requireGroupConversation(ctx, conversationId), intent),
-  );
+  await ctx.lock.run(async () => {
+    const conversation = await requireGroupConversation(ctx, conversationId);
+    // Settling may have read our own removal (or a dead epoch): the group's keys are gone.
+    requireActive(conversation);
+    return proposeLocked(ctx, conversation, intent);
+  });
   events.push(...(await settleGroup(ctx, conversationId)));
   return events;
 }

@@ -17,7 +17,8 @@ export async function loadState(ctx: ClientContext, groupId: string): Promise<Gr
   if (!tag) throw new ParleyError("corrupt", { what: "group_state" });
   const live = ctx.repo.liveStates.get(ctx.engine, groupId, tag);
   if (live !== undefined) return live;
-  const serialized = await ctx.repo.groupState(groupId);
+  // The epoch and ratchet part just read name it: only the epoch part is read now.
+  const serialized = await ctx.repo.groupState(groupId, tag);
   if (!serialized) throw new ParleyError("corrupt", { what: "group_state" });
   const state = ctx.engine.deserialize(serialized);
   ctx.repo.liveStates.keep(groupId, state, serialized.epoch, serialized.ratchetPart);

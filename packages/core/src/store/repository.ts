@@ -229,16 +229,18 @@ export class ProfileRepository {
     return { epoch: BigInt(fromUtf8(epoch)), ratchetPart };
   }
 
-  async groupState(groupId: string): Promise<SerializedGroupState | undefined> {
-    const [epoch, epochPart, ratchetPart] = await Promise.all([
-      this.kv.get(K.mlsEpoch(groupId)),
+  /** The stored state; `tag`: its epoch and ratchet part, already read (groupStateTag). */
+  async groupState(
+    groupId: string,
+    tag?: { epoch: bigint; ratchetPart: Uint8Array },
+  ): Promise<SerializedGroupState | undefined> {
+    const [named, epochPart] = await Promise.all([
+      tag ?? this.groupStateTag(groupId),
       this.kv.get(K.mlsEpochPart(groupId)),
-      this.kv.get(K.mlsRatchetPart(groupId)),
     ]);
-    if (!epoch || !epochPart || !ratchetPart) return undefined;
-    const e = BigInt(fromUtf8(epoch));
-    this.savedEpochs.set(groupId, e);
-    return { epoch: e, epochPart, ratchetPart };
+    if (!named || !epochPart) return undefined;
+    this.savedEpochs.set(groupId, named.epoch);
+    return { epoch: named.epoch, epochPart, ratchetPart: named.ratchetPart };
   }
 
   /** Writes the ratchet part always, and the (larger) epoch part only when the epoch moved. */

@@ -6,14 +6,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   createCommit,
-  createGroup,
   defaultProposalTypes,
   encode,
   generateKeyPackageWithKey,
-  type MlsContext,
   makeCustomExtension,
   mlsMessageEncoder,
-  unsafeTestingAuthenticationService,
 } from "ts-mls";
 import { nobleCryptoProvider } from "../src/crypto/noble-provider.js";
 import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
@@ -32,6 +29,7 @@ import { WireFormat } from "../src/mls/rfc9420/framing.js";
 import { decodeMlsMessage } from "../src/mls/rfc9420/mls-message.js";
 import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
 import { PARLEY_METADATA_EXTENSION, parleyCapabilities, TsMlsEngine } from "../src/mls/ts-mls-engine.js";
+import { laxGroupAdding } from "./helpers/lax-ts-mls-group.js";
 
 const crypto = nodeCryptoProvider;
 /** The seam's promises, for both engines. Where ts-mls needs several commits, ours makes one (§12.4). */
@@ -364,35 +362,9 @@ for (const [engineName, engine] of ENGINES) {
 
     it("refuses commits whose GroupContextExtensions go beyond the metadata", async () => {
       // Mallory runs ts-mls directly (no Parley rules) and tries to add an extension of her own.
-      const suite = await crypto.mlsCiphersuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
-      const lax: MlsContext = { cipherSuite: suite, authService: unsafeTestingAuthenticationService };
       const [mallory, carol] = await people(2);
-      const mkp = await generateKeyPackageWithKey({
-        credential: deviceMlsCredential(mallory!.device),
-        capabilities: parleyCapabilities(),
-        signatureKeyPair: { signKey: mallory!.device.deviceSecretKey, publicKey: mallory!.device.deviceKey },
-        cipherSuite: suite,
-      });
-      const base = await createGroup({
-        context: lax,
-        groupId: crypto.randomBytes(16),
-        keyPackage: mkp.publicPackage,
-        privateKeyPackage: mkp.privatePackage,
-      });
       const carolKp = await engine.createKeyPackage(carol!.device);
-      const carolPublic = (await import("ts-mls")).decode(
-        (await import("ts-mls")).mlsMessageDecoder,
-        carolKp.publicMessage,
-      );
-      if (carolPublic?.wireformat !== 5) throw new Error("not a KeyPackage");
-      const joined = await createCommit({
-        context: lax,
-        state: base,
-        extraProposals: [
-          { proposalType: defaultProposalTypes.add, add: { keyPackage: carolPublic.keyPackage } },
-        ],
-        ratchetTreeExtension: true,
-      });
+      const { lax, added: joined } = await laxGroupAdding(crypto, mallory!.device, carolKp);
       const c = await engine.joinFromWelcome(encode(mlsMessageEncoder, joined.welcome!), carolKp);
       const extra = await createCommit({
         context: lax,

@@ -11,24 +11,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  createCommit,
-  createGroup,
-  decode,
-  defaultProposalTypes,
-  encode,
-  generateKeyPackageWithKey,
-  type MlsContext,
-  mlsMessageDecoder,
-  mlsMessageEncoder,
-  unsafeTestingAuthenticationService,
-} from "ts-mls";
+import { encode, mlsMessageEncoder } from "ts-mls";
 import { nodeCryptoProvider } from "../src/crypto/node-provider.js";
 import type { CryptoProvider } from "../src/crypto/provider.js";
-import { deviceMlsCredential } from "../src/identity/credential.js";
 import { createIdentity } from "../src/identity/identity-key.js";
 import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
-import { parleyCapabilities } from "../src/mls/ts-mls-engine.js";
+import { laxGroupAdding } from "./helpers/lax-ts-mls-group.js";
 
 /** The node provider, counting the verifications outstanding at once (Ed25519 and the suite's). */
 function counting(base: CryptoProvider) {
@@ -100,36 +88,13 @@ describe("Rfc9420Engine: verifications in bursts", () => {
   it("a member whose certificate does not certify its leaf's key: the join fails", async () => {
     // Mallory runs ts-mls directly with no authentication service, her leaf signed by a key that her
     // device certificate does not name.
-    const suite = await crypto.mlsCiphersuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
-    const lax: MlsContext = { cipherSuite: suite, authService: unsafeTestingAuthenticationService };
     const [mallory, carol] = await Promise.all([createIdentity(crypto), createIdentity(crypto)]);
     const other = await crypto.ed25519Generate();
-    const mkp = await generateKeyPackageWithKey({
-      credential: deviceMlsCredential(mallory.device),
-      capabilities: parleyCapabilities(),
-      signatureKeyPair: { signKey: other.secretKey, publicKey: other.publicKey },
-      cipherSuite: suite,
-    });
-    const base = await createGroup({
-      context: lax,
-      groupId: crypto.randomBytes(16),
-      keyPackage: mkp.publicPackage,
-      privateKeyPackage: mkp.privatePackage,
-    });
     const engine = new Rfc9420Engine(crypto);
     const carolKp = await engine.createKeyPackage(carol.device);
-    const carolPublic = decode(mlsMessageDecoder, carolKp.publicMessage);
-    if (carolPublic?.wireformat !== 5) throw new Error("not a KeyPackage");
-    const joined = await createCommit({
-      context: lax,
-      state: base,
-      extraProposals: [
-        { proposalType: defaultProposalTypes.add, add: { keyPackage: carolPublic.keyPackage } },
-      ],
-      ratchetTreeExtension: true,
-    });
+    const { added } = await laxGroupAdding(crypto, mallory.device, carolKp, other);
     await assert.rejects(
-      engine.joinFromWelcome(encode(mlsMessageEncoder, joined.welcome!), carolKp),
+      engine.joinFromWelcome(encode(mlsMessageEncoder, added.welcome!), carolKp),
       /a credential in the group does not verify/,
     );
   });

@@ -4,6 +4,7 @@ import { ParleyError } from "../errors.js";
 import type { GroupState } from "../mls/engine.js";
 import type { Batch } from "../store/batch.js";
 import { b64 } from "../store/repository.js";
+import { type StagedState, unstagedState } from "../store/staged-state.js";
 import { type ClientContext, randomId } from "./context.js";
 import { sealAhead } from "./sending-ahead.js";
 
@@ -25,11 +26,27 @@ export async function loadState(ctx: ClientContext, groupId: string): Promise<Gr
   return state;
 }
 
-/** Adds `state` to `batch`; once the batch has landed, the next load has it as it is. */
+/**
+ * Adds `state` to `batch`; once the batch has landed, the engine knows what the store holds (its next
+ * save writes only the tree's changes since) and the next load has the state as it is.
+ */
 export function saveState(ctx: ClientContext, batch: Batch, groupId: string, state: GroupState): void {
   const serialized = ctx.engine.serialize(state);
   ctx.repo.putGroupState(batch, groupId, serialized);
-  batch.afterCommit(() => ctx.repo.liveStates.keep(groupId, state, serialized.epoch, serialized.ratchetPart));
+  batch.afterCommit(() => {
+    ctx.engine.stored(state, serialized);
+    ctx.repo.liveStates.keep(groupId, state, serialized.epoch, serialized.ratchetPart);
+  });
+}
+
+/** The state a pending commit of ours leads to (store/staged-state.ts), with the store's tree pieces. */
+export async function loadStaged(
+  ctx: ClientContext,
+  groupId: string,
+  staged: StagedState,
+): Promise<GroupState> {
+  const held = staged.tree ? await ctx.repo.groupTreePieces(groupId) : [];
+  return ctx.engine.deserialize(unstagedState(staged, held));
 }
 
 /** Commits a batch that holds a saved state, and notes its epoch (see ProfileRepository.putGroupState). */

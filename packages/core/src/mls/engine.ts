@@ -68,10 +68,23 @@ export type IncomingMessage =
 /** The split form a state is persisted in; see `saveState`. */
 export interface SerializedGroupState {
   epoch: bigint;
-  /** Changes once per epoch (ratchet tree, group context, …). */
+  /** Changes once per epoch (group context, path keys, … and the tree, unless stored apart). */
   epochPart: Uint8Array;
   /** Changes with every message (secret tree ratchets, …). */
   ratchetPart: Uint8Array;
+  /** The ratchet tree, for engines that store it apart from the epoch part (Rfc9420Engine). */
+  tree?: TreePieces;
+}
+
+/**
+ * A ratchet tree stored as pieces (Rfc9420Engine: a whole tree, then the nodes each save changed), so
+ * that a commit writes what it changed, not megabytes of tree. `pieces` is always the whole chain
+ * (a serialized state is complete: it loads anywhere); `held` says how many of them, from the first,
+ * the store already holds, so a save writes only the others. A load hands every stored piece over.
+ */
+export interface TreePieces {
+  pieces: Uint8Array[];
+  held: number;
 }
 
 /** What one commit changes. Any combination; an empty one is a key update. */
@@ -193,6 +206,11 @@ export interface MlsEngine {
    * operation returned goes on). A client keeping states between operations asks before reusing one.
    */
   usable(state: GroupState): boolean;
+  /**
+   * The store now holds `state` as `saved` (what serialize gave for it): call once that write has
+   * landed. The next save of a state that follows from it is relative to it (its tree pieces).
+   */
+  stored(state: GroupState, saved: SerializedGroupState): void;
 }
 
 export class MlsProcessingError extends Error {

@@ -916,6 +916,9 @@ export class TsMlsEngine implements MlsEngine {
     return !spent.has(state);
   }
 
+  /** Its states are stored whole: nothing to note. */
+  stored(_state: GroupState, _saved: SerializedGroupState): void {}
+
   members(state: GroupState): Member[] {
     return membersOf(this.client(state, true).ratchetTree);
   }

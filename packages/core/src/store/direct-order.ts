@@ -3,10 +3,12 @@
  * it as its epoch's first (client/devices/direct-order.ts). Values are encrypted by the store like
  * every record; the key holds only the local conversation id.
  */
+
 import type { QueueCredentials } from "../relay-client/signing.js";
 import { type Batch, unjson } from "./batch.js";
 import { Keys as K } from "./keys.js";
 import type { ProfileRepository } from "./repository.js";
+import type { StagedState } from "./staged-state.js";
 
 export interface DirectCommitRecord {
   /** The epoch the commit was made in, and SHA-256 (hex) of the commit message as sent. */
@@ -15,7 +17,7 @@ export interface DirectCommitRecord {
   /** The commit message (base64url): it goes to the contact once it has won. */
   commit: string;
   /** The state it leads to, with what was sealed after it (SerializedGroupState, base64url parts). */
-  staged: { epoch: string; epochPart: string; ratchetPart: string };
+  staged: StagedState;
   /** base64url Welcome, when the commit adds a device. */
   welcome?: string;
   /** Sealed in the new epoch, sent once the commit has won: to the contact, and to our shared queue. */

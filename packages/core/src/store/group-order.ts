@@ -3,11 +3,13 @@
  * queue to confirm it, and our application messages waiting for their echo. Values are encrypted by
  * the store like every record; keys hold only local ids and digests.
  */
+
 import type { Body } from "../content/index.js";
 import type { QueueCredentials } from "../relay-client/signing.js";
 import { type Batch, unjson } from "./batch.js";
 import { Keys as K } from "./keys.js";
 import type { ProfileRepository } from "./repository.js";
+import type { StagedState } from "./staged-state.js";
 
 export interface LinkJoin {
   identityKey: string;
@@ -72,7 +74,7 @@ export interface PendingCommitRecord {
   baseEpoch: string;
   digest: string;
   /** The state the commit leads to (SerializedGroupState, base64url parts). */
-  staged: { epoch: string; epochPart: string; ratchetPart: string };
+  staged: StagedState;
   /** base64url Welcome, when the commit adds members. */
   welcome?: string;
   /**

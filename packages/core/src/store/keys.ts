@@ -85,6 +85,9 @@ export const Keys = {
   mlsEpoch: (groupId: string) => `mls/${groupId}/epoch`,
   mlsEpochPart: (groupId: string) => `mls/${groupId}/e`,
   mlsRatchetPart: (groupId: string) => `mls/${groupId}/r`,
+  /** The ratchet tree stored apart, piece by piece (mls/engine.ts TreePieces), in index order. */
+  mlsTreePiece: (groupId: string, index: number) => `mls/${groupId}/t/${String(index).padStart(6, "0")}`,
+  mlsTreePieces: (groupId: string) => `mls/${groupId}/t/`,
   /** How far our application ratchet may go before the next sync to disk (client/sending-ahead.ts). */
   mlsSendingAhead: (groupId: string) => `mls/${groupId}/ahead`,
   /**

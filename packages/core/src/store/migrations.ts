@@ -165,6 +165,9 @@ async function toRfc9420Engine(kv: KeyValueStore, batch: Batch, env: MigrationEn
     batch.putBytes(Keys.mlsEpoch(c.groupId), utf8(converted.epoch.toString()));
     batch.putBytes(Keys.mlsEpochPart(c.groupId), converted.epochPart);
     batch.putBytes(Keys.mlsRatchetPart(c.groupId), converted.ratchetPart);
+    // Rfc9420Engine stores the tree apart (mls/engine.ts TreePieces); a converted state's is new.
+    for (const [i, piece] of (converted.tree?.pieces ?? []).entries())
+      batch.putBytes(Keys.mlsTreePiece(c.groupId, i), piece);
   }
   const engine = new Rfc9420Engine(env.crypto);
   for (const [key, value] of await kv.list(Keys.everyTheirKeyPackage)) {

@@ -34,6 +34,8 @@ export const SEARCH_MATCHES_BOUND = 100_000;
 export class ProfileRepository {
   /** Epoch of the state last saved per group, so a message within an epoch rewrites only the ratchet part. */
   private readonly savedEpochs = new Map<string, bigint>();
+  /** How many tree pieces the store holds per group, as this process last read or wrote them. */
+  private readonly treePieceCounts = new Map<string, number>();
   /** Group states saved by this repository's batches, kept decoded (live-states.ts). */
   readonly liveStates = new LiveGroupStates();
 
@@ -234,29 +236,61 @@ export class ProfileRepository {
     groupId: string,
     tag?: { epoch: bigint; ratchetPart: Uint8Array },
   ): Promise<SerializedGroupState | undefined> {
-    const [named, epochPart] = await Promise.all([
+    const [named, epochPart, pieces] = await Promise.all([
       tag ?? this.groupStateTag(groupId),
       this.kv.get(K.mlsEpochPart(groupId)),
+      this.groupTreePieces(groupId),
     ]);
     if (!named || !epochPart) return undefined;
     this.savedEpochs.set(groupId, named.epoch);
-    return { epoch: named.epoch, epochPart, ratchetPart: named.ratchetPart };
+    return {
+      epoch: named.epoch,
+      epochPart,
+      ratchetPart: named.ratchetPart,
+      ...(pieces.length > 0 ? { tree: { pieces, held: pieces.length } } : {}),
+    };
   }
 
-  /** Writes the ratchet part always, and the (larger) epoch part only when the epoch moved. */
+  /** The group's stored tree pieces, in order (up to the first gap: later ones are of no chain). */
+  async groupTreePieces(groupId: string): Promise<Uint8Array[]> {
+    const pieces: Uint8Array[] = [];
+    for (const [key, value] of await this.kv.list(K.mlsTreePieces(groupId))) {
+      if (key !== K.mlsTreePiece(groupId, pieces.length)) break;
+      pieces.push(value);
+    }
+    this.treePieceCounts.set(groupId, pieces.length);
+    return pieces;
+  }
+
+  /**
+   * Writes the ratchet part always; the (larger) epoch part when the epoch moved or the tree did
+   * (the epoch part counts its pieces), and of the tree pieces only those the store does not hold.
+   */
   putGroupState(b: Batch, groupId: string, s: SerializedGroupState): Batch {
-    if (this.savedEpochs.get(groupId) !== s.epoch) {
+    const tree = s.tree;
+    const treeMoved = tree !== undefined && tree.held < tree.pieces.length;
+    if (this.savedEpochs.get(groupId) !== s.epoch || treeMoved) {
       b.putBytes(K.mlsEpoch(groupId), utf8(s.epoch.toString())).putBytes(
         K.mlsEpochPart(groupId),
         s.epochPart,
       );
     }
+    if (tree !== undefined && treeMoved) {
+      for (let i = tree.held; i < tree.pieces.length; i++)
+        b.putBytes(K.mlsTreePiece(groupId, i), tree.pieces[i]!);
+      // Pieces of a chain this one replaced (a whole tree written again) go.
+      const known = this.treePieceCounts.get(groupId) ?? 0;
+      for (let i = tree.pieces.length; i < known; i++) b.delete(K.mlsTreePiece(groupId, i));
+      b.afterCommit(() => this.treePieceCounts.set(groupId, tree.pieces.length));
+    }
     return b.putBytes(K.mlsRatchetPart(groupId), s.ratchetPart);
   }
   /** Forgets a group's keys (left or removed): nothing on this device can decrypt it any more. */
-  deleteGroupState(b: Batch, groupId: string): Batch {
+  async deleteGroupState(b: Batch, groupId: string): Promise<Batch> {
     this.savedEpochs.delete(groupId);
+    this.treePieceCounts.delete(groupId);
     this.liveStates.forget(groupId);
+    for (const [key] of await this.kv.list(K.mlsTreePieces(groupId))) b.delete(key);
     return b
       .afterCommit(() => this.liveStates.forget(groupId))
       .delete(K.mlsEpoch(groupId))
@@ -285,7 +319,7 @@ export class ProfileRepository {
     }
     b.delete(K.route(c.receive.queueId)).delete(K.cursor(c.receive.queueId)).delete(K.memberNames(c.id));
     b.delete(K.conversation(c.id));
-    return this.deleteGroupState(b, c.groupId);
+    return await this.deleteGroupState(b, c.groupId);
   }
 
   /** Forgets a contact's record and the KeyPackages they gave us (their conversations: above). */

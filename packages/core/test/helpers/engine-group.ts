@@ -4,7 +4,7 @@
  */
 import { nodeCryptoProvider as crypto } from "../../src/crypto/node-provider.js";
 import { createIdentity } from "../../src/identity/identity-key.js";
-import type { GroupState } from "../../src/mls/engine.js";
+import type { GroupState, SerializedGroupState } from "../../src/mls/engine.js";
 import { Rfc9420Engine } from "../../src/mls/rfc9420-engine/index.js";
 import { unwrap } from "../../src/mls/rfc9420-engine/state.js";
 
@@ -22,3 +22,10 @@ export async function engineGroup(size: number, outside: number) {
   const others = await Promise.all(inside.map((k) => engine.joinFromWelcome(r.welcome!, k)));
   return { alice: r.state, others, outside: kps.slice(size - outside), people };
 }
+
+/**
+ * A serialized state as a store hands it back at load: every tree piece held (serialize says which
+ * pieces the store does not hold yet; a state loaded from a store saves only its changes since).
+ */
+export const storedForm = (s: SerializedGroupState): SerializedGroupState =>
+  s.tree ? { ...s, tree: { pieces: s.tree.pieces, held: s.tree.pieces.length } } : s;

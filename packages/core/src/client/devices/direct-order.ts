@@ -27,13 +27,14 @@ import {
 } from "../../store/direct-order.js";
 import type { DirectConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
+import { stagedState } from "../../store/staged-state.js";
 import type { ClientContext } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { runFollowups } from "../followups/run.js";
 import type { Followup } from "../followups/types.js";
 import { nothing, type Processed } from "../inbox/types.js";
 import { requireConversation } from "../lookup.js";
-import { loadState, saveState } from "../mls-state.js";
+import { loadStaged, loadState, saveState } from "../mls-state.js";
 import { drainQueue } from "../sync.js";
 
 /** How long one round waits for its commit's echo. */
@@ -108,11 +109,7 @@ async function proposeLocked(
     baseEpoch: state.epoch.toString(),
     digest: toHex(await ctx.crypto.sha256(commit)),
     commit: b64(commit),
-    staged: {
-      epoch: staged.epoch.toString(),
-      epochPart: b64(staged.epochPart),
-      ratchetPart: b64(staged.ratchetPart),
-    },
+    staged: stagedState(staged),
     ...(committed.welcome ? { welcome: b64(committed.welcome) } : {}),
     toContact: after.toContact.map(b64),
     toShared: after.toShared.map(b64),
@@ -202,11 +199,7 @@ export async function ownDirectEcho(
     putDirectCommit(batch, conversation.id, { ...pending, status: "lost" });
     return nothing();
   }
-  const staged = ctx.engine.deserialize({
-    epoch: BigInt(pending.staged.epoch),
-    epochPart: unb64(pending.staged.epochPart),
-    ratchetPart: unb64(pending.staged.ratchetPart),
-  });
+  const staged = await loadStaged(ctx, conversation.groupId, pending.staged);
   saveState(ctx, batch, conversation.groupId, staged);
   if (pending.receive) {
     ctx.repo.putConversation(batch, { ...conversation, receive: pending.receive });

@@ -237,7 +237,7 @@ export async function leaveGroup(ctx: ClientContext, group: string): Promise<voi
     // Forward secrecy: without the group's keys this device cannot read what follows, or what was.
     const batch = ctx.repo.batch();
     ctx.repo.putConversation(batch, { ...current, status: "left" });
-    ctx.repo.deleteGroupState(batch, current.groupId);
+    await ctx.repo.deleteGroupState(batch, current.groupId);
     deletePendingCommit(batch, current.id);
     await ctx.repo.commit(batch);
   });

@@ -23,6 +23,7 @@ import {
 } from "../../store/group-order.js";
 import type { GroupConversationRecord } from "../../store/records.js";
 import { b64, unb64 } from "../../store/repository.js";
+import { stagedState } from "../../store/staged-state.js";
 import { type ClientContext, requireProfile } from "../context.js";
 import type { ClientEvent } from "../events.js";
 import { runFollowups } from "../followups/run.js";
@@ -103,11 +104,7 @@ export async function proposeLocked(
     baseEpoch: state.epoch.toString(),
     digest,
     commit: b64(commit),
-    staged: {
-      epoch: staged.epoch.toString(),
-      epochPart: b64(staged.epochPart),
-      ratchetPart: b64(staged.ratchetPart),
-    },
+    staged: stagedState(staged),
     ...(result.welcome ? { welcome: b64(result.welcome) } : {}),
     status: "sent",
     redone,

@@ -127,7 +127,7 @@ async function fallOutLocked(
   const suite = ctx.engine.cipherSuiteOf(await loadState(ctx, c.groupId));
   const batch = ctx.repo.batch();
   // The epoch's keys are of no more use: nobody will ever write in it again.
-  ctx.repo.deleteGroupState(batch, c.groupId);
+  await ctx.repo.deleteGroupState(batch, c.groupId);
   deletePendingCommit(batch, c.id);
   for (const [order] of await ctx.repo.held(c.id)) ctx.repo.deleteHeld(batch, c.id, order);
   const unsent = await unechoedLost(ctx, batch, c);

@@ -20,14 +20,13 @@ import {
   putPendingCommit,
 } from "../../store/group-order.js";
 import type { GroupConversationRecord } from "../../store/records.js";
-import { unb64 } from "../../store/repository.js";
 import type { ClientContext } from "../context.js";
 import { ownDirectEcho } from "../devices/direct-order.js";
 import type { ClientEvent } from "../events.js";
 import { isStale } from "../inbox/stale.js";
 import { nothing, type Processed } from "../inbox/types.js";
 import { historyIdOf } from "../lookup.js";
-import { encryptContent, loadState, saveState } from "../mls-state.js";
+import { encryptContent, loadStaged, loadState, saveState } from "../mls-state.js";
 import { moveGroupQueue } from "./queue.js";
 
 /**
@@ -71,11 +70,7 @@ async function commitEcho(
     commitOrderStats.lost++;
     return { events: [], followups };
   }
-  const staged = ctx.engine.deserialize({
-    epoch: BigInt(pending.staged.epoch),
-    epochPart: unb64(pending.staged.epochPart),
-    ratchetPart: unb64(pending.staged.ratchetPart),
-  });
+  const staged = await loadStaged(ctx, conversation.groupId, pending.staged);
   saveState(ctx, batch, conversation.groupId, staged);
   const meta = decodeGroupMetadata(ctx.engine.metadata(staged));
   if (meta) ctx.repo.putConversation(batch, { ...conversation, name: meta.name, admins: meta.admins });

@@ -232,7 +232,7 @@ async function afterGroupMessage(
   const { id: conversationId, name } = conversation;
   if (result.kind === "removed") {
     ctx.repo.putConversation(batch, { ...conversation, status: "removed" });
-    ctx.repo.deleteGroupState(batch, conversation.groupId);
+    await ctx.repo.deleteGroupState(batch, conversation.groupId);
     const unsent = await unechoedLost(ctx, batch, conversation);
     // Out of our devices' own group: another device of ours revoked this one.
     const change = conversation.self ? ("revoked" as const) : ("removed" as const);

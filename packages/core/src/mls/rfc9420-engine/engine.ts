@@ -81,6 +81,7 @@ import {
   deserializeInner,
   type Inner,
   isSpent,
+  markStored,
   rememberEpochPart,
   serializeInner,
   spend,
@@ -461,6 +462,11 @@ export class Rfc9420Engine implements MlsEngine {
     }
   }
 
+  stored(state: GroupState, saved: SerializedGroupState): void {
+    const inner = unwrap(state, true);
+    if (saved.tree !== undefined && saved.epoch === inner.g.context.epoch) markStored(inner, saved.tree);
+  }
+
   /** Loads a state saved by serialize. (A suite is needed: this is synchronous, so it is made here.) */
   deserialize(serialized: SerializedGroupState): GroupState {
     try {
@@ -472,6 +478,9 @@ export class Rfc9420Engine implements MlsEngine {
           epoch: serialized.epoch,
           epochPart: serialized.epochPart.slice(),
           ratchetPart: serialized.ratchetPart.slice(),
+          ...(serialized.tree
+            ? { tree: { held: serialized.tree.held, pieces: serialized.tree.pieces.map((p) => p.slice()) } }
+            : {}),
         });
         this.suite(id).catch(() => undefined);
       } else rememberEpochPart(inner, serialized.epochPart);

@@ -31,6 +31,8 @@ import type { PathKeys } from "./treekem.js";
 const FORMAT = 1;
 /** 2: the tree's cached parent hashes follow it (tree-hash-store.ts). */
 const STATE_FORMAT = 2;
+/** 3: the tree is stored apart (tree-pieces.ts) and handed to the decoder. */
+const STATE_FORMAT_TREE_APART = 3;
 
 const SECRET_FIELDS: (keyof EpochSecrets)[] = [
   "joinerSecret",
@@ -62,16 +64,21 @@ export function encodeGroupState(s: GroupState): EncodedGroupState {
   return { epochPart: w.finish(), ratchetPart: encodeSecretTree(s.secretTree.snapshot()) };
 }
 
-/** The epoch part, written in place into `w` (a caller that wraps it avoids a copy of the tree). */
-export function writeEpochPart(w: TlsWriter, s: GroupState): void {
-  w.u16(STATE_FORMAT);
+/**
+ * The epoch part, written in place into `w` (a caller that wraps it avoids a copy of the tree).
+ * `treeApart`: without the tree, which the caller stores as pieces (tree-pieces.ts).
+ */
+export function writeEpochPart(w: TlsWriter, s: GroupState, treeApart = false): void {
+  w.u16(treeApart ? STATE_FORMAT_TREE_APART : STATE_FORMAT);
   writeGroupContext(w, s.context);
-  const treeStart = w.length;
-  writeRatchetTree(w, s.tree);
-  writeTreeHashes(w, s.tree);
-  // The next load of this state finds its tree decoded (tree-cache.ts).
-  const stored = w.view().slice(treeStart);
-  rememberTree(treeKey(s.context.treeHash, stored), stored, s.tree);
+  if (!treeApart) {
+    const treeStart = w.length;
+    writeRatchetTree(w, s.tree);
+    writeTreeHashes(w, s.tree);
+    // The next load of this state finds its tree decoded (tree-cache.ts).
+    const stored = w.view().slice(treeStart);
+    rememberTree(treeKey(s.context.treeHash, stored), stored, s.tree);
+  }
   w.u32(s.myLeaf).vector(s.signKey);
   writeList(w, [...s.keys.entries()], (ww, [x, k]) => {
     ww.u32(x).vector(k.privateKey).vector(k.publicKey);
@@ -127,39 +134,58 @@ export function readSecretTree(r: TlsReader): SecretTreeSnapshot {
   return { leafCount, nodes, ratchets };
 }
 
+/**
+ * `treeApart`: the tree of a state whose epoch part was written without it (format 3), given the
+ * GroupContext's tree hash (tree-pieces.ts checks its pieces make that tree); lazy, like the inline one.
+ */
 export function decodeGroupState(
   suite: Suite,
   encoded: EncodedGroupState,
   externalPsks: ExternalPskLookup = () => undefined,
+  treeApart?: (treeHash: Uint8Array) => RatchetTree,
 ): GroupState {
   const snapshot = decodeExact("secret tree", readSecretTree, encoded.ratchetPart);
   return decodeExact(
     "group state",
     (r) => {
-      if (r.u16() !== STATE_FORMAT) fail("malformed", "unknown group state format");
+      const format = r.u16();
+      if (format !== STATE_FORMAT && format !== STATE_FORMAT_TREE_APART)
+        fail("malformed", "unknown group state format");
       const context = readGroupContext(r);
-      // The tree and its hashes are decoded on first use (ratchet-tree.ts, lazy): sending an
-      // application message uses no node. Their bytes are checked then, our leaf with them.
-      const treeStart = r.position;
-      r.vector();
-      r.vector();
-      const storedTree = r.copy(treeStart, r.position);
+      let decodeTree: () => RatchetTree;
+      if (format === STATE_FORMAT_TREE_APART) {
+        if (treeApart === undefined)
+          fail("malformed", "the group state's tree is stored apart and was not given");
+        const apart = treeApart(context.treeHash);
+        decodeTree = () => apart.fork();
+      } else {
+        // The tree and its hashes are decoded on first use (ratchet-tree.ts, lazy): sending an
+        // application message uses no node. Their bytes are checked then, our leaf with them.
+        const treeStart = r.position;
+        r.vector();
+        r.vector();
+        const storedTree = r.copy(treeStart, r.position);
+        decodeTree = () => {
+          const key = treeKey(context.treeHash, storedTree);
+          let t = cachedTree(key, storedTree);
+          if (t === undefined) {
+            t = decodeExact(
+              "stored ratchet tree",
+              (rr) => {
+                const decoded = readRatchetTree(rr);
+                readTreeHashes(rr, decoded);
+                return decoded;
+              },
+              storedTree,
+            );
+            rememberTree(key, storedTree, t);
+          }
+          return t;
+        };
+      }
       const myLeaf = r.u32();
       const tree = RatchetTree.lazy(snapshot.leafCount, () => {
-        const key = treeKey(context.treeHash, storedTree);
-        let t = cachedTree(key, storedTree);
-        if (t === undefined) {
-          t = decodeExact(
-            "stored ratchet tree",
-            (rr) => {
-              const decoded = readRatchetTree(rr);
-              readTreeHashes(rr, decoded);
-              return decoded;
-            },
-            storedTree,
-          );
-          rememberTree(key, storedTree, t);
-        }
+        const t = decodeTree();
         if (t.leaf(myLeaf) === undefined) fail("malformed", "our leaf is blank in the stored tree");
         return t;
       });

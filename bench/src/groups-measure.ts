@@ -71,6 +71,8 @@ export interface JobResult {
   times2?: number[];
   commit?: Uint8Array;
   bytes?: number;
+  /** commitProcess: what the save after the commit writes (epoch and ratchet parts, new tree pieces). */
+  written?: number;
 }
 
 const crypto = nodeCryptoProvider;
@@ -108,7 +110,10 @@ function keyPackageOf(bytes: Uint8Array) {
 }
 
 async function engineJob(engine: MlsEngine, job: Job): Promise<JobResult> {
-  const load = (s: SerializedGroupState): GroupState => engine.deserialize(s);
+  // A state as a client's store hands it back: every tree piece it holds (a client that loads its
+  // state and saves it after a commit writes the tree's changes only).
+  const load = (s: SerializedGroupState): GroupState =>
+    engine.deserialize(s.tree ? { ...s, tree: { pieces: s.tree.pieces, held: s.tree.pieces.length } } : s);
   const times: number[] = [];
   // Readies the engine (its suite) outside the timings.
   await engine.inspectKeyPackage(job.lastBatch[0]!);
@@ -129,18 +134,24 @@ async function engineJob(engine: MlsEngine, job: Job): Promise<JobResult> {
     case "commitProcess": {
       const persist: number[] = [];
       let bytes = 0;
+      let written = 0;
       for (let i = 0; i < job.reps; i++) {
         const s = load(job.member);
         const [ms, r] = await time(() => engine.process(s, job.commit!));
         rec(times, "times", ms);
-        // What a client writes after a commit: the serialized state (both parts).
+        // What a client writes after a commit: the serialized state — both parts, and of the tree
+        // (stored apart as pieces by our engine) the pieces its store does not hold yet.
         const t = now();
         const out = engine.serialize(r.state);
         rec(persist, "times2", now() - t);
-        bytes = out.epochPart.length + out.ratchetPart.length;
-        post({ bytes });
+        const pieces = out.tree?.pieces ?? [];
+        const treeBytes = pieces.reduce((n, p) => n + p.length, 0);
+        const newTreeBytes = pieces.slice(out.tree?.held ?? 0).reduce((n, p) => n + p.length, 0);
+        bytes = out.epochPart.length + out.ratchetPart.length + treeBytes;
+        written = out.epochPart.length + out.ratchetPart.length + newTreeBytes;
+        post({ bytes, written });
       }
-      return { times, times2: persist, bytes };
+      return { times, times2: persist, bytes, written };
     }
     case "join": {
       for (let i = 0; i < job.reps; i++) {
@@ -207,6 +218,7 @@ async function rawJob(job: Job): Promise<JobResult> {
       const message = decodeMessage(job.commit!) as Parameters<typeof processMessage>[0]["message"];
       const persist: number[] = [];
       let bytes = 0;
+      let written = 0;
       for (let i = 0; i < job.reps; i++) {
         const s = state(job.member);
         const [ms, r] = await time(() => processMessage({ context, state: s, message }));

@@ -2,8 +2,10 @@
  * Large MLS groups, in-process (no relay), in ONE run: for each N (default 2,000 and 10,000), medians of
  *  - commitCreateMs    an update (path-only) commit created by the group's creator;
  *  - commitProcessMs   that commit processed by another member;
- *  - persistMs         serializing the state that processing returned (what a client writes after a
- *                      commit: both parts of SerializedGroupState; stateBytes is their size);
+ *  - persistMs         serializing the state that processing returned, loaded as a client's store
+ *                      hands it back (what a client writes after a commit: both parts of
+ *                      SerializedGroupState and the tree pieces its store lacks; stateBytes is the
+ *                      whole state's size, savedBytesAfterCommit what that save writes);
  *  - joinMs            joining from the Welcome of the last batch (ratchet tree inside the GroupInfo,
  *                      all of §12.4.3.1's tree validation, every member's certificate checked);
  *  - add100Ms          adding 100 members to the group of N − 100 in one commit;
@@ -57,6 +59,7 @@ interface Series {
   /** Size of the update commit: ~82 bytes per HPKE ciphertext of its path (the tree's resolutions). */
   commitBytes?: number;
   bytes?: number;
+  written?: number;
   /** Set when the deadline stopped the job. */
   overS?: number;
   /** Set when the implementation failed the operation. */
@@ -87,6 +90,7 @@ function runWorker(job: Job, deadlineS: number): Promise<Series> {
       if (m.commit !== undefined) out.commit = new Uint8Array(m.commit);
       if (m.commitBytes !== undefined) out.commitBytes = m.commitBytes;
       if (m.bytes !== undefined) out.bytes = m.bytes;
+      if (m.written !== undefined) out.written = m.written;
       if (m.error !== undefined) settle(() => reject(new Error(`${job.impl} ${job.op}: ${m.error}`)));
       if (m.done) settle(() => resolve(out));
     });
@@ -102,6 +106,7 @@ interface Message {
   commit?: Uint8Array;
   commitBytes?: number;
   bytes?: number;
+  written?: number;
   done?: boolean;
   error?: string;
 }
@@ -158,6 +163,7 @@ async function measure(impl: Impl, b: Built, n: number): Promise<Record<string, 
     add100Ms: cell(add100, "times"),
     persistAfterCommitMs: cell(process, "times2", 3),
     stateBytes: process?.bytes ?? null,
+    savedBytesAfterCommit: process?.written ?? null,
     commitBytes: create.commitBytes ?? null,
     encryptMs: cell(messages, "times", 3),
     decryptMs: cell(messages, "times2", 3),
@@ -233,6 +239,7 @@ const ops = [
   ["encrypt", "encryptMs"],
   ["decrypt", "decryptMs"],
   ["state bytes", "stateBytes"],
+  ["bytes saved after a commit", "savedBytesAfterCommit"],
 ] as const;
 const table = ops.map(([name, key]) => {
   const line: Record<string, unknown> = { op: name };

@@ -72,6 +72,23 @@ describe("lazily decoded ratchet trees", () => {
     assert.deepEqual(past.leaf(0), treeOf(alice).leaf(0));
   });
 
+  it("a save after a commit on a loaded state writes the older past epochs as stored, undecoded", async () => {
+    const { alice } = await group(4);
+    let s = alice;
+    for (let i = 0; i < 3; i++) s = (await engine.commit(s, {})).state;
+    const loaded = engine.deserialize(storedForm(engine.serialize(s)));
+    const before = unwrap(loaded, true).past.map((p) => p.tree);
+    assert.equal(before.length, 4);
+    const c = await engine.commit(loaded, {});
+    const saved = engine.serialize(c.state);
+    const past = unwrap(c.state, true).past;
+    assert.equal(past[1]!.tree, before[0]);
+    assert.equal(past[1]!.tree.decoded, false, "a past epoch's tree decoded to be written again");
+    assert.equal(past[2]!.tree.decoded, false);
+    // And written as they would be encoded anew.
+    assert.deepEqual(encodeEpochPart(unwrap(engine.deserialize(storedForm(saved))), false), saved.epochPart);
+  });
+
   it("sending leaves the tree undecoded; a commit on a loaded state is saved with its new tree", async () => {
     const { alice, others, newcomer } = await group(4);
     const [bob] = others;

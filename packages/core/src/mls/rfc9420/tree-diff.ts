@@ -13,12 +13,27 @@ import { fail } from "./errors.js";
 import { RatchetTree, readNode, type TreeNode, writeNode } from "./ratchet-tree.js";
 import { isLeaf, nodeWidth } from "./tree-math.js";
 
+/**
+ * Differences already encoded (or read), by the tree they make and the tree they apply to. After a
+ * commit every past epoch but the newest keeps both its tree and the next newer one, so its stored
+ * differences are written again as they were — without decoding the past tree (lazy since the load)
+ * or comparing it node by node with its neighbour (4 past epochs: 13 ms of a save at 10,000 members).
+ */
+const encoded = new WeakMap<RatchetTree, { against: RatchetTree; bytes: Uint8Array }>();
+
 export function writeTreeDiff(w: TlsWriter, tree: RatchetTree, against: RatchetTree): void {
+  const hit = encoded.get(tree);
+  if (hit !== undefined && hit.against === against) {
+    w.raw(hit.bytes);
+    return;
+  }
+  const start = w.length;
   w.u32(tree.leafCount);
   writeList(w, tree.differingNodes(against), (ww, i) => {
     ww.u32(i);
     writeOptional(ww, tree.node(i), writeNode);
   });
+  encoded.set(tree, { against, bytes: w.view().slice(start) });
 }
 
 /**
@@ -30,9 +45,10 @@ export function writeTreeDiff(w: TlsWriter, tree: RatchetTree, against: RatchetT
  * then, as MlsError "malformed", as a lazy tree's are.
  */
 export function readTreeDiff(r: TlsReader, against: RatchetTree): RatchetTree {
+  const start = r.position;
   const leafCount = r.u32();
   const stored = readBytes(r);
-  return RatchetTree.lazy(leafCount, () => {
+  const tree = RatchetTree.lazy(leafCount, () => {
     const changes = decodeExact(
       "stored tree changes",
       (rr) => {
@@ -52,4 +68,6 @@ export function readTreeDiff(r: TlsReader, against: RatchetTree): RatchetTree {
     for (const [i, node] of changes) tree.set(i, node);
     return tree;
   });
+  encoded.set(tree, { against, bytes: r.copy(start, r.position) });
+  return tree;
 }

@@ -218,7 +218,6 @@ async function rawJob(job: Job): Promise<JobResult> {
       const message = decodeMessage(job.commit!) as Parameters<typeof processMessage>[0]["message"];
       const persist: number[] = [];
       let bytes = 0;
-      let written = 0;
       for (let i = 0; i < job.reps; i++) {
         const s = state(job.member);
         const [ms, r] = await time(() => processMessage({ context, state: s, message }));

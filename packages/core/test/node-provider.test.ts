@@ -31,6 +31,18 @@ const RFC8032 = [
 ];
 
 describe("nodeCryptoProvider", () => {
+  it("a signing key buffer zeroed since it was last used does not sign with the key it held", async () => {
+    const p = nodeCryptoProvider;
+    const { secretKey, publicKey } = await p.ed25519Generate();
+    const m = utf8("one message");
+    assert.equal(await p.ed25519Verify(publicKey, m, await p.ed25519Sign(secretKey, m)), true);
+    // Signed again with the same buffer: the key it holds (found by the buffer, not its hash).
+    assert.equal(await p.ed25519Verify(publicKey, m, await p.ed25519Sign(secretKey, m)), true);
+    secretKey.fill(0);
+    const after = await p.ed25519Sign(secretKey, m);
+    assert.equal(await p.ed25519Verify(publicKey, m, after), false, "signed with the erased key");
+  });
+
   it("Ed25519 matches RFC 8032 and the noble provider byte for byte", async () => {
     for (const v of RFC8032) {
       const sig = await nodeCryptoProvider.ed25519Sign(fromHex(v.secret), fromHex(v.message));

@@ -115,30 +115,24 @@ export function advance(before: Inner, next: RfcState): Inner {
   };
 }
 
-function secretTreeBuffers(t: SecretTree, into: Set<Uint8Array>): void {
-  const s = t.snapshot();
-  for (const [, secret] of s.nodes) into.add(secret);
-  for (const r of s.ratchets) {
-    into.add(r.secret);
-    for (const [, k] of r.skipped) {
-      into.add(k.key);
-      into.add(k.nonce);
-    }
-  }
-}
-
-/** Every secret buffer an Inner holds, by identity. */
-function secretsOf(inner: Inner): Set<Uint8Array> {
+/**
+ * Every secret buffer an Inner holds, by identity; without those of the secret trees in `skip`.
+ * (Per message: keep it cheap — no snapshot of the secret trees.)
+ */
+function secretsOf(inner: Inner, skip?: ReadonlySet<SecretTree>): Set<Uint8Array> {
   const out = new Set<Uint8Array>();
+  const add = (b: Uint8Array) => {
+    out.add(b);
+  };
   const { g } = inner;
   for (const v of Object.values(g.secrets)) out.add(v);
   for (const k of g.keys.values()) out.add(k.privateKey);
   out.add(g.signKey);
   for (const v of g.resumptionPsks.values()) out.add(v);
-  secretTreeBuffers(g.secretTree, out);
+  if (!skip?.has(g.secretTree)) g.secretTree.forEachSecret(add);
   for (const p of inner.past) {
     out.add(p.senderDataSecret);
-    secretTreeBuffers(p.secretTree, out);
+    if (!skip?.has(p.secretTree)) p.secretTree.forEachSecret(add);
   }
   return out;
 }
@@ -152,10 +146,12 @@ export function zeroAll(inner: Inner): void {
  * Forward secrecy: zeroes every secret of `state` that `next` no longer holds (used ratchet keys,
  * the old epoch's init and epoch secrets, replaced path keys, epochs that fell out of the window)
  * and marks `state` spent. Call only once the operation has succeeded and its result is built.
+ * A secret tree `next` still holds (the same object) keeps all its secrets: not enumerated.
  */
 export function spend(state: GroupState, next: Inner): void {
   const held = secretsOf(next);
-  for (const secret of secretsOf(unwrap(state, true))) if (!held.has(secret)) secret.fill(0);
+  const kept = new Set([next.g.secretTree, ...next.past.map((p) => p.secretTree)]);
+  for (const secret of secretsOf(unwrap(state, true), kept)) if (!held.has(secret)) secret.fill(0);
   spent.add(state);
 }
 

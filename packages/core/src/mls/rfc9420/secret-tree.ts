@@ -84,6 +84,18 @@ export class SecretTree {
     };
   }
 
+  /** Calls `fn` with every secret buffer the tree holds, as held (no snapshot: nothing allocated). */
+  forEachSecret(fn: (secret: Uint8Array) => void): void {
+    for (const secret of this.nodes.values()) fn(secret);
+    for (const r of this.ratchets.values()) {
+      fn(r.secret);
+      for (const k of r.skipped.values()) {
+        fn(k.key);
+        fn(k.nonce);
+      }
+    }
+  }
+
   static restore(suite: Suite, s: SecretTreeSnapshot): SecretTree {
     const ratchets = new Map<string, Ratchet>();
     for (const r of s.ratchets) {

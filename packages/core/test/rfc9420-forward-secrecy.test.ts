@@ -50,7 +50,10 @@ describe("forward secrecy of group states", () => {
     assert.ok(zero(receiverSecret), "the receiver's used ratchet secret is still there");
     assert.ok(!zero(ratchetSecret(second.state, myLeaf)));
     assert.ok(!zero(ratchetSecret(got2.state, myLeaf)));
-    assert.ok(pastSecrets(second.state).every((b) => !zero(b)), "a past epoch's secrets were zeroed by a message");
+    assert.ok(
+      pastSecrets(second.state).every((b) => !zero(b)),
+      "a past epoch's secrets were zeroed by a message",
+    );
     assert.ok(!zero(unwrap(second.state, true).g.secrets.exporterSecret));
     await assert.rejects(engine.encrypt(first.state, utf8("again")), /already used/);
   });

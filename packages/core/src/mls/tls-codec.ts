@@ -156,7 +156,8 @@ export class TlsReader {
    */
   private advance(n: number): number {
     const at = this.offset;
-    if (n > this.bytes.length - at) throw new TlsDecodeError(`truncated: need ${n} bytes, have ${this.remaining}`);
+    if (n > this.bytes.length - at)
+      throw new TlsDecodeError(`truncated: need ${n} bytes, have ${this.remaining}`);
     this.offset = at + n;
     return at;
   }

@@ -9,7 +9,7 @@
  *  - joinMs            joining from the Welcome of the last batch (ratchet tree inside the GroupInfo,
  *                      all of §12.4.3.1's tree validation, every member's certificate checked);
  *  - add100Ms          adding 100 members to the group of N − 100 in one commit;
- *  - encryptMs / decryptMs   one 100 B application message (after 300 untimed ones: steady state);
+ *  - encryptMs / decryptMs   one 100 B application message (after 1,000 untimed ones: steady state);
  * for Rfc9420Engine (`rfc9420`), Rfc9420Engine on the post-quantum suite X-Wing 0xF00D (`rfc9420-pq`,
  * its own group grown the same way; at N ≤ BENCH_GROUP_PQ_MAX_N, default 2,000), today's TsMlsEngine
  * (`tsmls-engine`) and plain ts-mls (`ts-mls`: default provider, unsafe testing auth, whole state

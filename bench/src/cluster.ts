@@ -69,6 +69,14 @@ async function subscribe(
   });
   const secret = unb64(queue.recipientSecretKey);
   let id = 1;
+  // Acknowledged as the core client does (RelaySocket): the messages of one burst together, in one
+  // unsigned session ack (this connection's signed `sub` authorizes it), once the burst is handled.
+  let acks: string[] = [];
+  const flushAcks = () => {
+    if (ws.readyState === WebSocket.OPEN)
+      ws.send(JSON.stringify({ cmd: "ack", id: ++id, queueId: queue.queueId, msgIds: acks }));
+    acks = [];
+  };
   const subscribed = new Promise<void>((resolve) => {
     ws.on("message", (data, isBinary) => {
       const f = parseFrame(data, isBinary);
@@ -76,9 +84,7 @@ async function subscribe(
       if (f.type !== "msg") return;
       const b = new DataView(f.body!.buffer, f.body!.byteOffset, f.body!.byteLength);
       onMessage(b.getUint32(8), b.getUint32(12));
-      void signRecipientCommand(crypto, secret, "ack", queue.queueId, f.msgId).then((signed) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ...signed, id: ++id }));
-      });
+      if (acks.push(f.msgId!) === 1) setImmediate(flushAcks);
     });
   });
   ws.send(JSON.stringify({ ...(await signRecipientCommand(crypto, secret, "sub", queue.queueId)), id: 1 }));

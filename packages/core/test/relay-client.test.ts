@@ -193,7 +193,7 @@ describe("relay client: broadcast queues", () => {
     const direct = await http.send(unicast.sendId, envelope(512, 5));
     await until(() => m.got.includes(direct), "unicast delivery");
     await until(() => ackFrames(m.rec.sent).length === 1, "unicast ack");
-    assert.equal(ackFrames(m.rec.sent)[0]!["msgId"], direct);
+    assert.deepEqual(ackFrames(m.rec.sent)[0]!["msgIds"], [direct]);
     for (let i = 0; (await relay.store.fetchPending(unicast.queueId, { limit: 10 })).length > 0; i++) {
       assert.ok(i < 100, "the acknowledged message is deleted");
       await delay(20);

@@ -13,6 +13,8 @@ import {
   solvePow,
 } from "../protocol/proof-of-work.js";
 import {
+  ACK_BATCH_LIMIT,
+  AckResponse,
   CreateInviteResponse,
   CreateQueueResponse,
   createQueueBytes,
@@ -29,7 +31,7 @@ import {
 } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
 import { drain, errorOf, parse, readJson } from "./replies.js";
-import { type QueueCredentials, signCreateQueue, signRecipientCommand } from "./signing.js";
+import { type QueueCredentials, signAckBatch, signCreateQueue, signRecipientCommand } from "./signing.js";
 
 export type FetchLike = typeof globalThis.fetch;
 
@@ -272,6 +274,27 @@ export class RelayHttpClient {
   /** Unicast queues only: a relay refuses `ack` on a broadcast queue (`bad_request`). */
   async ack(queue: QueueCredentials, msgId: string): Promise<void> {
     await drain(await this.request("/v1/queues/command", await this.sign(queue, "ack", msgId)));
+  }
+
+  /**
+   * Several messages of one unicast queue acknowledged with one signature per ACK_BATCH_LIMIT ids
+   * (one request each). Returns the ids the relay no longer held (acknowledged before, expired):
+   * no error, the caller wanted them gone.
+   */
+  async ackMany(queue: QueueCredentials, msgIds: readonly string[]): Promise<string[]> {
+    const unknown: string[] = [];
+    for (let i = 0; i < msgIds.length; i += ACK_BATCH_LIMIT) {
+      const ids = msgIds.slice(i, i + ACK_BATCH_LIMIT);
+      const cmd = await signAckBatch(
+        this.crypto,
+        fromBase64Url(queue.recipientSecretKey),
+        queue.queueId,
+        ids,
+      );
+      const reply = parse(AckResponse, await readJson(await this.request("/v1/queues/command", cmd)));
+      unknown.push(...(reply.unknown ?? []));
+    }
+    return unknown;
   }
 
   async deleteQueue(queue: QueueCredentials): Promise<void> {

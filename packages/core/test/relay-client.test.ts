@@ -317,3 +317,55 @@ describe("relay client: batch sends", () => {
     assert.equal(refused.refused.status, 404);
   });
 });
+
+describe("relay client: batched acks", () => {
+  it("RelaySocket acknowledges a burst with one unsigned session ack, and the relay deletes it all", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const q = await http.createQueue();
+    const sent: string[] = [];
+    for (let i = 0; i < 6; i++) sent.push(await http.send(q.sendId, envelope(512, i + 1)));
+    // The burst waits for one durability barrier, as a client's store would make it.
+    let durable: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      durable = resolve;
+    });
+    const m = member(relay.url, { beforeAck: () => barrier });
+    t.after(() => m.socket.close());
+    m.socket.start([q]);
+    await until(() => m.got.length === 6, "the burst");
+    durable();
+    await until(() => ackFrames(m.rec.sent).length > 0, "the ack");
+    for (let i = 0; (await relay.store.fetchPending(q.queueId, { limit: 10 })).length > 0; i++) {
+      assert.ok(i < 100, "every acknowledged message is deleted");
+      await delay(20);
+    }
+    const acks = ackFrames(m.rec.sent);
+    assert.equal(acks.length, 1, "one frame for the burst");
+    assert.deepEqual(acks[0]!["msgIds"], sent);
+    assert.equal("sig" in acks[0]!, false, "unsigned: the connection's sub is the proof");
+    await delay(50);
+    assert.deepEqual(m.errors, [], "the relay accepted it");
+  });
+
+  it("RelayHttpClient.ackMany acknowledges with one signed request, and names what the relay no longer held", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const q = await http.createQueue();
+    const ids = [await http.send(q.sendId, envelope(512, 1)), await http.send(q.sendId, envelope(512, 2))];
+    const requests: string[] = [];
+    const counting = new RelayHttpClient(relay.url, crypto, (async (
+      url: string | URL | Request,
+      init?: RequestInit,
+    ) => {
+      requests.push(String(url));
+      return fetch(url, init);
+    }) as typeof fetch);
+    assert.deepEqual(await counting.ackMany(q, [ids[0]!, ids[1]!, "AAAAAAAAAAAAAAAAAAAAAA"]), [
+      "AAAAAAAAAAAAAAAAAAAAAA",
+    ]);
+    assert.equal(requests.length, 1, "one request");
+    assert.equal((await http.fetchMessages(q)).length, 0);
+    assert.deepEqual(await http.ackMany(q, ids), ids, "already gone: no error");
+  });
+});

@@ -43,6 +43,12 @@ const round1 = (n: number) => Math.round(n);
 const BODY = 2048;
 /** Only the configurations whose name contains one of these (comma-separated), e.g. "SQLite,raw". */
 const ONLY = (process.env.BENCH_CLUSTER_ONLY ?? "").split(",").filter(Boolean);
+/**
+ * Another build of the relay (its script, e.g. a bundle built at an older commit), measured beside
+ * the current one as "1 node, SQLite (before)" in the same rounds: an A/B in the same weather. Its
+ * receivers acknowledge each message with its own signed ack, as clients did before batched acks.
+ */
+const BEFORE = process.env.BENCH_CLUSTER_BEFORE;
 /** Options for the relays' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), to see where their time goes. */
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,6 +67,7 @@ async function subscribe(
   url: string,
   queue: QueueCredentials,
   onMessage: (pair: number, n: number) => void,
+  signedAcks = false,
 ): Promise<WebSocket> {
   const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/ws`);
   await new Promise<void>((resolve, reject) => {
@@ -84,7 +91,11 @@ async function subscribe(
       if (f.type !== "msg") return;
       const b = new DataView(f.body!.buffer, f.body!.byteOffset, f.body!.byteLength);
       onMessage(b.getUint32(8), b.getUint32(12));
-      if (acks.push(f.msgId!) === 1) setImmediate(flushAcks);
+      if (signedAcks) {
+        void signRecipientCommand(crypto, secret, "ack", queue.queueId, f.msgId).then((signed) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ...signed, id: ++id }));
+        });
+      } else if (acks.push(f.msgId!) === 1) setImmediate(flushAcks);
     });
   });
   ws.send(JSON.stringify({ ...(await signRecipientCommand(crypto, secret, "sub", queue.queueId)), id: 1 }));
@@ -366,7 +377,7 @@ async function latency(target: Target, rate: number): Promise<{ p50: number; p99
   };
 }
 
-async function relayTarget(nodes: RelayProcess[], pg: boolean): Promise<Target> {
+async function relayTarget(nodes: RelayProcess[], pg: boolean, signedAcks = false): Promise<Target> {
   const urls = nodes.map((n) => n.url);
   const http = new RelayHttpClient(urls[0]!, crypto);
   const queues = await Promise.all(Array.from({ length: PAIRS }, () => http.createQueue()));
@@ -383,7 +394,9 @@ async function relayTarget(nodes: RelayProcess[], pg: boolean): Promise<Target> 
     },
   };
   const sockets = await Promise.all(
-    queues.map((q, i) => subscribe(urls[(i + 1) % urls.length]!, q, (p, n) => target.onDelivery(p, n))),
+    queues.map((q, i) =>
+      subscribe(urls[(i + 1) % urls.length]!, q, (p, n) => target.onDelivery(p, n), signedAcks),
+    ),
   );
   return target;
 }
@@ -420,7 +433,12 @@ async function natsTarget(): Promise<Target> {
   return target;
 }
 
-async function startNodes(n: number, store: "sqlite" | "postgres", schema: string): Promise<RelayProcess[]> {
+async function startNodes(
+  n: number,
+  store: "sqlite" | "postgres",
+  schema: string,
+  main?: string,
+): Promise<RelayProcess[]> {
   const u = new URL(PG_URL);
   u.searchParams.set("schema", schema);
   u.searchParams.set("application_name", PG_APP);
@@ -432,7 +450,12 @@ async function startNodes(n: number, store: "sqlite" | "postgres", schema: strin
   args.push("--ws-command-rate", "100000", "--ws-command-burst", "100000");
   return Promise.all(
     Array.from({ length: n }, () =>
-      startRelayProcess({ args, nodeArgs: RELAY_NODE_ARGS, startDeadlineMs: 30_000 }),
+      startRelayProcess({
+        args,
+        nodeArgs: RELAY_NODE_ARGS,
+        startDeadlineMs: 30_000,
+        ...(main ? { main } : {}),
+      }),
     ),
   );
 }
@@ -502,6 +525,14 @@ async function main() {
     const configs: { name: string; open: () => Promise<Target> }[] = [
       { name: "raw NATS pub→sub (floor)", open: natsTarget },
       { name: "1 node, SQLite", open: async () => relayTarget(await startNodes(1, "sqlite", schema), false) },
+      ...(BEFORE
+        ? [
+            {
+              name: "1 node, SQLite (before)",
+              open: async () => relayTarget(await startNodes(1, "sqlite", schema, BEFORE), false, true),
+            },
+          ]
+        : []),
       {
         name: "1 node, PostgreSQL + NATS",
         open: async () => relayTarget(await startNodes(1, "postgres", schema), true),
@@ -571,7 +602,7 @@ async function main() {
       for (const o of open) await o.target.close();
     }
     const loadAfter = loadavg();
-    if (ONLY.length > 0) return; // a partial run: printed, not recorded
+    if (ONLY.length > 0 || BEFORE) return; // a partial run or an A/B: printed, not recorded
     const memory = await idleMemory(schema);
     const by = (name: string) => Number(rows.find((r) => r["config"] === name)?.["deliveredPerSec"] ?? 0);
     const floor = by("raw NATS pub→sub (floor)");

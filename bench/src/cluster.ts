@@ -49,6 +49,13 @@ const ONLY = (process.env.BENCH_CLUSTER_ONLY ?? "").split(",").filter(Boolean);
  * receivers acknowledge each message with its own signed ack, as clients did before batched acks.
  */
 const BEFORE = process.env.BENCH_CLUSTER_BEFORE;
+/**
+ * The latency runs' rate for every configuration (messages/s), instead of 70% of each one's peak:
+ * on a shared machine whose capacity moves between rounds, 70% of a median peak can be more than
+ * the machine gives in the latency run, which then times a growing backlog; and the relay CPU per
+ * message of two builds compares only at the same load (batching grows with the rate).
+ */
+const LATENCY_RATE = Number(process.env.BENCH_CLUSTER_LATENCY_RATE ?? 0);
 /** Options for the relays' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), to see where their time goes. */
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -524,7 +531,6 @@ async function main() {
   try {
     const configs: { name: string; open: () => Promise<Target> }[] = [
       { name: "raw NATS pub→sub (floor)", open: natsTarget },
-      { name: "1 node, SQLite", open: async () => relayTarget(await startNodes(1, "sqlite", schema), false) },
       ...(BEFORE
         ? [
             {
@@ -533,6 +539,7 @@ async function main() {
             },
           ]
         : []),
+      { name: "1 node, SQLite", open: async () => relayTarget(await startNodes(1, "sqlite", schema), false) },
       {
         name: "1 node, PostgreSQL + NATS",
         open: async () => relayTarget(await startNodes(1, "postgres", schema), true),
@@ -567,7 +574,10 @@ async function main() {
         const waited0 = o.target.pids.map(runQueueWaitMs);
         const benchWaited0 = runQueueWaitMs(process.pid);
         const latStart = performance.now();
-        const lat = await latency(o.target, Math.max(1, mid.rate * 0.7));
+        const relayCpu0 = o.target.pids.reduce((n, pid) => n + cpuMs(pid), 0);
+        const rate = LATENCY_RATE > 0 ? LATENCY_RATE : Math.max(1, mid.rate * 0.7);
+        const lat = await latency(o.target, rate);
+        const relayCpuAtRate = o.target.pids.reduce((n, pid) => n + cpuMs(pid), 0) - relayCpu0;
         const latSeconds = (performance.now() - latStart) / 1000;
         // Per second of the latency run: the most any relay's loop waited for a core, and this process.
         const relayWaitedPerSec = o.target.pids.length
@@ -587,8 +597,13 @@ async function main() {
           benchCpuMsPerMsg: mid.benchCpuMs,
           ...(Number.isNaN(mid.pgCpuMs) ? {} : { pgCpuMsPerMsg: mid.pgCpuMs }),
           ...(Number.isNaN(mid.natsCpuMs) ? {} : { natsServerCpuMsPerMsg: mid.natsCpuMs }),
+          ...(LATENCY_RATE > 0 ? { latencyRate: LATENCY_RATE } : {}),
           "p50Ms@70%": lat.p50,
           "p99Ms@70%": lat.p99,
+          // The relays' CPU over the latency run (its tail included) per message delivered in it.
+          "relayCpuMsPerMsg@70%": o.target.pids.length
+            ? round(relayCpuAtRate / Math.max(1, lat.samples), 3)
+            : undefined,
           "relayLoopP99Ms@70%": worst("p99Ms"),
           "relayLoopMaxMs@70%": worst("maxMs"),
           "relayRunQueueWaitMsPerSec@70%":

@@ -368,4 +368,31 @@ describe("relay client: batched acks", () => {
     assert.equal((await http.fetchMessages(q)).length, 0);
     assert.deepEqual(await http.ackMany(q, ids), ids, "already gone: no error");
   });
+
+  it("RelayHttpClient.ackMany falls back to one signed ack per message on a relay that predates msgIds", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const q = await http.createQueue();
+    const ids = [await http.send(q.sendId, envelope(512, 1)), await http.send(q.sendId, envelope(512, 2))];
+    const batches: string[] = [];
+    // An older relay: a command with `msgIds` and no `msgId` is "ack needs a msgId" (400).
+    const old = new RelayHttpClient(relay.url, crypto, (async (
+      url: string | URL | Request,
+      init?: RequestInit,
+    ) => {
+      const body = typeof init?.body === "string" ? (JSON.parse(init.body) as Record<string, unknown>) : {};
+      if (body["msgIds"] !== undefined) {
+        batches.push(String(url));
+        return new Response(JSON.stringify({ code: "bad_request", error: "ack needs a msgId" }), {
+          status: 400,
+          headers: { "content-type": "application/json" },
+        });
+      }
+      return fetch(url, init);
+    }) as typeof fetch);
+    assert.deepEqual(await old.ackMany(q, [ids[0]!, "AAAAAAAAAAAAAAAAAAAAAA"]), ["AAAAAAAAAAAAAAAAAAAAAA"]);
+    assert.deepEqual(await old.ackMany(q, [ids[1]!]), []);
+    assert.equal(batches.length, 1, "tried once, then one by one");
+    assert.equal((await http.fetchMessages(q)).length, 0);
+  });
 });

@@ -43,6 +43,19 @@ const round1 = (n: number) => Math.round(n);
 const BODY = 2048;
 /** Only the configurations whose name contains one of these (comma-separated), e.g. "SQLite,raw". */
 const ONLY = (process.env.BENCH_CLUSTER_ONLY ?? "").split(",").filter(Boolean);
+/**
+ * Another build of the relay (its script, e.g. a bundle built at an older commit), measured beside
+ * the current one as "1 node, SQLite (before)" in the same rounds: an A/B in the same weather. Its
+ * receivers acknowledge each message with its own signed ack, as clients did before batched acks.
+ */
+const BEFORE = process.env.BENCH_CLUSTER_BEFORE;
+/**
+ * The latency runs' rate for every configuration (messages/s), instead of 70% of each one's peak:
+ * on a shared machine whose capacity moves between rounds, 70% of a median peak can be more than
+ * the machine gives in the latency run, which then times a growing backlog; and the relay CPU per
+ * message of two builds compares only at the same load (batching grows with the rate).
+ */
+const LATENCY_RATE = Number(process.env.BENCH_CLUSTER_LATENCY_RATE ?? 0);
 /** Options for the relays' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), to see where their time goes. */
 const RELAY_NODE_ARGS = (process.env.BENCH_RELAY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,6 +74,7 @@ async function subscribe(
   url: string,
   queue: QueueCredentials,
   onMessage: (pair: number, n: number) => void,
+  signedAcks = false,
 ): Promise<WebSocket> {
   const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/ws`);
   await new Promise<void>((resolve, reject) => {
@@ -69,6 +83,14 @@ async function subscribe(
   });
   const secret = unb64(queue.recipientSecretKey);
   let id = 1;
+  // Acknowledged as the core client does (RelaySocket): the messages of one burst together, in one
+  // unsigned session ack (this connection's signed `sub` authorizes it), once the burst is handled.
+  let acks: string[] = [];
+  const flushAcks = () => {
+    if (ws.readyState === WebSocket.OPEN)
+      ws.send(JSON.stringify({ cmd: "ack", id: ++id, queueId: queue.queueId, msgIds: acks }));
+    acks = [];
+  };
   const subscribed = new Promise<void>((resolve) => {
     ws.on("message", (data, isBinary) => {
       const f = parseFrame(data, isBinary);
@@ -76,9 +98,11 @@ async function subscribe(
       if (f.type !== "msg") return;
       const b = new DataView(f.body!.buffer, f.body!.byteOffset, f.body!.byteLength);
       onMessage(b.getUint32(8), b.getUint32(12));
-      void signRecipientCommand(crypto, secret, "ack", queue.queueId, f.msgId).then((signed) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ...signed, id: ++id }));
-      });
+      if (signedAcks) {
+        void signRecipientCommand(crypto, secret, "ack", queue.queueId, f.msgId).then((signed) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ...signed, id: ++id }));
+        });
+      } else if (acks.push(f.msgId!) === 1) setImmediate(flushAcks);
     });
   });
   ws.send(JSON.stringify({ ...(await signRecipientCommand(crypto, secret, "sub", queue.queueId)), id: 1 }));
@@ -360,7 +384,7 @@ async function latency(target: Target, rate: number): Promise<{ p50: number; p99
   };
 }
 
-async function relayTarget(nodes: RelayProcess[], pg: boolean): Promise<Target> {
+async function relayTarget(nodes: RelayProcess[], pg: boolean, signedAcks = false): Promise<Target> {
   const urls = nodes.map((n) => n.url);
   const http = new RelayHttpClient(urls[0]!, crypto);
   const queues = await Promise.all(Array.from({ length: PAIRS }, () => http.createQueue()));
@@ -377,7 +401,9 @@ async function relayTarget(nodes: RelayProcess[], pg: boolean): Promise<Target> 
     },
   };
   const sockets = await Promise.all(
-    queues.map((q, i) => subscribe(urls[(i + 1) % urls.length]!, q, (p, n) => target.onDelivery(p, n))),
+    queues.map((q, i) =>
+      subscribe(urls[(i + 1) % urls.length]!, q, (p, n) => target.onDelivery(p, n), signedAcks),
+    ),
   );
   return target;
 }
@@ -414,7 +440,12 @@ async function natsTarget(): Promise<Target> {
   return target;
 }
 
-async function startNodes(n: number, store: "sqlite" | "postgres", schema: string): Promise<RelayProcess[]> {
+async function startNodes(
+  n: number,
+  store: "sqlite" | "postgres",
+  schema: string,
+  main?: string,
+): Promise<RelayProcess[]> {
   const u = new URL(PG_URL);
   u.searchParams.set("schema", schema);
   u.searchParams.set("application_name", PG_APP);
@@ -426,7 +457,12 @@ async function startNodes(n: number, store: "sqlite" | "postgres", schema: strin
   args.push("--ws-command-rate", "100000", "--ws-command-burst", "100000");
   return Promise.all(
     Array.from({ length: n }, () =>
-      startRelayProcess({ args, nodeArgs: RELAY_NODE_ARGS, startDeadlineMs: 30_000 }),
+      startRelayProcess({
+        args,
+        nodeArgs: RELAY_NODE_ARGS,
+        startDeadlineMs: 30_000,
+        ...(main ? { main } : {}),
+      }),
     ),
   );
 }
@@ -495,6 +531,14 @@ async function main() {
   try {
     const configs: { name: string; open: () => Promise<Target> }[] = [
       { name: "raw NATS pub→sub (floor)", open: natsTarget },
+      ...(BEFORE
+        ? [
+            {
+              name: "1 node, SQLite (before)",
+              open: async () => relayTarget(await startNodes(1, "sqlite", schema, BEFORE), false, true),
+            },
+          ]
+        : []),
       { name: "1 node, SQLite", open: async () => relayTarget(await startNodes(1, "sqlite", schema), false) },
       {
         name: "1 node, PostgreSQL + NATS",
@@ -530,7 +574,10 @@ async function main() {
         const waited0 = o.target.pids.map(runQueueWaitMs);
         const benchWaited0 = runQueueWaitMs(process.pid);
         const latStart = performance.now();
-        const lat = await latency(o.target, Math.max(1, mid.rate * 0.7));
+        const relayCpu0 = o.target.pids.reduce((n, pid) => n + cpuMs(pid), 0);
+        const rate = LATENCY_RATE > 0 ? LATENCY_RATE : Math.max(1, mid.rate * 0.7);
+        const lat = await latency(o.target, rate);
+        const relayCpuAtRate = o.target.pids.reduce((n, pid) => n + cpuMs(pid), 0) - relayCpu0;
         const latSeconds = (performance.now() - latStart) / 1000;
         // Per second of the latency run: the most any relay's loop waited for a core, and this process.
         const relayWaitedPerSec = o.target.pids.length
@@ -550,8 +597,13 @@ async function main() {
           benchCpuMsPerMsg: mid.benchCpuMs,
           ...(Number.isNaN(mid.pgCpuMs) ? {} : { pgCpuMsPerMsg: mid.pgCpuMs }),
           ...(Number.isNaN(mid.natsCpuMs) ? {} : { natsServerCpuMsPerMsg: mid.natsCpuMs }),
+          ...(LATENCY_RATE > 0 ? { latencyRate: LATENCY_RATE } : {}),
           "p50Ms@70%": lat.p50,
           "p99Ms@70%": lat.p99,
+          // The relays' CPU over the latency run (its tail included) per message delivered in it.
+          "relayCpuMsPerMsg@70%": o.target.pids.length
+            ? round(relayCpuAtRate / Math.max(1, lat.samples), 3)
+            : undefined,
           "relayLoopP99Ms@70%": worst("p99Ms"),
           "relayLoopMaxMs@70%": worst("maxMs"),
           "relayRunQueueWaitMsPerSec@70%":
@@ -565,7 +617,7 @@ async function main() {
       for (const o of open) await o.target.close();
     }
     const loadAfter = loadavg();
-    if (ONLY.length > 0) return; // a partial run: printed, not recorded
+    if (ONLY.length > 0 || BEFORE) return; // a partial run or an A/B: printed, not recorded
     const memory = await idleMemory(schema);
     const by = (name: string) => Number(rows.find((r) => r["config"] === name)?.["deliveredPerSec"] ?? 0);
     const floor = by("raw NATS pub→sub (floor)");

@@ -53,7 +53,9 @@ function person() {
     const ws = new WebSocket(url);
     const send = ws.send.bind(ws);
     ws.send = ((data: string) => {
-      if ((JSON.parse(data) as { cmd?: string }).cmd === "ack") sent.push("ws ack");
+      // One entry per message acknowledged: a frame may acknowledge a burst (msgIds).
+      const frame = JSON.parse(data) as { cmd?: string; msgIds?: string[] };
+      if (frame.cmd === "ack") for (const _ of frame.msgIds ?? [0]) sent.push("ws ack");
       send(data);
     }) as typeof ws.send;
     return ws as unknown as WebSocketLike;

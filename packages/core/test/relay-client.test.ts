@@ -193,7 +193,7 @@ describe("relay client: broadcast queues", () => {
     const direct = await http.send(unicast.sendId, envelope(512, 5));
     await until(() => m.got.includes(direct), "unicast delivery");
     await until(() => ackFrames(m.rec.sent).length === 1, "unicast ack");
-    assert.equal(ackFrames(m.rec.sent)[0]!["msgId"], direct);
+    assert.deepEqual(ackFrames(m.rec.sent)[0]!["msgIds"], [direct]);
     for (let i = 0; (await relay.store.fetchPending(unicast.queueId, { limit: 10 })).length > 0; i++) {
       assert.ok(i < 100, "the acknowledged message is deleted");
       await delay(20);
@@ -315,5 +315,84 @@ describe("relay client: batch sends", () => {
     assert.ok(refused.refused instanceof RelayError);
     assert.equal(refused.refused.code, "unknown_queue");
     assert.equal(refused.refused.status, 404);
+  });
+});
+
+describe("relay client: batched acks", () => {
+  it("RelaySocket acknowledges a burst with one unsigned session ack, and the relay deletes it all", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const q = await http.createQueue();
+    const sent: string[] = [];
+    for (let i = 0; i < 6; i++) sent.push(await http.send(q.sendId, envelope(512, i + 1)));
+    // The burst waits for one durability barrier, as a client's store would make it.
+    let durable: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      durable = resolve;
+    });
+    const m = member(relay.url, { beforeAck: () => barrier });
+    t.after(() => m.socket.close());
+    m.socket.start([q]);
+    await until(() => m.got.length === 6, "the burst");
+    durable();
+    await until(() => ackFrames(m.rec.sent).length > 0, "the ack");
+    for (let i = 0; (await relay.store.fetchPending(q.queueId, { limit: 10 })).length > 0; i++) {
+      assert.ok(i < 100, "every acknowledged message is deleted");
+      await delay(20);
+    }
+    const acks = ackFrames(m.rec.sent);
+    assert.equal(acks.length, 1, "one frame for the burst");
+    assert.deepEqual(acks[0]!["msgIds"], sent);
+    assert.equal("sig" in acks[0]!, false, "unsigned: the connection's sub is the proof");
+    await delay(50);
+    assert.deepEqual(m.errors, [], "the relay accepted it");
+  });
+
+  it("RelayHttpClient.ackMany acknowledges with one signed request, and names what the relay no longer held", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const q = await http.createQueue();
+    const ids = [await http.send(q.sendId, envelope(512, 1)), await http.send(q.sendId, envelope(512, 2))];
+    const requests: string[] = [];
+    const counting = new RelayHttpClient(relay.url, crypto, (async (
+      url: string | URL | Request,
+      init?: RequestInit,
+    ) => {
+      requests.push(String(url));
+      return fetch(url, init);
+    }) as typeof fetch);
+    assert.deepEqual(await counting.ackMany(q, [ids[0]!, ids[1]!, "AAAAAAAAAAAAAAAAAAAAAA"]), [
+      "AAAAAAAAAAAAAAAAAAAAAA",
+    ]);
+    assert.equal(requests.length, 1, "one request");
+    assert.equal((await http.fetchMessages(q)).length, 0);
+    assert.deepEqual(await http.ackMany(q, ids), ids, "already gone: no error");
+  });
+
+  it("RelayHttpClient.ackMany falls back to one signed ack per message on a relay that predates msgIds", async (t) => {
+    const relay = await startTestRelay(t);
+    const http = new RelayHttpClient(relay.url, crypto);
+    const q = await http.createQueue();
+    const ids = [await http.send(q.sendId, envelope(512, 1)), await http.send(q.sendId, envelope(512, 2))];
+    const batches: string[] = [];
+    // An older relay: a command with `msgIds` and no `msgId` is "ack needs a msgId" (400).
+    const old = new RelayHttpClient(relay.url, crypto, (async (
+      url: string | URL | Request,
+      init?: RequestInit,
+    ) => {
+      const body = typeof init?.body === "string" ? (JSON.parse(init.body) as Record<string, unknown>) : {};
+      if (body["msgIds"] !== undefined) {
+        batches.push(String(url));
+        return new Response(JSON.stringify({ code: "bad_request", error: "ack needs a msgId" }), {
+          status: 400,
+          headers: { "content-type": "application/json" },
+        });
+      }
+      return fetch(url, init);
+    }) as typeof fetch);
+    assert.deepEqual(await old.ackMany(q, [ids[0]!, "AAAAAAAAAAAAAAAAAAAAAA"]), ["AAAAAAAAAAAAAAAAAAAAAA"]);
+    assert.deepEqual(await old.ackMany(q, [ids[1]!]), []);
+    assert.equal(batches.length, 1, "tried once, then one by one");
+    assert.equal((await http.fetchMessages(q)).length, 0);
   });
 });

@@ -28,6 +28,25 @@ export const SignedFields = z.object({
 });
 
 /**
+ * The most messages one `ack` may name: the most a subscription pushes before it waits for acks
+ * (the relay's in-flight cap), so one frame can always acknowledge everything a recipient holds.
+ */
+export const ACK_BATCH_LIMIT = 128;
+
+/**
+ * The messages of one batched ack (`msgIds`): 1 to ACK_BATCH_LIMIT ids, none twice. The relay
+ * deletes those the queue holds and names the others in its reply (`unknown`); ids of another
+ * queue are never touched. A list too long, empty, or with a repeated id is refused whole
+ * (`bad_request`), nothing deleted.
+ */
+export const AckIds = z
+  .array(Id)
+  .min(1)
+  .max(ACK_BATCH_LIMIT)
+  .refine((ids) => new Set(ids).size === ids.length, { message: "an id is listed twice" });
+export type AckIds = z.infer<typeof AckIds>;
+
+/**
  * `msgId` is the message to acknowledge (`ack`, required), or a cursor (`fetch`, `sub`, optional):
  * deliver only messages strictly after that one in queue order. A cursor the queue no longer holds
  * (expired, or never there) delivers everything still held, and the reply says `cursorFound: false`.
@@ -37,8 +56,22 @@ export const RecipientCommand = SignedFields.extend({
   cmd: RecipientCommandName,
   queueId: Id,
   msgId: Id.optional(),
+  /** `ack` only, instead of `msgId`: a batch of messages acknowledged under one signature (AckIds). */
+  msgIds: AckIds.optional(),
 });
 export type RecipientCommand = z.infer<typeof RecipientCommand>;
+
+/**
+ * A _session ack_ (WebSocket only, docs/protocol.md): `{"cmd":"ack","id","queueId","msgIds"}`, not
+ * signed. The relay takes it only on a connection that subscribed `queueId` with a signed `sub`
+ * (which proved the key, fresh and not replayed) and still holds that subscription; anywhere else it
+ * is refused (`bad_signature`) and deletes nothing. The connection is the proof: an ack costs the
+ * client no signature and the relay no verification.
+ */
+export const SessionAckFrame = z
+  .object({ cmd: z.literal("ack"), id: z.number().int().nonnegative(), queueId: Id, msgIds: AckIds })
+  .strict();
+export type SessionAckFrame = z.infer<typeof SessionAckFrame>;
 
 /**
  * Creating a queue proves possession of the recipient key by signing with it.
@@ -69,6 +102,12 @@ export type CreateQueueResponse = z.infer<typeof CreateQueueResponse>;
 
 export const CreateInviteResponse = z.object({ inviteId: Id });
 export const SendResponse = z.object({ msgId: Id });
+/** The reply to an HTTP `ack`; `unknown` as in the WebSocket's `ok` (batched acks only). */
+export const AckResponse = z.object({
+  ok: z.literal(true),
+  unknown: z.array(Id).max(ACK_BATCH_LIMIT).optional(),
+});
+export type AckResponse = z.infer<typeof AckResponse>;
 
 /**
  * A batch send (`POST /v1/send-batch`, docs/protocol.md): several envelopes in one request, a
@@ -207,7 +246,16 @@ export type PingFrame = z.infer<typeof PingFrame>;
 /** Frames the relay sends on the WebSocket. */
 export const ServerFrame = z.discriminatedUnion("type", [
   /** `cursorFound` answers a `sub` or `fetch` that carried a cursor (see RecipientCommand). */
-  z.object({ type: z.literal("ok"), id: z.number().int(), cursorFound: z.boolean().optional() }),
+  /**
+   * `unknown` answers a batched ack (`msgIds`): the ids the queue did not hold (already acknowledged,
+   * expired, another queue's, never there); absent when it held them all.
+   */
+  z.object({
+    type: z.literal("ok"),
+    id: z.number().int(),
+    cursorFound: z.boolean().optional(),
+    unknown: z.array(Id).max(ACK_BATCH_LIMIT).optional(),
+  }),
   z.object({ type: z.literal("err"), id: z.number().int().nullable(), code: z.string(), error: z.string() }),
   z.object({ type: z.literal("msg"), queueId: Id, msgId: Id, body: z.string() }),
 ]);
@@ -221,10 +269,15 @@ export function recipientCommandBytes(c: {
   cmd: RecipientCommandName;
   queueId: string;
   msgId?: string | undefined;
+  msgIds?: readonly string[] | undefined;
   ts: number;
   nonce: string;
 }): Uint8Array {
-  return utf8(`${PROTOCOL_VERSION}|${c.cmd}|${c.queueId}|${c.msgId ?? ""}|${c.ts}|${c.nonce}`);
+  // A batched ack signs its ids joined by "," in the message slot (ids are base64url: no commas), so
+  // no id can be added, dropped or swapped without breaking the signature. One id alone signs as
+  // the single `msgId` would: both mean "delete this message".
+  const msg = c.msgIds !== undefined ? c.msgIds.join(",") : (c.msgId ?? "");
+  return utf8(`${PROTOCOL_VERSION}|${c.cmd}|${c.queueId}|${msg}|${c.ts}|${c.nonce}`);
 }
 
 /**

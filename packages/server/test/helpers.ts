@@ -53,18 +53,24 @@ export function signCommand(
   key: TestKey,
   cmd: RecipientCommandName,
   queueId: string,
-  options: { msgId?: string; ts?: number; nonce?: string } = {},
+  options: { msgId?: string; msgIds?: string[]; ts?: number; nonce?: string } = {},
 ) {
   const fields = {
     cmd,
     queueId,
     msgId: options.msgId,
+    msgIds: options.msgIds,
     ts: options.ts ?? Date.now(),
     nonce: options.nonce ?? nonce(),
   };
   const sig = toBase64Url(sign(null, recipientCommandBytes(fields), key.privateKey));
-  const { msgId, ...rest } = fields;
-  return msgId === undefined ? { ...rest, sig } : { ...rest, msgId, sig };
+  const { msgId, msgIds, ...rest } = fields;
+  return {
+    ...rest,
+    ...(msgId === undefined ? {} : { msgId }),
+    ...(msgIds === undefined ? {} : { msgIds }),
+    sig,
+  };
 }
 
 /** A body of exactly `size` bytes with a recognisable pattern (the relay checks only the size). */

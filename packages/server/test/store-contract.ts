@@ -114,6 +114,35 @@ export function storeContract(backend: string, open: OpenStore): void {
       );
     });
 
+    it("ackMany deletes, in one write, the listed messages that queue holds and returns their ids", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0 + HOUR);
+      const other = await store.createQueue(newKey().publicKey, T0 + HOUR);
+      const group = await store.createQueue(newKey().publicKey, T0 + HOUR, { broadcast: true });
+      const held: string[] = [];
+      for (let i = 0; i < 4; i++)
+        held.push((await stored(store.enqueue(q.sendId, bytes(512, i), T0 + HOUR))).msgId);
+      const theirs = await stored(store.enqueue(other.sendId, bytes(2048, 9), T0 + HOUR));
+      const shared = await stored(store.enqueue(group.sendId, bytes(512, 8), T0 + HOUR));
+      const never = "AAAAAAAAAAAAAAAAAAAAAA";
+
+      const deleted = await store.ackMany(q.queueId, [held[2]!, theirs.msgId, held[0]!, never]);
+      assert.deepEqual(new Set(deleted), new Set([held[0], held[2]]), "only this queue's, only those held");
+      assert.deepEqual(
+        (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
+        [held[1], held[3]],
+      );
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 2, bytes: 1024 });
+      assert.deepEqual(await store.queueUsage(other.queueId), { messages: 1, bytes: 2048 }, "untouched");
+      assert.equal((await store.fetchPending(other.queueId, { limit: 10 })).length, 1);
+
+      assert.deepEqual(await store.ackMany(q.queueId, [held[0]!, held[2]!]), [], "played again: nothing");
+      assert.deepEqual(await store.ackMany(group.queueId, [shared.msgId]), [], "broadcast: not deleted");
+      assert.deepEqual(await store.queueUsage(group.queueId), { messages: 1, bytes: 512 });
+      assert.deepEqual(await store.ackMany(never, [held[1]!]), [], "no such queue");
+      assert.deepEqual(await store.queueUsage(q.queueId), { messages: 2, bytes: 1024 });
+    });
+
     it("keeps enqueue order after a queue has been emptied", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0);

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../src/index.js";
-import { GroupCommit } from "../src/store/sqlite/group-commit.js";
+import { GroupCommit, LAZY_WRITE_MS } from "../src/store/sqlite/group-commit.js";
 import { WalSync } from "../src/store/sqlite/wal-sync.js";
-import { newKey, stored, tempDir } from "./helpers.js";
+import { delay, newKey, stored, tempDir } from "./helpers.js";
 
 describe("WalSync", () => {
   it("coalesces: commits made while a sync runs share the next one", async (t) => {
@@ -127,6 +127,34 @@ describe("GroupCommit: one write failing", () => {
     assert.ok(runs >= 1);
     // The next batch, with nothing failing, commits as usual.
     await commits.add(() => insert(4));
+    assert.equal(db.prepare("SELECT COUNT(*) AS n FROM t").get()!["n" as never], 3);
+    db.close();
+  });
+});
+
+describe("GroupCommit: lazy writes", () => {
+  it("a lazy write (an ack's deletion) commits with the next ordinary write, or alone after LAZY_WRITE_MS", async () => {
+    const db = new Database(":memory:");
+    db.exec("CREATE TABLE t (v INTEGER)");
+    const commits = new GroupCommit(db, null);
+    let transactions = 0;
+    const begin = db.transaction.bind(db);
+    db.transaction = ((fn: () => unknown) => {
+      transactions++;
+      return begin(fn);
+    }) as typeof db.transaction;
+    const insert = (v: number) => () => db.prepare("INSERT INTO t (v) VALUES (?)").run(v).changes;
+
+    const started = performance.now();
+    await commits.add(insert(1), undefined, { lazy: true });
+    assert.ok(performance.now() - started >= LAZY_WRITE_MS - 1, "alone, it waited for company");
+    assert.equal(transactions, 1);
+
+    const lazy = commits.add(insert(2), undefined, { lazy: true });
+    await delay(1);
+    const ordinary = commits.add(insert(3));
+    await Promise.all([lazy, ordinary]);
+    assert.equal(transactions, 2, "the lazy write rode in the ordinary write's commit");
     assert.equal(db.prepare("SELECT COUNT(*) AS n FROM t").get()!["n" as never], 3);
     db.close();
   });

@@ -13,6 +13,8 @@ export interface RelayProcessOptions {
   args?: string[];
   /** Options for node itself, before the script (`--cpu-prof`, …). */
   nodeArgs?: string[];
+  /** The script to run instead of the built `parley-server` (another build of it, for A/B benches). */
+  main?: string;
   /** Its environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
   /** How its stderr is handled (process.ts); default "read". */
@@ -44,7 +46,14 @@ export async function startRelayProcess(options: RelayProcessOptions = {}): Prom
   const where = named ? [] : ["--data", dataDir];
   const spawned = spawnChild(
     process.execPath,
-    [...(options.nodeArgs ?? []), SERVER_MAIN, "--port", String(options.port ?? 0), ...where, ...args],
+    [
+      ...(options.nodeArgs ?? []),
+      options.main ?? SERVER_MAIN,
+      "--port",
+      String(options.port ?? 0),
+      ...where,
+      ...args,
+    ],
     {
       stderr: options.stderr,
       ...(options.env ? { env: options.env } : {}),

@@ -123,18 +123,16 @@ export async function drainQueue(
       events.push(...r.events);
       followups.push(...r.followups);
     }
-    // Acknowledged once the whole batch is stored: the first ack waits for it to be durable (one
-    // fsync for the batch: RelayHttpClient's beforeRequest), the others find nothing left to wait
-    // for. A crash before then fetches them again, and they are skipped as seen.
-    if (!broadcast) {
-      for (const m of batch) await relay.ack(queue, m.msgId).catch(ignoreAlreadyAcknowledged);
-    }
+    // Acknowledged once the whole batch is stored, with one signed ack for the batch (a fetch
+    // returns at most FETCH_LIMIT ≤ ACK_BATCH_LIMIT messages): it waits for the batch to be durable
+    // (one fsync: RelayHttpClient's beforeRequest). A crash before then fetches them again, and they
+    // are skipped as seen. Ids the relay no longer holds (an ack by `listen` won the race) are no error.
+    if (!broadcast)
+      await relay.ackMany(
+        queue,
+        batch.map((m) => m.msgId),
+      );
   }
-}
-
-/** An ack that raced another (listen and sync at once) finds the message gone: that is success. */
-function ignoreAlreadyAcknowledged(e: unknown): void {
-  if (!(e instanceof RelayError && e.code === "unknown_message")) throw e;
 }
 
 /**

@@ -13,6 +13,8 @@ import {
   solvePow,
 } from "../protocol/proof-of-work.js";
 import {
+  ACK_BATCH_LIMIT,
+  AckResponse,
   CreateInviteResponse,
   CreateQueueResponse,
   createQueueBytes,
@@ -29,7 +31,7 @@ import {
 } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
 import { drain, errorOf, parse, readJson } from "./replies.js";
-import { type QueueCredentials, signCreateQueue, signRecipientCommand } from "./signing.js";
+import { type QueueCredentials, signAckBatch, signCreateQueue, signRecipientCommand } from "./signing.js";
 
 export type FetchLike = typeof globalThis.fetch;
 
@@ -95,6 +97,8 @@ export class RelayHttpClient {
   /** Every node of this relay, the base URL first; `current` is the one in use. */
   private readonly nodes: string[];
   private current = 0;
+  /** The relay refused a batched ack as malformed (it predates them): acks go one by one. */
+  private singleAcks = false;
 
   constructor(
     baseUrl: string,
@@ -272,6 +276,54 @@ export class RelayHttpClient {
   /** Unicast queues only: a relay refuses `ack` on a broadcast queue (`bad_request`). */
   async ack(queue: QueueCredentials, msgId: string): Promise<void> {
     await drain(await this.request("/v1/queues/command", await this.sign(queue, "ack", msgId)));
+  }
+
+  /**
+   * Several messages of one unicast queue acknowledged with one signature per ACK_BATCH_LIMIT ids
+   * (one request each). Returns the ids the relay no longer held (acknowledged before, expired):
+   * no error, the caller wanted them gone.
+   */
+  async ackMany(queue: QueueCredentials, msgIds: readonly string[]): Promise<string[]> {
+    const unknown: string[] = [];
+    for (let i = 0; i < msgIds.length; i += ACK_BATCH_LIMIT) {
+      const ids = msgIds.slice(i, i + ACK_BATCH_LIMIT);
+      if (this.singleAcks) {
+        unknown.push(...(await this.ackEach(queue, ids)));
+        continue;
+      }
+      const cmd = await signAckBatch(
+        this.crypto,
+        fromBase64Url(queue.recipientSecretKey),
+        queue.queueId,
+        ids,
+      );
+      let res: Response;
+      try {
+        res = await this.request("/v1/queues/command", cmd);
+      } catch (e) {
+        // A relay from before batched acks reads no `msgIds` and finds the ack without a message.
+        if (!(e instanceof RelayError && e.code === "bad_request" && ids.length > 0)) throw e;
+        this.singleAcks = true;
+        unknown.push(...(await this.ackEach(queue, ids)));
+        continue;
+      }
+      unknown.push(...(parse(AckResponse, await readJson(res)).unknown ?? []));
+    }
+    return unknown;
+  }
+
+  /** One signed ack per message (a relay from before batched acks); returns those already gone. */
+  private async ackEach(queue: QueueCredentials, msgIds: readonly string[]): Promise<string[]> {
+    const gone: string[] = [];
+    for (const msgId of msgIds) {
+      try {
+        await this.ack(queue, msgId);
+      } catch (e) {
+        if (!(e instanceof RelayError && e.code === "unknown_message")) throw e;
+        gone.push(msgId);
+      }
+    }
+    return gone;
   }
 
   async deleteQueue(queue: QueueCredentials): Promise<void> {

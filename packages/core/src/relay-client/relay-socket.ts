@@ -8,7 +8,7 @@
  */
 import type { CryptoProvider } from "../crypto/provider.js";
 import { fromBase64Url } from "../encoding/base64url.js";
-import { PushHead, ServerFrame, splitHeadedFrame } from "../protocol/relay.js";
+import { ACK_BATCH_LIMIT, PushHead, ServerFrame, splitHeadedFrame } from "../protocol/relay.js";
 import { RelayError } from "./errors.js";
 import { normalizeRelayUrl } from "./relay-http.js";
 import { type QueueCredentials, signRecipientCommand } from "./signing.js";
@@ -95,6 +95,17 @@ export class RelaySocket {
   private pinged = false;
   /** Ids of pings sent: their replies (`ok`, or `err` from a relay that predates ping) are not errors. */
   private readonly pingIds = new Set<number>();
+  /**
+   * Acks ready to go, per queue, for the connection that pushed them: sent together as one session
+   * ack per queue (unsigned: the connection's signed `sub` is the proof) once the current burst is
+   * handled, so a burst of N messages costs one frame, no signature.
+   */
+  private acks: { socket: WebSocketLike; byQueue: Map<string, string[]> } | undefined;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Session acks in flight: frame id → what it acknowledged (to sign them if the relay predates them). */
+  private readonly sessionAcks = new Map<number, { queueId: string; msgIds: string[] }>();
+  /** The relay refused a session ack as a command it does not know: acks are signed one by one. */
+  private signedAcks = false;
 
   constructor(
     relayUrl: string,
@@ -123,6 +134,9 @@ export class RelaySocket {
   close(): void {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.acks = undefined;
     this.stopPings();
     this.socket?.close();
     this.options.onStatus?.("closed");
@@ -140,6 +154,7 @@ export class RelaySocket {
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.pendingSubs.clear();
+    this.sessionAcks.clear();
     socket.onopen = () => {
       this.backoffMs = 250;
       this.wasOpen = true;
@@ -270,6 +285,23 @@ export class RelaySocket {
     }
     // A ping's reply; from a relay that predates ping it is an `err`, and no error either.
     if (frame.type !== "msg" && frame.id !== null && this.pingIds.delete(frame.id)) return;
+    if (frame.type !== "msg" && frame.id !== null) {
+      const acked = this.sessionAcks.get(frame.id);
+      this.sessionAcks.delete(frame.id);
+      if (acked && frame.type === "err" && frame.code === "bad_request" && !this.signedAcks) {
+        // A relay from before session acks (it wants every command signed): sign them instead.
+        this.signedAcks = true;
+        const queue = this.queues.get(acked.queueId);
+        if (queue) {
+          for (const msgId of acked.msgIds) {
+            void this.sendSignedAck(socket, queue, msgId).catch((e: unknown) =>
+              this.options.onError?.(e as Error),
+            );
+          }
+        }
+        return;
+      }
+    }
     if (frame.type === "ok") {
       const queueId = this.pendingSubs.get(frame.id);
       if (queueId === undefined) return;
@@ -326,6 +358,37 @@ export class RelaySocket {
    */
   private async acknowledge(socket: WebSocketLike, queue: QueueCredentials, msgId: string): Promise<void> {
     await this.options.beforeAck?.();
+    if (this.signedAcks) return this.sendSignedAck(socket, queue, msgId);
+    if (this.acks && this.acks.socket !== socket) this.flushAcks();
+    this.acks ??= { socket, byQueue: new Map() };
+    const ids = this.acks.byQueue.get(queue.queueId) ?? [];
+    this.acks.byQueue.set(queue.queueId, ids);
+    ids.push(msgId);
+    if (ids.length >= ACK_BATCH_LIMIT) this.flushAcks();
+    // Once the acks that became ready together (one beforeAck wait) are all in.
+    else this.ackTimer ??= setTimeout(() => this.flushAcks(), 0);
+  }
+
+  /**
+   * One session ack per queue for the acks gathered. Only on the connection that pushed them (its
+   * subscription authorizes them); if it closed meanwhile they are dropped, and the relay pushes
+   * those messages again after the next subscribe, where they are skipped as seen.
+   */
+  private flushAcks(): void {
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    const acks = this.acks;
+    this.acks = undefined;
+    if (!acks || acks.socket.readyState !== OPEN || this.socket !== acks.socket) return;
+    for (const [queueId, msgIds] of acks.byQueue) {
+      const id = this.nextId++;
+      this.sessionAcks.set(id, { queueId, msgIds });
+      acks.socket.send(JSON.stringify({ cmd: "ack", id, queueId, msgIds }));
+    }
+  }
+
+  /** A signed ack of one message, for a relay that predates session acks. */
+  private async sendSignedAck(socket: WebSocketLike, queue: QueueCredentials, msgId: string): Promise<void> {
     const ack = await signRecipientCommand(
       this.crypto,
       fromBase64Url(queue.recipientSecretKey),

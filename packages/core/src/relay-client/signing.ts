@@ -36,6 +36,27 @@ export async function signRecipientCommand(
     : { ...fields, msgId, sig };
 }
 
+/**
+ * One signed `ack` for several messages of one queue (at most ACK_BATCH_LIMIT): the signature
+ * covers every id (recipientCommandBytes), so one signature stands for the whole batch.
+ */
+export async function signAckBatch(
+  crypto: CryptoProvider,
+  secretKey: Uint8Array,
+  queueId: string,
+  msgIds: readonly string[],
+): Promise<RecipientCommand> {
+  const fields = {
+    cmd: "ack" as const,
+    queueId,
+    msgIds: [...msgIds],
+    ts: Date.now(),
+    nonce: toBase64Url(crypto.randomBytes(16)),
+  };
+  const sig = toBase64Url(await crypto.ed25519Sign(secretKey, recipientCommandBytes(fields)));
+  return { ...fields, sig };
+}
+
 export async function signCreateQueue(
   crypto: CryptoProvider,
   publicKey: Uint8Array,

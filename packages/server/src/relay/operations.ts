@@ -197,8 +197,10 @@ export async function authorizeCommand(ctx: RelayContext, cmd: RecipientCommand)
   const now = ctx.now();
   // The clock is checked before the store is touched: a stale command costs no lookup.
   checkClock(cmd.ts, now);
-  if (cmd.cmd === "ack" && cmd.msgId === undefined)
-    throw new Problem(ErrorCodes.badRequest, "ack needs a msgId");
+  if (cmd.cmd === "ack" && (cmd.msgId === undefined) === (cmd.msgIds === undefined))
+    throw new Problem(ErrorCodes.badRequest, "ack needs a msgId or msgIds (one of them)");
+  if (cmd.cmd !== "ack" && cmd.msgIds !== undefined)
+    throw new Problem(ErrorCodes.badRequest, "only ack takes msgIds");
   const queue =
     cmd.cmd === "ack" ? await knownQueue(ctx, cmd.queueId) : await ctx.store.getQueue(cmd.queueId);
   if (!queue) throw unknownQueue();
@@ -339,6 +341,45 @@ export async function ack(ctx: RelayContext, cmd: RecipientCommand & { msgId: st
       "no such message in this queue (already acknowledged or expired)",
     );
   }
+}
+
+/**
+ * A batched ack (unicast queues only, like ack): deletes the listed messages the queue holds, in
+ * one write, and returns the ids it did not hold. Its authority comes from the caller: a signed
+ * `ack` with `msgIds` that authorizeCommand checked (one signature over the whole list), or a
+ * session ack on a WebSocket that holds a signed subscription to the queue (authorizeSessionAck).
+ *
+ * Like a single ack it needs no replay protection: ids are random and never handed out again, so a
+ * batch played again deletes nothing new and is answered with every id `unknown`.
+ */
+export async function ackBatch(
+  ctx: RelayContext,
+  queueId: string,
+  msgIds: readonly string[],
+): Promise<{ unknown: string[] }> {
+  const deleted = new Set(await ctx.store.ackMany(queueId, msgIds));
+  return { unknown: msgIds.filter((id) => !deleted.has(id)) };
+}
+
+/**
+ * A session ack (WebSocket only): allowed when this connection holds a subscription to the queue,
+ * which only a signed, fresh, not replayed `sub` by the queue's key opened; otherwise refused as an
+ * unsigned command (`bad_signature`), nothing deleted. Refused on a broadcast queue as a signed ack
+ * is. Keeps the queue alive like any recipient command.
+ */
+export async function authorizeSessionAck(
+  ctx: RelayContext,
+  queueId: string,
+  subscription: { broadcast: boolean } | undefined,
+): Promise<void> {
+  if (!subscription) {
+    throw new Problem(
+      ErrorCodes.badSignature,
+      "an unsigned ack needs a subscription to its queue on this connection: sign it, or subscribe first",
+    );
+  }
+  if (subscription.broadcast) throw badRequest("broadcast queues are not acknowledged");
+  await touchQueue(ctx, queueId, ctx.retention.queueIdleUntil(ctx.now()));
 }
 
 export async function deleteQueue(ctx: RelayContext, queueId: string): Promise<void> {

@@ -205,6 +205,12 @@ export interface Store {
    */
   ack(queueId: string, msgId: string): Promise<boolean>;
   /**
+   * Deletes the messages of a unicast queue that are among `msgIds`, in one write; returns the ids
+   * it deleted (the others: not held by this queue, whether acknowledged before, expired, another
+   * queue's or never there). Deletes nothing from a broadcast queue (returns []).
+   */
+  ackMany(queueId: string, msgIds: readonly string[]): Promise<string[]>;
+  /**
    * Records that `nonce` was used under `scope` (a queue id, or a recipient key for queue
    * creation). Atomic insert-if-absent: false if it was already recorded, i.e. a replay.
    */

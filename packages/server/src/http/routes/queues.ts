@@ -62,9 +62,14 @@ export function queueRoutes(
           throw e;
         }
       }
-      case "ack":
+      case "ack": {
+        if (cmd.msgIds !== undefined) {
+          const { unknown } = await ops.ackBatch(ctx, queue.queueId, cmd.msgIds);
+          return reply.send(unknown.length > 0 ? { ok: true, unknown } : { ok: true });
+        }
         await ops.ack(ctx, { ...cmd, queueId: queue.queueId, msgId: cmd.msgId! });
         return reply.send({ ok: true });
+      }
       case "del":
         await ops.deleteQueue(ctx, queue.queueId);
         return reply.send({ ok: true });

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { ClientFrame, ErrorCodes, PingFrame, type ServerFrame } from "@parley/protocol";
+import { ClientFrame, ErrorCodes, PingFrame, type ServerFrame, SessionAckFrame } from "@parley/protocol";
 import type { FastifyBaseLogger } from "fastify";
 import type { RawData, WebSocket } from "ws";
 import { badRequest, describeIssues, Problem } from "../../problem.js";
@@ -40,7 +40,10 @@ function readableId(json: unknown): number | null {
 }
 
 /** A client frame, or why it is refused (answered with `err`, echoing the id if it can be read). */
-function parseFrame(data: RawData, isBinary: boolean): ClientFrame | PingFrame | RefusedFrame {
+function parseFrame(
+  data: RawData,
+  isBinary: boolean,
+): ClientFrame | SessionAckFrame | PingFrame | RefusedFrame {
   const refuse = (message: string, id: number | null = null) => ({ problem: badRequest(message), id });
   if (isBinary) return refuse("binary frames are not accepted: send JSON text frames");
   if (rawLength(data) > MAX_FRAME_BYTES) return refuse(`frame is larger than ${MAX_FRAME_BYTES} bytes`);
@@ -53,6 +56,16 @@ function parseFrame(data: RawData, isBinary: boolean): ClientFrame | PingFrame |
   if (typeof json === "object" && json !== null && (json as { cmd?: unknown }).cmd === "ping") {
     const ping = PingFrame.safeParse(json);
     return ping.success ? ping.data : refuse(describeIssues("frame", ping.error.issues), readableId(json));
+  }
+  if (
+    typeof json === "object" &&
+    json !== null &&
+    (json as { cmd?: unknown }).cmd === "ack" &&
+    !Object.hasOwn(json, "sig")
+  ) {
+    // Unsigned: a session ack (see SessionAckFrame), allowed only for a queue subscribed here.
+    const ack = SessionAckFrame.safeParse(json);
+    return ack.success ? ack.data : refuse(describeIssues("frame", ack.error.issues), readableId(json));
   }
   const parsed = ClientFrame.safeParse(json);
   return parsed.success
@@ -194,9 +207,15 @@ export class SocketSession {
       });
   }
 
-  private async handle(frame: ClientFrame): Promise<void> {
+  private async handle(frame: ClientFrame | SessionAckFrame): Promise<void> {
     if (this.closed) return;
     const { queueId } = frame;
+    if (!("sig" in frame)) {
+      const sub = this.subscriptions.get(queueId);
+      await ops.authorizeSessionAck(this.ctx, queueId, sub && { broadcast: sub.isBroadcast });
+      await this.acknowledge(frame.id, queueId, frame.msgIds);
+      return;
+    }
     if (
       frame.cmd === "sub" &&
       !this.subscriptions.has(queueId) &&
@@ -245,6 +264,10 @@ export class SocketSession {
         return;
       }
       case "ack": {
+        if (frame.msgIds !== undefined) {
+          await this.acknowledge(frame.id, queueId, frame.msgIds);
+          return;
+        }
         try {
           await ops.ack(this.ctx, { ...frame, msgId: frame.msgId! });
         } finally {
@@ -263,6 +286,19 @@ export class SocketSession {
         return;
       }
     }
+  }
+
+  /** A batched ack, signed or by the session: `ok`, naming the ids the queue did not hold. */
+  private async acknowledge(id: number, queueId: string, msgIds: readonly string[]): Promise<void> {
+    let unknown: string[];
+    try {
+      ({ unknown } = await ops.ackBatch(this.ctx, queueId, msgIds));
+    } finally {
+      // Acknowledged or already gone: none of them waits for an ack any more (see the single ack).
+      const sub = this.subscriptions.get(queueId);
+      for (const msgId of msgIds) sub?.acknowledged(msgId);
+    }
+    this.send(unknown.length > 0 ? { type: "ok", id, unknown } : { type: "ok", id });
   }
 
   /**

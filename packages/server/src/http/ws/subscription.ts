@@ -86,6 +86,11 @@ export class Subscription {
     this.inFlight.clear();
   }
 
+  /** A broadcast queue's subscription (nothing on it is acknowledged). */
+  get isBroadcast(): boolean {
+    return this.broadcast;
+  }
+
   /** Number of ids held for this subscription (unicast: in flight; always 0 for broadcast): for tests. */
   get trackedCount(): number {
     return this.inFlight.size;

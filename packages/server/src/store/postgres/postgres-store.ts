@@ -105,7 +105,7 @@ function lockKey(name: string, schema: string): string {
 }
 
 /** The statements run as named prepared statements (see PostgresStore.q): one text per name. */
-type PreparedName = "enqueue" | "fetch_pending" | "ack";
+type PreparedName = "enqueue" | "fetch_pending" | "ack" | "ack_many";
 
 export class PostgresStore implements Store {
   private closed: Promise<void> | undefined;
@@ -393,6 +393,25 @@ export class PostgresStore implements Store {
       "ack",
     );
     return r.rowCount === 1;
+  }
+
+  async ackMany(queueId: string, msgIds: readonly string[]): Promise<string[]> {
+    // One statement: the deletions and the counters move together (as in ack).
+    const r = await this.q<{ msg_id: string }>(
+      `WITH d AS (
+         DELETE FROM messages m USING queues q
+           WHERE m.queue_id = $1 AND m.msg_id = ANY($2::text[]) AND q.queue_id = m.queue_id
+             AND NOT q.broadcast
+           RETURNING m.msg_id, m.size),
+       u AS (
+         UPDATE queues SET msg_count = msg_count - (SELECT count(*) FROM d),
+             msg_bytes = msg_bytes - (SELECT coalesce(sum(size), 0) FROM d)
+           WHERE queue_id = $1 AND EXISTS (SELECT 1 FROM d))
+       SELECT msg_id FROM d`,
+      [queueId, [...msgIds]],
+      "ack_many",
+    );
+    return r.rows.map((row) => row.msg_id);
   }
 
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {

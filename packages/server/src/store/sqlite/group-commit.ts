@@ -3,6 +3,14 @@ import type { WalSync } from "./wal-sync.js";
 
 /** How long one batch's writes may hold the event loop before the rest wait for the next batch. */
 const BATCH_SLICE_MS = 4;
+/**
+ * How long a lazy write (an ack's deletion) waits for another write's commit to ride in before it
+ * commits on its own. A commit has a fixed cost (the transaction, its WAL frames, the WAL's fsync,
+ * the checkpoint that copies the frames back), about 0.6 ms of CPU on the bench machine: with two
+ * writes a commit, a stored message cost 0.37 ms of store CPU, with 32 a commit 0.055 ms. An ack
+ * that commits with the sends of the same moment halves the commits of a busy relay.
+ */
+export const LAZY_WRITE_MS = 10;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -24,6 +32,9 @@ interface PendingWrite {
  */
 export class GroupCommit {
   private readonly pending: PendingWrite[] = [];
+  /** What will flush the pending writes: nothing yet, a lazy write's timer, or the next turn. */
+  private scheduled: "none" | "lazy" | "now" = "none";
+  private lazyTimer: NodeJS.Timeout | undefined;
 
   /** `wal`: null when there is nothing to sync (a database in memory). */
   constructor(
@@ -35,7 +46,7 @@ export class GroupCommit {
    * Runs `work` inside the next batch's write transaction; resolves with its result once on disk.
    * `committed` hears of the result as soon as the commit is visible to readers, before the sync.
    */
-  add<T>(work: () => T, committed?: (value: T) => void): Promise<T> {
+  add<T>(work: () => T, committed?: (value: T) => void, options: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({
         work,
@@ -43,13 +54,33 @@ export class GroupCommit {
         resolve: resolve as (v: unknown) => void,
         reject,
       });
-      if (this.pending.length === 1) setImmediate(() => this.flush(false));
+      if (options.lazy === true) this.scheduleLazy();
+      else this.scheduleNow();
     });
+  }
+
+  /**
+   * `lazy`: a write nobody waits on soon (an ack's deletion: its message is gone for every reader
+   * once the ack is handled either way, since a subscription reads on from its own position). It
+   * commits with the next ordinary write, or after LAZY_WRITE_MS if none comes.
+   */
+  private scheduleLazy(): void {
+    if (this.scheduled !== "none") return;
+    this.scheduled = "lazy";
+    this.lazyTimer = setTimeout(() => this.flush(false), LAZY_WRITE_MS);
+  }
+
+  private scheduleNow(): void {
+    if (this.scheduled === "now") return;
+    if (this.lazyTimer !== undefined) clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    this.scheduled = "now";
+    setImmediate(() => this.flush(false));
   }
 
   /** Writes left over by a sliced batch go in the next turn of the loop. */
   private next(): void {
-    if (this.pending.length > 0) setImmediate(() => this.flush(false));
+    if (this.pending.length > 0) this.scheduleNow();
   }
 
   /**
@@ -61,6 +92,9 @@ export class GroupCommit {
    * left waits for the next turn of the loop, in order, behind whatever came in meanwhile.
    */
   flush(all = true): void {
+    if (this.lazyTimer !== undefined) clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    this.scheduled = "none";
     if (this.pending.length === 0) return;
     const batch: PendingWrite[] = [];
     let outcomes: Outcome[] = [];

@@ -2,7 +2,7 @@
  * The rows of the relay's SQLite tables as the store reads them, and their conversion to the
  * Store's records; and the per-queue cap rule as it applies to a row.
  */
-import { randomBytes } from "node:crypto";
+import { randomPooled } from "../../ids.js";
 import {
   capsFor,
   type EnqueueResult,
@@ -87,7 +87,7 @@ export const toNonce = (r: { scope: string; nonce: string; expires_at: number })
 });
 
 /** A random positive 63-bit rowid: see the note in migrations/m0001_initial.ts. */
-export const randomRowid = (): bigint => randomBytes(8).readBigUInt64BE() >> 1n;
+export const randomRowid = (): bigint => randomPooled(8).readBigUInt64BE() >> 1n;
 
 export const isRowidClash = (e: unknown): boolean =>
   (e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY";

@@ -383,6 +383,39 @@ export class SqliteStore implements Store {
     return true;
   }
 
+  async ackMany(queueId: string, msgIds: readonly string[]): Promise<string[]> {
+    // Lazy: rides in the commit of the sends of the same moment (see LAZY_WRITE_MS).
+    const deleted = await this.writes.add(
+      () => {
+        const queue = this.sql("SELECT broadcast FROM queues WHERE queue_id = ?").get(queueId) as
+          | { broadcast: number }
+          | undefined;
+        if (queue?.broadcast !== 0) return [];
+        const remove = this.sql(
+          "DELETE FROM messages WHERE queue_id = ? AND msg_id = ? RETURNING body_file AS name, size",
+        );
+        const rows: (FileRow & { msgId: string })[] = [];
+        let bytes = 0;
+        for (const msgId of msgIds) {
+          const row = remove.get(queueId, msgId) as FileRow | undefined;
+          if (!row) continue;
+          rows.push({ ...row, msgId });
+          bytes += row.size;
+        }
+        if (rows.length > 0) {
+          this.sql(
+            "UPDATE queues SET msg_count = msg_count - ?, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
+          ).run(rows.length, bytes, queueId);
+        }
+        return rows;
+      },
+      undefined,
+      { lazy: true },
+    );
+    if (deleted.length > 0) this.dropFiles(deleted); // after the commit, as in ack
+    return deleted.map((r) => r.msgId);
+  }
+
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {
     return this.batchedWrite(
       () =>

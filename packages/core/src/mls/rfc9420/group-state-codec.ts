@@ -21,11 +21,11 @@ import { readGroupContext, writeGroupContext } from "./group-context.js";
 import type { ExternalPskLookup, GroupState } from "./group-state.js";
 import type { EpochSecrets } from "./key-schedule.js";
 import { readProposal, writeProposal } from "./proposals.js";
-import { RatchetTree, readRatchetTree, writeRatchetTree } from "./ratchet-tree.js";
+import { RatchetTree, writeRatchetTree } from "./ratchet-tree.js";
 import { type RatchetType, SecretTree, type SecretTreeSnapshot } from "./secret-tree.js";
 import type { Suite } from "./suite.js";
-import { cachedTree, rememberTree, treeKey } from "./tree-cache.js";
-import { readTreeHashes, writeTreeHashes } from "./tree-hash-store.js";
+import { rememberTree, storedTree, treeKey } from "./tree-cache.js";
+import { writeTreeHashes } from "./tree-hash-store.js";
 import type { PathKeys } from "./treekem.js";
 
 const FORMAT = 1;
@@ -164,24 +164,8 @@ export function decodeGroupState(
         const treeStart = r.position;
         r.vector();
         r.vector();
-        const storedTree = r.copy(treeStart, r.position);
-        decodeTree = () => {
-          const key = treeKey(context.treeHash, storedTree);
-          let t = cachedTree(key, storedTree);
-          if (t === undefined) {
-            t = decodeExact(
-              "stored ratchet tree",
-              (rr) => {
-                const decoded = readRatchetTree(rr);
-                readTreeHashes(rr, decoded);
-                return decoded;
-              },
-              storedTree,
-            );
-            rememberTree(key, storedTree, t);
-          }
-          return t;
-        };
+        const stored = r.copy(treeStart, r.position);
+        decodeTree = () => storedTree(context.treeHash, stored);
       }
       const myLeaf = r.u32();
       const tree = RatchetTree.lazy(snapshot.leafCount, () => {

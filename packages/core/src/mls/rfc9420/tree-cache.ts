@@ -12,7 +12,9 @@
  * only, no secret of the state. Few entries: a member's next load follows its save at once.
  */
 import { equalBytes, toHex } from "../../encoding/bytes.js";
-import type { RatchetTree } from "./ratchet-tree.js";
+import { decodeExact } from "./codec.js";
+import { type RatchetTree, readRatchetTree } from "./ratchet-tree.js";
+import { readTreeHashes } from "./tree-hash-store.js";
 
 const MAX_TREES = 8;
 const trees = new Map<string, { bytes: Uint8Array; tree: RatchetTree }>();
@@ -49,4 +51,25 @@ export function rememberTree(key: string, bytes: Uint8Array, tree: RatchetTree):
   trees.delete(key);
   trees.set(key, { bytes, tree: tree.fork() });
   if (trees.size > MAX_TREES) trees.delete(trees.keys().next().value!);
+}
+
+/**
+ * The tree stored as `bytes` (its wire form, then its cached parent hashes: tree-hash-store.ts) whose
+ * tree hash is `treeHash`: a fork of the one remembered for those bytes, or decoded and remembered.
+ */
+export function storedTree(treeHash: Uint8Array, bytes: Uint8Array): RatchetTree {
+  const key = treeKey(treeHash, bytes);
+  const cached = cachedTree(key, bytes);
+  if (cached !== undefined) return cached;
+  const t = decodeExact(
+    "stored ratchet tree",
+    (r) => {
+      const decoded = readRatchetTree(r);
+      readTreeHashes(r, decoded);
+      return decoded;
+    },
+    bytes,
+  );
+  rememberTree(key, bytes.slice(), t);
+  return t;
 }

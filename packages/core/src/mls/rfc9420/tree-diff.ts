@@ -29,11 +29,42 @@ export function writeTreeDiff(w: TlsWriter, tree: RatchetTree, against: RatchetT
   }
   const start = w.length;
   w.u32(tree.leafCount);
-  writeList(w, tree.differingNodes(against), (ww, i) => {
+  writeTreeChanges(w, tree, tree.differingNodes(against));
+  encoded.set(tree, { against, bytes: w.view().slice(start) });
+}
+
+/** `changes<V>` (struct { uint32 index; optional<Node> node; }): the nodes of `tree` at `indexes`. */
+export function writeTreeChanges(w: TlsWriter, tree: RatchetTree, indexes: readonly number[]): void {
+  writeList(w, indexes, (ww, i) => {
     ww.u32(i);
     writeOptional(ww, tree.node(i), writeNode);
   });
-  encoded.set(tree, { against, bytes: w.view().slice(start) });
+}
+
+/**
+ * The content of a stored `changes<V>` applied to a tree of `leafCount` leaves that starts as
+ * `against` (sharing its storage). Each index must lie inside that tree and each node be of its
+ * position's type: MlsError "malformed" otherwise.
+ */
+export function applyTreeChanges(against: RatchetTree, leafCount: number, content: Uint8Array): RatchetTree {
+  const changes = decodeExact(
+    "stored tree changes",
+    (rr) => {
+      const out: (readonly [number, TreeNode | undefined])[] = [];
+      while (rr.remaining > 0) out.push([rr.u32(), readOptional(rr, readNode)] as const);
+      return out;
+    },
+    content,
+  );
+  const width = nodeWidth(leafCount);
+  for (const [i, node] of changes) {
+    if (i >= width) fail("malformed", `stored tree change at node ${i}, outside the tree`);
+    if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
+      fail("malformed", `stored tree change at node ${i} has the wrong type for its position`);
+  }
+  const tree = against.derive(leafCount);
+  for (const [i, node] of changes) tree.set(i, node);
+  return tree;
 }
 
 /**
@@ -48,26 +79,7 @@ export function readTreeDiff(r: TlsReader, against: RatchetTree): RatchetTree {
   const start = r.position;
   const leafCount = r.u32();
   const stored = readBytes(r);
-  const tree = RatchetTree.lazy(leafCount, () => {
-    const changes = decodeExact(
-      "stored tree changes",
-      (rr) => {
-        const out: (readonly [number, TreeNode | undefined])[] = [];
-        while (rr.remaining > 0) out.push([rr.u32(), readOptional(rr, readNode)] as const);
-        return out;
-      },
-      stored,
-    );
-    const width = nodeWidth(leafCount);
-    for (const [i, node] of changes) {
-      if (i >= width) fail("malformed", `stored tree change at node ${i}, outside the tree`);
-      if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
-        fail("malformed", `stored tree change at node ${i} has the wrong type for its position`);
-    }
-    const tree = against.derive(leafCount);
-    for (const [i, node] of changes) tree.set(i, node);
-    return tree;
-  });
+  const tree = RatchetTree.lazy(leafCount, () => applyTreeChanges(against, leafCount, stored));
   encoded.set(tree, { against, bytes: r.copy(start, r.position) });
   return tree;
 }

@@ -4,8 +4,8 @@
  * Before, the whole tree was written after every commit — megabytes at 10,000 members for a commit
  * that changes one path (~14 parent nodes and a leaf) or adds a batch of leaves. Now a commit writes
  * its changes, and a whole tree again only when the changes written since the last whole one have
- * grown past a share of it (`shouldStartOver`), so the bytes written per commit stay proportional to
- * what the commit changed.
+ * grown past a share of it (CHANGES_SHARE in ../rfc9420-engine/state.ts), so the bytes written per
+ * commit stay proportional to what the commit changed.
  *
  *     struct {
  *       uint16 format;                      // 1
@@ -27,20 +27,14 @@
  * check them. A piece holds the public tree only, no secret; the store encrypts it like the rest.
  */
 import { equalBytes } from "../../encoding/bytes.js";
-import { TlsReader, TlsWriter } from "../tls-codec.js";
-import { decodeExact, readBytes, readList, readOptional, writeList, writeOptional } from "./codec.js";
+import { TlsWriter } from "../tls-codec.js";
+import { decodeExact, readBytes } from "./codec.js";
 import { fail } from "./errors.js";
-import {
-  RatchetTree,
-  readNode,
-  readRatchetTree,
-  type TreeNode,
-  writeNode,
-  writeRatchetTree,
-} from "./ratchet-tree.js";
-import { cachedTree, rememberTree, treeKey } from "./tree-cache.js";
+import { RatchetTree, writeRatchetTree } from "./ratchet-tree.js";
+import { rememberTree, storedTree, treeKey } from "./tree-cache.js";
+import { applyTreeChanges, writeTreeChanges } from "./tree-diff.js";
 import { readTreeHashes } from "./tree-hash-store.js";
-import { directPath, isLeaf, nodeWidth } from "./tree-math.js";
+import { directPath, isLeaf } from "./tree-math.js";
 
 const FORMAT = 1;
 const WHOLE = 0;
@@ -98,10 +92,7 @@ export function encodeChangesPiece(
   const changed = tree.differingNodes(against);
   const w = new TlsWriter(1024 + 256 * changed.length);
   header(w, false, fromTreeHash, treeHash, tree.leafCount);
-  writeList(w, changed, (ww, i) => {
-    ww.u32(i);
-    writeOptional(ww, tree.node(i), writeNode);
-  });
+  writeTreeChanges(w, tree, changed);
   writeHashes(w, tree, (emit) => {
     const parents = new Set<number>();
     for (const i of changed) {
@@ -184,49 +175,22 @@ export function treeFromPieces(
 }
 
 function wholeTree(p: TreePiece): RatchetTree {
-  const key = treeKey(p.treeHash, p.body);
-  const cached = cachedTree(key, p.body);
-  if (cached !== undefined) return cached;
-  const t = decodeExact(
-    "stored ratchet tree",
-    (r) => {
-      const decoded = readRatchetTree(r);
-      readTreeHashes(r, decoded);
-      return decoded;
-    },
-    p.body,
-  );
+  const t = storedTree(p.treeHash, p.body);
   if (t.leafCount !== p.leafCount) fail("malformed", "stored tree of another leaf count than its piece says");
-  rememberTree(key, p.body.slice(), t);
   return t;
 }
 
+/** A changes piece applied to `against`; the hashes it holds cached on the slots the changes made. */
 function applyChanges(against: RatchetTree, p: TreePiece): RatchetTree {
-  const width = nodeWidth(p.leafCount);
-  const { changes, hashes } = decodeExact(
+  return decodeExact(
     "stored tree changes",
     (r) => {
-      const list = new TlsReader(r.vector());
-      const out: [number, TreeNode | undefined][] = [];
-      while (list.remaining > 0) {
-        const i = list.u32();
-        const node = readOptional(list, readNode);
-        if (i >= width) fail("malformed", `stored tree change at node ${i}, outside the tree`);
-        if (node !== undefined && (node.kind === "leaf") !== isLeaf(i))
-          fail("malformed", `stored tree change at node ${i} has the wrong type for its position`);
-        out.push([i, node]);
-      }
-      const stored = readList(r, (rr) => [rr.u32(), rr.vector().slice()] as const);
-      for (const [x] of stored)
-        if (x >= width || x % 2 === 0) fail("malformed", `stored tree hash for node ${x}`);
-      return { changes: out, hashes: stored };
+      const tree = applyTreeChanges(against, p.leafCount, r.vector());
+      // After the changes: their ancestors' slots are the tree's own (set replaced them), so the
+      // stored hashes land on nothing another tree shares.
+      readTreeHashes(r, tree);
+      return tree;
     },
     p.body,
   );
-  const tree = against.derive(p.leafCount);
-  for (const [i, node] of changes) tree.set(i, node);
-  // After the changes: their ancestors' slots are the tree's own (set replaced them), so the stored
-  // hashes land on nothing another tree shares.
-  for (const [x, hash] of hashes) tree.cacheHash(x, hash);
-  return tree;
 }

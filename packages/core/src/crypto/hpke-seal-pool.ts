@@ -8,7 +8,8 @@
  *
  * A lifetime that cannot hang a process:
  *  - the worker is started lazily, by the first large batch, and used only once it has said it is
- *    ready (that first batch is sealed here); it is unref'd whenever nothing is in flight;
+ *    ready (from the middle of that batch, if it is ready by then); it is unref'd whenever nothing
+ *    is in flight;
  *  - every chunk sent has a deadline: unanswered by then, this thread seals it, and the worker is
  *    not used again (it is never terminated: a thread stopped inside OpenSSL can leave a lock held);
  *  - any worker error, exit or failure to start: this thread seals everything, then and after.
@@ -38,6 +39,8 @@ export interface ChunkAnswer {
 export const OFFLOAD_MIN = 128;
 /** Seals per chunk (~6 ms of work): small enough to share a batch evenly, large enough per message. */
 const CHUNK = 64;
+/** Chunks the worker holds at once: one being sealed, one waiting for it. */
+const WORKER_DEPTH = 2;
 /** A chunk unanswered after this long (plus 1 ms per seal) is sealed here, and the worker dropped. */
 const PATIENCE_MS = 2000;
 
@@ -96,8 +99,10 @@ export class SealPool {
       this.sealHere(batch);
       return;
     }
-    const worker = this.ensureWorker();
-    if (worker === undefined || !this.ready) {
+    // A worker still starting (the first large batch of a process: a CLI command's only commit)
+    // takes chunks from the back as soon as it says it is ready; until then this thread seals from
+    // the front, yielding between chunks so that the ready message can arrive.
+    if (this.ensureWorker() === undefined) {
       this.sealHere(batch);
       return;
     }
@@ -119,14 +124,21 @@ export class SealPool {
     }
   }
 
-  /** The worker's side: the last waiting chunk, if the worker has none in flight. */
+  /**
+   * The worker's side: the last waiting chunks, up to WORKER_DEPTH in flight — with one, the worker
+   * would sit idle from each answer until this thread, busy with a chunk of its own, sends the next.
+   */
   private feedWorker(): void {
+    while (this.feedWorkerOnce()) {}
+  }
+
+  private feedWorkerOnce(): boolean {
     const worker = this.worker;
-    if (worker === undefined || !this.active || this.inFlight.size > 0) return;
+    if (worker === undefined || !this.active || this.inFlight.size >= WORKER_DEPTH) return false;
     const chunk = this.waiting.pop();
     if (chunk === undefined) {
-      worker.unref();
-      return;
+      if (this.inFlight.size === 0) worker.unref();
+      return false;
     }
     const id = this.nextId++;
     const timer = setTimeout(() => this.giveUp(id), this.patienceMs + chunk.length);
@@ -140,7 +152,9 @@ export class SealPool {
       clearTimeout(timer);
       this.drop();
       this.sealHere(chunk);
+      return false;
     }
+    return true;
   }
 
   private answered(m: ChunkAnswer): void {
@@ -150,6 +164,7 @@ export class SealPool {
       // not keep the process alive (measured: without this, a process that started the worker and
       // sealed nothing through it never exited).
       if (this.inFlight.size === 0) this.worker?.unref();
+      this.feedWorker();
       return;
     }
     const entry = this.inFlight.get(m.id);

@@ -71,6 +71,23 @@ describe("HPKE seal pool", () => {
     assert.equal(pool.counts.here + pool.counts.worker, 610);
   });
 
+  it("the first large batch of a process is shared as soon as the worker, started by it, is ready", async () => {
+    // A CLI command makes one commit: before, the worker it started took nothing of that batch.
+    // This thread seals slowly here (1 ms more per seal, ~3 s for the batch), so that the worker,
+    // up in well under a second, must take part of it.
+    const keys = await recipients(3000);
+    const slowly = (job: SealJob) => {
+      const end = performance.now() + 1;
+      while (performance.now() < end);
+      return sealJob(job);
+    };
+    const pool = new SealPool(slowly, workerUrl, { patienceMs: 60_000 });
+    assert.equal(pool.active, false, "no worker before the batch");
+    await sealAndOpen(pool, keys);
+    assert.equal(pool.counts.here + pool.counts.worker, 3000);
+    assert.ok(pool.counts.worker > 0, `the worker sealed some of the first batch (${JSON.stringify(pool.counts)})`);
+  });
+
   it("a job the worker cannot seal (an invalid public key) fails with the main thread's error", async () => {
     const keys = await recipients(300);
     const pool = new SealPool(sealJob, workerUrl, { offloadMin: 2 });
@@ -93,7 +110,7 @@ describe("HPKE seal pool", () => {
   it("a process that started the worker exits on its own (worker idle, or used)", () => {
     const hpke = new URL("../src/crypto/node-hpke.js", import.meta.url).href;
     for (const waitMs of [0, 3000]) {
-      // 300 seals after waitMs: at 0 the worker is not ready yet (all sealed here), later it is used.
+      // 300 seals after waitMs: at 0 the worker is still starting (it may take part), later it is used.
       const script = `
         const { nodeX25519Hpke: h, warmSealPool, sealPoolStatus } = await import(${JSON.stringify(hpke)});
         const keys = await Promise.all(Array.from({ length: 300 }, () => h.generateKeyPair()));

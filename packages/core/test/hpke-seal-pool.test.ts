@@ -85,7 +85,10 @@ describe("HPKE seal pool", () => {
     assert.equal(pool.active, false, "no worker before the batch");
     await sealAndOpen(pool, keys);
     assert.equal(pool.counts.here + pool.counts.worker, 3000);
-    assert.ok(pool.counts.worker > 0, `the worker sealed some of the first batch (${JSON.stringify(pool.counts)})`);
+    assert.ok(
+      pool.counts.worker > 0,
+      `the worker sealed some of the first batch (${JSON.stringify(pool.counts)})`,
+    );
   });
 
   it("a job the worker cannot seal (an invalid public key) fails with the main thread's error", async () => {

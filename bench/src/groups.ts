@@ -48,7 +48,11 @@ const PQ_MAX_N = Number(process.env.BENCH_GROUP_PQ_MAX_N ?? 2000);
 const RAW_MAX_N = Number(process.env.BENCH_GROUP_RAW_MAX_N ?? Number.POSITIVE_INFINITY);
 const DEADLINE_S = Number(process.env.BENCH_GROUP_DEADLINE_S ?? 60);
 const BUILD_DEADLINE_S = Number(process.env.BENCH_GROUP_BUILD_DEADLINE_S ?? 900);
-const reps = (n: number) => (n <= 2000 ? 5 : 3);
+/**
+ * Repetitions per job, each job in a fresh process: its first one or two are cold (the JIT, the seal
+ * worker starting) — with 5 and 3 they were often the median on a busy machine.
+ */
+const reps = (n: number) => (n <= 2000 ? 7 : 5);
 const log = (...args: unknown[]) =>
   console.error(`[groups ${new Date().toISOString().slice(11, 19)}]`, ...args);
 

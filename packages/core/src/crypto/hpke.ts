@@ -12,6 +12,7 @@
  * Secrets are zeroed once used. Everything is synchronous underneath (the seal worker runs it as is);
  * makeHpke wraps it in the asynchronous MlsHpke the MLS engine calls.
  */
+import { concatBytes, equalBytes } from "../encoding/bytes.js";
 import {
   CryptoError,
   type HpkePrivateKey,
@@ -85,17 +86,7 @@ const HPKE_V1 = utf8.encode("HPKE-v1");
 const EMPTY = new Uint8Array(0);
 const u16 = (n: number) => Uint8Array.of(n >> 8, n & 0xff);
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concat = (parts: readonly Uint8Array[]): Uint8Array => concatBytes(...parts);
 
 /** Labels as bytes, encoded once (they are a handful of constants). */
 const labels = new Map<string, Uint8Array>();
@@ -220,12 +211,6 @@ export interface HpkeOptions {
   equal?: (a: Uint8Array, b: Uint8Array) => boolean;
 }
 
-function equalLoop(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** RFC 9180 mode_base over a KEM, a KDF and an AEAD. */
 export function makeHpke<K>(
   kem: HpkeKem<K>,
@@ -233,7 +218,7 @@ export function makeHpke<K>(
   aead: HpkeAead,
   options: HpkeOptions = {},
 ): Hpke<K> {
-  const equal = options.equal ?? equalLoop;
+  const equal = options.equal ?? equalBytes;
   const suiteId = concat([utf8.encode("HPKE"), u16(kem.id), u16(kdf.id), u16(aead.id)]);
   const l = labeledKdf(kdf, suiteId);
   /** psk_id_hash for mode_base (empty psk_id): a constant. */

@@ -22,6 +22,7 @@
  */
 import { sha3_256, shake256 } from "@noble/hashes/sha3.js";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
+import { concatBytes } from "../encoding/bytes.js";
 import { type HmacKdf, type HpkeKem, makeHpke, mlsKdf } from "./hpke.js";
 import { CryptoError, type MlsRng, type MlsSignature, type MlsSuite } from "./mls-suite.js";
 
@@ -49,17 +50,7 @@ export interface XWingPrimitives {
   rng: MlsRng;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 /** An X-Wing key as handed out by the suite's Hpke (callers only pass it back). */
 interface XWingKey {

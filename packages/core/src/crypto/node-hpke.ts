@@ -23,14 +23,18 @@ import { type Sealed, type SealJob, SealPool } from "./hpke-seal-pool.js";
 import { CryptoError, type MlsHpke } from "./mls-suite.js";
 import { aes128GcmDecrypt, aes128GcmEncrypt, b64u, Lru, plain } from "./node-util.js";
 
-/** HMAC-SHA256 on OpenSSL, the parts streamed into one HMAC (no concatenation). */
+/**
+ * HMAC-SHA256 on OpenSSL, the parts streamed into one HMAC (no concatenation), its Buffer handed out
+ * as it is: a seal takes six HMACs, all internal to HPKE (a copy each cost ~2 % of a large commit).
+ * What leaves for callers is copied (HKDF-Expand writes into its own array; nodeHkdfSha256's extract).
+ */
 export const nodeHmacSha256: HmacKdf = {
   id: 0x0001,
   nh: 32,
   hmac(key, parts) {
     const h = createHmac("sha256", key);
     for (const p of parts) h.update(p);
-    return plain(h.digest());
+    return h.digest();
   },
 };
 

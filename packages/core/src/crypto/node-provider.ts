@@ -28,7 +28,7 @@ import {
   randomFillSync,
   timingSafeEqual,
 } from "node:crypto";
-import { mlsKdf } from "./hpke.js";
+import { hkdfExtract, mlsKdf } from "./hpke.js";
 import type { MlsHash, MlsKdf, MlsSignature, MlsSuite } from "./mls-suite.js";
 import { nobleCryptoProvider } from "./noble-provider.js";
 import {
@@ -252,7 +252,11 @@ export const nodeSha256Hash: MlsHash & { digestSync: (data: Uint8Array) => Uint8
 };
 
 /** HKDF-SHA256 (RFC 5869, hpke.ts) on OpenSSL's HMAC; node:crypto has no expand-only HKDF. */
-export const nodeHkdfSha256: MlsKdf = mlsKdf(nodeHmacSha256);
+export const nodeHkdfSha256: MlsKdf = {
+  ...mlsKdf(nodeHmacSha256),
+  // A plain Uint8Array of its own, not OpenSSL's Buffer (see nodeHmacSha256).
+  extract: async (salt, ikm) => plain(hkdfExtract(nodeHmacSha256, salt, ikm)),
+};
 
 let suite1: Promise<MlsSuite> | undefined;
 let xwing: Promise<MlsSuite> | undefined;

@@ -327,6 +327,25 @@ describe("nodeCryptoProvider", () => {
     }
   });
 
+  it("the noble suite's Ed25519 (WebCrypto here) signs as RFC 8032 and the node suite, from a seed or PKCS#8", async () => {
+    const noble = (await nobleCryptoProvider.mlsCiphersuite(SUITE)).signature;
+    const node = (await nodeCryptoProvider.mlsCiphersuite(SUITE)).signature;
+    for (const v of RFC8032) {
+      const pkcs8 = concatBytes(fromHex("302e020100300506032b657004220420"), fromHex(v.secret));
+      assert.deepEqual(await noble.sign(fromHex(v.secret), fromHex(v.message)), fromHex(v.signature));
+      assert.deepEqual(await noble.sign(pkcs8, fromHex(v.message)), fromHex(v.signature));
+      assert.ok(await noble.verify(fromHex(v.public), fromHex(v.message), fromHex(v.signature)));
+      const flipped = fromHex(v.signature);
+      flipped[0]! ^= 1;
+      assert.equal(await noble.verify(fromHex(v.public), fromHex(v.message), flipped), false);
+    }
+    const own = await noble.keygen();
+    const m = utf8("both ways");
+    assert.ok(await node.verify(own.publicKey, m, await noble.sign(own.signKey, m)));
+    assert.equal(await noble.verify(own.publicKey.subarray(1), m, await node.sign(own.signKey, m)), false);
+    await assert.rejects(noble.sign(new Uint8Array(31), m), /32-byte seed/);
+  });
+
   it("key generation survives garbage collection at every turn (no generate + export deadlock)", () => {
     // Node 20: exporting a key made by generateKeyPairSync can deadlock if a collection runs during the
     // export (the generation job's destructor takes the key's lock the export holds). The provider

@@ -11,6 +11,7 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
+import { fromHex } from "../encoding/bytes.js";
 import { type DhGroup, dhkem, type HmacKdf, makeHpke, mlsKdf } from "./hpke.js";
 import { CryptoError, type MlsSignature, type MlsSuite } from "./mls-suite.js";
 import {
@@ -135,24 +136,8 @@ export const nobleX25519Hpke = makeHpke(dhkem(x25519Group, hmacSha256), hmacSha2
   },
 });
 
-const PKCS8_ED25519_PREFIX = Uint8Array.of(
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-);
+/** RFC 8410 PKCS#8 for an Ed25519 key: this prefix, then the 32-byte seed. */
+const PKCS8_ED25519_PREFIX = fromHex("302e020100300506032b657004220420");
 
 /** The 32-byte seed of a sign key given as a seed, or as PKCS#8 DER (RFC 8410, as WebCrypto exports it). */
 function ed25519Seed(signKey: Uint8Array): Uint8Array {

@@ -17,10 +17,9 @@ import {
   PQ_MLS_CIPHERSUITE,
   Rfc9420Engine,
   type SerializedGroupState,
-  TsMlsEngine,
-  tsMlsClientStateOf,
 } from "@parley/core";
 import { nodeCryptoProvider } from "@parley/core/node";
+import { TsMlsEngine, tsMlsClientStateOf } from "@parley/core/ts-mls";
 import {
   type ClientState,
   clientStateEncoder,

@@ -1,5 +1,6 @@
 export * from "./client/index.js";
 export * from "./content/index.js";
+export * from "./crypto/mls-suite.js";
 export * from "./crypto/noble-provider.js";
 export * from "./crypto/provider.js";
 export * from "./encoding/base64url.js";
@@ -19,7 +20,6 @@ export * from "./messaging/text-length.js";
 export * from "./messaging/text-safety.js";
 export * from "./mls/engine.js";
 export * from "./mls/rfc9420-engine/index.js";
-export * from "./mls/ts-mls-engine.js";
 export * from "./protocol/padding.js";
 export * from "./protocol/proof-of-work.js";
 export * from "./protocol/relay.js";

@@ -28,7 +28,12 @@ import {
 import { WireFormat } from "../src/mls/rfc9420/framing.js";
 import { decodeMlsMessage } from "../src/mls/rfc9420/mls-message.js";
 import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
-import { PARLEY_METADATA_EXTENSION, parleyCapabilities, TsMlsEngine } from "../src/mls/ts-mls-engine.js";
+import {
+  PARLEY_METADATA_EXTENSION,
+  parleyCapabilities,
+  TsMlsEngine,
+  tsMlsSuite,
+} from "../src/mls/ts-mls-engine.js";
 import { laxGroupAdding } from "./helpers/lax-ts-mls-group.js";
 
 const crypto = nodeCryptoProvider;
@@ -163,7 +168,7 @@ for (const [engineName, engine] of ENGINES) {
       const raw = await generateKeyPackageWithKey({
         credential: deviceMlsCredential(old!.device),
         signatureKeyPair: { signKey: old!.device.deviceSecretKey, publicKey: old!.device.deviceKey },
-        cipherSuite: suite,
+        cipherSuite: tsMlsSuite(suite),
       });
       const rawBytes = encode(mlsMessageEncoder, {
         version: 1,

@@ -3,7 +3,8 @@
  * (a 1:1 chat, a group with messages) upgrade to Rfc9420Engine and carry on — messages both ways,
  * adds, removals and a rename, old history still there — and a group whose state TsMlsEngine had
  * left "exposed" becomes "needs-readd" (said once, refused with a typed error, never a crash) until
- * an admin removes and re-adds the device.
+ * an admin removes and re-adds the device. Where ts-mls (a development dependency) is not installed,
+ * the converter cannot load, and groups on TsMlsEngine states take that same "needs-readd" path.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -18,6 +19,7 @@ import { TsMlsEngine } from "../src/mls/ts-mls-engine.js";
 import { MemoryKeyValueStore } from "../src/storage/memory-store.js";
 import { json, unjson } from "../src/store/batch.js";
 import { Keys, SCHEMA_VERSION } from "../src/store/keys.js";
+import { loadTsMlsConverter, migrate } from "../src/store/migrations.js";
 import type { ContactKeyPackage } from "../src/store/records.js";
 import { b64, unb64 } from "../src/store/repository.js";
 
@@ -234,5 +236,48 @@ describe("migration 4: profiles made on TsMlsEngine carry on with Rfc9420Engine"
     assert.deepEqual(texts(await alice.client.sync()), ["back again"]);
     const history = (await bob.client.messages("Hikers")).map((m) => m.text);
     assert.ok(history.includes("before") && history.includes("back again"));
+  });
+
+  it("without ts-mls installed, a group on a TsMlsEngine state becomes needs-readd, never a crash", {
+    timeout: 120_000,
+  }, async () => {
+    const [alice, bob] = await Promise.all(["Alice", "Bob"].map(oldPerson));
+    assert.ok(alice && bob);
+    await connect(alice, bob);
+    await alice.client.createGroup("Cyclists");
+    await alice.client.addToGroup("Cyclists", ["Bob"]);
+    await bob.client.sync();
+    await alice.client.send("Cyclists", "before");
+    await bob.client.sync();
+    const cyclists = await bob.client.findConversation("Cyclists");
+    assert.ok(isTsMlsState(await groupState(bob, "Cyclists")));
+
+    // The default loader finds the converter here (ts-mls is installed for development) …
+    assert.equal(typeof (await loadTsMlsConverter()).convertTsMlsState, "function");
+    // … a production install has no ts-mls: the import fails as Node says it then.
+    let asked = 0;
+    const missing = async () => {
+      asked++;
+      throw new Error("Cannot find package 'ts-mls' imported from …/@parley/core/dist/src/ts-mls.js");
+    };
+    await bob.store.write([{ key: Keys.schema, value: json({ version: 3 }) }]);
+    assert.equal(await migrate(bob.store, { crypto, loadTsMlsConverter: missing }), 3);
+    assert.equal(asked, 1, "loaded once, for the first state not in Rfc9420Engine's format");
+    bob.client = new ParleyClient({ store: bob.store, crypto, engine: rfc });
+
+    const changes = of(await bob.client.sync(), "group");
+    assert.equal(changes.length, 1);
+    assert.ok(changes[0]?.change === "needs-readd");
+    assert.equal(changes[0].name, "Cyclists");
+    assert.match(changes[0].reason, /ts-mls is not installed/);
+    const view = (await bob.client.conversations()).find((c) => c.id === cyclists.id);
+    assert.equal(view?.status, "needs-readd");
+    await rejects(bob.client.send("Cyclists", "hello?"), "needs_readd");
+    assert.equal(await bob.client.repo.groupState(cyclists.groupId), undefined, "its keys are gone");
+    assert.deepEqual(
+      (await bob.client.messages("Cyclists")).map((m) => m.text),
+      ["before"],
+      "history stays",
+    );
   });
 });

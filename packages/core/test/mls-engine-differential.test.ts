@@ -56,6 +56,7 @@ import { decodeRatchetTree, type RatchetTree } from "../src/mls/rfc9420/ratchet-
 import type { Suite } from "../src/mls/rfc9420/suite.js";
 import { verifyTreeInvariants } from "../src/mls/rfc9420/tree-invariants.js";
 import { directPath } from "../src/mls/rfc9420/tree-math.js";
+import { tsMlsSuite } from "../src/mls/ts-mls-engine.js";
 import { vectors } from "./helpers/mls-engine-vectors.js";
 
 interface Changes {
@@ -92,7 +93,10 @@ let tsKeyPackagesMade = 0;
 
 /** `suite` for our side; `tsSuite` (default: the same object) is the one ts-mls runs on. */
 function makeFactory(suite: Suite, tsSuite: Suite = suite) {
-  const ctx: MlsContext = { cipherSuite: tsSuite, authService: unsafeTestingAuthenticationService };
+  const ctx: MlsContext = {
+    cipherSuite: tsMlsSuite(tsSuite),
+    authService: unsafeTestingAuthenticationService,
+  };
   const tsDecode = (bytes: Uint8Array) => {
     const d = mlsMessageDecoder(bytes, 0);
     assert.ok(d !== undefined && d[1] === bytes.length);
@@ -217,7 +221,7 @@ function makeFactory(suite: Suite, tsSuite: Suite = suite) {
         credential: { credentialType: defaultCredentialTypes.basic, identity: utf8(name) },
         capabilities: { ...caps, extensions: [PARLEY_METADATA_EXTENSION, ...caps.extensions] },
         signatureKeyPair: await tsSuite.signature.keygen(),
-        cipherSuite: tsSuite,
+        cipherSuite: tsMlsSuite(tsSuite),
       });
       tsKeyPackagesMade++;
       const bytes = encode(mlsMessageEncoder, {

@@ -54,6 +54,7 @@ import {
 } from "../src/mls/labeled-crypto.js";
 import { decryptSenderData, senderDataKeyAndNonce } from "../src/mls/sender-data.js";
 import { TlsReader, TlsWriter } from "../src/mls/tls-codec.js";
+import { tsMlsSuite } from "../src/mls/ts-mls-engine.js";
 import {
   encodeGroupContext,
   epochFromJoiner,
@@ -279,7 +280,7 @@ for (const crypto of [nobleCryptoProvider, nodeCryptoProvider]) {
   describe(`RFC 9420 test vectors, cipher suite 1 (${crypto.name} provider)`, { skip }, () => {
     let suitePromise: Promise<CiphersuiteImpl> | undefined;
     const cs = () => {
-      suitePromise ??= crypto.mlsCiphersuite(SUITE_NAME);
+      suitePromise ??= crypto.mlsCiphersuite(SUITE_NAME).then(tsMlsSuite);
       return suitePromise;
     };
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { getCiphersuiteImpl } from "ts-mls";
-import { nobleCryptoProvider } from "../src/crypto/noble-provider.js";
+import { nobleCryptoProvider, nobleX25519Hpke } from "../src/crypto/noble-provider.js";
 import {
   nodeCryptoProvider,
   nodeX25519Hpke,
@@ -163,90 +163,189 @@ describe("nodeCryptoProvider", () => {
     ct: "f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a",
   };
 
-  it("HPKE matches RFC 9180's test vector (A.1.1, sequence 0)", async () => {
-    const h = nodeX25519Hpke;
-    const recipient = await h.deriveKeyPair(fromHex(A11.ikmR));
-    assert.deepEqual(await h.exportPublicKey(recipient.publicKey), fromHex(A11.pkRm));
-    assert.deepEqual(await h.exportPrivateKey(recipient.privateKey), fromHex(A11.skRm));
-    const sealed = x25519HpkeSealWithEphemeral(
-      fromHex(A11.pkRm),
-      fromHex(A11.pt),
-      fromHex(A11.info),
-      fromHex(A11.aad),
-      fromHex(A11.ikmE),
-    );
-    assert.deepEqual(sealed.enc, fromHex(A11.enc));
-    assert.deepEqual(sealed.ct, fromHex(A11.ct));
-    const sk = await h.importPrivateKey(fromHex(A11.skRm));
-    assert.deepEqual(
-      await h.open(sk, fromHex(A11.enc), fromHex(A11.ct), fromHex(A11.info), fromHex(A11.aad)),
-      fromHex(A11.pt),
-    );
-    // Tampering anywhere fails, with ts-mls' CryptoError.
-    for (const [enc, ct, aad] of [
-      [fromHex(A11.enc), fromHex(A11.ct).map((b, i) => (i === 3 ? b ^ 1 : b)), fromHex(A11.aad)],
-      [fromHex(A11.enc).map((b, i) => (i === 3 ? b ^ 1 : b)), fromHex(A11.ct), fromHex(A11.aad)],
-      [fromHex(A11.enc), fromHex(A11.ct), utf8("Count-1")],
-    ] as const) {
-      await assert.rejects(h.open(sk, enc, ct, fromHex(A11.info), aad), /CryptoError|AES-GCM|X25519/);
-    }
-    // A low-order point (all zeros) gives an all-zero shared secret: refused.
-    await assert.rejects(h.open(sk, new Uint8Array(32), fromHex(A11.ct), fromHex(A11.info)), /X25519|failed/);
-    await assert.rejects(h.importPublicKey(new Uint8Array(31)), /32 bytes/);
-    await assert.rejects(h.importPrivateKey(new Uint8Array(33)), /32 bytes/);
-  });
+  /** Suite 1's HPKE of each provider (both composed by crypto/hpke.ts), and SealBase with a given ephemeral. */
+  const hpkes = [
+    { name: "node", hpke: nodeX25519Hpke, sealWithEphemeral: x25519HpkeSealWithEphemeral },
+    {
+      name: "noble",
+      hpke: nobleX25519Hpke.hpke,
+      sealWithEphemeral: (
+        pk: Uint8Array,
+        pt: Uint8Array,
+        info: Uint8Array,
+        aad: Uint8Array,
+        ikmE: Uint8Array,
+      ) =>
+        nobleX25519Hpke.sealSync(
+          nobleX25519Hpke.kem.importPublicKey(pk),
+          pt,
+          info,
+          aad,
+          nobleX25519Hpke.kem.deriveKeyPair(ikmE).privateKey,
+        ),
+    },
+  ];
 
-  it("HPKE interoperates with ts-mls' default (@hpke/core) in both directions", async () => {
-    const ours = nodeX25519Hpke;
-    const theirs = (await getCiphersuiteImpl(SUITE)).hpke;
+  for (const { name, hpke: h, sealWithEphemeral } of hpkes)
+    it(`HPKE (${name} provider) matches RFC 9180's test vector (A.1.1, sequence 0, and its exporter)`, async () => {
+      const recipient = await h.deriveKeyPair(fromHex(A11.ikmR));
+      assert.deepEqual(await h.exportPublicKey(recipient.publicKey), fromHex(A11.pkRm));
+      assert.deepEqual(await h.exportPrivateKey(recipient.privateKey), fromHex(A11.skRm));
+      const sealed = sealWithEphemeral(
+        fromHex(A11.pkRm),
+        fromHex(A11.pt),
+        fromHex(A11.info),
+        fromHex(A11.aad),
+        fromHex(A11.ikmE),
+      );
+      assert.deepEqual(sealed.enc, fromHex(A11.enc));
+      assert.deepEqual(sealed.ct, fromHex(A11.ct));
+      const sk = await h.importPrivateKey(fromHex(A11.skRm));
+      assert.deepEqual(
+        await h.open(sk, fromHex(A11.enc), fromHex(A11.ct), fromHex(A11.info), fromHex(A11.aad)),
+        fromHex(A11.pt),
+      );
+      // A.1.1's exported values: the exporter_secret of the same context (SendExport draws a fresh
+      // ephemeral, so the vector's is checked on the receiving side, by ReceiveExport with its enc).
+      for (const [ctx, value] of [
+        ["", "3853fe2b4035195a573ffc53856e77058e15d9ea064de3e59f4961d0095250ee"],
+        ["00", "2e8f0b54673c7029649d4eb9d5e33bf1872cf76d623ff164ac185da9e88c21a5"],
+        ["54657374436f6e74657874", "e9e43065102c3836401bed8c3c3c75ae46be1639869391d62c61f1ec7af54931"],
+      ] as const) {
+        assert.deepEqual(
+          await h.importSecret(sk, fromHex(ctx), fromHex(A11.enc), 32, fromHex(A11.info)),
+          fromHex(value),
+        );
+      }
+      // Tampering anywhere fails, with Parley's CryptoError.
+      for (const [enc, ct, aad] of [
+        [fromHex(A11.enc), fromHex(A11.ct).map((b, i) => (i === 3 ? b ^ 1 : b)), fromHex(A11.aad)],
+        [fromHex(A11.enc).map((b, i) => (i === 3 ? b ^ 1 : b)), fromHex(A11.ct), fromHex(A11.aad)],
+        [fromHex(A11.enc), fromHex(A11.ct), utf8("Count-1")],
+      ] as const) {
+        await assert.rejects(h.open(sk, enc, ct, fromHex(A11.info), aad), /CryptoError|AES-GCM|X25519/);
+      }
+      // A low-order point (all zeros) gives an all-zero shared secret: refused.
+      await assert.rejects(
+        h.open(sk, new Uint8Array(32), fromHex(A11.ct), fromHex(A11.info)),
+        /X25519|failed/,
+      );
+      await assert.rejects(h.importPublicKey(new Uint8Array(31)), /32 bytes/);
+      await assert.rejects(h.importPrivateKey(new Uint8Array(33)), /32 bytes/);
+    });
+
+  for (const { name, hpke: ours } of hpkes)
+    it(`HPKE (${name} provider) interoperates with ts-mls' default (@hpke/core) in both directions`, async () => {
+      const theirs = (await getCiphersuiteImpl(SUITE)).hpke;
+      for (let i = 0; i < 4; i++) {
+        const ikm = nodeCryptoProvider.randomBytes(32);
+        const a = await ours.deriveKeyPair(ikm);
+        const b = await theirs.deriveKeyPair(ikm);
+        const pub = await ours.exportPublicKey(a.publicKey);
+        const priv = await ours.exportPrivateKey(a.privateKey);
+        assert.deepEqual(pub, await theirs.exportPublicKey(b.publicKey), "DeriveKeyPair: same public key");
+        assert.deepEqual(
+          priv,
+          await theirs.exportPrivateKey(b.privateKey),
+          "DeriveKeyPair: same private key",
+        );
+        const pt = nodeCryptoProvider.randomBytes(1 + i * 40);
+        const info = utf8(`info ${i}`);
+        const aad = i % 2 ? utf8("aad") : undefined;
+        const toTheirs = await ours.seal(await ours.importPublicKey(pub), pt, info, aad);
+        assert.deepEqual(
+          await theirs.open(await theirs.importPrivateKey(priv), toTheirs.enc, toTheirs.ct, info, aad),
+          pt,
+        );
+        const toOurs = await theirs.seal(await theirs.importPublicKey(pub), pt, info, aad);
+        assert.deepEqual(
+          await ours.open(await ours.importPrivateKey(priv), toOurs.enc, toOurs.ct, info, aad),
+          pt,
+        );
+        // The exporter (external commits' init secret).
+        const ctx = utf8("MLS 1.0 external init secret");
+        const fromOurs = await ours.exportSecret(await ours.importPublicKey(pub), ctx, 32, info);
+        assert.deepEqual(
+          await theirs.importSecret(await theirs.importPrivateKey(priv), ctx, fromOurs.enc, 32, info),
+          fromOurs.secret,
+        );
+        const fromTheirs = await theirs.exportSecret(await theirs.importPublicKey(pub), ctx, 32, info);
+        assert.deepEqual(
+          await ours.importSecret(await ours.importPrivateKey(priv), ctx, fromTheirs.enc, 32, info),
+          fromTheirs.secret,
+        );
+        // Generated keys round-trip through export/import.
+        const g = await ours.generateKeyPair();
+        const gPriv = await ours.exportPrivateKey(g.privateKey);
+        const again = await ours.importPrivateKey(gPriv);
+        assert.deepEqual(await ours.exportPrivateKey(again), gPriv);
+        const sealed = await theirs.seal(
+          await theirs.importPublicKey(await ours.exportPublicKey(g.publicKey)),
+          pt,
+          info,
+        );
+        assert.deepEqual(await ours.open(again, sealed.enc, sealed.ct, info), pt);
+      }
+      assert.equal(ours.keyLength, theirs.keyLength);
+      assert.equal(ours.nonceLength, theirs.nonceLength);
+    });
+  it("HPKE: the noble provider's and the node provider's interoperate in both directions", async () => {
+    const [node, noble] = [nodeX25519Hpke, nobleX25519Hpke.hpke];
     for (let i = 0; i < 4; i++) {
       const ikm = nodeCryptoProvider.randomBytes(32);
-      const a = await ours.deriveKeyPair(ikm);
-      const b = await theirs.deriveKeyPair(ikm);
-      const pub = await ours.exportPublicKey(a.publicKey);
-      const priv = await ours.exportPrivateKey(a.privateKey);
-      assert.deepEqual(pub, await theirs.exportPublicKey(b.publicKey), "DeriveKeyPair: same public key");
-      assert.deepEqual(priv, await theirs.exportPrivateKey(b.privateKey), "DeriveKeyPair: same private key");
+      const a = await node.deriveKeyPair(ikm);
+      const b = await noble.deriveKeyPair(ikm);
+      const pub = await node.exportPublicKey(a.publicKey);
+      const priv = await node.exportPrivateKey(a.privateKey);
+      assert.deepEqual(await noble.exportPublicKey(b.publicKey), pub);
+      assert.deepEqual(await noble.exportPrivateKey(b.privateKey), priv);
       const pt = nodeCryptoProvider.randomBytes(1 + i * 40);
       const info = utf8(`info ${i}`);
       const aad = i % 2 ? utf8("aad") : undefined;
-      const toTheirs = await ours.seal(await ours.importPublicKey(pub), pt, info, aad);
-      assert.deepEqual(
-        await theirs.open(await theirs.importPrivateKey(priv), toTheirs.enc, toTheirs.ct, info, aad),
-        pt,
-      );
-      const toOurs = await theirs.seal(await theirs.importPublicKey(pub), pt, info, aad);
-      assert.deepEqual(
-        await ours.open(await ours.importPrivateKey(priv), toOurs.enc, toOurs.ct, info, aad),
-        pt,
-      );
-      // The exporter (external commits' init secret).
-      const ctx = utf8("MLS 1.0 external init secret");
-      const fromOurs = await ours.exportSecret(await ours.importPublicKey(pub), ctx, 32, info);
-      assert.deepEqual(
-        await theirs.importSecret(await theirs.importPrivateKey(priv), ctx, fromOurs.enc, 32, info),
-        fromOurs.secret,
-      );
-      const fromTheirs = await theirs.exportSecret(await theirs.importPublicKey(pub), ctx, 32, info);
-      assert.deepEqual(
-        await ours.importSecret(await ours.importPrivateKey(priv), ctx, fromTheirs.enc, 32, info),
-        fromTheirs.secret,
-      );
-      // Generated keys round-trip through export/import.
-      const g = await ours.generateKeyPair();
-      const gPriv = await ours.exportPrivateKey(g.privateKey);
-      const again = await ours.importPrivateKey(gPriv);
-      assert.deepEqual(await ours.exportPrivateKey(again), gPriv);
-      const sealed = await theirs.seal(
-        await theirs.importPublicKey(await ours.exportPublicKey(g.publicKey)),
-        pt,
-        info,
-      );
-      assert.deepEqual(await ours.open(again, sealed.enc, sealed.ct, info), pt);
+      for (const [from, to] of [
+        [noble, node],
+        [node, noble],
+      ] as const) {
+        const sealed = await from.seal(await from.importPublicKey(pub), pt, info, aad);
+        assert.deepEqual(
+          await to.open(await to.importPrivateKey(priv), sealed.enc, sealed.ct, info, aad),
+          pt,
+        );
+        const ctx = utf8("MLS 1.0 external init secret");
+        const exported = await from.exportSecret(await from.importPublicKey(pub), ctx, 32, info);
+        assert.deepEqual(
+          await to.importSecret(await to.importPrivateKey(priv), ctx, exported.enc, 32, info),
+          exported.secret,
+        );
+        const wrong = sealed.ct.slice();
+        wrong[0]! ^= 1;
+        await assert.rejects(
+          to.open(await to.importPrivateKey(priv), sealed.enc, wrong, info, aad),
+          /CryptoError|AES-GCM/,
+        );
+      }
     }
-    assert.equal(ours.keyLength, theirs.keyLength);
-    assert.equal(ours.nonceLength, theirs.nonceLength);
   });
+
+  it("the noble suite's Ed25519 (WebCrypto here) signs as RFC 8032 and the node suite, from a seed or PKCS#8", async () => {
+    const noble = (await nobleCryptoProvider.mlsCiphersuite(SUITE)).signature;
+    const node = (await nodeCryptoProvider.mlsCiphersuite(SUITE)).signature;
+    for (const v of RFC8032) {
+      const pkcs8 = concatBytes(fromHex("302e020100300506032b657004220420"), fromHex(v.secret));
+      assert.deepEqual(await noble.sign(fromHex(v.secret), fromHex(v.message)), fromHex(v.signature));
+      assert.deepEqual(await noble.sign(pkcs8, fromHex(v.message)), fromHex(v.signature));
+      assert.ok(await noble.verify(fromHex(v.public), fromHex(v.message), fromHex(v.signature)));
+      const flipped = fromHex(v.signature);
+      flipped[0]! ^= 1;
+      assert.equal(await noble.verify(fromHex(v.public), fromHex(v.message), flipped), false);
+    }
+    const own = await noble.keygen();
+    const m = utf8("both ways");
+    assert.ok(await node.verify(own.publicKey, m, await noble.sign(own.signKey, m)));
+    assert.equal(await noble.verify(own.publicKey.subarray(1), m, await node.sign(own.signKey, m)), false);
+    await assert.rejects(noble.sign(new Uint8Array(31), m), /32-byte seed/);
+  });
+
   it("key generation survives garbage collection at every turn (no generate + export deadlock)", () => {
     // Node 20: exporting a key made by generateKeyPairSync can deadlock if a collection runs during the
     // export (the generation job's destructor takes the key's lock the export holds). The provider

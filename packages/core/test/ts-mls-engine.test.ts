@@ -32,7 +32,7 @@ import {
   MlsProcessingError,
 } from "../src/mls/engine.js";
 import { Rfc9420Engine } from "../src/mls/rfc9420-engine/index.js";
-import { parleyCapabilities, TsMlsEngine, wireKindOf } from "../src/mls/ts-mls-engine.js";
+import { parleyCapabilities, TsMlsEngine, tsMlsSuite, wireKindOf } from "../src/mls/ts-mls-engine.js";
 
 /** The seam's promises hold for both engines; where they differ (ts-mls' extra commits) it is said. */
 const ENGINES = [
@@ -282,7 +282,7 @@ for (const [engineName, make] of ENGINES)
         const forged = await forgedDevice(crypto, bob, mallory); // claims to be Bob's, certified by Mallory
         await assert.rejects(engine.createKeyPackage(forged), /certificate/);
 
-        const suite = await crypto.mlsCiphersuite(SUITE);
+        const suite = tsMlsSuite(await crypto.mlsCiphersuite(SUITE));
         const raw = await rawKeyPackage(suite, deviceMlsCredential(forged), {
           secretKey: forged.deviceSecretKey,
           publicKey: forged.deviceKey,
@@ -300,7 +300,7 @@ for (const [engineName, make] of ENGINES)
       });
 
       it("inspectKeyPackage rejects validly signed KeyPackages with bad Parley credentials", async () => {
-        const suite = await crypto.mlsCiphersuite(SUITE);
+        const suite = tsMlsSuite(await crypto.mlsCiphersuite(SUITE));
         const alice = await createIdentity(crypto);
         const keys = await crypto.ed25519Generate();
         const bad: { identity: Uint8Array; why: string }[] = [];
@@ -348,7 +348,7 @@ for (const [engineName, make] of ENGINES)
 
       it("the authentication service guards Welcome trees and received commits", async () => {
         // Mallory runs ts-mls without any credential checks and tries to slip a forged device in.
-        const suite = await crypto.mlsCiphersuite(SUITE);
+        const suite = tsMlsSuite(await crypto.mlsCiphersuite(SUITE));
         const lax: MlsContext = { cipherSuite: suite, authService: unsafeTestingAuthenticationService };
         const [mallory, bob, carol, victim] = await Promise.all(
           [1, 2, 3, 4].map(() => createIdentity(crypto)),

@@ -1,9 +1,10 @@
 /**
  * HPKE (RFC 9180) for MLS cipher suite 1 on node:crypto: mode_base, DHKEM(X25519, HKDF-SHA256),
  * HKDF-SHA256, AES-128-GCM — X25519 by diffieHellman on KeyObjects, HKDF from OpenSSL's HMAC. What
- * ts-mls uses it for: Welcome group secrets and UpdatePath path secrets (EncryptWithLabel), external
- * init (the exporter). Checked against RFC 9180's test vector, against @hpke/core (ts-mls' default)
- * in both directions, and by the RFC 9420 vectors.
+ * MLS uses it for: Welcome group secrets and UpdatePath path secrets (EncryptWithLabel), external
+ * init (the exporter). The composition is hpke.ts's; here are the node:crypto primitives it runs on.
+ * Checked against RFC 9180's test vector, against @hpke/core (ts-mls' default) and the noble
+ * provider in both directions, and by the RFC 9420 vectors.
  *
  * A commit of a large group seals one path secret per member of each copath resolution — up to one
  * per member; each seal is one X25519 key generation, one DH and one AES-GCM, all native. Seals asked
@@ -17,60 +18,27 @@ import {
   type KeyObject,
   randomFillSync,
 } from "node:crypto";
-import { CryptoError, type Hpke, type PrivateKey, type PublicKey } from "ts-mls";
+import { type DhGroup, dhkem, type HmacKdf, makeHpke } from "./hpke.js";
 import { type Sealed, type SealJob, SealPool } from "./hpke-seal-pool.js";
+import { CryptoError, type MlsHpke } from "./mls-suite.js";
 import { aes128GcmDecrypt, aes128GcmEncrypt, b64u, Lru, plain } from "./node-util.js";
 
-const KEM_ID = 0x0020;
-const KDF_ID = 0x0001;
-const AEAD_ID = 0x0001;
-const NSECRET = 32;
-const NK = 16;
-const NN = 12;
-const HPKE_V1 = Buffer.from("HPKE-v1");
-const KEM_SUITE_ID = Buffer.from([0x4b, 0x45, 0x4d, KEM_ID >> 8, KEM_ID & 0xff]); // "KEM" ‖ kem_id
-const HPKE_SUITE_ID = Buffer.concat([
-  Buffer.from("HPKE"),
-  Buffer.from([KEM_ID >> 8, KEM_ID & 0xff, KDF_ID >> 8, KDF_ID & 0xff, AEAD_ID >> 8, AEAD_ID & 0xff]),
-]);
-const EMPTY = new Uint8Array(0);
+/**
+ * HMAC-SHA256 on OpenSSL, the parts streamed into one HMAC (no concatenation), its Buffer handed out
+ * as it is: a seal takes six HMACs, all internal to HPKE (a copy each cost ~2 % of a large commit).
+ * What leaves for callers is copied (HKDF-Expand writes into its own array; nodeHkdfSha256's extract).
+ */
+export const nodeHmacSha256: HmacKdf = {
+  id: 0x0001,
+  nh: 32,
+  hmac(key, parts) {
+    const h = createHmac("sha256", key);
+    for (const p of parts) h.update(p);
+    return h.digest();
+  },
+};
 
-/** LabeledExtract(salt, label, ikm) = HKDF-Extract(salt, "HPKE-v1" ‖ suite_id ‖ label ‖ ikm). */
-function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Buffer {
-  return createHmac("sha256", salt).update(HPKE_V1).update(suiteId).update(label).update(ikm).digest();
-}
-
-/** LabeledExpand(prk, label, info, L) = HKDF-Expand(prk, I2OSP(L, 2) ‖ "HPKE-v1" ‖ suite_id ‖ label ‖ info, L). */
-function labeledExpand(
-  suiteId: Uint8Array,
-  prk: Uint8Array,
-  label: string,
-  info: Uint8Array,
-  length: number,
-) {
-  if (length > 255 * 32) throw new CryptoError("HPKE: expand length too large");
-  const labeledInfo = Buffer.concat([
-    Uint8Array.of(length >> 8, length & 0xff),
-    HPKE_V1,
-    suiteId,
-    Buffer.from(label),
-    info,
-  ]);
-  const out = Buffer.alloc(length);
-  let previous: Buffer = Buffer.alloc(0);
-  for (let i = 1, offset = 0; offset < length; i++) {
-    previous = createHmac("sha256", prk)
-      .update(previous)
-      .update(labeledInfo)
-      .update(Uint8Array.of(i))
-      .digest();
-    previous.copy(out, offset, 0, Math.min(previous.length, length - offset));
-    offset += previous.length;
-  }
-  return out;
-}
-
-/** An X25519 key as handed to ts-mls (which only passes it back to this Hpke). */
+/** An X25519 key as handed out by the HPKE below (callers only pass it back). */
 interface X25519Key {
   readonly type: "public" | "private";
   readonly key: KeyObject;
@@ -80,11 +48,10 @@ interface X25519Key {
   readonly privateRaw?: Uint8Array;
 }
 
-const asKey = (k: PublicKey | PrivateKey): X25519Key => {
-  const key = k as unknown as X25519Key;
-  if (!(key.key instanceof Object) || key.publicRaw === undefined)
+const asKey = (k: X25519Key): X25519Key => {
+  if (!(k?.key instanceof Object) || k.publicRaw === undefined)
     throw new CryptoError("HPKE: not a key of the node provider");
-  return key;
+  return k;
 };
 
 const x25519Public = new Lru<X25519Key>(16384);
@@ -138,100 +105,53 @@ function generateX25519(): X25519Key {
   }
 }
 
-/** An ephemeral key pair for one encapsulation: its private bytes are not kept. */
-function ephemeralX25519(): X25519Key {
-  const { type, key, publicRaw, privateRaw } = generateX25519();
-  privateRaw?.fill(0);
-  return { type, key, publicRaw };
-}
-
-/** DeriveKeyPair(ikm), RFC 9180 §7.1.3 (for X25519 the expanded bytes are the private key as is). */
-function deriveX25519(ikm: Uint8Array): X25519Key {
-  const prk = labeledExtract(KEM_SUITE_ID, EMPTY, "dkp_prk", ikm);
-  const sk = labeledExpand(KEM_SUITE_ID, prk, "sk", EMPTY, 32);
-  try {
-    return importX25519Private(sk);
-  } finally {
-    sk.fill(0);
-    prk.fill(0);
-  }
-}
-
 function dh(privateKey: X25519Key, publicKey: X25519Key): Buffer {
-  const shared = diffieHellman({ privateKey: privateKey.key, publicKey: publicKey.key });
+  const shared = diffieHellman({ privateKey: asKey(privateKey).key, publicKey: asKey(publicKey).key });
   if (shared.every((b) => b === 0)) throw new CryptoError("X25519: all-zero shared secret");
   return shared;
 }
 
-/** ExtractAndExpand(dh, kem_context) of DHKEM. */
-function kemSharedSecret(dhValue: Uint8Array, enc: Uint8Array, pkRm: Uint8Array): Buffer {
-  const prk = labeledExtract(KEM_SUITE_ID, EMPTY, "eae_prk", dhValue);
-  try {
-    return labeledExpand(KEM_SUITE_ID, prk, "shared_secret", Buffer.concat([enc, pkRm]), NSECRET);
-  } finally {
-    prk.fill(0);
-  }
-}
-
-/** psk_id_hash for mode_base (empty psk_id): a constant. */
-const PSK_ID_HASH = labeledExtract(HPKE_SUITE_ID, EMPTY, "psk_id_hash", EMPTY);
+/** X25519 on OpenSSL KeyObjects, public keys cached by their bytes (a group's members seal to the same keys). */
+const x25519Group: DhGroup<X25519Key> = {
+  kemId: 0x0020,
+  nsk: 32,
+  importPublic: importX25519Public,
+  importPrivate: importX25519Private,
+  generate: generateX25519,
+  /** An ephemeral key pair for one encapsulation: its private bytes are not kept. */
+  ephemeral() {
+    const { type, key, publicRaw, privateRaw } = generateX25519();
+    privateRaw?.fill(0);
+    return { type, key, publicRaw };
+  },
+  publicBytes: (k) => asKey(k).publicRaw,
+  privateBytes(k) {
+    const raw = asKey(k).privateRaw;
+    if (raw === undefined) throw new CryptoError("HPKE: not a private key");
+    return raw;
+  },
+  dh,
+};
 
 /**
- * info_hash of the last info seen: a commit seals the same info (its EncryptContext: label and
- * GroupContext) to every member of a copath resolution — thousands of times in a large group.
+ * Suite 1's HPKE: mode_base, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, composed by
+ * hpke.ts over the primitives above. Buffer.equals (memcmp) for the info_hash cache's comparisons.
  */
-let lastInfo: { info: Uint8Array; hash: Buffer; seen: Uint8Array } | undefined;
-
-function infoHash(info: Uint8Array): Buffer {
-  if (lastInfo !== undefined) {
-    // The same buffer as last time (mls/labeled-crypto.ts hands out one EncryptContext per context,
-    // never modified): a Welcome's context is megabytes at 10,000 members — not compared per seal.
-    if (info === lastInfo.seen && info.length === lastInfo.info.length) return lastInfo.hash;
-    if (Buffer.from(info.buffer, info.byteOffset, info.length).equals(lastInfo.info)) {
-      lastInfo.seen = info;
-      return lastInfo.hash;
-    }
-  }
-  const hash = labeledExtract(HPKE_SUITE_ID, EMPTY, "info_hash", info);
-  lastInfo = { info: Buffer.from(info), hash, seen: info };
-  return hash;
-}
-
-/** KeySchedule(mode_base, shared_secret, info, "", ""): key and base_nonce, and exporter_secret if asked. */
-function keySchedule(sharedSecret: Uint8Array, info: Uint8Array, exporter = false) {
-  const context = Buffer.concat([Uint8Array.of(0), PSK_ID_HASH, infoHash(info)]);
-  const secret = labeledExtract(HPKE_SUITE_ID, sharedSecret, "secret", EMPTY);
-  try {
-    return {
-      key: labeledExpand(HPKE_SUITE_ID, secret, "key", context, NK),
-      baseNonce: labeledExpand(HPKE_SUITE_ID, secret, "base_nonce", context, NN),
-      exporterSecret: exporter ? labeledExpand(HPKE_SUITE_ID, secret, "exp", context, 32) : Buffer.alloc(0),
-    };
-  } finally {
-    secret.fill(0);
-  }
-}
-
-function encap(pkR: X25519Key, ephemeral: X25519Key) {
-  const shared = dh(ephemeral, pkR);
-  try {
-    return {
-      enc: ephemeral.publicRaw,
-      sharedSecret: kemSharedSecret(shared, ephemeral.publicRaw, pkR.publicRaw),
-    };
-  } finally {
-    shared.fill(0);
-  }
-}
-
-function decap(skR: X25519Key, enc: Uint8Array) {
-  const shared = dh(skR, importX25519Public(enc));
-  try {
-    return kemSharedSecret(shared, enc, skR.publicRaw);
-  } finally {
-    shared.fill(0);
-  }
-}
+const suite1 = makeHpke(
+  dhkem(x25519Group, nodeHmacSha256),
+  nodeHmacSha256,
+  {
+    id: 0x0001,
+    nk: 16,
+    nn: 12,
+    seal: aes128GcmEncrypt,
+    open: aes128GcmDecrypt,
+  },
+  {
+    equal: (a, b) =>
+      Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length)),
+  },
+);
 
 /**
  * SealBase with a given ephemeral key pair (derived from `ephemeralIkm` as RFC 9180's test vectors
@@ -244,31 +164,13 @@ export function x25519HpkeSealWithEphemeral(
   aad: Uint8Array,
   ephemeralIkm: Uint8Array,
 ): { enc: Uint8Array; ct: Uint8Array } {
-  return seal(importX25519Public(publicKey), plaintext, info, aad, deriveX25519(ephemeralIkm));
-}
-
-function seal(
-  pkR: X25519Key,
-  plaintext: Uint8Array,
-  info: Uint8Array,
-  aad: Uint8Array,
-  ephemeral: X25519Key,
-) {
-  const { enc, sharedSecret } = encap(pkR, ephemeral);
-  const ks = keySchedule(sharedSecret, info);
-  sharedSecret.fill(0);
-  try {
-    // Single-shot: sequence number 0, so the nonce is base_nonce itself.
-    return { enc: plain(enc), ct: aes128GcmEncrypt(ks.key, ks.baseNonce, aad, plaintext) };
-  } finally {
-    ks.key.fill(0);
-    ks.exporterSecret.fill(0);
-  }
+  const ephemeral = suite1.kem.deriveKeyPair(ephemeralIkm).privateKey;
+  return suite1.sealSync(importX25519Public(publicKey), plaintext, info, aad, ephemeral);
 }
 
 /** SealBase to a raw public key with a fresh ephemeral key (on whichever thread calls it). */
 export function sealJob(job: SealJob): Sealed {
-  return seal(importX25519Public(job.publicKey), job.plaintext, job.info, job.aad, ephemeralX25519());
+  return suite1.sealSync(importX25519Public(job.publicKey), job.plaintext, job.info, job.aad);
 }
 
 /** Large batches of seals (a commit's path in a large group) are shared with a worker thread. */
@@ -281,66 +183,13 @@ export const warmSealPool = (): void => sealPool.warm();
 /** Whether large batches of seals currently go partly to the worker thread, and who sealed how many. */
 export const sealPoolStatus = () => ({ active: sealPool.active, ...sealPool.counts });
 
-/** ts-mls' Hpke for suite 1 on node:crypto. */
-export const nodeX25519Hpke: Hpke = {
+/** Suite 1's HPKE on node:crypto; seals asked for together go through the pool. */
+export const nodeX25519Hpke: MlsHpke = {
+  ...suite1.hpke,
   seal(publicKey, plaintext, info, aad) {
-    return sealPool.seal({ publicKey: asKey(publicKey).publicRaw, plaintext, info, aad: aad ?? EMPTY });
+    const pk = publicKey as unknown as X25519Key;
+    return sealPool.seal({ publicKey: asKey(pk).publicRaw, plaintext, info, aad: aad ?? new Uint8Array(0) });
   },
-  async open(privateKey, kemOutput, ciphertext, info, aad) {
-    const sharedSecret = decap(asKey(privateKey), kemOutput);
-    const ks = keySchedule(sharedSecret, info);
-    sharedSecret.fill(0);
-    try {
-      return aes128GcmDecrypt(ks.key, ks.baseNonce, aad ?? EMPTY, ciphertext);
-    } finally {
-      ks.key.fill(0);
-      ks.exporterSecret.fill(0);
-    }
-  },
-  async exportSecret(publicKey, exporterContext, length, info) {
-    const { enc, sharedSecret } = encap(asKey(publicKey), ephemeralX25519());
-    const ks = keySchedule(sharedSecret, info, true);
-    sharedSecret.fill(0);
-    ks.key.fill(0);
-    const secret = plain(labeledExpand(HPKE_SUITE_ID, ks.exporterSecret, "sec", exporterContext, length));
-    ks.exporterSecret.fill(0);
-    return { enc: plain(enc), secret };
-  },
-  async importSecret(privateKey, exporterContext, kemOutput, length, info) {
-    const sharedSecret = decap(asKey(privateKey), kemOutput);
-    const ks = keySchedule(sharedSecret, info, true);
-    sharedSecret.fill(0);
-    ks.key.fill(0);
-    const secret = plain(labeledExpand(HPKE_SUITE_ID, ks.exporterSecret, "sec", exporterContext, length));
-    ks.exporterSecret.fill(0);
-    return secret;
-  },
-  importPrivateKey: async (k) => importX25519Private(k) as unknown as PrivateKey,
-  importPublicKey: async (k) => importX25519Public(k) as unknown as PublicKey,
-  exportPublicKey: async (k) => plain(asKey(k).publicRaw),
-  async exportPrivateKey(k) {
-    const raw = asKey(k).privateRaw;
-    if (raw === undefined) throw new CryptoError("HPKE: not a private key");
-    return plain(raw);
-  },
-  encryptAead: async (key, nonce, aad, plaintext) => aes128GcmEncrypt(key, nonce, aad, plaintext),
-  decryptAead: async (key, nonce, aad, ciphertext) => aes128GcmDecrypt(key, nonce, aad, ciphertext),
-  async deriveKeyPair(ikm) {
-    const k = deriveX25519(ikm);
-    return {
-      privateKey: k as unknown as PrivateKey,
-      publicKey: importX25519Public(k.publicRaw) as unknown as PublicKey,
-    };
-  },
-  async generateKeyPair() {
-    const k = generateX25519();
-    return {
-      privateKey: k as unknown as PrivateKey,
-      publicKey: importX25519Public(k.publicRaw) as unknown as PublicKey,
-    };
-  },
-  keyLength: NK,
-  nonceLength: NN,
 };
 
 /** RFC 7748 §6.1: that OpenSSL derives the public key from `d` whatever `x` says (see importX25519Private). */

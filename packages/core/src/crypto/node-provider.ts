@@ -28,26 +28,31 @@ import {
   randomFillSync,
   timingSafeEqual,
 } from "node:crypto";
-import {
-  type CiphersuiteImpl,
-  CryptoError,
-  getCiphersuiteImpl,
-  type Hash,
-  type Kdf,
-  type Signature,
-} from "ts-mls";
+import { hkdfExtract, mlsKdf } from "./hpke.js";
+import type { MlsHash, MlsKdf, MlsSignature, MlsSuite } from "./mls-suite.js";
 import { nobleCryptoProvider } from "./noble-provider.js";
-import { checkX25519Import, nodeX25519, nodeX25519Base, nodeX25519Hpke } from "./node-hpke.js";
+import {
+  checkX25519Import,
+  nodeHmacSha256,
+  nodeX25519,
+  nodeX25519Base,
+  nodeX25519Hpke,
+} from "./node-hpke.js";
 import { aesGcmDecrypt, aesGcmEncrypt, b64u, Lru, plain } from "./node-util.js";
 import { makeXWingSuite } from "./xwing-suite.js";
 
 export { nodeX25519Hpke, x25519HpkeSealWithEphemeral } from "./node-hpke.js";
 
-import type { CryptoProvider, Ed25519KeyPair, MlsCiphersuiteName } from "./provider.js";
+import {
+  type CryptoProvider,
+  type Ed25519KeyPair,
+  MLS_CIPHERSUITE_IDS,
+  type MlsCiphersuiteName,
+} from "./provider.js";
 
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 
-/** The 32-byte seed of a secret key given as a seed, or as the PKCS#8 DER ts-mls' WebCrypto keygen makes. */
+/** The 32-byte seed of a secret key given as a seed, or as PKCS#8 DER (as WebCrypto's keygen makes it). */
 function ed25519Seed(secretKey: Uint8Array): Uint8Array {
   if (secretKey.length === 32) return secretKey;
   if (
@@ -218,8 +223,8 @@ function ed25519VerifyQueued(
   });
 }
 
-/** ts-mls Signature for Ed25519 on OpenSSL. Sign keys are 32-byte seeds (PKCS#8 also accepted). */
-export const nodeEd25519Signature: Signature = {
+/** The MLS suites' Signature: Ed25519 on OpenSSL. Sign keys are 32-byte seeds (PKCS#8 also accepted). */
+export const nodeEd25519Signature: MlsSignature = {
   sign: async (signKey, message) => ed25519Sign(signKey, message),
   verify: (publicKey, message, signature) => ed25519VerifyQueued(publicKey, message, signature),
   async keygen() {
@@ -234,7 +239,7 @@ const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array =>
 /** SHA-256 and HMAC-SHA256 on OpenSSL. */
 const sha256 = (data: Uint8Array): Uint8Array => plain(nodeHash("sha256", data, "buffer"));
 
-export const nodeSha256Hash: Hash & { digestSync: (data: Uint8Array) => Uint8Array } = {
+export const nodeSha256Hash: MlsHash & { digestSync: (data: Uint8Array) => Uint8Array } = {
   // crypto.hash: one-shot, no Hash object — a tree hash is thousands of small digests.
   digest: async (data) => sha256(data),
   /** The same, synchronously (tree-hash.ts hashes whole trees without a promise per node). */
@@ -246,32 +251,18 @@ export const nodeSha256Hash: Hash & { digestSync: (data: Uint8Array) => Uint8Arr
   },
 };
 
-/** HKDF-SHA256 (RFC 5869) from OpenSSL's HMAC; node:crypto has no expand-only HKDF. */
-export const nodeHkdfSha256: Kdf = {
-  size: 32,
-  // An empty salt is HMAC with a zero-length key, which HMAC pads to the same block as HashLen zeros.
-  extract: async (salt, ikm) => hmacSha256(salt, ikm),
-  async expand(prk, info, length) {
-    if (length > 255 * 32) throw new CryptoError("HKDF-Expand: length too large");
-    const out = new Uint8Array(length);
-    let previous = new Uint8Array(0);
-    for (let i = 1, offset = 0; offset < length; i++) {
-      previous = new Uint8Array(
-        createHmac("sha256", prk).update(previous).update(info).update(Uint8Array.of(i)).digest(),
-      );
-      out.set(previous.subarray(0, Math.min(previous.length, length - offset)), offset);
-      offset += previous.length;
-    }
-    previous.fill(0);
-    return out;
-  },
+/** HKDF-SHA256 (RFC 5869, hpke.ts) on OpenSSL's HMAC; node:crypto has no expand-only HKDF. */
+export const nodeHkdfSha256: MlsKdf = {
+  ...mlsKdf(nodeHmacSha256),
+  // A plain Uint8Array of its own, not OpenSSL's Buffer (see nodeHmacSha256).
+  extract: async (salt, ikm) => plain(hkdfExtract(nodeHmacSha256, salt, ikm)),
 };
 
-let suite1: Promise<CiphersuiteImpl> | undefined;
-let xwing: Promise<CiphersuiteImpl> | undefined;
+let suite1: Promise<MlsSuite> | undefined;
+let xwing: Promise<MlsSuite> | undefined;
 
 /** The X-Wing suite (xwing-suite.ts) with SHA-512, HMAC and AES-256-GCM on OpenSSL; the KEM is @noble's. */
-function makeNodeXWingSuite(): CiphersuiteImpl {
+function makeNodeXWingSuite(): MlsSuite {
   checkX25519Import();
   return makeXWingSuite({
     sha512: (d) => plain(nodeHash("sha512", d, "buffer")),
@@ -285,11 +276,10 @@ function makeNodeXWingSuite(): CiphersuiteImpl {
   });
 }
 
-async function makeSuite1(): Promise<CiphersuiteImpl> {
+async function makeSuite1(): Promise<MlsSuite> {
   checkX25519Import();
-  const base = await getCiphersuiteImpl("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
   return {
-    ...base,
+    id: MLS_CIPHERSUITE_IDS.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
     signature: nodeEd25519Signature,
     hash: nodeSha256Hash,
     kdf: nodeHkdfSha256,

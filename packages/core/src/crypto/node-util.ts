@@ -1,6 +1,6 @@
 /** Small node:crypto helpers shared by the node provider and its HPKE. */
 import { createCipheriv, createDecipheriv } from "node:crypto";
-import { CryptoError } from "ts-mls";
+import { CryptoError } from "./mls-suite.js";
 
 /** A plain Uint8Array copy (Buffers are Uint8Arrays, but may share Node's pool and compare unequal). */
 export const plain = (b: Uint8Array): Uint8Array => new Uint8Array(b);

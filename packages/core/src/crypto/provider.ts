@@ -3,7 +3,7 @@
  * faster native implementation (node:crypto, WebCrypto) can replace the portable one without
  * touching callers. Only well-known primitives live here; no protocol is invented on top of them.
  */
-import type { CiphersuiteImpl } from "ts-mls";
+import type { MlsSuite } from "./mls-suite.js";
 
 export interface Ed25519KeyPair {
   publicKey: Uint8Array; // 32 bytes
@@ -21,8 +21,8 @@ export interface CryptoProvider {
   /** XChaCha20-Poly1305 with a random 24-byte nonce prepended: output is nonce ‖ ciphertext ‖ tag. */
   seal(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
   open(key: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
-  /** The MLS ciphersuite implementation handed to ts-mls. */
-  mlsCiphersuite(name: MlsCiphersuiteName): Promise<CiphersuiteImpl>;
+  /** The MLS cipher suite's primitives (mls-suite.ts), for the MLS engine. */
+  mlsCiphersuite(name: MlsCiphersuiteName): Promise<MlsSuite>;
 }
 
 /**

@@ -22,20 +22,12 @@
  */
 import { sha3_256, shake256 } from "@noble/hashes/sha3.js";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
-import {
-  type CiphersuiteImpl,
-  CryptoError,
-  type Hpke,
-  type PrivateKey,
-  type PublicKey,
-  type Rng,
-  type Signature,
-} from "ts-mls";
+import { concatBytes } from "../encoding/bytes.js";
+import { type HmacKdf, type HpkeKem, makeHpke, mlsKdf } from "./hpke.js";
+import { CryptoError, type MlsRng, type MlsSignature, type MlsSuite } from "./mls-suite.js";
 
 export const XWING_SUITE_ID = 0xf00d;
 const KEM_ID = 0x647a;
-const KDF_ID = 0x0003;
-const AEAD_ID = 0x0002;
 const NH = 64;
 const NK = 32;
 const NN = 12;
@@ -54,27 +46,13 @@ export interface XWingPrimitives {
   x25519(scalar: Uint8Array, u: Uint8Array): Uint8Array;
   /** X25519(scalar, 9): the public key of a private key. */
   x25519Base(scalar: Uint8Array): Uint8Array;
-  signature: Signature;
-  rng: Rng;
+  signature: MlsSignature;
+  rng: MlsRng;
 }
 
-const enc = new TextEncoder();
+const concat = concatBytes;
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-const i2osp2 = (n: number) => Uint8Array.of(n >> 8, n & 0xff);
-
-/** An X-Wing key as handed to ts-mls-shaped callers (which only pass it back to this Hpke). */
+/** An X-Wing key as handed out by the suite's Hpke (callers only pass it back). */
 interface XWingKey {
   readonly xwing: "public" | "private";
   /** Public: the 1216-byte key. Private: the 32-byte seed. */
@@ -93,48 +71,13 @@ interface Expanded {
 /** XWingLabel = "\\.//^\\" (6 bytes). */
 const XWING_LABEL = new Uint8Array([0x5c, 0x2e, 0x2f, 0x2f, 0x5e, 0x5c]);
 
-function asKey(k: PublicKey | PrivateKey, kind: XWingKey["xwing"]): XWingKey {
-  const key = k as unknown as XWingKey;
-  if (key.xwing !== kind || !(key.raw instanceof Uint8Array))
-    throw new CryptoError(`X-Wing: not a ${kind} key`);
-  return key;
+function asKey(k: XWingKey, kind: XWingKey["xwing"]): XWingKey {
+  if (k?.xwing !== kind || !(k.raw instanceof Uint8Array)) throw new CryptoError(`X-Wing: not a ${kind} key`);
+  return k;
 }
 
-export function makeXWingSuite(p: XWingPrimitives): CiphersuiteImpl {
-  const hkdfExtract = (salt: Uint8Array, ikm: Uint8Array) =>
-    p.hmacSha512(salt.length === 0 ? new Uint8Array(NH) : salt, ikm);
-  function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-    if (length > 255 * NH) throw new CryptoError("HKDF-Expand: length too large");
-    const out = new Uint8Array(length);
-    let previous: Uint8Array = new Uint8Array(0);
-    for (let i = 1, offset = 0; offset < length; i++) {
-      previous = p.hmacSha512(prk, concat(previous, info, Uint8Array.of(i)));
-      out.set(previous.subarray(0, Math.min(NH, length - offset)), offset);
-      offset += NH;
-    }
-    return out;
-  }
-
-  // RFC 9180 §4: LabeledExtract / LabeledExpand under the HPKE suite_id (X-Wing has no KEM-level ones).
-  const suiteId = concat(enc.encode("HPKE"), i2osp2(KEM_ID), i2osp2(KDF_ID), i2osp2(AEAD_ID));
-  const hpkeV1 = enc.encode("HPKE-v1");
-  const labeledExtract = (salt: Uint8Array, label: string, ikm: Uint8Array) =>
-    hkdfExtract(salt, concat(hpkeV1, suiteId, enc.encode(label), ikm));
-  const labeledExpand = (prk: Uint8Array, label: string, info: Uint8Array, length: number) =>
-    hkdfExpand(prk, concat(i2osp2(length), hpkeV1, suiteId, enc.encode(label), info), length);
-  const empty = new Uint8Array(0);
-  const pskIdHash = labeledExtract(empty, "psk_id_hash", empty);
-
-  /** KeySchedule(mode_base, shared_secret, info, "", ""), RFC 9180 §5.1. */
-  function keySchedule(sharedSecret: Uint8Array, info: Uint8Array) {
-    const context = concat(Uint8Array.of(0), pskIdHash, labeledExtract(empty, "info_hash", info));
-    const secret = labeledExtract(sharedSecret, "secret", empty);
-    return {
-      key: labeledExpand(secret, "key", context, NK),
-      baseNonce: labeledExpand(secret, "base_nonce", context, NN),
-      exporterSecret: labeledExpand(secret, "exp", context, NH),
-    };
-  }
+export function makeXWingSuite(p: XWingPrimitives): MlsSuite {
+  const kdf: HmacKdf = { id: 0x0003, nh: NH, hmac: (key, parts) => p.hmacSha512(key, concat(...parts)) };
 
   /** expandDecapsulationKey(sk): SHAKE256(sk, 96) → ML-KEM-768 key pair from [0, 64), X25519 from [64, 96). */
   function expand(seed: Uint8Array): Expanded {
@@ -148,85 +91,73 @@ export function makeXWingSuite(p: XWingPrimitives): CiphersuiteImpl {
   const combiner = (ssM: Uint8Array, ssX: Uint8Array, ctX: Uint8Array, pkX: Uint8Array) =>
     sha3_256(concat(ssM, ssX, ctX, pkX, XWING_LABEL));
 
-  function encap(publicKey: Uint8Array) {
-    if (publicKey.length !== PUBLIC_KEY_BYTES) throw new CryptoError("X-Wing: public key must be 1216 bytes");
-    const pkM = publicKey.subarray(0, 1184);
-    const pkX = publicKey.subarray(1184);
-    const ekX = p.rng.randomBytes(32);
-    const ctX = p.x25519Base(ekX);
-    const ssX = p.x25519(ekX, pkX);
-    ekX.fill(0);
-    const { cipherText: ctM, sharedSecret: ssM } = ml_kem768.encapsulate(pkM, p.rng.randomBytes(32));
-    return { enc: concat(ctM, ctX), sharedSecret: combiner(ssM, ssX, ctX, pkX) };
-  }
-
-  function decap(key: XWingKey, kemOutput: Uint8Array): Uint8Array {
-    if (kemOutput.length !== ENC_BYTES) throw new CryptoError("X-Wing: enc must be 1120 bytes");
-    try {
-      key.expanded ??= expand(key.raw);
-      const { skM, skX, pkX } = key.expanded;
-      const ctX = kemOutput.subarray(1088);
-      return combiner(ml_kem768.decapsulate(kemOutput.subarray(0, 1088), skM), p.x25519(skX, ctX), ctX, pkX);
-    } catch (e) {
-      throw new CryptoError(`X-Wing: decapsulation failed (${(e as Error).message})`);
-    }
-  }
-
-  const privateKey = (seed: Uint8Array): PrivateKey => {
+  const privateKey = (seed: Uint8Array): XWingKey => {
     if (seed.length !== SEED_BYTES) throw new CryptoError("X-Wing: private key must be a 32-byte seed");
-    return { xwing: "private", raw: seed.slice() } satisfies XWingKey as unknown as PrivateKey;
+    return { xwing: "private", raw: seed.slice() };
   };
-  const publicKey = (raw: Uint8Array): PublicKey => {
+  const publicKey = (raw: Uint8Array): XWingKey => {
     if (raw.length !== PUBLIC_KEY_BYTES) throw new CryptoError("X-Wing: public key must be 1216 bytes");
-    return { xwing: "public", raw: raw.slice() } satisfies XWingKey as unknown as PublicKey;
+    return { xwing: "public", raw: raw.slice() };
   };
   const pairFromSeed = (seed: Uint8Array) => {
     const expanded = expand(seed);
     const sk = privateKey(seed);
-    (sk as unknown as XWingKey).expanded = expanded;
+    sk.expanded = expanded;
     return { privateKey: sk, publicKey: publicKey(concat(expanded.pkM, expanded.pkX)) };
   };
 
-  const aeadOpen = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ct: Uint8Array) => {
-    try {
-      return p.aes256GcmDecrypt(key, nonce, aad, ct);
-    } catch (e) {
-      throw new CryptoError(`AES-256-GCM: decryption failed (${(e as Error).message})`);
-    }
+  /** X-Wing as an HPKE KEM (draft §5.4): the shared secret is X-Wing's own 32 bytes. */
+  const kem: HpkeKem<XWingKey> = {
+    id: KEM_ID,
+    encap(pk) {
+      const raw = asKey(pk, "public").raw;
+      const pkM = raw.subarray(0, 1184);
+      const pkX = raw.subarray(1184);
+      const ekX = p.rng.randomBytes(32);
+      const ctX = p.x25519Base(ekX);
+      const ssX = p.x25519(ekX, pkX);
+      ekX.fill(0);
+      const { cipherText: ctM, sharedSecret: ssM } = ml_kem768.encapsulate(pkM, p.rng.randomBytes(32));
+      return { enc: concat(ctM, ctX), sharedSecret: combiner(ssM, ssX, ctX, pkX) };
+    },
+    decap(sk, kemOutput) {
+      const key = asKey(sk, "private");
+      if (kemOutput.length !== ENC_BYTES) throw new CryptoError("X-Wing: enc must be 1120 bytes");
+      try {
+        key.expanded ??= expand(key.raw);
+        const { skM, skX, pkX } = key.expanded;
+        const ctX = kemOutput.subarray(1088);
+        return combiner(
+          ml_kem768.decapsulate(kemOutput.subarray(0, 1088), skM),
+          p.x25519(skX, ctX),
+          ctX,
+          pkX,
+        );
+      } catch (e) {
+        throw new CryptoError(`X-Wing: decapsulation failed (${(e as Error).message})`);
+      }
+    },
+    deriveKeyPair: (ikm) => pairFromSeed(shake256(ikm, { dkLen: SEED_BYTES })),
+    generateKeyPair: () => pairFromSeed(p.rng.randomBytes(SEED_BYTES)),
+    importPublicKey: publicKey,
+    importPrivateKey: privateKey,
+    exportPublicKey: (k) => asKey(k, "public").raw.slice(),
+    exportPrivateKey: (k) => asKey(k, "private").raw.slice(),
   };
 
-  const hpke: Hpke = {
-    async seal(pk, plaintext, info, aad) {
-      const { enc: kemOutput, sharedSecret } = encap(asKey(pk, "public").raw);
-      const ks = keySchedule(sharedSecret, info);
-      // Single-shot: sequence number 0, so the nonce is base_nonce itself.
-      return { enc: kemOutput, ct: p.aes256GcmEncrypt(ks.key, ks.baseNonce, aad ?? empty, plaintext) };
+  const { hpke } = makeHpke(kem, kdf, {
+    id: 0x0002,
+    nk: NK,
+    nn: NN,
+    seal: p.aes256GcmEncrypt,
+    open(key, nonce, aad, ct) {
+      try {
+        return p.aes256GcmDecrypt(key, nonce, aad, ct);
+      } catch (e) {
+        throw new CryptoError(`AES-256-GCM: decryption failed (${(e as Error).message})`);
+      }
     },
-    async open(sk, kemOutput, ciphertext, info, aad) {
-      const ks = keySchedule(decap(asKey(sk, "private"), kemOutput), info);
-      return aeadOpen(ks.key, ks.baseNonce, aad ?? empty, ciphertext);
-    },
-    async exportSecret(pk, exporterContext, length, info) {
-      const { enc: kemOutput, sharedSecret } = encap(asKey(pk, "public").raw);
-      const ks = keySchedule(sharedSecret, info);
-      return { enc: kemOutput, secret: labeledExpand(ks.exporterSecret, "sec", exporterContext, length) };
-    },
-    async importSecret(sk, exporterContext, kemOutput, length, info) {
-      const ks = keySchedule(decap(asKey(sk, "private"), kemOutput), info);
-      return labeledExpand(ks.exporterSecret, "sec", exporterContext, length);
-    },
-    importPrivateKey: async (k) => privateKey(k),
-    importPublicKey: async (k) => publicKey(k),
-    exportPublicKey: async (k) => asKey(k, "public").raw.slice(),
-    exportPrivateKey: async (k) => asKey(k, "private").raw.slice(),
-    encryptAead: async (key, nonce, aad, plaintext) =>
-      p.aes256GcmEncrypt(key, nonce, aad ?? empty, plaintext),
-    decryptAead: async (key, nonce, aad, ciphertext) => aeadOpen(key, nonce, aad ?? empty, ciphertext),
-    deriveKeyPair: async (ikm) => pairFromSeed(shake256(ikm, { dkLen: SEED_BYTES })),
-    generateKeyPair: async () => pairFromSeed(p.rng.randomBytes(SEED_BYTES)),
-    keyLength: NK,
-    nonceLength: NN,
-  };
+  });
 
   return {
     id: XWING_SUITE_ID,
@@ -241,11 +172,7 @@ export function makeXWingSuite(p: XWingPrimitives): CiphersuiteImpl {
         return diff === 0;
       },
     },
-    kdf: {
-      size: NH,
-      extract: async (salt, ikm) => hkdfExtract(salt, ikm),
-      expand: async (prk, info, length) => hkdfExpand(prk, info, length),
-    },
+    kdf: mlsKdf(kdf),
     hpke,
     signature: p.signature,
     rng: p.rng,

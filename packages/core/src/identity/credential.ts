@@ -18,10 +18,9 @@
  *
  * and the device key itself is the leaf's signature key, so it is not repeated. Every client checks,
  * for every leaf it learns of, that the certificate verifies for exactly that leaf's signature key
- * (ParleyAuthenticationService, called by ts-mls for KeyPackages, Welcome trees, commits and updates).
+ * (ParleyAuthenticationService, called by the MLS engine for KeyPackages, Welcome trees, commits and
+ * updates).
  */
-import type { AuthenticationService, Credential, CredentialBasic } from "ts-mls";
-import { defaultCredentialTypes } from "ts-mls";
 import type { CryptoProvider } from "../crypto/provider.js";
 import { concatBytes, toHex, utf8 } from "../encoding/bytes.js";
 
@@ -30,6 +29,24 @@ export const DEVICE_CERTIFICATE_CONTEXT = "parley-device-cert-v1";
 export const ED25519_PUBLIC_KEY_LENGTH = 32;
 export const ED25519_SIGNATURE_LENGTH = 64;
 export const DEVICE_CREDENTIAL_LENGTH = 1 + ED25519_PUBLIC_KEY_LENGTH + ED25519_SIGNATURE_LENGTH;
+
+/** RFC 9420 §5.3 credential types. */
+export const MLS_CREDENTIAL_TYPES = { basic: 1, x509: 2 } as const;
+
+/**
+ * An MLS credential as the authentication service sees it. The shape of ts-mls' Credential (which
+ * TsMlsEngine, the differential tests' reference, hands over as it is); the RFC 9420 engine maps its
+ * own (mls/rfc9420/credential.ts) to it.
+ */
+export type MlsCredential =
+  | { credentialType: typeof MLS_CREDENTIAL_TYPES.basic; identity: Uint8Array }
+  | { credentialType: typeof MLS_CREDENTIAL_TYPES.x509; certificates: Uint8Array[] }
+  | { credentialType: number; data: Uint8Array };
+
+/** RFC 9420 §5.3.1's authentication service: whether a credential is valid for a signature key. */
+export interface AuthenticationService {
+  validateCredential(credential: MlsCredential, signaturePublicKey: Uint8Array): Promise<boolean>;
+}
 
 /** What a credential carries: whose device this is, and the proof. */
 export interface DeviceCredential {
@@ -109,13 +126,16 @@ export function decodeDeviceCredential(bytes: Uint8Array): DeviceCredential {
 }
 
 /** The MLS credential of a device: `basic`, identity bytes = the encoded DeviceCredential. */
-export function deviceMlsCredential(credential: DeviceCredential): CredentialBasic {
-  return { credentialType: defaultCredentialTypes.basic, identity: encodeDeviceCredential(credential) };
+export function deviceMlsCredential(credential: DeviceCredential): {
+  credentialType: typeof MLS_CREDENTIAL_TYPES.basic;
+  identity: Uint8Array;
+} {
+  return { credentialType: MLS_CREDENTIAL_TYPES.basic, identity: encodeDeviceCredential(credential) };
 }
 
 /** Decodes a leaf's MLS credential (no signature check); throws CredentialError if it is not Parley's. */
-export function deviceCredentialOf(credential: Credential): DeviceCredential {
-  if (credential.credentialType !== defaultCredentialTypes.basic || !("identity" in credential)) {
+export function deviceCredentialOf(credential: MlsCredential): DeviceCredential {
+  if (credential.credentialType !== MLS_CREDENTIAL_TYPES.basic || !("identity" in credential)) {
     throw new CredentialError(`not a basic credential (type ${credential.credentialType})`);
   }
   return decodeDeviceCredential(credential.identity);
@@ -124,7 +144,7 @@ export function deviceCredentialOf(credential: Credential): DeviceCredential {
 /** The bytes as a string, one char per byte: a cheap exact map key (hex costs ten times more). */
 
 /**
- * ts-mls' AuthenticationService for Parley: a leaf is acceptable only if its credential is `basic`,
+ * The AuthenticationService for Parley: a leaf is acceptable only if its credential is `basic`,
  * decodes as a Parley device credential, and its certificate verifies for exactly the leaf's
  * signature public key. (ts-mls' default accepts everything; this must never.)
  *
@@ -139,7 +159,7 @@ export class ParleyAuthenticationService implements AuthenticationService {
     private readonly cacheSize = 8192,
   ) {}
 
-  async validateCredential(credential: Credential, signaturePublicKey: Uint8Array): Promise<boolean> {
+  async validateCredential(credential: MlsCredential, signaturePublicKey: Uint8Array): Promise<boolean> {
     let device: DeviceCredential;
     try {
       device = deviceCredentialOf(credential);

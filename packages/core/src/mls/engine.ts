@@ -1,7 +1,8 @@
 /**
  * The MLS seam. Everything above this file speaks of groups, members and opaque state; only the
- * implementation behind it (today ts-mls, see ts-mls-engine.ts) knows the library. Swapping or
- * optimising the MLS implementation means writing another MlsEngine, nothing else.
+ * implementation behind it knows MLS: Rfc9420Engine (rfc9420-engine/, Parley's own, the product's) or
+ * TsMlsEngine (ts-mls-engine.ts, on ts-mls: tests and benches only, entry "@parley/core/ts-mls").
+ * Swapping or optimising the MLS implementation means writing another MlsEngine, nothing else.
  *
  * States are immutable values: every operation takes a state and returns the next one. The caller
  * persists the new state before it acknowledges or sends anything derived from it.

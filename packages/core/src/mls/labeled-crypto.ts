@@ -1,11 +1,15 @@
 /**
  * RFC 9420's labelled crypto helpers (§5.1.2 SignWithLabel, §5.1.3 EncryptWithLabel, §5.2 RefHash,
- * §8 ExpandWithLabel / DeriveSecret, §9 DeriveTreeSecret), built on the primitives a ts-mls
- * `CiphersuiteImpl` exports (kdf, hash, signature, hpke). ts-mls has these internally but does not
- * export them; Parley needs them to decrypt sender data itself and to check KeyPackages and the
- * official test vectors against any CryptoProvider's suite.
+ * §8 ExpandWithLabel / DeriveSecret, §9 DeriveTreeSecret), built on the primitives of a provider's
+ * MlsSuite (kdf, hash, signature, hpke; crypto/mls-suite.ts), for the engine, the official test
+ * vectors and the ts-mls differential tests alike.
  */
-import type { Hash, Hpke, Kdf, Signature } from "ts-mls";
+import type {
+  MlsHash as Hash,
+  MlsHpke as Hpke,
+  MlsKdf as Kdf,
+  MlsSignature as Signature,
+} from "../crypto/mls-suite.js";
 import { utf8 } from "../encoding/bytes.js";
 import { TlsWriter } from "./tls-codec.js";
 

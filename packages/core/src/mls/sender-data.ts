@@ -11,7 +11,7 @@
  * ts-mls decrypts this internally but its processMessage does not say who sent an application
  * message, so the engine decrypts the sender data itself (read-only: nothing ratchets here).
  */
-import type { CiphersuiteImpl } from "ts-mls";
+import type { MlsSuite } from "../crypto/mls-suite.js";
 import { expandWithLabel } from "./labeled-crypto.js";
 import { TlsReader, TlsWriter } from "./tls-codec.js";
 
@@ -59,12 +59,12 @@ export function decodeSenderData(bytes: Uint8Array): SenderData {
 }
 
 /** The first KDF.Nh bytes of the content ciphertext. */
-export function ciphertextSample(suite: CiphersuiteImpl, ciphertext: Uint8Array): Uint8Array {
+export function ciphertextSample(suite: MlsSuite, ciphertext: Uint8Array): Uint8Array {
   return ciphertext.subarray(0, Math.min(suite.kdf.size, ciphertext.length));
 }
 
 export async function senderDataKeyAndNonce(
-  suite: CiphersuiteImpl,
+  suite: MlsSuite,
   senderDataSecret: Uint8Array,
   ciphertext: Uint8Array,
 ): Promise<{ key: Uint8Array; nonce: Uint8Array }> {
@@ -78,7 +78,7 @@ export async function senderDataKeyAndNonce(
 
 /** Decrypts and parses a PrivateMessage's sender data; throws SenderDataError if it does not open. */
 export async function decryptSenderData(
-  suite: CiphersuiteImpl,
+  suite: MlsSuite,
   senderDataSecret: Uint8Array,
   message: SenderDataSource,
 ): Promise<SenderData> {
@@ -97,7 +97,7 @@ export async function decryptSenderData(
 
 /** The inverse, for tests and for anyone building PrivateMessages by hand. */
 export async function encryptSenderData(
-  suite: CiphersuiteImpl,
+  suite: MlsSuite,
   senderDataSecret: Uint8Array,
   message: Omit<SenderDataSource, "encryptedSenderData">,
   data: SenderData,

@@ -77,6 +77,7 @@ import {
   wireformats,
   zeroOutUint8Array,
 } from "ts-mls";
+import type { MlsSuite } from "../crypto/mls-suite.js";
 import { type CryptoProvider, DEFAULT_MLS_CIPHERSUITE, type MlsCiphersuiteName } from "../crypto/provider.js";
 import { equalBytes } from "../encoding/bytes.js";
 import {
@@ -107,6 +108,13 @@ export { PARLEY_METADATA_EXTENSION };
 
 import { decryptSenderData } from "./sender-data.js";
 import { decodeGroupState, encodeGroupState } from "./state-codec.js";
+
+/**
+ * A provider's MlsSuite as ts-mls' CiphersuiteImpl: the same members, only HPKE keys are typed
+ * otherwise (opaque objects of the provider's own there, CryptoKeys here), and ts-mls only hands
+ * them back to the Hpke that made them. The same object, no copy.
+ */
+export const tsMlsSuite = (suite: MlsSuite): CiphersuiteImpl => suite as unknown as CiphersuiteImpl;
 
 /** What every Parley group requires of its members' leaves. */
 const PARLEY_REQUIRED_CAPABILITIES: RequiredCapabilities = {
@@ -364,7 +372,7 @@ export class TsMlsEngine implements MlsEngine {
   }
 
   private suite(): Promise<CiphersuiteImpl> {
-    this.suitePromise ??= this.crypto.mlsCiphersuite(this.ciphersuite);
+    this.suitePromise ??= this.crypto.mlsCiphersuite(this.ciphersuite).then(tsMlsSuite);
     return this.suitePromise;
   }
 

@@ -9,6 +9,7 @@ import { fromUtf8, utf8 } from "../encoding/bytes.js";
 import { ParleyError } from "../errors.js";
 import type { SerializedGroupState } from "../mls/engine.js";
 import { Rfc9420Engine } from "../mls/rfc9420-engine/engine.js";
+import { storedCipherSuite } from "../mls/rfc9420-engine/state.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
 import { Batch, unjson } from "./batch.js";
 import { Keys, SCHEMA_VERSION } from "./keys.js";
@@ -22,9 +23,28 @@ import type {
 } from "./records.js";
 import { searchableText } from "./repository.js";
 
+/** Migration 4's converter of TsMlsEngine's group states (src/ts-mls.ts, from-ts-mls.ts). */
+export type TsMlsConverter = Pick<
+  typeof import("../mls/rfc9420-engine/from-ts-mls.js"),
+  "isTsMlsState" | "convertTsMlsState"
+>;
+
+/**
+ * The converter is loaded by the name of its package entry, held in a variable: bundlers (Vite for
+ * the web app, rolldown for the CLI) then leave the import to run time rather than pull ts-mls, a
+ * development dependency, into the product. Node resolves the name (the package refers to itself,
+ * or the CLI to its dependency) when ts-mls is installed; without it (an install without development
+ * dependencies, a browser) the import fails, and migration 4 gives such groups "needs-readd".
+ */
+const TS_MLS_ENTRY = "@parley/core/ts-mls";
+export const loadTsMlsConverter = (): Promise<TsMlsConverter> =>
+  import(/* @vite-ignore */ TS_MLS_ENTRY) as Promise<TsMlsConverter>;
+
 /** What migrations may use besides the store: the profile's crypto provider. */
 export interface MigrationEnvironment {
   crypto: CryptoProvider;
+  /** How migration 4 loads its converter (default loadTsMlsConverter; tests inject a failing one). */
+  loadTsMlsConverter?: () => Promise<TsMlsConverter>;
 }
 
 export interface Migration {
@@ -129,20 +149,28 @@ export const MIGRATIONS: Migration[] = [
  *   next sync (Keys.afterMigration), to replace the ones they drop of ours in the same way.
  *
  * The converter (and the ts-mls code it reads with) is loaded only when a profile has group states.
+ * Where it cannot be loaded (ts-mls not installed), a state in TsMlsEngine's format cannot be read:
+ * such a group becomes "needs-readd" as above, with the reason; a 1:1 conversation's is left as it was.
  */
 async function toRfc9420Engine(kv: KeyValueStore, batch: Batch, env: MigrationEnvironment): Promise<void> {
   const conversations = (await kv.list(Keys.conversations)).map(([, v]) => unjson<ConversationRecord>(v));
   const after: AfterMigrationRecord = { keyPackages: [], needsReadd: [] };
   const unconverted = new Set<string>();
-  let converter: typeof import("../mls/rfc9420-engine/from-ts-mls.js") | undefined;
+  let converter: Promise<TsMlsConverter | Error> | undefined;
   for (const c of conversations) {
     const state = await groupStateOf(kv, c.groupId);
     if (state === undefined) continue; // left, removed: no keys
-    converter ??= await import("../mls/rfc9420-engine/from-ts-mls.js");
-    if (!converter.isTsMlsState(state)) continue;
+    if (isRfc9420State(state)) continue;
+    converter ??= (env.loadTsMlsConverter ?? loadTsMlsConverter)().catch(
+      (e: unknown) =>
+        new Error(`ts-mls is not installed, the state cannot be read (${(e as Error).message})`),
+    );
+    const loaded = await converter;
+    if (!(loaded instanceof Error) && !loaded.isTsMlsState(state)) continue;
     let converted: SerializedGroupState;
     try {
-      converted = await converter.convertTsMlsState(env.crypto, state);
+      if (loaded instanceof Error) throw loaded;
+      converted = await loaded.convertTsMlsState(env.crypto, state);
     } catch (e) {
       if (c.kind !== "group") {
         // A 1:1 conversation has no removals, so it is never exposed; a state the converter
@@ -181,6 +209,16 @@ async function toRfc9420Engine(kv: KeyValueStore, batch: Batch, env: MigrationEn
   for (const c of conversations)
     if (c.kind === "direct" && c.sendTo && !unconverted.has(c.id)) after.keyPackages.push(c.id);
   if (after.keyPackages.length > 0 || after.needsReadd.length > 0) batch.put(Keys.afterMigration, after);
+}
+
+/** Whether a stored state is already in Rfc9420Engine's format (its epoch part's header reads). */
+function isRfc9420State(state: SerializedGroupState): boolean {
+  try {
+    storedCipherSuite(state.epochPart);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function groupStateOf(kv: KeyValueStore, groupId: string): Promise<SerializedGroupState | undefined> {

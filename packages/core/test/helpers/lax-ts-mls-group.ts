@@ -18,7 +18,7 @@ import type { CryptoProvider } from "../../src/crypto/provider.js";
 import { deviceMlsCredential } from "../../src/identity/credential.js";
 import type { DeviceIdentity } from "../../src/identity/device.js";
 import type { KeyPackageBundle } from "../../src/mls/engine.js";
-import { parleyCapabilities } from "../../src/mls/ts-mls-engine.js";
+import { parleyCapabilities, tsMlsSuite } from "../../src/mls/ts-mls-engine.js";
 
 /**
  * `founder`'s group on suite 1, its leaf signed by `signWith` (her device key unless given), and the
@@ -33,7 +33,7 @@ export async function laxGroupAdding(
     publicKey: founder.deviceKey,
   },
 ): Promise<{ lax: MlsContext; added: CreateCommitResult }> {
-  const suite = await crypto.mlsCiphersuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+  const suite = tsMlsSuite(await crypto.mlsCiphersuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"));
   const lax: MlsContext = { cipherSuite: suite, authService: unsafeTestingAuthenticationService };
   const kp = await generateKeyPackageWithKey({
     credential: deviceMlsCredential(founder),

@@ -20,7 +20,7 @@
  * PAST_EPOCHS epochs open, messages of later epochs throw MlsFutureEpochError; used secrets are zeroed
  * and the spent input state refused; a failed operation changes nothing.
  */
-import type { AuthenticationService } from "ts-mls";
+
 import {
   type CryptoProvider,
   DEFAULT_MLS_CIPHERSUITE,
@@ -29,6 +29,7 @@ import {
   PQ_MLS_CIPHERSUITE,
 } from "../../crypto/provider.js";
 import { equalBytes } from "../../encoding/bytes.js";
+import type { AuthenticationService } from "../../identity/credential.js";
 import { deviceMlsCredential, ParleyAuthenticationService } from "../../identity/credential.js";
 import type { DeviceIdentity } from "../../identity/device.js";
 import {

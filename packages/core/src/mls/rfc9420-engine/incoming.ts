@@ -5,8 +5,9 @@
  * enters carries a valid device credential, the proposals are ones Parley uses (parley-rules.ts), and
  * the caller's CommitPolicy agrees. Each refusal is an MlsError and changes nothing.
  */
-import type { AuthenticationService } from "ts-mls";
+
 import { equalBytes } from "../../encoding/bytes.js";
+import type { AuthenticationService } from "../../identity/credential.js";
 import { type CommitPolicy, type GroupState, MlsFutureEpochError } from "../engine.js";
 import { WireFormat } from "../rfc9420/framing.js";
 import type { GroupState as RfcGroupState } from "../rfc9420/group-state.js";

@@ -3,7 +3,7 @@
  * one that arrives (§10.1 plus Parley's rules), and the private part of a bundle, which keeps
  * TsMlsEngine's format so either engine opens the other's stock.
  */
-import type { AuthenticationService } from "ts-mls";
+import type { AuthenticationService } from "../../identity/credential.js";
 import { deviceMlsCredential } from "../../identity/credential.js";
 import type { DeviceIdentity } from "../../identity/device.js";
 import type { KeyPackageBundle, Member } from "../engine.js";

@@ -7,9 +7,12 @@
  *  - a received commit carries only Add, Remove and GroupContextExtensions proposals, by value, from
  *    its committer; a GroupContextExtensions proposal may change the metadata and nothing else.
  */
-import type { AuthenticationService } from "ts-mls";
 import { equalBytes } from "../../encoding/bytes.js";
-import { deviceCredentialOf } from "../../identity/credential.js";
+import {
+  type AuthenticationService,
+  deviceCredentialOf,
+  type MlsCredential,
+} from "../../identity/credential.js";
 import { type Member, MlsProcessingError, type ProposedCommit } from "../engine.js";
 import { PARLEY_METADATA_EXTENSION } from "../group-extensions.js";
 import { encodeWith, writeU16List } from "../rfc9420/codec.js";
@@ -51,22 +54,22 @@ export const supportsMetadata = (leaf: LeafNode): boolean =>
 export const metadataOf = (extensions: readonly Extension[]): Uint8Array | undefined =>
   findExtension(extensions, PARLEY_METADATA_EXTENSION)?.data;
 
-/** The ts-mls view of a credential, which ParleyAuthenticationService reads. */
-function tsCredential(c: Credential) {
-  if (c.type !== CredentialType.basic) return { credentialType: c.type, certificates: [] } as never;
-  return { credentialType: CredentialType.basic, identity: c.identity } as const;
+/** The authentication service's view of a credential (identity/credential.ts MlsCredential). */
+function asMlsCredential(c: Credential): MlsCredential {
+  if (c.type !== CredentialType.basic) return { credentialType: c.type, certificates: c.certificates };
+  return { credentialType: CredentialType.basic, identity: c.identity };
 }
 
 /** Whether `leaf` carries a Parley device credential certified for its signature key. */
 export function credentialValid(auth: AuthenticationService, leaf: LeafNode): Promise<boolean> {
-  return auth.validateCredential(tsCredential(leaf.credential), leaf.signatureKey).catch(() => false);
+  return auth.validateCredential(asMlsCredential(leaf.credential), leaf.signatureKey).catch(() => false);
 }
 
 export function memberOfLeaf(leafIndex: number, leaf: LeafNode): Member {
   if (leaf.credential.type !== CredentialType.basic) fail(`leaf ${leafIndex} has no Parley credential`);
   let identityKey: Uint8Array;
   try {
-    identityKey = deviceCredentialOf(tsCredential(leaf.credential)).identityKey;
+    identityKey = deviceCredentialOf(asMlsCredential(leaf.credential)).identityKey;
   } catch (e) {
     fail(`leaf ${leafIndex} has no Parley credential`, e);
   }

@@ -4,12 +4,12 @@
  * signature Ed25519), and X-Wing, 0xF00D MLS_256_XWING_AES256GCM_SHA512_Ed25519 (post-quantum
  * groups, src/crypto/xwing-suite.ts). Everything in this folder takes the suite of its group as a
  * value (sizes from the suite: Nh, Nk, Nn); the primitives come from Parley's crypto providers
- * (node:crypto or @noble) through their CiphersuiteImpl; nothing here implements a primitive.
+ * (node:crypto or @noble) through their MlsSuite (crypto/mls-suite.ts); nothing here implements a primitive.
  */
-import type { CiphersuiteImpl } from "ts-mls";
+import type { MlsSuite } from "../../crypto/mls-suite.js";
 import type { CryptoProvider } from "../../crypto/provider.js";
 
-export type Suite = CiphersuiteImpl;
+export type Suite = MlsSuite;
 
 export const SUITE_1 = 1;
 export const MLS_10 = 1;

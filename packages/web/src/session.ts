@@ -308,6 +308,9 @@ function makeClient(store: EncryptedKeyValueStore, alternates: Record<string, st
     webSocket: (url: string) => new WebSocket(url) as unknown as WebSocketLike,
     lock: profileLock(),
     relayAlternates: alternates,
+    // A 0.1 profile's groups (TsMlsEngine states) are converted once, by code of ts-mls (a
+    // development dependency): Vite makes this import a chunk of its own, fetched only then.
+    loadTsMlsConverter: () => import("@parley/core/ts-mls"),
   });
 }
 

@@ -24,6 +24,7 @@ import { BlobHttpClient } from "../relay-client/blob-http.js";
 import { type FetchLike, RelayHttpClient } from "../relay-client/relay-http.js";
 import type { WebSocketFactory } from "../relay-client/relay-socket.js";
 import type { KeyValueStore } from "../storage/key-value-store.js";
+import type { TsMlsConverter } from "../store/migrations.js";
 import type { ProfileRecord } from "../store/records.js";
 import { ProfileRepository, unb64 } from "../store/repository.js";
 import type { ClientEvent } from "./events.js";
@@ -46,6 +47,13 @@ export interface ClientEnvironment {
    * name. Requests and WebSockets fail over to them (RelayHttpClient, RelaySocket `alternates`).
    */
   relayAlternates?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * How local migration 4 loads its converter of 0.1 (TsMlsEngine) group states: by default the
+   * package entry "@parley/core/ts-mls", found at run time where ts-mls is installed (Node). A
+   * bundled app passes `() => import("@parley/core/ts-mls")`, which its bundler makes a chunk of its
+   * own, fetched only by a profile that still has such states (store/migrations.ts).
+   */
+  loadTsMlsConverter?: () => Promise<TsMlsConverter>;
 }
 
 export interface ClientContext {
@@ -77,6 +85,8 @@ export interface ClientContext {
    * "sent" or "send_failed"): every running `listen`.
    */
   readonly listeners: Set<(event: ClientEvent) => void>;
+  /** ClientEnvironment.loadTsMlsConverter. */
+  readonly loadTsMlsConverter: (() => Promise<TsMlsConverter>) | undefined;
 }
 
 export function createContext(env: ClientEnvironment): ClientContext {
@@ -97,6 +107,7 @@ export function createContext(env: ClientEnvironment): ClientContext {
     policy: groupPolicy(env.engine),
     webSocket: env.webSocket,
     alternatesOf: (url) => env.relayAlternates?.[url] ?? [],
+    loadTsMlsConverter: env.loadTsMlsConverter,
     relay(url) {
       let client = relays.get(url);
       if (!client) {

@@ -98,7 +98,10 @@ export class ParleyClient {
   private open(): Promise<void> {
     this.opened ??= this.ctx.lock
       .run(async () => {
-        await migrate(this.ctx.repo.kv, { crypto: this.ctx.crypto });
+        await migrate(this.ctx.repo.kv, {
+          crypto: this.ctx.crypto,
+          ...(this.ctx.loadTsMlsConverter ? { loadTsMlsConverter: this.ctx.loadTsMlsConverter } : {}),
+        });
       })
       .catch((e) => {
         this.opened = undefined;

@@ -76,6 +76,8 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly db: Database.Database;
   private readonly writes: GroupCommit;
+  /** The position of the message insertMessage stored last (read right after it, in the same write). */
+  private insertedSeq = 0;
   /** Bytes of the bodies kept in files (counted at open, then kept up to date): see storageBytes. */
   private fileBytes = 0;
   /** Blob metadata (the `blobs` table); the bytes are in the relay's BlobStore. */
@@ -249,9 +251,19 @@ export class SqliteStore implements Store {
       if (r.status === "stored") options.onReadable?.(r.queueId);
     };
     if (!this.bodies || body.length <= this.inlineMax) {
+      // The body is in hand: subscribers of this process get the message with its announcement
+      // (Bus.publish) and push it without reading it back from the database.
+      let seq = 0;
       return this.writes.add(
-        () => this.insertMessage(sendId, body, null, body.length, expiresAt, limits),
-        readable,
+        () => {
+          const r = this.insertMessage(sendId, body, null, body.length, expiresAt, limits);
+          seq = this.insertedSeq;
+          return r;
+        },
+        (r) => {
+          if (r.status === "stored")
+            options.onReadable?.(r.queueId, { msgId: r.msgId, body, expiresAt, seq });
+        },
       );
     }
     // A large body: refused on what is known now without writing it, else written to its file
@@ -314,6 +326,7 @@ export class SqliteStore implements Store {
       `UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?),
          msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE queue_id = ?`,
     ).run(seq, expiresAt, size, queue.queue_id);
+    this.insertedSeq = seq;
     return { status: "stored", queueId: queue.queue_id, msgId };
   }
 

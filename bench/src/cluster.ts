@@ -48,9 +48,11 @@ const ONLY = (process.env.BENCH_CLUSTER_ONLY ?? "").split(",").filter(Boolean);
 /**
  * Another build of the relay (its script, e.g. a bundle built at an older commit), measured beside
  * the current one as "1 node, SQLite (before)" in the same rounds: an A/B in the same weather. Its
- * receivers acknowledge each message with its own signed ack, as clients did before batched acks.
+ * receivers acknowledge each message with its own signed ack, as clients did before batched acks,
+ * unless BENCH_CLUSTER_BEFORE_ACKS=session (a build that has session acks too).
  */
 const BEFORE = process.env.BENCH_CLUSTER_BEFORE;
+const BEFORE_SIGNED_ACKS = process.env.BENCH_CLUSTER_BEFORE_ACKS !== "session";
 /**
  * The latency runs' rate for every configuration (messages/s), instead of 70% of each one's peak:
  * on a shared machine whose capacity moves between rounds, 70% of a median peak can be more than
@@ -654,7 +656,8 @@ async function main() {
         ? [
             {
               name: "1 node, SQLite (before)",
-              open: async () => relayTarget(await startNodes(1, "sqlite", schema, BEFORE), false, true),
+              open: async () =>
+                relayTarget(await startNodes(1, "sqlite", schema, BEFORE), false, BEFORE_SIGNED_ACKS),
             },
           ]
         : []),

@@ -397,34 +397,44 @@ export class SqliteStore implements Store {
   }
 
   async ackMany(queueId: string, msgIds: readonly string[]): Promise<string[]> {
-    // Lazy: rides in the commit of the sends of the same moment (see LAZY_WRITE_MS).
-    const deleted = await this.writes.add(
-      () => {
-        const queue = this.sql("SELECT broadcast FROM queues WHERE queue_id = ?").get(queueId) as
-          | { broadcast: number }
-          | undefined;
-        if (queue?.broadcast !== 0) return [];
-        const remove = this.sql(
-          "DELETE FROM messages WHERE queue_id = ? AND msg_id = ? RETURNING body_file AS name, size",
-        );
-        const rows: (FileRow & { msgId: string })[] = [];
-        let bytes = 0;
-        for (const msgId of msgIds) {
-          const row = remove.get(queueId, msgId) as FileRow | undefined;
-          if (!row) continue;
-          rows.push({ ...row, msgId });
-          bytes += row.size;
-        }
-        if (rows.length > 0) {
-          this.sql(
-            "UPDATE queues SET msg_count = msg_count - ?, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
-          ).run(rows.length, bytes, queueId);
-        }
-        return rows;
-      },
-      undefined,
-      { lazy: true },
-    );
+    // Lazy: rides in the commit of the sends of the same moment (see LAZY_WRITE_MS). Answered once
+    // that commit is visible to every reader, not once it is also synced: nothing is lost if a power
+    // cut takes a deletion back (the message is delivered again, and the recipient drops it as one it
+    // has, as it does any redelivery), and answered at the commit the reply leaves in the same turn,
+    // and the same write to the socket, as the pushes of the messages stored in that commit (the
+    // sends that came with the ack). A failed commit still rejects; a failed sync after it no longer
+    // turns an ack into an error.
+    const deleted = await new Promise<(FileRow & { msgId: string })[]>((resolve, reject) => {
+      this.writes
+        .add(
+          () => {
+            const queue = this.sql("SELECT broadcast FROM queues WHERE queue_id = ?").get(queueId) as
+              | { broadcast: number }
+              | undefined;
+            if (queue?.broadcast !== 0) return [];
+            const remove = this.sql(
+              "DELETE FROM messages WHERE queue_id = ? AND msg_id = ? RETURNING body_file AS name, size",
+            );
+            const rows: (FileRow & { msgId: string })[] = [];
+            let bytes = 0;
+            for (const msgId of msgIds) {
+              const row = remove.get(queueId, msgId) as FileRow | undefined;
+              if (!row) continue;
+              rows.push({ ...row, msgId });
+              bytes += row.size;
+            }
+            if (rows.length > 0) {
+              this.sql(
+                "UPDATE queues SET msg_count = msg_count - ?, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
+              ).run(rows.length, bytes, queueId);
+            }
+            return rows;
+          },
+          resolve,
+          { lazy: true },
+        )
+        .catch(reject); // after a resolve (the sync failed): no effect
+    });
     if (deleted.length > 0) this.dropFiles(deleted); // after the commit, as in ack
     return deleted.map((r) => r.msgId);
   }

@@ -244,7 +244,14 @@ async function send(url: string, sendId: string, b: Uint8Array): Promise<boolean
     );
     heads.set(key, head);
   }
-  const c = await connection(url);
+  let c = await connection(url);
+  // An idle connection the relay closed (its keep-alive timeout, 5 s: between rounds, during a
+  // probe's wait) is not used: a client opens another. Counting it a failed send lost a message per
+  // stale connection and made every open-loop run after a long wait look unsustained.
+  while (c.broken) {
+    release(url, c);
+    c = await connection(url);
+  }
   const status = await c.request(head, b);
   release(url, c);
   return status === 202;

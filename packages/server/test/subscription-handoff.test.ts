@@ -7,8 +7,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
-import { MAX_IN_FLIGHT } from "../src/http/ws/subscription.js";
-import { SqliteStore, startRelay } from "../src/index.js";
+import { LocalBus } from "../src/bus/local-bus.js";
+import { MAX_IN_FLIGHT, Subscription } from "../src/http/ws/subscription.js";
+import { SqliteStore, type StoredMessage, startRelay } from "../src/index.js";
+import type { RelayContext } from "../src/relay/context.js";
 import {
   byId,
   createQueue,
@@ -141,5 +143,58 @@ describe("subscription: messages handed over with their announcement", () => {
     assert.deepEqual(got, sent);
     await delay(100);
     assert.equal(ws.unclaimed().filter(isMsg).length, 0, "nothing twice");
+  });
+
+  it("holds at most a read's worth of handed-over messages for a socket that does not take them", async () => {
+    // A broadcast subscription (no cap in flight) whose socket takes nothing until `open`.
+    const stored: StoredMessage[] = [];
+    const bus = new LocalBus();
+    const ctx = {
+      bus,
+      config: { maxFetchBytes: 16 * 1024 * 1024 },
+      store: {
+        fetchPending: async (
+          _queueId: string,
+          o: { afterSeq?: number; limit: number; page?: { more: boolean } },
+        ) => {
+          const after = stored.filter((m) => m.seq > (o.afterSeq ?? 0));
+          if (o.page) o.page.more = after.length > o.limit;
+          return after.slice(0, o.limit);
+        },
+      },
+    } as unknown as RelayContext;
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const pushed: string[] = [];
+    const sub = new Subscription(
+      "q",
+      ctx,
+      async (_q, m) => {
+        await opened;
+        pushed.push(m.msgId);
+      },
+      (e) => assert.fail(String(e)),
+      { broadcast: true },
+    );
+    sub.start();
+    await delay(10); // the first read (an empty queue) is done: caught up
+    for (let seq = 1; seq <= 100; seq++) {
+      const m = { msgId: `m${seq}`, seq, expiresAt: 0, body: new Uint8Array(1024).fill(seq) };
+      stored.push(m);
+      await bus.publish("q", m);
+    }
+    assert.ok(sub.handedCount > 0, "the first ones were handed over");
+    assert.ok(sub.handedCount <= 16, `held ${sub.handedCount} handed-over messages`);
+    open();
+    for (let i = 0; i < 100 && pushed.length < 100; i++) await delay(10);
+    assert.deepEqual(
+      pushed,
+      stored.map((m) => m.msgId),
+      "the rest read from the store: each once, in order",
+    );
+    sub.stop();
+    await bus.close();
   });
 });

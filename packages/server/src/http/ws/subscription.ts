@@ -59,6 +59,9 @@ export class Subscription {
   private caughtUp = false;
   /** The pushes of messages handed over by the bus (announced), one after another. */
   private handing: Promise<void> = Promise.resolve();
+  /** Messages handed over and not yet pushed, and their bytes. */
+  private handingCount = 0;
+  private handingBytes = 0;
 
   constructor(
     readonly queueId: string,
@@ -101,7 +104,11 @@ export class Subscription {
       this.draining ||
       this.stopped ||
       this.room() <= 0 ||
-      (this.position !== undefined && message.seq <= this.position)
+      (this.position !== undefined && message.seq <= this.position) ||
+      // Held until pushed: no more than a drain would have read ahead (a slow socket on a busy
+      // broadcast queue, which has no cap in flight, must not make this hold every message).
+      this.handingCount >= BATCH ||
+      (this.handingCount > 0 && this.handingBytes + message.body.length > READ_AHEAD_BYTES)
     ) {
       this.caughtUp = false;
       this.kick();
@@ -113,10 +120,16 @@ export class Subscription {
     if (!this.broadcast) this.inFlight.add(copy.msgId);
     // In order behind the hand-overs before it (a push may wait for room in the byte budgets); a
     // drain waits for them too before it pushes anything read after them.
+    this.handingCount++;
+    this.handingBytes += copy.body.length;
     this.handing = this.handing
       .then(() => (this.stopped ? undefined : this.push(this.queueId, copy)))
       .catch((e) => {
         if (!this.stopped) this.onError(e);
+      })
+      .finally(() => {
+        this.handingCount--;
+        this.handingBytes -= copy.body.length;
       });
   }
 
@@ -130,6 +143,11 @@ export class Subscription {
   /** A broadcast queue's subscription (nothing on it is acknowledged). */
   get isBroadcast(): boolean {
     return this.broadcast;
+  }
+
+  /** Messages handed over by the bus and not yet pushed: for tests. */
+  get handedCount(): number {
+    return this.handingCount;
   }
 
   /** Number of ids held for this subscription (unicast: in flight; always 0 for broadcast): for tests. */

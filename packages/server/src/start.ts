@@ -66,6 +66,18 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
+/**
+ * Connections the kernel holds for the relay before it accepts them (listen(2) backlog; Linux caps
+ * it at net.core.somaxconn, 4096 by default since 5.4). Node's default is 511. When the relay's
+ * thread is held up (a shared machine that does not give it a core for a few hundred ms, a burst of
+ * clients reconnecting after a restart), connections pile up in that queue; once it is full the
+ * kernel drops new SYNs and each such client waits for its SYN's retransmission: 1 s, then 3 s,
+ * 7 s. In the cluster bench's latency run (1,500 msg/s, its process starved of CPU) that was most of
+ * the p99: 905 of 2,055 new connections took over 900 ms to connect, 18,396 SYNs dropped
+ * (ListenOverflows). A longer queue turns the drop into a wait of the stall's length.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Runs a real relay on a real port (used by main.ts and by other packages' tests). */
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   const host = options.host ?? "127.0.0.1";
@@ -121,7 +133,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   });
   logFor.log = app.log;
   try {
-    await app.listen({ port: options.port ?? 0, host });
+    await app.listen({ port: options.port ?? 0, host, backlog: LISTEN_BACKLOG });
   } catch (e) {
     await app.close().catch(() => {});
     if (ownsStore) await store.close();

@@ -62,6 +62,39 @@ describe("SqliteStore durability", () => {
   });
 });
 
+describe("SqliteStore: what waits for the WAL's sync", () => {
+  it("a send resolves only once synced; a batched ack once its deletion is committed", async (t) => {
+    const store = SqliteStore.open(join(tempDir(t), "relay.sqlite"));
+    t.after(() => store.close());
+    const q = await store.createQueue(newKey().publicKey, Date.now() + 1e8);
+    const first = await stored(store.enqueue(q.sendId, new Uint8Array(100).fill(1), Date.now() + 1e8));
+    // Every sync from now on is held until `release`.
+    const wal = (store as unknown as { wal: { afterCommit: () => Promise<void> } }).wal;
+    const sync = wal.afterCommit.bind(wal);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    wal.afterCommit = () => held.then(sync);
+    t.after(release);
+    let sendDone = false;
+    const send = stored(store.enqueue(q.sendId, new Uint8Array(100).fill(2), Date.now() + 1e8)).then((m) => {
+      sendDone = true;
+      return m;
+    });
+    const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 2000).unref());
+    const acked = await Promise.race([store.ackMany(q.queueId, [first.msgId]), timeout]);
+    assert.deepEqual(acked, [first.msgId], "the ack is answered while the sync is held");
+    assert.equal(sendDone, false, "the send is not: a 202 means on disk");
+    release();
+    const second = await send;
+    assert.deepEqual(
+      (await store.fetchPending(q.queueId, { limit: 10 })).map((m) => m.msgId),
+      [second.msgId],
+    );
+  });
+});
+
 describe("GroupCommit: readable before synced", () => {
   it("tells of a write once its commit is readable, and resolves it only once the sync is done", async () => {
     const db = new Database(":memory:");

@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
+import type { StoredMessage } from "../store/store.js";
 import type { Bus, Unsubscribe } from "./bus.js";
 
-/** The single-process bus: an EventEmitter keyed by queue id. */
+/** The single-process bus: an EventEmitter keyed by queue id; the message, when given, goes along. */
 export class LocalBus implements Bus {
   private readonly emitter = new EventEmitter();
 
@@ -10,15 +11,15 @@ export class LocalBus implements Bus {
     this.emitter.setMaxListeners(0);
   }
 
-  async publish(queueId: string): Promise<void> {
-    this.emitter.emit(queueId);
+  async publish(queueId: string, message?: StoredMessage): Promise<void> {
+    this.emitter.emit(queueId, message);
   }
 
-  subscribe(queueId: string, handler: () => void): Unsubscribe {
+  subscribe(queueId: string, handler: (message?: StoredMessage) => void): Unsubscribe {
     // A throwing handler must not stop the others, nor surface in the publisher.
-    const safe = () => {
+    const safe = (message?: StoredMessage) => {
       try {
-        handler();
+        handler(message);
       } catch {
         // Handlers report their own failures.
       }

@@ -101,8 +101,8 @@ export async function send(ctx: RelayContext, sendId: string, body: Uint8Array):
     ctx.retention.messageExpiry(ctx.now()),
     queueLimits(ctx),
     {
-      onReadable: (queueId) => {
-        announced = ctx.bus.publish(queueId);
+      onReadable: (queueId, message) => {
+        announced = ctx.bus.publish(queueId, message);
         announced.catch(() => {}); // its failure is thrown below, once the send is answered
       },
     },

@@ -75,8 +75,12 @@ export interface EnqueueOptions {
    * promise resolves: a store that syncs its commits to disk apart from them (SQLite's WAL) calls
    * it between the two, so the message reaches a connected recipient without waiting for the
    * disk. Stores whose commit is already durable (PostgreSQL) need not call it.
+   *
+   * `message`: the stored message (its id, position and body), when the store has the body in hand
+   * (SQLite, a body kept inline), so a subscriber of this process can push it without reading it
+   * back. Its body is the caller's buffer, valid only during the call.
    */
-  onReadable?: (queueId: string) => void;
+  onReadable?: (queueId: string, message?: StoredMessage) => void;
 }
 
 /** Caps on what one queue holds at once (pending messages), checked by `enqueue`. */

@@ -372,6 +372,9 @@ export class SocketSession {
 
   private send(frame: ServerFrame): void {
     if (this.closed || this.socket.readyState !== OPEN) return;
+    // With the pushes of this turn: an ack's `ok` comes at the commit that also stored the messages
+    // sent with it, whose pushes go out in the same turn (one write to the network, not two).
+    this.corkForThisTurn();
     this.socket.send(JSON.stringify(frame));
   }
 

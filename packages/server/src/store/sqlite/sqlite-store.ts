@@ -76,6 +76,8 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly db: Database.Database;
   private readonly writes: GroupCommit;
+  /** The position of the message insertMessage stored last (read right after it, in the same write). */
+  private insertedSeq = 0;
   /** Bytes of the bodies kept in files (counted at open, then kept up to date): see storageBytes. */
   private fileBytes = 0;
   /** Blob metadata (the `blobs` table); the bytes are in the relay's BlobStore. */
@@ -249,9 +251,19 @@ export class SqliteStore implements Store {
       if (r.status === "stored") options.onReadable?.(r.queueId);
     };
     if (!this.bodies || body.length <= this.inlineMax) {
+      // The body is in hand: subscribers of this process get the message with its announcement
+      // (Bus.publish) and push it without reading it back from the database.
+      let seq = 0;
       return this.writes.add(
-        () => this.insertMessage(sendId, body, null, body.length, expiresAt, limits),
-        readable,
+        () => {
+          const r = this.insertMessage(sendId, body, null, body.length, expiresAt, limits);
+          seq = this.insertedSeq;
+          return r;
+        },
+        (r) => {
+          if (r.status === "stored")
+            options.onReadable?.(r.queueId, { msgId: r.msgId, body, expiresAt, seq });
+        },
       );
     }
     // A large body: refused on what is known now without writing it, else written to its file
@@ -314,6 +326,7 @@ export class SqliteStore implements Store {
       `UPDATE queues SET last_seq = ?, idle_until = MAX(idle_until, ?),
          msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE queue_id = ?`,
     ).run(seq, expiresAt, size, queue.queue_id);
+    this.insertedSeq = seq;
     return { status: "stored", queueId: queue.queue_id, msgId };
   }
 
@@ -384,34 +397,44 @@ export class SqliteStore implements Store {
   }
 
   async ackMany(queueId: string, msgIds: readonly string[]): Promise<string[]> {
-    // Lazy: rides in the commit of the sends of the same moment (see LAZY_WRITE_MS).
-    const deleted = await this.writes.add(
-      () => {
-        const queue = this.sql("SELECT broadcast FROM queues WHERE queue_id = ?").get(queueId) as
-          | { broadcast: number }
-          | undefined;
-        if (queue?.broadcast !== 0) return [];
-        const remove = this.sql(
-          "DELETE FROM messages WHERE queue_id = ? AND msg_id = ? RETURNING body_file AS name, size",
-        );
-        const rows: (FileRow & { msgId: string })[] = [];
-        let bytes = 0;
-        for (const msgId of msgIds) {
-          const row = remove.get(queueId, msgId) as FileRow | undefined;
-          if (!row) continue;
-          rows.push({ ...row, msgId });
-          bytes += row.size;
-        }
-        if (rows.length > 0) {
-          this.sql(
-            "UPDATE queues SET msg_count = msg_count - ?, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
-          ).run(rows.length, bytes, queueId);
-        }
-        return rows;
-      },
-      undefined,
-      { lazy: true },
-    );
+    // Lazy: rides in the commit of the sends of the same moment (see LAZY_WRITE_MS). Answered once
+    // that commit is visible to every reader, not once it is also synced: nothing is lost if a power
+    // cut takes a deletion back (the message is delivered again, and the recipient drops it as one it
+    // has, as it does any redelivery), and answered at the commit the reply leaves in the same turn,
+    // and the same write to the socket, as the pushes of the messages stored in that commit (the
+    // sends that came with the ack). A failed commit still rejects; a failed sync after it no longer
+    // turns an ack into an error.
+    const deleted = await new Promise<(FileRow & { msgId: string })[]>((resolve, reject) => {
+      this.writes
+        .add(
+          () => {
+            const queue = this.sql("SELECT broadcast FROM queues WHERE queue_id = ?").get(queueId) as
+              | { broadcast: number }
+              | undefined;
+            if (queue?.broadcast !== 0) return [];
+            const remove = this.sql(
+              "DELETE FROM messages WHERE queue_id = ? AND msg_id = ? RETURNING body_file AS name, size",
+            );
+            const rows: (FileRow & { msgId: string })[] = [];
+            let bytes = 0;
+            for (const msgId of msgIds) {
+              const row = remove.get(queueId, msgId) as FileRow | undefined;
+              if (!row) continue;
+              rows.push({ ...row, msgId });
+              bytes += row.size;
+            }
+            if (rows.length > 0) {
+              this.sql(
+                "UPDATE queues SET msg_count = msg_count - ?, msg_bytes = msg_bytes - ? WHERE queue_id = ?",
+              ).run(rows.length, bytes, queueId);
+            }
+            return rows;
+          },
+          resolve,
+          { lazy: true },
+        )
+        .catch(reject); // after a resolve (the sync failed): no effect
+    });
     if (deleted.length > 0) this.dropFiles(deleted); // after the commit, as in ack
     return deleted.map((r) => r.msgId);
   }

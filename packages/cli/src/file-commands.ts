@@ -106,7 +106,7 @@ export async function filesCommand(client: ParleyClient, out: Output, target: st
   );
 }
 
-/** A file id as typed: "#" in front is allowed (and added for ids that start with "-": protectMessageIds). */
+/** A file id as typed: "#" in front is allowed (and added for ids that start with "-": dash-ids.ts). */
 const fileIdOf = (arg: string): string => arg.trim().replace(/^#/, "");
 
 export async function deleteFileCommand(client: ParleyClient, out: Output, idArg: string): Promise<void> {

@@ -5,9 +5,9 @@
  * (`--home`, else $PARLEY_HOME, else ~/.parley), else the shell's; `--json` is English.
  */
 import { resolveHome } from "@parley/node";
+import { protectDashIds } from "./dash-ids.js";
 import { localizeHelp } from "./help.js";
 import { languageFor, useLanguage } from "./i18n.js";
-import { protectMessageIds } from "./message-commands.js";
 import { program } from "./program.js";
 import { localizeUsageErrors } from "./usage-errors.js";
 
@@ -25,4 +25,4 @@ function homeOption(argv: readonly string[]): string | undefined {
 useLanguage(languageFor(resolveHome(homeOption(process.argv.slice(2))), process.argv.includes("--json")));
 localizeHelp(program);
 localizeUsageErrors();
-await program.parseAsync(protectMessageIds(process.argv));
+await program.parseAsync(protectDashIds(process.argv, program));

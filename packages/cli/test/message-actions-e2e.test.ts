@@ -13,7 +13,6 @@ import { after, before, test } from "node:test";
 import { PADDING_BUCKETS } from "@parley/core";
 import { openProfile } from "@parley/node";
 import { SERVER_MAIN } from "@parley/testkit";
-import { protectMessageIds } from "../src/message-commands.js";
 import { parley, parleyJson, type RelayProcess, startRelayProcess, tempDir } from "./helpers.js";
 
 interface Person {
@@ -68,30 +67,6 @@ before(async () => {
 });
 after(async () => {
   await relay?.stop();
-});
-
-test("a message id that starts with '-' is an id, not an option", () => {
-  const argv = (...a: string[]) => ["node", "parley", ...a];
-  assert.deepEqual(
-    protectMessageIds(argv("--home", "h", "react", "Bob", "-x3Fq9", "👍", "--remove")),
-    argv("--home", "h", "react", "Bob", "#-x3Fq9", "👍", "--remove"),
-  );
-  assert.deepEqual(
-    protectMessageIds(argv("edit", "--json", "Bob", "-abc", "-")),
-    argv("edit", "--json", "Bob", "#-abc", "-"),
-  );
-  assert.deepEqual(protectMessageIds(argv("get-file", "-abc", "out")), argv("get-file", "#-abc", "out"));
-  assert.deepEqual(
-    protectMessageIds(argv("delete-file", "--json", "-abc")),
-    argv("delete-file", "--json", "#-abc"),
-  );
-  assert.deepEqual(protectMessageIds(argv("post", "delete", "-abc")), argv("post", "delete", "#-abc"));
-  assert.deepEqual(
-    protectMessageIds(argv("post", "-abc", "--image", "-x.jpg")),
-    argv("post", "-abc", "--image", "-x.jpg"),
-  );
-  assert.deepEqual(protectMessageIds(argv("send", "Bob", "-abc")), argv("send", "Bob", "-abc"));
-  assert.deepEqual(protectMessageIds(argv("reply", "Bob", "abc", "-x")), argv("reply", "Bob", "abc", "-x"));
 });
 
 test("a file id that starts with '-' reaches the file commands as an id", async () => {

@@ -92,6 +92,20 @@ describe("ParleyClient against a relay", () => {
     assert.equal(contact?.identityKey, alice.key);
   });
 
+  it('takes an id marked "#" (the CLI marks ids that start with "-"); a name that starts with "#" is a name', async () => {
+    const group = await alice.client.createGroup("#general");
+    const bobContact = await alice.client.findContact("Bob");
+    const direct = await alice.client.findConversation("Bob");
+    assert.equal((await alice.client.findContact(`#${bobContact.id}`)).id, bobContact.id);
+    assert.equal((await alice.client.findConversation(`#${direct.id}`)).id, direct.id);
+    assert.equal((await alice.client.findConversation(`#${group.id}`)).id, group.id);
+    assert.equal((await alice.client.groupMembers(`#${group.id}`)).length, 1);
+    assert.equal((await alice.client.findConversation("#general")).id, group.id);
+    assert.equal((await alice.client.groupMembers("#general")).length, 1);
+    await rejects(alice.client.findContact(`#x${bobContact.id}`), "unknown_contact");
+    await rejects(alice.client.findConversation("#nosuch"), "unknown_contact");
+  });
+
   it("refuses with typed codes and data", async () => {
     await rejects(alice.client.send("Nobody", "hi"), "unknown_contact", { name: "Nobody", groups: true });
     await rejects(alice.client.send("Bob", ""), "empty", { what: "text" });

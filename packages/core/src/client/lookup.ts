@@ -28,11 +28,29 @@ export function pickByName<T>(items: T[], wanted: string, nameOf: (t: T) => stri
   return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
-/** Finds a contact by name (case-insensitive, or an unambiguous prefix) or id. */
+/**
+ * The id a "#"-marked argument names, if it is one. Ids are base64url, so one in 64 starts with "-"
+ * and a command line would read it as an option; the CLI marks such an argument "#-…"
+ * (cli/src/dash-ids.ts), as it does message and file ids. A name that starts with "#" ("#general")
+ * is still a name: the marked id is only taken when a record has it.
+ */
+const markedId = (nameOrId: string): string | undefined =>
+  nameOrId.startsWith("#") ? nameOrId.slice(1) : undefined;
+
+async function byMarkedId<T>(
+  nameOrId: string,
+  read: (id: string) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const id = markedId(nameOrId);
+  return id ? read(id) : undefined;
+}
+
+/** Finds a contact by name (case-insensitive, or an unambiguous prefix) or id ("#" in front allowed). */
 export async function findContact(ctx: ClientContext, nameOrId: string): Promise<ContactRecord> {
   // By id, one read: adding 5,000 contacts to a group (an audience, docs/04-posts.md) looked each
   // one up in the list of all 5,000.
-  const byId = await ctx.repo.contact(nameOrId);
+  const byId =
+    (await ctx.repo.contact(nameOrId)) ?? (await byMarkedId(nameOrId, (id) => ctx.repo.contact(id)));
   if (byId) return byId;
   const all = await ctx.repo.contacts();
   const match = all.find((c) => c.id === nameOrId) ?? pickByName(all, nameOrId, (c) => c.name);
@@ -40,10 +58,15 @@ export async function findContact(ctx: ClientContext, nameOrId: string): Promise
   return match;
 }
 
-/** A contact's conversation or a group, by name or id. A name both a contact and a group have is ambiguous. */
+/**
+ * A contact's conversation or a group, by name or id ("#" in front allowed). A name both a contact
+ * and a group have is ambiguous.
+ */
 export async function findConversation(ctx: ClientContext, nameOrId: string): Promise<ConversationRecord> {
   // By id, one read (every send looks its conversation up again by id, findContact does the same).
-  const direct = await ctx.repo.conversation(nameOrId);
+  const direct =
+    (await ctx.repo.conversation(nameOrId)) ??
+    (await byMarkedId(nameOrId, (id) => ctx.repo.conversation(id)));
   if (direct) return direct;
   const all = await ctx.repo.conversations();
   const contacts = new Map((await ctx.repo.contacts()).map((c) => [c.id, c]));
@@ -63,11 +86,15 @@ export async function findConversation(ctx: ClientContext, nameOrId: string): Pr
   throw new ParleyError("unknown_contact", { name: nameOrId, groups: true });
 }
 
-/** A group we are an active member of, by name or id. */
+/** A group we are an active member of, by name or id ("#" in front allowed). */
 export async function findGroup(ctx: ClientContext, nameOrId: string): Promise<GroupConversationRecord> {
   const all = (await ctx.repo.conversations()).filter((c) => c.kind === "group");
   const chats = all.filter((c) => !c.feed && !c.self); // a feed group answers to its id only
-  const match = all.find((c) => c.id === nameOrId) ?? pickByName(chats, nameOrId, (c) => c.name);
+  const marked = markedId(nameOrId);
+  const match =
+    all.find((c) => c.id === nameOrId) ??
+    (marked ? all.find((c) => c.id === marked) : undefined) ??
+    pickByName(chats, nameOrId, (c) => c.name);
   if (!match) throw new ParleyError("unknown_group", { name: nameOrId });
   requireActive(match);
   return match;

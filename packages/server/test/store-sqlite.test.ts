@@ -7,7 +7,7 @@ import { SchemaError, SqliteStore } from "../src/index.js";
 import { BodyPool } from "../src/relay/body-pool.js";
 import { migrate } from "../src/store/sqlite/migrate.js";
 import { migrations } from "../src/store/sqlite/migrations/index.js";
-import { INLINE_BODY_MAX_BYTES } from "../src/store/sqlite/sqlite-store.js";
+import { INLINE_BODY_MAX_BYTES, PAGE_SIZE } from "../src/store/sqlite/sqlite-store.js";
 import { newKey, stored, tempDir } from "./helpers.js";
 import { storeContract } from "./store-contract.js";
 
@@ -378,9 +378,19 @@ describe("SqliteStore specifics", () => {
     assert.equal((await store.fetchPending(keep.queueId, { limit: 10 })).length, 1, "the rest is intact");
   });
 
-  it("converts an existing database to incremental auto-vacuum once, keeping its data", async (t) => {
+  it("makes a new database with 16 KiB pages", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    await SqliteStore.open(path).close();
+    const raw = new Database(path, { readonly: true });
+    t.after(() => raw.close());
+    assert.equal(raw.pragma("page_size", { simple: true }), PAGE_SIZE);
+    assert.equal(PAGE_SIZE, 16384);
+  });
+
+  it("converts an existing database to incremental auto-vacuum and 16 KiB pages once, keeping its data", async (t) => {
     const path = join(tempDir(t), "relay.sqlite");
     const old = new Database(path);
+    old.pragma("page_size = 4096");
     old.pragma("journal_mode = WAL");
     migrate(old, migrations);
     old
@@ -396,6 +406,30 @@ describe("SqliteStore specifics", () => {
     await store.close();
     const raw = new Database(path, { readonly: true });
     t.after(() => raw.close());
+    assert.equal(raw.pragma("auto_vacuum", { simple: true }), 2, "INCREMENTAL");
+    assert.equal(raw.pragma("page_size", { simple: true }), PAGE_SIZE);
+    assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
+  });
+
+  it("converts a database that has incremental auto-vacuum but 4 KiB pages, keeping its data", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    const old = new Database(path);
+    old.pragma("page_size = 4096");
+    old.pragma("auto_vacuum = INCREMENTAL");
+    old.pragma("journal_mode = WAL");
+    migrate(old, migrations);
+    old
+      .prepare(
+        "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES ('q', 's', 'key', ?)",
+      )
+      .run(Date.now() + 1e8);
+    old.close();
+    const store = SqliteStore.open(path);
+    assert.ok(await store.getQueue("q"));
+    await store.close();
+    const raw = new Database(path, { readonly: true });
+    t.after(() => raw.close());
+    assert.equal(raw.pragma("page_size", { simple: true }), PAGE_SIZE);
     assert.equal(raw.pragma("auto_vacuum", { simple: true }), 2, "INCREMENTAL");
     assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
   });

@@ -11,9 +11,11 @@ import { type IncomingMessage, request } from "node:http";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
+import type { Worker } from "node:worker_threads";
+import Database from "better-sqlite3";
 import { readRawBody } from "../src/http/raw-body.js";
 import { SqliteStore } from "../src/index.js";
-import { checkpointWorkerPath } from "../src/store/sqlite/checkpointer.js";
+import { Checkpointer, checkpointWorkerPath } from "../src/store/sqlite/checkpointer.js";
 import {
   command,
   createQueue,
@@ -158,6 +160,54 @@ describe("SqliteStore: WAL checkpoints on their own thread", () => {
     const again = SqliteStore.open(path);
     t.after(() => again.close());
     assert.equal((await again.fetchPending(q.queueId, { limit: 5000 })).length, 12 * 256, "nothing lost");
+  });
+});
+
+describe("SqliteStore: the relay's connection and its syncs", () => {
+  const syncMode = (db: Database.Database) => db.pragma("synchronous", { simple: true });
+  const OFF = 0;
+  const NORMAL = 1;
+
+  it("syncs nothing itself while the thread checkpoints; checkpoints of its own run under NORMAL", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    await SqliteStore.open(path).close(); // the schema
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    const checkpointer = new Checkpointer(path, db);
+    let closed = false;
+    t.after(async () => {
+      if (!closed) await checkpointer.close();
+      db.close();
+    });
+    assert.equal(syncMode(db), OFF, "WalSync's fdatasync makes commits durable, off the event loop");
+    db.prepare("INSERT INTO invites (invite_id, blob, expires_at) VALUES ('i', x'00', 1)").run();
+    assert.ok(checkpointer.walBytes() > 0);
+    checkpointer.checkpointHere("TRUNCATE");
+    assert.equal(checkpointer.walBytes(), 0, "TRUNCATE empties the WAL file");
+    assert.equal(syncMode(db), OFF, "and the thread is in charge again");
+    closed = true;
+    await checkpointer.close();
+    assert.equal(syncMode(db), NORMAL, "the checkpoint at close is synced");
+  });
+
+  it("goes back to SQLite's own checkpoints, synced, when the thread dies", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    await SqliteStore.open(path).close();
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    const checkpointer = new Checkpointer(path, db);
+    t.after(async () => {
+      await checkpointer.close();
+      db.close();
+    });
+    checkpointer.nudge(); // starts the thread
+    const worker = (checkpointer as unknown as { worker: Worker | null }).worker;
+    assert.ok(worker);
+    await worker.terminate();
+    const deadline = Date.now() + 5000;
+    while (syncMode(db) !== NORMAL && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(syncMode(db), NORMAL);
+    assert.equal(db.pragma("wal_autocheckpoint", { simple: true }), 1000);
   });
 });
 

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
@@ -20,11 +21,23 @@ const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
  * (`nudge`, from the store), a worker thread with its own connection runs a PASSIVE checkpoint, at
  * most one at a time and one per CHECKPOINT_EVERY_MS. PASSIVE takes no lock a writer waits for, so
  * the relay's writes go on meanwhile; SQLite restarts the WAL from its beginning at the first write
- * after a checkpoint has copied everything, and `journal_size_limit` cuts the file back.
+ * after a checkpoint has copied everything, and the sweep cuts the file back (SqliteStore.compact).
  *
  * Durability is unchanged: a commit is on disk once its WAL frames are (WalSync); a checkpoint only
  * moves committed frames into the database file. If the thread cannot start or fails, the relay's
  * connection goes back to SQLite's automatic checkpoints.
+ *
+ * While the thread checkpoints, the relay's connection runs with `synchronous = OFF`: it syncs
+ * nothing itself. Under NORMAL it still did one fsync of its own, on the relay's thread: the WAL's
+ * header, in the first commit after each full checkpoint (the WAL restarting from its beginning,
+ * five times a second under load), which waited behind the checkpoint's writes and took 50–165 ms
+ * (perf: the thread asleep in `fsync` under `pagerWalFrames`), every client waiting with it. That
+ * sync orders the new header before the new frames; here nothing committed is acknowledged before
+ * WalSync's fdatasync has covered the whole WAL file, header and frames together, and every
+ * checkpoint that copies frames into the database (this thread's, NORMAL) syncs the WAL before and
+ * the database after, before SQLite lets the WAL restart over the copied frames. A checkpoint on
+ * the relay's own connection — at close, the sweep's `checkpointHere`, the automatic ones after a
+ * failure — runs under NORMAL, so it syncs the same way.
  */
 export class Checkpointer {
   private worker: Worker | null = null;
@@ -39,6 +52,34 @@ export class Checkpointer {
     private readonly db: Database.Database,
   ) {
     db.pragma("wal_autocheckpoint = 0");
+    db.pragma("synchronous = OFF");
+  }
+
+  /** The WAL file's size now (0 when there is none). */
+  walBytes(): number {
+    try {
+      return statSync(`${this.path}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * A checkpoint on the relay's own connection (the sweep's TRUNCATE, which also empties the WAL
+   * file), under NORMAL: the WAL synced before its frames are copied, the database after.
+   */
+  checkpointHere(mode: "TRUNCATE"): void {
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.db.pragma(`wal_checkpoint(${mode})`);
+    } finally {
+      if (this.inCharge()) this.db.pragma("synchronous = OFF");
+    }
+  }
+
+  /** Whether the thread does the checkpoints (not failed, not closed). */
+  private inCharge(): boolean {
+    return !this.failed && !this.closed;
   }
 
   /** Commits were made: a checkpoint runs soon (now, or once the last one is CHECKPOINT_EVERY_MS old). */
@@ -92,6 +133,8 @@ export class Checkpointer {
     this.running = false;
     void this.worker?.terminate();
     this.worker = null;
+    // Its checkpoints now run in this connection's commits: synced (see the class comment).
+    this.db.pragma("synchronous = NORMAL");
     this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
   }
 
@@ -100,6 +143,8 @@ export class Checkpointer {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    // The last connection to close checkpoints the WAL into the database and deletes it: synced.
+    this.db.pragma("synchronous = NORMAL");
     const worker = this.worker;
     this.worker = null;
     if (!worker) return;

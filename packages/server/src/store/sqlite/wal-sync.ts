@@ -2,8 +2,9 @@ import { type FileHandle, open } from "node:fs/promises";
 import type { Checkpointer } from "./checkpointer.js";
 
 /**
- * Makes commits durable without holding the event loop: the database runs with
- * `synchronous = NORMAL` (a commit writes the WAL but does not fsync it), and a write's promise
+ * Makes commits durable without holding the event loop: the relay's connection runs with
+ * `synchronous = OFF` (NORMAL when it checkpoints itself: checkpointer.ts), so a commit writes the
+ * WAL but never fsyncs it, and a write's promise
  * resolves only after this fsyncs the WAL file from libuv's thread pool. So a 202 still means the
  * message is on disk, even across a power cut, as with `synchronous = FULL`, but the relay's one
  * thread no longer waits for the disk: under FULL every small commit blocked it for the length of
@@ -12,7 +13,8 @@ import type { Checkpointer } from "./checkpointer.js";
  *
  * Why this is as durable: in WAL mode a committed transaction is the frames appended to the WAL;
  * once they are on disk, recovery replays them. If a checkpoint ran in between, SQLite synced the
- * WAL before it and the database after it (NORMAL does both), so the frames are on disk either way.
+ * WAL before it and the database after it (every checkpoint runs under NORMAL, which does both), so
+ * the frames are on disk either way.
  * An fsync covers the whole file, whichever descriptor it is called on.
  *
  * Syncs coalesce: a commit made while one is running waits for the next, which covers every commit

@@ -387,52 +387,33 @@ describe("SqliteStore specifics", () => {
     assert.equal(PAGE_SIZE, 16384);
   });
 
-  it("converts an existing database to incremental auto-vacuum and 16 KiB pages once, keeping its data", async (t) => {
-    const path = join(tempDir(t), "relay.sqlite");
-    const old = new Database(path);
-    old.pragma("page_size = 4096");
-    old.pragma("journal_mode = WAL");
-    migrate(old, migrations);
-    old
-      .prepare(
-        "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES ('q', 's', 'key', ?)",
-      )
-      .run(Date.now() + 1e8);
-    assert.equal(old.pragma("auto_vacuum", { simple: true }), 0);
-    old.close();
+  // A database as an older relay left it: 4 KiB pages, with or without incremental auto-vacuum.
+  for (const autoVacuum of [false, true]) {
+    it(`converts an existing database with 4 KiB pages${autoVacuum ? " and incremental auto-vacuum" : ", no auto-vacuum"} once, keeping its data`, async (t) => {
+      const path = join(tempDir(t), "relay.sqlite");
+      const old = new Database(path);
+      old.pragma("page_size = 4096");
+      if (autoVacuum) old.pragma("auto_vacuum = INCREMENTAL");
+      old.pragma("journal_mode = WAL");
+      migrate(old, migrations);
+      old
+        .prepare(
+          "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES ('q', 's', 'key', ?)",
+        )
+        .run(Date.now() + 1e8);
+      assert.equal(old.pragma("auto_vacuum", { simple: true }), autoVacuum ? 2 : 0);
+      old.close();
 
-    const store = SqliteStore.open(path);
-    assert.ok(await store.getQueue("q"));
-    await store.close();
-    const raw = new Database(path, { readonly: true });
-    t.after(() => raw.close());
-    assert.equal(raw.pragma("auto_vacuum", { simple: true }), 2, "INCREMENTAL");
-    assert.equal(raw.pragma("page_size", { simple: true }), PAGE_SIZE);
-    assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-  });
-
-  it("converts a database that has incremental auto-vacuum but 4 KiB pages, keeping its data", async (t) => {
-    const path = join(tempDir(t), "relay.sqlite");
-    const old = new Database(path);
-    old.pragma("page_size = 4096");
-    old.pragma("auto_vacuum = INCREMENTAL");
-    old.pragma("journal_mode = WAL");
-    migrate(old, migrations);
-    old
-      .prepare(
-        "INSERT INTO queues (queue_id, send_id, recipient_key, idle_until) VALUES ('q', 's', 'key', ?)",
-      )
-      .run(Date.now() + 1e8);
-    old.close();
-    const store = SqliteStore.open(path);
-    assert.ok(await store.getQueue("q"));
-    await store.close();
-    const raw = new Database(path, { readonly: true });
-    t.after(() => raw.close());
-    assert.equal(raw.pragma("page_size", { simple: true }), PAGE_SIZE);
-    assert.equal(raw.pragma("auto_vacuum", { simple: true }), 2, "INCREMENTAL");
-    assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-  });
+      const store = SqliteStore.open(path);
+      assert.ok(await store.getQueue("q"));
+      await store.close();
+      const raw = new Database(path, { readonly: true });
+      t.after(() => raw.close());
+      assert.equal(raw.pragma("auto_vacuum", { simple: true }), 2, "INCREMENTAL");
+      assert.equal(raw.pragma("page_size", { simple: true }), PAGE_SIZE);
+      assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
+    });
+  }
 
   it("opens read-only without creating or migrating anything", async (t) => {
     const dir = tempDir(t);

@@ -16,6 +16,8 @@ import Database from "better-sqlite3";
 import { readRawBody } from "../src/http/raw-body.js";
 import { SqliteStore } from "../src/index.js";
 import { Checkpointer, checkpointWorkerPath } from "../src/store/sqlite/checkpointer.js";
+import { GroupCommit } from "../src/store/sqlite/group-commit.js";
+import { WalSync } from "../src/store/sqlite/wal-sync.js";
 import {
   command,
   createQueue,
@@ -168,7 +170,7 @@ describe("SqliteStore: the relay's connection and its syncs", () => {
   const OFF = 0;
   const NORMAL = 1;
 
-  it("syncs nothing itself while the thread checkpoints; checkpoints of its own run under NORMAL", async (t) => {
+  it("syncs nothing itself while the thread checkpoints; the thread truncates with commits held; the checkpoint at close runs under NORMAL", async (t) => {
     const path = join(tempDir(t), "relay.sqlite");
     await SqliteStore.open(path).close(); // the schema
     const db = new Database(path);
@@ -182,12 +184,58 @@ describe("SqliteStore: the relay's connection and its syncs", () => {
     assert.equal(syncMode(db), OFF, "WalSync's fdatasync makes commits durable, off the event loop");
     db.prepare("INSERT INTO invites (invite_id, blob, expires_at) VALUES ('i', x'00', 1)").run();
     assert.ok(checkpointer.walBytes() > 0);
-    checkpointer.checkpointHere("TRUNCATE");
+    let held = 0;
+    checkpointer.setWriteGate({
+      hold: () => {
+        held++;
+        return () => held--;
+      },
+    });
+    const truncated = checkpointer.truncate();
+    assert.equal(held, 1, "the relay's commits wait while the thread truncates");
+    await truncated;
+    assert.equal(held, 0);
     assert.equal(checkpointer.walBytes(), 0, "TRUNCATE empties the WAL file");
     assert.equal(syncMode(db), OFF, "and the thread is in charge again");
     closed = true;
     await checkpointer.close();
     assert.equal(syncMode(db), NORMAL, "the checkpoint at close is synced");
+  });
+
+  it("keeps the WAL bounded under a steady flow of commits: past its limit, commits wait for one complete checkpoint", async (t) => {
+    const path = join(tempDir(t), "relay.sqlite");
+    await SqliteStore.open(path).close();
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    const checkpointer = new Checkpointer(path, db, 2 * MIB);
+    const wal = new WalSync(`${path}-wal`, checkpointer);
+    const writes = new GroupCommit(db, wal);
+    checkpointer.setWriteGate(writes);
+    t.after(async () => {
+      await wal.close();
+      db.close();
+    });
+    const insert = db.prepare("INSERT INTO invites (invite_id, blob, expires_at) VALUES (?, ?, 1)");
+    const blob = Buffer.alloc(8192, 7);
+    let largest = 0;
+    // 40 MiB of commits over a second or two, 16 writes every 2 ms, never waiting for the last
+    // batch: a PASSIVE checkpoint beside them never reaches the WAL's end, so without the catch-up
+    // the WAL grows by all of it (about 90 MiB of 16 KiB frames).
+    let n = 0;
+    let inFlight: Promise<unknown>[] = [];
+    while (n < 5120) {
+      for (let i = 0; i < 16; i++, n++) {
+        const id = `i${n}`;
+        inFlight.push(writes.add(() => insert.run(id, blob)));
+      }
+      if (inFlight.length >= 256) await Promise.all(inFlight.splice(0, 128));
+      await new Promise((r) => setTimeout(r, 2));
+      largest = Math.max(largest, checkpointer.walBytes());
+    }
+    await Promise.all(inFlight);
+    inFlight = [];
+    assert.equal((db.prepare("SELECT COUNT(*) AS c FROM invites").get() as { c: number }).c, 5120);
+    assert.ok(largest < 60 * MIB, `the WAL file stayed at ${(largest / MIB).toFixed(1)} MiB at most`);
   });
 
   it("goes back to SQLite's own checkpoints, synced, when the thread dies", async (t) => {

@@ -39,20 +39,71 @@ const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
  * the relay's own connection — at close, the sweep's `checkpointHere`, the automatic ones after a
  * failure — runs under NORMAL, so it syncs the same way.
  */
+/** Pauses the relay's commits (not its event loop) while a checkpoint needs the WAL to itself. */
+export interface WriteGate {
+  /** No commit starts until the returned function is called; writes wait, in order, meanwhile. */
+  hold(): () => void;
+}
+
+/**
+ * What the thread is asked to do: an ordinary PASSIVE checkpoint; the same with the relay's
+ * commits held, until every frame is copied (so that the next commit starts the WAL over); or
+ * TRUNCATE, with the commits held, which also empties the WAL file.
+ */
+type Job = "checkpoint" | "catch-up" | "truncate";
+
+interface JobResult {
+  ok: boolean;
+  /** Frames in the WAL, and how many of them are in the database file now. */
+  log?: number;
+  checkpointed?: number;
+}
+
+/**
+ * When the WAL holds more than this, the next checkpoint holds the commits until it has copied
+ * every frame. Why: SQLite starts the WAL over from its beginning only at a commit that finds every
+ * frame copied, and a PASSIVE checkpoint running beside a steady flow of commits never finds the
+ * end (new frames keep coming while it copies): under a sustained 7,000 messages a second the WAL
+ * grew to 400 MiB in 45 s, its frames — deleted ciphertext among them — kept until the next sweep.
+ * Held, the copy takes tens of milliseconds, once per this many bytes of WAL; the relay's thread
+ * serves everything but new commits meanwhile.
+ */
+const WAL_RESTART_BYTES = 64 * 1024 * 1024;
+/** Commits are never held longer than this, whatever the thread does. */
+const MAX_HOLD_MS = 2000;
+/** A catch-up that still finds frames left (a reader held them) tries this many more times. */
+const CATCH_UP_RETRIES = 2;
+
 export class Checkpointer {
   private worker: Worker | null = null;
   private failed = false;
-  private running = false;
+  /** The job the thread is doing, if any. */
+  private running: Job | null = null;
   private timer: NodeJS.Timeout | undefined;
   private lastStart = 0;
   private closed = false;
+  private gate: WriteGate | null = null;
+  /** Ends the hold on commits of the job under way (undefined when nothing is held). */
+  private release: (() => void) | undefined;
+  private catchUpRetries = 0;
+  /** Callers of `truncate` waiting for it; a TRUNCATE is due while this is not empty. */
+  private truncateWaiters: (() => void)[] = [];
+  private readonly pageSize: number;
 
   constructor(
     private readonly path: string,
     private readonly db: Database.Database,
+    /** WAL_RESTART_BYTES unless told (tests). */
+    private readonly walRestartBytes = WAL_RESTART_BYTES,
   ) {
     db.pragma("wal_autocheckpoint = 0");
     db.pragma("synchronous = OFF");
+    this.pageSize = db.pragma("page_size", { simple: true }) as number;
+  }
+
+  /** The store's commits, which the catch-up and TRUNCATE jobs hold (without one, nothing is held). */
+  setWriteGate(gate: WriteGate): void {
+    this.gate = gate;
   }
 
   /** The WAL file's size now (0 when there is none). */
@@ -65,10 +116,24 @@ export class Checkpointer {
   }
 
   /**
-   * A checkpoint on the relay's own connection (the sweep's TRUNCATE, which also empties the WAL
-   * file), under NORMAL: the WAL synced before its frames are copied, the database after.
+   * Empties the WAL file (the sweep's, once deleted data's pages were released: old frames hold
+   * what was deleted). On the thread, with the commits held (a TRUNCATE on the relay's own
+   * connection copied and synced there, 20–70 ms of the event loop each sweep); on the relay's
+   * connection, under NORMAL, when the thread is gone.
    */
-  checkpointHere(mode: "TRUNCATE"): void {
+  truncate(): Promise<void> {
+    if (!this.inCharge()) {
+      this.checkpointHere("TRUNCATE");
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.truncateWaiters.push(resolve);
+      if (!this.running) this.next();
+    });
+  }
+
+  /** A checkpoint on the relay's own connection, under NORMAL: the WAL synced before its frames are copied, the database after. */
+  private checkpointHere(mode: "TRUNCATE"): void {
     this.db.pragma("synchronous = NORMAL");
     try {
       this.db.pragma(`wal_checkpoint(${mode})`);
@@ -89,31 +154,79 @@ export class Checkpointer {
     if (wait > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.start();
+        this.start("checkpoint");
       }, wait);
       this.timer.unref();
       return;
     }
-    this.start();
+    this.start("checkpoint");
   }
 
-  private start(): void {
+  /** After a job: a TRUNCATE that is due, else nothing (the next commits' nudge starts the next checkpoint). */
+  private next(): void {
+    if (this.truncateWaiters.length > 0) this.start("truncate");
+  }
+
+  private start(job: Job): void {
     if (this.closed || this.failed || this.running) return;
     const worker = this.worker ?? this.spawn();
     if (!worker) return;
-    this.running = true;
+    this.running = job;
     this.lastStart = performance.now();
-    worker.postMessage("checkpoint");
+    if (job !== "checkpoint") this.holdCommits();
+    worker.postMessage(job === "truncate" ? "truncate" : "checkpoint");
+  }
+
+  private holdCommits(): void {
+    if (this.release || !this.gate) return;
+    const release = this.gate.hold();
+    const deadline = setTimeout(() => this.releaseCommits(), MAX_HOLD_MS);
+    deadline.unref();
+    this.release = () => {
+      clearTimeout(deadline);
+      release();
+    };
+  }
+
+  private releaseCommits(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
+
+  private done(r: JobResult): void {
+    const job = this.running;
+    this.running = null;
+    if (!r.ok) {
+      this.fallBack();
+      return;
+    }
+    const left = (r.log ?? 0) - (r.checkpointed ?? 0);
+    if (job === "truncate") {
+      this.releaseCommits();
+      for (const resolve of this.truncateWaiters.splice(0)) resolve();
+    } else if (job === "catch-up") {
+      // Still held: copy what is left (a reader kept some frames), a few times at most.
+      if (left > 0 && this.catchUpRetries++ < CATCH_UP_RETRIES && this.release) {
+        this.running = "catch-up";
+        this.worker?.postMessage("checkpoint");
+        return;
+      }
+      this.catchUpRetries = 0;
+      this.releaseCommits();
+    } else if ((r.log ?? 0) * this.pageSize > this.walRestartBytes) {
+      // Even when this one copied every frame it saw: commits made while it ran came after them.
+      this.start("catch-up");
+      return;
+    }
+    this.next();
   }
 
   private spawn(): Worker | null {
     try {
       const worker = new Worker(checkpointWorkerPath(), { workerData: { path: this.path } });
       worker.unref(); // an idle checkpoint thread never keeps the relay (or a test) alive
-      worker.on("message", (r: { ok: boolean }) => {
-        this.running = false;
-        if (!r.ok) this.fallBack();
-      });
+      worker.on("message", (r: JobResult) => this.done(r));
       worker.on("error", () => this.fallBack());
       worker.on("exit", () => {
         if (!this.closed) this.fallBack();
@@ -130,12 +243,18 @@ export class Checkpointer {
   private fallBack(): void {
     if (this.failed || this.closed) return;
     this.failed = true;
-    this.running = false;
+    this.running = null;
+    this.releaseCommits();
     void this.worker?.terminate();
     this.worker = null;
     // Its checkpoints now run in this connection's commits: synced (see the class comment).
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    // A TRUNCATE that was asked of the thread is done here instead.
+    if (this.truncateWaiters.length > 0) {
+      this.checkpointHere("TRUNCATE");
+      for (const resolve of this.truncateWaiters.splice(0)) resolve();
+    }
   }
 
   /** Lets the checkpoint under way finish (5 s at most) and stops the thread, before the database closes. */
@@ -143,6 +262,8 @@ export class Checkpointer {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    this.releaseCommits();
+    for (const resolve of this.truncateWaiters.splice(0)) resolve();
     // The last connection to close checkpoints the WAL into the database and deletes it: synced.
     this.db.pragma("synchronous = NORMAL");
     const worker = this.worker;

@@ -35,6 +35,8 @@ export class GroupCommit {
   /** What will flush the pending writes: nothing yet, a lazy write's timer, or the next turn. */
   private scheduled: "none" | "lazy" | "now" = "none";
   private lazyTimer: NodeJS.Timeout | undefined;
+  /** Holds in force (`hold`): while any is, no batch commits, except the one `flush(true)` forces. */
+  private holds = 0;
 
   /** `wal`: null when there is nothing to sync (a database in memory). */
   constructor(
@@ -78,6 +80,22 @@ export class GroupCommit {
     setImmediate(() => this.flush(false));
   }
 
+  /**
+   * No batch commits until the returned function is called (checkpointer.ts: a checkpoint that
+   * needs the WAL to itself; on the relay's connection a commit would wait for it asleep, holding
+   * the event loop). Writes queue meanwhile and commit, in order, once every hold is released.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0) this.next();
+    };
+  }
+
   /** Writes left over by a sliced batch go in the next turn of the loop. */
   private next(): void {
     if (this.pending.length > 0) this.scheduleNow();
@@ -95,7 +113,7 @@ export class GroupCommit {
     if (this.lazyTimer !== undefined) clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
     this.scheduled = "none";
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || (this.holds > 0 && !all)) return;
     const batch: PendingWrite[] = [];
     let outcomes: Outcome[] = [];
     const started = performance.now();

@@ -55,12 +55,13 @@ export const PAGE_SIZE = 16 * 1024;
  */
 const COMPACT_BYTES = 64 * 1024 * 1024;
 /**
- * The sweep cuts the WAL file back (`compact`) once it is larger than this. Not at each commit
- * (`journal_size_limit`): there SQLite truncated it on the relay's thread in the commit that
- * restarted the WAL, and on a filesystem mounted with `discard` that truncation waits for the
- * device (50–150 ms), after which the next writes extend the file again and wait on its block
- * allocation behind the WAL's own fsync (perf: the relay's thread asleep in `ftruncate` and in
- * ext4's allocation inside `pwrite`).
+ * The sweep empties the WAL file (`compact`, on the checkpoint thread) once it is larger than this,
+ * or when pages were released. Not at each commit (`journal_size_limit`): there SQLite truncated it
+ * on the relay's thread in the commit that restarted the WAL, and on a filesystem mounted with
+ * `discard` that truncation waits for the device (50–150 ms), after which the next writes extend
+ * the file again and wait on its block allocation behind the WAL's own fsync (perf: the relay's
+ * thread asleep in `ftruncate` and in ext4's allocation inside `pwrite`). Under load the WAL starts
+ * over at its beginning every 64 MiB (checkpointer.ts, WAL_RESTART_BYTES).
  */
 const WAL_KEEP_BYTES = 64 * 1024 * 1024;
 
@@ -112,6 +113,7 @@ export class SqliteStore implements Store {
   ) {
     this.db = db;
     this.writes = new GroupCommit(db, wal);
+    checkpointer?.setWriteGate(this.writes);
     this.blobs = new SqliteBlobIndex(db, (work) => this.writes.add(work));
   }
 
@@ -542,7 +544,7 @@ export class SqliteStore implements Store {
     // The file shrinks once the change is checkpointed; TRUNCATE also empties the WAL file, which
     // is done here also when the WAL alone has grown (no commit cuts it back: WAL_KEEP_BYTES).
     if (released > 0 || (this.checkpointer?.walBytes() ?? 0) > WAL_KEEP_BYTES) {
-      if (this.checkpointer) this.checkpointer.checkpointHere("TRUNCATE");
+      if (this.checkpointer) await this.checkpointer.truncate();
       else this.db.pragma("wal_checkpoint(TRUNCATE)");
     }
     return released * pageSize;

@@ -192,3 +192,40 @@ describe("GroupCommit: lazy writes", () => {
     db.close();
   });
 });
+
+describe("GroupCommit: held", () => {
+  it("commits nothing while held (a checkpoint has the WAL), then every write in order; close's flush does not wait", async () => {
+    const db = new Database(":memory:");
+    db.exec("CREATE TABLE t (v INTEGER)");
+    const commits = new GroupCommit(db, null);
+    const insert = (v: number) => () => db.prepare("INSERT INTO t (v) VALUES (?)").run(v).changes;
+    const count = () => (db.prepare("SELECT COUNT(*) AS n FROM t").get() as { n: number }).n;
+
+    const releaseA = commits.hold();
+    const releaseB = commits.hold();
+    const writes = [1, 2, 3].map((v) => commits.add(insert(v)));
+    await delay(20);
+    assert.equal(count(), 0, "held: nothing committed");
+    releaseA();
+    releaseA(); // a second call of the same release changes nothing
+    await delay(20);
+    assert.equal(count(), 0, "still held by the other");
+    releaseB();
+    await Promise.all(writes);
+    assert.deepEqual(
+      db
+        .prepare("SELECT v FROM t ORDER BY rowid")
+        .all()
+        .map((r) => (r as { v: number }).v),
+      [1, 2, 3],
+    );
+
+    // The store's close flushes what was accepted, held or not.
+    commits.hold();
+    const last = commits.add(insert(4));
+    commits.flush();
+    await last;
+    assert.equal(count(), 4);
+    db.close();
+  });
+});

@@ -10,35 +10,6 @@ const CHECKPOINT_EVERY_MS = 200;
 /** SQLite's own default (pages), used again if the checkpoint thread fails. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
-/**
- * Checkpoints the WAL on a thread of its own (checkpoint-worker.ts) instead of inside a commit.
- *
- * Why: with SQLite's automatic checkpoint, the commit that pushes the WAL past 1,000 pages also
- * copies those 4 MiB into the database file and fsyncs it, on the relay's one thread: a client
- * flooding invites or small messages (20 MiB/s) made that happen five times a second, each time
- * holding every other client's request for 25–40 ms (issue 7, abuse bench `invite-flood`). Here the
- * relay's connection never checkpoints (`wal_autocheckpoint = 0`); after commits have been synced
- * (`nudge`, from the store), a worker thread with its own connection runs a PASSIVE checkpoint, at
- * most one at a time and one per CHECKPOINT_EVERY_MS. PASSIVE takes no lock a writer waits for, so
- * the relay's writes go on meanwhile; SQLite restarts the WAL from its beginning at the first write
- * after a checkpoint has copied everything, and the sweep cuts the file back (SqliteStore.compact).
- *
- * Durability is unchanged: a commit is on disk once its WAL frames are (WalSync); a checkpoint only
- * moves committed frames into the database file. If the thread cannot start or fails, the relay's
- * connection goes back to SQLite's automatic checkpoints.
- *
- * While the thread checkpoints, the relay's connection runs with `synchronous = OFF`: it syncs
- * nothing itself. Under NORMAL it still did one fsync of its own, on the relay's thread: the WAL's
- * header, in the first commit after each full checkpoint (the WAL restarting from its beginning,
- * five times a second under load), which waited behind the checkpoint's writes and took 50–165 ms
- * (perf: the thread asleep in `fsync` under `pagerWalFrames`), every client waiting with it. That
- * sync orders the new header before the new frames; here nothing committed is acknowledged before
- * WalSync's fdatasync has covered the whole WAL file, header and frames together, and every
- * checkpoint that copies frames into the database (this thread's, NORMAL) syncs the WAL before and
- * the database after, before SQLite lets the WAL restart over the copied frames. A checkpoint on
- * the relay's own connection — at close, the sweep's `checkpointHere`, the automatic ones after a
- * failure — runs under NORMAL, so it syncs the same way.
- */
 /** Pauses the relay's commits (not its event loop) while a checkpoint needs the WAL to itself. */
 export interface WriteGate {
   /** No commit starts until the returned function is called; writes wait, in order, meanwhile. */
@@ -74,6 +45,35 @@ const MAX_HOLD_MS = 2000;
 /** A catch-up that still finds frames left (a reader held them) tries this many more times. */
 const CATCH_UP_RETRIES = 2;
 
+/**
+ * Checkpoints the WAL on a thread of its own (checkpoint-worker.ts) instead of inside a commit.
+ *
+ * Why: with SQLite's automatic checkpoint, the commit that pushes the WAL past 1,000 pages also
+ * copies those 4 MiB into the database file and fsyncs it, on the relay's one thread: a client
+ * flooding invites or small messages (20 MiB/s) made that happen five times a second, each time
+ * holding every other client's request for 25–40 ms (issue 7, abuse bench `invite-flood`). Here the
+ * relay's connection never checkpoints (`wal_autocheckpoint = 0`); after commits have been synced
+ * (`nudge`, from the store), a worker thread with its own connection runs a PASSIVE checkpoint, at
+ * most one at a time and one per CHECKPOINT_EVERY_MS. PASSIVE takes no lock a writer waits for, so
+ * the relay's writes go on meanwhile; SQLite restarts the WAL from its beginning at the first write
+ * after a checkpoint has copied everything, and the sweep cuts the file back (SqliteStore.compact).
+ *
+ * Durability is unchanged: a commit is on disk once its WAL frames are (WalSync); a checkpoint only
+ * moves committed frames into the database file. If the thread cannot start or fails, the relay's
+ * connection goes back to SQLite's automatic checkpoints.
+ *
+ * While the thread checkpoints, the relay's connection runs with `synchronous = OFF`: it syncs
+ * nothing itself. Under NORMAL it still did one fsync of its own, on the relay's thread: the WAL's
+ * header, in the first commit after each full checkpoint (the WAL restarting from its beginning,
+ * five times a second under load), which waited behind the checkpoint's writes and took 50–165 ms
+ * (perf: the thread asleep in `fsync` under `pagerWalFrames`), every client waiting with it. That
+ * sync orders the new header before the new frames; here nothing committed is acknowledged before
+ * WalSync's fdatasync has covered the whole WAL file, header and frames together, and every
+ * checkpoint that copies frames into the database (this thread's, NORMAL) syncs the WAL before and
+ * the database after, before SQLite lets the WAL restart over the copied frames. A checkpoint on
+ * the relay's own connection — at close, the automatic ones after a failure, a TRUNCATE asked of a
+ * thread that is gone — runs under NORMAL, so it syncs the same way.
+ */
 export class Checkpointer {
   private worker: Worker | null = null;
   private failed = false;

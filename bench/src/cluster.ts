@@ -45,9 +45,12 @@ const round1 = (n: number) => Math.round(n);
 const BODY = 2048;
 /** Only the configurations whose name contains one of these (comma-separated), e.g. "SQLite,raw". */
 const ONLY = (process.env.BENCH_CLUSTER_ONLY ?? "").split(",").filter(Boolean);
+/** And not those whose name contains one of these, e.g. "3 nodes". */
+const SKIP = (process.env.BENCH_CLUSTER_SKIP ?? "").split(",").filter(Boolean);
 /**
  * Another build of the relay (its script, e.g. a bundle built at an older commit), measured beside
- * the current one as "1 node, SQLite (before)" in the same rounds: an A/B in the same weather. Its
+ * the current one as "1 node, SQLite (before)", "1 node, PostgreSQL + NATS (before)" and "2 nodes,
+ * PostgreSQL + NATS (before)" in the same rounds: an A/B in the same weather. Its
  * receivers acknowledge each message with its own signed ack, as clients did before batched acks,
  * unless BENCH_CLUSTER_BEFORE_ACKS=session (a build that has session acks too).
  */
@@ -677,6 +680,13 @@ async function main() {
         name: "2 nodes, PostgreSQL + NATS",
         open: async () => relayTarget(await startNodes(2, "postgres", schema), true),
       },
+      ...(BEFORE
+        ? [1, 2].map((n) => ({
+            name: `${n} node${n > 1 ? "s" : ""}, PostgreSQL + NATS (before)`,
+            open: async () =>
+              relayTarget(await startNodes(n, "postgres", schema, BEFORE), true, BEFORE_SIGNED_ACKS),
+          }))
+        : []),
       {
         name: "3 nodes, PostgreSQL + NATS",
         open: async () => relayTarget(await startNodes(3, "postgres", schema), true),
@@ -685,11 +695,17 @@ async function main() {
     // Every configuration is started first and measured in turns, ROUNDS times: on a shared
     // machine the load from outside moves within minutes, and interleaved rounds give each
     // configuration the same weather. Each row is the median round (by rate) of its configuration.
-    const chosen = configs.filter((c) => ONLY.length === 0 || ONLY.some((o) => c.name.includes(o)));
+    const chosen = configs.filter(
+      (c) =>
+        (ONLY.length === 0 || ONLY.some((o) => c.name.includes(o))) && !SKIP.some((o) => c.name.includes(o)),
+    );
     const loadBefore = loadavg();
     const open: { name: string; target: Target; peaks: Peak[] }[] = [];
     try {
-      for (const c of chosen) open.push({ name: c.name, target: await c.open(), peaks: [] });
+      for (const c of chosen) {
+        open.push({ name: c.name, target: await c.open(), peaks: [] });
+        console.log(`started: ${c.name}`);
+      }
       for (let r = 1; r <= ROUNDS; r++) {
         for (const o of open) {
           o.peaks.push(await peak(o.target));
@@ -730,6 +746,13 @@ async function main() {
         const loops = await Promise.all(o.target.urls.map((url) => relayLoopDelay(url)));
         const worst = (k: "p99Ms" | "maxMs") =>
           loops.length ? Math.max(...loops.map((l) => l[k] ?? Number.NaN)) : undefined;
+        // Of the messages the nodes pushed in this configuration's whole run, the share that came with
+        // their announcement (no read of the store); absent for a build without the counter.
+        const total = async (name: string) =>
+          (await Promise.all(o.target.urls.map((url) => metric(url, name)))).reduce((a, b) => a + b, 0);
+        const handedOverShare = o.target.urls.length
+          ? (await total("parley_messages_handed_over_total")) / (await total("parley_messages_pushed_total"))
+          : Number.NaN;
         rows.push({
           config: o.name,
           deliveredPerSec: round(mid.rate, 0),
@@ -756,6 +779,7 @@ async function main() {
           "benchRunQueueWaitMsPerSec@70%": round(benchWaitedPerSec),
           "otherCoresBusy@70%": round(otherCores, 2),
           samples: lat.samples,
+          ...(Number.isNaN(handedOverShare) ? {} : { handedOverShare: round(handedOverShare, 3) }),
         });
         console.log(JSON.stringify(rows.at(-1)));
       }
@@ -763,7 +787,7 @@ async function main() {
       for (const o of open) await o.target.close();
     }
     const loadAfter = loadavg();
-    if (ONLY.length > 0 || BEFORE) return; // a partial run or an A/B: printed, not recorded
+    if (ONLY.length > 0 || SKIP.length > 0 || BEFORE) return; // a partial run or an A/B: printed, not recorded
     const memory = await idleMemory(schema);
     const by = (name: string) => Number(rows.find((r) => r["config"] === name)?.["deliveredPerSec"] ?? 0);
     const floor = by("raw NATS pub→sub (floor)");

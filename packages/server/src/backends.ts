@@ -146,7 +146,11 @@ registerStoreBackend("sqlite", (url, options) => {
 });
 
 /** `postgres://…?schema=name`: the connection URL without `schema`, and the schema it names. */
-export function splitPostgresUrl(url: string): { connectionString: string; schema?: string } {
+export function splitPostgresUrl(url: string): {
+  connectionString: string;
+  schema?: string;
+  poolSize?: number;
+} {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -155,7 +159,21 @@ export function splitPostgresUrl(url: string): { connectionString: string; schem
   }
   const schema = parsed.searchParams.get("schema") ?? undefined;
   parsed.searchParams.delete("schema");
-  return { connectionString: parsed.toString(), ...(schema === undefined ? {} : { schema }) };
+  // Connections this node keeps to PostgreSQL at most. Every node has its own pool, and PostgreSQL
+  // refuses clients past its max_connections (100 by default): nodes × pool must stay under it.
+  const pool = parsed.searchParams.get("pool");
+  parsed.searchParams.delete("pool");
+  const poolSize = pool === null ? undefined : Number(pool);
+  if (poolSize !== undefined && !(Number.isInteger(poolSize) && poolSize >= 1 && poolSize <= 1000)) {
+    throw new BackendError(
+      `store "${redact(url)}": pool must be a whole number of connections from 1 to 1000`,
+    );
+  }
+  return {
+    connectionString: parsed.toString(),
+    ...(schema === undefined ? {} : { schema }),
+    ...(poolSize === undefined ? {} : { poolSize }),
+  };
 }
 
 /** A URL as the ready line and errors may show it: never its password. */
@@ -170,13 +188,14 @@ export function redact(url: string): string {
 }
 
 // PostgreSQL, shared by several relay nodes: `postgres://user@host:5432/db` (libpq's URL, with
-// `?schema=name` for a schema of the relay's own). Migrations run at open, under a lock.
+// `?schema=name` for a schema of the relay's own and `?pool=N` for its connections, default 16). Migrations run at open, under a lock.
 const openPostgres: StoreBackend = async (url, options) => {
-  const { connectionString, schema } = splitPostgresUrl(url);
+  const { connectionString, schema, poolSize } = splitPostgresUrl(url);
   let store: PostgresStore;
   try {
     store = await PostgresStore.open(connectionString, {
       ...(schema === undefined ? {} : { schema }),
+      ...(poolSize === undefined ? {} : { poolSize }),
       ...(options.readonly ? { readonly: true } : {}),
       onConnectionError: () => options.onDamage?.("a PostgreSQL connection was lost; reconnecting"),
     });

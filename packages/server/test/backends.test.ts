@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { splitPostgresUrl } from "../src/backends.js";
 import {
   BackendError,
   DATABASE_FILE,
@@ -54,6 +55,29 @@ describe("store and bus URLs", () => {
     await assert.rejects(openBus("nats://127.0.0.1:1"), /cannot connect to nats:\/\/127\.0\.0\.1:1/);
     await assert.rejects(openBus("local:elsewhere"), /takes no address/);
     await assert.rejects(startRelay({ storeUrl: "mysql://x" }), BackendError);
+  });
+
+  it("reads a PostgreSQL URL's schema and pool size, which PostgreSQL itself never sees", () => {
+    assert.deepEqual(
+      splitPostgresUrl("postgres://relay@db.internal/parley?schema=parley_a&pool=4&sslmode=require"),
+      {
+        connectionString: "postgres://relay@db.internal/parley?sslmode=require",
+        schema: "parley_a",
+        poolSize: 4,
+      },
+    );
+    assert.deepEqual(splitPostgresUrl("postgres://relay@db.internal/parley"), {
+      connectionString: "postgres://relay@db.internal/parley",
+    });
+    for (const pool of ["0", "-1", "2.5", "many", "", "1001"])
+      assert.throws(
+        () => splitPostgresUrl(`postgres://relay:hunter2@db.internal/parley?pool=${pool}`),
+        (e: unknown) =>
+          e instanceof BackendError &&
+          /pool must be a whole number of connections from 1 to 1000/.test(e.message) &&
+          !e.message.includes("hunter2"),
+        `pool=${pool}`,
+      );
   });
 
   it("starts a relay on a registered backend, which it closes on close()", async () => {

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import type { Bus } from "../src/bus/bus.js";
+import type { StoredMessage } from "../src/store/store.js";
 
 /** Two buses that reach each other (they may be the same object), closed by the backend's test. */
 export type OpenBusPair = (t: TestContext) => Promise<{ publisher: Bus; subscriber: Bus }>;
@@ -103,6 +104,43 @@ export function busContract(backend: string, open: OpenBusPair): void {
       await publisher.publish(q);
       await publisher.publish(q);
       await calls.reach("ok", 2);
+    });
+
+    it("hands a small stored message over with its announcement, intact; a bare publish announces only", async (t) => {
+      const { publisher, subscriber } = await open(t);
+      const calls = new Calls();
+      const q = queue();
+      const got: (StoredMessage | undefined)[] = [];
+      const count = calls.handler("q");
+      t.after(
+        subscriber.subscribe(q, (m) => {
+          // Valid during the call only (Bus.publish): kept as a copy, as a subscription does.
+          got.push(m && { ...m, body: Uint8Array.from(m.body) });
+          count();
+        }),
+      );
+      await settle(publisher, subscriber, calls);
+      const body = Uint8Array.from({ length: 2048 }, (_, i) => (i * 7) & 0xff);
+      const message: StoredMessage = {
+        msgId: "AAAAAAAAAAAAAAAAAAAAAA",
+        body,
+        expiresAt: 1_700_003_600_000,
+        seq: 1_700_003_600_001,
+        prevSeq: 1_700_003_600_000,
+      };
+      await publisher.publish(q, message);
+      body.fill(0); // the publisher's buffer is reused once publish has returned
+      await publisher.publish(q);
+      await calls.reach("q", 2);
+      assert.deepEqual(
+        got[0] && { ...got[0], body: Array.from(got[0].body) },
+        {
+          ...message,
+          body: Array.from({ length: 2048 }, (_, i) => (i * 7) & 0xff),
+        },
+        "the message as published",
+      );
+      assert.equal(got[1], undefined, "a bare announcement");
     });
 
     it("serves many queues at once, each to its own subscribers", async (t) => {

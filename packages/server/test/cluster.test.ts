@@ -65,6 +65,14 @@ describe("relay cluster (PostgreSQL + NATS, real processes)", { skip, timeout: 1
     assert.equal(bobRx.delivered.length, 20);
     assert.equal(aliceRx.delivered.length, 20);
     assert.equal(bobRx.duplicates + aliceRx.duplicates, 0, "no node lost: nothing pushed twice");
+    // Each message reached the other node with its announcement (NATS carried it) and was pushed
+    // from there, without a read of PostgreSQL: all but the first on each queue, which found
+    // nothing pushed there before it to follow.
+    for (const url of urls) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const handed = Number(/^parley_messages_handed_over_total (\d+)$/m.exec(text)?.[1]);
+      assert.ok(handed >= 19, `${url}: ${handed} of 20 pushed as handed over`);
+    }
   });
 
   it("three nodes: a group whose members are on every node gets every message once, in order", async (t) => {

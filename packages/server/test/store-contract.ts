@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
-import type { Store } from "../src/index.js";
+import type { Store, StoredMessage } from "../src/index.js";
 import { newKey, stored } from "./helpers.js";
 
 export type OpenStore = (t: TestContext) => Promise<Store>;
@@ -23,7 +23,13 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-export function storeContract(backend: string, open: OpenStore): void {
+export interface ContractOptions {
+  /** Bodies of 512 bytes are kept inline (not in files), so enqueue hands them to onReadable. */
+  inlineBodies?: boolean;
+}
+
+export function storeContract(backend: string, open: OpenStore, options: ContractOptions = {}): void {
+  const inlineBodies = options.inlineBodies ?? true;
   describe(`Store contract: ${backend}`, () => {
     it("creates queues with unrelated random ids and finds them by queue id and by send id", async (t) => {
       const store = await open(t);
@@ -143,6 +149,52 @@ export function storeContract(backend: string, open: OpenStore): void {
       assert.deepEqual(await store.queueUsage(q.queueId), { messages: 2, bytes: 1024 });
     });
 
+    it("ackMany called for many queues at once gives each call its own deletions, and each message once", async (t) => {
+      const store = await open(t);
+      const queues = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          store.createQueue(newKey().publicKey, T0 + HOUR, { broadcast: i === 11 }),
+        ),
+      );
+      const held = await Promise.all(
+        queues.map(async (q, i) => {
+          const ids: string[] = [];
+          for (let j = 0; j < 3; j++)
+            ids.push((await stored(store.enqueue(q.sendId, bytes(512, i * 3 + j), T0 + HOUR))).msgId);
+          return ids;
+        }),
+      );
+      // All at once (a backend may put them in one statement): queue i acknowledges its first two,
+      // one also names another queue's message, and two calls on queue 0 name the same message.
+      const calls = queues.map((q, i) =>
+        store.ackMany(q.queueId, i === 1 ? [held[1]![0]!, held[2]![0]!, held[1]![1]!] : held[i]!.slice(0, 2)),
+      );
+      const again = store.ackMany(queues[0]!.queueId, [held[0]![1]!, held[0]![2]!]);
+      const results = await Promise.all(calls);
+      const repeat = await again;
+      for (let i = 0; i < 11; i++) {
+        const expected = i === 0 ? [held[0]![0]!] : [held[i]![0]!, held[i]![1]!];
+        if (i === 0) {
+          // held[0][1] was named by both calls on queue 0: exactly one of them reports it.
+          const both = [...results[0]!, ...repeat].filter((id) => id === held[0]![1]);
+          assert.equal(both.length, 1, "a message deleted once is reported once");
+          assert.ok(results[0]!.includes(held[0]![0]!) && repeat.includes(held[0]![2]!));
+        } else assert.deepEqual(new Set(results[i]), new Set(expected), `queue ${i}: its own only`);
+        const left = i === 0 ? [] : [held[i]![2]!];
+        assert.deepEqual(
+          (await store.fetchPending(queues[i]!.queueId, { limit: 10 })).map((m) => m.msgId),
+          left,
+          `queue ${i}: what is left`,
+        );
+        assert.deepEqual(await store.queueUsage(queues[i]!.queueId), {
+          messages: left.length,
+          bytes: 512 * left.length,
+        });
+      }
+      assert.deepEqual(results[11], [], "broadcast: nothing deleted");
+      assert.deepEqual(await store.queueUsage(queues[11]!.queueId), { messages: 3, bytes: 1536 });
+    });
+
     it("keeps enqueue order after a queue has been emptied", async (t) => {
       const store = await open(t);
       const q = await store.createQueue(newKey().publicKey, T0);
@@ -189,6 +241,44 @@ export function storeContract(backend: string, open: OpenStore): void {
       const after = await stored(store.enqueue(q.sendId, bytes(512, 11), T0 + HOUR));
       assert.ok((await store.positionOf(q.queueId, after.msgId))! > p + 1, "after the expired one too");
       assert.equal(await store.positionOf(q.queueId, later.msgId), null);
+    });
+
+    it("calls onReadable once per stored message, with the message, its position and the position before it", async (t) => {
+      const store = await open(t);
+      const q = await store.createQueue(newKey().publicKey, T0 + 10 * HOUR);
+      const handed: StoredMessage[] = [];
+      const send = async (fill: number) => {
+        let calls = 0;
+        let seen: StoredMessage | undefined;
+        const r = await stored(
+          store.enqueue(q.sendId, bytes(512, fill), T0 + HOUR, undefined, {
+            onReadable: (queueId, m) => {
+              calls++;
+              assert.equal(queueId, q.queueId);
+              // The body is the caller's buffer, valid during the call only: kept as a copy.
+              if (m) seen = { ...m, body: Uint8Array.from(m.body) };
+            },
+          }),
+        );
+        assert.equal(calls, 1, "announced once");
+        if (!inlineBodies) return assert.equal(seen, undefined, "a body in a file is not in hand");
+        assert.ok(seen, "an inline message comes with its announcement");
+        assert.equal(seen.msgId, r.msgId);
+        assert.deepEqual(Array.from(seen.body), Array.from(bytes(512, fill)));
+        assert.equal(seen.expiresAt, T0 + HOUR);
+        assert.equal(seen.seq, await store.positionOf(q.queueId, r.msgId));
+        handed.push(seen);
+      };
+      await send(1);
+      await send(2);
+      // Acknowledged and gone, the last position still counts: the next one follows it.
+      for (const m of await store.fetchPending(q.queueId, { limit: 10 })) await store.ack(q.queueId, m.msgId);
+      await send(3);
+      if (!inlineBodies) return;
+      const first = handed[0]!;
+      assert.ok(Number.isSafeInteger(first.prevSeq) && first.prevSeq! < first.seq, "the queue's start");
+      for (let i = 1; i < handed.length; i++)
+        assert.equal(handed[i]!.prevSeq, handed[i - 1]!.seq, `message ${i} follows message ${i - 1}`);
     });
 
     it("deleteQueue removes the queue and everything in it", async (t) => {

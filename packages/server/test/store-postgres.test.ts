@@ -27,6 +27,16 @@ if (!skip) {
 }
 
 describe("PostgresStore specifics", { skip }, () => {
+  it("keeps at most ?pool=N connections, so nodes × pool can stay under max_connections", async (t) => {
+    const u = new URL(pgUrlWithSchema(pgSchema(t)));
+    u.searchParams.set("pool", "2");
+    const opened = await openStore(u.toString());
+    t.after(() => opened.store.close());
+    const q = await opened.store.createQueue(newKey().publicKey, Date.now() + 3_600_000);
+    await Promise.all(Array.from({ length: 20 }, () => opened.store.queueUsage(q.queueId)));
+    assert.equal(opened.gauges?.()["pg_pool_connections"], 2, "20 queries at once on 2 connections");
+  });
+
   it("migrates once when several nodes start at once, and refuses a newer schema", async (t) => {
     const schema = pgSchema(t);
     const stores = await Promise.all(

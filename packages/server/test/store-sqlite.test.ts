@@ -20,11 +20,15 @@ storeContract("SQLite (file)", async (t) => {
 });
 
 // The same contract with every non-empty body in its own file beside the database.
-storeContract("SQLite (file, bodies in files)", async (t) => {
-  const store = SqliteStore.open(join(tempDir(t), "relay.sqlite"), { inlineBodyMaxBytes: 0 });
-  t.after(() => store.close());
-  return store;
-});
+storeContract(
+  "SQLite (file, bodies in files)",
+  async (t) => {
+    const store = SqliteStore.open(join(tempDir(t), "relay.sqlite"), { inlineBodyMaxBytes: 0 });
+    t.after(() => store.close());
+    return store;
+  },
+  { inlineBodies: false },
+);
 
 describe("SqliteStore: large bodies in files", () => {
   const far = () => Date.now() + 1e8;

@@ -63,9 +63,11 @@ describe("subscription: messages handed over with their announcement", () => {
     const { relay, reads, subscribe } = await relayCountingReads(t);
     const { key, queueId, sendId } = await createQueue(relay.url);
     const ws = await subscribe(key, queueId);
-    await delay(50); // the first drain (an empty queue) has read
-    const before = reads();
+    // The first message after subscribing to an empty queue is read: nothing pushed here yet, so
+    // there is no position for the next one to follow (its prevSeq).
+    let before = 0;
     for (let i = 0; i < 20; i++) {
+      if (i === 1) before = reads();
       const sent = await postBytes(`${relay.url}/v1/send/${sendId}`, body(i));
       assert.equal(sent.status, 202);
       const pushed = await ws.next(isMsg, 5000);
@@ -74,7 +76,7 @@ describe("subscription: messages handed over with their announcement", () => {
       ws.send({ cmd: "ack", id: 100 + i, queueId, msgIds: [pushed["msgId"]] });
       assert.deepEqual(await ws.next(byId(100 + i)), { type: "ok", id: 100 + i });
     }
-    assert.equal(reads() - before, 0, "no message read back from the store");
+    assert.equal(reads() - before, 0, "no message after the first read back from the store");
   });
 
   it("past the cap of messages in flight it reads the store, and every message arrives once, in order", async (t) => {
@@ -176,12 +178,18 @@ describe("subscription: messages handed over with their announcement", () => {
         pushed.push(m.msgId);
       },
       (e) => assert.fail(String(e)),
-      { broadcast: true },
+      { broadcast: true, afterSeq: 0 },
     );
     sub.start();
     await delay(10); // the first read (an empty queue) is done: caught up
     for (let seq = 1; seq <= 100; seq++) {
-      const m = { msgId: `m${seq}`, seq, expiresAt: 0, body: new Uint8Array(1024).fill(seq) };
+      const m = {
+        msgId: `m${seq}`,
+        seq,
+        prevSeq: seq - 1,
+        expiresAt: 0,
+        body: new Uint8Array(1024).fill(seq),
+      };
       stored.push(m);
       await bus.publish("q", m);
     }
@@ -194,6 +202,79 @@ describe("subscription: messages handed over with their announcement", () => {
       stored.map((m) => m.msgId),
       "the rest read from the store: each once, in order",
     );
+    sub.stop();
+    await bus.close();
+  });
+  it("reads the store when announcements arrive out of order (several nodes) or skip a message", async () => {
+    // As a NATS bus delivers two nodes' announcements: the later message first. And one announced
+    // bare (a large body) between two handed over: the next one's prevSeq shows the gap.
+    const stored: StoredMessage[] = [];
+    const bus = new LocalBus();
+    let reads = 0;
+    const ctx = {
+      bus,
+      config: { maxFetchBytes: 16 * 1024 * 1024 },
+      store: {
+        fetchPending: async (
+          _queueId: string,
+          o: { afterSeq?: number; limit: number; page?: { more: boolean } },
+        ) => {
+          reads++;
+          const after = stored.filter((m) => m.seq > (o.afterSeq ?? 0));
+          if (o.page) o.page.more = after.length > o.limit;
+          return after.slice(0, o.limit);
+        },
+      },
+    } as unknown as RelayContext;
+    const pushed: string[] = [];
+    const sub = new Subscription(
+      "q",
+      ctx,
+      async (_q, m) => {
+        pushed.push(m.msgId);
+      },
+      (e) => assert.fail(String(e)),
+      { broadcast: true, afterSeq: 10 },
+    );
+    sub.start();
+    await delay(10);
+    const make = (seq: number, prevSeq: number) => ({
+      msgId: `m${seq}`,
+      seq,
+      prevSeq,
+      expiresAt: 0,
+      body: new Uint8Array(512).fill(seq),
+    });
+    const settle = async (n: number) => {
+      for (let i = 0; i < 100 && pushed.length < n; i++) await delay(5);
+      await delay(20);
+    };
+    // In order: handed over, no read.
+    const m11 = make(11, 10);
+    stored.push(m11);
+    await bus.publish("q", m11);
+    await settle(1);
+    assert.equal(reads, 1, "only the first, empty read");
+    // Out of order: 13 (after 12) announced before 12.
+    const m12 = make(12, 11);
+    const m13 = make(13, 12);
+    stored.push(m12, m13);
+    await bus.publish("q", m13);
+    await bus.publish("q", m12);
+    await settle(3);
+    // A bare announcement (15, a body read from the store), then 16 handed over after it.
+    const m14 = make(14, 13);
+    stored.push(m14);
+    await bus.publish("q", m14);
+    await settle(4);
+    const m15 = make(15, 14);
+    const m16 = make(16, 15);
+    stored.push(m15, m16);
+    await bus.publish("q");
+    await bus.publish("q", m16);
+    await settle(6);
+    assert.deepEqual(pushed, ["m11", "m12", "m13", "m14", "m15", "m16"], "each once, in queue order");
+    assert.ok(reads >= 3, `the gaps were read from the store (${reads} reads)`);
     sub.stop();
     await bus.close();
   });

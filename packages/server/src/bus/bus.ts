@@ -3,18 +3,19 @@ import type { StoredMessage } from "../store/store.js";
 /**
  * "Something arrived on queue X": how the relay instance that accepted a message wakes up the
  * WebSocket subscribers of that queue, which may live in another instance once there is more than
- * one (a NATS bus then). Notifications carry the queue id; subscribers read the store. Within one
- * process the bus may also hand over the message itself (see `publish`), so that a subscriber that
- * is caught up pushes it without reading it back.
+ * one (a NATS bus then). Notifications carry the queue id; subscribers read the store. The bus may
+ * also hand over the message itself (see `publish`), so that a subscriber that is caught up pushes
+ * it without reading it back.
  */
 export type Unsubscribe = () => void;
 
 export interface Bus {
   /**
-   * `message`: the message just stored, when the caller has it in hand (SQLite, an inline body).
-   * A bus that delivers within the process passes it to its handlers, synchronously: its body is the
-   * caller's buffer, valid only during the call (a handler that keeps it copies it). A network bus
-   * carries the queue id only.
+   * `message`: the message just stored, when the caller has it in hand (an inline body), with its
+   * `prevSeq`. A bus that delivers within the process passes it to its handlers, synchronously: its
+   * body is the caller's buffer, valid only during the call (a handler that keeps it copies it). A
+   * network bus carries it to every node when it is small (handover.ts), else the queue id only;
+   * announcements from several nodes may arrive in any order.
    */
   publish(queueId: string, message?: StoredMessage): Promise<void>;
   /**

@@ -2,10 +2,12 @@
  * The bus between relay nodes: core NATS publish/subscribe, one subject per queue
  * (`<prefix>.q.<queueId>`), so a notification goes only to the nodes with a subscriber of that queue.
  *
- * Why not JetStream: a notification carries nothing but "queue X has something new"; the message
- * itself is already committed to the store (PostgreSQL) before it is published, and every
- * subscriber reads the store from its own position. A lost notification can only delay a delivery,
- * never lose one, and the two ways one can be lost are closed here instead:
+ * Why not JetStream: a notification says "queue X has something new", and the message itself is
+ * already committed to the store (PostgreSQL) before it is published; every subscriber reads the
+ * store from its own position. A small message rides along (handover.ts), so a subscriber that is
+ * caught up pushes it without that read, but the store stays the one that counts: a notification
+ * lost or out of order can only make a subscriber read, and a lost one can only delay a delivery,
+ * never lose one. The two ways one can be lost are closed here:
  *  - a subscription reaches the NATS server some time after `subscribe` returns: `onLive` is called
  *    once the server has it (a flush), and the subscriber reads the store again then;
  *  - while a node is cut off from NATS, publishes to it are lost: on reconnect every handler runs
@@ -15,7 +17,9 @@
  * gets no answer and sends again (clients drop the duplicate; see docs/relay-operations.md).
  */
 import { connect, type NatsConnection, type Subscription } from "nats";
+import type { StoredMessage } from "../store/store.js";
 import type { Bus, Unsubscribe } from "./bus.js";
+import { decodeHandover, encodeHandover } from "./handover.js";
 
 export interface NatsBusOptions {
   /** Subject prefix, so several relays (or tests) can share one NATS: default "parley". */
@@ -31,9 +35,11 @@ const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const token = (queueId: string) =>
   /^[A-Za-z0-9_-]+$/.test(queueId) ? queueId : `x${Buffer.from(queueId).toString("hex")}`;
 
+type Handler = (message?: StoredMessage) => void;
+
 interface Entry {
   sub: Subscription;
-  handlers: Set<() => void>;
+  handlers: Set<Handler>;
 }
 
 export class NatsBus implements Bus {
@@ -78,26 +84,28 @@ export class NatsBus implements Bus {
     return `${this.prefix}.q.${token(queueId)}`;
   }
 
-  async publish(queueId: string): Promise<void> {
+  async publish(queueId: string, message?: StoredMessage): Promise<void> {
     if (this.closed) return;
-    this.nc.publish(this.subject(queueId));
+    this.nc.publish(this.subject(queueId), encodeHandover(message));
     await this.flush();
   }
 
-  subscribe(queueId: string, handler: () => void, onLive?: () => void): Unsubscribe {
-    const safe = () => {
+  subscribe(queueId: string, handler: Handler, onLive?: () => void): Unsubscribe {
+    const safe: Handler = (message) => {
       try {
-        handler();
+        handler(message);
       } catch {
         // Handlers report their own failures.
       }
     };
     let entry = this.queues.get(queueId);
     if (!entry) {
-      const handlers = new Set<() => void>();
+      const handlers = new Set<Handler>();
       const sub = this.nc.subscribe(this.subject(queueId), {
-        callback: () => {
-          for (const h of [...handlers]) h();
+        callback: (_error, msg) => {
+          // Decoded once for every handler here; each copies the body it keeps (Bus.publish).
+          const message = decodeHandover(msg.data);
+          for (const h of [...handlers]) h(message);
         },
       });
       entry = { sub, handlers };

@@ -13,6 +13,8 @@ export interface RelayMetrics {
   stored: Counter;
   /** A message handed to a WebSocket (pushed). */
   pushed: Counter;
+  /** Of those, one taken from its announcement (the bus carried it) instead of read from the store. */
+  handedOver: Counter;
   requests: Counter<"route" | "status">;
 }
 
@@ -47,6 +49,11 @@ export function createMetrics(): RelayMetrics {
     pushed: new Counter({
       name: "parley_messages_pushed_total",
       help: "Messages pushed to WebSocket subscribers by this node",
+      registers: [registry],
+    }),
+    handedOver: new Counter({
+      name: "parley_messages_handed_over_total",
+      help: "Messages pushed as their announcement carried them, without reading them from the store",
       registers: [registry],
     }),
     requests: new Counter({

@@ -41,6 +41,14 @@ export interface StoredMessage {
    * the relay: never sent to clients.
    */
   seq: number;
+  /**
+   * Set on a message handed to subscribers with its announcement (`EnqueueOptions.onReadable`, a
+   * bus's publish): the queue's last position before this message, i.e. the `seq` of the message
+   * stored just before it (acknowledged, expired or not). A subscriber whose last pushed message
+   * has that position knows that nothing was stored in between, whatever order the announcements of
+   * several nodes arrive in (Subscription.announced).
+   */
+  prevSeq?: number;
 }
 
 export type { BodyBuffers };
@@ -76,8 +84,8 @@ export interface EnqueueOptions {
    * it between the two, so the message reaches a connected recipient without waiting for the
    * disk. Stores whose commit is already durable (PostgreSQL) need not call it.
    *
-   * `message`: the stored message (its id, position and body), when the store has the body in hand
-   * (SQLite, a body kept inline), so a subscriber of this process can push it without reading it
+   * `message`: the stored message (its id, position, the position before it, and body), when the
+   * store has the body in hand (a body kept inline), so a subscriber can push it without reading it
    * back. Its body is the caller's buffer, valid only during the call.
    */
   onReadable?: (queueId: string, message?: StoredMessage) => void;

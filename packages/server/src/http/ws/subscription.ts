@@ -90,12 +90,14 @@ export class Subscription {
    * A message was stored in the queue. When the bus hands it over (a store of this process that had
    * its body in hand) and this subscription is caught up, it is pushed as it is, without a read of
    * the store: reading each pushed message back was ~8% of the relay's time per message (bench
-   * cluster). Caught up means the last drain read to the end of the queue and every announcement
-   * since was handed over and taken here: the store announces its messages in the order of their
-   * positions, each after its commit, so the messages announced since that read are exactly the
-   * queue's new messages, in order. Anything else (a message without its body, a drain under way,
-   * the cap of messages in flight reached) reads the store as before, and the subscription is no
-   * longer caught up until a drain reaches the end again.
+   * cluster; on PostgreSQL a query per delivery). Caught up means the last drain read to the end of
+   * the queue and every announcement since was handed over and taken here. The message must also
+   * follow the last one pushed here: its `prevSeq` (the queue's last position before it) is this
+   * subscription's position, so nothing was stored in between, whichever node stored it and in
+   * whatever order the bus delivers several nodes' announcements. Anything else (a message without
+   * its body, a gap, a drain under way, the cap of messages in flight reached, nothing pushed yet)
+   * reads the store as before, and the subscription is no longer caught up until a drain reaches
+   * the end again.
    */
   private announced(message: StoredMessage | undefined): void {
     if (
@@ -104,7 +106,8 @@ export class Subscription {
       this.draining ||
       this.stopped ||
       this.room() <= 0 ||
-      (this.position !== undefined && message.seq <= this.position) ||
+      this.position === undefined ||
+      message.prevSeq !== this.position ||
       // Held until pushed: no more than a drain would have read ahead (a slow socket on a busy
       // broadcast queue, which has no cap in flight, must not make this hold every message).
       this.handingCount >= BATCH ||
@@ -116,6 +119,7 @@ export class Subscription {
     }
     // The body is the sender's buffer, reused once its send is answered: a copy goes to the push.
     const copy: StoredMessage = { ...message, body: Buffer.from(message.body) };
+    this.ctx.metrics?.handedOver.inc();
     this.position = copy.seq;
     if (!this.broadcast) this.inFlight.add(copy.msgId);
     // In order behind the hand-overs before it (a push may wait for room in the byte budgets); a

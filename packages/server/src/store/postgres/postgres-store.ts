@@ -20,6 +20,7 @@ import {
   capsFor,
   type DisclosedQueue,
   type Disclosure,
+  type EnqueueOptions,
   type EnqueueResult,
   type ExpiryCounts,
   type FetchOptions,
@@ -103,6 +104,17 @@ const toNonce = (r: { scope: string; nonce: string; expires_at: number }): Nonce
 function lockKey(name: string, schema: string): string {
   return createHash("sha256").update(`parley:${schema}:${name}`).digest().readBigInt64BE().toString();
 }
+
+/** An ack batch waiting for the next combined deletion (PostgresStore.ackMany). */
+interface PendingAck {
+  queueId: string;
+  msgIds: readonly string[];
+  resolve: (deleted: string[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Ids deleted by one statement at most (beyond, the rest wait for the next). */
+const ACKS_PER_STATEMENT = 2048;
 
 /** The statements run as named prepared statements (see PostgresStore.q): one text per name. */
 type PreparedName = "enqueue" | "fetch_pending" | "ack" | "ack_many";
@@ -289,28 +301,36 @@ export class PostgresStore implements Store {
     body: Uint8Array,
     expiresAt: number,
     limits?: QueueLimits,
+    options: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
     const unicast = limits ? capsFor(limits, false) : { maxMessages: NO_CAP, maxBytes: NO_CAP };
     const broadcast = limits ? capsFor(limits, true) : unicast;
     for (let attempt = 0; ; attempt++) {
       const msgId = newId();
-      // One statement: the queue's row is locked, checked against the caps, given its next position
-      // (after every position it ever handed out, and at least the rounded expiry time: see
-      // SqliteStore.insertMessage) and the message inserted, or nothing happens.
-      const r = await this.q<{ queue_id: string }>(
-        `WITH q AS (
+      // One statement: the queue's row is locked (`o`, which reads its position before this message:
+      // an UPDATE's RETURNING sees only the new row, and a second read of the row in the UPDATE
+      // could see an older version than the one updated), checked against the caps, given its next
+      // position (after every position it ever handed out, and at least the rounded expiry time:
+      // see SqliteStore.insertMessage) and the message inserted, or nothing happens. The lock costs
+      // the backend about what the statement did before (store alone, 6,000 sends: 0.16–0.19 ms
+      // each, with or without it), and keeps nothing more in the table.
+      const r = await this.q<{ queue_id: string; seq: number; prev_seq: number }>(
+        `WITH o AS (
+           SELECT queue_id, last_seq FROM queues WHERE send_id = $1 FOR NO KEY UPDATE),
+         q AS (
            UPDATE queues SET
-             last_seq = GREATEST(last_seq + 1, $3::bigint),
-             idle_until = GREATEST(idle_until, $3::bigint),
-             msg_count = msg_count + 1,
-             msg_bytes = msg_bytes + $4::bigint
-           WHERE send_id = $1
-             AND msg_count + 1 <= CASE WHEN broadcast THEN $7::bigint ELSE $5::bigint END
-             AND msg_bytes + $4::bigint <= CASE WHEN broadcast THEN $8::bigint ELSE $6::bigint END
-           RETURNING queue_id, last_seq)
+             last_seq = GREATEST(o.last_seq + 1, $3::bigint),
+             idle_until = GREATEST(queues.idle_until, $3::bigint),
+             msg_count = queues.msg_count + 1,
+             msg_bytes = queues.msg_bytes + $4::bigint
+           FROM o
+           WHERE queues.queue_id = o.queue_id
+             AND queues.msg_count + 1 <= CASE WHEN queues.broadcast THEN $7::bigint ELSE $5::bigint END
+             AND queues.msg_bytes + $4::bigint <= CASE WHEN queues.broadcast THEN $8::bigint ELSE $6::bigint END
+           RETURNING queues.queue_id, queues.last_seq AS seq, o.last_seq AS prev_seq)
          INSERT INTO messages (queue_id, seq, msg_id, body, size, expires_at)
-           SELECT queue_id, last_seq, $2, $9, $4::integer, $3::bigint FROM q
-         RETURNING queue_id`,
+           SELECT queue_id, seq, $2, $9, $4::integer, $3::bigint FROM q
+         RETURNING queue_id, seq, (SELECT prev_seq FROM q) AS prev_seq`,
         [
           sendId,
           msgId,
@@ -325,7 +345,17 @@ export class PostgresStore implements Store {
         "enqueue",
       );
       const stored = r.rows[0];
-      if (stored) return { status: "stored", queueId: stored.queue_id, msgId };
+      if (stored) {
+        // Committed (one statement): readable, and the body is in hand for the bus to carry.
+        options.onReadable?.(stored.queue_id, {
+          msgId,
+          body,
+          expiresAt,
+          seq: stored.seq,
+          prevSeq: stored.prev_seq,
+        });
+        return { status: "stored", queueId: stored.queue_id, msgId };
+      }
       // Nothing stored: no such queue, or past a cap (read again to say which).
       const queue = (await this.q<QueueRow>("SELECT * FROM queues WHERE send_id = $1", [sendId])).rows[0];
       if (!queue) return { status: "unknown_queue" };
@@ -395,23 +425,73 @@ export class PostgresStore implements Store {
     return r.rowCount === 1;
   }
 
+  /**
+   * The deletions of every ack batch this node receives in the same moment go in one statement: one
+   * ack statement (a commit, a WAL flush, a round trip) cost the backend about 0.55 ms whatever its
+   * few ids, more than a message's insert, and on a cluster acks come a few ids at a time (a
+   * subscription pushes each message as it is announced). One statement runs at a time; the acks
+   * that arrive meanwhile go in the next, so under load a statement carries the acks of many queues.
+   * Answered once their statement has committed, as before.
+   */
   async ackMany(queueId: string, msgIds: readonly string[]): Promise<string[]> {
-    // One statement: the deletions and the counters move together (as in ack).
-    const r = await this.q<{ msg_id: string }>(
-      `WITH d AS (
-         DELETE FROM messages m USING queues q
-           WHERE m.queue_id = $1 AND m.msg_id = ANY($2::text[]) AND q.queue_id = m.queue_id
-             AND NOT q.broadcast
-           RETURNING m.msg_id, m.size),
-       u AS (
-         UPDATE queues SET msg_count = msg_count - (SELECT count(*) FROM d),
-             msg_bytes = msg_bytes - (SELECT coalesce(sum(size), 0) FROM d)
-           WHERE queue_id = $1 AND EXISTS (SELECT 1 FROM d))
-       SELECT msg_id FROM d`,
-      [queueId, [...msgIds]],
-      "ack_many",
-    );
-    return r.rows.map((row) => row.msg_id);
+    if (msgIds.length === 0) return [];
+    return new Promise<string[]>((resolve, reject) => {
+      this.acks.push({ queueId, msgIds, resolve, reject });
+      if (this.acking) return;
+      this.acking = true;
+      setImmediate(() => void this.deleteAcked());
+    });
+  }
+
+  private readonly acks: PendingAck[] = [];
+  private acking = false;
+
+  private async deleteAcked(): Promise<void> {
+    while (this.acks.length > 0) {
+      let ids = 0;
+      let take = 0;
+      while (
+        take < this.acks.length &&
+        (take === 0 || ids + this.acks[take]!.msgIds.length <= ACKS_PER_STATEMENT)
+      )
+        ids += this.acks[take++]!.msgIds.length;
+      const batch = this.acks.splice(0, take);
+      const queueIds: string[] = [];
+      const msgIds: string[] = [];
+      for (const a of batch)
+        for (const id of a.msgIds) {
+          queueIds.push(a.queueId);
+          msgIds.push(id);
+        }
+      try {
+        // One statement: the deletions and each queue's counters move together (as in ack).
+        const r = await this.q<{ queue_id: string; msg_id: string }>(
+          `WITH i AS (SELECT * FROM unnest($1::text[], $2::text[]) AS t(queue_id, msg_id)),
+           d AS (
+             DELETE FROM messages m USING i, queues q
+               WHERE m.queue_id = i.queue_id AND m.msg_id = i.msg_id AND q.queue_id = m.queue_id
+                 AND NOT q.broadcast
+               RETURNING m.queue_id, m.msg_id, m.size),
+           n AS (SELECT queue_id, count(*) AS count, sum(size) AS bytes FROM d GROUP BY queue_id),
+           u AS (
+             UPDATE queues SET msg_count = queues.msg_count - n.count, msg_bytes = queues.msg_bytes - n.bytes
+               FROM n WHERE queues.queue_id = n.queue_id)
+           SELECT queue_id, msg_id FROM d`,
+          [queueIds, msgIds],
+          "ack_many",
+        );
+        // Each deleted message is reported to the first ack that named it (a repeat finds it gone).
+        const deleted = new Set(r.rows.map((row) => `${row.queue_id} ${row.msg_id}`));
+        for (const a of batch) {
+          const mine: string[] = [];
+          for (const id of a.msgIds) if (deleted.delete(`${a.queueId} ${id}`)) mine.push(id);
+          a.resolve(mine);
+        }
+      } catch (e) {
+        for (const a of batch) a.reject(e);
+      }
+    }
+    this.acking = false;
   }
 
   async rememberNonce(scope: string, nonce: string, expiresAt: number): Promise<boolean> {

@@ -96,6 +96,8 @@ export class SqliteStore implements Store {
   private readonly writes: GroupCommit;
   /** The position of the message insertMessage stored last (read right after it, in the same write). */
   private insertedSeq = 0;
+  /** The queue's last position before that message (its `prevSeq`). */
+  private insertedPrevSeq = 0;
   /** Bytes of the bodies kept in files (counted at open, then kept up to date): see storageBytes. */
   private fileBytes = 0;
   /** Blob metadata (the `blobs` table); the bytes are in the relay's BlobStore. */
@@ -286,15 +288,17 @@ export class SqliteStore implements Store {
       // The body is in hand: subscribers of this process get the message with its announcement
       // (Bus.publish) and push it without reading it back from the database.
       let seq = 0;
+      let prevSeq = 0;
       return this.writes.add(
         () => {
           const r = this.insertMessage(sendId, body, null, body.length, expiresAt, limits);
           seq = this.insertedSeq;
+          prevSeq = this.insertedPrevSeq;
           return r;
         },
         (r) => {
           if (r.status === "stored")
-            options.onReadable?.(r.queueId, { msgId: r.msgId, body, expiresAt, seq });
+            options.onReadable?.(r.queueId, { msgId: r.msgId, body, expiresAt, seq, prevSeq });
         },
       );
     }
@@ -359,6 +363,7 @@ export class SqliteStore implements Store {
          msg_count = msg_count + 1, msg_bytes = msg_bytes + ? WHERE queue_id = ?`,
     ).run(seq, expiresAt, size, queue.queue_id);
     this.insertedSeq = seq;
+    this.insertedPrevSeq = queue.last_seq;
     return { status: "stored", queueId: queue.queue_id, msgId };
   }
 

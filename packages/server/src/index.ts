@@ -41,3 +41,4 @@ export type {
   Store,
   StoredMessage,
 } from "./store/store.js";
+export { StoreUnavailableError } from "./store/store.js";

@@ -192,6 +192,15 @@ describe("relay cluster (PostgreSQL + NATS, real processes)", { skip, timeout: 1
     assert.deepEqual(await Promise.all(urls.map(health)), [503, 503], "unhealthy while PostgreSQL is down");
     const metrics = await (await fetch(`${urls[0]}/metrics`)).text();
     assert.match(metrics, /parley_up\{dependency="store"\} 0/);
+    // A request meanwhile is refused `503 busy` (clients try again, or another node), not `500`.
+    const refused = await fetch(`${urls[0]}/v1/send/${q.sendId}`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: tagged(8, 0),
+      signal: AbortSignal.timeout(15_000),
+    });
+    assert.equal(refused.status, 503);
+    assert.equal(((await refused.json()) as { code: string }).code, "busy");
     const duringOutage = acknowledged.length;
     await delay(1500);
     proxy.restore();

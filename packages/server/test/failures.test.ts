@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SqliteStore, type Store } from "../src/index.js";
+import { SqliteStore, type Store, StoreUnavailableError } from "../src/index.js";
 import {
   byId,
   captureLogs,
@@ -68,6 +68,39 @@ describe("relay under internal failure", () => {
       assert.equal((res.json["messages"] as unknown[]).length, 1, "only the message taken");
     });
   }
+
+  it("answers 503 busy, over HTTP and WebSocket, while the store's server cannot be reached", async (t) => {
+    const logs = captureLogs();
+    const state = { down: true };
+    const store = failingStore(
+      ["ack", "fetchPending", "enqueue"],
+      () => new StoreUnavailableError("PostgreSQL cannot be reached"),
+      () => state.down,
+    );
+    t.after(() => store.close());
+    const relay = await startTestRelay(t, { store, logger: logs.logger });
+    const { key, queueId, sendId } = await createQueue(relay.url);
+    const refused = await postBytes(`${relay.url}/v1/send/${sendId}`, envelope(512));
+    assert.equal(refused.status, 503, "clients try again, or another node");
+    assert.equal(refused.json["code"], "busy");
+    assert.deepEqual(await command(relay.url, signCommand(key, "fetch", queueId)), {
+      status: 503,
+      json: { code: "busy", error: "the relay cannot reach its database just now; try again" },
+    });
+    const ws = await openSocket(relay.url);
+    t.after(() => ws.close());
+    ws.send({ ...signCommand(key, "ack", queueId, { msgId: "AAAAAAAAAAAAAAAAAAAAAA" }), id: 1 });
+    assert.equal((await ws.next(byId(1)))["code"], "busy");
+    assert.match(logs.text(), /store unavailable/);
+    assert.doesNotMatch(logs.text(), /internal error/);
+
+    state.down = false;
+    assert.equal(
+      (await postBytes(`${relay.url}/v1/send/${sendId}`, envelope(512))).status,
+      202,
+      "and serves once it is back",
+    );
+  });
 
   it("answers internal errors without detail, logs them, and keeps serving", async (t) => {
     const logs = captureLogs();

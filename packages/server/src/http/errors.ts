@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { ErrorCodes } from "@parley/protocol";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Problem, type RelayErrorCode, statusOf } from "../problem.js";
+import { StoreUnavailableError } from "../store/store.js";
 import { routeOf, safeError } from "./logging.js";
 
 /** On every API reply: never sniffed as another type, never cached (replies carry ciphertext). */
@@ -38,13 +39,18 @@ function fromFastify(error: FastifyError): Problem | undefined {
 }
 
 /**
- * The disk is full (SQLite or a body file could not be written): the same refusal as the storage
- * watermark's, to retry later, rather than an internal fault. Nothing was stored.
+ * The store's own refusals, to retry later rather than an internal fault, for HTTP and WebSocket
+ * alike: the disk is full (SQLite or a body file could not be written; the same refusal as the
+ * storage watermark's, nothing was stored), or the store's server cannot be reached (`503 busy`:
+ * clients try again, or another node of a cluster).
  */
-function fromStorage(error: unknown): Problem | undefined {
+export function fromStorage(error: unknown): Problem | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "ENOSPC" || code === "EDQUOT" || code === "SQLITE_FULL") {
     return new Problem(ErrorCodes.storageFull, "the relay's disk is full; try again later");
+  }
+  if (error instanceof StoreUnavailableError) {
+    return new Problem(ErrorCodes.busy, "the relay cannot reach its database just now; try again");
   }
   return undefined;
 }
@@ -64,10 +70,15 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = error instanceof Problem ? error : fromFastify(error);
     if (problem) return sendProblem(reply, problem);
-    const full = fromStorage(error);
-    if (full) {
-      request.log.warn({ route: routeOf(request), err: safeError(error) }, "disk full: new data refused");
-      return sendProblem(reply, full);
+    const refused = fromStorage(error);
+    if (refused) {
+      request.log.warn(
+        { route: routeOf(request), err: safeError(error) },
+        refused.code === ErrorCodes.busy
+          ? "store unavailable: request refused"
+          : "disk full: new data refused",
+      );
+      return sendProblem(reply, refused);
     }
     request.log.error({ route: routeOf(request), err: safeError(error) }, "internal error");
     return reply

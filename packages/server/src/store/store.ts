@@ -163,6 +163,19 @@ export interface Disclosure {
   nonces: NonceRecord[];
 }
 
+/**
+ * The store's server could not be reached, or would not take the request (PostgreSQL down or
+ * restarting, the connection lost, no connection left): the request may not have been done, and
+ * trying again later, or on another node, is the answer. The relay says `503 busy`, which clients
+ * retry and fail over on, not `500 internal`. (An embedded store has no server to lose.)
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
 export interface Store {
   /** Blob metadata (file attachments); their bytes are in a BlobStore (blobs/blob-store.ts). */
   readonly blobs: BlobIndex;

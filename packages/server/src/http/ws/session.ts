@@ -8,6 +8,7 @@ import type { RelayContext } from "../../relay/context.js";
 import * as ops from "../../relay/operations.js";
 import type { StoredMessage } from "../../store/store.js";
 import { msgFrame } from "../encode.js";
+import { fromStorage } from "../errors.js";
 import { safeError } from "../logging.js";
 import { Subscription } from "./subscription.js";
 
@@ -385,6 +386,12 @@ export class SocketSession {
   private fail(id: number | null, error: unknown): void {
     if (error instanceof Problem) {
       this.sendErr(id, error);
+      return;
+    }
+    const refused = fromStorage(error);
+    if (refused) {
+      this.log.warn({ route: "/v1/ws", err: safeError(error) }, "store refused a command");
+      this.sendErr(id, refused);
       return;
     }
     this.logError(error);

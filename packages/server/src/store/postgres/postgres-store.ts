@@ -30,6 +30,7 @@ import {
   type QueueUsage,
   type Store,
   type StoredMessage,
+  StoreUnavailableError,
 } from "../store.js";
 import { type PgMigration, pgMigrations } from "./migrations.js";
 import { PostgresBlobIndex } from "./postgres-blob-index.js";
@@ -60,6 +61,42 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Errors after which the statement certainly did not commit: retried. */
 const RETRYABLE = new Set(["40P01", "40001"]);
+
+/**
+ * PostgreSQL's answers that mean "not now" rather than a fault of the statement: a connection
+ * exception (class 08), too many connections, the server shutting down, crashed or starting.
+ */
+const UNAVAILABLE = /^(08...|53300|57P01|57P02|57P03)$/;
+
+/**
+ * A failure to reach PostgreSQL as a StoreUnavailableError; anything else as it was. `fromDriver`:
+ * the error came out of node-postgres itself (a pool's query or connect, no code of ours inside), so
+ * whatever it threw on its own, not a DatabaseError from the server, is the connection's: refused,
+ * lost, or no connection free within the pool's timeout (its TypeErrors and RangeErrors are a
+ * caller's bug). Otherwise only the server's codes and the system's connection errors count.
+ */
+function unavailable(e: unknown, fromDriver: boolean): unknown {
+  if (e instanceof pg.DatabaseError)
+    return UNAVAILABLE.test(e.code ?? "")
+      ? new StoreUnavailableError(`PostgreSQL is not taking requests (${e.code})`, { cause: e })
+      : e;
+  if (!(e instanceof Error) || e instanceof TypeError || e instanceof RangeError) return e;
+  const code = (e as { code?: unknown }).code;
+  if (fromDriver || (typeof code === "string" && SYSTEM_CONNECTION_ERRORS.has(code)))
+    return new StoreUnavailableError("PostgreSQL cannot be reached", { cause: e });
+  return e;
+}
+
+const SYSTEM_CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 
 interface QueueRow {
   queue_id: string;
@@ -646,14 +683,19 @@ export class PostgresStore implements Store {
       try {
         return await this.pool.query<R>(query, values);
       } catch (e) {
-        if (!RETRYABLE.has((e as { code?: string }).code ?? "") || attempt >= 4) throw e;
+        if (!RETRYABLE.has((e as { code?: string }).code ?? "") || attempt >= 4) throw unavailable(e, true);
       }
     }
   }
 
   private async transaction<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const c = await this.pool.connect();
+      let c: pg.PoolClient;
+      try {
+        c = await this.pool.connect();
+      } catch (e) {
+        throw unavailable(e, true);
+      }
       let broken = false;
       try {
         await c.query("BEGIN");
@@ -664,7 +706,7 @@ export class PostgresStore implements Store {
         await c.query("ROLLBACK").catch(() => {
           broken = true;
         });
-        if (!RETRYABLE.has((e as { code?: string }).code ?? "") || attempt >= 4) throw e;
+        if (!RETRYABLE.has((e as { code?: string }).code ?? "") || attempt >= 4) throw unavailable(e, false);
       } finally {
         c.release(broken);
       }

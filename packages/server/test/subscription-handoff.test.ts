@@ -58,6 +58,29 @@ const body = (i: number, size = 512) => {
   return b;
 };
 
+/** One queue in memory behind a LocalBus: the context a Subscription needs, counting its reads. */
+function memoryQueue() {
+  const stored: StoredMessage[] = [];
+  const bus = new LocalBus();
+  let reads = 0;
+  const ctx = {
+    bus,
+    config: { maxFetchBytes: 16 * 1024 * 1024 },
+    store: {
+      fetchPending: async (
+        _queueId: string,
+        o: { afterSeq?: number; limit: number; page?: { more: boolean } },
+      ) => {
+        reads++;
+        const after = stored.filter((m) => m.seq > (o.afterSeq ?? 0));
+        if (o.page) o.page.more = after.length > o.limit;
+        return after.slice(0, o.limit);
+      },
+    },
+  } as unknown as RelayContext;
+  return { stored, bus, ctx, reads: () => reads };
+}
+
 describe("subscription: messages handed over with their announcement", () => {
   it("a caught-up subscriber gets each new message without a read of the store", async (t) => {
     const { relay, reads, subscribe } = await relayCountingReads(t);
@@ -149,22 +172,7 @@ describe("subscription: messages handed over with their announcement", () => {
 
   it("holds at most a read's worth of handed-over messages for a socket that does not take them", async () => {
     // A broadcast subscription (no cap in flight) whose socket takes nothing until `open`.
-    const stored: StoredMessage[] = [];
-    const bus = new LocalBus();
-    const ctx = {
-      bus,
-      config: { maxFetchBytes: 16 * 1024 * 1024 },
-      store: {
-        fetchPending: async (
-          _queueId: string,
-          o: { afterSeq?: number; limit: number; page?: { more: boolean } },
-        ) => {
-          const after = stored.filter((m) => m.seq > (o.afterSeq ?? 0));
-          if (o.page) o.page.more = after.length > o.limit;
-          return after.slice(0, o.limit);
-        },
-      },
-    } as unknown as RelayContext;
+    const { stored, bus, ctx } = memoryQueue();
     let open = () => {};
     const opened = new Promise<void>((resolve) => {
       open = resolve;
@@ -208,24 +216,7 @@ describe("subscription: messages handed over with their announcement", () => {
   it("reads the store when announcements arrive out of order (several nodes) or skip a message", async () => {
     // As a NATS bus delivers two nodes' announcements: the later message first. And one announced
     // bare (a large body) between two handed over: the next one's prevSeq shows the gap.
-    const stored: StoredMessage[] = [];
-    const bus = new LocalBus();
-    let reads = 0;
-    const ctx = {
-      bus,
-      config: { maxFetchBytes: 16 * 1024 * 1024 },
-      store: {
-        fetchPending: async (
-          _queueId: string,
-          o: { afterSeq?: number; limit: number; page?: { more: boolean } },
-        ) => {
-          reads++;
-          const after = stored.filter((m) => m.seq > (o.afterSeq ?? 0));
-          if (o.page) o.page.more = after.length > o.limit;
-          return after.slice(0, o.limit);
-        },
-      },
-    } as unknown as RelayContext;
+    const { stored, bus, ctx, reads } = memoryQueue();
     const pushed: string[] = [];
     const sub = new Subscription(
       "q",
@@ -254,7 +245,7 @@ describe("subscription: messages handed over with their announcement", () => {
     stored.push(m11);
     await bus.publish("q", m11);
     await settle(1);
-    assert.equal(reads, 1, "only the first, empty read");
+    assert.equal(reads(), 1, "only the first, empty read");
     // Out of order: 13 (after 12) announced before 12.
     const m12 = make(12, 11);
     const m13 = make(13, 12);
@@ -274,7 +265,7 @@ describe("subscription: messages handed over with their announcement", () => {
     await bus.publish("q", m16);
     await settle(6);
     assert.deepEqual(pushed, ["m11", "m12", "m13", "m14", "m15", "m16"], "each once, in queue order");
-    assert.ok(reads >= 3, `the gaps were read from the store (${reads} reads)`);
+    assert.ok(reads() >= 3, `the gaps were read from the store (${reads()} reads)`);
     sub.stop();
     await bus.close();
   });

@@ -59,6 +59,9 @@ export class Subscription {
   private caughtUp = false;
   /** The pushes of messages handed over by the bus (announced), one after another. */
   private handing: Promise<void> = Promise.resolve();
+  /** Handed-over messages that came before the one they follow, by their prevSeq (see mayWait). */
+  private readonly early = new Map<number, StoredMessage>();
+  private earlyCheck: NodeJS.Immediate | undefined;
   /** Messages handed over and not yet pushed, and their bytes. */
   private handingCount = 0;
   private handingBytes = 0;
@@ -94,31 +97,81 @@ export class Subscription {
    * the queue and every announcement since was handed over and taken here. The message must also
    * follow the last one pushed here: its `prevSeq` (the queue's last position before it) is this
    * subscription's position, so nothing was stored in between, whichever node stored it and in
-   * whatever order the bus delivers several nodes' announcements. Anything else (a message without
-   * its body, a gap, a drain under way, the cap of messages in flight reached, nothing pushed yet)
-   * reads the store as before, and the subscription is no longer caught up until a drain reaches
-   * the end again.
+   * whatever order the bus delivers several nodes' announcements. One that comes before the
+   * message it follows waits for the end of the turn (mayWait). Anything else (a message without
+   * its body, a gap still there after that turn, a drain under way, the cap of messages in flight
+   * reached, nothing pushed yet) reads the store as before, and the subscription is no longer
+   * caught up until a drain reaches the end again.
    */
   private announced(message: StoredMessage | undefined): void {
-    if (
-      message === undefined ||
-      !this.caughtUp ||
-      this.draining ||
-      this.stopped ||
-      this.room() <= 0 ||
-      this.position === undefined ||
-      message.prevSeq !== this.position ||
-      // Held until pushed: no more than a drain would have read ahead (a slow socket on a busy
-      // broadcast queue, which has no cap in flight, must not make this hold every message).
-      this.handingCount >= BATCH ||
-      (this.handingCount > 0 && this.handingBytes + message.body.length > READ_AHEAD_BYTES)
-    ) {
-      this.caughtUp = false;
-      this.kick();
+    if (message !== undefined && this.follows(message)) {
+      // The body is the sender's buffer, reused once its send is answered: a copy goes to the push.
+      this.handOver({ ...message, body: Buffer.from(message.body) });
+      // Messages that came before this one and waited for it (`early`) follow it now.
+      for (
+        let next = this.early.get(this.position!);
+        next && this.follows(next);
+        next = this.early.get(this.position!)
+      ) {
+        this.early.delete(next.prevSeq!);
+        this.handOver(next);
+      }
       return;
     }
-    // The body is the sender's buffer, reused once its send is answered: a copy goes to the push.
-    const copy: StoredMessage = { ...message, body: Buffer.from(message.body) };
+    if (message !== undefined && this.mayWait(message)) {
+      this.early.set(message.prevSeq!, { ...message, body: Buffer.from(message.body) });
+      this.earlyCheck ??= setImmediate(() => {
+        this.earlyCheck = undefined;
+        if (this.early.size > 0) this.readInstead();
+      });
+      return;
+    }
+    this.readInstead();
+  }
+
+  /** Taken as it is: caught up, with room for it, and right after the last message pushed here. */
+  private follows(message: StoredMessage): boolean {
+    return (
+      this.caughtUp &&
+      !this.draining &&
+      !this.stopped &&
+      this.room() > 0 &&
+      this.position !== undefined &&
+      message.prevSeq === this.position &&
+      // Held until pushed: no more than a drain would have read ahead (a slow socket on a busy
+      // broadcast queue, which has no cap in flight, must not make this hold every message).
+      this.handingCount < BATCH &&
+      (this.handingCount === 0 || this.handingBytes + message.body.length <= READ_AHEAD_BYTES)
+    );
+  }
+
+  /**
+   * A message that came before the one it follows: two inserts into the same queue answered in the
+   * same turn on two of the pool's connections are announced in the order their replies were read,
+   * and a publisher's announcements reach every node in the order they were published, so the one
+   * it follows is usually in the same read from the bus. It waits for the end of this turn.
+   */
+  private mayWait(message: StoredMessage): boolean {
+    return (
+      this.caughtUp &&
+      !this.draining &&
+      !this.stopped &&
+      this.position !== undefined &&
+      message.prevSeq !== undefined &&
+      message.prevSeq > this.position &&
+      this.early.size < BATCH
+    );
+  }
+
+  /** The store is read for what was announced: no longer caught up until a drain reaches the end. */
+  private readInstead(): void {
+    this.early.clear();
+    this.caughtUp = false;
+    this.kick();
+  }
+
+  /** Pushes a message handed over by the bus (a copy of its body), in order behind the others. */
+  private handOver(copy: StoredMessage): void {
     this.ctx.metrics?.handedOver.inc();
     this.position = copy.seq;
     if (!this.broadcast) this.inFlight.add(copy.msgId);
@@ -139,6 +192,9 @@ export class Subscription {
 
   stop(): void {
     this.stopped = true;
+    this.early.clear();
+    if (this.earlyCheck) clearImmediate(this.earlyCheck);
+    this.earlyCheck = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.inFlight.clear();
@@ -188,6 +244,8 @@ export class Subscription {
     }
     this.draining = true;
     this.caughtUp = false;
+    // What waited for its predecessor is read with the rest.
+    this.early.clear();
     let reachedEnd = false;
     try {
       // Messages handed over are pushed before anything this drain reads after them.

@@ -15,9 +15,11 @@
  * the group's epoch) cannot know whether an earlier one sent up to its bound before losing its
  * state, so it skips its ratchet past `bound` first (EncryptOptions.minGeneration: the keys in
  * between are never derived). An orderly close hands back what it reserved and did not use
- * (`releaseSendingAhead`), so the next process starts where the ratchet is: a skip happens only
- * after a crash, at most AHEAD generations, which receivers take as messages that never came
- * (§9: out-of-order generations within MAX_SKIP).
+ * (`releaseSendingAhead`), so the next process starts where the ratchet is: a skip happens after
+ * a crash, and also when two processes of a profile send in one conversation at the same time
+ * (`parley send` beside a running `parley listen`: the second finds the first's reservation), at
+ * most AHEAD generations, which receivers take as messages that never came (§9: out-of-order
+ * generations within MAX_SKIP) and report as missing (inbox/gaps.ts): a false alarm for now.
  *
  * What is given up: after a power cut (not a killed process: the store's writes survive that), the
  * last messages sent before it may be missing from this device's own history, though their

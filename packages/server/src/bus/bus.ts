@@ -11,6 +11,14 @@ export type Unsubscribe = () => void;
 
 export interface Bus {
   /**
+   * Announcements of a queue reach subscribers in the order of the messages' positions (one process,
+   * whose store announces each message after its commit, in commit order): a caught-up subscriber
+   * may take any message after its position. False for a bus between nodes, where two nodes'
+   * announcements can arrive in either order: a subscriber takes only the message whose `prevSeq`
+   * is its position (Subscription.follows).
+   */
+  readonly inOrder: boolean;
+  /**
    * `message`: the message just stored, when the caller has it in hand (an inline body), with its
    * `prevSeq`. A bus that delivers within the process passes it to its handlers, synchronously: its
    * body is the caller's buffer, valid only during the call (a handler that keeps it copies it). A

@@ -4,6 +4,7 @@ import type { Bus, Unsubscribe } from "./bus.js";
 
 /** The single-process bus: an EventEmitter keyed by queue id; the message, when given, goes along. */
 export class LocalBus implements Bus {
+  readonly inOrder = true;
   private readonly emitter = new EventEmitter();
 
   constructor() {

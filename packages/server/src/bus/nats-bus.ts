@@ -43,6 +43,7 @@ interface Entry {
 }
 
 export class NatsBus implements Bus {
+  readonly inOrder = false;
   private readonly queues = new Map<string, Entry>();
   private readonly prefix: string;
   private readonly flushTimeoutMs: number;

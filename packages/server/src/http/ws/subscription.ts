@@ -94,10 +94,13 @@ export class Subscription {
    * its body in hand) and this subscription is caught up, it is pushed as it is, without a read of
    * the store: reading each pushed message back was ~8% of the relay's time per message (bench
    * cluster; on PostgreSQL a query per delivery). Caught up means the last drain read to the end of
-   * the queue and every announcement since was handed over and taken here. The message must also
-   * follow the last one pushed here: its `prevSeq` (the queue's last position before it) is this
-   * subscription's position, so nothing was stored in between, whichever node stored it and in
-   * whatever order the bus delivers several nodes' announcements. One that comes before the
+   * the queue and every announcement since was handed over and taken here. Within one process
+   * (Bus.inOrder) the store announces its messages in the order of their positions, each after its
+   * commit, so the messages announced since that read are exactly the queue's new messages, in
+   * order. Between nodes the message must also follow the last one pushed here: its `prevSeq` (the
+   * queue's last position before it) is this subscription's position, so nothing was stored in
+   * between, whichever node stored it and in whatever order the bus delivers several nodes'
+   * announcements. One that comes before the
    * message it follows waits for the end of the turn (mayWait). Anything else (a message without
    * its body, a gap still there after that turn, a drain under way, the cap of messages in flight
    * reached, nothing pushed yet) reads the store as before, and the subscription is no longer
@@ -136,8 +139,11 @@ export class Subscription {
       !this.draining &&
       !this.stopped &&
       this.room() > 0 &&
-      this.position !== undefined &&
-      message.prevSeq === this.position &&
+      (this.ctx.bus.inOrder
+        ? // One process: the messages announced since the last read are exactly the queue's new
+          // ones, in order (the rule this relay has had since the hand-over began).
+          this.position === undefined || message.seq > this.position
+        : this.position !== undefined && message.prevSeq === this.position) &&
       // Held until pushed: no more than a drain would have read ahead (a slow socket on a busy
       // broadcast queue, which has no cap in flight, must not make this hold every message).
       this.handingCount < BATCH &&
@@ -153,6 +159,7 @@ export class Subscription {
    */
   private mayWait(message: StoredMessage): boolean {
     return (
+      !this.ctx.bus.inOrder &&
       this.caughtUp &&
       !this.draining &&
       !this.stopped &&

@@ -188,7 +188,8 @@ export function redact(url: string): string {
 }
 
 // PostgreSQL, shared by several relay nodes: `postgres://user@host:5432/db` (libpq's URL, with
-// `?schema=name` for a schema of the relay's own and `?pool=N` for its connections, default 16). Migrations run at open, under a lock.
+// `?schema=name` for a schema of the relay's own and `?pool=N` for its connections, default 16).
+// Migrations run at open, under a lock.
 const openPostgres: StoreBackend = async (url, options) => {
   const { connectionString, schema, poolSize } = splitPostgresUrl(url);
   let store: PostgresStore;

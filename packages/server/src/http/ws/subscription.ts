@@ -100,11 +100,11 @@ export class Subscription {
    * order. Between nodes the message must also follow the last one pushed here: its `prevSeq` (the
    * queue's last position before it) is this subscription's position, so nothing was stored in
    * between, whichever node stored it and in whatever order the bus delivers several nodes'
-   * announcements. One that comes before the
-   * message it follows waits for the end of the turn (mayWait). Anything else (a message without
-   * its body, a gap still there after that turn, a drain under way, the cap of messages in flight
-   * reached, nothing pushed yet) reads the store as before, and the subscription is no longer
-   * caught up until a drain reaches the end again.
+   * announcements; one that comes before the message it follows waits for the end of the turn
+   * (mayWait). Anything else (a message without its body, a gap still there after that turn, a
+   * drain under way, the cap of messages in flight reached, between nodes nothing pushed yet) reads
+   * the store as before, and the subscription is no longer caught up until a drain reaches the end
+   * again.
    */
   private announced(message: StoredMessage | undefined): void {
     if (message !== undefined && this.follows(message)) {

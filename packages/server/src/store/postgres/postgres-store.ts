@@ -68,6 +68,18 @@ const RETRYABLE = new Set(["40P01", "40001"]);
  */
 const UNAVAILABLE = /^(08...|53300|57P01|57P02|57P03)$/;
 
+/** The system's errors for a connection refused, lost or not found. */
+const SYSTEM_CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
 /**
  * A failure to reach PostgreSQL as a StoreUnavailableError; anything else as it was. `fromDriver`:
  * the error came out of node-postgres itself (a pool's query or connect, no code of ours inside), so
@@ -86,17 +98,6 @@ function unavailable(e: unknown, fromDriver: boolean): unknown {
     return new StoreUnavailableError("PostgreSQL cannot be reached", { cause: e });
   return e;
 }
-
-const SYSTEM_CONNECTION_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
 
 interface QueueRow {
   queue_id: string;
